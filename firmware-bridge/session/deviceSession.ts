@@ -1,0 +1,411 @@
+import { MessageFormatError } from '../codec/cborSchema.js';
+import {
+  CHUNK_HEADER_LENGTH,
+  CRC_LENGTH,
+  encodeFrame,
+  HEADER_LENGTH,
+  MIN_MAX_FRAME,
+  type Frame,
+} from '../codec/frame.js';
+import { FrameDecoder, type DecoderStats } from '../codec/frameDecoder.js';
+import {
+  decodeErrorBody,
+  decodeResponse,
+  encodeRequest,
+  idempotentMessages,
+  messageTimeoutMs,
+  MessageType,
+  type DeviceInfo,
+  type MessageName,
+  type Request,
+  type Response,
+} from '../codec/messages.js';
+import { deviceError, WireError } from '../codec/wireErrors.js';
+import type { Transport } from '../transports/transport.js';
+import { TypedEvent } from '../typedEvent.js';
+import { FrameInbox } from './frameInbox.js';
+
+export interface SessionOptions {
+  /** Largest frame body the station accepts from the device (announced in INFO). */
+  hostMaxFrame?: number;
+  /** Largest reassembled response the station accepts. */
+  hostMaxMessage?: number;
+  /** Retries of an idempotent request after a timeout (PROTOCOL.md §6.1). */
+  retries?: number;
+  /** Re-sends of one chunk or ACK before a chunked transfer gives up. */
+  chunkRetries?: number;
+  /** Link speed, to add transmission time to timeouts; omit for links with no UART in the path. */
+  baudRate?: number;
+  /** Scales the per-message timeout guidance; tests shorten it, slow firmware lengthens it. */
+  timeoutScale?: number;
+  /** Base wait for the next chunk or ACK of a transfer, before link time. */
+  chunkTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Overrides the computed response timeout. */
+  timeoutMs?: number;
+  /** Overrides the retry count; ignored (0) for non-idempotent requests. */
+  retries?: number;
+}
+
+/** Link counters; `payloadBytes*` count each CBOR message once, however it was chunked. */
+export interface SessionStats {
+  bytesWritten: number;
+  bytesRead: number;
+  payloadBytesSent: number;
+  payloadBytesReceived: number;
+  framesSent: number;
+  retransmissions: number;
+  /** Well-formed frames that belonged to no exchange in flight (late answers, echoes). */
+  staleFrames: number;
+  decoder: DecoderStats;
+}
+
+const DEFAULTS = {
+  hostMaxFrame: 4096,
+  hostMaxMessage: 64 * 1024,
+  retries: 2,
+  chunkRetries: 4,
+  timeoutScale: 1,
+  chunkTimeoutMs: 300,
+};
+
+/**
+ * One device on one transport: sends requests, matches responses, handles chunked transfers,
+ * timeouts and bounded retries. Requests run one at a time, in call order.
+ */
+export class DeviceSession {
+  /** Fires once when the link is gone, with the error every pending request fails with. */
+  readonly onClosed = new TypedEvent<WireError>();
+  readonly stats: SessionStats;
+  private readonly options: typeof DEFAULTS & { baudRate: number | undefined };
+  private readonly decoder: FrameDecoder;
+  private readonly inbox = new FrameInbox();
+  private readonly disposers: (() => void)[] = [];
+  private peerMaxFrame = MIN_MAX_FRAME;
+  private peerMaxMessage = Number.POSITIVE_INFINITY;
+  private nextRequestId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: { type: number; requestId: number } | undefined;
+  private closedError: WireError | undefined;
+  private deviceInfo: DeviceInfo | undefined;
+
+  private constructor(
+    readonly transport: Transport,
+    options: SessionOptions,
+  ) {
+    this.options = { ...DEFAULTS, ...options, baudRate: options.baudRate };
+    this.decoder = new FrameDecoder(this.options.hostMaxFrame);
+    this.stats = {
+      bytesWritten: 0,
+      bytesRead: 0,
+      payloadBytesSent: 0,
+      payloadBytesReceived: 0,
+      framesSent: 0,
+      retransmissions: 0,
+      staleFrames: 0,
+      decoder: this.decoder.stats,
+    };
+    this.disposers.push(
+      transport.onData((bytes) => this.onBytes(bytes)),
+      transport.onClose((error) => this.onTransportClosed(error)),
+    );
+  }
+
+  /** Opens the transport (if needed) and flushes the device's receive buffer with a delimiter. */
+  static async open(transport: Transport, options: SessionOptions = {}): Promise<DeviceSession> {
+    const session = new DeviceSession(transport, options);
+    if (!transport.isOpen) await transport.open();
+    await session.write(new Uint8Array([0]));
+    return session;
+  }
+
+  /** What INFO reported, once `identify()` ran. */
+  get info(): DeviceInfo | undefined {
+    return this.deviceInfo;
+  }
+
+  get isClosed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /** INFO: identifies the device and agrees frame sizes (PROTOCOL.md §4.1). */
+  async identify(options: RequestOptions = {}): Promise<DeviceInfo> {
+    return this.request('INFO', { hostMaxFrame: this.options.hostMaxFrame }, options);
+  }
+
+  /** Sends one request and resolves with the device's validated response. */
+  request<N extends MessageName>(
+    name: N,
+    req: Request<N>,
+    options: RequestOptions = {},
+  ): Promise<Response<N>> {
+    const run = this.queue.then(() => this.exchange(name, req, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the session and its transport. */
+  async close(): Promise<void> {
+    this.markClosed(new WireError('WIRE_DISCONNECTED', 'session closed by the station'));
+    for (const dispose of this.disposers.splice(0)) dispose();
+    await this.transport.close();
+  }
+
+  private async exchange<N extends MessageName>(
+    name: N,
+    req: Request<N>,
+    options: RequestOptions,
+  ): Promise<Response<N>> {
+    if (this.closedError) throw this.closedError;
+    const type = MessageType[name];
+    const data = encodeRequest(name, req);
+    if (data.length > this.peerMaxMessage) {
+      throw new WireError(
+        'WIRE_MESSAGE_TOO_LARGE',
+        `${name} is ${data.length} bytes; the device accepts ${this.peerMaxMessage}`,
+      );
+    }
+    const requestId = this.allocateRequestId();
+    this.current = { type, requestId };
+    this.inbox.clear();
+    this.stats.payloadBytesSent += data.length;
+    const retries = idempotentMessages.has(name) ? (options.retries ?? this.options.retries) : 0;
+    const timeoutMs =
+      options.timeoutMs ??
+      messageTimeoutMs[name] * this.options.timeoutScale +
+        this.linkMs(data.length + this.options.hostMaxFrame);
+    try {
+      let lastFrame = await this.sendMessage(type, requestId, data, 0, options.signal);
+      let attempts = 0;
+      for (;;) {
+        const frame = await this.inbox.next(timeoutMs, options.signal);
+        if (frame === null) {
+          if (attempts >= retries) {
+            throw new WireError(
+              'WIRE_TIMEOUT',
+              `${name} #${requestId}: no answer in ${timeoutMs} ms`,
+            );
+          }
+          attempts++;
+          this.stats.retransmissions++;
+          await this.write(lastFrame);
+          continue;
+        }
+        if (frame.ackNextOffset !== undefined) {
+          // The device is missing part of a chunked request: resume from what it holds.
+          if (frame.ackNextOffset >= data.length || attempts >= this.options.chunkRetries) {
+            throw new WireError(
+              'WIRE_BAD_RESPONSE',
+              `${name}: unexpected ACK ${frame.ackNextOffset}`,
+            );
+          }
+          attempts++;
+          this.stats.retransmissions++;
+          lastFrame = await this.sendMessage(
+            type,
+            requestId,
+            data,
+            frame.ackNextOffset,
+            options.signal,
+          );
+          continue;
+        }
+        const body = await this.receiveMessage(frame, options.signal);
+        const response = this.decode(name, body);
+        if (name === 'INFO') this.adoptInfo(response as DeviceInfo);
+        return response;
+      }
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** Sends a message whole or in chunks from `fromOffset`; returns the last frame written. */
+  private async sendMessage(
+    type: number,
+    requestId: number,
+    data: Uint8Array,
+    fromOffset: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    const base = { type, requestId, fromDevice: false, error: false };
+    if (HEADER_LENGTH + data.length + CRC_LENGTH <= this.peerMaxFrame) {
+      const frame = encodeFrame({ ...base, data });
+      await this.write(frame);
+      return frame;
+    }
+    const slice = this.peerMaxFrame - HEADER_LENGTH - CHUNK_HEADER_LENGTH - CRC_LENGTH;
+    let offset = fromOffset;
+    let tries = 0;
+    for (;;) {
+      const end = Math.min(offset + slice, data.length);
+      const frame = encodeFrame({
+        ...base,
+        chunk: { offset, total: data.length },
+        data: data.subarray(offset, end),
+      });
+      await this.write(frame);
+      if (end === data.length) return frame;
+      const reply = await this.inbox.next(this.chunkTimeoutMs(), signal);
+      if (reply === null || (reply.ackNextOffset !== undefined && reply.ackNextOffset <= offset)) {
+        if (++tries > this.options.chunkRetries) {
+          throw new WireError(
+            'WIRE_TIMEOUT',
+            `chunk at ${offset} of ${data.length} not acknowledged`,
+          );
+        }
+        this.stats.retransmissions++;
+        if (reply !== null) offset = reply.ackNextOffset!;
+        continue;
+      }
+      if (reply.error) throw this.errorFrom(reply);
+      if (reply.ackNextOffset === undefined || reply.ackNextOffset > end) {
+        throw new WireError('WIRE_BAD_RESPONSE', `expected ACK up to ${end}`);
+      }
+      tries = 0;
+      offset = reply.ackNextOffset;
+    }
+  }
+
+  /** Returns the whole message a response frame starts, reassembling chunks (PROTOCOL.md §5). */
+  private async receiveMessage(first: Frame, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (first.error) throw this.errorFrom(first);
+    if (first.chunk === undefined) {
+      this.stats.payloadBytesReceived += first.data.length;
+      return first.data;
+    }
+    const total = first.chunk.total;
+    if (total > this.options.hostMaxMessage) {
+      throw new WireError('WIRE_MESSAGE_TOO_LARGE', `response of ${total} bytes`);
+    }
+    const message = new Uint8Array(total);
+    let received = 0;
+    let frame: Frame = first;
+    let tries = 0;
+    for (;;) {
+      if (frame.error) throw this.errorFrom(frame);
+      if (frame.chunk === undefined || frame.chunk.total !== total) {
+        throw new WireError('WIRE_BAD_RESPONSE', 'chunk sequence broken');
+      }
+      if (frame.chunk.offset === received) {
+        if (frame.data.length === 0 && received < total) {
+          throw new WireError('WIRE_BAD_RESPONSE', 'empty chunk');
+        }
+        message.set(frame.data, received);
+        received += frame.data.length;
+        tries = 0;
+      }
+      if (received === total) {
+        this.stats.payloadBytesReceived += total;
+        return message;
+      }
+      const ack = encodeFrame({
+        type: first.type,
+        requestId: first.requestId,
+        fromDevice: false,
+        error: false,
+        ackNextOffset: received,
+        data: new Uint8Array(0),
+      });
+      await this.write(ack);
+      let next = await this.inbox.next(this.chunkTimeoutMs(), signal);
+      while (next === null) {
+        if (++tries > this.options.chunkRetries) {
+          throw new WireError('WIRE_TIMEOUT', `response chunk at ${received} of ${total} lost`);
+        }
+        this.stats.retransmissions++;
+        await this.write(ack);
+        next = await this.inbox.next(this.chunkTimeoutMs(), signal);
+      }
+      frame = next;
+    }
+  }
+
+  private decode<N extends MessageName>(name: N, body: Uint8Array): Response<N> {
+    try {
+      return decodeResponse(name, body);
+    } catch (err) {
+      if (err instanceof MessageFormatError) {
+        throw new WireError('WIRE_BAD_RESPONSE', `${name} response: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private errorFrom(frame: Frame): WireError {
+    try {
+      const body = decodeErrorBody(frame.data);
+      return deviceError(body.code, body.detail);
+    } catch {
+      return new WireError('WIRE_BAD_RESPONSE', 'unreadable error response');
+    }
+  }
+
+  private adoptInfo(info: DeviceInfo): void {
+    this.deviceInfo = info;
+    this.peerMaxFrame = Math.max(MIN_MAX_FRAME, Math.min(info.maxFrame, 65_535));
+    this.peerMaxMessage = info.maxMessage;
+  }
+
+  private onBytes(bytes: Uint8Array): void {
+    this.stats.bytesRead += bytes.length;
+    for (const frame of this.decoder.push(bytes)) {
+      const current = this.current;
+      if (
+        current !== undefined &&
+        frame.fromDevice &&
+        frame.type === current.type &&
+        frame.requestId === current.requestId
+      ) {
+        this.inbox.deliver(frame);
+      } else {
+        this.stats.staleFrames++;
+      }
+    }
+  }
+
+  private onTransportClosed(error: Error | undefined): void {
+    const detail = error ? error.message : 'port closed';
+    this.markClosed(new WireError('WIRE_DISCONNECTED', detail, { cause: error }));
+  }
+
+  private markClosed(error: WireError): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    this.inbox.fail(error);
+    this.onClosed.emit(error);
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    if (this.closedError) throw this.closedError;
+    try {
+      await this.transport.write(bytes);
+    } catch (err) {
+      const error = new WireError('WIRE_DISCONNECTED', (err as Error).message, { cause: err });
+      this.markClosed(error);
+      throw error;
+    }
+    this.stats.bytesWritten += bytes.length;
+    this.stats.framesSent++;
+  }
+
+  private allocateRequestId(): number {
+    const id = this.nextRequestId;
+    this.nextRequestId = id >= 0xffff ? 1 : id + 1;
+    return id;
+  }
+
+  private linkMs(bytes: number): number {
+    return this.options.baudRate ? Math.ceil((bytes * 10 * 1000) / this.options.baudRate) : 0;
+  }
+
+  private chunkTimeoutMs(): number {
+    return (
+      this.options.chunkTimeoutMs * this.options.timeoutScale +
+      this.linkMs(2 * Math.max(this.peerMaxFrame, this.options.hostMaxFrame))
+    );
+  }
+}

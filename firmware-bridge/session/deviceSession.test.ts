@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { encodeFrame, type Frame } from '../codec/frame.js';
+import { FrameDecoder } from '../codec/frameDecoder.js';
+import {
+  decodeRequest,
+  encodeErrorBody,
+  encodeResponse,
+  MessageType,
+  type DeviceInfo,
+} from '../codec/messages.js';
+import { WireError } from '../codec/wireErrors.js';
+import { MockTransport } from '../transports/mockTransport.js';
+import { DeviceSession } from './deviceSession.js';
+
+/**
+ * A scripted peer for unit tests of the host's rules (timeouts, retries, chunk recovery). The
+ * behaviour of real firmware is covered against the simulator in test/.
+ */
+class ScriptedDevice {
+  readonly frames: Frame[] = [];
+  private readonly decoder = new FrameDecoder(8192);
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly end: MockTransport,
+    private readonly onFrame: (frame: Frame, device: ScriptedDevice) => void,
+  ) {
+    end.onData((bytes) => {
+      for (const frame of this.decoder.push(bytes)) {
+        this.frames.push(frame);
+        this.onFrame(frame, this);
+        this.waiters.splice(0).forEach((w) => w());
+      }
+    });
+  }
+
+  send(frame: Omit<Frame, 'fromDevice' | 'error'> & { error?: boolean }): void {
+    void this.end.write(encodeFrame({ fromDevice: true, error: false, ...frame }));
+  }
+
+  /** Resolves once `n` frames have arrived from the host. */
+  async received(n: number): Promise<void> {
+    while (this.frames.length < n) await new Promise<void>((r) => this.waiters.push(r));
+  }
+}
+
+const info: DeviceInfo = {
+  protocolVersion: 1,
+  maxFrame: 256,
+  serialNumber: 'SN1',
+  model: 'M',
+  hardwareRevision: 'A',
+  firmwareVersion: '1.0.0',
+  features: { keygenCurves: ['P-256'], tpm: false, symmetricKeySlot: true, keyInjection: true },
+  identityState: 0,
+  maxMessage: 4096,
+};
+
+async function setup(onFrame: (frame: Frame, device: ScriptedDevice) => void, options = {}) {
+  const [host, deviceEnd] = MockTransport.pair();
+  await deviceEnd.open();
+  const device = new ScriptedDevice(deviceEnd, onFrame);
+  const session = await DeviceSession.open(host, {
+    timeoutScale: 0.05,
+    chunkTimeoutMs: 100,
+    ...options,
+  });
+  return { session, device, host };
+}
+
+function reply(frame: Frame, data: Uint8Array) {
+  return { type: frame.type, requestId: frame.requestId, data };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof WireError) return err.code;
+    throw err;
+  }
+  throw new Error('expected a WireError');
+}
+
+describe('DeviceSession', () => {
+  it('matches responses by type and request id and ignores stale ones', async () => {
+    const { session } = await setup((frame, device) => {
+      device.send(
+        reply({ ...frame, requestId: frame.requestId + 100 }, encodeResponse('INFO', info)),
+      );
+      device.send(reply(frame, encodeResponse('INFO', info)));
+    });
+    expect(await session.identify()).toEqual(info);
+    expect(session.stats.staleFrames).toBe(1);
+  });
+
+  it('retries an idempotent request with the same request id, then succeeds', async () => {
+    let calls = 0;
+    const { session, device } = await setup((frame, d) => {
+      if (++calls === 2) d.send(reply(frame, encodeResponse('GET_CONFIG', { idScope: '0ne1' })));
+    });
+    const config = await session.request('GET_CONFIG', { bank: 0 }, { timeoutMs: 50 });
+    expect(config).toEqual({ idScope: '0ne1' });
+    expect(device.frames.map((f) => f.requestId)).toEqual([1, 1]);
+    expect(session.stats.retransmissions).toBe(1);
+  });
+
+  it('never retries a non-idempotent request', async () => {
+    const { session, device } = await setup(() => undefined);
+    const code = await codeOf(
+      session.request(
+        'GEN_KEY_CSR',
+        { curve: 'P-256', commonName: 'x' },
+        { timeoutMs: 40, retries: 5 },
+      ),
+    );
+    expect(code).toBe('WIRE_TIMEOUT');
+    expect(device.frames).toHaveLength(1);
+  });
+
+  it('maps device error responses to stable codes', async () => {
+    const { session } = await setup((frame, d) =>
+      d.send({
+        ...reply(frame, encodeErrorBody({ code: 8, detail: 'leaf key differs' })),
+        error: true,
+      }),
+    );
+    const err = await session
+      .request('PUT_CERT_CHAIN', { chain: [new Uint8Array([0x30])] })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(WireError);
+    expect(err.code).toBe('DEVICE_KEY_MISMATCH');
+    expect(err.detail).toBe('leaf key differs');
+  });
+
+  it('reports a response that does not match its schema as WIRE_BAD_RESPONSE', async () => {
+    const { session } = await setup((frame, d) =>
+      d.send(reply(frame, encodeResponse('GET_CONFIG', {}))),
+    );
+    expect(await codeOf(session.request('GEN_KEY_CSR', { curve: 'P-256', commonName: 'x' }))).toBe(
+      'WIRE_BAD_RESPONSE',
+    );
+  });
+
+  it('sends a large request in chunks and re-sends only the chunk that was lost', async () => {
+    let dropFirstSecondChunk = true;
+    let next = 0;
+    const { session, device } = await setup((frame, d) => {
+      if (frame.type === MessageType.INFO)
+        return d.send(reply(frame, encodeResponse('INFO', info)));
+      const chunk = frame.chunk!;
+      if (chunk.offset !== 0 && dropFirstSecondChunk) {
+        dropFirstSecondChunk = false;
+        return; // lost on the line
+      }
+      if (chunk.offset === next) next += frame.data.length;
+      if (next < chunk.total)
+        d.send({
+          type: frame.type,
+          requestId: frame.requestId,
+          ackNextOffset: next,
+          data: new Uint8Array(0),
+        });
+      else d.send(reply(frame, encodeResponse('PUT_CERT_CHAIN', {})));
+    });
+    await session.identify();
+    const chain = [new Uint8Array(600).fill(0x30)];
+    await session.request('PUT_CERT_CHAIN', { chain });
+    const chunks = device.frames.filter((f) => f.chunk).map((f) => f.chunk!.offset);
+    // 256-byte frames carry 239 bytes of data: 0, 239 (lost, re-sent), 478.
+    expect(chunks).toEqual([0, 239, 239, 478]);
+  });
+
+  it('reassembles a chunked response and repeats its ACK when a chunk is lost', async () => {
+    const csr = new Uint8Array(700).map((_, i) => i & 0xff);
+    const whole = encodeResponse('GEN_KEY_CSR', { csr });
+    let lostOnce = false;
+    const { session, device } = await setup((frame, d) => {
+      const from = frame.ackNextOffset ?? 0;
+      if (from === 300 && !lostOnce) {
+        lostOnce = true;
+        return;
+      }
+      const end = Math.min(from + 300, whole.length);
+      d.send({
+        ...reply(frame, whole.subarray(from, end)),
+        chunk: { offset: from, total: whole.length },
+      });
+    });
+    const res = await session.request('GEN_KEY_CSR', { curve: 'P-256', commonName: 'x' });
+    expect(Buffer.from(res.csr).equals(Buffer.from(csr))).toBe(true);
+    expect(device.frames.filter((f) => f.ackNextOffset === 300)).toHaveLength(2);
+  });
+
+  it('fails the pending request with WIRE_DISCONNECTED on unplug, and every later one', async () => {
+    const { session, host } = await setup(() => host.unplug());
+    expect(await codeOf(session.identify())).toBe('WIRE_DISCONNECTED');
+    expect(await codeOf(session.identify())).toBe('WIRE_DISCONNECTED');
+    expect(session.isClosed).toBe(true);
+  });
+
+  it('aborts on the AbortSignal and stays usable', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const { session, device } = await setup((frame, d) => {
+      if (++calls === 1) controller.abort('operator cancelled');
+      else d.send(reply(frame, encodeResponse('INFO', info)));
+    });
+    expect(await codeOf(session.identify({ signal: controller.signal }))).toBe('WIRE_ABORTED');
+    await device.received(1);
+    expect((await session.identify()).serialNumber).toBe('SN1');
+  });
+
+  it('refuses a request larger than the device accepts before sending it', async () => {
+    const { session, device } = await setup((frame, d) =>
+      d.send(reply(frame, encodeResponse('INFO', { ...info, maxMessage: 300 }))),
+    );
+    await session.identify();
+    const big = { chain: [new Uint8Array(400)] };
+    expect(await codeOf(session.request('PUT_CERT_CHAIN', big))).toBe('WIRE_MESSAGE_TOO_LARGE');
+    expect(device.frames).toHaveLength(1);
+    expect(decodeRequest('INFO', device.frames[0]!.data)).toEqual({ hostMaxFrame: 4096 });
+  });
+});

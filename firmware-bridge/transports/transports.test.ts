@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { MockBinding } from '@serialport/binding-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireError } from '../codec/wireErrors.js';
 import type { BindingInterface } from './bindingTypes.js';
@@ -11,6 +11,14 @@ import { discoverPorts } from './portDiscovery.js';
 import { SerialTransport } from './serialTransport.js';
 import { parseTcpPath, TcpTransport } from './tcpTransport.js';
 import type { Transport } from './transport.js';
+
+// The mock binding ships its types only for CommonJS consumers; load it the same way.
+type MockBindingModule = typeof import('@serialport/binding-mock', {
+  with: { 'resolution-mode': 'require' },
+});
+const { MockBinding } = createRequire(import.meta.url)(
+  '@serialport/binding-mock',
+) as MockBindingModule;
 
 function nextData(t: Transport): Promise<Uint8Array> {
   return new Promise((resolve) => {

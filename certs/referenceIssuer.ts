@@ -1,7 +1,10 @@
 import type { webcrypto } from 'node:crypto';
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-type Crypto = webcrypto.Crypto;
+import type { Crypto } from '@peculiar/webcrypto';
+
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 /**

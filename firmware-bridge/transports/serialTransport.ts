@@ -4,6 +4,7 @@ import { SerialPortStream } from '@serialport/stream';
 import { WireError } from '../codec/wireErrors.js';
 import type { Disposer } from '../typedEvent.js';
 import type { Transport } from './transport.js';
+import { withHangupDetection } from './hangupAwareBinding.js';
 import { TransportEvents } from './transportEvents.js';
 
 export interface SerialTransportOptions {
@@ -29,7 +30,8 @@ export class SerialTransport implements Transport {
   constructor(options: SerialTransportOptions) {
     this.path = options.path;
     this.baudRate = options.baudRate ?? 115_200;
-    this.binding = options.binding ?? autoDetect();
+    // The OS binding gets hang-up detection; an injected binding (tests, mocks) is used as given.
+    this.binding = options.binding ?? withHangupDetection(autoDetect());
   }
 
   get isOpen(): boolean {

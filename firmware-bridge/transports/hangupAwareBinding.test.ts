@@ -1,0 +1,44 @@
+import { EventEmitter } from 'node:events';
+import { open, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hangupAwareRead } from './hangupAwareBinding.js';
+
+async function portOn(content: string) {
+  const file = join(await mkdtemp(join(tmpdir(), 'ls-hangup-')), 'tty');
+  await writeFile(file, content);
+  const handle = await open(file, 'r');
+  const port = {
+    fd: handle.fd as number | null,
+    isOpen: true,
+    poller: new EventEmitter(),
+    read: async () => ({ buffer: Buffer.alloc(0), bytesRead: 0 }),
+  };
+  return { port, handle };
+}
+
+describe('hangupAwareRead', () => {
+  it('returns the bytes that are there', async () => {
+    const { port, handle } = await portOn('abc');
+    const { bytesRead, buffer } = await hangupAwareRead(port)(Buffer.alloc(8), 0, 8);
+    expect(buffer.subarray(0, bytesRead).toString()).toBe('abc');
+    await handle.close();
+  });
+
+  it('reports end of file (a hung-up tty) as a disconnect instead of spinning', async () => {
+    const { port, handle } = await portOn('');
+    const err = await hangupAwareRead(port)(Buffer.alloc(8), 0, 8).catch((e: unknown) => e);
+    expect(err).toMatchObject({ disconnect: true, message: expect.stringMatching(/hung up/) });
+    await handle.close();
+  });
+
+  it('cancels quietly once the port is closed', async () => {
+    const { port, handle } = await portOn('abc');
+    port.isOpen = false;
+    const err = await hangupAwareRead(port)(Buffer.alloc(8), 0, 8).catch((e: unknown) => e);
+    expect(err).toMatchObject({ canceled: true });
+    await handle.close();
+  });
+});

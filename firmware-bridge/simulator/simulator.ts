@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeviceFeatures } from '../codec/messages.js';
+import { DEFAULT_FEATURES, type FirmwareConfig } from './deviceFirmware.js';
+import { resolveLatencies, type DeviceLatencies } from './deviceLatencies.js';
+import type { DeviceLink } from './deviceLink.js';
+import { DeviceState } from './deviceState.js';
+import { PtyLink } from './ptyLink.js';
+import { SimulatedDevice } from './simulatedDevice.js';
+import { TcpLink } from './tcpLink.js';
+
+export interface SimulatorOptions {
+  devices: number;
+  /** `pty`: each device on its own socat pty pair; `tcp`: each on its own listening socket. */
+  link: 'pty' | 'tcp';
+  /** UART rate the link is paced at (8N1). Default 115200; 0 = unpaced. */
+  baudRate?: number;
+  latencies?: Partial<DeviceLatencies>;
+  /** Where the devices' flash files live; default a fresh directory under the OS temp dir. */
+  stateDir?: string;
+  features?: Partial<DeviceFeatures>;
+  maxFrame?: number;
+  maxMessage?: number;
+  /** Default 'LS-DEMO-1'. */
+  model?: string;
+  hardwareRevision?: string;
+  firmwareVersion?: string;
+  /** Serial numbers are prefix + 6-digit index from 1: `SIM000001`. Default 'SIM'. */
+  serialPrefix?: string;
+  /** PUT_PRIVATE_KEY answers LOCKED when an identity key is committed. */
+  lockCommittedIdentity?: boolean;
+  /** Seed of the fault-injection PRNGs; each device derives its own. Default 1. */
+  seed?: number;
+  /** Address the TCP listeners bind; default loopback, never other interfaces by default. */
+  tcpHost?: string;
+  /** Device i listens on tcpBasePort + i; 0 (default) = an ephemeral port each. */
+  tcpBasePort?: number;
+}
+
+export const DEFAULT_BAUD_RATE = 115_200;
+
+/**
+ * A bench of virtual devices, each on its own tty or TCP port, that behave like firmware:
+ * same codec as the host, real key generation and signatures, flash that survives restarts,
+ * UART timing, and faults on demand.
+ */
+export class Simulator {
+  private stopped = false;
+
+  private constructor(
+    readonly devices: readonly SimulatedDevice[],
+    readonly stateDir: string,
+    private readonly ownsStateDir: boolean,
+  ) {}
+
+  static async start(options: SimulatorOptions): Promise<Simulator> {
+    const { devices: count, link } = options;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`devices must be ≥ 1`);
+    if (link !== 'pty' && link !== 'tcp') throw new RangeError(`link must be 'pty' or 'tcp'`);
+    const prefix = options.serialPrefix ?? 'SIM';
+    if (!/^[A-Za-z0-9_-]{0,32}$/.test(prefix)) {
+      throw new RangeError('serialPrefix: up to 32 letters, digits, "-" or "_"');
+    }
+    const basePort = options.tcpBasePort ?? 0;
+    if (!Number.isInteger(basePort) || basePort < 0 || basePort + count - 1 > 65_535) {
+      throw new RangeError(`tcpBasePort ${basePort} leaves no room for ${count} devices`);
+    }
+    const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
+    const latencies = resolveLatencies(options.latencies);
+    const firmware: Partial<FirmwareConfig> = {
+      features: { ...DEFAULT_FEATURES, ...options.features },
+      lockCommittedIdentity: options.lockCommittedIdentity ?? false,
+    };
+    if (options.maxFrame !== undefined) firmware.maxFrame = options.maxFrame;
+    if (options.maxMessage !== undefined) firmware.maxMessage = options.maxMessage;
+
+    const ownsStateDir = options.stateDir === undefined;
+    const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'line-station-sim-')));
+    const devices: SimulatedDevice[] = [];
+    const simulator = new Simulator(devices, stateDir, ownsStateDir);
+    try {
+      for (let index = 0; index < count; index++) {
+        const state = await DeviceState.open(stateDir, {
+          serialNumber: `${prefix}${String(index + 1).padStart(6, '0')}`,
+          model: options.model ?? 'LS-DEMO-1',
+          hardwareRevision: options.hardwareRevision ?? 'A',
+          firmwareVersion: options.firmwareVersion ?? '1.0.0-sim',
+        });
+        const deviceLink: DeviceLink =
+          link === 'pty'
+            ? new PtyLink(baudRate || DEFAULT_BAUD_RATE)
+            : new TcpLink(options.tcpHost ?? '127.0.0.1', basePort === 0 ? 0 : basePort + index);
+        devices.push(
+          new SimulatedDevice({
+            index,
+            state,
+            link: deviceLink,
+            latencies,
+            firmware,
+            baudRate,
+            // Distinct, repeatable streams per device.
+            seed: ((options.seed ?? 1) * 0x9e3779b1 + index) >>> 0,
+          }),
+        );
+      }
+      await Promise.all(devices.map((device) => device.start()));
+    } catch (err) {
+      await simulator.stop();
+      throw err;
+    }
+    return simulator;
+  }
+
+  /** Unplugs every device and releases ttys and ports. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.devices.map((device) => device.stop()));
+    if (this.ownsStateDir) await rm(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+export type { SimulatedDevice } from './simulatedDevice.js';

@@ -34,29 +34,35 @@ describe('frame body', () => {
     );
   });
 
-  it('costs 9 bytes of header and CRC plus COBS and the delimiter', () => {
+  it('costs 7 bytes of header and CRC plus COBS and the delimiter', () => {
     const data = new Uint8Array(100).fill(1);
-    expect(encodeFrame({ ...sample, data }).length).toBe(100 + 9 + 2);
+    expect(encodeFrame({ ...sample, data }).length).toBe(100 + 7 + 2);
   });
 
-  it('rejects short bodies, bad CRCs, other versions, reserved flags and broken layouts', () => {
+  it('refuses to encode ids and offsets the header cannot carry', () => {
+    expect(() => encodeBody({ ...sample, requestId: 256 })).toThrow(RangeError);
+    expect(() => encodeBody({ ...sample, chunk: { offset: 0, total: 70_000 } })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('rejects short bodies, bad CRCs, other versions, contradictory flags and broken layouts', () => {
     const body = encodeBody(sample);
-    expect(parseBody(body.subarray(0, 8))).toBe('short');
+    expect(parseBody(body.subarray(0, 6))).toBe('short');
     const flipped = Uint8Array.from(body);
-    flipped[5]! ^= 0x40;
+    flipped[3]! ^= 0x40;
     expect(parseBody(flipped)).toBe('crc');
     const v2 = Uint8Array.from(body);
-    v2[0] = 2;
+    v2[0] = 0x21;
     expect(parseBody(reCrc(v2))).toBe('version');
-    const reserved = Uint8Array.from(body);
-    reserved[2]! |= 0x10;
-    expect(parseBody(reCrc(reserved))).toBe('flags');
+    const chunkAndAck = Uint8Array.from(body);
+    chunkAndAck[0]! |= 0x0c;
+    expect(parseBody(reCrc(chunkAndAck))).toBe('flags');
     const hostError = Uint8Array.from(body);
-    hostError[2] = 0x02;
+    hostError[0] = 0x12;
     expect(parseBody(reCrc(hostError))).toBe('flags');
     const zeroId = Uint8Array.from(body);
-    zeroId[3] = 0;
-    zeroId[4] = 0;
+    zeroId[2] = 0;
     expect(parseBody(reCrc(zeroId))).toBe('layout');
     const chunk = encodeBody({
       ...sample,

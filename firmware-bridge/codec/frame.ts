@@ -7,16 +7,20 @@ export const PROTOCOL_VERSION = 1;
 export const MIN_MAX_FRAME = 256;
 export const FRAME_DELIMITER = 0x00;
 
+/** Flags share the first byte with the version: version in the high nibble, flags in the low. */
 export const FLAG_DEVICE = 0x01;
 export const FLAG_ERROR = 0x02;
 export const FLAG_CHUNK = 0x04;
 export const FLAG_ACK = 0x08;
-const RESERVED_FLAGS = 0xf0;
 
-export const HEADER_LENGTH = 5;
-export const CHUNK_HEADER_LENGTH = 8;
-export const ACK_HEADER_LENGTH = 4;
+export const HEADER_LENGTH = 3;
+export const CHUNK_HEADER_LENGTH = 4;
+export const ACK_HEADER_LENGTH = 2;
 export const CRC_LENGTH = 4;
+/** Largest whole message: chunk offsets and totals are 16-bit. */
+export const MAX_MESSAGE = 0xffff;
+/** Request ids are one byte; 0 is never used. */
+export const MAX_REQUEST_ID = 0xff;
 /** Smallest possible body: header plus CRC. */
 export const MIN_BODY_LENGTH = HEADER_LENGTH + CRC_LENGTH;
 
@@ -49,6 +53,15 @@ export function frameBodyLength(frame: Frame): number {
 
 /** Builds the body (header, extension, data, CRC) of a frame. */
 export function encodeBody(frame: Frame): Uint8Array {
+  if (!(frame.requestId >= 1 && frame.requestId <= MAX_REQUEST_ID)) {
+    throw new RangeError(`request id ${frame.requestId} outside 1..${MAX_REQUEST_ID}`);
+  }
+  const offsets = frame.chunk
+    ? [frame.chunk.offset, frame.chunk.total]
+    : [frame.ackNextOffset ?? 0];
+  if (offsets.some((n) => !(n >= 0 && n <= MAX_MESSAGE))) {
+    throw new RangeError(`offset outside 0..${MAX_MESSAGE}`);
+  }
   const body = new Uint8Array(frameBodyLength(frame));
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let flags = 0;
@@ -56,17 +69,16 @@ export function encodeBody(frame: Frame): Uint8Array {
   if (frame.error) flags |= FLAG_ERROR;
   if (frame.chunk !== undefined) flags |= FLAG_CHUNK;
   else if (frame.ackNextOffset !== undefined) flags |= FLAG_ACK;
-  body[0] = PROTOCOL_VERSION;
+  body[0] = (PROTOCOL_VERSION << 4) | flags;
   body[1] = frame.type;
-  body[2] = flags;
-  view.setUint16(3, frame.requestId);
+  body[2] = frame.requestId;
   let pos = HEADER_LENGTH;
   if (frame.chunk !== undefined) {
-    view.setUint32(pos, frame.chunk.offset);
-    view.setUint32(pos + 4, frame.chunk.total);
+    view.setUint16(pos, frame.chunk.offset);
+    view.setUint16(pos + 2, frame.chunk.total);
     pos += CHUNK_HEADER_LENGTH;
   } else if (frame.ackNextOffset !== undefined) {
-    view.setUint32(pos, frame.ackNextOffset);
+    view.setUint16(pos, frame.ackNextOffset);
     pos += ACK_HEADER_LENGTH;
   }
   body.set(frame.data, pos);
@@ -90,28 +102,27 @@ export function parseBody(body: Uint8Array): Frame | BodyRejection {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const crcAt = body.length - CRC_LENGTH;
   if (view.getUint32(crcAt, true) !== crc32(body.subarray(0, crcAt))) return 'crc';
-  if (body[0] !== PROTOCOL_VERSION) return 'version';
-  const flags = body[2]!;
-  if ((flags & RESERVED_FLAGS) !== 0) return 'flags';
+  if (body[0]! >> 4 !== PROTOCOL_VERSION) return 'version';
+  const flags = body[0]! & 0x0f;
   const isChunk = (flags & FLAG_CHUNK) !== 0;
   const isAck = (flags & FLAG_ACK) !== 0;
   const fromDevice = (flags & FLAG_DEVICE) !== 0;
   const error = (flags & FLAG_ERROR) !== 0;
   if ((isChunk && isAck) || (error && !fromDevice)) return 'flags';
-  const requestId = view.getUint16(3);
+  const requestId = body[2]!;
   if (requestId === 0) return 'layout';
   const frame: Frame = { type: body[1]!, requestId, fromDevice, error, data: body.subarray(0, 0) };
   let pos = HEADER_LENGTH;
   if (isChunk) {
     if (crcAt - pos < CHUNK_HEADER_LENGTH) return 'layout';
-    const offset = view.getUint32(pos);
-    const total = view.getUint32(pos + 4);
+    const offset = view.getUint16(pos);
+    const total = view.getUint16(pos + 2);
     pos += CHUNK_HEADER_LENGTH;
     if (offset + (crcAt - pos) > total) return 'layout';
     frame.chunk = { offset, total };
   } else if (isAck) {
     if (crcAt - pos !== ACK_HEADER_LENGTH) return 'layout';
-    frame.ackNextOffset = view.getUint32(pos);
+    frame.ackNextOffset = view.getUint16(pos);
     pos += ACK_HEADER_LENGTH;
   }
   frame.data = body.subarray(pos, crcAt);

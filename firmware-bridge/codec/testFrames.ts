@@ -8,7 +8,7 @@ import type { Frame } from './frame.js';
 export function arbitraryFrame(maxData = 300): fc.Arbitrary<Frame> {
   const base = {
     type: fc.integer({ min: 0, max: 255 }),
-    requestId: fc.integer({ min: 1, max: 0xffff }),
+    requestId: fc.integer({ min: 1, max: 0xff }),
     fromDevice: fc.boolean(),
     data: fc.uint8Array({ maxLength: maxData }),
   };
@@ -16,7 +16,7 @@ export function arbitraryFrame(maxData = 300): fc.Arbitrary<Frame> {
     .record({ ...base, error: fc.boolean() })
     .map((f): Frame => ({ ...f, error: f.error && f.fromDevice }));
   const chunk = fc
-    .record({ ...base, offset: fc.integer({ min: 0, max: 100_000 }), extra: fc.nat(1000) })
+    .record({ ...base, offset: fc.integer({ min: 0, max: 64_000 }), extra: fc.nat(200) })
     .map((f): Frame => ({
       type: f.type,
       requestId: f.requestId,
@@ -25,7 +25,7 @@ export function arbitraryFrame(maxData = 300): fc.Arbitrary<Frame> {
       chunk: { offset: f.offset, total: f.offset + f.data.length + f.extra },
       data: f.data,
     }));
-  const ack = fc.record({ ...base, next: fc.nat() }).map((f): Frame => ({
+  const ack = fc.record({ ...base, next: fc.nat(0xffff) }).map((f): Frame => ({
     type: f.type,
     requestId: f.requestId,
     fromDevice: f.fromDevice,

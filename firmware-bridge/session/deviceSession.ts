@@ -4,6 +4,8 @@ import {
   CRC_LENGTH,
   encodeFrame,
   HEADER_LENGTH,
+  MAX_MESSAGE,
+  MAX_REQUEST_ID,
   MIN_MAX_FRAME,
   type Frame,
 } from '../codec/frame.js';
@@ -65,7 +67,7 @@ export interface SessionStats {
 
 const DEFAULTS = {
   hostMaxFrame: 4096,
-  hostMaxMessage: 64 * 1024,
+  hostMaxMessage: MAX_MESSAGE,
   retries: 2,
   chunkRetries: 4,
   timeoutScale: 1,
@@ -162,7 +164,7 @@ export class DeviceSession {
     if (this.closedError) throw this.closedError;
     const type = MessageType[name];
     const data = encodeRequest(name, req);
-    if (data.length > this.peerMaxMessage) {
+    if (data.length > Math.min(this.peerMaxMessage, MAX_MESSAGE)) {
       throw new WireError(
         'WIRE_MESSAGE_TOO_LARGE',
         `${name} is ${data.length} bytes; the device accepts ${this.peerMaxMessage}`,
@@ -394,7 +396,7 @@ export class DeviceSession {
 
   private allocateRequestId(): number {
     const id = this.nextRequestId;
-    this.nextRequestId = id >= 0xffff ? 1 : id + 1;
+    this.nextRequestId = id >= MAX_REQUEST_ID ? 1 : id + 1;
     return id;
   }
 

@@ -17,9 +17,11 @@ if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(seed)) {
 }
 
 console.log(`Fuzzing the frame decoder with ${inputs.toLocaleString('en')} inputs (seed ${seed})`);
-const report = runDecoderFuzz(inputs, seed, (done) =>
-  process.stdout.write(`  ${done.toLocaleString('en')} inputs\r`),
-);
+// Live progress only on a terminal: piped output (CI logs, tracking) stays one line per fact.
+const progress = process.stdout.isTTY
+  ? (done: number) => process.stdout.write(`  ${done.toLocaleString('en')} inputs\r`)
+  : undefined;
+const report = runDecoderFuzz(inputs, seed, progress);
 const rows: [string, string][] = [
   ['inputs', report.inputs.toLocaleString('en')],
   ['bytes decoded', report.bytes.toLocaleString('en')],

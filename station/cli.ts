@@ -1,17 +1,44 @@
 /**
- * `station` command line. Today it runs the DEMO line (`npm start`); serve, provision, queue and
- * ca commands arrive with the station core.
+ * `station` command line: the DEMO line (`npm start`) and port listing. Serve, provision, queue
+ * and ca commands arrive with the station core.
  */
 import { parseArgs } from 'node:util';
+import { discoverPorts } from '../firmware-bridge/transports/portDiscovery.js';
 import { runDemoLine } from './demo/demoLine.js';
 
 const USAGE = `usage: station demo [--devices N] [--tcp] [--baud RATE]
+       station ports [--port PATH ...]
 
   demo    Provision simulated devices on real ttys through the full X.509 device-key
           exchange (DEMO CA, DEMO DPS settings) and print the result of each slot.
           --devices N   simulated devices, 1..64 (default 8)
           --tcp         serve the devices over TCP (like a serial device server) instead of ptys
-          --baud RATE   simulated line speed (default 115200)`;
+          --baud RATE   simulated line speed (default 115200)
+
+  ports   List the serial ports this station can see, and how they were found.
+          --port PATH   also list a configured port (/dev/ttyUSB3, COM7, tcp://host:port)`;
+
+async function ports(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string', multiple: true } } });
+  const result = await discoverPorts({ configured: values.port ?? [] });
+  if (result.warning) console.log(`note: ${result.warning}`);
+  if (result.ports.length === 0) {
+    console.log('No serial ports found. Plug a device in, or configure a port path.');
+    return 0;
+  }
+  console.log('port                          found by     details');
+  for (const p of result.ports) {
+    const details = [
+      p.manufacturer,
+      p.vendorId && `${p.vendorId}:${p.productId ?? '?'}`,
+      p.serialNumber,
+    ]
+      .filter(Boolean)
+      .join('  ');
+    console.log(`${p.path.padEnd(28)}  ${p.source.padEnd(11)}  ${details}`.trimEnd());
+  }
+  return 0;
+}
 
 async function demo(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -60,6 +87,7 @@ const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {
   if (command === 'demo') exitCode = await demo(rest);
+  else if (command === 'ports') exitCode = await ports(rest);
   else if (command === '--help' || command === 'help') {
     console.log(USAGE);
     exitCode = 0;

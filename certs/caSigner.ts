@@ -1,0 +1,41 @@
+/**
+ * The CA's private key as the issuer sees it: something that signs. In software it wraps a
+ * node:crypto KeyObject unlocked from the sealed key file; a PKCS#11 token (HSM) implements the
+ * same interface without the key ever entering the station's memory.
+ */
+export interface CaSigner {
+  /** Signature algorithm of the certificates this signer issues. */
+  readonly algorithm: CaSignatureAlgorithm;
+  /** SubjectPublicKeyInfo (DER) of the signing key. */
+  readonly publicKeySpki: Uint8Array;
+  /** Signs `data` (a TBSCertificate); DER ECDSA-Sig-Value or PKCS#1 v1.5 for RSA. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+export type CaSignatureAlgorithm =
+  'ecdsa-with-SHA256' | 'ecdsa-with-SHA384' | 'sha256WithRSAEncryption';
+
+/** One issued certificate, as reported to the store (which implements IssuanceLedger). */
+export interface IssuanceRecord {
+  /** Hex, lower case, no leading zero byte beyond what DER requires. */
+  serialNumber: string;
+  subject: string;
+  registrationId: string;
+  /** SHA-256 of the certificate DER, hex. */
+  fingerprintSha256: string;
+  notBefore: Date;
+  notAfter: Date;
+  profile: string;
+  /** Whether the key was made by the device (CSR) or by the station. */
+  keySource: 'device' | 'station';
+  certificateDer: Uint8Array;
+}
+
+/**
+ * Where issuances are reported and looked up. The station's SQLite store implements it; the
+ * CA never keeps its own history.
+ */
+export interface IssuanceLedger {
+  /** Refuses (returns false) when the serial number was issued before. */
+  record(entry: IssuanceRecord): boolean | Promise<boolean>;
+}

@@ -1,0 +1,68 @@
+/**
+ * Errors of the station's PKI. Each refusal carries a stable code, operator text saying what to
+ * do, and a detail for the log. Codes never change meaning; new cases get new codes.
+ */
+export const certErrorText = {
+  // CSR checks (a device asked for a certificate)
+  CSR_TOO_LARGE: 'The device sent an oversized certificate request. Set it aside for engineering.',
+  CSR_MALFORMED:
+    'The device sent a certificate request the station cannot read. Set it aside for engineering.',
+  CSR_SIGNATURE_INVALID:
+    'The device could not prove it holds its key (CSR signature invalid). Retry; if it repeats, set it aside.',
+  CSR_SIGNATURE_ALGORITHM_NOT_ALLOWED:
+    'The device signed its request with an algorithm this product does not allow. Check firmware and profile.',
+  CSR_KEY_NOT_ALLOWED:
+    'The device key type or size is not allowed by this product profile. Check firmware and profile.',
+  CSR_SUBJECT_MISMATCH:
+    'The certificate request names another device than the one on this port. Set it aside for engineering.',
+  CSR_REGISTRATION_ID_INVALID:
+    'The registration ID is not valid for DPS (characters or length). Check the profile template.',
+  CSR_EXTENSION_NOT_ALLOWED:
+    'The device asked for certificate extensions this product does not grant. Check firmware and profile.',
+  // The CA itself
+  CA_NOT_INITIALISED: 'This station has no CA yet. A supervisor must create or import one.',
+  CA_ALREADY_INITIALISED:
+    'This station already has a CA. Remove it deliberately before creating another.',
+  CA_LOCKED:
+    'The CA is locked. A supervisor must unlock it for this session before devices can be provisioned.',
+  CA_NOT_A_CA:
+    'The imported certificate is not a CA certificate. Import the issuing CA from your PKI.',
+  CA_NO_KEY_CERT_SIGN:
+    'The imported CA certificate may not sign certificates (no keyCertSign). Ask your PKI for an issuing CA.',
+  CA_EXPIRED: 'The CA certificate has expired. Import a renewed issuing CA.',
+  CA_NOT_YET_VALID:
+    'The CA certificate is not valid yet. Check the station clock, or import a current CA.',
+  CA_PATHLEN_VIOLATED:
+    'The CA chain does not allow this CA to issue device certificates (path length). Ask your PKI.',
+  CA_CHAIN_BROKEN: 'The CA chain does not link up to a root. Import the full chain from your PKI.',
+  CA_KEY_MISMATCH:
+    'The private key does not belong to the CA certificate. Import the matching pair.',
+  CA_KEY_UNSUPPORTED: 'The CA key type is not supported (use ECDSA P-256/P-384 or RSA 2048+).',
+  CA_IMPORT_UNREADABLE: 'The CA file could not be read. Check the file and its password.',
+  CA_SERIAL_REUSED: 'The CA produced a serial number twice. Stop the line and call engineering.',
+  CA_UNKNOWN_CERTIFICATE: 'No certificate with that serial number was issued by this CA.',
+  // Key custody
+  CUSTODY_WRONG_PASSPHRASE: 'Wrong passphrase. Try again.',
+  CUSTODY_KEY_FILE_CORRUPT: 'The CA key file is damaged. Restore it from backup.',
+  CUSTODY_UNAVAILABLE:
+    'The key store of this computer is not available. Use the passphrase instead.',
+} as const;
+
+export type CertErrorCode = keyof typeof certErrorText;
+
+export class CertError extends Error {
+  constructor(
+    readonly code: CertErrorCode,
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(certErrorText[code], options);
+    this.name = 'CertError';
+  }
+
+  toJSON(): { code: CertErrorCode; message: string; detail?: string } {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', 'out/**', 'dist/**'],
+    // Real ptys, sockets and child processes: give slow CI machines room, but never hang.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // The JSON report lets CI print a plain "N passed, N failed" closing line.
+    reporters: ['default', ['json', { outputFile: 'test-artifacts/vitest-results.json' }]],
+  },
+});

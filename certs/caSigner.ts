@@ -31,11 +31,35 @@ export interface IssuanceRecord {
   certificateDer: Uint8Array;
 }
 
+/** An issued certificate as a supervisor lists it: what identifies it, not the DER. */
+export interface IssuedCertificateSummary {
+  serialNumber: string;
+  registrationId: string;
+  subject: string;
+  fingerprintSha256: string;
+  /** ISO 8601. */
+  notBefore: string;
+  notAfter: string;
+  profile: string;
+  keySource: 'device' | 'station';
+  issuedAt: string;
+  /** `issued` until the run settles it: `committed` (on a device), `abandoned`, or `revoked`. */
+  status: 'issued' | 'committed' | 'abandoned' | 'revoked';
+  revokedAt: string | null;
+  revocationReason: string | null;
+}
+
 /**
  * Where issuances are reported and looked up. The station's SQLite store implements it; the
- * CA never keeps its own history.
+ * CA keeps no history of its own.
  */
 export interface IssuanceLedger {
   /** Refuses (returns false) when the serial number was issued before. */
   record(entry: IssuanceRecord): boolean | Promise<boolean>;
+  list(query?: {
+    registrationId?: string;
+    limit?: number;
+  }): IssuedCertificateSummary[] | Promise<IssuedCertificateSummary[]>;
+  /** False when no such certificate exists or it is already revoked. */
+  revoke(serialNumber: string, reason: string): boolean | Promise<boolean>;
 }

@@ -1,0 +1,12 @@
+import type Database from 'better-sqlite3';
+import { migration001Certificates } from './001_certificates.js';
+
+/** One schema step. `up` runs inside a transaction together with the version bump. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/** Every migration, in order. Versions are dense: migration N is the N-th entry. */
+export const migrations: readonly Migration[] = [migration001Certificates];

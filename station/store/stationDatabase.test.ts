@@ -1,0 +1,60 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrations } from './migrations/index.js';
+import { migrate, openStationDatabase } from './stationDatabase.js';
+
+async function dbPath(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'ls-db-')), 'station.db');
+}
+
+describe('station database', () => {
+  it('creates the schema on a new file in WAL mode with full sync', async () => {
+    const db = openStationDatabase(await dbPath());
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
+  });
+
+  it('is idempotent on reopen and keeps data', async () => {
+    const path = await dbPath();
+    const db = openStationDatabase(path);
+    db.prepare(
+      `INSERT INTO certificates (serial_number, registration_id, subject, fingerprint_sha256, not_before,
+        not_after, profile, key_source, certificate_der, issued_at) VALUES ('01','r','CN=r','f','a','b','p','device',x'30','t')`,
+    ).run();
+    db.close();
+    const again = openStationDatabase(path);
+    expect(again.prepare('SELECT count(*) AS n FROM certificates').get()).toEqual({ n: 1 });
+    again.close();
+  });
+
+  it('refuses a database from a newer station', async () => {
+    const path = await dbPath();
+    openStationDatabase(path).close();
+    const db = openStationDatabase(path);
+    db.pragma(`user_version = ${migrations.length + 1}`);
+    expect(() => migrate(db, migrations)).toThrow(/newer than this station/);
+    db.close();
+  });
+
+  it('rolls back a failing migration as a whole', async () => {
+    const db = openStationDatabase(':memory:', { migrations: [] });
+    const broken = [
+      {
+        version: 1,
+        name: 'broken',
+        up: (d: typeof db) => {
+          d.exec('CREATE TABLE t (x INTEGER)');
+          d.exec('THIS IS NOT SQL');
+        },
+      },
+    ];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 't'`).get()).toBeUndefined();
+    db.close();
+  });
+});

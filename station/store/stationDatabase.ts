@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations, type Migration } from './migrations/index.js';
+
+/**
+ * Opens (creating if needed) the station's SQLite database and brings its schema up to date.
+ * WAL with synchronous=FULL: every committed transaction is on disk before the call returns,
+ * which is what lets a slot show PASS only after its commit.
+ */
+export function openStationDatabase(
+  path: string,
+  options: { migrations?: readonly Migration[] } = {},
+): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, options.migrations ?? migrations);
+  return db;
+}
+
+/** Applies the migrations above the database's user_version, each in its own transaction. */
+export function migrate(db: Database.Database, list: readonly Migration[]): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = list.length;
+  if (current > latest) {
+    throw new Error(
+      `the station database is at schema version ${current}, newer than this station (${latest}); update the station software`,
+    );
+  }
+  for (const migration of list.slice(current)) {
+    if (migration.version !== list.indexOf(migration) + 1) {
+      throw new Error(`migration ${migration.name} is out of order`);
+    }
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return latest;
+}

@@ -1,93 +1,23 @@
 /**
- * `station` command line: the DEMO line (`npm start`) and port listing. Serve, provision, queue
- * and ca commands arrive with the station core.
+ * `station` command line: the DEMO line (`npm start`), port listing and the CA. Serve, provision
+ * and queue commands arrive with the station core.
  */
-import { parseArgs } from 'node:util';
-import { discoverPorts } from '../firmware-bridge/transports/portDiscovery.js';
-import { runDemoLine } from './demo/demoLine.js';
+import { DEMO_USAGE, demo } from './cli/demoCommand.js';
+import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 
-const USAGE = `usage: station demo [--devices N] [--tcp] [--baud RATE]
-       station ports [--port PATH ...]
+const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports };
 
-  demo    Provision simulated devices on real ttys through the full X.509 device-key
-          exchange (DEMO CA, DEMO DPS settings) and print the result of each slot.
-          --devices N   simulated devices, 1..64 (default 8)
-          --tcp         serve the devices over TCP (like a serial device server) instead of ptys
-          --baud RATE   simulated line speed (default 115200)
+const USAGE = `usage: station <command> [options]
 
-  ports   List the serial ports this station can see, and how they were found.
-          --port PATH   also list a configured port (/dev/ttyUSB3, COM7, tcp://host:port)`;
+${DEMO_USAGE}
 
-async function ports(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string', multiple: true } } });
-  const result = await discoverPorts({ configured: values.port ?? [] });
-  if (result.warning) console.log(`note: ${result.warning}`);
-  if (result.ports.length === 0) {
-    console.log('No serial ports found. Plug a device in, or configure a port path.');
-    return 0;
-  }
-  console.log('port                          found by     details');
-  for (const p of result.ports) {
-    const details = [
-      p.manufacturer,
-      p.vendorId && `${p.vendorId}:${p.productId ?? '?'}`,
-      p.serialNumber,
-    ]
-      .filter(Boolean)
-      .join('  ');
-    console.log(`${p.path.padEnd(28)}  ${p.source.padEnd(11)}  ${details}`.trimEnd());
-  }
-  return 0;
-}
-
-async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      devices: { type: 'string', default: '8' },
-      tcp: { type: 'boolean', default: false },
-      baud: { type: 'string', default: '115200' },
-    },
-  });
-  const devices = Number(values.devices);
-  const baudRate = Number(values.baud);
-  if (!Number.isInteger(devices) || devices < 1 || devices > 64) {
-    console.error('station demo: --devices must be a whole number from 1 to 64');
-    return 2;
-  }
-  if (!Number.isInteger(baudRate) || baudRate < 300) {
-    console.error('station demo: --baud must be a whole number of at least 300');
-    return 2;
-  }
-  console.log('Line Station — DEMO line (simulated devices, DEMO CA, DEMO DPS settings)');
-  console.log(
-    'Running headless in this terminal: the station window and its UI are not part of this build yet.',
-  );
-  const results = await runDemoLine({
-    devices,
-    link: values.tcp ? 'tcp' : 'pty',
-    baudRate,
-    log: console.log,
-  });
-  const passed = results.filter((r) => r.passed).length;
-  console.log('');
-  console.log('slot  result  registration ID                  seconds  port');
-  for (const r of results) {
-    console.log(
-      `${String(r.slot).padStart(4)}  ${r.passed ? 'PASS  ' : 'FAIL  '}  ${(r.registrationId ?? r.error?.code ?? '').padEnd(31)}  ${(r.ms / 1000).toFixed(2).padStart(7)}  ${r.port}`,
-    );
-  }
-  console.log(
-    `\n${passed} of ${results.length} devices passed (DEMO: nothing was sent to a real DPS).`,
-  );
-  return passed === results.length ? 0 : 1;
-}
+${PORTS_USAGE}`;
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {
-  if (command === 'demo') exitCode = await demo(rest);
-  else if (command === 'ports') exitCode = await ports(rest);
+  const run = commands[command];
+  if (run) exitCode = await run(rest);
   else if (command === '--help' || command === 'help') {
     console.log(USAGE);
     exitCode = 0;

@@ -1,0 +1,28 @@
+import { parseArgs } from 'node:util';
+import { discoverPorts } from '../../firmware-bridge/transports/portDiscovery.js';
+
+export const PORTS_USAGE = `  ports   List the serial ports this station can see, and how they were found.
+          --port PATH   also list a configured port (/dev/ttyUSB3, COM7, tcp://host:port)`;
+
+/** `station ports`: what the station can see, and a plain note when the OS list failed. */
+export async function ports(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string', multiple: true } } });
+  const result = await discoverPorts({ configured: values.port ?? [] });
+  if (result.warning) console.log(`note: ${result.warning}`);
+  if (result.ports.length === 0) {
+    console.log('No serial ports found. Plug a device in, or configure a port path.');
+    return 0;
+  }
+  console.log('port                          found by     details');
+  for (const p of result.ports) {
+    const details = [
+      p.manufacturer,
+      p.vendorId && `${p.vendorId}:${p.productId ?? '?'}`,
+      p.serialNumber,
+    ]
+      .filter(Boolean)
+      .join('  ');
+    console.log(`${p.path.padEnd(28)}  ${p.source.padEnd(11)}  ${details}`.trimEnd());
+  }
+  return 0;
+}

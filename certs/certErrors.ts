@@ -41,11 +41,14 @@ export const certErrorText = {
   CA_IMPORT_UNREADABLE: 'The CA file could not be read. Check the file and its password.',
   CA_SERIAL_REUSED: 'The CA produced a serial number twice. Stop the line and call engineering.',
   CA_UNKNOWN_CERTIFICATE: 'No certificate with that serial number was issued by this CA.',
+  CA_RECORD_CORRUPT: 'The CA record of this station is damaged. Restore the CA folder from backup.',
   // Key custody
   CUSTODY_WRONG_PASSPHRASE: 'Wrong passphrase. Try again.',
   CUSTODY_KEY_FILE_CORRUPT: 'The CA key file is damaged. Restore it from backup.',
   CUSTODY_UNAVAILABLE:
     'The key store of this computer is not available. Use the passphrase instead.',
+  CUSTODY_WRAPPER_MISMATCH:
+    "This key is locked another way (passphrase or this computer's key store). Unlock it that way.",
 } as const;
 
 export type CertErrorCode = keyof typeof certErrorText;

@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -67,7 +67,9 @@ export async function createInMemoryCa(
     },
     crypto,
   );
-  const issuingKeys = (await crypto.subtle.generateKey(ECDSA_P256, false, [
+  // Extractable so tests and benchmarks can hand the issuing key to the fast path as a KeyObject
+  // (issuingPrivateKey); the reference issuer is for DEMO and tests, never production custody.
+  const issuingKeys = (await crypto.subtle.generateKey(ECDSA_P256, true, [
     'sign',
     'verify',
   ])) as CryptoKeyPair;
@@ -93,6 +95,12 @@ export async function createInMemoryCa(
     crypto,
   );
   return { root, issuing, issuingKeys, crypto };
+}
+
+/** The issuing CA's private key as a node:crypto KeyObject (for SoftwareCaSigner in tests). */
+export async function issuingPrivateKey(ca: InMemoryCa): Promise<KeyObject> {
+  const pkcs8 = await ca.crypto.subtle.exportKey('pkcs8', ca.issuingKeys.privateKey);
+  return createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' });
 }
 
 /**

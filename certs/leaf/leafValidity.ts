@@ -1,0 +1,59 @@
+import { CertError } from '../certErrors.js';
+import { sequence } from '../der/derWriter.js';
+import { encodeTime } from '../der/derTime.js';
+
+/** Tolerated clock difference between the station and the devices and services checking a leaf. */
+export const CLOCK_SKEW_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** A leaf's validity period, whole seconds. */
+export interface LeafValidity {
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/**
+ * notBefore = now − 60 s, truncated to the second; notAfter = notBefore + validityDays, but
+ * never after the issuing CA's notAfter (a leaf outliving its CA would fail path validation).
+ * Refuses when the issuing CA is expired or not yet valid at `nowMs`.
+ */
+export function leafValidity(
+  nowMs: number,
+  validityDays: number,
+  ca: { notBefore: Date; notAfter: Date },
+): LeafValidity {
+  if (nowMs >= ca.notAfter.getTime()) {
+    throw new CertError('CA_EXPIRED', `issuing CA expired ${ca.notAfter.toISOString()}`);
+  }
+  if (nowMs < ca.notBefore.getTime()) {
+    throw new CertError('CA_NOT_YET_VALID', `issuing CA valid from ${ca.notBefore.toISOString()}`);
+  }
+  const notBefore = Math.floor((nowMs - CLOCK_SKEW_MS) / 1000) * 1000;
+  const notAfter = Math.min(
+    notBefore + validityDays * DAY_MS,
+    Math.floor(ca.notAfter.getTime() / 1000) * 1000,
+  );
+  return { notBefore: new Date(notBefore), notAfter: new Date(notAfter) };
+}
+
+/**
+ * Encodes Validity ::= SEQUENCE { notBefore Time, notAfter Time }, remembering the last result:
+ * a busy line issues many leaves within one second, and they all share the same bytes.
+ */
+export class ValidityEncoder {
+  private lastBefore = NaN;
+  private lastAfter = NaN;
+  private lastDer: Buffer = Buffer.alloc(0);
+
+  /** DER of the Validity for these two (whole-second) dates. */
+  encode(v: LeafValidity): Buffer {
+    const before = v.notBefore.getTime();
+    const after = v.notAfter.getTime();
+    if (before !== this.lastBefore || after !== this.lastAfter) {
+      this.lastDer = sequence(encodeTime(v.notBefore), encodeTime(v.notAfter));
+      this.lastBefore = before;
+      this.lastAfter = after;
+    }
+    return this.lastDer;
+  }
+}

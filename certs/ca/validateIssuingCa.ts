@@ -1,0 +1,194 @@
+import { X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+
+import type { CaSignatureAlgorithm } from '../caSigner.js';
+import { CertError } from '../certErrors.js';
+
+/** The CA key types the station signs with. */
+export type CaKeyAlgorithm = 'P-256' | 'P-384' | `RSA-${number}`;
+
+/** An issuing CA as found in an import or on disk, before it is trusted to issue. */
+export interface IssuingCaCandidate {
+  certificateDer: Uint8Array;
+  /** Certificates above it, in any order; extra, unrelated certificates are ignored. */
+  chainDer: readonly Uint8Array[];
+  /** When given, it must be the certificate's key. */
+  privateKey?: KeyObject;
+  now: Date;
+}
+
+/** An issuing CA that may issue device certificates now. */
+export interface ValidatedIssuingCa {
+  certificateDer: Uint8Array;
+  /** The path above the issuing CA, its issuer first, ending with the self-signed root. */
+  chainDer: Uint8Array[];
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  keyAlgorithm: CaKeyAlgorithm;
+  signatureAlgorithm: CaSignatureAlgorithm;
+}
+
+interface Cert {
+  der: Uint8Array;
+  node: NodeCertificate;
+  parsed: x509.X509Certificate;
+}
+
+// Deeper paths than this are not PKIs a line station meets; it also bounds the search.
+const MAX_PATH = 8;
+const MAX_RSA_BITS = 16384;
+
+const fail = (code: ConstructorParameters<typeof CertError>[0], detail: string) =>
+  new CertError(code, detail);
+
+function parse(der: Uint8Array, what: string): Cert {
+  try {
+    return {
+      der,
+      node: new NodeCertificate(Buffer.from(der)),
+      parsed: new x509.X509Certificate(Uint8Array.from(der)),
+    };
+  } catch (err) {
+    throw new CertError('CA_IMPORT_UNREADABLE', `${what} is not a readable X.509 certificate`, {
+      cause: err,
+    });
+  }
+}
+
+/** The station's name for a key, or undefined if the station does not sign with that type. */
+export function caKeyAlgorithmOf(
+  key: KeyObject,
+): { keyAlgorithm: CaKeyAlgorithm; signatureAlgorithm: CaSignatureAlgorithm } | undefined {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') {
+    return { keyAlgorithm: 'P-256', signatureAlgorithm: 'ecdsa-with-SHA256' };
+  }
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'secp384r1') {
+    return { keyAlgorithm: 'P-384', signatureAlgorithm: 'ecdsa-with-SHA384' };
+  }
+  const bits = details.modulusLength ?? 0;
+  if (key.asymmetricKeyType === 'rsa' && bits >= 2048 && bits <= MAX_RSA_BITS) {
+    return { keyAlgorithm: `RSA-${bits}`, signatureAlgorithm: 'sha256WithRSAEncryption' };
+  }
+  return undefined;
+}
+
+function keyName(key: KeyObject): string {
+  const d = key.asymmetricKeyDetails ?? {};
+  return [key.asymmetricKeyType, d.namedCurve, d.modulusLength].filter(Boolean).join(' ');
+}
+
+function signedBy(child: Cert, parent: Cert): boolean {
+  try {
+    // checkIssued: names, AKI/SKI, and the parent's keyUsage allowing keyCertSign.
+    return child.node.checkIssued(parent.node) && child.node.verify(parent.node.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function checkValidity(cert: Cert, now: Date, role: string): void {
+  const { notBefore, notAfter, subject } = cert.parsed;
+  if (now < notBefore) {
+    throw fail('CA_NOT_YET_VALID', `${role} "${subject}" is valid from ${notBefore.toISOString()}`);
+  }
+  if (now > notAfter) {
+    throw fail('CA_EXPIRED', `${role} "${subject}" expired ${notAfter.toISOString()}`);
+  }
+}
+
+/** Walks from the issuing CA to a self-signed root through `pool`, checking each signature. */
+function buildPath(issuing: Cert, pool: Cert[]): Cert[] {
+  const path = [issuing];
+  let current = issuing;
+  while (!signedBy(current, current)) {
+    if (path.length >= MAX_PATH) throw fail('CA_CHAIN_BROKEN', `no root within ${MAX_PATH} links`);
+    const parent = pool.find((c) => !path.includes(c) && signedBy(current, c));
+    if (parent === undefined) {
+      throw fail(
+        'CA_CHAIN_BROKEN',
+        `nothing in the chain signed "${current.parsed.subject}" ` +
+          `(issuer "${current.parsed.issuer}"); the chain must reach a self-signed root`,
+      );
+    }
+    path.push(parent);
+    current = parent;
+  }
+  return path;
+}
+
+/**
+ * Decides whether a certificate (with its key, when given) may act as this station's issuing CA
+ * at `now`: a CA, allowed to sign certificates, within its validity, with a supported key that
+ * matches, chained by valid signatures to a self-signed root, and with no CA above it whose
+ * pathLenConstraint forbids issuing end-entity certificates beneath it. Pure (no I/O, no clock),
+ * so import runs it before writing anything and unlock runs it again on what was stored.
+ * Throws CertError with the first failed check's code.
+ */
+export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssuingCa {
+  const { now } = candidate;
+  const issuing = parse(candidate.certificateDer, 'the CA certificate');
+  const pool = candidate.chainDer
+    .map((der, i) => parse(der, `chain certificate ${i + 1}`))
+    .filter((c) => !Buffer.from(c.der).equals(Buffer.from(issuing.der)));
+  const subject = issuing.parsed.subject;
+
+  const constraints = issuing.parsed.getExtension(x509.BasicConstraintsExtension);
+  if (constraints?.ca !== true) throw fail('CA_NOT_A_CA', `"${subject}" has no CA:true`);
+  // Its own pathLenConstraint (0 or absent) never stops it issuing end-entity certificates.
+  const usage = issuing.parsed.getExtension(x509.KeyUsagesExtension);
+  if (usage === null || (usage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+    throw fail('CA_NO_KEY_CERT_SIGN', `"${subject}" keyUsage lacks keyCertSign`);
+  }
+  checkValidity(issuing, now, 'the CA certificate');
+
+  const algorithm = caKeyAlgorithmOf(issuing.node.publicKey);
+  if (algorithm === undefined) {
+    throw fail('CA_KEY_UNSUPPORTED', `certificate key is ${keyName(issuing.node.publicKey)}`);
+  }
+  if (candidate.privateKey !== undefined) {
+    if (caKeyAlgorithmOf(candidate.privateKey) === undefined) {
+      throw fail('CA_KEY_UNSUPPORTED', `private key is ${keyName(candidate.privateKey)}`);
+    }
+    let matches = false;
+    try {
+      matches = issuing.node.checkPrivateKey(candidate.privateKey);
+    } catch {
+      matches = false;
+    }
+    if (!matches) throw fail('CA_KEY_MISMATCH', `the key is not the key of "${subject}"`);
+  }
+
+  const path = buildPath(issuing, pool);
+  path.forEach((cert, depth) => {
+    if (depth === 0) return;
+    const bc = cert.parsed.getExtension(x509.BasicConstraintsExtension);
+    // A v1 root (no extensions at all) is still accepted as a trust anchor, as OpenSSL does.
+    const v1Root = depth === path.length - 1 && cert.parsed.extensions.length === 0;
+    if (bc?.ca !== true && !v1Root) {
+      throw fail('CA_CHAIN_BROKEN', `"${cert.parsed.subject}" in the chain is not a CA`);
+    }
+    checkValidity(cert, now, 'chain certificate');
+    // `depth` CAs sit between this one and the leaves the issuing CA will sign: the issuing CA
+    // and the intermediates below this one. Self-issued intermediates are counted too (stricter
+    // than RFC 5280 6.1.4 (l); no line PKI relies on that nuance).
+    if (bc?.pathLength !== undefined && bc.pathLength < depth) {
+      throw fail(
+        'CA_PATHLEN_VIOLATED',
+        `"${cert.parsed.subject}" allows ${bc.pathLength} CA(s) below it, the path has ${depth}`,
+      );
+    }
+  });
+
+  return {
+    certificateDer: issuing.der,
+    chainDer: path.slice(1).map((c) => c.der),
+    subject,
+    notBefore: issuing.parsed.notBefore,
+    notAfter: issuing.parsed.notAfter,
+    ...algorithm,
+  };
+}

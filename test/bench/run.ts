@@ -4,6 +4,7 @@
  */
 const suites: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   wire: () => import('./wireBench.js'),
+  ca: () => import('./caBench.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

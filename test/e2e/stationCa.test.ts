@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { CertError } from '../../certs/certErrors.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { StationCa } from '../../certs/stationCa.js';
@@ -17,10 +18,6 @@ const PASSPHRASE = 'line-3 night shift passphrase';
 const wrapper = (passphrase = PASSPHRASE) =>
   new PassphraseKeyWrapper(passphrase, { scrypt: { N: 2 ** 12 } });
 
-function pem(der: Uint8Array): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g)!.join('\n');
-  return `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`;
-}
 
 async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string> {
   try {
@@ -49,9 +46,9 @@ async function opensslVerify(
   chainDer: readonly Uint8Array[],
 ): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ls-verify-'));
-  await writeFile(join(dir, 'leaf.pem'), pem(leafDer));
-  await writeFile(join(dir, 'root.pem'), pem(chainDer[chainDer.length - 1]!));
-  await writeFile(join(dir, 'untrusted.pem'), chainDer.slice(0, -1).map(pem).join(''));
+  await writeFile(join(dir, 'leaf.pem'), certificateToPem(leafDer));
+  await writeFile(join(dir, 'root.pem'), certificateToPem(chainDer[chainDer.length - 1]!));
+  await writeFile(join(dir, 'untrusted.pem'), chainDer.slice(0, -1).map(certificateToPem).join(''));
   const verify = await run('openssl', [
     'verify',
     '-CAfile',

@@ -1,11 +1,11 @@
-import { Crypto } from '@peculiar/webcrypto';
-import { createInMemoryCa } from '../../certs/referenceIssuer.js';
+import type { StationCa } from '../../certs/stationCa.js';
 import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { provisionX509DeviceKey, type X509DeviceKeyStep } from '../line/provisionX509DeviceKey.js';
 import { renderRegistrationId } from '../line/registrationId.js';
+import { createDemoCa } from './demoCa.js';
 
 export interface DemoLineOptions {
   devices: number;
@@ -39,15 +39,16 @@ export const DEMO_DPS = {
  */
 export async function runDemoLine(options: DemoLineOptions): Promise<DemoSlotResult[]> {
   const { log } = options;
-  const crypto = new Crypto();
-  const ca = await createInMemoryCa(crypto, 'Line Station DEMO');
-  log(`DEMO CA ready: ${ca.issuing.subject} (held in memory for this run only)`);
-  const simulator = await Simulator.start({
-    devices: options.devices,
-    link: options.link,
-    baudRate: options.baudRate,
-  });
+  const demoCa = await createDemoCa();
+  const ca = demoCa.ca;
+  log(`DEMO CA ready: ${ca.status().subject} (a throw-away CA for this run only)`);
+  let simulator: Simulator | undefined;
   try {
+    simulator = await Simulator.start({
+      devices: options.devices,
+      link: options.link,
+      baudRate: options.baudRate,
+    });
     log(
       `${options.devices} simulated devices on ${options.link === 'pty' ? 'real ttys (socat)' : 'TCP'} at ${options.baudRate} baud`,
     );
@@ -57,7 +58,8 @@ export async function runDemoLine(options: DemoLineOptions): Promise<DemoSlotRes
       ),
     );
   } finally {
-    await simulator.stop();
+    await simulator?.stop();
+    await demoCa.dispose();
   }
 }
 
@@ -65,7 +67,7 @@ async function runSlot(
   slot: number,
   port: string,
   options: DemoLineOptions,
-  ca: Awaited<ReturnType<typeof createInMemoryCa>>,
+  ca: StationCa,
   log: (line: string) => void,
 ): Promise<DemoSlotResult> {
   const started = performance.now();
@@ -86,7 +88,7 @@ async function runSlot(
             { model: info.model, serial: info.serialNumber },
             { x509: true },
           ),
-        ca,
+        issueCertificate: (csr, registrationId) => ca.issueFromCsr(csr, { registrationId }),
       },
       { onStep: (step: X509DeviceKeyStep) => log(`${label}  ${step}`) },
     );

@@ -1,6 +1,4 @@
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import type { X509Certificate } from '@peculiar/x509';
-import { issueLeafFromCsr, type InMemoryCa } from '../../certs/referenceIssuer.js';
+import { randomBytes, verify, X509Certificate } from 'node:crypto';
 import {
   BANK_STAGED,
   CHALLENGE_KIND_X509,
@@ -29,9 +27,15 @@ export interface X509DeviceKeyPlan {
   idScope: string;
   /** Derives the registration ID from what the device reported. */
   registrationIdFor: (info: DeviceInfo) => string;
-  ca: InMemoryCa;
+  /**
+   * Issues the leaf for a device CSR: StationCa.issueFromCsr in the station. Returns the leaf and
+   * the CA chain above it (issuing CA first, root last).
+   */
+  issueCertificate: (
+    csr: Uint8Array,
+    registrationId: string,
+  ) => Promise<{ certificateDer: Uint8Array; chainDer: readonly Uint8Array[] }>;
   curve?: Curve;
-  validityDays?: number;
   /** Read the staged configuration back before COMMIT (on by default). */
   readBack?: boolean;
 }
@@ -39,7 +43,8 @@ export interface X509DeviceKeyPlan {
 export interface X509DeviceKeyResult {
   info: DeviceInfo;
   registrationId: string;
-  certificate: X509Certificate;
+  /** The leaf as written to the device (DER). */
+  certificateDer: Uint8Array;
   commitId: Uint8Array;
 }
 
@@ -92,10 +97,11 @@ export async function provisionX509DeviceKey(
   const { csr } = await session.request('GEN_KEY_CSR', { curve, commonName: registrationId }, req);
 
   onStep?.('issue');
-  const certificate = await issueLeafFromCsr(plan.ca, csr, registrationId, plan.validityDays);
+  const issued = await plan.issueCertificate(csr, registrationId);
 
   onStep?.('install');
-  const chain = [new Uint8Array(certificate.rawData), new Uint8Array(plan.ca.issuing.rawData)];
+  // The device presents leaf and intermediates; the root is what DPS already trusts.
+  const chain = [issued.certificateDer, ...issued.chainDer.slice(0, -1)];
   await session.request('PUT_CERT_CHAIN', { chain }, req);
 
   onStep?.('verify');
@@ -117,11 +123,7 @@ export async function provisionX509DeviceKey(
     { nonce, bank: BANK_STAGED, kind: CHALLENGE_KIND_X509 },
     req,
   );
-  const publicKey = createPublicKey({
-    key: Buffer.from(certificate.publicKey.rawData),
-    format: 'der',
-    type: 'spki',
-  });
+  const publicKey = new X509Certificate(issued.certificateDer).publicKey;
   const message = Buffer.concat([CHALLENGE_PREFIX, nonce]);
   const hash = curve === 'P-384' ? 'sha384' : 'sha256';
   if (!verify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature)) {
@@ -137,5 +139,5 @@ export async function provisionX509DeviceKey(
   if (!Buffer.from(committed.commitId).equals(Buffer.from(commitId))) {
     throw new WireError('WIRE_BAD_RESPONSE', 'COMMIT answered with another commit id');
   }
-  return { info, registrationId, certificate, commitId };
+  return { info, registrationId, certificateDer: issued.certificateDer, commitId };
 }

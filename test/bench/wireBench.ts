@@ -5,12 +5,12 @@
  * time the bytes alone need on a 115200 8N1 line plus the device latencies the simulator applied.
  */
 import { parseArgs } from 'node:util';
-import { Crypto } from '@peculiar/webcrypto';
-import { createInMemoryCa } from '../../certs/referenceIssuer.js';
+import type { StationCa } from '../../certs/stationCa.js';
 import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { SerialTransport } from '../../firmware-bridge/transports/serialTransport.js';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import { createDemoCa } from '../../station/demo/demoCa.js';
 import { provisionX509DeviceKey } from '../../station/line/provisionX509DeviceKey.js';
 import { printTable } from './table.js';
 
@@ -30,8 +30,8 @@ export async function main(args: string[]): Promise<void> {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
 
-  const crypto = new Crypto();
-  const ca = await createInMemoryCa(crypto, 'Line Station BENCH');
+  const demoCa = await createDemoCa('Line Station BENCH');
+  const ca = demoCa.ca;
   const simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: BAUD });
   const device = simulator.devices[0]!;
   const session = await DeviceSession.open(
@@ -50,6 +50,7 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     await session.close();
     await simulator.stop();
+    await demoCa.dispose();
   }
 
   const median = samples
@@ -92,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
 async function measureExchange(
   session: DeviceSession,
   device: Simulator['devices'][number],
-  ca: Awaited<ReturnType<typeof createInMemoryCa>>,
+  ca: StationCa,
 ): Promise<ExchangeSample> {
   const before = { ...session.stats };
   const requests: string[] = [];
@@ -106,7 +107,7 @@ async function measureExchange(
     globalEndpoint: 'global.azure-devices-provisioning.net',
     idScope: '0ne00BENCH1',
     registrationIdFor: (info) => `bench-${info.serialNumber.toLowerCase()}`,
-    ca,
+    issueCertificate: (csr, registrationId) => ca.issueFromCsr(csr, { registrationId }),
     readBack: false,
   });
   const exchangeMs = performance.now() - started;

@@ -18,7 +18,6 @@ const PASSPHRASE = 'line-3 night shift passphrase';
 const wrapper = (passphrase = PASSPHRASE) =>
   new PassphraseKeyWrapper(passphrase, { scrypt: { N: 2 ** 12 } });
 
-
 async function codeOf(promise: Promise<unknown> | (() => unknown)): Promise<string> {
   try {
     await (typeof promise === 'function' ? promise() : promise);

@@ -1,15 +1,20 @@
-import { Crypto } from '@peculiar/webcrypto';
-import { createInMemoryCa, type InMemoryCa } from '../../certs/referenceIssuer.js';
+import { afterAll } from 'vitest';
+import { CertError } from '../../certs/certErrors.js';
 import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
+import { createDemoCa, type DemoCa } from '../../station/demo/demoCa.js';
 import type { X509DeviceKeyPlan } from '../../station/line/provisionX509DeviceKey.js';
 
-let sharedCa: Promise<InMemoryCa> | undefined;
+let sharedCa: Promise<DemoCa> | undefined;
 
-/** One test CA per test file: issuing is not what these tests are about. */
-export function testCa(): Promise<InMemoryCa> {
-  sharedCa ??= createInMemoryCa(new Crypto(), 'Line Station TEST');
+/** One throw-away station CA per test file, removed after the file's tests. */
+export function testCa(): Promise<DemoCa> {
+  if (!sharedCa) {
+    const created = createDemoCa('Line Station TEST');
+    sharedCa = created;
+    afterAll(async () => (await created).dispose());
+  }
   return sharedCa;
 }
 
@@ -18,7 +23,8 @@ export async function testPlan(): Promise<X509DeviceKeyPlan> {
     globalEndpoint: 'global.azure-devices-provisioning.net',
     idScope: '0ne00TEST01',
     registrationIdFor: (info) => `test-${info.serialNumber.toLowerCase()}`,
-    ca: await testCa(),
+    issueCertificate: async (csr, registrationId) =>
+      (await testCa()).ca.issueFromCsr(csr, { registrationId }),
   };
 }
 
@@ -29,12 +35,12 @@ export async function openSession(
   return DeviceSession.open(createTransport(path), options);
 }
 
-/** Resolves with the WireError code a promise rejects with; fails the test if it resolves. */
+/** Resolves with the error code a promise rejects with; fails the test if it resolves. */
 export async function wireErrorCode(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (err) {
-    if (err instanceof WireError) return err.code;
+    if (err instanceof WireError || err instanceof CertError) return err.code;
     throw err;
   }
   throw new Error('expected the request to fail');

@@ -31,7 +31,7 @@ describe.each(['pty', 'tcp'] as const)('the full X.509 exchange over %s', (link)
       expect(committed.config.registrationId).toBe(result.registrationId);
       expect(committed.config.idScope).toBe('0ne00TEST01');
       expect(
-        Buffer.from(committed.certChain?.[0] ?? []).equals(Buffer.from(result.certificate.rawData)),
+        Buffer.from(committed.certChain?.[0] ?? []).equals(Buffer.from(result.certificateDer)),
       ).toBe(true);
       // COMMIT empties the staged bank.
       expect(device.state.staged).toEqual({ config: {} });
@@ -59,7 +59,7 @@ describe('faults on a real pty', () => {
     expect(committed.registrationId).toBe(first.registrationId);
     expect(
       Buffer.from(device.state.committed.certChain?.[0] ?? []).equals(
-        Buffer.from(first.certificate.rawData),
+        Buffer.from(first.certificateDer),
       ),
     ).toBe(true);
     await session.close();
@@ -139,8 +139,8 @@ describe('faults on a real pty', () => {
     const session = await openSession(simulator.devices[0]!.hostPath);
     await session.identify();
     await session.request('GEN_KEY_CSR', { curve: 'P-256', commonName: 'test-x' });
-    const ca = await testCa();
-    const chain = [new Uint8Array(ca.issuing.rawData)];
+    const { ca } = await testCa();
+    const chain = [ca.chain()[0]!];
     expect(await wireErrorCode(session.request('PUT_CERT_CHAIN', { chain }))).toBe(
       'DEVICE_KEY_MISMATCH',
     );

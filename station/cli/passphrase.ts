@@ -1,0 +1,71 @@
+import { createInterface } from 'node:readline';
+
+/** Environment variable a headless station may use to pass the CA passphrase (never logged). */
+export const PASSPHRASE_ENV = 'LINE_STATION_CA_PASSPHRASE';
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+/**
+ * Reads the CA passphrase: from LINE_STATION_CA_PASSPHRASE when set (services, CI), from the
+ * terminal without echo when interactive, else one line from standard input (pipes).
+ */
+export async function readPassphrase(
+  prompt: string,
+  options: { confirm?: boolean } = {},
+): Promise<string> {
+  const fromEnv = process.env[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
+  if (!process.stdin.isTTY) return checked(await readLine(), options.confirm ?? false);
+  const first = await promptHidden(prompt);
+  if (options.confirm) {
+    checked(first, true);
+    const second = await promptHidden('Repeat the passphrase: ');
+    if (second !== first) throw new Error('the two passphrases differ');
+  }
+  return first;
+}
+
+function checked(passphrase: string, isNew: boolean): string {
+  if (isNew && passphrase.length < MIN_PASSPHRASE_LENGTH) {
+    throw new Error(`a new CA passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
+  }
+  return passphrase;
+}
+
+function readLine(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => reject(new Error('no passphrase on standard input')));
+  });
+}
+
+/** Prompts on the terminal with echo off; Ctrl-C aborts. */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (err?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return done();
+        if (char === '\u0003') return done(new Error('cancelled'));
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -2,16 +2,19 @@
  * `station` command line: the DEMO line (`npm start`), port listing and the CA. Serve, provision
  * and queue commands arrive with the station core.
  */
+import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports };
+const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports, ca };
 
 const USAGE = `usage: station <command> [options]
 
 ${DEMO_USAGE}
 
-${PORTS_USAGE}`;
+${PORTS_USAGE}
+
+${CA_USAGE}`;
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
@@ -26,7 +29,11 @@ try {
     exitCode = 2;
   }
 } catch (err) {
-  console.error(`station: ${(err as Error).message}`);
+  // Coded errors (CertError, WireError) carry operator text and a stable code; details go last.
+  const coded = err as { code?: unknown; detail?: unknown; message: string };
+  const code = typeof coded.code === 'string' ? ` [${coded.code}]` : '';
+  const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
+  console.error(`station: ${coded.message}${code}${detail}`);
   exitCode = 1;
 }
 process.exit(exitCode);

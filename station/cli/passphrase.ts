@@ -5,14 +5,15 @@ export const PASSPHRASE_ENV = 'LINE_STATION_CA_PASSPHRASE';
 export const MIN_PASSPHRASE_LENGTH = 12;
 
 /**
- * Reads the CA passphrase: from LINE_STATION_CA_PASSPHRASE when set (services, CI), from the
- * terminal without echo when interactive, else one line from standard input (pipes).
+ * Reads a secret: from an environment variable when set (LINE_STATION_CA_PASSPHRASE for the CA:
+ * services, CI), from the terminal without echo when interactive, else one line from standard
+ * input (pipes). `confirm` marks a new passphrase: asked twice and held to a minimum length.
  */
 export async function readPassphrase(
   prompt: string,
-  options: { confirm?: boolean } = {},
+  options: { confirm?: boolean; env?: string } = {},
 ): Promise<string> {
-  const fromEnv = process.env[PASSPHRASE_ENV];
+  const fromEnv = process.env[options.env ?? PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
   if (!process.stdin.isTTY) return checked(await readLine(), options.confirm ?? false);
   const first = await promptHidden(prompt);

@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { CertError } from './certErrors.js';
 
 import type { Crypto } from '@peculiar/webcrypto';
 
@@ -23,18 +24,6 @@ export interface InMemoryCa {
   issuing: x509.X509Certificate;
   issuingKeys: CryptoKeyPair;
   crypto: Crypto;
-}
-
-/** Why a CSR was refused; the CA issue extends this list with its full set of checks. */
-export class CsrRefusedError extends Error {
-  constructor(
-    readonly code: 'CSR_UNREADABLE' | 'CSR_SIGNATURE_INVALID' | 'CSR_SUBJECT_MISMATCH',
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = 'CsrRefusedError';
-  }
 }
 
 /** Makes a root and an issuing CA (pathLen 0) under `name`, valid from now for `days`. */
@@ -117,25 +106,14 @@ export async function issueLeafFromCsr(
   try {
     csr = new x509.Pkcs10CertificateRequest(Uint8Array.from(csrDer));
   } catch (err) {
-    throw new CsrRefusedError(
-      'CSR_UNREADABLE',
-      'The device sent a CSR the station cannot read.',
-      String(err),
-    );
+    throw new CertError('CSR_MALFORMED', String(err), { cause: err });
   }
   if (!(await csr.verify(ca.crypto))) {
-    throw new CsrRefusedError(
-      'CSR_SIGNATURE_INVALID',
-      'The device CSR signature does not verify (no proof of key possession).',
-    );
+    throw new CertError('CSR_SIGNATURE_INVALID');
   }
   const cn = csr.subjectName.getField('CN')[0];
   if (cn !== registrationId) {
-    throw new CsrRefusedError(
-      'CSR_SUBJECT_MISMATCH',
-      'The device CSR names another device than expected.',
-      `CN=${cn ?? '(none)'} expected ${registrationId}`,
-    );
+    throw new CertError('CSR_SUBJECT_MISMATCH', `CN=${cn ?? '(none)'} expected ${registrationId}`);
   }
   const serial = new Uint8Array(9);
   ca.crypto.getRandomValues(serial);

@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { CertError } from '../../certs/certErrors.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { StationCa } from '../../certs/stationCa.js';
 import { CertificateLedger } from '../../station/store/certificateLedger.js';
 import { openStationDatabase } from '../../station/store/stationDatabase.js';
+import { opensslCsr, opensslVerifyLeaf } from './opensslTools.js';
 
-const run = promisify(execFile);
 const PASSPHRASE = 'line-3 night shift passphrase';
 // A low scrypt cost keeps the test fast; the default parameters are tested in certs/custody.
 const wrapper = (passphrase = PASSPHRASE) =>
@@ -39,52 +36,9 @@ beforeAll(async () => {
   ca = await StationCa.open(join(dataDir, 'ca'), ledger);
 });
 
-/** Verifies a leaf with the real openssl against the CA's chain; returns `openssl x509 -text`. */
-async function opensslVerify(
-  leafDer: Uint8Array,
-  chainDer: readonly Uint8Array[],
-): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'ls-verify-'));
-  await writeFile(join(dir, 'leaf.pem'), certificateToPem(leafDer));
-  await writeFile(join(dir, 'root.pem'), certificateToPem(chainDer[chainDer.length - 1]!));
-  await writeFile(join(dir, 'untrusted.pem'), chainDer.slice(0, -1).map(certificateToPem).join(''));
-  const verify = await run('openssl', [
-    'verify',
-    '-CAfile',
-    join(dir, 'root.pem'),
-    '-untrusted',
-    join(dir, 'untrusted.pem'),
-    join(dir, 'leaf.pem'),
-  ]);
-  expect(verify.stdout).toContain('leaf.pem: OK');
-  return (await run('openssl', ['x509', '-in', join(dir, 'leaf.pem'), '-noout', '-text'])).stdout;
-}
-
-async function opensslCsr(commonName: string): Promise<Uint8Array> {
-  const dir = await mkdtemp(join(tmpdir(), 'ls-csr-'));
-  await run('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-subj',
-    `/CN=${commonName}`,
-    '-outform',
-    'DER',
-    '-out',
-    join(dir, 'csr.der'),
-  ]);
-  return readFile(join(dir, 'csr.der'));
-}
-
 describe('the station CA with its ledger in the station database', () => {
   it('refuses to issue while locked, and tells a wrong passphrase apart', async () => {
-    const csr = await opensslCsr('line3-dev-0001');
+    const { der: csr } = await opensslCsr('line3-dev-0001');
     expect(await codeOf(ca.issueFromCsr(csr, { registrationId: 'line3-dev-0001' }))).toBe(
       'CA_LOCKED',
     );
@@ -94,9 +48,9 @@ describe('the station CA with its ledger in the station database', () => {
 
   it('issues from an openssl CSR a leaf openssl verifies, and records it', async () => {
     await ca.unlock(wrapper());
-    const csr = await opensslCsr('line3-dev-0002');
+    const { der: csr } = await opensslCsr('line3-dev-0002');
     const issued = await ca.issueFromCsr(csr, { registrationId: 'line3-dev-0002' });
-    const text = await opensslVerify(issued.certificateDer, issued.chainDer);
+    const text = await opensslVerifyLeaf(issued.certificateDer, issued.chainDer);
     expect(text).toMatch(/Subject: CN ?= ?line3-dev-0002/);
     expect(text).toContain('CA:FALSE');
     expect(text).toContain('TLS Web Client Authentication');
@@ -110,7 +64,7 @@ describe('the station CA with its ledger in the station database', () => {
 
   it('refuses a CSR for another device before signing anything', async () => {
     const before = ledger.list().length;
-    const csr = await opensslCsr('line3-dev-9999');
+    const { der: csr } = await opensslCsr('line3-dev-9999');
     expect(await codeOf(ca.issueFromCsr(csr, { registrationId: 'line3-dev-0003' }))).toBe(
       'CSR_SUBJECT_MISMATCH',
     );
@@ -119,7 +73,7 @@ describe('the station CA with its ledger in the station database', () => {
 
   it('issues with a station-made key that matches the certificate and is stored nowhere', async () => {
     const issued = await ca.issueWithStationKey({ registrationId: 'line3-dev-0004' });
-    await opensslVerify(issued.certificateDer, issued.chainDer);
+    await opensslVerifyLeaf(issued.certificateDer, issued.chainDer);
     const { createPrivateKey, createPublicKey, X509Certificate } = await import('node:crypto');
     const certKey = new X509Certificate(issued.certificateDer).publicKey.export({
       format: 'der',

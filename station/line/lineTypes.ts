@@ -1,0 +1,85 @@
+import type { DeviceInfo } from '../../firmware-bridge/codec/messages.js';
+
+/**
+ * The vocabulary of the line: slots, runs, steps and their events. The line engine produces
+ * these, the store records them, and the station API carries them to the UI unchanged.
+ */
+
+/** Attestation modes a product profile can choose. `tpm` is reserved for the TPM issue. */
+export type AttestationMode =
+  | 'x509-device-key'
+  | 'x509-station-key'
+  | 'symmetric-key-group'
+  | 'symmetric-key-individual'
+  | 'tpm';
+
+/** Steps of a provisioning run, in order. Modes skip the steps they do not need. */
+export const RUN_STEPS = [
+  'identify',
+  'validate',
+  'attest',
+  'configure',
+  'verify',
+  'commit',
+] as const;
+export type RunStep = (typeof RUN_STEPS)[number];
+
+/** Where a slot is: no device, a run in progress, or the result of the last run. */
+export type SlotState = 'empty' | 'waiting' | 'running' | 'pass' | 'fail' | 'cancelled';
+
+/** An error as it crosses to the UI and into the store: stable code, operator text, log detail. */
+export interface CodedError {
+  code: string;
+  message: string;
+  detail?: string;
+}
+
+/** What the UI shows for one slot (one port). */
+export interface SlotView {
+  /** Stable per port for the life of the station: 1, 2, 3… */
+  slot: number;
+  port: string;
+  state: SlotState;
+  step?: RunStep;
+  /** 0..1 over the steps of the current run. */
+  progress: number;
+  serialNumber?: string;
+  model?: string;
+  registrationId?: string;
+  runId?: number;
+  error?: CodedError;
+  /** ms since epoch of the last change. */
+  updatedAt: number;
+}
+
+/** Counts of the enrollment outbox by status. */
+export interface OutboxCounts {
+  pending: number;
+  syncing: number;
+  synced: number;
+  failed: number;
+  conflict: number;
+}
+
+/** Everything a provisioning run commits in ONE transaction before its slot shows PASS. */
+export interface PassedRunRecord {
+  runId: number;
+  port: string;
+  profile: string;
+  device: Pick<DeviceInfo, 'serialNumber' | 'model' | 'hardwareRevision' | 'firmwareVersion'>;
+  registrationId: string;
+  attestation: AttestationMode;
+  /** Serial number (hex) of the leaf the run installed, for X.509 modes. */
+  certificateSerial?: string;
+  /**
+   * The DPS individual enrollment to sync (the service API body, api-version 2021-10-01),
+   * without secrets: symmetric keys travel sealed in `sealedSecret`.
+   */
+  enrollment: Record<string, unknown>;
+  /** SealedSecret JSON of a symmetric key the enrollment needs, when the mode has one. */
+  sealedSecret?: string;
+  /** The step log of the run: step, start ms, end ms. */
+  steps: { step: RunStep; startedAt: number; endedAt: number }[];
+  startedAt: number;
+  finishedAt: number;
+}

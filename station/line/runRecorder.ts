@@ -1,0 +1,49 @@
+import type { CodedError, OutboxCounts, PassedRunRecord } from './lineTypes.js';
+
+/** A device that passed before, as the duplicate policy needs to see it. */
+export interface EarlierProvisioning {
+  runId: number;
+  serialNumber: string;
+  model: string;
+  registrationId: string;
+  /** ISO 8601 time of the earlier PASS. */
+  passedAt: string;
+}
+
+/**
+ * What the line engine needs from the store. The SQLite store implements it; every method is
+ * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
+ */
+export interface RunRecorder {
+  /** Opens a run (state `running`) and returns its id. */
+  beginRun(port: string, profile: string, startedAt: number): number;
+  /**
+   * Commits device, run, certificate status and enrollment (outbox `pending`) in ONE durable
+   * transaction. When `supersedes` is set, the earlier enrollment is marked superseded in the
+   * same transaction (re-provisioning); both stay in history.
+   */
+  commitPass(record: PassedRunRecord, options?: { supersedes?: EarlierProvisioning }): void;
+  /**
+   * Ends a run that did not pass: its error and step log are kept, no enrollment is written,
+   * and a certificate issued for it is marked `abandoned`.
+   */
+  recordFailure(
+    runId: number,
+    outcome: {
+      state: 'fail' | 'cancelled';
+      error: CodedError;
+      certificateSerial?: string;
+      device?: { serialNumber: string; model: string };
+      registrationId?: string;
+      steps: PassedRunRecord['steps'];
+      finishedAt: number;
+    },
+  ): void;
+  /** The latest PASS of this device (same serial number and model) or registration ID, if any. */
+  findEarlierPass(query: {
+    serialNumber: string;
+    model: string;
+    registrationId: string;
+  }): EarlierProvisioning | undefined;
+  outboxCounts(): OutboxCounts;
+}

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { migration001Certificates } from './001_certificates.js';
+import { migration002Provisioning } from './002_provisioning.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -9,4 +10,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Versions are dense: migration N is the N-th entry. */
-export const migrations: readonly Migration[] = [migration001Certificates];
+export const migrations: readonly Migration[] = [
+  migration001Certificates,
+  migration002Provisioning,
+];

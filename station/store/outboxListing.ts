@@ -1,0 +1,138 @@
+import type Database from 'better-sqlite3';
+import type { AttestationMode, OutboxCounts } from '../line/lineTypes.js';
+import { toCsv } from './outboxCsv.js';
+
+/** Where an enrollment is on its way to DPS. `superseded` rows are history, never synced. */
+export type EnrollmentStatus = keyof OutboxCounts | 'superseded';
+
+/** Which outbox rows to list: one status or all, in id order, from after `afterId` (paging). */
+export interface OutboxFilter {
+  status?: EnrollmentStatus;
+  /** Rows per page; listing defaults to 100, export to every row. */
+  limit?: number;
+  afterId?: number;
+}
+
+/** One enrollment of the outbox as the UI and the CLI see it. Never carries the sealed secret. */
+export interface OutboxEntry {
+  id: number;
+  registrationId: string;
+  serialNumber: string;
+  model: string;
+  runId: number;
+  attestation: AttestationMode;
+  status: EnrollmentStatus;
+  attempts: number;
+  lastError: string | null;
+  etag: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  supersededBy: number | null;
+  /** Whether a sealed symmetric key travels with the enrollment (it is not shown). */
+  hasSealedSecret: boolean;
+  /** The DPS individual enrollment body (no secrets). */
+  enrollment: Record<string, unknown>;
+}
+
+type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment'> & {
+  hasSealedSecret: 0 | 1;
+  body: string;
+};
+
+const CSV_HEADER = [
+  'id',
+  'registration_id',
+  'serial_number',
+  'model',
+  'run_id',
+  'attestation',
+  'status',
+  'attempts',
+  'last_error',
+  'etag',
+  'created_at',
+  'updated_at',
+  'superseded_by',
+  'has_sealed_secret',
+  'enrollment',
+] as const;
+
+// sealed_secret is only tested for presence here; no listing query selects it.
+const SELECT = `SELECT e.id, e.registration_id AS registrationId, d.serial_number AS serialNumber,
+    d.model, e.run_id AS runId, e.attestation, e.status, e.attempts, e.last_error AS lastError,
+    e.etag, e.created_at AS createdAt, e.updated_at AS updatedAt, e.superseded_by AS supersededBy,
+    e.sealed_secret IS NOT NULL AS hasSealedSecret, e.body
+  FROM enrollments e JOIN devices d ON d.id = e.device_id`;
+
+/** Read side of the enrollment outbox: counts, pages and exports. */
+export class OutboxListing {
+  private readonly countByStatus: Database.Statement;
+  private readonly pageAll: Database.Statement;
+  private readonly pageOfStatus: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.countByStatus = db.prepare(
+      `SELECT status, count(*) AS n FROM enrollments GROUP BY status`,
+    );
+    this.pageAll = db.prepare(`${SELECT} WHERE e.id > ? ORDER BY e.id LIMIT ?`);
+    this.pageOfStatus = db.prepare(
+      `${SELECT} WHERE e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
+    );
+  }
+
+  /** Enrollments per status, superseded ones left out (they are history, not work). */
+  counts(): OutboxCounts {
+    const counts: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
+    for (const row of this.countByStatus.all() as { status: EnrollmentStatus; n: number }[]) {
+      if (row.status !== 'superseded') counts[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  /** A page of the outbox in id order (oldest first, as the sync worker drains it). */
+  list(filter: OutboxFilter = {}): OutboxEntry[] {
+    return this.page(filter, filter.limit ?? 100);
+  }
+
+  /** The outbox as CSV (header row, RFC 4180) or a JSON array, for `station queue export`. */
+  export(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
+    // SQLite reads a negative LIMIT as "no limit".
+    const entries = this.page(filter, filter.limit ?? -1);
+    if (format === 'json') return `${JSON.stringify(entries, null, 2)}\n`;
+    return toCsv(
+      CSV_HEADER,
+      entries.map((e) => [
+        e.id,
+        e.registrationId,
+        e.serialNumber,
+        e.model,
+        e.runId,
+        e.attestation,
+        e.status,
+        e.attempts,
+        e.lastError,
+        e.etag,
+        e.createdAt,
+        e.updatedAt,
+        e.supersededBy,
+        e.hasSealedSecret,
+        JSON.stringify(e.enrollment),
+      ]),
+    );
+  }
+
+  private page(filter: OutboxFilter, limit: number): OutboxEntry[] {
+    const after = filter.afterId ?? 0;
+    const rows = (
+      filter.status === undefined
+        ? this.pageAll.all(after, limit)
+        : this.pageOfStatus.all(filter.status, after, limit)
+    ) as OutboxRow[];
+    return rows.map(({ body, hasSealedSecret, ...row }) => ({
+      ...row,
+      hasSealedSecret: hasSealedSecret === 1,
+      enrollment: JSON.parse(body) as Record<string, unknown>,
+    }));
+  }
+}

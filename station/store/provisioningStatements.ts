@@ -1,0 +1,61 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The statements of ProvisioningStore, prepared once per database. Kept apart from the store so
+ * the SQL reads as one piece and the store as the order of a commit.
+ */
+export function prepareProvisioningStatements(db: Database.Database) {
+  return {
+    insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at) VALUES (?, ?, ?)`),
+    runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
+    // An unknown revision (a failed run saw only serial and model) never erases a known one.
+    upsertDevice: db
+      .prepare(
+        `INSERT INTO devices (serial_number, model, hardware_revision, firmware_version, first_seen_at)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (serial_number, model) DO UPDATE SET
+          hardware_revision = coalesce(excluded.hardware_revision, hardware_revision),
+          firmware_version = coalesce(excluded.firmware_version, firmware_version)
+        RETURNING id`,
+      )
+      .pluck(),
+    finishPass: db.prepare(`UPDATE runs SET state = 'pass', device_id = ?, registration_id = ?,
+      steps = ?, finished_at = ?, certificate_serial = ? WHERE id = ? AND state = 'running'`),
+    // A failure never fails on its certificate: an unknown serial is simply not linked.
+    finishFailure: db.prepare(`UPDATE runs SET state = ?, error_code = ?, error_message = ?,
+      error_detail = ?, steps = ?, finished_at = ?, device_id = coalesce(?, device_id),
+      registration_id = coalesce(?, registration_id),
+      certificate_serial = (SELECT serial_number FROM certificates WHERE serial_number = ?)
+      WHERE id = ? AND state = 'running'`),
+    commitCertificate: db.prepare(`UPDATE certificates SET status = 'committed'
+      WHERE serial_number = ? AND status = 'issued' AND registration_id = ?`),
+    abandonCertificate: db.prepare(`UPDATE certificates SET status = 'abandoned'
+      WHERE serial_number = ? AND status = 'issued'`),
+    certificateState: db.prepare(`SELECT status, registration_id AS registrationId
+      FROM certificates WHERE serial_number = ?`),
+    enrollmentOfRun: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,
+        d.serial_number AS serialNumber, d.model
+      FROM enrollments e JOIN devices d ON d.id = e.device_id WHERE e.run_id = ?`),
+    liveEnrollment: db.prepare(`SELECT id, run_id AS runId FROM enrollments
+      WHERE registration_id = ? AND status != 'superseded'`),
+    markSuperseded: db.prepare(`UPDATE enrollments SET status = 'superseded', updated_at = ?
+      WHERE id = ? AND status IN ('pending', 'failed', 'conflict', 'synced')`),
+    linkSuccessor: db.prepare(`UPDATE enrollments SET superseded_by = ? WHERE id = ?`),
+    insertEnrollment: db.prepare(`INSERT INTO enrollments (registration_id, device_id, run_id,
+        attestation, body, sealed_secret, status, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`),
+    // Both arms use an index: the partial unique one on registration_id, and devices' UNIQUE.
+    earlierPass: db.prepare(`SELECT r.id AS runId, d.serial_number AS serialNumber, d.model,
+        e.registration_id AS registrationId, r.finished_at AS passedAt
+      FROM enrollments e JOIN runs r ON r.id = e.run_id JOIN devices d ON d.id = e.device_id
+      WHERE e.id IN (
+        SELECT id FROM enrollments WHERE registration_id = ? AND status != 'superseded'
+        UNION ALL
+        SELECT e2.id FROM enrollments e2 JOIN devices d2 ON d2.id = e2.device_id
+        WHERE d2.serial_number = ? AND d2.model = ? AND e2.status != 'superseded')
+      ORDER BY e.id DESC LIMIT 1`),
+  };
+}
+
+/** The prepared statements of one database. */
+export type ProvisioningStatements = ReturnType<typeof prepareProvisioningStatements>;

@@ -1,0 +1,253 @@
+import type Database from 'better-sqlite3';
+import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
+import type { EarlierProvisioning, RunRecorder } from '../line/runRecorder.js';
+import { AuditLog, type AuditEvent } from './auditLog.js';
+import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
+import { checkPassedRunRecord } from './passedRunChecks.js';
+import {
+  prepareProvisioningStatements,
+  type ProvisioningStatements,
+} from './provisioningStatements.js';
+import { RunHistory, type RunSummary } from './runHistory.js';
+import { asStoreError, StoreError } from './storeError.js';
+import { enrollmentToSupersede } from './supersession.js';
+
+/** What `recordFailure` receives (the RunRecorder contract). */
+export type RunFailure = Parameters<RunRecorder['recordFailure']>[1];
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The provisioning record of the station: devices, runs, the enrollment outbox and the audit
+ * trail, in the station database. A commit or a failure is one IMMEDIATE transaction: it takes the
+ * write lock up front (busy_timeout applies) instead of failing when a read turns into a write,
+ * and the database's WAL + synchronous=FULL makes it durable before the method returns.
+ */
+export class ProvisioningStore implements RunRecorder {
+  private readonly outbox: OutboxListing;
+  private readonly history: RunHistory;
+  private readonly auditLog: AuditLog;
+  private readonly now: () => Date;
+  private readonly sql: ProvisioningStatements;
+  private readonly commitTx: Database.Transaction<
+    (record: PassedRunRecord, supersedes: EarlierProvisioning | undefined) => number
+  >;
+  private readonly failureTx: Database.Transaction<(runId: number, outcome: RunFailure) => void>;
+
+  constructor(db: Database.Database, options: { now?: () => Date } = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.outbox = new OutboxListing(db);
+    this.history = new RunHistory(db);
+    this.auditLog = new AuditLog(db);
+    this.sql = prepareProvisioningStatements(db);
+    this.commitTx = db.transaction(
+      (record: PassedRunRecord, supersedes: EarlierProvisioning | undefined) =>
+        this.writePass(record, supersedes),
+    );
+    this.failureTx = db.transaction((runId: number, outcome: RunFailure) =>
+      this.writeFailure(runId, outcome),
+    );
+  }
+
+  /** Opens a run (`running`); it ends through commitPass or recordFailure. */
+  beginRun(port: string, profile: string, startedAt: number): number {
+    return asStoreError('begin run', () =>
+      Number(this.sql.insertRun.run(port, profile, iso(startedAt)).lastInsertRowid),
+    );
+  }
+
+  /**
+   * Commits a PASS in one transaction and returns the new enrollment's id. Throws StoreError
+   * (nothing written): STORE_CERTIFICATE_STATE, STORE_ENROLLMENT_BUSY, STORE_DUPLICATE_ENROLLMENT,
+   * STORE_EARLIER_PASS_CHANGED, STORE_RUN_NOT_RUNNING, STORE_RECORD_INVALID, STORE_WRITE_FAILED.
+   */
+  commitPass(record: PassedRunRecord, options: { supersedes?: EarlierProvisioning } = {}): number {
+    checkPassedRunRecord(record);
+    return asStoreError(`commit run ${record.runId}`, () =>
+      this.commitTx.immediate(record, options.supersedes),
+    );
+  }
+
+  /**
+   * Ends a run as `fail`/`cancelled` in one transaction; never writes an enrollment. An unknown
+   * certificate serial is not linked rather than refused, so a failure can always be recorded.
+   * Throws STORE_RUN_NOT_RUNNING when the run already ended, STORE_WRITE_FAILED.
+   */
+  recordFailure(runId: number, outcome: RunFailure): void {
+    asStoreError(`record failure of run ${runId}`, () => this.failureTx.immediate(runId, outcome));
+  }
+
+  /** The latest PASS whose enrollment is live, for this device or this registration ID. */
+  findEarlierPass(query: {
+    serialNumber: string;
+    model: string;
+    registrationId: string;
+  }): EarlierProvisioning | undefined {
+    return this.sql.earlierPass.get(query.registrationId, query.serialNumber, query.model) as
+      EarlierProvisioning | undefined;
+  }
+
+  /** Live enrollments per status (superseded ones are history and not counted). */
+  outboxCounts(): OutboxCounts {
+    return this.outbox.counts();
+  }
+
+  /** A page of the outbox, oldest first; sealed secrets are never listed. */
+  listOutbox(filter: OutboxFilter = {}): OutboxEntry[] {
+    return this.outbox.list(filter);
+  }
+
+  /** The outbox as CSV (RFC 4180, header row) or a JSON array, for `station queue export`. */
+  exportOutbox(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
+    return this.outbox.export(format, filter);
+  }
+
+  /** The latest runs, newest first. */
+  runs(query: { limit?: number } = {}): RunSummary[] {
+    return this.history.recent(query.limit ?? 50);
+  }
+
+  /** The latest audit events, newest first, optionally of one kind. */
+  audit(kind?: string, limit = 100): AuditEvent[] {
+    return this.auditLog.list(kind, limit);
+  }
+
+  private writePass(record: PassedRunRecord, supersedes: EarlierProvisioning | undefined): number {
+    this.requireRunning(record.runId);
+    if (record.certificateSerial !== undefined) {
+      this.commitCertificate(record.certificateSerial, record.registrationId);
+    }
+    const { device } = record;
+    const deviceId = this.upsertDevice(device.serialNumber, device.model, device);
+    const earlier = supersedes && enrollmentToSupersede(this.sql, supersedes, record);
+    const now = this.now().toISOString();
+    // Superseded before the insert, or the partial unique index would see two live enrollments;
+    // linked to its successor after, once that has an id. One transaction: nobody sees between.
+    if (earlier !== undefined) this.sql.markSuperseded.run(now, earlier);
+    this.sql.finishPass.run(
+      deviceId,
+      record.registrationId,
+      JSON.stringify(record.steps),
+      iso(record.finishedAt),
+      record.certificateSerial ?? null,
+      record.runId,
+    );
+    const enrollmentId = this.insertEnrollment(record, deviceId, now);
+    if (earlier !== undefined) this.sql.linkSuccessor.run(enrollmentId, earlier);
+    this.auditLog.append({
+      at: new Date(now),
+      actor: 'station',
+      kind: 'device.provisioned',
+      subject: record.registrationId,
+      detail: {
+        runId: record.runId,
+        enrollmentId,
+        serialNumber: device.serialNumber,
+        model: device.model,
+        port: record.port,
+        profile: record.profile,
+        attestation: record.attestation,
+        certificateSerial: record.certificateSerial ?? null,
+        supersededEnrollmentId: earlier ?? null,
+      },
+    });
+    return enrollmentId;
+  }
+
+  private writeFailure(runId: number, outcome: RunFailure): void {
+    const deviceId = outcome.device
+      ? this.upsertDevice(outcome.device.serialNumber, outcome.device.model)
+      : null;
+    const serial = outcome.certificateSerial ?? null;
+    const finished = this.sql.finishFailure.run(
+      outcome.state,
+      outcome.error.code,
+      outcome.error.message,
+      outcome.error.detail ?? null,
+      JSON.stringify(outcome.steps),
+      iso(outcome.finishedAt),
+      deviceId,
+      outcome.registrationId ?? null,
+      serial,
+      runId,
+    );
+    if (finished.changes !== 1) throw this.notRunning(runId);
+    const abandoned = serial !== null && this.sql.abandonCertificate.run(serial).changes === 1;
+    this.auditLog.append({
+      at: this.now(),
+      actor: 'station',
+      kind: 'run.failed',
+      subject: outcome.registrationId ?? `run:${runId}`,
+      detail: {
+        runId,
+        state: outcome.state,
+        code: outcome.error.code,
+        serialNumber: outcome.device?.serialNumber ?? null,
+        model: outcome.device?.model ?? null,
+        certificateSerial: serial,
+        certificateAbandoned: abandoned,
+      },
+    });
+  }
+
+  private requireRunning(runId: number): void {
+    if (this.sql.runState.get(runId) !== 'running') throw this.notRunning(runId);
+  }
+
+  private notRunning(runId: number): StoreError {
+    const state = this.sql.runState.get(runId) as string | undefined;
+    return new StoreError('STORE_RUN_NOT_RUNNING', `run ${runId} is ${state ?? 'unknown'}`);
+  }
+
+  private commitCertificate(serial: string, registrationId: string): void {
+    if (this.sql.commitCertificate.run(serial, registrationId).changes === 1) return;
+    const row = this.sql.certificateState.get(serial) as
+      { status: string; registrationId: string } | undefined;
+    const why = !row
+      ? 'was never recorded as issued'
+      : row.status !== 'issued'
+        ? `is ${row.status}, not issued`
+        : `was issued for ${row.registrationId}, not ${registrationId}`;
+    throw new StoreError('STORE_CERTIFICATE_STATE', `certificate ${serial} ${why}`);
+  }
+
+  private upsertDevice(
+    serialNumber: string,
+    model: string,
+    revisions: { hardwareRevision?: string; firmwareVersion?: string } = {},
+  ): number {
+    return this.sql.upsertDevice.get(
+      serialNumber,
+      model,
+      revisions.hardwareRevision ?? null,
+      revisions.firmwareVersion ?? null,
+      this.now().toISOString(),
+    ) as number;
+  }
+
+  private insertEnrollment(record: PassedRunRecord, deviceId: number, now: string): number {
+    try {
+      const result = this.sql.insertEnrollment.run(
+        record.registrationId,
+        deviceId,
+        record.runId,
+        record.attestation,
+        JSON.stringify(record.enrollment),
+        record.sealedSecret ?? null,
+        now,
+        now,
+      );
+      return Number(result.lastInsertRowid);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+      const holder = this.sql.liveEnrollment.get(record.registrationId) as
+        { id: number; runId: number } | undefined;
+      throw new StoreError(
+        'STORE_DUPLICATE_ENROLLMENT',
+        `${record.registrationId} is held by enrollment ${holder?.id} (run ${holder?.runId})`,
+        { cause: err },
+      );
+    }
+  }
+}

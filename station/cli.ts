@@ -5,8 +5,9 @@
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
+import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports, ca };
+const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports, ca, queue };
 
 const USAGE = `usage: station <command> [options]
 
@@ -14,7 +15,9 @@ ${DEMO_USAGE}
 
 ${PORTS_USAGE}
 
-${CA_USAGE}`;
+${CA_USAGE}
+
+${QUEUE_USAGE}`;
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;

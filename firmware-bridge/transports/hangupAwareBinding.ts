@@ -54,6 +54,11 @@ export function hangupAwareRead(port: PollingPort): PollingPort['read'] {
           if ((err as { disconnect?: boolean }).disconnect) throw err;
           throw disconnectError(`serial read failed: ${code ?? (err as Error).message}`, err);
         }
+        // The port may have closed while the read was in the thread pool: its native poller is
+        // destroyed then, and polling it again crashes the process (use after free).
+        if (!port.isOpen || port.fd === null) {
+          throw Object.assign(new Error('Port is not open'), { canceled: true });
+        }
         await new Promise<void>((resolve, reject) =>
           port.poller.once('readable', (pollErr?: Error) =>
             pollErr ? reject(pollErr) : resolve(),

@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { profilesFileSchema, type ProductProfile } from './productProfile.js';
+
+export type ProfileErrorCode = 'PROFILE_UNREADABLE' | 'PROFILE_INVALID';
+
+/** One problem in a profiles file: where (`profiles[0].dps.idScope`) and what. */
+export interface ProfileIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * A profiles file the station cannot use. The message names the file and every field path, so a
+ * supervisor can fix the file without reading code.
+ */
+export class ProfileError extends Error {
+  readonly code: ProfileErrorCode;
+  readonly detail: string | undefined;
+  readonly file: string;
+  readonly issues: readonly ProfileIssue[];
+
+  constructor(
+    code: ProfileErrorCode,
+    file: string,
+    issues: readonly ProfileIssue[],
+    detail?: string,
+  ) {
+    const list = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    super(`Product profiles in ${file} cannot be used: ${list}`);
+    this.name = 'ProfileError';
+    this.code = code;
+    this.file = file;
+    this.issues = issues;
+    this.detail = detail;
+  }
+
+  toJSON(): { code: ProfileErrorCode; message: string; detail?: string } {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}
+
+/** Reads and validates a profiles file `{ "profiles": [ … ] }`; throws ProfileError. */
+export async function loadProfiles(path: string): Promise<ProductProfile[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ProfileError(
+      'PROFILE_UNREADABLE',
+      path,
+      [{ path: '', message: `the file cannot be read (${reason})` }],
+      (err as Error).message,
+    );
+  }
+  return parseProfiles(text, path);
+}
+
+/** Validates the text of a profiles file; `source` names it in errors. */
+export function parseProfiles(text: string, source: string): ProductProfile[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const where = jsonErrorLocation(text, message);
+    throw new ProfileError(
+      'PROFILE_UNREADABLE',
+      source,
+      [{ path: '', message: `not valid JSON${where ? ` at ${where}` : ''} (${message})` }],
+      message,
+    );
+  }
+  const parsed = profilesFileSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    throw new ProfileError('PROFILE_INVALID', source, parsed.error.issues.map(toIssue));
+  }
+  const profiles = parsed.data.profiles;
+  const seen = new Set<string>();
+  const duplicates: ProfileIssue[] = [];
+  profiles.forEach((profile, index) => {
+    if (seen.has(profile.name)) {
+      duplicates.push({
+        path: `profiles[${index}].name`,
+        message: `another profile is already named "${profile.name}"`,
+      });
+    }
+    seen.add(profile.name);
+  });
+  if (duplicates.length > 0) throw new ProfileError('PROFILE_INVALID', source, duplicates);
+  return profiles;
+}
+
+/** `['profiles', 0, 'dps', 'idScope']` → `profiles[0].dps.idScope`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_$][\w$]*$/.test(part)) {
+      out += out ? `.${part}` : part;
+    } else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+function toIssue(issue: z.core.$ZodIssue): ProfileIssue {
+  if (issue.code === 'unrecognized_keys') {
+    // Name each unknown field in the path itself: that is where the supervisor has to look.
+    return {
+      path: issue.keys.map((key) => formatPath([...issue.path, key])).join(', '),
+      message: 'unknown field (check the spelling)',
+    };
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return { path: formatPath(issue.path), message: 'required' };
+  }
+  return { path: formatPath(issue.path), message: issue.message };
+}
+
+/** `line 3, column 7` from V8's "… at position 42" message, when it has one. */
+function jsonErrorLocation(text: string, message: string): string | undefined {
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return `line ${lineColumn[1]}, column ${lineColumn[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (!position) {
+    // "Unexpected end of JSON input": the text stops early, so the problem is at its end.
+    if (/end of JSON/i.test(message)) return locate(text, text.length);
+    return undefined;
+  }
+  return locate(text, Number(position[1]));
+}
+
+function locate(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}`;
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { renderRegistrationId } from '../line/registrationId.js';
+
+/**
+ * A product profile: what the line checks on a device, which DPS settings and identity it gives
+ * it, and how the enrollment looks. Supervisors write profiles as JSON; the schema is strict so
+ * a misspelt field is an error with its path, not a silently ignored setting.
+ */
+
+export const DEFAULT_GLOBAL_ENDPOINT = 'global.azure-devices-provisioning.net';
+export const DEFAULT_REGISTRATION_ID_TEMPLATE = '{model}-{serial}';
+export const DEFAULT_VALIDITY_DAYS = 1095;
+
+/** Fields a registration ID template may name, with the sample values it is checked against. */
+export const TEMPLATE_SAMPLE = { model: 'LS-SAMPLE-1', serial: 'SN00000001' } as const;
+
+const ID_SCOPE = /^0ne[0-9A-Fa-f]{8}$/;
+/** `1.4.2` exactly, or a prefix pattern `1.4.*` (the `*` only at the end, after a dot). */
+const FIRMWARE_PATTERN = /^(?:[0-9A-Za-z][0-9A-Za-z.+_-]*|(?:[0-9A-Za-z][0-9A-Za-z+_-]*\.)+\*)$/;
+/** DPS group IDs follow the registration ID rules. */
+const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
+
+const hostname = (what: string) => z.hostname({ error: `expected a host name for ${what}` });
+const twinCollection = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' });
+
+export const attestationModes = [
+  'x509-device-key',
+  'x509-station-key',
+  'symmetric-key-group',
+  'symmetric-key-individual',
+  'tpm',
+] as const;
+
+const attestationSchema = z
+  .strictObject({
+    mode: z.enum(attestationModes, {
+      error: `expected one of ${attestationModes.join(', ')}`,
+    }),
+    curve: z.enum(['P-256', 'P-384'], { error: 'expected P-256 or P-384' }).optional(),
+    enrollmentGroupId: z
+      .string({ error: 'expected a string' })
+      .regex(GROUP_ID, 'expected lower-case letters, digits and - . _ : (DPS group ID rules)')
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.mode === 'symmetric-key-group' && value.enrollmentGroupId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['enrollmentGroupId'],
+        message: 'required when mode is symmetric-key-group',
+      });
+    }
+    if (value.curve !== undefined && !value.mode.startsWith('x509-')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['curve'],
+        message: `applies only to the x509 modes, not ${value.mode}`,
+      });
+    }
+  });
+
+export const productProfileSchema = z
+  .strictObject({
+    name: z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(64),
+    models: z
+      .array(z.string({ error: 'expected a string' }).min(1, 'must not be empty'), {
+        error: 'expected a list of model names',
+      })
+      .min(1, 'expected at least one model'),
+    firmwareVersions: z
+      .array(
+        z
+          .string({ error: 'expected a string' })
+          .regex(FIRMWARE_PATTERN, 'expected an exact version or a prefix pattern such as 1.4.*'),
+        { error: 'expected a list of versions' },
+      )
+      .min(1, 'expected at least one version (leave the field out to allow any)')
+      .optional(),
+    dps: z.strictObject(
+      {
+        globalEndpoint: hostname('the DPS global endpoint').default(DEFAULT_GLOBAL_ENDPOINT),
+        idScope: z
+          .string({ error: 'expected a string' })
+          .regex(ID_SCOPE, 'expected 0ne followed by 8 hex digits'),
+      },
+      { error: 'expected an object with idScope' },
+    ),
+    registrationId: z
+      .strictObject({
+        template: z
+          .string({ error: 'expected a string' })
+          .min(1)
+          .default(DEFAULT_REGISTRATION_ID_TEMPLATE),
+      })
+      .default({ template: DEFAULT_REGISTRATION_ID_TEMPLATE }),
+    attestation: attestationSchema,
+    iotHubs: z.array(hostname('an IoT hub')).min(1).optional(),
+    allocationPolicy: z
+      .enum(['hashed', 'geoLatency', 'static', 'custom'], {
+        error: 'expected hashed, geoLatency, static or custom',
+      })
+      .optional(),
+    initialTwin: z
+      .strictObject({
+        tags: twinCollection.optional(),
+        desiredProperties: twinCollection.optional(),
+      })
+      .optional(),
+    iotEdge: z.boolean({ error: 'expected true or false' }).default(false),
+    certificate: z
+      .strictObject({
+        validityDays: z
+          .number({ error: 'expected a number of days' })
+          .int('expected a whole number of days')
+          .min(1, 'expected at least 1 day')
+          .max(36_500, 'expected at most 36500 days')
+          .default(DEFAULT_VALIDITY_DAYS),
+      })
+      .default({ validityDays: DEFAULT_VALIDITY_DAYS }),
+    duplicates: z
+      .enum(['refuse', 'reprovision'], { error: 'expected refuse or reprovision' })
+      .default('refuse'),
+  })
+  .superRefine((profile, ctx) => {
+    // Render a sample so a template naming an unknown field, or one that cannot yield a valid
+    // ID, fails when the profile loads rather than on the first device.
+    try {
+      renderRegistrationId(profile.registrationId.template, TEMPLATE_SAMPLE, {
+        x509: profile.attestation.mode.startsWith('x509-'),
+      });
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registrationId', 'template'],
+        message: (err as Error).message,
+      });
+    }
+  });
+
+/** One product profile, defaults applied. */
+export type ProductProfile = z.output<typeof productProfileSchema>;
+/** A profile as written in the file, before defaults. */
+export type ProductProfileInput = z.input<typeof productProfileSchema>;
+
+export const profilesFileSchema = z.strictObject(
+  {
+    profiles: z
+      .array(productProfileSchema, { error: 'expected a list of profiles' })
+      .min(1, 'expected at least one profile'),
+  },
+  { error: 'expected an object with a "profiles" list' },
+);
+
+/** True when the device's firmware version is allowed (absent list: any version). */
+export function firmwareAllowed(profile: ProductProfile, version: string): boolean {
+  if (profile.firmwareVersions === undefined) return true;
+  return profile.firmwareVersions.some((pattern) =>
+    pattern.endsWith('*') ? version.startsWith(pattern.slice(0, -1)) : version === pattern,
+  );
+}
+
+/** The key curve of an X.509 profile (P-256 unless the profile says otherwise). */
+export function profileCurve(profile: ProductProfile): 'P-256' | 'P-384' {
+  return profile.attestation.curve ?? 'P-256';
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { StationCa } from '../../certs/stationCa.js';
@@ -11,6 +12,11 @@ import { openStationDatabase } from '../store/stationDatabase.js';
 export interface DemoCa {
   ca: StationCa;
   ledger: CertificateLedger;
+  /**
+   * The in-memory station database the ledger writes to. A store for the DEMO line must use the
+   * same database: committing a PASS checks the certificate the CA recorded there.
+   */
+  db: Database.Database;
   /** Removes the DEMO CA's directory and closes its database. */
   dispose(): Promise<void>;
 }
@@ -31,6 +37,7 @@ export async function createDemoCa(name = 'Line Station DEMO'): Promise<DemoCa> 
   return {
     ca,
     ledger,
+    db,
     async dispose() {
       ca.lock();
       db.close();

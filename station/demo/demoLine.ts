@@ -1,11 +1,6 @@
-import type { StationCa } from '../../certs/stationCa.js';
-import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
-import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
-import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
-import { provisionX509DeviceKey, type X509DeviceKeyStep } from '../line/provisionX509DeviceKey.js';
-import { renderRegistrationId } from '../line/registrationId.js';
-import { createDemoCa } from './demoCa.js';
+import type { CodedError } from '../line/lineTypes.js';
+import type { RunEnded } from '../line/line.js';
+import { startDemoStation } from './demoStation.js';
 
 export interface DemoLineOptions {
   devices: number;
@@ -22,107 +17,74 @@ export interface DemoSlotResult {
   registrationId?: string;
   passed: boolean;
   ms: number;
-  error?: { code: string; message: string; detail?: string };
+  error?: CodedError;
 }
 
-/** Settings of the DEMO product: the public DPS endpoint and a scope marked as a demo value. */
-export const DEMO_DPS = {
-  globalEndpoint: 'global.azure-devices-provisioning.net',
-  idScope: '0ne00DEMO00',
-  registrationIdTemplate: '{model}-{serial}',
-};
-
 /**
- * The DEMO line: simulated devices on real ttys, a DEMO CA held in memory, every device taken
- * through the X.509 device-key flow in parallel. Each slot runs on its own; one failing device
- * never holds up another.
+ * One pass of the DEMO line, headless: the DEMO station (simulated devices on real ttys, DEMO
+ * CA, the line engine in auto mode) provisions every device once, then stops. Each slot runs on
+ * its own; one failing device never holds up another.
  */
 export async function runDemoLine(options: DemoLineOptions): Promise<DemoSlotResult[]> {
   const { log } = options;
-  const demoCa = await createDemoCa();
-  const ca = demoCa.ca;
-  log(`DEMO CA ready: ${ca.status().subject} (a throw-away CA for this run only)`);
-  let simulator: Simulator | undefined;
+  // Manual first, so no run can end before the listeners below are in place.
+  const station = await startDemoStation({
+    devices: options.devices,
+    link: options.link,
+    baudRate: options.baudRate,
+    mode: 'manual',
+  });
   try {
-    simulator = await Simulator.start({
-      devices: options.devices,
-      link: options.link,
-      baudRate: options.baudRate,
-    });
+    const { line } = station;
+    log(`DEMO CA ready: ${station.ca.ca.status().subject} (a throw-away CA for this run only)`);
+    log(`Profile: ${station.profile.name}`);
     log(
       `${options.devices} simulated devices on ${options.link === 'pty' ? 'real ttys (socat)' : 'TCP'} at ${options.baudRate} baud`,
     );
-    return await Promise.all(
-      simulator.devices.map((device, index) =>
-        runSlot(index + 1, device.hostPath, options, ca, log),
-      ),
-    );
-  } finally {
-    await simulator?.stop();
-    await demoCa.dispose();
-  }
-}
-
-async function runSlot(
-  slot: number,
-  port: string,
-  options: DemoLineOptions,
-  ca: StationCa,
-  log: (line: string) => void,
-): Promise<DemoSlotResult> {
-  const started = performance.now();
-  const label = `slot ${String(slot).padStart(2)} ${port}`;
-  let session: DeviceSession | undefined;
-  try {
-    session = await DeviceSession.open(createTransport(port, { baudRate: options.baudRate }), {
-      baudRate: options.baudRate,
+    const label = (slot: number, port: string) => `slot ${String(slot).padStart(2)} ${port}`;
+    const lastStep = new Map<number, string>();
+    line.onSlotChanged.on((view) => {
+      if (view.state !== 'running' || view.step === undefined) return;
+      if (lastStep.get(view.slot) === view.step) return;
+      lastStep.set(view.slot, view.step);
+      log(`${label(view.slot, view.port)}  ${view.step}`);
     });
-    const result = await provisionX509DeviceKey(
-      session,
-      {
-        globalEndpoint: DEMO_DPS.globalEndpoint,
-        idScope: DEMO_DPS.idScope,
-        registrationIdFor: (info) =>
-          renderRegistrationId(
-            DEMO_DPS.registrationIdTemplate,
-            { model: info.model, serial: info.serialNumber },
-            { x509: true },
-          ),
-        issueCertificate: (csr, registrationId) => ca.issueFromCsr(csr, { registrationId }),
-      },
-      { onStep: (step: X509DeviceKeyStep) => log(`${label}  ${step}`) },
-    );
-    const ms = performance.now() - started;
-    log(`${label}  PASS  ${result.registrationId}  ${(ms / 1000).toFixed(2)} s`);
-    return {
-      slot,
-      port,
-      serialNumber: result.info.serialNumber,
-      registrationId: result.registrationId,
-      passed: true,
-      ms,
-    };
-  } catch (err) {
-    const ms = performance.now() - started;
-    const error = describeError(err);
-    log(`${label}  FAIL  ${error.code}: ${error.message}`);
-    return { slot, port, passed: false, ms, error };
+    const results = new Map<number, DemoSlotResult>();
+    const allEnded = new Promise<void>((resolve) => {
+      line.onRunEnded.on((ended: RunEnded) => {
+        const result = slotResult(ended);
+        results.set(ended.slot, result);
+        log(
+          result.passed
+            ? `${label(ended.slot, ended.port)}  PASS  ${result.registrationId}  ${(result.ms / 1000).toFixed(2)} s`
+            : `${label(ended.slot, ended.port)}  FAIL  ${result.error?.code}: ${result.error?.message}`,
+        );
+        if (results.size === options.devices) resolve();
+      });
+    });
+    line.setMode('auto');
+    await allEnded;
+    return [...results.values()].sort((a, b) => a.slot - b.slot);
   } finally {
-    await session?.close().catch(() => undefined);
+    await station.stop();
   }
 }
 
-function describeError(err: unknown): { code: string; message: string; detail?: string } {
-  if (err instanceof WireError) return err.toJSON();
-  const coded = err as { code?: unknown; message?: unknown; detail?: unknown };
-  if (typeof coded.code === 'string' && typeof coded.message === 'string') {
-    return typeof coded.detail === 'string'
-      ? { code: coded.code, message: coded.message, detail: coded.detail }
-      : { code: coded.code, message: coded.message };
+function slotResult(ended: RunEnded): DemoSlotResult {
+  const { outcome } = ended;
+  const base = { slot: ended.slot, port: ended.port, ms: ended.durationMs };
+  if (outcome.state === 'pass') {
+    return {
+      ...base,
+      passed: true,
+      serialNumber: outcome.record.device.serialNumber,
+      registrationId: outcome.record.registrationId,
+    };
   }
   return {
-    code: 'STATION_INTERNAL',
-    message: 'The station hit an unexpected error; see the log.',
-    detail: String(err),
+    ...base,
+    passed: false,
+    error: outcome.error,
+    ...(outcome.device && { serialNumber: outcome.device.serialNumber }),
   };
 }

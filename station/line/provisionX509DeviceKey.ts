@@ -1,16 +1,20 @@
-import { randomBytes, verify, X509Certificate } from 'node:crypto';
-import {
-  BANK_STAGED,
-  CHALLENGE_KIND_X509,
-  CHALLENGE_PREFIX,
-  type Curve,
-  type DeviceConfig,
-  type DeviceInfo,
-} from '../../firmware-bridge/codec/messages.js';
-import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
+import type { Curve, DeviceInfo } from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { installDeviceKeyCertificate } from './attestation/x509DeviceKey.js';
+import { x509Challenge, type LeafWithChain } from './attestation/x509Identity.js';
+import { RunError } from './runErrors.js';
+import { commitDevice } from './steps/commitDevice.js';
+import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
+import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
 
-/** Steps of an X.509 device-key run, in order; progress events name them. */
+/**
+ * The X.509 device-key exchange of one device on an open session, without a product profile,
+ * a store or a line: the wire-level building block the e2e wire tests and the wire benchmark
+ * drive. The line engine (provisioningRun.ts) runs the same steps with validation, duplicate
+ * policy and the store around them.
+ */
+
+/** Steps of an X.509 device-key exchange, in order; progress events name them. */
 export const X509_DEVICE_KEY_STEPS = [
   'identify',
   'configure',
@@ -31,10 +35,7 @@ export interface X509DeviceKeyPlan {
    * Issues the leaf for a device CSR: StationCa.issueFromCsr in the station. Returns the leaf and
    * the CA chain above it (issuing CA first, root last).
    */
-  issueCertificate: (
-    csr: Uint8Array,
-    registrationId: string,
-  ) => Promise<{ certificateDer: Uint8Array; chainDer: readonly Uint8Array[] }>;
+  issueCertificate: (csr: Uint8Array, registrationId: string) => Promise<LeafWithChain>;
   curve?: Curve;
   /** Read the staged configuration back before COMMIT (on by default). */
   readBack?: boolean;
@@ -48,22 +49,11 @@ export interface X509DeviceKeyResult {
   commitId: Uint8Array;
 }
 
-/** A verification the station makes itself failed: the device is not what it claims to hold. */
-export class VerificationError extends Error {
-  constructor(
-    readonly code: 'VERIFY_CONFIG_MISMATCH' | 'VERIFY_CHALLENGE_FAILED' | 'DEVICE_NO_KEYGEN',
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = 'VerificationError';
-  }
-}
-
 /**
- * One device through the X.509 device-key flow: identify, configure DPS, key generation on the
- * device, leaf issuance from its CSR, chain written back, read-back and challenge verification,
- * then COMMIT. Nothing is committed on the device unless every check passed.
+ * One device through the X.509 device-key exchange: identify, configure DPS, key generation on
+ * the device, leaf issuance from its CSR, chain written back, read-back and challenge
+ * verification, then COMMIT. Nothing is committed on the device unless every check passed.
+ * Throws WireError, CertError or RunError (RUN_CAPABILITY_MISSING, RUN_VERIFY_*).
  */
 export async function provisionX509DeviceKey(
   session: DeviceSession,
@@ -71,73 +61,47 @@ export async function provisionX509DeviceKey(
   options: { signal?: AbortSignal; onStep?: (step: X509DeviceKeyStep) => void } = {},
 ): Promise<X509DeviceKeyResult> {
   const { signal, onStep } = options;
-  const req = signal ? { signal } : {};
+  const request = signal ? { signal } : {};
   const curve = plan.curve ?? 'P-256';
 
   onStep?.('identify');
-  const info = await session.identify(req);
+  const info = await session.identify(request);
   if (!info.features.keygenCurves.includes(curve)) {
-    throw new VerificationError(
-      'DEVICE_NO_KEYGEN',
-      'This device cannot generate the key this product needs. Check the model and profile.',
-      `needs ${curve}, device offers [${info.features.keygenCurves.join(', ')}]`,
+    throw new RunError(
+      'RUN_CAPABILITY_MISSING',
+      `needs ${curve} key generation, device offers [${info.features.keygenCurves.join(', ')}]`,
     );
   }
   const registrationId = plan.registrationIdFor(info);
 
   onStep?.('configure');
-  const config: DeviceConfig = {
+  const settings: DpsSettings = {
     globalEndpoint: plan.globalEndpoint,
     idScope: plan.idScope,
     registrationId,
   };
-  await session.request('SET_CONFIG', config, req);
+  await configureDevice(session, settings, request);
 
   onStep?.('keygen');
-  const { csr } = await session.request('GEN_KEY_CSR', { curve, commonName: registrationId }, req);
-
-  onStep?.('issue');
-  const issued = await plan.issueCertificate(csr, registrationId);
-
-  onStep?.('install');
-  // The device presents leaf and intermediates; the root is what DPS already trusts.
-  const chain = [issued.certificateDer, ...issued.chainDer.slice(0, -1)];
-  await session.request('PUT_CERT_CHAIN', { chain }, req);
+  const issued = await installDeviceKeyCertificate(
+    session,
+    {
+      curve,
+      registrationId,
+      issue: (csr, id) => {
+        onStep?.('issue');
+        return plan.issueCertificate(csr, id);
+      },
+      onIssued: () => onStep?.('install'),
+    },
+    request,
+  );
 
   onStep?.('verify');
-  if (plan.readBack !== false) {
-    const staged = await session.request('GET_CONFIG', { bank: BANK_STAGED }, req);
-    for (const key of ['globalEndpoint', 'idScope', 'registrationId'] as const) {
-      if (staged[key] !== config[key]) {
-        throw new VerificationError(
-          'VERIFY_CONFIG_MISMATCH',
-          'The device did not keep the DPS settings written to it. Retry; if it repeats, set it aside.',
-          `${key}: wrote ${config[key]}, read ${staged[key] ?? '(unset)'}`,
-        );
-      }
-    }
-  }
-  const nonce = randomBytes(32);
-  const { signature } = await session.request(
-    'SIGN_CHALLENGE',
-    { nonce, bank: BANK_STAGED, kind: CHALLENGE_KIND_X509 },
-    req,
-  );
-  const publicKey = new X509Certificate(issued.certificateDer).publicKey;
-  const message = Buffer.concat([CHALLENGE_PREFIX, nonce]);
-  const hash = curve === 'P-384' ? 'sha384' : 'sha256';
-  if (!verify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature)) {
-    throw new VerificationError(
-      'VERIFY_CHALLENGE_FAILED',
-      'The device could not prove it holds the key of its new certificate. Set it aside.',
-    );
-  }
+  if (plan.readBack !== false) await verifyStagedConfig(session, settings, request);
+  await verifyChallenge(session, x509Challenge(issued.certificateDer, curve), request);
 
   onStep?.('commit');
-  const commitId = new Uint8Array(randomBytes(16));
-  const committed = await session.request('COMMIT', { commitId }, req);
-  if (!Buffer.from(committed.commitId).equals(Buffer.from(commitId))) {
-    throw new WireError('WIRE_BAD_RESPONSE', 'COMMIT answered with another commit id');
-  }
+  const commitId = await commitDevice(session);
   return { info, registrationId, certificateDer: issued.certificateDer, commitId };
 }

@@ -5,6 +5,7 @@
 const suites: Record<string, () => Promise<{ main(args: string[]): Promise<void> }>> = {
   wire: () => import('./wireBench.js'),
   ca: () => import('./caBench.js'),
+  line: () => import('./lineBench.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,32 @@
+import { profileCurve } from '../../profiles/productProfile.js';
+import type { Attestor } from './attestor.js';
+import { deviceChain, x509Identity } from './x509Identity.js';
+
+/**
+ * For devices that cannot make keys: the station makes the key, the CA issues its leaf, and the
+ * key is written once (PUT_PRIVATE_KEY) and then erased from station memory. It is never stored.
+ */
+export const x509StationKeyAttestor: Attestor = {
+  mode: 'x509-station-key',
+  x509: true,
+  missingCapability(info) {
+    return info.features.keyInjection ? undefined : 'private key injection';
+  },
+  async attest({ session, profile, registrationId, request, services, onCertificateIssued }) {
+    const curve = profileCurve(profile);
+    const issued = await services.ca.issueWithStationKey({
+      registrationId,
+      curve,
+      profile: services.leafProfile,
+    });
+    onCertificateIssued(issued.serialNumber);
+    try {
+      await session.request('PUT_PRIVATE_KEY', { curve, pkcs8: issued.privateKeyPkcs8 }, request);
+    } finally {
+      // Whatever happened on the wire, the station's copy of the key is gone now.
+      issued.privateKeyPkcs8.fill(0);
+    }
+    await session.request('PUT_CERT_CHAIN', { chain: deviceChain(issued) }, request);
+    return x509Identity(issued, curve);
+  },
+};

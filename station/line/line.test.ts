@@ -1,0 +1,211 @@
+import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
+import { Line, type LineOptions, type RunEnded } from './line.js';
+import {
+  events,
+  InMemoryRunRecorder,
+  slotReaches,
+  testCa,
+  testProfile,
+  testSealing,
+} from './testing/lineTestKit.js';
+
+let simulator: Simulator | undefined;
+let line: Line | undefined;
+afterEach(async () => {
+  await line?.stop();
+  await simulator?.stop();
+  line = undefined;
+  simulator = undefined;
+});
+
+async function startLine(
+  configured: string[],
+  options: Partial<Omit<LineOptions, 'ports'>> & { pollMs?: number; profile?: ProductProfile } = {},
+) {
+  const recorder = new InMemoryRunRecorder();
+  line = new Line({
+    profile: options.profile ?? testProfile(),
+    ca: (await testCa()).ca,
+    recorder,
+    ports: { configured, discover: false, baudRate: 0, pollMs: options.pollMs ?? 60_000 },
+    mode: options.mode ?? 'auto',
+    demo: false,
+    sealSecret: testSealing().seal,
+    sessionOptions: options.sessionOptions ?? { timeoutScale: 0.05, retries: 1 },
+  });
+  await line.start();
+  const ended = (count: number) => events(line!.onRunEnded, count);
+  return { line, recorder, ended };
+}
+
+function byCode(runs: RunEnded[]): Record<number, string> {
+  return Object.fromEntries(
+    runs.map((r) => [r.slot, r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code]),
+  );
+}
+
+describe('the line in auto mode', () => {
+  it('provisions four devices in parallel: four PASS, four commits, the outbox says four', async () => {
+    simulator = await Simulator.start({ devices: 4, link: 'pty', baudRate: 0 });
+    const ports = simulator.devices.map((d) => d.hostPath);
+    const { line, recorder, ended } = await startLine(ports, { mode: 'manual' });
+    const outbox = events(line.onOutboxChanged, 4);
+    const all = ended(4);
+    line.setMode('auto');
+    const runs = await all;
+
+    expect(byCode(runs)).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'PASS' });
+    expect(recorder.passes).toHaveLength(4);
+    expect((await outbox).at(-1)?.pending).toBe(4);
+    expect(line.slots().map((s) => [s.slot, s.port, s.state, s.registrationId])).toEqual(
+      simulator.devices.map((d, i) => [
+        i + 1,
+        d.hostPath,
+        'pass',
+        `ls-demo-1-${d.serialNumber.toLowerCase()}`,
+      ]),
+    );
+    for (const device of simulator.devices) expect(device.state.identityState).toBe(1);
+  });
+
+  it('one unplugged, one stalled device fail alone; the others pass; failures name their certificate', async () => {
+    simulator = await Simulator.start({ devices: 5, link: 'pty', baudRate: 0 });
+    const [, unplugEarly, unplugLate, stalled] = simulator.devices;
+    const unplugged = Promise.all([
+      unplugEarly!.faults.unplugDuringNext('GEN_KEY_CSR'),
+      unplugLate!.faults.unplugDuringNext('PUT_CERT_CHAIN'),
+    ]);
+    stalled!.onRequest.on((e) => {
+      if (e.name === 'PUT_CERT_CHAIN') stalled!.faults.stall('forever');
+    });
+    const { line, recorder, ended } = await startLine(
+      simulator.devices.map((d) => d.hostPath),
+      { mode: 'manual' },
+    );
+    const all = ended(5);
+    line.setMode('auto');
+    const runs = await all;
+    await unplugged;
+
+    expect(byCode(runs)).toEqual({
+      1: 'PASS',
+      2: 'WIRE_DISCONNECTED',
+      3: 'WIRE_DISCONNECTED',
+      4: 'WIRE_TIMEOUT',
+      5: 'PASS',
+    });
+    expect(recorder.passes.map((p) => p.device.serialNumber).sort()).toEqual([
+      'SIM000001',
+      'SIM000005',
+    ]);
+    const failureOf = (serial: string) =>
+      recorder.failures.find((f) => f.device?.serialNumber === serial)!;
+    const { ca } = await testCa();
+    const serialFor = async (id: string) =>
+      (await ca.list({ registrationId: id }))[0]?.serialNumber;
+    // Unplugged before issuance: no certificate to abandon.
+    expect(failureOf('SIM000002').certificateSerial).toBeUndefined();
+    expect(failureOf('SIM000003').certificateSerial).toBe(await serialFor('ls-demo-1-sim000003'));
+    expect(failureOf('SIM000004').certificateSerial).toBe(await serialFor('ls-demo-1-sim000004'));
+    expect(failureOf('SIM000004').steps.at(-1)?.step).toBe('configure');
+    for (const device of [unplugEarly!, unplugLate!, stalled!]) {
+      expect(device.state.identityState).toBe(0);
+    }
+
+    // The unplugged ports are gone now; their slots keep showing why they failed.
+    await line.rescan();
+    const views = line.slots();
+    expect(views[1]).toMatchObject({ state: 'fail', error: { code: 'WIRE_DISCONNECTED' } });
+    expect(views[2]).toMatchObject({ state: 'fail', serialNumber: 'SIM000003' });
+  });
+
+  it('a configured port waits until it appears, is provisioned once, and again only after a replug', async () => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
+    const dir = await mkdtemp(join(tmpdir(), 'line-port-'));
+    const port = join(dir, 'ttyFIXTURE0');
+    try {
+      const { line, recorder } = await startLine([port], {
+        profile: testProfile({ duplicates: 'reprovision' }),
+      });
+      expect(line.slots()).toMatchObject([{ slot: 1, port, state: 'waiting' }]);
+
+      const firstPass = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
+      await symlink(simulator.devices[0]!.hostPath, port);
+      await line.rescan();
+      expect((await firstPass).state).toBe('pass');
+      // Still plugged: further polls must not start the same device again.
+      await line.rescan();
+      await line.rescan();
+      expect(recorder.runs).toHaveLength(1);
+      expect(line.slots()[0]!.state).toBe('pass');
+
+      await unlink(port);
+      await line.rescan();
+      expect(line.slots()[0]!.state).toBe('pass');
+      const secondPass = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
+      await symlink(simulator.devices[0]!.hostPath, port);
+      await line.rescan();
+      expect((await secondPass).state).toBe('pass');
+      expect(recorder.runs).toHaveLength(2);
+      expect(recorder.runs[1]!.supersedes?.runId).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the line in manual mode', () => {
+  it('runs only on provision(slot); cancel ends a run; refuse re-provisioning a passed device', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const { line, recorder } = await startLine(
+      simulator.devices.map((d) => d.hostPath),
+      {
+        mode: 'manual',
+      },
+    );
+    expect(line.slots().map((s) => s.state)).toEqual(['empty', 'empty']);
+    expect(line.status()).toMatchObject({ mode: 'manual', demo: false, profile: 'TEST product' });
+    expect(() => line.provision(3)).toThrow(expect.objectContaining({ code: 'LINE_SLOT_UNKNOWN' }));
+
+    const passed = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
+    line.provision(1);
+    expect(() => line.provision(1)).toThrow(expect.objectContaining({ code: 'LINE_SLOT_BUSY' }));
+    expect((await passed).state).toBe('pass');
+    expect(line.slots()[1]!.state).toBe('empty');
+
+    const refused = slotReaches(line.onSlotChanged, 1, 'fail', 'pass');
+    line.provision(1);
+    expect(await refused).toMatchObject({ state: 'fail', error: { code: 'RUN_DUPLICATE_DEVICE' } });
+
+    const attesting = slotReaches(line.onSlotChanged, 2, 'running');
+    const cancelled = slotReaches(line.onSlotChanged, 2, 'cancelled', 'pass', 'fail');
+    const attestStep = new Promise<void>((resolve) => {
+      const dispose = line.onSlotChanged.on((view) => {
+        if (view.slot === 2 && view.step === 'attest') {
+          dispose();
+          line.cancel(2);
+          resolve();
+        }
+      });
+    });
+    line.provision(2);
+    await attesting;
+    await attestStep;
+    expect(await cancelled).toMatchObject({ state: 'cancelled', error: { code: 'RUN_CANCELLED' } });
+    expect(recorder.failures.at(-1)).toMatchObject({ state: 'cancelled' });
+    expect(simulator.devices[1]!.state.identityState).toBe(0);
+  });
+
+  it('says in its status when the profile needs TPM support', async () => {
+    const { line } = await startLine([], {
+      profile: testProfile({ attestation: { mode: 'tpm' } }),
+    });
+    expect(line.status().notes.join(' ')).toMatch(/TPM attestation arrives with TPM support/);
+    expect(line.status().ca.locked).toBe(false);
+  });
+});

@@ -1,0 +1,246 @@
+import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../../certs/leafProfile.js';
+import type { StationCa } from '../../certs/stationCa.js';
+import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
+import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
+import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
+import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
+import { attestorFor, unsupportedModeText } from './attestation/attestors.js';
+import type { LineController, StationStatus } from './lineController.js';
+import type { OutboxCounts, SlotView } from './lineTypes.js';
+import { PortWatcher } from './portWatcher.js';
+import { runProvisioning, type RunOutcome } from './provisioningRun.js';
+import { LineError } from './runErrors.js';
+import type { RunRecorder } from './runRecorder.js';
+import { Slot } from './slot.js';
+
+export interface LineOptions {
+  profile: ProductProfile;
+  /** Unlocked for X.509 modes; a locked CA fails each X.509 run with CA_LOCKED. */
+  ca: StationCa;
+  recorder: RunRecorder;
+  ports: {
+    /** `/dev/ttyUSB3`, `COM7`, `tcp://10.0.0.5:4001`: get slots 1..n in this order. */
+    configured: string[];
+    /** Also give a slot to every serial port discovery finds (hot-plug). */
+    discover: boolean;
+    /** UART rate of the devices; 0 for links without a UART (ptys in tests). */
+    baudRate: number;
+    /** How often ports are polled for hot-plug; default 1000 ms. */
+    pollMs?: number;
+  };
+  mode: 'auto' | 'manual';
+  /** The DEMO line: simulated devices, DEMO CA, DEMO DPS settings. */
+  demo: boolean;
+  sealSecret: SealSecret;
+  /** Required by symmetric-key-group profiles. */
+  groupKey?: GroupKeySource;
+  /** Session tuning (timeouts, retries); `baudRate` comes from `ports`. */
+  sessionOptions?: SessionOptions;
+}
+
+/** A run ended on a slot (for logs, the API's history view and the benchmark). */
+export interface RunEnded {
+  slot: number;
+  port: string;
+  outcome: RunOutcome;
+  durationMs: number;
+}
+
+/**
+ * The provisioning line: one slot per port, each running its own device in parallel. In auto
+ * mode every device that appears is provisioned once; the slot then waits until the port goes
+ * and comes back (the next device) or an operator asks again, so a finished device is never
+ * provisioned in a loop. In manual mode only `provision(slot)` starts a run.
+ */
+export class Line implements LineController {
+  readonly onSlotChanged = new TypedEvent<SlotView>();
+  readonly onOutboxChanged = new TypedEvent<OutboxCounts>();
+  readonly onStatusChanged = new TypedEvent<StationStatus>();
+  readonly onRunEnded = new TypedEvent<RunEnded>();
+  private readonly slotsByPort = new Map<string, Slot>();
+  private readonly slotList: Slot[] = [];
+  private readonly watcher: PortWatcher;
+  private readonly services: AttestationServices;
+  private readonly sessionOptions: SessionOptions;
+  private mode: 'auto' | 'manual';
+  private discoveryWarning: string | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: LineOptions) {
+    this.mode = options.mode;
+    for (const path of options.ports.configured) {
+      // Refuse a mistyped address now, not as a failed run on every poll.
+      createTransport(path);
+      this.slotFor(path);
+    }
+    this.services = {
+      ca: options.ca,
+      leafProfile: leafProfileOf(options.profile),
+      sealSecret: options.sealSecret,
+      ...(options.groupKey && { groupKey: options.groupKey }),
+    };
+    const baudRate = options.ports.baudRate;
+    this.sessionOptions = { ...options.sessionOptions, ...(baudRate > 0 && { baudRate }) };
+    this.watcher = new PortWatcher({
+      configured: options.ports.configured,
+      discover: options.ports.discover,
+      ...(options.ports.pollMs !== undefined && { pollMs: options.ports.pollMs }),
+    });
+    this.watcher.onChange.on(({ path, present }) => this.portChanged(path, present));
+    this.watcher.onWarning.on((warning) => {
+      this.discoveryWarning = warning;
+      this.onStatusChanged.emit(this.status());
+    });
+  }
+
+  /** Starts watching ports; resolves after the first scan (configured ports have their state). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.watcher.start();
+  }
+
+  /** Stops watching, cancels every run and waits for the runs to end (and record). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watcher.stop();
+    for (const slot of this.slotList) slot.cancel('the line is stopping');
+    await Promise.all(this.slotList.map((slot) => slot.settled()));
+    await Promise.all(this.slotList.map((slot) => slot.dropSession()));
+  }
+
+  status(): StationStatus {
+    const ca = this.options.ca.status();
+    return {
+      demo: this.options.demo,
+      profile: this.options.profile.name,
+      mode: this.mode,
+      ca: { locked: ca.locked, subject: ca.subject, daysLeft: ca.daysLeft },
+      notes: this.notes(),
+    };
+  }
+
+  slots(): SlotView[] {
+    return this.slotList.map((slot) => slot.view);
+  }
+
+  outboxCounts(): OutboxCounts {
+    return this.options.recorder.outboxCounts();
+  }
+
+  setMode(mode: 'auto' | 'manual'): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.onStatusChanged.emit(this.status());
+    if (mode === 'auto') for (const slot of this.slotList) this.autoStart(slot);
+  }
+
+  provision(slotNumber: number): void {
+    const slot = this.slotList[slotNumber - 1];
+    if (this.stopped) throw new LineError('LINE_STOPPED');
+    if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
+    if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
+    if (!slot.present) throw new LineError('LINE_PORT_ABSENT', `slot ${slotNumber} ${slot.port}`);
+    this.startRun(slot);
+  }
+
+  cancel(slotNumber: number): void {
+    const slot = this.slotList[slotNumber - 1];
+    if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
+    slot.cancel();
+  }
+
+  /** Polls the ports now (tests, or an operator's "rescan"). */
+  rescan(): Promise<void> {
+    return this.watcher.scan();
+  }
+
+  private notes(): string[] {
+    const notes: string[] = [];
+    if (this.options.demo) {
+      notes.push(
+        'DEMO line: simulated devices, a DEMO CA and DEMO DPS settings. Nothing provisioned here is a real device identity.',
+      );
+    }
+    const mode = this.options.profile.attestation.mode;
+    if (attestorFor(mode) === undefined) notes.push(unsupportedModeText(mode));
+    if (this.discoveryWarning) notes.push(this.discoveryWarning);
+    return notes;
+  }
+
+  private slotFor(path: string): Slot {
+    let slot = this.slotsByPort.get(path);
+    if (!slot) {
+      slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view));
+      this.slotsByPort.set(path, slot);
+      this.slotList.push(slot);
+      this.onSlotChanged.emit(slot.view);
+    }
+    return slot;
+  }
+
+  private portChanged(path: string, present: boolean): void {
+    const slot = this.slotFor(path);
+    if (present) {
+      slot.appeared();
+      this.autoStart(slot);
+    } else {
+      // A run in progress ends by itself: its session sees the hang-up.
+      slot.disappeared();
+    }
+  }
+
+  private autoStart(slot: Slot): void {
+    if (this.mode === 'auto' && !this.stopped && slot.present && slot.armed && !slot.isRunning) {
+      this.startRun(slot);
+    }
+  }
+
+  private startRun(slot: Slot): void {
+    const started = performance.now();
+    const { profile, recorder } = this.options;
+    const transportBaud = this.options.ports.baudRate || undefined;
+    void slot
+      .run((signal, onProgress) =>
+        runProvisioning({
+          port: slot.port,
+          profile,
+          recorder,
+          services: this.services,
+          session: () =>
+            slot.sessionOr(() =>
+              DeviceSession.open(
+                createTransport(slot.port, transportBaud ? { baudRate: transportBaud } : {}),
+                this.sessionOptions,
+              ),
+            ),
+          signal,
+          onProgress,
+        }),
+      )
+      .then((outcome) => {
+        const durationMs = performance.now() - started;
+        this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
+        if (outcome.state !== 'pass') return;
+        try {
+          this.onOutboxChanged.emit(recorder.outboxCounts());
+        } catch {
+          // The counts refresh with the next pass; the run itself is recorded.
+        }
+      });
+  }
+}
+
+/**
+ * The CA's leaf profile for a product: its validity, and only its curve (a device that made a
+ * key on another curve is refused at the CSR check). Made once per line: the CA keeps one
+ * template per leaf profile object.
+ */
+export function leafProfileOf(profile: ProductProfile): LeafProfile {
+  return {
+    ...DEFAULT_LEAF_PROFILE,
+    name: profile.name,
+    validityDays: profile.certificate.validityDays,
+    allowedKeys: [{ kty: 'EC', curve: profileCurve(profile) }],
+  };
+}

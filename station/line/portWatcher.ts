@@ -1,0 +1,145 @@
+import { stat } from 'node:fs/promises';
+import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
+import {
+  discoverPorts,
+  type DiscoveryResult,
+} from '../../firmware-bridge/transports/portDiscovery.js';
+import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+
+/** A port came or went. */
+export interface PortChange {
+  path: string;
+  present: boolean;
+}
+
+export interface PortWatcherOptions {
+  /** Paths from configuration, watched whether or not discovery is on. */
+  configured: readonly string[];
+  /** Also watch every serial port the OS (or the /dev scan) lists. */
+  discover: boolean;
+  /** Poll interval; hot-plug shows within one interval. Default 1000 ms. */
+  pollMs?: number;
+  /** Seams for tests. */
+  discoverPorts?: (options: { configured: readonly string[] }) => Promise<DiscoveryResult>;
+  exists?: (path: string) => Promise<boolean>;
+}
+
+/**
+ * Watches the ports a line may use and reports each appearance and disappearance once. Polling,
+ * not OS notifications: `SerialPort.list()` is the only portable source, it fails without udev
+ * (then discovery scans /dev), and a configured path (a pty, a by-id link) may appear at any time.
+ *
+ * - A configured local path is present while it exists in the file system. On Windows (COM7) it
+ *   is present while the OS lists it, or always when discovery is off.
+ * - A configured `tcp://` serial device server is always present: whether a device sits behind
+ *   it shows only when a run connects.
+ */
+export class PortWatcher {
+  readonly onChange = new TypedEvent<PortChange>();
+  /** The discovery warning (operator text) when it changes; undefined once it clears. */
+  readonly onWarning = new TypedEvent<string | undefined>();
+  private readonly present = new Set<string>();
+  private readonly pollMs: number;
+  private readonly discover: NonNullable<PortWatcherOptions['discoverPorts']>;
+  private readonly exists: NonNullable<PortWatcherOptions['exists']>;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private warning: string | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: PortWatcherOptions) {
+    this.pollMs = options.pollMs ?? 1000;
+    this.discover = options.discoverPorts ?? ((o) => discoverPorts(o));
+    this.exists = options.exists ?? pathExists;
+  }
+
+  /** Scans once (so the first result is known when this resolves), then polls. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.scan();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  isPresent(path: string): boolean {
+    return this.present.has(path);
+  }
+
+  /** One poll now. Concurrent callers share the poll in flight. */
+  scan(): Promise<void> {
+    this.scanning ??= this.poll().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    // A timer per poll, not an interval: a slow poll (a stuck OS list) never piles up behind itself.
+    this.timer = setTimeout(() => {
+      void this.scan().finally(() => this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    const found = new Set<string>();
+    const listed = new Set<string>();
+    if (this.options.discover) {
+      try {
+        const result = await this.discover({ configured: [] });
+        for (const port of result.ports) listed.add(port.path);
+        this.setWarning(result.warning);
+      } catch (err) {
+        this.setWarning(
+          `Port discovery failed (${(err as Error).message}); only configured ports are watched.`,
+        );
+      }
+      for (const path of listed) found.add(path);
+    }
+    await Promise.all(
+      this.options.configured.map(async (path) => {
+        if (await this.configuredPresent(path, listed)) found.add(path);
+      }),
+    );
+    if (this.stopped) return;
+    for (const path of [...this.present]) {
+      if (!found.has(path)) {
+        this.present.delete(path);
+        this.onChange.emit({ path, present: false });
+      }
+    }
+    // Configured ports first, in configuration order, so their slot numbers follow the config.
+    const ordered = [...this.options.configured, ...listed].filter((p) => found.has(p));
+    for (const path of ordered) {
+      if (!this.present.has(path)) {
+        this.present.add(path);
+        this.onChange.emit({ path, present: true });
+      }
+    }
+  }
+
+  private async configuredPresent(path: string, listed: ReadonlySet<string>): Promise<boolean> {
+    if (parseTcpPath(path)) return true;
+    if (path.startsWith('/')) return this.exists(path);
+    return this.options.discover ? listed.has(path) : true;
+  }
+
+  private setWarning(warning: string | undefined): void {
+    if (warning === this.warning) return;
+    this.warning = warning;
+    this.onWarning.emit(warning);
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

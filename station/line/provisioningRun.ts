@@ -1,0 +1,299 @@
+import type { DeviceInfo } from '../../firmware-bridge/codec/messages.js';
+import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
+import type { AttestationServices, AttestedIdentity } from './attestation/attestor.js';
+import { attestorFor } from './attestation/attestors.js';
+import { individualEnrollment } from './enrollmentBody.js';
+import { RUN_STEPS, type CodedError, type PassedRunRecord, type RunStep } from './lineTypes.js';
+import { CommitNotRecordedError, RunError, runErrorText, toCodedError } from './runErrors.js';
+import type { EarlierProvisioning, RunRecorder } from './runRecorder.js';
+import { commitDevice } from './steps/commitDevice.js';
+import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
+import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
+import {
+  checkDuplicate,
+  registrationIdFromTemplate,
+  validateDevice,
+} from './steps/validateDevice.js';
+
+export interface ProvisioningRunOptions {
+  /** The port as the operator knows it; recorded with the run. */
+  port: string;
+  profile: ProductProfile;
+  recorder: RunRecorder;
+  services: AttestationServices;
+  /**
+   * Gives the run the device's session, opening it if needed. The caller owns the session: the
+   * run never closes it, so a slot can keep one session per port across runs (a serial device
+   * server in TCP mode takes one client at a time and may refuse a quick reconnect).
+   */
+  session: () => Promise<DeviceSession>;
+  /** Cancels the run up to COMMIT; once COMMIT is on the wire the run finishes. */
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+  /** Wall clock for the step log; tests may fix it. */
+  now?: () => number;
+}
+
+/** A step started: what the slot shows while the run goes on. */
+export interface RunProgress {
+  runId: number;
+  step: RunStep;
+  /** 0..1: the share of steps finished. */
+  progress: number;
+  device?: { serialNumber: string; model: string };
+  registrationId?: string;
+}
+
+/** Bytes the station moved on the device's link during the run (for the floor in benchmarks). */
+export interface LinkCounters {
+  bytesWritten: number;
+  bytesRead: number;
+}
+
+export type RunOutcome =
+  | { state: 'pass'; runId: number; record: PassedRunRecord; link: LinkCounters }
+  | {
+      state: 'fail' | 'cancelled';
+      /** Absent only when the store could not even open the run. */
+      runId?: number;
+      error: CodedError;
+      certificateSerial?: string;
+      device?: { serialNumber: string; model: string };
+      registrationId?: string;
+      link: LinkCounters;
+    };
+
+/** What the run learnt so far; a failure record carries all of it. */
+interface RunFacts {
+  info?: DeviceInfo;
+  registrationId?: string;
+  certificateSerial?: string;
+  /** Set once COMMIT was answered: the device holds the new identity from here on. */
+  deviceCommitted: boolean;
+}
+
+/**
+ * One device through identify → validate (model, firmware, capabilities, registration ID,
+ * duplicate policy) → attest → configure → verify → commit. The slot shows PASS only after the
+ * store's commit returned; every other ending is recorded with `recordFailure`. Never throws.
+ */
+export async function runProvisioning(options: ProvisioningRunOptions): Promise<RunOutcome> {
+  const { profile, recorder, signal } = options;
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  let runId: number;
+  try {
+    runId = recorder.beginRun(options.port, profile.name, startedAt);
+  } catch (err) {
+    return { state: 'fail', error: toCodedError(err), link: { bytesWritten: 0, bytesRead: 0 } };
+  }
+  const steps: PassedRunRecord['steps'] = [];
+  const facts: RunFacts = { deviceCommitted: false };
+  let current: { step: RunStep; startedAt: number } | undefined;
+  const enter = (step: RunStep): void => {
+    signal?.throwIfAborted();
+    const at = now();
+    if (current) steps.push({ step: current.step, startedAt: current.startedAt, endedAt: at });
+    current = { step, startedAt: at };
+    options.onProgress?.({
+      runId,
+      step,
+      progress: RUN_STEPS.indexOf(step) / RUN_STEPS.length,
+      ...(facts.info && {
+        device: { serialNumber: facts.info.serialNumber, model: facts.info.model },
+      }),
+      ...(facts.registrationId !== undefined && { registrationId: facts.registrationId }),
+    });
+  };
+  const closeSteps = (): void => {
+    if (current) steps.push({ step: current.step, startedAt: current.startedAt, endedAt: now() });
+    current = undefined;
+  };
+
+  let session: DeviceSession | undefined;
+  let linkBefore: LinkCounters | undefined;
+  let identity: AttestedIdentity | undefined;
+  try {
+    const request = signal ? { signal } : {};
+    enter('identify');
+    session = await options.session();
+    linkBefore = linkOf(session);
+    const info = await session.identify(request);
+    facts.info = info;
+
+    enter('validate');
+    const attestor = validateDevice(info, profile, attestorFor(profile.attestation.mode));
+    const registrationId = attestor.registrationId
+      ? await attestor.registrationId({
+          session,
+          profile,
+          info,
+          request,
+          services: options.services,
+        })
+      : registrationIdFromTemplate(profile, info, attestor.x509);
+    facts.registrationId = registrationId;
+    const earlier = checkDuplicate(recorder, profile, info, registrationId);
+
+    enter('attest');
+    identity = await attestor.attest({
+      session,
+      profile,
+      info,
+      registrationId,
+      request,
+      services: options.services,
+      onCertificateIssued: (serial) => (facts.certificateSerial = serial),
+    });
+
+    enter('configure');
+    const settings: DpsSettings = {
+      globalEndpoint: profile.dps.globalEndpoint,
+      idScope: profile.dps.idScope,
+      registrationId,
+    };
+    await configureDevice(session, settings, request);
+
+    enter('verify');
+    await verifyStagedConfig(session, settings, request);
+    await verifyChallenge(session, identity.challenge, request);
+
+    enter('commit');
+    await commitDevice(session);
+    facts.deviceCommitted = true;
+    closeSteps();
+    const record = passedRecord(options, runId, facts, identity, steps, startedAt, now());
+    commitToStore(recorder, record, earlier);
+    options.onProgress?.({
+      runId,
+      step: 'commit',
+      progress: 1,
+      device: record.device,
+      registrationId,
+    });
+    return { state: 'pass', runId, record, link: linkSince(session, linkBefore) };
+  } catch (err) {
+    closeSteps();
+    const cancelled = signal?.aborted === true && !facts.deviceCommitted;
+    const error: CodedError = cancelled
+      ? new RunError('RUN_CANCELLED', cancelDetail(err, steps)).toJSON()
+      : toCodedError(err);
+    const state = cancelled ? 'cancelled' : 'fail';
+    const device = facts.info && {
+      serialNumber: facts.info.serialNumber,
+      model: facts.info.model,
+    };
+    try {
+      recorder.recordFailure(runId, {
+        state,
+        error,
+        ...(facts.certificateSerial !== undefined && {
+          certificateSerial: facts.certificateSerial,
+        }),
+        ...(device && { device }),
+        ...(facts.registrationId !== undefined && { registrationId: facts.registrationId }),
+        steps,
+        finishedAt: now(),
+      });
+    } catch (storeErr) {
+      // The failure stands either way; the log must say it is not in the store.
+      const coded = toCodedError(storeErr);
+      error.detail =
+        `${error.detail ?? ''} [failure not recorded: ${coded.code} ${coded.detail ?? coded.message}]`.trim();
+    }
+    return {
+      state,
+      runId,
+      error,
+      ...(facts.certificateSerial !== undefined && { certificateSerial: facts.certificateSerial }),
+      ...(device && { device }),
+      ...(facts.registrationId !== undefined && { registrationId: facts.registrationId }),
+      link: linkSince(session, linkBefore),
+    };
+  } finally {
+    identity?.dispose();
+  }
+}
+
+function passedRecord(
+  options: ProvisioningRunOptions,
+  runId: number,
+  facts: RunFacts,
+  identity: AttestedIdentity,
+  steps: PassedRunRecord['steps'],
+  startedAt: number,
+  finishedAt: number,
+): PassedRunRecord {
+  const info = facts.info!;
+  const registrationId = facts.registrationId!;
+  const record: PassedRunRecord = {
+    runId,
+    port: options.port,
+    profile: options.profile.name,
+    device: {
+      serialNumber: info.serialNumber,
+      model: info.model,
+      hardwareRevision: info.hardwareRevision,
+      firmwareVersion: info.firmwareVersion,
+    },
+    registrationId,
+    attestation: options.profile.attestation.mode,
+    enrollment:
+      identity.enrollmentBody ??
+      individualEnrollment(options.profile, registrationId, identity.attestation),
+    steps,
+    startedAt,
+    finishedAt,
+  };
+  if (identity.certificateSerial !== undefined)
+    record.certificateSerial = identity.certificateSerial;
+  if (identity.sealedSecret !== undefined) record.sealedSecret = identity.sealedSecret;
+  return record;
+}
+
+/**
+ * The device has committed; only the store's commit makes the run a PASS. When the store fails
+ * the run fails with the store's code, and the operator is told the device holds an identity
+ * nobody recorded.
+ */
+function commitToStore(
+  recorder: RunRecorder,
+  record: PassedRunRecord,
+  earlier: EarlierProvisioning | undefined,
+): void {
+  try {
+    recorder.commitPass(record, earlier ? { supersedes: earlier } : undefined);
+  } catch (err) {
+    const coded = toCodedError(err);
+    throw new CommitNotRecordedError(
+      coded.code === 'RUN_INTERNAL' ? 'RUN_COMMIT_NOT_RECORDED' : coded.code,
+      `${runErrorText.RUN_COMMIT_NOT_RECORDED} (${coded.message})`,
+      `device ${record.device.serialNumber} committed registration ID ${record.registrationId}` +
+        (record.certificateSerial ? `, certificate ${record.certificateSerial}` : '') +
+        `; store: ${coded.detail ?? coded.message}`,
+      { cause: err },
+    );
+  }
+}
+
+function cancelDetail(err: unknown, steps: PassedRunRecord['steps']): string {
+  const last = steps[steps.length - 1]?.step ?? 'identify';
+  return `cancelled during ${last}: ${toCodedError(err).detail ?? String(err)}`;
+}
+
+function linkOf(session: DeviceSession): LinkCounters {
+  return { bytesWritten: session.stats.bytesWritten, bytesRead: session.stats.bytesRead };
+}
+
+function linkSince(
+  session: DeviceSession | undefined,
+  before: LinkCounters | undefined,
+): LinkCounters {
+  if (!session || !before) return { bytesWritten: 0, bytesRead: 0 };
+  const now = linkOf(session);
+  return {
+    bytesWritten: now.bytesWritten - before.bytesWritten,
+    bytesRead: now.bytesRead - before.bytesRead,
+  };
+}

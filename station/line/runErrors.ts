@@ -1,0 +1,113 @@
+import type { CodedError } from './lineTypes.js';
+
+/**
+ * Refusals the line engine makes itself (as opposed to the wire's WIRE_ and DEVICE_ codes and
+ * the CA's CSR_ and CA_ codes). Codes never change meaning; new cases get new codes.
+ */
+export const runErrorText = {
+  RUN_MODEL_NOT_ALLOWED:
+    'This device model is not part of the selected product. Check the product profile or set the device aside.',
+  RUN_FIRMWARE_NOT_ALLOWED:
+    'The device runs a firmware version this product does not allow. Flash an allowed version, then retry.',
+  RUN_CAPABILITY_MISSING:
+    'The device lacks a capability this product needs (key generation, key slot, key injection). Check the model and profile.',
+  RUN_MODE_NOT_SUPPORTED:
+    'This station cannot provision with the attestation mode of the profile yet. Choose another mode in the product profile.',
+  RUN_REGISTRATION_ID_INVALID:
+    'The registration ID made from this device is not valid for DPS. Check the profile template and the device serial number.',
+  RUN_DUPLICATE_DEVICE:
+    'This device was provisioned before and the product does not allow re-provisioning. Set it aside, or ask a supervisor.',
+  RUN_GROUP_KEY_UNAVAILABLE:
+    'The enrollment group key is not available on this station. A supervisor must import it before this product can run.',
+  RUN_VERIFY_CONFIG_MISMATCH:
+    'The device did not keep the DPS settings written to it. Retry; if it repeats, set the device aside.',
+  RUN_VERIFY_CHALLENGE_FAILED:
+    'The device could not prove it holds its new identity key. Set the device aside.',
+  RUN_COMMIT_NOT_RECORDED:
+    'The device committed its new identity, but the station could not record it. Set the device aside and call engineering: it must be re-provisioned before it ships.',
+  RUN_CANCELLED: 'The run was cancelled. The device keeps its previous identity.',
+  RUN_INTERNAL: 'The station hit an unexpected error; see the log. Retry this device.',
+} as const;
+
+export type RunErrorCode = keyof typeof runErrorText;
+
+/** A run refused or failed by the line engine: stable code, operator text, log detail. */
+export class RunError extends Error {
+  constructor(
+    readonly code: RunErrorCode,
+    readonly detail?: string,
+    options?: { cause?: unknown; message?: string },
+  ) {
+    super(options?.message ?? runErrorText[code], options);
+    this.name = 'RunError';
+  }
+
+  toJSON(): CodedError {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}
+
+/**
+ * Any error as `{code, message, detail}`. WireError, CertError, RunError and the store's errors
+ * already carry a code and operator text; anything else is a station bug and says so.
+ */
+export function toCodedError(err: unknown): CodedError {
+  const coded = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
+  if (
+    coded !== null &&
+    typeof coded === 'object' &&
+    typeof coded.code === 'string' &&
+    /^[A-Z][A-Z0-9_]+$/.test(coded.code) &&
+    typeof coded.message === 'string'
+  ) {
+    return typeof coded.detail === 'string'
+      ? { code: coded.code, message: coded.message, detail: coded.detail }
+      : { code: coded.code, message: coded.message };
+  }
+  return { code: 'RUN_INTERNAL', message: runErrorText.RUN_INTERNAL, detail: String(err) };
+}
+
+/**
+ * The device committed its identity but the store refused the record. Keeps the store's code
+ * (what engineering needs to look up) with operator text saying what that means on the floor.
+ */
+export class CommitNotRecordedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CommitNotRecordedError';
+  }
+}
+
+/** Refusals of a line command (provision, cancel) the operator or the API asked for. */
+export const lineErrorText = {
+  LINE_SLOT_UNKNOWN: 'There is no such slot on this line.',
+  LINE_SLOT_BUSY: 'This slot is already provisioning a device. Wait for it, or cancel it first.',
+  LINE_PORT_ABSENT: 'No device port is connected on this slot. Connect the device, then start it.',
+  LINE_STOPPED: 'The line is stopped.',
+} as const;
+
+export type LineErrorCode = keyof typeof lineErrorText;
+
+/** A line command that cannot be carried out: stable code, operator text, log detail. */
+export class LineError extends Error {
+  constructor(
+    readonly code: LineErrorCode,
+    readonly detail?: string,
+  ) {
+    super(lineErrorText[code]);
+    this.name = 'LineError';
+  }
+
+  toJSON(): CodedError {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}

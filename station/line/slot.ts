@@ -1,0 +1,178 @@
+import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import type { SlotView } from './lineTypes.js';
+import type { RunOutcome, RunProgress } from './provisioningRun.js';
+import { toCodedError } from './runErrors.js';
+
+/** Runs one provisioning run for a slot, with the slot's signal and progress sink. */
+export type SlotRunner = (
+  signal: AbortSignal,
+  onProgress: (progress: RunProgress) => void,
+) => Promise<RunOutcome>;
+
+/**
+ * One port of the line and what it shows. A slot runs at most one run at a time and owns the
+ * device session of its port; slots share nothing they would wait on, so a slow or broken
+ * device holds up only its own slot.
+ *
+ * The session stays open across runs while the port is there and the last run passed: reopening
+ * costs a few milliseconds per device, and a serial device server in TCP mode serves one client
+ * at a time and may refuse a reconnect that comes before it noticed the disconnect. After a
+ * failed or cancelled run the session is dropped, so the next run starts on a clean link.
+ *
+ * Presence and results are separate: a result (PASS, FAIL, cancelled) stays on screen after the
+ * device is unplugged, until the next device appears on the port, so a technician who pulls a
+ * device as it fails still sees why.
+ */
+export class Slot {
+  /** The port is there (plugged, or a configured server). */
+  present = false;
+  /** A device appeared and has not been run since: auto mode starts it. */
+  armed = false;
+  private controller: AbortController | undefined;
+  private session: DeviceSession | undefined;
+  private running: Promise<RunOutcome> | undefined;
+  private current: SlotView;
+
+  constructor(
+    readonly number: number,
+    readonly port: string,
+    private readonly changed: (view: SlotView) => void,
+  ) {
+    this.current = { slot: number, port, state: 'waiting', progress: 0, updatedAt: Date.now() };
+  }
+
+  /** A copy of what the UI shows. */
+  get view(): SlotView {
+    return copyView(this.current);
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The port appeared: a new device may be on it, and the last result belongs to the old one. */
+  appeared(): void {
+    this.present = true;
+    this.armed = true;
+    if (!this.isRunning)
+      this.show({ slot: this.number, port: this.port, state: 'empty', progress: 0 });
+  }
+
+  disappeared(): void {
+    this.present = false;
+    this.armed = false;
+    // A run in progress sees the hang-up on its own session and ends with it.
+    if (!this.isRunning) void this.dropSession();
+    if (this.current.state === 'empty') {
+      this.show({ slot: this.number, port: this.port, state: 'waiting', progress: 0 });
+    }
+  }
+
+  /** The open session of this port, or a new one from `open`. */
+  async sessionOr(open: () => Promise<DeviceSession>): Promise<DeviceSession> {
+    if (this.session && !this.session.isClosed) return this.session;
+    this.session = undefined;
+    const session = await open();
+    this.session = session;
+    return session;
+  }
+
+  /** Closes the port's session, if one is open (port gone, failed run, line stopping). */
+  async dropSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.close().catch(() => undefined);
+  }
+
+  /** Starts a run; resolves with its outcome. The caller checks that none is running. */
+  run(runner: SlotRunner): Promise<RunOutcome> {
+    if (this.running) throw new Error(`slot ${this.number} is already running`);
+    this.armed = false;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.show({
+      slot: this.number,
+      port: this.port,
+      state: 'running',
+      step: 'identify',
+      progress: 0,
+    });
+    const running = runner(controller.signal, (p) => this.progress(p))
+      // runProvisioning never throws; should a runner still do so, the slot must not stay busy.
+      .catch((err: unknown): RunOutcome => ({
+        state: 'fail',
+        error: toCodedError(err),
+        link: { bytesWritten: 0, bytesRead: 0 },
+      }))
+      .then(async (outcome) => {
+        if (outcome.state !== 'pass' || !this.present) await this.dropSession();
+        this.running = undefined;
+        this.controller = undefined;
+        this.finish(outcome);
+        return outcome;
+      });
+    this.running = running;
+    return running;
+  }
+
+  /** Cancels the run in progress; false when there is none. */
+  cancel(reason = 'cancelled by the operator'): boolean {
+    if (!this.controller) return false;
+    this.controller.abort(new Error(reason));
+    return true;
+  }
+
+  /** Resolves once no run is in progress. */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
+  private progress(p: RunProgress): void {
+    if (!this.isRunning) return;
+    const next: Omit<SlotView, 'updatedAt'> = {
+      ...this.current,
+      step: p.step,
+      progress: p.progress,
+      runId: p.runId,
+    };
+    if (p.device) {
+      next.serialNumber = p.device.serialNumber;
+      next.model = p.device.model;
+    }
+    if (p.registrationId !== undefined) next.registrationId = p.registrationId;
+    this.show(next);
+  }
+
+  private finish(outcome: RunOutcome): void {
+    const next: Omit<SlotView, 'updatedAt'> = {
+      slot: this.number,
+      port: this.port,
+      state: outcome.state,
+      progress: outcome.state === 'pass' ? 1 : this.current.progress,
+    };
+    if (this.current.step !== undefined) next.step = this.current.step;
+    if (outcome.runId !== undefined) next.runId = outcome.runId;
+    if (outcome.state === 'pass') {
+      next.serialNumber = outcome.record.device.serialNumber;
+      next.model = outcome.record.device.model;
+      next.registrationId = outcome.record.registrationId;
+    } else {
+      if (outcome.device) {
+        next.serialNumber = outcome.device.serialNumber;
+        next.model = outcome.device.model;
+      }
+      if (outcome.registrationId !== undefined) next.registrationId = outcome.registrationId;
+      next.error = outcome.error;
+    }
+    this.show(next);
+  }
+
+  private show(view: Omit<SlotView, 'updatedAt'>): void {
+    this.current = { ...view, updatedAt: Date.now() };
+    this.changed(this.view);
+  }
+}
+
+function copyView(view: SlotView): SlotView {
+  return view.error ? { ...view, error: { ...view.error } } : { ...view };
+}

@@ -1,0 +1,83 @@
+import type { DeviceInfo } from '../../../firmware-bridge/codec/messages.js';
+import { firmwareAllowed, type ProductProfile } from '../../profiles/productProfile.js';
+import type { Attestor } from '../attestation/attestor.js';
+import { unsupportedModeText } from '../attestation/attestors.js';
+import { renderRegistrationId } from '../registrationId.js';
+import { RunError } from '../runErrors.js';
+import type { EarlierProvisioning, RunRecorder } from '../runRecorder.js';
+
+/**
+ * Checks what INFO reported against the product: model, firmware, the capabilities the
+ * attestation mode needs. Returns the Attestor to use; throws RunError.
+ */
+export function validateDevice(
+  info: DeviceInfo,
+  profile: ProductProfile,
+  attestor: Attestor | undefined,
+): Attestor {
+  if (!profile.models.includes(info.model)) {
+    throw new RunError(
+      'RUN_MODEL_NOT_ALLOWED',
+      `model ${info.model}; profile ${profile.name} allows ${profile.models.join(', ')}`,
+    );
+  }
+  if (!firmwareAllowed(profile, info.firmwareVersion)) {
+    throw new RunError(
+      'RUN_FIRMWARE_NOT_ALLOWED',
+      `firmware ${info.firmwareVersion}; allowed ${profile.firmwareVersions?.join(', ') ?? 'any'}`,
+    );
+  }
+  if (attestor === undefined) {
+    const mode = profile.attestation.mode;
+    throw new RunError('RUN_MODE_NOT_SUPPORTED', `mode ${mode}`, {
+      message: unsupportedModeText(mode),
+    });
+  }
+  const missing = attestor.missingCapability(info, profile);
+  if (missing !== undefined) {
+    throw new RunError('RUN_CAPABILITY_MISSING', `${attestor.mode} needs ${missing}`);
+  }
+  return attestor;
+}
+
+/** The registration ID from the profile's template; RUN_REGISTRATION_ID_INVALID when it cannot be. */
+export function registrationIdFromTemplate(
+  profile: ProductProfile,
+  info: DeviceInfo,
+  x509: boolean,
+): string {
+  try {
+    return renderRegistrationId(
+      profile.registrationId.template,
+      { model: info.model, serial: info.serialNumber },
+      { x509 },
+    );
+  } catch (err) {
+    throw new RunError('RUN_REGISTRATION_ID_INVALID', (err as Error).message, { cause: err });
+  }
+}
+
+/**
+ * Applies the duplicate policy. Returns the earlier PASS a re-provisioning supersedes, or
+ * undefined for a device never seen; throws RUN_DUPLICATE_DEVICE when the policy refuses.
+ */
+export function checkDuplicate(
+  recorder: RunRecorder,
+  profile: ProductProfile,
+  info: DeviceInfo,
+  registrationId: string,
+): EarlierProvisioning | undefined {
+  const earlier = recorder.findEarlierPass({
+    serialNumber: info.serialNumber,
+    model: info.model,
+    registrationId,
+  });
+  if (earlier === undefined) return undefined;
+  if (profile.duplicates === 'refuse') {
+    throw new RunError(
+      'RUN_DUPLICATE_DEVICE',
+      `${earlier.serialNumber} (${earlier.model}) passed as ${earlier.registrationId} in run ${earlier.runId} at ${earlier.passedAt}`,
+    );
+  }
+  return earlier;
+}

@@ -1,0 +1,153 @@
+/**
+ * Helpers for the line engine's tests (never used at run time): a throw-away CA per test file,
+ * product profiles, secret sealing that tests can open again, the in-memory recorder, and
+ * waits on named events (never sleeps).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
+import { openSecret, readSealedSecret, sealSecret } from '../../../certs/custody/secretBox.js';
+import type { SimulatedDevice } from '../../../firmware-bridge/simulator/simulator.js';
+import {
+  DeviceSession,
+  type SessionOptions,
+} from '../../../firmware-bridge/session/deviceSession.js';
+import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
+import type { TypedEvent } from '../../../firmware-bridge/typedEvent.js';
+import { createDemoCa, type DemoCa } from '../../demo/demoCa.js';
+import { InMemoryRunRecorder } from '../../demo/inMemoryRunRecorder.js';
+import {
+  productProfileSchema,
+  type ProductProfile,
+  type ProductProfileInput,
+} from '../../profiles/productProfile.js';
+import type { AttestationServices, SealSecret } from '../attestation/attestor.js';
+import { leafProfileOf } from '../line.js';
+import type { SlotView } from '../lineTypes.js';
+import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
+
+export { InMemoryRunRecorder };
+
+export const TEST_SCOPE = '0ne0000AB12';
+
+let sharedCa: Promise<DemoCa> | undefined;
+
+/** One throw-away station CA per test file, removed after the file's tests. */
+export function testCa(): Promise<DemoCa> {
+  if (!sharedCa) {
+    const created = createDemoCa('Line Station LINE TEST');
+    sharedCa = created;
+    afterAll(async () => (await created).dispose());
+  }
+  return sharedCa;
+}
+
+/** A valid profile for the simulator's model; `overrides` replace top-level fields. */
+export function testProfile(overrides: Partial<ProductProfileInput> = {}): ProductProfile {
+  return productProfileSchema.parse({
+    name: 'TEST product',
+    models: ['LS-DEMO-1'],
+    dps: { idScope: TEST_SCOPE },
+    attestation: { mode: 'x509-device-key' },
+    ...overrides,
+  });
+}
+
+/** Sealing with a cheap scrypt, plus the matching open, so tests can check what was sealed. */
+export function testSealing(): {
+  seal: SealSecret;
+  open(json: string, context: string): Promise<Buffer>;
+} {
+  const wrapper = new PassphraseKeyWrapper(randomBytes(12).toString('hex'), {
+    scrypt: { N: 2 ** 10, r: 8, p: 1 },
+  });
+  return {
+    seal: async (plaintext, context) =>
+      JSON.stringify(await sealSecret(plaintext, wrapper, context)),
+    open: (json, context) => openSecret(readSealedSecret(JSON.parse(json)), wrapper, context),
+  };
+}
+
+export async function testServices(
+  profile: ProductProfile,
+  extra: Partial<AttestationServices> = {},
+): Promise<AttestationServices> {
+  return {
+    ca: (await testCa()).ca,
+    leafProfile: leafProfileOf(profile),
+    sealSecret: testSealing().seal,
+    ...extra,
+  };
+}
+
+/** Runs one provisioning run on a simulated device on a session of its own, as a slot would. */
+export async function runOn(
+  device: SimulatedDevice,
+  options: {
+    profile: ProductProfile;
+    recorder: InMemoryRunRecorder;
+    services: AttestationServices;
+    signal?: AbortSignal;
+    sessionOptions?: SessionOptions;
+  },
+): Promise<RunOutcome> {
+  let session: DeviceSession | undefined;
+  try {
+    return await runProvisioning({
+      port: device.hostPath,
+      profile: options.profile,
+      recorder: options.recorder,
+      services: options.services,
+      session: async () =>
+        (session = await DeviceSession.open(
+          createTransport(device.hostPath),
+          options.sessionOptions ?? {},
+        )),
+      ...(options.signal && { signal: options.signal }),
+    });
+  } finally {
+    await session?.close();
+  }
+}
+
+/** Resolves with the first value `event` emits that satisfies `match`. */
+export function nextEvent<T>(
+  event: TypedEvent<T>,
+  match: (value: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const dispose = event.on((value) => {
+      if (!match(value)) return;
+      dispose();
+      resolve(value);
+    });
+  });
+}
+
+/** Resolves once `count` values matching `match` were emitted, with all of them. */
+export function events<T>(
+  event: TypedEvent<T>,
+  count: number,
+  match: (value: T) => boolean = () => true,
+): Promise<T[]> {
+  const seen: T[] = [];
+  return new Promise((resolve) => {
+    const dispose = event.on((value) => {
+      if (!match(value)) return;
+      seen.push(value);
+      if (seen.length === count) {
+        dispose();
+        resolve(seen);
+      }
+    });
+  });
+}
+
+/** A slot reached one of `states`. */
+export function slotReaches(
+  onSlotChanged: TypedEvent<SlotView>,
+  slot: number,
+  ...states: SlotView['state'][]
+): Promise<SlotView> {
+  return nextEvent(onSlotChanged, (view) => view.slot === slot && states.includes(view.state));
+}

@@ -1,0 +1,233 @@
+/**
+ * `npm run bench -- line`: the line engine's throughput at 1, 8, 32 and 64 slots against its
+ * physical floor, with the station's CPU per device and its event-loop lag.
+ *
+ * Per row: one simulator child process with one device per slot (ptys, 115200 baud, default
+ * device latencies), the DEMO CA, the SQLite ProvisioningStore on the CA's in-memory database,
+ * and a Line in manual mode on the simulator's ports. Every slot provisions one warm-up run, then
+ * K measured runs in sequence: each time a slot's run ends the bench calls provision(slot) again,
+ * so the same simulated device is re-provisioned (duplicates: 'reprovision'). A re-run is the same
+ * exchange on the wire as a fresh device: the same requests, the same bytes, the same key
+ * generation and flash write, and the store supersedes the earlier enrollment as it would.
+ *
+ * Floor: per device, bytes on the wire × 10 / baud (the station session's counters, both
+ * directions) plus the device work time the simulator reported (its --log lines: deviceMs per
+ * request), averaged over every run of the row; perfect parallelism across slots gives
+ * floor devices/hour = slots × 3600 s / per-device floor. cpuMsPerDevice is this process's
+ * process.cpuUsage() over the measured window (the simulator runs in its own process), divided
+ * by the devices measured. lagP99Ms is monitorEventLoopDelay at 1 ms resolution (the sampling
+ * interval is part of every sample).
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
+import { createDemoCa } from '../../station/demo/demoCa.js';
+import { Line, type RunEnded } from '../../station/line/line.js';
+import { demoProfile } from '../../station/profiles/demoProfile.js';
+import { ProvisioningStore } from '../../station/store/provisioningStore.js';
+import { startSimulatorProcess } from './simulatorProcess.js';
+import { printTable } from './table.js';
+
+const BAUD = 115_200;
+/** Runs before measuring, spread over the slots. */
+const WARM_UP_DEVICES = 32;
+
+interface Row {
+  slots: number;
+  devices: number;
+  failures: number;
+  wallMs: number;
+  meanRunMs: number;
+  floorMsPerDevice: number;
+  devicesPerHour: number;
+  floorDevicesPerHour: number;
+  floorRatio: number;
+  cpuMsPerDevice: number;
+  /** CPU of the simulator child and its socats over the measured window, % of one core. */
+  simulatorCpuPercent: number | undefined;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  firstFailure?: string;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      slots: { type: 'string', default: '1,8,32,64' },
+      'per-slot': { type: 'string', default: '8' },
+      link: { type: 'string', default: 'pty' },
+    },
+  });
+  const perSlot = Number(values['per-slot']);
+  const link = values.link;
+  if (link !== 'pty' && link !== 'tcp') throw new Error('--link must be pty or tcp');
+  const slotCounts = values.slots.split(',').map(Number);
+  if (!Number.isInteger(perSlot) || perSlot < 1) throw new Error('--per-slot must be ≥ 1');
+  if (slotCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) {
+    throw new Error('--slots must list whole numbers from 1 to 256');
+  }
+  console.log(
+    `line bench: ${perSlot} devices per slot after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
+  );
+  const rows: Row[] = [];
+  for (const slots of slotCounts) rows.push(await measureRow(slots, perSlot, link));
+
+  printTable(
+    [
+      'slots',
+      'devices',
+      'fail',
+      'wall s',
+      'run ms',
+      'floor ms',
+      'dev/h',
+      'floor dev/h',
+      'ratio',
+      'cpu ms/dev',
+      'sim cpu %',
+      'lag p50',
+      'lag p99',
+      'lag max',
+    ],
+    rows.map((r) => [
+      r.slots,
+      r.devices,
+      r.failures,
+      (r.wallMs / 1000).toFixed(2),
+      r.meanRunMs.toFixed(1),
+      r.floorMsPerDevice.toFixed(1),
+      Math.round(r.devicesPerHour),
+      Math.round(r.floorDevicesPerHour),
+      r.floorRatio.toFixed(3),
+      r.cpuMsPerDevice.toFixed(2),
+      r.simulatorCpuPercent === undefined ? '-' : r.simulatorCpuPercent.toFixed(0),
+      r.lagP50Ms.toFixed(2),
+      r.lagP99Ms.toFixed(2),
+      r.lagMaxMs.toFixed(2),
+    ]),
+  );
+  for (const r of rows) {
+    if (r.firstFailure) console.log(`${r.slots} slots: first failure ${r.firstFailure}`);
+  }
+  console.log(
+    JSON.stringify({
+      suite: 'line',
+      results: rows.map((r) => ({
+        slots: r.slots,
+        devicesPerHour: Math.round(r.devicesPerHour),
+        floorRatio: round(r.floorRatio, 4),
+        cpuMsPerDevice: round(r.cpuMsPerDevice, 3),
+        lagP99Ms: round(r.lagP99Ms, 2),
+      })),
+    }),
+  );
+}
+
+async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): Promise<Row> {
+  const simulator = await startSimulatorProcess(slots, BAUD, link === 'tcp' ? ['--tcp'] : []);
+  const demoCa = await createDemoCa('Line Station BENCH');
+  const recorder = new ProvisioningStore(demoCa.db);
+  const line = new Line({
+    profile: { ...demoProfile(), name: 'BENCH LS-DEMO-1', duplicates: 'reprovision' },
+    ca: demoCa.ca,
+    recorder,
+    ports: { configured: [...simulator.hostPaths], discover: false, baudRate: BAUD },
+    mode: 'manual',
+    demo: true,
+    sealSecret: () => Promise.reject(new Error('the bench profile seals nothing')),
+  });
+  try {
+    await line.start();
+    const all: RunEnded[] = [];
+    line.onRunEnded.on((run) => all.push(run));
+    // Warm-up: JIT and first-use setup are not per-device costs of a line that runs all day.
+    await runRound(line, slots, Math.max(1, Math.ceil(WARM_UP_DEVICES / slots)));
+
+    // Throughput and CPU, with no instrument running in this process.
+    const cpuBefore = process.cpuUsage();
+    const simCpuBefore = simulator.cpuMs();
+    const started = performance.now();
+    const measured = await runRound(line, slots, perSlot);
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const simCpuAfter = simulator.cpuMs();
+
+    // The same round again with the event-loop monitor on: it wakes every 1 ms and costs
+    // ~20 ms of CPU per second itself, so it stays out of the CPU figure above.
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    lag.enable();
+    const lagRound = await runRound(line, slots, perSlot);
+    lag.disable();
+
+    const passes = measured.filter((r) => r.outcome.state === 'pass');
+    const failed = [...measured, ...lagRound].find((r) => r.outcome.state !== 'pass');
+    // Every run of the row against everything the simulator reported for it.
+    const bytes = all.reduce(
+      (n, r) => n + r.outcome.link.bytesWritten + r.outcome.link.bytesRead,
+      0,
+    );
+    const floorMsPerDevice = (uartMs(bytes, BAUD) + simulator.deviceMs()) / all.length;
+    const devicesPerHour = (passes.length / wallMs) * 3_600_000;
+    const floorDevicesPerHour = (slots * 3_600_000) / floorMsPerDevice;
+    const row: Row = {
+      slots,
+      devices: measured.length,
+      failures: measured.length - passes.length,
+      wallMs,
+      meanRunMs: measured.reduce((n, r) => n + r.durationMs, 0) / measured.length,
+      floorMsPerDevice,
+      devicesPerHour,
+      floorDevicesPerHour,
+      floorRatio: devicesPerHour / floorDevicesPerHour,
+      cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / measured.length,
+      simulatorCpuPercent:
+        simCpuBefore === undefined || simCpuAfter === undefined
+          ? undefined
+          : ((simCpuAfter - simCpuBefore) / wallMs) * 100,
+      lagP50Ms: lag.percentile(50) / 1e6,
+      lagP99Ms: lag.percentile(99) / 1e6,
+      lagMaxMs: lag.max / 1e6,
+    };
+    if (failed && failed.outcome.state !== 'pass') {
+      row.firstFailure = `slot ${failed.slot}: ${failed.outcome.error.code} ${failed.outcome.error.detail ?? ''}`;
+    }
+    return row;
+  } finally {
+    await line.stop();
+    await simulator.stop();
+    await demoCa.dispose();
+  }
+}
+
+/**
+ * Starts every slot and restarts each as soon as its run ends, until each slot has run
+ * `perSlot` times; resolves with those runs.
+ */
+function runRound(line: Line, slots: number, perSlot: number): Promise<RunEnded[]> {
+  const runs: RunEnded[] = [];
+  const started = new Map<number, number>();
+  return new Promise((resolve) => {
+    const dispose = line.onRunEnded.on((run) => {
+      runs.push(run);
+      if ((started.get(run.slot) ?? 0) < perSlot) {
+        started.set(run.slot, (started.get(run.slot) ?? 0) + 1);
+        line.provision(run.slot);
+      }
+      if (runs.length === slots * perSlot) {
+        dispose();
+        resolve(runs);
+      }
+    });
+    for (let slot = 1; slot <= slots; slot++) {
+      started.set(slot, 1);
+      line.provision(slot);
+    }
+  });
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,198 @@
+/**
+ * The headless station's web server: the built UI over HTTP and the station API over a WebSocket
+ * at `/api`, on 127.0.0.1 unless told otherwise. The same contract and handlers serve the
+ * Electron MessagePort, so a browser on `station serve` sees exactly what the desktop app sees.
+ */
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { LineController } from '../line/lineController.js';
+import { commandHandlers, lineEvents } from './commandHandlers.js';
+import { CLOSE_CODES, MAX_MESSAGE_BYTES } from './contract.js';
+import { serveStationApi } from './serveStationApi.js';
+import {
+  createSessionToken,
+  isLoopbackHost,
+  isWildcardHost,
+  originAllowed,
+  tokenMatches,
+  urlHost,
+} from './sessionAccess.js';
+import { resolveStaticFile, securityHeaders } from './staticFiles.js';
+import { webSocketPipe } from './webSocketPipe.js';
+
+const HEARTBEAT_MS = 30_000;
+
+export interface ApiServerOptions {
+  line: LineController;
+  /** Default 127.0.0.1. Anything else is reachable from the network and is warned about. */
+  host?: string;
+  /** Default 0: an ephemeral port, as tests want. */
+  port?: number;
+  /** The built renderer (renderer/dist); without it the page says how to build it. */
+  rendererDir?: string;
+  /** Where notes and warnings go (default console.warn). */
+  log?: (line: string) => void;
+  /**
+   * Reuse a session token (at least 32 random bytes, base64url) so pages stay valid across a
+   * restart of the server, e.g. in tests. Default: a fresh token per start.
+   */
+  token?: string;
+}
+
+export interface RunningApiServer {
+  /** The page to open, token included. */
+  url: string;
+  host: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Starts the server and resolves once it listens. */
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const token = options.token ?? createSessionToken();
+  if (!/^[A-Za-z0-9_-]{43,}$/.test(token)) {
+    throw new Error('startApiServer: a session token must be at least 32 bytes in base64url');
+  }
+  const headers = securityHeaders({ websocket: true });
+  const handlers = commandHandlers(options.line);
+  const events = lineEvents(options.line);
+  // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
+  // little over reaches serveStationApi, which answers API_MESSAGE_TOO_LARGE.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
+  let port = 0;
+
+  const server = createServer((req, res) => {
+    void serveStatic(req, res, options.rendererDir, headers).catch(() => {
+      if (!res.headersSent) res.writeHead(500, headers);
+      res.end();
+    });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://station.invalid');
+    if (url.pathname !== '/api') return refuseUpgrade(socket, 404, 'Not Found');
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, { bindHost: host, port, hostHeader: req.headers.host })) {
+      log(`station serve: refused a WebSocket from origin ${JSON.stringify(origin ?? null)}`);
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!tokenMatches(url.searchParams.get('token'), token)) {
+        ws.close(CLOSE_CODES.unauthorized, 'A valid session token is required.');
+        return;
+      }
+      connect(ws);
+    });
+  });
+
+  const alive = new WeakSet<WebSocket>();
+  const connect = (ws: WebSocket): void => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    ws.on('error', () => ws.terminate());
+    serveStationApi(webSocketPipe(ws), { handlers, events, log });
+  };
+  // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) ws.terminate();
+      else {
+        alive.delete(ws);
+        ws.ping();
+      }
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
+    });
+  } catch (err) {
+    // A port in use or an address this machine does not have: leave nothing running.
+    clearInterval(heartbeat);
+    wss.close();
+    throw err;
+  }
+  port = (server.address() as AddressInfo).port;
+  if (!isLoopbackHost(host)) warnNetworkExposure(host, log);
+
+  // A wildcard server is reachable on loopback too, the one address sure to work from here.
+  const pageHost = isWildcardHost(host) ? '127.0.0.1' : urlHost(host);
+  return {
+    url: `http://${pageHost}:${port}/?token=${token}`,
+    host,
+    port,
+    token,
+    close: async () => {
+      clearInterval(heartbeat);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+async function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rendererDir: string | undefined,
+  headers: Record<string, string>,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { ...headers, Allow: 'GET, HEAD' });
+    return void res.end();
+  }
+  const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+  if (!rendererDir) return plain(res, headers, 503, 'The station UI is not part of this server.');
+  const found = await resolveStaticFile(rendererDir, pathname);
+  if (found.kind === 'refused') {
+    if (pathname === '/' && found.status === 404) {
+      return plain(res, headers, 503, 'The station UI is not built: run `npm run build:renderer`.');
+    }
+    return plain(res, headers, found.status, found.status === 400 ? 'Bad Request' : 'Not Found');
+  }
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': found.contentType,
+    'Content-Length': String(found.size),
+  });
+  if (req.method === 'HEAD') return void res.end();
+  createReadStream(found.path)
+    .on('error', () => res.destroy())
+    .pipe(res);
+}
+
+function plain(
+  res: ServerResponse,
+  headers: Record<string, string>,
+  status: number,
+  text: string,
+): void {
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`${text}\n`);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function warnNetworkExposure(host: string, log: (line: string) => void): void {
+  const rule = '!'.repeat(78);
+  log(rule);
+  log(`WARNING: the station API listens on ${host}, which other computers can reach.`);
+  log('Anyone on that network who gets the page URL (with its token) can run this line.');
+  log('Use --host 127.0.0.1 (the default) unless a supervisor screen really needs it.');
+  log(rule);
+}

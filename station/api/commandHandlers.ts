@@ -1,0 +1,57 @@
+/**
+ * The station side of the contract: one handler per command, typed from contract.ts, and the
+ * line's events as contract events. Both pipes (WebSocket, MessagePort) use these through
+ * `serveStationApi`, so the headless station and the desktop app answer the same way.
+ */
+import type { LineController } from '../line/lineController.js';
+import type {
+  CommandArgs,
+  CommandName,
+  CommandResult,
+  Disposer,
+  EventName,
+  EventPayload,
+} from './contract.js';
+
+/** One function per command, with the argument and result types the contract gives it. */
+export type CommandHandlers = {
+  [C in CommandName]: (args: CommandArgs<C>) => CommandResult<C> | Promise<CommandResult<C>>;
+};
+
+/** Something that pushes contract events to a listener until the disposer is called. */
+export type EventSource = (
+  emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void,
+) => Disposer;
+
+/** The commands as the line carries them out. Errors the line throws reach the caller coded. */
+export function commandHandlers(line: LineController): CommandHandlers {
+  return {
+    snapshot: () => ({ status: line.status(), slots: line.slots(), outbox: line.outboxCounts() }),
+    setMode: ({ mode }) => {
+      line.setMode(mode);
+      return null;
+    },
+    provision: ({ slot }) => {
+      line.provision(slot);
+      return null;
+    },
+    cancel: ({ slot }) => {
+      line.cancel(slot);
+      return null;
+    },
+  };
+}
+
+/** The line's three events under their contract names. */
+export function lineEvents(line: LineController): EventSource {
+  return (emit) => {
+    const disposers = [
+      line.onSlotChanged.on((slot) => emit('slot', slot)),
+      line.onOutboxChanged.on((counts) => emit('outbox', counts)),
+      line.onStatusChanged.on((status) => emit('status', status)),
+    ];
+    return () => {
+      for (const dispose of disposers) dispose();
+    };
+  };
+}

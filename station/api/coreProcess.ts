@@ -1,0 +1,97 @@
+/**
+ * The station core as Electron runs it: a utilityProcess whose parentPort talks to main. It
+ * starts the line, serves the station API on every MessagePort main hands over (one per window),
+ * and borrows the OS key store from main. Plain Node with fake ports runs the same code in tests.
+ */
+import { OsKeystoreKeyWrapper } from '../../certs/custody/osKeystoreKeyWrapper.js';
+import { commandHandlers, lineEvents } from './commandHandlers.js';
+import type { MessagePipe } from './contract.js';
+import { mainToCoreSchema, type CorePort, type CoreToMain, type UiPort } from './coreProtocol.js';
+import { RemoteSecretStorage } from './remoteSecretStorage.js';
+import { serveStationApi, toApiError } from './serveStationApi.js';
+import type { RunningStation, StationFactory } from './stationFactory.js';
+
+/** A station-side MessagePipe over an Electron MessagePortMain. */
+export function messagePortPipe(port: UiPort): MessagePipe {
+  return {
+    send: (data) => port.postMessage(data),
+    onMessage(listener) {
+      const handler = (event: { data: unknown }): void => listener(event.data);
+      port.on('message', handler);
+      return () => port.off('message', handler);
+    },
+    onClose(listener) {
+      port.on('close', listener);
+      return () => port.off('close', listener);
+    },
+    close: () => port.close(),
+  };
+}
+
+export interface CoreOptions {
+  parentPort: CorePort;
+  createStation: StationFactory;
+  log?: (line: string) => void;
+  /** Called once the station has stopped on main's request; the entry exits the process. */
+  onStopped?: () => void;
+}
+
+/**
+ * Runs the core until main says `stop`. Messages that do not match the protocol are logged and
+ * dropped: main is trusted, but a bug there must not take the line down.
+ */
+export function runCore(options: CoreOptions): void {
+  const { parentPort } = options;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const post = (message: CoreToMain): void => parentPort.postMessage(message);
+  let secrets: RemoteSecretStorage | undefined;
+  let station: Promise<RunningStation> | undefined;
+
+  const start = (secretBackend: string | null): void => {
+    if (station) return;
+    secrets = new RemoteSecretStorage(post, secretBackend);
+    station = options.createStation({ osKeyWrapper: new OsKeystoreKeyWrapper(secrets), log });
+    station.then(
+      () => post({ type: 'ready' }),
+      (err: unknown) => post({ type: 'fatal', error: toApiError(err) }),
+    );
+  };
+
+  const connectUi = async (port: UiPort): Promise<void> => {
+    const running = await station?.catch(() => undefined);
+    if (!running) return port.close();
+    const { line } = running;
+    serveStationApi(messagePortPipe(port), {
+      handlers: commandHandlers(line),
+      events: lineEvents(line),
+      log,
+    });
+    port.start();
+  };
+
+  const stop = async (): Promise<void> => {
+    const running = await station?.catch(() => undefined);
+    await running?.stop();
+    post({ type: 'stopped' });
+    options.onStopped?.();
+  };
+
+  parentPort.on('message', (event) => {
+    const parsed = mainToCoreSchema.safeParse(event.data);
+    if (!parsed.success) return log(`station core: ignored a message from main it cannot read`);
+    const message = parsed.data;
+    switch (message.type) {
+      case 'start':
+        return start(message.secretBackend);
+      case 'connect-ui': {
+        const port = event.ports[0];
+        if (port) void connectUi(port);
+        return;
+      }
+      case 'secret-result':
+        return secrets?.receive(message);
+      case 'stop':
+        return void stop();
+    }
+  });
+}

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { commandHandlers, lineEvents } from './commandHandlers.js';
+import { MAX_MESSAGE_BYTES, type MessagePipe } from './contract.js';
+import { createPipePair } from './pipePair.js';
+import { RecordingLine } from './recordingLine.test-double.js';
+import { serveStationApi } from './serveStationApi.js';
+
+/** What the station sends, loosely typed for assertions. */
+interface Answer {
+  type: 'result' | 'event';
+  id: number | null;
+  ok: boolean;
+  value: { slots: unknown[]; status: { profile: string }; outbox: { synced: number } };
+  error: { code: string; message: string; detail?: string };
+}
+
+/** A raw client end: sends anything, and hands out what the station answers, in order. */
+function rawClient(pipe: MessagePipe) {
+  const inbox: unknown[] = [];
+  const waiters: ((message: unknown) => void)[] = [];
+  pipe.onMessage((data) => {
+    const message = typeof data === 'string' ? (JSON.parse(data) as unknown) : data;
+    const waiter = waiters.shift();
+    if (waiter) waiter(message);
+    else inbox.push(message);
+  });
+  return {
+    send: (data: string | object) => pipe.send(data),
+    next: (): Promise<Answer> =>
+      inbox.length > 0
+        ? Promise.resolve(inbox.shift() as Answer)
+        : new Promise((resolve) => waiters.push((m) => resolve(m as Answer))),
+  };
+}
+
+let stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops) stop();
+  stops = [];
+});
+
+function setup() {
+  const line = new RecordingLine();
+  const [stationEnd, clientEnd] = createPipePair();
+  stops.push(
+    serveStationApi(stationEnd, { handlers: commandHandlers(line), events: lineEvents(line) }),
+  );
+  return { line, client: rawClient(clientEnd), stationEnd };
+}
+
+describe('serveStationApi', () => {
+  it('answers snapshot with status, slots and outbox, as JSON text or as an object', async () => {
+    const { client } = setup();
+    client.send(JSON.stringify({ id: 1, type: 'command', command: 'snapshot', args: {} }));
+    const text = await client.next();
+    expect(text).toMatchObject({ type: 'result', id: 1, ok: true });
+    expect(text.value.slots).toHaveLength(2);
+    expect(text.value.status.profile).toBe('demo-sensor');
+    expect(text.value.outbox.synced).toBe(2);
+    client.send({ id: 2, type: 'command', command: 'snapshot', args: {} });
+    expect(await client.next()).toMatchObject({ id: 2, ok: true });
+  });
+
+  it('runs provision, cancel and setMode on the line and forwards its events', async () => {
+    const { client, line } = setup();
+    client.send({ id: 7, type: 'command', command: 'provision', args: { slot: 2 } });
+    expect(await client.next()).toEqual({ type: 'result', id: 7, ok: true, value: null });
+    client.send({ id: 8, type: 'command', command: 'cancel', args: { slot: 1 } });
+    expect(await client.next()).toMatchObject({ id: 8, ok: true });
+    client.send({ id: 9, type: 'command', command: 'setMode', args: { mode: 'manual' } });
+    // setMode emits a status event before its result is sent.
+    expect(await client.next()).toMatchObject({
+      type: 'event',
+      event: 'status',
+      payload: { mode: 'manual' },
+    });
+    expect(await client.next()).toMatchObject({ id: 9, ok: true });
+    expect(line.calls).toEqual(['provision 2', 'cancel 1', 'setMode manual']);
+  });
+
+  it.each([
+    ['not JSON', '{"id": 1,', null],
+    ['a number', '42', null],
+    ['an array', '[1,2]', null],
+    ['no type', { id: 3, command: 'snapshot', args: {} }, 3],
+    ['a negative id', { id: -1, type: 'command', command: 'snapshot', args: {} }, null],
+    ['an extra key', { id: 4, type: 'command', command: 'snapshot', args: {}, x: 1 }, 4],
+    ['bad slot', { id: 5, type: 'command', command: 'provision', args: { slot: 0 } }, 5],
+    ['slot as text', { id: 6, type: 'command', command: 'cancel', args: { slot: '1' } }, 6],
+    ['bad mode', { id: 7, type: 'command', command: 'setMode', args: { mode: 'fast' } }, 7],
+    ['extra arg', { id: 8, type: 'command', command: 'snapshot', args: { all: true } }, 8],
+  ])('refuses %s with API_BAD_MESSAGE and keeps serving', async (_name, message, id) => {
+    const { client, line } = setup();
+    client.send(message);
+    const answer = await client.next();
+    expect(answer).toMatchObject({ type: 'result', id, ok: false });
+    expect(answer.error.code).toBe('API_BAD_MESSAGE');
+    expect(typeof answer.error.message).toBe('string');
+    client.send({ id: 99, type: 'command', command: 'snapshot', args: {} });
+    expect(await client.next()).toMatchObject({ id: 99, ok: true });
+    expect(line.calls).toEqual([]);
+  });
+
+  it.each(['reboot', 'toString', '__proto__', 'constructor'])(
+    'answers the unknown command "%s" with API_UNKNOWN_COMMAND',
+    async (command) => {
+      const { client } = setup();
+      client.send(JSON.stringify({ id: 11, type: 'command', command, args: {} }));
+      const answer = await client.next();
+      expect(answer).toMatchObject({ id: 11, ok: false, error: { code: 'API_UNKNOWN_COMMAND' } });
+    },
+  );
+
+  it('refuses a message over the size limit, and accepts one just under it', async () => {
+    const { client, line } = setup();
+    const envelope = (pad: string) =>
+      JSON.stringify({ id: 12, type: 'command', command: 'provision', args: { slot: 1 }, pad });
+    const overhead = envelope('').length;
+    client.send(envelope('x'.repeat(MAX_MESSAGE_BYTES - overhead + 1)));
+    expect(await client.next()).toMatchObject({
+      id: null,
+      ok: false,
+      error: { code: 'API_MESSAGE_TOO_LARGE' },
+    });
+    // Multi-byte text counts in UTF-8 bytes, not characters.
+    client.send(envelope('é'.repeat(Math.ceil((MAX_MESSAGE_BYTES - overhead) / 2) + 1)));
+    expect(await client.next()).toMatchObject({ error: { code: 'API_MESSAGE_TOO_LARGE' } });
+    // Exactly at the limit it is read (and then refused for the extra key, not for size).
+    client.send(envelope('x'.repeat(MAX_MESSAGE_BYTES - overhead)));
+    expect(await client.next()).toMatchObject({ id: 12, error: { code: 'API_BAD_MESSAGE' } });
+    expect(line.calls).toEqual([]);
+  });
+
+  it('passes a coded line error through and wraps anything else', async () => {
+    const { client, line } = setup();
+    line.throwNext = Object.assign(new Error('Slot 2 has no device. Plug one in.'), {
+      code: 'SLOT_EMPTY',
+      detail: 'port /dev/pts/2 closed',
+    });
+    client.send({ id: 13, type: 'command', command: 'provision', args: { slot: 2 } });
+    expect(await client.next()).toEqual({
+      type: 'result',
+      id: 13,
+      ok: false,
+      error: {
+        code: 'SLOT_EMPTY',
+        message: 'Slot 2 has no device. Plug one in.',
+        detail: 'port /dev/pts/2 closed',
+      },
+    });
+    line.throwNext = new TypeError('cannot read x of undefined');
+    client.send({ id: 14, type: 'command', command: 'cancel', args: { slot: 2 } });
+    const answer = await client.next();
+    expect(answer.error.code).toBe('API_COMMAND_FAILED');
+    expect(answer.error.detail).toBe('cannot read x of undefined');
+  });
+
+  it('stops forwarding events once the pipe closes', async () => {
+    const { line, stationEnd } = setup();
+    expect(line.onSlotChanged.listenerCount).toBe(1);
+    const closed = new Promise<void>((resolve) => stationEnd.onClose?.(resolve));
+    stationEnd.close();
+    await closed;
+    expect(line.onSlotChanged.listenerCount).toBe(0);
+    expect(line.onStatusChanged.listenerCount).toBe(0);
+  });
+});

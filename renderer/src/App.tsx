@@ -1,0 +1,71 @@
+/** The station screen: header, connection banner, notes, slot grid and outbox counts. */
+import { useState } from 'react';
+import type { CommandArgs } from '../../station/api/contract.js';
+import { StationApiError } from '../../station/api/stationClient.js';
+import { ConnectionBanner } from './ConnectionBanner.js';
+import { OutboxPanel } from './OutboxPanel.js';
+import { SlotCard } from './SlotCard.js';
+import { StationHeader } from './StationHeader.js';
+import { useStation } from './useStation.js';
+
+export function App() {
+  const station = useStation();
+  const [commandError, setCommandError] = useState<string>();
+  const { client, status } = station;
+
+  /** Runs a command; a refusal is shown in words, never swallowed. */
+  const run = (what: string, action: () => Promise<unknown>): void => {
+    setCommandError(undefined);
+    action().catch((err: unknown) => {
+      const text = err instanceof StationApiError ? `${err.message} (${err.code})` : String(err);
+      setCommandError(`${what}: ${text}`);
+    });
+  };
+  const slotCommand = (command: 'provision' | 'cancel', args: CommandArgs<'provision'>) =>
+    client &&
+    run(`${command === 'provision' ? 'Provision' : 'Cancel'} slot ${args.slot}`, () =>
+      client.call(command, args),
+    );
+
+  return (
+    <div className="station">
+      <StationHeader
+        status={status}
+        canChangeMode={client !== undefined}
+        onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
+      />
+      <ConnectionBanner connection={station.connection} />
+      {status && status.notes.length > 0 && (
+        <ul className="notes" aria-label="Station notes">
+          {status.notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      )}
+      {commandError && (
+        <p className="command-error" role="alert">
+          {commandError}
+        </p>
+      )}
+      <main
+        className={station.connection === 'connected' ? 'slot-grid' : 'slot-grid stale'}
+        aria-label="Slots"
+      >
+        {station.slots.map((slot) => (
+          <SlotCard
+            key={slot.slot}
+            slot={slot}
+            mode={status?.mode ?? 'auto'}
+            enabled={client !== undefined}
+            onProvision={() => slotCommand('provision', { slot: slot.slot })}
+            onCancel={() => slotCommand('cancel', { slot: slot.slot })}
+          />
+        ))}
+        {station.connection === 'connected' && station.slots.length === 0 && (
+          <p className="empty-line">No ports yet. Plug a device in or configure a port.</p>
+        )}
+      </main>
+      <OutboxPanel outbox={station.outbox} />
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+/** Says plainly when the screen is not live, and what to do about it. */
+import type { Connection } from './useStation.js';
+
+const TEXT: Record<Exclude<Connection, 'connected'>, string> = {
+  connecting: 'Connecting to the station…',
+  reconnecting: 'Disconnected from the station — reconnecting',
+  'no-token':
+    'This page was not opened from the station link. Open the link the station printed ' +
+    '(it ends in ?token=…).',
+  'token-refused':
+    'The station no longer accepts this page (it was restarted). Open the new link it printed.',
+};
+
+export function ConnectionBanner({ connection }: { connection: Connection }) {
+  if (connection === 'connected') return null;
+  return (
+    <div className={`connection-banner connection-${connection}`} role="alert">
+      {TEXT[connection]}
+    </div>
+  );
+}

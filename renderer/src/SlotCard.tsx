@@ -1,0 +1,100 @@
+/**
+ * One slot (one port). State is shown as a word and a symbol as well as a colour, so it reads
+ * the same to a colour-blind technician and on a washed-out screen.
+ */
+import type { SlotViewPayload } from '../../station/api/contract.js';
+import './SlotCard.css';
+
+type SlotState = SlotViewPayload['state'];
+
+const STATE_LABEL: Record<SlotState, { word: string; symbol: string }> = {
+  pass: { word: 'PASS', symbol: '✓' },
+  fail: { word: 'FAIL', symbol: '✕' },
+  running: { word: 'RUNNING', symbol: '▶' },
+  waiting: { word: 'WAITING', symbol: '…' },
+  empty: { word: 'EMPTY', symbol: '—' },
+  cancelled: { word: 'CANCELLED', symbol: '■' },
+};
+
+const STEP_LABEL: Record<NonNullable<SlotViewPayload['step']>, string> = {
+  identify: 'Identify device',
+  validate: 'Check against product',
+  attest: 'Issue identity',
+  configure: 'Write DPS settings',
+  verify: 'Verify device',
+  commit: 'Save record',
+};
+
+interface Props {
+  slot: SlotViewPayload;
+  mode: 'auto' | 'manual';
+  /** False while disconnected: commands could not reach the station. */
+  enabled: boolean;
+  onProvision: () => void;
+  onCancel: () => void;
+}
+
+export function SlotCard({ slot, mode, enabled, onProvision, onCancel }: Props) {
+  const label = STATE_LABEL[slot.state];
+  // A retry after a failure is always offered; a fresh run only in manual mode (auto starts it).
+  const canProvision =
+    slot.state === 'fail' ||
+    slot.state === 'cancelled' ||
+    (mode === 'manual' && slot.state === 'waiting');
+  const percent = Math.round(slot.progress * 100);
+  return (
+    <article
+      className={`slot-card state-${slot.state}`}
+      data-testid="slot-card"
+      data-slot={slot.slot}
+      data-state={slot.state}
+      aria-label={`Slot ${slot.slot}: ${label.word}`}
+    >
+      <div className="slot-top">
+        <h2 className="slot-number">Slot {slot.slot}</h2>
+        <span className="slot-state" data-testid="slot-state">
+          <span aria-hidden="true">{label.symbol}</span> {label.word}
+        </span>
+      </div>
+      <p className="slot-port">{slot.port}</p>
+      {slot.state === 'running' && (
+        <div className="slot-progress">
+          <span className="slot-step">{slot.step ? STEP_LABEL[slot.step] : 'Starting'}</span>
+          <progress max={100} value={percent} aria-label={`Progress ${percent}%`} />
+        </div>
+      )}
+      <dl className="slot-facts">
+        {slot.registrationId && (
+          <div>
+            <dt>Registration ID</dt>
+            <dd data-testid="slot-registration-id">{slot.registrationId}</dd>
+          </div>
+        )}
+        {slot.serialNumber && (
+          <div>
+            <dt>Serial</dt>
+            <dd>{slot.serialNumber}</dd>
+          </div>
+        )}
+      </dl>
+      {slot.state === 'fail' && slot.error && (
+        <div className="slot-error" data-testid="slot-error">
+          <p className="slot-error-message">{slot.error.message}</p>
+          <p className="slot-error-code">{slot.error.code}</p>
+        </div>
+      )}
+      <div className="slot-actions">
+        {canProvision && (
+          <button type="button" className="provision" disabled={!enabled} onClick={onProvision}>
+            {slot.state === 'fail' || slot.state === 'cancelled' ? 'Provision again' : 'Provision'}
+          </button>
+        )}
+        {slot.state === 'running' && (
+          <button type="button" className="cancel" disabled={!enabled} onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </article>
+  );
+}

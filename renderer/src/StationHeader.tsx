@@ -1,0 +1,60 @@
+/** Product profile, line mode, CA state and, on the DEMO line, a badge nobody can miss. */
+import type { StationStatusPayload } from '../../station/api/contract.js';
+
+interface Props {
+  status: StationStatusPayload | undefined;
+  canChangeMode: boolean;
+  onMode: (mode: 'auto' | 'manual') => void;
+}
+
+function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean } {
+  if (ca.locked) return { text: 'CA locked — unlock it to provision', warn: true };
+  const days = Math.floor(ca.daysLeft);
+  const left = days === 1 ? '1 day left' : `${days} days left`;
+  return { text: `CA ready · ${ca.subject} · ${left}`, warn: days < 30 };
+}
+
+export function StationHeader({ status, canChangeMode, onMode }: Props) {
+  const ca = status && caText(status.ca);
+  return (
+    <header className="station-header">
+      <div className="title">
+        <h1>Line Station</h1>
+        {status?.demo && (
+          <div className="demo-badge" role="status" aria-label="DEMO line">
+            <span className="demo-word">DEMO</span>
+            <span className="demo-text">Simulated devices · DEMO CA · not a real DPS</span>
+          </div>
+        )}
+      </div>
+      {status && (
+        <dl className="facts">
+          <div>
+            <dt>Product</dt>
+            <dd className="profile">{status.profile}</dd>
+          </div>
+          <div>
+            <dt>Mode</dt>
+            <dd className="mode-toggle" role="group" aria-label="Line mode">
+              {(['auto', 'manual'] as const).map((mode) => (
+                <button
+                  key={mode}
+                  type="button"
+                  aria-pressed={status.mode === mode}
+                  disabled={!canChangeMode}
+                  onClick={() => status.mode !== mode && onMode(mode)}
+                >
+                  {mode === 'auto' ? 'Auto' : 'Manual'}
+                </button>
+              ))}
+            </dd>
+          </div>
+          <div>
+            <dt>CA</dt>
+            <dd className={ca?.warn ? 'ca ca-warn' : 'ca'}>{ca?.text}</dd>
+          </div>
+        </dl>
+      )}
+    </header>
+  );
+}

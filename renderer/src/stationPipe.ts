@@ -1,0 +1,76 @@
+/**
+ * How this page reaches the station: the Electron preload's bridge when there is one, else a
+ * WebSocket to the headless server that served the page, with the session token from the URL.
+ */
+import {
+  STATION_BRIDGE_GLOBAL,
+  type Disposer,
+  type MessagePipe,
+  type StationBridge,
+} from '../../station/api/contract.js';
+
+/** A pipe that can also say how it closed (a WebSocket close code; undefined otherwise). */
+export interface StationPipe extends MessagePipe {
+  closeCode(): number | undefined;
+}
+
+/** Why no pipe could be opened. */
+export class NoPipeError extends Error {
+  constructor(readonly problem: 'no-token' | 'unreachable') {
+    super(problem);
+  }
+}
+
+function bridge(): StationBridge | undefined {
+  return (window as unknown as Record<string, StationBridge | undefined>)[STATION_BRIDGE_GLOBAL];
+}
+
+/** Opens a pipe to the station, or rejects with a NoPipeError. */
+export function openStationPipe(): Promise<StationPipe> {
+  const electron = bridge();
+  if (electron) {
+    // The MessagePort lives as long as the window: when the core restarts, main reloads the page.
+    return Promise.resolve({
+      send: (data) => electron.send(data),
+      onMessage: (listener) => electron.onMessage(listener),
+      close: () => {},
+      closeCode: () => undefined,
+    });
+  }
+  const token = new URLSearchParams(window.location.search).get('token');
+  if (!token) return Promise.reject(new NoPipeError('no-token'));
+  return openWebSocketPipe(`ws://${window.location.host}/api?token=${encodeURIComponent(token)}`);
+}
+
+function openWebSocketPipe(url: string): Promise<StationPipe> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const closeListeners = new Set<() => void>();
+    let code: number | undefined;
+    socket.addEventListener('close', (event) => {
+      code = event.code;
+      // Before `open` this settles the attempt as failed; after it, it is a disconnect.
+      reject(new NoPipeError('unreachable'));
+      for (const listener of [...closeListeners]) listener();
+    });
+    socket.addEventListener('open', () =>
+      resolve({
+        send(data) {
+          if (socket.readyState !== WebSocket.OPEN) return;
+          socket.send(typeof data === 'string' ? data : JSON.stringify(data));
+        },
+        onMessage(listener): Disposer {
+          const handler = (event: MessageEvent): void => listener(event.data);
+          socket.addEventListener('message', handler);
+          return () => socket.removeEventListener('message', handler);
+        },
+        onClose(listener): Disposer {
+          closeListeners.add(listener);
+          return () => closeListeners.delete(listener);
+        },
+        close: () => socket.close(1000),
+        closeCode: () => code,
+      }),
+    );
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Supervises the station core: forks it as a utilityProcess, answers its key-store requests,
+ * hands it one MessagePort per window, and restarts it with backoff when it crashes. Main stays a
+ * broker: no provisioning logic here.
+ */
+import {
+  MessageChannelMain,
+  utilityProcess,
+  type MessagePortMain,
+  type SafeStorage,
+  type UtilityProcess,
+} from 'electron';
+import { TypedEvent } from '../firmware-bridge/typedEvent.js';
+import type { ApiError } from '../station/api/contract.js';
+import { coreToMainSchema, type MainToCore } from '../station/api/coreProtocol.js';
+import { answerSecretRequest, secretBackend } from './secretStorageHost.js';
+
+/** How a core process ended. */
+export interface CoreExit {
+  code: number;
+  /** False when main asked it to stop. */
+  crashed: boolean;
+  /** When it will be started again; undefined if it will not. */
+  restartInMs?: number;
+}
+
+export interface CoreHostOptions {
+  /** The built core entry (dist/electron/coreEntry.js). */
+  entry: string;
+  safeStorage: SafeStorage;
+}
+
+const FIRST_RESTART_MS = 1_000;
+const MAX_RESTART_MS = 30_000;
+/** A core that stayed up this long is healthy again: its next crash restarts it quickly. */
+const HEALTHY_AFTER_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+export class CoreHost {
+  readonly onReady = new TypedEvent<void>();
+  readonly onExit = new TypedEvent<CoreExit>();
+  /** The station cannot start (configuration, missing module): no restart would help. */
+  readonly onFatal = new TypedEvent<ApiError>();
+  readonly #options: CoreHostOptions;
+  #child: UtilityProcess | undefined;
+  #ready = false;
+  #stopping = false;
+  #failures = 0;
+  #startedAt = 0;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: CoreHostOptions) {
+    this.#options = options;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Forks the core and tells it to start the station. Call after app `ready`. */
+  start(): void {
+    const child = utilityProcess.fork(this.#options.entry, [], {
+      serviceName: 'Line Station core',
+      stdio: 'inherit',
+    });
+    this.#child = child;
+    this.#startedAt = Date.now();
+    child.on('message', (data: unknown) => void this.#receive(child, data));
+    child.once('exit', (code) => this.#exited(child, code));
+    this.#post({ type: 'start', secretBackend: secretBackend(this.#options.safeStorage) });
+  }
+
+  /** A new channel to the core; returns the window's end, or undefined while it is down. */
+  connectUi(): MessagePortMain | undefined {
+    if (!this.#ready || !this.#child) return undefined;
+    const { port1, port2 } = new MessageChannelMain();
+    this.#post({ type: 'connect-ui' }, [port1]);
+    return port2;
+  }
+
+  /** Asks the core to stop the line cleanly, then ends the process. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#restartTimer);
+    const child = this.#child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.#post({ type: 'stop' });
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS));
+    await Promise.race([exited, grace]);
+    child.kill();
+  }
+
+  #post(message: MainToCore, transfer: MessagePortMain[] = []): void {
+    this.#child?.postMessage(message, transfer);
+  }
+
+  async #receive(child: UtilityProcess, data: unknown): Promise<void> {
+    const parsed = coreToMainSchema.safeParse(data);
+    if (!parsed.success || child !== this.#child) return;
+    const message = parsed.data;
+    switch (message.type) {
+      case 'ready':
+        this.#ready = true;
+        return this.onReady.emit();
+      case 'fatal':
+        return this.onFatal.emit(message.error);
+      case 'stopped':
+        return;
+      case 'secret-request':
+        return this.#post(await answerSecretRequest(this.#options.safeStorage, message));
+    }
+  }
+
+  #exited(child: UtilityProcess, code: number): void {
+    if (child !== this.#child) return;
+    this.#child = undefined;
+    this.#ready = false;
+    if (this.#stopping) return this.onExit.emit({ code, crashed: false });
+    if (Date.now() - this.#startedAt >= HEALTHY_AFTER_MS) this.#failures = 0;
+    const restartInMs = Math.min(MAX_RESTART_MS, FIRST_RESTART_MS * 2 ** this.#failures++);
+    this.onExit.emit({ code, crashed: true, restartInMs });
+    this.#restartTimer = setTimeout(() => this.start(), restartInMs);
+  }
+}

@@ -100,6 +100,7 @@ export default defineConfig(
     '**/node_modules/',
     'out/',
     'dist/',
+    'renderer/dist/',
     '**/.vite/',
     'coverage/',
     'test-artifacts/',
@@ -160,6 +161,8 @@ export default defineConfig(
   },
   {
     files: sourceFiles('renderer'),
+    // The Vite config is build tooling that runs under Node, not part of the UI bundle.
+    ignores: ['renderer/vite.config.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives for real: socat (pseudo-terminal pairs that act
-# as serial ports) and openssl (independent certificate checks). Safe to run again: when both
-# tools are present it only says so. `npm test` runs it first through the "pretest" script.
+# as serial ports), openssl (independent certificate checks) and chromium (the UI tests run the
+# station UI in a real browser). Safe to run again: when the tools are present it only says so.
+# `npm test` runs it first through the "pretest" script; `npm start` runs it with
+# --runtime-only, which skips chromium (the DEMO line needs socat and openssl, not a browser).
 set -euo pipefail
 
 required_tools=(socat openssl)
+if [ "${1:-}" != "--runtime-only" ]; then
+  required_tools+=(chromium)
+fi
 missing=()
 for tool in "${required_tools[@]}"; do
   if command -v "$tool" >/dev/null 2>&1; then
@@ -37,7 +42,7 @@ if [ "$(id -u)" -ne 0 ]; then
   as_root=(sudo)
 fi
 
-# The Debian package names match the tool names for both tools.
+# The Debian package names match the tool names (chromium's command is `chromium`).
 echo "install-test-deps: ${as_root[*]:+${as_root[*]} }apt-get update"
 ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update
 echo "install-test-deps: ${as_root[*]:+${as_root[*]} }apt-get install -y --no-install-recommends ${missing[*]}"

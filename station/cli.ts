@@ -1,15 +1,28 @@
 /**
- * `station` command line: the DEMO line (`npm start`), port listing and the CA. Serve, provision
- * and queue commands arrive with the station core.
+ * `station` command line: the station with its UI (`start`, which `npm start` runs, and
+ * `serve`), the DEMO line in the terminal, port listing, the CA and the enrollment queue.
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
+import { SERVE_USAGE, serve } from './cli/serveCommand.js';
+import { START_USAGE, start } from './cli/startCommand.js';
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { demo, ports, ca, queue };
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  start,
+  serve,
+  demo,
+  ports,
+  ca,
+  queue,
+};
 
 const USAGE = `usage: station <command> [options]
+
+${START_USAGE}
+
+${SERVE_USAGE}
 
 ${DEMO_USAGE}
 

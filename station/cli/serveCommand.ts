@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { demoStationFactory, type StationFactory } from '../api/stationFactory.js';
+import { runHeadless } from './headlessStation.js';
+
+export const SERVE_USAGE = `  serve   The headless station: its UI and API on http://127.0.0.1:PORT/?token=…
+          --demo        run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
+          --host HOST   listen address (default 127.0.0.1; others are reachable from the network)
+          --port PORT   port (default 0: any free port)`;
+
+/** What `serve` and `start` may be given instead of the defaults (tests, the real line). */
+export interface HeadlessDeps {
+  createStation?: StationFactory;
+  print?: (line: string) => void;
+  until?: Promise<unknown>;
+}
+
+export const headlessOptions = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '0' },
+} as const;
+
+/** The port flag as a number, or undefined when it is not one. */
+export function parsePort(text: string): number | undefined {
+  const port = Number(text);
+  return /^\d+$/.test(text) && port <= 65_535 ? port : undefined;
+}
+
+/** `station serve`: the line headless, with its UI for any browser on this machine. */
+export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...headlessOptions, demo: { type: 'boolean', default: false } },
+  });
+  const port = parsePort(values.port);
+  if (port === undefined) {
+    console.error('station serve: --port must be a whole number from 0 to 65535');
+    return 2;
+  }
+  const createStation = deps.createStation ?? (values.demo ? demoStationFactory : undefined);
+  if (!createStation) {
+    console.error(
+      'station serve: no line is configured on this station yet; ' +
+        'run `station serve --demo` for the DEMO line.',
+    );
+    return 2;
+  }
+  await runHeadless({
+    createStation,
+    host: values.host,
+    port,
+    print: deps.print,
+    until: deps.until,
+    announce: (url) => `Line Station is serving its UI: open ${url} in a browser.`,
+  });
+  return 0;
+}

@@ -1,0 +1,195 @@
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingLine } from '../api/recordingLine.test-double.js';
+import type { StationFactory } from '../api/stationFactory.js';
+import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
+import { serve } from './serveCommand.js';
+import { start } from './startCommand.js';
+
+/** A factory double that records whether the station was stopped. */
+function stationDouble() {
+  const state = { started: false, stopped: false };
+  const factory: StationFactory = async () => {
+    state.started = true;
+    return { line: new RecordingLine(), stop: async () => void (state.stopped = true) };
+  };
+  return { state, factory };
+}
+
+/**
+ * Runs a headless command until it has printed its URL, fetches the page through it, then lets
+ * it stop. Returns what it printed and the HTTP status of the page.
+ */
+async function runUntilServing(
+  run: (deps: {
+    createStation: StationFactory;
+    print: (line: string) => void;
+    until: Promise<unknown>;
+  }) => Promise<number>,
+) {
+  const { state, factory } = stationDouble();
+  const printed: string[] = [];
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  let status = 0;
+  const served = new Promise<void>((resolve) => {
+    const print = (line: string) => {
+      printed.push(line);
+      const url = /open (http:\S+) in a browser/.exec(line)?.[1];
+      if (url) {
+        void fetch(url)
+          .then((response) => (status = response.status))
+          .finally(() => (release(), resolve()));
+      }
+    };
+    void run({ createStation: factory, print, until }).then((code) => printed.push(`exit ${code}`));
+  });
+  await served;
+  await until;
+  // Let runHeadless finish closing.
+  while (!printed.some((l) => l.startsWith('exit '))) await new Promise((r) => setImmediate(r));
+  return { printed, status, state };
+}
+
+describe('station start', () => {
+  it('runs headless when Electron is missing, saying why in one sentence with the URL', async () => {
+    let launched = false;
+    const missing: ElectronRuntime = {
+      available: false,
+      reason:
+        'the Electron runtime is not installed on this machine (/x/dist was never downloaded)',
+    };
+    const { printed, status, state } = await runUntilServing((deps) =>
+      start([], {
+        ...deps,
+        locateElectron: async () => missing,
+        launchElectron: async () => ((launched = true), 0),
+      }),
+    );
+    const sentence = printed.find((l) => l.includes('runs headless')) ?? '';
+    expect(sentence).toMatch(
+      /^The Electron runtime is not installed on this machine \(\/x\/dist was never downloaded\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
+    );
+    expect(status).toBe(200);
+    expect(launched).toBe(false);
+    expect(state).toEqual({ started: true, stopped: true });
+    expect(printed.at(-1)).toBe('exit 0');
+  });
+
+  it('launches the window when Electron runs and there is a display', async () => {
+    const { state, factory } = stationDouble();
+    const launchedWith: string[] = [];
+    const saved = process.env.DISPLAY;
+    process.env.DISPLAY = ':0';
+    try {
+      const code = await start([], {
+        createStation: factory,
+        locateElectron: async () => ({
+          available: true,
+          binary: '/opt/electron',
+          version: 'v45.4.1',
+        }),
+        launchElectron: async (binary) => (launchedWith.push(binary), 7),
+      });
+      expect(code).toBe(7);
+    } finally {
+      if (saved === undefined) delete process.env.DISPLAY;
+      else process.env.DISPLAY = saved;
+    }
+    expect(launchedWith).toEqual(['/opt/electron']);
+    expect(state.started).toBe(false);
+  });
+
+  it('does not look for Electron with --headless', async () => {
+    const { printed } = await runUntilServing((deps) =>
+      start(['--headless'], {
+        ...deps,
+        locateElectron: () => Promise.reject(new Error('must not be called')),
+      }),
+    );
+    expect(
+      printed.some((l) => l.startsWith('You asked for --headless, so Line Station runs headless')),
+    ).toBe(true);
+  });
+
+  it('refuses a bad port', async () => {
+    expect(await start(['--headless', '--port', '70000'])).toBe(2);
+    expect(await serve(['--demo', '--port', 'x'])).toBe(2);
+  });
+});
+
+describe('station serve', () => {
+  it('needs --demo (or a configured line) and says so', async () => {
+    expect(await serve([])).toBe(2);
+  });
+
+  it('serves the factory line and stops it when told to', async () => {
+    const { printed, status, state } = await runUntilServing((deps) => serve(['--demo'], deps));
+    expect(printed.some((l) => /^Line Station is serving its UI: open http/.test(l))).toBe(true);
+    expect(status).toBe(200);
+    expect(state.stopped).toBe(true);
+  });
+});
+
+describe('locateElectron', () => {
+  let root: string;
+  let from: string;
+  let packageDir: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'electron-locate-'));
+    packageDir = join(root, 'node_modules', 'electron');
+    await mkdir(packageDir, { recursive: true });
+    await writeFile(join(packageDir, 'package.json'), '{"name":"electron","version":"45.4.1"}');
+    // index.js would try to download: finding the runtime must never load it.
+    await writeFile(join(packageDir, 'index.js'), 'throw new Error("index.js was loaded")');
+    from = join(root, 'probe.js');
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('says the runtime was never downloaded when path.txt is missing', async () => {
+    const runtime = await locateElectron({ from, env: {} });
+    expect(runtime).toEqual({
+      available: false,
+      reason: `the Electron runtime is not installed on this machine (${join(packageDir, 'dist')} was never downloaded)`,
+    });
+  });
+
+  it('names the missing binary, then accepts one that prints a version', async () => {
+    await writeFile(join(packageDir, 'path.txt'), 'electron');
+    const binary = join(packageDir, 'dist', 'electron');
+    expect(await locateElectron({ from, env: {} })).toMatchObject({
+      available: false,
+      reason: expect.stringContaining(`${binary} does not exist`),
+    });
+    await mkdir(join(packageDir, 'dist'));
+    await writeFile(binary, '#!/bin/sh\necho "not electron"\n');
+    await chmod(binary, 0o755);
+    expect(await locateElectron({ from, env: {} })).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('does not run here'),
+    });
+    await writeFile(binary, '#!/bin/sh\n[ "$1" = --version ] && echo v45.4.1\n');
+    expect(await locateElectron({ from, env: {} })).toEqual({
+      available: true,
+      binary,
+      version: 'v45.4.1',
+    });
+  });
+
+  it('says the package is missing when it cannot be resolved at all', async () => {
+    const runtime = await locateElectron({ from: join(tmpdir(), 'nowhere', 'x.js'), env: {} });
+    expect(runtime).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('missing from node_modules'),
+    });
+  });
+
+  it('knows when there is no display on Linux', () => {
+    if (process.platform !== 'linux') return;
+    expect(missingDisplay({})).toMatch(/no display/);
+    expect(missingDisplay({ DISPLAY: ':0' })).toBeUndefined();
+    expect(missingDisplay({ WAYLAND_DISPLAY: 'wayland-0' })).toBeUndefined();
+  });
+});

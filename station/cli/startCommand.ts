@@ -1,0 +1,80 @@
+/**
+ * `station start` (what `npm start` runs): the desktop window when this machine can show one,
+ * otherwise the same station headless, with one plain sentence saying why and where its UI is.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { demoStationFactory } from '../api/stationFactory.js';
+import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
+import { runHeadless } from './headlessStation.js';
+import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
+
+export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
+          runtime is installed and there is a display, otherwise the headless station with
+          its UI for a browser. Runs the DEMO line until a line is configured.
+          --headless    do not try the window
+          --host HOST, --port PORT   as for serve (headless only)`;
+
+export interface StartDeps extends HeadlessDeps {
+  locateElectron?: () => Promise<ElectronRuntime>;
+  /** Runs the desktop app and resolves with its exit code. */
+  launchElectron?: (binary: string) => Promise<number>;
+}
+
+/** The repository root: Electron starts the app whose package.json "main" is here. */
+const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function start(args: string[], deps: StartDeps = {}): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...headlessOptions, headless: { type: 'boolean', default: false } },
+  });
+  const port = parsePort(values.port);
+  if (port === undefined) {
+    console.error('station start: --port must be a whole number from 0 to 65535');
+    return 2;
+  }
+  let why = 'you asked for --headless';
+  if (!values.headless) {
+    const runtime = await (deps.locateElectron ?? (() => locateElectron()))();
+    const noWindow = runtime.available ? missingDisplay() : runtime.reason;
+    if (noWindow === undefined && runtime.available) {
+      return (deps.launchElectron ?? launchElectron)(runtime.binary);
+    }
+    why = noWindow ?? why;
+  }
+  const reason = why.charAt(0).toUpperCase() + why.slice(1);
+  await runHeadless({
+    createStation: deps.createStation ?? demoStationFactory,
+    host: values.host,
+    port,
+    print: deps.print,
+    until: deps.until,
+    announce: (url) => `${reason}, so Line Station runs headless: open ${url} in a browser.`,
+  });
+  return 0;
+}
+
+/** Builds the shell and runs it until the window closes; Ctrl-C here closes it too. */
+async function launchElectron(binary: string): Promise<number> {
+  // Development only: a packaged app starts from its own binary, never through this command.
+  const { buildElectron } = await import('../../scripts/buildElectron.js');
+  const { ensureRendererBuilt } = await import('../../scripts/rendererBuild.js');
+  await Promise.all([buildElectron(), ensureRendererBuilt()]);
+  const child = spawn(binary, [APP_DIR], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.once('error', (err) => {
+      console.error(`station start: the Electron runtime failed to start: ${err.message}`);
+      resolve(1);
+    });
+    child.once('exit', (code) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    });
+  });
+}

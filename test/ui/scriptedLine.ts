@@ -1,0 +1,112 @@
+/**
+ * A LineController test double for the UI tests: four slots the test moves through a run step
+ * by step (so the page is checked at each stage without sleeping), and a record of every command
+ * the UI sends, as an event the test can await.
+ */
+import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+import type { LineController, StationStatus } from '../../station/line/lineController.js';
+import type { CodedError, OutboxCounts, SlotView } from '../../station/line/lineTypes.js';
+
+/** The operator text the failing slot shows; the test looks for it on the page. */
+export const FAIL_ERROR: CodedError = {
+  code: 'DEVICE_KEY_MISMATCH',
+  message: 'The device answered with a different key. Unplug it, plug it in again and retry.',
+  detail: 'challenge signature did not verify against the issued certificate',
+};
+
+export class ScriptedLine implements LineController {
+  readonly onSlotChanged = new TypedEvent<SlotView>();
+  readonly onOutboxChanged = new TypedEvent<OutboxCounts>();
+  readonly onStatusChanged = new TypedEvent<StationStatus>();
+  /** Every command the UI sent, as `provision 4`, `cancel 2`, `setMode manual`. */
+  readonly onCommand = new TypedEvent<string>();
+  readonly commands: string[] = [];
+
+  #status: StationStatus = {
+    demo: true,
+    profile: 'demo-sensor (X.509, device key)',
+    mode: 'auto',
+    ca: { locked: false, subject: 'CN=Line Station DEMO Issuing CA', daysLeft: 364 },
+    notes: ['Ports were found by scanning /dev: the OS port list was unavailable.'],
+  };
+  #outbox: OutboxCounts = { pending: 0, syncing: 0, synced: 5, failed: 0, conflict: 0 };
+  #slots = new Map<number, SlotView>(
+    [1, 2, 3, 4].map((slot) => [
+      slot,
+      { slot, port: `/dev/pts/${10 + slot}`, state: 'waiting', progress: 0, updatedAt: 0 },
+    ]),
+  );
+
+  status(): StationStatus {
+    return this.#status;
+  }
+  slots(): SlotView[] {
+    return [...this.#slots.values()];
+  }
+  outboxCounts(): OutboxCounts {
+    return this.#outbox;
+  }
+  setMode(mode: 'auto' | 'manual'): void {
+    this.#record(`setMode ${mode}`);
+    this.#status = { ...this.#status, mode };
+    this.onStatusChanged.emit(this.#status);
+  }
+  provision(slot: number): void {
+    this.#record(`provision ${slot}`);
+    this.#set(slot, { state: 'running', step: 'identify', progress: 0, error: undefined });
+  }
+  cancel(slot: number): void {
+    this.#record(`cancel ${slot}`);
+    this.#set(slot, { state: 'cancelled', step: undefined });
+  }
+
+  /** Every slot starts its run and reaches the attest step, half way. */
+  startAll(): void {
+    for (const slot of this.#slots.keys()) {
+      this.#set(slot, {
+        state: 'running',
+        step: 'identify',
+        progress: 0,
+        serialNumber: `SN-00${slot}`,
+        model: 'demo-sensor',
+      });
+      this.#set(slot, {
+        state: 'running',
+        step: 'attest',
+        progress: 0.5,
+        registrationId: `demo-sensor-sn-00${slot}`,
+      });
+    }
+  }
+
+  /** Slots 1–3 pass (outbox grows by three), slot 4 fails with FAIL_ERROR. */
+  finishAll(): void {
+    for (const slot of [1, 2, 3]) this.#set(slot, { state: 'pass', step: undefined, progress: 1 });
+    this.#set(4, { state: 'fail', step: 'verify', progress: 0.8, error: FAIL_ERROR });
+    this.#outbox = { ...this.#outbox, pending: this.#outbox.pending + 3 };
+    this.onOutboxChanged.emit(this.#outbox);
+  }
+
+  /** Resolves with the next command the UI sends. */
+  nextCommand(): Promise<string> {
+    return new Promise((resolve) => {
+      const dispose = this.onCommand.on((command) => {
+        dispose();
+        resolve(command);
+      });
+    });
+  }
+
+  #record(command: string): void {
+    this.commands.push(command);
+    this.onCommand.emit(command);
+  }
+
+  #set(slot: number, change: Partial<SlotView>): void {
+    const current = this.#slots.get(slot);
+    if (!current) throw new Error(`no slot ${slot}`);
+    const next: SlotView = { ...current, ...change, updatedAt: Date.now() };
+    this.#slots.set(slot, next);
+    this.onSlotChanged.emit(next);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The station UI in real Chromium against the real headless server (startApiServer), driven by
+ * a scripted line: four slots run, three pass, one fails with operator text, and Provision on
+ * the failed slot reaches the line. The page must run without console errors or CSP violations.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
+import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
+import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
+import { FAIL_ERROR, ScriptedLine } from './scriptedLine.js';
+
+const cards = (page: Page) => page.getByTestId('slot-card');
+const card = (page: Page, slot: number) =>
+  page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
+
+/** Waits until exactly `count` cards are in `state` (locators only: nothing evaluated in the page). */
+async function cardsInState(page: Page, state: string, count: number): Promise<void> {
+  const matching = page.locator(`[data-testid="slot-card"][data-state="${state}"]`);
+  if (count > 0) await matching.nth(count - 1).waitFor();
+  await matching.nth(count).waitFor({ state: 'detached' });
+}
+
+describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () => {
+  let browser: Browser;
+  let server: RunningApiServer;
+  let line: ScriptedLine;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    line = new ScriptedLine();
+    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows DEMO, four slots running, three PASS and one FAIL, and sends Provision', async () => {
+    const { page, problems } = await openWatchedPage(browser, server.url);
+    await cardsInState(page, 'waiting', 4);
+    await expect(page.getByRole('status', { name: 'DEMO line' }).textContent()).resolves.toContain(
+      'DEMO',
+    );
+    await expect(page.locator('.profile').textContent()).resolves.toBe(line.status().profile);
+    await expect(page.locator('.notes').textContent()).resolves.toContain('scanning /dev');
+    expect(await cards(page).count()).toBe(4);
+
+    line.startAll();
+    await cardsInState(page, 'running', 4);
+    await expect(card(page, 2).locator('.slot-step').textContent()).resolves.toBe('Issue identity');
+    await expect(card(page, 2).locator('progress').getAttribute('value')).resolves.toBe('50');
+    await expect(card(page, 1).getByRole('button', { name: 'Cancel' }).isVisible()).resolves.toBe(
+      true,
+    );
+
+    line.finishAll();
+    await cardsInState(page, 'pass', 3);
+    await cardsInState(page, 'fail', 1);
+    for (const slot of [1, 2, 3]) {
+      await expect(card(page, slot).getByTestId('slot-state').textContent()).resolves.toContain(
+        'PASS',
+      );
+      await expect(
+        card(page, slot).getByTestId('slot-registration-id').textContent(),
+      ).resolves.toBe(`demo-sensor-sn-00${slot}`);
+    }
+    const failed = card(page, 4);
+    await expect(failed.getByTestId('slot-state').textContent()).resolves.toContain('FAIL');
+    await expect(failed.getByTestId('slot-error').textContent()).resolves.toContain(
+      FAIL_ERROR.message,
+    );
+    await expect(failed.locator('.slot-error-code').textContent()).resolves.toBe(FAIL_ERROR.code);
+    await page.getByTestId('outbox-pending').filter({ hasText: '3' }).waitFor();
+    await saveScreenshot(page, 'ui-slots.png');
+
+    // Passed slots in auto mode offer no button; the failed one offers a retry.
+    expect(await card(page, 1).getByRole('button').count()).toBe(0);
+    const command = line.nextCommand();
+    await failed.getByRole('button', { name: /Provision/ }).click();
+    expect(await command).toBe('provision 4');
+    await cardsInState(page, 'running', 1);
+
+    const mode = line.nextCommand();
+    await page.getByRole('button', { name: 'Manual' }).click();
+    expect(await mode).toBe('setMode manual');
+    await page.locator('button[aria-pressed="true"]', { hasText: 'Manual' }).waitFor();
+
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the disconnected banner and recovers when the station comes back', async () => {
+    const { page, problems } = await openWatchedPage(browser, server.url);
+    await cards(page).first().waitFor();
+    const banner = page.getByRole('alert').filter({ hasText: 'Disconnected from the station' });
+    expect(await banner.count()).toBe(0);
+
+    const { port, token } = server;
+    await server.close();
+    await banner.waitFor();
+    // Same port and token, as a restarted station that kept its session would have.
+    server = await startApiServer({ line, port, token, rendererDir: RENDERER_DIST, log: () => {} });
+    await banner.waitFor({ state: 'detached' });
+    expect(await cards(page).count()).toBe(4);
+    // The browser logs the failed reconnect attempts; nothing else may go wrong.
+    expect(problems.filter((p) => !p.includes('WebSocket connection'))).toEqual([]);
+    await page.close();
+  });
+
+  it('says the link is stale when the station comes back with a new token', async () => {
+    const { page } = await openWatchedPage(browser, server.url);
+    await cards(page).first().waitFor();
+    const { port } = server;
+    await server.close();
+    // A restarted station makes a new token, so this page's link no longer opens the API.
+    server = await startApiServer({ line, port, rendererDir: RENDERER_DIST, log: () => {} });
+    await page.getByRole('alert').filter({ hasText: 'Open the new link it printed' }).waitFor();
+    await page.close();
+  });
+
+  it('says to open the printed link when the page has no token', async () => {
+    const { page } = await openWatchedPage(browser, server.url.replace(/\?token=.*$/, ''));
+    await page.getByRole('alert').filter({ hasText: 'not opened from the station link' }).waitFor();
+    expect(await cards(page).count()).toBe(0);
+    await page.close();
+  });
+});

@@ -5,6 +5,7 @@
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
+import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
@@ -16,6 +17,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   ports,
   ca,
   queue,
+  profiles,
 };
 
 const USAGE = `usage: station <command> [options]
@@ -30,7 +32,9 @@ ${PORTS_USAGE}
 
 ${CA_USAGE}
 
-${QUEUE_USAGE}`;
+${QUEUE_USAGE}
+
+${PROFILES_USAGE}`;
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;

@@ -54,10 +54,22 @@ describe('the line in auto mode', () => {
     simulator = await Simulator.start({ devices: 4, link: 'pty', baudRate: 0 });
     const ports = simulator.devices.map((d) => d.hostPath);
     const { line, recorder, ended } = await startLine(ports, { mode: 'manual' });
+    // A subscriber that throws must neither fail a run nor silence the subscribers after it.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    let thrown = 0;
+    line.onSlotChanged.on((view) => {
+      // Once, mid-run (as the first device reaches attest), to keep the test output quiet.
+      if (view.step !== 'attest' || thrown++ > 0) return;
+      throw new Error('faulty subscriber');
+    });
     const outbox = events(line.onOutboxChanged, 4);
     const all = ended(4);
     line.setMode('auto');
     const runs = await all;
+    process.off('warning', onWarning);
+    expect(warnings.some((w) => w.message === 'faulty subscriber')).toBe(true);
 
     expect(byCode(runs)).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'PASS' });
     expect(recorder.passes).toHaveLength(4);
@@ -160,6 +172,28 @@ describe('the line in auto mode', () => {
 });
 
 describe('the line in manual mode', () => {
+  it('shows a port that comes and goes without a run as empty, then waiting again', async () => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
+    const dir = await mkdtemp(join(tmpdir(), 'line-port-'));
+    const port = join(dir, 'ttyFIXTURE1');
+    try {
+      const { line, recorder } = await startLine([port], { mode: 'manual' });
+      expect(line.slots()[0]!.state).toBe('waiting');
+      await symlink(simulator.devices[0]!.hostPath, port);
+      await line.rescan();
+      expect(line.slots()[0]!.state).toBe('empty');
+      await unlink(port);
+      await line.rescan();
+      expect(line.slots()[0]!.state).toBe('waiting');
+      expect(() => line.provision(1)).toThrow(
+        expect.objectContaining({ code: 'LINE_PORT_ABSENT' }),
+      );
+      expect(recorder.runs).toHaveLength(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs only on provision(slot); cancel ends a run; refuse re-provisioning a passed device', async () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const { line, recorder } = await startLine(

@@ -2,12 +2,12 @@ import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../../certs/leafProfile.
 import type { StationCa } from '../../certs/stationCa.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
-import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
 import { attestorFor, unsupportedModeText } from './attestation/attestors.js';
 import type { LineController, StationStatus } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
+import { IsolatedEvent } from './isolatedEvent.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError } from './runErrors.js';
@@ -54,10 +54,11 @@ export interface RunEnded {
  * provisioned in a loop. In manual mode only `provision(slot)` starts a run.
  */
 export class Line implements LineController {
-  readonly onSlotChanged = new TypedEvent<SlotView>();
-  readonly onOutboxChanged = new TypedEvent<OutboxCounts>();
-  readonly onStatusChanged = new TypedEvent<StationStatus>();
-  readonly onRunEnded = new TypedEvent<RunEnded>();
+  // Isolated: a subscriber that throws never fails a run or silences the other subscribers.
+  readonly onSlotChanged = new IsolatedEvent<SlotView>();
+  readonly onOutboxChanged = new IsolatedEvent<OutboxCounts>();
+  readonly onStatusChanged = new IsolatedEvent<StationStatus>();
+  readonly onRunEnded = new IsolatedEvent<RunEnded>();
   private readonly slotsByPort = new Map<string, Slot>();
   private readonly slotList: Slot[] = [];
   private readonly watcher: PortWatcher;
@@ -222,11 +223,13 @@ export class Line implements LineController {
         const durationMs = performance.now() - started;
         this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
         if (outcome.state !== 'pass') return;
+        let counts: OutboxCounts;
         try {
-          this.onOutboxChanged.emit(recorder.outboxCounts());
+          counts = recorder.outboxCounts();
         } catch {
-          // The counts refresh with the next pass; the run itself is recorded.
+          return; // The counts refresh with the next pass; the run itself is recorded.
         }
+        this.onOutboxChanged.emit(counts);
       });
   }
 }

@@ -80,7 +80,11 @@ export class PortWatcher {
     if (this.stopped) return;
     // A timer per poll, not an interval: a slow poll (a stuck OS list) never piles up behind itself.
     this.timer = setTimeout(() => {
-      void this.scan().finally(() => this.schedule());
+      this.scan()
+        .catch((err: unknown) =>
+          this.setWarning(`Watching the ports failed (${String(err)}); retrying.`),
+        )
+        .finally(() => this.schedule());
     }, this.pollMs);
     this.timer.unref();
   }

@@ -1,12 +1,17 @@
-import type { DeviceInfo } from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, AttestedIdentity } from './attestation/attestor.js';
 import { attestorFor } from './attestation/attestors.js';
-import { individualEnrollment } from './enrollmentBody.js';
 import { RUN_STEPS, type CodedError, type PassedRunRecord, type RunStep } from './lineTypes.js';
-import { CommitNotRecordedError, RunError, runErrorText, toCodedError } from './runErrors.js';
-import type { EarlierProvisioning, RunRecorder } from './runRecorder.js';
+import { RunError, toCodedError } from './runErrors.js';
+import {
+  commitToStore,
+  failureFacts,
+  passedRecord,
+  recordFailureSafely,
+  type RunFacts,
+} from './runRecords.js';
+import type { RunRecorder } from './runRecorder.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -63,15 +68,6 @@ export type RunOutcome =
       registrationId?: string;
       link: LinkCounters;
     };
-
-/** What the run learnt so far; a failure record carries all of it. */
-interface RunFacts {
-  info?: DeviceInfo;
-  registrationId?: string;
-  certificateSerial?: string;
-  /** Set once COMMIT was answered: the device holds the new identity from here on. */
-  deviceCommitted: boolean;
-}
 
 /**
  * One device through identify → validate (model, firmware, capabilities, registration ID,
@@ -163,7 +159,11 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     await commitDevice(session);
     facts.deviceCommitted = true;
     closeSteps();
-    const record = passedRecord(options, runId, facts, identity, steps, startedAt, now());
+    const record = passedRecord(
+      { port: options.port, profile, runId, info, registrationId, identity, steps },
+      startedAt,
+      now(),
+    );
     commitToStore(recorder, record, earlier);
     options.onProgress?.({
       runId,
@@ -180,100 +180,11 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       ? new RunError('RUN_CANCELLED', cancelDetail(err, steps)).toJSON()
       : toCodedError(err);
     const state = cancelled ? 'cancelled' : 'fail';
-    const device = facts.info && {
-      serialNumber: facts.info.serialNumber,
-      model: facts.info.model,
-    };
-    try {
-      recorder.recordFailure(runId, {
-        state,
-        error,
-        ...(facts.certificateSerial !== undefined && {
-          certificateSerial: facts.certificateSerial,
-        }),
-        ...(device && { device }),
-        ...(facts.registrationId !== undefined && { registrationId: facts.registrationId }),
-        steps,
-        finishedAt: now(),
-      });
-    } catch (storeErr) {
-      // The failure stands either way; the log must say it is not in the store.
-      const coded = toCodedError(storeErr);
-      error.detail =
-        `${error.detail ?? ''} [failure not recorded: ${coded.code} ${coded.detail ?? coded.message}]`.trim();
-    }
-    return {
-      state,
-      runId,
-      error,
-      ...(facts.certificateSerial !== undefined && { certificateSerial: facts.certificateSerial }),
-      ...(device && { device }),
-      ...(facts.registrationId !== undefined && { registrationId: facts.registrationId }),
-      link: linkSince(session, linkBefore),
-    };
+    const failure = failureFacts(facts);
+    recordFailureSafely(recorder, runId, { state, error, ...failure, steps, finishedAt: now() });
+    return { state, runId, error, ...failure, link: linkSince(session, linkBefore) };
   } finally {
     identity?.dispose();
-  }
-}
-
-function passedRecord(
-  options: ProvisioningRunOptions,
-  runId: number,
-  facts: RunFacts,
-  identity: AttestedIdentity,
-  steps: PassedRunRecord['steps'],
-  startedAt: number,
-  finishedAt: number,
-): PassedRunRecord {
-  const info = facts.info!;
-  const registrationId = facts.registrationId!;
-  const record: PassedRunRecord = {
-    runId,
-    port: options.port,
-    profile: options.profile.name,
-    device: {
-      serialNumber: info.serialNumber,
-      model: info.model,
-      hardwareRevision: info.hardwareRevision,
-      firmwareVersion: info.firmwareVersion,
-    },
-    registrationId,
-    attestation: options.profile.attestation.mode,
-    enrollment:
-      identity.enrollmentBody ??
-      individualEnrollment(options.profile, registrationId, identity.attestation),
-    steps,
-    startedAt,
-    finishedAt,
-  };
-  if (identity.certificateSerial !== undefined)
-    record.certificateSerial = identity.certificateSerial;
-  if (identity.sealedSecret !== undefined) record.sealedSecret = identity.sealedSecret;
-  return record;
-}
-
-/**
- * The device has committed; only the store's commit makes the run a PASS. When the store fails
- * the run fails with the store's code, and the operator is told the device holds an identity
- * nobody recorded.
- */
-function commitToStore(
-  recorder: RunRecorder,
-  record: PassedRunRecord,
-  earlier: EarlierProvisioning | undefined,
-): void {
-  try {
-    recorder.commitPass(record, earlier ? { supersedes: earlier } : undefined);
-  } catch (err) {
-    const coded = toCodedError(err);
-    throw new CommitNotRecordedError(
-      coded.code === 'RUN_INTERNAL' ? 'RUN_COMMIT_NOT_RECORDED' : coded.code,
-      `${runErrorText.RUN_COMMIT_NOT_RECORDED} (${coded.message})`,
-      `device ${record.device.serialNumber} committed registration ID ${record.registrationId}` +
-        (record.certificateSerial ? `, certificate ${record.certificateSerial}` : '') +
-        `; store: ${coded.detail ?? coded.message}`,
-      { cause: err },
-    );
   }
 }
 

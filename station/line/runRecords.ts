@@ -1,0 +1,115 @@
+import type { DeviceInfo } from '../../firmware-bridge/codec/messages.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
+import type { AttestedIdentity } from './attestation/attestor.js';
+import { individualEnrollment } from './enrollmentBody.js';
+import type { PassedRunRecord } from './lineTypes.js';
+import { CommitNotRecordedError, runErrorText, toCodedError } from './runErrors.js';
+import type { EarlierProvisioning, RunRecorder } from './runRecorder.js';
+
+/** What a run learnt so far; a failure record carries all of it. */
+export interface RunFacts {
+  info?: DeviceInfo;
+  registrationId?: string;
+  certificateSerial?: string;
+  /** Set once COMMIT was answered: the device holds the new identity from here on. */
+  deviceCommitted: boolean;
+}
+
+type FailureOutcome = Parameters<RunRecorder['recordFailure']>[1];
+
+/** Everything a PASS commits, in the shape the store takes (lineTypes.ts PassedRunRecord). */
+export function passedRecord(
+  run: {
+    port: string;
+    profile: ProductProfile;
+    runId: number;
+    info: DeviceInfo;
+    registrationId: string;
+    identity: AttestedIdentity;
+    steps: PassedRunRecord['steps'];
+  },
+  startedAt: number,
+  finishedAt: number,
+): PassedRunRecord {
+  const { info, registrationId, identity, profile } = run;
+  const record: PassedRunRecord = {
+    runId: run.runId,
+    port: run.port,
+    profile: profile.name,
+    device: {
+      serialNumber: info.serialNumber,
+      model: info.model,
+      hardwareRevision: info.hardwareRevision,
+      firmwareVersion: info.firmwareVersion,
+    },
+    registrationId,
+    attestation: profile.attestation.mode,
+    enrollment:
+      identity.enrollmentBody ??
+      individualEnrollment(profile, registrationId, identity.attestation),
+    steps: run.steps,
+    startedAt,
+    finishedAt,
+  };
+  if (identity.certificateSerial !== undefined) {
+    record.certificateSerial = identity.certificateSerial;
+  }
+  if (identity.sealedSecret !== undefined) record.sealedSecret = identity.sealedSecret;
+  return record;
+}
+
+/**
+ * The device has committed; only the store's commit makes the run a PASS. When the store fails
+ * the run fails with the store's code, and the operator is told the device holds an identity
+ * nobody recorded.
+ */
+export function commitToStore(
+  recorder: RunRecorder,
+  record: PassedRunRecord,
+  earlier: EarlierProvisioning | undefined,
+): void {
+  try {
+    recorder.commitPass(record, earlier ? { supersedes: earlier } : undefined);
+  } catch (err) {
+    const coded = toCodedError(err);
+    throw new CommitNotRecordedError(
+      coded.code === 'RUN_INTERNAL' ? 'RUN_COMMIT_NOT_RECORDED' : coded.code,
+      `${runErrorText.RUN_COMMIT_NOT_RECORDED} (${coded.message})`,
+      `device ${record.device.serialNumber} committed registration ID ${record.registrationId}` +
+        (record.certificateSerial ? `, certificate ${record.certificateSerial}` : '') +
+        `; store: ${coded.detail ?? coded.message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** The parts of a failure record the run knows: device, registration ID, certificate. */
+export function failureFacts(
+  facts: RunFacts,
+): Pick<FailureOutcome, 'device' | 'registrationId' | 'certificateSerial'> {
+  const out: Pick<FailureOutcome, 'device' | 'registrationId' | 'certificateSerial'> = {};
+  if (facts.info) {
+    out.device = { serialNumber: facts.info.serialNumber, model: facts.info.model };
+  }
+  if (facts.registrationId !== undefined) out.registrationId = facts.registrationId;
+  if (facts.certificateSerial !== undefined) out.certificateSerial = facts.certificateSerial;
+  return out;
+}
+
+/**
+ * Records a failed or cancelled run. Should the store fail too, the run's failure still stands
+ * and its detail says that it is not in the store, for the log.
+ */
+export function recordFailureSafely(
+  recorder: RunRecorder,
+  runId: number,
+  outcome: FailureOutcome,
+): void {
+  try {
+    recorder.recordFailure(runId, outcome);
+  } catch (storeErr) {
+    const coded = toCodedError(storeErr);
+    outcome.error.detail =
+      `${outcome.error.detail ?? ''} [failure not recorded: ${coded.code} ${coded.detail ?? coded.message}]`.trim();
+  }
+}

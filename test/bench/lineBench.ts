@@ -2,35 +2,47 @@
  * `npm run bench -- line`: the line engine's throughput at 1, 8, 32 and 64 slots against its
  * physical floor, with the station's CPU per device and its event-loop lag.
  *
- * Per row: one simulator child process with one device per slot (ptys, 115200 baud, default
- * device latencies), the DEMO CA, the SQLite ProvisioningStore on the CA's in-memory database,
- * and a Line in manual mode on the simulator's ports. Every slot provisions one warm-up run, then
- * K measured runs in sequence: each time a slot's run ends the bench calls provision(slot) again,
- * so the same simulated device is re-provisioned (duplicates: 'reprovision'). A re-run is the same
- * exchange on the wire as a fresh device: the same requests, the same bytes, the same key
- * generation and flash write, and the store supersedes the earlier enrollment as it would.
+ * Per row: one simulator child process with one device per slot (socat ptys, 115200 baud,
+ * default device latencies; `--link tcp` for loopback TCP), the DEMO CA, the SQLite
+ * ProvisioningStore on the CA's in-memory database, and a Line in manual mode on the
+ * simulator's ports. Each time a slot's run ends the bench calls provision(slot) again, so every
+ * slot re-provisions its simulated device K times in sequence (duplicates: 'reprovision'). A
+ * re-run is the same exchange as a fresh device: the same requests and bytes, a new key
+ * generation, CSR, leaf and flash write, and the store supersedes the earlier enrollment.
  *
- * Floor: per device, bytes on the wire × 10 / baud (the station session's counters, both
- * directions) plus the device work time the simulator reported (its --log lines: deviceMs per
- * request), averaged over every run of the row; perfect parallelism across slots gives
- * floor devices/hour = slots × 3600 s / per-device floor. cpuMsPerDevice is this process's
- * process.cpuUsage() over the measured window (the simulator runs in its own process), divided
- * by the devices measured. lagP99Ms is monitorEventLoopDelay at 1 ms resolution (the sampling
- * interval is part of every sample).
+ * Rounds per row: 32 warm-up runs spread over the slots (JIT and first-use setup are not
+ * per-device costs of a line that runs all day), then K runs per slot (at least 32 devices per
+ * row) for throughput and CPU, then K more with the event-loop monitor on for lag only (the monitor wakes every 1 ms and
+ * costs ~20 ms of CPU per second itself).
+ *
+ * - floor: per device, bytes on the wire × 10 / baud (the station session's counters, both
+ *   directions) plus the device work time the simulator reported (its --log lines), averaged
+ *   over every run of the row; floor devices/hour = slots × 3600 s / per-device floor.
+ * - cpuMsPerDevice: this process's process.cpuUsage() over the throughput round / devices. The
+ *   simulator runs in its own process; tsx, V8's GC threads and libuv's pool count here.
+ * - station ms/run: run time outside device requests (validation, CA, checks, store, events).
+ * - lagP99Ms: monitorEventLoopDelay at 1 ms resolution (the interval is part of every sample).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
 import { createDemoCa } from '../../station/demo/demoCa.js';
 import { Line, type RunEnded } from '../../station/line/line.js';
+import { runRound, timeInRequests } from './lineBenchRounds.js';
 import { demoProfile } from '../../station/profiles/demoProfile.js';
 import { ProvisioningStore } from '../../station/store/provisioningStore.js';
+import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startSimulatorProcess } from './simulatorProcess.js';
 import { printTable } from './table.js';
 
 const BAUD = 115_200;
 /** Runs before measuring, spread over the slots. */
 const WARM_UP_DEVICES = 32;
+/**
+ * Fewest devices the throughput round measures: a few slots run K devices in a few seconds,
+ * and one of V8's major GC cycles landing in so short a window would swing CPU per device.
+ */
+const MIN_MEASURED_DEVICES = 32;
 
 interface Row {
   slots: number;
@@ -43,6 +55,10 @@ interface Row {
   floorDevicesPerHour: number;
   floorRatio: number;
   cpuMsPerDevice: number;
+  /** The main thread's share of cpuMsPerDevice (the rest: V8 GC and compiler threads, libuv). */
+  mainThreadMsPerDevice: number | undefined;
+  /** Mean per run of the time outside device requests: validation, CA, checks, store, events. */
+  stationMsPerRun: number;
   /** CPU of the simulator child and its socats over the measured window, % of one core. */
   simulatorCpuPercent: number | undefined;
   lagP50Ms: number;
@@ -69,7 +85,7 @@ export async function main(args: string[]): Promise<void> {
     throw new Error('--slots must list whole numbers from 1 to 256');
   }
   console.log(
-    `line bench: ${perSlot} devices per slot after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
+    `line bench: ${perSlot} devices per slot (at least ${MIN_MEASURED_DEVICES} per row) after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
   );
   const rows: Row[] = [];
   for (const slots of slotCounts) rows.push(await measureRow(slots, perSlot, link));
@@ -86,6 +102,8 @@ export async function main(args: string[]): Promise<void> {
       'floor dev/h',
       'ratio',
       'cpu ms/dev',
+      'main ms/dev',
+      'station ms/run',
       'sim cpu %',
       'lag p50',
       'lag p99',
@@ -102,6 +120,8 @@ export async function main(args: string[]): Promise<void> {
       Math.round(r.floorDevicesPerHour),
       r.floorRatio.toFixed(3),
       r.cpuMsPerDevice.toFixed(2),
+      r.mainThreadMsPerDevice === undefined ? '-' : r.mainThreadMsPerDevice.toFixed(2),
+      r.stationMsPerRun.toFixed(2),
       r.simulatorCpuPercent === undefined ? '-' : r.simulatorCpuPercent.toFixed(0),
       r.lagP50Ms.toFixed(2),
       r.lagP99Ms.toFixed(2),
@@ -147,12 +167,20 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
 
     // Throughput and CPU, with no instrument running in this process.
     const cpuBefore = process.cpuUsage();
+    const mainBefore = mainThreadCpuMs();
     const simCpuBefore = simulator.cpuMs();
+    const inRequests = timeInRequests();
     const started = performance.now();
-    const measured = await runRound(line, slots, perSlot);
+    const measured = await runRound(
+      line,
+      slots,
+      Math.max(perSlot, Math.ceil(MIN_MEASURED_DEVICES / slots)),
+    );
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    const mainAfter = mainThreadCpuMs();
     const simCpuAfter = simulator.cpuMs();
+    const requestMs = inRequests.stop();
 
     // The same round again with the event-loop monitor on: it wakes every 1 ms and costs
     // ~20 ms of CPU per second itself, so it stays out of the CPU figure above.
@@ -182,6 +210,12 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
       floorDevicesPerHour,
       floorRatio: devicesPerHour / floorDevicesPerHour,
       cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / measured.length,
+      mainThreadMsPerDevice:
+        mainBefore === undefined || mainAfter === undefined
+          ? undefined
+          : (mainAfter - mainBefore) / measured.length,
+      stationMsPerRun:
+        (measured.reduce((n, r) => n + r.durationMs, 0) - requestMs) / measured.length,
       simulatorCpuPercent:
         simCpuBefore === undefined || simCpuAfter === undefined
           ? undefined
@@ -199,32 +233,6 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
     await simulator.stop();
     await demoCa.dispose();
   }
-}
-
-/**
- * Starts every slot and restarts each as soon as its run ends, until each slot has run
- * `perSlot` times; resolves with those runs.
- */
-function runRound(line: Line, slots: number, perSlot: number): Promise<RunEnded[]> {
-  const runs: RunEnded[] = [];
-  const started = new Map<number, number>();
-  return new Promise((resolve) => {
-    const dispose = line.onRunEnded.on((run) => {
-      runs.push(run);
-      if ((started.get(run.slot) ?? 0) < perSlot) {
-        started.set(run.slot, (started.get(run.slot) ?? 0) + 1);
-        line.provision(run.slot);
-      }
-      if (runs.length === slots * perSlot) {
-        dispose();
-        resolve(runs);
-      }
-    });
-    for (let slot = 1; slot <= slots; slot++) {
-      started.set(slot, 1);
-      line.provision(slot);
-    }
-  });
 }
 
 function round(value: number, digits: number): number {

@@ -44,3 +44,14 @@ export function processTreeCpuMs(root: number): number | undefined {
   }
   return total;
 }
+
+/** CPU time (ms) of this process's main thread so far (Linux), else undefined. */
+export function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,7 @@
  * (profiles, store, port watch) plugs in where the DEMO line does today.
  */
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
+import { startDemoStation } from '../demo/demoStation.js';
 import type { LineController } from '../line/lineController.js';
 
 /** A line that is running, and how to stop it (ports closed, store flushed). */
@@ -28,7 +29,7 @@ export type StationFactory = (context: StationContext) => Promise<RunningStation
 /** A factory that could not be loaded or started, with operator text. */
 export class StationStartError extends Error {
   constructor(
-    readonly code: 'DEMO_STATION_MISSING' | 'STATION_NOT_CONFIGURED',
+    readonly code: 'STATION_NOT_CONFIGURED',
     message: string,
     readonly detail?: string,
   ) {
@@ -37,35 +38,9 @@ export class StationStartError extends Error {
   }
 }
 
-/** The module that builds the DEMO line: simulated devices, DEMO CA, the Line engine. */
-const DEMO_STATION_MODULE = '../demo/demoStation.js';
-
-interface DemoStationModule {
-  startDemoStation?: (options?: { log?: (line: string) => void }) => Promise<RunningStation>;
-}
-
 /**
- * The DEMO line's factory, loaded on first use. The specifier is a variable on purpose: the
- * DEMO station module is written separately, and until it exists this must fail with a clear
- * message at run time rather than stop the whole repository from type-checking.
- * TODO: once station/demo/demoStation.ts exists, import it statically here.
+ * The DEMO line's factory: simulated devices on real ttys, the DEMO CA, the Line engine and the
+ * SQLite store. Imported statically so the Electron core bundle carries it too.
  */
-export const demoStationFactory: StationFactory = async (context) => {
-  let loaded: DemoStationModule;
-  try {
-    loaded = (await import(/* @vite-ignore */ DEMO_STATION_MODULE)) as DemoStationModule;
-  } catch (err) {
-    throw new StationStartError(
-      'DEMO_STATION_MISSING',
-      'The DEMO line is not part of this build yet (station/demo/demoStation.ts is missing).',
-      err instanceof Error ? err.message : String(err),
-    );
-  }
-  if (typeof loaded.startDemoStation !== 'function') {
-    throw new StationStartError(
-      'DEMO_STATION_MISSING',
-      'station/demo/demoStation.ts does not export startDemoStation().',
-    );
-  }
-  return loaded.startDemoStation({ log: context.log });
-};
+export const demoStationFactory: StationFactory = (context) =>
+  startDemoStation({ log: context.log });

@@ -2,39 +2,17 @@
  * `station serve --demo` as an operator runs it: a real process that prints its URL, serves the
  * UI and the API (token required), and stops cleanly on Ctrl-C (SIGINT).
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { StationClient } from '../../station/api/stationClient.js';
 import { webSocketPipe } from '../../station/api/webSocketPipe.js';
-
-const CLI = join(process.cwd(), 'station', 'cli.ts');
+import { serveDemo } from './serveDemoProcess.js';
 
 describe('station serve --demo', () => {
   it('prints a token URL, serves the DEMO line, and stops on Ctrl-C with exit 0', async () => {
-    // Node itself (not npx or the tsx wrapper), so SIGINT reaches the station directly.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI, 'serve', '--demo', '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const served = await serveDemo();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const found = /open (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+) in a browser/.exec(
-            output,
-          );
-          if (found?.[1]) resolve(found[1]);
-        });
-        void exited.then(() => reject(new Error(`station serve exited early:\n${output}`)));
-      });
+      const url = served.url;
       const page = new URL(url);
       expect((await fetch(url)).headers.get('content-security-policy')).toContain(
         "script-src 'self'",
@@ -48,11 +26,10 @@ describe('station serve --demo', () => {
       expect(snapshot.slots.length).toBeGreaterThan(0);
       client.close();
 
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
-      expect(output).toContain('Stopping the station');
+      expect(await served.stop()).toBe(0);
+      expect(served.output()).toContain('Stopping the station');
     } finally {
-      child.kill('SIGKILL');
+      served.kill();
     }
   });
 });

@@ -3,13 +3,10 @@
  * on real ttys, DEMO CA, SQLite store) serving its UI; Chromium reads the page until every slot
  * shows PASS, and the screenshot is kept as a test artifact.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveDemo } from '../e2e/serveDemoProcess.js';
 import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
-
-const CLI = join(process.cwd(), 'station', 'cli.ts');
 
 describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
   let browser: Browser;
@@ -21,25 +18,9 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
   });
 
   it('shows every slot reaching PASS and the enrollments waiting in the outbox', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', CLI, 'serve', '--demo', '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const served = await serveDemo();
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const found = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(output);
-          if (found?.[1]) resolve(found[1]);
-        });
-        void exited.then(() => reject(new Error(`station serve exited early:\n${output}`)));
-      });
+      const url = served.url;
       const { page, problems } = await openWatchedPage(browser, url);
       const cards = page.locator('[data-testid="slot-card"]');
       await cards.first().waitFor();
@@ -59,8 +40,7 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
       await saveScreenshot(page, 'demo-line.png');
       expect(problems).toEqual([]);
     } finally {
-      child.kill('SIGINT');
-      await exited;
+      await served.stop();
     }
   });
 });

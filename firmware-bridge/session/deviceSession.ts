@@ -1,17 +1,7 @@
 import { MessageFormatError } from '../codec/cborSchema.js';
-import {
-  CHUNK_HEADER_LENGTH,
-  CRC_LENGTH,
-  encodeFrame,
-  HEADER_LENGTH,
-  MAX_MESSAGE,
-  MAX_REQUEST_ID,
-  MIN_MAX_FRAME,
-  type Frame,
-} from '../codec/frame.js';
+import { MAX_MESSAGE, MAX_REQUEST_ID, MIN_MAX_FRAME } from '../codec/frame.js';
 import { FrameDecoder, type DecoderStats } from '../codec/frameDecoder.js';
 import {
-  decodeErrorBody,
   decodeResponse,
   encodeRequest,
   idempotentMessages,
@@ -22,10 +12,11 @@ import {
   type Request,
   type Response,
 } from '../codec/messages.js';
-import { deviceError, WireError } from '../codec/wireErrors.js';
+import { WireError } from '../codec/wireErrors.js';
 import type { Transport } from '../transports/transport.js';
 import { TypedEvent } from '../typedEvent.js';
 import { FrameInbox } from './frameInbox.js';
+import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
 
 export interface SessionOptions {
   /** Largest frame body the station accepts from the device (announced in INFO). */
@@ -93,6 +84,16 @@ export class DeviceSession {
   private current: { type: number; requestId: number } | undefined;
   private closedError: WireError | undefined;
   private deviceInfo: DeviceInfo | undefined;
+  /** What the chunked transfer needs of this session (messageTransfer.ts). */
+  private readonly link: TransferLink = {
+    write: (bytes) => this.write(bytes),
+    next: (timeoutMs, signal) => this.inbox.next(timeoutMs, signal),
+    chunkTimeoutMs: () => this.chunkTimeoutMs(),
+    frameLimit: () => this.peerMaxFrame,
+    chunkRetries: () => this.options.chunkRetries,
+    maxMessage: () => this.options.hostMaxMessage,
+    stats: () => this.stats,
+  };
 
   private constructor(
     readonly transport: Transport,
@@ -180,7 +181,7 @@ export class DeviceSession {
       messageTimeoutMs[name] * this.options.timeoutScale +
         this.linkMs(data.length + this.options.hostMaxFrame);
     try {
-      let lastFrame = await this.sendMessage(type, requestId, data, 0, options.signal);
+      let lastFrame = await sendMessage(this.link, type, requestId, data, 0, options.signal);
       let attempts = 0;
       for (;;) {
         const frame = await this.inbox.next(timeoutMs, options.signal);
@@ -206,7 +207,8 @@ export class DeviceSession {
           }
           attempts++;
           this.stats.retransmissions++;
-          lastFrame = await this.sendMessage(
+          lastFrame = await sendMessage(
+            this.link,
             type,
             requestId,
             data,
@@ -215,114 +217,13 @@ export class DeviceSession {
           );
           continue;
         }
-        const body = await this.receiveMessage(frame, options.signal);
+        const body = await receiveMessage(this.link, frame, options.signal);
         const response = this.decode(name, body);
         if (name === 'INFO') this.adoptInfo(response as DeviceInfo);
         return response;
       }
     } finally {
       this.current = undefined;
-    }
-  }
-
-  /** Sends a message whole or in chunks from `fromOffset`; returns the last frame written. */
-  private async sendMessage(
-    type: number,
-    requestId: number,
-    data: Uint8Array,
-    fromOffset: number,
-    signal: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
-    const base = { type, requestId, fromDevice: false, error: false };
-    if (HEADER_LENGTH + data.length + CRC_LENGTH <= this.peerMaxFrame) {
-      const frame = encodeFrame({ ...base, data });
-      await this.write(frame);
-      return frame;
-    }
-    const slice = this.peerMaxFrame - HEADER_LENGTH - CHUNK_HEADER_LENGTH - CRC_LENGTH;
-    let offset = fromOffset;
-    let tries = 0;
-    for (;;) {
-      const end = Math.min(offset + slice, data.length);
-      const frame = encodeFrame({
-        ...base,
-        chunk: { offset, total: data.length },
-        data: data.subarray(offset, end),
-      });
-      await this.write(frame);
-      if (end === data.length) return frame;
-      const reply = await this.inbox.next(this.chunkTimeoutMs(), signal);
-      if (reply === null || (reply.ackNextOffset !== undefined && reply.ackNextOffset <= offset)) {
-        if (++tries > this.options.chunkRetries) {
-          throw new WireError(
-            'WIRE_TIMEOUT',
-            `chunk at ${offset} of ${data.length} not acknowledged`,
-          );
-        }
-        this.stats.retransmissions++;
-        if (reply !== null) offset = reply.ackNextOffset!;
-        continue;
-      }
-      if (reply.error) throw this.errorFrom(reply);
-      if (reply.ackNextOffset === undefined || reply.ackNextOffset > end) {
-        throw new WireError('WIRE_BAD_RESPONSE', `expected ACK up to ${end}`);
-      }
-      tries = 0;
-      offset = reply.ackNextOffset;
-    }
-  }
-
-  /** Returns the whole message a response frame starts, reassembling chunks (PROTOCOL.md §5). */
-  private async receiveMessage(first: Frame, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    if (first.error) throw this.errorFrom(first);
-    if (first.chunk === undefined) {
-      this.stats.payloadBytesReceived += first.data.length;
-      return first.data;
-    }
-    const total = first.chunk.total;
-    if (total > this.options.hostMaxMessage) {
-      throw new WireError('WIRE_MESSAGE_TOO_LARGE', `response of ${total} bytes`);
-    }
-    const message = new Uint8Array(total);
-    let received = 0;
-    let frame: Frame = first;
-    let tries = 0;
-    for (;;) {
-      if (frame.error) throw this.errorFrom(frame);
-      if (frame.chunk === undefined || frame.chunk.total !== total) {
-        throw new WireError('WIRE_BAD_RESPONSE', 'chunk sequence broken');
-      }
-      if (frame.chunk.offset === received) {
-        if (frame.data.length === 0 && received < total) {
-          throw new WireError('WIRE_BAD_RESPONSE', 'empty chunk');
-        }
-        message.set(frame.data, received);
-        received += frame.data.length;
-        tries = 0;
-      }
-      if (received === total) {
-        this.stats.payloadBytesReceived += total;
-        return message;
-      }
-      const ack = encodeFrame({
-        type: first.type,
-        requestId: first.requestId,
-        fromDevice: false,
-        error: false,
-        ackNextOffset: received,
-        data: new Uint8Array(0),
-      });
-      await this.write(ack);
-      let next = await this.inbox.next(this.chunkTimeoutMs(), signal);
-      while (next === null) {
-        if (++tries > this.options.chunkRetries) {
-          throw new WireError('WIRE_TIMEOUT', `response chunk at ${received} of ${total} lost`);
-        }
-        this.stats.retransmissions++;
-        await this.write(ack);
-        next = await this.inbox.next(this.chunkTimeoutMs(), signal);
-      }
-      frame = next;
     }
   }
 
@@ -334,15 +235,6 @@ export class DeviceSession {
         throw new WireError('WIRE_BAD_RESPONSE', `${name} response: ${err.message}`);
       }
       throw err;
-    }
-  }
-
-  private errorFrom(frame: Frame): WireError {
-    try {
-      const body = decodeErrorBody(frame.data);
-      return deviceError(body.code, body.detail);
-    } catch {
-      return new WireError('WIRE_BAD_RESPONSE', 'unreadable error response');
     }
   }
 

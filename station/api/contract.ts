@@ -10,6 +10,7 @@
  * inferred here equal the line's own types (SlotView, OutboxCounts, StationStatus).
  */
 import { z } from 'zod';
+import { RUN_STEPS } from '../line/lineTypes.js';
 
 /** Largest message either end accepts, in UTF-8 bytes of its JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -31,14 +32,7 @@ const text = z.string().max(4096);
 const count = z.number().int().nonnegative();
 
 export const slotStateSchema = z.enum(['empty', 'waiting', 'running', 'pass', 'fail', 'cancelled']);
-export const runStepSchema = z.enum([
-  'identify',
-  'validate',
-  'attest',
-  'configure',
-  'verify',
-  'commit',
-]);
+export const runStepSchema = z.enum(RUN_STEPS);
 export const lineModeSchema = z.enum(['auto', 'manual']);
 
 /** An error as it crosses the API: stable code, operator text, detail for the log. */

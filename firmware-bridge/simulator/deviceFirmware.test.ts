@@ -1,28 +1,20 @@
 import { randomBytes, createHmac, generateKeyPairSync } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encode } from 'cborg';
 import { CHALLENGE_PREFIX, MessageType } from '../codec/messages.js';
 import {
   IDENTITY,
   isRefused,
   makeTestCa,
-  makeTestDevice,
+  trackedTestDevices,
   outcomeToResult,
   verifyEcdsa,
   type TestDevice,
 } from './testKit.js';
 
-const devices: TestDevice[] = [];
-async function device(...args: Parameters<typeof makeTestDevice>): Promise<TestDevice> {
-  const d = await makeTestDevice(...args);
-  devices.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.cleanup();
-});
+const device = trackedTestDevices();
 
 const nonce = (): Uint8Array => new Uint8Array(randomBytes(32));
 const commitId = (fill: number): Uint8Array => new Uint8Array(16).fill(fill);

@@ -2,25 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   IDENTITY,
   isRefused,
   makeTestCa,
   makeTestDevice,
+  trackedTestDevices,
   verifyEcdsa,
   type TestDevice,
 } from './testKit.js';
 
-const devices: TestDevice[] = [];
-async function device(...args: Parameters<typeof makeTestDevice>): Promise<TestDevice> {
-  const d = await makeTestDevice(...args);
-  devices.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of devices.splice(0)) await d.cleanup();
-});
+const device = trackedTestDevices();
 
 const commitId = (fill: number): Uint8Array => new Uint8Array(16).fill(fill);
 

@@ -23,6 +23,7 @@ import {
 import { encodeFrame, type Frame } from '../codec/frame.js';
 import { FrameDecoder } from '../codec/frameDecoder.js';
 import { DeviceErrorCode, type DeviceErrorName } from '../codec/wireErrors.js';
+import { afterEach } from 'vitest';
 import { TypedEvent } from '../typedEvent.js';
 import { DeviceFirmware, type FirmwareConfig } from './deviceFirmware.js';
 import type { FirmwareOutcome } from './deviceOutcome.js';
@@ -65,6 +66,24 @@ export async function makeTestDevice(
     call: async (name, req) =>
       outcomeToResult(name, await firmware.execute(MessageType[name], encodeRequest(name, req))),
     cleanup: () => rm(stateDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * A `makeTestDevice` for one test file that cleans up every device it made after each test.
+ * Call it at the top level of the file (it registers an afterEach hook).
+ */
+export function trackedTestDevices(): (
+  ...args: Parameters<typeof makeTestDevice>
+) => Promise<TestDevice> {
+  const made: TestDevice[] = [];
+  afterEach(async () => {
+    for (const d of made.splice(0)) await d.cleanup();
+  });
+  return async (...args) => {
+    const d = await makeTestDevice(...args);
+    made.push(d);
+    return d;
   };
 }
 

@@ -6,10 +6,9 @@ import {
   randomBytes,
   X509Certificate,
 } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import type { StationCa } from '../../certs/stationCa.js';
-import { Simulator, type SimulatorOptions } from '../../firmware-bridge/simulator/simulator.js';
 import { opensslVerifyLeaf } from '../../test/e2e/opensslTools.js';
 import { symmetricKeySealContext } from './attestation/symmetricKey.js';
 import { RUN_STEPS } from './lineTypes.js';
@@ -21,6 +20,7 @@ import {
   testProfile,
   testSealing,
   testServices,
+  oneSimulatedDevicePerTest,
 } from './testing/lineTestKit.js';
 
 const REGISTRATION_ID = 'ls-demo-1-sim000001';
@@ -30,16 +30,7 @@ const DPS_SETTINGS = {
   registrationId: REGISTRATION_ID,
 };
 
-let simulator: Simulator | undefined;
-afterEach(async () => {
-  await simulator?.stop();
-  simulator = undefined;
-});
-
-async function oneDevice(options: Partial<SimulatorOptions> = {}) {
-  simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0, ...options });
-  return simulator.devices[0]!;
-}
+const oneDevice = oneSimulatedDevicePerTest();
 
 describe('provisioning runs by attestation mode, on a simulated device over a real pty', () => {
   it('x509-device-key: the leaf chains to the CA, CN = registration ID, DPS settings committed', async () => {

@@ -4,10 +4,14 @@
  * waits on named events (never sleeps).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
 import { openSecret, readSealedSecret, sealSecret } from '../../../certs/custody/secretBox.js';
-import type { SimulatedDevice } from '../../../firmware-bridge/simulator/simulator.js';
+import {
+  Simulator,
+  type SimulatedDevice,
+  type SimulatorOptions,
+} from '../../../firmware-bridge/simulator/simulator.js';
 import {
   DeviceSession,
   type SessionOptions,
@@ -33,6 +37,24 @@ export const TEST_SCOPE = '0ne0000AB12';
 let sharedCa: Promise<DemoCa> | undefined;
 
 /** One throw-away station CA per test file, removed after the file's tests. */
+/**
+ * A starter of one simulated device on a pty (unpaced) per test, stopped after each test. Call
+ * it at the top level of a test file: it registers an afterEach hook.
+ */
+export function oneSimulatedDevicePerTest(): (
+  options?: Partial<SimulatorOptions>,
+) => Promise<SimulatedDevice> {
+  let simulator: Simulator | undefined;
+  afterEach(async () => {
+    await simulator?.stop();
+    simulator = undefined;
+  });
+  return async (options = {}) => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0, ...options });
+    return simulator.devices[0]!;
+  };
+}
+
 export function testCa(): Promise<DemoCa> {
   if (!sharedCa) {
     const created = createDemoCa('Line Station LINE TEST');

@@ -1,0 +1,88 @@
+/**
+ * Errors of the DPS wire, client side. Each carries a stable code, operator text saying what to
+ * do, and a detail for the log (never a key or a token). Codes never change meaning; new cases get
+ * new codes. `retryable` tells the sync worker whether waiting and trying again can help.
+ */
+export const dpsErrorText = {
+  DPS_CONNECTION_STRING_INVALID:
+    'The DPS connection string cannot be read. Paste it again from the DPS "Shared access policies" page.',
+  DPS_UNAUTHORIZED:
+    "DPS refused the station's credentials. A supervisor must check the DPS connection string (key and policy).",
+  DPS_FORBIDDEN: 'The DPS access policy lacks a permission the station needs (EnrollmentWrite).',
+  DPS_NOT_FOUND: 'DPS holds no such record.',
+  DPS_CONFLICT: 'DPS already holds this record with other content.',
+  DPS_PRECONDITION_FAILED:
+    'The record changed in DPS since the station last read it (ETag mismatch). The station re-reads it.',
+  DPS_BAD_REQUEST:
+    'DPS refused the request as invalid. Engineering must check the product profile.',
+  DPS_THROTTLED: 'DPS is limiting the rate of requests. The station waits and tries again.',
+  DPS_SERVER_ERROR: 'DPS had an internal error. The station waits and tries again.',
+  DPS_UNREACHABLE:
+    'DPS cannot be reached (network down or offline). The station keeps the queue and retries.',
+  DPS_TIMEOUT: 'DPS did not answer in time. The station waits and tries again.',
+  DPS_RESPONSE_INVALID:
+    'DPS sent an answer the station cannot read. The station tries again later.',
+  DPS_REGISTRATION_FAILED: 'The device could not register with DPS.',
+} as const;
+
+export type DpsErrorCode = keyof typeof dpsErrorText;
+
+/** Codes that waiting can cure; everything else needs a person or a different request. */
+const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
+  'DPS_THROTTLED',
+  'DPS_SERVER_ERROR',
+  'DPS_UNREACHABLE',
+  'DPS_TIMEOUT',
+  'DPS_RESPONSE_INVALID',
+]);
+
+export interface DpsErrorOptions {
+  /** HTTP status, when DPS answered. */
+  status?: number;
+  /** DPS's six-digit errorCode from the body (ProvisioningServiceErrorDetails). */
+  dpsErrorCode?: number;
+  trackingId?: string;
+  /** Retry-After in milliseconds, when DPS sent one. */
+  retryAfterMs?: number;
+  detail?: string;
+  cause?: unknown;
+}
+
+export class DpsError extends Error {
+  readonly status: number | undefined;
+  readonly dpsErrorCode: number | undefined;
+  readonly trackingId: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly detail: string | undefined;
+
+  constructor(
+    readonly code: DpsErrorCode,
+    options: DpsErrorOptions = {},
+  ) {
+    super(dpsErrorText[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DpsError';
+    this.status = options.status;
+    this.dpsErrorCode = options.dpsErrorCode;
+    this.trackingId = options.trackingId;
+    this.retryAfterMs = options.retryAfterMs;
+    this.detail = options.detail;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+}
+
+/** The error code for an HTTP status DPS answered with (dps-protocol.md §1.9). */
+export function dpsErrorCodeForStatus(status: number): DpsErrorCode {
+  if (status === 400 || status === 405 || status === 415) return 'DPS_BAD_REQUEST';
+  if (status === 401) return 'DPS_UNAUTHORIZED';
+  if (status === 403) return 'DPS_FORBIDDEN';
+  if (status === 404) return 'DPS_NOT_FOUND';
+  if (status === 409) return 'DPS_CONFLICT';
+  if (status === 412) return 'DPS_PRECONDITION_FAILED';
+  if (status === 429) return 'DPS_THROTTLED';
+  if (status === 408) return 'DPS_TIMEOUT';
+  if (status >= 500) return 'DPS_SERVER_ERROR';
+  return 'DPS_BAD_REQUEST';
+}

@@ -1,0 +1,79 @@
+/**
+ * Symmetric-key enrollment group keys on a real station. A supervisor stores each group's
+ * primary key once (`station keys set-group`); it is sealed under the CA passphrase like every
+ * other station secret and opened once per line start, never written in clear.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyWrapper } from '../../certs/custody/secretBox.js';
+import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
+import { StationStartError } from '../api/stationFactory.js';
+import type { GroupKeySource } from '../line/attestation/attestor.js';
+
+const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,126}$/;
+
+function groupKeyContext(enrollmentGroupId: string): string {
+  return `line-station/dps/group-key/${enrollmentGroupId.toLowerCase()}`;
+}
+
+export function groupKeyFile(dataDir: string, enrollmentGroupId: string): string {
+  return join(dataDir, 'keys', `group-${enrollmentGroupId.toLowerCase()}.sealed.json`);
+}
+
+/** Seals a group's primary key (base64, as DPS shows it) into the data directory. */
+export async function saveGroupKey(
+  dataDir: string,
+  enrollmentGroupId: string,
+  keyBase64: string,
+  wrapper: KeyWrapper,
+): Promise<string> {
+  if (!GROUP_ID.test(enrollmentGroupId)) {
+    throw new RangeError('the enrollment group ID is not valid for DPS');
+  }
+  const key = Buffer.from(keyBase64.trim(), 'base64');
+  try {
+    if (key.length < 16 || key.toString('base64') !== keyBase64.trim()) {
+      throw new RangeError('the group key must be base64 of at least 16 bytes');
+    }
+    const sealed = await sealSecret(key, wrapper, groupKeyContext(enrollmentGroupId));
+    const file = groupKeyFile(dataDir, enrollmentGroupId);
+    await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+    // Write beside, then rename: a crash never leaves half a key file.
+    await writeFile(`${file}.tmp`, JSON.stringify(sealed, null, 2), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+    return file;
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * The line's GroupKeySource: each group key is unsealed on first use and kept in this process
+ * only; every caller gets its own copy (the line zeroes it after deriving a device key).
+ */
+export function loadGroupKeySource(dataDir: string, wrapper: KeyWrapper): GroupKeySource {
+  const opened = new Map<string, Promise<Buffer>>();
+  const open = async (enrollmentGroupId: string): Promise<Buffer> => {
+    const file = groupKeyFile(dataDir, enrollmentGroupId);
+    if (!existsSync(file)) {
+      throw new StationStartError(
+        'STATION_NOT_CONFIGURED',
+        `No key is stored for enrollment group "${enrollmentGroupId}". A supervisor must run \`station keys set-group --group ${enrollmentGroupId}\`.`,
+      );
+    }
+    const sealed = parseSealedSecret(await readFile(file, 'utf8'));
+    return openSecret(sealed, wrapper, groupKeyContext(enrollmentGroupId));
+  };
+  return async (enrollmentGroupId) => {
+    const id = enrollmentGroupId.toLowerCase();
+    let key = opened.get(id);
+    if (!key) {
+      key = open(enrollmentGroupId);
+      opened.set(id, key);
+      // A failed open (wrong passphrase, missing file) is retried on the next run.
+      key.catch(() => opened.delete(id));
+    }
+    return new Uint8Array(await key);
+  };
+}

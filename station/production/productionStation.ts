@@ -1,0 +1,126 @@
+/**
+ * A real line, as a supervisor configured it: the profiles file, the station's CA in its data
+ * directory, the SQLite store beside it and the ports of the bench. The same Line engine as the
+ * DEMO; only where things come from differs. `station serve`, `station provision` and the
+ * Electron core all open a line through here.
+ */
+import { existsSync } from 'node:fs';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { sealSecret } from '../../certs/custody/secretBox.js';
+import { StationCa } from '../../certs/stationCa.js';
+import type { RunningStation } from '../api/stationFactory.js';
+import { StationStartError } from '../api/stationFactory.js';
+import { Line } from '../line/line.js';
+import type { SealSecret } from '../line/attestation/attestor.js';
+import { loadProfiles } from '../profiles/loadProfiles.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
+import { CertificateLedger } from '../store/certificateLedger.js';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { stationPaths } from '../cli/dataDir.js';
+import { loadGroupKeySource } from './groupKeys.js';
+
+export interface ProductionLineOptions {
+  dataDir: string;
+  profilesFile: string;
+  /** Which profile of the file; may be left out when the file holds exactly one. */
+  product?: string;
+  /** Ports of the bench in slot order (`/dev/ttyUSB0`, `tcp://10.0.0.5:4001`). */
+  ports: string[];
+  /** Also give a slot to every serial port that appears. */
+  discover: boolean;
+  baudRate: number;
+  mode: 'auto' | 'manual';
+  /** The CA passphrase; it also seals the secrets this line creates. Never logged. */
+  passphrase: string;
+  log: (line: string) => void;
+}
+
+export interface ProductionStation extends RunningStation {
+  line: Line;
+  ca: StationCa;
+  store: ProvisioningStore;
+  profile: ProductProfile;
+}
+
+/** Picks the profile a line runs; throws STATION_NOT_CONFIGURED with what to do. */
+export function chooseProfile(profiles: ProductProfile[], product?: string): ProductProfile {
+  if (product !== undefined) {
+    const found = profiles.find((p) => p.name === product);
+    if (found) return found;
+    throw new StationStartError(
+      'STATION_NOT_CONFIGURED',
+      `No product profile is named "${product}". The file has: ${profiles.map((p) => `"${p.name}"`).join(', ')}.`,
+    );
+  }
+  if (profiles.length === 1) return profiles[0]!;
+  throw new StationStartError(
+    'STATION_NOT_CONFIGURED',
+    `The profiles file holds ${profiles.length} products; choose one with --product NAME.`,
+  );
+}
+
+/** Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. */
+export async function openProductionStation(
+  options: ProductionLineOptions,
+): Promise<ProductionStation> {
+  const profile = chooseProfile(await loadProfiles(options.profilesFile), options.product);
+  if (options.ports.length === 0 && !options.discover) {
+    throw new StationStartError(
+      'STATION_NOT_CONFIGURED',
+      'No ports to provision on: give --port PATH (repeatable) or --discover.',
+    );
+  }
+  const paths = stationPaths(options.dataDir);
+  if (!existsSync(paths.caDir)) {
+    throw new StationStartError(
+      'STATION_NOT_CONFIGURED',
+      `This station has no CA in ${paths.caDir}. A supervisor must run \`station ca init\` or \`station ca import\` first.`,
+    );
+  }
+  const db = openStationDatabase(paths.database);
+  try {
+    const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));
+    const wrapper = new PassphraseKeyWrapper(options.passphrase);
+    // Only the X.509 modes sign; the others never need the CA key in memory.
+    if (profile.attestation.mode.startsWith('x509-')) await ca.unlock(wrapper);
+    const store = new ProvisioningStore(db);
+    const line = new Line({
+      profile,
+      ca,
+      recorder: store,
+      ports: { configured: options.ports, discover: options.discover, baudRate: options.baudRate },
+      mode: options.mode,
+      demo: false,
+      sealSecret: passphraseSealer(wrapper),
+      ...(profile.attestation.mode === 'symmetric-key-group' && {
+        groupKey: await loadGroupKeySource(options.dataDir, wrapper),
+      }),
+    });
+    await line.start();
+    options.log(
+      `Line ready: profile "${profile.name}" (${profile.attestation.mode}), ${line.slots().length} slot(s), ${options.mode} mode, store ${paths.database}`,
+    );
+    let stopped: Promise<void> | undefined;
+    return {
+      line,
+      ca,
+      store,
+      profile,
+      stop: () =>
+        (stopped ??= (async () => {
+          await line.stop();
+          ca.lock();
+          db.close();
+        })()),
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function passphraseSealer(wrapper: PassphraseKeyWrapper): SealSecret {
+  return async (plaintext, context) =>
+    JSON.stringify(await sealSecret(plaintext, wrapper, context));
+}

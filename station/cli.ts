@@ -1,18 +1,23 @@
 /**
  * `station` command line: the station with its UI (`start`, which `npm start` runs, and
- * `serve`), the DEMO line in the terminal, port listing, the CA and the enrollment queue.
+ * `serve`), one device headless (`provision`), simulated devices, the DEMO line in the terminal,
+ * port listing, the CA and the enrollment queue.
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
+import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
+import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
   serve,
+  provision,
+  simulate: (args) => simulateCommand(args, 'station simulate'),
   demo,
   ports,
   ca,
@@ -25,6 +30,10 @@ const USAGE = `usage: station <command> [options]
 ${START_USAGE}
 
 ${SERVE_USAGE}
+
+${PROVISION_USAGE}
+
+  simulate   Serve simulated devices on ttys (or TCP) for a line to provision; --help for options
 
 ${DEMO_USAGE}
 

@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
 import { demoStationFactory, type StationFactory } from '../api/stationFactory.js';
+import { openProductionStation } from '../production/productionStation.js';
 import { runHeadless } from './headlessStation.js';
+import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
+import { readPassphrase } from './passphrase.js';
 
 export const SERVE_USAGE = `  serve   The headless station: its UI and API on http://127.0.0.1:PORT/?token=…
-          --demo        run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
-          --host HOST   listen address (default 127.0.0.1; others are reachable from the network)
-          --port PORT   port (default 0: any free port)`;
+          --demo            run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
+          --host HOST       listen address (default 127.0.0.1; others are reachable from the network)
+          --port PORT       port (default 0: any free port)
+          --manual          start runs only when the operator asks (default: auto, every device)
+          or a real line:
+${LINE_OPTIONS_USAGE}`;
 
 /** What `serve` and `start` may be given instead of the defaults (tests, the real line). */
 export interface HeadlessDeps {
@@ -29,20 +35,36 @@ export function parsePort(text: string): number | undefined {
 export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...headlessOptions, demo: { type: 'boolean', default: false } },
+    options: {
+      ...headlessOptions,
+      ...lineParseOptions,
+      demo: { type: 'boolean', default: false },
+      manual: { type: 'boolean', default: false },
+    },
   });
   const port = parsePort(values.port);
   if (port === undefined) {
     console.error('station serve: --port must be a whole number from 0 to 65535');
     return 2;
   }
-  const createStation = deps.createStation ?? (values.demo ? demoStationFactory : undefined);
+  let createStation = deps.createStation ?? (values.demo ? demoStationFactory : undefined);
   if (!createStation) {
-    console.error(
-      'station serve: no line is configured on this station yet; ' +
-        'run `station serve --demo` for the DEMO line.',
-    );
-    return 2;
+    if (values.profiles === undefined) {
+      console.error(
+        'station serve: give the line (--profiles FILE and --device PATH or --discover), ' +
+          'or run `station serve --demo` for the DEMO line.',
+      );
+      return 2;
+    }
+    const selection = lineSelection(values);
+    if (typeof selection === 'string') {
+      console.error(`station serve: ${selection}`);
+      return 2;
+    }
+    const passphrase = await readPassphrase('CA passphrase: ');
+    const mode = values.manual ? 'manual' : 'auto';
+    createStation = (context) =>
+      openProductionStation({ ...selection, mode, passphrase, log: context.log });
   }
   await runHeadless({
     createStation,

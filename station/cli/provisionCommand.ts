@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import type { RunEnded } from '../line/line.js';
+import type { SlotView } from '../line/lineTypes.js';
+import { openProductionStation } from '../production/productionStation.js';
+import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
+import { readPassphrase } from './passphrase.js';
+
+export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
+          exit 0 on PASS, 1 on FAIL (for scripts and rework benches)
+${LINE_OPTIONS_USAGE}`;
+
+/** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
+export async function provision(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: lineParseOptions });
+  const selection = lineSelection({ ...values, discover: false });
+  if (typeof selection === 'string' || selection.ports.length !== 1) {
+    const why = typeof selection === 'string' ? selection : 'give exactly one --device PATH';
+    console.error(`station provision: ${why}\n${PROVISION_USAGE}`);
+    return 2;
+  }
+  const passphrase = await readPassphrase('CA passphrase: ');
+  const station = await openProductionStation({
+    ...selection,
+    mode: 'manual',
+    passphrase,
+    log: (line) => console.log(line),
+  });
+  try {
+    const port = selection.ports[0]!;
+    const ended = new Promise<RunEnded>((resolve) => station.line.onRunEnded.on(resolve));
+    let lastStep: string | undefined;
+    station.line.onSlotChanged.on((view: SlotView) => {
+      if (view.step !== undefined && view.step !== lastStep) {
+        lastStep = view.step;
+        console.log(`  ${view.step}…`);
+      }
+    });
+    await station.line.rescan();
+    station.line.provision(1);
+    const { outcome, durationMs } = await ended;
+    const seconds = (durationMs / 1000).toFixed(2);
+    if (outcome.state === 'pass') {
+      console.log(`PASS ${outcome.record.registrationId} on ${port} in ${seconds} s`);
+      console.log('The enrollment is queued in the outbox (`station queue stats`).');
+      return 0;
+    }
+    console.log(`${outcome.state.toUpperCase()} [${outcome.error.code}] ${outcome.error.message}`);
+    if (outcome.error.detail) console.log(`  detail: ${outcome.error.detail}`);
+    return 1;
+  } finally {
+    await station.stop();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * A real line as a supervisor sets it up: `station ca init`'s CA sealed under a passphrase, a
+ * profiles file, a file SQLite store, and devices on real ttys. Eight devices are provisioned
+ * at once; three of them are unplugged, stalled or drowned in corrupted bytes mid-run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import type { RunEnded } from '../../station/line/line.js';
+import {
+  openProductionStation,
+  type ProductionStation,
+} from '../../station/production/productionStation.js';
+import { opensslVerifyLeaf } from './opensslTools.js';
+
+const run = promisify(execFile);
+const PASSPHRASE = 'line three passphrase';
+const ID_SCOPE = '0ne00000A03';
+
+let dataDir: string;
+let profilesFile: string;
+let simulator: Simulator | undefined;
+let station: ProductionStation | undefined;
+
+/** A station data directory with its own CA and profiles file (a fresh store per test). */
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ls-line-'));
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Line 3 TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
+  });
+  profilesFile = join(dataDir, 'profiles.json');
+  const profile = {
+    name: 'LS-DEMO-1 line 3',
+    models: ['LS-DEMO-1'],
+    dps: { idScope: ID_SCOPE },
+    registrationId: { template: '{model}-{serial}' },
+    attestation: { mode: 'x509-device-key', curve: 'P-256' },
+    duplicates: 'refuse',
+  };
+  await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+});
+
+afterEach(async () => {
+  await station?.stop();
+  await simulator?.stop();
+  station = undefined;
+  simulator = undefined;
+});
+
+function runsEnded(line: ProductionStation['line'], count: number): Promise<RunEnded[]> {
+  const ended: RunEnded[] = [];
+  return new Promise((resolve) => {
+    line.onRunEnded.on((r) => {
+      ended.push(r);
+      if (ended.length === count) resolve(ended);
+    });
+  });
+}
+
+const resultBySlot = (runs: RunEnded[]) =>
+  Object.fromEntries(
+    runs.map((r) => [r.slot, r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code]),
+  );
+
+describe('a real line: station CA, profiles file, file store, 8 devices on ptys', () => {
+  it('provisions 8 devices at once; faulty ones fail alone; a second pass follows the duplicate policy', async () => {
+    simulator = await Simulator.start({ devices: 8, link: 'pty', baudRate: 0 });
+    const devices = simulator.devices;
+    const unplugged = devices[5]!.faults.unplugDuringNext('PUT_CERT_CHAIN');
+    devices[6]!.onRequest.on((e) => {
+      if (e.name === 'PUT_CERT_CHAIN') devices[6]!.faults.stall('forever');
+    });
+    devices[7]!.onRequest.on((e) => {
+      if (e.name === 'SET_CONFIG') devices[7]!.faults.setByteFaults({ drop: 0, corrupt: 1 });
+    });
+    station = await openProductionStation({
+      dataDir,
+      profilesFile,
+      ports: devices.map((d) => d.hostPath),
+      discover: false,
+      baudRate: 0,
+      mode: 'manual',
+      passphrase: PASSPHRASE,
+      log: () => undefined,
+    });
+    const first = runsEnded(station.line, 8);
+    station.line.setMode('auto');
+    const runs = await first;
+    await unplugged;
+
+    expect(resultBySlot(runs)).toEqual({
+      1: 'PASS',
+      2: 'PASS',
+      3: 'PASS',
+      4: 'PASS',
+      5: 'PASS',
+      6: 'WIRE_DISCONNECTED',
+      7: 'WIRE_TIMEOUT',
+      8: 'WIRE_TIMEOUT',
+    });
+    const outbox = station.store.listOutbox();
+    expect(outbox.map((e) => [e.registrationId, e.status]).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((n) => [`ls-demo-1-sim00000${n}`, 'pending']),
+    );
+
+    for (const device of devices.slice(0, 5)) {
+      const { config, certChain } = device.state.committed;
+      const registrationId = `ls-demo-1-${device.serialNumber.toLowerCase()}`;
+      expect(config).toMatchObject({
+        globalEndpoint: 'global.azure-devices-provisioning.net',
+        idScope: ID_SCOPE,
+        registrationId,
+      });
+      // The device holds its leaf and the issuing CA; the root is the station's trust anchor.
+      const [leaf, issuing] = certChain!;
+      expect(issuing).toEqual(station.ca.chain()[0]);
+      const text = await opensslVerifyLeaf(leaf!, station.ca.chain());
+      expect(text).toContain(`Subject: CN = ${registrationId}`);
+    }
+    for (const device of devices.slice(5)) expect(device.state.identityState).toBe(0);
+
+    // Failed runs left their certificates abandoned, never an enrollment.
+    const failed = station.store.runs().filter((r) => r.state === 'fail');
+    expect(failed.map((r) => r.serialNumber).sort()).toEqual([
+      'SIM000006',
+      'SIM000007',
+      'SIM000008',
+    ]);
+
+    // Second pass over the healthy devices: the profile refuses duplicates.
+    await station.stop();
+    station = await openProductionStation({
+      dataDir,
+      profilesFile,
+      ports: devices.slice(0, 5).map((d) => d.hostPath),
+      discover: false,
+      baudRate: 0,
+      mode: 'auto',
+      passphrase: PASSPHRASE,
+      log: () => undefined,
+    });
+    const second = await runsEnded(station.line, 5);
+    expect(
+      new Set(second.map((r) => (r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code))),
+    ).toEqual(new Set(['RUN_DUPLICATE_DEVICE']));
+    expect(station.store.outboxCounts()).toMatchObject({ pending: 5 });
+  });
+
+  it('`station provision` provisions one device headless; a wrong passphrase is refused with its code', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [device, other] = simulator.devices;
+    const cli = (passphrase: string, port: string) =>
+      run(
+        'npx',
+        [
+          'tsx',
+          'station/cli.ts',
+          'provision',
+          '--device',
+          port,
+          '--profiles',
+          profilesFile,
+          '--baud',
+          '115200',
+        ],
+        {
+          env: {
+            ...process.env,
+            LINE_STATION_DATA: dataDir,
+            LINE_STATION_CA_PASSPHRASE: passphrase,
+          },
+        },
+      ).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({
+          code: e.code,
+          out: e.stdout + e.stderr,
+        }),
+      );
+    const refused = await cli('not the passphrase', other!.hostPath);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('[CUSTODY_WRONG_PASSPHRASE]');
+
+    const passed = await cli(PASSPHRASE, device!.hostPath);
+    expect(passed.out).toMatch(/verify…/);
+    expect(passed.out).toContain(`PASS ls-demo-1-${device!.serialNumber.toLowerCase()}`);
+    expect(passed.code).toBe(0);
+    expect(device!.state.identityState).toBe(1);
+  });
+});

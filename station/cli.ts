@@ -5,6 +5,7 @@
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
+import { KEYS_USAGE, keys } from './cli/keysCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
 import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
@@ -21,6 +22,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   demo,
   ports,
   ca,
+  keys,
   queue,
   profiles,
 };
@@ -40,6 +42,8 @@ ${DEMO_USAGE}
 ${PORTS_USAGE}
 
 ${CA_USAGE}
+
+${KEYS_USAGE}
 
 ${QUEUE_USAGE}
 

@@ -1,0 +1,129 @@
+import { request, type Agent } from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { DpsError } from '../dpsErrors.js';
+import type { DpsEndpoint } from './dpsEndpoint.js';
+
+/** One HTTPS request to DPS. Both DPS clients send everything through `httpsExchange`. */
+export interface HttpsExchangeRequest {
+  agent: Agent;
+  endpoint: DpsEndpoint;
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** Path and query, already encoded. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** The whole exchange, connect to last body byte; the request is destroyed when it runs out. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** DPS's answer, whatever its status; the caller decides what a status means. */
+export interface HttpsExchangeResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** DPS messages are at most 96 KB; a query page of many records stays far below this. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Sends one request and collects the response. Rejects with DpsError DPS_TIMEOUT when the time
+ * runs out, DPS_UNREACHABLE for any transport failure (refused, reset, DNS, TLS), and with the
+ * signal's reason when aborted. Never retries: retry policy belongs to the caller.
+ */
+export function httpsExchange(exchange: HttpsExchangeRequest): Promise<HttpsExchangeResponse> {
+  const { method, endpoint, signal } = exchange;
+  // The query carries only the api-version; leaving it out keeps details short.
+  const where = `${method} ${exchange.path.split('?')[0] ?? ''}`;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let settled = false;
+    // The timer and abort callbacks run only after this executor returns, when `fail` exists.
+    const timer = setTimeout(() => {
+      fail(
+        new DpsError('DPS_TIMEOUT', {
+          detail: `${where}: no answer within ${exchange.timeoutMs} ms`,
+        }),
+      );
+    }, exchange.timeoutMs);
+    const finish = (error: unknown, response?: HttpsExchangeResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (response !== undefined) resolve(response);
+      else reject(error);
+    };
+    let req: ClientRequest;
+    try {
+      req = request({
+        agent: exchange.agent,
+        host: endpoint.host,
+        port: endpoint.port,
+        ...(endpoint.servername === undefined ? {} : { servername: endpoint.servername }),
+        method,
+        path: exchange.path,
+        headers: exchange.headers,
+      });
+    } catch (err) {
+      // A header Node refuses (e.g. a control character in If-Match): the caller's mistake.
+      clearTimeout(timer);
+      reject(err as Error);
+      return;
+    }
+    const fail = (error: unknown): void => {
+      finish(error);
+      req.destroy();
+    };
+    const onAbort = (): void => fail(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    req.on('error', (err) => finish(transportError(where, err)));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          fail(
+            new DpsError('DPS_RESPONSE_INVALID', {
+              status: res.statusCode,
+              detail: `${where}: response larger than ${MAX_RESPONSE_BYTES} bytes`,
+            }),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (err) => finish(transportError(where, err)));
+      // A connection lost mid-body: 'close' without a complete message.
+      res.on('close', () => {
+        if (!res.complete) finish(transportError(where, new Error('response cut off')));
+      });
+      res.on('end', () => {
+        finish(undefined, {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+        });
+      });
+    });
+    req.end(exchange.body);
+  });
+}
+
+/**
+ * Any failure below HTTP: refused, reset, EPIPE, "socket hang up", DNS, TLS. Node's messages
+ * name hosts and certificates, never headers, so they are safe for the detail.
+ */
+function transportError(where: string, err: Error): DpsError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new DpsError('DPS_UNREACHABLE', {
+    detail: `${where}: ${code === undefined ? '' : `${code}: `}${err.message}`,
+    cause: err,
+  });
+}

@@ -1,0 +1,128 @@
+import { Agent, type AgentOptions } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
+import { deviceRegistrationSasToken } from '../auth/sas.js';
+import { DpsError } from '../dpsErrors.js';
+import { parseDpsEndpoint, trustAnchors } from '../http/dpsEndpoint.js';
+import { dpsErrorFromResponse, isSuccess } from '../http/dpsResponse.js';
+import { httpsExchange, type HttpsExchangeResponse } from '../http/httpsExchange.js';
+import { parseRetryAfterMs } from '../http/retryAfter.js';
+import { readRegistrationStep } from './registrationOperation.js';
+import type { DeviceRegistrationResult, RegisterDeviceOptions } from './registrationTypes.js';
+
+export type {
+  DeviceAuth,
+  DeviceRegistrationResult,
+  RegisterDeviceOptions,
+} from './registrationTypes.js';
+
+const USER_AGENT = 'line-station-dps-device/1';
+/** The Node SDK's poll delay when DPS sends no Retry-After. */
+const DEFAULT_POLL_DELAY_MS = 2000;
+/** A token only needs to outlive one registration (at most maxPolls × maxPollDelayMs). */
+const DEVICE_SAS_LIFETIME_S = 60 * 60;
+
+/**
+ * Registers one device with DPS over HTTPS, as the device itself would (dps-protocol.md §2):
+ * PUT …/register, then poll …/operations/{id} while DPS answers `assigning`. Used by tests and
+ * the demo to prove that an enrollment really provisions.
+ *
+ * Rejects with DpsError: DPS_REGISTRATION_FAILED for `failed`/`disabled` and for any HTTP error
+ * (with status, DPS errorCode, Retry-After), DPS_UNREACHABLE / DPS_TIMEOUT for transport
+ * failures, DPS_TIMEOUT when still `assigning` after `maxPolls` polls, DPS_RESPONSE_INVALID for
+ * an unreadable answer. An aborted `signal` rejects with its reason.
+ */
+export async function registerDevice(
+  options: RegisterDeviceOptions,
+): Promise<DeviceRegistrationResult> {
+  const maxPolls = options.maxPolls ?? 20;
+  if (!Number.isSafeInteger(maxPolls) || maxPolls < 0) {
+    throw new RangeError(`maxPolls must be a non-negative integer, got ${maxPolls}`);
+  }
+  const maxPollDelayMs = options.maxPollDelayMs ?? 3000;
+  const endpoint = parseDpsEndpoint(options.globalEndpoint);
+  const { auth, signal } = options;
+  const apiVersion = `?api-version=${encodeURIComponent(options.apiVersion ?? '2021-06-01')}`;
+  const base = `/${encodeURIComponent(options.idScope)}/registrations/${encodeURIComponent(options.registrationId)}`;
+
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  const secrets: string[] = [];
+  if (auth.kind === 'symmetricKey') {
+    const token = deviceRegistrationSasToken(
+      options.idScope,
+      options.registrationId,
+      auth.deviceKeyBase64,
+      Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
+    );
+    headers['authorization'] = token;
+    secrets.push(token, auth.deviceKeyBase64);
+  }
+  // One socket for the PUT and every poll; the X.509 identity travels in its TLS handshake.
+  const ca = trustAnchors(options.ca);
+  const agentOptions: AgentOptions = { keepAlive: true, maxSockets: 1 };
+  if (ca !== undefined) agentOptions.ca = ca;
+  if (auth.kind === 'x509') {
+    agentOptions.cert = auth.certificateChainPem;
+    agentOptions.key = auth.privateKeyPem;
+  }
+  const agent = new Agent(agentOptions);
+
+  const send = async (
+    method: 'PUT' | 'GET',
+    path: string,
+    body?: unknown,
+  ): Promise<HttpsExchangeResponse> => {
+    const requestHeaders = { ...headers };
+    let payload: Buffer | undefined;
+    if (body !== undefined) {
+      payload = Buffer.from(JSON.stringify(body), 'utf8');
+      requestHeaders['content-type'] = 'application/json; charset=utf-8';
+      requestHeaders['content-length'] = String(payload.length);
+    }
+    const response = await httpsExchange({
+      agent,
+      endpoint,
+      method,
+      path: `${path}${apiVersion}`,
+      headers: requestHeaders,
+      ...(payload === undefined ? {} : { body: payload }),
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (isSuccess(response.status)) return response;
+    throw dpsErrorFromResponse('DPS_REGISTRATION_FAILED', `${method} ${path}`, response, secrets);
+  };
+
+  try {
+    const registerPath = `${base}/register`;
+    const registration: Record<string, unknown> = { registrationId: options.registrationId };
+    if (options.payload !== undefined) registration['payload'] = options.payload;
+    let response = await send('PUT', registerPath, registration);
+    let step = readRegistrationStep(`PUT ${registerPath}`, response);
+    for (let polls = 0; step.kind === 'assigning'; polls += 1) {
+      if (polls >= maxPolls) {
+        throw new DpsError('DPS_TIMEOUT', {
+          status: response.status,
+          detail: `${registerPath}: still assigning after ${maxPolls} polls`,
+        });
+      }
+      const waitMs = parseRetryAfterMs(response.headers['retry-after']) ?? DEFAULT_POLL_DELAY_MS;
+      await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
+      const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
+      response = await send('GET', pollPath);
+      step = readRegistrationStep(`GET ${pollPath}`, response);
+    }
+    return step.result;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Waits, or rejects with the signal's own reason (not a generic AbortError) when aborted. */
+async function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? {} : { signal });
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
+  }
+}

@@ -1,5 +1,7 @@
 // @serialport/bindings-interface ships its types only under the "require" export condition, so
 // its types are resolved in CommonJS mode here, once, for the rest of the transports.
-export type { BindingInterface, PortInfo } from '@serialport/bindings-interface' with {
-  'resolution-mode': 'require',
-};
+export type {
+  BindingInterface,
+  BindingPortInterface as BindingPort,
+  PortInfo,
+} from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };

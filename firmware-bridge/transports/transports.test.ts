@@ -9,6 +9,7 @@ import type { BindingInterface } from './bindingTypes.js';
 import { createTransport } from './openTransport.js';
 import { discoverPorts } from './portDiscovery.js';
 import { SerialTransport } from './serialTransport.js';
+import { TtySerialTransport } from './ttySerialTransport.js';
 import { parseTcpPath, TcpTransport } from './tcpTransport.js';
 import type { Transport } from './transport.js';
 
@@ -104,7 +105,13 @@ describe('TcpTransport', () => {
     expect(parseTcpPath('tcp://host:99999')).toBeUndefined();
     expect(parseTcpPath('/dev/ttyUSB0')).toBeUndefined();
     expect(() => createTransport('rfc2217://host:4001')).toThrow(/unsupported port address/);
-    expect(createTransport('/dev/ttyUSB0')).toBeInstanceOf(SerialTransport);
+    // Linux drives the OS binding's ports through tty streams; a given binding gets its stream.
+    expect(createTransport('/dev/ttyUSB0')).toBeInstanceOf(
+      process.platform === 'linux' ? TtySerialTransport : SerialTransport,
+    );
+    expect(createTransport('/dev/ttyUSB0', { binding: MockBinding })).toBeInstanceOf(
+      SerialTransport,
+    );
   });
 });
 

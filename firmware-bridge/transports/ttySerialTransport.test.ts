@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WireError } from '../codec/wireErrors.js';
+import { openPtyPair, socatOnPath, type PtyPair } from '../simulator/ptyPair.js';
+import { TtySerialTransport } from './ttySerialTransport.js';
+
+const pairs: PtyPair[] = [];
+const transports: TtySerialTransport[] = [];
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((t) => t.close()));
+  await Promise.all(pairs.splice(0).map((p) => p.close()));
+});
+
+async function linked(): Promise<[TtySerialTransport, TtySerialTransport, PtyPair]> {
+  const pair = await openPtyPair();
+  pairs.push(pair);
+  const host = new TtySerialTransport({ path: pair.hostPath });
+  const device = new TtySerialTransport({ path: pair.devicePath });
+  transports.push(host, device);
+  await host.open();
+  await device.open();
+  return [host, device, pair];
+}
+
+function received(t: TtySerialTransport, count: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    const dispose = t.onData((bytes) => {
+      chunks.push(Buffer.from(bytes));
+      if (Buffer.concat(chunks).length >= count) {
+        dispose();
+        resolve(Buffer.concat(chunks));
+      }
+    });
+  });
+}
+
+describe.runIf(process.platform === 'linux' && socatOnPath())(
+  'TtySerialTransport on real ptys',
+  () => {
+    it('carries every byte value both ways, in order', async () => {
+      const [host, device] = await linked();
+      const all = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 256));
+      const atDevice = received(device, all.length);
+      await host.write(all);
+      expect(await atDevice).toEqual(all);
+      const reply = Buffer.from([0, 0xff, 0x11, 0x13, 0x0d, 0x0a]); // NUL, XON/XOFF, CR LF: raw
+      const atHost = received(host, reply.length);
+      await device.write(reply);
+      expect(await atHost).toEqual(reply);
+    });
+
+    it('reports a hang-up (the cable pulled) as a close with an error, once', async () => {
+      const [host, , pair] = await linked();
+      const closes: (Error | undefined)[] = [];
+      const closed = new Promise<void>((resolve) =>
+        host.onClose((err) => {
+          closes.push(err);
+          resolve();
+        }),
+      );
+      await pair.close();
+      await closed;
+      expect(closes).toHaveLength(1);
+      expect(closes[0]).toBeInstanceOf(Error);
+      expect(host.isOpen).toBe(false);
+      await expect(host.write(Buffer.from([1]))).rejects.toThrow(/not open/);
+    });
+
+    it('closes on purpose without an error, and refuses a missing port with WIRE_PORT_OPEN_FAILED', async () => {
+      const [host] = await linked();
+      const closes: (Error | undefined)[] = [];
+      host.onClose((err) => closes.push(err));
+      await host.close();
+      await host.close();
+      expect(closes).toEqual([undefined]);
+      const missing = new TtySerialTransport({ path: '/dev/ttyLS-missing' });
+      await expect(missing.open()).rejects.toThrow(WireError);
+      await expect(missing.open()).rejects.toMatchObject({ code: 'WIRE_PORT_OPEN_FAILED' });
+    });
+  },
+);

@@ -1,0 +1,127 @@
+import { autoDetect } from '@serialport/bindings-cpp';
+import { ReadStream, WriteStream } from 'node:tty';
+import { WireError } from '../codec/wireErrors.js';
+import type { Disposer } from '../typedEvent.js';
+import type { BindingPort } from './bindingTypes.js';
+import type { Transport } from './transport.js';
+import { TransportEvents } from './transportEvents.js';
+
+/**
+ * A local serial port on Linux with its I/O on the event loop. The serialport binding still opens
+ * the port and sets its line (baud rate, 8N1, raw, no flow control: termios belongs to the
+ * device, not to one file descriptor); the bytes then flow through Node's own tty streams.
+ *
+ * Why not the binding's stream: it reads and writes through the libuv thread pool, and each frame
+ * costs a poll, a pool read that returns it, a pool read that returns EAGAIN and the wake-ups
+ * between them. A line runs dozens of ports all day; on the event loop a frame is one readiness
+ * event and one read. A hang-up (an unplugged USB adapter, a closed pty) ends the read stream
+ * with EIO or end-of-file, which is reported as the close of the link.
+ */
+export class TtySerialTransport implements Transport {
+  readonly path: string;
+  private readonly events = new TransportEvents();
+  private readonly baudRate: number;
+  private port: BindingPort | undefined;
+  private input: ReadStream | undefined;
+  private output: WriteStream | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: { path: string; baudRate?: number }) {
+    this.path = options.path;
+    this.baudRate = options.baudRate ?? 115_200;
+  }
+
+  /** True where this transport works: Linux, with the OS binding. */
+  static get supported(): boolean {
+    return process.platform === 'linux';
+  }
+
+  get isOpen(): boolean {
+    return this.port !== undefined && this.closing === undefined;
+  }
+
+  async open(): Promise<void> {
+    if (this.isOpen) return;
+    let port: BindingPort;
+    try {
+      port = await autoDetect().open({
+        path: this.path,
+        baudRate: this.baudRate,
+        dataBits: 8,
+        parity: 'none',
+        stopBits: 1,
+        rtscts: false,
+      });
+    } catch (err) {
+      throw new WireError('WIRE_PORT_OPEN_FAILED', `${this.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const fd = (port as { fd?: unknown }).fd;
+    if (typeof fd !== 'number') {
+      await port.close();
+      throw new WireError(
+        'WIRE_PORT_OPEN_FAILED',
+        `${this.path}: the binding exposes no descriptor`,
+      );
+    }
+    this.port = port;
+    this.closing = undefined;
+    this.events.rearm();
+    // libuv reopens a tty slave by name for each stream, so the binding's descriptor stays
+    // untouched until the binding closes it.
+    const input = new ReadStream(fd);
+    const output = new WriteStream(fd);
+    this.input = input;
+    this.output = output;
+    input.on('data', (chunk: Buffer) => this.events.emitData(chunk));
+    const lost = (err?: Error) => {
+      if (this.closing) return;
+      this.events.emitClose(err ?? new Error('the device hung up (end of file on the tty)'));
+      void this.release();
+    };
+    input.on('end', () => lost());
+    input.on('error', (err: Error) => lost(err));
+    output.on('error', (err: Error) => lost(err));
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    const output = this.output;
+    if (!output || !this.isOpen) throw new Error(`${this.path} is not open`);
+    await new Promise<void>((resolve, reject) => {
+      output.write(bytes, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.port) return;
+    await this.release();
+  }
+
+  onData(listener: (bytes: Uint8Array) => void): Disposer {
+    return this.events.onData(listener);
+  }
+
+  onClose(listener: (error?: Error) => void): Disposer {
+    return this.events.onClose(listener);
+  }
+
+  /** Closes the streams, then the binding's descriptor; once, however many callers ask. */
+  private release(): Promise<void> {
+    this.closing ??= (async () => {
+      const { input, output, port } = this;
+      this.input = undefined;
+      this.output = undefined;
+      input?.destroy();
+      output?.destroy();
+      this.port = undefined;
+      try {
+        await port?.close();
+      } catch {
+        // Already gone with the device; nothing is left to release.
+      }
+      this.events.emitClose();
+    })();
+    return this.closing;
+  }
+}

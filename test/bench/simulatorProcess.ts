@@ -2,11 +2,13 @@
  * The simulator in a child process (`tsx firmware-bridge/simulator/cli.ts --devices N --log`),
  * so that process.cpuUsage() and the event loop of the benchmark process belong to the station
  * alone. The CLI prints one table row per device (host path) and, with --log, one line per
- * request it answered with the device work time it applied. Host paths are parsed as they come;
- * request lines are only buffered while the bench measures and parsed when asked for, so the
- * instrument costs the station process next to nothing.
+ * request it answered with the device work time it applied, into a log file that is read only
+ * when the bench asks for totals, so the instrument costs the station process nothing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processTreeCpuMs } from './processTreeCpu.js';
 
@@ -34,41 +36,47 @@ export async function startSimulatorProcess(
   extraArgs: readonly string[] = [],
 ): Promise<SimulatorProcess> {
   const args = ['--devices', String(devices), '--baud', String(baudRate), '--log', ...extraArgs];
+  // The child writes its table and request lines to a file, not a pipe: a pipe would wake the
+  // station's event loop once per request, and that instrument's cost would count as the
+  // station's CPU. The file is read only when the bench asks for totals.
+  const dir = mkdtempSync(join(tmpdir(), 'ls-bench-sim-'));
+  const logFile = join(dir, 'simulator.log');
+  const logFd = openSync(logFile, 'w+');
   const child = spawn(TSX, ['firmware-bridge/simulator/cli.ts', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, 'pipe'],
   });
-  // 'close', not 'exit': it fires once stdout is drained, so every --log line has been seen.
+  closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => (stderr += text));
-  const log = new RequestLog();
+  let alive = true;
+  void exited.then(() => (alive = false));
+  const log = new RequestLog(logFile);
   const hostPaths: string[] = [];
-  let head = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onHead = (chunk: Buffer): void => {
-      head += chunk.toString('utf8');
-      for (const m of head.matchAll(/^\s*\d+\s+\S+\s+(\/\S+|tcp:\/\/\S+)\s+(?:pty|tcp)/gm)) {
-        if (!hostPaths.includes(m[1]!)) hostPaths.push(m[1]!);
-      }
-      const end = head.indexOf('Ctrl-C to stop\n');
-      if (end === -1) return;
-      child.stdout!.off('data', onHead);
-      child.stdout!.on('data', (more: Buffer) => log.push(more));
-      log.push(Buffer.from(head.slice(end + 'Ctrl-C to stop\n'.length)));
-      resolve();
-    };
-    child.stdout!.on('data', onHead);
-    void exited.then(() => reject(new Error(`simulator exited early: ${stderr.trim()}`)));
-  });
   try {
-    await ready;
+    // Bounded: the header is a few lines, printed once the ptys are up.
+    for (let waited = 0; ; waited += HEADER_POLL_MS) {
+      const head = readFileSync(logFile, 'utf8');
+      const end = head.indexOf('Ctrl-C to stop\n');
+      if (end !== -1) {
+        for (const m of head.matchAll(/^\s*\d+\s+\S+\s+(\/\S+|tcp:\/\/\S+)\s+(?:pty|tcp)/gm)) {
+          if (!hostPaths.includes(m[1]!)) hostPaths.push(m[1]!);
+        }
+        log.skip(Buffer.byteLength(head.slice(0, end + 'Ctrl-C to stop\n'.length)));
+        break;
+      }
+      if (!alive) throw new Error(`simulator exited early: ${stderr.trim()}`);
+      if (waited > HEADER_TIMEOUT_MS) throw new Error('simulator printed no port table in time');
+      await new Promise((resolve) => setTimeout(resolve, HEADER_POLL_MS));
+    }
     if (hostPaths.length !== devices) {
       throw new Error(`simulator printed ${hostPaths.length} host paths, expected ${devices}`);
     }
   } catch (err) {
     kill(child);
+    rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
@@ -79,24 +87,32 @@ export async function startSimulatorProcess(
     stop: async () => {
       child.kill('SIGINT');
       await exited;
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** `SIM000001 #12 GEN_KEY_CSR 182 ms` lines, kept as raw chunks until totals are asked for. */
+const HEADER_POLL_MS = 50;
+const HEADER_TIMEOUT_MS = 60_000;
+
+/** `SIM000001 #12 GEN_KEY_CSR 182 ms` lines, read from the log file when totals are asked for. */
 class RequestLog {
-  private chunks: Buffer[] = [];
+  private offset = 0;
   private partial = '';
   private deviceMs = 0;
   private requests = 0;
 
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
+  constructor(private readonly file: string) {}
+
+  /** Bytes of the header, not request lines. */
+  skip(bytes: number): void {
+    this.offset = bytes;
   }
 
   totals(): { deviceMs: number; requests: number } {
-    const text = this.partial + Buffer.concat(this.chunks).toString('utf8');
-    this.chunks = [];
+    const all = readFileSync(this.file);
+    const text = this.partial + all.subarray(this.offset).toString('utf8');
+    this.offset = all.length;
     const cut = text.lastIndexOf('\n') + 1;
     this.partial = text.slice(cut);
     for (const m of text.slice(0, cut).matchAll(/^\S+ #\d+ \S+ ([\d.]+) ms/gm)) {

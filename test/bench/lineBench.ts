@@ -22,6 +22,9 @@
  *   simulator runs in its own process; tsx, V8's GC threads and libuv's pool count here.
  * - station ms/run: run time outside device requests (validation, CA, checks, store, events).
  * - lagP99Ms: monitorEventLoopDelay at 1 ms resolution (the interval is part of every sample).
+ *
+ * `--profile PREFIX` writes a V8 CPU profile of each row's throughput round to
+ * PREFIX-<slots>.cpuprofile (open it in Chrome DevTools); its sampler inflates that row's CPU.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -33,6 +36,7 @@ import { demoProfile } from '../../station/profiles/demoProfile.js';
 import { ProvisioningStore } from '../../station/store/provisioningStore.js';
 import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startSimulatorProcess } from './simulatorProcess.js';
+import { startCpuProfile } from './cpuProfile.js';
 import { printTable } from './table.js';
 
 const BAUD = 115_200;
@@ -55,6 +59,8 @@ interface Row {
   floorDevicesPerHour: number;
   floorRatio: number;
   cpuMsPerDevice: number;
+  /** The kernel's share of cpuMsPerDevice (system calls: tty reads and writes, epoll). */
+  systemMsPerDevice: number;
   /** The main thread's share of cpuMsPerDevice (the rest: V8 GC and compiler threads, libuv). */
   mainThreadMsPerDevice: number | undefined;
   /** Mean per run of the time outside device requests: validation, CA, checks, store, events. */
@@ -74,6 +80,7 @@ export async function main(args: string[]): Promise<void> {
       slots: { type: 'string', default: '1,8,32,64' },
       'per-slot': { type: 'string', default: '8' },
       link: { type: 'string', default: 'pty' },
+      profile: { type: 'string' },
     },
   });
   const perSlot = Number(values['per-slot']);
@@ -88,7 +95,12 @@ export async function main(args: string[]): Promise<void> {
     `line bench: ${perSlot} devices per slot (at least ${MIN_MEASURED_DEVICES} per row) after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
   );
   const rows: Row[] = [];
-  for (const slots of slotCounts) rows.push(await measureRow(slots, perSlot, link));
+  for (const slots of slotCounts) {
+    const profile =
+      values.profile === undefined ? undefined : `${values.profile}-${slots}.cpuprofile`;
+    rows.push(await measureRow(slots, perSlot, link, profile));
+    if (profile) console.log(`CPU profile of the ${slots}-slot throughput round: ${profile}`);
+  }
 
   printTable(
     [
@@ -102,6 +114,7 @@ export async function main(args: string[]): Promise<void> {
       'floor dev/h',
       'ratio',
       'cpu ms/dev',
+      'sys ms/dev',
       'main ms/dev',
       'station ms/run',
       'sim cpu %',
@@ -120,6 +133,7 @@ export async function main(args: string[]): Promise<void> {
       Math.round(r.floorDevicesPerHour),
       r.floorRatio.toFixed(3),
       r.cpuMsPerDevice.toFixed(2),
+      r.systemMsPerDevice.toFixed(2),
       r.mainThreadMsPerDevice === undefined ? '-' : r.mainThreadMsPerDevice.toFixed(2),
       r.stationMsPerRun.toFixed(2),
       r.simulatorCpuPercent === undefined ? '-' : r.simulatorCpuPercent.toFixed(0),
@@ -145,7 +159,12 @@ export async function main(args: string[]): Promise<void> {
   );
 }
 
-async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): Promise<Row> {
+async function measureRow(
+  slots: number,
+  perSlot: number,
+  link: 'pty' | 'tcp',
+  profileFile?: string,
+): Promise<Row> {
   const simulator = await startSimulatorProcess(slots, BAUD, link === 'tcp' ? ['--tcp'] : []);
   const demoCa = await createDemoCa('Line Station BENCH');
   const recorder = new ProvisioningStore(demoCa.db);
@@ -166,9 +185,11 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
     await runRound(line, slots, Math.max(1, Math.ceil(WARM_UP_DEVICES / slots)));
 
     // Throughput and CPU, with no instrument running in this process.
+    // The simulator's CPU is read from /proc (a scan of every process): outside the window.
+    const simCpuBefore = simulator.cpuMs();
+    const profiler = profileFile === undefined ? undefined : await startCpuProfile();
     const cpuBefore = process.cpuUsage();
     const mainBefore = mainThreadCpuMs();
-    const simCpuBefore = simulator.cpuMs();
     const inRequests = timeInRequests();
     const started = performance.now();
     const measured = await runRound(
@@ -179,8 +200,9 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const mainAfter = mainThreadCpuMs();
-    const simCpuAfter = simulator.cpuMs();
     const requestMs = inRequests.stop();
+    const simCpuAfter = simulator.cpuMs();
+    if (profiler && profileFile) await profiler.stop(profileFile);
 
     // The same round again with the event-loop monitor on: it wakes every 1 ms and costs
     // ~20 ms of CPU per second itself, so it stays out of the CPU figure above.
@@ -210,6 +232,7 @@ async function measureRow(slots: number, perSlot: number, link: 'pty' | 'tcp'): 
       floorDevicesPerHour,
       floorRatio: devicesPerHour / floorDevicesPerHour,
       cpuMsPerDevice: (cpu.user + cpu.system) / 1000 / measured.length,
+      systemMsPerDevice: cpu.system / 1000 / measured.length,
       mainThreadMsPerDevice:
         mainBefore === undefined || mainAfter === undefined
           ? undefined

@@ -1,20 +1,21 @@
-import { SerialPort } from 'serialport';
+import { TtySerialTransport } from '../transports/ttySerialTransport.js';
 import { TypedEvent } from '../typedEvent.js';
 import type { DeviceLink } from './deviceLink.js';
 import { openPtyPair, type PtyPair } from './ptyPair.js';
 
 /**
- * A device on a socat pty pair. The device opens its end with `serialport`, like firmware tests
- * on a real board; the host opens the other end as it would a USB serial adapter. Unplugging
- * kills socat, so the host's tty hangs up exactly as when a USB adapter is pulled: serialport
- * on the host side emits 'close' with a DisconnectedError (`disconnected: true`).
+ * A device on a socat pty pair. The device opens its end as the station opens a local port
+ * (the serialport binding sets the line, the bytes flow on the event loop), so dozens of
+ * simulated devices cost the machine little next to the station they serve; the host opens the
+ * other end as it would a USB serial adapter. Unplugging kills socat, so the host's tty hangs up
+ * exactly as when a USB adapter is pulled.
  */
 export class PtyLink implements DeviceLink {
   readonly kind = 'pty';
   readonly onData = new TypedEvent<Uint8Array>();
   readonly onLost = new TypedEvent<Error>();
   private pair: PtyPair | undefined;
-  private port: SerialPort | undefined;
+  private port: TtySerialTransport | undefined;
   private lastHostPath = '';
 
   /** @param baudRate set on the device's tty; a pty ignores it, the pacer models the line. */
@@ -31,21 +32,16 @@ export class PtyLink implements DeviceLink {
   async plug(): Promise<string> {
     if (this.port !== undefined) return this.lastHostPath;
     const pair = await openPtyPair();
-    const port = new SerialPort({
-      path: pair.devicePath,
-      baudRate: this.baudRate,
-      autoOpen: false,
-    });
+    const port = new TtySerialTransport({ path: pair.devicePath, baudRate: this.baudRate });
     try {
-      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+      await port.open();
     } catch (err) {
       await pair.close();
       throw new Error(`cannot open device end ${pair.devicePath}: ${(err as Error).message}`);
     }
-    port.on('data', (chunk: Buffer) => this.onData.emit(new Uint8Array(chunk)));
-    // After unplug() these events are our own doing; before it, the link was lost.
-    port.on('error', (err: Error) => this.lose(port, err));
-    port.on('close', (err?: Error | null) => this.lose(port, err ?? new Error('tty closed')));
+    port.onData((chunk) => this.onData.emit(chunk));
+    // After unplug() a close is our own doing; before it, the link was lost.
+    port.onClose((err) => this.lose(port, err ?? new Error('tty closed')));
     void pair.exited.then(() => this.lose(port, new Error('socat exited')));
     this.pair = pair;
     this.port = port;
@@ -55,7 +51,8 @@ export class PtyLink implements DeviceLink {
 
   write(bytes: Uint8Array): void {
     const port = this.port;
-    if (port?.isOpen) port.write(Buffer.from(bytes));
+    // A write racing a hang-up fails; the close event reports the loss.
+    if (port?.isOpen) port.write(bytes).catch(() => undefined);
   }
 
   async unplug(): Promise<void> {
@@ -64,10 +61,10 @@ export class PtyLink implements DeviceLink {
     this.port = undefined;
     // Killing socat first makes the host see the hang-up, not an orderly close of our side.
     await pair?.close();
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    await port?.close();
   }
 
-  private lose(port: SerialPort, err: Error): void {
+  private lose(port: TtySerialTransport, err: Error): void {
     if (this.port !== port) return;
     void this.unplug();
     this.onLost.emit(err);

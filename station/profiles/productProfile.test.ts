@@ -55,6 +55,16 @@ describe('product profiles', () => {
     });
   });
 
+  it('accepts a DPS endpoint with a port (a local DPS or a plant gateway)', () => {
+    for (const globalEndpoint of ['127.0.0.1:8443', 'dps.plant.local:443', 'localhost']) {
+      const parsed = productProfileSchema.parse({
+        ...valid(),
+        dps: { idScope: '0ne0012AB34', globalEndpoint },
+      });
+      expect(parsed.dps.globalEndpoint).toBe(globalEndpoint);
+    }
+  });
+
   it.each([
     [
       { dps: { idScope: '0ne00DEMO00' } },
@@ -64,6 +74,10 @@ describe('product profiles', () => {
     [
       { dps: { idScope: '0ne0012AB34', globalEndpoint: 'not a host!' } },
       'profiles[0].dps.globalEndpoint: expected a host name',
+    ],
+    [
+      { dps: { idScope: '0ne0012AB34', globalEndpoint: 'dps.plant.local:99999' } },
+      'profiles[0].dps.globalEndpoint: expected a host name for the DPS global endpoint, optionally with :port',
     ],
     [{ dps: { idScope: '0ne0012AB34', idscope: 'x' } }, 'profiles[0].dps.idscope: unknown field'],
     [{ name: undefined }, 'profiles[0].name: required'],

@@ -21,6 +21,19 @@ const FIRMWARE_PATTERN = /^(?:[0-9A-Za-z][0-9A-Za-z.+_-]*|(?:[0-9A-Za-z][0-9A-Za
 const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
 
 const hostname = (what: string) => z.hostname({ error: `expected a host name for ${what}` });
+/**
+ * The DPS global endpoint: a host name, optionally with a port. Azure's is always on 443; a port
+ * is for a local DPS (the emulator, `127.0.0.1:8443`) or a gateway in the plant network.
+ */
+const endpoint = (what: string) =>
+  z.string({ error: `expected a host name for ${what}` }).refine(
+    (text) => {
+      const match = /^(.+?)(?::(\d{1,5}))?$/.exec(text);
+      if (!match || (match[2] !== undefined && Number(match[2]) > 65_535)) return false;
+      return z.hostname().safeParse(match[1]).success;
+    },
+    { error: `expected a host name for ${what}, optionally with :port` },
+  );
 const twinCollection = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' });
 
 export const attestationModes = [
@@ -78,7 +91,7 @@ export const productProfileSchema = z
       .optional(),
     dps: z.strictObject(
       {
-        globalEndpoint: hostname('the DPS global endpoint').default(DEFAULT_GLOBAL_ENDPOINT),
+        globalEndpoint: endpoint('the DPS global endpoint').default(DEFAULT_GLOBAL_ENDPOINT),
         idScope: z
           .string({ error: 'expected a string' })
           .regex(ID_SCOPE, 'expected 0ne followed by 8 hex digits'),

@@ -1,0 +1,90 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { resolveDataDir } from './dataDir.js';
+import { untilSignal } from './headlessStation.js';
+
+export const EMULATOR_USAGE = `  emulator   The local DPS emulator (DEMO, training, tests) until Ctrl-C: prints its
+             connection string, ID scope, global endpoint and CA certificate file
+          --port PORT       port (default 0: any free port; give one to keep the connection
+                            string valid across restarts)
+          --host HOST       listen address (default 127.0.0.1)
+          --data-dir DIR    keep enrollments, key and ID scope in DIR/dps-emulator/ (alias --data;
+                            default $LINE_STATION_DATA or ~/.line-station)
+          --memory          keep nothing: a fresh emulator every run
+          --id-scope SCOPE  ID scope (default: the stored one, else a new 0ne… scope)
+          --ops-per-minute N  DPS rate limit (default 1000; 0 for none)`;
+
+/** What tests may give instead of the defaults. */
+export interface EmulatorCommandDeps {
+  print?: (line: string) => void;
+  /** Stops the emulator when it settles (default: SIGINT or SIGTERM). */
+  until?: Promise<unknown>;
+}
+
+/** `station emulator`: a local stand-in for Azure IoT Hub DPS, for when the line has no cloud. */
+export async function emulatorCommand(
+  args: string[],
+  deps: EmulatorCommandDeps = {},
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+      data: { type: 'string' },
+      memory: { type: 'boolean', default: false },
+      'id-scope': { type: 'string' },
+      'ops-per-minute': { type: 'string', default: '1000' },
+    },
+  });
+  const print = deps.print ?? ((line: string) => console.log(line));
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65_535) {
+    console.error('station emulator: --port must be a whole number from 0 to 65535');
+    return 2;
+  }
+  const opsPerMinute = Number(values['ops-per-minute']);
+  if (!/^\d+$/.test(values['ops-per-minute'])) {
+    console.error('station emulator: --ops-per-minute must be a whole number (0 for no limit)');
+    return 2;
+  }
+  const scope = values['id-scope'];
+  if (scope !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(scope)) {
+    console.error('station emulator: --id-scope must be letters and digits, such as 0ne00012345');
+    return 2;
+  }
+  // Listen for Ctrl-C from the start, so one pressed while the emulator starts is not lost.
+  const until = deps.until ?? untilSignal();
+  const folder = join(resolveDataDir(values['data-dir'] ?? values.data), 'dps-emulator');
+  await mkdir(folder, { recursive: true });
+  const database = join(folder, 'emulator.sqlite');
+  const options: DpsEmulatorOptions = {
+    host: values.host,
+    port,
+    storage: values.memory ? 'memory' : { file: database },
+    rateLimit: opsPerMinute === 0 ? false : { operationsPerWindow: opsPerMinute, windowMs: 60_000 },
+    log: (line) => print(`emulator: ${line}`),
+    ...(scope !== undefined ? { idScope: scope } : {}),
+  };
+  const emulator = await startDpsEmulator(options);
+  try {
+    const caFile = join(folder, 'emulator-ca.pem');
+    await writeFile(caFile, emulator.caCertificatePem);
+    print('DEMO: a local DPS emulator, not Azure. Point the station or an SDK at it:');
+    print(`  connection string  ${emulator.serviceConnectionString}`);
+    print(`  ID scope           ${emulator.idScope}`);
+    print(`  global endpoint    ${emulator.hostName}`);
+    print(`  CA certificate     ${caFile}`);
+    print(`  data               ${values.memory ? 'memory (kept for this run only)' : database}`);
+    print('The connection string is a secret of this emulator: share it only with its users.');
+    print('Press Ctrl-C to stop the emulator.');
+    await until;
+    print('Stopping the emulator…');
+  } finally {
+    await emulator.close();
+  }
+  return 0;
+}

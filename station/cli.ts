@@ -5,6 +5,7 @@
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
+import { EMULATOR_USAGE, emulatorCommand } from './cli/emulatorCommand.js';
 import { KEYS_USAGE, keys } from './cli/keysCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
@@ -24,6 +25,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   ca,
   keys,
   queue,
+  emulator: (args) => emulatorCommand(args),
   profiles,
 };
 
@@ -47,7 +49,9 @@ ${KEYS_USAGE}
 
 ${QUEUE_USAGE}
 
-${PROFILES_USAGE}`;
+${PROFILES_USAGE}
+
+${EMULATOR_USAGE}`;
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;

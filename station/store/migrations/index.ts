@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { migration001Certificates } from './001_certificates.js';
 import { migration002Provisioning } from './002_provisioning.js';
+import { migration003Sync } from './003_sync.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -13,4 +14,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   migration001Certificates,
   migration002Provisioning,
+  migration003Sync,
 ];

@@ -1,0 +1,194 @@
+import { DpsError } from '../../dps/dpsErrors.js';
+import type { BulkResult } from '../../dps/service/serviceTypes.js';
+import { bulkItemStatus, describeDpsError, dpsErrorRecord, outcomeUnknown } from './dpsOutcome.js';
+import { reconcileWithDps, type BatchCalls, type ReconcileContext } from './dpsReconciler.js';
+import { prepareEnrollment, type OutboxRow, type PreparedEnrollment } from './enrollmentRequest.js';
+import type { Settlement } from './outboxSyncStore.js';
+import { SyncError } from './syncErrors.js';
+
+/** What one batch achieved. Every claimed row is either settled or unfinished. */
+export interface BatchOutcome {
+  settled: [OutboxRow, Settlement][];
+  /** Rows the batch could not finish; `reconcile` when DPS may hold them now. */
+  unfinished: { row: OutboxRow; reconcile: boolean }[];
+  /** The worker-level error that stopped the batch (DPS down, throttled, cancelled, a bug). */
+  failure?: unknown;
+}
+
+/**
+ * Sends one claimed batch (at most MAX_BULK_ITEMS rows, all `syncing`):
+ * 1. prepares each request (unsealing symmetric keys);
+ * 2. reads DPS first for rows it may already hold (an earlier send whose answer was lost);
+ * 3. creates the rest in ONE bulk call, then settles each item by its result: success is synced
+ *    (bulk returns no etag, and a GET only for it would cost an operation; the etag is read when
+ *    an update needs it), 409 is reconciled by reading DPS, 429/5xx retry, other 4xx fail;
+ * 4. a whole-call 400 of several items is retried item by item, so one bad enrollment does not
+ *    fail its neighbours.
+ * Never throws: a worker-level error ends the batch as `failure`, its rows `unfinished`.
+ */
+export async function syncBatch(rows: OutboxRow[], ctx: ReconcileContext): Promise<BatchOutcome> {
+  return new BatchRun(rows, ctx).run();
+}
+
+class BatchRun implements BatchCalls {
+  private readonly settled = new Map<number, Settlement>();
+  /** Whether DPS may hold the row's enrollment without the station knowing. */
+  private readonly mayHold = new Map<number, boolean>();
+
+  constructor(
+    private readonly rows: OutboxRow[],
+    private readonly ctx: ReconcileContext,
+  ) {
+    for (const row of rows) this.mayHold.set(row.id, row.needsReconcile);
+  }
+
+  async run(): Promise<BatchOutcome> {
+    let failure: unknown;
+    try {
+      const toCreate: PreparedEnrollment[] = [];
+      for (const item of await this.prepare()) {
+        if (!this.mayHold.get(item.row.id)) toCreate.push(item);
+        else if (await this.reconcile(item)) toCreate.push(item);
+      }
+      for (const item of await this.create(toCreate)) {
+        // DPS said 409 a moment ago; if the record is gone now, try again shortly.
+        if (await this.reconcile(item)) this.retry(item.row, 'record vanished after 409', false);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    const unfinished = this.rows
+      .filter((row) => !this.settled.has(row.id))
+      .map((row) => ({ row, reconcile: this.mayHold.get(row.id) ?? true }));
+    return {
+      settled: this.rows.flatMap((row) => {
+        const s = this.settled.get(row.id);
+        return s ? [[row, s] as [OutboxRow, Settlement]] : [];
+      }),
+      unfinished,
+      ...(failure !== undefined && { failure }),
+    };
+  }
+
+  async ask<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.ctx.onAnswered?.();
+      return result;
+    } catch (err) {
+      if (err instanceof DpsError && err.status !== undefined) this.ctx.onAnswered?.();
+      throw err;
+    }
+  }
+
+  async send<T>(items: PreparedEnrollment[], call: () => Promise<T>): Promise<T> {
+    const before = items.map((item) => this.mayHold.get(item.row.id) ?? true);
+    for (const item of items) this.mayHold.set(item.row.id, true);
+    try {
+      return await this.ask(call);
+    } catch (err) {
+      // Refused or never sent: DPS holds no more than before.
+      if (!outcomeUnknown(err)) {
+        items.forEach((item, i) => this.mayHold.set(item.row.id, before[i]!));
+      }
+      throw err;
+    }
+  }
+
+  private async prepare(): Promise<PreparedEnrollment[]> {
+    const ready: PreparedEnrollment[] = [];
+    for (const row of this.rows) {
+      try {
+        ready.push(await prepareEnrollment(row, this.ctx.openSecret));
+      } catch (err) {
+        if (!(err instanceof SyncError)) throw err;
+        if (err.code === 'SYNC_SECRET_LOCKED') {
+          this.retry(row, err.detail ?? err.code, row.needsReconcile, err.code);
+        } else {
+          this.settled.set(row.id, { kind: 'failed', code: err.code, detail: err.detail ?? '' });
+        }
+      }
+    }
+    return ready;
+  }
+
+  /** Settles the row from what DPS holds; true when DPS holds nothing (create it). */
+  private async reconcile(item: PreparedEnrollment): Promise<boolean> {
+    const outcome = await reconcileWithDps(item, this.ctx, this);
+    if (outcome === 'absent') {
+      this.mayHold.set(item.row.id, false);
+      return true;
+    }
+    this.settled.set(item.row.id, outcome);
+    return false;
+  }
+
+  /** Bulk-creates `items`; returns those DPS answered 409 for. */
+  private async create(items: PreparedEnrollment[]): Promise<PreparedEnrollment[]> {
+    if (items.length === 0) return [];
+    let result: BulkResult;
+    try {
+      const enrollments = items.map((item) => item.enrollment);
+      result = await this.send(items, () => this.ctx.dps.bulkEnrollments('create', enrollments));
+    } catch (err) {
+      if (!(err instanceof DpsError) || err.code !== 'DPS_BAD_REQUEST') throw err;
+      if (items.length === 1) {
+        this.settled.set(items[0]!.row.id, {
+          kind: 'failed',
+          code: 'SYNC_DPS_REJECTED',
+          detail: describeDpsError(err),
+          dpsError: dpsErrorRecord(err),
+        });
+        return [];
+      }
+      const conflicts: PreparedEnrollment[] = [];
+      for (const item of items) conflicts.push(...(await this.create([item])));
+      return conflicts;
+    }
+    if (!Array.isArray(result?.errors) || (!result.isSuccessful && result.errors.length === 0)) {
+      // Never mark synced on an answer that does not say which items succeeded.
+      throw new DpsError('DPS_RESPONSE_INVALID', {
+        detail: 'bulk create reported failure without item errors',
+      });
+    }
+    const errors = new Map(result.errors.map((e) => [e.registrationId?.toLowerCase(), e]));
+    const conflicts: PreparedEnrollment[] = [];
+    for (const item of items) {
+      const error = errors.get(item.row.registrationId.toLowerCase());
+      if (error === undefined) {
+        this.settled.set(item.row.id, { kind: 'synced', how: 'created' });
+        continue;
+      }
+      const status = bulkItemStatus(error.errorCode);
+      const detail = `bulk item ${error.errorCode}: ${error.errorStatus}`;
+      if (status === 409) conflicts.push(item);
+      else if (status === 429) this.retry(item.row, detail, false);
+      else if (status >= 500 || status === 408) this.retry(item.row, detail, true);
+      else {
+        this.settled.set(item.row.id, {
+          kind: 'failed',
+          code: 'SYNC_DPS_REJECTED',
+          detail,
+          dpsError: { status, errorCode: error.errorCode, message: error.errorStatus },
+        });
+      }
+    }
+    return conflicts;
+  }
+
+  private retry(
+    row: OutboxRow,
+    detail: string,
+    reconcile: boolean,
+    code: 'SYNC_DPS_RETRY' | 'SYNC_SECRET_LOCKED' = 'SYNC_DPS_RETRY',
+  ): void {
+    this.mayHold.set(row.id, reconcile);
+    this.settled.set(row.id, {
+      kind: 'retry',
+      code,
+      detail,
+      at: this.ctx.retryAt(row.attempts),
+      reconcile,
+    });
+  }
+}

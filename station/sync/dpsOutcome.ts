@@ -1,0 +1,67 @@
+import { DpsError, type DpsErrorCode } from '../../dps/dpsErrors.js';
+import type { DpsErrorRecord } from './outboxSyncStore.js';
+import { SyncError } from './syncErrors.js';
+
+/** The station's credentials or setup are at fault, not one enrollment. */
+const STATION_CODES: ReadonlySet<DpsErrorCode> = new Set([
+  'DPS_UNAUTHORIZED',
+  'DPS_FORBIDDEN',
+  'DPS_CONNECTION_STRING_INVALID',
+]);
+
+/** Errors after which DPS may or may not have applied the request. */
+const UNKNOWN_OUTCOME: ReadonlySet<DpsErrorCode> = new Set([
+  'DPS_UNREACHABLE',
+  'DPS_TIMEOUT',
+  'DPS_SERVER_ERROR',
+  'DPS_RESPONSE_INVALID',
+]);
+
+/**
+ * Whether an error is about the whole worker (waiting, credentials, a cancelled call, a bug)
+ * rather than about one enrollment. Such an error stops the batch; the rest are settled per row.
+ */
+export function isWorkerLevel(err: unknown): boolean {
+  if (!(err instanceof DpsError)) return true;
+  return err.retryable || STATION_CODES.has(err.code);
+}
+
+/**
+ * Whether DPS may have applied a request that ended with `err`. A connection reset, a timeout or
+ * a 5xx can come after DPS committed; an unexpected error is treated the same, to be safe. A
+ * cancelled call (SyncError) was never sent, and a 4xx answer (429 included) applied nothing.
+ */
+export function outcomeUnknown(err: unknown): boolean {
+  if (err instanceof SyncError) return false;
+  if (err instanceof DpsError) return UNKNOWN_OUTCOME.has(err.code);
+  return true;
+}
+
+/** What the row keeps of a DPS error (never a token: DpsError details hold none). */
+export function dpsErrorRecord(err: DpsError): DpsErrorRecord {
+  return {
+    ...(err.status !== undefined && { status: err.status }),
+    ...(err.dpsErrorCode !== undefined && { errorCode: err.dpsErrorCode }),
+    message: err.detail ?? err.message,
+    ...(err.trackingId !== undefined && { trackingId: err.trackingId }),
+  };
+}
+
+/** One line for `last_error` and the log. */
+export function describeDpsError(err: DpsError): string {
+  const parts: string[] = [err.code];
+  if (err.status !== undefined) parts.push(`HTTP ${err.status}`);
+  if (err.dpsErrorCode !== undefined) parts.push(`DPS ${err.dpsErrorCode}`);
+  if (err.detail !== undefined) parts.push(err.detail);
+  return parts.join(', ');
+}
+
+/**
+ * The HTTP status a bulk item error stands for. DPS's codes are six digits that start with the
+ * status (409201 is a 409, dps-protocol.md §1.9); a bare status is taken as it is.
+ */
+export function bulkItemStatus(errorCode: number): number {
+  if (errorCode >= 100_000 && errorCode < 600_000) return Math.floor(errorCode / 1000);
+  if (errorCode >= 100 && errorCode < 600) return errorCode;
+  return 400;
+}

@@ -1,0 +1,101 @@
+import { DpsError } from '../../dps/dpsErrors.js';
+import type { CodedError } from '../line/lineTypes.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import type { BatchOutcome } from './batchSync.js';
+import { describeDpsError } from './dpsOutcome.js';
+import type { OutboxRow } from './enrollmentRequest.js';
+import type { Settlement } from './outboxSyncStore.js';
+import { SyncError, syncErrorText, type SyncErrorCode } from './syncErrors.js';
+
+/** What a worker-level failure means for the worker and for the rows it interrupted. */
+export interface FailureVerdict {
+  /** Pause or stop cancelled the batch: no hold, rows due again at once. */
+  cancelled: boolean;
+  /** How long no DPS call may start (ms). */
+  holdMs: number;
+  /** DPS could not be reached. */
+  offline: boolean;
+  /** The code the interrupted rows keep in `last_error_code`. */
+  rowCode: SyncErrorCode;
+  /** What the worker reports (`lastError`). */
+  error: CodedError;
+}
+
+/**
+ * Judges the error that stopped a batch. Retry-After is honoured as DPS sent it; otherwise the
+ * hold grows with consecutive failures (full jitter), so a DPS that is down sees a probe now and
+ * then, not a stream.
+ *
+ * @param failures consecutive failed batches, this one included.
+ */
+export function judgeFailure(
+  err: unknown,
+  failures: number,
+  backoff: BackoffPolicy,
+  random: () => number,
+): FailureVerdict {
+  if (err instanceof SyncError && (err.code === 'SYNC_PAUSED' || err.code === 'SYNC_STOPPED')) {
+    return { cancelled: true, holdMs: 0, offline: false, rowCode: err.code, error: err.toJSON() };
+  }
+  const delay = backoffDelay(failures, backoff, random);
+  if (!(err instanceof DpsError)) {
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return verdict('SYNC_INTERNAL', delay, false, { code: 'SYNC_INTERNAL', detail });
+  }
+  const error = { code: err.code, message: err.message, detail: describeDpsError(err) };
+  switch (err.code) {
+    case 'DPS_THROTTLED':
+      return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
+    case 'DPS_UNREACHABLE':
+    case 'DPS_TIMEOUT':
+      return verdict('SYNC_OFFLINE', delay, true, error);
+    case 'DPS_UNAUTHORIZED':
+    case 'DPS_FORBIDDEN':
+    case 'DPS_CONNECTION_STRING_INVALID':
+      return verdict('SYNC_CREDENTIALS_REFUSED', delay, false, error);
+    default:
+      return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
+  }
+}
+
+function verdict(
+  rowCode: SyncErrorCode,
+  holdMs: number,
+  offline: boolean,
+  error: { code: string; message?: string; detail: string },
+): FailureVerdict {
+  return {
+    cancelled: false,
+    holdMs: Math.max(0, holdMs),
+    offline,
+    rowCode,
+    error: {
+      code: error.code,
+      message: error.message ?? syncErrorText[rowCode],
+      detail: error.detail,
+    },
+  };
+}
+
+/**
+ * The rows a batch could not finish go back to `pending`, never lost, keeping whether DPS may
+ * hold them. They wait out a backoff or Retry-After like the worker, except when offline: then
+ * they are due at once, since the probe backoff already gates them and "sync now" may cut it.
+ */
+export function unfinishedSettlements(
+  unfinished: BatchOutcome['unfinished'],
+  verdict: FailureVerdict | undefined,
+  now: number,
+): [OutboxRow, Settlement][] {
+  const at = !verdict || verdict.offline || verdict.cancelled ? now : now + verdict.holdMs;
+  return unfinished.map(({ row, reconcile }) => [
+    row,
+    {
+      kind: 'retry',
+      code: verdict?.rowCode ?? 'SYNC_INTERNAL',
+      detail: verdict?.error.detail ?? 'the batch ended early',
+      at,
+      reconcile,
+    },
+  ]);
+}

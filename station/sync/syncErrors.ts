@@ -1,0 +1,51 @@
+/**
+ * Errors of the outbox sync worker, station side (DPS's own errors are DpsError, dps/dpsErrors.ts).
+ * Each code has operator text saying what to do; the detail for the log never holds a key, a SAS
+ * token or a connection string. Codes never change meaning; new cases get new codes. An outbox row
+ * keeps its code in `last_error_code` and the detail in `last_error`.
+ */
+export const syncErrorText = {
+  SYNC_SECRET_MISSING:
+    'The symmetric key of this enrollment is missing or empty, so it cannot be sent to DPS. Provision the device again.',
+  SYNC_SECRET_UNREADABLE:
+    'The sealed symmetric key of this enrollment is damaged. Provision the device again.',
+  SYNC_SECRET_LOCKED:
+    'The station cannot open its sealed keys (passphrase or key store). A supervisor must unlock the station; the enrollment waits.',
+  SYNC_BODY_INVALID:
+    'The stored enrollment cannot be read as a DPS enrollment. Call engineering; the device may need provisioning again.',
+  SYNC_CONFLICT:
+    'DPS already holds this registration ID with other credentials. A supervisor must compare both records and decide.',
+  SYNC_DPS_REJECTED:
+    'DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
+  SYNC_DPS_RETRY:
+    'DPS could not take this enrollment right now. The station waits and tries again.',
+  SYNC_CREDENTIALS_REFUSED:
+    'DPS refused the station credentials. A supervisor must set the DPS connection string again.',
+  SYNC_NOT_CONFIGURED:
+    'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
+  SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
+  SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',
+  SYNC_STOPPED: 'Sync has stopped.',
+  SYNC_INTERNAL:
+    'The sync worker hit an unexpected error. It retries later; if it repeats, call engineering.',
+} as const;
+
+export type SyncErrorCode = keyof typeof syncErrorText;
+
+/** An error of the sync worker: `{ code, message, detail }` like every error leaving the core. */
+export class SyncError extends Error {
+  constructor(
+    readonly code: SyncErrorCode,
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(syncErrorText[code], options);
+    this.name = 'SyncError';
+  }
+
+  toJSON(): { code: SyncErrorCode; message: string; detail?: string } {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}

@@ -1,0 +1,49 @@
+import type { CodedError, OutboxCounts } from '../line/lineTypes.js';
+
+/**
+ * Where the worker is:
+ * - `stopped`: not started, or stopped;
+ * - `idle`: running, nothing due;
+ * - `syncing`: at least one batch in flight;
+ * - `backoff`: waiting out Retry-After or a backoff (DPS throttled or failed, or every pending
+ *   row waits for its retry time);
+ * - `offline`: DPS could not be reached; the worker probes again with backoff;
+ * - `paused`: a person paused it; nothing is sent until resume.
+ */
+export type SyncState = 'idle' | 'syncing' | 'backoff' | 'offline' | 'paused' | 'stopped';
+
+/** What the worker last learnt about reaching DPS. */
+export type DpsConnection = 'unknown' | 'online' | 'offline';
+
+/** Counts since start(). */
+export interface SyncSession {
+  /** Enrollments DPS confirmed: created, found already there, or replaced. */
+  synced: number;
+  /** Group members marked synced without a call. */
+  skipped: number;
+  failed: number;
+  conflicts: number;
+  /** DPS calls made (each one operation against the rate limit). */
+  operations: number;
+}
+
+/** The worker's report, on every change (`onProgress`) and on demand (`status()`). */
+export interface SyncProgress {
+  state: SyncState;
+  connection: DpsConnection;
+  /** Live outbox rows per status. */
+  counts: OutboxCounts;
+  session: SyncSession;
+  /** The last worker-level error (DPS down, throttled, credentials refused), until a success. */
+  lastError?: CodedError & { at: string };
+  /** When calls may start again, while held by Retry-After or backoff (ISO 8601). */
+  heldUntil?: string;
+}
+
+export interface SyncStateChange {
+  state: SyncState;
+  previous: SyncState;
+  connection: DpsConnection;
+  /** ISO 8601. */
+  at: string;
+}

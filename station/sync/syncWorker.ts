@@ -1,0 +1,326 @@
+import type Database from 'better-sqlite3';
+import { MAX_BULK_ITEMS, type DpsServiceApi } from '../../dps/service/serviceTypes.js';
+import { IsolatedEvent } from '../line/isolatedEvent.js';
+import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
+import { syncBatch, type BatchOutcome } from './batchSync.js';
+import type { ReconcileContext } from './dpsReconciler.js';
+import type { OpenSecret, OutboxRow } from './enrollmentRequest.js';
+import { judgeFailure, unfinishedSettlements, type FailureVerdict } from './failurePolicy.js';
+import { OutboxSyncStore } from './outboxSyncStore.js';
+import { rateLimitedDps } from './rateLimitedDps.js';
+import {
+  DPS_RATE_LIMIT,
+  SlidingWindowLimiter,
+  type CallEnded,
+  type RateLimit,
+} from './slidingWindowLimiter.js';
+import { systemClock, type SyncClock } from './syncClock.js';
+import { SyncError } from './syncErrors.js';
+import type {
+  DpsConnection,
+  SyncProgress,
+  SyncSession,
+  SyncState,
+  SyncStateChange,
+} from './syncTypes.js';
+
+export interface SyncWorkerOptions {
+  /** The station database (migrations up to 003 applied). */
+  db: Database.Database;
+  /** The DPS service API: DpsServiceClient over HTTPS, or a stand-in. */
+  dps: DpsServiceApi;
+  /** Opens the sealed symmetric keys of symmetric-key-individual rows. */
+  openSecret: OpenSecret;
+  /** DPS operations allowed per window; default 1000 per 60 s. Every call counts. */
+  limit?: RateLimit;
+  /** Batches in flight at once; default 4. The limiter gates every call regardless. */
+  concurrency?: number;
+  /** Retry backoff; default base 1 s, cap 5 min. */
+  backoff?: Partial<BackoffPolicy>;
+  /** How often an idle worker looks for new pending rows; default 5 s (`notify()` is sooner). */
+  pollIntervalMs?: number;
+  clock?: SyncClock;
+  /** Uniform in [0, 1), for backoff jitter. */
+  random?: () => number;
+}
+
+const emptySession = (): SyncSession => ({
+  synced: 0,
+  skipped: 0,
+  failed: 0,
+  conflicts: 0,
+  operations: 0,
+});
+
+/**
+ * Drains the enrollment outbox to DPS (ARCHITECTURE step 8). Rows are claimed oldest first in
+ * batches of up to MAX_BULK_ITEMS, marked `syncing` before anything is sent, and each ends
+ * `synced`, `failed`, `conflict` or back in `pending`; a row is never lost and never marked synced
+ * unless DPS said so. Rows found `syncing` at start (a crash between send and mark) and rows whose
+ * send ended without an answer are read back from DPS before they are sent again. One worker per
+ * database.
+ */
+export class SyncWorker {
+  readonly onProgress = new IsolatedEvent<SyncProgress>();
+  readonly onStateChange = new IsolatedEvent<SyncStateChange>();
+
+  private readonly clock: SyncClock;
+  private readonly random: () => number;
+  private readonly backoff: BackoffPolicy;
+  private readonly concurrency: number;
+  private readonly pollIntervalMs: number;
+  private readonly store: OutboxSyncStore;
+  private readonly limiter: SlidingWindowLimiter;
+  private readonly context: ReconcileContext;
+  private readonly inFlight = new Set<Promise<void>>();
+  private state: SyncState = 'stopped';
+  private connection: DpsConnection = 'unknown';
+  private abort = new AbortController();
+  private session = emptySession();
+  private lastError: SyncProgress['lastError'];
+  /** Consecutive failed batches; after one, a single batch probes before full concurrency. */
+  private failures = 0;
+  /** The hold is an offline probe backoff, which "sync now" may cut short (Retry-After not). */
+  private offlineHold = false;
+  private cancelWake: (() => void) | undefined;
+  private waiters: { resolve(progress: SyncProgress): void; reject(err: unknown): void }[] = [];
+
+  constructor(options: SyncWorkerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new RangeError('concurrency must be a positive integer');
+    }
+    this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
+    this.store = new OutboxSyncStore(options.db, () => this.clock.now());
+    this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
+    const gate = async (): Promise<CallEnded> => {
+      const ended = await this.limiter.acquire(this.abort.signal);
+      this.session.operations++;
+      return ended;
+    };
+    this.context = {
+      dps: rateLimitedDps(options.dps, gate),
+      store: this.store,
+      openSecret: options.openSecret,
+      retryAt: (attempts) => this.clock.now() + backoffDelay(attempts, this.backoff, this.random),
+      onAnswered: () => {
+        if (this.connection === 'online') return;
+        this.connection = 'online';
+        this.offlineHold = false;
+        this.refreshState();
+      },
+    };
+  }
+
+  /**
+   * Starts draining. Rows left `syncing` by an earlier process are flagged to be read back, so
+   * await stop() before starting again: its calls in flight would otherwise be taken for a crash.
+   */
+  start(): void {
+    if (this.state !== 'stopped') return;
+    if (this.inFlight.size > 0) throw new Error('the sync worker is still stopping');
+    this.abort = new AbortController();
+    this.session = emptySession();
+    this.failures = 0;
+    this.connection = 'unknown';
+    this.lastError = undefined;
+    this.store.recoverInterrupted();
+    this.setState('idle');
+    this.pump();
+  }
+
+  /** Stops: no new call starts; resolves once the calls in flight have ended and are recorded. */
+  async stop(): Promise<void> {
+    if (this.state !== 'stopped') this.halt('stopped', new SyncError('SYNC_STOPPED'));
+    await this.drain();
+  }
+
+  /** Pauses like stop, but keeps the session; resume() goes on. */
+  async pause(): Promise<void> {
+    if (this.state !== 'stopped' && this.state !== 'paused') {
+      this.halt('paused', new SyncError('SYNC_PAUSED'));
+    }
+    await this.drain();
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.abort = new AbortController();
+    this.setState('idle');
+    this.pump();
+  }
+
+  /**
+   * Sends what is due now and resolves when no due pending row is left (rows waiting for a
+   * retry time do not count). An offline probe backoff is cut short; Retry-After is not.
+   * Rejects with SyncError SYNC_OFFLINE when DPS cannot be reached, SYNC_PAUSED or SYNC_STOPPED.
+   */
+  syncNow(): Promise<SyncProgress> {
+    if (this.state === 'stopped' || this.state === 'paused') {
+      return Promise.reject(
+        new SyncError(this.state === 'paused' ? 'SYNC_PAUSED' : 'SYNC_STOPPED'),
+      );
+    }
+    if (this.offlineHold) {
+      this.offlineHold = false;
+      this.limiter.clearHold();
+    }
+    const done = new Promise<SyncProgress>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+    });
+    this.pump();
+    return done;
+  }
+
+  /** New rows were committed: look now instead of at the next poll. */
+  notify(): void {
+    this.pump();
+  }
+
+  status(): SyncProgress {
+    const held = this.limiter.heldUntil;
+    return {
+      state: this.state,
+      connection: this.connection,
+      counts: this.store.counts(),
+      session: { ...this.session },
+      ...(this.lastError && { lastError: this.lastError }),
+      ...(held > 0 && { heldUntil: new Date(held).toISOString() }),
+    };
+  }
+
+  /** Claims due rows into free lanes, then sleeps until something can be due. */
+  private pump(): void {
+    if (this.state === 'stopped' || this.state === 'paused') return;
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+    try {
+      this.session.skipped += this.store.skipGroupMembers();
+      const held = this.limiter.heldUntil;
+      if (held === 0) {
+        const lanes = this.failures > 0 ? 1 : this.concurrency;
+        while (this.inFlight.size < lanes) {
+          const rows = this.store.claim(MAX_BULK_ITEMS);
+          if (rows.length === 0) break;
+          this.launch(rows);
+        }
+      }
+      if (this.inFlight.size === 0) {
+        const now = this.clock.now();
+        if (held === 0 && !this.store.hasDue()) this.settleWaiters();
+        const wakeAt =
+          held || Math.min(this.store.nextDueAt() ?? Infinity, now + this.pollIntervalMs);
+        this.cancelWake = this.clock.setTimer(() => this.pump(), wakeAt - now);
+      }
+    } catch (err) {
+      // The database refused (disk, lock): report it and look again after a backoff.
+      this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
+      const wait = Math.max(this.backoff.baseMs, this.limiter.heldUntil - this.clock.now());
+      this.cancelWake = this.clock.setTimer(() => this.pump(), wait);
+    }
+    this.refreshState();
+  }
+
+  private launch(rows: OutboxRow[]): void {
+    const batch = syncBatch(rows, this.context)
+      .then((outcome) => this.finish(outcome))
+      .catch((err: unknown) => {
+        // Only recording can fail here (the database); the rows stay `syncing` until a restart
+        // reads them back from DPS.
+        this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
+      })
+      .finally(() => {
+        this.inFlight.delete(batch);
+        this.pump();
+        this.emitProgress();
+      });
+    this.inFlight.add(batch);
+  }
+
+  private finish(outcome: BatchOutcome): void {
+    const now = this.clock.now();
+    const verdict =
+      outcome.failure === undefined
+        ? undefined
+        : judgeFailure(outcome.failure, this.failures + 1, this.backoff, this.random);
+    const settlements = [
+      ...outcome.settled,
+      ...unfinishedSettlements(outcome.unfinished, verdict, now),
+    ];
+    this.store.settle(settlements);
+    for (const [, s] of settlements) {
+      if (s.kind === 'synced') this.session.synced++;
+      else if (s.kind === 'failed') this.session.failed++;
+      else if (s.kind === 'conflict') this.session.conflicts++;
+    }
+    if (!verdict) {
+      this.failures = 0;
+      this.offlineHold = false;
+      this.lastError = undefined;
+    } else if (!verdict.cancelled) {
+      this.failures++;
+      this.recordFailure(verdict);
+    }
+  }
+
+  private recordFailure(verdict: FailureVerdict): void {
+    const now = this.clock.now();
+    this.lastError = { ...verdict.error, at: new Date(now).toISOString() };
+    this.limiter.holdUntil(now + verdict.holdMs);
+    this.offlineHold = verdict.offline;
+    if (verdict.offline) {
+      this.connection = 'offline';
+      this.rejectWaiters(new SyncError('SYNC_OFFLINE', verdict.error.detail));
+    }
+  }
+
+  private halt(state: 'stopped' | 'paused', reason: SyncError): void {
+    this.cancelWake?.();
+    this.cancelWake = undefined;
+    this.abort.abort(reason);
+    this.setState(state);
+    this.rejectWaiters(reason);
+  }
+
+  private async drain(): Promise<void> {
+    // Bounded: once halted, no batch starts, so the set only shrinks.
+    for (let guard = 0; this.inFlight.size > 0 && guard < 1_000; guard++) {
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  private refreshState(): void {
+    if (this.state === 'stopped' || this.state === 'paused') return;
+    if (this.connection === 'offline') this.setState('offline');
+    else if (this.inFlight.size > 0) this.setState('syncing');
+    else if (this.limiter.heldUntil > 0 || this.store.nextDueAt() !== undefined) {
+      this.setState('backoff');
+    } else this.setState('idle');
+  }
+
+  private setState(state: SyncState): void {
+    if (state === this.state) return;
+    const previous = this.state;
+    this.state = state;
+    const at = new Date(this.clock.now()).toISOString();
+    this.onStateChange.emit({ state, previous, connection: this.connection, at });
+    this.emitProgress();
+  }
+
+  private emitProgress(): void {
+    if (this.onProgress.listenerCount > 0) this.onProgress.emit(this.status());
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const progress = this.status();
+    for (const waiter of this.waiters.splice(0)) waiter.resolve(progress);
+  }
+
+  private rejectWaiters(err: unknown): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+  }
+}

@@ -13,6 +13,8 @@ import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
+import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
+import { DpsServiceClient } from '../dps/service/dpsServiceClient.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -25,6 +27,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   ca,
   keys,
   queue,
+  sync: syncCommand((connectionString) => new DpsServiceClient({ connectionString })),
   emulator: (args) => emulatorCommand(args),
   profiles,
 };
@@ -48,6 +51,8 @@ ${CA_USAGE}
 ${KEYS_USAGE}
 
 ${QUEUE_USAGE}
+
+${SYNC_USAGE}
 
 ${PROFILES_USAGE}
 

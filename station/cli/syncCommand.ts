@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { openSecret, parseSealedSecret } from '../../certs/custody/secretBox.js';
+import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
+import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import {
+  dpsConnectionFile,
+  hasDpsConnection,
+  loadDpsConnectionString,
+  saveDpsConnectionString,
+} from '../sync/dpsCredentials.js';
+import { SyncWorker } from '../sync/syncWorker.js';
+import { resolveDataDir, stationPaths } from './dataDir.js';
+import { readPassphrase } from './passphrase.js';
+
+export const SYNC_USAGE = `  sync status                                    outbox counts and whether a DPS connection is set
+  sync now                                       send every due enrollment to DPS, then exit
+  sync set-connection                            store the DPS service connection string, sealed
+                                                 under the CA passphrase (the string comes from
+                                                 LINE_STATION_DPS_CONNECTION, the terminal, or stdin)
+          every sync command takes --data-dir DIR`;
+
+/** Makes the DPS service client from the unsealed connection string; `close` ends its sockets. */
+export type DpsClientFactory = (
+  connection: DpsConnectionString,
+) => DpsServiceApi & { close?(): void };
+
+/**
+ * `station sync …`. The DPS client is passed in, so this file depends only on the DpsServiceApi
+ * interface: `syncCommand((cs) => new DpsServiceClient({ connectionString: cs }))` in cli.ts.
+ */
+export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
+  return async (args) => {
+    const [sub, ...rest] = args;
+    const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
+    const dataDir = resolveDataDir(values['data-dir']);
+    switch (sub) {
+      case 'status':
+        return status(dataDir);
+      case 'now':
+        return syncNow(dataDir, openDps);
+      case 'set-connection':
+        return setConnection(dataDir);
+      default:
+        console.error(`station sync: unknown subcommand "${sub ?? ''}"\n${SYNC_USAGE}`);
+        return 2;
+    }
+  };
+}
+
+function status(dataDir: string): number {
+  const db = openStationDatabase(stationPaths(dataDir).database);
+  try {
+    for (const [name, n] of Object.entries(new ProvisioningStore(db).outboxCounts())) {
+      console.log(`${name.padEnd(9)} ${String(n).padStart(8)}`);
+    }
+  } finally {
+    db.close();
+  }
+  console.log(
+    hasDpsConnection(dataDir)
+      ? `DPS connection: set (sealed in ${dpsConnectionFile(dataDir)})`
+      : 'DPS connection: not set (station sync set-connection)',
+  );
+  return 0;
+}
+
+async function setConnection(dataDir: string): Promise<number> {
+  const text = await readPassphrase('DPS service connection string: ', {
+    env: 'LINE_STATION_DPS_CONNECTION',
+  });
+  const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '));
+  const saved = await saveDpsConnectionString(dataDir, text, wrapper);
+  console.log(
+    `The connection to ${saved.hostName} (policy ${saved.sharedAccessKeyName}) is sealed in ${saved.file}.`,
+  );
+  return 0;
+}
+
+async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<number> {
+  const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '));
+  const dps = openDps(await loadDpsConnectionString(dataDir, wrapper));
+  const db = openStationDatabase(stationPaths(dataDir).database);
+  const worker = new SyncWorker({
+    db,
+    dps,
+    openSecret: (sealed, context) => openSecret(parseSealedSecret(sealed), wrapper, context),
+  });
+  try {
+    worker.start();
+    const { counts, session } = await worker.syncNow();
+    console.log(
+      `Sent: ${session.synced} synced, ${session.failed} failed, ${session.conflicts} conflict, ${session.skipped} group members (no call); ${session.operations} DPS operations.`,
+    );
+    console.log(
+      `Outbox: ${counts.pending} pending, ${counts.synced} synced, ${counts.failed} failed, ${counts.conflict} conflict.`,
+    );
+    return counts.failed + counts.conflict > 0 ? 1 : 0;
+  } finally {
+    await worker.stop();
+    db.close();
+    dps.close?.();
+  }
+}

@@ -70,6 +70,12 @@ export function SlotCard({ slot, mode, enabled, onProvision, onCancel }: Props) 
             <dd data-testid="slot-registration-id">{slot.registrationId}</dd>
           </div>
         )}
+        {slot.registeredHub && (
+          <div>
+            <dt>Registered</dt>
+            <dd data-testid="slot-registered-hub">{slot.registeredHub}</dd>
+          </div>
+        )}
         {slot.serialNumber && (
           <div>
             <dt>Serial</dt>

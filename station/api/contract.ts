@@ -54,6 +54,7 @@ export const slotViewSchema = z.object({
   registrationId: text.optional(),
   runId: z.number().int().optional(),
   error: codedErrorSchema.optional(),
+  registeredHub: text.optional(),
   updatedAt: z.number(),
 });
 

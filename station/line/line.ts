@@ -151,6 +151,19 @@ export class Line implements LineController {
     slot.cancel();
   }
 
+  /**
+   * A device registered with DPS and was assigned `hub`: the slot that passed it shows so, if it
+   * still shows that device.
+   */
+  deviceRegistered(registrationId: string, hub: string): void {
+    for (const slot of this.slotList) if (slot.registered(registrationId, hub)) return;
+  }
+
+  /** The outbox changed outside a run (the sync worker): tell the UI the new counts. */
+  refreshOutbox(): void {
+    this.onOutboxChanged.emit(this.options.recorder.outboxCounts());
+  }
+
   /** Polls the ports now (tests, or an operator's "rescan"). */
   rescan(): Promise<void> {
     return this.watcher.scan();
@@ -160,7 +173,7 @@ export class Line implements LineController {
     const notes: string[] = [];
     if (this.options.demo) {
       notes.push(
-        'DEMO line: simulated devices, a DEMO CA and DEMO DPS settings. Nothing provisioned here is a real device identity.',
+        'DEMO line: simulated devices, a DEMO CA, and a local DPS emulator as the cloud. Nothing provisioned here is a real device identity.',
       );
     }
     const mode = this.options.profile.attestation.mode;

@@ -48,6 +48,11 @@ export interface SlotView {
   registrationId?: string;
   runId?: number;
   error?: CodedError;
+  /**
+   * The IoT hub DPS assigned the device to, once the device registered (the DEMO shows its
+   * simulated devices registering with the local DPS after the outbox synced).
+   */
+  registeredHub?: string;
   /** ms since epoch of the last change. */
   updatedAt: number;
 }

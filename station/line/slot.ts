@@ -167,6 +167,14 @@ export class Slot {
     this.show(next);
   }
 
+  /** DPS assigned the device this slot last passed to a hub. False when the slot moved on. */
+  registered(registrationId: string, hub: string): boolean {
+    const view = this.current;
+    if (view.state !== 'pass' || view.registrationId !== registrationId) return false;
+    this.show({ ...view, registeredHub: hub });
+    return true;
+  }
+
   private show(view: Omit<SlotView, 'updatedAt'>): void {
     this.current = { ...view, updatedAt: Date.now() };
     this.changed(this.view);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { sealSecret } from '../../certs/custody/secretBox.js';
+import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { GroupKeySource, SealSecret } from '../line/attestation/attestor.js';
 import { Line } from '../line/line.js';
@@ -8,7 +8,9 @@ import type { RunRecorder } from '../line/runRecorder.js';
 import { demoProfile } from '../profiles/demoProfile.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
+import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { createDemoCa, type DemoCa } from './demoCa.js';
+import { startDemoDps, type DemoDps } from './demoDps.js';
 
 export interface DemoStationOptions {
   /** Simulated devices, one slot each. Default 8. */
@@ -28,6 +30,11 @@ export interface DemoStationOptions {
   recorder?: RunRecorder;
   /** Operator lines (no secrets): what started, and each run's result. */
   log?: (line: string) => void;
+  /**
+   * Default true (unless a `recorder` is given): run the local DPS emulator, sync the outbox to
+   * it and let each synced device register, as the field would.
+   */
+  dps?: boolean;
 }
 
 /** A running DEMO station: every part is reachable for the CLI, the API and tests. */
@@ -37,6 +44,8 @@ export interface DemoStation {
   ca: DemoCa;
   recorder: RunRecorder;
   profile: ProductProfile;
+  /** The local DPS, its sync worker and the field registrations (absent with `dps: false`). */
+  dps?: DemoDps;
   /** Stops the line (cancelling runs), the simulated devices and the DEMO CA. Idempotent. */
   stop(): Promise<void>;
 }
@@ -49,11 +58,14 @@ export interface DemoStation {
  */
 export async function startDemoStation(options: DemoStationOptions = {}): Promise<DemoStation> {
   const baudRate = options.baudRate ?? 115_200;
-  const profile = options.profile ?? demoProfile();
+  let profile = options.profile ?? demoProfile();
   const log = options.log ?? (() => undefined);
   const ca = await createDemoCa();
-  const recorder = options.recorder ?? new ProvisioningStore(ca.db);
+  const store = options.recorder ? undefined : new ProvisioningStore(ca.db);
+  const recorder = options.recorder ?? store!;
+  const custody = demoCustody();
   let simulator: Simulator | undefined;
+  let dps: DemoDps | undefined;
   try {
     log(`DEMO CA ready: ${ca.ca.status().subject} (a throw-away CA for this run only)`);
     simulator = await Simulator.start({
@@ -62,6 +74,22 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
       baudRate,
       model: profile.models[0] ?? 'LS-DEMO-1',
     });
+    if (store && options.dps !== false) {
+      dps = await startDemoDps({
+        db: ca.db,
+        store,
+        simulator,
+        caChainDer: ca.ca.chain(),
+        idScope: profile.dps.idScope,
+        openSecret: custody.openSecret,
+        log,
+      });
+      // The devices are told to find DPS where the DEMO's local DPS listens.
+      profile = { ...profile, dps: { ...profile.dps, globalEndpoint: dps.emulator.hostName } };
+      log(
+        `DEMO DPS: the local DPS emulator on ${dps.emulator.hostName}, ID scope ${dps.emulator.idScope}`,
+      );
+    }
     const line = new Line({
       profile,
       ca: ca.ca,
@@ -73,7 +101,7 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
       },
       mode: options.mode ?? 'auto',
       demo: true,
-      sealSecret: demoSealSecret(),
+      sealSecret: custody.sealSecret,
       groupKey: demoGroupKey(),
     });
     log(
@@ -86,8 +114,20 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
           : `slot ${slot} ${port}: ${outcome.state.toUpperCase()} ${outcome.error.code}: ${outcome.error.message}`,
       ),
     );
+    if (dps) {
+      const { sync, onFieldRegistration } = dps;
+      line.onRunEnded.on(({ outcome }) => {
+        if (outcome.state === 'pass') sync.notify();
+      });
+      sync.onProgress.on(() => line.refreshOutbox());
+      onFieldRegistration.on(({ registrationId, result }) => {
+        if (result) line.deviceRegistered(registrationId, result.assignedHub);
+      });
+      sync.start();
+    }
     await line.start();
     const running = simulator;
+    const cloud = dps;
     let stopped: Promise<void> | undefined;
     return {
       line,
@@ -95,24 +135,32 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
       ca,
       recorder,
       profile,
+      ...(cloud && { dps: cloud }),
       stop: () =>
         (stopped ??= (async () => {
           await line.stop();
+          await cloud?.stop();
           await running.stop();
           await ca.dispose();
         })()),
     };
   } catch (err) {
+    await dps?.stop();
     await simulator?.stop();
     await ca.dispose();
     throw err;
   }
 }
 
-function demoSealSecret(): SealSecret {
+/** The DEMO's secrets are sealed under a random passphrase that lives only in this process. */
+function demoCustody(): { sealSecret: SealSecret; openSecret: OpenSecret } {
   const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'));
-  return async (plaintext, context) =>
-    JSON.stringify(await sealSecret(plaintext, wrapper, context));
+  return {
+    sealSecret: async (plaintext, context) =>
+      JSON.stringify(await sealSecret(plaintext, wrapper, context)),
+    openSecret: (sealedJson, context) =>
+      openSecret(parseSealedSecret(sealedJson), wrapper, context),
+  };
 }
 
 function demoGroupKey(): GroupKeySource {

@@ -1,7 +1,8 @@
 /**
  * `station serve --demo` as a supervisor opens it: the real station process (simulated devices
- * on real ttys, DEMO CA, SQLite store) serving its UI; Chromium reads the page until every slot
- * shows PASS, and the screenshot is kept as a test artifact.
+ * on real ttys, DEMO CA, SQLite store, local DPS emulator) serving its UI; Chromium reads the
+ * page until every slot shows PASS, the outbox has drained into DPS and every device shows the
+ * hub it registered to; the screenshot is kept as a test artifact.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,15 +18,16 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
     await browser?.close();
   });
 
-  it('shows every slot reaching PASS and the enrollments waiting in the outbox', async () => {
+  it('shows every slot reaching PASS, the outbox draining into DPS and each device registered', async () => {
     const served = await serveDemo();
     try {
       const url = served.url;
       const { page, problems } = await openWatchedPage(browser, url);
       const cards = page.locator('[data-testid="slot-card"]');
-      await cards.first().waitFor();
-      const slots = await cards.count();
-      expect(slots).toBe(8);
+      // The DEMO line has 8 slots; the grid fills as the station's snapshot and events arrive.
+      const slots = 8;
+      await cards.nth(slots - 1).waitFor();
+      expect(await cards.count()).toBe(slots);
       // Every card reaches PASS; read from the page, as an operator would.
       await page
         .locator('[data-testid="slot-card"][data-state="pass"]')
@@ -36,7 +38,15 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
       ).resolves.toContain('DEMO');
       const passTexts = await page.locator('[data-testid="slot-state"]').allTextContents();
       expect(passTexts.every((t) => t.includes('PASS'))).toBe(true);
-      await page.locator('[data-testid="outbox-pending"]', { hasText: /^8$/ }).waitFor();
+      // The queue drains into the local DPS, and each device then registers from its flash.
+      await page.locator('[data-testid="outbox-synced"]', { hasText: /^8$/ }).waitFor();
+      await page.locator('[data-testid="outbox-pending"]', { hasText: /^0$/ }).waitFor();
+      await page
+        .locator('[data-testid="slot-registered-hub"]')
+        .nth(slots - 1)
+        .waitFor({ timeout: 20_000 });
+      const hubs = await page.locator('[data-testid="slot-registered-hub"]').allTextContents();
+      expect(hubs.every((hub) => /^demo-hub-\d\.azure-devices\.net$/.test(hub))).toBe(true);
       await saveScreenshot(page, 'demo-line.png');
       expect(problems).toEqual([]);
     } finally {

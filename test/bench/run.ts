@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<{ main(args: string[]): Promise<void>
   wire: () => import('./wireBench.js'),
   ca: () => import('./caBench.js'),
   line: () => import('./lineBench.js'),
+  sync: () => import('./syncBench.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

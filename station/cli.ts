@@ -14,8 +14,8 @@ import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
-import { DpsServiceClient } from '../dps/service/dpsServiceClient.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
+import { dpsClientFor } from './production/dpsConnection.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
@@ -27,7 +27,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   ca,
   keys,
   queue,
-  sync: syncCommand((connectionString) => new DpsServiceClient({ connectionString })),
+  sync: syncCommand(dpsClientFor),
   emulator: (args) => emulatorCommand(args),
   profiles,
 };

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { sealSecret } from '../../certs/custody/secretBox.js';
+import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
 import { StationCa } from '../../certs/stationCa.js';
 import type { RunningStation } from '../api/stationFactory.js';
 import { StationStartError } from '../api/stationFactory.js';
@@ -18,6 +18,8 @@ import { CertificateLedger } from '../store/certificateLedger.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
+import { SyncWorker } from '../sync/syncWorker.js';
+import { openStoredDpsClient } from './dpsConnection.js';
 import { loadGroupKeySource } from './groupKeys.js';
 
 export interface ProductionLineOptions {
@@ -41,6 +43,8 @@ export interface ProductionStation extends RunningStation {
   ca: StationCa;
   store: ProvisioningStore;
   profile: ProductProfile;
+  /** Drains the outbox to DPS; absent while no DPS connection is stored (the line runs offline). */
+  sync?: SyncWorker;
 }
 
 /** Picks the profile a line runs; throws STATION_NOT_CONFIGURED with what to do. */
@@ -97,6 +101,29 @@ export async function openProductionStation(
         groupKey: await loadGroupKeySource(options.dataDir, wrapper),
       }),
     });
+    const dps = await openStoredDpsClient(options.dataDir, wrapper);
+    const sync = dps
+      ? new SyncWorker({
+          db,
+          dps,
+          openSecret: (sealed, context) => openSecret(parseSealedSecret(sealed), wrapper, context),
+        })
+      : undefined;
+    if (sync) {
+      line.onRunEnded.on(({ outcome }) => {
+        if (outcome.state === 'pass') sync.notify();
+      });
+      sync.onProgress.on(() => line.refreshOutbox());
+      sync.onStateChange.on(({ state, previous }) =>
+        options.log(`DPS sync: ${previous} -> ${state}`),
+      );
+      sync.start();
+    }
+    options.log(
+      sync
+        ? 'DPS sync: on (the stored DPS connection); enrollments are sent as devices pass.'
+        : 'DPS sync: off (no DPS connection stored: `station sync set-connection`); the outbox keeps every enrollment.',
+    );
     await line.start();
     options.log(
       `Line ready: profile "${profile.name}" (${profile.attestation.mode}), ${line.slots().length} slot(s), ${options.mode} mode, store ${paths.database}`,
@@ -107,9 +134,12 @@ export async function openProductionStation(
       ca,
       store,
       profile,
+      ...(sync && { sync }),
       stop: () =>
         (stopped ??= (async () => {
           await line.stop();
+          await sync?.stop();
+          dps?.close();
           ca.lock();
           db.close();
         })()),

@@ -17,6 +17,14 @@ import {
   openProductionStation,
   type ProductionStation,
 } from '../../station/production/productionStation.js';
+import { certificateToPem } from '../../certs/ca/pemCertificates.js';
+import { StationCa } from '../../certs/stationCa.js';
+import { CertificateLedger } from '../../station/store/certificateLedger.js';
+import { openStationDatabase } from '../../station/store/stationDatabase.js';
+import { startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { registerFromFlash } from '../../station/demo/fieldRegistration.js';
+import { DPS_CA_ENV } from '../../station/production/dpsConnection.js';
+import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
 import { opensslVerifyLeaf } from './opensslTools.js';
 
 const run = promisify(execFile);
@@ -193,5 +201,60 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
     expect(passed.out).toContain(`PASS ls-demo-1-${device!.serialNumber.toLowerCase()}`);
     expect(passed.code).toBe(0);
     expect(device!.state.identityState).toBe(1);
+  });
+
+  it('syncs to the DPS the supervisor stored, and the devices then register with it', async () => {
+    const wrapper = new PassphraseKeyWrapper(PASSPHRASE);
+    const db = openStationDatabase(join(dataDir, 'station.db'));
+    const ca = await StationCa.open(join(dataDir, 'ca'), new CertificateLedger(db));
+    await ca.unlock(wrapper);
+    const chainPem = ca.chain().map(certificateToPem);
+    ca.lock();
+    db.close();
+    const emulator = await startDpsEmulator({ verifiedCas: chainPem });
+    const caFile = join(dataDir, 'dps-ca.pem');
+    await writeFile(caFile, emulator.caCertificatePem);
+    process.env[DPS_CA_ENV] = caFile;
+    try {
+      await saveDpsConnectionString(dataDir, emulator.serviceConnectionString, wrapper);
+      const profile = {
+        name: 'LS-DEMO-1 line 3 (training DPS)',
+        models: ['LS-DEMO-1'],
+        dps: { idScope: emulator.idScope, globalEndpoint: emulator.hostName },
+        attestation: { mode: 'x509-device-key', curve: 'P-256' },
+      };
+      const trainingProfiles = join(dataDir, 'training.json');
+      await writeFile(trainingProfiles, JSON.stringify({ profiles: [profile] }));
+      simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+      station = await openProductionStation({
+        dataDir,
+        profilesFile: trainingProfiles,
+        ports: simulator.devices.map((d) => d.hostPath),
+        discover: false,
+        baudRate: 0,
+        mode: 'auto',
+        passphrase: PASSPHRASE,
+        log: () => undefined,
+      });
+      const sync = station.sync!;
+      expect(sync).toBeDefined();
+      await new Promise<void>((resolve) =>
+        sync.onProgress.on((p) => {
+          if (p.counts.synced === 2) resolve();
+        }),
+      );
+      expect(emulator.stats()).toMatchObject({ enrollments: 2, enrollmentCreates: 2 });
+      for (const device of simulator.devices) {
+        const result = await registerFromFlash(device.state.committed, {
+          ca: emulator.caCertificatePem,
+        });
+        expect(result.deviceId).toBe(`ls-demo-1-${device.serialNumber.toLowerCase()}`);
+      }
+    } finally {
+      delete process.env[DPS_CA_ENV];
+      await station?.stop();
+      station = undefined;
+      await emulator.close();
+    }
   });
 });

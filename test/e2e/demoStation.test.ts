@@ -28,6 +28,8 @@ describe('the DEMO station: simulated devices on real ttys, DEMO CA, the SQLite 
       baudRate: 0,
       mode: 'manual',
       log: (line) => lines.push(line),
+      // The outbox is looked at before any sync; the DPS loop is dpsEndToEnd.test.ts's.
+      dps: false,
     });
     const { line, simulator, recorder, ca } = station;
     expect(recorder).toBeInstanceOf(ProvisioningStore);

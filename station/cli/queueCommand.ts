@@ -52,8 +52,10 @@ export async function queue(args: string[]): Promise<number> {
       const rows = store.listOutbox({ ...filter, limit: Number(values.limit) });
       if (rows.length === 0) console.log('The outbox is empty.');
       for (const r of rows) {
+        // A row that needs a person says why: the station's code, and DPS's side on conflict.
+        const why = r.lastErrorCode ? `  [${r.lastErrorCode}] ${r.lastError ?? ''}` : '';
         console.log(
-          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}`,
+          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}`,
         );
       }
       return 0;

@@ -92,18 +92,39 @@ describe('outbox listing', () => {
     const body = JSON.stringify(passedRun(2, 'x', { registrationId: 'reg-2' }).enrollment);
     expect(csv).toBe(
       'id,registration_id,serial_number,model,run_id,attestation,status,attempts,last_error,' +
-        'etag,created_at,updated_at,superseded_by,has_sealed_secret,enrollment\r\n' +
+        'etag,created_at,updated_at,superseded_by,has_sealed_secret,enrollment,' +
+        'last_error_code,next_attempt_at,synced_at,dps_record\r\n' +
         '2,reg-2,"SN-2, rev ""B""\nlot 4",LS-100,2,x509-device-key,failed,3,' +
         '"DPS said ""no"", retry\r\nlater",,2026-03-01T10:00:00.000Z,2026-03-01T10:00:00.000Z,,' +
-        `false,"${body.replaceAll('"', '""')}"\r\n`,
+        `false,"${body.replaceAll('"', '""')}",,,,\r\n`,
     );
-    expect(store.exportOutbox('csv', { status: 'conflict' })).toMatch(/^id,[^\n]*enrollment\r\n$/);
+    expect(store.exportOutbox('csv', { status: 'conflict' })).toMatch(/^id,[^\n]*dps_record\r\n$/);
     const [header, ...rows] = parseCsv(store.exportOutbox('csv'));
-    expect(rows.map((r) => r.length)).toEqual([15, 15, 15, 15]);
+    expect(rows.map((r) => r.length)).toEqual([19, 19, 19, 19]);
     expect(rows.map((r) => [r[2], r[8], JSON.parse(r[14]!)])).toEqual(
       store.listOutbox().map((e) => [e.serialNumber, e.lastError ?? '', e.enrollment]),
     );
     expect(header?.[0]).toBe('id');
+  });
+
+  it("shows what the sync worker recorded: its code, the retry time, DPS's side of a conflict", () => {
+    db.prepare(
+      `UPDATE enrollments SET status = 'conflict', last_error_code = 'SYNC_CONFLICT',
+       last_error = 'other credentials', dps_record = ? WHERE id = 1`,
+    ).run(JSON.stringify({ registrationId: 'reg-1', attestation: { type: 'x509' } }));
+    db.prepare(
+      `UPDATE enrollments SET next_attempt_at = '2026-03-01T10:05:00.000Z' WHERE id = 3`,
+    ).run();
+    const [conflict] = store.listOutbox({ status: 'conflict' });
+    expect(conflict).toMatchObject({
+      lastErrorCode: 'SYNC_CONFLICT',
+      dpsRecord: { registrationId: 'reg-1', attestation: { type: 'x509' } },
+      syncedAt: null,
+    });
+    expect(store.listOutbox({ status: 'pending' }).map((e) => e.nextAttemptAt)).toEqual([
+      '2026-03-01T10:05:00.000Z',
+    ]);
+    expect(store.exportOutbox('csv', { status: 'conflict' })).toContain(',SYNC_CONFLICT,,,');
   });
 
   it('exports JSON as the listing, all rows unless limited', () => {

@@ -33,11 +33,20 @@ export interface OutboxEntry {
   hasSealedSecret: boolean;
   /** The DPS individual enrollment body (no secrets). */
   enrollment: Record<string, unknown>;
+  /** The sync worker's SYNC_* code for `lastError` (migration 003). */
+  lastErrorCode: string | null;
+  /** When a pending row is retried (ISO 8601; null = due now). */
+  nextAttemptAt: string | null;
+  /** When DPS confirmed the enrollment (ISO 8601). */
+  syncedAt: string | null;
+  /** On conflict: what DPS holds for this registration ID (secrets removed), to compare. */
+  dpsRecord: Record<string, unknown> | null;
 }
 
-type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment'> & {
+type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment' | 'dpsRecord'> & {
   hasSealedSecret: 0 | 1;
   body: string;
+  dpsRecord: string | null;
 };
 
 const CSV_HEADER = [
@@ -56,13 +65,18 @@ const CSV_HEADER = [
   'superseded_by',
   'has_sealed_secret',
   'enrollment',
+  'last_error_code',
+  'next_attempt_at',
+  'synced_at',
+  'dps_record',
 ] as const;
 
 // sealed_secret is only tested for presence here; no listing query selects it.
 const SELECT = `SELECT e.id, e.registration_id AS registrationId, d.serial_number AS serialNumber,
     d.model, e.run_id AS runId, e.attestation, e.status, e.attempts, e.last_error AS lastError,
     e.etag, e.created_at AS createdAt, e.updated_at AS updatedAt, e.superseded_by AS supersededBy,
-    e.sealed_secret IS NOT NULL AS hasSealedSecret, e.body
+    e.sealed_secret IS NOT NULL AS hasSealedSecret, e.body, e.last_error_code AS lastErrorCode,
+    e.next_attempt_at AS nextAttemptAt, e.synced_at AS syncedAt, e.dps_record AS dpsRecord
   FROM enrollments e JOIN devices d ON d.id = e.device_id`;
 
 /** Read side of the enrollment outbox: counts, pages and exports. */
@@ -118,6 +132,10 @@ export class OutboxListing {
         e.supersededBy,
         e.hasSealedSecret,
         JSON.stringify(e.enrollment),
+        e.lastErrorCode,
+        e.nextAttemptAt,
+        e.syncedAt,
+        e.dpsRecord === null ? null : JSON.stringify(e.dpsRecord),
       ]),
     );
   }
@@ -129,10 +147,11 @@ export class OutboxListing {
         ? this.pageAll.all(after, limit)
         : this.pageOfStatus.all(filter.status, after, limit)
     ) as OutboxRow[];
-    return rows.map(({ body, hasSealedSecret, ...row }) => ({
+    return rows.map(({ body, hasSealedSecret, dpsRecord, ...row }) => ({
       ...row,
       hasSealedSecret: hasSealedSecret === 1,
       enrollment: JSON.parse(body) as Record<string, unknown>,
+      dpsRecord: dpsRecord === null ? null : (JSON.parse(dpsRecord) as Record<string, unknown>),
     }));
   }
 }

@@ -1,22 +1,22 @@
-import { createHmac, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { Crypto } from '@peculiar/webcrypto';
-// @peculiar/x509 loads tsyringe, which needs the Reflect metadata API first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { CHALLENGE_PREFIX, type Curve } from '../codec/messages.js';
 import type { IdentityKey } from './deviceBanks.js';
+import { generateKeyAndCsrDer } from './deviceCsr.js';
 
 /**
  * The cryptography a device's secure element does: key generation with a self-signed PKCS#10
  * request, key import, and the challenge signatures of PROTOCOL.md §4.9. Real algorithms, so
  * the station verifies simulator output exactly as it verifies hardware.
  *
- * The WebCrypto provider is passed to @peculiar/x509 per call instead of through its global
- * `cryptoProvider`, so loading the simulator does not change which provider the rest of the
- * process (the station's own certificate code) gets.
+ * All of it runs on node:crypto (OpenSSL), as cheap as a bench of dozens of devices needs.
  */
-const webcrypto = new Crypto();
-
 export const SUPPORTED_CURVES: readonly Curve[] = ['P-256', 'P-384'];
 
 /** The hash PROTOCOL.md pairs with each curve, for CSRs and challenges alike. */
@@ -32,21 +32,8 @@ export async function generateKeyAndCsr(
   curve: Curve,
   commonName: string,
 ): Promise<{ key: IdentityKey; csr: Uint8Array }> {
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: curve }, true, [
-    'sign',
-    'verify',
-  ]);
-  const request = await x509.Pkcs10CertificateRequestGenerator.create(
-    {
-      // JSON form, so a common name with commas or '+' needs no RFC 4514 escaping.
-      name: [{ CN: [commonName] }],
-      keys,
-      signingAlgorithm: { name: 'ECDSA', hash: hashOf[curve] },
-    },
-    webcrypto,
-  );
-  const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  return { key: { curve, pkcs8 }, csr: new Uint8Array(request.rawData) };
+  const { pkcs8, csr } = generateKeyAndCsrDer(curve, commonName);
+  return { key: { curve, pkcs8 }, csr };
 }
 
 /** Imports an injected PKCS#8 key, or says why it cannot: not PKCS#8, or not EC on `curve`. */
@@ -70,9 +57,9 @@ export function importPkcs8(
 }
 
 /** Parses a DER certificate; null when it is not one. */
-export function parseCertificate(der: Uint8Array): x509.X509Certificate | null {
+export function parseCertificate(der: Uint8Array): X509Certificate | null {
   try {
-    return new x509.X509Certificate(der);
+    return new X509Certificate(der);
   } catch {
     return null;
   }
@@ -82,13 +69,9 @@ export function parseCertificate(der: Uint8Array): x509.X509Certificate | null {
  * True when the certificate certifies `key`. Both SubjectPublicKeyInfos go through the same
  * parser and encoder, so equivalent encodings of the same key compare equal.
  */
-export function certificateMatchesKey(cert: x509.X509Certificate, key: IdentityKey): boolean {
+export function certificateMatchesKey(cert: X509Certificate, key: IdentityKey): boolean {
   try {
-    const fromCert = createPublicKey({
-      key: Buffer.from(cert.publicKey.rawData),
-      format: 'der',
-      type: 'spki',
-    }).export({ type: 'spki', format: 'der' });
+    const fromCert = cert.publicKey.export({ type: 'spki', format: 'der' });
     const fromKey = createPublicKey(privateKeyObject(key)).export({ type: 'spki', format: 'der' });
     return fromCert.equals(fromKey);
   } catch {

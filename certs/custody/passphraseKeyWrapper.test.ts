@@ -84,4 +84,32 @@ describe('PassphraseKeyWrapper', () => {
     expect(() => new PassphraseKeyWrapper('pw', { scrypt: { N: 2 ** 4 } })).toThrow(RangeError);
     expect(() => new PassphraseKeyWrapper('pw', { scrypt: { N: 1000 } })).toThrow(RangeError);
   });
+
+  it('a session wrapper derives once per salt: many secrets, one scrypt, same file format', async () => {
+    const plain = new PassphraseKeyWrapper('line passphrase');
+    const session = new PassphraseKeyWrapper('line passphrase', { session: true });
+    const keys = Array.from({ length: 20 }, () => randomBytes(32));
+    const started = performance.now();
+    const wrapped = [];
+    for (const key of keys) wrapped.push(await session.wrap(key));
+    const sessionMs = performance.now() - started;
+    expect(new Set(wrapped.map((w) => w.salt)).size).toBe(1);
+    expect(new Set(wrapped.map((w) => w.iv)).size).toBe(20);
+    for (const [i, w] of wrapped.entries()) {
+      expect(Buffer.from(await session.unwrap(w))).toEqual(keys[i]);
+    }
+    // Readable by any wrapper with the passphrase; a wrong one is still told apart.
+    const oneScryptStarted = performance.now();
+    expect(Buffer.from(await plain.unwrap(wrapped[0]!))).toEqual(keys[0]);
+    const oneScryptMs = performance.now() - oneScryptStarted;
+    // 20 wraps and 20 unwraps cost about one scrypt, not forty (a ratio, measured in this run).
+    expect(sessionMs).toBeLessThan(oneScryptMs * 5);
+    await expect(
+      new PassphraseKeyWrapper('other', { session: true }).unwrap(wrapped[1]!),
+    ).rejects.toMatchObject({ code: 'CUSTODY_WRONG_PASSPHRASE' });
+    // An ordinary wrapper keeps a fresh salt per key; forget() starts a new session salt.
+    expect((await plain.wrap(keys[0]!)).salt).not.toBe((await plain.wrap(keys[0]!)).salt);
+    await session.forget();
+    expect((await session.wrap(keys[0]!)).salt).not.toBe(wrapped[0]!.salt);
+  });
 });

@@ -80,7 +80,9 @@ async function setConnection(dataDir: string): Promise<number> {
 }
 
 async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<number> {
-  const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '));
+  const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '), {
+    session: true,
+  });
   const dps = openDps(await loadDpsConnectionString(dataDir, wrapper));
   const db = openStationDatabase(stationPaths(dataDir).database);
   const worker = new SyncWorker({

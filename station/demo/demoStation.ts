@@ -154,7 +154,7 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
 
 /** The DEMO's secrets are sealed under a random passphrase that lives only in this process. */
 function demoCustody(): { sealSecret: SealSecret; openSecret: OpenSecret } {
-  const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'));
+  const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'), { session: true });
   return {
     sealSecret: async (plaintext, context) =>
       JSON.stringify(await sealSecret(plaintext, wrapper, context)),

@@ -85,7 +85,7 @@ export async function openProductionStation(
   const db = openStationDatabase(paths.database);
   try {
     const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));
-    const wrapper = new PassphraseKeyWrapper(options.passphrase);
+    const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
     // Only the X.509 modes sign; the others never need the CA key in memory.
     if (profile.attestation.mode.startsWith('x509-')) await ca.unlock(wrapper);
     const store = new ProvisioningStore(db);
@@ -141,6 +141,7 @@ export async function openProductionStation(
           await sync?.stop();
           dps?.close();
           ca.lock();
+          await wrapper.forget();
           db.close();
         })()),
     };

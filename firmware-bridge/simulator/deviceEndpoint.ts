@@ -16,8 +16,8 @@ export type { EndpointStats, RequestEvent, RequestStartEvent } from './endpointE
 export interface EndpointOptions {
   firmware: DeviceFirmware;
   latencies: DeviceLatencies;
-  /** Hands bytes to the link toward the host. */
-  transmit: (bytes: Uint8Array) => void;
+  /** Hands bytes to the link toward the host, with when (line time) they were ready. */
+  transmit: (bytes: Uint8Array, readyAt: number) => void;
 }
 
 /**
@@ -45,6 +45,11 @@ export class DeviceEndpoint {
   /** Changes on reset; work started under an older value is dropped. */
   private epoch = 0;
   private wakeSleeper: (() => void) | undefined;
+  /**
+   * Line time (performance.now() scale) of what the device is doing now: when the frame being
+   * handled arrived, or when the work being answered ended. Answers leave at this time.
+   */
+  private lineTime = 0;
 
   constructor(private readonly options: EndpointOptions) {
     this.decoder = new FrameDecoder(options.firmware.config.maxFrame);
@@ -55,9 +60,12 @@ export class DeviceEndpoint {
     return this.executing !== undefined;
   }
 
-  /** Bytes as the device's UART delivers them. */
-  receive(bytes: Uint8Array): void {
-    for (const frame of this.decoder.push(bytes)) this.onFrame(frame);
+  /** Bytes as the device's UART delivers them; `arrivedAt` is when they arrived (line time). */
+  receive(bytes: Uint8Array, arrivedAt = performance.now()): void {
+    for (const frame of this.decoder.push(bytes)) {
+      this.lineTime = arrivedAt;
+      this.onFrame(frame);
+    }
   }
 
   /** Power cycle: the partial frame, transfer, cache, negotiated limit and work in flight go. */
@@ -135,7 +143,8 @@ export class DeviceEndpoint {
     // A fault hooked on the start may have rebooted the device already.
     if (epoch !== this.epoch) return;
     this.stats.executions++;
-    const started = performance.now();
+    // The work starts when the request's last byte arrived, not when a host timer said so.
+    const started = this.lineTime;
     let outcome;
     try {
       outcome = await this.options.firmware.execute(type, data);
@@ -158,6 +167,7 @@ export class DeviceEndpoint {
     await this.sleepUntil(started + deviceMs);
     if (epoch !== this.epoch) return;
     this.executing = undefined;
+    this.lineTime = started + deviceMs;
     if (outcome.status === 'ok' && name === 'INFO') {
       this.hostMaxFrame = decodeRequest('INFO', data).hostMaxFrame;
     }
@@ -182,7 +192,7 @@ export class DeviceEndpoint {
   }
 
   private sendResponseChunk(cached: CachedResponse, offset: number): void {
-    this.options.transmit(cached.frameAt(offset));
+    this.options.transmit(cached.frameAt(offset), this.lineTime);
   }
 
   /**
@@ -227,7 +237,7 @@ export class DeviceEndpoint {
   }
 
   private send(frame: Frame): void {
-    this.options.transmit(encodeFrame(frame));
+    this.options.transmit(encodeFrame(frame), this.lineTime);
   }
 
   private ignore(): void {

@@ -34,6 +34,28 @@ describe('LinkPacer', () => {
     expect(received).toEqual([...Array(chunks).keys()]);
   });
 
+  it('keeps line time: bytes ready earlier leave earlier, and delivery says when they arrived', () => {
+    vi.useFakeTimers({ now: 100 });
+    const log: [number, number, number][] = [];
+    const pacer = new LinkPacer(
+      10_000,
+      (b, arrivedAt) => log.push([Date.now(), b.length, arrivedAt]),
+      () => Date.now(),
+    );
+    // An answer whose work ended at 96 ms (the host's timer ran late): on the line 96..106.
+    pacer.push(new Uint8Array(10), 96);
+    vi.advanceTimersByTime(6);
+    expect(log).toEqual([[106, 10, 106]]);
+    // Readiness never jumps the queue: the next bytes follow the line's last byte.
+    pacer.push(new Uint8Array(10), 50);
+    vi.advanceTimersByTime(10);
+    expect(log.at(-1)).toEqual([116, 10, 116]);
+    // Bytes pushed now arrive after their own line time, and say so.
+    pacer.push(new Uint8Array(4));
+    vi.advanceTimersByTime(20);
+    expect(log.at(-1)).toEqual([120, 4, 120]);
+  });
+
   it('releases each chunk when its last byte would have crossed the line', () => {
     vi.useFakeTimers({ now: 0 });
     const log: [number, number][] = [];

@@ -15,6 +15,12 @@ export function uartMs(bytes: number, baudRate: number | undefined): number {
  *
  * Release times are absolute (performance.now()), and each timer sleeps for what is left until
  * the next one, so timer lateness never accumulates over a long transfer.
+ *
+ * Times are the line's, not the host's: `push` may say when the bytes were really ready (a
+ * device's answer is ready when its work time ends, however late the host's timer ran), and
+ * `deliver` is told when the last byte really arrived. So a request's way through the simulated
+ * device is late only by the host timer that finally releases its answer, not by every timer on
+ * the way; a bench then measures the station, not the simulator's ms-granular timers.
  */
 export class LinkPacer {
   private readonly msPerByte: number;
@@ -24,11 +30,12 @@ export class LinkPacer {
 
   /**
    * @param baudRate line rate; 0 or undefined passes bytes through at once.
-   * @param deliver receives each chunk at its release time, in order.
+   * @param deliver receives each chunk at its release time, in order, with the time (line time,
+   *   performance.now() scale) its last byte arrived.
    */
   constructor(
     readonly baudRate: number | undefined,
-    private readonly deliver: (bytes: Uint8Array) => void,
+    private readonly deliver: (bytes: Uint8Array, arrivedAt: number) => void,
     private readonly now: () => number = () => performance.now(),
   ) {
     if (baudRate !== undefined && (!Number.isFinite(baudRate) || baudRate < 0)) {
@@ -42,13 +49,14 @@ export class LinkPacer {
     return this.queue.reduce((n, item) => n + item.bytes.length, 0);
   }
 
-  push(bytes: Uint8Array): void {
+  /** @param readyAt when the bytes were ready to send (line time); default now. */
+  push(bytes: Uint8Array, readyAt?: number): void {
     if (bytes.length === 0) return;
     if (this.msPerByte === 0) {
-      this.deliver(bytes);
+      this.deliver(bytes, readyAt ?? this.now());
       return;
     }
-    this.freeAt = Math.max(this.now(), this.freeAt) + bytes.length * this.msPerByte;
+    this.freeAt = Math.max(readyAt ?? this.now(), this.freeAt) + bytes.length * this.msPerByte;
     this.queue.push({ bytes, at: this.freeAt });
     if (this.timer === undefined) this.schedule();
   }
@@ -72,7 +80,8 @@ export class LinkPacer {
     const now = this.now();
     // Timers may fire a fraction of a millisecond early; such a chunk just waits for the next.
     while (this.queue.length > 0 && this.queue[0]!.at <= now) {
-      this.deliver(this.queue.shift()!.bytes);
+      const { bytes, at } = this.queue.shift()!;
+      this.deliver(bytes, at);
     }
     this.schedule();
   }

@@ -50,7 +50,7 @@ export class SimulatedDevice {
     this.endpoint = new DeviceEndpoint({
       firmware: new DeviceFirmware(state, options.firmware),
       latencies,
-      transmit: (bytes) => this.transmit(bytes),
+      transmit: (bytes, readyAt) => this.transmit(bytes, readyAt),
     });
     this.onRequest = this.endpoint.onRequest;
     this.onLinkLost = link.onLost;
@@ -62,7 +62,7 @@ export class SimulatedDevice {
     };
     this.faults = new DeviceFaults(target, options.seed);
     this.endpoint.onRequestStart.on(({ name }) => this.faults.requestStarting(name));
-    this.rxPacer = new LinkPacer(baudRate, (bytes) => this.deliver(bytes));
+    this.rxPacer = new LinkPacer(baudRate, (bytes, at) => this.deliver(bytes, at));
     this.txPacer = new LinkPacer(baudRate, (bytes) => link.write(bytes));
     link.onData.on((bytes) => this.rxPacer.push(bytes));
     // A link that dies on its own is a pulled cable too: the device loses power with it.
@@ -157,17 +157,17 @@ export class SimulatedDevice {
     });
   }
 
-  private deliver(bytes: Uint8Array): void {
+  private deliver(bytes: Uint8Array, arrivedAt: number): void {
     if (!this.powered || !this.options.link.isPlugged) return;
     if (this.faults.isStalled) {
       this.faults.lostInStall += bytes.length;
       return;
     }
-    this.endpoint.receive(this.faults.rx.apply(bytes));
+    this.endpoint.receive(this.faults.rx.apply(bytes), arrivedAt);
   }
 
-  private transmit(bytes: Uint8Array): void {
+  private transmit(bytes: Uint8Array, readyAt: number): void {
     if (!this.powered || this.faults.isStalled) return;
-    this.txPacer.push(this.faults.tx.apply(bytes));
+    this.txPacer.push(this.faults.tx.apply(bytes), readyAt);
   }
 }

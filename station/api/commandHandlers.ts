@@ -39,6 +39,10 @@ export function commandHandlers(line: LineController): CommandHandlers {
       line.cancel(slot);
       return null;
     },
+    sync: ({ action }) => {
+      line.controlSync(action);
+      return null;
+    },
   };
 }
 

@@ -67,6 +67,14 @@ export const outboxCountsSchema = z.object({
   conflict: count,
 });
 
+/** The outbox sync to DPS; mirrors SyncStatusView. */
+export const syncStatusSchema = z.object({
+  state: z.enum(['idle', 'syncing', 'backoff', 'offline', 'paused', 'stopped']),
+  connection: z.enum(['unknown', 'online', 'offline']),
+  lastError: codedErrorSchema.optional(),
+  heldUntil: text.optional(),
+});
+
 /** What the station says about itself (no secrets); mirrors StationStatus. */
 export const stationStatusSchema = z.object({
   demo: z.boolean(),
@@ -74,6 +82,7 @@ export const stationStatusSchema = z.object({
   mode: lineModeSchema,
   ca: z.object({ locked: z.boolean(), subject: text, daysLeft: z.number() }),
   notes: z.array(text).max(64),
+  sync: syncStatusSchema.optional(),
 });
 
 /** Everything a UI needs to draw the station from scratch (after connecting or reconnecting). */
@@ -103,6 +112,8 @@ export const commandArgsSchemas = {
   provision: slotArgs,
   /** Cancels the run on a slot; nothing is committed. */
   cancel: slotArgs,
+  /** Pauses or resumes the outbox sync to DPS, or asks it to send what is due now. */
+  sync: z.strictObject({ action: z.enum(['pause', 'resume', 'now']) }),
 } as const;
 
 /** What each command answers with when it succeeds. */
@@ -111,6 +122,7 @@ export const commandResultSchemas = {
   setMode: z.null(),
   provision: z.null(),
   cancel: z.null(),
+  sync: z.null(),
 } as const satisfies Record<keyof typeof commandArgsSchemas, z.ZodType>;
 
 export type CommandName = keyof typeof commandArgsSchemas;

@@ -3,7 +3,7 @@
  * test emit events or make a command throw. Not used outside tests.
  */
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
-import type { LineController, StationStatus } from '../line/lineController.js';
+import type { LineController, StationStatus, SyncAction } from '../line/lineController.js';
 import type { OutboxCounts, SlotView } from '../line/lineTypes.js';
 
 export class RecordingLine implements LineController {
@@ -47,6 +47,9 @@ export class RecordingLine implements LineController {
   }
   cancel(slot: number): void {
     this.#record(`cancel ${slot}`);
+  }
+  controlSync(action: SyncAction): void {
+    this.#record(`sync ${action}`);
   }
 
   #record(call: string): void {

@@ -75,7 +75,9 @@ describe('serveStationApi', () => {
       payload: { mode: 'manual' },
     });
     expect(await client.next()).toMatchObject({ id: 9, ok: true });
-    expect(line.calls).toEqual(['provision 2', 'cancel 1', 'setMode manual']);
+    client.send({ id: 10, type: 'command', command: 'sync', args: { action: 'now' } });
+    expect(await client.next()).toMatchObject({ id: 10, ok: true });
+    expect(line.calls).toEqual(['provision 2', 'cancel 1', 'setMode manual', 'sync now']);
   });
 
   it.each([
@@ -88,6 +90,7 @@ describe('serveStationApi', () => {
     ['bad slot', { id: 5, type: 'command', command: 'provision', args: { slot: 0 } }, 5],
     ['slot as text', { id: 6, type: 'command', command: 'cancel', args: { slot: '1' } }, 6],
     ['bad mode', { id: 7, type: 'command', command: 'setMode', args: { mode: 'fast' } }, 7],
+    ['bad sync action', { id: 9, type: 'command', command: 'sync', args: { action: 'reset' } }, 9],
     ['extra arg', { id: 8, type: 'command', command: 'snapshot', args: { all: true } }, 8],
   ])('refuses %s with API_BAD_MESSAGE and keeps serving', async (_name, message, id) => {
     const { client, line } = setup();

@@ -120,6 +120,7 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
         if (outcome.state === 'pass') sync.notify();
       });
       sync.onProgress.on(() => line.refreshOutbox());
+      line.attachSync(sync);
       onFieldRegistration.on(({ registrationId, result }) => {
         if (result) line.deviceRegistered(registrationId, result.assignedHub);
       });

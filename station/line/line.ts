@@ -5,7 +5,12 @@ import { createTransport } from '../../firmware-bridge/transports/openTransport.
 import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
 import { attestorFor, unsupportedModeText } from './attestation/attestors.js';
-import type { LineController, StationStatus } from './lineController.js';
+import type {
+  LineController,
+  StationStatus,
+  SyncAction,
+  SyncStatusView,
+} from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
 import { PortWatcher } from './portWatcher.js';
@@ -66,6 +71,7 @@ export class Line implements LineController {
   private readonly sessionOptions: SessionOptions;
   private mode: 'auto' | 'manual';
   private discoveryWarning: string | undefined;
+  private sync: LineSync | undefined;
   private stopped = false;
 
   constructor(private readonly options: LineOptions) {
@@ -112,13 +118,38 @@ export class Line implements LineController {
 
   status(): StationStatus {
     const ca = this.options.ca.status();
-    return {
+    const status: StationStatus = {
       demo: this.options.demo,
       profile: this.options.profile.name,
       mode: this.mode,
       ca: { locked: ca.locked, subject: ca.subject, daysLeft: ca.daysLeft },
       notes: this.notes(),
     };
+    if (this.sync) status.sync = syncView(this.sync.status());
+    return status;
+  }
+
+  /**
+   * The outbox sync worker of this station: its state joins the status every UI shows, and
+   * `controlSync` reaches it. Returns the disposer of the subscription.
+   */
+  attachSync(sync: LineSync): () => void {
+    this.sync = sync;
+    const dispose = sync.onStateChange.on(() => this.onStatusChanged.emit(this.status()));
+    this.onStatusChanged.emit(this.status());
+    return () => {
+      dispose();
+      if (this.sync === sync) this.sync = undefined;
+    };
+  }
+
+  controlSync(action: SyncAction): void {
+    const sync = this.sync;
+    if (!sync) throw new LineError('LINE_SYNC_NOT_CONFIGURED');
+    if (action === 'pause') void sync.pause();
+    else if (action === 'resume') sync.resume();
+    // A failed "sync now" (offline, paused meanwhile) shows in the sync status, not as a throw.
+    else sync.syncNow().catch(() => undefined);
   }
 
   slots(): SlotView[] {
@@ -245,6 +276,30 @@ export class Line implements LineController {
         this.onOutboxChanged.emit(counts);
       });
   }
+}
+
+/** What the line needs of the outbox sync worker (station/sync's SyncWorker fits). */
+export interface LineSync {
+  status(): {
+    state: SyncStatusView['state'];
+    connection: SyncStatusView['connection'];
+    lastError?: { code: string; message: string; detail?: string };
+    heldUntil?: string;
+  };
+  pause(): Promise<void>;
+  resume(): void;
+  syncNow(): Promise<unknown>;
+  readonly onStateChange: { on(listener: () => void): () => void };
+}
+
+function syncView(progress: ReturnType<LineSync['status']>): SyncStatusView {
+  const view: SyncStatusView = { state: progress.state, connection: progress.connection };
+  if (progress.lastError) {
+    const { code, message, detail } = progress.lastError;
+    view.lastError = detail === undefined ? { code, message } : { code, message, detail };
+  }
+  if (progress.heldUntil !== undefined) view.heldUntil = progress.heldUntil;
+  return view;
 }
 
 /**

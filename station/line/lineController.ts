@@ -1,5 +1,19 @@
 import type { TypedEvent } from '../../firmware-bridge/typedEvent.js';
-import type { OutboxCounts, SlotView } from './lineTypes.js';
+import type { CodedError, OutboxCounts, SlotView } from './lineTypes.js';
+
+/** The outbox sync to DPS as every UI shows it. */
+export interface SyncStatusView {
+  /** idle, syncing, backoff (Retry-After or retry wait), offline, paused, stopped. */
+  state: 'idle' | 'syncing' | 'backoff' | 'offline' | 'paused' | 'stopped';
+  connection: 'unknown' | 'online' | 'offline';
+  /** The last worker-level problem (DPS down, throttled, credentials refused), until a success. */
+  lastError?: CodedError;
+  /** While calls wait for Retry-After or backoff: until when (ISO 8601). */
+  heldUntil?: string;
+}
+
+/** What a supervisor may ask of the sync. */
+export type SyncAction = 'pause' | 'resume' | 'now';
 
 /** What the station tells every UI about itself (no secrets). */
 export interface StationStatus {
@@ -12,6 +26,8 @@ export interface StationStatus {
   ca: { locked: boolean; subject: string; daysLeft: number };
   /** Operator-facing notes, e.g. why ports were found by scanning /dev. */
   notes: string[];
+  /** Absent while the line has no DPS connection (offline by configuration). */
+  sync?: SyncStatusView;
 }
 
 /**
@@ -27,6 +43,8 @@ export interface LineController {
   provision(slot: number): void;
   /** Cancels the run on a slot; the device keeps its previous identity (nothing committed). */
   cancel(slot: number): void;
+  /** Pauses, resumes or hurries the outbox sync; LINE_SYNC_NOT_CONFIGURED without one. */
+  controlSync(action: SyncAction): void;
   readonly onSlotChanged: TypedEvent<SlotView>;
   readonly onOutboxChanged: TypedEvent<OutboxCounts>;
   readonly onStatusChanged: TypedEvent<StationStatus>;

@@ -114,6 +114,7 @@ export async function openProductionStation(
         if (outcome.state === 'pass') sync.notify();
       });
       sync.onProgress.on(() => line.refreshOutbox());
+      line.attachSync(sync);
       sync.onStateChange.on(({ state, previous }) =>
         options.log(`DPS sync: ${previous} -> ${state}`),
       );

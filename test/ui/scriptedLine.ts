@@ -4,6 +4,7 @@
  * the UI sends, as an event the test can await.
  */
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+import type { SyncAction } from '../../station/line/lineController.js';
 import type { LineController, StationStatus } from '../../station/line/lineController.js';
 import type { CodedError, OutboxCounts, SlotView } from '../../station/line/lineTypes.js';
 
@@ -58,6 +59,9 @@ export class ScriptedLine implements LineController {
   cancel(slot: number): void {
     this.#record(`cancel ${slot}`);
     this.#set(slot, { state: 'cancelled', step: undefined });
+  }
+  controlSync(action: SyncAction): void {
+    this.#record(`sync ${action}`);
   }
 
   /** Every slot starts its run and reaches the attest step, half way. */

@@ -65,7 +65,18 @@ export function App() {
           <p className="empty-line">No ports yet. Plug a device in or configure a port.</p>
         )}
       </main>
-      <OutboxPanel outbox={station.outbox} />
+      <OutboxPanel
+        outbox={station.outbox}
+        sync={status?.sync}
+        enabled={client !== undefined}
+        onSync={(action) =>
+          client &&
+          run(
+            action === 'now' ? 'Sync now' : `${action === 'pause' ? 'Pause' : 'Resume'} sync`,
+            () => client.call('sync', { action }),
+          )
+        }
+      />
     </div>
   );
 }

@@ -1,5 +1,8 @@
-/** The enrollment outbox by status; failed and conflict stand out when they are not zero. */
-import type { OutboxCountsPayload } from '../../station/api/contract.js';
+/**
+ * The enrollment outbox by status, and the sync to DPS that drains it: its state in words, and
+ * pause / resume / sync now. Failed and conflict stand out when they are not zero.
+ */
+import type { OutboxCountsPayload, StationStatusPayload } from '../../station/api/contract.js';
 
 const ORDER = [
   ['pending', 'Pending'],
@@ -9,7 +12,34 @@ const ORDER = [
   ['conflict', 'Conflict'],
 ] as const;
 
-export function OutboxPanel({ outbox }: { outbox: OutboxCountsPayload | undefined }) {
+type SyncStatus = NonNullable<StationStatusPayload['sync']>;
+export type SyncAction = 'pause' | 'resume' | 'now';
+
+const STATE_TEXT: Record<SyncStatus['state'], string> = {
+  idle: 'up to date',
+  syncing: 'sending',
+  backoff: 'waiting to retry',
+  offline: 'DPS unreachable, retrying',
+  paused: 'paused',
+  stopped: 'stopped',
+};
+
+function syncText(sync: SyncStatus): string {
+  const held = sync.heldUntil ? ` until ${new Date(sync.heldUntil).toLocaleTimeString()}` : '';
+  return `DPS sync: ${STATE_TEXT[sync.state]}${sync.state === 'backoff' ? held : ''}`;
+}
+
+export function OutboxPanel({
+  outbox,
+  sync,
+  enabled,
+  onSync,
+}: {
+  outbox: OutboxCountsPayload | undefined;
+  sync: SyncStatus | undefined;
+  enabled: boolean;
+  onSync: (action: SyncAction) => void;
+}) {
   if (!outbox) return null;
   return (
     <footer className="outbox" aria-label="Enrollment outbox">
@@ -25,6 +55,40 @@ export function OutboxPanel({ outbox }: { outbox: OutboxCountsPayload | undefine
           );
         })}
       </dl>
+      <div className="outbox-sync" aria-label="DPS sync">
+        {sync ? (
+          <>
+            <span data-testid="sync-state" data-state={sync.state}>
+              {syncText(sync)}
+            </span>
+            {sync.lastError && sync.state !== 'idle' && (
+              <span className="sync-error" role="status">
+                {sync.lastError.message}
+              </span>
+            )}
+            {sync.state === 'paused' ? (
+              <button type="button" disabled={!enabled} onClick={() => onSync('resume')}>
+                Resume sync
+              </button>
+            ) : (
+              <button type="button" disabled={!enabled} onClick={() => onSync('pause')}>
+                Pause sync
+              </button>
+            )}
+            <button
+              type="button"
+              disabled={!enabled || sync.state === 'paused'}
+              onClick={() => onSync('now')}
+            >
+              Sync now
+            </button>
+          </>
+        ) : (
+          <span data-testid="sync-state" data-state="none">
+            DPS sync: off (no DPS connection on this station); enrollments wait here.
+          </span>
+        )}
+      </div>
     </footer>
   );
 }

@@ -47,6 +47,14 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
         .waitFor({ timeout: 20_000 });
       const hubs = await page.locator('[data-testid="slot-registered-hub"]').allTextContents();
       expect(hubs.every((hub) => /^demo-hub-\d\.azure-devices\.net$/.test(hub))).toBe(true);
+      // The sync says it is up to date; a supervisor can pause it and resume it.
+      const syncState = page.locator('[data-testid="sync-state"]');
+      await page.locator('[data-testid="sync-state"][data-state="idle"]').waitFor();
+      expect(await syncState.textContent()).toContain('up to date');
+      await page.getByRole('button', { name: 'Pause sync' }).click();
+      await page.locator('[data-testid="sync-state"][data-state="paused"]').waitFor();
+      await page.getByRole('button', { name: 'Resume sync' }).click();
+      await page.locator('[data-testid="sync-state"][data-state="idle"]').waitFor();
       await saveScreenshot(page, 'demo-line.png');
       expect(problems).toEqual([]);
     } finally {

@@ -3,12 +3,16 @@ import { parseArgs } from 'node:util';
 import type { EnrollmentStatus } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
+import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
   queue export --format csv|json [--status S] [--out FILE]
                                                  the outbox for a report or a hand-over
+  queue requeue --status failed|conflict --by NAME [--id N ...]
+                                                 after fixing the cause: back to pending; the
+                                                 sync reads DPS again before sending anything
           statuses: pending, syncing, synced, failed, conflict, superseded; --data-dir DIR`;
 
 const STATUSES: readonly EnrollmentStatus[] = [
@@ -31,6 +35,8 @@ export async function queue(args: string[]): Promise<number> {
       limit: { type: 'string', default: '100' },
       format: { type: 'string' },
       out: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      by: { type: 'string' },
     },
   });
   const status = values.status as EnrollmentStatus | undefined;
@@ -60,6 +66,7 @@ export async function queue(args: string[]): Promise<number> {
       }
       return 0;
     }
+    if (sub === 'requeue') return requeue(db, status, values.id, values.by);
     if (sub === 'export') {
       if (values.format !== 'csv' && values.format !== 'json') {
         console.error('station queue export: --format must be csv or json');
@@ -75,4 +82,36 @@ export async function queue(args: string[]): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+function requeue(
+  db: Parameters<typeof requeueEnrollments>[0],
+  status: EnrollmentStatus | undefined,
+  ids: string[] | undefined,
+  by: string | undefined,
+): number {
+  if (status !== 'failed' && status !== 'conflict') {
+    console.error('station queue requeue: --status must be failed or conflict');
+    return 2;
+  }
+  if (!by) {
+    console.error('station queue requeue: --by NAME is required (it goes into the audit trail)');
+    return 2;
+  }
+  const numbers = ids?.map(Number);
+  if (numbers?.some((n) => !Number.isInteger(n) || n < 1)) {
+    console.error('station queue requeue: --id must be an outbox id (see `station queue list`)');
+    return 2;
+  }
+  const requeued = requeueEnrollments(db, {
+    status,
+    supervisor: by,
+    ...(numbers && { ids: numbers }),
+  });
+  console.log(
+    requeued.length === 0
+      ? `No ${status} enrollment matched.`
+      : `${requeued.length} enrollment(s) back to pending: ${requeued.join(', ')}. The sync reads DPS before sending them.`,
+  );
+  return 0;
 }

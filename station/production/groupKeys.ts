@@ -4,7 +4,8 @@
  * other station secret and opened once per line start, never written in clear.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { join } from 'node:path';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
@@ -39,9 +40,8 @@ export async function saveGroupKey(
     const sealed = await sealSecret(key, wrapper, groupKeyContext(enrollmentGroupId));
     const file = groupKeyFile(dataDir, enrollmentGroupId);
     await mkdir(join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
-    // Write beside, then rename: a crash never leaves half a key file.
-    await writeFile(`${file}.tmp`, JSON.stringify(sealed, null, 2), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    // Never half a key file, even after a power cut.
+    await writeFileAtomic(file, JSON.stringify(sealed, null, 2));
     return file;
   } finally {
     key.fill(0);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealSecret } from '../../certs/custody/secretBox.js';
@@ -41,7 +41,8 @@ describe('DPS connection string custody', () => {
       context: 'line-station/dps/service-connection-string',
     });
     expect(statSync(dpsConnectionFile(dataDir)).mode & 0o777).toBe(0o600);
-    expect(existsSync(`${dpsConnectionFile(dataDir)}.tmp`)).toBe(false);
+    // No temporary file is left beside it.
+    expect(readdirSync(dirname(dpsConnectionFile(dataDir)))).toEqual(['connection.sealed.json']);
 
     expect(await loadDpsConnectionString(dataDir, wrapper)).toEqual({
       hostName: 'line7-dps.azure-devices-provisioning.net',

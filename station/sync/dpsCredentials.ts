@@ -5,7 +5,8 @@
  * passphrase) and never written in clear. Only the host name and policy name are ever shown.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { join } from 'node:path';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
@@ -50,9 +51,8 @@ export async function saveDpsConnectionString(
     const sealed = await sealSecret(plaintext, wrapper, DPS_CONNECTION_CONTEXT);
     const file = dpsConnectionFile(dataDir);
     await mkdir(join(dataDir, 'dps'), { recursive: true, mode: 0o700 });
-    // Written beside, then renamed: a crash never leaves half a file, or an empty one.
-    await writeFile(`${file}.tmp`, JSON.stringify(sealed, null, 2), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    // Never half a file, nor an empty one, even after a power cut.
+    await writeFileAtomic(file, JSON.stringify(sealed, null, 2));
     return { file, hostName: parsed.hostName, sharedAccessKeyName: parsed.sharedAccessKeyName };
   } finally {
     plaintext.fill(0);

@@ -197,3 +197,18 @@ export async function openSecret(
     dataKey.fill(0);
   }
 }
+
+/**
+ * Sealing to and from text (the JSON the store and the data directory keep) under one wrapper:
+ * what a line hands its attestors, and what the sync worker uses to open the same secrets.
+ */
+export function sealedText(wrapper: KeyWrapper): {
+  seal(plaintext: Uint8Array, context: string): Promise<string>;
+  open(text: string, context: string): Promise<Buffer>;
+} {
+  return {
+    seal: async (plaintext, context) =>
+      JSON.stringify(await sealSecret(plaintext, wrapper, context)),
+    open: (text, context) => openSecret(parseSealedSecret(text), wrapper, context),
+  };
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret } from '../../certs/custody/secretBox.js';
+import { sealedText } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
@@ -88,7 +88,7 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
   const worker = new SyncWorker({
     db,
     dps,
-    openSecret: (sealed, context) => openSecret(parseSealedSecret(sealed), wrapper, context),
+    openSecret: sealedText(wrapper).open,
   });
   try {
     worker.start();

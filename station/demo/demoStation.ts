@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
+import { sealedText } from '../../certs/custody/secretBox.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import type { GroupKeySource, SealSecret } from '../line/attestation/attestor.js';
+import type { GroupKeySource } from '../line/attestation/attestor.js';
 import { Line } from '../line/line.js';
 import type { RunRecorder } from '../line/runRecorder.js';
 import { demoProfile } from '../profiles/demoProfile.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { createDemoCa, type DemoCa } from './demoCa.js';
 import { startDemoDps, type DemoDps } from './demoDps.js';
 
@@ -63,7 +62,10 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
   const ca = await createDemoCa();
   const store = options.recorder ? undefined : new ProvisioningStore(ca.db);
   const recorder = options.recorder ?? store!;
-  const custody = demoCustody();
+  // The DEMO's secrets are sealed under a random passphrase that lives only in this process.
+  const custody = sealedText(
+    new PassphraseKeyWrapper(randomBytes(24).toString('base64'), { session: true }),
+  );
   let simulator: Simulator | undefined;
   let dps: DemoDps | undefined;
   try {
@@ -81,7 +83,7 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
         simulator,
         caChainDer: ca.ca.chain(),
         idScope: profile.dps.idScope,
-        openSecret: custody.openSecret,
+        openSecret: custody.open,
         log,
       });
       // The devices are told to find DPS where the DEMO's local DPS listens.
@@ -101,7 +103,7 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
       },
       mode: options.mode ?? 'auto',
       demo: true,
-      sealSecret: custody.sealSecret,
+      sealSecret: custody.seal,
       groupKey: demoGroupKey(),
     });
     log(
@@ -151,17 +153,6 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
     await ca.dispose();
     throw err;
   }
-}
-
-/** The DEMO's secrets are sealed under a random passphrase that lives only in this process. */
-function demoCustody(): { sealSecret: SealSecret; openSecret: OpenSecret } {
-  const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'), { session: true });
-  return {
-    sealSecret: async (plaintext, context) =>
-      JSON.stringify(await sealSecret(plaintext, wrapper, context)),
-    openSecret: (sealedJson, context) =>
-      openSecret(parseSealedSecret(sealedJson), wrapper, context),
-  };
 }
 
 function demoGroupKey(): GroupKeySource {

@@ -6,12 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
+import { sealedText } from '../../certs/custody/secretBox.js';
 import { StationCa } from '../../certs/stationCa.js';
 import type { RunningStation } from '../api/stationFactory.js';
 import { StationStartError } from '../api/stationFactory.js';
 import { Line } from '../line/line.js';
-import type { SealSecret } from '../line/attestation/attestor.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
@@ -89,6 +88,7 @@ export async function openProductionStation(
     // Only the X.509 modes sign; the others never need the CA key in memory.
     if (profile.attestation.mode.startsWith('x509-')) await ca.unlock(wrapper);
     const store = new ProvisioningStore(db);
+    const secrets = sealedText(wrapper);
     const line = new Line({
       profile,
       ca,
@@ -96,7 +96,7 @@ export async function openProductionStation(
       ports: { configured: options.ports, discover: options.discover, baudRate: options.baudRate },
       mode: options.mode,
       demo: false,
-      sealSecret: passphraseSealer(wrapper),
+      sealSecret: secrets.seal,
       ...(profile.attestation.mode === 'symmetric-key-group' && {
         groupKey: await loadGroupKeySource(options.dataDir, wrapper),
       }),
@@ -106,7 +106,7 @@ export async function openProductionStation(
       ? new SyncWorker({
           db,
           dps,
-          openSecret: (sealed, context) => openSecret(parseSealedSecret(sealed), wrapper, context),
+          openSecret: secrets.open,
         })
       : undefined;
     if (sync) {
@@ -150,9 +150,4 @@ export async function openProductionStation(
     db.close();
     throw err;
   }
-}
-
-function passphraseSealer(wrapper: PassphraseKeyWrapper): SealSecret {
-  return async (plaintext, context) =>
-    JSON.stringify(await sealSecret(plaintext, wrapper, context));
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
+import { sealedText, sealSecret } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import type { OpenSecret } from './enrollmentRequest.js';
 import { progressReached, SyncTestStation } from './testing/syncTestStation.js';
@@ -109,7 +109,7 @@ describe('SyncWorker: symmetric keys', () => {
     const id = await station.provisionSymmetric('SK1', randomBytes(32));
     const wrong = new PassphraseKeyWrapper('not the passphrase', { scrypt: { N: 1024 } });
     const worker = station.worker({
-      openSecret: (sealed, context) => openSecret(parseSealedSecret(sealed), wrong, context),
+      openSecret: sealedText(wrong).open,
     });
     worker.start();
     await progressReached(worker, (p) => p.state === 'backoff');

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach } from 'vitest';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, readSealedSecret, sealSecret } from '../../../certs/custody/secretBox.js';
+import { sealedText } from '../../../certs/custody/secretBox.js';
 import {
   Simulator,
   type SimulatedDevice,
@@ -83,11 +83,7 @@ export function testSealing(): {
   const wrapper = new PassphraseKeyWrapper(randomBytes(12).toString('hex'), {
     scrypt: { N: 2 ** 10, r: 8, p: 1 },
   });
-  return {
-    seal: async (plaintext, context) =>
-      JSON.stringify(await sealSecret(plaintext, wrapper, context)),
-    open: (json, context) => openSecret(readSealedSecret(JSON.parse(json)), wrapper, context),
-  };
+  return sealedText(wrapper);
 }
 
 export async function testServices(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret, sealSecret } from '../../../certs/custody/secretBox.js';
+import { sealedText, sealSecret } from '../../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../../line/attestation/symmetricKey.js';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
 import { ProvisioningStore } from '../../store/provisioningStore.js';
@@ -51,8 +51,7 @@ export class SyncTestStation {
   readonly dps = new InMemoryDps(this.clock);
   /** Cheap scrypt: these tests are about sync, not about the passphrase. */
   readonly wrapper = new PassphraseKeyWrapper('sync test passphrase', { scrypt: { N: 1024 } });
-  readonly openSecret: OpenSecret = (sealed, context) =>
-    openSecret(parseSealedSecret(sealed), this.wrapper, context);
+  readonly openSecret: OpenSecret = sealedText(this.wrapper).open;
   private readonly workers: SyncWorker[] = [];
 
   worker(options: Partial<SyncWorkerOptions> = {}): SyncWorker {

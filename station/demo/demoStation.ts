@@ -118,10 +118,6 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
     );
     if (dps) {
       const { sync, onFieldRegistration } = dps;
-      line.onRunEnded.on(({ outcome }) => {
-        if (outcome.state === 'pass') sync.notify();
-      });
-      sync.onProgress.on(() => line.refreshOutbox());
       line.attachSync(sync);
       onFieldRegistration.on(({ registrationId, result }) => {
         if (result) line.deviceRegistered(registrationId, result.assignedHub);

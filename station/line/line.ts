@@ -130,15 +130,22 @@ export class Line implements LineController {
   }
 
   /**
-   * The outbox sync worker of this station: its state joins the status every UI shows, and
-   * `controlSync` reaches it. Returns the disposer of the subscription.
+   * The outbox sync worker of this station: each PASS tells it there is work, its progress
+   * refreshes the outbox counts, its state joins the status every UI shows, and `controlSync`
+   * reaches it. Returns the disposer of the subscriptions.
    */
   attachSync(sync: LineSync): () => void {
     this.sync = sync;
-    const dispose = sync.onStateChange.on(() => this.onStatusChanged.emit(this.status()));
+    const disposers = [
+      this.onRunEnded.on(({ outcome }) => {
+        if (outcome.state === 'pass') sync.notify();
+      }),
+      sync.onProgress.on(() => this.refreshOutbox()),
+      sync.onStateChange.on(() => this.onStatusChanged.emit(this.status())),
+    ];
     this.onStatusChanged.emit(this.status());
     return () => {
-      dispose();
+      for (const dispose of disposers) dispose();
       if (this.sync === sync) this.sync = undefined;
     };
   }
@@ -289,6 +296,9 @@ export interface LineSync {
   pause(): Promise<void>;
   resume(): void;
   syncNow(): Promise<unknown>;
+  /** New pending rows exist: look now rather than at the next poll. */
+  notify(): void;
+  readonly onProgress: { on(listener: () => void): () => void };
   readonly onStateChange: { on(listener: () => void): () => void };
 }
 

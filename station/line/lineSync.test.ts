@@ -7,6 +7,7 @@ import { InMemoryRunRecorder, testCa, testProfile, testSealing } from './testing
 /** A sync worker as the line sees it: a state, the three controls, a change event. */
 class SyncStandIn implements LineSync {
   readonly onStateChange = new TypedEvent<void>();
+  readonly onProgress = new TypedEvent<void>();
   readonly actions: string[] = [];
   state: ReturnType<LineSync['status']>['state'] = 'idle';
   status() {
@@ -28,6 +29,9 @@ class SyncStandIn implements LineSync {
   async syncNow() {
     this.actions.push('now');
     throw new Error('offline'); // shown through the status, never thrown at the UI
+  }
+  notify() {
+    this.actions.push('notify');
   }
 }
 
@@ -73,7 +77,14 @@ describe('the line and its outbox sync', () => {
     l.controlSync('now');
     await Promise.resolve();
     expect(sync.actions).toEqual(['pause', 'resume', 'now']);
+    // Its progress refreshes the outbox counts every UI shows.
+    const counts: unknown[] = [];
+    l.onOutboxChanged.on((c) => counts.push(c));
+    sync.onProgress.emit();
+    expect(counts).toEqual([{ pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 }]);
     detach();
+    sync.onProgress.emit();
+    expect(counts).toHaveLength(1);
     expect(l.status().sync).toBeUndefined();
   });
 });

@@ -110,10 +110,6 @@ export async function openProductionStation(
         })
       : undefined;
     if (sync) {
-      line.onRunEnded.on(({ outcome }) => {
-        if (outcome.state === 'pass') sync.notify();
-      });
-      sync.onProgress.on(() => line.refreshOutbox());
       line.attachSync(sync);
       sync.onStateChange.on(({ state, previous }) =>
         options.log(`DPS sync: ${previous} -> ${state}`),

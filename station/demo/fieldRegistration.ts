@@ -5,6 +5,8 @@
  * The DEMO and the end-to-end tests run this against the local DPS emulator to prove that a
  * device provisioned here really registers and is assigned a hub.
  */
+import { createPrivateKey } from 'node:crypto';
+import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { registerDevice } from '../../dps/device/registrationClient.js';
 import type { DeviceAuth, DeviceRegistrationResult } from '../../dps/device/registrationTypes.js';
 import type { CommittedBank } from '../../firmware-bridge/simulator/deviceBanks.js';
@@ -20,18 +22,19 @@ export class FieldRegistrationError extends Error {
   }
 }
 
-function pem(label: string, der: Uint8Array): string {
-  const body = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN ${label}-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
-}
-
 /** The device's credentials as its DPS client would load them from flash. Secrets: never log. */
 export function deviceAuthFrom(bank: CommittedBank): DeviceAuth {
   if (bank.certChain && bank.identityKey) {
     return {
       kind: 'x509',
-      certificateChainPem: bank.certChain.map((der) => pem('CERTIFICATE', der)).join(''),
-      privateKeyPem: pem('PRIVATE KEY', bank.identityKey.pkcs8),
+      certificateChainPem: bank.certChain.map(certificateToPem).join(''),
+      privateKeyPem: createPrivateKey({
+        key: Buffer.from(bank.identityKey.pkcs8),
+        format: 'der',
+        type: 'pkcs8',
+      })
+        .export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
     };
   }
   if (bank.symmetricKey && bank.symmetricKey.length > 0) {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
-import { Line, type LineOptions, type RunEnded } from './line.js';
+import { Line, type LineOptions } from './line.js';
 import {
   events,
   InMemoryRunRecorder,
+  resultBySlot,
   slotReaches,
   testCa,
   testProfile,
@@ -43,12 +44,6 @@ async function startLine(
   return { line, recorder, ended };
 }
 
-function byCode(runs: RunEnded[]): Record<number, string> {
-  return Object.fromEntries(
-    runs.map((r) => [r.slot, r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code]),
-  );
-}
-
 describe('the line in auto mode', () => {
   it('provisions four devices in parallel: four PASS, four commits, the outbox says four', async () => {
     simulator = await Simulator.start({ devices: 4, link: 'pty', baudRate: 0 });
@@ -71,7 +66,7 @@ describe('the line in auto mode', () => {
     process.off('warning', onWarning);
     expect(warnings.some((w) => w.message === 'faulty subscriber')).toBe(true);
 
-    expect(byCode(runs)).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'PASS' });
+    expect(resultBySlot(runs)).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'PASS' });
     expect(recorder.passes).toHaveLength(4);
     expect((await outbox).at(-1)?.pending).toBe(4);
     expect(line.slots().map((s) => [s.slot, s.port, s.state, s.registrationId])).toEqual(
@@ -104,7 +99,7 @@ describe('the line in auto mode', () => {
     const runs = await all;
     await unplugged;
 
-    expect(byCode(runs)).toEqual({
+    expect(resultBySlot(runs)).toEqual({
       1: 'PASS',
       2: 'WIRE_DISCONNECTED',
       3: 'WIRE_DISCONNECTED',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDemoStation, type DemoStation } from '../../station/demo/demoStation.js';
-import type { RunEnded } from '../../station/line/line.js';
+import { events } from '../../station/line/testing/lineTestKit.js';
 import { ProvisioningStore } from '../../station/store/provisioningStore.js';
 
 let station: DemoStation | undefined;
@@ -8,17 +8,6 @@ afterEach(async () => {
   await station?.stop();
   station = undefined;
 });
-
-/** Resolves with the first `count` runs that end on the line. */
-function runsEnded(demo: DemoStation, count: number): Promise<RunEnded[]> {
-  const ended: RunEnded[] = [];
-  return new Promise((resolve) => {
-    demo.line.onRunEnded.on((run) => {
-      ended.push(run);
-      if (ended.length === count) resolve(ended);
-    });
-  });
-}
 
 describe('the DEMO station: simulated devices on real ttys, DEMO CA, the SQLite store', () => {
   it('provisions every device into the outbox; a device unplugged mid-run leaves an abandoned certificate', async () => {
@@ -41,7 +30,7 @@ describe('the DEMO station: simulated devices on real ttys, DEMO CA, the SQLite 
     expect(line.slots().map((s) => s.port)).toEqual(simulator.devices.map((d) => d.hostPath));
 
     const unplugged = simulator.devices[3]!.faults.unplugDuringNext('PUT_CERT_CHAIN');
-    const ended = runsEnded(station, 4);
+    const ended = events(station.line.onRunEnded, 4);
     line.setMode('auto');
     const runs = await ended;
     await unplugged;

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import type { RunEnded } from '../../station/line/line.js';
+import { events, resultBySlot } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
@@ -62,21 +62,6 @@ afterEach(async () => {
   simulator = undefined;
 });
 
-function runsEnded(line: ProductionStation['line'], count: number): Promise<RunEnded[]> {
-  const ended: RunEnded[] = [];
-  return new Promise((resolve) => {
-    line.onRunEnded.on((r) => {
-      ended.push(r);
-      if (ended.length === count) resolve(ended);
-    });
-  });
-}
-
-const resultBySlot = (runs: RunEnded[]) =>
-  Object.fromEntries(
-    runs.map((r) => [r.slot, r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code]),
-  );
-
 describe('a real line: station CA, profiles file, file store, 8 devices on ptys', () => {
   it('provisions 8 devices at once; faulty ones fail alone; a second pass follows the duplicate policy', async () => {
     simulator = await Simulator.start({ devices: 8, link: 'pty', baudRate: 0 });
@@ -98,7 +83,7 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       passphrase: PASSPHRASE,
       log: () => undefined,
     });
-    const first = runsEnded(station.line, 8);
+    const first = events(station.line.onRunEnded, 8);
     station.line.setMode('auto');
     const runs = await first;
     await unplugged;
@@ -154,7 +139,7 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       passphrase: PASSPHRASE,
       log: () => undefined,
     });
-    const second = await runsEnded(station.line, 5);
+    const second = await events(station.line.onRunEnded, 5);
     expect(
       new Set(second.map((r) => (r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code))),
     ).toEqual(new Set(['RUN_DUPLICATE_DEVICE']));

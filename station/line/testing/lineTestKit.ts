@@ -26,7 +26,7 @@ import {
   type ProductProfileInput,
 } from '../../profiles/productProfile.js';
 import type { AttestationServices, SealSecret } from '../attestation/attestor.js';
-import { leafProfileOf } from '../line.js';
+import { leafProfileOf, type RunEnded } from '../line.js';
 import type { SlotView } from '../lineTypes.js';
 import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
 
@@ -126,6 +126,13 @@ export async function runOn(
   } finally {
     await session?.close();
   }
+}
+
+/** Each run's result by slot: `PASS`, or the error code it failed with. */
+export function resultBySlot(runs: readonly RunEnded[]): Record<number, string> {
+  return Object.fromEntries(
+    runs.map((r) => [r.slot, r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code]),
+  );
 }
 
 /** Resolves with the first value `event` emits that satisfies `match`. */

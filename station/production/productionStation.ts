@@ -111,9 +111,13 @@ export async function openProductionStation(
       : undefined;
     if (sync) {
       line.attachSync(sync);
-      sync.onStateChange.on(({ state, previous }) =>
-        options.log(`DPS sync: ${previous} -> ${state}`),
-      );
+      // Every batch goes idle -> syncing -> idle; the log keeps what an operator must notice.
+      const routine = new Set(['idle', 'syncing']);
+      sync.onStateChange.on(({ state, previous }) => {
+        if (!routine.has(state) || !routine.has(previous)) {
+          options.log(`DPS sync: ${previous} -> ${state}`);
+        }
+      });
       sync.start();
     }
     options.log(

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { StationCa } from '../../certs/stationCa.js';
 import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
-import { SerialTransport } from '../../firmware-bridge/transports/serialTransport.js';
+import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { createDemoCa } from '../../station/demo/demoCa.js';
@@ -35,7 +35,8 @@ export async function main(args: string[]): Promise<void> {
   const simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: BAUD });
   const device = simulator.devices[0]!;
   const session = await DeviceSession.open(
-    new SerialTransport({ path: device.hostPath, baudRate: BAUD }),
+    // The transport the station itself opens for a local port.
+    createTransport(device.hostPath, { baudRate: BAUD }),
     {
       baudRate: BAUD,
     },

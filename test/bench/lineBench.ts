@@ -10,8 +10,14 @@
  * re-run is the same exchange as a fresh device: the same requests and bytes, a new key
  * generation, CSR, leaf and flash write, and the store supersedes the earlier enrollment.
  *
- * Rounds per row: 32 warm-up runs spread over the slots (JIT and first-use setup are not
- * per-device costs of a line that runs all day), then K runs per slot (at least 32 devices per
+ * Before the first row, the process itself warms up: 1,024 runs on 64 slots, the first few seconds
+ * of a line's day. V8 optimises a function only after many calls; the steps of a run are called a
+ * few times per device, so without this the 1- and 8-slot rows (measured first, on few devices)
+ * ran much of the station in the interpreter and baseline code, a cost a line that runs all day
+ * pays once per process, not per device.
+ *
+ * Rounds per row: 32 warm-up runs spread over the slots (the row's own first-use setup: its CA,
+ * store and sessions), then K runs per slot (at least 32 devices per
  * row) for throughput and CPU, then K more with the event-loop monitor on for lag only (the monitor wakes every 1 ms and
  * costs ~20 ms of CPU per second itself).
  *
@@ -29,19 +35,18 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
-import { createDemoCa } from '../../station/demo/demoCa.js';
-import { Line, type RunEnded } from '../../station/line/line.js';
+import type { RunEnded } from '../../station/line/line.js';
+import { openBenchLine } from './benchLine.js';
 import { runRound, timeInRequests } from './lineBenchRounds.js';
-import { demoProfile } from '../../station/profiles/demoProfile.js';
-import { ProvisioningStore } from '../../station/store/provisioningStore.js';
 import { mainThreadCpuMs } from './processTreeCpu.js';
-import { startSimulatorProcess } from './simulatorProcess.js';
 import { startCpuProfile } from './cpuProfile.js';
 import { printTable } from './table.js';
 
 const BAUD = 115_200;
 /** Runs before measuring, spread over the slots. */
 const WARM_UP_DEVICES = 32;
+/** The process warm-up before the first row: slots × runs per slot. */
+const PROCESS_WARM_UP = { slots: 64, perSlot: 16 };
 /**
  * Fewest devices the throughput round measures: a few slots run K devices in a few seconds,
  * and one of V8's major GC cycles landing in so short a window would swing CPU per device.
@@ -93,6 +98,16 @@ export async function main(args: string[]): Promise<void> {
   }
   console.log(
     `line bench: ${perSlot} devices per slot (at least ${MIN_MEASURED_DEVICES} per row) after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
+  );
+  const warmUpStarted = performance.now();
+  const warm = await openBenchLine(PROCESS_WARM_UP.slots, BAUD, link);
+  try {
+    await runRound(warm.line, PROCESS_WARM_UP.slots, PROCESS_WARM_UP.perSlot);
+  } finally {
+    await warm.close();
+  }
+  console.log(
+    `process warm-up: ${PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot} runs on ${PROCESS_WARM_UP.slots} slots in ${((performance.now() - warmUpStarted) / 1000).toFixed(1)} s`,
   );
   const rows: Row[] = [];
   for (const slots of slotCounts) {
@@ -165,20 +180,8 @@ async function measureRow(
   link: 'pty' | 'tcp',
   profileFile?: string,
 ): Promise<Row> {
-  const simulator = await startSimulatorProcess(slots, BAUD, link === 'tcp' ? ['--tcp'] : []);
-  const demoCa = await createDemoCa('Line Station BENCH');
-  const recorder = new ProvisioningStore(demoCa.db);
-  const line = new Line({
-    profile: { ...demoProfile(), name: 'BENCH LS-DEMO-1', duplicates: 'reprovision' },
-    ca: demoCa.ca,
-    recorder,
-    ports: { configured: [...simulator.hostPaths], discover: false, baudRate: BAUD },
-    mode: 'manual',
-    demo: true,
-    sealSecret: () => Promise.reject(new Error('the bench profile seals nothing')),
-  });
+  const { line, simulator, close } = await openBenchLine(slots, BAUD, link);
   try {
-    await line.start();
     const all: RunEnded[] = [];
     line.onRunEnded.on((run) => all.push(run));
     // Warm-up: JIT and first-use setup are not per-device costs of a line that runs all day.
@@ -252,9 +255,7 @@ async function measureRow(
     }
     return row;
   } finally {
-    await line.stop();
-    await simulator.stop();
-    await demoCa.dispose();
+    await close();
   }
 }
 

@@ -45,8 +45,13 @@ describe('migration 003: sync', () => {
   it('migrates existing rows, keeping what they held', () => {
     version2Database();
     const db = openStationDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
-    expect(migrations.map((m) => m.name)).toEqual(['certificates', 'provisioning', 'sync']);
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    expect(migrations.map((m) => m.name)).toEqual([
+      'certificates',
+      'provisioning',
+      'sync',
+      'outbox_counts',
+    ]);
     const rows = db
       .prepare(
         `SELECT status, attempts, last_error AS lastError, etag, updated_at AS updatedAt,

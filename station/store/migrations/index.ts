@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { migration001Certificates } from './001_certificates.js';
 import { migration002Provisioning } from './002_provisioning.js';
 import { migration003Sync } from './003_sync.js';
+import { migration004OutboxCounts } from './004_outbox_counts.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   migration001Certificates,
   migration002Provisioning,
   migration003Sync,
+  migration004OutboxCounts,
 ];

@@ -1,0 +1,226 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxListing, type EnrollmentStatus } from '../outboxListing.js';
+import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { migrations } from './index.js';
+
+let dir: string;
+let file: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'migration-004-'));
+  file = join(dir, 'station.db');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = '2026-03-01T10:00:00.000Z';
+const STATUSES: readonly EnrollmentStatus[] = [
+  'pending',
+  'syncing',
+  'synced',
+  'failed',
+  'conflict',
+  'superseded',
+];
+type Counts = Record<EnrollmentStatus, number>;
+
+/** Inserts an enrollment with its own device and run, as a PASS does; returns its id. */
+function insertEnrollment(db: Database.Database, registrationId: string, status = 'pending') {
+  const run = db
+    .prepare(`INSERT INTO runs (port, profile, started_at) VALUES ('p', 'x', ?)`)
+    .run(T0).lastInsertRowid;
+  const device = db
+    .prepare(`INSERT INTO devices (serial_number, model, first_seen_at) VALUES (?, 'm', ?)`)
+    .run(`SN-${run}`, T0).lastInsertRowid;
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO enrollments (registration_id, device_id, run_id, attestation, body, status,
+          created_at, updated_at) VALUES (?, ?, ?, 'tpm', '{}', ?, ?, ?)`,
+      )
+      .run(registrationId, device, run, status, T0, T0).lastInsertRowid,
+  );
+}
+
+const zero = (): Counts => Object.fromEntries(STATUSES.map((s) => [s, 0])) as unknown as Counts;
+
+/** What a full scan says: the truth the counters must equal. */
+function groupByTruth(db: Database.Database): Counts {
+  const counts = zero();
+  const rows = db.prepare(`SELECT status, count(*) AS n FROM enrollments GROUP BY status`).all();
+  for (const row of rows as { status: EnrollmentStatus; n: number }[]) counts[row.status] = row.n;
+  return counts;
+}
+
+function counters(db: Database.Database): Counts {
+  const counts = zero();
+  for (const row of db.prepare(`SELECT status, n FROM outbox_counts`).all() as {
+    status: EnrollmentStatus;
+    n: number;
+  }[]) {
+    counts[row.status] = row.n;
+  }
+  return counts;
+}
+
+/** The counters, and what OutboxListing shows from them, equal a fresh GROUP BY. */
+function expectExact(db: Database.Database, step: string): void {
+  const truth = groupByTruth(db);
+  expect(counters(db), step).toEqual(truth);
+  const { superseded: _history, ...live } = truth;
+  expect(new OutboxListing(db).counts(), step).toEqual(live);
+}
+
+/** A version-3 database file: several enrollments in every status, one superseded by another. */
+function version3Database(): Counts {
+  const db = new Database(file);
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations.slice(0, 3));
+  const wanted: Counts = {
+    pending: 3,
+    syncing: 1,
+    synced: 4,
+    failed: 2,
+    conflict: 1,
+    superseded: 2,
+  };
+  for (const status of STATUSES) {
+    for (let i = 0; i < wanted[status]; i++) insertEnrollment(db, `dev-${status}-${i}`, status);
+  }
+  const successor = insertEnrollment(db, 'dev-superseded-0', 'pending');
+  db.prepare(
+    `UPDATE enrollments SET superseded_by = ? WHERE registration_id = 'dev-superseded-0'
+      AND status = 'superseded'`,
+  ).run(successor);
+  wanted.pending += 1;
+  db.close();
+  return wanted;
+}
+
+describe('migration 004: outbox counts', () => {
+  it('counts the rows a version-3 station recorded', () => {
+    const wanted = version3Database();
+    const db = openStationDatabase(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    expect(migrations.map((m) => m.name)).toEqual([
+      'certificates',
+      'provisioning',
+      'sync',
+      'outbox_counts',
+    ]);
+    expect(counters(db)).toEqual(wanted);
+    expectExact(db, 'after migration');
+    db.close();
+  });
+
+  it('stays exact through the outbox life of an enrollment', () => {
+    version3Database();
+    const db = openStationDatabase(file);
+    const setStatus = db.prepare(`UPDATE enrollments SET status = ? WHERE id = ?`);
+    const a = insertEnrollment(db, 'life-a');
+    expectExact(db, 'insert');
+    for (const status of ['syncing', 'synced']) {
+      setStatus.run(status, a);
+      expectExact(db, `a -> ${status}`);
+    }
+    const b = insertEnrollment(db, 'life-b');
+    for (const status of ['syncing', 'failed', 'pending', 'syncing', 'conflict', 'pending']) {
+      setStatus.run(status, b);
+      expectExact(db, `b -> ${status}`);
+    }
+    // Other columns, and a status set to what it was, leave the counters alone.
+    db.prepare(`UPDATE enrollments SET attempts = attempts + 1, status = status`).run();
+    expectExact(db, 'no status change');
+    // Requeue many at once: the trigger runs per row.
+    db.prepare(
+      `UPDATE enrollments SET status = 'pending' WHERE status IN ('failed', 'conflict')`,
+    ).run();
+    expectExact(db, 'requeue all');
+    // Re-provisioning: the earlier enrollment becomes history, its successor is pending.
+    setStatus.run('superseded', a);
+    const c = insertEnrollment(db, 'life-a');
+    expectExact(db, 'supersede');
+    // A refused statement (a second live row for one registration ID) changes no counter.
+    expect(() => insertEnrollment(db, 'life-a')).toThrow(/UNIQUE/);
+    expect(() => setStatus.run('pending', a)).toThrow(/UNIQUE/);
+    expectExact(db, 'refused');
+    db.prepare(`UPDATE enrollments SET superseded_by = ? WHERE id = ?`).run(c, a);
+    db.prepare(`DELETE FROM enrollments WHERE id = ?`).run(b);
+    db.prepare(`UPDATE enrollments SET superseded_by = NULL WHERE superseded_by IS NOT NULL`).run();
+    db.prepare(`DELETE FROM enrollments WHERE status IN ('superseded', 'synced')`).run();
+    expectExact(db, 'delete');
+    db.close();
+  });
+
+  it('matches GROUP BY after a seeded random run of 2,000 changes', () => {
+    const db = openStationDatabase(file);
+    const random = mulberry32(0x5eed_0004);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const ids = () => db.prepare(`SELECT id FROM enrollments`).pluck().all() as number[];
+    const done = { insert: 0, update: 0, bulk: 0, delete: 0, refused: 0 };
+    for (let step = 1; step <= 2_000; step++) {
+      const roll = random();
+      const existing = ids();
+      try {
+        if (roll < 0.35 || existing.length === 0) {
+          // A small pool of registration IDs makes some inserts collide with a live row.
+          insertEnrollment(db, `r${Math.floor(random() * 150)}`, pick(STATUSES));
+          done.insert++;
+        } else if (roll < 0.8) {
+          db.prepare(`UPDATE enrollments SET status = ? WHERE id = ?`).run(
+            pick(STATUSES),
+            pick(existing),
+          );
+          done.update++;
+        } else if (roll < 0.85) {
+          db.prepare(`UPDATE enrollments SET status = ? WHERE status = ?`).run(
+            pick(STATUSES),
+            pick(STATUSES),
+          );
+          done.bulk++;
+        } else {
+          db.prepare(`DELETE FROM enrollments WHERE id = ?`).run(pick(existing));
+          done.delete++;
+        }
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        done.refused++;
+      }
+      if (step % 250 === 0) expectExact(db, `step ${step}`);
+    }
+    expectExact(db, 'end');
+    // Every kind of change happened often enough to matter.
+    for (const [kind, n] of Object.entries(done)) expect(n, kind).toBeGreaterThan(20);
+    db.close();
+  });
+
+  it('reads the counters without scanning enrollments', () => {
+    const statements: string[] = [];
+    openStationDatabase(file).close();
+    const db = new Database(file, { verbose: (sql) => statements.push(String(sql)) });
+    const listing = new OutboxListing(db);
+    statements.length = 0;
+    listing.counts();
+    expect(statements).toHaveLength(1);
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${statements[0]}`).all() as { detail: string }[];
+    const text = plan.map((p) => p.detail).join('\n');
+    expect(text).toMatch(/outbox_counts/);
+    expect(text).not.toMatch(/enrollments/);
+    db.close();
+  });
+});
+
+/** A small seeded PRNG, so a failing run can be replayed exactly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import {
   discoverPorts,
@@ -139,11 +139,15 @@ export class PortWatcher {
   }
 }
 
-async function pathExists(path: string): Promise<boolean> {
+/**
+ * Synchronous on purpose: a configured path is a device node or a link to one, whose stat is a
+ * system call of microseconds. fs/promises would send each through the thread pool, waking a pool
+ * thread and then the event loop once more, every poll, all day.
+ */
+function pathExists(path: string): Promise<boolean> {
   try {
-    await stat(path);
-    return true;
+    return Promise.resolve(statSync(path, { throwIfNoEntry: false }) !== undefined);
   } catch {
-    return false;
+    return Promise.resolve(false);
   }
 }

@@ -1,10 +1,14 @@
 import { autoDetect } from '@serialport/bindings-cpp';
+import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { ReadStream, WriteStream } from 'node:tty';
 import { WireError } from '../codec/wireErrors.js';
 import type { Disposer } from '../typedEvent.js';
 import type { BindingPort } from './bindingTypes.js';
 import type { Transport } from './transport.js';
 import { TransportEvents } from './transportEvents.js';
+
+/** Bytes one read may take; a tty hands over at most 4 KiB at a time. */
+const READ_BUFFER_BYTES = 8192;
 
 /**
  * A local serial port on Linux with its I/O on the event loop. The serialport binding still opens
@@ -70,11 +74,23 @@ export class TtySerialTransport implements Transport {
     this.events.rearm();
     // libuv reopens a tty slave by name for each stream, so the binding's descriptor stays
     // untouched until the binding closes it.
-    const input = new ReadStream(fd);
+    // Reads land in this port's own buffer and are handed on as a copy of what arrived: the
+    // stream's default allocates 64 KiB per read and passes each chunk through Readable's
+    // buffering, a cost paid on every frame of every port. net.Socket's constructor takes
+    // `onread` as net.connect() does (Node 12+); @types/node lists it only for connect.
+    const readOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (length, buffer) => {
+          this.events.emitData(buffer.slice(0, length));
+          return true; // keep reading; false would pause the stream
+        },
+      },
+    };
+    const input = new ReadStream(fd, readOptions);
     const output = new WriteStream(fd);
     this.input = input;
     this.output = output;
-    input.on('data', (chunk: Buffer) => this.events.emitData(chunk));
     const lost = (err?: Error) => {
       if (this.closing) return;
       this.events.emitClose(err ?? new Error('the device hung up (end of file on the tty)'));
@@ -83,6 +99,7 @@ export class TtySerialTransport implements Transport {
     input.on('end', () => lost());
     input.on('error', (err: Error) => lost(err));
     output.on('error', (err: Error) => lost(err));
+    input.resume();
   }
 
   async write(bytes: Uint8Array): Promise<void> {

@@ -15,6 +15,7 @@ export const ELECTRON_DIST = join(repoRoot, 'dist', 'electron');
 function config(
   input: Record<string, string>,
   format: 'es' | 'cjs',
+  outDir: string,
   emptyOutDir: boolean,
 ): InlineConfig {
   return {
@@ -24,7 +25,7 @@ function config(
     envDir: false,
     build: {
       ssr: true,
-      outDir: ELECTRON_DIST,
+      outDir,
       emptyOutDir,
       target: 'node22',
       minify: false,
@@ -41,10 +42,14 @@ function config(
   };
 }
 
-/** Builds all three entries. */
-export async function buildElectron(): Promise<void> {
-  await build(config({ main: 'electron/main.ts', coreEntry: 'electron/coreEntry.ts' }, 'es', true));
-  await build(config({ preload: 'electron/preload.ts' }, 'cjs', false));
+/**
+ * Builds all three entries into `outDir` (default ELECTRON_DIST, which `package.json` "main"
+ * expects; tests build elsewhere so they never race a developer's build).
+ */
+export async function buildElectron(outDir: string = ELECTRON_DIST): Promise<void> {
+  const entries = { main: 'electron/main.ts', coreEntry: 'electron/coreEntry.ts' };
+  await build(config(entries, 'es', outDir, true));
+  await build(config({ preload: 'electron/preload.ts' }, 'cjs', outDir, false));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

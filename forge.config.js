@@ -6,6 +6,7 @@ import { MakerZIP } from '@electron-forge/maker-zip';
 import { AutoUnpackNativesPlugin } from '@electron-forge/plugin-auto-unpack-natives';
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
+import { isExcludedFromPackage } from './scripts/packagedFiles.js';
 
 const description =
   'Factory-floor provisioning station: injects Azure DPS settings and device identities over ' +
@@ -26,6 +27,9 @@ export default {
     asar: true,
     // A file name without spaces, which the deb and rpm makers expect to find.
     executableName: 'line-station',
+    // An allow-list: package.json, the built shell and core, the built UI and node_modules.
+    // Everything else in the repository (sources, tests, certs, docs) stays out.
+    ignore: isExcludedFromPackage,
   },
   rebuildConfig: {},
   makers: [

@@ -31,7 +31,15 @@ export default {
     // Everything else in the repository (sources, tests, certs, docs) stays out.
     ignore: isExcludedFromPackage,
   },
-  rebuildConfig: {},
+  // The core runs inside Electron's own Node, whose ABI differs from the Node that `npm ci` built
+  // the native addons for; Forge rebuilds them in the packaged copy of node_modules against the
+  // Electron headers. `force`: the copy holds Node-ABI builds that would otherwise count as done.
+  rebuildConfig: {
+    // @electron/rebuild 3.x compares a scoped package by its bare name ('bindings-cpp'); 4.0.2
+    // and later by its full name. Both are listed so neither version skips the serial binding.
+    onlyModules: ['better-sqlite3', '@serialport/bindings-cpp', 'bindings-cpp'],
+    force: true,
+  },
   makers: [
     // NuGet refuses a package without authors; package.json has no author field yet.
     new MakerSquirrel({ authors: 'Line Station', description }),

@@ -5,10 +5,11 @@
  * Per row: one simulator child process with one device per slot (socat ptys, 115200 baud,
  * default device latencies; `--link tcp` for loopback TCP), the DEMO CA, the SQLite
  * ProvisioningStore on the CA's in-memory database, and a Line in manual mode on the
- * simulator's ports. Each time a slot's run ends the bench calls provision(slot) again, so every
- * slot re-provisions its simulated device K times in sequence (duplicates: 'reprovision'). A
- * re-run is the same exchange as a fresh device: the same requests and bytes, a new key
- * generation, CSR, leaf and flash write, and the store supersedes the earlier enrollment.
+ * simulator's ports. Slots start spread over about one run time, as devices are plugged one after
+ * another, and each slot starts its next run as soon as one ends (lineBenchRounds.ts), so every
+ * slot re-provisions its simulated device again and again (duplicates: 'reprovision'). A re-run
+ * is the same exchange as a fresh device: the same requests and bytes, a new key generation,
+ * CSR, leaf and flash write, and the store supersedes the earlier enrollment.
  *
  * Before the first row, the process itself warms up: 1,024 runs on 64 slots, the first few seconds
  * of a line's day. V8 optimises a function only after many calls; the steps of a run are called a
@@ -16,20 +17,21 @@
  * ran much of the station in the interpreter and baseline code, a cost a line that runs all day
  * pays once per process, not per device.
  *
- * Rounds per row: 32 warm-up runs spread over the slots (the row's own first-use setup: its CA,
- * store and sessions), then K runs per slot (at least 32 devices per
- * row) for throughput and CPU, then K more with the event-loop monitor on for lag only (the monitor wakes every 1 ms and
- * costs ~20 ms of CPU per second itself).
+ * Windows per row, all in the line's steady state: 32 runs (at least one per slot) of warm-up
+ * (the row's own first-use setup: its CA, store and sessions), then K runs per slot (at least 32)
+ * for throughput and CPU, from one run's end to the end of the last counted, then as many
+ * with the event-loop monitor on, for lag only (the monitor wakes every 1 ms and costs ~20 ms of
+ * CPU per second itself).
  *
  * - floor: per device, bytes on the wire × 10 / baud (the station session's counters, both
  *   directions) plus the device work time the simulator reported (its --log lines), averaged
  *   over every run of the row; floor devices/hour = slots × 3600 s / per-device floor.
- * - cpuMsPerDevice: this process's process.cpuUsage() over the throughput round / devices. The
+ * - cpuMsPerDevice: this process's process.cpuUsage() over the throughput window / devices. The
  *   simulator runs in its own process; tsx, V8's GC threads and libuv's pool count here.
  * - station ms/run: run time outside device requests (validation, CA, checks, store, events).
  * - lagP99Ms: monitorEventLoopDelay at 1 ms resolution (the interval is part of every sample).
  *
- * `--profile PREFIX` writes a V8 CPU profile of each row's throughput round to
+ * `--profile PREFIX` writes a V8 CPU profile of each row's throughput window to
  * PREFIX-<slots>.cpuprofile (open it in Chrome DevTools); its sampler inflates that row's CPU.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -37,7 +39,7 @@ import { parseArgs } from 'node:util';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
 import type { RunEnded } from '../../station/line/line.js';
 import { openBenchLine } from './benchLine.js';
-import { runRound, timeInRequests } from './lineBenchRounds.js';
+import { LineDriver, timeInRequests } from './lineBenchRounds.js';
 import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startCpuProfile } from './cpuProfile.js';
 import { printTable } from './table.js';
@@ -45,6 +47,8 @@ import { printTable } from './table.js';
 const BAUD = 115_200;
 /** Runs before measuring, spread over the slots. */
 const WARM_UP_DEVICES = 32;
+/** Slots start spread over about one run time, as devices are plugged one after another. */
+const RUN_SPREAD_MS = 400;
 /** The process warm-up before the first row: slots × runs per slot. */
 const PROCESS_WARM_UP = { slots: 64, perSlot: 16 };
 /**
@@ -102,7 +106,9 @@ export async function main(args: string[]): Promise<void> {
   const warmUpStarted = performance.now();
   const warm = await openBenchLine(PROCESS_WARM_UP.slots, BAUD, link);
   try {
-    await runRound(warm.line, PROCESS_WARM_UP.slots, PROCESS_WARM_UP.perSlot);
+    const driver = new LineDriver(warm.line, PROCESS_WARM_UP.slots, RUN_SPREAD_MS);
+    await driver.next(PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot);
+    await driver.stop();
   } finally {
     await warm.close();
   }
@@ -183,36 +189,39 @@ async function measureRow(
   const { line, simulator, close } = await openBenchLine(slots, BAUD, link);
   try {
     const all: RunEnded[] = [];
-    line.onRunEnded.on((run) => all.push(run));
-    // Warm-up: JIT and first-use setup are not per-device costs of a line that runs all day.
-    await runRound(line, slots, Math.max(1, Math.ceil(WARM_UP_DEVICES / slots)));
+    const stationMs = new Map<RunEnded, number>();
+    const inRequests = timeInRequests();
+    line.onRunEnded.on((run) => {
+      all.push(run);
+      stationMs.set(run, run.durationMs - inRequests.take(run.port));
+    });
+    const driver = new LineDriver(line, slots, RUN_SPREAD_MS);
+    // Warm-up: the row's first-use setup, and every slot into its steady rhythm.
+    await driver.next(Math.max(WARM_UP_DEVICES, slots));
 
-    // Throughput and CPU, with no instrument running in this process.
-    // The simulator's CPU is read from /proc (a scan of every process): outside the window.
+    // Throughput and CPU over a window from one run's end to the end of the N-th after it, with
+    // no instrument in this process but the request timer (a closure per request). The simulator's CPU is read from /proc (a scan of
+    // every process): outside the window.
     const simCpuBefore = simulator.cpuMs();
     const profiler = profileFile === undefined ? undefined : await startCpuProfile();
     const cpuBefore = process.cpuUsage();
     const mainBefore = mainThreadCpuMs();
-    const inRequests = timeInRequests();
     const started = performance.now();
-    const measured = await runRound(
-      line,
-      slots,
-      Math.max(perSlot, Math.ceil(MIN_MEASURED_DEVICES / slots)),
-    );
+    const measured = await driver.next(Math.max(perSlot * slots, MIN_MEASURED_DEVICES));
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     const mainAfter = mainThreadCpuMs();
-    const requestMs = inRequests.stop();
     const simCpuAfter = simulator.cpuMs();
     if (profiler && profileFile) await profiler.stop(profileFile);
 
-    // The same round again with the event-loop monitor on: it wakes every 1 ms and costs
-    // ~20 ms of CPU per second itself, so it stays out of the CPU figure above.
+    // As many runs again with the event-loop monitor on: it wakes every 1 ms and costs ~20 ms of
+    // CPU per second itself, so it stays out of the CPU figure above.
     const lag = monitorEventLoopDelay({ resolution: 1 });
     lag.enable();
-    const lagRound = await runRound(line, slots, perSlot);
+    const lagRound = await driver.next(perSlot * slots);
     lag.disable();
+    await driver.stop();
+    inRequests.stop();
 
     const passes = measured.filter((r) => r.outcome.state === 'pass');
     const failed = [...measured, ...lagRound].find((r) => r.outcome.state !== 'pass');
@@ -240,8 +249,7 @@ async function measureRow(
         mainBefore === undefined || mainAfter === undefined
           ? undefined
           : (mainAfter - mainBefore) / measured.length,
-      stationMsPerRun:
-        (measured.reduce((n, r) => n + r.durationMs, 0) - requestMs) / measured.length,
+      stationMsPerRun: measured.reduce((n, r) => n + (stationMs.get(r) ?? 0), 0) / measured.length,
       simulatorCpuPercent:
         simCpuBefore === undefined || simCpuAfter === undefined
           ? undefined

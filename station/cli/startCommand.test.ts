@@ -44,7 +44,12 @@ async function runUntilServing(
           .finally(() => (release(), resolve()));
       }
     };
-    void run({ createStation: factory, print, until }).then((code) => printed.push(`exit ${code}`));
+    // A run that ends without serving (it launched a window instead) ends the wait too.
+    void run({ createStation: factory, print, until }).then((code) => {
+      printed.push(`exit ${code}`);
+      release();
+      resolve();
+    });
   });
   await served;
   await until;
@@ -53,7 +58,31 @@ async function runUntilServing(
   return { printed, status, state };
 }
 
+/** Runs `body` with DISPLAY set, so only Electron decides whether the window opens. */
+async function withDisplay<T>(body: () => Promise<T>): Promise<T> {
+  const saved = process.env.DISPLAY;
+  process.env.DISPLAY = ':0';
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env.DISPLAY;
+    else process.env.DISPLAY = saved;
+  }
+}
+
 describe('station start', () => {
+  let standIns: string;
+  beforeAll(async () => (standIns = await mkdtemp(join(tmpdir(), 'electron-stand-in-'))));
+  afterAll(() => rm(standIns, { recursive: true, force: true }));
+
+  /** An executable shell script in place of the Electron binary. */
+  async function electronStandIn(name: string, body: string): Promise<string> {
+    const path = join(standIns, name);
+    await writeFile(path, `#!/bin/sh\n${body}\n`);
+    await chmod(path, 0o755);
+    return path;
+  }
+
   it('runs headless when Electron is missing, saying why in one sentence with the URL', async () => {
     let launched = false;
     const missing: ElectronRuntime = {
@@ -78,28 +107,67 @@ describe('station start', () => {
     expect(printed.at(-1)).toBe('exit 0');
   });
 
-  it('launches the window when Electron runs and there is a display', async () => {
+  it('launches the window when Electron runs, loads better-sqlite3 and there is a display', async () => {
     const { state, factory } = stationDouble();
     const launchedWith: string[] = [];
-    const saved = process.env.DISPLAY;
-    process.env.DISPLAY = ':0';
-    try {
-      const code = await start([], {
+    // Run as Node (as the check runs it), the stand-in is this Node and loads the real addon.
+    const binary = await electronStandIn(
+      'as-node',
+      `[ "$ELECTRON_RUN_AS_NODE" = 1 ] || exit 1\nexec ${JSON.stringify(process.execPath)} "$@"`,
+    );
+    const code = await withDisplay(() =>
+      start([], {
         createStation: factory,
-        locateElectron: async () => ({
-          available: true,
-          binary: '/opt/electron',
-          version: 'v45.4.1',
-        }),
-        launchElectron: async (binary) => (launchedWith.push(binary), 7),
-      });
-      expect(code).toBe(7);
-    } finally {
-      if (saved === undefined) delete process.env.DISPLAY;
-      else process.env.DISPLAY = saved;
-    }
-    expect(launchedWith).toEqual(['/opt/electron']);
+        // Were it to fall back headless, it stops at once and the exit code says so.
+        print: () => undefined,
+        until: Promise.resolve(),
+        locateElectron: async () => ({ available: true, binary, version: 'v45.4.1' }),
+        launchElectron: async (launched) => (launchedWith.push(launched), 7),
+      }),
+    );
+    expect(code).toBe(7);
+    expect(launchedWith).toEqual([binary]);
     expect(state.started).toBe(false);
+  });
+
+  it('runs headless, saying how to fix it, when Electron cannot load the native modules', async () => {
+    let launched = false;
+    // What Electron prints when it dies on an addon built for Node 20, through a file: quoted
+    // into the script, a backtick or `$` would be run by the shell.
+    const crash = join(standIns, 'abi-crash.txt');
+    await writeFile(
+      crash,
+      [
+        "Error: The module '/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node'",
+        'was compiled against a different Node.js version using',
+        'NODE_MODULE_VERSION 115. This version of Node.js requires',
+        'NODE_MODULE_VERSION 140. Please try re-compiling or re-installing',
+        'the module (for instance, using `npm rebuild` or `npm install`).',
+        '    at process.func [as dlopen] (node:electron/js2c/node_init:2:2617) {',
+        "  code: 'ERR_DLOPEN_FAILED'",
+        '}',
+      ].join('\n'),
+    );
+    const binary = await electronStandIn(
+      'abi-mismatch',
+      `cat ${JSON.stringify(crash)} >&2\nexit 1`,
+    );
+    const { printed, status, state } = await withDisplay(() =>
+      runUntilServing((deps) =>
+        start([], {
+          ...deps,
+          locateElectron: async () => ({ available: true, binary, version: 'v45.4.1' }),
+          launchElectron: async () => ((launched = true), 0),
+        }),
+      ),
+    );
+    const sentence = printed.find((l) => l.includes('runs headless')) ?? '';
+    expect(sentence).toMatch(
+      /^The native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "Error: The module '\/app\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node'" \(for the window, run `npx electron-rebuild -f -o better-sqlite3`, or `npm run make` for an installer\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
+    );
+    expect(status).toBe(200);
+    expect(launched).toBe(false);
+    expect(state).toEqual({ started: true, stopped: true });
   });
 
   it('does not look for Electron with --headless', async () => {

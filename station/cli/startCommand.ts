@@ -6,13 +6,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { demoStationFactory } from '../api/stationFactory.js';
+import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
 import { runHeadless } from './headlessStation.js';
 import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
 
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
-          runtime is installed and there is a display, otherwise the headless station with
-          its UI for a browser. Runs the DEMO line until a line is configured.
+          runtime is installed, loads the native modules and there is a display, otherwise the
+          headless station with its UI for a browser. Runs the DEMO line until a line is configured.
           --headless    do not try the window
           --host HOST, --port PORT   as for serve (headless only)`;
 
@@ -38,7 +39,10 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   let why = 'you asked for --headless';
   if (!values.headless) {
     const runtime = await (deps.locateElectron ?? (() => locateElectron()))();
-    const noWindow = runtime.available ? missingDisplay() : runtime.reason;
+    // The native check runs Electron once, so only when a window could otherwise open.
+    const noWindow = runtime.available
+      ? (missingDisplay() ?? (await nativeModulesFailure(runtime)))
+      : runtime.reason;
     if (noWindow === undefined && runtime.available) {
       return (deps.launchElectron ?? launchElectron)(runtime.binary);
     }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { CertError } from './certErrors.js';
 import { PassphraseKeyWrapper } from './custody/passphraseKeyWrapper.js';
 import { DEFAULT_LEAF_PROFILE } from './leafProfile.js';
 import { StationCa } from './stationCa.js';
+import { buildCsr } from './csr/buildCsr.js';
+import { testPrivateKey } from './fixtures/testKeys.js';
 
 /** A ledger that keeps records in memory and can be told to report every serial as taken. */
 class MemoryLedger implements IssuanceLedger {
@@ -52,6 +55,22 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('StationCa', () => {
+  it("hands out each leaf's own public key, so the challenge needs no second decode", async () => {
+    const ca = await unlocked(new MemoryLedger());
+    const deviceKey = testPrivateKey('test-device-p256');
+    const fromCsr = await ca.issueFromCsr(
+      buildCsr({ privateKey: deviceKey, commonName: 'dev-key-1' }),
+      { registrationId: 'dev-key-1' },
+    );
+    const stationMade = await ca.issueWithStationKey({ registrationId: 'dev-key-2' });
+    for (const issued of [fromCsr, stationMade]) {
+      const inLeaf = new X509Certificate(issued.certificateDer).publicKey;
+      expect(issued.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+        inLeaf.export({ type: 'spki', format: 'der' }),
+      );
+    }
+  });
+
   it('releases nothing when the ledger reports the serial number as already issued', async () => {
     const ledger = new MemoryLedger();
     ledger.refuseAll = true;

@@ -1,4 +1,4 @@
-import { verify, X509Certificate } from 'node:crypto';
+import { verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { certificateToPem } from '../../../certs/ca/pemCertificates.js';
 import type { IssuedCertificate } from '../../../certs/stationCa.js';
 import { CHALLENGE_KIND_X509, type Curve } from '../../../firmware-bridge/codec/messages.js';
@@ -18,7 +18,11 @@ export function deviceChain(issued: LeafWithChain): Uint8Array[] {
 
 /** The device proves it holds the key of `certificateDer` by signing the challenge with it. */
 export function x509Challenge(certificateDer: Uint8Array, curve: Curve): ChallengeCheck {
-  const publicKey = new X509Certificate(certificateDer).publicKey;
+  return leafKeyChallenge(new X509Certificate(certificateDer).publicKey, curve);
+}
+
+/** As x509Challenge, with the leaf's key at hand (IssuedCertificate.publicKey). */
+export function leafKeyChallenge(publicKey: KeyObject, curve: Curve): ChallengeCheck {
   const hash = curve === 'P-384' ? 'sha384' : 'sha256';
   return {
     kind: CHALLENGE_KIND_X509,
@@ -37,7 +41,7 @@ export function x509Identity(issued: IssuedCertificate, curve: Curve): AttestedI
       },
     },
     certificateSerial: issued.serialNumber,
-    challenge: x509Challenge(issued.certificateDer, curve),
+    challenge: leafKeyChallenge(issued.publicKey, curve),
     dispose: () => undefined,
   };
 }

@@ -18,7 +18,7 @@
  * pays once per process, not per device.
  *
  * Windows per row, all in the line's steady state: 32 runs (at least one per slot) of warm-up
- * (the row's own first-use setup: its CA, store and sessions), then K runs per slot (at least 32)
+ * (the row's own first-use setup: its CA, store and sessions), then K runs per slot (at least 64)
  * for throughput and CPU, from one run's end to the end of the last counted, then as many
  * with the event-loop monitor on, for lag only (the monitor wakes every 1 ms and costs ~20 ms of
  * CPU per second itself).
@@ -52,10 +52,11 @@ const RUN_SPREAD_MS = 400;
 /** The process warm-up before the first row: slots × runs per slot. */
 const PROCESS_WARM_UP = { slots: 64, perSlot: 16 };
 /**
- * Fewest devices the throughput round measures: a few slots run K devices in a few seconds,
- * and one of V8's major GC cycles landing in so short a window would swing CPU per device.
+ * Fewest devices the throughput window measures: a few slots run K devices in a few seconds,
+ * and one of V8's major GC cycles (or a burst of re-optimisation after one) landing in so short
+ * a window would swing CPU per device. At 1 slot, 64 devices take about 27 s.
  */
-const MIN_MEASURED_DEVICES = 32;
+const MIN_MEASURED_DEVICES = 64;
 
 interface Row {
   slots: number;
@@ -120,7 +121,7 @@ export async function main(args: string[]): Promise<void> {
     const profile =
       values.profile === undefined ? undefined : `${values.profile}-${slots}.cpuprofile`;
     rows.push(await measureRow(slots, perSlot, link, profile));
-    if (profile) console.log(`CPU profile of the ${slots}-slot throughput round: ${profile}`);
+    if (profile) console.log(`CPU profile of the ${slots}-slot throughput window: ${profile}`);
   }
 
   printTable(

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { EnrollmentStatus } from '../store/outboxListing.js';
+import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
@@ -14,15 +14,6 @@ export const QUEUE_USAGE = `  queue stats                                    enr
                                                  after fixing the cause: back to pending; the
                                                  sync reads DPS again before sending anything
           statuses: pending, syncing, synced, failed, conflict, superseded; --data-dir DIR`;
-
-const STATUSES: readonly EnrollmentStatus[] = [
-  'pending',
-  'syncing',
-  'synced',
-  'failed',
-  'conflict',
-  'superseded',
-];
 
 /** `station queue …`: what the enrollment outbox holds. */
 export async function queue(args: string[]): Promise<number> {
@@ -40,8 +31,8 @@ export async function queue(args: string[]): Promise<number> {
     },
   });
   const status = values.status as EnrollmentStatus | undefined;
-  if (status !== undefined && !STATUSES.includes(status)) {
-    console.error(`station queue: --status must be one of ${STATUSES.join(', ')}`);
+  if (status !== undefined && !ENROLLMENT_STATUSES.includes(status)) {
+    console.error(`station queue: --status must be one of ${ENROLLMENT_STATUSES.join(', ')}`);
     return 2;
   }
   const db = openStationDatabase(stationPaths(resolveDataDir(values['data-dir'])).database);

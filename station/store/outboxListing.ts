@@ -5,6 +5,16 @@ import { toCsv } from './outboxCsv.js';
 /** Where an enrollment is on its way to DPS. `superseded` rows are history, never synced. */
 export type EnrollmentStatus = keyof OutboxCounts | 'superseded';
 
+/** Every status, in the order an enrollment usually passes through them. */
+export const ENROLLMENT_STATUSES: readonly EnrollmentStatus[] = [
+  'pending',
+  'syncing',
+  'synced',
+  'failed',
+  'conflict',
+  'superseded',
+];
+
 /** Which outbox rows to list: one status or all, in id order, from after `afterId` (paging). */
 export interface OutboxFilter {
   status?: EnrollmentStatus;

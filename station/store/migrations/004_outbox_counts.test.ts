@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxListing, type EnrollmentStatus } from '../outboxListing.js';
+import { mulberry32 } from '../../../firmware-bridge/simulator/seededRandom.js';
+import { ENROLLMENT_STATUSES, OutboxListing, type EnrollmentStatus } from '../outboxListing.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
 import { migrations } from './index.js';
 
@@ -17,14 +18,6 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = '2026-03-01T10:00:00.000Z';
-const STATUSES: readonly EnrollmentStatus[] = [
-  'pending',
-  'syncing',
-  'synced',
-  'failed',
-  'conflict',
-  'superseded',
-];
 type Counts = Record<EnrollmentStatus, number>;
 
 /** Inserts an enrollment with its own device and run, as a PASS does; returns its id. */
@@ -45,7 +38,8 @@ function insertEnrollment(db: Database.Database, registrationId: string, status 
   );
 }
 
-const zero = (): Counts => Object.fromEntries(STATUSES.map((s) => [s, 0])) as unknown as Counts;
+const zero = (): Counts =>
+  Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, 0])) as unknown as Counts;
 
 /** What a full scan says: the truth the counters must equal. */
 function groupByTruth(db: Database.Database): Counts {
@@ -87,7 +81,7 @@ function version3Database(): Counts {
     conflict: 1,
     superseded: 2,
   };
-  for (const status of STATUSES) {
+  for (const status of ENROLLMENT_STATUSES) {
     for (let i = 0; i < wanted[status]; i++) insertEnrollment(db, `dev-${status}-${i}`, status);
   }
   const successor = insertEnrollment(db, 'dev-superseded-0', 'pending');
@@ -167,18 +161,18 @@ describe('migration 004: outbox counts', () => {
       try {
         if (roll < 0.35 || existing.length === 0) {
           // A small pool of registration IDs makes some inserts collide with a live row.
-          insertEnrollment(db, `r${Math.floor(random() * 150)}`, pick(STATUSES));
+          insertEnrollment(db, `r${Math.floor(random() * 150)}`, pick(ENROLLMENT_STATUSES));
           done.insert++;
         } else if (roll < 0.8) {
           db.prepare(`UPDATE enrollments SET status = ? WHERE id = ?`).run(
-            pick(STATUSES),
+            pick(ENROLLMENT_STATUSES),
             pick(existing),
           );
           done.update++;
         } else if (roll < 0.85) {
           db.prepare(`UPDATE enrollments SET status = ? WHERE status = ?`).run(
-            pick(STATUSES),
-            pick(STATUSES),
+            pick(ENROLLMENT_STATUSES),
+            pick(ENROLLMENT_STATUSES),
           );
           done.bulk++;
         } else {
@@ -212,15 +206,3 @@ describe('migration 004: outbox counts', () => {
     db.close();
   });
 });
-
-/** A small seeded PRNG, so a failing run can be replayed exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

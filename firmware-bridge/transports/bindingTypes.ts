@@ -5,3 +5,6 @@ export type {
   BindingPortInterface as BindingPort,
   PortInfo,
 } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+
+/** The line every station port uses besides its baud rate: 8N1, no hardware flow control. */
+export const LINE_8N1 = { dataBits: 8, parity: 'none', stopBits: 1, rtscts: false } as const;

@@ -1,5 +1,5 @@
 import { autoDetect } from '@serialport/bindings-cpp';
-import type { BindingInterface } from './bindingTypes.js';
+import { LINE_8N1, type BindingInterface } from './bindingTypes.js';
 import { SerialPortStream } from '@serialport/stream';
 import { WireError } from '../codec/wireErrors.js';
 import type { Disposer } from '../typedEvent.js';
@@ -44,10 +44,7 @@ export class SerialTransport implements Transport {
       binding: this.binding,
       path: this.path,
       baudRate: this.baudRate,
-      dataBits: 8,
-      parity: 'none',
-      stopBits: 1,
-      rtscts: false,
+      ...LINE_8N1,
       autoOpen: false,
     });
     await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@ import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { ReadStream, WriteStream } from 'node:tty';
 import { WireError } from '../codec/wireErrors.js';
 import type { Disposer } from '../typedEvent.js';
-import type { BindingPort } from './bindingTypes.js';
+import { LINE_8N1, type BindingPort } from './bindingTypes.js';
 import type { Transport } from './transport.js';
 import { TransportEvents } from './transportEvents.js';
 
@@ -51,10 +51,7 @@ export class TtySerialTransport implements Transport {
       port = await autoDetect().open({
         path: this.path,
         baudRate: this.baudRate,
-        dataBits: 8,
-        parity: 'none',
-        stopBits: 1,
-        rtscts: false,
+        ...LINE_8N1,
       });
     } catch (err) {
       throw new WireError('WIRE_PORT_OPEN_FAILED', `${this.path}: ${(err as Error).message}`, {

@@ -49,6 +49,22 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
       expect(await atHost).toEqual(reply);
     });
 
+    it('hands on chunks that stay intact after later reads reuse the port buffer', async () => {
+      const [host, device] = await linked();
+      const first = new Promise<Uint8Array>((resolve) => {
+        const dispose = device.onData((bytes) => {
+          dispose();
+          resolve(bytes);
+        });
+      });
+      await host.write(Buffer.from('hello'));
+      const kept = await first;
+      const later = received(device, 5);
+      await host.write(Buffer.from('WORLD'));
+      await later;
+      expect(Buffer.from(kept).toString()).toBe('hello');
+    });
+
     it('reports a hang-up (the cable pulled) as a close with an error, once', async () => {
       const [host, , pair] = await linked();
       const closes: (Error | undefined)[] = [];

@@ -79,7 +79,8 @@ export class TtySerialTransport implements Transport {
       onread: {
         buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
         callback: (length, buffer) => {
-          this.events.emitData(buffer.slice(0, length));
+          // A copy: the next read reuses the buffer, and Buffer#slice would only be a view of it.
+          this.events.emitData(Uint8Array.prototype.slice.call(buffer, 0, length));
           return true; // keep reading; false would pause the stream
         },
       },

@@ -1,28 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
 import { migration001Certificates } from './001_certificates.js';
 import { migration002Provisioning } from './002_provisioning.js';
-import { migrations } from './index.js';
 
-let dir: string;
-let file: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'migration-003-'));
-  file = join(dir, 'station.db');
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const databaseFile = useMigrationTestFile('migration-003-');
 
 const T0 = '2026-03-01T10:00:00.000Z';
 const T1 = '2026-03-02T11:00:00.000Z';
 
 /** A version-2 database holding one enrollment per status, as a station before the worker had. */
 function version2Database(): void {
-  const db = new Database(file);
+  const db = new Database(databaseFile());
   migrate(db, [migration001Certificates, migration002Provisioning]);
   const statuses = ['pending', 'syncing', 'synced', 'failed', 'conflict', 'superseded'];
   statuses.forEach((status, i) => {
@@ -44,14 +34,8 @@ function version2Database(): void {
 describe('migration 003: sync', () => {
   it('migrates existing rows, keeping what they held', () => {
     version2Database();
-    const db = openStationDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(4);
-    expect(migrations.map((m) => m.name)).toEqual([
-      'certificates',
-      'provisioning',
-      'sync',
-      'outbox_counts',
-    ]);
+    const db = openStationDatabase(databaseFile());
+    expectLatestSchema(db);
     const rows = db
       .prepare(
         `SELECT status, attempts, last_error AS lastError, etag, updated_at AS updatedAt,
@@ -82,7 +66,7 @@ describe('migration 003: sync', () => {
   });
 
   it('checks the new columns and indexes due pending rows', () => {
-    const db = openStationDatabase(file);
+    const db = openStationDatabase(databaseFile());
     version2Rows(db);
     const set = (sql: string) => () => db.prepare(`UPDATE enrollments SET ${sql}`).run();
     expect(set(`needs_reconcile = 2`)).toThrow(/CHECK/);

@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../firmware-bridge/simulator/seededRandom.js';
 import { ENROLLMENT_STATUSES, OutboxListing, type EnrollmentStatus } from '../outboxListing.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
 import { migrations } from './index.js';
 
-let dir: string;
-let file: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'migration-004-'));
-  file = join(dir, 'station.db');
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const databaseFile = useMigrationTestFile('migration-004-');
 
 const T0 = '2026-03-01T10:00:00.000Z';
 type Counts = Record<EnrollmentStatus, number>;
@@ -70,7 +61,7 @@ function expectExact(db: Database.Database, step: string): void {
 
 /** A version-3 database file: several enrollments in every status, one superseded by another. */
 function version3Database(): Counts {
-  const db = new Database(file);
+  const db = new Database(databaseFile());
   db.pragma('foreign_keys = ON');
   migrate(db, migrations.slice(0, 3));
   const wanted: Counts = {
@@ -97,14 +88,8 @@ function version3Database(): Counts {
 describe('migration 004: outbox counts', () => {
   it('counts the rows a version-3 station recorded', () => {
     const wanted = version3Database();
-    const db = openStationDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(4);
-    expect(migrations.map((m) => m.name)).toEqual([
-      'certificates',
-      'provisioning',
-      'sync',
-      'outbox_counts',
-    ]);
+    const db = openStationDatabase(databaseFile());
+    expectLatestSchema(db);
     expect(counters(db)).toEqual(wanted);
     expectExact(db, 'after migration');
     db.close();
@@ -112,7 +97,7 @@ describe('migration 004: outbox counts', () => {
 
   it('stays exact through the outbox life of an enrollment', () => {
     version3Database();
-    const db = openStationDatabase(file);
+    const db = openStationDatabase(databaseFile());
     const setStatus = db.prepare(`UPDATE enrollments SET status = ? WHERE id = ?`);
     const a = insertEnrollment(db, 'life-a');
     expectExact(db, 'insert');
@@ -150,7 +135,7 @@ describe('migration 004: outbox counts', () => {
   });
 
   it('matches GROUP BY after a seeded random run of 2,000 changes', () => {
-    const db = openStationDatabase(file);
+    const db = openStationDatabase(databaseFile());
     const random = mulberry32(0x5eed_0004);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const ids = () => db.prepare(`SELECT id FROM enrollments`).pluck().all() as number[];
@@ -193,8 +178,8 @@ describe('migration 004: outbox counts', () => {
 
   it('reads the counters without scanning enrollments', () => {
     const statements: string[] = [];
-    openStationDatabase(file).close();
-    const db = new Database(file, { verbose: (sql) => statements.push(String(sql)) });
+    openStationDatabase(databaseFile()).close();
+    const db = new Database(databaseFile(), { verbose: (sql) => statements.push(String(sql)) });
     const listing = new OutboxListing(db);
     statements.length = 0;
     listing.counts();

@@ -46,6 +46,12 @@ const assignedState = (registrationId: string) => ({
   etag: 'ImV0YWci',
 });
 
+/** The poll answer once DPS has assigned the device (`status` as the scripted DPS spells it). */
+const assignedReply = (registrationId: string, status = 'assigned') => ({
+  status: 200,
+  body: { operationId: 'op 1', status, registrationState: assignedState(registrationId) },
+});
+
 /** Why DPS would refuse this request, or undefined: the attestation checks of §2.3 and §2.4. */
 function attestationProblem(req: RecordedRequest, registrationId: string): string | undefined {
   if (registrationId === X509_ID) {
@@ -128,19 +134,7 @@ async function failure(promise: Promise<unknown>): Promise<DpsError> {
 describe('registerDevice', () => {
   it('X.509: client certificate in TLS, 202 → poll → 200 assigned, one connection', async () => {
     const before = server.requests.length;
-    server.handle(
-      scriptedDps(X509_ID, [
-        assigning,
-        {
-          status: 200,
-          body: {
-            operationId: 'op 1',
-            status: 'assigned',
-            registrationState: assignedState(X509_ID),
-          },
-        },
-      ]),
-    );
+    server.handle(scriptedDps(X509_ID, [assigning, assignedReply(X509_ID)]));
     const result = await registerDevice(options({ payload: { model: 'LS-1' } }));
     expect(result).toEqual({
       assignedHub: 'demo-hub-1.azure-devices.net',
@@ -178,18 +172,7 @@ describe('registerDevice', () => {
 
   it('symmetric key: a SAS the server verifies on every request', async () => {
     const before = server.requests.length;
-    server.handle(
-      scriptedDps(SYM_ID, [
-        {
-          status: 200,
-          body: {
-            operationId: 'op 1',
-            status: 'Assigned',
-            registrationState: assignedState(SYM_ID),
-          },
-        },
-      ]),
-    );
+    server.handle(scriptedDps(SYM_ID, [assignedReply(SYM_ID, 'Assigned')]));
     const result = await registerDevice(
       options({
         registrationId: SYM_ID,
@@ -257,18 +240,7 @@ describe('registerDevice', () => {
 
   it('waits as long as Retry-After says, up to maxPollDelayMs', async () => {
     const before = server.requests.length;
-    server.handle(
-      scriptedDps(X509_ID, [
-        {
-          status: 200,
-          body: {
-            operationId: 'op 1',
-            status: 'assigned',
-            registrationState: assignedState(X509_ID),
-          },
-        },
-      ]),
-    );
+    server.handle(scriptedDps(X509_ID, [assignedReply(X509_ID)]));
     const started = Date.now();
     await registerDevice(options({ maxPollDelayMs: 3000 }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(950); // the PUT said Retry-After: 1
@@ -276,17 +248,7 @@ describe('registerDevice', () => {
 
     const quick = Date.now();
     server.handle(
-      scriptedDps(X509_ID, [
-        { ...assigning, retryAfter: '60' },
-        {
-          status: 200,
-          body: {
-            operationId: 'op 1',
-            status: 'assigned',
-            registrationState: assignedState(X509_ID),
-          },
-        },
-      ]),
+      scriptedDps(X509_ID, [{ ...assigning, retryAfter: '60' }, assignedReply(X509_ID)]),
     );
     await registerDevice(options({ maxPollDelayMs: 50 }));
     expect(Date.now() - quick).toBeLessThan(5000);

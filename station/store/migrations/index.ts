@@ -3,6 +3,7 @@ import { migration001Certificates } from './001_certificates.js';
 import { migration002Provisioning } from './002_provisioning.js';
 import { migration003Sync } from './003_sync.js';
 import { migration004OutboxCounts } from './004_outbox_counts.js';
+import { migration005LiveEnrollmentsByDevice } from './005_live_enrollments_by_device.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   migration002Provisioning,
   migration003Sync,
   migration004OutboxCounts,
+  migration005LiveEnrollmentsByDevice,
 ];

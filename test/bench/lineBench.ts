@@ -15,7 +15,10 @@
  * of a line's day. V8 optimises a function only after many calls; the steps of a run are called a
  * few times per device, so without this the 1- and 8-slot rows (measured first, on few devices)
  * ran much of the station in the interpreter and baseline code, a cost a line that runs all day
- * pays once per process, not per device.
+ * pays once per process, not per device. Then the bench waits, idle, for V8's memory reducer:
+ * some 30–50 s after the warm-up's allocation rate drops, V8 compacts the heap in two or three
+ * major GCs, once (heapSettle.ts). Without the wait they fell in the 1-slot row's window every
+ * time, and that row ran on the warm-up's scattered heap until they did.
  *
  * Windows per row, all in the line's steady state: 32 runs (at least one per slot) of warm-up
  * (the row's own first-use setup: its CA, store and sessions), then K runs per slot (at least 64)
@@ -42,6 +45,7 @@ import { openBenchLine } from './benchLine.js';
 import { LineDriver, timeInRequests } from './lineBenchRounds.js';
 import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startCpuProfile } from './cpuProfile.js';
+import { settleHeap } from './heapSettle.js';
 import { printTable } from './table.js';
 
 const BAUD = 115_200;
@@ -115,6 +119,12 @@ export async function main(args: string[]): Promise<void> {
   }
   console.log(
     `process warm-up: ${PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot} runs on ${PROCESS_WARM_UP.slots} slots in ${((performance.now() - warmUpStarted) / 1000).toFixed(1)} s`,
+  );
+  const settled = await settleHeap();
+  console.log(
+    settled.majorGcs > 0
+      ? `V8 settled: ${settled.majorGcs} major GCs (the memory reducer) within ${(settled.waitedMs / 1000).toFixed(1)} s of the warm-up`
+      : `V8 ran no major GC within ${(settled.waitedMs / 1000).toFixed(0)} s of the warm-up; the first row may include it`,
   );
   const rows: Row[] = [];
   for (const slots of slotCounts) {

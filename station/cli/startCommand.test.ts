@@ -7,6 +7,7 @@ import type { StationFactory } from '../api/stationFactory.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
 import { serve } from './serveCommand.js';
 import { start } from './startCommand.js';
+import { useElectronStandIns } from './testing/electronStandIns.js';
 
 /** A factory double that records whether the station was stopped. */
 function stationDouble() {
@@ -71,17 +72,7 @@ async function withDisplay<T>(body: () => Promise<T>): Promise<T> {
 }
 
 describe('station start', () => {
-  let standIns: string;
-  beforeAll(async () => (standIns = await mkdtemp(join(tmpdir(), 'electron-stand-in-'))));
-  afterAll(() => rm(standIns, { recursive: true, force: true }));
-
-  /** An executable shell script in place of the Electron binary. */
-  async function electronStandIn(name: string, body: string): Promise<string> {
-    const path = join(standIns, name);
-    await writeFile(path, `#!/bin/sh\n${body}\n`);
-    await chmod(path, 0o755);
-    return path;
-  }
+  const standIns = useElectronStandIns('electron-stand-in-');
 
   it('runs headless when Electron is missing, saying why in one sentence with the URL', async () => {
     let launched = false;
@@ -111,10 +102,7 @@ describe('station start', () => {
     const { state, factory } = stationDouble();
     const launchedWith: string[] = [];
     // Run as Node (as the check runs it), the stand-in is this Node and loads the real addon.
-    const binary = await electronStandIn(
-      'as-node',
-      `[ "$ELECTRON_RUN_AS_NODE" = 1 ] || exit 1\nexec ${JSON.stringify(process.execPath)} "$@"`,
-    );
+    const binary = await standIns.asNode();
     const code = await withDisplay(() =>
       start([], {
         createStation: factory,
@@ -132,26 +120,7 @@ describe('station start', () => {
 
   it('runs headless, saying how to fix it, when Electron cannot load the native modules', async () => {
     let launched = false;
-    // What Electron prints when it dies on an addon built for Node 20, through a file: quoted
-    // into the script, a backtick or `$` would be run by the shell.
-    const crash = join(standIns, 'abi-crash.txt');
-    await writeFile(
-      crash,
-      [
-        "Error: The module '/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node'",
-        'was compiled against a different Node.js version using',
-        'NODE_MODULE_VERSION 115. This version of Node.js requires',
-        'NODE_MODULE_VERSION 140. Please try re-compiling or re-installing',
-        'the module (for instance, using `npm rebuild` or `npm install`).',
-        '    at process.func [as dlopen] (node:electron/js2c/node_init:2:2617) {',
-        "  code: 'ERR_DLOPEN_FAILED'",
-        '}',
-      ].join('\n'),
-    );
-    const binary = await electronStandIn(
-      'abi-mismatch',
-      `cat ${JSON.stringify(crash)} >&2\nexit 1`,
-    );
+    const binary = await standIns.abiCrash();
     const { printed, status, state } = await withDisplay(() =>
       runUntilServing((deps) =>
         start([], {

@@ -211,8 +211,8 @@ async function measureRow(
     await driver.next(Math.max(WARM_UP_DEVICES, slots));
 
     // Throughput and CPU over a window from one run's end to the end of the N-th after it, with
-    // no instrument in this process but the request timer (a closure per request). The simulator's CPU is read from /proc (a scan of
-    // every process): outside the window.
+    // no instrument in this process but the request timer (a closure per request). The
+    // simulator's CPU is read from /proc (a scan of every process): outside the window.
     const simCpuBefore = simulator.cpuMs();
     const profiler = profileFile === undefined ? undefined : await startCpuProfile();
     const cpuBefore = process.cpuUsage();

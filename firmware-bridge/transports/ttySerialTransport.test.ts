@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireError } from '../codec/wireErrors.js';
 import { openPtyPair, socatOnPath, type PtyPair } from '../simulator/ptyPair.js';
@@ -34,6 +36,34 @@ function received(t: TtySerialTransport, count: number): Promise<Buffer> {
   });
 }
 
+/**
+ * Another process holding `path` open, as a device would: it reads nothing for `quietMs` (a hung
+ * firmware), then drains the port and, once `expectBytes` arrived, prints their SHA-256.
+ */
+async function slowReader(
+  path: string,
+  quietMs: number,
+  expectBytes = Infinity,
+): Promise<{ child: ChildProcess; digest: Promise<string> }> {
+  const script = `
+    const fs = require('node:fs');
+    const hash = require('node:crypto').createHash('sha256');
+    const fd = fs.openSync(${JSON.stringify(path)}, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    process.stdout.write('ready\\n');
+    let got = 0;
+    setTimeout(() => fs.createReadStream('', { fd }).on('data', (chunk) => {
+      hash.update(chunk);
+      got += chunk.length;
+      if (got >= ${expectBytes}) process.stdout.write(hash.digest('hex') + ' ' + got + '\\n');
+    }), ${quietMs});
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  await lines.next();
+  const digest = lines.next().then((line) => String(line.value));
+  return { child, digest };
+}
+
 describe.runIf(process.platform === 'linux' && socatOnPath())(
   'TtySerialTransport on real ptys',
   () => {
@@ -47,6 +77,30 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
       const atHost = received(host, reply.length);
       await device.write(reply);
       expect(await atHost).toEqual(reply);
+    });
+
+    it('keeps the station running while a device takes no bytes, and fails that write on close', async () => {
+      const pair = await openPtyPair();
+      pairs.push(pair);
+      const host = new TtySerialTransport({ path: pair.hostPath });
+      transports.push(host);
+      await host.open();
+      // The device end, held by another process that reads nothing for a second (a hung USB
+      // CDC-ACM firmware), then drains: a blocking write would hold this event loop for that
+      // second, and the test would fail on the timer below instead of hanging.
+      const device = await slowReader(pair.devicePath, 1_000);
+      try {
+        const settled = host.write(Buffer.alloc(1 << 20, 0x55)).then(
+          () => 'written',
+          () => 'failed',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await Promise.race([settled, 'pending'])).toBe('pending');
+        await host.close();
+        expect(await settled).toBe('failed');
+      } finally {
+        device.child.kill();
+      }
     });
 
     it('hands on chunks that stay intact after later reads reuse the port buffer', async () => {

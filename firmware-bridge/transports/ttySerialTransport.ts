@@ -87,6 +87,12 @@ export class TtySerialTransport implements Transport {
     };
     const input = new ReadStream(fd, readOptions);
     const output = new WriteStream(fd);
+    // tty.WriteStream makes its writes blocking (right for a terminal's stdout). On a serial
+    // port that would stall the whole station, every slot, whenever one device stops taking
+    // bytes (a hung USB CDC-ACM firmware stops reading and the tty buffer fills up).
+    (
+      output as unknown as { _handle: { setBlocking(blocking: boolean): number } }
+    )._handle.setBlocking(false);
     this.input = input;
     this.output = output;
     const lost = (err?: Error) => {
@@ -104,7 +110,13 @@ export class TtySerialTransport implements Transport {
     const output = this.output;
     if (!output || !this.isOpen) throw new Error(`${this.path} is not open`);
     await new Promise<void>((resolve, reject) => {
-      output.write(bytes, (err) => (err ? reject(err) : resolve()));
+      output.write(bytes, (err) => {
+        if (err) reject(err);
+        // Closing drops what the tty had not taken yet, and the stream reports no error for it.
+        else if (this.output !== output)
+          reject(new Error(`${this.path} closed before the bytes left`));
+        else resolve();
+      });
     });
   }
 

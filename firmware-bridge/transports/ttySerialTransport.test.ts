@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireError } from '../codec/wireErrors.js';
@@ -77,6 +78,32 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
       const atHost = received(host, reply.length);
       await device.write(reply);
       expect(await atHost).toEqual(reply);
+    });
+
+    it('keeps the order of writes while the tty cannot take them at once', async () => {
+      const pair = await openPtyPair();
+      pairs.push(pair);
+      const host = new TtySerialTransport({ path: pair.hostPath });
+      transports.push(host);
+      await host.open();
+      const first = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
+      const second = Buffer.alloc(4096, 0xa5);
+      const device = await slowReader(pair.devicePath, 50, first.length + second.length);
+      try {
+        // Far beyond what a pty buffers: the tty takes part of it, the rest waits in the queue.
+        const writes = [host.write(first)];
+        // This thread sleeps while the device drains the tty, so the queue is still waiting
+        // when the next write comes and finds room in the tty. It must go behind the queue.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        writes.push(host.write(second));
+        await Promise.all(writes);
+        const all = Buffer.concat([first, second]);
+        expect(await device.digest).toBe(
+          `${createHash('sha256').update(all).digest('hex')} ${all.length}`,
+        );
+      } finally {
+        device.child.kill();
+      }
     });
 
     it('keeps the station running while a device takes no bytes, and fails that write on close', async () => {

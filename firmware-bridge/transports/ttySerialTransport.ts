@@ -1,4 +1,5 @@
 import { autoDetect } from '@serialport/bindings-cpp';
+import { writeSync } from 'node:fs';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { ReadStream, WriteStream } from 'node:tty';
 import { WireError } from '../codec/wireErrors.js';
@@ -20,12 +21,20 @@ const READ_BUFFER_BYTES = 8192;
  * between them. A line runs dozens of ports all day; on the event loop a frame is one readiness
  * event and one read. A hang-up (an unplugged USB adapter, a closed pty) ends the read stream
  * with EIO or end-of-file, which is reported as the close of the link.
+ *
+ * Writes go straight to the binding's descriptor (non-blocking) when nothing is queued: a frame
+ * is one system call that the tty takes whole, where a stream write also builds a write request,
+ * runs the Writable bookkeeping and finishes a loop turn later. Whatever the tty does not take
+ * at once (its buffer is full) goes through the write stream, and so does every write after it
+ * until the stream has drained, so bytes leave in the order they were written.
  */
 export class TtySerialTransport implements Transport {
   readonly path: string;
   private readonly events = new TransportEvents();
   private readonly baudRate: number;
   private port: BindingPort | undefined;
+  /** The binding's descriptor: non-blocking, the target of direct writes. */
+  private fd = -1;
   private input: ReadStream | undefined;
   private output: WriteStream | undefined;
   private closing: Promise<void> | undefined;
@@ -67,6 +76,7 @@ export class TtySerialTransport implements Transport {
       );
     }
     this.port = port;
+    this.fd = fd;
     this.closing = undefined;
     this.events.rearm();
     // libuv reopens a tty slave by name for each stream, so the binding's descriptor stays
@@ -95,22 +105,32 @@ export class TtySerialTransport implements Transport {
     )._handle.setBlocking(false);
     this.input = input;
     this.output = output;
-    const lost = (err?: Error) => {
-      if (this.closing) return;
-      this.events.emitClose(err ?? new Error('the device hung up (end of file on the tty)'));
-      void this.release();
-    };
-    input.on('end', () => lost());
-    input.on('error', (err: Error) => lost(err));
-    output.on('error', (err: Error) => lost(err));
+    input.on('end', () => this.lost());
+    input.on('error', (err: Error) => this.lost(err));
+    output.on('error', (err: Error) => this.lost(err));
     input.resume();
   }
 
   async write(bytes: Uint8Array): Promise<void> {
     const output = this.output;
     if (!output || !this.isOpen) throw new Error(`${this.path} is not open`);
+    let rest = bytes;
+    if (output.writableLength === 0) {
+      let written: number;
+      try {
+        written = writeSync(this.fd, bytes);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+          this.lost(err as Error);
+          throw err;
+        }
+        written = 0;
+      }
+      if (written === bytes.length) return;
+      rest = bytes.subarray(written);
+    }
     await new Promise<void>((resolve, reject) => {
-      output.write(bytes, (err) => {
+      output.write(rest, (err) => {
         if (err) reject(err);
         // Closing drops what the tty had not taken yet, and the stream reports no error for it.
         else if (this.output !== output)
@@ -133,6 +153,13 @@ export class TtySerialTransport implements Transport {
     return this.events.onClose(listener);
   }
 
+  /** The link went away under us: reported once, as the close of the link. */
+  private lost(err?: Error): void {
+    if (this.closing) return;
+    this.events.emitClose(err ?? new Error('the device hung up (end of file on the tty)'));
+    void this.release();
+  }
+
   /** Closes the streams, then the binding's descriptor; once, however many callers ask. */
   private release(): Promise<void> {
     this.closing ??= (async () => {
@@ -142,6 +169,7 @@ export class TtySerialTransport implements Transport {
       input?.destroy();
       output?.destroy();
       this.port = undefined;
+      this.fd = -1;
       try {
         await port?.close();
       } catch {

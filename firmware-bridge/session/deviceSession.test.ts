@@ -202,6 +202,21 @@ describe('DeviceSession', () => {
     expect(session.isClosed).toBe(true);
   });
 
+  it('keeps the code of a transport that names its failure (a device that takes no bytes)', async () => {
+    const [host] = MockTransport.pair();
+    await host.open();
+    const session = await DeviceSession.open(host, { timeoutScale: 0.05 });
+    host.write = () =>
+      Promise.reject(new WireError('WIRE_TIMEOUT', 'mock://device: the device took no bytes'));
+    await expect(session.identify()).rejects.toMatchObject({
+      code: 'WIRE_TIMEOUT',
+      detail: expect.stringContaining('took no bytes'),
+    });
+    // A link that cannot carry bytes is gone: later requests fail at once, with the same error.
+    expect(session.isClosed).toBe(true);
+    expect(await codeOf(session.identify())).toBe('WIRE_TIMEOUT');
+  });
+
   it('aborts on the AbortSignal and stays usable', async () => {
     const controller = new AbortController();
     let calls = 0;

@@ -262,6 +262,7 @@ export class DeviceSession {
   }
 
   private onTransportClosed(error: Error | undefined): void {
+    if (error instanceof WireError) return this.markClosed(error);
     const detail = error ? error.message : 'port closed';
     this.markClosed(new WireError('WIRE_DISCONNECTED', detail, { cause: error }));
   }
@@ -278,7 +279,11 @@ export class DeviceSession {
     try {
       await this.transport.write(bytes);
     } catch (err) {
-      const error = new WireError('WIRE_DISCONNECTED', (err as Error).message, { cause: err });
+      // A transport that names its failure (a device that stopped reading) keeps its code.
+      const error =
+        err instanceof WireError
+          ? err
+          : new WireError('WIRE_DISCONNECTED', (err as Error).message, { cause: err });
       this.markClosed(error);
       throw error;
     }

@@ -130,6 +130,30 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
       }
     });
 
+    it('reports a device that takes no bytes at all as WIRE_TIMEOUT, and closes the link', async () => {
+      const pair = await openPtyPair();
+      pairs.push(pair);
+      const host = new TtySerialTransport({ path: pair.hostPath, stallMs: 200 });
+      transports.push(host);
+      await host.open();
+      const closes: (Error | undefined)[] = [];
+      host.onClose((err) => closes.push(err));
+      const device = await slowReader(pair.devicePath, 60_000);
+      try {
+        const started = performance.now();
+        await expect(host.write(Buffer.alloc(1 << 20, 0x55))).rejects.toMatchObject({
+          code: 'WIRE_TIMEOUT',
+          detail: expect.stringContaining('took no bytes'),
+        });
+        expect(performance.now() - started).toBeLessThan(2_000);
+        expect(host.isOpen).toBe(false);
+        expect(closes).toHaveLength(1);
+        expect(closes[0]).toMatchObject({ code: 'WIRE_TIMEOUT' });
+      } finally {
+        device.child.kill();
+      }
+    });
+
     it('hands on chunks that stay intact after later reads reuse the port buffer', async () => {
       const [host, device] = await linked();
       const first = new Promise<Uint8Array>((resolve) => {

@@ -8,6 +8,13 @@ import { LINE_8N1, type BindingPort } from './bindingTypes.js';
 import type { Transport } from './transport.js';
 import { TransportEvents } from './transportEvents.js';
 
+/**
+ * How long queued bytes may wait without the tty taking any of them. A device at 9600 baud
+ * takes about 2 KB in that time; one whose firmware stopped reading takes nothing, ever, and
+ * its link is reported lost rather than leaving its run waiting on the write.
+ */
+const STALL_MS = 2_000;
+
 /** Bytes one read may take; a tty hands over at most 4 KiB at a time. */
 const READ_BUFFER_BYTES = 8192;
 
@@ -32,6 +39,7 @@ export class TtySerialTransport implements Transport {
   readonly path: string;
   private readonly events = new TransportEvents();
   private readonly baudRate: number;
+  private readonly stallMs: number;
   private port: BindingPort | undefined;
   /** The binding's descriptor: non-blocking, the target of direct writes. */
   private fd = -1;
@@ -39,9 +47,11 @@ export class TtySerialTransport implements Transport {
   private output: WriteStream | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(options: { path: string; baudRate?: number }) {
+  /** `stallMs`: see STALL_MS; tests shorten it. */
+  constructor(options: { path: string; baudRate?: number; stallMs?: number }) {
     this.path = options.path;
     this.baudRate = options.baudRate ?? 115_200;
+    this.stallMs = options.stallMs ?? STALL_MS;
   }
 
   /** True where this transport works: Linux, with the OS binding. */
@@ -130,7 +140,12 @@ export class TtySerialTransport implements Transport {
       rest = bytes.subarray(written);
     }
     await new Promise<void>((resolve, reject) => {
+      const stopWatching = this.watchStall(output, (error) => {
+        reject(error);
+        this.lost(error);
+      });
       output.write(rest, (err) => {
+        stopWatching();
         if (err) reject(err);
         // Closing drops what the tty had not taken yet, and the stream reports no error for it.
         else if (this.output !== output)
@@ -151,6 +166,28 @@ export class TtySerialTransport implements Transport {
 
   onClose(listener: (error?: Error) => void): Disposer {
     return this.events.onClose(listener);
+  }
+
+  /** Calls `stalled` once the tty has taken none of the queued bytes for a whole stallMs. */
+  private watchStall(output: WriteStream, stalled: (error: WireError) => void): () => void {
+    // libuv's count of bytes waiting for the tty; it falls as the tty takes part of a write.
+    const queued = (): number =>
+      (output as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0;
+    let last = queued();
+    const timer = setInterval(() => {
+      const now = queued();
+      if (now > 0 && now === last) {
+        clearInterval(timer);
+        stalled(
+          new WireError(
+            'WIRE_TIMEOUT',
+            `${this.path}: the device took no bytes for ${this.stallMs} ms`,
+          ),
+        );
+      }
+      last = now;
+    }, this.stallMs);
+    return () => clearInterval(timer);
   }
 
   /** The link went away under us: reported once, as the close of the link. */

@@ -33,6 +33,10 @@
  *   simulator runs in its own process; tsx, V8's GC threads and libuv's pool count here.
  * - station ms/run: run time outside device requests (validation, CA, checks, store, events).
  * - lagP99Ms: monitorEventLoopDelay at 1 ms resolution (the interval is part of every sample).
+ * - wake floor (1 slot, table only): a bare Node process woken once per request at the row's
+ *   mean interval between responses (wakeFloor.ts), its CPU per wake × the station's requests
+ *   per device, measured after the row on the idle machine: what this machine charges for the
+ *   wake-ups alone, against which the row's CPU per device can be read run by run.
  *
  * `--profile PREFIX` writes a V8 CPU profile of each row's throughput window to
  * PREFIX-<slots>.cpuprofile (open it in Chrome DevTools); its sampler inflates that row's CPU.
@@ -47,6 +51,7 @@ import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startCpuProfile } from './cpuProfile.js';
 import { settleHeap } from './heapSettle.js';
 import { printTable } from './table.js';
+import { wakeCostMs } from './wakeFloor.js';
 
 const BAUD = 115_200;
 /** Runs before measuring, spread over the slots. */
@@ -61,6 +66,8 @@ const PROCESS_WARM_UP = { slots: 64, perSlot: 16 };
  * a window would swing CPU per device. At 1 slot, 64 devices take about 27 s.
  */
 const MIN_MEASURED_DEVICES = 64;
+/** Round trips the wake probe measures for the one-slot row (about 3 s at its pace). */
+const WAKE_PROBE_ROUND_TRIPS = 64;
 
 interface Row {
   slots: number;
@@ -79,6 +86,11 @@ interface Row {
   mainThreadMsPerDevice: number | undefined;
   /** Mean per run of the time outside device requests: validation, CA, checks, store, events. */
   stationMsPerRun: number;
+  /**
+   * One slot only: the CPU a bare Node process costs here when woken once per request at the
+   * row's pace (wakeFloor.ts), times the station's requests per device.
+   */
+  wakeFloorMsPerDevice: number | undefined;
   /** CPU of the simulator child and its socats over the measured window, % of one core. */
   simulatorCpuPercent: number | undefined;
   lagP50Ms: number;
@@ -149,6 +161,7 @@ export async function main(args: string[]): Promise<void> {
       'sys ms/dev',
       'main ms/dev',
       'station ms/run',
+      'wake floor',
       'sim cpu %',
       'lag p50',
       'lag p99',
@@ -168,6 +181,7 @@ export async function main(args: string[]): Promise<void> {
       r.systemMsPerDevice.toFixed(2),
       r.mainThreadMsPerDevice === undefined ? '-' : r.mainThreadMsPerDevice.toFixed(2),
       r.stationMsPerRun.toFixed(2),
+      r.wakeFloorMsPerDevice === undefined ? '-' : r.wakeFloorMsPerDevice.toFixed(2),
       r.simulatorCpuPercent === undefined ? '-' : r.simulatorCpuPercent.toFixed(0),
       r.lagP50Ms.toFixed(2),
       r.lagP99Ms.toFixed(2),
@@ -175,6 +189,11 @@ export async function main(args: string[]): Promise<void> {
     ]),
   );
   for (const r of rows) {
+    if (r.wakeFloorMsPerDevice !== undefined) {
+      console.log(
+        `${r.slots} slot: ${r.cpuMsPerDevice.toFixed(2)} CPU ms per device, ${(r.cpuMsPerDevice / r.wakeFloorMsPerDevice).toFixed(2)} × the wake floor: a bare Node process woken as often at the same pace costs ${r.wakeFloorMsPerDevice.toFixed(2)} ms here`,
+      );
+    }
     if (r.firstFailure) console.log(`${r.slots} slots: first failure ${r.firstFailure}`);
   }
   console.log(
@@ -214,6 +233,7 @@ async function measureRow(
     // no instrument in this process but the request timer (a closure per request). The
     // simulator's CPU is read from /proc (a scan of every process): outside the window.
     const simCpuBefore = simulator.cpuMs();
+    const requestsBefore = simulator.requests();
     const profiler = profileFile === undefined ? undefined : await startCpuProfile();
     const cpuBefore = process.cpuUsage();
     const mainBefore = mainThreadCpuMs();
@@ -223,6 +243,7 @@ async function measureRow(
     const cpu = process.cpuUsage(cpuBefore);
     const mainAfter = mainThreadCpuMs();
     const simCpuAfter = simulator.cpuMs();
+    const requestsPerDevice = (simulator.requests() - requestsBefore) / measured.length;
     if (profiler && profileFile) await profiler.stop(profileFile);
 
     // As many runs again with the event-loop monitor on: it wakes every 1 ms and costs ~20 ms of
@@ -233,6 +254,12 @@ async function measureRow(
     lag.disable();
     await driver.stop();
     inRequests.stop();
+    // With the line idle: the probe must not share the CPU with it.
+    const wakeFloorMsPerDevice =
+      slots === 1
+        ? (await wakeCostMs(wallMs / measured.length / requestsPerDevice, WAKE_PROBE_ROUND_TRIPS)) *
+          requestsPerDevice
+        : undefined;
 
     const passes = measured.filter((r) => r.outcome.state === 'pass');
     const failed = [...measured, ...lagRound].find((r) => r.outcome.state !== 'pass');
@@ -261,6 +288,7 @@ async function measureRow(
           ? undefined
           : (mainAfter - mainBefore) / measured.length,
       stationMsPerRun: measured.reduce((n, r) => n + (stationMs.get(r) ?? 0), 0) / measured.length,
+      wakeFloorMsPerDevice,
       simulatorCpuPercent:
         simCpuBefore === undefined || simCpuAfter === undefined
           ? undefined

@@ -18,6 +18,10 @@ export function openStationDatabase(
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // A REPLACE conflict resolution deletes the row it displaces; with recursive triggers on, that
+  // delete fires the DELETE triggers too, so the outbox counters (migration 004) stay exact and
+  // the audit trail's refusals (002) hold whatever conflict clause a statement uses.
+  db.pragma('recursive_triggers = ON');
   migrate(db, options.migrations ?? migrations);
   return db;
 }

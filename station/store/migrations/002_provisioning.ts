@@ -12,8 +12,8 @@ import type { Migration } from './index.js';
  * enrollments from claiming one registration ID, whatever the caller believes.
  *
  * audit_events is append-only. Triggers refuse UPDATE and DELETE, and an INSERT that names an
- * existing id (INSERT OR REPLACE would otherwise delete the old row without firing the DELETE
- * trigger, since recursive_triggers is off).
+ * existing id: INSERT OR REPLACE deletes the old row first, and that delete fires the DELETE
+ * trigger only where recursive_triggers is on (the station sets it; a bare connection does not).
  */
 export const migration002Provisioning: Migration = {
   version: 2,

@@ -134,6 +134,30 @@ describe('migration 004: outbox counts', () => {
     db.close();
   });
 
+  it('stays exact through REPLACE conflict resolutions on a station connection', () => {
+    const db = openStationDatabase(databaseFile());
+    const a = insertEnrollment(db, 'replace-a');
+    const b = insertEnrollment(db, 'replace-b', 'synced');
+    const row = db.prepare(`SELECT * FROM enrollments WHERE id = ?`);
+    const { id: _id, ...columns } = row.get(a) as Record<string, unknown>;
+    // INSERT OR REPLACE onto an existing id: the pending row goes, a failed one takes its place.
+    db.prepare(
+      `INSERT OR REPLACE INTO enrollments (id, ${Object.keys(columns).join(', ')})
+        VALUES (@id, ${Object.keys(columns)
+          .map((c) => `@${c}`)
+          .join(', ')})`,
+    ).run({ ...columns, id: a, status: 'failed' });
+    expectExact(db, 'insert or replace');
+    // UPDATE OR REPLACE into the live registration ID of another row displaces that row.
+    db.prepare(
+      `UPDATE OR REPLACE enrollments SET registration_id = 'replace-a', status = 'pending'
+        WHERE id = ?`,
+    ).run(b);
+    expect(row.get(a)).toBeUndefined();
+    expectExact(db, 'update or replace');
+    db.close();
+  });
+
   it('matches GROUP BY after a seeded random run of 2,000 changes', () => {
     const db = openStationDatabase(databaseFile());
     const random = mulberry32(0x5eed_0004);

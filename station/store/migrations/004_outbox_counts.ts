@@ -10,11 +10,11 @@ import type { Migration } from './index.js';
  *
  * The triggers run inside the statement that changes `enrollments`, so a refused or rolled-back
  * statement undoes its counter changes too. The counters are exact for INSERT, DELETE and
- * UPDATE; a REPLACE conflict resolution (INSERT OR REPLACE, UPDATE OR REPLACE) would delete the
- * row it displaces without firing the DELETE trigger (recursive_triggers is off), so no code may
- * use REPLACE on `enrollments`. The INSERT trigger upserts, so a status added by a later
- * migration gets its row without touching this one; CHECK (n >= 0) makes a lost decrement fail
- * loudly instead of showing a negative count.
+ * UPDATE, and for REPLACE conflict resolutions (INSERT OR REPLACE, UPDATE OR REPLACE) because
+ * the station opens its database with recursive_triggers on (stationDatabase.ts): the row a
+ * REPLACE displaces then fires the DELETE trigger. The INSERT trigger upserts, so a status
+ * added by a later migration gets its row without touching this one; CHECK (n >= 0) makes a
+ * lost decrement fail loudly instead of showing a negative count.
  */
 export const migration004OutboxCounts: Migration = {
   version: 4,

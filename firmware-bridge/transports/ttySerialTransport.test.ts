@@ -24,6 +24,18 @@ async function linked(): Promise<[TtySerialTransport, TtySerialTransport, PtyPai
   return [host, device, pair];
 }
 
+/** The host end open on a new pair; the device end is left to the test. */
+async function hostOnly(
+  options: { stallMs?: number } = {},
+): Promise<[TtySerialTransport, PtyPair]> {
+  const pair = await openPtyPair();
+  pairs.push(pair);
+  const host = new TtySerialTransport({ path: pair.hostPath, ...options });
+  transports.push(host);
+  await host.open();
+  return [host, pair];
+}
+
 function received(t: TtySerialTransport, count: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   return new Promise((resolve) => {
@@ -81,11 +93,7 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
     });
 
     it('keeps the order of writes while the tty cannot take them at once', async () => {
-      const pair = await openPtyPair();
-      pairs.push(pair);
-      const host = new TtySerialTransport({ path: pair.hostPath });
-      transports.push(host);
-      await host.open();
+      const [host, pair] = await hostOnly();
       const first = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => i % 251));
       const second = Buffer.alloc(4096, 0xa5);
       const device = await slowReader(pair.devicePath, 50, first.length + second.length);
@@ -107,11 +115,7 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
     });
 
     it('keeps the station running while a device takes no bytes, and fails that write on close', async () => {
-      const pair = await openPtyPair();
-      pairs.push(pair);
-      const host = new TtySerialTransport({ path: pair.hostPath });
-      transports.push(host);
-      await host.open();
+      const [host, pair] = await hostOnly();
       // The device end, held by another process that reads nothing for a second (a hung USB
       // CDC-ACM firmware), then drains: a blocking write would hold this event loop for that
       // second, and the test would fail on the timer below instead of hanging.
@@ -131,11 +135,7 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
     });
 
     it('reports a device that takes no bytes at all as WIRE_TIMEOUT, and closes the link', async () => {
-      const pair = await openPtyPair();
-      pairs.push(pair);
-      const host = new TtySerialTransport({ path: pair.hostPath, stallMs: 200 });
-      transports.push(host);
-      await host.open();
+      const [host, pair] = await hostOnly({ stallMs: 200 });
       const closes: (Error | undefined)[] = [];
       host.onClose((err) => closes.push(err));
       const device = await slowReader(pair.devicePath, 60_000);

@@ -1,10 +1,11 @@
 import { mkdtemp, rm, symlink, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { Line, type LineOptions } from './line.js';
+import { PortWatcher } from './portWatcher.js';
 import {
   events,
   InMemoryRunRecorder,
@@ -18,11 +19,29 @@ import {
 let simulator: Simulator | undefined;
 let line: Line | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await line?.stop();
   await simulator?.stop();
   line = undefined;
   simulator = undefined;
 });
+
+/**
+ * Resolves with the arguments of the watcher's next `method` call (a line's own watcher), once
+ * what the call returns has settled; the method itself runs as usual.
+ */
+function nextWatcherCall(method: 'release' | 'scan'): Promise<unknown[]> {
+  const original = PortWatcher.prototype[method] as (...args: unknown[]) => unknown;
+  return new Promise((resolve) => {
+    const spy = vi.spyOn(PortWatcher.prototype, method);
+    spy.mockImplementation(function (this: PortWatcher, ...args: unknown[]) {
+      spy.mockRestore();
+      const result = original.apply(this, args);
+      void Promise.resolve(result).finally(() => resolve(args));
+      return result;
+    } as never);
+  });
+}
 
 async function startLine(
   configured: string[],
@@ -160,6 +179,44 @@ describe('the line in auto mode', () => {
       expect((await secondPass).state).toBe('pass');
       expect(recorder.runs).toHaveLength(2);
       expect(recorder.runs[1]!.supersedes?.runId).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the line and the ports it holds open', () => {
+  it('notices the unplug of a port it stopped polling, by the hang-up, and provisions the replug', async () => {
+    simulator = await Simulator.start({
+      devices: 1,
+      link: 'pty',
+      baudRate: 0,
+      latencies: { bootMs: 0 },
+    });
+    const device = simulator.devices[0]!;
+    const dir = await mkdtemp(join(tmpdir(), 'line-held-'));
+    // A by-id link, as udev keeps one per USB adapter: the same name after every replug.
+    const port = join(dir, 'usb-LS_DEMO-if00');
+    try {
+      await symlink(device.hostPath, port);
+      const { line, recorder } = await startLine([port], {
+        profile: testProfile({ duplicates: 'reprovision' }),
+        pollMs: 50,
+      });
+      expect((await slotReaches(line.onSlotChanged, 1, 'pass', 'fail')).state).toBe('pass');
+      // The passed session stays open, so the watcher holds the port and stops polling. Only
+      // the hang-up of the open tty can tell the line that the device went, with no rescan.
+      const released = nextWatcherCall('release');
+      await device.faults.unplug();
+      expect(await released).toEqual([port]);
+      // The watcher polls again and finds the link dangling: the port is gone.
+      await nextWatcherCall('scan');
+      const newPath = await device.faults.replug(); // resolves once the device has booted
+      const secondPass = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
+      await unlink(port);
+      await symlink(newPath, port);
+      expect((await secondPass).state).toBe('pass');
+      expect(recorder.runs).toHaveLength(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

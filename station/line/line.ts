@@ -248,6 +248,21 @@ export class Line implements LineController {
     }
   }
 
+  /**
+   * Opens a device session on `port` and has the watcher hold the port while it is open: the
+   * open tty reports an unplug itself, so the port needs no polling until the session closes.
+   */
+  private async openSession(port: string, baudRate: number | undefined): Promise<DeviceSession> {
+    const session = await DeviceSession.open(
+      createTransport(port, baudRate ? { baudRate } : {}),
+      this.sessionOptions,
+    );
+    this.watcher.hold(port);
+    session.onClosed.on(() => this.watcher.release(port));
+    if (session.isClosed) this.watcher.release(port);
+    return session;
+  }
+
   private startRun(slot: Slot): void {
     const started = performance.now();
     const { profile, recorder } = this.options;
@@ -259,13 +274,7 @@ export class Line implements LineController {
           profile,
           recorder,
           services: this.services,
-          session: () =>
-            slot.sessionOr(() =>
-              DeviceSession.open(
-                createTransport(slot.port, transportBaud ? { baudRate: transportBaud } : {}),
-                this.sessionOptions,
-              ),
-            ),
+          session: () => slot.sessionOr(() => this.openSession(slot.port, transportBaud)),
           signal,
           onProgress,
         }),

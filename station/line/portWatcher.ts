@@ -33,12 +33,18 @@ export interface PortWatcherOptions {
  *   is present while the OS lists it, or always when discovery is off.
  * - A configured `tcp://` serial device server is always present: whether a device sits behind
  *   it shows only when a run connects.
+ * - A port the line holds open (`hold`) needs no polling: unplugging it hangs up the open tty,
+ *   its session closes, and the line lets go of it (`release`). With discovery off and every
+ *   configured port held or always present, the watcher sets no timer at all, so a busy line
+ *   is not woken once a second for nothing; polling resumes with the first release. An explicit
+ *   `scan()` still checks every path.
  */
 export class PortWatcher {
   readonly onChange = new TypedEvent<PortChange>();
   /** The discovery warning (operator text) when it changes; undefined once it clears. */
   readonly onWarning = new TypedEvent<string | undefined>();
   private readonly present = new Set<string>();
+  private readonly held = new Set<string>();
   private readonly pollMs: number;
   private readonly discover: NonNullable<PortWatcherOptions['discoverPorts']>;
   private readonly exists: NonNullable<PortWatcherOptions['exists']>;
@@ -70,6 +76,16 @@ export class PortWatcher {
     return this.present.has(path);
   }
 
+  /** The line has `path` open: its hang-up will tell when it goes (see the class comment). */
+  hold(path: string): void {
+    this.held.add(path);
+  }
+
+  /** The line closed `path`: poll it again. */
+  release(path: string): void {
+    if (this.held.delete(path)) this.schedule();
+  }
+
   /** One poll now. Concurrent callers share the poll in flight. */
   scan(): Promise<void> {
     this.scanning ??= this.poll().finally(() => (this.scanning = undefined));
@@ -77,9 +93,10 @@ export class PortWatcher {
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.timer || !this.needsPolling()) return;
     // A timer per poll, not an interval: a slow poll (a stuck OS list) never piles up behind itself.
     this.timer = setTimeout(() => {
+      this.timer = undefined;
       this.scan()
         .catch((err: unknown) =>
           this.setWarning(`Watching the ports failed (${String(err)}); retrying.`),
@@ -87,6 +104,14 @@ export class PortWatcher {
         .finally(() => this.schedule());
     }, this.pollMs);
     this.timer.unref();
+  }
+
+  /** Whether any port could come or go without the line hearing of it. */
+  private needsPolling(): boolean {
+    return (
+      this.options.discover ||
+      this.options.configured.some((path) => path.startsWith('/') && !this.held.has(path))
+    );
   }
 
   private async poll(): Promise<void> {

@@ -262,9 +262,7 @@ export class DeviceSession {
   }
 
   private onTransportClosed(error: Error | undefined): void {
-    if (error instanceof WireError) return this.markClosed(error);
-    const detail = error ? error.message : 'port closed';
-    this.markClosed(new WireError('WIRE_DISCONNECTED', detail, { cause: error }));
+    this.markClosed(linkLost(error));
   }
 
   private markClosed(error: WireError): void {
@@ -279,11 +277,7 @@ export class DeviceSession {
     try {
       await this.transport.write(bytes);
     } catch (err) {
-      // A transport that names its failure (a device that stopped reading) keeps its code.
-      const error =
-        err instanceof WireError
-          ? err
-          : new WireError('WIRE_DISCONNECTED', (err as Error).message, { cause: err });
+      const error = linkLost(err as Error);
       this.markClosed(error);
       throw error;
     }
@@ -307,4 +301,15 @@ export class DeviceSession {
       this.linkMs(2 * Math.max(this.peerMaxFrame, this.options.hostMaxFrame))
     );
   }
+}
+
+/**
+ * Why the link is gone, as the session reports it. A transport that names its failure (a device
+ * that stopped taking bytes) keeps its code; anything else is a disconnect.
+ */
+function linkLost(error: Error | undefined): WireError {
+  if (error instanceof WireError) return error;
+  return new WireError('WIRE_DISCONNECTED', error ? error.message : 'port closed', {
+    cause: error,
+  });
 }

@@ -15,6 +15,17 @@ import { TransportEvents } from './transportEvents.js';
  */
 const STALL_MS = 2_000;
 
+/** What this transport uses of libuv's tty handle behind a tty.WriteStream (Node internals). */
+interface TtyHandle {
+  setBlocking(blocking: boolean): number;
+  /** Bytes waiting for the tty; it falls as the tty takes part of a write. */
+  writeQueueSize: number;
+}
+
+function ttyHandle(output: WriteStream): TtyHandle | undefined {
+  return (output as unknown as { _handle?: TtyHandle })._handle;
+}
+
 /** Bytes one read may take; a tty hands over at most 4 KiB at a time. */
 const READ_BUFFER_BYTES = 8192;
 
@@ -110,9 +121,7 @@ export class TtySerialTransport implements Transport {
     // tty.WriteStream makes its writes blocking (right for a terminal's stdout). On a serial
     // port that would stall the whole station, every slot, whenever one device stops taking
     // bytes (a hung USB CDC-ACM firmware stops reading and the tty buffer fills up).
-    (
-      output as unknown as { _handle: { setBlocking(blocking: boolean): number } }
-    )._handle.setBlocking(false);
+    ttyHandle(output)?.setBlocking(false);
     this.input = input;
     this.output = output;
     input.on('end', () => this.lost());
@@ -170,9 +179,7 @@ export class TtySerialTransport implements Transport {
 
   /** Calls `stalled` once the tty has taken none of the queued bytes for a whole stallMs. */
   private watchStall(output: WriteStream, stalled: (error: WireError) => void): () => void {
-    // libuv's count of bytes waiting for the tty; it falls as the tty takes part of a write.
-    const queued = (): number =>
-      (output as unknown as { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0;
+    const queued = (): number => ttyHandle(output)?.writeQueueSize ?? 0;
     let last = queued();
     const timer = setInterval(() => {
       const now = queued();

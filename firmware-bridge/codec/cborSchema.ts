@@ -1,154 +1,67 @@
-import { decode, encode } from 'cborg';
+import { CborReader, CborSyntaxError, MAJOR_MAP } from './cborReader.js';
+import { CborWriter } from './cborWriter.js';
+import { decodeMap } from './schemaDecoder.js';
+import { encodeMap, measureMap } from './schemaEncoder.js';
+import { MessageFormatError, planOf, type Schema } from './schemaPlan.js';
 
 /**
  * A tiny schema layer over CBOR maps with integer keys (PROTOCOL.md §3). Each message declares
  * its fields once; the same declaration encodes on one side and validates on the other.
+ *
+ * Every request and response of every device passes through here, so both directions go
+ * straight between the schema and the bytes (schemaEncoder.ts, schemaDecoder.ts) over our own
+ * reader and writer for the protocol's CBOR subset (cborReader.ts, cborWriter.ts), instead of
+ * through a generic CBOR value tree. The declarations live in schemaPlan.ts with their compiled
+ * form, cached per schema.
  */
 
-export type FieldKind =
-  'uint' | 'tstr' | 'bstr' | 'bool' | 'tstr[]' | 'bstr[]' | 'map<tstr,tstr>' | { nested: Schema };
-
-export interface FieldSpec {
-  key: number;
-  kind: FieldKind;
-  optional?: boolean;
-  /** Inclusive bounds: value for uint, byte length for tstr/bstr, entry count for arrays and maps. */
-  min?: number;
-  max?: number;
-  /** For arrays: the byte-length bound of each element. */
-  itemMax?: number;
-}
-
-export type Schema = Record<string, FieldSpec>;
-
-/** Raised when a CBOR message does not match its schema; `field` names the offending field. */
-export class MessageFormatError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'MessageFormatError';
-  }
-}
-
-const utf8 = new TextEncoder();
-
-function lengthOf(value: string | Uint8Array): number {
-  return typeof value === 'string' ? utf8.encode(value).length : value.length;
-}
-
-function checkBounds(field: string, spec: FieldSpec, size: number, what: string): void {
-  if (spec.min !== undefined && size < spec.min) {
-    throw new MessageFormatError(field, `${what} ${size} below ${spec.min}`);
-  }
-  if (spec.max !== undefined && size > spec.max) {
-    throw new MessageFormatError(field, `${what} ${size} above ${spec.max}`);
-  }
-}
-
-function validateValue(field: string, spec: FieldSpec, value: unknown): unknown {
-  const kind = spec.kind;
-  if (typeof kind === 'object') {
-    if (!(value instanceof Map)) throw new MessageFormatError(field, 'expected a map');
-    return fromMap(kind.nested, value, `${field}.`);
-  }
-  switch (kind) {
-    case 'uint':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new MessageFormatError(field, 'expected an unsigned integer');
-      }
-      checkBounds(field, spec, value, 'value');
-      return value;
-    case 'bool':
-      if (typeof value !== 'boolean') throw new MessageFormatError(field, 'expected a boolean');
-      return value;
-    case 'tstr':
-    case 'bstr': {
-      const ok = kind === 'tstr' ? typeof value === 'string' : value instanceof Uint8Array;
-      if (!ok)
-        throw new MessageFormatError(
-          field,
-          `expected a ${kind === 'tstr' ? 'text' : 'byte'} string`,
-        );
-      checkBounds(field, spec, lengthOf(value as string | Uint8Array), 'length');
-      return value;
-    }
-    case 'tstr[]':
-    case 'bstr[]': {
-      if (!Array.isArray(value)) throw new MessageFormatError(field, 'expected an array');
-      checkBounds(field, spec, value.length, 'count');
-      const itemSpec: FieldSpec = { key: spec.key, kind: kind === 'tstr[]' ? 'tstr' : 'bstr' };
-      if (spec.itemMax !== undefined) itemSpec.max = spec.itemMax;
-      return value.map((item, i) => validateValue(`${field}[${i}]`, itemSpec, item));
-    }
-    case 'map<tstr,tstr>': {
-      if (!(value instanceof Map)) throw new MessageFormatError(field, 'expected a map');
-      checkBounds(field, spec, value.size, 'count');
-      const out: Record<string, string> = {};
-      for (const [k, v] of value) {
-        if (typeof k !== 'string' || typeof v !== 'string') {
-          throw new MessageFormatError(field, 'expected text keys and values');
-        }
-        if (spec.itemMax !== undefined && (lengthOf(k) > 64 || lengthOf(v) > spec.itemMax)) {
-          throw new MessageFormatError(`${field}.${k}`, 'entry too long');
-        }
-        out[k] = v;
-      }
-      return out;
-    }
-  }
-}
-
-function fromMap(schema: Schema, map: Map<unknown, unknown>, prefix = ''): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(schema)) {
-    const value = map.get(spec.key);
-    if (value === undefined) {
-      if (!spec.optional) throw new MessageFormatError(prefix + name, 'missing');
-      continue;
-    }
-    out[name] = validateValue(prefix + name, spec, value);
-  }
-  return out;
-}
-
-function toMap(schema: Schema, value: Record<string, unknown>): Map<number, unknown> {
-  const map = new Map<number, unknown>();
-  for (const [name, spec] of Object.entries(schema)) {
-    const v = value[name];
-    if (v === undefined) continue;
-    if (typeof spec.kind === 'object') {
-      map.set(spec.key, toMap(spec.kind.nested, v as Record<string, unknown>));
-    } else if (spec.kind === 'map<tstr,tstr>') {
-      map.set(spec.key, new Map(Object.entries(v as Record<string, string>)));
-    } else {
-      map.set(spec.key, v);
-    }
-  }
-  return map;
-}
+export { MessageFormatError } from './schemaPlan.js';
+export type { FieldKind, FieldSpec, Schema } from './schemaPlan.js';
 
 /** Encodes a value with its schema. Validates first, so a sender never emits what it would refuse. */
 export function encodeWithSchema<T extends object>(schema: Schema, value: T): Uint8Array {
-  const map = toMap(schema, value as Record<string, unknown>);
-  fromMap(schema, map);
-  return encode(map);
+  const plan = planOf(schema);
+  const record = value as Record<string, unknown>;
+  const writer = new CborWriter(measureMap(plan, record, ''));
+  encodeMap(writer, plan, record);
+  return writer.finish();
 }
 
-/** Decodes and validates a CBOR message; throws MessageFormatError naming the field. */
+/**
+ * Decodes and validates a CBOR message; throws MessageFormatError naming the field, or
+ * `(message)` with `invalid CBOR: …` when the bytes are not one well-formed map of the subset.
+ *
+ * Byte strings in the result are views of `bytes`, not copies. That is safe because every caller
+ * hands over a buffer it never touches again (the frame decoder's COBS output and the chunk
+ * reassembly buffers are fresh per message) and nobody mutates a decoded byte string. A caller
+ * that reuses its input buffer must copy the byte strings it keeps.
+ */
 export function decodeWithSchema<T>(schema: Schema, bytes: Uint8Array): T {
-  let value: unknown;
+  const reader = new CborReader(bytes);
   try {
-    value = decode(bytes, {
-      useMaps: true,
-      rejectDuplicateMapKeys: true,
-      allowIndefinite: false,
-      allowUndefined: false,
-    });
+    reader.readHead();
+    if (reader.major !== MAJOR_MAP) {
+      // Garbage still reads as invalid CBOR, as before; only a well-formed non-map is this.
+      reader.skipBody(1);
+      reader.expectEnd();
+      throw new MessageFormatError('(message)', 'expected a map');
+    }
+    let out: Record<string, unknown> = {};
+    let fieldError: MessageFormatError | undefined;
+    try {
+      out = decodeMap(reader, planOf(schema), '', 1);
+    } catch (err) {
+      if (!(err instanceof MessageFormatError)) throw err;
+      fieldError = err;
+    }
+    // Trailing bytes are structural, so they outrank a field error.
+    reader.expectEnd();
+    if (fieldError !== undefined) throw fieldError;
+    return out as T;
   } catch (err) {
-    throw new MessageFormatError('(message)', `invalid CBOR: ${(err as Error).message}`);
+    if (err instanceof CborSyntaxError) {
+      throw new MessageFormatError('(message)', `invalid CBOR: ${err.message}`);
+    }
+    throw err;
   }
-  if (!(value instanceof Map)) throw new MessageFormatError('(message)', 'expected a map');
-  return fromMap(schema, value) as T;
 }

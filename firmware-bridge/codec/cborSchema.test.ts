@@ -7,27 +7,11 @@ import {
   type Schema,
 } from './cborSchema.js';
 import { errorSchema, messageSchemas, type MessageName } from './messages.js';
+import { asCborgMap } from './testCborgReference.js';
 import { derLike, sampleInfo, sampleMessages } from './testMessages.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const bytesOf = (...b: number[]): Uint8Array => new Uint8Array(b);
-
-/** The Map cborg was given before: nested schemas and text maps as Maps, absent keys left out. */
-function asCborgMap(schema: Schema, value: Record<string, unknown>): Map<unknown, unknown> {
-  const map = new Map<unknown, unknown>();
-  for (const [name, spec] of Object.entries(schema)) {
-    const v = value[name];
-    if (v === undefined) continue;
-    if (typeof spec.kind === 'object') {
-      map.set(spec.key, asCborgMap(spec.kind.nested, v as Record<string, unknown>));
-    } else if (spec.kind === 'map<tstr,tstr>') {
-      map.set(spec.key, new Map(Object.entries(v as Record<string, string>)));
-    } else {
-      map.set(spec.key, v);
-    }
-  }
-  return map;
-}
 
 function formatError(fn: () => unknown): MessageFormatError {
   try {

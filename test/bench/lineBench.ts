@@ -30,7 +30,8 @@
  *   directions) plus the device work time the simulator reported (its --log lines), averaged
  *   over every run of the row; floor devices/hour = slots × 3600 s / per-device floor.
  * - cpuMsPerDevice: this process's process.cpuUsage() over the throughput window / devices. The
- *   simulator runs in its own process; tsx, V8's GC threads and libuv's pool count here.
+ *   simulator runs in its own process; V8's GC and compiler threads and libuv's pool count here.
+ *   The bench runs bundled, under plain Node, as the shipped core does (scripts/buildBench.ts).
  * - station ms/run: run time outside device requests (validation, CA, checks, store, events).
  * - lagP99Ms: monitorEventLoopDelay at 1 ms resolution (the interval is part of every sample).
  * - wake floor (1 slot, table only): a bare Node process woken once per request at the row's

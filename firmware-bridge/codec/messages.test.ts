@@ -8,20 +8,8 @@ import {
   encodeErrorBody,
   encodeRequest,
   encodeResponse,
-  type DeviceInfo,
 } from './messages.js';
-
-const info: DeviceInfo = {
-  protocolVersion: 1,
-  maxFrame: 512,
-  serialNumber: 'SN000123',
-  model: 'LS-DEMO-1',
-  hardwareRevision: 'B',
-  firmwareVersion: '1.4.2',
-  features: { keygenCurves: ['P-256'], tpm: false, symmetricKeySlot: true, keyInjection: false },
-  identityState: 0,
-  maxMessage: 8192,
-};
+import { sampleInfo as info } from './testMessages.js';
 
 function expectFormatError(fn: () => unknown, field: string): void {
   try {

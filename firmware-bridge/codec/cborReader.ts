@@ -27,7 +27,7 @@ export class CborSyntaxError extends Error {
 }
 
 /** Stands for a map key that never equals another one (byte string, array or map). */
-export const UNCOMPARABLE_KEY: unique symbol = Symbol('uncomparable key');
+const UNCOMPARABLE_KEY: unique symbol = Symbol('uncomparable key');
 
 // ignoreBOM keeps a leading U+FEFF: it is part of the string, not a marker to strip.
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -147,7 +147,7 @@ export class CborReader {
    * Reads a map key for duplicate detection: integers, text, booleans and null compare by value;
    * byte strings, arrays and maps never compare equal (cborg's Map-based check behaved the same).
    */
-  comparableKey(depth: number): unknown {
+  private comparableKey(depth: number): unknown {
     this.readHead();
     switch (this.major) {
       case MAJOR_UINT:
@@ -170,18 +170,25 @@ export class CborReader {
     if (left !== 0) throw new CborSyntaxError(`${left} trailing bytes after the message`);
   }
 
-  private skipMap(count: number, depth: number): void {
-    // Only maps nobody asked for come here (unknown keys), so a Set per map is affordable.
-    let keys: Set<unknown> | undefined;
-    for (let i = 0; i < count; i++) {
-      const key = this.comparableKey(depth + 1);
-      if (key !== UNCOMPARABLE_KEY) {
-        keys ??= new Set();
-        if (keys.has(key)) throw new CborSyntaxError(`duplicate map key ${String(key)}`);
-        keys.add(key);
-      }
-      this.skip(depth + 1);
+  /**
+   * Skips one entry of a map at `depth`, key and value, refusing a key already in `keys`.
+   * Only entries nobody asked for come here (unknown keys), so a Set per map is affordable; it is
+   * made on the first comparable key and returned for the map's next entry.
+   */
+  skipEntry(keys: Set<unknown> | undefined, depth: number): Set<unknown> | undefined {
+    const key = this.comparableKey(depth + 1);
+    if (key !== UNCOMPARABLE_KEY) {
+      keys ??= new Set();
+      if (keys.has(key)) throw new CborSyntaxError(`duplicate map key ${String(key)}`);
+      keys.add(key);
     }
+    this.skip(depth + 1);
+    return keys;
+  }
+
+  private skipMap(count: number, depth: number): void {
+    let keys: Set<unknown> | undefined;
+    for (let i = 0; i < count; i++) keys = this.skipEntry(keys, depth);
   }
 
   private readArgument(info: number): number {

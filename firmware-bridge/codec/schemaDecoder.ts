@@ -9,7 +9,6 @@ import {
   MAJOR_UINT,
   SIMPLE_NULL,
   SIMPLE_TRUE,
-  UNCOMPARABLE_KEY,
 } from './cborReader.js';
 import {
   checkBounds,
@@ -49,13 +48,7 @@ export function decodeMap(
     if (field === undefined) {
       // Unknown keys are skipped for forward compatibility (PROTOCOL.md §3), but must be valid.
       reader.pos = keyAt;
-      const key = reader.comparableKey(depth + 1);
-      if (key !== UNCOMPARABLE_KEY) {
-        unknownKeys ??= new Set();
-        if (unknownKeys.has(key)) throw new CborSyntaxError(`duplicate map key ${String(key)}`);
-        unknownKeys.add(key);
-      }
-      reader.skip(depth + 1);
+      unknownKeys = reader.skipEntry(unknownKeys, depth);
       continue;
     }
     if ((seen & field.bit) !== 0) throw new CborSyntaxError(`duplicate map key ${reader.arg}`);

@@ -6,16 +6,8 @@
  * second here, which the line bench would charge to the station.
  */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
 
-export const BENCH_DIST = join(repoRoot, 'dist', 'bench');
-
-export async function buildBench(): Promise<void> {
-  await build(nodeBundleConfig({ run: 'test/bench/run.ts' }, 'es', BENCH_DIST, true, true));
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildBench();
-}
+const benchDist = join(repoRoot, 'dist', 'bench');
+await build(nodeBundleConfig({ run: 'test/bench/run.ts' }, 'es', benchDist, true, true));

@@ -148,24 +148,30 @@ describe('DeviceSession', () => {
   it('sends a large request in chunks and re-sends only the chunk that was lost', async () => {
     let dropFirstSecondChunk = true;
     let next = 0;
-    const { session, device } = await setup((frame, d) => {
-      if (frame.type === MessageType.INFO)
-        return d.send(reply(frame, encodeResponse('INFO', info)));
-      const chunk = frame.chunk!;
-      if (chunk.offset !== 0 && dropFirstSecondChunk) {
-        dropFirstSecondChunk = false;
-        return; // lost on the line
-      }
-      if (chunk.offset === next) next += frame.data.length;
-      if (next < chunk.total)
-        d.send({
-          type: frame.type,
-          requestId: frame.requestId,
-          ackNextOffset: next,
-          data: new Uint8Array(0),
-        });
-      else d.send(reply(frame, encodeResponse('PUT_CERT_CHAIN', {})));
-    });
+    const { session, device } = await setup(
+      (frame, d) => {
+        if (frame.type === MessageType.INFO)
+          return d.send(reply(frame, encodeResponse('INFO', info)));
+        const chunk = frame.chunk!;
+        if (chunk.offset !== 0 && dropFirstSecondChunk) {
+          dropFirstSecondChunk = false;
+          return; // lost on the line
+        }
+        if (chunk.offset === next) next += frame.data.length;
+        if (next < chunk.total)
+          d.send({
+            type: frame.type,
+            requestId: frame.requestId,
+            ackNextOffset: next,
+            data: new Uint8Array(0),
+          });
+        else d.send(reply(frame, encodeResponse('PUT_CERT_CHAIN', {})));
+      },
+      // The loss is found by the chunk timeout, so it must be long enough that an ACK delayed by
+      // a busy machine is not taken for a loss too: at the shared 5 ms, a late ACK of chunk 0
+      // had chunk 0 sent again, and the exact sequence below failed about 1 run in 10 under load.
+      { chunkTimeoutMs: 4000 },
+    );
     await session.identify();
     const chain = [new Uint8Array(600).fill(0x30)];
     await session.request('PUT_CERT_CHAIN', { chain });

@@ -3,9 +3,9 @@
  * `npm start`, `npm test` and the UI tests never serve a stale or missing UI. Run directly
  * (`tsx scripts/rendererBuild.ts`) it builds if needed and says which.
  */
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isStale } from './buildFreshness.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -20,30 +20,9 @@ const SOURCES = [
   'station/api',
 ];
 
-async function newestMtime(path: string): Promise<number> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  let newest = 0;
-  for (const entry of await readdir(path)) {
-    // Tests beside station/api's code are not part of the UI.
-    if (entry.includes('.test.') || entry.includes('.test-double.')) continue;
-    newest = Math.max(newest, await newestMtime(join(path, entry)));
-  }
-  return newest;
-}
-
 /** True when renderer/dist is missing or older than any of the UI's sources. */
 export async function rendererIsStale(): Promise<boolean> {
-  let built: number;
-  try {
-    built = (await stat(join(RENDERER_DIST, 'index.html'))).mtimeMs;
-  } catch {
-    return true;
-  }
-  for (const source of SOURCES) {
-    if ((await newestMtime(join(repoRoot, source))) > built) return true;
-  }
-  return false;
+  return isStale(repoRoot, join(RENDERER_DIST, 'index.html'), SOURCES);
 }
 
 /** Builds the UI with Vite (the same as `npm run build:renderer`). */

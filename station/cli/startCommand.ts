@@ -3,6 +3,7 @@
  * otherwise the same station headless, with one plain sentence saying why and where its UI is.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { demoStationFactory } from '../api/stationFactory.js';
@@ -63,9 +64,13 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
 /** Builds the shell and runs it until the window closes; Ctrl-C here closes it too. */
 async function launchElectron(binary: string): Promise<number> {
   // Development only: a packaged app starts from its own binary, never through this command.
-  const { buildElectron } = await import('../../scripts/buildElectron.js');
-  const { ensureRendererBuilt } = await import('../../scripts/rendererBuild.js');
-  await Promise.all([buildElectron(), ensureRendererBuilt()]);
+  for (const script of ['scripts/rendererBuild.ts', 'scripts/buildElectron.ts']) {
+    const code = await runBuildScript(script);
+    if (code !== 0) {
+      console.error(`station start: ${script} failed (exit code ${code}); no window to open`);
+      return 1;
+    }
+  }
   const child = spawn(binary, [APP_DIR], { stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGINT', forward);
@@ -80,5 +85,21 @@ async function launchElectron(binary: string): Promise<number> {
       process.off('SIGTERM', forward);
       resolve(code ?? 1);
     });
+  });
+}
+
+/**
+ * Runs one of the repository's build scripts in a child Node with tsx, from the app folder. A
+ * child, not an import: the station itself may run bundled from dist/station, where the
+ * scripts' own way of finding the repository (one folder up from their file) would miss it.
+ */
+function runBuildScript(script: string): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(APP_DIR, script)], {
+    cwd: APP_DIR,
+    stdio: 'inherit',
+  });
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(1));
+    child.once('exit', (code) => resolve(code ?? 1));
   });
 }

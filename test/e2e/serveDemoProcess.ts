@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-const CLI = join(process.cwd(), 'station', 'cli.ts');
+/** The station's sources through tsx, as the tests run them. */
+const FROM_SOURCES = ['--import', 'tsx', join(process.cwd(), 'station', 'cli.ts')];
 
 /** `station serve --demo` running as its own process, as an operator starts it. */
 export interface ServedDemo {
@@ -17,16 +18,13 @@ export interface ServedDemo {
 
 /**
  * Starts `station serve --demo --port 0` under Node itself (not a wrapper, so signals reach the
- * station) and resolves once it printed its URL; rejects if it exits first.
+ * station) and resolves once it printed its URL; rejects if it exits first. `station`: Node's
+ * arguments up to the command (default: the sources through tsx; a built cli.js for the bundle).
  */
-export async function serveDemo(): Promise<ServedDemo> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '--demo', '--port', '0'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+export async function serveDemo(station: readonly string[] = FROM_SOURCES): Promise<ServedDemo> {
+  const child = spawn(process.execPath, [...station, 'serve', '--demo', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -1,0 +1,58 @@
+/**
+ * Builds the station command line into dist/station when its sources changed (`npm start` and
+ * `npm run station` run this first), so the station runs as bundled JavaScript under plain Node,
+ * as the Electron build runs the same core. Under tsx it would compile every source at each start
+ * and keep a module loader thread whose esbuild service tsx pings every second for as long as the
+ * station runs. Run directly (`tsx scripts/buildStation.ts`) it builds if needed and says so.
+ */
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { isStale } from './buildFreshness.js';
+import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
+
+/** Where `npm start` runs the station from. */
+export const STATION_DIST = join(repoRoot, 'dist', 'station');
+
+/** Everything the bundle is made of: the core, the libraries, the build scripts it carries. */
+const SOURCES = [
+  'station',
+  'firmware-bridge',
+  'certs',
+  'dps',
+  'scripts',
+  'package.json',
+  'tsconfig.json',
+];
+
+/**
+ * Builds `cli.js` and its chunks into `outDir`, which must be a folder directly under dist/: the
+ * station finds the built UI and the app folder two folders up from its own files.
+ */
+export async function buildStation(outDir: string = STATION_DIST): Promise<void> {
+  await build(nodeBundleConfig({ cli: 'station/cli.ts' }, 'es', outDir, true, true));
+}
+
+/**
+ * Rebuilds dist/station when any source is newer; returns whether it built. The new build is
+ * made beside the old one and swapped in, so a station starting meanwhile (a supervisor's
+ * `npm run station -- queue stats` while the line runs) never loads a half-written folder.
+ */
+export async function ensureStationBuilt(): Promise<boolean> {
+  if (!(await isStale(repoRoot, join(STATION_DIST, 'cli.js'), SOURCES))) return false;
+  const next = `${STATION_DIST}.next-${process.pid}`;
+  const old = `${STATION_DIST}.old-${process.pid}`;
+  await buildStation(next);
+  await rename(STATION_DIST, old).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(next, STATION_DIST);
+  await rm(old, { recursive: true, force: true });
+  return true;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // On stderr, and only when it built: `npm run station -- queue export` writes data to stdout.
+  if (await ensureStationBuilt()) console.error(`station: built ${STATION_DIST}`);
+}

@@ -7,7 +7,7 @@ export const DEMO_USAGE = `  demo    Provision simulated devices on real ttys th
           --tcp         serve the devices over TCP (like a serial device server) instead of ptys
           --baud RATE   simulated line speed (default 115200)`;
 
-/** `station demo` (what `npm start` runs): the DEMO line, headless. */
+/** `station demo`: the DEMO line in the terminal, each slot's result printed, no UI. */
 export async function demo(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,

@@ -16,15 +16,7 @@ import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
 export const STATION_DIST = join(repoRoot, 'dist', 'station');
 
 /** Everything the bundle is made of: the core, the libraries, the build scripts it carries. */
-const SOURCES = [
-  'station',
-  'firmware-bridge',
-  'certs',
-  'dps',
-  'scripts',
-  'package.json',
-  'tsconfig.json',
-];
+const SOURCES = ['station', 'firmware-bridge', 'certs', 'dps', 'scripts', 'package.json'];
 
 /**
  * Builds `cli.js` and its chunks into `outDir`, which must be a folder directly under dist/: the

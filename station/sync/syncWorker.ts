@@ -6,7 +6,7 @@ import { syncBatch, type BatchOutcome } from './batchSync.js';
 import type { ReconcileContext } from './dpsReconciler.js';
 import type { OpenSecret, OutboxRow } from './enrollmentRequest.js';
 import { judgeFailure, unfinishedSettlements, type FailureVerdict } from './failurePolicy.js';
-import { OutboxSyncStore } from './outboxSyncStore.js';
+import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import {
   DPS_RATE_LIMIT,
@@ -83,6 +83,11 @@ export class SyncWorker {
   /** The hold is an offline probe backoff, which "sync now" may cut short (Retry-After not). */
   private offlineHold = false;
   private cancelWake: (() => void) | undefined;
+  /**
+   * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
+   * recorded at the next look: the rows stay `syncing` meanwhile, so nothing claims them twice.
+   */
+  private unrecorded: [OutboxRow, Settlement][] = [];
   private waiters: { resolve(progress: SyncProgress): void; reject(err: unknown): void }[] = [];
 
   constructor(options: SyncWorkerOptions) {
@@ -136,6 +141,12 @@ export class SyncWorker {
   async stop(): Promise<void> {
     if (this.state !== 'stopped') this.halt('stopped', new SyncError('SYNC_STOPPED'));
     await this.drain();
+    try {
+      this.recordSettlements();
+    } catch {
+      // Still refused: the rows stay `syncing`, and the next start reads them back from DPS.
+      this.unrecorded = [];
+    }
   }
 
   /** Pauses like stop, but keeps the session; resume() goes on. */
@@ -198,6 +209,7 @@ export class SyncWorker {
     this.cancelWake?.();
     this.cancelWake = undefined;
     try {
+      this.recordSettlements();
       this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
       if (held === 0) {
@@ -210,7 +222,9 @@ export class SyncWorker {
       }
       if (this.inFlight.size === 0) {
         const now = this.clock.now();
-        if (held === 0 && !this.store.hasDue()) this.settleWaiters();
+        if (held === 0 && this.unrecorded.length === 0 && !this.store.hasDue()) {
+          this.settleWaiters();
+        }
         const wakeAt =
           held || Math.min(this.store.nextDueAt() ?? Infinity, now + this.pollIntervalMs);
         this.cancelWake = this.clock.setTimer(() => this.pump(), wakeAt - now);
@@ -228,8 +242,7 @@ export class SyncWorker {
     const batch = syncBatch(rows, this.context)
       .then((outcome) => this.finish(outcome))
       .catch((err: unknown) => {
-        // Only recording can fail here (the database); the rows stay `syncing` until a restart
-        // reads them back from DPS.
+        // Only recording can fail here (the database): the next look records it again.
         this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
       })
       .finally(() => {
@@ -246,16 +259,11 @@ export class SyncWorker {
       outcome.failure === undefined
         ? undefined
         : judgeFailure(outcome.failure, this.failures + 1, this.backoff, this.random);
-    const settlements = [
+    this.unrecorded.push(
       ...outcome.settled,
       ...unfinishedSettlements(outcome.unfinished, verdict, now),
-    ];
-    this.store.settle(settlements);
-    for (const [, s] of settlements) {
-      if (s.kind === 'synced') this.session.synced++;
-      else if (s.kind === 'failed') this.session.failed++;
-      else if (s.kind === 'conflict') this.session.conflicts++;
-    }
+    );
+    this.recordSettlements();
     if (!verdict) {
       this.failures = 0;
       this.offlineHold = false;
@@ -264,6 +272,18 @@ export class SyncWorker {
       this.failures++;
       this.recordFailure(verdict);
     }
+  }
+
+  /** Records what DPS answered; throws, keeping it for the next look, if the database refuses. */
+  private recordSettlements(): void {
+    if (this.unrecorded.length === 0) return;
+    this.store.settle(this.unrecorded);
+    for (const [, s] of this.unrecorded) {
+      if (s.kind === 'synced') this.session.synced++;
+      else if (s.kind === 'failed') this.session.failed++;
+      else if (s.kind === 'conflict') this.session.conflicts++;
+    }
+    this.unrecorded = [];
   }
 
   private recordFailure(verdict: FailureVerdict): void {

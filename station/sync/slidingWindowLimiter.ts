@@ -89,9 +89,12 @@ export class SlidingWindowLimiter {
     this.pump();
   }
 
-  /** Ends a hold early (a supervisor's "sync now" while offline). */
-  clearHold(): void {
-    this.hold = 0;
+  /**
+   * Ends a hold early (a supervisor's "sync now" while offline), but never before `keepUntil`:
+   * a Retry-After DPS sent stands.
+   */
+  clearHold(keepUntil = 0): void {
+    this.hold = keepUntil;
     this.pump();
   }
 

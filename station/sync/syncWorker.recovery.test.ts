@@ -49,6 +49,25 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
     expect(progress.lastError).toBeUndefined();
   });
 
+  it('keeps a Retry-After when "sync now" cuts the offline backoff that came after it', async () => {
+    provisionMany(20);
+    station.dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 30_000 });
+    station.dps.failNext('bulkEnrollments', { kind: 'unreachable' });
+    const t0 = station.clock.now();
+    const worker = station.worker({ concurrency: 2 });
+    worker.start();
+    await stateReached(worker, 'offline');
+    expect(station.dps.calls).toHaveLength(2);
+
+    const done = worker.syncNow();
+    await station.clock.advance(29_999);
+    expect(station.dps.calls).toHaveLength(2);
+    await station.clock.advance(1);
+    await done;
+    expect(station.dps.calls.slice(2).every((c) => c.at - t0 >= 30_000)).toBe(true);
+    expect(station.statuses()).toEqual(Array(20).fill('synced'));
+  });
+
   it('reads DPS back after a reset that came after DPS applied the bulk: nothing created twice', async () => {
     provisionMany(10);
     station.dps.failNext('bulkEnrollments', { kind: 'reset', applied: true });

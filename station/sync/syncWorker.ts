@@ -82,6 +82,12 @@ export class SyncWorker {
   private failures = 0;
   /** The hold is an offline probe backoff, which "sync now" may cut short (Retry-After not). */
   private offlineHold = false;
+  /**
+   * The end of the latest hold that was not an offline probe (Retry-After, a backoff after a
+   * refusal): "sync now" cuts a probe backoff only down to it, even when DPS became unreachable
+   * after it was set.
+   */
+  private firmHoldUntil = 0;
   private cancelWake: (() => void) | undefined;
   /**
    * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
@@ -177,7 +183,7 @@ export class SyncWorker {
     }
     if (this.offlineHold) {
       this.offlineHold = false;
-      this.limiter.clearHold();
+      this.limiter.clearHold(this.firmHoldUntil);
     }
     const done = new Promise<SyncProgress>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
@@ -291,6 +297,7 @@ export class SyncWorker {
     this.lastError = { ...verdict.error, at: new Date(now).toISOString() };
     this.limiter.holdUntil(now + verdict.holdMs);
     this.offlineHold = verdict.offline;
+    if (!verdict.offline) this.firmHoldUntil = Math.max(this.firmHoldUntil, now + verdict.holdMs);
     if (verdict.offline) {
       this.connection = 'offline';
       this.rejectWaiters(new SyncError('SYNC_OFFLINE', verdict.error.detail));

@@ -45,10 +45,8 @@ export async function reconcileWithDps(
   try {
     const record = await calls.ask(() => ctx.dps.getEnrollment(id));
     if (record === undefined) return 'absent';
-    // DPS withholds symmetric keys on GET; the attestation mechanism read returns them.
-    const theirs =
-      fingerprintOf(record.attestation) ??
-      fingerprintOf(await calls.ask(() => ctx.dps.getEnrollmentAttestation(id)));
+    const theirs = fingerprintOf(record.attestation) ?? (await readAttestation(id, ctx, calls));
+    if (theirs === 'deleted') return 'absent';
     if (theirs !== undefined && sameCredential(theirs, item.fingerprint)) {
       return { kind: 'synced', how: 'found', ...(record.etag && { etag: record.etag }) };
     }
@@ -64,6 +62,23 @@ export async function reconcileWithDps(
   } catch (err) {
     if (isWorkerLevel(err)) throw err;
     return rejected(err as DpsError);
+  }
+}
+
+/**
+ * DPS withholds symmetric keys on GET; the attestation mechanism read returns them. `'deleted'`
+ * when the enrollment went from DPS between the two reads: then there is nothing to compare.
+ */
+async function readAttestation(
+  id: string,
+  ctx: ReconcileContext,
+  calls: BatchCalls,
+): Promise<CredentialFingerprint | undefined | 'deleted'> {
+  try {
+    return fingerprintOf(await calls.ask(() => ctx.dps.getEnrollmentAttestation(id)));
+  } catch (err) {
+    if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') return 'deleted';
+    throw err;
   }
 }
 

@@ -137,6 +137,30 @@ describe('SyncWorker: symmetric keys', () => {
     expect(station.row(id)).toMatchObject({ status: 'synced', syncNote: 'found in DPS' });
   });
 
+  it('creates the enrollment when DPS deletes it between the read and the attestation read', async () => {
+    const id = await station.provisionSymmetric('SK1', randomBytes(32));
+    station.dps.failNext('bulkEnrollments', { kind: 'reset', applied: true });
+    const worker = station.worker();
+    worker.start();
+    await expect(worker.syncNow()).rejects.toMatchObject({ code: 'SYNC_OFFLINE' });
+    const attestationRead = station.dps.holdNext('getEnrollmentAttestation');
+    const synced = worker.syncNow();
+    await attestationRead.reached;
+    station.dps.deleteEnrollment('reg-sk1');
+    attestationRead.release();
+    await synced;
+
+    expect(station.dps.calls.map((c) => c.method)).toEqual([
+      'bulkEnrollments',
+      'getEnrollment',
+      'getEnrollmentAttestation',
+      'deleteEnrollment',
+      'bulkEnrollments',
+    ]);
+    expect(station.row(id).status).toBe('synced');
+    expect(station.dps.held('reg-sk1')).toBeDefined();
+  });
+
   it('keeps no key of DPS in a conflict record, even when DPS sends keys on GET', async () => {
     station.dps.withholdKeysOnGet = false;
     const theirKey = randomBytes(32).toString('base64');

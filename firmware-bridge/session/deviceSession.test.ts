@@ -8,7 +8,7 @@ import {
   MessageType,
   type DeviceInfo,
 } from '../codec/messages.js';
-import { WireError } from '../codec/wireErrors.js';
+import { DeviceErrorCode, WireError } from '../codec/wireErrors.js';
 import { MockTransport } from '../transports/mockTransport.js';
 import { DeviceSession } from './deviceSession.js';
 
@@ -201,6 +201,40 @@ describe('DeviceSession', () => {
     expect(device.frames.filter((f) => f.ackNextOffset === 300)).toHaveLength(2);
   });
 
+  // A device that answers each ACK with a chunk at another offset than the one named made the
+  // host ACK forever: only timeouts counted against the retry budget.
+  it.each([
+    ['repeats the first chunk', (_next: number) => 0],
+    ['skips ahead (a gap)', (next: number) => next + 300],
+  ])(
+    'gives up on a chunked response whose device %s instead of ACKing forever',
+    async (_case, offsetFor) => {
+      const whole = encodeResponse('GEN_KEY_CSR', { csr: new Uint8Array(1000) });
+      let answers = 0;
+      const { session, device } = await setup(
+        (frame, d) => {
+          // Bounded script: against a host that never gives up the test still ends, by timeout.
+          if (++answers > 50) return;
+          const from = frame.ackNextOffset === undefined ? 0 : offsetFor(frame.ackNextOffset);
+          d.send({
+            ...reply(frame, whole.subarray(from, Math.min(from + 300, whole.length))),
+            chunk: { offset: from, total: whole.length },
+          });
+        },
+        { chunkRetries: 4 },
+      );
+      const err = await session
+        .request('GEN_KEY_CSR', { curve: 'P-256', commonName: 'x' })
+        .catch((e) => e);
+      expect(err).toMatchObject({
+        code: 'WIRE_BAD_RESPONSE',
+        detail: expect.stringContaining('expected 300'),
+      });
+      // The ACK of the first chunk, then one per chunk that made no progress, up to the budget.
+      expect(device.frames.filter((f) => f.ackNextOffset !== undefined)).toHaveLength(1 + 4);
+    },
+  );
+
   it('fails the pending request with WIRE_DISCONNECTED on unplug, and every later one', async () => {
     const { session, host } = await setup(() => host.unplug());
     expect(await codeOf(session.identify())).toBe('WIRE_DISCONNECTED');
@@ -233,6 +267,33 @@ describe('DeviceSession', () => {
     expect(await codeOf(session.identify({ signal: controller.signal }))).toBe('WIRE_ABORTED');
     await device.received(1);
     expect((await session.identify()).serialNumber).toBe('SN1');
+  });
+
+  // Written anyway, a cancelled request kept the device busy, and the next run's INFO got BUSY.
+  it('sends nothing for a request whose signal is already aborted', async () => {
+    let executing: Frame | undefined;
+    const { session, device } = await setup((frame, d) => {
+      // As firmware does (PROTOCOL.md §6.2): while executing one request, any other gets BUSY.
+      if (executing !== undefined && executing.requestId !== frame.requestId) {
+        return d.send({
+          ...reply(frame, encodeErrorBody({ code: DeviceErrorCode.BUSY })),
+          error: true,
+        });
+      }
+      if (frame.type === MessageType.INFO)
+        return d.send(reply(frame, encodeResponse('INFO', info)));
+      executing = frame; // key generation that outlasts this test
+    });
+    const controller = new AbortController();
+    controller.abort('operator cancelled');
+    const cancelled = session.request(
+      'GEN_KEY_CSR',
+      { curve: 'P-256', commonName: 'x' },
+      { signal: controller.signal },
+    );
+    expect(await codeOf(cancelled)).toBe('WIRE_ABORTED');
+    expect((await session.identify()).serialNumber).toBe('SN1');
+    expect(device.frames.map((f) => f.type)).toEqual([MessageType.INFO]);
   });
 
   it('refuses a request larger than the device accepts before sending it', async () => {

@@ -162,6 +162,9 @@ export class DeviceSession {
     req: Request<N>,
     options: RequestOptions,
   ): Promise<Response<N>> {
+    // A cancelled request must not reach the wire: the device would execute it for nobody and
+    // answer the next run's first request with BUSY (PROTOCOL.md §6.2).
+    throwIfAborted(options.signal);
     if (this.closedError) throw this.closedError;
     const type = MessageType[name];
     const data = encodeRequest(name, req);
@@ -192,6 +195,7 @@ export class DeviceSession {
               `${name} #${requestId}: no answer in ${timeoutMs} ms`,
             );
           }
+          throwIfAborted(options.signal);
           attempts++;
           this.stats.retransmissions++;
           await this.write(lastFrame);
@@ -301,6 +305,11 @@ export class DeviceSession {
       this.linkMs(2 * Math.max(this.peerMaxFrame, this.options.hostMaxFrame))
     );
   }
+}
+
+/** Fails with the station's cancel error, as FrameInbox does for a wait, when `signal` fired. */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new WireError('WIRE_ABORTED', String(signal.reason ?? 'aborted'));
 }
 
 /**

@@ -118,6 +118,14 @@ export async function receiveMessage(
       message.set(frame.data, received);
       received += frame.data.length;
       tries = 0;
+    } else if (++tries > link.chunkRetries()) {
+      // A chunk at another offset than the ACK named (a late duplicate, or a device that lost
+      // its place) costs a retry like a lost one: a device that keeps sending it would otherwise
+      // be ACKed forever.
+      throw new WireError(
+        'WIRE_BAD_RESPONSE',
+        `response chunk at ${frame.chunk.offset}, expected ${received} of ${total}`,
+      );
     }
     if (received === total) {
       link.stats().payloadBytesReceived += total;

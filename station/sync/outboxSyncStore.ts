@@ -100,9 +100,11 @@ export class OutboxSyncStore {
       retry: db.prepare(`UPDATE enrollments SET status = 'pending', updated_at = ?,
           next_attempt_at = ?, needs_reconcile = ?, last_error_code = ?, last_error = ?
         WHERE id = ? AND status = 'syncing'`),
+      // Only rows that were ever sent (attempts > 0) can be what DPS holds; a device reworked
+      // many times while offline has many superseded rows, all but the first never sent.
       superseded: db.prepare(`SELECT ${ROW} FROM enrollments
-        WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-        ORDER BY id DESC LIMIT 20`),
+        WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded' AND attempts > 0
+        ORDER BY id DESC`),
     };
     this.claimTx = db.transaction((limit: number) => this.claimRows(limit));
     this.settleTx = db.transaction((settlements: [OutboxRow, Settlement][]) =>

@@ -76,6 +76,24 @@ describe('SyncWorker: what DPS already holds', () => {
     expect(station.dps.creations.get('reg-sn1')).toBe(1);
   });
 
+  it('recognises its earlier enrollment in DPS after the device was reworked many times offline', async () => {
+    station.provision('SN1');
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+    await worker.stop();
+    // 30 reworks while DPS is out of reach: none of these rows is ever sent.
+    for (let i = 0; i < 30; i++) station.provision('SN1');
+    const latest = station.provision('SN1');
+
+    worker.start();
+    await worker.syncNow();
+    expect(station.row(latest)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
+    expect(certificateOf(station.dps.held('reg-sn1'))).toBe(
+      certificateOf(JSON.parse(station.row(latest).body)),
+    );
+  });
+
   it('reads again when the record changed between its read and its write (412)', async () => {
     station.provision('SN1');
     const worker = station.worker();

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrations } from './migrations/index.js';
 import { migrate, openStationDatabase } from './stationDatabase.js';
@@ -56,5 +57,28 @@ describe('station database', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 't'`).get()).toBeUndefined();
     db.close();
+  });
+
+  it('skips a migration another process applied after this one read the version', async () => {
+    const path = await dbPath();
+    const first = new Database(path);
+    const second = new Database(path);
+    // The other process upgrades the file right after this one read its version (0).
+    const read = first.pragma.bind(first);
+    let raced = false;
+    first.pragma = ((source: string, options?: Database.PragmaOptions) => {
+      const result = read(source, options);
+      if (!raced && source === 'user_version') {
+        raced = true;
+        migrate(second, migrations);
+      }
+      return result;
+    }) as typeof first.pragma;
+
+    expect(migrate(first, migrations)).toBe(migrations.length);
+    expect(raced).toBe(true);
+    expect(read('user_version', { simple: true })).toBe(migrations.length);
+    first.close();
+    second.close();
   });
 });

@@ -26,23 +26,31 @@ export function openStationDatabase(
   return db;
 }
 
-/** Applies the migrations above the database's user_version, each in its own transaction. */
+/**
+ * Applies the migrations above the database's user_version, each in its own transaction. Each
+ * takes the write lock first and reads the version again under it: two processes opening the
+ * same file at once (`station serve` and a supervisor's `station queue stats`) would otherwise
+ * both run the same migration, and the second would fail.
+ */
 export function migrate(db: Database.Database, list: readonly Migration[]): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
   const latest = list.length;
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`migration ${migration.name} is out of order`);
+    }
+  });
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  const current = version();
   if (current > latest) {
     throw new Error(
       `the station database is at schema version ${current}, newer than this station (${latest}); update the station software`,
     );
   }
-  for (const migration of list.slice(current)) {
-    if (migration.version !== list.indexOf(migration) + 1) {
-      throw new Error(`migration ${migration.name} is out of order`);
-    }
-    db.transaction(() => {
-      migration.up(db);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
-  }
+  const apply = db.transaction((migration: Migration) => {
+    if (version() >= migration.version) return;
+    migration.up(db);
+    db.pragma(`user_version = ${migration.version}`);
+  });
+  for (const migration of list.slice(current)) apply.immediate(migration);
   return latest;
 }

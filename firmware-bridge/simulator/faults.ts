@@ -27,7 +27,7 @@ export interface FaultTarget {
 
 interface ArmedFault {
   name: MessageName;
-  action: 'unplug' | 'reboot';
+  action: 'unplug' | 'reboot' | 'stall';
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -137,11 +137,24 @@ export class DeviceFaults {
     return this.arm(name, 'reboot');
   }
 
+  /**
+   * Hangs for good when the next `name` request starts executing: the request still completes
+   * (a COMMIT persists), but its answer is lost. Resolves once the stall began.
+   */
+  stallDuringNext(name: MessageName): Promise<void> {
+    return this.arm(name, 'stall');
+  }
+
   /** Called by the device as a request starts executing; fires an armed fault synchronously. */
   requestStarting(name: MessageName | 'UNKNOWN'): void {
     const i = this.armed.findIndex((a) => a.name === name);
     if (i === -1) return;
     const fault = this.armed.splice(i, 1)[0]!;
+    if (fault.action === 'stall') {
+      this.stall('forever');
+      fault.resolve();
+      return;
+    }
     const done = fault.action === 'unplug' ? this.unplug(fault.name) : this.reboot(fault.name);
     done.then(fault.resolve, fault.reject);
   }

@@ -85,7 +85,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     return { state: 'fail', error: toCodedError(err), link: { bytesWritten: 0, bytesRead: 0 } };
   }
   const steps: PassedRunRecord['steps'] = [];
-  const facts: RunFacts = { deviceCommitted: false };
+  const facts: RunFacts = { commitSent: false, deviceCommitted: false };
   let current: { step: RunStep; startedAt: number } | undefined;
   const enter = (step: RunStep): void => {
     signal?.throwIfAborted();
@@ -156,6 +156,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     await verifyChallenge(session, identity.challenge, request);
 
     enter('commit');
+    facts.commitSent = true;
     await commitDevice(session);
     facts.deviceCommitted = true;
     closeSteps();
@@ -175,10 +176,12 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     return { state: 'pass', runId, record, link: linkSince(session, linkBefore) };
   } catch (err) {
     closeSteps();
-    const cancelled = signal?.aborted === true && !facts.deviceCommitted;
+    const cancelled = signal?.aborted === true && !facts.commitSent;
     const error: CodedError = cancelled
       ? new RunError('RUN_CANCELLED', cancelDetail(err, steps)).toJSON()
-      : toCodedError(err);
+      : facts.commitSent && !facts.deviceCommitted
+        ? new RunError('RUN_COMMIT_UNCONFIRMED', unconfirmedDetail(err, signal)).toJSON()
+        : toCodedError(err);
     const state = cancelled ? 'cancelled' : 'fail';
     const failure = failureFacts(facts);
     recordFailureSafely(recorder, runId, { state, error, ...failure, steps, finishedAt: now() });
@@ -186,6 +189,12 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   } finally {
     identity?.dispose();
   }
+}
+
+function unconfirmedDetail(err: unknown, signal: AbortSignal | undefined): string {
+  const coded = toCodedError(err);
+  const why = signal?.aborted === true ? 'cancelled while COMMIT was out' : 'COMMIT unanswered';
+  return `${why}: ${coded.code} ${coded.detail ?? coded.message}`;
 }
 
 function cancelDetail(err: unknown, steps: PassedRunRecord['steps']): string {

@@ -25,6 +25,8 @@ export const runErrorText = {
     'The device could not prove it holds its new identity key. Set the device aside.',
   RUN_COMMIT_NOT_RECORDED:
     'The device committed its new identity, but the station could not record it. Set the device aside and call engineering: it must be re-provisioned before it ships.',
+  RUN_COMMIT_UNCONFIRMED:
+    'The device did not confirm its new identity, so the station recorded none. It may hold it anyway: provision it again before it ships.',
   RUN_CANCELLED: 'The run was cancelled. The device keeps its previous identity.',
   RUN_INTERNAL: 'The station hit an unexpected error; see the log. Retry this device.',
 } as const;

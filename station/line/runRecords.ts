@@ -11,6 +11,12 @@ export interface RunFacts {
   info?: DeviceInfo;
   registrationId?: string;
   certificateSerial?: string;
+  /**
+   * Set once COMMIT is on its way: from here on the device may hold the new identity even
+   * without an answer (its answer lost, a cancel, an unplug), so the run can no longer say that
+   * the device keeps its previous one.
+   */
+  commitSent: boolean;
   /** Set once COMMIT was answered: the device holds the new identity from here on. */
   deviceCommitted: boolean;
 }

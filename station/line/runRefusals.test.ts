@@ -153,6 +153,35 @@ describe('cancel and store failures', () => {
     expect(device.state.committed.config).toEqual({});
   });
 
+  it('a cancel while COMMIT is out fails the run as unconfirmed, since the device may have committed', async () => {
+    const device = await oneDevice();
+    const recorder = new InMemoryRunRecorder();
+    const controller = new AbortController();
+    // The device commits, but its answer is lost; the operator cancels meanwhile.
+    void device.faults
+      .stallDuringNext('COMMIT')
+      .then(() => controller.abort(new Error('operator')));
+    const profile = testProfile();
+    const outcome = await runOn(device, {
+      profile,
+      recorder,
+      services: await testServices(profile),
+      signal: controller.signal,
+      // COMMIT is waited for through its retries even after a cancel; keep them short here.
+      sessionOptions: { timeoutScale: 0.05 },
+    });
+    expect(outcome.state).toBe('fail');
+    expect(codeOf(outcome)).toBe('RUN_COMMIT_UNCONFIRMED');
+    if (outcome.state === 'pass') return;
+    expect(outcome.error.message).toMatch(/provision it again/);
+    expect(outcome.error.detail).toMatch(/^cancelled while COMMIT was out/);
+    expect(device.state.identityState).toBe(1);
+    expect(recorder.passes).toHaveLength(0);
+    expect(recorder.failures).toMatchObject([
+      { state: 'fail', error: { code: 'RUN_COMMIT_UNCONFIRMED' } },
+    ]);
+  });
+
   it('a store that fails after the device committed fails the run with the store code and says so', async () => {
     const device = await oneDevice();
     const recorder = new InMemoryRunRecorder();

@@ -221,6 +221,33 @@ describe('the line and the ports it holds open', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('re-arms the slot when a held port hangs up, though the next device is there before the next poll', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [first, second] = simulator.devices;
+    const dir = await mkdtemp(join(tmpdir(), 'line-swap-'));
+    // A by-id link that a quick swap re-points to the next device's tty.
+    const port = join(dir, 'usb-LS_DEMO-if00');
+    try {
+      await symlink(first!.hostPath, port);
+      const { line, recorder } = await startLine([port]); // pollMs 60 s: no poll of its own
+      expect((await slotReaches(line.onSlotChanged, 1, 'pass', 'fail')).state).toBe('pass');
+      const released = nextWatcherCall('release');
+      await first!.faults.unplug();
+      expect(await released).toEqual([port]);
+      await unlink(port);
+      await symlink(second!.hostPath, port);
+      const passed = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
+      // The first poll after the swap finds the path there, as it was before the unplug.
+      await line.rescan();
+      expect(line.slots()[0]).toMatchObject({ state: 'running' });
+      expect(line.slots()[0]!.serialNumber).toBeUndefined();
+      expect(await passed).toMatchObject({ state: 'pass', serialNumber: second!.serialNumber });
+      expect(recorder.runs).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the line in manual mode', () => {

@@ -1,5 +1,6 @@
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../../certs/leafProfile.js';
 import type { StationCa } from '../../certs/stationCa.js';
+import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
@@ -251,13 +252,16 @@ export class Line implements LineController {
   /**
    * Opens a device session on `port` and has the watcher hold the port while it is open: the
    * open tty reports an unplug itself, so the port needs no polling until the session closes.
+   * A hang-up means the device went, so the port counts as gone at once (see PortWatcher.lost);
+   * a close by the station only lets go of the port.
    */
   private async openSession(port: string, baudRate: number | undefined): Promise<DeviceSession> {
-    const session = await DeviceSession.open(
-      createTransport(port, baudRate ? { baudRate } : {}),
-      this.sessionOptions,
-    );
+    const transport = createTransport(port, baudRate ? { baudRate } : {});
+    const session = await DeviceSession.open(transport, this.sessionOptions);
     this.watcher.hold(port);
+    transport.onClose((error) => {
+      if (hungUp(error)) this.watcher.lost(port);
+    });
     session.onClosed.on(() => this.watcher.release(port));
     if (session.isClosed) this.watcher.release(port);
     return session;
@@ -292,6 +296,15 @@ export class Line implements LineController {
         this.onOutboxChanged.emit(counts);
       });
   }
+}
+
+/**
+ * Whether a transport closed because its device went: it closed by itself (with an error), and
+ * not because the device stopped taking bytes (WIRE_TIMEOUT: still plugged, hung). Counting a
+ * hung device as gone would re-arm its slot at the next poll and fail it again in a loop.
+ */
+function hungUp(error: Error | undefined): boolean {
+  return error !== undefined && !(error instanceof WireError && error.code === 'WIRE_TIMEOUT');
 }
 
 /** What the line needs of the outbox sync worker (station/sync's SyncWorker fits). */

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DiscoveryResult } from '../../firmware-bridge/transports/portDiscovery.js';
+import type { BindingInterface } from '../../firmware-bridge/transports/bindingTypes.js';
+import {
+  discoverPorts,
+  type DiscoveryResult,
+} from '../../firmware-bridge/transports/portDiscovery.js';
 import { PortWatcher, type PortChange } from './portWatcher.js';
 
 /** A watcher over a fake OS port list and file system that the test changes between scans. */
@@ -77,6 +81,65 @@ describe('PortWatcher', () => {
     world.files.add('/dev/ttyB');
     await watcher.scan();
     expect(changes).toEqual([{ path: '/dev/ttyB', present: true }]);
+  });
+
+  describe('when the port list fails', () => {
+    it('keeps discovered ports as they were while discovery throws, and reports a real disappearance once it works', async () => {
+      const { watcher, world, changes, warnings } = fakeWatcher([], true);
+      world.listed = ['/dev/ttyUSB0', '/dev/ttyUSB1'];
+      await watcher.scan();
+      world.fail = true;
+      await watcher.scan();
+      await watcher.scan();
+      // A failed listing says nothing of the ports: reporting them gone would re-arm every slot.
+      expect(changes).toEqual([
+        { path: '/dev/ttyUSB0', present: true },
+        { path: '/dev/ttyUSB1', present: true },
+      ]);
+      expect(watcher.isPresent('/dev/ttyUSB1')).toBe(true);
+      expect(warnings.at(-1)).toMatch(/^Port discovery failed \(udev is gone\)/);
+
+      world.fail = false;
+      world.listed = ['/dev/ttyUSB0'];
+      await watcher.scan();
+      expect(changes.slice(2)).toEqual([{ path: '/dev/ttyUSB1', present: false }]);
+      expect(warnings.at(-1)).toBeUndefined();
+    });
+
+    it('keeps listed ports as they were when the OS list fails with no fallback (Windows)', async () => {
+      const os = { ports: ['COM7', 'COM3'], fail: false };
+      const binding = {
+        list: () =>
+          os.fail
+            ? Promise.reject(new Error('access denied'))
+            : Promise.resolve(os.ports.map((path) => ({ path }))),
+      } as unknown as BindingInterface;
+      const watcher = new PortWatcher({
+        configured: ['COM7'],
+        discover: true,
+        discoverPorts: (o) => discoverPorts({ ...o, binding, platform: 'win32' }),
+      });
+      const changes: PortChange[] = [];
+      const warnings: (string | undefined)[] = [];
+      watcher.onChange.on((change) => changes.push(change));
+      watcher.onWarning.on((warning) => warnings.push(warning));
+      await watcher.scan();
+      os.fail = true;
+      await watcher.scan();
+      expect(changes).toEqual([
+        { path: 'COM7', present: true },
+        { path: 'COM3', present: true },
+      ]);
+      expect(warnings).toEqual([
+        'The system port list failed (access denied); only configured ports are shown.',
+      ]);
+
+      os.fail = false;
+      os.ports = ['COM7'];
+      await watcher.scan();
+      expect(changes.slice(2)).toEqual([{ path: 'COM3', present: false }]);
+      expect(warnings.at(-1)).toBeUndefined();
+    });
   });
 
   describe('ports the line holds open', () => {

@@ -33,11 +33,11 @@ export interface PortWatcherOptions {
  *   is present while the OS lists it, or always when discovery is off.
  * - A configured `tcp://` serial device server is always present: whether a device sits behind
  *   it shows only when a run connects.
- * - A port the line holds open (`hold`) needs no polling: unplugging it hangs up the open tty,
- *   its session closes, and the line lets go of it (`release`). With discovery off and every
- *   configured port held or always present, the watcher sets no timer at all, so a busy line
- *   is not woken once a second for nothing; polling resumes with the first release. An explicit
- *   `scan()` still checks every path.
+ * - A port the line holds open (`hold`) needs no polling: unplugging it hangs up the open tty
+ *   and the line reports it gone (`lost`); a session the station closes lets go of it
+ *   (`release`). With discovery off and every configured port held or always present, the
+ *   watcher sets no timer at all, so a busy line is not woken once a second for nothing; polling
+ *   resumes with the first release. An explicit `scan()` still checks every path.
  */
 export class PortWatcher {
   readonly onChange = new TypedEvent<PortChange>();
@@ -86,6 +86,19 @@ export class PortWatcher {
     if (this.held.delete(path)) this.schedule();
   }
 
+  /**
+   * The line's open `path` hung up by itself: its device was unplugged. Reported gone now, not
+   * left to the next poll: the next device may be on the path before that poll (a quick swap, a
+   * re-pointed by-id link), and a poll that finds the path as it was reports nothing, so its slot
+   * would never be re-armed. The next poll reports the path again if it is there. A serial device
+   * server stays present: a dropped connection says nothing of the device behind it.
+   */
+  lost(path: string): void {
+    this.release(path);
+    if (this.stopped || parseTcpPath(path) || !this.present.delete(path)) return;
+    this.onChange.emit({ path, present: false });
+  }
+
   /** One poll now. Concurrent callers share the poll in flight. */
   scan(): Promise<void> {
     this.scanning ??= this.poll().finally(() => (this.scanning = undefined));
@@ -116,17 +129,11 @@ export class PortWatcher {
 
   private async poll(): Promise<void> {
     const found = new Set<string>();
-    const listed = new Set<string>();
+    let listed = new Set<string>();
     if (this.options.discover) {
-      try {
-        const result = await this.discover({ configured: [] });
-        for (const port of result.ports) listed.add(port.path);
-        this.setWarning(result.warning);
-      } catch (err) {
-        this.setWarning(
-          `Port discovery failed (${(err as Error).message}); only configured ports are watched.`,
-        );
-      }
+      // A failed list says nothing of the ports on it: reporting them gone would re-arm (and in
+      // auto mode re-provision) every device on them once the list works again.
+      listed = (await this.listPorts()) ?? this.listedBefore();
       for (const path of listed) found.add(path);
     }
     await Promise.all(
@@ -149,6 +156,30 @@ export class PortWatcher {
         this.onChange.emit({ path, present: true });
       }
     }
+  }
+
+  /** The paths the OS lists (or the /dev scan finds); undefined when no list could be had. */
+  private async listPorts(): Promise<Set<string> | undefined> {
+    let result: DiscoveryResult;
+    try {
+      result = await this.discover({ configured: [] });
+    } catch (err) {
+      this.setWarning(
+        `Port discovery failed (${(err as Error).message}); only configured ports are watched.`,
+      );
+      return undefined;
+    }
+    this.setWarning(result.warning);
+    // The OS list failed where there is no /dev to scan (Windows, macOS): its ports are unknown.
+    if (result.method === 'configured-only') return undefined;
+    return new Set(result.ports.map((port) => port.path));
+  }
+
+  /** The present ports whose presence only the list tells: all but configured local paths. */
+  private listedBefore(): Set<string> {
+    const statted = (path: string) =>
+      path.startsWith('/') && this.options.configured.includes(path);
+    return new Set([...this.present].filter((path) => !statted(path)));
   }
 
   private async configuredPresent(path: string, listed: ReadonlySet<string>): Promise<boolean> {

@@ -296,6 +296,52 @@ describe('DeviceSession', () => {
     expect(device.frames.map((f) => f.type)).toEqual([MessageType.INFO]);
   });
 
+  // A timed-out GEN_KEY_CSR the device is still executing: the next request is refused with BUSY.
+  function busyWhileKeygen(freeAfterBusy: number) {
+    let executing: Frame | undefined;
+    let refused = 0;
+    return (frame: Frame, d: ScriptedDevice) => {
+      if (executing !== undefined && refused++ === freeAfterBusy) executing = undefined;
+      if (executing !== undefined) {
+        return d.send({
+          ...reply(frame, encodeErrorBody({ code: DeviceErrorCode.BUSY })),
+          error: true,
+        });
+      }
+      if (frame.type === MessageType.INFO)
+        return d.send(reply(frame, encodeResponse('INFO', info)));
+      executing = frame;
+    };
+  }
+
+  it('sends a request refused with BUSY again until the device is free', async () => {
+    const { session, device } = await setup(busyWhileKeygen(2));
+    const keygen = session.request(
+      'GEN_KEY_CSR',
+      { curve: 'P-256', commonName: 'x' },
+      { timeoutMs: 20 },
+    );
+    expect(await codeOf(keygen)).toBe('WIRE_TIMEOUT');
+    expect((await session.identify()).serialNumber).toBe('SN1');
+    const infos = device.frames.filter((f) => f.type === MessageType.INFO);
+    expect(infos).toHaveLength(3);
+    // Each one a new request: BUSY means the device executed none of them.
+    expect(new Set(infos.map((f) => f.requestId)).size).toBe(3);
+  });
+
+  it('fails with DEVICE_BUSY once the device stays busy for busyWaitMs', async () => {
+    const { session } = await setup(busyWhileKeygen(Infinity), { busyWaitMs: 100 });
+    const keygen = session.request(
+      'GEN_KEY_CSR',
+      { curve: 'P-256', commonName: 'x' },
+      { timeoutMs: 20 },
+    );
+    expect(await codeOf(keygen)).toBe('WIRE_TIMEOUT');
+    const started = performance.now();
+    expect(await codeOf(session.identify())).toBe('DEVICE_BUSY');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+  });
+
   it('refuses a request larger than the device accepts before sending it', async () => {
     const { session, device } = await setup((frame, d) =>
       d.send(reply(frame, encodeResponse('INFO', { ...info, maxMessage: 300 }))),

@@ -15,6 +15,7 @@ import {
 import { WireError } from '../codec/wireErrors.js';
 import type { Transport } from '../transports/transport.js';
 import { TypedEvent } from '../typedEvent.js';
+import { whenDeviceFree } from './busyRetry.js';
 import { FrameInbox } from './frameInbox.js';
 import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
 
@@ -33,6 +34,12 @@ export interface SessionOptions {
   timeoutScale?: number;
   /** Base wait for the next chunk or ACK of a transfer, before link time. */
   chunkTimeoutMs?: number;
+  /**
+   * How long a request the device refuses with BUSY is sent again before DEVICE_BUSY stands
+   * (busyRetry.ts). Default: the longest per-message timeout guidance, scaled: the longest the
+   * device may still be finishing a request the station gave up on.
+   */
+  busyWaitMs?: number;
 }
 
 export interface RequestOptions {
@@ -75,6 +82,7 @@ export class DeviceSession {
   readonly stats: SessionStats;
   private readonly options: typeof DEFAULTS & { baudRate: number | undefined };
   private readonly decoder: FrameDecoder;
+  private readonly busyWaitMs: number;
   private readonly inbox = new FrameInbox();
   private readonly disposers: (() => void)[] = [];
   private peerMaxFrame = MIN_MAX_FRAME;
@@ -101,6 +109,9 @@ export class DeviceSession {
   ) {
     this.options = { ...DEFAULTS, ...options, baudRate: options.baudRate };
     this.decoder = new FrameDecoder(this.options.hostMaxFrame);
+    this.busyWaitMs =
+      options.busyWaitMs ??
+      Math.max(...Object.values(messageTimeoutMs)) * this.options.timeoutScale;
     this.stats = {
       bytesWritten: 0,
       bytesRead: 0,
@@ -145,7 +156,9 @@ export class DeviceSession {
     req: Request<N>,
     options: RequestOptions = {},
   ): Promise<Response<N>> {
-    const run = this.queue.then(() => this.exchange(name, req, options));
+    const run = this.queue.then(() =>
+      whenDeviceFree(() => this.exchange(name, req, options), this.busyWaitMs, options.signal),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }

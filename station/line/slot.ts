@@ -97,7 +97,11 @@ export class Slot {
       step: 'identify',
       progress: 0,
     });
-    const running = runner(controller.signal, (p) => this.progress(p))
+    // Progress counts while this run is the slot's own: from its first, synchronous event (the
+    // runner reports `identify` with the run id before `running` is even set) to its end.
+    const running = runner(controller.signal, (p) => {
+      if (this.controller === controller) this.progress(p);
+    })
       // runProvisioning never throws; should a runner still do so, the slot must not stay busy.
       .catch((err: unknown): RunOutcome => ({
         state: 'fail',
@@ -128,7 +132,6 @@ export class Slot {
   }
 
   private progress(p: RunProgress): void {
-    if (!this.isRunning) return;
     const next: Omit<SlotView, 'updatedAt'> = {
       ...this.current,
       step: p.step,

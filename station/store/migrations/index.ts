@@ -4,6 +4,7 @@ import { migration002Provisioning } from './002_provisioning.js';
 import { migration003Sync } from './003_sync.js';
 import { migration004OutboxCounts } from './004_outbox_counts.js';
 import { migration005LiveEnrollmentsByDevice } from './005_live_enrollments_by_device.js';
+import { migration006SyncLease } from './006_sync_lease.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   migration003Sync,
   migration004OutboxCounts,
   migration005LiveEnrollmentsByDevice,
+  migration006SyncLease,
 ];

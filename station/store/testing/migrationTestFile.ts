@@ -24,12 +24,13 @@ export function useMigrationTestFile(prefix: string): () => string {
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(5);
+  expect(db.pragma('user_version', { simple: true })).toBe(6);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
     'sync',
     'outbox_counts',
     'live_enrollments_by_device',
+    'sync_lease',
   ]);
 }

@@ -24,6 +24,8 @@ export const syncErrorText = {
   SYNC_NOT_CONFIGURED:
     'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
+  SYNC_WORKER_ELSEWHERE:
+    'Another Line Station process is syncing this station database (the running station, or another sync). Use Sync now there, or wait until it ends.',
   SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',
   SYNC_STOPPED: 'Sync has stopped.',
   SYNC_INTERNAL:

@@ -7,6 +7,7 @@ import type { ReconcileContext } from './dpsReconciler.js';
 import type { OpenSecret, OutboxRow } from './enrollmentRequest.js';
 import { judgeFailure, unfinishedSettlements, type FailureVerdict } from './failurePolicy.js';
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
+import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import {
   DPS_RATE_LIMIT,
@@ -70,6 +71,9 @@ export class SyncWorker {
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly store: OutboxSyncStore;
+  private readonly lease: SyncLease;
+  /** This worker holds the sync lease: it alone may claim and settle rows of this database. */
+  private leaseHeld = false;
   private readonly limiter: SlidingWindowLimiter;
   private readonly context: ReconcileContext;
   private readonly inFlight = new Set<Promise<void>>();
@@ -106,6 +110,7 @@ export class SyncWorker {
     }
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.store = new OutboxSyncStore(options.db, () => this.clock.now());
+    this.lease = new SyncLease(options.db, { now: () => this.clock.now() });
     this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
     const gate = async (): Promise<CallEnded> => {
       const ended = await this.limiter.acquire(this.abort.signal);
@@ -127,8 +132,11 @@ export class SyncWorker {
   }
 
   /**
-   * Starts draining. Rows left `syncing` by an earlier process are flagged to be read back, so
-   * await stop() before starting again: its calls in flight would otherwise be taken for a crash.
+   * Starts draining once it holds the sync lease (syncLease.ts), which another process's worker
+   * on the same database may hold: until that one ends, this one reports SYNC_WORKER_ELSEWHERE
+   * and looks again at each poll. With the lease, rows left `syncing` by an earlier process are
+   * flagged to be read back, so await stop() before starting again: its calls in flight would
+   * otherwise be taken for a crash.
    */
   start(): void {
     if (this.state !== 'stopped') return;
@@ -138,7 +146,6 @@ export class SyncWorker {
     this.failures = 0;
     this.connection = 'unknown';
     this.lastError = undefined;
-    this.store.recoverInterrupted();
     this.setState('idle');
     this.pump();
   }
@@ -153,6 +160,7 @@ export class SyncWorker {
       // Still refused: the rows stay `syncing`, and the next start reads them back from DPS.
       this.unrecorded = [];
     }
+    this.giveBackLease();
   }
 
   /** Pauses like stop, but keeps the session; resume() goes on. */
@@ -215,6 +223,7 @@ export class SyncWorker {
     this.cancelWake?.();
     this.cancelWake = undefined;
     try {
+      if (!this.holdLease()) return;
       this.recordSettlements();
       this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
@@ -277,6 +286,47 @@ export class SyncWorker {
     } else if (!verdict.cancelled) {
       this.failures++;
       this.recordFailure(verdict);
+    }
+  }
+
+  /**
+   * Takes the lease on the first look, then keeps it fresh. When another process holds it, says
+   * so, fails "sync now" and looks again after a poll interval; false until it is taken.
+   */
+  private holdLease(): boolean {
+    if (this.leaseHeld) {
+      this.lease.renew();
+      return true;
+    }
+    const holder = this.lease.take();
+    if (holder !== undefined) {
+      this.refusedByLease(holder);
+      return false;
+    }
+    this.leaseHeld = true;
+    this.store.recoverInterrupted();
+    return true;
+  }
+
+  private refusedByLease(holder: LeaseHolder): void {
+    const error = new SyncError(
+      'SYNC_WORKER_ELSEWHERE',
+      `process ${holder.pid} on ${holder.host} holds the sync lease`,
+    );
+    this.lastError = { ...error.toJSON(), at: new Date(this.clock.now()).toISOString() };
+    this.rejectWaiters(error);
+    this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
+    this.emitProgress();
+  }
+
+  private giveBackLease(): void {
+    if (!this.leaseHeld) return;
+    this.leaseHeld = false;
+    try {
+      this.lease.release();
+    } catch {
+      // The database refused: the lease names this process, which other processes on this
+      // host see end, and other hosts see go stale.
     }
   }
 

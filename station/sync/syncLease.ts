@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+
+/** Who holds the sync lease, as the operator is told. */
+export interface LeaseHolder {
+  host: string;
+  pid: number;
+  /** When the holder last renewed it, ms since the epoch. */
+  renewedAt: number;
+}
+
+export interface SyncLeaseOptions {
+  now: () => number;
+  /** A lease of another host that was not renewed for this long is free (default 60 s). */
+  staleMs?: number;
+}
+
+const DEFAULT_STALE_MS = 60_000;
+
+/**
+ * The sync lease (migration 006): one worker per database drains the outbox. A worker takes it
+ * before it touches a row, renews it while it runs and gives it back when it stops. The lease
+ * is free when its holder is
+ * - this process: a worker of it that never stopped, which the process answers for itself;
+ * - a process of this host that no longer runs: it crashed or was killed, so its rows are
+ *   read back from DPS like any crash's;
+ * - a process of another host (a database on a shared drive) that has not renewed it within
+ *   staleMs.
+ */
+export class SyncLease {
+  private readonly holder = randomUUID();
+  private readonly host = hostname();
+  private readonly staleMs: number;
+  private renewedAt = 0;
+  private readonly sql;
+  private readonly takeTx: Database.Transaction<() => LeaseHolder | undefined>;
+
+  constructor(
+    db: Database.Database,
+    private readonly options: SyncLeaseOptions,
+  ) {
+    this.staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+    this.sql = {
+      read: db.prepare(`SELECT holder, host, pid, renewed_at AS renewedAt FROM sync_lease`),
+      take: db.prepare(`INSERT OR REPLACE INTO sync_lease (id, holder, host, pid, renewed_at)
+        VALUES (1, ?, ?, ?, ?)`),
+      renew: db.prepare(`UPDATE sync_lease SET renewed_at = ? WHERE holder = ?`),
+      release: db.prepare(`DELETE FROM sync_lease WHERE holder = ?`),
+    };
+    this.takeTx = db.transaction(() => this.takeInTransaction());
+  }
+
+  /** Takes the lease; returns undefined when taken, else who holds it. */
+  take(): LeaseHolder | undefined {
+    return this.takeTx.immediate();
+  }
+
+  /** Keeps the lease fresh for other hosts; writes at most every quarter of staleMs. */
+  renew(): void {
+    const now = this.options.now();
+    if (now - this.renewedAt < this.staleMs / 4) return;
+    this.sql.renew.run(now, this.holder);
+    this.renewedAt = now;
+  }
+
+  release(): void {
+    this.sql.release.run(this.holder);
+  }
+
+  private takeInTransaction(): LeaseHolder | undefined {
+    const current = this.sql.read.get() as (LeaseHolder & { holder: string }) | undefined;
+    if (current && current.holder !== this.holder && !this.isFree(current)) {
+      return { host: current.host, pid: current.pid, renewedAt: current.renewedAt };
+    }
+    const now = this.options.now();
+    this.sql.take.run(this.holder, this.host, process.pid, now);
+    this.renewedAt = now;
+    return undefined;
+  }
+
+  private isFree(lease: LeaseHolder): boolean {
+    if (lease.host !== this.host) return this.options.now() - lease.renewedAt > this.staleMs;
+    return lease.pid === process.pid || !processRuns(lease.pid);
+  }
+}
+
+/** Whether a process of this host runs (signal 0 checks without signalling). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -33,6 +33,7 @@ export class SyncLease {
   private readonly host = hostname();
   private readonly staleMs: number;
   private renewedAt = 0;
+  private held = false;
   private readonly sql;
   private readonly takeTx: Database.Transaction<() => LeaseHolder | undefined>;
 
@@ -51,21 +52,38 @@ export class SyncLease {
     this.takeTx = db.transaction(() => this.takeInTransaction());
   }
 
-  /** Takes the lease; returns undefined when taken, else who holds it. */
-  take(): LeaseHolder | undefined {
-    return this.takeTx.immediate();
+  /**
+   * Takes the lease, or keeps it fresh for other hosts when already held (a write at most every
+   * quarter of staleMs). Returns who keeps it from this worker, or whether it was just taken.
+   */
+  hold(): { holder: LeaseHolder } | { justTaken: boolean } {
+    if (this.held) {
+      this.renew();
+      return { justTaken: false };
+    }
+    const holder = this.takeTx.immediate();
+    if (holder !== undefined) return { holder };
+    this.held = true;
+    return { justTaken: true };
   }
 
-  /** Keeps the lease fresh for other hosts; writes at most every quarter of staleMs. */
-  renew(): void {
+  /** Gives the lease back, if held. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    try {
+      this.sql.release.run(this.holder);
+    } catch {
+      // The database refused: the lease names this process, which other processes on this host
+      // see end, and other hosts see go stale.
+    }
+  }
+
+  private renew(): void {
     const now = this.options.now();
     if (now - this.renewedAt < this.staleMs / 4) return;
     this.sql.renew.run(now, this.holder);
     this.renewedAt = now;
-  }
-
-  release(): void {
-    this.sql.release.run(this.holder);
   }
 
   private takeInTransaction(): LeaseHolder | undefined {

@@ -71,9 +71,8 @@ export class SyncWorker {
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly store: OutboxSyncStore;
+  /** Held, this worker alone may claim and settle rows of this database. */
   private readonly lease: SyncLease;
-  /** This worker holds the sync lease: it alone may claim and settle rows of this database. */
-  private leaseHeld = false;
   private readonly limiter: SlidingWindowLimiter;
   private readonly context: ReconcileContext;
   private readonly inFlight = new Set<Promise<void>>();
@@ -160,7 +159,7 @@ export class SyncWorker {
       // Still refused: the rows stay `syncing`, and the next start reads them back from DPS.
       this.unrecorded = [];
     }
-    this.giveBackLease();
+    this.lease.release();
   }
 
   /** Pauses like stop, but keeps the session; resume() goes on. */
@@ -294,17 +293,12 @@ export class SyncWorker {
    * so, fails "sync now" and looks again after a poll interval; false until it is taken.
    */
   private holdLease(): boolean {
-    if (this.leaseHeld) {
-      this.lease.renew();
-      return true;
-    }
-    const holder = this.lease.take();
-    if (holder !== undefined) {
-      this.refusedByLease(holder);
+    const held = this.lease.hold();
+    if ('holder' in held) {
+      this.refusedByLease(held.holder);
       return false;
     }
-    this.leaseHeld = true;
-    this.store.recoverInterrupted();
+    if (held.justTaken) this.store.recoverInterrupted();
     return true;
   }
 
@@ -317,17 +311,6 @@ export class SyncWorker {
     this.rejectWaiters(error);
     this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
     this.emitProgress();
-  }
-
-  private giveBackLease(): void {
-    if (!this.leaseHeld) return;
-    this.leaseHeld = false;
-    try {
-      this.lease.release();
-    } catch {
-      // The database refused: the lease names this process, which other processes on this
-      // host see end, and other hosts see go stale.
-    }
   }
 
   /** Records what DPS answered; throws, keeping it for the next look, if the database refuses. */

@@ -24,30 +24,37 @@ function holdWriteLock(): Database.Database {
   return other;
 }
 
+/**
+ * Provisions `serials` and starts a worker whose first bulk call DPS applies while another
+ * connection holds the write lock: the worker cannot record the answer.
+ */
+async function answerNotRecorded(serials: string[]) {
+  for (const serial of serials) station.provision(serial);
+  const bulk = station.dps.holdNext('bulkEnrollments');
+  const worker = station.worker();
+  worker.start();
+  await bulk.reached;
+  const lock = holdWriteLock();
+  bulk.release();
+  await stateReached(worker, 'backoff');
+  return { worker, lock };
+}
+
 describe('SyncWorker: when the database refuses to record what DPS answered', () => {
   it('records it at the next look, so the rows leave `syncing` and "sync now" waits for them', async () => {
-    for (const serial of ['SN1', 'SN2', 'SN3']) station.provision(serial);
-    const bulk = station.dps.holdNext('bulkEnrollments');
-    const worker = station.worker();
-    worker.start();
-    await bulk.reached;
-    const lock = holdWriteLock();
-    bulk.release();
-    await stateReached(worker, 'backoff');
+    const { worker, lock } = await answerNotRecorded(['SN1', 'SN2', 'SN3']);
 
     // DPS created all three; the station could not record it yet.
     expect(station.dps.size).toBe(3);
     expect(worker.status().lastError).toMatchObject({ code: 'SYNC_INTERNAL' });
     expect(worker.status().lastError?.detail).toContain('database is locked');
     expect(station.statuses()).toEqual(['syncing', 'syncing', 'syncing']);
-    let done = false;
-    const synced = worker.syncNow().then((progress) => ((done = true), progress));
+    const synced = worker.syncNow();
 
     lock.prepare('COMMIT').run();
     await station.clock.advanceToNextTimer();
     const progress = await synced;
 
-    expect(done).toBe(true);
     expect(progress.counts).toMatchObject({ synced: 3, syncing: 0, pending: 0 });
     expect(progress.session.synced).toBe(3);
     // Recorded from DPS's answer, without asking DPS again.
@@ -56,14 +63,7 @@ describe('SyncWorker: when the database refuses to record what DPS answered', ()
   });
 
   it('leaves rows it still cannot record at stop to be read back from DPS at the next start', async () => {
-    station.provision('SN1');
-    const bulk = station.dps.holdNext('bulkEnrollments');
-    const worker = station.worker();
-    worker.start();
-    await bulk.reached;
-    const lock = holdWriteLock();
-    bulk.release();
-    await stateReached(worker, 'backoff');
+    const { worker, lock } = await answerNotRecorded(['SN1']);
     await worker.stop();
     expect(station.statuses()).toEqual(['syncing']);
 

@@ -3,7 +3,7 @@
  * tsx loaded, serving the DEMO line. A module the bundle fails to carry, or a file it looks for
  * in the wrong folder (the built UI, the app folder), fails here and not on a technician's line.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,9 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let built: string;
 
 beforeAll(async () => {
-  // Directly under dist/, as dist/station is, and never the developer's own build.
+  // Directly under dist/, as dist/station is, and never the developer's own build; a fresh
+  // clone has no dist/ yet.
+  mkdirSync(join(repoRoot, 'dist'), { recursive: true });
   built = mkdtempSync(join(repoRoot, 'dist', 'station-test-'));
   await buildStation(built);
 }, 60_000);

@@ -1,8 +1,18 @@
 // Prints the plain closing line "N passed, N failed, N skipped" from vitest's JSON report, so a
 // reader of CI output (human or tool) sees the count without parsing vitest's styled summary.
+// A test file that failed before any of its tests ran (an error in its setup) counts no test, so
+// it is named on a line of its own: otherwise the line would read "0 failed" over a red run.
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 const report = JSON.parse(readFileSync('test-artifacts/vitest-results.json', 'utf8'));
 const skipped = report.numPendingTests + report.numTodoTests;
 console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
-if (report.numTotalTests === 0) process.exitCode = 1;
+const brokenFiles = report.testResults.filter(
+  (file) => file.status === 'failed' && file.assertionResults.every((t) => t.status !== 'failed'),
+);
+for (const file of brokenFiles) {
+  const why = (file.message ?? '').split('\n')[0];
+  console.log(`failed before its tests ran: ${relative(process.cwd(), file.name)}: ${why}`);
+}
+if (report.numTotalTests === 0 || brokenFiles.length > 0) process.exitCode = 1;

@@ -85,8 +85,11 @@ export async function openProductionStation(
   try {
     const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));
     const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
-    // Only the X.509 modes sign; the others never need the CA key in memory.
-    if (profile.attestation.mode.startsWith('x509-')) await ca.unlock(wrapper);
+    // Unsealing the CA key checks the passphrase, which seals every device secret of the run: a
+    // mistyped one must stop the station here, whatever the mode, not seal keys under it that
+    // no later start could open. Only the X.509 modes sign, so the others lock the CA again.
+    await ca.unlock(wrapper);
+    if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
     const store = new ProvisioningStore(db);
     const secrets = sealedText(wrapper);
     const line = new Line({

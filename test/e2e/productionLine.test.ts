@@ -146,6 +146,35 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
     expect(station.store.outboxCounts()).toMatchObject({ pending: 5 });
   });
 
+  it('refuses a mistyped passphrase at start in a mode that never signs, before it seals a device key', async () => {
+    const symmetric = {
+      name: 'LS-DEMO-1 keys',
+      models: ['LS-DEMO-1'],
+      dps: { idScope: ID_SCOPE },
+      registrationId: { template: '{model}-{serial}' },
+      attestation: { mode: 'symmetric-key-individual' },
+      duplicates: 'refuse',
+    };
+    await writeFile(profilesFile, JSON.stringify({ profiles: [symmetric] }));
+    const open = (passphrase: string) =>
+      openProductionStation({
+        dataDir,
+        profilesFile,
+        ports: ['/dev/ttyLS-none'],
+        discover: false,
+        baudRate: 0,
+        mode: 'manual',
+        passphrase,
+        log: () => undefined,
+      });
+    await expect(open('line three passphrasE')).rejects.toMatchObject({
+      code: 'CUSTODY_WRONG_PASSPHRASE',
+    });
+    station = await open(PASSPHRASE);
+    // The CA is not left unlocked for a mode that never signs.
+    expect(station.line.status().ca.locked).toBe(true);
+  });
+
   it('`station provision` provisions one device headless; a wrong passphrase is refused with its code', async () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const [device, other] = simulator.devices;

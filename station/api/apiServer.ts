@@ -59,7 +59,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   if (!/^[A-Za-z0-9_-]{43,}$/.test(token)) {
     throw new Error('startApiServer: a session token must be at least 32 bytes in base64url');
   }
-  const headers = securityHeaders({ websocket: true });
+  const headers = securityHeaders();
   const handlers = commandHandlers(options.line);
   const events = lineEvents(options.line);
   // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
@@ -75,7 +75,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://station.invalid');
+    // Node takes its own error listener off an upgraded socket: without one, a client that
+    // resets the connection while refused (or while the upgrade completes) kills the process.
+    socket.on('error', () => socket.destroy());
+    const url = upgradeUrl(req.url);
+    if (url === undefined) return refuseUpgrade(socket, 400, 'Bad Request');
     if (url.pathname !== '/api') return refuseUpgrade(socket, 404, 'Not Found');
     const origin = req.headers.origin;
     if (!originAllowed(origin, { bindHost: host, port, hostHeader: req.headers.host })) {
@@ -83,6 +87,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // Before the token check: a refused socket still reads until it closes, and a bad frame
+      // on a WebSocket with no error listener would throw out of the station.
+      ws.on('error', () => ws.terminate());
       if (!tokenMatches(url.searchParams.get('token'), token)) {
         ws.close(CLOSE_CODES.unauthorized, 'A valid session token is required.');
         return;
@@ -95,7 +102,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const connect = (ws: WebSocket): void => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    ws.on('error', () => ws.terminate());
     serveStationApi(webSocketPipe(ws), { handlers, events, log });
   };
   // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.
@@ -182,6 +188,15 @@ function plain(
 ): void {
   res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(`${text}\n`);
+}
+
+/** The request target of an upgrade as a URL, or undefined when it is not one (`//`, `//[`). */
+function upgradeUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://station.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {

@@ -59,7 +59,8 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
     if (open) pipe.send(message);
   };
   const fail = (id: number | null, error: ApiError): void => {
-    log(`station api: refused a message: ${error.code}${error.detail ? ` (${error.detail})` : ''}`);
+    // The code only: the detail quotes what the client sent, which could forge log lines.
+    log(`station api: refused a message: ${error.code}`);
     reply({ type: 'result', id, ok: false, error });
   };
 

@@ -29,7 +29,7 @@ export function registerStationScheme(): void {
 
 /** Serves renderer/dist on `station://app/`, with the headless server's path rules. */
 export function serveStationScheme(rendererDir: string): void {
-  const headers = securityHeaders({ websocket: false });
+  const headers = securityHeaders();
   protocol.handle(STATION_SCHEME, async (request) => {
     const url = new URL(request.url);
     const found =
@@ -51,7 +51,7 @@ export function hardenSession(session: Session): void {
     const scheme = new URL(details.url).protocol;
     callback({ cancel: !['station:', 'devtools:', 'data:'].includes(scheme) });
   });
-  const csp = contentSecurityPolicy({ websocket: false });
+  const csp = contentSecurityPolicy();
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] },

@@ -12,7 +12,7 @@ import { StationClient } from './stationClient.js';
 import { webSocketPipe } from './webSocketPipe.js';
 
 const EXPECTED_CSP =
-  "default-src 'self'; connect-src 'self' ws://127.0.0.1:*; img-src 'self' data:; " +
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "style-src 'self'; script-src 'self'; frame-ancestors 'none'";
 
 let rendererDir: string;

@@ -23,12 +23,13 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * The UI's Content-Security-Policy: only its own scripts and styles, nothing inline, no frames.
- * The headless UI also needs its WebSocket; under Electron it talks over a MessagePort instead.
+ * `connect-src 'self'` also covers the headless UI's WebSocket to its own host and port (CSP
+ * Level 3): a page, or a script injected into it, may open no socket to any other port.
  */
-export function contentSecurityPolicy(options: { websocket: boolean }): string {
+export function contentSecurityPolicy(): string {
   return [
     "default-src 'self'",
-    options.websocket ? "connect-src 'self' ws://127.0.0.1:*" : "connect-src 'self'",
+    "connect-src 'self'",
     "img-src 'self' data:",
     "style-src 'self'",
     "script-src 'self'",
@@ -40,9 +41,9 @@ export function contentSecurityPolicy(options: { websocket: boolean }): string {
 }
 
 /** Headers on every response of the UI. The page URL holds the session token: no referrer. */
-export function securityHeaders(options: { websocket: boolean }): Record<string, string> {
+export function securityHeaders(): Record<string, string> {
   return {
-    'Content-Security-Policy': contentSecurityPolicy(options),
+    'Content-Security-Policy': contentSecurityPolicy(),
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',

@@ -23,6 +23,8 @@ export interface CsrBuildOptions {
   requestedExtensions?: Uint8Array[];
   /** For EC keys: the ECDSA hash (default sha256). */
   hash?: 'sha256' | 'sha384';
+  /** A SubjectPublicKeyInfo in place of the key's own: tests encode the same key unusually. */
+  spki?: Uint8Array;
 }
 
 const CN_TYPE = oid(OID.commonName);
@@ -40,7 +42,7 @@ export function commonNameSubject(commonName: string): Buffer {
  */
 export function buildCsr(options: CsrBuildOptions): Buffer {
   const key = options.privateKey;
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  const spki = options.spki ?? createPublicKey(key).export({ format: 'der', type: 'spki' });
   const subject = options.subject ?? commonNameSubject(options.commonName ?? '');
   const attributes = options.requestedExtensions?.length
     ? [sequence(oid(OID.extensionRequest), set(sequence(...options.requestedExtensions)))]

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertError, type CertErrorCode } from '../certErrors.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../leafProfile.js';
@@ -59,7 +59,7 @@ describe.skipIf(opensslMissing !== undefined)(suiteName, () => {
     expect(await outcome(rsa, ID, RSA_PROFILE)).toBe('accepted');
     expect(
       (await checkCsr(rsa, { expectedRegistrationId: ID, profile: RSA_PROFILE })).parsed.spki.key,
-    ).toEqual({ kty: 'RSA', bits: 2048 });
+    ).toEqual({ kty: 'RSA', bits: 2048, exponentAllowed: true });
   });
 
   it('CSR_TOO_LARGE: a request over maxCsrBytes, refused before parsing', async () => {
@@ -192,5 +192,32 @@ describe('checkCsr order of checks', () => {
       await outcome(bad, ID, DEFAULT_LEAF_PROFILE),
     ];
     expect(codes).toEqual(['CSR_TOO_LARGE', 'CSR_REGISTRATION_ID_INVALID', 'CSR_KEY_NOT_ALLOWED']);
+  });
+});
+
+describe('checkCsr on unusual keys and names', () => {
+  const ecKey = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+
+  it('CSR_SUBJECT_MISMATCH: a CN that is the registration ID after a byte-order mark', async () => {
+    const csr = buildCsr({ privateKey: ecKey(), commonName: `\uFEFF${ID}` });
+    expect(await outcome(csr)).toBe('CSR_SUBJECT_MISMATCH');
+  });
+
+  it('CSR_MALFORMED: an EC point in the hybrid form (06/07), which OpenSSL would take', async () => {
+    const privateKey = ecKey();
+    const spki = Buffer.from(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }));
+    const point = spki.length - 65;
+    expect(spki[point]).toBe(0x04);
+    spki[point] = 0x06 | (spki[spki.length - 1]! & 1);
+    expect(await outcome(buildCsr({ privateKey, commonName: ID, spki }))).toBe('CSR_MALFORMED');
+    // The same key in the uncompressed form is accepted.
+    expect(await outcome(buildCsr({ privateKey, commonName: ID }))).toBe('accepted');
+  });
+
+  it('CSR_KEY_NOT_ALLOWED: an RSA key whose public exponent is below 65537', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
+    expect(await outcome(buildCsr({ privateKey, commonName: ID }), ID, RSA_PROFILE)).toBe(
+      'CSR_KEY_NOT_ALLOWED',
+    );
   });
 });

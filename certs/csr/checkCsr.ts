@@ -114,6 +114,7 @@ function keyNotAllowed(key: PublicKeyDescription, profile: LeafProfile): string 
         return undefined;
       return `EC key on curve ${key.curve ?? key.curveOid ?? '(explicit parameters)'}`;
     case 'RSA': {
+      if (!key.exponentAllowed) return 'RSA public exponent below 65537 or even';
       const rsa = profile.allowedKeys.filter((k) => k.kty === 'RSA');
       if (rsa.some((k) => key.bits >= k.minBits)) return undefined;
       return rsa.length === 0

@@ -81,7 +81,8 @@ export function nullValue(tlv: Tlv): null | DerProblem {
   return tlv.end === tlv.valueStart ? null : new DerProblem('NULL with content', tlv.start);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: dropped, a CN of BOM + registration ID would read as equal.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
 /** A UTF8String, PrintableString or IA5String as text; other string types are refused. */

@@ -76,7 +76,7 @@ describe('golden DER', () => {
     expect(hex(der)).toBe(goldenHex('csr-rsa2048'));
     const parsed = parseCsr(Buffer.from(goldenHex('csr-rsa2048'), 'hex'));
     expect(parsed.commonName.value).toBe(TEST_ID);
-    expect(parsed.spki.key).toEqual({ kty: 'RSA', bits: 2048 });
+    expect(parsed.spki.key).toEqual({ kty: 'RSA', bits: 2048, exponentAllowed: true });
     expect(hex(parsed.spki.raw)).toBe(hex(testSpki('test-device-rsa2048')));
   });
 });

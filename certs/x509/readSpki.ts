@@ -19,7 +19,12 @@ export type PublicKeyDescription =
       /** The namedCurve OID; undefined for explicit or implicit curve parameters. */
       curveOid: string | undefined;
     }
-  | { kty: 'RSA'; bits: number }
+  | {
+      kty: 'RSA';
+      bits: number;
+      /** Whether the public exponent is odd and at least 65537 (e = 1 would let anyone forge). */
+      exponentAllowed: boolean;
+    }
   | { kty: 'unknown'; algorithmOid: string };
 
 /** A SubjectPublicKeyInfo read in place. */
@@ -67,6 +72,12 @@ export function readSpki(buf: Uint8Array, spki: Tlv): SpkiReading | DerProblem {
       if (isProblem(named)) return named;
       curveOid = named;
     }
+    // RFC 5480 §2.2: uncompressed (04) or compressed (02, 03) points only; OpenSSL would also
+    // take the hybrid forms (06, 07) and a leaf would carry them to stricter verifiers.
+    const form = subjectPublicKey[0];
+    if (form !== 0x04 && form !== 0x02 && form !== 0x03) {
+      return new DerProblem(`EC point form 0x${(form ?? 0).toString(16)} is not allowed`, 0);
+    }
     key = { kty: 'EC', curveOid, curve: curveOid === undefined ? undefined : CURVES[curveOid] };
   } else if (algorithmOid === OID.rsaEncryption) {
     if (params) {
@@ -74,9 +85,9 @@ export function readSpki(buf: Uint8Array, spki: Tlv): SpkiReading | DerProblem {
       if (isNull !== null)
         return new DerProblem('rsaEncryption parameters must be NULL', params.start);
     }
-    const modulusBits = rsaModulusBits(subjectPublicKey);
-    if (isProblem(modulusBits)) return modulusBits;
-    key = { kty: 'RSA', bits: modulusBits };
+    const rsa = readRsaPublicKey(subjectPublicKey);
+    if (isProblem(rsa)) return rsa;
+    key = { kty: 'RSA', ...rsa };
   } else {
     key = { kty: 'unknown', algorithmOid };
   }
@@ -87,7 +98,9 @@ export function readSpki(buf: Uint8Array, spki: Tlv): SpkiReading | DerProblem {
  * Bit length of the modulus in an RSAPublicKey ::= SEQUENCE { modulus, publicExponent }, which
  * sits inside the BIT STRING: offsets in its problems count from the start of the key bits.
  */
-function rsaModulusBits(rsaPublicKey: Uint8Array): number | DerProblem {
+function readRsaPublicKey(
+  rsaPublicKey: Uint8Array,
+): { bits: number; exponentAllowed: boolean } | DerProblem {
   const whole = readWhole(rsaPublicKey, TAG.SEQUENCE);
   if (isProblem(whole)) return whole;
   const fields = new DerCursor(rsaPublicKey, whole.valueStart, whole.end);
@@ -99,5 +112,9 @@ function rsaModulusBits(rsaPublicKey: Uint8Array): number | DerProblem {
   if (isProblem(exponentBytes)) return exponentBytes;
   const extra = fields.finish();
   if (extra) return extra;
-  return positiveIntegerBits(rsaPublicKey, modulus);
+  const bits = positiveIntegerBits(rsaPublicKey, modulus);
+  if (isProblem(bits)) return bits;
+  const e = BigInt(`0x${Buffer.from(exponentBytes).toString('hex')}`);
+  const negative = (exponentBytes[0] ?? 0) >= 0x80;
+  return { bits, exponentAllowed: !negative && e >= 65_537n && e % 2n === 1n };
 }

@@ -182,6 +182,8 @@ export class StationCa {
         issuingCertificate: unlocked.issuingCertificateDer,
         profile,
         algorithm: unlocked.signer.algorithm,
+        // The status's notAfter is the soonest end of the whole chain.
+        chainNotAfter: this.ca.status().notAfter,
       });
       byProfile.set(profile, template);
     }

@@ -41,6 +41,24 @@ describe('leaf validity', () => {
   });
 });
 
+describe('leaf validity under a chain that ends first', () => {
+  it('never outlives a CA above the issuing one', async () => {
+    const ca = await testCa('test-ca-p256', { notAfter: '2030-01-01T00:00:00Z' });
+    const template = LeafTemplate.create({
+      issuingCertificate: ca.der,
+      profile: DEFAULT_LEAF_PROFILE,
+      algorithm: ca.algorithm,
+      chainNotAfter: new Date('2026-03-01T00:00:00Z'),
+    });
+    const leaf = await issueLeafFast(template, new SoftwareCaSigner(ca.key), {
+      registrationId: 'dev-1',
+      spki: testSpki('test-device-p256'),
+      now: new Date('2025-06-01T12:00:00Z'),
+    });
+    expect(readCert(leaf.certificateDer).notAfter.toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  });
+});
+
 describe('leaf serial numbers', () => {
   it('writes a fresh 16-byte positive INTEGER for each leaf', async () => {
     const { template, signer } = await setUp();

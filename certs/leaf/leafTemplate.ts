@@ -110,8 +110,16 @@ export class LeafTemplate {
     issuingCertificate: Uint8Array;
     profile: LeafProfile;
     algorithm: CaSignatureAlgorithm;
+    /**
+     * When the chain above the issuing CA ends, if that is sooner than the issuing CA: a leaf
+     * may not outlive any certificate of its path, or it stops verifying before its notAfter.
+     */
+    chainNotAfter?: Date;
   }): LeafTemplate {
     const issuer = readIssuerFacts(options.issuingCertificate);
+    if (options.chainNotAfter && options.chainNotAfter < issuer.notAfter) {
+      issuer.notAfter = options.chainNotAfter;
+    }
     const kty = options.algorithm === 'sha256WithRSAEncryption' ? 'RSA' : 'EC';
     if (issuer.key.kty !== kty) {
       throw new CertError(

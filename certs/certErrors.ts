@@ -34,6 +34,8 @@ export const certErrorText = {
     'The CA certificate is not valid yet. Check the station clock, or import a current CA.',
   CA_PATHLEN_VIOLATED:
     'The CA chain does not allow this CA to issue device certificates (path length). Ask your PKI.',
+  CA_EKU_EXCLUDES_CLIENT_AUTH:
+    'The CA chain limits its certificates to uses other than device (client) authentication. Ask your PKI for an issuing CA that allows clientAuth.',
   CA_CHAIN_BROKEN: 'The CA chain does not link up to a root. Import the full chain from your PKI.',
   CA_KEY_MISMATCH:
     'The private key does not belong to the CA certificate. Import the matching pair.',

@@ -50,6 +50,8 @@ beforeAll(() => {
   pki.selfSigned('impostor', 'P-256', 'root', 'Customer Root');
   pki.selfSigned('root0', 'P-256', 'root_pathlen0', 'Root Allowing No Intermediates');
   pki.issue('int0', 'P-256', 'root0', 'intermediate', 'Intermediate Under Pathlen 0');
+  pki.issue('intServer', 'P-256', 'root', 'intermediate_server_only', 'TLS Server Issuing CA');
+  pki.issue('intClient', 'P-256', 'root', 'intermediate_client', 'TLS Client Issuing CA');
 });
 
 /** PEM import options for `<name>.pem` with `<name>.key` and the given chain files. */
@@ -157,6 +159,11 @@ describe('importIssuingCa', () => {
     ['CA_CHAIN_BROKEN', 'no chain', () => pem('int', [])],
     ['CA_CHAIN_BROKEN', 'a same-named root with another key', () => pem('int', ['impostor'])],
     ['CA_PATHLEN_VIOLATED', 'a root with pathlen:0 above it', () => pem('int0', ['root0'])],
+    [
+      'CA_EKU_EXCLUDES_CLIENT_AUTH',
+      'a CA restricted to serverAuth',
+      () => pem('intServer', ['root']),
+    ],
     ['CA_IMPORT_UNREADABLE', 'garbage', () => ({ ...pem('int'), certificatePem: 'hello' })],
     [
       'CA_IMPORT_UNREADABLE',
@@ -203,6 +210,8 @@ describe('importIssuingCa', () => {
     expect(createPublicKey(pki.text('other.key')).asymmetricKeyType).toBe('ec');
     await importAndSign(pem('rsa', []));
     await importAndSign(pem('root', []));
+    // An extended key usage that names clientAuth among others is fine.
+    await importAndSign(pem('intClient'));
   });
 
   it('refuses when a CA already exists', async () => {

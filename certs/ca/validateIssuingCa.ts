@@ -120,11 +120,16 @@ function buildPath(issuing: Cert, pool: Cert[]): Cert[] {
   return path;
 }
 
+/** The extended key usages a CA's own extension must name for it to certify devices. */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+
 /**
  * Decides whether a certificate (with its key, when given) may act as this station's issuing CA
  * at `now`: a CA, allowed to sign certificates, within its validity, with a supported key that
- * matches, chained by valid signatures to a self-signed root, and with no CA above it whose
- * pathLenConstraint forbids issuing end-entity certificates beneath it. Pure (no I/O, no clock),
+ * matches, chained by valid signatures to a self-signed root, with no CA above it whose
+ * pathLenConstraint forbids issuing end-entity certificates beneath it, and none whose extended
+ * key usage leaves out client authentication. Pure (no I/O, no clock),
  * so import runs it before writing anything and unlock runs it again on what was stored.
  * Throws CertError with the first failed check's code.
  */
@@ -182,6 +187,20 @@ export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssui
       );
     }
   });
+
+  // An extended key usage on a CA limits what it may certify (as verifiers such as OpenSSL
+  // read it): one without clientAuth would pass every device on the line, and every device
+  // would then fail to authenticate to DPS.
+  for (const cert of path) {
+    const eku = cert.parsed.getExtension(x509.ExtendedKeyUsageExtension);
+    const usages = eku?.usages.map(String);
+    if (usages && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
+      throw fail(
+        'CA_EKU_EXCLUDES_CLIENT_AUTH',
+        `"${cert.parsed.subject}" allows only ${usages.join(', ')}`,
+      );
+    }
+  }
 
   return {
     certificateDer: issuing.der,

@@ -29,6 +29,18 @@ basicConstraints = critical, CA:true, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ intermediate_server_only ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ intermediate_client ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [ ca_without_cert_sign ]
 basicConstraints = critical, CA:true
 keyUsage = critical, digitalSignature, cRLSign
@@ -42,7 +54,13 @@ authorityKeyIdentifier = keyid:always
 `;
 
 export type Extensions =
-  'root' | 'root_pathlen0' | 'intermediate' | 'ca_without_cert_sign' | 'leaf';
+  | 'root'
+  | 'root_pathlen0'
+  | 'intermediate'
+  | 'intermediate_server_only'
+  | 'intermediate_client'
+  | 'ca_without_cert_sign'
+  | 'leaf';
 export type KeyKind = 'P-256' | 'P-384' | 'RSA-2048' | 'RSA-1024' | 'Ed25519';
 
 const GENPKEY: Record<KeyKind, string[]> = {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { saveGroupKey } from '../production/groupKeys.js';
 import { resolveDataDir } from './dataDir.js';
+import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 
 export const KEYS_USAGE = `  keys set-group --group ID                      store a symmetric-key enrollment group's primary key,
@@ -26,13 +26,8 @@ export async function keys(args: string[]): Promise<number> {
   const key = await readPassphrase('Group primary key (base64): ', {
     env: 'LINE_STATION_GROUP_KEY',
   });
-  const passphrase = await readPassphrase('CA passphrase: ');
-  const file = await saveGroupKey(
-    resolveDataDir(values['data-dir']),
-    values.group,
-    key,
-    new PassphraseKeyWrapper(passphrase),
-  );
+  const dataDir = resolveDataDir(values['data-dir']);
+  const file = await saveGroupKey(dataDir, values.group, key, await checkedCaPassphrase(dataDir));
   console.log(`The key of group "${values.group}" is sealed in ${file}.`);
   return 0;
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
@@ -20,8 +22,13 @@ const sync = syncCommand((cs) => {
   return dps;
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'sync-command-'));
+  // The CA whose passphrase seals the connection (cheap scrypt: the test is not about it).
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Sync test',
+    wrapper: new PassphraseKeyWrapper('the station passphrase', { scrypt: { N: 1024 } }),
+  });
   output = [];
   vi.spyOn(console, 'log').mockImplementation((line: string) => void output.push(line));
   vi.spyOn(console, 'error').mockImplementation((line: string) => void output.push(line));
@@ -71,5 +78,13 @@ describe('station sync', () => {
     expect(await sync(['status', '--data-dir', dataDir])).toBe(0);
     expect(output.join('\n')).not.toContain(key);
     expect(await sync(['bogus'])).toBe(2);
+  });
+
+  it('refuses to seal the connection under a passphrase that does not open the CA', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'the station passphrasE');
+    await expect(sync(['set-connection', '--data-dir', dataDir])).rejects.toMatchObject({
+      code: 'CUSTODY_WRONG_PASSPHRASE',
+    });
+    expect(existsSync(join(dataDir, 'dps', 'connection.sealed.json'))).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '../sync/dpsCredentials.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
+import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 
 export const SYNC_USAGE = `  sync status                                    outbox counts and whether a DPS connection is set
@@ -71,7 +72,7 @@ async function setConnection(dataDir: string): Promise<number> {
   const text = await readPassphrase('DPS service connection string: ', {
     env: 'LINE_STATION_DPS_CONNECTION',
   });
-  const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '));
+  const wrapper = await checkedCaPassphrase(dataDir);
   const saved = await saveDpsConnectionString(dataDir, text, wrapper);
   console.log(
     `The connection to ${saved.hostName} (policy ${saved.sharedAccessKeyName}) is sealed in ${saved.file}.`,

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { groupKeyFile } from '../production/groupKeys.js';
+import { keys } from './keysCommand.js';
+
+const PASSPHRASE = 'the station passphrase';
+const KEY = randomBytes(32).toString('base64');
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'keys-command-'));
+  // Cheap scrypt: the test is about which passphrase seals, not about its cost.
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Keys test',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
+  });
+  vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  vi.stubEnv('LINE_STATION_GROUP_KEY', KEY);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('station keys set-group', () => {
+  it('seals the group key under the CA passphrase, and refuses one that does not open the CA', async () => {
+    const setGroup = () => keys(['set-group', '--group', 'line3', '--data-dir', dataDir]);
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', `${PASSPHRASE}!`);
+    await expect(setGroup()).rejects.toMatchObject({ code: 'CUSTODY_WRONG_PASSPHRASE' });
+    expect(existsSync(groupKeyFile(dataDir, 'line3'))).toBe(false);
+
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+    expect(await setGroup()).toBe(0);
+    expect(readFileSync(groupKeyFile(dataDir, 'line3'), 'utf8')).not.toContain(KEY);
+  });
+});

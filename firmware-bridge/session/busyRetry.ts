@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WireError } from '../codec/wireErrors.js';
+import { abortedError } from './frameInbox.js';
 
 /** The first pause before a request refused with BUSY goes out again; it doubles up to the cap. */
 const FIRST_PAUSE_MS = 20;
@@ -16,18 +17,21 @@ export async function whenDeviceFree<T>(
   waitMs: number,
   signal: AbortSignal | undefined,
 ): Promise<T> {
-  const deadline = performance.now() + waitMs;
+  // Set at the first BUSY: a request the device takes at once (every one, on a healthy line)
+  // costs no clock read.
+  let deadline: number | undefined;
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
     try {
       return await attempt();
     } catch (err) {
-      const busy = err instanceof WireError && err.code === 'DEVICE_BUSY';
-      if (!busy || performance.now() + pause > deadline) throw err;
+      if (!(err instanceof WireError && err.code === 'DEVICE_BUSY')) throw err;
+      deadline ??= performance.now() + waitMs;
+      if (performance.now() + pause > deadline) throw err;
     }
     try {
       await sleep(pause, undefined, { signal });
     } catch {
-      throw new WireError('WIRE_ABORTED', String(signal?.reason ?? 'aborted'));
+      throw abortedError(signal);
     }
   }
 }

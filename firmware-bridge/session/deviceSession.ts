@@ -16,7 +16,7 @@ import { WireError } from '../codec/wireErrors.js';
 import type { Transport } from '../transports/transport.js';
 import { TypedEvent } from '../typedEvent.js';
 import { whenDeviceFree } from './busyRetry.js';
-import { FrameInbox } from './frameInbox.js';
+import { abortedError, FrameInbox } from './frameInbox.js';
 import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
 
 export interface SessionOptions {
@@ -322,7 +322,7 @@ export class DeviceSession {
 
 /** Fails with the station's cancel error, as FrameInbox does for a wait, when `signal` fired. */
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new WireError('WIRE_ABORTED', String(signal.reason ?? 'aborted'));
+  if (signal?.aborted) throw abortedError(signal);
 }
 
 /**

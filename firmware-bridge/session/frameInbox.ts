@@ -1,6 +1,11 @@
 import type { Frame } from '../codec/frame.js';
 import { WireError } from '../codec/wireErrors.js';
 
+/** The station's cancel error for a wait or request whose AbortSignal fired; the reason is for logs. */
+export function abortedError(signal: AbortSignal | undefined): WireError {
+  return new WireError('WIRE_ABORTED', String(signal?.reason ?? 'aborted'));
+}
+
 /**
  * Hands frames of the exchange in flight to whoever awaits them, with a timeout and an
  * AbortSignal. Frames that arrive while nobody waits are kept in order (the device may answer
@@ -45,7 +50,7 @@ export class FrameInbox {
     return new Promise<Frame | null>((resolve, reject) => {
       const onAbort = (): void => {
         cleanup();
-        reject(new WireError('WIRE_ABORTED', String(signal?.reason ?? 'aborted')));
+        reject(abortedError(signal));
       };
       const timer = setTimeout(() => {
         cleanup();

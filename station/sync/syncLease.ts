@@ -6,17 +6,17 @@ import type Database from 'better-sqlite3';
 export interface LeaseHolder {
   host: string;
   pid: number;
+}
+
+/** The lease row. */
+interface StoredLease extends LeaseHolder {
+  holder: string;
   /** When the holder last renewed it, ms since the epoch. */
   renewedAt: number;
 }
 
-export interface SyncLeaseOptions {
-  now: () => number;
-  /** A lease of another host that was not renewed for this long is free (default 60 s). */
-  staleMs?: number;
-}
-
-const DEFAULT_STALE_MS = 60_000;
+/** A lease of another host that was not renewed for this long is free. */
+const STALE_MS = 60_000;
 
 /**
  * The sync lease (migration 006): one worker per database drains the outbox. A worker takes it
@@ -26,12 +26,11 @@ const DEFAULT_STALE_MS = 60_000;
  * - a process of this host that no longer runs: it crashed or was killed, so its rows are
  *   read back from DPS like any crash's;
  * - a process of another host (a database on a shared drive) that has not renewed it within
- *   staleMs.
+ *   STALE_MS.
  */
 export class SyncLease {
   private readonly holder = randomUUID();
   private readonly host = hostname();
-  private readonly staleMs: number;
   private renewedAt = 0;
   private held = false;
   private readonly sql;
@@ -39,9 +38,8 @@ export class SyncLease {
 
   constructor(
     db: Database.Database,
-    private readonly options: SyncLeaseOptions,
+    private readonly now: () => number,
   ) {
-    this.staleMs = options.staleMs ?? DEFAULT_STALE_MS;
     this.sql = {
       read: db.prepare(`SELECT holder, host, pid, renewed_at AS renewedAt FROM sync_lease`),
       take: db.prepare(`INSERT OR REPLACE INTO sync_lease (id, holder, host, pid, renewed_at)
@@ -54,7 +52,7 @@ export class SyncLease {
 
   /**
    * Takes the lease, or keeps it fresh for other hosts when already held (a write at most every
-   * quarter of staleMs). Returns who keeps it from this worker, or whether it was just taken.
+   * quarter of STALE_MS). Returns who keeps it from this worker, or whether it was just taken.
    */
   hold(): { holder: LeaseHolder } | { justTaken: boolean } {
     if (this.held) {
@@ -80,25 +78,25 @@ export class SyncLease {
   }
 
   private renew(): void {
-    const now = this.options.now();
-    if (now - this.renewedAt < this.staleMs / 4) return;
+    const now = this.now();
+    if (now - this.renewedAt < STALE_MS / 4) return;
     this.sql.renew.run(now, this.holder);
     this.renewedAt = now;
   }
 
   private takeInTransaction(): LeaseHolder | undefined {
-    const current = this.sql.read.get() as (LeaseHolder & { holder: string }) | undefined;
+    const current = this.sql.read.get() as StoredLease | undefined;
     if (current && current.holder !== this.holder && !this.isFree(current)) {
-      return { host: current.host, pid: current.pid, renewedAt: current.renewedAt };
+      return { host: current.host, pid: current.pid };
     }
-    const now = this.options.now();
+    const now = this.now();
     this.sql.take.run(this.holder, this.host, process.pid, now);
     this.renewedAt = now;
     return undefined;
   }
 
-  private isFree(lease: LeaseHolder): boolean {
-    if (lease.host !== this.host) return this.options.now() - lease.renewedAt > this.staleMs;
+  private isFree(lease: StoredLease): boolean {
+    if (lease.host !== this.host) return this.now() - lease.renewedAt > STALE_MS;
     return lease.pid === process.pid || !processRuns(lease.pid);
   }
 }

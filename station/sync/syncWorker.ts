@@ -109,7 +109,7 @@ export class SyncWorker {
     }
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.store = new OutboxSyncStore(options.db, () => this.clock.now());
-    this.lease = new SyncLease(options.db, { now: () => this.clock.now() });
+    this.lease = new SyncLease(options.db, () => this.clock.now());
     this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
     const gate = async (): Promise<CallEnded> => {
       const ended = await this.limiter.acquire(this.abort.signal);

@@ -15,7 +15,7 @@ import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
 /** Where `npm start` runs the station from. */
 export const STATION_DIST = join(repoRoot, 'dist', 'station');
 
-/** Everything the bundle is made of: the core, the libraries, the build scripts it carries. */
+/** Everything the bundle is made of: the core, the libraries, and the build configuration. */
 const SOURCES = ['station', 'firmware-bridge', 'certs', 'dps', 'scripts', 'package.json'];
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The Vite (rolldown) configuration for bundling our TypeScript to plain-Node JavaScript: the
- * Electron shell's entries (buildElectron.ts) and the benchmarks (buildBench.ts). npm packages
- * stay external and load from node_modules; station/ and the libraries are bundled in.
+ * Electron shell's entries (buildElectron.ts), the station command line (buildStation.ts) and
+ * the benchmarks (buildBench.ts). npm packages stay external and load from node_modules;
+ * station/ and the libraries are bundled in.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -13,8 +13,10 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
     files: new Set<string>(),
     warning: undefined as string | undefined,
     fail: false,
-    /** exists() calls: one per configured local path per poll. */
+    /** nodeOf() calls: one per configured local path per poll. */
     stats: 0,
+    /** Bumped when a path's node is made again (a new device under the same name). */
+    generation: new Map<string, number>(),
   };
   const watcher = new PortWatcher({
     configured,
@@ -28,9 +30,9 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
       if (world.warning) result.warning = world.warning;
       return result;
     },
-    exists: async (path) => {
+    nodeOf: (path) => {
       world.stats++;
-      return world.files.has(path);
+      return world.files.has(path) ? `${path}#${world.generation.get(path) ?? 0}` : undefined;
     },
     ...(pollMs !== undefined && { pollMs }),
   });
@@ -177,6 +179,46 @@ describe('PortWatcher', () => {
       await vi.advanceTimersByTimeAsync(1000);
       expect(changes.at(-1)).toEqual({ path: '/dev/ttyB', present: false });
       watcher.stop();
+    });
+
+    it('does not report a hung-up port present again while only its old node is left', async () => {
+      vi.useFakeTimers();
+      const { watcher, world, changes } = fakeWatcher(['/dev/ttyA', '/dev/ttyB'], false);
+      world.files.add('/dev/ttyA');
+      world.files.add('/dev/ttyB');
+      await watcher.scan();
+      watcher.hold('/dev/ttyA');
+      watcher.hold('/dev/ttyB');
+
+      // Both devices unplugged; udev has not yet removed either node when the next poll runs.
+      watcher.lost('/dev/ttyA');
+      watcher.lost('/dev/ttyB');
+      await watcher.scan();
+      expect(changes.slice(2)).toEqual([
+        { path: '/dev/ttyA', present: false },
+        { path: '/dev/ttyB', present: false },
+      ]);
+
+      // ttyA's node goes and the next device's comes; ttyB's next device is made under the same
+      // name before any poll sees the old node go.
+      world.files.delete('/dev/ttyA');
+      await watcher.scan();
+      world.files.add('/dev/ttyA');
+      world.generation.set('/dev/ttyB', 1);
+      await watcher.scan();
+      expect(changes.slice(4)).toEqual([
+        { path: '/dev/ttyA', present: true },
+        { path: '/dev/ttyB', present: true },
+      ]);
+
+      // A node that outstays udev by far is a port whose device hung up and stayed.
+      watcher.lost('/dev/ttyA');
+      await watcher.scan();
+      await vi.advanceTimersByTimeAsync(3000); // polls once a second meanwhile
+      expect(changes.slice(6)).toEqual([
+        { path: '/dev/ttyA', present: false },
+        { path: '/dev/ttyA', present: true },
+      ]);
     });
 
     it('still checks a held port on an explicit scan', async () => {

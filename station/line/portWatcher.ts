@@ -21,8 +21,17 @@ export interface PortWatcherOptions {
   pollMs?: number;
   /** Seams for tests. */
   discoverPorts?: (options: { configured: readonly string[] }) => Promise<DiscoveryResult>;
-  exists?: (path: string) => Promise<boolean>;
+  /** The file-system node at a local path (followed through links); undefined when absent. */
+  nodeOf?: (path: string) => string | undefined;
 }
+
+/**
+ * How long a path that hung up may still show its old node before it counts as present again:
+ * udev removes the node (and its by-id links) of an unplugged device within milliseconds, so a
+ * node older than this is not a leftover, just a port whose device hung up and stayed (a pty
+ * reopened, an adapter that dropped DCD).
+ */
+const LEFTOVER_NODE_MS = 3000;
 
 /**
  * Watches the ports a line may use and reports each appearance and disappearance once. Polling,
@@ -47,7 +56,9 @@ export class PortWatcher {
   private readonly held = new Set<string>();
   private readonly pollMs: number;
   private readonly discover: NonNullable<PortWatcherOptions['discoverPorts']>;
-  private readonly exists: NonNullable<PortWatcherOptions['exists']>;
+  private readonly nodeOf: NonNullable<PortWatcherOptions['nodeOf']>;
+  /** Paths that hung up while their node was still there: that node, and how long to doubt it. */
+  private readonly leftovers = new Map<string, { node: string; until: number }>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private warning: string | undefined;
@@ -56,7 +67,7 @@ export class PortWatcher {
   constructor(private readonly options: PortWatcherOptions) {
     this.pollMs = options.pollMs ?? 1000;
     this.discover = options.discoverPorts ?? ((o) => discoverPorts(o));
-    this.exists = options.exists ?? pathExists;
+    this.nodeOf = options.nodeOf ?? nodeAt;
   }
 
   /** Scans once (so the first result is known when this resolves), then polls. */
@@ -90,12 +101,17 @@ export class PortWatcher {
    * The line's open `path` hung up by itself: its device was unplugged. Reported gone now, not
    * left to the next poll: the next device may be on the path before that poll (a quick swap, a
    * re-pointed by-id link), and a poll that finds the path as it was reports nothing, so its slot
-   * would never be re-armed. The next poll reports the path again if it is there. A serial device
-   * server stays present: a dropped connection says nothing of the device behind it.
+   * would never be re-armed. The next poll reports the path again if it is there as a new node;
+   * the unplugged device's own node, which udev may not have removed yet, does not count (it
+   * would start a run, in auto mode, on a device that is gone). A serial device server stays
+   * present: a dropped connection says nothing of the device behind it.
    */
   lost(path: string): void {
     this.release(path);
     if (this.stopped || parseTcpPath(path) || !this.present.delete(path)) return;
+    const node = path.startsWith('/') ? this.nodeOf(path) : undefined;
+    if (node !== undefined)
+      this.leftovers.set(path, { node, until: Date.now() + LEFTOVER_NODE_MS });
     this.onChange.emit({ path, present: false });
   }
 
@@ -136,12 +152,11 @@ export class PortWatcher {
       listed = (await this.listPorts()) ?? this.listedBefore();
       for (const path of listed) found.add(path);
     }
-    await Promise.all(
-      this.options.configured.map(async (path) => {
-        if (await this.configuredPresent(path, listed)) found.add(path);
-      }),
-    );
+    for (const path of this.options.configured) {
+      if (this.configuredPresent(path, listed)) found.add(path);
+    }
     if (this.stopped) return;
+    this.dropLeftovers(found);
     for (const path of [...this.present]) {
       if (!found.has(path)) {
         this.present.delete(path);
@@ -155,6 +170,16 @@ export class PortWatcher {
         this.present.add(path);
         this.onChange.emit({ path, present: true });
       }
+    }
+  }
+
+  /** Takes out of `found` each hung-up path that still shows the node it hung up on. */
+  private dropLeftovers(found: Set<string>): void {
+    for (const [path, leftover] of this.leftovers) {
+      const stillThere =
+        found.has(path) && this.nodeOf(path) === leftover.node && Date.now() < leftover.until;
+      if (stillThere) found.delete(path);
+      else this.leftovers.delete(path);
     }
   }
 
@@ -182,9 +207,9 @@ export class PortWatcher {
     return new Set([...this.present].filter((path) => !statted(path)));
   }
 
-  private async configuredPresent(path: string, listed: ReadonlySet<string>): Promise<boolean> {
+  private configuredPresent(path: string, listed: ReadonlySet<string>): boolean {
     if (parseTcpPath(path)) return true;
-    if (path.startsWith('/')) return this.exists(path);
+    if (path.startsWith('/')) return this.nodeOf(path) !== undefined;
     return this.options.discover ? listed.has(path) : true;
   }
 
@@ -196,14 +221,17 @@ export class PortWatcher {
 }
 
 /**
- * Synchronous on purpose: a configured path is a device node or a link to one, whose stat is a
- * system call of microseconds. fs/promises would send each through the thread pool, waking a pool
- * thread and then the event loop once more, every poll, all day.
+ * The node's identity: device, inode and change time (set when the node is made, so a node made
+ * again under the same name and inode number still differs). Synchronous on purpose: a
+ * configured path is a device node or a link to one, whose stat is a system call of
+ * microseconds. fs/promises would send each through the thread pool, waking a pool thread and
+ * then the event loop once more, every poll, all day.
  */
-function pathExists(path: string): Promise<boolean> {
+function nodeAt(path: string): string | undefined {
   try {
-    return Promise.resolve(statSync(path, { throwIfNoEntry: false }) !== undefined);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    return stat && `${stat.dev}:${stat.ino}:${stat.ctimeMs}`;
   } catch {
-    return Promise.resolve(false);
+    return undefined;
   }
 }

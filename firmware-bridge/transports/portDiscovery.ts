@@ -1,4 +1,4 @@
-import { readdir, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { BindingInterface, PortInfo } from './bindingTypes.js';
@@ -107,10 +107,18 @@ export async function scanDevDirectory(
 }
 
 /**
- * Every PC kernel creates ttyS0..31 placeholders; only ports with a driver other than the legacy
- * 8250 stub (or a PNP/PCI-backed 8250) are real.
+ * Every PC kernel creates ttyS0..31 placeholders. The serial core reports their UART type as 0
+ * (unknown) and a real port's as its chip (4 = 16550A), on every kernel. The driver link alone
+ * no longer tells them apart: since Linux 6.5 each 8250 tty, placeholder or not, sits under a
+ * serial-base "port" device, so its `device/driver` is `port`, never `serial8250`.
  */
 async function isRealUart(sysClassTtyDir: string, name: string): Promise<boolean> {
+  try {
+    const type = Number((await readFile(join(sysClassTtyDir, name, 'type'), 'utf8')).trim());
+    if (Number.isInteger(type)) return type !== 0;
+  } catch {
+    // No `type` attribute: judge by the driver, as kernels before serial-base allow.
+  }
   try {
     const driver = basename(await readlink(join(sysClassTtyDir, name, 'device', 'driver')));
     if (driver !== 'serial8250') return true;

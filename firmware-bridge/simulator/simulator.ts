@@ -104,7 +104,11 @@ export class Simulator {
           }),
         );
       }
-      await Promise.all(devices.map((device) => device.start()));
+      // Every start must settle before stop() runs: a link still plugging in when stop() looks
+      // at it would come up afterwards, and its socat, tty or listener would outlive us.
+      const started = await Promise.allSettled(devices.map((device) => device.start()));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     } catch (err) {
       await simulator.stop();
       throw err;

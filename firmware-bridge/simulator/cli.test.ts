@@ -52,4 +52,15 @@ describe('npm run simulate', () => {
     expect(await sim.exited).toBe(2);
     expect(sim.output().stderr).toContain('--devices must be a number from 1 to 256, got "many"');
   });
+
+  it('refuses TCP port options that cannot be served as usage errors (exit code 2)', async () => {
+    // The last device would need port 65536.
+    const past = run(['--devices', '2', '--tcp', '--tcp-port', '65535']);
+    expect(await past.exited).toBe(2);
+    expect(past.output().stderr).toContain('--tcp-port 65535 leaves no port for device 2');
+    // Without --tcp the devices are on ptys: the port would be silently ignored.
+    const pty = run(['--tcp-port', '4001']);
+    expect(await pty.exited).toBe(2);
+    expect(pty.output().stderr).toContain('--tcp-port needs --tcp');
+  });
 });

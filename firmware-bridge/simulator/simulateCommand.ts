@@ -94,7 +94,17 @@ function parse(args: string[]): CliOptions | 'help' {
     seed: number('seed', values.seed, 0, 2 ** 32 - 1, true) ?? 1,
   };
   const tcpPort = number('tcp-port', values['tcp-port'], 1, 65_535, true);
-  if (tcpPort !== undefined) simulator.tcpBasePort = tcpPort;
+  if (tcpPort !== undefined) {
+    // Caught here rather than by Simulator.start: a bad combination is the user's to fix (exit 2),
+    // and a pty bench given a port would otherwise run on ptys as if the port meant nothing.
+    if (!values.tcp) throw new UsageError('--tcp-port needs --tcp');
+    if (tcpPort + simulator.devices - 1 > 65_535) {
+      throw new UsageError(
+        `--tcp-port ${tcpPort} leaves no port for device ${65_537 - tcpPort}: the devices use N up to N+devices-1, at most 65535`,
+      );
+    }
+    simulator.tcpBasePort = tcpPort;
+  }
   if (values['state-dir'] !== undefined) simulator.stateDir = values['state-dir'];
   const drop = number('drop', values.drop, 0, 1, false) ?? 0;
   const corrupt = number('corrupt', values.corrupt, 0, 1, false) ?? 0;

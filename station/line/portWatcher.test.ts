@@ -17,6 +17,8 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
     stats: 0,
     /** Bumped when a path's node is made again (a new device under the same name). */
     generation: new Map<string, number>(),
+    /** Symbolic links: path → the file they point at. */
+    links: new Map<string, string>(),
   };
   const watcher = new PortWatcher({
     configured,
@@ -32,7 +34,8 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
     },
     nodeOf: (path) => {
       world.stats++;
-      return world.files.has(path) ? `${path}#${world.generation.get(path) ?? 0}` : undefined;
+      const target = world.links.get(path) ?? path;
+      return world.files.has(target) ? `${target}#${world.generation.get(target) ?? 0}` : undefined;
     },
     ...(pollMs !== undefined && { pollMs }),
   });
@@ -142,6 +145,25 @@ describe('PortWatcher', () => {
       expect(changes.slice(2)).toEqual([{ path: 'COM3', present: false }]);
       expect(warnings.at(-1)).toBeUndefined();
     });
+  });
+
+  it('gives a device configured by a stable link no second slot under its listed tty name', async () => {
+    const byId = '/dev/serial/by-id/usb-LS_DEMO_SIM1-if00';
+    const { watcher, world, changes } = fakeWatcher([byId], true);
+    world.files.add('/dev/ttyUSB0');
+    world.files.add('/dev/ttyUSB1');
+    world.links.set(byId, '/dev/ttyUSB0');
+    world.listed = ['/dev/ttyUSB0', '/dev/ttyUSB1'];
+    await watcher.scan();
+    expect(changes).toEqual([
+      { path: byId, present: true },
+      { path: '/dev/ttyUSB1', present: true },
+    ]);
+    // The link goes (its device was unplugged) while the OS still lists the tty: one slot goes.
+    world.links.delete(byId);
+    world.listed = ['/dev/ttyUSB1'];
+    await watcher.scan();
+    expect(changes.slice(2)).toEqual([{ path: byId, present: false }]);
   });
 
   describe('ports the line holds open', () => {

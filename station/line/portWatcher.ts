@@ -150,10 +150,13 @@ export class PortWatcher {
       // A failed list says nothing of the ports on it: reporting them gone would re-arm (and in
       // auto mode re-provision) every device on them once the list works again.
       listed = (await this.listPorts()) ?? this.listedBefore();
-      for (const path of listed) found.add(path);
     }
+    const configuredNodes = new Set<string>();
     for (const path of this.options.configured) {
-      if (this.configuredPresent(path, listed)) found.add(path);
+      if (this.configuredPresent(path, listed, configuredNodes)) found.add(path);
+    }
+    for (const path of listed) {
+      if (!this.isConfiguredElsewhere(path, configuredNodes)) found.add(path);
     }
     if (this.stopped) return;
     this.dropLeftovers(found);
@@ -207,10 +210,29 @@ export class PortWatcher {
     return new Set([...this.present].filter((path) => !statted(path)));
   }
 
-  private configuredPresent(path: string, listed: ReadonlySet<string>): boolean {
+  /** Whether a configured path is there; the node of a local one goes into `nodes`. */
+  private configuredPresent(
+    path: string,
+    listed: ReadonlySet<string>,
+    nodes: Set<string>,
+  ): boolean {
     if (parseTcpPath(path)) return true;
-    if (path.startsWith('/')) return this.nodeOf(path) !== undefined;
-    return this.options.discover ? listed.has(path) : true;
+    if (!path.startsWith('/')) return this.options.discover ? listed.has(path) : true;
+    const node = this.nodeOf(path);
+    if (node !== undefined) nodes.add(node);
+    return node !== undefined;
+  }
+
+  /**
+   * Whether a listed port is a configured port under another name: a line configured by stable
+   * links (/dev/serial/by-id/…) finds the same devices in the OS list as /dev/ttyUSB0 and so
+   * on, and one device must have one slot, not two that both run on it.
+   */
+  private isConfiguredElsewhere(path: string, configuredNodes: ReadonlySet<string>): boolean {
+    if (configuredNodes.size === 0 || !path.startsWith('/')) return false;
+    if (this.options.configured.includes(path)) return false;
+    const node = this.nodeOf(path);
+    return node !== undefined && configuredNodes.has(node);
   }
 
   private setWarning(warning: string | undefined): void {

@@ -31,6 +31,7 @@ export type WireErrorCode =
   | 'WIRE_DISCONNECTED'
   | 'WIRE_ABORTED'
   | 'WIRE_PORT_OPEN_FAILED'
+  | 'WIRE_SERVER_UNREACHABLE'
   | 'WIRE_BAD_RESPONSE'
   | 'WIRE_MESSAGE_TOO_LARGE'
   | `DEVICE_${DeviceErrorName}`
@@ -42,6 +43,8 @@ const operatorText: Record<WireErrorCode, string> = {
   WIRE_ABORTED: 'The step was cancelled.',
   WIRE_PORT_OPEN_FAILED:
     'The port could not be opened. Check that no other program uses it and that the station may access it.',
+  WIRE_SERVER_UNREACHABLE:
+    'The serial device server did not take the connection. Check its address, power and network cable, and that no other station is connected to it.',
   WIRE_BAD_RESPONSE:
     'The device sent an answer the station cannot read. Its firmware may not match this station; set it aside for engineering.',
   WIRE_MESSAGE_TOO_LARGE: 'The data is larger than the device accepts. Check the product profile.',

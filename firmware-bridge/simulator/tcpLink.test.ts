@@ -59,7 +59,7 @@ describe('Simulator over TCP (serial device server in raw TCP-server mode)', () 
     await device.faults.unplug();
     expect(await closed).toMatchObject({ code: 'WIRE_DISCONNECTED' });
     await expect(DeviceSession.open(createTransport(path))).rejects.toMatchObject({
-      code: 'WIRE_PORT_OPEN_FAILED',
+      code: 'WIRE_SERVER_UNREACHABLE',
     });
     expect(await device.faults.replug()).toBe(path);
     const again = await openSession(path);

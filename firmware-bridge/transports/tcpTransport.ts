@@ -46,7 +46,7 @@ export class TcpTransport implements Transport {
       const fail = (err: Error): void => {
         socket.destroy();
         reject(
-          new WireError('WIRE_PORT_OPEN_FAILED', `${this.path}: ${err.message}`, { cause: err }),
+          new WireError('WIRE_SERVER_UNREACHABLE', `${this.path}: ${err.message}`, { cause: err }),
         );
       };
       socket.setTimeout(this.options.connectTimeoutMs ?? 5000, () =>

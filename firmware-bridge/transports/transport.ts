@@ -8,7 +8,10 @@ export interface Transport {
   /** Where the device is, as an operator would write it: `/dev/ttyUSB3`, `COM7`, `tcp://10.0.0.5:4001`. */
   readonly path: string;
   readonly isOpen: boolean;
-  /** Opens the link; rejects with a WireError `WIRE_PORT_OPEN_FAILED`. */
+  /**
+   * Opens the link; rejects with a WireError `WIRE_PORT_OPEN_FAILED` (a local port), or
+   * `WIRE_SERVER_UNREACHABLE` (a serial device server that did not take the connection).
+   */
   open(): Promise<void>;
   /** Queues bytes for the device; resolves once the OS accepted them. */
   write(bytes: Uint8Array): Promise<void>;

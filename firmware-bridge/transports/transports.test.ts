@@ -90,13 +90,16 @@ describe('TcpTransport', () => {
     expect(await closed).toBeInstanceOf(Error);
   });
 
-  it('fails to open with WIRE_PORT_OPEN_FAILED when nothing listens', async () => {
+  it('fails to open with WIRE_SERVER_UNREACHABLE, naming the server, when nothing listens', async () => {
     const port = await listen(() => undefined);
     server!.close();
     const err = await createTransport(`tcp://127.0.0.1:${port}`)
       .open()
       .catch((e: unknown) => e);
-    expect((err as WireError).code).toBe('WIRE_PORT_OPEN_FAILED');
+    expect(err).toMatchObject({
+      code: 'WIRE_SERVER_UNREACHABLE',
+      message: expect.stringContaining('serial device server') as string,
+    });
   });
 
   it('parses tcp:// paths and refuses other schemes', () => {

@@ -34,7 +34,13 @@ const FIRST_RESTART_MS = 1_000;
 const MAX_RESTART_MS = 30_000;
 /** A core that stayed up this long is healthy again: its next crash restarts it quickly. */
 const HEALTHY_AFTER_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
+/**
+ * How long a stopping core may take before it is killed. The line lets a run whose COMMIT is
+ * on the wire finish and record it: COMMIT may take 10 s of flash writes, is retried twice with
+ * the same id, and may first meet up to 10 s of BUSY (firmware-bridge/PROTOCOL.md §4, §6.1).
+ * Killing the core sooner leaves a device holding an identity the store never recorded.
+ */
+const STOP_GRACE_MS = 60_000;
 
 export class CoreHost {
   readonly onReady = new TypedEvent<void>();
@@ -84,11 +90,15 @@ export class CoreHost {
     clearTimeout(this.#restartTimer);
     const child = this.#child;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
+    const grace = new Promise<boolean>((resolve) => {
+      graceTimer = setTimeout(() => resolve(false), STOP_GRACE_MS);
+    });
     this.#post({ type: 'stop' });
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS));
-    await Promise.race([exited, grace]);
-    child.kill();
+    const clean = await Promise.race([exited, grace]);
+    clearTimeout(graceTimer);
+    if (!clean) child.kill();
   }
 
   #post(message: MainToCore, transfer: MessagePortMain[] = []): void {
@@ -107,8 +117,13 @@ export class CoreHost {
         return this.onFatal.emit(message.error);
       case 'stopped':
         return;
-      case 'secret-request':
-        return this.#post(await answerSecretRequest(this.#options.safeStorage, message));
+      case 'secret-request': {
+        const answer = await answerSecretRequest(this.#options.safeStorage, message);
+        // A core that crashed meanwhile is gone; its successor numbers its requests from 1 too,
+        // so the answer must not reach it.
+        if (child === this.#child) this.#post(answer);
+        return;
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, safeStorage, session } from 'electron';
 import { buildAppMenu } from './appMenu.js';
 import { CoreHost } from './coreHost.js';
+import { WindowCoreLink } from './windowCoreLink.js';
 import {
   hardenSession,
   lockDownContents,
@@ -33,25 +34,11 @@ if (!app.requestSingleInstanceLock()) {
 
 function runApp(): void {
   let window: BrowserWindow | undefined;
-  /** The preload listens only once the page has loaded; a port sent earlier could be lost. */
-  let pageLoaded = false;
-  /** Whether the page now loaded holds a port (a core restart then needs a reload). */
-  let pageHasPort = false;
   let quitting = false;
   const core = new CoreHost({ entry: join(here, 'coreEntry.js'), safeStorage });
+  // Hands the page its port, and reloads it when the core or the page's renderer dies.
+  const link = new WindowCoreLink(core);
 
-  const givePort = (): void => {
-    const port = window && pageLoaded && !pageHasPort ? core.connectUi() : undefined;
-    if (!window || !port) return;
-    window.webContents.postMessage(PORT_CHANNEL, null, [port]);
-    pageHasPort = true;
-  };
-
-  core.onReady.on(() => {
-    // After a crash the page still holds the dead core's port: a reload gets it a fresh start.
-    if (pageHasPort) window?.webContents.reload();
-    else givePort();
-  });
   core.onExit.on(({ code, crashed, restartInMs }) => {
     if (crashed) console.error(`station core exited (${code}); restarting in ${restartInMs} ms`);
   });
@@ -80,16 +67,21 @@ function runApp(): void {
     core.start();
 
     window = new BrowserWindow(secureWindowOptions(join(here, 'preload.cjs'), !app.isPackaged));
-    window.webContents.on('did-start-loading', () => {
-      pageLoaded = false;
-      pageHasPort = false;
+    const { webContents } = window;
+    link.attach({
+      postPort: (port) => webContents.postMessage(PORT_CHANNEL, null, [port]),
+      reload: () => webContents.reload(),
     });
-    window.webContents.on('did-finish-load', () => {
-      pageLoaded = true;
-      givePort();
+    webContents.on('did-start-loading', () => link.pageStartedLoading());
+    webContents.on('did-finish-load', () => link.pageLoaded());
+    webContents.on('render-process-gone', (_event, details) => {
+      if (!quitting) link.rendererGone(details.reason);
     });
     window.once('ready-to-show', () => window?.show());
-    window.on('closed', () => (window = undefined));
+    window.on('closed', () => {
+      window = undefined;
+      link.attach(undefined);
+    });
     void window.loadURL(STATION_PAGE);
   });
 }

@@ -72,6 +72,9 @@ export default {
       [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
       // Only the packaged app.asar is loaded, never a loose app/ folder placed beside it.
       [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      // The UI is served on the private station:// scheme, never from file://, so file:// pages
+      // keep only a browser's rights (on by default they may fetch any other file:// URL).
+      [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
     }),
   ],
 };

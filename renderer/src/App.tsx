@@ -34,18 +34,26 @@ export function App() {
         canChangeMode={client !== undefined}
         onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
       />
-      <ConnectionBanner connection={station.connection} />
+      {/* Kept in view: with a full line the grid runs far below the fold, and a technician at
+          its bottom must still see that the station is gone or that a command was refused. */}
+      <div className="station-alerts">
+        <ConnectionBanner connection={station.connection} />
+        {commandError && (
+          <div className="command-error" role="alert">
+            <p>{commandError}</p>
+            {/* It stays in view until read: the next command would otherwise be the only way. */}
+            <button type="button" onClick={() => setCommandError(undefined)}>
+              Dismiss
+            </button>
+          </div>
+        )}
+      </div>
       {status && status.notes.length > 0 && (
         <ul className="notes" aria-label="Station notes">
           {status.notes.map((note) => (
             <li key={note}>{note}</li>
           ))}
         </ul>
-      )}
-      {commandError && (
-        <p className="command-error" role="alert">
-          {commandError}
-        </p>
       )}
       <main
         className={station.connection === 'connected' ? 'slot-grid' : 'slot-grid stale'}

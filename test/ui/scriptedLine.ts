@@ -31,12 +31,22 @@ export class ScriptedLine implements LineController {
     notes: ['Ports were found by scanning /dev: the OS port list was unavailable.'],
   };
   #outbox: OutboxCounts = { pending: 0, syncing: 0, synced: 5, failed: 0, conflict: 0 };
-  #slots = new Map<number, SlotView>(
-    [1, 2, 3, 4].map((slot) => [
-      slot,
-      { slot, port: `/dev/pts/${10 + slot}`, state: 'waiting', progress: 0, updatedAt: 0 },
-    ]),
-  );
+  #slots: Map<number, SlotView>;
+  /** When set, `provision` refuses with this error, as the line does for a busy or absent slot. */
+  refuseProvision: CodedError | undefined;
+
+  /** `slotCount` waiting slots on /dev/pts/11 onwards (four, unless a test needs a full line). */
+  constructor(slotCount = 4) {
+    this.#slots = new Map(
+      Array.from({ length: slotCount }, (_, i): [number, SlotView] => {
+        const slot = i + 1;
+        return [
+          slot,
+          { slot, port: `/dev/pts/${10 + slot}`, state: 'waiting', progress: 0, updatedAt: 0 },
+        ];
+      }),
+    );
+  }
 
   status(): StationStatus {
     return this.#status;
@@ -54,6 +64,7 @@ export class ScriptedLine implements LineController {
   }
   provision(slot: number): void {
     this.#record(`provision ${slot}`);
+    if (this.refuseProvision) throw Object.assign(new Error(), this.refuseProvision);
     this.#set(slot, { state: 'running', step: 'identify', progress: 0, error: undefined });
   }
   cancel(slot: number): void {
@@ -80,6 +91,13 @@ export class ScriptedLine implements LineController {
         progress: 0.5,
         registrationId: `demo-sensor-sn-00${slot}`,
       });
+    }
+  }
+
+  /** Every slot fails with FAIL_ERROR. */
+  failAll(): void {
+    for (const slot of this.#slots.keys()) {
+      this.#set(slot, { state: 'fail', step: 'verify', progress: 0.8, error: FAIL_ERROR });
     }
   }
 

@@ -1,0 +1,79 @@
+/**
+ * A full line of 64 slots in real Chromium: the grid runs far below the fold, so a technician
+ * working at the bottom of it must still see, without scrolling, that the station is gone or that
+ * a command was refused.
+ */
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
+import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
+import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
+import { ScriptedLine } from './scriptedLine.js';
+
+const SLOTS = 64;
+const VIEWPORT = { width: 1600, height: 1000 };
+
+const card = (page: Page, slot: number) =>
+  page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
+
+/** Whether the whole of `locator` lies inside the viewport as the page is now scrolled. */
+async function onScreen(locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox();
+  if (!box) return false;
+  return box.y >= 0 && box.y + box.height <= VIEWPORT.height;
+}
+
+describe.skipIf(chromiumMissing)('station UI with 64 slots in Chromium', () => {
+  let browser: Browser;
+  let server: RunningApiServer;
+  let line: ScriptedLine;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    line = new ScriptedLine(SLOTS);
+    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows a refused command to a technician at the bottom of the grid', async () => {
+    const { page } = await openWatchedPage(browser, server.url, VIEWPORT);
+    const last = card(page, SLOTS);
+    await last.waitFor();
+    line.failAll();
+    const retry = last.getByRole('button', { name: 'Provision again' });
+    await retry.scrollIntoViewIfNeeded();
+
+    line.refuseProvision = { code: 'LINE_PORT_ABSENT', message: 'The device was unplugged.' };
+    await retry.click();
+    const refused = page.getByRole('alert').filter({ hasText: 'The device was unplugged.' });
+    await refused.waitFor();
+    line.refuseProvision = undefined;
+    expect(await onScreen(refused)).toBe(true);
+    // Kept in view, it must also go once read.
+    await refused.getByRole('button', { name: 'Dismiss' }).click();
+    await refused.waitFor({ state: 'detached' });
+    await page.close();
+  });
+
+  it('shows the disconnected banner to a technician at the bottom of the grid', async () => {
+    const { page } = await openWatchedPage(browser, server.url, VIEWPORT);
+    const last = card(page, SLOTS);
+    await last.waitFor();
+    await last.scrollIntoViewIfNeeded();
+
+    const { port, token } = server;
+    await server.close();
+    const banner = page.getByRole('alert').filter({ hasText: 'Disconnected from the station' });
+    await banner.waitFor();
+    expect(await onScreen(banner)).toBe(true);
+    await saveScreenshot(page, 'ui-64-slots-disconnected.png');
+
+    server = await startApiServer({ line, port, token, rendererDir: RENDERER_DIST, log: () => {} });
+    await banner.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('slot-card').count()).toBe(SLOTS);
+    await page.close();
+  });
+});

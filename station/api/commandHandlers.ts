@@ -12,6 +12,7 @@ import type {
   EventName,
   EventPayload,
 } from './contract.js';
+import { fitSlotView, fitStatus } from './contractFit.js';
 
 /** One function per command, with the argument and result types the contract gives it. */
 export type CommandHandlers = {
@@ -26,7 +27,11 @@ export type EventSource = (
 /** The commands as the line carries them out. Errors the line throws reach the caller coded. */
 export function commandHandlers(line: LineController): CommandHandlers {
   return {
-    snapshot: () => ({ status: line.status(), slots: line.slots(), outbox: line.outboxCounts() }),
+    snapshot: () => ({
+      status: fitStatus(line.status()),
+      slots: line.slots().map(fitSlotView),
+      outbox: line.outboxCounts(),
+    }),
     setMode: ({ mode }) => {
       line.setMode(mode);
       return null;
@@ -50,9 +55,9 @@ export function commandHandlers(line: LineController): CommandHandlers {
 export function lineEvents(line: LineController): EventSource {
   return (emit) => {
     const disposers = [
-      line.onSlotChanged.on((slot) => emit('slot', slot)),
+      line.onSlotChanged.on((slot) => emit('slot', fitSlotView(slot))),
       line.onOutboxChanged.on((counts) => emit('outbox', counts)),
-      line.onStatusChanged.on((status) => emit('status', status)),
+      line.onStatusChanged.on((status) => emit('status', fitStatus(status))),
     ];
     return () => {
       for (const dispose of disposers) dispose();

@@ -12,8 +12,20 @@
 import { z } from 'zod';
 import { RUN_STEPS } from '../line/lineTypes.js';
 
-/** Largest message either end accepts, in UTF-8 bytes of its JSON text. */
+/** Largest message the station accepts from a client, in UTF-8 bytes of its JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * Largest message a client accepts from the station. The station is the trusted end, so this
+ * only stops a runaway; it must hold the largest snapshot the contract allows (1,024 slots with
+ * every text at its limit come to about 30 MB), or a full line could never be shown.
+ */
+export const MAX_STATION_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/** Longest text, error code and notes list in a payload (contractFit.ts keeps the station in). */
+export const MAX_TEXT_CHARS = 4096;
+export const MAX_CODE_CHARS = 128;
+export const MAX_NOTES = 64;
 
 /** WebSocket close codes the headless station uses (private range 4000–4999). */
 export const CLOSE_CODES = {
@@ -28,7 +40,7 @@ export type Disposer = () => void;
 
 // --- Payloads: what the line tells the UI -----------------------------------------------------
 
-const text = z.string().max(4096);
+const text = z.string().max(MAX_TEXT_CHARS);
 const count = z.number().int().nonnegative();
 
 export const slotStateSchema = z.enum(['empty', 'waiting', 'running', 'pass', 'fail', 'cancelled']);
@@ -37,7 +49,7 @@ export const lineModeSchema = z.enum(['auto', 'manual']);
 
 /** An error as it crosses the API: stable code, operator text, detail for the log. */
 export const codedErrorSchema = z.object({
-  code: z.string().max(128),
+  code: z.string().max(MAX_CODE_CHARS),
   message: text,
   detail: text.optional(),
 });
@@ -81,7 +93,7 @@ export const stationStatusSchema = z.object({
   profile: text,
   mode: lineModeSchema,
   ca: z.object({ locked: z.boolean(), subject: text, daysLeft: z.number() }),
-  notes: z.array(text).max(64),
+  notes: z.array(text).max(MAX_NOTES),
   sync: syncStatusSchema.optional(),
 });
 

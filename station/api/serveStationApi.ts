@@ -18,6 +18,7 @@ import {
   type ResultMessage,
 } from './contract.js';
 import type { CommandHandlers, EventSource } from './commandHandlers.js';
+import { clipText, fitError } from './contractFit.js';
 import { readWireMessage } from './wireMessage.js';
 
 export interface ServeOptions {
@@ -28,25 +29,19 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
-const MAX_TEXT = 4096;
-
 /** Coded errors (the line's, the CA's) pass through; anything else becomes API_COMMAND_FAILED. */
 export function toApiError(err: unknown): ApiError {
   const coded = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
   if (coded && typeof coded.code === 'string' && typeof coded.message === 'string') {
-    const error: ApiError = { code: coded.code.slice(0, 128), message: clip(coded.message) };
-    if (typeof coded.detail === 'string') error.detail = clip(coded.detail);
-    return error;
+    const error: ApiError = { code: coded.code, message: coded.message };
+    if (typeof coded.detail === 'string') error.detail = coded.detail;
+    return fitError(error);
   }
   return {
     code: API_ERROR_CODES.commandFailed,
     message: 'The station could not carry out the command. See the station log.',
-    detail: clip(err instanceof Error ? err.message : String(err)),
+    detail: clipText(err instanceof Error ? err.message : String(err)),
   };
-}
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
 }
 
 /** Starts serving `pipe`; the disposer stops the events (the pipe's owner closes the pipe). */

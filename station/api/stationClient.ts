@@ -7,7 +7,7 @@
  */
 import {
   API_ERROR_CODES,
-  MAX_MESSAGE_BYTES,
+  MAX_STATION_MESSAGE_BYTES,
   commandArgsSchemas,
   commandResultSchemas,
   stationMessageSchema,
@@ -73,7 +73,7 @@ export class StationClient {
     this.#pipe = pipe;
     this.#options = {
       timeoutMs: options.timeoutMs ?? 15_000,
-      limit: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+      limit: options.maxMessageBytes ?? MAX_STATION_MESSAGE_BYTES,
       onProtocolError:
         options.onProtocolError ??
         ((error) => console.error(`station api: ${error.message}`, error.detail ?? '')),

@@ -229,6 +229,24 @@ describe('registerDevice', () => {
     },
   );
 
+  it('a failed state that echoes the token or key keeps neither in the error', async () => {
+    server.handle((req, res) => {
+      const errorMessage = `refused ${req.headers.authorization} with key ${DEVICE_KEY}`;
+      const state = { registrationId: SYM_ID, status: 'failed', errorCode: 401002, errorMessage };
+      sendJson(res, 200, { operationId: 'op 1', status: 'failed', registrationState: state });
+    });
+    const err = await failure(
+      registerDevice(
+        options({
+          registrationId: SYM_ID,
+          auth: { kind: 'symmetricKey', deviceKeyBase64: DEVICE_KEY },
+        }),
+      ),
+    );
+    expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', dpsErrorCode: 401002 });
+    expect(err.detail).toContain('[redacted]');
+  });
+
   it('gives up with DPS_TIMEOUT after maxPolls polls', async () => {
     const before = server.requests.length;
     server.handle(scriptedDps(X509_ID, [assigning]));

@@ -97,7 +97,7 @@ export async function registerDevice(
     const registration: Record<string, unknown> = { registrationId: options.registrationId };
     if (options.payload !== undefined) registration['payload'] = options.payload;
     let response = await send('PUT', registerPath, registration);
-    let step = readRegistrationStep(`PUT ${registerPath}`, response);
+    let step = readRegistrationStep(`PUT ${registerPath}`, response, secrets);
     for (let polls = 0; step.kind === 'assigning'; polls += 1) {
       if (polls >= maxPolls) {
         throw new DpsError('DPS_TIMEOUT', {
@@ -109,7 +109,7 @@ export async function registerDevice(
       await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
       const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
       response = await send('GET', pollPath);
-      step = readRegistrationStep(`GET ${pollPath}`, response);
+      step = readRegistrationStep(`GET ${pollPath}`, response, secrets);
     }
     return step.result;
   } finally {

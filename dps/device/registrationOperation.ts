@@ -1,5 +1,5 @@
 import { DpsError } from '../dpsErrors.js';
-import { invalidResponse, isRecord, jsonBody } from '../http/dpsResponse.js';
+import { invalidResponse, isRecord, jsonBody, withoutSecrets } from '../http/dpsResponse.js';
 import type { HttpsExchangeResponse } from '../http/httpsExchange.js';
 import type { DeviceRegistrationState } from '../service/serviceTypes.js';
 import type { DeviceRegistrationResult } from './registrationTypes.js';
@@ -24,11 +24,13 @@ function isOperationBody(value: unknown): value is RegistrationOperationBody {
 /**
  * Reads a 2xx register or poll answer: `assigning` asks for a poll, `assigned` is the result,
  * `failed`, `disabled` and `unassigned` are DPS_REGISTRATION_FAILED with DPS's errorCode and
- * errorMessage. Status is compared case-insensitively, as the Node SDK does.
+ * errorMessage. Status is compared case-insensitively, as the Node SDK does. `secrets` (the
+ * device's token and key) are cut out of DPS's errorMessage, in case a server echoes them.
  */
 export function readRegistrationStep(
   where: string,
   response: HttpsExchangeResponse,
+  secrets: readonly string[] = [],
 ): RegistrationStep {
   const body = jsonBody(where, response, isOperationBody, 'a registration operation');
   const status = body.status.toLowerCase();
@@ -60,7 +62,7 @@ export function readRegistrationStep(
       dpsErrorCode: Number.isSafeInteger(errorCode) ? errorCode : undefined,
       detail:
         typeof state?.errorMessage === 'string'
-          ? `${where}: ${status}: ${state.errorMessage.slice(0, 300)}`
+          ? `${where}: ${status}: ${withoutSecrets(state.errorMessage, secrets).slice(0, 300)}`
           : `${where}: registration ${status}`,
     });
   }

@@ -39,4 +39,16 @@ describe('dpsErrorFromResponse', () => {
     expect(err).toMatchObject({ dpsErrorCode: 429001, trackingId: 't', retryAfterMs: undefined });
     expect(err.detail?.length).toBeLessThan(400);
   });
+
+  it('cuts a secret before truncating, so no part of it survives the cut', () => {
+    // The key straddles the 300-character limit: all of it but its last character would fit.
+    const message = `${'x'.repeat(301 - KEY.length)}${KEY}`;
+    const err = dpsErrorFromResponse(
+      'DPS_UNAUTHORIZED',
+      'GET /z',
+      { status: 401, headers: {}, body: Buffer.from(JSON.stringify({ message })) },
+      [KEY],
+    );
+    expect(err.detail).not.toContain(KEY.slice(0, 16));
+  });
 });

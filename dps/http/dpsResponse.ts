@@ -28,7 +28,11 @@ export function dpsErrorFromResponse(
   secrets: readonly string[],
 ): DpsError {
   const body = readErrorBody(response);
-  const message = body.message === undefined ? '' : `: ${body.message.slice(0, MAX_MESSAGE_CHARS)}`;
+  // Redacted before it is cut: a cut through a secret would leave a piece no pattern recognises.
+  const message =
+    body.message === undefined
+      ? ''
+      : `: ${withoutSecrets(body.message, secrets).slice(0, MAX_MESSAGE_CHARS)}`;
   return new DpsError(code, {
     status: response.status,
     dpsErrorCode: body.errorCode,

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpsError } from '../dpsErrors.js';
+import { sendJson } from '../testing/loopbackHttpsServer.js';
 import {
   serviceSasProblem,
   startServiceFixture,
@@ -64,6 +65,44 @@ describe('DpsServiceClient: session', () => {
       client.bulkEnrollments('delete', [enrollment]),
     );
     expect(result).toEqual({ isSuccessful: true, errors: [] });
+  });
+
+  it('a bulk item error without a numeric errorCode is DPS_RESPONSE_INVALID, not a verdict', async () => {
+    // The sync worker settles each item by its errorCode: a missing or garbled one must not
+    // fail an enrollment for good.
+    for (const item of [{ registrationId: ID }, { registrationId: ID, errorCode: 'soon' }]) {
+      const bad = { status: 200, body: { isSuccessful: false, errors: [item] } };
+      const err = await fx
+        .exchange(bad, () => client.bulkEnrollments('create', [enrollment]))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(DpsError);
+      expect((err as DpsError).code).toBe('DPS_RESPONSE_INVALID');
+    }
+  });
+
+  it('bulk item errorStatus is kept short and without secrets the server echoes', async () => {
+    fx.server.handle((req, res) =>
+      sendJson(res, 200, {
+        isSuccessful: false,
+        errors: [
+          {
+            registrationId: ID,
+            errorCode: 400004,
+            errorStatus: `bad ${req.headers.authorization} ${fx.key} ${'x'.repeat(5000)}`,
+          },
+        ],
+      }),
+    );
+    const result = await client.bulkEnrollments('create', [enrollment]);
+    const status = result.errors[0]!.errorStatus;
+    expect(result.errors[0]).toMatchObject({ registrationId: ID, errorCode: 400004 });
+    expect(status).toContain('[redacted]');
+    expect(status).not.toContain(fx.key);
+    expect(status).not.toContain('SharedAccessSignature sr');
+    expect(status.length).toBeLessThanOrEqual(300);
   });
 
   it('refuses more than 10 bulk items locally, sending nothing', async () => {

@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { parseConnectionString, type DpsConnectionString } from '../auth/connectionString.js';
 import { dpsErrorCodeForStatus } from '../dpsErrors.js';
 import { parseDpsEndpoint, trustAnchors, type DpsEndpoint } from '../http/dpsEndpoint.js';
-import { dpsErrorFromResponse, isSuccess, jsonBody } from '../http/dpsResponse.js';
+import { dpsErrorFromResponse, isSuccess, jsonBody, withoutSecrets } from '../http/dpsResponse.js';
 import { httpsExchange, type HttpsExchangeResponse } from '../http/httpsExchange.js';
 import { ServiceSasCache } from './serviceSasCache.js';
 import {
@@ -55,6 +55,8 @@ interface ServiceCall {
 }
 
 const USER_AGENT = 'line-station-dps-service/1';
+/** As for DPS error messages: enough for any real errorStatus, not enough to flood the log. */
+const MAX_ERROR_STATUS_CHARS = 300;
 
 /**
  * The DPS service API over HTTPS (dps-protocol.md §1, §6). One method, one request: no retries
@@ -126,7 +128,16 @@ export class DpsServiceClient implements DpsServiceApi {
     const path = '/enrollments';
     const response = await this.#call({ method: 'POST', path, body: { mode, enrollments } });
     const result = jsonBody(`POST ${path}`, response, isBulkResultBody, 'a bulk result');
-    return { isSuccessful: result.isSuccessful, errors: result.errors ?? [] };
+    // errorStatus is server text that ends up in the outbox and the log: short and scrubbed.
+    const errors = (result.errors ?? []).map((e) => ({
+      registrationId: e.registrationId,
+      errorCode: e.errorCode,
+      errorStatus: withoutSecrets(
+        typeof e.errorStatus === 'string' ? e.errorStatus : '',
+        this.#secrets(),
+      ).slice(0, MAX_ERROR_STATUS_CHARS),
+    }));
+    return { isSuccessful: result.isSuccessful, errors };
   }
 
   queryEnrollments(
@@ -239,8 +250,13 @@ export class DpsServiceClient implements DpsServiceApi {
       dpsErrorCodeForStatus(response.status),
       `${call.method} ${call.path}`,
       response,
-      [this.#sas.current ?? '', this.#sharedAccessKey],
+      this.#secrets(),
     );
+  }
+
+  /** What must never appear in text the client passes on. */
+  #secrets(): string[] {
+    return [this.#sas.current ?? '', this.#sharedAccessKey];
   }
 }
 

@@ -28,12 +28,19 @@ export function isAttestationMechanism(value: unknown): value is AttestationMech
   return isRecord(value) && typeof value['type'] === 'string';
 }
 
+/** A bulk item error as it arrives; `errorStatus` is DPS's text, not yet cleaned. */
+export type BulkItemErrorBody = Omit<BulkItemError, 'errorStatus'> & { errorStatus?: unknown };
+
 /** A bulk answer as it arrives: `errors` may be missing or null when every item succeeded. */
 export interface BulkResultBody {
   isSuccessful: boolean;
-  errors?: BulkItemError[] | null;
+  errors?: BulkItemErrorBody[] | null;
 }
 
+/**
+ * The sync worker settles each item by its `errorCode`, so an item error without a whole-number
+ * code is an unreadable answer, not a refusal of that item.
+ */
 export function isBulkResultBody(value: unknown): value is BulkResultBody {
   if (!isRecord(value) || typeof value['isSuccessful'] !== 'boolean') return false;
   const errors = value['errors'];
@@ -41,7 +48,12 @@ export function isBulkResultBody(value: unknown): value is BulkResultBody {
     errors === undefined ||
     errors === null ||
     (Array.isArray(errors) &&
-      errors.every((e) => isRecord(e) && typeof e['registrationId'] === 'string'))
+      errors.every(
+        (e) =>
+          isRecord(e) &&
+          typeof e['registrationId'] === 'string' &&
+          Number.isSafeInteger(e['errorCode']),
+      ))
   );
 }
 

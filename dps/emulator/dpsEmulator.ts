@@ -1,6 +1,6 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { formatConnectionString } from '../auth/connectionString.js';
 import { parsePemBundle } from './certificateInfo.js';
 import { DeviceRegistrations } from './deviceRoutes.js';
@@ -128,6 +128,7 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
   try {
     const identity = await loadEmulatorIdentity(store, {
       serviceName,
+      host,
       ...(options.idScope !== undefined ? { idScope: options.idScope } : {}),
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
@@ -166,6 +167,13 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
         log,
       }),
     );
+    // A socket still in its TLS handshake is not an HTTP connection yet: closeAllConnections()
+    // misses it and server.close() would wait out the 120 s handshake timeout. close() ends them.
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     const port = await listen(server, options.port ?? 0, host);
     auth.credentials = {
       policyName: POLICY_NAME,
@@ -208,6 +216,7 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeAllConnections();
+            for (const socket of sockets) socket.destroy();
           });
           await devices.settle();
           store.close();

@@ -1,4 +1,5 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { EmulatorStore } from './emulatorStore.js';
 import { createEmulatorTls, type EmulatorTlsMaterial } from './emulatorTls.js';
 
@@ -20,7 +21,7 @@ const TLS_RENEW_BEFORE_MS = 30 * 86_400_000;
 
 export async function loadEmulatorIdentity(
   store: EmulatorStore,
-  options: { serviceName: string; idScope?: string; tls?: EmulatorTlsMaterial },
+  options: { serviceName: string; host: string; idScope?: string; tls?: EmulatorTlsMaterial },
 ): Promise<EmulatorIdentity> {
   const idScope = options.idScope ?? store.getSetting('idScope') ?? randomIdScope();
   store.setSetting('idScope', idScope);
@@ -29,7 +30,7 @@ export async function loadEmulatorIdentity(
     serviceKey = randomBytes(32).toString('base64');
     store.setSetting('serviceKey', serviceKey);
   }
-  const tls = options.tls ?? (await storedOrFreshTls(store, options.serviceName));
+  const tls = options.tls ?? (await storedOrFreshTls(store, options.serviceName, options.host));
   return { idScope, serviceKey, tls };
 }
 
@@ -41,20 +42,30 @@ export function randomIdScope(): string {
 async function storedOrFreshTls(
   store: EmulatorStore,
   serviceName: string,
+  host: string,
 ): Promise<EmulatorTlsMaterial> {
   const stored = store.getSetting('tls');
   if (stored !== undefined) {
     try {
       const parsed = JSON.parse(stored) as EmulatorTlsMaterial & { serviceName: string };
-      const expires = Date.parse(new X509Certificate(parsed.certPem).validTo);
-      if (parsed.serviceName === serviceName && expires - Date.now() > TLS_RENEW_BEFORE_MS) {
+      const certificate = new X509Certificate(parsed.certPem);
+      const expires = Date.parse(certificate.validTo);
+      // Restarted on another --host: clients reach it by that name, so the certificate must
+      // carry it.
+      const namesHost =
+        (isIP(host) !== 0 ? certificate.checkIP(host) : certificate.checkHost(host)) !== undefined;
+      if (
+        parsed.serviceName === serviceName &&
+        namesHost &&
+        expires - Date.now() > TLS_RENEW_BEFORE_MS
+      ) {
         return { certPem: parsed.certPem, keyPem: parsed.keyPem, caPem: parsed.caPem };
       }
     } catch {
       // Unreadable: make new material below.
     }
   }
-  const fresh = await createEmulatorTls(serviceName);
+  const fresh = await createEmulatorTls(serviceName, host);
   store.setSetting('tls', JSON.stringify({ ...fresh, serviceName }));
   return fresh;
 }

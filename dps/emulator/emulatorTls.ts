@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -134,14 +135,25 @@ export async function issueCertificate(
 
 /**
  * A fresh emulator CA and a server certificate for the names DPS clients use: `localhost`,
- * `{serviceName}.azure-devices-provisioning.net`, the global endpoint and 127.0.0.1.
+ * `{serviceName}.azure-devices-provisioning.net`, the global endpoint, 127.0.0.1, and the host
+ * the emulator listens on (its connection string names that host).
  */
-export async function createEmulatorTls(serviceName: string): Promise<EmulatorTlsMaterial> {
+export async function createEmulatorTls(
+  serviceName: string,
+  listenHost = '127.0.0.1',
+): Promise<EmulatorTlsMaterial> {
+  const dnsNames = emulatorServerNames(serviceName);
+  const ipAddresses = ['127.0.0.1'];
+  if (isIP(listenHost) !== 0) {
+    if (!ipAddresses.includes(listenHost)) ipAddresses.push(listenHost);
+  } else if (!dnsNames.includes(listenHost.toLowerCase())) {
+    dnsNames.push(listenHost.toLowerCase());
+  }
   const ca = await createCertificateAuthority(EMULATOR_CA_NAME, { days: 3650 });
   const server = await issueCertificate(ca, {
     commonName: `${serviceName}.azure-devices-provisioning.net`,
-    dnsNames: emulatorServerNames(serviceName),
-    ipAddresses: ['127.0.0.1'],
+    dnsNames,
+    ipAddresses,
   });
   return { certPem: server.certPem, keyPem: server.keyPem, caPem: ca.certPem };
 }

@@ -33,6 +33,8 @@ export class WebhookAllocationError extends Error {
 }
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
+/** DPS's own message limit (dps-protocol.md §3); an AllocationResponse is far smaller. */
+const MAX_ANSWER_BYTES = 96 * 1024;
 
 /** Calls the webhook; resolves its answer once checked, or rejects with WebhookAllocationError. */
 export async function callAllocationWebhook(
@@ -51,7 +53,7 @@ export async function callAllocationWebhook(
   } catch {
     throw new WebhookAllocationError('The custom allocation webhook could not be reached.');
   }
-  const text = await response.text().catch(() => '');
+  const text = await cappedText(response, MAX_ANSWER_BYTES);
   if (!response.ok) {
     throw new WebhookAllocationError(
       `The custom allocation webhook answered HTTP ${response.status}.`,
@@ -84,4 +86,34 @@ export async function callAllocationWebhook(
     ...(typeof twin === 'object' && twin !== null ? { initialTwin: twin as InitialTwin } : {}),
     ...(body.payload !== undefined && body.payload !== null ? { payload: body.payload } : {}),
   };
+}
+
+/**
+ * The answer's text, read no further than `maxBytes`: a webhook URL that points at something
+ * endless (a download, a stream) must not fill the emulator's memory for the whole timeout.
+ * An unreadable body reads as ''.
+ */
+async function cappedText(response: Response, maxBytes: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new WebhookAllocationError(
+          `The custom allocation webhook answered with a body larger than ${maxBytes} bytes.`,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof WebhookAllocationError) throw err;
+    return '';
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

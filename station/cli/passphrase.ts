@@ -32,15 +32,50 @@ function checked(passphrase: string, isNew: boolean): string {
   return passphrase;
 }
 
+/**
+ * Lines of piped standard input, read through ONE readline interface per stream: a command may
+ * ask for two secrets (`keys set-group`: the group key, then the CA passphrase), and readline
+ * consumes the whole chunk, so a second interface would never see the second line.
+ */
+const pipedLines = new WeakMap<NodeJS.ReadableStream, () => Promise<string>>();
+
 function readLine(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin });
-    rl.once('line', (line) => {
-      rl.close();
-      resolve(line);
-    });
-    rl.once('close', () => reject(new Error('no passphrase on standard input')));
+  const input = process.stdin;
+  let next = pipedLines.get(input);
+  if (!next) {
+    next = lineQueue(input);
+    pipedLines.set(input, next);
+  }
+  return next();
+}
+
+function lineQueue(input: NodeJS.ReadableStream): () => Promise<string> {
+  const lines: string[] = [];
+  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+  let closed = false;
+  const rl = createInterface({ input });
+  rl.on('line', (line) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter.resolve(line);
+    else lines.push(line);
+    // Paused between questions, so a pipe left open does not keep the process alive.
+    if (waiting.length === 0) rl.pause();
   });
+  rl.once('close', () => {
+    closed = true;
+    for (const waiter of waiting.splice(0)) {
+      waiter.reject(new Error('no passphrase on standard input'));
+    }
+  });
+  return () => {
+    const line = lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (closed) return Promise.reject(new Error('no passphrase on standard input'));
+    return new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      rl.resume();
+    });
+  };
 }
 
 /** Prompts on the terminal with echo off; Ctrl-C aborts. */

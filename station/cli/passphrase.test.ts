@@ -1,0 +1,37 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readPassphrase } from './passphrase.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+/** Standard input as a pipe (not a terminal) that has already received `text`. */
+function pipedStdin(text: string): PassThrough {
+  const stdin = new PassThrough();
+  stdin.end(text);
+  vi.spyOn(process, 'stdin', 'get').mockReturnValue(stdin as unknown as typeof process.stdin);
+  return stdin;
+}
+
+describe('readPassphrase from a pipe', () => {
+  it('reads one secret per line when a command asks for two (group key, then CA passphrase)', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    // `printf 'KEY\nPASSPHRASE\n' | station keys set-group …` arrives as one chunk.
+    pipedStdin('the group key\nthe ca passphrase\n');
+    expect(await readPassphrase('Group key: ', { env: 'LINE_STATION_GROUP_KEY' })).toBe(
+      'the group key',
+    );
+    expect(await readPassphrase('CA passphrase: ')).toBe('the ca passphrase');
+    await expect(readPassphrase('CA passphrase: ')).rejects.toThrow(
+      'no passphrase on standard input',
+    );
+  });
+
+  it('reads a last line without a newline', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    pipedStdin('only line');
+    expect(await readPassphrase('CA passphrase: ')).toBe('only line');
+  });
+});

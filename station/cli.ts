@@ -76,6 +76,12 @@ try {
   const code = typeof coded.code === 'string' ? ` [${coded.code}]` : '';
   const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
   console.error(`station: ${coded.message}${code}${detail}`);
-  exitCode = 1;
+  // A misspelt or malformed option is a usage error (2), never 1: `provision` promises scripts
+  // that 1 means the device failed.
+  const usage =
+    typeof coded.code === 'string' &&
+    (coded.code === 'CLI_USAGE' || coded.code.startsWith('ERR_PARSE_ARGS_'));
+  if (usage) console.error('Run `station help` for the commands and their options.');
+  exitCode = usage ? 2 : 1;
 }
 process.exit(exitCode);

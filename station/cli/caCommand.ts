@@ -10,6 +10,7 @@ import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { readPassphrase } from './passphrase.js';
+import { countFlag, UsageError } from './usageError.js';
 
 export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384]
                                                  create a root and a station issuing CA
@@ -46,6 +47,15 @@ type Values = ReturnType<
 export async function ca(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const parsed = parseArgs({ args: rest, options, allowPositionals: true });
+  // Only `revoke` takes a word of its own (the serial): anywhere else a stray word is an
+  // unquoted value (`--name Line 7` would name the CA "Line" and drop the 7).
+  const extra = sub === 'revoke' ? parsed.positionals.slice(1) : parsed.positionals;
+  if (extra.length > 0) {
+    throw new UsageError(
+      `station ca ${sub ?? ''}: unexpected "${extra.join(' ')}" (quote a value that has spaces)`,
+    );
+  }
+  if (sub === 'list') countFlag('--limit', parsed.values.limit);
   const paths = stationPaths(resolveDataDir(parsed.values['data-dir']));
   switch (sub) {
     case 'init':
@@ -175,7 +185,7 @@ function printStatus(status: CaStatus): number {
 }
 
 async function list(stationCa: StationCa, values: Values): Promise<number> {
-  const limit = Number(values.limit);
+  const limit = countFlag('--limit', values.limit);
   const rows = await stationCa.list({ ...(values.id ? { registrationId: values.id } : {}), limit });
   if (rows.length === 0) {
     console.log('No certificates issued yet.');

@@ -2,9 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { openStationDatabase } from '../store/stationDatabase.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
-import { resolveDataDir, stationPaths } from './dataDir.js';
+import { resolveDataDir } from './dataDir.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
+import { countFlag } from './usageError.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
@@ -35,7 +36,10 @@ export async function queue(args: string[]): Promise<number> {
     console.error(`station queue: --status must be one of ${ENROLLMENT_STATUSES.join(', ')}`);
     return 2;
   }
-  const db = openStationDatabase(stationPaths(resolveDataDir(values['data-dir'])).database);
+  // Checked before the database opens: NaN reached SQLite as a type error, and 0 listed
+  // nothing under "The outbox is empty.".
+  const limit = countFlag('--limit', values.limit);
+  const db = openExistingStationDatabase(resolveDataDir(values['data-dir']));
   try {
     const store = new ProvisioningStore(db);
     const filter = status ? { status } : {};
@@ -46,7 +50,7 @@ export async function queue(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === 'list') {
-      const rows = store.listOutbox({ ...filter, limit: Number(values.limit) });
+      const rows = store.listOutbox({ ...filter, limit });
       if (rows.length === 0) console.log('The outbox is empty.');
       for (const r of rows) {
         // A row that needs a person says why: the station's code, and DPS's side on conflict.

@@ -14,6 +14,7 @@ import {
 import { SyncWorker } from '../sync/syncWorker.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 
 export const SYNC_USAGE = `  sync status                                    outbox counts and whether a DPS connection is set
@@ -52,7 +53,7 @@ export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Prom
 }
 
 function status(dataDir: string): number {
-  const db = openStationDatabase(stationPaths(dataDir).database);
+  const db = openExistingStationDatabase(dataDir);
   try {
     for (const [name, n] of Object.entries(new ProvisioningStore(db).outboxCounts())) {
       console.log(`${name.padEnd(9)} ${String(n).padStart(8)}`);

@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { StationStartError } from '../api/stationFactory.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { stationPaths } from './dataDir.js';
+
+/**
+ * Opens the station database of `dataDir` for the commands that read or fix what a line
+ * recorded (`queue`, `sync status`). They never make a station of a folder that holds none: a
+ * new, empty database in a mistyped --data-dir (or in /root under sudo) would report an empty
+ * outbox, as if all were synced.
+ */
+export function openExistingStationDatabase(dataDir: string): Database.Database {
+  const { database, caDir } = stationPaths(dataDir);
+  // A station has its CA before a line ever ran (`ca init`), so either one marks the folder.
+  if (!existsSync(database) && !existsSync(caDir)) {
+    throw new StationStartError(
+      'STATION_NOT_CONFIGURED',
+      `There is no station in ${dataDir} (no database, no CA). Check --data-dir or LINE_STATION_DATA: it must name the folder the line runs with.`,
+      database,
+    );
+  }
+  return openStationDatabase(database);
+}

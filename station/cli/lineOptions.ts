@@ -5,12 +5,20 @@
  */
 import { resolveDataDir } from './dataDir.js';
 
-export const LINE_OPTIONS_USAGE = `          --profiles FILE   product profiles (JSON); with --product NAME when it holds several
-          --device PATH     a device port: /dev/ttyUSB0, COM7, tcp://10.0.0.5:4001 (repeatable)
-          --discover        also provision on every serial port that appears (hot-plug)
-          --baud RATE       device UART rate (default 115200)
+const PROFILES_LINE = `          --profiles FILE   product profiles (JSON); with --product NAME when it holds several`;
+const COMMON_LINES = `          --baud RATE       device UART rate (default 115200)
           --data-dir DIR    the station's CA and store (default $LINE_STATION_DATA or ~/.line-station)
           the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin`;
+
+export const LINE_OPTIONS_USAGE = `${PROFILES_LINE}
+          --device PATH     a device port: /dev/ttyUSB0, COM7, tcp://10.0.0.5:4001 (repeatable)
+          --discover        also provision on every serial port that appears (hot-plug)
+${COMMON_LINES}`;
+
+/** The same options for `provision`, which runs exactly one device and never discovers. */
+export const ONE_DEVICE_OPTIONS_USAGE = `${PROFILES_LINE}
+          --device PATH     the device port: /dev/ttyUSB0, COM7, tcp://10.0.0.5:4001
+${COMMON_LINES}`;
 
 export const lineParseOptions = {
   profiles: { type: 'string' },

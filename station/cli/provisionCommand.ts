@@ -2,17 +2,20 @@ import { parseArgs } from 'node:util';
 import type { RunEnded } from '../line/line.js';
 import type { SlotView } from '../line/lineTypes.js';
 import { openProductionStation } from '../production/productionStation.js';
-import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
+import { ONE_DEVICE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
 
 export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
           exit 0 on PASS, 1 on FAIL (for scripts and rework benches)
-${LINE_OPTIONS_USAGE}`;
+${ONE_DEVICE_OPTIONS_USAGE}`;
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
 export async function provision(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: lineParseOptions });
-  const selection = lineSelection({ ...values, discover: false });
+  // One device, one run: --discover cannot be honoured, so it is refused rather than dropped.
+  const selection = values.discover
+    ? '--discover is for `station serve`; provision runs the one device on --device PATH'
+    : lineSelection(values);
   if (typeof selection === 'string' || selection.ports.length !== 1) {
     const why = typeof selection === 'string' ? selection : 'give exactly one --device PATH';
     console.error(`station provision: ${why}\n${PROVISION_USAGE}`);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { demoStationFactory, type StationFactory } from '../api/stationFactory.js';
+import type { StationFactory } from '../api/stationFactory.js';
+import { startDemoStation } from '../demo/demoStation.js';
 import { openProductionStation } from '../production/productionStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
@@ -47,7 +48,24 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
     console.error('station serve: --port must be a whole number from 0 to 65535');
     return 2;
   }
-  let createStation = deps.createStation ?? (values.demo ? demoStationFactory : undefined);
+  if (values.demo) {
+    // The DEMO line has its own profile, CA and simulated ports: a real line's flags given with
+    // --demo would be ignored, and the supervisor would believe the real line was running.
+    const lineFlags = (['profiles', 'product', 'device', 'discover', 'data-dir'] as const).filter(
+      (flag) => values[flag] !== undefined && values[flag] !== false,
+    );
+    if (lineFlags.length > 0) {
+      console.error(
+        `station serve: --demo runs the DEMO line and takes no ${lineFlags.map((f) => `--${f}`).join(', ')}; ` +
+          'leave out --demo to serve the real line.',
+      );
+      return 2;
+    }
+  }
+  const mode = values.manual ? 'manual' : 'auto';
+  let createStation: StationFactory | undefined =
+    deps.createStation ??
+    (values.demo ? (context) => startDemoStation({ log: context.log, mode }) : undefined);
   if (!createStation) {
     if (values.profiles === undefined) {
       console.error(
@@ -62,7 +80,6 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       return 2;
     }
     const passphrase = await readPassphrase('CA passphrase: ');
-    const mode = values.manual ? 'manual' : 'auto';
     createStation = (context) =>
       openProductionStation({ ...selection, mode, passphrase, log: context.log });
   }

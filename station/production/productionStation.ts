@@ -71,7 +71,7 @@ export async function openProductionStation(
   if (options.ports.length === 0 && !options.discover) {
     throw new StationStartError(
       'STATION_NOT_CONFIGURED',
-      'No ports to provision on: give --port PATH (repeatable) or --discover.',
+      'No ports to provision on: give --device PATH (repeatable) or --discover.',
     );
   }
   const paths = stationPaths(options.dataDir);

@@ -46,7 +46,8 @@ export class ProfileError extends Error {
 export async function loadProfiles(path: string): Promise<ProductProfile[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Windows PowerShell and older Notepad save UTF-8 with a byte order mark; JSON.parse refuses it.
+    text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ProfileError(

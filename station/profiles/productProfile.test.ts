@@ -96,6 +96,18 @@ describe('product profiles', () => {
       'profiles[0].registrationId.template: registration ID',
     ],
     [
+      { registrationId: { template: '{model}-{serial_no}' } },
+      'profiles[0].registrationId.template: "{serial_no}" is not a field',
+    ],
+    [
+      { registrationId: { template: '{model}-{serial' } },
+      'profiles[0].registrationId.template: "{serial" is not a field',
+    ],
+    [
+      { registrationId: { template: 'sensor-{model}' } },
+      'profiles[0].registrationId.template: must name {serial}',
+    ],
+    [
       { attestation: { mode: 'tpm2' } },
       'profiles[0].attestation.mode: expected one of x509-device-key',
     ],
@@ -162,6 +174,12 @@ describe('product profiles', () => {
 
     await writeFile(path, '{"profiles": [');
     await expect(loadProfiles(path)).rejects.toThrow('not valid JSON at line 1, column 15');
+  });
+
+  it('reads a file saved as UTF-8 with a byte order mark (Windows PowerShell, Notepad)', async () => {
+    const path = join(dir, 'bom.json');
+    await writeFile(path, `\uFEFF${JSON.stringify({ profiles: [valid()] }, null, 2)}`);
+    expect((await loadProfiles(path)).map((p) => p.name)).toEqual(['Sensor A']);
   });
 
   it('says when the file cannot be read, and loads a good one', async () => {

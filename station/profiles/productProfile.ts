@@ -135,20 +135,35 @@ export const productProfileSchema = z
       .default('refuse'),
   })
   .superRefine((profile, ctx) => {
-    // Render a sample so a template naming an unknown field, or one that cannot yield a valid
-    // ID, fails when the profile loads rather than on the first device.
-    try {
-      renderRegistrationId(profile.registrationId.template, TEMPLATE_SAMPLE, {
-        x509: profile.attestation.mode.startsWith('x509-'),
-      });
-    } catch (err) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['registrationId', 'template'],
-        message: (err as Error).message,
-      });
+    const problem = templateProblem(profile.registrationId.template, {
+      x509: profile.attestation.mode.startsWith('x509-'),
+    });
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['registrationId', 'template'], message: problem });
     }
   });
+
+/**
+ * What is wrong with a registration ID template, checked when the profile loads rather than on
+ * the first device. The renderer turns any character DPS refuses into `-`, so a misspelt
+ * placeholder (`{serial_no}`, `{serial`) would not fail there: it would become literal text, and
+ * like a template without `{serial}` give every device of the model the same registration ID.
+ */
+function templateProblem(template: string, options: { x509: boolean }): string | undefined {
+  const stray = /\{[^{}]*\}?|\}/.exec(template.replace(/\{[a-zA-Z]+\}/g, ''));
+  if (stray) {
+    return `"${stray[0]}" is not a field; write {model} or {serial}, with both braces`;
+  }
+  try {
+    renderRegistrationId(template, TEMPLATE_SAMPLE, options);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (!template.includes('{serial}')) {
+    return 'must name {serial}: without it every device of the model gets the same registration ID';
+  }
+  return undefined;
+}
 
 /** One product profile, defaults applied. */
 export type ProductProfile = z.output<typeof productProfileSchema>;

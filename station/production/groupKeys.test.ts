@@ -28,6 +28,10 @@ describe('symmetric-key group keys on a real station', () => {
     const wrapper = new PassphraseKeyWrapper('group key passphrase');
     await expect(saveGroupKey(dir, 'g1', 'c2hvcnQ=', wrapper)).rejects.toThrow(/16 bytes/);
     await expect(saveGroupKey(dir, '-bad', KEY, wrapper)).rejects.toThrow(/not valid/);
+    // DPS IDs end in a letter or digit: a profile could never name this group, so its key
+    // would sit sealed and unused while the line stops with STATION_NOT_CONFIGURED.
+    await expect(saveGroupKey(dir, 'line3-', KEY, wrapper)).rejects.toThrow(/not valid/);
+    await expect(saveGroupKey(dir, 'line 3', KEY, wrapper)).rejects.toThrow(/not valid/);
     await expect(loadGroupKeySource(dir, wrapper)('g2')).rejects.toMatchObject({
       code: 'STATION_NOT_CONFIGURED',
       message: expect.stringContaining('station keys set-group --group g2'),

@@ -6,13 +6,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../certs/ca/caFiles.js';
+import { REGISTRATION_ID_PATTERN } from '../../certs/registrationIdRules.js';
 import { join } from 'node:path';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
 import { StationStartError } from '../api/stationFactory.js';
 import type { GroupKeySource } from '../line/attestation/attestor.js';
-
-const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,126}$/;
 
 function groupKeyContext(enrollmentGroupId: string): string {
   return `line-station/dps/group-key/${enrollmentGroupId.toLowerCase()}`;
@@ -29,8 +28,12 @@ export async function saveGroupKey(
   keyBase64: string,
   wrapper: KeyWrapper,
 ): Promise<string> {
-  if (!GROUP_ID.test(enrollmentGroupId)) {
-    throw new RangeError('the enrollment group ID is not valid for DPS');
+  // The rule profiles hold enrollmentGroupId to (DPS group IDs follow the registration ID
+  // rules), on the lower-case form the key is stored under: a key no profile can name is unusable.
+  if (!REGISTRATION_ID_PATTERN.test(enrollmentGroupId.toLowerCase())) {
+    throw new RangeError(
+      'the enrollment group ID is not valid for DPS: letters, digits and - . _ :, starting and ending with a letter or digit',
+    );
   }
   const key = Buffer.from(keyBase64.trim(), 'base64');
   try {

@@ -10,7 +10,9 @@ import { countFlag } from './usageError.js';
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
   queue export --format csv|json [--status S] [--out FILE]
-                                                 the outbox for a report or a hand-over
+                                                 the outbox for a report or a hand-over (CSV
+                                                 for spreadsheets: formula-like text starts with
+                                                 '; JSON keeps every value exactly)
   queue requeue --status failed|conflict --by NAME [--id N ...]
                                                  after fixing the cause: back to pending; the
                                                  sync reads DPS again before sending anything

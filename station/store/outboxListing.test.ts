@@ -107,6 +107,19 @@ describe('outbox listing', () => {
     expect(header?.[0]).toBe('id');
   });
 
+  it('writes a device or DPS text that a spreadsheet would run as a formula as plain text', () => {
+    provision('=HYPERLINK("http://x.invalid","Click")');
+    db.prepare(`UPDATE enrollments SET last_error = ? WHERE id = 5`).run('@SUM(A1:A9)');
+    const [, , , , , fifth] = parseCsv(store.exportOutbox('csv'));
+    expect([fifth![2], fifth![8]]).toEqual([
+      '\'=HYPERLINK("http://x.invalid","Click")',
+      "'@SUM(A1:A9)",
+    ]);
+    // The JSON export keeps the values exactly, for machines.
+    const json = JSON.parse(store.exportOutbox('json')) as { serialNumber: string }[];
+    expect(json[4]!.serialNumber).toBe('=HYPERLINK("http://x.invalid","Click")');
+  });
+
   it("shows what the sync worker recorded: its code, the retry time, DPS's side of a conflict", () => {
     db.prepare(
       `UPDATE enrollments SET status = 'conflict', last_error_code = 'SYNC_CONFLICT',

@@ -29,7 +29,7 @@ export async function demo(args: string[]): Promise<number> {
   }
   console.log('Line Station — DEMO line (simulated devices, DEMO CA, DEMO DPS settings)');
   console.log(
-    'Running headless in this terminal: the station window and its UI are not part of this build yet.',
+    'Results print in this terminal; `npm start` (or `station serve --demo`) shows the same line in the station UI.',
   );
   const results = await runDemoLine({
     devices,

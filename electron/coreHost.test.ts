@@ -117,4 +117,19 @@ describe('CoreHost', () => {
     await stopped;
     expect(child.killed).toBe(true);
   });
+
+  it('counts crashes in a row, and starts again from one after a core that stayed up', async () => {
+    const { core, child } = host(storage(() => Promise.resolve(Buffer.alloc(0))));
+    const streak: number[] = [];
+    core.onExit.on((exit) => streak.push(exit.crashesInARow));
+    child.emit('exit', 1);
+    for (let i = 0; i < 2; i++) {
+      await vi.runOnlyPendingTimersAsync(); // the restart
+      children.at(-1)!.emit('exit', 1);
+    }
+    await vi.runOnlyPendingTimersAsync();
+    await vi.advanceTimersByTimeAsync(60_000); // this one stays up a minute
+    children.at(-1)!.emit('exit', 1);
+    expect(streak).toEqual([1, 2, 3, 1]);
+  });
 });

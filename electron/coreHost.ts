@@ -22,6 +22,8 @@ export interface CoreExit {
   crashed: boolean;
   /** When it will be started again; undefined if it will not. */
   restartInMs?: number;
+  /** Crashes since the core last stayed up a minute, this one included (0 when not crashed). */
+  crashesInARow: number;
 }
 
 export interface CoreHostOptions {
@@ -131,10 +133,10 @@ export class CoreHost {
     if (child !== this.#child) return;
     this.#child = undefined;
     this.#ready = false;
-    if (this.#stopping) return this.onExit.emit({ code, crashed: false });
+    if (this.#stopping) return this.onExit.emit({ code, crashed: false, crashesInARow: 0 });
     if (Date.now() - this.#startedAt >= HEALTHY_AFTER_MS) this.#failures = 0;
     const restartInMs = Math.min(MAX_RESTART_MS, FIRST_RESTART_MS * 2 ** this.#failures++);
-    this.onExit.emit({ code, crashed: true, restartInMs });
+    this.onExit.emit({ code, crashed: true, restartInMs, crashesInARow: this.#failures });
     this.#restartTimer = setTimeout(() => this.start(), restartInMs);
   }
 }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, safeStorage, session } from 'electron';
 import { buildAppMenu } from './appMenu.js';
+import { coreCrashNotice } from './coreCrashNotice.js';
 import { CoreHost } from './coreHost.js';
 import { WindowCoreLink } from './windowCoreLink.js';
 import {
@@ -39,8 +40,14 @@ function runApp(): void {
   // Hands the page its port, and reloads it when the core or the page's renderer dies.
   const link = new WindowCoreLink(core);
 
-  core.onExit.on(({ code, crashed, restartInMs }) => {
-    if (crashed) console.error(`station core exited (${code}); restarting in ${restartInMs} ms`);
+  core.onExit.on((exit) => {
+    if (exit.crashed) {
+      console.error(`station core exited (${exit.code}); restarting in ${exit.restartInMs} ms`);
+    }
+    const notice = coreCrashNotice(exit);
+    // Not attached to the window (that would make it modal): the window keeps reconnecting
+    // behind it, and the line resumes once the core stays up.
+    if (notice) void dialog.showMessageBox({ type: 'warning', ...notice });
   });
   core.onFatal.on((error) => {
     dialog.showErrorBox('Line Station cannot start', `${error.message}\n\n(${error.code})`);

@@ -24,7 +24,7 @@ class FakeCore implements LinkedCore {
   }
   crash(): void {
     this.up = false;
-    this.onExit.emit({ code: 1, crashed: true, restartInMs: 1_000 });
+    this.onExit.emit({ code: 1, crashed: true, restartInMs: 1_000, crashesInARow: 1 });
   }
 }
 

@@ -16,6 +16,7 @@ import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 import { dpsClientFor } from './production/dpsConnection.js';
+import { PASSPHRASE_ENV } from './cli/passphrase.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
@@ -58,11 +59,33 @@ ${PROFILES_USAGE}
 
 ${EMULATOR_USAGE}`;
 
+/**
+ * `station serve --help` shows what `serve` takes: parseArgs would refuse --help as an unknown
+ * option, and a supervisor reaches for it before the full page. `simulate` has its own.
+ */
+const commandUsage: Record<string, string> = {
+  start: START_USAGE,
+  serve: SERVE_USAGE,
+  provision: PROVISION_USAGE,
+  demo: DEMO_USAGE,
+  ports: PORTS_USAGE,
+  ca: CA_USAGE,
+  keys: KEYS_USAGE,
+  queue: QUEUE_USAGE,
+  sync: SYNC_USAGE,
+  emulator: EMULATOR_USAGE,
+  profiles: PROFILES_USAGE,
+};
+
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {
   const run = commands[command];
-  if (run) exitCode = await run(rest);
+  const usage = commandUsage[command];
+  if (usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(`usage: station ${command} …\n\n${usage}`);
+    exitCode = 0;
+  } else if (run) exitCode = await run(rest);
   else if (command === '--help' || command === 'help') {
     console.log(USAGE);
     exitCode = 0;
@@ -76,6 +99,12 @@ try {
   const code = typeof coded.code === 'string' ? ` [${coded.code}]` : '';
   const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
   console.error(`station: ${coded.message}${code}${detail}`);
+  // "Try again" is no help when nobody typed it: the passphrase came from the environment.
+  if (coded.code === 'CUSTODY_WRONG_PASSPHRASE' && process.env[PASSPHRASE_ENV]) {
+    console.error(
+      `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
+    );
+  }
   // A misspelt or malformed option is a usage error (2), never 1: `provision` promises scripts
   // that 1 means the device failed.
   const usage =

@@ -15,17 +15,17 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** Runs `station …` from an empty folder; returns the exit code and standard error. */
+/** Runs `station …` from an empty folder; returns the exit code and both outputs. */
 async function station(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stderr } = await run(TSX, [CLI, ...args], {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], {
       cwd: workDir,
       env: { ...process.env, LINE_STATION_DATA: dataDir, ...env },
     });
-    return { code: 0, stderr };
+    return { code: 0, stdout, stderr };
   } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
 
@@ -53,4 +53,39 @@ describe('station usage errors exit 2 and name the flag', () => {
     expect(readdirSync(workDir)).toEqual([]);
     expect(stderr).toContain(`no station in ${join(dataDir, '.line-station')}`);
   }, 20_000);
+});
+
+describe('station help for one command', () => {
+  it.each([
+    ['serve', '--profiles FILE'],
+    ['emulator', '--id-scope SCOPE'],
+    ['ca', 'ca init'],
+    ['sync', 'sync set-connection'],
+  ])(
+    "station %s --help prints that command's options and exits 0",
+    async (command, shown) => {
+      const { code, stdout } = await station([command, '--help']);
+      expect(stdout).toContain(shown);
+      expect(code).toBe(0);
+    },
+    20_000,
+  );
+});
+
+describe('a wrong CA passphrase', () => {
+  it('says so when it came from LINE_STATION_CA_PASSPHRASE, where typing again cannot help', async () => {
+    const station1 = join(dataDir, 'wrong-passphrase');
+    const init = await station(['ca', 'init', '--data-dir', station1], {
+      LINE_STATION_CA_PASSPHRASE: 'the right passphrase',
+    });
+    expect(init.code).toBe(0);
+    const { code, stderr } = await station(['sync', 'set-connection', '--data-dir', station1], {
+      LINE_STATION_CA_PASSPHRASE: 'a wrong passphrase',
+      LINE_STATION_DPS_CONNECTION:
+        'HostName=dps.example;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=a2V5',
+    });
+    expect(stderr).toContain('[CUSTODY_WRONG_PASSPHRASE]');
+    expect(stderr).toContain('came from LINE_STATION_CA_PASSPHRASE');
+    expect(code).toBe(1);
+  }, 60_000);
 });

@@ -25,8 +25,22 @@ describe('readPassphrase from a pipe', () => {
     );
     expect(await readPassphrase('CA passphrase: ')).toBe('the ca passphrase');
     await expect(readPassphrase('CA passphrase: ')).rejects.toThrow(
-      'no passphrase on standard input',
+      'no CA passphrase on standard input',
     );
+  });
+
+  // `echo "$CS" | station sync set-connection` sends the connection string and no passphrase.
+  it('names the secret that is missing and the other ways to give it', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    vi.stubEnv('LINE_STATION_DPS_CONNECTION', '');
+    pipedStdin('HostName=dps.example;SharedAccessKeyName=p;SharedAccessKey=a2V5\n');
+    await readPassphrase('DPS service connection string: ', {
+      env: 'LINE_STATION_DPS_CONNECTION',
+    });
+    const missing = readPassphrase('CA passphrase: ');
+    await expect(missing).rejects.toThrow(/no CA passphrase on standard input/);
+    await expect(missing).rejects.toThrow(/one line per secret/);
+    await expect(missing).rejects.toThrow(/set LINE_STATION_CA_PASSPHRASE/);
   });
 
   it('reads a last line without a newline', async () => {

@@ -13,9 +13,14 @@ export async function readPassphrase(
   prompt: string,
   options: { confirm?: boolean; env?: string } = {},
 ): Promise<string> {
-  const fromEnv = process.env[options.env ?? PASSPHRASE_ENV];
+  const env = options.env ?? PASSPHRASE_ENV;
+  const fromEnv = process.env[env];
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
-  if (!process.stdin.isTTY) return checked(await readLine(), options.confirm ?? false);
+  if (!process.stdin.isTTY) {
+    const line = await readLine();
+    if (line === undefined) throw new Error(missingText(prompt, env));
+    return checked(line, options.confirm ?? false);
+  }
   const first = await promptHidden(prompt);
   if (options.confirm) {
     checked(first, true);
@@ -23,6 +28,21 @@ export async function readPassphrase(
     if (second !== first) throw new Error('the two passphrases differ');
   }
   return first;
+}
+
+/**
+ * What to do when a pipe ends before the secret: a supervisor who piped one line to a command
+ * that asks for two (`sync set-connection`: the connection string, then the CA passphrase) must
+ * learn which secret is missing and the other ways to give it.
+ */
+function missingText(prompt: string, env: string): string {
+  const label = prompt.replace(/:\s*$/, '');
+  // "New CA passphrase" reads "new CA passphrase" mid-sentence; "DPS …" and "CA …" stay.
+  const what = /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
+  return (
+    `no ${what} on standard input: pipe it as a line of its own (one line per secret, in the ` +
+    `order the command asks for them), set ${env}, or run the command in a terminal`
+  );
 }
 
 function checked(passphrase: string, isNew: boolean): string {
@@ -37,9 +57,10 @@ function checked(passphrase: string, isNew: boolean): string {
  * ask for two secrets (`keys set-group`: the group key, then the CA passphrase), and readline
  * consumes the whole chunk, so a second interface would never see the second line.
  */
-const pipedLines = new WeakMap<NodeJS.ReadableStream, () => Promise<string>>();
+const pipedLines = new WeakMap<NodeJS.ReadableStream, () => Promise<string | undefined>>();
 
-function readLine(): Promise<string> {
+/** The next piped line, or undefined once the input has ended. */
+function readLine(): Promise<string | undefined> {
   const input = process.stdin;
   let next = pipedLines.get(input);
   if (!next) {
@@ -49,30 +70,28 @@ function readLine(): Promise<string> {
   return next();
 }
 
-function lineQueue(input: NodeJS.ReadableStream): () => Promise<string> {
+function lineQueue(input: NodeJS.ReadableStream): () => Promise<string | undefined> {
   const lines: string[] = [];
-  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+  const waiting: ((line: string | undefined) => void)[] = [];
   let closed = false;
   const rl = createInterface({ input });
   rl.on('line', (line) => {
     const waiter = waiting.shift();
-    if (waiter) waiter.resolve(line);
+    if (waiter) waiter(line);
     else lines.push(line);
     // Paused between questions, so a pipe left open does not keep the process alive.
     if (waiting.length === 0) rl.pause();
   });
   rl.once('close', () => {
     closed = true;
-    for (const waiter of waiting.splice(0)) {
-      waiter.reject(new Error('no passphrase on standard input'));
-    }
+    for (const waiter of waiting.splice(0)) waiter(undefined);
   });
   return () => {
     const line = lines.shift();
     if (line !== undefined) return Promise.resolve(line);
-    if (closed) return Promise.reject(new Error('no passphrase on standard input'));
-    return new Promise((resolve, reject) => {
-      waiting.push({ resolve, reject });
+    if (closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      waiting.push(resolve);
       rl.resume();
     });
   };

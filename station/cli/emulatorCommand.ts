@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DPS_CA_ENV } from '../production/dpsConnection.js';
 import { resolveDataDir } from './dataDir.js';
 import { untilSignal } from './headlessStation.js';
 
@@ -80,6 +81,17 @@ export async function emulatorCommand(
     print(`  CA certificate     ${caFile}`);
     print(`  data               ${values.memory ? 'memory (kept for this run only)' : database}`);
     print('The connection string is a secret of this emulator: share it only with its users.');
+    // A real line reaches this emulator only with all three set; without the CA file every sync
+    // fails its TLS check and the line shows DPS as unreachable.
+    print('To sync a station line to it:');
+    print(
+      `  profile            "dps": { "globalEndpoint": "${emulator.hostName}", "idScope": "${emulator.idScope}" }`,
+    );
+    print('  connection         station sync set-connection (paste the connection string above)');
+    print(`  trust              start the station with ${DPS_CA_ENV}=${caFile}`);
+    if (port === 0) {
+      print('The port is new at every start: give --port N to keep the connection string valid.');
+    }
     print('Press Ctrl-C to stop the emulator.');
     await until;
     print('Stopping the emulator…');

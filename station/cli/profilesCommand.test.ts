@@ -1,0 +1,48 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { profiles } from './profilesCommand.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'ls-profiles-cmd-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function validate(mode: string) {
+  const file = join(dir, `${mode}.json`);
+  await writeFile(
+    file,
+    JSON.stringify({
+      profiles: [
+        {
+          name: 'Sensor',
+          models: ['S-1'],
+          dps: { globalEndpoint: '127.0.0.1:8443', idScope: '0ne0012AB34' },
+          attestation: { mode },
+        },
+      ],
+    }),
+  );
+  const out: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+  vi.spyOn(console, 'error').mockImplementation((line: string) => void out.push(line));
+  const code = await profiles(['validate', file]);
+  return { code, out: out.join('\n') };
+}
+
+describe('station profiles validate', () => {
+  it('shows the DPS endpoint with the scope, the two settings every device is given', async () => {
+    const { code, out } = await validate('x509-device-key');
+    expect(out).toContain('endpoint 127.0.0.1:8443, scope 0ne0012AB34');
+    expect(code).toBe(0);
+  });
+
+  // The schema accepts tpm, but the line has no TPM attestor yet: every device would FAIL.
+  it('refuses a mode this station cannot run yet', async () => {
+    const { code, out } = await validate('tpm');
+    expect(out).toContain('profiles[0].attestation.mode');
+    expect(out).toContain('cannot provision TPM devices yet');
+    expect(out).not.toContain('valid in');
+    expect(code).toBe(1);
+  });
+});

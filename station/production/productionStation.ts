@@ -20,6 +20,7 @@ import { stationPaths } from '../cli/dataDir.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { loadGroupKeySource } from './groupKeys.js';
+import { syncLogLine } from './syncLog.js';
 
 export interface ProductionLineOptions {
   dataDir: string;
@@ -114,12 +115,9 @@ export async function openProductionStation(
       : undefined;
     if (sync) {
       line.attachSync(sync);
-      // Every batch goes idle -> syncing -> idle; the log keeps what an operator must notice.
-      const routine = new Set(['idle', 'syncing']);
-      sync.onStateChange.on(({ state, previous }) => {
-        if (!routine.has(state) || !routine.has(previous)) {
-          options.log(`DPS sync: ${previous} -> ${state}`);
-        }
+      sync.onStateChange.on((change) => {
+        const line = syncLogLine(change, sync.status().lastError);
+        if (line !== undefined) options.log(line);
       });
       sync.start();
     }

@@ -7,7 +7,10 @@ import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { countFlag } from './usageError.js';
 
-export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status
+export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status; superseded
+                                                 rows (replaced when the device was provisioned
+                                                 again) are history, not counted: queue list
+                                                 --status superseded shows them
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
   queue export --format csv|json [--status S] [--out FILE]
                                                  the outbox for a report or a hand-over (CSV

@@ -22,7 +22,8 @@ export const SYNC_USAGE = `  sync status                                    outb
   sync set-connection                            store the DPS service connection string, sealed
                                                  under the CA passphrase (the string comes from
                                                  LINE_STATION_DPS_CONNECTION, the terminal, or stdin)
-          every sync command takes --data-dir DIR`;
+          every sync command takes --data-dir DIR; a DPS that is not Azure's (station emulator)
+          is trusted only with LINE_STATION_DPS_CA=its CA file, for serve and sync now alike`;
 
 /** Makes the DPS service client from the unsealed connection string; `close` ends its sockets. */
 export type DpsClientFactory = (

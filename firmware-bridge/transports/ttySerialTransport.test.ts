@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdir, readlink } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WireError } from '../codec/wireErrors.js';
@@ -198,5 +199,28 @@ describe.runIf(process.platform === 'linux' && socatOnPath())(
       await expect(missing.open()).rejects.toThrow(WireError);
       await expect(missing.open()).rejects.toMatchObject({ code: 'WIRE_PORT_OPEN_FAILED' });
     });
+
+    it('holds the port exclusively while open, and leaves no descriptor behind when closed', async () => {
+      const [host, pair] = await hostOnly();
+      // A second station (`station provision` on a port `serve` watches) must not run on the
+      // same device.
+      const second = new TtySerialTransport({ path: pair.hostPath });
+      transports.push(second);
+      await expect(second.open()).rejects.toMatchObject({ code: 'WIRE_PORT_OPEN_FAILED' });
+
+      await host.close();
+      expect(await descriptorsOn(pair.hostPath)).toEqual([]);
+      await second.open();
+      expect(second.isOpen).toBe(true);
+    });
   },
 );
+
+/** This process's descriptors that point at `path`. */
+async function descriptorsOn(path: string): Promise<string[]> {
+  const fds = await readdir('/proc/self/fd');
+  const targets = await Promise.all(
+    fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+  );
+  return fds.filter((_, i) => targets[i] === path);
+}

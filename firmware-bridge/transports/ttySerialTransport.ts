@@ -1,5 +1,5 @@
 import { autoDetect } from '@serialport/bindings-cpp';
-import { writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { ReadStream, WriteStream } from 'node:tty';
 import { WireError } from '../codec/wireErrors.js';
@@ -52,7 +52,7 @@ export class TtySerialTransport implements Transport {
   private readonly baudRate: number;
   private readonly stallMs: number;
   private port: BindingPort | undefined;
-  /** The binding's descriptor: non-blocking, the target of direct writes. */
+  /** The binding's descriptor: non-blocking, locked, the target of direct writes. */
   private fd = -1;
   private input: ReadStream | undefined;
   private output: WriteStream | undefined;
@@ -96,12 +96,24 @@ export class TtySerialTransport implements Transport {
         `${this.path}: the binding exposes no descriptor`,
       );
     }
+    // The streams get a descriptor of their own. libuv reopens a tty by name for each stream and
+    // puts the new file description on the descriptor it was given: on the binding's, that would
+    // close the description holding the binding's exclusive lock (flock), and a second station
+    // process (`station provision` on a port `serve` watches) could open the port and run on the
+    // same device. The binding's descriptor keeps the lock and takes the direct writes.
+    let streamFd: number;
+    try {
+      streamFd = openSync(this.path, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    } catch (err) {
+      await port.close().catch(() => undefined);
+      throw new WireError('WIRE_PORT_OPEN_FAILED', `${this.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
     this.port = port;
     this.fd = fd;
     this.closing = undefined;
     this.events.rearm();
-    // libuv reopens a tty slave by name for each stream, so the binding's descriptor stays
-    // untouched until the binding closes it.
     // Reads land in this port's own buffer and are handed on as a copy of what arrived: the
     // stream's default allocates 64 KiB per read and passes each chunk through Readable's
     // buffering, a cost paid on every frame of every port. net.Socket's constructor takes
@@ -116,8 +128,15 @@ export class TtySerialTransport implements Transport {
         },
       },
     };
-    const input = new ReadStream(fd, readOptions);
-    const output = new WriteStream(fd);
+    const input = new ReadStream(streamFd, readOptions);
+    const output = new WriteStream(streamFd);
+    // Each stream now reads and writes its own reopened descriptor, which it closes itself;
+    // streamFd is a spare copy. Should libuv have failed to reopen, a stream uses streamFd as it
+    // is and closes it with the stream.
+    const handleFds = [input, output].map(
+      (s) => (s as unknown as { _handle?: { fd?: number } })._handle?.fd,
+    );
+    if (!handleFds.includes(streamFd)) closeSync(streamFd);
     // tty.WriteStream makes its writes blocking (right for a terminal's stdout). On a serial
     // port that would stall the whole station, every slot, whenever one device stops taking
     // bytes (a hung USB CDC-ACM firmware stops reading and the tty buffer fills up).

@@ -184,12 +184,13 @@ describe('DpsServiceClient: transport failures', () => {
     expect(err.detail).toContain('ECONNREFUSED');
   });
 
-  it('a server certificate the client does not trust is DPS_UNREACHABLE', async () => {
+  it('a server certificate the client does not trust is DPS_TLS_UNTRUSTED, for a person', async () => {
     fx.server.handle((_req, res) => sendJson(res, 200, { registrationId: 'd1' }));
     const untrusting = fx.newClient({ ca: undefined });
     const before = fx.server.requests.length;
     const err = await failure(untrusting.getEnrollment('d1'));
-    expect(err.code).toBe('DPS_UNREACHABLE');
+    expect(err).toMatchObject({ code: 'DPS_TLS_UNTRUSTED', retryable: false });
+    expect(err.message).toContain('certificate is not trusted');
     expect(fx.server.requests).toHaveLength(before);
   });
 

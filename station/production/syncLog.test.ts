@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { syncLogLine } from './syncLog.js';
 
 const untrusted = {
-  code: 'DPS_UNREACHABLE',
-  message: 'DPS cannot be reached.',
+  code: 'DPS_TLS_UNTRUSTED',
+  message: "The DPS server's certificate is not trusted for its host name, so nothing was sent.",
   detail:
-    'DPS_UNREACHABLE, GET /enrollments/x-1: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
+    'DPS_TLS_UNTRUSTED, GET /enrollments/x-1: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
 };
 
 describe('syncLogLine', () => {
@@ -34,8 +34,8 @@ describe('syncLogLine', () => {
 
   // A supervisor who pointed the line at the emulator without its CA saw only "offline".
   it('names LINE_STATION_DPS_CA when the DPS certificate is not trusted', () => {
-    const line = syncLogLine({ previous: 'syncing', state: 'offline' }, untrusted);
-    expect(line).toContain('certificate is not trusted');
+    const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, untrusted);
+    expect(line).toContain('[DPS_TLS_UNTRUSTED]');
     expect(line).toContain('LINE_STATION_DPS_CA');
   });
 });

@@ -7,6 +7,7 @@ const STATION_CODES: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_UNAUTHORIZED',
   'DPS_FORBIDDEN',
   'DPS_CONNECTION_STRING_INVALID',
+  'DPS_TLS_UNTRUSTED',
 ]);
 
 /** Errors after which DPS may or may not have applied the request. */

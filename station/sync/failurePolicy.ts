@@ -53,6 +53,8 @@ export function judgeFailure(
     case 'DPS_FORBIDDEN':
     case 'DPS_CONNECTION_STRING_INVALID':
       return verdict('SYNC_CREDENTIALS_REFUSED', delay, false, error);
+    case 'DPS_TLS_UNTRUSTED':
+      return verdict('SYNC_DPS_UNTRUSTED', delay, false, error);
     default:
       return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
   }

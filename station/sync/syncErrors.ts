@@ -24,6 +24,8 @@ export const syncErrorText = {
   SYNC_NOT_CONFIGURED:
     'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
+  SYNC_DPS_UNTRUSTED:
+    "The station does not trust the DPS server's certificate, so nothing is sent; enrollments wait. A supervisor must check the DPS host name and, for a DPS that is not Azure's, the CA the station is given for it.",
   SYNC_WORKER_ELSEWHERE:
     'Another Line Station process is syncing this station database (the running station, or another sync). Use Sync now there, or wait until it ends.',
   SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',

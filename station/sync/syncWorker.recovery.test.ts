@@ -228,4 +228,20 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
       ['pending', 'SYNC_CREDENTIALS_REFUSED', 0],
     ]);
   });
+
+  it('holds rows pending for a person, not as offline, when the DPS certificate is not trusted', async () => {
+    provisionMany(2);
+    station.dps.failNext('bulkEnrollments', { kind: 'untrusted-certificate' });
+    const worker = station.worker();
+    worker.start();
+    await stateReached(worker, 'backoff');
+    expect(worker.status()).toMatchObject({
+      state: 'backoff',
+      lastError: { code: 'DPS_TLS_UNTRUSTED' },
+    });
+    expect(station.rows().map((r) => [r.status, r.lastErrorCode, r.needsReconcile])).toEqual([
+      ['pending', 'SYNC_DPS_UNTRUSTED', 0],
+      ['pending', 'SYNC_DPS_UNTRUSTED', 0],
+    ]);
+  });
 });

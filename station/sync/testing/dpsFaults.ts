@@ -6,6 +6,8 @@ export type DpsFault =
   | { kind: 'server-error' }
   | { kind: 'bad-request' }
   | { kind: 'unauthorized' }
+  /** The server's certificate was refused: nothing was sent. */
+  | { kind: 'untrusted-certificate' }
   /** Connection refused: nothing reached DPS. */
   | { kind: 'unreachable' }
   /** The connection broke before or after DPS applied the request; the caller cannot tell. */
@@ -44,6 +46,10 @@ export function faultError(fault: DpsFault): DpsError {
       return new DpsError('DPS_UNAUTHORIZED', { status: 401, dpsErrorCode: 401002 });
     case 'unreachable':
       return new DpsError('DPS_UNREACHABLE', { detail: 'connect ECONNREFUSED 127.0.0.1:443' });
+    case 'untrusted-certificate':
+      return new DpsError('DPS_TLS_UNTRUSTED', {
+        detail: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
+      });
     case 'reset':
       return new DpsError('DPS_UNREACHABLE', { detail: 'socket hang up (ECONNRESET)' });
     case 'timeout':

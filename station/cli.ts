@@ -16,7 +16,7 @@ import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 import { dpsClientFor } from './production/dpsConnection.js';
-import { PASSPHRASE_ENV } from './cli/passphrase.js';
+import { reportCliError } from './cli/cliError.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
@@ -94,23 +94,8 @@ try {
     exitCode = 2;
   }
 } catch (err) {
-  // Coded errors (CertError, WireError) carry operator text and a stable code; details go last.
-  const coded = err as { code?: unknown; detail?: unknown; message: string };
-  const code = typeof coded.code === 'string' ? ` [${coded.code}]` : '';
-  const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
-  console.error(`station: ${coded.message}${code}${detail}`);
-  // "Try again" is no help when nobody typed it: the passphrase came from the environment.
-  if (coded.code === 'CUSTODY_WRONG_PASSPHRASE' && process.env[PASSPHRASE_ENV]) {
-    console.error(
-      `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
-    );
-  }
   // A misspelt or malformed option is a usage error (2), never 1: `provision` promises scripts
   // that 1 means the device failed.
-  const usage =
-    typeof coded.code === 'string' &&
-    (coded.code === 'CLI_USAGE' || coded.code.startsWith('ERR_PARSE_ARGS_'));
-  if (usage) console.error('Run `station help` for the commands and their options.');
-  exitCode = usage ? 2 : 1;
+  exitCode = reportCliError(err);
 }
 process.exit(exitCode);

@@ -1,13 +1,22 @@
 import { parseArgs } from 'node:util';
 import type { RunEnded } from '../line/line.js';
 import type { SlotView } from '../line/lineTypes.js';
-import { openProductionStation } from '../production/productionStation.js';
+import {
+  checkLineSetup,
+  openProductionStation,
+  type ProductionStation,
+} from '../production/productionStation.js';
+import { reportCliError } from './cliError.js';
 import { ONE_DEVICE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
 
 export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
-          exit 0 on PASS, 1 on FAIL (for scripts and rework benches)
+          exit 0 on PASS, 1 on FAIL, 2 on a usage error, 3 when the station cannot start
+          (profiles, CA, passphrase): for scripts and rework benches
 ${ONE_DEVICE_OPTIONS_USAGE}`;
+
+/** The exit code when the station could not start, so no device was tried. */
+const STATION_DID_NOT_START = 3;
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
 export async function provision(args: string[]): Promise<number> {
@@ -21,13 +30,20 @@ export async function provision(args: string[]): Promise<number> {
     console.error(`station provision: ${why}\n${PROVISION_USAGE}`);
     return 2;
   }
-  const passphrase = await readPassphrase('CA passphrase: ');
-  const station = await openProductionStation({
-    ...selection,
-    mode: 'manual',
-    passphrase,
-    log: (line) => console.log(line),
-  });
+  let station: ProductionStation;
+  try {
+    await checkLineSetup(selection);
+    const passphrase = await readPassphrase('CA passphrase: ');
+    station = await openProductionStation({
+      ...selection,
+      mode: 'manual',
+      passphrase,
+      log: (line) => console.log(line),
+    });
+  } catch (err) {
+    // Not 1: a script reads 1 as "this device failed" and would set a good device aside.
+    return reportCliError(err) === 2 ? 2 : STATION_DID_NOT_START;
+  }
   try {
     const port = selection.ports[0]!;
     const ended = new Promise<RunEnded>((resolve) => station.line.onRunEnded.on(resolve));

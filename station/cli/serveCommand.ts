@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { StationFactory } from '../api/stationFactory.js';
 import { startDemoStation } from '../demo/demoStation.js';
-import { openProductionStation } from '../production/productionStation.js';
+import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
@@ -79,6 +79,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       console.error(`station serve: ${selection}`);
       return 2;
     }
+    await checkLineSetup(selection);
     const passphrase = await readPassphrase('CA passphrase: ');
     createStation = (context) =>
       openProductionStation({ ...selection, mode, passphrase, log: context.log });

@@ -64,10 +64,18 @@ export function chooseProfile(profiles: ProductProfile[], product?: string): Pro
   );
 }
 
-/** Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. */
-export async function openProductionStation(
-  options: ProductionLineOptions,
-): Promise<ProductionStation> {
+/** What a line is set up with, before any secret. */
+export type LineSetup = Pick<
+  ProductionLineOptions,
+  'dataDir' | 'profilesFile' | 'product' | 'ports' | 'discover'
+>;
+
+/**
+ * Checks everything a line needs that is not secret (its profile, ports and a CA) and returns
+ * the profile. The commands call it before they ask for the passphrase, so a mistyped profiles
+ * file is reported before the supervisor types the passphrase, not after.
+ */
+export async function checkLineSetup(options: LineSetup): Promise<ProductProfile> {
   const profile = chooseProfile(await loadProfiles(options.profilesFile), options.product);
   if (options.ports.length === 0 && !options.discover) {
     throw new StationStartError(
@@ -75,13 +83,22 @@ export async function openProductionStation(
       'No ports to provision on: give --device PATH (repeatable) or --discover.',
     );
   }
-  const paths = stationPaths(options.dataDir);
-  if (!existsSync(paths.caDir)) {
+  const { caDir } = stationPaths(options.dataDir);
+  if (!existsSync(caDir)) {
     throw new StationStartError(
       'STATION_NOT_CONFIGURED',
-      `This station has no CA in ${paths.caDir}. A supervisor must run \`station ca init\` or \`station ca import\` first.`,
+      `This station has no CA in ${caDir}. A supervisor must run \`station ca init\` or \`station ca import\` first.`,
     );
   }
+  return profile;
+}
+
+/** Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. */
+export async function openProductionStation(
+  options: ProductionLineOptions,
+): Promise<ProductionStation> {
+  const profile = await checkLineSetup(options);
+  const paths = stationPaths(options.dataDir);
   const db = openStationDatabase(paths.database);
   try {
     const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));

@@ -1,0 +1,25 @@
+import { PASSPHRASE_ENV } from './passphrase.js';
+
+/**
+ * Prints an error that ended a command, as the operator reads it, and returns the exit code for
+ * it: 2 for a usage error (a misspelt or malformed option), otherwise 1. Coded errors (CertError,
+ * WireError, StationStartError) carry operator text and a stable code; the detail goes last.
+ */
+export function reportCliError(err: unknown): number {
+  const coded = err as { code?: unknown; detail?: unknown; message?: unknown };
+  const message = typeof coded.message === 'string' ? coded.message : String(err);
+  const code = typeof coded.code === 'string' ? ` [${coded.code}]` : '';
+  const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
+  console.error(`station: ${message}${code}${detail}`);
+  // "Try again" is no help when nobody typed it: the passphrase came from the environment.
+  if (coded.code === 'CUSTODY_WRONG_PASSPHRASE' && process.env[PASSPHRASE_ENV]) {
+    console.error(
+      `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
+    );
+  }
+  const usage =
+    typeof coded.code === 'string' &&
+    (coded.code === 'CLI_USAGE' || coded.code.startsWith('ERR_PARSE_ARGS_'));
+  if (usage) console.error('Run `station help` for the commands and their options.');
+  return usage ? 2 : 1;
+}

@@ -19,4 +19,6 @@ export interface DeviceLink {
   write(bytes: Uint8Array): void;
   /** Takes the link away as a pulled cable does. Idempotent. */
   unplug(): Promise<void>;
+  /** Unplugs for good and lets go of all the link held (the simulator's stop). */
+  dispose(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { closeSync, constants, openSync } from 'node:fs';
 import { TtySerialTransport } from '../transports/ttySerialTransport.js';
 import { TypedEvent } from '../typedEvent.js';
 import type { DeviceLink } from './deviceLink.js';
@@ -17,6 +18,13 @@ export class PtyLink implements DeviceLink {
   private pair: PtyPair | undefined;
   private port: TtySerialTransport | undefined;
   private lastHostPath = '';
+  /**
+   * A descriptor on each host tty this link made, held (never read) until dispose(). After an
+   * unplug the tty is gone from /dev, as a pulled adapter's is, but its number stays taken: a pty
+   * that another process makes meanwhile would otherwise get the same path, and a line still
+   * watching the path would take it for a device plugged in and run on a stranger's tty.
+   */
+  private readonly heldNumbers: number[] = [];
 
   /** @param baudRate set on the device's tty; a pty ignores it, the pacer models the line. */
   constructor(private readonly baudRate: number) {}
@@ -43,10 +51,16 @@ export class PtyLink implements DeviceLink {
     // After unplug() a close is our own doing; before it, the link was lost.
     port.onClose((err) => this.lose(port, err ?? new Error('tty closed')));
     void pair.exited.then(() => this.lose(port, new Error('socat exited')));
+    this.holdNumber(pair.hostPath);
     this.pair = pair;
     this.port = port;
     this.lastHostPath = pair.hostPath;
     return pair.hostPath;
+  }
+
+  async dispose(): Promise<void> {
+    await this.unplug();
+    for (const fd of this.heldNumbers.splice(0)) closeSync(fd);
   }
 
   write(bytes: Uint8Array): void {
@@ -62,6 +76,16 @@ export class PtyLink implements DeviceLink {
     // Killing socat first makes the host see the hang-up, not an orderly close of our side.
     await pair?.close();
     await port?.close();
+  }
+
+  private holdNumber(hostPath: string): void {
+    try {
+      this.heldNumbers.push(
+        openSync(hostPath, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK),
+      );
+    } catch {
+      // Not held: only the reuse of its number is left to chance.
+    }
   }
 
   private lose(port: TtySerialTransport, err: Error): void {

@@ -111,7 +111,7 @@ export class SimulatedDevice {
     this.cutPower();
     clearTimeout(this.bootTimer);
     this.finishBoot?.();
-    await this.options.link.unplug();
+    await this.options.link.dispose();
   }
 
   private async unplug(): Promise<void> {

@@ -59,6 +59,10 @@ export class TcpLink implements DeviceLink {
     if (client !== undefined && !client.destroyed) client.write(bytes);
   }
 
+  dispose(): Promise<void> {
+    return this.unplug();
+  }
+
   async unplug(): Promise<void> {
     const { server, client } = this;
     this.server = undefined;

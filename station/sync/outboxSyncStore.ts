@@ -27,6 +27,18 @@ export type Settlement =
 const ROW = `id, registration_id AS registrationId, attestation, body,
   sealed_secret AS sealedSecret, attempts, needs_reconcile AS needsReconcile`;
 const DUE = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`;
+
+/**
+ * Our earlier enrollments of a registration ID, newest first, for the reconciler to compare with
+ * what DPS holds. Only rows that were ever sent (attempts > 0) can be what DPS holds; a device
+ * reworked many times while offline has many superseded rows, all but the first never sent.
+ * Asked once per re-provisioned device DPS already holds: it reads only that ID's superseded
+ * rows through their index (migration 007), never the whole superseded history.
+ */
+export const SUPERSEDED_SQL = `SELECT ${ROW} FROM enrollments
+  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded' AND attempts > 0
+  ORDER BY id DESC`;
+
 type RawRow = Omit<OutboxRow, 'needsReconcile'> & { needsReconcile: 0 | 1 };
 const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsReconcile === 1 });
 
@@ -100,11 +112,7 @@ export class OutboxSyncStore {
       retry: db.prepare(`UPDATE enrollments SET status = 'pending', updated_at = ?,
           next_attempt_at = ?, needs_reconcile = ?, last_error_code = ?, last_error = ?
         WHERE id = ? AND status = 'syncing'`),
-      // Only rows that were ever sent (attempts > 0) can be what DPS holds; a device reworked
-      // many times while offline has many superseded rows, all but the first never sent.
-      superseded: db.prepare(`SELECT ${ROW} FROM enrollments
-        WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded' AND attempts > 0
-        ORDER BY id DESC`),
+      superseded: db.prepare(SUPERSEDED_SQL),
     };
     this.claimTx = db.transaction((limit: number) => this.claimRows(limit));
     this.settleTx = db.transaction((settlements: [OutboxRow, Settlement][]) =>

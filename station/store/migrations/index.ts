@@ -5,6 +5,7 @@ import { migration003Sync } from './003_sync.js';
 import { migration004OutboxCounts } from './004_outbox_counts.js';
 import { migration005LiveEnrollmentsByDevice } from './005_live_enrollments_by_device.js';
 import { migration006SyncLease } from './006_sync_lease.js';
+import { migration007SupersededByRegistrationId } from './007_superseded_by_registration_id.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   migration004OutboxCounts,
   migration005LiveEnrollmentsByDevice,
   migration006SyncLease,
+  migration007SupersededByRegistrationId,
 ];

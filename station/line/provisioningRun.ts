@@ -5,7 +5,7 @@ import { attestorFor } from './attestation/attestors.js';
 import { RUN_STEPS, type CodedError, type PassedRunRecord, type RunStep } from './lineTypes.js';
 import { RunError, toCodedError } from './runErrors.js';
 import {
-  commitToStore,
+  commitToStoreWhenSettled,
   failureFacts,
   passedRecord,
   recordFailureSafely,
@@ -165,7 +165,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       startedAt,
       now(),
     );
-    commitToStore(recorder, record, earlier);
+    await commitToStoreWhenSettled(recorder, record, earlier);
     options.onProgress?.({
       runId,
       step: 'commit',

@@ -69,7 +69,7 @@ export function passedRecord(
  * the run fails with the store's code, and the operator is told the device holds an identity
  * nobody recorded.
  */
-export function commitToStore(
+function commitToStore(
   recorder: RunRecorder,
   record: PassedRunRecord,
   earlier: EarlierProvisioning | undefined,
@@ -86,6 +86,37 @@ export function commitToStore(
         `; store: ${coded.detail ?? coded.message}`,
       { cause: err },
     );
+  }
+}
+
+/**
+ * How long a device that has committed waits for its earlier enrollment to come back from the
+ * sync worker: one DPS call at most (30 s by default), with a margin. A re-provisioning that
+ * meets the earlier enrollment mid-sync would otherwise end with a device holding an identity
+ * the station never recorded, though the record is only a moment from being possible.
+ */
+const SETTLE_WAIT_MS = 45_000;
+const SETTLE_POLL_MS = 100;
+
+/**
+ * commitToStore, retried while the store answers STORE_ENROLLMENT_BUSY (the enrollment this
+ * pass replaces is being sent to DPS) until SETTLE_WAIT_MS have passed.
+ */
+export async function commitToStoreWhenSettled(
+  recorder: RunRecorder,
+  record: PassedRunRecord,
+  earlier: EarlierProvisioning | undefined,
+): Promise<void> {
+  const deadline = performance.now() + SETTLE_WAIT_MS;
+  for (;;) {
+    try {
+      commitToStore(recorder, record, earlier);
+      return;
+    } catch (err) {
+      const busy = err instanceof CommitNotRecordedError && err.code === 'STORE_ENROLLMENT_BUSY';
+      if (!busy || performance.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
 }
 

@@ -33,55 +33,37 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   profiles,
 };
 
-const USAGE = `usage: station <command> [options]
-
-${START_USAGE}
-
-${SERVE_USAGE}
-
-${PROVISION_USAGE}
-
-  simulate   Serve simulated devices on ttys (or TCP) for a line to provision; --help for options
-
-${DEMO_USAGE}
-
-${PORTS_USAGE}
-
-${CA_USAGE}
-
-${KEYS_USAGE}
-
-${QUEUE_USAGE}
-
-${SYNC_USAGE}
-
-${PROFILES_USAGE}
-
-${EMULATOR_USAGE}`;
-
 /**
- * `station serve --help` shows what `serve` takes: parseArgs would refuse --help as an unknown
- * option, and a supervisor reaches for it before the full page. `simulate` has its own.
+ * Each command's options, in the order the full page lists them. `station serve --help` shows
+ * only serve's: parseArgs would refuse --help as an unknown option, and a supervisor reaches for
+ * it before the full page. `simulate` answers --help itself.
  */
-const commandUsage: Record<string, string> = {
-  start: START_USAGE,
-  serve: SERVE_USAGE,
-  provision: PROVISION_USAGE,
-  demo: DEMO_USAGE,
-  ports: PORTS_USAGE,
-  ca: CA_USAGE,
-  keys: KEYS_USAGE,
-  queue: QUEUE_USAGE,
-  sync: SYNC_USAGE,
-  emulator: EMULATOR_USAGE,
-  profiles: PROFILES_USAGE,
-};
+const usages: readonly (readonly [command: string, usage: string])[] = [
+  ['start', START_USAGE],
+  ['serve', SERVE_USAGE],
+  ['provision', PROVISION_USAGE],
+  [
+    'simulate',
+    '  simulate   Serve simulated devices on ttys (or TCP) for a line to provision; --help for options',
+  ],
+  ['demo', DEMO_USAGE],
+  ['ports', PORTS_USAGE],
+  ['ca', CA_USAGE],
+  ['keys', KEYS_USAGE],
+  ['queue', QUEUE_USAGE],
+  ['sync', SYNC_USAGE],
+  ['profiles', PROFILES_USAGE],
+  ['emulator', EMULATOR_USAGE],
+];
+
+const USAGE = `usage: station <command> [options]\n\n${usages.map(([, usage]) => usage).join('\n\n')}`;
+const commandUsage = new Map(usages.filter(([command]) => command !== 'simulate'));
 
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {
   const run = commands[command];
-  const usage = commandUsage[command];
+  const usage = commandUsage.get(command);
   if (usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(`usage: station ${command} …\n\n${usage}`);
     exitCode = 0;

@@ -243,8 +243,9 @@ export class PortWatcher {
 }
 
 /**
- * The node's identity: device, inode and change time (set when the node is made, so a node made
- * again under the same name and inode number still differs). Synchronous on purpose: a
+ * The node's identity: device, inode and change time (set when the node is made, and again by a
+ * chmod or chown, so a node made again under the same name and inode number, as a pty number
+ * reused is, still differs). Synchronous on purpose: a
  * configured path is a device node or a link to one, whose stat is a system call of
  * microseconds. fs/promises would send each through the thread pool, waking a pool thread and
  * then the event loop once more, every poll, all day.

@@ -4,6 +4,9 @@ import type { Connection } from './useStation.js';
 const TEXT: Record<Exclude<Connection, 'connected'>, string> = {
   connecting: 'Connecting to the station…',
   reconnecting: 'Disconnected from the station — reconnecting',
+  'not-answering':
+    'The station is not answering: the slots below may be out of date. If this lasts more ' +
+    'than a minute, ask a supervisor to restart the station.',
   'no-token':
     'This page was not opened from the station link. Open the link the station printed ' +
     '(it ends in ?token=…).',

@@ -12,12 +12,15 @@ import {
   type StationStatusPayload,
 } from '../../station/api/contract.js';
 import { StationClient } from '../../station/api/stationClient.js';
+import { watchStationHeartbeat } from '../../station/api/stationHeartbeat.js';
 import { NoPipeError, openStationPipe, type StationPipe } from './stationPipe.js';
 
 /** Where the link to the station is. */
 export type Connection =
   | 'connecting'
   | 'connected'
+  /** Connected, but the station has not answered for a while: what the screen shows may be old. */
+  | 'not-answering'
   | 'reconnecting'
   /** The page has no token: it was not opened from the link the station printed. */
   | 'no-token'
@@ -94,6 +97,12 @@ export function useStation(): StationState {
         const snapshot = await live.call('snapshot');
         attempt = 0;
         setState({ connection: 'connected', ...fromSnapshot(snapshot), client: live });
+        // The watch ends by itself when this client closes; a reconnect starts a new one.
+        watchStationHeartbeat(live, (answering) =>
+          setState((s) =>
+            s.client === live ? { ...s, connection: answering ? 'connected' : 'not-answering' } : s,
+          ),
+        );
       } catch {
         // The disconnect listener schedules the retry; a snapshot that failed otherwise is
         // retried the same way so the screen never sits on a half-drawn station.

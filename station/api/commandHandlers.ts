@@ -48,6 +48,8 @@ export function commandHandlers(line: LineController): CommandHandlers {
       line.controlSync(action);
       return null;
     },
+    // Answered by the event loop that runs the line: if this comes back, the line is alive.
+    ping: () => null,
   };
 }
 

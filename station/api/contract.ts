@@ -126,6 +126,8 @@ export const commandArgsSchemas = {
   cancel: slotArgs,
   /** Pauses or resumes the outbox sync to DPS, or asks it to send what is due now. */
   sync: z.strictObject({ action: z.enum(['pause', 'resume', 'now']) }),
+  /** Proves the station still answers: a UI pings it so a hung station does not look live. */
+  ping: z.strictObject({}),
 } as const;
 
 /** What each command answers with when it succeeds. */
@@ -135,6 +137,7 @@ export const commandResultSchemas = {
   provision: z.null(),
   cancel: z.null(),
   sync: z.null(),
+  ping: z.null(),
 } as const satisfies Record<keyof typeof commandArgsSchemas, z.ZodType>;
 
 export type CommandName = keyof typeof commandArgsSchemas;

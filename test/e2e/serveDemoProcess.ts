@@ -14,6 +14,8 @@ export interface ServedDemo {
   stop(): Promise<number | null>;
   /** Ends the process whatever state it is in. */
   kill(): void;
+  /** Sends a signal to the station process (SIGSTOP freezes it as a hang would, SIGCONT thaws). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function serveDemo(station: readonly string[] = FROM_SOURCES): Prom
         return exited;
       },
       kill: () => child.kill('SIGKILL'),
+      signal: (signal) => child.kill(signal),
     };
   } catch (err) {
     child.kill('SIGKILL');

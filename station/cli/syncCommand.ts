@@ -3,6 +3,7 @@ import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.j
 import { sealedText } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
+import { readOutboxAttention, type OutboxAttention } from '../store/outboxAttention.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import {
@@ -11,13 +12,16 @@ import {
   loadDpsConnectionString,
   saveDpsConnectionString,
 } from '../sync/dpsCredentials.js';
+import { activeSyncHolder, type LeaseHolder } from '../sync/syncLease.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 
-export const SYNC_USAGE = `  sync status                                    outbox counts and whether a DPS connection is set
+export const SYNC_USAGE = `  sync status                                    outbox counts, the DPS connection, whether a sync
+                                                 worker runs, what waited longest and the latest
+                                                 sync problem
   sync now                                       send every due enrollment to DPS, then exit
   sync set-connection                            store the DPS service connection string, sealed
                                                  under the CA passphrase (the string comes from
@@ -55,10 +59,14 @@ export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Prom
 
 function status(dataDir: string): number {
   const db = openExistingStationDatabase(dataDir);
+  let attention: OutboxAttention;
+  let worker: LeaseHolder | undefined;
   try {
     for (const [name, n] of Object.entries(new ProvisioningStore(db).outboxCounts())) {
       console.log(`${name.padEnd(9)} ${String(n).padStart(8)}`);
     }
+    attention = readOutboxAttention(db);
+    worker = activeSyncHolder(db);
   } finally {
     db.close();
   }
@@ -67,7 +75,50 @@ function status(dataDir: string): number {
       ? `DPS connection: set (sealed in ${dpsConnectionFile(dataDir)})`
       : 'DPS connection: not set (station sync set-connection)',
   );
+  console.log(
+    worker
+      ? `Sync worker: running (process ${worker.pid} on ${worker.host})`
+      : 'Sync worker: not running (a station sends the outbox while it serves; `station sync now` sends it once)',
+  );
+  for (const line of attentionLines(attention, Date.now())) console.log(line);
   return 0;
+}
+
+/** What waits and why, in the words a supervisor reads them; nothing when all is synced. */
+export function attentionLines(attention: OutboxAttention, now: number): string[] {
+  const lines: string[] = [];
+  const { oldestWaiting: oldest, latestProblem: problem } = attention;
+  if (oldest) {
+    lines.push(
+      `Waiting longest: ${oldest.registrationId}, passed ${oldest.createdAt} (${ago(oldest.createdAt, now)})`,
+    );
+  }
+  if (problem) {
+    const retry =
+      problem.status === 'pending'
+        ? problem.nextAttemptAt
+          ? `; next try not before ${problem.nextAttemptAt}`
+          : '; due at the next send'
+        : '';
+    lines.push(
+      `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retry}`,
+    );
+    if (problem.message) lines.push(`  ${problem.message}`);
+    if (problem.status === 'failed' || problem.status === 'conflict') {
+      lines.push(
+        `  Failed and conflict rows wait for a supervisor: station queue list --status ${problem.status}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function ago(iso: string, now: number): string {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
+  if (minutes < 1) return 'just now';
+  if (minutes < 120) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ago` : `${Math.floor(hours / 24)} days ago`;
 }
 
 async function setConnection(dataDir: string): Promise<number> {

@@ -96,9 +96,28 @@ export class SyncLease {
   }
 
   private isFree(lease: StoredLease): boolean {
-    if (lease.host !== this.host) return this.now() - lease.renewedAt > STALE_MS;
-    return lease.pid === process.pid || !processRuns(lease.pid);
+    // This process answers for its own workers; any other holder is judged as everyone judges it.
+    if (lease.host === this.host && lease.pid === process.pid) return true;
+    return isStale(lease, this.now());
   }
+}
+
+/**
+ * Who drains this database's outbox right now, as another process sees it (`station sync
+ * status`); undefined when no worker holds a live lease.
+ */
+export function activeSyncHolder(db: Database.Database, now = Date.now()): LeaseHolder | undefined {
+  const lease = db
+    .prepare(`SELECT holder, host, pid, renewed_at AS renewedAt FROM sync_lease`)
+    .get() as StoredLease | undefined;
+  if (!lease || isStale(lease, now)) return undefined;
+  return { host: lease.host, pid: lease.pid };
+}
+
+/** A lease whose holder is gone: a process of this host that no longer runs, or a silent host. */
+function isStale(lease: StoredLease, now: number): boolean {
+  if (lease.host !== hostname()) return now - lease.renewedAt > STALE_MS;
+  return !processRuns(lease.pid);
 }
 
 /** Whether a process of this host runs (signal 0 checks without signalling). */

@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { attentionLines, syncCommand } from './syncCommand.js';
+
+let station: SyncTestStation;
+let output: string[];
+
+beforeEach(() => {
+  station = new SyncTestStation();
+  output = [];
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void output.push(line));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  station.close();
+});
+
+const status = () => syncCommand(() => ({}) as never)(['status', '--data-dir', station.dir]);
+
+describe('station sync status', () => {
+  it('says what has waited longest and the latest problem the sync worker recorded', async () => {
+    // The station process ran a worker that found DPS unreachable; the CLI is another process
+    // and learns why only from the rows.
+    station.provision('SN1');
+    station.provision('SN2');
+    station.dps.failNext('bulkEnrollments', { kind: 'unreachable' });
+    const worker = station.worker();
+    worker.start();
+    await stateReached(worker, 'offline');
+    expect(await status()).toBe(0);
+    expect(output).toContain(`Sync worker: running (process ${process.pid} on ${hostname()})`);
+    await worker.stop();
+
+    output.length = 0;
+    expect(await status()).toBe(0);
+    const text = output.join('\n');
+    expect(text).toMatch(/^Sync worker: not running/m);
+    expect(text).toMatch(/pending\s+2/);
+    expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\dT/m);
+    expect(text).toMatch(
+      /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \S+; next try not before \S+$/m,
+    );
+    expect(text).toMatch(/^ {2}DPS_UNREACHABLE/m);
+  });
+
+  it('says nothing more than the counts when the outbox is empty or synced', async () => {
+    station.provision('SN1');
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+    await worker.stop();
+
+    expect(await status()).toBe(0);
+    expect(output.join('\n')).toMatch(/synced\s+1/);
+    expect(output.filter((l) => /Waiting|problem/.test(l))).toEqual([]);
+  });
+});
+
+describe('attentionLines', () => {
+  it('sends a supervisor to the rows that wait for one, and reads ages plainly', () => {
+    const now = Date.parse('2026-12-05T12:00:00Z');
+    expect(
+      attentionLines(
+        {
+          oldestWaiting: { registrationId: 'a', createdAt: '2026-12-05T09:00:00.000Z' },
+          latestProblem: {
+            registrationId: 'b',
+            status: 'failed',
+            code: 'SYNC_DPS_REJECTED',
+            message: 'DPS refused the enrollment: 400004 Invalid certificate.',
+            at: '2026-12-05T11:59:30.000Z',
+            nextAttemptAt: null,
+          },
+        },
+        now,
+      ),
+    ).toEqual([
+      'Waiting longest: a, passed 2026-12-05T09:00:00.000Z (3 h ago)',
+      'Latest sync problem: SYNC_DPS_REJECTED on b (failed) at 2026-12-05T11:59:30.000Z',
+      '  DPS refused the enrollment: 400004 Invalid certificate.',
+      '  Failed and conflict rows wait for a supervisor: station queue list --status failed',
+    ]);
+  });
+});

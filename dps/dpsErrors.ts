@@ -8,6 +8,8 @@ export const dpsErrorText = {
     'The DPS connection string cannot be read. Paste it again from the DPS "Shared access policies" page.',
   DPS_UNAUTHORIZED:
     "DPS refused the station's credentials. A supervisor must check the DPS connection string (key and policy).",
+  DPS_CLOCK_WRONG:
+    "DPS refused the station's sign-in because this station's clock is behind: its tokens arrive already expired. A supervisor must set the station's date and time (or its time server); nothing needs to change in the DPS connection.",
   DPS_FORBIDDEN: 'The DPS access policy lacks a permission the station needs (EnrollmentWrite).',
   DPS_NOT_FOUND: 'DPS holds no such record.',
   DPS_CONFLICT: 'DPS already holds this record with other content.',

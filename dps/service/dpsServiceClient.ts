@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:https';
 import { parseConnectionString, type DpsConnectionString } from '../auth/connectionString.js';
-import { dpsErrorCodeForStatus } from '../dpsErrors.js';
+import { DpsError, dpsErrorCodeForStatus } from '../dpsErrors.js';
+import { describeClockOffset, expiredByServerClock, serverTimeMs } from '../http/clockSkew.js';
 import { parseDpsEndpoint, trustAnchors, type DpsEndpoint } from '../http/dpsEndpoint.js';
 import { dpsErrorFromResponse, isSuccess, jsonBody, withoutSecrets } from '../http/dpsResponse.js';
 import { httpsExchange, type HttpsExchangeResponse } from '../http/httpsExchange.js';
@@ -38,6 +39,8 @@ export interface DpsServiceClientOptions {
   apiVersion?: string;
   /** Keep-alive sockets to DPS. Default 8. */
   maxSockets?: number;
+  /** This station's clock, which signs the SAS tokens (default Date.now). */
+  nowMs?: () => number;
 }
 
 /** Options of one query call (`x-ms-max-item-count`, `x-ms-continuation`). */
@@ -70,6 +73,7 @@ export class DpsServiceClient implements DpsServiceApi {
   readonly #sharedAccessKey: string;
   readonly #timeoutMs: number;
   readonly #apiVersion: string;
+  readonly #nowMs: () => number;
 
   constructor(options: DpsServiceClientOptions) {
     const connection =
@@ -77,7 +81,8 @@ export class DpsServiceClient implements DpsServiceApi {
         ? parseConnectionString(options.connectionString)
         : options.connectionString;
     this.#endpoint = parseDpsEndpoint(connection.hostName);
-    this.#sas = new ServiceSasCache(connection);
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#sas = new ServiceSasCache(connection, this.#nowMs);
     this.#sharedAccessKey = connection.sharedAccessKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#apiVersion = options.apiVersion ?? '2021-10-01';
@@ -246,12 +251,26 @@ export class DpsServiceClient implements DpsServiceApi {
     });
     if (isSuccess(response.status)) return response;
     if (call.notFoundIsAnswer && response.status === 404) return undefined;
-    throw dpsErrorFromResponse(
+    const error = dpsErrorFromResponse(
       dpsErrorCodeForStatus(response.status),
       `${call.method} ${call.path}`,
       response,
       this.#secrets(),
     );
+    throw response.status === 401 ? this.#clockOrCredentials(error, response) : error;
+  }
+
+  /** A 401 for a token DPS's own clock had already expired is the station clock's fault. */
+  #clockOrCredentials(error: DpsError, response: HttpsExchangeResponse): DpsError {
+    const server = serverTimeMs(response.headers);
+    if (server === undefined || !expiredByServerClock(this.#sas.expiresAtMs, server)) return error;
+    const station = this.#nowMs();
+    return new DpsError('DPS_CLOCK_WRONG', {
+      status: error.status,
+      dpsErrorCode: error.dpsErrorCode,
+      trackingId: error.trackingId,
+      detail: `${error.detail ?? ''}; the station's clock (${new Date(station).toISOString()}) is ${describeClockOffset(station, server)} DPS's (${new Date(server).toISOString()})`,
+    });
   }
 
   /** What must never appear in text the client passes on. */

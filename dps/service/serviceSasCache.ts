@@ -34,6 +34,11 @@ export class ServiceSasCache {
     return this.#token;
   }
 
+  /** When the current token expires (ms since the epoch, by this station's clock); 0 if none. */
+  get expiresAtMs(): number {
+    return this.#expiresAt * 1000;
+  }
+
   /** The current token, if any: for cutting it out of error text. */
   get current(): string | undefined {
     return this.#token;

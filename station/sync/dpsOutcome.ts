@@ -8,6 +8,7 @@ const STATION_CODES: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_FORBIDDEN',
   'DPS_CONNECTION_STRING_INVALID',
   'DPS_TLS_UNTRUSTED',
+  'DPS_CLOCK_WRONG',
 ]);
 
 /** Errors after which DPS may or may not have applied the request. */

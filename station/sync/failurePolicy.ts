@@ -55,6 +55,8 @@ export function judgeFailure(
       return verdict('SYNC_CREDENTIALS_REFUSED', delay, false, error);
     case 'DPS_TLS_UNTRUSTED':
       return verdict('SYNC_DPS_UNTRUSTED', delay, false, error);
+    case 'DPS_CLOCK_WRONG':
+      return verdict('SYNC_CLOCK_WRONG', delay, false, error);
     default:
       return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
   }

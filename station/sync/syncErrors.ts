@@ -26,6 +26,8 @@ export const syncErrorText = {
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
   SYNC_DPS_UNTRUSTED:
     "The station does not trust the DPS server's certificate, so nothing is sent; enrollments wait. A supervisor must check the DPS host name and, for a DPS that is not Azure's, the CA the station is given for it.",
+  SYNC_CLOCK_WRONG:
+    "DPS refused the station's sign-in because this station's clock is behind. A supervisor must set the station's date and time; enrollments wait and are sent once it is right.",
   SYNC_WORKER_ELSEWHERE:
     'Another Line Station process is syncing this station database (the running station, or another sync). Use Sync now there, or wait until it ends.',
   SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',

@@ -244,4 +244,17 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
       ['pending', 'SYNC_DPS_UNTRUSTED', 0],
     ]);
   });
+
+  it('holds rows pending for a person, with their own code, when the station clock is behind', async () => {
+    provisionMany(2);
+    station.dps.failNext('bulkEnrollments', { kind: 'clock-behind' });
+    const worker = station.worker();
+    worker.start();
+    await stateReached(worker, 'backoff');
+    expect(worker.status().lastError).toMatchObject({ code: 'DPS_CLOCK_WRONG' });
+    expect(station.rows().map((r) => [r.status, r.lastErrorCode, r.needsReconcile])).toEqual([
+      ['pending', 'SYNC_CLOCK_WRONG', 0],
+      ['pending', 'SYNC_CLOCK_WRONG', 0],
+    ]);
+  });
 });

@@ -8,6 +8,8 @@ export type DpsFault =
   | { kind: 'unauthorized' }
   /** The server's certificate was refused: nothing was sent. */
   | { kind: 'untrusted-certificate' }
+  /** A 401 for a token DPS's clock saw expire: the station clock runs behind. */
+  | { kind: 'clock-behind' }
   /** Connection refused: nothing reached DPS. */
   | { kind: 'unreachable' }
   /** The connection broke before or after DPS applied the request; the caller cannot tell. */
@@ -46,6 +48,8 @@ export function faultError(fault: DpsFault): DpsError {
       return new DpsError('DPS_UNAUTHORIZED', { status: 401, dpsErrorCode: 401002 });
     case 'unreachable':
       return new DpsError('DPS_UNREACHABLE', { detail: 'connect ECONNREFUSED 127.0.0.1:443' });
+    case 'clock-behind':
+      return new DpsError('DPS_CLOCK_WRONG', { status: 401, dpsErrorCode: 401002 });
     case 'untrusted-certificate':
       return new DpsError('DPS_TLS_UNTRUSTED', {
         detail: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',

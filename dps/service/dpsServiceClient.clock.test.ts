@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConnectionString } from '../auth/connectionString.js';
+import { DpsError } from '../dpsErrors.js';
+import { startDpsEmulator, type DpsEmulator } from '../emulator/dpsEmulator.js';
+import { DpsServiceClient } from './dpsServiceClient.js';
+
+/**
+ * A station whose clock runs behind signs tokens DPS has already seen expire. Against the DPS
+ * emulator (real HTTPS, its own clock and SAS check), such a 401 is told apart from a wrong key.
+ */
+
+let emulator: DpsEmulator;
+const clients: DpsServiceClient[] = [];
+beforeAll(async () => {
+  emulator = await startDpsEmulator();
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await emulator.close();
+});
+
+function clientWith(options: { offsetMs?: number; connectionString?: string } = {}) {
+  const client = new DpsServiceClient({
+    connectionString: options.connectionString ?? emulator.serviceConnectionString,
+    ca: emulator.caCertificatePem,
+    nowMs: () => Date.now() + (options.offsetMs ?? 0),
+  });
+  clients.push(client);
+  return client;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<DpsError> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(DpsError);
+  return error as DpsError;
+}
+
+const HOUR = 3600_000;
+
+describe('DpsServiceClient: the station clock', () => {
+  it('says the clock is behind when DPS refuses a token its own clock saw expire', async () => {
+    const error = await refusal(
+      clientWith({ offsetMs: -2 * HOUR - 5 * 60_000 }).getEnrollment('x'),
+    );
+    expect(error.code).toBe('DPS_CLOCK_WRONG');
+    expect(error.status).toBe(401);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(/clock is behind/);
+    expect(error.detail).toMatch(/the station's clock \(\S+\) is 2 h 5 min behind DPS's \(\S+\)/);
+  });
+
+  it('keeps a wrong key a credentials problem, whatever the clock', async () => {
+    const parsed = parseConnectionString(emulator.serviceConnectionString);
+    const wrongKey = `HostName=${parsed.hostName};SharedAccessKeyName=${parsed.sharedAccessKeyName};SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(
+      (await refusal(clientWith({ connectionString: wrongKey }).getEnrollment('x'))).code,
+    ).toBe('DPS_UNAUTHORIZED');
+    // Ahead, or behind by less than a token's life: its tokens are still current for DPS, so a
+    // refusal is the key's fault.
+    for (const offsetMs of [3 * HOUR, -20 * 60_000]) {
+      const client = clientWith({ connectionString: wrongKey, offsetMs });
+      expect((await refusal(client.getEnrollment('x'))).code).toBe('DPS_UNAUTHORIZED');
+    }
+  });
+
+  it('works with a clock behind by less than a token lives', async () => {
+    await expect(
+      clientWith({ offsetMs: -20 * 60_000 }).getEnrollment('x'),
+    ).resolves.toBeUndefined();
+  });
+});

@@ -1,4 +1,5 @@
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import type { SlotView } from './lineTypes.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
@@ -16,8 +17,18 @@ export type SlotRunner = (
  *
  * The session stays open across runs while the port is there and the last run passed: reopening
  * costs a few milliseconds per device, and a serial device server in TCP mode serves one client
- * at a time and may refuse a reconnect that comes before it noticed the disconnect. After a
- * failed or cancelled run the session is dropped, so the next run starts on a clean link.
+ * at a time and may refuse a reconnect that comes before it noticed the disconnect. A failed or
+ * cancelled run may leave the link in an unknown state (half a frame on either side, a late
+ * answer on its way), so the next run never reuses its session: it starts on a clean link, a
+ * fresh open with a new decoder and a delimiter that flushes the device's receive buffer.
+ *
+ * Until then a failed run's session on a local port stays open only to hear the port hang up:
+ * the line holds a port while it is open, so unplugging the failed device is reported at once,
+ * as after a PASS, and a device swapped in before the next poll gets its own run. A device left
+ * plugged never hangs up, so it is not run again by itself (that would loop on a broken device).
+ * A serial device server's session is closed at once, as before: its drop says nothing of the
+ * device behind it, and the reopen before the next run would come right on the heels of the
+ * close, the reconnect such a server may refuse.
  *
  * Presence and results are separate: a result (PASS, FAIL, cancelled) stays on screen after the
  * device is unplugged, until the next device appears on the port, so a technician who pulls a
@@ -30,6 +41,9 @@ export class Slot {
   armed = false;
   private controller: AbortController | undefined;
   private session: DeviceSession | undefined;
+  /** `session` is a failed run's, kept only to hear the port hang up (see the class comment). */
+  private sessionWatchOnly = false;
+  private readonly watchesAfterFailure: boolean;
   private running: Promise<RunOutcome> | undefined;
   private current: SlotView;
 
@@ -39,6 +53,7 @@ export class Slot {
     private readonly changed: (view: SlotView) => void,
   ) {
     this.current = { slot: number, port, state: 'waiting', progress: 0, updatedAt: Date.now() };
+    this.watchesAfterFailure = parseTcpPath(port) === undefined;
   }
 
   /** A copy of what the UI shows. */
@@ -70,8 +85,8 @@ export class Slot {
 
   /** The open session of this port, or a new one from `open`. */
   async sessionOr(open: () => Promise<DeviceSession>): Promise<DeviceSession> {
-    if (this.session && !this.session.isClosed) return this.session;
-    this.session = undefined;
+    if (this.session && !this.session.isClosed && !this.sessionWatchOnly) return this.session;
+    await this.dropSession();
     const session = await open();
     this.session = session;
     return session;
@@ -81,6 +96,7 @@ export class Slot {
   async dropSession(): Promise<void> {
     const session = this.session;
     this.session = undefined;
+    this.sessionWatchOnly = false;
     await session?.close().catch(() => undefined);
   }
 
@@ -109,7 +125,8 @@ export class Slot {
         link: { bytesWritten: 0, bytesRead: 0 },
       }))
       .then(async (outcome) => {
-        if (outcome.state !== 'pass' || !this.present) await this.dropSession();
+        if (!this.keepsSession(outcome)) await this.dropSession();
+        else if (outcome.state !== 'pass') this.sessionWatchOnly = true;
         this.running = undefined;
         this.controller = undefined;
         this.finish(outcome);
@@ -117,6 +134,16 @@ export class Slot {
       });
     this.running = running;
     return running;
+  }
+
+  /**
+   * Whether the port's session stays open after a run (see the class comment). Nothing is kept
+   * when the port went or the session closed: a hang-up, or a transport that gave up on a device
+   * that took no bytes. Either way the port is polled again, as it was before it was held.
+   */
+  private keepsSession(outcome: RunOutcome): boolean {
+    if (!this.present || !this.session || this.session.isClosed) return false;
+    return outcome.state === 'pass' || this.watchesAfterFailure;
   }
 
   /** Cancels the run in progress; false when there is none. */

@@ -4,7 +4,7 @@
  * waits on named events (never sleeps).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, afterEach, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../../certs/custody/secretBox.js';
 import {
@@ -27,6 +27,7 @@ import {
 } from '../../profiles/productProfile.js';
 import type { AttestationServices, SealSecret } from '../attestation/attestor.js';
 import { leafProfileOf, type RunEnded } from '../line.js';
+import { PortWatcher } from '../portWatcher.js';
 import type { SlotView } from '../lineTypes.js';
 import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
 
@@ -175,4 +176,28 @@ export function slotReaches(
   ...states: SlotView['state'][]
 ): Promise<SlotView> {
   return nextEvent(onSlotChanged, (view) => view.slot === slot && states.includes(view.state));
+}
+
+/**
+ * Resolves with the path of the next port a line's watcher hears hang up (`PortWatcher.lost`),
+ * or undefined when none does within `ms`: a line that does not hold the port never hears it,
+ * and the test then fails on what the slot shows instead of hanging. The call itself runs.
+ */
+export function nextLost(ms: number): Promise<string | undefined> {
+  const original = PortWatcher.prototype.lost;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      spy.mockRestore();
+      resolve(undefined);
+    }, ms);
+    const spy = vi.spyOn(PortWatcher.prototype, 'lost').mockImplementation(function (
+      this: PortWatcher,
+      path: string,
+    ) {
+      spy.mockRestore();
+      clearTimeout(timer);
+      original.call(this, path);
+      resolve(path);
+    });
+  });
 }

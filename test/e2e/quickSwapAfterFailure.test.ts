@@ -1,0 +1,98 @@
+/**
+ * A real line (CA sealed under a passphrase, profiles file, file store, the default 1 s port
+ * poll) in auto mode: a device fails, and the technician swaps it for the next one faster than
+ * the poll can see the port go. The station must hear the failed device's tty hang up and run
+ * the next device by itself, as it does after a PASS.
+ */
+import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import type { RunEnded } from '../../station/line/line.js';
+import { nextEvent } from '../../station/line/testing/lineTestKit.js';
+import {
+  openProductionStation,
+  type ProductionStation,
+} from '../../station/production/productionStation.js';
+
+const PASSPHRASE = 'line four passphrase';
+
+let dataDir: string;
+let simulator: Simulator | undefined;
+let station: ProductionStation | undefined;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ls-swap-'));
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Line 4 TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
+  });
+  const profile = {
+    name: 'LS-DEMO-1 line 4',
+    models: ['LS-DEMO-1'],
+    dps: { idScope: '0ne00000A04' },
+    attestation: { mode: 'x509-device-key', curve: 'P-256' },
+    duplicates: 'refuse',
+  };
+  await writeFile(join(dataDir, 'profiles.json'), JSON.stringify({ profiles: [profile] }));
+});
+
+afterEach(async () => {
+  await station?.stop();
+  await simulator?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  station = undefined;
+  simulator = undefined;
+});
+
+/** The next run end, or undefined when none comes within `ms` (the test fails, not hangs). */
+function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  const ended = nextEvent(station!.line.onRunEnded);
+  return Promise.race([ended, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe('a real line in auto mode, a failed device swapped within one poll', () => {
+  it('runs the next device by itself and records both runs', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [hung, next] = simulator.devices;
+    hung!.faults.stall('forever'); // firmware that answers nothing: INFO times out
+    // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
+    const port = join(dataDir, 'usb-LS_DEMO-if00');
+    await symlink(hung!.hostPath, port);
+    station = await openProductionStation({
+      dataDir,
+      profilesFile: join(dataDir, 'profiles.json'),
+      ports: [port],
+      discover: false,
+      baudRate: 0,
+      mode: 'manual',
+      passphrase: PASSPHRASE,
+      log: () => undefined,
+    });
+    const failed = nextRunEnd(10_000);
+    station.line.setMode('auto');
+    expect((await failed)?.outcome).toMatchObject({ error: { code: 'WIRE_TIMEOUT' } });
+
+    // The next device is in before any poll can see the port go: the link is replaced in one
+    // rename as soon as the old device is out.
+    await symlink(next!.hostPath, `${port}.new`);
+    await hung!.faults.unplug();
+    await rename(`${port}.new`, port);
+    const second = await nextRunEnd(10_000);
+    expect(second?.outcome).toMatchObject({ state: 'pass' });
+
+    // The hung device never said who it is; the run on the next one is its own, on the same port.
+    const runs = station.store.runs().sort((a, b) => a.id - b.id);
+    expect(runs.map((r) => [r.port, r.state, r.serialNumber, r.error?.code])).toEqual([
+      [port, 'fail', null, 'WIRE_TIMEOUT'],
+      [port, 'pass', next!.serialNumber, undefined],
+    ]);
+  });
+});

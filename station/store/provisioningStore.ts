@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
 import type { EarlierProvisioning, RunRecorder } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
+import { checkDatabaseFiles } from './databaseFiles.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
 import { checkPassedRunRecord } from './passedRunChecks.js';
 import {
@@ -9,13 +10,18 @@ import {
   type ProvisioningStatements,
 } from './provisioningStatements.js';
 import { RunHistory, type RunSummary } from './runHistory.js';
-import { asStoreError, StoreError } from './storeError.js';
+import { asStoreError, asStoreRead, StoreError, type StoreErrorCode } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
 
 /** What `recordFailure` receives (the RunRecorder contract). */
 export type RunFailure = Parameters<RunRecorder['recordFailure']>[1];
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Refusals that pass with the condition (space freed, lock released): worth writing again. */
+const PASSING: ReadonlySet<StoreErrorCode> = new Set(['STORE_WRITE_FAILED', 'STORE_BUSY']);
+/** Failures held for a later write at most: past that, a refused one stays `running` as before. */
+const MAX_UNRECORDED_FAILURES = 1_000;
 
 /**
  * The provisioning record of the station: devices, runs, the enrollment outbox and the audit
@@ -33,8 +39,17 @@ export class ProvisioningStore implements RunRecorder {
     (record: PassedRunRecord, supersedes: EarlierProvisioning | undefined) => number
   >;
   private readonly failureTx: Database.Transaction<(runId: number, outcome: RunFailure) => void>;
+  /**
+   * Failures the database refused to record (disk full): without them the runs would stay
+   * `running` and their certificates `issued` for good. Written before the next write, which
+   * gets through once the condition has passed. Lost if the station stops first, like any crash.
+   */
+  private readonly unrecordedFailures = new Map<number, RunFailure>();
 
-  constructor(db: Database.Database, options: { now?: () => Date } = {}) {
+  constructor(
+    private readonly db: Database.Database,
+    options: { now?: () => Date } = {},
+  ) {
     this.now = options.now ?? (() => new Date());
     this.outbox = new OutboxListing(db);
     this.history = new RunHistory(db);
@@ -49,11 +64,17 @@ export class ProvisioningStore implements RunRecorder {
     );
   }
 
-  /** Opens a run (`running`); it ends through commitPass or recordFailure. */
+  /**
+   * Opens a run (`running`); it ends through commitPass or recordFailure. Refuses while the
+   * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
+   * touches the device: the device keeps its previous identity.
+   */
   beginRun(port: string, profile: string, startedAt: number): number {
-    return asStoreError('begin run', () =>
-      Number(this.sql.insertRun.run(port, profile, iso(startedAt)).lastInsertRowid),
-    );
+    return asStoreError('begin run', () => {
+      checkDatabaseFiles(this.db);
+      this.recordHeldFailures();
+      return Number(this.sql.insertRun.run(port, profile, iso(startedAt)).lastInsertRowid);
+    });
   }
 
   /**
@@ -63,6 +84,9 @@ export class ProvisioningStore implements RunRecorder {
    */
   commitPass(record: PassedRunRecord, options: { supersedes?: EarlierProvisioning } = {}): number {
     checkPassedRunRecord(record);
+    // Held failures first, each in its own transaction: one the database refuses must not share
+    // (and roll back) this commit's.
+    this.recordHeldFailures();
     return asStoreError(`commit run ${record.runId}`, () =>
       this.commitTx.immediate(record, options.supersedes),
     );
@@ -71,10 +95,22 @@ export class ProvisioningStore implements RunRecorder {
   /**
    * Ends a run as `fail`/`cancelled` in one transaction; never writes an enrollment. An unknown
    * certificate serial is not linked rather than refused, so a failure can always be recorded.
-   * Throws STORE_RUN_NOT_RUNNING when the run already ended, STORE_WRITE_FAILED.
+   * Throws STORE_RUN_NOT_RUNNING when the run already ended, STORE_WRITE_FAILED… A failure
+   * refused for disk space or a lock is still written later, before the next write of the store.
    */
   recordFailure(runId: number, outcome: RunFailure): void {
-    asStoreError(`record failure of run ${runId}`, () => this.failureTx.immediate(runId, outcome));
+    try {
+      asStoreError(`record failure of run ${runId}`, () => {
+        this.recordHeldFailures();
+        this.failureTx.immediate(runId, outcome);
+      });
+    } catch (err) {
+      const passing = err instanceof StoreError && PASSING.has(err.code);
+      if (passing && this.unrecordedFailures.size < MAX_UNRECORDED_FAILURES) {
+        this.unrecordedFailures.set(runId, outcome);
+      }
+      throw err;
+    }
   }
 
   /** The latest PASS whose enrollment is live, for this device or this registration ID. */
@@ -83,36 +119,58 @@ export class ProvisioningStore implements RunRecorder {
     model: string;
     registrationId: string;
   }): EarlierProvisioning | undefined {
-    return this.sql.earlierPass.get(query.registrationId, query.serialNumber, query.model) as
-      EarlierProvisioning | undefined;
+    return asStoreRead(
+      'look up earlier pass',
+      () =>
+        this.sql.earlierPass.get(query.registrationId, query.serialNumber, query.model) as
+          EarlierProvisioning | undefined,
+    );
   }
 
   /** Live enrollments per status (superseded ones are history and not counted). */
   outboxCounts(): OutboxCounts {
-    return this.outbox.counts();
+    return asStoreRead('count outbox', () => this.outbox.counts());
   }
 
   /** A page of the outbox, oldest first; sealed secrets are never listed. */
   listOutbox(filter: OutboxFilter = {}): OutboxEntry[] {
-    return this.outbox.list(filter);
+    return asStoreRead('list outbox', () => this.outbox.list(filter));
   }
 
   /** The outbox as CSV (RFC 4180, header row) or a JSON array, for `station queue export`. */
   exportOutbox(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
-    return this.outbox.export(format, filter);
+    return asStoreRead('export outbox', () => this.outbox.export(format, filter));
   }
 
   /** The latest runs, newest first. */
   runs(query: { limit?: number } = {}): RunSummary[] {
-    return this.history.recent(query.limit ?? 50);
+    return asStoreRead('list runs', () => this.history.recent(query.limit ?? 50));
   }
 
   /** The latest audit events, newest first, optionally of one kind. */
   audit(kind?: string, limit = 100): AuditEvent[] {
-    return this.auditLog.list(kind, limit);
+    return asStoreRead('list audit events', () => this.auditLog.list(kind, limit));
+  }
+
+  /**
+   * Writes the failures held back by recordFailure, oldest first. Stops at the first the
+   * database still refuses (the caller's own write reports the condition); one that can no
+   * longer apply (the run ended meanwhile) is dropped.
+   */
+  private recordHeldFailures(): void {
+    for (const [runId, outcome] of this.unrecordedFailures) {
+      try {
+        this.failureTx.immediate(runId, outcome);
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === 'STORE_RUN_NOT_RUNNING')) return;
+      }
+      this.unrecordedFailures.delete(runId);
+    }
   }
 
   private writePass(record: PassedRunRecord, supersedes: EarlierProvisioning | undefined): number {
+    // Inside the transaction, under the write lock: nothing commits into a deleted file after it.
+    checkDatabaseFiles(this.db);
     this.requireRunning(record.runId);
     if (record.certificateSerial !== undefined) {
       this.commitCertificate(record.certificateSerial, record.registrationId);

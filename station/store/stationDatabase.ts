@@ -1,29 +1,107 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { watchDatabaseFiles } from './databaseFiles.js';
 import { migrations, type Migration } from './migrations/index.js';
+import { StoreError, toStoreError } from './storeError.js';
 
 /**
  * Opens (creating if needed) the station's SQLite database and brings its schema up to date.
  * WAL with synchronous=FULL: every committed transaction is on disk before the call returns,
  * which is what lets a slot show PASS only after its commit.
+ *
+ * Whatever stops it throws a StoreError naming the file: STORE_DATABASE_CORRUPT (damaged, not a
+ * database, a WAL that does not fit it), STORE_OPEN_FAILED, STORE_READ_ONLY, STORE_IO_FAILED,
+ * STORE_WRITE_FAILED (disk full), STORE_SCHEMA_NEWER, STORE_BUSY.
  */
 export function openStationDatabase(
   path: string,
-  options: { migrations?: readonly Migration[] } = {},
+  options: {
+    migrations?: readonly Migration[];
+    /**
+     * Refuse (STORE_READ_ONLY) a database this process cannot write. SQLite opens a file it may
+     * only read without a word, and a line would then fail every device at its first write; the
+     * commands that only read the outbox leave it off, so a supervisor can read a read-only copy.
+     */
+    requireWritable?: boolean;
+  } = {},
 ): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  // A REPLACE conflict resolution deletes the row it displaces; with recursive triggers on, that
-  // delete fires the DELETE triggers too, so the outbox counters (migration 004) stay exact and
-  // the audit trail's refusals (002) hold whatever conflict clause a statement uses.
-  db.pragma('recursive_triggers = ON');
-  migrate(db, options.migrations ?? migrations);
-  return db;
+  const file = path !== ':memory:';
+  let db: Database.Database | undefined;
+  try {
+    if (file) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      checkExistingFile(path);
+    }
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    // A REPLACE conflict resolution deletes the row it displaces; with recursive triggers on,
+    // that delete fires the DELETE triggers too, so the outbox counters (migration 004) stay
+    // exact and the audit trail's refusals (002) hold whatever conflict clause a statement uses.
+    db.pragma('recursive_triggers = ON');
+    migrate(db, options.migrations ?? migrations);
+    if (options.requireWritable) probeWrite(db);
+    if (file) watchDatabaseFiles(db, path);
+    return db;
+  } catch (err) {
+    db?.close();
+    // Which file it was, whatever refused: a station may be given another folder by mistake.
+    if (!(err instanceof StoreError)) throw toStoreError(err, `open ${path}`);
+    throw new StoreError(err.code, `open ${path}: ${err.detail ?? err.message}`, { cause: err });
+  }
+}
+
+/**
+ * Checks a database that is already there before anything may write to it, through a read-only
+ * connection: one that reads writes nothing back. A writable connection would fold its WAL into
+ * the file at close, and a WAL left beside a database it does not belong to (a backup copied
+ * over station.db, its old -wal kept) would then overwrite good pages for good; damage found
+ * here leaves both files as they were, for engineering to rescue. quick_check reads every page
+ * once: about a second for a station with 100,000 devices.
+ */
+function checkExistingFile(path: string): void {
+  const size = sizeOf(path);
+  if (size === undefined || size === 0) return;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const problems = (db.pragma('quick_check(5)') as { quick_check: string }[]).map(
+      (row) => row.quick_check,
+    );
+    if (problems.length !== 1 || problems[0] !== 'ok') {
+      throw new StoreError('STORE_DATABASE_CORRUPT', problems.join('; '));
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Writes the schema version as it is, and takes it back: SQLITE_READONLY if it cannot. */
+function probeWrite(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const probe = db.transaction(() => {
+    db.pragma(`user_version = ${version}`);
+    throw new ProbeDone();
+  });
+  try {
+    probe.immediate();
+  } catch (err) {
+    if (!(err instanceof ProbeDone)) throw err;
+  }
+}
+
+/** Rolls the write probe back: nothing of it reaches the file. */
+class ProbeDone extends Error {}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -42,8 +120,9 @@ export function migrate(db: Database.Database, list: readonly Migration[]): numb
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
   const current = version();
   if (current > latest) {
-    throw new Error(
-      `the station database is at schema version ${current}, newer than this station (${latest}); update the station software`,
+    throw new StoreError(
+      'STORE_SCHEMA_NEWER',
+      `the database is at schema version ${current}; this station knows up to ${latest}`,
     );
   }
   const apply = db.transaction((migration: Migration) => {

@@ -17,6 +17,22 @@ export const storeErrorText = {
     'The station refused to record an incomplete or unsafe result. Set the device aside and call engineering.',
   STORE_WRITE_FAILED:
     'The station could not save the result. Check disk space, then retry the device.',
+  STORE_READ_FAILED:
+    'The station could not read its database. Retry; if it repeats, a supervisor must check the disk of the station data folder.',
+  STORE_READ_ONLY:
+    'The station database cannot be written: its file or folder is read-only, or the disk was switched to read-only after errors. A supervisor must fix the station data folder, then restart the station.',
+  STORE_IO_FAILED:
+    'The disk holding the station database reported an error. A supervisor must check that disk and the station data folder, then restart the station.',
+  STORE_OPEN_FAILED:
+    'The station cannot open its database file. A supervisor must check that the station data folder exists and that the station may read and write it, then restart the station.',
+  STORE_BUSY:
+    'Another Line Station program kept the station database locked too long. Retry; if it repeats, close the other station windows or commands on this data folder.',
+  STORE_DATABASE_CORRUPT:
+    'The station database is damaged or is not a station database. Stop the line and call engineering: the data folder must be restored from a backup.',
+  STORE_DATABASE_MOVED:
+    'The station database was deleted, moved or replaced while the station ran, so nothing more can be saved. Stop the station; a supervisor must put the data folder back, then restart.',
+  STORE_SCHEMA_NEWER:
+    'The station database is newer than this station software. Update the station software before using this data folder.',
 } as const;
 
 export type StoreErrorCode = keyof typeof storeErrorText;
@@ -40,6 +56,45 @@ export class StoreError extends Error {
 }
 
 /**
+ * The store code for what SQLite (or the file system under it) refused. SQLite's extended codes
+ * (SQLITE_IOERR_WRITE, SQLITE_READONLY_DIRECTORY…) share their primary code's prefix, and each
+ * class needs a different hand: free space, fix permissions, check the disk, restore a backup.
+ * Anything else gets `fallback`: a station bug or a condition with no better advice.
+ */
+export function storeCodeOf(
+  err: unknown,
+  fallback: 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED',
+): StoreErrorCode {
+  if (err instanceof StoreError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return fallback;
+  const is = (primary: string) => code === primary || code.startsWith(`${primary}_`);
+  // Node's own errno codes, from the file system calls around SQLite (creating the folder).
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'STORE_WRITE_FAILED';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'STORE_READ_ONLY';
+  if (code === 'EIO' || code === 'ENOTDIR') return 'STORE_IO_FAILED';
+  if (is('SQLITE_FULL')) return 'STORE_WRITE_FAILED';
+  if (is('SQLITE_READONLY') || is('SQLITE_PERM')) return 'STORE_READ_ONLY';
+  if (is('SQLITE_CANTOPEN')) return 'STORE_OPEN_FAILED';
+  if (is('SQLITE_IOERR')) return 'STORE_IO_FAILED';
+  if (is('SQLITE_CORRUPT') || is('SQLITE_NOTADB')) return 'STORE_DATABASE_CORRUPT';
+  if (is('SQLITE_BUSY') || is('SQLITE_LOCKED')) return 'STORE_BUSY';
+  return fallback;
+}
+
+/** Any error as a StoreError with the code storeCodeOf gives; `what` leads its detail. */
+export function toStoreError(
+  err: unknown,
+  what: string,
+  fallback: 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED' = 'STORE_WRITE_FAILED',
+): StoreError {
+  if (err instanceof StoreError) return err;
+  // SQLite's own texts ("database or disk is full") name no path, key or value of a row.
+  const why = err instanceof Error ? err.message : String(err);
+  return new StoreError(storeCodeOf(err, fallback), `${what}: ${why}`, { cause: err });
+}
+
+/**
  * Runs a store write and turns whatever SQLite throws into a StoreError, so the line engine can
  * fail the run with a code instead of crashing on a raw SqliteError (disk full, I/O error…).
  */
@@ -47,8 +102,15 @@ export function asStoreError<T>(what: string, write: () => T): T {
   try {
     return write();
   } catch (err) {
-    if (err instanceof StoreError) throw err;
-    const detail = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-    throw new StoreError('STORE_WRITE_FAILED', detail, { cause: err });
+    throw toStoreError(err, what);
+  }
+}
+
+/** asStoreError for a read: what cannot be read is no "save" failure. */
+export function asStoreRead<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw toStoreError(err, what, 'STORE_READ_FAILED');
   }
 }

@@ -5,6 +5,7 @@ import type { BatchOutcome } from './batchSync.js';
 import { describeDpsError } from './dpsOutcome.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
+import { storeCodeOf, StoreError } from '../store/storeError.js';
 import { SyncError, syncErrorText, type SyncErrorCode } from './syncErrors.js';
 
 /** What a worker-level failure means for the worker and for the rows it interrupted. */
@@ -38,6 +39,15 @@ export function judgeFailure(
     return { cancelled: true, holdMs: 0, offline: false, rowCode: err.code, error: err.toJSON() };
   }
   const delay = backoffDelay(failures, backoff, random);
+  if (isStoreFailure(err)) {
+    // The store's code says which hand it needs (disk full, read-only, damaged); the detail
+    // keeps it for the log beside SQLite's text.
+    const detail =
+      err instanceof StoreError
+        ? `${err.code}: ${err.detail ?? err.message}`
+        : `${storeCodeOf(err, 'STORE_READ_FAILED')}: ${(err as Error).message}`;
+    return verdict('SYNC_STORE_FAILED', delay, false, { code: 'SYNC_STORE_FAILED', detail });
+  }
   if (!(err instanceof DpsError)) {
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     return verdict('SYNC_INTERNAL', delay, false, { code: 'SYNC_INTERNAL', detail });
@@ -60,6 +70,21 @@ export function judgeFailure(
     default:
       return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
   }
+}
+
+/** What the database refused: better-sqlite3's SqliteError (SQLITE_*) or the store's error. */
+function isStoreFailure(err: unknown): boolean {
+  if (err instanceof StoreError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
+/**
+ * A refusal of the database that lasts until someone acts (frees disk space, fixes the folder,
+ * restores a backup), as opposed to a lock another process releases by itself.
+ */
+export function isLastingStoreFailure(err: unknown): boolean {
+  return isStoreFailure(err) && storeCodeOf(err, 'STORE_READ_FAILED') !== 'STORE_BUSY';
 }
 
 function verdict(

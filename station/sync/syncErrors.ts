@@ -30,6 +30,8 @@ export const syncErrorText = {
     "DPS refused the station's sign-in because this station's clock is behind. A supervisor must set the station's date and time; enrollments wait and are sent once it is right.",
   SYNC_WORKER_ELSEWHERE:
     'Another Line Station process is syncing this station database (the running station, or another sync). Use Sync now there, or wait until it ends.',
+  SYNC_STORE_FAILED:
+    'The station cannot read or record the outbox in its database (disk full, read-only or failing disk). Nothing is lost: enrollments wait, and what DPS already answered is recorded once the database takes it. A supervisor must check the disk of the station data folder.',
   SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',
   SYNC_STOPPED: 'Sync has stopped.',
   SYNC_INTERNAL:

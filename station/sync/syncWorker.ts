@@ -1,22 +1,23 @@
-import type Database from 'better-sqlite3';
-import { MAX_BULK_ITEMS, type DpsServiceApi } from '../../dps/service/serviceTypes.js';
+import { MAX_BULK_ITEMS } from '../../dps/service/serviceTypes.js';
 import { IsolatedEvent } from '../line/isolatedEvent.js';
+import type { OutboxCounts } from '../line/lineTypes.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { syncBatch, type BatchOutcome } from './batchSync.js';
 import type { ReconcileContext } from './dpsReconciler.js';
-import type { OpenSecret, OutboxRow } from './enrollmentRequest.js';
-import { judgeFailure, unfinishedSettlements, type FailureVerdict } from './failurePolicy.js';
+import type { OutboxRow } from './enrollmentRequest.js';
+import {
+  isLastingStoreFailure,
+  judgeFailure,
+  unfinishedSettlements,
+  type FailureVerdict,
+} from './failurePolicy.js';
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
-import {
-  DPS_RATE_LIMIT,
-  SlidingWindowLimiter,
-  type CallEnded,
-  type RateLimit,
-} from './slidingWindowLimiter.js';
+import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
 import { systemClock, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
+import type { SyncWorkerOptions } from './syncWorkerOptions.js';
 import type {
   DpsConnection,
   SyncProgress,
@@ -25,25 +26,7 @@ import type {
   SyncStateChange,
 } from './syncTypes.js';
 
-export interface SyncWorkerOptions {
-  /** The station database (migrations up to 003 applied). */
-  db: Database.Database;
-  /** The DPS service API: DpsServiceClient over HTTPS, or a stand-in. */
-  dps: DpsServiceApi;
-  /** Opens the sealed symmetric keys of symmetric-key-individual rows. */
-  openSecret: OpenSecret;
-  /** DPS operations allowed per window; default 1000 per 60 s. Every call counts. */
-  limit?: RateLimit;
-  /** Batches in flight at once; default 4. The limiter gates every call regardless. */
-  concurrency?: number;
-  /** Retry backoff; default base 1 s, cap 5 min. */
-  backoff?: Partial<BackoffPolicy>;
-  /** How often an idle worker looks for new pending rows; default 5 s (`notify()` is sooner). */
-  pollIntervalMs?: number;
-  clock?: SyncClock;
-  /** Uniform in [0, 1), for backoff jitter. */
-  random?: () => number;
-}
+export type { SyncWorkerOptions } from './syncWorkerOptions.js';
 
 const emptySession = (): SyncSession => ({
   synced: 0,
@@ -98,6 +81,8 @@ export class SyncWorker {
    */
   private unrecorded: [OutboxRow, Settlement][] = [];
   private waiters: { resolve(progress: SyncProgress): void; reject(err: unknown): void }[] = [];
+  /** The latest counts read: what status() reports while the database refuses reads. */
+  private counts: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
 
   constructor(options: SyncWorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -209,7 +194,7 @@ export class SyncWorker {
     return {
       state: this.state,
       connection: this.connection,
-      counts: this.store.counts(),
+      counts: this.readCounts(),
       session: { ...this.session },
       ...(this.lastError && { lastError: this.lastError }),
       ...(held > 0 && { heldUntil: new Date(held).toISOString() }),
@@ -244,8 +229,12 @@ export class SyncWorker {
         this.cancelWake = this.clock.setTimer(() => this.pump(), wakeAt - now);
       }
     } catch (err) {
-      // The database refused (disk, lock): report it and look again after a backoff.
+      // The database refused (disk, lock): report it and look again after a backoff. A "sync
+      // now" waits out a lock, but is told of a disk someone has to free rather than hang.
       this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
+      if (isLastingStoreFailure(err)) {
+        this.rejectWaiters(new SyncError('SYNC_STORE_FAILED', this.lastError?.detail));
+      }
       const wait = Math.max(this.backoff.baseMs, this.limiter.heldUntil - this.clock.now());
       this.cancelWake = this.clock.setTimer(() => this.pump(), wait);
     }
@@ -356,9 +345,31 @@ export class SyncWorker {
     if (this.state === 'stopped' || this.state === 'paused') return;
     if (this.connection === 'offline') this.setState('offline');
     else if (this.inFlight.size > 0) this.setState('syncing');
-    else if (this.limiter.heldUntil > 0 || this.store.nextDueAt() !== undefined) {
-      this.setState('backoff');
-    } else this.setState('idle');
+    else if (this.limiter.heldUntil > 0 || this.dueLater()) this.setState('backoff');
+    else this.setState('idle');
+  }
+
+  /**
+   * Whether a pending row waits for a retry time. Called from timers and promise callbacks,
+   * where a throw would end the process: a database that refuses the read counts as waiting.
+   */
+  private dueLater(): boolean {
+    try {
+      return this.store.nextDueAt() !== undefined;
+    } catch {
+      return true;
+    }
+  }
+
+  /** The outbox counts, or the latest ones read when the database refuses (never throws). */
+  private readCounts(): OutboxCounts {
+    try {
+      this.counts = this.store.counts();
+    } catch (err) {
+      const error = judgeFailure(err, this.failures, this.backoff, this.random).error;
+      this.lastError = { ...error, at: new Date(this.clock.now()).toISOString() };
+    }
+    return { ...this.counts };
   }
 
   private setState(state: SyncState): void {

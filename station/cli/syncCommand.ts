@@ -138,7 +138,7 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
     session: true,
   });
   const dps = openDps(await loadDpsConnectionString(dataDir, wrapper));
-  const db = openStationDatabase(stationPaths(dataDir).database);
+  const db = openStationDatabase(stationPaths(dataDir).database, { requireWritable: true });
   const worker = new SyncWorker({
     db,
     dps,

@@ -99,7 +99,8 @@ export async function openProductionStation(
 ): Promise<ProductionStation> {
   const profile = await checkLineSetup(options);
   const paths = stationPaths(options.dataDir);
-  const db = openStationDatabase(paths.database);
+  // A line writes at every device: a file it may only read is refused here, not at the first PASS.
+  const db = openStationDatabase(paths.database, { requireWritable: true });
   try {
     const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));
     const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });

@@ -57,7 +57,10 @@ export interface RunEnded {
  * The provisioning line: one slot per port, each running its own device in parallel. In auto
  * mode every device that appears is provisioned once; the slot then waits until the port goes
  * and comes back (the next device) or an operator asks again, so a finished device is never
- * provisioned in a loop. In manual mode only `provision(slot)` starts a run.
+ * provisioned in a loop. A device that fails and resets itself does come back, so after
+ * REPEATED_FAILURE_LIMIT failed runs in a row of one device a slot holds: it runs only a device
+ * that says it is another one, until the operator starts it (see Slot and FailureStreak). In
+ * manual mode only `provision(slot)` starts a run.
  */
 export class Line implements LineController {
   // Isolated: a subscriber that throws never fails a run or silences the other subscribers.
@@ -181,6 +184,7 @@ export class Line implements LineController {
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
     if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     if (!slot.present) throw new LineError('LINE_PORT_ABSENT', `slot ${slotNumber} ${slot.port}`);
+    slot.forgetFailures();
     this.startRun(slot);
   }
 
@@ -235,7 +239,7 @@ export class Line implements LineController {
   private portChanged(path: string, present: boolean): void {
     const slot = this.slotFor(path);
     if (present) {
-      slot.appeared();
+      slot.appeared(this.mode === 'auto');
       this.autoStart(slot);
     } else {
       // A run in progress ends by itself: its session sees the hang-up.
@@ -244,9 +248,20 @@ export class Line implements LineController {
   }
 
   private autoStart(slot: Slot): void {
-    if (this.mode === 'auto' && !this.stopped && slot.present && slot.armed && !slot.isRunning) {
-      this.startRun(slot);
-    }
+    if (this.mode !== 'auto' || this.stopped || !slot.present || !slot.armed || slot.isRunning)
+      return;
+    if (!slot.held) return this.startRun(slot);
+    // A held slot: the device that keeps failing gets no run, any other device does.
+    void slot
+      .recheck(() => this.openSlotSession(slot))
+      .then((mayRun) => {
+        const stillAuto = this.mode === 'auto' && !this.stopped;
+        if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot);
+      });
+  }
+
+  private openSlotSession(slot: Slot): Promise<DeviceSession> {
+    return this.openSession(slot.port, this.options.ports.baudRate || undefined);
   }
 
   /**
@@ -270,7 +285,6 @@ export class Line implements LineController {
   private startRun(slot: Slot): void {
     const started = performance.now();
     const { profile, recorder } = this.options;
-    const transportBaud = this.options.ports.baudRate || undefined;
     void slot
       .run((signal, onProgress) =>
         runProvisioning({
@@ -278,7 +292,7 @@ export class Line implements LineController {
           profile,
           recorder,
           services: this.services,
-          session: () => slot.sessionOr(() => this.openSession(slot.port, transportBaud)),
+          session: () => slot.sessionOr(() => this.openSlotSession(slot)),
           signal,
           onProgress,
         }),

@@ -1,5 +1,6 @@
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
+import { FailureStreak } from './failureStreak.js';
 import type { SlotView } from './lineTypes.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
@@ -33,6 +34,12 @@ export type SlotRunner = (
  * Presence and results are separate: a result (PASS, FAIL, cancelled) stays on screen after the
  * device is unplugged, until the next device appears on the port, so a technician who pulls a
  * device as it fails still sees why.
+ *
+ * A device that fails and then resets itself (a watchdog) does hang up and come back, and looks
+ * like the next device. So the slot counts the failed runs in a row of one device (FailureStreak):
+ * at the limit it shows RUN_REPEATED_FAILURE, and auto mode runs nothing on the port by itself
+ * until another device is on it (`recheck` asks who is there before any run) or the operator
+ * starts the slot.
  */
 export class Slot {
   /** The port is there (plugged, or a configured server). */
@@ -44,8 +51,12 @@ export class Slot {
   /** `session` is a failed run's, kept only to hear the port hang up (see the class comment). */
   private sessionWatchOnly = false;
   private readonly watchesAfterFailure: boolean;
-  private running: Promise<RunOutcome> | undefined;
+  /** The run or the recheck in progress. */
+  private running: Promise<unknown> | undefined;
   private current: SlotView;
+  private readonly streak = new FailureStreak();
+  /** What the slot showed when its streak reached the limit, shown again while it holds. */
+  private heldView: Omit<SlotView, 'updatedAt'> | undefined;
 
   constructor(
     readonly number: number,
@@ -65,11 +76,25 @@ export class Slot {
     return this.running !== undefined;
   }
 
-  /** The port appeared: a new device may be on it, and the last result belongs to the old one. */
-  appeared(): void {
+  /** Auto mode starts no run on this port by itself until `recheck` finds another device. */
+  get held(): boolean {
+    return this.streak.holds;
+  }
+
+  /** The operator started the slot: their start is the check the held slot asked for. */
+  forgetFailures(): void {
+    this.streak.reset();
+  }
+
+  /**
+   * The port appeared: a new device may be on it, and the last result belongs to the old one.
+   * Unless `keepHeld` (auto mode) and the slot holds: then it may well be the held device back
+   * from a reset, and the slot keeps saying so, without a flicker, until `recheck` knows.
+   */
+  appeared(keepHeld = false): void {
     this.present = true;
     this.armed = true;
-    if (!this.isRunning)
+    if (!this.isRunning && !(keepHeld && this.held))
       this.show({ slot: this.number, port: this.port, state: 'empty', progress: 0 });
   }
 
@@ -125,7 +150,7 @@ export class Slot {
         link: { bytesWritten: 0, bytesRead: 0 },
       }))
       .then(async (outcome) => {
-        if (!this.keepsSession(outcome)) await this.dropSession();
+        if (!this.keepsSession(outcome.state === 'pass')) await this.dropSession();
         else if (outcome.state !== 'pass') this.sessionWatchOnly = true;
         this.running = undefined;
         this.controller = undefined;
@@ -141,9 +166,51 @@ export class Slot {
    * when the port went or the session closed: a hang-up, or a transport that gave up on a device
    * that took no bytes. Either way the port is polled again, as it was before it was held.
    */
-  private keepsSession(outcome: RunOutcome): boolean {
+  private keepsSession(passed: boolean): boolean {
     if (!this.present || !this.session || this.session.isClosed) return false;
-    return outcome.state === 'pass' || this.watchesAfterFailure;
+    return passed || this.watchesAfterFailure;
+  }
+
+  /**
+   * A held slot's port came back in auto mode: asks the device on it who it is (INFO, on the
+   * session a run would use) and starts nothing. Resolves true when a run may start: another
+   * device, which ends the streak, or one that did not answer, which is not known to be the held
+   * one (its run fails or passes on its own account). False for the held device, whose session
+   * stays open only to hear it hang up, as after its failed runs; and when cancelled or gone.
+   */
+  recheck(open: () => Promise<DeviceSession>): Promise<boolean> {
+    if (this.running) throw new Error(`slot ${this.number} is busy`);
+    this.armed = false;
+    const controller = new AbortController();
+    this.controller = controller;
+    const checking = this.deviceOn(open, controller.signal).then(async (device) => {
+      const other = device !== undefined && !this.streak.holdsBack(device);
+      if (other) this.streak.reset();
+      // Another device's session is clean after INFO and carries on into its run; a check with
+      // no answer leaves the link unknown, so the run that may follow starts on a fresh one.
+      else if (device && this.keepsSession(false)) this.sessionWatchOnly = true;
+      else await this.dropSession();
+      this.running = undefined;
+      this.controller = undefined;
+      const showsHeld = this.current.error?.code === 'RUN_REPEATED_FAILURE';
+      if (device && !other && this.heldView && !showsHeld) this.show(this.heldView);
+      if (controller.signal.aborted || !this.present) return false;
+      return other || device === undefined;
+    });
+    this.running = checking;
+    return checking;
+  }
+
+  private async deviceOn(
+    open: () => Promise<DeviceSession>,
+    signal: AbortSignal,
+  ): Promise<{ serialNumber: string; model: string } | undefined> {
+    try {
+      const info = await (await this.sessionOr(open)).identify({ signal });
+      return { serialNumber: info.serialNumber, model: info.model };
+    } catch {
+      return undefined; // the run that may follow reports why, with its own code
+    }
   }
 
   /** Cancels the run in progress; false when there is none. */
@@ -193,6 +260,11 @@ export class Slot {
       }
       if (outcome.registrationId !== undefined) next.registrationId = outcome.registrationId;
       next.error = outcome.error;
+    }
+    const held = this.streak.record(outcome);
+    if (held) {
+      next.error = held;
+      this.heldView = next;
     }
     this.show(next);
   }

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { FailureStreak, REPEATED_FAILURE_LIMIT } from './failureStreak.js';
+import type { RunOutcome } from './provisioningRun.js';
+import { runErrorText } from './runErrors.js';
+
+const link = { bytesWritten: 0, bytesRead: 0 };
+const timeout = { code: 'WIRE_TIMEOUT', message: 'The device did not answer.', detail: 'CSR' };
+
+function failed(serialNumber: string | undefined, runId: number): RunOutcome {
+  return {
+    state: 'fail',
+    runId,
+    error: timeout,
+    link,
+    ...(serialNumber !== undefined && { device: { serialNumber, model: 'LS-DEMO-1' } }),
+  };
+}
+
+const A = { serialNumber: 'SIM000001', model: 'LS-DEMO-1' };
+
+describe('FailureStreak', () => {
+  it('holds a device at its 3rd failure in a row, and says why with the last error', () => {
+    const streak = new FailureStreak();
+    expect(REPEATED_FAILURE_LIMIT).toBe(3);
+    expect(streak.record(failed(A.serialNumber, 1))).toBeUndefined();
+    expect(streak.record(failed(A.serialNumber, 2))).toBeUndefined();
+    expect(streak.holds).toBe(false);
+    const held = streak.record(failed(A.serialNumber, 3));
+    expect(streak.holdsBack(A)).toBe(true);
+    expect(streak.holdsBack({ ...A, serialNumber: 'SIM000002' })).toBe(false);
+    expect(streak.holdsBack({ ...A, model: 'LS-DEMO-2' })).toBe(false);
+    expect(held).toEqual({
+      code: 'RUN_REPEATED_FAILURE',
+      message: `${runErrorText.RUN_REPEATED_FAILURE} Last failure (WIRE_TIMEOUT): The device did not answer.`,
+      detail: 'SIM000001 failed 3 runs in a row; run 3: WIRE_TIMEOUT: CSR',
+    });
+    // Still held, and still saying so, when it fails again (a manual mode run, say).
+    expect(streak.record(failed(A.serialNumber, 4))?.detail).toContain('failed 4 runs');
+  });
+
+  it('tells the operator the same number it counts to', () => {
+    expect(runErrorText.RUN_REPEATED_FAILURE).toContain(
+      `failed ${REPEATED_FAILURE_LIMIT} times in a row`,
+    );
+  });
+
+  it('lets a failure before IDENTIFY neither count nor end the streak', () => {
+    const streak = new FailureStreak();
+    streak.record(failed(A.serialNumber, 1));
+    streak.record(failed(undefined, 2));
+    streak.record(failed(undefined, 3));
+    streak.record(failed(A.serialNumber, 4));
+    expect(streak.holds).toBe(false);
+    expect(streak.record(failed(undefined, 5))).toBeUndefined();
+    expect(streak.record(failed(A.serialNumber, 6))?.code).toBe('RUN_REPEATED_FAILURE');
+  });
+
+  it('starts again at another device, a PASS, a cancel and a reset', () => {
+    const enders: ((streak: FailureStreak) => void)[] = [
+      (streak) => streak.record(failed('SIM000002', 9)),
+      (streak) => streak.record({ state: 'cancelled', runId: 9, error: timeout, link, device: A }),
+      (streak) => streak.record({ state: 'pass', runId: 9, link } as unknown as RunOutcome),
+      (streak) => streak.reset(),
+    ];
+    for (const end of enders) {
+      const streak = new FailureStreak();
+      streak.record(failed(A.serialNumber, 1));
+      streak.record(failed(A.serialNumber, 2));
+      end(streak);
+      expect(streak.record(failed(A.serialNumber, 10))).toBeUndefined();
+      expect(streak.holds).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import type { CodedError } from './lineTypes.js';
+import type { RunOutcome } from './provisioningRun.js';
+import { RunError } from './runErrors.js';
+
+/**
+ * How many failed runs in a row of one device on one slot make auto mode stop starting it. A
+ * device that fails and resets itself (a watchdog: its port goes and comes back) looks like the
+ * next device, and would be run, and fail, for ever; one or two retries still cover the usual
+ * bad contact or slow boot. runErrorText.RUN_REPEATED_FAILURE says this number to the operator.
+ */
+export const REPEATED_FAILURE_LIMIT = 3;
+
+interface Device {
+  serialNumber: string;
+  model: string;
+}
+
+/**
+ * The failed runs in a row of one device on one slot. Only a device that said who it is counts:
+ * a run that failed before IDENTIFY answered neither adds to the streak nor ends it, since
+ * nothing tells whether that was the same device. A PASS, a cancel (someone is at the slot), a
+ * failure of another device and the operator's own start end it.
+ */
+export class FailureStreak {
+  private device: Device | undefined;
+  private count = 0;
+  private last: { runId?: number; error: CodedError } | undefined;
+
+  /** The streak reached the limit: auto mode starts no run for this device by itself. */
+  get holds(): boolean {
+    return this.count >= REPEATED_FAILURE_LIMIT;
+  }
+
+  /** Whether `device` is the device the streak holds back. */
+  holdsBack(device: Device): boolean {
+    return this.holds && sameDevice(this.device, device);
+  }
+
+  /**
+   * Counts a run that ended. Returns the error the slot shows instead of the run's own when this
+   * run is the held device's latest failure, else undefined.
+   */
+  record(outcome: RunOutcome): CodedError | undefined {
+    if (outcome.state !== 'fail') {
+      this.reset();
+      return undefined;
+    }
+    if (!outcome.device) return undefined;
+    if (!sameDevice(this.device, outcome.device)) {
+      this.reset();
+      this.device = { serialNumber: outcome.device.serialNumber, model: outcome.device.model };
+    }
+    this.count += 1;
+    this.last = {
+      error: outcome.error,
+      ...(outcome.runId !== undefined && { runId: outcome.runId }),
+    };
+    return this.holds ? this.heldError() : undefined;
+  }
+
+  reset(): void {
+    this.device = undefined;
+    this.count = 0;
+    this.last = undefined;
+  }
+
+  /** What the slot shows while the streak holds: why it stopped, and the last run's own error. */
+  private heldError(): CodedError {
+    const base = new RunError('RUN_REPEATED_FAILURE').message;
+    if (!this.last || !this.device) return { code: 'RUN_REPEATED_FAILURE', message: base };
+    const { runId, error: last } = this.last;
+    const run = runId === undefined ? 'the last run' : `run ${runId}`;
+    return new RunError(
+      'RUN_REPEATED_FAILURE',
+      `${this.device.serialNumber} failed ${this.count} runs in a row; ${run}: ${last.code}: ${last.detail ?? last.message}`,
+      // The UI shows the message and the code: the last failure's own text must be in the message.
+      { message: `${base} Last failure (${last.code}): ${last.message}` },
+    ).toJSON();
+  }
+}
+
+function sameDevice(a: Device | undefined, b: Device): boolean {
+  return a !== undefined && a.serialNumber === b.serialNumber && a.model === b.model;
+}

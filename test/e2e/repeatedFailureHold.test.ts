@@ -1,0 +1,208 @@
+/**
+ * A real line (CA sealed under a passphrase, profiles file, file store, the default 1 s port
+ * poll) in auto mode, with a broken device whose watchdog resets it in the middle of key
+ * generation: its tty hangs up and comes back, and the line takes it for the next device. After
+ * three failed runs in a row the slot must hold that device (no fourth run, no certificate, a
+ * RUN_REPEATED_FAILURE the technician can read) while still running any other device, and
+ * "Provision again" must run it.
+ */
+import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import type { MessageName } from '../../firmware-bridge/codec/messages.js';
+import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import type { RunEnded } from '../../station/line/line.js';
+import type { SlotView } from '../../station/line/lineTypes.js';
+import { nextEvent } from '../../station/line/testing/lineTestKit.js';
+import {
+  openProductionStation,
+  type ProductionStation,
+} from '../../station/production/productionStation.js';
+
+const PASSPHRASE = 'line five passphrase';
+
+let dataDir: string;
+let port: string;
+let simulator: Simulator | undefined;
+let station: ProductionStation | undefined;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ls-repeat-'));
+  // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
+  port = join(dataDir, 'usb-LS_DEMO-if00');
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Line 5 TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
+  });
+  const profile = {
+    name: 'LS-DEMO-1 line 5',
+    models: ['LS-DEMO-1'],
+    dps: { idScope: '0ne00000A05' },
+    attestation: { mode: 'x509-device-key', curve: 'P-256' },
+    duplicates: 'refuse',
+  };
+  await writeFile(join(dataDir, 'profiles.json'), JSON.stringify({ profiles: [profile] }));
+});
+
+afterEach(async () => {
+  await station?.stop();
+  await simulator?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  station = undefined;
+  simulator = undefined;
+});
+
+/** `promise`'s value, or undefined when it does not settle within `ms` (fail, never hang). */
+function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
+  return within(ms, nextEvent(station!.line.onRunEnded));
+}
+
+/** Points the adapter's link at `hostPath` in one rename, as udev replaces it. */
+async function pointPortAt(hostPath: string): Promise<void> {
+  await symlink(hostPath, `${port}.new`);
+  await rename(`${port}.new`, port);
+}
+
+async function startStation(first: SimulatedDevice): Promise<ProductionStation> {
+  await symlink(first.hostPath, port);
+  station = await openProductionStation({
+    dataDir,
+    profilesFile: join(dataDir, 'profiles.json'),
+    ports: [port],
+    discover: false,
+    baudRate: 0,
+    mode: 'manual', // auto once the test has armed the first fault: see threeFailures
+    passphrase: PASSPHRASE,
+    log: () => undefined,
+  });
+  return station;
+}
+
+/** The device comes back on a new tty behind the same link, as after a USB reset. */
+async function replug(device: SimulatedDevice): Promise<void> {
+  await pointPortAt(await device.faults.replug());
+}
+
+/**
+ * Arms the broken device's watchdog for key generation, lets `appear` start its run, and waits
+ * for the run to end (failed: the tty hung up) and the device to be unplugged by the reset.
+ */
+async function failingRun(device: SimulatedDevice, appear: () => unknown) {
+  const reset = device.faults.unplugDuringNext('GEN_KEY_CSR');
+  const ended = nextRunEnd(10_000);
+  await appear();
+  const end = await ended;
+  await within(5000, reset);
+  return end?.outcome;
+}
+
+/** The requests `device` answers from now on, and the slot views the line shows. */
+function watch(device: SimulatedDevice) {
+  const requests: MessageName[] = [];
+  const views: SlotView[] = [];
+  const disposers = [
+    device.onRequest.on((e) => {
+      if (e.name !== 'UNKNOWN') requests.push(e.name);
+    }),
+    station!.line.onSlotChanged.on((view) => views.push(view)),
+  ];
+  return { requests, views, stop: () => disposers.forEach((dispose) => dispose()) };
+}
+
+/** Three failed runs of `device`, each ended by its reset; it is left unplugged after the third. */
+async function threeFailures(device: SimulatedDevice) {
+  const outcomes = [await failingRun(device, () => station!.line.setMode('auto'))];
+  outcomes.push(await failingRun(device, () => replug(device)));
+  outcomes.push(await failingRun(device, () => replug(device)));
+  return outcomes;
+}
+
+describe('a real line in auto mode, a device that fails and resets itself', () => {
+  it('holds it after 3 failures in a row, gives its 4th appearance no run, and runs it on Provision again', async () => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
+    const broken = simulator.devices[0]!;
+    const { line, store } = await startStation(broken);
+
+    const outcomes = await threeFailures(broken);
+    expect(outcomes.map((o) => [o?.state, o?.state === 'fail' && o.device?.serialNumber])).toEqual(
+      [1, 2, 3].map(() => ['fail', broken.serialNumber]),
+    );
+    const lastCode = outcomes[2]?.state === 'fail' ? outcomes[2].error.code : undefined;
+    const held = line.slots()[0]!;
+    expect(held).toMatchObject({
+      state: 'fail',
+      serialNumber: broken.serialNumber,
+      error: { code: 'RUN_REPEATED_FAILURE' },
+    });
+    expect(held.error!.message).toContain('failed 3 times in a row');
+    expect(held.error!.message).toContain(`(${lastCode})`); // the last run's own error stays
+    expect(lastCode).toMatch(/^WIRE_/);
+
+    // The watchdog brings it back a 4th time: the line asks who it is (INFO) and runs nothing.
+    const seen = watch(broken);
+    const asked = within(
+      5000,
+      nextEvent(broken.onRequest, (e) => e.name === 'INFO'),
+    );
+    await replug(broken);
+    expect(await asked).toBeDefined();
+    expect(await nextRunEnd(3000)).toBeUndefined(); // three polls, where a run takes ~0.1 s
+    seen.stop();
+    expect(seen.requests).toEqual(['INFO']);
+    expect(seen.views.filter((v) => v.state === 'running' || v.state === 'empty')).toEqual([]);
+    expect(line.slots()[0]).toMatchObject({
+      state: 'fail',
+      error: { code: 'RUN_REPEATED_FAILURE' },
+    });
+    expect(store.runs()).toHaveLength(3);
+
+    // The technician checked it and presses Provision again: it runs, and this time passes.
+    const passed = nextRunEnd(10_000);
+    line.provision(1);
+    expect((await passed)?.outcome).toMatchObject({ state: 'pass' });
+    expect(line.slots()[0]).toMatchObject({ state: 'pass', serialNumber: broken.serialNumber });
+    const runs = store.runs().sort((a, b) => a.id - b.id);
+    expect(runs.map((r) => [r.state, r.serialNumber])).toEqual([
+      ['fail', broken.serialNumber],
+      ['fail', broken.serialNumber],
+      ['fail', broken.serialNumber],
+      ['pass', broken.serialNumber],
+    ]);
+  });
+
+  it('runs another device plugged into the held slot, as any other', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [broken, next] = simulator.devices;
+    const { line, store } = await startStation(broken!);
+    await threeFailures(broken!);
+    expect(line.slots()[0]).toMatchObject({
+      serialNumber: broken!.serialNumber,
+      error: { code: 'RUN_REPEATED_FAILURE' },
+    });
+
+    // The technician sets the broken device aside and plugs the next one into the fixture.
+    const passed = nextRunEnd(10_000);
+    await pointPortAt(next!.hostPath);
+    expect((await passed)?.outcome).toMatchObject({ state: 'pass' });
+    expect(line.slots()[0]).toMatchObject({ state: 'pass', serialNumber: next!.serialNumber });
+    const runs = store.runs().sort((a, b) => a.id - b.id);
+    expect(runs.map((r) => [r.state, r.serialNumber])).toEqual([
+      ['fail', broken!.serialNumber],
+      ['fail', broken!.serialNumber],
+      ['fail', broken!.serialNumber],
+      ['pass', next!.serialNumber],
+    ]);
+  });
+});

@@ -14,6 +14,7 @@ import type {
 } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
+import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError } from './runErrors.js';
@@ -73,6 +74,10 @@ export class Line implements LineController {
   private readonly watcher: PortWatcher;
   private readonly services: AttestationServices;
   private readonly sessionOptions: SessionOptions;
+  private readonly outbox = new OutboxCountsView(
+    () => this.options.recorder.outboxCounts(),
+    () => this.onStatusChanged.emit(this.status()),
+  );
   private mode: 'auto' | 'manual';
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
@@ -168,7 +173,7 @@ export class Line implements LineController {
   }
 
   outboxCounts(): OutboxCounts {
-    return this.options.recorder.outboxCounts();
+    return this.outbox.current();
   }
 
   setMode(mode: 'auto' | 'manual'): void {
@@ -204,7 +209,7 @@ export class Line implements LineController {
 
   /** The outbox changed outside a run (the sync worker): tell the UI the new counts. */
   refreshOutbox(): void {
-    this.onOutboxChanged.emit(this.options.recorder.outboxCounts());
+    this.onOutboxChanged.emit(this.outbox.current());
   }
 
   /** Polls the ports now (tests, or an operator's "rescan"). */
@@ -222,6 +227,7 @@ export class Line implements LineController {
     const mode = this.options.profile.attestation.mode;
     if (attestorFor(mode) === undefined) notes.push(unsupportedModeText(mode));
     if (this.discoveryWarning) notes.push(this.discoveryWarning);
+    if (this.outbox.note) notes.push(this.outbox.note);
     return notes;
   }
 
@@ -300,14 +306,7 @@ export class Line implements LineController {
       .then((outcome) => {
         const durationMs = performance.now() - started;
         this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
-        if (outcome.state !== 'pass') return;
-        let counts: OutboxCounts;
-        try {
-          counts = recorder.outboxCounts();
-        } catch {
-          return; // The counts refresh with the next pass; the run itself is recorded.
-        }
-        this.onOutboxChanged.emit(counts);
+        if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
       });
   }
 }

@@ -17,6 +17,7 @@ import {
   testCa,
   testProfile,
   testSealing,
+  within,
 } from './testing/lineTestKit.js';
 
 let simulator: Simulator | undefined;
@@ -55,15 +56,6 @@ async function startLine(first: SimulatedDevice, mode: 'auto' | 'manual') {
   const started = line;
   const setMode = () => started.setMode(mode);
   return { line: started, recorder, point, setMode };
-}
-
-/** `promise`'s value, or undefined after `ms`: the test fails instead of hanging. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function nextRunEnd(ms = 10_000): Promise<RunEnded | undefined> {

@@ -4,19 +4,17 @@
  * the poll can see the port go. The station must hear the failed device's tty hang up and run
  * the next device by itself, as it does after a PASS.
  */
-import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { RunEnded } from '../../station/line/line.js';
-import { nextEvent } from '../../station/line/testing/lineTestKit.js';
+import { nextEvent, within } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
 } from '../../station/production/productionStation.js';
+import { makeRealLineFolder } from './realLineFolder.js';
 
 const PASSPHRASE = 'line four passphrase';
 
@@ -25,19 +23,7 @@ let simulator: Simulator | undefined;
 let station: ProductionStation | undefined;
 
 beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'ls-swap-'));
-  await initStationCa(join(dataDir, 'ca'), {
-    name: 'Line 4 TEST',
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
-  });
-  const profile = {
-    name: 'LS-DEMO-1 line 4',
-    models: ['LS-DEMO-1'],
-    dps: { idScope: '0ne00000A04' },
-    attestation: { mode: 'x509-device-key', curve: 'P-256' },
-    duplicates: 'refuse',
-  };
-  await writeFile(join(dataDir, 'profiles.json'), JSON.stringify({ profiles: [profile] }));
+  ({ dataDir } = await makeRealLineFolder(4, PASSPHRASE));
 });
 
 afterEach(async () => {
@@ -50,12 +36,7 @@ afterEach(async () => {
 
 /** The next run end, or undefined when none comes within `ms` (the test fails, not hangs). */
 function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  const ended = nextEvent(station!.line.onRunEnded);
-  return Promise.race([ended, timeout]).finally(() => clearTimeout(timer));
+  return within(ms, nextEvent(station!.line.onRunEnded));
 }
 
 describe('a real line in auto mode, a failed device swapped within one poll', () => {

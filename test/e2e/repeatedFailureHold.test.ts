@@ -6,22 +6,20 @@
  * RUN_REPEATED_FAILURE the technician can read) while still running any other device, and
  * "Provision again" must run it.
  */
-import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { MessageName } from '../../firmware-bridge/codec/messages.js';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { RunEnded } from '../../station/line/line.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { nextEvent } from '../../station/line/testing/lineTestKit.js';
+import { nextEvent, within } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
 } from '../../station/production/productionStation.js';
+import { makeRealLineFolder } from './realLineFolder.js';
 
 const PASSPHRASE = 'line five passphrase';
 
@@ -31,21 +29,9 @@ let simulator: Simulator | undefined;
 let station: ProductionStation | undefined;
 
 beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'ls-repeat-'));
+  ({ dataDir } = await makeRealLineFolder(5, PASSPHRASE));
   // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
   port = join(dataDir, 'usb-LS_DEMO-if00');
-  await initStationCa(join(dataDir, 'ca'), {
-    name: 'Line 5 TEST',
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
-  });
-  const profile = {
-    name: 'LS-DEMO-1 line 5',
-    models: ['LS-DEMO-1'],
-    dps: { idScope: '0ne00000A05' },
-    attestation: { mode: 'x509-device-key', curve: 'P-256' },
-    duplicates: 'refuse',
-  };
-  await writeFile(join(dataDir, 'profiles.json'), JSON.stringify({ profiles: [profile] }));
 });
 
 afterEach(async () => {
@@ -55,15 +41,6 @@ afterEach(async () => {
   station = undefined;
   simulator = undefined;
 });
-
-/** `promise`'s value, or undefined when it does not settle within `ms` (fail, never hang). */
-function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
   return within(ms, nextEvent(station!.line.onRunEnded));

@@ -201,3 +201,12 @@ export function nextLost(ms: number): Promise<string | undefined> {
     });
   });
 }
+
+/** `promise`'s value, or undefined when it does not settle within `ms`: a test fails, never hangs. */
+export function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,37 @@
+/**
+ * A real line's data folder for the e2e tests that run `openProductionStation`: a station CA
+ * sealed under a passphrase and a one-product profiles file (X.509 device key, duplicates
+ * refused), in a fresh temporary folder.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+
+export interface RealLineFolder {
+  dataDir: string;
+  profilesFile: string;
+}
+
+/** `line` names the CA, the profile and the ID scope (`0ne00000A0<line>`). */
+export async function makeRealLineFolder(
+  line: number,
+  passphrase: string,
+): Promise<RealLineFolder> {
+  const dataDir = await mkdtemp(join(tmpdir(), `ls-line${line}-`));
+  await initStationCa(join(dataDir, 'ca'), {
+    name: `Line ${line} TEST`,
+    wrapper: new PassphraseKeyWrapper(passphrase),
+  });
+  const profile = {
+    name: `LS-DEMO-1 line ${line}`,
+    models: ['LS-DEMO-1'],
+    dps: { idScope: `0ne00000A0${line}` },
+    attestation: { mode: 'x509-device-key', curve: 'P-256' },
+    duplicates: 'refuse',
+  };
+  const profilesFile = join(dataDir, 'profiles.json');
+  await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+  return { dataDir, profilesFile };
+}

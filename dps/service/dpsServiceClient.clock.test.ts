@@ -71,4 +71,15 @@ describe('DpsServiceClient: the station clock', () => {
       clientWith({ offsetMs: -20 * 60_000 }).getEnrollment('x'),
     ).resolves.toBeUndefined();
   });
+
+  it("reads DPS's clock off every answer, so the line can say how far off its own is", async () => {
+    const ahead = clientWith({ offsetMs: 10 * 60_000 });
+    expect(ahead.clockOffsetMs()).toBeUndefined();
+    await ahead.getEnrollment('x');
+    // The Date header has whole seconds: within 2 s of the 10 min the clock was set ahead.
+    expect(Math.abs(ahead.clockOffsetMs()! + 10 * 60_000)).toBeLessThan(2_000);
+    const right = clientWith();
+    await refusal(right.getEnrollmentAttestation('absent'));
+    expect(Math.abs(right.clockOffsetMs()!)).toBeLessThan(2_000);
+  });
 });

@@ -74,6 +74,7 @@ export class DpsServiceClient implements DpsServiceApi {
   readonly #timeoutMs: number;
   readonly #apiVersion: string;
   readonly #nowMs: () => number;
+  #clockOffsetMs: number | undefined;
 
   constructor(options: DpsServiceClientOptions) {
     const connection =
@@ -249,6 +250,8 @@ export class DpsServiceClient implements DpsServiceApi {
       ...(body === undefined ? {} : { body }),
       timeoutMs: this.#timeoutMs,
     });
+    const server = serverTimeMs(response.headers);
+    if (server !== undefined) this.#clockOffsetMs = server - this.#nowMs();
     if (isSuccess(response.status)) return response;
     if (call.notFoundIsAnswer && response.status === 404) return undefined;
     const error = dpsErrorFromResponse(
@@ -258,6 +261,14 @@ export class DpsServiceClient implements DpsServiceApi {
       this.#secrets(),
     );
     throw response.status === 401 ? this.#clockOrCredentials(error, response) : error;
+  }
+
+  /**
+   * DPS's clock minus this station's, from the Date header of DPS's latest answer (whole
+   * seconds, plus the answer's time on the way); undefined before any answer carried one.
+   */
+  clockOffsetMs(): number | undefined {
+    return this.#clockOffsetMs;
   }
 
   /** A 401 for a token DPS's own clock had already expired is the station clock's fault. */

@@ -14,6 +14,7 @@ import type {
 } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
+import { clockNote } from './clockNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
@@ -44,6 +45,8 @@ export interface LineOptions {
   groupKey?: GroupKeySource;
   /** Session tuning (timeouts, retries); `baudRate` comes from `ports`. */
   sessionOptions?: SessionOptions;
+  /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
+  dpsClockOffsetMs?: () => number | undefined;
 }
 
 /** A run ended on a slot (for logs, the API's history view and the benchmark). */
@@ -228,6 +231,8 @@ export class Line implements LineController {
     if (attestorFor(mode) === undefined) notes.push(unsupportedModeText(mode));
     if (this.discoveryWarning) notes.push(this.discoveryWarning);
     if (this.outbox.note) notes.push(this.outbox.note);
+    const clock = clockNote(this.options.dpsClockOffsetMs?.());
+    if (clock) notes.push(clock);
     return notes;
   }
 

@@ -111,6 +111,7 @@ export async function openProductionStation(
     if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
     const store = new ProvisioningStore(db);
     const secrets = sealedText(wrapper);
+    const dps = await openStoredDpsClient(options.dataDir, wrapper);
     const line = new Line({
       profile,
       ca,
@@ -122,8 +123,8 @@ export async function openProductionStation(
       ...(profile.attestation.mode === 'symmetric-key-group' && {
         groupKey: await loadGroupKeySource(options.dataDir, wrapper),
       }),
+      ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
     });
-    const dps = await openStoredDpsClient(options.dataDir, wrapper);
     const sync = dps
       ? new SyncWorker({
           db,

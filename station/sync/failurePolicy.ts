@@ -72,6 +72,17 @@ export function judgeFailure(
   }
 }
 
+/** Verdicts no waiting cures: the DPS connection, its trust or the station clock must be fixed. */
+const PERSON_NEEDED: ReadonlySet<SyncErrorCode> = new Set([
+  'SYNC_CREDENTIALS_REFUSED',
+  'SYNC_DPS_UNTRUSTED',
+  'SYNC_CLOCK_WRONG',
+]);
+
+export function needsAPerson(verdict: FailureVerdict): boolean {
+  return !verdict.cancelled && PERSON_NEEDED.has(verdict.rowCode);
+}
+
 /** What the database refused: better-sqlite3's SqliteError (SQLITE_*) or the store's error. */
 function isStoreFailure(err: unknown): boolean {
   if (err instanceof StoreError) return true;

@@ -27,6 +27,15 @@ export interface SyncSession {
   operations: number;
 }
 
+/** A session with nothing done yet, as each start() begins one. */
+export const emptySession = (): SyncSession => ({
+  synced: 0,
+  skipped: 0,
+  failed: 0,
+  conflicts: 0,
+  operations: 0,
+});
+
 /** The worker's report, on every change (`onProgress`) and on demand (`status()`). */
 export interface SyncProgress {
   state: SyncState;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OutboxSyncStore } from './outboxSyncStore.js';
 import { progressReached, stateReached, SyncTestStation } from './testing/syncTestStation.js';
 
 let station: SyncTestStation;
@@ -74,5 +75,24 @@ describe('SyncWorker: when the database refuses to record what DPS answered', ()
     await progressReached(worker, (p) => p.counts.synced === 1);
     expect(station.dps.calls.map((c) => c.method)).toEqual(['bulkEnrollments', 'getEnrollment']);
     expect(station.rows()[0]!.syncNote).toBe('found in DPS');
+  });
+});
+
+describe('SyncWorker: when the database refuses to count the outbox', () => {
+  it('reports the refusal while it lasts and clears it once a count works again', async () => {
+    station.provision('SN1');
+    const worker = station.worker();
+    const refusal = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_READ' });
+    const counts = vi.spyOn(OutboxSyncStore.prototype, 'counts').mockImplementationOnce(() => {
+      throw refusal;
+    });
+    expect(worker.status()).toMatchObject({
+      counts: { pending: 0 },
+      lastError: { code: 'SYNC_STORE_FAILED', detail: expect.stringContaining('STORE_IO_FAILED') },
+    });
+    counts.mockRestore();
+    const status = worker.status();
+    expect(status.counts.pending).toBe(1);
+    expect(status.lastError).toBeUndefined();
   });
 });

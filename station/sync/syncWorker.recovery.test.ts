@@ -257,4 +257,27 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
       ['pending', 'SYNC_CLOCK_WRONG', 0],
     ]);
   });
+
+  it('fails "sync now" with what needs a person, instead of waiting for ever', async () => {
+    for (const [fault, code] of [
+      ['clock-behind', 'SYNC_CLOCK_WRONG'],
+      ['unauthorized', 'SYNC_CREDENTIALS_REFUSED'],
+      ['untrusted-certificate', 'SYNC_DPS_UNTRUSTED'],
+    ] as const) {
+      const own = new SyncTestStation();
+      try {
+        own.provision('SN1');
+        own.dps.failNext('bulkEnrollments', { kind: fault });
+        const worker = own.worker();
+        worker.start();
+        await expect(worker.syncNow()).rejects.toMatchObject({ code });
+        // Once the cause is fixed, "sync now" sends (at the end of the refusal's backoff).
+        const asked = worker.syncNow();
+        await own.clock.advance(5 * 60_000);
+        expect((await asked).counts.synced).toBe(1);
+      } finally {
+        await own.close();
+      }
+    }
+  });
 });

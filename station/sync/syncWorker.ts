@@ -8,6 +8,7 @@ import type { OutboxRow } from './enrollmentRequest.js';
 import {
   isLastingStoreFailure,
   judgeFailure,
+  needsAPerson,
   unfinishedSettlements,
   type FailureVerdict,
 } from './failurePolicy.js';
@@ -18,23 +19,15 @@ import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingW
 import { systemClock, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
 import type { SyncWorkerOptions } from './syncWorkerOptions.js';
-import type {
-  DpsConnection,
-  SyncProgress,
-  SyncSession,
-  SyncState,
-  SyncStateChange,
+import {
+  emptySession,
+  type DpsConnection,
+  type SyncProgress,
+  type SyncState,
+  type SyncStateChange,
 } from './syncTypes.js';
 
 export type { SyncWorkerOptions } from './syncWorkerOptions.js';
-
-const emptySession = (): SyncSession => ({
-  synced: 0,
-  skipped: 0,
-  failed: 0,
-  conflicts: 0,
-  operations: 0,
-});
 
 /**
  * Drains the enrollment outbox to DPS (ARCHITECTURE step 8). Rows are claimed oldest first in
@@ -83,6 +76,7 @@ export class SyncWorker {
   private waiters: { resolve(progress: SyncProgress): void; reject(err: unknown): void }[] = [];
   /** The latest counts read: what status() reports while the database refuses reads. */
   private counts: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
+  private countsError: SyncProgress['lastError']; // what readCounts last reported, if anything
 
   constructor(options: SyncWorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -320,9 +314,12 @@ export class SyncWorker {
     this.limiter.holdUntil(now + verdict.holdMs);
     this.offlineHold = verdict.offline;
     if (!verdict.offline) this.firmHoldUntil = Math.max(this.firmHoldUntil, now + verdict.holdMs);
-    if (verdict.offline) {
-      this.connection = 'offline';
-      this.rejectWaiters(new SyncError('SYNC_OFFLINE', verdict.error.detail));
+    if (verdict.offline) this.connection = 'offline';
+    // Offline, a "sync now" has nothing to wait for; refused credentials, an untrusted DPS or a
+    // wrong clock need a person, and its caller (the CLI) must say so instead of hanging.
+    if (verdict.offline || needsAPerson(verdict)) {
+      const code = verdict.offline ? 'SYNC_OFFLINE' : verdict.rowCode;
+      this.rejectWaiters(new SyncError(code, verdict.error.detail));
     }
   }
 
@@ -365,9 +362,13 @@ export class SyncWorker {
   private readCounts(): OutboxCounts {
     try {
       this.counts = this.store.counts();
+      if (this.lastError === this.countsError) this.lastError = undefined; // the refusal passed
     } catch (err) {
-      const error = judgeFailure(err, this.failures, this.backoff, this.random).error;
-      this.lastError = { ...error, at: new Date(this.clock.now()).toISOString() };
+      const { error } = judgeFailure(err, this.failures, this.backoff, this.random);
+      this.lastError = this.countsError = {
+        ...error,
+        at: new Date(this.clock.now()).toISOString(),
+      };
     }
     return { ...this.counts };
   }

@@ -107,7 +107,9 @@ export class ProvisioningStore implements RunRecorder {
     } catch (err) {
       const passing = err instanceof StoreError && PASSING.has(err.code);
       if (passing && this.unrecordedFailures.size < MAX_UNRECORDED_FAILURES) {
-        this.unrecordedFailures.set(runId, outcome);
+        // A copy: the caller goes on to note on its own object that the store refused it, which
+        // the record written later must not say.
+        this.unrecordedFailures.set(runId, structuredClone(outcome));
       }
       throw err;
     }

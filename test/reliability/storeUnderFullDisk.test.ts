@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordFailureSafely } from '../../station/line/runRecords.js';
 import { ProvisioningStore } from '../../station/store/provisioningStore.js';
 import { openStationDatabase } from '../../station/store/stationDatabase.js';
 import { beginDevice, fillDatabase, MORE_THAN_A_PAGE, runAndCertificate } from './storeFaults.js';
@@ -100,5 +101,20 @@ describe('the store when the disk fills up', () => {
       state: 'cancelled',
       errorCode: 'RUN_CANCELLED',
     });
+  });
+
+  it('writes a held failure as it was, without the note the line added when it was refused', () => {
+    const device = beginDevice(db, store, 'SN-1');
+    const giveRoomBack = fillDatabase(db);
+    const outcome = failure('WIRE_TIMEOUT');
+    const detail = outcome.error.detail;
+    recordFailureSafely(store, device.runId, outcome);
+    expect(outcome.error.detail).toContain('[failure not recorded: STORE_WRITE_FAILED');
+    giveRoomBack();
+    store.beginRun('/dev/ttyUSB1', 'line7', Date.now());
+    const stored = db
+      .prepare('SELECT error_detail AS detail FROM runs WHERE id = ?')
+      .get(device.runId) as { detail: string };
+    expect(stored.detail).toBe(detail);
   });
 });

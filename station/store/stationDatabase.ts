@@ -49,7 +49,12 @@ export function openStationDatabase(
   } catch (err) {
     db?.close();
     // Which file it was, whatever refused: a station may be given another folder by mistake.
-    if (!(err instanceof StoreError)) throw toStoreError(err, `open ${path}`);
+    // What did not come from SQLite or the file system (a native module built for another
+    // runtime, a bug) is no store condition, and passes as it is.
+    if (!(err instanceof StoreError)) {
+      if (!fromSqliteOrFiles(err)) throw err;
+      throw toStoreError(err, `open ${path}`, 'STORE_OPEN_FAILED');
+    }
     throw new StoreError(err.code, `open ${path}: ${err.detail ?? err.message}`, { cause: err });
   }
 }
@@ -132,4 +137,10 @@ export function migrate(db: Database.Database, list: readonly Migration[]): numb
   });
   for (const migration of list.slice(current)) apply.immediate(migration);
   return latest;
+}
+
+/** An error SQLite (SQLITE_*) or a file-system call (an errno code such as ENOENT) raised. */
+function fromSqliteOrFiles(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_') || /^E[A-Z]+$/.test(code));
 }

@@ -55,16 +55,16 @@ export class StoreError extends Error {
   }
 }
 
+/** What an unrecognised refusal is taken for: where it happened (a write, a read, an open). */
+type StoreFallback = 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED' | 'STORE_OPEN_FAILED';
+
 /**
  * The store code for what SQLite (or the file system under it) refused. SQLite's extended codes
  * (SQLITE_IOERR_WRITE, SQLITE_READONLY_DIRECTORY…) share their primary code's prefix, and each
  * class needs a different hand: free space, fix permissions, check the disk, restore a backup.
  * Anything else gets `fallback`: a station bug or a condition with no better advice.
  */
-export function storeCodeOf(
-  err: unknown,
-  fallback: 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED',
-): StoreErrorCode {
+export function storeCodeOf(err: unknown, fallback: StoreFallback): StoreErrorCode {
   if (err instanceof StoreError) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return fallback;
@@ -86,7 +86,7 @@ export function storeCodeOf(
 export function toStoreError(
   err: unknown,
   what: string,
-  fallback: 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED' = 'STORE_WRITE_FAILED',
+  fallback: StoreFallback = 'STORE_WRITE_FAILED',
 ): StoreError {
   if (err instanceof StoreError) return err;
   // SQLite's own texts ("database or disk is full") name no path, key or value of a row.

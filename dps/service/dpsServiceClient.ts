@@ -74,7 +74,8 @@ export class DpsServiceClient implements DpsServiceApi {
   readonly #timeoutMs: number;
   readonly #apiVersion: string;
   readonly #nowMs: () => number;
-  #clockOffsetMs: number | undefined;
+  /** DPS's time at its latest answer, and when that was on the monotonic clock. */
+  #dpsTime: { serverMs: number; at: number } | undefined;
 
   constructor(options: DpsServiceClientOptions) {
     const connection =
@@ -251,7 +252,7 @@ export class DpsServiceClient implements DpsServiceApi {
       timeoutMs: this.#timeoutMs,
     });
     const server = serverTimeMs(response.headers);
-    if (server !== undefined) this.#clockOffsetMs = server - this.#nowMs();
+    if (server !== undefined) this.#dpsTime = { serverMs: server, at: performance.now() };
     if (isSuccess(response.status)) return response;
     if (call.notFoundIsAnswer && response.status === 404) return undefined;
     const error = dpsErrorFromResponse(
@@ -268,7 +269,11 @@ export class DpsServiceClient implements DpsServiceApi {
    * seconds, plus the answer's time on the way); undefined before any answer carried one.
    */
   clockOffsetMs(): number | undefined {
-    return this.#clockOffsetMs;
+    if (!this.#dpsTime) return undefined;
+    // DPS's time now, carried forward on the monotonic clock, against the station's clock now:
+    // a supervisor who sets the clock sees the difference go at once, not at DPS's next answer.
+    const { serverMs, at } = this.#dpsTime;
+    return serverMs + (performance.now() - at) - this.#nowMs();
   }
 
   /** A 401 for a token DPS's own clock had already expired is the station clock's fault. */

@@ -45,6 +45,21 @@ describe('OutboxCountsView', () => {
   });
 });
 
+describe('OutboxCountsView before any read worked', () => {
+  it('says the counts are not known rather than passing zeros for an empty outbox', () => {
+    const view = new OutboxCountsView(
+      () => {
+        throw Object.assign(new Error('The station could not read…'), {
+          code: 'STORE_READ_FAILED',
+        });
+      },
+      () => undefined,
+    );
+    expect(view.current()).toMatchObject({ pending: 0 });
+    expect(view.note).toMatch(/^The outbox counts are not known \(shown as 0\)/);
+  });
+});
+
 describe('a line whose database refuses to count the outbox', () => {
   it('still answers with counts and says why in its notes, instead of throwing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'outbox-view-'));

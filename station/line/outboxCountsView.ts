@@ -11,6 +11,7 @@ import { toCodedError } from './runErrors.js';
 export class OutboxCountsView {
   private last: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
   private problem: string | undefined;
+  private everRead = false;
 
   constructor(
     private readonly read: () => OutboxCounts,
@@ -23,9 +24,12 @@ export class OutboxCountsView {
     let problem: string | undefined;
     try {
       this.last = this.read();
+      this.everRead = true;
     } catch (err) {
       const { code, message } = toCodedError(err);
-      problem = `The outbox counts shown are the last ones read: the station database refused the read [${code}]. ${message}`;
+      // Zeros that were never read must not pass for an empty outbox.
+      const shown = this.everRead ? 'are the last ones read' : 'are not known (shown as 0)';
+      problem = `The outbox counts ${shown}: the station database refused the read [${code}]. ${message}`;
     }
     if (problem !== this.problem) {
       this.problem = problem;

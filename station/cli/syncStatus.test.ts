@@ -44,6 +44,23 @@ describe('station sync status', () => {
     expect(text).toMatch(/^ {2}DPS_UNREACHABLE/m);
   });
 
+  it('does not date an old problem by the time its row was claimed to be sent again', async () => {
+    station.provision('SN1');
+    station.dps.failNext('bulkEnrollments', { kind: 'unreachable' });
+    const worker = station.worker();
+    worker.start();
+    await stateReached(worker, 'offline');
+    const held = station.dps.holdNext('bulkEnrollments');
+    const sent = worker.syncNow();
+    await held.reached; // the row is `syncing`, its SYNC_OFFLINE still on it
+    expect(await status()).toBe(0);
+    expect(output).toContainEqual(expect.stringMatching(/^syncing\s+1$/));
+    expect(output.filter((l) => l.startsWith('Latest sync problem'))).toEqual([]);
+    held.release();
+    await sent;
+    await worker.stop();
+  });
+
   it('says nothing more than the counts when the outbox is empty or synced', async () => {
     station.provision('SN1');
     const worker = station.worker();

@@ -10,7 +10,7 @@ export interface OldestWaiting {
 /** The latest sync problem the outbox records, on a row that still needs DPS or a person. */
 export interface LatestSyncProblem {
   registrationId: string;
-  status: 'pending' | 'syncing' | 'failed' | 'conflict';
+  status: 'pending' | 'failed' | 'conflict';
   /** The sync worker's SYNC_* code. */
   code: string;
   /** The recorded error text (scrubbed of secrets when it was written). */
@@ -31,7 +31,8 @@ export interface OutboxAttention {
  * Reads what `station sync status` shows beside the counts. The sync worker keeps its last error
  * in memory, in the station process; another process (the CLI) learns it from the rows, where
  * the worker writes each failure's code and text. Rows that synced or were superseded have
- * nothing left to say, so only live rows are read.
+ * nothing left to say, and a row being sent again keeps its old code under the time of that
+ * claim, which would date the problem wrongly: only rows at rest are read.
  */
 export function readOutboxAttention(db: Database.Database): OutboxAttention {
   const oldest = db
@@ -45,7 +46,7 @@ export function readOutboxAttention(db: Database.Database): OutboxAttention {
       `SELECT registration_id AS registrationId, status, last_error_code AS code,
               last_error AS message, updated_at AS at, next_attempt_at AS nextAttemptAt
        FROM enrollments
-       WHERE status IN ('pending', 'syncing', 'failed', 'conflict') AND last_error_code IS NOT NULL
+       WHERE status IN ('pending', 'failed', 'conflict') AND last_error_code IS NOT NULL
        ORDER BY updated_at DESC, id DESC LIMIT 1`,
     )
     .get() as LatestSyncProblem | undefined;

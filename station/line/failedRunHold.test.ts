@@ -46,7 +46,7 @@ async function startLine(configured: string[], mode: 'auto' | 'manual' = 'auto')
     mode,
     demo: false,
     sealSecret: testSealing().seal,
-    sessionOptions: { timeoutScale: 0.05, retries: 1 },
+    sessionOptions: { timeoutScale: 0.2, retries: 1 }, // room for a loaded CI machine
   });
   await line.start();
   return { line, recorder };

@@ -50,7 +50,7 @@ async function startLine(first: SimulatedDevice, mode: 'auto' | 'manual') {
     mode: 'manual', // the test switches to `mode` once it has armed the first fault
     demo: false,
     sealSecret: testSealing().seal,
-    sessionOptions: { timeoutScale: 0.05, retries: 1 },
+    sessionOptions: { timeoutScale: 0.2, retries: 1 }, // room for a loaded CI machine
   });
   await line.start();
   const started = line;

@@ -190,8 +190,18 @@ export class Line implements LineController {
     const slot = this.slotList[slotNumber - 1];
     if (this.stopped) throw new LineError('LINE_STOPPED');
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
-    if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     if (!slot.present) throw new LineError('LINE_PORT_ABSENT', `slot ${slotNumber} ${slot.port}`);
+    if (slot.isChecking) {
+      // A held slot asking its device who it is: the operator's start answers that. End the
+      // check (it can take a silent device's whole INFO timeout) and run once it let go.
+      slot.cancel('the operator started the slot');
+      slot.forgetFailures();
+      void slot.settled().then(() => {
+        if (!this.stopped && slot.present && !slot.isRunning) this.startRun(slot);
+      });
+      return;
+    }
+    if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     slot.forgetFailures();
     this.startRun(slot);
   }

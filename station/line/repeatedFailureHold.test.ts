@@ -165,4 +165,23 @@ describe('a slot held after repeated failures', () => {
     expect(line.slots()[0]?.error?.code).toBe('WIRE_TIMEOUT');
     expect(recorder.runs).toHaveLength(4);
   });
+
+  it("lets the operator's Provision end a check still waiting for a silent device, and runs it", async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [broken, silent] = simulator.devices;
+    const { line, recorder, point, setMode } = await startLine(broken!, 'auto');
+    const rescan = () => line.rescan();
+    await watchdogRun(broken!, point, setMode);
+    await watchdogRun(broken!, point, rescan);
+    await watchdogRun(broken!, point, rescan);
+    expect(line.slots()[0]?.error?.code).toBe('RUN_REPEATED_FAILURE');
+
+    silent!.faults.stall('forever');
+    await point(silent!.hostPath);
+    await line.rescan(); // the held slot now asks the silent device who it is
+    const run = nextRunEnd();
+    expect(() => line.provision(1)).not.toThrow();
+    expect(codeOf(await run)).toBe('WIRE_TIMEOUT');
+    expect(recorder.runs).toHaveLength(4);
+  });
 });

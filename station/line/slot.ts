@@ -53,6 +53,8 @@ export class Slot {
   private readonly watchesAfterFailure: boolean;
   /** The run or the recheck in progress. */
   private running: Promise<unknown> | undefined;
+  /** `running` is a recheck (no run): the operator's start may end it. */
+  private checking = false;
   private current: SlotView;
   private readonly streak = new FailureStreak();
   /** What the slot showed when its streak reached the limit, shown again while it holds. */
@@ -74,6 +76,11 @@ export class Slot {
 
   get isRunning(): boolean {
     return this.running !== undefined;
+  }
+
+  /** A recheck (who is on the held port) is in progress, not a run. */
+  get isChecking(): boolean {
+    return this.checking;
   }
 
   /** Auto mode starts no run on this port by itself until `recheck` finds another device. */
@@ -183,7 +190,9 @@ export class Slot {
     this.armed = false;
     const controller = new AbortController();
     this.controller = controller;
+    this.checking = true;
     const checking = this.deviceOn(open, controller.signal).then(async (device) => {
+      this.checking = false;
       const other = device !== undefined && !this.streak.holdsBack(device);
       if (other) this.streak.reset();
       // Another device's session is clean after INFO and carries on into its run; a check with

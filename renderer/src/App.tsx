@@ -12,6 +12,9 @@ export function App() {
   const station = useStation();
   const [commandError, setCommandError] = useState<string>();
   const { client, status } = station;
+  // Not while the station does not answer: a command pressed then would run whenever it
+  // recovers, seconds or minutes later, when the technician no longer expects it.
+  const canCommand = client !== undefined && station.connection === 'connected';
 
   /** Runs a command; a refusal is shown in words, never swallowed. */
   const run = (what: string, action: () => Promise<unknown>): void => {
@@ -31,7 +34,7 @@ export function App() {
     <div className="station">
       <StationHeader
         status={status}
-        canChangeMode={client !== undefined}
+        canChangeMode={canCommand}
         onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
       />
       {/* Kept in view: with a full line the grid runs far below the fold, and a technician at
@@ -64,7 +67,7 @@ export function App() {
             key={slot.slot}
             slot={slot}
             mode={status?.mode ?? 'auto'}
-            enabled={client !== undefined}
+            enabled={canCommand}
             onProvision={() => slotCommand('provision', { slot: slot.slot })}
             onCancel={() => slotCommand('cancel', { slot: slot.slot })}
           />
@@ -76,7 +79,7 @@ export function App() {
       <OutboxPanel
         outbox={station.outbox}
         sync={status?.sync}
-        enabled={client !== undefined}
+        enabled={canCommand}
         onSync={(action) =>
           client &&
           run(

@@ -1,8 +1,8 @@
 /**
  * A station that hangs keeps its socket open, so the page cannot tell from the link alone. The
  * real `station serve --demo` process is frozen (SIGSTOP, as a stuck loop or a frozen machine
- * would freeze it): the page must say within seconds that the station is not answering and dim
- * the slots, then clear both once the process runs again, without a reload.
+ * would freeze it): the page must say within seconds that the station is not answering, dim the
+ * slots and refuse commands, then clear all three once the process runs again, without a reload.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,11 +35,14 @@ describe.skipIf(chromiumMissing)('a station that stops answering', () => {
       await page.locator('.connection-not-answering').waitFor({ timeout: 15_000 });
       expect(await banner.textContent()).toContain('The station is not answering');
       expect(await page.locator('main.slot-grid.stale').count()).toBe(1);
+      // No command can be pressed into a station that would run it whenever it recovers.
+      expect(await page.getByRole('button', { name: 'Pause sync' }).isDisabled()).toBe(true);
       await saveScreenshot(page, 'station-not-answering.png');
 
       served.signal('SIGCONT');
       await banner.waitFor({ state: 'detached', timeout: 10_000 });
       expect(await page.locator('main.slot-grid.stale').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Pause sync' }).isDisabled()).toBe(false);
       const states = await page.locator('[data-testid="slot-state"]').allTextContents();
       expect(states.every((t) => t.includes('PASS'))).toBe(true);
       expect(problems).toEqual([]);

@@ -5,7 +5,7 @@
  * ptys: the simulator's unplug kills socat, so the station's tty hangs up as a pulled USB
  * adapter's does.
  */
-import { mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +14,7 @@ import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { Line } from './line.js';
 import {
+  byIdLink,
   InMemoryRunRecorder,
   nextLost,
   slotReaches,
@@ -52,16 +53,11 @@ async function startLine(configured: string[], mode: 'auto' | 'manual' = 'auto')
   return { line, recorder };
 }
 
-/** A by-id link to `target`, as udev keeps one per USB adapter; `repoint` swaps it atomically. */
-async function byIdLink(target: string) {
+/** A by-id link to `target` in a fresh folder (see lineTestKit's byIdLink). */
+async function byIdLinkTo(target: string) {
   dir = await mkdtemp(join(tmpdir(), 'line-failhold-'));
-  const port = join(dir, 'usb-LS_DEMO-if00');
-  await symlink(target, port);
-  const repoint = async (next: string) => {
-    await symlink(next, `${port}.new`);
-    await rename(`${port}.new`, port);
-  };
-  return { port, repoint };
+  const { port, point } = await byIdLink(dir, target);
+  return { port, repoint: point };
 }
 
 /** Whether another opener of `path` is refused: the line has it open (exclusive lock). */
@@ -82,7 +78,7 @@ describe('a failed run on a local port', () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const [broken, next] = simulator.devices;
     const stalled = broken!.faults.stallDuringNext('GEN_KEY_CSR');
-    const { port, repoint } = await byIdLink(broken!.hostPath);
+    const { port, repoint } = await byIdLinkTo(broken!.hostPath);
     const { line, recorder } = await startLine([port]);
     const failed = await slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
     await stalled;
@@ -107,7 +103,7 @@ describe('a failed run on a local port', () => {
     broken!.onRequest.on((e) => {
       if (e.name === 'GEN_KEY_CSR') broken!.faults.stall('forever');
     });
-    const { port, repoint } = await byIdLink(broken!.hostPath);
+    const { port, repoint } = await byIdLinkTo(broken!.hostPath);
     const { line, recorder } = await startLine([port], 'manual');
     const failed = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
     line.provision(1);

@@ -4,7 +4,7 @@
  * who it is still gets its run. The line never polls by itself here (60 s): each appearance is
  * a rescan, so every run is one the test asked for.
  */
-import { mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedD
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { Line, type RunEnded } from './line.js';
 import {
+  byIdLink,
   InMemoryRunRecorder,
   nextEvent,
   testCa,
@@ -35,12 +36,7 @@ afterEach(async () => {
 /** A line on one by-id link to `first`; `point` re-aims the link as udev does. */
 async function startLine(first: SimulatedDevice, mode: 'auto' | 'manual') {
   dir = await mkdtemp(join(tmpdir(), 'line-repeat-'));
-  const port = join(dir, 'usb-LS_DEMO-if00');
-  await symlink(first.hostPath, port);
-  const point = async (hostPath: string) => {
-    await symlink(hostPath, `${port}.new`);
-    await rename(`${port}.new`, port);
-  };
+  const { port, point } = await byIdLink(dir, first.hostPath);
   const recorder = new InMemoryRunRecorder();
   line = new Line({
     profile: testProfile(),

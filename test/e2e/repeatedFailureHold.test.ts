@@ -6,7 +6,7 @@
  * RUN_REPEATED_FAILURE the technician can read) while still running any other device, and
  * "Provision again" must run it.
  */
-import { rename, rm, symlink } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageName } from '../../firmware-bridge/codec/messages.js';
@@ -14,7 +14,7 @@ import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedD
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { RunEnded } from '../../station/line/line.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { nextEvent, within } from '../../station/line/testing/lineTestKit.js';
+import { byIdLink, nextEvent, within } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
@@ -25,13 +25,12 @@ const PASSPHRASE = 'line five passphrase';
 
 let dataDir: string;
 let port: string;
+let pointPortAt: (hostPath: string) => Promise<void>;
 let simulator: Simulator | undefined;
 let station: ProductionStation | undefined;
 
 beforeEach(async () => {
   ({ dataDir } = await makeRealLineFolder(5, PASSPHRASE));
-  // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
-  port = join(dataDir, 'usb-LS_DEMO-if00');
 });
 
 afterEach(async () => {
@@ -46,14 +45,9 @@ function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
   return within(ms, nextEvent(station!.line.onRunEnded));
 }
 
-/** Points the adapter's link at `hostPath` in one rename, as udev replaces it. */
-async function pointPortAt(hostPath: string): Promise<void> {
-  await symlink(hostPath, `${port}.new`);
-  await rename(`${port}.new`, port);
-}
-
 async function startStation(first: SimulatedDevice): Promise<ProductionStation> {
-  await symlink(first.hostPath, port);
+  // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
+  ({ port, point: pointPortAt } = await byIdLink(dataDir, first.hostPath));
   station = await openProductionStation({
     dataDir,
     profilesFile: join(dataDir, 'profiles.json'),

@@ -4,6 +4,8 @@
  * waits on named events (never sleeps).
  */
 import { randomBytes } from 'node:crypto';
+import { rename, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../../certs/custody/secretBox.js';
@@ -209,4 +211,21 @@ export function within<T>(ms: number, promise: Promise<T>): Promise<T | undefine
     timer = setTimeout(() => resolve(undefined), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The stable by-id link udev keeps for a USB adapter (`<dir>/usb-LS_DEMO-if00`), aimed at
+ * `target`; `point` re-aims it in one rename, as udev replaces it when a device is swapped.
+ */
+export async function byIdLink(
+  dir: string,
+  target: string,
+): Promise<{ port: string; point: (next: string) => Promise<void> }> {
+  const port = join(dir, 'usb-LS_DEMO-if00');
+  await symlink(target, port);
+  const point = async (next: string): Promise<void> => {
+    await symlink(next, `${port}.new`);
+    await rename(`${port}.new`, port);
+  };
+  return { port, point };
 }

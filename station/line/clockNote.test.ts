@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clockNote } from './clockNote.js';
-import { Line } from './line.js';
-import { InMemoryRunRecorder, testCa, testProfile, testSealing } from './testing/lineTestKit.js';
+import { testLine } from './testing/lineTestKit.js';
 
 const MIN = 60_000;
 
@@ -26,16 +25,7 @@ describe('clockNote', () => {
 describe('the line with a station clock off from DPS', () => {
   it('shows the note in its status while DPS says so, and drops it once the clock is right', async () => {
     let offset: number | undefined;
-    const line = new Line({
-      profile: testProfile(),
-      ca: (await testCa()).ca,
-      recorder: new InMemoryRunRecorder(),
-      ports: { configured: [], discover: false, baudRate: 0 },
-      mode: 'manual',
-      demo: false,
-      sealSecret: testSealing().seal,
-      dpsClockOffsetMs: () => offset,
-    });
+    const line = await testLine({ dpsClockOffsetMs: () => offset });
     expect(line.status().notes).toEqual([]);
     offset = -20 * MIN;
     expect(line.status().notes).toEqual([expect.stringMatching(/20 min ahead of DPS's/)]);

@@ -18,9 +18,7 @@ import {
   InMemoryRunRecorder,
   nextLost,
   slotReaches,
-  testCa,
-  testProfile,
-  testSealing,
+  testLine,
 } from './testing/lineTestKit.js';
 
 let simulator: Simulator | undefined;
@@ -39,18 +37,15 @@ afterEach(async () => {
 /** A line on `configured` that never polls by itself (60 s): only holds and rescans count. */
 async function startLine(configured: string[], mode: 'auto' | 'manual' = 'auto') {
   const recorder = new InMemoryRunRecorder();
-  line = new Line({
-    profile: testProfile(),
-    ca: (await testCa()).ca,
+  const started = await testLine({
     recorder,
     ports: { configured, discover: false, baudRate: 0, pollMs: 60_000 },
     mode,
-    demo: false,
-    sealSecret: testSealing().seal,
     sessionOptions: { timeoutScale: 0.2, retries: 1 }, // room for a loaded CI machine
   });
-  await line.start();
-  return { line, recorder };
+  line = started;
+  await started.start();
+  return { line: started, recorder };
 }
 
 /** A by-id link to `target` in a fresh folder (see lineTestKit's byIdLink). */

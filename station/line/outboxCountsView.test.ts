@@ -6,7 +6,7 @@ import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { Line } from './line.js';
 import { OutboxCountsView } from './outboxCountsView.js';
-import { testCa, testProfile, testSealing } from './testing/lineTestKit.js';
+import { testLine } from './testing/lineTestKit.js';
 
 let dir: string | undefined;
 let line: Line | undefined;
@@ -64,15 +64,7 @@ describe('a line whose database refuses to count the outbox', () => {
   it('still answers with counts and says why in its notes, instead of throwing', async () => {
     dir = mkdtempSync(join(tmpdir(), 'outbox-view-'));
     const db = openStationDatabase(join(dir, 'station.db'));
-    line = new Line({
-      profile: testProfile(),
-      ca: (await testCa()).ca,
-      recorder: new ProvisioningStore(db),
-      ports: { configured: [], discover: false, baudRate: 0, pollMs: 60_000 },
-      mode: 'auto',
-      demo: false,
-      sealSecret: testSealing().seal,
-    });
+    line = await testLine({ recorder: new ProvisioningStore(db), mode: 'auto' });
     const notes: string[][] = [];
     line.onStatusChanged.on((status) => notes.push(status.notes));
     expect(line.outboxCounts()).toMatchObject({ pending: 0, synced: 0 });

@@ -15,9 +15,7 @@ import {
   byIdLink,
   InMemoryRunRecorder,
   nextEvent,
-  testCa,
-  testProfile,
-  testSealing,
+  testLine,
   within,
 } from './testing/lineTestKit.js';
 
@@ -38,14 +36,10 @@ async function startLine(first: SimulatedDevice, mode: 'auto' | 'manual') {
   dir = await mkdtemp(join(tmpdir(), 'line-repeat-'));
   const { port, point } = await byIdLink(dir, first.hostPath);
   const recorder = new InMemoryRunRecorder();
-  line = new Line({
-    profile: testProfile(),
-    ca: (await testCa()).ca,
+  // Manual: the test switches to `mode` once it has armed the first fault.
+  line = await testLine({
     recorder,
     ports: { configured: [port], discover: false, baudRate: 0, pollMs: 60_000 },
-    mode: 'manual', // the test switches to `mode` once it has armed the first fault
-    demo: false,
-    sealSecret: testSealing().seal,
     sessionOptions: { timeoutScale: 0.2, retries: 1 }, // room for a loaded CI machine
   });
   await line.start();

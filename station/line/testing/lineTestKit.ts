@@ -28,7 +28,7 @@ import {
   type ProductProfileInput,
 } from '../../profiles/productProfile.js';
 import type { AttestationServices, SealSecret } from '../attestation/attestor.js';
-import { leafProfileOf, type RunEnded } from '../line.js';
+import { Line, leafProfileOf, type LineOptions, type RunEnded } from '../line.js';
 import { PortWatcher } from '../portWatcher.js';
 import type { SlotView } from '../lineTypes.js';
 import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
@@ -228,4 +228,21 @@ export async function byIdLink(
     await rename(`${port}.new`, port);
   };
   return { port, point };
+}
+
+/**
+ * A Line on test parts: the test profile and CA, an in-memory recorder, sealing the test can
+ * open, no ports and no polling of its own, manual mode; `overrides` replace any of them.
+ */
+export async function testLine(overrides: Partial<LineOptions> = {}): Promise<Line> {
+  return new Line({
+    profile: testProfile(),
+    ca: (await testCa()).ca,
+    recorder: new InMemoryRunRecorder(),
+    ports: { configured: [], discover: false, baudRate: 0, pollMs: 60_000 },
+    mode: 'manual',
+    demo: false,
+    sealSecret: testSealing().seal,
+    ...overrides,
+  });
 }

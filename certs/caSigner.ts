@@ -29,6 +29,11 @@ export interface IssuanceRecord {
   /** Whether the key was made by the device (CSR) or by the station. */
   keySource: 'device' | 'station';
   certificateDer: Uint8Array;
+  /**
+   * What the caller issued it for, in the caller's own terms (the station: the run that will
+   * install it), so a certificate whose run never ended can be found and settled later.
+   */
+  issuedFor?: string;
 }
 
 /** An issued certificate as a supervisor lists it: what identifies it, not the DER. */

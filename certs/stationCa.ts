@@ -79,7 +79,7 @@ export class StationCa {
   /** Checks a device CSR (checkCsr) and issues its leaf. */
   async issueFromCsr(
     csrDer: Uint8Array,
-    options: { registrationId: string; profile?: LeafProfile },
+    options: { registrationId: string; profile?: LeafProfile; issuedFor?: string },
   ): Promise<IssuedCertificate> {
     const unlocked = this.ca.requireUnlocked();
     const profile = options.profile ?? this.defaultProfile;
@@ -93,6 +93,7 @@ export class StationCa {
       options.registrationId,
       profile,
       'device',
+      options.issuedFor,
     );
   }
 
@@ -101,6 +102,8 @@ export class StationCa {
     registrationId: string;
     curve?: 'P-256' | 'P-384';
     profile?: LeafProfile;
+    /** Recorded in the ledger with the certificate (IssuanceRecord.issuedFor). */
+    issuedFor?: string;
   }): Promise<IssuedWithStationKey> {
     const unlocked = this.ca.requireUnlocked();
     const profile = options.profile ?? this.defaultProfile;
@@ -119,6 +122,7 @@ export class StationCa {
       options.registrationId,
       profile,
       'station',
+      options.issuedFor,
     );
     return { ...issued, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
   }
@@ -142,6 +146,7 @@ export class StationCa {
     registrationId: string,
     profile: LeafProfile,
     keySource: 'device' | 'station',
+    issuedFor: string | undefined,
   ): Promise<IssuedCertificate> {
     const leaf = await issueLeafFast(this.templateFor(unlocked, profile), unlocked.signer, {
       registrationId,
@@ -167,6 +172,7 @@ export class StationCa {
       profile: profile.name,
       keySource,
       certificateDer: issued.certificateDer,
+      ...(issuedFor !== undefined && { issuedFor }),
     });
     // 120 random bits make a repeat practically impossible; if it happens, nothing leaves the CA.
     if (!fresh) throw new CertError('CA_SERIAL_REUSED', `serial ${issued.serialNumber}`);

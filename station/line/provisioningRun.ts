@@ -11,7 +11,7 @@ import {
   recordFailureSafely,
   type RunFacts,
 } from './runRecords.js';
-import type { RunRecorder } from './runRecorder.js';
+import { issuedForRun, type RunRecorder } from './runRecorder.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -140,6 +140,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       registrationId,
       request,
       services: options.services,
+      issuedFor: issuedForRun(runId),
       onCertificateIssued: (serial) => (facts.certificateSerial = serial),
     });
 

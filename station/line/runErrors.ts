@@ -28,6 +28,8 @@ export const runErrorText = {
   RUN_COMMIT_UNCONFIRMED:
     'The device did not confirm its new identity, so the station recorded none. It may hold it anyway: provision it again before it ships.',
   RUN_CANCELLED: 'The run was cancelled. The device keeps its previous identity.',
+  RUN_INTERRUPTED:
+    'The station stopped during this run, so it recorded no identity for the device. Provision the device again before it ships.',
   // The number is failureStreak's REPEATED_FAILURE_LIMIT; its test keeps the two together.
   RUN_REPEATED_FAILURE:
     'This device failed 3 times in a row, so the line no longer starts it by itself. Set it aside or check it, then press Provision again.',

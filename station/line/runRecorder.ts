@@ -47,3 +47,11 @@ export interface RunRecorder {
   }): EarlierProvisioning | undefined;
   outboxCounts(): OutboxCounts;
 }
+
+/**
+ * What a run's certificate is recorded as issued for in the CA's ledger: how the store finds the
+ * certificate of a run that a crash cut off before the run row learnt its serial.
+ */
+export function issuedForRun(runId: number): string {
+  return `run:${runId}`;
+}

@@ -14,6 +14,7 @@ import { Line } from '../line/line.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
+import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
@@ -110,6 +111,8 @@ export async function openProductionStation(
     await ca.unlock(wrapper);
     if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
     const store = new ProvisioningStore(db);
+    const interrupted = interruptedRunsText(store.closeInterruptedRuns());
+    if (interrupted !== undefined) options.log(interrupted);
     const secrets = sealedText(wrapper);
     const dps = await openStoredDpsClient(options.dataDir, wrapper);
     const line = new Line({

@@ -22,8 +22,8 @@ export class CertificateLedger implements IssuanceLedger {
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(`INSERT OR IGNORE INTO certificates
       (serial_number, registration_id, subject, fingerprint_sha256, not_before, not_after, profile,
-       key_source, certificate_der, issued_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+       key_source, certificate_der, issued_at, issued_for)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.setStatus = db.prepare(
       `UPDATE certificates SET status = ? WHERE serial_number = ? AND status = 'issued'`,
     );
@@ -45,6 +45,7 @@ export class CertificateLedger implements IssuanceLedger {
       entry.keySource,
       Buffer.from(entry.certificateDer),
       new Date().toISOString(),
+      entry.issuedFor ?? null,
     );
     return result.changes === 1;
   }

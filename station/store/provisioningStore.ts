@@ -3,6 +3,7 @@ import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
 import type { EarlierProvisioning, RunRecorder } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
+import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
 import { checkPassedRunRecord } from './passedRunChecks.js';
 import {
@@ -10,6 +11,7 @@ import {
   type ProvisioningStatements,
 } from './provisioningStatements.js';
 import { RunHistory, type RunSummary } from './runHistory.js';
+import { thisProcess, type RunOwner } from './runOwner.js';
 import { asStoreError, asStoreRead, StoreError, type StoreErrorCode } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
 
@@ -34,6 +36,8 @@ export class ProvisioningStore implements RunRecorder {
   private readonly history: RunHistory;
   private readonly auditLog: AuditLog;
   private readonly now: () => Date;
+  /** Recorded with every run opened here, so a later start can tell whether it was cut off. */
+  private readonly owner: RunOwner;
   private readonly sql: ProvisioningStatements;
   private readonly commitTx: Database.Transaction<
     (record: PassedRunRecord, supersedes: EarlierProvisioning | undefined) => number
@@ -48,9 +52,10 @@ export class ProvisioningStore implements RunRecorder {
 
   constructor(
     private readonly db: Database.Database,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; owner?: RunOwner } = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.owner = options.owner ?? thisProcess();
     this.outbox = new OutboxListing(db);
     this.history = new RunHistory(db);
     this.auditLog = new AuditLog(db);
@@ -73,8 +78,20 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.recordHeldFailures();
-      return Number(this.sql.insertRun.run(port, profile, iso(startedAt)).lastInsertRowid);
+      const { host, pid, token } = this.owner;
+      const run = this.sql.insertRun.run(port, profile, iso(startedAt), host, pid, token);
+      return Number(run.lastInsertRowid);
     });
+  }
+
+  /**
+   * Ends the runs a crash left `running` whose station is known to be gone (interruptedRuns.ts):
+   * `fail` with RUN_INTERRUPTED, their certificates `abandoned`. A line calls it as it starts.
+   */
+  closeInterruptedRuns(): InterruptedRunsReport {
+    return asStoreError('close interrupted runs', () =>
+      closeInterruptedRuns(this.db, this.owner, this.now()),
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import { hostProcessRuns } from '../store/runOwner.js';
 
 /** Who holds the sync lease, as the operator is told. */
 export interface LeaseHolder {
@@ -117,16 +118,5 @@ export function activeSyncHolder(db: Database.Database, now = Date.now()): Lease
 /** A lease whose holder is gone: a process of this host that no longer runs, or a silent host. */
 function isStale(lease: StoredLease, now: number): boolean {
   if (lease.host !== hostname()) return now - lease.renewedAt > STALE_MS;
-  return !processRuns(lease.pid);
-}
-
-/** Whether a process of this host runs (signal 0 checks without signalling). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return !hostProcessRuns(lease.pid);
 }

@@ -3,7 +3,7 @@
  * profiles file, a file SQLite store, and devices on real ttys. Eight devices are provisioned
  * at once; three of them are unplugged, stalled or drowned in corrupted bytes mid-run.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ import {
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { StationCa } from '../../certs/stationCa.js';
 import { CertificateLedger } from '../../station/store/certificateLedger.js';
+import { ProvisioningStore } from '../../station/store/provisioningStore.js';
+import { thisProcess } from '../../station/store/runOwner.js';
 import { openStationDatabase } from '../../station/store/stationDatabase.js';
 import { startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { registerFromFlash } from '../../station/demo/fieldRegistration.js';
@@ -173,6 +175,36 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
     station = await open(PASSPHRASE);
     // The CA is not left unlocked for a mode that never signs.
     expect(station.line.status().ca.locked).toBe(true);
+  });
+
+  it('a start after a crash closes the runs the crash cut off, and says so', async () => {
+    // What a station killed mid-run leaves: a run its process never ended.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const earlier = openStationDatabase(join(dataDir, 'station.db'));
+    const cutOff = new ProvisioningStore(earlier, {
+      owner: { ...thisProcess(), pid: gone, token: 'killed-station' },
+    }).beginRun('/dev/ttyUSB2', 'LS-DEMO-1 line 3', Date.now());
+    earlier.close();
+
+    const log: string[] = [];
+    station = await openProductionStation({
+      dataDir,
+      profilesFile,
+      ports: ['/dev/ttyLS-none'],
+      discover: false,
+      baudRate: 0,
+      mode: 'manual',
+      passphrase: PASSPHRASE,
+      log: (line) => log.push(line),
+    });
+    expect(log.join('\n')).toContain(
+      `1 run(s) were cut off when the station last stopped (port(s) /dev/ttyUSB2; runs ${cutOff})`,
+    );
+    expect(station.store.runs({ limit: 1 })[0]).toMatchObject({
+      id: cutOff,
+      state: 'fail',
+      error: { code: 'RUN_INTERRUPTED' },
+    });
   });
 
   it('`station provision` provisions one device headless; a wrong passphrase is refused with its code', async () => {

@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ProvisioningStore } from '../../station/store/provisioningStore.js';
 import { openStationDatabase } from '../../station/store/stationDatabase.js';
 
 const SCRIPT = join(process.cwd(), 'test', 'reliability', 'stationUnderKill.ts');
@@ -67,6 +68,31 @@ describe('the station killed mid-batch (SIGKILL)', () => {
     }
     expect(enrolled.length).toBeLessThan(12);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+
+    // The next start closes what the kill cut off: the runs fail as RUN_INTERRUPTED, the
+    // certificates issued for them are abandoned, and every PASS stays as it was.
+    const report = new ProvisioningStore(db).closeInterruptedRuns();
+    expect(report.closed).toHaveLength(cutOff.length);
+    expect(db.prepare(`SELECT count(*) FROM runs WHERE state = 'running'`).pluck().get()).toBe(0);
+    const closed = db
+      .prepare(
+        `SELECT r.error_code AS code, c.status AS certificate FROM runs r
+        LEFT JOIN certificates c ON c.serial_number = r.certificate_serial
+        WHERE r.id IN (${report.closed.map((run) => run.runId).join(',')})`,
+      )
+      .all() as { code: string; certificate: string | null }[];
+    for (const run of closed) {
+      expect(run.code).toBe('RUN_INTERRUPTED');
+      expect(run.certificate ?? 'abandoned').toBe('abandoned');
+    }
+    // No certificate is left `issued`: each was installed and committed, or is abandoned.
+    expect(
+      db.prepare(`SELECT count(*) FROM certificates WHERE status = 'issued'`).pluck().get(),
+    ).toBe(0);
+    const after = db
+      .prepare(`SELECT e.registration_id AS id, e.status FROM enrollments e`)
+      .all() as { id: string; status: string }[];
+    expect(after.map((e) => e.id).sort()).toEqual([...enrolledIds].sort());
     db.close();
   });
 });

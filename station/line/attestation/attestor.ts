@@ -39,6 +39,11 @@ export interface AttestInput {
   /** Carries the run's AbortSignal to every request. */
   request: RequestOptions;
   services: AttestationServices;
+  /**
+   * What a certificate issued here is recorded as issued for (the run: issuedForRun), passed to
+   * the CA, so the certificate of a run cut off by a crash is still found and abandoned.
+   */
+  issuedFor: string;
   /** Called as soon as a certificate exists, so a failure later in the run still names it. */
   onCertificateIssued(serialNumber: string): void;
 }
@@ -75,7 +80,7 @@ export interface Attestor {
   missingCapability(info: DeviceInfo, profile: ProductProfile): string | undefined;
   /** Overrides the profile's template; the template is used when absent. */
   registrationId?(
-    input: Omit<AttestInput, 'registrationId' | 'onCertificateIssued'>,
+    input: Omit<AttestInput, 'registrationId' | 'issuedFor' | 'onCertificateIssued'>,
   ): Promise<string>;
   /** Stages the identity on the device and describes it for verify and the enrollment. */
   attest(input: AttestInput): Promise<AttestedIdentity>;

@@ -41,7 +41,8 @@ export const x509DeviceKeyAttestor: Attestor = {
     if (info.features.keygenCurves.includes(curve)) return undefined;
     return `on-device ${curve} key generation (device offers [${info.features.keygenCurves.join(', ')}])`;
   },
-  async attest({ session, profile, registrationId, request, services, onCertificateIssued }) {
+  async attest(input) {
+    const { session, profile, registrationId, request, services, issuedFor } = input;
     const curve = profileCurve(profile);
     const issued = await installDeviceKeyCertificate(
       session,
@@ -49,8 +50,12 @@ export const x509DeviceKeyAttestor: Attestor = {
         curve,
         registrationId,
         issue: (csr, id) =>
-          services.ca.issueFromCsr(csr, { registrationId: id, profile: services.leafProfile }),
-        onIssued: (leaf) => onCertificateIssued(leaf.serialNumber),
+          services.ca.issueFromCsr(csr, {
+            registrationId: id,
+            profile: services.leafProfile,
+            issuedFor,
+          }),
+        onIssued: (leaf) => input.onCertificateIssued(leaf.serialNumber),
       },
       request,
     );

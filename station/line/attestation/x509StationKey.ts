@@ -12,14 +12,16 @@ export const x509StationKeyAttestor: Attestor = {
   missingCapability(info) {
     return info.features.keyInjection ? undefined : 'private key injection';
   },
-  async attest({ session, profile, registrationId, request, services, onCertificateIssued }) {
+  async attest(input) {
+    const { session, profile, registrationId, request, services } = input;
     const curve = profileCurve(profile);
     const issued = await services.ca.issueWithStationKey({
       registrationId,
       curve,
       profile: services.leafProfile,
+      issuedFor: input.issuedFor,
     });
-    onCertificateIssued(issued.serialNumber);
+    input.onCertificateIssued(issued.serialNumber);
     try {
       await session.request('PUT_PRIVATE_KEY', { curve, pkcs8: issued.privateKeyPkcs8 }, request);
     } finally {

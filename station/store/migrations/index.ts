@@ -6,6 +6,7 @@ import { migration004OutboxCounts } from './004_outbox_counts.js';
 import { migration005LiveEnrollmentsByDevice } from './005_live_enrollments_by_device.js';
 import { migration006SyncLease } from './006_sync_lease.js';
 import { migration007SupersededByRegistrationId } from './007_superseded_by_registration_id.js';
+import { migration008RunOwners } from './008_run_owners.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   migration005LiveEnrollmentsByDevice,
   migration006SyncLease,
   migration007SupersededByRegistrationId,
+  migration008RunOwners,
 ];

@@ -24,7 +24,7 @@ export function useMigrationTestFile(prefix: string): () => string {
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(7);
+  expect(db.pragma('user_version', { simple: true })).toBe(8);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -33,5 +33,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'live_enrollments_by_device',
     'sync_lease',
     'superseded_by_registration_id',
+    'run_owners',
   ]);
 }

@@ -12,6 +12,7 @@ export function recordIssuedCertificate(
   db: Database.Database,
   serialNumber: string,
   registrationId: string,
+  issuedFor?: string,
 ): void {
   const recorded = new CertificateLedger(db).record({
     serialNumber,
@@ -23,6 +24,7 @@ export function recordIssuedCertificate(
     profile: 'line7',
     keySource: 'device',
     certificateDer: new Uint8Array([0x30, 0x00]),
+    ...(issuedFor !== undefined && { issuedFor }),
   });
   if (!recorded) throw new Error(`certificate ${serialNumber} was recorded before`);
 }

@@ -1,0 +1,152 @@
+import type Database from 'better-sqlite3';
+import { runErrorText } from '../line/runErrors.js';
+import { issuedForRun } from '../line/runRecorder.js';
+import { AuditLog } from './auditLog.js';
+import { hostProcessRuns, type RunOwner } from './runOwner.js';
+
+/** A run that its station never ended, closed at a later start. */
+export interface InterruptedRun {
+  runId: number;
+  port: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** The certificate issued for it, now `abandoned`, if any. */
+  certificateSerial?: string;
+}
+
+/** What closeInterruptedRuns did, for the start-up log. */
+export interface InterruptedRunsReport {
+  closed: InterruptedRun[];
+  /** Open runs of another host, which this one cannot tell from live ones. */
+  otherHosts: { host: string; runs: number }[];
+}
+
+interface OpenRun {
+  id: number;
+  port: string;
+  startedAt: string;
+  host: string | null;
+  pid: number | null;
+  token: string | null;
+}
+
+/** The runs no one ended; read through the partial index `runs_open` (migration 008). */
+export const OPEN_RUNS_SQL = `SELECT id, port, started_at AS startedAt, owner_host AS host,
+  owner_pid AS pid, owner_token AS token FROM runs WHERE state = 'running' ORDER BY id`;
+
+/**
+ * Why `run` is known to be cut off, or undefined when its station may still run it. Only a
+ * station of this host can be checked; a wrong guess here could only fail a live run's commit
+ * (the commit insists on `running`), never lose a PASS.
+ */
+function whyInterrupted(run: OpenRun, self: RunOwner): string | undefined {
+  if (run.token === self.token) return undefined;
+  if (run.host === null || run.pid === null) {
+    // Opened by a station version that recorded no owner: only a crash leaves such a run open.
+    return 'opened before the station recorded who runs a run';
+  }
+  if (run.host !== self.host) return undefined;
+  if (run.pid === self.pid) return `process ${run.pid} ran it before this station took that pid`;
+  if (hostProcessRuns(run.pid)) return undefined;
+  return `process ${run.pid} that ran it is gone`;
+}
+
+/**
+ * Ends the runs that a crash, a kill or a power cut left `running`: each becomes `fail` with
+ * RUN_INTERRUPTED, and the certificate issued for it (still `issued`: nothing can install it now)
+ * becomes `abandoned`, in one transaction with an audit event per run. Its device recorded no
+ * identity, so it has no enrollment, as before; this only says so instead of leaving the run
+ * open for good. Run when a line starts, before it opens a run of its own.
+ */
+export function closeInterruptedRuns(
+  db: Database.Database,
+  self: RunOwner,
+  now: Date,
+): InterruptedRunsReport {
+  const open = db.prepare(OPEN_RUNS_SQL).all() as OpenRun[];
+  const report: InterruptedRunsReport = { closed: [], otherHosts: [] };
+  const toClose: { run: OpenRun; why: string }[] = [];
+  const otherHosts = new Map<string, number>();
+  for (const run of open) {
+    const why = whyInterrupted(run, self);
+    if (why !== undefined) toClose.push({ run, why });
+    else if (run.host !== null && run.host !== self.host) {
+      otherHosts.set(run.host, (otherHosts.get(run.host) ?? 0) + 1);
+    }
+  }
+  report.otherHosts = [...otherHosts].map(([host, runs]) => ({ host, runs }));
+  if (toClose.length === 0) return report;
+
+  const sql = {
+    certificates: db
+      .prepare(
+        `SELECT serial_number FROM certificates WHERE issued_for = ? AND status = 'issued'
+        ORDER BY issued_at, serial_number`,
+      )
+      .pluck(),
+    abandon: db.prepare(`UPDATE certificates SET status = 'abandoned'
+      WHERE serial_number = ? AND status = 'issued'`),
+    close: db.prepare(`UPDATE runs SET state = 'fail', error_code = 'RUN_INTERRUPTED',
+      error_message = ?, error_detail = ?, finished_at = ?,
+      certificate_serial = coalesce(certificate_serial, ?)
+      WHERE id = ? AND state = 'running'`),
+  };
+  const audit = new AuditLog(db);
+  const at = now.toISOString();
+  db.transaction(() => {
+    for (const { run, why } of toClose) {
+      const serials = sql.certificates.all(issuedForRun(run.id)) as string[];
+      const detail = `closed at a later start: ${why}`;
+      const certificate = serials.at(-1);
+      if (
+        sql.close.run(runErrorText.RUN_INTERRUPTED, detail, at, certificate ?? null, run.id)
+          .changes !== 1
+      ) {
+        continue;
+      }
+      for (const serial of serials) sql.abandon.run(serial);
+      audit.append({
+        at: now,
+        actor: 'station',
+        kind: 'run.interrupted',
+        subject: `run:${run.id}`,
+        detail: {
+          runId: run.id,
+          port: run.port,
+          startedAt: run.startedAt,
+          owner: run.host === null ? null : { host: run.host, pid: run.pid },
+          certificatesAbandoned: serials,
+        },
+      });
+      report.closed.push({
+        runId: run.id,
+        port: run.port,
+        startedAt: run.startedAt,
+        ...(certificate !== undefined && { certificateSerial: certificate }),
+      });
+    }
+  }).immediate();
+  return report;
+}
+
+/** The start-up log line for a report; undefined when there is nothing to say. */
+export function interruptedRunsText(report: InterruptedRunsReport): string | undefined {
+  const lines: string[] = [];
+  const { closed } = report;
+  if (closed.length > 0) {
+    const ports = [...new Set(closed.map((run) => run.port))];
+    const certificates = closed.filter((run) => run.certificateSerial !== undefined).length;
+    lines.push(
+      `${closed.length} run(s) were cut off when the station last stopped (port(s) ${ports.join(', ')}; ` +
+        `runs ${closed.map((run) => run.runId).join(', ')}). They are now recorded as failed ` +
+        `(RUN_INTERRUPTED)${certificates > 0 ? ` and the ${certificates} certificate(s) issued for them as abandoned` : ''}. ` +
+        'Their devices have no recorded identity: provision them again before they ship.',
+    );
+  }
+  for (const { host, runs } of report.otherHosts) {
+    lines.push(
+      `${runs} run(s) of the station on host ${host} are still open in this database; that station closes them when it starts again.`,
+    );
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}

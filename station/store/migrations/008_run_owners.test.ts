@@ -1,0 +1,63 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { OPEN_RUNS_SQL } from '../interruptedRuns.js';
+import { ProvisioningStore } from '../provisioningStore.js';
+import { thisProcess } from '../runOwner.js';
+import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
+import { migrations } from './index.js';
+
+const databaseFile = useMigrationTestFile('migration-008-');
+const T0 = '2026-03-01T10:00:00.000Z';
+
+/** A version-7 file holding a run a crash left open, and the certificate issued for it. */
+function version7Database(): void {
+  const db = new Database(databaseFile());
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations.slice(0, 7));
+  db.prepare(`INSERT INTO runs (port, profile, started_at) VALUES ('/dev/ttyUSB0', 'x', ?)`).run(
+    T0,
+  );
+  db.prepare(
+    `INSERT INTO certificates (serial_number, registration_id, subject,
+    fingerprint_sha256, not_before, not_after, profile, key_source, certificate_der, issued_at)
+    VALUES ('c1', 'reg-1', 'CN=reg-1', 'fp1', ?, ?, 'x', 'device', x'3000', ?)`,
+  ).run(T0, T0, T0);
+  db.close();
+}
+
+describe('migration 008: run owners', () => {
+  it('keeps the old rows, and the next start closes the run no owner was recorded for', () => {
+    version7Database();
+    const db = openStationDatabase(databaseFile());
+    expectLatestSchema(db);
+    expect(db.prepare(`SELECT state, owner_host FROM runs`).get()).toEqual({
+      state: 'running',
+      owner_host: null,
+    });
+    expect(db.prepare(`SELECT status, issued_for FROM certificates`).get()).toEqual({
+      status: 'issued',
+      issued_for: null,
+    });
+
+    const store = new ProvisioningStore(db);
+    expect(store.closeInterruptedRuns().closed.map((run) => run.runId)).toEqual([1]);
+    // Nothing names the old certificate's run: it is left as it was.
+    expect(db.prepare(`SELECT status FROM certificates`).pluck().get()).toBe('issued');
+
+    const runId = store.beginRun('/dev/ttyUSB1', 'x', Date.parse(T0));
+    const { host, pid, token } = thisProcess();
+    expect(
+      db.prepare(`SELECT owner_host, owner_pid, owner_token FROM runs WHERE id = ?`).get(runId),
+    ).toEqual({ owner_host: host, owner_pid: pid, owner_token: token });
+    db.close();
+  });
+
+  it('reads the open runs through the new partial index', () => {
+    version7Database();
+    const db = openStationDatabase(databaseFile());
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${OPEN_RUNS_SQL}`).all() as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toContain('runs_open');
+    db.close();
+  });
+});

@@ -1,6 +1,6 @@
 import type { CodedError } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
-import { RunError } from './runErrors.js';
+import { RunError, runErrorText } from './runErrors.js';
 
 /**
  * How many failed runs in a row of one device on one slot make auto mode stop starting it. A
@@ -66,17 +66,32 @@ export class FailureStreak {
 
   /** What the slot shows while the streak holds: why it stopped, and the last run's own error. */
   private heldError(): CodedError {
-    const base = new RunError('RUN_REPEATED_FAILURE').message;
-    if (!this.last || !this.device) return { code: 'RUN_REPEATED_FAILURE', message: base };
+    if (!this.last || !this.device) {
+      return { code: 'RUN_REPEATED_FAILURE', message: runErrorText.RUN_REPEATED_FAILURE };
+    }
     const { runId, error: last } = this.last;
     const run = runId === undefined ? 'the last run' : `run ${runId}`;
-    return new RunError(
+    return holdError(
       'RUN_REPEATED_FAILURE',
-      `${this.device.serialNumber} failed ${this.count} runs in a row; ${run}: ${last.code}: ${last.detail ?? last.message}`,
-      // The UI shows the message and the code: the last failure's own text must be in the message.
-      { message: `${base} Last failure (${last.code}): ${last.message}` },
-    ).toJSON();
+      `${this.device.serialNumber} failed ${this.count} runs in a row; ${run}`,
+      last,
+    );
   }
+}
+
+/**
+ * The error a held slot shows: why auto mode stopped (`code`), then the last failure's own code
+ * and text, which say what to check. `about` starts the log detail.
+ */
+export function holdError(
+  code: 'RUN_REPEATED_FAILURE' | 'RUN_NO_ANSWER_REPEATED',
+  about: string,
+  last: CodedError,
+): CodedError {
+  return new RunError(code, `${about}: ${last.code}: ${last.detail ?? last.message}`, {
+    // The UI shows the message and the code: the last failure's own text must be in the message.
+    message: `${runErrorText[code]} Last failure (${last.code}): ${last.message}`,
+  }).toJSON();
 }
 
 function sameDevice(a: Device | undefined, b: Device): boolean {

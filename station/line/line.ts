@@ -63,8 +63,10 @@ export interface RunEnded {
  * and comes back (the next device) or an operator asks again, so a finished device is never
  * provisioned in a loop. A device that fails and resets itself does come back, so after
  * REPEATED_FAILURE_LIMIT failed runs in a row of one device a slot holds: it runs only a device
- * that says it is another one, until the operator starts it (see Slot and FailureStreak). In
- * manual mode only `provision(slot)` starts a run.
+ * that says it is another one, until the operator starts it (see Slot and FailureStreak). A
+ * device that keeps dropping before it says who it is holds the slot after as many failures: it
+ * runs nothing until the operator starts it or switches the mode (NoAnswerStreak). In manual mode
+ * only `provision(slot)` starts a run.
  */
 export class Line implements LineController {
   // Isolated: a subscriber that throws never fails a run or silences the other subscribers.
@@ -183,6 +185,7 @@ export class Line implements LineController {
     if (mode === this.mode) return;
     this.mode = mode;
     this.onStatusChanged.emit(this.status());
+    for (const slot of this.slotList) slot.forgetUnanswered();
     if (mode === 'auto') for (const slot of this.slotList) this.autoStart(slot);
   }
 
@@ -272,6 +275,8 @@ export class Line implements LineController {
     if (this.mode !== 'auto' || this.stopped || !slot.present || !slot.armed || slot.isRunning)
       return;
     if (!slot.held) return this.startRun(slot);
+    // Asking a port that never answers who is on it would loop as its runs did.
+    if (slot.heldUnanswered) return;
     // A held slot: the device that keeps failing gets no run, any other device does.
     void slot
       .recheck(() => this.openSlotSession(slot))

@@ -33,6 +33,9 @@ export const runErrorText = {
   // The number is failureStreak's REPEATED_FAILURE_LIMIT; its test keeps the two together.
   RUN_REPEATED_FAILURE:
     'This device failed 3 times in a row, so the line no longer starts it by itself. Set it aside or check it, then press Provision again.',
+  // The number is noAnswerStreak's NO_ANSWER_LIMIT; its test keeps the two together.
+  RUN_NO_ANSWER_REPEATED:
+    'The device on this port dropped or did not answer 3 times in a row before it said who it is, so the line no longer starts it by itself. Check its cable and power, then press Provision.',
   RUN_INTERNAL: 'The station hit an unexpected error; see the log. Retry this device.',
 } as const;
 

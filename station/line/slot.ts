@@ -1,7 +1,8 @@
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import { FailureStreak } from './failureStreak.js';
-import type { SlotView } from './lineTypes.js';
+import type { CodedError, SlotView } from './lineTypes.js';
+import { NoAnswerStreak } from './noAnswerStreak.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
 
@@ -39,7 +40,9 @@ export type SlotRunner = (
  * like the next device. So the slot counts the failed runs in a row of one device (FailureStreak):
  * at the limit it shows RUN_REPEATED_FAILURE, and auto mode runs nothing on the port by itself
  * until another device is on it (`recheck` asks who is there before any run) or the operator
- * starts the slot.
+ * starts the slot. A device that drops before it even says who it is cannot be told from another:
+ * the slot counts those failures in a row whatever the device (NoAnswerStreak), and at the limit
+ * shows RUN_NO_ANSWER_REPEATED and runs nothing, not even a recheck, until the operator starts it.
  */
 export class Slot {
   /** The port is there (plugged, or a configured server). */
@@ -57,6 +60,7 @@ export class Slot {
   private checking = false;
   private current: SlotView;
   private readonly streak = new FailureStreak();
+  private readonly unanswered = new NoAnswerStreak();
   /** What the slot showed when its streak reached the limit, shown again while it holds. */
   private heldView: Omit<SlotView, 'updatedAt'> | undefined;
 
@@ -83,14 +87,25 @@ export class Slot {
     return this.checking;
   }
 
-  /** Auto mode starts no run on this port by itself until `recheck` finds another device. */
+  /** Auto mode starts no run on this port by itself until `recheck` (or the operator) ends it. */
   get held(): boolean {
-    return this.streak.holds;
+    return this.streak.holds || this.unanswered.holds;
+  }
+
+  /** Held as nothing on the port answers INFO: no recheck, only the operator can end that. */
+  get heldUnanswered(): boolean {
+    return this.unanswered.holds;
   }
 
   /** The operator started the slot: their start is the check the held slot asked for. */
   forgetFailures(): void {
     this.streak.reset();
+    this.unanswered.reset();
+  }
+
+  /** The operator switched the mode: a deliberate act at the station, as a start is. */
+  forgetUnanswered(): void {
+    this.unanswered.reset();
   }
 
   /**
@@ -191,8 +206,10 @@ export class Slot {
     const controller = new AbortController();
     this.controller = controller;
     this.checking = true;
-    const checking = this.deviceOn(open, controller.signal).then(async (device) => {
+    const checking = this.deviceOn(open, controller.signal).then(async (answer) => {
       this.checking = false;
+      const device = 'error' in answer ? undefined : answer;
+      if (device) this.unanswered.reset();
       const other = device !== undefined && !this.streak.holdsBack(device);
       if (other) this.streak.reset();
       // Another device's session is clean after INFO and carries on into its run; a check with
@@ -203,22 +220,30 @@ export class Slot {
       this.controller = undefined;
       const showsHeld = this.current.error?.code === 'RUN_REPEATED_FAILURE';
       if (device && !other && this.heldView && !showsHeld) this.show(this.heldView);
-      if (controller.signal.aborted || !this.present) return false;
+      if (controller.signal.aborted) return false;
+      if (!this.present) {
+        // The device dropped while asked: no run follows to count that, so the check counts.
+        const held = 'error' in answer && this.unanswered.recordUnansweredCheck(answer.error);
+        const { number: slot, port } = this;
+        if (held) this.show({ slot, port, state: 'fail', progress: 0, error: held });
+        return false;
+      }
       return other || device === undefined;
     });
     this.running = checking;
     return checking;
   }
 
+  /** Who is on the port, or why that is not known (the run that may follow reports it too). */
   private async deviceOn(
     open: () => Promise<DeviceSession>,
     signal: AbortSignal,
-  ): Promise<{ serialNumber: string; model: string } | undefined> {
+  ): Promise<{ serialNumber: string; model: string } | { error: CodedError }> {
     try {
       const info = await (await this.sessionOr(open)).identify({ signal });
       return { serialNumber: info.serialNumber, model: info.model };
-    } catch {
-      return undefined; // the run that may follow reports why, with its own code
+    } catch (err) {
+      return { error: toCodedError(err) };
     }
   }
 
@@ -275,6 +300,9 @@ export class Slot {
       next.error = held;
       this.heldView = next;
     }
+    // Never both: this one counts only the runs that identified no device, which the other skips.
+    const unanswered = this.unanswered.record(outcome);
+    if (unanswered) next.error = unanswered;
     this.show(next);
   }
 

@@ -45,8 +45,9 @@ export class ProvisioningStore implements RunRecorder {
   private readonly failureTx: Database.Transaction<(runId: number, outcome: RunFailure) => void>;
   /**
    * Failures the database refused to record (disk full): without them the runs would stay
-   * `running` and their certificates `issued` for good. Written before the next write, which
-   * gets through once the condition has passed. Lost if the station stops first, like any crash.
+   * `running` and their certificates `issued` until the next start closes them as interrupted,
+   * without their error and step log. Written before the next write, which gets through once
+   * the condition has passed. Lost if the station stops first, like any crash.
    */
   private readonly unrecordedFailures = new Map<number, RunFailure>();
 

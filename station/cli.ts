@@ -1,7 +1,7 @@
 /**
  * `station` command line: the station with its UI (`start`, which `npm start` runs, and
  * `serve`), one device headless (`provision`), simulated devices, the DEMO line in the terminal,
- * port listing, the CA and the enrollment queue.
+ * port listing, the CA, the enrollment queue and the run history.
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
@@ -11,6 +11,7 @@ import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
 import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
+import { RUNS_USAGE, runs } from './cli/runsCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
@@ -28,6 +29,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   ca,
   keys,
   queue,
+  runs: (args) => runs(args),
   sync: syncCommand(dpsClientFor),
   emulator: (args) => emulatorCommand(args),
   profiles,
@@ -51,6 +53,7 @@ const usages: readonly (readonly [command: string, usage: string])[] = [
   ['ca', CA_USAGE],
   ['keys', KEYS_USAGE],
   ['queue', QUEUE_USAGE],
+  ['runs', RUNS_USAGE],
   ['sync', SYNC_USAGE],
   ['profiles', PROFILES_USAGE],
   ['emulator', EMULATOR_USAGE],

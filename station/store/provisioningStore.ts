@@ -10,7 +10,7 @@ import {
   prepareProvisioningStatements,
   type ProvisioningStatements,
 } from './provisioningStatements.js';
-import { RunHistory, type RunSummary } from './runHistory.js';
+import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
 import { asStoreError, asStoreRead, StoreError, type StoreErrorCode } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
@@ -162,9 +162,19 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreRead('export outbox', () => this.outbox.export(format, filter));
   }
 
-  /** The latest runs, newest first. */
-  runs(query: { limit?: number } = {}): RunSummary[] {
-    return asStoreRead('list runs', () => this.history.recent(query.limit ?? 50));
+  /** The latest runs that match `filter`, newest first (50 unless it says otherwise). */
+  runs(filter: RunFilter = {}): RunSummary[] {
+    return asStoreRead('list runs', () => this.history.list(filter));
+  }
+
+  /** One run with its step log; undefined when there is none with that id. */
+  run(id: number): RunSummary | undefined {
+    return asStoreRead(`read run ${id}`, () => this.history.get(id));
+  }
+
+  /** How the runs started at or after `since` (ISO 8601) ended, by state and error code. */
+  runStats(since: string): RunStats {
+    return asStoreRead('count runs', () => this.history.stats(since));
   }
 
   /** The latest audit events, newest first, optionally of one kind. */

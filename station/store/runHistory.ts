@@ -1,12 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { CodedError, PassedRunRecord } from '../line/lineTypes.js';
 
+/** The states a run row can be in (migration 002). */
+export const RUN_STATES = ['running', 'pass', 'fail', 'cancelled'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
 /** One provisioning run as the UI and the CLI list it. */
 export interface RunSummary {
   id: number;
   port: string;
   profile: string;
-  state: 'running' | 'pass' | 'fail' | 'cancelled';
+  state: RunState;
   serialNumber: string | null;
   model: string | null;
   registrationId: string | null;
@@ -18,6 +22,27 @@ export interface RunSummary {
   finishedAt: string | null;
 }
 
+/** Which runs to list; every field narrows, none means the latest runs. */
+export interface RunFilter {
+  state?: RunState;
+  port?: string;
+  serialNumber?: string;
+  /** ISO 8601: runs started at or after it. */
+  since?: string;
+  limit?: number;
+}
+
+/** How the runs started in a window ended, for `station runs stats`. */
+export interface RunStats {
+  byState: Record<RunState, number>;
+  /** Runs that did not pass, per error code, most frequent first, with one run's text. */
+  byError: { code: string; runs: number; message: string; latestRunId: number }[];
+}
+
+/** The runs of a window per state; read through `runs_by_started_at` (migration 009). */
+export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs WHERE started_at >= ?
+  GROUP BY state`;
+
 type RunRow = Omit<RunSummary, 'error' | 'steps'> & {
   errorCode: string | null;
   errorMessage: string | null;
@@ -25,30 +50,72 @@ type RunRow = Omit<RunSummary, 'error' | 'steps'> & {
   steps: string;
 };
 
+const COLUMNS = `r.id, r.port, r.profile, r.state,
+  d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
+  r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
+  r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
+  r.started_at AS startedAt, r.finished_at AS finishedAt`;
+
 /** Read side of the run history. */
 export class RunHistory {
-  private readonly latest: Database.Statement;
+  constructor(private readonly db: Database.Database) {}
 
-  constructor(db: Database.Database) {
-    this.latest = db.prepare(`SELECT r.id, r.port, r.profile, r.state,
-        d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
-        r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
-        r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
-        r.started_at AS startedAt, r.finished_at AS finishedAt
-      FROM runs r LEFT JOIN devices d ON d.id = r.device_id
-      ORDER BY r.id DESC LIMIT ?`);
+  /** The latest runs that match `filter`, newest first (50 unless `limit` says otherwise). */
+  list(filter: RunFilter = {}): RunSummary[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown): void => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (filter.state !== undefined) add('r.state = ?', filter.state);
+    if (filter.port !== undefined) add('r.port = ?', filter.port);
+    if (filter.serialNumber !== undefined) add('d.serial_number = ?', filter.serialNumber);
+    if (filter.since !== undefined) add('r.started_at >= ?', filter.since);
+    const sql = `SELECT ${COLUMNS} FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, filter.limit ?? 50) as RunRow[]).map(summary);
   }
 
-  /** The latest runs, newest first. */
-  recent(limit: number): RunSummary[] {
-    return (this.latest.all(limit) as RunRow[]).map(
-      ({ errorCode, errorMessage, errorDetail, steps, ...run }) => ({
-        ...run,
-        error: errorCode === null ? null : codedError(errorCode, errorMessage, errorDetail),
-        steps: JSON.parse(steps) as RunSummary['steps'],
-      }),
-    );
+  /** One run, whole; undefined when there is none with that id. */
+  get(id: number): RunSummary | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+        WHERE r.id = ?`,
+      )
+      .get(id) as RunRow | undefined;
+    return row && summary(row);
   }
+
+  /** How the runs started at or after `since` (ISO 8601) ended. */
+  stats(since: string): RunStats {
+    const byState = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
+    const states = this.db.prepare(RUNS_BY_STATE_SQL).all(since) as {
+      state: RunState;
+      runs: number;
+    }[];
+    for (const { state, runs } of states) byState[state] = runs;
+    // The message of each code's latest run (codes never change meaning; their text may): with
+    // one max() in the query, SQLite takes a bare column from the row that has the maximum.
+    const byError = this.db
+      .prepare(
+        `SELECT error_code AS code, count(*) AS runs, max(id) AS latestRunId,
+          coalesce(error_message, '') AS message
+        FROM runs WHERE started_at >= ? AND error_code IS NOT NULL
+        GROUP BY error_code ORDER BY runs DESC, code`,
+      )
+      .all(since) as RunStats['byError'];
+    return { byState, byError };
+  }
+}
+
+function summary({ errorCode, errorMessage, errorDetail, steps, ...run }: RunRow): RunSummary {
+  return {
+    ...run,
+    error: errorCode === null ? null : codedError(errorCode, errorMessage, errorDetail),
+    steps: JSON.parse(steps) as RunSummary['steps'],
+  };
 }
 
 function codedError(code: string, message: string | null, detail: string | null): CodedError {

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
+import { runs } from './runsCommand.js';
+import { localTime, sinceFlag } from './timeFlags.js';
+
+const NOW = new Date('2026-12-05T18:00:00.000Z');
+const HOUR = 3_600_000;
+
+let root: string;
+let output: string[];
+let errors: string[];
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'runs-command-'));
+  output = [];
+  errors = [];
+  vi.spyOn(console, 'log').mockImplementation((line: string) => void output.push(line));
+  vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/**
+ * A station that ran, over the last 30 hours: a PASS 30 h ago, then (within the last 24 h) a
+ * PASS, three WIRE_TIMEOUTs on ttyUSB2, a verify failure, a cancel, and a run still going.
+ */
+function shift(): { pass: number; timeouts: number[]; verify: number; open: number } {
+  const db = openStationDatabase(join(root, 'station.db'));
+  const store = new ProvisioningStore(db, { now: () => NOW });
+  const at = (hoursAgo: number) => NOW.getTime() - hoursAgo * HOUR;
+  const passAt = (serial: string, hoursAgo: number): number => {
+    const runId = store.beginRun('/dev/ttyUSB1', 'line7', at(hoursAgo));
+    recordIssuedCertificate(db, `c-${runId}`, `reg-${serial.toLowerCase()}`);
+    store.commitPass({
+      ...passedRun(runId, serial),
+      startedAt: at(hoursAgo),
+      finishedAt: at(hoursAgo) + 1_500,
+    });
+    return runId;
+  };
+  const failAt = (code: string, message: string, hoursAgo: number, port = '/dev/ttyUSB2') => {
+    const runId = store.beginRun(port, 'line7', at(hoursAgo));
+    store.recordFailure(runId, {
+      state: code === 'RUN_CANCELLED' ? 'cancelled' : 'fail',
+      error: { code, message, detail: `detail of ${runId}` },
+      device: { serialNumber: `SN-${runId}`, model: 'LS-100' },
+      steps: [{ step: 'identify', startedAt: at(hoursAgo), endedAt: at(hoursAgo) + 40 }],
+      finishedAt: at(hoursAgo) + 5_000,
+    });
+    return runId;
+  };
+  passAt('SN-OLD', 30);
+  const pass = passAt('SN-NEW', 20);
+  const timeouts = [10, 9, 8].map((h) => failAt('WIRE_TIMEOUT', 'The device did not answer.', h));
+  const verify = failAt(
+    'RUN_VERIFY_CHALLENGE_FAILED',
+    'Could not prove its key.',
+    7,
+    '/dev/ttyUSB1',
+  );
+  failAt('RUN_CANCELLED', 'The run was cancelled.', 6);
+  const open = store.beginRun('/dev/ttyUSB3', 'line7', at(1));
+  db.close();
+  return { pass, timeouts, verify, open };
+}
+
+const cli = (...args: string[]) => runs([...args, '--data-dir', root], () => NOW);
+
+describe('station runs', () => {
+  it('lists the latest runs, newest first, with state, port, device and error', async () => {
+    const { open, verify } = shift();
+    expect(await cli()).toBe(0);
+    expect(output).toHaveLength(8);
+    expect(output[0]).toMatch(new RegExp(`^\\s+${open}  .+  running\\s+/dev/ttyUSB3  -  -$`));
+    expect(output[2]).toContain(
+      `${verify}  ${localTime(new Date(NOW.getTime() - 7 * HOUR).toISOString())}`,
+    );
+    expect(output[2]).toContain(
+      `fail       /dev/ttyUSB1  SN-${verify}  -  [RUN_VERIFY_CHALLENGE_FAILED] Could not prove its key.`,
+    );
+    expect(output.at(-1)).toMatch(/ {2}pass {7}\/dev\/ttyUSB1 {2}SN-OLD {2}reg-sn-old$/);
+  });
+
+  it('narrows by state, port, serial number and start time, and limits', async () => {
+    const { timeouts, verify } = shift();
+    const ids = () => output.map((line) => Number(line.trim().split(/\s+/)[0]));
+    await cli('list', '--state', 'fail', '--port', '/dev/ttyUSB2');
+    expect(ids()).toEqual([...timeouts].reverse());
+    output = [];
+    await cli('--serial', `SN-${verify}`);
+    expect(ids()).toEqual([verify]);
+    output = [];
+    await cli('--since', '8h', '--limit', '2');
+    expect(ids()).toHaveLength(2);
+    output = [];
+    await cli('--since', '2h', '--state', 'pass');
+    expect(output).toEqual(['No run matches.']);
+  });
+
+  it('shows one run whole, and says when there is none', async () => {
+    const { timeouts } = shift();
+    const id = timeouts[0]!;
+    expect(await cli('show', String(id))).toBe(0);
+    expect(output[0]).toBe(`Run ${id}: fail`);
+    expect(output).toContain(`  device        SN-${id} (LS-100)`);
+    expect(output).toContain('  error         [WIRE_TIMEOUT] The device did not answer.');
+    expect(output).toContain(`  detail        detail of ${id}`);
+    expect(output.some((line) => /finished .+ \(5\.0 s\)$/.test(line))).toBe(true);
+    expect(output.at(-1)).toBe('    identify        40 ms');
+    expect(await cli('show', '999')).toBe(1);
+    expect(errors.join('\n')).toContain(`there is no run 999 in ${root}`);
+  });
+
+  it('counts the last 24 hours by state and by error code, most frequent first', async () => {
+    const { timeouts } = shift();
+    expect(await cli('stats')).toBe(0);
+    expect(output[0]).toMatch(/^Runs started since .+ \(--since 24h\): 7$/);
+    expect(output.slice(1, 5)).toEqual([
+      '  running           1',
+      '  pass              1',
+      '  fail              4',
+      '  cancelled         1',
+    ]);
+    expect(output[6]).toMatch(
+      new RegExp(`^  WIRE_TIMEOUT\\s+3  run ${timeouts[2]}: The device did not answer\\.$`),
+    );
+    expect(output.slice(7).map((line) => line.trim().split(/\s+/)[0])).toEqual([
+      'RUN_CANCELLED',
+      'RUN_VERIFY_CHALLENGE_FAILED',
+    ]);
+    output = [];
+    await cli('stats', '--since', '31h', '--json');
+    expect(JSON.parse(output.join('\n'))).toMatchObject({
+      since: new Date(NOW.getTime() - 31 * HOUR).toISOString(),
+      byState: { pass: 2, fail: 4, cancelled: 1, running: 1 },
+    });
+  });
+
+  it('refuses bad flags before it opens anything, and a folder with no station', async () => {
+    shift();
+    await expect(cli('--state', 'passed')).rejects.toMatchObject({ code: 'CLI_USAGE' });
+    await expect(cli('--since', 'yesterday')).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringContaining('--since must be a span'),
+    });
+    await expect(cli('show')).rejects.toMatchObject({ code: 'CLI_USAGE' });
+    expect(await cli('purge')).toBe(2);
+    await expect(runs(['--data-dir', join(root, 'typo')])).rejects.toMatchObject({
+      code: 'STATION_NOT_CONFIGURED',
+    });
+  });
+});
+
+describe('--since', () => {
+  it('takes a span back from now, or a local date or date and time', () => {
+    expect(sinceFlag('30m', NOW).getTime()).toBe(NOW.getTime() - 30 * 60_000);
+    expect(sinceFlag('2d', NOW).getTime()).toBe(NOW.getTime() - 48 * HOUR);
+    expect(sinceFlag('2026-12-05', NOW)).toEqual(new Date(2026, 11, 5, 0, 0));
+    expect(sinceFlag('2026-12-05T06:30', NOW)).toEqual(new Date(2026, 11, 5, 6, 30));
+    for (const bad of ['8', '8 h', '-2h', '2026-13-05', '2026-12-05T25:00', 'today']) {
+      expect(() => sinceFlag(bad, NOW), bad).toThrow(/--since must be/);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+import { parseArgs } from 'node:util';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { RUN_STATES, type RunState, type RunSummary } from '../store/runHistory.js';
+import { resolveDataDir } from './dataDir.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
+import { localTime, sinceFlag } from './timeFlags.js';
+import { countFlag, UsageError } from './usageError.js';
+
+export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN] [--since WHEN] [--limit N]
+                                                 the latest provisioning runs, newest first: when,
+                                                 state, port, device, registration ID, error
+  runs show  ID                                  one run whole: its steps and their times, the
+                                                 error with its detail, the certificate
+  runs stats [--since WHEN]                      how the runs since WHEN ended, per state, and the
+                                                 failures per error code (default: the last 24h)
+          states: ${RUN_STATES.join(', ')}; WHEN: 30m, 8h, 2d, or a local date or date and
+          time (2026-12-05, 2026-12-05T06:00); times are shown in local time; --json prints
+          JSON instead; --data-dir DIR`;
+
+const DEFAULT_STATS_WINDOW = '24h';
+
+/** `station runs …`: what the line did, device by device: the record behind every FAIL. */
+export async function runs(args: string[], now: () => Date = () => new Date()): Promise<number> {
+  // `station runs` alone, or with flags only, lists.
+  const [first, ...tail] = args;
+  const sub = first === undefined || first.startsWith('-') ? 'list' : first;
+  const rest = sub === first ? tail : args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      state: { type: 'string' },
+      port: { type: 'string' },
+      serial: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string', default: '50' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (sub !== 'list' && sub !== 'show' && sub !== 'stats') {
+    console.error(`station runs: unknown subcommand "${sub ?? ''}"\n${RUNS_USAGE}`);
+    return 2;
+  }
+  const state = values.state as RunState | undefined;
+  if (state !== undefined && !RUN_STATES.includes(state)) {
+    throw new UsageError(`--state must be one of ${RUN_STATES.join(', ')}, not "${state}"`);
+  }
+  // Flags are checked before the database opens, so a typo never waits for a large one.
+  const limit = countFlag('--limit', values.limit);
+  const since = values.since === undefined ? undefined : sinceFlag(values.since, now());
+  const id = sub === 'show' ? runIdArgument(positionals) : undefined;
+  const dataDir = resolveDataDir(values['data-dir']);
+  const db = openExistingStationDatabase(dataDir);
+  try {
+    const store = new ProvisioningStore(db);
+    const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
+    if (sub === 'stats') {
+      const from = since ?? sinceFlag(DEFAULT_STATS_WINDOW, now());
+      const stats = store.runStats(from.toISOString());
+      if (values.json) print({ since: from.toISOString(), ...stats });
+      else printStats(from, values.since ?? DEFAULT_STATS_WINDOW, stats);
+      return 0;
+    }
+    if (id !== undefined) {
+      const run = store.run(id);
+      if (!run) {
+        console.error(`station runs: there is no run ${id} in ${dataDir}`);
+        return 1;
+      }
+      if (values.json) print(run);
+      else printRun(run);
+      return 0;
+    }
+    const list = store.runs({
+      limit,
+      ...(state !== undefined && { state }),
+      ...(values.port !== undefined && { port: values.port }),
+      ...(values.serial !== undefined && { serialNumber: values.serial }),
+      ...(since !== undefined && { since: since.toISOString() }),
+    });
+    if (values.json) print(list);
+    else if (list.length === 0) console.log('No run matches.');
+    else for (const run of list) console.log(runLine(run));
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function runIdArgument(positionals: string[]): number {
+  const [text] = positionals;
+  if (text === undefined) throw new UsageError('runs show needs the run id (runs list shows it)');
+  return countFlag('the run id', text);
+}
+
+/** One line per run: what a supervisor scans for the failing port or device. */
+function runLine(run: RunSummary): string {
+  const error = run.error ? `  [${run.error.code}] ${run.error.message}` : '';
+  return (
+    [
+      String(run.id).padStart(7),
+      localTime(run.startedAt),
+      run.state.padEnd(9),
+      run.port,
+      run.serialNumber ?? '-',
+      run.registrationId ?? '-',
+    ].join('  ') + error
+  );
+}
+
+function printRun(run: RunSummary): void {
+  const rows: [string, string | null][] = [
+    ['port', run.port],
+    ['profile', run.profile],
+    ['device', run.serialNumber && `${run.serialNumber} (${run.model ?? 'model unknown'})`],
+    ['registration', run.registrationId],
+    ['certificate', run.certificateSerial],
+    ['started', localTime(run.startedAt)],
+    ['finished', run.finishedAt && `${localTime(run.finishedAt)} (${duration(run)})`],
+    ['error', run.error && `[${run.error.code}] ${run.error.message}`],
+    ['detail', run.error?.detail ?? null],
+  ];
+  console.log(`Run ${run.id}: ${run.state}`);
+  for (const [name, value] of rows) if (value) console.log(`  ${name.padEnd(13)} ${value}`);
+  if (run.steps.length === 0) return;
+  console.log('  steps');
+  for (const step of run.steps) {
+    console.log(
+      `    ${step.step.padEnd(10)} ${String(step.endedAt - step.startedAt).padStart(7)} ms`,
+    );
+  }
+}
+
+function duration(run: RunSummary): string {
+  const ms = Date.parse(run.finishedAt ?? run.startedAt) - Date.parse(run.startedAt);
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function printStats(
+  from: Date,
+  window: string,
+  stats: ReturnType<ProvisioningStore['runStats']>,
+): void {
+  const total = Object.values(stats.byState).reduce((sum, n) => sum + n, 0);
+  console.log(`Runs started since ${localTime(from.toISOString())} (--since ${window}): ${total}`);
+  for (const state of RUN_STATES) {
+    console.log(`  ${state.padEnd(10)} ${String(stats.byState[state]).padStart(8)}`);
+  }
+  if (stats.byError.length === 0) return;
+  console.log('Runs that did not pass, by error code (the latest run of each, and its text):');
+  const width = Math.max(...stats.byError.map((e) => e.code.length));
+  for (const e of stats.byError) {
+    console.log(
+      `  ${e.code.padEnd(width)} ${String(e.runs).padStart(8)}  run ${e.latestRunId}: ${e.message}`,
+    );
+  }
+}

@@ -1,0 +1,31 @@
+import { UsageError } from './usageError.js';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A `--since` value: a span back from `now` (30m, 8h, 2d) or a local date (midnight) or date
+ * and time. A supervisor reads and types the floor's local time, never UTC.
+ */
+export function sinceFlag(text: string, now: Date): Date {
+  const span = /^(\d{1,6})([mhd])$/.exec(text);
+  if (span) return new Date(now.getTime() - Number(span[1]) * UNIT_MS[span[2] as 'm' | 'h' | 'd']);
+  // A bare date is UTC midnight to Date.parse, but a date with a time is local: make both local.
+  const local = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00` : text;
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) ? new Date(local) : undefined;
+  if (at === undefined || Number.isNaN(at.getTime())) {
+    throw new UsageError(
+      `--since must be a span (30m, 8h, 2d) or a local date or date and time (2026-12-05, 2026-12-05T06:00), not "${text}"`,
+    );
+  }
+  return at;
+}
+
+/** An ISO 8601 time as the station's local `YYYY-MM-DD HH:MM:SS`. */
+export function localTime(iso: string): string {
+  const at = new Date(iso);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ` +
+    `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`
+  );
+}

@@ -18,6 +18,7 @@ import { CA_FILES } from './caFiles.js';
 import { CA_KEY_CONTEXT } from './caStore.js';
 import { importIssuingCa } from './importIssuingCa.js';
 import { initStationCa } from './initStationCa.js';
+import { findKeyMaterial, keyNeedles } from '../testing/secretNeedles.js';
 import { OpensslPki } from './testing/opensslPki.js';
 
 /**
@@ -29,57 +30,6 @@ import { OpensslPki } from './testing/opensslPki.js';
 const wrapper = new PassphraseKeyWrapper('grep me if you can', { scrypt: { N: 2 ** 10 } });
 const work = mkdtempSync(join(tmpdir(), 'line-station-ca-grep-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface Needle {
-  what: string;
-  bytes: Buffer;
-}
-
-/** Every encoding of `secret` to look for; base64 is tried from each of 3 byte offsets. */
-function encodings(what: string, secret: Buffer): Needle[] {
-  const needles: Needle[] = [
-    { what: `${what} (binary)`, bytes: secret },
-    { what: `${what} (hex)`, bytes: Buffer.from(secret.toString('hex')) },
-    { what: `${what} (HEX)`, bytes: Buffer.from(secret.toString('hex').toUpperCase()) },
-  ];
-  for (let offset = 0; offset < 3; offset++) {
-    const tail = secret.subarray(offset);
-    // Dropping the last 4 characters removes the part that depends on what follows the secret.
-    for (const kind of ['base64', 'base64url'] as const) {
-      const text = tail.toString(kind).replace(/=+$/, '').slice(0, -4);
-      needles.push({ what: `${what} (${kind}, offset ${offset})`, bytes: Buffer.from(text) });
-    }
-  }
-  return needles;
-}
-
-/** The needles for a private key: its PKCS#8 DER and its private scalar (EC `d`). */
-function keyNeedles(what: string, key: KeyObject): Needle[] {
-  const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
-  const d = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
-  expect(d.length).toBeGreaterThanOrEqual(32);
-  return [...encodings(`${what} PKCS#8`, pkcs8), ...encodings(`${what} scalar`, d)];
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** What was found where; empty means clean. */
-function findKeyMaterial(dir: string, needles: Needle[]): string[] {
-  const found: string[] = [];
-  for (const file of filesUnder(dir)) {
-    const content = readFileSync(file);
-    if (content.includes('PRIVATE KEY')) found.push(`${file}: a PRIVATE KEY PEM header`);
-    for (const needle of needles) {
-      if (content.includes(needle.bytes)) found.push(`${file}: ${needle.what}`);
-    }
-  }
-  return found;
-}
 
 async function unsealedKey(caDir: string, file: string, context: string): Promise<KeyObject> {
   const sealed = parseSealedSecret(readFileSync(join(caDir, file), 'utf8'));

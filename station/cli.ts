@@ -7,6 +7,7 @@ import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
 import { EMULATOR_USAGE, emulatorCommand } from './cli/emulatorCommand.js';
 import { KEYS_USAGE, keys } from './cli/keysCommand.js';
+import { LINE_USAGE, line } from './cli/lineCommand.js';
 import { PORTS_USAGE, ports } from './cli/portsCommand.js';
 import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
 import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
@@ -23,6 +24,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
   serve,
   provision,
+  line,
   simulate: (args) => simulateCommand(args, 'station simulate'),
   demo,
   ports,
@@ -44,6 +46,7 @@ const usages: readonly (readonly [command: string, usage: string])[] = [
   ['start', START_USAGE],
   ['serve', SERVE_USAGE],
   ['provision', PROVISION_USAGE],
+  ['line', LINE_USAGE],
   [
     'simulate',
     '  simulate   Serve simulated devices on ttys (or TCP) for a line to provision; --help for options',

@@ -29,7 +29,7 @@ export type StationFactory = (context: StationContext) => Promise<RunningStation
 /** A factory that could not be loaded or started, with operator text. */
 export class StationStartError extends Error {
   constructor(
-    readonly code: 'STATION_NOT_CONFIGURED',
+    readonly code: 'STATION_NOT_CONFIGURED' | 'STATION_LINE_INVALID',
     message: string,
     readonly detail?: string,
   ) {

@@ -6,14 +6,19 @@
 import { resolveDataDir } from './dataDir.js';
 
 const PROFILES_LINE = `          --profiles FILE   product profiles (JSON); with --product NAME when it holds several`;
-const COMMON_LINES = `          --baud RATE       device UART rate (default 115200)
-          --data-dir DIR    the station's CA and store (default $LINE_STATION_DATA or ~/.line-station)
+const RATE_AND_FOLDER_LINES = `          --baud RATE       device UART rate (default 115200)
+          --data-dir DIR    the station's CA and store (default $LINE_STATION_DATA or ~/.line-station)`;
+const COMMON_LINES = `${RATE_AND_FOLDER_LINES}
           the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin`;
 
-export const LINE_OPTIONS_USAGE = `${PROFILES_LINE}
+/** A line's flags without the passphrase line, for `line save`, which asks for no secret. */
+export const LINE_SETUP_USAGE = `${PROFILES_LINE}
           --device PATH     a device port: /dev/ttyUSB0, COM7, tcp://10.0.0.5:4001 (repeatable)
           --discover        also provision on every serial port that appears (hot-plug)
-${COMMON_LINES}`;
+${RATE_AND_FOLDER_LINES}`;
+
+export const LINE_OPTIONS_USAGE = `${LINE_SETUP_USAGE}
+          the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin`;
 
 /** The same options for `provision`, which runs exactly one device and never discovers. */
 export const ONE_DEVICE_OPTIONS_USAGE = `${PROFILES_LINE}

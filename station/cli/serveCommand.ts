@@ -5,6 +5,9 @@ import { checkLineSetup, openProductionStation } from '../production/productionS
 import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
+import { readSavedLine, savedLinePath } from '../production/savedLine.js';
+import { resolveDataDir } from './dataDir.js';
+import { savedLineStation } from './savedLineStation.js';
 
 export const SERVE_USAGE = `  serve   The headless station: its UI and API on http://127.0.0.1:PORT/?token=…
           --demo            run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
@@ -12,7 +15,8 @@ export const SERVE_USAGE = `  serve   The headless station: its UI and API on ht
           --port PORT       port (default 0: any free port)
           --manual          start runs only when the operator asks (default: auto, every device)
           or a real line:
-${LINE_OPTIONS_USAGE}`;
+${LINE_OPTIONS_USAGE}
+          with none of these, the line saved with \`station line save\` (--manual still applies)`;
 
 /** What `serve` and `start` may be given instead of the defaults (tests, the real line). */
 export interface HeadlessDeps {
@@ -66,11 +70,27 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
   let createStation: StationFactory | undefined =
     deps.createStation ??
     (values.demo ? (context) => startDemoStation({ log: context.log, mode }) : undefined);
+  const dataDir = resolveDataDir(values['data-dir']);
+  const saved =
+    !createStation && values.profiles === undefined ? readSavedLine(dataDir) : undefined;
+  if (saved) {
+    const lineFlags = (['product', 'device', 'discover'] as const).filter(
+      (flag) => values[flag] !== undefined && values[flag] !== false,
+    );
+    if (lineFlags.length > 0) {
+      console.error(
+        `station serve: ${lineFlags.map((f) => `--${f}`).join(', ')} needs --profiles; ` +
+          `without it, serve runs the line saved in ${savedLinePath(dataDir)}.`,
+      );
+      return 2;
+    }
+    createStation = await savedLineStation(dataDir, saved, values.manual ? 'manual' : saved.mode);
+  }
   if (!createStation) {
     if (values.profiles === undefined) {
       console.error(
         'station serve: give the line (--profiles FILE and --device PATH or --discover), ' +
-          'or run `station serve --demo` for the DEMO line.',
+          'save one with `station line save`, or run `station serve --demo` for the DEMO line.',
       );
       return 2;
     }

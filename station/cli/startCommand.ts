@@ -9,14 +9,20 @@ import { parseArgs } from 'node:util';
 import { demoStationFactory } from '../api/stationFactory.js';
 import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
+import { readSavedLine, savedLinePath } from '../production/savedLine.js';
+import { resolveDataDir } from './dataDir.js';
 import { runHeadless } from './headlessStation.js';
+import { savedLineStation } from './savedLineStation.js';
 import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
 
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
           runtime is installed, loads the native modules and there is a display, otherwise the
-          headless station with its UI for a browser. Runs the DEMO line until a line is configured.
+          headless station with its UI for a browser. Runs the line saved with \`station line
+          save\` (headless: the window runs only the DEMO line so far), else the DEMO line.
+          --demo        the DEMO line even when a line is saved
           --headless    do not try the window
-          --host HOST, --port PORT   as for serve (headless only)`;
+          --host HOST, --port PORT   as for serve (headless only)
+          --data-dir DIR   where the saved line is (default $LINE_STATION_DATA or ~/.line-station)`;
 
 export interface StartDeps extends HeadlessDeps {
   locateElectron?: () => Promise<ElectronRuntime>;
@@ -30,12 +36,32 @@ const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export async function start(args: string[], deps: StartDeps = {}): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...headlessOptions, headless: { type: 'boolean', default: false } },
+    options: {
+      ...headlessOptions,
+      headless: { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
   });
   const port = parsePort(values.port);
   if (port === undefined) {
     console.error('station start: --port must be a whole number from 0 to 65535');
     return 2;
+  }
+  // A double given by a test stands for whatever line would run: it never reads a saved one.
+  const dataDir = resolveDataDir(values['data-dir']);
+  const saved = values.demo || deps.createStation ? undefined : readSavedLine(dataDir);
+  if (saved) {
+    await runHeadless({
+      createStation: await savedLineStation(dataDir, saved),
+      host: values.host,
+      port,
+      print: deps.print,
+      until: deps.until,
+      announce: (url) =>
+        `This station runs the line saved in ${savedLinePath(dataDir)}, headless because the desktop window runs only the DEMO line so far: open ${url} in a browser.`,
+    });
+    return 0;
   }
   let why = 'you asked for --headless';
   if (!values.headless) {

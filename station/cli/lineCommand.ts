@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkLineSetup } from '../production/productionStation.js';
+import {
+  forgetSavedLine,
+  readSavedLine,
+  saveLine,
+  savedLinePath,
+  type SavedLine,
+} from '../production/savedLine.js';
+import { resolveDataDir } from './dataDir.js';
+import { LINE_SETUP_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
+
+export const LINE_USAGE = `  line save  the line \`station start\` (what \`npm start\` runs) and \`station serve\` run when
+             none is given: checks the profile and the CA first, asks for no secret
+${LINE_SETUP_USAGE}
+          --manual          start runs only when the operator asks (default: auto, every device)
+  line show                                      the saved line of --data-dir DIR
+  line forget                                    remove it: \`station start\` runs the DEMO again`;
+
+/** `station line save|show|forget`: the line this station runs by default. */
+export async function line(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { ...lineParseOptions, manual: { type: 'boolean', default: false } },
+  });
+  const dataDir = resolveDataDir(values['data-dir']);
+  if (sub === 'save') {
+    const selection = lineSelection(values);
+    if (typeof selection === 'string') {
+      console.error(`station line save: ${selection}`);
+      return 2;
+    }
+    const profile = await checkLineSetup(selection);
+    const saved: SavedLine = {
+      version: 1,
+      profiles: resolve(selection.profilesFile),
+      ...(selection.product !== undefined && { product: selection.product }),
+      devices: selection.ports,
+      discover: selection.discover,
+      baud: selection.baudRate,
+      mode: values.manual ? 'manual' : 'auto',
+    };
+    await saveLine(dataDir, saved);
+    console.log(`Saved in ${savedLinePath(dataDir)}: ${describe(saved, profile.name)}.`);
+    console.log(
+      '`station start` (what `npm start` runs) and `station serve` now run this line; `station line forget` brings back the DEMO.',
+    );
+    return 0;
+  }
+  if (sub === 'show') {
+    const saved = readSavedLine(dataDir);
+    if (!saved) {
+      console.log(`No line is saved in ${dataDir}: \`station start\` runs the DEMO line.`);
+      return 0;
+    }
+    console.log(`${savedLinePath(dataDir)}: ${describe(saved, saved.product)}.`);
+    console.log(`  profiles  ${saved.profiles}`);
+    return 0;
+  }
+  if (sub === 'forget') {
+    const removed = await forgetSavedLine(dataDir);
+    console.log(
+      removed
+        ? `Removed ${savedLinePath(dataDir)}: \`station start\` runs the DEMO line again.`
+        : `No line was saved in ${dataDir}.`,
+    );
+    return 0;
+  }
+  console.error(`station line: unknown subcommand "${sub ?? ''}"\n${LINE_USAGE}`);
+  return 2;
+}
+
+function describe(saved: SavedLine, product: string | undefined): string {
+  const ports = [
+    ...saved.devices,
+    ...(saved.discover ? ['every serial port that appears'] : []),
+  ].join(', ');
+  const what = product === undefined ? 'the one product of its profiles file' : `"${product}"`;
+  return `${what} on ${ports}, ${saved.baud} baud, ${saved.mode} mode`;
+}

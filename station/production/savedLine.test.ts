@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  forgetSavedLine,
+  readSavedLine,
+  saveLine,
+  savedLinePath,
+  type SavedLine,
+} from './savedLine.js';
+
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'saved-line-'));
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const LINE: SavedLine = {
+  version: 1,
+  profiles: '/etc/line-station/profiles.json',
+  product: 'LS-100',
+  devices: ['/dev/ttyUSB0', 'tcp://10.0.0.5:4001'],
+  discover: false,
+  baud: 115_200,
+  mode: 'auto',
+};
+
+function expectInvalid(content: string, ...fragments: string[]): void {
+  writeFileSync(savedLinePath(dataDir), content);
+  let thrown: unknown;
+  try {
+    readSavedLine(dataDir);
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toMatchObject({ code: 'STATION_LINE_INVALID' });
+  const message = (thrown as Error).message;
+  expect(message).toContain(savedLinePath(dataDir));
+  for (const fragment of fragments) expect(message).toContain(fragment);
+}
+
+describe('the saved line', () => {
+  it('is read back as saved, owner-only; none saved reads as undefined', async () => {
+    expect(readSavedLine(dataDir)).toBeUndefined();
+    await saveLine(dataDir, LINE);
+    expect(readSavedLine(dataDir)).toEqual(LINE);
+    expect(statSync(savedLinePath(dataDir)).mode & 0o777).toBe(0o600);
+    expect(await forgetSavedLine(dataDir)).toBe(true);
+    expect(readSavedLine(dataDir)).toBeUndefined();
+    expect(await forgetSavedLine(dataDir)).toBe(false);
+  });
+
+  it('refuses a file that does not fit, naming the field, rather than run the DEMO instead', () => {
+    const with_ = (patch: Record<string, unknown>) => JSON.stringify({ ...LINE, ...patch });
+    expectInvalid('{"version": 1,', 'not JSON');
+    expectInvalid(with_({ baud: 'fast' }), 'baud:');
+    expectInvalid(with_({ profiles: 'profiles.json' }), 'profiles: expected an absolute path');
+    expectInvalid(with_({ devices: [], discover: false }), 'devices: no ports');
+    expectInvalid(with_({ devices: ['/dev/ttyUSB0', '/dev/ttyUSB0'] }), 'listed twice');
+    expectInvalid(with_({ mode: 'fast' }), 'mode:');
+    expectInvalid(with_({ passphrase: 'x' }), 'passphrase');
+    expectInvalid(with_({ version: 2 }), 'version:');
+  });
+
+  it('reads a file saved by an editor with a byte order mark', async () => {
+    await saveLine(dataDir, LINE);
+    const text = readFileSync(savedLinePath(dataDir), 'utf8');
+    writeFileSync(savedLinePath(dataDir), `\uFEFF${text}`);
+    expect(readSavedLine(dataDir)).toEqual(LINE);
+  });
+});

@@ -13,6 +13,16 @@ const columns = `serial_number AS serialNumber, registration_id AS registrationI
   key_source AS keySource, issued_at AS issuedAt, status, revoked_at AS revokedAt,
   revocation_reason AS revocationReason`;
 
+/**
+ * The newest certificates that pass `where`. Both keys descend, so the unfiltered list walks
+ * `certificates_by_issued_at` (migration 009) backwards and stops at the limit, instead of
+ * sorting every certificate the station ever issued.
+ */
+export function certificateListSql(where: readonly string[]): string {
+  return `SELECT ${columns} FROM certificates ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY issued_at DESC, serial_number DESC LIMIT ?`;
+}
+
 /** The CA's issuance ledger, kept in the station database. */
 export class CertificateLedger implements IssuanceLedger {
   private readonly insert: Database.Statement;
@@ -83,9 +93,9 @@ export class CertificateLedger implements IssuanceLedger {
       where.push('status = ?');
       params.push(query.status);
     }
-    const sql = `SELECT ${columns} FROM certificates ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY issued_at DESC, serial_number LIMIT ?`;
-    return this.db.prepare(sql).all(...params, query.limit ?? 1000) as CertificateRow[];
+    return this.db
+      .prepare(certificateListSql(where))
+      .all(...params, query.limit ?? 1000) as CertificateRow[];
   }
 
   /** The DER of an issued certificate, for export or re-installation. */

@@ -7,7 +7,7 @@ import { migration005LiveEnrollmentsByDevice } from './005_live_enrollments_by_d
 import { migration006SyncLease } from './006_sync_lease.js';
 import { migration007SupersededByRegistrationId } from './007_superseded_by_registration_id.js';
 import { migration008RunOwners } from './008_run_owners.js';
-import { migration009RunsByStart } from './009_runs_by_start.js';
+import { migration009HistoryByTime } from './009_history_by_time.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -26,5 +26,5 @@ export const migrations: readonly Migration[] = [
   migration006SyncLease,
   migration007SupersededByRegistrationId,
   migration008RunOwners,
-  migration009RunsByStart,
+  migration009HistoryByTime,
 ];

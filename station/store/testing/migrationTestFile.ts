@@ -34,6 +34,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'sync_lease',
     'superseded_by_registration_id',
     'run_owners',
-    'runs_by_start',
+    'history_by_time',
   ]);
 }

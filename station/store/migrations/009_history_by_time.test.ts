@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { certificateListSql, CertificateLedger } from '../certificateLedger.js';
 import { ProvisioningStore } from '../provisioningStore.js';
 import { RUNS_BY_STATE_SQL } from '../runHistory.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
@@ -21,7 +22,7 @@ function version8Database(): void {
   db.close();
 }
 
-describe('migration 009: runs by start time', () => {
+describe('migration 009: the history by time', () => {
   it('counts the runs of a window after the upgrade, through the new index', () => {
     version8Database();
     const db = openStationDatabase(databaseFile());
@@ -35,6 +36,32 @@ describe('migration 009: runs by start time', () => {
       detail: string;
     }[];
     expect(plan.map((row) => row.detail).join('\n')).toContain('runs_by_started_at');
+    db.close();
+  });
+
+  it('lists the newest certificates by walking the new index, not by sorting them all', () => {
+    version8Database();
+    const db = openStationDatabase(databaseFile());
+    const insert = db.prepare(`INSERT INTO certificates (serial_number, registration_id, subject,
+      fingerprint_sha256, not_before, not_after, profile, key_source, certificate_der, issued_at)
+      VALUES (?, 'r', 'CN=r', ?, 'x', 'x', 'x', 'device', x'3000', ?)`);
+    for (const [serial, at] of [
+      ['0a', '2026-12-05T10:00:00.000Z'],
+      ['0c', '2026-12-05T11:00:00.000Z'],
+      ['0b', '2026-12-05T11:00:00.000Z'],
+    ] as const) {
+      insert.run(serial, `fp-${serial}`, at);
+    }
+    expect(new CertificateLedger(db).list({ limit: 2 }).map((c) => c.serialNumber)).toEqual([
+      '0c',
+      '0b',
+    ]);
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${certificateListSql([])}`).all(10) as {
+      detail: string;
+    }[];
+    const details = plan.map((row) => row.detail).join('\n');
+    expect(details).toContain('certificates_by_issued_at');
+    expect(details).not.toContain('TEMP B-TREE');
     db.close();
   });
 });

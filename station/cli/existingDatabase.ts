@@ -1,16 +1,19 @@
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StationStartError } from '../api/stationFactory.js';
-import { openStationDatabase } from '../store/stationDatabase.js';
+import { openStationDatabase, openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { stationPaths } from './dataDir.js';
 
 /**
  * Opens the station database of `dataDir` for the commands that read or fix what a line
- * recorded (`queue`, `sync status`). They never make a station of a folder that holds none: a
+ * recorded (`queue`, `runs`, `sync status`); `toRead` when the command only reads. They never make a station of a folder that holds none: a
  * new, empty database in a mistyped --data-dir (or in /root under sudo) would report an empty
  * outbox, as if all were synced.
  */
-export function openExistingStationDatabase(dataDir: string): Database.Database {
+export function openExistingStationDatabase(
+  dataDir: string,
+  options: { toRead?: boolean } = {},
+): Database.Database {
   const { database, caDir } = stationPaths(dataDir);
   // A station has its CA before a line ever ran (`ca init`), so either one marks the folder.
   if (!existsSync(database) && !existsSync(caDir)) {
@@ -20,5 +23,6 @@ export function openExistingStationDatabase(dataDir: string): Database.Database 
       database,
     );
   }
-  return openStationDatabase(database);
+  // A command that only reports opens read-only: quick on a big file (openStationDatabaseToRead).
+  return options.toRead ? openStationDatabaseToRead(database) : openStationDatabase(database);
 }

@@ -44,7 +44,9 @@ export async function queue(args: string[]): Promise<number> {
   // Checked before the database opens: NaN reached SQLite as a type error, and 0 listed
   // nothing under "The outbox is empty.".
   const limit = countFlag('--limit', values.limit);
-  const db = openExistingStationDatabase(resolveDataDir(values['data-dir']));
+  const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), {
+    toRead: sub !== 'requeue',
+  });
   try {
     const store = new ProvisioningStore(db);
     const filter = status ? { status } : {};

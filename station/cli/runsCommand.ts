@@ -51,7 +51,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
   const since = values.since === undefined ? undefined : sinceFlag(values.since, now());
   const id = sub === 'show' ? runIdArgument(positionals) : undefined;
   const dataDir = resolveDataDir(values['data-dir']);
-  const db = openExistingStationDatabase(dataDir);
+  const db = openExistingStationDatabase(dataDir, { toRead: true });
   try {
     const store = new ProvisioningStore(db);
     const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));

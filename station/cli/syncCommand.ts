@@ -58,7 +58,7 @@ export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Prom
 }
 
 function status(dataDir: string): number {
-  const db = openExistingStationDatabase(dataDir);
+  const db = openExistingStationDatabase(dataDir, { toRead: true });
   let attention: OutboxAttention;
   let worker: LeaseHolder | undefined;
   try {

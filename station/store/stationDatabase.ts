@@ -60,6 +60,30 @@ export function openStationDatabase(
 }
 
 /**
+ * Opens an existing station database only to read it: what a supervisor's command that reports
+ * (queue stats, runs, sync status) needs. A read-only connection never writes a WAL back into the
+ * file, so the check a writer needs first (a full read of the file: about 0.7 s per 100,000
+ * devices, every time) cannot protect anything here, and a report stays quick on a big station.
+ * A file at an older schema than this station knows (it needs its migrations), or one the
+ * read-only connection cannot open, takes the writer's way, with its checks and its codes.
+ */
+export function openStationDatabaseToRead(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    if (db.pragma('user_version', { simple: true }) === migrations.length) {
+      watchDatabaseFiles(db, path);
+      return db;
+    }
+  } catch (err) {
+    if (!fromSqliteOrFiles(err)) throw err;
+  }
+  db?.close();
+  return openStationDatabase(path);
+}
+
+/**
  * Checks a database that is already there before anything may write to it, through a read-only
  * connection: one that reads writes nothing back. A writable connection would fold its WAL into
  * the file at close, and a WAL left beside a database it does not belong to (a backup copied

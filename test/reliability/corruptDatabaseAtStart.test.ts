@@ -11,10 +11,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../station/store/migrations/index.js';
 import { ProvisioningStore } from '../../station/store/provisioningStore.js';
-import { openStationDatabase } from '../../station/store/stationDatabase.js';
+import {
+  migrate,
+  openStationDatabase,
+  openStationDatabaseToRead,
+} from '../../station/store/stationDatabase.js';
 import { beginDevice, corruptPagesOf } from './storeFaults.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ls-corrupt-'));
@@ -87,6 +92,58 @@ describe('opening a station database that is damaged', () => {
         detail: `open ${path}: the database is at schema version ${migrations.length + 1}; this station knows up to ${migrations.length}`,
       }),
     );
+  });
+});
+
+describe('opening a station database for a report (queue, runs, sync status)', () => {
+  it('reads without the start check, which a damaged page still fails at the line start', () => {
+    const path = stationWith(10);
+    const writer = openStationDatabase(path);
+    corruptPagesOf(writer, path, 'enrollments');
+    writer.close();
+    const before = readFileSync(path);
+
+    const db = openStationDatabaseToRead(path);
+    expect(db.readonly).toBe(true);
+    expect(new ProvisioningStore(db).outboxCounts().pending).toBe(10);
+    // A report cannot write, even by mistake.
+    expect(() => db.prepare(`DELETE FROM audit_events`).run()).toThrow(/readonly/i);
+    db.close();
+    expect(readFileSync(path)).toEqual(before);
+    expect(() => openStationDatabase(path)).toThrow(refusedAsCorrupt(path));
+  });
+
+  it('leaves a foreign WAL and the database as they are: it never writes the WAL back', () => {
+    const path = stationWith(5);
+    const otherPath = join(root, 'other-for-read', 'station.db');
+    const other = openStationDatabase(otherPath);
+    const store = new ProvisioningStore(other);
+    for (let i = 0; i < 3; i++) store.commitPass(beginDevice(other, store, `OTHER-${i}`));
+    copyFileSync(`${otherPath}-wal`, `${path}-wal`);
+    other.close();
+    const before = [readFileSync(path), readFileSync(`${path}-wal`)];
+
+    let db: Database.Database | undefined;
+    try {
+      db = openStationDatabaseToRead(path);
+      new ProvisioningStore(db).outboxCounts();
+    } catch {
+      // Reading the foreign pages may fail; what matters is that nothing was written.
+    } finally {
+      db?.close();
+    }
+    expect([readFileSync(path), readFileSync(`${path}-wal`)]).toEqual(before);
+  });
+
+  it('brings a database at an older schema up to date first, as the writer does', () => {
+    const path = join(root, 'older', 'station.db');
+    mkdirSync(join(root, 'older'));
+    const old = new Database(path);
+    migrate(old, migrations.slice(0, 7));
+    old.close();
+    const db = openStationDatabaseToRead(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    db.close();
   });
 });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProvisioningStore } from '../store/provisioningStore.js';
+import { thisProcess } from '../store/runOwner.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
 import { runs } from './runsCommand.js';
@@ -136,6 +137,15 @@ describe('station runs', () => {
       'RUN_VERIFY_CHALLENGE_FAILED',
     ]);
     output = [];
+    await cli('stats', '--port', '/dev/ttyUSB2');
+    expect(output[0]).toMatch(/^Runs started on \/dev\/ttyUSB2 since .+ \(--since 24h\): 4$/);
+    expect(output.slice(1, 5).map((line) => line.trim().split(/\s+/))).toEqual([
+      ['running', '0'],
+      ['pass', '0'],
+      ['fail', '3'],
+      ['cancelled', '1'],
+    ]);
+    output = [];
     await cli('stats', '--since', '31h', '--json');
     expect(JSON.parse(output.join('\n'))).toMatchObject({
       since: new Date(NOW.getTime() - 31 * HOUR).toISOString(),
@@ -151,6 +161,15 @@ describe('station runs', () => {
       message: expect.stringContaining('--since must be a span'),
     });
     await expect(cli('show')).rejects.toMatchObject({ code: 'CLI_USAGE' });
+    // A filter a subcommand would not apply is refused, not ignored.
+    await expect(cli('stats', '--state', 'pass')).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: 'runs stats takes no --state',
+    });
+    await expect(cli('show', '3', '--port', '/dev/ttyUSB2')).rejects.toMatchObject({
+      message: 'runs show takes no --port',
+    });
+    await expect(cli('list', 'fail')).rejects.toMatchObject({ code: 'CLI_USAGE' });
     expect(await cli('purge')).toBe(2);
     await expect(runs(['--data-dir', join(root, 'typo')])).rejects.toMatchObject({
       code: 'STATION_NOT_CONFIGURED',
@@ -164,8 +183,33 @@ describe('--since', () => {
     expect(sinceFlag('2d', NOW).getTime()).toBe(NOW.getTime() - 48 * HOUR);
     expect(sinceFlag('2026-12-05', NOW)).toEqual(new Date(2026, 11, 5, 0, 0));
     expect(sinceFlag('2026-12-05T06:30', NOW)).toEqual(new Date(2026, 11, 5, 6, 30));
-    for (const bad of ['8', '8 h', '-2h', '2026-13-05', '2026-12-05T25:00', 'today']) {
+    for (const bad of [
+      '8',
+      '8 h',
+      '-2h',
+      '2026-13-05',
+      '2026-12-05T25:00',
+      '2026-02-31',
+      '2026-12-05T24:00',
+      'today',
+    ]) {
       expect(() => sinceFlag(bad, NOW), bad).toThrow(/--since must be/);
     }
+  });
+});
+
+describe('station runs show, of a run a crash cut off', () => {
+  it('says when it was closed, and gives it no duration', async () => {
+    const db = openStationDatabase(join(root, 'station.db'));
+    const gone = new ProvisioningStore(db, {
+      now: () => NOW,
+      owner: { host: thisProcess().host, pid: thisProcess().pid, token: 'before-a-restart' },
+    });
+    const id = gone.beginRun('/dev/ttyUSB1', 'line7', NOW.getTime() - 48 * HOUR);
+    new ProvisioningStore(db, { now: () => NOW }).closeInterruptedRuns();
+    db.close();
+    expect(await cli('show', String(id))).toBe(0);
+    expect(output).toContain(`  closed        ${localTime(NOW.toISOString())}, at a later start`);
+    expect(output.some((line) => line.startsWith('  finished'))).toBe(false);
   });
 });

@@ -11,13 +11,20 @@ export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN]
                                                  state, port, device, registration ID, error
   runs show  ID                                  one run whole: its steps and their times, the
                                                  error with its detail, the certificate
-  runs stats [--since WHEN]                      how the runs since WHEN ended, per state, and the
+  runs stats [--since WHEN] [--port PATH]        how the runs since WHEN ended, per state, and the
                                                  failures per error code (default: the last 24h)
           states: ${RUN_STATES.join(', ')}; WHEN: 30m, 8h, 2d, or a local date or date and
           time (2026-12-05, 2026-12-05T06:00); times are shown in local time; --json prints
           JSON instead; --data-dir DIR`;
 
 const DEFAULT_STATS_WINDOW = '24h';
+
+/** The filters each subcommand applies. */
+const TAKES: Record<'list' | 'show' | 'stats', readonly string[]> = {
+  list: ['state', 'port', 'serial', 'since', 'limit'],
+  show: [],
+  stats: ['since', 'port'],
+};
 
 /** `station runs …`: what the line did, device by device: the record behind every FAIL. */
 export async function runs(args: string[], now: () => Date = () => new Date()): Promise<number> {
@@ -34,7 +41,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
       port: { type: 'string' },
       serial: { type: 'string' },
       since: { type: 'string' },
-      limit: { type: 'string', default: '50' },
+      limit: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -42,12 +49,23 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
     console.error(`station runs: unknown subcommand "${sub ?? ''}"\n${RUNS_USAGE}`);
     return 2;
   }
+  // A filter a subcommand would not apply is refused: `stats --state pass` printing every
+  // state's counts would read as that filter's answer.
+  const ignored = (['state', 'port', 'serial', 'since', 'limit'] as const).filter(
+    (flag) => values[flag] !== undefined && !TAKES[sub].includes(flag),
+  );
+  if (ignored.length > 0) {
+    throw new UsageError(`runs ${sub} takes no ${ignored.map((f) => `--${f}`).join(', ')}`);
+  }
+  if (sub !== 'show' && positionals.length > 0) {
+    throw new UsageError(`runs ${sub} takes no "${positionals.join(' ')}"`);
+  }
   const state = values.state as RunState | undefined;
   if (state !== undefined && !RUN_STATES.includes(state)) {
     throw new UsageError(`--state must be one of ${RUN_STATES.join(', ')}, not "${state}"`);
   }
   // Flags are checked before the database opens, so a typo never waits for a large one.
-  const limit = countFlag('--limit', values.limit);
+  const limit = countFlag('--limit', values.limit ?? '50');
   const since = values.since === undefined ? undefined : sinceFlag(values.since, now());
   const id = sub === 'show' ? runIdArgument(positionals) : undefined;
   const dataDir = resolveDataDir(values['data-dir']);
@@ -57,9 +75,10 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
     const print = (value: unknown): void => console.log(JSON.stringify(value, null, 2));
     if (sub === 'stats') {
       const from = since ?? sinceFlag(DEFAULT_STATS_WINDOW, now());
-      const stats = store.runStats(from.toISOString());
-      if (values.json) print({ since: from.toISOString(), ...stats });
-      else printStats(from, values.since ?? DEFAULT_STATS_WINDOW, stats);
+      const stats = store.runStats(from.toISOString(), values.port);
+      if (values.json) {
+        print({ since: from.toISOString(), ...(values.port && { port: values.port }), ...stats });
+      } else printStats(from, values.since ?? DEFAULT_STATS_WINDOW, values.port, stats);
       return 0;
     }
     if (id !== undefined) {
@@ -117,7 +136,10 @@ function printRun(run: RunSummary): void {
     ['registration', run.registrationId],
     ['certificate', run.certificateSerial],
     ['started', localTime(run.startedAt)],
-    ['finished', run.finishedAt && `${localTime(run.finishedAt)} (${duration(run)})`],
+    // An interrupted run was closed at a later start: that is no time the run took.
+    run.error?.code === 'RUN_INTERRUPTED'
+      ? ['closed', run.finishedAt && `${localTime(run.finishedAt)}, at a later start`]
+      : ['finished', run.finishedAt && `${localTime(run.finishedAt)} (${duration(run)})`],
     ['error', run.error && `[${run.error.code}] ${run.error.message}`],
     ['detail', run.error?.detail ?? null],
   ];
@@ -140,10 +162,14 @@ function duration(run: RunSummary): string {
 function printStats(
   from: Date,
   window: string,
+  port: string | undefined,
   stats: ReturnType<ProvisioningStore['runStats']>,
 ): void {
   const total = Object.values(stats.byState).reduce((sum, n) => sum + n, 0);
-  console.log(`Runs started since ${localTime(from.toISOString())} (--since ${window}): ${total}`);
+  const where = port === undefined ? '' : ` on ${port}`;
+  console.log(
+    `Runs started${where} since ${localTime(from.toISOString())} (--since ${window}): ${total}`,
+  );
   for (const state of RUN_STATES) {
     console.log(`  ${state.padEnd(10)} ${String(stats.byState[state]).padStart(8)}`);
   }

@@ -12,12 +12,20 @@ export function sinceFlag(text: string, now: Date): Date {
   // A bare date is UTC midnight to Date.parse, but a date with a time is local: make both local.
   const local = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00` : text;
   const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) ? new Date(local) : undefined;
-  if (at === undefined || Number.isNaN(at.getTime())) {
+  // Date rolls an impossible date over (31 February is 3 March): only one that reads back as
+  // typed is taken, so a typo never shifts the window silently.
+  if (at === undefined || Number.isNaN(at.getTime()) || !readsBackAs(at, local)) {
     throw new UsageError(
       `--since must be a span (30m, 8h, 2d) or a local date or date and time (2026-12-05, 2026-12-05T06:00), not "${text}"`,
     );
   }
   return at;
+}
+
+/** Whether the local time `at` is the one `typed` (YYYY-MM-DDTHH:MM[:SS]) names. */
+function readsBackAs(at: Date, typed: string): boolean {
+  const shown = localTime(at.toISOString()).replace(' ', 'T');
+  return typed.length === 16 ? shown.startsWith(typed) : shown === typed;
 }
 
 /** An ISO 8601 time as the station's local `YYYY-MM-DD HH:MM:SS`. */

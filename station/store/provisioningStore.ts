@@ -173,8 +173,8 @@ export class ProvisioningStore implements RunRecorder {
   }
 
   /** How the runs started at or after `since` (ISO 8601) ended, by state and error code. */
-  runStats(since: string): RunStats {
-    return asStoreRead('count runs', () => this.history.stats(since));
+  runStats(since: string, port?: string): RunStats {
+    return asStoreRead('count runs', () => this.history.stats(since, port));
   }
 
   /** The latest audit events, newest first, optionally of one kind. */

@@ -40,8 +40,8 @@ export interface RunStats {
 }
 
 /** The runs of a window per state; read through `runs_by_started_at` (migration 009). */
-export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs WHERE started_at >= ?
-  GROUP BY state`;
+export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs
+  WHERE started_at >= @since AND (@port IS NULL OR port = @port) GROUP BY state`;
 
 type RunRow = Omit<RunSummary, 'error' | 'steps'> & {
   errorCode: string | null;
@@ -72,8 +72,11 @@ export class RunHistory {
     if (filter.port !== undefined) add('r.port = ?', filter.port);
     if (filter.serialNumber !== undefined) add('d.serial_number = ?', filter.serialNumber);
     if (filter.since !== undefined) add('r.started_at >= ?', filter.since);
+    // With a window, newest first by start time: the window's index then bounds the read. By
+    // id, SQLite would walk back through every run ever made when fewer than `limit` match.
+    const order = filter.since !== undefined ? 'r.started_at DESC, r.id DESC' : 'r.id DESC';
     const sql = `SELECT ${COLUMNS} FROM runs r LEFT JOIN devices d ON d.id = r.device_id
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`;
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filter.limit ?? 50) as RunRow[]).map(summary);
   }
 
@@ -88,10 +91,11 @@ export class RunHistory {
     return row && summary(row);
   }
 
-  /** How the runs started at or after `since` (ISO 8601) ended. */
-  stats(since: string): RunStats {
+  /** How the runs started at or after `since` (ISO 8601) ended, on one port if given. */
+  stats(since: string, port?: string): RunStats {
     const byState = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
-    const states = this.db.prepare(RUNS_BY_STATE_SQL).all(since) as {
+    const window = { since, port: port ?? null };
+    const states = this.db.prepare(RUNS_BY_STATE_SQL).all(window) as {
       state: RunState;
       runs: number;
     }[];
@@ -102,10 +106,11 @@ export class RunHistory {
       .prepare(
         `SELECT error_code AS code, count(*) AS runs, max(id) AS latestRunId,
           coalesce(error_message, '') AS message
-        FROM runs WHERE started_at >= ? AND error_code IS NOT NULL
+        FROM runs WHERE started_at >= @since AND (@port IS NULL OR port = @port)
+          AND error_code IS NOT NULL
         GROUP BY error_code ORDER BY runs DESC, code`,
       )
-      .all(since) as RunStats['byError'];
+      .all(window) as RunStats['byError'];
     return { byState, byError };
   }
 }

@@ -32,7 +32,9 @@ describe('migration 009: the history by time', () => {
     expect(stats.byError).toEqual([
       { code: 'WIRE_TIMEOUT', runs: 6, latestRunId: 24, message: '' },
     ]);
-    const plan = db.prepare(`EXPLAIN QUERY PLAN ${RUNS_BY_STATE_SQL}`).all('x') as {
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${RUNS_BY_STATE_SQL}`)
+      .all({ since: 'x', port: null }) as {
       detail: string;
     }[];
     expect(plan.map((row) => row.detail).join('\n')).toContain('runs_by_started_at');

@@ -21,34 +21,13 @@ ${LINE_SETUP_USAGE}
 /** `station line save|show|forget`: the line this station runs by default. */
 export async function line(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'save') return save(rest);
+  // show and forget take the folder only: `forget --device X` must not read as forgetting one port.
   const { values } = parseArgs({
     args: rest,
-    options: { ...lineParseOptions, manual: { type: 'boolean', default: false } },
+    options: { 'data-dir': lineParseOptions['data-dir'] },
   });
   const dataDir = resolveDataDir(values['data-dir']);
-  if (sub === 'save') {
-    const selection = lineSelection(values);
-    if (typeof selection === 'string') {
-      console.error(`station line save: ${selection}`);
-      return 2;
-    }
-    const profile = await checkLineSetup(selection);
-    const saved: SavedLine = {
-      version: 1,
-      profiles: resolve(selection.profilesFile),
-      ...(selection.product !== undefined && { product: selection.product }),
-      devices: selection.ports,
-      discover: selection.discover,
-      baud: selection.baudRate,
-      mode: values.manual ? 'manual' : 'auto',
-    };
-    await saveLine(dataDir, saved);
-    console.log(`Saved in ${savedLinePath(dataDir)}: ${describe(saved, profile.name)}.`);
-    console.log(
-      '`station start` (what `npm start` runs) and `station serve` now run this line; `station line forget` brings back the DEMO.',
-    );
-    return 0;
-  }
   if (sub === 'show') {
     const saved = readSavedLine(dataDir);
     if (!saved) {
@@ -70,6 +49,36 @@ export async function line(args: string[]): Promise<number> {
   }
   console.error(`station line: unknown subcommand "${sub ?? ''}"\n${LINE_USAGE}`);
   return 2;
+}
+
+/** `line save`: checks the line's setup, then writes it. */
+async function save(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...lineParseOptions, manual: { type: 'boolean', default: false } },
+  });
+  const dataDir = resolveDataDir(values['data-dir']);
+  const selection = lineSelection(values);
+  if (typeof selection === 'string') {
+    console.error(`station line save: ${selection}`);
+    return 2;
+  }
+  const profile = await checkLineSetup(selection);
+  const saved: SavedLine = {
+    version: 1,
+    profiles: resolve(selection.profilesFile),
+    ...(selection.product !== undefined && { product: selection.product }),
+    devices: selection.ports,
+    discover: selection.discover,
+    baud: selection.baudRate,
+    mode: values.manual ? 'manual' : 'auto',
+  };
+  await saveLine(dataDir, saved);
+  console.log(`Saved in ${savedLinePath(dataDir)}: ${describe(saved, profile.name)}.`);
+  console.log(
+    '`station start` (what `npm start` runs) and `station serve` now run this line; `station line forget` brings back the DEMO.',
+  );
+  return 0;
 }
 
 function describe(saved: SavedLine, product: string | undefined): string {

@@ -30,7 +30,8 @@ export const lineParseOptions = {
   product: { type: 'string' },
   device: { type: 'string', multiple: true },
   discover: { type: 'boolean', default: false },
-  baud: { type: 'string', default: '115200' },
+  // No parse default: a --baud typed next to a saved line must be seen, to be refused.
+  baud: { type: 'string' },
   'data-dir': { type: 'string' },
 } as const;
 

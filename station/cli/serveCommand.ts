@@ -74,7 +74,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
   const saved =
     !createStation && values.profiles === undefined ? readSavedLine(dataDir) : undefined;
   if (saved) {
-    const lineFlags = (['product', 'device', 'discover'] as const).filter(
+    const lineFlags = (['product', 'device', 'discover', 'baud'] as const).filter(
       (flag) => values[flag] !== undefined && values[flag] !== false,
     );
     if (lineFlags.length > 0) {

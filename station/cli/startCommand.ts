@@ -51,6 +51,15 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   // A double given by a test stands for whatever line would run: it never reads a saved one.
   const dataDir = resolveDataDir(values['data-dir']);
   const saved = values.demo || deps.createStation ? undefined : readSavedLine(dataDir);
+  if (values['data-dir'] !== undefined && !saved && !deps.createStation) {
+    // The folder names the line to run; the DEMO in its place would pass for it.
+    console.error(
+      values.demo
+        ? 'station start: --demo runs the DEMO line and takes no --data-dir.'
+        : `station start: no line is saved in ${dataDir} (\`station line save\`); leave out --data-dir for the DEMO line.`,
+    );
+    return 2;
+  }
   if (saved) {
     await runHeadless({
       createStation: await savedLineStation(dataDir, saved),

@@ -79,10 +79,24 @@ describe('the saved line', () => {
     expect(served.status).toBe(200);
     expect(served.lines.join('\n')).toContain('1 slot(s), manual mode');
 
+    // A flag the saved line would override is refused, not ignored.
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((text: string) => void errors.push(text));
+    expect(await serve(['--data-dir', folder.dataDir, '--baud', '9600'])).toBe(2);
+    expect(errors.at(-1)).toContain('--baud needs --profiles');
+    // forget takes the folder only: it never reads as forgetting one port.
+    await expect(
+      line(['forget', '--device', '/dev/ttyLS-none', '--data-dir', folder.dataDir]),
+    ).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+
     printed = [];
     expect(await line(['forget', '--data-dir', folder.dataDir])).toBe(0);
     expect(await line(['show', '--data-dir', folder.dataDir])).toBe(0);
     expect(printed.at(-1)).toContain('`station start` runs the DEMO line');
+    // With nothing saved, a folder given to start would pass the DEMO off as that line.
+    expect(await start(['--headless', '--data-dir', folder.dataDir])).toBe(2);
+    expect(errors.at(-1)).toContain(`no line is saved in ${folder.dataDir}`);
+    expect(await start(['--demo', '--data-dir', folder.dataDir])).toBe(2);
   });
 
   it('a saved line that does not fit stops the start with its code, instead of running the DEMO', async () => {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runErrorText } from '../line/runErrors.js';
 import { issuedForRun } from '../line/runRecorder.js';
 import { interruptedRunsText } from './interruptedRuns.js';
+import { OPENED_BEFORE_OWNERS } from './migrations/008_run_owners.js';
 import { ProvisioningStore } from './provisioningStore.js';
 import type { RunOwner } from './runOwner.js';
 import { thisProcess } from './runOwner.js';
@@ -30,8 +31,8 @@ const storeOf = (owner: Partial<RunOwner> = {}) =>
   new ProvisioningStore(db, { now: () => NOW, owner: { ...thisProcess(), ...owner } });
 
 /** Opens a run of `owner` with a certificate issued for it, as the line does before install. */
-function openRun(owner: Partial<RunOwner>, port = '/dev/ttyUSB1'): number {
-  const runId = storeOf(owner).beginRun(port, 'line7', 1_000);
+function openRun(owner: Partial<RunOwner>, port = '/dev/ttyUSB1', minutesAgo = 1): number {
+  const runId = storeOf(owner).beginRun(port, 'line7', NOW.getTime() - minutesAgo * 60_000);
   recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`, issuedForRun(runId));
   return runId;
 }
@@ -57,7 +58,7 @@ describe('closing runs a crash left open', () => {
       {
         runId: cut,
         port: '/dev/ttyUSB4',
-        startedAt: '1970-01-01T00:00:01.000Z',
+        startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
         certificateSerial: `c-${cut}`,
       },
     ]);
@@ -93,15 +94,49 @@ describe('closing runs a crash left open', () => {
     expect(runRow(cut)).toMatchObject({ state: 'fail', code: 'RUN_INTERRUPTED' });
   });
 
-  it('closes a run opened before runs had owners', () => {
+  it('closes a run that was open when owners began to be recorded (migration 008 marks it)', () => {
     const legacy = openRun({});
-    db.prepare(`UPDATE runs SET owner_host = NULL, owner_pid = NULL, owner_token = NULL`).run();
+    db.prepare(
+      `UPDATE runs SET owner_host = NULL, owner_pid = NULL, owner_boot = NULL,
+      owner_token = ?`,
+    ).run(OPENED_BEFORE_OWNERS);
     expect(
       storeOf()
         .closeInterruptedRuns()
         .closed.map((r) => r.runId),
     ).toEqual([legacy]);
-    expect(runRow(legacy).detail).toMatch(/before the station recorded who runs a run/);
+    expect(runRow(legacy).detail).toMatch(/open when the station began to record owners/);
+  });
+
+  it('leaves a run an older version opened after the upgrade open, until it is a day old', () => {
+    const recent = openRun({});
+    const old = openRun({}, '/dev/ttyUSB2', 25 * 60);
+    db.prepare(
+      `UPDATE runs SET owner_host = NULL, owner_pid = NULL, owner_token = NULL,
+      owner_boot = NULL`,
+    ).run();
+    const report = storeOf().closeInterruptedRuns();
+    expect(report.closed.map((r) => r.runId)).toEqual([old]);
+    expect(report.olderVersion).toBe(1);
+    expect(runRow(recent).state).toBe('running');
+    expect(runRow(old).detail).toBe('closed at a later start: open for over a day');
+    expect(interruptedRunsText(report)).toContain(
+      '1 run(s) opened by an older station version are still open',
+    );
+  });
+
+  it("closes another host's run once it is a day old, and a run from before this host's restart", () => {
+    const remote = openRun({ host: 'line-7-station-b', token: 'remote' }, '/dev/ttyUSB1', 25 * 60);
+    // Its pid now belongs to a live process: only the boot id tells that it is not the same one.
+    const beforeReboot = openRun({ pid: process.ppid, token: 'before', boot: 'earlier-boot' });
+    const report = new ProvisioningStore(db, {
+      now: () => NOW,
+      owner: { ...thisProcess(), boot: 'this-boot' },
+    }).closeInterruptedRuns();
+    expect(report.closed.map((r) => r.runId)).toEqual([remote, beforeReboot]);
+    expect(runRow(beforeReboot).detail).toBe(
+      'closed at a later start: the host restarted since it ran',
+    );
   });
 
   it("leaves this process's runs, a live process's runs and another host's runs open", () => {
@@ -112,7 +147,11 @@ describe('closing runs a crash left open', () => {
 
     const report = storeOf().closeInterruptedRuns();
 
-    expect(report).toEqual({ closed: [], otherHosts: [{ host: 'line-7-station-b', runs: 2 }] });
+    expect(report).toEqual({
+      closed: [],
+      otherHosts: [{ host: 'line-7-station-b', runs: 2 }],
+      olderVersion: 0,
+    });
     for (const id of [own, live, remote, remote2]) {
       expect(runRow(id).state).toBe('running');
       expect(certificateStatus(`c-${id}`)).toBe('issued');
@@ -147,13 +186,14 @@ describe('closing runs a crash left open', () => {
   });
 
   it('says what it closed and what it left to another host', () => {
-    expect(interruptedRunsText({ closed: [], otherHosts: [] })).toBeUndefined();
+    expect(interruptedRunsText({ closed: [], otherHosts: [], olderVersion: 0 })).toBeUndefined();
     const text = interruptedRunsText({
       closed: [
         { runId: 7, port: '/dev/ttyUSB1', startedAt: NOW.toISOString(), certificateSerial: 'c7' },
         { runId: 9, port: '/dev/ttyUSB1', startedAt: NOW.toISOString() },
       ],
       otherHosts: [{ host: 'station-b', runs: 3 }],
+      olderVersion: 0,
     });
     expect(text).toContain('2 run(s) were cut off when the station last stopped');
     expect(text).toContain('port(s) /dev/ttyUSB1; runs 7, 9');

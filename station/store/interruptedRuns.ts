@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { runErrorText } from '../line/runErrors.js';
 import { issuedForRun } from '../line/runRecorder.js';
 import { AuditLog } from './auditLog.js';
+import { OPENED_BEFORE_OWNERS } from './migrations/008_run_owners.js';
 import { hostProcessRuns, type RunOwner } from './runOwner.js';
 
 /** A run that its station never ended, closed at a later start. */
@@ -19,7 +20,12 @@ export interface InterruptedRunsReport {
   closed: InterruptedRun[];
   /** Open runs of another host, which this one cannot tell from live ones. */
   otherHosts: { host: string; runs: number }[];
+  /** Open runs an older station version opened (no owner recorded): live, maybe. */
+  olderVersion: number;
 }
+
+/** No run lasts this long (a request times out in seconds): one open longer was cut off. */
+const OLDEST_LIVE_RUN_MS = 24 * 3_600_000;
 
 interface OpenRun {
   id: number;
@@ -28,24 +34,28 @@ interface OpenRun {
   host: string | null;
   pid: number | null;
   token: string | null;
+  boot: string | null;
 }
 
 /** The runs no one ended; read through the partial index `runs_open` (migration 008). */
 export const OPEN_RUNS_SQL = `SELECT id, port, started_at AS startedAt, owner_host AS host,
-  owner_pid AS pid, owner_token AS token FROM runs WHERE state = 'running' ORDER BY id`;
+  owner_pid AS pid, owner_token AS token, owner_boot AS boot FROM runs WHERE state = 'running'
+  ORDER BY id`;
 
 /**
  * Why `run` is known to be cut off, or undefined when its station may still run it. Only a
  * station of this host can be checked; a wrong guess here could only fail a live run's commit
  * (the commit insists on `running`), never lose a PASS.
  */
-function whyInterrupted(run: OpenRun, self: RunOwner): string | undefined {
+function whyInterrupted(run: OpenRun, self: RunOwner, now: Date): string | undefined {
   if (run.token === self.token) return undefined;
-  if (run.host === null || run.pid === null) {
-    // Opened by a station version that recorded no owner: only a crash leaves such a run open.
-    return 'opened before the station recorded who runs a run';
+  if (run.token === OPENED_BEFORE_OWNERS) return 'open when the station began to record owners';
+  // Whoever opened it (another host, an older version, a pid taken over by another process).
+  if (now.getTime() - Date.parse(run.startedAt) > OLDEST_LIVE_RUN_MS) return 'open for over a day';
+  if (run.host === null || run.pid === null || run.host !== self.host) return undefined;
+  if (run.boot !== null && self.boot !== undefined && run.boot !== self.boot) {
+    return 'the host restarted since it ran';
   }
-  if (run.host !== self.host) return undefined;
   if (run.pid === self.pid) return `process ${run.pid} ran it before this station took that pid`;
   if (hostProcessRuns(run.pid)) return undefined;
   return `process ${run.pid} that ran it is gone`;
@@ -64,13 +74,14 @@ export function closeInterruptedRuns(
   now: Date,
 ): InterruptedRunsReport {
   const open = db.prepare(OPEN_RUNS_SQL).all() as OpenRun[];
-  const report: InterruptedRunsReport = { closed: [], otherHosts: [] };
+  const report: InterruptedRunsReport = { closed: [], otherHosts: [], olderVersion: 0 };
   const toClose: { run: OpenRun; why: string }[] = [];
   const otherHosts = new Map<string, number>();
   for (const run of open) {
-    const why = whyInterrupted(run, self);
+    const why = whyInterrupted(run, self, now);
     if (why !== undefined) toClose.push({ run, why });
-    else if (run.host !== null && run.host !== self.host) {
+    else if (run.host === null) report.olderVersion += 1;
+    else if (run.host !== self.host) {
       otherHosts.set(run.host, (otherHosts.get(run.host) ?? 0) + 1);
     }
   }
@@ -145,7 +156,12 @@ export function interruptedRunsText(report: InterruptedRunsReport): string | und
   }
   for (const { host, runs } of report.otherHosts) {
     lines.push(
-      `${runs} run(s) of the station on host ${host} are still open in this database; that station closes them when it starts again.`,
+      `${runs} run(s) of the station on host ${host} are still open in this database; that station closes them when it starts again, or the next start here once they are a day old.`,
+    );
+  }
+  if (report.olderVersion > 0) {
+    lines.push(
+      `${report.olderVersion} run(s) opened by an older station version are still open in this database; the next start closes them once they are a day old.`,
     );
   }
   return lines.length > 0 ? lines.join('\n') : undefined;

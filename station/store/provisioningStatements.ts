@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
-      owner_token) VALUES (?, ?, ?, ?, ?, ?)`),
+      owner_token, owner_boot) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // An unknown revision (a failed run saw only serial and model) never erases a known one.
     upsertDevice: db

@@ -79,8 +79,9 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.recordHeldFailures();
-      const { host, pid, token } = this.owner;
-      const run = this.sql.insertRun.run(port, profile, iso(startedAt), host, pid, token);
+      const { host, pid, token, boot } = this.owner;
+      const at = iso(startedAt);
+      const run = this.sql.insertRun.run(port, profile, at, host, pid, token, boot ?? null);
       return Number(run.lastInsertRowid);
     });
   }

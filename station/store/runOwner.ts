@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** The process that opened a run (migration 008), as the next start judges whether it is gone. */
@@ -10,13 +11,28 @@ export interface RunOwner {
    * their own. It tells this process from an earlier one that had the same pid.
    */
   token: string;
+  /**
+   * The kernel's boot id (Linux), when it can be read: a run of this host from an earlier boot
+   * is gone whatever process now has its pid.
+   */
+  boot?: string;
 }
 
 const THIS_PROCESS: RunOwner = Object.freeze({
   host: hostname(),
   pid: process.pid,
   token: randomUUID(),
+  ...bootId(),
 });
+
+function bootId(): { boot?: string } {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return boot === '' ? {} : { boot };
+  } catch {
+    return {}; // not Linux, or no /proc: the pid alone has to tell
+  }
+}
 
 /** The owner of the runs this process opens. */
 export function thisProcess(): RunOwner {

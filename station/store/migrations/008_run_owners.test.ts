@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { OPEN_RUNS_SQL } from '../interruptedRuns.js';
+import { OPENED_BEFORE_OWNERS } from './008_run_owners.js';
 import { ProvisioningStore } from '../provisioningStore.js';
 import { thisProcess } from '../runOwner.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
@@ -27,13 +28,14 @@ function version7Database(): void {
 }
 
 describe('migration 008: run owners', () => {
-  it('keeps the old rows, and the next start closes the run no owner was recorded for', () => {
+  it('keeps the old rows, marks the open run, and the next start closes it', () => {
     version7Database();
     const db = openStationDatabase(databaseFile());
     expectLatestSchema(db);
-    expect(db.prepare(`SELECT state, owner_host FROM runs`).get()).toEqual({
+    expect(db.prepare(`SELECT state, owner_host, owner_token FROM runs`).get()).toEqual({
       state: 'running',
       owner_host: null,
+      owner_token: OPENED_BEFORE_OWNERS,
     });
     expect(db.prepare(`SELECT status, issued_for FROM certificates`).get()).toEqual({
       status: 'issued',
@@ -42,14 +44,19 @@ describe('migration 008: run owners', () => {
 
     const store = new ProvisioningStore(db);
     expect(store.closeInterruptedRuns().closed.map((run) => run.runId)).toEqual([1]);
+    expect(db.prepare(`SELECT error_detail FROM runs WHERE id = 1`).pluck().get()).toBe(
+      'closed at a later start: open when the station began to record owners',
+    );
     // Nothing names the old certificate's run: it is left as it was.
     expect(db.prepare(`SELECT status FROM certificates`).pluck().get()).toBe('issued');
 
     const runId = store.beginRun('/dev/ttyUSB1', 'x', Date.parse(T0));
-    const { host, pid, token } = thisProcess();
+    const { host, pid, token, boot } = thisProcess();
     expect(
-      db.prepare(`SELECT owner_host, owner_pid, owner_token FROM runs WHERE id = ?`).get(runId),
-    ).toEqual({ owner_host: host, owner_pid: pid, owner_token: token });
+      db
+        .prepare(`SELECT owner_host, owner_pid, owner_token, owner_boot FROM runs WHERE id = ?`)
+        .get(runId),
+    ).toEqual({ owner_host: host, owner_pid: pid, owner_token: token, owner_boot: boot ?? null });
     db.close();
   });
 

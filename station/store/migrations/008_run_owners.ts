@@ -1,5 +1,8 @@
 import type { Migration } from './index.js';
 
+/** The owner token of the runs open when owners began to be recorded (see below). */
+export const OPENED_BEFORE_OWNERS = 'opened-before-owners';
+
 /**
  * Who runs each run, and what each certificate was issued for.
  *
@@ -11,8 +14,11 @@ import type { Migration } from './index.js';
  * reboot often gets its old pid back), and a certificate names its run, which the run row only
  * learns when the run ends.
  *
- * Rows written before this migration have no owner; the next start closes the ones still
- * `running`.
+ * The runs still `running` when this migration runs are marked as opened before owners were
+ * recorded, and the next start closes them. A run without an owner opened later came from an
+ * older station version still running beside this one during an upgrade: it is live, and left
+ * open until it is a day old. The boot id tells a run of this host from before a restart even
+ * when the pid it names was given to another process since.
  */
 export const migration008RunOwners: Migration = {
   version: 8,
@@ -22,6 +28,9 @@ export const migration008RunOwners: Migration = {
       ALTER TABLE runs ADD COLUMN owner_host TEXT;
       ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
       ALTER TABLE runs ADD COLUMN owner_token TEXT;
+      -- The kernel's boot id where there is one (Linux), else NULL.
+      ALTER TABLE runs ADD COLUMN owner_boot TEXT;
+      UPDATE runs SET owner_token = '${OPENED_BEFORE_OWNERS}' WHERE state = 'running';
       -- What the station issued the certificate for, e.g. 'run:42'; NULL for a certificate
       -- issued by hand (station ca issue).
       ALTER TABLE certificates ADD COLUMN issued_for TEXT;

@@ -1,24 +1,14 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { PassphraseKeyWrapper } from '../custody/passphraseKeyWrapper.js';
-import { openSecret, parseSealedSecret } from '../custody/secretBox.js';
 import { CA_FILES } from './caFiles.js';
-import { CA_KEY_CONTEXT } from './caStore.js';
 import { importIssuingCa } from './importIssuingCa.js';
 import { initStationCa } from './initStationCa.js';
-import { findKeyMaterial, keyNeedles } from '../testing/secretNeedles.js';
+import { findKeyMaterial, keyNeedles, unsealedCaKey } from '../testing/secretNeedles.js';
 import { OpensslPki } from './testing/opensslPki.js';
 
 /**
@@ -31,17 +21,14 @@ const wrapper = new PassphraseKeyWrapper('grep me if you can', { scrypt: { N: 2 
 const work = mkdtempSync(join(tmpdir(), 'line-station-ca-grep-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function unsealedKey(caDir: string, file: string, context: string): Promise<KeyObject> {
-  const sealed = parseSealedSecret(readFileSync(join(caDir, file), 'utf8'));
-  const pkcs8 = await openSecret(sealed, wrapper, context);
-  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-}
+const unsealedKey = (caDir: string, which: 'issuingKey' | 'rootKey'): Promise<KeyObject> =>
+  unsealedCaKey(caDir, which, wrapper);
 
 describe('the CA directory holds no key in clear', () => {
   it('the search finds each encoding of a key when one is planted (so it can fail)', async () => {
     const caDir = join(work, 'planted');
     await initStationCa(caDir, { name: 'Planted', wrapper });
-    const key = await unsealedKey(caDir, CA_FILES.issuingKey, CA_KEY_CONTEXT.issuingKey);
+    const key = await unsealedKey(caDir, 'issuingKey');
     const needles = keyNeedles('issuing key', key);
     expect(findKeyMaterial(caDir, needles)).toEqual([]);
     for (const [i, needle] of needles.entries()) {
@@ -72,8 +59,8 @@ describe('the CA directory holds no key in clear', () => {
   it('after initialising a station root', async () => {
     const caDir = join(work, 'init', 'ca');
     await initStationCa(caDir, { name: 'Grep', wrapper, keyAlgorithm: 'P-384' });
-    const issuing = await unsealedKey(caDir, CA_FILES.issuingKey, CA_KEY_CONTEXT.issuingKey);
-    const root = await unsealedKey(caDir, CA_FILES.rootKey, CA_KEY_CONTEXT.rootKey);
+    const issuing = await unsealedKey(caDir, 'issuingKey');
+    const root = await unsealedKey(caDir, 'rootKey');
     const needles = [...keyNeedles('issuing key', issuing), ...keyNeedles('root key', root)];
     expect(needles.length).toBeGreaterThan(30);
     expect(findKeyMaterial(caDir, needles)).toEqual([]);
@@ -106,7 +93,7 @@ describe('the CA directory holds no key in clear', () => {
       }
       expect(statSync(caDir).mode & 0o777).toBe(0o700);
       // And it is the key that was imported, sealed.
-      const unsealed = await unsealedKey(caDir, CA_FILES.issuingKey, CA_KEY_CONTEXT.issuingKey);
+      const unsealed = await unsealedKey(caDir, 'issuingKey');
       expect(unsealed.equals(key)).toBe(true);
     }
   });

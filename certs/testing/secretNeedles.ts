@@ -3,9 +3,12 @@
  * them in files and text. Shared by the CA folder check (certs/ca/noClearKeyMaterial.test.ts) and
  * the whole-station check (test/reliability/noSecretsAtRest.test.ts).
  */
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CA_FILES } from '../ca/caFiles.js';
+import { CA_KEY_CONTEXT } from '../ca/caStore.js';
+import { openSecret, parseSealedSecret, type KeyWrapper } from '../custody/secretBox.js';
 
 /** One form of one secret: what it is, and the bytes that must not be found. */
 export interface Needle {
@@ -44,6 +47,17 @@ export function keyNeedles(what: string, key: KeyObject): Needle[] {
   // A short scalar would make needles that random bytes could match.
   if (d.length < 32) throw new RangeError(`${what}: a private scalar of ${d.length} bytes`);
   return [...secretEncodings(`${what} PKCS#8`, pkcs8), ...secretEncodings(`${what} scalar`, d)];
+}
+
+/** A CA private key as sealed in `caDir`, opened with `wrapper`: the key the checks look for. */
+export async function unsealedCaKey(
+  caDir: string,
+  which: 'issuingKey' | 'rootKey',
+  wrapper: KeyWrapper,
+): Promise<KeyObject> {
+  const sealed = parseSealedSecret(readFileSync(join(caDir, CA_FILES[which]), 'utf8'));
+  const pkcs8 = await openSecret(sealed, wrapper, CA_KEY_CONTEXT[which]);
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 }
 
 /** Every file under `dir`, however deep. */

@@ -8,8 +8,9 @@
  * sync worker sends the enrollments to the local DPS emulator. Once the devices passed and the
  * outbox is synced, the station is stopped cleanly, or killed (SIGKILL: the WAL stays on disk).
  *
- * Then every secret (CA passphrase, DPS connection string and its key, group key, each device's
- * symmetric key, each station-made private key as PKCS#8 and as scalar) is looked for in every
+ * Then every secret (CA passphrase, each line's CA keys, DPS connection string and its key,
+ * group key, each device's symmetric key, each station-made private key; keys as PKCS#8 and as
+ * scalar) is looked for in every
  * encoding (secretNeedles.ts), also with line breaks taken out (a PEM body), in: every file of
  * the data folders and of the station's working folder, everything the station process wrote
  * (its log lines and stdout/stderr), and what the CLI prints about those folders.
@@ -32,9 +33,11 @@ import {
   keyNeedles,
   search,
   secretEncodings,
+  unsealedCaKey,
   type Haystack,
   type Needle,
 } from '../../certs/testing/secretNeedles.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
@@ -70,6 +73,19 @@ function supervisorNeedles(emulator: DpsEmulator): Needle[] {
     ...base64KeyNeedles('DPS shared access key', sharedAccessKey),
     ...base64KeyNeedles('group key', GROUP_KEY),
   ];
+}
+
+/** Each line's CA keys (issuing and root), unsealed with the passphrase, in every form. */
+async function caNeedles(lines: RunLine[]): Promise<Needle[]> {
+  const wrapper = new PassphraseKeyWrapper(PASSPHRASE);
+  const needles: Needle[] = [];
+  for (const line of lines) {
+    for (const which of ['issuingKey', 'rootKey'] as const) {
+      const key = await unsealedCaKey(join(line.dataDir, 'ca'), which, wrapper);
+      needles.push(...keyNeedles(`${line.name} CA ${which}`, key));
+    }
+  }
+  return needles;
 }
 
 /**
@@ -203,7 +219,11 @@ async function runLines(ending: 'stop' | 'kill') {
   for (const line of lines) reports.push(...(await cliReports(line, scratch)));
   const afterCli = lines.flatMap((line) => filesNow(line.dataDir, `${ending}, after the CLI:`));
 
-  const needles = [...supervisorNeedles(emulator), ...(await deviceNeedles(lines, emulator))];
+  const needles = [
+    ...supervisorNeedles(emulator),
+    ...(await caNeedles(lines)),
+    ...(await deviceNeedles(lines, emulator)),
+  ];
   return {
     lines,
     emulator,
@@ -246,8 +266,9 @@ function expectRealRun(run: Awaited<ReturnType<typeof runLines>>): void {
   }
   // The individual keys and the station-made keys' enrollments went to DPS; group members did not.
   expect(run.emulator.stats()).toMatchObject({ enrollments: 2 * DEVICES_PER_LINE });
-  // Supervisor secrets, 2 station-made keys, 4 device keys and 2 DPS keys, each in every form.
-  expect(run.needles.length).toBeGreaterThan(150);
+  // Supervisor secrets, 6 CA keys, 2 station-made keys, 4 device keys and 2 DPS keys, each in
+  // every form.
+  expect(run.needles.length).toBeGreaterThan(250);
 }
 
 describe('no secret in clear at rest or in a log, over whole station runs', () => {

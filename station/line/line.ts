@@ -15,6 +15,7 @@ import type {
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
 import { clockNote } from './clockNote.js';
+import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
@@ -47,6 +48,8 @@ export interface LineOptions {
   sessionOptions?: SessionOptions;
   /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
   dpsClockOffsetMs?: () => number | undefined;
+  /** Ports whose runs the last stop cut off (closed at this start): noted until a run there. */
+  interruptedPorts?: readonly string[];
 }
 
 /** A run ended on a slot (for logs, the API's history view and the benchmark). */
@@ -83,6 +86,7 @@ export class Line implements LineController {
     () => this.options.recorder.outboxCounts(),
     () => this.onStatusChanged.emit(this.status()),
   );
+  private readonly interrupted: InterruptedPortsNote;
   private mode: 'auto' | 'manual';
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
@@ -90,6 +94,7 @@ export class Line implements LineController {
 
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
+    this.interrupted = new InterruptedPortsNote(options.interruptedPorts ?? []);
     for (const path of options.ports.configured) {
       // Refuse a mistyped address now, not as a failed run on every poll.
       createTransport(path);
@@ -246,6 +251,8 @@ export class Line implements LineController {
     if (this.outbox.note) notes.push(this.outbox.note);
     const clock = clockNote(this.options.dpsClockOffsetMs?.());
     if (clock) notes.push(clock);
+    const interrupted = this.interrupted.note();
+    if (interrupted) notes.push(interrupted);
     return notes;
   }
 
@@ -310,6 +317,7 @@ export class Line implements LineController {
 
   private startRun(slot: Slot): void {
     const started = performance.now();
+    if (this.interrupted.ranOn(slot.port)) this.onStatusChanged.emit(this.status());
     const { profile, recorder } = this.options;
     void slot
       .run((signal, onProgress) =>

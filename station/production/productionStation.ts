@@ -111,8 +111,9 @@ export async function openProductionStation(
     await ca.unlock(wrapper);
     if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
     const store = new ProvisioningStore(db);
-    const interrupted = interruptedRunsText(store.closeInterruptedRuns());
-    if (interrupted !== undefined) options.log(interrupted);
+    const interrupted = store.closeInterruptedRuns();
+    const interruptedText = interruptedRunsText(interrupted);
+    if (interruptedText !== undefined) options.log(interruptedText);
     const secrets = sealedText(wrapper);
     const dps = await openStoredDpsClient(options.dataDir, wrapper);
     const line = new Line({
@@ -127,6 +128,7 @@ export async function openProductionStation(
         groupKey: await loadGroupKeySource(options.dataDir, wrapper),
       }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
+      interruptedPorts: interrupted.closed.map((run) => run.port),
     });
     const sync = dps
       ? new SyncWorker({

@@ -205,6 +205,10 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       state: 'fail',
       error: { code: 'RUN_INTERRUPTED' },
     });
+    // The technician reads the screen, not the log: the line's notes name the port.
+    expect(station.line.status().notes.join('\n')).toContain(
+      'The station stopped during a run on /dev/ttyUSB2 (RUN_INTERRUPTED)',
+    );
   });
 
   it('`station provision` provisions one device headless; a wrong passphrase is refused with its code', async () => {

@@ -71,4 +71,30 @@ describe('FailureStreak', () => {
       expect(streak.holds).toBe(false);
     }
   });
+
+  it('counts, at its first failure, the failures the store recorded before a restart', () => {
+    const asked: [string, number][] = [];
+    const streak = new FailureStreak((device, beforeRunId) => {
+      asked.push([device.serialNumber, beforeRunId]);
+      return REPEATED_FAILURE_LIMIT - 1;
+    });
+    // A failure before IDENTIFY names no device: nothing to ask yet.
+    expect(streak.record(failed(undefined, 40))).toBeUndefined();
+    expect(streak.record(failed('SIM000001', 41))?.code).toBe('RUN_REPEATED_FAILURE');
+    expect(streak.holdsBack(A)).toBe(true);
+    // Asked once: after the operator's start the count is this process's own.
+    streak.reset();
+    streak.record(failed('SIM000001', 42));
+    expect(streak.holds).toBe(false);
+    expect(asked).toEqual([['SIM000001', 41]]);
+  });
+
+  it('does not ask the store once something ended the streak (a PASS first)', () => {
+    let asked = 0;
+    const streak = new FailureStreak(() => (asked += 1));
+    streak.record({ state: 'pass', runId: 1, link } as unknown as RunOutcome);
+    streak.record(failed('SIM000001', 2));
+    expect(asked).toBe(0);
+    expect(streak.holds).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import type { CodedError } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
 import { RunError, runErrorText } from './runErrors.js';
+import type { RunRecorder } from './runRecorder.js';
 
 /**
  * How many failed runs in a row of one device on one slot make auto mode stop starting it. A
@@ -16,6 +17,38 @@ interface Device {
 }
 
 /**
+ * How many runs of `device` on the slot's port failed in a row before run `beforeRunId`, as the
+ * store recorded them (RunRecorder.failedRunsInARow).
+ */
+export type EarlierFailures = (device: Device, beforeRunId: number) => number;
+
+/**
+ * How far back earlier failures count. A device looping under its watchdog fails every few
+ * seconds, and a restarted station is back within minutes; failures older than this belong to
+ * an earlier attempt at the device, not to the loop.
+ */
+export const EARLIER_FAILURES_WINDOW_MS = 15 * 60_000;
+
+/** EarlierFailures read from the store, for the slot of `port`; 0 when the store cannot say. */
+export function earlierFailuresIn(recorder: RunRecorder, port: string): EarlierFailures {
+  return (device, beforeRunId) => {
+    try {
+      return (
+        recorder.failedRunsInARow?.({
+          ...device,
+          port,
+          beforeRunId,
+          sinceMs: Date.now() - EARLIER_FAILURES_WINDOW_MS,
+          limit: REPEATED_FAILURE_LIMIT - 1,
+        }) ?? 0
+      );
+    } catch {
+      return 0; // a store that cannot answer leaves the count to this process, as before
+    }
+  };
+}
+
+/**
  * The failed runs in a row of one device on one slot. Only a device that said who it is counts:
  * a run that failed before IDENTIFY answered neither adds to the streak nor ends it, since
  * nothing tells whether that was the same device. A PASS, a cancel (someone is at the slot), a
@@ -25,6 +58,14 @@ export class FailureStreak {
   private device: Device | undefined;
   private count = 0;
   private last: { runId?: number; error: CodedError } | undefined;
+
+  /**
+   * `earlier` is asked once, at the slot's first failed run of a device that said who it is: a
+   * station restarted while a device loops (a crash, a restart at the shift change) would
+   * otherwise give it REPEATED_FAILURE_LIMIT more runs. Anything that ends a streak before then
+   * (a PASS, a cancel, the operator's start) ends the need to ask.
+   */
+  constructor(private earlier?: EarlierFailures) {}
 
   /** The streak reached the limit: auto mode starts no run for this device by itself. */
   get holds(): boolean {
@@ -46,11 +87,12 @@ export class FailureStreak {
       return undefined;
     }
     if (!outcome.device) return undefined;
+    const before = this.askEarlier(outcome.device, outcome.runId);
     if (!sameDevice(this.device, outcome.device)) {
       this.reset();
       this.device = { serialNumber: outcome.device.serialNumber, model: outcome.device.model };
     }
-    this.count += 1;
+    this.count += 1 + before;
     this.last = {
       error: outcome.error,
       ...(outcome.runId !== undefined && { runId: outcome.runId }),
@@ -62,6 +104,15 @@ export class FailureStreak {
     this.device = undefined;
     this.count = 0;
     this.last = undefined;
+    this.earlier = undefined;
+  }
+
+  /** The failures before this run that the store knows of, the first time only; else 0. */
+  private askEarlier(device: Device, runId: number | undefined): number {
+    const earlier = this.earlier;
+    this.earlier = undefined;
+    if (earlier === undefined || runId === undefined) return 0;
+    return earlier({ serialNumber: device.serialNumber, model: device.model }, runId);
   }
 
   /** What the slot shows while the streak holds: why it stopped, and the last run's own error. */

@@ -15,6 +15,7 @@ import type {
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
 import { clockNote } from './clockNote.js';
+import { earlierFailuresIn } from './failureStreak.js';
 import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
@@ -259,7 +260,9 @@ export class Line implements LineController {
   private slotFor(path: string): Slot {
     let slot = this.slotsByPort.get(path);
     if (!slot) {
-      slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view));
+      slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view), {
+        earlierFailures: earlierFailuresIn(this.options.recorder, path),
+      });
       this.slotsByPort.set(path, slot);
       this.slotList.push(slot);
       this.onSlotChanged.emit(slot.view);

@@ -46,6 +46,19 @@ export interface RunRecorder {
     registrationId: string;
   }): EarlierProvisioning | undefined;
   outboxCounts(): OutboxCounts;
+  /**
+   * How many runs of the device on `port`, started at or after `sinceMs` and before run
+   * `beforeRunId`, failed in a row (newest first, up to `limit`). Optional: without it a
+   * restarted station counts a device's failures from zero.
+   */
+  failedRunsInARow?(query: {
+    serialNumber: string;
+    model: string;
+    port: string;
+    beforeRunId: number;
+    sinceMs: number;
+    limit: number;
+  }): number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
-import { FailureStreak } from './failureStreak.js';
+import { FailureStreak, type EarlierFailures } from './failureStreak.js';
 import type { CodedError, SlotView } from './lineTypes.js';
 import { NoAnswerStreak } from './noAnswerStreak.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
@@ -59,7 +59,7 @@ export class Slot {
   /** `running` is a recheck (no run): the operator's start may end it. */
   private checking = false;
   private current: SlotView;
-  private readonly streak = new FailureStreak();
+  private readonly streak: FailureStreak;
   private readonly unanswered = new NoAnswerStreak();
   /** What the slot showed when its streak reached the limit, shown again while it holds. */
   private heldView: Omit<SlotView, 'updatedAt'> | undefined;
@@ -68,7 +68,9 @@ export class Slot {
     readonly number: number,
     readonly port: string,
     private readonly changed: (view: SlotView) => void,
+    options: { earlierFailures?: EarlierFailures } = {},
   ) {
+    this.streak = new FailureStreak(options.earlierFailures);
     this.current = { slot: number, port, state: 'waiting', progress: 0, updatedAt: Date.now() };
     this.watchesAfterFailure = parseTcpPath(port) === undefined;
   }

@@ -9,6 +9,15 @@ export function prepareProvisioningStatements(db: Database.Database) {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
       owner_token, owner_boot) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
+    // Through devices' UNIQUE (serial, model) and runs_by_device (device_id, id), newest first.
+    latestRunsOfDeviceOnPort: db
+      .prepare(
+        `SELECT r.state FROM runs r JOIN devices d ON d.id = r.device_id
+        WHERE d.serial_number = ? AND d.model = ? AND r.port = ? AND r.id < ?
+          AND r.started_at >= ? AND r.state != 'running'
+        ORDER BY r.id DESC LIMIT ?`,
+      )
+      .pluck(),
     // An unknown revision (a failed run saw only serial and model) never erases a known one.
     upsertDevice: db
       .prepare(

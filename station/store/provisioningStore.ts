@@ -148,6 +148,29 @@ export class ProvisioningStore implements RunRecorder {
     );
   }
 
+  /** Failed runs in a row of a device on a port before a run (RunRecorder.failedRunsInARow). */
+  failedRunsInARow(query: {
+    serialNumber: string;
+    model: string;
+    port: string;
+    beforeRunId: number;
+    sinceMs: number;
+    limit: number;
+  }): number {
+    return asStoreRead('count failed runs', () => {
+      const states = this.sql.latestRunsOfDeviceOnPort.all(
+        query.serialNumber,
+        query.model,
+        query.port,
+        query.beforeRunId,
+        iso(query.sinceMs),
+        query.limit,
+      ) as string[];
+      const passedOrCancelled = states.findIndex((state) => state !== 'fail');
+      return passedOrCancelled === -1 ? states.length : passedOrCancelled;
+    });
+  }
+
   /** Live enrollments per status (superseded ones are history and not counted). */
   outboxCounts(): OutboxCounts {
     return asStoreRead('count outbox', () => this.outbox.counts());

@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProvisioningStore } from './provisioningStore.js';
+import { openStationDatabase } from './stationDatabase.js';
+import { passedRun, recordIssuedCertificate } from './testing/provisioningFixtures.js';
+
+const NOW = Date.parse('2026-03-01T10:00:00.000Z');
+const MINUTE = 60_000;
+let db: Database.Database;
+let store: ProvisioningStore;
+beforeEach(() => {
+  db = openStationDatabase(':memory:');
+  store = new ProvisioningStore(db, { now: () => new Date(NOW) });
+});
+afterEach(() => db.close());
+
+/** A run of SN-1 (LS-100) on `port` that ended as `state`, `minutesAgo`. */
+function run(state: 'fail' | 'cancelled' | 'pass', minutesAgo: number, port = '/dev/ttyUSB1') {
+  const runId = store.beginRun(port, 'line7', NOW - minutesAgo * MINUTE);
+  if (state === 'pass') {
+    recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`);
+    store.commitPass(passedRun(runId, 'SN-1', { registrationId: `reg-${runId}` }));
+  } else {
+    store.recordFailure(runId, {
+      state,
+      error: { code: state === 'fail' ? 'WIRE_TIMEOUT' : 'RUN_CANCELLED', message: 'x' },
+      device: { serialNumber: 'SN-1', model: 'LS-100' },
+      steps: [],
+      finishedAt: NOW - minutesAgo * MINUTE + 1_000,
+    });
+  }
+  return runId;
+}
+
+const inARow = (beforeRunId: number, sinceMinutesAgo = 15, port = '/dev/ttyUSB1', limit = 10) =>
+  store.failedRunsInARow({
+    serialNumber: 'SN-1',
+    model: 'LS-100',
+    port,
+    beforeRunId,
+    sinceMs: NOW - sinceMinutesAgo * MINUTE,
+    limit,
+  });
+
+describe('ProvisioningStore.failedRunsInARow', () => {
+  it('counts the failures before a run back to the last PASS or cancel, on that port only', () => {
+    run('fail', 9);
+    run('pass', 8);
+    run('fail', 7);
+    run('fail', 6, '/dev/ttyUSB2');
+    run('fail', 5);
+    const current = run('fail', 1);
+    expect(inARow(current)).toBe(2);
+    expect(inARow(current, 15, '/dev/ttyUSB2')).toBe(1);
+    run('cancelled', 0.5);
+    expect(inARow(run('fail', 0))).toBe(0);
+  });
+
+  it('counts within the window and up to the limit only', () => {
+    run('fail', 30);
+    run('fail', 20);
+    run('fail', 3);
+    const current = run('fail', 1);
+    expect(inARow(current)).toBe(1);
+    expect(inARow(current, 60)).toBe(3);
+    expect(inARow(current, 60, '/dev/ttyUSB1', 2)).toBe(2);
+  });
+});

@@ -16,7 +16,7 @@ import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { openStationDatabase } from '../store/stationDatabase.js';
+import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { openStoredDpsClient } from './dpsConnection.js';
@@ -168,7 +168,11 @@ export async function openProductionStation(
           dps?.close();
           ca.lock();
           await wrapper.forget();
-          db.close();
+          if (!closeStationDatabase(db).walFolded) {
+            options.log(
+              `Another command was reading ${paths.database} as the station stopped, so its -wal file keeps the latest devices until the next start: a backup now must copy station.db-wal with it.`,
+            );
+          }
         })()),
     };
   } catch (err) {

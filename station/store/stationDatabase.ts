@@ -60,6 +60,24 @@ export function openStationDatabase(
 }
 
 /**
+ * Closes a station's database after folding its WAL into the file, and says whether that was
+ * done. SQLite folds it only when the last connection closes, and a report open at that moment
+ * reads through a read-only connection, which cannot: `station.db` alone would then lack every
+ * device since the last checkpoint, and a backup of it would too. A report in the middle of a
+ * read is waited for (busy_timeout); one that reads longer leaves the WAL for the next start.
+ */
+export function closeStationDatabase(db: Database.Database): { walFolded: boolean } {
+  try {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return { walFolded: result?.busy === 0 };
+  } catch {
+    return { walFolded: false }; // the close below still runs; the next start folds the WAL
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Opens an existing station database only to read it: what a supervisor's command that reports
  * (queue stats, runs, sync status) needs. A read-only connection never writes a WAL back into the
  * file, so the check a writer needs first (a full read of the file: about 0.7 s per 100,000

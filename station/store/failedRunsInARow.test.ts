@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prepareProvisioningStatements } from './provisioningStatements.js';
 import { ProvisioningStore } from './provisioningStore.js';
 import { openStationDatabase } from './stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from './testing/provisioningFixtures.js';
@@ -14,17 +15,22 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-/** A run of SN-1 (LS-100) on `port` that ended as `state`, `minutesAgo`. */
-function run(state: 'fail' | 'cancelled' | 'pass', minutesAgo: number, port = '/dev/ttyUSB1') {
+/** A run of `serial` (LS-100) on `port` that ended as `state`, `minutesAgo`. */
+function run(
+  state: 'fail' | 'cancelled' | 'pass',
+  minutesAgo: number,
+  port = '/dev/ttyUSB1',
+  serial = 'SN-1',
+) {
   const runId = store.beginRun(port, 'line7', NOW - minutesAgo * MINUTE);
   if (state === 'pass') {
     recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`);
-    store.commitPass(passedRun(runId, 'SN-1', { registrationId: `reg-${runId}` }));
+    store.commitPass(passedRun(runId, serial, { registrationId: `reg-${runId}` }));
   } else {
     store.recordFailure(runId, {
       state,
       error: { code: state === 'fail' ? 'WIRE_TIMEOUT' : 'RUN_CANCELLED', message: 'x' },
-      device: { serialNumber: 'SN-1', model: 'LS-100' },
+      device: { serialNumber: serial, model: 'LS-100' },
       steps: [],
       finishedAt: NOW - minutesAgo * MINUTE + 1_000,
     });
@@ -56,6 +62,15 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(run('fail', 0))).toBe(0);
   });
 
+  it("stops at another device's run on the port, as the slot's own count does", () => {
+    run('fail', 6);
+    run('fail', 5);
+    run('pass', 4, '/dev/ttyUSB1', 'SN-2');
+    expect(inARow(run('fail', 1))).toBe(0);
+    run('fail', 0.8, '/dev/ttyUSB1', 'SN-3');
+    expect(inARow(run('fail', 0.5))).toBe(0);
+  });
+
   it('counts within the window and up to the limit only', () => {
     run('fail', 30);
     run('fail', 20);
@@ -64,5 +79,13 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(current)).toBe(1);
     expect(inARow(current, 60)).toBe(3);
     expect(inARow(current, 60, '/dev/ttyUSB1', 2)).toBe(2);
+  });
+
+  it('reads the window through the start-time index, not back through every run by id', () => {
+    const { source } = prepareProvisioningStatements(db).latestRunsOnPort;
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${source}`)
+      .all('/dev/ttyUSB1', 10, new Date(NOW).toISOString(), 2) as { detail: string }[];
+    expect(plan.map((row) => row.detail).join('\n')).toContain('runs_by_started_at');
   });
 });

@@ -158,16 +158,19 @@ export class ProvisioningStore implements RunRecorder {
     limit: number;
   }): number {
     return asStoreRead('count failed runs', () => {
-      const states = this.sql.latestRunsOfDeviceOnPort.all(
-        query.serialNumber,
-        query.model,
+      const runs = this.sql.latestRunsOnPort.all(
         query.port,
         query.beforeRunId,
         iso(query.sinceMs),
         query.limit,
-      ) as string[];
-      const passedOrCancelled = states.findIndex((state) => state !== 'fail');
-      return passedOrCancelled === -1 ? states.length : passedOrCancelled;
+      ) as { state: string; serialNumber: string; model: string }[];
+      const ended = runs.findIndex(
+        (run) =>
+          run.state !== 'fail' ||
+          run.serialNumber !== query.serialNumber ||
+          run.model !== query.model,
+      );
+      return ended === -1 ? runs.length : ended;
     });
   }
 

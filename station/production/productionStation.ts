@@ -128,7 +128,11 @@ export async function openProductionStation(
         groupKey: await loadGroupKeySource(options.dataDir, wrapper),
       }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
-      interruptedPorts: interrupted.closed.map((run) => run.port),
+      // Only ports this line may see again: another host's port, or one no longer configured
+      // on a line that does not discover, would keep the note up for good.
+      interruptedPorts: interrupted.closed
+        .filter((run) => run.thisHost && (options.discover || options.ports.includes(run.port)))
+        .map((run) => run.port),
     });
     const sync = dps
       ? new SyncWorker({

@@ -60,6 +60,7 @@ describe('closing runs a crash left open', () => {
         port: '/dev/ttyUSB4',
         startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
         certificateSerial: `c-${cut}`,
+        thisHost: true,
       },
     ]);
     expect(runRow(cut)).toEqual({
@@ -123,6 +124,16 @@ describe('closing runs a crash left open', () => {
     expect(interruptedRunsText(report)).toContain(
       '1 run(s) opened by an older station version are still open',
     );
+  });
+
+  it("judges this host's runs by their process alone, whatever their age (a clock set forward)", () => {
+    const live = openRun(
+      { pid: process.ppid, token: 'the-other-station' },
+      '/dev/ttyUSB1',
+      2 * 24 * 60,
+    );
+    expect(storeOf().closeInterruptedRuns().closed).toEqual([]);
+    expect(runRow(live).state).toBe('running');
   });
 
   it("closes another host's run once it is a day old, and a run from before this host's restart", () => {
@@ -189,8 +200,14 @@ describe('closing runs a crash left open', () => {
     expect(interruptedRunsText({ closed: [], otherHosts: [], olderVersion: 0 })).toBeUndefined();
     const text = interruptedRunsText({
       closed: [
-        { runId: 7, port: '/dev/ttyUSB1', startedAt: NOW.toISOString(), certificateSerial: 'c7' },
-        { runId: 9, port: '/dev/ttyUSB1', startedAt: NOW.toISOString() },
+        {
+          runId: 7,
+          port: '/dev/ttyUSB1',
+          startedAt: NOW.toISOString(),
+          certificateSerial: 'c7',
+          thisHost: true,
+        },
+        { runId: 9, port: '/dev/ttyUSB1', startedAt: NOW.toISOString(), thisHost: true },
       ],
       otherHosts: [{ host: 'station-b', runs: 3 }],
       olderVersion: 0,

@@ -13,6 +13,8 @@ export interface InterruptedRun {
   startedAt: string;
   /** The certificate issued for it, now `abandoned`, if any. */
   certificateSerial?: string;
+  /** Whether a station of this host ran it (or no owner was recorded), so its port is ours. */
+  thisHost: boolean;
 }
 
 /** What closeInterruptedRuns did, for the start-up log. */
@@ -50,9 +52,12 @@ export const OPEN_RUNS_SQL = `SELECT id, port, started_at AS startedAt, owner_ho
 function whyInterrupted(run: OpenRun, self: RunOwner, now: Date): string | undefined {
   if (run.token === self.token) return undefined;
   if (run.token === OPENED_BEFORE_OWNERS) return 'open when the station began to record owners';
-  // Whoever opened it (another host, an older version, a pid taken over by another process).
-  if (now.getTime() - Date.parse(run.startedAt) > OLDEST_LIVE_RUN_MS) return 'open for over a day';
-  if (run.host === null || run.pid === null || run.host !== self.host) return undefined;
+  if (run.host === null || run.pid === null || run.host !== self.host) {
+    // Another host, or an older version: nothing to ask, but no run lasts a day. (A run of this
+    // host is judged by its process alone: a clock set forward must not close a live one.)
+    const age = now.getTime() - Date.parse(run.startedAt);
+    return age > OLDEST_LIVE_RUN_MS ? 'open for over a day' : undefined;
+  }
   if (run.boot !== null && self.boot !== undefined && run.boot !== self.boot) {
     return 'the host restarted since it ran';
   }
@@ -133,6 +138,7 @@ export function closeInterruptedRuns(
         runId: run.id,
         port: run.port,
         startedAt: run.startedAt,
+        thisHost: run.host === null || run.host === self.host,
         ...(certificate !== undefined && { certificateSerial: certificate }),
       });
     }

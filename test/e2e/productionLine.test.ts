@@ -183,7 +183,11 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
     const earlier = openStationDatabase(join(dataDir, 'station.db'));
     const cutOff = new ProvisioningStore(earlier, {
       owner: { ...thisProcess(), pid: gone, token: 'killed-station' },
-    }).beginRun('/dev/ttyUSB2', 'LS-DEMO-1 line 3', Date.now());
+    }).beginRun('/dev/ttyLS-none', 'LS-DEMO-1 line 3', Date.now());
+    // A run another host left open two days ago, on a port this line does not have.
+    new ProvisioningStore(earlier, {
+      owner: { host: 'line-3-station-b', pid: 7, token: 'station-b' },
+    }).beginRun('/dev/ttyLS-b', 'LS-DEMO-1 line 3', Date.now() - 2 * 86_400_000);
     earlier.close();
 
     const log: string[] = [];
@@ -198,17 +202,19 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       log: (line) => log.push(line),
     });
     expect(log.join('\n')).toContain(
-      `1 run(s) were cut off when the station last stopped (port(s) /dev/ttyUSB2; runs ${cutOff})`,
+      `2 run(s) were cut off when the station last stopped (port(s) /dev/ttyLS-none, /dev/ttyLS-b; runs ${cutOff}, ${cutOff + 1})`,
     );
-    expect(station.store.runs({ limit: 1 })[0]).toMatchObject({
+    expect(station.store.runs({ limit: 2 })[1]).toMatchObject({
       id: cutOff,
       state: 'fail',
       error: { code: 'RUN_INTERRUPTED' },
     });
     // The technician reads the screen, not the log: the line's notes name the port.
+    // Only this host's port that the line has: the other would keep the note up for good.
     expect(station.line.status().notes.join('\n')).toContain(
-      'The station stopped during a run on /dev/ttyUSB2 (RUN_INTERRUPTED)',
+      'The station stopped during a run on /dev/ttyLS-none (RUN_INTERRUPTED)',
     );
+    expect(station.line.status().notes.join('\n')).not.toContain('/dev/ttyLS-b');
   });
 
   it('`station provision` provisions one device headless; a wrong passphrase is refused with its code', async () => {

@@ -183,6 +183,15 @@ describe('--since', () => {
     expect(sinceFlag('2d', NOW).getTime()).toBe(NOW.getTime() - 48 * HOUR);
     expect(sinceFlag('2026-12-05', NOW)).toEqual(new Date(2026, 11, 5, 0, 0));
     expect(sinceFlag('2026-12-05T06:30', NOW)).toEqual(new Date(2026, 11, 5, 6, 30));
+    // A day whose local midnight a daylight-saving change skips is still a day to ask from.
+    const zone = process.env.TZ;
+    try {
+      process.env.TZ = 'America/Santiago';
+      expect(sinceFlag('2026-09-06', NOW).getDate()).toBe(6);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
     for (const bad of [
       '8',
       '8 h',

@@ -14,7 +14,7 @@ export function sinceFlag(text: string, now: Date): Date {
   const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(local) ? new Date(local) : undefined;
   // Date rolls an impossible date over (31 February is 3 March): only one that reads back as
   // typed is taken, so a typo never shifts the window silently.
-  if (at === undefined || Number.isNaN(at.getTime()) || !readsBackAs(at, local)) {
+  if (at === undefined || Number.isNaN(at.getTime()) || !realCalendarTime(local)) {
     throw new UsageError(
       `--since must be a span (30m, 8h, 2d) or a local date or date and time (2026-12-05, 2026-12-05T06:00), not "${text}"`,
     );
@@ -22,10 +22,22 @@ export function sinceFlag(text: string, now: Date): Date {
   return at;
 }
 
-/** Whether the local time `at` is the one `typed` (YYYY-MM-DDTHH:MM[:SS]) names. */
-function readsBackAs(at: Date, typed: string): boolean {
-  const shown = localTime(at.toISOString()).replace(' ', 'T');
-  return typed.length === 16 ? shown.startsWith(typed) : shown === typed;
+/**
+ * Whether `typed` (YYYY-MM-DDTHH:MM[:SS]) names a real calendar date and time. Checked on the
+ * calendar, not the local clock: a local midnight that a daylight-saving change skips is still a
+ * valid day to ask from (Date moves it to the first minute that exists).
+ */
+function realCalendarTime(typed: string): boolean {
+  const [y, mo, d, h, mi, sec = 0] = typed.split(/[-T:]/).map(Number) as number[];
+  const calendar = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, sec));
+  return (
+    calendar.getUTCFullYear() === y &&
+    calendar.getUTCMonth() === mo! - 1 &&
+    calendar.getUTCDate() === d &&
+    calendar.getUTCHours() === h &&
+    calendar.getUTCMinutes() === mi &&
+    calendar.getUTCSeconds() === sec
+  );
 }
 
 /** An ISO 8601 time as the station's local `YYYY-MM-DD HH:MM:SS`. */

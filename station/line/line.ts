@@ -20,7 +20,7 @@ import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
-import { LineError } from './runErrors.js';
+import { LineError, StationStopping } from './runErrors.js';
 import type { RunRecorder } from './runRecorder.js';
 import { Slot } from './slot.js';
 
@@ -131,7 +131,7 @@ export class Line implements LineController {
   async stop(): Promise<void> {
     this.stopped = true;
     this.watcher.stop();
-    for (const slot of this.slotList) slot.cancel('the line is stopping');
+    for (const slot of this.slotList) slot.cancel(new StationStopping());
     await Promise.all(this.slotList.map((slot) => slot.settled()));
     await Promise.all(this.slotList.map((slot) => slot.dropSession()));
   }

@@ -3,7 +3,7 @@ import type { ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, AttestedIdentity } from './attestation/attestor.js';
 import { attestorFor } from './attestation/attestors.js';
 import { RUN_STEPS, type CodedError, type PassedRunRecord, type RunStep } from './lineTypes.js';
-import { RunError, toCodedError } from './runErrors.js';
+import { RunError, StationStopping, toCodedError } from './runErrors.js';
 import {
   commitToStoreWhenSettled,
   failureFacts,
@@ -179,7 +179,10 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     closeSteps();
     const cancelled = signal?.aborted === true && !facts.commitSent;
     const error: CodedError = cancelled
-      ? new RunError('RUN_CANCELLED', cancelDetail(err, steps)).toJSON()
+      ? new RunError(
+          signal.reason instanceof StationStopping ? 'RUN_INTERRUPTED' : 'RUN_CANCELLED',
+          cancelDetail(err, steps),
+        ).toJSON()
       : facts.commitSent && !facts.deviceCommitted
         ? new RunError('RUN_COMMIT_UNCONFIRMED', unconfirmedDetail(err, signal)).toJSON()
         : toCodedError(err);

@@ -41,6 +41,18 @@ export const runErrorText = {
 
 export type RunErrorCode = keyof typeof runErrorText;
 
+/**
+ * The abort reason of a run the station's own stop cancelled (Line.stop), as opposed to an
+ * operator's cancel: the run is recorded as RUN_INTERRUPTED, which says the device must be
+ * provisioned again, and a count of the device's failures after the restart skips it.
+ */
+export class StationStopping extends Error {
+  constructor() {
+    super('the station is stopping');
+    this.name = 'StationStopping';
+  }
+}
+
 /** A run refused or failed by the line engine: stable code, operator text, log detail. */
 export class RunError extends Error {
   constructor(

@@ -250,9 +250,9 @@ export class Slot {
   }
 
   /** Cancels the run in progress; false when there is none. */
-  cancel(reason = 'cancelled by the operator'): boolean {
+  cancel(reason: string | Error = 'cancelled by the operator'): boolean {
     if (!this.controller) return false;
-    this.controller.abort(new Error(reason));
+    this.controller.abort(typeof reason === 'string' ? new Error(reason) : reason);
     return true;
   }
 

@@ -71,6 +71,19 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(run('fail', 0.5))).toBe(0);
   });
 
+  it("skips a run the station's own stop ended: it says nothing of the device", () => {
+    run('fail', 6);
+    const stopped = store.beginRun('/dev/ttyUSB1', 'line7', NOW - 5 * MINUTE);
+    store.recordFailure(stopped, {
+      state: 'cancelled',
+      error: { code: 'RUN_INTERRUPTED', message: 'x' },
+      device: { serialNumber: 'SN-1', model: 'LS-100' },
+      steps: [],
+      finishedAt: NOW - 5 * MINUTE + 1_000,
+    });
+    expect(inARow(run('fail', 1))).toBe(1);
+  });
+
   it('counts within the window and up to the limit only', () => {
     run('fail', 30);
     run('fail', 20);

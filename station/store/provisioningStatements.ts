@@ -13,10 +13,12 @@ export function prepareProvisioningStatements(db: Database.Database) {
     // streak, as it does in the slot's own count. Ordered by start time so that the window's
     // index (runs_by_started_at) bounds the read: by id, a port with no run in the window made
     // SQLite walk back through every run ever made (0.26 s at 100,000 runs, on the line's loop).
+    // A run the station's own stop ended (RUN_INTERRUPTED) says nothing of the device: skipped.
     latestRunsOnPort: db.prepare(
       `SELECT r.state, d.serial_number AS serialNumber, d.model FROM runs r
         JOIN devices d ON d.id = r.device_id
       WHERE r.port = ? AND r.id < ? AND r.started_at >= ? AND r.state != 'running'
+        AND r.error_code IS NOT 'RUN_INTERRUPTED'
       ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
     ),
     // An unknown revision (a failed run saw only serial and model) never erases a known one.

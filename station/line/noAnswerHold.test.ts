@@ -11,14 +11,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageName } from '../../firmware-bridge/codec/messages.js';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import { Line, type RunEnded } from './line.js';
+import { Line } from './line.js';
 import type { SlotView } from './lineTypes.js';
 import { NO_ANSWER_LIMIT } from './noAnswerStreak.js';
 import { Slot } from './slot.js';
 import {
   byIdLink,
+  codeOf,
   InMemoryRunRecorder,
   nextEvent,
+  nextRunEnd,
   testLine,
   within,
 } from './testing/lineTestKit.js';
@@ -53,16 +55,6 @@ async function startLine(device: SimulatedDevice) {
   return { line: started, recorder, point, replug };
 }
 
-function nextRunEnd(ms = 10_000): Promise<RunEnded | undefined> {
-  return within(ms, nextEvent(line!.onRunEnded));
-}
-
-/** The code a run ended with, or PASS. */
-function codeOf(ended: RunEnded | undefined): string | undefined {
-  if (!ended) return undefined;
-  return ended.outcome.state === 'pass' ? 'PASS' : ended.outcome.error.code;
-}
-
 /**
  * One run of `device`, started by `start`, that its watchdog ends in `request` (INFO: before it
  * said who it is); then the device comes back behind the link. Resolves with the code the run
@@ -75,7 +67,7 @@ async function resetRun(
   request: MessageName = 'INFO',
 ): Promise<[string | undefined, string | undefined]> {
   const reset = device.faults.unplugDuringNext(request);
-  const ended = nextRunEnd();
+  const ended = nextRunEnd(line!);
   await start();
   const end = await ended;
   const shown = line!.slots()[0]?.error?.code;
@@ -141,7 +133,7 @@ describe('a slot whose device drops before it answers', () => {
       2000,
       nextEvent(device.onRequest, (e) => e.name === 'INFO'),
     );
-    const none = nextRunEnd(2000); // a run here ends within ~0.2 s
+    const none = nextRunEnd(line!, 2000); // a run here ends within ~0.2 s
     await line.rescan();
     expect(await asked).toBeUndefined();
     expect(await none).toBeUndefined();
@@ -151,7 +143,7 @@ describe('a slot whose device drops before it answers', () => {
     expect(recorder.runs).toHaveLength(3);
 
     // The technician checked the cable and presses Provision: it runs, and passes.
-    const passed = nextRunEnd();
+    const passed = nextRunEnd(line!);
     line.provision(1);
     expect(codeOf(await passed)).toBe('PASS');
     expect(recorder.runs).toHaveLength(4);
@@ -184,11 +176,11 @@ describe('a slot whose device drops before it answers', () => {
     await resetRun(device, replug, () => line.setMode('auto'));
     await resetRun(device, replug, rescan);
     await resetRun(device, replug, rescan);
-    const none = nextRunEnd(2000);
+    const none = nextRunEnd(line!, 2000);
     await line.rescan(); // back, and held
     expect(await none).toBeUndefined();
 
-    const run = nextRunEnd();
+    const run = nextRunEnd(line!);
     line.setMode('manual');
     line.setMode('auto');
     expect(codeOf(await run)).toBe('PASS');
@@ -252,13 +244,13 @@ describe('a slot whose device drops before it answers', () => {
 
     // Held for no answer: its return is not asked again, and nothing runs.
     const checked = nextRecheck(2000);
-    const none = nextRunEnd(2000);
+    const none = nextRunEnd(line!, 2000);
     await line.rescan();
     expect(await checked).toBeUndefined();
     expect(await none).toBeUndefined();
     expect(recorder.runs).toHaveLength(3);
 
-    const passed = nextRunEnd();
+    const passed = nextRunEnd(line!);
     line.provision(1);
     expect(codeOf(await passed)).toBe('PASS');
   });

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import { Line, type RunEnded } from './line.js';
+import { Line } from './line.js';
 import {
   byIdLink,
+  codeOf,
   InMemoryRunRecorder,
-  nextEvent,
+  nextRunEnd,
   testLine,
   within,
 } from './testing/lineTestKit.js';
@@ -48,16 +49,6 @@ async function startLine(first: SimulatedDevice, mode: 'auto' | 'manual') {
   return { line: started, recorder, point, setMode };
 }
 
-function nextRunEnd(ms = 10_000): Promise<RunEnded | undefined> {
-  return within(ms, nextEvent(line!.onRunEnded));
-}
-
-/** The code a run ended with, or PASS. */
-function codeOf(ended: RunEnded | undefined): string | undefined {
-  if (!ended) return undefined;
-  return ended.outcome.state === 'pass' ? 'PASS' : ended.outcome.error.code;
-}
-
 /**
  * One run of `device`, started by `start`, that its watchdog ends in key generation; then the
  * device comes back behind the link, for the line's next poll (a rescan here) to find. Resolves
@@ -69,7 +60,7 @@ async function watchdogRun(
   start: () => unknown,
 ): Promise<[string | undefined, string | undefined]> {
   const reset = device.faults.unplugDuringNext('GEN_KEY_CSR');
-  const ended = nextRunEnd();
+  const ended = nextRunEnd(line!);
   start();
   const end = await ended;
   const shown = line!.slots()[0]?.error?.code;
@@ -102,7 +93,7 @@ describe('a slot held after repeated failures', () => {
     ]);
 
     // Held: the reset device's return starts nothing (a run would end well within the wait).
-    const none = nextRunEnd(2000);
+    const none = nextRunEnd(line!, 2000);
     await line.rescan();
     expect(await none).toBeUndefined();
     expect(recorder.runs).toHaveLength(3);
@@ -138,7 +129,7 @@ describe('a slot held after repeated failures', () => {
     await watchdogRun(broken!, point, setMode);
     await watchdogRun(broken!, point, rescan);
     const third = broken!.faults.unplugDuringNext('GEN_KEY_CSR');
-    const ended = nextRunEnd();
+    const ended = nextRunEnd(line!);
     await line.rescan();
     await ended;
     await within(5000, third);
@@ -146,7 +137,7 @@ describe('a slot held after repeated failures', () => {
 
     // A device that answers nothing: the line cannot tell it from the broken one, so it runs it.
     hung!.faults.stall('forever');
-    const run = nextRunEnd();
+    const run = nextRunEnd(line!);
     await point(hung!.hostPath);
     await line.rescan();
     const unknown = await run;
@@ -169,7 +160,7 @@ describe('a slot held after repeated failures', () => {
     silent!.faults.stall('forever');
     await point(silent!.hostPath);
     await line.rescan(); // the held slot now asks the silent device who it is
-    const run = nextRunEnd();
+    const run = nextRunEnd(line!);
     expect(() => line.provision(1)).not.toThrow();
     expect(codeOf(await run)).toBe('WIRE_TIMEOUT');
     expect(recorder.runs).toHaveLength(4);

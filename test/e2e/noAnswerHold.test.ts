@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import type { RunEnded } from '../../station/line/line.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { byIdLink, nextEvent, within } from '../../station/line/testing/lineTestKit.js';
+import { byIdLink, nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
@@ -38,10 +37,6 @@ afterEach(async () => {
   simulator = undefined;
 });
 
-function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
-  return within(ms, nextEvent(station!.line.onRunEnded));
-}
-
 async function startStation(device: SimulatedDevice): Promise<ProductionStation> {
   // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
   let port: string;
@@ -66,7 +61,7 @@ async function startStation(device: SimulatedDevice): Promise<ProductionStation>
  */
 async function droppedRun(device: SimulatedDevice, appear: () => unknown) {
   const reset = device.faults.unplugDuringNext('INFO');
-  const ended = nextRunEnd(15_000);
+  const ended = nextRunEnd(station!.line, 15_000);
   await appear();
   const end = await ended;
   const shown = station!.line.slots()[0]?.error;
@@ -111,7 +106,7 @@ describe('a real line in auto mode, a device that drops before it answers', () =
       line.onSlotChanged.on((view) => views.push(view)),
       device.onRequest.on((e) => requests.push(e.name)),
     ];
-    const none = nextRunEnd(3000); // a run takes ~0.1 s
+    const none = nextRunEnd(station!.line, 3000); // a run takes ~0.1 s
     await line.rescan(); // the port is seen now, not only by the next poll
     expect(await none).toBeUndefined();
     disposers.forEach((dispose) => dispose());
@@ -121,7 +116,7 @@ describe('a real line in auto mode, a device that drops before it answers', () =
     expect(store.runs()).toHaveLength(3);
 
     // The technician checked the cable and presses Provision: it runs, and passes.
-    const passed = nextRunEnd(15_000);
+    const passed = nextRunEnd(station!.line, 15_000);
     line.provision(1);
     expect((await passed)?.outcome).toMatchObject({ state: 'pass' });
     expect(line.slots()[0]).toMatchObject({ state: 'pass', serialNumber: device.serialNumber });

@@ -8,8 +8,7 @@ import { rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import type { RunEnded } from '../../station/line/line.js';
-import { nextEvent, within } from '../../station/line/testing/lineTestKit.js';
+import { nextRunEnd } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
@@ -34,11 +33,6 @@ afterEach(async () => {
   simulator = undefined;
 });
 
-/** The next run end, or undefined when none comes within `ms` (the test fails, not hangs). */
-function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
-  return within(ms, nextEvent(station!.line.onRunEnded));
-}
-
 describe('a real line in auto mode, a failed device swapped within one poll', () => {
   it('runs the next device by itself and records both runs', async () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
@@ -57,7 +51,7 @@ describe('a real line in auto mode, a failed device swapped within one poll', ()
       passphrase: PASSPHRASE,
       log: () => undefined,
     });
-    const failed = nextRunEnd(10_000);
+    const failed = nextRunEnd(station!.line, 10_000);
     station.line.setMode('auto');
     expect((await failed)?.outcome).toMatchObject({ error: { code: 'WIRE_TIMEOUT' } });
 
@@ -66,7 +60,7 @@ describe('a real line in auto mode, a failed device swapped within one poll', ()
     await symlink(next!.hostPath, `${port}.new`);
     await hung!.faults.unplug();
     await rename(`${port}.new`, port);
-    const second = await nextRunEnd(10_000);
+    const second = await nextRunEnd(station!.line, 10_000);
     expect(second?.outcome).toMatchObject({ state: 'pass' });
 
     // The hung device never said who it is; the run on the next one is its own, on the same port.

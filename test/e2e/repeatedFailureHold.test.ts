@@ -12,9 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageName } from '../../firmware-bridge/codec/messages.js';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import type { RunEnded } from '../../station/line/line.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { byIdLink, nextEvent, within } from '../../station/line/testing/lineTestKit.js';
+import { byIdLink, nextEvent, nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
 import {
   openProductionStation,
   type ProductionStation,
@@ -40,10 +39,6 @@ afterEach(async () => {
   station = undefined;
   simulator = undefined;
 });
-
-function nextRunEnd(ms: number): Promise<RunEnded | undefined> {
-  return within(ms, nextEvent(station!.line.onRunEnded));
-}
 
 async function startStation(first: SimulatedDevice): Promise<ProductionStation> {
   // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
@@ -72,7 +67,7 @@ async function replug(device: SimulatedDevice): Promise<void> {
  */
 async function failingRun(device: SimulatedDevice, appear: () => unknown) {
   const reset = device.faults.unplugDuringNext('GEN_KEY_CSR');
-  const ended = nextRunEnd(10_000);
+  const ended = nextRunEnd(station!.line, 10_000);
   await appear();
   const end = await ended;
   await within(5000, reset);
@@ -129,7 +124,7 @@ describe('a real line in auto mode, a device that fails and resets itself', () =
     );
     await replug(broken);
     expect(await asked).toBeDefined();
-    expect(await nextRunEnd(3000)).toBeUndefined(); // three polls, where a run takes ~0.1 s
+    expect(await nextRunEnd(station!.line, 3000)).toBeUndefined(); // three polls, where a run takes ~0.1 s
     seen.stop();
     expect(seen.requests).toEqual(['INFO']);
     expect(seen.views.filter((v) => v.state === 'running' || v.state === 'empty')).toEqual([]);
@@ -140,7 +135,7 @@ describe('a real line in auto mode, a device that fails and resets itself', () =
     expect(store.runs()).toHaveLength(3);
 
     // The technician checked it and presses Provision again: it runs, and this time passes.
-    const passed = nextRunEnd(10_000);
+    const passed = nextRunEnd(station!.line, 10_000);
     line.provision(1);
     expect((await passed)?.outcome).toMatchObject({ state: 'pass' });
     expect(line.slots()[0]).toMatchObject({ state: 'pass', serialNumber: broken.serialNumber });
@@ -164,7 +159,7 @@ describe('a real line in auto mode, a device that fails and resets itself', () =
     });
 
     // The technician sets the broken device aside and plugs the next one into the fixture.
-    const passed = nextRunEnd(10_000);
+    const passed = nextRunEnd(station!.line, 10_000);
     await pointPortAt(next!.hostPath);
     expect((await passed)?.outcome).toMatchObject({ state: 'pass' });
     expect(line.slots()[0]).toMatchObject({ state: 'pass', serialNumber: next!.serialNumber });

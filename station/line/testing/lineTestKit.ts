@@ -131,6 +131,17 @@ export async function runOn(
   }
 }
 
+/** The code a run ended with, or PASS; undefined when no run ended. */
+export function codeOf(ended: RunEnded | undefined): string | undefined {
+  if (!ended) return undefined;
+  return ended.outcome.state === 'pass' ? 'PASS' : ended.outcome.error.code;
+}
+
+/** The next run that ends on `line` within `ms`, or undefined when none does. */
+export function nextRunEnd(line: Line, ms = 10_000): Promise<RunEnded | undefined> {
+  return within(ms, nextEvent(line.onRunEnded));
+}
+
 /** Each run's result by slot: `PASS`, or the error code it failed with. */
 export function resultBySlot(runs: readonly RunEnded[]): Record<number, string> {
   return Object.fromEntries(

@@ -51,14 +51,17 @@ export interface RunRecorder {
    * `beforeRunId`, failed in a row (newest first, up to `limit`). Optional: without it a
    * restarted station counts a device's failures from zero.
    */
-  failedRunsInARow?(query: {
-    serialNumber: string;
-    model: string;
-    port: string;
-    beforeRunId: number;
-    sinceMs: number;
-    limit: number;
-  }): number;
+  failedRunsInARow?(query: FailedRunsQuery): number;
+}
+
+/** Which failures RunRecorder.failedRunsInARow counts. */
+export interface FailedRunsQuery {
+  serialNumber: string;
+  model: string;
+  port: string;
+  beforeRunId: number;
+  sinceMs: number;
+  limit: number;
 }
 
 /**

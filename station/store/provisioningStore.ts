@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import type { EarlierProvisioning, RunRecorder } from '../line/runRecorder.js';
+import type { EarlierProvisioning, FailedRunsQuery, RunRecorder } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
@@ -149,14 +149,7 @@ export class ProvisioningStore implements RunRecorder {
   }
 
   /** Failed runs in a row of a device on a port before a run (RunRecorder.failedRunsInARow). */
-  failedRunsInARow(query: {
-    serialNumber: string;
-    model: string;
-    port: string;
-    beforeRunId: number;
-    sinceMs: number;
-    limit: number;
-  }): number {
+  failedRunsInARow(query: FailedRunsQuery): number {
     return asStoreRead('count failed runs', () => {
       const runs = this.sql.latestRunsOnPort.all(
         query.port,

@@ -6,17 +6,13 @@
  * to the device, RUN_NO_ANSWER_REPEATED with what to check), and Provision must run it again.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { byIdLink, nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
-import {
-  openProductionStation,
-  type ProductionStation,
-} from '../../station/production/productionStation.js';
-import { makeRealLineFolder } from './realLineFolder.js';
+import { nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
+import type { ProductionStation } from '../../station/production/productionStation.js';
+import { makeRealLineFolder, stationOnByIdLink } from './realLineFolder.js';
 
 const PASSPHRASE = 'line six passphrase';
 
@@ -38,19 +34,8 @@ afterEach(async () => {
 });
 
 async function startStation(device: SimulatedDevice): Promise<ProductionStation> {
-  // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
-  let port: string;
-  ({ port, point: pointPortAt } = await byIdLink(dataDir, device.hostPath));
-  station = await openProductionStation({
-    dataDir,
-    profilesFile: join(dataDir, 'profiles.json'),
-    ports: [port],
-    discover: false,
-    baudRate: 0,
-    mode: 'manual', // auto once the test has armed the first fault
-    passphrase: PASSPHRASE,
-    log: () => undefined,
-  });
+  // Manual: auto once the test has armed the first fault.
+  ({ station, point: pointPortAt } = await stationOnByIdLink(dataDir, PASSPHRASE, device.hostPath));
   return station;
 }
 

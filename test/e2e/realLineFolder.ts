@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { byIdLink } from '../../station/line/testing/lineTestKit.js';
+import {
+  openProductionStation,
+  type ProductionStation,
+} from '../../station/production/productionStation.js';
 
 export interface RealLineFolder {
   dataDir: string;
@@ -34,4 +39,32 @@ export async function makeRealLineFolder(
   const profilesFile = join(dataDir, 'profiles.json');
   await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
   return { dataDir, profilesFile };
+}
+
+/**
+ * A real line of `dataDir` on one by-id link to `hostPath` (the link udev keeps for the
+ * fixture's USB adapter: one name whatever device is in), in manual mode: the held-port tests
+ * switch to auto once they have armed the device's fault. `point` re-aims the link.
+ */
+export async function stationOnByIdLink(
+  dataDir: string,
+  passphrase: string,
+  hostPath: string,
+): Promise<{
+  station: ProductionStation;
+  port: string;
+  point: (hostPath: string) => Promise<void>;
+}> {
+  const { port, point } = await byIdLink(dataDir, hostPath);
+  const station = await openProductionStation({
+    dataDir,
+    profilesFile: join(dataDir, 'profiles.json'),
+    ports: [port],
+    discover: false,
+    baudRate: 0,
+    mode: 'manual',
+    passphrase,
+    log: () => undefined,
+  });
+  return { station, port, point };
 }

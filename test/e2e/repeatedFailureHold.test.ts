@@ -7,23 +7,18 @@
  * "Provision again" must run it.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageName } from '../../firmware-bridge/codec/messages.js';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
-import { byIdLink, nextEvent, nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
-import {
-  openProductionStation,
-  type ProductionStation,
-} from '../../station/production/productionStation.js';
-import { makeRealLineFolder } from './realLineFolder.js';
+import { nextEvent, nextRunEnd, within } from '../../station/line/testing/lineTestKit.js';
+import type { ProductionStation } from '../../station/production/productionStation.js';
+import { makeRealLineFolder, stationOnByIdLink } from './realLineFolder.js';
 
 const PASSPHRASE = 'line five passphrase';
 
 let dataDir: string;
-let port: string;
 let pointPortAt: (hostPath: string) => Promise<void>;
 let simulator: Simulator | undefined;
 let station: ProductionStation | undefined;
@@ -41,18 +36,8 @@ afterEach(async () => {
 });
 
 async function startStation(first: SimulatedDevice): Promise<ProductionStation> {
-  // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
-  ({ port, point: pointPortAt } = await byIdLink(dataDir, first.hostPath));
-  station = await openProductionStation({
-    dataDir,
-    profilesFile: join(dataDir, 'profiles.json'),
-    ports: [port],
-    discover: false,
-    baudRate: 0,
-    mode: 'manual', // auto once the test has armed the first fault: see threeFailures
-    passphrase: PASSPHRASE,
-    log: () => undefined,
-  });
+  // Manual: auto once the test has armed the first fault (see threeFailures).
+  ({ station, point: pointPortAt } = await stationOnByIdLink(dataDir, PASSPHRASE, first.hostPath));
   return station;
 }
 

@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { StationFactory } from '../api/stationFactory.js';
 import { startDemoStation } from '../demo/demoStation.js';
-import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
-import { readPassphrase } from './passphrase.js';
 import { readSavedLine, savedLinePath } from '../production/savedLine.js';
 import { resolveDataDir } from './dataDir.js';
-import { savedLineStation } from './savedLineStation.js';
+import { lineStation, savedLineStation } from './lineStation.js';
 
 export const SERVE_USAGE = `  serve   The headless station: its UI and API on http://127.0.0.1:PORT/?token=…
           --demo            run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
@@ -99,10 +97,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       console.error(`station serve: ${selection}`);
       return 2;
     }
-    await checkLineSetup(selection);
-    const passphrase = await readPassphrase('CA passphrase: ');
-    createStation = (context) =>
-      openProductionStation({ ...selection, mode, passphrase, log: context.log });
+    createStation = await lineStation(selection, mode);
   }
   await runHeadless({
     createStation,

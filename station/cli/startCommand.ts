@@ -12,7 +12,7 @@ import { locateElectron, missingDisplay, type ElectronRuntime } from './electron
 import { readSavedLine, savedLinePath } from '../production/savedLine.js';
 import { resolveDataDir } from './dataDir.js';
 import { runHeadless } from './headlessStation.js';
-import { savedLineStation } from './savedLineStation.js';
+import { savedLineStation } from './lineStation.js';
 import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
 
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron

@@ -81,6 +81,19 @@ async function resetRun(
   return [codeOf(end), shown];
 }
 
+/**
+ * Auto mode on, then three runs in a row that the device's watchdog ends before INFO answers
+ * (the slot holds after them); resolves with each run's code and the slot's.
+ */
+async function threeDrops(device: SimulatedDevice, started: Line, replug: () => Promise<void>) {
+  const rescan = () => started.rescan();
+  return [
+    await resetRun(device, replug, () => started.setMode('auto')),
+    await resetRun(device, replug, rescan),
+    await resetRun(device, replug, rescan),
+  ];
+}
+
 /** Resolves with the result of the next recheck a slot ends, or undefined if none within `ms`. */
 function nextRecheck(ms: number): Promise<boolean | undefined> {
   const original = Slot.prototype.recheck;
@@ -108,12 +121,7 @@ describe('a slot whose device drops before it answers', () => {
     simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
     const device = simulator.devices[0]!;
     const { line, recorder, replug } = await startLine(device);
-    const rescan = () => line.rescan();
-    const runs = [
-      await resetRun(device, replug, () => line.setMode('auto')),
-      await resetRun(device, replug, rescan),
-      await resetRun(device, replug, rescan),
-    ];
+    const runs = await threeDrops(device, line, replug);
     const ownCode = runs[0]![0];
     expect(ownCode).toMatch(/^WIRE_/);
     expect(runs).toEqual([
@@ -154,9 +162,7 @@ describe('a slot whose device drops before it answers', () => {
     const device = simulator.devices[0]!;
     const { line, replug } = await startLine(device);
     const rescan = () => line.rescan();
-    await resetRun(device, replug, () => line.setMode('auto'));
-    await resetRun(device, replug, rescan);
-    await resetRun(device, replug, rescan);
+    await threeDrops(device, line, replug);
     await line.rescan();
     expect(line.slots()[0]?.error?.code).toBe('RUN_NO_ANSWER_REPEATED');
 
@@ -172,10 +178,7 @@ describe('a slot whose device drops before it answers', () => {
     simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
     const device = simulator.devices[0]!;
     const { line, replug } = await startLine(device);
-    const rescan = () => line.rescan();
-    await resetRun(device, replug, () => line.setMode('auto'));
-    await resetRun(device, replug, rescan);
-    await resetRun(device, replug, rescan);
+    await threeDrops(device, line, replug);
     const none = nextRunEnd(line!, 2000);
     await line.rescan(); // back, and held
     expect(await none).toBeUndefined();

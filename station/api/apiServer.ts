@@ -15,6 +15,7 @@ import { serveStationApi } from './serveStationApi.js';
 import {
   createSessionToken,
   isLoopbackHost,
+  isLoopbackPeer,
   isWildcardHost,
   originAllowed,
   tokenMatches,
@@ -60,7 +61,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     throw new Error('startApiServer: a session token must be at least 32 bytes in base64url');
   }
   const headers = securityHeaders();
-  const handlers = commandHandlers(options.line);
   const events = lineEvents(options.line);
   // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
   // little over reaches serveStationApi, which answers API_MESSAGE_TOO_LARGE.
@@ -94,14 +94,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         ws.close(CLOSE_CODES.unauthorized, 'A valid session token is required.');
         return;
       }
-      connect(ws);
+      connect(ws, isLoopbackPeer(req.socket.remoteAddress));
     });
   });
 
   const alive = new WeakSet<WebSocket>();
-  const connect = (ws: WebSocket): void => {
+  const connect = (ws: WebSocket, local: boolean): void => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
+    // A browser elsewhere on the network may run the line, but never send the CA passphrase.
+    const handlers = commandHandlers(options.line, { local });
     serveStationApi(webSocketPipe(ws), { handlers, events, log });
   };
   // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.

@@ -13,6 +13,7 @@ import type {
   EventPayload,
 } from './contract.js';
 import { fitSlotView, fitStatus } from './contractFit.js';
+import { UnlockError } from './unlockError.js';
 
 /** One function per command, with the argument and result types the contract gives it. */
 export type CommandHandlers = {
@@ -24,8 +25,20 @@ export type EventSource = (
   emit: <E extends EventName>(event: E, payload: EventPayload<E>) => void,
 ) => Disposer;
 
+/** Where a UI's commands come from, as the pipe that carries them knows it. */
+export interface CommandOrigin {
+  /**
+   * True for the Electron window and a WebSocket from this machine's loopback: the only places
+   * a passphrase may be typed, since the headless API is plain HTTP.
+   */
+  local: boolean;
+}
+
 /** The commands as the line carries them out. Errors the line throws reach the caller coded. */
-export function commandHandlers(line: LineController): CommandHandlers {
+export function commandHandlers(
+  line: LineController,
+  origin: CommandOrigin = { local: true },
+): CommandHandlers {
   return {
     snapshot: () => ({
       status: fitStatus(line.status()),
@@ -50,6 +63,12 @@ export function commandHandlers(line: LineController): CommandHandlers {
     },
     // Answered by the event loop that runs the line: if this comes back, the line is alive.
     ping: () => null,
+    unlock: async ({ passphrase }) => {
+      if (!line.unlock) throw new UnlockError('STATION_NOT_LOCKED');
+      if (!origin.local) throw new UnlockError('STATION_UNLOCK_NOT_LOCAL');
+      await line.unlock(passphrase);
+      return null;
+    },
   };
 }
 

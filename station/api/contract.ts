@@ -81,7 +81,7 @@ export const outboxCountsSchema = z.object({
 
 /** The outbox sync to DPS; mirrors SyncStatusView. */
 export const syncStatusSchema = z.object({
-  state: z.enum(['idle', 'syncing', 'backoff', 'offline', 'paused', 'stopped']),
+  state: z.enum(['idle', 'syncing', 'backoff', 'offline', 'paused', 'stopped', 'locked']),
   connection: z.enum(['unknown', 'online', 'offline']),
   lastError: codedErrorSchema.optional(),
   heldUntil: text.optional(),
@@ -95,6 +95,7 @@ export const stationStatusSchema = z.object({
   ca: z.object({ locked: z.boolean(), subject: text, daysLeft: z.number() }),
   notes: z.array(text).max(MAX_NOTES),
   sync: syncStatusSchema.optional(),
+  awaitingPassphrase: z.literal(true).optional(),
 });
 
 /** Everything a UI needs to draw the station from scratch (after connecting or reconnecting). */
@@ -128,6 +129,12 @@ export const commandArgsSchemas = {
   sync: z.strictObject({ action: z.enum(['pause', 'resume', 'now']) }),
   /** Proves the station still answers: a UI pings it so a hung station does not look live. */
   ping: z.strictObject({}),
+  /**
+   * Starts a line that waits for the CA passphrase (`status.awaitingPassphrase`). Accepted only
+   * from the workstation itself (the window, or a browser on 127.0.0.1): the passphrase must
+   * not cross a network in clear. Never logged.
+   */
+  unlock: z.strictObject({ passphrase: z.string().min(1).max(1024) }),
 } as const;
 
 /** What each command answers with when it succeeds. */
@@ -138,6 +145,7 @@ export const commandResultSchemas = {
   cancel: z.null(),
   sync: z.null(),
   ping: z.null(),
+  unlock: z.null(),
 } as const satisfies Record<keyof typeof commandArgsSchemas, z.ZodType>;
 
 export type CommandName = keyof typeof commandArgsSchemas;

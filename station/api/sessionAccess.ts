@@ -28,6 +28,16 @@ export function isLoopbackHost(host: string): boolean {
   return host === '::1' || host === '[::1]';
 }
 
+/**
+ * True when a connection's peer address (`socket.remoteAddress`) is this machine's loopback,
+ * IPv4-mapped forms included. Undefined (a socket already gone) is not.
+ */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return isLoopbackHost(mapped ? mapped[1]! : address);
+}
+
 /** True for "listen on every interface". */
 export function isWildcardHost(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '[::]';

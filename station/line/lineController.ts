@@ -3,8 +3,11 @@ import type { CodedError, OutboxCounts, SlotView } from './lineTypes.js';
 
 /** The outbox sync to DPS as every UI shows it. */
 export interface SyncStatusView {
-  /** idle, syncing, backoff (Retry-After or retry wait), offline, paused, stopped. */
-  state: 'idle' | 'syncing' | 'backoff' | 'offline' | 'paused' | 'stopped';
+  /**
+   * idle, syncing, backoff (Retry-After or retry wait), offline, paused, stopped; `locked`: a
+   * DPS connection is stored, and the sync starts with the line once it is unlocked.
+   */
+  state: 'idle' | 'syncing' | 'backoff' | 'offline' | 'paused' | 'stopped' | 'locked';
   connection: 'unknown' | 'online' | 'offline';
   /** The last worker-level problem (DPS down, throttled, credentials refused), until a success. */
   lastError?: CodedError;
@@ -28,6 +31,11 @@ export interface StationStatus {
   notes: string[];
   /** Absent while the line has no DPS connection (offline by configuration). */
   sync?: SyncStatusView;
+  /**
+   * Present while the line waits for the CA passphrase before it starts (a locked start): no
+   * port is open and the slots are empty until a supervisor unlocks it (`unlock`).
+   */
+  awaitingPassphrase?: true;
 }
 
 /**
@@ -45,6 +53,11 @@ export interface LineController {
   cancel(slot: number): void;
   /** Pauses, resumes or hurries the outbox sync; LINE_SYNC_NOT_CONFIGURED without one. */
   controlSync(action: SyncAction): void;
+  /**
+   * Only on a line that waits for the CA passphrase: opens the line with it. Without this the
+   * API answers STATION_NOT_LOCKED.
+   */
+  unlock?(passphrase: string): Promise<void>;
   readonly onSlotChanged: TypedEvent<SlotView>;
   readonly onOutboxChanged: TypedEvent<OutboxCounts>;
   readonly onStatusChanged: TypedEvent<StationStatus>;

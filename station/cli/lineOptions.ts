@@ -3,6 +3,7 @@
  * which profiles file and product, which device ports, how fast, and where the station's data
  * lives. Parsed here once so both commands read and check them the same way.
  */
+import type { LineSelection } from '../production/productionStation.js';
 import { resolveDataDir } from './dataDir.js';
 
 const PROFILES_LINE = `          --profiles FILE   product profiles (JSON); with --product NAME when it holds several`;
@@ -44,14 +45,7 @@ export interface LineFlags {
   'data-dir'?: string;
 }
 
-export interface LineSelection {
-  profilesFile: string;
-  product?: string;
-  ports: string[];
-  discover: boolean;
-  baudRate: number;
-  dataDir: string;
-}
+export type { LineSelection } from '../production/productionStation.js';
 
 /** Checks the flags; returns the selection or a usage message naming the flag. */
 export function lineSelection(flags: LineFlags): LineSelection | string {

@@ -39,6 +39,9 @@ export interface ProductionLineOptions {
   log: (line: string) => void;
 }
 
+/** A line as configured (flags or a saved line), without its mode and secret. */
+export type LineSelection = Omit<ProductionLineOptions, 'mode' | 'passphrase' | 'log'>;
+
 export interface ProductionStation extends RunningStation {
   line: Line;
   ca: StationCa;

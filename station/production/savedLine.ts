@@ -11,6 +11,7 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { StationStartError } from '../api/stationFactory.js';
+import type { LineSelection } from './productionStation.js';
 
 /** The file, in the station's data folder. */
 export const SAVED_LINE_FILE = 'line.json';
@@ -68,6 +69,18 @@ export function readSavedLine(dataDir: string): SavedLine | undefined {
     throw invalid(path, problems.join('; '));
   }
   return parsed.data;
+}
+
+/** The saved line as the line it runs. */
+export function savedLineSelection(dataDir: string, saved: SavedLine): LineSelection {
+  return {
+    dataDir,
+    profilesFile: saved.profiles,
+    ...(saved.product !== undefined && { product: saved.product }),
+    ports: saved.devices,
+    discover: saved.discover,
+    baudRate: saved.baud,
+  };
 }
 
 /** Writes the saved line (atomically, owner-only like the rest of the data folder). */

@@ -1,0 +1,20 @@
+/**
+ * What the desktop window's core runs: the line saved for this station (`station line save`),
+ * started locked, since the window has no terminal to ask for the CA passphrase in; a supervisor
+ * types it into the window. With no saved line, or with `station start --demo`, the DEMO line.
+ */
+import { demoStationFactory, type StationFactory } from '../api/stationFactory.js';
+import { resolveDataDir } from '../cli/dataDir.js';
+import { lockedLineStation } from './lockedLineStation.js';
+import { readSavedLine, savedLineSelection } from './savedLine.js';
+
+/** Set (to 1) by `station start --demo` for the window it opens: the DEMO even with a saved line. */
+export const DEMO_ENV = 'LINE_STATION_DEMO';
+
+export const desktopStationFactory: StationFactory = async (context) => {
+  const dataDir = resolveDataDir();
+  const saved = process.env[DEMO_ENV] === '1' ? undefined : readSavedLine(dataDir);
+  if (!saved) return demoStationFactory(context);
+  const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
+  return open(context);
+};

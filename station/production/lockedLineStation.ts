@@ -1,0 +1,54 @@
+/**
+ * The factory of a real line that starts locked (`--locked`, and the desktop window, which has
+ * no terminal to ask in): what can be read without the passphrase is checked and shown at once
+ * (profile, ports, CA, outbox counts); the line itself opens when a supervisor unlocks it.
+ */
+import { existsSync } from 'node:fs';
+import { openCa } from '../../certs/ca/openCa.js';
+import type { StationFactory } from '../api/stationFactory.js';
+import type { OutboxCounts } from '../line/lineTypes.js';
+import { hasDpsConnection } from '../sync/dpsCredentials.js';
+import { OutboxListing } from '../store/outboxListing.js';
+import { openStationDatabaseToRead } from '../store/stationDatabase.js';
+import { stationPaths } from '../cli/dataDir.js';
+import { LockedLine, LOCKED_NOTE } from './lockedLine.js';
+import { checkLineSetup, openProductionStation, type LineSelection } from './productionStation.js';
+
+export async function lockedLineStation(
+  selection: LineSelection,
+  mode: 'auto' | 'manual',
+): Promise<StationFactory> {
+  const profile = await checkLineSetup(selection);
+  const ca = (await openCa(stationPaths(selection.dataDir).caDir)).status();
+  return async (context) => {
+    const line = new LockedLine({
+      status: {
+        demo: false,
+        profile: profile.name,
+        mode,
+        ca: { locked: true, subject: ca.subject, daysLeft: ca.daysLeft },
+        // Whether a connection is stored shows without the passphrase; it opens with the line.
+        ...(hasDpsConnection(selection.dataDir) && {
+          sync: { state: 'locked', connection: 'unknown' },
+        }),
+      },
+      outbox: outboxAtRest(stationPaths(selection.dataDir).database),
+      open: (passphrase) =>
+        openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+      log: context.log,
+    });
+    context.log(LOCKED_NOTE);
+    return { line, stop: () => line.stop() };
+  };
+}
+
+/** The outbox counts of a station that is not running yet: none before its first device. */
+function outboxAtRest(database: string): OutboxCounts {
+  if (!existsSync(database)) return { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
+  const db = openStationDatabaseToRead(database);
+  try {
+    return new OutboxListing(db).counts();
+  } finally {
+    db.close();
+  }
+}

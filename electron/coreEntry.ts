@@ -3,13 +3,13 @@
  * station code (station/api/coreProcess.ts); this file only finds the parent port.
  */
 import { runCore } from '../station/api/coreProcess.js';
-import { demoStationFactory } from '../station/api/stationFactory.js';
+import { desktopStationFactory } from '../station/production/desktopStation.js';
 
 const { parentPort } = process;
 if (!parentPort) {
   throw new Error('electron/coreEntry runs only inside an Electron utilityProcess');
 }
 
-// With no configuration the station runs the DEMO line (docs/architecture.md, "Embedded
-// defaults"); the configured line's factory takes its place here when it exists.
-runCore({ parentPort, createStation: demoStationFactory, onStopped: () => process.exit(0) });
+// The saved line, locked until a supervisor unlocks it in the window; with no configuration the
+// DEMO line (docs/architecture.md, "Embedded defaults").
+runCore({ parentPort, createStation: desktopStationFactory, onStopped: () => process.exit(0) });

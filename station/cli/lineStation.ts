@@ -1,20 +1,34 @@
 import type { StationFactory } from '../api/stationFactory.js';
+import { lockedLineStation } from '../production/lockedLineStation.js';
 import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
-import type { SavedLine } from '../production/savedLine.js';
+import { savedLineSelection, type SavedLine } from '../production/savedLine.js';
 import type { LineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
+
+export interface LineStart {
+  /**
+   * Start locked: ask for no passphrase here; a supervisor unlocks the line from the UI at this
+   * workstation (a station started at boot, with no one at its terminal).
+   */
+  locked?: boolean;
+}
+
+/** How to start without a passphrase at hand, for the text that says one is missing. */
+const LOCKED_HINT = 'start with --locked and unlock the line from its UI at this workstation';
 
 /**
  * The factory of a real line, for `serve` and `start`. Checks what is not secret first
  * (profile, ports, CA), so a mistyped profiles file is reported before the supervisor types the
- * CA passphrase, then asks for the passphrase.
+ * CA passphrase, then asks for the passphrase, unless the line starts locked.
  */
 export async function lineStation(
   selection: LineSelection,
   mode: 'auto' | 'manual',
+  start: LineStart = {},
 ): Promise<StationFactory> {
+  if (start.locked) return lockedLineStation(selection, mode);
   await checkLineSetup(selection);
-  const passphrase = await readPassphrase('CA passphrase: ');
+  const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
   return (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log });
 }
 
@@ -23,14 +37,7 @@ export function savedLineStation(
   dataDir: string,
   saved: SavedLine,
   mode: 'auto' | 'manual' = saved.mode,
+  start: LineStart = {},
 ): Promise<StationFactory> {
-  const selection: LineSelection = {
-    dataDir,
-    profilesFile: saved.profiles,
-    ...(saved.product !== undefined && { product: saved.product }),
-    ports: saved.devices,
-    discover: saved.discover,
-    baudRate: saved.baud,
-  };
-  return lineStation(selection, mode);
+  return lineStation(savedLineSelection(dataDir, saved), mode, start);
 }

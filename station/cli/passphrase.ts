@@ -11,14 +11,19 @@ export const MIN_PASSPHRASE_LENGTH = 12;
  */
 export async function readPassphrase(
   prompt: string,
-  options: { confirm?: boolean; env?: string } = {},
+  options: {
+    confirm?: boolean;
+    env?: string;
+    /** One more way to go on when no secret is piped, for the command's own text. */
+    missingHint?: string;
+  } = {},
 ): Promise<string> {
   const env = options.env ?? PASSPHRASE_ENV;
   const fromEnv = process.env[env];
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
   if (!process.stdin.isTTY) {
     const line = await readLine();
-    if (line === undefined) throw new Error(missingText(prompt, env));
+    if (line === undefined) throw new Error(missingText(prompt, env, options.missingHint));
     return checked(line, options.confirm ?? false);
   }
   const first = await promptHidden(prompt);
@@ -35,14 +40,17 @@ export async function readPassphrase(
  * that asks for two (`sync set-connection`: the connection string, then the CA passphrase) must
  * learn which secret is missing and the other ways to give it.
  */
-function missingText(prompt: string, env: string): string {
+function missingText(prompt: string, env: string, hint: string | undefined): string {
   const label = prompt.replace(/:\s*$/, '');
   // "New CA passphrase" reads "new CA passphrase" mid-sentence; "DPS …" and "CA …" stay.
   const what = /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
-  return (
-    `no ${what} on standard input: pipe it as a line of its own (one line per secret, in the ` +
-    `order the command asks for them), set ${env}, or run the command in a terminal`
-  );
+  const ways = [
+    'pipe it as a line of its own (one line per secret, in the order the command asks for them)',
+    `set ${env}`,
+    'run the command in a terminal',
+    ...(hint === undefined ? [] : [hint]),
+  ];
+  return `no ${what} on standard input: ${ways.slice(0, -1).join(', ')}, or ${ways.at(-1)!}`;
 }
 
 function checked(passphrase: string, isNew: boolean): string {

@@ -12,6 +12,8 @@ export const SERVE_USAGE = `  serve   The headless station: its UI and API on ht
           --host HOST       listen address (default 127.0.0.1; others are reachable from the network)
           --port PORT       port (default 0: any free port)
           --manual          start runs only when the operator asks (default: auto, every device)
+          --locked          a real line asks for no CA passphrase at start: it waits, with no port
+                            open, until a supervisor types it into the UI at this workstation
           or a real line:
 ${LINE_OPTIONS_USAGE}
           with none of these, the line saved with \`station line save\` (--manual still applies)`;
@@ -43,6 +45,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       ...lineParseOptions,
       demo: { type: 'boolean', default: false },
       manual: { type: 'boolean', default: false },
+      locked: { type: 'boolean', default: false },
     },
   });
   const port = parsePort(values.port);
@@ -53,9 +56,9 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
   if (values.demo) {
     // The DEMO line has its own profile, CA and simulated ports: a real line's flags given with
     // --demo would be ignored, and the supervisor would believe the real line was running.
-    const lineFlags = (['profiles', 'product', 'device', 'discover', 'data-dir'] as const).filter(
-      (flag) => values[flag] !== undefined && values[flag] !== false,
-    );
+    const lineFlags = (
+      ['profiles', 'product', 'device', 'discover', 'data-dir', 'locked'] as const
+    ).filter((flag) => values[flag] !== undefined && values[flag] !== false);
     if (lineFlags.length > 0) {
       console.error(
         `station serve: --demo runs the DEMO line and takes no ${lineFlags.map((f) => `--${f}`).join(', ')}; ` +
@@ -82,7 +85,9 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       );
       return 2;
     }
-    createStation = await savedLineStation(dataDir, saved, values.manual ? 'manual' : saved.mode);
+    createStation = await savedLineStation(dataDir, saved, values.manual ? 'manual' : saved.mode, {
+      locked: values.locked,
+    });
   }
   if (!createStation) {
     if (values.profiles === undefined) {
@@ -97,7 +102,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       console.error(`station serve: ${selection}`);
       return 2;
     }
-    createStation = await lineStation(selection, mode);
+    createStation = await lineStation(selection, mode, { locked: values.locked });
   }
   await runHeadless({
     createStation,

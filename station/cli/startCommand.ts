@@ -10,7 +10,8 @@ import { demoStationFactory } from '../api/stationFactory.js';
 import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
 import { readSavedLine, savedLinePath } from '../production/savedLine.js';
-import { resolveDataDir } from './dataDir.js';
+import { DATA_DIR_ENV, resolveDataDir } from './dataDir.js';
+import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
 import { savedLineStation } from './lineStation.js';
 import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
@@ -18,16 +19,18 @@ import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
           runtime is installed, loads the native modules and there is a display, otherwise the
           headless station with its UI for a browser. Runs the line saved with \`station line
-          save\` (headless: the window runs only the DEMO line so far), else the DEMO line.
+          save\`, else the DEMO line. The window starts a saved line locked: a supervisor types
+          the CA passphrase into it.
           --demo        the DEMO line even when a line is saved
+          --locked      headless too, wait for the CA passphrase in the UI instead of asking here
           --headless    do not try the window
           --host HOST, --port PORT   as for serve (headless only)
           --data-dir DIR   where the saved line is (default $LINE_STATION_DATA or ~/.line-station)`;
 
 export interface StartDeps extends HeadlessDeps {
   locateElectron?: () => Promise<ElectronRuntime>;
-  /** Runs the desktop app and resolves with its exit code. */
-  launchElectron?: (binary: string) => Promise<number>;
+  /** Runs the desktop app with these variables added, and resolves with its exit code. */
+  launchElectron?: (binary: string, env: Record<string, string>) => Promise<number>;
 }
 
 /** The repository root: Electron starts the app whose package.json "main" is here. */
@@ -40,6 +43,7 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
       ...headlessOptions,
       headless: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
+      locked: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
     },
   });
@@ -60,17 +64,11 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     );
     return 2;
   }
-  if (saved) {
-    await runHeadless({
-      createStation: await savedLineStation(dataDir, saved),
-      host: values.host,
-      port,
-      print: deps.print,
-      until: deps.until,
-      announce: (url) =>
-        `This station runs the line saved in ${savedLinePath(dataDir)}, headless because the desktop window runs only the DEMO line so far: open ${url} in a browser.`,
-    });
-    return 0;
+  if (values.locked && !saved) {
+    console.error(
+      'station start: --locked applies to a saved line (`station line save`); the DEMO line has no passphrase.',
+    );
+    return 2;
   }
   let why = 'you asked for --headless';
   if (!values.headless) {
@@ -80,11 +78,28 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
       ? (missingDisplay() ?? (await nativeModulesFailure(runtime)))
       : runtime.reason;
     if (noWindow === undefined && runtime.available) {
-      return (deps.launchElectron ?? launchElectron)(runtime.binary);
+      // The window's core finds the same line: the saved one (locked until a supervisor
+      // unlocks it in the window, which has no terminal to ask in), or the DEMO.
+      return (deps.launchElectron ?? launchElectron)(runtime.binary, {
+        [DATA_DIR_ENV]: dataDir,
+        ...(values.demo && { [DEMO_ENV]: '1' }),
+      });
     }
     why = noWindow ?? why;
   }
   const reason = why.charAt(0).toUpperCase() + why.slice(1);
+  if (saved) {
+    await runHeadless({
+      createStation: await savedLineStation(dataDir, saved, saved.mode, { locked: values.locked }),
+      host: values.host,
+      port,
+      print: deps.print,
+      until: deps.until,
+      announce: (url) =>
+        `${reason}, so Line Station runs the line saved in ${savedLinePath(dataDir)} headless: open ${url} in a browser.`,
+    });
+    return 0;
+  }
   await runHeadless({
     createStation: deps.createStation ?? demoStationFactory,
     host: values.host,
@@ -97,7 +112,7 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
 }
 
 /** Builds the shell and runs it until the window closes; Ctrl-C here closes it too. */
-async function launchElectron(binary: string): Promise<number> {
+async function launchElectron(binary: string, env: Record<string, string>): Promise<number> {
   // Development only: a packaged app starts from its own binary, never through this command.
   for (const script of ['scripts/rendererBuild.ts', 'scripts/buildElectron.ts']) {
     const code = await runBuildScript(script);
@@ -106,7 +121,7 @@ async function launchElectron(binary: string): Promise<number> {
       return 1;
     }
   }
-  const child = spawn(binary, [APP_DIR], { stdio: 'inherit' });
+  const child = spawn(binary, [APP_DIR], { stdio: 'inherit', env: { ...process.env, ...env } });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

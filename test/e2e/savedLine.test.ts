@@ -61,12 +61,14 @@ describe('the saved line', () => {
       `Saved in ${savedLinePath(folder.dataDir)}: "LS-DEMO-1 line 5" on /dev/ttyLS-none, 115200 baud, auto mode.`,
     );
 
-    const started = await serveUntilLoaded((deps) => start(['--data-dir', folder.dataDir], deps));
+    const started = await serveUntilLoaded((deps) =>
+      start(['--headless', '--data-dir', folder.dataDir], deps),
+    );
     expect(started.code).toBe(0);
     expect(started.status).toBe(200);
     const startLog = started.lines.join('\n');
     expect(startLog).toContain(
-      `This station runs the line saved in ${savedLinePath(folder.dataDir)}, headless because the desktop window runs only the DEMO line so far: open http://127.0.0.1:`,
+      `You asked for --headless, so Line Station runs the line saved in ${savedLinePath(folder.dataDir)} headless: open http://127.0.0.1:`,
     );
     expect(startLog).toContain(
       'Line ready: profile "LS-DEMO-1 line 5" (x509-device-key), 1 slot(s), auto mode',

@@ -1,0 +1,239 @@
+/**
+ * A real line started locked (`station serve --locked`, what a station started at boot and the
+ * desktop window do): no passphrase is asked and no port opened until a supervisor types the CA
+ * passphrase into the UI. Real CA, real store, a simulated device on a real pty, the real API
+ * server and client over a WebSocket.
+ */
+import { rm } from 'node:fs/promises';
+import { MessageChannel } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { runCore } from '../../station/api/coreProcess.js';
+import { StationApiError, StationClient } from '../../station/api/stationClient.js';
+import {
+  electronLike,
+  FakeMain,
+  rendererPipe,
+} from '../../station/api/testing/fakeElectronMain.js';
+import { webSocketPipe } from '../../station/api/webSocketPipe.js';
+import { serve } from '../../station/cli/serveCommand.js';
+import { start } from '../../station/cli/startCommand.js';
+import { line } from '../../station/cli/lineCommand.js';
+import type { SlotView } from '../../station/line/lineTypes.js';
+import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
+import { oneSimulatedDevicePerTest } from '../../station/line/testing/lineTestKit.js';
+import { desktopStationFactory } from '../../station/production/desktopStation.js';
+import { makeRealLineFolder, type RealLineFolder } from './realLineFolder.js';
+
+const PASSPHRASE = 'line eight passphrase';
+const startDevice = oneSimulatedDevicePerTest();
+let folder: RealLineFolder;
+
+beforeEach(async () => {
+  folder = await makeRealLineFolder(8, PASSPHRASE);
+  // Nothing may come from the environment: the passphrase is typed into the UI or not at all.
+  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  await rm(folder.dataDir, { recursive: true, force: true });
+});
+
+/** A headless command running until `stop`, with a client connected to the URL it printed. */
+async function runLocked(
+  run: (deps: { print: (text: string) => void; until: Promise<unknown> }) => Promise<number>,
+): Promise<{
+  client: StationClient;
+  printed: string[];
+  /** The first slot event in `state` from now on. */
+  slotReaches(state: SlotView['state']): Promise<SlotView>;
+  stop(): Promise<number>;
+}> {
+  const printed: string[] = [];
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  let announced!: (url: string) => void;
+  const url = new Promise<string>((resolve) => (announced = resolve));
+  const print = (text: string): void => {
+    printed.push(text);
+    const found = /open (http:\S+) in a browser/.exec(text)?.[1];
+    if (found) announced(found);
+  };
+  const exit = run({ print, until });
+  const page = new URL(await Promise.race([url, exit.then((code) => `exit ${code}`)]));
+  const ws = new WebSocket(`ws://${page.host}/api${page.search}`, { origin: page.origin });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const client = new StationClient(webSocketPipe(ws));
+  return {
+    client,
+    printed,
+    slotReaches: (state) => nextSlotIn(client, state),
+    stop: async () => {
+      client.close();
+      release();
+      return exit;
+    },
+  };
+}
+
+/** The first slot the station reports in `state` from now on. */
+function nextSlotIn(client: StationClient, state: SlotView['state']): Promise<SlotView> {
+  return new Promise((resolve) => {
+    const dispose = client.on('slot', (slot) => {
+      if (slot.state !== state) return;
+      dispose();
+      resolve(slot);
+    });
+  });
+}
+
+async function refusal(call: Promise<unknown>): Promise<string> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return err instanceof StationApiError ? err.code : `no refusal: ${String(err)}`;
+}
+
+describe('a line started locked', () => {
+  it('serve --locked shows the line, refuses a wrong passphrase, and runs once unlocked', async () => {
+    const device = await startDevice();
+    const served = await runLocked(({ print, until }) =>
+      serve(
+        [
+          '--locked',
+          '--profiles',
+          folder.profilesFile,
+          '--device',
+          device.hostPath,
+          '--data-dir',
+          folder.dataDir,
+        ],
+        { print, until },
+      ),
+    );
+    try {
+      const { client } = served;
+      const locked = await client.call('snapshot');
+      expect(locked.status).toMatchObject({
+        awaitingPassphrase: true,
+        demo: false,
+        profile: 'LS-DEMO-1 line 8',
+        mode: 'auto',
+        ca: { locked: true },
+      });
+      expect(locked.status.ca.subject).toContain('Line 8 TEST');
+      expect(locked.slots).toEqual([]);
+      expect(locked.status.sync).toBeUndefined();
+      expect(locked.outbox).toEqual({ pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 });
+      expect(await refusal(client.call('setMode', { mode: 'manual' }))).toBe('LINE_LOCKED');
+
+      expect(await refusal(client.call('unlock', { passphrase: 'not the passphrase' }))).toBe(
+        'CUSTODY_WRONG_PASSPHRASE',
+      );
+      expect((await client.call('snapshot')).status.awaitingPassphrase).toBe(true);
+
+      const pass = served.slotReaches('pass');
+      expect(await client.call('unlock', { passphrase: PASSPHRASE })).toBeNull();
+      const passed = await pass;
+      expect(passed.port).toBe(device.hostPath);
+      const running = await client.call('snapshot');
+      expect(running.status.awaitingPassphrase).toBeUndefined();
+      expect(running.status.ca.locked).toBe(false);
+      expect(running.outbox.pending).toBe(1);
+      expect(await refusal(client.call('unlock', { passphrase: PASSPHRASE }))).toBe(
+        'STATION_NOT_LOCKED',
+      );
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+    const log = served.printed.join('\n');
+    expect(log).toContain('The line waits for the CA passphrase');
+    expect(log).toContain('A wrong CA passphrase was typed to unlock the line (1 in a row).');
+    expect(log).toContain('The line was unlocked at the workstation and runs.');
+    expect(log).not.toContain(PASSPHRASE);
+    expect(log).not.toContain('not the passphrase');
+  });
+
+  it('start --locked runs the saved line locked; --locked with no saved line is refused', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((text: string) => void errors.push(text));
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    expect(await start(['--locked', '--headless', '--demo'])).toBe(2);
+    expect(errors.join('\n')).toContain('--locked applies to a saved line');
+
+    expect(
+      await line([
+        'save',
+        '--profiles',
+        folder.profilesFile,
+        '--device',
+        '/dev/ttyLS-none',
+        '--data-dir',
+        folder.dataDir,
+      ]),
+    ).toBe(0);
+    // A stored DPS connection shows while locked, though it opens only with the passphrase.
+    await saveDpsConnectionString(
+      folder.dataDir,
+      `HostName=ls-line8.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`,
+      new PassphraseKeyWrapper(PASSPHRASE),
+    );
+    const started = await runLocked(({ print, until }) =>
+      start(['--locked', '--headless', '--data-dir', folder.dataDir], { print, until }),
+    );
+    try {
+      const snapshot = await started.client.call('snapshot');
+      expect(snapshot.status.awaitingPassphrase).toBe(true);
+      expect(snapshot.status.profile).toBe('LS-DEMO-1 line 8');
+      expect(snapshot.status.sync).toEqual({ state: 'locked', connection: 'unknown' });
+    } finally {
+      expect(await started.stop()).toBe(0);
+    }
+    expect(started.printed.join('\n')).toContain(
+      'You asked for --headless, so Line Station runs the line saved in',
+    );
+  });
+
+  it('the desktop core runs the saved line locked, and the window unlocks it', async () => {
+    const device = await startDevice();
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const save = [
+      'save',
+      '--profiles',
+      folder.profilesFile,
+      '--device',
+      device.hostPath,
+      '--data-dir',
+      folder.dataDir,
+    ];
+    expect(await line(save)).toBe(0);
+    vi.stubEnv('LINE_STATION_DATA', folder.dataDir);
+    const main = new FakeMain();
+    const logs: string[] = [];
+    runCore({
+      parentPort: main.parentPort,
+      createStation: desktopStationFactory,
+      log: (text) => logs.push(text),
+    });
+    main.send({ type: 'start', secretBackend: null });
+    expect(await main.next()).toEqual({ type: 'ready' });
+    const channel = new MessageChannel();
+    main.send({ type: 'connect-ui' }, [electronLike(channel.port1)]);
+    const client = new StationClient(rendererPipe(channel.port2));
+    try {
+      expect((await client.call('snapshot')).status.awaitingPassphrase).toBe(true);
+      const pass = nextSlotIn(client, 'pass');
+      await client.call('unlock', { passphrase: PASSPHRASE });
+      expect((await pass).port).toBe(device.hostPath);
+    } finally {
+      client.close();
+      main.send({ type: 'stop' });
+      expect(await main.next()).toEqual({ type: 'stopped' });
+      channel.port1.close();
+    }
+    expect(logs.join('\n')).not.toContain(PASSPHRASE);
+  });
+});

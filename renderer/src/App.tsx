@@ -1,4 +1,7 @@
-/** The station screen: header, connection banner, notes, slot grid and outbox counts. */
+/**
+ * The station screen: header, connection banner, notes, slot grid (or, on a line that waits for
+ * the CA passphrase, the form to unlock it) and outbox counts.
+ */
 import { useState } from 'react';
 import type { CommandArgs } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
@@ -6,6 +9,7 @@ import { ConnectionBanner } from './ConnectionBanner.js';
 import { OutboxPanel } from './OutboxPanel.js';
 import { SlotCard } from './SlotCard.js';
 import { StationHeader } from './StationHeader.js';
+import { UnlockPanel } from './UnlockPanel.js';
 import { useStation } from './useStation.js';
 
 export function App() {
@@ -15,6 +19,8 @@ export function App() {
   // Not while the station does not answer: a command pressed then would run whenever it
   // recovers, seconds or minutes later, when the technician no longer expects it.
   const canCommand = client !== undefined && station.connection === 'connected';
+  // A locked line has no line to switch yet: the station would only refuse (LINE_LOCKED).
+  const locked = status?.awaitingPassphrase === true;
 
   /** Runs a command; a refusal is shown in words, never swallowed. */
   const run = (what: string, action: () => Promise<unknown>): void => {
@@ -34,7 +40,7 @@ export function App() {
     <div className="station">
       <StationHeader
         status={status}
-        canChangeMode={canCommand}
+        canChangeMode={canCommand && !locked}
         onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
       />
       {/* Kept in view: with a full line the grid runs far below the fold, and a technician at
@@ -72,14 +78,26 @@ export function App() {
             onCancel={() => slotCommand('cancel', { slot: slot.slot })}
           />
         ))}
-        {station.connection === 'connected' && station.slots.length === 0 && (
-          <p className="empty-line">No ports yet. Plug a device in or configure a port.</p>
+        {locked ? (
+          <UnlockPanel
+            enabled={canCommand}
+            onUnlock={(passphrase) =>
+              client
+                ? client.call('unlock', { passphrase })
+                : Promise.reject(new Error('Not connected to the station.'))
+            }
+          />
+        ) : (
+          station.connection === 'connected' &&
+          station.slots.length === 0 && (
+            <p className="empty-line">No ports yet. Plug a device in or configure a port.</p>
+          )
         )}
       </main>
       <OutboxPanel
         outbox={station.outbox}
         sync={status?.sync}
-        enabled={canCommand}
+        enabled={canCommand && !locked}
         onSync={(action) =>
           client &&
           run(

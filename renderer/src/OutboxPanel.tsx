@@ -22,6 +22,7 @@ const STATE_TEXT: Record<SyncStatus['state'], string> = {
   offline: 'DPS unreachable, retrying',
   paused: 'paused',
   stopped: 'stopped',
+  locked: 'starts when the line is unlocked',
 };
 
 function syncText(sync: SyncStatus): string {

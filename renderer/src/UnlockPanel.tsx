@@ -1,0 +1,87 @@
+/**
+ * The line that waits for the CA passphrase: a supervisor types it here to start the line. The
+ * passphrase is read from the field only when the form is sent, and never kept in React state,
+ * so it lives no longer than the one call that carries it.
+ */
+import { useId, useRef, useState, type FormEvent } from 'react';
+import { StationApiError } from '../../station/api/stationClient.js';
+import './UnlockPanel.css';
+
+interface Refusal {
+  message: string;
+  code?: string;
+}
+
+interface Props {
+  /** False while disconnected: the passphrase could not reach the station. */
+  enabled: boolean;
+  /** Sends the passphrase; resolves once the line runs, rejects with the station's refusal. */
+  onUnlock: (passphrase: string) => Promise<unknown>;
+}
+
+function refusalOf(err: unknown): Refusal {
+  return err instanceof StationApiError
+    ? { message: err.message, code: err.code }
+    : { message: String(err) };
+}
+
+export function UnlockPanel({ enabled, onUnlock }: Props) {
+  const field = useRef<HTMLInputElement>(null);
+  // Whether the field holds anything, not what: enough to enable the button.
+  const [filled, setFilled] = useState(false);
+  const [pending, setPending] = useState(false);
+  const [refusal, setRefusal] = useState<Refusal>();
+  const titleId = useId();
+  const fieldId = useId();
+
+  const submit = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault();
+    const input = field.current;
+    if (!input || input.value === '' || pending || !enabled) return;
+    const passphrase = input.value;
+    // Out of the page at once: a wrong one is typed again anyway, a right one is never needed again.
+    input.value = '';
+    setFilled(false);
+    setRefusal(undefined);
+    setPending(true);
+    onUnlock(passphrase).then(
+      () => setPending(false),
+      (err: unknown) => {
+        setPending(false);
+        setRefusal(refusalOf(err));
+        // The supervisor types again without reaching for the mouse.
+        field.current?.focus();
+      },
+    );
+  };
+
+  return (
+    <form className="unlock-panel" aria-labelledby={titleId} onSubmit={submit}>
+      <h2 id={titleId}>Line locked: a supervisor must type the CA passphrase to start it</h2>
+      <div className="unlock-row">
+        <label htmlFor={fieldId}>CA passphrase</label>
+        {/* Read-only, not disabled, while the station checks: the focus stays in the field. */}
+        <input
+          id={fieldId}
+          ref={field}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          autoFocus
+          readOnly={pending}
+          disabled={!enabled}
+          onInput={(event) => setFilled(event.currentTarget.value !== '')}
+        />
+        <button type="submit" disabled={!enabled || pending || !filled}>
+          {pending ? 'Unlocking…' : 'Unlock'}
+        </button>
+      </div>
+      {refusal && (
+        <div className="unlock-error" role="alert">
+          <p>{refusal.message}</p>
+          {refusal.code && <p className="unlock-error-code">{refusal.code}</p>}
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,4 +1,5 @@
-import { PASSPHRASE_ENV } from './passphrase.js';
+import { existsSync } from 'node:fs';
+import { PASSPHRASE_CREDENTIAL, PASSPHRASE_ENV, passphraseCredentialPath } from './passphrase.js';
 
 /**
  * Prints an error that ended a command, as the operator reads it, and returns the exit code for
@@ -12,10 +13,17 @@ export function reportCliError(err: unknown): number {
   const detail = typeof coded.detail === 'string' ? `\n  detail: ${coded.detail}` : '';
   console.error(`station: ${message}${code}${detail}`);
   // "Try again" is no help when nobody typed it: the passphrase came from the environment.
-  if (coded.code === 'CUSTODY_WRONG_PASSPHRASE' && process.env[PASSPHRASE_ENV]) {
-    console.error(
-      `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
-    );
+  if (coded.code === 'CUSTODY_WRONG_PASSPHRASE') {
+    const credential = passphraseCredentialPath();
+    if (process.env[PASSPHRASE_ENV]) {
+      console.error(
+        `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
+      );
+    } else if (credential !== undefined && existsSync(credential)) {
+      console.error(
+        `The passphrase came from the systemd credential ${PASSPHRASE_CREDENTIAL}: encrypt the right one again (systemd-creds encrypt).`,
+      );
+    }
   }
   const usage =
     typeof coded.code === 'string' &&

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readPassphrase } from './passphrase.js';
 
 afterEach(() => {
@@ -47,5 +50,42 @@ describe('readPassphrase from a pipe', () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
     pipedStdin('only line');
     expect(await readPassphrase('CA passphrase: ')).toBe('only line');
+  });
+});
+
+describe('readPassphrase from a systemd credential', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ls-credentials-'));
+    vi.stubEnv('CREDENTIALS_DIRECTORY', dir);
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const credential = (text: string) => writeFile(join(dir, 'line-station-ca-passphrase'), text);
+
+  it('takes the CA passphrase from it, without the newline `echo` leaves', async () => {
+    await credential('the ca passphrase\n');
+    pipedStdin('not this one\n');
+    expect(await readPassphrase('CA passphrase: ')).toBe('the ca passphrase');
+  });
+
+  it('gives way to LINE_STATION_CA_PASSPHRASE, and holds only the CA passphrase', async () => {
+    await credential('from the credential');
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'from the environment');
+    expect(await readPassphrase('CA passphrase: ')).toBe('from the environment');
+    vi.stubEnv('LINE_STATION_GROUP_KEY', '');
+    pipedStdin('the group key\n');
+    expect(await readPassphrase('Group key: ', { env: 'LINE_STATION_GROUP_KEY' })).toBe(
+      'the group key',
+    );
+  });
+
+  it('is skipped when the service has no such credential; refused when it is empty', async () => {
+    pipedStdin('typed\n');
+    expect(await readPassphrase('CA passphrase: ')).toBe('typed');
+    await credential('\n');
+    await expect(readPassphrase('CA passphrase: ')).rejects.toThrow(
+      'the systemd credential line-station-ca-passphrase is empty',
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Environment variable a headless station may use to pass the CA passphrase (never logged). */
@@ -5,9 +7,24 @@ export const PASSPHRASE_ENV = 'LINE_STATION_CA_PASSPHRASE';
 export const MIN_PASSPHRASE_LENGTH = 12;
 
 /**
+ * The systemd credential that may hold the CA passphrase (`LoadCredentialEncrypted=` in the
+ * unit): systemd decrypts it, with the host's TPM or its own key, into a private in-memory folder
+ * it names in CREDENTIALS_DIRECTORY, readable by the service alone. A station that starts at boot
+ * unlocks itself that way without the passphrase in clear on disk or in its environment.
+ */
+export const PASSPHRASE_CREDENTIAL = 'line-station-ca-passphrase';
+
+/** Where systemd put the CA passphrase credential for this process, if it did. */
+export function passphraseCredentialPath(): string | undefined {
+  const dir = process.env['CREDENTIALS_DIRECTORY'];
+  return dir ? join(dir, PASSPHRASE_CREDENTIAL) : undefined;
+}
+
+/**
  * Reads a secret: from an environment variable when set (LINE_STATION_CA_PASSPHRASE for the CA:
- * services, CI), from the terminal without echo when interactive, else one line from standard
- * input (pipes). `confirm` marks a new passphrase: asked twice and held to a minimum length.
+ * services, CI), then for the CA passphrase from its systemd credential when the service has one,
+ * from the terminal without echo when interactive, else one line from standard input (pipes).
+ * `confirm` marks a new passphrase: asked twice and held to a minimum length.
  */
 export async function readPassphrase(
   prompt: string,
@@ -21,6 +38,10 @@ export async function readPassphrase(
   const env = options.env ?? PASSPHRASE_ENV;
   const fromEnv = process.env[env];
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
+  if (env === PASSPHRASE_ENV) {
+    const fromCredential = readCredential();
+    if (fromCredential !== undefined) return checked(fromCredential, options.confirm ?? false);
+  }
   if (!process.stdin.isTTY) {
     const line = await readLine();
     if (line === undefined) throw new Error(missingText(prompt, env, options.missingHint));
@@ -33,6 +54,30 @@ export async function readPassphrase(
     if (second !== first) throw new Error('the two passphrases differ');
   }
   return first;
+}
+
+/**
+ * The CA passphrase from its systemd credential, or undefined when this process has none. A
+ * credential that is there but unusable is an error: falling back to a prompt nobody sees would
+ * leave a service waiting for good.
+ */
+function readCredential(): string | undefined {
+  const path = passphraseCredentialPath();
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new Error(`the systemd credential ${PASSPHRASE_CREDENTIAL} cannot be read (${code})`);
+  }
+  // `echo secret | systemd-creds encrypt …` keeps echo's newline; the passphrase has none.
+  const passphrase = text.replace(/\r?\n$/, '');
+  if (passphrase === '') {
+    throw new Error(`the systemd credential ${PASSPHRASE_CREDENTIAL} is empty`);
+  }
+  return passphrase;
 }
 
 /**

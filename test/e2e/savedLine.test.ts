@@ -3,7 +3,8 @@
  * on `station start` (what `npm start` runs) and `station serve` run that real line, not the
  * DEMO, with nothing on their command line but the data folder.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { line } from '../../station/cli/lineCommand.js';
 import { serve } from '../../station/cli/serveCommand.js';
@@ -99,6 +100,20 @@ describe('the saved line', () => {
     expect(await start(['--headless', '--data-dir', folder.dataDir])).toBe(2);
     expect(errors.at(-1)).toContain(`no line is saved in ${folder.dataDir}`);
     expect(await start(['--demo', '--data-dir', folder.dataDir])).toBe(2);
+  });
+
+  it('a service starts it unlocked by its systemd credential, with no variable and no terminal', async () => {
+    expect(await save('--device', '/dev/ttyLS-none')).toBe(0);
+    const credentials = join(folder.dataDir, 'credentials');
+    await mkdir(credentials, { mode: 0o700 });
+    await writeFile(join(credentials, 'line-station-ca-passphrase'), `${PASSPHRASE}\n`);
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    vi.stubEnv('CREDENTIALS_DIRECTORY', credentials);
+    const started = await serveUntilLoaded((deps) =>
+      start(['--headless', '--data-dir', folder.dataDir], deps),
+    );
+    expect(started.code).toBe(0);
+    expect(started.lines.join('\n')).toContain('Line ready: profile "LS-DEMO-1 line 5"');
   });
 
   it('a saved line that does not fit stops the start with its code, instead of running the DEMO', async () => {

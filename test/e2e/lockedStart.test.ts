@@ -41,6 +41,16 @@ afterEach(async () => {
   await rm(folder.dataDir, { recursive: true, force: true });
 });
 
+/** The flags of this test's line on one device port. */
+const lineOn = (port: string): string[] => [
+  '--profiles',
+  folder.profilesFile,
+  '--device',
+  port,
+  '--data-dir',
+  folder.dataDir,
+];
+
 /** A headless command running until `stop`, with a client connected to the URL it printed. */
 async function runLocked(
   run: (deps: { print: (text: string) => void; until: Promise<unknown> }) => Promise<number>,
@@ -101,18 +111,7 @@ describe('a line started locked', () => {
   it('serve --locked shows the line, refuses a wrong passphrase, and runs once unlocked', async () => {
     const device = await startDevice();
     const served = await runLocked(({ print, until }) =>
-      serve(
-        [
-          '--locked',
-          '--profiles',
-          folder.profilesFile,
-          '--device',
-          device.hostPath,
-          '--data-dir',
-          folder.dataDir,
-        ],
-        { print, until },
-      ),
+      serve(['--locked', ...lineOn(device.hostPath)], { print, until }),
     );
     try {
       const { client } = served;
@@ -164,17 +163,7 @@ describe('a line started locked', () => {
     expect(await start(['--locked', '--headless', '--demo'])).toBe(2);
     expect(errors.join('\n')).toContain('--locked applies to a saved line');
 
-    expect(
-      await line([
-        'save',
-        '--profiles',
-        folder.profilesFile,
-        '--device',
-        '/dev/ttyLS-none',
-        '--data-dir',
-        folder.dataDir,
-      ]),
-    ).toBe(0);
+    expect(await line(['save', ...lineOn('/dev/ttyLS-none')])).toBe(0);
     // A stored DPS connection shows while locked, though it opens only with the passphrase.
     await saveDpsConnectionString(
       folder.dataDir,
@@ -200,16 +189,7 @@ describe('a line started locked', () => {
   it('the desktop core runs the saved line locked, and the window unlocks it', async () => {
     const device = await startDevice();
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    const save = [
-      'save',
-      '--profiles',
-      folder.profilesFile,
-      '--device',
-      device.hostPath,
-      '--data-dir',
-      folder.dataDir,
-    ];
-    expect(await line(save)).toBe(0);
+    expect(await line(['save', ...lineOn(device.hostPath)])).toBe(0);
     vi.stubEnv('LINE_STATION_DATA', folder.dataDir);
     const main = new FakeMain();
     const logs: string[] = [];

@@ -10,6 +10,7 @@ import { OutboxPanel } from './OutboxPanel.js';
 import { SlotCard } from './SlotCard.js';
 import { StationHeader } from './StationHeader.js';
 import { UnlockPanel } from './UnlockPanel.js';
+import { pageOnWorkstation } from './stationPipe.js';
 import { useStation } from './useStation.js';
 
 export function App() {
@@ -80,6 +81,7 @@ export function App() {
         ))}
         {locked ? (
           <UnlockPanel
+            here={station.unlockHere && pageOnWorkstation()}
             enabled={canCommand}
             onUnlock={(passphrase) =>
               client

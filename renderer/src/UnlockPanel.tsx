@@ -13,6 +13,11 @@ interface Refusal {
 }
 
 interface Props {
+  /**
+   * True on the workstation itself (the window, or a browser on its loopback, and the station
+   * agrees). Elsewhere there is no field: a passphrase typed there would cross the network.
+   */
+  here: boolean;
   /** False while disconnected: the passphrase could not reach the station. */
   enabled: boolean;
   /** Sends the passphrase; resolves once the line runs, rejects with the station's refusal. */
@@ -25,7 +30,7 @@ function refusalOf(err: unknown): Refusal {
     : { message: String(err) };
 }
 
-export function UnlockPanel({ enabled, onUnlock }: Props) {
+export function UnlockPanel({ here, enabled, onUnlock }: Props) {
   const field = useRef<HTMLInputElement>(null);
   // Whether the field holds anything, not what: enough to enable the button.
   const [filled, setFilled] = useState(false);
@@ -54,6 +59,18 @@ export function UnlockPanel({ enabled, onUnlock }: Props) {
       },
     );
   };
+
+  if (!here) {
+    return (
+      <section className="unlock-panel" aria-labelledby={titleId}>
+        <h2 id={titleId}>Line locked: it waits for the CA passphrase</h2>
+        <p>
+          A supervisor unlocks it at the workstation itself, in its window or a browser there. It
+          cannot be unlocked from this screen, so that the passphrase never crosses the network.
+        </p>
+      </section>
+    );
+  }
 
   return (
     <form className="unlock-panel" aria-labelledby={titleId} onSubmit={submit}>

@@ -25,6 +25,17 @@ function bridge(): StationBridge | undefined {
   return (window as unknown as Record<string, StationBridge | undefined>)[STATION_BRIDGE_GLOBAL];
 }
 
+/**
+ * Whether this page runs on the workstation itself: in the window, or loaded from a loopback
+ * address. The page's own half of the unlock gate: together with the station's `unlockHere` it
+ * decides whether a passphrase field is shown at all.
+ */
+export function pageOnWorkstation(): boolean {
+  if (bridge()) return true;
+  const host = window.location.hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Opens a pipe to the station, or rejects with a NoPipeError. */
 export function openStationPipe(): Promise<StationPipe> {
   const electron = bridge();

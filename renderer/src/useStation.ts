@@ -32,6 +32,8 @@ export interface StationState {
   status?: StationStatusPayload;
   slots: SlotViewPayload[];
   outbox?: OutboxCountsPayload;
+  /** Whether the station takes a passphrase from this connection (the snapshot's unlockHere). */
+  unlockHere: boolean;
   /** The client of the live connection, for commands; undefined while disconnected. */
   client?: StationClient;
 }
@@ -44,17 +46,24 @@ function withSlot(slots: SlotViewPayload[], slot: SlotViewPayload): SlotViewPayl
   return [...others, slot].sort((a, b) => a.slot - b.slot);
 }
 
-function fromSnapshot(snapshot: Snapshot): Pick<StationState, 'status' | 'slots' | 'outbox'> {
+function fromSnapshot(
+  snapshot: Snapshot,
+): Pick<StationState, 'status' | 'slots' | 'outbox' | 'unlockHere'> {
   return {
     status: snapshot.status,
     slots: [...snapshot.slots].sort((a, b) => a.slot - b.slot),
     outbox: snapshot.outbox,
+    unlockHere: snapshot.unlockHere,
   };
 }
 
 /** Subscribes the component to the station for as long as it is mounted. */
 export function useStation(): StationState {
-  const [state, setState] = useState<StationState>({ connection: 'connecting', slots: [] });
+  const [state, setState] = useState<StationState>({
+    connection: 'connecting',
+    slots: [],
+    unlockHere: false,
+  });
 
   useEffect(() => {
     let stopped = false;

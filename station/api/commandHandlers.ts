@@ -34,16 +34,18 @@ export interface CommandOrigin {
   local: boolean;
 }
 
-/** The commands as the line carries them out. Errors the line throws reach the caller coded. */
-export function commandHandlers(
-  line: LineController,
-  origin: CommandOrigin = { local: true },
-): CommandHandlers {
+/**
+ * The commands as the line carries them out, for one connection from `origin` (no default: a
+ * pipe that forgot to say would otherwise take a passphrase from anywhere). Errors the line
+ * throws reach the caller coded.
+ */
+export function commandHandlers(line: LineController, origin: CommandOrigin): CommandHandlers {
   return {
     snapshot: () => ({
       status: fitStatus(line.status()),
       slots: line.slots().map(fitSlotView),
       outbox: line.outboxCounts(),
+      unlockHere: origin.local,
     }),
     setMode: ({ mode }) => {
       line.setMode(mode);

@@ -103,6 +103,12 @@ export const snapshotSchema = z.object({
   status: stationStatusSchema,
   slots: z.array(slotViewSchema).max(1024),
   outbox: outboxCountsSchema,
+  /**
+   * Whether THIS connection may send `unlock`: the window, or a browser on the workstation's
+   * loopback. A UI elsewhere shows no passphrase field at all, so the passphrase is never typed
+   * where it would cross the network.
+   */
+  unlockHere: z.boolean(),
 });
 
 export type ApiError = z.infer<typeof codedErrorSchema>;

@@ -28,6 +28,7 @@ describe('contract types mirror the line', () => {
       status: ReturnType<LineController['status']>;
       slots: ReturnType<LineController['slots']>;
       outbox: ReturnType<LineController['outboxCounts']>;
+      unlockHere: boolean;
     }>();
     // At run time: the schemas accept what the line produces.
     const slot: SlotView = {

@@ -34,7 +34,10 @@ class FailedLine extends RecordingLine {
 function connected() {
   const line = new FailedLine();
   const [stationEnd, clientEnd] = createPipePair();
-  serveStationApi(stationEnd, { handlers: commandHandlers(line), events: lineEvents(line) });
+  serveStationApi(stationEnd, {
+    handlers: commandHandlers(line, { local: true }),
+    events: lineEvents(line),
+  });
   const protocolErrors: ApiError[] = [];
   const client = new StationClient(clientEnd, {
     timeoutMs: 2_000,

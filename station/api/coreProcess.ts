@@ -62,7 +62,8 @@ export function runCore(options: CoreOptions): void {
     if (!running) return port.close();
     const { line } = running;
     serveStationApi(messagePortPipe(port), {
-      handlers: commandHandlers(line),
+      // A window of this app, on this workstation.
+      handlers: commandHandlers(line, { local: true }),
       events: lineEvents(line),
       log,
     });

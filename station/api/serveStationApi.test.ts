@@ -43,7 +43,10 @@ function setup() {
   const line = new RecordingLine();
   const [stationEnd, clientEnd] = createPipePair();
   stops.push(
-    serveStationApi(stationEnd, { handlers: commandHandlers(line), events: lineEvents(line) }),
+    serveStationApi(stationEnd, {
+      handlers: commandHandlers(line, { local: true }),
+      events: lineEvents(line),
+    }),
   );
   return { line, client: rawClient(clientEnd), stationEnd };
 }

@@ -9,7 +9,10 @@ import { StationApiError, StationClient } from './stationClient.js';
 function connected(options: { timeoutMs?: number } = {}) {
   const line = new RecordingLine();
   const [stationEnd, clientEnd] = createPipePair();
-  serveStationApi(stationEnd, { handlers: commandHandlers(line), events: lineEvents(line) });
+  serveStationApi(stationEnd, {
+    handlers: commandHandlers(line, { local: true }),
+    events: lineEvents(line),
+  });
   const protocolErrors: ApiError[] = [];
   const client = new StationClient(clientEnd, {
     ...options,
@@ -94,7 +97,10 @@ describe('StationClient', () => {
     stationEnd.send({ type: 'result', id: null, ok: false, error: { code: 'E', message: 'm' } });
     stationEnd.send('not json');
     // A command round trip after them proves the three were processed first.
-    serveStationApi(stationEnd, { handlers: commandHandlers(line), events: lineEvents(line) });
+    serveStationApi(stationEnd, {
+      handlers: commandHandlers(line, { local: true }),
+      events: lineEvents(line),
+    });
     await client.call('snapshot');
     expect(slots).toEqual([]);
     expect(errors.map((e) => e.code)).toEqual(['API_BAD_MESSAGE', 'E', 'API_BAD_MESSAGE']);

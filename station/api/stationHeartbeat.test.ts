@@ -18,7 +18,7 @@ function stationThatCanHang() {
   const pings: string[] = [];
   serveStationApi(stationEnd, {
     handlers: {
-      ...commandHandlers(line),
+      ...commandHandlers(line, { local: true }),
       ping: () => {
         pings.push(hung ? 'held' : 'answered');
         if (!hung) return null;

@@ -4,7 +4,7 @@ import type { CodedError } from '../line/lineTypes.js';
 export const unlockErrorText = {
   STATION_NOT_LOCKED: 'The line is already unlocked.',
   STATION_UNLOCK_NOT_LOCAL:
-    'The CA passphrase may only be typed at the station itself (its window, or a browser on that workstation): from here it would cross the network in clear.',
+    'The line can only be unlocked at the workstation itself (its window, or a browser on that workstation), so that the CA passphrase never crosses the network.',
   STATION_UNLOCK_BUSY: 'The station is checking a passphrase already. Wait for its answer.',
   STATION_UNLOCK_WAIT: 'Too many wrong passphrases: wait before the next try.',
 } as const;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isLoopbackHost, isWildcardHost } from '../api/sessionAccess.js';
 import type { StationFactory } from '../api/stationFactory.js';
 import { startDemoStation } from '../demo/demoStation.js';
 import { runHeadless } from './headlessStation.js';
@@ -30,6 +31,15 @@ export const headlessOptions = {
   port: { type: 'string', default: '0' },
 } as const;
 
+/**
+ * Why a line started `--locked` could never be unlocked on `host`, or undefined. The unlock form
+ * works only from the workstation's loopback; a server on one other address has none.
+ */
+export function lockedHostProblem(host: string): string | undefined {
+  if (isLoopbackHost(host) || isWildcardHost(host)) return undefined;
+  return "--locked needs the UI on this workstation's loopback, where the line is unlocked: leave out --host (127.0.0.1), or give --host 0.0.0.0 to serve other screens as well";
+}
+
 /** The port flag as a number, or undefined when it is not one. */
 export function parsePort(text: string): number | undefined {
   const port = Number(text);
@@ -51,6 +61,11 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
   const port = parsePort(values.port);
   if (port === undefined) {
     console.error('station serve: --port must be a whole number from 0 to 65535');
+    return 2;
+  }
+  const lockedProblem = values.locked ? lockedHostProblem(values.host) : undefined;
+  if (lockedProblem !== undefined) {
+    console.error(`station serve: ${lockedProblem}`);
     return 2;
   }
   if (values.demo) {

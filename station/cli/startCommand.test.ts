@@ -6,6 +6,7 @@ import { RecordingLine } from '../api/recordingLine.test-double.js';
 import type { StationFactory } from '../api/stationFactory.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
 import { serve } from './serveCommand.js';
+import { resolveDataDir } from './dataDir.js';
 import { start } from './startCommand.js';
 import { useElectronStandIns } from './testing/electronStandIns.js';
 
@@ -100,21 +101,27 @@ describe('station start', () => {
 
   it('launches the window when Electron runs, loads better-sqlite3 and there is a display', async () => {
     const { state, factory } = stationDouble();
-    const launchedWith: string[] = [];
+    const launchedWith: [string, Record<string, string>][] = [];
     // Run as Node (as the check runs it), the stand-in is this Node and loads the real addon.
     const binary = await standIns.asNode();
-    const code = await withDisplay(() =>
-      start([], {
-        createStation: factory,
-        // Were it to fall back headless, it stops at once and the exit code says so.
-        print: () => undefined,
-        until: Promise.resolve(),
-        locateElectron: async () => ({ available: true, binary, version: 'v45.4.1' }),
-        launchElectron: async (launched) => (launchedWith.push(launched), 7),
-      }),
-    );
-    expect(code).toBe(7);
-    expect(launchedWith).toEqual([binary]);
+    const launch = (args: string[]) =>
+      withDisplay(() =>
+        start(args, {
+          createStation: factory,
+          // Were it to fall back headless, it stops at once and the exit code says so.
+          print: () => undefined,
+          until: Promise.resolve(),
+          locateElectron: async () => ({ available: true, binary, version: 'v45.4.1' }),
+          launchElectron: async (launched, env) => (launchedWith.push([launched, env]), 7),
+        }),
+      );
+    expect(await launch([])).toBe(7);
+    expect(await launch(['--demo'])).toBe(7);
+    // The window's core finds the same data folder, and runs the DEMO when asked to.
+    expect(launchedWith).toEqual([
+      [binary, { LINE_STATION_DATA: resolveDataDir() }],
+      [binary, { LINE_STATION_DATA: resolveDataDir(), LINE_STATION_DEMO: '1' }],
+    ]);
     expect(state.started).toBe(false);
   });
 

@@ -14,7 +14,12 @@ import { DATA_DIR_ENV, resolveDataDir } from './dataDir.js';
 import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
 import { savedLineStation } from './lineStation.js';
-import { headlessOptions, parsePort, type HeadlessDeps } from './serveCommand.js';
+import {
+  headlessOptions,
+  lockedHostProblem,
+  parsePort,
+  type HeadlessDeps,
+} from './serveCommand.js';
 
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
           runtime is installed, loads the native modules and there is a display, otherwise the
@@ -66,8 +71,15 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   }
   if (values.locked && !saved) {
     console.error(
-      'station start: --locked applies to a saved line (`station line save`); the DEMO line has no passphrase.',
+      values.demo
+        ? 'station start: --demo runs the DEMO line and takes no --locked.'
+        : 'station start: --locked applies to a saved line (`station line save`); the DEMO line has no passphrase.',
     );
+    return 2;
+  }
+  const lockedProblem = values.locked ? lockedHostProblem(values.host) : undefined;
+  if (lockedProblem !== undefined) {
+    console.error(`station start: ${lockedProblem}`);
     return 2;
   }
   let why = 'you asked for --headless';

@@ -157,6 +157,16 @@ describe('LockedLine', () => {
     expect(line.unlocked).toBe(true);
   });
 
+  it('logs the cause of a failure that has no code of its own', async () => {
+    const { line, logs } = lockedLine(() =>
+      Promise.reject(new Error('LINE_STATION_DPS_CA names /etc/dps-ca.pem, which cannot be read')),
+    );
+    await expect(line.unlock(RIGHT)).rejects.toThrow('LINE_STATION_DPS_CA names');
+    expect(logs.at(-1)).toBe(
+      'The line did not start: The station could not carry out the command. See the station log. (API_COMMAND_FAILED): LINE_STATION_DPS_CA names /etc/dps-ca.pem, which cannot be read',
+    );
+  });
+
   it('stops the line it opened; a stop during the opening closes it as soon as it opens', async () => {
     const unlocked = lockedLine();
     await unlocked.line.unlock(RIGHT);

@@ -130,7 +130,9 @@ export class LockedLine implements LineController {
       if (error.code === 'CUSTODY_WRONG_PASSPHRASE') this.#wrongPassphrase();
       else {
         this.#lastFailure = error;
-        this.#options.log(`The line did not start: ${error.message} (${error.code})`);
+        // The detail too: for an error with no code of its own it is the only word on the cause.
+        const detail = error.detail === undefined ? '' : `: ${error.detail}`;
+        this.#options.log(`The line did not start: ${error.message} (${error.code})${detail}`);
         this.onStatusChanged.emit(this.status());
       }
       throw err;

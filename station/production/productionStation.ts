@@ -19,6 +19,7 @@ import { ProvisioningStore } from '../store/provisioningStore.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { SyncWorker } from '../sync/syncWorker.js';
+import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { loadGroupKeySource } from './groupKeys.js';
 import { syncLogLine } from './syncLog.js';
@@ -97,7 +98,11 @@ export async function checkLineSetup(options: LineSetup): Promise<ProductProfile
   return profile;
 }
 
-/** Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. */
+/**
+ * Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. A
+ * refusal on the way releases everything it had taken (the CA key, the derived key, the DPS
+ * client, the sync worker, the database), since a locked line tries again in the same process.
+ */
 export async function openProductionStation(
   options: ProductionLineOptions,
 ): Promise<ProductionStation> {
@@ -105,21 +110,41 @@ export async function openProductionStation(
   const paths = stationPaths(options.dataDir);
   // A line writes at every device: a file it may only read is refused here, not at the first PASS.
   const db = openStationDatabase(paths.database, { requireWritable: true });
+  const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
+  /** What the start has taken so far: released on a refusal, and at the stop. */
+  const taken: {
+    ca?: StationCa;
+    dps?: DpsServiceClient | undefined;
+    sync?: SyncWorker | undefined;
+    line?: Line;
+  } = {};
+  const release = async (): Promise<void> => {
+    await taken.line?.stop();
+    await taken.sync?.stop();
+    taken.dps?.close();
+    taken.ca?.lock();
+    await wrapper.forget();
+  };
   try {
-    const ca = await StationCa.open(paths.caDir, new CertificateLedger(db));
-    const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
+    const ca = (taken.ca = await StationCa.open(paths.caDir, new CertificateLedger(db)));
     // Unsealing the CA key checks the passphrase, which seals every device secret of the run: a
     // mistyped one must stop the station here, whatever the mode, not seal keys under it that
     // no later start could open. Only the X.509 modes sign, so the others lock the CA again.
     await ca.unlock(wrapper);
     if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
     const store = new ProvisioningStore(db);
+    const secrets = sealedText(wrapper);
+    const dps = (taken.dps = await openStoredDpsClient(options.dataDir, wrapper));
+    const groupKey =
+      profile.attestation.mode === 'symmetric-key-group'
+        ? await loadGroupKeySource(options.dataDir, wrapper)
+        : undefined;
+    // Only once nothing before it can refuse: a start that failed after this would leave its
+    // retry no interrupted run to name.
     const interrupted = store.closeInterruptedRuns();
     const interruptedText = interruptedRunsText(interrupted);
     if (interruptedText !== undefined) options.log(interruptedText);
-    const secrets = sealedText(wrapper);
-    const dps = await openStoredDpsClient(options.dataDir, wrapper);
-    const line = new Line({
+    const line = (taken.line = new Line({
       profile,
       ca,
       recorder: store,
@@ -127,28 +152,22 @@ export async function openProductionStation(
       mode: options.mode,
       demo: false,
       sealSecret: secrets.seal,
-      ...(profile.attestation.mode === 'symmetric-key-group' && {
-        groupKey: await loadGroupKeySource(options.dataDir, wrapper),
-      }),
+      ...(groupKey && { groupKey }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
       // Only ports this line may see again: another host's port, or one no longer configured
       // on a line that does not discover, would keep the note up for good.
       interruptedPorts: interrupted.closed
         .filter((run) => run.thisHost && (options.discover || options.ports.includes(run.port)))
         .map((run) => run.port),
-    });
-    const sync = dps
-      ? new SyncWorker({
-          db,
-          dps,
-          openSecret: secrets.open,
-        })
-      : undefined;
+    }));
+    const sync = (taken.sync = dps
+      ? new SyncWorker({ db, dps, openSecret: secrets.open })
+      : undefined);
     if (sync) {
       line.attachSync(sync);
       sync.onStateChange.on((change) => {
-        const line = syncLogLine(change, sync.status().lastError);
-        if (line !== undefined) options.log(line);
+        const text = syncLogLine(change, sync.status().lastError);
+        if (text !== undefined) options.log(text);
       });
       sync.start();
     }
@@ -170,11 +189,7 @@ export async function openProductionStation(
       ...(sync && { sync }),
       stop: () =>
         (stopped ??= (async () => {
-          await line.stop();
-          await sync?.stop();
-          dps?.close();
-          ca.lock();
-          await wrapper.forget();
+          await release();
           if (!closeStationDatabase(db).walFolded) {
             options.log(
               `Another command was reading ${paths.database} as the station stopped, so its -wal file keeps the latest devices until the next start: a backup now must copy station.db-wal with it.`,
@@ -183,6 +198,7 @@ export async function openProductionStation(
         })()),
     };
   } catch (err) {
+    await release().catch(() => undefined);
     db.close();
     throw err;
   }

@@ -5,6 +5,7 @@
  * server and client over a WebSocket.
  */
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
@@ -24,9 +25,20 @@ import type { SlotView } from '../../station/line/lineTypes.js';
 import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
 import { oneSimulatedDevicePerTest } from '../../station/line/testing/lineTestKit.js';
 import { desktopStationFactory } from '../../station/production/desktopStation.js';
+import type { LockedLine } from '../../station/production/lockedLine.js';
+import { lockedLineStation } from '../../station/production/lockedLineStation.js';
+import { OPENED_BEFORE_OWNERS } from '../../station/store/migrations/008_run_owners.js';
+import { ProvisioningStore } from '../../station/store/provisioningStore.js';
+import {
+  closeStationDatabase,
+  openStationDatabase,
+  openStationDatabaseToRead,
+} from '../../station/store/stationDatabase.js';
 import { makeRealLineFolder, type RealLineFolder } from './realLineFolder.js';
 
 const PASSPHRASE = 'line eight passphrase';
+/** A DPS connection in the form Azure gives it; no test here reaches it. */
+const DPS_CONNECTION = `HostName=ls-line8.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`;
 const startDevice = oneSimulatedDevicePerTest();
 let folder: RealLineFolder;
 
@@ -161,15 +173,31 @@ describe('a line started locked', () => {
     vi.spyOn(console, 'error').mockImplementation((text: string) => void errors.push(text));
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await start(['--locked', '--headless', '--demo'])).toBe(2);
-    expect(errors.join('\n')).toContain('--locked applies to a saved line');
+    expect(errors.at(-1)).toContain('--demo runs the DEMO line and takes no --locked');
+    vi.stubEnv('LINE_STATION_DATA', folder.dataDir); // nothing saved there yet
+    expect(await start(['--locked', '--headless'])).toBe(2);
+    expect(errors.at(-1)).toContain('--locked applies to a saved line');
 
     expect(await line(['save', ...lineOn('/dev/ttyLS-none')])).toBe(0);
     // A stored DPS connection shows while locked, though it opens only with the passphrase.
     await saveDpsConnectionString(
       folder.dataDir,
-      `HostName=ls-line8.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`,
+      DPS_CONNECTION,
       new PassphraseKeyWrapper(PASSPHRASE),
     );
+    // On one address other than loopback, the line could never be unlocked: refused up front.
+    const elsewhere = [
+      '--locked',
+      '--headless',
+      '--host',
+      '10.1.2.3',
+      '--data-dir',
+      folder.dataDir,
+    ];
+    expect(await start(elsewhere)).toBe(2);
+    expect(errors.at(-1)).toContain("--locked needs the UI on this workstation's loopback");
+    expect(await serve(['--locked', '--host', '10.1.2.3', ...lineOn('/dev/ttyLS-none')])).toBe(2);
+    expect(errors.at(-1)).toContain("--locked needs the UI on this workstation's loopback");
     const started = await runLocked(({ print, until }) =>
       start(['--locked', '--headless', '--data-dir', folder.dataDir], { print, until }),
     );
@@ -215,5 +243,64 @@ describe('a line started locked', () => {
       channel.port1.close();
     }
     expect(logs.join('\n')).not.toContain(PASSPHRASE);
+  });
+
+  it('an unlock that fails after the passphrase frees what it took, and the retry names the cut-off run', async () => {
+    const device = await startDevice();
+    await saveDpsConnectionString(
+      folder.dataDir,
+      DPS_CONNECTION,
+      new PassphraseKeyWrapper(PASSPHRASE),
+    );
+    // A run a crash left open (its owner unknown), as the next start finds it.
+    const database = join(folder.dataDir, 'station.db');
+    const db = openStationDatabase(database);
+    const cutOff = new ProvisioningStore(db).beginRun(
+      '/dev/ttyLS-gone',
+      'LS-DEMO-1 line 8',
+      Date.now(),
+    );
+    db.prepare('UPDATE runs SET owner_token = ? WHERE id = ?').run(OPENED_BEFORE_OWNERS, cutOff);
+    closeStationDatabase(db);
+    const runState = (): unknown => {
+      const reader = openStationDatabaseToRead(database);
+      try {
+        return reader.prepare('SELECT state FROM runs WHERE id = ?').pluck().get(cutOff);
+      } finally {
+        reader.close();
+      }
+    };
+
+    vi.stubEnv('LINE_STATION_DPS_CA', join(folder.dataDir, 'no-such-ca.pem'));
+    const logs: string[] = [];
+    const open = await lockedLineStation(
+      {
+        dataDir: folder.dataDir,
+        profilesFile: folder.profilesFile,
+        ports: [device.hostPath],
+        discover: false,
+        baudRate: 0,
+      },
+      'manual',
+    );
+    const station = await open({ log: (text) => logs.push(text) });
+    const line = station.line as LockedLine;
+    try {
+      await expect(line.unlock(PASSPHRASE)).rejects.toThrow('LINE_STATION_DPS_CA names');
+      // The cause reaches the log, though the error had no code of its own.
+      expect(logs.join('\n')).toContain('LINE_STATION_DPS_CA names');
+      expect(line.status().notes.join('\n')).toContain('The last unlock failed');
+      // Nothing was decided for the retry: the cut-off run is still open, the database free.
+      expect(runState()).toBe('running');
+
+      vi.stubEnv('LINE_STATION_DPS_CA', '');
+      await line.unlock(PASSPHRASE);
+      expect(line.unlocked).toBe(true);
+      expect(runState()).toBe('fail');
+      expect(logs.join('\n')).toContain(`runs ${cutOff})`);
+      expect(line.status().notes.join('\n')).not.toContain('The last unlock failed');
+    } finally {
+      await station.stop();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { RunStarter } from '../line/runRecorder.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { RUN_STATES, type RunState, type RunSummary } from '../store/runHistory.js';
 import { resolveDataDir } from './dataDir.js';
@@ -128,6 +129,12 @@ function runLine(run: RunSummary): string {
   );
 }
 
+/** Who started a run, as `runs show` adds it to the start time. */
+const STARTED_BY: Record<RunStarter, string> = {
+  operator: ', by the operator',
+  auto: ', by auto mode',
+};
+
 function printRun(run: RunSummary): void {
   const rows: [string, string | null][] = [
     ['port', run.port],
@@ -135,7 +142,7 @@ function printRun(run: RunSummary): void {
     ['device', run.serialNumber && `${run.serialNumber} (${run.model ?? 'model unknown'})`],
     ['registration', run.registrationId],
     ['certificate', run.certificateSerial],
-    ['started', localTime(run.startedAt)],
+    ['started', `${localTime(run.startedAt)}${run.startedBy ? STARTED_BY[run.startedBy] : ''}`],
     // An interrupted run was closed at a later start: that is no time the run took.
     run.error?.code === 'RUN_INTERRUPTED'
       ? ['closed', run.finishedAt && `${localTime(run.finishedAt)}, at a later start`]

@@ -21,7 +21,7 @@ import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
-import type { RunRecorder } from './runRecorder.js';
+import type { RunRecorder, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
 
 export interface LineOptions {
@@ -206,13 +206,13 @@ export class Line implements LineController {
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
       void slot.settled().then(() => {
-        if (!this.stopped && slot.present && !slot.isRunning) this.startRun(slot);
+        if (!this.stopped && slot.present && !slot.isRunning) this.startRun(slot, 'operator');
       });
       return;
     }
     if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     slot.forgetFailures();
-    this.startRun(slot);
+    this.startRun(slot, 'operator');
   }
 
   cancel(slotNumber: number): void {
@@ -284,7 +284,7 @@ export class Line implements LineController {
   private autoStart(slot: Slot): void {
     if (this.mode !== 'auto' || this.stopped || !slot.present || !slot.armed || slot.isRunning)
       return;
-    if (!slot.held) return this.startRun(slot);
+    if (!slot.held) return this.startRun(slot, 'auto');
     // Asking a port that never answers who is on it would loop as its runs did.
     if (slot.heldUnanswered) return;
     // A held slot: the device that keeps failing gets no run, any other device does.
@@ -292,7 +292,7 @@ export class Line implements LineController {
       .recheck(() => this.openSlotSession(slot))
       .then((mayRun) => {
         const stillAuto = this.mode === 'auto' && !this.stopped;
-        if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot);
+        if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot, 'auto');
       });
   }
 
@@ -318,7 +318,7 @@ export class Line implements LineController {
     return session;
   }
 
-  private startRun(slot: Slot): void {
+  private startRun(slot: Slot, startedBy: RunStarter): void {
     const started = performance.now();
     if (this.interrupted.ranOn(slot.port)) this.onStatusChanged.emit(this.status());
     const { profile, recorder } = this.options;
@@ -330,6 +330,7 @@ export class Line implements LineController {
           recorder,
           services: this.services,
           session: () => slot.sessionOr(() => this.openSlotSession(slot)),
+          startedBy,
           signal,
           onProgress,
         }),

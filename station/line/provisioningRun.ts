@@ -11,7 +11,7 @@ import {
   recordFailureSafely,
   type RunFacts,
 } from './runRecords.js';
-import { issuedForRun, type RunRecorder } from './runRecorder.js';
+import { issuedForRun, type RunRecorder, type RunStarter } from './runRecorder.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -33,6 +33,8 @@ export interface ProvisioningRunOptions {
    * server in TCP mode takes one client at a time and may refuse a quick reconnect).
    */
   session: () => Promise<DeviceSession>;
+  /** Who started the run, for the record. */
+  startedBy?: RunStarter;
   /** Cancels the run up to COMMIT; once COMMIT is on the wire the run finishes. */
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -80,7 +82,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   const startedAt = now();
   let runId: number;
   try {
-    runId = recorder.beginRun(options.port, profile.name, startedAt);
+    runId = recorder.beginRun(options.port, profile.name, startedAt, options.startedBy);
   } catch (err) {
     return { state: 'fail', error: toCodedError(err), link: { bytesWritten: 0, bytesRead: 0 } };
   }

@@ -1,5 +1,11 @@
 import type { CodedError, OutboxCounts, PassedRunRecord } from './lineTypes.js';
 
+/**
+ * Who started a run: `operator` (a Provision press; every run of a manual line) or `auto` (auto
+ * mode, as a device appeared). An operator's start ends a device's streak of failures.
+ */
+export type RunStarter = 'operator' | 'auto';
+
 /** A device that passed before, as the duplicate policy needs to see it. */
 export interface EarlierProvisioning {
   runId: number;
@@ -15,8 +21,11 @@ export interface EarlierProvisioning {
  * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
  */
 export interface RunRecorder {
-  /** Opens a run (state `running`) and returns its id. */
-  beginRun(port: string, profile: string, startedAt: number): number;
+  /**
+   * Opens a run (state `running`) and returns its id. `startedBy` records who started it
+   * (unknown when left out).
+   */
+  beginRun(port: string, profile: string, startedAt: number, startedBy?: RunStarter): number;
   /**
    * Commits device, run, certificate status and enrollment (outbox `pending`) in ONE durable
    * transaction. When `supersedes` is set, the earlier enrollment is marked superseded in the

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunStarter } from '../line/runRecorder.js';
 import { prepareProvisioningStatements } from './provisioningStatements.js';
 import { ProvisioningStore } from './provisioningStore.js';
 import { openStationDatabase } from './stationDatabase.js';
@@ -21,8 +22,9 @@ function run(
   minutesAgo: number,
   port = '/dev/ttyUSB1',
   serial = 'SN-1',
+  startedBy: RunStarter = 'auto',
 ) {
-  const runId = store.beginRun(port, 'line7', NOW - minutesAgo * MINUTE);
+  const runId = store.beginRun(port, 'line7', NOW - minutesAgo * MINUTE, startedBy);
   if (state === 'pass') {
     recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`);
     store.commitPass(passedRun(runId, serial, { registrationId: `reg-${runId}` }));
@@ -60,6 +62,16 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(current, 15, '/dev/ttyUSB2')).toBe(1);
     run('cancelled', 0.5);
     expect(inARow(run('fail', 0))).toBe(0);
+  });
+
+  it("counts back to the operator's start and no further, as the slot's own count does", () => {
+    run('fail', 9);
+    run('fail', 8);
+    run('fail', 7);
+    // Provision pressed on the held slot: that run and those after it are the new streak.
+    run('fail', 5, '/dev/ttyUSB1', 'SN-1', 'operator');
+    run('fail', 4);
+    expect(inARow(run('fail', 1))).toBe(2);
   });
 
   it("stops at another device's run on the port, as the slot's own count does", () => {

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
-      owner_token, owner_boot) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      owner_token, owner_boot, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // The port's latest runs that named a device, any device: another device's run ends a
     // streak, as it does in the slot's own count. Ordered by start time so that the window's
@@ -15,7 +15,8 @@ export function prepareProvisioningStatements(db: Database.Database) {
     // SQLite walk back through every run ever made (0.26 s at 100,000 runs, on the line's loop).
     // A run the station's own stop ended (RUN_INTERRUPTED) says nothing of the device: skipped.
     latestRunsOnPort: db.prepare(
-      `SELECT r.state, d.serial_number AS serialNumber, d.model FROM runs r
+      `SELECT r.state, d.serial_number AS serialNumber, d.model, r.started_by AS startedBy
+        FROM runs r
         JOIN devices d ON d.id = r.device_id
       WHERE r.port = ? AND r.id < ? AND r.started_at >= ? AND r.state != 'running'
         AND r.error_code IS NOT 'RUN_INTERRUPTED'

@@ -30,7 +30,7 @@ const row = (sql: string, ...params: unknown[]) =>
 
 /** Opens a run and issues its certificate, as the line engine does before the device has it. */
 function issuedRun(serial: string, registrationId = `reg-${serial.toLowerCase()}`): number {
-  const runId = store.beginRun('/dev/ttyUSB3', 'line7', 1_000);
+  const runId = store.beginRun('/dev/ttyUSB3', 'line7', 1_000, 'operator');
   recordIssuedCertificate(db, `c-${runId}`, registrationId);
   return runId;
 }
@@ -254,6 +254,7 @@ describe('ProvisioningStore.recordFailure', () => {
         error: { code: 'VERIFY_SIGNATURE_INVALID', message: 'Retry.', detail: 'sig mismatch' },
         steps: [{ step: 'verify', startedAt: 1_500, endedAt: 1_600 }],
         startedAt: '1970-01-01T00:00:01.000Z',
+        startedBy: 'operator',
         finishedAt: '1970-01-01T00:00:01.600Z',
       },
     ]);

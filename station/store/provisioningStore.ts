@@ -1,6 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import type { EarlierProvisioning, FailedRunsQuery, RunRecorder } from '../line/runRecorder.js';
+import type {
+  EarlierProvisioning,
+  FailedRunsQuery,
+  RunRecorder,
+  RunStarter,
+} from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
@@ -75,13 +80,22 @@ export class ProvisioningStore implements RunRecorder {
    * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
    * touches the device: the device keeps its previous identity.
    */
-  beginRun(port: string, profile: string, startedAt: number): number {
+  beginRun(port: string, profile: string, startedAt: number, startedBy?: RunStarter): number {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.recordHeldFailures();
       const { host, pid, token, boot } = this.owner;
       const at = iso(startedAt);
-      const run = this.sql.insertRun.run(port, profile, at, host, pid, token, boot ?? null);
+      const run = this.sql.insertRun.run(
+        port,
+        profile,
+        at,
+        host,
+        pid,
+        token,
+        boot ?? null,
+        startedBy ?? null,
+      );
       return Number(run.lastInsertRowid);
     });
   }
@@ -156,14 +170,16 @@ export class ProvisioningStore implements RunRecorder {
         query.beforeRunId,
         iso(query.sinceMs),
         query.limit,
-      ) as { state: string; serialNumber: string; model: string }[];
-      const ended = runs.findIndex(
-        (run) =>
-          run.state !== 'fail' ||
-          run.serialNumber !== query.serialNumber ||
-          run.model !== query.model,
-      );
-      return ended === -1 ? runs.length : ended;
+      ) as { state: string; serialNumber: string; model: string; startedBy: string | null }[];
+      let failed = 0;
+      for (const run of runs) {
+        const same = run.serialNumber === query.serialNumber && run.model === query.model;
+        if (run.state !== 'fail' || !same) break;
+        failed += 1;
+        // The operator started this one: the streak began again with it, as the slot's did.
+        if (run.startedBy === 'operator') break;
+      }
+      return failed;
     });
   }
 

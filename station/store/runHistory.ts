@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CodedError, PassedRunRecord } from '../line/lineTypes.js';
+import type { RunStarter } from '../line/runRecorder.js';
 
 /** The states a run row can be in (migration 002). */
 export const RUN_STATES = ['running', 'pass', 'fail', 'cancelled'] as const;
@@ -19,6 +20,8 @@ export interface RunSummary {
   steps: PassedRunRecord['steps'];
   /** ISO 8601. */
   startedAt: string;
+  /** Who started it; null for a run recorded before the station kept that (migration 010). */
+  startedBy: RunStarter | null;
   finishedAt: string | null;
 }
 
@@ -54,7 +57,7 @@ const COLUMNS = `r.id, r.port, r.profile, r.state,
   d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
   r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
   r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
-  r.started_at AS startedAt, r.finished_at AS finishedAt`;
+  r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt`;
 
 /** Read side of the run history. */
 export class RunHistory {

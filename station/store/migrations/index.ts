@@ -8,6 +8,7 @@ import { migration006SyncLease } from './006_sync_lease.js';
 import { migration007SupersededByRegistrationId } from './007_superseded_by_registration_id.js';
 import { migration008RunOwners } from './008_run_owners.js';
 import { migration009HistoryByTime } from './009_history_by_time.js';
+import { migration010RunStarts } from './010_run_starts.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   migration007SupersededByRegistrationId,
   migration008RunOwners,
   migration009HistoryByTime,
+  migration010RunStarts,
 ];

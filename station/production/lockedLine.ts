@@ -22,7 +22,7 @@ const FIRST_WAIT_MS = 10_000;
 const LONGEST_WAIT_MS = 5 * 60_000;
 
 export const LOCKED_NOTE =
-  'The line waits for the CA passphrase. A supervisor unlocks it here, at this workstation.';
+  'The line waits for the CA passphrase: a supervisor unlocks it at the workstation itself.';
 
 export interface LockedLineOptions {
   /** The line's status as the UI shows it while locked (its profile, mode and CA, locked). */

@@ -40,6 +40,22 @@ function run(
   return runId;
 }
 
+/** A run on the port that ended as `state` with `code` before any device said who it is. */
+function quiet(
+  state: 'fail' | 'cancelled',
+  minutesAgo: number,
+  code: string,
+  startedBy: RunStarter,
+): void {
+  const runId = store.beginRun('/dev/ttyUSB1', 'line7', NOW - minutesAgo * MINUTE, startedBy);
+  store.recordFailure(runId, {
+    state,
+    error: { code, message: 'x' },
+    steps: [],
+    finishedAt: NOW - minutesAgo * MINUTE + 1_000,
+  });
+}
+
 const inARow = (beforeRunId: number, sinceMinutesAgo = 15, port = '/dev/ttyUSB1', limit = 10) =>
   store.failedRunsInARow({
     serialNumber: 'SN-1',
@@ -96,6 +112,24 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(run('fail', 1))).toBe(1);
   });
 
+  it('skips a failure before the device said who it is, but not a cancel', () => {
+    run('fail', 6);
+    quiet('fail', 5, 'WIRE_TIMEOUT', 'auto');
+    expect(inARow(run('fail', 4))).toBe(1);
+    quiet('cancelled', 3, 'RUN_CANCELLED', 'operator');
+    expect(inARow(run('fail', 1))).toBe(0);
+  });
+
+  it("ends at the operator's start even when that run named no device or was cut off", () => {
+    run('fail', 9);
+    run('fail', 8);
+    quiet('fail', 7, 'WIRE_TIMEOUT', 'operator');
+    expect(inARow(run('fail', 6))).toBe(0);
+    run('fail', 5);
+    quiet('fail', 4, 'RUN_INTERRUPTED', 'operator');
+    expect(inARow(run('fail', 1))).toBe(0);
+  });
+
   it('counts within the window and up to the limit only', () => {
     run('fail', 30);
     run('fail', 20);
@@ -110,7 +144,7 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     const { source } = prepareProvisioningStatements(db).latestRunsOnPort;
     const plan = db
       .prepare(`EXPLAIN QUERY PLAN ${source}`)
-      .all('/dev/ttyUSB1', 10, new Date(NOW).toISOString(), 2) as { detail: string }[];
+      .all('/dev/ttyUSB1', 10, new Date(NOW).toISOString()) as { detail: string }[];
     expect(plan.map((row) => row.detail).join('\n')).toContain('runs_by_started_at');
   });
 });

@@ -9,18 +9,18 @@ export function prepareProvisioningStatements(db: Database.Database) {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
       owner_token, owner_boot, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
-    // The port's latest runs that named a device, any device: another device's run ends a
-    // streak, as it does in the slot's own count. Ordered by start time so that the window's
-    // index (runs_by_started_at) bounds the read: by id, a port with no run in the window made
-    // SQLite walk back through every run ever made (0.26 s at 100,000 runs, on the line's loop).
-    // A run the station's own stop ended (RUN_INTERRUPTED) says nothing of the device: skipped.
+    // The port's latest ended runs, newest first, with the device each named (if any): the
+    // failure count walks them as the slot's own count saw them (failedRunsInARow). Ordered by
+    // start time so that the window's index (runs_by_started_at) bounds the read: by id, a port
+    // with no run in the window made SQLite walk back through every run ever made (0.26 s at
+    // 100,000 runs, on the line's loop). The caller stops reading as soon as it knows.
     latestRunsOnPort: db.prepare(
-      `SELECT r.state, d.serial_number AS serialNumber, d.model, r.started_by AS startedBy
+      `SELECT r.state, r.error_code AS errorCode, d.serial_number AS serialNumber, d.model,
+          r.started_by AS startedBy
         FROM runs r
-        JOIN devices d ON d.id = r.device_id
+        LEFT JOIN devices d ON d.id = r.device_id
       WHERE r.port = ? AND r.id < ? AND r.started_at >= ? AND r.state != 'running'
-        AND r.error_code IS NOT 'RUN_INTERRUPTED'
-      ORDER BY r.started_at DESC, r.id DESC LIMIT ?`,
+      ORDER BY r.started_at DESC, r.id DESC`,
     ),
     // An unknown revision (a failed run saw only serial and model) never erases a known one.
     upsertDevice: db

@@ -114,7 +114,7 @@ export const lineErrorText = {
   LINE_PORT_ABSENT: 'No device port is connected on this slot. Connect the device, then start it.',
   LINE_STOPPED: 'The line is stopped.',
   LINE_LOCKED:
-    'The line waits for the CA passphrase: a supervisor unlocks it at this workstation first.',
+    'The line waits for the CA passphrase: a supervisor unlocks it at the workstation itself first.',
   LINE_SYNC_NOT_CONFIGURED:
     'This station has no DPS connection, so there is no sync to control. A supervisor sets it with `station sync set-connection`.',
 } as const;

@@ -163,7 +163,7 @@ describe('LockedLine', () => {
     );
     await expect(line.unlock(RIGHT)).rejects.toThrow('LINE_STATION_DPS_CA names');
     expect(logs.at(-1)).toBe(
-      'The line did not start: The station could not carry out the command. See the station log. (API_COMMAND_FAILED): LINE_STATION_DPS_CA names /etc/dps-ca.pem, which cannot be read',
+      'The line did not start: LINE_STATION_DPS_CA names /etc/dps-ca.pem, which cannot be read',
     );
   });
 

@@ -10,6 +10,7 @@ import { UnlockError } from '../api/unlockError.js';
 import type { LineController, StationStatus, SyncAction } from '../line/lineController.js';
 import type { CodedError, OutboxCounts, SlotView } from '../line/lineTypes.js';
 import { LineError } from '../line/runErrors.js';
+import { API_ERROR_CODES } from '../api/contract.js';
 import { toApiError } from '../api/serveStationApi.js';
 
 /**
@@ -131,8 +132,11 @@ export class LockedLine implements LineController {
       else {
         this.#lastFailure = error;
         // The detail too: for an error with no code of its own it is the only word on the cause.
-        const detail = error.detail === undefined ? '' : `: ${error.detail}`;
-        this.#options.log(`The line did not start: ${error.message} (${error.code})${detail}`);
+        this.#options.log(
+          error.code === API_ERROR_CODES.commandFailed && error.detail !== undefined
+            ? `The line did not start: ${error.detail}`
+            : `The line did not start: ${error.message} (${error.code})${error.detail === undefined ? '' : `: ${error.detail}`}`,
+        );
         this.onStatusChanged.emit(this.status());
       }
       throw err;

@@ -2,14 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openProductionStation } from './productionStation.js';
+import { checkLineSetup, openProductionStation } from './productionStation.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'ls-production-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+const profilesFile = join(dir, 'profiles.json');
+
 describe('openProductionStation', () => {
   it('names the real flag when a line has no ports', async () => {
-    const profilesFile = join(dir, 'profiles.json');
     await writeFile(
       profilesFile,
       JSON.stringify({
@@ -37,6 +38,21 @@ describe('openProductionStation', () => {
     await expect(opening).rejects.toMatchObject({
       code: 'STATION_NOT_CONFIGURED',
       message: expect.stringContaining('--device PATH'),
+    });
+  });
+
+  it('refuses a mistyped port address before anything is opened or asked', async () => {
+    // Checked with the setup (before the passphrase is read), not when the line starts.
+    await expect(
+      checkLineSetup({
+        dataDir: dir,
+        profilesFile,
+        ports: ['/dev/ttyUSB0', 'ftp://10.0.0.5:4001'],
+        discover: false,
+      }),
+    ).rejects.toMatchObject({
+      code: 'STATION_NOT_CONFIGURED',
+      message: expect.stringContaining('The port "ftp://10.0.0.5:4001" cannot be used'),
     });
   });
 });

@@ -5,6 +5,7 @@
  * Electron core all open a line through here.
  */
 import { existsSync } from 'node:fs';
+import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import { StationCa } from '../../certs/stationCa.js';
@@ -88,6 +89,17 @@ export async function checkLineSetup(options: LineSetup): Promise<ProductProfile
       'No ports to provision on: give --device PATH (repeatable) or --discover.',
     );
   }
+  for (const port of options.ports) {
+    try {
+      // Builds the transport without opening it: only the address's form is checked.
+      createTransport(port);
+    } catch (err) {
+      throw new StationStartError(
+        'STATION_NOT_CONFIGURED',
+        `The port "${port}" cannot be used: ${(err as Error).message}.`,
+      );
+    }
+  }
   const { caDir } = stationPaths(options.dataDir);
   if (!existsSync(caDir)) {
     throw new StationStartError(
@@ -108,9 +120,9 @@ export async function openProductionStation(
 ): Promise<ProductionStation> {
   const profile = await checkLineSetup(options);
   const paths = stationPaths(options.dataDir);
+  const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
   // A line writes at every device: a file it may only read is refused here, not at the first PASS.
   const db = openStationDatabase(paths.database, { requireWritable: true });
-  const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
   /** What the start has taken so far: released on a refusal, and at the stop. */
   const taken: {
     ca?: StationCa;
@@ -119,11 +131,23 @@ export async function openProductionStation(
     line?: Line;
   } = {};
   const release = async (): Promise<void> => {
-    await taken.line?.stop();
-    await taken.sync?.stop();
-    taken.dps?.close();
-    taken.ca?.lock();
-    await wrapper.forget();
+    const steps = [
+      () => taken.line?.stop(),
+      () => taken.sync?.stop(),
+      () => taken.dps?.close(),
+      () => taken.ca?.lock(),
+      () => wrapper.forget(),
+    ];
+    // Every step runs whatever an earlier one did: the CA key and the derived key must go.
+    let first: unknown;
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
   };
   try {
     const ca = (taken.ca = await StationCa.open(paths.caDir, new CertificateLedger(db)));
@@ -139,8 +163,9 @@ export async function openProductionStation(
       profile.attestation.mode === 'symmetric-key-group'
         ? await loadGroupKeySource(options.dataDir, wrapper)
         : undefined;
-    // Only once nothing before it can refuse: a start that failed after this would leave its
-    // retry no interrupted run to name.
+    // After every step that can refuse but the port watch's start (the ports' addresses were
+    // checked with the setup): a start refused after this would leave its retry no interrupted
+    // run to name.
     const interrupted = store.closeInterruptedRuns();
     const interruptedText = interruptedRunsText(interrupted);
     if (interruptedText !== undefined) options.log(interruptedText);

@@ -44,6 +44,8 @@ describe('the unlock command', () => {
   it('is refused from the network before the line sees the passphrase', async () => {
     const line = new WaitingLine();
     const remote = commandHandlers(line, { local: false });
+    // Told first, so that its UI shows no field to type the passphrase into.
+    expect((await remote.snapshot({})).unlockHere).toBe(false);
     expect(await codeOf(() => remote.unlock({ passphrase: 'secret words' }))).toBe(
       'STATION_UNLOCK_NOT_LOCAL',
     );

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { startApiServer, type RunningApiServer } from './apiServer.js';
 import { CLOSE_CODES, MAX_MESSAGE_BYTES } from './contract.js';
 import { RecordingLine } from './recordingLine.test-double.js';
+import { networkExposureWarning, pageHost } from './sessionAccess.js';
 import { StationClient } from './stationClient.js';
 import { webSocketPipe } from './webSocketPipe.js';
 
@@ -205,14 +206,18 @@ describe('startApiServer: the UI files', () => {
 });
 
 describe('startApiServer: other hosts', () => {
-  it('warns loudly when the host is not loopback', async () => {
-    const warnings: string[] = [];
-    const wide = await startApiServer({ line, host: '0.0.0.0', log: (l) => warnings.push(l) });
-    try {
-      expect(warnings.join('\n')).toMatch(/WARNING: the station API listens on 0\.0\.0\.0/);
-      expect(wide.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
-    } finally {
-      await wide.close();
+  // Tests listen on 127.0.0.1 only: what a wider host changes is checked without listening.
+  it('warns loudly when the host is not loopback, and prints a page URL that works here', async () => {
+    expect(networkExposureWarning('0.0.0.0').join('\n')).toMatch(
+      /WARNING: the station API listens on 0\.0\.0\.0/,
+    );
+    expect(networkExposureWarning('10.0.0.5')).toHaveLength(5);
+    expect(pageHost('0.0.0.0')).toBe('127.0.0.1');
+    expect(pageHost('::')).toBe('127.0.0.1');
+    expect(pageHost('fd00::2')).toBe('[fd00::2]');
+    expect(pageHost('10.0.0.5')).toBe('10.0.0.5');
+    for (const loopback of ['127.0.0.1', '::1', 'localhost']) {
+      expect(networkExposureWarning(loopback)).toEqual([]);
     }
     const quiet: string[] = [];
     const local = await startApiServer({ line, log: (l) => quiet.push(l) });

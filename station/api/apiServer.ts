@@ -14,12 +14,11 @@ import { CLOSE_CODES, MAX_MESSAGE_BYTES } from './contract.js';
 import { serveStationApi } from './serveStationApi.js';
 import {
   createSessionToken,
-  isLoopbackHost,
   isLoopbackPeer,
-  isWildcardHost,
+  networkExposureWarning,
   originAllowed,
+  pageHost,
   tokenMatches,
-  urlHost,
 } from './sessionAccess.js';
 import { resolveStaticFile, securityHeaders } from './staticFiles.js';
 import { webSocketPipe } from './webSocketPipe.js';
@@ -133,12 +132,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     throw err;
   }
   port = (server.address() as AddressInfo).port;
-  if (!isLoopbackHost(host)) warnNetworkExposure(host, log);
+  for (const line of networkExposureWarning(host)) log(line);
 
-  // A wildcard server is reachable on loopback too, the one address sure to work from here.
-  const pageHost = isWildcardHost(host) ? '127.0.0.1' : urlHost(host);
   return {
-    url: `http://${pageHost}:${port}/?token=${token}`,
+    url: `http://${pageHost(host)}:${port}/?token=${token}`,
     host,
     port,
     token,
@@ -203,13 +200,4 @@ function upgradeUrl(target: string | undefined): URL | undefined {
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function warnNetworkExposure(host: string, log: (line: string) => void): void {
-  const rule = '!'.repeat(78);
-  log(rule);
-  log(`WARNING: the station API listens on ${host}, which other computers can reach.`);
-  log('Anyone on that network who gets the page URL (with its token) can run this line.');
-  log('Use --host 127.0.0.1 (the default) unless a supervisor screen really needs it.');
-  log(rule);
 }

@@ -43,6 +43,27 @@ export function isWildcardHost(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
+/**
+ * The host the printed page URL names for a server on `host`: a wildcard server is reachable on
+ * loopback too, the one address sure to work from this machine.
+ */
+export function pageHost(host: string): string {
+  return isWildcardHost(host) ? '127.0.0.1' : urlHost(host);
+}
+
+/** What the station logs when it listens where other computers can reach it; none on loopback. */
+export function networkExposureWarning(host: string): string[] {
+  if (isLoopbackHost(host)) return [];
+  const rule = '!'.repeat(78);
+  return [
+    rule,
+    `WARNING: the station API listens on ${host}, which other computers can reach.`,
+    'Anyone on that network who gets the page URL (with its token) can run this line.',
+    'Use --host 127.0.0.1 (the default) unless a supervisor screen really needs it.',
+    rule,
+  ];
+}
+
 /** `host` as it appears in a URL (IPv6 in brackets). */
 export function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;

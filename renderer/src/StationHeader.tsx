@@ -8,6 +8,9 @@ interface Props {
 }
 
 function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean } {
+  // A symmetric-key line signs nothing: its CA stays locked while the line runs.
+  if (ca.unused)
+    return { text: 'CA not used: this profile gives devices symmetric keys', warn: false };
   if (ca.locked) return { text: 'CA locked — unlock it to provision', warn: true };
   const days = Math.floor(ca.daysLeft);
   const left = days === 1 ? '1 day left' : `${days} days left`;

@@ -92,7 +92,12 @@ export const stationStatusSchema = z.object({
   demo: z.boolean(),
   profile: text,
   mode: lineModeSchema,
-  ca: z.object({ locked: z.boolean(), subject: text, daysLeft: z.number() }),
+  ca: z.object({
+    locked: z.boolean(),
+    subject: text,
+    daysLeft: z.number(),
+    unused: z.literal(true).optional(),
+  }),
   notes: z.array(text).max(MAX_NOTES),
   sync: syncStatusSchema.optional(),
   awaitingPassphrase: z.literal(true).optional(),

@@ -321,4 +321,14 @@ describe('the line in manual mode', () => {
     expect(line.status().notes.join(' ')).toMatch(/TPM attestation arrives with TPM support/);
     expect(line.status().ca.locked).toBe(false);
   });
+
+  it('says a symmetric-key line uses no CA, where an X.509 line shows its CA', async () => {
+    const symmetric = await startLine([], {
+      profile: testProfile({ attestation: { mode: 'symmetric-key-individual' } }),
+    });
+    expect(symmetric.line.status().ca).toMatchObject({ unused: true });
+    await symmetric.line.stop();
+    const x509 = await startLine([], { profile: testProfile() });
+    expect(x509.line.status().ca.unused).toBeUndefined();
+  });
 });

@@ -142,7 +142,12 @@ export class Line implements LineController {
       demo: this.options.demo,
       profile: this.options.profile.name,
       mode: this.mode,
-      ca: { locked: ca.locked, subject: ca.subject, daysLeft: ca.daysLeft },
+      ca: {
+        locked: ca.locked,
+        subject: ca.subject,
+        daysLeft: ca.daysLeft,
+        ...(!this.options.profile.attestation.mode.startsWith('x509-') && { unused: true }),
+      },
       notes: this.notes(),
     };
     if (this.sync) status.sync = syncView(this.sync.status());

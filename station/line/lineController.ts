@@ -26,7 +26,11 @@ export interface StationStatus {
   profile: string;
   /** `auto`: every device that appears is provisioned; `manual`: an operator starts each run. */
   mode: 'auto' | 'manual';
-  ca: { locked: boolean; subject: string; daysLeft: number };
+  /**
+   * The station CA. `unused` is set on a running line whose profile issues no certificates
+   * (symmetric keys): its CA stays locked, and that is as it should be.
+   */
+  ca: { locked: boolean; subject: string; daysLeft: number; unused?: true };
   /** Operator-facing notes, e.g. why ports were found by scanning /dev. */
   notes: string[];
   /** Absent while the line has no DPS connection (offline by configuration). */

@@ -105,7 +105,12 @@ describe('the built core', () => {
       // Its own temp folder: the DEMO keeps its simulated flash and CA there and must clear it.
       const temp = join(app, 'tmp');
       mkdirSync(temp);
-      core = new CoreChild(join(electronDir, 'coreEntry.js'), { ...process.env, TMPDIR: temp });
+      // An empty data folder: a line saved on this machine would take the DEMO's place.
+      core = new CoreChild(join(electronDir, 'coreEntry.js'), {
+        ...process.env,
+        TMPDIR: temp,
+        LINE_STATION_DATA: join(app, 'data'),
+      });
 
       core.post({ type: 'start', secretBackend: null });
       expect(await core.next(20_000)).toEqual({ type: 'ready' });

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
+    include: ['**/*.test.ts', 'renderer/src/**/*.test.tsx'],
     exclude: ['node_modules/**', 'out/**', 'dist/**'],
     // Real ptys, sockets and child processes: give slow CI machines room, but never hang.
     testTimeout: 30_000,

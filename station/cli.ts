@@ -13,6 +13,7 @@ import { PROFILES_USAGE, profiles } from './cli/profilesCommand.js';
 import { PROVISION_USAGE, provision } from './cli/provisionCommand.js';
 import { QUEUE_USAGE, queue } from './cli/queueCommand.js';
 import { RUNS_USAGE, runs } from './cli/runsCommand.js';
+import { AUDIT_USAGE, audit } from './cli/auditCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
@@ -32,6 +33,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   keys,
   queue,
   runs: (args) => runs(args),
+  audit,
   sync: syncCommand(dpsClientFor),
   emulator: (args) => emulatorCommand(args),
   profiles,
@@ -57,6 +59,7 @@ const usages: readonly (readonly [command: string, usage: string])[] = [
   ['keys', KEYS_USAGE],
   ['queue', QUEUE_USAGE],
   ['runs', RUNS_USAGE],
+  ['audit', AUDIT_USAGE],
   ['sync', SYNC_USAGE],
   ['profiles', PROFILES_USAGE],
   ['emulator', EMULATOR_USAGE],

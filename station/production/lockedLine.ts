@@ -30,8 +30,11 @@ export interface LockedLineOptions {
   status: Omit<StationStatus, 'awaitingPassphrase' | 'notes'>;
   /** The outbox as it stood at the locked start (read without the passphrase). */
   outbox: OutboxCounts;
-  /** Opens the real line; rejects with CUSTODY_WRONG_PASSPHRASE for a wrong passphrase. */
-  open(passphrase: string): Promise<RunningStation>;
+  /**
+   * Opens the real line; rejects with CUSTODY_WRONG_PASSPHRASE for a wrong passphrase.
+   * `wrongTriesBefore`: wrong passphrases in a row before this one, for the audit trail.
+   */
+  open(passphrase: string, wrongTriesBefore: number): Promise<RunningStation>;
   log(line: string): void;
   /** Milliseconds now (tests give a clock). */
   now?: () => number;
@@ -125,7 +128,7 @@ export class LockedLine implements LineController {
   async #open(passphrase: string): Promise<void> {
     let station: RunningStation;
     try {
-      station = await this.#options.open(passphrase);
+      station = await this.#options.open(passphrase, this.#wrongInARow);
     } catch (err) {
       const error = toApiError(err);
       if (error.code === 'CUSTODY_WRONG_PASSPHRASE') this.#wrongPassphrase();

@@ -33,8 +33,21 @@ export async function lockedLineStation(
         }),
       },
       outbox: outboxAtRest(stationPaths(selection.dataDir).database),
-      open: (passphrase) =>
-        openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+      open: async (passphrase, wrongTriesBefore) => {
+        const station = await openProductionStation({
+          ...selection,
+          mode,
+          passphrase,
+          log: context.log,
+        });
+        try {
+          station.store.recordLineUnlocked({ profile: profile.name, wrongTriesBefore });
+        } catch (err) {
+          // The line runs: a store that cannot take this event says so at its first device.
+          context.log(`The unlock was not written to the audit trail: ${(err as Error).message}`);
+        }
+        return station;
+      },
       log: context.log,
     });
     context.log(LOCKED_NOTE);

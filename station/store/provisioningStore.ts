@@ -232,6 +232,22 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreRead('count runs', () => this.history.stats(since, port));
   }
 
+  /**
+   * Records that a line which started locked was unlocked from its UI (`line.unlocked`), and
+   * how many wrong passphrases came before. The passphrase itself is never recorded.
+   */
+  recordLineUnlocked(detail: { profile: string; wrongTriesBefore: number }): void {
+    asStoreError('record the unlock', () =>
+      this.auditLog.append({
+        at: this.now(),
+        actor: 'station',
+        kind: 'line.unlocked',
+        subject: 'line',
+        detail: { ...detail, via: 'the unlock form at the workstation' },
+      }),
+    );
+  }
+
   /** The latest audit events, newest first, optionally of one kind. */
   audit(kind?: string, limit = 100): AuditEvent[] {
     return asStoreRead('list audit events', () => this.auditLog.list(kind, limit));

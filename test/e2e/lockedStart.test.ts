@@ -20,6 +20,7 @@ import {
 import { webSocketPipe } from '../../station/api/webSocketPipe.js';
 import { serve } from '../../station/cli/serveCommand.js';
 import { start } from '../../station/cli/startCommand.js';
+import { audit } from '../../station/cli/auditCommand.js';
 import { line } from '../../station/cli/lineCommand.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
 import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
@@ -166,6 +167,17 @@ describe('a line started locked', () => {
     expect(log).toContain('The line was unlocked at the workstation and runs.');
     expect(log).not.toContain(PASSPHRASE);
     expect(log).not.toContain('not the passphrase');
+
+    // The audit trail keeps the unlock and the wrong try before it, never a passphrase.
+    const printed: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    expect(await audit(['--kind', 'line.unlocked', '--json', '--data-dir', folder.dataDir])).toBe(
+      0,
+    );
+    expect(JSON.parse(printed.join('\n'))).toMatchObject([
+      { kind: 'line.unlocked', detail: { profile: 'LS-DEMO-1 line 8', wrongTriesBefore: 1 } },
+    ]);
+    expect(printed.join('\n')).not.toContain(PASSPHRASE);
   });
 
   it('start --locked runs the saved line locked; --locked with no saved line is refused', async () => {

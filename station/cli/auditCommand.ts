@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import type { AuditEvent } from '../store/auditLog.js';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { resolveDataDir } from './dataDir.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
+import { localTime } from './timeFlags.js';
+import { countFlag, UsageError } from './usageError.js';
+
+export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the station's audit trail, newest first: when,
+                                             what (device.provisioned, run.failed,
+                                             run.interrupted, enrollment.requeued,
+                                             line.unlocked, …), about what, by whom, and its
+                                             detail; --data-dir DIR`;
+
+/**
+ * `station audit`: the append-only audit trail a supervisor answers "who did what, when" from.
+ * Read-only: it opens the database to read, as the other reports do.
+ */
+export async function audit(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      kind: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [sub, ...extra] = positionals;
+  if ((sub !== undefined && sub !== 'list') || extra.length > 0) {
+    throw new UsageError(`audit takes no "${positionals.join(' ')}"`);
+  }
+  const limit = countFlag('--limit', values.limit ?? '50');
+  const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), { toRead: true });
+  try {
+    const events = new ProvisioningStore(db).audit(values.kind, limit);
+    if (values.json) console.log(JSON.stringify(events, null, 2));
+    else if (events.length === 0) console.log('No audit event matches.');
+    else for (const event of events) console.log(eventLine(event));
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+/** One line per event; the detail as compact JSON, since each kind has its own fields. */
+function eventLine(event: AuditEvent): string {
+  const detail = Object.keys(event.detail).length > 0 ? `  ${JSON.stringify(event.detail)}` : '';
+  return (
+    [localTime(event.at), event.kind.padEnd(20), event.subject, event.actor].join('  ') + detail
+  );
+}

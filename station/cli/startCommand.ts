@@ -60,26 +60,12 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   // A double given by a test stands for whatever line would run: it never reads a saved one.
   const dataDir = resolveDataDir(values['data-dir']);
   const saved = values.demo || deps.createStation ? undefined : readSavedLine(dataDir);
-  if (values['data-dir'] !== undefined && !saved && !deps.createStation) {
-    // The folder names the line to run; the DEMO in its place would pass for it.
-    console.error(
-      values.demo
-        ? 'station start: --demo runs the DEMO line and takes no --data-dir.'
-        : `station start: no line is saved in ${dataDir} (\`station line save\`); leave out --data-dir for the DEMO line.`,
-    );
-    return 2;
-  }
-  if (values.locked && !saved) {
-    console.error(
-      values.demo
-        ? 'station start: --demo runs the DEMO line and takes no --locked.'
-        : 'station start: --locked applies to a saved line (`station line save`); the DEMO line has no passphrase.',
-    );
-    return 2;
-  }
-  const lockedProblem = values.locked ? lockedHostProblem(values.host) : undefined;
-  if (lockedProblem !== undefined) {
-    console.error(`station start: ${lockedProblem}`);
+  const refusal = flagsRefusal(values, dataDir, {
+    saved: saved !== undefined,
+    double: deps.createStation !== undefined,
+  });
+  if (refusal !== undefined) {
+    console.error(`station start: ${refusal}`);
     return 2;
   }
   let why = 'you asked for --headless';
@@ -100,27 +86,41 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     why = noWindow ?? why;
   }
   const reason = why.charAt(0).toUpperCase() + why.slice(1);
-  if (saved) {
-    await runHeadless({
-      createStation: await savedLineStation(dataDir, saved, saved.mode, { locked: values.locked }),
-      host: values.host,
-      port,
-      print: deps.print,
-      until: deps.until,
-      announce: (url) =>
-        `${reason}, so Line Station runs the line saved in ${savedLinePath(dataDir)} headless: open ${url} in a browser.`,
-    });
-    return 0;
-  }
+  const what = saved ? `the line saved in ${savedLinePath(dataDir)} ` : '';
   await runHeadless({
-    createStation: deps.createStation ?? demoStationFactory,
+    createStation: saved
+      ? await savedLineStation(dataDir, saved, saved.mode, { locked: values.locked })
+      : (deps.createStation ?? demoStationFactory),
     host: values.host,
     port,
     print: deps.print,
     until: deps.until,
-    announce: (url) => `${reason}, so Line Station runs headless: open ${url} in a browser.`,
+    announce: (url) => `${reason}, so Line Station runs ${what}headless: open ${url} in a browser.`,
   });
   return 0;
+}
+
+/**
+ * Why these flags cannot start anything, or undefined. `saved`: a saved line will run; `double`:
+ * a test's station stands in for whatever line would run.
+ */
+function flagsRefusal(
+  values: { demo: boolean; locked: boolean; host: string; 'data-dir'?: string | undefined },
+  dataDir: string,
+  line: { saved: boolean; double: boolean },
+): string | undefined {
+  if (values['data-dir'] !== undefined && !line.saved && !line.double) {
+    // The folder names the line to run; the DEMO in its place would pass for it.
+    return values.demo
+      ? '--demo runs the DEMO line and takes no --data-dir.'
+      : `no line is saved in ${dataDir} (\`station line save\`); leave out --data-dir for the DEMO line.`;
+  }
+  if (values.locked && !line.saved) {
+    return values.demo
+      ? '--demo runs the DEMO line and takes no --locked.'
+      : '--locked applies to a saved line (`station line save`); the DEMO line has no passphrase.';
+  }
+  return values.locked ? lockedHostProblem(values.host) : undefined;
 }
 
 /** Builds the shell and runs it until the window closes; Ctrl-C here closes it too. */

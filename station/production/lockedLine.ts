@@ -134,12 +134,7 @@ export class LockedLine implements LineController {
       if (error.code === 'CUSTODY_WRONG_PASSPHRASE') this.#wrongPassphrase();
       else {
         this.#lastFailure = error;
-        // The detail too: for an error with no code of its own it is the only word on the cause.
-        this.#options.log(
-          error.code === API_ERROR_CODES.commandFailed && error.detail !== undefined
-            ? `The line did not start: ${error.detail}`
-            : `The line did not start: ${error.message} (${error.code})${error.detail === undefined ? '' : `: ${error.detail}`}`,
-        );
+        this.#options.log(`The line did not start: ${failureText(error)}`);
         this.onStatusChanged.emit(this.status());
       }
       throw err;
@@ -179,4 +174,16 @@ export class LockedLine implements LineController {
     if (!this.#station) throw new LineError('LINE_LOCKED');
     return this.#station.line;
   }
+}
+
+/**
+ * A failed start as the log keeps it, detail included: for an error with no code of its own
+ * (API_COMMAND_FAILED, "see the station log") the detail is the only word on the cause.
+ */
+function failureText(error: CodedError): string {
+  if (error.code === API_ERROR_CODES.commandFailed && error.detail !== undefined) {
+    return error.detail;
+  }
+  const detail = error.detail === undefined ? '' : `: ${error.detail}`;
+  return `${error.message} (${error.code})${detail}`;
 }

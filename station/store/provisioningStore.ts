@@ -7,6 +7,7 @@ import type {
   RunStarter,
 } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
+import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
@@ -29,15 +30,6 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const PASSING: ReadonlySet<StoreErrorCode> = new Set(['STORE_WRITE_FAILED', 'STORE_BUSY']);
 /** Failures held for a later write at most: past that, a refused one stays `running` as before. */
 const MAX_UNRECORDED_FAILURES = 1_000;
-
-/** An ended run as the failure count reads it (provisioningStatements' latestRunsOnPort). */
-interface EndedRunOnPort {
-  state: string;
-  errorCode: string | null;
-  serialNumber: string | null;
-  model: string | null;
-  startedBy: string | null;
-}
 
 /**
  * The provisioning record of the station: devices, runs, the enrollment outbox and the audit
@@ -173,33 +165,16 @@ export class ProvisioningStore implements RunRecorder {
 
   /** Failed runs in a row of a device on a port before a run (RunRecorder.failedRunsInARow). */
   failedRunsInARow(query: FailedRunsQuery): number {
-    return asStoreRead('count failed runs', () => {
-      const runs = this.sql.latestRunsOnPort.iterate(
-        query.port,
-        query.beforeRunId,
-        iso(query.sinceMs),
-      ) as IterableIterator<EndedRunOnPort>;
-      let failed = 0;
-      for (const run of runs) {
-        // The operator's start began the slot's count again, whatever became of that run.
-        const pressed = run.startedBy === 'operator';
-        // A run the station's own stop ended, or one that failed before the device said who it
-        // is, neither adds to the count nor ends it, as in the slot's own count.
-        const silent =
-          run.errorCode === 'RUN_INTERRUPTED' ||
-          (run.serialNumber === null && run.state === 'fail');
-        if (silent) {
-          if (pressed) break;
-          continue;
-        }
-        const same = run.serialNumber === query.serialNumber && run.model === query.model;
-        // A PASS, a cancel (someone was at the slot) or another device's run ends it.
-        if (run.state !== 'fail' || !same) break;
-        failed += 1;
-        if (pressed || failed >= query.limit) break;
-      }
-      return failed;
-    });
+    return asStoreRead('count failed runs', () =>
+      countFailedRunsInARow(
+        this.sql.latestRunsOnPort.iterate(
+          query.port,
+          query.beforeRunId,
+          iso(query.sinceMs),
+        ) as IterableIterator<EndedRunOnPort>,
+        query,
+      ),
+    );
   }
 
   /** Live enrollments per status (superseded ones are history and not counted). */

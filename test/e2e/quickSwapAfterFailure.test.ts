@@ -4,16 +4,12 @@
  * the poll can see the port go. The station must hear the failed device's tty hang up and run
  * the next device by itself, as it does after a PASS.
  */
-import { rename, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { nextRunEnd } from '../../station/line/testing/lineTestKit.js';
-import {
-  openProductionStation,
-  type ProductionStation,
-} from '../../station/production/productionStation.js';
-import { makeRealLineFolder } from './realLineFolder.js';
+import type { ProductionStation } from '../../station/production/productionStation.js';
+import { makeRealLineFolder, stationOnByIdLink } from './realLineFolder.js';
 
 const PASSPHRASE = 'line four passphrase';
 
@@ -38,28 +34,18 @@ describe('a real line in auto mode, a failed device swapped within one poll', ()
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const [hung, next] = simulator.devices;
     hung!.faults.stall('forever'); // firmware that answers nothing: INFO times out
-    // The by-id link udev keeps for the fixture's USB adapter: the same name for every device.
-    const port = join(dataDir, 'usb-LS_DEMO-if00');
-    await symlink(hung!.hostPath, port);
-    station = await openProductionStation({
-      dataDir,
-      profilesFile: join(dataDir, 'profiles.json'),
-      ports: [port],
-      discover: false,
-      baudRate: 0,
-      mode: 'manual',
-      passphrase: PASSPHRASE,
-      log: () => undefined,
-    });
+    // On the by-id link udev keeps for the fixture's USB adapter: one name for every device.
+    const link = await stationOnByIdLink(dataDir, PASSPHRASE, hung!.hostPath);
+    station = link.station;
+    const { port } = link;
     const failed = nextRunEnd(station!.line, 10_000);
     station.line.setMode('auto');
     expect((await failed)?.outcome).toMatchObject({ error: { code: 'WIRE_TIMEOUT' } });
 
     // The next device is in before any poll can see the port go: the link is replaced in one
     // rename as soon as the old device is out.
-    await symlink(next!.hostPath, `${port}.new`);
     await hung!.faults.unplug();
-    await rename(`${port}.new`, port);
+    await link.point(next!.hostPath);
     const second = await nextRunEnd(station!.line, 10_000);
     expect(second?.outcome).toMatchObject({ state: 'pass' });
 

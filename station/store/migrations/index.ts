@@ -9,6 +9,7 @@ import { migration007SupersededByRegistrationId } from './007_superseded_by_regi
 import { migration008RunOwners } from './008_run_owners.js';
 import { migration009HistoryByTime } from './009_history_by_time.js';
 import { migration010RunStarts } from './010_run_starts.js';
+import { migration011Bundles } from './011_bundles.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -29,4 +30,5 @@ export const migrations: readonly Migration[] = [
   migration008RunOwners,
   migration009HistoryByTime,
   migration010RunStarts,
+  migration011Bundles,
 ];

@@ -1,0 +1,38 @@
+import type { Migration } from './index.js';
+
+/**
+ * Outbox bundles this station exported (station/bundle/): an air-gapped line carries its pending
+ * enrollments to a machine that reaches DPS, and brings back a receipt.
+ *
+ * - `bundles`: one row per bundle written; `receipt` holds the counts of the latest receipt
+ *   applied (JSON), `received_at` when.
+ * - `bundle_enrollments`: which outbox rows went in which bundle, with the SHA-256 of the body
+ *   that went. A receipt is applied only to rows of its own bundle whose body is still the one
+ *   carried. A superseded row that went in a bundle may be in DPS, so the sync worker treats it
+ *   as sent when it reconciles a re-provisioned device.
+ */
+export const migration011Bundles: Migration = {
+  version: 11,
+  name: 'bundles',
+  up(db) {
+    db.exec(`
+      CREATE TABLE bundles (
+        id           TEXT PRIMARY KEY,
+        created_at   TEXT NOT NULL,
+        file         TEXT NOT NULL,
+        enrollments  INTEGER NOT NULL CHECK (enrollments > 0),
+        received_at  TEXT,
+        receipt      TEXT CHECK (receipt IS NULL OR json_valid(receipt)),
+        CHECK ((received_at IS NULL) = (receipt IS NULL))
+      ) STRICT;
+
+      CREATE TABLE bundle_enrollments (
+        bundle_id      TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+        enrollment_id  INTEGER NOT NULL REFERENCES enrollments (id),
+        body_sha256    TEXT NOT NULL CHECK (length(body_sha256) = 64),
+        PRIMARY KEY (bundle_id, enrollment_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX bundle_enrollments_by_enrollment ON bundle_enrollments (enrollment_id);
+    `);
+  },
+};

@@ -30,6 +30,23 @@ describe('OutboxSyncStore: earlier enrollments of a re-provisioned device', () =
     expect(store.superseded('REG-X1').map((row) => row.id)).toEqual([third - 2, first]);
   });
 
+  it('lists a superseded row that went in an outbox bundle, sent or not', () => {
+    // Its receipt may not be back: the machine that synced the bundle may have created it.
+    const store = new OutboxSyncStore(station.db, () => station.clock.now());
+    const carried = station.provision('X1');
+    station.provision('X1');
+    expect(store.superseded('reg-x1')).toEqual([]);
+    station.db
+      .prepare(
+        `INSERT INTO bundles (id, created_at, file, enrollments) VALUES ('b1', '2026-12-06', 'b', 1)`,
+      )
+      .run();
+    station.db
+      .prepare(`INSERT INTO bundle_enrollments VALUES ('b1', ?, ?)`)
+      .run(carried, 'cd'.repeat(32));
+    expect(store.superseded('reg-x1').map((row) => row.id)).toEqual([carried]);
+  });
+
   it('reads them through an index of superseded rows, not every superseded row', () => {
     // The reconciler asks this of every re-provisioned device DPS already holds, on the
     // station's event loop; superseded rows are history and only ever grow.

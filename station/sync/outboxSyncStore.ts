@@ -30,13 +30,15 @@ const DUE = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at 
 
 /**
  * Our earlier enrollments of a registration ID, newest first, for the reconciler to compare with
- * what DPS holds. Only rows that were ever sent (attempts > 0) can be what DPS holds; a device
- * reworked many times while offline has many superseded rows, all but the first never sent.
+ * what DPS holds. Only rows that were ever sent (attempts > 0), or carried to DPS in an outbox
+ * bundle (whose receipt may not be back), can be what DPS holds; a device reworked many times
+ * while offline has many superseded rows, all but the first never sent.
  * Asked once per re-provisioned device DPS already holds: it reads only that ID's superseded
  * rows through their index (migration 007), never the whole superseded history.
  */
 export const SUPERSEDED_SQL = `SELECT ${ROW} FROM enrollments
-  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded' AND attempts > 0
+  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
+    AND (attempts > 0 OR id IN (SELECT enrollment_id FROM bundle_enrollments))
   ORDER BY id DESC`;
 
 type RawRow = Omit<OutboxRow, 'needsReconcile'> & { needsReconcile: 0 | 1 };

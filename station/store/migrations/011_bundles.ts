@@ -7,7 +7,7 @@ import type { Migration } from './index.js';
  * - `bundles`: one row per bundle written; `receipt` holds the counts of the latest receipt
  *   applied (JSON), `received_at` when.
  * - `bundle_enrollments`: which outbox rows went in which bundle, with the SHA-256 of the body
- *   that went. A receipt is applied only to rows of its own bundle whose body is still the one
+ *   that went, and how many DPS sends the receipts reported for it. A receipt is applied only to rows of its own bundle whose body is still the one
  *   carried. A superseded row that went in a bundle may be in DPS, so the sync worker treats it
  *   as sent when it reconciles a re-provisioned device.
  */
@@ -30,6 +30,8 @@ export const migration011Bundles: Migration = {
         bundle_id      TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
         enrollment_id  INTEGER NOT NULL REFERENCES enrollments (id),
         body_sha256    TEXT NOT NULL CHECK (length(body_sha256) = 64),
+        -- DPS sends for it that receipts reported so far (each receipt holds the running total).
+        sends_received INTEGER NOT NULL DEFAULT 0 CHECK (sends_received >= 0),
         PRIMARY KEY (bundle_id, enrollment_id)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX bundle_enrollments_by_enrollment ON bundle_enrollments (enrollment_id);

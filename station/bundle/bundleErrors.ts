@@ -1,0 +1,46 @@
+/**
+ * Errors of outbox bundles (station/bundle/), with the text a supervisor reads. Codes never change
+ * meaning; new cases get new codes. No detail ever holds a passphrase or a key.
+ */
+export const bundleErrorText = {
+  BUNDLE_WRONG_PASSPHRASE:
+    'The bundle passphrase is wrong. Use the passphrase typed when the bundle was exported.',
+  BUNDLE_CORRUPT:
+    'The file is damaged or was changed after it was written, so nothing in it is used. Copy it again from the station that wrote it, or export a new bundle.',
+  BUNDLE_WRONG_KIND:
+    'This file is not the kind this command reads: `bundle sync` takes an exported bundle, `bundle receive` takes the receipt that `bundle sync` wrote.',
+  BUNDLE_TOO_LARGE:
+    'The file is larger than any bundle the station writes, so it is not read. Check that the right file was given.',
+  BUNDLE_NOTHING_PENDING: 'No enrollment is pending in the outbox, so no bundle was written.',
+  BUNDLE_UNKNOWN:
+    'This receipt is for a bundle this station did not export (another station, or another data folder). Receive it on the station that exported the bundle.',
+  BUNDLE_FILE_EXISTS:
+    'A file of that name is there already, and it may be a bundle or receipt not yet carried. Choose another name, or move that file first.',
+  BUNDLE_WRITE_FAILED:
+    'The file could not be written (full, read-only or missing drive). No bundle was recorded; check the drive and export again.',
+  BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',
+  BUNDLE_SECRET_LOCKED:
+    'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',
+  BUNDLE_WORK_MISMATCH:
+    'This machine already holds a different bundle under the same name in its bundle folder. Call engineering; do not delete anything.',
+} as const;
+
+export type BundleErrorCode = keyof typeof bundleErrorText;
+
+/** An error of a bundle command: `{ code, message, detail }` like every error leaving the core. */
+export class BundleError extends Error {
+  constructor(
+    readonly code: BundleErrorCode,
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(bundleErrorText[code], options);
+    this.name = 'BundleError';
+  }
+
+  toJSON(): { code: BundleErrorCode; message: string; detail?: string } {
+    return this.detail === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, detail: this.detail };
+  }
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { BundleError } from './bundleErrors.js';
+
+/**
+ * What a bundle and its receipt hold once opened (bundleSeal.ts seals them). Both cross an air
+ * gap on removable media and come back from another machine, so both are validated here before
+ * a field is used; a payload that does not fit is BUNDLE_CORRUPT, naming the field.
+ */
+
+export const BUNDLE_PAYLOAD_FORMAT = 'line-station/outbox-bundle';
+export const RECEIPT_PAYLOAD_FORMAT = 'line-station/outbox-receipt';
+
+/** Enrollments one bundle carries at most; the export takes the oldest and says what is left. */
+export const MAX_BUNDLE_ENROLLMENTS = 50_000;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/** A bundle ID as randomUUID() writes it (lowercase), as the sealed header insists. */
+const bundleIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
+const attestation = z.enum([
+  'x509-device-key',
+  'x509-station-key',
+  'symmetric-key-group',
+  'symmetric-key-individual',
+  'tpm',
+]);
+
+/** One outbox row as it travels: its station's id, and its key only when DPS needs it. */
+export const bundleEnrollmentSchema = z.object({
+  /** The row's id in the exporting station's outbox; the receipt answers by it. */
+  id: z.number().int().positive(),
+  registrationId: z.string().min(1).max(128),
+  attestation,
+  /** The DPS enrollment as stored (JSON text, no secret in it). */
+  body: z
+    .string()
+    .min(2)
+    .max(256 * 1024),
+  /** SHA-256 of `body`: the receipt names it, so an answer never lands on a row that changed. */
+  bodySha256: sha256Hex,
+  /** symmetric-key-individual only: the device's key (base64), protected by the bundle's seal. */
+  symmetricKey: z.string().min(4).max(256).optional(),
+  /** DPS sends made for it before export; above 0, DPS may hold it already. */
+  attempts: z.number().int().min(0),
+  needsReconcile: z.boolean(),
+  serialNumber: z.string().min(1).max(256),
+  model: z.string().min(1).max(256),
+  createdAt: isoDate,
+});
+
+/** An earlier enrollment of a carried registration ID that DPS may hold (for If-Match replace). */
+export const bundleHistorySchema = bundleEnrollmentSchema.extend({
+  supersededBy: z.number().int().positive(),
+});
+
+export const bundlePayloadSchema = z.object({
+  format: z.literal(BUNDLE_PAYLOAD_FORMAT),
+  version: z.literal(1),
+  bundleId: bundleIdSchema,
+  createdAt: isoDate,
+  /** Which station wrote it, for the people carrying it (the station checks the bundle ID). */
+  source: z.object({ host: z.string().max(256), dataDir: z.string().max(4096) }),
+  enrollments: z.array(bundleEnrollmentSchema).min(1).max(MAX_BUNDLE_ENROLLMENTS),
+  history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
+});
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const resultBase = {
+  id: z.number().int().positive(),
+  registrationId: z.string().min(1).max(128),
+  bodySha256: sha256Hex,
+  /** DPS sends the syncing machine made for it. */
+  attempts: z.number().int().min(0),
+};
+
+/** DPS's answer for one carried enrollment, or `pending` when the syncing machine got none. */
+export const receiptResultSchema = z.discriminatedUnion('outcome', [
+  z.object({
+    ...resultBase,
+    outcome: z.literal('synced'),
+    how: z.enum(['created', 'found', 'replaced', 'group']),
+    etag: z.string().max(256).optional(),
+    note: z.string().max(1024).optional(),
+  }),
+  z.object({
+    ...resultBase,
+    outcome: z.literal('failed'),
+    code: z.string().regex(/^SYNC_[A-Z_]+$/),
+    detail: z.string().max(4096),
+    dpsError: jsonObject.optional(),
+  }),
+  z.object({
+    ...resultBase,
+    outcome: z.literal('conflict'),
+    detail: z.string().max(4096),
+    dpsRecord: jsonObject,
+  }),
+  z.object({
+    ...resultBase,
+    outcome: z.literal('pending'),
+    code: z
+      .string()
+      .regex(/^SYNC_[A-Z_]+$/)
+      .optional(),
+    detail: z.string().max(4096).optional(),
+  }),
+]);
+
+export const receiptPayloadSchema = z.object({
+  format: z.literal(RECEIPT_PAYLOAD_FORMAT),
+  version: z.literal(1),
+  bundleId: bundleIdSchema,
+  writtenAt: isoDate,
+  /** The DPS the enrollments went to (host name only). */
+  dpsHost: z.string().max(256),
+  results: z.array(receiptResultSchema).max(2 * MAX_BUNDLE_ENROLLMENTS),
+});
+
+export type BundleEnrollment = z.infer<typeof bundleEnrollmentSchema>;
+export type BundleHistoryEntry = z.infer<typeof bundleHistorySchema>;
+export type BundlePayload = z.infer<typeof bundlePayloadSchema>;
+export type ReceiptResult = z.infer<typeof receiptResultSchema>;
+export type ReceiptPayload = z.infer<typeof receiptPayloadSchema>;
+
+/** Validates an opened payload; the first misfit names its field in BUNDLE_CORRUPT's detail. */
+export function checkPayload<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String).join('.') || '(top)';
+  throw new BundleError('BUNDLE_CORRUPT', `${what}: field ${path}: ${issue?.message ?? 'invalid'}`);
+}

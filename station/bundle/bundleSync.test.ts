@@ -1,0 +1,285 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { base64KeyNeedles, filesNow, search } from '../../certs/testing/secretNeedles.js';
+import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { fakeCertificatePem } from '../sync/testing/syncTestStation.js';
+import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
+import type { SyncProgress } from '../sync/syncTypes.js';
+import {
+  BUNDLE_PAYLOAD_FORMAT,
+  checkPayload,
+  receiptPayloadSchema,
+  type BundleEnrollment,
+  type BundleHistoryEntry,
+  type BundlePayload,
+} from './bundlePayload.js';
+import { openPayload } from './bundleSeal.js';
+import { sealReceipt, syncBundle, type SyncBundleOptions } from './bundleSync.js';
+import { bundleWorkStorePath, openBundleWorkStore } from './bundleWorkStore.js';
+
+// Cheap scrypt and one salt per session: these tests are about DPS calls, not the passphrase.
+const wrapper = new PassphraseKeyWrapper('bundle test passphrase', {
+  scrypt: { N: 1024 },
+  session: true,
+});
+const T = '2026-03-01T10:00:00.000Z';
+let dataDir: string;
+let dps: InMemoryDps;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'bundle-sync-'));
+  dps = new InMemoryDps();
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const x509Body = (registrationId: string, certificate: string): IndividualEnrollment => ({
+  registrationId,
+  attestation: { type: 'x509', x509: { clientCertificates: { primary: { certificate } } } },
+  provisioningStatus: 'enabled',
+});
+const certificateOf = (record: IndividualEnrollment | undefined) =>
+  record?.attestation?.x509?.clientCertificates?.primary?.certificate;
+
+/** A carried outbox row as the export writes it (ids as the exporting station numbered them). */
+function carried(
+  id: number,
+  serial: string,
+  attestation: BundleEnrollment['attestation'],
+  body: object,
+  extra: Partial<BundleEnrollment> = {},
+): BundleEnrollment {
+  const registrationId = `reg-${serial.toLowerCase()}`;
+  const text = JSON.stringify({ registrationId, ...body });
+  return {
+    ...{ id, registrationId, attestation, body: text, bodySha256: sha256(text), attempts: 0 },
+    ...{ needsReconcile: false, serialNumber: serial, model: 'm1', createdAt: T, ...extra },
+  };
+}
+const x509Row = (id: number, serial: string, certificate = fakeCertificatePem()) =>
+  carried(id, serial, 'x509-device-key', x509Body(`reg-${serial.toLowerCase()}`, certificate));
+const symmetricKeyBody = { attestation: { type: 'symmetricKey', symmetricKey: {} } };
+const symmetricRow = (id: number, serial: string, key: string) =>
+  carried(id, serial, 'symmetric-key-individual', symmetricKeyBody, { symmetricKey: key });
+const groupRow = (id: number, serial: string, enrollmentGroupId: string) =>
+  carried(id, serial, 'symmetric-key-group', { enrollmentGroupId });
+
+function bundle(enrollments: BundleEnrollment[], history: BundleHistoryEntry[] = []) {
+  const source = { host: 'line7', dataDir: '/var/lib/line-station' };
+  const bundleId = randomUUID();
+  return {
+    format: BUNDLE_PAYLOAD_FORMAT,
+    version: 1,
+    bundleId,
+    createdAt: T,
+    source,
+    enrollments,
+    history,
+  } satisfies BundlePayload;
+}
+
+const DPS_HOST = 'line7.azure-devices-provisioning.net';
+const sync = (payload: BundlePayload, extra: Partial<SyncBundleOptions> = {}) =>
+  syncBundle({ dataDir, payload, wrapper, dps, dpsHost: DPS_HOST, ...extra });
+/** What every result of `row` says whatever its outcome. */
+const answerOf = (row: BundleEnrollment, attempts: number) => {
+  const { id, registrationId, bodySha256 } = row;
+  return { id, registrationId, bodySha256, attempts };
+};
+const totalCreations = () => [...dps.creations.values()].reduce((a, b) => a + b, 0);
+
+describe('syncBundle', () => {
+  it('creates x509 and symmetric-key enrollments, with the carried key, and skips group members', async () => {
+    const key = randomBytes(32).toString('base64');
+    const rows = [x509Row(7, 'SN1'), symmetricRow(9, 'SN2', key), groupRow(12, 'SN3', 'grp-1')];
+    const payload = bundle(rows);
+    const progress: SyncProgress[] = [];
+    const now = new Date('2026-03-02T08:00:00.000Z');
+    const { receipt, summary } = await sync(payload, {
+      onProgress: (p) => progress.push(p),
+      now: () => now,
+    });
+
+    expect(summary).toEqual({ synced: 3, failed: 0, conflict: 0, pending: 0 });
+    const { bundleId } = payload;
+    expect(receipt).toMatchObject({ bundleId, writtenAt: now.toISOString(), dpsHost: DPS_HOST });
+    expect(receipt.results).toEqual([
+      { ...answerOf(rows[0]!, 1), outcome: 'synced', how: 'created' },
+      { ...answerOf(rows[1]!, 1), outcome: 'synced', how: 'created' },
+      {
+        ...answerOf(rows[2]!, 0),
+        outcome: 'synced',
+        how: 'group',
+        note: 'covered by enrollment group grp-1',
+      },
+    ]);
+    expect(dps.held('reg-sn2')!.attestation.symmetricKey!.primaryKey).toBe(key);
+    const sent = dps.callsOf('bulkEnrollments').flatMap((c) => c.enrollments ?? []);
+    const sentKey = sent.find((e) => e.registrationId === 'reg-sn2')!.attestation.symmetricKey;
+    expect(sentKey).toEqual({ primaryKey: key });
+    const ourCertificate = certificateOf(JSON.parse(rows[0]!.body) as IndividualEnrollment);
+    expect(certificateOf(dps.held('reg-sn1'))).toBe(ourCertificate);
+    // The group member needed no call at all.
+    expect(dps.calls.flatMap((c) => c.registrationIds)).not.toContain('reg-sn3');
+    expect(dps.size).toBe(2);
+    expect(progress.at(-1)?.counts.synced).toBe(3);
+  });
+
+  it('returns pending rows and SYNC_OFFLINE when DPS is out of reach, and a second sync resumes without creating twice', async () => {
+    const key = randomBytes(32).toString('base64');
+    const payload = bundle([x509Row(1, 'SN1'), symmetricRow(2, 'SN2', key)]);
+    // DPS applied the bulk create, but its answer never came back.
+    dps.failNext('bulkEnrollments', { kind: 'timeout', applied: true });
+    const first = await sync(payload);
+
+    expect(first.summary).toMatchObject({ pending: 2, lastError: { code: 'SYNC_OFFLINE' } });
+    expect(first.summary.lastError!.message).toMatch(/cannot be reached/);
+    const pending = { outcome: 'pending', code: expect.stringMatching(/^SYNC_/) };
+    expect(first.receipt.results).toEqual([
+      { ...answerOf(payload.enrollments[0]!, 1), ...pending, detail: expect.any(String) },
+      { ...answerOf(payload.enrollments[1]!, 1), ...pending, detail: expect.any(String) },
+    ]);
+    expect(JSON.stringify(first)).not.toContain(key);
+    expect(totalCreations()).toBe(2);
+
+    const second = await sync(payload);
+    expect(second.summary).toEqual({ synced: 2, failed: 0, conflict: 0, pending: 0 });
+    // Attempts count from export: the first sync's send and the second's read-back.
+    const found = { outcome: 'synced', how: 'found', note: 'found in DPS', attempts: 2 };
+    expect(second.receipt.results).toEqual([
+      expect.objectContaining({ id: 1, ...found }),
+      expect.objectContaining({ id: 2, ...found }),
+    ]);
+    expect(dps.creations.get('reg-sn1')! + dps.creations.get('reg-sn2')!).toBe(2);
+    expect(dps.callsOf('bulkEnrollments')).toHaveLength(1);
+    expect(dps.held('reg-sn2')!.attestation.symmetricKey!.primaryKey).toBe(key);
+  });
+
+  it('stops with SYNC_CREDENTIALS_REFUSED and reports the rows pending', async () => {
+    dps.failNext('*', { kind: 'unauthorized' });
+    const { receipt, summary } = await sync(bundle([x509Row(4, 'SN4')]));
+    expect(summary).toMatchObject({ pending: 1, lastError: { code: 'SYNC_CREDENTIALS_REFUSED' } });
+    const refused = { outcome: 'pending', code: 'SYNC_CREDENTIALS_REFUSED' };
+    expect(receipt.results[0]).toMatchObject({ id: 4, ...refused });
+    expect(dps.size).toBe(0);
+  });
+
+  it("reports a conflict with DPS's record when DPS holds the ID with another certificate", async () => {
+    const theirs = dps.seed(x509Body('reg-sn1', fakeCertificatePem()));
+    const { receipt, summary } = await sync(bundle([x509Row(5, 'SN1')]));
+    expect(summary).toMatchObject({ conflict: 1, synced: 0 });
+    const result = receipt.results[0]!;
+    expect(result).toMatchObject({ id: 5, outcome: 'conflict', detail: /match neither/ });
+    const dpsRecord = result.outcome === 'conflict' ? result.dpsRecord : undefined;
+    expect(certificateOf(dpsRecord as IndividualEnrollment)).toBe(certificateOf(theirs));
+    expect(dps.held('reg-sn1')).toEqual(theirs);
+  });
+
+  it("reports a row DPS refused as failed, with DPS's error", async () => {
+    dps.refuseItem = () => ({ errorCode: 400209, errorStatus: 'Invalid certificate' });
+    const { receipt, summary } = await sync(bundle([x509Row(6, 'SN6')]));
+    expect(summary).toMatchObject({ failed: 1 });
+    const failed = { outcome: 'failed', code: 'SYNC_DPS_REJECTED' };
+    expect(receipt.results[0]).toMatchObject({ id: 6, ...failed, dpsError: { errorCode: 400209 } });
+  });
+
+  it('replaces the earlier enrollment of a re-provisioned device that the history carries', async () => {
+    const earlierCertificate = fakeCertificatePem();
+    const earlierRow = x509Row(3, 'SN1', earlierCertificate);
+    // The exporting station synced its earlier enrollment; DPS holds it.
+    const before = dps.seed(x509Body('reg-sn1', earlierCertificate));
+    const live = x509Row(8, 'SN1');
+    const payload = bundle(
+      [live],
+      [
+        { ...earlierRow, registrationId: 'REG-SN1', attempts: 1, supersededBy: 8 },
+        // An earlier enrollment of a device the bundle does not carry: nothing to compare it with.
+        { ...x509Row(2, 'SN9'), attempts: 1, supersededBy: 99 },
+      ],
+    );
+    const { receipt } = await sync(payload);
+
+    const { etag } = dps.held('reg-sn1')!;
+    const replaced = { outcome: 'synced', how: 'replaced', note: 'replaced in DPS', etag };
+    expect(receipt.results).toEqual([{ ...answerOf(live, 1), ...replaced }]);
+    expect(dps.callsOf('createOrUpdateEnrollment')[0]!.ifMatch).toBe(before.etag);
+    expect(certificateOf(dps.held('reg-sn1'))).toBe(certificateOf(JSON.parse(live.body)));
+    expect(totalCreations()).toBe(1); // the seed only
+
+    const db = openStationDatabase(bundleWorkStorePath(dataDir, payload.bundleId));
+    const rows = db.prepare(`SELECT id, status, superseded_by AS by FROM enrollments`).all();
+    db.close();
+    expect(rows).toEqual([
+      { id: 3, status: 'superseded', by: 8 },
+      { id: 8, status: 'synced', by: null },
+    ]);
+  });
+});
+
+describe('the bundle work store', () => {
+  it('holds no carried symmetric key in clear, open or after the sync', async () => {
+    const keys = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const payload = bundle([symmetricRow(1, 'SN1', keys[0]!), symmetricRow(2, 'SN2', keys[1]!)]);
+    const needles = keys.flatMap((k, i) => base64KeyNeedles(`key ${i}`, k));
+    const folder = join(dataDir, 'bundles');
+    // The search finds a key where there is one.
+    expect(
+      search([{ where: 'payload', content: Buffer.from(JSON.stringify(payload)) }], needles),
+    ).not.toEqual([]);
+
+    const db = await openBundleWorkStore(dataDir, payload, wrapper);
+    const sealed = db.prepare(`SELECT sealed_secret FROM enrollments ORDER BY id`).pluck().all();
+    expect(sealed).toEqual([expect.stringMatching(/sealed-secret/), expect.any(String)]);
+    // Read while open: the rows are in the -wal file then.
+    const open = filesNow(folder, 'open');
+    expect(open.map((f) => f.where)).toContainEqual(expect.stringMatching(/\.db-wal$/));
+    expect(search(open, needles)).toEqual([]);
+    db.close();
+
+    await sync(payload);
+    expect(search(filesNow(folder, 'after sync'), needles)).toEqual([]);
+  });
+
+  it('refuses a work store that holds another body, or other enrollments, under the bundle ID', async () => {
+    const payload = bundle([x509Row(1, 'SN1')]);
+    await sync(payload);
+    const calls = dps.calls.length;
+
+    const otherBody = { ...payload, enrollments: [x509Row(1, 'SN1')] };
+    await expect(sync(otherBody)).rejects.toMatchObject({
+      code: 'BUNDLE_WORK_MISMATCH',
+      detail: 'enrollment 1 holds another body in the work store',
+    });
+    const more = { ...payload, enrollments: [payload.enrollments[0]!, x509Row(2, 'SN2')] };
+    await expect(sync(more)).rejects.toMatchObject({ code: 'BUNDLE_WORK_MISMATCH' });
+    expect(dps.calls.length).toBe(calls);
+    // Refused and closed, the same bundle still syncs from its work store.
+    expect((await sync(payload)).summary.synced).toBe(1);
+  });
+
+  it('refuses a payload whose body does not match its hash before writing anything', async () => {
+    const row = x509Row(1, 'SN1');
+    const payload = bundle([{ ...row, bodySha256: sha256('{}') }]);
+    await expect(sync(payload)).rejects.toMatchObject({ code: 'BUNDLE_CORRUPT' });
+    expect(existsSync(bundleWorkStorePath(dataDir, payload.bundleId))).toBe(false);
+    expect(dps.calls).toHaveLength(0);
+  });
+});
+
+describe('sealReceipt', () => {
+  it('seals a receipt that opens as a receipt and fits the receipt schema', async () => {
+    const { receipt } = await sync(bundle([x509Row(1, 'SN1'), groupRow(2, 'SN2', 'grp-1')]));
+    const text = await sealReceipt(receipt, wrapper);
+    const opened = await openPayload(text, 'receipt', wrapper);
+    const { bundleId, writtenAt } = receipt;
+    expect(opened.header).toEqual({ kind: 'receipt', bundleId, writtenAt });
+    expect(checkPayload(receiptPayloadSchema, opened.payload, 'receipt')).toEqual(receipt);
+    const asBundle = openPayload(text, 'bundle', wrapper);
+    await expect(asBundle).rejects.toMatchObject({ code: 'BUNDLE_WRONG_KIND' });
+  });
+});

@@ -1,0 +1,242 @@
+import type Database from 'better-sqlite3';
+import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
+import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
+import type { CodedError } from '../line/lineTypes.js';
+import { closeStationDatabase } from '../store/stationDatabase.js';
+import { SyncWorker } from '../sync/syncWorker.js';
+import type { SyncProgress } from '../sync/syncTypes.js';
+import { sealPayload } from './bundleSeal.js';
+import {
+  RECEIPT_PAYLOAD_FORMAT,
+  receiptPayloadSchema,
+  type BundleEnrollment,
+  type BundlePayload,
+  type ReceiptPayload,
+  type ReceiptResult,
+} from './bundlePayload.js';
+import { bodySha256, openBundleWorkStore } from './bundleWorkStore.js';
+
+/**
+ * The online machine's half of an outbox bundle (`station bundle sync FILE`): the carried
+ * enrollments go to DPS through the station's own SyncWorker, run on the bundle's work store
+ * (bundleWorkStore.ts), and what DPS answered comes back as a receipt for the line station.
+ * A receipt is written whatever happened: rows DPS did not answer are `pending` in it, and the
+ * same bundle synced again later goes on from where this one stopped.
+ */
+
+export interface SyncBundleOptions {
+  /** The data folder of this (online) machine; the work store goes under `bundles/`. */
+  dataDir: string;
+  /** The opened, validated bundle payload. */
+  payload: BundlePayload;
+  /** The bundle passphrase's wrapper: seals the carried keys at rest, opens them to send. */
+  wrapper: KeyWrapper;
+  dps: DpsServiceApi;
+  /** The DPS host name, recorded in the receipt for the people reading it. */
+  dpsHost: string;
+  /** The worker's reports while it sends, for the command's progress line. */
+  onProgress?: (progress: SyncProgress) => void;
+  /** When the receipt is written (`writtenAt`); the clock by default. */
+  now?: () => Date;
+}
+
+/** What this sync came to, per outcome, and why it stopped early if it did. */
+export interface BundleSyncSummary {
+  synced: number;
+  failed: number;
+  conflict: number;
+  pending: number;
+  /** Why rows are left pending (DPS offline, credentials refused…): code and text, no secret. */
+  lastError?: CodedError;
+}
+
+/**
+ * Sends the bundle's enrollments to DPS and builds the receipt. Resolves with a receipt even
+ * when DPS could not be reached or refused the credentials (summary.lastError says so); rejects
+ * only when the work store cannot be used (BundleError, StoreError).
+ */
+export async function syncBundle(
+  options: SyncBundleOptions,
+): Promise<{ receipt: ReceiptPayload; summary: BundleSyncSummary }> {
+  const { payload } = options;
+  const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper);
+  try {
+    const stopped = await drain(db, options);
+    // Prepared once: a bundle carries up to 50,000 enrollments.
+    const read = db.prepare(READ_ROW);
+    const results = payload.enrollments.map((e) =>
+      resultOf(read.get(e.id) as StoredRow | undefined, e),
+    );
+    const receipt = checkedReceipt({
+      format: RECEIPT_PAYLOAD_FORMAT,
+      version: 1,
+      bundleId: payload.bundleId,
+      writtenAt: (options.now?.() ?? new Date()).toISOString(),
+      dpsHost: options.dpsHost,
+      results,
+    });
+    const count = (outcome: ReceiptResult['outcome']): number =>
+      results.filter((r) => r.outcome === outcome).length;
+    const summary: BundleSyncSummary = {
+      synced: count('synced'),
+      failed: count('failed'),
+      conflict: count('conflict'),
+      pending: count('pending'),
+    };
+    if (stopped) summary.lastError = stopped;
+    return { receipt, summary };
+  } finally {
+    // Folds the WAL in, so the work store is one file if someone copies it to engineering.
+    closeStationDatabase(db);
+  }
+}
+
+/** Seals a receipt as the file `bundle sync` writes. */
+export function sealReceipt(receipt: ReceiptPayload, wrapper: KeyWrapper): Promise<string> {
+  return sealPayload(
+    { kind: 'receipt', bundleId: receipt.bundleId, writtenAt: receipt.writtenAt },
+    receipt,
+    wrapper,
+  );
+}
+
+/**
+ * Runs the worker until nothing due is left, or until it gives up for now; returns why it gave
+ * up (or the error it last reported, when rows wait), undefined when it did not.
+ */
+async function drain(
+  db: Database.Database,
+  options: SyncBundleOptions,
+): Promise<CodedError | undefined> {
+  const worker = new SyncWorker({
+    db,
+    dps: options.dps,
+    openSecret: sealedText(options.wrapper).open,
+  });
+  const off = options.onProgress && worker.onProgress.on(options.onProgress);
+  try {
+    worker.start();
+    const progress = await worker.syncNow();
+    // A resolved "sync now" may still leave rows waiting for a retry time: the worker's last
+    // error then says why. With nothing left, an old error would only mislead.
+    return progress.counts.pending + progress.counts.syncing > 0
+      ? progress.lastError && codedError(progress.lastError)
+      : undefined;
+  } catch (err) {
+    // SYNC_OFFLINE, SYNC_CREDENTIALS_REFUSED, SYNC_WORKER_ELSEWHERE…: what settled still goes
+    // into the receipt, and the rest waits for the next sync of this bundle.
+    return codedError(err);
+  } finally {
+    await worker.stop();
+    off?.();
+  }
+}
+
+/**
+ * Only the code, the operator text and the detail: a SyncError's detail never holds a key, and
+ * nothing else of the error (its cause, a DPS response) is carried on. An error without a code
+ * is a defect and is thrown as it is.
+ */
+function codedError(err: unknown): CodedError {
+  const { code, message, detail } = (err ?? {}) as Partial<Record<string, unknown>>;
+  if (typeof code !== 'string' || typeof message !== 'string') throw err;
+  return typeof detail === 'string' ? { code, message, detail } : { code, message };
+}
+
+interface StoredRow {
+  registrationId: string;
+  status: string;
+  attempts: number;
+  body: string;
+  etag: string | null;
+  syncNote: string | null;
+  lastErrorCode: string | null;
+  lastError: string | null;
+  dpsError: string | null;
+  dpsRecord: string | null;
+}
+
+const READ_ROW = `SELECT registration_id AS registrationId, status, attempts, body, etag,
+    sync_note AS syncNote, last_error_code AS lastErrorCode, last_error AS lastError,
+    dps_error AS dpsError, dps_record AS dpsRecord
+  FROM enrollments WHERE id = ?`;
+
+/** One carried enrollment's answer, as its work-store row holds it. */
+function resultOf(row: StoredRow | undefined, carried: BundleEnrollment): ReceiptResult {
+  if (row === undefined) throw new Error(`enrollment ${carried.id} left the work store`);
+  const base = {
+    id: carried.id,
+    registrationId: row.registrationId,
+    bodySha256: bodySha256(row.body),
+    // The schema counts the sends made here; the row also holds those made before export.
+    attempts: Math.max(0, row.attempts - carried.attempts),
+  };
+  const code = row.lastErrorCode ?? undefined;
+  const detail = clip(row.lastError ?? '', 4096);
+  switch (row.status) {
+    case 'synced':
+      return {
+        ...base,
+        outcome: 'synced',
+        how: howSynced(row.syncNote),
+        ...(row.etag !== null && { etag: clip(row.etag, 256) }),
+        ...(row.syncNote !== null && { note: clip(row.syncNote, 1024) }),
+      };
+    case 'failed': {
+      const dpsError = jsonObject(row.dpsError);
+      return {
+        ...base,
+        outcome: 'failed',
+        code: code ?? 'SYNC_INTERNAL',
+        detail,
+        ...(dpsError && { dpsError }),
+      };
+    }
+    case 'conflict':
+      return { ...base, outcome: 'conflict', detail, dpsRecord: jsonObject(row.dpsRecord) ?? {} };
+    case 'pending':
+    case 'syncing':
+      return {
+        ...base,
+        outcome: 'pending',
+        ...(code !== undefined && { code }),
+        ...(row.lastError !== null && { detail }),
+      };
+    default:
+      throw new Error(`enrollment ${carried.id} is ${row.status} in the work store`);
+  }
+}
+
+/** How a synced row got there, from the note outboxSyncStore.ts writes (NULL: we created it). */
+function howSynced(note: string | null): 'created' | 'found' | 'replaced' | 'group' {
+  if (note === null) return 'created';
+  if (note === 'found in DPS') return 'found';
+  if (note === 'replaced in DPS') return 'replaced';
+  if (note.startsWith('covered by enrollment group')) return 'group';
+  throw new Error(`unknown sync note "${note}"`);
+}
+
+function jsonObject(text: string | null): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  const value: unknown = JSON.parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The receipt we built must fit the schema the line station reads it with: a misfit here is a
+ * defect of this machine, not damage, so it is no BundleError (whose text blames the file).
+ */
+function checkedReceipt(receipt: ReceiptPayload): ReceiptPayload {
+  const parsed = receiptPayloadSchema.safeParse(receipt);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(
+    `the receipt built does not fit its schema: ${issue?.path.map(String).join('.')}: ${issue?.message}`,
+  );
+}

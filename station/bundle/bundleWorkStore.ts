@@ -144,6 +144,9 @@ function fill(db: Database.Database, payload: BundlePayload, sealed: SealedKeys)
     // started_by and the owner columns stay NULL, which only a running run would need.
     run: db.prepare(`INSERT INTO runs (port, profile, device_id, registration_id, state,
         started_at, finished_at) VALUES (?, '(bundle)', ?, ?, 'pass', ?, ?)`),
+    member: db.prepare(
+      'INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES (?, ?, ?)',
+    ),
     enrollment: db.prepare(`INSERT INTO enrollments (id, registration_id, device_id, run_id,
         attestation, body, sealed_secret, status, attempts, needs_reconcile, created_at,
         updated_at, superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -166,7 +169,17 @@ function fill(db: Database.Database, payload: BundlePayload, sealed: SealedKeys)
       now,
       supersededBy,
     );
+    sql.member.run(payload.bundleId, e.id, e.bodySha256);
   };
+  // The bundle is recorded here as on the line, with every row it carried: a carried earlier
+  // enrollment may be in DPS even if the line never sent it itself (it went in an earlier
+  // bundle), and the worker's look for earlier enrollments counts bundle rows as maybe sent.
+  db.prepare('INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, ?, ?, ?)').run(
+    payload.bundleId,
+    payload.createdAt,
+    `carried from ${payload.source.host} (${payload.source.dataDir})`,
+    payload.enrollments.length,
+  );
   // DPS compares registration IDs ignoring case, and so does the worker's look for earlier ones.
   const liveId = new Map<string, number>();
   for (const e of payload.enrollments) {

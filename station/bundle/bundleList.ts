@@ -1,0 +1,31 @@
+import type Database from 'better-sqlite3';
+
+/** A bundle this station exported, as `bundle list` shows it. */
+export interface BundleListing {
+  id: string;
+  createdAt: string;
+  file: string;
+  enrollments: number;
+  /** Carried rows still pending here now (no receipt answered them yet, or DPS did not). */
+  stillPending: number;
+  receivedAt: string | null;
+  /** What the latest receipt applied says DPS answered, per outcome. */
+  receipt: { synced: number; failed: number; conflict: number; pending: number } | null;
+}
+
+/** The exported bundles, newest first. */
+export function listBundles(db: Database.Database): BundleListing[] {
+  const rows = db
+    .prepare(
+      `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.received_at AS receivedAt,
+         b.receipt,
+         (SELECT count(*) FROM bundle_enrollments m JOIN enrollments e ON e.id = m.enrollment_id
+          WHERE m.bundle_id = b.id AND e.status = 'pending') AS stillPending
+       FROM bundles b ORDER BY b.created_at DESC, b.rowid DESC`,
+    )
+    .all() as (Omit<BundleListing, 'receipt'> & { receipt: string | null })[];
+  return rows.map((row) => ({
+    ...row,
+    receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as BundleListing['receipt']),
+  }));
+}

@@ -1,0 +1,207 @@
+import type Database from 'better-sqlite3';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { BundleError } from './bundleErrors.js';
+import type { ReceiptPayload, ReceiptResult } from './bundlePayload.js';
+
+/**
+ * `bundle receive`: what DPS answered for a bundle's enrollments, applied to this station's
+ * outbox in one transaction.
+ *
+ * An answer lands only on a row of that bundle whose body is still the one carried, and only
+ * while the row is `pending`: a row this station synced itself meanwhile, or re-provisioned, or
+ * that its own worker holds right now, keeps what it has. So a receipt can be applied twice, or
+ * a later receipt of the same bundle after an earlier partial one, and each answer counts once.
+ */
+
+export interface ReceiveSummary {
+  bundleId: string;
+  synced: number;
+  failed: number;
+  conflict: number;
+  /** The syncing machine got no answer for these: they stay pending, to be read from DPS first. */
+  stillPending: number;
+  /** Settled here already (by this station's own sync, or an earlier receipt): left as they are. */
+  alreadySettled: number;
+  /** Re-provisioned since the export, or held by a running sync: left to this station's worker. */
+  leftAlone: number;
+}
+
+interface Target {
+  id: number;
+  status: string;
+  registrationId: string;
+  carriedSha: string;
+  sendsReceived: number;
+}
+
+/** Applies `receipt` (opened and validated) to the outbox of `db`. */
+export function applyReceipt(
+  db: Database.Database,
+  receipt: ReceiptPayload,
+  actor: AuditActor,
+  now: () => Date = () => new Date(),
+): ReceiveSummary {
+  const known = db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(receipt.bundleId);
+  if (known === undefined) throw new BundleError('BUNDLE_UNKNOWN', receipt.bundleId);
+  const apply = new ReceiptApplier(db, receipt, actor, now());
+  return db.transaction(() => apply.all()).immediate();
+}
+
+class ReceiptApplier {
+  private readonly audit: AuditLog;
+  private readonly at: string;
+  private readonly sql;
+  private readonly summary: ReceiveSummary;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly receipt: ReceiptPayload,
+    private readonly actor: AuditActor,
+    private readonly now: Date,
+  ) {
+    this.audit = new AuditLog(db);
+    this.at = now.toISOString();
+    this.summary = {
+      bundleId: receipt.bundleId,
+      synced: 0,
+      failed: 0,
+      conflict: 0,
+      stillPending: 0,
+      alreadySettled: 0,
+      leftAlone: 0,
+    };
+    const pending = `WHERE id = ? AND status = 'pending'`;
+    this.sql = {
+      target: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,
+          b.body_sha256 AS carriedSha, b.sends_received AS sendsReceived
+        FROM bundle_enrollments b JOIN enrollments e ON e.id = b.enrollment_id
+        WHERE b.bundle_id = ? AND b.enrollment_id = ?`),
+      synced: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?, updated_at = ?,
+          etag = ?, attempts = attempts + ?, next_attempt_at = NULL, needs_reconcile = 0,
+          last_error = NULL, last_error_code = NULL, dps_error = NULL, dps_record = NULL,
+          sync_note = ? ${pending}`),
+      failed: db.prepare(`UPDATE enrollments SET status = 'failed', updated_at = ?,
+          attempts = attempts + ?, next_attempt_at = NULL, needs_reconcile = 0,
+          last_error_code = ?, last_error = ?, dps_error = ? ${pending}`),
+      conflict: db.prepare(`UPDATE enrollments SET status = 'conflict', updated_at = ?, etag = ?,
+          attempts = attempts + ?, next_attempt_at = NULL, needs_reconcile = 0,
+          last_error_code = 'SYNC_CONFLICT', last_error = ?, dps_record = ?, dps_error = NULL
+        ${pending}`),
+      // No answer, but maybe sent: counted, so this station reads DPS before it sends the row.
+      sent: db.prepare(`UPDATE enrollments SET attempts = attempts + ?, needs_reconcile = 1,
+          updated_at = ? WHERE id = ? AND status IN ('pending', 'superseded')`),
+      sends: db.prepare(`UPDATE bundle_enrollments SET sends_received = ?
+        WHERE bundle_id = ? AND enrollment_id = ?`),
+      received: db.prepare(`UPDATE bundles SET received_at = ?, receipt = ? WHERE id = ?`),
+    };
+  }
+
+  all(): ReceiveSummary {
+    for (const result of this.receipt.results) this.one(result);
+    const { bundleId: _id, ...applied } = this.summary;
+    // The bundle keeps what DPS answered as of this receipt, whatever this apply had left to do.
+    this.sql.received.run(
+      this.at,
+      JSON.stringify(receiptCounts(this.receipt)),
+      this.receipt.bundleId,
+    );
+    this.event('outbox.bundle-received', this.receipt.bundleId, {
+      ...applied,
+      dpsHost: this.receipt.dpsHost,
+      receiptWrittenAt: this.receipt.writtenAt,
+    });
+    return this.summary;
+  }
+
+  private one(result: ReceiptResult): void {
+    const target = this.sql.target.get(this.receipt.bundleId, result.id) as Target | undefined;
+    const same =
+      target !== undefined &&
+      target.carriedSha === result.bodySha256 &&
+      target.registrationId.toLowerCase() === result.registrationId.toLowerCase();
+    if (!same) {
+      // Not a row of this bundle as carried: an answer for something else is never applied.
+      throw new BundleError(
+        'BUNDLE_CORRUPT',
+        `the receipt answers for enrollment ${result.id}, which bundle ${this.receipt.bundleId} did not carry as it says`,
+      );
+    }
+    // Receipts report running totals: only the sends no earlier receipt reported are added.
+    const newSends = Math.max(0, result.attempts - target.sendsReceived);
+    if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
+    if (target.status !== 'pending') {
+      if (newSends > 0 && target.status === 'superseded') {
+        this.sql.sent.run(newSends, this.at, target.id);
+      }
+      if (target.status === 'superseded' || target.status === 'syncing') this.summary.leftAlone++;
+      else this.summary.alreadySettled++;
+      return;
+    }
+    this.settle(result, newSends);
+  }
+
+  private settle(result: ReceiptResult, newSends: number): void {
+    const base = {
+      enrollmentId: result.id,
+      attempts: result.attempts,
+      bundleId: this.receipt.bundleId,
+    };
+    switch (result.outcome) {
+      case 'synced': {
+        const note = `synced through bundle ${this.receipt.bundleId.slice(0, 8)} (${describeHow(result.how, result.note)})`;
+        this.sql.synced.run(this.at, this.at, result.etag ?? null, newSends, note, result.id);
+        this.summary.synced++;
+        this.event('enrollment.synced', result.registrationId, { ...base, how: result.how });
+        return;
+      }
+      case 'failed': {
+        const dpsError = result.dpsError ? JSON.stringify(result.dpsError) : null;
+        this.sql.failed.run(this.at, newSends, result.code, result.detail, dpsError, result.id);
+        this.summary.failed++;
+        this.event('enrollment.sync-failed', result.registrationId, {
+          ...base,
+          code: result.code,
+          detail: result.detail,
+          dpsError: result.dpsError ?? null,
+        });
+        return;
+      }
+      case 'conflict': {
+        const etag = typeof result.dpsRecord.etag === 'string' ? result.dpsRecord.etag : null;
+        this.sql.conflict.run(
+          this.at,
+          etag,
+          newSends,
+          result.detail,
+          JSON.stringify(result.dpsRecord),
+          result.id,
+        );
+        this.summary.conflict++;
+        this.event('enrollment.conflict', result.registrationId, {
+          ...base,
+          detail: result.detail,
+        });
+        return;
+      }
+      case 'pending':
+        if (newSends > 0) this.sql.sent.run(newSends, this.at, result.id);
+        this.summary.stillPending++;
+    }
+  }
+
+  private event(kind: string, subject: string, detail: Record<string, unknown>): void {
+    this.audit.append({ at: this.now, actor: this.actor, kind, subject, detail });
+  }
+}
+
+function describeHow(how: 'created' | 'found' | 'replaced' | 'group', note?: string): string {
+  if (how === 'group') return note ?? 'covered by its enrollment group';
+  return how === 'created' ? 'created in DPS' : `${how} in DPS`;
+}
+
+/** What a receipt says DPS answered, per outcome. */
+export function receiptCounts(receipt: ReceiptPayload): Record<ReceiptResult['outcome'], number> {
+  const counts = { synced: 0, failed: 0, conflict: 0, pending: 0 };
+  for (const result of receipt.results) counts[result.outcome]++;
+  return counts;
+}

@@ -1,7 +1,8 @@
 /**
  * `station` command line: the station with its UI (`start`, which `npm start` runs, and
  * `serve`), one device headless (`provision`), simulated devices, the DEMO line in the terminal,
- * port listing, the CA, the enrollment queue and the run history.
+ * port listing, the CA, the enrollment queue, outbox bundles for a line without DPS, and the run
+ * history.
  */
 import { CA_USAGE, ca } from './cli/caCommand.js';
 import { DEMO_USAGE, demo } from './cli/demoCommand.js';
@@ -17,6 +18,7 @@ import { AUDIT_USAGE, audit } from './cli/auditCommand.js';
 import { SERVE_USAGE, serve } from './cli/serveCommand.js';
 import { START_USAGE, start } from './cli/startCommand.js';
 import { SYNC_USAGE, syncCommand } from './cli/syncCommand.js';
+import { BUNDLE_USAGE, bundleCommand } from './cli/bundleCommand.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 import { dpsClientFor } from './production/dpsConnection.js';
 import { reportCliError } from './cli/cliError.js';
@@ -35,6 +37,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   runs: (args) => runs(args),
   audit,
   sync: syncCommand(dpsClientFor),
+  bundle: bundleCommand(dpsClientFor),
   emulator: (args) => emulatorCommand(args),
   profiles,
 };
@@ -61,6 +64,7 @@ const usages: readonly (readonly [command: string, usage: string])[] = [
   ['runs', RUNS_USAGE],
   ['audit', AUDIT_USAGE],
   ['sync', SYNC_USAGE],
+  ['bundle', BUNDLE_USAGE],
   ['profiles', PROFILES_USAGE],
   ['emulator', EMULATOR_USAGE],
 ];

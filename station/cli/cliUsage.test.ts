@@ -38,6 +38,8 @@ describe('station usage errors exit 2 and name the flag', () => {
     [['ca', 'list', '--limit', 'ten'], '--limit'],
     [['ca', 'init', '--name', 'Line', '7'], 'unexpected "7"'],
     [['queue', 'stats', '--data-dir', ''], '--data-dir is empty'],
+    [['bundle', 'sync'], 'give one FILE'],
+    [['bundle', 'export', '--by', ''], '--by is empty'],
   ])(
     'station %j',
     async (args, named) => {
@@ -61,6 +63,7 @@ describe('station help for one command', () => {
     ['emulator', '--id-scope SCOPE'],
     ['ca', 'ca init'],
     ['sync', 'sync set-connection'],
+    ['bundle', 'bundle receive FILE'],
   ])(
     "station %s --help prints that command's options and exits 0",
     async (command, shown) => {

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sealedText } from '../../certs/custody/secretBox.js';
+import { BundleError } from '../bundle/bundleErrors.js';
+import { exportBundle } from '../bundle/bundleExport.js';
+import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
+import { listBundles } from '../bundle/bundleList.js';
+import { applyReceipt } from '../bundle/bundleReceive.js';
+import type { AuditActor } from '../store/auditLog.js';
+import { bundleSyncCommand } from './bundleSyncCommand.js';
+import type { DpsClientFactory } from './syncCommand.js';
+import { checkedCaPassphrase } from './caPassphrase.js';
+import { resolveDataDir } from './dataDir.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
+import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
+import { UsageError } from './usageError.js';
+
+export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for a line without DPS: seal the pending
+                                                 enrollments into FILE (asks a new bundle passphrase,
+                                                 and the CA passphrase when symmetric keys go in)
+  bundle sync FILE [--receipt FILE]             on a machine that reaches DPS: send the bundle's
+                                                 enrollments and write the receipt; run it again
+                                                 after an outage and it goes on where it stopped
+  bundle receive FILE [--by NAME]               apply a receipt to this station's outbox
+  bundle list [--json]                          the bundles this station exported, and their receipts
+          every bundle command takes --data-dir DIR; the bundle passphrase comes from
+          ${BUNDLE_PASSPHRASE_ENV}, the terminal, or stdin; a DPS that is not Azure's
+          is trusted for bundle sync only with LINE_STATION_DPS_CA=its CA file`;
+
+/** `station bundle …`; the DPS client factory is passed in as for `station sync`. */
+export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
+  return async (args) => {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        out: { type: 'string' },
+        receipt: { type: 'string' },
+        by: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+    const dataDir = resolveDataDir(values['data-dir']);
+    const file = (): string => {
+      if (positionals.length !== 1) throw new UsageError(`station bundle ${sub}: give one FILE`);
+      return resolve(positionals[0]!);
+    };
+    switch (sub) {
+      case 'export':
+        return exportCommand(dataDir, values.out, actorOf(values.by));
+      case 'sync':
+        return bundleSyncCommand(dataDir, file(), values.receipt, openDps);
+      case 'receive':
+        return receiveCommand(dataDir, file(), actorOf(values.by));
+      case 'list':
+        return listCommand(dataDir, values.json ?? false);
+      default:
+        console.error(`station bundle: unknown subcommand "${sub ?? ''}"\n${BUNDLE_USAGE}`);
+        return 2;
+    }
+  };
+}
+
+function actorOf(by: string | undefined): AuditActor {
+  if (by !== undefined && by.trim() === '') throw new UsageError('--by is empty: give a name');
+  return `supervisor:${by ?? userInfo().username}`;
+}
+
+async function exportCommand(
+  dataDir: string,
+  out: string | undefined,
+  actor: AuditActor,
+): Promise<number> {
+  const db = openExistingStationDatabase(dataDir);
+  try {
+    const pending = db
+      .prepare(`SELECT n FROM outbox_counts WHERE status = 'pending'`)
+      .pluck()
+      .get() as number;
+    if (pending === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
+    const file = resolve(out ?? defaultBundleName(new Date()));
+    // Named before any passphrase is typed: the supervisor picks another name and goes on.
+    if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
+    const wrapper = await bundleWrapper(true);
+    const summary = await exportBundle({
+      db,
+      file,
+      wrapper,
+      caSecrets: async () => sealedText(await checkedCaPassphrase(dataDir, { session: true })).open,
+      actor,
+      dataDir,
+    });
+    const kinds = Object.entries(summary.byAttestation)
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(', ');
+    console.log(
+      `Bundle ${summary.bundleId}: ${summary.enrollments} enrollment(s) (${kinds}) in ${file}.`,
+    );
+    if (summary.left > 0) {
+      console.log(`${summary.left} more wait in the outbox: export again for the next bundle.`);
+    }
+    console.log(
+      'They stay pending here until the receipt comes back. On a machine that reaches DPS run\n' +
+        `  station bundle sync ${basename(file)}\n` +
+        'then bring the receipt it writes back here and run `station bundle receive RECEIPT`.',
+    );
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function receiveCommand(dataDir: string, file: string, actor: AuditActor): Promise<number> {
+  const { text } = readSealedFile(file, 'receipt');
+  const db = openExistingStationDatabase(dataDir);
+  try {
+    const receipt = await openReceipt(text, await bundleWrapper(false));
+    const s = applyReceipt(db, receipt, actor);
+    console.log(
+      `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${receipt.writtenAt}): ` +
+        `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending.`,
+    );
+    if (s.alreadySettled + s.leftAlone > 0) {
+      console.log(
+        `${s.alreadySettled} were settled here already and ${s.leftAlone} changed since the export (re-provisioned, or being synced): left as they are.`,
+      );
+    }
+    if (s.stillPending > 0) {
+      console.log(
+        'The machine that synced got no answer for the pending ones: run `bundle sync` there again when DPS can be reached, and bring the new receipt.',
+      );
+    }
+    if (s.failed + s.conflict > 0) {
+      console.log(
+        'Failed and conflict rows wait for a supervisor: station queue list --status failed',
+      );
+    }
+    return s.failed + s.conflict + s.stillPending > 0 ? 1 : 0;
+  } finally {
+    db.close();
+  }
+}
+
+function listCommand(dataDir: string, json: boolean): number {
+  const db = openExistingStationDatabase(dataDir, { toRead: true });
+  try {
+    const bundles = listBundles(db);
+    if (json) {
+      console.log(JSON.stringify(bundles, null, 2));
+      return 0;
+    }
+    if (bundles.length === 0) console.log('No bundle was exported from this station.');
+    for (const b of bundles) {
+      const receipt = b.receivedAt
+        ? `receipt ${b.receivedAt}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
+        : 'no receipt yet';
+      console.log(
+        `${b.createdAt}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
+      );
+      console.log(`  ${b.file}`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

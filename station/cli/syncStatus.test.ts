@@ -44,6 +44,26 @@ describe('station sync status', () => {
     expect(text).toMatch(/^ {2}DPS_UNREACHABLE/m);
   });
 
+  it('counts the carried enrollments of exported bundles that no receipt has settled yet', async () => {
+    const carried = station.provision('SN1');
+    station.provision('SN2');
+    expect(await status()).toBe(0);
+    expect(output.join('\n')).not.toMatch(/Outbox bundles/);
+    station.db
+      .prepare(
+        `INSERT INTO bundles (id, created_at, file, enrollments) VALUES ('b', 'now', 'f', 1)`,
+      )
+      .run();
+    station.db
+      .prepare(`INSERT INTO bundle_enrollments VALUES ('b', ?, ?, 0)`)
+      .run(carried, 'ab'.repeat(32));
+    output.length = 0;
+    expect(await status()).toBe(0);
+    expect(output.join('\n')).toMatch(
+      /^Outbox bundles: 1 exported; 1 carried enrollment\(s\) still pending here/m,
+    );
+  });
+
   it('does not date an old problem by the time its row was claimed to be sent again', async () => {
     station.provision('SN1');
     station.dps.failNext('bulkEnrollments', { kind: 'unreachable' });

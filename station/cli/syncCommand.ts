@@ -87,7 +87,9 @@ function status(dataDir: string): number {
   if (bundles.length > 0) {
     const carried = bundles.reduce((n, b) => n + b.stillPending, 0);
     console.log(
-      `Outbox bundles: ${bundles.length} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (station bundle list)`,
+      carried === 0
+        ? `Outbox bundles: ${bundles.length} exported; every carried enrollment is settled here (station bundle list)`
+        : `Outbox bundles: ${bundles.length} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (station bundle list)`,
     );
   }
   return 0;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
@@ -10,6 +10,7 @@ import { BundleError } from './bundleErrors.js';
 import {
   BUNDLE_PAYLOAD_FORMAT,
   MAX_BUNDLE_ENROLLMENTS,
+  bodySha256,
   bundlePayloadSchema,
   checkPayload,
   type BundleEnrollment,
@@ -184,10 +185,6 @@ async function carried(row: Row, opener: OpenSecret | undefined): Promise<Bundle
   } finally {
     key.fill(0);
   }
-}
-
-export function bodySha256(body: string): string {
-  return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
 /** The bundle, its rows and its audit event, and the rows flagged to be read from DPS first. */

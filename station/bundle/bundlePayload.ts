@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BundleError } from './bundleErrors.js';
 
@@ -132,4 +133,9 @@ export function checkPayload<T>(schema: z.ZodType<T>, value: unknown, what: stri
   const issue = parsed.error.issues[0];
   const path = issue?.path.map(String).join('.') || '(top)';
   throw new BundleError('BUNDLE_CORRUPT', `${what}: field ${path}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** SHA-256 (hex) of a stored enrollment body, as the bundle and its receipt name it. */
+export function bodySha256(body: string): string {
+  return createHash('sha256').update(body, 'utf8').digest('hex');
 }

@@ -8,13 +8,14 @@ import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
 import {
   RECEIPT_PAYLOAD_FORMAT,
+  bodySha256,
   receiptPayloadSchema,
   type BundleEnrollment,
   type BundlePayload,
   type ReceiptPayload,
   type ReceiptResult,
 } from './bundlePayload.js';
-import { bodySha256, openBundleWorkStore } from './bundleWorkStore.js';
+import { openBundleWorkStore } from './bundleWorkStore.js';
 
 /**
  * The online machine's half of an outbox bundle (`station bundle sync FILE`): the carried

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -6,7 +5,7 @@ import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { BundleError } from './bundleErrors.js';
-import type { BundleEnrollment, BundlePayload } from './bundlePayload.js';
+import { bodySha256, type BundleEnrollment, type BundlePayload } from './bundlePayload.js';
 
 /**
  * The online machine's copy of a bundle's outbox: a real station database, so the project's own
@@ -74,11 +73,6 @@ export async function openBundleWorkStore(
     db.close();
     throw err;
   }
-}
-
-/** SHA-256 (hex) of a stored body, as the payload and the receipt name it. */
-export function bodySha256(body: string): string {
-  return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
 function enrollmentCount(db: Database.Database): number {

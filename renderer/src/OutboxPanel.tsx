@@ -86,7 +86,8 @@ export function OutboxPanel({
           </>
         ) : (
           <span data-testid="sync-state" data-state="none">
-            DPS sync: off (no DPS connection on this station); enrollments wait here.
+            DPS sync: off (no DPS connection on this station); enrollments wait here. Without a
+            network a supervisor carries them to DPS with <code>station bundle export</code>.
           </span>
         )}
       </div>

@@ -1,0 +1,144 @@
+// applyReceipt where the outbox no longer matches the receipt: rows that moved on since the
+// export, and receipts that are not of this station's bundle. bundleReceive.test.ts has the rest.
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
+import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import {
+  LATER,
+  ReceiptTestKit,
+  answer,
+  counts,
+  receipt,
+  stillPending,
+  synced,
+} from './testing/receiptTestKit.js';
+
+let kit: ReceiptTestKit;
+// The tests read as the station they check; the kit only adds the bundle side.
+let station: SyncTestStation;
+
+beforeEach(() => {
+  kit = new ReceiptTestKit();
+  station = kit.station;
+});
+afterEach(() => kit.close());
+
+describe('applyReceipt: rows that moved on since the export', () => {
+  it('flags a pending row again when the receipt reports sends the station did not see', async () => {
+    const p = station.provision('P1');
+    const bundle = await kit.exported();
+    // The line came online for a moment: its worker sent the row, and DPS throttled it.
+    const worker = new OutboxSyncStore(station.db, () => station.clock.now());
+    const [claimed] = worker.claim(1);
+    const retry = { kind: 'retry', code: 'SYNC_DPS_RETRY', detail: 'throttled' } as const;
+    worker.settle([[claimed!, { ...retry, at: station.clock.now(), reconcile: false }]]);
+    expect(station.row(p)).toMatchObject({ status: 'pending', attempts: 1, needsReconcile: 0 });
+
+    kit.apply(receipt(bundle, [answer(bundle, p, 1, stillPending)]));
+
+    expect(station.row(p)).toMatchObject({ status: 'pending', attempts: 2, needsReconcile: 1 });
+  });
+
+  it('leaves a re-provisioned row alone but counts its sends, so the worker reads DPS first', async () => {
+    const old = station.provision('R1');
+    const bundle = await kit.exported();
+    const fresh = station.provision('R1');
+    const worker = new OutboxSyncStore(station.db, () => station.clock.now());
+    expect(worker.superseded('reg-r1')).toMatchObject([{ id: old, attempts: 0 }]);
+
+    const result = receipt(bundle, [answer(bundle, old, 1, { ...synced, etag: '"o"' })]);
+    expect(kit.apply(result)).toMatchObject(counts({ leftAlone: 1 }));
+
+    expect(station.row(old)).toMatchObject({ status: 'superseded', attempts: 1, etag: null });
+    expect(station.row(fresh)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      needsReconcile: 0,
+      etag: null,
+    });
+    expect(worker.superseded('reg-r1')).toMatchObject([{ id: old, attempts: 1 }]);
+    expect(station.store.audit('enrollment.synced')).toEqual([]);
+
+    kit.apply(result, LATER);
+    expect(station.row(old).attempts).toBe(1);
+  });
+
+  it('leaves a row the worker holds alone, and keeps what the worker settled meanwhile', async () => {
+    const held = station.provision('H1');
+    const settled = station.provision('S1');
+    const bundle = await kit.exported();
+    const worker = new OutboxSyncStore(station.db, () => station.clock.now());
+    const claimed = worker.claim(2);
+    worker.settle([[claimed[1]!, { kind: 'synced', how: 'found', etag: '"own"' }]]);
+
+    const summary = kit.apply(
+      receipt(bundle, [
+        answer(bundle, held, 1, { ...synced, etag: '"bundle"' }),
+        answer(bundle, settled, 1, { outcome: 'failed', code: 'SYNC_DPS_REJECTED', detail: 'x' }),
+      ]),
+    );
+
+    expect(summary).toMatchObject(counts({ leftAlone: 1, alreadySettled: 1 }));
+    expect(station.row(held)).toMatchObject({ status: 'syncing', etag: null });
+    expect(station.row(settled)).toMatchObject({
+      status: 'synced',
+      etag: '"own"',
+      lastErrorCode: null,
+      syncNote: 'found in DPS',
+    });
+    expect(station.store.outboxCounts()).toMatchObject({ syncing: 1, synced: 1, failed: 0 });
+  });
+});
+
+describe('applyReceipt: receipts that do not fit', () => {
+  it('refuses a receipt of a bundle this station did not export', async () => {
+    const s = station.provision('S1');
+    const bundle = await kit.exported();
+    const stranger = { ...receipt(bundle, [answer(bundle, s, 1, synced)]), bundleId: randomUUID() };
+    expect(() => kit.apply(stranger)).toThrow(expect.objectContaining({ code: 'BUNDLE_UNKNOWN' }));
+    expect(station.row(s)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(station.store.audit('outbox.bundle-received')).toEqual([]);
+  });
+
+  it('applies nothing when one answer names another body', async () => {
+    const s = station.provision('S1');
+    const p = station.provision('P1');
+    const bundle = await kit.exported();
+    const rows = station.rows();
+    const events = station.store.audit().length;
+    const changed = { ...answer(bundle, p, 1, synced), bodySha256: 'ab'.repeat(32) };
+
+    expect(() =>
+      kit.apply(receipt(bundle, [answer(bundle, s, 2, { ...synced, etag: '"s"' }), changed])),
+    ).toThrow(expect.objectContaining({ code: 'BUNDLE_CORRUPT' }));
+
+    expect(station.rows()).toEqual(rows);
+    expect(kit.sendsReceived(bundle.bundleId)).toEqual([0, 0]);
+    expect(kit.bundleRow(bundle.bundleId)).toEqual({ receivedAt: null, receipt: null });
+    expect(station.store.audit().length).toBe(events);
+  });
+
+  it('applies nothing when one answer is for a row the bundle did not carry', async () => {
+    const s = station.provision('S1');
+    const first = await kit.exported();
+    const later = station.provision('L1');
+    const second = await kit.exported();
+    const rows = station.rows();
+
+    // `later` went in the second bundle, with its true body hash, but not in the first.
+    const stray = answer(second, later, 1, synced);
+    expect(() => kit.apply(receipt(first, [answer(first, s, 1, synced), stray]))).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_CORRUPT' }),
+    );
+    expect(station.rows()).toEqual(rows);
+
+    // Nor is one for the right row under another registration ID.
+    const renamed = { ...answer(first, s, 1, synced), registrationId: 'reg-other' };
+    expect(() => kit.apply(receipt(first, [renamed]))).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_CORRUPT' }),
+    );
+    expect(station.rows()).toEqual(rows);
+    expect(kit.bundleRow(first.bundleId).receivedAt).toBeNull();
+  });
+});

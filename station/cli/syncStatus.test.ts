@@ -55,7 +55,9 @@ describe('station sync status', () => {
       )
       .run();
     station.db
-      .prepare(`INSERT INTO bundle_enrollments VALUES ('b', ?, ?, 0)`)
+      .prepare(
+        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES ('b', ?, ?)`,
+      )
       .run(carried, 'ab'.repeat(32));
     output.length = 0;
     expect(await status()).toBe(0);

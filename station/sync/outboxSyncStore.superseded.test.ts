@@ -42,7 +42,9 @@ describe('OutboxSyncStore: earlier enrollments of a re-provisioned device', () =
       )
       .run();
     station.db
-      .prepare(`INSERT INTO bundle_enrollments VALUES ('b1', ?, ?)`)
+      .prepare(
+        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES ('b1', ?, ?)`,
+      )
       .run(carried, 'cd'.repeat(32));
     expect(store.superseded('reg-x1').map((row) => row.id)).toEqual([carried]);
   });

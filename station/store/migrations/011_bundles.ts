@@ -7,7 +7,8 @@ import type { Migration } from './index.js';
  * - `bundles`: one row per bundle written; `receipt` holds the counts of the latest receipt
  *   applied (JSON), `received_at` when.
  * - `bundle_enrollments`: which outbox rows went in which bundle, with the SHA-256 of the body
- *   that went, and how many DPS sends the receipts reported for it. A receipt is applied only to rows of its own bundle whose body is still the one
+ *   that went, how many DPS sends the receipts reported for it, and the final answer a receipt
+ *   applied to it. A receipt is applied only to rows of its own bundle whose body is still the one
  *   carried. A superseded row that went in a bundle may be in DPS, so the sync worker treats it
  *   as sent when it reconciles a re-provisioned device.
  */
@@ -32,6 +33,9 @@ export const migration011Bundles: Migration = {
         body_sha256    TEXT NOT NULL CHECK (length(body_sha256) = 64),
         -- DPS sends for it that receipts reported so far (each receipt holds the running total).
         sends_received INTEGER NOT NULL DEFAULT 0 CHECK (sends_received >= 0),
+        -- The final answer (synced, failed, conflict) a receipt of this bundle applied to the row:
+        -- applied once, so a later receipt of the same bundle cannot undo a supervisor's requeue.
+        answer_applied TEXT CHECK (answer_applied IN ('synced', 'failed', 'conflict')),
         PRIMARY KEY (bundle_id, enrollment_id)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX bundle_enrollments_by_enrollment ON bundle_enrollments (enrollment_id);

@@ -18,6 +18,10 @@ export const bundleErrorText = {
     'A file of that name is there already, and it may be a bundle or receipt not yet carried. Choose another name, or move that file first.',
   BUNDLE_WRITE_FAILED:
     'The file could not be written (full, read-only or missing drive). No bundle was recorded; check the drive and export again.',
+  BUNDLE_RECEIPT_WRITE_FAILED:
+    'The receipt could not be written (full, read-only or missing drive). What DPS answered is kept on this machine: free the drive or use another, and run `bundle sync` again to write it.',
+  BUNDLE_ALL_CARRIED:
+    'Every pending enrollment is in a bundle whose receipt has not come back yet, so no new bundle was written. Sync that bundle and receive its receipt; if that bundle is lost, export again with --include-carried.',
   BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',
   BUNDLE_SECRET_LOCKED:
     'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',

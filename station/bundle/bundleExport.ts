@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
@@ -16,6 +16,7 @@ import {
   type BundleEnrollment,
   type BundlePayload,
 } from './bundlePayload.js';
+import { writeDurably } from './bundleFiles.js';
 import { sealPayload } from './bundleSeal.js';
 
 /**
@@ -41,6 +42,11 @@ export interface ExportRequest {
   caSecrets: () => Promise<OpenSecret>;
   actor: AuditActor;
   dataDir: string;
+  /**
+   * Carry rows already in a bundle whose receipt has not come back (that bundle is lost). Without
+   * it, each bundle carries only rows no other bundle still carries.
+   */
+  includeCarried?: boolean;
   now?: () => Date;
 }
 
@@ -51,7 +57,7 @@ export interface ExportSummary {
   /** Earlier enrollments carried so DPS's copy can be told ours (re-provisioned devices). */
   history: number;
   byAttestation: Record<string, number>;
-  /** Pending rows left for the next bundle (above MAX_BUNDLE_ENROLLMENTS). */
+  /** Pending rows no bundle carries, left for the next one (above MAX_BUNDLE_ENROLLMENTS). */
   left: number;
 }
 
@@ -69,6 +75,13 @@ interface Row {
   supersededBy: number | null;
 }
 
+/**
+ * A row another bundle carries and no receipt has answered finally yet. A row a receipt failed
+ * and a supervisor requeued is free to go again.
+ */
+const STILL_CARRIED = `SELECT 1 FROM bundle_enrollments b
+  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL`;
+
 const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.body,
   e.sealed_secret AS sealedSecret, e.attempts, e.needs_reconcile AS needsReconcile,
   d.serial_number AS serialNumber, d.model, e.created_at AS createdAt,
@@ -78,15 +91,20 @@ const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.bod
 export async function exportBundle(request: ExportRequest): Promise<ExportSummary> {
   const { db } = request;
   const now = (request.now ?? (() => new Date()))();
+  const uncarried = request.includeCarried ? '' : `AND NOT EXISTS (${STILL_CARRIED})`;
   const rows = db
     .prepare(
       `SELECT ${COLUMNS} FROM enrollments e JOIN devices d ON d.id = e.device_id
-       WHERE e.status = 'pending' ORDER BY e.id LIMIT ?`,
+       WHERE e.status = 'pending' ${uncarried} ORDER BY e.id LIMIT ?`,
     )
     .all(MAX_BUNDLE_ENROLLMENTS + 1) as Row[];
-  if (rows.length === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
+  const pending = countPending(db);
+  if (rows.length === 0) {
+    if (pending === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
+    throw new BundleError('BUNDLE_ALL_CARRIED', `${pending} pending, all carried`);
+  }
   const live = rows.slice(0, MAX_BUNDLE_ENROLLMENTS);
-  const left = countPending(db) - live.length;
+  const left = exportableCount(db, request.includeCarried ?? false) - live.length;
   const history = historyOf(db, live);
 
   const opener = [...live, ...history].some((r) => r.attestation === 'symmetric-key-individual')
@@ -116,7 +134,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     payload,
     request.wrapper,
   );
-  writeNewFile(request.file, text, () => record(request, payload, now, history.length));
+  writeRecorded(request, payload, now, history.length, text);
   const byAttestation: Record<string, number> = {};
   for (const row of live)
     byAttestation[row.attestation] = (byAttestation[row.attestation] ?? 0) + 1;
@@ -128,6 +146,18 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     byAttestation,
     left,
   };
+}
+
+/**
+ * How many pending rows an export would carry (all bundles' worth): to refuse an empty export
+ * before anyone types a passphrase.
+ */
+export function exportableCount(db: Database.Database, includeCarried: boolean): number {
+  const uncarried = includeCarried ? '' : `AND NOT EXISTS (${STILL_CARRIED})`;
+  return db
+    .prepare(`SELECT count(*) FROM enrollments e WHERE e.status = 'pending' ${uncarried}`)
+    .pluck()
+    .get() as number;
 }
 
 function countPending(db: Database.Database): number {
@@ -218,29 +248,63 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date, histo
 }
 
 /**
- * Writes `text` to a new `file`, durably, then records the bundle; a refused record removes the
- * file again, so no file names a bundle this station does not know. Written in place, not
- * renamed or linked into place: bundles go to USB sticks, and FAT has no hard links. A crash
- * mid-write leaves a file that fails to open (BUNDLE_CORRUPT), never one that opens wrong.
+ * Records the bundle, then writes its file, so that no file names a bundle this station does not
+ * know: a crash in between leaves a recorded bundle with no file (or an unreadable one), whose
+ * only effect is that its rows are read from DPS first. The file is claimed first (`wx`), so a
+ * name in use is refused before anything is recorded. Written in place, not renamed into place:
+ * a failed write removes it and withdraws the record, and the rows are free for another bundle.
  */
-function writeNewFile(file: string, text: string, recordIt: () => void): void {
-  let fd: number | undefined;
+function writeRecorded(
+  request: ExportRequest,
+  payload: BundlePayload,
+  now: Date,
+  history: number,
+  text: string,
+): void {
+  const { file } = request;
+  let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
   } catch (err) {
-    if (fd !== undefined) unlinkQuietly(file);
     throw writeFailed(file, err);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
   try {
-    recordIt();
-  } catch (err) {
-    unlinkQuietly(file);
-    throw err;
+    try {
+      record(request, payload, now, history);
+    } catch (err) {
+      rmSync(file, { force: true });
+      throw err;
+    }
+    try {
+      writeDurably(fd, file, text, 'BUNDLE_WRITE_FAILED');
+    } catch (err) {
+      rmSync(file, { force: true });
+      try {
+        withdraw(request, payload.bundleId, err);
+      } catch {
+        // The record stays, harmless: its rows are read from DPS first, and `bundle list`
+        // shows a bundle no receipt will answer. The write's own error is the one to report.
+      }
+      throw err instanceof BundleError ? err : writeFailed(file, err);
+    }
+  } finally {
+    closeSync(fd);
   }
+}
+
+/** Takes back the record of a bundle whose file could not be written. */
+function withdraw(request: ExportRequest, bundleId: string, cause: unknown): void {
+  const { db } = request;
+  db.transaction(() => {
+    db.prepare('DELETE FROM bundles WHERE id = ?').run(bundleId);
+    new AuditLog(db).append({
+      at: (request.now ?? (() => new Date()))(),
+      actor: request.actor,
+      kind: 'outbox.bundle-withdrawn',
+      subject: bundleId,
+      detail: { file: request.file, reason: (cause as { code?: string }).code ?? String(cause) },
+    });
+  }).immediate();
 }
 
 function writeFailed(file: string, err: unknown): BundleError {
@@ -248,12 +312,4 @@ function writeFailed(file: string, err: unknown): BundleError {
   return code === 'EEXIST'
     ? new BundleError('BUNDLE_FILE_EXISTS', file, { cause: err })
     : new BundleError('BUNDLE_WRITE_FAILED', `${file}: ${code ?? String(err)}`, { cause: err });
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Gone already, or the drive went away: nothing here is a bundle anyone will read.
-  }
 }

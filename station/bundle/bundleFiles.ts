@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -19,6 +22,7 @@ import {
 } from './bundlePayload.js';
 import {
   MAX_SEALED_FILE_BYTES,
+  SEALED_BUNDLE_FORMAT,
   openPayload,
   readSealedHeader,
   type SealedHeader,
@@ -75,38 +79,72 @@ export async function openReceipt(text: string, wrapper: KeyWrapper): Promise<Re
 }
 
 /**
+ * Writes all of `text` through `fd` (open on `path`), flushes it, and reads it back. A full
+ * stick is the common case: write() then takes only part of the bytes without an error, and a
+ * bundle or receipt cut short would only be found on the other side of the air gap.
+ */
+export function writeDurably(
+  fd: number,
+  path: string,
+  text: string,
+  code: 'BUNDLE_WRITE_FAILED' | 'BUNDLE_RECEIPT_WRITE_FAILED',
+): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length;) {
+    done += writeSync(fd, bytes, done, bytes.length - done);
+  }
+  fsyncSync(fd);
+  const back = readFileSync(path);
+  if (!back.equals(bytes)) {
+    throw new BundleError(code, `${path}: ${back.length} of ${bytes.length} bytes read back`);
+  }
+}
+
+/**
  * Writes the receipt of `bundleId`, replacing only an earlier receipt of the same bundle (a later
  * sync's receipt holds everything the earlier one did), never another file: a bundle given as
- * the receipt's name is BUNDLE_FILE_EXISTS. Through a temporary name in the same folder, and
- * flushed, so a stick pulled mid-write leaves the earlier receipt whole.
+ * the receipt's name is BUNDLE_FILE_EXISTS. Through a temporary name of its own in the same
+ * folder, so a stick pulled or filled mid-write leaves the earlier receipt whole, and two syncs
+ * of one bundle never write into one file.
  */
 export function writeReceiptFile(file: string, text: string, bundleId: string): void {
   if (existsSync(file) && !isReceiptOf(file, bundleId)) {
     throw new BundleError('BUNDLE_FILE_EXISTS', file);
   }
-  const partial = `${file}.partial`;
+  const partial = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
   let fd: number | undefined;
   try {
-    fd = openSync(partial, 'w', 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
+    fd = openSync(partial, 'wx', 0o600);
+    writeDurably(fd, partial, text, 'BUNDLE_RECEIPT_WRITE_FAILED');
     closeSync(fd);
     fd = undefined;
     renameSync(partial, file);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
+    rmSync(partial, { force: true });
+    if (err instanceof BundleError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BundleError('BUNDLE_WRITE_FAILED', `${file}: ${code ?? String(err)}`, {
+    throw new BundleError('BUNDLE_RECEIPT_WRITE_FAILED', `${file}: ${code ?? String(err)}`, {
       cause: err,
     });
   }
 }
 
+/**
+ * Whether `file` is a receipt of `bundleId`, whole or cut short: its first bytes are the header
+ * sealPayload writes first. A receipt damaged by an earlier full stick may be replaced.
+ */
 function isReceiptOf(file: string, bundleId: string): boolean {
+  const head = Buffer.alloc(256);
+  let fd: number | undefined;
   try {
-    const header = readSealedFile(file, 'receipt').header;
-    return header.bundleId === bundleId;
+    fd = openSync(file, 'r');
+    const n = readSync(fd, head, 0, head.length, 0);
+    const prefix = `{"format":"${SEALED_BUNDLE_FORMAT}","version":1,"kind":"receipt","bundleId":"${bundleId}"`;
+    return head.subarray(0, n).toString('utf8').startsWith(prefix);
   } catch {
     return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
+import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import {
   LATER,
@@ -88,6 +89,49 @@ describe('applyReceipt: rows that moved on since the export', () => {
       syncNote: 'found in DPS',
     });
     expect(station.store.outboxCounts()).toMatchObject({ syncing: 1, synced: 1, failed: 0 });
+  });
+});
+
+describe('applyReceipt: a bundle synced more than once', () => {
+  it("does not undo a supervisor's requeue when a later receipt repeats the old answer", async () => {
+    const a = station.provision('A1');
+    const b = station.provision('B1');
+    const bundle = await kit.exported();
+    const conflict = {
+      outcome: 'conflict',
+      detail: 'DPS holds another key',
+      dpsRecord: {},
+    } as const;
+    kit.apply(
+      receipt(bundle, [answer(bundle, a, 1, conflict), answer(bundle, b, 1, stillPending)]),
+    );
+    // The record in DPS was removed, and the supervisor sends the row again.
+    expect(requeueEnrollments(station.db, { status: 'conflict', supervisor: 'ana' })).toHaveLength(
+      1,
+    );
+
+    // The bundle synced again for B; its machine still holds A's old answer.
+    const later = receipt(
+      bundle,
+      [answer(bundle, a, 1, conflict), answer(bundle, b, 2, synced)],
+      '2026-03-03T20:00:00.000Z',
+    );
+    expect(kit.apply(later, LATER)).toMatchObject({ synced: 1, conflict: 0, alreadySettled: 1 });
+    expect(station.row(a)).toMatchObject({ status: 'pending', needsReconcile: 1 });
+    expect(station.row(b)).toMatchObject({ status: 'synced' });
+  });
+
+  it('keeps the newest receipt on the bundle when an older one is applied after it', async () => {
+    const a = station.provision('A1');
+    const bundle = await kit.exported();
+    const newer = '2026-03-03T20:00:00.000Z';
+    kit.apply(receipt(bundle, [answer(bundle, a, 1, synced)], newer));
+    kit.apply(receipt(bundle, [answer(bundle, a, 1, stillPending)]), LATER);
+    expect(JSON.parse(kit.bundleRow(bundle.bundleId).receipt!)).toMatchObject({
+      synced: 1,
+      pending: 0,
+      writtenAt: newer,
+    });
   });
 });
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import {
   LATER,
+  RECEIPT_WRITTEN,
   RECEIVED,
   ReceiptTestKit,
   answer,
@@ -144,7 +145,10 @@ describe('applyReceipt: answers', () => {
     const row = kit.bundleRow(bundle.bundleId);
     expect(row.receivedAt).toBe(RECEIVED.toISOString());
     // The bundle keeps what DPS answered; the audit event what this apply did.
-    expect(JSON.parse(row.receipt!)).toEqual({ synced: 1, failed: 0, conflict: 0, pending: 1 });
+    expect(JSON.parse(row.receipt!)).toEqual({
+      ...{ synced: 1, failed: 0, conflict: 0, pending: 1 },
+      writtenAt: RECEIPT_WRITTEN,
+    });
     expect(station.store.audit('outbox.bundle-received')).toEqual([
       {
         id: expect.any(Number),
@@ -197,7 +201,10 @@ describe('applyReceipt: applied again, or later', () => {
     expect(station.store.audit().length).toBe(events + 1);
     const row = kit.bundleRow(bundle.bundleId);
     expect(row.receivedAt).toBe(LATER.toISOString());
-    expect(JSON.parse(row.receipt!)).toEqual({ synced: 1, failed: 1, conflict: 0, pending: 1 });
+    expect(JSON.parse(row.receipt!)).toEqual({
+      ...{ synced: 1, failed: 1, conflict: 0, pending: 1 },
+      writtenAt: RECEIPT_WRITTEN,
+    });
   });
 
   it('adds only the sends a later receipt reports beyond the earlier one', async () => {

@@ -32,6 +32,7 @@ interface Target {
   registrationId: string;
   carriedSha: string;
   sendsReceived: number;
+  answerApplied: string | null;
 }
 
 /** Applies `receipt` (opened and validated) to the outbox of `db`. */
@@ -73,7 +74,8 @@ class ReceiptApplier {
     const pending = `WHERE id = ? AND status = 'pending'`;
     this.sql = {
       target: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,
-          b.body_sha256 AS carriedSha, b.sends_received AS sendsReceived
+          b.body_sha256 AS carriedSha, b.sends_received AS sendsReceived,
+          b.answer_applied AS answerApplied
         FROM bundle_enrollments b JOIN enrollments e ON e.id = b.enrollment_id
         WHERE b.bundle_id = ? AND b.enrollment_id = ?`),
       synced: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?, updated_at = ?,
@@ -92,7 +94,11 @@ class ReceiptApplier {
           updated_at = ? WHERE id = ? AND status IN ('pending', 'superseded')`),
       sends: db.prepare(`UPDATE bundle_enrollments SET sends_received = ?
         WHERE bundle_id = ? AND enrollment_id = ?`),
-      received: db.prepare(`UPDATE bundles SET received_at = ?, receipt = ? WHERE id = ?`),
+      answered: db.prepare(`UPDATE bundle_enrollments SET answer_applied = ?
+        WHERE bundle_id = ? AND enrollment_id = ?`),
+      // An older receipt applied after a newer one (two sticks) does not roll the counts back.
+      received: db.prepare(`UPDATE bundles SET received_at = ?, receipt = ? WHERE id = ?
+        AND (receipt IS NULL OR coalesce(json_extract(receipt, '$.writtenAt'), '') <= ?)`),
     };
   }
 
@@ -100,10 +106,12 @@ class ReceiptApplier {
     for (const result of this.receipt.results) this.one(result);
     const { bundleId: _id, ...applied } = this.summary;
     // The bundle keeps what DPS answered as of this receipt, whatever this apply had left to do.
+    const counts = { ...receiptCounts(this.receipt), writtenAt: this.receipt.writtenAt };
     this.sql.received.run(
       this.at,
-      JSON.stringify(receiptCounts(this.receipt)),
+      JSON.stringify(counts),
       this.receipt.bundleId,
+      this.receipt.writtenAt,
     );
     this.event('outbox.bundle-received', this.receipt.bundleId, {
       ...applied,
@@ -129,6 +137,15 @@ class ReceiptApplier {
     // Receipts report running totals: only the sends no earlier receipt reported are added.
     const newSends = Math.max(0, result.attempts - target.sendsReceived);
     if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
+    if (target.answerApplied !== null) {
+      // A receipt of this bundle settled it once. If it is pending again, a supervisor requeued
+      // it after that answer: a later receipt, whose machine still holds the old answer, must
+      // not undo that. Sends it reports still count.
+      if (newSends > 0 && target.status === 'pending')
+        this.sql.sent.run(newSends, this.at, target.id);
+      this.summary.alreadySettled++;
+      return;
+    }
     if (target.status !== 'pending') {
       if (newSends > 0 && target.status === 'superseded') {
         this.sql.sent.run(newSends, this.at, target.id);
@@ -138,6 +155,9 @@ class ReceiptApplier {
       return;
     }
     this.settle(result, newSends);
+    if (result.outcome !== 'pending') {
+      this.sql.answered.run(result.outcome, this.receipt.bundleId, target.id);
+    }
   }
 
   private settle(result: ReceiptResult, newSends: number): void {

@@ -58,15 +58,22 @@ export function answer(
   return { id, registrationId, bodySha256, attempts, ...a } as ReceiptResult;
 }
 
+/** When the test receipts were written on the syncing machine, unless a test says otherwise. */
+export const RECEIPT_WRITTEN = '2026-03-02T20:00:00.000Z';
+
 /** A receipt as it comes out of its seal: validated like the real one. */
-export function receipt(bundle: BundlePayload, results: ReceiptResult[]): ReceiptPayload {
+export function receipt(
+  bundle: BundlePayload,
+  results: ReceiptResult[],
+  writtenAt = RECEIPT_WRITTEN,
+): ReceiptPayload {
   return checkPayload(
     receiptPayloadSchema,
     {
       format: RECEIPT_PAYLOAD_FORMAT,
       version: 1,
       bundleId: bundle.bundleId,
-      writtenAt: '2026-03-02T20:00:00.000Z',
+      writtenAt,
       dpsHost: 'line.azure-devices-provisioning.net',
       results,
     },

@@ -1,9 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { base64KeyNeedles, filesNow, search } from '../../certs/testing/secretNeedles.js';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
@@ -11,23 +10,25 @@ import { fakeCertificatePem } from '../sync/testing/syncTestStation.js';
 import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import {
-  BUNDLE_PAYLOAD_FORMAT,
   checkPayload,
   receiptPayloadSchema,
   type BundleEnrollment,
-  type BundleHistoryEntry,
   type BundlePayload,
 } from './bundlePayload.js';
 import { openPayload } from './bundleSeal.js';
 import { sealReceipt, syncBundle, type SyncBundleOptions } from './bundleSync.js';
 import { bundleWorkStorePath, openBundleWorkStore } from './bundleWorkStore.js';
+import {
+  DPS_HOST,
+  bundle,
+  groupRow,
+  sha256,
+  symmetricRow,
+  wrapper,
+  x509Body,
+  x509Row,
+} from './testing/bundleSyncTestKit.js';
 
-// Cheap scrypt and one salt per session: these tests are about DPS calls, not the passphrase.
-const wrapper = new PassphraseKeyWrapper('bundle test passphrase', {
-  scrypt: { N: 1024 },
-  session: true,
-});
-const T = '2026-03-01T10:00:00.000Z';
 let dataDir: string;
 let dps: InMemoryDps;
 
@@ -37,53 +38,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-const x509Body = (registrationId: string, certificate: string): IndividualEnrollment => ({
-  registrationId,
-  attestation: { type: 'x509', x509: { clientCertificates: { primary: { certificate } } } },
-  provisioningStatus: 'enabled',
-});
 const certificateOf = (record: IndividualEnrollment | undefined) =>
   record?.attestation?.x509?.clientCertificates?.primary?.certificate;
 
-/** A carried outbox row as the export writes it (ids as the exporting station numbered them). */
-function carried(
-  id: number,
-  serial: string,
-  attestation: BundleEnrollment['attestation'],
-  body: object,
-  extra: Partial<BundleEnrollment> = {},
-): BundleEnrollment {
-  const registrationId = `reg-${serial.toLowerCase()}`;
-  const text = JSON.stringify({ registrationId, ...body });
-  return {
-    ...{ id, registrationId, attestation, body: text, bodySha256: sha256(text), attempts: 0 },
-    ...{ needsReconcile: false, serialNumber: serial, model: 'm1', createdAt: T, ...extra },
-  };
-}
-const x509Row = (id: number, serial: string, certificate = fakeCertificatePem()) =>
-  carried(id, serial, 'x509-device-key', x509Body(`reg-${serial.toLowerCase()}`, certificate));
-const symmetricKeyBody = { attestation: { type: 'symmetricKey', symmetricKey: {} } };
-const symmetricRow = (id: number, serial: string, key: string) =>
-  carried(id, serial, 'symmetric-key-individual', symmetricKeyBody, { symmetricKey: key });
-const groupRow = (id: number, serial: string, enrollmentGroupId: string) =>
-  carried(id, serial, 'symmetric-key-group', { enrollmentGroupId });
-
-function bundle(enrollments: BundleEnrollment[], history: BundleHistoryEntry[] = []) {
-  const source = { host: 'line7', dataDir: '/var/lib/line-station' };
-  const bundleId = randomUUID();
-  return {
-    format: BUNDLE_PAYLOAD_FORMAT,
-    version: 1,
-    bundleId,
-    createdAt: T,
-    source,
-    enrollments,
-    history,
-  } satisfies BundlePayload;
-}
-
-const DPS_HOST = 'line7.azure-devices-provisioning.net';
 const sync = (payload: BundlePayload, extra: Partial<SyncBundleOptions> = {}) =>
   syncBundle({ dataDir, payload, wrapper, dps, dpsHost: DPS_HOST, ...extra });
 /** What every result of `row` says whatever its outcome. */
@@ -219,6 +176,76 @@ describe('syncBundle', () => {
       { id: 3, status: 'superseded', by: 8 },
       { id: 8, status: 'synced', by: null },
     ]);
+  });
+});
+
+describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
+  const MINUTE = 60_000;
+  /** Refuses `registrationId`'s item with `errorCode` while `refusing()` says so. */
+  const refuseItem = (registrationId: string, errorCode: number, refusing = () => true) => {
+    dps.refuseItem = (e) =>
+      e.registrationId === registrationId && refusing()
+        ? { errorCode, errorStatus: 'Try again later' }
+        : undefined;
+  };
+
+  it.each([429001, 503001])(
+    'waits for the retry time of an item refused with %i and ends it synced in the same sync',
+    async (errorCode) => {
+      const waits: Date[] = [];
+      // Refused until the sync waits: the worker itself retries a backoff drawn near zero.
+      refuseItem('reg-sn2', errorCode, () => waits.length === 0);
+      const rows = [x509Row(1, 'SN1'), x509Row(2, 'SN2')];
+      const { receipt, summary } = await sync(bundle(rows), {
+        backoff: { baseMs: 400, capMs: 400 },
+        onWaiting: (until) => waits.push(until),
+      });
+
+      expect(summary).toEqual({ synced: 2, failed: 0, conflict: 0, pending: 0 });
+      expect(receipt.results[1]).toMatchObject({ id: 2, outcome: 'synced' });
+      expect(waits).toHaveLength(1);
+      // The call that settled it was made once the retry time had come.
+      expect(dps.calls.at(-1)!.at).toBeGreaterThanOrEqual(waits[0]!.getTime());
+      expect(Object.fromEntries(dps.creations)).toEqual({ 'reg-sn1': 1, 'reg-sn2': 1 });
+    },
+  );
+
+  it('does not wait for a retry time after retryWithinMs, and says when it falls', async () => {
+    refuseItem('reg-sn1', 429001);
+    const waits: Date[] = [];
+    const started = Date.now();
+    const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
+      backoff: { baseMs: 24 * 60 * MINUTE, capMs: 24 * 60 * MINUTE },
+      retryWithinMs: 1_000,
+      onWaiting: (until) => waits.push(until),
+    });
+
+    expect(summary).toMatchObject({ synced: 0, pending: 1, nextRetryAt: expect.any(String) });
+    expect(Date.parse(summary.nextRetryAt!)).toBeGreaterThan(started + 1_000);
+    expect(waits).toEqual([]);
+    expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending', code: 'SYNC_DPS_RETRY' });
+    expect(dps.callsOf('bulkEnrollments')).toHaveLength(1);
+  });
+
+  it('stops waiting when aborted and returns the row pending', async () => {
+    refuseItem('reg-sn1', 503001);
+    const aborter = new AbortController();
+    const waits: Date[] = [];
+    const started = Date.now();
+    const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
+      backoff: { baseMs: 5 * MINUTE, capMs: 5 * MINUTE },
+      signal: aborter.signal,
+      onWaiting: (until) => {
+        waits.push(until);
+        aborter.abort();
+      },
+    });
+
+    // Promptly: the wait it was told to stop could have lasted up to five minutes.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(waits).toHaveLength(1);
+    expect(summary).toMatchObject({ pending: 1, nextRetryAt: waits[0]!.toISOString() });
+    expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending', code: 'SYNC_DPS_RETRY' });
   });
 });
 

@@ -3,6 +3,7 @@ import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { closeStationDatabase } from '../store/stationDatabase.js';
+import type { BackoffPolicy } from '../sync/backoff.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
@@ -15,6 +16,14 @@ import {
   type ReceiptPayload,
   type ReceiptResult,
 } from './bundlePayload.js';
+import {
+  MAX_RETRY_ROUNDS,
+  RETRY_MARGIN_MS,
+  nextRetryAt,
+  retryDeadline,
+  unlessAborted,
+  waitUnlessAborted,
+} from './bundleSyncWait.js';
 import { openBundleWorkStore } from './bundleWorkStore.js';
 
 /**
@@ -22,7 +31,9 @@ import { openBundleWorkStore } from './bundleWorkStore.js';
  * enrollments go to DPS through the station's own SyncWorker, run on the bundle's work store
  * (bundleWorkStore.ts), and what DPS answered comes back as a receipt for the line station.
  * A receipt is written whatever happened: rows DPS did not answer are `pending` in it, and the
- * same bundle synced again later goes on from where this one stopped.
+ * same bundle synced again later goes on from where this one stopped. Rows DPS asked to retry
+ * (429 or 5xx for one item of a bulk call) are waited for, within `retryWithinMs`: the receipt
+ * crosses an air gap, and a DPS that answers is worth a minute more here.
  */
 
 export interface SyncBundleOptions {
@@ -39,6 +50,20 @@ export interface SyncBundleOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** When the receipt is written (`writtenAt`); the clock by default. */
   now?: () => Date;
+  /**
+   * How long after the start of the sync a retry time DPS asked for is still waited for;
+   * default 10 minutes. Rows whose retry falls later are left pending (summary.nextRetryAt).
+   */
+  retryWithinMs?: number;
+  /** Called before each wait for a retry time, with the time waited for. */
+  onWaiting?: (until: Date) => void;
+  /**
+   * Aborted, the sync stops (a wait at once; a send once the calls in flight have ended) and
+   * the receipt is built from what settled. Rows not settled are `pending` in it.
+   */
+  signal?: AbortSignal;
+  /** The worker's retry backoff (syncWorkerOptions.ts); its default unless given (tests). */
+  backoff?: Partial<BackoffPolicy>;
 }
 
 /** What this sync came to, per outcome, and why it stopped early if it did. */
@@ -49,6 +74,8 @@ export interface BundleSyncSummary {
   pending: number;
   /** Why rows are left pending (DPS offline, credentials refused…): code and text, no secret. */
   lastError?: CodedError;
+  /** When the earliest pending row may be sent again (ISO), if one waits for a retry time. */
+  nextRetryAt?: string;
 }
 
 /**
@@ -60,9 +87,10 @@ export async function syncBundle(
   options: SyncBundleOptions,
 ): Promise<{ receipt: ReceiptPayload; summary: BundleSyncSummary }> {
   const { payload } = options;
+  const deadline = retryDeadline(Date.now(), options.retryWithinMs);
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper);
   try {
-    const stopped = await drain(db, options);
+    const stopped = await drain(db, options, deadline);
     // Prepared once: a bundle carries up to 50,000 enrollments.
     const read = db.prepare(READ_ROW);
     const results = payload.enrollments.map((e) =>
@@ -85,6 +113,8 @@ export async function syncBundle(
       pending: count('pending'),
     };
     if (stopped) summary.lastError = stopped;
+    const retryAt = summary.pending > 0 ? nextRetryAt(db) : undefined;
+    if (retryAt !== undefined) summary.nextRetryAt = new Date(retryAt).toISOString();
     return { receipt, summary };
   } finally {
     // Folds the WAL in, so the work store is one file if someone copies it to engineering.
@@ -102,22 +132,35 @@ export function sealReceipt(receipt: ReceiptPayload, wrapper: KeyWrapper): Promi
 }
 
 /**
- * Runs the worker until nothing due is left, or until it gives up for now; returns why it gave
- * up (or the error it last reported, when rows wait), undefined when it did not.
+ * Runs the worker until nothing due is left, then waits for the retry times DPS asked for that
+ * fall before `deadline` and sends again, until none is left, it gives up for now or `signal`
+ * aborts; returns why it gave up (or the error it last reported, when rows wait), undefined
+ * when it did not.
  */
 async function drain(
   db: Database.Database,
   options: SyncBundleOptions,
+  deadline: number,
 ): Promise<CodedError | undefined> {
+  const { signal } = options;
   const worker = new SyncWorker({
     db,
     dps: options.dps,
     openSecret: sealedText(options.wrapper).open,
+    ...(options.backoff && { backoff: options.backoff }),
   });
   const off = options.onProgress && worker.onProgress.on(options.onProgress);
   try {
     worker.start();
-    const progress = await worker.syncNow();
+    let progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
+    // syncNow() resolves once nothing is due, even when DPS refused an item for the moment.
+    for (let round = 0; round < MAX_RETRY_ROUNDS && !signal?.aborted; round++) {
+      const at = nextRetryAt(db);
+      if (at === undefined || at > deadline) break;
+      if (at > Date.now()) options.onWaiting?.(new Date(at));
+      if (!(await waitUnlessAborted(at + RETRY_MARGIN_MS - Date.now(), signal))) break;
+      progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
+    }
     // A resolved "sync now" may still leave rows waiting for a retry time: the worker's last
     // error then says why. With nothing left, an old error would only mislead.
     return progress.counts.pending + progress.counts.syncing > 0

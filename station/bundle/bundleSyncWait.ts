@@ -1,0 +1,82 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The waits of `bundle sync` (bundleSync.ts) for rows DPS asked to retry: the operator carries
+ * the receipt across an air gap, so a row DPS refused for the moment (429, 5xx per item) is
+ * worth a short wait here rather than a walk back with a partial receipt.
+ */
+
+/** Default for `retryWithinMs`: how long a sync may wait for retries, from its start. */
+export const DEFAULT_RETRY_WITHIN_MS = 10 * 60_000;
+
+/** Past the retry time, so the row is due when "sync now" looks (and clocks round the same). */
+export const RETRY_MARGIN_MS = 50;
+
+/**
+ * At most this many waits per sync: each round sends at least one call, so this only stops a
+ * DPS that keeps asking for retries a few milliseconds away from looping until the deadline.
+ */
+export const MAX_RETRY_ROUNDS = 1_000;
+
+/** The deadline `retryWithinMs` after `startedAt`; throws RangeError for an unbounded wait. */
+export function retryDeadline(startedAt: number, retryWithinMs = DEFAULT_RETRY_WITHIN_MS): number {
+  if (!Number.isFinite(retryWithinMs) || retryWithinMs < 0) {
+    throw new RangeError('retryWithinMs must be a finite number of milliseconds, 0 or more');
+  }
+  return startedAt + retryWithinMs;
+}
+
+/**
+ * When the earliest pending row of the work store may be sent again (ms since the epoch), if
+ * a pending row waits for a retry time. Named index: as outboxSyncStore.ts's nextDue query, the
+ * partial index answers with one seek instead of a scan of every pending row.
+ */
+export function nextRetryAt(db: Database.Database): number | undefined {
+  const at = db
+    .prepare(
+      `SELECT min(next_attempt_at) FROM enrollments INDEXED BY enrollments_pending_due
+      WHERE status = 'pending' AND next_attempt_at IS NOT NULL`,
+    )
+    .pluck()
+    .get() as string | null;
+  return at === null ? undefined : Date.parse(at);
+}
+
+/**
+ * Resolves true after `ms`, or false as soon as `signal` aborts (at once if it already has).
+ * The timer is cleared either way, so an aborted wait keeps no process alive.
+ */
+export function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * `work`'s value, or undefined as soon as `signal` aborts. `work` goes on; its rejection after
+ * an abort is handled here (the caller stops the worker, which rejects its "sync now").
+ */
+export function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -11,7 +11,7 @@ export const BUNDLE_PASSPHRASE_ENV = 'LINE_STATION_BUNDLE_PASSPHRASE';
 export async function bundleWrapper(confirm: boolean): Promise<PassphraseKeyWrapper> {
   const passphrase = await readPassphrase(
     confirm ? 'New bundle passphrase: ' : 'Bundle passphrase: ',
-    { env: BUNDLE_PASSPHRASE_ENV, confirm },
+    { env: BUNDLE_PASSPHRASE_ENV, confirm, what: 'bundle passphrase' },
   );
   return new PassphraseKeyWrapper(passphrase, { session: true });
 }

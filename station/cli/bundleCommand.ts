@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
-import { exportBundle } from '../bundle/bundleExport.js';
+import { exportBundle, exportableCount } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
 import { listBundles } from '../bundle/bundleList.js';
 import { applyReceipt } from '../bundle/bundleReceive.js';
@@ -19,7 +19,9 @@ import { UsageError } from './usageError.js';
 
 export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for a line without DPS: seal the pending
                                                  enrollments into FILE (asks a new bundle passphrase,
-                                                 and the CA passphrase when symmetric keys go in)
+                                                 and the CA passphrase when symmetric keys go in);
+                                                 rows another bundle carries stay out of it, unless
+                                                 --include-carried (that bundle was lost)
   bundle sync FILE [--receipt FILE]             on a machine that reaches DPS: send the bundle's
                                                  enrollments and write the receipt; run it again
                                                  after an outage and it goes on where it stopped
@@ -42,6 +44,7 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
         receipt: { type: 'string' },
         by: { type: 'string' },
         json: { type: 'boolean' },
+        'include-carried': { type: 'boolean' },
       },
     });
     const dataDir = resolveDataDir(values['data-dir']);
@@ -49,14 +52,24 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
       if (positionals.length !== 1) throw new UsageError(`station bundle ${sub}: give one FILE`);
       return resolve(positionals[0]!);
     };
+    const noFile = (): void => {
+      if (positionals.length > 0) {
+        const hint = sub === 'export' ? ' (the bundle goes where --out FILE says)' : '';
+        throw new UsageError(`station bundle ${sub}: unexpected "${positionals[0]}"${hint}`);
+      }
+    };
     switch (sub) {
       case 'export':
-        return exportCommand(dataDir, values.out, actorOf(values.by));
+        noFile();
+        return exportCommand(dataDir, values.out, actorOf(values.by), {
+          includeCarried: values['include-carried'] ?? false,
+        });
       case 'sync':
         return bundleSyncCommand(dataDir, file(), values.receipt, openDps);
       case 'receive':
         return receiveCommand(dataDir, file(), actorOf(values.by));
       case 'list':
+        noFile();
         return listCommand(dataDir, values.json ?? false);
       default:
         console.error(`station bundle: unknown subcommand "${sub ?? ''}"\n${BUNDLE_USAGE}`);
@@ -74,14 +87,15 @@ async function exportCommand(
   dataDir: string,
   out: string | undefined,
   actor: AuditActor,
+  options: { includeCarried: boolean },
 ): Promise<number> {
   const db = openExistingStationDatabase(dataDir);
   try {
-    const pending = db
-      .prepare(`SELECT n FROM outbox_counts WHERE status = 'pending'`)
-      .pluck()
-      .get() as number;
-    if (pending === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
+    // Refused before any passphrase is typed: nothing to carry, or all of it carried already.
+    if (exportableCount(db, options.includeCarried) === 0) {
+      const pending = exportableCount(db, true);
+      throw new BundleError(pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED');
+    }
     const file = resolve(out ?? defaultBundleName(new Date()));
     // Named before any passphrase is typed: the supervisor picks another name and goes on.
     if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
@@ -93,6 +107,7 @@ async function exportCommand(
       caSecrets: async () => sealedText(await checkedCaPassphrase(dataDir, { session: true })).open,
       actor,
       dataDir,
+      includeCarried: options.includeCarried,
     });
     const kinds = Object.entries(summary.byAttestation)
       .map(([kind, n]) => `${n} ${kind}`)
@@ -115,9 +130,13 @@ async function exportCommand(
 }
 
 async function receiveCommand(dataDir: string, file: string, actor: AuditActor): Promise<number> {
-  const { text } = readSealedFile(file, 'receipt');
+  const { text, header } = readSealedFile(file, 'receipt');
   const db = openExistingStationDatabase(dataDir);
   try {
+    // The header names the bundle in clear: another station's receipt is refused unopened.
+    if (db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(header.bundleId) === undefined) {
+      throw new BundleError('BUNDLE_UNKNOWN', header.bundleId);
+    }
     const receipt = await openReceipt(text, await bundleWrapper(false));
     const s = applyReceipt(db, receipt, actor);
     console.log(

@@ -33,6 +33,13 @@ export async function bundleSyncCommand(
   console.log(
     `Bundle ${payload.bundleId} from ${payload.source.host}: ${total} enrollment(s), to ${connection.hostName}.`,
   );
+  // Ctrl-C while DPS's retries are waited for ends the wait, and still writes the receipt.
+  const stop = new AbortController();
+  const interrupt = (): void => {
+    console.log('Stopping: the receipt holds what DPS answered so far.');
+    stop.abort();
+  };
+  process.once('SIGINT', interrupt);
   let result: Awaited<ReturnType<typeof syncBundle>>;
   try {
     result = await syncBundle({
@@ -42,8 +49,14 @@ export async function bundleSyncCommand(
       dps,
       dpsHost: connection.hostName,
       onProgress: progressPrinter(total),
+      onWaiting: (until) =>
+        console.log(
+          `  DPS asked to retry some enrollments: waiting until ${until.toLocaleTimeString()} (Ctrl-C stops and writes the receipt)`,
+        ),
+      signal: stop.signal,
     });
   } finally {
+    process.off('SIGINT', interrupt);
     dps.close?.();
   }
   const { receipt, summary } = result;
@@ -57,7 +70,12 @@ export async function bundleSyncCommand(
   }
   console.log(`Receipt: ${out}. Take it back to the station and run \`station bundle receive\`.`);
   if (summary.pending > 0) {
-    console.log('Run this again when DPS can be reached: it goes on where it stopped.');
+    const retry = summary.nextRetryAt && Date.parse(summary.nextRetryAt) > Date.now();
+    console.log(
+      retry
+        ? `Run this again after ${new Date(summary.nextRetryAt!).toLocaleTimeString()}, when DPS allows the next try: it goes on where it stopped.`
+        : 'Run this again when DPS can be reached: it goes on where it stopped.',
+    );
   }
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
 }

@@ -33,9 +33,13 @@ export async function readPassphrase(
     env?: string;
     /** One more way to go on when no secret is piped, for the command's own text. */
     missingHint?: string;
+    /** What the secret is, for the length refusal; default "CA passphrase". */
+    what?: string;
   } = {},
 ): Promise<string> {
   const env = options.env ?? PASSPHRASE_ENV;
+  const checked = (passphrase: string, isNew: boolean): string =>
+    checkedLength(passphrase, isNew, options.what ?? 'CA passphrase');
   const fromEnv = process.env[env];
   if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
   if (env === PASSPHRASE_ENV) {
@@ -98,9 +102,9 @@ function missingText(prompt: string, env: string, hint: string | undefined): str
   return `no ${what} on standard input: ${ways.slice(0, -1).join(', ')}, or ${ways.at(-1)!}`;
 }
 
-function checked(passphrase: string, isNew: boolean): string {
+function checkedLength(passphrase: string, isNew: boolean, what: string): string {
   if (isNew && passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw new Error(`a new CA passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    throw new Error(`a new ${what} needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }
   return passphrase;
 }

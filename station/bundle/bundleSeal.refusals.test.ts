@@ -5,34 +5,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { sealSecret, type KeyWrapper, type WrappedKey } from '../../certs/custody/secretBox.js';
+import { sealSecret } from '../../certs/custody/secretBox.js';
 import { BundleError, type BundleErrorCode } from './bundleErrors.js';
 import { MAX_SEALED_FILE_BYTES, openPayload, readSealedHeader, sealPayload } from './bundleSeal.js';
 import {
+  CountingWrapper,
   FAST,
   PASSPHRASE,
   type Fields,
   fieldsOf,
   header,
   nestedPayload,
+  outcome,
+  textOf,
   wrapper,
 } from './testing/sealTestKit.js';
-
-/** Counts unwraps, so a test can tell a refusal came before any passphrase work. */
-class CountingWrapper implements KeyWrapper {
-  readonly kind = 'passphrase' as const;
-  unwraps = 0;
-  constructor(private readonly inner: KeyWrapper) {}
-  wrap(dataKey: Uint8Array): Promise<WrappedKey> {
-    return this.inner.wrap(dataKey);
-  }
-  unwrap(wrapped: WrappedKey): Promise<Uint8Array> {
-    this.unwraps++;
-    return this.inner.unwrap(wrapped);
-  }
-}
-
-const textOf = (fields: Fields): string => `${JSON.stringify(fields)}\n`;
 
 /** The file with one top-level field (or one wrappedKey field) replaced. */
 function withField(text: string, name: string, value: unknown): string {
@@ -61,16 +48,6 @@ function flipPaddingBit(base64: string): string {
   if (at === base64.length - 1) throw new Error('no padding to play with');
   const flipped = ALPHABET[ALPHABET.indexOf(base64[at]!) ^ 1]!;
   return `${base64.slice(0, at)}${flipped}${base64.slice(at + 1)}`;
-}
-
-/** What `promise` came to: a BundleError's code, `opened`, or any other error's name and text. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'opened';
-  } catch (err) {
-    return err instanceof BundleError ? err.code : String(err);
-  }
 }
 
 async function expectCode(promise: Promise<unknown>, code: BundleErrorCode): Promise<void> {

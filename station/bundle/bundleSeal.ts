@@ -28,12 +28,24 @@ export interface SealedHeader {
 }
 
 /**
- * Files above this are refused before parsing: far above what the export writes (50,000
+ * Files above this are refused before parsing: far above what the export writes (20,000
  * enrollments with their certificates gzip to a few tens of MB) and below what a JSON string can
  * hold, so a wrong or hostile file costs a stat, not the station's memory.
  */
 export const MAX_SEALED_FILE_BYTES = 256 * 1024 * 1024;
-const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
+/**
+ * The gunzipped payload at most: half of the longest string V8 makes (about 512 MiB), so the
+ * text and JSON.parse's work on it fit beside the running station.
+ */
+const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+/**
+ * The scrypt cost a bundle's data key may ask for before the passphrase is tried. The wrapper
+ * itself allows up to 4 GiB (for a CA key a supervisor opens on purpose), but the cost is read
+ * from the file, unauthenticated, and bundles are opened beside the live station: the writer
+ * uses 32 MiB (N = 2^15, r = 8, p = 1), so twice that is room to raise it, no more.
+ */
+const MAX_UNWRAP_MEMORY_BYTES = 64 * 1024 * 1024;
+const MAX_UNWRAP_PARALLELISM = 4;
 const DATA_KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -137,7 +149,6 @@ export async function openPayload(
   }
   const iv = base64(fields, 'iv', IV_BYTES);
   const tag = base64(fields, 'tag', TAG_BYTES);
-  const ciphertext = base64(fields, 'ciphertext');
   const wrapped = fields.wrappedKey;
   if (typeof wrapped !== 'object' || wrapped === null || Array.isArray(wrapped)) {
     throw new BundleError('BUNDLE_CORRUPT', 'field "wrappedKey" is not an object');
@@ -147,6 +158,9 @@ export async function openPayload(
     if (dataKey.length !== DATA_KEY_BYTES) {
       throw new BundleError('BUNDLE_CORRUPT', 'the data key has the wrong length');
     }
+    // Decoded only now: the ciphertext is most of the file, and a wrong passphrase (the usual
+    // mistake) should cost no copy of it.
+    const ciphertext = base64(fields, 'ciphertext');
     const decipher = createDecipheriv('aes-256-gcm', dataKey, iv, { authTagLength: TAG_BYTES });
     decipher.setAAD(additionalData(header));
     decipher.setAuthTag(tag);
@@ -167,6 +181,7 @@ async function unwrap(wrapper: KeyWrapper, wrapped: WrappedKey): Promise<Buffer>
   if (wrapped.kind !== wrapper.kind) {
     throw new BundleError('BUNDLE_CORRUPT', `the data key is wrapped by "${String(wrapped.kind)}"`);
   }
+  if (wrapped.kind === 'passphrase') checkScryptCost(wrapped);
   try {
     const key = await wrapper.unwrap(wrapped);
     return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
@@ -176,6 +191,29 @@ async function unwrap(wrapper: KeyWrapper, wrapped: WrappedKey): Promise<Buffer>
       throw new BundleError('BUNDLE_WRONG_PASSPHRASE', undefined, { cause: err });
     }
     throw new BundleError('BUNDLE_CORRUPT', 'the wrapped data key is damaged', { cause: err });
+  }
+}
+
+/**
+ * Refuses a passphrase-wrapped key whose scrypt cost (read from the file, not authenticated) is
+ * above what a bundle is sealed with, before the wrapper allocates and spins for it.
+ */
+function checkScryptCost(wrapped: WrappedKey): void {
+  const cost = [wrapped.N, wrapped.r, wrapped.p];
+  if (!cost.every((n) => Number.isSafeInteger(n) && (n as number) > 0)) {
+    throw new BundleError('BUNDLE_CORRUPT', 'the data key does not state its scrypt cost');
+  }
+  const [N, r, p] = cost as [number, number, number];
+  // scrypt takes 128·N·r bytes for each of p lanes: the product bounds the memory should the
+  // lanes run side by side, and the time either way.
+  const bytes = 128 * N * r * p;
+  if (bytes > MAX_UNWRAP_MEMORY_BYTES || p > MAX_UNWRAP_PARALLELISM) {
+    const mib = (n: number): number => Math.ceil(n / (1024 * 1024));
+    throw new BundleError(
+      'BUNDLE_CORRUPT',
+      `the data key asks for scrypt N=${N}, r=${r}, p=${p} (${mib(bytes)} MiB), above a ` +
+        `bundle's limit (${mib(MAX_UNWRAP_MEMORY_BYTES)} MiB, p at most ${MAX_UNWRAP_PARALLELISM})`,
+    );
   }
 }
 

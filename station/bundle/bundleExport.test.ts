@@ -13,7 +13,7 @@ import { exportBundle, type ExportRequest } from './bundleExport.js';
 import { bundlePayloadSchema, checkPayload, type BundlePayload } from './bundlePayload.js';
 import { openPayload } from './bundleSeal.js';
 
-// The cap is 50,000 rows; a test lowers it rather than provision 50,001 devices.
+// The cap is MAX_BUNDLE_ENROLLMENTS rows; a test lowers it rather than provision that many.
 const cap = vi.hoisted(() => ({ lowered: undefined as number | undefined }));
 vi.mock('./bundlePayload.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./bundlePayload.js')>();

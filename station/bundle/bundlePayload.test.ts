@@ -173,15 +173,11 @@ describe('checkPayload with bundlePayloadSchema', () => {
     expect(JSON.stringify(err.toJSON())).not.toContain(key.slice(0, 16));
   });
 
-  it(`refuses more than ${MAX_BUNDLE_ENROLLMENTS} enrollments`, () => {
+  it('refuses more than 20,000 enrollments (a day of production at most)', () => {
+    expect(MAX_BUNDLE_ENROLLMENTS).toBe(20_000); // the export takes this many
     const one = enrollment(1);
-    const at = {
-      ...bundle(),
-      enrollments: Array<BundleEnrollment>(MAX_BUNDLE_ENROLLMENTS).fill(one),
-    };
-    expect(checkPayload(bundlePayloadSchema, at, 'bundle').enrollments).toHaveLength(
-      MAX_BUNDLE_ENROLLMENTS,
-    );
+    const at = { ...bundle(), enrollments: Array<BundleEnrollment>(20_000).fill(one) };
+    expect(checkPayload(bundlePayloadSchema, at, 'bundle').enrollments).toHaveLength(20_000);
     const over = { ...at, enrollments: [...at.enrollments, one] };
     const err = refusal(bundlePayloadSchema, over, 'bundle');
     expect(err.code).toBe('BUNDLE_CORRUPT');
@@ -230,9 +226,73 @@ describe('checkPayload with receiptPayloadSchema', () => {
     expect(err.detail).toMatch(namesField('receipt', path));
   });
 
+  it('refuses more than 40,000 results (twice the enrollments a bundle carries)', () => {
+    const at = Array<ReceiptResult>(40_000).fill(everyOutcome[0]!);
+    expect(checkPayload(receiptPayloadSchema, receipt(at), 'receipt').results).toHaveLength(40_000);
+    const err = refusal(receiptPayloadSchema, receipt([...at, everyOutcome[0]!]), 'receipt');
+    expect(err.code).toBe('BUNDLE_CORRUPT');
+    expect(err.detail).toMatch(namesField('receipt', 'results'));
+  });
+
   it('refuses a bundle passed off as a receipt, naming format', () => {
     const err = refusal(receiptPayloadSchema, bundle(), 'receipt');
     expect(err.code).toBe('BUNDLE_CORRUPT');
     expect(err.detail).toMatch(namesField('receipt', 'format'));
+  });
+});
+
+describe('the DPS objects a receipt carries (stored on the line as received)', () => {
+  const failed = everyOutcome[4]!;
+  const conflict = everyOutcome[6]!;
+  const KiB = 1024;
+
+  /** An object whose JSON text is exactly `bytes` long. */
+  function jsonOfBytes(bytes: number): Record<string, unknown> {
+    const value = { message: 'x'.repeat(bytes - JSON.stringify({ message: '' }).length) };
+    expect(Buffer.byteLength(JSON.stringify(value))).toBe(bytes);
+    return value;
+  }
+
+  /** `{ a: { a: … { a: 1 } } }`: `levels` objects, the outermost included. */
+  function nested(levels: number): Record<string, unknown> {
+    let value: Record<string, unknown> = { a: 1 };
+    for (let level = 1; level < levels; level++) value = { a: value };
+    return value;
+  }
+
+  const cases = [
+    ['dpsError', (dpsError: Record<string, unknown>) => ({ ...failed, dpsError })],
+    ['dpsRecord', (dpsRecord: Record<string, unknown>) => ({ ...conflict, dpsRecord })],
+  ] as const;
+
+  it.each(cases)('accepts a %s of 64 KiB of JSON and 16 levels', (_field, result) => {
+    for (const value of [jsonOfBytes(64 * KiB), nested(16), { list: [[[[{ a: [] }]]]] }]) {
+      const ok = receipt([result(value)]);
+      expect(checkPayload(receiptPayloadSchema, ok, 'receipt')).toEqual(ok);
+    }
+  });
+
+  it.each(cases)('refuses a %s above 64 KiB of JSON, naming it', (field, result) => {
+    // Counted in UTF-8, as the line stores it: 22 Ki characters, but 66 KiB.
+    const euros = { message: '€'.repeat(22 * KiB) };
+    expect(JSON.stringify(euros).length).toBeLessThan(64 * KiB);
+    const wide = Object.fromEntries(
+      Array.from({ length: 1000 }, (_, i) => [`${'k'.repeat(66)}${i}`, i]),
+    );
+    for (const value of [jsonOfBytes(64 * KiB + 1), euros, wide]) {
+      const err = refusal(receiptPayloadSchema, receipt([result(value)]), 'receipt');
+      expect(err.code).toBe('BUNDLE_CORRUPT');
+      expect(err.detail).toBe(`receipt: field results.0.${field}: more than 64 KiB of JSON`);
+    }
+  });
+
+  it.each(cases)('refuses a %s nested deeper than 16 levels, naming it', (field, result) => {
+    // 17 levels of objects, of arrays, and far too many to stringify without a stack overflow.
+    const arrays = { list: [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]] };
+    for (const value of [nested(17), arrays, nested(200_000)]) {
+      const err = refusal(receiptPayloadSchema, receipt([result(value)]), 'receipt');
+      expect(err.code).toBe('BUNDLE_CORRUPT');
+      expect(err.detail).toBe(`receipt: field results.0.${field}: nests deeper than 16 levels`);
+    }
   });
 });

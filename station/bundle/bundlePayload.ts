@@ -11,8 +11,12 @@ import { BundleError } from './bundleErrors.js';
 export const BUNDLE_PAYLOAD_FORMAT = 'line-station/outbox-bundle';
 export const RECEIPT_PAYLOAD_FORMAT = 'line-station/outbox-receipt';
 
-/** Enrollments one bundle carries at most; the export takes the oldest and says what is left. */
-export const MAX_BUNDLE_ENROLLMENTS = 50_000;
+/**
+ * Enrollments one bundle carries at most; the export takes the oldest and says what is left. A
+ * bundle is a day's production at most, and this many bodies (a few KB each) stay far below
+ * what bundleSeal.ts will unzip.
+ */
+export const MAX_BUNDLE_ENROLLMENTS = 20_000;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 /** A bundle ID as randomUUID() writes it (lowercase), as the sealed header insists. */
@@ -67,7 +71,41 @@ export const bundlePayloadSchema = z.object({
   history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
 });
 
-const jsonObject = z.record(z.string(), z.unknown());
+/** JSON text one object DPS sent may take on the line (UTF-8), and how deep it may nest. */
+export const MAX_DPS_JSON_BYTES = 64 * 1024;
+const MAX_DPS_JSON_DEPTH = 16;
+
+/**
+ * Whether `value` nests objects or arrays more than `max` deep (`value` itself is level 1).
+ * Walked without recursion, and before JSON.stringify, which would overflow the stack on a
+ * hostile nesting.
+ */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const open: [unknown, number][] = [[value, 1]];
+  for (let next = open.pop(); next !== undefined; next = open.pop()) {
+    const [node, depth] = next;
+    if (depth > max) return true;
+    for (const child of Object.values(node as object)) {
+      if (typeof child === 'object' && child !== null) open.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * An object DPS sent (its error, or the enrollment it holds), stored on the line as received:
+ * bounded, so a receipt cannot park megabytes in a row.
+ */
+const dpsJsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((value) => !nestsDeeperThan(value, MAX_DPS_JSON_DEPTH), {
+    message: `nests deeper than ${MAX_DPS_JSON_DEPTH} levels`,
+    abort: true,
+  })
+  .refine(
+    (value) => Buffer.byteLength(JSON.stringify(value), 'utf8') <= MAX_DPS_JSON_BYTES,
+    `more than ${MAX_DPS_JSON_BYTES / 1024} KiB of JSON`,
+  );
 
 const resultBase = {
   id: z.number().int().positive(),
@@ -91,13 +129,13 @@ export const receiptResultSchema = z.discriminatedUnion('outcome', [
     outcome: z.literal('failed'),
     code: z.string().regex(/^SYNC_[A-Z_]+$/),
     detail: z.string().max(4096),
-    dpsError: jsonObject.optional(),
+    dpsError: dpsJsonObject.optional(),
   }),
   z.object({
     ...resultBase,
     outcome: z.literal('conflict'),
     detail: z.string().max(4096),
-    dpsRecord: jsonObject,
+    dpsRecord: dpsJsonObject,
   }),
   z.object({
     ...resultBase,

@@ -137,6 +137,16 @@ describe('syncBundle', () => {
     expect(dps.held('reg-sn1')).toEqual(theirs);
   });
 
+  it('leaves out a DPS record larger than a receipt carries, and still writes the receipt', async () => {
+    const huge = {
+      ...x509Body('reg-sn1', fakeCertificatePem()),
+      initialTwin: { tags: { blob: 'x'.repeat(70_000) } },
+    };
+    dps.seed(huge as IndividualEnrollment);
+    const { receipt } = await sync(bundle([x509Row(5, 'SN1')]));
+    expect(receipt.results[0]).toMatchObject({ id: 5, outcome: 'conflict', dpsRecord: {} });
+  });
+
   it("reports a row DPS refused as failed, with DPS's error", async () => {
     dps.refuseItem = () => ({ errorCode: 400209, errorStatus: 'Invalid certificate' });
     const { receipt, summary } = await sync(bundle([x509Row(6, 'SN6')]));

@@ -8,6 +8,7 @@ import { SyncWorker } from '../sync/syncWorker.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
 import {
+  MAX_DPS_JSON_BYTES,
   RECEIPT_PAYLOAD_FORMAT,
   bodySha256,
   receiptPayloadSchema,
@@ -91,7 +92,7 @@ export async function syncBundle(
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper);
   try {
     const stopped = await drain(db, options, deadline);
-    // Prepared once: a bundle carries up to 50,000 enrollments.
+    // Prepared once: a bundle carries up to MAX_BUNDLE_ENROLLMENTS enrollments.
     const read = db.prepare(READ_ROW);
     const results = payload.enrollments.map((e) =>
       resultOf(read.get(e.id) as StoredRow | undefined, e),
@@ -260,8 +261,13 @@ function howSynced(note: string | null): 'created' | 'found' | 'replaced' | 'gro
   throw new Error(`unknown sync note "${note}"`);
 }
 
+/**
+ * DPS's stored record or error as the receipt carries it. One larger than a receipt may carry
+ * (64 KiB, bundlePayload.ts) is left out, so a whole receipt is never refused for one of them:
+ * the row's code and detail still say what happened, and DPS holds the record itself.
+ */
 function jsonObject(text: string | null): Record<string, unknown> | undefined {
-  if (text === null) return undefined;
+  if (text === null || Buffer.byteLength(text, 'utf8') > MAX_DPS_JSON_BYTES) return undefined;
   const value: unknown = JSON.parse(text);
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)

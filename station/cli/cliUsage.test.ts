@@ -39,6 +39,7 @@ describe('station usage errors exit 2 and name the flag', () => {
     [['ca', 'init', '--name', 'Line', '7'], 'unexpected "7"'],
     [['queue', 'stats', '--data-dir', ''], '--data-dir is empty'],
     [['bundle', 'sync'], 'give one FILE'],
+    [['bundle', 'export', 'stick.bundle'], 'unexpected "stick.bundle"'],
     [['bundle', 'export', '--by', ''], '--by is empty'],
   ])(
     'station %j',

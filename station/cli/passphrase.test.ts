@@ -46,6 +46,18 @@ describe('readPassphrase from a pipe', () => {
     await expect(missing).rejects.toThrow(/set LINE_STATION_CA_PASSPHRASE/);
   });
 
+  it('names the secret a new passphrase is too short for', async () => {
+    vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', 'short');
+    const bundle = { env: 'LINE_STATION_BUNDLE_PASSPHRASE', confirm: true };
+    await expect(
+      readPassphrase('New bundle passphrase: ', { ...bundle, what: 'bundle passphrase' }),
+    ).rejects.toThrow('a new bundle passphrase needs at least 12 characters');
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'short');
+    await expect(readPassphrase('CA passphrase: ', { confirm: true })).rejects.toThrow(
+      'a new CA passphrase needs at least 12 characters',
+    );
+  });
+
   it('reads a last line without a newline', async () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
     pipedStdin('only line');

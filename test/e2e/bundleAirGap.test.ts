@@ -240,16 +240,22 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       });
       expect(await bundle(['sync', file, '--data-dir', officeDir])).toBe(0);
 
-      // Another line's data folder never exported this bundle.
+      // Another line's data folder never exported this bundle: refused from the receipt's
+      // clear header, before anyone is asked for the passphrase (none is given here).
       const otherLine = await mkdtemp(join(tmpdir(), 'ls-airgap-other-'));
       openStationDatabase(join(otherLine, 'station.db')).close();
+      vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', '');
       await expect(
         bundle(['receive', join(stick, 'one.receipt'), '--data-dir', otherLine]),
       ).rejects.toMatchObject({ code: 'BUNDLE_UNKNOWN' });
       expect(outboxCounts()).toMatchObject({ pending: 1 });
+      // Its one row is carried already; a lost stick is carried again only when asked.
       await expect(bundle(['export', '--data-dir', lineDir, '--out', file])).rejects.toMatchObject({
-        code: 'BUNDLE_FILE_EXISTS',
+        code: 'BUNDLE_ALL_CARRIED',
       });
+      await expect(
+        bundle(['export', '--data-dir', lineDir, '--out', file, '--include-carried']),
+      ).rejects.toMatchObject({ code: 'BUNDLE_FILE_EXISTS' });
     } finally {
       await simulator.stop();
     }

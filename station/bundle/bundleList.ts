@@ -29,3 +29,17 @@ export function listBundles(db: Database.Database): BundleListing[] {
     receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as BundleListing['receipt']),
   }));
 }
+
+/**
+ * Pending rows that some bundle carries with no final answer back yet, each counted once
+ * (`--include-carried` puts a row in more than one bundle).
+ */
+export function carriedAwaitingReceipt(db: Database.Database): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM enrollments e WHERE e.status = 'pending' AND EXISTS (
+         SELECT 1 FROM bundle_enrollments b WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL)`,
+    )
+    .pluck()
+    .get() as number;
+}

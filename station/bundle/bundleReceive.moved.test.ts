@@ -186,3 +186,24 @@ describe('applyReceipt: receipts that do not fit', () => {
     expect(kit.bundleRow(first.bundleId).receivedAt).toBeNull();
   });
 });
+
+describe('applyReceipt: what a receipt may not bring in', () => {
+  it('drops a symmetric key from a conflicting DPS record, as the worker does', async () => {
+    const c = station.provision('C1');
+    const bundle = await kit.exported();
+    const dpsRecord = {
+      registrationId: 'reg-c1',
+      attestation: {
+        type: 'symmetricKey',
+        symmetricKey: { primaryKey: 'c2VjcmV0LWtleS1ieXRlcw==' },
+      },
+    };
+    kit.apply(
+      receipt(bundle, [answer(bundle, c, 1, { outcome: 'conflict', detail: 'x', dpsRecord })]),
+    );
+    expect(station.row(c).dpsRecord).not.toContain('c2VjcmV0');
+    expect(JSON.parse(station.row(c).dpsRecord!)).toMatchObject({
+      attestation: { type: 'symmetricKey', symmetricKey: {} },
+    });
+  });
+});

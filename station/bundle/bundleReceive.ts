@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { withoutSecrets } from '../sync/dpsReconciler.js';
 import { BundleError } from './bundleErrors.js';
 import type { ReceiptPayload, ReceiptResult } from './bundlePayload.js';
 
@@ -193,7 +195,8 @@ class ReceiptApplier {
           etag,
           newSends,
           result.detail,
-          JSON.stringify(result.dpsRecord),
+          // Kept as the worker keeps it: a key in a record from another machine is dropped.
+          JSON.stringify(withoutSecrets(result.dpsRecord as IndividualEnrollment)),
           result.id,
         );
         this.summary.conflict++;

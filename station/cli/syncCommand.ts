@@ -3,7 +3,7 @@ import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.j
 import { sealedText } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
-import { listBundles, type BundleListing } from '../bundle/bundleList.js';
+import { carriedAwaitingReceipt, listBundles } from '../bundle/bundleList.js';
 import { readOutboxAttention, type OutboxAttention } from '../store/outboxAttention.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
@@ -62,14 +62,16 @@ function status(dataDir: string): number {
   const db = openExistingStationDatabase(dataDir, { toRead: true });
   let attention: OutboxAttention;
   let worker: LeaseHolder | undefined;
-  let bundles: BundleListing[];
+  let bundles: number;
+  let carried: number;
   try {
     for (const [name, n] of Object.entries(new ProvisioningStore(db).outboxCounts())) {
       console.log(`${name.padEnd(9)} ${String(n).padStart(8)}`);
     }
     attention = readOutboxAttention(db);
     worker = activeSyncHolder(db);
-    bundles = listBundles(db);
+    bundles = listBundles(db).length;
+    carried = carriedAwaitingReceipt(db);
   } finally {
     db.close();
   }
@@ -84,12 +86,11 @@ function status(dataDir: string): number {
       : 'Sync worker: not running (a station sends the outbox while it serves; `station sync now` sends it once)',
   );
   for (const line of attentionLines(attention, Date.now())) console.log(line);
-  if (bundles.length > 0) {
-    const carried = bundles.reduce((n, b) => n + b.stillPending, 0);
+  if (bundles > 0) {
     console.log(
       carried === 0
-        ? `Outbox bundles: ${bundles.length} exported; every carried enrollment is settled here (station bundle list)`
-        : `Outbox bundles: ${bundles.length} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (station bundle list)`,
+        ? `Outbox bundles: ${bundles} exported; every carried enrollment is settled here (station bundle list)`
+        : `Outbox bundles: ${bundles} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (station bundle list)`,
     );
   }
   return 0;

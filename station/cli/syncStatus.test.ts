@@ -49,20 +49,23 @@ describe('station sync status', () => {
     station.provision('SN2');
     expect(await status()).toBe(0);
     expect(output.join('\n')).not.toMatch(/Outbox bundles/);
-    station.db
-      .prepare(
-        `INSERT INTO bundles (id, created_at, file, enrollments) VALUES ('b', 'now', 'f', 1)`,
-      )
-      .run();
-    station.db
-      .prepare(
-        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES ('b', ?, ?)`,
-      )
-      .run(carried, 'ab'.repeat(32));
+    // Two bundles carry the same row (the first stick was lost): it is counted once.
+    for (const bundle of ['b1', 'b2']) {
+      station.db
+        .prepare(
+          `INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, 'now', 'f', 1)`,
+        )
+        .run(bundle);
+      station.db
+        .prepare(
+          `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES (?, ?, ?)`,
+        )
+        .run(bundle, carried, 'ab'.repeat(32));
+    }
     output.length = 0;
     expect(await status()).toBe(0);
     expect(output.join('\n')).toMatch(
-      /^Outbox bundles: 1 exported; 1 carried enrollment\(s\) still pending here/m,
+      /^Outbox bundles: 2 exported; 1 carried enrollment\(s\) still pending here/m,
     );
   });
 

@@ -6,7 +6,7 @@
  * `station bundle receive` settles its outbox; and the devices then register with DPS using
  * only what the line wrote into their flash.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -159,6 +159,12 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       // The same receipt again settles nothing twice.
       expect(await bundle(['receive', receipt, '--data-dir', lineDir])).toBe(0);
       expect(output.at(-1)).toMatch(/3 were settled here already/);
+
+      // The office deleted its work folder (as the guide says it may): a sync of the same bundle
+      // then creates nothing twice, DPS already holds all three.
+      rmSync(join(officeDir, 'bundles'), { recursive: true });
+      expect(await bundle(['sync', file, '--data-dir', officeDir])).toBe(0);
+      expect(emulator.stats()).toMatchObject({ enrollments: 3, enrollmentCreates: 3 });
 
       for (const device of simulator.devices) {
         const result = await registerFromFlash(device.state.committed, {

@@ -28,6 +28,11 @@ export interface ReceiveSummary {
   leftAlone: number;
 }
 
+/** A summary of a receipt that applied nothing (yet). */
+export function nothingApplied(): Omit<ReceiveSummary, 'bundleId'> {
+  return { synced: 0, failed: 0, conflict: 0, stillPending: 0, alreadySettled: 0, leftAlone: 0 };
+}
+
 interface Target {
   id: number;
   status: string;
@@ -64,15 +69,7 @@ class ReceiptApplier {
   ) {
     this.audit = new AuditLog(db);
     this.at = now.toISOString();
-    this.summary = {
-      bundleId: receipt.bundleId,
-      synced: 0,
-      failed: 0,
-      conflict: 0,
-      stillPending: 0,
-      alreadySettled: 0,
-      leftAlone: 0,
-    };
+    this.summary = { bundleId: receipt.bundleId, ...nothingApplied() };
     const pending = `WHERE id = ? AND status = 'pending'`;
     this.sql = {
       target: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,

@@ -17,7 +17,7 @@ import {
   type ReceiptPayload,
   type ReceiptResult,
 } from '../bundlePayload.js';
-import { applyReceipt, type ReceiveSummary } from '../bundleReceive.js';
+import { applyReceipt, nothingApplied, type ReceiveSummary } from '../bundleReceive.js';
 import { openPayload } from '../bundleSeal.js';
 
 // Cheap scrypt and one salt per session: these tests are about the outbox, not the passphrase.
@@ -85,15 +85,7 @@ export const synced = { outcome: 'synced', how: 'created' } as const;
 export const stillPending = { outcome: 'pending', code: 'SYNC_OFFLINE' } as const;
 
 export function counts(over: Partial<ReceiveSummary>): Omit<ReceiveSummary, 'bundleId'> {
-  return {
-    synced: 0,
-    failed: 0,
-    conflict: 0,
-    stillPending: 0,
-    alreadySettled: 0,
-    leftAlone: 0,
-    ...over,
-  };
+  return { ...nothingApplied(), ...over };
 }
 
 /** A SyncTestStation with the bundle side of the outbox: export, apply, and what was recorded. */

@@ -96,7 +96,7 @@ function nestsDeeperThan(value: unknown, max: number): boolean {
  * An object DPS sent (its error, or the enrollment it holds), stored on the line as received:
  * bounded, so a receipt cannot park megabytes in a row.
  */
-const dpsJsonObject = z
+export const dpsJsonObject = z
   .record(z.string(), z.unknown())
   .refine((value) => !nestsDeeperThan(value, MAX_DPS_JSON_DEPTH), {
     message: `nests deeper than ${MAX_DPS_JSON_DEPTH} levels`,

@@ -137,6 +137,17 @@ describe('syncBundle', () => {
     expect(dps.held('reg-sn1')).toEqual(theirs);
   });
 
+  it('leaves out a DPS record nested deeper than a receipt carries, and still writes the receipt', async () => {
+    let tags: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 20; level++) tags = { deeper: tags };
+    dps.seed({
+      ...x509Body('reg-sn1', fakeCertificatePem()),
+      initialTwin: { tags },
+    } as IndividualEnrollment);
+    const { receipt } = await sync(bundle([x509Row(5, 'SN1')]));
+    expect(receipt.results[0]).toMatchObject({ id: 5, outcome: 'conflict', dpsRecord: {} });
+  });
+
   it('leaves out a DPS record larger than a receipt carries, and still writes the receipt', async () => {
     const huge = {
       ...x509Body('reg-sn1', fakeCertificatePem()),
@@ -256,6 +267,32 @@ describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
     expect(waits).toHaveLength(1);
     expect(summary).toMatchObject({ pending: 1, nextRetryAt: waits[0]!.toISOString() });
     expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending', code: 'SYNC_DPS_RETRY' });
+  });
+});
+
+describe('syncBundle, when DPS holds off a whole call', () => {
+  it('waits out a short Retry-After, says until when, and ends synced', async () => {
+    dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 300 });
+    const waits: Date[] = [];
+    const { summary } = await sync(bundle([x509Row(1, 'SN1')]), {
+      onWaiting: (until) => waits.push(until),
+    });
+    expect(summary).toEqual({ synced: 1, failed: 0, conflict: 0, pending: 0 });
+    expect(waits).toHaveLength(1);
+  });
+
+  it('does not sit out a Retry-After beyond retryWithinMs: the receipt goes with the row pending', async () => {
+    dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 60 * 60_000 });
+    const waits: Date[] = [];
+    const started = Date.now();
+    const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
+      retryWithinMs: 2_000,
+      onWaiting: (until) => waits.push(until),
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(waits).toEqual([]);
+    expect(summary).toMatchObject({ synced: 0, pending: 1, nextRetryAt: expect.any(String) });
+    expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending' });
   });
 });
 

@@ -9,6 +9,7 @@ import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
 import {
   MAX_DPS_JSON_BYTES,
+  dpsJsonObject,
   RECEIPT_PAYLOAD_FORMAT,
   bodySha256,
   receiptPayloadSchema,
@@ -143,7 +144,6 @@ async function drain(
   options: SyncBundleOptions,
   deadline: number,
 ): Promise<CodedError | undefined> {
-  const { signal } = options;
   const worker = new SyncWorker({
     db,
     dps: options.dps,
@@ -151,6 +151,17 @@ async function drain(
     ...(options.backoff && { backoff: options.backoff }),
   });
   const off = options.onProgress && worker.onProgress.on(options.onProgress);
+  // A whole call DPS throttled or failed holds the worker itself, inside "sync now": the same
+  // deadline bounds that wait, and it is announced like a row's retry.
+  const held = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, held.signal]) : held.signal;
+  let announced: string | undefined;
+  const offHold = worker.onProgress.on(({ state, heldUntil }) => {
+    if (state !== 'backoff' || heldUntil === undefined || heldUntil === announced) return;
+    announced = heldUntil;
+    if (Date.parse(heldUntil) > deadline) held.abort();
+    else options.onWaiting?.(new Date(heldUntil));
+  });
   try {
     worker.start();
     let progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
@@ -164,6 +175,7 @@ async function drain(
     }
     // A resolved "sync now" may still leave rows waiting for a retry time: the worker's last
     // error then says why. With nothing left, an old error would only mislead.
+    if (held.signal.aborted) progress = worker.status();
     return progress.counts.pending + progress.counts.syncing > 0
       ? progress.lastError && codedError(progress.lastError)
       : undefined;
@@ -174,6 +186,7 @@ async function drain(
   } finally {
     await worker.stop();
     off?.();
+    offHold();
   }
 }
 
@@ -262,16 +275,15 @@ function howSynced(note: string | null): 'created' | 'found' | 'replaced' | 'gro
 }
 
 /**
- * DPS's stored record or error as the receipt carries it. One larger than a receipt may carry
- * (64 KiB, bundlePayload.ts) is left out, so a whole receipt is never refused for one of them:
- * the row's code and detail still say what happened, and DPS holds the record itself.
+ * DPS's stored record or error as the receipt carries it. One that the receipt's schema would
+ * refuse (above 64 KiB, or nested too deep; bundlePayload.ts) is left out, so a whole receipt is
+ * never refused for one of them: the row's code and detail still say what happened, and DPS
+ * holds the record itself.
  */
 function jsonObject(text: string | null): Record<string, unknown> | undefined {
   if (text === null || Buffer.byteLength(text, 'utf8') > MAX_DPS_JSON_BYTES) return undefined;
-  const value: unknown = JSON.parse(text);
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  const parsed = dpsJsonObject.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
 }
 
 function clip(text: string, max: number): string {

@@ -106,6 +106,33 @@ describe('exportBundle over time', () => {
   });
 });
 
+describe('exportBundle: a bundle recorded but never written', () => {
+  it('carries nothing: its rows go in the next bundle', async () => {
+    const a = station.provision('A1');
+    const { bundleId } = await exportBundle(request());
+    // As a crash between the write and its mark leaves it.
+    station.db.prepare('UPDATE bundles SET written_at = NULL WHERE id = ?').run(bundleId);
+    const next = request();
+    await exportBundle(next);
+    expect(await carriedIds(next.file)).toEqual([a]);
+  });
+
+  it('stays recorded, unwritten, when it cannot be taken back; its rows still go next', async () => {
+    const a = station.provision('A1');
+    // The database refuses the withdrawal (a live station holding the write lock, say).
+    station.db.exec(
+      `CREATE TRIGGER hold_bundles BEFORE DELETE ON bundles BEGIN SELECT RAISE(ABORT, 'busy'); END`,
+    );
+    disk.failNextWrite = true;
+    await expect(exportBundle(request())).rejects.toMatchObject({ code: 'BUNDLE_WRITE_FAILED' });
+    expect(station.db.prepare('SELECT written_at FROM bundles').pluck().all()).toEqual([null]);
+    station.db.exec('DROP TRIGGER hold_bundles');
+    const next = request();
+    await exportBundle(next);
+    expect(await carriedIds(next.file)).toEqual([a]);
+  });
+});
+
 describe('writeDurably', () => {
   it('reports a file that does not read back as written (a full or failing stick)', () => {
     const path = join(station.dir, 'target');

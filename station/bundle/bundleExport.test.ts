@@ -138,6 +138,7 @@ describe('exportBundle: what it carries', () => {
         created_at: NOW.toISOString(),
         file,
         enrollments: 3,
+        written_at: NOW.toISOString(),
         received_at: null,
         receipt: null,
       },
@@ -176,6 +177,19 @@ describe('exportBundle: what it carries', () => {
     expect(summary).toMatchObject({ enrollments: 2, left: 3 });
     expect((await opened()).enrollments.map((e) => e.id)).toEqual(ids.slice(0, 2));
     expect(flagged()).toEqual(ids.slice(0, 2));
+  });
+
+  it('leaves for the next bundle a row whose earlier enrollments would not fit beside it', async () => {
+    cap.lowered = 2;
+    const sent = (id: number) =>
+      station.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(id);
+    for (const serial of ['A1', 'A1', 'B1']) sent(station.provision(serial));
+    const a = station.provision('A1'); // two earlier, sent
+    const b = station.provision('B1'); // one earlier, sent: three would not fit in 2
+    const summary = await exportBundle(request());
+    expect(summary).toMatchObject({ enrollments: 1, history: 2, left: 1 });
+    expect((await opened()).enrollments.map((e) => e.id)).toEqual([a]);
+    expect(b).toBeGreaterThan(a);
   });
 
   it('refuses an outbox with nothing pending, and writes no file', async () => {

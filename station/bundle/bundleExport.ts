@@ -76,11 +76,11 @@ interface Row {
 }
 
 /**
- * A row another bundle carries and no receipt has answered finally yet. A row a receipt failed
- * and a supervisor requeued is free to go again.
+ * A row another bundle carries (its file was written) and no receipt has answered finally yet.
+ * A row a receipt answered, or a supervisor requeued, is free to go again.
  */
-const STILL_CARRIED = `SELECT 1 FROM bundle_enrollments b
-  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL`;
+const STILL_CARRIED = `SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
+  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL`;
 
 const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.body,
   e.sealed_secret AS sealedSecret, e.attempts, e.needs_reconcile AS needsReconcile,
@@ -103,9 +103,8 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     if (pending === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
     throw new BundleError('BUNDLE_ALL_CARRIED', `${pending} pending, all carried`);
   }
-  const live = rows.slice(0, MAX_BUNDLE_ENROLLMENTS);
+  const { live, history } = withHistory(db, rows.slice(0, MAX_BUNDLE_ENROLLMENTS));
   const left = exportableCount(db, request.includeCarried ?? false) - live.length;
-  const history = historyOf(db, live);
 
   const opener = [...live, ...history].some((r) => r.attestation === 'symmetric-key-individual')
     ? await request.caSecrets()
@@ -165,24 +164,39 @@ function countPending(db: Database.Database): number {
 }
 
 /**
- * Earlier enrollments of the carried registration IDs that DPS may hold: sent before, or carried
- * in an earlier bundle. The syncing machine needs them to replace our own earlier enrollment of
- * a re-provisioned device instead of calling it a conflict.
+ * The rows to carry, each with its earlier enrollments that DPS may hold: sent before, or
+ * carried in an earlier bundle. The syncing machine needs them to replace our own earlier
+ * enrollment of a re-provisioned device instead of calling it a conflict.
  */
-function historyOf(db: Database.Database, live: Row[]): Row[] {
+function withHistory(db: Database.Database, rows: Row[]): { live: Row[]; history: Row[] } {
   const earlier = db.prepare(
     `SELECT ${COLUMNS} FROM enrollments e JOIN devices d ON d.id = e.device_id
      WHERE e.registration_id = ? COLLATE NOCASE AND e.status = 'superseded'
        AND (e.attempts > 0 OR e.id IN (SELECT enrollment_id FROM bundle_enrollments))
      ORDER BY e.id DESC`,
   );
-  // One seek per carried ID through migration 007's index of superseded rows.
-  return live.flatMap((row) =>
-    (earlier.all(row.registrationId) as Row[]).map((h) => ({
+  const live: Row[] = [];
+  const history: Row[] = [];
+  for (const row of rows) {
+    // One seek per carried ID through migration 007's index of superseded rows.
+    const own = (earlier.all(row.registrationId) as Row[]).map((h) => ({
       ...h,
       supersededBy: h.supersededBy ?? row.id,
-    })),
-  );
+    }));
+    // A bundle holds as many earlier rows as live ones at most: a reworked batch goes in more
+    // than one bundle, never in one the syncing machine would refuse.
+    if (history.length + own.length > MAX_BUNDLE_ENROLLMENTS) {
+      // A device reworked more often than that still goes, with its newest earlier rows.
+      if (live.length === 0) {
+        live.push(row);
+        history.push(...own.slice(0, MAX_BUNDLE_ENROLLMENTS));
+      }
+      break;
+    }
+    live.push(row);
+    history.push(...own);
+  }
+  return { live, history };
 }
 
 async function carried(row: Row, opener: OpenSecret | undefined): Promise<BundleEnrollment> {
@@ -248,9 +262,9 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date, histo
 }
 
 /**
- * Records the bundle, then writes its file, so that no file names a bundle this station does not
- * know: a crash in between leaves a recorded bundle with no file (or an unreadable one), whose
- * only effect is that its rows are read from DPS first. The file is claimed first (`wx`), so a
+ * Records the bundle, then writes its file, then marks it written, so that no file names a
+ * bundle this station does not know: a crash in between leaves a recorded bundle never marked
+ * written, which carries nothing (its rows go in the next bundle, read from DPS first). The file is claimed first (`wx`), so a
  * name in use is refused before anything is recorded. Written in place, not renamed into place:
  * a failed write removes it and withdraws the record, and the rows are free for another bundle.
  */
@@ -272,23 +286,35 @@ function writeRecorded(
     try {
       record(request, payload, now, history);
     } catch (err) {
-      rmSync(file, { force: true });
+      removeQuietly(file);
       throw err;
     }
     try {
       writeDurably(fd, file, text, 'BUNDLE_WRITE_FAILED');
     } catch (err) {
-      rmSync(file, { force: true });
       try {
         withdraw(request, payload.bundleId, err);
       } catch {
-        // The record stays, harmless: its rows are read from DPS first, and `bundle list`
-        // shows a bundle no receipt will answer. The write's own error is the one to report.
+        // The record stays, never marked written: it carries nothing, and its rows go in the
+        // next bundle. The write's own error is the one to report.
       }
+      removeQuietly(file);
       throw err instanceof BundleError ? err : writeFailed(file, err);
     }
+    request.db
+      .prepare('UPDATE bundles SET written_at = ? WHERE id = ?')
+      .run((request.now ?? (() => new Date()))().toISOString(), payload.bundleId);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A half-written file goes; a stick that refuses even that keeps it, and it fails to open. */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Read-only or gone: the file cannot open as a bundle (cut short), and nothing knows it.
   }
 }
 

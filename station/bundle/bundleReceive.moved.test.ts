@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
+import { exportableCount } from './bundleExport.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import {
   LATER,
@@ -132,6 +133,39 @@ describe('applyReceipt: a bundle synced more than once', () => {
       pending: 0,
       writtenAt: newer,
     });
+  });
+});
+
+describe('applyReceipt: answers for rows this station settled or requeued', () => {
+  const failed = { outcome: 'failed', code: 'SYNC_DPS_REJECTED', detail: 'no' } as const;
+
+  it('notes the answer for a row this station settled itself, so a requeued row goes again', async () => {
+    const x = station.provision('X1');
+    const bundle = await kit.exported();
+    // The line reached DPS for a moment, and its own worker failed the row.
+    station.db.prepare(`UPDATE enrollments SET status = 'failed' WHERE id = ?`).run(x);
+    kit.apply(receipt(bundle, [answer(bundle, x, 1, failed)]));
+    expect(requeueEnrollments(station.db, { status: 'failed', supervisor: 'ana' })).toHaveLength(1);
+
+    expect(exportableCount(station.db, false)).toBe(1);
+    kit.apply(receipt(bundle, [answer(bundle, x, 1, failed)]), LATER);
+    expect(station.row(x)).toMatchObject({ status: 'pending' });
+  });
+
+  it('a requeue answers every bundle that carried the row, so no older receipt undoes it', async () => {
+    const x = station.provision('X1');
+    const lost = await kit.exported();
+    const again = await kit.exported({ includeCarried: true });
+    kit.apply(receipt(again, [answer(again, x, 1, failed)]));
+    requeueEnrollments(station.db, { status: 'failed', supervisor: 'ana' });
+
+    // The first stick turns up after all, with a receipt written before the requeue.
+    expect(kit.apply(receipt(lost, [answer(lost, x, 1, failed)]), LATER)).toMatchObject({
+      failed: 0,
+      alreadySettled: 1,
+    });
+    expect(station.row(x)).toMatchObject({ status: 'pending' });
+    expect(exportableCount(station.db, false)).toBe(1);
   });
 });
 

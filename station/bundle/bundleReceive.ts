@@ -137,13 +137,17 @@ class ReceiptApplier {
     const newSends = Math.max(0, result.attempts - target.sendsReceived);
     if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
     if (target.answerApplied !== null) {
-      // A receipt of this bundle settled it once. If it is pending again, a supervisor requeued
-      // it after that answer: a later receipt, whose machine still holds the old answer, must
-      // not undo that. Sends it reports still count.
+      // This bundle answered it once, or a supervisor requeued it since: a later receipt, whose
+      // machine still holds the old answer, must not undo that. Sends it reports still count.
       if (newSends > 0 && target.status === 'pending')
         this.sql.sent.run(newSends, this.at, target.id);
       this.summary.alreadySettled++;
       return;
+    }
+    // A final answer is noted as given even where the row moved on (this station settled it
+    // itself, or re-provisioned the device): the bundle no longer carries it either way.
+    if (result.outcome !== 'pending') {
+      this.sql.answered.run(result.outcome, this.receipt.bundleId, target.id);
     }
     if (target.status !== 'pending') {
       if (newSends > 0 && target.status === 'superseded') {
@@ -154,9 +158,6 @@ class ReceiptApplier {
       return;
     }
     this.settle(result, newSends);
-    if (result.outcome !== 'pending') {
-      this.sql.answered.run(result.outcome, this.receipt.bundleId, target.id);
-    }
   }
 
   private settle(result: ReceiptResult, newSends: number): void {

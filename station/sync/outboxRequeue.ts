@@ -30,6 +30,10 @@ export function requeueEnrollments(db: Database.Database, request: RequeueReques
        last_error = NULL, last_error_code = NULL, dps_error = NULL, updated_at = ?
      WHERE id = ? AND status = ?`,
   );
+  // Every bundle that carried the row counts it as answered: no receipt of theirs, however
+  // late, puts back the answer the supervisor just acted on (station/bundle/bundleReceive.ts).
+  const answered = db.prepare(`UPDATE bundle_enrollments SET answer_applied = 'requeued'
+    WHERE enrollment_id = ? AND answer_applied IS NULL`);
   type Row = { id: number; registrationId: string; code: string | null };
   return db.transaction(() => {
     const rows: Row[] = request.ids
@@ -37,6 +41,7 @@ export function requeueEnrollments(db: Database.Database, request: RequeueReques
       : (select.all(request.status) as Row[]);
     for (const row of rows) {
       update.run(at.toISOString(), row.id, request.status);
+      answered.run(row.id);
       audit.append({
         at,
         actor: `supervisor:${request.supervisor}`,

@@ -95,7 +95,7 @@ export class ReceiptTestKit {
   private exports = 0;
 
   /** Exports the pending rows as the line does and reads the bundle back. */
-  async exported(): Promise<BundlePayload> {
+  async exported(options: { includeCarried?: boolean } = {}): Promise<BundlePayload> {
     const file = join(this.station.dir, `outbox-${++this.exports}.bundle`);
     await exportBundle({
       db: this.station.db,
@@ -105,6 +105,7 @@ export class ReceiptTestKit {
       actor: 'supervisor:ana',
       dataDir: this.station.dir,
       now: () => EXPORTED,
+      ...options,
     });
     const { payload } = await openPayload(readFileSync(file, 'utf8'), 'bundle', bundleWrapper);
     return checkPayload(bundlePayloadSchema, payload, 'the bundle read back');

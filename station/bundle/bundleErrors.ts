@@ -21,7 +21,7 @@ export const bundleErrorText = {
   BUNDLE_RECEIPT_WRITE_FAILED:
     'The receipt could not be written (full, read-only or missing drive). What DPS answered is kept on this machine: free the drive or use another, and run `bundle sync` again to write it.',
   BUNDLE_ALL_CARRIED:
-    'Every pending enrollment is in a bundle whose receipt has not come back yet, so no new bundle was written. Sync that bundle and receive its receipt; if that bundle is lost, export again with --include-carried.',
+    'Every pending enrollment is in a bundle that no receipt has settled yet (none came back, or DPS gave no answer for them), so no new bundle was written. Sync that bundle again and receive its receipt (`bundle list` names it); if that bundle is lost, export again with --include-carried.',
   BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',
   BUNDLE_SECRET_LOCKED:
     'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',

@@ -6,8 +6,10 @@ export interface BundleListing {
   createdAt: string;
   file: string;
   enrollments: number;
-  /** Carried rows still pending here now (no receipt answered them yet, or DPS did not). */
+  /** Carried rows still pending here that no receipt of it answered (none came, or DPS did not). */
   stillPending: number;
+  /** When its file was written and read back; null: recorded, never written (it carries nothing). */
+  writtenAt: string | null;
   receivedAt: string | null;
   /** What the latest receipt applied says DPS answered, per outcome. */
   receipt: { synced: number; failed: number; conflict: number; pending: number } | null;
@@ -20,7 +22,8 @@ export function listBundles(db: Database.Database): BundleListing[] {
       `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.received_at AS receivedAt,
          b.receipt,
          (SELECT count(*) FROM bundle_enrollments m JOIN enrollments e ON e.id = m.enrollment_id
-          WHERE m.bundle_id = b.id AND e.status = 'pending') AS stillPending
+          WHERE m.bundle_id = b.id AND e.status = 'pending' AND m.answer_applied IS NULL)
+           AS stillPending, b.written_at AS writtenAt
        FROM bundles b ORDER BY b.created_at DESC, b.rowid DESC`,
     )
     .all() as (Omit<BundleListing, 'receipt'> & { receipt: string | null })[];
@@ -38,7 +41,8 @@ export function carriedAwaitingReceipt(db: Database.Database): number {
   return db
     .prepare(
       `SELECT count(*) FROM enrollments e WHERE e.status = 'pending' AND EXISTS (
-         SELECT 1 FROM bundle_enrollments b WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL)`,
+         SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
+         WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL)`,
     )
     .pluck()
     .get() as number;

@@ -174,6 +174,10 @@ function listCommand(dataDir: string, json: boolean): number {
     }
     if (bundles.length === 0) console.log('No bundle was exported from this station.');
     for (const b of bundles) {
+      if (b.writtenAt === null) {
+        console.log(`${b.createdAt}  ${b.id}  never written (the export stopped): carries nothing`);
+        continue;
+      }
       const receipt = b.receivedAt
         ? `receipt ${b.receivedAt}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
         : 'no receipt yet';

@@ -53,7 +53,7 @@ describe('station sync status', () => {
     for (const bundle of ['b1', 'b2']) {
       station.db
         .prepare(
-          `INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, 'now', 'f', 1)`,
+          `INSERT INTO bundles (id, created_at, file, enrollments, written_at) VALUES (?, 'now', 'f', 1, 'now')`,
         )
         .run(bundle);
       station.db

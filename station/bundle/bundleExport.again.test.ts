@@ -1,18 +1,17 @@
 /**
  * Export over time: each bundle carries only rows no other bundle still carries (a second stick
  * never doubles the work), a lost bundle's rows go again only when asked, and a bundle whose file
- * could not be written is taken back. The first-export rules are in bundleExport.test.ts.
+ * could not be written is taken back. The first-export rules are in bundleExport.test.ts, history
+ * of re-provisioned devices in bundleExport.history.test.ts.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { BundleError } from './bundleErrors.js';
 import { exportBundle, type ExportRequest } from './bundleExport.js';
 import { writeDurably } from './bundleFiles.js';
-import { bundlePayloadSchema, checkPayload, type BundlePayload } from './bundlePayload.js';
-import { openPayload } from './bundleSeal.js';
+import { exportRequest, openBundle } from './testing/exportTestKit.js';
 
 // The disk is the one part these tests cannot fill on demand: the next write may be made to fail.
 const disk = vi.hoisted(() => ({ failNextWrite: false }));
@@ -30,11 +29,6 @@ vi.mock('./bundleFiles.js', async (importOriginal) => {
   };
 });
 
-const bundleWrapper = new PassphraseKeyWrapper('bundle passphrase', {
-  scrypt: { N: 1024 },
-  session: true,
-});
-
 let station: SyncTestStation;
 let exports = 0;
 
@@ -43,22 +37,13 @@ beforeEach(() => {
 });
 afterEach(() => station.close());
 
+// A new file for each export: several bundles go out in one test, on the real clock.
 function request(overrides: Partial<ExportRequest> = {}): ExportRequest {
-  return {
-    db: station.db,
-    file: join(station.dir, `outbox-${++exports}.bundle`),
-    wrapper: bundleWrapper,
-    caSecrets: () => Promise.resolve(station.openSecret),
-    actor: 'supervisor:ana',
-    dataDir: station.dir,
-    ...overrides,
-  };
+  return exportRequest(station, join(station.dir, `outbox-${++exports}.bundle`), overrides);
 }
 
 async function carriedIds(file: string): Promise<number[]> {
-  const { payload } = await openPayload(readFileSync(file, 'utf8'), 'bundle', bundleWrapper);
-  const bundle: BundlePayload = checkPayload(bundlePayloadSchema, payload, 'bundle');
-  return bundle.enrollments.map((e) => e.id);
+  return (await openBundle(file)).enrollments.map((e) => e.id);
 }
 
 describe('exportBundle over time', () => {

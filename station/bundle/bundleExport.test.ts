@@ -1,4 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+/**
+ * The first export: what a bundle carries, its symmetric keys, and the file and record it leaves.
+ * Export over time is in bundleExport.again.test.ts, history of re-provisioned devices in
+ * bundleExport.history.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,8 +15,9 @@ import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
 import { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { exportBundle, type ExportRequest } from './bundleExport.js';
-import { bundlePayloadSchema, checkPayload, type BundlePayload } from './bundlePayload.js';
+import type { BundlePayload } from './bundlePayload.js';
 import { openPayload } from './bundleSeal.js';
+import { NOW, bundleWrapper, exportRequest, openBundle, sha256 } from './testing/exportTestKit.js';
 
 // The cap is MAX_BUNDLE_ENROLLMENTS rows; a test lowers it rather than provision that many.
 const cap = vi.hoisted(() => ({ lowered: undefined as number | undefined }));
@@ -25,14 +31,6 @@ vi.mock('./bundlePayload.js', async (importOriginal) => {
   };
 });
 
-// Cheap scrypt and one salt per session: these tests are about the outbox, not the passphrase.
-const bundleWrapper = new PassphraseKeyWrapper('bundle passphrase', {
-  scrypt: { N: 1024 },
-  session: true,
-});
-const NOW = new Date('2026-03-02T08:00:00.000Z');
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
 let station: SyncTestStation;
 let file: string;
 
@@ -43,22 +41,13 @@ beforeEach(() => {
 });
 afterEach(() => station.close());
 
+// The clock is pinned so the bundle's times and its record can be compared with NOW.
 function request(overrides: Partial<ExportRequest> = {}): ExportRequest {
-  return {
-    db: station.db,
-    file,
-    wrapper: bundleWrapper,
-    caSecrets: () => Promise.resolve(station.openSecret),
-    actor: 'supervisor:ana',
-    dataDir: station.dir,
-    now: () => NOW,
-    ...overrides,
-  };
+  return exportRequest(station, file, { now: () => NOW, ...overrides });
 }
 
-async function opened(path = file): Promise<BundlePayload> {
-  const { payload } = await openPayload(readFileSync(path, 'utf8'), 'bundle', bundleWrapper);
-  return checkPayload(bundlePayloadSchema, payload, 'the bundle read back');
+function opened(path = file): Promise<BundlePayload> {
+  return openBundle(path);
 }
 
 function setStatus(id: number, status: string): void {
@@ -334,70 +323,5 @@ describe('exportBundle: the file and the record', () => {
         detail: { file, enrollments: 1, history: 0 },
       },
     ]);
-  });
-});
-
-describe('exportBundle: history of re-provisioned devices', () => {
-  it('carries an earlier enrollment that was sent, not one that never was', async () => {
-    const sent = station.provision('X1');
-    station.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(sent);
-    const neverSent = station.provision('X1');
-    const live = station.provision('X1');
-    const yEarlier = station.provision('Y1');
-    station.db.prepare(`UPDATE enrollments SET attempts = 3 WHERE id = ?`).run(yEarlier);
-    station.provision('Y1');
-    // Z1 was sent and re-provisioned too, but its live row is synced: not carried, no history.
-    const zEarlier = station.provision('Z1');
-    station.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(zEarlier);
-    setStatus(station.provision('Z1'), 'synced');
-
-    const summary = await exportBundle(request());
-
-    const payload = await opened();
-    expect(payload.history.map((h) => h.id)).toEqual([sent, yEarlier]);
-    expect(payload.history.find((h) => h.id === sent)).toMatchObject({
-      registrationId: 'reg-x1',
-      attempts: 1,
-      supersededBy: neverSent,
-      body: station.row(sent).body,
-      bodySha256: sha256(station.row(sent).body),
-      serialNumber: 'X1',
-    });
-    expect(payload.history.some((h) => h.id === neverSent)).toBe(false);
-    expect(payload.enrollments.map((e) => e.id)).toContain(live);
-    expect(summary.history).toBe(2);
-    // History rows are recorded as carried, but they are superseded: nothing to flag.
-    expect(memberCount()).toBe(4);
-    expect(station.row(sent)).toMatchObject({ status: 'superseded', needsReconcile: 0 });
-  });
-
-  it('carries an earlier enrollment that went in an earlier bundle, sent or not', async () => {
-    const earlier = station.provision('X1');
-    await exportBundle(request());
-    const live = station.provision('X1');
-
-    const second = join(station.dir, 'second.bundle');
-    const summary = await exportBundle(request({ file: second }));
-
-    const payload = await opened(second);
-    expect(payload.enrollments.map((e) => e.id)).toEqual([live]);
-    expect(payload.history).toMatchObject([{ id: earlier, attempts: 0, supersededBy: live }]);
-    expect(summary).toMatchObject({ enrollments: 1, history: 1 });
-  });
-
-  it('opens a symmetric key of a carried earlier enrollment too', async () => {
-    const oldKey = randomBytes(32);
-    const earlier = await station.provisionSymmetric('SK1', oldKey);
-    station.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(earlier);
-    station.provision('SK1'); // re-provisioned with an X.509 identity
-    const caSecrets = vi.fn(() => Promise.resolve(station.openSecret));
-
-    await exportBundle(request({ caSecrets }));
-
-    expect(caSecrets).toHaveBeenCalledTimes(1);
-    const [entry] = (await opened()).history;
-    expect(entry!.id).toBe(earlier);
-    expect(Buffer.from(entry!.symmetricKey!, 'base64')).toEqual(oldKey);
-    expect(findNeedles(file, readFileSync(file), secretEncodings('old key', oldKey))).toEqual([]);
   });
 });

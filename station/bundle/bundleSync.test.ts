@@ -190,7 +190,7 @@ describe('syncBundle', () => {
     expect(certificateOf(dps.held('reg-sn1'))).toBe(certificateOf(JSON.parse(live.body)));
     expect(totalCreations()).toBe(1); // the seed only
 
-    const db = openStationDatabase(bundleWorkStorePath(dataDir, payload.bundleId));
+    const db = openStationDatabase(bundleWorkStorePath(dataDir, payload.bundleId, DPS_HOST));
     const rows = db.prepare(`SELECT id, status, superseded_by AS by FROM enrollments`).all();
     db.close();
     expect(rows).toEqual([
@@ -307,7 +307,7 @@ describe('the bundle work store', () => {
       search([{ where: 'payload', content: Buffer.from(JSON.stringify(payload)) }], needles),
     ).not.toEqual([]);
 
-    const db = await openBundleWorkStore(dataDir, payload, wrapper);
+    const db = await openBundleWorkStore(dataDir, payload, wrapper, DPS_HOST);
     const sealed = db.prepare(`SELECT sealed_secret FROM enrollments ORDER BY id`).pluck().all();
     expect(sealed).toEqual([expect.stringMatching(/sealed-secret/), expect.any(String)]);
     // Read while open: the rows are in the -wal file then.
@@ -337,11 +337,27 @@ describe('the bundle work store', () => {
     expect((await sync(payload)).summary.synced).toBe(1);
   });
 
+  it('keeps one work store per DPS: a bundle synced to the wrong DPS first is sent to the right one', async () => {
+    const payload = bundle([x509Row(1, 'SN1')]);
+    await sync(payload, { dpsHost: 'wrong.azure-devices-provisioning.net' });
+    const right = new InMemoryDps();
+    const { summary, receipt } = await syncBundle({
+      dataDir,
+      payload,
+      wrapper,
+      dps: right,
+      dpsHost: DPS_HOST,
+    });
+    expect(summary.synced).toBe(1);
+    expect(receipt.results[0]).toMatchObject({ outcome: 'synced', how: 'created' });
+    expect(right.size).toBe(1);
+  });
+
   it('refuses a payload whose body does not match its hash before writing anything', async () => {
     const row = x509Row(1, 'SN1');
     const payload = bundle([{ ...row, bodySha256: sha256('{}') }]);
     await expect(sync(payload)).rejects.toMatchObject({ code: 'BUNDLE_CORRUPT' });
-    expect(existsSync(bundleWorkStorePath(dataDir, payload.bundleId))).toBe(false);
+    expect(existsSync(bundleWorkStorePath(dataDir, payload.bundleId, DPS_HOST))).toBe(false);
     expect(dps.calls).toHaveLength(0);
   });
 });

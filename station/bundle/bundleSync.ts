@@ -90,7 +90,7 @@ export async function syncBundle(
 ): Promise<{ receipt: ReceiptPayload; summary: BundleSyncSummary }> {
   const { payload } = options;
   const deadline = retryDeadline(Date.now(), options.retryWithinMs);
-  const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper);
+  const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper, options.dpsHost);
   try {
     const stopped = await drain(db, options, deadline);
     // Prepared once: a bundle carries up to MAX_BUNDLE_ENROLLMENTS enrollments.

@@ -18,9 +18,15 @@ import { bodySha256, type BundleEnrollment, type BundlePayload } from './bundleP
  * Rows keep the exporting station's enrollment ids, so the receipt answers by those ids.
  */
 
-/** Where the work store of a bundle lives under a data folder. */
-export function bundleWorkStorePath(dataDir: string, bundleId: string): string {
-  return join(dataDir, 'bundles', `${bundleId}.db`);
+/**
+ * Where the work store of a bundle synced to `dpsHost` lives under a data folder. One per bundle
+ * AND DPS: what one DPS answered says nothing of another, so a bundle synced to the wrong DPS
+ * first, then to the right one, is sent afresh to the right one instead of reported synced.
+ */
+export function bundleWorkStorePath(dataDir: string, bundleId: string, dpsHost: string): string {
+  // A host name, or host:port; anything else a file name cannot hold becomes `_`.
+  const host = dpsHost.toLowerCase().replace(/[^a-z0-9.-]/g, '_');
+  return join(dataDir, 'bundles', `${bundleId}@${host}.db`);
 }
 
 /** The form the bundle ID must have to name a file: no separator, no `..` can reach the path. */
@@ -30,7 +36,7 @@ const FILE_SAFE_ID = /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/;
 type SealedKeys = Map<number, string>;
 
 /**
- * Opens (creating and filling it when new) the work store of `payload` under
+ * Opens (creating and filling it when new) the work store of `payload` for `dpsHost` under
  * `<dataDir>/bundles/`. `payload` must have passed bundlePayloadSchema. `wrapper` seals the
  * carried symmetric keys at rest and later opens them for the worker; give a session wrapper
  * (PassphraseKeyWrapper `session: true`), or each key costs a full scrypt.
@@ -43,6 +49,7 @@ export async function openBundleWorkStore(
   dataDir: string,
   payload: BundlePayload,
   wrapper: KeyWrapper,
+  dpsHost: string,
 ): Promise<Database.Database> {
   if (!FILE_SAFE_ID.test(payload.bundleId)) {
     throw new BundleError('BUNDLE_CORRUPT', 'field bundleId is not a bundle ID');
@@ -50,7 +57,7 @@ export async function openBundleWorkStore(
   // Before anything is written: a contradiction found after DPS calls would cost a receipt.
   checkCarried(payload);
   mkdirSync(join(dataDir, 'bundles'), { recursive: true, mode: 0o700 });
-  const db = openStationDatabase(bundleWorkStorePath(dataDir, payload.bundleId), {
+  const db = openStationDatabase(bundleWorkStorePath(dataDir, payload.bundleId, dpsHost), {
     requireWritable: true,
   });
   try {

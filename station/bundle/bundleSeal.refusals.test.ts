@@ -140,7 +140,6 @@ describe('openPayload refusals', () => {
     it.each([
       ['cipher', 'AES-128-GCM'],
       ['compression', 'none'],
-      ['format', 'line-station/sealed-secret'],
       ['version', 2],
       ['kind', 'outbox'],
       ['bundleId', 'B-1'],
@@ -152,6 +151,12 @@ describe('openPayload refusals', () => {
         'BUNDLE_CORRUPT',
       );
     });
+  });
+
+  it('calls a bundle whose format was changed another file', async () => {
+    const text = await sealPayload(header(), nestedPayload, wrapper);
+    const edited = withField(text, 'format', 'line-station/sealed-secret');
+    await expectCode(openPayload(edited, 'bundle', wrapper), 'BUNDLE_NOT_A_BUNDLE');
   });
 
   it('refuses a file cut at any point as BUNDLE_CORRUPT', async () => {
@@ -170,25 +175,27 @@ describe('openPayload refusals', () => {
     });
   });
 
-  it('refuses what is not a sealed file as BUNDLE_CORRUPT', async () => {
+  it('tells another file (BUNDLE_NOT_A_BUNDLE) from a damaged one (BUNDLE_CORRUPT)', async () => {
     const otherFormat = JSON.stringify(await sealSecret(Buffer.from('ca key'), wrapper, 'ca'));
     const sealed = fieldsOf(await sealPayload(header(), nestedPayload, wrapper));
-    const cases: [string, string][] = [
-      ['empty text', ''],
-      ['a line break', '\n'],
-      ['random bytes as latin1', randomBytes(512).toString('latin1')],
-      ['random bytes as UTF-8', randomBytes(512).toString('utf8')],
-      ['control characters', '\u0000\u0001\u0002'],
-      ['an empty array', '[]'],
-      ['the file in an array', JSON.stringify([sealed])],
-      ['null', 'null'],
-      ['a number', '42'],
-      ['a string', '"line-station/sealed-bundle"'],
-      ['an empty object', '{}'],
-      ['a sealed CA secret', otherFormat],
-      ['the file marked as another format', JSON.stringify({ ...sealed, format: 'other' })],
-      ['the file without format', JSON.stringify({ ...sealed, format: undefined })],
-      ['the file with version "1"', JSON.stringify({ ...sealed, version: '1' })],
+    const other = 'BUNDLE_NOT_A_BUNDLE';
+    const damaged = 'BUNDLE_CORRUPT';
+    const cases: [string, string, string][] = [
+      ['empty text', '', damaged],
+      ['a line break', '\n', other],
+      ['random bytes as latin1', randomBytes(512).toString('latin1'), other],
+      ['random bytes as UTF-8', randomBytes(512).toString('utf8'), other],
+      ['control characters', '\u0000\u0001\u0002', other],
+      ['an empty array', '[]', other],
+      ['the file in an array', JSON.stringify([sealed]), other],
+      ['null', 'null', other],
+      ['a number', '42', other],
+      ['a string', '"line-station/sealed-bundle"', other],
+      ['an empty object', '{}', other],
+      ['a sealed CA secret', otherFormat, other],
+      ['the file marked as another format', JSON.stringify({ ...sealed, format: 'other' }), other],
+      ['the file without format', JSON.stringify({ ...sealed, format: undefined }), other],
+      ['the file with version "1"', JSON.stringify({ ...sealed, version: '1' }), damaged],
     ];
     const results: string[] = [];
     for (const [what, text] of cases) {
@@ -198,7 +205,7 @@ describe('openPayload refusals', () => {
       );
     }
     expect(results).toEqual(
-      cases.flatMap(([what]) => [`${what}: BUNDLE_CORRUPT`, `${what} (header): BUNDLE_CORRUPT`]),
+      cases.flatMap(([what, , code]) => [`${what}: ${code}`, `${what} (header): ${code}`]),
     );
   });
 

@@ -101,6 +101,13 @@ export function readSealedHeader(text: string): SealedHeader & { fields: Record<
   if (text.length > MAX_SEALED_FILE_BYTES * 1.01) {
     throw new BundleError('BUNDLE_TOO_LARGE', `${text.length} characters`);
   }
+  // The writer puts the format first: a file that does not begin with it is some other file
+  // (the wrong one picked off the stick); one that does, or is cut short before it ends, but
+  // fails below is a damaged bundle.
+  const start = `{"format":"${SEALED_BUNDLE_FORMAT}"`;
+  if (!text.startsWith(start) && !start.startsWith(text)) {
+    throw new BundleError('BUNDLE_NOT_A_BUNDLE', 'the file does not begin as a sealed bundle');
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

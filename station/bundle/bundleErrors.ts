@@ -22,6 +22,10 @@ export const bundleErrorText = {
     'The receipt could not be written (full, read-only or missing drive). What DPS answered is kept on this machine: free the drive or use another, and run `bundle sync` again to write it.',
   BUNDLE_ALL_CARRIED:
     'Every pending enrollment is in a bundle that no receipt has settled yet (none came back, or DPS gave no answer for them), so no new bundle was written. Sync that bundle again and receive its receipt (`bundle list` names it); if that bundle is lost, export again with --include-carried.',
+  BUNDLE_SYNC_BUSY:
+    'This bundle is being synced by another process on this machine, so this one wrote no receipt. Wait for that one to finish and carry its receipt.',
+  BUNDLE_NOT_A_BUNDLE:
+    'This file is not a Line Station bundle or receipt at all. Check the file name: a bundle ends in .bundle, its receipt in .receipt.',
   BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',
   BUNDLE_SECRET_LOCKED:
     'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',

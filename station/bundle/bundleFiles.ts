@@ -134,7 +134,7 @@ export function writeReceiptFile(file: string, text: string, bundleId: string): 
  * Whether `file` is a receipt of `bundleId`, whole or cut short: its first bytes are the header
  * sealPayload writes first. A receipt damaged by an earlier full stick may be replaced.
  */
-function isReceiptOf(file: string, bundleId: string): boolean {
+export function isReceiptOf(file: string, bundleId: string): boolean {
   const head = Buffer.alloc(256);
   let fd: number | undefined;
   try {

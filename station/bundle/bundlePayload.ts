@@ -155,6 +155,8 @@ export const receiptPayloadSchema = z.object({
   writtenAt: isoDate,
   /** The DPS the enrollments went to (host name only). */
   dpsHost: z.string().max(256),
+  /** Which machine synced it, and who ran the sync (for the line's audit trail). */
+  syncedOn: z.object({ host: z.string().max(256), by: z.string().max(256) }).optional(),
   results: z.array(receiptResultSchema).max(2 * MAX_BUNDLE_ENROLLMENTS),
 });
 

@@ -160,6 +160,7 @@ describe('applyReceipt: answers', () => {
           ...expected,
           dpsHost: 'line.azure-devices-provisioning.net',
           receiptWrittenAt: '2026-03-02T20:00:00.000Z',
+          syncedOn: null,
         },
       },
     ]);

@@ -116,6 +116,7 @@ class ReceiptApplier {
       ...applied,
       dpsHost: this.receipt.dpsHost,
       receiptWrittenAt: this.receipt.writtenAt,
+      syncedOn: this.receipt.syncedOn ?? null,
     });
     return this.summary;
   }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
@@ -48,6 +49,8 @@ export interface SyncBundleOptions {
   dps: DpsServiceApi;
   /** The DPS host name, recorded in the receipt for the people reading it. */
   dpsHost: string;
+  /** Who ran the sync, recorded in the receipt with this machine's name for the line's audit. */
+  syncedBy?: string;
   /** The worker's reports while it sends, for the command's progress line. */
   onProgress?: (progress: SyncProgress) => void;
   /** When the receipt is written (`writtenAt`); the clock by default. */
@@ -104,6 +107,9 @@ export async function syncBundle(
       bundleId: payload.bundleId,
       writtenAt: (options.now?.() ?? new Date()).toISOString(),
       dpsHost: options.dpsHost,
+      ...(options.syncedBy !== undefined && {
+        syncedOn: { host: hostname(), by: options.syncedBy },
+      }),
       results,
     });
     const count = (outcome: ReceiptResult['outcome']): number =>

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,6 +6,7 @@ import { sealedText } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
 import { exportBundle, exportableCount } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
+import type { ReceiptPayload } from '../bundle/bundlePayload.js';
 import { listBundles } from '../bundle/bundleList.js';
 import { applyReceipt } from '../bundle/bundleReceive.js';
 import type { AuditActor } from '../store/auditLog.js';
@@ -15,6 +16,7 @@ import { checkedCaPassphrase } from './caPassphrase.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
+import { localTime } from './timeFlags.js';
 import { UsageError } from './usageError.js';
 
 export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for a line without DPS: seal the pending
@@ -22,7 +24,7 @@ export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for
                                                  and the CA passphrase when symmetric keys go in);
                                                  rows another bundle carries stay out of it, unless
                                                  --include-carried (that bundle was lost)
-  bundle sync FILE [--receipt FILE]             on a machine that reaches DPS: send the bundle's
+  bundle sync FILE [--receipt FILE] [--by NAME] on a machine that reaches DPS: send the bundle's
                                                  enrollments and write the receipt; run it again
                                                  after an outage and it goes on where it stopped
   bundle receive FILE [--by NAME]               apply a receipt to this station's outbox
@@ -30,6 +32,14 @@ export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for
           every bundle command takes --data-dir DIR; the bundle passphrase comes from
           ${BUNDLE_PASSPHRASE_ENV}, the terminal, or stdin; a DPS that is not Azure's
           is trusted for bundle sync only with LINE_STATION_DPS_CA=its CA file`;
+
+/** Each subcommand's options: one given to another (`sync --out`) is refused, not ignored. */
+const OPTIONS_OF: Record<string, readonly string[]> = {
+  export: ['data-dir', 'out', 'by', 'include-carried'],
+  sync: ['data-dir', 'receipt', 'by'],
+  receive: ['data-dir', 'by'],
+  list: ['data-dir', 'json'],
+};
 
 /** `station bundle …`; the DPS client factory is passed in as for `station sync`. */
 export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
@@ -47,6 +57,9 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
         'include-carried': { type: 'boolean' },
       },
     });
+    const allowed = OPTIONS_OF[sub ?? ''];
+    const stray = allowed && Object.keys(values).find((name) => !allowed.includes(name));
+    if (stray) throw new UsageError(`station bundle ${sub}: --${stray} is not one of its options`);
     const dataDir = resolveDataDir(values['data-dir']);
     const file = (): string => {
       if (positionals.length !== 1) throw new UsageError(`station bundle ${sub}: give one FILE`);
@@ -65,7 +78,15 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
           includeCarried: values['include-carried'] ?? false,
         });
       case 'sync':
-        return bundleSyncCommand(dataDir, file(), values.receipt, openDps);
+        return bundleSyncCommand(
+          dataDir,
+          file(),
+          {
+            ...(values.receipt !== undefined && { receiptFile: values.receipt }),
+            by: nameOf(values.by),
+          },
+          openDps,
+        );
       case 'receive':
         return receiveCommand(dataDir, file(), actorOf(values.by));
       case 'list':
@@ -78,9 +99,14 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
   };
 }
 
-function actorOf(by: string | undefined): AuditActor {
+/** Who acts, for the audit trail and the receipt: `--by NAME`, else this OS user's name. */
+function nameOf(by: string | undefined): string {
   if (by !== undefined && by.trim() === '') throw new UsageError('--by is empty: give a name');
-  return `supervisor:${by ?? userInfo().username}`;
+  return by ?? userInfo().username;
+}
+
+function actorOf(by: string | undefined): AuditActor {
+  return `supervisor:${nameOf(by)}`;
 }
 
 async function exportCommand(
@@ -94,9 +120,13 @@ async function exportCommand(
     // Refused before any passphrase is typed: nothing to carry, or all of it carried already.
     if (exportableCount(db, options.includeCarried) === 0) {
       const pending = exportableCount(db, true);
-      throw new BundleError(pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED');
+      // The folder is named: an empty outbox in a mistyped --data-dir is not "all synced".
+      throw new BundleError(
+        pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED',
+        `station data folder ${dataDir}`,
+      );
     }
-    const file = resolve(out ?? defaultBundleName(new Date()));
+    const file = bundleFileFor(out, new Date());
     // Named before any passphrase is typed: the supervisor picks another name and goes on.
     if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
     const wrapper = await bundleWrapper(true);
@@ -140,7 +170,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     const receipt = await openReceipt(text, await bundleWrapper(false));
     const s = applyReceipt(db, receipt, actor);
     console.log(
-      `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${receipt.writtenAt}): ` +
+      `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${localTime(receipt.writtenAt)}${syncedOn(receipt)}): ` +
         `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending.`,
     );
     if (s.alreadySettled + s.leftAlone > 0) {
@@ -153,15 +183,29 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
         'The machine that synced got no answer for the pending ones: run `bundle sync` there again when DPS can be reached, and bring the new receipt.',
       );
     }
-    if (s.failed + s.conflict > 0) {
-      console.log(
-        'Failed and conflict rows wait for a supervisor: station queue list --status failed',
-      );
+    for (const status of ['failed', 'conflict'] as const) {
+      if (s[status] > 0) {
+        console.log(
+          `${s[status]} ${status} row(s) wait for a supervisor: station queue list --status ${status}`,
+        );
+      }
     }
     return s.failed + s.conflict + s.stillPending > 0 ? 1 : 0;
   } finally {
     db.close();
   }
+}
+
+/** `--out` names the file, or a folder (a stick's mount point) to put the default name in. */
+function bundleFileFor(out: string | undefined, now: Date): string {
+  if (out !== undefined && existsSync(out) && statSync(out).isDirectory()) {
+    return resolve(out, defaultBundleName(now));
+  }
+  return resolve(out ?? defaultBundleName(now));
+}
+
+function syncedOn(receipt: ReceiptPayload): string {
+  return receipt.syncedOn ? ` on ${receipt.syncedOn.host} by ${receipt.syncedOn.by}` : '';
 }
 
 function listCommand(dataDir: string, json: boolean): number {
@@ -175,14 +219,16 @@ function listCommand(dataDir: string, json: boolean): number {
     if (bundles.length === 0) console.log('No bundle was exported from this station.');
     for (const b of bundles) {
       if (b.writtenAt === null) {
-        console.log(`${b.createdAt}  ${b.id}  never written (the export stopped): carries nothing`);
+        console.log(
+          `${localTime(b.createdAt)}  ${b.id}  never written (the export stopped): carries nothing`,
+        );
         continue;
       }
       const receipt = b.receivedAt
-        ? `receipt ${b.receivedAt}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
+        ? `receipt ${localTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
         : 'no receipt yet';
       console.log(
-        `${b.createdAt}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
+        `${localTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
       );
       console.log(`  ${b.file}`);
     }

@@ -2,14 +2,25 @@ import {
   parseConnectionString,
   type DpsConnectionString,
 } from '../../dps/auth/connectionString.js';
-import { openBundle, readSealedFile, writeReceiptFile } from '../bundle/bundleFiles.js';
-import { sealReceipt, syncBundle } from '../bundle/bundleSync.js';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BundleError } from '../bundle/bundleErrors.js';
+import {
+  isReceiptOf,
+  openBundle,
+  readSealedFile,
+  writeReceiptFile,
+} from '../bundle/bundleFiles.js';
+import { sealReceipt, syncBundle, type BundleSyncSummary } from '../bundle/bundleSync.js';
+import { bundleWorkStorePath } from '../bundle/bundleWorkStore.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
 import { bundleWrapper, defaultReceiptName } from './bundleCli.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import type { DpsClientFactory } from './syncCommand.js';
+
+const DPS_CONNECTION_ENV = 'LINE_STATION_DPS_CONNECTION';
 
 /**
  * `station bundle sync FILE`, on a machine that reaches DPS: the bundle's enrollments go to DPS
@@ -21,17 +32,23 @@ import type { DpsClientFactory } from './syncCommand.js';
 export async function bundleSyncCommand(
   dataDir: string,
   file: string,
-  receiptFile: string | undefined,
+  options: { receiptFile?: string; by: string },
   openDps: DpsClientFactory,
 ): Promise<number> {
-  const { text } = readSealedFile(file, 'bundle');
+  const { text, header } = readSealedFile(file, 'bundle');
+  const out = options.receiptFile ?? defaultReceiptName(file);
+  // Before DPS is called: a receipt that cannot be written would strand what DPS answered.
+  checkReceiptTarget(out, header.bundleId);
   const wrapper = await bundleWrapper(false);
   const payload = await openBundle(text, wrapper);
-  const connection = await dpsConnection(dataDir);
+  const { connection, source } = await dpsConnection(dataDir);
   const dps = openDps(connection);
   const total = payload.enrollments.length;
   console.log(
-    `Bundle ${payload.bundleId} from ${payload.source.host}: ${total} enrollment(s), to ${connection.hostName}.`,
+    `Bundle ${payload.bundleId} from ${payload.source.host}: ${total} enrollment(s), to ${connection.hostName} (${source}).`,
+  );
+  console.log(
+    `  work folder: ${bundleWorkStorePath(dataDir, payload.bundleId, connection.hostName)}`,
   );
   // Ctrl-C while DPS's retries are waited for ends the wait, and still writes the receipt.
   const stop = new AbortController();
@@ -48,6 +65,7 @@ export async function bundleSyncCommand(
       wrapper,
       dps,
       dpsHost: connection.hostName,
+      syncedBy: options.by,
       onProgress: progressPrinter(total),
       onWaiting: (until) =>
         console.log(
@@ -60,34 +78,74 @@ export async function bundleSyncCommand(
     dps.close?.();
   }
   const { receipt, summary } = result;
-  const out = receiptFile ?? defaultReceiptName(file);
-  writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
+  // Another process syncs this bundle on this machine: its receipt is the one to carry.
+  if (summary.lastError?.code === 'SYNC_WORKER_ELSEWHERE') {
+    throw new BundleError('BUNDLE_SYNC_BUSY', summary.lastError.detail);
+  }
   console.log(
     `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
   );
+  writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
+  console.log(`Receipt: ${out}. Take it back to the station and run \`station bundle receive\`.`);
   if (summary.lastError) {
     console.log(`Stopped early: ${summary.lastError.message} [${summary.lastError.code}]`);
   }
-  console.log(`Receipt: ${out}. Take it back to the station and run \`station bundle receive\`.`);
-  if (summary.pending > 0) {
-    const retry = summary.nextRetryAt && Date.parse(summary.nextRetryAt) > Date.now();
-    console.log(
-      retry
-        ? `Run this again after ${new Date(summary.nextRetryAt!).toLocaleTimeString()}, when DPS allows the next try: it goes on where it stopped.`
-        : 'Run this again when DPS can be reached: it goes on where it stopped.',
-    );
-  }
+  const next = nextStep(summary, source);
+  if (next) console.log(next);
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
 }
 
-async function dpsConnection(dataDir: string): Promise<DpsConnectionString> {
-  if (hasDpsConnection(dataDir)) {
-    return loadDpsConnectionString(dataDir, await checkedCaPassphrase(dataDir));
+/** A receipt may go to a new file, or over an earlier receipt of this bundle; nothing else. */
+function checkReceiptTarget(out: string, bundleId: string): void {
+  if (existsSync(out)) {
+    if (statSync(out).isDirectory()) {
+      throw new BundleError('BUNDLE_FILE_EXISTS', `${out} is a folder: give --receipt a file name`);
+    }
+    if (!isReceiptOf(out, bundleId)) throw new BundleError('BUNDLE_FILE_EXISTS', out);
   }
-  const text = await readPassphrase('DPS service connection string: ', {
-    env: 'LINE_STATION_DPS_CONNECTION',
-  });
-  return parseConnectionString(text);
+  try {
+    accessSync(dirname(out), constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BundleError('BUNDLE_RECEIPT_WRITE_FAILED', `${dirname(out)}: ${code ?? String(err)}`);
+  }
+}
+
+/** What to do when rows are left pending, by why the sync stopped. */
+function nextStep(summary: BundleSyncSummary, source: string): string | undefined {
+  if (summary.pending === 0) return undefined;
+  switch (summary.lastError?.code) {
+    case 'SYNC_CREDENTIALS_REFUSED':
+      return `DPS refused the connection string (${source}): correct it, then run this again; it goes on where it stopped.`;
+    case 'SYNC_DPS_UNTRUSTED':
+      return "This machine does not trust the DPS certificate: check the DPS host name, or LINE_STATION_DPS_CA for a DPS that is not Azure's, then run this again.";
+    case 'SYNC_CLOCK_WRONG':
+      return "Set this machine's date and time, then run this again.";
+    case 'SYNC_OFFLINE':
+      return 'Run this again when DPS can be reached: it goes on where it stopped.';
+  }
+  const at = summary.nextRetryAt ? Date.parse(summary.nextRetryAt) : undefined;
+  return at !== undefined && at > Date.now()
+    ? `DPS asked to wait: run this again after ${new Date(at).toLocaleTimeString()}; it goes on where it stopped.`
+    : 'Run this again: it goes on where it stopped.';
+}
+
+/** This machine's DPS connection, and where it came from, for the operator to see. */
+async function dpsConnection(
+  dataDir: string,
+): Promise<{ connection: DpsConnectionString; source: string }> {
+  if (hasDpsConnection(dataDir)) {
+    const ignored = process.env[DPS_CONNECTION_ENV] ? `; ${DPS_CONNECTION_ENV} is not used` : '';
+    return {
+      connection: await loadDpsConnectionString(dataDir, await checkedCaPassphrase(dataDir)),
+      source: `the connection sealed in ${dataDir}${ignored}`,
+    };
+  }
+  const text = await readPassphrase('DPS service connection string: ', { env: DPS_CONNECTION_ENV });
+  const source = process.env[DPS_CONNECTION_ENV]
+    ? DPS_CONNECTION_ENV
+    : 'the connection string typed';
+  return { connection: parseConnectionString(text), source };
 }
 
 /** A line per second at most while rows settle, so a long bundle shows it is moving. */

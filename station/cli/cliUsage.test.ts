@@ -40,6 +40,7 @@ describe('station usage errors exit 2 and name the flag', () => {
     [['queue', 'stats', '--data-dir', ''], '--data-dir is empty'],
     [['bundle', 'sync'], 'give one FILE'],
     [['bundle', 'export', 'stick.bundle'], 'unexpected "stick.bundle"'],
+    [['bundle', 'sync', 'x.bundle', '--include-carried'], '--include-carried is not one of'],
     [['bundle', 'export', '--by', ''], '--by is empty'],
   ])(
     'station %j',

@@ -6,7 +6,7 @@
  * `station bundle receive` settles its outbox; and the devices then register with DPS using
  * only what the line wrote into their flash.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -244,7 +244,12 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       await expect(bundle(['receive', file, '--data-dir', lineDir])).rejects.toMatchObject({
         code: 'BUNDLE_WRONG_KIND',
       });
-      expect(await bundle(['sync', file, '--data-dir', officeDir])).toBe(0);
+      // A receipt that could not be written is refused before DPS is called.
+      await expect(
+        bundle(['sync', file, '--data-dir', officeDir, '--receipt', stick]),
+      ).rejects.toMatchObject({ code: 'BUNDLE_FILE_EXISTS' });
+      expect(emulator.stats().requests).toBe(0);
+      expect(await bundle(['sync', file, '--data-dir', officeDir, '--by', 'kim'])).toBe(0);
 
       // Another line's data folder never exported this bundle: refused from the receipt's
       // clear header, before anyone is asked for the passphrase (none is given here).
@@ -262,6 +267,18 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       await expect(
         bundle(['export', '--data-dir', lineDir, '--out', file, '--include-carried']),
       ).rejects.toMatchObject({ code: 'BUNDLE_FILE_EXISTS' });
+      // --out naming a folder (the stick itself) puts the default name in it.
+      vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', BUNDLE_PASSPHRASE);
+      expect(
+        await bundle(['export', '--data-dir', lineDir, '--out', stick, '--include-carried']),
+      ).toBe(0);
+      expect(
+        readdirSync(stick).filter((name) => /^line-station-\d{8}-\d{4}\.bundle$/.test(name)),
+      ).toHaveLength(1);
+
+      // The receipt says who synced it, and where; the line shows it.
+      expect(await bundle(['receive', join(stick, 'one.receipt'), '--data-dir', lineDir])).toBe(0);
+      expect(output.join('\n')).toMatch(/Receipt of bundle .* on \S+ by kim\)/);
     } finally {
       await simulator.stop();
     }

@@ -9,8 +9,11 @@ import { countFlag, UsageError } from './usageError.js';
 export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the station's audit trail, newest first: when,
                                              what (device.provisioned, run.failed,
                                              run.interrupted, enrollment.requeued,
-                                             line.unlocked, …), about what, by whom, and its
-                                             detail; --data-dir DIR`;
+                                             line.unlocked, outbox.bundle-exported,
+                                             outbox.bundle-withdrawn, outbox.bundle-received,
+                                             enrollment.synced, enrollment.sync-failed,
+                                             enrollment.conflict, …), about what, by whom, and
+                                             its detail; --data-dir DIR`;
 
 /**
  * `station audit`: the append-only audit trail a supervisor answers "who did what, when" from.

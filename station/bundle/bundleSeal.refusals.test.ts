@@ -153,6 +153,19 @@ describe('openPayload refusals', () => {
     });
   });
 
+  it('opens a bundle that gained a byte-order mark, indentation or another key order', async () => {
+    const text = await sealPayload(header(), nestedPayload, wrapper);
+    const fields = fieldsOf(text);
+    const reordered = Object.fromEntries(Object.entries(fields).reverse());
+    for (const copy of [
+      `\uFEFF${text}`,
+      JSON.stringify(fields, null, 2),
+      `\r\n ${JSON.stringify(reordered)}\r\n`,
+    ]) {
+      expect((await openPayload(copy, 'bundle', wrapper)).payload).toEqual(nestedPayload);
+    }
+  });
+
   it('calls a bundle whose format was changed another file', async () => {
     const text = await sealPayload(header(), nestedPayload, wrapper);
     const edited = withField(text, 'format', 'line-station/sealed-secret');
@@ -182,9 +195,11 @@ describe('openPayload refusals', () => {
     const damaged = 'BUNDLE_CORRUPT';
     const cases: [string, string, string][] = [
       ['empty text', '', damaged],
-      ['a line break', '\n', other],
-      ['random bytes as latin1', randomBytes(512).toString('latin1'), other],
-      ['random bytes as UTF-8', randomBytes(512).toString('utf8'), other],
+      ['a line break', '\n', damaged],
+      ['zeros, as a stick pulled mid-write leaves it', '\0'.repeat(512), damaged],
+      // A fixed first byte: random bytes that began with `{` would read as a cut-short bundle.
+      ['random bytes as latin1', `x${randomBytes(512).toString('latin1')}`, other],
+      ['random bytes as UTF-8', `x${randomBytes(512).toString('utf8')}`, other],
       ['control characters', '\u0000\u0001\u0002', other],
       ['an empty array', '[]', other],
       ['the file in an array', JSON.stringify([sealed]), other],

@@ -101,24 +101,27 @@ export function readSealedHeader(text: string): SealedHeader & { fields: Record<
   if (text.length > MAX_SEALED_FILE_BYTES * 1.01) {
     throw new BundleError('BUNDLE_TOO_LARGE', `${text.length} characters`);
   }
-  // The writer puts the format first: a file that does not begin with it is some other file
-  // (the wrong one picked off the stick); one that does, or is cut short before it ends, but
-  // fails below is a damaged bundle.
-  const start = `{"format":"${SEALED_BUNDLE_FORMAT}"`;
-  if (!text.startsWith(start) && !start.startsWith(text)) {
-    throw new BundleError('BUNDLE_NOT_A_BUNDLE', 'the file does not begin as a sealed bundle');
-  }
+  // A copy through another editor may gain a byte-order mark; JSON allows the rest of the
+  // whitespace it may gain.
+  const json = text.replace(/^\uFEFF/, '');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(json);
   } catch {
-    throw new BundleError('BUNDLE_CORRUPT', 'not a sealed bundle file (not JSON: truncated?)');
+    // Cut short, or zeroed by a stick pulled mid-write: damage. Anything else is another file.
+    const head = json.trimStart();
+    if (head === '' || head.startsWith('{') || /^\0+$/.test(head)) {
+      throw new BundleError('BUNDLE_CORRUPT', 'not a sealed bundle file (not JSON: truncated?)');
+    }
+    throw new BundleError('BUNDLE_NOT_A_BUNDLE', 'the file is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new BundleError('BUNDLE_CORRUPT', 'not a sealed bundle file (not a JSON object)');
+  const fields = (
+    typeof value === 'object' && value !== null && !Array.isArray(value) ? value : {}
+  ) as Record<string, unknown>;
+  if (fields.format !== SEALED_BUNDLE_FORMAT) {
+    throw new BundleError('BUNDLE_NOT_A_BUNDLE', 'the file is not a sealed bundle or receipt');
   }
-  const fields = value as Record<string, unknown>;
-  if (fields.format !== SEALED_BUNDLE_FORMAT || fields.version !== 1) {
+  if (fields.version !== 1) {
     throw new BundleError('BUNDLE_CORRUPT', 'not a version 1 sealed bundle file');
   }
   const { kind, bundleId, writtenAt } = fields;

@@ -18,12 +18,14 @@ export const bundleErrorText = {
     'A file of that name is there already, and it may be a bundle or receipt not yet carried. Choose another name, or move that file first.',
   BUNDLE_WRITE_FAILED:
     'The file could not be written (full, read-only or missing drive). No bundle was recorded; check the drive and export again.',
+  BUNDLE_RECEIPT_TARGET_UNUSABLE:
+    'The receipt could not be written where it would go (a folder, or a folder that is missing or read-only), so nothing was sent to DPS. Give --receipt a file in a folder this machine can write to.',
   BUNDLE_RECEIPT_WRITE_FAILED:
     'The receipt could not be written (full, read-only or missing drive). What DPS answered is kept on this machine: free the drive or use another, and run `bundle sync` again to write it.',
   BUNDLE_ALL_CARRIED:
     'Every pending enrollment is in a bundle that no receipt has settled yet (none came back, or DPS gave no answer for them), so no new bundle was written. Sync that bundle again and receive its receipt (`bundle list` names it); if that bundle is lost, export again with --include-carried.',
   BUNDLE_SYNC_BUSY:
-    'This bundle is being synced by another process on this machine, so this one wrote no receipt. Wait for that one to finish and carry its receipt.',
+    'This bundle is being synced to this DPS by another process using the same data folder, so this one wrote no receipt. Wait for that one to finish and carry its receipt.',
   BUNDLE_NOT_A_BUNDLE:
     'This file is not a Line Station bundle or receipt at all. Check the file name: a bundle ends in .bundle, its receipt in .receipt.',
   BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',

@@ -353,6 +353,13 @@ describe('the bundle work store', () => {
     expect(right.size).toBe(1);
   });
 
+  it('names one work store per DPS however its host is written', () => {
+    const path = (host: string) => bundleWorkStorePath(dataDir, 'b', host);
+    expect(path('DPS.example.net')).toBe(path('dps.example.net:443'));
+    expect(path('dps.example.net.')).toBe(path('dps.example.net'));
+    expect(path('127.0.0.1:8443')).toBe(join(dataDir, 'bundles', 'b@127.0.0.1_8443.db'));
+  });
+
   it('refuses a payload whose body does not match its hash before writing anything', async () => {
     const row = x509Row(1, 'SN1');
     const payload = bundle([{ ...row, bodySha256: sha256('{}') }]);

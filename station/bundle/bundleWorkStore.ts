@@ -24,8 +24,13 @@ import { bodySha256, type BundleEnrollment, type BundlePayload } from './bundleP
  * first, then to the right one, is sent afresh to the right one instead of reported synced.
  */
 export function bundleWorkStorePath(dataDir: string, bundleId: string, dpsHost: string): string {
-  // A host name, or host:port; anything else a file name cannot hold becomes `_`.
-  const host = dpsHost.toLowerCase().replace(/[^a-z0-9.-]/g, '_');
+  // One name per DPS however it is written (case, the default port, a trailing dot); a host name
+  // or host:port holds nothing else, and anything a file name cannot hold becomes `_`.
+  const host = dpsHost
+    .toLowerCase()
+    .replace(/:443$/, '')
+    .replace(/\.(?=:|$)/, '')
+    .replace(/[^a-z0-9.-]/g, '_');
   return join(dataDir, 'bundles', `${bundleId}@${host}.db`);
 }
 

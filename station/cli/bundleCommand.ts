@@ -102,6 +102,9 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
 /** Who acts, for the audit trail and the receipt: `--by NAME`, else this OS user's name. */
 function nameOf(by: string | undefined): string {
   if (by !== undefined && by.trim() === '') throw new UsageError('--by is empty: give a name');
+  // The receipt carries the name (at most 256 characters): refused here, before DPS is called.
+  if (by !== undefined && by.length > 256)
+    throw new UsageError('--by is longer than 256 characters');
   return by ?? userInfo().username;
 }
 
@@ -115,6 +118,7 @@ async function exportCommand(
   actor: AuditActor,
   options: { includeCarried: boolean },
 ): Promise<number> {
+  const file = bundleFileFor(out, new Date());
   const db = openExistingStationDatabase(dataDir);
   try {
     // Refused before any passphrase is typed: nothing to carry, or all of it carried already.
@@ -126,7 +130,6 @@ async function exportCommand(
         `station data folder ${dataDir}`,
       );
     }
-    const file = bundleFileFor(out, new Date());
     // Named before any passphrase is typed: the supervisor picks another name and goes on.
     if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
     const wrapper = await bundleWrapper(true);
@@ -198,6 +201,10 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
 
 /** `--out` names the file, or a folder (a stick's mount point) to put the default name in. */
 function bundleFileFor(out: string | undefined, now: Date): string {
+  // `--out stick/` for a folder that is not there would otherwise write a file named `stick`.
+  if (out !== undefined && /[\\/]$/.test(out) && !existsSync(out)) {
+    throw new UsageError(`--out ${out}: there is no such folder (is the stick mounted?)`);
+  }
   if (out !== undefined && existsSync(out) && statSync(out).isDirectory()) {
     return resolve(out, defaultBundleName(now));
   }

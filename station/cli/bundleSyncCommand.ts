@@ -99,7 +99,7 @@ export async function bundleSyncCommand(
 function checkReceiptTarget(out: string, bundleId: string): void {
   if (existsSync(out)) {
     if (statSync(out).isDirectory()) {
-      throw new BundleError('BUNDLE_FILE_EXISTS', `${out} is a folder: give --receipt a file name`);
+      throw new BundleError('BUNDLE_RECEIPT_TARGET_UNUSABLE', `${out} is a folder`);
     }
     if (!isReceiptOf(out, bundleId)) throw new BundleError('BUNDLE_FILE_EXISTS', out);
   }
@@ -107,7 +107,10 @@ function checkReceiptTarget(out: string, bundleId: string): void {
     accessSync(dirname(out), constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BundleError('BUNDLE_RECEIPT_WRITE_FAILED', `${dirname(out)}: ${code ?? String(err)}`);
+    throw new BundleError(
+      'BUNDLE_RECEIPT_TARGET_UNUSABLE',
+      `${dirname(out)}: ${code ?? String(err)}`,
+    );
   }
 }
 

@@ -41,6 +41,8 @@ describe('station usage errors exit 2 and name the flag', () => {
     [['bundle', 'sync'], 'give one FILE'],
     [['bundle', 'export', 'stick.bundle'], 'unexpected "stick.bundle"'],
     [['bundle', 'sync', 'x.bundle', '--include-carried'], '--include-carried is not one of'],
+    [['bundle', 'sync', 'x.bundle', '--by', 'x'.repeat(257)], '--by is longer than 256'],
+    [['bundle', 'export', '--out', 'no-such-stick/'], 'there is no such folder'],
     [['bundle', 'export', '--by', ''], '--by is empty'],
   ])(
     'station %j',

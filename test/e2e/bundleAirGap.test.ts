@@ -247,7 +247,7 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       // A receipt that could not be written is refused before DPS is called.
       await expect(
         bundle(['sync', file, '--data-dir', officeDir, '--receipt', stick]),
-      ).rejects.toMatchObject({ code: 'BUNDLE_FILE_EXISTS' });
+      ).rejects.toMatchObject({ code: 'BUNDLE_RECEIPT_TARGET_UNUSABLE' });
       expect(emulator.stats().requests).toBe(0);
       expect(await bundle(['sync', file, '--data-dir', officeDir, '--by', 'kim'])).toBe(0);
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BundleError } from './bundleErrors.js';
+import { BUNDLE_ID } from './bundleSeal.js';
 
 /**
  * What a bundle and its receipt hold once opened (bundleSeal.ts seals them). Both cross an air
@@ -19,10 +20,7 @@ export const RECEIPT_PAYLOAD_FORMAT = 'line-station/outbox-receipt';
 export const MAX_BUNDLE_ENROLLMENTS = 20_000;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-/** A bundle ID as randomUUID() writes it (lowercase), as the sealed header insists. */
-const bundleIdSchema = z
-  .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+const bundleIdSchema = z.string().regex(BUNDLE_ID);
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
 const attestation = z.enum([
   'x509-device-key',

@@ -49,7 +49,11 @@ const MAX_UNWRAP_PARALLELISM = 4;
 const DATA_KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const BUNDLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/**
+ * A bundle ID as randomUUID() writes it (lowercase). One form everywhere: in the header, in the
+ * payloads, and in the work store's file name, where it can hold no separator or `..`.
+ */
+export const BUNDLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function additionalData(header: SealedHeader): Buffer {
   return Buffer.from(

@@ -5,6 +5,7 @@ import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { BundleError } from './bundleErrors.js';
+import { BUNDLE_ID } from './bundleSeal.js';
 import { bodySha256, type BundleEnrollment, type BundlePayload } from './bundlePayload.js';
 
 /**
@@ -34,9 +35,6 @@ export function bundleWorkStorePath(dataDir: string, bundleId: string, dpsHost: 
   return join(dataDir, 'bundles', `${bundleId}@${host}.db`);
 }
 
-/** The form the bundle ID must have to name a file: no separator, no `..` can reach the path. */
-const FILE_SAFE_ID = /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/;
-
 /** Key sealed per enrollment id: sealed before the (synchronous) insert transaction. */
 type SealedKeys = Map<number, string>;
 
@@ -56,7 +54,8 @@ export async function openBundleWorkStore(
   wrapper: KeyWrapper,
   dpsHost: string,
 ): Promise<Database.Database> {
-  if (!FILE_SAFE_ID.test(payload.bundleId)) {
+  // The ID names a file: no separator, no `..` can reach the path.
+  if (!BUNDLE_ID.test(payload.bundleId)) {
     throw new BundleError('BUNDLE_CORRUPT', 'field bundleId is not a bundle ID');
   }
   // Before anything is written: a contradiction found after DPS calls would cost a receipt.

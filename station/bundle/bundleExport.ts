@@ -17,6 +17,7 @@ import {
   type BundlePayload,
 } from './bundlePayload.js';
 import { writeDurably } from './bundleFiles.js';
+import { exportableCount, exportableWhere } from './bundleList.js';
 import { sealPayload } from './bundleSeal.js';
 
 /**
@@ -75,13 +76,6 @@ interface Row {
   supersededBy: number | null;
 }
 
-/**
- * A row another bundle carries (its file was written) and no receipt has answered finally yet.
- * A row a receipt answered, or a supervisor requeued, is free to go again.
- */
-const STILL_CARRIED = `SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
-  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL`;
-
 const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.body,
   e.sealed_secret AS sealedSecret, e.attempts, e.needs_reconcile AS needsReconcile,
   d.serial_number AS serialNumber, d.model, e.created_at AS createdAt,
@@ -91,20 +85,16 @@ const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.bod
 export async function exportBundle(request: ExportRequest): Promise<ExportSummary> {
   const { db } = request;
   const now = (request.now ?? (() => new Date()))();
-  const uncarried = request.includeCarried ? '' : `AND NOT EXISTS (${STILL_CARRIED})`;
+  const includeCarried = request.includeCarried ?? false;
+  const available = refuseNothingToExport(db, includeCarried);
   const rows = db
     .prepare(
       `SELECT ${COLUMNS} FROM enrollments e JOIN devices d ON d.id = e.device_id
-       WHERE e.status = 'pending' ${uncarried} ORDER BY e.id LIMIT ?`,
+       WHERE e.status = 'pending' ${exportableWhere(includeCarried)} ORDER BY e.id LIMIT ?`,
     )
-    .all(MAX_BUNDLE_ENROLLMENTS + 1) as Row[];
-  const pending = countPending(db);
-  if (rows.length === 0) {
-    if (pending === 0) throw new BundleError('BUNDLE_NOTHING_PENDING');
-    throw new BundleError('BUNDLE_ALL_CARRIED', `${pending} pending, all carried`);
-  }
-  const { live, history } = withHistory(db, rows.slice(0, MAX_BUNDLE_ENROLLMENTS));
-  const left = exportableCount(db, request.includeCarried ?? false) - live.length;
+    .all(MAX_BUNDLE_ENROLLMENTS) as Row[];
+  const { live, history } = withHistory(db, rows);
+  const left = available - live.length;
 
   const opener = [...live, ...history].some((r) => r.attestation === 'symmetric-key-individual')
     ? await request.caSecrets()
@@ -148,19 +138,18 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
 }
 
 /**
- * How many pending rows an export would carry (all bundles' worth): to refuse an empty export
- * before anyone types a passphrase.
+ * How many pending rows an export would carry; BUNDLE_NOTHING_PENDING or BUNDLE_ALL_CARRIED
+ * (`detail` saying where) when none. The command asks it before any passphrase is typed.
  */
-export function exportableCount(db: Database.Database, includeCarried: boolean): number {
-  const uncarried = includeCarried ? '' : `AND NOT EXISTS (${STILL_CARRIED})`;
-  return db
-    .prepare(`SELECT count(*) FROM enrollments e WHERE e.status = 'pending' ${uncarried}`)
-    .pluck()
-    .get() as number;
-}
-
-function countPending(db: Database.Database): number {
-  return db.prepare(`SELECT n FROM outbox_counts WHERE status = 'pending'`).pluck().get() as number;
+export function refuseNothingToExport(
+  db: Database.Database,
+  includeCarried: boolean,
+  detail?: string,
+): number {
+  const available = exportableCount(db, includeCarried);
+  if (available > 0) return available;
+  const pending = includeCarried ? 0 : exportableCount(db, true);
+  throw new BundleError(pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED', detail);
 }
 
 /**

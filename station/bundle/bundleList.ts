@@ -34,16 +34,39 @@ export function listBundles(db: Database.Database): BundleListing[] {
 }
 
 /**
+ * A row (`e`) another bundle carries, its file written, that no receipt has answered finally
+ * yet. A row a receipt answered, or a supervisor requeued, is free to go again.
+ */
+const STILL_CARRIED = `EXISTS (SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
+  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL)`;
+
+/** The condition on a pending row (`e`) that an export may carry it. */
+export function exportableWhere(includeCarried: boolean): string {
+  return includeCarried ? '' : `AND NOT ${STILL_CARRIED}`;
+}
+
+/** How many pending rows an export would carry (all bundles' worth). */
+export function exportableCount(db: Database.Database, includeCarried: boolean): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM enrollments e WHERE e.status = 'pending' ${exportableWhere(includeCarried)}`,
+    )
+    .pluck()
+    .get() as number;
+}
+
+/**
  * Pending rows that some bundle carries with no final answer back yet, each counted once
  * (`--include-carried` puts a row in more than one bundle).
  */
 export function carriedAwaitingReceipt(db: Database.Database): number {
   return db
-    .prepare(
-      `SELECT count(*) FROM enrollments e WHERE e.status = 'pending' AND EXISTS (
-         SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
-         WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL)`,
-    )
+    .prepare(`SELECT count(*) FROM enrollments e WHERE e.status = 'pending' AND ${STILL_CARRIED}`)
     .pluck()
     .get() as number;
+}
+
+/** How many bundles this station exported. */
+export function bundleCount(db: Database.Database): number {
+  return db.prepare('SELECT count(*) FROM bundles').pluck().get() as number;
 }

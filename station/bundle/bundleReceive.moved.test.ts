@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
-import { exportableCount } from './bundleExport.js';
+import { exportableCount } from './bundleList.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import {
   LATER,

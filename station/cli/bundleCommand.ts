@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
-import { exportBundle, exportableCount } from '../bundle/bundleExport.js';
+import { exportBundle, refuseNothingToExport } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
 import type { ReceiptPayload } from '../bundle/bundlePayload.js';
 import { listBundles } from '../bundle/bundleList.js';
@@ -122,14 +122,8 @@ async function exportCommand(
   const db = openExistingStationDatabase(dataDir);
   try {
     // Refused before any passphrase is typed: nothing to carry, or all of it carried already.
-    if (exportableCount(db, options.includeCarried) === 0) {
-      const pending = exportableCount(db, true);
-      // The folder is named: an empty outbox in a mistyped --data-dir is not "all synced".
-      throw new BundleError(
-        pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED',
-        `station data folder ${dataDir}`,
-      );
-    }
+    // The folder is named: an empty outbox in a mistyped --data-dir is not "all synced".
+    refuseNothingToExport(db, options.includeCarried, `station data folder ${dataDir}`);
     // Named before any passphrase is typed: the supervisor picks another name and goes on.
     if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
     const wrapper = await bundleWrapper(true);

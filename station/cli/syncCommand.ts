@@ -3,7 +3,7 @@ import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.j
 import { sealedText } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
-import { carriedAwaitingReceipt, listBundles } from '../bundle/bundleList.js';
+import { bundleCount, carriedAwaitingReceipt } from '../bundle/bundleList.js';
 import { readOutboxAttention, type OutboxAttention } from '../store/outboxAttention.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
@@ -70,7 +70,7 @@ function status(dataDir: string): number {
     }
     attention = readOutboxAttention(db);
     worker = activeSyncHolder(db);
-    bundles = listBundles(db).length;
+    bundles = bundleCount(db);
     carried = carriedAwaitingReceipt(db);
   } finally {
     db.close();

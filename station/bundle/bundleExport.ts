@@ -123,7 +123,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     payload,
     request.wrapper,
   );
-  writeRecorded(request, payload, now, history.length, text);
+  writeRecorded(request, payload, now, text);
   const byAttestation: Record<string, number> = {};
   for (const row of live)
     byAttestation[row.attestation] = (byAttestation[row.attestation] ?? 0) + 1;
@@ -221,7 +221,7 @@ async function carried(row: Row, opener: OpenSecret | undefined): Promise<Bundle
 }
 
 /** The bundle, its rows and its audit event, and the rows flagged to be read from DPS first. */
-function record(request: ExportRequest, payload: BundlePayload, now: Date, history: number): void {
+function record(request: ExportRequest, payload: BundlePayload, now: Date): void {
   const { db } = request;
   const member = db.prepare(
     'INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES (?, ?, ?)',
@@ -245,7 +245,11 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date, histo
       actor: request.actor,
       kind: 'outbox.bundle-exported',
       subject: payload.bundleId,
-      detail: { file: request.file, enrollments: payload.enrollments.length, history },
+      detail: {
+        file: request.file,
+        enrollments: payload.enrollments.length,
+        history: payload.history.length,
+      },
     });
   }).immediate();
 }
@@ -253,15 +257,15 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date, histo
 /**
  * Records the bundle, then writes its file, then marks it written, so that no file names a
  * bundle this station does not know: a crash in between leaves a recorded bundle never marked
- * written, which carries nothing (its rows go in the next bundle, read from DPS first). The file is claimed first (`wx`), so a
- * name in use is refused before anything is recorded. Written in place, not renamed into place:
- * a failed write removes it and withdraws the record, and the rows are free for another bundle.
+ * written, which carries nothing (its rows go in the next bundle, read from DPS first). The file
+ * is claimed first (`wx`), so a name in use is refused before anything is recorded. Written in
+ * place, not renamed into place: a failed write removes it and withdraws the record, and the
+ * rows are free for another bundle. Every time recorded is the export's own.
  */
 function writeRecorded(
   request: ExportRequest,
   payload: BundlePayload,
   now: Date,
-  history: number,
   text: string,
 ): void {
   const { file } = request;
@@ -273,7 +277,7 @@ function writeRecorded(
   }
   try {
     try {
-      record(request, payload, now, history);
+      record(request, payload, now);
     } catch (err) {
       removeQuietly(file);
       throw err;
@@ -282,7 +286,7 @@ function writeRecorded(
       writeDurably(fd, file, text, 'BUNDLE_WRITE_FAILED');
     } catch (err) {
       try {
-        withdraw(request, payload.bundleId, err);
+        withdraw(request, payload.bundleId, now, err);
       } catch {
         // The record stays, never marked written: it carries nothing, and its rows go in the
         // next bundle. The write's own error is the one to report.
@@ -292,7 +296,7 @@ function writeRecorded(
     }
     request.db
       .prepare('UPDATE bundles SET written_at = ? WHERE id = ?')
-      .run((request.now ?? (() => new Date()))().toISOString(), payload.bundleId);
+      .run(now.toISOString(), payload.bundleId);
   } finally {
     closeSync(fd);
   }
@@ -308,12 +312,12 @@ function removeQuietly(file: string): void {
 }
 
 /** Takes back the record of a bundle whose file could not be written. */
-function withdraw(request: ExportRequest, bundleId: string, cause: unknown): void {
+function withdraw(request: ExportRequest, bundleId: string, now: Date, cause: unknown): void {
   const { db } = request;
   db.transaction(() => {
     db.prepare('DELETE FROM bundles WHERE id = ?').run(bundleId);
     new AuditLog(db).append({
-      at: (request.now ?? (() => new Date()))(),
+      at: now,
       actor: request.actor,
       kind: 'outbox.bundle-withdrawn',
       subject: bundleId,

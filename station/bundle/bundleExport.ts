@@ -6,6 +6,7 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
+import { earlierMaybeInDps } from '../sync/outboxSyncStore.js';
 import { BundleError } from './bundleErrors.js';
 import {
   BUNDLE_PAYLOAD_FORMAT,
@@ -160,9 +161,7 @@ export function refuseNothingToExport(
 function withHistory(db: Database.Database, rows: Row[]): { live: Row[]; history: Row[] } {
   const earlier = db.prepare(
     `SELECT ${COLUMNS} FROM enrollments e JOIN devices d ON d.id = e.device_id
-     WHERE e.registration_id = ? COLLATE NOCASE AND e.status = 'superseded'
-       AND (e.attempts > 0 OR e.id IN (SELECT enrollment_id FROM bundle_enrollments))
-     ORDER BY e.id DESC`,
+     WHERE ${earlierMaybeInDps('e')} ORDER BY e.id DESC`,
   );
   const live: Row[] = [];
   const history: Row[] = [];

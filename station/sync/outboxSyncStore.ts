@@ -29,6 +29,16 @@ const ROW = `id, registration_id AS registrationId, attestation, body,
 const DUE = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`;
 
 /**
+ * The condition on a row of `table` (an enrollments table or its alias) that it is an earlier
+ * enrollment of the registration ID bound to `?` that DPS may hold: superseded, and sent or
+ * carried in an outbox bundle. Shared with the bundle export, which carries such rows.
+ */
+export function earlierMaybeInDps(table: string): string {
+  return `${table}.registration_id = ? COLLATE NOCASE AND ${table}.status = 'superseded'
+    AND (${table}.attempts > 0 OR ${table}.id IN (SELECT enrollment_id FROM bundle_enrollments))`;
+}
+
+/**
  * Our earlier enrollments of a registration ID, newest first, for the reconciler to compare with
  * what DPS holds. Only rows that were ever sent (attempts > 0), or carried to DPS in an outbox
  * bundle (whose receipt may not be back), can be what DPS holds; a device reworked many times
@@ -37,9 +47,7 @@ const DUE = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at 
  * rows through their index (migration 007), never the whole superseded history.
  */
 export const SUPERSEDED_SQL = `SELECT ${ROW} FROM enrollments
-  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-    AND (attempts > 0 OR id IN (SELECT enrollment_id FROM bundle_enrollments))
-  ORDER BY id DESC`;
+  WHERE ${earlierMaybeInDps('enrollments')} ORDER BY id DESC`;
 
 type RawRow = Omit<OutboxRow, 'needsReconcile'> & { needsReconcile: 0 | 1 };
 const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsReconcile === 1 });

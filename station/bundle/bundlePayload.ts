@@ -177,3 +177,10 @@ export function checkPayload<T>(schema: z.ZodType<T>, value: unknown, what: stri
 export function bodySha256(body: string): string {
   return createHash('sha256').update(body, 'utf8').digest('hex');
 }
+
+/** What a receipt says DPS answered, per outcome: the syncing machine's summary, the line's record. */
+export function receiptCounts(receipt: ReceiptPayload): Record<ReceiptResult['outcome'], number> {
+  const counts = { synced: 0, failed: 0, conflict: 0, pending: 0 };
+  for (const result of receipt.results) counts[result.outcome]++;
+  return counts;
+}

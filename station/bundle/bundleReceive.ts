@@ -3,7 +3,7 @@ import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { withoutSecrets } from '../sync/dpsReconciler.js';
 import { BundleError } from './bundleErrors.js';
-import type { ReceiptPayload, ReceiptResult } from './bundlePayload.js';
+import { receiptCounts, type ReceiptPayload, type ReceiptResult } from './bundlePayload.js';
 
 /**
  * `bundle receive`: what DPS answered for a bundle's enrollments, applied to this station's
@@ -42,6 +42,16 @@ interface Target {
   answerApplied: string | null;
 }
 
+/**
+ * BUNDLE_UNKNOWN unless this station exported `bundleId`. The command asks it from the receipt's
+ * clear header, before the passphrase; applyReceipt asks it again of the opened receipt.
+ */
+export function refuseUnknownBundle(db: Database.Database, bundleId: string): void {
+  if (db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(bundleId) === undefined) {
+    throw new BundleError('BUNDLE_UNKNOWN', bundleId);
+  }
+}
+
 /** Applies `receipt` (opened and validated) to the outbox of `db`. */
 export function applyReceipt(
   db: Database.Database,
@@ -49,8 +59,7 @@ export function applyReceipt(
   actor: AuditActor,
   now: () => Date = () => new Date(),
 ): ReceiveSummary {
-  const known = db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(receipt.bundleId);
-  if (known === undefined) throw new BundleError('BUNDLE_UNKNOWN', receipt.bundleId);
+  refuseUnknownBundle(db, receipt.bundleId);
   const apply = new ReceiptApplier(db, receipt, actor, now());
   return db.transaction(() => apply.all()).immediate();
 }
@@ -219,11 +228,4 @@ class ReceiptApplier {
 function describeHow(how: 'created' | 'found' | 'replaced' | 'group', note?: string): string {
   if (how === 'group') return note ?? 'covered by its enrollment group';
   return how === 'created' ? 'created in DPS' : `${how} in DPS`;
-}
-
-/** What a receipt says DPS answered, per outcome. */
-export function receiptCounts(receipt: ReceiptPayload): Record<ReceiptResult['outcome'], number> {
-  const counts = { synced: 0, failed: 0, conflict: 0, pending: 0 };
-  for (const result of receipt.results) counts[result.outcome]++;
-  return counts;
 }

@@ -13,6 +13,7 @@ import {
   dpsJsonObject,
   RECEIPT_PAYLOAD_FORMAT,
   bodySha256,
+  receiptCounts,
   receiptPayloadSchema,
   type BundleEnrollment,
   type BundlePayload,
@@ -112,14 +113,7 @@ export async function syncBundle(
       }),
       results,
     });
-    const count = (outcome: ReceiptResult['outcome']): number =>
-      results.filter((r) => r.outcome === outcome).length;
-    const summary: BundleSyncSummary = {
-      synced: count('synced'),
-      failed: count('failed'),
-      conflict: count('conflict'),
-      pending: count('pending'),
-    };
+    const summary: BundleSyncSummary = receiptCounts(receipt);
     if (stopped) summary.lastError = stopped;
     const retryAt = summary.pending > 0 ? nextRetryAt(db) : undefined;
     if (retryAt !== undefined) summary.nextRetryAt = new Date(retryAt).toISOString();

@@ -8,7 +8,7 @@ import { exportBundle, refuseNothingToExport } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
 import type { ReceiptPayload } from '../bundle/bundlePayload.js';
 import { listBundles } from '../bundle/bundleList.js';
-import { applyReceipt } from '../bundle/bundleReceive.js';
+import { applyReceipt, refuseUnknownBundle } from '../bundle/bundleReceive.js';
 import type { AuditActor } from '../store/auditLog.js';
 import { bundleSyncCommand } from './bundleSyncCommand.js';
 import type { DpsClientFactory } from './syncCommand.js';
@@ -161,9 +161,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
   const db = openExistingStationDatabase(dataDir);
   try {
     // The header names the bundle in clear: another station's receipt is refused unopened.
-    if (db.prepare('SELECT 1 FROM bundles WHERE id = ?').get(header.bundleId) === undefined) {
-      throw new BundleError('BUNDLE_UNKNOWN', header.bundleId);
-    }
+    refuseUnknownBundle(db, header.bundleId);
     const receipt = await openReceipt(text, await bundleWrapper(false));
     const s = applyReceipt(db, receipt, actor);
     console.log(

@@ -25,7 +25,7 @@ import {
   SEALED_BUNDLE_FORMAT,
   openPayload,
   readSealedHeader,
-  type SealedHeader,
+  type ReadSealed,
   type SealedKind,
 } from './bundleSeal.js';
 
@@ -35,11 +35,8 @@ import {
  * truncated copy or a receipt given for a bundle is named at once.
  */
 
-/** The file's text and checked header, or BundleError (READ_FAILED, TOO_LARGE, CORRUPT, WRONG_KIND). */
-export function readSealedFile(
-  file: string,
-  kind: SealedKind,
-): { text: string; header: SealedHeader } {
+/** The file read and its header checked, or BundleError (READ_FAILED, TOO_LARGE, CORRUPT, WRONG_KIND). */
+export function readSealedFile(file: string, kind: SealedKind): ReadSealed {
   let text: string;
   try {
     if (statSync(file).size > MAX_SEALED_FILE_BYTES) {
@@ -51,16 +48,16 @@ export function readSealedFile(
     const code = (err as NodeJS.ErrnoException).code;
     throw new BundleError('BUNDLE_READ_FAILED', `${file}: ${code ?? String(err)}`, { cause: err });
   }
-  const { fields: _fields, ...header } = readSealedHeader(text);
-  if (header.kind !== kind) {
-    throw new BundleError('BUNDLE_WRONG_KIND', `${file} is a ${header.kind}, not a ${kind}`);
+  const sealed = readSealedHeader(text);
+  if (sealed.kind !== kind) {
+    throw new BundleError('BUNDLE_WRONG_KIND', `${file} is a ${sealed.kind}, not a ${kind}`);
   }
-  return { text, header };
+  return sealed;
 }
 
 /** Opens a bundle file read by readSealedFile; its payload must name the header's bundle. */
-export async function openBundle(text: string, wrapper: KeyWrapper): Promise<BundlePayload> {
-  const { header, payload } = await openPayload(text, 'bundle', wrapper);
+export async function openBundle(sealed: ReadSealed, wrapper: KeyWrapper): Promise<BundlePayload> {
+  const { header, payload } = await openPayload(sealed, 'bundle', wrapper);
   const bundle = checkPayload(bundlePayloadSchema, payload, 'bundle');
   if (bundle.bundleId !== header.bundleId) {
     throw new BundleError('BUNDLE_CORRUPT', 'the bundle ID inside differs from the header');
@@ -69,8 +66,11 @@ export async function openBundle(text: string, wrapper: KeyWrapper): Promise<Bun
 }
 
 /** Opens a receipt file read by readSealedFile; its payload must name the header's bundle. */
-export async function openReceipt(text: string, wrapper: KeyWrapper): Promise<ReceiptPayload> {
-  const { header, payload } = await openPayload(text, 'receipt', wrapper);
+export async function openReceipt(
+  sealed: ReadSealed,
+  wrapper: KeyWrapper,
+): Promise<ReceiptPayload> {
+  const { header, payload } = await openPayload(sealed, 'receipt', wrapper);
   const receipt = checkPayload(receiptPayloadSchema, payload, 'receipt');
   if (receipt.bundleId !== header.bundleId) {
     throw new BundleError('BUNDLE_CORRUPT', 'the bundle ID inside differs from the header');

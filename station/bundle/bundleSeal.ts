@@ -100,8 +100,11 @@ export async function sealPayload(
   }
 }
 
+/** A sealed file parsed once: its checked header, and all its fields for openPayload. */
+export type ReadSealed = SealedHeader & { fields: Record<string, unknown> };
+
 /** The clear header of a sealed file, checked; BUNDLE_CORRUPT when it is not one. */
-export function readSealedHeader(text: string): SealedHeader & { fields: Record<string, unknown> } {
+export function readSealedHeader(text: string): ReadSealed {
   if (text.length > MAX_SEALED_FILE_BYTES * 1.01) {
     throw new BundleError('BUNDLE_TOO_LARGE', `${text.length} characters`);
   }
@@ -142,16 +145,17 @@ export function readSealedHeader(text: string): SealedHeader & { fields: Record<
 }
 
 /**
- * Opens a sealed file of the expected `kind` and returns its header and parsed JSON payload
- * (the caller validates the payload's shape). Throws BundleError: BUNDLE_WRONG_KIND,
+ * Opens a sealed file of the expected `kind`, as text or as readSealedHeader read it (a file of
+ * tens of MB is then parsed once), and returns its header and parsed JSON payload (the caller
+ * validates the payload's shape). Throws BundleError: BUNDLE_WRONG_KIND,
  * BUNDLE_WRONG_PASSPHRASE, BUNDLE_CORRUPT, BUNDLE_TOO_LARGE.
  */
 export async function openPayload(
-  text: string,
+  sealed: string | ReadSealed,
   kind: SealedKind,
   wrapper: KeyWrapper,
 ): Promise<{ header: SealedHeader; payload: unknown }> {
-  const { fields, ...header } = readSealedHeader(text);
+  const { fields, ...header } = typeof sealed === 'string' ? readSealedHeader(sealed) : sealed;
   if (header.kind !== kind) {
     throw new BundleError(
       'BUNDLE_WRONG_KIND',

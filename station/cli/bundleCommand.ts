@@ -157,12 +157,12 @@ async function exportCommand(
 }
 
 async function receiveCommand(dataDir: string, file: string, actor: AuditActor): Promise<number> {
-  const { text, header } = readSealedFile(file, 'receipt');
+  const sealed = readSealedFile(file, 'receipt');
   const db = openExistingStationDatabase(dataDir);
   try {
     // The header names the bundle in clear: another station's receipt is refused unopened.
-    refuseUnknownBundle(db, header.bundleId);
-    const receipt = await openReceipt(text, await bundleWrapper(false));
+    refuseUnknownBundle(db, sealed.bundleId);
+    const receipt = await openReceipt(sealed, await bundleWrapper(false));
     const s = applyReceipt(db, receipt, actor);
     console.log(
       `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${localTime(receipt.writtenAt)}${syncedOn(receipt)}): ` +

@@ -35,12 +35,12 @@ export async function bundleSyncCommand(
   options: { receiptFile?: string; by: string },
   openDps: DpsClientFactory,
 ): Promise<number> {
-  const { text, header } = readSealedFile(file, 'bundle');
+  const sealed = readSealedFile(file, 'bundle');
   const out = options.receiptFile ?? defaultReceiptName(file);
   // Before DPS is called: a receipt that cannot be written would strand what DPS answered.
-  checkReceiptTarget(out, header.bundleId);
+  checkReceiptTarget(out, sealed.bundleId);
   const wrapper = await bundleWrapper(false);
-  const payload = await openBundle(text, wrapper);
+  const payload = await openBundle(sealed, wrapper);
   const { connection, source } = await dpsConnection(dataDir);
   const dps = openDps(connection);
   const total = payload.enrollments.length;

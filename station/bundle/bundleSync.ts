@@ -166,7 +166,7 @@ async function drain(
     worker.start();
     let progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
     // syncNow() resolves once nothing is due, even when DPS refused an item for the moment.
-    for (let round = 0; round < MAX_RETRY_ROUNDS && !signal?.aborted; round++) {
+    for (let round = 0; round < MAX_RETRY_ROUNDS && !signal.aborted; round++) {
       const at = nextRetryAt(db);
       if (at === undefined || at > deadline) break;
       if (at > Date.now()) options.onWaiting?.(new Date(at));

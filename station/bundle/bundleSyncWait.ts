@@ -46,8 +46,8 @@ export function nextRetryAt(db: Database.Database): number | undefined {
  * Resolves true after `ms`, or false as soon as `signal` aborts (at once if it already has).
  * The timer is cleared either way, so an aborted wait keeps no process alive.
  */
-export function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
+export function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = (): void => {
       clearTimeout(timer);
@@ -55,12 +55,12 @@ export function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<boo
     };
     const timer = setTimeout(
       () => {
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         resolve(true);
       },
       Math.max(0, ms),
     );
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -68,8 +68,7 @@ export function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<boo
  * `work`'s value, or undefined as soon as `signal` aborts. `work` goes on; its rejection after
  * an abort is handled here (the caller stops the worker, which rejects its "sync now").
  */
-export function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
-  if (!signal) return work;
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
   if (signal.aborted) {
     work.catch(() => undefined);
     return Promise.resolve(undefined);

@@ -10,7 +10,14 @@ import { DeviceErrorCode } from '../codec/wireErrors.js';
 import { DeviceEndpoint, type RequestEvent } from './deviceEndpoint.js';
 import type { FirmwareConfig } from './deviceFirmware.js';
 import { deviceWorkMs, resolveLatencies, type DeviceLatencies } from './deviceLatencies.js';
-import { HostWire, hostFrame, makeTestDevice, type TestDevice } from './testKit.js';
+import {
+  HostWire,
+  hostFrame,
+  makeTestDevice,
+  testTpm,
+  withTpm,
+  type TestDevice,
+} from './testKit.js';
 
 const devices: TestDevice[] = [];
 afterEach(async () => {
@@ -164,6 +171,32 @@ describe('chunked responses', () => {
     endpoint.receive(ack);
     await wire.next();
     expect(wire.raw.at(-1)).toEqual(wire.raw.at(-2));
+  });
+});
+
+describe('GET_EK', () => {
+  it('sends an EK certificate larger than maxFrame in chunks, after the EK read time', async () => {
+    const tpm = testTpm(1400);
+    const { endpoint, wire, completed } = await rig(withTpm(tpm), { commandMs: 5, ekReadMs: 20 });
+    endpoint.receive(hostFrame('INFO', 1, encodeRequest('INFO', { hostMaxFrame: 4096 })));
+    await wire.next();
+    const done = completed();
+    endpoint.receive(hostFrame('GET_EK', 2, encodeRequest('GET_EK', {})));
+    const parts = [await wire.next()];
+    const total = parts[0]!.chunk!.total;
+    for (let next = parts[0]!.data.length; next < total; next += parts.at(-1)!.data.length) {
+      endpoint.receive(hostFrame('GET_EK', 2, new Uint8Array(0), { ackNextOffset: next }));
+      parts.push(await wire.next());
+    }
+    // The device's own limit (512) caps its frames, below the host's 4096.
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const p of parts) {
+      expect(p).toMatchObject({ type: 0x14, requestId: 2, fromDevice: true, error: false });
+      expect(p.chunk).toMatchObject({ total });
+      expect(frameBodyLength(p)).toBeLessThanOrEqual(512);
+    }
+    expect(decodeResponse('GET_EK', Buffer.concat(parts.map((p) => p.data)))).toEqual(tpm);
+    expect((await done).deviceMs).toBe(25);
   });
 });
 

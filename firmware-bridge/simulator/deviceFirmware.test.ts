@@ -4,10 +4,14 @@ import * as x509 from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
 import { encode } from 'cborg';
 import { CHALLENGE_PREFIX, MessageType } from '../codec/messages.js';
+import { DEFAULT_FEATURES, DeviceFirmware } from './deviceFirmware.js';
 import {
+  arbitraryBytes,
   IDENTITY,
   isRefused,
   makeTestCa,
+  testTpm,
+  withTpm,
   trackedTestDevices,
   outcomeToResult,
   verifyEcdsa,
@@ -256,6 +260,74 @@ describe('PUT_PRIVATE_KEY and PUT_SYMMETRIC_KEY', () => {
 describe('GET_EK', () => {
   it('answers NOT_SUPPORTED without a TPM', async () => {
     expect(await (await device()).call('GET_EK', {})).toMatchObject({ refused: 'NOT_SUPPORTED' });
+  });
+
+  it('answers exactly the EK public and certificate it was given, and INFO announces the TPM', async () => {
+    const tpm = testTpm(1400);
+    const d = await device(withTpm(tpm));
+    const res = await d.call('GET_EK', {});
+    expect(res).toEqual({ ekPublic: tpm.ekPublic, ekCertificate: tpm.ekCertificate });
+    expect(await d.call('INFO', { hostMaxFrame: 4096 })).toMatchObject({
+      features: { tpm: true },
+    });
+  });
+
+  it('leaves key 2 out when the TPM holds no EK certificate', async () => {
+    const tpm = testTpm(null);
+    const res = await (await device(withTpm(tpm))).call('GET_EK', {});
+    expect(res).toEqual({ ekPublic: tpm.ekPublic });
+    expect(Object.keys(res)).toEqual(['ekPublic']);
+  });
+
+  it('keeps its own copy: the caller changing its arrays later changes nothing', async () => {
+    const tpm = testTpm(600);
+    const given = { ekPublic: tpm.ekPublic.slice(), ekCertificate: tpm.ekCertificate!.slice() };
+    const d = await device(withTpm(given));
+    given.ekPublic.fill(0);
+    given.ekCertificate.fill(0);
+    expect(await d.call('GET_EK', {})).toEqual(tpm);
+  });
+
+  it('hands out only the first bytes of the certificate while a read limit is set', async () => {
+    const tpm = testTpm(1400);
+    const faults = { ekCertificateReadLimit: 1024 as number | undefined };
+    const d = await device(withTpm(tpm), undefined, faults);
+    expect(await d.call('GET_EK', {})).toEqual({
+      ekPublic: tpm.ekPublic,
+      ekCertificate: tpm.ekCertificate!.subarray(0, 1024),
+    });
+    faults.ekCertificateReadLimit = undefined;
+    expect(await d.call('GET_EK', {})).toEqual(tpm);
+  });
+
+  it('refuses a TPM flag without TPM contents, and contents without the flag', async () => {
+    const { state } = await device();
+    expect(
+      () => new DeviceFirmware(state, { features: { ...DEFAULT_FEATURES, tpm: true } }),
+    ).toThrow(
+      new RangeError(
+        'TEST000001: features.tpm is true but no TPM contents were given (tpm.ekPublic)',
+      ),
+    );
+    expect(() => new DeviceFirmware(state, { tpm: testTpm() })).toThrow(
+      new RangeError(
+        'TEST000001: TPM contents were given but features.tpm is false (INFO would deny the TPM)',
+      ),
+    );
+  });
+
+  it.each([
+    ['an EK public of 1 byte', { ekPublic: arbitraryBytes(1) }, 'ekPublic: length 1 below 2'],
+    ['an EK public over 1024 bytes', { ekPublic: arbitraryBytes(1025) }, 'ekPublic: length 1025'],
+    [
+      'an EK certificate over 4096 bytes',
+      { ekPublic: arbitraryBytes(314), ekCertificate: arbitraryBytes(4097) },
+      'ekCertificate: length 4097',
+    ],
+  ])('refuses %s, which GET_EK could not carry', async (_, tpm, field) => {
+    const { state } = await device();
+    expect(() => new DeviceFirmware(state, withTpm(tpm))).toThrow(RangeError);
+    expect(() => new DeviceFirmware(state, withTpm(tpm))).toThrow(`TEST000001: tpm.${field}`);
   });
 });
 

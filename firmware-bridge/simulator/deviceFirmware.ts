@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION } from '../codec/frame.js';
+import { MessageFormatError } from '../codec/cborSchema.js';
 import {
   BANK_COMMITTED,
   CHALLENGE_KIND_X509,
@@ -23,6 +24,29 @@ import { isRefusal, refuse, type DeviceRefusal, type FirmwareOutcome } from './d
 import { decodeDeviceRequest } from './deviceRequestDecoder.js';
 import type { DeviceState } from './deviceState.js';
 
+/**
+ * What the TPM vendor's factory left in the TPM soldered onto the board. The simulator hands
+ * these bytes out as they are and never looks inside: they may come from a TPM simulator
+ * (swtpm), a dump of a real chip, or be arbitrary bytes in a test.
+ */
+export interface TpmContents {
+  /** The endorsement key's public area as the TPM marshals it (TPM2B_PUBLIC). */
+  ekPublic: Uint8Array;
+  /** The EK certificate (DER) from the TPM's NV storage; absent when the vendor wrote none. */
+  ekCertificate?: Uint8Array;
+}
+
+/**
+ * Faults that strike inside the firmware rather than on the line; `DeviceFaults` implements
+ * it, switchable at runtime.
+ */
+export interface FirmwareFaults {
+  /** When set, GET_EK hands out only this many leading bytes of the EK certificate. */
+  readonly ekCertificateReadLimit: number | undefined;
+}
+
+const NO_FIRMWARE_FAULTS: FirmwareFaults = Object.freeze({ ekCertificateReadLimit: undefined });
+
 /** What a device announces and enforces; fixed per device model. */
 export interface FirmwareConfig {
   /** Largest frame body the device accepts (INFO key 2). */
@@ -32,6 +56,8 @@ export interface FirmwareConfig {
   features: DeviceFeatures;
   /** Answer PUT_PRIVATE_KEY with LOCKED rather than replace a committed identity key. */
   lockCommittedIdentity: boolean;
+  /** The device's TPM: required when `features.tpm` is true, refused when it is false. */
+  tpm?: TpmContents;
 }
 
 export const DEFAULT_FEATURES: Readonly<DeviceFeatures> = Object.freeze({
@@ -64,6 +90,7 @@ export class DeviceFirmware {
   constructor(
     readonly state: DeviceState,
     config: Partial<FirmwareConfig> = {},
+    private readonly faults: FirmwareFaults = NO_FIRMWARE_FAULTS,
   ) {
     this.config = { ...DEFAULT_FIRMWARE_CONFIG, ...config };
     const { maxFrame, maxMessage, features } = this.config;
@@ -75,10 +102,8 @@ export class DeviceFirmware {
     }
     const unknown = features.keygenCurves.filter((c) => !isSupportedCurve(c));
     if (unknown.length > 0) throw new RangeError(`cannot generate keys on ${unknown.join(', ')}`);
-    if (features.tpm) {
-      // Announcing a TPM obliges GET_EK to answer with a real EK; that needs a TPM simulator.
-      throw new RangeError('the simulated device has no TPM yet (features.tpm must be false)');
-    }
+    const tpm = checkTpm(state.identity.serialNumber, features.tpm, this.config.tpm);
+    if (tpm !== undefined) this.config.tpm = tpm;
   }
 
   /** Executes one whole request. Never throws for anything the host sent. */
@@ -176,7 +201,14 @@ export class DeviceFirmware {
       return { res: {} };
     },
 
-    GET_EK: () => refuse('NOT_SUPPORTED', 'no TPM'),
+    GET_EK: () => {
+      const { tpm } = this.config;
+      if (tpm === undefined) return refuse('NOT_SUPPORTED', 'no TPM');
+      const { ekPublic, ekCertificate } = tpm;
+      if (ekCertificate === undefined) return { res: { ekPublic } };
+      const limit = this.faults.ekCertificateReadLimit;
+      return { res: { ekPublic, ekCertificate: ekCertificate.subarray(0, limit) } };
+    },
 
     SIGN_CHALLENGE: ({ nonce, bank, kind }) => {
       // Bank 1 means the key staged since the last COMMIT, with no fallback to the committed
@@ -220,4 +252,35 @@ export class DeviceFirmware {
       }
     },
   };
+}
+
+/**
+ * Checks that INFO's TPM flag and the TPM contents agree and that GET_EK can carry the contents
+ * (the codec's GET_EK bounds); returns a copy, so the caller's arrays cannot change the chip.
+ */
+function checkTpm(
+  serialNumber: string,
+  announced: boolean,
+  tpm: TpmContents | undefined,
+): TpmContents | undefined {
+  if (announced && tpm === undefined) {
+    throw new RangeError(
+      `${serialNumber}: features.tpm is true but no TPM contents were given (tpm.ekPublic)`,
+    );
+  }
+  if (!announced && tpm !== undefined) {
+    throw new RangeError(
+      `${serialNumber}: TPM contents were given but features.tpm is false (INFO would deny the TPM)`,
+    );
+  }
+  if (tpm === undefined) return undefined;
+  const copy: TpmContents = { ekPublic: new Uint8Array(tpm.ekPublic) };
+  if (tpm.ekCertificate !== undefined) copy.ekCertificate = new Uint8Array(tpm.ekCertificate);
+  try {
+    encodeResponse('GET_EK', copy);
+  } catch (err) {
+    if (!(err instanceof MessageFormatError)) throw err;
+    throw new RangeError(`${serialNumber}: tpm.${err.message} (GET_EK cannot carry it)`);
+  }
+  return copy;
 }

@@ -63,6 +63,20 @@ describe('DeviceFaults', () => {
     expect(faults.tx.apply(bytes)).toHaveLength(0);
   });
 
+  it('sets the EK certificate read limit (default one NV buffer) and clears it', () => {
+    const faults = new DeviceFaults(idleTarget, 3);
+    expect(faults.ekCertificateReadLimit).toBeUndefined();
+    faults.truncateEkCertificate();
+    expect(faults.ekCertificateReadLimit).toBe(1024);
+    faults.truncateEkCertificate(700);
+    expect(faults.ekCertificateReadLimit).toBe(700);
+    expect(() => faults.truncateEkCertificate(-1)).toThrow(RangeError);
+    expect(() => faults.truncateEkCertificate(1.5)).toThrow(RangeError);
+    expect(faults.ekCertificateReadLimit).toBe(700);
+    faults.clearEkCertificateTruncation();
+    expect(faults.ekCertificateReadLimit).toBeUndefined();
+  });
+
   it('fires an armed fault only for the named request, once', async () => {
     const kinds: string[] = [];
     const faults = new DeviceFaults(idleTarget, 3);

@@ -1,6 +1,7 @@
 import type { MessageName } from '../codec/messages.js';
 import { TypedEvent } from '../typedEvent.js';
 import { ByteFaultInjector, type ByteFaultCounts, type ByteFaultRates } from './byteFaults.js';
+import type { FirmwareFaults } from './deviceFirmware.js';
 
 /** Which way damaged bytes travel: `rx` toward the device, `tx` toward the host. */
 export type FaultDirection = 'rx' | 'tx' | 'both';
@@ -32,12 +33,15 @@ interface ArmedFault {
   reject: (err: unknown) => void;
 }
 
+/** TPM_PT_NV_BUFFER_MAX of the TCG reference implementation: the most one TPM2_NV_Read returns. */
+export const NV_BUFFER_MAX = 1024;
+
 /**
  * Fault injection for one device, switchable at runtime: byte damage per direction with a
- * seeded PRNG, stalls, unplug/replug, reboot, and faults armed to strike when a given request
- * starts executing.
+ * seeded PRNG, stalls, unplug/replug, reboot, faults armed to strike when a given request
+ * starts executing, and firmware faults (a truncated EK certificate).
  */
-export class DeviceFaults {
+export class DeviceFaults implements FirmwareFaults {
   readonly onFault = new TypedEvent<FaultEvent>();
   /** Damage to bytes the device receives. */
   readonly rx: ByteFaultInjector;
@@ -48,6 +52,7 @@ export class DeviceFaults {
   private stalledUntil = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   private armed: ArmedFault[] = [];
+  private ekReadLimit: number | undefined;
 
   constructor(
     private readonly target: FaultTarget,
@@ -99,6 +104,29 @@ export class DeviceFaults {
 
   get isStalled(): boolean {
     return this.stalledUntil !== 0 && Date.now() < this.stalledUntil;
+  }
+
+  /**
+   * A firmware that reads the EK certificate out of the TPM's NV index with one TPM2_NV_Read,
+   * which returns at most TPM_PT_NV_BUFFER_MAX bytes, instead of looping: from now on GET_EK
+   * hands out only the certificate's first `bytes`. The answer is well framed, with good CRCs
+   * and a valid CBOR message, so only a host that parses the DER notices. A certificate no
+   * longer than `bytes` is unaffected; so is a device without one.
+   */
+  truncateEkCertificate(bytes = NV_BUFFER_MAX): void {
+    if (!Number.isInteger(bytes) || bytes < 0) {
+      throw new RangeError(`EK certificate read limit must be an integer ≥ 0, got ${bytes}`);
+    }
+    this.ekReadLimit = bytes;
+  }
+
+  clearEkCertificateTruncation(): void {
+    this.ekReadLimit = undefined;
+  }
+
+  /** Bytes of the EK certificate GET_EK hands out; undefined while it hands out all of it. */
+  get ekCertificateReadLimit(): number | undefined {
+    return this.ekReadLimit;
   }
 
   /** Pulls the cable: the host's port goes away and the device loses power. */

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LATENCIES, type DeviceLatencies } from './deviceLatencies.js';
 import { SOCAT_MISSING } from './ptyPair.js';
 import { DEFAULT_BAUD_RATE, Simulator, type SimulatorOptions } from './simulator.js';
+import { EK_CERTIFICATE_SUFFIX, EK_PUBLIC_SUFFIX, tpmFromDirectory } from './tpmDirectory.js';
 
 const usage = (program: string): string => `Usage: ${program} [options]
 
@@ -19,6 +20,11 @@ Options:
   --tcp-port N       first TCP port; device i uses N+i (default: ephemeral ports)
   --baud N           UART rate the link is paced at, 8N1 (default ${DEFAULT_BAUD_RATE}; 0 = unpaced)
   --state-dir DIR    where the devices keep their flash (default: a fresh temp dir, deleted on exit)
+  --tpm-dir DIR      give every device a TPM, its factory contents read from DIR: device S answers
+                     GET_EK with DIR/S${EK_PUBLIC_SUFFIX} (EK public, TPM2B_PUBLIC bytes, required) and
+                     DIR/S${EK_CERTIFICATE_SUFFIX} (EK certificate, DER; without it the TPM holds none).
+                     S is the serial number: SIM000001 for device 1, SIM000002 for device 2, …
+                     (default: no device has a TPM)
   --keygen-ms N      on-chip key generation time (default ${DEFAULT_LATENCIES.keygenMs})
   --sign-ms N        one ECDSA signature (default ${DEFAULT_LATENCIES.signMs})
   --flash-ms N       programming one 4 KiB flash page (default ${DEFAULT_LATENCIES.flashWritePer4KiBMs})
@@ -49,6 +55,7 @@ interface CliOptions {
   drop: number;
   corrupt: number;
   log: boolean;
+  tpmDir: string | undefined;
 }
 
 function parse(args: string[]): CliOptions | 'help' {
@@ -63,6 +70,7 @@ function parse(args: string[]): CliOptions | 'help' {
       'tcp-port': text,
       baud: text,
       'state-dir': text,
+      'tpm-dir': text,
       'keygen-ms': text,
       'sign-ms': text,
       'flash-ms': text,
@@ -106,10 +114,15 @@ function parse(args: string[]): CliOptions | 'help' {
     simulator.tcpBasePort = tcpPort;
   }
   if (values['state-dir'] !== undefined) simulator.stateDir = values['state-dir'];
+  const tpmDir = values['tpm-dir'];
+  if (tpmDir !== undefined) {
+    if (tpmDir === '') throw new UsageError('--tpm-dir needs a directory');
+    simulator.tpm = tpmFromDirectory(tpmDir);
+  }
   const drop = number('drop', values.drop, 0, 1, false) ?? 0;
   const corrupt = number('corrupt', values.corrupt, 0, 1, false) ?? 0;
   if (drop + corrupt > 1) throw new UsageError('--drop plus --corrupt must not exceed 1');
-  return { simulator, drop, corrupt, log: values.log ?? false };
+  return { simulator, drop, corrupt, log: values.log ?? false, tpmDir };
 }
 
 function printTable(sim: Simulator, baudRate: number): void {
@@ -173,6 +186,7 @@ export async function simulateCommand(
   }
   printTable(sim, options.simulator.baudRate ?? DEFAULT_BAUD_RATE);
   console.log(`\nstate: ${sim.stateDir}`);
+  if (options.tpmDir !== undefined) console.log(`tpm:   ${options.tpmDir}`);
   console.log('Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

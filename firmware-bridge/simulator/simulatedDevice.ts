@@ -47,20 +47,21 @@ export class SimulatedDevice {
     const { state, link, latencies, baudRate } = options;
     this.index = options.index;
     this.serialNumber = state.identity.serialNumber;
-    this.endpoint = new DeviceEndpoint({
-      firmware: new DeviceFirmware(state, options.firmware),
-      latencies,
-      transmit: (bytes, readyAt) => this.transmit(bytes, readyAt),
-    });
-    this.onRequest = this.endpoint.onRequest;
-    this.onLinkLost = link.onLost;
     const target: FaultTarget = {
       unplug: () => this.unplug(),
       replug: () => this.replug(),
       reboot: () => this.powerCycle(),
       booted: () => this.bootDone,
     };
+    // Before the firmware: some faults (a truncated EK certificate) strike inside it.
     this.faults = new DeviceFaults(target, options.seed);
+    this.endpoint = new DeviceEndpoint({
+      firmware: new DeviceFirmware(state, options.firmware, this.faults),
+      latencies,
+      transmit: (bytes, readyAt) => this.transmit(bytes, readyAt),
+    });
+    this.onRequest = this.endpoint.onRequest;
+    this.onLinkLost = link.onLost;
     this.endpoint.onRequestStart.on(({ name }) => this.faults.requestStarting(name));
     this.rxPacer = new LinkPacer(baudRate, (bytes, at) => this.deliver(bytes, at));
     this.txPacer = new LinkPacer(baudRate, (bytes) => link.write(bytes));

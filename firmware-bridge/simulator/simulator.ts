@@ -2,13 +2,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceFeatures } from '../codec/messages.js';
-import { DEFAULT_FEATURES, type FirmwareConfig } from './deviceFirmware.js';
+import { DEFAULT_FEATURES, type FirmwareConfig, type TpmContents } from './deviceFirmware.js';
 import { resolveLatencies, type DeviceLatencies } from './deviceLatencies.js';
 import type { DeviceLink } from './deviceLink.js';
 import { DeviceState } from './deviceState.js';
 import { PtyLink } from './ptyLink.js';
 import { SimulatedDevice } from './simulatedDevice.js';
 import { TcpLink } from './tcpLink.js';
+
+/** A device of the bench as the `tpm` option sees it, before it exists. */
+export interface DeviceSlot {
+  /** 0-based position in the bench. */
+  index: number;
+  serialNumber: string;
+}
+
+/**
+ * Hands each device its TPM contents (made elsewhere: a TPM simulator, a chip's dump, test
+ * bytes), or undefined for a device without a TPM. May read files: it is awaited.
+ */
+export type TpmProvider = (
+  device: DeviceSlot,
+) => TpmContents | undefined | Promise<TpmContents | undefined>;
 
 export interface SimulatorOptions {
   devices: number;
@@ -28,6 +43,13 @@ export interface SimulatorOptions {
   firmwareVersion?: string;
   /** Serial numbers are prefix + 6-digit index from 1: `SIM000001`. Default 'SIM'. */
   serialPrefix?: string;
+  /**
+   * The TPM each device carries, asked once per device before any device starts (an error
+   * fails the start). A device given contents announces a TPM and answers GET_EK with them;
+   * one given undefined has none. An explicit `features.tpm` that contradicts a device's
+   * contents fails the start.
+   */
+  tpm?: TpmProvider;
   /** PUT_PRIVATE_KEY answers LOCKED when an identity key is committed. */
   lockCommittedIdentity?: boolean;
   /** Seed of the fault-injection PRNGs; each device derives its own. Default 1. */
@@ -69,20 +91,26 @@ export class Simulator {
     const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
     const latencies = resolveLatencies(options.latencies);
     const firmware: Partial<FirmwareConfig> = {
-      features: { ...DEFAULT_FEATURES, ...options.features },
       lockCommittedIdentity: options.lockCommittedIdentity ?? false,
     };
     if (options.maxFrame !== undefined) firmware.maxFrame = options.maxFrame;
     if (options.maxMessage !== undefined) firmware.maxMessage = options.maxMessage;
+    const slots: DeviceSlot[] = Array.from({ length: count }, (_, index) => ({
+      index,
+      serialNumber: `${prefix}${String(index + 1).padStart(6, '0')}`,
+    }));
+    // Every TPM first: a missing one fails the start before any flash file or link exists.
+    const tpms: (TpmContents | undefined)[] = [];
+    for (const slot of slots) tpms.push(await options.tpm?.(slot));
 
     const ownsStateDir = options.stateDir === undefined;
     const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'line-station-sim-')));
     const devices: SimulatedDevice[] = [];
     const simulator = new Simulator(devices, stateDir, ownsStateDir);
     try {
-      for (let index = 0; index < count; index++) {
+      for (const { index, serialNumber } of slots) {
         const state = await DeviceState.open(stateDir, {
-          serialNumber: `${prefix}${String(index + 1).padStart(6, '0')}`,
+          serialNumber,
           model: options.model ?? 'LS-DEMO-1',
           hardwareRevision: options.hardwareRevision ?? 'A',
           firmwareVersion: options.firmwareVersion ?? '1.0.0-sim',
@@ -97,7 +125,7 @@ export class Simulator {
             state,
             link: deviceLink,
             latencies,
-            firmware,
+            firmware: withTpm(firmware, options.features, tpms[index]),
             baudRate,
             // Distinct, repeatable streams per device.
             seed: ((options.seed ?? 1) * 0x9e3779b1 + index) >>> 0,
@@ -125,4 +153,18 @@ export class Simulator {
   }
 }
 
+/** One device's firmware config: the bench's, with its own TPM (and the TPM flag to match). */
+function withTpm(
+  firmware: Partial<FirmwareConfig>,
+  features: Partial<DeviceFeatures> | undefined,
+  tpm: TpmContents | undefined,
+): Partial<FirmwareConfig> {
+  const config = {
+    ...firmware,
+    features: { ...DEFAULT_FEATURES, ...features, tpm: features?.tpm ?? tpm !== undefined },
+  };
+  return tpm === undefined ? config : { ...config, tpm };
+}
+
 export type { SimulatedDevice } from './simulatedDevice.js';
+export type { TpmContents } from './deviceFirmware.js';

@@ -25,7 +25,13 @@ import { FrameDecoder } from '../codec/frameDecoder.js';
 import { DeviceErrorCode, type DeviceErrorName } from '../codec/wireErrors.js';
 import { afterEach } from 'vitest';
 import { TypedEvent } from '../typedEvent.js';
-import { DeviceFirmware, type FirmwareConfig } from './deviceFirmware.js';
+import {
+  DEFAULT_FEATURES,
+  DeviceFirmware,
+  type FirmwareConfig,
+  type FirmwareFaults,
+  type TpmContents,
+} from './deviceFirmware.js';
 import type { FirmwareOutcome } from './deviceOutcome.js';
 import { DeviceState } from './deviceState.js';
 
@@ -55,10 +61,11 @@ export const IDENTITY = {
 export async function makeTestDevice(
   config: Partial<FirmwareConfig> = {},
   dir?: string,
+  faults?: FirmwareFaults,
 ): Promise<TestDevice> {
   const stateDir = dir ?? (await mkdtemp(join(tmpdir(), 'sim-fw-test-')));
   const state = await DeviceState.open(stateDir, IDENTITY);
-  const firmware = new DeviceFirmware(state, config);
+  const firmware = new DeviceFirmware(state, config, faults);
   return {
     dir: stateDir,
     state,
@@ -103,6 +110,26 @@ export function outcomeToResult<N extends MessageName>(
     ),
   );
   return body.detail === undefined ? { refused } : { refused, detail: body.detail };
+}
+
+/**
+ * Arbitrary bytes standing in for TPM data: the simulator must hand them out without looking
+ * inside. Zeros included, so COBS has work to do; `seed` tells one array from another.
+ */
+export function arbitraryBytes(length: number, seed = 0): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (i * 31 + seed * 7) & 0xff);
+}
+
+/** TPM contents of arbitrary bytes: a 314-byte EK public and, unless null, a certificate. */
+export function testTpm(certificateLength: number | null = 1400, seed = 1): TpmContents {
+  const ekPublic = arbitraryBytes(314, seed);
+  if (certificateLength === null) return { ekPublic };
+  return { ekPublic, ekCertificate: arbitraryBytes(certificateLength, seed + 1) };
+}
+
+/** A firmware config for a device with `tpm` soldered on, announced in INFO. */
+export function withTpm(tpm: TpmContents): Partial<FirmwareConfig> {
+  return { features: { ...DEFAULT_FEATURES, tpm: true }, tpm };
 }
 
 /** A small CA that certifies a CSR's key, as the station's issuer would. */

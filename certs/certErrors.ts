@@ -51,6 +51,23 @@ export const certErrorText = {
     'The key store of this computer is not available. Use the passphrase instead.',
   CUSTODY_WRAPPER_MISMATCH:
     "This key is locked another way (passphrase or this computer's key store). Unlock it that way.",
+  // TPM endorsement keys
+  EK_PUBLIC_MALFORMED:
+    'The device sent a TPM endorsement key the station cannot read. Set the device aside for engineering.',
+  EK_NOT_AN_ENDORSEMENT_KEY:
+    'The device sent a TPM key that is not an endorsement key (wrong type or settings). Check the firmware; set the device aside for engineering.',
+  EK_CERT_MALFORMED:
+    "The device's TPM certificate cannot be read. Set the device aside for engineering.",
+  EK_CERT_KEY_MISMATCH:
+    "The device's TPM certificate is for another key than its TPM's endorsement key. Set the device aside for engineering.",
+  EK_CERT_UNTRUSTED:
+    "The device's TPM certificate does not come from a trusted TPM vendor. Set the device aside; a supervisor adds a new vendor's CA certificates to the trust folder.",
+  EK_CERT_EXPIRED:
+    "The device's TPM certificate has expired. Check the station clock; if it is right, set the device aside.",
+  EK_CERT_NOT_YET_VALID:
+    "The device's TPM certificate is not valid yet. Check the station clock; if it is right, set the device aside.",
+  EK_TRUST_STORE_UNREADABLE:
+    'A TPM vendor CA certificate in the trust folder cannot be used. A supervisor must replace or remove the file named in the log.',
 } as const;
 
 export type CertErrorCode = keyof typeof certErrorText;

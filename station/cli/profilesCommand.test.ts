@@ -37,12 +37,10 @@ describe('station profiles validate', () => {
     expect(code).toBe(0);
   });
 
-  // The schema accepts tpm, but the line has no TPM attestor yet: every device would FAIL.
-  it('refuses a mode this station cannot run yet', async () => {
+  it('accepts every mode the line runs, tpm included', async () => {
     const { code, out } = await validate('tpm');
-    expect(out).toContain('profiles[0].attestation.mode');
-    expect(out).toContain('cannot provision TPM devices yet');
-    expect(out).not.toContain('valid in');
-    expect(code).toBe(1);
+    expect(out).toContain('ok  Sensor: tpm,');
+    expect(out).toContain('1 profile valid in');
+    expect(code).toBe(0);
   });
 });

@@ -314,12 +314,14 @@ describe('the line in manual mode', () => {
     expect(simulator.devices[1]!.state.identityState).toBe(0);
   });
 
-  it('says in its status when the profile needs TPM support', async () => {
+  it('says in its status when a TPM line has no vendor CAs to check EK certificates against', async () => {
     const { line } = await startLine([], {
       profile: testProfile({ attestation: { mode: 'tpm' } }),
     });
-    expect(line.status().notes.join(' ')).toMatch(/TPM attestation arrives with TPM support/);
-    expect(line.status().ca.locked).toBe(false);
+    expect(line.status().notes.join(' ')).toMatch(
+      /No TPM vendor CA certificates on this station: every TPM device fails \(RUN_EK_TRUST_UNAVAILABLE\)/,
+    );
+    expect(line.status().ca).toMatchObject({ unused: true });
   });
 
   it('says a symmetric-key line uses no CA, where an X.509 line shows its CA', async () => {

@@ -1,11 +1,11 @@
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../../certs/leafProfile.js';
 import type { StationCa } from '../../certs/stationCa.js';
+import type { EkTrustStore } from '../../certs/tpm/ekTrustStore.js';
 import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
-import { attestorFor, unsupportedModeText } from './attestation/attestors.js';
 import type {
   LineController,
   StationStatus,
@@ -45,6 +45,8 @@ export interface LineOptions {
   sealSecret: SealSecret;
   /** Required by symmetric-key-group profiles. */
   groupKey?: GroupKeySource;
+  /** The TPM vendor CAs EK certificates must chain to; required by tpm profiles. */
+  ekTrust?: EkTrustStore;
   /** Session tuning (timeouts, retries); `baudRate` comes from `ports`. */
   sessionOptions?: SessionOptions;
   /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
@@ -106,6 +108,7 @@ export class Line implements LineController {
       leafProfile: leafProfileOf(options.profile),
       sealSecret: options.sealSecret,
       ...(options.groupKey && { groupKey: options.groupKey }),
+      ...(options.ekTrust && { ekTrust: options.ekTrust }),
     };
     const baudRate = options.ports.baudRate;
     this.sessionOptions = { ...options.sessionOptions, ...(baudRate > 0 && { baudRate }) };
@@ -244,6 +247,15 @@ export class Line implements LineController {
     return this.watcher.scan();
   }
 
+  /** A tpm line that cannot check any EK certificate fails every TPM that has one: said up front. */
+  private trustlessTpmNote(): string | undefined {
+    const { attestation } = this.options.profile;
+    if (attestation.mode !== 'tpm' || (this.options.ekTrust?.size ?? 0) > 0) return undefined;
+    return attestation.ekCertificate === 'if-present'
+      ? 'No TPM vendor CA certificates on this station: a TPM with an EK certificate fails (RUN_EK_TRUST_UNAVAILABLE). A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.'
+      : 'No TPM vendor CA certificates on this station: every TPM device fails (RUN_EK_TRUST_UNAVAILABLE). A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.';
+  }
+
   private notes(): string[] {
     const notes: string[] = [];
     if (this.options.demo) {
@@ -251,8 +263,8 @@ export class Line implements LineController {
         'DEMO line: simulated devices, a DEMO CA, and a local DPS emulator as the cloud. Nothing provisioned here is a real device identity.',
       );
     }
-    const mode = this.options.profile.attestation.mode;
-    if (attestorFor(mode) === undefined) notes.push(unsupportedModeText(mode));
+    const trustless = this.trustlessTpmNote();
+    if (trustless) notes.push(trustless);
     if (this.discoveryWarning) notes.push(this.discoveryWarning);
     if (this.outbox.note) notes.push(this.outbox.note);
     const clock = clockNote(this.options.dpsClockOffsetMs?.());

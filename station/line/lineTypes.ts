@@ -67,6 +67,27 @@ export interface OutboxCounts {
 }
 
 /** Everything a provisioning run commits in ONE transaction before its slot shows PASS. */
+/** What the station learnt of a device's TPM, kept with the run as its attestation evidence. */
+export interface EndorsementEvidence {
+  /** hex SHA-256 of the TPM2B_PUBLIC bytes: the EK's fingerprint, the same on every read. */
+  ekSha256: string;
+  ekType: 'rsa' | 'ecc';
+  /** The EK certificate's check; absent when the TPM holds none and the profile accepts that. */
+  certificate?: {
+    /** From the EK certificate up to the vendor root. */
+    chain: string[];
+    vendorRoot: string;
+    certificateSha256: string;
+  };
+  /** What the checks accepted under their policy, in plain words. */
+  notes: string[];
+}
+
+/** What a run learnt while attesting, kept with its record. */
+export interface AttestationEvidence {
+  endorsement?: EndorsementEvidence;
+}
+
 export interface PassedRunRecord {
   runId: number;
   port: string;
@@ -83,6 +104,8 @@ export interface PassedRunRecord {
   enrollment: Record<string, unknown>;
   /** SealedSecret JSON of a symmetric key the enrollment needs, when the mode has one. */
   sealedSecret?: string;
+  /** What attest checked (a TPM's EK and its certificate chain), kept with the run. */
+  evidence?: AttestationEvidence;
   /** The step log of the run: step, start ms, end ms. */
   steps: { step: RunStep; startedAt: number; endedAt: number }[];
   startedAt: number;

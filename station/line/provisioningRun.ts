@@ -156,7 +156,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
 
     enter('verify');
     await verifyStagedConfig(session, settings, request);
-    await verifyChallenge(session, identity.challenge, request);
+    if (identity.challenge) await verifyChallenge(session, identity.challenge, request);
 
     enter('commit');
     facts.commitSent = true;

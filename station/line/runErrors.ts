@@ -10,15 +10,17 @@ export const runErrorText = {
   RUN_FIRMWARE_NOT_ALLOWED:
     'The device runs a firmware version this product does not allow. Flash an allowed version, then retry.',
   RUN_CAPABILITY_MISSING:
-    'The device lacks a capability this product needs (key generation, key slot, key injection). Check the model and profile.',
-  RUN_MODE_NOT_SUPPORTED:
-    'This station cannot provision with the attestation mode of the profile yet. Choose another mode in the product profile.',
+    'The device lacks a capability this product needs (key generation, key slot, key injection, a TPM). Check the model and profile.',
   RUN_REGISTRATION_ID_INVALID:
     'The registration ID made from this device is not valid for DPS. Check the profile template and the device serial number.',
   RUN_DUPLICATE_DEVICE:
     'This device was provisioned before and the product does not allow re-provisioning. Set it aside, or ask a supervisor.',
   RUN_GROUP_KEY_UNAVAILABLE:
     'The enrollment group key is not available on this station. A supervisor must import it before this product can run.',
+  RUN_EK_CERTIFICATE_MISSING:
+    "The device's TPM holds no endorsement key certificate, and this product needs one to prove the TPM is genuine. Set the device aside, or ask a supervisor.",
+  RUN_EK_TRUST_UNAVAILABLE:
+    'This station has no TPM vendor certificates to check endorsement keys against. A supervisor must add them before this product can run.',
   RUN_VERIFY_CONFIG_MISMATCH:
     'The device did not keep the DPS settings written to it. Retry; if it repeats, set the device aside.',
   RUN_VERIFY_CHALLENGE_FAILED:

@@ -62,6 +62,7 @@ export function passedRecord(
     record.certificateSerial = identity.certificateSerial;
   }
   if (identity.sealedSecret !== undefined) record.sealedSecret = identity.sealedSecret;
+  if (identity.evidence !== undefined) record.evidence = identity.evidence;
   return record;
 }
 

@@ -38,7 +38,7 @@ function codeOf(outcome: RunOutcome): string | undefined {
 }
 
 describe('validation refuses a device before anything is written to it', () => {
-  it('refuses another model, disallowed firmware and a TPM profile, each with its own code', async () => {
+  it('refuses another model, disallowed firmware and a TPM profile on a device without one, each with its own code', async () => {
     const device = await oneDevice({ firmwareVersion: '1.3.9' });
     const recorder = new InMemoryRunRecorder();
     expect(codeOf(await runProfile(testProfile({ models: ['LS-OTHER-2'] }), recorder))).toBe(
@@ -48,8 +48,8 @@ describe('validation refuses a device before anything is written to it', () => {
       'RUN_FIRMWARE_NOT_ALLOWED',
     );
     const tpm = await runProfile(testProfile({ attestation: { mode: 'tpm' } }), recorder);
-    expect(codeOf(tpm)).toBe('RUN_MODE_NOT_SUPPORTED');
-    expect(tpm.state === 'fail' && tpm.error.message).toMatch(/arrives with TPM support/);
+    expect(codeOf(tpm)).toBe('RUN_CAPABILITY_MISSING');
+    expect(tpm.state === 'fail' && tpm.error.detail).toBe('tpm needs a TPM');
     expect(device.state.staged).toEqual({ config: {} });
     expect(recorder.failures.map((f) => f.steps.at(-1)?.step)).toEqual([
       'validate',

@@ -47,12 +47,19 @@ describe('product profiles', () => {
     expect(minimal.firmwareVersions).toBeUndefined();
   });
 
-  it('a TPM profile parses (the line refuses it at run time)', () => {
+  it('a TPM profile parses, with the EK-derived registration ID and the EK certificate policy', () => {
     expect(
       productProfileSchema.parse({ ...valid(), attestation: { mode: 'tpm' } }).attestation,
     ).toEqual({
       mode: 'tpm',
     });
+    const fromEk = productProfileSchema.parse({
+      ...valid(),
+      registrationId: { template: '{ek}' },
+      attestation: { mode: 'tpm', ekCertificate: 'if-present' },
+    });
+    expect(fromEk.registrationId.template).toBe('{ek}');
+    expect(fromEk.attestation).toEqual({ mode: 'tpm', ekCertificate: 'if-present' });
   });
 
   it('accepts a DPS endpoint with a port (a local DPS or a plant gateway)', () => {
@@ -106,6 +113,26 @@ describe('product profiles', () => {
     [
       { registrationId: { template: 'sensor-{model}' } },
       'profiles[0].registrationId.template: must name {serial}',
+    ],
+    [
+      { registrationId: { template: '{ek}' } },
+      'profiles[0].registrationId.template: {ek} (the ID derived from a TPM endorsement key) applies only to the tpm mode',
+    ],
+    [
+      { registrationId: { template: 'sensor-{model}' }, attestation: { mode: 'tpm' } },
+      'profiles[0].registrationId.template: must name {serial} or {ek}',
+    ],
+    [
+      { registrationId: { template: '{model}-{ek' }, attestation: { mode: 'tpm' } },
+      'profiles[0].registrationId.template: "{ek" is not a field; write {model}, {serial} or {ek}',
+    ],
+    [
+      { attestation: { mode: 'tpm', ekCertificate: 'optional' } },
+      'profiles[0].attestation.ekCertificate: expected required or if-present',
+    ],
+    [
+      { attestation: { mode: 'x509-device-key', ekCertificate: 'required' } },
+      'profiles[0].attestation.ekCertificate: applies only to the tpm mode',
     ],
     [
       { attestation: { mode: 'tpm2' } },

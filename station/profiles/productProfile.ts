@@ -13,6 +13,8 @@ export const DEFAULT_VALIDITY_DAYS = 1095;
 
 /** Fields a registration ID template may name, with the sample values it is checked against. */
 export const TEMPLATE_SAMPLE = { model: 'LS-SAMPLE-1', serial: 'SN00000001' } as const;
+/** The same for a TPM profile: `{ek}` is 52 base32 characters (ekRegistrationId.ts). */
+const TPM_TEMPLATE_SAMPLE = { ...TEMPLATE_SAMPLE, ek: 'a'.repeat(52) } as const;
 
 const ID_SCOPE = /^0ne[0-9A-Fa-f]{8}$/;
 /** `1.4.2` exactly, or a prefix pattern `1.4.*` (the `*` only at the end, after a dot). */
@@ -54,6 +56,14 @@ const attestationSchema = z
       .string({ error: 'expected a string' })
       .regex(GROUP_ID, 'expected lower-case letters, digits and - . _ : (DPS group ID rules)')
       .optional(),
+    /**
+     * tpm: whether a TPM must hold an EK certificate chaining to a trusted vendor CA (the proof
+     * that the TPM is genuine), or may come without one (some firmware TPMs ship none; the EK
+     * is then enrolled unchecked, and the run's record says so).
+     */
+    ekCertificate: z
+      .enum(['required', 'if-present'], { error: 'expected required or if-present' })
+      .optional(),
   })
   .superRefine((value, ctx) => {
     if (value.mode === 'symmetric-key-group' && value.enrollmentGroupId === undefined) {
@@ -61,6 +71,13 @@ const attestationSchema = z
         code: 'custom',
         path: ['enrollmentGroupId'],
         message: 'required when mode is symmetric-key-group',
+      });
+    }
+    if (value.ekCertificate !== undefined && value.mode !== 'tpm') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ekCertificate'],
+        message: `applies only to the tpm mode, not ${value.mode}`,
       });
     }
     if (value.curve !== undefined && !value.mode.startsWith('x509-')) {
@@ -137,6 +154,7 @@ export const productProfileSchema = z
   .superRefine((profile, ctx) => {
     const problem = templateProblem(profile.registrationId.template, {
       x509: profile.attestation.mode.startsWith('x509-'),
+      tpm: profile.attestation.mode === 'tpm',
     });
     if (problem !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['registrationId', 'template'], message: problem });
@@ -149,18 +167,27 @@ export const productProfileSchema = z
  * placeholder (`{serial_no}`, `{serial`) would not fail there: it would become literal text, and
  * like a template without `{serial}` give every device of the model the same registration ID.
  */
-function templateProblem(template: string, options: { x509: boolean }): string | undefined {
+function templateProblem(
+  template: string,
+  options: { x509: boolean; tpm: boolean },
+): string | undefined {
+  const fields = options.tpm ? '{model}, {serial} or {ek}' : '{model} or {serial}';
   const stray = /\{[^{}]*\}?|\}/.exec(template.replace(/\{[a-zA-Z]+\}/g, ''));
   if (stray) {
-    return `"${stray[0]}" is not a field; write {model} or {serial}, with both braces`;
+    return `"${stray[0]}" is not a field; write ${fields}, with both braces`;
+  }
+  if (!options.tpm && template.includes('{ek}')) {
+    return '{ek} (the ID derived from a TPM endorsement key) applies only to the tpm mode';
   }
   try {
-    renderRegistrationId(template, TEMPLATE_SAMPLE, options);
+    renderRegistrationId(template, options.tpm ? TPM_TEMPLATE_SAMPLE : TEMPLATE_SAMPLE, options);
   } catch (err) {
     return (err as Error).message;
   }
-  if (!template.includes('{serial}')) {
-    return 'must name {serial}: without it every device of the model gets the same registration ID';
+  if (!template.includes('{serial}') && !(options.tpm && template.includes('{ek}'))) {
+    return options.tpm
+      ? 'must name {serial} or {ek}: without one every device of the model gets the same registration ID'
+      : 'must name {serial}: without it every device of the model gets the same registration ID';
   }
   return undefined;
 }

@@ -25,6 +25,12 @@ export function checkPassedRunRecord(record: PassedRunRecord): void {
       `run ${record.runId} (symmetric-key-individual) has no sealed key for its enrollment`,
     );
   }
+  if (record.attestation === 'tpm' && record.evidence?.endorsement === undefined) {
+    throw new StoreError(
+      'STORE_RECORD_INVALID',
+      `run ${record.runId} (tpm) has no record of the endorsement key it checked`,
+    );
+  }
   if (record.sealedSecret !== undefined) {
     try {
       parseSealedSecret(record.sealedSecret);

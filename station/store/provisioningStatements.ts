@@ -34,7 +34,8 @@ export function prepareProvisioningStatements(db: Database.Database) {
       )
       .pluck(),
     finishPass: db.prepare(`UPDATE runs SET state = 'pass', device_id = ?, registration_id = ?,
-      steps = ?, finished_at = ?, certificate_serial = ? WHERE id = ? AND state = 'running'`),
+      steps = ?, finished_at = ?, certificate_serial = ?, attestation_evidence = ?
+      WHERE id = ? AND state = 'running'`),
     // A failure never fails on its certificate: an unknown serial is simply not linked.
     finishFailure: db.prepare(`UPDATE runs SET state = ?, error_code = ?, error_message = ?,
       error_detail = ?, steps = ?, finished_at = ?, device_id = coalesce(?, device_id),

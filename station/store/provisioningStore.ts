@@ -264,6 +264,7 @@ export class ProvisioningStore implements RunRecorder {
       JSON.stringify(record.steps),
       iso(record.finishedAt),
       record.certificateSerial ?? null,
+      record.evidence === undefined ? null : JSON.stringify(record.evidence),
       record.runId,
     );
     const enrollmentId = this.insertEnrollment(record, deviceId, now);

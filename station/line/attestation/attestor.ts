@@ -1,12 +1,13 @@
 import type { StationCa } from '../../../certs/stationCa.js';
 import type { LeafProfile } from '../../../certs/leafProfile.js';
+import type { EkTrustStore } from '../../../certs/tpm/ekTrustStore.js';
 import type { DeviceInfo } from '../../../firmware-bridge/codec/messages.js';
 import type {
   DeviceSession,
   RequestOptions,
 } from '../../../firmware-bridge/session/deviceSession.js';
 import type { ProductProfile } from '../../profiles/productProfile.js';
-import type { AttestationMode } from '../lineTypes.js';
+import type { AttestationEvidence, AttestationMode } from '../lineTypes.js';
 import type { ChallengeCheck } from '../steps/verifyDevice.js';
 
 /**
@@ -29,6 +30,8 @@ export interface AttestationServices {
   leafProfile: LeafProfile;
   sealSecret: SealSecret;
   groupKey?: GroupKeySource;
+  /** The TPM vendor CAs an EK certificate must chain to (tpm profiles). */
+  ekTrust?: EkTrustStore;
 }
 
 export interface AttestInput {
@@ -61,15 +64,20 @@ export interface AttestedIdentity {
    * absent means "build the individual enrollment from `attestation`".
    */
   enrollmentBody?: Record<string, unknown>;
-  /** How verify checks that the staged identity is really on the device. */
-  challenge: ChallengeCheck;
+  /**
+   * How verify checks that the staged identity is really on the device. Absent for an identity
+   * the device cannot sign with (a TPM's EK: DPS proves it when the device registers).
+   */
+  challenge?: ChallengeCheck;
+  /** What the attest step checked, for the run's record. */
+  evidence?: AttestationEvidence;
   /** Erases key material kept for verification. Called once the run ends, however it ends. */
   dispose(): void;
 }
 
 /**
  * One attestation mode. The run calls, in order: `missingCapability` (validate), the optional
- * `registrationId` (validate; TPM will derive the ID from the endorsement key read with GET_EK),
+ * `registrationId` (validate; TPM reads the endorsement key there, as the ID may derive from it),
  * then `attest` (attest step). Adding a mode is adding an Attestor to `attestors.ts`.
  */
 export interface Attestor {

@@ -1,7 +1,6 @@
 import type { DeviceInfo } from '../../../firmware-bridge/codec/messages.js';
 import { firmwareAllowed, type ProductProfile } from '../../profiles/productProfile.js';
 import type { Attestor } from '../attestation/attestor.js';
-import { unsupportedModeText } from '../attestation/attestors.js';
 import { renderRegistrationId } from '../registrationId.js';
 import { RunError } from '../runErrors.js';
 import type { EarlierProvisioning, RunRecorder } from '../runRecorder.js';
@@ -13,7 +12,7 @@ import type { EarlierProvisioning, RunRecorder } from '../runRecorder.js';
 export function validateDevice(
   info: DeviceInfo,
   profile: ProductProfile,
-  attestor: Attestor | undefined,
+  attestor: Attestor,
 ): Attestor {
   if (!profile.models.includes(info.model)) {
     throw new RunError(
@@ -26,12 +25,6 @@ export function validateDevice(
       'RUN_FIRMWARE_NOT_ALLOWED',
       `firmware ${info.firmwareVersion}; allowed ${profile.firmwareVersions?.join(', ') ?? 'any'}`,
     );
-  }
-  if (attestor === undefined) {
-    const mode = profile.attestation.mode;
-    throw new RunError('RUN_MODE_NOT_SUPPORTED', `mode ${mode}`, {
-      message: unsupportedModeText(mode),
-    });
   }
   const missing = attestor.missingCapability(info, profile);
   if (missing !== undefined) {

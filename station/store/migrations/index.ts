@@ -10,6 +10,7 @@ import { migration008RunOwners } from './008_run_owners.js';
 import { migration009HistoryByTime } from './009_history_by_time.js';
 import { migration010RunStarts } from './010_run_starts.js';
 import { migration011Bundles } from './011_bundles.js';
+import { migration012AttestationEvidence } from './012_attestation_evidence.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   migration009HistoryByTime,
   migration010RunStarts,
   migration011Bundles,
+  migration012AttestationEvidence,
 ];

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { checkEkCertificate } from '../../../certs/tpm/ekCertificate.js';
+import { registrationIdFromEk } from '../../../certs/tpm/ekRegistrationId.js';
+import { parseEkPublic, type EkPublic } from '../../../certs/tpm/tpmPublic.js';
+import type { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
+import { renderRegistrationId } from '../registrationId.js';
+import type { EndorsementEvidence } from '../lineTypes.js';
+import { RunError } from '../runErrors.js';
+import type { AttestInput, Attestor } from './attestor.js';
+
+interface EndorsementReading {
+  ek: EkPublic;
+  evidence: EndorsementEvidence;
+}
+
+/**
+ * One GET_EK per run: read in the validate step (the registration ID may derive from the EK) and
+ * used again by attest. Keyed by session, as the attestor is shared by every slot; a WeakMap so
+ * a run that ends early leaves nothing behind.
+ */
+const readings = new WeakMap<DeviceSession, EndorsementReading>();
+
+/**
+ * TPM: the device's TPM holds an endorsement key (EK) made at the TPM maker's factory. The station
+ * reads its public part and certificate (GET_EK), checks that the key is an EK, that the
+ * certificate names that key and chains to a TPM vendor CA the station trusts, and enrolls the
+ * EK in DPS. Nothing secret crosses the link or reaches the store.
+ *
+ * There is no challenge in verify: an EK only decrypts, it never signs. Possession is proven to
+ * DPS itself when the device registers: DPS encrypts its answer to the EK (TPM2
+ * ActivateCredential), so a device that merely copied another TPM's EK cannot register.
+ */
+export const tpmAttestor: Attestor = {
+  mode: 'tpm',
+  x509: false,
+  missingCapability: (info) => (info.features.tpm ? undefined : 'a TPM'),
+  async registrationId({ session, profile, info, request, services }) {
+    const reading = await readEndorsement({ session, profile, request, services });
+    readings.set(session, reading);
+    try {
+      return renderTpmRegistrationId(profile.registrationId.template, info, reading.ek.bytes);
+    } catch (err) {
+      throw new RunError('RUN_REGISTRATION_ID_INVALID', (err as Error).message, { cause: err });
+    }
+  },
+  async attest(input) {
+    const reading = readings.get(input.session) ?? (await readEndorsement(input));
+    readings.delete(input.session);
+    return {
+      attestation: {
+        type: 'tpm',
+        tpm: { endorsementKey: Buffer.from(reading.ek.bytes).toString('base64') },
+      },
+      evidence: { endorsement: reading.evidence },
+      dispose: () => undefined,
+    };
+  },
+};
+
+/**
+ * Renders a TPM profile's template: `{ek}` is the ID the Azure IoT SDKs derive from the EK
+ * (base32 of its SHA-256), so a device whose firmware registers with the SDK's default ID
+ * matches its enrollment; `{model}` and `{serial}` work as in the other modes.
+ */
+function renderTpmRegistrationId(
+  template: string,
+  info: { model: string; serialNumber: string },
+  ekBytes: Uint8Array,
+): string {
+  return renderRegistrationId(template, {
+    model: info.model,
+    serial: info.serialNumber,
+    ek: registrationIdFromEk(ekBytes),
+  });
+}
+
+async function readEndorsement(
+  input: Pick<AttestInput, 'session' | 'profile' | 'request' | 'services'>,
+): Promise<EndorsementReading> {
+  const { session, profile, request, services } = input;
+  const { ekPublic, ekCertificate } = await session.request('GET_EK', {}, request);
+  const ek = parseEkPublic(ekPublic);
+  const evidence: EndorsementEvidence = {
+    ekSha256: createHash('sha256').update(ekPublic).digest('hex'),
+    ekType: ek.type,
+    notes: [],
+  };
+  if (ekCertificate === undefined) {
+    if (profile.attestation.ekCertificate !== 'if-present') {
+      throw new RunError('RUN_EK_CERTIFICATE_MISSING', 'GET_EK answered without a certificate');
+    }
+    evidence.notes.push('the TPM holds no EK certificate; the profile accepts that');
+    return { ek, evidence };
+  }
+  if (services.ekTrust === undefined || services.ekTrust.size === 0) {
+    throw new RunError(
+      'RUN_EK_TRUST_UNAVAILABLE',
+      services.ekTrust === undefined
+        ? 'the line was started without a TPM vendor trust store'
+        : 'the TPM vendor trust store holds no certificates',
+    );
+  }
+  const { notes, ...certificate } = await checkEkCertificate({
+    ek,
+    certificateDer: ekCertificate,
+    trust: services.ekTrust,
+  });
+  evidence.certificate = certificate;
+  evidence.notes.push(...notes);
+  return { ek, evidence };
+}

@@ -1,0 +1,75 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { PassedRunRecord } from '../../line/lineTypes.js';
+import { ProvisioningStore } from '../provisioningStore.js';
+import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { StoreError } from '../storeError.js';
+import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
+import { passedRun } from '../testing/provisioningFixtures.js';
+import { migrations } from './index.js';
+
+const databaseFile = useMigrationTestFile('migration-012-');
+
+const EK = Buffer.from('a TPM2B_PUBLIC').toString('base64');
+
+/** A TPM PASS as the tpm attestor records it: no certificate, the EK and its checks as evidence. */
+function tpmPass(runId: number, serial: string, evidence?: PassedRunRecord['evidence']) {
+  const registrationId = `tpm-${serial.toLowerCase()}`;
+  const { certificateSerial: _none, ...record } = passedRun(runId, serial, {
+    registrationId,
+    attestation: 'tpm',
+    enrollment: { registrationId, attestation: { type: 'tpm', tpm: { endorsementKey: EK } } },
+    ...(evidence !== undefined && { evidence }),
+  });
+  return record;
+}
+
+describe('migration 012: attestation evidence with each run', () => {
+  it('keeps old runs without evidence, stores a TPM run with its EK checks, refuses one without', () => {
+    const old = new Database(databaseFile());
+    migrate(old, migrations.slice(0, 11));
+    old
+      .prepare(
+        `INSERT INTO runs (port, profile, started_at, state, finished_at, error_code)
+         VALUES ('/dev/ttyUSB0', 'x', '2026-12-05T10:00:00.000Z', 'fail', '2026-12-05T10:00:01.000Z', 'WIRE_TIMEOUT')`,
+      )
+      .run();
+    old.close();
+
+    const db = openStationDatabase(databaseFile());
+    expectLatestSchema(db);
+    const store = new ProvisioningStore(db);
+    const evidence = {
+      endorsement: {
+        ekSha256: 'ab'.repeat(32),
+        ekType: 'rsa' as const,
+        certificate: {
+          chain: ['EK certificate', 'DEMO TPM Intermediate', 'DEMO TPM Root'],
+          vendorRoot: 'DEMO TPM Root',
+          certificateSha256: 'cd'.repeat(32),
+        },
+        notes: [],
+      },
+    };
+    const run = store.beginRun('/dev/ttyUSB0', 'tpm line', Date.now());
+    store.commitPass(tpmPass(run, 'SN1', evidence));
+    const unchecked = store.beginRun('/dev/ttyUSB0', 'tpm line', Date.now());
+    expect(() => store.commitPass(tpmPass(unchecked, 'SN2'))).toThrow(StoreError);
+
+    const rows = db
+      .prepare('SELECT id, state, attestation_evidence AS evidence FROM runs ORDER BY id')
+      .all() as { id: number; state: string; evidence: string | null }[];
+    expect(rows.map((r) => [r.id, r.state])).toEqual([
+      [1, 'fail'],
+      [run, 'pass'],
+      [unchecked, 'running'],
+    ]);
+    expect(rows[0]!.evidence).toBeNull();
+    expect(JSON.parse(rows[1]!.evidence!)).toEqual(evidence);
+    expect(rows[2]!.evidence).toBeNull();
+    expect(() =>
+      db.prepare(`UPDATE runs SET attestation_evidence = 'not json' WHERE id = 1`).run(),
+    ).toThrow(/CHECK constraint failed/);
+    db.close();
+  });
+});

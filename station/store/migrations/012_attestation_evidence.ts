@@ -1,0 +1,19 @@
+import type { Migration } from './index.js';
+
+/**
+ * What a run's attest step checked, as JSON on its PASS: for a TPM, the endorsement key's
+ * SHA-256, the EK certificate's and the vendor CA chain it was checked against, with any note the
+ * policy accepted (a vendor CA that expired after it issued the certificate). An auditor asking
+ * "which TPM is in this device, and why did the station trust it" reads it here. NULL: a mode
+ * with nothing to keep, or a run from before.
+ */
+export const migration012AttestationEvidence: Migration = {
+  version: 12,
+  name: 'attestation_evidence',
+  up(db) {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN attestation_evidence TEXT
+        CHECK (attestation_evidence IS NULL OR json_valid(attestation_evidence));
+    `);
+  },
+};

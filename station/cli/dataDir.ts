@@ -24,6 +24,13 @@ export function stationPaths(dataDir: string): {
   dataDir: string;
   caDir: string;
   database: string;
+  /** TPM vendor CA certificates a supervisor added, beside the ones the station ships. */
+  ekTrustDir: string;
 } {
-  return { dataDir, caDir: join(dataDir, 'ca'), database: join(dataDir, 'station.db') };
+  return {
+    dataDir,
+    caDir: join(dataDir, 'ca'),
+    database: join(dataDir, 'station.db'),
+    ekTrustDir: join(dataDir, 'trust', 'tpm-vendors'),
+  };
 }

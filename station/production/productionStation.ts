@@ -22,6 +22,7 @@ import { stationPaths } from '../cli/dataDir.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
+import { loadEkTrust } from './ekTrust.js';
 import { loadGroupKeySource } from './groupKeys.js';
 import { syncLogLine } from './syncLog.js';
 
@@ -163,6 +164,13 @@ export async function openProductionStation(
       profile.attestation.mode === 'symmetric-key-group'
         ? await loadGroupKeySource(options.dataDir, wrapper)
         : undefined;
+    const ekTrust =
+      profile.attestation.mode === 'tpm' ? await loadEkTrust(options.dataDir) : undefined;
+    if (ekTrust) {
+      options.log(
+        `TPM vendor CAs: ${ekTrust.trust.size} certificate(s) from ${ekTrust.folders.join(' and ')}`,
+      );
+    }
     // After every step that can refuse but the port watch's start (the ports' addresses were
     // checked with the setup): a start refused after this would leave its retry no interrupted
     // run to name.
@@ -178,6 +186,7 @@ export async function openProductionStation(
       demo: false,
       sealSecret: secrets.seal,
       ...(groupKey && { groupKey }),
+      ...(ekTrust && { ekTrust: ekTrust.trust }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
       // Only ports this line may see again: another host's port, or one no longer configured
       // on a line that does not discover, would keep the note up for good.

@@ -1,0 +1,147 @@
+/**
+ * A TPM line as a supervisor sets it up: a station CA sealed under a passphrase (it seals the
+ * station's secrets even when no device gets a certificate), a tpm profile whose registration IDs
+ * derive from the EK, the TPM vendor's CA certificates dropped into the data folder's trust
+ * store, a file store, and devices on real ttys whose TPMs the vendor made. The enrollments then
+ * sync to the local DPS emulator as TPM individual enrollments.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { createTpmVendor, type TpmVendor } from '../../certs/testing/tpmVendorKit.js';
+import { registrationIdFromEk } from '../../certs/tpm/ekRegistrationId.js';
+import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
+import type { TpmContents } from '../../firmware-bridge/simulator/deviceFirmware.js';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import { events, resultBySlot } from '../../station/line/testing/lineTestKit.js';
+import { DPS_CA_ENV } from '../../station/production/dpsConnection.js';
+import {
+  openProductionStation,
+  type ProductionStation,
+} from '../../station/production/productionStation.js';
+import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
+
+const PASSPHRASE = 'tpm line passphrase';
+
+let vendor: TpmVendor;
+let strangers: TpmVendor;
+let dataDir: string;
+let emulator: DpsEmulator | undefined;
+let simulator: Simulator | undefined;
+let station: ProductionStation | undefined;
+
+beforeAll(async () => {
+  vendor = await createTpmVendor({ name: 'TEST TPM Maker' });
+  strangers = await createTpmVendor({ name: 'TEST Grey Market' });
+});
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ls-tpm-line-'));
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'TPM line TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
+  });
+  // What a supervisor does for a TPM maker the station does not ship: drop its CAs in here.
+  const trust = join(dataDir, 'trust', 'tpm-vendors');
+  await mkdir(trust, { recursive: true });
+  await writeFile(join(trust, 'test-maker-root.pem'), vendor.rootPem);
+  await writeFile(join(trust, 'test-maker-intermediate.pem'), vendor.intermediatePem);
+});
+
+afterEach(async () => {
+  await station?.stop();
+  await simulator?.stop();
+  await emulator?.close();
+  delete process.env[DPS_CA_ENV];
+  station = undefined;
+  simulator = undefined;
+  emulator = undefined;
+});
+
+describe('a TPM line: EK checks against the vendor CAs in the data folder, sync to DPS', () => {
+  it('enrolls genuine TPMs under EK-derived IDs, refuses a grey-market one, and syncs the EKs to DPS', async () => {
+    emulator = await startDpsEmulator();
+    const caFile = join(dataDir, 'dps-ca.pem');
+    await writeFile(caFile, emulator.caCertificatePem);
+    process.env[DPS_CA_ENV] = caFile;
+    const wrapper = new PassphraseKeyWrapper(PASSPHRASE);
+    await saveDpsConnectionString(dataDir, emulator.serviceConnectionString, wrapper);
+    const profilesFile = join(dataDir, 'profiles.json');
+    const profile = {
+      name: 'Gateway TPM',
+      models: ['LS-DEMO-1'],
+      dps: { idScope: emulator.idScope, globalEndpoint: emulator.hostName },
+      registrationId: { template: '{ek}' },
+      attestation: { mode: 'tpm' },
+    };
+    await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+
+    const tpms: TpmContents[] = [
+      await vendor.makeEk({ type: 'rsa' }),
+      await vendor.makeEk({ type: 'ecc' }),
+      await vendor.makeEk({ type: 'rsa' }),
+      await strangers.makeEk({ type: 'rsa' }),
+    ];
+    simulator = await Simulator.start({
+      devices: tpms.length,
+      link: 'pty',
+      baudRate: 0,
+      tpm: ({ index }) => tpms[index],
+    });
+    const logs: string[] = [];
+    station = await openProductionStation({
+      dataDir,
+      profilesFile,
+      ports: simulator.devices.map((d) => d.hostPath),
+      discover: false,
+      baudRate: 0,
+      mode: 'manual',
+      passphrase: PASSPHRASE,
+      log: (line) => logs.push(line),
+    });
+    expect(logs.join('\n')).toMatch(/TPM vendor CAs: \d+ certificate\(s\) from .*tpm-vendors/);
+    const ended = events(station.line.onRunEnded, tpms.length);
+    station.line.setMode('auto');
+    const runs = await ended;
+    expect(resultBySlot(runs)).toEqual({ 1: 'PASS', 2: 'PASS', 3: 'PASS', 4: 'EK_CERT_UNTRUSTED' });
+
+    const genuine = tpms.slice(0, 3);
+    const ids = genuine.map((tpm) => registrationIdFromEk(tpm.ekPublic));
+    const outbox = station.store.listOutbox();
+    expect(outbox.map((e) => e.registrationId).sort()).toEqual([...ids].sort());
+    simulator.devices.slice(0, 3).forEach((device, i) => {
+      expect(device.state.committed.config).toMatchObject({
+        registrationId: ids[i],
+        idScope: emulator!.idScope,
+      });
+    });
+    expect(simulator.devices[3]!.state.identityState).toBe(0);
+
+    // The sync worker sends them as TPM individual enrollments carrying each EK.
+    const sync = station.sync!;
+    await new Promise<void>((resolve) => {
+      const check = (synced: number) => synced === 3 && resolve();
+      check(station!.store.outboxCounts().synced);
+      sync.onProgress.on((p) => check(p.counts.synced));
+    });
+    const dps = new DpsServiceClient({
+      connectionString: emulator.serviceConnectionString,
+      ca: emulator.caCertificatePem,
+    });
+    try {
+      for (const [i, tpm] of genuine.entries()) {
+        const enrollment = await dps.getEnrollment(ids[i]!);
+        expect(enrollment?.attestation).toMatchObject({
+          type: 'tpm',
+          tpm: { endorsementKey: Buffer.from(tpm.ekPublic).toString('base64') },
+        });
+      }
+    } finally {
+      dps.close();
+    }
+  });
+});

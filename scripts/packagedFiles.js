@@ -5,16 +5,23 @@
  *
  * The app runs only built files: the shell and the core (dist/electron, where `package.json`
  * "main" points; station/ and the libraries are bundled into it), the built UI (renderer/dist,
- * which main serves from `app.getAppPath()`) and the npm packages the bundle leaves external
- * (node_modules, which Packager prunes of devDependencies). Sources, tests, certificates, docs
- * and dev configuration stay out, so nothing the app does not run ships with it.
+ * which main serves from `app.getAppPath()`), the TPM vendor CA certificates a tpm line checks
+ * EK certificates against (certs/trust/tpm-vendors, read from the app folder) and the npm
+ * packages the bundle leaves external (node_modules, which Packager prunes of
+ * devDependencies). Sources, tests, test certificates, docs and dev configuration stay out, so
+ * nothing the app does not use ships with it.
  */
 
 /** Files kept at the top of the app. */
 const KEPT_FILES = ['/package.json'];
 
 /** Folders kept whole (apart from the build leftovers below). */
-const KEPT_FOLDERS = ['/dist/electron', '/renderer/dist', '/node_modules'];
+const KEPT_FOLDERS = [
+  '/dist/electron',
+  '/renderer/dist',
+  '/certs/trust/tpm-vendors',
+  '/node_modules',
+];
 
 /**
  * Packager's own default ignores, which it drops as soon as `ignore` is a function: executables

@@ -94,13 +94,15 @@ describe('the packaged app holds only what it runs', () => {
     expect(folders).toContain('/renderer');
   });
 
-  it('leaves out every tracked file but package.json: sources, tests, certs, docs, configs', () => {
+  it('leaves out every tracked file but package.json and the TPM vendor CAs: sources, tests, test certificates, docs, configs', () => {
     expect(tracked.length).toBeGreaterThan(100);
     expect(tracked).toContain('/electron/main.ts');
+    const vendorCas = tracked.filter((path) => path.startsWith('/certs/trust/tpm-vendors/'));
+    expect(vendorCas.length).toBeGreaterThan(40);
     const shipped = tracked.filter(packaged);
-    expect(shipped).toEqual(['/package.json']);
+    expect(shipped).toEqual(['/package.json', ...vendorCas].sort());
     // Each one is refused itself, not only through its folder.
-    const kept = tracked.filter((path) => path !== '/package.json' && !isExcludedFromPackage(path));
+    const kept = tracked.filter((path) => !shipped.includes(path) && !isExcludedFromPackage(path));
     expect(kept).toEqual([]);
   });
 
@@ -108,7 +110,7 @@ describe('the packaged app holds only what it runs', () => {
     const shipped = [...topLevel, '/.git', '/out', '/test-artifacts', '/isolate-0x1-1-v8.log']
       .filter(packaged)
       .sort();
-    const expected = ['/dist', '/node_modules', '/package.json', '/renderer'];
+    const expected = ['/certs', '/dist', '/node_modules', '/package.json', '/renderer'];
     expect(shipped).toEqual(expected.filter((path) => topLevel.includes(path)));
     for (const stray of ['/dist/test-build', '/dist/index.js', '/renderer/node_modules/x.js']) {
       expect(packaged(stray)).toBe(false);

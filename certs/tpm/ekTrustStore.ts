@@ -9,7 +9,11 @@ import type { NameReading } from './certificateNames.js';
 import { publicKeyOf, signatureVerifies } from './certificateSignature.js';
 import { readVendorCertificate, type VendorCertificate } from './vendorCertificate.js';
 
-/** The vendor CA certificates shipped with the station: <repo>/certs/trust/tpm-vendors. */
+/**
+ * The shipped vendor CA folder in the source tree (<repo>/certs/trust/tpm-vendors), for tests
+ * and source runs. Built code lies elsewhere relative to it: a build finds the folder with
+ * `shippedEkTrustFolder(appDir)`.
+ */
 export const SHIPPED_EK_TRUST_FOLDER: string = fileURLToPath(
   new URL('../trust/tpm-vendors', import.meta.url),
 );

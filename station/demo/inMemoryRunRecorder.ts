@@ -1,5 +1,5 @@
 import type { CodedError, OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import type { EarlierProvisioning, RunRecorder } from '../line/runRecorder.js';
+import type { EarlierProvisioning, EndorsementKeyQuery, RunRecorder } from '../line/runRecorder.js';
 
 /** A run as the in-memory recorder keeps it. */
 export interface RecordedRun {
@@ -66,14 +66,18 @@ export class InMemoryRunRecorder implements RunRecorder {
       const p = this.passes[i]!;
       const sameDevice =
         p.device.serialNumber === query.serialNumber && p.device.model === query.model;
-      if (sameDevice || p.registrationId === query.registrationId) {
-        return {
-          runId: p.runId,
-          serialNumber: p.device.serialNumber,
-          model: p.device.model,
-          registrationId: p.registrationId,
-          passedAt: new Date(p.finishedAt).toISOString(),
-        };
+      if (sameDevice || p.registrationId === query.registrationId) return earlierOf(p);
+    }
+    return undefined;
+  }
+
+  findEndorsementKeyElsewhere(query: EndorsementKeyQuery): EarlierProvisioning | undefined {
+    for (let i = this.passes.length - 1; i >= 0; i--) {
+      const p = this.passes[i]!;
+      const sameDevice =
+        p.device.serialNumber === query.serialNumber && p.device.model === query.model;
+      if (!sameDevice && p.evidence?.endorsement?.ekSha256 === query.ekSha256) {
+        return earlierOf(p);
       }
     }
     return undefined;
@@ -94,4 +98,14 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (!run) throw new Error(`unknown run ${runId}`);
     return run;
   }
+}
+
+function earlierOf(p: PassedRunRecord): EarlierProvisioning {
+  return {
+    runId: p.runId,
+    serialNumber: p.device.serialNumber,
+    model: p.device.model,
+    registrationId: p.registrationId,
+    passedAt: new Date(p.finishedAt).toISOString(),
+  };
 }

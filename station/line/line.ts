@@ -109,6 +109,9 @@ export class Line implements LineController {
       sealSecret: options.sealSecret,
       ...(options.groupKey && { groupKey: options.groupKey }),
       ...(options.ekTrust && { ekTrust: options.ekTrust }),
+      ...(options.recorder.findEndorsementKeyElsewhere && {
+        endorsementKeyElsewhere: (query) => options.recorder.findEndorsementKeyElsewhere?.(query),
+      }),
     };
     const baudRate = options.ports.baudRate;
     this.sessionOptions = { ...options.sessionOptions, ...(baudRate > 0 && { baudRate }) };

@@ -20,6 +20,13 @@ export interface EarlierProvisioning {
  * What the line engine needs from the store. The SQLite store implements it; every method is
  * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
  */
+/** A TPM's EK as seen on one device. */
+export interface EndorsementKeyQuery {
+  ekSha256: string;
+  serialNumber: string;
+  model: string;
+}
+
 export interface RunRecorder {
   /**
    * Opens a run (state `running`) and returns its id. `startedBy` records who started it
@@ -54,6 +61,12 @@ export interface RunRecorder {
     model: string;
     registrationId: string;
   }): EarlierProvisioning | undefined;
+  /**
+   * The latest PASS of ANOTHER device (serial number and model) whose TPM had this endorsement
+   * key (hex SHA-256 of its TPM2B_PUBLIC), if any. Optional: without it the line cannot tell a
+   * copied EK from a new one.
+   */
+  findEndorsementKeyElsewhere?(query: EndorsementKeyQuery): EarlierProvisioning | undefined;
   outboxCounts(): OutboxCounts;
   /**
    * How many runs of the device on `port`, started at or after `sinceMs` and before run

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
 import type {
   EarlierProvisioning,
+  EndorsementKeyQuery,
   FailedRunsQuery,
   RunRecorder,
   RunStarter,
@@ -163,6 +164,19 @@ export class ProvisioningStore implements RunRecorder {
     );
   }
 
+  /** The latest PASS of another device with this TPM EK (RunRecorder.findEndorsementKeyElsewhere). */
+  findEndorsementKeyElsewhere(query: EndorsementKeyQuery): EarlierProvisioning | undefined {
+    return asStoreRead(
+      'look up endorsement key',
+      () =>
+        this.sql.passOfEndorsementKeyElsewhere.get(
+          query.ekSha256,
+          query.serialNumber,
+          query.model,
+        ) as EarlierProvisioning | undefined,
+    );
+  }
+
   /** Failed runs in a row of a device on a port before a run (RunRecorder.failedRunsInARow). */
   failedRunsInARow(query: FailedRunsQuery): number {
     return asStoreRead('count failed runs', () =>
@@ -252,6 +266,7 @@ export class ProvisioningStore implements RunRecorder {
       this.commitCertificate(record.certificateSerial, record.registrationId);
     }
     const { device } = record;
+    this.refuseEndorsementKeyElsewhere(record);
     const deviceId = this.upsertDevice(device.serialNumber, device.model, device);
     const earlier = supersedes && enrollmentToSupersede(this.sql, supersedes, record);
     const now = this.now().toISOString();
@@ -327,6 +342,23 @@ export class ProvisioningStore implements RunRecorder {
 
   private requireRunning(runId: number): void {
     if (this.sql.runState.get(runId) !== 'running') throw this.notRunning(runId);
+  }
+
+  /**
+   * The line asks before it writes to the device, but two devices with one copied EK may run at
+   * once: asked again in the commit's transaction, the second of them is never recorded.
+   */
+  private refuseEndorsementKeyElsewhere(record: PassedRunRecord): void {
+    const ekSha256 = record.evidence?.endorsement?.ekSha256;
+    if (ekSha256 === undefined) return;
+    const { serialNumber, model } = record.device;
+    const other = this.sql.passOfEndorsementKeyElsewhere.get(ekSha256, serialNumber, model) as
+      EarlierProvisioning | undefined;
+    if (other === undefined) return;
+    throw new StoreError(
+      'STORE_EK_ON_ANOTHER_DEVICE',
+      `EK ${ekSha256.slice(0, 16)}… passed on ${other.serialNumber} (${other.model}) in run ${other.runId}`,
+    );
   }
 
   private notRunning(runId: number): StoreError {

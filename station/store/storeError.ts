@@ -9,6 +9,8 @@ export const storeErrorText = {
     'The earlier enrollment of this device is being sent to DPS right now. Retry in a minute.',
   STORE_DUPLICATE_ENROLLMENT:
     'Another device already holds this registration ID. Set the device aside and check the profile.',
+  STORE_EK_ON_ANOTHER_DEVICE:
+    "This TPM's endorsement key is recorded for another device. A TPM belongs to one board: set the device aside and call engineering.",
   STORE_EARLIER_PASS_CHANGED:
     'This device was provisioned again meanwhile, maybe on another slot. Check the device and retry.',
   STORE_RUN_NOT_RUNNING:

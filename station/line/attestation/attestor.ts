@@ -8,6 +8,7 @@ import type {
 } from '../../../firmware-bridge/session/deviceSession.js';
 import type { ProductProfile } from '../../profiles/productProfile.js';
 import type { AttestationEvidence, AttestationMode } from '../lineTypes.js';
+import type { EarlierProvisioning, EndorsementKeyQuery } from '../runRecorder.js';
 import type { ChallengeCheck } from '../steps/verifyDevice.js';
 
 /**
@@ -32,6 +33,8 @@ export interface AttestationServices {
   groupKey?: GroupKeySource;
   /** The TPM vendor CAs an EK certificate must chain to (tpm profiles). */
   ekTrust?: EkTrustStore;
+  /** The store's record of another device that passed with this TPM EK (tpm profiles). */
+  endorsementKeyElsewhere?: (query: EndorsementKeyQuery) => EarlierProvisioning | undefined;
 }
 
 export interface AttestInput {

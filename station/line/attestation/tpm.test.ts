@@ -124,6 +124,26 @@ describe('tpm attestation on a simulated device', () => {
     expect(codeOf(outcome)).toBe('RUN_EK_TRUST_UNAVAILABLE');
   });
 
+  it('refuses an EK that passed on another device, and lets its own device through again', async () => {
+    const tpm = await vendor.makeEk();
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0, tpm: () => tpm });
+    const profile = testProfile({ attestation: { mode: 'tpm' }, duplicates: 'reprovision' });
+    const recorder = new InMemoryRunRecorder();
+    const services = await testServices(profile, {
+      ekTrust: vendor.trust(),
+      endorsementKeyElsewhere: (query) => recorder.findEndorsementKeyElsewhere(query),
+    });
+    const [first, copy] = simulator.devices;
+    expect((await runOn(first!, { profile, recorder, services })).state).toBe('pass');
+    const copied = await runOn(copy!, { profile, recorder, services });
+    expect(codeOf(copied)).toBe('RUN_EK_ON_ANOTHER_DEVICE');
+    expect(copied.state === 'fail' && copied.error.detail).toMatch(
+      /passed on SIM000001 \(LS-DEMO-1\) as ls-demo-1-sim000001 in run 1/,
+    );
+    expect(copy!.state.staged).toEqual({ config: {} });
+    expect((await runOn(first!, { profile, recorder, services })).state).toBe('pass');
+  });
+
   it('refuses an EK certificate naming another key than the TPM holds', async () => {
     const mine = await vendor.makeEk();
     const another = await vendor.makeEk();

@@ -35,7 +35,7 @@ export const tpmAttestor: Attestor = {
   x509: false,
   missingCapability: (info) => (info.features.tpm ? undefined : 'a TPM'),
   async registrationId({ session, profile, info, request, services }) {
-    const reading = await readEndorsement({ session, profile, request, services });
+    const reading = await readEndorsement({ session, profile, info, request, services });
     readings.set(session, reading);
     try {
       return renderTpmRegistrationId(profile.registrationId.template, info, reading.ek.bytes);
@@ -75,9 +75,9 @@ function renderTpmRegistrationId(
 }
 
 async function readEndorsement(
-  input: Pick<AttestInput, 'session' | 'profile' | 'request' | 'services'>,
+  input: Pick<AttestInput, 'session' | 'profile' | 'info' | 'request' | 'services'>,
 ): Promise<EndorsementReading> {
-  const { session, profile, request, services } = input;
+  const { session, profile, info, request, services } = input;
   const { ekPublic, ekCertificate } = await session.request('GET_EK', {}, request);
   const ek = parseEkPublic(ekPublic);
   const evidence: EndorsementEvidence = {
@@ -85,6 +85,17 @@ async function readEndorsement(
     ekType: ek.type,
     notes: [],
   };
+  const elsewhere = services.endorsementKeyElsewhere?.({
+    ekSha256: evidence.ekSha256,
+    serialNumber: info.serialNumber,
+    model: info.model,
+  });
+  if (elsewhere !== undefined) {
+    throw new RunError(
+      'RUN_EK_ON_ANOTHER_DEVICE',
+      `EK ${evidence.ekSha256.slice(0, 16)}… passed on ${elsewhere.serialNumber} (${elsewhere.model}) as ${elsewhere.registrationId} in run ${elsewhere.runId} at ${elsewhere.passedAt}`,
+    );
+  }
   if (ekCertificate === undefined) {
     if (profile.attestation.ekCertificate !== 'if-present') {
       throw new RunError('RUN_EK_CERTIFICATE_MISSING', 'GET_EK answered without a certificate');

@@ -70,6 +70,33 @@ describe('migration 012: attestation evidence with each run', () => {
     expect(() =>
       db.prepare(`UPDATE runs SET attestation_evidence = 'not json' WHERE id = 1`).run(),
     ).toThrow(/CHECK constraint failed/);
+
+    // The same EK on another device: found through the index, and refused at commit.
+    const elsewhere = { ekSha256: 'ab'.repeat(32), serialNumber: 'SN3', model: 'LS-100' };
+    expect(store.findEndorsementKeyElsewhere(elsewhere)).toMatchObject({
+      runId: run,
+      serialNumber: 'SN1',
+    });
+    expect(store.findEndorsementKeyElsewhere({ ...elsewhere, serialNumber: 'SN1' })).toBe(
+      undefined,
+    );
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE r.attestation_evidence IS NOT NULL
+           AND json_extract(r.attestation_evidence, '$.endorsement.ekSha256') = ?`,
+      )
+      .all('ab'.repeat(32)) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toContain('runs_by_endorsement_key');
+    const copy = store.beginRun('/dev/ttyUSB1', 'tpm line', Date.now());
+    let refusal: unknown;
+    try {
+      store.commitPass(tpmPass(copy, 'SN3', evidence));
+    } catch (err) {
+      refusal = err;
+    }
+    expect(refusal).toBeInstanceOf(StoreError);
+    expect((refusal as StoreError).code).toBe('STORE_EK_ON_ANOTHER_DEVICE');
+    expect(store.listOutbox().map((e) => e.registrationId)).toEqual(['tpm-sn1']);
     db.close();
   });
 });

@@ -6,6 +6,9 @@ import type { Migration } from './index.js';
  * policy accepted (a vendor CA that expired after it issued the certificate). An auditor asking
  * "which TPM is in this device, and why did the station trust it" reads it here. NULL: a mode
  * with nothing to keep, or a run from before.
+ *
+ * Indexed by the EK's SHA-256: a TPM is soldered to one board, so every tpm run asks whether its
+ * EK already passed on another device (a copied EK, or a TPM moved between boards).
  */
 export const migration012AttestationEvidence: Migration = {
   version: 12,
@@ -14,6 +17,9 @@ export const migration012AttestationEvidence: Migration = {
     db.exec(`
       ALTER TABLE runs ADD COLUMN attestation_evidence TEXT
         CHECK (attestation_evidence IS NULL OR json_valid(attestation_evidence));
+      CREATE INDEX runs_by_endorsement_key
+        ON runs (json_extract(attestation_evidence, '$.endorsement.ekSha256'))
+        WHERE attestation_evidence IS NOT NULL;
     `);
   },
 };

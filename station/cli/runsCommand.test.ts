@@ -119,6 +119,46 @@ describe('station runs', () => {
     expect(errors.join('\n')).toContain(`there is no run 999 in ${root}`);
   });
 
+  it("shows a TPM run's endorsement key and the vendor chain its certificate was checked against", async () => {
+    const db = openStationDatabase(join(root, 'station.db'));
+    const store = new ProvisioningStore(db, { now: () => NOW });
+    const runId = store.beginRun('/dev/ttyUSB1', 'gateway', NOW.getTime() - 2_000);
+    const { certificateSerial: _none, ...record } = passedRun(runId, 'SN-TPM', {
+      attestation: 'tpm',
+      enrollment: {
+        registrationId: 'reg-sn-tpm',
+        attestation: { type: 'tpm', tpm: { endorsementKey: 'AToAAQAL' } },
+      },
+      evidence: {
+        endorsement: {
+          ekSha256: 'ab'.repeat(32),
+          ekType: 'rsa',
+          certificate: {
+            chain: ['EK certificate issued by CN=Maker CA', 'CN=Maker CA', 'CN=Maker Root'],
+            vendorRoot: 'CN=Maker Root',
+            certificateSha256: 'cd'.repeat(32),
+          },
+          notes: ['CN=Maker CA expired on 2025-10-20, after it issued this certificate'],
+        },
+      },
+    });
+    store.commitPass(record);
+    db.close();
+    expect(await cli('show', String(runId))).toBe(0);
+    expect(output).toContain(`  TPM EK        RSA, SHA-256 ${'ab'.repeat(32)}`);
+    expect(output).toContain(`  EK cert       SHA-256 ${'cd'.repeat(32)}`);
+    expect(output).toContain(
+      '  EK chain      EK certificate issued by CN=Maker CA → CN=Maker CA → CN=Maker Root',
+    );
+    expect(output).toContain(
+      '  EK note       CN=Maker CA expired on 2025-10-20, after it issued this certificate',
+    );
+    output.length = 0;
+    expect(await cli('show', String(runId), '--json')).toBe(0);
+    const shown = JSON.parse(output.join('\n')) as { evidence: unknown };
+    expect(shown.evidence).toEqual(record.evidence);
+  });
+
   it('counts the last 24 hours by state and by error code, most frequent first', async () => {
     const { timeouts } = shift();
     expect(await cli('stats')).toBe(0);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { EndorsementEvidence } from '../line/lineTypes.js';
 import type { RunStarter } from '../line/runRecorder.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { RUN_STATES, type RunState, type RunSummary } from '../store/runHistory.js';
@@ -135,6 +136,18 @@ const STARTED_BY: Record<RunStarter, string> = {
   auto: ', by auto mode',
 };
 
+/** A TPM run's EK and what its certificate was checked against, as `runs show` lists them. */
+function endorsementRows(ek: EndorsementEvidence | undefined): [string, string | null][] {
+  if (ek === undefined) return [];
+  return [
+    ['TPM EK', `${ek.ekType.toUpperCase()}, SHA-256 ${ek.ekSha256}`],
+    ['EK cert', ek.certificate ? `SHA-256 ${ek.certificate.certificateSha256}` : 'none'],
+    // The EK certificate first, then each CA that issued the one before it, up to the root.
+    ['EK chain', ek.certificate ? ek.certificate.chain.join(' → ') : null],
+    ...ek.notes.map((note): [string, string] => ['EK note', note]),
+  ];
+}
+
 function printRun(run: RunSummary): void {
   const rows: [string, string | null][] = [
     ['port', run.port],
@@ -149,6 +162,7 @@ function printRun(run: RunSummary): void {
       : ['finished', run.finishedAt && `${localTime(run.finishedAt)} (${duration(run)})`],
     ['error', run.error && `[${run.error.code}] ${run.error.message}`],
     ['detail', run.error?.detail ?? null],
+    ...endorsementRows(run.evidence?.endorsement),
   ];
   console.log(`Run ${run.id}: ${run.state}`);
   for (const [name, value] of rows) if (value) console.log(`  ${name.padEnd(13)} ${value}`);

@@ -256,6 +256,7 @@ describe('ProvisioningStore.recordFailure', () => {
         startedAt: '1970-01-01T00:00:01.000Z',
         startedBy: 'operator',
         finishedAt: '1970-01-01T00:00:01.600Z',
+        evidence: null,
       },
     ]);
     expect(row(`SELECT status FROM certificates`)).toEqual({ status: 'abandoned' });

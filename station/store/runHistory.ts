@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CodedError, PassedRunRecord } from '../line/lineTypes.js';
+import type { AttestationEvidence, CodedError, PassedRunRecord } from '../line/lineTypes.js';
 import type { RunStarter } from '../line/runRecorder.js';
 
 /** The states a run row can be in (migration 002). */
@@ -18,6 +18,8 @@ export interface RunSummary {
   certificateSerial: string | null;
   error: CodedError | null;
   steps: PassedRunRecord['steps'];
+  /** What a PASS's attest step checked (a TPM's EK and its certificate chain), else null. */
+  evidence: AttestationEvidence | null;
   /** ISO 8601. */
   startedAt: string;
   /** Who started it; null for a run recorded before the station kept that (migration 010). */
@@ -46,18 +48,20 @@ export interface RunStats {
 export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs
   WHERE started_at >= @since AND (@port IS NULL OR port = @port) GROUP BY state`;
 
-type RunRow = Omit<RunSummary, 'error' | 'steps'> & {
+type RunRow = Omit<RunSummary, 'error' | 'steps' | 'evidence'> & {
   errorCode: string | null;
   errorMessage: string | null;
   errorDetail: string | null;
   steps: string;
+  evidence: string | null;
 };
 
 const COLUMNS = `r.id, r.port, r.profile, r.state,
   d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
   r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
   r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
-  r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt`;
+  r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt,
+  r.attestation_evidence AS evidence`;
 
 /** Read side of the run history. */
 export class RunHistory {
@@ -118,11 +122,19 @@ export class RunHistory {
   }
 }
 
-function summary({ errorCode, errorMessage, errorDetail, steps, ...run }: RunRow): RunSummary {
+function summary({
+  errorCode,
+  errorMessage,
+  errorDetail,
+  steps,
+  evidence,
+  ...run
+}: RunRow): RunSummary {
   return {
     ...run,
     error: errorCode === null ? null : codedError(errorCode, errorMessage, errorDetail),
     steps: JSON.parse(steps) as RunSummary['steps'],
+    evidence: evidence === null ? null : (JSON.parse(evidence) as AttestationEvidence),
   };
 }
 

@@ -19,6 +19,8 @@ export const runErrorText = {
     'The enrollment group key is not available on this station. A supervisor must import it before this product can run.',
   RUN_EK_CERTIFICATE_MISSING:
     "The device's TPM holds no endorsement key certificate, and this product needs one to prove the TPM is genuine. Set the device aside, or ask a supervisor.",
+  RUN_EK_NOT_RSA:
+    "The device's TPM offered an ECC endorsement key; DPS enrolls a TPM by its RSA endorsement key. Check that the firmware reads the RSA EK, then retry.",
   RUN_EK_ON_ANOTHER_DEVICE:
     "This TPM's endorsement key passed before on another device. A TPM belongs to one board: set the device aside and call engineering.",
   RUN_EK_TRUST_UNAVAILABLE:

@@ -74,11 +74,16 @@ describe('tpm attestation on a simulated device', () => {
     expect(recorder.passes).toHaveLength(1);
   });
 
-  it('names the device by the profile template when it does not use {ek}, on an ECC EK', async () => {
-    const tpm = await vendor.makeEk({ type: 'ecc' });
-    const { outcome } = await runTpmDevice(tpm);
+  it('names the device by the profile template when it does not use {ek}', async () => {
+    const { outcome } = await runTpmDevice(await vendor.makeEk({ type: 'rsa' }));
     expect(outcome.state === 'pass' && outcome.record.registrationId).toBe('ls-demo-1-sim000001');
-    expect(outcome.state === 'pass' && outcome.record.evidence?.endorsement?.ekType).toBe('ecc');
+  });
+
+  it('refuses an ECC EK, which DPS cannot prove possession of, before writing anything', async () => {
+    const { outcome } = await runTpmDevice(await vendor.makeEk({ type: 'ecc' }));
+    expect(codeOf(outcome)).toBe('RUN_EK_NOT_RSA');
+    expect(outcome.state === 'fail' && outcome.error.detail).toMatch(/ECC P-256/);
+    expect(simulator!.devices[0]!.state.staged).toEqual({ config: {} });
   });
 
   it('refuses, before writing anything, a TPM of an unknown vendor, one without a certificate, and a cut certificate', async () => {

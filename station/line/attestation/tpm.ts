@@ -15,8 +15,9 @@ interface EndorsementReading {
 
 /**
  * One GET_EK per run: read in the validate step (the registration ID may derive from the EK) and
- * used again by attest. Keyed by session, as the attestor is shared by every slot; a WeakMap so
- * a run that ends early leaves nothing behind.
+ * taken by attest. Keyed by session, as the attestor is shared by every slot. A slot keeps its
+ * session across runs, so a run that ends between the two leaves its reading here: the next
+ * run's validate drops it before reading, and attest never falls back to an older one.
  */
 const readings = new WeakMap<DeviceSession, EndorsementReading>();
 
@@ -35,6 +36,7 @@ export const tpmAttestor: Attestor = {
   x509: false,
   missingCapability: (info) => (info.features.tpm ? undefined : 'a TPM'),
   async registrationId({ session, profile, info, request, services }) {
+    readings.delete(session);
     const reading = await readEndorsement({ session, profile, info, request, services });
     readings.set(session, reading);
     try {
@@ -43,9 +45,11 @@ export const tpmAttestor: Attestor = {
       throw new RunError('RUN_REGISTRATION_ID_INVALID', (err as Error).message, { cause: err });
     }
   },
-  async attest(input) {
-    const reading = readings.get(input.session) ?? (await readEndorsement(input));
-    readings.delete(input.session);
+  async attest({ session }) {
+    const reading = readings.get(session);
+    readings.delete(session);
+    // The run calls registrationId in validate, always: without its reading this is a bug.
+    if (reading === undefined) throw new Error('tpm attest ran without the EK read in validate');
     return {
       attestation: {
         type: 'tpm',
@@ -74,12 +78,23 @@ function renderTpmRegistrationId(
   });
 }
 
+/**
+ * Reads the EK and checks it. Only an RSA EK is enrolled: DPS proves a TPM's possession of its EK
+ * with TPM2 MakeCredential to an RSA EK (RSA-OAEP, the EK the device SDKs use at handle
+ * 0x81010001), so a TPM enrolled by an ECC EK would pass here and never register.
+ */
 async function readEndorsement(
   input: Pick<AttestInput, 'session' | 'profile' | 'info' | 'request' | 'services'>,
 ): Promise<EndorsementReading> {
   const { session, profile, info, request, services } = input;
   const { ekPublic, ekCertificate } = await session.request('GET_EK', {}, request);
   const ek = parseEkPublic(ekPublic);
+  if (ek.type !== 'rsa') {
+    throw new RunError(
+      'RUN_EK_NOT_RSA',
+      `GET_EK answered an ${ek.type.toUpperCase()} ${ek.curve ?? ''} endorsement key`,
+    );
+  }
   const evidence: EndorsementEvidence = {
     ekSha256: createHash('sha256').update(ekPublic).digest('hex'),
     ekType: ek.type,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,7 +132,7 @@ describe('station runs', () => {
       },
       evidence: {
         endorsement: {
-          ekSha256: 'ab'.repeat(32),
+          ekSha256: createHash('sha256').update(Buffer.from('AToAAQAL', 'base64')).digest('hex'),
           ekType: 'rsa',
           certificate: {
             chain: ['EK certificate issued by CN=Maker CA', 'CN=Maker CA', 'CN=Maker Root'],
@@ -145,7 +146,9 @@ describe('station runs', () => {
     store.commitPass(record);
     db.close();
     expect(await cli('show', String(runId))).toBe(0);
-    expect(output).toContain(`  TPM EK        RSA, SHA-256 ${'ab'.repeat(32)}`);
+    expect(output).toContain(
+      `  TPM EK        RSA, SHA-256 ${createHash('sha256').update(Buffer.from('AToAAQAL', 'base64')).digest('hex')}`,
+    );
     expect(output).toContain(`  EK cert       SHA-256 ${'cd'.repeat(32)}`);
     expect(output).toContain(
       '  EK chain      EK certificate issued by CN=Maker CA → CN=Maker CA → CN=Maker Root',

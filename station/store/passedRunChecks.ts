@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseSealedSecret } from '../../certs/custody/secretBox.js';
 import type { PassedRunRecord } from '../line/lineTypes.js';
 import { StoreError } from './storeError.js';
@@ -25,12 +26,7 @@ export function checkPassedRunRecord(record: PassedRunRecord): void {
       `run ${record.runId} (symmetric-key-individual) has no sealed key for its enrollment`,
     );
   }
-  if (record.attestation === 'tpm' && record.evidence?.endorsement === undefined) {
-    throw new StoreError(
-      'STORE_RECORD_INVALID',
-      `run ${record.runId} (tpm) has no record of the endorsement key it checked`,
-    );
-  }
+  if (record.attestation === 'tpm') checkEndorsementRecord(record);
   if (record.sealedSecret !== undefined) {
     try {
       parseSealedSecret(record.sealedSecret);
@@ -47,6 +43,33 @@ export function checkPassedRunRecord(record: PassedRunRecord): void {
     throw new StoreError(
       'STORE_RECORD_INVALID',
       `run ${record.runId}: the enrollment body holds a key in clear at ${secretAt}`,
+    );
+  }
+}
+
+/**
+ * A TPM pass enrolls exactly the EK its evidence says was checked: an enrollment carrying
+ * another key would reach DPS while the record vouches for a key nobody enrolled.
+ */
+function checkEndorsementRecord(record: PassedRunRecord): void {
+  const checked = record.evidence?.endorsement?.ekSha256;
+  if (checked === undefined) {
+    throw new StoreError(
+      'STORE_RECORD_INVALID',
+      `run ${record.runId} (tpm) has no record of the endorsement key it checked`,
+    );
+  }
+  const attestation = record.enrollment.attestation as
+    { type?: unknown; tpm?: { endorsementKey?: unknown } } | undefined;
+  const enrolled = attestation?.tpm?.endorsementKey;
+  if (
+    attestation?.type !== 'tpm' ||
+    typeof enrolled !== 'string' ||
+    createHash('sha256').update(Buffer.from(enrolled, 'base64')).digest('hex') !== checked
+  ) {
+    throw new StoreError(
+      'STORE_RECORD_INVALID',
+      `run ${record.runId} (tpm): the enrollment does not carry the endorsement key that was checked`,
     );
   }
 }

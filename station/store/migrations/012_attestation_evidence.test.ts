@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
 import { ProvisioningStore } from '../provisioningStore.js';
@@ -11,6 +12,7 @@ import { migrations } from './index.js';
 const databaseFile = useMigrationTestFile('migration-012-');
 
 const EK = Buffer.from('a TPM2B_PUBLIC').toString('base64');
+const EK_SHA256 = createHash('sha256').update(Buffer.from(EK, 'base64')).digest('hex');
 
 /** A TPM PASS as the tpm attestor records it: no certificate, the EK and its checks as evidence. */
 function tpmPass(runId: number, serial: string, evidence?: PassedRunRecord['evidence']) {
@@ -41,7 +43,7 @@ describe('migration 012: attestation evidence with each run', () => {
     const store = new ProvisioningStore(db);
     const evidence = {
       endorsement: {
-        ekSha256: 'ab'.repeat(32),
+        ekSha256: EK_SHA256,
         ekType: 'rsa' as const,
         certificate: {
           chain: ['EK certificate', 'DEMO TPM Intermediate', 'DEMO TPM Root'],
@@ -55,6 +57,18 @@ describe('migration 012: attestation evidence with each run', () => {
     store.commitPass(tpmPass(run, 'SN1', evidence));
     const unchecked = store.beginRun('/dev/ttyUSB0', 'tpm line', Date.now());
     expect(() => store.commitPass(tpmPass(unchecked, 'SN2'))).toThrow(StoreError);
+    // Evidence of another key than the one enrolled: refused, as an unchecked one is.
+    const otherKey = { endorsement: { ...evidence.endorsement, ekSha256: 'ef'.repeat(32) } };
+    let refused: unknown;
+    try {
+      store.commitPass(tpmPass(unchecked, 'SN2', otherKey));
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toMatchObject({
+      code: 'STORE_RECORD_INVALID',
+      detail: expect.stringContaining('does not carry the endorsement key that was checked'),
+    });
 
     const rows = db
       .prepare('SELECT id, state, attestation_evidence AS evidence FROM runs ORDER BY id')
@@ -72,7 +86,7 @@ describe('migration 012: attestation evidence with each run', () => {
     ).toThrow(/CHECK constraint failed/);
 
     // The same EK on another device: found through the index, and refused at commit.
-    const elsewhere = { ekSha256: 'ab'.repeat(32), serialNumber: 'SN3', model: 'LS-100' };
+    const elsewhere = { ekSha256: EK_SHA256, serialNumber: 'SN3', model: 'LS-100' };
     expect(store.findEndorsementKeyElsewhere(elsewhere)).toMatchObject({
       runId: run,
       serialNumber: 'SN1',
@@ -85,7 +99,7 @@ describe('migration 012: attestation evidence with each run', () => {
         `EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE r.attestation_evidence IS NOT NULL
            AND json_extract(r.attestation_evidence, '$.endorsement.ekSha256') = ?`,
       )
-      .all('ab'.repeat(32)) as { detail: string }[];
+      .all(EK_SHA256) as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('runs_by_endorsement_key');
     const copy = store.beginRun('/dev/ttyUSB1', 'tpm line', Date.now());
     let refusal: unknown;

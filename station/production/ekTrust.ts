@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { CertError } from '../../certs/certErrors.js';
 import { EkTrustStore, shippedEkTrustFolder } from '../../certs/tpm/ekTrustStore.js';
 import { stationPaths } from '../cli/dataDir.js';
 
@@ -11,11 +13,25 @@ const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * The TPM vendor CAs a tpm line checks EK certificates against: those shipped with the station
  * (certs/trust/tpm-vendors) and those a supervisor added to `<data>/trust/tpm-vendors`, for a
- * vendor the station does not ship or a customer's own TPM CA.
+ * vendor the station does not ship or a customer's own TPM CA. The supervisor's folder may be
+ * absent; the shipped one may not: a build that lost it would start a line that trusts only
+ * what a supervisor added, and say nothing.
  */
 export async function loadEkTrust(
   dataDir: string,
+  appDir: string = APP_DIR,
 ): Promise<{ trust: EkTrustStore; folders: string[] }> {
-  const folders = [shippedEkTrustFolder(APP_DIR), stationPaths(dataDir).ekTrustDir];
+  const shipped = shippedEkTrustFolder(appDir);
+  const isFolder = await stat(shipped).then(
+    (found) => found.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) {
+    throw new CertError(
+      'EK_TRUST_STORE_UNREADABLE',
+      `${shipped}: the TPM vendor CA folder shipped with the station is missing; reinstall the station`,
+    );
+  }
+  const folders = [shipped, stationPaths(dataDir).ekTrustDir];
   return { trust: await EkTrustStore.fromFolders(folders), folders };
 }

@@ -99,6 +99,18 @@ describe('the built core', () => {
     expect(missing).toEqual([]);
   });
 
+  it('finds the TPM vendor CAs the package carries, from the folder the built code lies in', () => {
+    // ekTrust.ts finds the app folder two up from its own file: true only if the built code
+    // that holds it lies directly in dist/electron, as its source lies in station/production.
+    const built = readdirSync(electronDir, { recursive: true, encoding: 'utf8' });
+    const holders = built.filter(
+      (f) => /\.js$/.test(f) && readFileSync(join(electronDir, f), 'utf8').includes('tpm-vendors'),
+    );
+    expect(holders.length).toBeGreaterThan(0);
+    for (const file of holders) expect(file).not.toContain('/');
+    expect(isExcludedFromPackage('/certs/trust/tpm-vendors/IFX_RSA_RT.pem')).toBe(false);
+  });
+
   it.skipIf(!socatOnPath() || process.platform !== 'linux')(
     'starts the DEMO station, serves the contract on a window port, stops with code 0 and leaves no process',
     async () => {

@@ -43,10 +43,27 @@ export interface VendorCertificate {
   basicConstraints: { ca: boolean; pathLength: number | undefined } | undefined;
   /** Whether keyUsage allows keyCertSign; undefined when there is no keyUsage. */
   keyCertSign: boolean | undefined;
+  /** The uses keyUsage allows, in bit order; undefined when there is no keyUsage. */
+  keyUsage: KeyUsageName[] | undefined;
   /** The signatureAlgorithm: its OID, and its parameters element raw when there is one. */
   signatureAlgorithm: { oid: string; parameters: Uint8Array | undefined };
   signature: Uint8Array;
 }
+
+/** The named bits of KeyUsage (RFC 5280 4.2.1.3), bit 0 first. */
+export const KEY_USAGE_NAMES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+
+export type KeyUsageName = (typeof KEY_USAGE_NAMES)[number];
 
 /** Reads a DER certificate; returns a DerProblem instead of throwing. */
 export function readVendorCertificate(der: Uint8Array): VendorCertificate | DerProblem {
@@ -113,6 +130,7 @@ function read(der: Uint8Array): VendorCertificate {
     problemIf(inner.finish());
   }
   problemIf(tbs.finish());
+  const keyUsage = keyUsageOf(extensions);
 
   const sigAlg = new DerCursor(der, sigAlgTlv.valueStart, sigAlgTlv.end);
   const sigOid = ok(oidValue(der, ok(sigAlg.next(TAG.OID))));
@@ -132,7 +150,8 @@ function read(der: Uint8Array): VendorCertificate {
     subjectPublicKey,
     extensions,
     basicConstraints: basicConstraintsOf(extensions),
-    keyCertSign: keyCertSignOf(extensions),
+    keyCertSign: keyUsage === undefined ? undefined : keyUsage.includes('keyCertSign'),
+    keyUsage,
     signatureAlgorithm: {
       oid: sigOid,
       parameters: sigParams === undefined ? undefined : rawOf(der, sigParams),
@@ -181,8 +200,12 @@ function basicConstraintsOf(extensions: ExtensionReading[]): VendorCertificate['
   return { ca, pathLength };
 }
 
-/** KeyUsage ::= BIT STRING; keyCertSign is bit 5, 0x04 in its first octet. */
-function keyCertSignOf(extensions: ExtensionReading[]): boolean | undefined {
+/**
+ * KeyUsage ::= BIT STRING, bit 0 (digitalSignature) the top bit of the first octet. Bits past
+ * decipherOnly name nothing and are ignored. A bit set among the unused bits of the last octet
+ * (which DER forbids) is read as set: it is what the encoder meant.
+ */
+function keyUsageOf(extensions: ExtensionReading[]): KeyUsageName[] | undefined {
   const ext = extensions.find((e) => e.oid === OID.keyUsage);
   if (ext === undefined) return undefined;
   const bits = ok(readWhole(ext.value, TAG.BIT_STRING));
@@ -190,5 +213,5 @@ function keyCertSignOf(extensions: ExtensionReading[]): boolean | undefined {
   if (content.length === 0 || content[0]! > 7) {
     throw new DerProblem('keyUsage is not a BIT STRING', 0);
   }
-  return ((content[1] ?? 0) & 0x04) !== 0;
+  return KEY_USAGE_NAMES.filter((_, bit) => ((content[1 + (bit >> 3)] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }

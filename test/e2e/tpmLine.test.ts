@@ -2,15 +2,22 @@
  * A TPM line as a supervisor sets it up: a station CA sealed under a passphrase (it seals the
  * station's secrets even when no device gets a certificate), a tpm profile whose registration IDs
  * derive from the EK, the TPM vendor's CA certificates dropped into the data folder's trust
- * store, a file store, and devices on real ttys whose TPMs the vendor made. The enrollments then
- * sync to the local DPS emulator as TPM individual enrollments.
+ * store, a file store, and devices on real ttys whose TPMs the vendor made; one of them carries
+ * what a real TPM 2.0 (swtpm, read with tpm2-tools) holds. The enrollments then sync to the
+ * local DPS emulator as TPM individual enrollments.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import {
+  softwareTpmMissing,
+  startSoftwareTpm,
+  SWTPM_EK,
+  type SoftwareTpm,
+} from '../../certs/testing/softwareTpm.js';
 import { createTpmVendor, type TpmVendor } from '../../certs/testing/tpmVendorKit.js';
 import { registrationIdFromEk } from '../../certs/tpm/ekRegistrationId.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
@@ -29,6 +36,9 @@ const PASSPHRASE = 'tpm line passphrase';
 
 let vendor: TpmVendor;
 let strangers: TpmVendor;
+/** A real TPM 2.0 (swtpm), manufactured with an RSA EK and its certificate by its own local CA. */
+let softwareTpm: SoftwareTpm;
+let softwareTpmContents: TpmContents;
 let dataDir: string;
 let emulator: DpsEmulator | undefined;
 let simulator: Simulator | undefined;
@@ -37,6 +47,18 @@ let station: ProductionStation | undefined;
 beforeAll(async () => {
   vendor = await createTpmVendor({ name: 'TEST TPM Maker' });
   strangers = await createTpmVendor({ name: 'TEST Grey Market' });
+  // `npm test` installs swtpm and tpm2-tools first: missing, they fail this test.
+  if (softwareTpmMissing !== undefined) throw new Error(softwareTpmMissing);
+  softwareTpm = await startSoftwareTpm();
+  // What the device's firmware reads from its TPM for GET_EK.
+  softwareTpmContents = {
+    ekPublic: await softwareTpm.readPublic(SWTPM_EK.rsa.handle),
+    ekCertificate: await softwareTpm.nvRead(SWTPM_EK.rsa.certificateIndex),
+  };
+});
+
+afterAll(async () => {
+  await softwareTpm?.stop();
 });
 
 beforeEach(async () => {
@@ -50,6 +72,8 @@ beforeEach(async () => {
   await mkdir(trust, { recursive: true });
   await writeFile(join(trust, 'test-maker-root.pem'), vendor.rootPem);
   await writeFile(join(trust, 'test-maker-intermediate.pem'), vendor.intermediatePem);
+  await writeFile(join(trust, 'swtpm-localca-root.pem'), softwareTpm.localCaRootPem);
+  await writeFile(join(trust, 'swtpm-localca-issuer.pem'), softwareTpm.localCaIntermediatePem);
 });
 
 afterEach(async () => {
@@ -82,7 +106,7 @@ describe('a TPM line: EK checks against the vendor CAs in the data folder, sync 
 
     const tpms: TpmContents[] = [
       await vendor.makeEk({ type: 'rsa' }),
-      await vendor.makeEk({ type: 'rsa' }),
+      softwareTpmContents,
       await vendor.makeEk({ type: 'rsa' }),
       await strangers.makeEk({ type: 'rsa' }),
     ];

@@ -60,6 +60,8 @@ export const certErrorText = {
     "The device's TPM certificate cannot be read. Set the device aside for engineering.",
   EK_CERT_KEY_MISMATCH:
     "The device's TPM certificate is for another key than its TPM's endorsement key. Set the device aside for engineering.",
+  EK_CERT_NOT_AN_EK_CERTIFICATE:
+    "The device's TPM certificate is not an endorsement key certificate. Set the device aside for engineering.",
   EK_CERT_UNTRUSTED:
     "The device's TPM certificate does not come from a trusted TPM vendor. Set the device aside; a supervisor adds a new vendor's CA certificates to the trust folder.",
   EK_CERT_EXPIRED:

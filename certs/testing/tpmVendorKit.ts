@@ -57,6 +57,25 @@ export interface MakeEkOptions {
   notAfter?: Date;
 }
 
+/** How `issueEkCertificate` shapes a certificate; by default like a vendor's EK certificate. */
+export interface EkCertificateOptions {
+  notBefore?: Date;
+  notAfter?: Date;
+  /** basicConstraints cA; false by default. */
+  ca?: boolean;
+  /** A subject holding this CN; by default the subject is empty, as TCG EK certificates' are. */
+  commonName?: string;
+  /** The critical subjectAltName naming the TPM (TCG's marker); true by default. */
+  tpmSubjectAltName?: boolean;
+  /** The extended key usage tcg-kp-EKCertificate (TCG's other marker); true by default. */
+  ekUsage?: boolean;
+  /**
+   * keyUsage bits (KEY_USAGE); by default keyEncipherment for an RSA key, keyAgreement for an
+   * EC key. An empty list leaves the extension out.
+   */
+  keyUsage?: number[];
+}
+
 /** What a TPM answers to GET_EK: its EK public area and, when it holds one, its certificate. */
 export interface TestTpm {
   ekPublic: Uint8Array;
@@ -72,11 +91,11 @@ export interface TpmVendor {
   /** A trust store holding this vendor's root and intermediate. */
   trust(): EkTrustStore;
   makeEk(options?: MakeEkOptions): Promise<TestTpm>;
-  /** An EK certificate from the intermediate for any key (a real TPM's, or the wrong one). */
-  issueEkCertificate(
-    spkiDer: Uint8Array,
-    options?: { notBefore?: Date; notAfter?: Date; ca?: boolean },
-  ): Uint8Array;
+  /**
+   * A certificate from the intermediate for any key (a real TPM's, or the wrong one): an EK
+   * certificate, or by `options` one shaped otherwise.
+   */
+  issueEkCertificate(spkiDer: Uint8Array, options?: EkCertificateOptions): Uint8Array;
 }
 
 const generate = promisify(generateKeyPair);
@@ -84,7 +103,12 @@ const DAY = 24 * 60 * 60 * 1000;
 const YEAR = 365 * DAY;
 /** TCG EK certificates often carry "no well-defined expiration" (RFC 5280 4.1.2.5). */
 const NO_EXPIRY = new Date('9999-12-31T23:59:59Z');
-const TEST_TPM = { manufacturer: 'id:54455354', model: 'TEST TPM', version: 'id:00010002' };
+/** The TPM the kit's EK certificates name in their subjectAltName. */
+export const TEST_TPM = {
+  manufacturer: 'id:54455354',
+  model: 'TEST TPM',
+  version: 'id:00010002',
+} as const;
 
 let serial = 1000;
 
@@ -151,19 +175,23 @@ export async function createTpmVendor(options: TpmVendorOptions = {}): Promise<T
   };
 
   const issueEkCertificate: TpmVendor['issueEkCertificate'] = (spkiDer, certOptions = {}) => {
-    const rsa = !isEcSpki(spkiDer);
+    const usage =
+      certOptions.keyUsage ??
+      (isEcSpki(spkiDer) ? [KEY_USAGE.keyAgreement] : [KEY_USAGE.keyEncipherment]);
     return buildTestCertificate({
       serial: serial++,
       issuer: intermediateName,
-      subject: testName([]),
+      subject: testName(
+        certOptions.commonName === undefined ? [] : [[OID.commonName, certOptions.commonName]],
+      ),
       notBefore: certOptions.notBefore ?? defaultNotBefore(),
       notAfter: certOptions.notAfter ?? NO_EXPIRY,
       spki: spkiDer,
       extensions: [
-        tpmSubjectAltName(TEST_TPM),
+        ...(certOptions.tpmSubjectAltName === false ? [] : [tpmSubjectAltName(TEST_TPM)]),
         basicConstraints(certOptions.ca ?? false),
-        keyUsage(rsa ? KEY_USAGE.keyEncipherment : KEY_USAGE.keyAgreement),
-        ekCertificateUsage(),
+        ...(usage.length === 0 ? [] : [keyUsage(...usage)]),
+        ...(certOptions.ekUsage === false ? [] : [ekCertificateUsage()]),
         authorityKeyIdentifier(intermediateBits),
       ],
       signer: intermediate.privateKey,

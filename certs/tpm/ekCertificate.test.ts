@@ -2,11 +2,23 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertError } from '../certErrors.js';
 import { bitString, oid, sequence } from '../der/derWriter.js';
-import { subjectPublicKeyBits, type TestSignature } from '../testing/testCertificates.js';
-import { createTpmVendor, type TestTpm, type TpmVendor } from '../testing/tpmVendorKit.js';
+import {
+  KEY_USAGE,
+  subjectPublicKeyBits,
+  type TestSignature,
+} from '../testing/testCertificates.js';
+import {
+  createTpmVendor,
+  TEST_TPM,
+  type EkCertificateOptions,
+  type TestTpm,
+  type TpmVendor,
+} from '../testing/tpmVendorKit.js';
 import { checkEkCertificate, MAX_EK_CERTIFICATE_BYTES } from './ekCertificate.js';
+import { buildEkChain } from './ekChain.js';
 import { EkTrustStore } from './ekTrustStore.js';
 import { parseEkPublic, type EkPublic } from './tpmPublic.js';
+import { readVendorCertificate, type VendorCertificate } from './vendorCertificate.js';
 import { VENDOR_OID } from './vendorOids.js';
 
 let vendor: TpmVendor;
@@ -76,6 +88,7 @@ describe('checkEkCertificate accepts EK certificates of a trusted vendor', () =>
         vendorRoot: 'TEST EK Vendor EK Root CA',
         certificateSha256: createHash('sha256').update(tpm.ekCertificate!).digest('hex'),
         notes: [],
+        tpm: { manufacturer: 'id:54455354', model: 'TEST TPM', version: 'id:00010002' },
       });
     }
   });
@@ -207,5 +220,103 @@ describe('checkEkCertificate refuses', () => {
     expect(await outcome(early, early.ekCertificate!, trust, new Date(now + 2 * 86_400_000))).toBe(
       'accepted',
     );
+  });
+});
+
+describe('checkEkCertificate refuses what is not an EK certificate: EK_CERT_NOT_AN_EK_CERTIFICATE', () => {
+  /** A certificate from the trusted intermediate for `tpm`'s EK, shaped by `options`. */
+  function issuedFor(tpm: TestTpm, options: EkCertificateOptions): Uint8Array {
+    return vendor.issueEkCertificate(ekOf(tpm).spkiDer, options);
+  }
+
+  it('refuses a TLS-style leaf for the EK from a trusted CA, whose chain alone would pass', async () => {
+    for (const tpm of [rsa, ecc]) {
+      const web = issuedFor(tpm, {
+        commonName: 'web-01',
+        keyUsage: [KEY_USAGE.digitalSignature],
+        tpmSubjectAltName: false,
+        ekUsage: false,
+      });
+      // The key is the EK's and the vendor signed it: only its profile tells it apart.
+      const read = readVendorCertificate(web) as VendorCertificate;
+      expect(buildEkChain(read, trust, new Date()).cas).toHaveLength(2);
+      const err = await refusal(tpm, web);
+      expect(err).toMatchObject({
+        code: 'EK_CERT_NOT_AN_EK_CERTIFICATE',
+        message:
+          "The device's TPM certificate is not an endorsement key certificate. Set the device aside for engineering.",
+      });
+      expect(err.detail).toBe(
+        '"web-01": it carries neither the TCG EK certificate extended key usage (2.23.133.8.1) ' +
+          'nor a subjectAltName naming the TPM manufacturer (2.23.133.2.1): no extended key ' +
+          'usage; no subjectAltName',
+      );
+    }
+  });
+
+  it('refuses an EK-shaped certificate without either TCG marker, whatever its keyUsage', async () => {
+    const bare = issuedFor(rsa, { tpmSubjectAltName: false, ekUsage: false });
+    expect(await outcome(rsa, bare)).toBe('EK_CERT_NOT_AN_EK_CERTIFICATE');
+    const noUsage = issuedFor(ecc, { tpmSubjectAltName: false, ekUsage: false, keyUsage: [] });
+    expect(await outcome(ecc, noUsage)).toBe('EK_CERT_NOT_AN_EK_CERTIFICATE');
+  });
+
+  it('accepts the extended key usage alone, and the subjectAltName alone', async () => {
+    for (const tpm of [rsa, ecc]) {
+      const ekuOnly = await checkEkCertificate({
+        ek: ekOf(tpm),
+        certificateDer: issuedFor(tpm, { tpmSubjectAltName: false }),
+        trust,
+      });
+      expect(ekuOnly.vendorRoot).toBe('TEST EK Vendor EK Root CA');
+      expect(ekuOnly.tpm).toBeUndefined();
+      const sanOnly = await checkEkCertificate({
+        ek: ekOf(tpm),
+        certificateDer: issuedFor(tpm, { ekUsage: false }),
+        trust,
+      });
+      expect(sanOnly.tpm).toEqual({ ...TEST_TPM });
+    }
+  });
+
+  it('refuses an RSA EK certificate whose keyUsage allows signing only', async () => {
+    const signing = issuedFor(rsa, { keyUsage: [KEY_USAGE.digitalSignature] });
+    expect(await refusal(rsa, signing)).toMatchObject({
+      code: 'EK_CERT_NOT_AN_EK_CERTIFICATE',
+      detail:
+        '"EK certificate issued by TEST EK Vendor EK Intermediate CA": its keyUsage allows ' +
+        'digitalSignature only; the certificate of an RSA EK must allow keyEncipherment',
+    });
+    // Signing beside the EK's own use is the vendor's business, not a reason to refuse.
+    const both = issuedFor(rsa, {
+      keyUsage: [KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment],
+    });
+    expect(await outcome(rsa, both)).toBe('accepted');
+    expect(await outcome(rsa, issuedFor(rsa, { keyUsage: [] }))).toBe('accepted');
+  });
+
+  it("asks an ECC EK's certificate for keyAgreement, which keyEncipherment does not replace", async () => {
+    const encipher = issuedFor(ecc, { keyUsage: [KEY_USAGE.keyEncipherment] });
+    expect((await refusal(ecc, encipher)).detail).toMatch(
+      /keyUsage allows keyEncipherment only; the certificate of an ECC EK must allow keyAgreement$/,
+    );
+    const signing = issuedFor(ecc, { keyUsage: [KEY_USAGE.digitalSignature] });
+    expect(await outcome(ecc, signing)).toBe('EK_CERT_NOT_AN_EK_CERTIFICATE');
+    const agreement = issuedFor(ecc, {
+      keyUsage: [KEY_USAGE.digitalSignature, KEY_USAGE.keyAgreement],
+    });
+    expect(await outcome(ecc, agreement)).toBe('accepted');
+  });
+
+  it('comes after the key and CA checks and before the chain', async () => {
+    const another = await vendor.makeEk({ type: 'rsa', withCertificate: false });
+    const web = { commonName: 'web-01', tpmSubjectAltName: false, ekUsage: false };
+    expect(await outcome(rsa, issuedFor(another, web))).toBe('EK_CERT_KEY_MISMATCH');
+    expect(await outcome(rsa, issuedFor(rsa, { ...web, ca: true }))).toBe(
+      'EK_NOT_AN_ENDORSEMENT_KEY',
+    );
+    const stranger = await createTpmVendor({ name: 'TEST Web Host' });
+    const strangers = stranger.issueEkCertificate(ekOf(rsa).spkiDer, web);
+    expect(await outcome(rsa, strangers)).toBe('EK_CERT_NOT_AN_EK_CERTIFICATE');
   });
 });

@@ -3,6 +3,11 @@ import { CertError } from '../certErrors.js';
 import { DerCursor, isProblem, readWhole } from '../der/derReader.js';
 import { TAG } from '../der/derTags.js';
 import { octetAlignedBits } from '../der/derValues.js';
+import {
+  notAnEkCertificate,
+  tpmOfEkCertificate,
+  type TpmIdentity,
+} from './ekCertificateProfile.js';
 import { buildEkChain, certificateLabel } from './ekChain.js';
 import type { EkTrustStore } from './ekTrustStore.js';
 import type { EkPublic } from './tpmPublic.js';
@@ -19,6 +24,8 @@ export interface EkCertificateCheck {
   certificateSha256: string;
   /** Things accepted under the policy, said plainly for the run log (e.g. an intermediate that expired after it issued this certificate). */
   notes: string[];
+  /** The TPM the certificate's subjectAltName names (manufacturer as written, e.g. "id:49465800"), when it names one. */
+  tpm?: TpmIdentity;
 }
 
 /** EK certificates are 1–2 KiB; the TPM's NV index for one is at most a few KiB. */
@@ -32,15 +39,20 @@ export const MAX_EK_CERTIFICATE_BYTES = 8 * 1024;
  *    full may carry padding after the certificate; the firmware must send the DER alone).
  *    TCG EK certificates usually have an empty subject and a critical subjectAltName with the
  *    TPM's manufacturer, model and version, and may carry other critical TCG extensions: all of
- *    that is accepted, as the station acts on none of it.
+ *    that is accepted; the station reads the TPM's names for the record and acts on none of
+ *    the rest.
  * 2. `EK_CERT_KEY_MISMATCH`: its key is not the EK (compared with `ek.spkiDer` byte for byte;
  *    an RSA key labelled RSAES-OAEP, as some EK certificates do, is compared by its modulus and
  *    exponent).
  * 3. `EK_NOT_AN_ENDORSEMENT_KEY`: it is a CA certificate, which no EK certificate is.
- * 4. `EK_CERT_UNTRUSTED`: no path of verifying signatures through the store's CAs to one of its
+ * 4. `EK_CERT_NOT_AN_EK_CERTIFICATE`: it carries neither TCG marker (the extended key usage
+ *    tcg-kp-EKCertificate, a subjectAltName naming the TPM manufacturer), or its keyUsage does
+ *    not allow what the EK does (see ekCertificateProfile.ts). A vendor CA's other
+ *    certificates for the same key do not vouch for it as a TPM's EK.
+ * 5. `EK_CERT_UNTRUSTED`: no path of verifying signatures through the store's CAs to one of its
  *    roots, or a CA on the path that was not valid when it issued (see ekChain.ts for the
  *    validity policy: CAs expired since are accepted with a note).
- * 5. `EK_CERT_EXPIRED` / `EK_CERT_NOT_YET_VALID`: the EK certificate itself is outside its
+ * 6. `EK_CERT_EXPIRED` / `EK_CERT_NOT_YET_VALID`: the EK certificate itself is outside its
  *    validity at `now`.
  *
  * The signatures come before the dates, so a date is only ever reported on a certificate
@@ -74,8 +86,12 @@ export async function checkEkCertificate(input: {
       `the certificate for the EK is a CA certificate`,
     );
   }
-  const chain = buildEkChain(cert, trust, now);
   const label = certificateLabel(cert);
+  const notAnEk = notAnEkCertificate(cert, ek.type);
+  if (notAnEk !== undefined) {
+    throw new CertError('EK_CERT_NOT_AN_EK_CERTIFICATE', `"${label}": ${notAnEk}`);
+  }
+  const chain = buildEkChain(cert, trust, now);
   if (now < cert.notBefore) {
     throw new CertError(
       'EK_CERT_NOT_YET_VALID',
@@ -86,11 +102,13 @@ export async function checkEkCertificate(input: {
     throw new CertError('EK_CERT_EXPIRED', `"${label}" expired ${cert.notAfter.toISOString()}`);
   }
   const names = chain.cas.map((ca) => ca.cert.subject.label);
+  const tpm = tpmOfEkCertificate(cert);
   return {
     chain: [label, ...names],
     vendorRoot: names[names.length - 1]!,
     certificateSha256: createHash('sha256').update(der).digest('hex'),
     notes: chain.notes,
+    ...(tpm === undefined ? {} : { tpm }),
   };
 }
 

@@ -5,9 +5,11 @@ import { certificateToPem } from '../ca/pemCertificates.js';
 import {
   basicConstraints,
   buildTestCertificate,
+  ekCertificateUsage,
   KEY_USAGE,
   keyUsage,
   testName,
+  tpmSubjectAltName,
 } from '../testing/testCertificates.js';
 import { ekTemplateFields, marshalTpm2bPublic } from '../testing/tpmPublicWriter.js';
 import { createTpmVendor, type TestTpm } from '../testing/tpmVendorKit.js';
@@ -92,8 +94,15 @@ describe('the validity policy: a vendor CA is judged when it issued', () => {
   });
 });
 
-/** A vendor made by hand, for CA constraints the kit's vendors always get right. */
-function handMadeVendor(options: { rootPathLength: number; intermediateUsage: number[] }): {
+/**
+ * A vendor made by hand, for CA constraints the kit's vendors always get right. Its EK
+ * certificate carries the TCG markers unless `ekMarkers` is false.
+ */
+function handMadeVendor(options: {
+  rootPathLength: number;
+  intermediateUsage: number[];
+  ekMarkers?: boolean;
+}): {
   trust: EkTrustStore;
   tpm: TestTpm;
 } {
@@ -132,7 +141,16 @@ function handMadeVendor(options: { rootPathLength: number; intermediateUsage: nu
     issuer: intermediateName,
     subject: testName([]),
     spki: spki(ek),
-    extensions: [basicConstraints(false), keyUsage(KEY_USAGE.keyAgreement)],
+    extensions: [
+      ...(options.ekMarkers === false
+        ? []
+        : [
+            tpmSubjectAltName({ manufacturer: 'id:48414E44', model: 'HAND', version: 'id:0001' }),
+            ekCertificateUsage(),
+          ]),
+      basicConstraints(false),
+      keyUsage(KEY_USAGE.keyAgreement),
+    ],
     signer: intermediate.privateKey,
   });
   return {
@@ -150,7 +168,19 @@ describe('CA constraints on the path', () => {
       rootPathLength: 1,
       intermediateUsage: [KEY_USAGE.keyCertSign],
     });
-    expect(await check(tpm, trust)).toMatchObject({ vendorRoot: 'TEST Hand Root' });
+    expect(await check(tpm, trust)).toMatchObject({
+      vendorRoot: 'TEST Hand Root',
+      tpm: { manufacturer: 'id:48414E44', model: 'HAND', version: 'id:0001' },
+    });
+  });
+
+  it('refuses its certificate without the TCG markers, though the path is sound', async () => {
+    const { trust, tpm } = handMadeVendor({
+      rootPathLength: 1,
+      intermediateUsage: [KEY_USAGE.keyCertSign],
+      ekMarkers: false,
+    });
+    expect(await check(tpm, trust)).toMatchObject({ code: 'EK_CERT_NOT_AN_EK_CERTIFICATE' });
   });
 
   it('refuses a root whose pathLenConstraint allows no CA below it', async () => {
@@ -164,6 +194,9 @@ describe('CA constraints on the path', () => {
         /"TEST Hand Root" .* allows 0 CA\(s\) below it; the path has 1/,
       ) as unknown,
     });
+    // The trust store counts that intermediate as one that can never anchor.
+    expect(trust.anchored).toBe(1);
+    expect(trust.unanchored).toEqual(['hand intermediate']);
   });
 
   it('refuses an intermediate whose keyUsage lacks keyCertSign', async () => {

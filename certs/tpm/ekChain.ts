@@ -52,6 +52,19 @@ export function buildEkChain(cert: VendorCertificate, trust: EkTrustStore, now: 
   return { cas: found, notes: notesFor(cert, found, now) };
 }
 
+/**
+ * The path from `ca` to a root of `trust` that an EK certificate `ca` issued would take: `ca`
+ * first, the root last (`[ca]` for a root). Otherwise why there is none. The link from the EK
+ * certificate to `ca` is not judged: its dates are the EK certificate's.
+ */
+export function pathToRoot(ca: TrustedCa, trust: EkTrustStore): TrustedCa[] | string {
+  if (ca.root) return [ca];
+  // With `ca` already on the path, each CA above it is checked as an EK certificate's would be
+  // (its pathLenConstraint counts `ca` below it).
+  const found = extend(ca.cert, [ca], trust);
+  return Array.isArray(found) ? found : found.detail;
+}
+
 /** How a certificate is named in messages and in the chain: its subject, or for an EK its issuer. */
 export function certificateLabel(cert: VendorCertificate): string {
   return cert.subject.label !== ''

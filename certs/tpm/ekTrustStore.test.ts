@@ -1,6 +1,6 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../fixtures/openssl.js';
@@ -75,6 +75,35 @@ describe('the shipped TPM vendor CA certificates', () => {
     );
   });
 
+  it('tells the 16 certificates whose roots are not shipped from those that can anchor', async () => {
+    const store = await EkTrustStore.fromFolders([SHIPPED_EK_TRUST_FOLDER]);
+    const waiting = store.unanchored.map((source) => basename(source)).sort();
+    expect(waiting).toEqual([
+      'Alibaba_Cloud_vTPM_EK.pem',
+      'IFX1.pem',
+      'IFX15.pem',
+      'IFX2.pem',
+      'IFX3.pem',
+      'IFX4.pem',
+      'IFX5.pem',
+      'IFX8.pem',
+      'IFX_RSA_17I.pem',
+      'IFX_RSA_18I.pem',
+      'IFX_RSA_20I.pem',
+      'IFX_RSA_21I.pem',
+      'IFX_RSA_RT.pem',
+      'Nationz_TPM_EK.pem',
+      'STM_ECC_01I.pem',
+      'STM_ECC_01RT.pem',
+    ]);
+    expect(store.unanchored.every((source) => source.startsWith(SHIPPED_EK_TRUST_FOLDER))).toBe(
+      true,
+    );
+    // One certificate per shipped file: the rest are the roots and the intermediates below them.
+    expect(store.anchored).toBe(store.size - 16);
+    expect(store.anchored).toBeGreaterThan(store.certificates.filter((ca) => ca.root).length);
+  });
+
   it('keeps a provenance note beside the certificates', async () => {
     const note = await readFile(join(SHIPPED_EK_TRUST_FOLDER, 'README.md'), 'utf8');
     expect(note).toMatch(/keylime/);
@@ -143,6 +172,52 @@ describe('EkTrustStore.fromFolders', () => {
     expect(await refusal(() => EkTrustStore.fromFolders([notAFolder]))).toMatchObject({
       code: 'EK_TRUST_STORE_UNREADABLE',
       detail: expect.stringContaining(notAFolder) as unknown,
+    });
+  });
+});
+
+describe('anchored and unanchored certificates', () => {
+  it('anchors an intermediate once a root is added in another folder', async () => {
+    const line = await folderWith('anchor-line', {
+      'vendor-intermediate.pem': vendor.intermediatePem,
+    });
+    const alone = await EkTrustStore.fromFolders([line]);
+    expect(alone).toMatchObject({ size: 1, anchored: 0 });
+    expect(alone.unanchored).toEqual([join(line, 'vendor-intermediate.pem')]);
+
+    const supervisor = await folderWith('anchor-supervisor', { 'vendor-root.cer': vendor.rootDer });
+    const both = await EkTrustStore.fromFolders([line, supervisor]);
+    expect(both).toMatchObject({ size: 2, anchored: 2, unanchored: [] });
+
+    // Beside the shipped CAs, the vendor's two certificates anchor and nothing else changes.
+    const shipped = await EkTrustStore.fromFolders([SHIPPED_EK_TRUST_FOLDER]);
+    const withVendor = await EkTrustStore.fromFolders([SHIPPED_EK_TRUST_FOLDER, line, supervisor]);
+    expect(withVendor.anchored).toBe(shipped.anchored + 2);
+    expect(withVendor.unanchored).toEqual(shipped.unanchored);
+  });
+
+  it('proves each link by its signature: a root of the same name but another key anchors nothing', async () => {
+    const twin = await createTpmVendor({ name: 'TEST Trust Store Vendor' });
+    const store = EkTrustStore.fromPems([
+      { name: 'twin root', pem: twin.rootPem },
+      { name: 'intermediate', pem: vendor.intermediatePem },
+    ]);
+    expect(store).toMatchObject({ size: 2, anchored: 1, unanchored: ['intermediate'] });
+  });
+
+  it('names a file once however many waiting certificates it holds, and a root alone anchors', async () => {
+    const [other, third] = await Promise.all([
+      createTpmVendor({ name: 'TEST Other Vendor' }),
+      createTpmVendor({ name: 'TEST Third Vendor' }),
+    ]);
+    const store = EkTrustStore.fromPems([
+      { name: 'waiting', pem: `${vendor.intermediatePem}${third.intermediatePem}` },
+      { name: 'complete', pem: `${other.intermediatePem}${other.rootPem}` },
+    ]);
+    expect(store).toMatchObject({ size: 4, anchored: 2, unanchored: ['waiting'] });
+    expect(EkTrustStore.fromPems([{ name: 'root', pem: vendor.rootPem }])).toMatchObject({
+      anchored: 1,
+      unanchored: [],
     });
   });
 });

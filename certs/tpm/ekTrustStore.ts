@@ -7,6 +7,7 @@ import { CertError } from '../certErrors.js';
 import { isProblem } from '../der/derReader.js';
 import type { NameReading } from './certificateNames.js';
 import { publicKeyOf, signatureVerifies } from './certificateSignature.js';
+import { pathToRoot } from './ekChain.js';
 import { readVendorCertificate, type VendorCertificate } from './vendorCertificate.js';
 
 /**
@@ -45,10 +46,25 @@ const CERTIFICATE_FILE = /\.(pem|crt|cer)$/i;
  * supervisor's mistake shows when the line starts, not as untrusted devices later. Expired CAs
  * are kept: whether one may still vouch for a chip is ekChain.ts's policy. The same
  * certificate in two files counts once.
+ *
+ * An intermediate whose issuer is not in the store (its root was not shipped, or not yet added)
+ * loads, but can never vouch for a TPM: `anchored` and `unanchored` tell such certificates
+ * apart, so the station can show a supervisor which files wait for a root.
  */
 export class EkTrustStore {
   /** How many distinct certificates the store holds. */
   readonly size: number;
+  /**
+   * How many of them can anchor an EK certificate: the roots, and the intermediates with a path
+   * to a root of this store, each link proven by its signature and allowed by ekChain.ts's
+   * rules (keyUsage, pathLenConstraint, the issuer not expired when it signed).
+   */
+  readonly anchored: number;
+  /**
+   * The files (`source`) holding the other certificates, those with no such path, in load
+   * order, each file once. They wait for a CA the store lacks, usually a root.
+   */
+  readonly unanchored: readonly string[];
   private readonly bySubject = new Map<string, TrustedCa[]>();
 
   private constructor(readonly certificates: readonly TrustedCa[]) {
@@ -58,6 +74,9 @@ export class EkTrustStore {
       list.push(ca);
       this.bySubject.set(ca.cert.subject.key, list);
     }
+    const waiting = certificates.filter((ca) => !Array.isArray(pathToRoot(ca, this)));
+    this.anchored = certificates.length - waiting.length;
+    this.unanchored = [...new Set(waiting.map((ca) => ca.source))];
   }
 
   /** PEM texts, each holding one or more CERTIFICATE blocks; `name` is used in messages. */

@@ -49,6 +49,12 @@ describe('EKs of a software TPM (swtpm)', () => {
     expect(check.chain).toEqual(['unknown', 'swtpm-localca', 'swtpm-localca-rootca']);
     expect(check.vendorRoot).toBe('swtpm-localca-rootca');
     expect(check.notes).toEqual([]);
+    // swtpm writes each TPM attribute as its own RDN of the subjectAltName, and adds the EKU.
+    expect(check.tpm).toEqual({
+      manufacturer: 'id:00001014',
+      model: 'swtpm',
+      version: expect.stringMatching(/^id:[0-9A-F]{8}$/) as unknown,
+    });
 
     const id = registrationIdFromEk(ekPublic);
     expect(id).toHaveLength(52);
@@ -71,6 +77,7 @@ describe('EKs of a software TPM (swtpm)', () => {
     const certificateDer = await tpm!.nvRead(SWTPM_EK.ecc.certificateIndex);
     const check = await checkEkCertificate({ ek, certificateDer, trust: localCa });
     expect(check.vendorRoot).toBe('swtpm-localca-rootca');
+    expect(check.tpm).toMatchObject({ manufacturer: 'id:00001014', model: 'swtpm' });
     expect(registrationIdFromEk(ekPublic)).toMatch(/^[a-z2-7]{52}$/);
   });
 

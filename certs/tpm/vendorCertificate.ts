@@ -213,5 +213,7 @@ function keyUsageOf(extensions: ExtensionReading[]): KeyUsageName[] | undefined 
   if (content.length === 0 || content[0]! > 7) {
     throw new DerProblem('keyUsage is not a BIT STRING', 0);
   }
-  return KEY_USAGE_NAMES.filter((_, bit) => ((content[1 + (bit >> 3)] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+  return KEY_USAGE_NAMES.filter(
+    (_, bit) => ((content[1 + (bit >> 3)] ?? 0) & (0x80 >> (bit & 7))) !== 0,
+  );
 }

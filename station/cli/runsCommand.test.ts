@@ -138,6 +138,7 @@ describe('station runs', () => {
             chain: ['EK certificate issued by CN=Maker CA', 'CN=Maker CA', 'CN=Maker Root'],
             vendorRoot: 'CN=Maker Root',
             certificateSha256: 'cd'.repeat(32),
+            tpm: { manufacturer: 'id:49465800', model: 'SLB9670', version: 'id:00070055' },
           },
           notes: ['CN=Maker CA expired on 2025-10-20, after it issued this certificate'],
         },
@@ -150,6 +151,9 @@ describe('station runs', () => {
       `  TPM EK        RSA, SHA-256 ${createHash('sha256').update(Buffer.from('AToAAQAL', 'base64')).digest('hex')}`,
     );
     expect(output).toContain(`  EK cert       SHA-256 ${'cd'.repeat(32)}`);
+    expect(output).toContain(
+      '  TPM           maker id:49465800, model SLB9670, version id:00070055',
+    );
     expect(output).toContain(
       '  EK chain      EK certificate issued by CN=Maker CA → CN=Maker CA → CN=Maker Root',
     );

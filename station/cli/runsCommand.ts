@@ -136,12 +136,24 @@ const STARTED_BY: Record<RunStarter, string> = {
   auto: ', by auto mode',
 };
 
+/** The TPM an EK certificate names: maker, model and version as the certificate writes them. */
+function tpmText(tpm: { manufacturer?: string; model?: string; version?: string } | undefined) {
+  if (tpm === undefined) return null;
+  const parts = [
+    tpm.manufacturer && `maker ${tpm.manufacturer}`,
+    tpm.model && `model ${tpm.model}`,
+    tpm.version && `version ${tpm.version}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
 /** A TPM run's EK and what its certificate was checked against, as `runs show` lists them. */
 function endorsementRows(ek: EndorsementEvidence | undefined): [string, string | null][] {
   if (ek === undefined) return [];
   return [
     ['TPM EK', `${ek.ekType.toUpperCase()}, SHA-256 ${ek.ekSha256}`],
     ['EK cert', ek.certificate ? `SHA-256 ${ek.certificate.certificateSha256}` : 'none'],
+    ['TPM', tpmText(ek.certificate?.tpm)],
     // The EK certificate first, then each CA that issued the one before it, up to the root.
     ['EK chain', ek.certificate ? ek.certificate.chain.join(' → ') : null],
     ...ek.notes.map((note): [string, string] => ['EK note', note]),

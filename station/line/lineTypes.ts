@@ -78,6 +78,8 @@ export interface EndorsementEvidence {
     chain: string[];
     vendorRoot: string;
     certificateSha256: string;
+    /** The TPM the certificate names (its subjectAltName), as the certificate writes it. */
+    tpm?: { manufacturer?: string; model?: string; version?: string };
   };
   /** What the checks accepted under their policy, in plain words. */
   notes: string[];

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CertError } from '../../certs/certErrors.js';
 import { EkTrustStore, shippedEkTrustFolder } from '../../certs/tpm/ekTrustStore.js';
@@ -34,4 +35,22 @@ export async function loadEkTrust(
   }
   const folders = [shipped, stationPaths(dataDir).ekTrustDir];
   return { trust: await EkTrustStore.fromFolders(folders), folders };
+}
+
+/**
+ * The start's log line: how many vendor CAs chain to a root here, and which wait for a root
+ * nobody added (their maker's EK certificates fail EK_CERT_UNTRUSTED until a supervisor does).
+ */
+export function ekTrustText({
+  trust,
+  folders,
+}: {
+  trust: EkTrustStore;
+  folders: string[];
+}): string {
+  const waiting =
+    trust.unanchored.length === 0
+      ? ''
+      : `; ${trust.unanchored.length} wait for a root not on this station (${trust.unanchored.map((file) => basename(file)).join(', ')})`;
+  return `TPM vendor CAs: ${trust.anchored} of ${trust.size} certificate(s) chain to a root${waiting}; from ${folders.join(' and ')}`;
 }

@@ -22,7 +22,7 @@ import { stationPaths } from '../cli/dataDir.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
-import { loadEkTrust } from './ekTrust.js';
+import { ekTrustText, loadEkTrust } from './ekTrust.js';
 import { loadGroupKeySource } from './groupKeys.js';
 import { syncLogLine } from './syncLog.js';
 
@@ -166,11 +166,7 @@ export async function openProductionStation(
         : undefined;
     const ekTrust =
       profile.attestation.mode === 'tpm' ? await loadEkTrust(options.dataDir) : undefined;
-    if (ekTrust) {
-      options.log(
-        `TPM vendor CAs: ${ekTrust.trust.size} certificate(s) from ${ekTrust.folders.join(' and ')}`,
-      );
-    }
+    if (ekTrust) options.log(ekTrustText(ekTrust));
     // After every step that can refuse but the port watch's start (the ports' addresses were
     // checked with the setup): a start refused after this would leave its retry no interrupted
     // run to name.

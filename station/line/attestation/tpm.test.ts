@@ -66,6 +66,7 @@ describe('tpm attestation on a simulated device', () => {
       certificate: {
         vendorRoot: expect.stringContaining('TEST TPM Vendor') as unknown,
         certificateSha256: createHash('sha256').update(tpm.ekCertificate!).digest('hex'),
+        tpm: { manufacturer: expect.any(String) as unknown },
       },
     });
     // Verify read the settings back; there was no challenge to sign (an EK only decrypts).

@@ -146,6 +146,24 @@ export function extension(id: string, value: Uint8Array, critical = false): Buff
   return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
 }
 
+/**
+ * A non-critical Extension with its `critical` FALSE written out (`01 01 00` after the extnID),
+ * as Intel PTT and AMD fTPM EK certificates do. Not DER, which omits a DEFAULT value.
+ */
+export function withCriticalFalseWritten(nonCritical: Uint8Array): Buffer {
+  const whole = readWhole(nonCritical, TAG.SEQUENCE);
+  if (isProblem(whole)) throw new Error(`not an Extension: ${whole.toString()}`);
+  const fields = new DerCursor(nonCritical, whole.valueStart, whole.end);
+  const id = fields.next(TAG.OID);
+  if (isProblem(id)) throw new Error(`not an Extension: ${id.toString()}`);
+  if (fields.peekTag() !== TAG.OCTET_STRING) throw new Error('the Extension is critical');
+  return sequence(
+    nonCritical.subarray(id.start, id.end),
+    boolean(false),
+    nonCritical.subarray(id.end, whole.end),
+  );
+}
+
 /** basicConstraints, critical. */
 export function basicConstraints(ca: boolean, pathLength?: number): Buffer {
   const fields = ca

@@ -19,6 +19,7 @@ import {
   testName,
   tpmSubjectAltName,
   type TestSignature,
+  withCriticalFalseWritten,
 } from './testCertificates.js';
 import { ekTemplateFields, marshalTpm2bPublic } from './tpmPublicWriter.js';
 
@@ -74,6 +75,12 @@ export interface EkCertificateOptions {
    * EC key. An empty list leaves the extension out.
    */
   keyUsage?: number[];
+  /**
+   * Writes `critical` FALSE out in the non-critical extensions (extended key usage,
+   * authorityKeyIdentifier), as Intel PTT and AMD fTPM EK certificates do: not DER. False by
+   * default.
+   */
+  criticalFalseWritten?: boolean;
 }
 
 /** What a TPM answers to GET_EK: its EK public area and, when it holds one, its certificate. */
@@ -178,6 +185,8 @@ export async function createTpmVendor(options: TpmVendorOptions = {}): Promise<T
     const usage =
       certOptions.keyUsage ??
       (isEcSpki(spkiDer) ? [KEY_USAGE.keyAgreement] : [KEY_USAGE.keyEncipherment]);
+    const nonCritical = (ext: Buffer): Buffer =>
+      certOptions.criticalFalseWritten === true ? withCriticalFalseWritten(ext) : ext;
     return buildTestCertificate({
       serial: serial++,
       issuer: intermediateName,
@@ -191,8 +200,8 @@ export async function createTpmVendor(options: TpmVendorOptions = {}): Promise<T
         ...(certOptions.tpmSubjectAltName === false ? [] : [tpmSubjectAltName(TEST_TPM)]),
         basicConstraints(certOptions.ca ?? false),
         ...(usage.length === 0 ? [] : [keyUsage(...usage)]),
-        ...(certOptions.ekUsage === false ? [] : [ekCertificateUsage()]),
-        authorityKeyIdentifier(intermediateBits),
+        ...(certOptions.ekUsage === false ? [] : [nonCritical(ekCertificateUsage())]),
+        nonCritical(authorityKeyIdentifier(intermediateBits)),
       ],
       signer: intermediate.privateKey,
       signature,

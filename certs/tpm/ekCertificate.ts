@@ -40,7 +40,8 @@ export const MAX_EK_CERTIFICATE_BYTES = 8 * 1024;
  *    TCG EK certificates usually have an empty subject and a critical subjectAltName with the
  *    TPM's manufacturer, model and version, and may carry other critical TCG extensions: all of
  *    that is accepted; the station reads the TPM's names for the record and acts on none of
- *    the rest.
+ *    the rest. The DER slips vendors ship and vendorCertificate.ts reads are not refusals (an
+ *    extension's `critical` written out as FALSE, as Intel PTT and AMD fTPM certificates do).
  * 2. `EK_CERT_KEY_MISMATCH`: its key is not the EK (compared with `ek.spkiDer` byte for byte;
  *    an RSA key labelled RSAES-OAEP, as some EK certificates do, is compared by its modulus and
  *    exponent).

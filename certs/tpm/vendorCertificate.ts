@@ -17,11 +17,13 @@ import { readName, type NameReading } from './certificateNames.js';
  * A TPM vendor CA or EK certificate, read in place with the strict DER reader. Byte fields are
  * views into the given DER.
  *
- * One leniency beyond ../x509/readCertificate.ts, because vendors ship it and the station
+ * Leniencies beyond ../x509/readCertificate.ts, because vendors ship them and the station
  * cannot ask them to reissue: a GeneralizedTime before 2050 (RFC 5280 wants UTCTime there; the
- * Aliyun TPM CA uses GeneralizedTime). It changes no signed byte: signatures are checked over
- * the TBSCertificate exactly as received. Unknown extensions, critical or not (the TCG ones on
- * EK certificates), are kept for the caller and never a reason to refuse here.
+ * Aliyun TPM CA uses GeneralizedTime), and DEFAULT values written out where DER omits them: an
+ * extension's `critical` FALSE (Intel PTT and AMD fTPM EK certificates; readExtensions.ts says
+ * why) and basicConstraints cA FALSE (the same certificates). They change no signed byte: signatures are
+ * checked over the TBSCertificate exactly as received. Unknown extensions, critical or not (the
+ * TCG ones on EK certificates), are kept for the caller and never a reason to refuse here.
  */
 export interface VendorCertificate {
   der: Uint8Array;
@@ -126,7 +128,11 @@ function read(der: Uint8Array): VendorCertificate {
   if (tbs.peekTag() === contextConstructed(3)) {
     const wrapper = ok(tbs.next(contextConstructed(3)));
     const inner = new DerCursor(der, wrapper.valueStart, wrapper.end);
-    extensions = ok(readExtensions(der, ok(inner.next(TAG.SEQUENCE))));
+    // Signatures are verified over the TBSCertificate as received, so this reading cannot
+    // change what the vendor signed.
+    extensions = ok(
+      readExtensions(der, ok(inner.next(TAG.SEQUENCE)), { explicitCriticalFalse: true }),
+    );
     problemIf(inner.finish());
   }
   problemIf(tbs.finish());

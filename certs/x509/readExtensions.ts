@@ -13,8 +13,18 @@ export interface ExtensionReading {
 /**
  * Reads a SEQUENCE OF Extension. DER omits a DEFAULT value, so an explicit `critical FALSE` is
  * refused, as is a second extension with the same OID (RFC 5280 4.2).
+ *
+ * `explicitCriticalFalse` reads a `critical` written out as FALSE as the FALSE it says, and
+ * nothing else changes. Only TPM vendor certificates use it: Intel PTT EK certificates from
+ * Intel's EK certificate service write `01 01 00` on their non-critical extensions (keylime
+ * issue #1027), as do AMD fTPM ones (RustCrypto/formats issue #1584), and nobody can have a
+ * chip's certificate reissued. Device CSRs and the station CA keep the strict reading.
  */
-export function readExtensions(buf: Uint8Array, list: Tlv): ExtensionReading[] | DerProblem {
+export function readExtensions(
+  buf: Uint8Array,
+  list: Tlv,
+  options: { explicitCriticalFalse?: boolean } = {},
+): ExtensionReading[] | DerProblem {
   const items = DerCursor.inside(buf, list);
   if (isProblem(items)) return items;
   const out: ExtensionReading[] = [];
@@ -32,8 +42,10 @@ export function readExtensions(buf: Uint8Array, list: Tlv): ExtensionReading[] |
       if (isProblem(flagTlv)) return flagTlv;
       const flag = booleanValue(buf, flagTlv);
       if (isProblem(flag)) return flag;
-      if (!flag) return new DerProblem('critical FALSE must be omitted in DER', flagTlv.start);
-      critical = true;
+      if (!flag && options.explicitCriticalFalse !== true) {
+        return new DerProblem('critical FALSE must be omitted in DER', flagTlv.start);
+      }
+      critical = flag;
     }
     const valueTlv = fields.next(TAG.OCTET_STRING);
     if (isProblem(valueTlv)) return valueTlv;

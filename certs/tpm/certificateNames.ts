@@ -1,7 +1,7 @@
 import { DerCursor, DerProblem, isProblem, type Tlv } from '../der/derReader.js';
-import { TAG } from '../der/derTags.js';
-import { oidValue, rawOf, stringValue, valueOf } from '../der/derValues.js';
+import { rawOf, stringValue, valueOf } from '../der/derValues.js';
 import { OID } from '../x509/oids.js';
+import { readNameAttributes } from '../x509/readName.js';
 import { VENDOR_OID } from './vendorOids.js';
 
 /** An X.501 Name as the EK checks use it. */
@@ -31,32 +31,17 @@ const TELETEX_STRING = 0x14;
 
 /** Reads a Name (SEQUENCE OF non-empty SET OF AttributeTypeAndValue). */
 export function readName(buf: Uint8Array, name: Tlv): NameReading | DerProblem {
-  const rdns = DerCursor.inside(buf, name);
+  const inside = DerCursor.inside(buf, name);
+  if (isProblem(inside)) return inside;
+  const rdns = readNameAttributes(buf, name.valueStart, name.end);
   if (isProblem(rdns)) return rdns;
   const keyParts: [string, string][][] = [];
   const labelParts: string[] = [];
   const commonNames: string[] = [];
   const organisation: string[] = [];
-  while (!rdns.done) {
-    const rdn = rdns.next(TAG.SET);
-    if (isProblem(rdn)) return rdn;
-    if (rdn.end === rdn.valueStart) {
-      return new DerProblem('empty RelativeDistinguishedName', rdn.start);
-    }
-    const attributes = new DerCursor(buf, rdn.valueStart, rdn.end);
+  for (const attributes of rdns) {
     const rdnKey: [string, string][] = [];
-    while (!attributes.done) {
-      const atv = attributes.next(TAG.SEQUENCE);
-      if (isProblem(atv)) return atv;
-      const fields = new DerCursor(buf, atv.valueStart, atv.end);
-      const typeTlv = fields.next(TAG.OID);
-      if (isProblem(typeTlv)) return typeTlv;
-      const type = oidValue(buf, typeTlv);
-      if (isProblem(type)) return type;
-      const valueTlv = fields.nextAny();
-      if (isProblem(valueTlv)) return valueTlv;
-      const extra = fields.finish();
-      if (extra) return extra;
+    for (const { type, value: valueTlv } of attributes) {
       const text = attributeText(buf, valueTlv);
       rdnKey.push([type, text.replace(/\s+/g, ' ').trim().toLowerCase()]);
       labelParts.push(`${SHORT_NAMES[type] ?? type}=${text}`);

@@ -2,6 +2,7 @@ import { DerCursor, isProblem, readWhole, type DerProblem } from '../der/derRead
 import { contextConstructed, TAG } from '../der/derTags.js';
 import { oidValue, rawOf, stringValue } from '../der/derValues.js';
 import { OID } from '../x509/oids.js';
+import { readNameAttributes } from '../x509/readName.js';
 import type { EkPublic } from './tpmPublic.js';
 import type { VendorCertificate } from './vendorCertificate.js';
 import { VENDOR_OID } from './vendorOids.js';
@@ -120,29 +121,14 @@ const TPM_ATTRIBUTES: Record<string, keyof TpmIdentity> = {
  */
 function tpmOfName(buf: Uint8Array, start: number, end: number): TpmIdentity | DerProblem {
   const tpm: TpmIdentity = {};
-  const rdns = new DerCursor(buf, start, end);
-  while (!rdns.done) {
-    const rdn = rdns.next(TAG.SET);
-    if (isProblem(rdn)) return rdn;
-    const attributes = new DerCursor(buf, rdn.valueStart, rdn.end);
-    while (!attributes.done) {
-      const atv = attributes.next(TAG.SEQUENCE);
-      if (isProblem(atv)) return atv;
-      const fields = new DerCursor(buf, atv.valueStart, atv.end);
-      const typeTlv = fields.next(TAG.OID);
-      if (isProblem(typeTlv)) return typeTlv;
-      const type = oidValue(buf, typeTlv);
-      if (isProblem(type)) return type;
-      const value = fields.nextAny();
-      if (isProblem(value)) return value;
-      const extra = fields.finish();
-      if (extra) return extra;
-      const field = TPM_ATTRIBUTES[type];
-      if (field === undefined || tpm[field] !== undefined) continue;
-      const text = stringValue(buf, value);
-      // Kept for the record even when it is not a string type the station decodes (RFC 4514 #hex).
-      tpm[field] = isProblem(text) ? `#${Buffer.from(rawOf(buf, value)).toString('hex')}` : text;
-    }
+  const rdns = readNameAttributes(buf, start, end);
+  if (isProblem(rdns)) return rdns;
+  for (const { type, value } of rdns.flat()) {
+    const field = TPM_ATTRIBUTES[type];
+    if (field === undefined || tpm[field] !== undefined) continue;
+    const text = stringValue(buf, value);
+    // Kept for the record even when it is not a string type the station decodes (RFC 4514 #hex).
+    tpm[field] = isProblem(text) ? `#${Buffer.from(rawOf(buf, value)).toString('hex')}` : text;
   }
   return tpm;
 }

@@ -11,22 +11,31 @@ export interface CommonNameReading {
   value: string | undefined;
 }
 
+/** One AttributeTypeAndValue of a Name: its type, and its value undecoded. */
+export interface NameAttribute {
+  type: string;
+  value: Tlv;
+}
+
 /**
- * Walks a Name (SEQUENCE OF RelativeDistinguishedName, each a non-empty SET OF
- * AttributeTypeAndValue), checking its structure, and picks out the CN. Values of other
- * attributes are not decoded: the station never copies them into a certificate.
+ * Walks the RDNs of a Name between `start` and `end` (SEQUENCE OF RelativeDistinguishedName,
+ * each a non-empty SET OF AttributeTypeAndValue), checking its structure. Returns the attributes
+ * of each RDN in order; what a value means is the caller's to decide.
  */
-export function readCommonName(buf: Uint8Array, name: Tlv): CommonNameReading | DerProblem {
-  const rdns = DerCursor.inside(buf, name);
-  if (isProblem(rdns)) return rdns;
-  let count = 0;
-  let value: string | undefined;
+export function readNameAttributes(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): NameAttribute[][] | DerProblem {
+  const rdns = new DerCursor(buf, start, end);
+  const out: NameAttribute[][] = [];
   while (!rdns.done) {
     const rdn = rdns.next(TAG.SET);
     if (isProblem(rdn)) return rdn;
     if (rdn.end === rdn.valueStart)
       return new DerProblem('empty RelativeDistinguishedName', rdn.start);
     const attributes = new DerCursor(buf, rdn.valueStart, rdn.end);
+    const rdnAttributes: NameAttribute[] = [];
     while (!attributes.done) {
       const atv = attributes.next(TAG.SEQUENCE);
       if (isProblem(atv)) return atv;
@@ -35,17 +44,35 @@ export function readCommonName(buf: Uint8Array, name: Tlv): CommonNameReading | 
       if (isProblem(typeTlv)) return typeTlv;
       const type = oidValue(buf, typeTlv);
       if (isProblem(type)) return type;
-      const valueTlv = fields.nextAny();
-      if (isProblem(valueTlv)) return valueTlv;
+      const value = fields.nextAny();
+      if (isProblem(value)) return value;
       const extra = fields.finish();
       if (extra) return extra;
-      if (type !== OID.commonName) continue;
-      count++;
-      if (valueTlv.tag === TAG.UTF8_STRING || valueTlv.tag === TAG.PRINTABLE_STRING) {
-        const text = stringValue(buf, valueTlv);
-        if (isProblem(text)) return text;
-        value = text;
-      }
+      rdnAttributes.push({ type, value });
+    }
+    out.push(rdnAttributes);
+  }
+  return out;
+}
+
+/**
+ * Walks a Name, checking its structure, and picks out the CN. Values of other attributes are
+ * not decoded: the station never copies them into a certificate.
+ */
+export function readCommonName(buf: Uint8Array, name: Tlv): CommonNameReading | DerProblem {
+  const rdns = DerCursor.inside(buf, name);
+  if (isProblem(rdns)) return rdns;
+  const attributes = readNameAttributes(buf, name.valueStart, name.end);
+  if (isProblem(attributes)) return attributes;
+  let count = 0;
+  let value: string | undefined;
+  for (const { type, value: valueTlv } of attributes.flat()) {
+    if (type !== OID.commonName) continue;
+    count++;
+    if (valueTlv.tag === TAG.UTF8_STRING || valueTlv.tag === TAG.PRINTABLE_STRING) {
+      const text = stringValue(buf, valueTlv);
+      if (isProblem(text)) return text;
+      value = text;
     }
   }
   return { count, value: count === 1 ? value : undefined };

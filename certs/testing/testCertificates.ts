@@ -127,7 +127,9 @@ function saltLength(hash: string): number {
   return hash === 'sha384' ? 48 : 32;
 }
 
-/** A Name with one attribute per RDN, in order; PrintableString where it can be, else UTF8String. */
+/**
+ * A Name with one attribute per RDN, in order; PrintableString where it can be, else UTF8String.
+ */
 export function testName(attributes: [type: string, value: string][]): Buffer {
   return sequence(
     ...attributes.map(([type, value]) =>

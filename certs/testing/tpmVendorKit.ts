@@ -53,7 +53,10 @@ export interface MakeEkOptions {
   type?: 'rsa' | 'ecc';
   /** Whether the TPM holds an EK certificate; true by default. */
   withCertificate?: boolean;
-  /** The EK certificate's validity; by default from an hour ago (inside the intermediate's validity) to 9999. */
+  /**
+   * The EK certificate's validity; by default from an hour ago (inside the intermediate's validity)
+   * to 9999.
+   */
   notBefore?: Date;
   notAfter?: Date;
 }
@@ -249,7 +252,9 @@ async function caKeyPair(
   return { privateKey, spki: publicKey.export({ format: 'der', type: 'spki' }) };
 }
 
-/** Whether an SPKI holds an EC key; anything else (RSA, also labelled RSAES-OAEP) is treated as RSA. */
+/**
+ * Whether an SPKI holds an EC key; anything else (RSA, also labelled RSAES-OAEP) is treated as RSA.
+ */
 function isEcSpki(spkiDer: Uint8Array): boolean {
   const tlv = readWhole(spkiDer, TAG.SEQUENCE);
   const spki = isProblem(tlv) ? tlv : readSpki(spkiDer, tlv);

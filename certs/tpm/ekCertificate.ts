@@ -16,15 +16,24 @@ import { VENDOR_OID } from './vendorOids.js';
 
 /** An EK certificate that passed every check. */
 export interface EkCertificateCheck {
-  /** Subjects (or, where a subject is empty as TCG EK certificates usually are, the issuer-derived label) from the EK certificate up to the vendor root. */
+  /**
+   * Subjects (or, where a subject is empty as TCG EK certificates usually are, the issuer-derived
+   * label) from the EK certificate up to the vendor root.
+   */
   chain: string[];
   /** The root's subject, e.g. "Infineon OPTIGA(TM) RSA Root CA". */
   vendorRoot: string;
   /** hex SHA-256 of the EK certificate DER */
   certificateSha256: string;
-  /** Things accepted under the policy, said plainly for the run log (e.g. an intermediate that expired after it issued this certificate). */
+  /**
+   * Things accepted under the policy, said plainly for the run log (e.g. an intermediate that
+   * expired after it issued this certificate).
+   */
   notes: string[];
-  /** The TPM the certificate's subjectAltName names (manufacturer as written, e.g. "id:49465800"), when it names one. */
+  /**
+   * The TPM the certificate's subjectAltName names (manufacturer as written, e.g. "id:49465800"),
+   * when it names one.
+   */
   tpm?: TpmIdentity;
 }
 

@@ -33,9 +33,9 @@ const EK_KEY_USAGE = { rsa: 'keyEncipherment', ecc: 'keyAgreement' } as const;
  *
  * - It must carry a TCG marker: the extended key usage tcg-kp-EKCertificate, or a
  *   subjectAltName directoryName holding tcg-at-tpmManufacturer. Vendors' EK certificates carry
- *   the SAN, many the EKU as well (swtpm's both); either suffices. A marker extension that cannot be
- *   read counts as absent (and the reason says so), so an odd encoding of one marker does
- *   not refuse a certificate that carries the other.
+ *   the SAN, many the EKU as well (swtpm's both); either suffices. A marker extension that
+ *   cannot be read counts as absent (and the reason says so), so an odd encoding of one marker
+ *   does not refuse a certificate that carries the other.
  * - When it has a keyUsage, that must allow keyEncipherment (RSA) or keyAgreement (ECC).
  *   Signing uses alone mark a signing key, which an EK never is.
  */

@@ -65,7 +65,9 @@ export function pathToRoot(ca: TrustedCa, trust: EkTrustStore): TrustedCa[] | st
   return Array.isArray(found) ? found : found.detail;
 }
 
-/** How a certificate is named in messages and in the chain: its subject, or for an EK its issuer. */
+/**
+ * How a certificate is named in messages and in the chain: its subject, or for an EK its issuer.
+ */
 export function certificateLabel(cert: VendorCertificate): string {
   return cert.subject.label !== ''
     ? cert.subject.label

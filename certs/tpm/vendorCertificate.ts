@@ -21,9 +21,10 @@ import { readName, type NameReading } from './certificateNames.js';
  * cannot ask them to reissue: a GeneralizedTime before 2050 (RFC 5280 wants UTCTime there; the
  * Aliyun TPM CA uses GeneralizedTime), and DEFAULT values written out where DER omits them: an
  * extension's `critical` FALSE (Intel PTT and AMD fTPM EK certificates; readExtensions.ts says
- * why) and basicConstraints cA FALSE (the same certificates). They change no signed byte: signatures are
- * checked over the TBSCertificate exactly as received. Unknown extensions, critical or not (the
- * TCG ones on EK certificates), are kept for the caller and never a reason to refuse here.
+ * why) and basicConstraints cA FALSE (the same certificates). They change no signed byte:
+ * signatures are checked over the TBSCertificate exactly as received. Unknown extensions,
+ * critical or not (the TCG ones on EK certificates), are kept for the caller and never a reason
+ * to refuse here.
  */
 export interface VendorCertificate {
   der: Uint8Array;
@@ -188,7 +189,9 @@ function readTime(der: Uint8Array, t: Tlv): Date {
   return ok(decodeTime(der, t));
 }
 
-/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL } */
+/**
+ * BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+ */
 function basicConstraintsOf(extensions: ExtensionReading[]): VendorCertificate['basicConstraints'] {
   const ext = extensions.find((e) => e.oid === OID.basicConstraints);
   if (ext === undefined) return undefined;

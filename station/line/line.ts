@@ -250,7 +250,9 @@ export class Line implements LineController {
     return this.watcher.scan();
   }
 
-  /** A tpm line that cannot check any EK certificate fails every TPM that has one: said up front. */
+  /**
+   * A tpm line that cannot check any EK certificate fails every TPM that has one: said up front.
+   */
   private trustlessTpmNote(): string | undefined {
     const { attestation } = this.options.profile;
     if (attestation.mode !== 'tpm' || (this.options.ekTrust?.size ?? 0) > 0) return undefined;

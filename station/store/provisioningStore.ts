@@ -164,7 +164,9 @@ export class ProvisioningStore implements RunRecorder {
     );
   }
 
-  /** The latest PASS of another device with this TPM EK (RunRecorder.findEndorsementKeyElsewhere). */
+  /**
+   * The latest PASS of another device with this TPM EK (RunRecorder.findEndorsementKeyElsewhere).
+   */
   findEndorsementKeyElsewhere(query: EndorsementKeyQuery): EarlierProvisioning | undefined {
     return asStoreRead(
       'look up endorsement key',

@@ -12,7 +12,8 @@ export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN]
                                                  the latest provisioning runs, newest first: when,
                                                  state, port, device, registration ID, error
   runs show  ID                                  one run whole: its steps and their times, the
-                                                 error with its detail, the certificate
+                                                 error with its detail, the certificate; for a
+                                                 TPM, its EK, EK certificate and vendor chain
   runs stats [--since WHEN] [--port PATH]        how the runs since WHEN ended, per state, and the
                                                  failures per error code (default: the last 24h)
           states: ${RUN_STATES.join(', ')}; WHEN: 30m, 8h, 2d, or a local date or date and
@@ -137,7 +138,7 @@ const STARTED_BY: Record<RunStarter, string> = {
 };
 
 /** The TPM an EK certificate names: maker, model and version as the certificate writes them. */
-function tpmText(tpm: { manufacturer?: string; model?: string; version?: string } | undefined) {
+function tpmText(tpm: NonNullable<EndorsementEvidence['certificate']>['tpm']): string | null {
   if (tpm === undefined) return null;
   const parts = [
     tpm.manufacturer && `maker ${tpm.manufacturer}`,

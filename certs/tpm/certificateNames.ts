@@ -6,7 +6,9 @@ import { VENDOR_OID } from './vendorOids.js';
 
 /** An X.501 Name as the EK checks use it. */
 export interface NameReading {
-  /** For people: the CN (e.g. "Infineon OPTIGA(TM) RSA Root CA"), else `O=…, C=…`; '' if empty. */
+  /**
+   * For people: the CN (e.g. "Infineon OPTIGA(TM) RSA Root CA"), else `O=…, C=…`; '' if empty.
+   */
   label: string;
   /**
    * For matching an issuer to a subject: the attributes in order, values compared as RFC 5280

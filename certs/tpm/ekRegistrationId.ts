@@ -22,7 +22,19 @@ export function registrationIdFromEk(tpm2bPublic: Uint8Array): string {
       `not a TPM2B_PUBLIC: ${tpm2bPublic.length} bytes, size prefix ${size}`,
     );
   }
-  return base32(createHash('sha256').update(tpm2bPublic).digest());
+  return base32(ekDigest(tpm2bPublic));
+}
+
+/**
+ * An EK's fingerprint: hex SHA-256 of its TPM2B_PUBLIC bytes, as the station records it and
+ * looks it up (the same digest the registration ID encodes).
+ */
+export function ekSha256(tpm2bPublic: Uint8Array): string {
+  return Buffer.from(ekDigest(tpm2bPublic)).toString('hex');
+}
+
+function ekDigest(tpm2bPublic: Uint8Array): Buffer {
+  return createHash('sha256').update(tpm2bPublic).digest();
 }
 
 /** RFC 4648 section 6, lower case, padding left off. */

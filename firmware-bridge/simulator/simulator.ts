@@ -125,7 +125,7 @@ export class Simulator {
             state,
             link: deviceLink,
             latencies,
-            firmware: withTpm(firmware, options.features, tpms[index]),
+            firmware: firmwareWithTpm(firmware, options.features, tpms[index]),
             baudRate,
             // Distinct, repeatable streams per device.
             seed: ((options.seed ?? 1) * 0x9e3779b1 + index) >>> 0,
@@ -154,7 +154,7 @@ export class Simulator {
 }
 
 /** One device's firmware config: the bench's, with its own TPM (and the TPM flag to match). */
-function withTpm(
+function firmwareWithTpm(
   firmware: Partial<FirmwareConfig>,
   features: Partial<DeviceFeatures> | undefined,
   tpm: TpmContents | undefined,

@@ -62,25 +62,19 @@ export class InMemoryRunRecorder implements RunRecorder {
     model: string;
     registrationId: string;
   }): EarlierProvisioning | undefined {
-    for (let i = this.passes.length - 1; i >= 0; i--) {
-      const p = this.passes[i]!;
-      const sameDevice =
-        p.device.serialNumber === query.serialNumber && p.device.model === query.model;
-      if (sameDevice || p.registrationId === query.registrationId) return earlierOf(p);
-    }
-    return undefined;
+    return this.latestPass((p) => isDevice(p, query) || p.registrationId === query.registrationId);
   }
 
   findEndorsementKeyElsewhere(query: EndorsementKeyQuery): EarlierProvisioning | undefined {
-    for (let i = this.passes.length - 1; i >= 0; i--) {
-      const p = this.passes[i]!;
-      const sameDevice =
-        p.device.serialNumber === query.serialNumber && p.device.model === query.model;
-      if (!sameDevice && p.evidence?.endorsement?.ekSha256 === query.ekSha256) {
-        return earlierOf(p);
-      }
-    }
-    return undefined;
+    return this.latestPass(
+      (p) => !isDevice(p, query) && p.evidence?.endorsement?.ekSha256 === query.ekSha256,
+    );
+  }
+
+  /** The newest PASS that `matches`, as an earlier provisioning. */
+  private latestPass(matches: (pass: PassedRunRecord) => boolean): EarlierProvisioning | undefined {
+    const pass = this.passes.findLast(matches);
+    return pass && earlierOf(pass);
   }
 
   outboxCounts(): OutboxCounts {
@@ -98,6 +92,10 @@ export class InMemoryRunRecorder implements RunRecorder {
     if (!run) throw new Error(`unknown run ${runId}`);
     return run;
   }
+}
+
+function isDevice(p: PassedRunRecord, device: { serialNumber: string; model: string }): boolean {
+  return p.device.serialNumber === device.serialNumber && p.device.model === device.model;
 }
 
 function earlierOf(p: PassedRunRecord): EarlierProvisioning {

@@ -256,9 +256,11 @@ export class Line implements LineController {
   private trustlessTpmNote(): string | undefined {
     const { attestation } = this.options.profile;
     if (attestation.mode !== 'tpm' || (this.options.ekTrust?.size ?? 0) > 0) return undefined;
-    return attestation.ekCertificate === 'if-present'
-      ? 'No TPM vendor CA certificates on this station: a TPM with an EK certificate fails (RUN_EK_TRUST_UNAVAILABLE). A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.'
-      : 'No TPM vendor CA certificates on this station: every TPM device fails (RUN_EK_TRUST_UNAVAILABLE). A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.';
+    const fails =
+      attestation.ekCertificate === 'if-present'
+        ? 'a TPM with an EK certificate fails'
+        : 'every TPM device fails';
+    return `No TPM vendor CA certificates on this station: ${fails}. A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.`;
   }
 
   private notes(): string[] {

@@ -66,11 +66,11 @@ export interface OutboxCounts {
   conflict: number;
 }
 
-/** Everything a provisioning run commits in ONE transaction before its slot shows PASS. */
 /** What the station learnt of a device's TPM, kept with the run as its attestation evidence. */
 export interface EndorsementEvidence {
   /** hex SHA-256 of the TPM2B_PUBLIC bytes: the EK's fingerprint, the same on every read. */
   ekSha256: string;
+  /** Only RSA EKs are enrolled (tpm.ts); the field says so in the record. */
   ekType: 'rsa' | 'ecc';
   /** The EK certificate's check; absent when the TPM holds none and the profile accepts that. */
   certificate?: {
@@ -85,11 +85,12 @@ export interface EndorsementEvidence {
   notes: string[];
 }
 
-/** What a run learnt while attesting, kept with its record. */
+/** What a run checked of the device's identity (validate and attest), kept with its record. */
 export interface AttestationEvidence {
   endorsement?: EndorsementEvidence;
 }
 
+/** Everything a provisioning run commits in ONE transaction before its slot shows PASS. */
 export interface PassedRunRecord {
   runId: number;
   port: string;

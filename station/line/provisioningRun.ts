@@ -121,7 +121,8 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     facts.info = info;
 
     enter('validate');
-    const attestor = validateDevice(info, profile, attestorFor(profile.attestation.mode));
+    const attestor = attestorFor(profile.attestation.mode);
+    validateDevice(info, profile, attestor);
     const registrationId = attestor.registrationId
       ? await attestor.registrationId({
           session,
@@ -156,7 +157,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
 
     enter('verify');
     await verifyStagedConfig(session, settings, request);
-    if (identity.challenge) await verifyChallenge(session, identity.challenge, request);
+    if (identity.challenge !== null) await verifyChallenge(session, identity.challenge, request);
 
     enter('commit');
     facts.commitSent = true;

@@ -16,10 +16,6 @@ export interface EarlierProvisioning {
   passedAt: string;
 }
 
-/**
- * What the line engine needs from the store. The SQLite store implements it; every method is
- * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
- */
 /** A TPM's EK as seen on one device. */
 export interface EndorsementKeyQuery {
   ekSha256: string;
@@ -27,6 +23,15 @@ export interface EndorsementKeyQuery {
   model: string;
 }
 
+/** How a refusal names the other device an EK passed on (the line's check and the store's). */
+export function endorsementKeyElsewhereText(ekSha256: string, other: EarlierProvisioning): string {
+  return `EK ${ekSha256.slice(0, 16)}… passed on ${other.serialNumber} (${other.model}) as ${other.registrationId} in run ${other.runId} at ${other.passedAt}`;
+}
+
+/**
+ * What the line engine needs from the store. The SQLite store implements it; every method is
+ * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
+ */
 export interface RunRecorder {
   /**
    * Opens a run (state `running`) and returns its id. `startedBy` records who started it

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { parseSealedSecret } from '../../certs/custody/secretBox.js';
+import { ekSha256 } from '../../certs/tpm/ekRegistrationId.js';
 import type { PassedRunRecord } from '../line/lineTypes.js';
 import { StoreError } from './storeError.js';
 
@@ -65,7 +65,7 @@ function checkEndorsementRecord(record: PassedRunRecord): void {
   if (
     attestation?.type !== 'tpm' ||
     typeof enrolled !== 'string' ||
-    createHash('sha256').update(Buffer.from(enrolled, 'base64')).digest('hex') !== checked
+    ekSha256(Buffer.from(enrolled, 'base64')) !== checked
   ) {
     throw new StoreError(
       'STORE_RECORD_INVALID',

@@ -1,6 +1,19 @@
 import type Database from 'better-sqlite3';
 
 /**
+ * The latest PASS of another device with a TPM EK (parameters: EK SHA-256, serial number,
+ * model). `attestation_evidence IS NOT NULL` lets SQLite use migration 012's partial index.
+ */
+export const PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL = `SELECT r.id AS runId,
+    d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
+    r.finished_at AS passedAt
+  FROM runs r JOIN devices d ON d.id = r.device_id
+  WHERE r.attestation_evidence IS NOT NULL
+    AND json_extract(r.attestation_evidence, '$.endorsement.ekSha256') = ?
+    AND r.state = 'pass' AND NOT (d.serial_number = ? AND d.model = ?)
+  ORDER BY r.id DESC LIMIT 1`;
+
+/**
  * The statements of ProvisioningStore, prepared once per database. Kept apart from the store so
  * the SQL reads as one piece and the store as the order of a commit.
  */
@@ -69,15 +82,7 @@ export function prepareProvisioningStatements(db: Database.Database) {
         SELECT e2.id FROM enrollments e2 JOIN devices d2 ON d2.id = e2.device_id
         WHERE d2.serial_number = ? AND d2.model = ? AND e2.status != 'superseded')
       ORDER BY e.id DESC LIMIT 1`),
-    // `attestation_evidence IS NOT NULL` lets SQLite use migration 012's partial index.
-    passOfEndorsementKeyElsewhere: db.prepare(`SELECT r.id AS runId,
-        d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
-        r.finished_at AS passedAt
-      FROM runs r JOIN devices d ON d.id = r.device_id
-      WHERE r.attestation_evidence IS NOT NULL
-        AND json_extract(r.attestation_evidence, '$.endorsement.ekSha256') = ?
-        AND r.state = 'pass' AND NOT (d.serial_number = ? AND d.model = ?)
-      ORDER BY r.id DESC LIMIT 1`),
+    passOfEndorsementKeyElsewhere: db.prepare(PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL),
   };
 }
 

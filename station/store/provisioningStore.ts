@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import type {
-  EarlierProvisioning,
-  EndorsementKeyQuery,
-  FailedRunsQuery,
-  RunRecorder,
-  RunStarter,
+import {
+  endorsementKeyElsewhereText,
+  type EarlierProvisioning,
+  type EndorsementKeyQuery,
+  type FailedRunsQuery,
+  type RunRecorder,
+  type RunStarter,
 } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
 import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
@@ -359,7 +360,7 @@ export class ProvisioningStore implements RunRecorder {
     if (other === undefined) return;
     throw new StoreError(
       'STORE_EK_ON_ANOTHER_DEVICE',
-      `EK ${ekSha256.slice(0, 16)}… passed on ${other.serialNumber} (${other.model}) in run ${other.runId}`,
+      endorsementKeyElsewhereText(ekSha256, other),
     );
   }
 

@@ -68,11 +68,12 @@ export interface AttestedIdentity {
    */
   enrollmentBody?: Record<string, unknown>;
   /**
-   * How verify checks that the staged identity is really on the device. Absent for an identity
-   * the device cannot sign with (a TPM's EK: DPS proves it when the device registers).
+   * How verify checks that the staged identity is really on the device. `null`, said on
+   * purpose, for an identity the device cannot sign with (a TPM's EK: DPS proves it when the
+   * device registers).
    */
-  challenge?: ChallengeCheck;
-  /** What the attest step checked, for the run's record. */
+  challenge: ChallengeCheck | null;
+  /** What validate and attest checked of the identity (a TPM's EK), for the run's record. */
   evidence?: AttestationEvidence;
   /** Erases key material kept for verification. Called once the run ends, however it ends. */
   dispose(): void;

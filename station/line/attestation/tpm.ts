@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { checkEkCertificate } from '../../../certs/tpm/ekCertificate.js';
-import { registrationIdFromEk } from '../../../certs/tpm/ekRegistrationId.js';
+import { ekSha256, registrationIdFromEk } from '../../../certs/tpm/ekRegistrationId.js';
 import { parseEkPublic, type EkPublic } from '../../../certs/tpm/tpmPublic.js';
 import type { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
-import { renderRegistrationId } from '../registrationId.js';
 import type { EndorsementEvidence } from '../lineTypes.js';
 import { RunError } from '../runErrors.js';
+import { endorsementKeyElsewhereText } from '../runRecorder.js';
+import { registrationIdFromTemplate } from '../steps/validateDevice.js';
 import type { AttestInput, Attestor } from './attestor.js';
 
 interface EndorsementReading {
@@ -39,11 +39,11 @@ export const tpmAttestor: Attestor = {
     readings.delete(session);
     const reading = await readEndorsement({ session, profile, info, request, services });
     readings.set(session, reading);
-    try {
-      return renderTpmRegistrationId(profile.registrationId.template, info, reading.ek.bytes);
-    } catch (err) {
-      throw new RunError('RUN_REGISTRATION_ID_INVALID', (err as Error).message, { cause: err });
-    }
+    // `{ek}` is the ID the Azure IoT SDKs derive from the EK (base32 of its SHA-256), so a device
+    // whose firmware registers with the SDK's default ID matches its enrollment.
+    return registrationIdFromTemplate(profile, info, false, {
+      ek: registrationIdFromEk(reading.ek.bytes),
+    });
   },
   async attest({ session }) {
     const reading = readings.get(session);
@@ -56,27 +56,11 @@ export const tpmAttestor: Attestor = {
         tpm: { endorsementKey: Buffer.from(reading.ek.bytes).toString('base64') },
       },
       evidence: { endorsement: reading.evidence },
+      challenge: null,
       dispose: () => undefined,
     };
   },
 };
-
-/**
- * Renders a TPM profile's template: `{ek}` is the ID the Azure IoT SDKs derive from the EK
- * (base32 of its SHA-256), so a device whose firmware registers with the SDK's default ID
- * matches its enrollment; `{model}` and `{serial}` work as in the other modes.
- */
-function renderTpmRegistrationId(
-  template: string,
-  info: { model: string; serialNumber: string },
-  ekBytes: Uint8Array,
-): string {
-  return renderRegistrationId(template, {
-    model: info.model,
-    serial: info.serialNumber,
-    ek: registrationIdFromEk(ekBytes),
-  });
-}
 
 /**
  * Reads the EK and checks it. Only an RSA EK is enrolled: DPS proves a TPM's possession of its EK
@@ -96,7 +80,7 @@ async function readEndorsement(
     );
   }
   const evidence: EndorsementEvidence = {
-    ekSha256: createHash('sha256').update(ekPublic).digest('hex'),
+    ekSha256: ekSha256(ekPublic),
     ekType: ek.type,
     notes: [],
   };
@@ -108,7 +92,7 @@ async function readEndorsement(
   if (elsewhere !== undefined) {
     throw new RunError(
       'RUN_EK_ON_ANOTHER_DEVICE',
-      `EK ${evidence.ekSha256.slice(0, 16)}… passed on ${elsewhere.serialNumber} (${elsewhere.model}) as ${elsewhere.registrationId} in run ${elsewhere.runId} at ${elsewhere.passedAt}`,
+      endorsementKeyElsewhereText(evidence.ekSha256, elsewhere),
     );
   }
   if (ekCertificate === undefined) {

@@ -7,13 +7,13 @@ import type { EarlierProvisioning, RunRecorder } from '../runRecorder.js';
 
 /**
  * Checks what INFO reported against the product: model, firmware, the capabilities the
- * attestation mode needs. Returns the Attestor to use; throws RunError.
+ * attestation mode needs; throws RunError.
  */
 export function validateDevice(
   info: DeviceInfo,
   profile: ProductProfile,
   attestor: Attestor,
-): Attestor {
+): void {
   if (!profile.models.includes(info.model)) {
     throw new RunError(
       'RUN_MODEL_NOT_ALLOWED',
@@ -30,19 +30,22 @@ export function validateDevice(
   if (missing !== undefined) {
     throw new RunError('RUN_CAPABILITY_MISSING', `${attestor.mode} needs ${missing}`);
   }
-  return attestor;
 }
 
-/** The registration ID from the profile's template; RUN_REGISTRATION_ID_INVALID when it cannot be. */
+/**
+ * The registration ID from the profile's template; RUN_REGISTRATION_ID_INVALID when it cannot be.
+ * `extra` adds a mode's own fields (tpm: `{ek}`).
+ */
 export function registrationIdFromTemplate(
   profile: ProductProfile,
   info: DeviceInfo,
   x509: boolean,
+  extra: Record<string, string> = {},
 ): string {
   try {
     return renderRegistrationId(
       profile.registrationId.template,
-      { model: info.model, serial: info.serialNumber },
+      { ...extra, model: info.model, serial: info.serialNumber },
       { x509 },
     );
   } catch (err) {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
+import { PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL } from '../provisioningStatements.js';
 import { ProvisioningStore } from '../provisioningStore.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
 import { StoreError } from '../storeError.js';
@@ -95,11 +96,8 @@ describe('migration 012: attestation evidence with each run', () => {
       undefined,
     );
     const plan = db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT r.id FROM runs r WHERE r.attestation_evidence IS NOT NULL
-           AND json_extract(r.attestation_evidence, '$.endorsement.ekSha256') = ?`,
-      )
-      .all(EK_SHA256) as { detail: string }[];
+      .prepare(`EXPLAIN QUERY PLAN ${PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL}`)
+      .all(EK_SHA256, 'SN3', 'LS-100') as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('runs_by_endorsement_key');
     const copy = store.beginRun('/dev/ttyUSB1', 'tpm line', Date.now());
     let refusal: unknown;

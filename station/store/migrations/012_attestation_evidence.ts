@@ -1,7 +1,8 @@
 import type { Migration } from './index.js';
 
 /**
- * What a run's attest step checked, as JSON on its PASS: for a TPM, the endorsement key's
+ * What a run checked of the device's identity (a TPM's EK is read and checked in validate), as
+ * JSON on its PASS: for a TPM, the endorsement key's
  * SHA-256, the EK certificate's and the vendor CA chain it was checked against, with any note the
  * policy accepted (a vendor CA that expired after it issued the certificate). An auditor asking
  * "which TPM is in this device, and why did the station trust it" reads it here. NULL: a mode

@@ -2,7 +2,13 @@ import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.
 import type { ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, AttestedIdentity } from './attestation/attestor.js';
 import { attestorFor } from './attestation/attestors.js';
-import { RUN_STEPS, type CodedError, type PassedRunRecord, type RunStep } from './lineTypes.js';
+import {
+  RUN_STEPS,
+  type AttestationEvidence,
+  type CodedError,
+  type PassedRunRecord,
+  type RunStep,
+} from './lineTypes.js';
 import { RunError, StationStopping, toCodedError } from './runErrors.js';
 import {
   commitToStoreWhenSettled,
@@ -123,6 +129,9 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     enter('validate');
     const attestor = attestorFor(profile.attestation.mode);
     validateDevice(info, profile, attestor);
+    const onEvidence = (evidence: AttestationEvidence): void => {
+      facts.evidence = evidence;
+    };
     const registrationId = attestor.registrationId
       ? await attestor.registrationId({
           session,
@@ -130,6 +139,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
           info,
           request,
           services: options.services,
+          onEvidence,
         })
       : registrationIdFromTemplate(profile, info, attestor.x509);
     facts.registrationId = registrationId;
@@ -145,6 +155,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       services: options.services,
       issuedFor: issuedForRun(runId),
       onCertificateIssued: (serial) => (facts.certificateSerial = serial),
+      onEvidence,
     });
 
     enter('configure');
@@ -191,7 +202,14 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
         : toCodedError(err);
     const state = cancelled ? 'cancelled' : 'fail';
     const failure = failureFacts(facts);
-    recordFailureSafely(recorder, runId, { state, error, ...failure, steps, finishedAt: now() });
+    recordFailureSafely(recorder, runId, {
+      state,
+      error,
+      ...failure,
+      ...(facts.evidence && { evidence: facts.evidence }),
+      steps,
+      finishedAt: now(),
+    });
     return { state, runId, error, ...failure, link: linkSince(session, linkBefore) };
   } finally {
     identity?.dispose();

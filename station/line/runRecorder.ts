@@ -1,4 +1,9 @@
-import type { CodedError, OutboxCounts, PassedRunRecord } from './lineTypes.js';
+import type {
+  AttestationEvidence,
+  CodedError,
+  OutboxCounts,
+  PassedRunRecord,
+} from './lineTypes.js';
 
 /**
  * Who started a run: `operator` (a Provision press; every run of a manual line) or `auto` (auto
@@ -56,6 +61,8 @@ export interface RunRecorder {
       certificateSerial?: string;
       device?: { serialNumber: string; model: string };
       registrationId?: string;
+      /** What was learnt of the identity before the failure (a TPM's EK, even one refused). */
+      evidence?: AttestationEvidence;
       steps: PassedRunRecord['steps'];
       finishedAt: number;
     },

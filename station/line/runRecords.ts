@@ -3,7 +3,7 @@ import type { DeviceInfo } from '../../firmware-bridge/codec/messages.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import type { AttestedIdentity } from './attestation/attestor.js';
 import { individualEnrollment } from './enrollmentBody.js';
-import type { PassedRunRecord } from './lineTypes.js';
+import type { AttestationEvidence, PassedRunRecord } from './lineTypes.js';
 import { CommitNotRecordedError, runErrorText, toCodedError } from './runErrors.js';
 import type { EarlierProvisioning, RunRecorder } from './runRecorder.js';
 
@@ -12,6 +12,8 @@ export interface RunFacts {
   info?: DeviceInfo;
   registrationId?: string;
   certificateSerial?: string;
+  /** What attestation learnt so far, kept with a failure too (a TPM's EK, even one refused). */
+  evidence?: AttestationEvidence;
   /**
    * Set once COMMIT is on its way: from here on the device may hold the new identity even
    * without an answer (its answer lost, a cancel, an unplug), so the run can no longer say that

@@ -53,7 +53,8 @@ export function prepareProvisioningStatements(db: Database.Database) {
     finishFailure: db.prepare(`UPDATE runs SET state = ?, error_code = ?, error_message = ?,
       error_detail = ?, steps = ?, finished_at = ?, device_id = coalesce(?, device_id),
       registration_id = coalesce(?, registration_id),
-      certificate_serial = (SELECT serial_number FROM certificates WHERE serial_number = ?)
+      certificate_serial = (SELECT serial_number FROM certificates WHERE serial_number = ?),
+      attestation_evidence = ?
       WHERE id = ? AND state = 'running'`),
     commitCertificate: db.prepare(`UPDATE certificates SET status = 'committed'
       WHERE serial_number = ? AND status = 'issued' AND registration_id = ?`),

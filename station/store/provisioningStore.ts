@@ -322,6 +322,7 @@ export class ProvisioningStore implements RunRecorder {
       deviceId,
       outcome.registrationId ?? null,
       serial,
+      outcome.evidence === undefined ? null : JSON.stringify(outcome.evidence),
       runId,
     );
     if (finished.changes !== 1) throw this.notRunning(runId);

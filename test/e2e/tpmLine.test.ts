@@ -19,7 +19,7 @@ import {
   type SoftwareTpm,
 } from '../../certs/testing/softwareTpm.js';
 import { createTpmVendor, type TpmVendor } from '../../certs/testing/tpmVendorKit.js';
-import { registrationIdFromEk } from '../../certs/tpm/ekRegistrationId.js';
+import { ekSha256, registrationIdFromEk } from '../../certs/tpm/ekRegistrationId.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import type { TpmContents } from '../../firmware-bridge/simulator/deviceFirmware.js';
@@ -154,6 +154,12 @@ describe('a TPM line: EK checks against the vendor CAs in the data folder, sync 
       });
     }
     expect(simulator.devices[3]!.state.identityState).toBe(0);
+    // The grey-market TPM's run keeps its EK's fingerprint, for whoever traces the part.
+    const refused = station.store
+      .runs({ state: 'fail' })
+      .find((run) => run.serialNumber === simulator!.devices[3]!.serialNumber);
+    expect(refused?.error?.code).toBe('EK_CERT_UNTRUSTED');
+    expect(refused?.evidence?.endorsement?.ekSha256).toBe(ekSha256(tpms[3]!.ekPublic));
 
     // The sync worker sends them as TPM individual enrollments carrying each EK.
     const sync = station.sync!;

@@ -52,6 +52,11 @@ export interface AttestInput {
   issuedFor: string;
   /** Called as soon as a certificate exists, so a failure later in the run still names it. */
   onCertificateIssued(serialNumber: string): void;
+  /**
+   * Called as soon as there is evidence to keep (a TPM's EK, read and hashed), so a run that
+   * then fails, on an untrusted certificate say, still records which TPM it was.
+   */
+  onEvidence(evidence: AttestationEvidence): void;
 }
 
 /** The identity an attest step staged on the device, as the rest of the run needs it. */

@@ -88,10 +88,19 @@ describe('tpm attestation on a simulated device', () => {
   });
 
   it('refuses, before writing anything, a TPM of an unknown vendor, one without a certificate, and a cut certificate', async () => {
-    const untrusted = await runTpmDevice(await otherVendor.makeEk());
+    const stranger = await otherVendor.makeEk();
+    const untrusted = await runTpmDevice(stranger);
     expect(codeOf(untrusted.outcome)).toBe('EK_CERT_UNTRUSTED');
     expect(simulator!.devices[0]!.state.staged).toEqual({ config: {} });
     expect(untrusted.recorder.passes).toHaveLength(0);
+    // The refused TPM is on record by its EK, with no certificate vouched for.
+    expect(untrusted.recorder.failures[0]!.evidence).toEqual({
+      endorsement: {
+        ekSha256: createHash('sha256').update(stranger.ekPublic).digest('hex'),
+        ekType: 'rsa',
+        notes: [],
+      },
+    });
     await simulator!.stop();
 
     const bare = await runTpmDevice(await vendor.makeEk({ withCertificate: false }));

@@ -35,9 +35,10 @@ export const tpmAttestor: Attestor = {
   mode: 'tpm',
   x509: false,
   missingCapability: (info) => (info.features.tpm ? undefined : 'a TPM'),
-  async registrationId({ session, profile, info, request, services }) {
+  async registrationId(input) {
+    const { session, profile, info } = input;
     readings.delete(session);
-    const reading = await readEndorsement({ session, profile, info, request, services });
+    const reading = await readEndorsement(input);
     readings.set(session, reading);
     // `{ek}` is the ID the Azure IoT SDKs derive from the EK (base32 of its SHA-256), so a device
     // whose firmware registers with the SDK's default ID matches its enrollment.
@@ -68,22 +69,24 @@ export const tpmAttestor: Attestor = {
  * 0x81010001), so a TPM enrolled by an ECC EK would pass here and never register.
  */
 async function readEndorsement(
-  input: Pick<AttestInput, 'session' | 'profile' | 'info' | 'request' | 'services'>,
+  input: Pick<AttestInput, 'session' | 'profile' | 'info' | 'request' | 'services' | 'onEvidence'>,
 ): Promise<EndorsementReading> {
   const { session, profile, info, request, services } = input;
   const { ekPublic, ekCertificate } = await session.request('GET_EK', {}, request);
   const ek = parseEkPublic(ekPublic);
+  // Kept from here on, filled in as the checks pass: a refused TPM is on record by its EK.
+  const evidence: EndorsementEvidence = {
+    ekSha256: ekSha256(ekPublic),
+    ekType: ek.type,
+    notes: [],
+  };
+  input.onEvidence({ endorsement: evidence });
   if (ek.type !== 'rsa') {
     throw new RunError(
       'RUN_EK_NOT_RSA',
       `GET_EK answered an ${ek.type.toUpperCase()} ${ek.curve ?? ''} endorsement key`,
     );
   }
-  const evidence: EndorsementEvidence = {
-    ekSha256: ekSha256(ekPublic),
-    ekType: ek.type,
-    notes: [],
-  };
   const elsewhere = services.endorsementKeyElsewhere?.({
     ekSha256: evidence.ekSha256,
     serialNumber: info.serialNumber,

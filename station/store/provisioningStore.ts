@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import {
-  endorsementKeyElsewhereText,
-  type EarlierProvisioning,
-  type EndorsementKeyQuery,
-  type FailedRunsQuery,
-  type RunRecorder,
-  type RunStarter,
+import type {
+  EarlierProvisioning,
+  EndorsementKeyQuery,
+  FailedRunsQuery,
+  RunRecorder,
+  RunStarter,
 } from '../line/runRecorder.js';
 import { AuditLog, type AuditEvent } from './auditLog.js';
 import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
@@ -14,6 +13,11 @@ import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
 import { checkPassedRunRecord } from './passedRunChecks.js';
+import {
+  commitCertificate,
+  insertEnrollment,
+  refuseEndorsementKeyElsewhere,
+} from './passWrites.js';
 import {
   prepareProvisioningStatements,
   type ProvisioningStatements,
@@ -266,10 +270,10 @@ export class ProvisioningStore implements RunRecorder {
     checkDatabaseFiles(this.db);
     this.requireRunning(record.runId);
     if (record.certificateSerial !== undefined) {
-      this.commitCertificate(record.certificateSerial, record.registrationId);
+      commitCertificate(this.sql, record.certificateSerial, record.registrationId);
     }
     const { device } = record;
-    this.refuseEndorsementKeyElsewhere(record);
+    refuseEndorsementKeyElsewhere(this.sql, record);
     const deviceId = this.upsertDevice(device.serialNumber, device.model, device);
     const earlier = supersedes && enrollmentToSupersede(this.sql, supersedes, record);
     const now = this.now().toISOString();
@@ -285,7 +289,7 @@ export class ProvisioningStore implements RunRecorder {
       record.evidence === undefined ? null : JSON.stringify(record.evidence),
       record.runId,
     );
-    const enrollmentId = this.insertEnrollment(record, deviceId, now);
+    const enrollmentId = insertEnrollment(this.sql, record, deviceId, now);
     if (earlier !== undefined) this.sql.linkSuccessor.run(enrollmentId, earlier);
     this.auditLog.append({
       at: new Date(now),
@@ -348,38 +352,9 @@ export class ProvisioningStore implements RunRecorder {
     if (this.sql.runState.get(runId) !== 'running') throw this.notRunning(runId);
   }
 
-  /**
-   * The line asks before it writes to the device, but two devices with one copied EK may run at
-   * once: asked again in the commit's transaction, the second of them is never recorded.
-   */
-  private refuseEndorsementKeyElsewhere(record: PassedRunRecord): void {
-    const ekSha256 = record.evidence?.endorsement?.ekSha256;
-    if (ekSha256 === undefined) return;
-    const { serialNumber, model } = record.device;
-    const other = this.sql.passOfEndorsementKeyElsewhere.get(ekSha256, serialNumber, model) as
-      EarlierProvisioning | undefined;
-    if (other === undefined) return;
-    throw new StoreError(
-      'STORE_EK_ON_ANOTHER_DEVICE',
-      endorsementKeyElsewhereText(ekSha256, other),
-    );
-  }
-
   private notRunning(runId: number): StoreError {
     const state = this.sql.runState.get(runId) as string | undefined;
     return new StoreError('STORE_RUN_NOT_RUNNING', `run ${runId} is ${state ?? 'unknown'}`);
-  }
-
-  private commitCertificate(serial: string, registrationId: string): void {
-    if (this.sql.commitCertificate.run(serial, registrationId).changes === 1) return;
-    const row = this.sql.certificateState.get(serial) as
-      { status: string; registrationId: string } | undefined;
-    const why = !row
-      ? 'was never recorded as issued'
-      : row.status !== 'issued'
-        ? `is ${row.status}, not issued`
-        : `was issued for ${row.registrationId}, not ${registrationId}`;
-    throw new StoreError('STORE_CERTIFICATE_STATE', `certificate ${serial} ${why}`);
   }
 
   private upsertDevice(
@@ -394,31 +369,5 @@ export class ProvisioningStore implements RunRecorder {
       revisions.firmwareVersion ?? null,
       this.now().toISOString(),
     ) as number;
-  }
-
-  private insertEnrollment(record: PassedRunRecord, deviceId: number, now: string): number {
-    try {
-      const result = this.sql.insertEnrollment.run(
-        record.registrationId,
-        deviceId,
-        record.runId,
-        record.attestation,
-        JSON.stringify(record.enrollment),
-        record.sealedSecret ?? null,
-        now,
-        now,
-      );
-      return Number(result.lastInsertRowid);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
-      const holder = this.sql.liveEnrollment.get(record.registrationId) as
-        { id: number; runId: number } | undefined;
-      throw new StoreError(
-        'STORE_DUPLICATE_ENROLLMENT',
-        `${record.registrationId} is held by enrollment ${holder?.id} (run ${holder?.runId})`,
-        { cause: err },
-      );
-    }
   }
 }

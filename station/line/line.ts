@@ -6,15 +6,12 @@ import { DeviceSession, type SessionOptions } from '../../firmware-bridge/sessio
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
-import type {
-  LineController,
-  StationStatus,
-  SyncAction,
-  SyncStatusView,
-} from './lineController.js';
+import type { LineController, StationStatus, SyncAction } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
 import { clockNote } from './clockNote.js';
+import { syncView, type LineSync } from './lineSync.js';
+import { tpmTrustNote } from './tpmTrustNote.js';
 import { earlierFailuresIn } from './failureStreak.js';
 import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
@@ -250,19 +247,6 @@ export class Line implements LineController {
     return this.watcher.scan();
   }
 
-  /**
-   * A tpm line that cannot check any EK certificate fails every TPM that has one: said up front.
-   */
-  private trustlessTpmNote(): string | undefined {
-    const { attestation } = this.options.profile;
-    if (attestation.mode !== 'tpm' || (this.options.ekTrust?.size ?? 0) > 0) return undefined;
-    const fails =
-      attestation.ekCertificate === 'if-present'
-        ? 'a TPM with an EK certificate fails'
-        : 'every TPM device fails';
-    return `No TPM vendor CA certificates on this station: ${fails}. A supervisor adds the vendor CAs to the trust/tpm-vendors folder of the data folder.`;
-  }
-
   private notes(): string[] {
     const notes: string[] = [];
     if (this.options.demo) {
@@ -270,7 +254,7 @@ export class Line implements LineController {
         'DEMO line: simulated devices, a DEMO CA, and a local DPS emulator as the cloud. Nothing provisioned here is a real device identity.',
       );
     }
-    const trustless = this.trustlessTpmNote();
+    const trustless = tpmTrustNote(this.options.profile, this.options.ekTrust);
     if (trustless) notes.push(trustless);
     if (this.discoveryWarning) notes.push(this.discoveryWarning);
     if (this.outbox.note) notes.push(this.outbox.note);
@@ -374,33 +358,6 @@ export class Line implements LineController {
  */
 function hungUp(error: Error | undefined): boolean {
   return error !== undefined && !(error instanceof WireError && error.code === 'WIRE_TIMEOUT');
-}
-
-/** What the line needs of the outbox sync worker (station/sync's SyncWorker fits). */
-export interface LineSync {
-  status(): {
-    state: SyncStatusView['state'];
-    connection: SyncStatusView['connection'];
-    lastError?: { code: string; message: string; detail?: string };
-    heldUntil?: string;
-  };
-  pause(): Promise<void>;
-  resume(): void;
-  syncNow(): Promise<unknown>;
-  /** New pending rows exist: look now rather than at the next poll. */
-  notify(): void;
-  readonly onProgress: { on(listener: () => void): () => void };
-  readonly onStateChange: { on(listener: () => void): () => void };
-}
-
-function syncView(progress: ReturnType<LineSync['status']>): SyncStatusView {
-  const view: SyncStatusView = { state: progress.state, connection: progress.connection };
-  if (progress.lastError) {
-    const { code, message, detail } = progress.lastError;
-    view.lastError = detail === undefined ? { code, message } : { code, message, detail };
-  }
-  if (progress.heldUntil !== undefined) view.heldUntil = progress.heldUntil;
-  return view;
 }
 
 /**

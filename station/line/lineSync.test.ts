@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
-import { Line, type LineSync } from './line.js';
+import { Line } from './line.js';
+import type { LineSync } from './lineSync.js';
 import type { StationStatus } from './lineController.js';
 import { InMemoryRunRecorder, testCa, testProfile, testSealing } from './testing/lineTestKit.js';
 

@@ -37,9 +37,19 @@ export interface CreateSasOptions {
 /** `SharedAccessSignature sr=…&sig=…&se=…&skn=…`, the signature URL-encoded. */
 export function createSasToken(options: CreateSasOptions): string {
   const sig = sasSignature(options.keyBase64, options.resource, options.expiresAt);
+  return sasTokenText(options.resource, sig, options.expiresAt, options.policyName);
+}
+
+/** The token for a signature made elsewhere (a TPM signs inside the chip), `sig` in base64. */
+export function sasTokenText(
+  resource: string,
+  sigBase64: string,
+  expiresAt: number,
+  policyName: string,
+): string {
   return (
-    `SharedAccessSignature sr=${options.resource}&sig=${encodeURIComponent(sig)}` +
-    `&se=${options.expiresAt}&skn=${encodeURIComponent(options.policyName)}`
+    `SharedAccessSignature sr=${resource}&sig=${encodeURIComponent(sigBase64)}` +
+    `&se=${expiresAt}&skn=${encodeURIComponent(policyName)}`
   );
 }
 

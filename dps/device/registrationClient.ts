@@ -3,14 +3,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { deviceRegistrationSasToken } from '../auth/sas.js';
 import { DpsError } from '../dpsErrors.js';
 import { parseDpsEndpoint, trustAnchors } from '../http/dpsEndpoint.js';
-import { dpsErrorFromResponse, isSuccess } from '../http/dpsResponse.js';
+import { dpsErrorFromResponse, invalidResponse, isRecord, isSuccess } from '../http/dpsResponse.js';
 import { httpsExchange, type HttpsExchangeResponse } from '../http/httpsExchange.js';
 import { parseRetryAfterMs } from '../http/retryAfter.js';
 import { readRegistrationStep } from './registrationOperation.js';
+import { readTpmChallenge, tpmRegistrationSasToken } from './tpmChallenge.js';
 import type { DeviceRegistrationResult, RegisterDeviceOptions } from './registrationTypes.js';
 
 export type {
   DeviceAuth,
+  DeviceTpm,
   DeviceRegistrationResult,
   RegisterDeviceOptions,
 } from './registrationTypes.js';
@@ -23,8 +25,9 @@ const DEVICE_SAS_LIFETIME_S = 60 * 60;
 
 /**
  * Registers one device with DPS over HTTPS, as the device itself would (dps-protocol.md §2):
- * PUT …/register, then poll …/operations/{id} while DPS answers `assigning`. Used by tests and
- * the demo to prove that an enrollment really provisions.
+ * PUT …/register, then poll …/operations/{id} while DPS answers `assigning`. A TPM device first
+ * takes DPS's challenge (§2.5, tpmChallenge.ts). Used by tests and the demo to prove that an
+ * enrollment really provisions.
  *
  * Rejects with DpsError: DPS_REGISTRATION_FAILED for `failed`/`disabled` and for any HTTP error
  * (with status, DPS errorCode, Retry-After), DPS_UNREACHABLE / DPS_TIMEOUT for transport
@@ -66,7 +69,7 @@ export async function registerDevice(
   }
   const agent = new Agent(agentOptions);
 
-  const send = async (
+  const exchange = async (
     method: 'PUT' | 'GET',
     path: string,
     body?: unknown,
@@ -88,6 +91,14 @@ export async function registerDevice(
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(signal === undefined ? {} : { signal }),
     });
+    return response;
+  };
+  const send = async (
+    method: 'PUT' | 'GET',
+    path: string,
+    body?: unknown,
+  ): Promise<HttpsExchangeResponse> => {
+    const response = await exchange(method, path, body);
     if (isSuccess(response.status)) return response;
     throw dpsErrorFromResponse('DPS_REGISTRATION_FAILED', `${method} ${path}`, response, secrets);
   };
@@ -96,6 +107,33 @@ export async function registerDevice(
     const registerPath = `${base}/register`;
     const registration: Record<string, unknown> = { registrationId: options.registrationId };
     if (options.payload !== undefined) registration['payload'] = options.payload;
+    if (auth.kind === 'tpm') {
+      registration['tpm'] = {
+        endorsementKey: Buffer.from(await auth.tpm.endorsementKey()).toString('base64'),
+        storageRootKey: Buffer.from(await auth.tpm.storageRootKey()).toString('base64'),
+      };
+      // The first PUT asks for DPS's challenge; the token it yields signs the PUT and every poll.
+      const first = await exchange('PUT', registerPath, registration);
+      const challenge = readTpmChallenge(first);
+      if (challenge === undefined) {
+        if (isSuccess(first.status)) {
+          throw invalidResponse(`PUT ${registerPath}`, first, 'a TPM device admitted unchallenged');
+        }
+        throw dpsErrorFromResponse(
+          'DPS_REGISTRATION_FAILED',
+          `PUT ${registerPath}`,
+          first,
+          secrets,
+        );
+      }
+      const token = await tpmRegistrationSasToken(auth.tpm, challenge, {
+        idScope: options.idScope,
+        registrationId: options.registrationId,
+        expiresAt: Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
+      });
+      headers['authorization'] = token;
+      secrets.push(token);
+    }
     let response = await send('PUT', registerPath, registration);
     let step = readRegistrationStep(`PUT ${registerPath}`, response, secrets);
     for (let polls = 0; step.kind === 'assigning'; polls += 1) {
@@ -111,10 +149,21 @@ export async function registerDevice(
       response = await send('GET', pollPath);
       step = readRegistrationStep(`GET ${pollPath}`, response, secrets);
     }
+    // The C SDK fails an assignment whose state lacks the key; a device keeps it for re-activation.
+    if (auth.kind === 'tpm' && !hasTpmAuthenticationKey(step.result.registrationState)) {
+      throw invalidResponse(`${registerPath}`, response, 'assigned without tpm.authenticationKey');
+    }
     return step.result;
   } finally {
     agent.destroy();
   }
+}
+
+function hasTpmAuthenticationKey(state: Record<string, unknown>): boolean {
+  const tpm = state['tpm'];
+  return (
+    isRecord(tpm) && typeof tpm['authenticationKey'] === 'string' && tpm['authenticationKey'] !== ''
+  );
 }
 
 /** Waits, or rejects with the signal's own reason (not a generic AbortError) when aborted. */

@@ -1,6 +1,9 @@
 import type { DeviceRegistrationState } from '../service/serviceTypes.js';
 
-/** How a device proves who it is (dps-protocol.md §2.3, §2.4). Both carry secrets: never log. */
+/**
+ * How a device proves who it is (dps-protocol.md §2.3–§2.5). The X.509 and symmetric-key forms
+ * carry secrets: never log them.
+ */
 export type DeviceAuth =
   | {
       kind: 'x509';
@@ -8,7 +11,24 @@ export type DeviceAuth =
       certificateChainPem: string;
       privateKeyPem: string;
     }
-  | { kind: 'symmetricKey'; deviceKeyBase64: string };
+  | { kind: 'symmetricKey'; deviceKeyBase64: string }
+  | { kind: 'tpm'; tpm: DeviceTpm };
+
+/**
+ * The device's TPM as its DPS client uses it (the Azure SDKs' TPM security client, dps-protocol.md
+ * §2.5). The keys never leave the TPM: DPS wraps a fresh identity key so that only the TPM holding
+ * this EK and SRK can import it, and the device signs its SAS token with that key inside the TPM.
+ */
+export interface DeviceTpm {
+  /** TPM2B_PUBLIC of the endorsement key, as DPS enrolls it. */
+  endorsementKey(): Promise<Uint8Array>;
+  /** TPM2B_PUBLIC of the storage root key the identity key is imported under. */
+  storageRootKey(): Promise<Uint8Array>;
+  /** Opens DPS's `authenticationKey` (ActivateCredential with the EK, Import under the SRK). */
+  activateIdentityKey(authenticationKey: Uint8Array): Promise<void>;
+  /** HMAC-SHA256 with the activated identity key, computed by the TPM. */
+  signWithIdentity(data: Uint8Array): Promise<Uint8Array>;
+}
 
 /** One device registration, as `registerDevice` runs it. */
 export interface RegisterDeviceOptions {

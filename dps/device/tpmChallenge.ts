@@ -1,0 +1,74 @@
+import { sasTokenText } from '../auth/sas.js';
+import { DpsError } from '../dpsErrors.js';
+import { isRecord } from '../http/dpsResponse.js';
+import type { HttpsExchangeResponse } from '../http/httpsExchange.js';
+import type { DeviceTpm } from './registrationTypes.js';
+
+/**
+ * The device half of DPS's TPM attestation (dps-protocol.md §2.5). A TPM device's first PUT
+ * carries no credential; DPS answers 401 with an `authenticationKey`, a fresh identity key that
+ * only the TPM holding the enrolled EK (and the SRK the device sent) can import. The device signs
+ * its SAS token with that key inside the TPM and sends the PUT again.
+ */
+export interface TpmChallenge {
+  /** The decoded blob: credential, wrapped seeds, the duplicated identity key and its public area. */
+  authenticationKey: Uint8Array;
+  /** The token's `skn`; the C SDK takes it from here, DPS sends `registration`. */
+  keyName: string;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** DPS's blob for an RSA-2048 EK and SRK is about 800 bytes; anything far larger is not one. */
+const MAX_AUTHENTICATION_KEY_CHARS = 16 * 1024;
+
+/** DPS's challenge in a 401 answer, or undefined when the 401 is a refusal without one. */
+export function readTpmChallenge(response: HttpsExchangeResponse): TpmChallenge | undefined {
+  if (response.status !== 401) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(body)) return undefined;
+  const key = body['authenticationKey'];
+  if (typeof key !== 'string' || key.length > MAX_AUTHENTICATION_KEY_CHARS || !BASE64.test(key)) {
+    return undefined;
+  }
+  const keyName = body['keyName'];
+  return {
+    authenticationKey: new Uint8Array(Buffer.from(key, 'base64')),
+    keyName: typeof keyName === 'string' && keyName !== '' ? keyName : 'registration',
+  };
+}
+
+/**
+ * Imports the identity key into the TPM and returns the registration token it signs:
+ * `sr` = URL-encoded `{idScope}/registrations/{registrationId}`, as the Node TPM client sends it.
+ * A TPM that cannot open the key (not the enrolled EK, another SRK) is DPS_REGISTRATION_FAILED.
+ */
+export async function tpmRegistrationSasToken(
+  tpm: DeviceTpm,
+  challenge: TpmChallenge,
+  target: { idScope: string; registrationId: string; expiresAt: number },
+): Promise<string> {
+  try {
+    await tpm.activateIdentityKey(challenge.authenticationKey);
+  } catch (err) {
+    throw new DpsError('DPS_REGISTRATION_FAILED', {
+      status: 401,
+      detail: `the TPM could not import the identity key DPS sent (${(err as Error).message.slice(0, 200)}): DPS enrolled another EK, or the SRK changed`,
+      cause: err,
+    });
+  }
+  const resource = encodeURIComponent(`${target.idScope}/registrations/${target.registrationId}`);
+  const signature = await tpm.signWithIdentity(
+    new Uint8Array(Buffer.from(`${resource}\n${target.expiresAt}`, 'utf8')),
+  );
+  return sasTokenText(
+    resource,
+    Buffer.from(signature).toString('base64'),
+    target.expiresAt,
+    challenge.keyName,
+  );
+}

@@ -14,11 +14,13 @@ import {
 } from './certificateInfo.js';
 import type { EmulatorStore } from './emulatorStore.js';
 import { unauthorized } from './errorBodies.js';
+import type { TpmIdentities } from './tpmIdentities.js';
 import { buildPath, pathReaches, verifiedCaNamed } from './x509Chains.js';
 
 /**
- * Device attestation for the registration API (dps-protocol.md §2.3, §2.4): which enrollment a
- * registering device belongs to, proven by its TLS client certificate or its SAS token. An
+ * Device attestation for the registration API (dps-protocol.md §2.3–§2.5): which enrollment a
+ * registering device belongs to, proven by its TLS client certificate or its SAS token (signed
+ * with a symmetric key, or by a TPM after its challenge, tpmIdentities.ts). An
  * individual enrollment for the registration ID decides alone; otherwise the first matching
  * enrollment group does. A disabled match is refused. Every failure is a 401 (401002).
  */
@@ -26,12 +28,14 @@ export interface AttestationContext {
   store: EmulatorStore;
   idScope: string;
   verifiedCas: readonly X509Certificate[];
+  /** The identity keys sealed to TPM devices by their challenge (§2.5). */
+  tpmIdentities: TpmIdentities;
 }
 
 export interface AttestedDevice {
   /** As the device sent it in the URL. */
   registrationId: string;
-  type: 'x509' | 'symmetricKey';
+  type: 'x509' | 'symmetricKey' | 'tpm';
   individual?: IndividualEnrollment;
   group?: EnrollmentGroup;
   deviceId: string;
@@ -45,14 +49,15 @@ export function attestDevice(
   presented: readonly X509Certificate[],
 ): AttestedDevice {
   if (authorization !== undefined && authorization.trim() !== '') {
-    return attestSymmetricKey(context, registrationId, authorization.trim());
+    return attestSasToken(context, registrationId, authorization.trim());
   }
   if (presented.length > 0) return attestX509(context, registrationId, presented);
   throw unauthorized('the device sent neither a SAS token nor a client certificate.');
 }
 
-function attestSymmetricKey(
-  { store, idScope }: AttestationContext,
+/** A SAS token: signed by a symmetric key, or by a TPM with the identity key DPS sealed to it. */
+function attestSasToken(
+  { store, idScope, tpmIdentities }: AttestationContext,
   registrationId: string,
   authorization: string,
 ): AttestedDevice {
@@ -65,6 +70,13 @@ function attestSymmetricKey(
     throw unauthorized('the token resource is not this ID scope and registration ID.');
   }
   const individual = store.get<IndividualEnrollment>('enrollments', registrationId)?.record;
+  if (individual?.attestation.type === 'tpm') {
+    const issued = tpmIdentities.issuedFor(registrationId, individual);
+    if (!sasSignatureMatches(fields, issued.identityKeyBase64)) {
+      throw unauthorized('the token is not signed with the identity key sealed to this TPM.');
+    }
+    return accepted(registrationId, 'tpm', { individual }, individual.deviceId ?? registrationId);
+  }
   if (individual !== undefined) {
     const keys = symmetricKeys(individual.attestation);
     if (!keys.some((key) => sasSignatureMatches(fields, key))) {

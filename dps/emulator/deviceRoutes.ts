@@ -16,6 +16,7 @@ import {
   type StoredRegistration,
 } from './registrationStates.js';
 import type { Route } from './routeTable.js';
+import { readPresentedTpm } from './tpmIdentities.js';
 import { presentedChain } from './x509Chains.js';
 
 /**
@@ -89,7 +90,12 @@ export class DeviceRegistrations {
       );
     }
     if (fields.tpm !== undefined && fields.tpm !== null) {
-      throw unauthorized('TPM attestation is not supported by the emulator.');
+      const presented = readPresentedTpm(fields.tpm);
+      // No token yet: this PUT asks for the challenge (§2.5); the next one carries its signature.
+      if ((header(request, 'authorization') ?? '').trim() === '') {
+        this.checkScope(scope);
+        return this.context.tpmIdentities.challenge(id, presented);
+      }
     }
     const device = this.attest(request, scope, id);
     const operationId = `5.${randomBytes(8).toString('hex')}.${randomUUID()}`;
@@ -97,7 +103,10 @@ export class DeviceRegistrations {
     this.remember(operationId, operation);
     const work = this.assign(device, fields.payload).then(
       (stored) => {
-        operation.result = { status: stored.state.status, registrationState: deviceView(stored) };
+        operation.result = {
+          status: stored.state.status,
+          registrationState: deviceView(stored, this.context.tpmIdentities.authenticationKeyOf(id)),
+        };
       },
       () => this.context.log(`registration of ${id} could not be recorded (emulator closing?)`),
     );
@@ -141,19 +150,23 @@ export class DeviceRegistrations {
         'Not found: this device has not registered.',
       );
     }
-    return jsonResponse(deviceView(row.record));
+    return jsonResponse(deviceView(row.record, this.context.tpmIdentities.authenticationKeyOf(id)));
   }
 
   private attest(request: EmulatorRequest, scope: string, id: string): AttestedDevice {
-    if (scope.toLowerCase() !== this.context.idScope.toLowerCase()) {
-      throw unauthorized('unknown ID scope.');
-    }
+    this.checkScope(scope);
     return attestDevice(
       this.context,
       id,
       header(request, 'authorization'),
       presentedChain(request.socket),
     );
+  }
+
+  private checkScope(scope: string): void {
+    if (scope.toLowerCase() !== this.context.idScope.toLowerCase()) {
+      throw unauthorized('unknown ID scope.');
+    }
   }
 
   private async assign(device: AttestedDevice, payload: unknown): Promise<StoredRegistration> {

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { formatConnectionString } from '../auth/connectionString.js';
 import { parsePemBundle } from './certificateInfo.js';
 import { DeviceRegistrations } from './deviceRoutes.js';
+import { TpmIdentities } from './tpmIdentities.js';
 import { loadEmulatorIdentity } from './emulatorIdentity.js';
 import { EmulatorStore } from './emulatorStore.js';
 import { FaultInjector } from './faultInjector.js';
@@ -144,6 +145,7 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
       store,
       idScope: identity.idScope,
       verifiedCas: verifiedCas.flat(),
+      tpmIdentities: new TpmIdentities(store),
       linkedHubs,
       log,
     });

@@ -5,11 +5,12 @@ import { newEtag } from './enrollmentWrites.js';
 /**
  * Device registration states: what a device's last registration produced. The service API shows
  * the DeviceRegistrationState fields; the device API adds the attestation block
- * (`x509: {enrollmentGroupId?}` or `symmetricKey: {…}`) of dps-protocol.md §2.1.
+ * (`x509: {enrollmentGroupId?}`, `symmetricKey: {…}` or `tpm: {authenticationKey}`) of
+ * dps-protocol.md §2.1.
  */
 export interface StoredRegistration {
   state: DeviceRegistrationState;
-  attestationType: 'x509' | 'symmetricKey';
+  attestationType: 'x509' | 'symmetricKey' | 'tpm';
   enrollmentGroupId?: string;
   /** From a custom allocation webhook; kept, not sent to the device (IoT Hub would apply it). */
   initialTwin?: InitialTwin;
@@ -18,7 +19,7 @@ export interface StoredRegistration {
 /** What a registration produced, before it is stored. */
 export interface RegistrationOutcome {
   registrationId: string;
-  attestationType: 'x509' | 'symmetricKey';
+  attestationType: 'x509' | 'symmetricKey' | 'tpm';
   enrollmentGroupId?: string;
   deviceId: string;
   /** Assigned hub; absent when allocation failed. */
@@ -71,9 +72,19 @@ export function serviceView(stored: StoredRegistration): DeviceRegistrationState
   return stored.state;
 }
 
-/** The device API's `registrationState`. */
-export function deviceView(stored: StoredRegistration): Record<string, unknown> {
+/**
+ * The device API's `registrationState`. A TPM device's carries the sealed identity key it was
+ * sent (`authenticationKey`), which the SDKs require; it is held in memory, not stored.
+ */
+export function deviceView(
+  stored: StoredRegistration,
+  tpmAuthenticationKey?: string,
+): Record<string, unknown> {
   const attestation =
-    stored.enrollmentGroupId !== undefined ? { enrollmentGroupId: stored.enrollmentGroupId } : {};
+    stored.enrollmentGroupId !== undefined
+      ? { enrollmentGroupId: stored.enrollmentGroupId }
+      : stored.attestationType === 'tpm' && tpmAuthenticationKey !== undefined
+        ? { authenticationKey: tpmAuthenticationKey }
+        : {};
   return { [stored.attestationType]: attestation, ...stored.state };
 }

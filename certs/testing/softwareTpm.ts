@@ -1,10 +1,11 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { identityDevice, type TpmIdentitySide } from './softwareTpmIdentity.js';
+import { commandPath, step } from './tpmTool.js';
 
 /**
  * A real TPM 2.0 for tests: swtpm, manufactured by swtpm_setup the way a TPM vendor's factory
@@ -17,7 +18,6 @@ import { promisify } from 'node:util';
  * /var/lib/swtpm-localca is never created or touched. Every wait is bounded.
  */
 
-const run = promisify(execFile);
 const TOOLS = [
   'swtpm',
   'swtpm_setup',
@@ -26,19 +26,18 @@ const TOOLS = [
   'tpm2_nvread',
   'tpm2_createek',
   'tpm2_flushcontext',
+  'tpm2_getcap',
+  'tpm2_createprimary',
+  'tpm2_evictcontrol',
+  'tpm2_startauthsession',
+  'tpm2_policysecret',
+  'tpm2_activatecredential',
+  'tpm2_import',
+  'tpm2_load',
+  'tpm2_hmac',
 ];
-const STEP_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
-
-/** The absolute path of `command` on PATH, or undefined. */
-function commandPath(command: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Why the swtpm tests cannot run here, or undefined when every tool is on PATH. */
 export const softwareTpmMissing: string | undefined = (() => {
@@ -55,7 +54,7 @@ export const SWTPM_EK = {
   ecc: { handle: '0x81010016', certificateIndex: '0x01c00016' },
 } as const;
 
-export interface SoftwareTpm {
+export interface SoftwareTpm extends TpmIdentitySide {
   /** The local CA that signed the EK certificates: its root and its issuing (intermediate) CA. */
   localCaRootPem: string;
   localCaIntermediatePem: string;
@@ -113,13 +112,15 @@ export async function startSoftwareTpm(): Promise<SoftwareTpm> {
     };
     let files = 0;
     const output = (name: string): string => join(dir, `${name}-${++files}`);
+    const readPublic = (handle: string): Promise<Uint8Array> => {
+      const out = output('public');
+      return tool('tpm2_readpublic', ['-c', handle, '-o', out], out);
+    };
+    const device = identityDevice({ env, output, readPublic, ekHandle: SWTPM_EK.rsa.handle });
     return {
       localCaRootPem: await readFile(join(dir, 'localca', 'swtpm-localca-rootca-cert.pem'), 'utf8'),
       localCaIntermediatePem: await readFile(join(dir, 'localca', 'issuercert.pem'), 'utf8'),
-      readPublic(handle) {
-        const out = output('public');
-        return tool('tpm2_readpublic', ['-c', handle, '-o', out], out);
-      },
+      readPublic,
       async createEk(algorithm) {
         const out = output('ek');
         const ekPublic = await tool(
@@ -135,6 +136,7 @@ export async function startSoftwareTpm(): Promise<SoftwareTpm> {
         const out = output('nv');
         return tool('tpm2_nvread', [index, '-o', out], out);
       },
+      ...device,
       stop,
     };
   } catch (err) {
@@ -189,23 +191,6 @@ async function manufacture(dir: string): Promise<void> {
     { env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') } },
     join(dir, 'setup.log'),
   );
-}
-
-async function step(
-  command: string,
-  args: string[],
-  options: { env: NodeJS.ProcessEnv },
-  logFile?: string,
-): Promise<void> {
-  try {
-    await run(command, args, { ...options, timeout: STEP_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  } catch (err) {
-    const e = err as Error & { stderr?: string };
-    const log = logFile ? await readFile(logFile, 'utf8').catch(() => '') : '';
-    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr ?? e.message}\n${log}`, {
-      cause: err,
-    });
-  }
 }
 
 /** Two free consecutive TCP ports on 127.0.0.1 (server and control channel). */

@@ -4,7 +4,8 @@
  * derive from the EK, the TPM vendor's CA certificates dropped into the data folder's trust
  * store, a file store, and devices on real ttys whose TPMs the vendor made; one of them carries
  * what a real TPM 2.0 (swtpm, read with tpm2-tools) holds. The enrollments then sync to the
- * local DPS emulator as TPM individual enrollments.
+ * local DPS emulator as TPM individual enrollments, and the board with the real TPM registers
+ * in the field with what the station wrote into it, its TPM answering DPS's challenge.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import {
 } from '../../certs/testing/softwareTpm.js';
 import { createTpmVendor, type TpmVendor } from '../../certs/testing/tpmVendorKit.js';
 import { ekSha256, registrationIdFromEk } from '../../certs/tpm/ekRegistrationId.js';
+import { registerDevice } from '../../dps/device/registrationClient.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import type { TpmContents } from '../../firmware-bridge/simulator/deviceFirmware.js';
@@ -183,5 +185,18 @@ describe('a TPM line: EK checks against the vendor CAs in the data folder, sync 
     } finally {
       dps.close();
     }
+
+    // In the field: the board whose TPM is real boots with the DPS settings the station wrote
+    // and registers; only its TPM can open the identity key DPS seals to the enrolled EK.
+    const written = simulator.devices[1]!.state.committed.config;
+    const field = await registerDevice({
+      globalEndpoint: written.globalEndpoint!,
+      idScope: written.idScope!,
+      registrationId: written.registrationId!,
+      auth: { kind: 'tpm', tpm: softwareTpm },
+      ca: emulator.caCertificatePem,
+      maxPollDelayMs: 100,
+    });
+    expect(field).toMatchObject({ status: 'assigned', deviceId: ids[1] });
   });
 });

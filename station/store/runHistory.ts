@@ -44,8 +44,13 @@ export interface RunStats {
   byError: { code: string; runs: number; message: string; latestRunId: number }[];
 }
 
-/** The runs of a window per state; read through `runs_by_started_at` (migration 009). */
+/**
+ * The runs of a window per state; read through `runs_by_started_at` (migration 009), named in the
+ * statement: SQLite would otherwise group by walking `runs_by_state` (migration 013), which
+ * holds every run ever made.
+ */
 export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs
+  INDEXED BY runs_by_started_at
   WHERE started_at >= @since AND (@port IS NULL OR port = @port) GROUP BY state`;
 
 type RunRow = Omit<RunSummary, 'error' | 'steps' | 'evidence'> & {
@@ -63,28 +68,49 @@ const COLUMNS = `r.id, r.port, r.profile, r.state,
   r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt,
   r.attestation_evidence AS evidence`;
 
+/** A statement and the values of its parameters, in order. */
+export interface RunListQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * What `RunHistory.list` runs for `filter`: the statement and its parameters, the limit last.
+ * Exported so that the plan SQLite makes of it can be checked (migrations 009 and 013).
+ */
+export function runListQuery(filter: RunFilter = {}): RunListQuery {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown): void => {
+    where.push(clause);
+    params.push(value);
+  };
+  // A device's runs are few, and a window's index bounds the read, so either narrows better than
+  // a state most runs share (pass). Without statistics SQLite would still take `runs_by_state`
+  // (migration 013) and read, and sort, every run ever made in that state: the unary + keeps the
+  // state out of its choice there. Alone (or with a port), the state is walked newest first
+  // through that index, and a state no run is in costs nothing.
+  const narrower = filter.serialNumber !== undefined || filter.since !== undefined;
+  if (filter.state !== undefined) add(narrower ? '+r.state = ?' : 'r.state = ?', filter.state);
+  if (filter.port !== undefined) add('r.port = ?', filter.port);
+  if (filter.serialNumber !== undefined) add('d.serial_number = ?', filter.serialNumber);
+  if (filter.since !== undefined) add('r.started_at >= ?', filter.since);
+  // With a window, newest first by start time: the window's index then bounds the read. By
+  // id, SQLite would walk back through every run ever made when fewer than `limit` match.
+  const order = filter.since !== undefined ? 'r.started_at DESC, r.id DESC' : 'r.id DESC';
+  const sql = `SELECT ${COLUMNS} FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
+  return { sql, params: [...params, filter.limit ?? 50] };
+}
+
 /** Read side of the run history. */
 export class RunHistory {
   constructor(private readonly db: Database.Database) {}
 
   /** The latest runs that match `filter`, newest first (50 unless `limit` says otherwise). */
   list(filter: RunFilter = {}): RunSummary[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, value: unknown): void => {
-      where.push(clause);
-      params.push(value);
-    };
-    if (filter.state !== undefined) add('r.state = ?', filter.state);
-    if (filter.port !== undefined) add('r.port = ?', filter.port);
-    if (filter.serialNumber !== undefined) add('d.serial_number = ?', filter.serialNumber);
-    if (filter.since !== undefined) add('r.started_at >= ?', filter.since);
-    // With a window, newest first by start time: the window's index then bounds the read. By
-    // id, SQLite would walk back through every run ever made when fewer than `limit` match.
-    const order = filter.since !== undefined ? 'r.started_at DESC, r.id DESC' : 'r.id DESC';
-    const sql = `SELECT ${COLUMNS} FROM runs r LEFT JOIN devices d ON d.id = r.device_id
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, filter.limit ?? 50) as RunRow[]).map(summary);
+    const { sql, params } = runListQuery(filter);
+    return (this.db.prepare(sql).all(...params) as RunRow[]).map(summary);
   }
 
   /** One run, whole; undefined when there is none with that id. */

@@ -11,6 +11,7 @@ import { migration009HistoryByTime } from './009_history_by_time.js';
 import { migration010RunStarts } from './010_run_starts.js';
 import { migration011Bundles } from './011_bundles.js';
 import { migration012AttestationEvidence } from './012_attestation_evidence.js';
+import { migration013RunsByState } from './013_runs_by_state.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -33,4 +34,5 @@ export const migrations: readonly Migration[] = [
   migration010RunStarts,
   migration011Bundles,
   migration012AttestationEvidence,
+  migration013RunsByState,
 ];

@@ -24,7 +24,7 @@ export function useMigrationTestFile(prefix: string): () => string {
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(12);
+  expect(db.pragma('user_version', { simple: true })).toBe(13);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -38,5 +38,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'run_starts',
     'bundles',
     'attestation_evidence',
+    'runs_by_state',
   ]);
 }

@@ -39,6 +39,8 @@ export interface AttestedDevice {
   individual?: IndividualEnrollment;
   group?: EnrollmentGroup;
   deviceId: string;
+  /** TPM: the sealed key whose identity signed the token, repeated in the device's answers. */
+  tpmAuthenticationKey?: string;
 }
 
 /** Attests with the SAS token when one is sent, else with the presented certificates. */
@@ -71,11 +73,14 @@ function attestSasToken(
   }
   const individual = store.get<IndividualEnrollment>('enrollments', registrationId)?.record;
   if (individual?.attestation.type === 'tpm') {
-    const issued = tpmIdentities.issuedFor(registrationId, individual);
-    if (!sasSignatureMatches(fields, issued.identityKeyBase64)) {
-      throw unauthorized('the token is not signed with the identity key sealed to this TPM.');
-    }
-    return accepted(registrationId, 'tpm', { individual }, individual.deviceId ?? registrationId);
+    const device = accepted(
+      registrationId,
+      'tpm',
+      { individual },
+      individual.deviceId ?? registrationId,
+    );
+    const identity = tpmIdentities.verify(registrationId, individual, fields);
+    return { ...device, tpmAuthenticationKey: identity.authenticationKey };
   }
   if (individual !== undefined) {
     const keys = symmetricKeys(individual.attestation);

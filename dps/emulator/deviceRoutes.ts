@@ -105,7 +105,7 @@ export class DeviceRegistrations {
       (stored) => {
         operation.result = {
           status: stored.state.status,
-          registrationState: deviceView(stored, this.context.tpmIdentities.authenticationKeyOf(id)),
+          registrationState: deviceView(stored, device.tpmAuthenticationKey),
         };
       },
       () => this.context.log(`registration of ${id} could not be recorded (emulator closing?)`),
@@ -141,7 +141,7 @@ export class DeviceRegistrations {
   }
 
   private status(request: EmulatorRequest, scope: string, id: string): EmulatorResponse {
-    this.attest(request, scope, id);
+    const device = this.attest(request, scope, id);
     const row = this.context.store.get<StoredRegistration>('registrations', id);
     if (row === undefined) {
       throw new DpsHttpError(
@@ -150,7 +150,7 @@ export class DeviceRegistrations {
         'Not found: this device has not registered.',
       );
     }
-    return jsonResponse(deviceView(row.record, this.context.tpmIdentities.authenticationKeyOf(id)));
+    return jsonResponse(deviceView(row.record, device.tpmAuthenticationKey));
   }
 
   private attest(request: EmulatorRequest, scope: string, id: string): AttestedDevice {

@@ -229,9 +229,11 @@ describe('registerDevice', () => {
     },
   );
 
-  it('a failed state that echoes the token or key keeps neither in the error', async () => {
+  it('a failed state that echoes the token, its signature or the key keeps none in the error', async () => {
+    let sig = '';
     server.handle((req, res) => {
-      const errorMessage = `refused ${req.headers.authorization} with key ${DEVICE_KEY}`;
+      sig = parseSasToken(req.headers.authorization ?? '')?.sig ?? '';
+      const errorMessage = `refused ${req.headers.authorization} (sig ${sig}) with key ${DEVICE_KEY}`;
       const state = { registrationId: SYM_ID, status: 'failed', errorCode: 401002, errorMessage };
       sendJson(res, 200, { operationId: 'op 1', status: 'failed', registrationState: state });
     });
@@ -245,6 +247,8 @@ describe('registerDevice', () => {
     );
     expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', dpsErrorCode: 401002 });
     expect(err.detail).toContain('[redacted]');
+    expect(sig).not.toBe('');
+    expect(err.detail).not.toContain(sig);
   });
 
   it('gives up with DPS_TIMEOUT after maxPolls polls', async () => {

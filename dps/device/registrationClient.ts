@@ -1,13 +1,13 @@
 import { Agent, type AgentOptions } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
-import { deviceRegistrationSasToken } from '../auth/sas.js';
+import { deviceRegistrationSasToken, parseSasToken } from '../auth/sas.js';
 import { DpsError } from '../dpsErrors.js';
 import { parseDpsEndpoint, trustAnchors } from '../http/dpsEndpoint.js';
 import { dpsErrorFromResponse, invalidResponse, isRecord, isSuccess } from '../http/dpsResponse.js';
 import { httpsExchange, type HttpsExchangeResponse } from '../http/httpsExchange.js';
 import { parseRetryAfterMs } from '../http/retryAfter.js';
 import { readRegistrationStep } from './registrationOperation.js';
-import { readTpmChallenge, tpmRegistrationSasToken } from './tpmChallenge.js';
+import { askTpm, readTpmChallenge, tpmRegistrationSasToken } from './tpmChallenge.js';
 import type { DeviceRegistrationResult, RegisterDeviceOptions } from './registrationTypes.js';
 
 export type {
@@ -57,7 +57,7 @@ export async function registerDevice(
       Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
     );
     headers['authorization'] = token;
-    secrets.push(token, auth.deviceKeyBase64);
+    secrets.push(...tokenSecrets(token), auth.deviceKeyBase64);
   }
   // One socket for the PUT and every poll; the X.509 identity travels in its TLS handshake.
   const ca = trustAnchors(options.ca);
@@ -108,9 +108,10 @@ export async function registerDevice(
     const registration: Record<string, unknown> = { registrationId: options.registrationId };
     if (options.payload !== undefined) registration['payload'] = options.payload;
     if (auth.kind === 'tpm') {
+      const { tpm } = auth;
       registration['tpm'] = {
-        endorsementKey: Buffer.from(await auth.tpm.endorsementKey()).toString('base64'),
-        storageRootKey: Buffer.from(await auth.tpm.storageRootKey()).toString('base64'),
+        endorsementKey: base64(await askTpm('read its EK', () => tpm.endorsementKey())),
+        storageRootKey: base64(await askTpm('read its SRK', () => tpm.storageRootKey())),
       };
       // The first PUT asks for DPS's challenge; the token it yields signs the PUT and every poll.
       const first = await exchange('PUT', registerPath, registration);
@@ -132,10 +133,11 @@ export async function registerDevice(
         expiresAt: Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
       });
       headers['authorization'] = token;
-      secrets.push(token);
+      secrets.push(...tokenSecrets(token));
     }
+    let where = `PUT ${registerPath}`;
     let response = await send('PUT', registerPath, registration);
-    let step = readRegistrationStep(`PUT ${registerPath}`, response, secrets);
+    let step = readRegistrationStep(where, response, secrets);
     for (let polls = 0; step.kind === 'assigning'; polls += 1) {
       if (polls >= maxPolls) {
         throw new DpsError('DPS_TIMEOUT', {
@@ -146,17 +148,28 @@ export async function registerDevice(
       const waitMs = parseRetryAfterMs(response.headers['retry-after']) ?? DEFAULT_POLL_DELAY_MS;
       await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
       const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
+      where = `GET ${pollPath}`;
       response = await send('GET', pollPath);
-      step = readRegistrationStep(`GET ${pollPath}`, response, secrets);
+      step = readRegistrationStep(where, response, secrets);
     }
     // The C SDK fails an assignment whose state lacks the key; a device keeps it for re-activation.
     if (auth.kind === 'tpm' && !hasTpmAuthenticationKey(step.result.registrationState)) {
-      throw invalidResponse(`${registerPath}`, response, 'assigned without tpm.authenticationKey');
+      throw invalidResponse(where, response, 'assigned without tpm.authenticationKey');
     }
     return step.result;
   } finally {
     agent.destroy();
   }
+}
+
+/** A token and its signature alone, in both spellings: a server may echo any of them. */
+function tokenSecrets(token: string): string[] {
+  const sig = parseSasToken(token)?.sig;
+  return sig === undefined ? [token] : [token, sig, encodeURIComponent(sig)];
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
 }
 
 function hasTpmAuthenticationKey(state: Record<string, unknown>): boolean {

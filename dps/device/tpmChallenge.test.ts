@@ -175,18 +175,58 @@ describe('registerDevice with a TPM', () => {
     expect(tpm.activations).toBe(0);
   });
 
-  it('a challenge whose key is not base64 is no challenge', async () => {
+  it('a challenge whose key is not base64 is no challenge: the TPM is not asked', async () => {
     server.handle(
       scriptedTpmDps(randomBytes(32), { challenge: { authenticationKey: 'not base64!' } }),
     );
-    expect((await failure(register(keyHoldingTpm()))).code).toBe('DPS_REGISTRATION_FAILED');
+    const tpm = keyHoldingTpm();
+    expect((await failure(register(tpm))).code).toBe('DPS_REGISTRATION_FAILED');
+    expect(tpm.activations).toBe(0);
+  });
+
+  it('a refusal that echoes the TPM-signed token keeps neither the token nor its signature', async () => {
+    const key = randomBytes(32);
+    const honest = scriptedTpmDps(key);
+    let token = '';
+    server.handle((req, res) => {
+      if (req.headers.authorization === undefined) return honest(req, res);
+      token = req.headers.authorization;
+      const sig = decodeURIComponent(/sig=([^&]+)/.exec(token)![1]!);
+      sendJson(res, 401, { errorCode: 401002, message: `refused ${token} (sig ${sig})` });
+    });
+    const err = await failure(register(keyHoldingTpm()));
+    expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', status: 401 });
+    const sig = decodeURIComponent(/sig=([^&]+)/.exec(token)![1]!);
+    const shown = JSON.stringify({ ...err, message: err.message });
+    expect(shown).not.toContain(sig);
+    expect(shown).not.toContain(encodeURIComponent(sig));
+  });
+
+  it('any TPM failure is a coded DPS_REGISTRATION_FAILED, even one that throws no Error', async () => {
+    server.handle(scriptedTpmDps(randomBytes(32)));
+    const silentEk: DeviceTpm = {
+      ...keyHoldingTpm(),
+      endorsementKey: () => Promise.reject(new Error('TPM_RC_HANDLE')),
+    };
+    const ek = await failure(register(silentEk));
+    expect(ek.detail).toMatch(/TPM could not read its EK: TPM_RC_HANDLE/);
+    const stringly: DeviceTpm = {
+      ...keyHoldingTpm(),
+      activateIdentityKey: () => Promise.reject('TPM_RC_FAILURE' as unknown as Error),
+    };
+    expect((await failure(register(stringly))).detail).toMatch(/TPM_RC_FAILURE/);
+    const noSign: DeviceTpm = {
+      ...keyHoldingTpm(),
+      signWithIdentity: () => Promise.reject(new Error('TPM_RC_AUTH_FAIL')),
+    };
+    expect((await failure(register(noSign))).detail).toMatch(/sign the registration token/);
   });
 
   it('a TPM that cannot import the key fails the registration, and nothing more is sent', async () => {
     const before = server.requests.length;
     server.handle(scriptedTpmDps(randomBytes(32)));
     const err = await failure(register(keyHoldingTpm(true)));
-    expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', status: 401 });
+    expect(err.code).toBe('DPS_REGISTRATION_FAILED');
     expect(err.detail).toMatch(/TPM could not import the identity key .*TPM_RC_INTEGRITY/);
     expect(server.requests.length - before).toBe(1);
   });

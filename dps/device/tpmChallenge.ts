@@ -18,6 +18,7 @@ export interface TpmChallenge {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** DPS's blob for an RSA-2048 EK and SRK is about 800 bytes; anything far larger is not one. */
 const MAX_AUTHENTICATION_KEY_CHARS = 16 * 1024;
 
@@ -38,32 +39,28 @@ export function readTpmChallenge(response: HttpsExchangeResponse): TpmChallenge 
   const keyName = body['keyName'];
   return {
     authenticationKey: new Uint8Array(Buffer.from(key, 'base64')),
-    keyName: typeof keyName === 'string' && keyName !== '' ? keyName : 'registration',
+    // It goes into the token as `skn`: a policy name, never anything longer or stranger.
+    keyName: typeof keyName === 'string' && KEY_NAME.test(keyName) ? keyName : 'registration',
   };
 }
 
 /**
  * Imports the identity key into the TPM and returns the registration token it signs:
  * `sr` = URL-encoded `{idScope}/registrations/{registrationId}`, as the Node TPM client sends it.
- * A TPM that cannot open the key (not the enrolled EK, another SRK) is DPS_REGISTRATION_FAILED.
+ * A TPM that cannot open the key (a copied EK, another SRK than the one sent, a TPM fault) is
+ * DPS_REGISTRATION_FAILED, as is any other TPM failure.
  */
 export async function tpmRegistrationSasToken(
   tpm: DeviceTpm,
   challenge: TpmChallenge,
   target: { idScope: string; registrationId: string; expiresAt: number },
 ): Promise<string> {
-  try {
-    await tpm.activateIdentityKey(challenge.authenticationKey);
-  } catch (err) {
-    throw new DpsError('DPS_REGISTRATION_FAILED', {
-      status: 401,
-      detail: `the TPM could not import the identity key DPS sent (${(err as Error).message.slice(0, 200)}): DPS enrolled another EK, or the SRK changed`,
-      cause: err,
-    });
-  }
+  await askTpm('import the identity key DPS sent', () =>
+    tpm.activateIdentityKey(challenge.authenticationKey),
+  );
   const resource = encodeURIComponent(`${target.idScope}/registrations/${target.registrationId}`);
-  const signature = await tpm.signWithIdentity(
-    new Uint8Array(Buffer.from(`${resource}\n${target.expiresAt}`, 'utf8')),
+  const signature = await askTpm('sign the registration token', () =>
+    tpm.signWithIdentity(new Uint8Array(Buffer.from(`${resource}\n${target.expiresAt}`, 'utf8'))),
   );
   return sasTokenText(
     resource,
@@ -71,4 +68,17 @@ export async function tpmRegistrationSasToken(
     target.expiresAt,
     challenge.keyName,
   );
+}
+
+/** One TPM operation; whatever it throws becomes DPS_REGISTRATION_FAILED naming the step. */
+export async function askTpm<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new DpsError('DPS_REGISTRATION_FAILED', {
+      detail: `the TPM could not ${what}: ${reason.slice(0, 200)}`,
+      cause: err,
+    });
+  }
 }

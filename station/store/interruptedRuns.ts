@@ -40,12 +40,12 @@ interface OpenRun {
 }
 
 /**
- * The runs no one ended; read through the partial index `runs_open` (migration 008), named as
- * SQLite would otherwise take `runs_by_state` (migration 013), which holds every run ever made.
+ * The runs no one ended: only those are read, through the partial index `runs_open` (migration
+ * 008) or `runs_by_state` (migration 013), whichever SQLite picks; both hold them in id order.
  */
 export const OPEN_RUNS_SQL = `SELECT id, port, started_at AS startedAt, owner_host AS host,
-  owner_pid AS pid, owner_token AS token, owner_boot AS boot FROM runs INDEXED BY runs_open
-  WHERE state = 'running' ORDER BY id`;
+  owner_pid AS pid, owner_token AS token, owner_boot AS boot FROM runs WHERE state = 'running'
+  ORDER BY id`;
 
 /**
  * Why `run` is known to be cut off, or undefined when its station may still run it. Only a

@@ -6,9 +6,10 @@ import type { Migration } from './index.js';
  * (hundreds of thousands a year) to find the few that failed, or none at all for a state no run
  * is in. The id is in the key so that the walk comes out in the list's order, with no sort.
  *
- * The other reads of the runs keep the indexes they were written for (see RunHistory and
- * interruptedRuns): with no statistics, SQLite rates an equality on the state as narrow, and
- * would otherwise take this index where most runs share the state.
+ * The run history's other reads keep the indexes they were written for (RunHistory): with no
+ * statistics, SQLite rates an equality on the state as narrow, and would otherwise take this
+ * index where most runs share the state. The open runs at start may read through it or through
+ * `runs_open`: both hold only them.
  */
 export const migration013RunsByState: Migration = {
   version: 13,

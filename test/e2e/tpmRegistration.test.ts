@@ -29,7 +29,10 @@ beforeAll(async () => {
   // `npm test` installs the tools first: missing, they fail the suite rather than skip it.
   if (softwareTpmMissing !== undefined) throw new Error(softwareTpmMissing);
   emulator = await startDpsEmulator({ rateLimit: false });
-  [enrolled, other] = await Promise.all([startSoftwareTpm(), startSoftwareTpm()]);
+  // Settled, not all: a TPM that did start is kept for afterAll to stop if the other failed.
+  const started = await Promise.allSettled([startSoftwareTpm(), startSoftwareTpm()]);
+  [enrolled, other] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
 }, 120_000);
 
 afterAll(async () => {

@@ -29,7 +29,8 @@ import { ekTemplateFields, marshalTpm2bPublic } from './tpmPublicWriter.js';
  * leaves a real TPM) marshalled as TPM2B_PUBLIC with the TCG default EK template, each with an
  * EK certificate shaped like a vendor's (empty subject, critical subjectAltName with the TPM's
  * manufacturer, model and version, keyEncipherment or keyAgreement, CA:FALSE, issued by the
- * intermediate). **Test material only**: the CA keys live in memory for the life of the test.
+ * intermediate). **Test material only**: the CA keys live in memory for the life of the test,
+ * or of `npm run simulate:tpms`, whose made-up maker gives simulated devices their TPMs.
  */
 
 export interface Validity {

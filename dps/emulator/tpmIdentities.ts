@@ -14,9 +14,11 @@ import { sealIdentityKey, TpmKeyError } from './tpm/identityKeyBlob.js';
  * signature proves it holds the enrolled EK. The assignment repeats the sealed key, which the
  * SDKs keep for later.
  *
- * An EK is public, so anyone can ask for a challenge in a device's name: a challenge therefore
- * never replaces the key a device is using. Each registration keeps a few identities, one per
- * SRK, for an hour; when room is needed, an identity no token has used yet goes first.
+ * An EK and an SRK are public, so anyone can ask for a challenge in a device's name: a challenge
+ * therefore never replaces a key a token has used. Each registration keeps up to four
+ * identities for an hour, one unused per SRK; when room is needed, an unused one goes first. So
+ * four challenges with other SRKs in the seconds between a device's challenge and its signed
+ * PUT (its TPM's ActivateCredential and Import) evict its key, and it must register again.
  *
  * Issued keys live in memory only: after an emulator restart a device registers anew and takes
  * a new challenge. They are secrets and are never logged or stored.
@@ -55,7 +57,8 @@ export class TpmIdentities {
 
   constructor(
     private readonly store: EmulatorStore,
-    private readonly now: () => number = Date.now,
+    /** Milliseconds on a clock that only moves forward: lifetimes are relative. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -143,10 +146,14 @@ export class TpmIdentities {
     return open;
   }
 
-  /** Adds `identity`, replacing the one for the same SRK; room is made from unused ones first. */
+  /**
+   * Adds `identity`. It replaces an unused one for the same SRK (a device asking again); one a
+   * token used stays, as a replay of a device's own EK and SRK must not cut it off. Room is made
+   * from unused identities first.
+   */
   private keep(key: string, identity: IssuedIdentity): void {
     const kept = this.open(key).filter(
-      (other) => other.storageRootKeySha256 !== identity.storageRootKeySha256,
+      (other) => other.used || other.storageRootKeySha256 !== identity.storageRootKeySha256,
     );
     while (kept.length >= MAX_IDENTITIES_PER_REGISTRATION) {
       const unused = kept.findIndex((other) => !other.used);

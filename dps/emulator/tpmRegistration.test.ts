@@ -127,6 +127,8 @@ describe('TPM registration with the emulator', () => {
       const intruder = { ...softwareTpm(), ekPublic: tpm.ekPublic };
       expect((await put('tpm-sw-2', intruder)).status).toBe(401);
     }
+    // And a replay of the device's own EK and SRK, both public: a challenge, nothing more.
+    expect((await put('tpm-sw-2', tpm)).status).toBe(401);
     const base = `/${emulator.idScope}/registrations/tpm-sw-2`;
     const { operationId } = registered.body as { operationId: string };
     const poll = await call(emulator, 'GET', `${base}/operations/${operationId}`, { auth: token });
@@ -164,15 +166,18 @@ describe('TPM registration with the emulator', () => {
     expect((await put('tpm-sw-3', tpm, token)).status).toBe(401);
   });
 
-  it('refuses a token signed for another registration, though its key opened a challenge', async () => {
+  it('refuses a token signed with the key another registration’s challenge sealed', async () => {
     const tpm = softwareTpm();
+    const other = softwareTpm();
     await enroll('tpm-sw-4', tpm.ekPublic);
-    await enroll('tpm-sw-5', softwareTpm().ekPublic);
+    await enroll('tpm-sw-5', other.ekPublic);
     const { authenticationKey } = await challengeAndSign('tpm-sw-4', tpm);
+    await challengeAndSign('tpm-sw-5', other); // a challenge is open there too
     const key = tpm.open(authenticationKey);
     const borrowed = deviceRegistrationSasToken(emulator.idScope, 'tpm-sw-5', key, inAnHour());
-    const reply = await put('tpm-sw-5', tpm, borrowed);
+    const reply = await put('tpm-sw-5', other, borrowed);
     expect(reply.status).toBe(401);
+    expect(message(reply)).toMatch(/not signed with the identity key/);
   });
 });
 

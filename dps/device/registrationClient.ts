@@ -110,8 +110,8 @@ export async function registerDevice(
     if (auth.kind === 'tpm') {
       const { tpm } = auth;
       registration['tpm'] = {
-        endorsementKey: base64(await askTpm('read its EK', () => tpm.endorsementKey())),
-        storageRootKey: base64(await askTpm('read its SRK', () => tpm.storageRootKey())),
+        endorsementKey: base64(await askTpm('read its EK', () => tpm.endorsementKey(), signal)),
+        storageRootKey: base64(await askTpm('read its SRK', () => tpm.storageRootKey(), signal)),
       };
       // The first PUT asks for DPS's challenge; the token it yields signs the PUT and every poll.
       const first = await exchange('PUT', registerPath, registration);
@@ -127,11 +127,16 @@ export async function registerDevice(
           secrets,
         );
       }
-      const token = await tpmRegistrationSasToken(auth.tpm, challenge, {
-        idScope: options.idScope,
-        registrationId: options.registrationId,
-        expiresAt: Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
-      });
+      const token = await tpmRegistrationSasToken(
+        tpm,
+        challenge,
+        {
+          idScope: options.idScope,
+          registrationId: options.registrationId,
+          expiresAt: Math.floor(Date.now() / 1000) + DEVICE_SAS_LIFETIME_S,
+        },
+        signal,
+      );
       headers['authorization'] = token;
       secrets.push(...tokenSecrets(token));
     }

@@ -162,6 +162,42 @@ describe('registerDevice with a TPM', () => {
     expect((await register(keyHoldingTpm())).status).toBe('assigned');
   });
 
+  it('a keyName that is no policy name is not put in the token: skn stays registration', async () => {
+    const key = randomBytes(32);
+    const honest = scriptedTpmDps(key);
+    server.handle((req, res) => {
+      if (req.headers.authorization !== undefined) return honest(req, res);
+      sendJson(res, 401, {
+        authenticationKey: key.toString('base64'),
+        keyName: 'registration&sig=forged&x=' + 'y'.repeat(80),
+      });
+    });
+    expect((await register(keyHoldingTpm())).status).toBe('assigned');
+  });
+
+  it('an abort while the TPM works ends the registration at once with the signal’s reason', async () => {
+    server.handle(scriptedTpmDps(randomBytes(32)));
+    const controller = new AbortController();
+    const reason = new Error('line stopped');
+    const stuck: DeviceTpm = {
+      ...keyHoldingTpm(),
+      // A TPM that never answers, and the line stopping while it is asked.
+      activateIdentityKey: () => {
+        setImmediate(() => controller.abort(reason));
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const running = registerDevice({
+      globalEndpoint: server.hostName,
+      idScope: SCOPE,
+      registrationId: ID,
+      auth: { kind: 'tpm', tpm: stuck },
+      ca: tls.caPem,
+      signal: controller.signal,
+    });
+    await expect(running).rejects.toBe(reason);
+  });
+
   it('a 401 without a challenge is DPS_REGISTRATION_FAILED; the TPM is not asked', async () => {
     server.handle(
       scriptedTpmDps(randomBytes(32), {

@@ -54,13 +54,19 @@ export async function tpmRegistrationSasToken(
   tpm: DeviceTpm,
   challenge: TpmChallenge,
   target: { idScope: string; registrationId: string; expiresAt: number },
+  signal?: AbortSignal,
 ): Promise<string> {
-  await askTpm('import the identity key DPS sent', () =>
-    tpm.activateIdentityKey(challenge.authenticationKey),
+  await askTpm(
+    'import the identity key DPS sent',
+    () => tpm.activateIdentityKey(challenge.authenticationKey),
+    signal,
   );
   const resource = encodeURIComponent(`${target.idScope}/registrations/${target.registrationId}`);
-  const signature = await askTpm('sign the registration token', () =>
-    tpm.signWithIdentity(new Uint8Array(Buffer.from(`${resource}\n${target.expiresAt}`, 'utf8'))),
+  const signature = await askTpm(
+    'sign the registration token',
+    () =>
+      tpm.signWithIdentity(new Uint8Array(Buffer.from(`${resource}\n${target.expiresAt}`, 'utf8'))),
+    signal,
   );
   return sasTokenText(
     resource,
@@ -70,15 +76,31 @@ export async function tpmRegistrationSasToken(
   );
 }
 
-/** One TPM operation; whatever it throws becomes DPS_REGISTRATION_FAILED naming the step. */
-export async function askTpm<T>(what: string, operation: () => Promise<T>): Promise<T> {
+/**
+ * One TPM operation; whatever it throws becomes DPS_REGISTRATION_FAILED naming the step. An
+ * aborted `signal` ends the wait at once with its reason (the TPM may still finish its command).
+ */
+export async function askTpm<T>(
+  what: string,
+  operation: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  signal?.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal!.reason as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    return await operation();
+    return await (signal === undefined ? operation() : Promise.race([operation(), aborted]));
   } catch (err) {
+    if (signal?.aborted) throw signal.reason;
     const reason = err instanceof Error ? err.message : String(err);
     throw new DpsError('DPS_REGISTRATION_FAILED', {
       detail: `the TPM could not ${what}: ${reason.slice(0, 200)}`,
       cause: err,
     });
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }

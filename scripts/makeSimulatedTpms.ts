@@ -1,7 +1,7 @@
 /**
  * `npm run simulate:tpms -- --out DIR [--devices N]`: TPM factory contents for
- * simulated devices, so a supervisor can try a `tpm` profile on a real station set-up without
- * TPM hardware. A made-up TPM maker (a root and an issuing CA, in memory for this run only)
+ * simulated devices, so a supervisor can try a `tpm` profile, in a throw-away data folder,
+ * without TPM hardware. A made-up TPM maker (a root and an issuing CA, in memory for this run only)
  * gives each device an RSA endorsement key and an EK certificate shaped like a vendor's:
  *
  *   DIR/tpms/SIM000001.ekpub, .ekcert, …   for `npm run simulate -- --tpm-dir DIR/tpms`
@@ -10,7 +10,7 @@
  * The maker's keys are gone when the script ends: nobody can issue another EK certificate under
  * its CAs. Take its files out of the trust folder once the trial is over all the same.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTpmVendor } from '../certs/testing/tpmVendorKit.js';
@@ -35,6 +35,11 @@ export async function makeSimulatedTpms(
 ): Promise<{ tpmDir: string; trustDir: string }> {
   const tpmDir = join(options.out, 'tpms');
   const trustDir = join(options.out, 'trust');
+  // Another run's TPMs left beside these would come from another maker, whose CAs are not the
+  // ones written now: their devices would fail EK_CERT_UNTRUSTED for no visible reason.
+  if ((await readdir(tpmDir).catch(() => [])).length > 0) {
+    throw new Error(`${tpmDir} is not empty: give a new --out, or remove that folder first`);
+  }
   await mkdir(tpmDir, { recursive: true });
   await mkdir(trustDir, { recursive: true });
   const maker = await createTpmVendor({ name: MAKER });
@@ -66,13 +71,15 @@ async function main(): Promise<void> {
   const out = resolve(values.out);
   const { tpmDir, trustDir } = await makeSimulatedTpms({ out, devices });
   console.log(`${devices} simulated TPMs from "${MAKER}" in ${tpmDir}`);
-  console.log('Next:');
-  console.log(`  cp ${trustDir}/*.pem <data>/trust/tpm-vendors/`);
+  const data = join(out, 'data');
+  console.log('Next, in a throw-away data folder (docs/real-line.md, TPM devices):');
+  console.log(
+    `  mkdir -p ${data}/trust/tpm-vendors && cp ${trustDir}/*.pem ${data}/trust/tpm-vendors/`,
+  );
   console.log(`  npm run simulate -- --devices ${devices} --tpm-dir ${tpmDir}`);
   console.log(
-    '  and a profile with "attestation": { "mode": "tpm" } (docs/real-line.md, TPM devices).',
+    `  then ca init and serve with --data-dir ${data} and a tpm profile for model LS-DEMO-1`,
   );
-  console.log(`Remove ${trustDir}'s files from the trust folder when the trial is over.`);
 }
 
 // Run as a script; imported (by its test), it only exports.

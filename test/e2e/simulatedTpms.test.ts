@@ -46,6 +46,10 @@ describe('npm run simulate:tpms', () => {
     expect((await readdir(tpmDir)).sort()).toEqual(
       ['SIM000001', 'SIM000002', 'SIM000003'].flatMap((s) => [`${s}.ekcert`, `${s}.ekpub`]),
     );
+    // Run again into the same folder, a new maker's TPMs would sit beside the old maker's.
+    await expect(makeSimulatedTpms({ out: join(dataDir, 'made'), devices: 1 })).rejects.toThrow(
+      /is not empty/,
+    );
 
     await initStationCa(join(dataDir, 'ca'), {
       name: 'Simulated TPM trial TEST',

@@ -16,10 +16,8 @@ import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { tpmFromDirectory } from '../../firmware-bridge/simulator/tpmDirectory.js';
 import { makeSimulatedTpms } from '../../scripts/makeSimulatedTpms.js';
 import { events, resultBySlot } from '../../station/line/testing/lineTestKit.js';
-import {
-  openProductionStation,
-  type ProductionStation,
-} from '../../station/production/productionStation.js';
+import type { ProductionStation } from '../../station/production/productionStation.js';
+import { openLineOnSimulator } from './tpmLineKit.js';
 
 const PASSPHRASE = 'simulated tpm trial';
 
@@ -72,17 +70,12 @@ describe('npm run simulate:tpms', () => {
 
     const tpms = tpmFromDirectory(tpmDir);
     simulator = await Simulator.start({ devices: 3, link: 'pty', baudRate: 0, tpm: tpms });
-    const logs: string[] = [];
-    station = await openProductionStation({
+    let logs: string[];
+    ({ station, logs } = await openLineOnSimulator(simulator, {
       dataDir,
       profilesFile,
-      ports: simulator.devices.map((d) => d.hostPath),
-      discover: false,
-      baudRate: 0,
-      mode: 'manual',
       passphrase: PASSPHRASE,
-      log: (line) => logs.push(line),
-    });
+    }));
     expect(logs.join('\n')).toMatch(/TPM vendor CAs: \d+ of \d+ certificate\(s\) chain to a root/);
     const ended = events(station.line.onRunEnded, 3);
     station.line.setMode('auto');

@@ -28,10 +28,8 @@ import type { TpmContents } from '../../firmware-bridge/simulator/deviceFirmware
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { events, resultBySlot } from '../../station/line/testing/lineTestKit.js';
 import { DPS_CA_ENV } from '../../station/production/dpsConnection.js';
-import {
-  openProductionStation,
-  type ProductionStation,
-} from '../../station/production/productionStation.js';
+import type { ProductionStation } from '../../station/production/productionStation.js';
+import { openLineOnSimulator } from './tpmLineKit.js';
 import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
 
 const PASSPHRASE = 'tpm line passphrase';
@@ -120,17 +118,12 @@ describe('a TPM line: EK checks against the vendor CAs in the data folder, sync 
       baudRate: 0,
       tpm: ({ index }) => tpms[index],
     });
-    const logs: string[] = [];
-    station = await openProductionStation({
+    let logs: string[];
+    ({ station, logs } = await openLineOnSimulator(simulator, {
       dataDir,
       profilesFile,
-      ports: simulator.devices.map((d) => d.hostPath),
-      discover: false,
-      baudRate: 0,
-      mode: 'manual',
       passphrase: PASSPHRASE,
-      log: (line) => logs.push(line),
-    });
+    }));
     expect(logs.join('\n')).toMatch(/TPM vendor CAs: \d+ of \d+ certificate\(s\) chain to a root/);
     const ended = events(station.line.onRunEnded, tpms.length);
     station.line.setMode('auto');

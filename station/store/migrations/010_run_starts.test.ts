@@ -1,23 +1,17 @@
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ProvisioningStore } from '../provisioningStore.js';
-import { migrate, openStationDatabase } from '../stationDatabase.js';
-import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
-import { migrations } from './index.js';
+import { openStationDatabase } from '../stationDatabase.js';
+import {
+  expectLatestSchema,
+  olderDatabaseWithOneFailedRun,
+  useMigrationTestFile,
+} from '../testing/migrationTestFile.js';
 
 const databaseFile = useMigrationTestFile('migration-010-');
 
 describe('migration 010: who started each run', () => {
   it('keeps the old runs with no starter, and records it for every new run', () => {
-    const old = new Database(databaseFile());
-    migrate(old, migrations.slice(0, 9));
-    old
-      .prepare(
-        `INSERT INTO runs (port, profile, started_at, state, finished_at, error_code)
-         VALUES ('/dev/ttyUSB0', 'x', '2026-12-05T10:00:00.000Z', 'fail', '2026-12-05T10:00:01.000Z', 'WIRE_TIMEOUT')`,
-      )
-      .run();
-    old.close();
+    olderDatabaseWithOneFailedRun(databaseFile(), 9);
 
     const db = openStationDatabase(databaseFile());
     expectLatestSchema(db);

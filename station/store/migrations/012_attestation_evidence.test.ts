@@ -1,14 +1,16 @@
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
 import { PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL } from '../provisioningStatements.js';
 import { ProvisioningStore } from '../provisioningStore.js';
-import { migrate, openStationDatabase } from '../stationDatabase.js';
+import { openStationDatabase } from '../stationDatabase.js';
 import { StoreError } from '../storeError.js';
-import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
+import {
+  expectLatestSchema,
+  olderDatabaseWithOneFailedRun,
+  useMigrationTestFile,
+} from '../testing/migrationTestFile.js';
 import { passedRun } from '../testing/provisioningFixtures.js';
-import { migrations } from './index.js';
 
 const databaseFile = useMigrationTestFile('migration-012-');
 
@@ -29,15 +31,7 @@ function tpmPass(runId: number, serial: string, evidence?: PassedRunRecord['evid
 
 describe('migration 012: attestation evidence with each run', () => {
   it('keeps old runs without evidence, stores a TPM run with its EK checks, refuses one without', () => {
-    const old = new Database(databaseFile());
-    migrate(old, migrations.slice(0, 11));
-    old
-      .prepare(
-        `INSERT INTO runs (port, profile, started_at, state, finished_at, error_code)
-         VALUES ('/dev/ttyUSB0', 'x', '2026-12-05T10:00:00.000Z', 'fail', '2026-12-05T10:00:01.000Z', 'WIRE_TIMEOUT')`,
-      )
-      .run();
-    old.close();
+    olderDatabaseWithOneFailedRun(databaseFile(), 11);
 
     const db = openStationDatabase(databaseFile());
     expectLatestSchema(db);

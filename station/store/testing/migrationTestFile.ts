@@ -2,9 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { migrations } from '../migrations/index.js';
+import { migrate } from '../stationDatabase.js';
 
 /** Registers a new temporary folder per test; returns the path of the database file in it. */
 export function useMigrationTestFile(prefix: string): () => string {
@@ -20,6 +21,22 @@ export function useMigrationTestFile(prefix: string): () => string {
     if (!dir) throw new Error('useMigrationTestFile: only inside a test');
     return join(dir, 'station.db');
   };
+}
+
+/**
+ * A database left by an older station: the first `applied` migrations, and one run that failed
+ * before the next migration existed (id 1). Closed again, for the test to reopen at the latest.
+ */
+export function olderDatabaseWithOneFailedRun(file: string, applied: number): void {
+  const old = new Database(file);
+  migrate(old, migrations.slice(0, applied));
+  old
+    .prepare(
+      `INSERT INTO runs (port, profile, started_at, state, finished_at, error_code)
+       VALUES ('/dev/ttyUSB0', 'x', '2026-12-05T10:00:00.000Z', 'fail', '2026-12-05T10:00:01.000Z', 'WIRE_TIMEOUT')`,
+    )
+    .run();
+  old.close();
 }
 
 /** The database is at the latest version, reached through every migration in order. */

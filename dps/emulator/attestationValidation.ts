@@ -122,7 +122,7 @@ function normalizeTpm(value: unknown): NonNullable<AttestationMechanism['tpm']> 
 }
 
 /** The decoded length of strict base64, or undefined when it is not base64. */
-function base64Bytes(text: string): number | undefined {
+export function base64Bytes(text: string): number | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
   return Buffer.from(text, 'base64').length;
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sasSignatureMatches, type SasFields } from '../auth/sas.js';
 import type { IndividualEnrollment } from '../service/serviceTypes.js';
+import { base64Bytes, objectOrFail } from './attestationValidation.js';
 import type { EmulatorStore } from './emulatorStore.js';
 import { badRequest, unauthorized } from './errorBodies.js';
 import { jsonResponse, type EmulatorResponse } from './httpJson.js';
@@ -182,13 +183,13 @@ export class TpmIdentities {
 
 /** The `tpm` block of a register body, or a 400 saying what is missing. */
 export function readPresentedTpm(value: unknown): PresentedTpm {
-  const tpm = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const tpm = objectOrFail(value, 'tpm');
   const field = (name: 'endorsementKey' | 'storageRootKey'): string => {
     const text = tpm[name];
     if (
       typeof text !== 'string' ||
       text.length > MAX_TPM2B_PUBLIC_BASE64_CHARS ||
-      !/^[A-Za-z0-9+/]+={0,2}$/.test(text)
+      base64Bytes(text) === undefined
     ) {
       throw badRequest(`tpm.${name} must be base64 of a TPM2B_PUBLIC.`);
     }

@@ -86,13 +86,8 @@ export async function askTpm<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   signal?.throwIfAborted();
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal!.reason as Error);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    return await (signal === undefined ? operation() : Promise.race([operation(), aborted]));
+    return await (signal === undefined ? operation() : untilAborted(operation(), signal));
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     const reason = err instanceof Error ? err.message : String(err);
@@ -100,7 +95,19 @@ export async function askTpm<T>(
       detail: `the TPM could not ${what}: ${reason.slice(0, 200)}`,
       cause: err,
     });
+  }
+}
+
+/** `work`, or the signal's reason as soon as it aborts; the listener goes with the race. */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
   } finally {
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort!);
   }
 }

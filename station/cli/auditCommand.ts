@@ -9,7 +9,8 @@ import { countFlag, UsageError } from './usageError.js';
 export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the station's audit trail, newest first: when,
                                              what (device.provisioned, run.failed,
                                              run.interrupted, enrollment.requeued,
-                                             line.unlocked, outbox.bundle-exported,
+                                             line.unlocked, line.unlock-refused,
+                                             outbox.bundle-exported,
                                              outbox.bundle-withdrawn, outbox.bundle-received,
                                              enrollment.synced, enrollment.sync-failed,
                                              enrollment.conflict, …), about what, by whom, and

@@ -13,7 +13,10 @@ const RIGHT = 'the right passphrase';
 const wrongPassphrase = () =>
   Object.assign(new Error('The CA passphrase is wrong.'), { code: 'CUSTODY_WRONG_PASSPHRASE' });
 
-function lockedLine(open?: (passphrase: string) => Promise<RunningStation>) {
+function lockedLine(
+  open?: (passphrase: string) => Promise<RunningStation>,
+  recordWrongPassphrase: (inARow: number, waitMs: number | undefined) => void = () => {},
+) {
   let now = 1_000_000;
   const logs: string[] = [];
   const inner = new RecordingLine();
@@ -32,6 +35,7 @@ function lockedLine(open?: (passphrase: string) => Promise<RunningStation>) {
         passphrase === RIGHT
           ? Promise.resolve({ line: inner, stop: async () => void (stops += 1) })
           : Promise.reject(wrongPassphrase())),
+    recordWrongPassphrase,
     log: (text) => logs.push(text),
     now: () => now,
   });
@@ -118,6 +122,41 @@ describe('LockedLine', () => {
     await line.unlock(RIGHT);
     expect(logs).toContain('A wrong CA passphrase was typed to unlock the line (4 in a row).');
     expect(logs.join('\n')).not.toContain(RIGHT);
+  });
+
+  it('records each wrong passphrase as it is typed, with the wait it set', async () => {
+    const recorded: [number, number | undefined][] = [];
+    const { line, advance } = lockedLine(undefined, (inARow, waitMs) =>
+      recorded.push([inARow, waitMs]),
+    );
+    for (let i = 0; i < 3; i++) await codeOf(line.unlock('wrong'));
+    // A try refused for its wait never reached the CA: nothing to record.
+    expect(await codeOf(line.unlock('wrong'))).toBe('STATION_UNLOCK_WAIT');
+    advance(10_000);
+    await codeOf(line.unlock('wrong'));
+    expect(recorded).toEqual([
+      [1, undefined],
+      [2, undefined],
+      [3, 10_000],
+      [4, 20_000],
+    ]);
+    advance(20_000);
+    await line.unlock(RIGHT);
+    expect(recorded).toHaveLength(4);
+  });
+
+  it('answers a wrong passphrase the same when the audit trail refuses it, and logs why', async () => {
+    const { line, logs } = lockedLine(undefined, () => {
+      throw Object.assign(new Error('The station database is read-only.'), {
+        code: 'STORE_READ_ONLY',
+      });
+    });
+    expect(await codeOf(line.unlock('wrong'))).toBe('CUSTODY_WRONG_PASSPHRASE');
+    expect(logs).toContain(
+      'The wrong passphrase was not written to the audit trail: The station database is read-only. (STORE_READ_ONLY)',
+    );
+    await line.unlock(RIGHT);
+    expect(line.unlocked).toBe(true);
   });
 
   it('takes one passphrase at a time', async () => {

@@ -35,6 +35,12 @@ export interface LockedLineOptions {
    * `wrongTriesBefore`: wrong passphrases in a row before this one, for the audit trail.
    */
   open(passphrase: string, wrongTriesBefore: number): Promise<RunningStation>;
+  /**
+   * Keeps a wrong passphrase in the audit trail at once: `inARow` counts it, `waitMs` is the
+   * wait it imposed on the next try (none before the third in a row). Its failure is logged and
+   * changes nothing of the unlock's answer.
+   */
+  recordWrongPassphrase(inARow: number, waitMs: number | undefined): void;
   log(line: string): void;
   /** Milliseconds now (tests give a clock). */
   now?: () => number;
@@ -161,12 +167,18 @@ export class LockedLine implements LineController {
   #wrongPassphrase(): void {
     this.#wrongInARow += 1;
     const beyond = this.#wrongInARow - WRONG_BEFORE_WAITING;
-    if (beyond >= 0) {
-      this.#nextTryAt = this.#now() + Math.min(FIRST_WAIT_MS * 2 ** beyond, LONGEST_WAIT_MS);
-    }
+    const waitMs = beyond >= 0 ? Math.min(FIRST_WAIT_MS * 2 ** beyond, LONGEST_WAIT_MS) : undefined;
+    if (waitMs !== undefined) this.#nextTryAt = this.#now() + waitMs;
     this.#options.log(
       `A wrong CA passphrase was typed to unlock the line (${this.#wrongInARow} in a row).`,
     );
+    try {
+      this.#options.recordWrongPassphrase(this.#wrongInARow, waitMs);
+    } catch (err) {
+      this.#options.log(
+        `The wrong passphrase was not written to the audit trail: ${failureText(toApiError(err))}`,
+      );
+    }
   }
 
   #unlockedLine(): LineController {

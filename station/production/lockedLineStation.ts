@@ -9,6 +9,7 @@ import type { StationFactory } from '../api/stationFactory.js';
 import type { OutboxCounts } from '../line/lineTypes.js';
 import { hasDpsConnection } from '../sync/dpsCredentials.js';
 import { OutboxListing } from '../store/outboxListing.js';
+import { appendAuditEvent } from '../store/auditAppend.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { LockedLine, LOCKED_NOTE } from './lockedLine.js';
@@ -48,6 +49,18 @@ export async function lockedLineStation(
         }
         return station;
       },
+      recordWrongPassphrase: (inARow, waitMs) =>
+        appendAuditEvent(stationPaths(selection.dataDir).database, {
+          actor: 'station',
+          kind: 'line.unlock-refused',
+          subject: 'line',
+          detail: {
+            profile: profile.name,
+            inARow,
+            ...(waitMs !== undefined && { nextTryAfterSeconds: Math.ceil(waitMs / 1000) }),
+            via: 'the unlock form at the workstation',
+          },
+        }),
       log: context.log,
     });
     context.log(LOCKED_NOTE);

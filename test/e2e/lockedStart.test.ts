@@ -180,6 +180,41 @@ describe('a line started locked', () => {
     expect(printed.join('\n')).not.toContain(PASSPHRASE);
   });
 
+  it('keeps wrong passphrases in the audit trail even when the line is never unlocked', async () => {
+    // No station database yet: the first wrong passphrase is what creates it.
+    const served = await runLocked(({ print, until }) =>
+      serve(['--locked', ...lineOn('/dev/ttyLS-none')], { print, until }),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(
+          await refusal(served.client.call('unlock', { passphrase: `guess number ${i}` })),
+        ).toBe('CUSTODY_WRONG_PASSPHRASE');
+      }
+      expect(await refusal(served.client.call('unlock', { passphrase: PASSPHRASE }))).toBe(
+        'STATION_UNLOCK_WAIT',
+      );
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+    const printed: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+    expect(await audit(['--json', '--data-dir', folder.dataDir])).toBe(0);
+    const via = 'the unlock form at the workstation';
+    // Newest first; the try refused for its wait never reached the CA and is not a guess.
+    expect(JSON.parse(printed.join('\n'))).toEqual([
+      expect.objectContaining({
+        kind: 'line.unlock-refused',
+        actor: 'station',
+        subject: 'line',
+        detail: { profile: 'LS-DEMO-1 line 8', inARow: 3, nextTryAfterSeconds: 10, via },
+      }),
+      expect.objectContaining({ detail: { profile: 'LS-DEMO-1 line 8', inARow: 2, via } }),
+      expect.objectContaining({ detail: { profile: 'LS-DEMO-1 line 8', inARow: 1, via } }),
+    ]);
+    expect(printed.join('\n')).not.toContain('guess number');
+  });
+
   it('start --locked runs the saved line locked; --locked with no saved line is refused', async () => {
     const errors: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((text: string) => void errors.push(text));

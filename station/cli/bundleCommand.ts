@@ -7,13 +7,18 @@ import { BundleError } from '../bundle/bundleErrors.js';
 import { exportBundle, refuseNothingToExport } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
 import type { ReceiptPayload } from '../bundle/bundlePayload.js';
-import { listBundles } from '../bundle/bundleList.js';
+import { listBundles, type BundleListing } from '../bundle/bundleList.js';
+import {
+  bundleWorkFolder,
+  listBundleWork,
+  type BundleWorkListing,
+} from '../bundle/bundleWorkList.js';
 import { applyReceipt, refuseUnknownBundle } from '../bundle/bundleReceive.js';
 import type { AuditActor } from '../store/auditLog.js';
 import { bundleSyncCommand } from './bundleSyncCommand.js';
 import type { DpsClientFactory } from './syncCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
-import { resolveDataDir } from './dataDir.js';
+import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
 import { localTime } from './timeFlags.js';
@@ -28,7 +33,9 @@ export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for
                                                  enrollments and write the receipt; run it again
                                                  after an outage and it goes on where it stopped
   bundle receive FILE [--by NAME]               apply a receipt to this station's outbox
-  bundle list [--json]                          the bundles this station exported, and their receipts
+  bundle list [--json]                          the bundles this station exported, and their receipts;
+                                                 then the bundles this data folder synced (its work
+                                                 files under bundles/), with their outbox counts
           every bundle command takes --data-dir DIR; the bundle passphrase comes from
           ${BUNDLE_PASSPHRASE_ENV}, the terminal, or stdin; a DPS that is not Azure's
           is trusted for bundle sync only with LINE_STATION_DPS_CA=its CA file`;
@@ -207,32 +214,73 @@ function syncedOn(receipt: ReceiptPayload): string {
   return receipt.syncedOn ? ` on ${receipt.syncedOn.host} by ${receipt.syncedOn.by}` : '';
 }
 
+/**
+ * `bundle list`: what this data folder exported, then what it synced for other stations (its
+ * work stores), newest first in each. `--json` prints `{ exported, synced }`.
+ */
 function listCommand(dataDir: string, json: boolean): number {
+  const exported = exportedBundles(dataDir);
+  const synced = listBundleWork(dataDir);
+  if (json) {
+    console.log(JSON.stringify({ exported, synced }, null, 2));
+    return 0;
+  }
+  printExported(exported);
+  if (synced.length > 0) printSynced(bundleWorkFolder(dataDir), synced);
+  return 0;
+}
+
+/**
+ * The bundles this station exported. A folder with work stores but no station database (a
+ * machine that only syncs bundles) exported none, and gets no empty database for asking; a
+ * folder with neither is refused as by every reading command (a mistyped --data-dir).
+ */
+function exportedBundles(dataDir: string): BundleListing[] {
+  if (!existsSync(stationPaths(dataDir).database) && existsSync(bundleWorkFolder(dataDir))) {
+    return [];
+  }
   const db = openExistingStationDatabase(dataDir, { toRead: true });
   try {
-    const bundles = listBundles(db);
-    if (json) {
-      console.log(JSON.stringify(bundles, null, 2));
-      return 0;
-    }
-    if (bundles.length === 0) console.log('No bundle was exported from this station.');
-    for (const b of bundles) {
-      if (b.writtenAt === null) {
-        console.log(
-          `${localTime(b.createdAt)}  ${b.id}  never written (the export stopped): carries nothing`,
-        );
-        continue;
-      }
-      const receipt = b.receivedAt
-        ? `receipt ${localTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
-        : 'no receipt yet';
-      console.log(
-        `${localTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
-      );
-      console.log(`  ${b.file}`);
-    }
-    return 0;
+    return listBundles(db);
   } finally {
     db.close();
+  }
+}
+
+function printExported(bundles: BundleListing[]): void {
+  if (bundles.length === 0) console.log('No bundle was exported from this station.');
+  for (const b of bundles) {
+    if (b.writtenAt === null) {
+      console.log(
+        `${localTime(b.createdAt)}  ${b.id}  never written (the export stopped): carries nothing`,
+      );
+      continue;
+    }
+    const receipt = b.receivedAt
+      ? `receipt ${localTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
+      : 'no receipt yet';
+    console.log(
+      `${localTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
+    );
+    console.log(`  ${b.file}`);
+  }
+}
+
+/** Only the counts of each store are printed: it holds sealed keys, and rows in clear. */
+function printSynced(folder: string, stores: BundleWorkListing[]): void {
+  console.log(`\nBundles synced from this machine (work files under ${folder}):`);
+  for (const w of stores) {
+    const when = w.modifiedAt === null ? '(time unknown)     ' : localTime(w.modifiedAt);
+    if ('error' in w) {
+      const detail = w.error.detail === undefined ? '' : `\n  detail: ${w.error.detail}`;
+      console.log(`${when}  ${w.bundleId}  to ${w.dpsHost}: cannot be read [${w.error.code}]`);
+      console.log(`  ${w.path}\n  ${w.error.message}${detail}`);
+      continue;
+    }
+    const c = w.counts;
+    console.log(
+      `${when}  ${w.bundleId}  to ${w.dpsHost}: ${c.synced} synced, ${c.failed} failed, ${c.conflict} conflict, ${c.pending} pending, ${c.syncing} syncing`,
+    );
+    console.log(`  ${w.path}`);
   }
 }

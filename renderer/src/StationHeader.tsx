@@ -1,4 +1,7 @@
-/** Product profile, line mode, CA state and, on the DEMO line, a badge nobody can miss. */
+/**
+ * Product profile, line mode, CA state, how today's runs ended and, on the DEMO line, a badge
+ * nobody can miss.
+ */
 import type { StationStatusPayload } from '../../station/api/contract.js';
 
 interface Props {
@@ -15,6 +18,18 @@ function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean }
   const days = Math.floor(ca.daysLeft);
   const left = days === 1 ? '1 day left' : `${days} days left`;
   return { text: `CA ready · ${ca.subject} · ${left}`, warn: days < 30 };
+}
+
+/** Today's runs, in words first: "412 passed · 3 failed" (cancelled ones only when there are). */
+function Today({ today }: { today: NonNullable<StationStatusPayload['today']> }) {
+  return (
+    <dd className="today" aria-label="Runs today" data-testid="today">
+      <span className="today-passed">{today.passed} passed</span>
+      {' · '}
+      <span className={today.failed > 0 ? 'today-failed' : undefined}>{today.failed} failed</span>
+      {today.cancelled > 0 && ` · ${today.cancelled} cancelled`}
+    </dd>
+  );
 }
 
 export function StationHeader({ status, canChangeMode, onMode }: Props) {
@@ -56,6 +71,12 @@ export function StationHeader({ status, canChangeMode, onMode }: Props) {
             <dt>CA</dt>
             <dd className={ca?.warn ? 'ca ca-warn' : 'ca'}>{ca?.text}</dd>
           </div>
+          {status.today && (
+            <div>
+              <dt>Today</dt>
+              <Today today={status.today} />
+            </div>
+          )}
         </dl>
       )}
     </header>

@@ -100,6 +100,7 @@ export const stationStatusSchema = z.object({
   }),
   notes: z.array(text).max(MAX_NOTES),
   sync: syncStatusSchema.optional(),
+  today: z.object({ since: text, passed: count, failed: count, cancelled: count }).optional(),
   awaitingPassphrase: z.literal(true).optional(),
 });
 

@@ -16,6 +16,7 @@ import { earlierFailuresIn } from './failureStreak.js';
 import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
+import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
 import type { RunRecorder, RunStarter } from './runRecorder.js';
@@ -87,6 +88,9 @@ export class Line implements LineController {
     () => this.onStatusChanged.emit(this.status()),
   );
   private readonly interrupted: InterruptedPortsNote;
+  private readonly today: DayTally;
+  /** Tells the UIs the day turned, when no run ends to do it. */
+  private midnight: NodeJS.Timeout | undefined;
   private mode: 'auto' | 'manual';
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
@@ -95,6 +99,10 @@ export class Line implements LineController {
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
     this.interrupted = new InterruptedPortsNote(options.interruptedPorts ?? []);
+    const { recorder } = options;
+    this.today = new DayTally(
+      recorder.runCountsSince && ((sinceMs) => recorder.runCountsSince?.(sinceMs)),
+    );
     for (const path of options.ports.configured) {
       // Refuse a mistyped address now, not as a failed run on every poll.
       createTransport(path);
@@ -127,12 +135,15 @@ export class Line implements LineController {
   /** Starts watching ports; resolves after the first scan (configured ports have their state). */
   async start(): Promise<void> {
     this.stopped = false;
+    this.today.load();
+    this.scheduleMidnight();
     await this.watcher.start();
   }
 
   /** Stops watching, cancels every run and waits for the runs to end (and record). */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.midnight);
     this.watcher.stop();
     for (const slot of this.slotList) slot.cancel(new StationStopping());
     await Promise.all(this.slotList.map((slot) => slot.settled()));
@@ -152,6 +163,7 @@ export class Line implements LineController {
         ...(!this.options.profile.attestation.mode.startsWith('x509-') && { unused: true }),
       },
       notes: this.notes(),
+      today: this.today.view(),
     };
     if (this.sync) status.sync = syncView(this.sync.status());
     return status;
@@ -345,9 +357,23 @@ export class Line implements LineController {
       )
       .then((outcome) => {
         const durationMs = performance.now() - started;
+        this.today.count(outcome.state);
         this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
         if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
+        // The day's tally is in the status; a line no UI watches builds none.
+        if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
       });
+  }
+
+  /** At each local midnight the tally starts again: every UI is told, runs or not. */
+  private scheduleMidnight(): void {
+    clearTimeout(this.midnight);
+    // A second past midnight: a timer may fire a little early, and the new day must have begun.
+    this.midnight = setTimeout(() => {
+      this.onStatusChanged.emit(this.status());
+      this.scheduleMidnight();
+    }, this.today.msToNextDay() + 1_000);
+    this.midnight.unref();
   }
 }
 

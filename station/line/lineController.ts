@@ -1,4 +1,5 @@
 import type { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+import type { DayTallyView } from './dayTally.js';
 import type { CodedError, OutboxCounts, SlotView } from './lineTypes.js';
 
 /** The outbox sync to DPS as every UI shows it. */
@@ -35,6 +36,8 @@ export interface StationStatus {
   notes: string[];
   /** Absent while the line has no DPS connection (offline by configuration). */
   sync?: SyncStatusView;
+  /** How the line's runs ended today (since local midnight); absent while the line is locked. */
+  today?: DayTallyView;
   /**
    * Present while the line waits for the CA passphrase before it starts (a locked start): no
    * port is open and the slots are empty until a supervisor unlocks it (`unlock`).

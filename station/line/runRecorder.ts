@@ -4,6 +4,7 @@ import type {
   OutboxCounts,
   PassedRunRecord,
 } from './lineTypes.js';
+import type { RunCounts } from './dayTally.js';
 
 /**
  * Who started a run: `operator` (a Provision press; every run of a manual line) or `auto` (auto
@@ -86,6 +87,11 @@ export interface RunRecorder {
    * restarted station counts a device's failures from zero.
    */
   failedRunsInARow?(query: FailedRunsQuery): number;
+  /**
+   * How the runs started at or after `sinceMs` ended. Optional: without it the line's tally of
+   * the day starts at zero with the station.
+   */
+  runCountsSince?(sinceMs: number): RunCounts;
 }
 
 /** Which failures RunRecorder.failedRunsInARow counts. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
+import type { RunCounts } from '../line/dayTally.js';
 import type {
   EarlierProvisioning,
   EndorsementKeyQuery,
@@ -226,6 +227,14 @@ export class ProvisioningStore implements RunRecorder {
   /** How the runs started at or after `since` (ISO 8601) ended, by state and error code. */
   runStats(since: string, port?: string): RunStats {
     return asStoreRead('count runs', () => this.history.stats(since, port));
+  }
+
+  /** How the runs started at or after `sinceMs` ended (the line's tally of the day). */
+  runCountsSince(sinceMs: number): RunCounts {
+    const byState = asStoreRead('count runs', () =>
+      this.history.byState(new Date(sinceMs).toISOString()),
+    );
+    return { passed: byState.pass, failed: byState.fail, cancelled: byState.cancelled };
   }
 
   /**

@@ -125,14 +125,20 @@ export class RunHistory {
   }
 
   /** How the runs started at or after `since` (ISO 8601) ended, on one port if given. */
-  stats(since: string, port?: string): RunStats {
+  /** How many runs started at or after `since` (ISO 8601) are in each state. */
+  byState(since: string, port?: string): Record<RunState, number> {
     const byState = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
-    const window = { since, port: port ?? null };
-    const states = this.db.prepare(RUNS_BY_STATE_SQL).all(window) as {
+    const states = this.db.prepare(RUNS_BY_STATE_SQL).all({ since, port: port ?? null }) as {
       state: RunState;
       runs: number;
     }[];
     for (const { state, runs } of states) byState[state] = runs;
+    return byState;
+  }
+
+  stats(since: string, port?: string): RunStats {
+    const byState = this.byState(since, port);
+    const window = { since, port: port ?? null };
     // The message of each code's latest run (codes never change meaning; their text may): with
     // one max() in the query, SQLite takes a bare column from the row that has the maximum.
     const byError = this.db

@@ -38,6 +38,8 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
       ).resolves.toContain('DEMO');
       const passTexts = await page.locator('[data-testid="slot-state"]').allTextContents();
       expect(passTexts.every((t) => t.includes('PASS'))).toBe(true);
+      // The header keeps the day's tally: the DEMO's eight runs, none failed.
+      await page.locator('[data-testid="today"]', { hasText: /^8 passed · 0 failed$/ }).waitFor();
       // The queue drains into the local DPS, and each device then registers from its flash.
       await page.locator('[data-testid="outbox-synced"]', { hasText: /^8$/ }).waitFor();
       await page.locator('[data-testid="outbox-pending"]', { hasText: /^0$/ }).waitFor();

@@ -1,0 +1,155 @@
+/**
+ * The day's tally of runs in the header: from the store at start (a restarted station goes on
+ * from the day's count), one more per run that ends, and a new day at local midnight. The last
+ * test drives a real line on a real pty with the SQLite store.
+ */
+import type Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { DayTally, type RunCounts } from './dayTally.js';
+import type { Line, RunEnded } from './line.js';
+import type { StationStatus } from './lineController.js';
+import {
+  nextEvent,
+  oneSimulatedDevicePerTest,
+  testLine,
+  testProfile,
+  within,
+} from './testing/lineTestKit.js';
+
+/** Local times: the tally's day is the workstation's. */
+const at = (text: string) => new Date(text).getTime();
+
+function tallyAt(time: string, stored?: (sinceMs: number) => RunCounts) {
+  let now = at(time);
+  const reads: number[] = [];
+  const tally = new DayTally(
+    stored &&
+      ((sinceMs) => {
+        reads.push(sinceMs);
+        return stored(sinceMs);
+      }),
+    () => now,
+  );
+  return { tally, reads, setTime: (t: string) => void (now = at(t)) };
+}
+
+describe('DayTally', () => {
+  it("starts from the store's count of the day and adds each run that ends", () => {
+    const { tally, reads } = tallyAt('2026-12-06T14:30:00', () => ({
+      passed: 400,
+      failed: 3,
+      cancelled: 1,
+    }));
+    tally.load();
+    expect(reads).toEqual([at('2026-12-06T00:00:00')]);
+    tally.count('pass');
+    tally.count('pass');
+    tally.count('fail');
+    tally.count('cancelled');
+    expect(tally.view()).toEqual({
+      since: new Date(at('2026-12-06T00:00:00')).toISOString(),
+      passed: 402,
+      failed: 4,
+      cancelled: 2,
+    });
+    expect(reads).toHaveLength(1);
+  });
+
+  it('starts a new day at local midnight from the store, without counting its first run twice', () => {
+    const stored = new Map([
+      [at('2026-12-06T00:00:00'), { passed: 10, failed: 0, cancelled: 0 }],
+      // The run that ends first after midnight is in the store when the line counts it.
+      [at('2026-12-07T00:00:00'), { passed: 1, failed: 0, cancelled: 0 }],
+    ]);
+    const { tally, setTime } = tallyAt('2026-12-06T23:59:00', (since) => stored.get(since)!);
+    tally.load();
+    setTime('2026-12-07T00:00:02');
+    tally.count('pass');
+    expect(tally.view()).toMatchObject({ passed: 1, failed: 0 });
+    tally.count('fail');
+    expect(tally.view()).toMatchObject({ passed: 1, failed: 1 });
+  });
+
+  it('without a store, counts from zero and starts again at midnight', () => {
+    const { tally, setTime } = tallyAt('2026-12-06T23:00:00');
+    tally.load();
+    tally.count('pass');
+    expect(tally.view()).toMatchObject({ passed: 1 });
+    setTime('2026-12-07T00:00:01');
+    expect(tally.view()).toEqual({
+      since: new Date(at('2026-12-07T00:00:00')).toISOString(),
+      passed: 0,
+      failed: 0,
+      cancelled: 0,
+    });
+    tally.count('fail');
+    expect(tally.view()).toMatchObject({ passed: 0, failed: 1 });
+  });
+
+  it('counts from zero when the store cannot be read, instead of failing the status', () => {
+    const { tally } = tallyAt('2026-12-06T09:00:00', () => {
+      throw new Error('database is locked');
+    });
+    tally.load();
+    tally.count('pass');
+    expect(tally.view()).toMatchObject({ passed: 1, failed: 0, cancelled: 0 });
+  });
+
+  it('says how long until the next local midnight', () => {
+    const { tally } = tallyAt('2026-12-06T23:59:30');
+    expect(tally.msToNextDay()).toBe(30_000);
+  });
+});
+
+describe("a line's tally of the day", () => {
+  const startDevice = oneSimulatedDevicePerTest();
+  let line: Line | undefined;
+  let db: Database.Database | undefined;
+  afterEach(async () => {
+    await line?.stop();
+    db?.close();
+    line = undefined;
+    db = undefined;
+  });
+
+  it("goes on from the store's runs of the day after a restart, and counts the next run", async () => {
+    const device = await startDevice();
+    // A profile this device's firmware does not fit: its run fails at once, and is recorded.
+    const profile = testProfile({ firmwareVersions: ['9.9.9'] });
+    db = openStationDatabase(':memory:');
+    const store = new ProvisioningStore(db);
+    const record = (startedAt: number, state: 'fail' | 'cancelled') => {
+      const runId = store.beginRun('/dev/ttyOLD', profile.name, startedAt, 'auto');
+      store.recordFailure(runId, {
+        state,
+        error: { code: 'RUN_CANCELLED', message: 'earlier' },
+        steps: [],
+        finishedAt: startedAt + 1_000,
+      });
+    };
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    // What the station before the restart recorded: two runs today, one yesterday.
+    record(Math.max(midnight.getTime(), Date.now() - 60_000), 'fail');
+    record(Math.max(midnight.getTime(), Date.now() - 50_000), 'cancelled');
+    record(midnight.getTime() - 3_600_000, 'fail');
+
+    line = await testLine({
+      profile,
+      recorder: store,
+      ports: { configured: [device.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
+      mode: 'auto',
+    });
+    const statuses: StationStatus[] = [];
+    line.onStatusChanged.on((status) => statuses.push(status));
+    const ended = within<RunEnded>(15_000, nextEvent(line.onRunEnded));
+    await line.start();
+    expect((await ended)?.outcome.state).toBe('fail');
+    const today = { since: midnight.toISOString(), passed: 0, failed: 2, cancelled: 1 };
+    expect(line.status().today).toEqual(today);
+    // Every UI hears of the run in the status it already draws.
+    await expect.poll(() => statuses.at(-1)?.today).toEqual(today);
+  });
+});

@@ -5,6 +5,7 @@ import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import type { GroupKeySource } from '../line/attestation/attestor.js';
 import { Line } from '../line/line.js';
 import type { RunRecorder } from '../line/runRecorder.js';
+import { runEndedText } from '../line/runEndedText.js';
 import { demoProfile } from '../profiles/demoProfile.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
@@ -109,13 +110,8 @@ export async function startDemoStation(options: DemoStationOptions = {}): Promis
     log(
       `DEMO line: ${simulator.devices.length} simulated devices, profile "${profile.name}", ${options.mode ?? 'auto'} mode`,
     );
-    line.onRunEnded.on(({ slot, port, outcome }) =>
-      log(
-        outcome.state === 'pass'
-          ? `slot ${slot} ${port}: PASS ${outcome.record.registrationId}`
-          : `slot ${slot} ${port}: ${outcome.state.toUpperCase()} ${outcome.error.code}: ${outcome.error.message}`,
-      ),
-    );
+    // The DEMO's runs live in memory: no run id to look up afterwards.
+    line.onRunEnded.on((ended) => log(runEndedText(ended, { runId: false })));
     if (dps) {
       const { sync, onFieldRegistration } = dps;
       line.attachSync(sync);

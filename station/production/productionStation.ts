@@ -12,6 +12,7 @@ import { StationCa } from '../../certs/stationCa.js';
 import type { RunningStation } from '../api/stationFactory.js';
 import { StationStartError } from '../api/stationFactory.js';
 import { Line } from '../line/line.js';
+import { runEndedText } from '../line/runEndedText.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
@@ -190,6 +191,7 @@ export async function openProductionStation(
         .filter((run) => run.thisHost && (options.discover || options.ports.includes(run.port)))
         .map((run) => run.port),
     }));
+    line.onRunEnded.on((ended) => options.log(runEndedText(ended, { runId: true })));
     const sync = (taken.sync = dps
       ? new SyncWorker({ db, dps, openSecret: secrets.open })
       : undefined);

@@ -165,6 +165,8 @@ describe('a line started locked', () => {
     expect(log).toContain('The line waits for the CA passphrase');
     expect(log).toContain('A wrong CA passphrase was typed to unlock the line (1 in a row).');
     expect(log).toContain('The line was unlocked at the workstation and runs.');
+    // A served line logs each run's end, with the id `runs show` takes.
+    expect(log).toMatch(/^slot 1 \/dev\/\S+: PASS ls-demo-1-\S+ \(run \d+\)$/m);
     expect(log).not.toContain(PASSPHRASE);
     expect(log).not.toContain('not the passphrase');
 

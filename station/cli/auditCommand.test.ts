@@ -57,8 +57,16 @@ describe('station audit', () => {
     expect(await audit(['--limit', '1', '--data-dir', root])).toBe(0);
     expect(output).toHaveLength(1);
     output = [];
-    expect(await audit(['--kind', 'no.such.kind', '--data-dir', root])).toBe(0);
-    expect(output).toEqual(['No audit event matches.']);
+    expect(await audit(['--kind', 'line.unlock', '--data-dir', root])).toBe(0);
+    expect(output).toEqual([
+      'No audit event of kind "line.unlock". The trail holds: line.unlocked, run.failed.',
+    ]);
+  });
+
+  it('says so when the trail is empty', async () => {
+    openStationDatabase(join(root, 'station.db')).close();
+    expect(await audit(['--kind', 'run.failed', '--data-dir', root])).toBe(0);
+    expect(output).toEqual(['The audit trail is empty.']);
   });
 
   it('refuses what it would not apply, before it opens anything', async () => {

@@ -38,14 +38,25 @@ export async function audit(args: string[]): Promise<number> {
   const limit = countFlag('--limit', values.limit ?? '50');
   const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), { toRead: true });
   try {
-    const events = new ProvisioningStore(db).audit(values.kind, limit);
+    const store = new ProvisioningStore(db);
+    const events = store.audit(values.kind, limit);
     if (values.json) console.log(JSON.stringify(events, null, 2));
-    else if (events.length === 0) console.log('No audit event matches.');
+    else if (events.length === 0) console.log(nothingFound(values.kind, store.auditKinds()));
     else for (const event of events) console.log(eventLine(event));
     return 0;
   } finally {
     db.close();
   }
+}
+
+/**
+ * Why nothing was listed. `--kind` must match exactly, so a kind mistyped or half-remembered
+ * (`line.unlock`) is answered with the kinds the trail does hold.
+ */
+function nothingFound(kind: string | undefined, held: string[]): string {
+  if (held.length === 0) return 'The audit trail is empty.';
+  if (kind === undefined) return 'No audit event matches.';
+  return `No audit event of kind "${kind}". The trail holds: ${held.join(', ')}.`;
 }
 
 /** One line per event; the detail as compact JSON, since each kind has its own fields. */

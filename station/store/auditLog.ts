@@ -34,6 +34,7 @@ export class AuditLog {
   private readonly insert: Database.Statement;
   private readonly latest: Database.Statement;
   private readonly latestOfKind: Database.Statement;
+  private readonly kindsHeld: Database.Statement;
 
   constructor(db: Database.Database) {
     this.insert = db.prepare(
@@ -44,6 +45,13 @@ export class AuditLog {
     this.latestOfKind = db.prepare(
       `SELECT ${columns} FROM audit_events WHERE kind = ? ORDER BY id DESC LIMIT ?`,
     );
+    // Read off the index on (kind, id), not the rows.
+    this.kindsHeld = db.prepare(`SELECT DISTINCT kind FROM audit_events ORDER BY kind`).pluck();
+  }
+
+  /** The kinds of event the trail holds, alphabetically. */
+  kinds(): string[] {
+    return this.kindsHeld.all() as string[];
   }
 
   /** Appends one event and returns its id. */

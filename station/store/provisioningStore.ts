@@ -258,6 +258,11 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreRead('list audit events', () => this.auditLog.list(kind, limit));
   }
 
+  /** The kinds of event the audit trail holds, alphabetically. */
+  auditKinds(): string[] {
+    return asStoreRead('list audit event kinds', () => this.auditLog.kinds());
+  }
+
   /**
    * Writes the failures held back by recordFailure, oldest first. Stops at the first the
    * database still refuses (the caller's own write reports the condition); one that can no

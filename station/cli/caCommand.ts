@@ -2,13 +2,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { importIssuingCa } from '../../certs/ca/importIssuingCa.js';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
-import type { CaStatus } from '../../certs/ca/openCa.js';
+import { openCa, type CaStatus } from '../../certs/ca/openCa.js';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { StationCa } from '../../certs/stationCa.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
+import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 import { countFlag, UsageError } from './usageError.js';
 
@@ -138,10 +139,18 @@ async function withCa(
   values: Values,
   positionals: string[],
 ): Promise<number> {
-  const db = openStationDatabase(paths.database);
+  // The CA first, and `status` needs nothing else: a folder with no CA (a mistyped --data-dir, a
+  // forgotten LINE_STATION_DATA) is refused before the database is opened, which would make a
+  // station.db there, and `queue stats` would then read that folder as a station with an empty
+  // outbox. `list` only reads (openExistingStationDatabase makes nothing); issue and revoke write.
+  const locked = await openCa(paths.caDir);
+  if (sub === 'status') return printStatus(locked.status(), paths.caDir);
+  const db =
+    sub === 'list'
+      ? openExistingStationDatabase(paths.dataDir, { toRead: true })
+      : openStationDatabase(paths.database);
   try {
-    const stationCa = await StationCa.open(paths.caDir, new CertificateLedger(db));
-    if (sub === 'status') return printStatus(stationCa.status());
+    const stationCa = new StationCa(locked, new CertificateLedger(db));
     if (sub === 'list') return list(stationCa, values);
     if (sub === 'revoke') {
       const serial = positionals[0];
@@ -173,7 +182,8 @@ async function withCa(
   }
 }
 
-function printStatus(status: CaStatus): number {
+function printStatus(status: CaStatus, caDir: string): number {
+  console.log(`folder        ${caDir}`);
   console.log(`mode          ${status.mode}`);
   console.log(`subject       ${status.subject}`);
   console.log(`issuer        ${status.issuer}`);

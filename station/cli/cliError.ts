@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { DATA_DIR_RULE, dataDirOrigin } from './dataDir.js';
 import { PASSPHRASE_CREDENTIAL, PASSPHRASE_ENV, passphraseCredentialPath } from './passphrase.js';
 
 /**
@@ -25,9 +27,22 @@ export function reportCliError(err: unknown): number {
       );
     }
   }
+  // A mistyped or forgotten data folder reads as "no CA yet": say which folder was looked in.
+  if (coded.code === 'CA_NOT_INITIALISED' && typeof coded.detail === 'string') {
+    console.error(caNotFoundHint(coded.detail));
+  }
   const usage =
     typeof coded.code === 'string' &&
     (coded.code === 'CLI_USAGE' || coded.code.startsWith('ERR_PARSE_ARGS_'));
   if (usage) console.error('Run `station help` for the commands and their options.');
   return usage ? 2 : 1;
+}
+
+/** The hint under CA_NOT_INITIALISED, whose detail is the CA folder looked in (<data>/ca). */
+function caNotFoundHint(caDir: string): string {
+  const where =
+    basename(caDir) === 'ca'
+      ? `the data folder ${dirname(caDir)} (${dataDirOrigin(dirname(caDir))})`
+      : caDir;
+  return `No CA was found in ${where}; ${DATA_DIR_RULE}. If this station's CA is in another folder, name that one; to make a CA here, run \`station ca init\` or \`station ca import\`.`;
 }

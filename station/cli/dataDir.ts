@@ -17,8 +17,29 @@ export function resolveDataDir(flag?: string): string {
     );
   }
   const fromEnv = process.env[DATA_DIR_ENV];
-  return resolve(flag ?? (fromEnv ? fromEnv : join(homedir(), '.line-station')));
+  return resolve(flag ?? (fromEnv ? fromEnv : defaultDataDir()));
 }
+
+function defaultDataDir(): string {
+  return join(homedir(), '.line-station');
+}
+
+/**
+ * Where `dataDir` came from, in the words of a supervisor who may have forgotten to set the
+ * variable: `LINE_STATION_DATA` when it names that folder, the default when the variable is
+ * unset and the folder is ~/.line-station, else --data-dir (and what the variable holds).
+ */
+export function dataDirOrigin(dataDir: string): string {
+  const fromEnv = process.env[DATA_DIR_ENV];
+  if (fromEnv && resolve(fromEnv) === dataDir) return `from ${DATA_DIR_ENV}`;
+  if (!fromEnv && dataDir === resolve(defaultDataDir())) {
+    return `the default: no --data-dir, and ${DATA_DIR_ENV} is not set`;
+  }
+  return `given by --data-dir; ${DATA_DIR_ENV} is ${fromEnv ? fromEnv : 'not set'}`;
+}
+
+/** How every command chooses its data folder, for an error that names the one it used. */
+export const DATA_DIR_RULE = `a command uses --data-dir DIR, else $${DATA_DIR_ENV}, else ~/.line-station`;
 
 export function stationPaths(dataDir: string): {
   dataDir: string;

@@ -6,7 +6,8 @@ import { stationPaths } from './dataDir.js';
 
 /**
  * Opens the station database of `dataDir` for the commands that read or fix what a line
- * recorded (`queue`, `runs`, `sync status`); `toRead` when the command only reads. They never make a station of a folder that holds none: a
+ * recorded (`queue`, `runs`, `sync status`, `ca list`); `toRead` when the command only reads,
+ * and then it creates nothing at all. They never make a station of a folder that holds none: a
  * new, empty database in a mistyped --data-dir (or in /root under sudo) would report an empty
  * outbox, as if all were synced.
  */
@@ -23,6 +24,10 @@ export function openExistingStationDatabase(
       database,
     );
   }
+  if (!options.toRead) return openStationDatabase(database);
+  // A station with a CA and no database yet (no line ran) has nothing to report, and a report
+  // leaves it so: an empty database in memory answers for it, no station.db is made.
+  if (!existsSync(database)) return openStationDatabase(':memory:');
   // A command that only reports opens read-only: quick on a big file (openStationDatabaseToRead).
-  return options.toRead ? openStationDatabaseToRead(database) : openStationDatabase(database);
+  return openStationDatabaseToRead(database);
 }

@@ -8,6 +8,7 @@ import {
   savedLinePath,
   type SavedLine,
 } from '../production/savedLine.js';
+import { absentLocalPorts } from '../line/missingPortsNote.js';
 import { resolveDataDir } from './dataDir.js';
 import { LINE_SETUP_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 
@@ -78,6 +79,13 @@ async function save(args: string[]): Promise<number> {
   console.log(
     '`station start` (what `npm start` runs) and `station serve` now run this line; `station line forget` brings back the DEMO.',
   );
+  // Saved all the same: an adapter may be plugged in after the start. A mistyped path would
+  // otherwise wait in silence, as an empty socket does.
+  for (const port of absentLocalPorts(saved.devices)) {
+    console.log(
+      `note: ${port} is not there now; its slot will wait for it (station ports lists the ports this machine has)`,
+    );
+  }
   return 0;
 }
 

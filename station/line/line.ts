@@ -14,6 +14,7 @@ import { syncView, type LineSync } from './lineSync.js';
 import { tpmTrustNote } from './tpmTrustNote.js';
 import { earlierFailuresIn } from './failureStreak.js';
 import { InterruptedPortsNote } from './interruptedPortsNote.js';
+import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { DayTally } from './dayTally.js';
@@ -36,6 +37,11 @@ export interface LineOptions {
     baudRate: number;
     /** How often ports are polled for hot-plug; default 1000 ms. */
     pollMs?: number;
+    /**
+     * How long after the start a configured local path never seen yet is named in the notes
+     * as missing (MissingPortsNote); default MISSING_PORT_NOTE_MS.
+     */
+    missingAfterMs?: number;
   };
   mode: 'auto' | 'manual';
   /** The DEMO line: simulated devices, DEMO CA, DEMO DPS settings. */
@@ -51,6 +57,8 @@ export interface LineOptions {
   dpsClockOffsetMs?: () => number | undefined;
   /** Ports whose runs the last stop cut off (closed at this start): noted until a run there. */
   interruptedPorts?: readonly string[];
+  /** The station log (operator text, no secrets), for what the line finds by itself. */
+  log?: (line: string) => void;
 }
 
 /** A run ended on a slot (for logs, the API's history view and the benchmark). */
@@ -88,6 +96,7 @@ export class Line implements LineController {
     () => this.onStatusChanged.emit(this.status()),
   );
   private readonly interrupted: InterruptedPortsNote;
+  private readonly missing: MissingPortsNote;
   private readonly today: DayTally;
   /** Tells the UIs the day turned, when no run ends to do it. */
   private midnight: NodeJS.Timeout | undefined;
@@ -99,6 +108,11 @@ export class Line implements LineController {
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
     this.interrupted = new InterruptedPortsNote(options.interruptedPorts ?? []);
+    this.missing = new MissingPortsNote(options.ports.configured, {
+      afterMs: options.ports.missingAfterMs ?? MISSING_PORT_NOTE_MS,
+      changed: () => this.onStatusChanged.emit(this.status()),
+      ...(options.log && { log: options.log }),
+    });
     const { recorder } = options;
     this.today = new DayTally(
       recorder.runCountsSince && ((sinceMs) => recorder.runCountsSince?.(sinceMs)),
@@ -138,6 +152,7 @@ export class Line implements LineController {
     this.today.load();
     this.scheduleMidnight();
     await this.watcher.start();
+    this.missing.start();
   }
 
   /** Stops watching, cancels every run and waits for the runs to end (and record). */
@@ -145,6 +160,7 @@ export class Line implements LineController {
     this.stopped = true;
     clearTimeout(this.midnight);
     this.watcher.stop();
+    this.missing.stop();
     for (const slot of this.slotList) slot.cancel(new StationStopping());
     await Promise.all(this.slotList.map((slot) => slot.settled()));
     await Promise.all(this.slotList.map((slot) => slot.dropSession()));
@@ -219,7 +235,8 @@ export class Line implements LineController {
     const slot = this.slotList[slotNumber - 1];
     if (this.stopped) throw new LineError('LINE_STOPPED');
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
-    if (!slot.present) throw new LineError('LINE_PORT_ABSENT', `slot ${slotNumber} ${slot.port}`);
+    if (!slot.present)
+      throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
       // A held slot asking its device who it is: the operator's start answers that. End the
       // check (it can take a silent device's whole INFO timeout) and run once it let go.
@@ -274,6 +291,8 @@ export class Line implements LineController {
     if (clock) notes.push(clock);
     const interrupted = this.interrupted.note();
     if (interrupted) notes.push(interrupted);
+    const missing = this.missing.note();
+    if (missing) notes.push(missing);
     return notes;
   }
 
@@ -293,6 +312,7 @@ export class Line implements LineController {
   private portChanged(path: string, present: boolean): void {
     const slot = this.slotFor(path);
     if (present) {
+      this.missing.appeared(path);
       slot.appeared(this.mode === 'auto');
       this.autoStart(slot);
     } else {

@@ -182,6 +182,7 @@ export async function openProductionStation(
       mode: options.mode,
       demo: false,
       sealSecret: secrets.seal,
+      log: options.log,
       ...(groupKey && { groupKey }),
       ...(ekTrust && { ekTrust: ekTrust.trust }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),

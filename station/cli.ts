@@ -22,6 +22,7 @@ import { BUNDLE_USAGE, bundleCommand } from './cli/bundleCommand.js';
 import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js';
 import { dpsClientFor } from './production/dpsConnection.js';
 import { reportCliError } from './cli/cliError.js';
+import { enterInvocationFolder } from './cli/invocationFolder.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
@@ -72,6 +73,8 @@ const usages: readonly (readonly [command: string, usage: string])[] = [
 const USAGE = `usage: station <command> [options]\n\n${usages.map(([, usage]) => usage).join('\n\n')}`;
 const commandUsage = new Map(usages.filter(([command]) => command !== 'simulate'));
 
+// `npm run station -- …` runs in the install folder: relative paths are the typed-in folder's.
+enterInvocationFolder();
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
@@ -154,8 +154,9 @@ async function exportCommand(
     }
     console.log(
       'They stay pending here until the receipt comes back. On a machine that reaches DPS run\n' +
-        `  station bundle sync ${basename(file)}\n` +
-        'then bring the receipt it writes back here and run `station bundle receive RECEIPT`.',
+        `  station bundle sync ${shellWord(file)}\n` +
+        '(with the path where that machine sees the file), then bring the receipt it writes back\n' +
+        'here and run `station bundle receive RECEIPT`.',
     );
     return 0;
   } finally {
@@ -208,6 +209,11 @@ function bundleFileFor(out: string | undefined, now: Date): string {
     return resolve(out, defaultBundleName(now));
   }
   return resolve(out ?? defaultBundleName(now));
+}
+
+/** A path a supervisor can paste into a shell: quoted when it holds a space or the like. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 function syncedOn(receipt: ReceiptPayload): string {

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStationDatabase } from '../store/stationDatabase.js';
+import { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { queue } from './queueCommand.js';
 import { syncCommand } from './syncCommand.js';
 
@@ -42,5 +43,121 @@ describe('reading the outbox of a data directory', () => {
     openStationDatabase(join(root, 'station.db')).close();
     expect(await queue(['stats', '--data-dir', root])).toBe(0);
     expect(output.join('\n')).toMatch(/pending\s+0/);
+  });
+});
+
+describe('station queue list', () => {
+  let station: SyncTestStation;
+  beforeEach(() => {
+    station = new SyncTestStation();
+  });
+  afterEach(() => station.close());
+
+  it('says the outbox is empty only when it is', async () => {
+    expect(await queue(['list', '--data-dir', station.dir])).toBe(0);
+    expect(await queue(['list', '--status', 'failed', '--data-dir', station.dir])).toBe(0);
+    expect(output).toEqual(['The outbox is empty.', 'The outbox is empty.']);
+  });
+
+  it('says no row has the status asked for when the outbox holds others', async () => {
+    // A supervisor looking for failures after everything synced must not read "empty".
+    for (const serial of ['SN1', 'SN2', 'SN3']) station.provision(serial);
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+    await worker.stop();
+    expect(station.statuses()).toEqual(['synced', 'synced', 'synced']);
+    expect(await queue(['list', '--status', 'failed', '--data-dir', station.dir])).toBe(0);
+    expect(await queue(['list', '--status', 'conflict', '--data-dir', station.dir])).toBe(0);
+    expect(output).toEqual([
+      'No enrollment is failed (3 in the outbox).',
+      'No enrollment is in conflict (3 in the outbox).',
+    ]);
+  });
+});
+
+describe('station queue export', () => {
+  let station: SyncTestStation;
+  let errors: string[];
+  beforeEach(() => {
+    station = new SyncTestStation();
+    errors = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    for (const serial of ['SN1', 'SN2']) station.provision(serial);
+  });
+  afterEach(() => station.close());
+
+  const exportTo = (...args: string[]) =>
+    queue(['export', '--format', 'csv', '--data-dir', station.dir, ...args]);
+
+  it('says what it wrote to --out, as an absolute path, and the count of rows', async () => {
+    const file = join(root, 'enrollments.csv');
+    expect(await exportTo('--out', file)).toBe(0);
+    expect(output).toEqual([`Wrote 2 enrollment(s) to ${file} (csv)`]);
+    expect(readFileSync(file, 'utf8')).toMatch(/^id,registration_id,/);
+    expect(readFileSync(file, 'utf8')).toContain('reg-sn2');
+
+    output.length = 0;
+    const json = join(root, 'failed.json');
+    expect(
+      await queue([
+        'export',
+        '--format',
+        'json',
+        '--status',
+        'failed',
+        '--out',
+        json,
+        '--data-dir',
+        station.dir,
+      ]),
+    ).toBe(0);
+    expect(output).toEqual([`Wrote 0 enrollment(s) to ${json} (json)`]);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual([]);
+  });
+
+  it('keeps standard output for the export itself: its line goes to stderr', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    expect(await exportTo()).toBe(0);
+    expect(written.join('')).toMatch(/^id,registration_id,[^]*reg-sn1[^]*reg-sn2[^]*\r\n$/);
+    expect(output).toEqual([]);
+    expect(errors).toEqual(['Wrote 2 enrollment(s) to standard output (csv)']);
+  });
+
+  it('refuses a file that is there already, unless --force', async () => {
+    const file = join(root, 'enrollments.csv');
+    writeFileSync(file, "last week's report\n");
+    await expect(exportTo('--out', file)).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: `--out ${file}: a file of that name is there already. Choose another name, or add --force to replace it.`,
+    });
+    expect(readFileSync(file, 'utf8')).toBe("last week's report\n");
+    expect(output).toEqual([]);
+
+    expect(await exportTo('--out', file, '--force')).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('reg-sn1');
+    expect(output).toEqual([`Wrote 2 enrollment(s) to ${file} (csv)`]);
+  });
+
+  it('refuses a folder for --out, and --force without --out', async () => {
+    const folder = join(root, 'reports');
+    mkdirSync(folder);
+    for (const args of [
+      ['--out', folder],
+      ['--out', folder, '--force'],
+    ]) {
+      await expect(exportTo(...args)).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: expect.stringContaining(`--out ${folder}: that is a folder`),
+      });
+    }
+    await expect(exportTo('--force')).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringContaining('without --out'),
+    });
   });
 });

@@ -1,21 +1,25 @@
+import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
-import { countFlag } from './usageError.js';
+import { countFlag, UsageError } from './usageError.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status; superseded
                                                  rows (replaced when the device was provisioned
                                                  again) are history, not counted: queue list
                                                  --status superseded shows them
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
-  queue export --format csv|json [--status S] [--out FILE]
+  queue export --format csv|json [--status S] [--out FILE [--force]]
                                                  the outbox for a report or a hand-over (CSV
                                                  for spreadsheets: formula-like text starts with
-                                                 '; JSON keeps every value exactly)
+                                                 '; JSON keeps every value exactly); to standard
+                                                 output, or into FILE, which must not exist
+                                                 unless --force (then it is replaced)
   queue requeue --status failed|conflict --by NAME [--id N ...]
                                                  after fixing the cause: back to pending; the
                                                  sync reads DPS again before sending anything
@@ -34,6 +38,7 @@ export async function queue(args: string[]): Promise<number> {
       out: { type: 'string' },
       id: { type: 'string', multiple: true },
       by: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   const status = values.status as EnrollmentStatus | undefined;
@@ -58,7 +63,7 @@ export async function queue(args: string[]): Promise<number> {
     }
     if (sub === 'list') {
       const rows = store.listOutbox({ ...filter, limit });
-      if (rows.length === 0) console.log('The outbox is empty.');
+      if (rows.length === 0) console.log(nothingListed(store, status));
       for (const r of rows) {
         // A row that needs a person says why: the station's code, and DPS's side on conflict.
         const why = r.lastErrorCode ? `  [${r.lastErrorCode}] ${r.lastError ?? ''}` : '';
@@ -74,9 +79,24 @@ export async function queue(args: string[]): Promise<number> {
         console.error('station queue export: --format must be csv or json');
         return 2;
       }
-      const text = store.exportOutbox(values.format, filter);
-      if (values.out) await writeFile(values.out, text);
-      else process.stdout.write(text);
+      const { format, out, force } = values;
+      if (out === undefined) {
+        if (force) {
+          throw new UsageError('--force replaces the --out FILE: without --out there is no file');
+        }
+        const text = store.exportOutbox(format, filter);
+        process.stdout.write(text);
+        // Standard output is the export itself: the line for the supervisor goes to stderr.
+        console.error(
+          `Wrote ${exportedCount(format, text)} enrollment(s) to standard output (${format})`,
+        );
+        return 0;
+      }
+      // Refused before the outbox is read: another name, or --force, and the command goes on.
+      const file = exportTarget(out, force);
+      const text = store.exportOutbox(format, filter);
+      await writeExport(out, file, text, force);
+      console.log(`Wrote ${exportedCount(format, text)} enrollment(s) to ${file} (${format})`);
       return 0;
     }
     console.error(`station queue: unknown subcommand "${sub ?? ''}"\n${QUEUE_USAGE}`);
@@ -116,4 +136,67 @@ function requeue(
       : `${requeued.length} enrollment(s) back to pending: ${requeued.join(', ')}. The sync reads DPS before sending them.`,
   );
   return 0;
+}
+
+/**
+ * Why `queue list` printed no row: an empty outbox, or none with the status asked for (a
+ * supervisor looking for failed rows must not read "empty" when everything synced).
+ */
+function nothingListed(store: ProvisioningStore, status: EnrollmentStatus | undefined): string {
+  if (status === undefined || store.listOutbox({ limit: 1 }).length === 0) {
+    return 'The outbox is empty.';
+  }
+  const total = Object.values(store.outboxCounts()).reduce((sum, n) => sum + n, 0);
+  const state = status === 'conflict' ? 'in conflict' : status;
+  // Superseded rows are history, not counted (as in `queue stats`).
+  return total === 0
+    ? `No enrollment is ${state} (the outbox holds only superseded ones).`
+    : `No enrollment is ${state} (${total} in the outbox).`;
+}
+
+/** The absolute path `--out` names, refused when it is a folder or, without --force, a file. */
+function exportTarget(out: string, force: boolean): string {
+  const file = resolve(out);
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (found?.isDirectory()) {
+    throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
+  }
+  if (found !== undefined && !force) throw fileExists(out, file);
+  return file;
+}
+
+function fileExists(out: string, file: string): UsageError {
+  return new UsageError(
+    `--out ${named(out, file)}: a file of that name is there already. Choose another name, or add --force to replace it.`,
+  );
+}
+
+/** `--out` as typed, with the absolute path it stands for when that differs. */
+function named(out: string, file: string): string {
+  return out === file ? file : `${out} (${file})`;
+}
+
+/** Writes the export; without --force never over a file that appeared since the check. */
+async function writeExport(out: string, file: string, text: string, force: boolean): Promise<void> {
+  try {
+    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(out, file);
+    throw err;
+  }
+}
+
+/**
+ * How many enrollments an export holds: the JSON array's length, or the CSV's records after
+ * the header. A CSV record ends with CRLF outside quotes (a quoted field may hold line breaks).
+ */
+function exportedCount(format: 'csv' | 'json', text: string): number {
+  if (format === 'json') return (JSON.parse(text) as unknown[]).length;
+  let records = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted;
+    else if (!quoted && text[i] === '\r' && text[i + 1] === '\n') records++;
+  }
+  return Math.max(0, records - 1);
 }

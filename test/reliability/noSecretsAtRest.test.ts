@@ -150,10 +150,16 @@ async function cliReports(line: RunLine, scratch: string): Promise<Haystack[]> {
     const printed = await cli(() =>
       queue(['export', '--format', format, '--out', out, '--data-dir', line.dataDir]),
     );
-    reports.push({
-      where: `${line.name}: station queue export --format ${format}`,
-      content: Buffer.concat([readFileSync(out), Buffer.from(printed)]),
-    });
+    reports.push(
+      {
+        where: `${line.name}: station queue export --format ${format}`,
+        content: readFileSync(out),
+      },
+      {
+        where: `${line.name}: station queue export --format ${format} (printed)`,
+        content: Buffer.from(printed),
+      },
+    );
   }
   for (const [command, run] of [
     ['station queue list', () => queue(['list', '--data-dir', line.dataDir])],

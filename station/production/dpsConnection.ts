@@ -8,8 +8,10 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
+import { DPS_CA_ENV } from '../sync/tlsRefusal.js';
 
-export const DPS_CA_ENV = 'LINE_STATION_DPS_CA';
+// Defined beside the sync's text for an untrusted DPS certificate, which names it.
+export { DPS_CA_ENV };
 
 /** The extra trust anchor for DPS (a PEM file named by LINE_STATION_DPS_CA), if any. */
 export function extraDpsTrust(): string | undefined {

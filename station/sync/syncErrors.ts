@@ -4,6 +4,8 @@
  * token or a connection string. Codes never change meaning; new cases get new codes. An outbox row
  * keeps its code in `last_error_code` and the detail in `last_error`.
  */
+import { untrustedDpsText } from './tlsRefusal.js';
+
 export const syncErrorText = {
   SYNC_SECRET_MISSING:
     'The symmetric key of this enrollment is missing or empty, so it cannot be sent to DPS. Provision the device again.',
@@ -24,8 +26,8 @@ export const syncErrorText = {
   SYNC_NOT_CONFIGURED:
     'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
-  SYNC_DPS_UNTRUSTED:
-    "The station does not trust the DPS server's certificate, so nothing is sent; enrollments wait. A supervisor must check the DPS host name and, for a DPS that is not Azure's, the CA the station is given for it.",
+  // The worker says which check failed (tlsRefusal.ts); this is the text when it cannot tell.
+  SYNC_DPS_UNTRUSTED: untrustedDpsText('other'),
   SYNC_CLOCK_WRONG:
     "DPS refused the station's sign-in because this station's clock is behind. A supervisor must set the station's date and time; enrollments wait and are sent once it is right.",
   SYNC_WORKER_ELSEWHERE:
@@ -42,12 +44,19 @@ export type SyncErrorCode = keyof typeof syncErrorText;
 
 /** An error of the sync worker: `{ code, message, detail }` like every error leaving the core. */
 export class SyncError extends Error {
+  /**
+   * @param options.message the code's text said more precisely (which certificate check failed);
+   *   the code keeps its meaning.
+   */
   constructor(
     readonly code: SyncErrorCode,
     readonly detail?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; message?: string },
   ) {
-    super(syncErrorText[code], options);
+    super(
+      options?.message ?? syncErrorText[code],
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'SyncError';
   }
 

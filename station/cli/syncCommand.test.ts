@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
+import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
@@ -44,10 +46,24 @@ afterEach(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function provision(serial: string): void {
+/** A PASS of `serial`; with `certificate` (PEM) an enrollment a real DPS (the emulator) takes. */
+function provision(serial: string, certificate?: string): void {
   const db = openStationDatabase(join(dataDir, 'station.db'));
   const store = new ProvisioningStore(db);
-  const record = passedRun(store.beginRun('/dev/ttyUSB0', 'line7', 1_000), serial);
+  const base = passedRun(store.beginRun('/dev/ttyUSB0', 'line7', 1_000), serial);
+  const record =
+    certificate === undefined
+      ? base
+      : {
+          ...base,
+          enrollment: {
+            ...base.enrollment!,
+            attestation: {
+              type: 'x509',
+              x509: { clientCertificates: { primary: { certificate } } },
+            },
+          },
+        };
   recordIssuedCertificate(db, record.certificateSerial!, record.registrationId);
   store.commitPass(record);
   db.close();
@@ -86,5 +102,96 @@ describe('station sync', () => {
       code: 'CUSTODY_WRONG_PASSPHRASE',
     });
     expect(existsSync(join(dataDir, 'dps', 'connection.sealed.json'))).toBe(false);
+  });
+});
+
+describe('station sync now, against the DPS emulator over HTTPS', () => {
+  let emulator: DpsEmulator;
+  const realSync = syncCommand(dpsClientFor);
+  const caFile = () => join(dataDir, 'emulator-ca.pem');
+  const rows = () => {
+    const db = openStationDatabase(join(dataDir, 'station.db'));
+    try {
+      return db
+        .prepare(
+          `SELECT registration_id AS id, status, last_error_code AS code,
+             next_attempt_at AS nextAttemptAt FROM enrollments ORDER BY id`,
+        )
+        .all() as { id: string; status: string; code: string | null; nextAttemptAt: string }[];
+    } finally {
+      db.close();
+    }
+  };
+  const update = (sql: string, ...params: unknown[]) => {
+    const db = openStationDatabase(join(dataDir, 'station.db'));
+    db.prepare(sql).run(...params);
+    db.close();
+  };
+  const inMinutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+
+  beforeEach(async () => {
+    emulator = await startDpsEmulator({});
+    writeFileSync(caFile(), emulator.caCertificatePem);
+    vi.stubEnv(DPS_CA_ENV, '');
+    vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
+    expect(await realSync(['set-connection', '--data-dir', dataDir])).toBe(0);
+    output.length = 0;
+  });
+  afterEach(() => emulator.close());
+
+  it('names LINE_STATION_DPS_CA when the certificate is not trusted, then sends the rows the station held at once', async () => {
+    provision('SN1', emulator.caCertificatePem);
+    provision('SN2', emulator.caCertificatePem);
+    const refused = await realSync(['now', '--data-dir', dataDir]).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'SYNC_DPS_UNTRUSTED' });
+    const { message } = refused as Error;
+    expect(message).toMatch(
+      /^The station does not trust the issuer of the DPS server's certificate/,
+    );
+    expect(message).toContain('LINE_STATION_DPS_CA must name its CA certificate file');
+    expect(rows().map((r) => [r.status, r.code])).toEqual([
+      ['pending', 'SYNC_DPS_UNTRUSTED'],
+      ['pending', 'SYNC_DPS_UNTRUSTED'],
+    ]);
+    // The station's own backoff, as after repeated refusals: minutes, not a second.
+    const until = inMinutes(5);
+    update(`UPDATE enrollments SET next_attempt_at = ?`, until);
+
+    // A supervisor fixes the cause and asks again: nothing waits out the station's own delay.
+    vi.stubEnv(DPS_CA_ENV, caFile());
+    expect(await realSync(['now', '--data-dir', dataDir])).toBe(0);
+    expect(emulator.stats()).toMatchObject({ enrollments: 2 });
+    expect(output).toContain(
+      `Not waited for: 2 enrollment(s) waiting out the station's own retry delay after SYNC_DPS_UNTRUSTED (until ${until}) were due at once: sync now does not wait for the station's own delay.`,
+    );
+    expect(output.filter((l) => l.startsWith('Due later'))).toEqual([]);
+    expect(output.at(-1)).toMatch(/0 pending, 2 synced, 0 failed, 0 conflict/);
+  });
+
+  it('honours a wait DPS asked for, and says how many rows it kept and until when', async () => {
+    vi.stubEnv(DPS_CA_ENV, caFile());
+    for (const serial of ['SN1', 'SN2', 'SN3']) provision(serial, emulator.caCertificatePem);
+    // What a DPS throttle leaves on its rows (syncWorker.recovery.test.ts): SYNC_DPS_RETRY.
+    const first = inMinutes(3);
+    const last = inMinutes(4);
+    update(
+      `UPDATE enrollments SET last_error_code = 'SYNC_DPS_RETRY', last_error = 'DPS_THROTTLED, HTTP 429',
+         next_attempt_at = CASE registration_id WHEN 'reg-sn2' THEN ? ELSE ? END
+       WHERE registration_id IN ('reg-sn2', 'reg-sn3')`,
+      first,
+      last,
+    );
+    expect(await realSync(['now', '--data-dir', dataDir])).toBe(0);
+    expect(emulator.stats()).toMatchObject({ enrollments: 1 });
+    expect(rows().map((r) => [r.id, r.status])).toEqual([
+      ['reg-sn1', 'synced'],
+      ['reg-sn2', 'pending'],
+      ['reg-sn3', 'pending'],
+    ]);
+    expect(output).toContainEqual(
+      `Due later, not sent: 2 enrollment(s) wait for DPS (SYNC_DPS_RETRY: it throttled or failed them), the first not before ${first} (in 3 min), the last not before ${last}. Sync now honours DPS's waits: run it again after that, or let a serving station send them.`,
+    );
+    expect(output.filter((l) => l.startsWith('Not waited for'))).toEqual([]);
+    expect(output.at(-1)).toMatch(/2 pending, 1 synced/);
   });
 });

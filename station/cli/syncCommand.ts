@@ -13,8 +13,15 @@ import {
   loadDpsConnectionString,
   saveDpsConnectionString,
 } from '../sync/dpsCredentials.js';
+import {
+  isStationOwnWait,
+  readRetryWaits,
+  type RetryWaits,
+  type WaitingRows,
+} from '../sync/retryWaits.js';
 import { activeSyncHolder, type LeaseHolder } from '../sync/syncLease.js';
 import { SyncWorker } from '../sync/syncWorker.js';
+import { tlsRefusalIn, untrustedDpsText } from '../sync/tlsRefusal.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -23,7 +30,10 @@ import { readPassphrase } from './passphrase.js';
 export const SYNC_USAGE = `  sync status                                    outbox counts, the DPS connection, whether a sync
                                                  worker runs, what waited longest and the latest
                                                  sync problem
-  sync now                                       send every due enrollment to DPS, then exit
+  sync now                                       send every due enrollment to DPS, then exit;
+                                                 one waiting out the station's own retry delay
+                                                 (untrusted certificate, credentials, clock) is
+                                                 sent at once, one DPS asked to wait is not
   sync set-connection                            store the DPS service connection string, sealed
                                                  under the CA passphrase (the string comes from
                                                  LINE_STATION_DPS_CONNECTION, the terminal, or stdin)
@@ -106,16 +116,27 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
     );
   }
   if (problem) {
+    // The station's own delay (not DPS's) is no reason for a supervisor to wait: say so.
+    const own =
+      problem.nextAttemptAt !== null &&
+      Date.parse(problem.nextAttemptAt) > now &&
+      isStationOwnWait(problem.code)
+        ? " (a supervisor's sync now sends it at once)"
+        : '';
     const retry =
       problem.status === 'pending'
         ? problem.nextAttemptAt
-          ? `; next try not before ${problem.nextAttemptAt}`
+          ? `; next try not before ${problem.nextAttemptAt}${own}`
           : '; due at the next send'
         : '';
     lines.push(
       `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retry}`,
     );
     if (problem.message) lines.push(`  ${problem.message}`);
+    // The row keeps node's TLS code in its text: say which check failed and what fixes it.
+    if (problem.code === 'SYNC_DPS_UNTRUSTED') {
+      lines.push(`  ${untrustedDpsText(tlsRefusalIn(problem.message ?? ''))}`);
+    }
     if (problem.status === 'failed' || problem.status === 'conflict') {
       lines.push(
         `  Failed and conflict rows wait for a supervisor: station queue list --status ${problem.status}`,
@@ -123,6 +144,45 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
     }
   }
   return lines;
+}
+
+/**
+ * What a "sync now" did not send because it was not due, and what it sent without waiting: a
+ * supervisor who just fixed a cause must not read "0 synced" as "nothing happened".
+ * @param before the waits as the command started (the station's own are sent at once)
+ * @param after the waits left when it ended
+ */
+export function retryWaitLines(before: RetryWaits, after: RetryWaits, now: number): string[] {
+  const lines: string[] = [];
+  const own = before.stationOwn;
+  if (own) {
+    lines.push(
+      `Not waited for: ${own.count} enrollment(s) waiting out the station's own retry delay after ${own.codes.join(', ')} (until ${own.last}) were due at once: sync now does not wait for the station's own delay.`,
+    );
+  }
+  if (after.dps) {
+    lines.push(
+      `Due later, not sent: ${after.dps.count} enrollment(s) wait for DPS (${after.dps.codes.join(', ')}: it throttled or failed them), ${until(after.dps, now)}. Sync now honours DPS's waits: run it again after that, or let a serving station send them.`,
+    );
+  }
+  if (after.stationOwn) {
+    lines.push(
+      `Due later, not sent: ${after.stationOwn.count} enrollment(s) failed again here (${after.stationOwn.codes.join(', ')}) and wait out the station's retry delay, ${until(after.stationOwn, now)}. Fix the cause, then run sync now again: it sends them at once.`,
+    );
+  }
+  return lines;
+}
+
+function until(rows: WaitingRows, now: number): string {
+  const first = `the first not before ${rows.first} (${inTime(rows.first, now)})`;
+  return rows.last === rows.first ? first : `${first}, the last not before ${rows.last}`;
+}
+
+function inTime(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.ceil((Date.parse(iso) - now) / 1000));
+  if (seconds < 120) return `in ${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes < 120 ? `in ${minutes} min` : `in ${Math.ceil(minutes / 60)} h`;
 }
 
 function ago(iso: string, now: number): string {
@@ -157,11 +217,14 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
     openSecret: sealedText(wrapper).open,
   });
   try {
+    const before = readRetryWaits(db, Date.now());
     worker.start();
     const { counts, session } = await worker.syncNow();
     console.log(
       `Sent: ${session.synced} synced, ${session.failed} failed, ${session.conflicts} conflict, ${session.skipped} group members (no call); ${session.operations} DPS operations.`,
     );
+    const now = Date.now();
+    for (const line of retryWaitLines(before, readRetryWaits(db, now), now)) console.log(line);
     console.log(
       `Outbox: ${counts.pending} pending, ${counts.synced} synced, ${counts.failed} failed, ${counts.conflict} conflict.`,
     );

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { attentionLines, syncCommand } from './syncCommand.js';
+import { attentionLines, retryWaitLines, syncCommand } from './syncCommand.js';
 
 let station: SyncTestStation;
 let output: string[];
@@ -123,5 +123,65 @@ describe('attentionLines', () => {
       '  DPS refused the enrollment: 400004 Invalid certificate.',
       '  Failed and conflict rows wait for a supervisor: station queue list --status failed',
     ]);
+  });
+});
+
+describe('attentionLines, for a DPS certificate the station does not trust', () => {
+  const now = Date.parse('2026-12-05T12:00:00Z');
+  const problem = (message: string, nextAttemptAt: string | null) => ({
+    latestProblem: {
+      registrationId: 'b',
+      status: 'pending' as const,
+      code: 'SYNC_DPS_UNTRUSTED',
+      message,
+      at: '2026-12-05T11:59:30.000Z',
+      nextAttemptAt,
+    },
+  });
+
+  it('says which check failed, names LINE_STATION_DPS_CA, and that sync now does not wait', () => {
+    const lines = attentionLines(
+      problem(
+        'DPS_TLS_UNTRUSTED, POST /enrollments: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
+        '2026-12-05T12:04:00.000Z',
+      ),
+      now,
+    );
+    expect(lines[0]).toBe(
+      "Latest sync problem: SYNC_DPS_UNTRUSTED on b (pending) at 2026-12-05T11:59:30.000Z; next try not before 2026-12-05T12:04:00.000Z (a supervisor's sync now sends it at once)",
+    );
+    expect(lines[2]).toMatch(/^ {2}The station does not trust the issuer[^]*LINE_STATION_DPS_CA/);
+  });
+
+  it('sends a host name mismatch to the connection string, not to the CA', () => {
+    const lines = attentionLines(
+      problem(
+        "DPS_TLS_UNTRUSTED, POST /enrollments: ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames",
+        null,
+      ),
+      now,
+    );
+    expect(lines[0]).toMatch(/; due at the next send$/);
+    expect(lines[2]).toMatch(
+      /not made out for the host name[^]*LINE_STATION_DPS_CA does not change this/,
+    );
+  });
+});
+
+describe('retryWaitLines', () => {
+  it('says what failed again during the sync now and waits out the station delay', () => {
+    const now = Date.parse('2026-12-05T12:00:00Z');
+    const waits = {
+      stationOwn: {
+        count: 1,
+        codes: ['SYNC_SECRET_LOCKED'],
+        first: '2026-12-05T12:00:30.000Z',
+        last: '2026-12-05T12:00:30.000Z',
+      },
+    };
+    expect(retryWaitLines({}, waits, now)).toEqual([
+      "Due later, not sent: 1 enrollment(s) failed again here (SYNC_SECRET_LOCKED) and wait out the station's retry delay, the first not before 2026-12-05T12:00:30.000Z (in 30 s). Fix the cause, then run sync now again: it sends them at once.",
+    ]);
+    expect(retryWaitLines({}, {}, now)).toEqual([]);
   });
 });

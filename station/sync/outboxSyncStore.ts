@@ -4,6 +4,7 @@ import type { OutboxCounts } from '../line/lineTypes.js';
 import { AuditLog } from '../store/auditLog.js';
 import { OutboxListing } from '../store/outboxListing.js';
 import type { OutboxRow } from './enrollmentRequest.js';
+import { STATION_OWN_WAIT_SQL } from './retryWaits.js';
 import type { SyncErrorCode } from './syncErrors.js';
 
 /** DPS's own error of a row, kept for the supervisor. */
@@ -123,6 +124,9 @@ export class OutboxSyncStore {
           next_attempt_at = ?, needs_reconcile = ?, last_error_code = ?, last_error = ?
         WHERE id = ? AND status = 'syncing'`),
       superseded: db.prepare(SUPERSEDED_SQL),
+      // updated_at stays: the row's problem keeps its date (`sync status`) until it is sent.
+      releaseOwnWaits: db.prepare(`UPDATE enrollments SET next_attempt_at = NULL
+        WHERE status = 'pending' AND next_attempt_at > ? AND ${STATION_OWN_WAIT_SQL}`),
     };
     this.claimTx = db.transaction((limit: number) => this.claimRows(limit));
     this.settleTx = db.transaction((settlements: [OutboxRow, Settlement][]) =>
@@ -159,6 +163,15 @@ export class OutboxSyncStore {
   /** Our earlier, superseded enrollments for a registration ID, newest first. */
   superseded(registrationId: string): OutboxRow[] {
     return (this.sql.superseded.all(registrationId) as RawRow[]).map(toRow);
+  }
+
+  /**
+   * Pending rows waiting out the station's own retry delay (retryWaits.ts) fall due now, for a
+   * supervisor's "sync now"; rows waiting for DPS (Retry-After, throttled, failed) keep their
+   * time. Returns how many.
+   */
+  releaseStationOwnWaits(): number {
+    return this.sql.releaseOwnWaits.run(this.iso()).changes;
   }
 
   hasDue(): boolean {

@@ -271,10 +271,12 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
         const worker = own.worker();
         worker.start();
         await expect(worker.syncNow()).rejects.toMatchObject({ code });
-        // Once the cause is fixed, "sync now" sends (at the end of the refusal's backoff).
-        const asked = worker.syncNow();
-        await own.clock.advance(5 * 60_000);
-        expect((await asked).counts.synced).toBe(1);
+        expect(worker.status().heldUntil).toBeDefined();
+        // Once the cause is fixed, "sync now" sends at once: the backoff after such a refusal
+        // is the station's own wait, not one DPS asked for (retryWaits.ts).
+        const calls = own.dps.calls.length;
+        expect((await worker.syncNow()).counts.synced).toBe(1);
+        expect(own.dps.calls.slice(calls).map((c) => c.at)).toEqual([own.clock.now()]);
       } finally {
         await own.close();
       }

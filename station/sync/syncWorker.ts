@@ -13,6 +13,7 @@ import {
   type FailureVerdict,
 } from './failurePolicy.js';
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
+import { isStationOwnWait } from './retryWaits.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
@@ -59,14 +60,18 @@ export class SyncWorker {
   private lastError: SyncProgress['lastError'];
   /** Consecutive failed batches; after one, a single batch probes before full concurrency. */
   private failures = 0;
-  /** The hold is an offline probe backoff, which "sync now" may cut short (Retry-After not). */
-  private offlineHold = false;
   /**
-   * The end of the latest hold that was not an offline probe (Retry-After, a backoff after a
-   * refusal): "sync now" cuts a probe backoff only down to it, even when DPS became unreachable
-   * after it was set.
+   * The end of the latest hold DPS asked for or caused (Retry-After, a backoff after it throttled
+   * or failed): "sync now" cuts the station's own holds (an offline probe, a backoff after an
+   * untrusted certificate, refused credentials or a wrong clock) only down to it, even when they
+   * were set after it.
    */
-  private firmHoldUntil = 0;
+  private dpsHoldUntil = 0;
+  /**
+   * A "sync now" asked for rows waiting out the station's own retry delay to be sent at once:
+   * done at the next look that holds the lease, so no other process's rows are touched.
+   */
+  private releaseOwnWaits = false;
   private cancelWake: (() => void) | undefined;
   /**
    * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
@@ -103,7 +108,6 @@ export class SyncWorker {
       onAnswered: () => {
         if (this.connection === 'online') return;
         this.connection = 'online';
-        this.offlineHold = false;
         this.refreshState();
       },
     };
@@ -158,7 +162,10 @@ export class SyncWorker {
 
   /**
    * Sends what is due now and resolves when no due pending row is left (rows waiting for a
-   * retry time do not count). An offline probe backoff is cut short; Retry-After is not.
+   * retry time do not count). The station's own waits are cut short: an offline probe backoff,
+   * and the hold and the rows' retry times after a cause on this side (an untrusted DPS
+   * certificate, refused credentials, the clock; retryWaits.ts), since a supervisor asking has
+   * likely just fixed it. Retry-After, and every wait after DPS throttled or failed, stands.
    * Rejects with SyncError SYNC_OFFLINE when DPS cannot be reached, SYNC_PAUSED or SYNC_STOPPED.
    */
   syncNow(): Promise<SyncProgress> {
@@ -167,13 +174,11 @@ export class SyncWorker {
         new SyncError(this.state === 'paused' ? 'SYNC_PAUSED' : 'SYNC_STOPPED'),
       );
     }
-    if (this.offlineHold) {
-      this.offlineHold = false;
-      this.limiter.clearHold(this.firmHoldUntil);
-    }
+    if (this.limiter.heldUntil > this.dpsHoldUntil) this.limiter.clearHold(this.dpsHoldUntil);
     const done = new Promise<SyncProgress>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
     });
+    this.releaseOwnWaits = true;
     this.pump();
     return done;
   }
@@ -203,6 +208,10 @@ export class SyncWorker {
     try {
       if (!this.holdLease()) return;
       this.recordSettlements();
+      if (this.releaseOwnWaits) {
+        this.store.releaseStationOwnWaits();
+        this.releaseOwnWaits = false;
+      }
       this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
       if (held === 0) {
@@ -263,7 +272,6 @@ export class SyncWorker {
     this.recordSettlements();
     if (!verdict) {
       this.failures = 0;
-      this.offlineHold = false;
       this.lastError = undefined;
     } else if (!verdict.cancelled) {
       this.failures++;
@@ -291,6 +299,7 @@ export class SyncWorker {
       `process ${holder.pid} on ${holder.host} holds the sync lease`,
     );
     this.lastError = { ...error.toJSON(), at: new Date(this.clock.now()).toISOString() };
+    this.releaseOwnWaits = false; // that "sync now" is refused; the rows are the other one's
     this.rejectWaiters(error);
     this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
     this.emitProgress();
@@ -312,14 +321,17 @@ export class SyncWorker {
     const now = this.clock.now();
     this.lastError = { ...verdict.error, at: new Date(now).toISOString() };
     this.limiter.holdUntil(now + verdict.holdMs);
-    this.offlineHold = verdict.offline;
-    if (!verdict.offline) this.firmHoldUntil = Math.max(this.firmHoldUntil, now + verdict.holdMs);
+    if (!isStationOwnWait(verdict.rowCode)) {
+      this.dpsHoldUntil = Math.max(this.dpsHoldUntil, now + verdict.holdMs);
+    }
     if (verdict.offline) this.connection = 'offline';
     // Offline, a "sync now" has nothing to wait for; refused credentials, an untrusted DPS or a
     // wrong clock need a person, and its caller (the CLI) must say so instead of hanging.
     if (verdict.offline || needsAPerson(verdict)) {
       const code = verdict.offline ? 'SYNC_OFFLINE' : verdict.rowCode;
-      this.rejectWaiters(new SyncError(code, verdict.error.detail));
+      // Which certificate check failed (issuer or host name) is in the verdict's text alone.
+      const precise = code === 'SYNC_DPS_UNTRUSTED' ? { message: verdict.error.message } : {};
+      this.rejectWaiters(new SyncError(code, verdict.error.detail, precise));
     }
   }
 
@@ -327,6 +339,7 @@ export class SyncWorker {
     this.cancelWake?.();
     this.cancelWake = undefined;
     this.abort.abort(reason);
+    this.releaseOwnWaits = false;
     this.setState(state);
     this.rejectWaiters(reason);
   }

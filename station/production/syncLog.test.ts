@@ -1,11 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { syncLogLine } from './syncLog.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { SYNC_LOG_REMINDER_MS, SyncLog, syncLogLine } from './syncLog.js';
 
 const untrusted = {
   code: 'DPS_TLS_UNTRUSTED',
   message: "The DPS server's certificate is not trusted for its host name, so nothing was sent.",
   detail:
     'DPS_TLS_UNTRUSTED, GET /enrollments/x-1: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
+};
+const refused = {
+  code: 'DPS_UNREACHABLE',
+  message: 'DPS cannot be reached.',
+  detail: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:18443',
 };
 
 describe('syncLogLine', () => {
@@ -19,11 +25,6 @@ describe('syncLogLine', () => {
   });
 
   it('says why the line went offline, with the detail for the log', () => {
-    const refused = {
-      code: 'DPS_UNREACHABLE',
-      message: 'DPS cannot be reached.',
-      detail: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:18443',
-    };
     const line = syncLogLine({ previous: 'syncing', state: 'offline' }, refused);
     expect(line).toContain(
       'DPS sync: syncing -> offline: DPS cannot be reached. [DPS_UNREACHABLE]',
@@ -37,5 +38,85 @@ describe('syncLogLine', () => {
     const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, untrusted);
     expect(line).toContain('[DPS_TLS_UNTRUSTED]');
     expect(line).toContain('LINE_STATION_DPS_CA');
+  });
+
+  it('forgets the problem it logged when a worker starts again', () => {
+    expect(syncLogLine({ previous: 'syncing', state: 'backoff' }, refused)).toBeDefined();
+    expect(syncLogLine({ previous: 'syncing', state: 'backoff' }, refused)).toBeUndefined();
+    expect(syncLogLine({ previous: 'backoff', state: 'stopped' }, refused)).toBeDefined();
+    expect(syncLogLine({ previous: 'stopped', state: 'idle' }, undefined)).toBeUndefined();
+    expect(syncLogLine({ previous: 'syncing', state: 'backoff' }, refused)).toBeDefined();
+  });
+});
+
+describe('SyncLog', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 2, 1, 10) + s * 1000).toISOString();
+
+  it('logs a new problem at once, even while another one was repeating', () => {
+    const log = new SyncLog();
+    expect(log.line({ previous: 'syncing', state: 'backoff', at: at(0) }, untrusted)).toMatch(
+      /\[DPS_TLS_UNTRUSTED\]/,
+    );
+    expect(log.line({ previous: 'backoff', state: 'syncing', at: at(5) }, untrusted)).toBe(
+      undefined,
+    );
+    expect(log.line({ previous: 'syncing', state: 'backoff', at: at(6) }, untrusted)).toBe(
+      undefined,
+    );
+    expect(log.line({ previous: 'syncing', state: 'offline', at: at(9) }, refused)).toMatch(
+      /^DPS sync: syncing -> offline: DPS cannot be reached. \[DPS_UNREACHABLE\]\n {2}detail:/,
+    );
+    // A person's pause is always logged.
+    expect(log.line({ previous: 'offline', state: 'paused', at: at(10) }, refused)).toBe(
+      'DPS sync: offline -> paused',
+    );
+  });
+
+  describe('with a worker whose DPS certificate stays untrusted', () => {
+    let station: SyncTestStation;
+    beforeEach(() => {
+      station = new SyncTestStation();
+    });
+    afterEach(() => station.close());
+
+    // serve logged the same three lines about every 5 s (backoff -> syncing, the error, its
+    // detail) for as long as the CA was missing.
+    it('logs it once, again every 10 minutes while it lasts, and once when DPS answers', async () => {
+      station.provision('SN1');
+      // Tries at 0, 0.5, 1.5, 3.5 … s (backoff 1 s doubling to 5 min, jitter 0.5): the 13th, at
+      // 705.5 s, is past the reminder; the 15th, at 1005.5 s, finds the certificate trusted.
+      station.dps.failNext('bulkEnrollments', { kind: 'untrusted-certificate' }, 14);
+      const worker = station.worker();
+      const log = new SyncLog();
+      const lines: string[] = [];
+      worker.onStateChange.on((change) => {
+        const text = log.line(change, worker.status().lastError);
+        if (text !== undefined) lines.push(text);
+      });
+      worker.start();
+      await stateReached(worker, 'backoff');
+      await station.clock.advance(25_000);
+      expect(station.dps.callsOf('bulkEnrollments').length).toBeGreaterThanOrEqual(5);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^DPS sync: syncing -> backoff: The station does not trust the issuer of the DPS server's certificate[^\n]*LINE_STATION_DPS_CA[^\n]*\[DPS_TLS_UNTRUSTED\]\n {2}detail: DPS_TLS_UNTRUSTED, UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
+      );
+      expect(lines[0]).not.toMatch(/for its host name/);
+
+      await station.clock.advance(SYNC_LOG_REMINDER_MS - 25_000);
+      expect(lines).toHaveLength(1); // the 12th try, at 555.5 s, was within 10 minutes
+      await station.clock.advance(110_000); // 710 s
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toMatch(
+        /\[DPS_TLS_UNTRUSTED\] \(still, since 2026-03-01T10:00:00\.000Z; 11 more try\(s\) ended in it since it was last logged\)\n {2}detail:/,
+      );
+
+      await station.clock.advance(5 * 60_000);
+      expect(station.statuses()).toEqual(['synced']);
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toBe(
+        'DPS sync: syncing -> idle: DPS answers again; the problem [DPS_TLS_UNTRUSTED] logged since 2026-03-01T10:00:00.000Z is over; 1 more try(s) ended in it',
+      );
+    });
   });
 });

@@ -3,28 +3,102 @@
  * Every batch goes idle -> syncing -> idle, so only other transitions are logged; one into
  * offline or backoff carries the error, and a DPS certificate the station does not trust names
  * the variable that gives it a CA to trust (the emulator's is its own).
+ *
+ * A problem that lasts makes the worker try again and again (backoff -> syncing -> backoff every
+ * few seconds): it is logged once, then again only when it changes, every SYNC_LOG_REMINDER_MS
+ * while it lasts (with how many tries were not logged), and once when DPS answers again.
  */
 import type { CodedError } from '../line/lineTypes.js';
-import type { SyncStateChange } from '../sync/syncTypes.js';
+import type { SyncState, SyncStateChange } from '../sync/syncTypes.js';
 import { DPS_CA_ENV } from './dpsConnection.js';
 
-const ROUTINE = new Set(['idle', 'syncing']);
+const ROUTINE = new Set<SyncState>(['idle', 'syncing']);
+const TROUBLE = new Set<SyncState>(['offline', 'backoff']);
 
-/** The log line for a sync state change, or undefined for a routine one. */
+/** How often a problem that lasts is logged again. */
+export const SYNC_LOG_REMINDER_MS = 10 * 60_000;
+
+type LoggedChange = Pick<SyncStateChange, 'state' | 'previous'> & { at?: string };
+
+interface Problem {
+  key: string;
+  code: string;
+  /** When it was first logged, and last (ms). */
+  since: number;
+  loggedAt: number;
+  /** Tries that ended in it since it was last logged. */
+  unlogged: number;
+}
+
+/** The sync log of one worker: remembers the problem it logged, so a repeat is not logged. */
+export class SyncLog {
+  private problem: Problem | undefined;
+
+  /** The log line for a sync state change, or undefined for a routine one or a repeat. */
+  line(change: LoggedChange, lastError: CodedError | undefined): string | undefined {
+    const { state, previous } = change;
+    const now = change.at === undefined ? Date.now() : Date.parse(change.at);
+    const transition = `DPS sync: ${previous} -> ${state}`;
+    // A worker starting (announced by "DPS sync: on") or stopping begins afresh.
+    if (previous === 'stopped' || state === 'stopped') this.problem = undefined;
+    if (previous === 'stopped' && ROUTINE.has(state)) return undefined;
+    const problem = this.problem;
+    if (TROUBLE.has(state) && lastError !== undefined) return this.trouble(change, lastError, now);
+    if (problem !== undefined && lastError === undefined && state !== 'paused') {
+      // The worker clears its error when a batch succeeds: DPS answered again.
+      this.problem = undefined;
+      const tries = problem.unlogged > 0 ? `; ${problem.unlogged} more try(s) ended in it` : '';
+      return `${transition}: DPS answers again; the problem [${problem.code}] logged since ${iso(problem.since)} is over${tries}`;
+    }
+    // Trying again while the problem lasts: its outcome is what counts.
+    if (problem !== undefined && TROUBLE.has(previous) && state === 'syncing') return undefined;
+    if (ROUTINE.has(state) && ROUTINE.has(previous)) return undefined;
+    return transition;
+  }
+
+  private trouble(change: LoggedChange, error: CodedError, now: number): string | undefined {
+    const key = `${error.code}\n${error.message}`;
+    const earlier = this.problem;
+    if (earlier?.key === key && now - earlier.loggedAt < SYNC_LOG_REMINDER_MS) {
+      earlier.unlogged++;
+      return undefined;
+    }
+    const still =
+      earlier?.key === key
+        ? ` (still, since ${iso(earlier.since)}; ${earlier.unlogged} more try(s) ended in it since it was last logged)`
+        : '';
+    this.problem = {
+      key,
+      code: error.code,
+      since: earlier?.key === key ? earlier.since : now,
+      loggedAt: now,
+      unlogged: 0,
+    };
+    const detail = error.detail ?? '';
+    // The sync names the variable itself now (tlsRefusal.ts); an error from elsewhere may not.
+    const hint =
+      error.code === 'DPS_TLS_UNTRUSTED' && !error.message.includes(DPS_CA_ENV)
+        ? ` The DPS server's certificate is not trusted: for a DPS that is not Azure's (station emulator), start the station with ${DPS_CA_ENV} naming its CA file.`
+        : '';
+    return `DPS sync: ${change.previous} -> ${change.state}: ${error.message} [${error.code}]${hint}${still}${detail ? `\n  detail: ${detail}` : ''}`;
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The process's sync log, for the one worker a served line runs (productionStation.ts): it
+ * forgets its problem whenever a worker starts or stops. A process running several workers at
+ * once gives each its own SyncLog.
+ */
+const processSyncLog = new SyncLog();
+
+/** The log line for a sync state change, or undefined for a routine one or a repeated problem. */
 export function syncLogLine(
-  change: Pick<SyncStateChange, 'state' | 'previous'>,
+  change: LoggedChange,
   lastError: CodedError | undefined,
 ): string | undefined {
-  const { state, previous } = change;
-  // The worker starting is already announced by "DPS sync: on".
-  if (previous === 'stopped' && ROUTINE.has(state)) return undefined;
-  if (ROUTINE.has(state) && ROUTINE.has(previous)) return undefined;
-  const line = `DPS sync: ${previous} -> ${state}`;
-  if ((state !== 'offline' && state !== 'backoff') || lastError === undefined) return line;
-  const detail = lastError.detail ?? '';
-  const hint =
-    lastError.code === 'DPS_TLS_UNTRUSTED'
-      ? ` The DPS server's certificate is not trusted: for a DPS that is not Azure's (station emulator), start the station with ${DPS_CA_ENV} naming its CA file.`
-      : '';
-  return `${line}: ${lastError.message} [${lastError.code}]${hint}${detail ? `\n  detail: ${detail}` : ''}`;
+  return processSyncLog.line(change, lastError);
 }

@@ -86,13 +86,57 @@ export async function bundleSyncCommand(
     `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
   );
   writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
-  console.log(`Receipt: ${out}. Take it back to the station and run \`station bundle receive\`.`);
-  if (summary.lastError) {
-    console.log(`Stopped early: ${summary.lastError.message} [${summary.lastError.code}]`);
+  for (const line of afterSyncLines(summary, { bundle: file, receipt: out, source })) {
+    console.log(line);
   }
-  const next = nextStep(summary, source);
-  if (next) console.log(next);
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
+}
+
+/**
+ * What the receipt holds and what to do next, in order. A receipt with rows still pending is
+ * not the end: the cause is fixed and `bundle sync` run again first (it goes on where it
+ * stopped and rewrites the receipt); this one settles only what DPS answered, and one that
+ * answers nothing need not cross the air gap at all.
+ */
+export function afterSyncLines(
+  summary: BundleSyncSummary,
+  files: { bundle: string; receipt: string; source: string },
+  now = Date.now(),
+): string[] {
+  const lines: string[] = [];
+  if (summary.lastError) {
+    lines.push(`Stopped early: ${summary.lastError.message} [${summary.lastError.code}]`);
+  }
+  if (summary.pending === 0) {
+    lines.push(
+      `Receipt: ${files.receipt}. Take it back to the station and run \`station bundle receive\`.`,
+    );
+    return lines;
+  }
+  const answered = summary.synced + summary.failed + summary.conflict;
+  lines.push(
+    answered === 0
+      ? `Receipt: ${files.receipt}. It carries no answer yet (all ${summary.pending} enrollment(s) still pending): there is no need to take it back.`
+      : `Receipt: ${files.receipt}. It holds ${answered} final answer(s) (${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict) and ${summary.pending} enrollment(s) still pending.`,
+  );
+  const cause = firstStep(summary, files.source, now);
+  const steps = [
+    ...(cause ? [cause] : []),
+    `Run \`station bundle sync ${shellWord(files.bundle)}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
+    'Take that receipt back to the station and run `station bundle receive`.',
+  ];
+  lines.push('Next:', ...steps.map((step, i) => `  ${i + 1}. ${step}`));
+  if (answered > 0) {
+    lines.push(
+      `This receipt may be taken back now only for the ${answered} enrollment(s) already answered; the ${summary.pending} pending stay pending on the line until a later receipt answers them.`,
+    );
+  }
+  return lines;
+}
+
+/** A path a supervisor can paste into a shell: quoted when it holds a space or the like. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A receipt may go to a new file, or over an earlier receipt of this bundle; nothing else. */
@@ -114,23 +158,23 @@ function checkReceiptTarget(out: string, bundleId: string): void {
   }
 }
 
-/** What to do when rows are left pending, by why the sync stopped. */
-function nextStep(summary: BundleSyncSummary, source: string): string | undefined {
-  if (summary.pending === 0) return undefined;
+/** What to do first about the rows left pending, by why the sync stopped; none to fix. */
+function firstStep(summary: BundleSyncSummary, source: string, now: number): string | undefined {
   switch (summary.lastError?.code) {
     case 'SYNC_CREDENTIALS_REFUSED':
-      return `DPS refused the connection string (${source}): correct it, then run this again; it goes on where it stopped.`;
+      return `Correct the DPS connection string DPS refused (${source}).`;
     case 'SYNC_DPS_UNTRUSTED':
-      return "This machine does not trust the DPS certificate: check the DPS host name, or LINE_STATION_DPS_CA for a DPS that is not Azure's, then run this again.";
+      // The text above says which check failed, and names LINE_STATION_DPS_CA when it helps.
+      return 'Fix what the DPS certificate check refused, as said above.';
     case 'SYNC_CLOCK_WRONG':
-      return "Set this machine's date and time, then run this again.";
+      return "Set this machine's date and time.";
     case 'SYNC_OFFLINE':
-      return 'Run this again when DPS can be reached: it goes on where it stopped.';
+      return 'Wait until this machine can reach DPS.';
   }
   const at = summary.nextRetryAt ? Date.parse(summary.nextRetryAt) : undefined;
-  return at !== undefined && at > Date.now()
-    ? `DPS asked to wait: run this again after ${new Date(at).toLocaleTimeString()}; it goes on where it stopped.`
-    : 'Run this again: it goes on where it stopped.';
+  return at !== undefined && at > now
+    ? `Wait until after ${new Date(at).toLocaleTimeString()}: DPS asked to retry then.`
+    : undefined;
 }
 
 /** This machine's DPS connection, and where it came from, for the operator to see. */

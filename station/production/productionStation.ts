@@ -25,7 +25,7 @@ import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
 import { loadGroupKeySource } from './groupKeys.js';
-import { syncLogLine } from './syncLog.js';
+import { SyncLog } from './syncLog.js';
 
 export interface ProductionLineOptions {
   dataDir: string;
@@ -198,8 +198,9 @@ export async function openProductionStation(
       : undefined);
     if (sync) {
       line.attachSync(sync);
+      const syncLog = new SyncLog();
       sync.onStateChange.on((change) => {
-        const text = syncLogLine(change, sync.status().lastError);
+        const text = syncLog.line(change, sync.status().lastError);
         if (text !== undefined) options.log(text);
       });
       sync.start();

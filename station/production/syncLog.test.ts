@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { SYNC_LOG_REMINDER_MS, SyncLog, syncLogLine } from './syncLog.js';
+import { SYNC_LOG_REMINDER_MS, SyncLog } from './syncLog.js';
 
 const untrusted = {
   code: 'DPS_TLS_UNTRUSTED',
@@ -14,7 +14,10 @@ const refused = {
   detail: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:18443',
 };
 
-describe('syncLogLine', () => {
+describe('SyncLog', () => {
+  // One log for the tests below, as a station keeps one for its worker's whole life.
+  const log = new SyncLog();
+  const syncLogLine: SyncLog['line'] = (change, lastError) => log.line(change, lastError);
   it('keeps the start and every batch out of the log', () => {
     expect(syncLogLine({ previous: 'stopped', state: 'idle' }, undefined)).toBeUndefined();
     expect(syncLogLine({ previous: 'idle', state: 'syncing' }, undefined)).toBeUndefined();

@@ -87,18 +87,3 @@ export class SyncLog {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
-
-/**
- * The process's sync log, for the one worker a served line runs (productionStation.ts): it
- * forgets its problem whenever a worker starts or stops. A process running several workers at
- * once gives each its own SyncLog.
- */
-const processSyncLog = new SyncLog();
-
-/** The log line for a sync state change, or undefined for a routine one or a repeated problem. */
-export function syncLogLine(
-  change: LoggedChange,
-  lastError: CodedError | undefined,
-): string | undefined {
-  return processSyncLog.line(change, lastError);
-}

@@ -23,7 +23,7 @@ export const dpsErrorText = {
     'DPS cannot be reached (network down or offline). The station keeps the queue and retries.',
   DPS_TIMEOUT: 'DPS did not answer in time. The station waits and tries again.',
   DPS_TLS_UNTRUSTED:
-    "The DPS server's certificate is not trusted for its host name, so nothing was sent. A supervisor must check the DPS host name and the certificate authorities trusted for it.",
+    "The DPS server's certificate is not trusted (its issuer, or the host name it is made out for), so nothing was sent. A supervisor must check the DPS host name and the certificate authorities trusted for it.",
   DPS_RESPONSE_INVALID:
     'DPS sent an answer the station cannot read. The station tries again later.',
   DPS_REGISTRATION_FAILED: 'The device could not register with DPS.',

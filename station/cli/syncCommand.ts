@@ -85,16 +85,13 @@ function status(dataDir: string): number {
   } finally {
     db.close();
   }
+  const connected = hasDpsConnection(dataDir);
   console.log(
-    hasDpsConnection(dataDir)
+    connected
       ? `DPS connection: set (sealed in ${dpsConnectionFile(dataDir)})`
       : 'DPS connection: not set (station sync set-connection)',
   );
-  console.log(
-    worker
-      ? `Sync worker: running (process ${worker.pid} on ${worker.host})`
-      : 'Sync worker: not running (a station sends the outbox while it serves; `station sync now` sends it once)',
-  );
+  console.log(workerLine(worker, connected));
   for (const line of attentionLines(attention, Date.now())) console.log(line);
   if (bundles > 0) {
     console.log(
@@ -104,6 +101,18 @@ function status(dataDir: string): number {
     );
   }
   return 0;
+}
+
+/**
+ * Whether a worker sends the outbox. With no connection stored a serving line runs none (the
+ * outbox only fills), and saying "not running" then read as if the serving station were down.
+ */
+function workerLine(worker: LeaseHolder | undefined, connected: boolean): string {
+  if (worker) return `Sync worker: running (process ${worker.pid} on ${worker.host})`;
+  if (!connected) {
+    return 'Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (station sync set-connection, or carry them with station bundle export)';
+  }
+  return 'Sync worker: not running (a station sends the outbox while it serves; `station sync now` sends it once)';
 }
 
 /** What waits and why, in the words a supervisor reads them; nothing when all is synced. */

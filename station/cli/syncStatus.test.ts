@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { saveDpsConnectionString } from '../sync/dpsCredentials.js';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { attentionLines, retryWaitLines, syncCommand } from './syncCommand.js';
 
@@ -19,6 +21,21 @@ afterEach(() => {
 const status = () => syncCommand(() => ({}) as never)(['status', '--data-dir', station.dir]);
 
 describe('station sync status', () => {
+  it('tells a worker that is not running from none at all (no DPS connection stored)', async () => {
+    expect(await status()).toBe(0);
+    expect(output).toContain(
+      'Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (station sync set-connection, or carry them with station bundle export)',
+    );
+    output.length = 0;
+    await saveDpsConnectionString(
+      station.dir,
+      `HostName=ls-test.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${Buffer.alloc(32, 3).toString('base64')}`,
+      new PassphraseKeyWrapper('sync status test passphrase'),
+    );
+    expect(await status()).toBe(0);
+    expect(output.join('\n')).toMatch(/^Sync worker: not running \(a station sends the outbox/m);
+  });
+
   it('says what has waited longest and the latest problem the sync worker recorded', async () => {
     // The station process ran a worker that found DPS unreachable; the CLI is another process
     // and learns why only from the rows.
@@ -35,7 +52,8 @@ describe('station sync status', () => {
     output.length = 0;
     expect(await status()).toBe(0);
     const text = output.join('\n');
-    expect(text).toMatch(/^Sync worker: not running/m);
+    // This station stores no DPS connection (its worker ran on a stand-in): none will run.
+    expect(text).toMatch(/^Sync worker: none, as no DPS connection is stored/m);
     expect(text).toMatch(/pending\s+2/);
     expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\dT/m);
     expect(text).toMatch(

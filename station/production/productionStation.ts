@@ -112,6 +112,9 @@ export async function checkLineSetup(options: LineSetup): Promise<ProductProfile
   return profile;
 }
 
+/** How often a station asks its sync log whether a lasting problem is due a reminder. */
+const SYNC_REMINDER_CHECK_MS = 60_000;
+
 /**
  * Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. A
  * refusal on the way releases everything it had taken (the CA key, the derived key, the DPS
@@ -130,11 +133,13 @@ export async function openProductionStation(
     ca?: StationCa;
     dps?: DpsServiceClient | undefined;
     sync?: SyncWorker | undefined;
+    reminders?: NodeJS.Timeout;
     line?: Line;
   } = {};
   const release = async (): Promise<void> => {
     const steps = [
       () => taken.line?.stop(),
+      () => clearInterval(taken.reminders),
       () => taken.sync?.stop(),
       () => taken.dps?.close(),
       () => taken.ca?.lock(),
@@ -203,6 +208,14 @@ export async function openProductionStation(
         const text = syncLog.line(change, sync.status().lastError);
         if (text !== undefined) options.log(text);
       });
+      // Offline, every probe fails without a state change: the reminder needs a clock of its own.
+      const reminders = setInterval(() => {
+        const { state, lastError } = sync.status();
+        const text = syncLog.remind(state, lastError, Date.now());
+        if (text !== undefined) options.log(text);
+      }, SYNC_REMINDER_CHECK_MS);
+      reminders.unref();
+      taken.reminders = reminders;
       sync.start();
     }
     options.log(

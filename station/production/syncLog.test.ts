@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { dpsErrorText } from '../../dps/dpsErrors.js';
 import { SYNC_LOG_REMINDER_MS, SyncLog } from './syncLog.js';
 
 const untrusted = {
   code: 'DPS_TLS_UNTRUSTED',
-  message: "The DPS server's certificate is not trusted for its host name, so nothing was sent.",
+  message: dpsErrorText.DPS_TLS_UNTRUSTED,
   detail:
     'DPS_TLS_UNTRUSTED, GET /enrollments/x-1: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
 };
@@ -15,8 +16,10 @@ const refused = {
 };
 
 describe('SyncLog', () => {
-  // One log for the tests below, as a station keeps one for its worker's whole life.
-  const log = new SyncLog();
+  let log: SyncLog;
+  beforeEach(() => {
+    log = new SyncLog();
+  });
   const syncLogLine: SyncLog['line'] = (change, lastError) => log.line(change, lastError);
   it('keeps the start and every batch out of the log', () => {
     expect(syncLogLine({ previous: 'stopped', state: 'idle' }, undefined)).toBeUndefined();
@@ -41,6 +44,55 @@ describe('SyncLog', () => {
     const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, untrusted);
     expect(line).toContain('[DPS_TLS_UNTRUSTED]');
     expect(line).toContain('LINE_STATION_DPS_CA');
+  });
+
+  it('gives the CA hint only to the DPS client text that cannot tell which check failed', () => {
+    const expired = {
+      code: 'DPS_TLS_UNTRUSTED',
+      message:
+        "The DPS server's certificate has expired or is not valid yet: check this station's date and time.",
+      detail: 'CERT_HAS_EXPIRED: certificate has expired',
+    };
+    const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, expired);
+    expect(line).toContain('[DPS_TLS_UNTRUSTED]');
+    expect(line).not.toContain('LINE_STATION_DPS_CA');
+    expect(new SyncLog().line({ previous: 'syncing', state: 'backoff' }, untrusted)).toContain(
+      'start the station with LINE_STATION_DPS_CA',
+    );
+  });
+
+  it('logs the same code and text again at once when its detail names another cause', () => {
+    const store = (cause: string) => ({
+      code: 'SYNC_STORE_FAILED',
+      message: 'The sync cannot read or record the outbox.',
+      detail: `${cause}: record the answers`,
+    });
+    expect(
+      syncLogLine({ previous: 'syncing', state: 'backoff' }, store('STORE_BUSY')),
+    ).toBeDefined();
+    expect(syncLogLine({ previous: 'syncing', state: 'backoff' }, store('STORE_BUSY'))).toBe(
+      undefined,
+    );
+    expect(
+      syncLogLine({ previous: 'syncing', state: 'backoff' }, store('STORE_WRITE_FAILED')),
+    ).toContain('STORE_WRITE_FAILED');
+    const dns = { ...refused, detail: 'ENOTFOUND: getaddrinfo ENOTFOUND dps.example' };
+    expect(syncLogLine({ previous: 'syncing', state: 'offline' }, refused)).toBeDefined();
+    expect(syncLogLine({ previous: 'syncing', state: 'offline' }, dns)).toContain('ENOTFOUND');
+  });
+
+  it('reminds of a problem that lasts with no state change, every 10 minutes, not before', () => {
+    const start = Date.UTC(2026, 2, 1, 10);
+    const at = (ms: number) => new Date(start + ms).toISOString();
+    expect(log.line({ previous: 'syncing', state: 'offline', at: at(0) }, refused)).toBeDefined();
+    expect(log.remind('offline', refused, start + SYNC_LOG_REMINDER_MS - 1)).toBeUndefined();
+    expect(log.remind('offline', refused, start + SYNC_LOG_REMINDER_MS)).toMatch(
+      /^DPS sync: offline -> offline: DPS cannot be reached\. \[DPS_UNREACHABLE\] \(still, since /,
+    );
+    // Not twice in a row, not for a state out of trouble, not for another problem.
+    expect(log.remind('offline', refused, start + SYNC_LOG_REMINDER_MS + 60_000)).toBeUndefined();
+    expect(log.remind('idle', refused, start + 3 * SYNC_LOG_REMINDER_MS)).toBeUndefined();
+    expect(log.remind('offline', untrusted, start + 3 * SYNC_LOG_REMINDER_MS)).toBeUndefined();
   });
 
   it('forgets the problem it logged when a worker starts again', () => {

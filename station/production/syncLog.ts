@@ -10,6 +10,7 @@
  */
 import type { CodedError } from '../line/lineTypes.js';
 import type { SyncState, SyncStateChange } from '../sync/syncTypes.js';
+import { dpsErrorText } from '../../dps/dpsErrors.js';
 import { DPS_CA_ENV } from './dpsConnection.js';
 
 const ROUTINE = new Set<SyncState>(['idle', 'syncing']);
@@ -56,8 +57,25 @@ export class SyncLog {
     return transition;
   }
 
+  /**
+   * The reminder of a problem that lasts while the worker's state stands still (offline, every
+   * probe failing, changes no state), once SYNC_LOG_REMINDER_MS after it was last logged. The
+   * station asks every minute.
+   */
+  remind(state: SyncState, lastError: CodedError | undefined, now: number): string | undefined {
+    const problem = this.problem;
+    if (problem === undefined || lastError === undefined || !TROUBLE.has(state)) return undefined;
+    if (problemKey(lastError) !== problem.key) return undefined;
+    if (now - problem.loggedAt < SYNC_LOG_REMINDER_MS) return undefined;
+    return this.trouble(
+      { previous: state, state, at: new Date(now).toISOString() },
+      lastError,
+      now,
+    );
+  }
+
   private trouble(change: LoggedChange, error: CodedError, now: number): string | undefined {
-    const key = `${error.code}\n${error.message}`;
+    const key = problemKey(error);
     const earlier = this.problem;
     if (earlier?.key === key && now - earlier.loggedAt < SYNC_LOG_REMINDER_MS) {
       earlier.unlogged++;
@@ -75,13 +93,25 @@ export class SyncLog {
       unlogged: 0,
     };
     const detail = error.detail ?? '';
-    // The sync names the variable itself now (tlsRefusal.ts); an error from elsewhere may not.
+    // The sync says which certificate check failed (tlsRefusal.ts), naming the variable where it
+    // helps; only the DPS client's own text, which cannot tell, gets the hint (an expired
+    // certificate is no matter of the CA trusted).
     const hint =
-      error.code === 'DPS_TLS_UNTRUSTED' && !error.message.includes(DPS_CA_ENV)
-        ? ` The DPS server's certificate is not trusted: for a DPS that is not Azure's (station emulator), start the station with ${DPS_CA_ENV} naming its CA file.`
+      error.code === 'DPS_TLS_UNTRUSTED' && error.message === dpsErrorText.DPS_TLS_UNTRUSTED
+        ? ` For a DPS that is not Azure's (station emulator), start the station with ${DPS_CA_ENV} naming its CA file.`
         : '';
     return `DPS sync: ${change.previous} -> ${change.state}: ${error.message} [${error.code}]${hint}${still}${detail ? `\n  detail: ${detail}` : ''}`;
   }
+}
+
+/**
+ * What makes a problem the same one: its code and text, and the first code its detail names (a
+ * store's STORE_DISK_FULL after STORE_BUSY, ENOTFOUND after ECONNREFUSED), since a sync code's
+ * text alone is the same for each of them.
+ */
+function problemKey(error: CodedError): string {
+  const cause = /\b(?:STORE|SQLITE|ERR|DPS)_[A-Z_]+\b|\bE[A-Z]{3,}\b/.exec(error.detail ?? '');
+  return `${error.code}\n${error.message}\n${cause?.[0] ?? ''}`;
 }
 
 function iso(ms: number): string {

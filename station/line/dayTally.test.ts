@@ -44,10 +44,11 @@ describe('DayTally', () => {
     }));
     tally.load();
     expect(reads).toEqual([at('2026-12-06T00:00:00')]);
-    tally.count('pass');
-    tally.count('pass');
-    tally.count('fail');
-    tally.count('cancelled');
+    const earlier = at('2026-12-06T14:29:00');
+    tally.count('pass', earlier);
+    tally.count('pass', earlier);
+    tally.count('fail', earlier);
+    tally.count('cancelled', earlier);
     expect(tally.view()).toEqual({
       since: new Date(at('2026-12-06T00:00:00')).toISOString(),
       passed: 402,
@@ -66,16 +67,33 @@ describe('DayTally', () => {
     const { tally, setTime } = tallyAt('2026-12-06T23:59:00', (since) => stored.get(since)!);
     tally.load();
     setTime('2026-12-07T00:00:02');
-    tally.count('pass');
+    tally.count('pass', at('2026-12-07T00:00:01'));
     expect(tally.view()).toMatchObject({ passed: 1, failed: 0 });
-    tally.count('fail');
+    tally.count('fail', at('2026-12-07T00:00:01.5'));
     expect(tally.view()).toMatchObject({ passed: 1, failed: 1 });
+  });
+
+  it("leaves a run started before midnight to that day, as the store's count does", () => {
+    const stored = new Map([
+      [at('2026-12-06T00:00:00'), { passed: 10, failed: 0, cancelled: 0 }],
+      [at('2026-12-07T00:00:00'), { passed: 0, failed: 0, cancelled: 0 }],
+    ]);
+    const { tally, setTime } = tallyAt('2026-12-06T23:59:50', (since) => stored.get(since)!);
+    tally.load();
+    // It ends half a second into the new day, before anything else looked at the tally.
+    setTime('2026-12-07T00:00:00.5');
+    tally.count('pass', at('2026-12-06T23:59:50'));
+    expect(tally.view()).toMatchObject({ passed: 0, failed: 0 });
+    // One that ends later, after the status already turned the day, is not counted either.
+    setTime('2026-12-07T00:00:05');
+    tally.count('fail', at('2026-12-06T23:59:55'));
+    expect(tally.view()).toMatchObject({ passed: 0, failed: 0 });
   });
 
   it('without a store, counts from zero and starts again at midnight', () => {
     const { tally, setTime } = tallyAt('2026-12-06T23:00:00');
     tally.load();
-    tally.count('pass');
+    tally.count('pass', at('2026-12-06T22:59:59'));
     expect(tally.view()).toMatchObject({ passed: 1 });
     setTime('2026-12-07T00:00:01');
     expect(tally.view()).toEqual({
@@ -84,7 +102,8 @@ describe('DayTally', () => {
       failed: 0,
       cancelled: 0,
     });
-    tally.count('fail');
+    tally.count('fail', at('2026-12-07T00:00:00.5'));
+    tally.count('pass', at('2026-12-06T23:59:59'));
     expect(tally.view()).toMatchObject({ passed: 0, failed: 1 });
   });
 
@@ -93,7 +112,7 @@ describe('DayTally', () => {
       throw new Error('database is locked');
     });
     tally.load();
-    tally.count('pass');
+    tally.count('pass', at('2026-12-06T08:59:00'));
     expect(tally.view()).toMatchObject({ passed: 1, failed: 0, cancelled: 0 });
   });
 

@@ -1,11 +1,12 @@
 /**
- * How the line's runs ended today, as the header of every UI shows it: what a technician reads
+ * How the line's runs of today ended, as the header of every UI shows it: what a technician reads
  * at a glance during a shift, and what a supervisor compares with the day's plan. "Today" is the
- * workstation's own day (local midnight to midnight); `runs stats --since` answers any other
- * window from the store.
+ * workstation's own day (local midnight to midnight), and a run belongs to the day it started
+ * in, as the store counts it (`runs stats --since` answers any other window), so the count a
+ * restart reads back is the count the line kept.
  */
 
-/** Runs that ended today, by how they ended. */
+/** Runs started today that ended, by how they ended. */
 export interface RunCounts {
   passed: number;
   failed: number;
@@ -42,10 +43,13 @@ export class DayTally {
     this.#startDay(startOfDay(this.now()));
   }
 
-  /** One run ended (it is already in the store, when there is one). */
-  count(state: 'pass' | 'fail' | 'cancelled'): void {
-    // The first run after midnight: the new day's read from the store already holds it.
-    if (this.#rollOver() && this.stored !== undefined) return;
+  /** One run ended (it is already in the store, when there is one); it started at `startedAt`. */
+  count(state: 'pass' | 'fail' | 'cancelled', startedAt: number): void {
+    const rolledOver = this.#rollOver();
+    // A run of yesterday that ends after midnight is yesterday's.
+    if (startedAt < this.#dayStart!) return;
+    // The first run to end in a new day: the day's read from the store already holds it.
+    if (rolledOver && this.stored !== undefined) return;
     if (state === 'pass') this.#counts.passed += 1;
     else if (state === 'fail') this.#counts.failed += 1;
     else this.#counts.cancelled += 1;

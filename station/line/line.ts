@@ -150,8 +150,10 @@ export class Line implements LineController {
   async start(): Promise<void> {
     this.stopped = false;
     this.today.load();
-    this.scheduleMidnight();
     await this.watcher.start();
+    // A stop during the first scan arms no timer of a stopped line.
+    if (this.stopped) return;
+    this.scheduleMidnight();
     this.missing.start();
   }
 
@@ -360,6 +362,7 @@ export class Line implements LineController {
 
   private startRun(slot: Slot, startedBy: RunStarter): void {
     const started = performance.now();
+    const startedAt = Date.now();
     if (this.interrupted.ranOn(slot.port)) this.onStatusChanged.emit(this.status());
     const { profile, recorder } = this.options;
     void slot
@@ -377,7 +380,7 @@ export class Line implements LineController {
       )
       .then((outcome) => {
         const durationMs = performance.now() - started;
-        this.today.count(outcome.state);
+        this.today.count(outcome.state, startedAt);
         this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
         if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
         // The day's tally is in the status; a line no UI watches builds none.

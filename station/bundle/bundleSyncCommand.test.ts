@@ -64,7 +64,7 @@ describe('station bundle sync, when the sync stops early', () => {
     // The contradiction the supervisor met: "take it back" beside "run this again".
     expect(text).not.toMatch(/Take it back to the station/);
     expect(output).toContain(
-      `Receipt: ${receipt}. It carries no answer yet (all 2 enrollment(s) still pending): there is no need to take it back.`,
+      `Receipt: ${receipt}. It carries no final answer yet (all 2 enrollment(s) still pending): take back the one the next run writes instead.`,
     );
     expect(output.slice(output.indexOf('Next:'))).toEqual([
       'Next:',

@@ -95,8 +95,9 @@ export async function bundleSyncCommand(
 /**
  * What the receipt holds and what to do next, in order. A receipt with rows still pending is
  * not the end: the cause is fixed and `bundle sync` run again first (it goes on where it
- * stopped and rewrites the receipt); this one settles only what DPS answered, and one that
- * answers nothing need not cross the air gap at all.
+ * stopped and rewrites the receipt); this one settles only what DPS answered. One that answers
+ * nothing is not called useless: rows sent with no answer (a timeout) are marked on the line to
+ * be read back from DPS when it is applied, so the next run's receipt is the one to carry.
  */
 export function afterSyncLines(
   summary: BundleSyncSummary,
@@ -116,7 +117,7 @@ export function afterSyncLines(
   const answered = summary.synced + summary.failed + summary.conflict;
   lines.push(
     answered === 0
-      ? `Receipt: ${files.receipt}. It carries no answer yet (all ${summary.pending} enrollment(s) still pending): there is no need to take it back.`
+      ? `Receipt: ${files.receipt}. It carries no final answer yet (all ${summary.pending} enrollment(s) still pending): take back the one the next run writes instead.`
       : `Receipt: ${files.receipt}. It holds ${answered} final answer(s) (${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict) and ${summary.pending} enrollment(s) still pending.`,
   );
   const cause = firstStep(summary, files.source, now);

@@ -236,6 +236,8 @@ export class SyncWorker {
       // now" waits out a lock, but is told of a disk someone has to free rather than hang.
       this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
       if (isLastingStoreFailure(err)) {
+        // That "sync now" is answered: no later look releases rows in its name.
+        this.releaseOwnWaits = false;
         this.rejectWaiters(new SyncError('SYNC_STORE_FAILED', this.lastError?.detail));
       }
       const wait = Math.max(this.backoff.baseMs, this.limiter.heldUntil - this.clock.now());

@@ -4,7 +4,6 @@ import Database from 'better-sqlite3';
 import type { OutboxCounts } from '../line/lineTypes.js';
 import { migrations } from '../store/migrations/index.js';
 import { OutboxListing } from '../store/outboxListing.js';
-import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/storeError.js';
 
 /**
@@ -106,10 +105,11 @@ function outboxCountsOf(path: string): OutboxCounts {
 }
 
 /**
- * Opens a store to read it without writing to it. openStationDatabaseToRead is that only for a
- * file at this station's schema: any other takes the writer's way there (migrations). A listing
- * must leave each store as it is (a newer station's is not this one's to change, an older one is
- * brought up to date by the `bundle sync` that goes on with it), so the version is read first.
+ * Opens a store to read it without writing to it, ever: a read-only connection of SQLite's own.
+ * (openStationDatabaseToRead would take the writer's way for a file at another schema, or one its
+ * read-only connection cannot open.) A listing must leave each store as it is: a newer station's
+ * is not this one's to change, an older one is brought up to date by the `bundle sync` that goes
+ * on with it.
  */
 function openAsItIs(path: string): Database.Database {
   const version = schemaVersionOf(path);
@@ -119,9 +119,8 @@ function openAsItIs(path: string): Database.Database {
       `${path} is at schema version ${version}; this station knows up to ${migrations.length}`,
     );
   }
-  if (version === migrations.length) return openStationDatabaseToRead(path);
-  // Older: read as it is. What counts() reads (outbox_counts) is there since migration 004, and
-  // a work store is never older than migration 011; a file with no such table is reported.
+  // What counts() reads (outbox_counts) is there since migration 004, and a work store is never
+  // older than migration 011; a file with no such table is reported.
   const db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000'); // as openStationDatabaseToRead: a sync may be committing
   return db;

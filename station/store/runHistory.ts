@@ -124,7 +124,6 @@ export class RunHistory {
     return row && summary(row);
   }
 
-  /** How the runs started at or after `since` (ISO 8601) ended, on one port if given. */
   /** How many runs started at or after `since` (ISO 8601) are in each state. */
   byState(since: string, port?: string): Record<RunState, number> {
     const byState = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
@@ -136,6 +135,7 @@ export class RunHistory {
     return byState;
   }
 
+  /** How the runs started at or after `since` (ISO 8601) ended, on one port if given. */
   stats(since: string, port?: string): RunStats {
     const byState = this.byState(since, port);
     const window = { since, port: port ?? null };

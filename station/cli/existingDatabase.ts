@@ -26,8 +26,14 @@ export function openExistingStationDatabase(
   }
   if (!options.toRead) return openStationDatabase(database);
   // A station with a CA and no database yet (no line ran) has nothing to report, and a report
-  // leaves it so: an empty database in memory answers for it, no station.db is made.
-  if (!existsSync(database)) return openStationDatabase(':memory:');
+  // leaves it so: an empty database in memory answers for it, no station.db is made. It says so
+  // (on stderr, out of a report a script reads): a station.db lost or moved would read the same.
+  if (!existsSync(database)) {
+    console.error(
+      `note: ${dataDir} holds a CA but no station.db: no line has run with this folder, so there is nothing to report.`,
+    );
+    return openStationDatabase(':memory:');
+  }
   // A command that only reports opens read-only: quick on a big file (openStationDatabaseToRead).
   return openStationDatabaseToRead(database);
 }

@@ -91,8 +91,14 @@ describe('the commands that only read', () => {
   it('make no station.db in a station that has a CA and never ran a line', async () => {
     const folder = join(root, 'ca-only');
     mkdirSync(join(folder, 'ca'), { recursive: true });
+    const notes: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((text: string) => void notes.push(text));
     expect(await queue(['stats', '--data-dir', folder])).toBe(0);
     expect(output.join('\n')).toMatch(/pending\s+0/);
+    // Zeros with a word on why: a station.db lost or moved would read the same.
+    expect(notes).toEqual([
+      `note: ${folder} holds a CA but no station.db: no line has run with this folder, so there is nothing to report.`,
+    ]);
     expect(await runs(['stats', '--data-dir', folder])).toBe(0);
     expect(await syncCommand(() => ({}) as never)(['status', '--data-dir', folder])).toBe(0);
     expect(readdirSync(folder)).toEqual(['ca']);

@@ -4,7 +4,7 @@ import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { createDemoCa, type DemoCa } from '../demo/demoCa.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { leafProfileOf } from './line.js';
+import { leafProfileOf } from './productLeafProfile.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { testProfile, testSealing } from './testing/lineTestKit.js';
 

@@ -4,7 +4,7 @@
  * test drives a real line on a real pty with the SQLite store.
  */
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { DayTally, type RunCounts } from './dayTally.js';
@@ -114,6 +114,27 @@ describe('DayTally', () => {
     tally.load();
     tally.count('pass', at('2026-12-06T08:59:00'));
     expect(tally.view()).toMatchObject({ passed: 1, failed: 0, cancelled: 0 });
+  });
+
+  it('calls back a second past each midnight until stopped', () => {
+    // The tally's own clock is Date.now, which the fake timers move.
+    vi.useFakeTimers({ now: at('2026-12-06T23:59:30') });
+    try {
+      const tally = new DayTally(undefined);
+      let days = 0;
+      const stop = tally.everyMidnight(() => (days += 1));
+      vi.advanceTimersByTime(30_999);
+      expect(days).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(days).toBe(1);
+      vi.advanceTimersByTime(86_400_000);
+      expect(days).toBe(2);
+      stop();
+      vi.advanceTimersByTime(3 * 86_400_000);
+      expect(days).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says how long until the next local midnight', () => {

@@ -60,7 +60,25 @@ export class DayTally {
     return { since: new Date(this.#dayStart!).toISOString(), ...this.#counts };
   }
 
-  /** Milliseconds until the next local midnight: when the UI must be told the day turned. */
+  /**
+   * Calls `onNewDay` a second past each local midnight (a timer may fire a little early, and the
+   * new day must have begun), so every UI is told the tally started again, runs or not. Returns
+   * what stops it. The timer never keeps the process alive.
+   */
+  everyMidnight(onNewDay: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        onNewDay();
+        arm();
+      }, this.msToNextDay() + 1_000);
+      timer.unref();
+    };
+    arm();
+    return () => clearTimeout(timer);
+  }
+
+  /** Milliseconds until the next local midnight. */
   msToNextDay(): number {
     const next = new Date(this.now());
     next.setHours(24, 0, 0, 0);

@@ -1,10 +1,10 @@
-import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../../certs/leafProfile.js';
 import type { StationCa } from '../../certs/stationCa.js';
 import type { EkTrustStore } from '../../certs/tpm/ekTrustStore.js';
 import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
-import { profileCurve, type ProductProfile } from '../profiles/productProfile.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
+import { leafProfileOf } from './productLeafProfile.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
 import type { LineController, StationStatus, SyncAction } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
@@ -98,8 +98,8 @@ export class Line implements LineController {
   private readonly interrupted: InterruptedPortsNote;
   private readonly missing: MissingPortsNote;
   private readonly today: DayTally;
-  /** Tells the UIs the day turned, when no run ends to do it. */
-  private midnight: NodeJS.Timeout | undefined;
+  /** Stops telling the UIs at midnight that the day turned. */
+  private stopMidnight: (() => void) | undefined;
   private mode: 'auto' | 'manual';
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
@@ -153,14 +153,15 @@ export class Line implements LineController {
     await this.watcher.start();
     // A stop during the first scan arms no timer of a stopped line.
     if (this.stopped) return;
-    this.scheduleMidnight();
+    this.stopMidnight?.();
+    this.stopMidnight = this.today.everyMidnight(() => this.onStatusChanged.emit(this.status()));
     this.missing.start();
   }
 
   /** Stops watching, cancels every run and waits for the runs to end (and record). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.midnight);
+    this.stopMidnight?.();
     this.watcher.stop();
     this.missing.stop();
     for (const slot of this.slotList) slot.cancel(new StationStopping());
@@ -387,17 +388,6 @@ export class Line implements LineController {
         if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
       });
   }
-
-  /** At each local midnight the tally starts again: every UI is told, runs or not. */
-  private scheduleMidnight(): void {
-    clearTimeout(this.midnight);
-    // A second past midnight: a timer may fire a little early, and the new day must have begun.
-    this.midnight = setTimeout(() => {
-      this.onStatusChanged.emit(this.status());
-      this.scheduleMidnight();
-    }, this.today.msToNextDay() + 1_000);
-    this.midnight.unref();
-  }
 }
 
 /**
@@ -407,18 +397,4 @@ export class Line implements LineController {
  */
 function hungUp(error: Error | undefined): boolean {
   return error !== undefined && !(error instanceof WireError && error.code === 'WIRE_TIMEOUT');
-}
-
-/**
- * The CA's leaf profile for a product: its validity, and only its curve (a device that made a
- * key on another curve is refused at the CSR check). Made once per line: the CA keeps one
- * template per leaf profile object.
- */
-export function leafProfileOf(profile: ProductProfile): LeafProfile {
-  return {
-    ...DEFAULT_LEAF_PROFILE,
-    name: profile.name,
-    validityDays: profile.certificate.validityDays,
-    allowedKeys: [{ kty: 'EC', curve: profileCurve(profile) }],
-  };
 }

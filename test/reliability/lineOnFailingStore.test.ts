@@ -15,7 +15,7 @@ import { StationCa } from '../../certs/stationCa.js';
 import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
-import { leafProfileOf } from '../../station/line/line.js';
+import { leafProfileOf } from '../../station/line/productLeafProfile.js';
 import { runProvisioning, type RunProgress } from '../../station/line/provisioningRun.js';
 import { testProfile, testSealing } from '../../station/line/testing/lineTestKit.js';
 import { CertificateLedger } from '../../station/store/certificateLedger.js';

@@ -28,7 +28,8 @@ import {
   type ProductProfileInput,
 } from '../../profiles/productProfile.js';
 import type { AttestationServices, SealSecret } from '../attestation/attestor.js';
-import { Line, leafProfileOf, type LineOptions, type RunEnded } from '../line.js';
+import { Line, type LineOptions, type RunEnded } from '../line.js';
+import { leafProfileOf } from '../productLeafProfile.js';
 import { PortWatcher } from '../portWatcher.js';
 import type { SlotView } from '../lineTypes.js';
 import { runProvisioning, type RunOutcome } from '../provisioningRun.js';

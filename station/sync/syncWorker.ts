@@ -15,6 +15,7 @@ import {
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
 import { isStationOwnWait } from './retryWaits.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
+import { SyncNowRequests } from './syncNowRequests.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
 import { systemClock, type SyncClock } from './syncClock.js';
@@ -67,18 +68,13 @@ export class SyncWorker {
    * were set after it.
    */
   private dpsHoldUntil = 0;
-  /**
-   * A "sync now" asked for rows waiting out the station's own retry delay to be sent at once:
-   * done at the next look that holds the lease, so no other process's rows are touched.
-   */
-  private releaseOwnWaits = false;
   private cancelWake: (() => void) | undefined;
   /**
    * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
    * recorded at the next look: the rows stay `syncing` meanwhile, so nothing claims them twice.
    */
   private unrecorded: [OutboxRow, Settlement][] = [];
-  private waiters: { resolve(progress: SyncProgress): void; reject(err: unknown): void }[] = [];
+  private readonly syncNowRequests = new SyncNowRequests();
   /** The latest counts read: what status() reports while the database refuses reads. */
   private counts: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
   private countsError: SyncProgress['lastError']; // what readCounts last reported, if anything
@@ -175,10 +171,7 @@ export class SyncWorker {
       );
     }
     if (this.limiter.heldUntil > this.dpsHoldUntil) this.limiter.clearHold(this.dpsHoldUntil);
-    const done = new Promise<SyncProgress>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-    });
-    this.releaseOwnWaits = true;
+    const done = this.syncNowRequests.ask();
     this.pump();
     return done;
   }
@@ -208,10 +201,7 @@ export class SyncWorker {
     try {
       if (!this.holdLease()) return;
       this.recordSettlements();
-      if (this.releaseOwnWaits) {
-        this.store.releaseStationOwnWaits();
-        this.releaseOwnWaits = false;
-      }
+      if (this.syncNowRequests.takeRelease()) this.store.releaseStationOwnWaits();
       this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
       if (held === 0) {
@@ -225,7 +215,7 @@ export class SyncWorker {
       if (this.inFlight.size === 0) {
         const now = this.clock.now();
         if (held === 0 && this.unrecorded.length === 0 && !this.store.hasDue()) {
-          this.settleWaiters();
+          this.syncNowRequests.settle(() => this.status());
         }
         const wakeAt =
           held || Math.min(this.store.nextDueAt() ?? Infinity, now + this.pollIntervalMs);
@@ -236,9 +226,7 @@ export class SyncWorker {
       // now" waits out a lock, but is told of a disk someone has to free rather than hang.
       this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
       if (isLastingStoreFailure(err)) {
-        // That "sync now" is answered: no later look releases rows in its name.
-        this.releaseOwnWaits = false;
-        this.rejectWaiters(new SyncError('SYNC_STORE_FAILED', this.lastError?.detail));
+        this.syncNowRequests.reject(new SyncError('SYNC_STORE_FAILED', this.lastError?.detail));
       }
       const wait = Math.max(this.backoff.baseMs, this.limiter.heldUntil - this.clock.now());
       this.cancelWake = this.clock.setTimer(() => this.pump(), wait);
@@ -301,8 +289,7 @@ export class SyncWorker {
       `process ${holder.pid} on ${holder.host} holds the sync lease`,
     );
     this.lastError = { ...error.toJSON(), at: new Date(this.clock.now()).toISOString() };
-    this.releaseOwnWaits = false; // that "sync now" is refused; the rows are the other one's
-    this.rejectWaiters(error);
+    this.syncNowRequests.reject(error); // the rows are the other worker's
     this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
     this.emitProgress();
   }
@@ -333,7 +320,7 @@ export class SyncWorker {
       const code = verdict.offline ? 'SYNC_OFFLINE' : verdict.rowCode;
       // Which certificate check failed (issuer or host name) is in the verdict's text alone.
       const precise = code === 'SYNC_DPS_UNTRUSTED' ? { message: verdict.error.message } : {};
-      this.rejectWaiters(new SyncError(code, verdict.error.detail, precise));
+      this.syncNowRequests.reject(new SyncError(code, verdict.error.detail, precise));
     }
   }
 
@@ -341,9 +328,8 @@ export class SyncWorker {
     this.cancelWake?.();
     this.cancelWake = undefined;
     this.abort.abort(reason);
-    this.releaseOwnWaits = false;
     this.setState(state);
-    this.rejectWaiters(reason);
+    this.syncNowRequests.reject(reason);
   }
 
   private async drain(): Promise<void> {
@@ -399,15 +385,5 @@ export class SyncWorker {
 
   private emitProgress(): void {
     if (this.onProgress.listenerCount > 0) this.onProgress.emit(this.status());
-  }
-
-  private settleWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const progress = this.status();
-    for (const waiter of this.waiters.splice(0)) waiter.resolve(progress);
-  }
-
-  private rejectWaiters(err: unknown): void {
-    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
   }
 }

@@ -84,19 +84,17 @@ export async function queue(args: string[]): Promise<number> {
         if (force) {
           throw new UsageError('--force replaces the --out FILE: without --out there is no file');
         }
-        const text = store.exportOutbox(format, filter);
+        const { text, enrollments } = store.exportOutboxCounted(format, filter);
         process.stdout.write(text);
         // Standard output is the export itself: the line for the supervisor goes to stderr.
-        console.error(
-          `Wrote ${exportedCount(format, text)} enrollment(s) to standard output (${format})`,
-        );
+        console.error(`Wrote ${enrollments} enrollment(s) to standard output (${format})`);
         return 0;
       }
       // Refused before the outbox is read: another name, or --force, and the command goes on.
       const file = exportTarget(out, force);
-      const text = store.exportOutbox(format, filter);
+      const { text, enrollments } = store.exportOutboxCounted(format, filter);
       await writeExport(out, file, text, force);
-      console.log(`Wrote ${exportedCount(format, text)} enrollment(s) to ${file} (${format})`);
+      console.log(`Wrote ${enrollments} enrollment(s) to ${file} (${format})`);
       return 0;
     }
     console.error(`station queue: unknown subcommand "${sub ?? ''}"\n${QUEUE_USAGE}`);
@@ -184,19 +182,4 @@ async function writeExport(out: string, file: string, text: string, force: boole
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(out, file);
     throw err;
   }
-}
-
-/**
- * How many enrollments an export holds: the JSON array's length, or the CSV's records after
- * the header. A CSV record ends with CRLF outside quotes (a quoted field may hold line breaks).
- */
-function exportedCount(format: 'csv' | 'json', text: string): number {
-  if (format === 'json') return (JSON.parse(text) as unknown[]).length;
-  let records = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') quoted = !quoted;
-    else if (!quoted && text[i] === '\r' && text[i + 1] === '\n') records++;
-  }
-  return Math.max(0, records - 1);
 }

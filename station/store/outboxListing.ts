@@ -122,8 +122,20 @@ export class OutboxListing {
 
   /** The outbox as CSV (header row, RFC 4180) or a JSON array, for `station queue export`. */
   export(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
+    return this.exportCounted(format, filter).text;
+  }
+
+  /** The export and how many enrollments it holds (the CLI says so). */
+  exportCounted(
+    format: 'csv' | 'json',
+    filter: OutboxFilter = {},
+  ): { text: string; enrollments: number } {
     // SQLite reads a negative LIMIT as "no limit".
     const entries = this.page(filter, filter.limit ?? -1);
+    return { text: this.render(format, entries), enrollments: entries.length };
+  }
+
+  private render(format: 'csv' | 'json', entries: OutboxEntry[]): string {
     if (format === 'json') return `${JSON.stringify(entries, null, 2)}\n`;
     return toCsv(
       CSV_HEADER,

@@ -211,7 +211,15 @@ export class ProvisioningStore implements RunRecorder {
 
   /** The outbox as CSV (RFC 4180, header row) or a JSON array, for `station queue export`. */
   exportOutbox(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
-    return asStoreRead('export outbox', () => this.outbox.export(format, filter));
+    return this.exportOutboxCounted(format, filter).text;
+  }
+
+  /** exportOutbox, with how many enrollments the export holds. */
+  exportOutboxCounted(
+    format: 'csv' | 'json',
+    filter: OutboxFilter = {},
+  ): { text: string; enrollments: number } {
+    return asStoreRead('export outbox', () => this.outbox.exportCounted(format, filter));
   }
 
   /** The latest runs that match `filter`, newest first (50 unless it says otherwise). */

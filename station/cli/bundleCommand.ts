@@ -20,7 +20,7 @@ import type { DpsClientFactory } from './syncCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
-import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
+import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName, shellWord } from './bundleCli.js';
 import { localTime } from './timeFlags.js';
 import { UsageError } from './usageError.js';
 
@@ -209,11 +209,6 @@ function bundleFileFor(out: string | undefined, now: Date): string {
     return resolve(out, defaultBundleName(now));
   }
   return resolve(out ?? defaultBundleName(now));
-}
-
-/** A path a supervisor can paste into a shell: quoted when it holds a space or the like. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 function syncedOn(receipt: ReceiptPayload): string {

@@ -15,7 +15,7 @@ import { sealReceipt, syncBundle, type BundleSyncSummary } from '../bundle/bundl
 import { bundleWorkStorePath } from '../bundle/bundleWorkStore.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
-import { bundleWrapper, defaultReceiptName } from './bundleCli.js';
+import { bundleWrapper, defaultReceiptName, shellWord } from './bundleCli.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import type { DpsClientFactory } from './syncCommand.js';
@@ -133,11 +133,6 @@ export function afterSyncLines(
     );
   }
   return lines;
-}
-
-/** A path a supervisor can paste into a shell: quoted when it holds a space or the like. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A receipt may go to a new file, or over an earlier receipt of this bundle; nothing else. */

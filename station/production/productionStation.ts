@@ -4,8 +4,10 @@
  * DEMO; only where things come from differs. `station serve`, `station provision` and the
  * Electron core all open a line through here.
  */
+import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
+import { openCa, type LockedCa } from '../../certs/ca/openCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import { StationCa } from '../../certs/stationCa.js';
@@ -116,8 +118,8 @@ export async function checkLineSetup(options: LineSetup): Promise<ProductProfile
 const SYNC_REMINDER_CHECK_MS = 60_000;
 
 /**
- * Opens the store and the CA, unlocks the CA when the profile needs it, and starts the line. A
- * refusal on the way releases everything it had taken (the CA key, the derived key, the DPS
+ * Checks the passphrase on the CA key (kept unlocked when the profile signs), opens the store
+ * and starts the line. A refusal on the way releases everything it had taken (the CA key, the derived key, the DPS
  * client, the sync worker, the database), since a locked line tries again in the same process.
  */
 export async function openProductionStation(
@@ -126,8 +128,24 @@ export async function openProductionStation(
   const profile = await checkLineSetup(options);
   const paths = stationPaths(options.dataDir);
   const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
-  // A line writes at every device: a file it may only read is refused here, not at the first PASS.
-  const db = openStationDatabase(paths.database, { requireWritable: true });
+  let lockedCa: LockedCa | undefined;
+  let db: Database.Database;
+  try {
+    lockedCa = await openCa(paths.caDir);
+    // Unsealing the CA key checks the passphrase, which seals every device secret of the run: a
+    // mistyped one must stop the station here, whatever the mode, not seal keys under it that
+    // no later start could open. It comes before the database, whose opening checks every page
+    // (about a second per 100,000 devices): a wrong guess at a locked line costs the unseal alone.
+    // Only the X.509 modes sign, so the others lock the CA again.
+    await lockedCa.unlock(wrapper);
+    if (!profile.attestation.mode.startsWith('x509-')) lockedCa.lock();
+    // A line writes at every device: a file it may only read is refused here, not at the first PASS.
+    db = openStationDatabase(paths.database, { requireWritable: true });
+  } catch (err) {
+    lockedCa?.lock();
+    await wrapper.forget();
+    throw err;
+  }
   /** What the start has taken so far: released on a refusal, and at the stop. */
   const taken: {
     ca?: StationCa;
@@ -157,12 +175,7 @@ export async function openProductionStation(
     if (first !== undefined) throw first;
   };
   try {
-    const ca = (taken.ca = await StationCa.open(paths.caDir, new CertificateLedger(db)));
-    // Unsealing the CA key checks the passphrase, which seals every device secret of the run: a
-    // mistyped one must stop the station here, whatever the mode, not seal keys under it that
-    // no later start could open. Only the X.509 modes sign, so the others lock the CA again.
-    await ca.unlock(wrapper);
-    if (!profile.attestation.mode.startsWith('x509-')) ca.lock();
+    const ca = (taken.ca = new StationCa(lockedCa, new CertificateLedger(db)));
     const store = new ProvisioningStore(db);
     const secrets = sealedText(wrapper);
     const dps = (taken.dps = await openStoredDpsClient(options.dataDir, wrapper));

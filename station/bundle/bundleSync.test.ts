@@ -17,6 +17,7 @@ import {
 } from './bundlePayload.js';
 import { openPayload } from './bundleSeal.js';
 import { sealReceipt, syncBundle, type SyncBundleOptions } from './bundleSync.js';
+import type { RetryWait } from './bundleSyncWait.js';
 import { bundleWorkStorePath, openBundleWorkStore } from './bundleWorkStore.js';
 import {
   DPS_HOST,
@@ -213,36 +214,36 @@ describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
   it.each([429001, 503001])(
     'waits for the retry time of an item refused with %i and ends it synced in the same sync',
     async (errorCode) => {
-      const waits: Date[] = [];
+      const waits: RetryWait[] = [];
       // Refused until the sync waits: the worker itself retries a backoff drawn near zero.
       refuseItem('reg-sn2', errorCode, () => waits.length === 0);
       const rows = [x509Row(1, 'SN1'), x509Row(2, 'SN2')];
       const { receipt, summary } = await sync(bundle(rows), {
         backoff: { baseMs: 400, capMs: 400 },
-        onWaiting: (until) => waits.push(until),
+        onWaiting: (wait) => waits.push(wait),
       });
 
       expect(summary).toEqual({ synced: 2, failed: 0, conflict: 0, pending: 0 });
       expect(receipt.results[1]).toMatchObject({ id: 2, outcome: 'synced' });
-      expect(waits).toHaveLength(1);
+      expect(waits).toMatchObject([{ code: 'SYNC_DPS_RETRY', byDps: true }]);
       // The call that settled it was made once the retry time had come.
-      expect(dps.calls.at(-1)!.at).toBeGreaterThanOrEqual(waits[0]!.getTime());
+      expect(dps.calls.at(-1)!.at).toBeGreaterThanOrEqual(waits[0]!.until.getTime());
       expect(Object.fromEntries(dps.creations)).toEqual({ 'reg-sn1': 1, 'reg-sn2': 1 });
     },
   );
 
   it('does not wait for a retry time after retryWithinMs, and says when it falls', async () => {
     refuseItem('reg-sn1', 429001);
-    const waits: Date[] = [];
+    const waits: RetryWait[] = [];
     const started = Date.now();
     const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
       backoff: { baseMs: 24 * 60 * MINUTE, capMs: 24 * 60 * MINUTE },
       retryWithinMs: 1_000,
-      onWaiting: (until) => waits.push(until),
+      onWaiting: (wait) => waits.push(wait),
     });
 
-    expect(summary).toMatchObject({ synced: 0, pending: 1, nextRetryAt: expect.any(String) });
-    expect(Date.parse(summary.nextRetryAt!)).toBeGreaterThan(started + 1_000);
+    expect(summary).toMatchObject({ synced: 0, pending: 1, dpsRetryAt: expect.any(String) });
+    expect(Date.parse(summary.dpsRetryAt!)).toBeGreaterThan(started + 1_000);
     expect(waits).toEqual([]);
     expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending', code: 'SYNC_DPS_RETRY' });
     expect(dps.callsOf('bulkEnrollments')).toHaveLength(1);
@@ -251,13 +252,13 @@ describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
   it('stops waiting when aborted and returns the row pending', async () => {
     refuseItem('reg-sn1', 503001);
     const aborter = new AbortController();
-    const waits: Date[] = [];
+    const waits: RetryWait[] = [];
     const started = Date.now();
     const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
       backoff: { baseMs: 5 * MINUTE, capMs: 5 * MINUTE },
       signal: aborter.signal,
-      onWaiting: (until) => {
-        waits.push(until);
+      onWaiting: (wait) => {
+        waits.push(wait);
         aborter.abort();
       },
     });
@@ -265,7 +266,7 @@ describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
     // Promptly: the wait it was told to stop could have lasted up to five minutes.
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(waits).toHaveLength(1);
-    expect(summary).toMatchObject({ pending: 1, nextRetryAt: waits[0]!.toISOString() });
+    expect(summary).toMatchObject({ pending: 1, dpsRetryAt: waits[0]!.until.toISOString() });
     expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending', code: 'SYNC_DPS_RETRY' });
   });
 });
@@ -273,25 +274,25 @@ describe('syncBundle, when DPS asks to retry an item of a bulk call', () => {
 describe('syncBundle, when DPS holds off a whole call', () => {
   it('waits out a short Retry-After, says until when, and ends synced', async () => {
     dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 300 });
-    const waits: Date[] = [];
+    const waits: RetryWait[] = [];
     const { summary } = await sync(bundle([x509Row(1, 'SN1')]), {
-      onWaiting: (until) => waits.push(until),
+      onWaiting: (wait) => waits.push(wait),
     });
     expect(summary).toEqual({ synced: 1, failed: 0, conflict: 0, pending: 0 });
-    expect(waits).toHaveLength(1);
+    expect(waits).toMatchObject([{ byDps: true }]);
   });
 
   it('does not sit out a Retry-After beyond retryWithinMs: the receipt goes with the row pending', async () => {
     dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 60 * 60_000 });
-    const waits: Date[] = [];
+    const waits: RetryWait[] = [];
     const started = Date.now();
     const { receipt, summary } = await sync(bundle([x509Row(1, 'SN1')]), {
       retryWithinMs: 2_000,
-      onWaiting: (until) => waits.push(until),
+      onWaiting: (wait) => waits.push(wait),
     });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(waits).toEqual([]);
-    expect(summary).toMatchObject({ synced: 0, pending: 1, nextRetryAt: expect.any(String) });
+    expect(summary).toMatchObject({ synced: 0, pending: 1, dpsRetryAt: expect.any(String) });
     expect(receipt.results[0]).toMatchObject({ id: 1, outcome: 'pending' });
   });
 });

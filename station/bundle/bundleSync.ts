@@ -5,6 +5,7 @@ import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { closeStationDatabase } from '../store/stationDatabase.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
+import { isStationOwnWait } from '../sync/retryWaits.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
@@ -23,10 +24,12 @@ import {
 import {
   MAX_RETRY_ROUNDS,
   RETRY_MARGIN_MS,
-  nextRetryAt,
+  nextDpsRetryAt,
+  nextRetry,
   retryDeadline,
   unlessAborted,
   waitUnlessAborted,
+  type RetryWait,
 } from './bundleSyncWait.js';
 import { openBundleWorkStore } from './bundleWorkStore.js';
 
@@ -58,11 +61,11 @@ export interface SyncBundleOptions {
   now?: () => Date;
   /**
    * How long after the start of the sync a retry time DPS asked for is still waited for;
-   * default 10 minutes. Rows whose retry falls later are left pending (summary.nextRetryAt).
+   * default 10 minutes. Rows whose retry falls later are left pending (summary.dpsRetryAt).
    */
   retryWithinMs?: number;
-  /** Called before each wait for a retry time, with the time waited for. */
-  onWaiting?: (until: Date) => void;
+  /** Called before each wait for a retry time, with the time waited for and whose wait it is. */
+  onWaiting?: (wait: RetryWait) => void;
   /**
    * Aborted, the sync stops (a wait at once; a send once the calls in flight have ended) and
    * the receipt is built from what settled. Rows not settled are `pending` in it.
@@ -80,8 +83,11 @@ export interface BundleSyncSummary {
   pending: number;
   /** Why rows are left pending (DPS offline, credentials refused…): code and text, no secret. */
   lastError?: CodedError;
-  /** When the earliest pending row may be sent again (ISO), if one waits for a retry time. */
-  nextRetryAt?: string;
+  /**
+   * When the earliest pending row DPS asked to retry may be sent again (ISO), if one waits for
+   * DPS. Rows waiting out the station's own delay are not counted: `lastError` names their cause.
+   */
+  dpsRetryAt?: string;
 }
 
 /**
@@ -115,8 +121,8 @@ export async function syncBundle(
     });
     const summary: BundleSyncSummary = receiptCounts(receipt);
     if (stopped) summary.lastError = stopped;
-    const retryAt = summary.pending > 0 ? nextRetryAt(db) : undefined;
-    if (retryAt !== undefined) summary.nextRetryAt = new Date(retryAt).toISOString();
+    const retryAt = summary.pending > 0 ? nextDpsRetryAt(db) : undefined;
+    if (retryAt !== undefined) summary.dpsRetryAt = new Date(retryAt).toISOString();
     return { receipt, summary };
   } finally {
     // Folds the WAL in, so the work store is one file if someone copies it to engineering.
@@ -159,17 +165,26 @@ async function drain(
   const offHold = worker.onProgress.on(({ state, heldUntil }) => {
     if (state !== 'backoff' || heldUntil === undefined || heldUntil === announced) return;
     announced = heldUntil;
-    if (Date.parse(heldUntil) > deadline) held.abort();
-    else options.onWaiting?.(new Date(heldUntil));
+    if (Date.parse(heldUntil) > deadline) {
+      held.abort();
+      return;
+    }
+    const code = worker.status().lastError?.code;
+    options.onWaiting?.({
+      until: new Date(heldUntil),
+      code,
+      byDps: code === undefined || !isStationOwnWait(code),
+    });
   });
   try {
     worker.start();
     let progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
     // syncNow() resolves once nothing is due, even when DPS refused an item for the moment.
     for (let round = 0; round < MAX_RETRY_ROUNDS && !signal.aborted; round++) {
-      const at = nextRetryAt(db);
-      if (at === undefined || at > deadline) break;
-      if (at > Date.now()) options.onWaiting?.(new Date(at));
+      const wait = nextRetry(db);
+      if (wait === undefined || wait.until.getTime() > deadline) break;
+      const at = wait.until.getTime();
+      if (at > Date.now()) options.onWaiting?.(wait);
       if (!(await waitUnlessAborted(at + RETRY_MARGIN_MS - Date.now(), signal))) break;
       progress = (await unlessAborted(worker.syncNow(), signal)) ?? worker.status();
     }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
-import { afterSyncLines, bundleSyncCommand } from '../cli/bundleSyncCommand.js';
+import { afterSyncLines, bundleSyncCommand, waitingLine } from '../cli/bundleSyncCommand.js';
+import { localTime } from '../cli/timeFlags.js';
 import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { sealPayload } from './bundleSeal.js';
 import type { BundleSyncSummary } from './bundleSync.js';
@@ -122,12 +123,23 @@ describe('afterSyncLines', () => {
     const now = Date.parse('2026-03-01T10:00:00Z');
     const at = new Date(now + 20 * 60_000);
     const lines = afterSyncLines(
-      summary({ synced: 1, pending: 1, nextRetryAt: at.toISOString() }),
+      summary({ synced: 1, pending: 1, dpsRetryAt: at.toISOString() }),
       { ...files, source: 'x' },
       now,
     );
     expect(lines).toContain(
-      `  1. Wait until after ${at.toLocaleTimeString()}: DPS asked to retry then.`,
+      `  1. Wait until after ${localTime(at.toISOString())}: DPS asked to retry then.`,
     );
+  });
+
+  it('says whose wait the sync sits out, with its date', () => {
+    const until = new Date('2026-03-01T23:59:30Z');
+    expect(waitingLine({ until, code: 'SYNC_DPS_RETRY', byDps: true })).toBe(
+      `  DPS asked to retry some enrollments: waiting until ${localTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
+    );
+    expect(waitingLine({ until, code: 'SYNC_STORE_FAILED', byDps: false })).toBe(
+      `  Some enrollments wait out the station's retry delay after SYNC_STORE_FAILED: waiting until ${localTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
+    );
+    expect(localTime(until.toISOString())).toMatch(/^2026-03-0[12] /);
   });
 });

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { isStationOwnWait, STATION_OWN_WAIT_SQL } from '../sync/retryWaits.js';
 
 /**
  * The waits of `bundle sync` (bundleSync.ts) for rows DPS asked to retry: the operator carries
@@ -26,16 +27,48 @@ export function retryDeadline(startedAt: number, retryWithinMs = DEFAULT_RETRY_W
   return startedAt + retryWithinMs;
 }
 
+/** A pending row's retry time: the earliest of the work store, and whose wait it is. */
+export interface RetryWait {
+  until: Date;
+  /** The row's `last_error_code`: why it waits. */
+  code: string | undefined;
+  /** A wait DPS asked for (throttled, failed for the moment), not the station's own delay. */
+  byDps: boolean;
+}
+
 /**
- * When the earliest pending row of the work store may be sent again (ms since the epoch), if
- * a pending row waits for a retry time. Named index: as outboxSyncStore.ts's nextDue query, the
+ * When the earliest pending row of the work store may be sent again, if a pending row waits for
+ * a retry time (due ones included). Named index: as outboxSyncStore.ts's nextDue query, the
  * partial index answers with one seek instead of a scan of every pending row.
  */
-export function nextRetryAt(db: Database.Database): number | undefined {
+export function nextRetry(db: Database.Database): RetryWait | undefined {
+  const row = db
+    .prepare(
+      `SELECT next_attempt_at AS at, last_error_code AS code
+      FROM enrollments INDEXED BY enrollments_pending_due
+      WHERE status = 'pending' AND next_attempt_at IS NOT NULL
+      ORDER BY next_attempt_at LIMIT 1`,
+    )
+    .get() as { at: string; code: string | null } | undefined;
+  if (row === undefined) return undefined;
+  return {
+    until: new Date(row.at),
+    code: row.code ?? undefined,
+    byDps: row.code === null || !isStationOwnWait(row.code),
+  };
+}
+
+/**
+ * When the earliest pending row DPS asked to retry may be sent again (ms since the epoch): what
+ * the operator waits for before syncing the bundle again. Rows waiting out the station's own
+ * delay (offline, credentials, clock) are not counted: their cause is named instead.
+ */
+export function nextDpsRetryAt(db: Database.Database): number | undefined {
   const at = db
     .prepare(
       `SELECT min(next_attempt_at) FROM enrollments INDEXED BY enrollments_pending_due
-      WHERE status = 'pending' AND next_attempt_at IS NOT NULL`,
+      WHERE status = 'pending' AND next_attempt_at IS NOT NULL
+        AND NOT coalesce(${STATION_OWN_WAIT_SQL}, 0)`,
     )
     .pluck()
     .get() as string | null;

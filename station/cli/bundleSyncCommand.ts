@@ -12,6 +12,7 @@ import {
   writeReceiptFile,
 } from '../bundle/bundleFiles.js';
 import { sealReceipt, syncBundle, type BundleSyncSummary } from '../bundle/bundleSync.js';
+import type { RetryWait } from '../bundle/bundleSyncWait.js';
 import { bundleWorkStorePath } from '../bundle/bundleWorkStore.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
@@ -19,6 +20,7 @@ import { bundleWrapper, defaultReceiptName, shellWord } from './bundleCli.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import type { DpsClientFactory } from './syncCommand.js';
+import { localTime } from './timeFlags.js';
 
 const DPS_CONNECTION_ENV = 'LINE_STATION_DPS_CONNECTION';
 
@@ -67,10 +69,7 @@ export async function bundleSyncCommand(
       dpsHost: connection.hostName,
       syncedBy: options.by,
       onProgress: progressPrinter(total),
-      onWaiting: (until) =>
-        console.log(
-          `  DPS asked to retry some enrollments: waiting until ${until.toLocaleTimeString()} (Ctrl-C stops and writes the receipt)`,
-        ),
+      onWaiting: (wait) => console.log(waitingLine(wait)),
       signal: stop.signal,
     });
   } finally {
@@ -167,10 +166,19 @@ function firstStep(summary: BundleSyncSummary, source: string, now: number): str
     case 'SYNC_OFFLINE':
       return 'Wait until this machine can reach DPS.';
   }
-  const at = summary.nextRetryAt ? Date.parse(summary.nextRetryAt) : undefined;
+  const at = summary.dpsRetryAt ? Date.parse(summary.dpsRetryAt) : undefined;
   return at !== undefined && at > now
-    ? `Wait until after ${new Date(at).toLocaleTimeString()}: DPS asked to retry then.`
+    ? `Wait until after ${localTime(summary.dpsRetryAt!)}: DPS asked to retry then.`
     : undefined;
+}
+
+/** What the sync waits for, said before it waits. */
+export function waitingLine(wait: RetryWait): string {
+  const until = localTime(wait.until.toISOString());
+  const why = wait.byDps
+    ? 'DPS asked to retry some enrollments'
+    : `Some enrollments wait out the station's retry delay after ${wait.code}`;
+  return `  ${why}: waiting until ${until} (Ctrl-C stops and writes the receipt)`;
 }
 
 /** This machine's DPS connection, and where it came from, for the operator to see. */

@@ -14,6 +14,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTpmVendor } from '../certs/testing/tpmVendorKit.js';
+import { typedPath } from '../firmware-bridge/simulator/typedPath.js';
 import {
   EK_CERTIFICATE_SUFFIX,
   EK_PUBLIC_SUFFIX,
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(devices) || devices < 1 || devices > 256) {
     throw new Error('--devices must be a whole number from 1 to 256');
   }
-  const out = resolve(values.out);
+  const out = typedPath(values.out, 'simulate:tpms');
   const { tpmDir, trustDir } = await makeSimulatedTpms({ out, devices });
   console.log(`${devices} simulated TPMs from "${MAKER}" in ${tpmDir}`);
   const data = join(out, 'data');

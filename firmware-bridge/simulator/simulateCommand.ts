@@ -8,6 +8,10 @@ import { DEFAULT_LATENCIES, type DeviceLatencies } from './deviceLatencies.js';
 import { SOCAT_MISSING } from './ptyPair.js';
 import { DEFAULT_BAUD_RATE, Simulator, type SimulatorOptions } from './simulator.js';
 import { EK_CERTIFICATE_SUFFIX, EK_PUBLIC_SUFFIX, tpmFromDirectory } from './tpmDirectory.js';
+import { typedPath } from './typedPath.js';
+
+/** package.json's script for this command: run through it, paths are the typed folder's. */
+const NPM_SCRIPT = 'simulate';
 
 const usage = (program: string): string => `Usage: ${program} [options]
 
@@ -113,10 +117,13 @@ function parse(args: string[]): CliOptions | 'help' {
     }
     simulator.tcpBasePort = tcpPort;
   }
-  if (values['state-dir'] !== undefined) simulator.stateDir = values['state-dir'];
-  const tpmDir = values['tpm-dir'];
+  if (values['state-dir'] !== undefined) {
+    simulator.stateDir = typedPath(values['state-dir'], NPM_SCRIPT);
+  }
+  let tpmDir = values['tpm-dir'];
   if (tpmDir !== undefined) {
     if (tpmDir === '') throw new UsageError('--tpm-dir needs a directory');
+    tpmDir = typedPath(tpmDir, NPM_SCRIPT);
     simulator.tpm = tpmFromDirectory(tpmDir);
   }
   const drop = number('drop', values.drop, 0, 1, false) ?? 0;

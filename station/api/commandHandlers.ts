@@ -4,15 +4,16 @@
  * `serveStationApi`, so the headless station and the desktop app answer the same way.
  */
 import type { LineController } from '../line/lineController.js';
-import type {
-  CommandArgs,
-  CommandName,
-  CommandResult,
-  Disposer,
-  EventName,
-  EventPayload,
+import {
+  DEFAULT_RECENT_RUNS,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+  type Disposer,
+  type EventName,
+  type EventPayload,
 } from './contract.js';
-import { fitSlotView, fitStatus } from './contractFit.js';
+import { fitRunView, fitSlotView, fitStatus } from './contractFit.js';
 import { UnlockError } from './unlockError.js';
 
 /** One function per command, with the argument and result types the contract gives it. */
@@ -65,6 +66,10 @@ export function commandHandlers(line: LineController, origin: CommandOrigin): Co
     },
     // Answered by the event loop that runs the line: if this comes back, the line is alive.
     ping: () => null,
+    recentRuns: ({ limit = DEFAULT_RECENT_RUNS, failedOnly = false }) => ({
+      // Cut to the limit here too: the contract refuses a longer list, and the UI would get none.
+      runs: line.recentRuns({ limit, failedOnly }).slice(0, limit).map(fitRunView),
+    }),
     unlock: async ({ passphrase }) => {
       if (!line.unlock) throw new UnlockError('STATION_NOT_LOCKED');
       if (!origin.local) throw new UnlockError('STATION_UNLOCK_NOT_LOCAL');

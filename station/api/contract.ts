@@ -27,6 +27,10 @@ export const MAX_TEXT_CHARS = 4096;
 export const MAX_CODE_CHARS = 128;
 export const MAX_NOTES = 64;
 
+/** How many ended runs `recentRuns` lists when not told, and at most. */
+export const DEFAULT_RECENT_RUNS = 20;
+export const MAX_RECENT_RUNS = 100;
+
 /** WebSocket close codes the headless station uses (private range 4000–4999). */
 export const CLOSE_CODES = {
   /** The session token is missing or wrong (like HTTP 401): a new page link is needed. */
@@ -117,11 +121,33 @@ export const snapshotSchema = z.object({
   unlockHere: z.boolean(),
 });
 
+/**
+ * One run that ended, as the recent-runs list shows it; mirrors RunView. Times are ISO 8601;
+ * `error` (operator text, code, and detail for the log) is set for a run that did not pass.
+ */
+export const runViewSchema = z.object({
+  runId: z.number().int().positive(),
+  port: text,
+  state: z.enum(['pass', 'fail', 'cancelled']),
+  startedAt: text,
+  finishedAt: text,
+  serialNumber: text.optional(),
+  model: text.optional(),
+  registrationId: text.optional(),
+  error: codedErrorSchema.optional(),
+});
+
+/** The answer to `recentRuns`: newest first. */
+export const recentRunsSchema = z.object({
+  runs: z.array(runViewSchema).max(MAX_RECENT_RUNS),
+});
+
 export type ApiError = z.infer<typeof codedErrorSchema>;
 export type SlotViewPayload = z.infer<typeof slotViewSchema>;
 export type OutboxCountsPayload = z.infer<typeof outboxCountsSchema>;
 export type StationStatusPayload = z.infer<typeof stationStatusSchema>;
 export type Snapshot = z.infer<typeof snapshotSchema>;
+export type RunViewPayload = z.infer<typeof runViewSchema>;
 
 // --- Commands: client → station ---------------------------------------------------------------
 
@@ -147,6 +173,15 @@ export const commandArgsSchemas = {
    * not cross a network in clear. Never logged.
    */
   unlock: z.strictObject({ passphrase: z.string().min(1).max(1024) }),
+  /**
+   * The latest runs that ended (pass, fail, cancelled; never one still running), newest first:
+   * `limit` of them (DEFAULT_RECENT_RUNS when left out), only the failed ones if `failedOnly`.
+   * A line that waits for its CA passphrase lists none.
+   */
+  recentRuns: z.strictObject({
+    limit: z.number().int().min(1).max(MAX_RECENT_RUNS).optional(),
+    failedOnly: z.boolean().optional(),
+  }),
 } as const;
 
 /** What each command answers with when it succeeds. */
@@ -158,6 +193,7 @@ export const commandResultSchemas = {
   sync: z.null(),
   ping: z.null(),
   unlock: z.null(),
+  recentRuns: recentRunsSchema,
 } as const satisfies Record<keyof typeof commandArgsSchemas, z.ZodType>;
 
 export type CommandName = keyof typeof commandArgsSchemas;

@@ -5,20 +5,22 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { LineController, StationStatus } from '../line/lineController.js';
-import type { CodedError, OutboxCounts, SlotView } from '../line/lineTypes.js';
+import type { CodedError, OutboxCounts, RunView, SlotView } from '../line/lineTypes.js';
 import {
   codedErrorSchema,
   eventPayloadSchemas,
+  runViewSchema,
   type ApiError,
   type CommandResult,
   type EventPayload,
   type OutboxCountsPayload,
+  type RunViewPayload,
   type SlotViewPayload,
   type StationStatusPayload,
 } from './contract.js';
 
 describe('contract types mirror the line', () => {
-  it('SlotView, OutboxCounts, StationStatus and CodedError are the same types', () => {
+  it('SlotView, OutboxCounts, StationStatus, CodedError and RunView are the same types', () => {
     expectTypeOf<SlotViewPayload>().toEqualTypeOf<SlotView>();
     expectTypeOf<OutboxCountsPayload>().toEqualTypeOf<OutboxCounts>();
     expectTypeOf<StationStatusPayload>().toEqualTypeOf<StationStatus>();
@@ -29,6 +31,10 @@ describe('contract types mirror the line', () => {
       slots: ReturnType<LineController['slots']>;
       outbox: ReturnType<LineController['outboxCounts']>;
       unlockHere: boolean;
+    }>();
+    expectTypeOf<RunViewPayload>().toEqualTypeOf<RunView>();
+    expectTypeOf<CommandResult<'recentRuns'>>().toEqualTypeOf<{
+      runs: ReturnType<LineController['recentRuns']>;
     }>();
     // At run time: the schemas accept what the line produces.
     const slot: SlotView = {
@@ -41,5 +47,14 @@ describe('contract types mirror the line', () => {
     expect(eventPayloadSchemas.slot.parse(slot)).toEqual(slot);
     const error: CodedError = { code: 'X', message: 'y' };
     expect(codedErrorSchema.parse(error)).toEqual(error);
+    const run: RunView = {
+      runId: 7,
+      port: '/dev/ttyUSB0',
+      state: 'fail',
+      startedAt: '2026-01-05T06:00:00.000Z',
+      finishedAt: '2026-01-05T06:00:09.000Z',
+      error,
+    };
+    expect(runViewSchema.parse(run)).toEqual(run);
   });
 });

@@ -5,7 +5,7 @@
  * showing a run that ended, or the whole snapshot, leaving the UI unable to connect at all.
  */
 import type { StationStatus } from '../line/lineController.js';
-import type { CodedError, SlotView } from '../line/lineTypes.js';
+import type { CodedError, RunView, SlotView } from '../line/lineTypes.js';
 import { MAX_CODE_CHARS, MAX_NOTES, MAX_TEXT_CHARS } from './contract.js';
 
 /** `text`, cut to the contract's limit with an ellipsis that says so. */
@@ -25,6 +25,21 @@ export function fitError(error: CodedError): CodedError {
 export function fitSlotView(view: SlotView): SlotView {
   const fitted: SlotView = { ...view, port: clipText(view.port) };
   for (const key of ['serialNumber', 'model', 'registrationId', 'registeredHub'] as const) {
+    const value = view[key];
+    if (value !== undefined) fitted[key] = clipText(value);
+  }
+  if (view.error) fitted.error = fitError(view.error);
+  return fitted;
+}
+
+export function fitRunView(view: RunView): RunView {
+  const fitted: RunView = {
+    ...view,
+    port: clipText(view.port),
+    startedAt: clipText(view.startedAt),
+    finishedAt: clipText(view.finishedAt),
+  };
+  for (const key of ['serialNumber', 'model', 'registrationId'] as const) {
     const value = view[key];
     if (value !== undefined) fitted[key] = clipText(value);
   }

@@ -4,7 +4,7 @@
  */
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import type { LineController, StationStatus, SyncAction } from '../line/lineController.js';
-import type { OutboxCounts, SlotView } from '../line/lineTypes.js';
+import type { OutboxCounts, RecentRunsQuery, RunView, SlotView } from '../line/lineTypes.js';
 
 export class RecordingLine implements LineController {
   readonly calls: string[] = [];
@@ -13,6 +13,8 @@ export class RecordingLine implements LineController {
   readonly onStatusChanged = new TypedEvent<StationStatus>();
   /** When set, the next command throws it. */
   throwNext: unknown;
+  /** What `recentRuns` answers, whatever the query (which it records). */
+  runs: RunView[] = [];
   #status: StationStatus = {
     demo: true,
     profile: 'demo-sensor',
@@ -36,6 +38,10 @@ export class RecordingLine implements LineController {
   }
   outboxCounts(): OutboxCounts {
     return { pending: 1, syncing: 0, synced: 2, failed: 0, conflict: 0 };
+  }
+  recentRuns(query: RecentRunsQuery): RunView[] {
+    this.#record(`recentRuns ${query.limit}${query.failedOnly ? ' failed' : ''}`);
+    return this.runs;
   }
   setMode(mode: 'auto' | 'manual'): void {
     this.#record(`setMode ${mode}`);

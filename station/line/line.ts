@@ -17,6 +17,7 @@ import { InterruptedPortsNote } from './interruptedPortsNote.js';
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
+import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
@@ -86,6 +87,8 @@ export class Line implements LineController {
   readonly onOutboxChanged = new IsolatedEvent<OutboxCounts>();
   readonly onStatusChanged = new IsolatedEvent<StationStatus>();
   readonly onRunEnded = new IsolatedEvent<RunEnded>();
+  /** The latest ended runs, newest first, as the store recorded them (LineController). */
+  readonly recentRuns = recentRunsIn(() => this.options.recorder);
   private readonly slotsByPort = new Map<string, Slot>();
   private readonly slotList: Slot[] = [];
   private readonly watcher: PortWatcher;
@@ -113,10 +116,7 @@ export class Line implements LineController {
       changed: () => this.onStatusChanged.emit(this.status()),
       ...(options.log && { log: options.log }),
     });
-    const { recorder } = options;
-    this.today = new DayTally(
-      recorder.runCountsSince && ((sinceMs) => recorder.runCountsSince?.(sinceMs)),
-    );
+    this.today = new DayTally(options.recorder.runCountsSince?.bind(options.recorder));
     for (const path of options.ports.configured) {
       // Refuse a mistyped address now, not as a failed run on every poll.
       createTransport(path);

@@ -1,6 +1,6 @@
 import type { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import type { DayTallyView } from './dayTally.js';
-import type { CodedError, OutboxCounts, SlotView } from './lineTypes.js';
+import type { CodedError, OutboxCounts, RecentRunsQuery, RunView, SlotView } from './lineTypes.js';
 
 /** The outbox sync to DPS as every UI shows it. */
 export interface SyncStatusView {
@@ -58,6 +58,11 @@ export interface LineController {
   provision(slot: number): void;
   /** Cancels the run on a slot; the device keeps its previous identity (nothing committed). */
   cancel(slot: number): void;
+  /**
+   * The latest runs that ended (pass, fail, cancelled; never one still running), newest first:
+   * what a technician reads to find which device failed and why after its slot moved on.
+   */
+  recentRuns(query: RecentRunsQuery): RunView[];
   /** Pauses, resumes or hurries the outbox sync; LINE_SYNC_NOT_CONFIGURED without one. */
   controlSync(action: SyncAction): void;
   /**

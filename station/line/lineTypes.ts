@@ -57,6 +57,31 @@ export interface SlotView {
   updatedAt: number;
 }
 
+/**
+ * One run that ended, as the recent-runs list of the UI shows it: which device failed on which
+ * port, and why, after its slot has moved on to the next device.
+ */
+export interface RunView {
+  runId: number;
+  port: string;
+  state: 'pass' | 'fail' | 'cancelled';
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601; for a run closed as interrupted, the later start that closed it. */
+  finishedAt: string;
+  serialNumber?: string;
+  model?: string;
+  registrationId?: string;
+  /** Why it did not pass (fail or cancelled): operator text, code, and detail for the log. */
+  error?: CodedError;
+}
+
+/** Which ended runs to list: the newest `limit`, of every ending or only the failures. */
+export interface RecentRunsQuery {
+  limit: number;
+  failedOnly: boolean;
+}
+
 /** Counts of the enrollment outbox by status. */
 export interface OutboxCounts {
   pending: number;

@@ -3,6 +3,8 @@ import type {
   CodedError,
   OutboxCounts,
   PassedRunRecord,
+  RecentRunsQuery,
+  RunView,
 } from './lineTypes.js';
 import type { RunCounts } from './dayTally.js';
 
@@ -92,6 +94,12 @@ export interface RunRecorder {
    * the day starts at zero with the station.
    */
   runCountsSince?(sinceMs: number): RunCounts;
+  /**
+   * The latest runs that ended (pass, fail or cancelled, never `running`), newest first, at most
+   * `limit`; only the failed ones when `failedOnly`. Optional: without it (the in-memory
+   * recorder keeps no history for a UI) the line lists none.
+   */
+  recentRuns?(query: RecentRunsQuery): RunView[];
 }
 
 /** Which failures RunRecorder.failedRunsInARow counts. */

@@ -69,6 +69,8 @@ describe('LockedLine', () => {
       awaitingPassphrase: true,
     });
     expect(line.slots()).toEqual([]);
+    // A query like the slots: nothing to list yet, no refusal.
+    expect(line.recentRuns({ limit: 20, failedOnly: false })).toEqual([]);
     expect(line.outboxCounts()).toEqual({
       pending: 4,
       syncing: 0,
@@ -98,9 +100,19 @@ describe('LockedLine', () => {
     expect(slots.map((s) => s.slot)).toEqual([1, 2]);
     expect(line.status().awaitingPassphrase).toBeUndefined();
     expect(line.slots()).toBe(inner.slots());
+    inner.runs = [
+      {
+        runId: 3,
+        port: '/dev/pts/1',
+        state: 'pass',
+        startedAt: '2026-01-05T06:00:00.000Z',
+        finishedAt: '2026-01-05T06:00:09.000Z',
+      },
+    ];
+    expect(line.recentRuns({ limit: 5, failedOnly: false })).toBe(inner.runs);
     line.provision(2);
     line.setMode('manual');
-    expect(inner.calls).toEqual(['provision 2', 'setMode manual']);
+    expect(inner.calls).toEqual(['recentRuns 5', 'provision 2', 'setMode manual']);
     expect(statuses.at(-1)?.mode).toBe('manual');
     expect(await codeOf(line.unlock(RIGHT))).toBe('STATION_NOT_LOCKED');
   });

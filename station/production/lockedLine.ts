@@ -8,7 +8,13 @@ import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import type { RunningStation } from '../api/stationFactory.js';
 import { UnlockError } from '../api/unlockError.js';
 import type { LineController, StationStatus, SyncAction } from '../line/lineController.js';
-import type { CodedError, OutboxCounts, SlotView } from '../line/lineTypes.js';
+import type {
+  CodedError,
+  OutboxCounts,
+  RecentRunsQuery,
+  RunView,
+  SlotView,
+} from '../line/lineTypes.js';
 import { LineError } from '../line/runErrors.js';
 import { API_ERROR_CODES } from '../api/contract.js';
 import { toApiError } from '../api/serveStationApi.js';
@@ -88,6 +94,14 @@ export class LockedLine implements LineController {
 
   outboxCounts(): OutboxCounts {
     return this.#station ? this.#station.line.outboxCounts() : this.#options.outbox;
+  }
+
+  /**
+   * None while locked: a query, answered like the slots (the line's commands are refused with
+   * LINE_LOCKED). The UI shows the unlock form in their place, and asks again once the line runs.
+   */
+  recentRuns(query: RecentRunsQuery): RunView[] {
+    return this.#station ? this.#station.line.recentRuns(query) : [];
   }
 
   setMode(mode: 'auto' | 'manual'): void {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
+import type { OutboxCounts, PassedRunRecord, RecentRunsQuery, RunView } from '../line/lineTypes.js';
 import type { RunCounts } from '../line/dayTally.js';
 import type {
   EarlierProvisioning,
@@ -225,6 +225,11 @@ export class ProvisioningStore implements RunRecorder {
   /** The latest runs that match `filter`, newest first (50 unless it says otherwise). */
   runs(filter: RunFilter = {}): RunSummary[] {
     return asStoreRead('list runs', () => this.history.list(filter));
+  }
+
+  /** The latest ended runs, newest first (RunRecorder.recentRuns: the UI's recent-runs list). */
+  recentRuns(query: RecentRunsQuery): RunView[] {
+    return asStoreRead('list recent runs', () => this.history.recent(query));
   }
 
   /** One run with its step log; undefined when there is none with that id. */

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { AttestationEvidence, CodedError, PassedRunRecord } from '../line/lineTypes.js';
+import type {
+  AttestationEvidence,
+  CodedError,
+  PassedRunRecord,
+  RecentRunsQuery,
+  RunView,
+} from '../line/lineTypes.js';
 import type { RunStarter } from '../line/runRecorder.js';
 
 /** The states a run row can be in (migration 002). */
@@ -103,6 +109,40 @@ export function runListQuery(filter: RunFilter = {}): RunListQuery {
   return { sql, params: [...params, filter.limit ?? 50] };
 }
 
+const RECENT_COLUMNS = `r.id AS runId, r.port, r.state, r.started_at AS startedAt,
+  r.finished_at AS finishedAt, d.serial_number AS serialNumber, d.model,
+  r.registration_id AS registrationId, r.error_code AS errorCode,
+  r.error_message AS errorMessage, r.error_detail AS errorDetail`;
+
+/**
+ * The latest ended runs, newest first (the UI's recent-runs list): down the primary key from the
+ * newest run, passing over the few still running (one per slot at most) and stopping at the
+ * limit. Not `state IN ('pass', 'fail', 'cancelled')`: SQLite would take `runs_by_state`
+ * (migration 013) for it, and read and sort every ended run ever made.
+ */
+export const RECENT_ENDED_RUNS_SQL = `SELECT ${RECENT_COLUMNS}
+  FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+  WHERE r.state != 'running' ORDER BY r.id DESC LIMIT ?`;
+
+/** The latest failed runs, newest first: down `runs_by_state` (migration 013), no sort. */
+export const RECENT_FAILED_RUNS_SQL = `SELECT ${RECENT_COLUMNS}
+  FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+  WHERE r.state = 'fail' ORDER BY r.id DESC LIMIT ?`;
+
+interface RecentRunRow {
+  runId: number;
+  port: string;
+  state: RunView['state'];
+  startedAt: string;
+  finishedAt: string;
+  serialNumber: string | null;
+  model: string | null;
+  registrationId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  errorDetail: string | null;
+}
+
 /** Read side of the run history. */
 export class RunHistory {
   constructor(private readonly db: Database.Database) {}
@@ -111,6 +151,12 @@ export class RunHistory {
   list(filter: RunFilter = {}): RunSummary[] {
     const { sql, params } = runListQuery(filter);
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(summary);
+  }
+
+  /** The latest ended runs (pass, fail, cancelled), newest first; failed ones only if asked. */
+  recent(query: RecentRunsQuery): RunView[] {
+    const sql = query.failedOnly ? RECENT_FAILED_RUNS_SQL : RECENT_ENDED_RUNS_SQL;
+    return (this.db.prepare(sql).all(query.limit) as RecentRunRow[]).map(runView);
   }
 
   /** One run, whole; undefined when there is none with that id. */
@@ -168,6 +214,24 @@ function summary({
     steps: JSON.parse(steps) as RunSummary['steps'],
     evidence: evidence === null ? null : (JSON.parse(evidence) as AttestationEvidence),
   };
+}
+
+/** A row of the recent-runs list as the UI takes it: what is not known is left out, not null. */
+function runView({ serialNumber, model, registrationId, ...row }: RecentRunRow): RunView {
+  const view: RunView = {
+    runId: row.runId,
+    port: row.port,
+    state: row.state,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+  if (serialNumber !== null) view.serialNumber = serialNumber;
+  if (model !== null) view.model = model;
+  if (registrationId !== null) view.registrationId = registrationId;
+  if (row.errorCode !== null) {
+    view.error = codedError(row.errorCode, row.errorMessage, row.errorDetail);
+  }
+  return view;
 }
 
 function codedError(code: string, message: string | null, detail: string | null): CodedError {

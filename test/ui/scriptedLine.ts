@@ -6,7 +6,13 @@
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import type { SyncAction } from '../../station/line/lineController.js';
 import type { LineController, StationStatus } from '../../station/line/lineController.js';
-import type { CodedError, OutboxCounts, SlotView } from '../../station/line/lineTypes.js';
+import type {
+  CodedError,
+  OutboxCounts,
+  RecentRunsQuery,
+  RunView,
+  SlotView,
+} from '../../station/line/lineTypes.js';
 
 /** The operator text the failing slot shows; the test looks for it on the page. */
 export const FAIL_ERROR: CodedError = {
@@ -34,6 +40,11 @@ export class ScriptedLine implements LineController {
   #slots: Map<number, SlotView>;
   /** When set, `provision` refuses with this error, as the line does for a busy or absent slot. */
   refuseProvision: CodedError | undefined;
+  /** The runs that ended, newest first, as `recentRuns` lists them. */
+  #runs: RunView[] = [];
+  /** When each run in progress started (ms), by run id. */
+  #started = new Map<number, number>();
+  #nextRunId = 1;
 
   /** `slotCount` waiting slots on /dev/pts/11 onwards (four, unless a test needs a full line). */
   constructor(slotCount = 4) {
@@ -57,6 +68,10 @@ export class ScriptedLine implements LineController {
   outboxCounts(): OutboxCounts {
     return this.#outbox;
   }
+  recentRuns(query: RecentRunsQuery): RunView[] {
+    const runs = this.#runs.filter((run) => !query.failedOnly || run.state === 'fail');
+    return runs.slice(0, query.limit);
+  }
   setMode(mode: 'auto' | 'manual'): void {
     this.#record(`setMode ${mode}`);
     this.#status = { ...this.#status, mode };
@@ -65,7 +80,13 @@ export class ScriptedLine implements LineController {
   provision(slot: number): void {
     this.#record(`provision ${slot}`);
     if (this.refuseProvision) throw Object.assign(new Error(), this.refuseProvision);
-    this.#set(slot, { state: 'running', step: 'identify', progress: 0, error: undefined });
+    this.#set(slot, {
+      state: 'running',
+      step: 'identify',
+      progress: 0,
+      error: undefined,
+      runId: this.#nextRunId++,
+    });
   }
   cancel(slot: number): void {
     this.#record(`cancel ${slot}`);
@@ -82,6 +103,7 @@ export class ScriptedLine implements LineController {
         state: 'running',
         step: 'identify',
         progress: 0,
+        runId: this.#nextRunId++,
         serialNumber: `SN-00${slot}`,
         model: 'demo-sensor',
       });
@@ -129,6 +151,32 @@ export class ScriptedLine implements LineController {
     if (!current) throw new Error(`no slot ${slot}`);
     const next: SlotView = { ...current, ...change, updatedAt: Date.now() };
     this.#slots.set(slot, next);
+    this.#keepRun(current, next);
     this.onSlotChanged.emit(next);
+  }
+
+  /** Keeps the run a slot change ended (or the start of one it began), as a store would. */
+  #keepRun(before: SlotView, after: SlotView): void {
+    const { runId } = after;
+    if (runId === undefined) return;
+    if (after.state === 'running') {
+      if (!this.#started.has(runId)) this.#started.set(runId, after.updatedAt);
+      return;
+    }
+    if (before.state !== 'running' || after.state === 'waiting' || after.state === 'empty') return;
+    const startedAt = this.#started.get(runId) ?? after.updatedAt;
+    this.#started.delete(runId);
+    const run: RunView = {
+      runId,
+      port: after.port,
+      state: after.state,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(after.updatedAt).toISOString(),
+    };
+    if (after.serialNumber !== undefined) run.serialNumber = after.serialNumber;
+    if (after.model !== undefined) run.model = after.model;
+    if (after.registrationId !== undefined) run.registrationId = after.registrationId;
+    if (after.error !== undefined) run.error = after.error;
+    this.#runs.unshift(run);
   }
 }

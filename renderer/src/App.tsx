@@ -1,12 +1,13 @@
 /**
  * The station screen: header, connection banner, notes, slot grid (or, on a line that waits for
- * the CA passphrase, the form to unlock it) and outbox counts.
+ * the CA passphrase, the form to unlock it), outbox counts and the recent runs.
  */
 import { useState } from 'react';
 import type { CommandArgs } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { OutboxPanel } from './OutboxPanel.js';
+import { RecentRuns } from './RecentRuns.js';
 import { SlotCard } from './SlotCard.js';
 import { StationHeader } from './StationHeader.js';
 import { UnlockPanel } from './UnlockPanel.js';
@@ -108,6 +109,11 @@ export function App() {
           )
         }
       />
+      {/* A locked line has no runs to list yet; the list asks once it runs. A station that does
+          not answer is not asked: the list stays, dimmed, and asks again when it answers. */}
+      {status && !locked && (
+        <RecentRuns client={canCommand ? client : undefined} slots={station.slots} />
+      )}
     </div>
   );
 }

@@ -7,7 +7,8 @@ import './SlotCard.css';
 
 type SlotState = SlotViewPayload['state'];
 
-const STATE_LABEL: Record<SlotState, { word: string; symbol: string }> = {
+/** Each state as a word and a symbol; the recent-runs list shows a run's result the same way. */
+export const STATE_LABEL: Record<SlotState, { word: string; symbol: string }> = {
   pass: { word: 'PASS', symbol: '✓' },
   fail: { word: 'FAIL', symbol: '✕' },
   running: { word: 'RUNNING', symbol: '▶' },

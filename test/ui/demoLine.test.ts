@@ -1,8 +1,8 @@
 /**
  * `station serve --demo` as a supervisor opens it: the real station process (simulated devices
  * on real ttys, DEMO CA, SQLite store, local DPS emulator) serving its UI; Chromium reads the
- * page until every slot shows PASS, the outbox has drained into DPS and every device shows the
- * hub it registered to; the screenshot is kept as a test artifact.
+ * page until every slot shows PASS, the recent runs list those eight, the outbox has drained into
+ * DPS and every device shows the hub it registered to; the screenshot is kept as a test artifact.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,20 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
       expect(passTexts.every((t) => t.includes('PASS'))).toBe(true);
       // The header keeps the day's tally: the DEMO's eight runs, none failed.
       await page.locator('[data-testid="today"]', { hasText: /^8 passed · 0 failed$/ }).waitFor();
+      // The recent runs list the same eight, each with the registration ID its card shows.
+      const runs = page.locator('[data-testid="recent-run"]');
+      await page
+        .locator('[data-testid="recent-run"][data-state="pass"]')
+        .nth(slots - 1)
+        .waitFor();
+      expect(await runs.count()).toBe(slots);
+      const listed = await runs.getByTestId('recent-run-registration-id').allTextContents();
+      const shown = await page.getByTestId('slot-registration-id').allTextContents();
+      expect(shown).toHaveLength(slots);
+      expect(new Set(listed).size).toBe(slots);
+      expect([...listed].sort()).toEqual([...shown].sort());
+      const results = await runs.getByTestId('recent-run-result').allTextContents();
+      expect(results.every((text) => text.includes('PASS'))).toBe(true);
       // The queue drains into the local DPS, and each device then registers from its flash.
       await page.locator('[data-testid="outbox-synced"]', { hasText: /^8$/ }).waitFor();
       await page.locator('[data-testid="outbox-pending"]', { hasText: /^0$/ }).waitFor();

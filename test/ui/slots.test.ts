@@ -1,7 +1,8 @@
 /**
  * The station UI in real Chromium against the real headless server (startApiServer), driven by
- * a scripted line: four slots run, three pass, one fails with operator text, and Provision on
- * the failed slot reaches the line. The page must run without console errors or CSP violations.
+ * a scripted line: four slots run, three pass, one fails with operator text (on its card and in
+ * the recent runs), and Provision on the failed slot reaches the line. The page must run without
+ * console errors or CSP violations.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +73,36 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
     );
     await expect(failed.locator('.slot-error-code').textContent()).resolves.toBe(FAIL_ERROR.code);
     await page.getByTestId('outbox-pending').filter({ hasText: '3' }).waitFor();
+    // The recent runs ask again as the slots show the runs ended: four rows, newest first.
+    const runs = page.getByTestId('recent-run');
+    await runs.nth(3).waitFor();
+    const states = [0, 1, 2, 3].map((i) => runs.nth(i).getAttribute('data-state'));
+    await expect(Promise.all(states)).resolves.toEqual(['fail', 'pass', 'pass', 'pass']);
+    const failedRun = runs.first();
+    await expect(failedRun.getByTestId('recent-run-result').textContent()).resolves.toContain(
+      'FAIL',
+    );
+    await expect(failedRun.getByTestId('recent-run-error').textContent()).resolves.toContain(
+      FAIL_ERROR.message,
+    );
+    await expect(failedRun.locator('.recent-run-error-code').textContent()).resolves.toBe(
+      FAIL_ERROR.code,
+    );
+    await expect(failedRun.getByTestId('recent-run-registration-id').textContent()).resolves.toBe(
+      'demo-sensor-sn-004',
+    );
     await saveScreenshot(page, 'ui-slots.png');
+
+    // Failures only: the one that failed; and back.
+    const failuresOnly = page.getByRole('checkbox', { name: 'Failures only' });
+    await failuresOnly.check();
+    await page.locator('[data-testid="recent-run"][data-state="pass"]').first().waitFor({
+      state: 'detached',
+    });
+    await runs.first().waitFor();
+    expect(await runs.count()).toBe(1);
+    await failuresOnly.uncheck();
+    await runs.nth(3).waitFor();
 
     // Passed slots in auto mode offer no button; the failed one offers a retry.
     expect(await card(page, 1).getByRole('button').count()).toBe(0);

@@ -1,0 +1,136 @@
+/**
+ * When the recent-runs list asks the station again: once as it starts (the connection is up,
+ * or the filter changed), then whenever a slot shows a run that ended and that the last answer
+ * could not hold yet. A line of 64 slots can end several runs a second, so the list asks at most
+ * once per `gapMs`: a run that ends meanwhile is fetched by one trailing ask, never dropped. One
+ * ask at a time; a feed that was disposed (reconnect, new filter) shows nothing more.
+ */
+import type {
+  CommandArgs,
+  CommandResult,
+  RunViewPayload,
+  SlotViewPayload,
+} from '../../station/api/contract.js';
+import { StationApiError } from '../../station/api/stationClient.js';
+
+/** Why the list could not be read, as the panel says it. */
+export interface RecentRunsProblem {
+  message: string;
+  code?: string;
+}
+
+export type RecentRunsUpdate = { runs: RunViewPayload[] } | { problem: RecentRunsProblem };
+
+export interface RecentRunsFeedOptions {
+  /** Asks the station (`recentRuns`). */
+  load: (args: CommandArgs<'recentRuns'>) => Promise<CommandResult<'recentRuns'>>;
+  /** Receives each answer, or why there was none. */
+  show: (update: RecentRunsUpdate) => void;
+  failedOnly: boolean;
+  /** Least time from one ask to the next that a slot event starts; default 1 s. */
+  gapMs?: number;
+}
+
+const ENDED = new Set<SlotViewPayload['state']>(['pass', 'fail', 'cancelled']);
+
+export class RecentRunsFeed {
+  readonly #options: RecentRunsFeedOptions;
+  readonly #gapMs: number;
+  /**
+   * Runs an ask that started after they ended has covered (listed, or too old for the list), and
+   * runs the list of failures has no row for. A failed ask is not repeated for them: the next
+   * run that ends asks again, for the whole list.
+   */
+  readonly #known = new Set<number>();
+  /** Runs seen ending since the last ask started: the next ask is for them. */
+  readonly #waiting = new Set<number>();
+  #asking = false;
+  #lastAskAt = -Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
+
+  constructor(options: RecentRunsFeedOptions) {
+    this.#options = options;
+    this.#gapMs = options.gapMs ?? 1_000;
+  }
+
+  /**
+   * Asks now. The runs `slots` already show as ended are in this answer if the list holds them,
+   * so they start no ask of their own.
+   */
+  start(slots: readonly SlotViewPayload[]): void {
+    for (const slot of slots) {
+      const runId = endedRunId(slot);
+      if (runId !== undefined) this.#known.add(runId);
+    }
+    this.#ask();
+  }
+
+  /** A slot changed: a run it shows as ended that the list has not covered is asked for. */
+  slotChanged(slot: SlotViewPayload): void {
+    const runId = endedRunId(slot);
+    if (runId === undefined || this.#known.has(runId) || this.#waiting.has(runId)) return;
+    // A pass or a cancel is no row of a list of failures: nothing to ask for.
+    if (this.#options.failedOnly && slot.state !== 'fail') {
+      this.#known.add(runId);
+      return;
+    }
+    this.#waiting.add(runId);
+    this.#askSoon();
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #askSoon(): void {
+    if (this.#disposed || this.#asking || this.#timer !== undefined || this.#waiting.size === 0) {
+      return;
+    }
+    const wait = this.#lastAskAt + this.#gapMs - Date.now();
+    if (wait <= 0) return this.#ask();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#ask();
+    }, wait);
+  }
+
+  #ask(): void {
+    if (this.#disposed) return;
+    // This ask started after they ended: its answer covers them, whatever it says.
+    for (const runId of this.#waiting) this.#known.add(runId);
+    this.#waiting.clear();
+    this.#asking = true;
+    this.#lastAskAt = Date.now();
+    this.#options
+      .load({ failedOnly: this.#options.failedOnly })
+      .then(
+        ({ runs }) => {
+          if (this.#disposed) return;
+          for (const run of runs) this.#known.add(run.runId);
+          this.#options.show({ runs });
+        },
+        (err: unknown) => {
+          if (this.#disposed) return;
+          this.#options.show({ problem: problemOf(err) });
+        },
+      )
+      .finally(() => {
+        // A run that ended during this ask may have missed it: it is asked for next.
+        this.#asking = false;
+        this.#askSoon();
+      });
+  }
+}
+
+/** The run a slot shows as ended, if it shows one. */
+function endedRunId(slot: SlotViewPayload): number | undefined {
+  return ENDED.has(slot.state) ? slot.runId : undefined;
+}
+
+function problemOf(err: unknown): RecentRunsProblem {
+  if (err instanceof StationApiError) return { message: err.message, code: err.code };
+  return { message: err instanceof Error ? err.message : String(err) };
+}

@@ -2,6 +2,7 @@ import type { StationFactory } from '../api/stationFactory.js';
 import { lockedLineStation } from '../production/lockedLineStation.js';
 import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
 import { savedLineSelection, type SavedLine } from '../production/savedLine.js';
+import { loggedToFile } from '../production/stationLogFile.js';
 import type { LineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
 
@@ -19,17 +20,22 @@ const LOCKED_HINT = 'start with --locked and unlock the line from its UI at this
 /**
  * The factory of a real line, for `serve` and `start`. Checks what is not secret first
  * (profile, ports, CA), so a mistyped profiles file is reported before the supervisor types the
- * CA passphrase, then asks for the passphrase, unless the line starts locked.
+ * CA passphrase, then asks for the passphrase, unless the line starts locked. Its log is also
+ * kept in the data folder (stationLogFile.ts).
  */
 export async function lineStation(
   selection: LineSelection,
   mode: 'auto' | 'manual',
   start: LineStart = {},
 ): Promise<StationFactory> {
-  if (start.locked) return lockedLineStation(selection, mode);
+  if (start.locked)
+    return loggedToFile(await lockedLineStation(selection, mode), selection.dataDir);
   await checkLineSetup(selection);
   const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
-  return (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log });
+  return loggedToFile(
+    (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+    selection.dataDir,
+  );
 }
 
 /** The factory of a saved line (`station line save`); `mode` overrides the saved one. */

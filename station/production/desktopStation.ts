@@ -7,6 +7,7 @@ import { demoStationFactory, type StationFactory } from '../api/stationFactory.j
 import { resolveDataDir } from '../cli/dataDir.js';
 import { lockedLineStation } from './lockedLineStation.js';
 import { readSavedLine, savedLineSelection } from './savedLine.js';
+import { loggedToFile } from './stationLogFile.js';
 
 /** Set (to 1) by `station start --demo` for the window it opens: the DEMO even with a saved line. */
 export const DEMO_ENV = 'LINE_STATION_DEMO';
@@ -15,6 +16,7 @@ export const desktopStationFactory: StationFactory = async (context) => {
   const dataDir = resolveDataDir();
   const saved = process.env[DEMO_ENV] === '1' ? undefined : readSavedLine(dataDir);
   if (!saved) return demoStationFactory(context);
+  // The window has no terminal: the data folder's log is where the line's lines are kept.
   const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
-  return open(context);
+  return loggedToFile(open, dataDir)(context);
 };

@@ -4,7 +4,7 @@
  * passphrase into the UI. Real CA, real store, a simulated device on a real pty, the real API
  * server and client over a WebSocket.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -169,6 +169,15 @@ describe('a line started locked', () => {
     expect(log).toMatch(/^slot 1 \/dev\/\S+: PASS ls-demo-1-\S+ \(run \d+\)$/m);
     expect(log).not.toContain(PASSPHRASE);
     expect(log).not.toContain('not the passphrase');
+    // The same lines are kept in the data folder, from the start to the stop.
+    const kept = await readFile(join(folder.dataDir, 'logs', 'station.log'), 'utf8');
+    expect(kept).toMatch(/^\S+ Line Station starts \(process \d+, data folder .+\)\.$/m);
+    expect(kept).toContain('The line was unlocked at the workstation and runs.');
+    expect(kept).toMatch(/^\S+ slot 1 \/dev\/\S+: PASS ls-demo-1-\S+ \(run \d+\)$/m);
+    expect(kept).toMatch(/Line Station stopped\.\n$/);
+    expect(kept).not.toContain(PASSPHRASE);
+    expect(kept).not.toContain('not the passphrase');
+    expect(kept).not.toContain('token=');
 
     // The audit trail keeps the unlock and the wrong try before it, never a passphrase.
     const printed: string[] = [];
@@ -292,6 +301,11 @@ describe('a line started locked', () => {
       channel.port1.close();
     }
     expect(logs.join('\n')).not.toContain(PASSPHRASE);
+    // The window has no terminal: its line's log is kept in the data folder.
+    const kept = await readFile(join(folder.dataDir, 'logs', 'station.log'), 'utf8');
+    expect(kept).toContain('The line was unlocked at the workstation and runs.');
+    expect(kept).toMatch(/Line Station stopped\.\n$/);
+    expect(kept).not.toContain(PASSPHRASE);
   });
 
   it('an unlock that fails after the passphrase frees what it took, and the retry names the cut-off run', async () => {

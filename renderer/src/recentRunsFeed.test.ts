@@ -6,7 +6,7 @@ import type {
   SlotViewPayload,
 } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
-import { RecentRunsFeed, type RecentRunsUpdate } from './recentRunsFeed.js';
+import { MAX_RETRY_MS, RecentRunsFeed, type RecentRunsUpdate } from './recentRunsFeed.js';
 
 const run = (runId: number, state: RunViewPayload['state'] = 'pass'): RunViewPayload => ({
   runId,
@@ -133,34 +133,79 @@ describe('RecentRunsFeed', () => {
     expect(asks).toHaveLength(2);
   });
 
-  it('shows why an ask failed, and asks again when the next run ends', async () => {
+  it('shows why an ask failed and makes it again by itself, waiting longer each time', async () => {
     const { feed, asks, refuse, answer, shown } = feedOn();
     feed.start([]);
     await refuse(new StationApiError({ code: 'API_TIMEOUT', message: 'No answer in time.' }));
     expect(shown).toEqual([{ problem: { code: 'API_TIMEOUT', message: 'No answer in time.' } }]);
-    await vi.advanceTimersByTimeAsync(1_000);
-    feed.slotChanged(slot(1, 'fail', 1));
+    // No run ends: an idle line, the last failure of a shift. The list asks again all the same.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(asks).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
     expect(asks).toHaveLength(2);
     await refuse(new Error('socket gone'));
     expect(shown.at(-1)).toEqual({ problem: { message: 'socket gone' } });
-    await vi.advanceTimersByTimeAsync(1_000);
-    feed.slotChanged(slot(2, 'fail', 2));
-    await answer([run(2, 'fail'), run(1, 'fail')]);
-    expect(shown.at(-1)).toEqual({ runs: [run(2, 'fail'), run(1, 'fail')] });
+    // Then after 2 s, 4 s, 8 s, and at most every MAX_RETRY_MS.
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(asks).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asks).toHaveLength(3);
+    for (const pause of [4_000, 8_000, MAX_RETRY_MS, MAX_RETRY_MS]) {
+      await refuse(new Error('still gone'));
+      await vi.advanceTimersByTimeAsync(pause - 1);
+      const before = asks.length;
+      await vi.advanceTimersByTimeAsync(1);
+      expect(asks).toHaveLength(before + 1);
+    }
+    await answer([run(1, 'fail')]);
+    expect(shown.at(-1)).toEqual({ runs: [run(1, 'fail')] });
+    // Answered: nothing more until a run ends.
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(asks).toHaveLength(7);
   });
 
-  it('once disposed, shows no late answer and asks nothing more', async () => {
-    const { feed, asks, answer, shown } = feedOn();
+  it('asks again for the runs of an ask that failed', async () => {
+    const { feed, asks, refuse, answer, shown } = feedOn();
     feed.start([]);
     await answer([]);
     await vi.advanceTimersByTimeAsync(1_000);
-    feed.slotChanged(slot(1, 'pass', 1));
-    await answer([run(1)]);
+    feed.slotChanged(slot(1, 'fail', 1));
+    expect(asks).toHaveLength(2);
+    await refuse(new Error('STORE_BUSY'));
+    // The slot shows the same run again: it is still waited for, not taken as listed.
+    feed.slotChanged(slot(1, 'fail', 1));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(asks).toHaveLength(3);
+    await answer([run(1, 'fail')]);
+    expect(shown.at(-1)).toEqual({ runs: [run(1, 'fail')] });
+    feed.slotChanged(slot(1, 'fail', 1));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(asks).toHaveLength(3);
+  });
+
+  it('once disposed, shows no answer that comes late, nor a refusal, and asks nothing more', async () => {
+    const answered = feedOn();
+    answered.feed.start([]);
+    answered.feed.dispose();
+    await answered.answer([run(1)]);
+    const refused = feedOn();
+    refused.feed.start([]);
+    refused.feed.dispose();
+    await refused.refuse(new Error('socket gone'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(answered.shown).toEqual([]);
+    expect(refused.shown).toEqual([]);
+    expect(answered.asks).toHaveLength(1);
+    expect(refused.asks).toHaveLength(1);
+
+    // A slot event after the dispose asks nothing either.
+    const { feed, asks, answer } = feedOn();
+    feed.start([]);
+    await answer([]);
     await vi.advanceTimersByTimeAsync(200);
     feed.slotChanged(slot(2, 'pass', 2));
     feed.dispose();
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(asks).toHaveLength(2);
-    expect(shown).toHaveLength(2);
+    expect(asks).toHaveLength(1);
   });
 });

@@ -2,8 +2,10 @@
  * When the recent-runs list asks the station again: once as it starts (the connection is up,
  * or the filter changed), then whenever a slot shows a run that ended and that the last answer
  * could not hold yet. A line of 64 slots can end several runs a second, so the list asks at most
- * once per `gapMs`: a run that ends meanwhile is fetched by one trailing ask, never dropped. One
- * ask at a time; a feed that was disposed (reconnect, new filter) shows nothing more.
+ * once per `gapMs`: a run that ends meanwhile is fetched by one trailing ask, never dropped. An
+ * ask that fails is made again by itself, after a pause that doubles up to MAX_RETRY_MS, so the
+ * last failure of a shift shows up on an idle line too. One ask at a time; a feed that was
+ * disposed (reconnect, new filter, a station that stopped answering) shows nothing more.
  */
 import type {
   CommandArgs,
@@ -33,19 +35,23 @@ export interface RecentRunsFeedOptions {
 
 const ENDED = new Set<SlotViewPayload['state']>(['pass', 'fail', 'cancelled']);
 
+/** The longest pause before an ask that failed is made again. */
+export const MAX_RETRY_MS = 10_000;
+
 export class RecentRunsFeed {
   readonly #options: RecentRunsFeedOptions;
   readonly #gapMs: number;
   /**
-   * Runs an ask that started after they ended has covered (listed, or too old for the list), and
-   * runs the list of failures has no row for. A failed ask is not repeated for them: the next
-   * run that ends asks again, for the whole list.
+   * Runs an answer has covered (listed, or too old for the list), and runs the list of failures
+   * has no row for. The runs of an ask that failed go back to #waiting.
    */
   readonly #known = new Set<number>();
   /** Runs seen ending since the last ask started: the next ask is for them. */
   readonly #waiting = new Set<number>();
   #asking = false;
   #lastAskAt = -Infinity;
+  /** Asks that failed in a row: the next one waits longer, and is made without a new run. */
+  #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
 
@@ -86,10 +92,13 @@ export class RecentRunsFeed {
   }
 
   #askSoon(): void {
-    if (this.#disposed || this.#asking || this.#timer !== undefined || this.#waiting.size === 0) {
-      return;
-    }
-    const wait = this.#lastAskAt + this.#gapMs - Date.now();
+    if (this.#disposed || this.#asking || this.#timer !== undefined) return;
+    if (this.#waiting.size === 0 && this.#failures === 0) return;
+    const pause =
+      this.#failures === 0
+        ? this.#gapMs
+        : Math.min(MAX_RETRY_MS, this.#gapMs * 2 ** (this.#failures - 1));
+    const wait = this.#lastAskAt + pause - Date.now();
     if (wait <= 0) return this.#ask();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -99,8 +108,7 @@ export class RecentRunsFeed {
 
   #ask(): void {
     if (this.#disposed) return;
-    // This ask started after they ended: its answer covers them, whatever it says.
-    for (const runId of this.#waiting) this.#known.add(runId);
+    const asked = [...this.#waiting];
     this.#waiting.clear();
     this.#asking = true;
     this.#lastAskAt = Date.now();
@@ -109,16 +117,21 @@ export class RecentRunsFeed {
       .then(
         ({ runs }) => {
           if (this.#disposed) return;
+          this.#failures = 0;
+          // This ask started after they ended: its answer covers them, whatever it says.
+          for (const runId of asked) this.#known.add(runId);
           for (const run of runs) this.#known.add(run.runId);
           this.#options.show({ runs });
         },
         (err: unknown) => {
           if (this.#disposed) return;
+          this.#failures += 1;
+          for (const runId of asked) this.#waiting.add(runId);
           this.#options.show({ problem: problemOf(err) });
         },
       )
       .finally(() => {
-        // A run that ended during this ask may have missed it: it is asked for next.
+        // A run that ended during this ask may have missed it, and a failed ask is made again.
         this.#asking = false;
         this.#askSoon();
       });

@@ -3,12 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { RunViewPayload, SlotViewPayload } from '../../station/api/contract.js';
 import { RecentRunsView } from './RecentRuns.js';
 
-/** 14:02:11 today on the machine running the test, whatever its time zone. */
-const localIso = (h: number, m: number, s: number) => {
-  const at = new Date();
-  at.setHours(h, m, s, 0);
-  return at.toISOString();
-};
+/** The day the tests draw the list on: 1 March 2026, 15:00 where the test runs. */
+const NOW = new Date(2026, 2, 1, 15, 0, 0);
+/** A time of that day on the machine running the test, whatever its time zone. */
+const localIso = (h: number, m: number, s: number) => new Date(2026, 2, 1, h, m, s).toISOString();
 /** A run of an earlier day, shown with its date. */
 const earlierDayIso = (h: number, m: number, s: number) =>
   new Date(2026, 0, 5, h, m, s).toISOString();
@@ -61,6 +59,7 @@ function render(props: Partial<Parameters<typeof RecentRunsView>[0]> = {}): stri
       onFailedOnly={() => undefined}
       slots={slots}
       stale={false}
+      now={NOW}
       {...props}
     />,
   );
@@ -92,6 +91,26 @@ describe('RecentRunsView', () => {
       '14:01:05 /dev/ttyUSB9 — — ■ CANCELLED The run was cancelled. RUN_CANCELLED',
       '2026-01-05 09:00:00 1 /dev/ttyUSB0 SN-0041 ls-100-sn-0041 ✓ PASS',
     ]);
+  });
+
+  it('keeps a space between a slot and its port, for a screen reader and a copy', () => {
+    expect(render()).toContain(
+      '<span class="recent-run-slot">3</span> <span class="recent-run-port">/dev/ttyUSB2</span>',
+    );
+  });
+
+  it('dates a run of yesterday once the day has changed', () => {
+    const lastMinute = new Date(2026, 1, 28, 23, 59, 30);
+    const html = render({
+      runs: [{ ...runs[0]!, startedAt: lastMinute.toISOString() }],
+      now: new Date(2026, 2, 1, 0, 0, 1),
+    });
+    expect(rowTexts(html)[0]).toMatch(/^2026-02-28 23:59:30 /);
+    expect(
+      rowTexts(
+        render({ runs: [{ ...runs[0]!, startedAt: lastMinute.toISOString() }], now: lastMinute }),
+      )[0],
+    ).toMatch(/^23:59:30 /);
   });
 
   it('shows each result in words and the slot cards’ colours, and keeps the detail for the log', () => {

@@ -23,6 +23,7 @@ export function RecentRuns({ client, slots }: Props) {
   const [problem, setProblem] = useState<RecentRunsProblem>();
   const feed = useRef<RecentRunsFeed | undefined>(undefined);
   const shownSlots = useRef(slots);
+  const now = useToday();
 
   // Before the feed's effect: a new feed starts from the slots of the same render.
   useEffect(() => {
@@ -64,8 +65,25 @@ export function RecentRuns({ client, slots }: Props) {
       }}
       slots={slots}
       stale={client === undefined}
+      now={now}
     />
   );
+}
+
+/**
+ * The time now, renewed at each local midnight: an idle list shows yesterday's runs with their
+ * date from the first second of the new day, not only once something else redraws it.
+ */
+function useToday(): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const midnight = new Date(now);
+    midnight.setHours(24, 0, 0, 0);
+    // A second past midnight: a timer that fires early must not find the old day.
+    const timer = setTimeout(() => setNow(new Date()), midnight.getTime() - now.getTime() + 1_000);
+    return () => clearTimeout(timer);
+  }, [now]);
+  return now;
 }
 
 interface ViewProps {
@@ -78,6 +96,8 @@ interface ViewProps {
   slots: SlotViewPayload[];
   /** The list may be out of date (no live connection). */
   stale: boolean;
+  /** Today, for the workstation: a run of another day shows its date. */
+  now: Date;
 }
 
 /** The panel as drawn from its state (no station): what the component tests render. */
@@ -88,6 +108,7 @@ export function RecentRunsView({
   onFailedOnly,
   slots,
   stale,
+  now,
 }: ViewProps) {
   const headingId = useId();
   const slotOf = new Map(slots.map((slot) => [slot.port, slot.slot]));
@@ -136,7 +157,7 @@ export function RecentRunsView({
           </thead>
           <tbody>
             {runs.map((run) => (
-              <RunRow key={run.runId} run={run} slot={slotOf.get(run.port)} />
+              <RunRow key={run.runId} run={run} slot={slotOf.get(run.port)} now={now} />
             ))}
           </tbody>
         </table>
@@ -145,7 +166,7 @@ export function RecentRunsView({
   );
 }
 
-function RunRow({ run, slot }: { run: RunViewPayload; slot: number | undefined }) {
+function RunRow({ run, slot, now }: { run: RunViewPayload; slot: number | undefined; now: Date }) {
   const label = STATE_LABEL[run.state];
   return (
     <tr data-testid="recent-run" data-run-id={run.runId} data-state={run.state}>
@@ -154,11 +175,13 @@ function RunRow({ run, slot }: { run: RunViewPayload; slot: number | undefined }
           dateTime={run.startedAt}
           title={`Run ${run.runId}: started ${localDateTime(run.startedAt)}, ended ${localDateTime(run.finishedAt)}`}
         >
-          {clockTime(run.startedAt)}
+          {clockTime(run.startedAt, now)}
         </time>
       </td>
       <td>
+        {/* A space between: read aloud or copied, the slot is not glued to its port. */}
         {slot !== undefined && <span className="recent-run-slot">{slot}</span>}
+        {slot !== undefined && ' '}
         <span className="recent-run-port">{run.port}</span>
       </td>
       <td className="recent-run-id">{run.serialNumber ?? '—'}</td>
@@ -185,7 +208,7 @@ function RunRow({ run, slot }: { run: RunViewPayload; slot: number | undefined }
  * HH:MM:SS in the workstation's time zone, with the date in front for a run of another day: a
  * station left running overnight lists yesterday's failures beside today's.
  */
-function clockTime(iso: string, now = new Date()): string {
+function clockTime(iso: string, now: Date): string {
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) return iso;
   const two = (n: number) => String(n).padStart(2, '0');

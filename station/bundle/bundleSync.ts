@@ -5,7 +5,6 @@ import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { closeStationDatabase } from '../store/stationDatabase.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
-import { isStationOwnWait } from '../sync/retryWaits.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
@@ -162,18 +161,17 @@ async function drain(
   const held = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, held.signal]) : held.signal;
   let announced: string | undefined;
-  const offHold = worker.onProgress.on(({ state, heldUntil }) => {
+  const offHold = worker.onProgress.on(({ state, heldUntil, heldByDps, lastError }) => {
     if (state !== 'backoff' || heldUntil === undefined || heldUntil === announced) return;
     announced = heldUntil;
     if (Date.parse(heldUntil) > deadline) {
       held.abort();
       return;
     }
-    const code = worker.status().lastError?.code;
     options.onWaiting?.({
       until: new Date(heldUntil),
-      code,
-      byDps: code === undefined || !isStationOwnWait(code),
+      code: lastError?.code,
+      byDps: heldByDps ?? true,
     });
   });
   try {

@@ -30,7 +30,7 @@ export function retryDeadline(startedAt: number, retryWithinMs = DEFAULT_RETRY_W
 /** A pending row's retry time: the earliest of the work store, and whose wait it is. */
 export interface RetryWait {
   until: Date;
-  /** The row's `last_error_code`: why it waits. */
+  /** Why it waits: the row's `last_error_code`, or for a hold on every call the last error's. */
   code: string | undefined;
   /** A wait DPS asked for (throttled, failed for the moment), not the station's own delay. */
   byDps: boolean;

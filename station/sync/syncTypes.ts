@@ -47,6 +47,11 @@ export interface SyncProgress {
   lastError?: CodedError & { at: string };
   /** When calls may start again, while held by Retry-After or backoff (ISO 8601). */
   heldUntil?: string;
+  /**
+   * With heldUntil: whether DPS asked for that hold (Retry-After, throttled, failed), as opposed
+   * to the station's own backoff after a cause on its side (retryWaits.ts).
+   */
+  heldByDps?: boolean;
 }
 
 export interface SyncStateChange {

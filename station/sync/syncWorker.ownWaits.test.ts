@@ -21,6 +21,20 @@ async function failOnce(fault: Parameters<SyncTestStation['dps']['failNext']>[1]
 }
 
 describe("SyncWorker: a supervisor's sync now and the retry waits of rows", () => {
+  it('says whose hold it sits out: the station’s own after an untrusted DPS certificate', async () => {
+    station.provision('SN1');
+    station.dps.failNext('bulkEnrollments', { kind: 'untrusted-certificate' });
+    const worker = station.worker();
+    worker.start();
+    await stateReached(worker, 'backoff');
+    expect(worker.status()).toMatchObject({
+      heldUntil: expect.any(String),
+      heldByDps: false,
+      lastError: { code: 'DPS_TLS_UNTRUSTED' },
+    });
+    await worker.stop();
+  });
+
   it("sends at once the rows waiting out the station's own delay, and keeps the wait DPS asked for", async () => {
     const t0 = station.clock.now();
     station.provision('SN1');

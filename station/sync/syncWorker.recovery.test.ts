@@ -34,6 +34,7 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
     }
     expect(worker.status()).toMatchObject({
       heldUntil: iso(t0 + 30_000),
+      heldByDps: true,
       lastError: { code: 'DPS_THROTTLED' },
     });
     // "Sync now" does not cut a Retry-After short.

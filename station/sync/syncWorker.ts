@@ -189,7 +189,10 @@ export class SyncWorker {
       counts: this.readCounts(),
       session: { ...this.session },
       ...(this.lastError && { lastError: this.lastError }),
-      ...(held > 0 && { heldUntil: new Date(held).toISOString() }),
+      ...(held > 0 && {
+        heldUntil: new Date(held).toISOString(),
+        heldByDps: this.dpsHoldUntil >= held,
+      }),
     };
   }
 

@@ -16,7 +16,10 @@ export const desktopStationFactory: StationFactory = async (context) => {
   const dataDir = resolveDataDir();
   const saved = process.env[DEMO_ENV] === '1' ? undefined : readSavedLine(dataDir);
   if (!saved) return demoStationFactory(context);
-  // The window has no terminal: the data folder's log is where the line's lines are kept.
-  const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
-  return loggedToFile(open, dataDir)(context);
+  // The window has no terminal: the data folder's log is where the line's lines are kept, a
+  // refused setup (profiles file, CA) included.
+  return loggedToFile(async (logged) => {
+    const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
+    return open(logged);
+  }, dataDir)(context);
 };

@@ -1,9 +1,20 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunningStation } from '../api/stationFactory.js';
 import { StationStartError } from '../api/stationFactory.js';
+import { desktopStationFactory } from './desktopStation.js';
+import { savedLinePath } from './savedLine.js';
 import { loggedToFile, logFolder, StationLogFile } from './stationLogFile.js';
 
 let dataDir: string;
@@ -44,6 +55,18 @@ describe('StationLogFile', () => {
     expect(statSync(logFolder(dataDir)).mode & 0o777).toBe(0o700);
   });
 
+  it('narrows a folder and file that were there before to the station user', () => {
+    mkdirSync(logFolder(dataDir), { mode: 0o755 });
+    writeFileSync(join(logFolder(dataDir), 'station.log'), 'restored\n', { mode: 0o644 });
+    chmodSync(logFolder(dataDir), 0o755);
+    const log = new StationLogFile(dataDir, { now: clock().now });
+    log.write('after the restore');
+    log.close();
+    expect(statSync(join(logFolder(dataDir), 'station.log')).mode & 0o777).toBe(0o600);
+    expect(statSync(logFolder(dataDir)).mode & 0o777).toBe(0o700);
+    expect(logText()).toBe('restored\n2026-03-01T10:00:00.000Z after the restore\n');
+  });
+
   it('starts a new file at maxBytes and keeps only `keep` older ones', () => {
     const log = new StationLogFile(dataDir, { maxBytes: 100, keep: 2, now: clock().now });
     // 24 characters of time, a space, 39 of text and a newline: 65 bytes, so every line after
@@ -76,7 +99,7 @@ describe('StationLogFile', () => {
     advance(30_000);
     log.write('three');
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/cannot be written to .*station\.log \((ENOTDIR|EEXIST)\)/);
+    expect(problems[0]).toMatch(/cannot be written to \S*logs\S* \((ENOTDIR|EEXIST)\)/);
 
     rmSync(blocker);
     advance(30_000);
@@ -119,6 +142,36 @@ describe('loggedToFile', () => {
       'Stopping the line',
       'Line Station stopped.',
     ]);
+  });
+
+  it('keeps why a start was refused, whatever was thrown', async () => {
+    const factory = loggedToFile(() => Promise.reject(undefined), dataDir);
+    await expect(factory({ log: () => {} })).rejects.toBeUndefined();
+    expect(logText()).toMatch(/ Line Station did not start: undefined\n$/);
+  });
+
+  it('keeps why the window could not start its saved line', async () => {
+    // A saved line whose profiles file is gone: the window has no terminal to say so in.
+    writeFileSync(
+      savedLinePath(dataDir),
+      JSON.stringify({
+        version: 1,
+        profiles: join(dataDir, 'gone.json'),
+        devices: ['/dev/ttyUSB0'],
+        discover: false,
+        baud: 115_200,
+        mode: 'auto',
+      }),
+    );
+    vi.stubEnv('LINE_STATION_DATA', dataDir);
+    try {
+      await expect(desktopStationFactory({ log: () => {} })).rejects.toThrow();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(logText()).toMatch(
+      / Line Station starts .*\n\S+ Line Station did not start: .*gone\.json/,
+    );
   });
 
   it('keeps why a start was refused', async () => {

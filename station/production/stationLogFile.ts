@@ -11,8 +11,10 @@
  * fills the disk (30 MB with the defaults).
  */
 import {
+  chmodSync,
   closeSync,
   existsSync,
+  fchmodSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -74,7 +76,7 @@ export class StationLogFile {
     try {
       if (this.#fd === undefined) this.#open();
       else if (this.#size > 0 && this.#size + text.length > this.#maxBytes) this.#rotate();
-      this.#size += writeSync(this.#fd!, text);
+      this.#size += writeAll(this.#fd!, text);
       if (this.#retryAt !== undefined) {
         this.#retryAt = undefined;
         this.#onProblem(`The station log is written again: ${this.path}`);
@@ -84,9 +86,9 @@ export class StationLogFile {
       const first = this.#retryAt === undefined;
       this.#retryAt = at.getTime() + RETRY_AFTER_MS;
       if (first) {
-        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        const failed = err as NodeJS.ErrnoException;
         this.#onProblem(
-          `The station log cannot be written to ${this.path} (${code}): its lines go only to this output until it can; the line runs on.`,
+          `The station log cannot be written to ${failed.path ?? this.path} (${failed.code ?? failed.message}): its lines go only to this output until it can; the line runs on.`,
         );
       }
     }
@@ -103,6 +105,10 @@ export class StationLogFile {
     mkdirSync(this.#folder, { recursive: true, mode: 0o700 });
     const fd = openSync(this.path, 'a', 0o600);
     this.#fd = fd;
+    // A folder or file that was there before (restored from a backup, made by hand) may be
+    // readable by others: narrowed here. Where the station may not change them, it logs on.
+    narrow(() => chmodSync(this.#folder, 0o700));
+    narrow(() => fchmodSync(fd, 0o600));
     this.#size = fstatSync(fd).size;
     if (this.#size > 0 && this.#size >= this.#maxBytes) this.#rotate();
   }
@@ -151,10 +157,7 @@ export function loggedToFile(
     try {
       running = await factory({ ...context, log });
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      file.write(
-        `Line Station did not start: ${(err as Error).message}${typeof code === 'string' ? ` (${code})` : ''}`,
-      );
+      file.write(`Line Station did not start: ${refusalText(err)}`);
       file.close();
       throw err;
     }
@@ -170,4 +173,31 @@ export function loggedToFile(
       },
     };
   };
+}
+
+/** What a refused start says, with its code when it has one; whatever was thrown. */
+function refusalText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${message} (${code})` : message;
+}
+
+/** Writes all of `bytes`: a write to a nearly full disk may take only part of them. */
+function writeAll(fd: number, bytes: Buffer): number {
+  let written = 0;
+  while (written < bytes.length) {
+    const n = writeSync(fd, bytes, written);
+    if (n === 0) throw Object.assign(new Error('the disk took no byte'), { code: 'ENOSPC' });
+    written += n;
+  }
+  return written;
+}
+
+function narrow(change: () => void): void {
+  try {
+    change();
+  } catch {
+    // Not the station's to change (another owner): the log is written all the same.
+  }
 }

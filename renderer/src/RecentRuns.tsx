@@ -71,17 +71,19 @@ export function RecentRuns({ client, slots }: Props) {
 }
 
 /**
- * The time now, renewed at each local midnight: an idle list shows yesterday's runs with their
- * date from the first second of the new day, not only once something else redraws it.
+ * The time now, renewed when the local day changes: an idle list shows yesterday's runs with
+ * their date within a minute of midnight, not only once something else redraws it. Looked at
+ * every minute rather than set for midnight: a workstation that slept, or whose clock or time
+ * zone changed, catches up at the next look.
  */
 function useToday(): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
-    const midnight = new Date(now);
-    midnight.setHours(24, 0, 0, 0);
-    // A second past midnight: a timer that fires early must not find the old day.
-    const timer = setTimeout(() => setNow(new Date()), midnight.getTime() - now.getTime() + 1_000);
-    return () => clearTimeout(timer);
+    const timer = setInterval(() => {
+      const current = new Date();
+      if (current.toDateString() !== now.toDateString()) setNow(current);
+    }, 60_000);
+    return () => clearInterval(timer);
   }, [now]);
   return now;
 }

@@ -164,6 +164,19 @@ describe('RecentRunsFeed', () => {
     expect(asks).toHaveLength(7);
   });
 
+  it('pauses from the failure, not from the ask, when a read fails slowly', async () => {
+    const { feed, asks, refuse } = feedOn();
+    feed.start([]);
+    // The client gives up after 15 s: the pause of 1 s starts then.
+    await vi.advanceTimersByTimeAsync(15_000);
+    await refuse(new StationApiError({ code: 'API_TIMEOUT', message: 'No answer in time.' }));
+    expect(asks).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(asks).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asks).toHaveLength(2);
+  });
+
   it('asks again for the runs of an ask that failed', async () => {
     const { feed, asks, refuse, answer, shown } = feedOn();
     feed.start([]);

@@ -126,6 +126,9 @@ export class RecentRunsFeed {
         (err: unknown) => {
           if (this.#disposed) return;
           this.#failures += 1;
+          // The pause runs from the failure: a read that failed slowly (a timeout, a busy store)
+          // is not made again at once.
+          this.#lastAskAt = Date.now();
           for (const runId of asked) this.#waiting.add(runId);
           this.#options.show({ problem: problemOf(err) });
         },

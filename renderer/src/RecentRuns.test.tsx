@@ -85,11 +85,12 @@ describe('RecentRunsView', () => {
       expect(html).toContain(`<th scope="col">${header}</th>`);
     }
     expect(rowTexts(html)).toEqual([
-      '14:02:11 3 /dev/ttyUSB2 SN-0042 ls-100-sn-0042 ✕ FAIL ' +
+      // The end and the run id are read out (the tooltip shows them to a mouse).
+      '14:02:11 , ended 14:02:19, run 12 3 /dev/ttyUSB2 SN-0042 ls-100-sn-0042 ✕ FAIL ' +
         'The device asked for a certificate with the wrong name. Set it aside. CSR_SUBJECT_MISMATCH',
       // A port that has no slot now is named by its path alone.
-      '14:01:05 /dev/ttyUSB9 — — ■ CANCELLED The run was cancelled. RUN_CANCELLED',
-      '2026-01-05 09:00:00 1 /dev/ttyUSB0 SN-0041 ls-100-sn-0041 ✓ PASS',
+      '14:01:05 , ended 14:01:07, run 11 /dev/ttyUSB9 — — ■ CANCELLED The run was cancelled. RUN_CANCELLED',
+      '2026-01-05 09:00:00 , ended 2026-01-05 09:00:08, run 10 1 /dev/ttyUSB0 SN-0041 ls-100-sn-0041 ✓ PASS',
     ]);
   });
 

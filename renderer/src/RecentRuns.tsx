@@ -179,6 +179,10 @@ function RunRow({ run, slot, now }: { run: RunViewPayload; slot: number | undefi
         >
           {clockTime(run.startedAt, now)}
         </time>
+        {/* The end and the run id, which the tooltip shows, for a screen reader as well. */}
+        <span className="visually-hidden">
+          , ended {clockTime(run.finishedAt, now)}, run {run.runId}
+        </span>
       </td>
       <td>
         {/* A space between: read aloud or copied, the slot is not glued to its port. */}

@@ -92,7 +92,7 @@ describe('a failed run on a local port', () => {
     expect(recorder.runs).toHaveLength(2);
   });
 
-  it('manual mode: the next device shows as a new, empty slot instead of the old FAIL', async () => {
+  it('manual mode: the next device shows as waiting for its run instead of the old FAIL', async () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const [broken, next] = simulator.devices;
     broken!.onRequest.on((e) => {
@@ -113,7 +113,7 @@ describe('a failed run on a local port', () => {
     const heard = await lost;
     await repoint(next!.hostPath);
     await line.rescan();
-    expect(line.slots()[0]).toMatchObject({ state: 'empty' });
+    expect(line.slots()[0]).toMatchObject({ state: 'waiting' });
     expect(heard).toBe(port);
     expect(line.slots()[0]!.error).toBeUndefined();
     expect(recorder.runs).toHaveLength(1);

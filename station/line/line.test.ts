@@ -161,7 +161,7 @@ describe('the line in auto mode', () => {
       const { line, recorder } = await startLine([port], {
         profile: testProfile({ duplicates: 'reprovision' }),
       });
-      expect(line.slots()).toMatchObject([{ slot: 1, port, state: 'waiting' }]);
+      expect(line.slots()).toMatchObject([{ slot: 1, port, state: 'empty' }]);
 
       const firstPass = slotReaches(line.onSlotChanged, 1, 'pass', 'fail');
       await symlink(simulator.devices[0]!.hostPath, port);
@@ -254,19 +254,19 @@ describe('the line and the ports it holds open', () => {
 });
 
 describe('the line in manual mode', () => {
-  it('shows a port that comes and goes without a run as empty, then waiting again', async () => {
+  it('shows a device that comes and goes without a run as waiting, then the port as empty again', async () => {
     simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
     const dir = await mkdtemp(join(tmpdir(), 'line-port-'));
     const port = join(dir, 'ttyFIXTURE1');
     try {
       const { line, recorder } = await startLine([port], { mode: 'manual' });
-      expect(line.slots()[0]!.state).toBe('waiting');
+      expect(line.slots()[0]!.state).toBe('empty');
       await symlink(simulator.devices[0]!.hostPath, port);
       await line.rescan();
-      expect(line.slots()[0]!.state).toBe('empty');
+      expect(line.slots()[0]!.state).toBe('waiting');
       await unlink(port);
       await line.rescan();
-      expect(line.slots()[0]!.state).toBe('waiting');
+      expect(line.slots()[0]!.state).toBe('empty');
       expect(() => line.provision(1)).toThrow(
         expect.objectContaining({ code: 'LINE_PORT_ABSENT' }),
       );
@@ -284,7 +284,7 @@ describe('the line in manual mode', () => {
         mode: 'manual',
       },
     );
-    expect(line.slots().map((s) => s.state)).toEqual(['empty', 'empty']);
+    expect(line.slots().map((s) => s.state)).toEqual(['waiting', 'waiting']);
     expect(line.status()).toMatchObject({ mode: 'manual', demo: false, profile: 'TEST product' });
     expect(() => line.provision(3)).toThrow(expect.objectContaining({ code: 'LINE_SLOT_UNKNOWN' }));
 
@@ -292,7 +292,7 @@ describe('the line in manual mode', () => {
     line.provision(1);
     expect(() => line.provision(1)).toThrow(expect.objectContaining({ code: 'LINE_SLOT_BUSY' }));
     expect((await passed).state).toBe('pass');
-    expect(line.slots()[1]!.state).toBe('empty');
+    expect(line.slots()[1]!.state).toBe('waiting');
 
     const refused = slotReaches(line.onSlotChanged, 1, 'fail', 'pass');
     line.provision(1);

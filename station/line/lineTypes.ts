@@ -24,7 +24,11 @@ export const RUN_STEPS = [
 ] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 
-/** Where a slot is: no device, a run in progress, or the result of the last run. */
+/**
+ * Where a slot is: `empty`, no device on its port; `waiting`, a device is there and no run has
+ * started on it (auto mode starts one at once, manual mode waits for Provision); a run in
+ * progress; or the result of the last run, kept until another device appears.
+ */
 export type SlotState = 'empty' | 'waiting' | 'running' | 'pass' | 'fail' | 'cancelled';
 
 /** An error as it crosses to the UI and into the store: stable code, operator text, log detail. */

@@ -54,7 +54,7 @@ describe('a configured port path that is not there', () => {
     expect(missingNote(status?.notes ?? [])).toBe(
       `No such port: ${port} — check the cable or adapter, or the path given for the line (station ports lists the ports this machine has).`,
     );
-    expect(started.slots()[0]!.state).toBe('waiting');
+    expect(started.slots()[0]!.state).toBe('empty');
     expect(logged.filter((text) => text.startsWith('No such port'))).toEqual([
       missingNote(status!.notes),
     ]);
@@ -78,7 +78,7 @@ describe('a configured port path that is not there', () => {
     await started.start();
     await unlink(port);
     await started.rescan();
-    expect(started.slots()[0]!.state).toBe('waiting');
+    expect(started.slots()[0]!.state).toBe('empty');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(missingNote(started.status().notes)).toBeUndefined();
     expect(logged.filter((text) => text.startsWith('No such port'))).toEqual([]);

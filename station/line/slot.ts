@@ -71,7 +71,7 @@ export class Slot {
     options: { earlierFailures?: EarlierFailures } = {},
   ) {
     this.streak = new FailureStreak(options.earlierFailures);
-    this.current = { slot: number, port, state: 'waiting', progress: 0, updatedAt: Date.now() };
+    this.current = { slot: number, port, state: 'empty', progress: 0, updatedAt: Date.now() };
     this.watchesAfterFailure = parseTcpPath(port) === undefined;
   }
 
@@ -119,7 +119,7 @@ export class Slot {
     this.present = true;
     this.armed = true;
     if (!this.isRunning && !(keepHeld && this.held))
-      this.show({ slot: this.number, port: this.port, state: 'empty', progress: 0 });
+      this.show({ slot: this.number, port: this.port, state: 'waiting', progress: 0 });
   }
 
   disappeared(): void {
@@ -127,8 +127,8 @@ export class Slot {
     this.armed = false;
     // A run in progress sees the hang-up on its own session and ends with it.
     if (!this.isRunning) void this.dropSession();
-    if (this.current.state === 'empty') {
-      this.show({ slot: this.number, port: this.port, state: 'waiting', progress: 0 });
+    if (this.current.state === 'waiting') {
+      this.show({ slot: this.number, port: this.port, state: 'empty', progress: 0 });
     }
   }
 

@@ -112,7 +112,7 @@ describe('a real line in auto mode, a device that fails and resets itself', () =
     expect(await nextRunEnd(station!.line, 3000)).toBeUndefined(); // three polls, where a run takes ~0.1 s
     seen.stop();
     expect(seen.requests).toEqual(['INFO']);
-    expect(seen.views.filter((v) => v.state === 'running' || v.state === 'empty')).toEqual([]);
+    expect(seen.views.filter((v) => v.state === 'running' || v.state === 'waiting')).toEqual([]);
     expect(line.slots()[0]).toMatchObject({
       state: 'fail',
       error: { code: 'RUN_REPEATED_FAILURE' },

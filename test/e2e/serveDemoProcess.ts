@@ -22,9 +22,13 @@ export interface ServedDemo {
  * Starts `station serve --demo --port 0` under Node itself (not a wrapper, so signals reach the
  * station) and resolves once it printed its URL; rejects if it exits first. `station`: Node's
  * arguments up to the command (default: the sources through tsx; a built cli.js for the bundle).
+ * `flags`: more of serve's flags (`--manual`).
  */
-export async function serveDemo(station: readonly string[] = FROM_SOURCES): Promise<ServedDemo> {
-  const child = spawn(process.execPath, [...station, 'serve', '--demo', '--port', '0'], {
+export async function serveDemo(
+  station: readonly string[] = FROM_SOURCES,
+  flags: readonly string[] = [],
+): Promise<ServedDemo> {
+  const child = spawn(process.execPath, [...station, 'serve', '--demo', '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -77,4 +77,31 @@ describe.skipIf(chromiumMissing)('the DEMO line in the browser', () => {
       await served.stop();
     }
   });
+
+  it('in manual mode, shows each plugged device waiting with Provision, and runs the one pressed', async () => {
+    const served = await serveDemo(undefined, ['--manual']);
+    try {
+      const { page, problems } = await openWatchedPage(browser, served.url);
+      const slots = 8;
+      // Every simulated device is on its port: each card waits for the technician, none is empty.
+      const waiting = page.locator('[data-testid="slot-card"][data-state="waiting"]');
+      await waiting.nth(slots - 1).waitFor();
+      expect(await page.locator('[data-testid="slot-card"][data-state="empty"]').count()).toBe(0);
+      const first = page.locator('[data-testid="slot-card"][data-slot="1"]');
+      expect(await first.getByTestId('slot-state').textContent()).toContain('WAITING');
+      await expect(
+        waiting.getByRole('button', { name: 'Provision', exact: true }).count(),
+      ).resolves.toBe(slots);
+
+      await first.getByRole('button', { name: 'Provision', exact: true }).click();
+      await page
+        .locator('[data-testid="slot-card"][data-slot="1"][data-state="pass"]')
+        .waitFor({ timeout: 20_000 });
+      // Only the slot pressed ran: the others still wait.
+      expect(await waiting.count()).toBe(slots - 1);
+      expect(problems).toEqual([]);
+    } finally {
+      await served.stop();
+    }
+  });
 });

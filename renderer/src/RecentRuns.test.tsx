@@ -130,9 +130,17 @@ describe('RecentRunsView', () => {
     const none = render({ runs: [] });
     expect(none).toContain('No run has ended yet.');
     expect(none).not.toContain('<table');
-    expect(render({ runs: [], failedOnly: true })).toContain('No run has failed yet.');
+    expect(render({ runs: [], failedOnly: true })).toContain('No failed or cancelled run.');
     expect(render({ runs: [], failedOnly: true })).toMatch(
       /<input type="checkbox"[^>]* checked=""/,
+    );
+  });
+
+  it('says when the list holds only the latest runs', () => {
+    expect(render()).not.toContain('data-testid="recent-runs-more"');
+    const many = Array.from({ length: 20 }, (_, i) => ({ ...runs[2]!, runId: 100 - i }));
+    expect(render({ runs: many })).toContain(
+      'The latest 20 only: `station runs list` on the workstation lists them all.',
     );
   });
 

@@ -4,7 +4,11 @@
  * is plugged in (for the rework bin). Results read as on the slot cards: word, symbol, colour.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import type { RunViewPayload, SlotViewPayload } from '../../station/api/contract.js';
+import {
+  DEFAULT_RECENT_RUNS,
+  type RunViewPayload,
+  type SlotViewPayload,
+} from '../../station/api/contract.js';
 import type { StationClient } from '../../station/api/stationClient.js';
 import { RecentRunsFeed, type RecentRunsProblem } from './recentRunsFeed.js';
 import { STATE_LABEL } from './SlotCard.js';
@@ -122,7 +126,10 @@ export function RecentRunsView({
     >
       <div className="recent-runs-top">
         <h2 id={headingId}>Recent runs</h2>
-        <label className="recent-runs-filter">
+        <label
+          className="recent-runs-filter"
+          title="The runs that did not pass: failed, or cancelled (by Cancel or a station stop). Each of their devices needs another run."
+        >
           <input
             type="checkbox"
             checked={failedOnly}
@@ -144,7 +151,7 @@ export function RecentRunsView({
         !problem && <p className="recent-runs-note">Loading the recent runs…</p>
       ) : runs.length === 0 ? (
         <p className="recent-runs-note" data-testid="recent-runs-empty">
-          {failedOnly ? 'No run has failed yet.' : 'No run has ended yet.'}
+          {failedOnly ? 'No failed or cancelled run.' : 'No run has ended yet.'}
         </p>
       ) : (
         <table className="recent-runs-table" aria-labelledby={headingId}>
@@ -163,6 +170,12 @@ export function RecentRunsView({
             ))}
           </tbody>
         </table>
+      )}
+      {runs !== undefined && runs.length >= DEFAULT_RECENT_RUNS && (
+        <p className="recent-runs-note" data-testid="recent-runs-more">
+          The latest {DEFAULT_RECENT_RUNS} only: `station runs list` on the workstation lists them
+          all.
+        </p>
       )}
     </section>
   );

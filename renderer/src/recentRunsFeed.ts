@@ -76,8 +76,8 @@ export class RecentRunsFeed {
   slotChanged(slot: SlotViewPayload): void {
     const runId = endedRunId(slot);
     if (runId === undefined || this.#known.has(runId) || this.#waiting.has(runId)) return;
-    // A pass or a cancel is no row of a list of failures: nothing to ask for.
-    if (this.#options.failedOnly && slot.state !== 'fail') {
+    // A pass is no row of a list of the runs that did not pass: nothing to ask for.
+    if (this.#options.failedOnly && slot.state === 'pass') {
       this.#known.add(runId);
       return;
     }

@@ -175,7 +175,8 @@ export const commandArgsSchemas = {
   unlock: z.strictObject({ passphrase: z.string().min(1).max(1024) }),
   /**
    * The latest runs that ended (pass, fail, cancelled; never one still running), newest first:
-   * `limit` of them (DEFAULT_RECENT_RUNS when left out), only the failed ones if `failedOnly`.
+   * `limit` of them (DEFAULT_RECENT_RUNS when left out); with `failedOnly`, only those that did
+   * not pass (failed or cancelled, a station stop's included): their devices need another run.
    * A line that waits for its CA passphrase lists none.
    */
   recentRuns: z.strictObject({

@@ -80,9 +80,10 @@ export interface RunView {
   error?: CodedError;
 }
 
-/** Which ended runs to list: the newest `limit`, of every ending or only the failures. */
+/** Which ended runs to list: the newest `limit`, of every ending or only those that did not pass. */
 export interface RecentRunsQuery {
   limit: number;
+  /** Only runs that did not pass (fail, cancelled): their devices need another run. */
   failedOnly: boolean;
 }
 

@@ -96,7 +96,7 @@ export interface RunRecorder {
   runCountsSince?(sinceMs: number): RunCounts;
   /**
    * The latest runs that ended (pass, fail or cancelled, never `running`), newest first, at most
-   * `limit`; only the failed ones when `failedOnly`. Optional: without it (the in-memory
+   * `limit`; only those that did not pass (fail, cancelled) when `failedOnly`. Optional: without it (the in-memory
    * recorder keeps no history for a UI) the line lists none.
    */
   recentRuns?(query: RecentRunsQuery): RunView[];

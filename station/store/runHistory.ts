@@ -122,12 +122,22 @@ const RECENT_COLUMNS = `r.id AS runId, r.port, r.state, r.started_at AS startedA
  */
 export const RECENT_ENDED_RUNS_SQL = `SELECT ${RECENT_COLUMNS}
   FROM runs r LEFT JOIN devices d ON d.id = r.device_id
-  WHERE r.state != 'running' ORDER BY r.id DESC LIMIT ?`;
+  WHERE r.state != 'running' ORDER BY r.id DESC LIMIT @limit`;
 
-/** The latest failed runs, newest first: down `runs_by_state` (migration 013), no sort. */
-export const RECENT_FAILED_RUNS_SQL = `SELECT ${RECENT_COLUMNS}
-  FROM runs r LEFT JOIN devices d ON d.id = r.device_id
-  WHERE r.state = 'fail' ORDER BY r.id DESC LIMIT ?`;
+/**
+ * The latest runs that did not pass (failed, or cancelled: by the operator or by a station stop,
+ * RUN_INTERRUPTED), newest first: their devices must be provisioned again. Each state is read
+ * down `runs_by_state` (migration 013) and stops at the limit; only those two short lists are
+ * merged. One `state IN (...)` would make SQLite read every such run ever made and sort them.
+ */
+export const RECENT_FAILED_RUNS_SQL = `SELECT * FROM (SELECT ${RECENT_COLUMNS}
+    FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+    WHERE r.state = 'fail' ORDER BY r.id DESC LIMIT @limit)
+  UNION ALL
+  SELECT * FROM (SELECT ${RECENT_COLUMNS}
+    FROM runs r LEFT JOIN devices d ON d.id = r.device_id
+    WHERE r.state = 'cancelled' ORDER BY r.id DESC LIMIT @limit)
+  ORDER BY runId DESC LIMIT @limit`;
 
 interface RecentRunRow {
   runId: number;
@@ -153,10 +163,10 @@ export class RunHistory {
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(summary);
   }
 
-  /** The latest ended runs (pass, fail, cancelled), newest first; failed ones only if asked. */
+  /** The latest ended runs (pass, fail, cancelled), newest first; those that did not pass if asked. */
   recent(query: RecentRunsQuery): RunView[] {
     const sql = query.failedOnly ? RECENT_FAILED_RUNS_SQL : RECENT_ENDED_RUNS_SQL;
-    return (this.db.prepare(sql).all(query.limit) as RecentRunRow[]).map(runView);
+    return (this.db.prepare(sql).all({ limit: query.limit }) as RecentRunRow[]).map(runView);
   }
 
   /** One run, whole; undefined when there is none with that id. */

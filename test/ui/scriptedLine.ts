@@ -69,7 +69,7 @@ export class ScriptedLine implements LineController {
     return this.#outbox;
   }
   recentRuns(query: RecentRunsQuery): RunView[] {
-    const runs = this.#runs.filter((run) => !query.failedOnly || run.state === 'fail');
+    const runs = this.#runs.filter((run) => !query.failedOnly || run.state !== 'pass');
     return runs.slice(0, query.limit);
   }
   setMode(mode: 'auto' | 'manual'): void {

@@ -11,6 +11,15 @@ export interface DecoderStats {
 }
 
 /**
+ * Bodies refused as damaged on the way (CRC, stuffing, cut short, size, flags, layout): all but
+ * those of another protocol version, which arrived whole.
+ */
+export function damagedFrames(stats: DecoderStats): number {
+  const { version: _otherVersion, ...damaged } = stats.rejected;
+  return Object.values(damaged).reduce((sum, n) => sum + n, 0);
+}
+
+/**
  * Streaming frame decoder: feed it bytes in any chunking, get whole frames back. Garbage and
  * cut frames are dropped at the next delimiter; bytes beyond the size limit are not buffered.
  */

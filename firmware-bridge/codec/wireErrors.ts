@@ -28,6 +28,7 @@ const deviceErrorNames = new Map<number, DeviceErrorName>(
 /** Stable codes of the wire layer, as the station and the UI see them. */
 export type WireErrorCode =
   | 'WIRE_TIMEOUT'
+  | 'WIRE_LINK_NOISY'
   | 'WIRE_DISCONNECTED'
   | 'WIRE_ABORTED'
   | 'WIRE_PORT_OPEN_FAILED'
@@ -39,6 +40,8 @@ export type WireErrorCode =
 
 const operatorText: Record<WireErrorCode, string> = {
   WIRE_TIMEOUT: 'The device stopped answering. Check the cable and power, then retry this device.',
+  WIRE_LINK_NOISY:
+    "The device answered, but its answers arrived damaged. Check the cable and its shielding, and that the baud rate matches the device's, then retry this device.",
   WIRE_DISCONNECTED: 'The device was disconnected. Reconnect it and retry.',
   WIRE_ABORTED: 'The step was cancelled.',
   WIRE_PORT_OPEN_FAILED:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, type Frame } from '../codec/frame.js';
-import { FrameDecoder } from '../codec/frameDecoder.js';
+import { damagedFrames, FrameDecoder } from '../codec/frameDecoder.js';
 import {
   decodeRequest,
   encodeErrorBody,
@@ -119,6 +119,35 @@ describe('DeviceSession', () => {
     );
     expect(code).toBe('WIRE_TIMEOUT');
     expect(device.frames).toHaveLength(1);
+  });
+
+  it('tells a garbled answer (WIRE_LINK_NOISY) from none at all (WIRE_TIMEOUT)', async () => {
+    // The answer leaves the device with one bit flipped on the way: its CRC fails at the station.
+    const garbled = (frame: Frame, d: ScriptedDevice) => {
+      const bytes = encodeFrame({
+        ...reply(frame, encodeResponse('GET_CONFIG', { idScope: '0ne1' })),
+        fromDevice: true,
+        error: false,
+      });
+      const at = bytes.findIndex((b, i) => i > 3 && b !== 0 && b !== 1);
+      bytes[at] = bytes[at]! ^ 1;
+      void d.end.write(bytes);
+    };
+    const noisy = await setup(garbled);
+    const error = await noisy.session
+      .request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 1 })
+      .catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'WIRE_LINK_NOISY' });
+    expect((error as WireError).detail).toMatch(/no answer in 40 ms; 2 damaged frame\(s\)/);
+
+    // Garbage before the request (boot noise) is not this request's: silence is a timeout.
+    const quiet = await setup(() => undefined);
+    await quiet.device.end.write(new Uint8Array([0x41, 0x42, 0x43, 0x00]));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(damagedFrames(quiet.session.stats.decoder)).toBeGreaterThan(0);
+    expect(
+      await codeOf(quiet.session.request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 0 })),
+    ).toBe('WIRE_TIMEOUT');
   });
 
   it('maps device error responses to stable codes', async () => {

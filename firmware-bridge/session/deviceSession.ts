@@ -1,6 +1,6 @@
 import { MessageFormatError } from '../codec/cborSchema.js';
 import { MAX_MESSAGE, MAX_REQUEST_ID, MIN_MAX_FRAME } from '../codec/frame.js';
-import { FrameDecoder, type DecoderStats } from '../codec/frameDecoder.js';
+import { damagedFrames, FrameDecoder, type DecoderStats } from '../codec/frameDecoder.js';
 import {
   decodeResponse,
   encodeRequest,
@@ -18,6 +18,7 @@ import { TypedEvent } from '../typedEvent.js';
 import { whenDeviceFree } from './busyRetry.js';
 import { abortedError, FrameInbox } from './frameInbox.js';
 import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
+import { noAnswerError } from './noAnswerError.js';
 
 export interface SessionOptions {
   /** Largest frame body the station accepts from the device (announced in INFO). */
@@ -196,6 +197,7 @@ export class DeviceSession {
       options.timeoutMs ??
       messageTimeoutMs[name] * this.options.timeoutScale +
         this.linkMs(data.length + this.options.hostMaxFrame);
+    const damagedBefore = damagedFrames(this.decoder.stats);
     try {
       let lastFrame = await sendMessage(this.link, type, requestId, data, 0, options.signal);
       let attempts = 0;
@@ -203,9 +205,10 @@ export class DeviceSession {
         const frame = await this.inbox.next(timeoutMs, options.signal);
         if (frame === null) {
           if (attempts >= retries) {
-            throw new WireError(
-              'WIRE_TIMEOUT',
+            throw noAnswerError(
               `${name} #${requestId}: no answer in ${timeoutMs} ms`,
+              this.decoder.stats,
+              damagedBefore,
             );
           }
           throwIfAborted(options.signal);

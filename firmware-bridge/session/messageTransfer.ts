@@ -5,9 +5,11 @@ import {
   HEADER_LENGTH,
   type Frame,
 } from '../codec/frame.js';
+import { damagedFrames } from '../codec/frameDecoder.js';
 import { decodeErrorBody } from '../codec/messages.js';
 import { deviceError, WireError } from '../codec/wireErrors.js';
 import type { SessionStats } from './deviceSession.js';
+import { noAnswerError } from './noAnswerError.js';
 
 /**
  * The chunked transfer of PROTOCOL.md §5, host side: a request sent whole or in chunks with the
@@ -26,7 +28,7 @@ export interface TransferLink {
   chunkRetries(): number;
   /** Largest reassembled response the station accepts. */
   maxMessage(): number;
-  stats(): Pick<SessionStats, 'retransmissions' | 'payloadBytesReceived'>;
+  stats(): Pick<SessionStats, 'retransmissions' | 'payloadBytesReceived' | 'decoder'>;
 }
 
 /** The WireError a device error frame carries (PROTOCOL.md §7). */
@@ -56,6 +58,7 @@ export async function sendMessage(
   }
   const slice = link.frameLimit() - HEADER_LENGTH - CHUNK_HEADER_LENGTH - CRC_LENGTH;
   let offset = fromOffset;
+  const damagedBefore = damagedFrames(link.stats().decoder);
   let tries = 0;
   for (;;) {
     const end = Math.min(offset + slice, data.length);
@@ -69,9 +72,10 @@ export async function sendMessage(
     const reply = await link.next(link.chunkTimeoutMs(), signal);
     if (reply === null || (reply.ackNextOffset !== undefined && reply.ackNextOffset <= offset)) {
       if (++tries > link.chunkRetries()) {
-        throw new WireError(
-          'WIRE_TIMEOUT',
+        throw noAnswerError(
           `chunk at ${offset} of ${data.length} not acknowledged`,
+          link.stats().decoder,
+          damagedBefore,
         );
       }
       link.stats().retransmissions++;
@@ -99,6 +103,7 @@ export async function receiveMessage(
     return first.data;
   }
   const total = first.chunk.total;
+  const damagedBefore = damagedFrames(link.stats().decoder);
   if (total > link.maxMessage()) {
     throw new WireError('WIRE_MESSAGE_TOO_LARGE', `response of ${total} bytes`);
   }
@@ -143,7 +148,11 @@ export async function receiveMessage(
     let next = await link.next(link.chunkTimeoutMs(), signal);
     while (next === null) {
       if (++tries > link.chunkRetries()) {
-        throw new WireError('WIRE_TIMEOUT', `response chunk at ${received} of ${total} lost`);
+        throw noAnswerError(
+          `response chunk at ${received} of ${total} lost`,
+          link.stats().decoder,
+          damagedBefore,
+        );
       }
       link.stats().retransmissions++;
       await link.write(ack);

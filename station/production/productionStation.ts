@@ -15,6 +15,7 @@ import type { RunningStation } from '../api/stationFactory.js';
 import { StationStartError } from '../api/stationFactory.js';
 import { Line } from '../line/line.js';
 import { runEndedText } from '../line/runEndedText.js';
+import { logSlotHoldsAndMode } from '../line/slotHoldLog.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
@@ -211,6 +212,7 @@ export async function openProductionStation(
         .map((run) => run.port),
     }));
     line.onRunEnded.on((ended) => options.log(runEndedText(ended, { runId: true })));
+    logSlotHoldsAndMode(line, options.log);
     const sync = (taken.sync = dps
       ? new SyncWorker({ db, dps, openSecret: secrets.open })
       : undefined);

@@ -50,6 +50,7 @@ export async function stationOnByIdLink(
   dataDir: string,
   passphrase: string,
   hostPath: string,
+  log: (text: string) => void = () => undefined,
 ): Promise<{
   station: ProductionStation;
   port: string;
@@ -64,7 +65,7 @@ export async function stationOnByIdLink(
     baudRate: 0,
     mode: 'manual',
     passphrase,
-    log: () => undefined,
+    log,
   });
   return { station, port, point };
 }

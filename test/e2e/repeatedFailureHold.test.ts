@@ -22,9 +22,12 @@ let dataDir: string;
 let pointPortAt: (hostPath: string) => Promise<void>;
 let simulator: Simulator | undefined;
 let station: ProductionStation | undefined;
+/** What the station logged (its terminal, its log file). */
+let logged: string[] = [];
 
 beforeEach(async () => {
   ({ dataDir } = await makeRealLineFolder(5, PASSPHRASE));
+  logged = [];
 });
 
 afterEach(async () => {
@@ -37,7 +40,12 @@ afterEach(async () => {
 
 async function startStation(first: SimulatedDevice): Promise<ProductionStation> {
   // Manual: auto once the test has armed the first fault (see threeFailures).
-  ({ station, point: pointPortAt } = await stationOnByIdLink(dataDir, PASSPHRASE, first.hostPath));
+  ({ station, point: pointPortAt } = await stationOnByIdLink(
+    dataDir,
+    PASSPHRASE,
+    first.hostPath,
+    (text) => logged.push(text),
+  ));
   return station;
 }
 
@@ -118,6 +126,13 @@ describe('a real line in auto mode, a device that fails and resets itself', () =
       error: { code: 'RUN_REPEATED_FAILURE' },
     });
     expect(store.runs()).toHaveLength(3);
+    // The log says so too, once, beside the three failures; and that the mode was set to auto.
+    expect(logged.filter((text) => text.includes('held,'))).toEqual([
+      expect.stringMatching(
+        /^slot 1 \S+: held, .*failed 3 times in a row.* \[RUN_REPEATED_FAILURE\]$/,
+      ),
+    ]);
+    expect(logged).toContain('Mode: auto, set at the station.');
 
     // The technician checked it and presses Provision again: it runs, and this time passes.
     const passed = nextRunEnd(station!.line, 10_000);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeFrame, type Frame } from '../codec/frame.js';
 import { damagedFrames, FrameDecoder } from '../codec/frameDecoder.js';
 import {
@@ -143,8 +143,7 @@ describe('DeviceSession', () => {
     // Garbage before the request (boot noise) is not this request's: silence is a timeout.
     const quiet = await setup(() => undefined);
     await quiet.device.end.write(new Uint8Array([0x41, 0x42, 0x43, 0x00]));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(damagedFrames(quiet.session.stats.decoder)).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(damagedFrames(quiet.session.stats.decoder)).toBeGreaterThan(0));
     expect(
       await codeOf(quiet.session.request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 0 })),
     ).toBe('WIRE_TIMEOUT');

@@ -199,8 +199,11 @@ function RunRow({ run, slot, now }: { run: RunViewPayload; slot: number | undefi
       </td>
       <td>
         {/* A space between: read aloud or copied, the slot is not glued to its port. */}
-        {slot !== undefined && <span className="recent-run-slot">{slot}</span>}
-        {slot !== undefined && ' '}
+        {slot !== undefined && (
+          <>
+            <span className="recent-run-slot">{slot}</span>{' '}
+          </>
+        )}
         <span className="recent-run-port">{run.port}</span>
       </td>
       <td className="recent-run-id">{run.serialNumber ?? '—'}</td>

@@ -79,8 +79,8 @@ describe('outbox listing', () => {
     expect(all[0]?.hasSealedSecret).toBe(false);
     const ciphertext = (JSON.parse(sealed) as { ciphertext: string }).ciphertext;
     expect(JSON.stringify(all)).not.toContain(ciphertext);
-    expect(store.exportOutbox('json')).not.toContain(ciphertext);
-    expect(store.exportOutbox('csv')).not.toContain(ciphertext);
+    expect(store.exportOutboxCounted('json').text).not.toContain(ciphertext);
+    expect(store.exportOutboxCounted('csv').text).not.toContain(ciphertext);
     // The sealed secret is in the table, only not in listings.
     expect(db.prepare(`SELECT sealed_secret FROM enrollments WHERE id = 3`).pluck().get()).toBe(
       sealed,
@@ -88,7 +88,7 @@ describe('outbox listing', () => {
   });
 
   it('exports CSV with a header row and RFC 4180 quoting', () => {
-    const csv = store.exportOutbox('csv', { status: 'failed' });
+    const csv = store.exportOutboxCounted('csv', { status: 'failed' }).text;
     const body = JSON.stringify(passedRun(2, 'x', { registrationId: 'reg-2' }).enrollment);
     expect(csv).toBe(
       'id,registration_id,serial_number,model,run_id,attestation,status,attempts,last_error,' +
@@ -98,8 +98,10 @@ describe('outbox listing', () => {
         '"DPS said ""no"", retry\r\nlater",,2026-03-01T10:00:00.000Z,2026-03-01T10:00:00.000Z,,' +
         `false,"${body.replaceAll('"', '""')}",,,,\r\n`,
     );
-    expect(store.exportOutbox('csv', { status: 'conflict' })).toMatch(/^id,[^\n]*dps_record\r\n$/);
-    const [header, ...rows] = parseCsv(store.exportOutbox('csv'));
+    expect(store.exportOutboxCounted('csv', { status: 'conflict' }).text).toMatch(
+      /^id,[^\n]*dps_record\r\n$/,
+    );
+    const [header, ...rows] = parseCsv(store.exportOutboxCounted('csv').text);
     expect(rows.map((r) => r.length)).toEqual([19, 19, 19, 19]);
     expect(rows.map((r) => [r[2], r[8], JSON.parse(r[14]!)])).toEqual(
       store.listOutbox().map((e) => [e.serialNumber, e.lastError ?? '', e.enrollment]),
@@ -110,13 +112,13 @@ describe('outbox listing', () => {
   it('writes a device or DPS text that a spreadsheet would run as a formula as plain text', () => {
     provision('=HYPERLINK("http://x.invalid","Click")');
     db.prepare(`UPDATE enrollments SET last_error = ? WHERE id = 5`).run('@SUM(A1:A9)');
-    const [, , , , , fifth] = parseCsv(store.exportOutbox('csv'));
+    const [, , , , , fifth] = parseCsv(store.exportOutboxCounted('csv').text);
     expect([fifth![2], fifth![8]]).toEqual([
       '\'=HYPERLINK("http://x.invalid","Click")',
       "'@SUM(A1:A9)",
     ]);
     // The JSON export keeps the values exactly, for machines.
-    const json = JSON.parse(store.exportOutbox('json')) as { serialNumber: string }[];
+    const json = JSON.parse(store.exportOutboxCounted('json').text) as { serialNumber: string }[];
     expect(json[4]!.serialNumber).toBe('=HYPERLINK("http://x.invalid","Click")');
   });
 
@@ -137,13 +139,15 @@ describe('outbox listing', () => {
     expect(store.listOutbox({ status: 'pending' }).map((e) => e.nextAttemptAt)).toEqual([
       '2026-03-01T10:05:00.000Z',
     ]);
-    expect(store.exportOutbox('csv', { status: 'conflict' })).toContain(',SYNC_CONFLICT,,,');
+    expect(store.exportOutboxCounted('csv', { status: 'conflict' }).text).toContain(
+      ',SYNC_CONFLICT,,,',
+    );
   });
 
   it('exports JSON as the listing, all rows unless limited', () => {
-    const json = JSON.parse(store.exportOutbox('json')) as unknown[];
+    const json = JSON.parse(store.exportOutboxCounted('json').text) as unknown[];
     expect(json).toEqual(store.listOutbox());
-    expect(JSON.parse(store.exportOutbox('json', { limit: 1, afterId: 3 }))).toEqual([
+    expect(JSON.parse(store.exportOutboxCounted('json', { limit: 1, afterId: 3 }).text)).toEqual([
       expect.objectContaining({ id: 4, serialNumber: 'SN-4', attempts: 1 }),
     ]);
   });

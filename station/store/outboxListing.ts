@@ -120,12 +120,10 @@ export class OutboxListing {
     return this.page(filter, filter.limit ?? 100);
   }
 
-  /** The outbox as CSV (header row, RFC 4180) or a JSON array, for `station queue export`. */
-  export(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
-    return this.exportCounted(format, filter).text;
-  }
-
-  /** The export and how many enrollments it holds (the CLI says so). */
+  /**
+   * The outbox as CSV (header row, RFC 4180) or a JSON array, with how many enrollments it holds
+   * (`station queue export` says so).
+   */
   exportCounted(
     format: 'csv' | 'json',
     filter: OutboxFilter = {},

@@ -209,12 +209,10 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreRead('list outbox', () => this.outbox.list(filter));
   }
 
-  /** The outbox as CSV (RFC 4180, header row) or a JSON array, for `station queue export`. */
-  exportOutbox(format: 'csv' | 'json', filter: OutboxFilter = {}): string {
-    return this.exportOutboxCounted(format, filter).text;
-  }
-
-  /** exportOutbox, with how many enrollments the export holds. */
+  /**
+   * The outbox as CSV (RFC 4180, header row) or a JSON array, for `station queue export`, with
+   * how many enrollments it holds.
+   */
   exportOutboxCounted(
     format: 'csv' | 'json',
     filter: OutboxFilter = {},

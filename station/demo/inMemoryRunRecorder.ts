@@ -1,5 +1,11 @@
 import type { CodedError, OutboxCounts, PassedRunRecord } from '../line/lineTypes.js';
-import type { EarlierProvisioning, EndorsementKeyQuery, RunRecorder } from '../line/runRecorder.js';
+import type {
+  EarlierProvisioning,
+  EndorsementKeyQuery,
+  RunDevice,
+  RunRecorder,
+  RunStarter,
+} from '../line/runRecorder.js';
 
 /** A run as the in-memory recorder keeps it. */
 export interface RecordedRun {
@@ -7,6 +13,8 @@ export interface RecordedRun {
   port: string;
   profile: string;
   startedAt: number;
+  /** The device identify read before the run was opened, if it answered. */
+  device?: RunDevice;
   state: 'running' | 'pass' | 'fail' | 'cancelled';
   pass?: PassedRunRecord;
   supersedes?: EarlierProvisioning;
@@ -26,9 +34,17 @@ export class InMemoryRunRecorder implements RunRecorder {
   failNextCommit: (Error & { code?: string }) | undefined;
   private superseded = new Set<number>();
 
-  beginRun(port: string, profile: string, startedAt: number): number {
+  beginRun(
+    port: string,
+    profile: string,
+    startedAt: number,
+    _startedBy?: RunStarter,
+    device?: RunDevice,
+  ): number {
     const runId = this.runs.length + 1;
-    this.runs.push({ runId, port, profile, startedAt, state: 'running' });
+    const run: RecordedRun = { runId, port, profile, startedAt, state: 'running' };
+    if (device) run.device = { ...device };
+    this.runs.push(run);
     return runId;
   }
 

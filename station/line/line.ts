@@ -13,7 +13,7 @@ import { clockNote } from './clockNote.js';
 import { syncView, type LineSync } from './lineSync.js';
 import { tpmTrustNote } from './tpmTrustNote.js';
 import { earlierFailuresIn } from './failureStreak.js';
-import { InterruptedPortsNote } from './interruptedPortsNote.js';
+import { InterruptedPortsNote, type CutOffRun } from './interruptedPortsNote.js';
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
@@ -56,8 +56,8 @@ export interface LineOptions {
   sessionOptions?: SessionOptions;
   /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
   dpsClockOffsetMs?: () => number | undefined;
-  /** Ports whose runs the last stop cut off (closed at this start): noted until a run there. */
-  interruptedPorts?: readonly string[];
+  /** Runs the last stop cut off (closed at this start): noted until a run on their port. */
+  interruptedRuns?: readonly CutOffRun[];
   /** The station log (operator text, no secrets), for what the line finds by itself. */
   log?: (line: string) => void;
 }
@@ -110,7 +110,7 @@ export class Line implements LineController {
 
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
-    this.interrupted = new InterruptedPortsNote(options.interruptedPorts ?? []);
+    this.interrupted = new InterruptedPortsNote(options.interruptedRuns ?? []);
     this.missing = new MissingPortsNote(options.ports.configured, {
       afterMs: options.ports.missingAfterMs ?? MISSING_PORT_NOTE_MS,
       changed: () => this.onStatusChanged.emit(this.status()),

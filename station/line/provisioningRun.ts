@@ -15,6 +15,7 @@ import {
   failureFacts,
   passedRecord,
   recordFailureSafely,
+  runDevice,
   type RunFacts,
 } from './runRecords.js';
 import { issuedForRun, type RunRecorder, type RunStarter } from './runRecorder.js';
@@ -50,7 +51,8 @@ export interface ProvisioningRunOptions {
 
 /** A step started: what the slot shows while the run goes on. */
 export interface RunProgress {
-  runId: number;
+  /** Absent while identify reads the device: the run is opened once it has. */
+  runId?: number;
   step: RunStep;
   /** 0..1: the share of steps finished. */
   progress: number;
@@ -86,14 +88,20 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   const { profile, recorder, signal } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
-  let runId: number;
-  try {
-    runId = recorder.beginRun(options.port, profile.name, startedAt, options.startedBy);
-  } catch (err) {
-    return { state: 'fail', error: toCodedError(err), link: { bytesWritten: 0, bytesRead: 0 } };
-  }
   const steps: PassedRunRecord['steps'] = [];
   const facts: RunFacts = { commitSent: false, deviceCommitted: false };
+  // The run is opened once identify has read the device (or failed to), so that a run a crash
+  // cuts off names its board, at no extra write: identify only reads, and the store still
+  // refuses before anything is written to the device.
+  let opened: number | undefined;
+  const openRun = (): number =>
+    (opened ??= recorder.beginRun(
+      options.port,
+      profile.name,
+      startedAt,
+      options.startedBy,
+      facts.info && runDevice(facts.info),
+    ));
   let current: { step: RunStep; startedAt: number } | undefined;
   const enter = (step: RunStep): void => {
     signal?.throwIfAborted();
@@ -101,7 +109,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     if (current) steps.push({ step: current.step, startedAt: current.startedAt, endedAt: at });
     current = { step, startedAt: at };
     options.onProgress?.({
-      runId,
+      ...(opened !== undefined && { runId: opened }),
       step,
       progress: RUN_STEPS.indexOf(step) / RUN_STEPS.length,
       ...(facts.info && {
@@ -125,6 +133,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     linkBefore = linkOf(session);
     const info = await session.identify(request);
     facts.info = info;
+    const runId = openRun();
 
     enter('validate');
     const attestor = attestorFor(profile.attestation.mode);
@@ -191,6 +200,19 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     return { state: 'pass', runId, record, link: linkSince(session, linkBefore) };
   } catch (err) {
     closeSteps();
+    let runId: number;
+    try {
+      runId = openRun();
+    } catch (storeErr) {
+      // Nothing can be recorded: the store's refusal is what the operator must see first.
+      const device = failureFacts(facts).device;
+      return {
+        state: 'fail',
+        error: toCodedError(storeErr),
+        ...(device && { device }),
+        link: linkSince(session, linkBefore),
+      };
+    }
     const cancelled = signal?.aborted === true && !facts.commitSent;
     const error: CodedError = cancelled
       ? new RunError(

@@ -14,6 +14,9 @@ import type { RunCounts } from './dayTally.js';
  */
 export type RunStarter = 'operator' | 'auto';
 
+/** A device as identify read it, as a run records it. */
+export type RunDevice = PassedRunRecord['device'];
+
 /** A device that passed before, as the duplicate policy needs to see it. */
 export interface EarlierProvisioning {
   runId: number;
@@ -43,9 +46,16 @@ export function endorsementKeyElsewhereText(ekSha256: string, other: EarlierProv
 export interface RunRecorder {
   /**
    * Opens a run (state `running`) and returns its id. `startedBy` records who started it
-   * (unknown when left out).
+   * (unknown when left out); `device`, the device identify read (left out when it answered
+   * nothing), so that a run a crash cuts off still names the board it was on.
    */
-  beginRun(port: string, profile: string, startedAt: number, startedBy?: RunStarter): number;
+  beginRun(
+    port: string,
+    profile: string,
+    startedAt: number,
+    startedBy?: RunStarter,
+    device?: RunDevice,
+  ): number;
   /**
    * Commits device, run, certificate status and enrollment (outbox `pending`) in ONE durable
    * transaction. When `supersedes` is set, the earlier enrollment is marked superseded in the

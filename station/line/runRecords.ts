@@ -5,7 +5,7 @@ import type { AttestedIdentity } from './attestation/attestor.js';
 import { individualEnrollment } from './enrollmentBody.js';
 import type { AttestationEvidence, PassedRunRecord } from './lineTypes.js';
 import { CommitNotRecordedError, runErrorText, toCodedError } from './runErrors.js';
-import type { EarlierProvisioning, RunRecorder } from './runRecorder.js';
+import type { EarlierProvisioning, RunDevice, RunRecorder } from './runRecorder.js';
 
 /** What a run learnt so far; a failure record carries all of it. */
 export interface RunFacts {
@@ -26,6 +26,16 @@ export interface RunFacts {
 
 type FailureOutcome = Parameters<RunRecorder['recordFailure']>[1];
 
+/** What a run records of the device identify read. */
+export function runDevice(info: DeviceInfo): RunDevice {
+  return {
+    serialNumber: info.serialNumber,
+    model: info.model,
+    hardwareRevision: info.hardwareRevision,
+    firmwareVersion: info.firmwareVersion,
+  };
+}
+
 /** Everything a PASS commits, in the shape the store takes (lineTypes.ts PassedRunRecord). */
 export function passedRecord(
   run: {
@@ -45,12 +55,7 @@ export function passedRecord(
     runId: run.runId,
     port: run.port,
     profile: profile.name,
-    device: {
-      serialNumber: info.serialNumber,
-      model: info.model,
-      hardwareRevision: info.hardwareRevision,
-      firmwareVersion: info.firmwareVersion,
-    },
+    device: runDevice(info),
     registrationId,
     attestation: profile.attestation.mode,
     enrollment:

@@ -163,7 +163,7 @@ export class Slot {
       progress: 0,
     });
     // Progress counts while this run is the slot's own: from its first, synchronous event (the
-    // runner reports `identify` with the run id before `running` is even set) to its end.
+    // runner reports `identify` before `running` is even set) to its end.
     const running = runner(controller.signal, (p) => {
       if (this.controller === controller) this.progress(p);
     })
@@ -266,7 +266,7 @@ export class Slot {
       ...this.current,
       step: p.step,
       progress: p.progress,
-      runId: p.runId,
+      ...(p.runId !== undefined && { runId: p.runId }),
     };
     if (p.device) {
       next.serialNumber = p.device.serialNumber;

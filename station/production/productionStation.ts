@@ -207,9 +207,9 @@ export async function openProductionStation(
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
       // Only ports this line may see again: another host's port, or one no longer configured
       // on a line that does not discover, would keep the note up for good.
-      interruptedPorts: interrupted.closed
-        .filter((run) => run.thisHost && (options.discover || options.ports.includes(run.port)))
-        .map((run) => run.port),
+      interruptedRuns: interrupted.closed.filter(
+        (run) => run.thisHost && (options.discover || options.ports.includes(run.port)),
+      ),
     }));
     line.onRunEnded.on((ended) => options.log(runEndedText(ended, { runId: true })));
     logSlotHoldsAndMode(line, options.log);

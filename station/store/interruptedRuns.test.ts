@@ -196,6 +196,50 @@ describe('closing runs a crash left open', () => {
     expect(db.prepare(`SELECT count(*) FROM enrollments`).pluck().get()).toBe(1);
   });
 
+  it('names the board a cut-off run had identified, and records the device as seen', () => {
+    const pid = endedPid();
+    const device = {
+      serialNumber: 'SN-0042',
+      model: 'sensor-a',
+      hardwareRevision: 'B',
+      firmwareVersion: '1.4.0',
+    };
+    const identified = storeOf({ pid, token: 'earlier' }).beginRun(
+      '/dev/ttyUSB2',
+      'line7',
+      NOW.getTime() - 60_000,
+      'auto',
+      device,
+    );
+    const silent = openRun({ pid, token: 'earlier' }, '/dev/ttyUSB3');
+
+    const report = storeOf().closeInterruptedRuns();
+
+    expect(report.closed.map((run) => [run.runId, run.device])).toEqual([
+      [identified, { serialNumber: 'SN-0042', model: 'sensor-a' }],
+      [silent, undefined],
+    ]);
+    expect(interruptedRunsText(report)).toContain(
+      `run ${identified} on /dev/ttyUSB2 (SN-0042, sensor-a), run ${silent} on /dev/ttyUSB3 (the device had not answered identify)`,
+    );
+    expect(
+      db
+        .prepare(
+          `SELECT serial_number AS serialNumber, model, hardware_revision AS hardwareRevision,
+          firmware_version AS firmwareVersion FROM devices`,
+        )
+        .all(),
+    ).toEqual([device]);
+    const audit = db
+      .prepare(`SELECT detail FROM audit_events WHERE kind = 'run.interrupted' ORDER BY id`)
+      .pluck()
+      .all() as string[];
+    expect(audit.map((detail) => (JSON.parse(detail) as { device: unknown }).device)).toEqual([
+      { serialNumber: 'SN-0042', model: 'sensor-a' },
+      null,
+    ]);
+  });
+
   it('says what it closed and what it left to another host', () => {
     expect(interruptedRunsText({ closed: [], otherHosts: [], olderVersion: 0 })).toBeUndefined();
     const text = interruptedRunsText({
@@ -206,6 +250,7 @@ describe('closing runs a crash left open', () => {
           startedAt: NOW.toISOString(),
           certificateSerial: 'c7',
           thisHost: true,
+          device: { serialNumber: 'SN-7', model: 'sensor-a' },
         },
         { runId: 9, port: '/dev/ttyUSB1', startedAt: NOW.toISOString(), thisHost: true },
       ],
@@ -213,7 +258,9 @@ describe('closing runs a crash left open', () => {
       olderVersion: 0,
     });
     expect(text).toContain('2 run(s) were cut off when the station last stopped');
-    expect(text).toContain('port(s) /dev/ttyUSB1; runs 7, 9');
+    expect(text).toContain(
+      'stopped: run 7 on /dev/ttyUSB1 (SN-7, sensor-a), run 9 on /dev/ttyUSB1 (the device had not answered identify).',
+    );
     expect(text).toContain('RUN_INTERRUPTED');
     expect(text).toContain('the 1 certificate(s) issued for them as abandoned');
     expect(text).toContain('provision them again');

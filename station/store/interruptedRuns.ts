@@ -15,6 +15,8 @@ export interface InterruptedRun {
   certificateSerial?: string;
   /** Whether a station of this host ran it (or no owner was recorded), so its port is ours. */
   thisHost: boolean;
+  /** The board the run was on, when identify had read it before the stop. */
+  device?: { serialNumber: string; model: string };
 }
 
 /** What closeInterruptedRuns did, for the start-up log. */
@@ -37,15 +39,20 @@ interface OpenRun {
   pid: number | null;
   token: string | null;
   boot: string | null;
+  serialNumber: string | null;
+  model: string | null;
 }
 
 /**
- * The runs no one ended: only those are read, through the partial index `runs_open` (migration
- * 008) or `runs_by_state` (migration 013), whichever SQLite picks; both hold them in id order.
+ * The runs no one ended, with the device each had identified: only those are read, through the
+ * partial index `runs_open` (migration 008) or `runs_by_state` (migration 013), whichever SQLite
+ * picks; both hold them in id order.
  */
-export const OPEN_RUNS_SQL = `SELECT id, port, started_at AS startedAt, owner_host AS host,
-  owner_pid AS pid, owner_token AS token, owner_boot AS boot FROM runs WHERE state = 'running'
-  ORDER BY id`;
+export const OPEN_RUNS_SQL = `SELECT r.id, r.port, r.started_at AS startedAt, r.owner_host AS host,
+  r.owner_pid AS pid, r.owner_token AS token, r.owner_boot AS boot,
+  d.serial_number AS serialNumber, d.model
+  FROM runs r LEFT JOIN devices d ON d.id = r.device_id WHERE r.state = 'running'
+  ORDER BY r.id`;
 
 /**
  * Why `run` is known to be cut off, or undefined when its station may still run it. Only a
@@ -115,6 +122,10 @@ export function closeInterruptedRuns(
   db.transaction(() => {
     for (const { run, why } of toClose) {
       const serials = sql.certificates.all(issuedForRun(run.id)) as string[];
+      const device =
+        run.serialNumber !== null && run.model !== null
+          ? { serialNumber: run.serialNumber, model: run.model }
+          : undefined;
       const detail = `closed at a later start: ${why}`;
       const certificate = serials.at(-1);
       if (
@@ -132,6 +143,7 @@ export function closeInterruptedRuns(
         detail: {
           runId: run.id,
           port: run.port,
+          device: device ?? null,
           startedAt: run.startedAt,
           owner: run.host === null ? null : { host: run.host, pid: run.pid },
           certificatesAbandoned: serials,
@@ -143,6 +155,7 @@ export function closeInterruptedRuns(
         startedAt: run.startedAt,
         thisHost: run.host === null || run.host === self.host,
         ...(certificate !== undefined && { certificateSerial: certificate }),
+        ...(device && { device }),
       });
     }
   }).immediate();
@@ -154,11 +167,10 @@ export function interruptedRunsText(report: InterruptedRunsReport): string | und
   const lines: string[] = [];
   const { closed } = report;
   if (closed.length > 0) {
-    const ports = [...new Set(closed.map((run) => run.port))];
+    const runs = closed.map((run) => `run ${run.runId} on ${run.port} (${cutOffDevice(run)})`);
     const certificates = closed.filter((run) => run.certificateSerial !== undefined).length;
     lines.push(
-      `${closed.length} run(s) were cut off when the station last stopped (port(s) ${ports.join(', ')}; ` +
-        `runs ${closed.map((run) => run.runId).join(', ')}). They are now recorded as failed ` +
+      `${closed.length} run(s) were cut off when the station last stopped: ${runs.join(', ')}. They are now recorded as failed ` +
         `(RUN_INTERRUPTED)${certificates > 0 ? ` and the ${certificates} certificate(s) issued for them as abandoned` : ''}. ` +
         'Their devices have no recorded identity: provision them again before they ship.',
     );
@@ -174,4 +186,11 @@ export function interruptedRunsText(report: InterruptedRunsReport): string | und
     );
   }
   return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/** The board a cut-off run was on, as an operator can find it on the bench. */
+export function cutOffDevice(run: Pick<InterruptedRun, 'device'>): string {
+  return run.device
+    ? `${run.device.serialNumber}, ${run.device.model}`
+    : 'the device had not answered identify';
 }

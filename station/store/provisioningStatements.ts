@@ -20,7 +20,7 @@ export const PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL = `SELECT r.id AS runId,
 export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
-      owner_token, owner_boot, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      owner_token, owner_boot, started_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // The port's latest ended runs, newest first, with the device each named (if any): the
     // failure count walks them as the slot's own count saw them (failedRunsInARow). Ordered by

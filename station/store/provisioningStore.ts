@@ -5,6 +5,7 @@ import type {
   EarlierProvisioning,
   EndorsementKeyQuery,
   FailedRunsQuery,
+  RunDevice,
   RunRecorder,
   RunStarter,
 } from '../line/runRecorder.js';
@@ -23,6 +24,7 @@ import {
   prepareProvisioningStatements,
   type ProvisioningStatements,
 } from './provisioningStatements.js';
+import { insertRun, upsertDevice, type RunStart } from './runStartWrites.js';
 import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
 import { asStoreError, asStoreRead, StoreError, type StoreErrorCode } from './storeError.js';
@@ -56,6 +58,7 @@ export class ProvisioningStore implements RunRecorder {
     (record: PassedRunRecord, supersedes: EarlierProvisioning | undefined) => number
   >;
   private readonly failureTx: Database.Transaction<(runId: number, outcome: RunFailure) => void>;
+  private readonly beginTx: Database.Transaction<(run: RunStart) => number>;
   /**
    * Failures the database refused to record (disk full): without them the runs would stay
    * `running` and their certificates `issued` until the next start closes them as interrupted,
@@ -81,6 +84,9 @@ export class ProvisioningStore implements RunRecorder {
     this.failureTx = db.transaction((runId: number, outcome: RunFailure) =>
       this.writeFailure(runId, outcome),
     );
+    this.beginTx = db.transaction((run: RunStart) =>
+      insertRun(this.sql, this.owner, run, this.now()),
+    );
   }
 
   /**
@@ -88,23 +94,17 @@ export class ProvisioningStore implements RunRecorder {
    * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
    * touches the device: the device keeps its previous identity.
    */
-  beginRun(port: string, profile: string, startedAt: number, startedBy?: RunStarter): number {
+  beginRun(
+    port: string,
+    profile: string,
+    startedAt: number,
+    startedBy?: RunStarter,
+    device?: RunDevice,
+  ): number {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.recordHeldFailures();
-      const { host, pid, token, boot } = this.owner;
-      const at = iso(startedAt);
-      const run = this.sql.insertRun.run(
-        port,
-        profile,
-        at,
-        host,
-        pid,
-        token,
-        boot ?? null,
-        startedBy ?? null,
-      );
-      return Number(run.lastInsertRowid);
+      return this.beginTx.immediate({ port, profile, startedAt, startedBy, device });
     });
   }
 
@@ -299,7 +299,7 @@ export class ProvisioningStore implements RunRecorder {
     }
     const { device } = record;
     refuseEndorsementKeyElsewhere(this.sql, record);
-    const deviceId = this.upsertDevice(device.serialNumber, device.model, device);
+    const deviceId = upsertDevice(this.sql, device, this.now());
     const earlier = supersedes && enrollmentToSupersede(this.sql, supersedes, record);
     const now = this.now().toISOString();
     // Superseded before the insert, or the partial unique index would see two live enrollments;
@@ -337,9 +337,7 @@ export class ProvisioningStore implements RunRecorder {
   }
 
   private writeFailure(runId: number, outcome: RunFailure): void {
-    const deviceId = outcome.device
-      ? this.upsertDevice(outcome.device.serialNumber, outcome.device.model)
-      : null;
+    const deviceId = outcome.device ? upsertDevice(this.sql, outcome.device, this.now()) : null;
     const serial = outcome.certificateSerial ?? null;
     const finished = this.sql.finishFailure.run(
       outcome.state,
@@ -380,19 +378,5 @@ export class ProvisioningStore implements RunRecorder {
   private notRunning(runId: number): StoreError {
     const state = this.sql.runState.get(runId) as string | undefined;
     return new StoreError('STORE_RUN_NOT_RUNNING', `run ${runId} is ${state ?? 'unknown'}`);
-  }
-
-  private upsertDevice(
-    serialNumber: string,
-    model: string,
-    revisions: { hardwareRevision?: string; firmwareVersion?: string } = {},
-  ): number {
-    return this.sql.upsertDevice.get(
-      serialNumber,
-      model,
-      revisions.hardwareRevision ?? null,
-      revisions.firmwareVersion ?? null,
-      this.now().toISOString(),
-    ) as number;
   }
 }

@@ -183,7 +183,12 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
     const earlier = openStationDatabase(join(dataDir, 'station.db'));
     const cutOff = new ProvisioningStore(earlier, {
       owner: { ...thisProcess(), pid: gone, token: 'killed-station' },
-    }).beginRun('/dev/ttyLS-none', 'LS-DEMO-1 line 3', Date.now());
+    }).beginRun('/dev/ttyLS-none', 'LS-DEMO-1 line 3', Date.now(), 'auto', {
+      serialNumber: 'SN-CUT-1',
+      model: 'LS-DEMO-1',
+      hardwareRevision: 'A',
+      firmwareVersion: '1.2.0',
+    });
     // A run another host left open two days ago, on a port this line does not have.
     new ProvisioningStore(earlier, {
       owner: { host: 'line-3-station-b', pid: 7, token: 'station-b' },
@@ -202,17 +207,17 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       log: (line) => log.push(line),
     });
     expect(log.join('\n')).toContain(
-      `2 run(s) were cut off when the station last stopped (port(s) /dev/ttyLS-none, /dev/ttyLS-b; runs ${cutOff}, ${cutOff + 1})`,
+      `2 run(s) were cut off when the station last stopped: run ${cutOff} on /dev/ttyLS-none (SN-CUT-1, LS-DEMO-1), run ${cutOff + 1} on /dev/ttyLS-b (the device had not answered identify).`,
     );
     expect(station.store.runs({ limit: 2 })[1]).toMatchObject({
       id: cutOff,
       state: 'fail',
       error: { code: 'RUN_INTERRUPTED' },
     });
-    // The technician reads the screen, not the log: the line's notes name the port.
+    // The technician reads the screen, not the log: the line's notes name the port and board.
     // Only this host's port that the line has: the other would keep the note up for good.
     expect(station.line.status().notes.join('\n')).toContain(
-      'The station stopped during a run on /dev/ttyLS-none (RUN_INTERRUPTED)',
+      'The station stopped during a run on /dev/ttyLS-none: SN-CUT-1 (LS-DEMO-1) (RUN_INTERRUPTED): those devices have no recorded identity.',
     );
     expect(station.line.status().notes.join('\n')).not.toContain('/dev/ttyLS-b');
   });

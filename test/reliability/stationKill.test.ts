@@ -85,6 +85,18 @@ describe('the station killed mid-batch (SIGKILL)', () => {
       expect(run.code).toBe('RUN_INTERRUPTED');
       expect(run.certificate ?? 'abandoned').toBe('abandoned');
     }
+    // The runs in flight had identified their boards (identify is a run's first few ms): the
+    // report names them. One cut off after its certificate was issued names the board the
+    // certificate was issued to (CN = registration ID).
+    expect(report.closed.some((run) => run.device !== undefined)).toBe(true);
+    const certificateFor = db
+      .prepare(`SELECT registration_id FROM certificates WHERE serial_number = ?`)
+      .pluck();
+    for (const run of report.closed.filter((r) => r.certificateSerial !== undefined)) {
+      expect(run.device, `run ${run.runId}`).toBeDefined();
+      const registrationId = certificateFor.get(run.certificateSerial) as string;
+      expect(registrationId.toLowerCase()).toContain(run.device!.serialNumber.toLowerCase());
+    }
     // No certificate is left `issued`: each was installed and committed, or is abandoned.
     expect(
       db.prepare(`SELECT count(*) FROM certificates WHERE status = 'issued'`).pluck().get(),

@@ -65,7 +65,7 @@ export function runCore(options: CoreOptions): void {
       // A window of this app, on this workstation.
       handlers: commandHandlers(line, { local: true }),
       events: lineEvents(line),
-      log,
+      log: running.log ?? log,
     });
     port.start();
   };

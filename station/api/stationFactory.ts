@@ -11,6 +11,11 @@ import type { LineController } from '../line/lineController.js';
 export interface RunningStation {
   line: LineController;
   stop(): Promise<void>;
+  /**
+   * The station's log, for the lines its host writes about it (a refused WebSocket or message):
+   * the station log file too when the station keeps one. Absent: the context's `log`.
+   */
+  log?: (line: string) => void;
 }
 
 /** What the host offers the station it starts. */

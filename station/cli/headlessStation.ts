@@ -51,7 +51,8 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
       host: options.host,
       port: options.port,
       rendererDir,
-      log: print,
+      // Its refusals belong in the station's log; the URL (with its token) is printed only.
+      log: station.log ?? print,
     });
     try {
       if (!existsSync(join(rendererDir, 'index.html'))) {

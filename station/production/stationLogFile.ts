@@ -163,6 +163,7 @@ export function loggedToFile(
     }
     return {
       ...running,
+      log,
       stop: async () => {
         try {
           await running.stop();

@@ -360,7 +360,9 @@ describe('a line started locked', () => {
       await line.unlock(PASSPHRASE);
       expect(line.unlocked).toBe(true);
       expect(runState()).toBe('fail');
-      expect(logs.join('\n')).toContain(`runs ${cutOff})`);
+      expect(logs.join('\n')).toContain(
+        `run ${cutOff} on /dev/ttyLS-gone (the device had not answered identify)`,
+      );
       expect(line.status().notes.join('\n')).not.toContain('The last unlock failed');
     } finally {
       await station.stop();

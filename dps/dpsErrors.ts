@@ -31,6 +31,27 @@ export const dpsErrorText = {
 
 export type DpsErrorCode = keyof typeof dpsErrorText;
 
+/**
+ * Which check the DPS server's certificate failed, named by what fixes it (DPS_TLS_UNTRUSTED's
+ * own text cannot say, and each needs a different hand):
+ * - `untrusted-issuer`: its chain ends at no CA the station trusts (a private CA such as the
+ *   emulator's, a self-signed certificate, a TLS-inspecting proxy): trust that CA.
+ * - `hostname`: it is made out for another host name: fix the host the station calls.
+ * - `expired`, `not-yet-valid`: outside its dates: check the station's clock, then renew it.
+ * - `rejected`: a CA in its chain is trusted on this machine, but marked as refused for servers.
+ * - `bad-signature`: a signature in its chain does not verify: altered on the way, or checked
+ *   against the wrong CA certificate.
+ */
+export type DpsTlsRefusalKind =
+  'untrusted-issuer' | 'hostname' | 'expired' | 'not-yet-valid' | 'rejected' | 'bad-signature';
+
+/** The TLS refusal behind a DPS_TLS_UNTRUSTED, classified once by the HTTPS client. */
+export interface DpsTlsRefusal {
+  readonly kind: DpsTlsRefusalKind;
+  /** Node's code for it (ERR_TLS_CERT_ALTNAME_INVALID, or OpenSSL's verify result), for the log. */
+  readonly nodeCode: string;
+}
+
 /** Codes that waiting can cure; everything else needs a person or a different request. */
 const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_THROTTLED',
@@ -49,6 +70,8 @@ export interface DpsErrorOptions {
   /** Retry-After in milliseconds, when DPS sent one. */
   retryAfterMs?: number;
   detail?: string;
+  /** What the server's certificate failed; set with DPS_TLS_UNTRUSTED only. */
+  tls?: DpsTlsRefusal;
   cause?: unknown;
 }
 
@@ -58,6 +81,7 @@ export class DpsError extends Error {
   readonly trackingId: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly detail: string | undefined;
+  readonly tls: DpsTlsRefusal | undefined;
 
   constructor(
     readonly code: DpsErrorCode,
@@ -70,6 +94,7 @@ export class DpsError extends Error {
     this.trackingId = options.trackingId;
     this.retryAfterMs = options.retryAfterMs;
     this.detail = options.detail;
+    this.tls = options.tls;
   }
 
   get retryable(): boolean {

@@ -2,6 +2,7 @@ import { request, type Agent } from 'node:https';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { DpsError } from '../dpsErrors.js';
 import type { DpsEndpoint } from './dpsEndpoint.js';
+import { tlsRefusalOfNodeCode } from './tlsRefusalCodes.js';
 
 /** One HTTPS request to DPS. Both DPS clients send everything through `httpsExchange`. */
 export interface HttpsExchangeRequest {
@@ -29,9 +30,10 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Sends one request and collects the response. Rejects with DpsError DPS_TIMEOUT when the time
- * runs out, DPS_TLS_UNTRUSTED for a server certificate refused, DPS_UNREACHABLE for any other
- * transport failure (refused, reset, DNS, TLS), and with the
- * signal's reason when aborted. Never retries: retry policy belongs to the caller.
+ * runs out, DPS_TLS_UNTRUSTED for a server certificate refused (its `tls` says which check
+ * failed), DPS_UNREACHABLE for any other transport failure (refused, reset, DNS, a TLS
+ * handshake broken off), and with the signal's reason when aborted. Never retries: retry policy
+ * belongs to the caller.
  */
 export function httpsExchange(exchange: HttpsExchangeRequest): Promise<HttpsExchangeResponse> {
   const { method, endpoint, signal } = exchange;
@@ -117,21 +119,6 @@ export function httpsExchange(exchange: HttpsExchangeRequest): Promise<HttpsExch
   });
 }
 
-/** Node's codes for a server certificate the client refused (chain, dates, host name). */
-const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
 /**
  * Any failure below HTTP: refused, reset, EPIPE, "socket hang up", DNS, TLS. Node's messages
  * name hosts and certificates, never headers, so they are safe for the detail.
@@ -139,10 +126,11 @@ const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
 function transportError(where: string, err: Error): DpsError {
   const code = (err as NodeJS.ErrnoException).code;
   // Waiting cures a network, not a certificate: that failure needs a person, and calling it
-  // "unreachable" sent supervisors to check cables.
-  const untrusted = code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code);
-  return new DpsError(untrusted ? 'DPS_TLS_UNTRUSTED' : 'DPS_UNREACHABLE', {
-    detail: `${where}: ${code === undefined ? '' : `${code}: `}${err.message}`,
-    cause: err,
-  });
+  // "unreachable" sent supervisors to check cables. Which check failed is told here, where
+  // node's error is at hand, so that nothing above has to know node's codes.
+  const tls = tlsRefusalOfNodeCode(code);
+  const detail = `${where}: ${code === undefined ? '' : `${code}: `}${err.message}`;
+  return tls === undefined
+    ? new DpsError('DPS_UNREACHABLE', { detail, cause: err })
+    : new DpsError('DPS_TLS_UNTRUSTED', { detail, tls, cause: err });
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
+import { tlsRefusalNamedIn } from '../../dps/http/tlsRefusalCodes.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import { bundleCount, carriedAwaitingReceipt } from '../bundle/bundleList.js';
 import { readOutboxAttention, type OutboxAttention } from '../store/outboxAttention.js';
@@ -21,7 +22,7 @@ import {
 } from '../sync/retryWaits.js';
 import { activeSyncHolder, type LeaseHolder } from '../sync/syncLease.js';
 import { SyncWorker } from '../sync/syncWorker.js';
-import { tlsRefusalIn, untrustedDpsText } from '../sync/tlsRefusal.js';
+import { untrustedDpsText } from '../sync/tlsRefusal.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -142,9 +143,10 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
       `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retry}`,
     );
     if (problem.message) lines.push(`  ${problem.message}`);
-    // The row keeps node's TLS code in its text: say which check failed and what fixes it.
+    // This process has only the row's text, not the DpsError, and the row keeps node's code
+    // there: read it back with the DPS client's own list to say which check failed.
     if (problem.code === 'SYNC_DPS_UNTRUSTED') {
-      lines.push(`  ${untrustedDpsText(tlsRefusalIn(problem.message ?? ''))}`);
+      lines.push(`  ${untrustedDpsText(tlsRefusalNamedIn(problem.message ?? '')?.kind)}`);
     }
     if (problem.status === 'failed' || problem.status === 'conflict') {
       lines.push(

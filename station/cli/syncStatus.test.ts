@@ -184,6 +184,28 @@ describe('attentionLines, for a DPS certificate the station does not trust', () 
       /not made out for the host name[^]*LINE_STATION_DPS_CA does not change this/,
     );
   });
+
+  // Another process reads only the row's text: node's code in it is read back with the DPS
+  // client's own list, so a refusal the station once had no words for gets its own.
+  it.each([
+    [
+      'CERT_REJECTED',
+      /^ {2}A certificate authority in the DPS server's certificate chain is marked/,
+    ],
+    ['CERT_SIGNATURE_FAILURE', /^ {2}A signature in the DPS server's certificate chain/],
+    ['CERT_NOT_YET_VALID', /^ {2}The DPS server's certificate is not valid yet/],
+  ])('words a row refused with %s by its kind', (code, words) => {
+    const lines = attentionLines(
+      problem(`DPS_TLS_UNTRUSTED, POST /enrollments: ${code}: refused`, null),
+      now,
+    );
+    expect(lines[2]).toMatch(words);
+  });
+
+  it('says it cannot tell when the row names no refusal it knows', () => {
+    const lines = attentionLines(problem('DPS_TLS_UNTRUSTED, POST /enrollments', null), now);
+    expect(lines[2]).toMatch(/^ {2}The station does not trust the DPS server's certificate/);
+  });
 });
 
 describe('retryWaitLines', () => {

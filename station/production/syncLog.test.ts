@@ -1,14 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DpsError, type DpsTlsRefusal } from '../../dps/dpsErrors.js';
+import { judgeFailure } from '../sync/failurePolicy.js';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { dpsErrorText } from '../../dps/dpsErrors.js';
 import { SYNC_LOG_REMINDER_MS, SyncLog } from './syncLog.js';
 
-const untrusted = {
-  code: 'DPS_TLS_UNTRUSTED',
-  message: dpsErrorText.DPS_TLS_UNTRUSTED,
-  detail:
-    'DPS_TLS_UNTRUSTED, GET /enrollments/x-1: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
-};
+/** What the sync worker reports (its `lastError`) for a refusal the DPS client classified. */
+function refusal(tls: DpsTlsRefusal) {
+  const err = new DpsError('DPS_TLS_UNTRUSTED', {
+    detail: `GET /enrollments/x-1: ${tls.nodeCode}: refused`,
+    tls,
+  });
+  return judgeFailure(err, 1, { baseMs: 1_000, capMs: 300_000 }, () => 0.5).error;
+}
+
+const untrusted = refusal({
+  kind: 'untrusted-issuer',
+  nodeCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+});
 const refused = {
   code: 'DPS_UNREACHABLE',
   message: 'DPS cannot be reached.',
@@ -40,26 +48,31 @@ describe('SyncLog', () => {
   });
 
   // A supervisor who pointed the line at the emulator without its CA saw only "offline".
-  it('names LINE_STATION_DPS_CA when the DPS certificate is not trusted', () => {
-    const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, untrusted);
+  it('names LINE_STATION_DPS_CA, once, when the issuer of the DPS certificate is not trusted', () => {
+    const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, untrusted) ?? '';
+    expect(line).toContain("does not trust the issuer of the DPS server's certificate");
     expect(line).toContain('[DPS_TLS_UNTRUSTED]');
-    expect(line).toContain('LINE_STATION_DPS_CA');
+    expect(line.match(/LINE_STATION_DPS_CA must name/g)).toHaveLength(1);
   });
 
-  it('gives the CA hint only to the DPS client text that cannot tell which check failed', () => {
-    const expired = {
-      code: 'DPS_TLS_UNTRUSTED',
-      message:
-        "The DPS server's certificate has expired or is not valid yet: check this station's date and time.",
-      detail: 'CERT_HAS_EXPIRED: certificate has expired',
-    };
-    const line = syncLogLine({ previous: 'syncing', state: 'backoff' }, expired);
-    expect(line).toContain('[DPS_TLS_UNTRUSTED]');
-    expect(line).not.toContain('LINE_STATION_DPS_CA');
-    expect(new SyncLog().line({ previous: 'syncing', state: 'backoff' }, untrusted)).toContain(
-      'start the station with LINE_STATION_DPS_CA',
-    );
-  });
+  // The failure policy words each refusal (tlsRefusal.ts), naming LINE_STATION_DPS_CA only where
+  // a CA is the cure: a hint of the log's own would repeat it, or send a supervisor to a CA for
+  // an expired certificate.
+  it.each([
+    ['untrusted-issuer', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ['hostname', 'ERR_TLS_CERT_ALTNAME_INVALID'],
+    ['expired', 'CERT_HAS_EXPIRED'],
+    ['rejected', 'CERT_REJECTED'],
+    ['bad-signature', 'CERT_SIGNATURE_FAILURE'],
+  ] as const)(
+    'logs a refusal of kind %s in the words the sync gave it, adding none',
+    (kind, nodeCode) => {
+      const error = refusal({ kind, nodeCode });
+      expect(new SyncLog().line({ previous: 'syncing', state: 'backoff' }, error)).toBe(
+        `DPS sync: syncing -> backoff: ${error.message} [DPS_TLS_UNTRUSTED]\n  detail: ${error.detail}`,
+      );
+    },
+  );
 
   it('logs the same code and text again at once when its detail names another cause', () => {
     const store = (cause: string) => ({

@@ -1,8 +1,9 @@
 /**
  * The line's log of DPS sync: what a supervisor watching `station serve` must notice, and why.
  * Every batch goes idle -> syncing -> idle, so only other transitions are logged; one into
- * offline or backoff carries the error, and a DPS certificate the station does not trust names
- * the variable that gives it a CA to trust (the emulator's is its own).
+ * offline or backoff carries the error as the sync worker words it. For a DPS certificate the
+ * station refused, that text already says which check failed and, where a CA to trust is the
+ * cure, names LINE_STATION_DPS_CA (station/sync/tlsRefusal.ts): the log adds nothing to it.
  *
  * A problem that lasts makes the worker try again and again (backoff -> syncing -> backoff every
  * few seconds): it is logged once, then again only when it changes, every SYNC_LOG_REMINDER_MS
@@ -10,8 +11,6 @@
  */
 import type { CodedError } from '../line/lineTypes.js';
 import type { SyncState, SyncStateChange } from '../sync/syncTypes.js';
-import { dpsErrorText } from '../../dps/dpsErrors.js';
-import { DPS_CA_ENV } from './dpsConnection.js';
 
 const ROUTINE = new Set<SyncState>(['idle', 'syncing']);
 const TROUBLE = new Set<SyncState>(['offline', 'backoff']);
@@ -93,14 +92,7 @@ export class SyncLog {
       unlogged: 0,
     };
     const detail = error.detail ?? '';
-    // The sync says which certificate check failed (tlsRefusal.ts), naming the variable where it
-    // helps; only the DPS client's own text, which cannot tell, gets the hint (an expired
-    // certificate is no matter of the CA trusted).
-    const hint =
-      error.code === 'DPS_TLS_UNTRUSTED' && error.message === dpsErrorText.DPS_TLS_UNTRUSTED
-        ? ` For a DPS that is not Azure's (station emulator), start the station with ${DPS_CA_ENV} naming its CA file.`
-        : '';
-    return `DPS sync: ${change.previous} -> ${change.state}: ${error.message} [${error.code}]${hint}${still}${detail ? `\n  detail: ${detail}` : ''}`;
+    return `DPS sync: ${change.previous} -> ${change.state}: ${error.message} [${error.code}]${still}${detail ? `\n  detail: ${detail}` : ''}`;
   }
 }
 

@@ -7,7 +7,7 @@ import type { OutboxRow } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
 import { storeCodeOf, StoreError } from '../store/storeError.js';
 import { SyncError, syncErrorText, type SyncErrorCode } from './syncErrors.js';
-import { tlsRefusalOf, untrustedDpsText } from './tlsRefusal.js';
+import { untrustedDpsText } from './tlsRefusal.js';
 
 /** What a worker-level failure means for the worker and for the rows it interrupted. */
 export interface FailureVerdict {
@@ -65,10 +65,11 @@ export function judgeFailure(
     case 'DPS_CONNECTION_STRING_INVALID':
       return verdict('SYNC_CREDENTIALS_REFUSED', delay, false, error);
     case 'DPS_TLS_UNTRUSTED':
-      // DpsError's text blames the host name whatever was refused: say which check failed.
+      // DpsError's text cannot say which check failed; the client told it in `tls`, and each
+      // needs another fix (a CA to trust, the host name, the clock).
       return verdict('SYNC_DPS_UNTRUSTED', delay, false, {
         ...error,
-        message: untrustedDpsText(tlsRefusalOf(err)),
+        message: untrustedDpsText(err.tls?.kind),
       });
     case 'DPS_CLOCK_WRONG':
       return verdict('SYNC_CLOCK_WRONG', delay, false, error);

@@ -27,7 +27,7 @@ export const syncErrorText = {
     'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
   // The worker says which check failed (tlsRefusal.ts); this is the text when it cannot tell.
-  SYNC_DPS_UNTRUSTED: untrustedDpsText('other'),
+  SYNC_DPS_UNTRUSTED: untrustedDpsText(undefined),
   SYNC_CLOCK_WRONG:
     "DPS refused the station's sign-in because this station's clock is behind. A supervisor must set the station's date and time; enrollments wait and are sent once it is right.",
   SYNC_WORKER_ELSEWHERE:

@@ -51,8 +51,10 @@ export function faultError(fault: DpsFault): DpsError {
     case 'clock-behind':
       return new DpsError('DPS_CLOCK_WRONG', { status: 401, dpsErrorCode: 401002 });
     case 'untrusted-certificate':
+      // As the HTTPS client makes it: the refusal classified (tlsRefusalCodes.ts).
       return new DpsError('DPS_TLS_UNTRUSTED', {
         detail: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate',
+        tls: { kind: 'untrusted-issuer', nodeCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
       });
     case 'reset':
       return new DpsError('DPS_UNREACHABLE', { detail: 'socket hang up (ECONNRESET)' });

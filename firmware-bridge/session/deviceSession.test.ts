@@ -108,7 +108,7 @@ describe('DeviceSession', () => {
     expect(session.stats.retransmissions).toBe(1);
   });
 
-  it('never retries a non-idempotent request', async () => {
+  it('never asks a non-idempotent request again after silence', async () => {
     const { session, device } = await setup(() => undefined);
     const code = await codeOf(
       session.request(
@@ -147,6 +147,51 @@ describe('DeviceSession', () => {
     expect(
       await codeOf(quiet.session.request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 0 })),
     ).toBe('WIRE_TIMEOUT');
+  });
+
+  it('asks again at once, with the same request id, when the answer arrives damaged', async () => {
+    // GEN_KEY_CSR is not idempotent, but the device replays its stored answer to a repeat
+    // (PROTOCOL.md §6.2): the second answer is that replay, whole. Waiting out the request's
+    // timeout (a minute here) would fail the test.
+    let answers = 0;
+    const { session, device } = await setup((frame, d) => {
+      const bytes = encodeFrame({
+        ...reply(frame, encodeResponse('GEN_KEY_CSR', { csr: new Uint8Array([1, 2, 3]) })),
+        fromDevice: true,
+        error: false,
+      });
+      if (++answers === 1) bytes[5] = bytes[5]! ^ 0x10;
+      void d.end.write(bytes);
+    });
+    const answer = await session.request(
+      'GEN_KEY_CSR',
+      { curve: 'P-256', commonName: 'x' },
+      { timeoutMs: 60_000 },
+    );
+    expect(answer).toEqual({ csr: new Uint8Array([1, 2, 3]) });
+    expect(device.frames.map((f) => [f.type, f.requestId])).toEqual([
+      [MessageType.GEN_KEY_CSR, 1],
+      [MessageType.GEN_KEY_CSR, 1],
+    ]);
+    expect(session.stats.retransmissions).toBe(1);
+  });
+
+  it('past its re-sends, a damaged answer still leaves time for a whole one', async () => {
+    // Each request meets a damaged frame; the answer comes whole 30 ms after the first. One
+    // re-send is allowed: the second damage must not fail the request while its time runs.
+    const { session, device } = await setup((frame, d) => {
+      void d.end.write(new Uint8Array([0x41, 0x42, 0x43, 0x00]));
+      if (d.frames.length > 1) return;
+      setTimeout(() => d.send(reply(frame, encodeResponse('GET_CONFIG', { idScope: '0ne1' }))), 30);
+    });
+    const config = await session.request(
+      'GET_CONFIG',
+      { bank: 0 },
+      { timeoutMs: 5_000, retries: 1 },
+    );
+    expect(config).toEqual({ idScope: '0ne1' });
+    expect(device.frames).toHaveLength(2);
+    expect(damagedFrames(session.stats.decoder)).toBe(2);
   });
 
   it('maps device error responses to stable codes', async () => {

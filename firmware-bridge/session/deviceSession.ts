@@ -16,7 +16,7 @@ import { WireError } from '../codec/wireErrors.js';
 import type { Transport } from '../transports/transport.js';
 import { TypedEvent } from '../typedEvent.js';
 import { whenDeviceFree } from './busyRetry.js';
-import { abortedError, FrameInbox } from './frameInbox.js';
+import { abortedError, DAMAGED, FrameInbox } from './frameInbox.js';
 import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
 import { noAnswerError } from './noAnswerError.js';
 
@@ -25,7 +25,10 @@ export interface SessionOptions {
   hostMaxFrame?: number;
   /** Largest reassembled response the station accepts. */
   hostMaxMessage?: number;
-  /** Retries of an idempotent request after a timeout (PROTOCOL.md §6.1). */
+  /**
+   * Re-sends of a request with its request id (PROTOCOL.md §6.1): after a timeout for an
+   * idempotent request, after a damaged answer for any.
+   */
   retries?: number;
   /** Re-sends of one chunk or ACK before a chunked transfer gives up. */
   chunkRetries?: number;
@@ -47,7 +50,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the computed response timeout. */
   timeoutMs?: number;
-  /** Overrides the retry count; ignored (0) for non-idempotent requests. */
+  /** Overrides the retry count (SessionOptions.retries). */
   retries?: number;
 }
 
@@ -192,7 +195,8 @@ export class DeviceSession {
     this.current = { type, requestId };
     this.inbox.clear();
     this.stats.payloadBytesSent += data.length;
-    const retries = idempotentMessages.has(name) ? (options.retries ?? this.options.retries) : 0;
+    const idempotent = idempotentMessages.has(name);
+    const retries = options.retries ?? this.options.retries;
     const timeoutMs =
       options.timeoutMs ??
       messageTimeoutMs[name] * this.options.timeoutScale +
@@ -200,11 +204,21 @@ export class DeviceSession {
     const damagedBefore = damagedFrames(this.decoder.stats);
     try {
       let lastFrame = await sendMessage(this.link, type, requestId, data, 0, options.signal);
+      let deadline = performance.now() + timeoutMs;
       let attempts = 0;
       for (;;) {
-        const frame = await this.inbox.next(timeoutMs, options.signal);
-        if (frame === null) {
-          if (attempts >= retries) {
+        const frame = await this.inbox.nextOrDamage(
+          Math.max(0, deadline - performance.now()),
+          options.signal,
+        );
+        if (frame === null || frame === DAMAGED) {
+          // A damaged frame is most likely the answer, garbled on the line: the device replays
+          // it to the same request id (PROTOCOL.md §6.2), so asking again at once is safe for
+          // every request and spares the wait. Silence is asked again only for idempotent ones:
+          // a device quiet for a whole key generation is more likely gone than unheard.
+          const again = attempts < retries && (frame === DAMAGED || idempotent);
+          if (!again && frame === DAMAGED) continue; // the answer may still come whole
+          if (!again) {
             throw noAnswerError(
               `${name} #${requestId}: no answer in ${timeoutMs} ms`,
               this.decoder.stats,
@@ -215,6 +229,7 @@ export class DeviceSession {
           attempts++;
           this.stats.retransmissions++;
           await this.write(lastFrame);
+          deadline = performance.now() + timeoutMs;
           continue;
         }
         if (frame.ackNextOffset !== undefined) {
@@ -266,6 +281,7 @@ export class DeviceSession {
 
   private onBytes(bytes: Uint8Array): void {
     this.stats.bytesRead += bytes.length;
+    const damagedBefore = this.current && damagedFrames(this.decoder.stats);
     for (const frame of this.decoder.push(bytes)) {
       const current = this.current;
       if (
@@ -278,6 +294,9 @@ export class DeviceSession {
       } else {
         this.stats.staleFrames++;
       }
+    }
+    if (damagedBefore !== undefined && damagedFrames(this.decoder.stats) !== damagedBefore) {
+      this.inbox.damaged();
     }
   }
 

@@ -6,6 +6,9 @@ export function abortedError(signal: AbortSignal | undefined): WireError {
   return new WireError('WIRE_ABORTED', String(signal?.reason ?? 'aborted'));
 }
 
+/** What `nextOrDamage` resolves with when a damaged frame arrived instead of a whole one. */
+export const DAMAGED = 'damaged';
+
 /**
  * Hands frames of the exchange in flight to whoever awaits them, with a timeout and an
  * AbortSignal. Frames that arrive while nobody waits are kept in order (the device may answer
@@ -13,7 +16,10 @@ export function abortedError(signal: AbortSignal | undefined): WireError {
  */
 export class FrameInbox {
   private readonly queue: Frame[] = [];
-  private waiter: ((frame: Frame | WireError) => void) | undefined;
+  private waiter: ((frame: Frame | WireError | typeof DAMAGED) => void) | undefined;
+  private waiterHearsDamage = false;
+  /** A damaged frame arrived since the last wait that hears of damage, or since `clear`. */
+  private damagePending = false;
   private closedError: WireError | undefined;
 
   deliver(frame: Frame): void {
@@ -37,17 +43,56 @@ export class FrameInbox {
     }
   }
 
+  /**
+   * A frame arrived too damaged to read (CRC, stuffing, cut short): wakes a `nextOrDamage` wait,
+   * now or, when none is waiting, the next one.
+   */
+  damaged(): void {
+    if (this.waiter && this.waiterHearsDamage) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(DAMAGED);
+    } else {
+      this.damagePending = true;
+    }
+  }
+
   clear(): void {
     this.queue.length = 0;
+    this.damagePending = false;
   }
 
   /** Resolves with the next frame, or null when `timeoutMs` passes first. */
   next(timeoutMs: number, signal?: AbortSignal): Promise<Frame | null> {
+    // Damage seen during this wait is not for a later one to act on.
+    this.damagePending = false;
+    return this.wait(timeoutMs, signal, false) as Promise<Frame | null>;
+  }
+
+  /**
+   * `next`, but also resolves with DAMAGED as soon as a damaged frame arrives (or has arrived
+   * since the last such wait): most likely the awaited answer, garbled on the line.
+   */
+  nextOrDamage(timeoutMs: number, signal?: AbortSignal): Promise<Frame | null | typeof DAMAGED> {
+    // A whole frame first; a closed link or an abort is answered by `wait`.
+    if (this.damagePending && this.queue.length === 0 && !this.closedError && !signal?.aborted) {
+      this.damagePending = false;
+      return Promise.resolve(DAMAGED);
+    }
+    return this.wait(timeoutMs, signal, true);
+  }
+
+  private wait(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    hearsDamage: boolean,
+  ): Promise<Frame | null | typeof DAMAGED> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (signal?.aborted) return Promise.reject(new WireError('WIRE_ABORTED'));
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
-    return new Promise<Frame | null>((resolve, reject) => {
+    this.waiterHearsDamage = hearsDamage;
+    return new Promise<Frame | null | typeof DAMAGED>((resolve, reject) => {
       const onAbort = (): void => {
         cleanup();
         reject(abortedError(signal));

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { damagedFrames } from '../../firmware-bridge/codec/frameDecoder.js';
 import { BANK_COMMITTED, BANK_STAGED } from '../../firmware-bridge/codec/messages.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { provisionX509DeviceKey } from '../../station/line/provisionX509DeviceKey.js';
@@ -131,6 +132,28 @@ describe('faults on a real pty', () => {
     expect(damaged.rx.corrupted + damaged.tx.corrupted).toBeGreaterThan(0);
     expect(hostRejected + deviceRejected).toBeGreaterThan(0);
     expect(session.stats.retransmissions).toBeGreaterThan(0);
+    await session.close();
+  });
+
+  it('a key generation whose answer arrives damaged is answered by the replay, not run again', async () => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0, seed: 7 });
+    const device = simulator.devices[0]!;
+    // Without a re-ask, each damaged CSR would wait out its timeout and fail as WIRE_LINK_NOISY.
+    const session = await openSession(device.hostPath, { timeoutScale: 0.05, retries: 8 });
+    await session.identify();
+    // Only the device's answers are damaged: about one CSR answer in three.
+    device.faults.setByteFaults({ corrupt: 0.0015 }, 'tx');
+    const before = device.stats.endpoint;
+    const keys = 20;
+    for (let i = 0; i < keys; i++) {
+      const { csr } = await session.request('GEN_KEY_CSR', { curve: 'P-256', commonName: `k${i}` });
+      expect(csr.length).toBeGreaterThan(100);
+    }
+    const after = device.stats.endpoint;
+    expect(damagedFrames(session.stats.decoder)).toBeGreaterThan(0);
+    // Every damaged answer was replayed, never generated again: one execution per key.
+    expect(after.replays - before.replays).toBeGreaterThan(0);
+    expect(after.executions - before.executions).toBe(keys);
     await session.close();
   });
 

@@ -107,6 +107,17 @@ describe('RecentRunsFeed', () => {
     expect(asks).toHaveLength(3);
   });
 
+  it('counts its pauses on a clock that does not step: a wall clock set back holds no ask', async () => {
+    const { feed, asks, answer } = feedOn();
+    feed.start([]);
+    await answer([]);
+    // Time set back an hour (a time server's correction): the feed's second has still passed.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    feed.slotChanged(slot(1, 'pass', 1));
+    expect(asks).toHaveLength(2);
+  });
+
   it('asks one at a time: a run that ends during an ask is asked for after it', async () => {
     const { feed, asks, answer, open } = feedOn();
     feed.start([]);

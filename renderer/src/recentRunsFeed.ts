@@ -49,6 +49,7 @@ export class RecentRunsFeed {
   /** Runs seen ending since the last ask started: the next ask is for them. */
   readonly #waiting = new Set<number>();
   #asking = false;
+  /** performance.now(): a pause must not grow when the wall clock is set back. */
   #lastAskAt = -Infinity;
   /** Asks that failed in a row: the next one waits longer, and is made without a new run. */
   #failures = 0;
@@ -98,7 +99,7 @@ export class RecentRunsFeed {
       this.#failures === 0
         ? this.#gapMs
         : Math.min(MAX_RETRY_MS, this.#gapMs * 2 ** (this.#failures - 1));
-    const wait = this.#lastAskAt + pause - Date.now();
+    const wait = this.#lastAskAt + pause - performance.now();
     if (wait <= 0) return this.#ask();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -111,7 +112,7 @@ export class RecentRunsFeed {
     const asked = [...this.#waiting];
     this.#waiting.clear();
     this.#asking = true;
-    this.#lastAskAt = Date.now();
+    this.#lastAskAt = performance.now();
     this.#options
       .load({ failedOnly: this.#options.failedOnly })
       .then(
@@ -128,7 +129,7 @@ export class RecentRunsFeed {
           this.#failures += 1;
           // The pause runs from the failure: a read that failed slowly (a timeout, a busy store)
           // is not made again at once.
-          this.#lastAskAt = Date.now();
+          this.#lastAskAt = performance.now();
           for (const runId of asked) this.#waiting.add(runId);
           this.#options.show({ problem: problemOf(err) });
         },

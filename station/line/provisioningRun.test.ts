@@ -51,6 +51,9 @@ describe('provisioning runs by attestation mode, on a simulated device over a re
     expect(outcome.state).toBe('pass');
     expect(recorder.passes).toHaveLength(1);
     expect(recorder.failures).toHaveLength(0);
+    // The run was opened with the board identify read: a crash from here on still names it.
+    expect(recorder.runs[0]!.device).toEqual(recorder.passes[0]!.device);
+    expect(recorder.runs[0]!.device?.serialNumber).toBe('SIM000001');
     const committed = device.state.committed;
     expect(committed.config).toEqual(DPS_SETTINGS);
     expect(device.state.staged).toEqual({ config: {} });

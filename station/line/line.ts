@@ -1,6 +1,5 @@
 import type { StationCa } from '../../certs/stationCa.js';
 import type { EkTrustStore } from '../../certs/tpm/ekTrustStore.js';
-import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
@@ -17,11 +16,13 @@ import { InterruptedPortsNote, type CutOffRun } from './interruptedPortsNote.js'
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
+import { hungUp } from './portHangUp.js';
+import { passesBeforeStart } from './passedBeforeStart.js';
 import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
-import type { RunRecorder, RunStarter } from './runRecorder.js';
+import type { PortPass, RunRecorder, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
 
 export interface LineOptions {
@@ -107,6 +108,8 @@ export class Line implements LineController {
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
   private stopped = false;
+  /** The ports' last passes, for the boards the first scan finds (passedBeforeStart.ts). */
+  private passedBefore: Map<string, PortPass> | undefined;
 
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
@@ -150,7 +153,10 @@ export class Line implements LineController {
   async start(): Promise<void> {
     this.stopped = false;
     this.today.load();
+    this.passedBefore = passesBeforeStart(this.options.recorder);
+    for (const slot of this.slotList) slot.passedBeforeStart = this.passedBefore.get(slot.port);
     await this.watcher.start();
+    this.passedBefore = undefined;
     // A stop during the first scan arms no timer of a stopped line.
     if (this.stopped) return;
     this.stopMidnight?.();
@@ -305,6 +311,7 @@ export class Line implements LineController {
       slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view), {
         earlierFailures: earlierFailuresIn(this.options.recorder, path),
       });
+      slot.passedBeforeStart = this.passedBefore?.get(path);
       this.slotsByPort.set(path, slot);
       this.slotList.push(slot);
       this.onSlotChanged.emit(slot.view);
@@ -327,16 +334,18 @@ export class Line implements LineController {
   private autoStart(slot: Slot): void {
     if (this.mode !== 'auto' || this.stopped || !slot.present || !slot.armed || slot.isRunning)
       return;
+    const open = (): Promise<DeviceSession> => this.openSlotSession(slot);
+    const runIfStillDue = (mayRun: boolean): void => {
+      const stillAuto = this.mode === 'auto' && !this.stopped;
+      if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot, 'auto');
+    };
+    // A board that passed here before the line started, still on the port, gets no run again.
+    if (slot.passedBeforeStart) return void slot.confirmEarlierPass(open).then(runIfStillDue);
     if (!slot.held) return this.startRun(slot, 'auto');
     // Asking a port that never answers who is on it would loop as its runs did.
     if (slot.heldUnanswered) return;
     // A held slot: the device that keeps failing gets no run, any other device does.
-    void slot
-      .recheck(() => this.openSlotSession(slot))
-      .then((mayRun) => {
-        const stillAuto = this.mode === 'auto' && !this.stopped;
-        if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot, 'auto');
-      });
+    void slot.recheck(open).then(runIfStillDue);
   }
 
   private openSlotSession(slot: Slot): Promise<DeviceSession> {
@@ -388,13 +397,4 @@ export class Line implements LineController {
         if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
       });
   }
-}
-
-/**
- * Whether a transport closed because its device went: it closed by itself (with an error), and
- * not because the device stopped taking bytes (WIRE_TIMEOUT: still plugged, hung). Counting a
- * hung device as gone would re-arm its slot at the next poll and fail it again in a loop.
- */
-function hungUp(error: Error | undefined): boolean {
-  return error !== undefined && !(error instanceof WireError && error.code === 'WIRE_TIMEOUT');
 }

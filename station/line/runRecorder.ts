@@ -110,6 +110,23 @@ export interface RunRecorder {
    * recorder keeps no history for a UI) the line lists none.
    */
   recentRuns?(query: RecentRunsQuery): RunView[];
+  /**
+   * The ports whose latest ended run (among the station's recent runs) passed, with its
+   * enrollment still live. Optional: without it a restarted line in auto mode runs every device
+   * still on its ports again, as their duplicate policy says.
+   */
+  lastPassesByPort?(): PortPass[];
+}
+
+/** A port whose latest run passed: the board that may still be on it after a restart. */
+export interface PortPass {
+  port: string;
+  runId: number;
+  serialNumber: string;
+  model: string;
+  registrationId: string;
+  /** ISO 8601. */
+  passedAt: string;
 }
 
 /** Which failures RunRecorder.failedRunsInARow counts. */

@@ -3,8 +3,10 @@ import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import { FailureStreak, type EarlierFailures } from './failureStreak.js';
 import type { CodedError, SlotView } from './lineTypes.js';
 import { NoAnswerStreak } from './noAnswerStreak.js';
+import { holdsEarlierPass } from './passedBeforeStart.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
+import type { PortPass } from './runRecorder.js';
 
 /** Runs one provisioning run for a slot, with the slot's signal and progress sink. */
 export type SlotRunner = (
@@ -49,6 +51,11 @@ export class Slot {
   present = false;
   /** A device appeared and has not been run since: auto mode starts it. */
   armed = false;
+  /**
+   * This port's last PASS, when the line started with it: auto mode first asks whether that
+   * board is still there (`confirmEarlierPass`). Cleared by any run, the check, or an unplug.
+   */
+  passedBeforeStart: PortPass | undefined;
   private controller: AbortController | undefined;
   private session: DeviceSession | undefined;
   /** `session` is a failed run's, kept only to hear the port hang up (see the class comment). */
@@ -125,6 +132,7 @@ export class Slot {
   disappeared(): void {
     this.present = false;
     this.armed = false;
+    this.passedBeforeStart = undefined;
     // A run in progress sees the hang-up on its own session and ends with it.
     if (!this.isRunning) void this.dropSession();
     if (this.current.state === 'waiting') {
@@ -153,6 +161,7 @@ export class Slot {
   run(runner: SlotRunner): Promise<RunOutcome> {
     if (this.running) throw new Error(`slot ${this.number} is already running`);
     this.armed = false;
+    this.passedBeforeStart = undefined;
     const controller = new AbortController();
     this.controller = controller;
     this.show({
@@ -232,6 +241,51 @@ export class Slot {
       }
       return other || device === undefined;
     });
+    this.running = checking;
+    return checking;
+  }
+
+  /**
+   * Auto mode on a line that started with this port's last run a PASS (`passedBeforeStart`):
+   * asks the device whether it is that board, still holding that identity (holdsEarlierPass).
+   * Then the slot shows that PASS again and runs nothing until a device appears on the port
+   * anew: resolves false. Otherwise (another board, one without it, no answer) true: a run may
+   * start, and it reports whatever this check met. False too when cancelled or gone.
+   */
+  confirmEarlierPass(open: () => Promise<DeviceSession>): Promise<boolean> {
+    const pass = this.passedBeforeStart;
+    if (this.running || !pass) throw new Error(`slot ${this.number} has nothing to confirm`);
+    this.passedBeforeStart = undefined;
+    this.armed = false;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.checking = true;
+    const checking = this.sessionOr(open)
+      .then((session) => holdsEarlierPass(session, pass, controller.signal))
+      .catch(() => undefined)
+      .then(async (holds) => {
+        this.checking = false;
+        // Only the board left alone keeps its session, to hear it unplugged as after its PASS;
+        // any run that follows starts on a fresh link.
+        if (!holds || !this.keepsSession(true)) await this.dropSession();
+        this.running = undefined;
+        this.controller = undefined;
+        if (controller.signal.aborted || !this.present) return false;
+        if (!holds) return true;
+        const { number: slot, port } = this;
+        const { runId, serialNumber, model, registrationId } = pass;
+        this.show({
+          slot,
+          port,
+          state: 'pass',
+          progress: 1,
+          runId,
+          serialNumber,
+          model,
+          registrationId,
+        });
+        return false;
+      });
     this.running = checking;
     return checking;
   }

@@ -5,6 +5,7 @@ import type {
   EarlierProvisioning,
   EndorsementKeyQuery,
   FailedRunsQuery,
+  PortPass,
   RunDevice,
   RunRecorder,
   RunStarter,
@@ -13,6 +14,7 @@ import { AuditLog, type AuditEvent } from './auditLog.js';
 import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
+import { lastPassesByPort } from './lastPassesByPort.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
 import { checkPassedRunRecord } from './passedRunChecks.js';
 import {
@@ -223,6 +225,11 @@ export class ProvisioningStore implements RunRecorder {
   /** The latest runs that match `filter`, newest first (50 unless it says otherwise). */
   runs(filter: RunFilter = {}): RunSummary[] {
     return asStoreRead('list runs', () => this.history.list(filter));
+  }
+
+  /** The ports whose latest run passed (RunRecorder.lastPassesByPort: a restarted line). */
+  lastPassesByPort(): PortPass[] {
+    return asStoreRead('read the last passes by port', () => lastPassesByPort(this.db));
   }
 
   /** The latest ended runs, newest first (RunRecorder.recentRuns: the UI's recent-runs list). */

@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
@@ -129,7 +129,9 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       'SIM000008',
     ]);
 
-    // Second pass over the healthy devices: the profile refuses duplicates.
+    // The station restarts with the healthy boards still on their ports. Each still holds its
+    // PASS: auto mode shows it again and runs nothing (a restart does not re-run the line).
+    const runsBefore = station.store.runs({ limit: 100 }).length;
     await station.stop();
     station = await openProductionStation({
       dataDir,
@@ -141,7 +143,17 @@ describe('a real line: station CA, profiles file, file store, 8 devices on ptys'
       passphrase: PASSPHRASE,
       log: () => undefined,
     });
-    const second = await events(station.line.onRunEnded, 5);
+    const restarted = station;
+    await vi.waitFor(
+      () => expect(restarted.line.slots().map((slot) => slot.state)).toEqual(Array(5).fill('pass')),
+      { timeout: 10_000 },
+    );
+    expect(station.store.runs({ limit: 100 })).toHaveLength(runsBefore);
+
+    // A second pass over them (the operator runs each again): the profile refuses duplicates.
+    const secondRuns = events(station.line.onRunEnded, 5);
+    for (let slot = 1; slot <= 5; slot++) station.line.provision(slot);
+    const second = await secondRuns;
     expect(
       new Set(second.map((r) => (r.outcome.state === 'pass' ? 'PASS' : r.outcome.error.code))),
     ).toEqual(new Set(['RUN_DUPLICATE_DEVICE']));

@@ -1,0 +1,87 @@
+/**
+ * A line started again with the boards it passed still on their ports (a restart at the shift
+ * change, a power cut): auto mode asks each who it is before any run. A board still holding its
+ * PASS is shown with it and left alone; one that lost its identity meanwhile gets its run. Real
+ * ptys, real SQLite store, the real FACTORY_RESET of the simulated firmware.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { createDemoCa, type DemoCa } from '../demo/demoCa.js';
+import type { Line, RunEnded } from './line.js';
+import {
+  events,
+  nextRunEnd,
+  slotReaches,
+  testLine,
+  testProfile,
+  within,
+} from './testing/lineTestKit.js';
+
+let simulator: Simulator | undefined;
+let line: Line | undefined;
+let demoCa: DemoCa | undefined;
+afterEach(async () => {
+  await line?.stop();
+  await simulator?.stop();
+  await demoCa?.dispose();
+  line = simulator = demoCa = undefined;
+});
+
+async function factoryReset(hostPath: string): Promise<void> {
+  const session = await DeviceSession.open(createTransport(hostPath), {});
+  try {
+    await session.request('FACTORY_RESET', { confirm: 'ERASE' });
+  } finally {
+    await session.close();
+  }
+}
+
+describe('a line started again with the boards it passed still on their ports', () => {
+  it('shows the PASS of a board that still holds it and runs nothing on it; a wiped board runs', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [a, b] = simulator.devices as [
+      (typeof simulator.devices)[0],
+      (typeof simulator.devices)[0],
+    ];
+    // The store on the CA's database, as a station keeps them: a PASS checks the CA's record.
+    demoCa = await createDemoCa('Line Station RESTART TEST');
+    const store = new ProvisioningStore(demoCa.db);
+    const options = {
+      ca: demoCa.ca,
+      profile: testProfile({ duplicates: 'reprovision' }),
+      recorder: store,
+      ports: { configured: [a.hostPath, b.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
+      mode: 'auto' as const,
+    };
+    line = await testLine(options);
+    const firstRuns = within<RunEnded[]>(20_000, events(line.onRunEnded, 2));
+    await line.start();
+    const first = (await firstRuns)!;
+    expect(first.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
+    const passOfA = first.find((ended) => ended.slot === 1)!.outcome;
+    await line.stop();
+    // While the station is down, board b is wiped at the bench; board a stays as it passed.
+    await factoryReset(b.hostPath);
+
+    line = await testLine(options);
+    const aShown = within(10_000, slotReaches(line.onSlotChanged, 1, 'pass'));
+    const rerun = nextRunEnd(line, 20_000);
+    await line.start();
+    expect(await aShown).toMatchObject({
+      state: 'pass',
+      runId: passOfA.runId,
+      serialNumber: a.serialNumber,
+      registrationId: passOfA.state === 'pass' ? passOfA.record.registrationId : undefined,
+    });
+    const ended = await rerun;
+    expect(ended).toMatchObject({ slot: 2, outcome: { state: 'pass' } });
+    // a has its one run, b its two; nothing else ran.
+    const runs = store.runs({});
+    expect(runs.filter((run) => run.serialNumber === a.serialNumber)).toHaveLength(1);
+    expect(runs.filter((run) => run.serialNumber === b.serialNumber)).toHaveLength(2);
+    expect(line.slots()[0]).toMatchObject({ state: 'pass', runId: passOfA.runId });
+  });
+});

@@ -8,7 +8,7 @@ const dir = await mkdtemp(join(tmpdir(), 'ls-profiles-cmd-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
-async function validate(mode: string) {
+async function validate(mode: string, change: Record<string, unknown> = {}) {
   const file = join(dir, `${mode}.json`);
   await writeFile(
     file,
@@ -19,6 +19,7 @@ async function validate(mode: string) {
           models: ['S-1'],
           dps: { globalEndpoint: '127.0.0.1:8443', idScope: '0ne0012AB34' },
           attestation: { mode },
+          ...change,
         },
       ],
     }),
@@ -42,5 +43,51 @@ describe('station profiles validate', () => {
     expect(out).toContain('ok  Sensor: tpm,');
     expect(out).toContain('1 profile valid in');
     expect(code).toBe(0);
+  });
+
+  it('shows the registration ID a sample device gets, and what normalising for DPS changed', async () => {
+    const { code, out } = await validate('x509-device-key', {
+      registrationId: { template: 'line 7 {serial}' },
+    });
+    expect(out).toContain(
+      '    registration ID for serial "SN00000001": line-7-sn00000001 (from "line 7 SN00000001"; changed for DPS: lower-cased, spaces became "-")',
+    );
+    expect(code).toBe(0);
+    const plain = await validate('x509-device-key', {
+      models: ['s-1'],
+      registrationId: { template: '{model}-{serial}' },
+    });
+    expect(plain.out).toContain(
+      'registration ID for model "s-1", serial "SN00000001": s-1-sn00000001 (from "s-1-SN00000001"; changed for DPS: lower-cased)',
+    );
+  });
+
+  it('notes a global endpoint given as a URL, with the host name the devices get', async () => {
+    const { code, out } = await validate('x509-device-key', {
+      dps: { globalEndpoint: 'https://dps.plant.local:8443/', idScope: '0ne0012AB34' },
+    });
+    expect(out).toContain('endpoint dps.plant.local:8443, scope 0ne0012AB34');
+    expect(out).toContain(
+      'note profiles[0].dps.globalEndpoint: "https://dps.plant.local:8443/" is a URL; devices are given its host name, dps.plant.local:8443',
+    );
+    expect(code).toBe(0);
+  });
+
+  it('lists every problem by its path, with what to write', async () => {
+    const { code, out } = await validate('x509-device-key', {
+      dps: { globalEndpoint: 'https://dps.plant.local/x', idScope: '0NE0012AB34' },
+      iotHubs: ['myhub'],
+    });
+    expect(out).toContain('3 problems [PROFILE_INVALID]');
+    expect(out).toContain(
+      '  profiles[0].dps.globalEndpoint: expected the host name only, not a URL: write "dps.plant.local"',
+    );
+    expect(out).toContain(
+      '  profiles[0].dps.idScope: expected "0ne" in lower case at the start: write "0ne0012AB34"',
+    );
+    expect(out).toContain(
+      '  profiles[0].iotHubs[0]: expected the IoT hub\'s host name, not its name alone: write "myhub.azure-devices.net"',
+    );
+    expect(code).toBe(1);
   });
 });

@@ -42,8 +42,20 @@ export class ProfileError extends Error {
   }
 }
 
+/** Profiles as loaded, with what the station rewrote in them (shown by `profiles validate`). */
+export interface LoadedProfiles {
+  profiles: ProductProfile[];
+  /** A field the station reads in another spelling than written, such as a URL as a host. */
+  notes: ProfileIssue[];
+}
+
 /** Reads and validates a profiles file `{ "profiles": [ … ] }`; throws ProfileError. */
 export async function loadProfiles(path: string): Promise<ProductProfile[]> {
+  return (await loadProfilesWithNotes(path)).profiles;
+}
+
+/** Like loadProfiles, with the notes on what was normalised. */
+export async function loadProfilesWithNotes(path: string): Promise<LoadedProfiles> {
   let text: string;
   try {
     // Windows PowerShell and older Notepad save UTF-8 with a byte order mark; JSON.parse refuses it.
@@ -57,11 +69,16 @@ export async function loadProfiles(path: string): Promise<ProductProfile[]> {
       (err as Error).message,
     );
   }
-  return parseProfiles(text, path);
+  return parseProfilesWithNotes(text, path);
 }
 
 /** Validates the text of a profiles file; `source` names it in errors. */
 export function parseProfiles(text: string, source: string): ProductProfile[] {
+  return parseProfilesWithNotes(text, source).profiles;
+}
+
+/** Like parseProfiles, with the notes on what was normalised. */
+export function parseProfilesWithNotes(text: string, source: string): LoadedProfiles {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -92,7 +109,27 @@ export function parseProfiles(text: string, source: string): ProductProfile[] {
     seen.add(profile.name);
   });
   if (duplicates.length > 0) throw new ProfileError('PROFILE_INVALID', source, duplicates);
-  return profiles;
+  return { profiles, notes: normalisedEndpoints(value, profiles) };
+}
+
+/**
+ * The global endpoints given as URLs: the schema reads `https://host/` as `host`, and the
+ * supervisor should see that the devices get `host`. The raw value is read back from the
+ * parsed JSON because the schema's output no longer holds it.
+ */
+function normalisedEndpoints(value: unknown, profiles: ProductProfile[]): ProfileIssue[] {
+  const raw = (value as { profiles: { dps: { globalEndpoint?: unknown } }[] }).profiles;
+  const notes: ProfileIssue[] = [];
+  profiles.forEach((profile, index) => {
+    const written = raw[index]?.dps.globalEndpoint;
+    if (typeof written === 'string' && written !== profile.dps.globalEndpoint) {
+      notes.push({
+        path: `profiles[${index}].dps.globalEndpoint`,
+        message: `"${written}" is a URL; devices are given its host name, ${profile.dps.globalEndpoint}`,
+      });
+    }
+  });
+  return notes;
 }
 
 /** `['profiles', 0, 'dps', 'idScope']` → `profiles[0].dps.idScope`. */

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_ID_SCOPE, demoProfile } from './demoProfile.js';
-import { loadProfiles, parseProfiles, ProfileError } from './loadProfiles.js';
+import {
+  loadProfiles,
+  parseProfiles,
+  parseProfilesWithNotes,
+  ProfileError,
+} from './loadProfiles.js';
 import { firmwareAllowed, productProfileSchema } from './productProfile.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'ls-profiles-'));
@@ -96,7 +101,15 @@ describe('product profiles', () => {
     ],
     [
       { registrationId: { template: '{model}-{lot}' } },
-      'profiles[0].registrationId.template: registration ID template names unknown field {lot}',
+      'profiles[0].registrationId.template: registration ID template names unknown field {lot}; the fields are {model} and {serial}',
+    ],
+    [
+      { registrationId: { template: '{model}-{sn}' }, attestation: { mode: 'tpm' } },
+      'profiles[0].registrationId.template: registration ID template names unknown field {sn}; the fields are {model}, {serial} and {ek}',
+    ],
+    [
+      { models: ['SENSOR-A', 'S'.repeat(60)] },
+      `profiles[0].registrationId.template: registration ID "${'s'.repeat(60)}-sn00000001" from template "{model}-{serial}": is 71 characters; at most 64 for X.509 (certificate CN) (model "${'S'.repeat(60)}")`,
     ],
     [
       { registrationId: { template: '{serial}-' + 'x'.repeat(60) } },
@@ -156,6 +169,18 @@ describe('product profiles', () => {
     ],
     [{ iotHubs: ['hub a'] }, 'profiles[0].iotHubs[0]: expected a host name'],
     [
+      { iotHubs: ['hub-a.azure-devices.net', 'myhub'] },
+      'profiles[0].iotHubs[1]: expected the IoT hub\'s host name, not its name alone: write "myhub.azure-devices.net"',
+    ],
+    [
+      { dps: { idScope: '0NE00AB12CD' } },
+      'profiles[0].dps.idScope: expected "0ne" in lower case at the start: write "0ne00AB12CD"',
+    ],
+    [
+      { dps: { idScope: '0ne0012AB34', globalEndpoint: 'https://dps.example.net/enroll' } },
+      'profiles[0].dps.globalEndpoint: expected the host name only, not a URL: write "dps.example.net"',
+    ],
+    [
       { allocationPolicy: 'random' },
       'profiles[0].allocationPolicy: expected hashed, geoLatency, static or custom',
     ],
@@ -176,6 +201,26 @@ describe('product profiles', () => {
     expect(error.code).toBe('PROFILE_INVALID');
     expect(error.message).toContain('line-a.json');
     expect(error.message).toContain(expected);
+  });
+
+  it('reads an https URL as the DPS endpoint as its host name, and notes it', () => {
+    const written = 'https://global.azure-devices-provisioning.net/';
+    const loaded = parseProfilesWithNotes(
+      JSON.stringify({
+        profiles: [
+          valid(),
+          { ...valid(), name: 'B', dps: { ...valid().dps, globalEndpoint: written } },
+        ],
+      }),
+      'f.json',
+    );
+    expect(loaded.profiles[1]!.dps.globalEndpoint).toBe('global.azure-devices-provisioning.net');
+    expect(loaded.notes).toEqual([
+      {
+        path: 'profiles[1].dps.globalEndpoint',
+        message: `"${written}" is a URL; devices are given its host name, global.azure-devices-provisioning.net`,
+      },
+    ]);
   });
 
   it('refuses a file without profiles and two profiles with one name', () => {

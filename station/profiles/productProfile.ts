@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { renderRegistrationId } from '../line/registrationId.js';
+import {
+  DEFAULT_GLOBAL_ENDPOINT,
+  globalEndpointSchema,
+  idScopeSchema,
+  iotHubSchema,
+} from './dpsSettings.js';
+import { templateProblem } from './registrationIdTemplate.js';
 
 /**
  * A product profile: what the line checks on a device, which DPS settings and identity it gives
@@ -7,35 +13,16 @@ import { renderRegistrationId } from '../line/registrationId.js';
  * a misspelt field is an error with its path, not a silently ignored setting.
  */
 
-export const DEFAULT_GLOBAL_ENDPOINT = 'global.azure-devices-provisioning.net';
+export { DEFAULT_GLOBAL_ENDPOINT } from './dpsSettings.js';
+export { TEMPLATE_SAMPLE } from './registrationIdTemplate.js';
 export const DEFAULT_REGISTRATION_ID_TEMPLATE = '{model}-{serial}';
 export const DEFAULT_VALIDITY_DAYS = 1095;
 
-/** Fields a registration ID template may name, with the sample values it is checked against. */
-export const TEMPLATE_SAMPLE = { model: 'LS-SAMPLE-1', serial: 'SN00000001' } as const;
-/** The same for a TPM profile: `{ek}` is 52 base32 characters (ekRegistrationId.ts). */
-const TPM_TEMPLATE_SAMPLE = { ...TEMPLATE_SAMPLE, ek: 'a'.repeat(52) } as const;
-
-const ID_SCOPE = /^0ne[0-9A-Fa-f]{8}$/;
 /** `1.4.2` exactly, or a prefix pattern `1.4.*` (the `*` only at the end, after a dot). */
 const FIRMWARE_PATTERN = /^(?:[0-9A-Za-z][0-9A-Za-z.+_-]*|(?:[0-9A-Za-z][0-9A-Za-z+_-]*\.)+\*)$/;
 /** DPS group IDs follow the registration ID rules. */
 const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
 
-const hostname = (what: string) => z.hostname({ error: `expected a host name for ${what}` });
-/**
- * The DPS global endpoint: a host name, optionally with a port. Azure's is always on 443; a port
- * is for a local DPS (the emulator, `127.0.0.1:8443`) or a gateway in the plant network.
- */
-const endpoint = (what: string) =>
-  z.string({ error: `expected a host name for ${what}` }).refine(
-    (text) => {
-      const match = /^(.+?)(?::(\d{1,5}))?$/.exec(text);
-      if (!match || (match[2] !== undefined && Number(match[2]) > 65_535)) return false;
-      return z.hostname().safeParse(match[1]).success;
-    },
-    { error: `expected a host name for ${what}, optionally with :port` },
-  );
 const twinCollection = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' });
 
 export const attestationModes = [
@@ -45,6 +32,7 @@ export const attestationModes = [
   'symmetric-key-individual',
   'tpm',
 ] as const;
+export type AttestationMode = (typeof attestationModes)[number];
 
 const attestationSchema = z
   .strictObject({
@@ -108,10 +96,8 @@ export const productProfileSchema = z
       .optional(),
     dps: z.strictObject(
       {
-        globalEndpoint: endpoint('the DPS global endpoint').default(DEFAULT_GLOBAL_ENDPOINT),
-        idScope: z
-          .string({ error: 'expected a string' })
-          .regex(ID_SCOPE, 'expected 0ne followed by 8 hex digits'),
+        globalEndpoint: globalEndpointSchema.default(DEFAULT_GLOBAL_ENDPOINT),
+        idScope: idScopeSchema,
       },
       { error: 'expected an object with idScope' },
     ),
@@ -124,7 +110,7 @@ export const productProfileSchema = z
       })
       .default({ template: DEFAULT_REGISTRATION_ID_TEMPLATE }),
     attestation: attestationSchema,
-    iotHubs: z.array(hostname('an IoT hub')).min(1).optional(),
+    iotHubs: z.array(iotHubSchema).min(1).optional(),
     allocationPolicy: z
       .enum(['hashed', 'geoLatency', 'static', 'custom'], {
         error: 'expected hashed, geoLatency, static or custom',
@@ -152,44 +138,19 @@ export const productProfileSchema = z
       .default('refuse'),
   })
   .superRefine((profile, ctx) => {
-    const problem = templateProblem(profile.registrationId.template, {
-      x509: profile.attestation.mode.startsWith('x509-'),
-      tpm: profile.attestation.mode === 'tpm',
-    });
+    const problem = templateProblem(
+      profile.registrationId.template,
+      templateOptions(profile.attestation.mode),
+      profile.models,
+    );
     if (problem !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['registrationId', 'template'], message: problem });
     }
   });
 
-/**
- * What is wrong with a registration ID template, checked when the profile loads rather than on
- * the first device. The renderer turns any character DPS refuses into `-`, so a misspelt
- * placeholder (`{serial_no}`, `{serial`) would not fail there: it would become literal text, and
- * like a template without `{serial}` give every device of the model the same registration ID.
- */
-function templateProblem(
-  template: string,
-  options: { x509: boolean; tpm: boolean },
-): string | undefined {
-  const fields = options.tpm ? '{model}, {serial} or {ek}' : '{model} or {serial}';
-  const stray = /\{[^{}]*\}?|\}/.exec(template.replace(/\{[a-zA-Z]+\}/g, ''));
-  if (stray) {
-    return `"${stray[0]}" is not a field; write ${fields}, with both braces`;
-  }
-  if (!options.tpm && template.includes('{ek}')) {
-    return '{ek} (the ID derived from a TPM endorsement key) applies only to the tpm mode';
-  }
-  try {
-    renderRegistrationId(template, options.tpm ? TPM_TEMPLATE_SAMPLE : TEMPLATE_SAMPLE, options);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  if (!template.includes('{serial}') && !(options.tpm && template.includes('{ek}'))) {
-    return options.tpm
-      ? 'must name {serial} or {ek}: without one every device of the model gets the same registration ID'
-      : 'must name {serial}: without it every device of the model gets the same registration ID';
-  }
-  return undefined;
+/** Which template fields and ID rules a mode has: X.509 puts the ID in a 64-character CN. */
+export function templateOptions(mode: AttestationMode): { x509: boolean; tpm: boolean } {
+  return { x509: mode.startsWith('x509-'), tpm: mode === 'tpm' };
 }
 
 /** One product profile, defaults applied. */

@@ -1,0 +1,27 @@
+/**
+ * Which profile `--product NAME` means. Supervisors type the name from memory or from the UI,
+ * where letter case is easy to get wrong ("sensor v3" for "Sensor v3"); refusing that would stop
+ * the line for nothing, so a name that differs only in case picks the one profile it can mean.
+ * An exact match wins, since a file may hold names that differ only in case.
+ */
+export type ProductChoice<T> = { profile: T; caseDiffers: boolean } | { problem: string };
+
+export function chooseProductByName<T extends { name: string }>(
+  profiles: readonly T[],
+  product: string,
+): ProductChoice<T> {
+  const exact = profiles.find((p) => p.name === product);
+  if (exact) return { profile: exact, caseDiffers: false };
+  const folded = product.toLowerCase();
+  const sameButCase = profiles.filter((p) => p.name.toLowerCase() === folded);
+  if (sameButCase.length === 1) return { profile: sameButCase[0]!, caseDiffers: true };
+  const names = (list: readonly T[]) => list.map((p) => `"${p.name}"`).join(', ');
+  if (sameButCase.length > 1) {
+    return {
+      problem: `No product profile is named exactly "${product}", and ${names(sameButCase)} differ from it only in letter case: give one of them exactly.`,
+    };
+  }
+  return {
+    problem: `No product profile is named "${product}". The file has: ${names(profiles)}.`,
+  };
+}

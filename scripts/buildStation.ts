@@ -8,7 +8,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { isStale } from './buildFreshness.js';
 import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
 
@@ -23,6 +22,8 @@ const SOURCES = ['station', 'firmware-bridge', 'certs', 'dps', 'scripts', 'packa
  * station finds the built UI and the app folder two folders up from its own files.
  */
 export async function buildStation(outDir: string = STATION_DIST): Promise<void> {
+  // Loaded only to build: every `npm run station` checks first, and most find nothing to build.
+  const { build } = await import('vite');
   await build(nodeBundleConfig({ cli: 'station/cli.ts' }, 'es', outDir, true, true));
 }
 
@@ -31,15 +32,15 @@ export async function buildStation(outDir: string = STATION_DIST): Promise<void>
  * made beside the old one and swapped in, so a station starting meanwhile (a supervisor's
  * `npm run station -- queue stats` while the line runs) never loads a half-written folder.
  */
-export async function ensureStationBuilt(): Promise<boolean> {
-  if (!(await isStale(repoRoot, join(STATION_DIST, 'cli.js'), SOURCES))) return false;
-  const next = `${STATION_DIST}.next-${process.pid}`;
-  const old = `${STATION_DIST}.old-${process.pid}`;
+export async function ensureStationBuilt(dist: string = STATION_DIST): Promise<boolean> {
+  if (!(await isStale(repoRoot, join(dist, 'cli.js'), SOURCES))) return false;
+  const next = `${dist}.next-${process.pid}`;
+  const old = `${dist}.old-${process.pid}`;
   await buildStation(next);
-  await rename(STATION_DIST, old).catch((err: NodeJS.ErrnoException) => {
+  await rename(dist, old).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   });
-  await rename(next, STATION_DIST);
+  await rename(next, dist);
   await rm(old, { recursive: true, force: true });
   return true;
 }

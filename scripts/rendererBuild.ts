@@ -1,9 +1,10 @@
 /**
  * Builds the station UI (renderer/dist) when its sources are newer than the build, so
- * `npm start`, `npm test` and the UI tests never serve a stale or missing UI. Run directly
- * (`tsx scripts/rendererBuild.ts`) it builds if needed and says which.
+ * `npm start`, `npm run station`, `npm test` and the UI tests never serve a stale or missing UI.
+ * Run directly (`tsx scripts/rendererBuild.ts`) it builds if needed and says which.
  */
-import { join } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStale } from './buildFreshness.js';
 
@@ -20,13 +21,13 @@ const SOURCES = [
   'station/api',
 ];
 
-/** True when renderer/dist is missing or older than any of the UI's sources. */
-export async function rendererIsStale(): Promise<boolean> {
-  return isStale(repoRoot, join(RENDERER_DIST, 'index.html'), SOURCES);
+/** True when `dist` (renderer/dist) is missing or older than any of the UI's sources. */
+export async function rendererIsStale(dist: string = RENDERER_DIST): Promise<boolean> {
+  return isStale(repoRoot, join(dist, 'index.html'), SOURCES);
 }
 
-/** Builds the UI with Vite (the same as `npm run build:renderer`). */
-export async function buildRenderer(): Promise<void> {
+/** Builds the UI with Vite into `outDir` (the same as `npm run build:renderer`). */
+export async function buildRenderer(outDir: string = RENDERER_DIST): Promise<void> {
   const { build } = await import('vite');
   // Vite keeps a NODE_ENV it finds; under Vitest that is `test`, which would bundle React's
   // development build. The UI is always built for production.
@@ -37,6 +38,7 @@ export async function buildRenderer(): Promise<void> {
       configFile: join(repoRoot, 'renderer', 'vite.config.ts'),
       mode: 'production',
       logLevel: 'warn',
+      build: { outDir },
     });
   } finally {
     if (saved === undefined) delete process.env.NODE_ENV;
@@ -44,10 +46,30 @@ export async function buildRenderer(): Promise<void> {
   }
 }
 
-/** Builds only when stale; returns whether it built. */
-export async function ensureRendererBuilt(): Promise<boolean> {
-  if (!(await rendererIsStale())) return false;
-  await buildRenderer();
+/**
+ * Builds only when stale; returns whether it built. The new UI is built beside the old one (in
+ * the ignored .vite folder next to it) and swapped in, so a station serving it meanwhile (a line
+ * running while a supervisor's `npm run station -- queue stats` rebuilds) never serves an empty
+ * or half-written folder.
+ */
+export async function ensureRendererBuilt(dist: string = RENDERER_DIST): Promise<boolean> {
+  if (!(await rendererIsStale(dist))) return false;
+  const work = join(dirname(dist), '.vite');
+  const next = join(work, `dist-next-${process.pid}`);
+  const old = join(work, `dist-old-${process.pid}`);
+  try {
+    await buildRenderer(next);
+    await rename(dist, old).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await rename(next, dist).catch((err: NodeJS.ErrnoException) => {
+      // Another build swapped its own in between the two renames: it is as new as this one.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+  } finally {
+    await rm(next, { recursive: true, force: true });
+    await rm(old, { recursive: true, force: true });
+  }
   return true;
 }
 

@@ -12,6 +12,7 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/secretBox.js';
 import { StationStartError } from '../api/stationFactory.js';
 import type { GroupKeySource } from '../line/attestation/attestor.js';
+import type { ProductProfile } from '../profiles/productProfile.js';
 
 function groupKeyContext(enrollmentGroupId: string): string {
   return `line-station/dps/group-key/${enrollmentGroupId.toLowerCase()}`;
@@ -49,6 +50,27 @@ export async function saveGroupKey(
   } finally {
     key.fill(0);
   }
+}
+
+/**
+ * Refuses a symmetric-key-group profile whose group has no key stored in `dataDir`, with the
+ * command that stores it: without one the line would start and fail every device at attest
+ * (RUN_GROUP_KEY_UNAVAILABLE). Whether the key opens is known only with the passphrase; the
+ * line's start finds that out.
+ */
+export function checkGroupKeyStored(dataDir: string, profile: ProductProfile): void {
+  const { mode, enrollmentGroupId } = profile.attestation;
+  if (mode !== 'symmetric-key-group' || enrollmentGroupId === undefined) return;
+  if (existsSync(groupKeyFile(dataDir, enrollmentGroupId))) return;
+  throw new StationStartError(
+    'STATION_GROUP_KEY_MISSING',
+    `Product "${profile.name}" enrolls its devices in the group "${enrollmentGroupId}", but no key is stored for that group in ${dataDir}, so every device would fail. A supervisor stores the group's primary key (from DPS) first: \`station keys set-group --group ${enrollmentGroupId} --data-dir ${shellWord(dataDir)}\`.`,
+  );
+}
+
+/** `text` as one shell word, so the command in a refusal can be pasted as it is. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -27,7 +27,7 @@ import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
-import { loadGroupKeySource } from './groupKeys.js';
+import { checkGroupKeyStored, loadGroupKeySource } from './groupKeys.js';
 import { SyncLog } from './syncLog.js';
 
 export interface ProductionLineOptions {
@@ -82,9 +82,10 @@ export type LineSetup = Pick<
 >;
 
 /**
- * Checks everything a line needs that is not secret (its profile, ports and a CA) and returns
- * the profile. The commands call it before they ask for the passphrase, so a mistyped profiles
- * file is reported before the supervisor types the passphrase, not after.
+ * Checks everything a line needs that is not secret (its profile, ports, a CA and the group key
+ * a symmetric-key-group profile derives device keys from) and returns the profile. The commands
+ * call it before they ask for the passphrase, so a mistyped profiles file is reported before the
+ * supervisor types the passphrase, not after.
  */
 export async function checkLineSetup(options: LineSetup): Promise<ProductProfile> {
   const profile = chooseProfile(await loadProfiles(options.profilesFile), options.product);
@@ -112,6 +113,7 @@ export async function checkLineSetup(options: LineSetup): Promise<ProductProfile
       `This station has no CA in ${caDir}. A supervisor must run \`station ca init\` or \`station ca import\` first.`,
     );
   }
+  checkGroupKeyStored(options.dataDir, profile);
   return profile;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LineController } from '../line/lineController.js';
-import { commandHandlers, lineEvents } from './commandHandlers.js';
+import { commandHandlers, lineEvents, type EventSource } from './commandHandlers.js';
 import { CLOSE_CODES, MAX_MESSAGE_BYTES } from './contract.js';
 import { serveStationApi } from './serveStationApi.js';
 import {
@@ -25,21 +25,24 @@ import { webSocketPipe } from './webSocketPipe.js';
 
 const HEARTBEAT_MS = 30_000;
 
-export interface ApiServerOptions {
-  line: LineController;
+export interface ApiListenOptions {
   /** Default 127.0.0.1. Anything else is reachable from the network and is warned about. */
   host?: string;
   /** Default 0: an ephemeral port, as tests want. */
   port?: number;
   /** The built renderer (renderer/dist); without it the page says how to build it. */
   rendererDir?: string;
-  /** Where notes and warnings go (default console.warn). */
+  /** Where notes and warnings go (default console.warn); `serve` may give the station's own. */
   log?: (line: string) => void;
   /**
    * Reuse a session token (at least 32 random bytes, base64url) so pages stay valid across a
    * restart of the server, e.g. in tests. Default: a fresh token per start.
    */
   token?: string;
+}
+
+export interface ApiServerOptions extends ApiListenOptions {
+  line: LineController;
 }
 
 export interface RunningApiServer {
@@ -51,16 +54,33 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
-/** Starts the server and resolves once it listens. */
+/**
+ * A server that holds its address but serves no line yet: the headless station listens first,
+ * so an address it cannot have stops it before any device port is opened. Until `serve`, the
+ * API socket is refused (503); the URL is not announced before, so no UI should be waiting.
+ */
+export interface ListeningApiServer extends RunningApiServer {
+  /** Serves `line` from now on; `log` replaces the listen options' log (the station's own). */
+  serve(line: LineController, log?: (line: string) => void): void;
+}
+
+/** Starts the server serving `options.line` and resolves once it listens. */
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const server = await listenApiServer(options);
+  server.serve(options.line);
+  return server;
+}
+
+/** Listens on the address and resolves once it does; the line comes later (`serve`). */
+export async function listenApiServer(options: ApiListenOptions): Promise<ListeningApiServer> {
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? ((line: string) => console.warn(line));
+  let log = options.log ?? ((line: string) => console.warn(line));
   const token = options.token ?? createSessionToken();
   if (!/^[A-Za-z0-9_-]{43,}$/.test(token)) {
     throw new Error('startApiServer: a session token must be at least 32 bytes in base64url');
   }
   const headers = securityHeaders();
-  const events = lineEvents(options.line);
+  let served: { line: LineController; events: EventSource } | undefined;
   // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
   // little over reaches serveStationApi, which answers API_MESSAGE_TOO_LARGE.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
@@ -80,6 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const url = upgradeUrl(req.url);
     if (url === undefined) return refuseUpgrade(socket, 400, 'Bad Request');
     if (url.pathname !== '/api') return refuseUpgrade(socket, 404, 'Not Found');
+    if (served === undefined) return refuseUpgrade(socket, 503, 'Service Unavailable');
     const origin = req.headers.origin;
     if (!originAllowed(origin, { bindHost: host, port, hostHeader: req.headers.host })) {
       log(`station serve: refused a WebSocket from origin ${JSON.stringify(origin ?? null)}`);
@@ -99,11 +120,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
 
   const alive = new WeakSet<WebSocket>();
   const connect = (ws: WebSocket, local: boolean): void => {
+    if (served === undefined) return void ws.terminate();
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     // A browser elsewhere on the network may run the line, but never send the CA passphrase.
-    const handlers = commandHandlers(options.line, { local });
-    serveStationApi(webSocketPipe(ws), { handlers, events, log });
+    const handlers = commandHandlers(served.line, { local });
+    serveStationApi(webSocketPipe(ws), { handlers, events: served.events, log });
   };
   // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.
   const heartbeat = setInterval(() => {
@@ -139,6 +161,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     host,
     port,
     token,
+    serve: (line, stationLog) => {
+      if (served !== undefined) throw new Error('listenApiServer: a line is served already');
+      if (stationLog !== undefined) log = stationLog;
+      served = { line, events: lineEvents(line) };
+    },
     close: async () => {
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();

@@ -31,10 +31,23 @@ export interface StationContext {
 
 export type StationFactory = (context: StationContext) => Promise<RunningStation>;
 
+/**
+ * Why a station did not start. STATION_PORT_IN_USE, STATION_PORT_DENIED and
+ * STATION_HOST_UNAVAILABLE: the UI's address could not be listened on (checked before any
+ * device port opens); STATION_GROUP_KEY_MISSING: the profile's enrollment group has no key stored.
+ */
+export type StationStartCode =
+  | 'STATION_NOT_CONFIGURED'
+  | 'STATION_LINE_INVALID'
+  | 'STATION_GROUP_KEY_MISSING'
+  | 'STATION_PORT_IN_USE'
+  | 'STATION_PORT_DENIED'
+  | 'STATION_HOST_UNAVAILABLE';
+
 /** A factory that could not be loaded or started, with operator text. */
 export class StationStartError extends Error {
   constructor(
-    readonly code: 'STATION_NOT_CONFIGURED' | 'STATION_LINE_INVALID',
+    readonly code: StationStartCode,
     message: string,
     readonly detail?: string,
   ) {

@@ -1,13 +1,19 @@
 /**
- * Runs a station headless: the line from a factory, the API server with the built UI, until a
+ * Runs a station headless: the API server with the built UI, the line from a factory, until a
  * signal (Ctrl-C) or the caller's `until` says stop; then the server closes and the line stops,
- * in that order, so no UI can send a command to a line that is shutting down.
+ * in that order, so no UI can send a command to a line that is shutting down. The server listens
+ * before the line starts: an address it cannot have (a port in use) stops the station before any
+ * device port is opened, instead of cutting off the runs the line had begun.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApiServer } from '../api/apiServer.js';
-import type { StationFactory } from '../api/stationFactory.js';
+import { listenApiServer, type ListeningApiServer } from '../api/apiServer.js';
+import {
+  StationStartError,
+  type RunningStation,
+  type StationFactory,
+} from '../api/stationFactory.js';
 
 /** The built UI (npm run build:renderer). */
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
@@ -23,6 +29,11 @@ export interface HeadlessOptions {
   announce: (url: string) => string;
   /** Stops the station when it settles (default: SIGINT or SIGTERM). */
   until?: Promise<unknown>;
+  /**
+   * Told why the station did not start (its address refused, its factory failed) before the
+   * error is thrown: a real line keeps it in its data folder's log.
+   */
+  onRefused?: (err: unknown) => void;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -42,19 +53,31 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 export async function runHeadless(options: HeadlessOptions): Promise<void> {
   const print = options.print ?? ((line: string) => console.log(line));
   const rendererDir = options.rendererDir ?? RENDERER_DIR;
+  const refused = (err: unknown): unknown => (options.onRefused?.(err), err);
   // Listen for Ctrl-C from the start, so one pressed while the line starts is not lost.
   const until = options.until ?? untilSignal();
-  const station = await options.createStation({ log: print });
+  let server: ListeningApiServer;
   try {
-    const server = await startApiServer({
-      line: station.line,
+    server = await listenApiServer({
       host: options.host,
       port: options.port,
       rendererDir,
-      // Its refusals belong in the station's log; the URL (with its token) is printed only.
-      log: station.log ?? print,
+      log: print,
     });
+  } catch (err) {
+    throw refused(listenRefusal(err, options.host ?? '127.0.0.1', options.port ?? 0));
+  }
+  let station: RunningStation;
+  try {
+    station = await options.createStation({ log: print });
+  } catch (err) {
+    await server.close();
+    throw refused(err);
+  }
+  try {
     try {
+      // Its refusals belong in the station's log; the URL (with its token) is printed only.
+      server.serve(station.line, station.log ?? print);
       if (!existsSync(join(rendererDir, 'index.html'))) {
         print('note: the UI is not built (renderer/dist): run `npm run build:renderer`.');
       }
@@ -68,4 +91,35 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
   } finally {
     await station.stop();
   }
+}
+
+/**
+ * The listen error as the operator reads it, with a stable code; the system's words stay in
+ * the detail. Others (a bad host name) are thrown as they came.
+ */
+export function listenRefusal(err: unknown, host: string, port: number): unknown {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const stopped = 'so Line Station did not start and opened no device port';
+  if (code === 'EADDRINUSE') {
+    return new StationStartError(
+      'STATION_PORT_IN_USE',
+      `Port ${port} on ${host} is already in use by another program, ${stopped}: pick another with --port PORT, or stop what holds it.`,
+      message,
+    );
+  }
+  if (code === 'EACCES') {
+    return new StationStartError(
+      'STATION_PORT_DENIED',
+      `This user may not listen on port ${port} (ports below 1024 need administrator rights), ${stopped}: pick another with --port PORT.`,
+      message,
+    );
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new StationStartError(
+      'STATION_HOST_UNAVAILABLE',
+      `This machine has no address ${host}, ${stopped}: give one of its own addresses with --host, or leave --host out (127.0.0.1).`,
+      message,
+    );
+  }
+  return err;
 }

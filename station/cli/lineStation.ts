@@ -1,8 +1,8 @@
 import type { StationFactory } from '../api/stationFactory.js';
 import { lockedLineStation } from '../production/lockedLineStation.js';
 import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
-import { savedLineSelection, type SavedLine } from '../production/savedLine.js';
-import { loggedToFile } from '../production/stationLogFile.js';
+import { readSavedLine, savedLineSelection, type SavedLine } from '../production/savedLine.js';
+import { loggedToFile, logStartRefusal } from '../production/stationLogFile.js';
 import type { LineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
 
@@ -21,21 +21,26 @@ const LOCKED_HINT = 'start with --locked and unlock the line from its UI at this
  * The factory of a real line, for `serve` and `start`. Checks what is not secret first
  * (profile, ports, CA), so a mistyped profiles file is reported before the supervisor types the
  * CA passphrase, then asks for the passphrase, unless the line starts locked. Its log is also
- * kept in the data folder (stationLogFile.ts).
+ * kept in the data folder (stationLogFile.ts), with why it did not start when these checks stop it.
  */
 export async function lineStation(
   selection: LineSelection,
   mode: 'auto' | 'manual',
   start: LineStart = {},
 ): Promise<StationFactory> {
-  if (start.locked)
-    return loggedToFile(await lockedLineStation(selection, mode), selection.dataDir);
-  await checkLineSetup(selection);
-  const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
-  return loggedToFile(
-    (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log }),
-    selection.dataDir,
-  );
+  try {
+    if (start.locked)
+      return loggedToFile(await lockedLineStation(selection, mode), selection.dataDir);
+    await checkLineSetup(selection);
+    const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
+    return loggedToFile(
+      (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+      selection.dataDir,
+    );
+  } catch (err) {
+    logStartRefusal(selection.dataDir, err);
+    throw err;
+  }
 }
 
 /** The factory of a saved line (`station line save`); `mode` overrides the saved one. */
@@ -46,4 +51,22 @@ export function savedLineStation(
   start: LineStart = {},
 ): Promise<StationFactory> {
   return lineStation(savedLineSelection(dataDir, saved), mode, start);
+}
+
+/**
+ * The line saved in `dataDir`, or undefined; one that cannot be used is refused (readSavedLine)
+ * and the refusal kept in the folder's log, as every other reason a start stops.
+ */
+export function readSavedLineToStart(dataDir: string): SavedLine | undefined {
+  try {
+    return readSavedLine(dataDir);
+  } catch (err) {
+    logStartRefusal(dataDir, err);
+    throw err;
+  }
+}
+
+/** What a headless run of a real line in `dataDir` is told when it does not start. */
+export function refusalsLoggedIn(dataDir: string): (err: unknown) => void {
+  return (err) => logStartRefusal(dataDir, err);
 }

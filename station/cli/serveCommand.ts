@@ -4,9 +4,14 @@ import type { StationFactory } from '../api/stationFactory.js';
 import { startDemoStation } from '../demo/demoStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
-import { readSavedLine, savedLinePath } from '../production/savedLine.js';
+import { savedLinePath } from '../production/savedLine.js';
 import { resolveDataDir } from './dataDir.js';
-import { lineStation, savedLineStation } from './lineStation.js';
+import {
+  lineStation,
+  readSavedLineToStart,
+  refusalsLoggedIn,
+  savedLineStation,
+} from './lineStation.js';
 
 export const SERVE_USAGE = `  serve   The headless station: its UI and API on http://127.0.0.1:PORT/?token=…
           --demo            run the DEMO line (simulated devices, DEMO CA, DEMO DPS settings)
@@ -86,9 +91,11 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
   let createStation: StationFactory | undefined =
     deps.createStation ??
     (values.demo ? (context) => startDemoStation({ log: context.log, mode }) : undefined);
+  // A real line keeps why it did not start in its data folder's log; the DEMO has no folder.
+  const realLine = createStation === undefined;
   const dataDir = resolveDataDir(values['data-dir']);
   const saved =
-    !createStation && values.profiles === undefined ? readSavedLine(dataDir) : undefined;
+    realLine && values.profiles === undefined ? readSavedLineToStart(dataDir) : undefined;
   if (saved) {
     const lineFlags = (['product', 'device', 'discover', 'baud'] as const).filter(
       (flag) => values[flag] !== undefined && values[flag] !== false,
@@ -125,6 +132,7 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
     port,
     print: deps.print,
     until: deps.until,
+    ...(realLine && { onRefused: refusalsLoggedIn(dataDir) }),
     announce: (url) => `Line Station is serving its UI: open ${url} in a browser.`,
   });
   return 0;

@@ -9,11 +9,11 @@ import { parseArgs } from 'node:util';
 import { demoStationFactory } from '../api/stationFactory.js';
 import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
-import { readSavedLine, savedLinePath } from '../production/savedLine.js';
+import { savedLinePath } from '../production/savedLine.js';
 import { DATA_DIR_ENV, resolveDataDir } from './dataDir.js';
 import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
-import { savedLineStation } from './lineStation.js';
+import { readSavedLineToStart, refusalsLoggedIn, savedLineStation } from './lineStation.js';
 import {
   headlessOptions,
   lockedHostProblem,
@@ -59,7 +59,7 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   }
   // A double given by a test stands for whatever line would run: it never reads a saved one.
   const dataDir = resolveDataDir(values['data-dir']);
-  const saved = values.demo || deps.createStation ? undefined : readSavedLine(dataDir);
+  const saved = values.demo || deps.createStation ? undefined : readSavedLineToStart(dataDir);
   const refusal = flagsRefusal(values, dataDir, {
     saved: saved !== undefined,
     double: deps.createStation !== undefined,
@@ -95,6 +95,7 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     port,
     print: deps.print,
     until: deps.until,
+    ...(saved && { onRefused: refusalsLoggedIn(dataDir) }),
     announce: (url) => `${reason}, so Line Station runs ${what}headless: open ${url} in a browser.`,
   });
   return 0;

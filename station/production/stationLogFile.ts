@@ -159,6 +159,7 @@ export function loggedToFile(
     } catch (err) {
       file.write(`Line Station did not start: ${refusalText(err)}`);
       file.close();
+      markLogged(err);
       throw err;
     }
     return {
@@ -174,6 +175,36 @@ export function loggedToFile(
       },
     };
   };
+}
+
+/** Refusals already in a station log, so a step that wraps another does not write them twice. */
+const loggedRefusals = new WeakSet<object>();
+
+function markLogged(err: unknown): void {
+  if (typeof err === 'object' && err !== null) loggedRefusals.add(err);
+}
+
+/**
+ * Keeps in the data folder's station.log why a start of its line stopped before the station ran
+ * (a saved line or profiles file that cannot be used, no passphrase, the UI's port in use), with
+ * its code: the terminal that showed it may be gone, and a station started at boot has none. A
+ * refusal `loggedToFile` already wrote is not written again. Nothing is written in a folder that
+ * does not exist: a mistyped --data-dir must not become a data folder. The refusals hold no
+ * secret (a passphrase is never part of one) and never the served URL.
+ */
+export function logStartRefusal(
+  dataDir: string,
+  err: unknown,
+  options: StationLogFileOptions = {},
+): void {
+  if (typeof err === 'object' && err !== null && loggedRefusals.has(err)) return;
+  if (!existsSync(dataDir)) return;
+  const file = new StationLogFile(dataDir, options);
+  file.write(
+    `Line Station did not start (process ${process.pid}, data folder ${dataDir}): ${refusalText(err)}`,
+  );
+  file.close();
+  markLogged(err);
 }
 
 /** What a refused start says, with its code when it has one; whatever was thrown. */

@@ -29,6 +29,7 @@ import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
 import { checkGroupKeyStored, loadGroupKeySource } from './groupKeys.js';
 import { SyncLog } from './syncLog.js';
+import { chooseProductByName } from '../profiles/productChoice.js';
 
 export interface ProductionLineOptions {
   dataDir: string;
@@ -61,12 +62,9 @@ export interface ProductionStation extends RunningStation {
 /** Picks the profile a line runs; throws STATION_NOT_CONFIGURED with what to do. */
 export function chooseProfile(profiles: ProductProfile[], product?: string): ProductProfile {
   if (product !== undefined) {
-    const found = profiles.find((p) => p.name === product);
-    if (found) return found;
-    throw new StationStartError(
-      'STATION_NOT_CONFIGURED',
-      `No product profile is named "${product}". The file has: ${profiles.map((p) => `"${p.name}"`).join(', ')}.`,
-    );
+    const choice = chooseProductByName(profiles, product);
+    if ('profile' in choice) return choice.profile;
+    throw new StationStartError('STATION_NOT_CONFIGURED', choice.problem);
   }
   if (profiles.length === 1) return profiles[0]!;
   throw new StationStartError(

@@ -41,6 +41,16 @@ export const certErrorText = {
     'The private key does not belong to the CA certificate. Import the matching pair.',
   CA_KEY_UNSUPPORTED: 'The CA key type is not supported (use ECDSA P-256/P-384 or RSA 2048+).',
   CA_IMPORT_UNREADABLE: 'The CA file could not be read. Check the file and its password.',
+  CA_IMPORT_FILE_UNREADABLE:
+    'The file cannot be read. Check its name, and that this user may read it.',
+  CA_IMPORT_NOT_PKCS12:
+    '--pkcs12 takes a PKCS#12 (.p12/.pfx) file. For PEM files give the certificate and key as --cert FILE --key FILE (and --chain FILE) instead of --pkcs12.',
+  CA_IMPORT_NO_CERTIFICATE:
+    'The --cert file must hold the issuing CA certificate in PEM (-----BEGIN CERTIFICATE-----). Check that --cert and --key are not swapped; a DER certificate converts with `openssl x509 -inform der -in FILE -out FILE.pem`.',
+  CA_IMPORT_NO_PRIVATE_KEY:
+    "The --key file must hold the issuing CA's private key in PEM (-----BEGIN PRIVATE KEY-----, or EC, RSA or ENCRYPTED PRIVATE KEY). Check that --cert and --key are not swapped.",
+  CA_IMPORT_CHAIN_EMPTY:
+    'There is no certificate in the chain file. Give the certificates above the issuing CA in PEM, or leave --chain out when the certificate file or PKCS#12 holds them.',
   CA_SERIAL_REUSED: 'The CA produced a serial number twice. Stop the line and call engineering.',
   CA_UNKNOWN_CERTIFICATE: 'No certificate with that serial number was issued by this CA.',
   CA_RECORD_CORRUPT: 'The CA record of this station is damaged. Restore the CA folder from backup.',

@@ -45,7 +45,7 @@ function pemCertificates(pem: string, what: string): Uint8Array[] {
   }
 }
 
-function fromPem(options: ImportIssuingCaOptions): ImportedMaterial {
+function fromPem(options: Omit<ImportIssuingCaOptions, 'wrapper'>): ImportedMaterial {
   if (options.certificatePem === undefined || options.privateKeyPem === undefined) {
     throw unreadable('give the CA certificate and its private key, or a PKCS#12 file');
   }
@@ -94,18 +94,24 @@ function fromPkcs12(file: Uint8Array, password: string): ImportedMaterial {
   };
 }
 
+/** An issuing CA read and validated, not yet sealed or written: what `ca import` checks first. */
+export interface PreparedIssuingCa {
+  certificateDer: Uint8Array;
+  chainDer: Uint8Array[];
+  keyAlgorithm: CaRecord['keyAlgorithm'];
+  privateKey: KeyObject;
+  now: Date;
+}
+
 /**
- * Imports an issuing CA into an empty `caDir`. Everything is read and checked first
- * (validateIssuingCa: CA, keyCertSign, validity, key type and match, chain to a self-signed root,
- * path lengths); nothing is written unless all of it passes. The key is sealed with `wrapper`.
- * Throws CertError: CA_ALREADY_INITIALISED, CA_IMPORT_UNREADABLE, or a validation code.
- * Returns the record written to `ca.json`.
+ * Reads the material and checks it (validateIssuingCa: CA, keyCertSign, validity, key type and
+ * match, chain to a self-signed root, path lengths) without writing anything or needing the
+ * station's new passphrase, so a command can refuse wrong files before asking for it.
+ * Throws CertError: CA_IMPORT_UNREADABLE or a validation code.
  */
-export async function importIssuingCa(
-  caDir: string,
-  options: ImportIssuingCaOptions,
-): Promise<CaRecord> {
-  await assertNoCa(caDir);
+export function prepareIssuingCa(
+  options: Omit<ImportIssuingCaOptions, 'wrapper'>,
+): PreparedIssuingCa {
   const now = options.now ?? new Date();
   if (
     options.pkcs12 !== undefined &&
@@ -127,24 +133,56 @@ export async function importIssuingCa(
     privateKey: material.privateKey,
     now,
   });
+  return {
+    certificateDer: validated.certificateDer,
+    chainDer: validated.chainDer,
+    keyAlgorithm: validated.keyAlgorithm,
+    privateKey: material.privateKey,
+    now,
+  };
+}
 
-  const pkcs8 = material.privateKey.export({ format: 'der', type: 'pkcs8' });
+/**
+ * Seals a prepared CA's key with `wrapper` and writes it into the empty `caDir`.
+ * Throws CertError CA_ALREADY_INITIALISED. Returns the record written to `ca.json`.
+ */
+export async function writeImportedCa(
+  caDir: string,
+  prepared: PreparedIssuingCa,
+  wrapper: KeyWrapper,
+): Promise<CaRecord> {
+  await assertNoCa(caDir);
+  const pkcs8 = prepared.privateKey.export({ format: 'der', type: 'pkcs8' });
   try {
     const record: CaRecord = {
       format: 'line-station/ca',
       version: 1,
       mode: 'imported',
-      issuingCertificatePem: certificateToPem(validated.certificateDer),
-      chainPems: validated.chainDer.map(certificateToPem),
-      createdAt: now.toISOString(),
-      keyAlgorithm: validated.keyAlgorithm,
+      issuingCertificatePem: certificateToPem(prepared.certificateDer),
+      chainPems: prepared.chainDer.map(certificateToPem),
+      createdAt: prepared.now.toISOString(),
+      keyAlgorithm: prepared.keyAlgorithm,
     };
     await writeNewCa(caDir, {
       record,
-      issuingKey: await sealSecret(pkcs8, options.wrapper, CA_KEY_CONTEXT.issuingKey),
+      issuingKey: await sealSecret(pkcs8, wrapper, CA_KEY_CONTEXT.issuingKey),
     });
     return record;
   } finally {
     pkcs8.fill(0);
   }
+}
+
+/**
+ * Imports an issuing CA into an empty `caDir`. Everything is read and checked first
+ * (prepareIssuingCa); nothing is written unless all of it passes. The key is sealed with
+ * `wrapper`. Throws CertError: CA_ALREADY_INITIALISED, CA_IMPORT_UNREADABLE, or a validation
+ * code. Returns the record written to `ca.json`.
+ */
+export async function importIssuingCa(
+  caDir: string,
+  options: ImportIssuingCaOptions,
+): Promise<CaRecord> {
+  await assertNoCa(caDir);
+  return writeImportedCa(caDir, prepareIssuingCa(options), options.wrapper);
 }

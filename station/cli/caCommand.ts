@@ -1,13 +1,20 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importIssuingCa } from '../../certs/ca/importIssuingCa.js';
+import type Database from 'better-sqlite3';
+import { assertNoCa } from '../../certs/ca/caStore.js';
+import { readImportFiles } from '../../certs/ca/importFiles.js';
+import { prepareIssuingCa, writeImportedCa } from '../../certs/ca/importIssuingCa.js';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { openCa, type CaStatus } from '../../certs/ca/openCa.js';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import type { IssuanceRecord } from '../../certs/caSigner.js';
 import { StationCa } from '../../certs/stationCa.js';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
+import { supervisorActor } from './auditCommand.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
@@ -15,15 +22,24 @@ import { countFlag, UsageError } from './usageError.js';
 
 export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384]
                                                  create a root and a station issuing CA
-  ca import  --pkcs12 FILE | --cert FILE --key FILE [--chain FILE]
-                                                 use an issuing CA from the company PKI
+  ca import  --pkcs12 FILE [--chain FILE] | --cert FILE --key FILE [--chain FILE]
+                                                 use an issuing CA from the company PKI. The files
+                                                 are checked first; then it asks, one line each on
+                                                 a pipe, in this order: the PKCS#12 password (with
+                                                 --pkcs12) or the key file passphrase (an encrypted
+                                                 --key), from LINE_STATION_IMPORT_PASSWORD when
+                                                 set; then the new CA passphrase (twice on a
+                                                 terminal, once on a pipe)
   ca status                                      show the CA (no secrets)
-  ca issue   --csr FILE --id REGISTRATION_ID [--out FILE]
+  ca issue   --csr FILE --id REGISTRATION_ID [--out FILE] [--by NAME]
                                                  issue a leaf for a CSR (PEM, leaf then chain)
   ca list    [--id REGISTRATION_ID] [--limit N]  list issued certificates
-  ca revoke  SERIAL --reason TEXT                mark an issued certificate revoked
+  ca revoke  SERIAL --reason TEXT [--by NAME]    mark an issued certificate revoked in the ledger
+                                                 (no CRL is published and DPS is not changed:
+                                                 disable the device's enrollment in DPS yourself)
           every ca command takes --data-dir DIR (default $LINE_STATION_DATA or ~/.line-station);
-          the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin`;
+          the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin;
+          issue and revoke go into the audit trail by --by NAME, else this OS user's name`;
 
 const options = {
   'data-dir': { type: 'string' },
@@ -38,6 +54,7 @@ const options = {
   out: { type: 'string' },
   limit: { type: 'string', default: '50' },
   reason: { type: 'string' },
+  by: { type: 'string' },
 } as const;
 
 type Values = ReturnType<
@@ -93,7 +110,7 @@ async function init(caDir: string, values: Values): Promise<number> {
 
 async function importCa(caDir: string, values: Values): Promise<number> {
   const fromPkcs12 = values.pkcs12 !== undefined;
-  if (fromPkcs12 === (values.cert !== undefined)) {
+  if (fromPkcs12 === (values.cert !== undefined) || (fromPkcs12 && values.key !== undefined)) {
     console.error('station ca import: give either --pkcs12 FILE, or --cert FILE with --key FILE');
     return 2;
   }
@@ -101,34 +118,34 @@ async function importCa(caDir: string, values: Values): Promise<number> {
     console.error('station ca import: --cert needs --key FILE (the issuing CA private key, PEM)');
     return 2;
   }
-  const material = fromPkcs12
-    ? {
-        pkcs12: await readFile(values.pkcs12!),
-        pkcs12Password: await readPassphrase('PKCS#12 password: ', {
-          env: 'LINE_STATION_IMPORT_PASSWORD',
-        }),
-      }
-    : {
-        certificatePem: await readFile(values.cert!, 'utf8'),
-        privateKeyPem: await readFile(values.key!, 'utf8'),
-        ...(values.chain ? { chainPem: await readFile(values.chain, 'utf8') } : {}),
-      };
-  const keyPassphrase =
-    'privateKeyPem' in material && material.privateKeyPem.includes('ENCRYPTED')
-      ? {
-          privateKeyPassphrase: await readPassphrase('Key file passphrase: ', {
-            env: 'LINE_STATION_IMPORT_PASSWORD',
-          }),
-        }
-      : {};
+  // Everything that needs no secret comes first (a CA already there, files that hold something
+  // else than their flag says), then the files' own passwords, then the whole CA is read and
+  // validated, and only then is the new passphrase asked for: a wrong file costs no typing.
+  await assertNoCa(caDir);
+  const files = await readImportFiles({
+    ...(values.pkcs12 !== undefined && { pkcs12: values.pkcs12 }),
+    ...(values.cert !== undefined && { certificate: values.cert }),
+    ...(values.key !== undefined && { key: values.key }),
+    ...(values.chain !== undefined && { chain: values.chain }),
+  });
+  const importPassword = (prompt: string): Promise<string> =>
+    readPassphrase(prompt, { env: 'LINE_STATION_IMPORT_PASSWORD' });
+  const prepared = prepareIssuingCa({
+    ...(files.pkcs12 !== undefined && {
+      pkcs12: files.pkcs12,
+      pkcs12Password: await importPassword('PKCS#12 password: '),
+    }),
+    ...(files.certificatePem !== undefined && { certificatePem: files.certificatePem }),
+    ...(files.privateKeyPem !== undefined && { privateKeyPem: files.privateKeyPem }),
+    ...(files.keyEncrypted && {
+      privateKeyPassphrase: await importPassword('Key file passphrase: '),
+    }),
+    ...(files.chainPem !== undefined && { chainPem: files.chainPem }),
+  });
   const passphrase = await readPassphrase('New CA passphrase for this station: ', {
     confirm: true,
   });
-  const record = await importIssuingCa(caDir, {
-    ...material,
-    ...keyPassphrase,
-    wrapper: new PassphraseKeyWrapper(passphrase),
-  });
+  const record = await writeImportedCa(caDir, prepared, new PassphraseKeyWrapper(passphrase));
   console.log(`Issuing CA imported into ${caDir} (${record.mode}, ${record.keyAlgorithm}).`);
   return 0;
 }
@@ -145,30 +162,35 @@ async function withCa(
   // outbox. `list` only reads (openExistingStationDatabase makes nothing); issue and revoke write.
   const locked = await openCa(paths.caDir);
   if (sub === 'status') return printStatus(locked.status(), paths.caDir);
-  const db =
-    sub === 'list'
-      ? openExistingStationDatabase(paths.dataDir, { toRead: true })
-      : openStationDatabase(paths.database);
+  if (sub === 'list') {
+    const db = openExistingStationDatabase(paths.dataDir, { toRead: true });
+    try {
+      return await list(new StationCa(locked, new CertificateLedger(db)), values);
+    } finally {
+      db.close();
+    }
+  }
+  const serial = positionals[0];
+  if (sub === 'revoke' && (!serial || !values.reason)) {
+    console.error('station ca revoke: give SERIAL and --reason TEXT');
+    return 2;
+  }
+  if (sub === 'issue' && (!values.csr || !values.id)) {
+    console.error('station ca issue: give --csr FILE and --id REGISTRATION_ID');
+    return 2;
+  }
+  const actor = supervisorActor(values.by);
+  const db = openStationDatabase(paths.database);
   try {
-    const stationCa = new StationCa(locked, new CertificateLedger(db));
-    if (sub === 'list') return list(stationCa, values);
-    if (sub === 'revoke') {
-      const serial = positionals[0];
-      if (!serial || !values.reason) {
-        console.error('station ca revoke: give SERIAL and --reason TEXT');
-        return 2;
-      }
-      await stationCa.revoke(serial, values.reason);
-      console.log(`Certificate ${serial} marked revoked.`);
-      return 0;
-    }
-    if (!values.csr || !values.id) {
-      console.error('station ca issue: give --csr FILE and --id REGISTRATION_ID');
-      return 2;
-    }
-    const csr = await readFile(values.csr);
+    const ledger = new SupervisedLedger(db, actor, {
+      ...(values.csr !== undefined && { csrFile: resolve(values.csr) }),
+      ...(values.out !== undefined && { outFile: resolve(values.out) }),
+    });
+    const stationCa = new StationCa(locked, ledger);
+    if (sub === 'revoke') return await revoke(stationCa, ledger, serial!, values.reason!);
+    const csr = await readFile(values.csr!);
     await stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: ')));
-    const issued = await stationCa.issueFromCsr(derOrPem(csr), { registrationId: values.id });
+    const issued = await stationCa.issueFromCsr(derOrPem(csr), { registrationId: values.id! });
     const pem = [issued.certificateDer, ...issued.chainDer].map(certificateToPem).join('');
     if (values.out) await writeFile(values.out, pem);
     else process.stdout.write(pem);
@@ -179,6 +201,131 @@ async function withCa(
     return 0;
   } finally {
     db.close();
+  }
+}
+
+async function revoke(
+  stationCa: StationCa,
+  ledger: SupervisedLedger,
+  serial: string,
+  reason: string,
+): Promise<number> {
+  const before = ledger.get(serial.toLowerCase());
+  if (before?.status === 'revoked') {
+    console.error(
+      `Certificate ${before.serialNumber} was revoked already, at ${before.revokedAt ?? '?'} (${before.revocationReason ?? ''}); nothing changed.`,
+    );
+    return 1;
+  }
+  await stationCa.revoke(serial, reason);
+  const id = before?.registrationId ?? '?';
+  console.log(`Certificate ${serial} (${id}) marked revoked in this station's ledger.`);
+  // The ledger is the station's own record: nothing outside it learns of the revocation, and a
+  // supervisor must not leave believing the device is shut out.
+  console.log(
+    'This does not stop the device: the station publishes no CRL and changed nothing in DPS, so a device holding this certificate can still register.',
+  );
+  console.log(
+    `To stop it, disable or delete the DPS individual enrollment "${id}" (Azure portal: the DPS, Manage enrollments; or \`az iot dps enrollment update --enrollment-id ${id} --provisioning-status disabled\`), and disable the device in its IoT hub if it registered already. The station has no command that changes an enrollment in DPS.`,
+  );
+  console.log(outboxNote(ledger.revokedEnrollment));
+  return 0;
+}
+
+/** What the outbox did with the enrollment that carries the revoked certificate. */
+function outboxNote(row: OutboxRow | undefined): string {
+  if (row === undefined) {
+    return 'The station made no enrollment for this certificate (issued by hand, or its run failed): if it was enrolled in DPS some other way, disable that enrollment.';
+  }
+  const ofRow = `Its enrollment (outbox row ${row.id}) is ${row.status}`;
+  switch (row.status) {
+    case 'pending':
+    case 'syncing':
+      return `${ofRow}: the station will still send it to DPS, and cannot withdraw it. Once \`station queue list\` shows it synced, disable it in DPS.`;
+    case 'synced':
+      return `${ofRow}: it is in DPS.`;
+    case 'failed':
+    case 'conflict':
+      return `${ofRow}: do not requeue it (\`station queue requeue\`); check in DPS that no enrollment of that ID holds this certificate.`;
+    default:
+      return `${ofRow}: the device was provisioned again since; its later enrollment is not affected.`;
+  }
+}
+
+interface OutboxRow {
+  id: number;
+  status: string;
+}
+
+/**
+ * The ledger of a supervisor's `ca issue` or `ca revoke`: each certificate issued or revoked
+ * by hand is written in one transaction with its audit event, so the trail neither misses one nor
+ * shows one that did not happen. Secrets never reach the detail: the certificate's fingerprint
+ * and serial number identify it.
+ */
+class SupervisedLedger extends CertificateLedger {
+  private readonly audit: AuditLog;
+  private readonly enrollmentOf: Database.Statement;
+  /** The outbox row that carries the certificate revoked last, if any. */
+  revokedEnrollment: OutboxRow | undefined;
+
+  constructor(
+    private readonly database: Database.Database,
+    private readonly actor: AuditActor,
+    private readonly context: Record<string, string>,
+  ) {
+    super(database);
+    this.audit = new AuditLog(database);
+    // The run that installed the certificate made the enrollment: found by the run, not by the
+    // registration ID, whose live enrollment may carry a later certificate.
+    this.enrollmentOf = database.prepare(`SELECT e.id, e.status FROM enrollments e
+      JOIN runs r ON r.id = e.run_id WHERE r.certificate_serial = ? ORDER BY e.id DESC LIMIT 1`);
+  }
+
+  override record(entry: IssuanceRecord): boolean {
+    return this.database.transaction(() => {
+      const fresh = super.record(entry);
+      if (fresh) {
+        this.audit.append({
+          at: new Date(),
+          actor: this.actor,
+          kind: 'certificate.issued-by-hand',
+          subject: entry.registrationId,
+          detail: {
+            serialNumber: entry.serialNumber,
+            fingerprintSha256: entry.fingerprintSha256,
+            notAfter: entry.notAfter.toISOString(),
+            profile: entry.profile,
+            ...this.context,
+          },
+        });
+      }
+      return fresh;
+    })();
+  }
+
+  override revoke(serialNumber: string, reason: string, at = new Date()): boolean {
+    return this.database.transaction(() => {
+      const before = this.get(serialNumber);
+      if (before === undefined || !super.revoke(serialNumber, reason, at)) return false;
+      this.revokedEnrollment = this.enrollmentOf.get(serialNumber) as OutboxRow | undefined;
+      this.audit.append({
+        at,
+        actor: this.actor,
+        kind: 'certificate.revoked',
+        subject: before.registrationId,
+        detail: {
+          serialNumber,
+          reason,
+          fingerprintSha256: before.fingerprintSha256,
+          statusBefore: before.status,
+          enrollment: this.revokedEnrollment ?? null,
+          crlPublished: false,
+          dpsChanged: false,
+        },
+      });
+      return true;
+    })();
   }
 }
 

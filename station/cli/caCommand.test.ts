@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import type { AuditEvent } from '../store/auditLog.js';
+import { ProvisioningStore } from '../store/provisioningStore.js';
+import { openStationDatabase } from '../store/stationDatabase.js';
+import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
+import { audit } from './auditCommand.js';
+import { ca } from './caCommand.js';
+
+const PASSPHRASE = 'the station passphrase';
+const work = mkdtempSync(join(tmpdir(), 'ca-command-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A device key and its CSR, made by openssl as a device's tooling would. */
+const csrFile = join(work, 'dev.csr');
+execFileSync('openssl', [
+  'req',
+  '-new',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  join(work, 'dev.key'),
+  '-subj',
+  '/CN=dev-1',
+  '-out',
+  csrFile,
+]);
+
+let dataDir: string;
+let output: string[];
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(work, 'station-'));
+  // Cheap scrypt: these tests are about the audit trail and the text, not the passphrase's cost.
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'CA command test',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
+  });
+  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+  output = [];
+  const keep = (line: string): void => void output.push(line);
+  vi.spyOn(console, 'log').mockImplementation(keep);
+  vi.spyOn(console, 'error').mockImplementation(keep);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+/** The audit events of one kind, read back through `station audit --json`. */
+async function auditEvents(kind: string): Promise<AuditEvent[]> {
+  const before = output.length;
+  expect(await audit(['--kind', kind, '--json', '--data-dir', dataDir])).toBe(0);
+  const printed = output.splice(before).join('\n');
+  return printed.startsWith('[') ? (JSON.parse(printed) as AuditEvent[]) : [];
+}
+
+/** The SHA-256 fingerprint openssl computes, in the ledger's form (lower-case hex). */
+function opensslFingerprint(pemFile: string): string {
+  const line = execFileSync(
+    'openssl',
+    ['x509', '-in', pemFile, '-noout', '-fingerprint', '-sha256'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return line.split('=')[1]!.trim().replaceAll(':', '').toLowerCase();
+}
+
+async function issueByHand(
+  by: string[] = ['--by', 'sam'],
+): Promise<{ out: string; serial: string }> {
+  const out = join(dataDir, 'dev-1.pem');
+  const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', out, ...by];
+  expect(await ca([...args, '--data-dir', dataDir])).toBe(0);
+  const serial = /Issued ([0-9a-f]+) for dev-1/.exec(output.join('\n'))![1]!;
+  return { out, serial };
+}
+
+describe('station ca issue', () => {
+  it('records the certificate issued by hand in the audit trail: who, which, never a secret', async () => {
+    const { out, serial } = await issueByHand();
+    // The chain the command wrote verifies with openssl: leaf, then issuing CA, then root.
+    const blocks = readFileSync(out, 'utf8').match(
+      /-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n/g,
+    )!;
+    writeFileSync(join(dataDir, 'leaf.pem'), blocks[0]!);
+    writeFileSync(join(dataDir, 'issuing.pem'), blocks[1]!);
+    writeFileSync(join(dataDir, 'root.pem'), blocks[2]!);
+    const verified = execFileSync(
+      'openssl',
+      ['verify', '-CAfile', 'root.pem', '-untrusted', 'issuing.pem', 'leaf.pem'],
+      { cwd: dataDir, encoding: 'utf8' },
+    );
+    expect(verified.trim()).toBe('leaf.pem: OK');
+
+    const [event, ...more] = await auditEvents('certificate.issued-by-hand');
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      actor: 'supervisor:sam',
+      subject: 'dev-1',
+      detail: {
+        serialNumber: serial,
+        fingerprintSha256: opensslFingerprint(join(dataDir, 'leaf.pem')),
+        csrFile,
+        outFile: out,
+      },
+    });
+    expect(JSON.stringify(event)).not.toContain(PASSPHRASE);
+    expect(JSON.stringify(event)).not.toContain(
+      readFileSync(join(work, 'dev.key'), 'utf8').split('\n')[1],
+    );
+  });
+
+  it('without --by records the operating-system user, as the bundle commands do', async () => {
+    await issueByHand([]);
+    const [event] = await auditEvents('certificate.issued-by-hand');
+    expect(event?.actor).toBe(`supervisor:${userInfo().username}`);
+    await expect(
+      ca(['issue', '--csr', csrFile, '--id', 'dev-1', '--by', ' ', '--data-dir', dataDir]),
+    ).rejects.toMatchObject({ code: 'CLI_USAGE' });
+  });
+});
+
+describe('station ca revoke', () => {
+  it('records the revocation, and says plainly that DPS still lets the device register', async () => {
+    const { serial } = await issueByHand();
+    output = [];
+    const revoke = ['revoke', serial, '--reason', 'device stolen', '--by', 'kim'];
+    expect(await ca([...revoke, '--data-dir', dataDir])).toBe(0);
+    const said = output.join('\n');
+    expect(said).toContain(`Certificate ${serial} (dev-1) marked revoked`);
+    expect(said).toContain('the station publishes no CRL and changed nothing in DPS');
+    expect(said).toContain('can still register');
+    expect(said).toContain('disable or delete the DPS individual enrollment "dev-1"');
+    expect(said).toContain('The station made no enrollment for this certificate');
+
+    const [event, ...more] = await auditEvents('certificate.revoked');
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      actor: 'supervisor:kim',
+      subject: 'dev-1',
+      detail: {
+        serialNumber: serial,
+        reason: 'device stolen',
+        statusBefore: 'issued',
+        enrollment: null,
+        crlPublished: false,
+        dpsChanged: false,
+      },
+    });
+
+    // A second revoke changes nothing and records nothing.
+    output = [];
+    expect(await ca([...revoke, '--data-dir', dataDir])).toBe(1);
+    expect(output.join('\n')).toContain('was revoked already');
+    expect(await auditEvents('certificate.revoked')).toHaveLength(1);
+  });
+
+  it('says that an enrollment still pending in the outbox will reach DPS all the same', async () => {
+    const db = openStationDatabase(join(dataDir, 'station.db'));
+    const store = new ProvisioningStore(db);
+    const runId = store.beginRun('/dev/ttyUSB1', 'line7', Date.now(), 'auto');
+    recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`);
+    store.commitPass(passedRun(runId, 'SN-1', { registrationId: `reg-${runId}` }));
+    db.close();
+
+    expect(await ca(['revoke', `c-${runId}`, '--reason', 'rework', '--data-dir', dataDir])).toBe(0);
+    expect(output.join('\n')).toMatch(
+      /Its enrollment \(outbox row \d+\) is pending: the station will still send it to DPS/,
+    );
+    const [event] = await auditEvents('certificate.revoked');
+    expect(event).toMatchObject({
+      subject: `reg-${runId}`,
+      detail: { statusBefore: 'committed', enrollment: { status: 'pending' } },
+    });
+  });
+
+  it('records nothing for a serial the CA never issued', async () => {
+    await expect(
+      ca(['revoke', 'abcdef', '--reason', 'typo', '--by', 'kim', '--data-dir', dataDir]),
+    ).rejects.toMatchObject({ code: 'CA_UNKNOWN_CERTIFICATE' });
+    expect(await auditEvents('certificate.revoked')).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { groupKeyFile } from '../production/groupKeys.js';
+import { AuditLog } from '../store/auditLog.js';
+import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { keys } from './keysCommand.js';
 
 const PASSPHRASE = 'the station passphrase';
@@ -34,9 +36,34 @@ describe('station keys set-group', () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', `${PASSPHRASE}!`);
     await expect(setGroup()).rejects.toMatchObject({ code: 'CUSTODY_WRONG_PASSPHRASE' });
     expect(existsSync(groupKeyFile(dataDir, 'line3'))).toBe(false);
+    // Nothing stored, nothing recorded: the database is not even made.
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
 
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
     expect(await setGroup()).toBe(0);
     expect(readFileSync(groupKeyFile(dataDir, 'line3'), 'utf8')).not.toContain(KEY);
+  });
+
+  it('records who stored which key in the audit trail, by its fingerprint and never the key', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+    const setGroup = ['set-group', '--group', 'Line3', '--by', 'sam', '--data-dir', dataDir];
+    expect(await keys(setGroup)).toBe(0);
+    expect(await keys(setGroup)).toBe(0);
+    const db = openStationDatabaseToRead(join(dataDir, 'station.db'));
+    let events;
+    try {
+      events = new AuditLog(db).list('group-key.stored');
+    } finally {
+      db.close();
+    }
+    const keySha256 = createHash('sha256').update(Buffer.from(KEY, 'base64')).digest('hex');
+    expect(events).toMatchObject([
+      { actor: 'supervisor:sam', subject: 'group:line3', detail: { replaced: true, keySha256 } },
+      { detail: { enrollmentGroupId: 'Line3', replaced: false, keySha256 } },
+    ]);
+    const trail = JSON.stringify(events);
+    expect(trail).not.toContain(KEY);
+    expect(trail).not.toContain(Buffer.from(KEY, 'base64').toString('hex'));
+    expect(trail).not.toContain(PASSPHRASE);
   });
 });

@@ -1,19 +1,32 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { saveGroupKey } from '../production/groupKeys.js';
-import { resolveDataDir } from './dataDir.js';
+import { groupKeyFile, saveGroupKey } from '../production/groupKeys.js';
+import { AuditLog } from '../store/auditLog.js';
+import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
+import { asStoreError } from '../store/storeError.js';
+import { supervisorActor } from './auditCommand.js';
+import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 
-export const KEYS_USAGE = `  keys set-group --group ID                      store a symmetric-key enrollment group's primary key,
+export const KEYS_USAGE = `  keys set-group --group ID [--by NAME]          store a symmetric-key enrollment group's primary key,
                                                  sealed under the CA passphrase (the key comes from
-                                                 LINE_STATION_GROUP_KEY, the terminal, or stdin); --data-dir DIR`;
+                                                 LINE_STATION_GROUP_KEY, the terminal, or stdin, then
+                                                 the CA passphrase); the audit trail records who
+                                                 (--by, else this OS user) and the key's SHA-256
+                                                 fingerprint, never the key; --data-dir DIR`;
 
 /** `station keys …`: secrets a supervisor hands to the station. */
 export async function keys(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { group: { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: {
+      group: { type: 'string' },
+      by: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
   });
   if (sub !== 'set-group') {
     console.error(`station keys: unknown subcommand "${sub ?? ''}"\n${KEYS_USAGE}`);
@@ -23,11 +36,43 @@ export async function keys(args: string[]): Promise<number> {
     console.error('station keys set-group: give --group ID (the DPS enrollment group ID)');
     return 2;
   }
+  const actor = supervisorActor(values.by);
   const key = await readPassphrase('Group primary key (base64): ', {
     env: 'LINE_STATION_GROUP_KEY',
   });
   const dataDir = resolveDataDir(values['data-dir']);
-  const file = await saveGroupKey(dataDir, values.group, key, await checkedCaPassphrase(dataDir));
-  console.log(`The key of group "${values.group}" is sealed in ${file}.`);
-  return 0;
+  const wrapper = await checkedCaPassphrase(dataDir);
+  // Opened before the key is sealed: a database that cannot take the audit event (damaged,
+  // read-only) refuses the command before a key is stored that the trail would not show.
+  const db = openStationDatabase(stationPaths(dataDir).database, { requireWritable: true });
+  try {
+    const replaced = existsSync(groupKeyFile(dataDir, values.group));
+    const file = await saveGroupKey(dataDir, values.group, key, wrapper);
+    asStoreError('record group-key.stored', () =>
+      new AuditLog(db).append({
+        at: new Date(),
+        actor,
+        kind: 'group-key.stored',
+        subject: `group:${values.group!.toLowerCase()}`,
+        detail: { enrollmentGroupId: values.group, replaced, keySha256: fingerprint(key) },
+      }),
+    );
+    console.log(`The key of group "${values.group}" is sealed in ${file}.`);
+    return 0;
+  } finally {
+    closeStationDatabase(db);
+  }
+}
+
+/**
+ * The SHA-256 of the key's bytes: it tells a supervisor which key was stored (compare it with
+ * the hash of the key DPS shows) and reveals nothing of a random key of 16 bytes or more.
+ */
+function fingerprint(keyBase64: string): string {
+  const bytes = Buffer.from(keyBase64.trim(), 'base64');
+  try {
+    return createHash('sha256').update(bytes).digest('hex');
+  } finally {
+    bytes.fill(0);
+  }
 }

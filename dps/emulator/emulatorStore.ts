@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -42,13 +42,17 @@ interface RawRow {
 export class EmulatorStore {
   private constructor(private readonly db: Database.Database) {}
 
-  /** Opens (creating if needed) the store; a file store's folder is created too. */
+  /**
+   * Opens (creating if needed) the store; a file store's folder is created too (0700). The file
+   * holds the service key and the TLS key in clear, so it and its WAL are for this user alone.
+   */
   static open(storage: 'memory' | { file: string }): EmulatorStore {
     let db: Database.Database;
     if (storage === 'memory') {
       db = new Database(':memory:');
     } else {
-      mkdirSync(dirname(storage.file), { recursive: true });
+      mkdirSync(dirname(storage.file), { recursive: true, mode: 0o700 });
+      narrowDatabaseFiles(storage.file);
       db = new Database(storage.file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -166,4 +170,27 @@ export class EmulatorStore {
 
 function decode<T>(row: RawRow): StoredRow<T> {
   return { id: row.id, etag: row.etag, record: JSON.parse(row.record) as T };
+}
+
+/** The modes of the database's files: readable and writable by the emulator's user only. */
+export const EMULATOR_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file 0600 if it is not there, and narrows it and any WAL or index left
+ * beside it: SQLite gives the WAL and its index the mode of the database file, so one made 0644
+ * by an earlier version, or copied in by hand, would keep the keys readable by every user. A
+ * file of another owner, which this user may not change, is left as it is rather than stop a
+ * training tool; its owner narrows it.
+ */
+function narrowDatabaseFiles(file: string): void {
+  if (process.platform === 'win32') return;
+  if (!existsSync(file)) closeSync(openSync(file, 'a', EMULATOR_FILE_MODE));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, EMULATOR_FILE_MODE);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+    }
+  }
 }

@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { prepareCaDir, writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DPS_CA_ENV } from '../production/dpsConnection.js';
 import { resolveDataDir } from './dataDir.js';
@@ -60,7 +60,9 @@ export async function emulatorCommand(
   // Listen for Ctrl-C from the start, so one pressed while the emulator starts is not lost.
   const until = deps.until ?? untilSignal();
   const folder = join(resolveDataDir(values['data-dir'] ?? values.data), 'dps-emulator');
-  await mkdir(folder, { recursive: true });
+  // The folder holds the emulator's service key and TLS key: 0700, narrowed when an earlier
+  // version made it 0755, as the station does for its own CA folder (the same code).
+  await prepareCaDir(folder);
   const database = join(folder, 'emulator.sqlite');
   const options: DpsEmulatorOptions = {
     host: values.host,
@@ -73,7 +75,8 @@ export async function emulatorCommand(
   const emulator = await startDpsEmulator(options);
   try {
     const caFile = join(folder, 'emulator-ca.pem');
-    await writeFile(caFile, emulator.caCertificatePem);
+    // 0600 from the start, whatever an older file's mode was (it is replaced, not rewritten).
+    await writeFileAtomic(caFile, emulator.caCertificatePem);
     print('DEMO: a local DPS emulator, not Azure. Point the station or an SDK at it:');
     print(`  connection string  ${emulator.serviceConnectionString}`);
     print(`  ID scope           ${emulator.idScope}`);

@@ -6,6 +6,8 @@
 export const dpsErrorText = {
   DPS_CONNECTION_STRING_INVALID:
     'The DPS connection string cannot be read. Paste it again from the DPS "Shared access policies" page.',
+  DPS_CONNECTION_STRING_IOT_HUB:
+    "This is an IoT hub's connection string (its HostName ends in azure-devices.net or a sovereign cloud's azure-devices.*), not the Device Provisioning Service's. Take DPS's: in the Azure portal open the DPS resource (HostName …azure-devices-provisioning.net), then Shared access policies, a policy with enrollment write rights, and copy its primary connection string.",
   DPS_UNAUTHORIZED:
     "DPS refused the station's credentials. A supervisor must check the DPS connection string (key and policy).",
   DPS_CLOCK_WRONG:
@@ -21,6 +23,8 @@ export const dpsErrorText = {
   DPS_SERVER_ERROR: 'DPS had an internal error. The station waits and tries again.',
   DPS_UNREACHABLE:
     'DPS cannot be reached (network down or offline). The station keeps the queue and retries.',
+  DPS_HOST_NOT_FOUND:
+    "The DPS host name does not resolve to an address (DNS has no such name, or cannot answer). A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings. The station keeps the queue and retries.",
   DPS_TIMEOUT: 'DPS did not answer in time. The station waits and tries again.',
   DPS_TLS_UNTRUSTED:
     "The DPS server's certificate is not trusted (its issuer, or the host name it is made out for), so nothing was sent. A supervisor must check the DPS host name and the certificate authorities trusted for it.",
@@ -57,6 +61,8 @@ const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_THROTTLED',
   'DPS_SERVER_ERROR',
   'DPS_UNREACHABLE',
+  // A mistyped host stays wrong, but a DNS server that cannot answer (EAI_AGAIN) recovers.
+  'DPS_HOST_NOT_FOUND',
   'DPS_TIMEOUT',
   'DPS_RESPONSE_INVALID',
 ]);

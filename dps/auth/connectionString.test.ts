@@ -86,3 +86,58 @@ describe('parseConnectionString', () => {
     },
   );
 });
+
+describe('parseConnectionString, for what a supervisor pastes', () => {
+  const dps = `HostName=${HOST};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${KEY}`;
+  const parsed = {
+    hostName: HOST,
+    sharedAccessKeyName: 'provisioningserviceowner',
+    sharedAccessKey: KEY,
+  };
+
+  // Copied from a shell line or a JSON file, the quotes came along and read as "HostName is
+  // missing".
+  it.each([
+    ['double quotes', `"${dps}"`],
+    ['single quotes', `'${dps}'`],
+    ['quotes and whitespace', `  "  ${dps} "\n`],
+  ])('takes a string inside %s', (_, text) => {
+    expect(parseConnectionString(text)).toEqual(parsed);
+  });
+
+  it('strips one pair of matching quotes only', () => {
+    expect(refusal(`"${dps}'`).detail).toMatch(/HostName is missing/);
+    expect(refusal(`""${dps}""`).detail).toMatch(/HostName is missing/);
+  });
+
+  // The hub's string has the same three fields; DPS then refused every call, or set-connection
+  // said it was sealed and the first sync failed far from the cause.
+  it.each([
+    'myhub.azure-devices.net',
+    'MyHub.Azure-Devices.NET',
+    'myhub.azure-devices.cn',
+    'myhub.azure-devices.us',
+    'myhub.azure-devices.de',
+    'myhub.azure-devices.net:443',
+  ])('refuses the IoT hub host %s with its own code and where to find DPS’s', (host) => {
+    const err = refusal(`HostName=${host};SharedAccessKeyName=iothubowner;SharedAccessKey=${KEY}`);
+    expect(err.code).toBe('DPS_CONNECTION_STRING_IOT_HUB');
+    expect(err.message).toMatch(/IoT hub's connection string/);
+    expect(err.message).toMatch(/DPS resource[^]*Shared access policies/);
+    expect(err.detail).toContain(host);
+    expect(JSON.stringify({ m: err.message, d: err.detail })).not.toContain(KEY.slice(0, 12));
+  });
+
+  it.each([
+    'line-dps.azure-devices-provisioning.net',
+    'line-dps.azure-devices-provisioning.cn',
+    'line-dps.azure-devices-provisioning.us',
+    '127.0.0.1:8443',
+    'localhost:8443',
+    'dps.factory.example',
+    'azure-devices.net.example.com',
+  ])('keeps DPS, loopback and other hosts: %s', (host) => {
+    const text = `HostName=${host};SharedAccessKeyName=owner;SharedAccessKey=${KEY}`;
+    expect(parseConnectionString(text).hostName).toBe(host);
+  });
+});

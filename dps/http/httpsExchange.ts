@@ -31,8 +31,9 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /**
  * Sends one request and collects the response. Rejects with DpsError DPS_TIMEOUT when the time
  * runs out, DPS_TLS_UNTRUSTED for a server certificate refused (its `tls` says which check
- * failed), DPS_UNREACHABLE for any other transport failure (refused, reset, DNS, a TLS
- * handshake broken off), and with the signal's reason when aborted. Never retries: retry policy
+ * failed), DPS_HOST_NOT_FOUND when DNS gives no address for the host, DPS_UNREACHABLE for any
+ * other transport failure (refused, reset, a TLS handshake broken off), and with the signal's
+ * reason when aborted. Never retries: retry policy
  * belongs to the caller.
  */
 export function httpsExchange(exchange: HttpsExchangeRequest): Promise<HttpsExchangeResponse> {
@@ -130,7 +131,17 @@ function transportError(where: string, err: Error): DpsError {
   // node's error is at hand, so that nothing above has to know node's codes.
   const tls = tlsRefusalOfNodeCode(code);
   const detail = `${where}: ${code === undefined ? '' : `${code}: `}${err.message}`;
-  return tls === undefined
-    ? new DpsError('DPS_UNREACHABLE', { detail, cause: err })
-    : new DpsError('DPS_TLS_UNTRUSTED', { detail, tls, cause: err });
+  if (tls !== undefined) return new DpsError('DPS_TLS_UNTRUSTED', { detail, tls, cause: err });
+  // A host name that does not resolve is most often a typo in the connection string: "network
+  // down" sent supervisors to the cables.
+  if (code !== undefined && DNS_FAILURES.has(code)) {
+    return new DpsError('DPS_HOST_NOT_FOUND', { detail, cause: err });
+  }
+  return new DpsError('DPS_UNREACHABLE', { detail, cause: err });
 }
+
+/**
+ * getaddrinfo's failures as node names them: no such name (ENOTFOUND), or no answer from the DNS
+ * server (EAI_AGAIN), which a host that does not exist also gets from some resolvers.
+ */
+const DNS_FAILURES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);

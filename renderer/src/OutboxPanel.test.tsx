@@ -1,17 +1,60 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { clockTime } from './clockTime.js';
 import { OutboxPanel } from './OutboxPanel.js';
 
 const outbox = { pending: 3, syncing: 0, synced: 0, failed: 0, conflict: 0 };
+type Sync = Parameters<typeof OutboxPanel>[0]['sync'];
+
+const panel = (counts: typeof outbox, sync: Sync) =>
+  renderToStaticMarkup(
+    <OutboxPanel outbox={counts} sync={sync} enabled onSync={() => undefined} />,
+  );
+
+/** The text of the element with `testId`, tags and entities left as they render. */
+const textOf = (html: string, testId: string) =>
+  new RegExp(`data-testid="${testId}"[^>]*>([^<]*)<`).exec(html)?.[1];
 
 describe('OutboxPanel', () => {
   it('on a line without a DPS connection, says the enrollments wait and how a bundle carries them', () => {
-    const html = renderToStaticMarkup(
-      <OutboxPanel outbox={outbox} sync={undefined} enabled onSync={() => undefined} />,
-    );
+    const html = panel(outbox, undefined);
     expect(html).toContain('data-state="none"');
     expect(html).toContain('enrollments wait here');
     expect(html).toContain('<code>station bundle export</code>');
     expect(html).not.toContain('Sync now');
+  });
+
+  it('says up to date only when no enrollment waits for a supervisor', () => {
+    const done = { ...outbox, pending: 0, synced: 12 };
+    const html = panel(done, { state: 'idle', connection: 'online' });
+    expect(textOf(html, 'sync-state')).toBe('DPS sync: up to date');
+    expect(html).not.toContain('data-testid="sync-attention"');
+  });
+
+  // "DPS sync: up to date" stood beside a red "Conflict 5".
+  it('with conflicts and failures, says how many wait for a supervisor and what lists them', () => {
+    const stuck = { ...outbox, pending: 0, synced: 7, conflict: 5, failed: 2 };
+    const html = panel(stuck, { state: 'idle', connection: 'online' });
+    expect(textOf(html, 'sync-state')).toBe('DPS sync: nothing more to send');
+    expect(html).not.toContain('up to date');
+    expect(textOf(html, 'sync-attention')).toBe(
+      '7 enrollment(s) wait for a supervisor, on the workstation: 5 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict; 2 failed (DPS refused them, or they cannot be sent): station queue list --status failed.',
+    );
+    // While it still sends, the supervisor's rows are said as well.
+    const sending = panel({ ...stuck, pending: 4 }, { state: 'syncing', connection: 'online' });
+    expect(textOf(sending, 'sync-attention')).toMatch(/^7 enrollment\(s\) wait for a supervisor/);
+  });
+
+  // "waiting to retry until 3:28:26 PM" beside the recent runs' "15:27:38".
+  it('gives a retry time in the 24-hour clock the rest of the UI uses', () => {
+    const at = new Date();
+    at.setHours(15, 28, 26, 0);
+    const html = panel(outbox, {
+      state: 'backoff',
+      connection: 'online',
+      heldUntil: at.toISOString(),
+    });
+    expect(textOf(html, 'sync-state')).toBe('DPS sync: waiting to retry until 15:28:26');
+    expect(clockTime(at.toISOString(), new Date())).toBe('15:28:26');
   });
 });

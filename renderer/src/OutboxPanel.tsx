@@ -1,8 +1,11 @@
 /**
  * The enrollment outbox by status, and the sync to DPS that drains it: its state in words, and
- * pause / resume / sync now. Failed and conflict stand out when they are not zero.
+ * pause / resume / sync now. Failed and conflict stand out when they are not zero, and the sync's
+ * words then say that they wait for a supervisor: "up to date" beside a red count read as if
+ * nothing were left to do.
  */
 import type { OutboxCountsPayload, StationStatusPayload } from '../../station/api/contract.js';
+import { clockTime } from './clockTime.js';
 
 const ORDER = [
   ['pending', 'Pending'],
@@ -25,9 +28,33 @@ const STATE_TEXT: Record<SyncStatus['state'], string> = {
   locked: 'starts when the line is unlocked',
 };
 
-function syncText(sync: SyncStatus): string {
-  const held = sync.heldUntil ? ` until ${new Date(sync.heldUntil).toLocaleTimeString()}` : '';
+function syncText(sync: SyncStatus, outbox: OutboxCountsPayload, now: Date): string {
+  if (sync.state === 'idle' && needSupervisor(outbox) > 0) return 'DPS sync: nothing more to send';
+  const held = sync.heldUntil ? ` until ${clockTime(sync.heldUntil, now)}` : '';
   return `DPS sync: ${STATE_TEXT[sync.state]}${sync.state === 'backoff' ? held : ''}`;
+}
+
+/** Rows no sync moves again: DPS refused them, or holds their IDs with other credentials. */
+function needSupervisor(outbox: OutboxCountsPayload): number {
+  return outbox.failed + outbox.conflict;
+}
+
+/** How many rows wait for a supervisor, why, and the command that lists them. */
+export function attentionText(outbox: OutboxCountsPayload): string | undefined {
+  const total = needSupervisor(outbox);
+  if (total === 0) return undefined;
+  const parts: string[] = [];
+  if (outbox.conflict > 0) {
+    parts.push(
+      `${outbox.conflict} conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict`,
+    );
+  }
+  if (outbox.failed > 0) {
+    parts.push(
+      `${outbox.failed} failed (DPS refused them, or they cannot be sent): station queue list --status failed`,
+    );
+  }
+  return `${total} enrollment(s) wait for a supervisor, on the workstation: ${parts.join('; ')}.`;
 }
 
 export function OutboxPanel({
@@ -42,6 +69,7 @@ export function OutboxPanel({
   onSync: (action: SyncAction) => void;
 }) {
   if (!outbox) return null;
+  const attention = attentionText(outbox);
   return (
     <footer className="outbox" aria-label="Enrollment outbox">
       <h2>Enrollments to DPS</h2>
@@ -60,8 +88,13 @@ export function OutboxPanel({
         {sync ? (
           <>
             <span data-testid="sync-state" data-state={sync.state}>
-              {syncText(sync)}
+              {syncText(sync, outbox, new Date())}
             </span>
+            {attention && (
+              <span className="sync-error" data-testid="sync-attention" role="status">
+                {attention}
+              </span>
+            )}
             {sync.lastError && sync.state !== 'idle' && (
               <span className="sync-error" role="status">
                 {sync.lastError.message}

@@ -10,6 +10,7 @@ import {
   type SlotViewPayload,
 } from '../../station/api/contract.js';
 import type { StationClient } from '../../station/api/stationClient.js';
+import { clockTime, dateTime } from './clockTime.js';
 import { RecentRunsFeed, type RecentRunsProblem } from './recentRunsFeed.js';
 import { STATE_LABEL } from './SlotCard.js';
 import './RecentRuns.css';
@@ -188,7 +189,7 @@ function RunRow({ run, slot, now }: { run: RunViewPayload; slot: number | undefi
       <td>
         <time
           dateTime={run.startedAt}
-          title={`Run ${run.runId}: started ${localDateTime(run.startedAt)}, ended ${localDateTime(run.finishedAt)}`}
+          title={`Run ${run.runId}: started ${dateTime(run.startedAt)}, ended ${dateTime(run.finishedAt)}`}
         >
           {clockTime(run.startedAt, now)}
         </time>
@@ -224,23 +225,4 @@ function RunRow({ run, slot, now }: { run: RunViewPayload; slot: number | undefi
       </td>
     </tr>
   );
-}
-
-/**
- * HH:MM:SS in the workstation's time zone, with the date in front for a run of another day: a
- * station left running overnight lists yesterday's failures beside today's.
- */
-function clockTime(iso: string, now: Date): string {
-  const at = new Date(iso);
-  if (Number.isNaN(at.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, '0');
-  const time = [at.getHours(), at.getMinutes(), at.getSeconds()].map(two).join(':');
-  const day = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
-  const today = `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`;
-  return day === today ? time : `${day} ${time}`;
-}
-
-function localDateTime(iso: string): string {
-  const at = new Date(iso);
-  return Number.isNaN(at.getTime()) ? iso : at.toLocaleString();
 }

@@ -165,6 +165,8 @@ function firstStep(summary: BundleSyncSummary, source: string, now: number): str
       return "Set this machine's date and time.";
     case 'SYNC_OFFLINE':
       return 'Wait until this machine can reach DPS.';
+    case 'SYNC_DPS_HOST_UNKNOWN':
+      return `Check the DPS host name in the connection string (${source}), or this machine's DNS.`;
   }
   const at = summary.dpsRetryAt ? Date.parse(summary.dpsRetryAt) : undefined;
   return at !== undefined && at > now

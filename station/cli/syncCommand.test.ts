@@ -96,6 +96,29 @@ describe('station sync', () => {
     expect(await sync(['bogus'])).toBe(2);
   });
 
+  // The hub's string has the same three fields: it was "sealed", and every sync then failed.
+  it("refuses an IoT hub's connection string, saying where DPS's is, and seals nothing", async () => {
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      `HostName=myhub.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${key}`,
+    );
+    const refused = await sync(['set-connection', '--data-dir', dataDir]).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'DPS_CONNECTION_STRING_IOT_HUB' });
+    expect((refused as Error).message).toMatch(
+      /IoT hub's connection string[^]*DPS resource[^]*Shared access policies/,
+    );
+    expect(existsSync(join(dataDir, 'dps', 'connection.sealed.json'))).toBe(false);
+  });
+
+  it('takes a connection string pasted inside quotes', async () => {
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      ` 'HostName=line7.azure-devices-provisioning.net;SharedAccessKeyName=owner;SharedAccessKey=${key}' `,
+    );
+    expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
+    expect(output.at(-1)).toMatch(/line7\.azure-devices-provisioning\.net \(policy owner\)/);
+  });
+
   it('refuses to seal the connection under a passphrase that does not open the CA', async () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'the station passphrasE');
     await expect(sync(['set-connection', '--data-dir', dataDir])).rejects.toMatchObject({

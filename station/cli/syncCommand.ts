@@ -1,11 +1,18 @@
 import { parseArgs } from 'node:util';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
-import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
+import {
+  parseConnectionString,
+  type DpsConnectionString,
+} from '../../dps/auth/connectionString.js';
 import { tlsRefusalNamedIn } from '../../dps/http/tlsRefusalCodes.js';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import { bundleCount, carriedAwaitingReceipt } from '../bundle/bundleList.js';
-import { readOutboxAttention, type OutboxAttention } from '../store/outboxAttention.js';
+import {
+  readOutboxAttention,
+  type LatestSyncProblem,
+  type OutboxAttention,
+} from '../store/outboxAttention.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import {
@@ -21,6 +28,7 @@ import {
   type WaitingRows,
 } from '../sync/retryWaits.js';
 import { activeSyncHolder, type LeaseHolder } from '../sync/syncLease.js';
+import { syncErrorText } from '../sync/syncErrors.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { untrustedDpsText } from '../sync/tlsRefusal.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
@@ -126,27 +134,18 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
     );
   }
   if (problem) {
-    // The station's own delay (not DPS's) is no reason for a supervisor to wait: say so.
-    const own =
-      problem.nextAttemptAt !== null &&
-      Date.parse(problem.nextAttemptAt) > now &&
-      isStationOwnWait(problem.code)
-        ? " (a supervisor's sync now sends it at once)"
-        : '';
-    const retry =
-      problem.status === 'pending'
-        ? problem.nextAttemptAt
-          ? `; next try not before ${problem.nextAttemptAt}${own}`
-          : '; due at the next send'
-        : '';
     lines.push(
-      `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retry}`,
+      `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retryText(problem, now)}`,
     );
     if (problem.message) lines.push(`  ${problem.message}`);
     // This process has only the row's text, not the DpsError, and the row keeps node's code
     // there: read it back with the DPS client's own list to say which check failed.
     if (problem.code === 'SYNC_DPS_UNTRUSTED') {
       lines.push(`  ${untrustedDpsText(tlsRefusalNamedIn(problem.message ?? '')?.kind)}`);
+    } else if (Object.hasOwn(syncErrorText, problem.code)) {
+      // The row keeps the detail only; what to do is the code's (a host name that does not
+      // resolve must not read as a network that is down).
+      lines.push(`  ${syncErrorText[problem.code as keyof typeof syncErrorText]}`);
     }
     if (problem.status === 'failed' || problem.status === 'conflict') {
       lines.push(
@@ -155,6 +154,18 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
     }
   }
   return lines;
+}
+
+/** When a pending problem row is tried again; nothing for a row that waits for a person. */
+function retryText(problem: LatestSyncProblem, now: number): string {
+  if (problem.status !== 'pending') return '';
+  const next = problem.nextAttemptAt;
+  if (next === null) return '; due at the next send';
+  // Past its time, the row waits for a worker's next look (or for a worker at all).
+  if (Date.parse(next) <= now) return `; due again since ${next}`;
+  // The station's own delay (not DPS's) is no reason for a supervisor to wait: say so.
+  const own = isStationOwnWait(problem.code) ? "; a supervisor's sync now sends it at once" : '';
+  return `; next try not before ${next} (${inTime(next, now)}${own})`;
 }
 
 /**
@@ -208,6 +219,9 @@ async function setConnection(dataDir: string): Promise<number> {
   const text = await readPassphrase('DPS service connection string: ', {
     env: 'LINE_STATION_DPS_CONNECTION',
   });
+  // Checked before the CA passphrase is asked for: an IoT hub's string, or a bad one, is told
+  // at once rather than after a passphrase typed for nothing.
+  parseConnectionString(text);
   const wrapper = await checkedCaPassphrase(dataDir);
   const saved = await saveDpsConnectionString(dataDir, text, wrapper);
   console.log(

@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { saveDpsConnectionString } from '../sync/dpsCredentials.js';
+import { ManualClock } from '../sync/testing/manualClock.js';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { attentionLines, retryWaitLines, syncCommand } from './syncCommand.js';
 
@@ -56,10 +59,12 @@ describe('station sync status', () => {
     expect(text).toMatch(/^Sync worker: none, as no DPS connection is stored/m);
     expect(text).toMatch(/pending\s+2/);
     expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\dT/m);
+    // The worker's clock stood at 2026-03-01: that next try has passed.
     expect(text).toMatch(
-      /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \S+; next try not before \S+$/m,
+      /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \S+; due again since \S+$/m,
     );
-    expect(text).toMatch(/^ {2}DPS_UNREACHABLE/m);
+    expect(text).toMatch(/^ {2}its batch stopped before DPS settled it: DPS_UNREACHABLE/m);
+    expect(text).toMatch(/^ {2}DPS cannot be reached\. Enrollments stay queued/m);
   });
 
   it('counts the carried enrollments of exported bundles that no receipt has settled yet', async () => {
@@ -139,6 +144,7 @@ describe('attentionLines', () => {
       'Waiting longest: a, passed 2026-12-05T09:00:00.000Z (3 h ago)',
       'Latest sync problem: SYNC_DPS_REJECTED on b (failed) at 2026-12-05T11:59:30.000Z',
       '  DPS refused the enrollment: 400004 Invalid certificate.',
+      '  DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
       '  Failed and conflict rows wait for a supervisor: station queue list --status failed',
     ]);
   });
@@ -166,7 +172,7 @@ describe('attentionLines, for a DPS certificate the station does not trust', () 
       now,
     );
     expect(lines[0]).toBe(
-      "Latest sync problem: SYNC_DPS_UNTRUSTED on b (pending) at 2026-12-05T11:59:30.000Z; next try not before 2026-12-05T12:04:00.000Z (a supervisor's sync now sends it at once)",
+      "Latest sync problem: SYNC_DPS_UNTRUSTED on b (pending) at 2026-12-05T11:59:30.000Z; next try not before 2026-12-05T12:04:00.000Z (in 4 min; a supervisor's sync now sends it at once)",
     );
     expect(lines[2]).toMatch(/^ {2}The station does not trust the issuer[^]*LINE_STATION_DPS_CA/);
   });
@@ -223,5 +229,37 @@ describe('retryWaitLines', () => {
       "Due later, not sent: 1 enrollment(s) failed again here (SYNC_SECRET_LOCKED) and wait out the station's retry delay, the first not before 2026-12-05T12:00:30.000Z (in 30 s). Fix the cause, then run sync now again: it sends them at once.",
     ]);
     expect(retryWaitLines({}, {}, now)).toEqual([]);
+  });
+});
+
+describe('station sync status, after the DPS emulator went down under a serving station', () => {
+  // It printed "next try not before" equal to the time of the problem, and a row quoting
+  // another row's request (GET /enrollments/<the other ID>).
+  it('gives the worker’s real next try, and row text naming no other enrollment', async () => {
+    const emulator = await startDpsEmulator({});
+    const dps = new DpsServiceClient({
+      connectionString: emulator.serviceConnectionString,
+      ca: emulator.caCertificatePem,
+    });
+    station.provision('SIM000005');
+    station.provision('SIM000006');
+    station.db.prepare(`UPDATE enrollments SET needs_reconcile = 1`).run();
+    await emulator.close();
+    const worker = station.worker({ dps, clock: new ManualClock(Date.now()) });
+    worker.start();
+    await expect(worker.syncNow()).rejects.toMatchObject({ code: 'SYNC_OFFLINE' });
+    const next = worker.status().heldUntil ?? '';
+    expect(await status()).toBe(0);
+    await worker.stop();
+    dps.close();
+    const problem = output.find((l) => l.startsWith('Latest sync problem')) ?? '';
+    const at = /\) at (\S+);/.exec(problem)?.[1] ?? '';
+    expect(problem).toContain(`; next try not before ${next} (in `);
+    expect(Date.parse(next)).toBeGreaterThan(Date.parse(at));
+    const shown = output.join('\n');
+    expect(shown).toMatch(
+      /^ {2}its batch stopped before DPS settled it: DPS_UNREACHABLE, ECONNREFUSED/m,
+    );
+    expect(shown).not.toMatch(/GET \/enrollments/);
   });
 });

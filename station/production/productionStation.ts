@@ -223,6 +223,11 @@ export async function openProductionStation(
         const text = syncLog.line(change, sync.status().lastError);
         if (text !== undefined) options.log(text);
       });
+      // Rows a batch settled as conflict or failed wait for a supervisor: the log says which.
+      sync.onTrouble.on((trouble) => {
+        const text = syncLog.trouble(trouble);
+        if (text !== undefined) options.log(text);
+      });
       // Offline, every probe fails without a state change: the reminder needs a clock of its own.
       const reminders = setInterval(() => {
         const { state, lastError } = sync.status();

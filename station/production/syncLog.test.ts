@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DpsError, type DpsTlsRefusal } from '../../dps/dpsErrors.js';
 import { judgeFailure } from '../sync/failurePolicy.js';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { SYNC_LOG_REMINDER_MS, SyncLog } from './syncLog.js';
+import type { SettledTrouble } from '../sync/settledTrouble.js';
+import { SYNC_LOG_REMINDER_MS, SyncLog, TROUBLE_LINES_PER_WINDOW } from './syncLog.js';
 
 /** What the sync worker reports (its `lastError`) for a refusal the DPS client classified. */
 function refusal(tls: DpsTlsRefusal) {
@@ -186,5 +187,53 @@ describe('SyncLog', () => {
         'DPS sync: syncing -> idle: DPS answers again; the problem [DPS_TLS_UNTRUSTED] logged since 2026-03-01T10:00:00.000Z is over; 1 more try(s) ended in it',
       );
     });
+  });
+});
+
+describe('SyncLog, for batches whose enrollments wait for a supervisor', () => {
+  const start = Date.UTC(2026, 2, 1, 10);
+  const batch = (n: number, offsetMs: number): SettledTrouble => ({
+    settled: 100,
+    conflicts: Array.from({ length: n }, (_, i) => `reg-${offsetMs}-${i}`),
+    failed: [{ registrationId: `bad-${offsetMs}`, code: 'SYNC_DPS_REJECTED' }],
+    at: new Date(start + offsetMs).toISOString(),
+  });
+
+  it('says each batch in one line, its IDs capped, the code and what to do per status', () => {
+    const line = new SyncLog().trouble(batch(99, 0)) ?? '';
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toMatch(
+      /^DPS sync: 100 of 100 enrollment\(s\) settled in a batch wait for a supervisor: 99 conflict \[SYNC_CONFLICT\]: reg-0-0, reg-0-1, reg-0-2, reg-0-3, reg-0-4 and 94 more \(DPS already holds these registration IDs/,
+    );
+    expect(line).toContain('station queue list --status conflict');
+    expect(line).toContain(
+      "; 1 failed [SYNC_DPS_REJECTED]: bad-0 (DPS refused these enrollments: station queue list --status failed shows DPS's reason",
+    );
+  });
+
+  // A backlog of 10,000 conflicts is 100 batches: the log must not get 100 lines at once.
+  it('logs at most 10 batches per 10 minutes, then sums the rest when the worker goes idle', () => {
+    const log = new SyncLog();
+    const lines = Array.from({ length: 100 }, (_, i) => log.trouble(batch(99, i * 1000)));
+    expect(lines.filter((l) => l !== undefined)).toHaveLength(TROUBLE_LINES_PER_WINDOW);
+    const idle = {
+      previous: 'syncing',
+      state: 'idle',
+      at: new Date(start + 100_000).toISOString(),
+    } as const;
+    expect(log.line(idle, undefined)).toBe(
+      `DPS sync: 90 more batch(es) since ${new Date(start + 10_000).toISOString()} left 8910 conflict [SYNC_CONFLICT], 90 failed [SYNC_DPS_REJECTED], not listed here to keep the log short: station queue list --status conflict (or failed) lists them all`,
+    );
+    expect(log.line(idle, undefined)).toBeUndefined();
+  });
+
+  it('says the sum while a long backlog is still being sent, once the window allows a line', () => {
+    const log = new SyncLog();
+    for (let i = 0; i < 12; i++) log.trouble(batch(1, i * 1000));
+    expect(log.remind('syncing', undefined, start + 60_000)).toBeUndefined();
+    expect(log.remind('syncing', undefined, start + SYNC_LOG_REMINDER_MS)).toMatch(
+      /^DPS sync: 2 more batch\(es\) since \S+ left 2 conflict \[SYNC_CONFLICT\], 2 failed/,
+    );
+    expect(log.remind('syncing', undefined, start + SYNC_LOG_REMINDER_MS + 1)).toBeUndefined();
   });
 });

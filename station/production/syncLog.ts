@@ -8,15 +8,25 @@
  * A problem that lasts makes the worker try again and again (backoff -> syncing -> backoff every
  * few seconds): it is logged once, then again only when it changes, every SYNC_LOG_REMINDER_MS
  * while it lasts (with how many tries were not logged), and once when DPS answers again.
+ *
+ * Enrollments a batch settles as `conflict` or `failed` wait for a supervisor whatever the state
+ * says (idle reads as "all sent"): each such batch is logged in one line (syncTroubleText.ts),
+ * at most TROUBLE_LINES_PER_WINDOW in SYNC_LOG_REMINDER_MS; the batches past them are summed into
+ * one line, logged when the worker goes idle or stops, or when the window allows.
  */
 import type { CodedError } from '../line/lineTypes.js';
+import type { SettledTrouble } from '../sync/settledTrouble.js';
 import type { SyncState, SyncStateChange } from '../sync/syncTypes.js';
+import { troubleText, TroubleTally } from './syncTroubleText.js';
 
 const ROUTINE = new Set<SyncState>(['idle', 'syncing']);
 const TROUBLE = new Set<SyncState>(['offline', 'backoff']);
 
 /** How often a problem that lasts is logged again. */
 export const SYNC_LOG_REMINDER_MS = 10 * 60_000;
+
+/** Batch lines of conflicts and failures logged per SYNC_LOG_REMINDER_MS, before summing. */
+export const TROUBLE_LINES_PER_WINDOW = 10;
 
 type LoggedChange = Pick<SyncStateChange, 'state' | 'previous'> & { at?: string };
 
@@ -33,9 +43,31 @@ interface Problem {
 /** The sync log of one worker: remembers the problem it logged, so a repeat is not logged. */
 export class SyncLog {
   private problem: Problem | undefined;
+  /** When the batch lines of the current window were logged (ms). */
+  private troubleLoggedAt: number[] = [];
+  private readonly tally = new TroubleTally();
+
+  /**
+   * The log line for a batch whose rows ended `conflict` or `failed` (the worker's onTrouble),
+   * or undefined when this window has had its lines: the batch is then summed for later.
+   */
+  trouble(trouble: SettledTrouble): string | undefined {
+    const now = Date.parse(trouble.at);
+    if (!this.mayLogTrouble(now)) {
+      this.tally.add(trouble);
+      return undefined;
+    }
+    return joined(this.tally.take(), troubleText(trouble));
+  }
 
   /** The log line for a sync state change, or undefined for a routine one or a repeat. */
   line(change: LoggedChange, lastError: CodedError | undefined): string | undefined {
+    // Idle or stopped, the backlog is done: what was summed is said now, whatever the window.
+    const summed = change.state === 'idle' || change.state === 'stopped' ? this.tally.take() : '';
+    return joined(summed, this.stateLine(change, lastError));
+  }
+
+  private stateLine(change: LoggedChange, lastError: CodedError | undefined): string | undefined {
     const { state, previous } = change;
     const now = change.at === undefined ? Date.now() : Date.parse(change.at);
     const transition = `DPS sync: ${previous} -> ${state}`;
@@ -43,7 +75,8 @@ export class SyncLog {
     if (previous === 'stopped' || state === 'stopped') this.problem = undefined;
     if (previous === 'stopped' && ROUTINE.has(state)) return undefined;
     const problem = this.problem;
-    if (TROUBLE.has(state) && lastError !== undefined) return this.trouble(change, lastError, now);
+    if (TROUBLE.has(state) && lastError !== undefined)
+      return this.problemLine(change, lastError, now);
     if (problem !== undefined && lastError === undefined && state !== 'paused') {
       // The worker clears its error when a batch succeeds: DPS answered again.
       this.problem = undefined;
@@ -62,18 +95,36 @@ export class SyncLog {
    * station asks every minute.
    */
   remind(state: SyncState, lastError: CodedError | undefined, now: number): string | undefined {
+    // A backlog still being sent: its summed batches once the window allows a line again.
+    const summed = !this.tally.empty && this.mayLogTrouble(now) ? this.tally.take() : undefined;
+    return joined(summed, this.reminder(state, lastError, now));
+  }
+
+  private reminder(
+    state: SyncState,
+    lastError: CodedError | undefined,
+    now: number,
+  ): string | undefined {
     const problem = this.problem;
     if (problem === undefined || lastError === undefined || !TROUBLE.has(state)) return undefined;
     if (problemKey(lastError) !== problem.key) return undefined;
     if (now - problem.loggedAt < SYNC_LOG_REMINDER_MS) return undefined;
-    return this.trouble(
+    return this.problemLine(
       { previous: state, state, at: new Date(now).toISOString() },
       lastError,
       now,
     );
   }
 
-  private trouble(change: LoggedChange, error: CodedError, now: number): string | undefined {
+  /** Whether a batch line may be logged at `now`; counts it when it may. */
+  private mayLogTrouble(now: number): boolean {
+    this.troubleLoggedAt = this.troubleLoggedAt.filter((at) => now - at < SYNC_LOG_REMINDER_MS);
+    if (this.troubleLoggedAt.length >= TROUBLE_LINES_PER_WINDOW) return false;
+    this.troubleLoggedAt.push(now);
+    return true;
+  }
+
+  private problemLine(change: LoggedChange, error: CodedError, now: number): string | undefined {
     const key = problemKey(error);
     const earlier = this.problem;
     if (earlier?.key === key && now - earlier.loggedAt < SYNC_LOG_REMINDER_MS) {
@@ -104,6 +155,12 @@ export class SyncLog {
 function problemKey(error: CodedError): string {
   const cause = /\b(?:STORE|SQLITE|ERR|DPS)_[A-Z_]+\b|\bE[A-Z]{3,}\b/.exec(error.detail ?? '');
   return `${error.code}\n${error.message}\n${cause?.[0] ?? ''}`;
+}
+
+/** Lines to log together, or undefined when there are none. */
+function joined(...lines: (string | undefined)[]): string | undefined {
+  const text = lines.filter((line) => line !== undefined && line !== '').join('\n');
+  return text === '' ? undefined : text;
 }
 
 function iso(ms: number): string {

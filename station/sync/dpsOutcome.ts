@@ -7,6 +7,7 @@ const STATION_CODES: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_UNAUTHORIZED',
   'DPS_FORBIDDEN',
   'DPS_CONNECTION_STRING_INVALID',
+  'DPS_CONNECTION_STRING_IOT_HUB',
   'DPS_TLS_UNTRUSTED',
   'DPS_CLOCK_WRONG',
 ]);
@@ -51,10 +52,26 @@ export function dpsErrorRecord(err: DpsError): DpsErrorRecord {
 
 /** One line for `last_error` and the log. */
 export function describeDpsError(err: DpsError): string {
+  return describe(err, err.detail);
+}
+
+/**
+ * The same line without the request it names (`GET /enrollments/<another ID>: `), for the rows
+ * of a batch a worker-level error stopped: that request was one row's, or the bulk call's, and
+ * quoted on every row it named another enrollment. The worker's own error keeps it for the log.
+ */
+export function describeDpsErrorForBatch(err: DpsError): string {
+  return describe(err, err.detail?.replace(REQUEST_PREFIX, ''));
+}
+
+/** How the HTTPS client starts a detail: method and path (encoded, so without spaces). */
+const REQUEST_PREFIX = /^(?:GET|PUT|POST|DELETE|PATCH) \/\S*: /;
+
+function describe(err: DpsError, detail: string | undefined): string {
   const parts: string[] = [err.code];
   if (err.status !== undefined) parts.push(`HTTP ${err.status}`);
   if (err.dpsErrorCode !== undefined) parts.push(`DPS ${err.dpsErrorCode}`);
-  if (err.detail !== undefined) parts.push(err.detail);
+  if (detail !== undefined && detail !== '') parts.push(detail);
   return parts.join(', ');
 }
 

@@ -2,7 +2,7 @@ import { DpsError } from '../../dps/dpsErrors.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { BatchOutcome } from './batchSync.js';
-import { describeDpsError } from './dpsOutcome.js';
+import { describeDpsError, describeDpsErrorForBatch } from './dpsOutcome.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
 import { storeCodeOf, StoreError } from '../store/storeError.js';
@@ -21,6 +21,11 @@ export interface FailureVerdict {
   rowCode: SyncErrorCode;
   /** What the worker reports (`lastError`). */
   error: CodedError;
+  /**
+   * The detail the interrupted rows keep: the error's without the request it names, which was
+   * one row's (or the bulk call's), so that no row's text names another enrollment.
+   */
+  rowDetail?: string;
 }
 
 /**
@@ -53,16 +58,25 @@ export function judgeFailure(
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     return verdict('SYNC_INTERNAL', delay, false, { code: 'SYNC_INTERNAL', detail });
   }
-  const error = { code: err.code, message: err.message, detail: describeDpsError(err) };
+  const error = {
+    code: err.code,
+    message: err.message,
+    detail: describeDpsError(err),
+    rowDetail: describeDpsErrorForBatch(err),
+  };
   switch (err.code) {
     case 'DPS_THROTTLED':
       return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
     case 'DPS_UNREACHABLE':
     case 'DPS_TIMEOUT':
       return verdict('SYNC_OFFLINE', delay, true, error);
+    case 'DPS_HOST_NOT_FOUND':
+      // Offline as well (nothing reaches DPS), but a supervisor checks a host name, not cables.
+      return verdict('SYNC_DPS_HOST_UNKNOWN', delay, true, error);
     case 'DPS_UNAUTHORIZED':
     case 'DPS_FORBIDDEN':
     case 'DPS_CONNECTION_STRING_INVALID':
+    case 'DPS_CONNECTION_STRING_IOT_HUB':
       return verdict('SYNC_CREDENTIALS_REFUSED', delay, false, error);
     case 'DPS_TLS_UNTRUSTED':
       // DpsError's text cannot say which check failed; the client told it in `tls`, and each
@@ -108,7 +122,7 @@ function verdict(
   rowCode: SyncErrorCode,
   holdMs: number,
   offline: boolean,
-  error: { code: string; message?: string; detail: string },
+  error: { code: string; message?: string; detail: string; rowDetail?: string },
 ): FailureVerdict {
   return {
     cancelled: false,
@@ -120,28 +134,31 @@ function verdict(
       message: error.message ?? syncErrorText[rowCode],
       detail: error.detail,
     },
+    ...(error.rowDetail !== undefined && { rowDetail: error.rowDetail }),
   };
 }
 
 /**
  * The rows a batch could not finish go back to `pending`, never lost, keeping whether DPS may
- * hold them. They wait out a backoff or Retry-After like the worker, except when offline: then
- * they are due at once, since the probe backoff already gates them and "sync now" may cut it.
+ * hold them. They wait out the worker's hold (its backoff, an offline probe's, or Retry-After):
+ * their retry time is the worker's next try, which another process (`sync status`) reads from
+ * them. A "sync now" cuts the station's own waits (retryWaits.ts), SYNC_OFFLINE's among them.
+ * A cancelled batch (pause, stop) leaves them due at once. Their text is the batch's: the error
+ * stopped the batch, whichever row's request met it.
  */
 export function unfinishedSettlements(
   unfinished: BatchOutcome['unfinished'],
   verdict: FailureVerdict | undefined,
   now: number,
 ): [OutboxRow, Settlement][] {
-  const at = !verdict || verdict.offline || verdict.cancelled ? now : now + verdict.holdMs;
+  const at = !verdict || verdict.cancelled ? now : now + verdict.holdMs;
+  const cause = verdict?.rowDetail ?? verdict?.error.detail;
+  const detail =
+    cause === undefined
+      ? 'the batch ended early'
+      : `its batch stopped before DPS settled it: ${cause}`;
   return unfinished.map(({ row, reconcile }) => [
     row,
-    {
-      kind: 'retry',
-      code: verdict?.rowCode ?? 'SYNC_INTERNAL',
-      detail: verdict?.error.detail ?? 'the batch ended early',
-      at,
-      reconcile,
-    },
+    { kind: 'retry', code: verdict?.rowCode ?? 'SYNC_INTERNAL', detail, at, reconcile },
   ]);
 }

@@ -17,6 +17,7 @@ export const STATION_OWN_WAITS: readonly SyncErrorCode[] = Object.freeze([
   'SYNC_STORE_FAILED',
   'SYNC_INTERNAL',
   'SYNC_OFFLINE',
+  'SYNC_DPS_HOST_UNKNOWN',
   'SYNC_PAUSED',
   'SYNC_STOPPED',
 ]);

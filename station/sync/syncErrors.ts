@@ -26,6 +26,8 @@ export const syncErrorText = {
   SYNC_NOT_CONFIGURED:
     'No DPS connection is set for this station. A supervisor must run `station sync set-connection`.',
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
+  SYNC_DPS_HOST_UNKNOWN:
+    "The DPS host name does not resolve to an address. A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings; enrollments stay queued and are sent once it resolves.",
   // The worker says which check failed (tlsRefusal.ts); this is the text when it cannot tell.
   SYNC_DPS_UNTRUSTED: untrustedDpsText(undefined),
   SYNC_CLOCK_WRONG:

@@ -158,8 +158,9 @@ describe('SyncWorker: retries, crashes and the way back online', () => {
     worker.start();
     await stateReached(worker, 'offline');
     expect(worker.status().connection).toBe('offline');
-    // While offline a row is due at once (the probe backoff gates it, "sync now" may cut it).
-    expect(station.rows()[0]).toMatchObject({ status: 'pending', nextAttemptAt: iso(t0) });
+    // While offline a row waits for the worker's next probe, at 500 ms below: `sync status`,
+    // in another process, reads that time from the row ("sync now" cuts it, as its own wait).
+    expect(station.rows()[0]).toMatchObject({ status: 'pending', nextAttemptAt: iso(t0 + 500) });
 
     for (const failures of [2, 3]) {
       await station.clock.advanceToNextTimer();

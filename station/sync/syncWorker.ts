@@ -17,6 +17,7 @@ import { isStationOwnWait } from './retryWaits.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
+import { settledTrouble, type SettledTrouble } from './settledTrouble.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
 import { systemClock, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
@@ -42,6 +43,8 @@ export type { SyncWorkerOptions } from './syncWorkerOptions.js';
 export class SyncWorker {
   readonly onProgress = new IsolatedEvent<SyncProgress>();
   readonly onStateChange = new IsolatedEvent<SyncStateChange>();
+  /** A batch's rows ended `conflict` or `failed`: they wait for a supervisor (the line's log). */
+  readonly onTrouble = new IsolatedEvent<SettledTrouble>();
 
   private readonly clock: SyncClock;
   private readonly random: () => number;
@@ -162,7 +165,8 @@ export class SyncWorker {
    * and the hold and the rows' retry times after a cause on this side (an untrusted DPS
    * certificate, refused credentials, the clock; retryWaits.ts), since a supervisor asking has
    * likely just fixed it. Retry-After, and every wait after DPS throttled or failed, stands.
-   * Rejects with SyncError SYNC_OFFLINE when DPS cannot be reached, SYNC_PAUSED or SYNC_STOPPED.
+   * Rejects with SyncError SYNC_OFFLINE (SYNC_DPS_HOST_UNKNOWN when its host name does not
+   * resolve) when DPS cannot be reached, SYNC_PAUSED or SYNC_STOPPED.
    */
   syncNow(): Promise<SyncProgress> {
     if (this.state === 'stopped' || this.state === 'paused') {
@@ -306,7 +310,9 @@ export class SyncWorker {
       else if (s.kind === 'failed') this.session.failed++;
       else if (s.kind === 'conflict') this.session.conflicts++;
     }
+    const trouble = settledTrouble(this.unrecorded, this.clock.now());
     this.unrecorded = [];
+    if (trouble) this.onTrouble.emit(trouble);
   }
 
   private recordFailure(verdict: FailureVerdict): void {
@@ -317,10 +323,11 @@ export class SyncWorker {
       this.dpsHoldUntil = Math.max(this.dpsHoldUntil, now + verdict.holdMs);
     }
     if (verdict.offline) this.connection = 'offline';
-    // Offline, a "sync now" has nothing to wait for; refused credentials, an untrusted DPS or a
-    // wrong clock need a person, and its caller (the CLI) must say so instead of hanging.
+    // Offline (SYNC_OFFLINE, or a host name that does not resolve), a "sync now" has nothing to
+    // wait for; refused credentials, an untrusted DPS or a wrong clock need a person, and its
+    // caller (the CLI) must say so instead of hanging.
     if (verdict.offline || needsAPerson(verdict)) {
-      const code = verdict.offline ? 'SYNC_OFFLINE' : verdict.rowCode;
+      const code = verdict.rowCode;
       // Which certificate check failed (issuer or host name) is in the verdict's text alone.
       const precise = code === 'SYNC_DPS_UNTRUSTED' ? { message: verdict.error.message } : {};
       this.syncNowRequests.reject(new SyncError(code, verdict.error.detail, precise));

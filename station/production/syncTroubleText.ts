@@ -1,0 +1,96 @@
+/**
+ * The line's log of enrollments a sync settled for good as `conflict` or `failed`: they never
+ * move again without a supervisor, and `serve` said nothing of them (only the sync state, which
+ * goes back to idle as if all were well). One line per batch, its registration IDs capped.
+ */
+import type { SettledTrouble } from '../sync/settledTrouble.js';
+
+/** How many registration IDs a line names per code; the rest are counted. */
+export const TROUBLE_IDS_SHOWN = 5;
+
+/** What to do, per code, in the log's words (the codes' own texts are for one row). */
+const WHAT_TO_DO: Record<string, string> = {
+  SYNC_CONFLICT:
+    'DPS already holds these registration IDs with other credentials; the station does not overwrite them: check them in DPS (station queue list --status conflict), then delete a stale one there and station queue requeue --status conflict --by NAME, or set the device aside',
+  SYNC_DPS_REJECTED:
+    "DPS refused these enrollments: station queue list --status failed shows DPS's reason; once the profile is fixed, station queue requeue --status failed --by NAME",
+  SYNC_SECRET_MISSING:
+    'their symmetric key is missing: provision these devices again (station queue list --status failed)',
+  SYNC_SECRET_UNREADABLE:
+    'their sealed symmetric key is damaged: provision these devices again (station queue list --status failed)',
+  SYNC_BODY_INVALID:
+    'their stored enrollment cannot be read as a DPS enrollment: call engineering (station queue list --status failed)',
+};
+
+const FALLBACK = 'they wait for a supervisor: station queue list --status failed';
+
+/** The registration IDs of one code, and what to do about them. */
+interface TroubleGroup {
+  code: string;
+  status: 'conflict' | 'failed';
+  ids: string[];
+}
+
+/** The log line for one batch's trouble. */
+export function troubleText(trouble: SettledTrouble): string {
+  const groups = troubleGroups(trouble);
+  const total = trouble.conflicts.length + trouble.failed.length;
+  const parts = groups.map(
+    (g) =>
+      `${g.ids.length} ${g.status} [${g.code}]: ${capped(g.ids)} (${WHAT_TO_DO[g.code] ?? FALLBACK})`,
+  );
+  return `DPS sync: ${total} of ${trouble.settled} enrollment(s) settled in a batch wait for a supervisor: ${parts.join('; ')}`;
+}
+
+/**
+ * What batches that were not logged left, by code, summed: said with the next line logged, so a
+ * backlog of thousands of conflicts is counted without flooding the log.
+ */
+export class TroubleTally {
+  private batches = 0;
+  private readonly rows = new Map<string, number>();
+  private since: string | undefined;
+
+  add(trouble: SettledTrouble): void {
+    this.batches++;
+    this.since ??= trouble.at;
+    for (const g of troubleGroups(trouble)) {
+      const key = `${g.status} [${g.code}]`;
+      this.rows.set(key, (this.rows.get(key) ?? 0) + g.ids.length);
+    }
+  }
+
+  get empty(): boolean {
+    return this.batches === 0;
+  }
+
+  /** The summary of what was added, then empty again; undefined when nothing was. */
+  take(): string | undefined {
+    if (this.batches === 0) return undefined;
+    const counts = [...this.rows].map(([key, n]) => `${n} ${key}`).join(', ');
+    const text = `DPS sync: ${this.batches} more batch(es) since ${this.since ?? ''} left ${counts}, not listed here to keep the log short: station queue list --status conflict (or failed) lists them all`;
+    this.batches = 0;
+    this.rows.clear();
+    this.since = undefined;
+    return text;
+  }
+}
+
+function troubleGroups(trouble: SettledTrouble): TroubleGroup[] {
+  const groups: TroubleGroup[] = [];
+  if (trouble.conflicts.length > 0) {
+    groups.push({ code: 'SYNC_CONFLICT', status: 'conflict', ids: trouble.conflicts });
+  }
+  const failed = new Map<string, string[]>();
+  for (const { registrationId, code } of trouble.failed) {
+    failed.set(code, [...(failed.get(code) ?? []), registrationId]);
+  }
+  for (const [code, ids] of failed) groups.push({ code, status: 'failed', ids });
+  return groups;
+}
+
+function capped(ids: readonly string[]): string {
+  const shown = ids.slice(0, TROUBLE_IDS_SHOWN).join(', ');
+  const more = ids.length - TROUBLE_IDS_SHOWN;
+  return more > 0 ? `${shown} and ${more} more` : shown;
+}

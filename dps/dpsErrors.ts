@@ -24,7 +24,7 @@ export const dpsErrorText = {
   DPS_UNREACHABLE:
     'DPS cannot be reached (network down or offline). The station keeps the queue and retries.',
   DPS_HOST_NOT_FOUND:
-    "The DPS host name does not resolve to an address (DNS has no such name, or cannot answer). A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings. The station keeps the queue and retries.",
+    "The DPS host name does not resolve to an address (DNS has no such name). A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings. The station keeps the queue and retries.",
   DPS_TIMEOUT: 'DPS did not answer in time. The station waits and tries again.',
   DPS_TLS_UNTRUSTED:
     "The DPS server's certificate is not trusted (its issuer, or the host name it is made out for), so nothing was sent. A supervisor must check the DPS host name and the certificate authorities trusted for it.",
@@ -61,7 +61,7 @@ const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_THROTTLED',
   'DPS_SERVER_ERROR',
   'DPS_UNREACHABLE',
-  // A mistyped host stays wrong, but a DNS server that cannot answer (EAI_AGAIN) recovers.
+  // A mistyped host stays wrong, but a name DNS has not learnt yet (a new DPS) may resolve later.
   'DPS_HOST_NOT_FOUND',
   'DPS_TIMEOUT',
   'DPS_RESPONSE_INVALID',

@@ -7,17 +7,30 @@ import { httpsExchange } from './httpsExchange.js';
 
 /**
  * A host name that does not resolve is told apart from a network or a DPS that is down: real
- * lookups and real connections. `.invalid` never resolves (RFC 6761 §6.4); a resolver that cannot
- * be asked at all answers EAI_AGAIN for it instead of ENOTFOUND, which is told the same way.
+ * connections, and the resolver's two answers made certain by the agent's lookup (a machine's
+ * own DNS may answer a name that does not exist either way).
  */
 
-const agent = new Agent({ maxCachedSessions: 0 });
-afterAll(() => agent.destroy());
+type Lookup = NonNullable<ConstructorParameters<typeof Agent>[0]>['lookup'];
+/** A resolver that fails every name with `code`, as getaddrinfo reports it. */
+const failingLookup =
+  (code: string): Lookup =>
+  (hostname, _options, callback) =>
+    process.nextTick(() =>
+      (callback as (err: Error) => void)(
+        Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname }),
+      ),
+    );
 
-async function get(hostAndPort: string): Promise<unknown> {
+const agent = new Agent({ maxCachedSessions: 0 });
+const noSuchName = new Agent({ maxCachedSessions: 0, lookup: failingLookup('ENOTFOUND') });
+const noDnsAnswer = new Agent({ maxCachedSessions: 0, lookup: failingLookup('EAI_AGAIN') });
+afterAll(() => [agent, noSuchName, noDnsAnswer].forEach((a) => a.destroy()));
+
+async function get(hostAndPort: string, through = agent): Promise<unknown> {
   try {
     await httpsExchange({
-      agent,
+      agent: through,
       endpoint: parseDpsEndpoint(hostAndPort),
       method: 'GET',
       path: '/enrollments/ls-demo-1-sim000006?api-version=2021-10-01',
@@ -41,7 +54,7 @@ async function closedPort(): Promise<number> {
 
 describe('httpsExchange, when DPS cannot be reached', () => {
   it('says the host name does not resolve, retryable, with what to check', async () => {
-    const err = await get('line7-dsp.invalid');
+    const err = await get('line7-dsp.invalid', noSuchName);
     expect(err).toBeInstanceOf(DpsError);
     const dps = err as DpsError;
     expect(dps.code).toBe('DPS_HOST_NOT_FOUND');
@@ -49,7 +62,13 @@ describe('httpsExchange, when DPS cannot be reached', () => {
     expect(dps.message).toMatch(/host name in the DPS connection string/);
     expect(dps.message).toMatch(/DNS/);
     expect(dps.message).not.toMatch(/network down/);
-    expect(dps.detail).toMatch(/^GET \/enrollments\/ls-demo-1-sim000006: (ENOTFOUND|EAI_AGAIN)/);
+    expect(dps.detail).toMatch(/^GET \/enrollments\/ls-demo-1-sim000006: ENOTFOUND/);
+  });
+
+  it('keeps a DNS server that does not answer (no network) as DPS unreachable, not a wrong name', async () => {
+    const err = await get('global.azure-devices-provisioning.net', noDnsAnswer);
+    expect(err).toMatchObject({ code: 'DPS_UNREACHABLE', retryable: true });
+    expect((err as DpsError).detail).toMatch(/EAI_AGAIN/);
   });
 
   it('keeps a refused connection as DPS unreachable', async () => {

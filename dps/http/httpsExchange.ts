@@ -141,7 +141,7 @@ function transportError(where: string, err: Error): DpsError {
 }
 
 /**
- * getaddrinfo's failures as node names them: no such name (ENOTFOUND), or no answer from the DNS
- * server (EAI_AGAIN), which a host that does not exist also gets from some resolvers.
+ * getaddrinfo's answers that the name does not exist. Not EAI_AGAIN: that is a DNS server that
+ * did not answer, what a station with no network gets for every name, the normal offline case.
  */
-const DNS_FAILURES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);
+const DNS_FAILURES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_NONAME']);

@@ -8,7 +8,7 @@ import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.j
 import { groupKeyFile } from '../production/groupKeys.js';
 import { AuditLog } from '../store/auditLog.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
-import { keys } from './keysCommand.js';
+import { GROUP_KEY_FINGERPRINT_LABEL, keys } from './keysCommand.js';
 
 const PASSPHRASE = 'the station passphrase';
 const KEY = randomBytes(32).toString('base64');
@@ -56,13 +56,23 @@ describe('station keys set-group', () => {
     } finally {
       db.close();
     }
-    const keySha256 = createHash('sha256').update(Buffer.from(KEY, 'base64')).digest('hex');
+    const keyFingerprint = createHash('sha256')
+      .update(GROUP_KEY_FINGERPRINT_LABEL)
+      .update(Buffer.from(KEY, 'base64'))
+      .digest('hex');
+    // Never the key's plain SHA-256 (HMAC's stand-in for a long key), never the key.
+    const plain = createHash('sha256').update(Buffer.from(KEY, 'base64')).digest('hex');
     expect(events).toMatchObject([
-      { actor: 'supervisor:sam', subject: 'group:line3', detail: { replaced: true, keySha256 } },
-      { detail: { enrollmentGroupId: 'Line3', replaced: false, keySha256 } },
+      {
+        actor: 'supervisor:sam',
+        subject: 'group:line3',
+        detail: { replaced: true, keyFingerprint },
+      },
+      { detail: { enrollmentGroupId: 'Line3', replaced: false, keyFingerprint } },
     ]);
     const trail = JSON.stringify(events);
     expect(trail).not.toContain(KEY);
+    expect(trail).not.toContain(plain);
     expect(trail).not.toContain(Buffer.from(KEY, 'base64').toString('hex'));
     expect(trail).not.toContain(PASSPHRASE);
   });

@@ -54,7 +54,7 @@ export async function keys(args: string[]): Promise<number> {
         actor,
         kind: 'group-key.stored',
         subject: `group:${values.group!.toLowerCase()}`,
-        detail: { enrollmentGroupId: values.group, replaced, keySha256: fingerprint(key) },
+        detail: { enrollmentGroupId: values.group, replaced, keyFingerprint: fingerprint(key) },
       }),
     );
     console.log(`The key of group "${values.group}" is sealed in ${file}.`);
@@ -64,14 +64,18 @@ export async function keys(args: string[]): Promise<number> {
   }
 }
 
+/** What the fingerprint hashes before the key, so that it can never be the key's plain hash. */
+export const GROUP_KEY_FINGERPRINT_LABEL = 'line-station group-key fingerprint\0';
+
 /**
- * The SHA-256 of the key's bytes: it tells a supervisor which key was stored (compare it with
- * the hash of the key DPS shows) and reveals nothing of a random key of 16 bytes or more.
+ * SHA-256 of a label and the key's bytes: it tells which key was stored (two stores of the same
+ * key match) and reveals nothing of a random key of 16 bytes or more. Not the key's plain SHA-256:
+ * HMAC uses that in place of any key over 64 bytes, so it would be a working copy of such a key.
  */
 function fingerprint(keyBase64: string): string {
   const bytes = Buffer.from(keyBase64.trim(), 'base64');
   try {
-    return createHash('sha256').update(bytes).digest('hex');
+    return createHash('sha256').update(GROUP_KEY_FINGERPRINT_LABEL).update(bytes).digest('hex');
   } finally {
     bytes.fill(0);
   }

@@ -23,10 +23,14 @@ describe('symmetric-key group keys on a real station', () => {
     expect(Buffer.from(await source('LINE3-GROUP')).toString('base64')).toBe(KEY);
   });
 
-  it('refuses a key that is not base64 of 16+ bytes, and says how to store a missing one', async () => {
+  it('refuses a key that is not base64 of 16 to 64 bytes, and says how to store a missing one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ls-keys-'));
     const wrapper = new PassphraseKeyWrapper('group key passphrase');
-    await expect(saveGroupKey(dir, 'g1', 'c2hvcnQ=', wrapper)).rejects.toThrow(/16 bytes/);
+    await expect(saveGroupKey(dir, 'g1', 'c2hvcnQ=', wrapper)).rejects.toThrow(/16 to 64 bytes/);
+    // Longer than DPS takes: HMAC would stand the key's SHA-256 in for it.
+    const long = Buffer.alloc(65, 7).toString('base64');
+    await expect(saveGroupKey(dir, 'g1', long, wrapper)).rejects.toThrow(/16 to 64 bytes/);
+    await saveGroupKey(dir, 'g1', Buffer.alloc(64, 7).toString('base64'), wrapper);
     await expect(saveGroupKey(dir, '-bad', KEY, wrapper)).rejects.toThrow(/not valid/);
     // DPS IDs end in a letter or digit: a profile could never name this group, so its key
     // would sit sealed and unused while the line stops with STATION_NOT_CONFIGURED.

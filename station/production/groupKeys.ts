@@ -38,8 +38,9 @@ export async function saveGroupKey(
   }
   const key = Buffer.from(keyBase64.trim(), 'base64');
   try {
-    if (key.length < 16 || key.toString('base64') !== keyBase64.trim()) {
-      throw new RangeError('the group key must be base64 of at least 16 bytes');
+    // DPS takes symmetric keys of 16 to 64 bytes; HMAC would use a longer one through its hash.
+    if (key.length < 16 || key.length > 64 || key.toString('base64') !== keyBase64.trim()) {
+      throw new RangeError('the group key must be base64 of 16 to 64 bytes, as DPS shows it');
     }
     const sealed = await sealSecret(key, wrapper, groupKeyContext(enrollmentGroupId));
     const file = groupKeyFile(dataDir, enrollmentGroupId);

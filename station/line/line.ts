@@ -108,7 +108,7 @@ export class Line implements LineController {
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
   private stopped = false;
-  /** The ports' last passes, for the boards the first scan finds (passedBeforeStart.ts). */
+  /** The ports' last passes, while the first scan runs (passedBeforeStart.ts). */
   private passedBefore: Map<string, PortPass> | undefined;
 
   constructor(private readonly options: LineOptions) {
@@ -154,7 +154,6 @@ export class Line implements LineController {
     this.stopped = false;
     this.today.load();
     this.passedBefore = passesBeforeStart(this.options.recorder);
-    for (const slot of this.slotList) slot.passedBeforeStart = this.passedBefore.get(slot.port);
     await this.watcher.start();
     this.passedBefore = undefined;
     // A stop during the first scan arms no timer of a stopped line.
@@ -247,7 +246,7 @@ export class Line implements LineController {
     if (!slot.present)
       throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
-      // A held slot asking its device who it is: the operator's start answers that. End the
+      // The slot is asking its device who it is: the operator's start answers that. End the
       // check (it can take a silent device's whole INFO timeout) and run once it let go.
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
@@ -311,7 +310,6 @@ export class Line implements LineController {
       slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view), {
         earlierFailures: earlierFailuresIn(this.options.recorder, path),
       });
-      slot.passedBeforeStart = this.passedBefore?.get(path);
       this.slotsByPort.set(path, slot);
       this.slotList.push(slot);
       this.onSlotChanged.emit(slot.view);
@@ -323,6 +321,7 @@ export class Line implements LineController {
     const slot = this.slotFor(path);
     if (present) {
       this.missing.appeared(path);
+      if (this.passedBefore) slot.passedBeforeStart = this.passedBefore.get(path);
       slot.appeared(this.mode === 'auto');
       this.autoStart(slot);
     } else {
@@ -336,14 +335,15 @@ export class Line implements LineController {
       return;
     const open = (): Promise<DeviceSession> => this.openSlotSession(slot);
     const runIfStillDue = (mayRun: boolean): void => {
-      const stillAuto = this.mode === 'auto' && !this.stopped;
-      if (mayRun && stillAuto && slot.present && !slot.isRunning) this.startRun(slot, 'auto');
+      if (!mayRun || this.stopped || !slot.present || slot.isRunning) return;
+      // Switched to manual during the check: the board waits for Provision, or for auto again.
+      if (this.mode === 'auto') this.startRun(slot, 'auto');
+      else slot.armed = true;
     };
     // A board that passed here before the line started, still on the port, gets no run again.
     if (slot.passedBeforeStart) return void slot.confirmEarlierPass(open).then(runIfStillDue);
     if (!slot.held) return this.startRun(slot, 'auto');
-    // Asking a port that never answers who is on it would loop as its runs did.
-    if (slot.heldUnanswered) return;
+    if (slot.heldUnanswered) return; // asking a port that never answers would loop as its runs did
     // A held slot: the device that keeps failing gets no run, any other device does.
     void slot.recheck(open).then(runIfStillDue);
   }

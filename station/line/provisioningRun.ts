@@ -94,14 +94,20 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   // cuts off names its board, at no extra write: identify only reads, and the store still
   // refuses before anything is written to the device.
   let opened: number | undefined;
-  const openRun = (): number =>
-    (opened ??= recorder.beginRun(
-      options.port,
-      profile.name,
-      startedAt,
-      options.startedBy,
-      facts.info && runDevice(facts.info),
-    ));
+  // The store's refusal, kept: asking again in the failure path would wait out its lock again.
+  let refused: unknown;
+  const openRun = (): number => {
+    if (opened !== undefined) return opened;
+    if (refused !== undefined) throw refused;
+    const device = facts.info && runDevice(facts.info);
+    try {
+      opened = recorder.beginRun(options.port, profile.name, startedAt, options.startedBy, device);
+    } catch (err) {
+      refused = err;
+      throw err;
+    }
+    return opened;
+  };
   let current: { step: RunStep; startedAt: number } | undefined;
   const enter = (step: RunStep): void => {
     signal?.throwIfAborted();

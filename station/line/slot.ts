@@ -61,9 +61,9 @@ export class Slot {
   /** `session` is a failed run's, kept only to hear the port hang up (see the class comment). */
   private sessionWatchOnly = false;
   private readonly watchesAfterFailure: boolean;
-  /** The run or the recheck in progress. */
+  /** The run, or the check (recheck, confirmEarlierPass), in progress. */
   private running: Promise<unknown> | undefined;
-  /** `running` is a recheck (no run): the operator's start may end it. */
+  /** `running` is a check, not a run: the operator's start may end it. */
   private checking = false;
   private current: SlotView;
   private readonly streak: FailureStreak;
@@ -91,7 +91,7 @@ export class Slot {
     return this.running !== undefined;
   }
 
-  /** A recheck (who is on the held port) is in progress, not a run. */
+  /** A check (who is on a held port, or on a port a PASS was left on) is in progress, not a run. */
   get isChecking(): boolean {
     return this.checking;
   }

@@ -94,7 +94,7 @@ export class ProvisioningStore implements RunRecorder {
   /**
    * Opens a run (`running`); it ends through commitPass or recordFailure. Refuses while the
    * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
-   * touches the device: the device keeps its previous identity.
+   * writes to the device (it has only read INFO): the device keeps its previous identity.
    */
   beginRun(
     port: string,

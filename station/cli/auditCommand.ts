@@ -1,6 +1,5 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { AuditActor, AuditEvent } from '../store/auditLog.js';
+import type { AuditEvent } from '../store/auditLog.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -17,19 +16,6 @@ export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the sta
                                              enrollment.conflict, certificate.issued-by-hand,
                                              certificate.revoked, group-key.stored, …), about
                                              what, by whom, and its detail; --data-dir DIR`;
-
-/**
- * Who a supervisor's command records in the audit trail: `--by NAME`, else this operating-system
- * user's name, as the bundle commands do, so a script written before the command took --by goes
- * on working and the trail still names someone.
- */
-export function supervisorActor(by: string | undefined): AuditActor {
-  if (by !== undefined && by.trim() === '') throw new UsageError('--by is empty: give a name');
-  if (by !== undefined && by.length > 256) {
-    throw new UsageError('--by is longer than 256 characters');
-  }
-  return `supervisor:${by ?? userInfo().username}`;
-}
 
 /**
  * `station audit`: the append-only audit trail a supervisor answers "who did what, when" from.

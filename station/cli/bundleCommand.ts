@@ -1,5 +1,4 @@
 import { existsSync, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sealedText } from '../../certs/custody/secretBox.js';
@@ -22,6 +21,7 @@ import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName, shellWord } from './bundleCli.js';
 import { localTime } from './timeFlags.js';
+import { supervisorActor, supervisorName } from './supervisorName.js';
 import { UsageError } from './usageError.js';
 
 export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for a line without DPS: seal the pending
@@ -81,7 +81,7 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
     switch (sub) {
       case 'export':
         noFile();
-        return exportCommand(dataDir, values.out, actorOf(values.by), {
+        return exportCommand(dataDir, values.out, supervisorActor(values.by), {
           includeCarried: values['include-carried'] ?? false,
         });
       case 'sync':
@@ -90,12 +90,12 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
           file(),
           {
             ...(values.receipt !== undefined && { receiptFile: values.receipt }),
-            by: nameOf(values.by),
+            by: supervisorName(values.by),
           },
           openDps,
         );
       case 'receive':
-        return receiveCommand(dataDir, file(), actorOf(values.by));
+        return receiveCommand(dataDir, file(), supervisorActor(values.by));
       case 'list':
         noFile();
         return listCommand(dataDir, values.json ?? false);
@@ -104,19 +104,6 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
         return 2;
     }
   };
-}
-
-/** Who acts, for the audit trail and the receipt: `--by NAME`, else this OS user's name. */
-function nameOf(by: string | undefined): string {
-  if (by !== undefined && by.trim() === '') throw new UsageError('--by is empty: give a name');
-  // The receipt carries the name (at most 256 characters): refused here, before DPS is called.
-  if (by !== undefined && by.length > 256)
-    throw new UsageError('--by is longer than 256 characters');
-  return by ?? userInfo().username;
-}
-
-function actorOf(by: string | undefined): AuditActor {
-  return `supervisor:${nameOf(by)}`;
 }
 
 async function exportCommand(

@@ -14,7 +14,7 @@ import { StationCa } from '../../certs/stationCa.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
-import { supervisorActor } from './auditCommand.js';
+import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';

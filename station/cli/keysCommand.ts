@@ -5,7 +5,7 @@ import { groupKeyFile, saveGroupKey } from '../production/groupKeys.js';
 import { AuditLog } from '../store/auditLog.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
 import { asStoreError } from '../store/storeError.js';
-import { supervisorActor } from './auditCommand.js';
+import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';

@@ -1,4 +1,10 @@
-import { renderRegistrationId, type RegistrationIdFields } from '../line/registrationId.js';
+import {
+  REGISTRATION_ID_STEPS,
+  refusedCharacters,
+  renderRegistrationId,
+  TEMPLATE_FIELD,
+  type RegistrationIdFields,
+} from '../line/registrationId.js';
 
 /**
  * A profile's registration ID template, checked and shown before the line uses it. The renderer
@@ -13,8 +19,6 @@ export const SAMPLE_SERIAL = 'SN00000001';
 export const SAMPLE_EK = 'a'.repeat(52);
 /** Fields a registration ID template may name, with the sample values it is checked against. */
 export const TEMPLATE_SAMPLE = { model: 'LS-SAMPLE-1', serial: SAMPLE_SERIAL } as const;
-
-const FIELD = /\{([a-zA-Z]+)\}/g;
 
 export interface TemplateOptions {
   x509: boolean;
@@ -52,14 +56,14 @@ export function templateProblem(
   models: readonly string[] = [TEMPLATE_SAMPLE.model],
 ): string | undefined {
   const valid = fieldNames(options);
-  const stray = /\{[^{}]*\}?|\}/.exec(template.replace(FIELD, ''));
+  const stray = /\{[^{}]*\}?|\}/.exec(template.replace(TEMPLATE_FIELD, ''));
   if (stray) {
     return `"${stray[0]}" is not a field; write ${listFields(valid, 'or')}, with both braces`;
   }
   if (!options.tpm && template.includes('{ek}')) {
     return '{ek} (the ID derived from a TPM endorsement key) applies only to the tpm mode';
   }
-  for (const [, name] of template.matchAll(FIELD)) {
+  for (const [, name] of template.matchAll(TEMPLATE_FIELD)) {
     if (valid.includes(name!)) continue;
     const sameButCase = valid.find((field) => field === name!.toLowerCase());
     const hint = sameButCase ? ` (fields are lower case: {${sameButCase}})` : '';
@@ -104,7 +108,7 @@ export function sampleRegistrationId(
 ): RegistrationIdSample {
   const values = sampleFields(model, options);
   const fields: RegistrationIdSample['fields'] = [];
-  const text = template.replace(FIELD, (whole, name: string) => {
+  const text = template.replace(TEMPLATE_FIELD, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) return whole;
     if (!fields.some((field) => field.name === name)) fields.push({ name, value });
@@ -115,24 +119,23 @@ export function sampleRegistrationId(
 }
 
 /**
- * Names the renderer's normalisation steps that changed `text`. The ID itself comes from the
- * renderer; this only retraces its steps (lower case, other characters to `-`, repeated
- * separators to one, separators at the ends dropped) to say which of them applied.
+ * Names the renderer's normalisation steps that changed `text`, walking the renderer's own steps
+ * (REGISTRATION_ID_STEPS) to say which of them applied.
  */
 export function normalisationChanges(text: string, id: string): string[] {
   if (text === id) return [];
   const changes: string[] = [];
-  const lower = text.toLowerCase();
-  if (lower !== text) changes.push('lower-cased');
-  const refused = [...new Set(lower.match(/[^a-z0-9._:-]/g) ?? [])];
-  if (refused.length > 0) {
-    const names = refused.map((char) => (char === ' ' ? 'spaces' : `"${char}"`));
-    changes.push(`${names.join(', ')} became "-"`);
+  let before = text;
+  for (const step of REGISTRATION_ID_STEPS) {
+    const after = step.apply(before);
+    if (after !== before && step.change === 'refused') {
+      const names = refusedCharacters(before).map((c) => (c === ' ' ? 'spaces' : `"${c}"`));
+      changes.push(`${names.join(', ')} became "-"`);
+    } else if (after !== before) {
+      changes.push(step.change);
+    }
+    before = after;
   }
-  const replaced = lower.replace(/[^a-z0-9._:-]+/g, '-');
-  const collapsed = replaced.replace(/([._:-])[._:-]+/g, '$1');
-  if (collapsed !== replaced) changes.push('repeated separators became one');
-  if (collapsed !== id) changes.push('separators at the start or end were dropped');
   return changes;
 }
 

@@ -121,6 +121,13 @@ describe('readImportFiles refuses a file that is not what its flag asks for', ()
     expect((err as Error).message.startsWith(`${file}: ${finding}. `)).toBe(true);
   });
 
+  it('refuses a device or a pipe, which has no size to check and could be read for ever', async () => {
+    expect(await refusal({ certificate: '/dev/zero' })).toMatchObject({
+      code: 'CA_IMPORT_FILE_UNREADABLE',
+      detail: '/dev/zero: not a regular file',
+    });
+  });
+
   it('reads what it may without secrets, and says when the key needs its passphrase', async () => {
     const plain = await readImportFiles({
       certificate: pki.path('iss.pem'),

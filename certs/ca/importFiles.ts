@@ -113,6 +113,10 @@ async function readImportFile(path: string): Promise<{ file: string; bytes: Uint
     if (info.isDirectory()) {
       throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', file, 'a folder, not a file');
     }
+    // A pipe or a device (/dev/zero) has no size to check and could be read for ever.
+    if (!info.isFile()) {
+      throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', file, 'not a regular file');
+    }
     if (info.size > MAX_FILE_BYTES) {
       throw new CaImportFileError(
         'CA_IMPORT_FILE_UNREADABLE',

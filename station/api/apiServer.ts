@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { LineController } from '../line/lineController.js';
 import { commandHandlers, lineEvents, type EventSource } from './commandHandlers.js';
 import { CLOSE_CODES, MAX_MESSAGE_BYTES } from './contract.js';
+import { throttledRefusalLog } from './refusalLog.js';
 import { serveStationApi } from './serveStationApi.js';
 import {
   createSessionToken,
@@ -80,6 +81,8 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
     throw new Error('startApiServer: a session token must be at least 32 bytes in base64url');
   }
   const headers = securityHeaders();
+  // Through `log` as it is at each refusal: `serve` may hand over the station's own.
+  const refusedOrigin = throttledRefusalLog((line) => log(line));
   let served: { line: LineController; events: EventSource } | undefined;
   // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
   // little over reaches serveStationApi, which answers API_MESSAGE_TOO_LARGE.
@@ -103,7 +106,7 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
     if (served === undefined) return refuseUpgrade(socket, 503, 'Service Unavailable');
     const origin = req.headers.origin;
     if (!originAllowed(origin, { bindHost: host, port, hostHeader: req.headers.host })) {
-      log(`station serve: refused a WebSocket from origin ${JSON.stringify(origin ?? null)}`);
+      refusedOrigin(origin);
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

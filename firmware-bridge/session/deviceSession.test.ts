@@ -1,86 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
-import { encodeFrame, type Frame } from '../codec/frame.js';
-import { damagedFrames, FrameDecoder } from '../codec/frameDecoder.js';
-import {
-  decodeRequest,
-  encodeErrorBody,
-  encodeResponse,
-  MessageType,
-  type DeviceInfo,
-} from '../codec/messages.js';
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../codec/frame.js';
+import { decodeRequest, encodeErrorBody, encodeResponse, MessageType } from '../codec/messages.js';
 import { DeviceErrorCode, WireError } from '../codec/wireErrors.js';
 import { MockTransport } from '../transports/mockTransport.js';
 import { DeviceSession } from './deviceSession.js';
-
-/**
- * A scripted peer for unit tests of the host's rules (timeouts, retries, chunk recovery). The
- * behaviour of real firmware is covered against the simulator in test/.
- */
-class ScriptedDevice {
-  readonly frames: Frame[] = [];
-  private readonly decoder = new FrameDecoder(8192);
-  private waiters: (() => void)[] = [];
-
-  constructor(
-    readonly end: MockTransport,
-    private readonly onFrame: (frame: Frame, device: ScriptedDevice) => void,
-  ) {
-    end.onData((bytes) => {
-      for (const frame of this.decoder.push(bytes)) {
-        this.frames.push(frame);
-        this.onFrame(frame, this);
-        this.waiters.splice(0).forEach((w) => w());
-      }
-    });
-  }
-
-  send(frame: Omit<Frame, 'fromDevice' | 'error'> & { error?: boolean }): void {
-    void this.end.write(encodeFrame({ fromDevice: true, error: false, ...frame }));
-  }
-
-  /** Resolves once `n` frames have arrived from the host. */
-  async received(n: number): Promise<void> {
-    while (this.frames.length < n) await new Promise<void>((r) => this.waiters.push(r));
-  }
-}
-
-const info: DeviceInfo = {
-  protocolVersion: 1,
-  maxFrame: 256,
-  serialNumber: 'SN1',
-  model: 'M',
-  hardwareRevision: 'A',
-  firmwareVersion: '1.0.0',
-  features: { keygenCurves: ['P-256'], tpm: false, symmetricKeySlot: true, keyInjection: true },
-  identityState: 0,
-  maxMessage: 4096,
-};
-
-async function setup(onFrame: (frame: Frame, device: ScriptedDevice) => void, options = {}) {
-  const [host, deviceEnd] = MockTransport.pair();
-  await deviceEnd.open();
-  const device = new ScriptedDevice(deviceEnd, onFrame);
-  const session = await DeviceSession.open(host, {
-    timeoutScale: 0.05,
-    chunkTimeoutMs: 100,
-    ...options,
-  });
-  return { session, device, host };
-}
-
-function reply(frame: Frame, data: Uint8Array) {
-  return { type: frame.type, requestId: frame.requestId, data };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof WireError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a WireError');
-}
+import { codeOf, info, reply, setup, type ScriptedDevice } from './testing/scriptedDevice.js';
 
 describe('DeviceSession', () => {
   it('matches responses by type and request id and ignores stale ones', async () => {
@@ -119,79 +43,6 @@ describe('DeviceSession', () => {
     );
     expect(code).toBe('WIRE_TIMEOUT');
     expect(device.frames).toHaveLength(1);
-  });
-
-  it('tells a garbled answer (WIRE_LINK_NOISY) from none at all (WIRE_TIMEOUT)', async () => {
-    // The answer leaves the device with one bit flipped on the way: its CRC fails at the station.
-    const garbled = (frame: Frame, d: ScriptedDevice) => {
-      const bytes = encodeFrame({
-        ...reply(frame, encodeResponse('GET_CONFIG', { idScope: '0ne1' })),
-        fromDevice: true,
-        error: false,
-      });
-      const at = bytes.findIndex((b, i) => i > 3 && b !== 0 && b !== 1);
-      bytes[at] = bytes[at]! ^ 1;
-      void d.end.write(bytes);
-    };
-    const noisy = await setup(garbled);
-    const error = await noisy.session
-      .request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 1 })
-      .catch((err: unknown) => err);
-    expect(error).toMatchObject({ code: 'WIRE_LINK_NOISY' });
-    expect((error as WireError).detail).toMatch(/no answer in 40 ms; 2 damaged frame\(s\)/);
-
-    // Garbage before the request (boot noise) is not this request's: silence is a timeout.
-    const quiet = await setup(() => undefined);
-    await quiet.device.end.write(new Uint8Array([0x41, 0x42, 0x43, 0x00]));
-    await vi.waitFor(() => expect(damagedFrames(quiet.session.stats.decoder)).toBeGreaterThan(0));
-    expect(
-      await codeOf(quiet.session.request('GET_CONFIG', { bank: 0 }, { timeoutMs: 40, retries: 0 })),
-    ).toBe('WIRE_TIMEOUT');
-  });
-
-  it('asks again at once, with the same request id, when the answer arrives damaged', async () => {
-    // GEN_KEY_CSR is not idempotent, but the device replays its stored answer to a repeat
-    // (PROTOCOL.md §6.2): the second answer is that replay, whole. Waiting out the request's
-    // timeout (a minute here) would fail the test.
-    let answers = 0;
-    const { session, device } = await setup((frame, d) => {
-      const bytes = encodeFrame({
-        ...reply(frame, encodeResponse('GEN_KEY_CSR', { csr: new Uint8Array([1, 2, 3]) })),
-        fromDevice: true,
-        error: false,
-      });
-      if (++answers === 1) bytes[5] = bytes[5]! ^ 0x10;
-      void d.end.write(bytes);
-    });
-    const answer = await session.request(
-      'GEN_KEY_CSR',
-      { curve: 'P-256', commonName: 'x' },
-      { timeoutMs: 60_000 },
-    );
-    expect(answer).toEqual({ csr: new Uint8Array([1, 2, 3]) });
-    expect(device.frames.map((f) => [f.type, f.requestId])).toEqual([
-      [MessageType.GEN_KEY_CSR, 1],
-      [MessageType.GEN_KEY_CSR, 1],
-    ]);
-    expect(session.stats.retransmissions).toBe(1);
-  });
-
-  it('past its re-sends, a damaged answer still leaves time for a whole one', async () => {
-    // Each request meets a damaged frame; the answer comes whole 30 ms after the first. One
-    // re-send is allowed: the second damage must not fail the request while its time runs.
-    const { session, device } = await setup((frame, d) => {
-      void d.end.write(new Uint8Array([0x41, 0x42, 0x43, 0x00]));
-      if (d.frames.length > 1) return;
-      setTimeout(() => d.send(reply(frame, encodeResponse('GET_CONFIG', { idScope: '0ne1' }))), 30);
-    });
-    const config = await session.request(
-      'GET_CONFIG',
-      { bank: 0 },
-      { timeoutMs: 5_000, retries: 1 },
-    );
-    expect(config).toEqual({ idScope: '0ne1' });
-    expect(device.frames).toHaveLength(2);
-    expect(damagedFrames(session.stats.decoder)).toBe(2);
   });
 
   it('maps device error responses to stable codes', async () => {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkLineSetup } from '../production/productionStation.js';
+import { checkLineSetup, chooseProfile } from '../production/productionStation.js';
+import { loadProfiles } from '../profiles/loadProfiles.js';
 import {
   forgetSavedLine,
   readSavedLine,
@@ -37,6 +38,7 @@ export async function line(args: string[]): Promise<number> {
     }
     console.log(`${savedLinePath(dataDir)}: ${describe(saved, saved.product)}.`);
     console.log(`  profiles  ${saved.profiles}`);
+    console.log(`  product   ${await productLine(saved)}`);
     return 0;
   }
   if (sub === 'forget') {
@@ -96,4 +98,20 @@ function describe(saved: SavedLine, product: string | undefined): string {
   ].join(', ');
   const what = product === undefined ? 'the one product of its profiles file' : `"${product}"`;
   return `${what} on ${ports}, ${saved.baud} baud, ${saved.mode} mode`;
+}
+
+/**
+ * The product the saved line runs, read from its profiles file now: its name and what every
+ * device is given, or why a start would refuse the file (it may have changed since `line save`).
+ */
+async function productLine(saved: SavedLine): Promise<string> {
+  try {
+    const profile = chooseProfile(await loadProfiles(saved.profiles), saved.product);
+    const { globalEndpoint, idScope } = profile.dps;
+    return `"${profile.name}": ${profile.attestation.mode}, DPS ${globalEndpoint}, scope ${idScope}`;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = err instanceof Error ? err.message : String(err);
+    return `cannot be read now, so the line would not start: ${why}${typeof code === 'string' ? ` (${code})` : ''}`;
+  }
 }

@@ -76,3 +76,24 @@ describe('station ports', () => {
     );
   });
 });
+
+describe('station line show', () => {
+  it('names the product the saved line runs, and says when its profiles file no longer reads', async () => {
+    const { dataDir, profiles } = station();
+    writeFileSync(join(root, 'ttyUSB0'), '');
+    const saveArgs = ['save', '--profiles', profiles, '--data-dir', dataDir];
+    expect(await line([...saveArgs, '--device', join(root, 'ttyUSB0')])).toBe(0);
+    printed = [];
+    expect(await line(['show', '--data-dir', dataDir])).toBe(0);
+    expect(printed.at(-1)).toBe(
+      '  product   "Sensor v2": x509-device-key, DPS global.azure-devices-provisioning.net, scope 0ne0000AB12',
+    );
+
+    writeFileSync(profiles, '{ "profiles": [');
+    printed = [];
+    expect(await line(['show', '--data-dir', dataDir])).toBe(0);
+    expect(printed.at(-1)).toMatch(
+      /^ {2}product {3}cannot be read now, so the line would not start: .*\(PROFILE_[A-Z_]+\)$/,
+    );
+  });
+});

@@ -220,7 +220,8 @@ export async function openProductionStation(
       line.attachSync(sync);
       const syncLog = new SyncLog();
       sync.onStateChange.on((change) => {
-        const text = syncLog.line(change, sync.status().lastError);
+        const { lastError, heldUntil } = sync.status();
+        const text = syncLog.line(change, lastError, heldUntil);
         if (text !== undefined) options.log(text);
       });
       // Rows a batch settled as conflict or failed wait for a supervisor: the log says which.
@@ -236,13 +237,14 @@ export async function openProductionStation(
       }, SYNC_REMINDER_CHECK_MS);
       reminders.unref();
       taken.reminders = reminders;
-      sync.start();
     }
     options.log(
       sync
         ? 'DPS sync: on (the stored DPS connection); enrollments are sent as devices pass.'
         : 'DPS sync: off (no DPS connection stored: `station sync set-connection`); the outbox keeps every enrollment.',
     );
+    // After the line saying so: its first changes of state come at once.
+    sync?.start();
     await line.start();
     options.log(
       `Line ready: profile "${profile.name}" (${profile.attestation.mode}), ${line.slots().length} slot(s), ${options.mode} mode, store ${paths.database}`,

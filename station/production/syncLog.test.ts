@@ -236,4 +236,14 @@ describe('SyncLog, for batches whose enrollments wait for a supervisor', () => {
     );
     expect(log.remind('syncing', undefined, start + SYNC_LOG_REMINDER_MS + 1)).toBeUndefined();
   });
+
+  it('gives a backoff with no error its reason: enrollments waiting out their next try', () => {
+    const log = new SyncLog();
+    expect(log.line({ previous: 'syncing', state: 'backoff' }, undefined)).toBe(
+      'DPS sync: syncing -> backoff: some enrollments wait for their next try; `station queue list` shows when',
+    );
+    expect(
+      log.line({ previous: 'syncing', state: 'backoff' }, undefined, '2026-03-01T10:00:30.000Z'),
+    ).toMatch(/next try \(calls held until 2026-03-01T10:00:30.000Z\)/);
+  });
 });

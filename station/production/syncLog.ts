@@ -61,13 +61,21 @@ export class SyncLog {
   }
 
   /** The log line for a sync state change, or undefined for a routine one or a repeat. */
-  line(change: LoggedChange, lastError: CodedError | undefined): string | undefined {
+  line(
+    change: LoggedChange,
+    lastError: CodedError | undefined,
+    heldUntil?: string,
+  ): string | undefined {
     // Idle or stopped, the backlog is done: what was summed is said now, whatever the window.
     const summed = change.state === 'idle' || change.state === 'stopped' ? this.tally.take() : '';
-    return joined(summed, this.stateLine(change, lastError));
+    return joined(summed, this.stateLine(change, lastError, heldUntil));
   }
 
-  private stateLine(change: LoggedChange, lastError: CodedError | undefined): string | undefined {
+  private stateLine(
+    change: LoggedChange,
+    lastError: CodedError | undefined,
+    heldUntil: string | undefined,
+  ): string | undefined {
     const { state, previous } = change;
     const now = change.at === undefined ? Date.now() : Date.parse(change.at);
     const transition = `DPS sync: ${previous} -> ${state}`;
@@ -86,6 +94,11 @@ export class SyncLog {
     // Trying again while the problem lasts: its outcome is what counts.
     if (problem !== undefined && TROUBLE.has(previous) && state === 'syncing') return undefined;
     if (ROUTINE.has(state) && ROUTINE.has(previous)) return undefined;
+    // A backoff with no error of the worker: rows wait out their own retry times (`queue list`).
+    if (state === 'backoff' && lastError === undefined) {
+      const until = heldUntil === undefined ? '' : ` (calls held until ${heldUntil})`;
+      return `${transition}: some enrollments wait for their next try${until}; \`station queue list\` shows when`;
+    }
     return transition;
   }
 

@@ -120,6 +120,18 @@ describe('station ca issue', () => {
     );
   });
 
+  it('refuses an --id DPS would refuse, naming the flag, before the passphrase and the ledger', async () => {
+    vi.unstubAllEnvs(); // a passphrase asked for would fail the command another way
+    expect(await ca(['issue', '--csr', csrFile, '--id', 'Rework_002', '--data-dir', dataDir])).toBe(
+      2,
+    );
+    expect(output.join('\n')).toMatch(
+      /^station ca issue: --id "Rework_002" may hold only lower-case/m,
+    );
+    expect(output.join('\n')).not.toMatch(/profile template/);
+    expect(await auditEvents('certificate.issued-by-hand')).toEqual([]);
+  });
+
   it('without --by records the operating-system user, as the bundle commands do', async () => {
     await issueByHand([]);
     const [event] = await auditEvents('certificate.issued-by-hand');

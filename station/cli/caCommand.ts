@@ -10,6 +10,7 @@ import { openCa, type CaStatus } from '../../certs/ca/openCa.js';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { IssuanceRecord } from '../../certs/caSigner.js';
+import { registrationIdProblem } from '../../certs/registrationIdRules.js';
 import { StationCa } from '../../certs/stationCa.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
@@ -177,6 +178,12 @@ async function withCa(
   }
   if (sub === 'issue' && (!values.csr || !values.id)) {
     console.error('station ca issue: give --csr FILE and --id REGISTRATION_ID');
+    return 2;
+  }
+  // Said before the passphrase, and of the flag: no profile template is involved here.
+  const idProblem = sub === 'issue' && registrationIdProblem(values.id!, { x509: true });
+  if (idProblem) {
+    console.error(`station ca issue: --id "${values.id!}" ${idProblem} (a DPS registration ID).`);
     return 2;
   }
   const actor = supervisorActor(values.by);

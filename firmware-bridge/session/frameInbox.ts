@@ -64,7 +64,7 @@ export class FrameInbox {
 
   /** Resolves with the next frame, or null when `timeoutMs` passes first. */
   next(timeoutMs: number, signal?: AbortSignal): Promise<Frame | null> {
-    // Damage seen during this wait is not for a later one to act on.
+    // Damage seen before or during this wait is not for a later one to act on.
     this.damagePending = false;
     return this.wait(timeoutMs, signal, false) as Promise<Frame | null>;
   }
@@ -109,6 +109,8 @@ export class FrameInbox {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = (value) => {
         cleanup();
+        // Damage met while a chunk's ACK was awaited belongs to that wait, which has its answer.
+        if (!hearsDamage) this.damagePending = false;
         if (value instanceof WireError) reject(value);
         else resolve(value);
       };

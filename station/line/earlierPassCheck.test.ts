@@ -3,7 +3,7 @@
  * PASS (Slot.confirmEarlierPass, Line.autoStart): the operator's Provision ends the check and
  * runs the board under the duplicate policy; a stop ends it with no run and no session left open;
  * a port gone meanwhile shows no PASS; a switch to manual leaves a board that needs its run armed
- * for auto mode; and a line started in manual mode checks nothing until switched to auto. The
+ * for auto mode; and a line started in manual mode shows the PASS too, and runs nothing. The
  * check is held open by a device that stalls mid-request. Real ptys, the real store on the CA's
  * database, the simulated firmware's own FACTORY_RESET.
  */
@@ -239,21 +239,40 @@ describe("a restarted line's check of a board left on its port", () => {
     ]);
   });
 
-  it('started in manual mode: asks nothing and shows no PASS until switched to auto', async () => {
+  it('started in manual mode: shows the PASS too, not a Provision button, and runs nothing', async () => {
     const { device, store, pass, restart } = await boardPassedThenLineStopped();
     const restarted = await restart('manual');
     const checked = vi.spyOn(Slot.prototype, 'confirmEarlierPass');
     let requests = 0;
     device.onRequest.on(() => requests++);
-    await restarted.start();
-    expect(checked).not.toHaveBeenCalled();
-    expect(restarted.slots()[0]).toMatchObject({ state: 'waiting' });
-
     const shown = within(10_000, slotReaches(restarted.onSlotChanged, 1, 'pass'));
-    restarted.setMode('auto');
+    await restarted.start();
     expect(await shown).toMatchObject({ runId: pass.runId, serialNumber: device.serialNumber });
     expect(checked).toHaveBeenCalledTimes(1);
     expect(requests).toBe(2); // INFO and GET_CONFIG, by the check
+
+    // Auto mode then starts nothing on it: the board is done.
+    restarted.setMode('auto');
+    expect(checked).toHaveBeenCalledTimes(1);
+    expect(restarted.slots()[0]).toMatchObject({ state: 'pass', runId: pass.runId });
+    expect(store.runs({})).toHaveLength(1);
+  });
+
+  it('asks a board whose port appears only after the start (a USB adapter late to enumerate)', async () => {
+    const { device, port, store, pass } = await boardPassedThenLineStopped('refuse', true);
+    await rm(port);
+    line = await testLine({
+      ca: demoCa!.ca,
+      profile: testProfile({ duplicates: 'refuse' }),
+      recorder: store,
+      ports: { configured: [port], discover: false, baudRate: 0, pollMs: 50 },
+      mode: 'auto',
+    });
+    const shown = within(10_000, slotReaches(line.onSlotChanged, 1, 'pass'));
+    await line.start();
+    expect(line.slots()[0]).toMatchObject({ state: 'empty' });
+    await byIdLink(dir!, device.hostPath); // the adapter enumerates, the same board behind it
+    expect(await shown).toMatchObject({ runId: pass.runId, serialNumber: device.serialNumber });
     expect(store.runs({})).toHaveLength(1);
   });
 });

@@ -17,7 +17,7 @@ import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './miss
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
 import { hungUp } from './portHangUp.js';
-import { passesBeforeStart } from './passedBeforeStart.js';
+import { passesBeforeStart, takePass } from './passedBeforeStart.js';
 import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
@@ -108,8 +108,8 @@ export class Line implements LineController {
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
   private stopped = false;
-  /** The ports' last passes, while the first scan runs (passedBeforeStart.ts). */
-  private passedBefore: Map<string, PortPass> | undefined;
+  /** Each port's last PASS at start, taken as the port first appears (passedBeforeStart.ts). */
+  private passedBefore = new Map<string, PortPass>();
 
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
@@ -155,7 +155,6 @@ export class Line implements LineController {
     this.today.load();
     this.passedBefore = passesBeforeStart(this.options.recorder);
     await this.watcher.start();
-    this.passedBefore = undefined;
     // A stop during the first scan arms no timer of a stopped line.
     if (this.stopped) return;
     this.stopMidnight?.();
@@ -321,7 +320,7 @@ export class Line implements LineController {
     const slot = this.slotFor(path);
     if (present) {
       this.missing.appeared(path);
-      if (this.passedBefore) slot.passedBeforeStart = this.passedBefore.get(path);
+      slot.passedBeforeStart = takePass(this.passedBefore, path);
       slot.appeared(this.mode === 'auto');
       this.autoStart(slot);
     } else {
@@ -331,8 +330,7 @@ export class Line implements LineController {
   }
 
   private autoStart(slot: Slot): void {
-    if (this.mode !== 'auto' || this.stopped || !slot.present || !slot.armed || slot.isRunning)
-      return;
+    if (this.stopped || !slot.present || !slot.armed || slot.isRunning) return;
     const open = (): Promise<DeviceSession> => this.openSlotSession(slot);
     const runIfStillDue = (mayRun: boolean): void => {
       if (!mayRun || this.stopped || !slot.present || slot.isRunning) return;
@@ -340,8 +338,10 @@ export class Line implements LineController {
       if (this.mode === 'auto') this.startRun(slot, 'auto');
       else slot.armed = true;
     };
-    // A board that passed here before the line started, still on the port, gets no run again.
+    // A board that passed here before the line started, still on the port, gets no run again;
+    // asked in manual mode too, so that its card shows that PASS, not a Provision button.
     if (slot.passedBeforeStart) return void slot.confirmEarlierPass(open).then(runIfStillDue);
+    if (this.mode !== 'auto') return;
     if (!slot.held) return this.startRun(slot, 'auto');
     if (slot.heldUnanswered) return; // asking a port that never answers would loop as its runs did
     // A held slot: the device that keeps failing gets no run, any other device does.

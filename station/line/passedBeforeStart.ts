@@ -21,6 +21,17 @@ export function passesBeforeStart(recorder: RunRecorder): Map<string, PortPass> 
 }
 
 /**
+ * The last PASS of `port`, removed from `passes`: only a port's first appearance after the start
+ * is asked about it (a USB adapter may enumerate after the station started); a board plugged in
+ * later is a board plugged in, and runs by the profile's duplicate policy.
+ */
+export function takePass(passes: Map<string, PortPass>, port: string): PortPass | undefined {
+  const pass = passes.get(port);
+  passes.delete(port);
+  return pass;
+}
+
+/**
  * Whether the device on the port is the board its last run passed, still holding what that run
  * gave it: the same serial number and model, a committed identity, and that run's registration
  * ID in its committed DPS settings. INFO and GET_CONFIG only read: nothing is written to a board

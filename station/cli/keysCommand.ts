@@ -14,8 +14,8 @@ export const KEYS_USAGE = `  keys set-group --group ID [--by NAME]          stor
                                                  sealed under the CA passphrase (the key comes from
                                                  LINE_STATION_GROUP_KEY, the terminal, or stdin, then
                                                  the CA passphrase); the audit trail records who
-                                                 (--by, else this OS user) and the key's SHA-256
-                                                 fingerprint, never the key; --data-dir DIR`;
+                                                 (--by, else this OS user) and a fingerprint of
+                                                 the key, never the key; --data-dir DIR`;
 
 /** `station keys …`: secrets a supervisor hands to the station. */
 export async function keys(args: string[]): Promise<number> {

@@ -112,6 +112,6 @@ async function productLine(saved: SavedLine): Promise<string> {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why = err instanceof Error ? err.message : String(err);
-    return `cannot be read now, so the line would not start: ${why}${typeof code === 'string' ? ` (${code})` : ''}`;
+    return `the line would not start with it now: ${why}${typeof code === 'string' ? ` (${code})` : ''}`;
   }
 }

@@ -93,7 +93,7 @@ describe('station line show', () => {
     printed = [];
     expect(await line(['show', '--data-dir', dataDir])).toBe(0);
     expect(printed.at(-1)).toMatch(
-      /^ {2}product {3}cannot be read now, so the line would not start: .*\(PROFILE_[A-Z_]+\)$/,
+      /^ {2}product {3}the line would not start with it now: .*\(PROFILE_[A-Z_]+\)$/,
     );
   });
 });

@@ -69,7 +69,7 @@ export function chooseProfile(profiles: ProductProfile[], product?: string): Pro
   if (profiles.length === 1) return profiles[0]!;
   throw new StationStartError(
     'STATION_NOT_CONFIGURED',
-    `The profiles file holds ${profiles.length} products; choose one with --product NAME.`,
+    `The profiles file holds ${profiles.length} products; choose one with --product NAME (a saved line: \`station line save --product NAME\` with its other settings again).`,
   );
 }
 

@@ -11,6 +11,7 @@ import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
+import { SyncLease } from '../sync/syncLease.js';
 import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
 import { syncCommand } from './syncCommand.js';
 
@@ -117,6 +118,23 @@ describe('station sync', () => {
     );
     expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
     expect(output.at(-1)).toMatch(/line7\.azure-devices-provisioning\.net \(policy owner\)/);
+  });
+
+  it('says that a line syncing from the folder keeps its connection until restarted', async () => {
+    const db = openStationDatabase(join(dataDir, 'station.db'));
+    const lease = new SyncLease(db, Date.now); // what a running serve's sync worker holds
+    expect(lease.hold()).toEqual({ justTaken: true });
+    try {
+      expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
+      expect(output.at(-1)).toMatch(
+        /^A line syncs from this data folder now \(process \d+ on .+\): it keeps the connection it started with\. Restart it/,
+      );
+    } finally {
+      lease.release();
+      db.close();
+    }
+    expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
+    expect(output.at(-1)).toMatch(/is sealed in/);
   });
 
   it('refuses to seal the connection under a passphrase that does not open the CA', async () => {

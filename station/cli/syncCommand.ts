@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
@@ -227,7 +228,28 @@ async function setConnection(dataDir: string): Promise<number> {
   console.log(
     `The connection to ${saved.hostName} (policy ${saved.sharedAccessKeyName}) is sealed in ${saved.file}.`,
   );
+  const running = runningSyncWorker(dataDir);
+  if (running) {
+    console.log(
+      `A line syncs from this data folder now (process ${running.pid} on ${running.host}): it keeps the connection it started with. Restart it (Ctrl-C, then start it again) to use this one.`,
+    );
+  }
   return 0;
+}
+
+/** The sync worker of a line running from `dataDir`, if any; none when the store cannot say. */
+function runningSyncWorker(dataDir: string): LeaseHolder | undefined {
+  if (!existsSync(stationPaths(dataDir).database)) return undefined; // no line has run here
+  try {
+    const db = openExistingStationDatabase(dataDir, { toRead: true });
+    try {
+      return activeSyncHolder(db);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined; // a store that cannot be read says nothing of a worker
+  }
 }
 
 async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<number> {

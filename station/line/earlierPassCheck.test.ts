@@ -24,6 +24,7 @@ import { Slot } from './slot.js';
 import {
   byIdLink,
   codeOf,
+  factoryReset,
   nextRunEnd,
   slotReaches,
   testLine,
@@ -125,6 +126,24 @@ async function begun(stalled: Promise<void>): Promise<void> {
   ).toBe('stalled');
 }
 
+/**
+ * Starts `restarted` with its check of the board held mid-`request` (the answer lost while the
+ * device stalls) and returns, once the stall has struck, the check's result (wrapped: awaiting
+ * this must not wait for the check to end).
+ */
+async function startWithCheckStalled(
+  restarted: Line,
+  device: SimulatedDevice,
+  request: 'INFO' | 'GET_CONFIG',
+): Promise<{ result: Promise<boolean> }> {
+  const stalled = device.faults.stallDuringNext(request);
+  const check = nextCheck();
+  await restarted.start();
+  const { result } = await check;
+  await begun(stalled);
+  return { result };
+}
+
 async function identifies(device: SimulatedDevice): Promise<string> {
   const session = await DeviceSession.open(createTransport(device.hostPath), {});
   try {
@@ -145,11 +164,7 @@ describe("a restarted line's check of a board left on its port", () => {
       // INFO's timeouts long enough (3 × 10 s) that only the Provision can end the check in time.
       const restarted = await restart('auto', { timeoutScale: 20 });
       const views = viewsOf(restarted);
-      const stalled = device.faults.stallDuringNext('INFO');
-      const check = nextCheck();
-      await restarted.start();
-      const { result } = await check;
-      await begun(stalled); // the check's INFO is executing, its answer lost: the check waits
+      const { result } = await startWithCheckStalled(restarted, device, 'INFO'); // the check's INFO is executing, its answer lost: the check waits
 
       const ended = nextRunEnd(restarted, 10_000);
       restarted.provision(1);
@@ -170,11 +185,7 @@ describe("a restarted line's check of a board left on its port", () => {
     const { device, store, restart } = await boardPassedThenLineStopped();
     const restarted = await restart('auto', { timeoutScale: 20 });
     const ran = vi.spyOn(Slot.prototype, 'run');
-    const stalled = device.faults.stallDuringNext('INFO');
-    const check = nextCheck();
-    await restarted.start();
-    const { result } = await check;
-    await begun(stalled);
+    const { result } = await startWithCheckStalled(restarted, device, 'INFO');
 
     // stop() waits for the check: it must end it, not sit out INFO's 30 s.
     await restarted.stop();
@@ -191,11 +202,7 @@ describe("a restarted line's check of a board left on its port", () => {
     const restarted = await restart('auto');
     const views = viewsOf(restarted);
     // INFO answers; GET_CONFIG's answer is lost, and its re-send after 1 s is answered.
-    const stalled = device.faults.stallDuringNext('GET_CONFIG');
-    const check = nextCheck();
-    await restarted.start();
-    const { result } = await check;
-    await begun(stalled);
+    const { result } = await startWithCheckStalled(restarted, device, 'GET_CONFIG');
 
     // udev removes the by-id link (the tty itself never hangs up): the port is gone.
     await rm(port);
@@ -210,16 +217,11 @@ describe("a restarted line's check of a board left on its port", () => {
 
   it('arms a wiped board when switched to manual meanwhile: auto mode again runs it', async () => {
     const { device, store, pass, restart } = await boardPassedThenLineStopped('reprovision');
-    const session = await DeviceSession.open(createTransport(device.hostPath), {});
-    await session.request('FACTORY_RESET', { confirm: 'ERASE' }).finally(() => session.close());
+    await factoryReset(device.hostPath);
     const restarted = await restart('auto');
     const views = viewsOf(restarted);
     const ran = vi.spyOn(Slot.prototype, 'run');
-    const stalled = device.faults.stallDuringNext('INFO');
-    const check = nextCheck();
-    await restarted.start();
-    const { result } = await check;
-    await begun(stalled);
+    const { result } = await startWithCheckStalled(restarted, device, 'INFO');
 
     restarted.setMode('manual');
     device.faults.clearStall(); // INFO's re-send, 500 ms on, is answered: a board with no identity

@@ -5,14 +5,13 @@
  * ptys, real SQLite store, the real FACTORY_RESET of the simulated firmware.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
-import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { createDemoCa, type DemoCa } from '../demo/demoCa.js';
 import type { Line, RunEnded } from './line.js';
 import {
   events,
+  factoryReset,
   nextRunEnd,
   slotReaches,
   testLine,
@@ -29,15 +28,6 @@ afterEach(async () => {
   await demoCa?.dispose();
   line = simulator = demoCa = undefined;
 });
-
-async function factoryReset(hostPath: string): Promise<void> {
-  const session = await DeviceSession.open(createTransport(hostPath), {});
-  try {
-    await session.request('FACTORY_RESET', { confirm: 'ERASE' });
-  } finally {
-    await session.close();
-  }
-}
 
 describe('a line started again with the boards it passed still on their ports', () => {
   it('shows the PASS of a board that still holds it and runs nothing on it; a wiped board runs', async () => {

@@ -258,3 +258,13 @@ export async function testLine(overrides: Partial<LineOptions> = {}): Promise<Li
     ...overrides,
   });
 }
+
+/** Wipes a simulated board's identity with its firmware's own FACTORY_RESET (PROTOCOL.md §4.11). */
+export async function factoryReset(hostPath: string): Promise<void> {
+  const session = await DeviceSession.open(createTransport(hostPath), {});
+  try {
+    await session.request('FACTORY_RESET', { confirm: 'ERASE' });
+  } finally {
+    await session.close();
+  }
+}

@@ -25,6 +25,8 @@ export const dpsErrorText = {
     'DPS cannot be reached (network down or offline). The station keeps the queue and retries.',
   DPS_HOST_NOT_FOUND:
     "The DPS host name does not resolve to an address (DNS has no such name). A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings. The station keeps the queue and retries.",
+  DPS_CONNECTION_REFUSED:
+    'The DPS host refused the connection: nothing accepts it on that port. A supervisor must check the host name and port in the DPS connection string (`station sync set-connection`) and any proxy or firewall on the way; on a DEMO or training line, that the DPS emulator is running on that port (`station emulator --port N`). The station keeps the queue and retries.',
   DPS_TIMEOUT: 'DPS did not answer in time. The station waits and tries again.',
   DPS_TLS_UNTRUSTED:
     "The DPS server's certificate is not trusted (its issuer, or the host name it is made out for), so nothing was sent. A supervisor must check the DPS host name and the certificate authorities trusted for it.",
@@ -63,6 +65,8 @@ const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_UNREACHABLE',
   // A mistyped host stays wrong, but a name DNS has not learnt yet (a new DPS) may resolve later.
   'DPS_HOST_NOT_FOUND',
+  // A wrong port stays wrong, but a DPS emulator, or a proxy, that is restarting comes back.
+  'DPS_CONNECTION_REFUSED',
   'DPS_TIMEOUT',
   'DPS_RESPONSE_INVALID',
 ]);

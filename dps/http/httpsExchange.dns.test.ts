@@ -71,9 +71,15 @@ describe('httpsExchange, when DPS cannot be reached', () => {
     expect((err as DpsError).detail).toMatch(/EAI_AGAIN/);
   });
 
-  it('keeps a refused connection as DPS unreachable', async () => {
+  // The emulator not running, or a wrong port, read "network down": supervisors checked cables.
+  it('says a refused connection is refused, retryable, with the port, firewall and emulator to check', async () => {
     const err = await get(`127.0.0.1:${await closedPort()}`);
-    expect(err).toMatchObject({ code: 'DPS_UNREACHABLE', retryable: true });
-    expect((err as DpsError).detail).toMatch(/ECONNREFUSED/);
+    expect(err).toMatchObject({ code: 'DPS_CONNECTION_REFUSED', retryable: true });
+    const dps = err as DpsError;
+    expect(dps.detail).toMatch(/^GET \/enrollments\/ls-demo-1-sim000006: ECONNREFUSED/);
+    expect(dps.message).toMatch(/host name and port in the DPS connection string/);
+    expect(dps.message).toMatch(/proxy or firewall/);
+    expect(dps.message).toMatch(/DPS emulator is running/);
+    expect(dps.message).not.toMatch(/network down|cannot be reached/);
   });
 });

@@ -31,8 +31,9 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /**
  * Sends one request and collects the response. Rejects with DpsError DPS_TIMEOUT when the time
  * runs out, DPS_TLS_UNTRUSTED for a server certificate refused (its `tls` says which check
- * failed), DPS_HOST_NOT_FOUND when DNS gives no address for the host, DPS_UNREACHABLE for any
- * other transport failure (refused, reset, a TLS handshake broken off), and with the signal's
+ * failed), DPS_HOST_NOT_FOUND when DNS gives no address for the host, DPS_CONNECTION_REFUSED when
+ * the host refuses the TCP connection, DPS_UNREACHABLE for any other transport failure (reset,
+ * unreachable network, a TLS handshake broken off), and with the signal's
  * reason when aborted. Never retries: retry policy
  * belongs to the caller.
  */
@@ -137,6 +138,10 @@ function transportError(where: string, err: Error): DpsError {
   if (code !== undefined && DNS_FAILURES.has(code)) {
     return new DpsError('DPS_HOST_NOT_FOUND', { detail, cause: err });
   }
+  // The host is there and says no: a wrong port, a firewall, or the DPS emulator not running.
+  // "Network down" sent supervisors to the cables of a network that works.
+  if (code === 'ECONNREFUSED')
+    return new DpsError('DPS_CONNECTION_REFUSED', { detail, cause: err });
   return new DpsError('DPS_UNREACHABLE', { detail, cause: err });
 }
 

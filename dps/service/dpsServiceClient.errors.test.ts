@@ -171,7 +171,7 @@ describe('DpsServiceClient: transport failures', () => {
     expect((await failure(client.getEnrollment('d1'))).code).toBe('DPS_UNREACHABLE');
   });
 
-  it('a refused connection is DPS_UNREACHABLE naming ECONNREFUSED', async () => {
+  it('a refused connection is DPS_CONNECTION_REFUSED naming ECONNREFUSED, still retryable', async () => {
     const probe = createServer().listen(0, '127.0.0.1');
     await once(probe, 'listening');
     const { port } = probe.address() as { port: number };
@@ -180,7 +180,7 @@ describe('DpsServiceClient: transport failures', () => {
       connectionString: fx.connectionString.replace(fx.server.hostName, `127.0.0.1:${port}`),
     });
     const err = await failure(closedPort.getEnrollment('d1'));
-    expect(err.code).toBe('DPS_UNREACHABLE');
+    expect(err).toMatchObject({ code: 'DPS_CONNECTION_REFUSED', retryable: true });
     expect(err.detail).toContain('ECONNREFUSED');
   });
 

@@ -73,6 +73,10 @@ export function judgeFailure(
     case 'DPS_HOST_NOT_FOUND':
       // Offline as well (nothing reaches DPS), but a supervisor checks a host name, not cables.
       return verdict('SYNC_DPS_HOST_UNKNOWN', delay, true, error);
+    case 'DPS_CONNECTION_REFUSED':
+      // Offline too, and retried the same way (an emulator being restarted comes back), but a
+      // supervisor checks the port, a firewall or the emulator, not the network.
+      return verdict('SYNC_DPS_CONNECTION_REFUSED', delay, true, error);
     case 'DPS_UNAUTHORIZED':
     case 'DPS_FORBIDDEN':
     case 'DPS_CONNECTION_STRING_INVALID':

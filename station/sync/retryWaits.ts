@@ -18,6 +18,7 @@ export const STATION_OWN_WAITS: readonly SyncErrorCode[] = Object.freeze([
   'SYNC_INTERNAL',
   'SYNC_OFFLINE',
   'SYNC_DPS_HOST_UNKNOWN',
+  'SYNC_DPS_CONNECTION_REFUSED',
   'SYNC_PAUSED',
   'SYNC_STOPPED',
 ]);

@@ -28,6 +28,8 @@ export const syncErrorText = {
   SYNC_OFFLINE: 'DPS cannot be reached. Enrollments stay queued and are sent when it can.',
   SYNC_DPS_HOST_UNKNOWN:
     "The DPS host name does not resolve to an address. A supervisor must check the host name in the DPS connection string (`station sync set-connection`), or this machine's DNS settings; enrollments stay queued and are sent once it resolves.",
+  SYNC_DPS_CONNECTION_REFUSED:
+    'The DPS host refused the connection: nothing accepts it on that port. A supervisor must check the host name and port in the DPS connection string (`station sync set-connection`) and any proxy or firewall on the way; on a DEMO or training line, that the DPS emulator is running on that port (`station emulator --port N`). Enrollments stay queued and are sent once it accepts.',
   // The worker says which check failed (tlsRefusal.ts); this is the text when it cannot tell.
   SYNC_DPS_UNTRUSTED: untrustedDpsText(undefined),
   SYNC_CLOCK_WRONG:

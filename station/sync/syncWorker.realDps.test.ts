@@ -111,15 +111,21 @@ describe('the sync worker against the DPS emulator', () => {
     await emulator.close();
     const sync = worker(dps);
     sync.start();
-    await expect(sync.syncNow()).rejects.toMatchObject({ code: 'SYNC_OFFLINE' });
+    // Its port refuses the connection now: told as such (syncWorker.refusedConnection.test.ts).
+    await expect(sync.syncNow()).rejects.toMatchObject({ code: 'SYNC_DPS_CONNECTION_REFUSED' });
     const { lastError, heldUntil } = sync.status();
     // The worker's own error, for the log, keeps the request it met the failure on.
-    expect(lastError?.detail).toMatch(/^DPS_UNREACHABLE, GET \/enrollments\/ls-demo-1-sim000001: /);
+    expect(lastError?.detail).toMatch(
+      /^DPS_CONNECTION_REFUSED, GET \/enrollments\/ls-demo-1-sim000001: /,
+    );
     const rows = ids.map((id) => station.row(id));
     for (const row of rows) {
-      expect(row).toMatchObject({ status: 'pending', lastErrorCode: 'SYNC_OFFLINE' });
+      expect(row).toMatchObject({
+        status: 'pending',
+        lastErrorCode: 'SYNC_DPS_CONNECTION_REFUSED',
+      });
       expect(row.lastError).toMatch(
-        /^its batch stopped before DPS settled it: DPS_UNREACHABLE, ECONNREFUSED: /,
+        /^its batch stopped before DPS settled it: DPS_CONNECTION_REFUSED, ECONNREFUSED: /,
       );
       for (const other of rows) expect(row.lastError).not.toContain(other.registrationId);
       // The next try is the worker's, not the time of the problem.

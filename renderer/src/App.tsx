@@ -100,6 +100,7 @@ export function App() {
       <OutboxPanel
         outbox={station.outbox}
         sync={status?.sync}
+        dataDirFlag={station.dataDirFlag}
         enabled={canCommand && !locked}
         onSync={(action) =>
           client &&

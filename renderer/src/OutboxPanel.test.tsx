@@ -1,14 +1,21 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { snapshotSchema } from '../../station/api/contract.js';
 import { clockTime } from './clockTime.js';
 import { OutboxPanel } from './OutboxPanel.js';
 
 const outbox = { pending: 3, syncing: 0, synced: 0, failed: 0, conflict: 0 };
 type Sync = Parameters<typeof OutboxPanel>[0]['sync'];
 
-const panel = (counts: typeof outbox, sync: Sync) =>
+const panel = (counts: typeof outbox, sync: Sync, dataDirFlag?: string) =>
   renderToStaticMarkup(
-    <OutboxPanel outbox={counts} sync={sync} enabled onSync={() => undefined} />,
+    <OutboxPanel
+      outbox={counts}
+      sync={sync}
+      dataDirFlag={dataDirFlag}
+      enabled
+      onSync={() => undefined}
+    />,
   );
 
 /** The text of the element with `testId`, tags and entities left as they render. */
@@ -56,5 +63,32 @@ describe('OutboxPanel', () => {
     });
     expect(textOf(html, 'sync-state')).toBe('DPS sync: waiting to retry until 15:28:26');
     expect(clockTime(at.toISOString(), new Date())).toBe('15:28:26');
+  });
+
+  // On a station whose data folder is not the default, the command read another (empty) store.
+  it('names the station’s data folder in the commands it gives, as the snapshot words it', () => {
+    const flag = "--data-dir '/srv/line 7'";
+    // The contract carries the flag from the station to the UI.
+    const snapshot = snapshotSchema.parse({
+      status: {
+        demo: false,
+        profile: 'p',
+        mode: 'auto',
+        ca: { locked: false, subject: 's', daysLeft: 9 },
+        notes: [],
+      },
+      slots: [],
+      outbox,
+      unlockHere: false,
+      dataDirFlag: flag,
+    });
+    const stuck = { ...outbox, pending: 0, conflict: 1, failed: 1 };
+    const html = panel(stuck, { state: 'idle', connection: 'online' }, snapshot.dataDirFlag);
+    expect(textOf(html, 'sync-attention')).toBe(
+      '2 enrollment(s) wait for a supervisor, on the workstation: 1 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict --data-dir &#x27;/srv/line 7&#x27;; 1 failed (DPS refused them, or they cannot be sent): station queue list --status failed --data-dir &#x27;/srv/line 7&#x27;.',
+    );
+    expect(panel(outbox, undefined, flag)).toContain(
+      '<code>station bundle export --data-dir &#x27;/srv/line 7&#x27;</code>',
+    );
   });
 });

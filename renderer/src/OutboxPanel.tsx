@@ -39,19 +39,30 @@ function needSupervisor(outbox: OutboxCountsPayload): number {
   return outbox.failed + outbox.conflict;
 }
 
+/**
+ * A station command as the supervisor types it: with the station's `--data-dir` when its data
+ * folder is not the default one (the station words and quotes the flag; the snapshot carries it).
+ */
+function stationCommand(command: string, dataDirFlag: string | undefined): string {
+  return dataDirFlag === undefined ? `station ${command}` : `station ${command} ${dataDirFlag}`;
+}
+
 /** How many rows wait for a supervisor, why, and the command that lists them. */
-export function attentionText(outbox: OutboxCountsPayload): string | undefined {
+export function attentionText(
+  outbox: OutboxCountsPayload,
+  dataDirFlag?: string,
+): string | undefined {
   const total = needSupervisor(outbox);
   if (total === 0) return undefined;
   const parts: string[] = [];
   if (outbox.conflict > 0) {
     parts.push(
-      `${outbox.conflict} conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict`,
+      `${outbox.conflict} conflict (DPS holds their registration IDs with other credentials): ${stationCommand('queue list --status conflict', dataDirFlag)}`,
     );
   }
   if (outbox.failed > 0) {
     parts.push(
-      `${outbox.failed} failed (DPS refused them, or they cannot be sent): station queue list --status failed`,
+      `${outbox.failed} failed (DPS refused them, or they cannot be sent): ${stationCommand('queue list --status failed', dataDirFlag)}`,
     );
   }
   return `${total} enrollment(s) wait for a supervisor, on the workstation: ${parts.join('; ')}.`;
@@ -60,16 +71,19 @@ export function attentionText(outbox: OutboxCountsPayload): string | undefined {
 export function OutboxPanel({
   outbox,
   sync,
+  dataDirFlag,
   enabled,
   onSync,
 }: {
   outbox: OutboxCountsPayload | undefined;
   sync: SyncStatus | undefined;
+  /** The snapshot's `--data-dir <folder>`, added to the commands named here. */
+  dataDirFlag?: string | undefined;
   enabled: boolean;
   onSync: (action: SyncAction) => void;
 }) {
   if (!outbox) return null;
-  const attention = attentionText(outbox);
+  const attention = attentionText(outbox, dataDirFlag);
   return (
     <footer className="outbox" aria-label="Enrollment outbox">
       <h2>Enrollments to DPS</h2>
@@ -120,7 +134,8 @@ export function OutboxPanel({
         ) : (
           <span data-testid="sync-state" data-state="none">
             DPS sync: off (no DPS connection on this station); enrollments wait here. Without a
-            network a supervisor carries them to DPS with <code>station bundle export</code>.
+            network a supervisor carries them to DPS with{' '}
+            <code>{stationCommand('bundle export', dataDirFlag)}</code>.
           </span>
         )}
       </div>

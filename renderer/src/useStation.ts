@@ -34,6 +34,8 @@ export interface StationState {
   outbox?: OutboxCountsPayload;
   /** Whether the station takes a passphrase from this connection (the snapshot's unlockHere). */
   unlockHere: boolean;
+  /** `--data-dir <folder>` for the commands the UI names (the snapshot's dataDirFlag). */
+  dataDirFlag?: string;
   /** The client of the live connection, for commands; undefined while disconnected. */
   client?: StationClient;
 }
@@ -48,12 +50,14 @@ function withSlot(slots: SlotViewPayload[], slot: SlotViewPayload): SlotViewPayl
 
 function fromSnapshot(
   snapshot: Snapshot,
-): Pick<StationState, 'status' | 'slots' | 'outbox' | 'unlockHere'> {
+): Pick<StationState, 'status' | 'slots' | 'outbox' | 'unlockHere' | 'dataDirFlag'> {
   return {
     status: snapshot.status,
     slots: [...snapshot.slots].sort((a, b) => a.slot - b.slot),
     outbox: snapshot.outbox,
     unlockHere: snapshot.unlockHere,
+    // Set or cleared at every snapshot: a reconnect may reach a station started on another folder.
+    dataDirFlag: snapshot.dataDirFlag,
   };
 }
 

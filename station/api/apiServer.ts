@@ -61,8 +61,11 @@ export interface RunningApiServer {
  * API socket is refused (503); the URL is not announced before, so no UI should be waiting.
  */
 export interface ListeningApiServer extends RunningApiServer {
-  /** Serves `line` from now on; `log` replaces the listen options' log (the station's own). */
-  serve(line: LineController, log?: (line: string) => void): void;
+  /**
+   * Serves `line` from now on; `log` replaces the listen options' log (the station's own);
+   * `dataDirFlag` is the station's, for the snapshot (RunningStation).
+   */
+  serve(line: LineController, log?: (line: string) => void, dataDirFlag?: string): void;
 }
 
 /** Starts the server serving `options.line` and resolves once it listens. */
@@ -83,7 +86,7 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
   const headers = securityHeaders();
   // Through `log` as it is at each refusal: `serve` may hand over the station's own.
   const refusedOrigin = throttledRefusalLog((line) => log(line));
-  let served: { line: LineController; events: EventSource } | undefined;
+  let served: { line: LineController; events: EventSource; dataDirFlag?: string } | undefined;
   // ws closes (1009) anything far over the limit before it is buffered whole; what is only a
   // little over reaches serveStationApi, which answers API_MESSAGE_TOO_LARGE.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
@@ -127,7 +130,7 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     // A browser elsewhere on the network may run the line, but never send the CA passphrase.
-    const handlers = commandHandlers(served.line, { local });
+    const handlers = commandHandlers(served.line, { local }, served.dataDirFlag);
     serveStationApi(webSocketPipe(ws), { handlers, events: served.events, log });
   };
   // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.
@@ -164,10 +167,14 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
     host,
     port,
     token,
-    serve: (line, stationLog) => {
+    serve: (line, stationLog, dataDirFlag) => {
       if (served !== undefined) throw new Error('listenApiServer: a line is served already');
       if (stationLog !== undefined) log = stationLog;
-      served = { line, events: lineEvents(line) };
+      served = {
+        line,
+        events: lineEvents(line),
+        ...(dataDirFlag !== undefined && { dataDirFlag }),
+      };
     },
     close: async () => {
       clearInterval(heartbeat);

@@ -13,7 +13,7 @@ import {
   type EventName,
   type EventPayload,
 } from './contract.js';
-import { fitRunView, fitSlotView, fitStatus } from './contractFit.js';
+import { clipText, fitRunView, fitSlotView, fitStatus } from './contractFit.js';
 import { UnlockError } from './unlockError.js';
 
 /** One function per command, with the argument and result types the contract gives it. */
@@ -38,15 +38,21 @@ export interface CommandOrigin {
 /**
  * The commands as the line carries them out, for one connection from `origin` (no default: a
  * pipe that forgot to say would otherwise take a passphrase from anywhere). Errors the line
- * throws reach the caller coded.
+ * throws reach the caller coded. `dataDirFlag` is the station's (RunningStation), for the
+ * snapshot.
  */
-export function commandHandlers(line: LineController, origin: CommandOrigin): CommandHandlers {
+export function commandHandlers(
+  line: LineController,
+  origin: CommandOrigin,
+  dataDirFlag?: string,
+): CommandHandlers {
   return {
     snapshot: () => ({
       status: fitStatus(line.status()),
       slots: line.slots().map(fitSlotView),
       outbox: line.outboxCounts(),
       unlockHere: origin.local,
+      ...(dataDirFlag !== undefined && { dataDirFlag: clipText(dataDirFlag) }),
     }),
     setMode: ({ mode }) => {
       line.setMode(mode);

@@ -119,6 +119,12 @@ export const snapshotSchema = z.object({
    * where it would cross the network.
    */
   unlockHere: z.boolean(),
+  /**
+   * `--data-dir <folder>`, quoted for a shell, for a station whose data folder is not the default
+   * one: the UI adds it to every station command it tells a supervisor to run, which would
+   * otherwise read another folder's store. Absent for the default folder and the DEMO line.
+   */
+  dataDirFlag: text.optional(),
 });
 
 /**

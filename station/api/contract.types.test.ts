@@ -31,6 +31,7 @@ describe('contract types mirror the line', () => {
       slots: ReturnType<LineController['slots']>;
       outbox: ReturnType<LineController['outboxCounts']>;
       unlockHere: boolean;
+      dataDirFlag?: string;
     }>();
     expectTypeOf<RunViewPayload>().toEqualTypeOf<RunView>();
     expectTypeOf<CommandResult<'recentRuns'>>().toEqualTypeOf<{

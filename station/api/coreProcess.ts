@@ -63,7 +63,7 @@ export function runCore(options: CoreOptions): void {
     const { line } = running;
     serveStationApi(messagePortPipe(port), {
       // A window of this app, on this workstation.
-      handlers: commandHandlers(line, { local: true }),
+      handlers: commandHandlers(line, { local: true }, running.dataDirFlag),
       events: lineEvents(line),
       log: running.log ?? log,
     });

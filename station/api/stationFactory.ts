@@ -16,6 +16,11 @@ export interface RunningStation {
    * the station log file too when the station keeps one. Absent: the context's `log`.
    */
   log?: (line: string) => void;
+  /**
+   * `--data-dir <folder>` for the commands the UI names (the snapshot's `dataDirFlag`); absent
+   * when the station's data folder is the default one, or it keeps none (the DEMO line).
+   */
+  dataDirFlag?: string;
 }
 
 /** What the host offers the station it starts. */

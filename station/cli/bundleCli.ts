@@ -27,8 +27,3 @@ export function defaultReceiptName(bundleFile: string): string {
   const name = basename(bundleFile).replace(/\.bundle$/, '');
   return join(dirname(bundleFile), `${name}.receipt`);
 }
-
-/** A path a supervisor can paste into a shell: quoted when it holds a space or the like. */
-export function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-}

@@ -19,7 +19,8 @@ import type { DpsClientFactory } from './syncCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
-import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName, shellWord } from './bundleCli.js';
+import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
+import { shellWord, stationCommand } from './stationCommand.js';
 import { localTime } from './timeFlags.js';
 import { supervisorActor, supervisorName } from './supervisorName.js';
 import { UsageError } from './usageError.js';
@@ -139,11 +140,13 @@ async function exportCommand(
     if (summary.left > 0) {
       console.log(`${summary.left} more wait in the outbox: export again for the next bundle.`);
     }
+    // The sync runs on another machine, with a data folder of its own: only the receive, back
+    // here, names this one.
     console.log(
       'They stay pending here until the receipt comes back. On a machine that reaches DPS run\n' +
         `  station bundle sync ${shellWord(file)}\n` +
         '(with the path where that machine sees the file), then bring the receipt it writes back\n' +
-        'here and run `station bundle receive RECEIPT`.',
+        `here and run \`${stationCommand('bundle receive RECEIPT', dataDir)}\`.`,
     );
     return 0;
   } finally {
@@ -176,7 +179,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     for (const status of ['failed', 'conflict'] as const) {
       if (s[status] > 0) {
         console.log(
-          `${s[status]} ${status} row(s) wait for a supervisor: station queue list --status ${status}`,
+          `${s[status]} ${status} row(s) wait for a supervisor: ${stationCommand(`queue list --status ${status}`, dataDir)}`,
         );
       }
     }

@@ -16,7 +16,8 @@ import type { RetryWait } from '../bundle/bundleSyncWait.js';
 import { bundleWorkStorePath } from '../bundle/bundleWorkStore.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
-import { bundleWrapper, defaultReceiptName, shellWord } from './bundleCli.js';
+import { bundleWrapper, defaultReceiptName } from './bundleCli.js';
+import { shellWord, stationCommand } from './stationCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import type { DpsClientFactory } from './syncCommand.js';
@@ -85,7 +86,7 @@ export async function bundleSyncCommand(
     `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
   );
   writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
-  for (const line of afterSyncLines(summary, { bundle: file, receipt: out, source })) {
+  for (const line of afterSyncLines(summary, { bundle: file, receipt: out, source, dataDir })) {
     console.log(line);
   }
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
@@ -100,7 +101,13 @@ export async function bundleSyncCommand(
  */
 export function afterSyncLines(
   summary: BundleSyncSummary,
-  files: { bundle: string; receipt: string; source: string },
+  files: {
+    bundle: string;
+    receipt: string;
+    source: string;
+    /** This machine's data folder, where the sync goes on; the line's own is not known here. */
+    dataDir?: string;
+  },
   now = Date.now(),
 ): string[] {
   const lines: string[] = [];
@@ -122,7 +129,7 @@ export function afterSyncLines(
   const cause = firstStep(summary, files.source, now);
   const steps = [
     ...(cause ? [cause] : []),
-    `Run \`station bundle sync ${shellWord(files.bundle)}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
+    `Run \`${stationCommand(`bundle sync ${shellWord(files.bundle)}`, files.dataDir)}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
     'Take that receipt back to the station and run `station bundle receive`.',
   ];
   lines.push('Next:', ...steps.map((step, i) => `  ${i + 1}. ${step}`));
@@ -167,6 +174,8 @@ function firstStep(summary: BundleSyncSummary, source: string, now: number): str
       return 'Wait until this machine can reach DPS.';
     case 'SYNC_DPS_HOST_UNKNOWN':
       return `Check the DPS host name in the connection string (${source}), or this machine's DNS.`;
+    case 'SYNC_DPS_CONNECTION_REFUSED':
+      return `Check the DPS host and port in the connection string (${source}), a proxy or firewall, or that the DPS emulator runs there.`;
   }
   const at = summary.dpsRetryAt ? Date.parse(summary.dpsRetryAt) : undefined;
   return at !== undefined && at > now

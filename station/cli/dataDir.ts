@@ -24,6 +24,11 @@ function defaultDataDir(): string {
   return join(homedir(), '.line-station');
 }
 
+/** Whether `dataDir` is ~/.line-station: what a command reads given no --data-dir nor variable. */
+export function isDefaultDataDir(dataDir: string): boolean {
+  return resolve(dataDir) === resolve(defaultDataDir());
+}
+
 /**
  * Where `dataDir` came from, in the words of a supervisor who may have forgotten to set the
  * variable: `LINE_STATION_DATA` when it names that folder, the default when the variable is

@@ -77,7 +77,7 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
   try {
     try {
       // Its refusals belong in the station's log; the URL (with its token) is printed only.
-      server.serve(station.line, station.log ?? print);
+      server.serve(station.line, station.log ?? print, station.dataDirFlag);
       if (!existsSync(join(rendererDir, 'index.html'))) {
         print('note: the UI is not built (renderer/dist): run `npm run build:renderer`.');
       }

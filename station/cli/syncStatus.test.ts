@@ -27,7 +27,7 @@ describe('station sync status', () => {
   it('tells a worker that is not running from none at all (no DPS connection stored)', async () => {
     expect(await status()).toBe(0);
     expect(output).toContain(
-      'Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (station sync set-connection, or carry them with station bundle export)',
+      `Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (station sync set-connection --data-dir ${station.dir}, or carry them with station bundle export --data-dir ${station.dir})`,
     );
     output.length = 0;
     await saveDpsConnectionString(
@@ -247,7 +247,8 @@ describe('station sync status, after the DPS emulator went down under a serving 
     await emulator.close();
     const worker = station.worker({ dps, clock: new ManualClock(Date.now()) });
     worker.start();
-    await expect(worker.syncNow()).rejects.toMatchObject({ code: 'SYNC_OFFLINE' });
+    // Its port refuses the connection: offline, with its own code (DPS_CONNECTION_REFUSED).
+    await expect(worker.syncNow()).rejects.toMatchObject({ code: 'SYNC_DPS_CONNECTION_REFUSED' });
     const next = worker.status().heldUntil ?? '';
     expect(await status()).toBe(0);
     await worker.stop();
@@ -258,7 +259,7 @@ describe('station sync status, after the DPS emulator went down under a serving 
     expect(Date.parse(next)).toBeGreaterThan(Date.parse(at));
     const shown = output.join('\n');
     expect(shown).toMatch(
-      /^ {2}its batch stopped before DPS settled it: DPS_UNREACHABLE, ECONNREFUSED/m,
+      /^ {2}its batch stopped before DPS settled it: DPS_CONNECTION_REFUSED, ECONNREFUSED/m,
     );
     expect(shown).not.toMatch(/GET \/enrollments/);
   });

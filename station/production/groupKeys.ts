@@ -13,6 +13,7 @@ import { openSecret, parseSealedSecret, sealSecret } from '../../certs/custody/s
 import { StationStartError } from '../api/stationFactory.js';
 import type { GroupKeySource } from '../line/attestation/attestor.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
+import { shellWord, stationCommand } from '../cli/stationCommand.js';
 
 function groupKeyContext(enrollmentGroupId: string): string {
   return `line-station/dps/group-key/${enrollmentGroupId.toLowerCase()}`;
@@ -65,13 +66,12 @@ export function checkGroupKeyStored(dataDir: string, profile: ProductProfile): v
   if (existsSync(groupKeyFile(dataDir, enrollmentGroupId))) return;
   throw new StationStartError(
     'STATION_GROUP_KEY_MISSING',
-    `Product "${profile.name}" enrolls its devices in the group "${enrollmentGroupId}", but no key is stored for that group in ${dataDir}, so every device would fail. A supervisor stores the group's primary key (from DPS) first: \`station keys set-group --group ${enrollmentGroupId} --data-dir ${shellWord(dataDir)}\`.`,
+    `Product "${profile.name}" enrolls its devices in the group "${enrollmentGroupId}", but no key is stored for that group in ${dataDir}, so every device would fail. A supervisor stores the group's primary key (from DPS) first: \`${setGroupCommand(enrollmentGroupId, dataDir)}\`.`,
   );
 }
 
-/** `text` as one shell word, so the command in a refusal can be pasted as it is. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+function setGroupCommand(enrollmentGroupId: string, dataDir: string): string {
+  return stationCommand(`keys set-group --group ${shellWord(enrollmentGroupId)}`, dataDir);
 }
 
 /**
@@ -85,7 +85,7 @@ export function loadGroupKeySource(dataDir: string, wrapper: KeyWrapper): GroupK
     if (!existsSync(file)) {
       throw new StationStartError(
         'STATION_NOT_CONFIGURED',
-        `No key is stored for enrollment group "${enrollmentGroupId}". A supervisor must run \`station keys set-group --group ${enrollmentGroupId}\`.`,
+        `No key is stored for enrollment group "${enrollmentGroupId}". A supervisor must run \`${setGroupCommand(enrollmentGroupId, dataDir)}\`.`,
       );
     }
     const sealed = parseSealedSecret(await readFile(file, 'utf8'));

@@ -12,6 +12,7 @@ import { OutboxListing } from '../store/outboxListing.js';
 import { appendAuditEvent } from '../store/auditAppend.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
+import { dataDirFlag } from '../cli/stationCommand.js';
 import { LockedLine, LOCKED_NOTE } from './lockedLine.js';
 import { checkLineSetup, openProductionStation, type LineSelection } from './productionStation.js';
 
@@ -64,7 +65,8 @@ export async function lockedLineStation(
       log: context.log,
     });
     context.log(LOCKED_NOTE);
-    return { line, stop: () => line.stop() };
+    const flag = dataDirFlag(selection.dataDir);
+    return { line, stop: () => line.stop(), ...(flag !== undefined && { dataDirFlag: flag }) };
   };
 }
 

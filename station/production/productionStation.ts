@@ -23,6 +23,7 @@ import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
+import { dataDirFlag } from '../cli/stationCommand.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
@@ -218,7 +219,7 @@ export async function openProductionStation(
       : undefined);
     if (sync) {
       line.attachSync(sync);
-      const syncLog = new SyncLog();
+      const syncLog = new SyncLog(options.dataDir);
       sync.onStateChange.on((change) => {
         const { lastError, heldUntil } = sync.status();
         const text = syncLog.line(change, lastError, heldUntil);
@@ -250,12 +251,14 @@ export async function openProductionStation(
       `Line ready: profile "${profile.name}" (${profile.attestation.mode}), ${line.slots().length} slot(s), ${options.mode} mode, store ${paths.database}`,
     );
     let stopped: Promise<void> | undefined;
+    const flag = dataDirFlag(options.dataDir);
     return {
       line,
       ca,
       store,
       profile,
       ...(sync && { sync }),
+      ...(flag !== undefined && { dataDirFlag: flag }),
       stop: () =>
         (stopped ??= (async () => {
           await release();

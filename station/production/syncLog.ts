@@ -17,6 +17,7 @@
 import type { CodedError } from '../line/lineTypes.js';
 import type { SettledTrouble } from '../sync/settledTrouble.js';
 import type { SyncState, SyncStateChange } from '../sync/syncTypes.js';
+import { stationCommand } from '../cli/stationCommand.js';
 import { troubleText, TroubleTally } from './syncTroubleText.js';
 
 const ROUTINE = new Set<SyncState>(['idle', 'syncing']);
@@ -45,7 +46,12 @@ export class SyncLog {
   private problem: Problem | undefined;
   /** When the batch lines of the current window were logged (ms). */
   private troubleLoggedAt: number[] = [];
-  private readonly tally = new TroubleTally();
+  private readonly tally: TroubleTally;
+
+  /** @param dataDir the station's data folder, named by the log's commands if not the default */
+  constructor(private readonly dataDir?: string) {
+    this.tally = new TroubleTally(dataDir);
+  }
 
   /**
    * The log line for a batch whose rows ended `conflict` or `failed` (the worker's onTrouble),
@@ -57,7 +63,7 @@ export class SyncLog {
       this.tally.add(trouble);
       return undefined;
     }
-    return joined(this.tally.take(), troubleText(trouble));
+    return joined(this.tally.take(), troubleText(trouble, this.dataDir));
   }
 
   /** The log line for a sync state change, or undefined for a routine one or a repeat. */
@@ -97,7 +103,7 @@ export class SyncLog {
     // A backoff with no error of the worker: rows wait out their own retry times (`queue list`).
     if (state === 'backoff' && lastError === undefined) {
       const until = heldUntil === undefined ? '' : ` (calls held until ${heldUntil})`;
-      return `${transition}: some enrollments wait for their next try${until}; \`station queue list\` shows when`;
+      return `${transition}: some enrollments wait for their next try${until}; \`${stationCommand('queue list', this.dataDir)}\` shows when`;
     }
     return transition;
   }

@@ -3,26 +3,34 @@
  * move again without a supervisor, and `serve` said nothing of them (only the sync state, which
  * goes back to idle as if all were well). One line per batch, its registration IDs capped.
  */
+import { stationCommand } from '../cli/stationCommand.js';
 import type { SettledTrouble } from '../sync/settledTrouble.js';
 
 /** How many registration IDs a line names per code; the rest are counted. */
 export const TROUBLE_IDS_SHOWN = 5;
 
-/** What to do, per code, in the log's words (the codes' own texts are for one row). */
-const WHAT_TO_DO: Record<string, string> = {
-  SYNC_CONFLICT:
-    'DPS already holds these registration IDs with other credentials; the station does not overwrite them: check them in DPS (station queue list --status conflict), then delete a stale one there and station queue requeue --status conflict --by NAME, or set the device aside',
-  SYNC_DPS_REJECTED:
-    "DPS refused these enrollments: station queue list --status failed shows DPS's reason; once the profile is fixed, station queue requeue --status failed --by NAME",
-  SYNC_SECRET_MISSING:
-    'their symmetric key is missing: provision these devices again (station queue list --status failed)',
-  SYNC_SECRET_UNREADABLE:
-    'their sealed symmetric key is damaged: provision these devices again (station queue list --status failed)',
-  SYNC_BODY_INVALID:
-    'their stored enrollment cannot be read as a DPS enrollment: call engineering (station queue list --status failed)',
-};
-
-const FALLBACK = 'they wait for a supervisor: station queue list --status failed';
+/**
+ * What to do, per code, in the log's words (the codes' own texts are for one row), with the
+ * commands for the station whose data folder is `dataDir`.
+ */
+function whatToDo(code: string, dataDir: string | undefined): string {
+  const station = (command: string): string => stationCommand(command, dataDir);
+  const listFailed = station('queue list --status failed');
+  switch (code) {
+    case 'SYNC_CONFLICT':
+      return `DPS already holds these registration IDs with other credentials; the station does not overwrite them: check them in DPS (${station('queue list --status conflict')}), then delete a stale one there and ${station('queue requeue --status conflict --by NAME')}, or set the device aside`;
+    case 'SYNC_DPS_REJECTED':
+      return `DPS refused these enrollments: ${listFailed} shows DPS's reason; once the profile is fixed, ${station('queue requeue --status failed --by NAME')}`;
+    case 'SYNC_SECRET_MISSING':
+      return `their symmetric key is missing: provision these devices again (${listFailed})`;
+    case 'SYNC_SECRET_UNREADABLE':
+      return `their sealed symmetric key is damaged: provision these devices again (${listFailed})`;
+    case 'SYNC_BODY_INVALID':
+      return `their stored enrollment cannot be read as a DPS enrollment: call engineering (${listFailed})`;
+    default:
+      return `they wait for a supervisor: ${listFailed}`;
+  }
+}
 
 /** The registration IDs of one code, and what to do about them. */
 interface TroubleGroup {
@@ -31,13 +39,16 @@ interface TroubleGroup {
   ids: string[];
 }
 
-/** The log line for one batch's trouble. */
-export function troubleText(trouble: SettledTrouble): string {
+/**
+ * The log line for one batch's trouble.
+ * @param dataDir the station's data folder, named in the commands when it is not the default
+ */
+export function troubleText(trouble: SettledTrouble, dataDir?: string): string {
   const groups = troubleGroups(trouble);
   const total = trouble.conflicts.length + trouble.failed.length;
   const parts = groups.map(
     (g) =>
-      `${g.ids.length} ${g.status} [${g.code}]: ${capped(g.ids)} (${WHAT_TO_DO[g.code] ?? FALLBACK})`,
+      `${g.ids.length} ${g.status} [${g.code}]: ${capped(g.ids)} (${whatToDo(g.code, dataDir)})`,
   );
   return `DPS sync: ${total} of ${trouble.settled} enrollment(s) settled in a batch wait for a supervisor: ${parts.join('; ')}`;
 }
@@ -50,6 +61,9 @@ export class TroubleTally {
   private batches = 0;
   private readonly rows = new Map<string, number>();
   private since: string | undefined;
+
+  /** @param dataDir the station's data folder, named in the command when not the default */
+  constructor(private readonly dataDir?: string) {}
 
   add(trouble: SettledTrouble): void {
     this.batches++;
@@ -68,7 +82,7 @@ export class TroubleTally {
   take(): string | undefined {
     if (this.batches === 0) return undefined;
     const counts = [...this.rows].map(([key, n]) => `${n} ${key}`).join(', ');
-    const text = `DPS sync: ${this.batches} more batch(es) since ${this.since ?? ''} left ${counts}, not listed here to keep the log short: station queue list --status conflict (or failed) lists them all`;
+    const text = `DPS sync: ${this.batches} more batch(es) since ${this.since ?? ''} left ${counts}, not listed here to keep the log short: ${stationCommand('queue list --status conflict', this.dataDir)} (or failed) lists them all`;
     this.batches = 0;
     this.rows.clear();
     this.since = undefined;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -201,5 +201,43 @@ describe('station ca revoke', () => {
       ca(['revoke', 'abcdef', '--reason', 'typo', '--by', 'kim', '--data-dir', dataDir]),
     ).rejects.toMatchObject({ code: 'CA_UNKNOWN_CERTIFICATE' });
     expect(await auditEvents('certificate.revoked')).toEqual([]);
+  });
+});
+
+describe('station ca init', () => {
+  // `ca init` wrote no audit event: the trail could not say who made the station's CA.
+  it('records who made which CA (subject, fingerprints), making the store it goes in', async () => {
+    const fresh = mkdtempSync(join(work, 'fresh-'));
+    expect(await ca(['init', '--name', 'Line 7', '--by', 'kim', '--data-dir', fresh])).toBe(0);
+    const record = JSON.parse(readFileSync(join(fresh, 'ca', 'ca.json'), 'utf8')) as {
+      issuingCertificatePem: string;
+      chainPems: string[];
+    };
+    writeFileSync(join(fresh, 'issuing.pem'), record.issuingCertificatePem);
+    writeFileSync(join(fresh, 'root.pem'), record.chainPems.at(-1)!);
+    dataDir = fresh;
+    const [event, ...more] = await auditEvents('ca.initialised');
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      actor: 'supervisor:kim',
+      subject: 'ca',
+      detail: {
+        mode: 'station-root',
+        keyAlgorithm: 'P-256',
+        subject: 'CN=Line 7 Issuing CA',
+        fingerprintSha256: opensslFingerprint(join(fresh, 'issuing.pem')),
+        rootSubject: 'CN=Line 7 Root CA',
+        rootFingerprintSha256: opensslFingerprint(join(fresh, 'root.pem')),
+        caDir: join(fresh, 'ca'),
+      },
+    });
+    expect(JSON.stringify(event)).not.toContain(PASSPHRASE);
+  });
+
+  it('refuses a second CA before any passphrase, recording nothing and making no store', async () => {
+    await expect(ca(['init', '--data-dir', dataDir])).rejects.toMatchObject({
+      code: 'CA_ALREADY_INITIALISED',
+    });
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
   });
 });

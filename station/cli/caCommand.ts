@@ -1,29 +1,32 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type Database from 'better-sqlite3';
+import { createHash, X509Certificate } from 'node:crypto';
 import { assertNoCa } from '../../certs/ca/caStore.js';
+import type { CaRecord } from '../../certs/ca/caRecord.js';
 import { readImportFiles } from '../../certs/ca/importFiles.js';
 import { prepareIssuingCa, writeImportedCa } from '../../certs/ca/importIssuingCa.js';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { openCa, type CaStatus } from '../../certs/ca/openCa.js';
-import { certificateToPem } from '../../certs/ca/pemCertificates.js';
+import { certificatesFromPem, certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import type { IssuanceRecord } from '../../certs/caSigner.js';
 import { registrationIdProblem } from '../../certs/registrationIdRules.js';
 import { StationCa } from '../../certs/stationCa.js';
-import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import type { AuditActor } from '../store/auditLog.js';
+import { auditedChange } from '../store/auditedChange.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
+import { SupervisedLedger, type OutboxRow } from '../store/supervisedLedger.js';
+import { stationCommand } from './stationCommand.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 import { countFlag, UsageError } from './usageError.js';
 
-export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384]
+export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [--by NAME]
                                                  create a root and a station issuing CA
-  ca import  --pkcs12 FILE [--chain FILE] | --cert FILE --key FILE [--chain FILE]
+  ca import  --pkcs12 FILE [--chain FILE] | --cert FILE --key FILE [--chain FILE] [--by NAME]
                                                  use an issuing CA from the company PKI. The files
                                                  are checked first; then it asks, one line each on
                                                  a pipe, in this order: the PKCS#12 password (with
@@ -40,7 +43,8 @@ export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384]
                                                  disable the device's enrollment in DPS yourself)
           every ca command takes --data-dir DIR (default $LINE_STATION_DATA or ~/.line-station);
           the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin;
-          issue and revoke go into the audit trail by --by NAME, else this OS user's name`;
+          init, import, issue and revoke go into the audit trail by --by NAME, else this OS
+          user's name (init and import make the station database for it if none is there)`;
 
 const options = {
   'data-dir': { type: 'string' },
@@ -78,9 +82,9 @@ export async function ca(args: string[]): Promise<number> {
   const paths = stationPaths(resolveDataDir(parsed.values['data-dir']));
   switch (sub) {
     case 'init':
-      return init(paths.caDir, parsed.values);
+      return init(paths, parsed.values);
     case 'import':
-      return importCa(paths.caDir, parsed.values);
+      return importCa(paths, parsed.values);
     case 'status':
     case 'issue':
     case 'list':
@@ -92,24 +96,35 @@ export async function ca(args: string[]): Promise<number> {
   }
 }
 
-async function init(caDir: string, values: Values): Promise<number> {
+async function init(paths: StationPaths, values: Values): Promise<number> {
+  const { caDir } = paths;
   if (values.algorithm !== 'P-256' && values.algorithm !== 'P-384') {
     console.error('station ca init: --algorithm must be P-256 or P-384');
     return 2;
   }
+  const keyAlgorithm = values.algorithm;
+  const actor = supervisorActor(values.by);
+  // Refused before the passphrase is typed, and before a database is made for the audit event.
+  await assertNoCa(caDir);
   const passphrase = await readPassphrase('New CA passphrase: ', { confirm: true });
-  const record = await initStationCa(caDir, {
-    name: values.name,
-    keyAlgorithm: values.algorithm,
-    wrapper: new PassphraseKeyWrapper(passphrase),
-  });
+  const record = await auditedChange(
+    paths.database,
+    () =>
+      initStationCa(caDir, {
+        name: values.name,
+        keyAlgorithm,
+        wrapper: new PassphraseKeyWrapper(passphrase),
+      }),
+    (made) => caEvent(actor, 'ca.initialised', made, { caDir }),
+  );
   console.log(`CA created in ${caDir} (${record.mode}, ${values.algorithm}).`);
   console.log('The root key is sealed beside the issuing key and is never loaded on the line.');
   console.log('Keep the passphrase safe: without it the CA cannot be unlocked.');
   return 0;
 }
 
-async function importCa(caDir: string, values: Values): Promise<number> {
+async function importCa(paths: StationPaths, values: Values): Promise<number> {
+  const { caDir } = paths;
   const fromPkcs12 = values.pkcs12 !== undefined;
   if (fromPkcs12 === (values.cert !== undefined) || (fromPkcs12 && values.key !== undefined)) {
     console.error('station ca import: give either --pkcs12 FILE, or --cert FILE with --key FILE');
@@ -122,6 +137,7 @@ async function importCa(caDir: string, values: Values): Promise<number> {
   // Everything that needs no secret comes first (a CA already there, files that hold something
   // else than their flag says), then the files' own passwords, then the whole CA is read and
   // validated, and only then is the new passphrase asked for: a wrong file costs no typing.
+  const actor = supervisorActor(values.by);
   await assertNoCa(caDir);
   const files = await readImportFiles({
     ...(values.pkcs12 !== undefined && { pkcs12: values.pkcs12 }),
@@ -146,13 +162,65 @@ async function importCa(caDir: string, values: Values): Promise<number> {
   const passphrase = await readPassphrase('New CA passphrase for this station: ', {
     confirm: true,
   });
-  const record = await writeImportedCa(caDir, prepared, new PassphraseKeyWrapper(passphrase));
+  const record = await auditedChange(
+    paths.database,
+    () => writeImportedCa(caDir, prepared, new PassphraseKeyWrapper(passphrase)),
+    (imported) =>
+      caEvent(actor, 'ca.imported', imported, {
+        caDir,
+        // Where it came from, by file name: the files' passwords are never recorded.
+        ...(values.pkcs12 !== undefined && { pkcs12File: resolve(values.pkcs12) }),
+        ...(values.cert !== undefined && { certificateFile: resolve(values.cert) }),
+        ...(values.key !== undefined && { keyFile: resolve(values.key) }),
+        ...(values.chain !== undefined && { chainFile: resolve(values.chain) }),
+      }),
+  );
   console.log(`Issuing CA imported into ${caDir} (${record.mode}, ${record.keyAlgorithm}).`);
   return 0;
 }
 
+/**
+ * The audit event of a CA made or imported: which CA, by its subject and the SHA-256 of its
+ * certificate (and of its root), never a key or a passphrase.
+ */
+function caEvent(
+  actor: AuditActor,
+  kind: 'ca.initialised' | 'ca.imported',
+  record: CaRecord,
+  context: Record<string, string>,
+) {
+  const facts = (pem: string) => {
+    const der = certificatesFromPem(pem)[0]!;
+    return {
+      // One line, as `ca status` shows it (node gives one attribute per line).
+      subject: new X509Certificate(der).subject.split('\n').join(', '),
+      fingerprintSha256: createHash('sha256').update(der).digest('hex'),
+    };
+  };
+  const root = record.chainPems.at(-1);
+  const rootFacts = root === undefined ? undefined : facts(root);
+  return {
+    actor,
+    kind,
+    subject: 'ca',
+    detail: {
+      mode: record.mode,
+      keyAlgorithm: record.keyAlgorithm,
+      ...facts(record.issuingCertificatePem),
+      ...(rootFacts && {
+        rootSubject: rootFacts.subject,
+        rootFingerprintSha256: rootFacts.fingerprintSha256,
+      }),
+      chainLength: record.chainPems.length,
+      ...context,
+    },
+  };
+}
+
+type StationPaths = ReturnType<typeof stationPaths>;
+
 async function withCa(
-  paths: ReturnType<typeof stationPaths>,
+  paths: StationPaths,
   sub: 'status' | 'issue' | 'list' | 'revoke',
   values: Values,
   positionals: string[],
@@ -194,7 +262,9 @@ async function withCa(
       ...(values.out !== undefined && { outFile: resolve(values.out) }),
     });
     const stationCa = new StationCa(locked, ledger);
-    if (sub === 'revoke') return await revoke(stationCa, ledger, serial!, values.reason!);
+    if (sub === 'revoke') {
+      return await revoke(stationCa, ledger, serial!, values.reason!, paths.dataDir);
+    }
     const csr = await readFile(values.csr!);
     await stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: ')));
     const issued = await stationCa.issueFromCsr(derOrPem(csr), { registrationId: values.id! });
@@ -216,6 +286,7 @@ async function revoke(
   ledger: SupervisedLedger,
   serial: string,
   reason: string,
+  dataDir: string,
 ): Promise<number> {
   const before = ledger.get(serial.toLowerCase());
   if (before?.status === 'revoked') {
@@ -235,12 +306,12 @@ async function revoke(
   console.log(
     `To stop it, disable or delete the DPS individual enrollment "${id}" (Azure portal: the DPS, Manage enrollments; or \`az iot dps enrollment update --enrollment-id ${id} --provisioning-status disabled\`), and disable the device in its IoT hub if it registered already. The station has no command that changes an enrollment in DPS.`,
   );
-  console.log(outboxNote(ledger.revokedEnrollment));
+  console.log(outboxNote(ledger.revokedEnrollment, dataDir));
   return 0;
 }
 
 /** What the outbox did with the enrollment that carries the revoked certificate. */
-function outboxNote(row: OutboxRow | undefined): string {
+function outboxNote(row: OutboxRow | undefined, dataDir: string): string {
   if (row === undefined) {
     return 'The station made no enrollment for this certificate (issued by hand, or its run failed): if it was enrolled in DPS some other way, disable that enrollment.';
   }
@@ -248,91 +319,14 @@ function outboxNote(row: OutboxRow | undefined): string {
   switch (row.status) {
     case 'pending':
     case 'syncing':
-      return `${ofRow}: the station will still send it to DPS, and cannot withdraw it. Once \`station queue list\` shows it synced, disable it in DPS.`;
+      return `${ofRow}: the station will still send it to DPS, and cannot withdraw it. Once \`${stationCommand('queue list', dataDir)}\` shows it synced, disable it in DPS.`;
     case 'synced':
       return `${ofRow}: it is in DPS.`;
     case 'failed':
     case 'conflict':
-      return `${ofRow}: do not requeue it (\`station queue requeue\`); check in DPS that no enrollment of that ID holds this certificate.`;
+      return `${ofRow}: do not requeue it (\`${stationCommand('queue requeue', dataDir)}\`); check in DPS that no enrollment of that ID holds this certificate.`;
     default:
       return `${ofRow}: the device was provisioned again since; its later enrollment is not affected.`;
-  }
-}
-
-interface OutboxRow {
-  id: number;
-  status: string;
-}
-
-/**
- * The ledger of a supervisor's `ca issue` or `ca revoke`: each certificate issued or revoked
- * by hand is written in one transaction with its audit event, so the trail neither misses one nor
- * shows one that did not happen. Secrets never reach the detail: the certificate's fingerprint
- * and serial number identify it.
- */
-class SupervisedLedger extends CertificateLedger {
-  private readonly audit: AuditLog;
-  private readonly enrollmentOf: Database.Statement;
-  /** The outbox row that carries the certificate revoked last, if any. */
-  revokedEnrollment: OutboxRow | undefined;
-
-  constructor(
-    private readonly database: Database.Database,
-    private readonly actor: AuditActor,
-    private readonly context: Record<string, string>,
-  ) {
-    super(database);
-    this.audit = new AuditLog(database);
-    // The run that installed the certificate made the enrollment: found by the run, not by the
-    // registration ID, whose live enrollment may carry a later certificate.
-    this.enrollmentOf = database.prepare(`SELECT e.id, e.status FROM enrollments e
-      JOIN runs r ON r.id = e.run_id WHERE r.certificate_serial = ? ORDER BY e.id DESC LIMIT 1`);
-  }
-
-  override record(entry: IssuanceRecord): boolean {
-    return this.database.transaction(() => {
-      const fresh = super.record(entry);
-      if (fresh) {
-        this.audit.append({
-          at: new Date(),
-          actor: this.actor,
-          kind: 'certificate.issued-by-hand',
-          subject: entry.registrationId,
-          detail: {
-            serialNumber: entry.serialNumber,
-            fingerprintSha256: entry.fingerprintSha256,
-            notAfter: entry.notAfter.toISOString(),
-            profile: entry.profile,
-            ...this.context,
-          },
-        });
-      }
-      return fresh;
-    })();
-  }
-
-  override revoke(serialNumber: string, reason: string, at = new Date()): boolean {
-    return this.database.transaction(() => {
-      const before = this.get(serialNumber);
-      if (before === undefined || !super.revoke(serialNumber, reason, at)) return false;
-      this.revokedEnrollment = this.enrollmentOf.get(serialNumber) as OutboxRow | undefined;
-      this.audit.append({
-        at,
-        actor: this.actor,
-        kind: 'certificate.revoked',
-        subject: before.registrationId,
-        detail: {
-          serialNumber,
-          reason,
-          fingerprintSha256: before.fingerprintSha256,
-          statusBefore: before.status,
-          enrollment: this.revokedEnrollment ?? null,
-          crlPublished: false,
-          dpsChanged: false,
-        },
-      });
-      return true;
-    })();
   }
 }
 

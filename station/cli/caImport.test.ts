@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpensslPki } from '../../certs/ca/testing/opensslPki.js';
+import { AuditLog } from '../store/auditLog.js';
+import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const CLI = join(process.cwd(), 'station', 'cli.ts');
@@ -116,5 +118,48 @@ describe('station ca import checks the files before it asks for any secret', () 
       expect(result.stdout).toContain('Issuing CA imported');
       expect(result.code).toBe(0);
     }
+  }, 60_000);
+});
+
+describe('station ca import records itself in the audit trail', () => {
+  // `ca import` wrote no audit event: who put the company's issuing CA on the line, and which one.
+  it('names the supervisor, the CA by subject and fingerprint, and the files; never a password', async () => {
+    const result = await caImport(
+      ['--pkcs12', 'iss.p12', '--chain', 'root.pem', '--by=kim'],
+      'p12 pass\nnew station pass\n',
+    );
+    expect(result.code).toBe(0);
+    const db = openStationDatabaseToRead(join(result.dataDir, 'station.db'));
+    let events;
+    let everything: string;
+    try {
+      events = new AuditLog(db).list('ca.imported');
+      everything = JSON.stringify(db.prepare('SELECT * FROM audit_events').all());
+    } finally {
+      db.close();
+    }
+    const fingerprint = (file: string) =>
+      pki
+        .run('x509', '-in', file, '-noout', '-fingerprint', '-sha256')
+        .split('=')[1]!
+        .trim()
+        .replaceAll(':', '')
+        .toLowerCase();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      actor: 'supervisor:kim',
+      subject: 'ca',
+      detail: {
+        mode: 'imported',
+        subject: 'CN=Customer Issuing CA',
+        fingerprintSha256: fingerprint('iss.pem'),
+        rootSubject: 'CN=Customer Root',
+        rootFingerprintSha256: fingerprint('root.pem'),
+        pkcs12File: pki.path('iss.p12'),
+        chainFile: pki.path('root.pem'),
+      },
+    });
+    expect(everything).not.toContain('p12 pass');
+    expect(everything).not.toContain('new station pass');
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
@@ -9,8 +9,9 @@ import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { openStationDatabase } from '../store/stationDatabase.js';
+import { openStationDatabase, openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
+import { AuditLog } from '../store/auditLog.js';
 import { SyncLease } from '../sync/syncLease.js';
 import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
 import { syncCommand } from './syncCommand.js';
@@ -71,9 +72,60 @@ function provision(serial: string, certificate?: string): void {
 }
 
 describe('station sync', () => {
+  // Storing DPS credentials left no trace of who did it, or which DPS they were for.
+  it('records who stored which DPS connection in the audit trail, never its key', async () => {
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+    expect(await sync(['set-connection', '--by', 'sam', '--data-dir', dataDir])).toBe(0);
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      `HostName=line8.azure-devices-provisioning.net;SharedAccessKeyName=writer;SharedAccessKey=${key}`,
+    );
+    // Without --by, the operating-system user, as for every supervisor command.
+    expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
+    const db = openStationDatabaseToRead(join(dataDir, 'station.db'));
+    let events;
+    let everything: string;
+    try {
+      events = new AuditLog(db).list('dps-connection.stored');
+      everything = JSON.stringify(db.prepare('SELECT * FROM audit_events').all());
+    } finally {
+      db.close();
+    }
+    expect(events.map(({ actor, subject, detail }) => ({ actor, subject, detail }))).toEqual([
+      {
+        actor: `supervisor:${userInfo().username}`,
+        subject: 'dps:line8.azure-devices-provisioning.net',
+        detail: {
+          hostName: 'line8.azure-devices-provisioning.net',
+          sharedAccessKeyName: 'writer',
+          replaced: true,
+          file: join(dataDir, 'dps', 'connection.sealed.json'),
+        },
+      },
+      {
+        actor: 'supervisor:sam',
+        subject: 'dps:line7.azure-devices-provisioning.net',
+        detail: {
+          hostName: 'line7.azure-devices-provisioning.net',
+          sharedAccessKeyName: 'owner',
+          replaced: false,
+          file: join(dataDir, 'dps', 'connection.sealed.json'),
+        },
+      },
+    ]);
+    expect(everything).not.toContain(key);
+    expect(everything).not.toContain('SharedAccessKey=');
+    // --by belongs to set-connection alone: refused elsewhere, not ignored.
+    await expect(sync(['status', '--by', 'sam', '--data-dir', dataDir])).rejects.toMatchObject({
+      message: expect.stringContaining('--by is not one of its options'),
+    });
+  });
+
   it('stores the connection sealed, reports it without the key, and drains the outbox', async () => {
     expect(await sync(['status', '--data-dir', dataDir])).toBe(0);
-    expect(output).toContain('DPS connection: not set (station sync set-connection)');
+    expect(output).toContain(
+      `DPS connection: not set (station sync set-connection --data-dir ${dataDir})`,
+    );
 
     expect(await sync(['set-connection', '--data-dir', dataDir])).toBe(0);
     expect(output.at(-1)).toMatch(/line7\.azure-devices-provisioning\.net \(policy owner\)/);

@@ -14,6 +14,8 @@ import {
   type LatestSyncProblem,
   type OutboxAttention,
 } from '../store/outboxAttention.js';
+import type { AuditActor } from '../store/auditLog.js';
+import { auditedChange } from '../store/auditedChange.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import {
@@ -36,6 +38,9 @@ import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
+import { supervisorActor } from './supervisorName.js';
+import { UsageError } from './usageError.js';
+import { stationCommand } from './stationCommand.js';
 
 export const SYNC_USAGE = `  sync status                                    outbox counts, the DPS connection, whether a sync
                                                  worker runs, what waited longest and the latest
@@ -44,9 +49,12 @@ export const SYNC_USAGE = `  sync status                                    outb
                                                  one waiting out the station's own retry delay
                                                  (untrusted certificate, credentials, clock) is
                                                  sent at once, one DPS asked to wait is not
-  sync set-connection                            store the DPS service connection string, sealed
+  sync set-connection [--by NAME]                store the DPS service connection string, sealed
                                                  under the CA passphrase (the string comes from
-                                                 LINE_STATION_DPS_CONNECTION, the terminal, or stdin)
+                                                 LINE_STATION_DPS_CONNECTION, the terminal, or stdin);
+                                                 the audit trail records who (--by, else this OS
+                                                 user), the DPS host and the policy name, never
+                                                 the key
           every sync command takes --data-dir DIR; a DPS that is not Azure's (station emulator)
           is trusted only with LINE_STATION_DPS_CA=its CA file, for serve and sync now alike`;
 
@@ -62,7 +70,15 @@ export type DpsClientFactory = (
 export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
   return async (args) => {
     const [sub, ...rest] = args;
-    const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { 'data-dir': { type: 'string' }, by: { type: 'string' } },
+    });
+    // Only set-connection changes something a supervisor answers for: elsewhere --by is refused,
+    // not ignored.
+    if (values.by !== undefined && sub !== 'set-connection') {
+      throw new UsageError(`station sync ${sub ?? ''}: --by is not one of its options`);
+    }
     const dataDir = resolveDataDir(values['data-dir']);
     switch (sub) {
       case 'status':
@@ -70,7 +86,7 @@ export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Prom
       case 'now':
         return syncNow(dataDir, openDps);
       case 'set-connection':
-        return setConnection(dataDir);
+        return setConnection(dataDir, supervisorActor(values.by));
       default:
         console.error(`station sync: unknown subcommand "${sub ?? ''}"\n${SYNC_USAGE}`);
         return 2;
@@ -96,18 +112,19 @@ function status(dataDir: string): number {
     db.close();
   }
   const connected = hasDpsConnection(dataDir);
+  const station = (command: string): string => stationCommand(command, dataDir);
   console.log(
     connected
       ? `DPS connection: set (sealed in ${dpsConnectionFile(dataDir)})`
-      : 'DPS connection: not set (station sync set-connection)',
+      : `DPS connection: not set (${station('sync set-connection')})`,
   );
-  console.log(workerLine(worker, connected));
-  for (const line of attentionLines(attention, Date.now())) console.log(line);
+  console.log(workerLine(worker, connected, dataDir));
+  for (const line of attentionLines(attention, Date.now(), dataDir)) console.log(line);
   if (bundles > 0) {
     console.log(
       carried === 0
-        ? `Outbox bundles: ${bundles} exported; every carried enrollment is settled here (station bundle list)`
-        : `Outbox bundles: ${bundles} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (station bundle list)`,
+        ? `Outbox bundles: ${bundles} exported; every carried enrollment is settled here (${station('bundle list')})`
+        : `Outbox bundles: ${bundles} exported; ${carried} carried enrollment(s) still pending here, waiting for a receipt (${station('bundle list')})`,
     );
   }
   return 0;
@@ -117,16 +134,27 @@ function status(dataDir: string): number {
  * Whether a worker sends the outbox. With no connection stored a serving line runs none (the
  * outbox only fills), and saying "not running" then read as if the serving station were down.
  */
-function workerLine(worker: LeaseHolder | undefined, connected: boolean): string {
+function workerLine(
+  worker: LeaseHolder | undefined,
+  connected: boolean,
+  dataDir: string | undefined,
+): string {
   if (worker) return `Sync worker: running (process ${worker.pid} on ${worker.host})`;
   if (!connected) {
-    return 'Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (station sync set-connection, or carry them with station bundle export)';
+    return `Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (${stationCommand('sync set-connection', dataDir)}, or carry them with ${stationCommand('bundle export', dataDir)})`;
   }
-  return 'Sync worker: not running (a station sends the outbox while it serves; `station sync now` sends it once)';
+  return `Sync worker: not running (a station sends the outbox while it serves; \`${stationCommand('sync now', dataDir)}\` sends it once)`;
 }
 
-/** What waits and why, in the words a supervisor reads them; nothing when all is synced. */
-export function attentionLines(attention: OutboxAttention, now: number): string[] {
+/**
+ * What waits and why, in the words a supervisor reads them; nothing when all is synced.
+ * @param dataDir the data folder read, named in the command given when it is not the default
+ */
+export function attentionLines(
+  attention: OutboxAttention,
+  now: number,
+  dataDir?: string,
+): string[] {
   const lines: string[] = [];
   const { oldestWaiting: oldest, latestProblem: problem } = attention;
   if (oldest) {
@@ -150,7 +178,7 @@ export function attentionLines(attention: OutboxAttention, now: number): string[
     }
     if (problem.status === 'failed' || problem.status === 'conflict') {
       lines.push(
-        `  Failed and conflict rows wait for a supervisor: station queue list --status ${problem.status}`,
+        `  Failed and conflict rows wait for a supervisor: ${stationCommand(`queue list --status ${problem.status}`, dataDir)}`,
       );
     }
   }
@@ -216,7 +244,7 @@ function ago(iso: string, now: number): string {
   return hours < 48 ? `${hours} h ago` : `${Math.floor(hours / 24)} days ago`;
 }
 
-async function setConnection(dataDir: string): Promise<number> {
+async function setConnection(dataDir: string, actor: AuditActor): Promise<number> {
   const text = await readPassphrase('DPS service connection string: ', {
     env: 'LINE_STATION_DPS_CONNECTION',
   });
@@ -224,7 +252,24 @@ async function setConnection(dataDir: string): Promise<number> {
   // at once rather than after a passphrase typed for nothing.
   parseConnectionString(text);
   const wrapper = await checkedCaPassphrase(dataDir);
-  const saved = await saveDpsConnectionString(dataDir, text, wrapper);
+  const replaced = hasDpsConnection(dataDir);
+  const saved = await auditedChange(
+    stationPaths(dataDir).database,
+    () => saveDpsConnectionString(dataDir, text, wrapper),
+    // The host and the policy's name say which DPS and which rights; the key and the string
+    // that holds it never reach the trail.
+    (stored) => ({
+      actor,
+      kind: 'dps-connection.stored',
+      subject: `dps:${stored.hostName}`,
+      detail: {
+        hostName: stored.hostName,
+        sharedAccessKeyName: stored.sharedAccessKeyName,
+        replaced,
+        file: stored.file,
+      },
+    }),
+  );
   console.log(
     `The connection to ${saved.hostName} (policy ${saved.sharedAccessKeyName}) is sealed in ${saved.file}.`,
   );

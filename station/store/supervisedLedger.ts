@@ -1,0 +1,82 @@
+import type Database from 'better-sqlite3';
+import type { IssuanceRecord } from '../../certs/caSigner.js';
+import { AuditLog, type AuditActor } from './auditLog.js';
+import { CertificateLedger } from './certificateLedger.js';
+
+/** The outbox row that carries a certificate. */
+export interface OutboxRow {
+  id: number;
+  status: string;
+}
+
+/**
+ * The ledger of a supervisor's `ca issue` or `ca revoke`: each certificate issued or revoked
+ * by hand is written in one transaction with its audit event, so the trail neither misses one nor
+ * shows one that did not happen. Secrets never reach the detail: the certificate's fingerprint
+ * and serial number identify it.
+ */
+export class SupervisedLedger extends CertificateLedger {
+  private readonly audit: AuditLog;
+  private readonly enrollmentOf: Database.Statement;
+  /** The outbox row that carries the certificate revoked last, if any. */
+  revokedEnrollment: OutboxRow | undefined;
+
+  constructor(
+    private readonly database: Database.Database,
+    private readonly actor: AuditActor,
+    private readonly context: Record<string, string>,
+  ) {
+    super(database);
+    this.audit = new AuditLog(database);
+    // The run that installed the certificate made the enrollment: found by the run, not by the
+    // registration ID, whose live enrollment may carry a later certificate.
+    this.enrollmentOf = database.prepare(`SELECT e.id, e.status FROM enrollments e
+      JOIN runs r ON r.id = e.run_id WHERE r.certificate_serial = ? ORDER BY e.id DESC LIMIT 1`);
+  }
+
+  override record(entry: IssuanceRecord): boolean {
+    return this.database.transaction(() => {
+      const fresh = super.record(entry);
+      if (fresh) {
+        this.audit.append({
+          at: new Date(),
+          actor: this.actor,
+          kind: 'certificate.issued-by-hand',
+          subject: entry.registrationId,
+          detail: {
+            serialNumber: entry.serialNumber,
+            fingerprintSha256: entry.fingerprintSha256,
+            notAfter: entry.notAfter.toISOString(),
+            profile: entry.profile,
+            ...this.context,
+          },
+        });
+      }
+      return fresh;
+    })();
+  }
+
+  override revoke(serialNumber: string, reason: string, at = new Date()): boolean {
+    return this.database.transaction(() => {
+      const before = this.get(serialNumber);
+      if (before === undefined || !super.revoke(serialNumber, reason, at)) return false;
+      this.revokedEnrollment = this.enrollmentOf.get(serialNumber) as OutboxRow | undefined;
+      this.audit.append({
+        at,
+        actor: this.actor,
+        kind: 'certificate.revoked',
+        subject: before.registrationId,
+        detail: {
+          serialNumber,
+          reason,
+          fingerprintSha256: before.fingerprintSha256,
+          statusBefore: before.status,
+          enrollment: this.revokedEnrollment ?? null,
+          crlPublished: false,
+          dpsChanged: false,
+        },
+      });
+      return true;
+    })();
+  }
+}

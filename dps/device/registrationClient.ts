@@ -30,9 +30,10 @@ const DEVICE_SAS_LIFETIME_S = 60 * 60;
  * enrollment really provisions.
  *
  * Rejects with DpsError: DPS_REGISTRATION_FAILED for `failed`/`disabled` and for any HTTP error
- * (with status, DPS errorCode, Retry-After), DPS_UNREACHABLE / DPS_TIMEOUT for transport
- * failures, DPS_TIMEOUT when still `assigning` after `maxPolls` polls, DPS_RESPONSE_INVALID for
- * an unreadable answer. An aborted `signal` rejects with its reason.
+ * (with status, DPS errorCode, Retry-After), the HTTPS client's transport codes
+ * (DPS_UNREACHABLE, DPS_CONNECTION_REFUSED, DPS_HOST_NOT_FOUND, DPS_TLS_UNTRUSTED, DPS_TIMEOUT;
+ * httpsExchange.ts), DPS_TIMEOUT when still `assigning` after `maxPolls` polls,
+ * DPS_RESPONSE_INVALID for an unreadable answer. An aborted `signal` rejects with its reason.
  */
 export async function registerDevice(
   options: RegisterDeviceOptions,

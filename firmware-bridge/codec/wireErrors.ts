@@ -41,7 +41,7 @@ export type WireErrorCode =
 const operatorText: Record<WireErrorCode, string> = {
   WIRE_TIMEOUT: 'The device stopped answering. Check the cable and power, then retry this device.',
   WIRE_LINK_NOISY:
-    "The device answered, but its answers arrived damaged. Check the cable and its shielding, and that the baud rate matches the device's, then retry this device.",
+    "The line to the device is noisy: frames arrived damaged or were lost, though the station asked again. Check the cable and its shielding, and that the baud rate matches the device's, then retry this device.",
   WIRE_DISCONNECTED: 'The device was disconnected. Reconnect it and retry.',
   WIRE_ABORTED: 'The step was cancelled.',
   WIRE_PORT_OPEN_FAILED:

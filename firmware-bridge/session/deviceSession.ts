@@ -1,6 +1,6 @@
 import { MessageFormatError } from '../codec/cborSchema.js';
 import { MAX_MESSAGE, MAX_REQUEST_ID, MIN_MAX_FRAME } from '../codec/frame.js';
-import { damagedFrames, FrameDecoder, type DecoderStats } from '../codec/frameDecoder.js';
+import { damagedFrames, FrameDecoder } from '../codec/frameDecoder.js';
 import {
   decodeResponse,
   encodeRequest,
@@ -18,63 +18,17 @@ import { TypedEvent } from '../typedEvent.js';
 import { whenDeviceFree } from './busyRetry.js';
 import { abortedError, DAMAGED, FrameInbox } from './frameInbox.js';
 import { receiveMessage, sendMessage, type TransferLink } from './messageTransfer.js';
+import { LinkTrouble } from './linkTrouble.js';
 import { noAnswerError } from './noAnswerError.js';
+import {
+  SESSION_DEFAULTS,
+  type RequestOptions,
+  type SessionOptions,
+  type SessionStats,
+} from './sessionOptions.js';
+import { SilenceResends } from './silenceResends.js';
 
-export interface SessionOptions {
-  /** Largest frame body the station accepts from the device (announced in INFO). */
-  hostMaxFrame?: number;
-  /** Largest reassembled response the station accepts. */
-  hostMaxMessage?: number;
-  /**
-   * Re-sends of a request with its request id (PROTOCOL.md §6.1): after a timeout for an
-   * idempotent request, after a damaged answer for any.
-   */
-  retries?: number;
-  /** Re-sends of one chunk or ACK before a chunked transfer gives up. */
-  chunkRetries?: number;
-  /** Link speed, to add transmission time to timeouts; omit for links with no UART in the path. */
-  baudRate?: number;
-  /** Scales the per-message timeout guidance; tests shorten it, slow firmware lengthens it. */
-  timeoutScale?: number;
-  /** Base wait for the next chunk or ACK of a transfer, before link time. */
-  chunkTimeoutMs?: number;
-  /**
-   * How long a request the device refuses with BUSY is sent again before DEVICE_BUSY stands
-   * (busyRetry.ts). Default: the longest per-message timeout guidance, scaled: the longest the
-   * device may still be finishing a request the station gave up on.
-   */
-  busyWaitMs?: number;
-}
-
-export interface RequestOptions {
-  signal?: AbortSignal;
-  /** Overrides the computed response timeout. */
-  timeoutMs?: number;
-  /** Overrides the retry count (SessionOptions.retries). */
-  retries?: number;
-}
-
-/** Link counters; `payloadBytes*` count each CBOR message once, however it was chunked. */
-export interface SessionStats {
-  bytesWritten: number;
-  bytesRead: number;
-  payloadBytesSent: number;
-  payloadBytesReceived: number;
-  framesSent: number;
-  retransmissions: number;
-  /** Well-formed frames that belonged to no exchange in flight (late answers, echoes). */
-  staleFrames: number;
-  decoder: DecoderStats;
-}
-
-const DEFAULTS = {
-  hostMaxFrame: 4096,
-  hostMaxMessage: MAX_MESSAGE,
-  retries: 2,
-  chunkRetries: 4,
-  timeoutScale: 1,
-  chunkTimeoutMs: 300,
-};
+export type { RequestOptions, SessionOptions, SessionStats } from './sessionOptions.js';
 
 /**
  * One device on one transport: sends requests, matches responses, handles chunked transfers,
@@ -84,7 +38,7 @@ export class DeviceSession {
   /** Fires once when the link is gone, with the error every pending request fails with. */
   readonly onClosed = new TypedEvent<WireError>();
   readonly stats: SessionStats;
-  private readonly options: typeof DEFAULTS & { baudRate: number | undefined };
+  private readonly options: typeof SESSION_DEFAULTS & { baudRate: number | undefined };
   private readonly decoder: FrameDecoder;
   private readonly busyWaitMs: number;
   private readonly inbox = new FrameInbox();
@@ -96,6 +50,7 @@ export class DeviceSession {
   private current: { type: number; requestId: number } | undefined;
   private closedError: WireError | undefined;
   private deviceInfo: DeviceInfo | undefined;
+  private readonly trouble: LinkTrouble;
   /** What the chunked transfer needs of this session (messageTransfer.ts). */
   private readonly link: TransferLink = {
     write: (bytes) => this.write(bytes),
@@ -105,14 +60,16 @@ export class DeviceSession {
     chunkRetries: () => this.options.chunkRetries,
     maxMessage: () => this.options.hostMaxMessage,
     stats: () => this.stats,
+    noAnswer: (what, damagedBefore) => this.noAnswer(what, damagedBefore),
   };
 
   private constructor(
     readonly transport: Transport,
     options: SessionOptions,
   ) {
-    this.options = { ...DEFAULTS, ...options, baudRate: options.baudRate };
+    this.options = { ...SESSION_DEFAULTS, ...options, baudRate: options.baudRate };
     this.decoder = new FrameDecoder(this.options.hostMaxFrame);
+    this.trouble = new LinkTrouble(this.decoder.stats);
     this.busyWaitMs =
       options.busyWaitMs ??
       Math.max(...Object.values(messageTimeoutMs)) * this.options.timeoutScale;
@@ -195,41 +152,61 @@ export class DeviceSession {
     this.current = { type, requestId };
     this.inbox.clear();
     this.stats.payloadBytesSent += data.length;
-    const idempotent = idempotentMessages.has(name);
     const retries = options.retries ?? this.options.retries;
     const timeoutMs =
       options.timeoutMs ??
       messageTimeoutMs[name] * this.options.timeoutScale +
         this.linkMs(data.length + this.options.hostMaxFrame);
+    const silence = new SilenceResends(
+      idempotentMessages.has(name),
+      timeoutMs,
+      this.options.silenceResends,
+    );
     const damagedBefore = damagedFrames(this.decoder.stats);
+    const retransmissionsBefore = this.stats.retransmissions;
+    // Re-sends that do not show a frame lost on the way: early ones of a non-idempotent request
+    // (the device may just have been working) and those for damage (counted as damage).
+    let resendsNotForLoss = 0;
+    let answered = false;
     try {
       let lastFrame = await sendMessage(this.link, type, requestId, data, 0, options.signal);
-      let deadline = performance.now() + timeoutMs;
+      silence.startWait(performance.now());
       let attempts = 0;
       for (;;) {
         const frame = await this.inbox.nextOrDamage(
-          Math.max(0, deadline - performance.now()),
+          Math.max(0, silence.wakeAt() - performance.now()),
           options.signal,
         );
-        if (frame === null || frame === DAMAGED) {
-          // A damaged frame is most likely the answer, garbled on the line: the device replays
-          // it to the same request id (PROTOCOL.md §6.2), so asking again at once is safe for
-          // every request and spares the wait. Silence is asked again only for idempotent ones:
-          // a device quiet for a whole key generation is more likely gone than unheard.
-          const again = attempts < retries && (frame === DAMAGED || idempotent);
-          if (!again && frame === DAMAGED) continue; // the answer may still come whole
-          if (!again) {
-            throw noAnswerError(
+        if (frame === null) {
+          const step = silence.onSilence(performance.now());
+          if (step === 'wait') continue;
+          if (step === 'resend') resendsNotForLoss++;
+          // Silence past the timeout is asked again only for idempotent requests: a
+          // non-idempotent one had its re-sends within its timeout, so a device quiet for all
+          // of a key generation is gone, and fails at the guidance.
+          else if (!silence.repeatsAfterTimeout || attempts >= retries) {
+            throw this.noAnswer(
               `${name} #${requestId}: no answer in ${timeoutMs} ms`,
-              this.decoder.stats,
               damagedBefore,
             );
-          }
+          } else attempts++;
           throwIfAborted(options.signal);
-          attempts++;
           this.stats.retransmissions++;
           await this.write(lastFrame);
-          deadline = performance.now() + timeoutMs;
+          if (step === 'expired') silence.startWait(performance.now());
+          continue;
+        }
+        if (frame === DAMAGED) {
+          // A damaged frame is most likely the answer, garbled on the line: the device replays
+          // it to the same request id (PROTOCOL.md §6.2), so asking again at once is safe for
+          // every request and spares the wait. Past the re-sends, the answer may still come whole.
+          if (attempts >= retries) continue;
+          throwIfAborted(options.signal);
+          attempts++;
+          resendsNotForLoss++;
+          this.stats.retransmissions++;
+          await this.write(lastFrame);
+          silence.startWait(performance.now());
           continue;
         }
         if (frame.ackNextOffset !== undefined) {
@@ -253,13 +230,20 @@ export class DeviceSession {
           continue;
         }
         const body = await receiveMessage(this.link, frame, options.signal);
+        answered = true;
         const response = this.decode(name, body);
         if (name === 'INFO') this.adoptInfo(response as DeviceInfo);
         return response;
       }
     } finally {
       this.current = undefined;
+      const resent = this.stats.retransmissions - retransmissionsBefore - resendsNotForLoss;
+      this.trouble.endExchange(damagedBefore, answered ? resent : 0);
     }
+  }
+
+  private noAnswer(what: string, damagedBefore: number): WireError {
+    return noAnswerError(what, this.decoder.stats, damagedBefore, this.trouble.troubledExchanges());
   }
 
   private decode<N extends MessageName>(name: N, body: Uint8Array): Response<N> {
@@ -290,6 +274,7 @@ export class DeviceSession {
         frame.type === current.type &&
         frame.requestId === current.requestId
       ) {
+        this.trouble.heardDevice();
         this.inbox.deliver(frame);
       } else {
         this.stats.staleFrames++;

@@ -9,7 +9,6 @@ import { damagedFrames } from '../codec/frameDecoder.js';
 import { decodeErrorBody } from '../codec/messages.js';
 import { deviceError, WireError } from '../codec/wireErrors.js';
 import type { SessionStats } from './deviceSession.js';
-import { noAnswerError } from './noAnswerError.js';
 
 /**
  * The chunked transfer of PROTOCOL.md §5, host side: a request sent whole or in chunks with the
@@ -29,6 +28,11 @@ export interface TransferLink {
   /** Largest reassembled response the station accepts. */
   maxMessage(): number;
   stats(): Pick<SessionStats, 'retransmissions' | 'payloadBytesReceived' | 'decoder'>;
+  /**
+   * The error for a chunk or ACK that met silence to the end; `damagedBefore` is the damaged
+   * frame count when the transfer began (noAnswerError.ts).
+   */
+  noAnswer(what: string, damagedBefore: number): WireError;
 }
 
 /** The WireError a device error frame carries (PROTOCOL.md §7). */
@@ -72,11 +76,7 @@ export async function sendMessage(
     const reply = await link.next(link.chunkTimeoutMs(), signal);
     if (reply === null || (reply.ackNextOffset !== undefined && reply.ackNextOffset <= offset)) {
       if (++tries > link.chunkRetries()) {
-        throw noAnswerError(
-          `chunk at ${offset} of ${data.length} not acknowledged`,
-          link.stats().decoder,
-          damagedBefore,
-        );
+        throw link.noAnswer(`chunk at ${offset} of ${data.length} not acknowledged`, damagedBefore);
       }
       link.stats().retransmissions++;
       if (reply !== null) offset = reply.ackNextOffset!;
@@ -148,11 +148,7 @@ export async function receiveMessage(
     let next = await link.next(link.chunkTimeoutMs(), signal);
     while (next === null) {
       if (++tries > link.chunkRetries()) {
-        throw noAnswerError(
-          `response chunk at ${received} of ${total} lost`,
-          link.stats().decoder,
-          damagedBefore,
-        );
+        throw link.noAnswer(`response chunk at ${received} of ${total} lost`, damagedBefore);
       }
       link.stats().retransmissions++;
       await link.write(ack);

@@ -266,6 +266,28 @@ describe('busy device', () => {
     expect(event.elapsedMs).toBeGreaterThanOrEqual(event.deviceMs - 1);
   });
 
+  it('ignores a repeat of a GEN_KEY_CSR while generating, and replays the answer to one after', async () => {
+    const { endpoint, wire, events, completed, device } = await rig({}, { keygenMs: 40 });
+    const gen = hostFrame(
+      'GEN_KEY_CSR',
+      31,
+      encodeRequest('GEN_KEY_CSR', { curve: 'P-256', commonName: 'd' }),
+    );
+    const done = completed();
+    endpoint.receive(gen);
+    endpoint.receive(gen); // the host's re-send after silence, while the key is being made
+    expect(endpoint.stats).toMatchObject({ executions: 1, framesIgnored: 1 });
+    await done;
+    const answer = await wire.next();
+    expect(wire.unread).toBe(0);
+    const key = device.state.staged.identityKey;
+    endpoint.receive(gen); // a re-send that crossed the answer
+    expect(await wire.next()).toEqual(answer);
+    expect(events.map((e) => e.name)).toEqual(['GEN_KEY_CSR']);
+    expect(endpoint.stats).toMatchObject({ executions: 1, replays: 1, framesIgnored: 1 });
+    expect(device.state.staged.identityKey).toEqual(key);
+  });
+
   it('drops a request in flight on reset: no answer, no event', async () => {
     const { endpoint, wire, events, completed } = await rig({}, { commandMs: 30 });
     endpoint.receive(hostFrame('INFO', 1, encodeRequest('INFO', { hostMaxFrame: 256 })));

@@ -1,7 +1,7 @@
 import type { CodedError } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
 import { RunError, runErrorText } from './runErrors.js';
-import type { RunRecorder } from './runRecorder.js';
+import type { PortHold, RunRecorder } from './runRecorder.js';
 
 /**
  * How many failed runs in a row of one device on one slot make auto mode stop starting it. A
@@ -98,6 +98,19 @@ export class FailureStreak {
       ...(outcome.runId !== undefined && { runId: outcome.runId }),
     };
     return this.holds ? this.heldError() : undefined;
+  }
+
+  /**
+   * The line started with the slot's board held (PortHold, from the store): the streak holds it
+   * again, so it gets no run until another board is on the port or the operator starts the
+   * slot, as before the restart. Returns the error the slot shows while it holds.
+   */
+  restore(hold: PortHold): CodedError {
+    this.reset();
+    this.device = { serialNumber: hold.serialNumber, model: hold.model };
+    this.count = hold.failures;
+    this.last = { runId: hold.runId, error: hold.error };
+    return this.heldError();
   }
 
   reset(): void {

@@ -1,6 +1,6 @@
 import type { StationCa } from '../../certs/stationCa.js';
 import type { EkTrustStore } from '../../certs/tpm/ekTrustStore.js';
-import { DeviceSession, type SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
+import type { DeviceSession, SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { leafProfileOf } from './productLeafProfile.js';
@@ -16,14 +16,15 @@ import { InterruptedPortsNote, type CutOffRun } from './interruptedPortsNote.js'
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
 import { OutboxCountsView } from './outboxCountsView.js';
 import { PortWatcher } from './portWatcher.js';
-import { hungUp } from './portHangUp.js';
-import { passesBeforeStart, takePass } from './passedBeforeStart.js';
+import { earlierPassKeptText } from './passedBeforeStart.js';
+import { PortsAtStart } from './portsAtStart.js';
 import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
-import type { PortPass, RunRecorder, RunStarter } from './runRecorder.js';
+import type { RunRecorder, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
+import { openWatchedSession } from './watchedSession.js';
 
 export interface LineOptions {
   profile: ProductProfile;
@@ -77,9 +78,10 @@ export interface RunEnded {
  * and comes back (the next device) or an operator asks again, so a finished device is never
  * provisioned in a loop. A device that fails and resets itself does come back, so after
  * REPEATED_FAILURE_LIMIT failed runs in a row of one device a slot holds: it runs only a device
- * that says it is another one, until the operator starts it (see Slot and FailureStreak). A
- * device that keeps dropping before it says who it is holds the slot after as many failures: it
- * runs nothing until the operator starts it or switches the mode (NoAnswerStreak). In manual mode
+ * that says it is another one, until the operator starts it, and a restart keeps that hold
+ * while the board is still on the port (see Slot, FailureStreak and PortsAtStart). A device
+ * that keeps dropping before it says who it is holds the slot after as many failures: it runs
+ * nothing until the operator starts it or switches the mode (NoAnswerStreak). In manual mode
  * only `provision(slot)` starts a run.
  */
 export class Line implements LineController {
@@ -108,8 +110,8 @@ export class Line implements LineController {
   private discoveryWarning: string | undefined;
   private sync: LineSync | undefined;
   private stopped = false;
-  /** Each port's last PASS at start, taken as the port first appears (passedBeforeStart.ts). */
-  private passedBefore = new Map<string, PortPass>();
+  /** Each port's last PASS or held board at start, handed to its slot as it first appears. */
+  private readonly atStart = new PortsAtStart();
 
   constructor(private readonly options: LineOptions) {
     this.mode = options.mode;
@@ -153,7 +155,7 @@ export class Line implements LineController {
   async start(): Promise<void> {
     this.stopped = false;
     this.today.load();
-    this.passedBefore = passesBeforeStart(this.options.recorder);
+    this.atStart.read(this.options.recorder);
     await this.watcher.start();
     // A stop during the first scan arms no timer of a stopped line.
     if (this.stopped) return;
@@ -306,8 +308,10 @@ export class Line implements LineController {
   private slotFor(path: string): Slot {
     let slot = this.slotsByPort.get(path);
     if (!slot) {
-      slot = new Slot(this.slotList.length + 1, path, (view) => this.onSlotChanged.emit(view), {
+      const number = this.slotList.length + 1;
+      slot = new Slot(number, path, (view) => this.onSlotChanged.emit(view), {
         earlierFailures: earlierFailuresIn(this.options.recorder, path),
+        keptEarlierPass: (pass) => this.options.log?.(earlierPassKeptText(number, path, pass)),
       });
       this.slotsByPort.set(path, slot);
       this.slotList.push(slot);
@@ -320,8 +324,8 @@ export class Line implements LineController {
     const slot = this.slotFor(path);
     if (present) {
       this.missing.appeared(path);
-      slot.passedBeforeStart = takePass(this.passedBefore, path);
       slot.appeared(this.mode === 'auto');
+      this.atStart.handTo(slot);
       this.autoStart(slot);
     } else {
       // A run in progress ends by itself: its session sees the hang-up.
@@ -348,26 +352,10 @@ export class Line implements LineController {
     void slot.recheck(open).then(runIfStillDue);
   }
 
+  /** A session on the slot's port, which the watcher holds while it is open (watchedSession.ts). */
   private openSlotSession(slot: Slot): Promise<DeviceSession> {
-    return this.openSession(slot.port, this.options.ports.baudRate || undefined);
-  }
-
-  /**
-   * Opens a device session on `port` and has the watcher hold the port while it is open: the
-   * open tty reports an unplug itself, so the port needs no polling until the session closes.
-   * A hang-up means the device went, so the port counts as gone at once (see PortWatcher.lost);
-   * a close by the station only lets go of the port.
-   */
-  private async openSession(port: string, baudRate: number | undefined): Promise<DeviceSession> {
-    const transport = createTransport(port, baudRate ? { baudRate } : {});
-    const session = await DeviceSession.open(transport, this.sessionOptions);
-    this.watcher.hold(port);
-    transport.onClose((error) => {
-      if (hungUp(error)) this.watcher.lost(port);
-    });
-    session.onClosed.on(() => this.watcher.release(port));
-    if (session.isClosed) this.watcher.release(port);
-    return session;
+    const baudRate = this.options.ports.baudRate || undefined;
+    return openWatchedSession(this.watcher, slot.port, baudRate, this.sessionOptions);
   }
 
   private startRun(slot: Slot, startedBy: RunStarter): void {

@@ -74,4 +74,50 @@ describe('a line started again with the boards it passed still on their ports', 
     expect(runs.filter((run) => run.serialNumber === b.serialNumber)).toHaveLength(2);
     expect(line.slots()[0]).toMatchObject({ state: 'pass', runId: passOfA.runId });
   });
+
+  it('logs one line per board it leaves alone: port, board, registration ID, run, how to run it again', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const boards = simulator.devices;
+    demoCa = await createDemoCa('Line Station RESTART LOG TEST');
+    const store = new ProvisioningStore(demoCa.db);
+    const logged: string[] = [];
+    const options = {
+      ca: demoCa.ca,
+      profile: testProfile(),
+      recorder: store,
+      ports: {
+        configured: boards.map((board) => board.hostPath),
+        discover: false,
+        baudRate: 0,
+        pollMs: 60_000,
+      },
+      mode: 'auto' as const,
+      log: (text: string) => logged.push(text),
+    };
+    line = await testLine(options);
+    const firstRuns = within<RunEnded[]>(20_000, events(line.onRunEnded, 2));
+    await line.start();
+    expect((await firstRuns)!.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
+    await line.stop();
+    expect(logged).toEqual([]); // runs that pass are the runs' own lines, not the line's
+    const passes = store.lastPassesByPort();
+
+    line = await testLine(options);
+    const shown = within(
+      10_000,
+      events(line.onSlotChanged, 2, (view) => view.state === 'pass'),
+    );
+    await line.start();
+    expect(await shown).toHaveLength(2);
+    // The two checks run side by side: either may end first.
+    expect([...logged].sort()).toEqual(
+      boards.map((board, i) => {
+        const pass = passes.find((p) => p.port === board.hostPath)!;
+        return `slot ${i + 1} ${board.hostPath}: PASS kept, ${board.serialNumber} (LS-DEMO-1) still holds ${pass.registrationId} from run ${pass.runId}, so the restarted line runs nothing on it; to run it again, unplug it and plug it back.`;
+      }),
+    );
+    await line.rescan();
+    expect(logged).toHaveLength(2);
+    expect(store.runs({})).toHaveLength(2);
+  });
 });

@@ -21,14 +21,13 @@ export function passesBeforeStart(recorder: RunRecorder): Map<string, PortPass> 
 }
 
 /**
- * The last PASS of `port`, removed from `passes`: only a port's first appearance after the start
- * is asked about it (a USB adapter may enumerate after the station started); a board plugged in
- * later is a board plugged in, and runs by the profile's duplicate policy.
+ * The log's line for a board the restart check left alone (Slot.confirmEarlierPass): its slot
+ * shows a PASS that no run of this start made, so the runs' lines (runEndedText) never name it,
+ * and a log read after the shift would show an idle port. Says how to have the board run again.
  */
-export function takePass(passes: Map<string, PortPass>, port: string): PortPass | undefined {
-  const pass = passes.get(port);
-  passes.delete(port);
-  return pass;
+export function earlierPassKeptText(slot: number, port: string, pass: PortPass): string {
+  const board = `${pass.serialNumber} (${pass.model})`;
+  return `slot ${slot} ${port}: PASS kept, ${board} still holds ${pass.registrationId} from run ${pass.runId}, so the restarted line runs nothing on it; to run it again, unplug it and plug it back.`;
 }
 
 /**

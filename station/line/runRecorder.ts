@@ -116,6 +116,13 @@ export interface RunRecorder {
    * still on its ports again, as their duplicate policy says.
    */
   lastPassesByPort?(): PortPass[];
+  /**
+   * The ports whose board was held when the station stopped: the latest runs on the port (among
+   * the station's recent runs) that named a board are `minFailures` or more failures in a row of
+   * that board, counted as the slot counts them (failureStreak.ts). Optional: without it a
+   * restarted line in auto mode runs such a board once more before it holds it again.
+   */
+  heldBoardsByPort?(minFailures: number): PortHold[];
 }
 
 /** A port whose latest run passed: the board that may still be on it after a restart. */
@@ -127,6 +134,19 @@ export interface PortPass {
   registrationId: string;
   /** ISO 8601. */
   passedAt: string;
+}
+
+/** A port whose board was held (RUN_REPEATED_FAILURE) when the station stopped. */
+export interface PortHold {
+  port: string;
+  serialNumber: string;
+  model: string;
+  /** How many of the port's latest runs failed in a row on this board. */
+  failures: number;
+  /** The latest of those runs, with its own error. */
+  runId: number;
+  registrationId?: string;
+  error: CodedError;
 }
 
 /** Which failures RunRecorder.failedRunsInARow counts. */

@@ -6,13 +6,28 @@ import { NoAnswerStreak } from './noAnswerStreak.js';
 import { holdsEarlierPass } from './passedBeforeStart.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
-import type { PortPass } from './runRecorder.js';
+import type { PortHold, PortPass } from './runRecorder.js';
+import {
+  copyView,
+  earlierPassView,
+  endedRunView,
+  restoredHoldView,
+  type ShownView,
+} from './slotResultViews.js';
 
 /** Runs one provisioning run for a slot, with the slot's signal and progress sink. */
 export type SlotRunner = (
   signal: AbortSignal,
   onProgress: (progress: RunProgress) => void,
 ) => Promise<RunOutcome>;
+
+/** What a slot is given by its line besides its port. */
+export interface SlotOptions {
+  /** Failures of a board before this process, as the store recorded them (FailureStreak). */
+  earlierFailures?: EarlierFailures;
+  /** The earlier-pass check left the board alone: a PASS shown without a run (the line logs it). */
+  keptEarlierPass?: (pass: PortPass) => void;
+}
 
 /**
  * One port of the line and what it shows. A slot runs at most one run at a time and owns the
@@ -42,9 +57,10 @@ export type SlotRunner = (
  * like the next device. So the slot counts the failed runs in a row of one device (FailureStreak):
  * at the limit it shows RUN_REPEATED_FAILURE, and auto mode runs nothing on the port by itself
  * until another device is on it (`recheck` asks who is there before any run) or the operator
- * starts the slot. A device that drops before it even says who it is cannot be told from another:
- * the slot counts those failures in a row whatever the device (NoAnswerStreak), and at the limit
- * shows RUN_NO_ANSWER_REPEATED and runs nothing, not even a recheck, until the operator starts it.
+ * starts the slot; a restarted line holds that device again (`restoreHold`). A device that
+ * drops before it even says who it is cannot be told from another: the slot counts those
+ * failures in a row whatever the device (NoAnswerStreak), and at the limit shows
+ * RUN_NO_ANSWER_REPEATED and runs nothing, not even a recheck, until the operator starts it.
  */
 export class Slot {
   /** The port is there (plugged, or a configured server). */
@@ -69,13 +85,13 @@ export class Slot {
   private readonly streak: FailureStreak;
   private readonly unanswered = new NoAnswerStreak();
   /** What the slot showed when its streak reached the limit, shown again while it holds. */
-  private heldView: Omit<SlotView, 'updatedAt'> | undefined;
+  private heldView: ShownView | undefined;
 
   constructor(
     readonly number: number,
     readonly port: string,
     private readonly changed: (view: SlotView) => void,
-    options: { earlierFailures?: EarlierFailures } = {},
+    private readonly options: SlotOptions = {},
   ) {
     this.streak = new FailureStreak(options.earlierFailures);
     this.current = { slot: number, port, state: 'empty', progress: 0, updatedAt: Date.now() };
@@ -104,6 +120,15 @@ export class Slot {
   /** Held as nothing on the port answers INFO: no recheck, only the operator can end that. */
   get heldUnanswered(): boolean {
     return this.unanswered.holds;
+  }
+
+  /**
+   * The line started with this port's board held (PortHold, from the store): the slot holds it
+   * again, so auto mode asks who is on the port before any run (`recheck`), shows the hold if it
+   * is that board, and runs any other board, which ends the hold.
+   */
+  restoreHold(hold: PortHold): void {
+    this.heldView = restoredHoldView(this.number, this.port, hold, this.streak.restore(hold));
   }
 
   /** The operator started the slot: their start is the check the held slot asked for. */
@@ -213,36 +238,32 @@ export class Slot {
    */
   recheck(open: () => Promise<DeviceSession>): Promise<boolean> {
     if (this.running) throw new Error(`slot ${this.number} is busy`);
-    this.armed = false;
-    const controller = new AbortController();
-    this.controller = controller;
-    this.checking = true;
-    const checking = this.deviceOn(open, controller.signal).then(async (answer) => {
-      this.checking = false;
-      const device = 'error' in answer ? undefined : answer;
-      if (device) this.unanswered.reset();
-      const other = device !== undefined && !this.streak.holdsBack(device);
-      if (other) this.streak.reset();
-      // Another device's session is clean after INFO and carries on into its run; a check with
-      // no answer leaves the link unknown, so the run that may follow starts on a fresh one.
-      else if (device && this.keepsSession(false)) this.sessionWatchOnly = true;
-      else await this.dropSession();
-      this.running = undefined;
-      this.controller = undefined;
-      const showsHeld = this.current.error?.code === 'RUN_REPEATED_FAILURE';
-      if (device && !other && this.heldView && !showsHeld) this.show(this.heldView);
-      if (controller.signal.aborted) return false;
-      if (!this.present) {
-        // The device dropped while asked: no run follows to count that, so the check counts.
-        const held = 'error' in answer && this.unanswered.recordUnansweredCheck(answer.error);
-        const { number: slot, port } = this;
-        if (held) this.show({ slot, port, state: 'fail', progress: 0, error: held });
-        return false;
-      }
-      return other || device === undefined;
-    });
-    this.running = checking;
-    return checking;
+    return this.check(
+      (signal) => this.deviceOn(open, signal),
+      (answer) => {
+        const device = 'error' in answer ? undefined : answer;
+        if (device) this.unanswered.reset();
+        const other = device !== undefined && !this.streak.holdsBack(device);
+        if (other) this.streak.reset();
+        // Another device's session is clean after INFO and carries on into its run; a check with
+        // no answer leaves the link unknown, so the run that may follow starts on a fresh one.
+        const session = other ? 'keep' : device && this.keepsSession(false) ? 'watch' : 'drop';
+        return { answer, device, other, session };
+      },
+      ({ answer, device, other }, signal) => {
+        const showsHeld = this.current.error?.code === 'RUN_REPEATED_FAILURE';
+        if (device && !other && this.heldView && !showsHeld) this.show(this.heldView);
+        if (signal.aborted) return false;
+        if (!this.present) {
+          // The device dropped while asked: no run follows to count that, so the check counts.
+          const held = 'error' in answer && this.unanswered.recordUnansweredCheck(answer.error);
+          const { number: slot, port } = this;
+          if (held) this.show({ slot, port, state: 'fail', progress: 0, error: held });
+          return false;
+        }
+        return other || device === undefined;
+      },
+    );
   }
 
   /**
@@ -256,36 +277,50 @@ export class Slot {
     const pass = this.passedBeforeStart;
     if (this.running || !pass) throw new Error(`slot ${this.number} has nothing to confirm`);
     this.passedBeforeStart = undefined;
+    return this.check(
+      (signal) =>
+        this.sessionOr(open)
+          .then((session) => holdsEarlierPass(session, pass, signal))
+          .catch(() => undefined),
+      // Only the board left alone keeps its session, to hear it unplugged as after its PASS;
+      // any run that follows starts on a fresh link.
+      (holds) => ({ holds, session: holds && this.keepsSession(true) ? 'keep' : 'drop' }),
+      ({ holds }, signal) => {
+        if (signal.aborted || !this.present) return false;
+        if (!holds) return true;
+        this.show(earlierPassView(this.number, this.port, pass));
+        this.options.keptEarlierPass?.(pass);
+        return false;
+      },
+    );
+  }
+
+  /**
+   * Runs a check (recheck, confirmEarlierPass) as the slot's busy work, so that the operator's
+   * start and the line's stop end it as they end a run. `ask` talks to the device under the
+   * check's signal; `judge` reads the answer and says what becomes of the session (kept as it
+   * is, kept only to hear a hang-up, or closed) while the slot is still busy, so no run starts on
+   * a session about to close; `conclude`, once the slot is free, shows what the check found and
+   * says whether a run may start.
+   */
+  private check<A, V>(
+    ask: (signal: AbortSignal) => Promise<A>,
+    judge: (answer: A) => V & { session: 'keep' | 'watch' | 'drop' },
+    conclude: (verdict: V, signal: AbortSignal) => boolean,
+  ): Promise<boolean> {
     this.armed = false;
     const controller = new AbortController();
     this.controller = controller;
     this.checking = true;
-    const checking = this.sessionOr(open)
-      .then((session) => holdsEarlierPass(session, pass, controller.signal))
-      .catch(() => undefined)
-      .then(async (holds) => {
-        this.checking = false;
-        // Only the board left alone keeps its session, to hear it unplugged as after its PASS;
-        // any run that follows starts on a fresh link.
-        if (!holds || !this.keepsSession(true)) await this.dropSession();
-        this.running = undefined;
-        this.controller = undefined;
-        if (controller.signal.aborted || !this.present) return false;
-        if (!holds) return true;
-        const { number: slot, port } = this;
-        const { runId, serialNumber, model, registrationId } = pass;
-        this.show({
-          slot,
-          port,
-          state: 'pass',
-          progress: 1,
-          runId,
-          serialNumber,
-          model,
-          registrationId,
-        });
-        return false;
-      });
+    const checking = ask(controller.signal).then(async (answer) => {
+      this.checking = false;
+      const verdict = judge(answer);
+      if (verdict.session === 'watch') this.sessionWatchOnly = true;
+      else if (verdict.session === 'drop') await this.dropSession();
+      this.running = undefined;
+      this.controller = undefined;
+      return conclude(verdict, controller.signal);
+    });
     this.running = checking;
     return checking;
   }
@@ -316,7 +351,7 @@ export class Slot {
   }
 
   private progress(p: RunProgress): void {
-    const next: Omit<SlotView, 'updatedAt'> = {
+    const next: ShownView = {
       ...this.current,
       step: p.step,
       progress: p.progress,
@@ -331,26 +366,7 @@ export class Slot {
   }
 
   private finish(outcome: RunOutcome): void {
-    const next: Omit<SlotView, 'updatedAt'> = {
-      slot: this.number,
-      port: this.port,
-      state: outcome.state,
-      progress: outcome.state === 'pass' ? 1 : this.current.progress,
-    };
-    if (this.current.step !== undefined) next.step = this.current.step;
-    if (outcome.runId !== undefined) next.runId = outcome.runId;
-    if (outcome.state === 'pass') {
-      next.serialNumber = outcome.record.device.serialNumber;
-      next.model = outcome.record.device.model;
-      next.registrationId = outcome.record.registrationId;
-    } else {
-      if (outcome.device) {
-        next.serialNumber = outcome.device.serialNumber;
-        next.model = outcome.device.model;
-      }
-      if (outcome.registrationId !== undefined) next.registrationId = outcome.registrationId;
-      next.error = outcome.error;
-    }
+    const next = endedRunView(this.current, outcome);
     const held = this.streak.record(outcome);
     if (held) {
       next.error = held;
@@ -370,12 +386,8 @@ export class Slot {
     return true;
   }
 
-  private show(view: Omit<SlotView, 'updatedAt'>): void {
+  private show(view: ShownView): void {
     this.current = { ...view, updatedAt: Date.now() };
     this.changed(this.view);
   }
-}
-
-function copyView(view: SlotView): SlotView {
-  return view.error ? { ...view, error: { ...view.error } } : { ...view };
 }

@@ -5,6 +5,7 @@ import type {
   EarlierProvisioning,
   EndorsementKeyQuery,
   FailedRunsQuery,
+  PortHold,
   PortPass,
   RunDevice,
   RunRecorder,
@@ -14,6 +15,7 @@ import { AuditLog, type AuditEvent } from './auditLog.js';
 import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
 import { checkDatabaseFiles } from './databaseFiles.js';
 import { closeInterruptedRuns, type InterruptedRunsReport } from './interruptedRuns.js';
+import { heldBoardsByPort } from './heldBoardsByPort.js';
 import { lastPassesByPort } from './lastPassesByPort.js';
 import { OutboxListing, type OutboxEntry, type OutboxFilter } from './outboxListing.js';
 import { checkPassedRunRecord } from './passedRunChecks.js';
@@ -230,6 +232,11 @@ export class ProvisioningStore implements RunRecorder {
   /** The ports whose latest run passed (RunRecorder.lastPassesByPort: a restarted line). */
   lastPassesByPort(): PortPass[] {
     return asStoreRead('read the last passes by port', () => lastPassesByPort(this.db));
+  }
+
+  /** The ports whose board was held at the stop (RunRecorder.heldBoardsByPort: a restart). */
+  heldBoardsByPort(minFailures: number): PortHold[] {
+    return asStoreRead('read the held boards', () => heldBoardsByPort(this.db, minFailures));
   }
 
   /** The latest ended runs, newest first (RunRecorder.recentRuns: the UI's recent-runs list). */

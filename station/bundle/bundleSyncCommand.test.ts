@@ -70,7 +70,8 @@ describe('station bundle sync, when the sync stops early', () => {
     expect(output.slice(output.indexOf('Next:'))).toEqual([
       'Next:',
       '  1. Fix what the DPS certificate check refused, as said above.',
-      `  2. Run \`station bundle sync ${file}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
+      // Run again on this machine, on its own (not the default) data folder.
+      `  2. Run \`station bundle sync ${file} --data-dir ${join(dir, 'office')}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
       '  3. Take that receipt back to the station and run `station bundle receive`.',
     ]);
 

@@ -132,7 +132,10 @@ describe('DeviceSession', () => {
             chunk: { offset: from, total: whole.length },
           });
         },
-        { chunkRetries: 4 },
+        // A chunk wait of 1 s (scaled by the set-up's 0.05): the device answers each ACK at
+        // once, and a wait that ran out on a loaded machine would send an ACK again and spend
+        // the budget on it, leaving the last ACK unheard when the session gives up.
+        { chunkRetries: 4, chunkTimeoutMs: 20_000 },
       );
       const err = await session
         .request('GEN_KEY_CSR', { curve: 'P-256', commonName: 'x' })

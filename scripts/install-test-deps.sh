@@ -2,7 +2,9 @@
 # Installs the system tools the test suite drives for real: socat (pseudo-terminal pairs that act
 # as serial ports), openssl (independent certificate checks), chromium (the UI tests run the
 # station UI in a real browser), and swtpm with tpm2-tools (a software TPM, manufactured with an
-# EK certificate and read like a device's TPM, for the EK checks in certs/tpm/swtpmEk.test.ts).
+# EK certificate and read like a device's TPM, for the EK checks in certs/tpm/swtpmEk.test.ts),
+# and the sqlite3 shell (another program holding the station database's lock, as a supervisor's
+# tool would).
 # Safe to run again: when the tools are present it only says so.
 # `npm test` runs it first through the "pretest" script; `npm start` runs it with
 # --runtime-only, which skips the test-only tools (the DEMO line needs socat and openssl, not a
@@ -13,6 +15,7 @@ set -euo pipefail
 required_tools=(socat:socat openssl:openssl)
 if [ "${1:-}" != "--runtime-only" ]; then
   required_tools+=(chromium:chromium swtpm:swtpm swtpm_setup:swtpm-tools tpm2_nvread:tpm2-tools)
+  required_tools+=(sqlite3:sqlite3)
 fi
 missing=()
 packages=()

@@ -111,3 +111,8 @@ export function deviceError(code: number, detail?: string): WireError {
 export function operatorTextFor(code: WireErrorCode): string {
   return operatorText[code];
 }
+
+/** Whether `code` is one of the wire's stable codes (for callers that check a coded error). */
+export function isWireErrorCode(code: string): code is WireErrorCode {
+  return Object.hasOwn(operatorText, code);
+}

@@ -15,10 +15,18 @@ import {
   failureFacts,
   passedRecord,
   recordFailureSafely,
+  recordRefusedStartSafely,
   runDevice,
   type RunFacts,
 } from './runRecords.js';
-import { issuedForRun, type RunRecorder, type RunStarter } from './runRecorder.js';
+import {
+  issuedForRun,
+  type FailedRunOutcome,
+  type RefusedStart,
+  type RunRecorder,
+  type RunStarter,
+} from './runRecorder.js';
+import { waitOutStoreLock } from '../store/storeLockWait.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -96,12 +104,23 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   let opened: number | undefined;
   // The store's refusal, kept: asking again in the failure path would wait out its lock again.
   let refused: unknown;
-  const openRun = (): number => {
+  const start = (): RefusedStart => ({
+    port: options.port,
+    profile: profile.name,
+    startedAt,
+    startedBy: options.startedBy,
+    device: facts.info && runDevice(facts.info),
+  });
+  // Another program's lock on the database is waited out on a timer (storeLockWait.ts): the
+  // other slots go on talking to their devices meanwhile.
+  const openRun = async (): Promise<number> => {
     if (opened !== undefined) return opened;
     if (refused !== undefined) throw refused;
-    const device = facts.info && runDevice(facts.info);
+    const run = start();
     try {
-      opened = recorder.beginRun(options.port, profile.name, startedAt, options.startedBy, device);
+      opened = await waitOutStoreLock(() =>
+        recorder.beginRun(run.port, run.profile, startedAt, run.startedBy, run.device),
+      );
     } catch (err) {
       refused = err;
       throw err;
@@ -139,7 +158,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     linkBefore = linkOf(session);
     const info = await session.identify(request);
     facts.info = info;
-    const runId = openRun();
+    const runId = await openRun();
 
     enter('validate');
     const attestor = attestorFor(profile.attestation.mode);
@@ -208,13 +227,23 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     closeSteps();
     let runId: number;
     try {
-      runId = openRun();
+      runId = await openRun();
     } catch (storeErr) {
-      // Nothing can be recorded: the store's refusal is what the operator must see first.
+      // No run could be opened: the store's refusal is what the operator must see first, and
+      // the store records it as a failed run once it takes writes again.
       const device = failureFacts(facts).device;
+      const error = toCodedError(storeErr);
+      const failure: FailedRunOutcome = {
+        state: 'fail',
+        error,
+        ...(device && { device }),
+        steps,
+        finishedAt: now(),
+      };
+      recordRefusedStartSafely(recorder, start(), failure);
       return {
         state: 'fail',
-        error: toCodedError(storeErr),
+        error,
         ...(device && { device }),
         link: linkSince(session, linkBefore),
       };
@@ -230,7 +259,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
         : toCodedError(err);
     const state = cancelled ? 'cancelled' : 'fail';
     const failure = failureFacts(facts);
-    recordFailureSafely(recorder, runId, {
+    await recordFailureSafely(recorder, runId, {
       state,
       error,
       ...failure,

@@ -1,4 +1,6 @@
+import { toStoreError } from '../store/storeError.js';
 import type { CodedError } from './lineTypes.js';
+import { isPartErrorCode } from './partErrorCodes.js';
 
 /**
  * Refusals the line engine makes itself (as opposed to the wire's WIRE_ and DEVICE_ codes and
@@ -78,8 +80,11 @@ export class RunError extends Error {
 }
 
 /**
- * Any error as `{code, message, detail}`. WireError, CertError, RunError and the store's errors
- * already carry a code and operator text; anything else is a station bug and says so.
+ * Any error as `{code, message, detail}`. The station's own coded errors (WireError, CertError,
+ * RunError, LineError, the store's, the sync's, DPS's: a code from one of their tables) carry
+ * operator text and pass as they are. Anything else never shows its own text to the technician:
+ * what SQLite refused becomes the store's code for it (SQLITE_FULL is STORE_WRITE_FAILED), any
+ * other error RUN_INTERNAL, the original text kept in `detail` for the log.
  */
 export function toCodedError(err: unknown): CodedError {
   const coded = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
@@ -87,14 +92,33 @@ export function toCodedError(err: unknown): CodedError {
     coded !== null &&
     typeof coded === 'object' &&
     typeof coded.code === 'string' &&
-    /^[A-Z][A-Z0-9_]+$/.test(coded.code) &&
+    isStationCode(coded.code) &&
     typeof coded.message === 'string'
   ) {
     return typeof coded.detail === 'string'
       ? { code: coded.code, message: coded.message, detail: coded.detail }
       : { code: coded.code, message: coded.message };
   }
-  return { code: 'RUN_INTERNAL', message: runErrorText.RUN_INTERNAL, detail: String(err) };
+  if (isSqliteError(err)) return toStoreError(err, 'station database').toJSON();
+  return { code: 'RUN_INTERNAL', message: runErrorText.RUN_INTERNAL, detail: originalText(err) };
+}
+
+function isStationCode(code: string): boolean {
+  return (
+    Object.hasOwn(runErrorText, code) || Object.hasOwn(lineErrorText, code) || isPartErrorCode(code)
+  );
+}
+
+function isSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
+/** The error as its thrower wrote it, code included: what engineering looks up. */
+function originalText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  return `${err.name}${typeof code === 'string' || typeof code === 'number' ? ` ${code}` : ''}: ${err.message}`;
 }
 
 /**

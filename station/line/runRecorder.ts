@@ -123,7 +123,26 @@ export interface RunRecorder {
    * restarted line in auto mode runs such a board once more before it holds it again.
    */
   heldBoardsByPort?(minFailures: number): PortHold[];
+  /**
+   * Records a run whose beginRun was refused (disk full, a lock that outlasted the wait) as
+   * failed with the refusal: at once if the database takes it now, else before its next write,
+   * as recordFailure does with a failure it refused. Never throws. Optional: without it such a
+   * run is in no record, and a restarted line's tally of the day misses it.
+   */
+  recordRefusedStart?(start: RefusedStart, failure: FailedRunOutcome): void;
 }
+
+/** The run beginRun would have opened, with what it was given (RunRecorder.recordRefusedStart). */
+export interface RefusedStart {
+  port: string;
+  profile: string;
+  startedAt: number;
+  startedBy: RunStarter | undefined;
+  device: RunDevice | undefined;
+}
+
+/** How a run that did not pass ended, as recordFailure takes it. */
+export type FailedRunOutcome = Parameters<RunRecorder['recordFailure']>[1];
 
 /** A port whose latest run passed: the board that may still be on it after a restart. */
 export interface PortPass {

@@ -5,7 +5,8 @@ import type { AttestedIdentity } from './attestation/attestor.js';
 import { individualEnrollment } from './enrollmentBody.js';
 import type { AttestationEvidence, PassedRunRecord } from './lineTypes.js';
 import { CommitNotRecordedError, runErrorText, toCodedError } from './runErrors.js';
-import type { EarlierProvisioning, RunDevice, RunRecorder } from './runRecorder.js';
+import type { EarlierProvisioning, RefusedStart, RunDevice, RunRecorder } from './runRecorder.js';
+import { waitOutStoreLock } from '../store/storeLockWait.js';
 
 /** What a run learnt so far; a failure record carries all of it. */
 export interface RunFacts {
@@ -109,7 +110,9 @@ const SETTLE_POLL_MS = 100;
 
 /**
  * commitToStore, retried while the store answers STORE_ENROLLMENT_BUSY (the enrollment this
- * pass replaces is being sent to DPS) until SETTLE_WAIT_MS have passed.
+ * pass replaces is being sent to DPS) until SETTLE_WAIT_MS have passed, and while another
+ * program holds the database's lock (STORE_BUSY), on a timer, for as long as storeLockWait.ts
+ * allows: the commit stays the one transaction, taken whole or not at all.
  */
 export async function commitToStoreWhenSettled(
   recorder: RunRecorder,
@@ -121,7 +124,7 @@ export async function commitToStoreWhenSettled(
   let deadline: number | undefined;
   for (;;) {
     try {
-      commitToStore(recorder, record, earlier);
+      await waitOutStoreLock(() => commitToStore(recorder, record, earlier));
       return;
     } catch (err) {
       if (!(err instanceof CommitNotRecordedError && err.code === 'STORE_ENROLLMENT_BUSY'))
@@ -147,19 +150,33 @@ export function failureFacts(
 }
 
 /**
- * Records a failed or cancelled run. Should the store fail too, the run's failure still stands
- * and its detail says that it is not in the store, for the log.
+ * Records a failed or cancelled run, waiting out another program's lock on the database on a
+ * timer. Should the store fail too, the run's failure still stands and its detail says that it
+ * is not in the store, for the log (the store writes it later if the condition passes).
  */
-export function recordFailureSafely(
+export async function recordFailureSafely(
   recorder: RunRecorder,
   runId: number,
   outcome: FailureOutcome,
-): void {
+): Promise<void> {
   try {
-    recorder.recordFailure(runId, outcome);
+    await waitOutStoreLock(() => recorder.recordFailure(runId, outcome));
   } catch (storeErr) {
     const coded = toCodedError(storeErr);
     outcome.error.detail =
       `${outcome.error.detail ?? ''} [failure not recorded: ${coded.code} ${coded.detail ?? coded.message}]`.trim();
+  }
+}
+
+/** A run the store refused to open, handed to it to be recorded later; never throws. */
+export function recordRefusedStartSafely(
+  recorder: RunRecorder,
+  start: RefusedStart,
+  failure: FailureOutcome,
+): void {
+  try {
+    recorder.recordRefusedStart?.(start, failure);
+  } catch {
+    // A recorder that throws here breaks its contract; the run's failure stands as shown.
   }
 }

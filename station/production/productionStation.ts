@@ -19,9 +19,11 @@ import { logSlotHoldsAndMode } from '../line/slotHoldLog.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
+import { LockWaitingLedger } from '../store/lockWaitingLedger.js';
 import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
+import { stopBlockingOnLocks } from '../store/storeLockWait.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { dataDirFlag } from '../cli/stationCommand.js';
 import { SyncWorker } from '../sync/syncWorker.js';
@@ -177,7 +179,10 @@ export async function openProductionStation(
     if (first !== undefined) throw first;
   };
   try {
-    const ca = (taken.ca = new StationCa(lockedCa, new CertificateLedger(db)));
+    const ca = (taken.ca = new StationCa(
+      lockedCa,
+      new LockWaitingLedger(new CertificateLedger(db)),
+    ));
     const store = new ProvisioningStore(db);
     const secrets = sealedText(wrapper);
     const dps = (taken.dps = await openStoredDpsClient(options.dataDir, wrapper));
@@ -194,6 +199,9 @@ export async function openProductionStation(
     const interrupted = store.closeInterruptedRuns();
     const interruptedText = interruptedRunsText(interrupted);
     if (interruptedText !== undefined) options.log(interruptedText);
+    // From here on the connection shares its thread with every port and the UI: a lock another
+    // program holds is waited out on a timer at the writes (storeLockWait.ts), not inside SQLite.
+    stopBlockingOnLocks(db);
     const line = (taken.line = new Line({
       profile,
       ca,

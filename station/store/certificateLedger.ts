@@ -4,6 +4,7 @@ import type {
   IssuanceRecord,
   IssuedCertificateSummary,
 } from '../../certs/caSigner.js';
+import { asStoreError, asStoreRead } from './storeError.js';
 
 export type CertificateStatus = IssuedCertificateSummary['status'];
 export type CertificateRow = IssuedCertificateSummary;
@@ -42,8 +43,16 @@ export class CertificateLedger implements IssuanceLedger {
       WHERE serial_number = ? AND status != 'revoked'`);
   }
 
-  /** Records an issuance; false when the serial number (or fingerprint) was issued before. */
+  /**
+   * Records an issuance; false when the serial number (or fingerprint) was issued before. A
+   * refusal of the database is a StoreError (STORE_WRITE_FAILED, STORE_BUSY…), never SQLite's
+   * own text: the CA passes it on to the slot, which shows its message to the technician.
+   */
   record(entry: IssuanceRecord): boolean {
+    return asStoreError(`record certificate ${entry.serialNumber}`, () => this.insertRow(entry));
+  }
+
+  private insertRow(entry: IssuanceRecord): boolean {
     const result = this.insert.run(
       entry.serialNumber,
       entry.registrationId,
@@ -62,22 +71,34 @@ export class CertificateLedger implements IssuanceLedger {
 
   /** Records many issuances in one transaction (batch pre-issuance). */
   recordMany(entries: readonly IssuanceRecord[]): boolean[] {
-    return this.db.transaction(() => entries.map((e) => this.record(e)))();
+    return asStoreError(`record ${entries.length} certificates`, () =>
+      this.db.transaction(() => entries.map((e) => this.insertRow(e)))(),
+    );
   }
 
   /** Marks an issued certificate `committed` (it is on a device) or `abandoned` (the run failed). */
   settle(serialNumber: string, status: 'committed' | 'abandoned'): boolean {
-    return this.setStatus.run(status, serialNumber).changes === 1;
+    return asStoreError(
+      `settle certificate ${serialNumber}`,
+      () => this.setStatus.run(status, serialNumber).changes === 1,
+    );
   }
 
   revoke(serialNumber: string, reason: string, at = new Date()): boolean {
-    return this.revokeStmt.run(at.toISOString(), reason, serialNumber).changes === 1;
+    return asStoreError(
+      `revoke certificate ${serialNumber}`,
+      () => this.revokeStmt.run(at.toISOString(), reason, serialNumber).changes === 1,
+    );
   }
 
   get(serialNumber: string): CertificateRow | undefined {
-    return this.db
-      .prepare(`SELECT ${columns} FROM certificates WHERE serial_number = ?`)
-      .get(serialNumber) as CertificateRow | undefined;
+    return asStoreRead(
+      `read certificate ${serialNumber}`,
+      () =>
+        this.db
+          .prepare(`SELECT ${columns} FROM certificates WHERE serial_number = ?`)
+          .get(serialNumber) as CertificateRow | undefined,
+    );
   }
 
   list(

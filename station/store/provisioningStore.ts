@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { OutboxCounts, PassedRunRecord, RecentRunsQuery, RunView } from '../line/lineTypes.js';
 import type { RunCounts } from '../line/dayTally.js';
 import type {
+  RefusedStart as RunFailureStart,
   EarlierProvisioning,
   EndorsementKeyQuery,
   FailedRunsQuery,
@@ -28,21 +29,17 @@ import {
   prepareProvisioningStatements,
   type ProvisioningStatements,
 } from './provisioningStatements.js';
+import { HeldRunRecords, type RefusedRun } from './heldRunRecords.js';
 import { insertRun, upsertDevice, type RunStart } from './runStartWrites.js';
 import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
-import { asStoreError, asStoreRead, StoreError, type StoreErrorCode } from './storeError.js';
+import { asStoreError, asStoreRead, StoreError } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
 
 /** What `recordFailure` receives (the RunRecorder contract). */
 export type RunFailure = Parameters<RunRecorder['recordFailure']>[1];
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** Refusals that pass with the condition (space freed, lock released): worth writing again. */
-const PASSING: ReadonlySet<StoreErrorCode> = new Set(['STORE_WRITE_FAILED', 'STORE_BUSY']);
-/** Failures held for a later write at most: past that, a refused one stays `running` as before. */
-const MAX_UNRECORDED_FAILURES = 1_000;
 
 /**
  * The provisioning record of the station: devices, runs, the enrollment outbox and the audit
@@ -63,13 +60,8 @@ export class ProvisioningStore implements RunRecorder {
   >;
   private readonly failureTx: Database.Transaction<(runId: number, outcome: RunFailure) => void>;
   private readonly beginTx: Database.Transaction<(run: RunStart) => number>;
-  /**
-   * Failures the database refused to record (disk full): without them the runs would stay
-   * `running` and their certificates `issued` until the next start closes them as interrupted,
-   * without their error and step log. Written before the next write, which gets through once
-   * the condition has passed. Lost if the station stops first, like any crash.
-   */
-  private readonly unrecordedFailures = new Map<number, RunFailure>();
+  /** Failures and refused starts the database refused to record, written before its next write. */
+  private readonly held: HeldRunRecords;
 
   constructor(
     private readonly db: Database.Database,
@@ -91,6 +83,14 @@ export class ProvisioningStore implements RunRecorder {
     this.beginTx = db.transaction((run: RunStart) =>
       insertRun(this.sql, this.owner, run, this.now()),
     );
+    // Opened and failed at once: nobody sees the run `running`, and a crash leaves neither.
+    const refusedTx = db.transaction(({ start, failure }: RefusedRun) =>
+      this.writeFailure(insertRun(this.sql, this.owner, start, this.now()), failure),
+    );
+    this.held = new HeldRunRecords({
+      failure: (runId, outcome) => this.failureTx.immediate(runId, outcome),
+      refusedStart: (run) => refusedTx.immediate(run),
+    });
   }
 
   /**
@@ -107,7 +107,7 @@ export class ProvisioningStore implements RunRecorder {
   ): number {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
-      this.recordHeldFailures();
+      this.held.writeAll();
       return this.beginTx.immediate({ port, profile, startedAt, startedBy, device });
     });
   }
@@ -131,7 +131,7 @@ export class ProvisioningStore implements RunRecorder {
     checkPassedRunRecord(record);
     // Held failures first, each in its own transaction: one the database refuses must not share
     // (and roll back) this commit's.
-    this.recordHeldFailures();
+    this.held.writeAll();
     return asStoreError(`commit run ${record.runId}`, () =>
       this.commitTx.immediate(record, options.supersedes),
     );
@@ -144,20 +144,22 @@ export class ProvisioningStore implements RunRecorder {
    * refused for disk space or a lock is still written later, before the next write of the store.
    */
   recordFailure(runId: number, outcome: RunFailure): void {
+    this.held.forgetFailure(runId);
     try {
       asStoreError(`record failure of run ${runId}`, () => {
-        this.recordHeldFailures();
+        this.held.writeAll();
         this.failureTx.immediate(runId, outcome);
       });
     } catch (err) {
-      const passing = err instanceof StoreError && PASSING.has(err.code);
-      if (passing && this.unrecordedFailures.size < MAX_UNRECORDED_FAILURES) {
-        // A copy: the caller goes on to note on its own object that the store refused it, which
-        // the record written later must not say.
-        this.unrecordedFailures.set(runId, structuredClone(outcome));
-      }
+      this.held.holdFailure(runId, outcome, err);
       throw err;
     }
+  }
+
+  /** A run beginRun refused, as failed with its refusal (RunRecorder.recordRefusedStart). */
+  recordRefusedStart(start: RunFailureStart, failure: RunFailure): void {
+    this.held.holdRefusedStart({ start, failure });
+    this.held.writeAll();
   }
 
   /** The latest PASS whose enrollment is live, for this device or this registration ID. */
@@ -286,22 +288,6 @@ export class ProvisioningStore implements RunRecorder {
   /** The kinds of event the audit trail holds, alphabetically. */
   auditKinds(): string[] {
     return asStoreRead('list audit event kinds', () => this.auditLog.kinds());
-  }
-
-  /**
-   * Writes the failures held back by recordFailure, oldest first. Stops at the first the
-   * database still refuses (the caller's own write reports the condition); one that can no
-   * longer apply (the run ended meanwhile) is dropped.
-   */
-  private recordHeldFailures(): void {
-    for (const [runId, outcome] of this.unrecordedFailures) {
-      try {
-        this.failureTx.immediate(runId, outcome);
-      } catch (err) {
-        if (!(err instanceof StoreError && err.code === 'STORE_RUN_NOT_RUNNING')) return;
-      }
-      this.unrecordedFailures.delete(runId);
-    }
   }
 
   private writePass(record: PassedRunRecord, supersedes: EarlierProvisioning | undefined): number {

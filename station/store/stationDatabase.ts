@@ -68,6 +68,9 @@ export function openStationDatabase(
  */
 export function closeStationDatabase(db: Database.Database): { walFolded: boolean } {
   try {
+    // A running station stops waiting for locks inside SQLite (storeLockWait.ts); its last
+    // checkpoint, with nothing else left to serve, may wait for a report again.
+    db.pragma('busy_timeout = 5000');
     const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
     return { walFolded: result?.busy === 0 };
   } catch {

@@ -28,7 +28,7 @@ export const storeErrorText = {
   STORE_OPEN_FAILED:
     'The station cannot open its database file. A supervisor must check that the station data folder exists and that the station may read and write it, then restart the station.',
   STORE_BUSY:
-    'Another Line Station program kept the station database locked too long. Retry; if it repeats, close the other station windows or commands on this data folder.',
+    "Another program holds the station database locked (a supervisor's station command, another station window, a backup or database tool), so the station could not save. It is no fault of the device or its cable: retry once that program has finished; if it repeats, a supervisor must find it and end it.",
   STORE_DATABASE_CORRUPT:
     'The station database is damaged or is not a station database. Stop the line and call engineering: the data folder must be restored from a backup.',
   STORE_DATABASE_MOVED:

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { IssuanceRecord } from '../../certs/caSigner.js';
 import { AuditLog, type AuditActor } from './auditLog.js';
 import { CertificateLedger } from './certificateLedger.js';
+import { asStoreError } from './storeError.js';
 
 /** The outbox row that carries a certificate. */
 export interface OutboxRow {
@@ -35,6 +36,19 @@ export class SupervisedLedger extends CertificateLedger {
   }
 
   override record(entry: IssuanceRecord): boolean {
+    // The transaction's own BEGIN and COMMIT may be refused too (a lock, a full disk).
+    return asStoreError(`record certificate ${entry.serialNumber}`, () =>
+      this.recordAudited(entry),
+    );
+  }
+
+  override revoke(serialNumber: string, reason: string, at = new Date()): boolean {
+    return asStoreError(`revoke certificate ${serialNumber}`, () =>
+      this.revokeAudited(serialNumber, reason, at),
+    );
+  }
+
+  private recordAudited(entry: IssuanceRecord): boolean {
     return this.database.transaction(() => {
       const fresh = super.record(entry);
       if (fresh) {
@@ -56,7 +70,7 @@ export class SupervisedLedger extends CertificateLedger {
     })();
   }
 
-  override revoke(serialNumber: string, reason: string, at = new Date()): boolean {
+  private revokeAudited(serialNumber: string, reason: string, at: Date): boolean {
     return this.database.transaction(() => {
       const before = this.get(serialNumber);
       if (before === undefined || !super.revoke(serialNumber, reason, at)) return false;

@@ -103,12 +103,12 @@ describe('the store when the disk fills up', () => {
     });
   });
 
-  it('writes a held failure as it was, without the note the line added when it was refused', () => {
+  it('writes a held failure as it was, without the note the line added when it was refused', async () => {
     const device = beginDevice(db, store, 'SN-1');
     const giveRoomBack = fillDatabase(db);
     const outcome = failure('WIRE_TIMEOUT');
     const detail = outcome.error.detail;
-    recordFailureSafely(store, device.runId, outcome);
+    await recordFailureSafely(store, device.runId, outcome);
     expect(outcome.error.detail).toContain('[failure not recorded: STORE_WRITE_FAILED');
     giveRoomBack();
     store.beginRun('/dev/ttyUSB1', 'line7', Date.now());

@@ -1,0 +1,174 @@
+/**
+ * Another program holding the station database (a supervisor's command, sqlite3) must never
+ * become device or cable failures: the line waits for the lock on a timer, its event loop free
+ * for the other slots' devices and the UI, and the runs pass once the lock goes. Real parts: the
+ * store and the CA's ledger on a real file, the lock held by a real `sqlite3` process, simulated
+ * devices on real ptys.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
+import { stationOnDisk, type StationOnDisk } from '../store/testing/stationOnDisk.js';
+import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
+import { isStoreBusy } from '../store/storeLockWait.js';
+import type { Line } from './line.js';
+import { events, slotReaches, testLine, testProfile, within } from './testing/lineTestKit.js';
+
+let simulator: Simulator | undefined;
+let station: StationOnDisk | undefined;
+let line: Line | undefined;
+afterEach(async () => {
+  await line?.stop();
+  await endLockHolders();
+  await simulator?.stop();
+  await station?.dispose();
+  line = simulator = station = undefined;
+});
+
+/** How late a 10 ms timer ran at most while it was on: how long the event loop was blocked. */
+function latenessProbe(): { stop(): number } {
+  let worst = 0;
+  let due = performance.now() + 10;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - due);
+    due = now + 10;
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return worst;
+    },
+  };
+}
+
+/**
+ * Emits "what port" each time one of `station`'s writes is refused STORE_BUSY: the store's run
+ * start and commit (by port), and the CA ledger's record of a certificate ("certificate SERIAL").
+ */
+function lockMeetings(s: StationOnDisk): TypedEvent<string> {
+  const met = new TypedEvent<string>();
+  const watch = <A extends unknown[], R>(
+    call: (...args: A) => R,
+    what: (...args: A) => string,
+  ): ((...args: A) => R) => {
+    return (...args: A) => {
+      try {
+        return call(...args);
+      } catch (err) {
+        if (isStoreBusy(err)) met.emit(what(...args));
+        throw err;
+      }
+    };
+  };
+  const { store, ledger } = s;
+  // The originals, taken before the spies replace them.
+  const beginRun = watch(store.beginRun.bind(store), (port) => `begin ${port}`);
+  const commitPass = watch(store.commitPass.bind(store), (record) => `commit ${record.port}`);
+  const record = watch(ledger.record.bind(ledger), (entry) => `certificate ${entry.serialNumber}`);
+  vi.spyOn(store, 'beginRun').mockImplementation(beginRun);
+  vi.spyOn(store, 'commitPass').mockImplementation(commitPass);
+  vi.spyOn(ledger, 'record').mockImplementation(record);
+  return met;
+}
+
+/**
+ * Resolves once `met` has emitted, for each of `wanted`, as many things satisfying its test as
+ * it says: a run that retries as it waits for the lock meets it again and again.
+ */
+function allMet(
+  met: TypedEvent<string>,
+  wanted: [test: (what: string) => boolean, times: number][],
+): Promise<true> {
+  const left = wanted.map(([test, times]) => ({ test, times }));
+  return new Promise((resolve) => {
+    const dispose = met.on((what) => {
+      for (const want of left) if (want.test(what)) want.times--;
+      if (left.some((want) => want.times > 0)) return;
+      dispose();
+      resolve(true);
+    });
+  });
+}
+
+describe('a line while another program holds the station database', () => {
+  it('keeps talking to the devices on other slots, keeps its event loop free, and passes them once the lock goes', async () => {
+    // Key generation takes long enough for the lock to be taken while a device works on it.
+    simulator = await Simulator.start({
+      devices: 3,
+      link: 'pty',
+      baudRate: 0,
+      latencies: { keygenMs: 600 },
+    });
+    const [first, second, third] = simulator.devices;
+    station = await stationOnDisk();
+    const met = lockMeetings(station);
+    const ports = simulator.devices.map((d) => d.hostPath);
+    line = await testLine({
+      profile: testProfile(),
+      ca: station.ca,
+      recorder: station.store,
+      ports: { configured: ports, discover: false, baudRate: 0, pollMs: 60_000 },
+    });
+    await line.start();
+    const ended = events(line.onRunEnded, 3);
+
+    // Slot 1 is generating its key when a supervisor's tool takes the database.
+    const attesting = slotReaches(line.onSlotChanged, 1, 'running');
+    const keyAsked = new Promise<void>((resolve) => {
+      const dispose = line!.onSlotChanged.on((view) => {
+        if (view.slot !== 1 || view.step !== 'attest') return;
+        dispose();
+        resolve();
+      });
+    });
+    line.provision(1);
+    await attesting;
+    await keyAsked;
+    const lock = await holdWriteLock(station.path);
+    const probe = latenessProbe();
+    // Slots 2 and 3 start under the lock: they identify their devices, then wait to open a run;
+    // slot 1's device answers its key meanwhile, and its certificate waits to be recorded.
+    line.provision(2);
+    line.provision(3);
+    const csrAnswered = new Promise<void>((resolve) => {
+      const dispose = first!.onRequest.on(({ name }) => {
+        if (name !== 'GEN_KEY_CSR') return;
+        dispose();
+        resolve();
+      });
+    });
+    // Held for seconds: the waiting runs look again every quarter second at most.
+    const waited = await within(
+      15_000,
+      allMet(met, [
+        [(what) => what === `begin ${second!.hostPath}`, 12],
+        [(what) => what === `begin ${third!.hostPath}`, 12],
+        [(what) => what.startsWith('certificate ') || what === `commit ${first!.hostPath}`, 1],
+      ]),
+    );
+    await csrAnswered;
+    const worstWhileLocked = probe.stop();
+    await lock.release();
+    expect(waited).toBe(true);
+
+    const runs = await ended;
+    expect(runs.map((r) => [r.slot, r.outcome.state]).sort()).toEqual([
+      [1, 'pass'],
+      [2, 'pass'],
+      [3, 'pass'],
+    ]);
+    // A store call that meets the lock returns at once; SQLite's own wait blocked for 5 s.
+    expect(worstWhileLocked).toBeLessThan(500);
+    const stored = station.db
+      .prepare(
+        `SELECT r.state, c.status AS certificate, e.status AS enrollment FROM runs r
+         JOIN certificates c ON c.serial_number = r.certificate_serial
+         JOIN enrollments e ON e.run_id = r.id ORDER BY r.id`,
+      )
+      .all();
+    expect(stored).toEqual(
+      Array(3).fill({ state: 'pass', certificate: 'committed', enrollment: 'pending' }),
+    );
+  }, 30_000);
+});

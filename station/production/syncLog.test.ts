@@ -247,3 +247,19 @@ describe('SyncLog, for batches whose enrollments wait for a supervisor', () => {
     ).toMatch(/next try \(calls held until 2026-03-01T10:00:30.000Z\)/);
   });
 });
+
+describe('SyncLog, when a problem is over', () => {
+  it.each([
+    ['SYNC_STORE_BUSY', 'the station database is free again'],
+    ['SYNC_STORE_FAILED', 'the station database reads and records again'],
+    ['SYNC_INTERNAL', 'the sync works again'],
+    ['DPS_UNREACHABLE', 'DPS answers again'],
+  ])('names what answers again after [%s]: %s', (code, words) => {
+    const log = new SyncLog();
+    const error = { code, message: 'It failed.', detail: 'why' };
+    expect(log.line({ previous: 'syncing', state: 'backoff' }, error)).toBeDefined();
+    expect(log.line({ previous: 'backoff', state: 'idle' }, undefined)).toMatch(
+      new RegExp(`^DPS sync: backoff -> idle: ${words}; the problem \\[${code}\\] logged since`),
+    );
+  });
+});

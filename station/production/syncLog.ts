@@ -7,7 +7,8 @@
  *
  * A problem that lasts makes the worker try again and again (backoff -> syncing -> backoff every
  * few seconds): it is logged once, then again only when it changes, every SYNC_LOG_REMINDER_MS
- * while it lasts (with how many tries were not logged), and once when DPS answers again.
+ * while it lasts (with how many tries were not logged), and once when it is over, naming what
+ * answers again (DPS, or the station database).
  *
  * Enrollments a batch settles as `conflict` or `failed` wait for a supervisor whatever the state
  * says (idle reads as "all sent"): each such batch is logged in one line (syncTroubleText.ts),
@@ -92,10 +93,10 @@ export class SyncLog {
     if (TROUBLE.has(state) && lastError !== undefined)
       return this.problemLine(change, lastError, now);
     if (problem !== undefined && lastError === undefined && state !== 'paused') {
-      // The worker clears its error when a batch succeeds: DPS answered again.
+      // The worker clears its error when a batch succeeds, or when its database reads again.
       this.problem = undefined;
       const tries = problem.unlogged > 0 ? `; ${problem.unlogged} more try(s) ended in it` : '';
-      return `${transition}: DPS answers again; the problem [${problem.code}] logged since ${iso(problem.since)} is over${tries}`;
+      return `${transition}: ${recovered(problem.code)}; the problem [${problem.code}] logged since ${iso(problem.since)} is over${tries}`;
     }
     // Trying again while the problem lasts: its outcome is what counts.
     if (problem !== undefined && TROUBLE.has(previous) && state === 'syncing') return undefined;
@@ -174,6 +175,23 @@ export class SyncLog {
 function problemKey(error: CodedError): string {
   const cause = /\b(?:STORE|SQLITE|ERR|DPS)_[A-Z_]+\b|\bE[A-Z]{3,}\b/.exec(error.detail ?? '');
   return `${error.code}\n${error.message}\n${cause?.[0] ?? ''}`;
+}
+
+/**
+ * What answers again once a problem is over, in the log's words: a supervisor who was told of a
+ * lock or a disk must not read that DPS was the problem.
+ */
+function recovered(code: string): string {
+  switch (code) {
+    case 'SYNC_STORE_BUSY':
+      return 'the station database is free again';
+    case 'SYNC_STORE_FAILED':
+      return 'the station database reads and records again';
+    case 'SYNC_INTERNAL':
+      return 'the sync works again';
+    default:
+      return 'DPS answers again';
+  }
 }
 
 /** Lines to log together, or undefined when there are none. */

@@ -47,12 +47,12 @@ export function judgeFailure(
   const delay = backoffDelay(failures, backoff, random);
   if (isStoreFailure(err)) {
     // The store's code says which hand it needs (disk full, read-only, damaged); the detail
-    // keeps it for the log beside SQLite's text.
-    const detail =
-      err instanceof StoreError
-        ? `${err.code}: ${err.detail ?? err.message}`
-        : `${storeCodeOf(err, 'STORE_READ_FAILED')}: ${(err as Error).message}`;
-    return verdict('SYNC_STORE_FAILED', delay, false, { code: 'SYNC_STORE_FAILED', detail });
+    // keeps it for the log beside SQLite's text. A lock another program holds needs no hand on
+    // the disk: it passes by itself, and has its own code so that no one is sent to the disk.
+    const storeCode = storeCodeOf(err, 'STORE_READ_FAILED');
+    const why = err instanceof StoreError ? (err.detail ?? err.message) : (err as Error).message;
+    const code = storeCode === 'STORE_BUSY' ? 'SYNC_STORE_BUSY' : 'SYNC_STORE_FAILED';
+    return verdict(code, delay, false, { code, detail: `${storeCode}: ${why}` });
   }
   if (!(err instanceof DpsError)) {
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

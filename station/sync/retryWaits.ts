@@ -15,6 +15,7 @@ export const STATION_OWN_WAITS: readonly SyncErrorCode[] = Object.freeze([
   'SYNC_CLOCK_WRONG',
   'SYNC_SECRET_LOCKED',
   'SYNC_STORE_FAILED',
+  'SYNC_STORE_BUSY',
   'SYNC_INTERNAL',
   'SYNC_OFFLINE',
   'SYNC_DPS_HOST_UNKNOWN',

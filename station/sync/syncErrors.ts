@@ -38,6 +38,9 @@ export const syncErrorText = {
     'Another Line Station process is syncing this station database (the running station, or another sync). Use Sync now there, or wait until it ends.',
   SYNC_STORE_FAILED:
     'The station cannot read or record the outbox in its database (disk full, read-only or failing disk). Nothing is lost: enrollments wait, and what DPS already answered is recorded once the database takes it. A supervisor must check the disk of the station data folder.',
+  // A lock is no disk fault: a supervisor sent to the disk would find it healthy.
+  SYNC_STORE_BUSY:
+    "Another program holds the station database (a supervisor's command still running, a backup tool, sqlite3), so the sync cannot read or record the outbox right now. Nothing is lost: the sync waits and tries again by itself. If this lasts, a supervisor must find that program on the station data folder and end it.",
   SYNC_PAUSED: 'Sync is paused. Resume it to send the queued enrollments.',
   SYNC_STOPPED: 'Sync has stopped.',
   SYNC_INTERNAL:

@@ -47,7 +47,7 @@ describe('SyncWorker: when the database refuses to record what DPS answered', ()
 
     // DPS created all three; the station could not record it yet.
     expect(station.dps.size).toBe(3);
-    expect(worker.status().lastError).toMatchObject({ code: 'SYNC_STORE_FAILED' });
+    expect(worker.status().lastError).toMatchObject({ code: 'SYNC_STORE_BUSY' });
     expect(worker.status().lastError?.detail).toContain('database is locked');
     expect(station.statuses()).toEqual(['syncing', 'syncing', 'syncing']);
     const synced = worker.syncNow();

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { StoreError } from './storeError.js';
 
@@ -80,3 +80,33 @@ export function watchDatabaseFiles(db: Database.Database, path: string): void {
 export function checkDatabaseFiles(db: Database.Database): void {
   watched.get(db)?.check();
 }
+
+/** The mode of the database's files: every device's record, for the station's user alone. */
+export const DATABASE_FILE_MODE = 0o600;
+
+/**
+ * Creates the database file 0600 if it is not there, and narrows it and a WAL or index left
+ * beside it, as the rest of the data folder is. SQLite creates the WAL and its index with the
+ * mode of the database file (whatever the umask), so a file made 0600 keeps both 0600; one made
+ * 0644 by an earlier version, or copied in by hand, is narrowed here. A file of another owner
+ * (EPERM) is left as it is, and a folder that cannot be written (EROFS, EACCES) is left for the
+ * open to refuse, naming the folder (unwritableFolder.ts).
+ */
+export function narrowDatabaseFiles(path: string): void {
+  if (process.platform === 'win32') return;
+  try {
+    closeSync(openSync(path, 'wx', DATABASE_FILE_MODE));
+  } catch (err) {
+    if (!LEFT_AS_IT_IS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  for (const suffix of SUFFIXES) {
+    try {
+      chmodSync(path + suffix, DATABASE_FILE_MODE);
+    } catch (err) {
+      if (!LEFT_AS_IT_IS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+  }
+}
+
+/** Why a file's mode is left as it is: not there, already there, another's, or not writable. */
+const LEFT_AS_IT_IS = new Set(['ENOENT', 'EEXIST', 'EPERM', 'EACCES', 'EROFS']);

@@ -1,9 +1,10 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { watchDatabaseFiles } from './databaseFiles.js';
+import { narrowDatabaseFiles, watchDatabaseFiles } from './databaseFiles.js';
 import { migrations, type Migration } from './migrations/index.js';
 import { StoreError, toStoreError } from './storeError.js';
+import { unwritableStoreError } from './unwritableFolder.js';
 
 /**
  * Opens (creating if needed) the station's SQLite database and brings its schema up to date.
@@ -32,6 +33,8 @@ export function openStationDatabase(
     if (file) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       checkExistingFile(path);
+      // 0600 like the rest of the folder; SQLite gives the WAL and its index the file's mode.
+      narrowDatabaseFiles(path);
     }
     db = new Database(path);
     db.pragma('journal_mode = WAL');
@@ -53,7 +56,9 @@ export function openStationDatabase(
     // runtime, a bug) is no store condition, and passes as it is.
     if (!(err instanceof StoreError)) {
       if (!fromSqliteOrFiles(err)) throw err;
-      throw toStoreError(err, `open ${path}`, 'STORE_OPEN_FAILED');
+      const refused = toStoreError(err, `open ${path}`, 'STORE_OPEN_FAILED');
+      // SQLite cannot say why it may not write; the file system says which folder, and why.
+      throw (file && unwritableStoreError(path, refused)) || refused;
     }
     throw new StoreError(err.code, `open ${path}: ${err.detail ?? err.message}`, { cause: err });
   }

@@ -41,12 +41,19 @@ export type StoreErrorCode = keyof typeof storeErrorText;
 
 /** An error thrown by the store: `{ code, message, detail }` like every error leaving the core. */
 export class StoreError extends Error {
+  /**
+   * @param options.message the code's text said more precisely (which folder is read-only, and
+   *   why); the code keeps its meaning.
+   */
   constructor(
     readonly code: StoreErrorCode,
     readonly detail?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; message?: string },
   ) {
-    super(storeErrorText[code], options);
+    super(
+      options?.message ?? storeErrorText[code],
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'StoreError';
   }
 

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,8 +65,29 @@ describe.skipIf(childCannotRun)('a station database the station may only read', 
     expect(await openInChild(path, '--require-writable')).toEqual({
       opened: false,
       code: 'STORE_READ_ONLY',
-      message: expect.stringContaining('read-only'),
-      detail: `open ${path}: attempt to write a readonly database`,
+      message: expect.stringContaining(`The station database ${path} is read-only for the user`),
+      detail: `open ${path}: attempt to write a readonly database; EACCES: permission denied, access '${path}'`,
+    });
+  });
+
+  // A data folder the station's user may not write to (another user's, or its write permission
+  // taken away) said "cannot open its database file" (STORE_OPEN_FAILED).
+  it('refuses a data folder this user may not write to, naming the folder and the user', async () => {
+    const folder = join(root, 'closed');
+    chmodSync(root, 0o755);
+    mkdirSync(folder);
+    chmodSync(folder, 0o555);
+    const path = join(folder, 'station.db');
+    const user = asRoot ? 'uid 65534' : `uid ${process.getuid?.()}`;
+    expect(await openInChild(path, '--require-writable')).toEqual({
+      opened: false,
+      code: 'STORE_READ_ONLY',
+      message: expect.stringMatching(
+        new RegExp(
+          `^The station data folder ${folder} is read-only for the user the station runs as \\([^)]*${user}\\): .*write permission on the folder`,
+        ),
+      ),
+      detail: `open ${path}: unable to open database file; EACCES: permission denied, access '${folder}'`,
     });
   });
 });

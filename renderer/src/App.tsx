@@ -13,9 +13,12 @@ import { StationHeader } from './StationHeader.js';
 import { UnlockPanel } from './UnlockPanel.js';
 import { pageOnWorkstation } from './stationPipe.js';
 import { useStation } from './useStation.js';
+import { useUnknownSince } from './unknownSince.js';
 
 export function App() {
   const station = useStation();
+  // Past the reconnect grace, or for good (a restart refused this page): no state shown holds.
+  const unknownSince = useUnknownSince(station.connection);
   const [commandError, setCommandError] = useState<string>();
   const { client, status } = station;
   // Not while the station does not answer: a command pressed then would run whenever it
@@ -43,6 +46,7 @@ export function App() {
       <StationHeader
         status={status}
         canChangeMode={canCommand && !locked}
+        unknownSince={unknownSince}
         onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
       />
       {/* Kept in view: with a full line the grid runs far below the fold, and a technician at
@@ -76,6 +80,7 @@ export function App() {
             slot={slot}
             mode={status?.mode ?? 'auto'}
             enabled={canCommand}
+            unknownSince={unknownSince}
             onProvision={() => slotCommand('provision', { slot: slot.slot })}
             onCancel={() => slotCommand('cancel', { slot: slot.slot })}
           />
@@ -102,6 +107,7 @@ export function App() {
         sync={status?.sync}
         dataDirFlag={station.dataDirFlag}
         enabled={canCommand && !locked}
+        stale={unknownSince !== undefined}
         onSync={(action) =>
           client &&
           run(

@@ -14,6 +14,7 @@ const panel = (counts: typeof outbox, sync: Sync, dataDirFlag?: string) =>
       sync={sync}
       dataDirFlag={dataDirFlag}
       enabled
+      stale={false}
       onSync={() => undefined}
     />,
   );

@@ -73,6 +73,7 @@ export function OutboxPanel({
   sync,
   dataDirFlag,
   enabled,
+  stale,
   onSync,
 }: {
   outbox: OutboxCountsPayload | undefined;
@@ -80,12 +81,14 @@ export function OutboxPanel({
   /** The snapshot's `--data-dir <folder>`, added to the commands named here. */
   dataDirFlag?: string | undefined;
   enabled: boolean;
+  /** The station's word is unknown (useUnknownSince): the counts are what it last said. */
+  stale: boolean;
   onSync: (action: SyncAction) => void;
 }) {
   if (!outbox) return null;
   const attention = attentionText(outbox, dataDirFlag);
   return (
-    <footer className="outbox" aria-label="Enrollment outbox">
+    <footer className={stale ? 'outbox stale' : 'outbox'} aria-label="Enrollment outbox">
       <h2>Enrollments to DPS</h2>
       <dl>
         {ORDER.map(([key, label]) => {

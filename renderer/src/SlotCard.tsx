@@ -3,6 +3,7 @@
  * the same to a colour-blind technician and on a washed-out screen.
  */
 import type { SlotViewPayload } from '../../station/api/contract.js';
+import { clockTime } from './clockTime.js';
 import './SlotCard.css';
 
 type SlotState = SlotViewPayload['state'];
@@ -31,11 +32,17 @@ interface Props {
   mode: 'auto' | 'manual';
   /** False while disconnected: commands could not reach the station. */
   enabled: boolean;
+  /**
+   * Since when (ms) the station's word on this slot is unknown (useUnknownSince): the card then
+   * says so instead of its last state, and offers no command a technician might act on.
+   */
+  unknownSince: number | undefined;
   onProvision: () => void;
   onCancel: () => void;
 }
 
-export function SlotCard({ slot, mode, enabled, onProvision, onCancel }: Props) {
+export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCancel }: Props) {
+  if (unknownSince !== undefined) return <UnknownSlotCard slot={slot} since={unknownSince} />;
   const label = STATE_LABEL[slot.state];
   // A retry after a failure is always offered; a fresh run only in manual mode (auto starts it).
   const canProvision =
@@ -102,6 +109,38 @@ export function SlotCard({ slot, mode, enabled, onProvision, onCancel }: Props) 
           </button>
         )}
       </div>
+    </article>
+  );
+}
+
+/**
+ * A slot whose state is unknown: the last state the station gave is kept in small type (which
+ * device to look at), with no step, no progress and no button, since any of them may be stale.
+ */
+function UnknownSlotCard({ slot, since }: { slot: SlotViewPayload; since: number }) {
+  const last = STATE_LABEL[slot.state].word;
+  const time = clockTime(new Date(since).toISOString(), new Date());
+  return (
+    <article
+      className="slot-card state-unknown"
+      data-testid="slot-card"
+      data-slot={slot.slot}
+      data-state={slot.state}
+      data-unknown-since={time}
+      aria-label={`Slot ${slot.slot}: state unknown since ${time} (last shown ${last})`}
+    >
+      <div className="slot-top">
+        <h2 className="slot-number">Slot {slot.slot}</h2>
+        <span className="slot-state" data-testid="slot-state">
+          <span aria-hidden="true">?</span> UNKNOWN{' '}
+          <span className="slot-state-since">since {time}</span>
+        </span>
+      </div>
+      <p className="slot-port">{slot.port}</p>
+      <p className="slot-last-shown">
+        Last shown: {last}
+        {slot.serialNumber && ` · serial ${slot.serialNumber}`}
+      </p>
     </article>
   );
 }

@@ -3,11 +3,14 @@
  * nobody can miss.
  */
 import type { StationStatusPayload } from '../../station/api/contract.js';
+import { clockTime } from './clockTime.js';
 
 interface Props {
   status: StationStatusPayload | undefined;
   canChangeMode: boolean;
   onMode: (mode: 'auto' | 'manual') => void;
+  /** Since when (ms) the station's word is unknown: the day's counts are then marked as old. */
+  unknownSince: number | undefined;
 }
 
 function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean } {
@@ -20,19 +23,37 @@ function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean }
   return { text: `CA ready · ${ca.subject} · ${left}`, warn: days < 30 };
 }
 
-/** Today's runs, in words first: "412 passed · 3 failed" (cancelled ones only when there are). */
-function Today({ today }: { today: NonNullable<StationStatusPayload['today']> }) {
+/**
+ * Today's runs, in words first: "412 passed · 3 failed" (cancelled ones only when there are);
+ * "as of" the time the station's word was lost, dimmed, while it is unknown.
+ */
+function Today({
+  today,
+  unknownSince,
+}: {
+  today: NonNullable<StationStatusPayload['today']>;
+  unknownSince: number | undefined;
+}) {
+  const asOf =
+    unknownSince === undefined
+      ? undefined
+      : clockTime(new Date(unknownSince).toISOString(), new Date());
   return (
-    <dd className="today" aria-label="Runs today" data-testid="today">
+    <dd
+      className={asOf === undefined ? 'today' : 'today stale'}
+      aria-label="Runs today"
+      data-testid="today"
+    >
       <span className="today-passed">{today.passed} passed</span>
       {' · '}
       <span className={today.failed > 0 ? 'today-failed' : undefined}>{today.failed} failed</span>
       {today.cancelled > 0 && ` · ${today.cancelled} cancelled`}
+      {asOf !== undefined && <span className="today-as-of"> · as of {asOf}, not live</span>}
     </dd>
   );
 }
 
-export function StationHeader({ status, canChangeMode, onMode }: Props) {
+export function StationHeader({ status, canChangeMode, onMode, unknownSince }: Props) {
   const ca = status && caText(status.ca);
   return (
     <header className="station-header">
@@ -74,7 +95,7 @@ export function StationHeader({ status, canChangeMode, onMode }: Props) {
           {status.today && (
             <div>
               <dt>Today</dt>
-              <Today today={status.today} />
+              <Today today={status.today} unknownSince={unknownSince} />
             </div>
           )}
         </dl>

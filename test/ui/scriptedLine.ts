@@ -96,6 +96,12 @@ export class ScriptedLine implements LineController {
     this.#record(`sync ${action}`);
   }
 
+  /** The header's counts of the day's runs, as the line reports them at each run's end. */
+  reportToday(today: NonNullable<StationStatus['today']>): void {
+    this.#status = { ...this.#status, today };
+    this.onStatusChanged.emit(this.#status);
+  }
+
   /** Every slot starts its run and reaches the attest step, half way. */
   startAll(): void {
     for (const slot of this.#slots.keys()) {

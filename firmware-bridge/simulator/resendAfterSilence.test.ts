@@ -48,7 +48,9 @@ describe.skipIf(!socatOnPath())('re-sending a GEN_KEY_CSR met by silence (needs 
     const elapsed = performance.now() - started;
     expect(device.stats.lostInStall).toBeGreaterThan(0);
     expect(csr.length).toBeGreaterThan(100);
-    expect(elapsed).toBeLessThan(10_000 * SCALE * 0.6);
+    // Before the timeout, which a request that was not sent again would have met and failed at
+    // (the slack is for a loaded machine's timers).
+    expect(elapsed).toBeLessThan(10_000 * SCALE * 0.9);
     expect(session.stats.retransmissions).toBe(1);
     // Generated once, on the device, by the re-send: nothing to replay.
     expect(keygens).toHaveLength(1);
@@ -64,9 +66,12 @@ describe.skipIf(!socatOnPath())('re-sending a GEN_KEY_CSR met by silence (needs 
     const { csr } = await session.request('GEN_KEY_CSR', keygen);
     expect(csr.length).toBeGreaterThan(100);
     expect(session.stats.retransmissions).toBeGreaterThanOrEqual(1);
-    expect(device.stats.endpoint.framesIgnored - ignoredBefore).toBe(session.stats.retransmissions);
+    // Each re-send was ignored while the key was made, or (a loaded machine's late answer past
+    // the second re-send) answered by the replay: never executed again.
+    const ignored = device.stats.endpoint.framesIgnored - ignoredBefore;
+    expect(ignored).toBeGreaterThanOrEqual(1);
+    expect(ignored + device.stats.endpoint.replays).toBe(session.stats.retransmissions);
     expect(keygens).toHaveLength(1);
-    expect(device.stats.endpoint.replays).toBe(0);
   });
 
   it('a dead device still fails at the guidance with WIRE_TIMEOUT, not three times later', async () => {

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { IssuanceLedger, IssuedCertificateSummary } from './caSigner.js';
+import type { IssuanceLedger, IssuanceRecord, IssuedCertificateSummary } from './caSigner.js';
 import { openCa, type CaStatus, type LockedCa, type UnlockedCa } from './ca/openCa.js';
 import { CertError } from './certErrors.js';
 import { checkCsr } from './csr/checkCsr.js';
@@ -35,6 +35,14 @@ export interface IssuedWithStationKey extends IssuedCertificate {
 }
 
 /**
+ * A ledger whose record may wait (the station database locked by another program) and can be
+ * told to stop waiting: the run the certificate is for was cancelled. Any IssuanceLedger is one.
+ */
+export interface WaitingIssuanceLedger extends IssuanceLedger {
+  record(entry: IssuanceRecord, options?: { signal?: AbortSignal }): boolean | Promise<boolean>;
+}
+
+/**
  * The station's CA as the line uses it: issue from a device CSR, issue with a station-made key,
  * list and revoke what was issued, hand out the chain. Every certificate passes the CSR checks
  * first and is reported to the ledger (the station database) before it leaves the CA.
@@ -45,7 +53,7 @@ export class StationCa {
 
   constructor(
     private readonly ca: LockedCa,
-    private readonly ledger: IssuanceLedger,
+    private readonly ledger: WaitingIssuanceLedger,
     readonly defaultProfile: LeafProfile = DEFAULT_LEAF_PROFILE,
   ) {}
 
@@ -79,7 +87,13 @@ export class StationCa {
   /** Checks a device CSR (checkCsr) and issues its leaf. */
   async issueFromCsr(
     csrDer: Uint8Array,
-    options: { registrationId: string; profile?: LeafProfile; issuedFor?: string },
+    options: {
+      registrationId: string;
+      profile?: LeafProfile;
+      issuedFor?: string;
+      /** Ends a wait of the ledger's record; the certificate then never leaves the CA. */
+      signal?: AbortSignal;
+    },
   ): Promise<IssuedCertificate> {
     const unlocked = this.ca.requireUnlocked();
     const profile = options.profile ?? this.defaultProfile;
@@ -94,6 +108,7 @@ export class StationCa {
       profile,
       'device',
       options.issuedFor,
+      options.signal,
     );
   }
 
@@ -104,6 +119,8 @@ export class StationCa {
     profile?: LeafProfile;
     /** Recorded in the ledger with the certificate (IssuanceRecord.issuedFor). */
     issuedFor?: string;
+    /** Ends a wait of the ledger's record; the certificate then never leaves the CA. */
+    signal?: AbortSignal;
   }): Promise<IssuedWithStationKey> {
     const unlocked = this.ca.requireUnlocked();
     const profile = options.profile ?? this.defaultProfile;
@@ -123,6 +140,7 @@ export class StationCa {
       profile,
       'station',
       options.issuedFor,
+      options.signal,
     );
     return { ...issued, privateKeyPkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
   }
@@ -147,6 +165,7 @@ export class StationCa {
     profile: LeafProfile,
     keySource: 'device' | 'station',
     issuedFor: string | undefined,
+    signal?: AbortSignal,
   ): Promise<IssuedCertificate> {
     const leaf = await issueLeafFast(this.templateFor(unlocked, profile), unlocked.signer, {
       registrationId,
@@ -162,18 +181,21 @@ export class StationCa {
       notAfter: leaf.notAfter,
       publicKey: key.publicKey,
     };
-    const fresh = await this.ledger.record({
-      serialNumber: issued.serialNumber,
-      subject: `CN=${registrationId}`,
-      registrationId,
-      fingerprintSha256: issued.fingerprintSha256,
-      notBefore: issued.notBefore,
-      notAfter: issued.notAfter,
-      profile: profile.name,
-      keySource,
-      certificateDer: issued.certificateDer,
-      ...(issuedFor !== undefined && { issuedFor }),
-    });
+    const fresh = await this.ledger.record(
+      {
+        serialNumber: issued.serialNumber,
+        subject: `CN=${registrationId}`,
+        registrationId,
+        fingerprintSha256: issued.fingerprintSha256,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        profile: profile.name,
+        keySource,
+        certificateDer: issued.certificateDer,
+        ...(issuedFor !== undefined && { issuedFor }),
+      },
+      signal && { signal },
+    );
     // 120 random bits make a repeat practically impossible; if it happens, nothing leaves the CA.
     if (!fresh) throw new CertError('CA_SERIAL_REUSED', `serial ${issued.serialNumber}`);
     return issued;

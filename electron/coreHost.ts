@@ -39,10 +39,14 @@ const HEALTHY_AFTER_MS = 60_000;
 /**
  * How long a stopping core may take before it is killed. The line lets a run whose COMMIT is
  * on the wire finish and record it: COMMIT may take 10 s of flash writes, is retried twice with
- * the same id, and may first meet up to 10 s of BUSY (firmware-bridge/PROTOCOL.md §4, §6.1).
+ * the same id, and may first meet up to 10 s of BUSY (firmware-bridge/PROTOCOL.md §4, §6.1):
+ * 40 s. Its record then waits out another program's lock on the database for up to 20 s
+ * (station/store/storeLockWait.ts), and should the lock outlast that, the failure record saying
+ * the device holds an unrecorded identity waits up to 20 s more: 40 + 20 + 20 = 80 s, plus 10 s
+ * for the core to close. A stop cancels the waits before anything is written to a device.
  * Killing the core sooner leaves a device holding an identity the store never recorded.
  */
-const STOP_GRACE_MS = 60_000;
+const STOP_GRACE_MS = 90_000;
 
 export class CoreHost {
   readonly onReady = new TypedEvent<void>();

@@ -12,7 +12,15 @@ import { stationOnDisk, type StationOnDisk } from '../store/testing/stationOnDis
 import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
 import { isStoreBusy } from '../store/storeLockWait.js';
 import type { Line } from './line.js';
-import { events, slotReaches, testLine, testProfile, within } from './testing/lineTestKit.js';
+import {
+  events,
+  nextEvent,
+  slotReaches,
+  testLine,
+  testProfile,
+  within,
+} from './testing/lineTestKit.js';
+import type { RunEnded } from './line.js';
 
 let simulator: Simulator | undefined;
 let station: StationOnDisk | undefined;
@@ -122,6 +130,14 @@ describe('a line while another program holds the station database', () => {
         resolve();
       });
     });
+    // Registered before the lock is taken: spawning sqlite3 may take longer than the key.
+    const csrAnswered = new Promise<void>((resolve) => {
+      const dispose = first!.onRequest.on(({ name }) => {
+        if (name !== 'GEN_KEY_CSR') return;
+        dispose();
+        resolve();
+      });
+    });
     line.provision(1);
     await attesting;
     await keyAsked;
@@ -131,13 +147,6 @@ describe('a line while another program holds the station database', () => {
     // slot 1's device answers its key meanwhile, and its certificate waits to be recorded.
     line.provision(2);
     line.provision(3);
-    const csrAnswered = new Promise<void>((resolve) => {
-      const dispose = first!.onRequest.on(({ name }) => {
-        if (name !== 'GEN_KEY_CSR') return;
-        dispose();
-        resolve();
-      });
-    });
     // Held for seconds: the waiting runs look again every quarter second at most.
     const waited = await within(
       15_000,
@@ -170,5 +179,99 @@ describe('a line while another program holds the station database', () => {
     expect(stored).toEqual(
       Array(3).fill({ state: 'pass', certificate: 'committed', enrollment: 'pending' }),
     );
+  }, 30_000);
+});
+
+describe('a run waiting for the lock before anything was written to its device', () => {
+  /** A started line on `station` with one simulated device per slot. */
+  async function lineOf(devices: number, latencies = {}): Promise<Line> {
+    simulator = await Simulator.start({ devices, link: 'pty', baudRate: 0, latencies });
+    station = await stationOnDisk();
+    const started = await testLine({
+      profile: testProfile(),
+      ca: station.ca,
+      recorder: station.store,
+      ports: {
+        configured: simulator.devices.map((d) => d.hostPath),
+        discover: false,
+        baudRate: 0,
+        pollMs: 60_000,
+      },
+    });
+    await started.start();
+    return started;
+  }
+
+  it("ends at the technician's Cancel, and at the station's stop, not after the lock's 20 s", async () => {
+    line = await lineOf(2);
+    const [first, second] = simulator!.devices;
+    const met = lockMeetings(station!);
+    const lock = await holdWriteLock(station!.path);
+    const waiting = allMet(met, [
+      [(what) => what === `begin ${first!.hostPath}`, 2],
+      [(what) => what === `begin ${second!.hostPath}`, 2],
+    ]);
+    const ended = events(line.onRunEnded, 2);
+    line.provision(1);
+    line.provision(2);
+    expect(await within(10_000, waiting)).toBe(true);
+
+    const cancelled = nextEvent(line.onRunEnded, (run) => run.slot === 1);
+    line.cancel(1);
+    expect((await within(5_000, cancelled))?.outcome).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'RUN_CANCELLED' },
+    });
+    const stopped = line.stop();
+    expect(
+      await within(
+        5_000,
+        stopped.then(() => true),
+      ),
+    ).toBe(true);
+    const runs = (await ended).map((run: RunEnded) => [run.slot, run.outcome.state]);
+    expect(runs.sort()).toEqual([
+      [1, 'cancelled'],
+      [2, 'cancelled'],
+    ]);
+    expect((await ended).find((run) => run.slot === 2)?.outcome).toMatchObject({
+      error: { code: 'RUN_INTERRUPTED' },
+    });
+    await lock.release();
+  }, 30_000);
+
+  it("ends the CA ledger's wait for the lock at the technician's Cancel: the certificate never leaves the CA", async () => {
+    // Key generation takes long enough for the lock to be taken while the device works on it.
+    line = await lineOf(1, { keygenMs: 600 });
+    const met = lockMeetings(station!);
+    const issued: Promise<unknown>[] = [];
+    const issueFromCsr = station!.ca.issueFromCsr.bind(station!.ca);
+    vi.spyOn(station!.ca, 'issueFromCsr').mockImplementation((...args) => {
+      const issuing = issueFromCsr(...args);
+      issued.push(
+        issuing.then(
+          () => 'issued',
+          () => 'refused',
+        ),
+      );
+      return issuing;
+    });
+    const attesting = nextEvent(line.onSlotChanged, (view) => view.step === 'attest');
+    const ended = nextEvent(line.onRunEnded);
+    line.provision(1);
+    await attesting;
+    const lock = await holdWriteLock(station!.path);
+    expect(await within(10_000, allMet(met, [[(w) => w.startsWith('certificate '), 2]]))).toBe(
+      true,
+    );
+
+    line.cancel(1);
+    expect(await within(5_000, issued[0]!)).toBe('refused');
+    await lock.release();
+    expect((await ended).outcome).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'RUN_CANCELLED' },
+    });
+    expect(station!.ledger.list()).toEqual([]);
   }, 30_000);
 });

@@ -1,3 +1,4 @@
+import { WireError } from '../../firmware-bridge/codec/wireErrors.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import type { AttestationServices, AttestedIdentity } from './attestation/attestor.js';
@@ -27,6 +28,7 @@ import {
   type RunStarter,
 } from './runRecorder.js';
 import { waitOutStoreLock } from '../store/storeLockWait.js';
+import { openWaitEnds } from './openRunWait.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -112,18 +114,24 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     device: facts.info && runDevice(facts.info),
   });
   // Another program's lock on the database is waited out on a timer (storeLockWait.ts): the
-  // other slots go on talking to their devices meanwhile.
+  // other slots go on talking to their devices meanwhile. A cancel, a stop or an unplug ends
+  // the wait (openRunWait.ts); `refused` is then what ended it.
   const openRun = async (): Promise<number> => {
     if (opened !== undefined) return opened;
     if (refused !== undefined) throw refused;
     const run = start();
+    const ends = openWaitEnds(signal, session);
     try {
-      opened = await waitOutStoreLock(() =>
-        recorder.beginRun(run.port, run.profile, startedAt, run.startedBy, run.device),
+      opened = await waitOutStoreLock(
+        () => recorder.beginRun(run.port, run.profile, startedAt, run.startedBy, run.device),
+        undefined,
+        ends.signal,
       );
     } catch (err) {
       refused = err;
       throw err;
+    } finally {
+      ends.dispose();
     }
     return opened;
   };
@@ -230,11 +238,15 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       runId = await openRun();
     } catch (storeErr) {
       // No run could be opened: the store's refusal is what the operator must see first, and
-      // the store records it as a failed run once it takes writes again.
+      // the store records it as a failed run once it takes writes again. A cancel or a stop
+      // that ended the wait for the lock is a cancelled run; a device gone, the run's own error.
       const device = failureFacts(facts).device;
-      const error = toCodedError(storeErr);
+      const cancelled = signal?.aborted === true && storeErr === signal.reason;
+      const error = cancelled
+        ? cancelError(signal, err, steps)
+        : toCodedError(storeErr instanceof WireError ? err : storeErr);
       const failure: FailedRunOutcome = {
-        state: 'fail',
+        state: cancelled ? 'cancelled' : 'fail',
         error,
         ...(device && { device }),
         steps,
@@ -242,7 +254,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
       };
       recordRefusedStartSafely(recorder, start(), failure);
       return {
-        state: 'fail',
+        state: failure.state,
         error,
         ...(device && { device }),
         link: linkSince(session, linkBefore),
@@ -250,10 +262,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     }
     const cancelled = signal?.aborted === true && !facts.commitSent;
     const error: CodedError = cancelled
-      ? new RunError(
-          signal.reason instanceof StationStopping ? 'RUN_INTERRUPTED' : 'RUN_CANCELLED',
-          cancelDetail(err, steps),
-        ).toJSON()
+      ? cancelError(signal, err, steps)
       : facts.commitSent && !facts.deviceCommitted
         ? new RunError('RUN_COMMIT_UNCONFIRMED', unconfirmedDetail(err, signal)).toJSON()
         : toCodedError(err);
@@ -279,9 +288,13 @@ function unconfirmedDetail(err: unknown, signal: AbortSignal | undefined): strin
   return `${why}: ${coded.code} ${coded.detail ?? coded.message}`;
 }
 
-function cancelDetail(err: unknown, steps: PassedRunRecord['steps']): string {
+/** A run cancelled before COMMIT: by the station's stop, or else by the operator. */
+function cancelError(signal: AbortSignal, err: unknown, steps: PassedRunRecord['steps']) {
   const last = steps[steps.length - 1]?.step ?? 'identify';
-  return `cancelled during ${last}: ${toCodedError(err).detail ?? String(err)}`;
+  return new RunError(
+    signal.reason instanceof StationStopping ? 'RUN_INTERRUPTED' : 'RUN_CANCELLED',
+    `cancelled during ${last}: ${toCodedError(err).detail ?? String(err)}`,
+  ).toJSON();
 }
 
 function linkOf(session: DeviceSession): LinkCounters {

@@ -1,4 +1,4 @@
-import { toStoreError } from '../store/storeError.js';
+import { recognisedStoreCode, toStoreError } from '../store/storeError.js';
 import type { CodedError } from './lineTypes.js';
 import { isPartErrorCode } from './partErrorCodes.js';
 
@@ -83,8 +83,9 @@ export class RunError extends Error {
  * Any error as `{code, message, detail}`. The station's own coded errors (WireError, CertError,
  * RunError, LineError, the store's, the sync's, DPS's: a code from one of their tables) carry
  * operator text and pass as they are. Anything else never shows its own text to the technician:
- * what SQLite refused becomes the store's code for it (SQLITE_FULL is STORE_WRITE_FAILED), any
- * other error RUN_INTERNAL, the original text kept in `detail` for the log.
+ * what SQLite refused for a reason the store recognises becomes the store's code for it
+ * (SQLITE_FULL is STORE_WRITE_FAILED, SQLITE_BUSY STORE_BUSY), any other error (a constraint or
+ * an SQL error too) RUN_INTERNAL, the original text kept in `detail` for the log.
  */
 export function toCodedError(err: unknown): CodedError {
   const coded = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
@@ -99,7 +100,9 @@ export function toCodedError(err: unknown): CodedError {
       ? { code: coded.code, message: coded.message, detail: coded.detail }
       : { code: coded.code, message: coded.message };
   }
-  if (isSqliteError(err)) return toStoreError(err, 'station database').toJSON();
+  // Only what the store has advice for; SQLite refusing a constraint or a statement is a bug.
+  if (isSqliteError(err) && recognisedStoreCode(err) !== undefined)
+    return toStoreError(err, 'station database').toJSON();
   return { code: 'RUN_INTERNAL', message: runErrorText.RUN_INTERNAL, detail: originalText(err) };
 }
 

@@ -79,6 +79,7 @@ export interface RunRecorder {
       steps: PassedRunRecord['steps'];
       finishedAt: number;
     },
+    options?: FailureTry,
   ): void;
   /** The latest PASS of this device (same serial number and model) or registration ID, if any. */
   findEarlierPass(query: {
@@ -119,7 +120,9 @@ export interface RunRecorder {
   /**
    * The ports whose board was held when the station stopped: the latest runs on the port (among
    * the station's recent runs) that named a board are `minFailures` or more failures in a row of
-   * that board, counted as the slot counts them (failureStreak.ts). Optional: without it a
+   * that board, counted as its slot had counted them when the station stopped (failureStreak.ts:
+   * failures from before that station's start only within EARLIER_FAILURES_WINDOW_MS of its
+   * first failure, and at most `minFailures` - 1 of them). Optional: without it a
    * restarted line in auto mode runs such a board once more before it holds it again.
    */
   heldBoardsByPort?(minFailures: number): PortHold[];
@@ -130,6 +133,16 @@ export interface RunRecorder {
    * run is in no record, and a restarted line's tally of the day misses it.
    */
   recordRefusedStart?(start: RefusedStart, failure: FailedRunOutcome): void;
+}
+
+/** How a caller tries recordFailure (RunRecorder.recordFailure). */
+export interface FailureTry {
+  /**
+   * The caller tries again when this try meets another program's lock (STORE_BUSY): a recorder
+   * that keeps a refused failure to write later must not keep this one, or it could write it
+   * between two tries and the next try find the run already ended.
+   */
+  retriedWhenBusy?: boolean;
 }
 
 /** The run beginRun would have opened, with what it was given (RunRecorder.recordRefusedStart). */

@@ -160,7 +160,11 @@ export async function recordFailureSafely(
   outcome: FailureOutcome,
 ): Promise<void> {
   try {
-    await waitOutStoreLock(() => recorder.recordFailure(runId, outcome));
+    // Unabortable: a cancel or a stop must not lose the record. Only the last refusal is kept
+    // by the store to write later; a kept one written between tries would fail the next try.
+    await waitOutStoreLock((lastTry) =>
+      recorder.recordFailure(runId, outcome, { retriedWhenBusy: !lastTry }),
+    );
   } catch (storeErr) {
     const coded = toCodedError(storeErr);
     outcome.error.detail =

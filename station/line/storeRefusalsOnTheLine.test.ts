@@ -162,6 +162,34 @@ describe('toCodedError', () => {
     });
   });
 
+  it('turns a real SqliteError SQLite raised for a constraint or a statement (a station bug) into RUN_INTERNAL, never a disk to check', async () => {
+    station = await stationOnDisk();
+    const raised = (sql: string): unknown => {
+      try {
+        station!.db.prepare(sql).run();
+      } catch (err) {
+        return err;
+      }
+      return expect.fail(`${sql} was taken`);
+    };
+    // A run `running` with an end breaks the runs table's CHECK.
+    const constraint = raised(
+      `INSERT INTO runs (port, profile, state, started_at, finished_at)
+        VALUES ('/dev/ttyUSB0', 'line7', 'running', '2026-12-06T00:00:00Z', '2026-12-06T00:01:00Z')`,
+    );
+    const statement = raised(`UPDATE no_such_table SET x = 1`);
+    expect(constraint).toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
+    expect(statement).toMatchObject({ code: 'SQLITE_ERROR' });
+    for (const raw of [constraint, statement]) {
+      const { code, message } = raw as { code: string; message: string };
+      expect(toCodedError(raw)).toEqual({
+        code: 'RUN_INTERNAL',
+        message: runErrorText.RUN_INTERNAL,
+        detail: `SqliteError ${code}: ${message}`,
+      });
+    }
+  });
+
   it('turns any other error with a code, however upper-case, into RUN_INTERNAL', () => {
     let errno: unknown;
     try {

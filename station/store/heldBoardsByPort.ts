@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { EARLIER_FAILURES_WINDOW_MS } from '../line/failureStreak.js';
 import type { PortHold } from '../line/runRecorder.js';
 import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
 import { LAST_RUNS_WINDOW } from './lastPassesByPort.js';
@@ -9,7 +10,8 @@ import { LAST_RUNS_WINDOW } from './lastPassesByPort.js';
  * however large the history is.
  */
 export const RECENT_ENDED_RUNS_SQL = `SELECT r.id, r.port, r.state, r.error_code AS errorCode,
-    d.serial_number AS serialNumber, d.model, r.started_by AS startedBy
+    d.serial_number AS serialNumber, d.model, r.started_by AS startedBy,
+    r.owner_token AS ownerToken, r.started_at AS startedAt, r.finished_at AS finishedAt
   FROM runs r LEFT JOIN devices d ON d.id = r.device_id
   WHERE r.id > (SELECT coalesce(max(id), 0) FROM runs) - @window AND r.state != 'running'
   ORDER BY r.id DESC`;
@@ -22,6 +24,12 @@ export const RUN_FAILURE_SQL = `SELECT error_code AS code, error_message AS mess
 interface RecentRun extends EndedRunOnPort {
   id: number;
   port: string;
+  /** The station process that ran it (migration 008): a new token is a new start. */
+  ownerToken: string | null;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601; ended runs only are read. */
+  finishedAt: string;
 }
 
 interface RunFailure {
@@ -35,8 +43,9 @@ interface RunFailure {
  * The ports whose board was held when the station stopped (RunRecorder.heldBoardsByPort). The
  * board of a port is the one its newest run named: a run that failed before the board said who
  * it is names none, and a board another one followed on the port is no longer there to hold.
- * Its failures are counted as the slot counted them (countFailedRunsInARow): the operator's
- * start, a PASS, a cancel or another board ends the count.
+ * Its failures are counted as its slot had counted them when the station stopped
+ * (failuresAtStop): the operator's start, a PASS, a cancel or another board ends the count, and
+ * failures from before that station's start count only as the slot asked for them.
  */
 export function heldBoardsByPort(db: Database.Database, minFailures: number): PortHold[] {
   const byPort = new Map<string, RecentRun[]>();
@@ -52,7 +61,7 @@ export function heldBoardsByPort(db: Database.Database, minFailures: number): Po
     const board = runs.find((run) => run.serialNumber !== null);
     if (board?.serialNumber == null || board.model === null) continue;
     const { serialNumber, model } = board;
-    const failures = countFailedRunsInARow(runs, { serialNumber, model, limit: Infinity });
+    const failures = failuresAtStop(runs, { serialNumber, model }, minFailures - 1);
     if (failures < minFailures) continue;
     // The newest run the count took: a failure of this board that its stop did not cut short.
     const latest = runs.find(
@@ -79,4 +88,48 @@ export function heldBoardsByPort(db: Database.Database, minFailures: number): Po
     });
   }
   return holds;
+}
+
+/** Whether a run neither adds to a count nor ends it (as countFailedRunsInARow reads it). */
+function silent(run: EndedRunOnPort): boolean {
+  return run.errorCode === 'RUN_INTERRUPTED' || (run.serialNumber === null && run.state === 'fail');
+}
+
+/**
+ * The failures in a row of `board` on a port (its runs newest first) as its slot counted them
+ * when the station that ran them stopped. The slot counted its own station's runs one by one;
+ * at its first failure of the board it asked the store for the failures before it
+ * (failureStreak.ts earlierFailuresIn), and took those started within EARLIER_FAILURES_WINDOW_MS
+ * before it, `earlierLimit` at most. Older failures belong to an earlier attempt at the board:
+ * counting them here held a board after a restart that its slot had not held before it.
+ */
+export function failuresAtStop(
+  runs: readonly RecentRun[],
+  board: { serialNumber: string; model: string },
+  earlierLimit: number,
+): number {
+  let failed = 0;
+  let first: RecentRun | undefined;
+  let owner: string | null | undefined;
+  let i = 0;
+  for (; i < runs.length; i++) {
+    const run = runs[i]!;
+    const pressed = run.startedBy === 'operator';
+    if (silent(run)) {
+      if (pressed) return failed;
+      continue;
+    }
+    if (owner === undefined) owner = run.ownerToken;
+    else if (run.ownerToken !== owner) break;
+    const same = run.serialNumber === board.serialNumber && run.model === board.model;
+    if (run.state !== 'fail' || !same) return failed;
+    failed += 1;
+    first = run;
+    // The operator's start began the slot's count again, and it asked for nothing earlier.
+    if (pressed) return failed;
+  }
+  if (first === undefined || i === runs.length) return failed;
+  const since = Date.parse(first.finishedAt) - EARLIER_FAILURES_WINDOW_MS;
+  const earlier = runs.slice(i).filter((run) => Date.parse(run.startedAt) >= since);
+  return failed + countFailedRunsInARow(earlier, { ...board, limit: earlierLimit });
 }

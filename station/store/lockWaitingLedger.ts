@@ -17,8 +17,9 @@ export class LockWaitingLedger implements IssuanceLedger {
     private readonly wait: StoreLockWait = DEFAULT_STORE_LOCK_WAIT,
   ) {}
 
-  record(entry: IssuanceRecord): Promise<boolean> {
-    return waitOutStoreLock(() => this.ledger.record(entry), this.wait);
+  /** `options.signal` ends the wait: the run the certificate is for was cancelled or stopped. */
+  record(entry: IssuanceRecord, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return waitOutStoreLock(() => this.ledger.record(entry), this.wait, options.signal);
   }
 
   list(query?: { registrationId?: string; limit?: number }): IssuedCertificateSummary[] {

@@ -6,6 +6,7 @@ import type {
   EarlierProvisioning,
   EndorsementKeyQuery,
   FailedRunsQuery,
+  FailureTry,
   PortHold,
   PortPass,
   RunDevice,
@@ -34,6 +35,7 @@ import { insertRun, upsertDevice, type RunStart } from './runStartWrites.js';
 import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
 import { asStoreError, asStoreRead, StoreError } from './storeError.js';
+import { isStoreBusy } from './storeLockWait.js';
 import { enrollmentToSupersede } from './supersession.js';
 
 /** What `recordFailure` receives (the RunRecorder contract). */
@@ -141,9 +143,10 @@ export class ProvisioningStore implements RunRecorder {
    * Ends a run as `fail`/`cancelled` in one transaction; never writes an enrollment. An unknown
    * certificate serial is not linked rather than refused, so a failure can always be recorded.
    * Throws STORE_RUN_NOT_RUNNING when the run already ended, STORE_WRITE_FAILED… A failure
-   * refused for disk space or a lock is still written later, before the next write of the store.
+   * refused for disk space or a lock is still written later, before the next write of the store;
+   * not a STORE_BUSY refusal the caller says it tries again (RunRecorder.recordFailure).
    */
-  recordFailure(runId: number, outcome: RunFailure): void {
+  recordFailure(runId: number, outcome: RunFailure, options: FailureTry = {}): void {
     this.held.forgetFailure(runId);
     try {
       asStoreError(`record failure of run ${runId}`, () => {
@@ -151,7 +154,8 @@ export class ProvisioningStore implements RunRecorder {
         this.failureTx.immediate(runId, outcome);
       });
     } catch (err) {
-      this.held.holdFailure(runId, outcome, err);
+      if (!(options.retriedWhenBusy === true && isStoreBusy(err)))
+        this.held.holdFailure(runId, outcome, err);
       throw err;
     }
   }

@@ -74,9 +74,18 @@ type StoreFallback = 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED' | 'STORE_OPEN_FA
  * Anything else gets `fallback`: a station bug or a condition with no better advice.
  */
 export function storeCodeOf(err: unknown, fallback: StoreFallback): StoreErrorCode {
+  return recognisedStoreCode(err) ?? fallback;
+}
+
+/**
+ * The store code of a refusal storeCodeOf recognises (a full disk, a lock, a read-only or
+ * failing disk, a damaged file…); undefined for anything else, such as a constraint or an SQL
+ * error: a station bug, which no advice about the disk would fix.
+ */
+export function recognisedStoreCode(err: unknown): StoreErrorCode | undefined {
   if (err instanceof StoreError) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return fallback;
+  if (typeof code !== 'string') return undefined;
   const is = (primary: string) => code === primary || code.startsWith(`${primary}_`);
   // Node's own errno codes, from the file system calls around SQLite (creating the folder).
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'STORE_WRITE_FAILED';
@@ -88,7 +97,7 @@ export function storeCodeOf(err: unknown, fallback: StoreFallback): StoreErrorCo
   if (is('SQLITE_IOERR')) return 'STORE_IO_FAILED';
   if (is('SQLITE_CORRUPT') || is('SQLITE_NOTADB')) return 'STORE_DATABASE_CORRUPT';
   if (is('SQLITE_BUSY') || is('SQLITE_LOCKED')) return 'STORE_BUSY';
-  return fallback;
+  return undefined;
 }
 
 /** Any error as a StoreError with the code storeCodeOf gives; `what` leads its detail. */

@@ -68,8 +68,9 @@ describe('waiting out a lock another program holds', () => {
     expect((err as StoreError).message).toMatch(/^Another program holds the station database/);
     expect((err as StoreError).detail).toMatch(/still held the lock after 1\.5 s/);
     expect(waited).toBeGreaterThanOrEqual(1_400);
-    // SQLite's own wait (busy_timeout 5000) held the whole process for 5 s.
-    expect(worst).toBeLessThan(300);
+    // SQLite's own wait (busy_timeout 5000) held the whole process for 5 s; a loaded machine
+    // may still run a free loop's timer late by some hundreds of ms.
+    expect(worst).toBeLessThan(2_000);
     // Once the lock is gone the same write goes through.
     expect(store.beginRun('/dev/ttyUSB0', 'line7', Date.now())).toBeGreaterThan(0);
   });

@@ -51,25 +51,43 @@ export function isStoreBusy(err: unknown): boolean {
  * Runs `write`, and while it is refused STORE_BUSY runs it again on a timer until `wait` has
  * passed; then throws the last refusal. A write taken at once (every one on a healthy line)
  * costs no clock read and no timer. Each try is one whole transaction, so a refused one left
- * nothing behind.
+ * nothing behind. `write` is told whether a STORE_BUSY refusal of this try is the last one, the
+ * one no try follows: a write that keeps what it could not write (recordFailure) keeps only that
+ * one, or another write could record it between two tries and the next try find it done.
+ * `signal` ends the wait between tries with its reason: a run cancelled, stopped or unplugged
+ * while it waits to begin has nothing to wait for. Without it the wait always runs its course.
  */
 export async function waitOutStoreLock<T>(
-  write: () => T | Promise<T>,
+  write: (lastTry: boolean) => T | Promise<T>,
   wait: StoreLockWait = DEFAULT_STORE_LOCK_WAIT,
+  signal?: AbortSignal,
 ): Promise<T> {
   let since: number | undefined;
   let delay = FIRST_RETRY_MS;
+  let lastTry = wait.maxWaitMs <= 0;
   for (;;) {
     try {
-      return await write();
+      return await write(lastTry);
     } catch (err) {
       if (!isStoreBusy(err)) throw err;
+      if (lastTry) throw waitedFor(err, wait.maxWaitMs);
       since ??= performance.now();
       const left = since + wait.maxWaitMs - performance.now();
-      if (left <= 0) throw waitedFor(err, wait.maxWaitMs);
-      await sleep(Math.min(delay, left));
+      // Decided here, not by the clock after the try: the try it announces is then the last.
+      lastTry = left <= delay;
+      await pause(Math.max(0, Math.min(delay, left)), signal);
       delay = Math.min(delay * 2, LONGEST_RETRY_MS);
     }
+  }
+}
+
+/** Sleeps `ms`; throws `signal`'s reason as soon as it fires. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal && { signal });
+  } catch (err) {
+    signal?.throwIfAborted();
+    throw err;
   }
 }
 

@@ -54,6 +54,8 @@ export const x509DeviceKeyAttestor: Attestor = {
             registrationId: id,
             profile: services.leafProfile,
             issuedFor,
+            // A cancel or a stop ends the ledger's wait for a lock: nothing was written yet.
+            signal: request.signal,
           }),
         onIssued: (leaf) => input.onCertificateIssued(leaf.serialNumber),
       },

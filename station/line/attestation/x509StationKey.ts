@@ -20,6 +20,8 @@ export const x509StationKeyAttestor: Attestor = {
       curve,
       profile: services.leafProfile,
       issuedFor: input.issuedFor,
+      // A cancel or a stop ends the ledger's wait for a lock: nothing was written yet.
+      signal: request.signal,
     });
     input.onCertificateIssued(issued.serialNumber);
     try {

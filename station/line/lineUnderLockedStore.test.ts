@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import { stationOnDisk, type StationOnDisk } from '../store/testing/stationOnDisk.js';
+import { latenessProbe } from '../store/testing/latenessProbe.js';
 import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
 import { isStoreBusy } from '../store/storeLockWait.js';
 import type { Line } from './line.js';
@@ -32,23 +33,6 @@ afterEach(async () => {
   await station?.dispose();
   line = simulator = station = undefined;
 });
-
-/** How late a 10 ms timer ran at most while it was on: how long the event loop was blocked. */
-function latenessProbe(): { stop(): number } {
-  let worst = 0;
-  let due = performance.now() + 10;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - due);
-    due = now + 10;
-  }, 10);
-  return {
-    stop() {
-      clearInterval(timer);
-      return worst;
-    },
-  };
-}
 
 /**
  * Emits "what port" each time one of `station`'s writes is refused STORE_BUSY: the store's run

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError, storeErrorText } from './storeError.js';
 import { waitOutStoreLock } from './storeLockWait.js';
 import { canMountSmallDisk, smallDisk, type SmallDisk } from './testing/smallDisk.js';
+import { latenessProbe } from './testing/latenessProbe.js';
 import { endLockHolders, holdWriteLock } from './testing/sqliteLockHolder.js';
 import { stationOnDisk, type StationOnDisk } from './testing/stationOnDisk.js';
 
@@ -21,23 +22,6 @@ afterEach(async () => {
   await disk?.dispose();
   station = disk = undefined;
 });
-
-/** How late a 10 ms timer ran at most while it was on: how long the event loop was blocked. */
-function latenessProbe(): { stop(): number } {
-  let worst = 0;
-  let due = performance.now() + 10;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - due);
-    due = now + 10;
-  }, 10);
-  return {
-    stop() {
-      clearInterval(timer);
-      return worst;
-    },
-  };
-}
 
 /** What `promise` rejected with. */
 async function refusal(promise: Promise<unknown>): Promise<unknown> {

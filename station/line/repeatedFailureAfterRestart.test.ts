@@ -39,22 +39,38 @@ const profile = testProfile({ firmwareVersions: ['9.9.9'] });
  * per entry of `earlier` (oldest first), each started as the entry says.
  */
 async function firstRunAfterStart(earlier: RunStarter[]): Promise<string | undefined> {
+  const {
+    store,
+    ended,
+    line: started,
+  } = await startAfterFailures((device) => device.serialNumber, earlier);
+  expect((await ended)?.outcome).toMatchObject({ error: { code: 'RUN_FIRMWARE_NOT_ALLOWED' } });
+  const latest = store.runs({ limit: 1 })[0];
+  expect(latest?.startedBy).toBe('auto');
+  return started.slots()[0]?.error?.code;
+}
+
+/**
+ * A device on one port, a store holding `earlier` failures there of the board `heldSerial`
+ * names, and an auto line started on it: the restart, and its first run's end (15 s at most).
+ */
+async function startAfterFailures(
+  heldSerial: (device: SimulatedDevice) => string,
+  earlier: RunStarter[],
+) {
   const device = await startDevice();
   db = openStationDatabase(':memory:');
   const store = new ProvisioningStore(db);
-  recordFailures(store, device.hostPath, device.serialNumber, earlier);
-  line = await testLine({
+  recordFailures(store, device.hostPath, heldSerial(device), earlier);
+  const started = (line = await testLine({
     profile,
     recorder: store,
     ports: { configured: [device.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
     mode: 'auto',
-  });
-  const ended = within<RunEnded>(15_000, nextEvent(line.onRunEnded));
-  await line.start();
-  expect((await ended)?.outcome).toMatchObject({ error: { code: 'RUN_FIRMWARE_NOT_ALLOWED' } });
-  const latest = store.runs({ limit: 1 })[0];
-  expect(latest?.startedBy).toBe('auto');
-  return line.slots()[0]?.error?.code;
+  }));
+  const ended = within<RunEnded>(15_000, nextEvent(started.onRunEnded));
+  await started.start();
+  return { device, store, ended, line: started };
 }
 
 /**
@@ -176,26 +192,19 @@ describe('a board held when the station stopped', () => {
   });
 
   it('is no hold on another board plugged there while the station was down: that board runs', async () => {
-    const device = await startDevice();
-    db = openStationDatabase(':memory:');
-    const store = new ProvisioningStore(db);
-    // The board held on this port before the stop was taken away; this one was plugged instead.
-    recordFailures(store, device.hostPath, 'SIM-SET-ASIDE', ['auto', 'auto', 'auto']);
     const rechecked = vi.spyOn(Slot.prototype, 'recheck');
-    line = await testLine({
-      profile,
-      recorder: store,
-      ports: { configured: [device.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
-      mode: 'auto',
-    });
-    const ended = within<RunEnded>(15_000, nextEvent(line.onRunEnded));
-    await line.start();
+    // The board held on this port before the stop was taken away; this one was plugged instead.
+    const {
+      device,
+      ended,
+      line: started,
+    } = await startAfterFailures(() => 'SIM-SET-ASIDE', ['auto', 'auto', 'auto']);
 
     expect((await ended)?.outcome).toMatchObject({
       device: { serialNumber: device.serialNumber },
       error: { code: 'RUN_FIRMWARE_NOT_ALLOWED' },
     });
     expect(rechecked).toHaveBeenCalledTimes(1); // the hold was restored, and this board ended it
-    expect(line.slots()[0]?.error?.code).toBe('RUN_FIRMWARE_NOT_ALLOWED');
+    expect(started.slots()[0]?.error?.code).toBe('RUN_FIRMWARE_NOT_ALLOWED');
   });
 });

@@ -93,7 +93,8 @@ export class SyncLog {
     if (TROUBLE.has(state) && lastError !== undefined)
       return this.problemLine(change, lastError, now);
     if (problem !== undefined && lastError === undefined && state !== 'paused') {
-      // The worker clears its error when a batch succeeds, or when its database reads again.
+      // The worker clears its error when a batch succeeds, or when its database reads again or,
+      // after refusing, takes a write (syncFailures.ts).
       this.problem = undefined;
       const tries = problem.unlogged > 0 ? `; ${problem.unlogged} more try(s) ended in it` : '';
       return `${transition}: ${recovered(problem.code)}; the problem [${problem.code}] logged since ${iso(problem.since)} is over${tries}`;

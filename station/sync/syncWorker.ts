@@ -1,19 +1,15 @@
 import { MAX_BULK_ITEMS } from '../../dps/service/serviceTypes.js';
 import { IsolatedEvent } from '../line/isolatedEvent.js';
-import type { OutboxCounts } from '../line/lineTypes.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { syncBatch, type BatchOutcome } from './batchSync.js';
 import type { ReconcileContext } from './dpsReconciler.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import {
   isLastingStoreFailure,
-  judgeFailure,
-  needsAPerson,
   unfinishedSettlements,
   type FailureVerdict,
 } from './failurePolicy.js';
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
-import { isStationOwnWait } from './retryWaits.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
@@ -21,6 +17,7 @@ import { settledTrouble, type SettledTrouble } from './settledTrouble.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
 import { systemClock, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
+import { SyncFailures } from './syncFailures.js';
 import type { SyncWorkerOptions } from './syncWorkerOptions.js';
 import {
   emptySession,
@@ -61,16 +58,8 @@ export class SyncWorker {
   private connection: DpsConnection = 'unknown';
   private abort = new AbortController();
   private session = emptySession();
-  private lastError: SyncProgress['lastError'];
-  /** Consecutive failed batches; after one, a single batch probes before full concurrency. */
-  private failures = 0;
-  /**
-   * The end of the latest hold DPS asked for or caused (Retry-After, a backoff after it throttled
-   * or failed): "sync now" cuts the station's own holds (an offline probe, a backoff after an
-   * untrusted certificate, refused credentials or a wrong clock) only down to it, even when they
-   * were set after it.
-   */
-  private dpsHoldUntil = 0;
+  /** What went wrong: the error reported, consecutive failures, whose hold (syncFailures.ts). */
+  private readonly failures: SyncFailures;
   private cancelWake: (() => void) | undefined;
   /**
    * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
@@ -78,9 +67,6 @@ export class SyncWorker {
    */
   private unrecorded: [OutboxRow, Settlement][] = [];
   private readonly syncNowRequests = new SyncNowRequests();
-  /** The latest counts read: what status() reports while the database refuses reads. */
-  private counts: OutboxCounts = { pending: 0, syncing: 0, synced: 0, failed: 0, conflict: 0 };
-  private countsError: SyncProgress['lastError']; // what readCounts last reported, if anything
 
   constructor(options: SyncWorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -94,6 +80,13 @@ export class SyncWorker {
     this.store = new OutboxSyncStore(options.db, () => this.clock.now());
     this.lease = new SyncLease(options.db, () => this.clock.now());
     this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
+    this.failures = new SyncFailures({
+      clock: this.clock,
+      backoff: this.backoff,
+      random: this.random,
+      limiter: this.limiter,
+      syncNowRequests: this.syncNowRequests,
+    });
     const gate = async (): Promise<CallEnded> => {
       const ended = await this.limiter.acquire(this.abort.signal);
       this.session.operations++;
@@ -124,9 +117,8 @@ export class SyncWorker {
     if (this.inFlight.size > 0) throw new Error('the sync worker is still stopping');
     this.abort = new AbortController();
     this.session = emptySession();
-    this.failures = 0;
+    this.failures.restart();
     this.connection = 'unknown';
-    this.lastError = undefined;
     this.setState('idle');
     this.pump();
   }
@@ -174,7 +166,7 @@ export class SyncWorker {
         new SyncError(this.state === 'paused' ? 'SYNC_PAUSED' : 'SYNC_STOPPED'),
       );
     }
-    if (this.limiter.heldUntil > this.dpsHoldUntil) this.limiter.clearHold(this.dpsHoldUntil);
+    this.failures.cutOwnHold();
     const done = this.syncNowRequests.ask();
     this.pump();
     return done;
@@ -187,15 +179,17 @@ export class SyncWorker {
 
   status(): SyncProgress {
     const held = this.limiter.heldUntil;
+    const counts = this.failures.readCounts(() => this.store.counts());
+    const lastError = this.failures.lastError;
     return {
       state: this.state,
       connection: this.connection,
-      counts: this.readCounts(),
+      counts,
       session: { ...this.session },
-      ...(this.lastError && { lastError: this.lastError }),
+      ...(lastError && { lastError }),
       ...(held > 0 && {
         heldUntil: new Date(held).toISOString(),
-        heldByDps: this.dpsHoldUntil >= held,
+        heldByDps: this.failures.heldByDps(held),
       }),
     };
   }
@@ -212,9 +206,11 @@ export class SyncWorker {
       this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
       if (held === 0) {
-        const lanes = this.failures > 0 ? 1 : this.concurrency;
+        const lanes = this.failures.count > 0 ? 1 : this.concurrency;
         while (this.inFlight.size < lanes) {
           const rows = this.store.claim(MAX_BULK_ITEMS);
+          // Claimed under the write lock, rows or none: the database takes writes again.
+          this.failures.storeTookWrite();
           if (rows.length === 0) break;
           this.launch(rows);
         }
@@ -231,9 +227,9 @@ export class SyncWorker {
     } catch (err) {
       // The database refused (disk, lock): report it and look again after a backoff. A "sync
       // now" waits out a lock, but is told of a disk someone has to free rather than hang.
-      this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
+      const verdict = this.failed(err);
       if (isLastingStoreFailure(err)) {
-        this.syncNowRequests.reject(new SyncError('SYNC_STORE_FAILED', this.lastError?.detail));
+        this.syncNowRequests.reject(new SyncError('SYNC_STORE_FAILED', verdict.error.detail));
       }
       const wait = Math.max(this.backoff.baseMs, this.limiter.heldUntil - this.clock.now());
       this.cancelWake = this.clock.setTimer(() => this.pump(), wait);
@@ -246,7 +242,7 @@ export class SyncWorker {
       .then((outcome) => this.finish(outcome))
       .catch((err: unknown) => {
         // Only recording can fail here (the database): the next look records it again.
-        this.recordFailure(judgeFailure(err, ++this.failures, this.backoff, this.random));
+        this.failed(err);
       })
       .finally(() => {
         this.inFlight.delete(batch);
@@ -259,21 +255,14 @@ export class SyncWorker {
   private finish(outcome: BatchOutcome): void {
     const now = this.clock.now();
     const verdict =
-      outcome.failure === undefined
-        ? undefined
-        : judgeFailure(outcome.failure, this.failures + 1, this.backoff, this.random);
+      outcome.failure === undefined ? undefined : this.failures.judgeBatch(outcome.failure);
     this.unrecorded.push(
       ...outcome.settled,
       ...unfinishedSettlements(outcome.unfinished, verdict, now),
     );
     this.recordSettlements();
-    if (!verdict) {
-      this.failures = 0;
-      this.lastError = undefined;
-    } else if (!verdict.cancelled) {
-      this.failures++;
-      this.recordFailure(verdict);
-    }
+    this.failures.batchEnded(verdict);
+    if (verdict?.offline) this.connection = 'offline';
   }
 
   /**
@@ -295,16 +284,19 @@ export class SyncWorker {
       'SYNC_WORKER_ELSEWHERE',
       `process ${holder.pid} on ${holder.host} holds the sync lease`,
     );
-    this.lastError = { ...error.toJSON(), at: new Date(this.clock.now()).toISOString() };
-    this.syncNowRequests.reject(error); // the rows are the other worker's
+    this.failures.refusedByLease(error);
     this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
     this.emitProgress();
   }
 
-  /** Records what DPS answered; throws, keeping it for the next look, if the database refuses. */
+  /**
+   * Records what DPS answered; throws, keeping it for the next look, if the database refuses.
+   * Recorded, the database takes writes again: a refusal it reported is over.
+   */
   private recordSettlements(): void {
     if (this.unrecorded.length === 0) return;
     this.store.settle(this.unrecorded);
+    this.failures.storeTookWrite();
     for (const [, s] of this.unrecorded) {
       if (s.kind === 'synced') this.session.synced++;
       else if (s.kind === 'failed') this.session.failed++;
@@ -315,23 +307,11 @@ export class SyncWorker {
     if (trouble) this.onTrouble.emit(trouble);
   }
 
-  private recordFailure(verdict: FailureVerdict): void {
-    const now = this.clock.now();
-    this.lastError = { ...verdict.error, at: new Date(now).toISOString() };
-    this.limiter.holdUntil(now + verdict.holdMs);
-    if (!isStationOwnWait(verdict.rowCode)) {
-      this.dpsHoldUntil = Math.max(this.dpsHoldUntil, now + verdict.holdMs);
-    }
+  /** A failure outside a batch's outcome: reported, and DPS offline if it could not be reached. */
+  private failed(err: unknown): FailureVerdict {
+    const verdict = this.failures.failed(err);
     if (verdict.offline) this.connection = 'offline';
-    // Offline (SYNC_OFFLINE, or a host name that does not resolve), a "sync now" has nothing to
-    // wait for; refused credentials, an untrusted DPS or a wrong clock need a person, and its
-    // caller (the CLI) must say so instead of hanging.
-    if (verdict.offline || needsAPerson(verdict)) {
-      const code = verdict.rowCode;
-      // Which certificate check failed (issuer or host name) is in the verdict's text alone.
-      const precise = code === 'SYNC_DPS_UNTRUSTED' ? { message: verdict.error.message } : {};
-      this.syncNowRequests.reject(new SyncError(code, verdict.error.detail, precise));
-    }
+    return verdict;
   }
 
   private halt(state: 'stopped' | 'paused', reason: SyncError): void {
@@ -367,21 +347,6 @@ export class SyncWorker {
     } catch {
       return true;
     }
-  }
-
-  /** The outbox counts, or the latest ones read when the database refuses (never throws). */
-  private readCounts(): OutboxCounts {
-    try {
-      this.counts = this.store.counts();
-      if (this.lastError === this.countsError) this.lastError = undefined; // the refusal passed
-    } catch (err) {
-      const { error } = judgeFailure(err, this.failures, this.backoff, this.random);
-      this.lastError = this.countsError = {
-        ...error,
-        at: new Date(this.clock.now()).toISOString(),
-      };
-    }
-    return { ...this.counts };
   }
 
   private setState(state: SyncState): void {

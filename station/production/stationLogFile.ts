@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningStation, StationFactory } from '../api/stationFactory.js';
+import { codedErrorLine, unwritableLogError } from './unwritableLog.js';
 
 export const LOG_FILE_NAME = 'station.log';
 /** Bytes a log file may reach before the next line starts a new one. */
@@ -87,8 +88,12 @@ export class StationLogFile {
       this.#retryAt = at.getTime() + RETRY_AFTER_MS;
       if (first) {
         const failed = err as NodeJS.ErrnoException;
+        // A folder the station may not write is a supervisor's to fix: say which, and why.
+        const unwritable = unwritableLogError(failed, this.path);
         this.#onProblem(
-          `The station log cannot be written to ${failed.path ?? this.path} (${failed.code ?? failed.message}): its lines go only to this output until it can; the line runs on.`,
+          unwritable
+            ? codedErrorLine(unwritable)
+            : `The station log cannot be written to ${failed.path ?? this.path} (${failed.code ?? failed.message}): its lines go only to this output until it can; the line runs on.`,
         );
       }
     }

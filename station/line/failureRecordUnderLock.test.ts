@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isStoreBusy } from '../store/storeLockWait.js';
+import { isStoreBusy } from '../store/storeError.js';
 import { stationOnDisk, type StationOnDisk } from '../store/testing/stationOnDisk.js';
 import type { FailedRunOutcome } from './runRecorder.js';
 import { recordFailureSafely } from './runRecords.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
 describe('a failure recorded while another program holds the database', () => {
   it('is recorded once, by its own wait, though another slot writes between its tries', async () => {
     station = await stationOnDisk();
-    const { store, db } = station;
+    const { store, db, recorder } = station;
     const failed = store.beginRun('/dev/ttyUSB0', 'line7', Date.now());
     other = new Database(station.path);
     other.exec('BEGIN IMMEDIATE');
@@ -46,7 +46,7 @@ describe('a failure recorded while another program holds the database', () => {
       steps: [],
       finishedAt: Date.now(),
     };
-    const recording = recordFailureSafely(store, failed, outcome);
+    const recording = recordFailureSafely(recorder, failed, outcome);
     await refused;
     // Before the wait's next try: the program ends, and another slot opens its run.
     other.exec('COMMIT');

@@ -11,11 +11,12 @@ import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 import { stationOnDisk, type StationOnDisk } from '../store/testing/stationOnDisk.js';
 import { latenessProbe } from '../store/testing/latenessProbe.js';
 import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
-import { isStoreBusy } from '../store/storeLockWait.js';
+import { isStoreBusy } from '../store/storeError.js';
 import type { Line } from './line.js';
 import {
   events,
   nextEvent,
+  nextLost,
   slotReaches,
   testLine,
   testProfile,
@@ -99,7 +100,7 @@ describe('a line while another program holds the station database', () => {
     line = await testLine({
       profile: testProfile(),
       ca: station.ca,
-      recorder: station.store,
+      recorder: station.recorder,
       ports: { configured: ports, discover: false, baudRate: 0, pollMs: 60_000 },
     });
     await line.start();
@@ -174,7 +175,7 @@ describe('a run waiting for the lock before anything was written to its device',
     const started = await testLine({
       profile: testProfile(),
       ca: station.ca,
-      recorder: station.store,
+      recorder: station.recorder,
       ports: {
         configured: simulator.devices.map((d) => d.hostPath),
         discover: false,
@@ -222,6 +223,52 @@ describe('a run waiting for the lock before anything was written to its device',
       error: { code: 'RUN_INTERRUPTED' },
     });
     await lock.release();
+  }, 30_000);
+
+  it('ends at the unplug of its board: the slot shows the hang-up, and the refused start is recorded once the lock goes', async () => {
+    line = await lineOf(2);
+    const [pulled, next] = simulator!.devices;
+    const met = lockMeetings(station!);
+    let tries = 0;
+    met.on((what) => {
+      if (what === `begin ${pulled!.hostPath}`) tries++;
+    });
+    const lock = await holdWriteLock(station!.path);
+    const ended = nextEvent(line.onRunEnded, (run) => run.slot === 1);
+    line.provision(1);
+    expect(await within(10_000, allMet(met, [[(w) => w === `begin ${pulled!.hostPath}`, 2]]))).toBe(
+      true,
+    );
+
+    const gone = nextLost(5_000);
+    await pulled!.faults.unplug();
+    const run = await within(5_000, ended);
+    expect(run?.outcome).toMatchObject({ state: 'fail', error: { code: 'WIRE_DISCONNECTED' } });
+    expect(run?.outcome).not.toHaveProperty('runId');
+    expect(await gone).toBe(pulled!.hostPath);
+    // Not RUNNING on an empty port: the hang-up shown, and no run to start there.
+    expect(line.slots()[0]).toMatchObject({ state: 'fail', error: { code: 'WIRE_DISCONNECTED' } });
+    expect(() => line!.provision(1)).toThrow(expect.objectContaining({ code: 'LINE_PORT_ABSENT' }));
+    const triesAtEnd = tries;
+    expect(station!.store.runs()).toEqual([]);
+
+    // The lock goes: the next write (the next board's run) records the refused start first.
+    await lock.release();
+    const passed = nextEvent(line.onRunEnded, (r) => r.slot === 2);
+    line.provision(2);
+    expect((await passed).outcome.state).toBe('pass');
+    // Its wait ended with its run: the pulled board's start was not tried again after that.
+    expect(tries).toBe(triesAtEnd);
+    const runs = station!.store.runs();
+    expect(runs.map((r) => [r.port, r.state, r.error?.code ?? null])).toEqual([
+      [next!.hostPath, 'pass', null],
+      [pulled!.hostPath, 'fail', 'WIRE_DISCONNECTED'],
+    ]);
+    expect(runs[1]).toMatchObject({ serialNumber: pulled!.serialNumber, startedBy: 'operator' });
+    expect(station!.store.audit('run.failed')).toMatchObject([
+      { subject: `run:${runs[1]!.id}`, detail: { code: 'WIRE_DISCONNECTED' } },
+    ]);
+    expect(line.status().today).toMatchObject({ passed: 1, failed: 1 });
   }, 30_000);
 
   it("ends the CA ledger's wait for the lock at the technician's Cancel: the certificate never leaves the CA", async () => {

@@ -27,7 +27,6 @@ import {
   type RunRecorder,
   type RunStarter,
 } from './runRecorder.js';
-import { waitOutStoreLock } from '../store/storeLockWait.js';
 import { openWaitEnds } from './openRunWait.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
@@ -113,20 +112,17 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     startedBy: options.startedBy,
     device: facts.info && runDevice(facts.info),
   });
-  // Another program's lock on the database is waited out on a timer (storeLockWait.ts): the
-  // other slots go on talking to their devices meanwhile. A cancel, a stop or an unplug ends
-  // the wait (openRunWait.ts); `refused` is then what ended it.
+  // The recorder may wait to open the run (a running station's store waits out another
+  // program's lock while the other slots go on). A cancel, a stop or an unplug ends the wait
+  // (openRunWait.ts); `refused` is then what ended it.
   const openRun = async (): Promise<number> => {
     if (opened !== undefined) return opened;
     if (refused !== undefined) throw refused;
-    const run = start();
+    const { port, startedBy, device } = start();
     const ends = openWaitEnds(signal, session);
     try {
-      opened = await waitOutStoreLock(
-        () => recorder.beginRun(run.port, run.profile, startedAt, run.startedBy, run.device),
-        undefined,
-        ends.signal,
-      );
+      const opening = { signal: ends.signal };
+      opened = await recorder.beginRun(port, profile.name, startedAt, startedBy, device, opening);
     } catch (err) {
       refused = err;
       throw err;

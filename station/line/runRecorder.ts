@@ -40,8 +40,10 @@ export function endorsementKeyElsewhereText(ekSha256: string, other: EarlierProv
 }
 
 /**
- * What the line engine needs from the store. The SQLite store implements it; every method is
- * synchronous because better-sqlite3 is, and a commit must be durable before the caller goes on.
+ * What the line engine needs from the store. The SQLite store implements it synchronously, as
+ * better-sqlite3 is; a write may also resolve later (a running station's store waits out another
+ * program's lock on a timer: store/lockWaitingRecorder.ts), so the line awaits every write, and
+ * goes on only once it is durable. The reads stay synchronous.
  */
 export interface RunRecorder {
   /**
@@ -55,13 +57,15 @@ export interface RunRecorder {
     startedAt: number,
     startedBy?: RunStarter,
     device?: RunDevice,
-  ): number;
+    options?: RunOpening,
+  ): number | Promise<number>;
   /**
    * Commits device, run, certificate status and enrollment (outbox `pending`) in ONE durable
    * transaction. When `supersedes` is set, the earlier enrollment is marked superseded in the
-   * same transaction (re-provisioning); both stay in history.
+   * same transaction (re-provisioning); both stay in history. The line awaits what it returns
+   * (a store's own result, such as the SQLite store's enrollment id) and uses none of it.
    */
-  commitPass(record: PassedRunRecord, options?: { supersedes?: EarlierProvisioning }): void;
+  commitPass(record: PassedRunRecord, options?: { supersedes?: EarlierProvisioning }): unknown;
   /**
    * Ends a run that did not pass: its error and step log are kept, no enrollment is written,
    * and a certificate issued for it is marked `abandoned`.
@@ -80,7 +84,7 @@ export interface RunRecorder {
       finishedAt: number;
     },
     options?: FailureTry,
-  ): void;
+  ): void | Promise<void>;
   /** The latest PASS of this device (same serial number and model) or registration ID, if any. */
   findEarlierPass(query: {
     serialNumber: string;
@@ -135,12 +139,21 @@ export interface RunRecorder {
   recordRefusedStart?(start: RefusedStart, failure: FailedRunOutcome): void;
 }
 
+/** How the line opens a run (RunRecorder.beginRun). */
+export interface RunOpening {
+  /**
+   * Ends a recorder's wait to open the run (another program's lock) with its reason: the run
+   * was cancelled or stopped, or its device went. A recorder that never waits ignores it.
+   */
+  signal?: AbortSignal;
+}
+
 /** How a caller tries recordFailure (RunRecorder.recordFailure). */
 export interface FailureTry {
   /**
-   * The caller tries again when this try meets another program's lock (STORE_BUSY): a recorder
-   * that keeps a refused failure to write later must not keep this one, or it could write it
-   * between two tries and the next try find the run already ended.
+   * The caller tries again when this try meets another program's lock (STORE_BUSY), as the
+   * lock-waiting recorder does: a recorder that keeps a refused failure to write later must not
+   * keep this one, or it could write it between two tries and the next try find the run ended.
    */
   retriedWhenBusy?: boolean;
 }

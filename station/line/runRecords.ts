@@ -6,7 +6,6 @@ import { individualEnrollment } from './enrollmentBody.js';
 import type { AttestationEvidence, PassedRunRecord } from './lineTypes.js';
 import { CommitNotRecordedError, runErrorText, toCodedError } from './runErrors.js';
 import type { EarlierProvisioning, RefusedStart, RunDevice, RunRecorder } from './runRecorder.js';
-import { waitOutStoreLock } from '../store/storeLockWait.js';
 
 /** What a run learnt so far; a failure record carries all of it. */
 export interface RunFacts {
@@ -79,13 +78,13 @@ export function passedRecord(
  * the run fails with the store's code, and the operator is told the device holds an identity
  * nobody recorded.
  */
-function commitToStore(
+async function commitToStore(
   recorder: RunRecorder,
   record: PassedRunRecord,
   earlier: EarlierProvisioning | undefined,
-): void {
+): Promise<void> {
   try {
-    recorder.commitPass(record, earlier ? { supersedes: earlier } : undefined);
+    await recorder.commitPass(record, earlier ? { supersedes: earlier } : undefined);
   } catch (err) {
     const coded = toCodedError(err);
     throw new CommitNotRecordedError(
@@ -110,9 +109,8 @@ const SETTLE_POLL_MS = 100;
 
 /**
  * commitToStore, retried while the store answers STORE_ENROLLMENT_BUSY (the enrollment this
- * pass replaces is being sent to DPS) until SETTLE_WAIT_MS have passed, and while another
- * program holds the database's lock (STORE_BUSY), on a timer, for as long as storeLockWait.ts
- * allows: the commit stays the one transaction, taken whole or not at all.
+ * pass replaces is being sent to DPS) until SETTLE_WAIT_MS have passed: the commit stays the
+ * one transaction, taken whole or not at all.
  */
 export async function commitToStoreWhenSettled(
   recorder: RunRecorder,
@@ -124,7 +122,7 @@ export async function commitToStoreWhenSettled(
   let deadline: number | undefined;
   for (;;) {
     try {
-      await waitOutStoreLock(() => commitToStore(recorder, record, earlier));
+      await commitToStore(recorder, record, earlier);
       return;
     } catch (err) {
       if (!(err instanceof CommitNotRecordedError && err.code === 'STORE_ENROLLMENT_BUSY'))
@@ -150,9 +148,10 @@ export function failureFacts(
 }
 
 /**
- * Records a failed or cancelled run, waiting out another program's lock on the database on a
- * timer. Should the store fail too, the run's failure still stands and its detail says that it
- * is not in the store, for the log (the store writes it later if the condition passes).
+ * Records a failed or cancelled run, for as long as the recorder takes: the record is not the
+ * run's to cancel, so a cancel or a stop never loses it. Should the store fail, the run's failure
+ * still stands and its detail says that it is not in the store, for the log (the store writes
+ * it later if the condition passes).
  */
 export async function recordFailureSafely(
   recorder: RunRecorder,
@@ -160,11 +159,7 @@ export async function recordFailureSafely(
   outcome: FailureOutcome,
 ): Promise<void> {
   try {
-    // Unabortable: a cancel or a stop must not lose the record. Only the last refusal is kept
-    // by the store to write later; a kept one written between tries would fail the next try.
-    await waitOutStoreLock((lastTry) =>
-      recorder.recordFailure(runId, outcome, { retriedWhenBusy: !lastTry }),
-    );
+    await recorder.recordFailure(runId, outcome);
   } catch (storeErr) {
     const coded = toCodedError(storeErr);
     outcome.error.detail =

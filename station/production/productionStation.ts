@@ -20,6 +20,7 @@ import { loadProfiles } from '../profiles/loadProfiles.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { LockWaitingLedger } from '../store/lockWaitingLedger.js';
+import { LockWaitingRecorder } from '../store/lockWaitingRecorder.js';
 import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
@@ -200,12 +201,13 @@ export async function openProductionStation(
     const interruptedText = interruptedRunsText(interrupted);
     if (interruptedText !== undefined) options.log(interruptedText);
     // From here on the connection shares its thread with every port and the UI: a lock another
-    // program holds is waited out on a timer at the writes (storeLockWait.ts), not inside SQLite.
+    // program holds is waited out on a timer at the writes (the ledger's and the recorder's
+    // lock-waiting decorators, storeLockWait.ts), not inside SQLite.
     stopBlockingOnLocks(db);
     const line = (taken.line = new Line({
       profile,
       ca,
-      recorder: store,
+      recorder: new LockWaitingRecorder(store),
       ports: { configured: options.ports, discover: options.discover, baudRate: options.baudRate },
       mode: options.mode,
       demo: false,

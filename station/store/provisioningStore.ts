@@ -34,8 +34,7 @@ import { HeldRunRecords, type RefusedRun } from './heldRunRecords.js';
 import { insertRun, upsertDevice, type RunStart } from './runStartWrites.js';
 import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
-import { asStoreError, asStoreRead, StoreError } from './storeError.js';
-import { isStoreBusy } from './storeLockWait.js';
+import { asStoreError, asStoreRead, isStoreBusy, StoreError } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
 
 /** What `recordFailure` receives (the RunRecorder contract). */

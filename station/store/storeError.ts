@@ -64,6 +64,11 @@ export class StoreError extends Error {
   }
 }
 
+/** Whether `err` is a lock refusal: STORE_BUSY, as the store's error or wrapped by the line. */
+export function isStoreBusy(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'STORE_BUSY';
+}
+
 /** What an unrecognised refusal is taken for: where it happened (a write, a read, an open). */
 type StoreFallback = 'STORE_WRITE_FAILED' | 'STORE_READ_FAILED' | 'STORE_OPEN_FAILED';
 

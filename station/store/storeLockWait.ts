@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
-import { StoreError } from './storeError.js';
+import { isStoreBusy, StoreError } from './storeError.js';
 
 /**
  * Waiting for another program's lock on the station database without stopping the station.
@@ -40,11 +40,6 @@ export const SHARED_THREAD_BUSY_TIMEOUT_MS = 0;
 /** Makes `db` give up on a lock at once (a long-running station, after its start-up writes). */
 export function stopBlockingOnLocks(db: Database.Database): void {
   db.pragma(`busy_timeout = ${SHARED_THREAD_BUSY_TIMEOUT_MS}`);
-}
-
-/** Whether `err` is a lock refusal: STORE_BUSY, as the store's error or wrapped by the line. */
-export function isStoreBusy(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'STORE_BUSY';
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A station's store and CA on real files, wired as productionStation.ts wires a running line
- * (tests only): the database in a throw-away data folder, the CA's ledger in it waiting out
- * locks on a timer, the connection giving up on a lock at once. Removed by `dispose`.
+ * (tests only): the database in a throw-away data folder, the CA's ledger and the line's
+ * recorder in it waiting out locks on a timer, the connection giving up on a lock at once.
+ * Removed by `dispose`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrappe
 import { StationCa } from '../../../certs/stationCa.js';
 import { CertificateLedger } from '../certificateLedger.js';
 import { LockWaitingLedger } from '../lockWaitingLedger.js';
+import { LockWaitingRecorder } from '../lockWaitingRecorder.js';
 import { ProvisioningStore } from '../provisioningStore.js';
 import { closeStationDatabase, openStationDatabase } from '../stationDatabase.js';
 import { stopBlockingOnLocks, type StoreLockWait } from '../storeLockWait.js';
@@ -22,7 +24,10 @@ export interface StationOnDisk {
   /** The database file, for another program to lock. */
   path: string;
   db: Database.Database;
+  /** The store under the line's recorder: where a test writes, reads and watches refusals. */
   store: ProvisioningStore;
+  /** The recorder a line on this station is given, waiting out locks on `store`. */
+  recorder: LockWaitingRecorder;
   /** The ledger under the CA's lock-waiting one: where a test watches what it refuses. */
   ledger: CertificateLedger;
   /** The station CA, unlocked, recording into `ledger`. */
@@ -45,11 +50,13 @@ export async function stationOnDisk(
   const ledger = new CertificateLedger(db);
   const ca = await StationCa.open(join(dir, 'ca'), new LockWaitingLedger(ledger, options.lockWait));
   await ca.unlock(wrapper);
+  const store = new ProvisioningStore(db);
   return {
     dir,
     path,
     db,
-    store: new ProvisioningStore(db),
+    store,
+    recorder: new LockWaitingRecorder(store, options.lockWait),
     ledger,
     ca,
     async dispose() {

@@ -43,7 +43,11 @@ export interface SyncProgress {
   /** Live outbox rows per status. */
   counts: OutboxCounts;
   session: SyncSession;
-  /** The last worker-level error (DPS down, throttled, credentials refused), until a success. */
+  /**
+   * The last worker-level error (DPS down, throttled, credentials refused, the database refused),
+   * until what caused it is over: a batch succeeds, or, after a database refusal, the database
+   * counts or takes a write again.
+   */
   lastError?: CodedError & { at: string };
   /** When calls may start again, while held by Retry-After or backoff (ISO 8601). */
   heldUntil?: string;

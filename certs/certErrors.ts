@@ -49,6 +49,8 @@ export const certErrorText = {
     'The --cert file must hold the issuing CA certificate in PEM (-----BEGIN CERTIFICATE-----). Check that --cert and --key are not swapped; a DER certificate converts with `openssl x509 -inform der -in FILE -out FILE.pem`.',
   CA_IMPORT_NO_PRIVATE_KEY:
     "The --key file must hold the issuing CA's private key in PEM (-----BEGIN PRIVATE KEY-----, or EC, RSA or ENCRYPTED PRIVATE KEY). Check that --cert and --key are not swapped.",
+  CA_IMPORT_CERTIFICATE_DAMAGED:
+    "The file is damaged: it was changed or cut short on its way here. Get a fresh copy from the CA's owner (your PKI team) and import that.",
   CA_IMPORT_CHAIN_EMPTY:
     'There is no certificate in the chain file. Give the certificates above the issuing CA in PEM, or leave --chain out when the certificate file or PKCS#12 holds them.',
   CA_SERIAL_REUSED: 'The CA produced a serial number twice. Stop the line and call engineering.',

@@ -28,6 +28,13 @@ beforeAll(() => {
     'iss.enc.key',
   );
   pki.pkcs12('iss', 'iss', ['root'], 'p12 pass');
+  // Damaged copies of the CA certificate, as a file mangled on its way to the station arrives.
+  const lines = pki.text('iss.pem').split('\n');
+  lines[2] = `#${lines[2]!.slice(1)}`;
+  writeFileSync(pki.path('hash.pem'), lines.join('\n'));
+  writeFileSync(pki.path('cut.pem'), pki.text('iss.pem').slice(0, 300));
+  pki.unknownCurve('iss', 'curve');
+  writeFileSync(pki.path('chain-cut.pem'), pki.text('root.pem').slice(0, 200));
   writeFileSync(pki.path('empty'), '');
   mkdirSync(pki.path('sub'));
   writeFileSync(pki.path('notes.txt'), 'HostName=dps;SharedAccessKeyName=x\n');
@@ -119,6 +126,55 @@ describe('readImportFiles refuses a file that is not what its flag asks for', ()
     expect(err).toMatchObject({ code, detail: `${file}: ${finding}` });
     // The operator's text starts with the file and what it holds, then what to do.
     expect((err as Error).message.startsWith(`${file}: ${finding}. `)).toBe(true);
+  });
+
+  // A damaged certificate file was "a PEM certificate, no PEM certificate … check that --cert and
+  // --key are not swapped" (CA_IMPORT_NO_CERTIFICATE), or OpenSSL's bare "decode error" with no
+  // code and no file named, thrown later from validation.
+  it.each([
+    ['a base64 character changed to #', { certificate: 'hash.pem' }, 'hash.pem', '"#" on line 3'],
+    [
+      'a file cut short',
+      { certificate: 'cut.pem' },
+      'cut.pem',
+      'no -----END CERTIFICATE----- line',
+    ],
+    [
+      "a certificate whose key's curve OID is changed",
+      { certificate: 'curve.pem' },
+      'curve.pem',
+      'the public key of certificate block 1 (CN=Customer Issuing CA) cannot be read',
+    ],
+    [
+      'a chain file cut short',
+      { certificate: 'iss.pem', chain: 'chain-cut.pem' },
+      'chain-cut.pem',
+      'no -----END CERTIFICATE----- line',
+    ],
+  ] as const)(
+    'names %s as a damaged file to fetch again',
+    async (_name, given, blamed, finding) => {
+      const paths = Object.fromEntries(
+        Object.entries({ key: 'iss.key', ...given }).map(([role, name]) => [role, pki.path(name)]),
+      );
+      const err = await refusal(paths);
+      const file = pki.path(blamed);
+      expect(err).toMatchObject({ code: 'CA_IMPORT_CERTIFICATE_DAMAGED' });
+      const { message, detail } = err as { message: string; detail: string };
+      expect(detail.startsWith(`${file}: PEM certificate armour, but `)).toBe(true);
+      expect(detail).toContain(finding);
+      expect(message).toContain('The file is damaged');
+      expect(message).toContain("Get a fresh copy from the CA's owner");
+      expect(message).not.toContain('no PEM certificate');
+      expect(message).not.toContain('swapped');
+    },
+  );
+
+  it('takes the changed curve for what the supervisor met: openssl reads the certificate, not its key', () => {
+    expect(pki.run('x509', '-in', 'curve.pem', '-noout', '-subject')).toContain(
+      'Customer Issuing CA',
+    );
+    expect(() => pki.run('x509', '-in', 'curve.pem', '-noout', '-pubkey')).toThrow(/decode error/);
   });
 
   it('refuses a device or a pipe, which has no size to check and could be read for ever', async () => {

@@ -134,33 +134,47 @@ async function readImportFile(path: string): Promise<{ file: string; bytes: Uint
   }
 }
 
-/** The PEM text of a file that must hold certificates, each of which must parse. */
+/**
+ * The PEM text of a file that must hold certificates, each of which must parse and have a public
+ * key that can be read. A file with certificate armour whose content is damaged (a character
+ * changed, the file cut short, a key's curve OID altered) is refused as damaged, not as "no PEM
+ * certificate" nor with the crypto library's bare message (which names no file).
+ */
 function pemCertificatesOf(
   file: string,
   bytes: Uint8Array,
   missing: 'CA_IMPORT_NO_CERTIFICATE' | 'CA_IMPORT_CHAIN_EMPTY',
 ): string {
   const text = Buffer.from(bytes).toString('latin1');
+  const damaged = (finding: string, cause: unknown): CaImportFileError =>
+    new CaImportFileError('CA_IMPORT_CERTIFICATE_DAMAGED', file, finding, { cause });
   let ders: Uint8Array[];
   try {
     ders = certificatesFromPem(text);
   } catch (err) {
-    throw new CaImportFileError('CA_IMPORT_UNREADABLE', file, (err as Error).message, {
-      cause: err,
-    });
+    throw damaged(`PEM certificate armour, but ${(err as Error).message}`, err);
   }
   if (ders.length === 0) {
     throw new CaImportFileError(missing, file, `${describeContents(bytes)}, no PEM certificate`);
   }
   ders.forEach((der, index) => {
+    const block = `certificate block ${index + 1}`;
+    let certificate: X509Certificate;
     try {
-      new X509Certificate(Buffer.from(der));
+      certificate = new X509Certificate(Buffer.from(der));
     } catch (err) {
-      throw new CaImportFileError(
-        'CA_IMPORT_UNREADABLE',
-        file,
-        `certificate block ${index + 1} is not a certificate (${(err as Error).message})`,
-        { cause: err },
+      throw damaged(
+        `PEM certificate armour, but ${block} is not a readable certificate (${(err as Error).message})`,
+        err,
+      );
+    }
+    try {
+      // Node reads the key only when asked: a broken one would otherwise surface mid-validation.
+      void certificate.publicKey;
+    } catch (err) {
+      throw damaged(
+        `PEM certificate armour, but the public key of ${block} (${subjectOf(certificate)}) cannot be read (${(err as Error).message})`,
+        err,
       );
     }
   });

@@ -52,6 +52,7 @@ beforeAll(() => {
   pki.issue('int0', 'P-256', 'root0', 'intermediate', 'Intermediate Under Pathlen 0');
   pki.issue('intServer', 'P-256', 'root', 'intermediate_server_only', 'TLS Server Issuing CA');
   pki.issue('intClient', 'P-256', 'root', 'intermediate_client', 'TLS Client Issuing CA');
+  pki.unknownCurve('int', 'intCurve');
 });
 
 /** PEM import options for `<name>.pem` with `<name>.key` and the given chain files. */
@@ -172,6 +173,12 @@ describe('importIssuingCa', () => {
         ...pem('int'),
         certificatePem: '-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n',
       }),
+    ],
+    // Was OpenSSL's bare "decode error" (ERR_OSSL_EVP_DECODE_ERROR), thrown from validation.
+    [
+      'CA_IMPORT_UNREADABLE',
+      'a certificate whose public key cannot be read (its curve OID changed)',
+      () => ({ ...pem('int'), certificatePem: pki.text('intCurve.pem') }),
     ],
     ['CA_IMPORT_UNREADABLE', 'a garbage key', () => ({ ...pem('int'), privateKeyPem: 'key?' })],
     [

@@ -101,6 +101,8 @@ export interface PreparedIssuingCa {
   keyAlgorithm: CaRecord['keyAlgorithm'];
   privateKey: KeyObject;
   now: Date;
+  /** When the CA may issue (the whole path's dates): a leaf never outlives `notAfter`. */
+  issuesWithin: { notBefore: Date; notAfter: Date };
 }
 
 /**
@@ -139,6 +141,7 @@ export function prepareIssuingCa(
     keyAlgorithm: validated.keyAlgorithm,
     privateKey: material.privateKey,
     now,
+    issuesWithin: validated.issuesWithin,
   };
 }
 

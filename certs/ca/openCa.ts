@@ -17,8 +17,11 @@ export interface CaStatus {
   mode: CaMode;
   subject: string;
   issuer: string;
+  /** When issuing may start: the latest notBefore of the issuing CA and the CAs above it. */
+  notBefore: Date;
   /**
    * When issuing stops: the issuing CA's notAfter, or that of a CA above it if that ends sooner.
+   * No leaf outlives it (leafValidity).
    */
   notAfter: Date;
   /** Whole days until `notAfter`; negative once it has passed. */
@@ -87,6 +90,7 @@ export async function openCa(caDir: string, options: { now?: () => Date } = {}):
     mode: record.mode,
     subject: issuing.cert.subject,
     issuer: issuing.cert.issuer,
+    notBefore: new Date(validFrom),
     notAfter: new Date(validUntil),
     daysLeft: Math.floor((validUntil - now().getTime()) / DAY_MS),
     locked: session === undefined,

@@ -27,6 +27,11 @@ export interface ValidatedIssuingCa {
   subject: string;
   notBefore: Date;
   notAfter: Date;
+  /**
+   * When the path may issue: the latest notBefore and the soonest notAfter of the issuing CA and
+   * the CAs above it. No leaf outlives its notAfter (leafValidity).
+   */
+  issuesWithin: { notBefore: Date; notAfter: Date };
   keyAlgorithm: CaKeyAlgorithm;
   signatureAlgorithm: CaSignatureAlgorithm;
 }
@@ -45,8 +50,9 @@ const fail = (code: ConstructorParameters<typeof CertError>[0], detail: string) 
   new CertError(code, detail);
 
 function parse(der: Uint8Array, what: string): Cert {
+  let cert: Cert;
   try {
-    return {
+    cert = {
       der,
       node: new NodeCertificate(Buffer.from(der)),
       parsed: new x509.X509Certificate(Uint8Array.from(der)),
@@ -56,6 +62,19 @@ function parse(der: Uint8Array, what: string): Cert {
       cause: err,
     });
   }
+  try {
+    // Node decodes the key only when asked: a damaged one (a curve OID altered) would otherwise
+    // escape later as OpenSSL's bare "decode error", with no code and no certificate named. The
+    // PEM files of `ca import` are checked sooner, naming the file (importFiles.ts).
+    void cert.node.publicKey;
+  } catch (err) {
+    throw new CertError(
+      'CA_IMPORT_UNREADABLE',
+      `${what} ("${cert.parsed.subject}") has a public key that cannot be read (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  return cert;
 }
 
 /** The station's name for a key, or undefined if the station does not sign with that type. */
@@ -208,6 +227,10 @@ export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssui
     subject,
     notBefore: issuing.parsed.notBefore,
     notAfter: issuing.parsed.notAfter,
+    issuesWithin: {
+      notBefore: new Date(Math.max(...path.map((c) => c.parsed.notBefore.getTime()))),
+      notAfter: new Date(Math.min(...path.map((c) => c.parsed.notAfter.getTime()))),
+    },
     ...algorithm,
   };
 }

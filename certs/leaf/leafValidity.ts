@@ -57,3 +57,19 @@ export class ValidityEncoder {
     return this.lastDer;
   }
 }
+
+/**
+ * The end of a leaf issued at `nowMs` when the CA cuts it short (leafValidity's clamp): the CA,
+ * or a CA above it, ends before `validityDays` have run. Undefined when the leaf gets its full
+ * days, and when the CA may not issue at `nowMs` at all (its expiry is refused on its own).
+ * The clamp is right, but silent: the station says so with this (at import, start and status).
+ */
+export function leafEndCutByCa(
+  nowMs: number,
+  validityDays: number,
+  ca: { notBefore: Date; notAfter: Date },
+): Date | undefined {
+  if (nowMs >= ca.notAfter.getTime() || nowMs < ca.notBefore.getTime()) return undefined;
+  const { notBefore, notAfter } = leafValidity(nowMs, validityDays, ca);
+  return notAfter.getTime() < notBefore.getTime() + validityDays * DAY_MS ? notAfter : undefined;
+}

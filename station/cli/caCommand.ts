@@ -17,6 +17,12 @@ import { auditedChange } from '../store/auditedChange.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { SupervisedLedger, type OutboxRow } from '../store/supervisedLedger.js';
+import {
+  certificateAsksOf,
+  certificateCutNote,
+  importCutWarning,
+  type KnownAsks,
+} from '../production/certificateLifetimeNote.js';
 import { stationCommand } from './stationCommand.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
@@ -159,6 +165,10 @@ async function importCa(paths: StationPaths, values: Values): Promise<number> {
     }),
     ...(files.chainPem !== undefined && { chainPem: files.chainPem }),
   });
+  // Before the new passphrase: a supervisor who did not mean a CA this short stops here.
+  const asks = await certificateAsksOf(paths.dataDir);
+  const cut = importCutWarning(prepared.issuesWithin, asks, prepared.now);
+  if (cut !== undefined) console.error(`warning: ${cut}`);
   const passphrase = await readPassphrase('New CA passphrase for this station: ', {
     confirm: true,
   });
@@ -230,7 +240,9 @@ async function withCa(
   // station.db there, and `queue stats` would then read that folder as a station with an empty
   // outbox. `list` only reads (openExistingStationDatabase makes nothing); issue and revoke write.
   const locked = await openCa(paths.caDir);
-  if (sub === 'status') return printStatus(locked.status(), paths.caDir);
+  if (sub === 'status') {
+    return printStatus(locked.status(), paths.caDir, await certificateAsksOf(paths.dataDir));
+  }
   if (sub === 'list') {
     const db = openExistingStationDatabase(paths.dataDir, { toRead: true });
     try {
@@ -330,7 +342,7 @@ function outboxNote(row: OutboxRow | undefined, dataDir: string): string {
   }
 }
 
-function printStatus(status: CaStatus, caDir: string): number {
+function printStatus(status: CaStatus, caDir: string, known: KnownAsks): number {
   console.log(`folder        ${caDir}`);
   console.log(`mode          ${status.mode}`);
   console.log(`subject       ${status.subject}`);
@@ -339,6 +351,10 @@ function printStatus(status: CaStatus, caDir: string): number {
   console.log(`valid until   ${status.notAfter.toISOString()} (${status.daysLeft} days left)`);
   console.log(`created       ${status.createdAt.toISOString()}`);
   if (status.daysLeft < 60) console.log('note: the CA expires soon; plan its renewal now.');
+  for (const ask of known.asks) {
+    const cut = certificateCutNote(status, ask, new Date());
+    if (cut !== undefined) console.log(`warning: ${cut}`);
+  }
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ beforeAll(() => {
     'iss.enc.key',
   );
   pki.pkcs12('iss', 'iss', [], 'p12 pass');
+  // The supervisor's damaged copies: one base64 character made '#', the file cut short, and the
+  // key's curve OID changed (openssl still reads that certificate, not its key).
+  const lines = pki.text('iss.pem').split('\n');
+  lines[2] = `#${lines[2]!.slice(1)}`;
+  writeFileSync(pki.path('hash.pem'), lines.join('\n'));
+  writeFileSync(pki.path('cut.pem'), pki.text('iss.pem').slice(0, 300));
+  pki.unknownCurve('iss', 'curve');
 });
 
 interface Result {
@@ -85,6 +92,29 @@ describe('station ca import checks the files before it asks for any secret', () 
       expect(result.code).toBe(1);
       expect(existsSync(join(result.dataDir, 'ca', 'ca.json'))).toBe(false);
     }
+  }, 60_000);
+
+  it('calls a damaged certificate file damaged, naming it and what to do, before any secret', async () => {
+    // Was "a PEM certificate, no PEM certificate … check that --cert and --key are not swapped"
+    // [CA_IMPORT_NO_CERTIFICATE], or OpenSSL's bare "decode error" with no file and no CA_ code.
+    const results = await Promise.all(
+      ['hash.pem', 'cut.pem', 'curve.pem'].map((file) =>
+        caImport(['--cert', file, '--key', 'iss.key', '--chain', 'root.pem']),
+      ),
+    );
+    results.forEach((result, index) => {
+      const file = pki.path(['hash.pem', 'cut.pem', 'curve.pem'][index]!);
+      expect(result.stderr).toContain(`station: ${file}: PEM certificate armour, but `);
+      expect(result.stderr).toContain(
+        "The file is damaged: it was changed or cut short on its way here. Get a fresh copy from the CA's owner",
+      );
+      expect(result.stderr).toContain('[CA_IMPORT_CERTIFICATE_DAMAGED]');
+      expect(result.stderr).not.toMatch(/no PEM certificate|swapped|ERR_OSSL/);
+      expect(result.stderr).not.toContain('standard input');
+      expect(result.code).toBe(1);
+      expect(existsSync(join(result.dataDir, 'ca', 'ca.json'))).toBe(false);
+    });
+    expect(results[2]!.stderr).toContain('the public key of certificate block 1');
   }, 60_000);
 
   it('refuses a key that is not the certificate’s, and a wrong PKCS#12 password, before the new passphrase', async () => {

@@ -31,6 +31,7 @@ import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
+import { certificateCutNote } from './certificateLifetimeNote.js';
 import { checkGroupKeyStored, loadGroupKeySource } from './groupKeys.js';
 import { SyncLog } from './syncLog.js';
 import { chooseProductByName } from '../profiles/productChoice.js';
@@ -133,6 +134,7 @@ export async function openProductionStation(
   const profile = await checkLineSetup(options);
   const paths = stationPaths(options.dataDir);
   const wrapper = new PassphraseKeyWrapper(options.passphrase, { session: true });
+  const signs = profile.attestation.mode.startsWith('x509-');
   let lockedCa: LockedCa | undefined;
   let db: Database.Database;
   try {
@@ -143,7 +145,7 @@ export async function openProductionStation(
     // (about a second per 100,000 devices): a wrong guess at a locked line costs the unseal alone.
     // Only the X.509 modes sign, so the others lock the CA again.
     await lockedCa.unlock(wrapper);
-    if (!profile.attestation.mode.startsWith('x509-')) lockedCa.lock();
+    if (!signs) lockedCa.lock();
     // A line writes at every device: a file it may only read is refused here, not at the first PASS.
     db = openStationDatabase(paths.database, { requireWritable: true });
   } catch (err) {
@@ -260,6 +262,15 @@ export async function openProductionStation(
     options.log(
       `Line ready: profile "${profile.name}" (${profile.attestation.mode}), ${line.slots().length} slot(s), ${options.mode} mode, store ${paths.database}`,
     );
+    // The CA cuts each certificate to its own end, silently: the supervisor hears it at each start.
+    const cut = signs
+      ? certificateCutNote(
+          lockedCa.status(),
+          { profile: profile.name, validityDays: profile.certificate.validityDays },
+          new Date(),
+        )
+      : undefined;
+    if (cut !== undefined) options.log(`Warning: ${cut}`);
     let stopped: Promise<void> | undefined;
     const flag = dataDirFlag(options.dataDir);
     return {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { certificateToPem, certificatesFromPem } from '../pemCertificates.js';
 
 /**
  * Test support: a small PKI made with the real `openssl` command line, as a customer's PKI team
@@ -130,8 +131,18 @@ export class OpensslPki {
     );
   }
 
-  /** `<name>.pem` for a new `<name>.key`, issued by `<issuer>.pem`/`<issuer>.key`. */
-  issue(name: string, kind: KeyKind, issuer: string, extensions: Extensions, cn = name): void {
+  /**
+   * `<name>.pem` for a new `<name>.key`, issued by `<issuer>.pem`/`<issuer>.key`, valid `days`
+   * from now (a short-lived CA for the tests of what its shortness does to device certificates).
+   */
+  issue(
+    name: string,
+    kind: KeyKind,
+    issuer: string,
+    extensions: Extensions,
+    cn = name,
+    days = 1825,
+  ): void {
     this.key(name, kind);
     this.run(
       'req',
@@ -157,7 +168,7 @@ export class OpensslPki {
       '-set_serial',
       `0x${randomBytes(12).toString('hex')}`,
       '-days',
-      '1825',
+      String(days),
       '-sha256',
       '-extfile',
       this.#config,
@@ -166,6 +177,20 @@ export class OpensslPki {
       '-out',
       `${name}.pem`,
     );
+  }
+
+  /**
+   * `<out>.pem`: `<name>.pem` (a P-256 certificate) with its key's curve OID changed from P-256
+   * (1.2.840.10045.3.1.7) to an arc no curve has (…3.1.8), as a file mangled on its way arrives:
+   * base64 and DER stay valid and openssl still reads the certificate, but not its public key.
+   */
+  unknownCurve(name: string, out: string): void {
+    const der = Buffer.from(certificatesFromPem(this.text(`${name}.pem`))[0]!);
+    const p256 = Buffer.from('06082a8648ce3d030107', 'hex');
+    const at = der.indexOf(p256);
+    if (at < 0) throw new Error(`${name}.pem has no P-256 key`);
+    der[at + p256.length - 1] = 0x08;
+    writeFileSync(this.path(`${out}.pem`), certificateToPem(der));
   }
 
   /** `<out>.p12` holding `<name>.key`, `<name>.pem` and the chain files; `legacy` = 3DES/RC2. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import { findJsonSyntaxError, lineAndColumn } from './jsonSyntaxError.js';
 import { profilesFileSchema, type ProductProfile } from './productProfile.js';
 
 export type ProfileErrorCode = 'PROFILE_UNREADABLE' | 'PROFILE_INVALID';
@@ -84,31 +85,20 @@ export function parseProfilesWithNotes(text: string, source: string): LoadedProf
     value = JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    const where = jsonErrorLocation(text, message);
     throw new ProfileError(
       'PROFILE_UNREADABLE',
       source,
-      [{ path: '', message: `not valid JSON${where ? ` at ${where}` : ''} (${message})` }],
+      [{ path: '', message: jsonProblem(text) }],
       message,
     );
   }
+  // One pass reports every problem: the cross-field checks (profileCrossChecks.ts), duplicate
+  // names included, run even where other fields failed.
   const parsed = profilesFileSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
     throw new ProfileError('PROFILE_INVALID', source, parsed.error.issues.map(toIssue));
   }
   const profiles = parsed.data.profiles;
-  const seen = new Set<string>();
-  const duplicates: ProfileIssue[] = [];
-  profiles.forEach((profile, index) => {
-    if (seen.has(profile.name)) {
-      duplicates.push({
-        path: `profiles[${index}].name`,
-        message: `another profile is already named "${profile.name}"`,
-      });
-    }
-    seen.add(profile.name);
-  });
-  if (duplicates.length > 0) throw new ProfileError('PROFILE_INVALID', source, duplicates);
   return { profiles, notes: normalisedEndpoints(value, profiles) };
 }
 
@@ -158,22 +148,18 @@ function toIssue(issue: z.core.$ZodIssue): ProfileIssue {
   return { path: formatPath(issue.path), message: issue.message };
 }
 
-/** `line 3, column 7` from V8's "… at position 42" message, when it has one. */
-function jsonErrorLocation(text: string, message: string): string | undefined {
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) return `line ${lineColumn[1]}, column ${lineColumn[2]}`;
-  const position = /position (\d+)/.exec(message);
-  if (!position) {
-    // "Unexpected end of JSON input": the text stops early, so the problem is at its end.
-    if (/end of JSON/i.test(message)) return locate(text, text.length);
-    return undefined;
-  }
-  return locate(text, Number(position[1]));
-}
-
-function locate(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return `line ${line}, column ${column}`;
+/**
+ * Where and how the text breaks JSON, in the supervisor's words: V8's own message names no
+ * position for some errors (a trailing comma) and quotes the text around it over several lines,
+ * so it goes to the detail only.
+ */
+function jsonProblem(text: string): string {
+  const error = findJsonSyntaxError(text);
+  if (error === undefined) return 'not valid JSON'; // the scanner and V8 disagree: say no more
+  const before = text.slice(0, error.offset).trimEnd();
+  const trailingComma =
+    before.endsWith(',') && (error.found === '"]"' || error.found === '"}"')
+      ? ' (JSON allows no comma before a closing bracket: remove the last comma)'
+      : '';
+  return `not valid JSON at ${lineAndColumn(text, error.offset)}: expected ${error.expected}, found ${error.found}${trailingComma}`;
 }

@@ -22,6 +22,14 @@ describe('--product NAME', () => {
     });
   });
 
+  it('ignores spaces around the name, as the profiles file check does for duplicates', () => {
+    // profileCrossChecks.ts refuses " Gateway" beside "Gateway": --product must fold the same way.
+    expect(chooseProductByName(profiles, ' sensor v3 ')).toEqual({
+      profile: profiles[0],
+      caseDiffers: true,
+    });
+  });
+
   it('names the profiles when the case leaves it open, and all of them when none match', () => {
     expect(chooseProductByName(profiles, 'gateway')).toEqual({
       problem:

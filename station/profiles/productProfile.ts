@@ -5,7 +5,14 @@ import {
   idScopeSchema,
   iotHubSchema,
 } from './dpsSettings.js';
-import { templateProblem } from './registrationIdTemplate.js';
+import { attestationModes } from './attestationModes.js';
+import {
+  attestationIssues,
+  duplicateNameIssues,
+  RUN_ALWAYS,
+  templateIssues,
+  type CrossCheckIssue,
+} from './profileCrossChecks.js';
 
 /**
  * A product profile: what the line checks on a device, which DPS settings and identity it gives
@@ -25,14 +32,16 @@ const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
 
 const twinCollection = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' });
 
-export const attestationModes = [
-  'x509-device-key',
-  'x509-station-key',
-  'symmetric-key-group',
-  'symmetric-key-individual',
-  'tpm',
-] as const;
-export type AttestationMode = (typeof attestationModes)[number];
+export { attestationModes, templateOptions, type AttestationMode } from './attestationModes.js';
+
+/** Names and models are picked and matched as typed: one of only spaces is as good as none. */
+const notBlank = (text: string): boolean => text.trim() !== '';
+const NOT_BLANK = 'must not be empty or only spaces';
+
+/** Adds the issues of a cross-field check (profileCrossChecks.ts) to zod's. */
+function addIssues(ctx: z.RefinementCtx, issues: CrossCheckIssue[]): void {
+  for (const { path, message } of issues) ctx.addIssue({ code: 'custom', path, message });
+}
 
 const attestationSchema = z
   .strictObject({
@@ -53,35 +62,13 @@ const attestationSchema = z
       .enum(['required', 'if-present'], { error: 'expected required or if-present' })
       .optional(),
   })
-  .superRefine((value, ctx) => {
-    if (value.mode === 'symmetric-key-group' && value.enrollmentGroupId === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['enrollmentGroupId'],
-        message: 'required when mode is symmetric-key-group',
-      });
-    }
-    if (value.ekCertificate !== undefined && value.mode !== 'tpm') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ekCertificate'],
-        message: `applies only to the tpm mode, not ${value.mode}`,
-      });
-    }
-    if (value.curve !== undefined && !value.mode.startsWith('x509-')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['curve'],
-        message: `applies only to the x509 modes, not ${value.mode}`,
-      });
-    }
-  });
+  .superRefine((value: unknown, ctx) => addIssues(ctx, attestationIssues(value)), RUN_ALWAYS);
 
 export const productProfileSchema = z
   .strictObject({
-    name: z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(64),
+    name: z.string({ error: 'expected a string' }).refine(notBlank, NOT_BLANK).max(64),
     models: z
-      .array(z.string({ error: 'expected a string' }).min(1, 'must not be empty'), {
+      .array(z.string({ error: 'expected a string' }).refine(notBlank, NOT_BLANK), {
         error: 'expected a list of model names',
       })
       .min(1, 'expected at least one model'),
@@ -137,35 +124,23 @@ export const productProfileSchema = z
       .enum(['refuse', 'reprovision'], { error: 'expected refuse or reprovision' })
       .default('refuse'),
   })
-  .superRefine((profile, ctx) => {
-    const problem = templateProblem(
-      profile.registrationId.template,
-      templateOptions(profile.attestation.mode),
-      profile.models,
-    );
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['registrationId', 'template'], message: problem });
-    }
-  });
-
-/** Which template fields and ID rules a mode has: X.509 puts the ID in a 64-character CN. */
-export function templateOptions(mode: AttestationMode): { x509: boolean; tpm: boolean } {
-  return { x509: mode.startsWith('x509-'), tpm: mode === 'tpm' };
-}
+  .superRefine((value: unknown, ctx) => addIssues(ctx, templateIssues(value)), RUN_ALWAYS);
 
 /** One product profile, defaults applied. */
 export type ProductProfile = z.output<typeof productProfileSchema>;
 /** A profile as written in the file, before defaults. */
 export type ProductProfileInput = z.input<typeof productProfileSchema>;
 
-export const profilesFileSchema = z.strictObject(
-  {
-    profiles: z
-      .array(productProfileSchema, { error: 'expected a list of profiles' })
-      .min(1, 'expected at least one profile'),
-  },
-  { error: 'expected an object with a "profiles" list' },
-);
+export const profilesFileSchema = z
+  .strictObject(
+    {
+      profiles: z
+        .array(productProfileSchema, { error: 'expected a list of profiles' })
+        .min(1, 'expected at least one profile'),
+    },
+    { error: 'expected an object with a "profiles" list' },
+  )
+  .superRefine((value: unknown, ctx) => addIssues(ctx, duplicateNameIssues(value)), RUN_ALWAYS);
 
 /** True when the device's firmware version is allowed (absent list: any version). */
 export function firmwareAllowed(profile: ProductProfile, version: string): boolean {

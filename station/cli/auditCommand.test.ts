@@ -77,4 +77,14 @@ describe('station audit', () => {
       code: 'CLI_USAGE',
     });
   });
+
+  it('refuses a negative --limit in its own words, not as an ambiguous option', async () => {
+    // node:util parseArgs reads "-1" as an option: the flag's own check must still answer.
+    for (const args of [['--limit', '-1'], ['--limit=-1']]) {
+      await expect(audit([...args, '--data-dir', root])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: '--limit must be a whole number of at least 1, not "-1"',
+      });
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import type { AuditEvent } from '../store/auditLog.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { resolveDataDir } from './dataDir.js';
@@ -22,7 +22,7 @@ export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the sta
  * Read-only: it opens the database to read, as the other reports do.
  */
 export async function audit(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseStationArgs({
     args,
     allowPositionals: true,
     options: {

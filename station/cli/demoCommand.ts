@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { runDemoLine } from '../demo/demoLine.js';
 
 export const DEMO_USAGE = `  demo    Provision simulated devices on real ttys through the full X.509 device-key
@@ -9,7 +9,7 @@ export const DEMO_USAGE = `  demo    Provision simulated devices on real ttys th
 
 /** `station demo`: the DEMO line in the terminal, each slot's result printed, no UI. */
 export async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args,
     options: {
       devices: { type: 'string', default: '8' },

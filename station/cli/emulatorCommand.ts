@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { prepareCaDir, writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DPS_CA_ENV } from '../production/dpsConnection.js';
@@ -29,7 +29,7 @@ export async function emulatorCommand(
   args: string[],
   deps: EmulatorCommandDeps = {},
 ): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args,
     options: {
       port: { type: 'string', default: '0' },

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { checkLineSetup, chooseProfile } from '../production/productionStation.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import {
@@ -25,7 +25,7 @@ export async function line(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'save') return save(rest);
   // show and forget take the folder only: `forget --device X` must not read as forgetting one port.
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args: rest,
     options: { 'data-dir': lineParseOptions['data-dir'] },
   });
@@ -56,7 +56,7 @@ export async function line(args: string[]): Promise<number> {
 
 /** `line save`: checks the line's setup, then writes it. */
 async function save(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args,
     options: { ...lineParseOptions, manual: { type: 'boolean', default: false } },
   });

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import type { RunEnded } from '../line/line.js';
 import type { SlotView } from '../line/lineTypes.js';
 import {
@@ -20,7 +20,7 @@ const STATION_DID_NOT_START = 3;
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
 export async function provision(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: lineParseOptions });
+  const { values } = parseStationArgs({ args, options: lineParseOptions });
   // One device, one run: --discover cannot be honoured, so it is refused rather than dropped.
   const selection = values.discover
     ? '--discover is for `station serve`; provision runs the one device on --device PATH'

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { isLoopbackHost, isWildcardHost } from '../api/sessionAccess.js';
 import type { StationFactory } from '../api/stationFactory.js';
 import { startDemoStation } from '../demo/demoStation.js';
@@ -53,7 +53,7 @@ export function parsePort(text: string): number | undefined {
 
 /** `station serve`: the line headless, with its UI for any browser on this machine. */
 export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args,
     options: {
       ...headlessOptions,

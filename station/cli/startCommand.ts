@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { demoStationFactory } from '../api/stationFactory.js';
 import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
@@ -42,7 +42,7 @@ export interface StartDeps extends HeadlessDeps {
 const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function start(args: string[], deps: StartDeps = {}): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args,
     options: {
       ...headlessOptions,

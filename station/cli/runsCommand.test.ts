@@ -269,3 +269,79 @@ describe('station runs show, of a run a crash cut off', () => {
     expect(output.some((line) => line.startsWith('  finished'))).toBe(false);
   });
 });
+
+describe('station runs, by the DPS settings each run wrote', () => {
+  const SCOPE = '0ne00AB12CD';
+  const written = {
+    idScope: SCOPE,
+    globalEndpoint: 'global.azure-devices-provisioning.net',
+    profileFingerprint: '0123456789abcdef',
+  };
+
+  /** Two runs that wrote SCOPE, one another scope, and one from before runs recorded it. */
+  function scopedShift(): { sensor: number[]; other: number; before: number } {
+    const db = openStationDatabase(join(root, 'station.db'));
+    const store = new ProvisioningStore(db, { now: () => NOW });
+    const before = store.beginRun('/dev/ttyUSB0', 'line7', NOW.getTime() - 3 * HOUR);
+    const open = (dps: typeof written, hoursAgo: number) =>
+      store.beginRun(
+        '/dev/ttyUSB1',
+        'Sensor v2',
+        NOW.getTime() - hoursAgo * HOUR,
+        'auto',
+        undefined,
+        {
+          dps,
+        },
+      );
+    const first = open(written, 2);
+    recordIssuedCertificate(db, `c-${first}`, 'reg-sn-1');
+    store.commitPass(passedRun(first, 'SN-1', { profile: 'Sensor v2' }));
+    const other = open({ ...written, idScope: '0ne00EF3456' }, 1.5);
+    const second = open(written, 1);
+    db.close();
+    return { sensor: [first, second], other, before };
+  }
+
+  it('shows the ID scope, endpoint and profile fingerprint of a run, and "not recorded" before', async () => {
+    const { sensor, before } = scopedShift();
+    expect(await cli('show', String(sensor[0]))).toBe(0);
+    expect(output).toContain('  profile       Sensor v2, fingerprint 0123456789abcdef');
+    expect(output).toContain(`  ID scope      ${SCOPE}`);
+    expect(output).toContain('  DPS endpoint  global.azure-devices-provisioning.net');
+    output = [];
+    expect(await cli('show', String(sensor[0]), '--json')).toBe(0);
+    expect(JSON.parse(output.join('\n'))).toMatchObject({ dps: written });
+    output = [];
+    expect(await cli('show', String(before))).toBe(0);
+    const notRecorded = 'not recorded (a run from before the station kept it)';
+    expect(output).toContain(`  profile       line7, fingerprint ${notRecorded}`);
+    expect(output).toContain(`  ID scope      ${notRecorded}`);
+    expect(output).toContain(`  DPS endpoint  ${notRecorded}`);
+  });
+
+  it('lists the runs that wrote one ID scope, typed in either case; refuses a malformed one', async () => {
+    const { sensor, other } = scopedShift();
+    const ids = () => output.map((line) => Number(line.trim().split(/\s+/)[0]));
+    expect(await cli('list', '--id-scope', SCOPE)).toBe(0);
+    expect(ids()).toEqual([...sensor].reverse());
+    output = [];
+    await cli('--id-scope', '0ne00ab12cd', '--state', 'pass');
+    expect(ids()).toEqual([sensor[0]]);
+    output = [];
+    await cli('--id-scope', '0ne00EF3456', '--json');
+    expect((JSON.parse(output.join('\n')) as { id: number }[]).map((run) => run.id)).toEqual([
+      other,
+    ]);
+    output = [];
+    await cli('--id-scope', '0ne00000000');
+    expect(output).toEqual(['No run matches.']);
+    await expect(cli('--id-scope', '0ne00AB12C')).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringContaining('--id-scope expected 0ne followed by 8 hex digits'),
+    });
+    await expect(cli('stats', '--id-scope', SCOPE)).rejects.toMatchObject({
+      message: 'runs stats takes no --id-scope',
+    });
+  });
+});

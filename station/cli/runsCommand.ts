@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import type { EndorsementEvidence } from '../line/lineTypes.js';
 import type { RunStarter } from '../line/runRecorder.js';
+import { idScopeProblem } from '../profiles/dpsSettings.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { RUN_STATES, type RunState, type RunSummary } from '../store/runHistory.js';
 import { resolveDataDir } from './dataDir.js';
@@ -8,12 +9,14 @@ import { openExistingStationDatabase } from './existingDatabase.js';
 import { localTime, sinceFlag } from './timeFlags.js';
 import { countFlag, UsageError } from './usageError.js';
 
-export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN] [--since WHEN] [--limit N]
-                                                 the latest provisioning runs, newest first: when,
-                                                 state, port, device, registration ID, error
+export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN] [--id-scope SCOPE] [--since WHEN]
+             [--limit N]                         the latest provisioning runs, newest first: when,
+                                                 state, port, device, registration ID, error;
+                                                 --id-scope: those that wrote that DPS ID scope
   runs show  ID                                  one run whole: its steps and their times, the
-                                                 error with its detail, the certificate; for a
-                                                 TPM, its EK, EK certificate and vendor chain
+                                                 error with its detail, the certificate, the DPS
+                                                 settings written and the profile's fingerprint;
+                                                 for a TPM, its EK, EK certificate and vendor chain
   runs stats [--since WHEN] [--port PATH]        how the runs since WHEN ended, per state, and the
                                                  failures per error code (default: the last 24h)
           states: ${RUN_STATES.join(', ')}; WHEN: 30m, 8h, 2d, or a local date or date and
@@ -24,7 +27,7 @@ const DEFAULT_STATS_WINDOW = '24h';
 
 /** The filters each subcommand applies. */
 const TAKES: Record<'list' | 'show' | 'stats', readonly string[]> = {
-  list: ['state', 'port', 'serial', 'since', 'limit'],
+  list: ['state', 'port', 'serial', 'id-scope', 'since', 'limit'],
   show: [],
   stats: ['since', 'port'],
 };
@@ -35,7 +38,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
   const [first, ...tail] = args;
   const sub = first === undefined || first.startsWith('-') ? 'list' : first;
   const rest = sub === first ? tail : args;
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseStationArgs({
     args: rest,
     allowPositionals: true,
     options: {
@@ -43,6 +46,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
       state: { type: 'string' },
       port: { type: 'string' },
       serial: { type: 'string' },
+      'id-scope': { type: 'string' },
       since: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -54,7 +58,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
   }
   // A filter a subcommand would not apply is refused: `stats --state pass` printing every
   // state's counts would read as that filter's answer.
-  const ignored = (['state', 'port', 'serial', 'since', 'limit'] as const).filter(
+  const ignored = (['state', 'port', 'serial', 'id-scope', 'since', 'limit'] as const).filter(
     (flag) => values[flag] !== undefined && !TAKES[sub].includes(flag),
   );
   if (ignored.length > 0) {
@@ -67,7 +71,11 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
   if (state !== undefined && !RUN_STATES.includes(state)) {
     throw new UsageError(`--state must be one of ${RUN_STATES.join(', ')}, not "${state}"`);
   }
-  // Flags are checked before the database opens, so a typo never waits for a large one.
+  // Flags are checked before the database opens, so a typo never waits for a large one. A
+  // mistyped scope would list no run, which reads as "no device got it".
+  const scope = values['id-scope'];
+  const scopeProblem = scope === undefined ? undefined : idScopeProblem(scope);
+  if (scopeProblem !== undefined) throw new UsageError(`--id-scope ${scopeProblem}`);
   const limit = countFlag('--limit', values.limit ?? '50');
   const since = values.since === undefined ? undefined : sinceFlag(values.since, now());
   const id = sub === 'show' ? runIdArgument(positionals) : undefined;
@@ -99,6 +107,7 @@ export async function runs(args: string[], now: () => Date = () => new Date()): 
       ...(state !== undefined && { state }),
       ...(values.port !== undefined && { port: values.port }),
       ...(values.serial !== undefined && { serialNumber: values.serial }),
+      ...(scope !== undefined && { idScope: scope }),
       ...(since !== undefined && { since: since.toISOString() }),
     });
     if (values.json) print(list);
@@ -162,9 +171,13 @@ function endorsementRows(ek: EndorsementEvidence | undefined): [string, string |
 }
 
 function printRun(run: RunSummary): void {
+  // A run from before the station kept its DPS settings (migration 014) says so, not nothing.
+  const notRecorded = 'not recorded (a run from before the station kept it)';
   const rows: [string, string | null][] = [
     ['port', run.port],
-    ['profile', run.profile],
+    ['profile', `${run.profile}, fingerprint ${run.dps?.profileFingerprint ?? notRecorded}`],
+    ['ID scope', run.dps?.idScope ?? notRecorded],
+    ['DPS endpoint', run.dps?.globalEndpoint ?? notRecorded],
     ['device', run.serialNumber && `${run.serialNumber} (${run.model ?? 'model unknown'})`],
     ['registration', run.registrationId],
     ['certificate', run.certificateSerial],

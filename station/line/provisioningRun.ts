@@ -28,6 +28,7 @@ import {
   type RunStarter,
 } from './runRecorder.js';
 import { openWaitEnds } from './openRunWait.js';
+import { runDpsRecord } from './profileFingerprint.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
 import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
@@ -111,6 +112,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     startedAt,
     startedBy: options.startedBy,
     device: facts.info && runDevice(facts.info),
+    dps: runDpsRecord(profile),
   });
   // The recorder may wait to open the run (a running station's store waits out another
   // program's lock while the other slots go on). A cancel, a stop or an unplug ends the wait
@@ -118,10 +120,10 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   const openRun = async (): Promise<number> => {
     if (opened !== undefined) return opened;
     if (refused !== undefined) throw refused;
-    const { port, startedBy, device } = start();
+    const { port, startedBy, device, dps } = start();
     const ends = openWaitEnds(signal, session);
     try {
-      const opening = { signal: ends.signal };
+      const opening = { signal: ends.signal, dps };
       opened = await recorder.beginRun(port, profile.name, startedAt, startedBy, device, opening);
     } catch (err) {
       refused = err;

@@ -17,6 +17,18 @@ export type RunStarter = 'operator' | 'auto';
 /** A device as identify read it, as a run records it. */
 export type RunDevice = PassedRunRecord['device'];
 
+/**
+ * The DPS settings a run writes into its device (what SET_CONFIG carries but the registration
+ * ID), and which version of its profile they came from: the station cannot check a scope against
+ * DPS, so a day with a wrong one is traced through this record to the devices it reached.
+ */
+export interface RunDpsRecord {
+  idScope: string;
+  globalEndpoint: string;
+  /** First 16 hex digits of the SHA-256 of the profile's canonical JSON (profileFingerprint.ts). */
+  profileFingerprint: string;
+}
+
 /** A device that passed before, as the duplicate policy needs to see it. */
 export interface EarlierProvisioning {
   runId: number;
@@ -146,6 +158,8 @@ export interface RunOpening {
    * was cancelled or stopped, or its device went. A recorder that never waits ignores it.
    */
   signal?: AbortSignal;
+  /** The DPS settings the run writes into its device; recorded with the run when given. */
+  dps?: RunDpsRecord;
 }
 
 /** How a caller tries recordFailure (RunRecorder.recordFailure). */
@@ -165,6 +179,8 @@ export interface RefusedStart {
   startedAt: number;
   startedBy: RunStarter | undefined;
   device: RunDevice | undefined;
+  /** As beginRun's `options.dps`. */
+  dps?: RunDpsRecord;
 }
 
 /** How a run that did not pass ended, as recordFailure takes it. */

@@ -33,6 +33,7 @@ import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
 import { certificateCutNote } from './certificateLifetimeNote.js';
 import { checkGroupKeyStored, loadGroupKeySource } from './groupKeys.js';
+import { noteProfileChange } from './profileChangeAtStart.js';
 import { SyncLog } from './syncLog.js';
 import { chooseProductByName } from '../profiles/productChoice.js';
 
@@ -202,6 +203,7 @@ export async function openProductionStation(
     const interrupted = store.closeInterruptedRuns();
     const interruptedText = interruptedRunsText(interrupted);
     if (interruptedText !== undefined) options.log(interruptedText);
+    noteProfileChange(db, profile, options.log);
     // From here on the connection shares its thread with every port and the UI: a lock another
     // program holds is waited out on a timer at the writes (the ledger's and the recorder's
     // lock-waiting decorators, storeLockWait.ts), not inside SQLite.

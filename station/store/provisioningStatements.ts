@@ -20,7 +20,8 @@ export const PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL = `SELECT r.id AS runId,
 export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
-      owner_token, owner_boot, started_by, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      owner_token, owner_boot, started_by, device_id, dps_id_scope, dps_global_endpoint,
+      profile_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // The port's latest ended runs, newest first, with the device each named (if any): the
     // failure count walks them as the slot's own count saw them (failedRunsInARow). Ordered by
@@ -46,9 +47,12 @@ export function prepareProvisioningStatements(db: Database.Database) {
         RETURNING id`,
       )
       .pluck(),
+    // Returns the DPS settings the run recorded as it opened, for the commit's audit event.
     finishPass: db.prepare(`UPDATE runs SET state = 'pass', device_id = ?, registration_id = ?,
       steps = ?, finished_at = ?, certificate_serial = ?, attestation_evidence = ?
-      WHERE id = ? AND state = 'running'`),
+      WHERE id = ? AND state = 'running'
+      RETURNING dps_id_scope AS idScope, dps_global_endpoint AS globalEndpoint,
+        profile_fingerprint AS profileFingerprint`),
     // A failure never fails on its certificate: an unknown serial is simply not linked.
     finishFailure: db.prepare(`UPDATE runs SET state = ?, error_code = ?, error_message = ?,
       error_detail = ?, steps = ?, finished_at = ?, device_id = coalesce(?, device_id),

@@ -257,6 +257,7 @@ describe('ProvisioningStore.recordFailure', () => {
         startedBy: 'operator',
         finishedAt: '1970-01-01T00:00:01.600Z',
         evidence: null,
+        dps: null,
       },
     ]);
     expect(row(`SELECT status FROM certificates`)).toEqual({ status: 'abandoned' });

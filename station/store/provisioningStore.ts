@@ -10,6 +10,8 @@ import type {
   PortHold,
   PortPass,
   RunDevice,
+  RunDpsRecord,
+  RunOpening,
   RunRecorder,
   RunStarter,
 } from '../line/runRecorder.js';
@@ -98,6 +100,7 @@ export class ProvisioningStore implements RunRecorder {
    * Opens a run (`running`); it ends through commitPass or recordFailure. Refuses while the
    * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
    * writes to the device (it has only read INFO): the device keeps its previous identity.
+   * `opening.dps`: the DPS settings the run writes into the device, recorded with it.
    */
   beginRun(
     port: string,
@@ -105,11 +108,12 @@ export class ProvisioningStore implements RunRecorder {
     startedAt: number,
     startedBy?: RunStarter,
     device?: RunDevice,
+    { dps }: RunOpening = {},
   ): number {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.held.writeAll();
-      return this.beginTx.immediate({ port, profile, startedAt, startedBy, device });
+      return this.beginTx.immediate({ port, profile, startedAt, startedBy, device, dps });
     });
   }
 
@@ -308,7 +312,7 @@ export class ProvisioningStore implements RunRecorder {
     // Superseded before the insert, or the partial unique index would see two live enrollments;
     // linked to its successor after, once that has an id. One transaction: nobody sees between.
     if (earlier !== undefined) this.sql.markSuperseded.run(now, earlier);
-    this.sql.finishPass.run(
+    const dps = this.sql.finishPass.get(
       deviceId,
       record.registrationId,
       JSON.stringify(record.steps),
@@ -316,7 +320,7 @@ export class ProvisioningStore implements RunRecorder {
       record.certificateSerial ?? null,
       record.evidence === undefined ? null : JSON.stringify(record.evidence),
       record.runId,
-    );
+    ) as Record<keyof RunDpsRecord, string | null>;
     const enrollmentId = insertEnrollment(this.sql, record, deviceId, now);
     if (earlier !== undefined) this.sql.linkSuccessor.run(enrollmentId, earlier);
     this.auditLog.append({
@@ -332,6 +336,8 @@ export class ProvisioningStore implements RunRecorder {
         port: record.port,
         profile: record.profile,
         attestation: record.attestation,
+        // What the device was given to find DPS with, as its run recorded it (null: not recorded).
+        ...dps,
         certificateSerial: record.certificateSerial ?? null,
         supersededEnrollmentId: earlier ?? null,
       },

@@ -6,7 +6,7 @@ import type {
   RecentRunsQuery,
   RunView,
 } from '../line/lineTypes.js';
-import type { RunStarter } from '../line/runRecorder.js';
+import type { RunDpsRecord, RunStarter } from '../line/runRecorder.js';
 
 /** The states a run row can be in (migration 002). */
 export const RUN_STATES = ['running', 'pass', 'fail', 'cancelled'] as const;
@@ -31,6 +31,11 @@ export interface RunSummary {
   /** Who started it; null for a run recorded before the station kept that (migration 010). */
   startedBy: RunStarter | null;
   finishedAt: string | null;
+  /**
+   * The DPS settings the run wrote (or was to write) into its device, and its profile's
+   * fingerprint; null for a run recorded before the station kept them (migration 014).
+   */
+  dps: RunDpsRecord | null;
 }
 
 /** Which runs to list; every field narrows, none means the latest runs. */
@@ -38,6 +43,8 @@ export interface RunFilter {
   state?: RunState;
   port?: string;
   serialNumber?: string;
+  /** Runs that wrote this DPS ID scope (letter case aside). */
+  idScope?: string;
   /** ISO 8601: runs started at or after it. */
   since?: string;
   limit?: number;
@@ -59,12 +66,15 @@ export const RUNS_BY_STATE_SQL = `SELECT state, count(*) AS runs FROM runs
   INDEXED BY runs_by_started_at
   WHERE started_at >= @since AND (@port IS NULL OR port = @port) GROUP BY state`;
 
-type RunRow = Omit<RunSummary, 'error' | 'steps' | 'evidence'> & {
+type RunRow = Omit<RunSummary, 'error' | 'steps' | 'evidence' | 'dps'> & {
   errorCode: string | null;
   errorMessage: string | null;
   errorDetail: string | null;
   steps: string;
   evidence: string | null;
+  idScope: string | null;
+  globalEndpoint: string | null;
+  profileFingerprint: string | null;
 };
 
 const COLUMNS = `r.id, r.port, r.profile, r.state,
@@ -72,7 +82,8 @@ const COLUMNS = `r.id, r.port, r.profile, r.state,
   r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
   r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
   r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt,
-  r.attestation_evidence AS evidence`;
+  r.attestation_evidence AS evidence, r.dps_id_scope AS idScope,
+  r.dps_global_endpoint AS globalEndpoint, r.profile_fingerprint AS profileFingerprint`;
 
 /** A statement and the values of its parameters, in order. */
 export interface RunListQuery {
@@ -98,6 +109,11 @@ export function runListQuery(filter: RunFilter = {}): RunListQuery {
   // through that index, and a state no run is in costs nothing.
   const narrower = filter.serialNumber !== undefined || filter.since !== undefined;
   if (filter.state !== undefined) add(narrower ? '+r.state = ?' : 'r.state = ?', filter.state);
+  // A scope is shared by most runs of a line, so it too yields to a device or a window; alone,
+  // or with a state or port, its runs are walked newest first down `runs_by_id_scope` (014).
+  if (filter.idScope !== undefined) {
+    add(narrower ? '+r.dps_id_scope = ?' : 'r.dps_id_scope = ?', filter.idScope);
+  }
   if (filter.port !== undefined) add('r.port = ?', filter.port);
   if (filter.serialNumber !== undefined) add('d.serial_number = ?', filter.serialNumber);
   if (filter.since !== undefined) add('r.started_at >= ?', filter.since);
@@ -216,6 +232,9 @@ function summary({
   errorDetail,
   steps,
   evidence,
+  idScope,
+  globalEndpoint,
+  profileFingerprint,
   ...run
 }: RunRow): RunSummary {
   return {
@@ -223,6 +242,11 @@ function summary({
     error: errorCode === null ? null : codedError(errorCode, errorMessage, errorDetail),
     steps: JSON.parse(steps) as RunSummary['steps'],
     evidence: evidence === null ? null : (JSON.parse(evidence) as AttestationEvidence),
+    // Migration 014's CHECK keeps the three together: all recorded, or none.
+    dps:
+      idScope === null || globalEndpoint === null || profileFingerprint === null
+        ? null
+        : { idScope, globalEndpoint, profileFingerprint },
   };
 }
 

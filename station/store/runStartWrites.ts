@@ -1,4 +1,4 @@
-import type { RunDevice, RunStarter } from '../line/runRecorder.js';
+import type { RunDevice, RunDpsRecord, RunStarter } from '../line/runRecorder.js';
 import type { ProvisioningStatements } from './provisioningStatements.js';
 import type { RunOwner } from './runOwner.js';
 
@@ -9,6 +9,8 @@ export interface RunStart {
   startedAt: number;
   startedBy: RunStarter | undefined;
   device: RunDevice | undefined;
+  /** The DPS settings the run writes into its device; absent, the run records none (NULL). */
+  dps?: RunDpsRecord | undefined;
 }
 
 /** The id of the device's row, added if new (its revisions as the statement keeps them). */
@@ -52,6 +54,9 @@ export function insertRun(
     owner.boot ?? null,
     run.startedBy ?? null,
     deviceId,
+    run.dps?.idScope ?? null,
+    run.dps?.globalEndpoint ?? null,
+    run.dps?.profileFingerprint ?? null,
   );
   return Number(inserted.lastInsertRowid);
 }

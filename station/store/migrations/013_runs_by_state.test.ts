@@ -87,7 +87,11 @@ function version12Database(): void {
       );
     }
   })();
-  expect(planOf(db, { state: 'cancelled' })).toContain('SCAN r');
+  // Planned with the columns a version-12 file has: the list's own reads later migrations' too.
+  const { sql, params } = runListQuery({ state: 'cancelled' });
+  const version12Sql = sql.replace(/^SELECT [\s\S]*? FROM runs r/, 'SELECT r.id FROM runs r');
+  const plan = db.prepare(`EXPLAIN QUERY PLAN ${version12Sql}`).all(...params);
+  expect(JSON.stringify(plan)).toContain('SCAN r');
   db.close();
 }
 
@@ -106,8 +110,8 @@ describe('migration 013: runs by state', () => {
 
     // Opened again, and migrated again by hand: the version says it is done, nothing runs twice.
     db = openStationDatabase(databaseFile());
-    expect(migrate(db, migrations)).toBe(13);
-    expect(db.pragma('user_version', { simple: true })).toBe(13);
+    expect(migrate(db, migrations)).toBe(migrations.length);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     const indexes = db.prepare(
       `SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'runs_by_state'`,
     );

@@ -12,6 +12,7 @@ import { migration010RunStarts } from './010_run_starts.js';
 import { migration011Bundles } from './011_bundles.js';
 import { migration012AttestationEvidence } from './012_attestation_evidence.js';
 import { migration013RunsByState } from './013_runs_by_state.js';
+import { migration014RunDpsSettings } from './014_run_dps_settings.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -35,4 +36,5 @@ export const migrations: readonly Migration[] = [
   migration011Bundles,
   migration012AttestationEvidence,
   migration013RunsByState,
+  migration014RunDpsSettings,
 ];

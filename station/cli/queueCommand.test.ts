@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { reportCliError } from './cliError.js';
 import { queue } from './queueCommand.js';
 import { syncCommand } from './syncCommand.js';
 
@@ -159,5 +160,53 @@ describe('station queue export', () => {
       code: 'CLI_USAGE',
       message: expect.stringContaining('without --out'),
     });
+  });
+});
+
+describe('station queue requeue --id', () => {
+  let station: SyncTestStation;
+  beforeEach(() => {
+    station = new SyncTestStation();
+  });
+  afterEach(() => station.close());
+
+  const requeue = (...ids: number[]) =>
+    queue([
+      'requeue',
+      '--status',
+      'failed',
+      '--by',
+      'sam',
+      ...ids.flatMap((id) => ['--id', String(id)]),
+      '--data-dir',
+      station.dir,
+    ]);
+
+  it('says nothing matched an id that is no failed row, exits non-zero, and requeues nothing', async () => {
+    const failed = station.provision('SN1');
+    const pending = station.provision('SN2');
+    station.db.prepare(`UPDATE enrollments SET status = 'failed' WHERE id = ?`).run(failed);
+
+    const none = await requeue(99).catch((err: unknown) => err);
+    expect(none).toMatchObject({
+      code: 'QUEUE_REQUEUE_NO_MATCH',
+      message:
+        'Nothing was requeued: there is no enrollment 99. `station queue list --status failed` shows the ids that can be requeued.',
+    });
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    expect(reportCliError(none)).toBe(1);
+    // One id of two matches: neither goes back, so the supervisor is not left to guess which.
+    await expect(requeue(failed, pending)).rejects.toMatchObject({
+      code: 'QUEUE_REQUEUE_NO_MATCH',
+      message: expect.stringContaining(`enrollment ${pending} is pending, not failed`),
+    });
+    expect(station.row(failed).status).toBe('failed');
+    expect(output).toEqual([]);
+
+    expect(await requeue(failed)).toBe(0);
+    expect(station.row(failed).status).toBe('pending');
+    expect(output).toEqual([
+      '1 enrollment(s) back to pending: reg-sn1. The sync reads DPS before sending them.',
+    ]);
   });
 });

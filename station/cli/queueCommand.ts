@@ -1,12 +1,13 @@
 import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
+import { QueueError } from './queueError.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status; superseded
@@ -28,7 +29,7 @@ export const QUEUE_USAGE = `  queue stats                                    enr
 /** `station queue …`: what the enrollment outbox holds. */
 export async function queue(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args: rest,
     options: {
       'data-dir': { type: 'string' },
@@ -49,6 +50,7 @@ export async function queue(args: string[]): Promise<number> {
   // Checked before the database opens: NaN reached SQLite as a type error, and 0 listed
   // nothing under "The outbox is empty.".
   const limit = countFlag('--limit', values.limit);
+  const ids = sub === 'requeue' ? values.id?.map((text) => countFlag('--id', text)) : undefined;
   const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), {
     toRead: sub !== 'requeue',
   });
@@ -73,7 +75,7 @@ export async function queue(args: string[]): Promise<number> {
       }
       return 0;
     }
-    if (sub === 'requeue') return requeue(db, status, values.id, values.by);
+    if (sub === 'requeue') return requeue(db, store, status, ids, values.by);
     if (sub === 'export') {
       if (values.format !== 'csv' && values.format !== 'json') {
         console.error('station queue export: --format must be csv or json');
@@ -106,8 +108,9 @@ export async function queue(args: string[]): Promise<number> {
 
 function requeue(
   db: Parameters<typeof requeueEnrollments>[0],
+  store: ProvisioningStore,
   status: EnrollmentStatus | undefined,
-  ids: string[] | undefined,
+  ids: number[] | undefined,
   by: string | undefined,
 ): number {
   if (status !== 'failed' && status !== 'conflict') {
@@ -118,15 +121,13 @@ function requeue(
     console.error('station queue requeue: --by NAME is required (it goes into the audit trail)');
     return 2;
   }
-  const numbers = ids?.map(Number);
-  if (numbers?.some((n) => !Number.isInteger(n) || n < 1)) {
-    console.error('station queue requeue: --id must be an outbox id (see `station queue list`)');
-    return 2;
-  }
+  // Every named row must match before any is requeued: a mistyped id must not pass as done,
+  // nor leave the supervisor to work out which of several went back.
+  if (ids !== undefined) checkRequeueIds(store, status, ids);
   const requeued = requeueEnrollments(db, {
     status,
     supervisor: by,
-    ...(numbers && { ids: numbers }),
+    ...(ids && { ids: [...new Set(ids)] }),
   });
   console.log(
     requeued.length === 0
@@ -134,6 +135,26 @@ function requeue(
       : `${requeued.length} enrollment(s) back to pending: ${requeued.join(', ')}. The sync reads DPS before sending them.`,
   );
   return 0;
+}
+
+/** Throws QUEUE_REQUEUE_NO_MATCH naming each `--id` that is no row of `status`. */
+function checkRequeueIds(
+  store: ProvisioningStore,
+  status: 'failed' | 'conflict',
+  ids: number[],
+): void {
+  const problems = [...new Set(ids)].flatMap((id) => {
+    // The first row from `id` on: the row itself when there is one.
+    const [row] = store.listOutbox({ afterId: id - 1, limit: 1 });
+    if (row?.id !== id) return [`there is no enrollment ${id}`];
+    return row.status === status ? [] : [`enrollment ${id} is ${row.status}, not ${status}`];
+  });
+  if (problems.length > 0) {
+    throw new QueueError(
+      'QUEUE_REQUEUE_NO_MATCH',
+      `Nothing was requeued: ${problems.join('; ')}. \`station queue list --status ${status}\` shows the ids that can be requeued.`,
+    );
+  }
 }
 
 /**

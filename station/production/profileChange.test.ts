@@ -1,6 +1,6 @@
 /**
  * A profiles file edited between two starts of a real line: the start compares the profile with
- * the one the last run on the station recorded, and writes one `profile.changed` audit event and
+ * what the last run of that profile on the station recorded, and writes one `profile.changed` audit event and
  * a warning in the log when it differs. The station's own CA under a passphrase, a file store, a
  * simulated device on a real pty.
  */
@@ -53,11 +53,12 @@ const sensor = (idScope: string) => ({
 });
 
 /** Starts the line on the device's port and returns what it logged while starting. */
-async function start(port: string, mode: 'auto' | 'manual'): Promise<string[]> {
+async function start(port: string, mode: 'auto' | 'manual', product?: string): Promise<string[]> {
   const logs: string[] = [];
   station = await openProductionStation({
     dataDir,
     profilesFile,
+    ...(product !== undefined && { product }),
     ports: [port],
     discover: false,
     baudRate: 0,
@@ -105,7 +106,7 @@ describe('a line started with a profile edited since the last run', () => {
     await writeProfile(sensor(EDITED_SCOPE));
     logs = await start(port, 'manual');
     const warning = logs.find((line) => line.includes('has changed'));
-    expect(warning).toMatch(/^Warning: Profile "Sensor v2" has changed since the last run/);
+    expect(warning).toMatch(/^Warning: Profile "Sensor v2" has changed since its last run/);
     expect(warning).toContain(`run ${passed.id}`);
     expect(warning).toContain(`ID scope ${SCOPE} -> ${EDITED_SCOPE}`);
     expect(warning).toContain(`recorded in the audit trail as ${PROFILE_CHANGED}`);
@@ -142,5 +143,29 @@ describe('a line started with a profile edited since the last run', () => {
     logs = await start(port, 'manual');
     expect(logs.join('\n')).not.toContain('has changed');
     expect(station!.store.audit(PROFILE_CHANGED)).toHaveLength(1);
+  });
+
+  it('takes a switch to another product of the file for no change of either', async () => {
+    simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
+    const port = simulator.devices[0]!.hostPath;
+    const gateway = { ...sensor(EDITED_SCOPE), name: 'Gateway' };
+    await writeFile(profilesFile, JSON.stringify({ profiles: [sensor(SCOPE), gateway] }, null, 2));
+
+    await start(port, 'auto', 'Sensor v2');
+    expect(codeOf(await nextRunEnd(station!.line, 20_000))).toBe('PASS');
+    await stop();
+
+    // Gateway's first start on this station: the Sensor run before it is no earlier Gateway.
+    let logs = await start(port, 'manual', 'Gateway');
+    expect(logs.join('\n')).not.toContain('has changed');
+    const refused = nextRunEnd(station!.line, 20_000);
+    station!.line.provision(1);
+    expect(codeOf(await refused)).toBe('RUN_DUPLICATE_DEVICE');
+    await stop();
+
+    // Back to Sensor, unchanged: its own last run is what it is compared with.
+    logs = await start(port, 'manual', 'Sensor v2');
+    expect(logs.join('\n')).not.toContain('has changed');
+    expect(station!.store.audit(PROFILE_CHANGED)).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ export interface StartingProfile extends RunDpsRecord {
   name: string;
 }
 
-/** What the latest run that recorded its DPS settings recorded (migration 014). */
+/** What the latest run of a profile that recorded its DPS settings recorded (migration 014). */
 export interface RecordedProfile extends RunDpsRecord {
   runId: number;
   profile: string;
@@ -18,7 +18,7 @@ export interface RecordedProfile extends RunDpsRecord {
   startedAt: string;
 }
 
-/** A line starting with another profile, or another version of it, than the last run used. */
+/** A line starting with another version of its profile than the profile's last run used. */
 export interface ProfileChange {
   starting: StartingProfile;
   previous: RecordedProfile;
@@ -27,21 +27,27 @@ export interface ProfileChange {
 }
 
 /**
- * Walks down the primary key from the newest run and stops at the first that recorded its
- * settings: every run a line opens records them, so that is the newest one, unless the file
- * holds only runs from before migration 014 (read once, at a start).
+ * Walks down the primary key from the newest run and stops at the first of this profile that
+ * recorded its settings. Of this profile only: a profiles file holds one entry per product and a
+ * line may switch products any day, which is not a change of either. Names are unique ignoring
+ * letter case (profileCrossChecks.ts). Read once, at a start: a product not run for a long time
+ * costs one walk over the runs.
  */
 export const LAST_RECORDED_PROFILE_SQL = `SELECT id AS runId, profile, started_at AS startedAt,
     dps_id_scope AS idScope, dps_global_endpoint AS globalEndpoint,
     profile_fingerprint AS profileFingerprint
-  FROM runs WHERE profile_fingerprint IS NOT NULL ORDER BY id DESC LIMIT 1`;
+  FROM runs WHERE profile = ? COLLATE NOCASE AND profile_fingerprint IS NOT NULL
+  ORDER BY id DESC LIMIT 1`;
+
+/** Events of this kind searched for a start's own earlier record of the same change. */
+const RECENT_CHANGES_LOOKED_AT = 20;
 
 /**
- * Compares the profile a line starts with against the one the last run on this station recorded
- * and, when its fingerprint differs, appends one `profile.changed` audit event: the profiles file
+ * Compares the profile a line starts with against what the last run of that profile on this
+ * station recorded and, when its fingerprint differs, appends one `profile.changed` audit event: the profiles file
  * is read by path at every start, so an edit (another well-formed scope) would otherwise reach
- * the devices with no trace. Nothing when no run recorded a profile yet (a first start). A start
- * repeated with no run between finds its own event and writes none again. One IMMEDIATE
+ * the devices with no trace. Nothing when no run of it recorded a profile yet (its first start). A
+ * start repeated with no run of it between finds its own event and writes none again. One IMMEDIATE
  * transaction: two stations starting on one data folder write the event once.
  */
 export function recordProfileChange(
@@ -53,15 +59,17 @@ export function recordProfileChange(
   const read = db.prepare(LAST_RECORDED_PROFILE_SQL);
   return db
     .transaction((): ProfileChange | undefined => {
-      const previous = read.get() as RecordedProfile | undefined;
+      const previous = read.get(starting.name) as RecordedProfile | undefined;
       if (previous === undefined) return undefined;
       if (previous.profileFingerprint === starting.profileFingerprint) return undefined;
       const detail = changeDetail(starting, previous);
-      const [latest] = audit.list(PROFILE_CHANGED, 1);
-      const seen =
-        latest !== undefined &&
-        latest.detail.previousRunId === previous.runId &&
-        latest.detail.fingerprint === starting.profileFingerprint;
+      const seen = audit
+        .list(PROFILE_CHANGED, RECENT_CHANGES_LOOKED_AT)
+        .some(
+          (event) =>
+            event.detail.previousRunId === previous.runId &&
+            event.detail.fingerprint === starting.profileFingerprint,
+        );
       if (!seen) {
         audit.append({
           at: now,
@@ -76,11 +84,10 @@ export function recordProfileChange(
     .immediate();
 }
 
-/** The event's detail: the fingerprints always, the name, scope and endpoint when they differ. */
+/** The event's detail: the fingerprints always, the scope and endpoint when they differ. */
 function changeDetail(starting: StartingProfile, previous: RecordedProfile) {
   return {
     profile: starting.name,
-    ...(previous.profile !== starting.name && { previousProfile: previous.profile }),
     previousFingerprint: previous.profileFingerprint,
     fingerprint: starting.profileFingerprint,
     ...(previous.idScope !== starting.idScope && {
@@ -105,7 +112,6 @@ export function profileChangeText(change: ProfileChange): string {
   if (previous.globalEndpoint !== starting.globalEndpoint) {
     differs.push(`global endpoint ${previous.globalEndpoint} -> ${starting.globalEndpoint}`);
   }
-  const was = previous.profile === starting.name ? '' : ` (then "${previous.profile}")`;
   const settings =
     differs.length > 0
       ? `${differs.join(', ')}: check the ID scope against the DPS overview page before devices pass`
@@ -114,7 +120,7 @@ export function profileChangeText(change: ProfileChange): string {
     ? `recorded in the audit trail as ${PROFILE_CHANGED}`
     : `recorded as ${PROFILE_CHANGED} at an earlier start`;
   return (
-    `Profile "${starting.name}" has changed since the last run on this station, run ${previous.runId}${was}: ` +
+    `Profile "${starting.name}" has changed since its last run on this station, run ${previous.runId}: ` +
     `fingerprint ${previous.profileFingerprint} -> ${starting.profileFingerprint}; ${settings}; ${recorded}.`
   );
 }

@@ -27,9 +27,9 @@ export function unwritableLogError(
     folderName: 'The station log folder',
     fileName: 'The station log',
     writes: 'its log',
-    // The log is tried again every minute: once writable, it is written without a restart.
+    // The log is tried again with the first line a minute or more after: once writable, it is written without a restart.
     afterFix:
-      '. Until then the log lines go only to this output (a log that cannot be written stops no line), and the station tries the log again every minute.',
+      '. Until then the log lines go only to this output (a log that cannot be written stops no line), and the station tries the log again with its first line a minute or more later.',
   });
   if (unwritable === undefined) return undefined;
   return {

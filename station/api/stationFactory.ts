@@ -40,9 +40,14 @@ export type StationFactory = (context: StationContext) => Promise<RunningStation
  * Why a station did not start. STATION_PORT_IN_USE, STATION_PORT_DENIED and
  * STATION_HOST_UNAVAILABLE: the UI's address could not be listened on (checked before any
  * device port opens); STATION_GROUP_KEY_MISSING: the profile's enrollment group has no key stored.
+ * PROFILE_NOT_CHOSEN: the profiles file holds several products and none was named;
+ * PROFILE_NOT_FOUND: the product named is none of the file's. Both are the supervisor's choice of
+ * product, not a wrong data folder, which is what STATION_NOT_CONFIGURED tells them to check.
  */
 export type StationStartCode =
   | 'STATION_NOT_CONFIGURED'
+  | 'PROFILE_NOT_CHOSEN'
+  | 'PROFILE_NOT_FOUND'
   | 'STATION_LINE_INVALID'
   | 'STATION_GROUP_KEY_MISSING'
   | 'STATION_PORT_IN_USE'

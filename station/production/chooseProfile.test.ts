@@ -17,12 +17,25 @@ describe('choosing the product of a line (--product)', () => {
     expect(chooseProfile(profiles, 'Gateway').name).toBe('Gateway');
   });
 
-  it('refuses a name no product has, listing the names', () => {
-    expect(() => chooseProfile([named('Sensor v3')], 'Sensor v4')).toThrow(
+  it('refuses a name no product has as PROFILE_NOT_FOUND, listing the names', () => {
+    // Not STATION_NOT_CONFIGURED: that sends the supervisor to check the data folder.
+    expect(() => chooseProfile([named('Sensor v3'), named('Gateway')], 'Sensor v4')).toThrow(
       expect.objectContaining({
-        code: 'STATION_NOT_CONFIGURED',
-        message: expect.stringContaining('"Sensor v3"') as string,
+        code: 'PROFILE_NOT_FOUND',
+        message: 'No product profile is named "Sensor v4". The file has: "Sensor v3", "Gateway".',
       }),
     );
+  });
+
+  it('refuses no choice among several products as PROFILE_NOT_CHOSEN, naming them', () => {
+    expect(() => chooseProfile([named('Sensor v3'), named('Gateway')])).toThrow(
+      expect.objectContaining({
+        code: 'PROFILE_NOT_CHOSEN',
+        message: expect.stringMatching(
+          /^The profiles file holds 2 products \("Sensor v3", "Gateway"\); choose one with --product NAME/,
+        ) as string,
+      }),
+    );
+    expect(chooseProfile([named('Gateway')]).name).toBe('Gateway');
   });
 });

@@ -31,7 +31,7 @@ import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
 import { ekTrustText, loadEkTrust } from './ekTrust.js';
-import { certificateCutNote } from './certificateLifetimeNote.js';
+import { certificateCutNote, certificateCutNotes } from './certificateLifetimeNote.js';
 import { checkGroupKeyStored, loadGroupKeySource } from './groupKeys.js';
 import { noteProfileChange } from './profileChangeAtStart.js';
 import { SyncLog } from './syncLog.js';
@@ -65,17 +65,21 @@ export interface ProductionStation extends RunningStation {
   sync?: SyncWorker;
 }
 
-/** Picks the profile a line runs; throws STATION_NOT_CONFIGURED with what to do. */
+/**
+ * Picks the profile a line runs; throws PROFILE_NOT_FOUND (the name is none of the file's) or
+ * PROFILE_NOT_CHOSEN (several products, none named), each naming the products there are.
+ */
 export function chooseProfile(profiles: ProductProfile[], product?: string): ProductProfile {
   if (product !== undefined) {
     const choice = chooseProductByName(profiles, product);
     if ('profile' in choice) return choice.profile;
-    throw new StationStartError('STATION_NOT_CONFIGURED', choice.problem);
+    throw new StationStartError('PROFILE_NOT_FOUND', choice.problem);
   }
   if (profiles.length === 1) return profiles[0]!;
+  const names = profiles.map((p) => `"${p.name}"`).join(', ');
   throw new StationStartError(
-    'STATION_NOT_CONFIGURED',
-    `The profiles file holds ${profiles.length} products; choose one with --product NAME (a saved line: \`station line save --product NAME\` with its other settings again).`,
+    'PROFILE_NOT_CHOSEN',
+    `The profiles file holds ${profiles.length} products (${names}); choose one with --product NAME (a saved line: \`station line save --product NAME\` with its other settings again).`,
   );
 }
 
@@ -220,6 +224,13 @@ export async function openProductionStation(
       ...(groupKey && { groupKey }),
       ...(ekTrust && { ekTrust: ekTrust.trust }),
       ...(dps && { dpsClockOffsetMs: () => dps.clockOffsetMs() }),
+      // The UI says it too, for as long as the CA cuts the certificates (the start logs it once).
+      ...(signs && {
+        hostNotes: certificateCutNotes(() => ca.status(), {
+          profile: profile.name,
+          validityDays: profile.certificate.validityDays,
+        }),
+      }),
       // Only ports this line may see again: another host's port, or one no longer configured
       // on a line that does not discover, would keep the note up for good.
       interruptedRuns: interrupted.closed.filter(

@@ -130,7 +130,7 @@ describe('the saved line', () => {
   it('is checked before it is saved: a product the profiles file lacks is refused, nothing saved', async () => {
     await expect(save('--product', 'LS-MISSING', '--device', '/dev/ttyUSB0')).rejects.toMatchObject(
       {
-        code: 'STATION_NOT_CONFIGURED',
+        code: 'PROFILE_NOT_FOUND',
         message: expect.stringContaining('No product profile is named "LS-MISSING"'),
       },
     );

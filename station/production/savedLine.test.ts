@@ -63,6 +63,34 @@ describe('the saved line', () => {
     expectInvalid(with_({ version: 2 }), 'version:');
   });
 
+  it("says in each field's own words what it takes, with paths as devices[0]", () => {
+    // zod's own text ('Invalid option: expected one of "auto"|"manual"') reads as a program's.
+    const with_ = (patch: Record<string, unknown>) => JSON.stringify({ ...LINE, ...patch });
+    const { mode: _mode, ...withoutMode } = LINE;
+    const cases: [content: string, says: string][] = [
+      [with_({ mode: 'fast' }), 'mode: expected auto or manual'],
+      [with_({ baud: 'fast' }), 'baud: expected a whole number from 300 to 10000000'],
+      [with_({ baud: 115_200.5 }), 'baud: expected a whole number from 300 to 10000000'],
+      [with_({ baud: 20_000_000 }), 'baud: expected a whole number from 300 to 10000000'],
+      [with_({ discover: 'yes' }), 'discover: expected true or false'],
+      [with_({ version: 2 }), 'version: expected 1'],
+      [
+        with_({ profiles: 'profiles.json' }),
+        'profiles: expected an absolute path to the profiles file',
+      ],
+      [with_({ profiles: 7 }), 'profiles: expected an absolute path to the profiles file'],
+      [with_({ devices: '/dev/ttyUSB0' }), 'devices: expected a list of port paths'],
+      [with_({ devices: ['/dev/ttyUSB0', 5] }), 'devices[1]: expected a port path'],
+      [with_({ passphrase: 'x' }), 'passphrase: unknown field (check the spelling)'],
+      [JSON.stringify(withoutMode), 'mode is required'],
+      ['[]', "the file: expected a JSON object with the line's settings"],
+    ];
+    for (const [content, says] of cases) {
+      expectInvalid(content, `cannot be used: ${says}`);
+      expect(() => readSavedLine(dataDir)).not.toThrow(/Invalid (input|option)/);
+    }
+  });
+
   it('reads a file saved by an editor with a byte order mark', async () => {
     await saveLine(dataDir, LINE);
     const text = readFileSync(savedLinePath(dataDir), 'utf8');

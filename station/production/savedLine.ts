@@ -11,21 +11,45 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { StationStartError } from '../api/stationFactory.js';
+import { formatPath } from '../profiles/loadProfiles.js';
 import type { LineSelection } from './productionStation.js';
 
 /** The file, in the station's data folder. */
 export const SAVED_LINE_FILE = 'line.json';
 
+/** The UART rates a line may be saved with (the schema's bounds, and its words below). */
+const BAUD_MIN = 300;
+const BAUD_MAX = 10_000_000;
+
+/**
+ * What each field of line.json takes, in the words a supervisor editing it by hand can act on:
+ * zod's own (`Invalid option: expected one of "auto"|"manual"`) reads as a program's. It is
+ * indexed by every field of SavedLine (problemText), so a field added to the schema without its
+ * words does not compile.
+ */
+const FIELD_WORDS = {
+  version: 'expected 1',
+  profiles: 'expected an absolute path to the profiles file',
+  product: 'expected the name of a product in the profiles file',
+  devices: 'expected a list of port paths',
+  discover: 'expected true or false',
+  baud: `expected a whole number from ${BAUD_MIN} to ${BAUD_MAX}`,
+  mode: 'expected auto or manual',
+} as const;
+
+/** One entry of `devices`. */
+const DEVICE_WORDS = 'expected a port path such as /dev/ttyUSB0 or tcp://10.0.0.5:4001';
+
 const savedLineSchema = z
   .object({
     version: z.literal(1),
-    profiles: z.string().refine(isAbsolute, 'expected an absolute path'),
+    profiles: z.string().refine(isAbsolute, FIELD_WORDS.profiles),
     product: z.string().min(1).optional(),
     devices: z.array(z.string().min(1)).refine((d) => new Set(d).size === d.length, {
       error: 'a device is listed twice',
     }),
     discover: z.boolean(),
-    baud: z.number().int().min(300).max(10_000_000),
+    baud: z.number().int().min(BAUD_MIN).max(BAUD_MAX),
     mode: z.enum(['auto', 'manual']),
   })
   .strict()
@@ -61,14 +85,28 @@ export function readSavedLine(dataDir: string): SavedLine | undefined {
   } catch (err) {
     throw invalid(path, `not JSON: ${(err as Error).message}`);
   }
-  const parsed = savedLineSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(file)'}: ${issue.message}`,
-    );
-    throw invalid(path, problems.join('; '));
-  }
+  // The input is reported so that a missing field can be told from a wrong one.
+  const parsed = savedLineSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw invalid(path, parsed.error.issues.map(problemText).join('; '));
   return parsed.data;
+}
+
+/** One problem of line.json: where, written as `devices[0]`, and what the field takes. */
+function problemText(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => `${formatPath([...issue.path, key])}: unknown field (check the spelling)`)
+      .join('; ');
+  }
+  const where = formatPath(issue.path);
+  if (where === '') return "the file: expected a JSON object with the line's settings";
+  // A refinement's own text says what is wrong with a value of the right kind (listed twice).
+  if (issue.code === 'custom') return `${where}: ${issue.message}`;
+  // JSON has no undefined: no input is a field left out (an enum's or literal's issue as well).
+  if (issue.input === undefined) return `${where} is required`;
+  const field = issue.path[0] as keyof SavedLine;
+  const words = issue.path.length > 1 && field === 'devices' ? DEVICE_WORDS : FIELD_WORDS[field];
+  return `${where}: ${words}`;
 }
 
 /** The saved line as the line it runs. */

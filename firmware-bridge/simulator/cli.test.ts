@@ -68,6 +68,17 @@ describe('npm run simulate', () => {
     expect(sim.output().stderr).toContain('--devices must be a number from 1 to 256, got "many"');
   });
 
+  it('refuses a negative number with the range it takes, not as an ambiguous option', async () => {
+    // node:util parseArgs reads "-1" as an option of its own: the range check must still answer.
+    const [devices, seed] = [run(['--devices', '-1']), run(['--seed', '-5'])];
+    expect(await devices.exited).toBe(2);
+    expect(devices.output().stderr).toContain('--devices must be a number from 1 to 256, got "-1"');
+    expect(await seed.exited).toBe(2);
+    expect(seed.output().stderr).toContain(
+      '--seed must be a number from 0 to 4294967295, got "-5"',
+    );
+  });
+
   it('refuses TCP port options that cannot be served as usage errors (exit code 2)', async () => {
     // The last device would need port 65536.
     const past = run(['--devices', '2', '--tcp', '--tcp-port', '65535']);

@@ -62,29 +62,57 @@ interface CliOptions {
   tpmDir: string | undefined;
 }
 
+const text = { type: 'string' } as const;
+const OPTIONS = {
+  devices: text,
+  tcp: { type: 'boolean' },
+  'tcp-port': text,
+  baud: text,
+  'state-dir': text,
+  'tpm-dir': text,
+  'keygen-ms': text,
+  'sign-ms': text,
+  'flash-ms': text,
+  'boot-ms': text,
+  drop: text,
+  corrupt: text,
+  seed: text,
+  log: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `-1`, `-0.5`, `-3e2`: what a person types as a number. */
+const NEGATIVE_NUMBER = /^-\d*\.?\d+(?:e[+-]?\d+)?$/i;
+
+/**
+ * parseArgs reads an argument that starts with "-" as an option of its own, so `--devices -1`
+ * was refused as "argument is ambiguous" in Node's words, never reaching the option's range
+ * check. A value that reads as a negative number is joined to its option (`--devices=-1`), as
+ * Node suggests, and the range check refuses it in ours. (station/cli/stationArgs.ts does this
+ * for the station's commands; a library may not import from station/.)
+ */
+function joinNegativeNumbers(args: readonly string[]): string[] {
+  const valued = Object.entries(OPTIONS)
+    .filter(([, option]) => option.type === 'string')
+    .map(([name]) => `--${name}`);
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (valued.includes(arg) && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 function parse(args: string[]): CliOptions | 'help' {
-  const text = { type: 'string' } as const;
   const { values } = parseArgs({
-    args,
+    args: joinNegativeNumbers(args),
     strict: true,
     allowPositionals: false,
-    options: {
-      devices: text,
-      tcp: { type: 'boolean' },
-      'tcp-port': text,
-      baud: text,
-      'state-dir': text,
-      'tpm-dir': text,
-      'keygen-ms': text,
-      'sign-ms': text,
-      'flash-ms': text,
-      'boot-ms': text,
-      drop: text,
-      corrupt: text,
-      seed: text,
-      log: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: OPTIONS,
   });
   if (values.help) return 'help';
   const latencies: Partial<DeviceLatencies> = {};

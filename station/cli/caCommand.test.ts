@@ -241,3 +241,15 @@ describe('station ca init', () => {
     expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
   });
 });
+
+describe('station ca list', () => {
+  it('refuses a negative --limit in its own words, not as an ambiguous option', async () => {
+    // node:util parseArgs reads "-1" as an option of its own: the flag's check must still answer.
+    for (const args of [['--limit', '-1'], ['--limit=-1']]) {
+      await expect(ca(['list', ...args, '--data-dir', dataDir])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: '--limit must be a whole number of at least 1, not "-1"',
+      });
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createHash, X509Certificate } from 'node:crypto';
 import { assertNoCa } from '../../certs/ca/caStore.js';
 import type { CaRecord } from '../../certs/ca/caRecord.js';
@@ -23,6 +22,7 @@ import {
   importCutWarning,
   type KnownAsks,
 } from '../production/certificateLifetimeNote.js';
+import { parseStationArgs } from './stationArgs.js';
 import { stationCommand } from './stationCommand.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
@@ -69,13 +69,14 @@ const options = {
 } as const;
 
 type Values = ReturnType<
-  typeof parseArgs<{ options: typeof options; allowPositionals: true }>
+  typeof parseStationArgs<{ options: typeof options; allowPositionals: true }>
 >['values'];
 
 /** `station ca …`: the supervisor's CA commands. */
 export async function ca(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const parsed = parseArgs({ args: rest, options, allowPositionals: true });
+  // parseStationArgs: `--limit -1` reaches the flag's own check, not Node's "ambiguous".
+  const parsed = parseStationArgs({ args: rest, options, allowPositionals: true });
   // Only `revoke` takes a word of its own (the serial): anywhere else a stray word is an
   // unquoted value (`--name Line 7` would name the CA "Line" and drop the 7).
   const extra = sub === 'revoke' ? parsed.positionals.slice(1) : parsed.positionals;

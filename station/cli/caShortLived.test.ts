@@ -6,6 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { importIssuingCa } from '../../certs/ca/importIssuingCa.js';
 import { OpensslPki } from '../../certs/ca/testing/opensslPki.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { commandHandlers, lineEvents } from '../api/commandHandlers.js';
+import { createPipePair } from '../api/pipePair.js';
+import { serveStationApi } from '../api/serveStationApi.js';
+import { StationClient } from '../api/stationClient.js';
 import { saveLine } from '../production/savedLine.js';
 import { logFolder } from '../production/stationLogFile.js';
 import { lineStation } from './lineStation.js';
@@ -143,7 +147,7 @@ describe('a CA that ends before the certificates a profile asks for', () => {
     for (const result of [unknownStatus, savedStatus, longStatus]) expect(result.code).toBe(0);
   }, 90_000);
 
-  it('is named at the line start, on the console and in the station log, and the line runs', async () => {
+  it('is named at the line start, on the console, in the station log and in the UI notes, and the line runs', async () => {
     const started = async (ca: string) => {
       const { dataDir, profilesFile } = await dataFolder();
       writeFileSync(profilesFile, JSON.stringify({ profiles: [profile('Sensor')] }));
@@ -166,10 +170,23 @@ describe('a CA that ends before the certificates a profile asks for', () => {
       );
       const printed: string[] = [];
       const running = await factory({ log: (line) => printed.push(line) });
+      // The UI's notes panel, as the UI gets it: the snapshot through the API's contract.
+      const [stationEnd, clientEnd] = createPipePair();
+      const serving = serveStationApi(stationEnd, {
+        handlers: commandHandlers(running.line, { local: true }),
+        events: lineEvents(running.line),
+      });
+      const client = new StationClient(clientEnd);
+      const snapshot = await client.call('snapshot');
+      client.close();
+      serving();
+      const notes = running.line.status().notes;
       await running.stop();
       return {
         printed: printed.join('\n'),
         log: readFileSync(join(logFolder(dataDir), 'station.log'), 'utf8'),
+        notes,
+        uiNotes: snapshot.status.notes,
       };
     };
     const short = await started('short');
@@ -177,8 +194,13 @@ describe('a CA that ends before the certificates a profile asks for', () => {
     expect(short.printed).toContain('Line ready');
     expect(short.printed).toContain(warning);
     expect(short.log).toContain(warning);
+    // Not only at the start: the line's notes, and so every UI, say it while it holds.
+    const note = `Certificates issued today end on ${shortEnds} with the CA, not in 1095 days as profile "Sensor" asks: no certificate outlives the CA that signs it.`;
+    expect(short.notes).toContainEqual(expect.stringContaining(note));
+    expect(short.uiNotes).toContainEqual(expect.stringContaining(note));
     const long = await started('long');
     expect(long.printed).toContain('Line ready');
     expect(long.printed).not.toContain('Warning');
+    expect(long.uiNotes.join('\n')).not.toContain('Certificates issued today');
   }, 60_000);
 });

@@ -8,9 +8,8 @@ import type { AttestationServices, GroupKeySource, SealSecret } from './attestat
 import type { LineController, StationStatus, SyncAction } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
-import { clockNote } from './clockNote.js';
+import { lineNotes } from './lineNotes.js';
 import { syncView, type LineSync } from './lineSync.js';
-import { tpmTrustNote } from './tpmTrustNote.js';
 import { earlierFailuresIn } from './failureStreak.js';
 import { InterruptedPortsNote, type CutOffRun } from './interruptedPortsNote.js';
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
@@ -58,6 +57,11 @@ export interface LineOptions {
   sessionOptions?: SessionOptions;
   /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
   dpsClockOffsetMs?: () => number | undefined;
+  /**
+   * Notes the host knows and the line cannot (the CA cutting certificates short,
+   * certificateLifetimeNote.ts): asked at each status, so they follow the clock.
+   */
+  hostNotes?: () => readonly string[];
   /** Runs the last stop cut off (closed at this start): noted until a run on their port. */
   interruptedRuns?: readonly CutOffRun[];
   /** The station log (operator text, no secrets), for what the line finds by itself. */
@@ -286,23 +290,12 @@ export class Line implements LineController {
   }
 
   private notes(): string[] {
-    const notes: string[] = [];
-    if (this.options.demo) {
-      notes.push(
-        'DEMO line: simulated devices, a DEMO CA, and a local DPS emulator as the cloud. Nothing provisioned here is a real device identity.',
-      );
-    }
-    const trustless = tpmTrustNote(this.options.profile, this.options.ekTrust);
-    if (trustless) notes.push(trustless);
-    if (this.discoveryWarning) notes.push(this.discoveryWarning);
-    if (this.outbox.note) notes.push(this.outbox.note);
-    const clock = clockNote(this.options.dpsClockOffsetMs?.());
-    if (clock) notes.push(clock);
-    const interrupted = this.interrupted.note();
-    if (interrupted) notes.push(interrupted);
-    const missing = this.missing.note();
-    if (missing) notes.push(missing);
-    return notes;
+    return lineNotes(this.options, {
+      discovery: this.discoveryWarning,
+      outbox: this.outbox.note,
+      interrupted: this.interrupted.note(),
+      missing: this.missing.note(),
+    });
   }
 
   private slotFor(path: string): Slot {

@@ -92,6 +92,18 @@ export function certificateCutNote(
 }
 
 /**
+ * The same, for the UI's notes (Line's `hostNotes`) of a line that signs: worked out again at each
+ * status, because a line runs for days and a CA that outlasts the profile's certificates today
+ * may not next month. A sentence of its own there, so it starts with a capital.
+ */
+export function certificateCutNotes(ca: () => CaIssuingDates, ask: CertificateAsk): () => string[] {
+  return () => {
+    const cut = certificateCutNote(ca(), ask, new Date());
+    return cut === undefined ? [] : [`${cut.charAt(0).toUpperCase()}${cut.slice(1)}`];
+  };
+}
+
+/**
  * For `ca import`: the CA ends before the longest lifetime asked for (or the default, when the
  * profiles are not known yet, which is usual: the CA comes first in the setup), so certificates
  * it issues end with it. Undefined when the CA outlasts every lifetime asked for.

@@ -11,8 +11,9 @@ import { afterSyncLines, bundleSyncCommand, waitingLine } from '../cli/bundleSyn
 import { localTime } from '../cli/timeFlags.js';
 import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { sealPayload } from './bundleSeal.js';
-import type { BundleSyncSummary } from './bundleSync.js';
-import { bundle, wrapper, x509Row } from './testing/bundleSyncTestKit.js';
+import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
+import { syncBundle, type BundleSyncSummary } from './bundleSync.js';
+import { bundle, DPS_HOST, T, wrapper, x509Row } from './testing/bundleSyncTestKit.js';
 
 let dir: string;
 let emulator: DpsEmulator;
@@ -142,5 +143,40 @@ describe('afterSyncLines', () => {
       `  Some enrollments wait out the station's retry delay after SYNC_STORE_FAILED: waiting until ${localTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
     );
     expect(localTime(until.toISOString())).toMatch(/^2026-03-0[12] /);
+  });
+});
+
+describe('station bundle sync, going on where an earlier sync stopped', () => {
+  it('counts the enrollments answered before in its progress', async () => {
+    const officeDir = join(dir, 'office');
+    const payload = bundle([x509Row(1, 'SN1'), x509Row(2, 'SN2')]);
+    const file = join(dir, 'line7.bundle');
+    const header = { kind: 'bundle' as const, bundleId: payload.bundleId, writtenAt: T };
+    writeFileSync(file, await sealPayload(header, payload, wrapper));
+    // The earlier sync: DPS answered SN1 and asked to retry SN2 later than that sync waited.
+    const earlier = new InMemoryDps();
+    earlier.refuseItem = (e) =>
+      e.registrationId === 'reg-sn2' ? { errorCode: 429001, errorStatus: 'Try later' } : undefined;
+    const first = await syncBundle({
+      dataDir: officeDir,
+      payload,
+      wrapper,
+      dps: earlier,
+      dpsHost: DPS_HOST,
+      retryWithinMs: 0,
+      backoff: { baseMs: 200, capMs: 200 },
+    });
+    expect(first.summary).toMatchObject({ synced: 1, pending: 1 });
+
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      `HostName=${DPS_HOST};SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=${Buffer.from('k').toString('base64')}`,
+    );
+    const dps = new InMemoryDps();
+    expect(await bundleSyncCommand(officeDir, file, { by: 'sam' }, () => dps)).toBe(0);
+    const progress = output.filter((line) => / of 2 answered/.test(line));
+    expect(progress.at(-1)).toBe('  2 of 2 answered (1 before this run)');
+    expect(progress.join('\n')).not.toMatch(/ [01] of 2 answered$/m);
+    expect(output).toContain('DPS answered: 2 synced, 0 failed, 0 conflict; 0 without an answer.');
   });
 });

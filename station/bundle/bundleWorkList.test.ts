@@ -235,6 +235,19 @@ describe('station bundle list', () => {
     expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
   });
 
+  it('shows the DPS host with its port as written, not as the file name holds it', async () => {
+    const payload = bundle([x509Row(1, 'SN1')]);
+    const path = await notSent(payload, '127.0.0.1:8443');
+    expect(path).toContain('@127.0.0.1_8443.db');
+
+    expect(await station(['list', '--data-dir', dataDir])).toBe(0);
+    expect(output.join('\n')).toContain(`${payload.bundleId}  to 127.0.0.1:8443: 0 synced,`);
+    output = [];
+    expect(await station(['list', '--data-dir', dataDir, '--json'])).toBe(0);
+    const printed = JSON.parse(output.join('\n')) as { synced: { dpsHost: string }[] };
+    expect(printed.synced.map((w) => w.dpsHost)).toEqual(['127.0.0.1:8443']);
+  });
+
   it('--json prints { exported, synced }, a store that cannot be read with its error', async () => {
     const station1 = stationWithOneExport();
     const payload = bundle([x509Row(1, 'SN1')]);

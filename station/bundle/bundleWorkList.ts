@@ -22,7 +22,10 @@ export interface WorkStoreProblem {
 /** One work store: what its file name says, and its counts or why they could not be read. */
 export type BundleWorkListing = {
   bundleId: string;
-  /** The DPS host as the file name holds it (lower case, `:` as `_`, no default port). */
+  /**
+   * The DPS host as the file name gives it back: lower case, no default port, and a port after
+   * `:` as it is written (`127.0.0.1:8443`), though the file name holds it as `_8443`.
+   */
   dpsHost: string;
   path: string;
   /** When the store last changed (ISO 8601); null when the file could not even be looked at. */
@@ -52,9 +55,19 @@ export function listBundleWork(dataDir: string): BundleWorkListing[] {
   for (const name of namesIn(folder)) {
     const [, bundleId, dpsHost] = WORK_STORE_NAME.exec(name) ?? [];
     if (bundleId === undefined || dpsHost === undefined) continue;
-    listings.push(examine(join(folder, name), bundleId, dpsHost));
+    listings.push(examine(join(folder, name), bundleId, hostOfFileName(dpsHost)));
   }
   return listings.sort(newestFirst);
+}
+
+/**
+ * The host part of a work store's name as a supervisor writes it. bundleWorkStorePath turns
+ * every character a host name cannot hold into `_`, and in a host or host:port that is only the
+ * `:` before the port: `127.0.0.1_8443` is shown as `127.0.0.1:8443`, the form the DPS
+ * connection string and `bundle sync` use.
+ */
+function hostOfFileName(host: string): string {
+  return host.replace(/_(\d{1,5})$/, ':$1');
 }
 
 function namesIn(folder: string): string[] {

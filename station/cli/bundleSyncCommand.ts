@@ -210,16 +210,24 @@ async function dpsConnection(
   return { connection: parseConnectionString(text), source };
 }
 
-/** A line per second at most while rows settle, so a long bundle shows it is moving. */
+/**
+ * A line per second at most while rows settle, so a long bundle shows it is moving. The count is
+ * the work store's, not this run's: a sync that goes on where an earlier one stopped would
+ * otherwise start from 0 with rows already answered, and end short of the total.
+ */
 function progressPrinter(total: number): (progress: SyncProgress) => void {
   let last = 0;
   let shown = -1;
-  return ({ session }) => {
-    const done = session.synced + session.skipped + session.failed + session.conflicts;
+  return ({ counts, session }) => {
+    const done = counts.synced + counts.failed + counts.conflict;
     const now = Date.now();
     if (done === shown || (now - last < 1_000 && done < total)) return;
     last = now;
     shown = done;
-    console.log(`  ${done} of ${total} answered`);
+    // This run's answers (group members count in `synced`); the rest came before it.
+    const before = done - (session.synced + session.failed + session.conflicts);
+    console.log(
+      `  ${done} of ${total} answered${before > 0 ? ` (${before} before this run)` : ''}`,
+    );
   };
 }

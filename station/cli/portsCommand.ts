@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { discoverPorts } from '../../firmware-bridge/transports/portDiscovery.js';
 
 export const PORTS_USAGE = `  ports   List the serial ports this station can see, and how they were found.
@@ -13,7 +13,10 @@ const PTY_NOTE =
 
 /** `station ports`: what the station can see, and a plain note when the OS list failed. */
 export async function ports(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string', multiple: true } } });
+  const { values } = parseStationArgs({
+    args,
+    options: { port: { type: 'string', multiple: true } },
+  });
   const result = await discoverPorts({ configured: values.port ?? [] });
   if (result.warning) console.log(`note: ${result.warning}`);
   if (result.ports.length === 0) {

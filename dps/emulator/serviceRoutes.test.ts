@@ -43,9 +43,15 @@ describe('individual enrollments', () => {
     expect(keys.primaryKey).toHaveLength(88);
     expect(keys.secondaryKey).not.toBe(keys.primaryKey);
 
+    // As real DPS: a read withholds the keys; the attestation mechanism read returns them.
     const get = await call(emulator, 'GET', '/enrollments/DEV-A');
     expect(get.status).toBe(200);
-    expect(get.body).toEqual(created);
+    const withheld = { ...created, attestation: { type: 'symmetricKey', symmetricKey: {} } };
+    expect(get.body).toEqual(withheld);
+    const listed = await call(emulator, 'POST', '/enrollments/query', {
+      body: { query: 'SELECT * FROM enrollments' },
+    });
+    expect(listed.body).toContainEqual(withheld);
 
     const mechanism = await call(emulator, 'POST', '/enrollments/dev-a/attestationmechanism');
     expect(mechanism.status).toBe(200);
@@ -255,6 +261,37 @@ describe('enrollment groups', () => {
     const missing = await call(emulator, 'GET', '/enrollmentGroups/group-x509');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ errorCode: 404202 });
+  });
+
+  it("withholds a symmetric-key group's keys from GET and query, not from its attestation read", async () => {
+    const keys = {
+      primaryKey: Buffer.alloc(64, 1).toString('base64'),
+      secondaryKey: Buffer.alloc(32, 2).toString('base64'),
+    };
+    const put = await call(emulator, 'PUT', '/enrollmentGroups/group-sym', {
+      body: {
+        enrollmentGroupId: 'group-sym',
+        attestation: { type: 'symmetricKey', symmetricKey: keys },
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ attestation: { symmetricKey: keys } });
+    const withheld = {
+      ...(put.body as Record_),
+      attestation: { type: 'symmetricKey', symmetricKey: {} },
+    };
+    expect((await call(emulator, 'GET', '/enrollmentGroups/group-sym')).body).toEqual(withheld);
+    const listed = await call(emulator, 'POST', '/enrollmentGroups/query', {
+      body: { query: 'SELECT * FROM enrollmentGroups' },
+    });
+    expect(listed.body).toContainEqual(withheld);
+    const mechanism = await call(
+      emulator,
+      'POST',
+      '/enrollmentGroups/group-sym/attestationmechanism',
+    );
+    expect(mechanism.body).toEqual({ type: 'symmetricKey', symmetricKey: keys });
+    expect((await call(emulator, 'DELETE', '/enrollmentGroups/group-sym')).status).toBe(204);
   });
 
   it('refuses client certificates and TPM on a group', async () => {

@@ -39,8 +39,10 @@ function enrollmentRoutes(
   kind: EnrollmentKind,
   collection: string,
 ): Route[] {
+  // What a read answers (GET, query): as real DPS, without symmetric keys. The write's own
+  // answer (PUT) and the attestation mechanism read carry them.
   const view = (record: EnrollmentRecord): EnrollmentRecord =>
-    kind === 'enrollment' ? withRegistrationState(store, record) : record;
+    withoutKeys(kind === 'enrollment' ? withRegistrationState(store, record) : record);
   return [
     {
       method: 'POST',
@@ -69,7 +71,8 @@ function enrollmentRoutes(
       handle: (request, { id }) => {
         const record = normalizeEnrollment(kind, jsonBody(request), linkedHubs, id);
         const written = writeEnrollment(store, kind, record, ifMatchCondition(request));
-        return jsonResponse(view(written.record));
+        const answer = written.record;
+        return jsonResponse(kind === 'enrollment' ? withRegistrationState(store, answer) : answer);
       },
     },
     {
@@ -139,6 +142,17 @@ function registrationRoutes({ store }: ServiceRouteContext): Route[] {
 
 function ifMatchCondition(request: EmulatorRequest): ReturnType<typeof conditionFromIfMatch> {
   return conditionFromIfMatch(header(request, 'if-match'));
+}
+
+/**
+ * A record as DPS reads it out: a symmetric-key attestation's keys withheld. Real DPS answers
+ * GET without them "by design" (Azure/azure-iot-sdk-java#674); the Azure CLI's `--show-keys`
+ * and the SDKs read them through `attestationmechanism`.
+ */
+function withoutKeys(record: EnrollmentRecord): EnrollmentRecord {
+  const { attestation } = record;
+  if (attestation?.symmetricKey === undefined) return record;
+  return { ...record, attestation: { ...attestation, symmetricKey: {} } };
 }
 
 /** DPS shows a registered device's state on its individual enrollment. */

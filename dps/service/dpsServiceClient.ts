@@ -169,6 +169,12 @@ export class DpsServiceClient implements DpsServiceApi {
     return response && jsonBody(`GET ${path}`, response, isEnrollmentGroup, 'an enrollment group');
   }
 
+  async getEnrollmentGroupAttestation(enrollmentGroupId: string): Promise<AttestationMechanism> {
+    const path = `/enrollmentGroups/${segment(enrollmentGroupId)}/attestationmechanism`;
+    const response = await this.#call({ method: 'POST', path });
+    return jsonBody(`POST ${path}`, response, isAttestationMechanism, 'an attestation mechanism');
+  }
+
   async deleteEnrollmentGroup(enrollmentGroupId: string, ifMatch?: string): Promise<void> {
     const path = `/enrollmentGroups/${segment(enrollmentGroupId)}`;
     await this.#call({ method: 'DELETE', path, ifMatch });

@@ -114,7 +114,13 @@ export interface DpsServiceApi {
   ): Promise<QueryPage<IndividualEnrollment>>;
 
   createOrUpdateEnrollmentGroup(group: EnrollmentGroup, ifMatch?: string): Promise<EnrollmentGroup>;
+  /**
+   * GET; resolves undefined on 404. DPS withholds a symmetric-key group's keys here, as on an
+   * individual enrollment's GET: getEnrollmentGroupAttestation returns them.
+   */
   getEnrollmentGroup(enrollmentGroupId: string): Promise<EnrollmentGroup | undefined>;
+  /** POST /enrollmentGroups/{id}/attestationmechanism: the group's attestation with keys. */
+  getEnrollmentGroupAttestation(enrollmentGroupId: string): Promise<AttestationMechanism>;
   deleteEnrollmentGroup(enrollmentGroupId: string, ifMatch?: string): Promise<void>;
   queryEnrollmentGroups(
     query: string,

@@ -6,6 +6,9 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
+import { memberGroupId } from '../sync/enrollmentGroupCheck.js';
+import type { GroupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
+import { SyncError } from '../sync/syncErrors.js';
 import { earlierMaybeInDps } from '../sync/outboxSyncStore.js';
 import { BundleError } from './bundleErrors.js';
 import {
@@ -42,6 +45,12 @@ export interface ExportRequest {
    * symmetric-key-individual row is carried, so an X.509 line exports without the CA passphrase.
    */
   caSecrets: () => Promise<OpenSecret>;
+  /**
+   * The fingerprints of the station's group keys (the CA passphrase), asked for only when a
+   * symmetric-key group member is carried: the syncing machine confirms their groups in DPS by
+   * them. Without it, such members come back pending (SYNC_GROUP_KEY_UNAVAILABLE).
+   */
+  groupKeys?: () => Promise<GroupKeyFingerprints>;
   actor: AuditActor;
   dataDir: string;
   /**
@@ -110,6 +119,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
       createdAt: now.toISOString(),
       source: { host: hostname(), dataDir: request.dataDir },
       enrollments: await Promise.all(live.map((row) => carried(row, opener))),
+      ...(await carriedGroupKeys(live, request.groupKeys)),
       history: await Promise.all(
         history.map(async (row) => ({
           ...(await carried(row, opener)),
@@ -185,6 +195,32 @@ function withHistory(db: Database.Database, rows: Row[]): { live: Row[]; history
     history.push(...own);
   }
   return { live, history };
+}
+
+/**
+ * The fingerprints of the keys of the carried members' groups. A group whose key does not open
+ * here goes without one: its members come back pending, and the code they carry says why.
+ */
+async function carriedGroupKeys(
+  rows: Row[],
+  open: ExportRequest['groupKeys'],
+): Promise<Pick<BundlePayload, 'groupKeys'>> {
+  const ids = new Set<string>();
+  for (const row of rows) {
+    const id = row.attestation === 'symmetric-key-group' ? memberGroupId(row.body) : undefined;
+    if (id !== undefined) ids.add(id.toLowerCase());
+  }
+  if (ids.size === 0 || open === undefined) return {};
+  const fingerprints = await open();
+  const groupKeys: Record<string, string> = {};
+  for (const id of ids) {
+    try {
+      groupKeys[id] = await fingerprints(id);
+    } catch (err) {
+      if (!(err instanceof SyncError)) throw err;
+    }
+  }
+  return { groupKeys };
 }
 
 async function carried(row: Row, opener: OpenSecret | undefined): Promise<BundleEnrollment> {

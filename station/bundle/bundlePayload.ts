@@ -20,6 +20,8 @@ export const RECEIPT_PAYLOAD_FORMAT = 'line-station/outbox-receipt';
 export const MAX_BUNDLE_ENROLLMENTS = 20_000;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/** DPS holds at most 100 symmetric-key enrollment groups (dps-protocol.md §3). */
+const MAX_CARRIED_GROUPS = 100;
 const bundleIdSchema = z.string().regex(BUNDLE_ID);
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not a date');
 const attestation = z.enum([
@@ -67,6 +69,15 @@ export const bundlePayloadSchema = z.object({
   source: z.object({ host: z.string().max(256), dataDir: z.string().max(4096) }),
   enrollments: z.array(bundleEnrollmentSchema).min(1).max(MAX_BUNDLE_ENROLLMENTS),
   history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
+  /**
+   * For the symmetric-key group members carried: the fingerprint of the station's key of each
+   * of their groups (groupKeyFingerprint.ts, never the key), by lower-case group ID, so the
+   * syncing machine can confirm the group in DPS. Absent in bundles of earlier versions.
+   */
+  groupKeys: z
+    .record(z.string().min(1).max(128), sha256Hex)
+    .refine((keys) => Object.keys(keys).length <= MAX_CARRIED_GROUPS, 'too many groups')
+    .optional(),
 });
 
 /** JSON text one object DPS sent may take on the line (UTF-8), and how deep it may nest. */
@@ -118,7 +129,8 @@ export const receiptResultSchema = z.discriminatedUnion('outcome', [
   z.object({
     ...resultBase,
     outcome: z.literal('synced'),
-    how: z.enum(['created', 'found', 'replaced', 'group']),
+    // `group`: an earlier version's "covered by its group", never asked of DPS: not applied.
+    how: z.enum(['created', 'found', 'replaced', 'confirmed-by-group', 'group']),
     etag: z.string().max(256).optional(),
     note: z.string().max(1024).optional(),
   }),

@@ -113,12 +113,20 @@ describe('applyReceipt: answers', () => {
     const found = station.provision('A1');
     const replaced = station.provision('A2');
     const group = station.provision('A3');
+    const unconfirmed = station.provision('A4');
     const bundle = await kit.exported();
+    const confirmedNote = 'confirmed by enrollment group g1 in DPS (its primary key)';
     kit.apply(
       receipt(bundle, [
         answer(bundle, found, 1, { outcome: 'synced', how: 'found' }),
         answer(bundle, replaced, 1, { outcome: 'synced', how: 'replaced', etag: '"r"' }),
-        answer(bundle, group, 0, { outcome: 'synced', how: 'group', note: 'group g1 covers it' }),
+        answer(bundle, group, 1, {
+          outcome: 'synced',
+          how: 'confirmed-by-group',
+          note: confirmedNote,
+        }),
+        // An earlier version's answer for a member, never asked of DPS: not an answer.
+        answer(bundle, unconfirmed, 0, { outcome: 'synced', how: 'group', note: 'g1 covers it' }),
       ]),
     );
     const tag = `bundle ${bundle.bundleId.slice(0, 8)}`;
@@ -128,9 +136,10 @@ describe('applyReceipt: answers', () => {
     });
     expect(station.row(replaced).syncNote).toBe(`synced through ${tag} (replaced in DPS)`);
     expect(station.row(group)).toMatchObject({
-      attempts: 0,
-      syncNote: `synced through ${tag} (group g1 covers it)`,
+      status: 'synced',
+      syncNote: `synced through ${tag} (${confirmedNote})`,
     });
+    expect(station.row(unconfirmed)).toMatchObject({ status: 'pending', syncNote: null });
   });
 
   it('records the receipt on the bundle and in the audit trail', async () => {

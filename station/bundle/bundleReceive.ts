@@ -60,7 +60,7 @@ export function applyReceipt(
   now: () => Date = () => new Date(),
 ): ReceiveSummary {
   refuseUnknownBundle(db, receipt.bundleId);
-  const apply = new ReceiptApplier(db, receipt, actor, now());
+  const apply = new ReceiptApplier(db, unconfirmedAsPending(receipt), actor, now());
   return db.transaction(() => apply.all()).immediate();
 }
 
@@ -178,10 +178,16 @@ class ReceiptApplier {
     };
     switch (result.outcome) {
       case 'synced': {
+        // unconfirmedAsPending took every `group` answer out.
+        if (result.how === 'group') return;
         const note = `synced through bundle ${this.receipt.bundleId.slice(0, 8)} (${describeHow(result.how, result.note)})`;
         this.sql.synced.run(this.at, this.at, result.etag ?? null, newSends, note, result.id);
         this.summary.synced++;
-        this.event('enrollment.synced', result.registrationId, { ...base, how: result.how });
+        this.event('enrollment.synced', result.registrationId, {
+          ...base,
+          how: result.how,
+          ...(result.how === 'confirmed-by-group' && result.note && { note: result.note }),
+        });
         return;
       }
       case 'failed': {
@@ -225,7 +231,27 @@ class ReceiptApplier {
   }
 }
 
-function describeHow(how: 'created' | 'found' | 'replaced' | 'group', note?: string): string {
-  if (how === 'group') return note ?? 'covered by its enrollment group';
+/**
+ * An earlier version's syncing machine answered group members `synced` (`how: group`) without
+ * asking DPS anything: such an answer is no answer, and the row stays pending (to be checked by
+ * this station's own sync, or by a bundle synced with this version).
+ */
+function unconfirmedAsPending(receipt: ReceiptPayload): ReceiptPayload {
+  const results = receipt.results.map((result): ReceiptResult => {
+    if (result.outcome !== 'synced' || result.how !== 'group') return result;
+    const { id, registrationId, bodySha256, attempts } = result;
+    return {
+      ...{ id, registrationId, bodySha256, attempts, outcome: 'pending' },
+      detail: 'the syncing machine did not ask DPS for its enrollment group (an earlier version)',
+    };
+  });
+  return { ...receipt, results };
+}
+
+function describeHow(
+  how: 'created' | 'found' | 'replaced' | 'confirmed-by-group',
+  note?: string,
+): string {
+  if (how === 'confirmed-by-group') return note ?? 'confirmed by its enrollment group in DPS';
   return how === 'created' ? 'created in DPS' : `${how} in DPS`;
 }

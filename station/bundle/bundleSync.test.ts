@@ -16,6 +16,7 @@ import {
   type BundlePayload,
 } from './bundlePayload.js';
 import { openPayload } from './bundleSeal.js';
+import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
 import { sealReceipt, syncBundle, type SyncBundleOptions } from './bundleSync.js';
 import type { RetryWait } from './bundleSyncWait.js';
 import { bundleWorkStorePath, openBundleWorkStore } from './bundleWorkStore.js';
@@ -52,10 +53,18 @@ const answerOf = (row: BundleEnrollment, attempts: number) => {
 const totalCreations = () => [...dps.creations.values()].reduce((a, b) => a + b, 0);
 
 describe('syncBundle', () => {
-  it('creates x509 and symmetric-key enrollments, with the carried key, and skips group members', async () => {
+  it('creates x509 and symmetric-key enrollments, with the carried key, and confirms group members by their group', async () => {
     const key = randomBytes(32).toString('base64');
+    const groupKey = randomBytes(64);
+    await dps.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: 'grp-1',
+      attestation: {
+        type: 'symmetricKey',
+        symmetricKey: { primaryKey: groupKey.toString('base64') },
+      },
+    });
     const rows = [x509Row(7, 'SN1'), symmetricRow(9, 'SN2', key), groupRow(12, 'SN3', 'grp-1')];
-    const payload = bundle(rows);
+    const payload = { ...bundle(rows), groupKeys: { 'grp-1': groupKeyFingerprint(groupKey) } };
     const progress: SyncProgress[] = [];
     const now = new Date('2026-03-02T08:00:00.000Z');
     const { receipt, summary } = await sync(payload, {
@@ -70,10 +79,10 @@ describe('syncBundle', () => {
       { ...answerOf(rows[0]!, 1), outcome: 'synced', how: 'created' },
       { ...answerOf(rows[1]!, 1), outcome: 'synced', how: 'created' },
       {
-        ...answerOf(rows[2]!, 0),
+        ...answerOf(rows[2]!, 1),
         outcome: 'synced',
-        how: 'group',
-        note: 'covered by enrollment group grp-1',
+        how: 'confirmed-by-group',
+        note: "confirmed by enrollment group grp-1 in DPS (enabled, symmetric keys, the station's group key as its primary key)",
       },
     ]);
     expect(dps.held('reg-sn2')!.attestation.symmetricKey!.primaryKey).toBe(key);
@@ -82,8 +91,9 @@ describe('syncBundle', () => {
     expect(sentKey).toEqual({ primaryKey: key });
     const ourCertificate = certificateOf(JSON.parse(rows[0]!.body) as IndividualEnrollment);
     expect(certificateOf(dps.held('reg-sn1'))).toBe(ourCertificate);
-    // The group member needed no call at all.
+    // Nothing was sent for the group member: DPS only showed its group.
     expect(dps.calls.flatMap((c) => c.registrationIds)).not.toContain('reg-sn3');
+    expect(dps.calls.map((c) => c.method)).toContain('getEnrollmentGroupAttestation');
     expect(dps.size).toBe(2);
     expect(progress.at(-1)?.counts.synced).toBe(3);
   });

@@ -5,6 +5,8 @@ import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { closeStationDatabase } from '../store/stationDatabase.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
+import { carriedGroupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
+import { syncErrorText } from '../sync/syncErrors.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { sealPayload } from './bundleSeal.js';
@@ -101,7 +103,7 @@ export async function syncBundle(
   const deadline = retryDeadline(Date.now(), options.retryWithinMs);
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper, options.dpsHost);
   try {
-    const stopped = await drain(db, options, deadline);
+    const stopped = (await drain(db, options, deadline)) ?? unconfirmableMembers(db);
     // Prepared once: a bundle carries up to MAX_BUNDLE_ENROLLMENTS enrollments.
     const read = db.prepare(READ_ROW);
     const results = payload.enrollments.map((e) =>
@@ -153,6 +155,8 @@ async function drain(
     db,
     dps: options.dps,
     openSecret: sealedText(options.wrapper).open,
+    // Members are synced only once DPS shows their group with the line's key (its fingerprint).
+    groupKeys: carriedGroupKeyFingerprints(options.payload.groupKeys),
     ...(options.backoff && { backoff: options.backoff }),
   });
   const off = options.onProgress && worker.onProgress.on(options.onProgress);
@@ -204,6 +208,23 @@ async function drain(
 }
 
 /**
+ * Why group members wait that no further run of this bundle settles: it carries no fingerprint
+ * of their group's key (an earlier version exported it), so nothing can confirm their group.
+ */
+function unconfirmableMembers(db: Database.Database): CodedError | undefined {
+  const detail = db
+    .prepare(
+      `SELECT last_error FROM enrollments
+      WHERE status = 'pending' AND last_error_code = 'SYNC_GROUP_KEY_UNAVAILABLE' LIMIT 1`,
+    )
+    .pluck()
+    .get() as string | null | undefined;
+  if (detail === undefined) return undefined;
+  const code = 'SYNC_GROUP_KEY_UNAVAILABLE';
+  return { code, message: syncErrorText[code], ...(detail !== null && { detail }) };
+}
+
+/**
  * Only the code, the operator text and the detail: a SyncError's detail never holds a key, and
  * nothing else of the error (its cause, a DPS response) is carried on. An error without a code
  * is a defect and is thrown as it is.
@@ -244,15 +265,25 @@ function resultOf(row: StoredRow | undefined, carried: BundleEnrollment): Receip
   };
   const code = row.lastErrorCode ?? undefined;
   const detail = clip(row.lastError ?? '', 4096);
-  switch (row.status) {
-    case 'synced':
+  if (row.status === 'synced') {
+    const how = howSynced(row.syncNote);
+    // Never asked of DPS: the line must not take it for synced.
+    if (how === 'unconfirmed') {
       return {
         ...base,
-        outcome: 'synced',
-        how: howSynced(row.syncNote),
-        ...(row.etag !== null && { etag: clip(row.etag, 256) }),
-        ...(row.syncNote !== null && { note: clip(row.syncNote, 1024) }),
+        outcome: 'pending',
+        detail: 'an earlier version marked it synced without DPS confirming its enrollment group',
       };
+    }
+    return {
+      ...base,
+      outcome: 'synced',
+      how,
+      ...(row.etag !== null && { etag: clip(row.etag, 256) }),
+      ...(row.syncNote !== null && { note: clip(row.syncNote, 1024) }),
+    };
+  }
+  switch (row.status) {
     case 'failed': {
       const dpsError = jsonObject(row.dpsError);
       return {
@@ -279,11 +310,15 @@ function resultOf(row: StoredRow | undefined, carried: BundleEnrollment): Receip
 }
 
 /** How a synced row got there, from the note outboxSyncStore.ts writes (NULL: we created it). */
-function howSynced(note: string | null): 'created' | 'found' | 'replaced' | 'group' {
+function howSynced(
+  note: string | null,
+): 'created' | 'found' | 'replaced' | 'confirmed-by-group' | 'unconfirmed' {
   if (note === null) return 'created';
   if (note === 'found in DPS') return 'found';
   if (note === 'replaced in DPS') return 'replaced';
-  if (note.startsWith('covered by enrollment group')) return 'group';
+  if (note.startsWith('confirmed by enrollment group')) return 'confirmed-by-group';
+  // An earlier version's group member, marked synced without a DPS call.
+  if (note.startsWith('covered by enrollment group')) return 'unconfirmed';
   throw new Error(`unknown sync note "${note}"`);
 }
 

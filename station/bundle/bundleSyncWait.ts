@@ -37,8 +37,14 @@ export interface RetryWait {
 }
 
 /**
+ * Rows no wait here helps: the bundle carries no fingerprint of their group's key, and it will
+ * not carry one later. They go back pending in the receipt at once, their code saying why.
+ */
+const WAIT_HELPS = `coalesce(last_error_code, '') != 'SYNC_GROUP_KEY_UNAVAILABLE'`;
+
+/**
  * When the earliest pending row of the work store may be sent again, if a pending row waits for
- * a retry time (due ones included). Named index: as outboxSyncStore.ts's nextDue query, the
+ * a retry time (due ones included) that a wait may help. Named index: as outboxSyncStore.ts's nextDue query, the
  * partial index answers with one seek instead of a scan of every pending row.
  */
 export function nextRetry(db: Database.Database): RetryWait | undefined {
@@ -46,7 +52,7 @@ export function nextRetry(db: Database.Database): RetryWait | undefined {
     .prepare(
       `SELECT next_attempt_at AS at, last_error_code AS code
       FROM enrollments INDEXED BY enrollments_pending_due
-      WHERE status = 'pending' AND next_attempt_at IS NOT NULL
+      WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND ${WAIT_HELPS}
       ORDER BY next_attempt_at LIMIT 1`,
     )
     .get() as { at: string; code: string | null } | undefined;

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { sealedText } from '../../certs/custody/secretBox.js';
+import { parseStationArgs } from './stationArgs.js';
+import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
 import { exportBundle, refuseNothingToExport } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
@@ -14,6 +14,8 @@ import {
 } from '../bundle/bundleWorkList.js';
 import { applyReceipt, refuseUnknownBundle } from '../bundle/bundleReceive.js';
 import type { AuditActor } from '../store/auditLog.js';
+import { loadGroupKeySource } from '../production/groupKeys.js';
+import { groupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
 import { bundleSyncCommand } from './bundleSyncCommand.js';
 import type { DpsClientFactory } from './syncCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
@@ -27,7 +29,8 @@ import { UsageError } from './usageError.js';
 
 export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for a line without DPS: seal the pending
                                                  enrollments into FILE (asks a new bundle passphrase,
-                                                 and the CA passphrase when symmetric keys go in);
+                                                 and the CA passphrase when symmetric keys or
+                                                 group members go in);
                                                  rows another bundle carries stay out of it, unless
                                                  --include-carried (that bundle was lost)
   bundle sync FILE [--receipt FILE] [--by NAME] on a machine that reaches DPS: send the bundle's
@@ -53,7 +56,7 @@ const OPTIONS_OF: Record<string, readonly string[]> = {
 export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
   return async (args) => {
     const [sub, ...rest] = args;
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseStationArgs({
       args: rest,
       allowPositionals: true,
       options: {
@@ -122,11 +125,17 @@ async function exportCommand(
     // Named before any passphrase is typed: the supervisor picks another name and goes on.
     if (existsSync(file)) throw new BundleError('BUNDLE_FILE_EXISTS', file);
     const wrapper = await bundleWrapper(true);
+    // Asked once, only if symmetric keys or group members go in.
+    let ca: Promise<KeyWrapper> | undefined;
+    const caWrapper = (): Promise<KeyWrapper> =>
+      (ca ??= checkedCaPassphrase(dataDir, { session: true }));
     const summary = await exportBundle({
       db,
       file,
       wrapper,
-      caSecrets: async () => sealedText(await checkedCaPassphrase(dataDir, { session: true })).open,
+      caSecrets: async () => sealedText(await caWrapper()).open,
+      // The fingerprints the syncing machine confirms the members' groups in DPS by.
+      groupKeys: async () => groupKeyFingerprints(loadGroupKeySource(dataDir, await caWrapper())),
       actor,
       dataDir,
       includeCarried: options.includeCarried,

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { groupKeyFile, saveGroupKey } from '../production/groupKeys.js';
 import { AuditLog } from '../store/auditLog.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
@@ -9,6 +8,7 @@ import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
+import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
 
 export const KEYS_USAGE = `  keys set-group --group ID [--by NAME]          store a symmetric-key enrollment group's primary key,
                                                  sealed under the CA passphrase (the key comes from
@@ -20,7 +20,7 @@ export const KEYS_USAGE = `  keys set-group --group ID [--by NAME]          stor
 /** `station keys …`: secrets a supervisor hands to the station. */
 export async function keys(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({
+  const { values } = parseStationArgs({
     args: rest,
     options: {
       group: { type: 'string' },
@@ -64,18 +64,16 @@ export async function keys(args: string[]): Promise<number> {
   }
 }
 
-/** What the fingerprint hashes before the key, so that it can never be the key's plain hash. */
-export const GROUP_KEY_FINGERPRINT_LABEL = 'line-station group-key fingerprint\0';
+export { GROUP_KEY_FINGERPRINT_LABEL } from '../sync/groupKeyFingerprint.js';
 
 /**
- * SHA-256 of a label and the key's bytes: it tells which key was stored (two stores of the same
- * key match) and reveals nothing of a random key of 16 bytes or more. Not the key's plain SHA-256:
- * HMAC uses that in place of any key over 64 bytes, so it would be a working copy of such a key.
+ * The key's fingerprint (groupKeyFingerprint.ts): the one the sync compares DPS's group keys by
+ * and a bundle carries, so the trail's record names the key those report on.
  */
 function fingerprint(keyBase64: string): string {
   const bytes = Buffer.from(keyBase64.trim(), 'base64');
   try {
-    return createHash('sha256').update(GROUP_KEY_FINGERPRINT_LABEL).update(bytes).digest('hex');
+    return groupKeyFingerprint(bytes);
   } finally {
     bytes.fill(0);
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseStationArgs } from './stationArgs.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { sealedText } from '../../certs/custody/secretBox.js';
 import {
@@ -30,7 +30,9 @@ import {
   type RetryWaits,
   type WaitingRows,
 } from '../sync/retryWaits.js';
-import { activeSyncHolder, type LeaseHolder } from '../sync/syncLease.js';
+import { groupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
+import { servingStation } from '../sync/servingStation.js';
+import { activeSyncHolder } from '../sync/syncLease.js';
 import { syncErrorText } from '../sync/syncErrors.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import { untrustedDpsText } from '../sync/tlsRefusal.js';
@@ -41,6 +43,8 @@ import { readPassphrase } from './passphrase.js';
 import { supervisorActor } from './supervisorName.js';
 import { UsageError } from './usageError.js';
 import { stationCommand } from './stationCommand.js';
+import { storedWhileServingText, workerLine, type SyncWorkerFacts } from './syncWorkerText.js';
+import { loadGroupKeySource } from '../production/groupKeys.js';
 
 export const SYNC_USAGE = `  sync status                                    outbox counts, the DPS connection, whether a sync
                                                  worker runs, what waited longest and the latest
@@ -70,7 +74,7 @@ export type DpsClientFactory = (
 export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Promise<number> {
   return async (args) => {
     const [sub, ...rest] = args;
-    const { values } = parseArgs({
+    const { values } = parseStationArgs({
       args: rest,
       options: { 'data-dir': { type: 'string' }, by: { type: 'string' } },
     });
@@ -97,7 +101,8 @@ export function syncCommand(openDps: DpsClientFactory): (args: string[]) => Prom
 function status(dataDir: string): number {
   const db = openExistingStationDatabase(dataDir, { toRead: true });
   let attention: OutboxAttention;
-  let worker: LeaseHolder | undefined;
+  let worker: SyncWorkerFacts['worker'];
+  let lastSyncedAt: string | undefined;
   let bundles: number;
   let carried: number;
   try {
@@ -106,6 +111,7 @@ function status(dataDir: string): number {
     }
     attention = readOutboxAttention(db);
     worker = activeSyncHolder(db);
+    lastSyncedAt = lastSynced(db);
     bundles = bundleCount(db);
     carried = carriedAwaitingReceipt(db);
   } finally {
@@ -118,7 +124,8 @@ function status(dataDir: string): number {
       ? `DPS connection: set (sealed in ${dpsConnectionFile(dataDir)})`
       : `DPS connection: not set (${station('sync set-connection')})`,
   );
-  console.log(workerLine(worker, connected, dataDir));
+  const serving = servingStation(dataDir);
+  console.log(workerLine({ worker, serving, connected, lastSyncedAt }, dataDir));
   for (const line of attentionLines(attention, Date.now(), dataDir)) console.log(line);
   if (bundles > 0) {
     console.log(
@@ -130,20 +137,10 @@ function status(dataDir: string): number {
   return 0;
 }
 
-/**
- * Whether a worker sends the outbox. With no connection stored a serving line runs none (the
- * outbox only fills), and saying "not running" then read as if the serving station were down.
- */
-function workerLine(
-  worker: LeaseHolder | undefined,
-  connected: boolean,
-  dataDir: string | undefined,
-): string {
-  if (worker) return `Sync worker: running (process ${worker.pid} on ${worker.host})`;
-  if (!connected) {
-    return `Sync worker: none, as no DPS connection is stored: enrollments wait in the outbox (${stationCommand('sync set-connection', dataDir)}, or carry them with ${stationCommand('bundle export', dataDir)})`;
-  }
-  return `Sync worker: not running (a station sends the outbox while it serves; \`${stationCommand('sync now', dataDir)}\` sends it once)`;
+/** When this outbox last had an enrollment synced (what its worker last reported), if ever. */
+function lastSynced(db: Parameters<typeof activeSyncHolder>[0]): string | undefined {
+  const at = db.prepare(`SELECT max(synced_at) FROM enrollments`).pluck().get();
+  return typeof at === 'string' ? at : undefined;
 }
 
 /**
@@ -273,17 +270,16 @@ async function setConnection(dataDir: string, actor: AuditActor): Promise<number
   console.log(
     `The connection to ${saved.hostName} (policy ${saved.sharedAccessKeyName}) is sealed in ${saved.file}.`,
   );
-  const running = runningSyncWorker(dataDir);
-  if (running) {
-    console.log(
-      `A line syncs from this data folder now (process ${running.pid} on ${running.host}): it keeps the connection it started with. Restart it (Ctrl-C, then start it again) to use this one.`,
-    );
-  }
+  const serving = storedWhileServingText(
+    { worker: runningSyncWorker(dataDir), serving: servingStation(dataDir), connected: true },
+    dataDir,
+  );
+  if (serving !== undefined) console.log(serving);
   return 0;
 }
 
 /** The sync worker of a line running from `dataDir`, if any; none when the store cannot say. */
-function runningSyncWorker(dataDir: string): LeaseHolder | undefined {
+function runningSyncWorker(dataDir: string): SyncWorkerFacts['worker'] {
   if (!existsSync(stationPaths(dataDir).database)) return undefined; // no line has run here
   try {
     const db = openExistingStationDatabase(dataDir, { toRead: true });
@@ -307,13 +303,15 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
     db,
     dps,
     openSecret: sealedText(wrapper).open,
+    // Group members are synced once DPS shows their group with the key stored here.
+    groupKeys: groupKeyFingerprints(loadGroupKeySource(dataDir, wrapper)),
   });
   try {
     const before = readRetryWaits(db, Date.now());
     worker.start();
     const { counts, session } = await worker.syncNow();
     console.log(
-      `Sent: ${session.synced} synced, ${session.failed} failed, ${session.conflicts} conflict, ${session.skipped} group members (no call); ${session.operations} DPS operations.`,
+      `Sent: ${session.synced} synced${groupPart(session.groupConfirmed)}, ${session.failed} failed, ${session.conflicts} conflict; ${session.operations} DPS operations.`,
     );
     const now = Date.now();
     for (const line of retryWaitLines(before, readRetryWaits(db, now), now)) console.log(line);
@@ -326,4 +324,11 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
     db.close();
     dps.close?.();
   }
+}
+
+/** Of the synced, how many are group members DPS's enrollment group was confirmed for. */
+function groupPart(confirmed: number): string {
+  return confirmed === 0
+    ? ''
+    : ` (${confirmed} of them group members whose enrollment group DPS showed with this station's group key)`;
 }

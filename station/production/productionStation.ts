@@ -27,6 +27,7 @@ import { closeStationDatabase, openStationDatabase } from '../store/stationDatab
 import { stopBlockingOnLocks } from '../store/storeLockWait.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { dataDirFlag } from '../cli/stationCommand.js';
+import { groupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
 import { SyncWorker } from '../sync/syncWorker.js';
 import type { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { openStoredDpsClient } from './dpsConnection.js';
@@ -240,7 +241,13 @@ export async function openProductionStation(
     line.onRunEnded.on((ended) => options.log(runEndedText(ended, { runId: true })));
     logSlotHoldsAndMode(line, options.log);
     const sync = (taken.sync = dps
-      ? new SyncWorker({ db, dps, openSecret: secrets.open })
+      ? new SyncWorker({
+          db,
+          dps,
+          openSecret: secrets.open,
+          // Group members are synced once DPS shows their group with the key stored here.
+          groupKeys: groupKeyFingerprints(groupKey ?? loadGroupKeySource(options.dataDir, wrapper)),
+        })
       : undefined);
     if (sync) {
       line.attachSync(sync);

@@ -1,10 +1,20 @@
 import { DpsError } from '../../dps/dpsErrors.js';
 import type { BulkResult } from '../../dps/service/serviceTypes.js';
-import { bulkItemStatus, describeDpsError, dpsErrorRecord, outcomeUnknown } from './dpsOutcome.js';
+import {
+  bulkItemStatus,
+  describeDpsError,
+  dpsErrorRecord,
+  isWorkerLevel,
+  outcomeUnknown,
+} from './dpsOutcome.js';
 import { reconcileWithDps, type BatchCalls, type ReconcileContext } from './dpsReconciler.js';
+import { memberGroupId, memberSettlement } from './enrollmentGroupCheck.js';
 import { prepareEnrollment, type OutboxRow, type PreparedEnrollment } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
-import { SyncError } from './syncErrors.js';
+import { SyncError, type SyncErrorCode } from './syncErrors.js';
+
+/** The attestation of outbox rows that DPS knows through their enrollment group only. */
+export const GROUP_MEMBER = 'symmetric-key-group';
 
 /** What one batch achieved. Every claimed row is either settled or unfinished. */
 export interface BatchOutcome {
@@ -23,7 +33,10 @@ export interface BatchOutcome {
  *    (bulk returns no etag, and a GET only for it would cost an operation; the etag is read when
  *    an update needs it), 409 is reconciled by reading DPS, 429/5xx retry, other 4xx fail;
  * 4. a whole-call 400 of several items is retried item by item, so one bad enrollment does not
- *    fail its neighbours.
+ *    fail its neighbours;
+ * 5. settles symmetric-key group members by what DPS shows of their enrollment group
+ *    (enrollmentGroupCheck.ts): synced only when DPS confirmed it, failed when the group is
+ *    missing or will not take them; nothing is sent for them.
  * Never throws: a worker-level error ends the batch as `failure`, its rows `unfinished`.
  */
 export async function syncBatch(rows: OutboxRow[], ctx: ReconcileContext): Promise<BatchOutcome> {
@@ -54,6 +67,7 @@ class BatchRun implements BatchCalls {
         // DPS said 409 a moment ago; if the record is gone now, try again shortly.
         if (await this.reconcile(item)) this.retry(item.row, 'record vanished after 409', false);
       }
+      await this.settleGroupMembers();
     } catch (err) {
       failure = err;
     }
@@ -98,6 +112,7 @@ class BatchRun implements BatchCalls {
   private async prepare(): Promise<PreparedEnrollment[]> {
     const ready: PreparedEnrollment[] = [];
     for (const row of this.rows) {
+      if (row.attestation === GROUP_MEMBER) continue;
       try {
         ready.push(await prepareEnrollment(row, this.ctx.openSecret));
       } catch (err) {
@@ -110,6 +125,47 @@ class BatchRun implements BatchCalls {
       }
     }
     return ready;
+  }
+
+  /**
+   * Each group asked once (the worker keeps its verdict a while): DPS unreachable or refusing the
+   * station is thrown like any worker-level error, and the members stay pending.
+   */
+  private async settleGroupMembers(): Promise<void> {
+    const byGroup = new Map<string, OutboxRow[]>();
+    for (const row of this.rows) {
+      if (row.attestation !== GROUP_MEMBER) continue;
+      const id = memberGroupId(row.body);
+      if (id === undefined) {
+        const detail = `enrollment ${row.id}: a group member whose body names no enrollment group`;
+        this.settled.set(row.id, { kind: 'failed', code: 'SYNC_BODY_INVALID', detail });
+        continue;
+      }
+      byGroup.set(id, [...(byGroup.get(id) ?? []), row]);
+    }
+    for (const [id, members] of byGroup) {
+      let settle: (row: OutboxRow) => void;
+      try {
+        const verdict = await this.ctx.groups.verdict(id, (call) => this.ask(call));
+        settle = (row) => this.settled.set(row.id, memberSettlement(verdict, id));
+      } catch (err) {
+        if (err instanceof SyncError && err.code === 'SYNC_GROUP_KEY_UNAVAILABLE') {
+          const detail = err.detail ?? err.code;
+          settle = (row) => this.retry(row, detail, false, 'SYNC_GROUP_KEY_UNAVAILABLE');
+        } else if (!isWorkerLevel(err)) {
+          // DPS refused this read for the group's sake (an ID it will not take): its members fail.
+          const dpsError = err as DpsError;
+          settle = (row) =>
+            this.settled.set(row.id, {
+              kind: 'failed',
+              code: 'SYNC_DPS_REJECTED',
+              detail: describeDpsError(dpsError),
+              dpsError: dpsErrorRecord(dpsError),
+            });
+        } else throw err;
+      }
+      members.forEach(settle);
+    }
   }
 
   /** Settles the row from what DPS holds; true when DPS holds nothing (create it). */
@@ -180,7 +236,10 @@ class BatchRun implements BatchCalls {
     row: OutboxRow,
     detail: string,
     reconcile: boolean,
-    code: 'SYNC_DPS_RETRY' | 'SYNC_SECRET_LOCKED' = 'SYNC_DPS_RETRY',
+    code: Extract<
+      SyncErrorCode,
+      'SYNC_DPS_RETRY' | 'SYNC_SECRET_LOCKED' | 'SYNC_GROUP_KEY_UNAVAILABLE'
+    > = 'SYNC_DPS_RETRY',
   ): void {
     this.mayHold.set(row.id, reconcile);
     this.settled.set(row.id, {

@@ -6,6 +6,7 @@ import {
   type CredentialFingerprint,
 } from './credentialFingerprint.js';
 import { dpsErrorRecord, describeDpsError, isWorkerLevel } from './dpsOutcome.js';
+import type { EnrollmentGroupChecks } from './enrollmentGroupCheck.js';
 import { fingerprintOfRow, type OpenSecret, type PreparedEnrollment } from './enrollmentRequest.js';
 import type { OutboxSyncStore, Settlement } from './outboxSyncStore.js';
 
@@ -20,6 +21,8 @@ export interface ReconcileContext {
   dps: DpsServiceApi;
   store: Pick<OutboxSyncStore, 'superseded'>;
   openSecret: OpenSecret;
+  /** What DPS shows of the enrollment groups of symmetric-key group members. */
+  groups: Pick<EnrollmentGroupChecks, 'verdict'>;
   /** When a row-level retry (a 412) may run again, ms since epoch. */
   retryAt(attempts: number): number;
   /** DPS answered a call (with a result or an HTTP error): it is reachable. */

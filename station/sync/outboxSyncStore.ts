@@ -17,8 +17,17 @@ export interface DpsErrorRecord {
 
 /** How a claimed (`syncing`) row leaves that state. */
 export type Settlement =
-  /** DPS holds our enrollment: we created it, found it there, or replaced our earlier one. */
-  | { kind: 'synced'; how: 'created' | 'found' | 'replaced'; etag?: string }
+  /**
+   * DPS holds our enrollment: we created it, found it there, or replaced our earlier one; or,
+   * for a group member, DPS showed the enrollment group that takes it. `note` says how on the
+   * row (sync_note); without one, a `created` row has none and the others say `<how> in DPS`.
+   */
+  | {
+      kind: 'synced';
+      how: 'created' | 'found' | 'replaced' | 'confirmed-by-group';
+      etag?: string;
+      note?: string;
+    }
   | { kind: 'failed'; code: SyncErrorCode; detail: string; dpsError?: DpsErrorRecord }
   /** DPS holds other credentials for the ID; its record (no secrets) is kept beside ours. */
   | { kind: 'conflict'; detail: string; dpsRecord: IndividualEnrollment }
@@ -58,8 +67,8 @@ const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsRe
  * its audit event; a settlement only applies to a row still `syncing`, so nothing the worker
  * learns late can overwrite what happened to the row meanwhile.
  *
- * Audited: synced, failed, conflict, skipped (group member) and interrupted (found `syncing` at
- * start). A retry is not: it changes nothing final, and a long outage would otherwise flood the
+ * Audited: synced, failed, conflict, interrupted (found `syncing` at start) and reopened (a
+ * group member an earlier version marked synced without asking DPS). A retry is not: it changes nothing final, and a long outage would otherwise flood the
  * append-only trail; `attempts`, `last_error_code` and `next_attempt_at` show it on the row.
  */
 export class OutboxSyncStore {
@@ -71,13 +80,7 @@ export class OutboxSyncStore {
     (settlements: [OutboxRow, Settlement][]) => number
   >;
   private readonly recoverTx: Database.Transaction<() => number>;
-  private readonly skipTx: Database.Transaction<() => number>;
-  /**
-   * Rows up to this id were looked at for group members. A group member is never claimed, so it
-   * only ever becomes pending as a new row, with a higher id (rows are never deleted): looking
-   * above the mark keeps the per-batch look from scanning every pending row (9 ms at 20,000).
-   */
-  private groupMembersSeenUpTo = 0;
+  private readonly reopenTx: Database.Transaction<() => number>;
 
   constructor(
     db: Database.Database,
@@ -86,8 +89,7 @@ export class OutboxSyncStore {
     this.audit = new AuditLog(db);
     this.listing = new OutboxListing(db);
     this.sql = {
-      due: db.prepare(`SELECT ${ROW} FROM enrollments
-        WHERE ${DUE} AND attestation != 'symmetric-key-group' ORDER BY id LIMIT ?`),
+      due: db.prepare(`SELECT ${ROW} FROM enrollments WHERE ${DUE} ORDER BY id LIMIT ?`),
       markSyncing: db.prepare(`UPDATE enrollments SET status = 'syncing',
         attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'pending'`),
       anyDue: db.prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE ${DUE})`).pluck(),
@@ -99,17 +101,16 @@ export class OutboxSyncStore {
           WHERE status = 'pending' AND next_attempt_at > ?`,
         )
         .pluck(),
-      lastId: db.prepare(`SELECT coalesce(max(id), 0) FROM enrollments`).pluck(),
       interrupted: db.prepare(`UPDATE enrollments SET status = 'pending', needs_reconcile = 1,
           next_attempt_at = NULL, updated_at = ? WHERE status = 'syncing'
         RETURNING id, registration_id AS registrationId, attempts`),
-      groupMembers: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?,
-          updated_at = ?, next_attempt_at = NULL, last_error = NULL, last_error_code = NULL,
-          sync_note = 'covered by enrollment group ' ||
-            coalesce(json_extract(body, '$.enrollmentGroupId'), '(unnamed)')
-        WHERE status = 'pending' AND attestation = 'symmetric-key-group' AND id > ?
-        RETURNING id, registration_id AS registrationId, sync_note AS note,
-          json_extract(body, '$.enrollmentGroupId') AS enrollmentGroupId`),
+      // Earlier versions marked group members synced without asking DPS (their note says
+      // "covered by enrollment group", also inside a receipt's "synced through bundle …" note).
+      unconfirmed: db.prepare(`SELECT id, registration_id AS registrationId, sync_note AS note
+        FROM enrollments WHERE status = 'synced' AND attestation = 'symmetric-key-group'
+          AND coalesce(sync_note, '') NOT LIKE '%confirmed by enrollment group%'`),
+      reopen: db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
+          next_attempt_at = NULL, sync_note = NULL, updated_at = ? WHERE id = ?`),
       synced: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?, updated_at = ?,
           etag = ?, next_attempt_at = NULL, needs_reconcile = 0, last_error = NULL,
           last_error_code = NULL, dps_error = NULL, dps_record = NULL, sync_note = ?
@@ -133,7 +134,7 @@ export class OutboxSyncStore {
       settlements.reduce((n, [row, s]) => n + this.settleRow(row, s), 0),
     );
     this.recoverTx = db.transaction(() => this.recoverRows());
-    this.skipTx = db.transaction(() => this.skipRows());
+    this.reopenTx = db.transaction(() => this.reopenRows());
   }
 
   /**
@@ -144,10 +145,12 @@ export class OutboxSyncStore {
     return this.recoverTx.immediate();
   }
 
-  /** Group members need no individual enrollment: marked synced, with a note, without a call. */
-  skipGroupMembers(): number {
-    if ((this.sql.lastId.get() as number) <= this.groupMembersSeenUpTo) return 0;
-    return this.skipTx.immediate();
+  /**
+   * Group members an earlier version marked synced without asking DPS go back to `pending`, so
+   * their group is looked at like any member's. Call with recoverInterrupted. Returns how many.
+   */
+  reopenUnconfirmedGroupMembers(): number {
+    return this.reopenTx.immediate();
   }
 
   /** Up to `limit` due pending rows, oldest first, marked `syncing` (attempts + 1) before any send. */
@@ -216,23 +219,21 @@ export class OutboxSyncStore {
     return rows.length;
   }
 
-  private skipRows(): number {
-    const last = this.sql.lastId.get() as number;
+  private reopenRows(): number {
     const now = this.iso();
-    const rows = this.sql.groupMembers.all(now, now, this.groupMembersSeenUpTo) as {
+    const rows = this.sql.unconfirmed.all() as {
       id: number;
       registrationId: string;
-      note: string;
-      enrollmentGroupId: string | null;
+      note: string | null;
     }[];
     for (const row of rows) {
-      this.event('enrollment.sync-skipped', row.registrationId, {
+      this.sql.reopen.run(now, row.id);
+      this.event('enrollment.sync-reopened', row.registrationId, {
         enrollmentId: row.id,
-        enrollmentGroupId: row.enrollmentGroupId,
-        reason: 'a symmetric-key group member needs no individual enrollment; its group covers it',
+        earlierNote: row.note,
+        reason: 'marked synced without DPS confirming its enrollment group: checked again',
       });
     }
-    this.groupMembersSeenUpTo = last;
     return rows.length;
   }
 
@@ -245,10 +246,15 @@ export class OutboxSyncStore {
     }
     let changes: number;
     if (s.kind === 'synced') {
-      const note = s.how === 'created' ? null : `${s.how} in DPS`;
+      const note = s.note ?? (s.how === 'created' ? null : `${s.how} in DPS`);
       changes = this.sql.synced.run(now, now, s.etag ?? null, note, row.id).changes;
-      if (changes === 1)
-        this.event('enrollment.synced', row.registrationId, { ...base, how: s.how });
+      if (changes === 1) {
+        this.event('enrollment.synced', row.registrationId, {
+          ...base,
+          how: s.how,
+          ...(s.note !== undefined && { note: s.note }),
+        });
+      }
     } else if (s.kind === 'failed') {
       const dpsError = s.dpsError ? JSON.stringify(s.dpsError) : null;
       changes = this.sql.failed.run(now, s.code, s.detail, dpsError, row.id).changes;

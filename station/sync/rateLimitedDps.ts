@@ -27,6 +27,7 @@ export function rateLimitedDps(dps: DpsServiceApi, gate: () => Promise<CallEnded
     queryEnrollments: gated(dps.queryEnrollments),
     createOrUpdateEnrollmentGroup: gated(dps.createOrUpdateEnrollmentGroup),
     getEnrollmentGroup: gated(dps.getEnrollmentGroup),
+    getEnrollmentGroupAttestation: gated(dps.getEnrollmentGroupAttestation),
     deleteEnrollmentGroup: gated(dps.deleteEnrollmentGroup),
     queryEnrollmentGroups: gated(dps.queryEnrollmentGroups),
     getRegistrationState: gated(dps.getRegistrationState),

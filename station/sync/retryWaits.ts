@@ -1,8 +1,9 @@
 /**
  * Whose wait a pending row's retry time is. A row that failed for a cause on the station's side
- * (DPS's certificate not trusted, the credentials or the clock refused, sealed keys locked, the
- * database, a defect) waits out the station's own backoff: nothing asked for it but the station,
- * and the cause may just have been fixed, so a supervisor's "sync now" sends such rows at once.
+ * (DPS's certificate not trusted, the credentials or the clock refused, sealed keys or a group
+ * key that cannot be opened, the database, a defect) waits out the station's own backoff:
+ * nothing asked for it but the station, and the cause may just have been fixed, so a
+ * supervisor's "sync now" sends such rows at once.
  * A row DPS throttled or failed (SYNC_DPS_RETRY: Retry-After, a 429 or 5xx per item, a record
  * changed meanwhile) waits for DPS, and "sync now" honours that; so does every code not listed.
  */
@@ -14,6 +15,7 @@ export const STATION_OWN_WAITS: readonly SyncErrorCode[] = Object.freeze([
   'SYNC_CREDENTIALS_REFUSED',
   'SYNC_CLOCK_WRONG',
   'SYNC_SECRET_LOCKED',
+  'SYNC_GROUP_KEY_UNAVAILABLE',
   'SYNC_STORE_FAILED',
   'SYNC_STORE_BUSY',
   'SYNC_INTERNAL',

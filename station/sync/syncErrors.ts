@@ -17,6 +17,14 @@ export const syncErrorText = {
     'The stored enrollment cannot be read as a DPS enrollment. Call engineering; the device may need provisioning again.',
   SYNC_CONFLICT:
     'DPS already holds this registration ID with other credentials. A supervisor must compare both records and decide.',
+  // A group member needs no enrollment of its own, but it registers only through its group:
+  // synced means DPS showed that group, enabled, holding the station's group key.
+  SYNC_GROUP_MISSING:
+    "DPS holds no enrollment group of the name this device's profile gives (the detail names it), so the device cannot register. A supervisor must create that enrollment group in DPS, with symmetric-key attestation and the group key stored on this station (`station keys set-group`) as its primary key, then requeue: `station queue requeue --status failed --by NAME`.",
+  SYNC_GROUP_MISMATCH:
+    "DPS holds the enrollment group this device's profile names, but the device cannot register through it: the detail says what differs (disabled, another attestation, or neither of its keys is the group key stored on this station). A supervisor must fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then requeue: `station queue requeue --status failed --by NAME`. If DPS's key is the right one, the devices hold keys derived from the wrong one: store DPS's key (`station keys set-group`) and provision them again.",
+  SYNC_GROUP_KEY_UNAVAILABLE:
+    "The station cannot compare this device's enrollment group with DPS: the group key stored on this station cannot be opened here (not stored, the station is locked, or the bundle carries no fingerprint of it). The enrollment waits; a supervisor must store the group key (`station keys set-group`), or export the bundle again with this version.",
   SYNC_DPS_REJECTED:
     'DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
   SYNC_DPS_RETRY:

@@ -17,10 +17,13 @@ export type DpsConnection = 'unknown' | 'online' | 'offline';
 
 /** Counts since start(). */
 export interface SyncSession {
-  /** Enrollments DPS confirmed: created, found already there, or replaced. */
+  /**
+   * Enrollments DPS confirmed: created, found already there, or replaced; and group members
+   * whose enrollment group DPS showed to take them.
+   */
   synced: number;
-  /** Group members marked synced without a call. */
-  skipped: number;
+  /** Of `synced`, the group members (their group read from DPS, nothing sent for them). */
+  groupConfirmed: number;
   failed: number;
   conflicts: number;
   /** DPS calls made (each one operation against the rate limit). */
@@ -30,7 +33,7 @@ export interface SyncSession {
 /** A session with nothing done yet, as each start() begins one. */
 export const emptySession = (): SyncSession => ({
   synced: 0,
-  skipped: 0,
+  groupConfirmed: 0,
   failed: 0,
   conflicts: 0,
   operations: 0,

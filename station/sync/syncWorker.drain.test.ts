@@ -77,32 +77,6 @@ describe('SyncWorker: draining the outbox', () => {
     expect(station.statuses()).toEqual(['synced', 'synced', 'synced']);
   });
 
-  it('marks group members synced without a DPS call and says why in the audit trail', async () => {
-    station.provisionGroupMember('G1', 'line7-group');
-    station.provision('X1');
-    const worker = station.worker();
-    worker.start();
-    const progress = await worker.syncNow();
-
-    expect(station.dps.calls.flatMap((c) => c.registrationIds)).toEqual(['reg-x1']);
-    const [member, x509] = station.rows();
-    expect(member).toMatchObject({
-      status: 'synced',
-      syncNote: 'covered by enrollment group line7-group',
-      attempts: 0,
-    });
-    expect(x509!.status).toBe('synced');
-    const [skipped] = station.store.audit('enrollment.sync-skipped');
-    expect(skipped).toMatchObject({
-      subject: 'reg-g1',
-      detail: {
-        enrollmentGroupId: 'line7-group',
-        reason: expect.stringMatching(/group covers it/),
-      },
-    });
-    expect(progress.session).toMatchObject({ skipped: 1, synced: 1 });
-  });
-
   it('fails only the item DPS refuses, keeping its DPS error', async () => {
     serials(3).forEach((s) => station.provision(s));
     station.dps.refuseItem = (e) =>

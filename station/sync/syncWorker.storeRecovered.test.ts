@@ -6,10 +6,12 @@
  * held by a real `sqlite3` shell in its own process, the sync worker and the line's sync log
  * wired as productionStation.ts wires them.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncLog } from '../production/syncLog.js';
 import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
+import { groupKeyFingerprints } from './groupKeyFingerprint.js';
 import type { SyncWorker } from './syncWorker.js';
 import { progressReached, stateReached, SyncTestStation } from './testing/syncTestStation.js';
 
@@ -100,11 +102,18 @@ describe('SyncWorker: once a lock on the station database passes', () => {
   });
 
   it('clears the error of a look the lock refused once a look claims under the write lock again', async () => {
-    const worker = station.worker();
+    // A group member: its claim is the look's write, and DPS only shows its group.
+    const key = randomBytes(32);
+    await station.dps.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: 'group-1',
+      attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: key.toString('base64') } },
+    });
+    const worker = station.worker({
+      groupKeys: groupKeyFingerprints(() => Promise.resolve(new Uint8Array(key))),
+    });
     const lines = syncLogLines(worker);
     worker.start();
     await stateReached(worker, 'idle');
-    // A group member needs no DPS call, only a write: the look that marks it meets the lock.
     station.provisionGroupMember('SN1', 'group-1');
     const lock = await lockTheDatabase();
     worker.notify();
@@ -115,12 +124,16 @@ describe('SyncWorker: once a lock on the station database passes', () => {
 
     await lock.release();
     await station.clock.advanceToNextTimer();
-    const status = worker.status();
+    const status = await progressReached(worker, (p) => p.state === 'idle');
     expect(status).toMatchObject({ state: 'idle', counts: { synced: 1, pending: 0 } });
     expect(status.lastError).toBeUndefined();
     expect(overLines(lines)).toEqual([
-      expect.stringMatching(/^DPS sync: backoff -> idle: the station database is free again/),
+      expect.stringMatching(/^DPS sync: backoff -> \w+: the station database is free again/),
     ]);
-    expect(station.dps.calls).toEqual([]);
+    expect(station.dps.calls.map((c) => c.method)).toEqual([
+      'createOrUpdateEnrollmentGroup',
+      'getEnrollmentGroup',
+      'getEnrollmentGroupAttestation',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { IsolatedEvent } from '../line/isolatedEvent.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { syncBatch, type BatchOutcome } from './batchSync.js';
 import type { ReconcileContext } from './dpsReconciler.js';
+import { EnrollmentGroupChecks } from './enrollmentGroupCheck.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import {
   isLastingStoreFailure,
@@ -33,7 +34,8 @@ export type { SyncWorkerOptions } from './syncWorkerOptions.js';
  * Drains the enrollment outbox to DPS (ARCHITECTURE step 8). Rows are claimed oldest first in
  * batches of up to MAX_BULK_ITEMS, marked `syncing` before anything is sent, and each ends
  * `synced`, `failed`, `conflict` or back in `pending`; a row is never lost and never marked synced
- * unless DPS said so. Rows found `syncing` at start (a crash between send and mark) and rows whose
+ * unless DPS said so (for a group member: showed its enrollment group, enabled, with the
+ * station's group key). Rows found `syncing` at start (a crash between send and mark) and rows whose
  * send ended without an answer are read back from DPS before they are sent again. One worker per
  * database.
  */
@@ -53,6 +55,8 @@ export class SyncWorker {
   private readonly lease: SyncLease;
   private readonly limiter: SlidingWindowLimiter;
   private readonly context: ReconcileContext;
+  /** What DPS showed of group members' enrollment groups, kept a minute (a pass's worth). */
+  private readonly groups: EnrollmentGroupChecks;
   private readonly inFlight = new Set<Promise<void>>();
   private state: SyncState = 'stopped';
   private connection: DpsConnection = 'unknown';
@@ -92,10 +96,17 @@ export class SyncWorker {
       this.session.operations++;
       return ended;
     };
+    const dps = rateLimitedDps(options.dps, gate);
+    this.groups = new EnrollmentGroupChecks({
+      dps,
+      keys: options.groupKeys,
+      now: () => this.clock.now(),
+    });
     this.context = {
-      dps: rateLimitedDps(options.dps, gate),
+      dps,
       store: this.store,
       openSecret: options.openSecret,
+      groups: this.groups,
       retryAt: (attempts) => this.clock.now() + backoffDelay(attempts, this.backoff, this.random),
       onAnswered: () => {
         if (this.connection === 'online') return;
@@ -117,6 +128,7 @@ export class SyncWorker {
     if (this.inFlight.size > 0) throw new Error('the sync worker is still stopping');
     this.abort = new AbortController();
     this.session = emptySession();
+    this.groups.forget();
     this.failures.restart();
     this.connection = 'unknown';
     this.setState('idle');
@@ -167,6 +179,7 @@ export class SyncWorker {
       );
     }
     this.failures.cutOwnHold();
+    this.groups.forget();
     const done = this.syncNowRequests.ask();
     this.pump();
     return done;
@@ -203,7 +216,6 @@ export class SyncWorker {
       if (!this.holdLease()) return;
       this.recordSettlements();
       if (this.syncNowRequests.takeRelease()) this.store.releaseStationOwnWaits();
-      this.session.skipped += this.store.skipGroupMembers();
       const held = this.limiter.heldUntil;
       if (held === 0) {
         const lanes = this.failures.count > 0 ? 1 : this.concurrency;
@@ -275,7 +287,10 @@ export class SyncWorker {
       this.refusedByLease(held.holder);
       return false;
     }
-    if (held.justTaken) this.store.recoverInterrupted();
+    if (held.justTaken) {
+      this.store.recoverInterrupted();
+      this.store.reopenUnconfirmedGroupMembers();
+    }
     return true;
   }
 
@@ -299,6 +314,7 @@ export class SyncWorker {
     this.failures.storeTookWrite();
     for (const [, s] of this.unrecorded) {
       if (s.kind === 'synced') this.session.synced++;
+      if (s.kind === 'synced' && s.how === 'confirmed-by-group') this.session.groupConfirmed++;
       else if (s.kind === 'failed') this.session.failed++;
       else if (s.kind === 'conflict') this.session.conflicts++;
     }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { OpenSecret } from './enrollmentRequest.js';
+import type { GroupKeyFingerprints } from './groupKeyFingerprint.js';
 import type { RateLimit } from './slidingWindowLimiter.js';
 import type { SyncClock } from './syncClock.js';
 
@@ -13,6 +14,11 @@ export interface SyncWorkerOptions {
   dps: DpsServiceApi;
   /** Opens the sealed symmetric keys of symmetric-key-individual rows. */
   openSecret: OpenSecret;
+  /**
+   * The fingerprints of the station's enrollment group keys, to confirm in DPS the group of each
+   * symmetric-key group member. Without them group members wait (SYNC_GROUP_KEY_UNAVAILABLE).
+   */
+  groupKeys?: GroupKeyFingerprints;
   /** DPS operations allowed per window; default 1000 per 60 s. Every call counts. */
   limit?: RateLimit;
   /** Batches in flight at once; default 4. The limiter gates every call regardless. */

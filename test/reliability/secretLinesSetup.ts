@@ -12,6 +12,7 @@ import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { Haystack } from '../../certs/testing/secretNeedles.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import type { SimulatedDevice } from '../../firmware-bridge/simulator/simulatedDevice.js';
 import { keys } from '../../station/cli/keysCommand.js';
 import { syncCommand } from '../../station/cli/syncCommand.js';
@@ -96,6 +97,19 @@ export async function setUpLine(
       where: `${mode}: station keys set-group`,
       content: Buffer.from(await cli(() => keys(setGroup))),
     });
+    // And in DPS, the enrollment group with that key: the sync confirms its members by it.
+    const dps = new DpsServiceClient({
+      connectionString: emulator.serviceConnectionString,
+      ca: emulator.caCertificatePem,
+    });
+    try {
+      await dps.createOrUpdateEnrollmentGroup({
+        enrollmentGroupId: GROUP_ID,
+        attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
+      });
+    } finally {
+      dps.close();
+    }
   }
   vi.unstubAllEnvs();
   return {

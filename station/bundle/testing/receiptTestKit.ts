@@ -39,7 +39,7 @@ export function entryOf(bundle: BundlePayload, id: number): BundleEnrollment {
 export type Answer =
   | {
       outcome: 'synced';
-      how: 'created' | 'found' | 'replaced' | 'group';
+      how: 'created' | 'found' | 'replaced' | 'confirmed-by-group' | 'group';
       etag?: string;
       note?: string;
     }

@@ -187,7 +187,19 @@ export class InMemoryDps implements DpsServiceApi {
   getEnrollmentGroup(id: string) {
     return this.run('getEnrollmentGroup', { registrationIds: [] }, () => {
       const group = this.groups.get(id.toLowerCase());
-      return group && structuredClone(group);
+      if (!group) return undefined;
+      const copy = structuredClone(group);
+      if (copy.attestation.symmetricKey && this.withholdKeysOnGet)
+        copy.attestation.symmetricKey = {};
+      return copy;
+    });
+  }
+
+  getEnrollmentGroupAttestation(id: string) {
+    return this.run('getEnrollmentGroupAttestation', { registrationIds: [] }, () => {
+      const group = this.groups.get(id.toLowerCase());
+      if (!group) throw dpsRefusal(404, 404202, 'Group not found');
+      return structuredClone(group.attestation);
     });
   }
 

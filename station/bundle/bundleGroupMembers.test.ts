@@ -1,0 +1,194 @@
+/**
+ * Symmetric-key group members across the air gap, as a supervisor runs it: `keys set-group`,
+ * `bundle export` on the line, `bundle sync` on a machine that reaches the DPS emulator over
+ * HTTPS, `bundle receive` back on the line. Real CA, real station databases, real sealed files.
+ * The receipt said "1 synced" for a member whose group DPS did not hold, while the sync stopped
+ * on refused credentials, and the line then showed it synced: a member is synced only once DPS
+ * showed its group with the line's key, and stays pending while DPS cannot be asked.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { parseConnectionString } from '../../dps/auth/connectionString.js';
+import { deriveDeviceKey } from '../../dps/auth/sas.js';
+import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
+import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
+import { bundleCommand } from '../cli/bundleCommand.js';
+import { keys } from '../cli/keysCommand.js';
+import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
+import { requeueEnrollments } from '../sync/outboxRequeue.js';
+import { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { syncBundle } from './bundleSync.js';
+import { bundle as groupBundle, groupRow, wrapper } from './testing/bundleSyncTestKit.js';
+
+const PASSPHRASE = 'line seven ca passphrase';
+const GROUP_KEY = randomBytes(64).toString('base64');
+let line: SyncTestStation;
+let emulator: DpsEmulator;
+let dir: string;
+let output: string[];
+const bundle = bundleCommand(dpsClientFor);
+
+beforeEach(async () => {
+  line = new SyncTestStation();
+  dir = mkdtempSync(join(tmpdir(), 'bundle-group-'));
+  emulator = await startDpsEmulator({});
+  writeFileSync(join(dir, 'emulator-ca.pem'), emulator.caCertificatePem);
+  await initStationCa(join(line.dir, 'ca'), {
+    name: 'Line 7 TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
+  });
+  output = [];
+  vi.spyOn(console, 'log').mockImplementation((text: string) => void output.push(text));
+  vi.spyOn(console, 'error').mockImplementation((text: string) => void output.push(text));
+  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+  vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', 'bundle test passphrase');
+  vi.stubEnv('LINE_STATION_GROUP_KEY', GROUP_KEY);
+  vi.stubEnv(DPS_CA_ENV, join(dir, 'emulator-ca.pem'));
+  vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  await line.close();
+  await emulator.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** An X.509 PASS the emulator takes, beside the group member. */
+function provisionX509(serial: string): number {
+  const registrationId = `reg-${serial.toLowerCase()}`;
+  return line.provision(serial, {
+    registrationId,
+    enrollment: {
+      registrationId,
+      attestation: {
+        type: 'x509',
+        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
+      },
+    },
+  });
+}
+
+const office = () => join(dir, 'office');
+const exportTo = (name: string) =>
+  bundle(['export', '--out', join(dir, name), '--by', 'sam', '--data-dir', line.dir]);
+const syncOnline = (name: string) =>
+  bundle(['sync', join(dir, name), '--by', 'sam', '--data-dir', office()]);
+const receive = (name: string) =>
+  bundle(['receive', join(dir, name.replace(/\.bundle$/, '.receipt')), '--data-dir', line.dir]);
+
+describe('group members through an outbox bundle, against the DPS emulator', () => {
+  it('stays pending on refused credentials, fails on a missing group, and is synced once DPS shows it', async () => {
+    expect(await keys(['set-group', '--group', 'gadgets', '--data-dir', line.dir])).toBe(0);
+    const member = line.provisionGroupMember('G1', 'gadgets');
+    const x509 = provisionX509('X1');
+    expect(await exportTo('line7.bundle')).toBe(0);
+
+    // The office machine's connection string carries a wrong key: DPS refuses every call.
+    const wrongKey = randomBytes(32).toString('base64');
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      emulator.serviceConnectionString.replace(
+        /SharedAccessKey=[^;]+/,
+        `SharedAccessKey=${wrongKey}`,
+      ),
+    );
+    output.length = 0;
+    expect(await syncOnline('line7.bundle')).toBe(1);
+    const refused = output.join('\n');
+    expect(refused).toContain('[SYNC_CREDENTIALS_REFUSED]');
+    expect(refused).not.toMatch(/\b[1-9]\d* synced\b/);
+    expect(await receive('line7.bundle')).toBe(1);
+    expect(line.row(member)).toMatchObject({ status: 'pending', syncedAt: null });
+    expect(line.store.audit('enrollment.synced')).toEqual([]);
+
+    // The right key, but DPS holds no group "gadgets": the member fails with its own code.
+    vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
+    expect(await syncOnline('line7.bundle')).toBe(1);
+    expect(await receive('line7.bundle')).toBe(1);
+    expect(line.row(x509)).toMatchObject({ status: 'synced' });
+    expect(line.row(member)).toMatchObject({
+      status: 'failed',
+      lastErrorCode: 'SYNC_GROUP_MISSING',
+      lastError: expect.stringContaining('create enrollment group gadgets in DPS'),
+    });
+
+    // The supervisor creates the group with the line's key and requeues; the next bundle goes.
+    const dps = new DpsServiceClient({
+      connectionString: parseConnectionString(emulator.serviceConnectionString),
+      ca: emulator.caCertificatePem,
+    });
+    try {
+      await dps.createOrUpdateEnrollmentGroup({
+        enrollmentGroupId: 'gadgets',
+        attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
+      });
+    } finally {
+      dps.close();
+    }
+    expect(requeueEnrollments(line.db, { status: 'failed', supervisor: 'sam' })).toEqual([
+      'reg-g1',
+    ]);
+    expect(await exportTo('line7-again.bundle')).toBe(0);
+    expect(await syncOnline('line7-again.bundle')).toBe(0);
+    expect(await receive('line7-again.bundle')).toBe(0);
+    expect(line.row(member)).toMatchObject({
+      status: 'synced',
+      syncNote: expect.stringMatching(
+        /^synced through bundle \S+ \(confirmed by enrollment group gadgets in DPS/,
+      ),
+    });
+    expect(line.store.audit('enrollment.synced')[0]).toMatchObject({
+      subject: 'reg-g1',
+      detail: { how: 'confirmed-by-group' },
+    });
+    const registered = await registerDevice(emulator, 'reg-g1', {
+      key: deriveDeviceKey(GROUP_KEY, 'reg-g1'),
+    });
+    expect(registered.final?.status).toBe(200);
+  });
+
+  it('leaves members of a bundle that carries no group key fingerprint pending, at once, saying why', async () => {
+    // A bundle an earlier version exported: nothing to compare DPS's group keys with.
+    const payload = groupBundle([groupRow(1, 'G1', 'gadgets')]);
+    const dps = new DpsServiceClient({
+      connectionString: parseConnectionString(emulator.serviceConnectionString),
+      ca: emulator.caCertificatePem,
+    });
+    try {
+      const started = Date.now();
+      const { receipt, summary } = await syncBundle({
+        dataDir: office(),
+        payload,
+        wrapper,
+        dps,
+        dpsHost: emulator.hostName,
+      });
+      // Not the 10 minutes a wait for DPS may last: no wait brings the fingerprint.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(summary).toMatchObject({
+        synced: 0,
+        pending: 1,
+        lastError: { code: 'SYNC_GROUP_KEY_UNAVAILABLE' },
+      });
+      expect(receipt.results).toEqual([
+        expect.objectContaining({
+          outcome: 'pending',
+          code: 'SYNC_GROUP_KEY_UNAVAILABLE',
+          detail: expect.stringContaining(
+            'the bundle carries no fingerprint of the key of enrollment group gadgets',
+          ),
+        }),
+      ]);
+      expect(emulator.stats().operations).toBe(0);
+    } finally {
+      dps.close();
+    }
+  });
+});

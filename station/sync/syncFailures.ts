@@ -111,11 +111,15 @@ export class SyncFailures {
   }
 
   /**
-   * The database took a write (DPS's answers recorded, rows claimed under its write lock): its
-   * refusal, if that is still what is reported, is over.
+   * The database took a write: its refusal, if that is still what is reported, is over. `rows`:
+   * rows were written (DPS's answers recorded, rows claimed), which ends a full disk or a
+   * read-only file as well as a lock; `lock`: only the write lock was taken (a claim that found
+   * no row writes nothing), which ends a lock and nothing else.
    */
-  storeTookWrite(): void {
-    if (this.error !== undefined && this.error === this.storeError) this.error = undefined;
+  storeTookWrite(what: 'rows' | 'lock'): void {
+    if (this.error === undefined || this.error !== this.storeError) return;
+    if (what === 'lock' && this.error.code !== 'SYNC_STORE_BUSY') return;
+    this.error = undefined;
   }
 
   /** Another process holds the sync lease: said, and "sync now" fails (the rows are its). */

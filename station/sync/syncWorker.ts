@@ -221,8 +221,8 @@ export class SyncWorker {
         const lanes = this.failures.count > 0 ? 1 : this.concurrency;
         while (this.inFlight.size < lanes) {
           const rows = this.store.claim(MAX_BULK_ITEMS);
-          // Claimed under the write lock, rows or none: the database takes writes again.
-          this.failures.storeTookWrite();
+          // Claimed under the write lock: a lock is over; rows written: a full disk too.
+          this.failures.storeTookWrite(rows.length > 0 ? 'rows' : 'lock');
           if (rows.length === 0) break;
           this.launch(rows);
         }
@@ -311,7 +311,7 @@ export class SyncWorker {
   private recordSettlements(): void {
     if (this.unrecorded.length === 0) return;
     this.store.settle(this.unrecorded);
-    this.failures.storeTookWrite();
+    this.failures.storeTookWrite('rows');
     for (const [, s] of this.unrecorded) {
       if (s.kind === 'synced') this.session.synced++;
       if (s.kind === 'synced' && s.how === 'confirmed-by-group') this.session.groupConfirmed++;

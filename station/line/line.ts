@@ -244,7 +244,8 @@ export class Line implements LineController {
     if (mode === 'auto') for (const slot of this.slotList) this.autoStart(slot);
   }
 
-  provision(slotNumber: number): void {
+  /** `operatorName`: who pressed, when the caller knows (`station provision`), for the record. */
+  provision(slotNumber: number, operatorName?: string): void {
     const slot = this.slotList[slotNumber - 1];
     if (this.stopped) throw new LineError('LINE_STOPPED');
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
@@ -256,13 +257,15 @@ export class Line implements LineController {
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
       void slot.settled().then(() => {
-        if (!this.stopped && slot.present && !slot.isRunning) this.startRun(slot, 'operator');
+        if (!this.stopped && slot.present && !slot.isRunning) {
+          this.startRun(slot, 'operator', operatorName);
+        }
       });
       return;
     }
     if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     slot.forgetFailures();
-    this.startRun(slot, 'operator');
+    this.startRun(slot, 'operator', operatorName);
   }
 
   cancel(slotNumber: number): void {
@@ -351,7 +354,7 @@ export class Line implements LineController {
     return openWatchedSession(this.watcher, slot.port, baudRate, this.sessionOptions);
   }
 
-  private startRun(slot: Slot, startedBy: RunStarter): void {
+  private startRun(slot: Slot, startedBy: RunStarter, operatorName?: string): void {
     const started = performance.now();
     const startedAt = Date.now();
     if (this.interrupted.ranOn(slot.port)) this.onStatusChanged.emit(this.status());
@@ -365,6 +368,7 @@ export class Line implements LineController {
           services: this.services,
           session: () => slot.sessionOr(() => this.openSlotSession(slot)),
           startedBy,
+          operatorName,
           signal,
           onProgress,
         }),

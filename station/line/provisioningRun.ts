@@ -52,6 +52,8 @@ export interface ProvisioningRunOptions {
   session: () => Promise<DeviceSession>;
   /** Who started the run, for the record. */
   startedBy?: RunStarter;
+  /** The operator's name, when the command that started the run knows one (RunOpening). */
+  operatorName?: string;
   /** Cancels the run up to COMMIT; once COMMIT is on the wire the run finishes. */
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -113,6 +115,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     startedBy: options.startedBy,
     device: facts.info && runDevice(facts.info),
     dps: runDpsRecord(profile),
+    ...(options.operatorName !== undefined && { operatorName: options.operatorName }),
   });
   // The recorder may wait to open the run (a running station's store waits out another
   // program's lock while the other slots go on). A cancel, a stop or an unplug ends the wait
@@ -120,10 +123,10 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   const openRun = async (): Promise<number> => {
     if (opened !== undefined) return opened;
     if (refused !== undefined) throw refused;
-    const { port, startedBy, device, dps } = start();
+    const { port, startedBy, device, dps, operatorName } = start();
     const ends = openWaitEnds(signal, session);
     try {
-      const opening = { signal: ends.signal, dps };
+      const opening = { signal: ends.signal, dps, operatorName };
       opened = await recorder.beginRun(port, profile.name, startedAt, startedBy, device, opening);
     } catch (err) {
       refused = err;

@@ -160,6 +160,12 @@ export interface RunOpening {
   signal?: AbortSignal;
   /** The DPS settings the run writes into its device; recorded with the run when given. */
   dps?: RunDpsRecord;
+  /**
+   * The operator's name, when the command that started the run knows one (`station provision`:
+   * --by, else the OS user); only with `startedBy` `operator`. Recorded with the run, and the
+   * audit trail names that operator for its PASS or failure.
+   */
+  operatorName?: string;
 }
 
 /** How a caller tries recordFailure (RunRecorder.recordFailure). */
@@ -181,6 +187,8 @@ export interface RefusedStart {
   device: RunDevice | undefined;
   /** As beginRun's `options.dps`. */
   dps?: RunDpsRecord;
+  /** As beginRun's `options.operatorName`. */
+  operatorName?: string;
 }
 
 /** How a run that did not pass ended, as recordFailure takes it. */

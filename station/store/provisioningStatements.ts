@@ -21,7 +21,7 @@ export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
       owner_token, owner_boot, started_by, device_id, dps_id_scope, dps_global_endpoint,
-      profile_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      profile_fingerprint, operator_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // The port's latest ended runs, newest first, with the device each named (if any): the
     // failure count walks them as the slot's own count saw them (failedRunsInARow). Ordered by
@@ -52,14 +52,15 @@ export function prepareProvisioningStatements(db: Database.Database) {
       steps = ?, finished_at = ?, certificate_serial = ?, attestation_evidence = ?
       WHERE id = ? AND state = 'running'
       RETURNING dps_id_scope AS idScope, dps_global_endpoint AS globalEndpoint,
-        profile_fingerprint AS profileFingerprint`),
+        profile_fingerprint AS profileFingerprint, operator_name AS operatorName`),
     // A failure never fails on its certificate: an unknown serial is simply not linked.
     finishFailure: db.prepare(`UPDATE runs SET state = ?, error_code = ?, error_message = ?,
       error_detail = ?, steps = ?, finished_at = ?, device_id = coalesce(?, device_id),
       registration_id = coalesce(?, registration_id),
       certificate_serial = (SELECT serial_number FROM certificates WHERE serial_number = ?),
       attestation_evidence = ?
-      WHERE id = ? AND state = 'running'`),
+      WHERE id = ? AND state = 'running'
+      RETURNING operator_name AS operatorName`),
     commitCertificate: db.prepare(`UPDATE certificates SET status = 'committed'
       WHERE serial_number = ? AND status = 'issued' AND registration_id = ?`),
     abandonCertificate: db.prepare(`UPDATE certificates SET status = 'abandoned'

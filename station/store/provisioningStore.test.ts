@@ -255,6 +255,7 @@ describe('ProvisioningStore.recordFailure', () => {
         steps: [{ step: 'verify', startedAt: 1_500, endedAt: 1_600 }],
         startedAt: '1970-01-01T00:00:01.000Z',
         startedBy: 'operator',
+        operatorName: null,
         finishedAt: '1970-01-01T00:00:01.600Z',
         evidence: null,
         dps: null,

@@ -35,6 +35,7 @@ import {
 import { HeldRunRecords, type RefusedRun } from './heldRunRecords.js';
 import { insertRun, upsertDevice, type RunStart } from './runStartWrites.js';
 import { RunHistory, type RunFilter, type RunStats, type RunSummary } from './runHistory.js';
+import { failedEvent, provisionedEvent } from './runAuditEvents.js';
 import { thisProcess, type RunOwner } from './runOwner.js';
 import { asStoreError, asStoreRead, isStoreBusy, StoreError } from './storeError.js';
 import { enrollmentToSupersede } from './supersession.js';
@@ -100,7 +101,8 @@ export class ProvisioningStore implements RunRecorder {
    * Opens a run (`running`); it ends through commitPass or recordFailure. Refuses while the
    * database cannot take the result (STORE_DATABASE_MOVED, STORE_WRITE_FAILED…), before the line
    * writes to the device (it has only read INFO): the device keeps its previous identity.
-   * `opening.dps`: the DPS settings the run writes into the device, recorded with it.
+   * `opening.dps`: the DPS settings the run writes into the device, recorded with it, as is
+   * `opening.operatorName`.
    */
   beginRun(
     port: string,
@@ -108,12 +110,13 @@ export class ProvisioningStore implements RunRecorder {
     startedAt: number,
     startedBy?: RunStarter,
     device?: RunDevice,
-    { dps }: RunOpening = {},
+    { dps, operatorName }: RunOpening = {},
   ): number {
     return asStoreError('begin run', () => {
       checkDatabaseFiles(this.db);
       this.held.writeAll();
-      return this.beginTx.immediate({ port, profile, startedAt, startedBy, device, dps });
+      const run = { port, profile, startedAt, startedBy, device, dps, operatorName };
+      return this.beginTx.immediate(run);
     });
   }
 
@@ -312,7 +315,7 @@ export class ProvisioningStore implements RunRecorder {
     // Superseded before the insert, or the partial unique index would see two live enrollments;
     // linked to its successor after, once that has an id. One transaction: nobody sees between.
     if (earlier !== undefined) this.sql.markSuperseded.run(now, earlier);
-    const dps = this.sql.finishPass.get(
+    const written = this.sql.finishPass.get(
       deviceId,
       record.registrationId,
       JSON.stringify(record.steps),
@@ -320,27 +323,15 @@ export class ProvisioningStore implements RunRecorder {
       record.certificateSerial ?? null,
       record.evidence === undefined ? null : JSON.stringify(record.evidence),
       record.runId,
-    ) as Record<keyof RunDpsRecord, string | null>;
+    ) as Record<keyof RunDpsRecord, string | null> & { operatorName: string | null };
     const enrollmentId = insertEnrollment(this.sql, record, deviceId, now);
     if (earlier !== undefined) this.sql.linkSuccessor.run(enrollmentId, earlier);
     this.auditLog.append({
       at: new Date(now),
-      actor: 'station',
-      kind: 'device.provisioned',
-      subject: record.registrationId,
-      detail: {
-        runId: record.runId,
+      ...provisionedEvent(record, written, {
         enrollmentId,
-        serialNumber: device.serialNumber,
-        model: device.model,
-        port: record.port,
-        profile: record.profile,
-        attestation: record.attestation,
-        // What the device was given to find DPS with, as its run recorded it (null: not recorded).
-        ...dps,
-        certificateSerial: record.certificateSerial ?? null,
         supersededEnrollmentId: earlier ?? null,
-      },
+      }),
     });
     return enrollmentId;
   }
@@ -348,7 +339,7 @@ export class ProvisioningStore implements RunRecorder {
   private writeFailure(runId: number, outcome: RunFailure): void {
     const deviceId = outcome.device ? upsertDevice(this.sql, outcome.device, this.now()) : null;
     const serial = outcome.certificateSerial ?? null;
-    const finished = this.sql.finishFailure.run(
+    const finished = this.sql.finishFailure.get(
       outcome.state,
       outcome.error.code,
       outcome.error.message,
@@ -360,23 +351,12 @@ export class ProvisioningStore implements RunRecorder {
       serial,
       outcome.evidence === undefined ? null : JSON.stringify(outcome.evidence),
       runId,
-    );
-    if (finished.changes !== 1) throw this.notRunning(runId);
+    ) as { operatorName: string | null } | undefined;
+    if (finished === undefined) throw this.notRunning(runId);
     const abandoned = serial !== null && this.sql.abandonCertificate.run(serial).changes === 1;
     this.auditLog.append({
       at: this.now(),
-      actor: 'station',
-      kind: 'run.failed',
-      subject: outcome.registrationId ?? `run:${runId}`,
-      detail: {
-        runId,
-        state: outcome.state,
-        code: outcome.error.code,
-        serialNumber: outcome.device?.serialNumber ?? null,
-        model: outcome.device?.model ?? null,
-        certificateSerial: serial,
-        certificateAbandoned: abandoned,
-      },
+      ...failedEvent(runId, outcome, finished.operatorName, { serial, abandoned }),
     });
   }
 

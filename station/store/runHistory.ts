@@ -30,6 +30,11 @@ export interface RunSummary {
   startedAt: string;
   /** Who started it; null for a run recorded before the station kept that (migration 010). */
   startedBy: RunStarter | null;
+  /**
+   * The operator's name, when the command that started the run knew one (`station provision`,
+   * migration 015); null for a Provision press in the UI, auto mode, and runs from before.
+   */
+  operatorName: string | null;
   finishedAt: string | null;
   /**
    * The DPS settings the run wrote (or was to write) into its device, and its profile's
@@ -81,7 +86,8 @@ const COLUMNS = `r.id, r.port, r.profile, r.state,
   d.serial_number AS serialNumber, d.model, r.registration_id AS registrationId,
   r.certificate_serial AS certificateSerial, r.error_code AS errorCode,
   r.error_message AS errorMessage, r.error_detail AS errorDetail, r.steps,
-  r.started_at AS startedAt, r.started_by AS startedBy, r.finished_at AS finishedAt,
+  r.started_at AS startedAt, r.started_by AS startedBy, r.operator_name AS operatorName,
+  r.finished_at AS finishedAt,
   r.attestation_evidence AS evidence, r.dps_id_scope AS idScope,
   r.dps_global_endpoint AS globalEndpoint, r.profile_fingerprint AS profileFingerprint`;
 

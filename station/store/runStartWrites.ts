@@ -11,6 +11,8 @@ export interface RunStart {
   device: RunDevice | undefined;
   /** The DPS settings the run writes into its device; absent, the run records none (NULL). */
   dps?: RunDpsRecord | undefined;
+  /** Who started it by name, when known (RunOpening.operatorName); absent, NULL. */
+  operatorName?: string | undefined;
 }
 
 /** The id of the device's row, added if new (its revisions as the statement keeps them). */
@@ -57,6 +59,7 @@ export function insertRun(
     run.dps?.idScope ?? null,
     run.dps?.globalEndpoint ?? null,
     run.dps?.profileFingerprint ?? null,
+    run.operatorName ?? null,
   );
   return Number(inserted.lastInsertRowid);
 }

@@ -13,6 +13,7 @@ import { migration011Bundles } from './011_bundles.js';
 import { migration012AttestationEvidence } from './012_attestation_evidence.js';
 import { migration013RunsByState } from './013_runs_by_state.js';
 import { migration014RunDpsSettings } from './014_run_dps_settings.js';
+import { migration015RunOperatorNames } from './015_run_operator_names.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   migration012AttestationEvidence,
   migration013RunsByState,
   migration014RunDpsSettings,
+  migration015RunOperatorNames,
 ];

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { audit } from './auditCommand.js';
-import { localTime } from './timeFlags.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 const AT = new Date('2026-12-05T18:00:00.000Z');
 
@@ -43,7 +43,7 @@ describe('station audit', () => {
     expect(await audit(['--data-dir', root])).toBe(0);
     expect(output).toHaveLength(2);
     expect(output[0]).toBe(
-      `${localTime(AT.toISOString())}  line.unlocked         line  station  {"profile":"line7","wrongTriesBefore":2,"via":"the unlock form at the workstation"}`,
+      `${zonedLocalTime(AT.toISOString())}  line.unlocked         line  station  {"profile":"line7","wrongTriesBefore":2,"via":"the unlock form at the workstation"}`,
     );
     expect(output[1]).toContain('run.failed');
   });

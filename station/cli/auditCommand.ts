@@ -3,19 +3,23 @@ import type { AuditEvent } from '../store/auditLog.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
-import { localTime } from './timeFlags.js';
+import { zonedLocalTime } from './timeFlags.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the station's audit trail, newest first: when,
                                              what (device.provisioned, run.failed,
                                              run.interrupted, enrollment.requeued,
                                              line.unlocked, line.unlock-refused,
+                                             line.saved, line.forgotten,
+                                             ca.passphrase-refused, outbox.exported,
                                              outbox.bundle-exported,
                                              outbox.bundle-withdrawn, outbox.bundle-received,
                                              enrollment.synced, enrollment.sync-failed,
                                              enrollment.conflict, certificate.issued-by-hand,
                                              certificate.revoked, group-key.stored, …), about
-                                             what, by whom, and its detail; --data-dir DIR`;
+                                             what, by whom, and its detail; times in local
+                                             time with the UTC offset (--json: ISO 8601
+                                             UTC); --data-dir DIR`;
 
 /**
  * `station audit`: the append-only audit trail a supervisor answers "who did what, when" from.
@@ -60,10 +64,14 @@ function nothingFound(kind: string | undefined, held: string[]): string {
   return `No audit event of kind "${kind}". The trail holds: ${held.join(', ')}.`;
 }
 
-/** One line per event; the detail as compact JSON, since each kind has its own fields. */
+/**
+ * One line per event; the detail as compact JSON, since each kind has its own fields. The time
+ * is local with its UTC offset (zonedLocalTime); `--json` keeps the stored ISO 8601 UTC time.
+ */
 function eventLine(event: AuditEvent): string {
   const detail = Object.keys(event.detail).length > 0 ? `  ${JSON.stringify(event.detail)}` : '';
   return (
-    [localTime(event.at), event.kind.padEnd(20), event.subject, event.actor].join('  ') + detail
+    [zonedLocalTime(event.at), event.kind.padEnd(20), event.subject, event.actor].join('  ') +
+    detail
   );
 }

@@ -28,6 +28,7 @@ import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
+import { recordingPassphraseRefusal } from './passphraseRefusal.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [--by NAME]
@@ -50,7 +51,8 @@ export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [-
           every ca command takes --data-dir DIR (default $LINE_STATION_DATA or ~/.line-station);
           the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin;
           init, import, issue and revoke go into the audit trail by --by NAME, else this OS
-          user's name (init and import make the station database for it if none is there)`;
+          user's name (init and import make the station database for it if none is there),
+          and so does a wrong CA passphrase typed at issue (ca.passphrase-refused)`;
 
 const options = {
   'data-dir': { type: 'string' },
@@ -279,7 +281,9 @@ async function withCa(
       return await revoke(stationCa, ledger, serial!, values.reason!, paths.dataDir);
     }
     const csr = await readFile(values.csr!);
-    await stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: ')));
+    await recordingPassphraseRefusal(db, { command: 'ca issue', actor }, async () =>
+      stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '))),
+    );
     const issued = await stationCa.issueFromCsr(derOrPem(csr), { registrationId: values.id! });
     const pem = [issued.certificateDer, ...issued.chainDer].map(certificateToPem).join('');
     if (values.out) await writeFile(values.out, pem);

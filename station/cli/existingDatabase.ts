@@ -13,7 +13,15 @@ import { stationPaths } from './dataDir.js';
  */
 export function openExistingStationDatabase(
   dataDir: string,
-  options: { toRead?: boolean } = {},
+  options: {
+    toRead?: boolean;
+    /**
+     * Refuse a database this process cannot write (STORE_READ_ONLY) before the command does
+     * anything: a command that only reads but records that it did (`queue export`) must not
+     * hand the outbox over and then fail to write its audit event.
+     */
+    requireWritable?: boolean;
+  } = {},
 ): Database.Database {
   const { database, caDir } = stationPaths(dataDir);
   // A station has its CA before a line ever ran (`ca init`), so either one marks the folder.
@@ -24,7 +32,9 @@ export function openExistingStationDatabase(
       database,
     );
   }
-  if (!options.toRead) return openStationDatabase(database);
+  if (!options.toRead) {
+    return openStationDatabase(database, { requireWritable: options.requireWritable ?? false });
+  }
   // A station with a CA and no database yet (no line ran) has nothing to report, and a report
   // leaves it so: an empty database in memory answers for it, no station.db is made. It says so
   // (on stderr, out of a report a script reads): a station.db lost or moved would read the same.

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -18,6 +18,22 @@ export const PASSPHRASE_CREDENTIAL = 'line-station-ca-passphrase';
 export function passphraseCredentialPath(): string | undefined {
   const dir = process.env['CREDENTIALS_DIRECTORY'];
   return dir ? join(dir, PASSPHRASE_CREDENTIAL) : undefined;
+}
+
+/**
+ * Where `readPassphrase` takes the CA passphrase from now, in the order it looks: what a record
+ * of a wrong one says instead of the passphrase (a service's stale variable is not a person
+ * guessing at a terminal). A credential that cannot be read is named all the same: reading it
+ * is what fails then.
+ */
+export function caPassphraseSource(): string {
+  const fromEnv = process.env[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return PASSPHRASE_ENV;
+  const credential = passphraseCredentialPath();
+  if (credential !== undefined && existsSync(credential)) {
+    return `the systemd credential ${PASSPHRASE_CREDENTIAL}`;
+  }
+  return process.stdin.isTTY ? 'the terminal' : 'standard input';
 }
 
 /**

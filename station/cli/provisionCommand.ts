@@ -7,20 +7,28 @@ import {
   type ProductionStation,
 } from '../production/productionStation.js';
 import { reportCliError } from './cliError.js';
+import { stationPaths } from './dataDir.js';
 import { ONE_DEVICE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { readPassphrase } from './passphrase.js';
+import { recordingPassphraseRefusal } from './passphraseRefusal.js';
+import { supervisorName } from './supervisorName.js';
 
 export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
           exit 0 on PASS, 1 on FAIL, 2 on a usage error, 3 when the station cannot start
           (profiles, CA, passphrase): for scripts and rework benches
-${ONE_DEVICE_OPTIONS_USAGE}`;
+${ONE_DEVICE_OPTIONS_USAGE}
+          --by NAME         who runs it: the run and its audit event name them, as does a
+                            wrong CA passphrase (default: this OS user's name)`;
 
 /** The exit code when the station could not start, so no device was tried. */
 const STATION_DID_NOT_START = 3;
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
 export async function provision(args: string[]): Promise<number> {
-  const { values } = parseStationArgs({ args, options: lineParseOptions });
+  const { values } = parseStationArgs({
+    args,
+    options: { ...lineParseOptions, by: { type: 'string' } },
+  });
   // One device, one run: --discover cannot be honoured, so it is refused rather than dropped.
   const selection = values.discover
     ? '--discover is for `station serve`; provision runs the one device on --device PATH'
@@ -31,15 +39,25 @@ export async function provision(args: string[]): Promise<number> {
     return 2;
   }
   let station: ProductionStation;
+  // The run is the operator's who typed the command: "by the operator" alone names nobody.
+  let operatorName: string;
   try {
+    operatorName = supervisorName(values.by);
     await checkLineSetup(selection);
     const passphrase = await readPassphrase('CA passphrase: ');
-    station = await openProductionStation({
-      ...selection,
-      mode: 'manual',
-      passphrase,
-      log: (line) => console.log(line),
-    });
+    const asker = { command: 'provision', actor: `operator:${operatorName}` } as const;
+    // The line opens the CA first: a wrong passphrase is refused there, and recorded here.
+    station = await recordingPassphraseRefusal(
+      stationPaths(selection.dataDir).database,
+      asker,
+      () =>
+        openProductionStation({
+          ...selection,
+          mode: 'manual',
+          passphrase,
+          log: (line) => console.log(line),
+        }),
+    );
   } catch (err) {
     // Not 1: a script reads 1 as "this device failed" and would set a good device aside.
     return reportCliError(err) === 2 ? 2 : STATION_DID_NOT_START;
@@ -55,7 +73,7 @@ export async function provision(args: string[]): Promise<number> {
       }
     });
     await station.line.rescan();
-    station.line.provision(1);
+    station.line.provision(1, operatorName);
     const { outcome, durationMs } = await ended;
     const seconds = (durationMs / 1000).toFixed(2);
     if (outcome.state === 'pass') {

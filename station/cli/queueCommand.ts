@@ -3,11 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
+import type Database from 'better-sqlite3';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
+import { asStoreError } from '../store/storeError.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { QueueError } from './queueError.js';
+import { supervisorActor } from './supervisorName.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status; superseded
@@ -15,12 +19,14 @@ export const QUEUE_USAGE = `  queue stats                                    enr
                                                  again) are history, not counted: queue list
                                                  --status superseded shows them
   queue list   [--status S] [--limit N]          the outbox, oldest first (no secrets)
-  queue export --format csv|json [--status S] [--out FILE [--force]]
+  queue export --format csv|json [--status S] [--out FILE [--force]] [--by NAME]
                                                  the outbox for a report or a hand-over (CSV
                                                  for spreadsheets: formula-like text starts with
                                                  '; JSON keeps every value exactly); to standard
                                                  output, or into FILE, which must not exist
-                                                 unless --force (then it is replaced)
+                                                 unless --force (then it is replaced); recorded
+                                                 in the audit trail (outbox.exported) by --by
+                                                 NAME, else this OS user's name
   queue requeue --status failed|conflict --by NAME [--id N ...]
                                                  after fixing the cause: back to pending; the
                                                  sync reads DPS again before sending anything
@@ -51,8 +57,12 @@ export async function queue(args: string[]): Promise<number> {
   // nothing under "The outbox is empty.".
   const limit = countFlag('--limit', values.limit);
   const ids = sub === 'requeue' ? values.id?.map((text) => countFlag('--id', text)) : undefined;
+  // An export hands the outbox over, so it goes into the audit trail: an empty --by is refused,
+  // and so is a database that cannot take the event, before anything is written.
+  const exporter = sub === 'export' ? supervisorActor(values.by) : undefined;
   const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), {
-    toRead: sub !== 'requeue',
+    toRead: sub !== 'requeue' && sub !== 'export',
+    requireWritable: sub === 'export',
   });
   try {
     const store = new ProvisioningStore(db);
@@ -88,14 +98,23 @@ export async function queue(args: string[]): Promise<number> {
         }
         const { text, enrollments } = store.exportOutboxCounted(format, filter);
         process.stdout.write(text);
+        const to = 'standard output';
+        recordExport(db, exporter!, { format, enrollments, status: status ?? null, to });
         // Standard output is the export itself: the line for the supervisor goes to stderr.
         console.error(`Wrote ${enrollments} enrollment(s) to standard output (${format})`);
         return 0;
       }
       // Refused before the outbox is read: another name, or --force, and the command goes on.
-      const file = exportTarget(out, force);
+      const { file, replaces } = exportTarget(out, force);
       const { text, enrollments } = store.exportOutboxCounted(format, filter);
       await writeExport(out, file, text, force);
+      recordExport(db, exporter!, {
+        format,
+        enrollments,
+        status: status ?? null,
+        to: file,
+        replaced: replaces,
+      });
       console.log(`Wrote ${enrollments} enrollment(s) to ${file} (${format})`);
       return 0;
     }
@@ -173,15 +192,35 @@ function nothingListed(store: ProvisioningStore, status: EnrollmentStatus | unde
     : `No enrollment is ${state} (${total} in the outbox).`;
 }
 
-/** The absolute path `--out` names, refused when it is a folder or, without --force, a file. */
-function exportTarget(out: string, force: boolean): string {
+/**
+ * Records an export once it is written (`outbox.exported`): which rows went where and in which
+ * format, by whom. The rows themselves are in the export, not the trail. A write refused now
+ * throws a StoreError naming the event; the export stays written, as auditedChange does it.
+ */
+function recordExport(db: Database.Database, actor: AuditActor, detail: Record<string, unknown>) {
+  asStoreError('record outbox.exported', () =>
+    new AuditLog(db).append({
+      at: new Date(),
+      actor,
+      kind: 'outbox.exported',
+      subject: 'outbox',
+      detail,
+    }),
+  );
+}
+
+/**
+ * The absolute path `--out` names, refused when it is a folder or, without --force, a file;
+ * `replaces`: a file is there that --force replaces.
+ */
+function exportTarget(out: string, force: boolean): { file: string; replaces: boolean } {
   const file = resolve(out);
   const found = statSync(file, { throwIfNoEntry: false });
   if (found?.isDirectory()) {
     throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
   }
   if (found !== undefined && !force) throw fileExists(out, file);
-  return file;
+  return { file, replaces: found !== undefined };
 }
 
 function fileExists(out: string, file: string): UsageError {

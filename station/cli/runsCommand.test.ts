@@ -8,7 +8,7 @@ import { thisProcess } from '../store/runOwner.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
 import { runs } from './runsCommand.js';
-import { localTime, sinceFlag } from './timeFlags.js';
+import { sinceFlag, zonedLocalTime } from './timeFlags.js';
 
 const NOW = new Date('2026-12-05T18:00:00.000Z');
 const HOUR = 3_600_000;
@@ -82,7 +82,7 @@ describe('station runs', () => {
     expect(output).toHaveLength(8);
     expect(output[0]).toMatch(new RegExp(`^\\s+${open}  .+  running\\s+/dev/ttyUSB3  -  -$`));
     expect(output[2]).toContain(
-      `${verify}  ${localTime(new Date(NOW.getTime() - 7 * HOUR).toISOString())}`,
+      `${verify}  ${zonedLocalTime(new Date(NOW.getTime() - 7 * HOUR).toISOString())}`,
     );
     expect(output[2]).toContain(
       `fail       /dev/ttyUSB1  SN-${verify}  -  [RUN_VERIFY_CHALLENGE_FAILED] Could not prove its key.`,
@@ -265,7 +265,9 @@ describe('station runs show, of a run a crash cut off', () => {
     new ProvisioningStore(db, { now: () => NOW }).closeInterruptedRuns();
     db.close();
     expect(await cli('show', String(id))).toBe(0);
-    expect(output).toContain(`  closed        ${localTime(NOW.toISOString())}, at a later start`);
+    expect(output).toContain(
+      `  closed        ${zonedLocalTime(NOW.toISOString())}, at a later start`,
+    );
     expect(output.some((line) => line.startsWith('  finished'))).toBe(false);
   });
 });

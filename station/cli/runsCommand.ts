@@ -6,7 +6,7 @@ import { ProvisioningStore } from '../store/provisioningStore.js';
 import { RUN_STATES, type RunState, type RunSummary } from '../store/runHistory.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
-import { localTime, sinceFlag } from './timeFlags.js';
+import { sinceFlag, zonedLocalTime } from './timeFlags.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN] [--id-scope SCOPE] [--since WHEN]
@@ -20,8 +20,9 @@ export const RUNS_USAGE = `  runs [list] [--state S] [--port PATH] [--serial SN]
   runs stats [--since WHEN] [--port PATH]        how the runs since WHEN ended, per state, and the
                                                  failures per error code (default: the last 24h)
           states: ${RUN_STATES.join(', ')}; WHEN: 30m, 8h, 2d, or a local date or date and
-          time (2026-12-05, 2026-12-05T06:00); times are shown in local time; --json prints
-          JSON instead; --data-dir DIR`;
+          time (2026-12-05, 2026-12-05T06:00); times are shown in local time with the UTC
+          offset (2026-12-05 06:00:00 +01:00); --json prints JSON instead, times in ISO 8601
+          UTC; --data-dir DIR`;
 
 const DEFAULT_STATS_WINDOW = '24h';
 
@@ -131,7 +132,7 @@ function runLine(run: RunSummary): string {
   return (
     [
       String(run.id).padStart(7),
-      localTime(run.startedAt),
+      zonedLocalTime(run.startedAt),
       run.state.padEnd(9),
       run.port,
       run.serialNumber ?? '-',
@@ -145,6 +146,13 @@ const STARTED_BY: Record<RunStarter, string> = {
   operator: ', by the operator',
   auto: ', by auto mode',
 };
+
+/** The start's "by …": the operator by name when the run recorded one (`station provision`). */
+function startedByText(run: RunSummary): string {
+  if (run.startedBy === null) return '';
+  const name = run.startedBy === 'operator' ? run.operatorName : null;
+  return name === null ? STARTED_BY[run.startedBy] : `${STARTED_BY[run.startedBy]} ${name}`;
+}
 
 /** The TPM an EK certificate names: maker, model and version as the certificate writes them. */
 function tpmText(tpm: NonNullable<EndorsementEvidence['certificate']>['tpm']): string | null {
@@ -181,11 +189,11 @@ function printRun(run: RunSummary): void {
     ['device', run.serialNumber && `${run.serialNumber} (${run.model ?? 'model unknown'})`],
     ['registration', run.registrationId],
     ['certificate', run.certificateSerial],
-    ['started', `${localTime(run.startedAt)}${run.startedBy ? STARTED_BY[run.startedBy] : ''}`],
+    ['started', `${zonedLocalTime(run.startedAt)}${startedByText(run)}`],
     // An interrupted run was closed at a later start: that is no time the run took.
     run.error?.code === 'RUN_INTERRUPTED'
-      ? ['closed', run.finishedAt && `${localTime(run.finishedAt)}, at a later start`]
-      : ['finished', run.finishedAt && `${localTime(run.finishedAt)} (${duration(run)})`],
+      ? ['closed', run.finishedAt && `${zonedLocalTime(run.finishedAt)}, at a later start`]
+      : ['finished', run.finishedAt && `${zonedLocalTime(run.finishedAt)} (${duration(run)})`],
     ['error', run.error && `[${run.error.code}] ${run.error.message}`],
     ['detail', run.error?.detail ?? null],
     ...endorsementRows(run.evidence?.endorsement),
@@ -215,7 +223,7 @@ function printStats(
   const total = Object.values(stats.byState).reduce((sum, n) => sum + n, 0);
   const where = port === undefined ? '' : ` on ${port}`;
   console.log(
-    `Runs started${where} since ${localTime(from.toISOString())} (--since ${window}): ${total}`,
+    `Runs started${where} since ${zonedLocalTime(from.toISOString())} (--since ${window}): ${total}`,
   );
   for (const state of RUN_STATES) {
     console.log(`  ${state.padEnd(10)} ${String(stats.byState[state]).padStart(8)}`);

@@ -49,3 +49,17 @@ export function localTime(iso: string): string {
     `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`
   );
 }
+
+/**
+ * An ISO 8601 time as the station's local `YYYY-MM-DD HH:MM:SS +01:00`: the time of day the
+ * floor reads and types (`--since` is local), with the UTC offset in force at that moment, so a
+ * line reads the same to a supervisor in another zone, across a daylight-saving change, and set
+ * beside station.log, which is UTC (`Z`). For the records a supervisor answers "when" from.
+ */
+export function zonedLocalTime(iso: string): string {
+  const offset = -new Date(iso).getTimezoneOffset();
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const sign = offset < 0 ? '-' : '+';
+  const minutes = Math.abs(offset);
+  return `${localTime(iso)} ${sign}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
+}

@@ -128,7 +128,10 @@ async function exportCommand(
     // Asked once, only if symmetric keys or group members go in.
     let ca: Promise<KeyWrapper> | undefined;
     const caWrapper = (): Promise<KeyWrapper> =>
-      (ca ??= checkedCaPassphrase(dataDir, { session: true }));
+      (ca ??= checkedCaPassphrase(dataDir, {
+        session: true,
+        refusal: { command: 'bundle export', actor },
+      }));
     const summary = await exportBundle({
       db,
       file,

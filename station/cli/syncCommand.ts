@@ -38,6 +38,7 @@ import { SyncWorker } from '../sync/syncWorker.js';
 import { untrustedDpsText } from '../sync/tlsRefusal.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
+import { recordingPassphraseRefusal } from './passphraseRefusal.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 import { supervisorActor } from './supervisorName.js';
@@ -248,7 +249,9 @@ async function setConnection(dataDir: string, actor: AuditActor): Promise<number
   // Checked before the CA passphrase is asked for: an IoT hub's string, or a bad one, is told
   // at once rather than after a passphrase typed for nothing.
   parseConnectionString(text);
-  const wrapper = await checkedCaPassphrase(dataDir);
+  const wrapper = await checkedCaPassphrase(dataDir, {
+    refusal: { command: 'sync set-connection', actor },
+  });
   const replaced = hasDpsConnection(dataDir);
   const saved = await auditedChange(
     stationPaths(dataDir).database,
@@ -297,7 +300,13 @@ async function syncNow(dataDir: string, openDps: DpsClientFactory): Promise<numb
   const wrapper = new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '), {
     session: true,
   });
-  const dps = openDps(await loadDpsConnectionString(dataDir, wrapper));
+  const dps = openDps(
+    await recordingPassphraseRefusal(
+      stationPaths(dataDir).database,
+      { command: 'sync now', actor: supervisorActor(undefined) },
+      () => loadDpsConnectionString(dataDir, wrapper),
+    ),
+  );
   const db = openStationDatabase(stationPaths(dataDir).database, { requireWritable: true });
   const worker = new SyncWorker({
     db,

@@ -172,6 +172,41 @@ describe('a wrong CA passphrase typed at a command', () => {
   }, 60_000);
 });
 
+describe('a wrong CA passphrase at the DPS connection commands', () => {
+  it('is recorded for sync set-connection and sync now, with the command and who ran it', async () => {
+    expect((await stationCli(dataDir, ['ca', 'init'], withPassphrase(PASSPHRASE))).code).toBe(0);
+    const connection = {
+      LINE_STATION_DPS_CONNECTION:
+        'HostName=line7-dps.azure-devices-provisioning.net;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=c3VwZXJ2aXNvci1hdWRpdC10ZXN0LWtleS0wMTIzNDU2Nzg5',
+    };
+    const setConnection = ['sync', 'set-connection', '--by', 'bea'];
+    const refused = await stationCli(dataDir, setConnection, {
+      ...connection,
+      ...withPassphrase(WRONG),
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('[CUSTODY_WRONG_PASSPHRASE]');
+    const stored = await stationCli(dataDir, setConnection, {
+      ...connection,
+      ...withPassphrase(PASSPHRASE),
+    });
+    expect(stored.code).toBe(0);
+    const now = await stationCli(dataDir, ['sync', 'now'], withPassphrase(WRONG));
+    expect(now.stderr).toContain('[CUSTODY_WRONG_PASSPHRASE]');
+
+    expect(await auditTrail(dataDir, 'ca.passphrase-refused')).toEqual([
+      expect.objectContaining({
+        actor: `supervisor:${ME}`,
+        detail: { command: 'sync now', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },
+      }),
+      expect.objectContaining({
+        actor: 'supervisor:bea',
+        detail: { command: 'sync set-connection', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },
+      }),
+    ]);
+  }, 60_000);
+});
+
 describe('the times station audit and station runs print', () => {
   const ENDED = new Date('2026-12-05T18:00:00.000Z');
 

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { parseStationArgs } from './stationArgs.js';
-import { groupKeyFile, saveGroupKey } from '../production/groupKeys.js';
+import { saveGroupKey } from '../production/groupKeys.js';
 import { AuditLog } from '../store/auditLog.js';
 import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
 import { asStoreError } from '../store/storeError.js';
@@ -9,13 +8,18 @@ import { resolveDataDir, stationPaths } from './dataDir.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
+import { refuseUnaskedReplacement, storedGroupKey, storedLines } from './groupKeyReplacement.js';
 
-export const KEYS_USAGE = `  keys set-group --group ID [--by NAME]          store a symmetric-key enrollment group's primary key,
+export const KEYS_USAGE = `  keys set-group --group ID [--replace] [--by NAME]
+                                                 store a symmetric-key enrollment group's primary key,
                                                  sealed under the CA passphrase (the key comes from
                                                  LINE_STATION_GROUP_KEY, the terminal, or stdin, then
-                                                 the CA passphrase); the audit trail records who
-                                                 (--by, else this OS user) and a fingerprint of
-                                                 the key, never the key; --data-dir DIR`;
+                                                 the CA passphrase); a different key stored for the
+                                                 group is replaced only with --replace (devices
+                                                 provisioned before keep keys derived from the old
+                                                 one); the audit trail records who (--by, else this
+                                                 OS user) and a fingerprint of the key, never the
+                                                 key; --data-dir DIR`;
 
 /** `station keys …`: secrets a supervisor hands to the station. */
 export async function keys(args: string[]): Promise<number> {
@@ -24,6 +28,7 @@ export async function keys(args: string[]): Promise<number> {
     args: rest,
     options: {
       group: { type: 'string' },
+      replace: { type: 'boolean' },
       by: { type: 'string' },
       'data-dir': { type: 'string' },
     },
@@ -32,7 +37,8 @@ export async function keys(args: string[]): Promise<number> {
     console.error(`station keys: unknown subcommand "${sub ?? ''}"\n${KEYS_USAGE}`);
     return 2;
   }
-  if (!values.group) {
+  const group = values.group;
+  if (!group) {
     console.error('station keys set-group: give --group ID (the DPS enrollment group ID)');
     return 2;
   }
@@ -46,18 +52,39 @@ export async function keys(args: string[]): Promise<number> {
   // read-only) refuses the command before a key is stored that the trail would not show.
   const db = openStationDatabase(stationPaths(dataDir).database, { requireWritable: true });
   try {
-    const replaced = existsSync(groupKeyFile(dataDir, values.group));
-    const file = await saveGroupKey(dataDir, values.group, key, wrapper);
+    const stored = await storedGroupKey(dataDir, group, wrapper);
+    const keyFingerprint = fingerprint(key);
+    // A key saveGroupKey refuses is refused for what it is, not as "a different key".
+    if (isDpsGroupKey(key)) {
+      refuseUnaskedReplacement(stored, keyFingerprint, {
+        group,
+        dataDir,
+        replace: values.replace ?? false,
+      });
+    }
+    const file = await saveGroupKey(dataDir, group, key, wrapper);
     asStoreError('record group-key.stored', () =>
       new AuditLog(db).append({
         at: new Date(),
         actor,
         kind: 'group-key.stored',
-        subject: `group:${values.group!.toLowerCase()}`,
-        detail: { enrollmentGroupId: values.group, replaced, keyFingerprint: fingerprint(key) },
+        subject: `group:${group.toLowerCase()}`,
+        detail: {
+          enrollmentGroupId: group,
+          replaced: stored.kind !== 'none',
+          keyFingerprint,
+          // Which key the trail saw go: the old devices' keys derive from it.
+          ...(stored.kind === 'stored' && {
+            sameKey: stored.fingerprint === keyFingerprint,
+            previousKeyFingerprint: stored.fingerprint,
+          }),
+          ...(stored.kind === 'unreadable' && { previousKeyUnreadable: true }),
+        },
       }),
     );
-    console.log(`The key of group "${values.group}" is sealed in ${file}.`);
+    for (const line of storedLines(stored, keyFingerprint, { group, dataDir, file })) {
+      console.log(line);
+    }
     return 0;
   } finally {
     closeStationDatabase(db);
@@ -74,6 +101,18 @@ function fingerprint(keyBase64: string): string {
   const bytes = Buffer.from(keyBase64.trim(), 'base64');
   try {
     return groupKeyFingerprint(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/** Whether saveGroupKey (groupKeys.ts) takes the key: base64 of 16 to 64 bytes, exactly. */
+function isDpsGroupKey(keyBase64: string): boolean {
+  const bytes = Buffer.from(keyBase64.trim(), 'base64');
+  try {
+    return (
+      bytes.length >= 16 && bytes.length <= 64 && bytes.toString('base64') === keyBase64.trim()
+    );
   } finally {
     bytes.fill(0);
   }

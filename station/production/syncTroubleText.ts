@@ -16,15 +16,26 @@ export const TROUBLE_IDS_SHOWN = 5;
 function whatToDo(code: string, dataDir: string | undefined): string {
   const station = (command: string): string => stationCommand(command, dataDir);
   const listFailed = station('queue list --status failed');
+  const requeue = station('queue requeue --status failed --by NAME');
   switch (code) {
     case 'SYNC_CONFLICT':
       return `DPS already holds these registration IDs with other credentials; the station does not overwrite them: check them in DPS (${station('queue list --status conflict')}), then delete a stale one there and ${station('queue requeue --status conflict --by NAME')}, or set the device aside`;
     case 'SYNC_DPS_REJECTED':
-      return `DPS refused these enrollments: ${listFailed} shows DPS's reason; once the profile is fixed, ${station('queue requeue --status failed --by NAME')}`;
+      return `DPS refused these enrollments: ${listFailed} shows DPS's reason; once the profile is fixed, ${requeue}`;
     case 'SYNC_SECRET_MISSING':
       return `their symmetric key is missing: provision these devices again (${listFailed})`;
     case 'SYNC_SECRET_UNREADABLE':
       return `their sealed symmetric key is damaged: provision these devices again (${listFailed})`;
+    // Group members: DPS holds no enrollment of their own; they register only through their
+    // group, which a supervisor fixes in DPS (the station never writes groups), then requeues.
+    case 'SYNC_GROUP_MISSING':
+      return `DPS holds no enrollment group of the name their profile gives (${listFailed} names it): create that enrollment group in DPS, with symmetric-key attestation and the group key stored on this station (by keys set-group) as its primary key, then ${requeue}`;
+    case 'SYNC_GROUP_MISMATCH':
+      return `their enrollment group in DPS will not take them (${listFailed} says why: disabled, another attestation, or neither of its keys is the group key stored on this station): fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then ${requeue}; if DPS's key is the right one, these devices hold keys derived from the wrong one: store DPS's key (${station('keys set-group --group ID --replace')}) and provision them again`;
+    // The worker keeps such members pending and tries again by itself (batchSync.ts); should
+    // one ever settle as failed, the log says what brings its key back rather than "wait".
+    case 'SYNC_GROUP_KEY_UNAVAILABLE':
+      return `the key of their enrollment group is not stored on this station, or does not open here: store the group's key from DPS on this station (${station('keys set-group --group ID')}), then ${requeue}`;
     case 'SYNC_BODY_INVALID':
       return `their stored enrollment cannot be read as a DPS enrollment: call engineering (${listFailed})`;
     default:

@@ -17,6 +17,12 @@ import { bundleWorkStorePath } from '../bundle/bundleWorkStore.js';
 import type { SyncProgress } from '../sync/syncTypes.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
 import { bundleWrapper, defaultReceiptName } from './bundleCli.js';
+import {
+  EXPORT_AGAIN_STEP,
+  groupFailureLines,
+  groupFailuresOf,
+  type GroupFailures,
+} from './bundleGroupAdvice.js';
 import { shellWord, stationCommand } from './stationCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
@@ -86,10 +92,16 @@ export async function bundleSyncCommand(
     `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
   );
   writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
-  for (const line of afterSyncLines(summary, { bundle: file, receipt: out, source, dataDir })) {
+  const said = { ...summary, groupFailures: groupFailuresOf(receipt) };
+  for (const line of afterSyncLines(said, { bundle: file, receipt: out, source, dataDir })) {
     console.log(line);
   }
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
+}
+
+/** A sync's summary, with the group members that failed on their group (from its receipt). */
+export interface AfterSyncSummary extends BundleSyncSummary {
+  groupFailures?: GroupFailures;
 }
 
 /**
@@ -100,7 +112,7 @@ export async function bundleSyncCommand(
  * be read back from DPS when it is applied, so the next run's receipt is the one to carry.
  */
 export function afterSyncLines(
-  summary: BundleSyncSummary,
+  summary: AfterSyncSummary,
   files: {
     bundle: string;
     receipt: string;
@@ -118,7 +130,7 @@ export function afterSyncLines(
     lines.push(
       `Receipt: ${files.receipt}. Take it back to the station and run \`station bundle receive\`.`,
     );
-    return lines;
+    return [...lines, ...groupFailureLines(summary.groupFailures)];
   }
   const answered = summary.synced + summary.failed + summary.conflict;
   lines.push(
@@ -127,9 +139,19 @@ export function afterSyncLines(
       : `Receipt: ${files.receipt}. It holds ${answered} final answer(s) (${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict) and ${summary.pending} enrollment(s) still pending.`,
   );
   const cause = firstStep(summary, files.source, now);
+  // Members whose group key the bundle lacks wait whatever this bundle's next run does: a new
+  // bundle goes instead, exported once this receipt's answers are home (else it carries them too).
+  const rerun = summary.lastError?.code !== 'SYNC_GROUP_KEY_UNAVAILABLE';
   const steps = [
+    ...(!rerun && answered > 0
+      ? [
+          `Take this receipt back to the station and run \`station bundle receive\`: it settles the ${answered} answered.`,
+        ]
+      : []),
     ...(cause ? [cause] : []),
-    `Run \`${stationCommand(`bundle sync ${shellWord(files.bundle)}`, files.dataDir)}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`,
+    rerun
+      ? `Run \`${stationCommand(`bundle sync ${shellWord(files.bundle)}`, files.dataDir)}\` again: it goes on where it stopped and writes the receipt again, with every answer so far.`
+      : `Sync that new bundle here: \`${stationCommand('bundle sync FILE', files.dataDir)}\`.`,
     'Take that receipt back to the station and run `station bundle receive`.',
   ];
   lines.push('Next:', ...steps.map((step, i) => `  ${i + 1}. ${step}`));
@@ -138,7 +160,7 @@ export function afterSyncLines(
       `This receipt may be taken back now only for the ${answered} enrollment(s) already answered; the ${summary.pending} pending stay pending on the line until a later receipt answers them.`,
     );
   }
-  return lines;
+  return [...lines, ...groupFailureLines(summary.groupFailures)];
 }
 
 /** A receipt may go to a new file, or over an earlier receipt of this bundle; nothing else. */
@@ -176,6 +198,8 @@ function firstStep(summary: BundleSyncSummary, source: string, now: number): str
       return `Check the DPS host name in the connection string (${source}), or this machine's DNS.`;
     case 'SYNC_DPS_CONNECTION_REFUSED':
       return `Check the DPS host and port in the connection string (${source}), a proxy or firewall, or that the DPS emulator runs there.`;
+    case 'SYNC_GROUP_KEY_UNAVAILABLE':
+      return EXPORT_AGAIN_STEP;
   }
   const at = summary.dpsRetryAt ? Date.parse(summary.dpsRetryAt) : undefined;
   return at !== undefined && at > now

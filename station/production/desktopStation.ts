@@ -7,6 +7,7 @@ import { demoStationFactory, type StationFactory } from '../api/stationFactory.j
 import { resolveDataDir } from '../cli/dataDir.js';
 import { lockedLineStation } from './lockedLineStation.js';
 import { readSavedLine, savedLineSelection } from './savedLine.js';
+import { servingLineStation } from './servingLineStation.js';
 import { loggedToFile } from './stationLogFile.js';
 
 /** Set (to 1) by `station start --demo` for the window it opens: the DEMO even with a saved line. */
@@ -16,10 +17,13 @@ export const desktopStationFactory: StationFactory = async (context) => {
   const dataDir = resolveDataDir();
   const saved = process.env[DEMO_ENV] === '1' ? undefined : readSavedLine(dataDir);
   if (!saved) return demoStationFactory(context);
-  // The window has no terminal: the data folder's log is where the line's lines are kept, a
-  // refused setup (profiles file, CA) included.
-  return loggedToFile(async (logged) => {
+  const line: StationFactory = async (logged) => {
     const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
     return open(logged);
-  }, dataDir)(context);
+  };
+  // The window has no terminal: the data folder's log is where the line's lines are kept, a
+  // refused setup (profiles file, CA) included. Recorded as serving the folder like a line
+  // `serve` or `start` runs, so the sync commands see it: it is started locked, as those are
+  // with --locked.
+  return loggedToFile(servingLineStation(line, dataDir, true), dataDir)(context);
 };

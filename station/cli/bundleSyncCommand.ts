@@ -50,7 +50,7 @@ export async function bundleSyncCommand(
   checkReceiptTarget(out, sealed.bundleId);
   const wrapper = await bundleWrapper(false);
   const payload = await openBundle(sealed, wrapper);
-  const { connection, source } = await dpsConnection(dataDir);
+  const { connection, source } = await dpsConnection(dataDir, options.by);
   const dps = openDps(connection);
   const total = payload.enrollments.length;
   console.log(
@@ -219,11 +219,17 @@ export function waitingLine(wait: RetryWait): string {
 /** This machine's DPS connection, and where it came from, for the operator to see. */
 async function dpsConnection(
   dataDir: string,
+  by: string,
 ): Promise<{ connection: DpsConnectionString; source: string }> {
   if (hasDpsConnection(dataDir)) {
     const ignored = process.env[DPS_CONNECTION_ENV] ? `; ${DPS_CONNECTION_ENV} is not used` : '';
     return {
-      connection: await loadDpsConnectionString(dataDir, await checkedCaPassphrase(dataDir)),
+      connection: await loadDpsConnectionString(
+        dataDir,
+        await checkedCaPassphrase(dataDir, {
+          refusal: { command: 'bundle sync', actor: `supervisor:${by}` },
+        }),
+      ),
       source: `the connection sealed in ${dataDir}${ignored}`,
     };
   }

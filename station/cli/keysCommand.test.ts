@@ -40,8 +40,18 @@ describe('station keys set-group', () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', `${PASSPHRASE}!`);
     await expect(setGroup()).rejects.toMatchObject({ code: 'CUSTODY_WRONG_PASSPHRASE' });
     expect(existsSync(groupKeyFile(dataDir, 'line3'))).toBe(false);
-    // Nothing stored, nothing recorded: the database is not even made.
-    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+    // Nothing stored; the wrong passphrase is in the audit trail, and the key nowhere in it.
+    const db = openStationDatabaseToRead(join(dataDir, 'station.db'));
+    try {
+      expect(new AuditLog(db).list()).toEqual([
+        expect.objectContaining({
+          kind: 'ca.passphrase-refused',
+          detail: expect.objectContaining({ command: 'keys set-group' }),
+        }),
+      ]);
+    } finally {
+      db.close();
+    }
 
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
     expect(await setGroup()).toBe(0);

@@ -47,7 +47,9 @@ export async function keys(args: string[]): Promise<number> {
     env: 'LINE_STATION_GROUP_KEY',
   });
   const dataDir = resolveDataDir(values['data-dir']);
-  const wrapper = await checkedCaPassphrase(dataDir);
+  const wrapper = await checkedCaPassphrase(dataDir, {
+    refusal: { command: 'keys set-group', actor },
+  });
   // Opened before the key is sealed: a database that cannot take the audit event (damaged,
   // read-only) refuses the command before a key is stored that the trail would not show.
   const db = openStationDatabase(stationPaths(dataDir).database, { requireWritable: true });

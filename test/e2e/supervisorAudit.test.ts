@@ -172,8 +172,8 @@ describe('a wrong CA passphrase typed at a command', () => {
   }, 60_000);
 });
 
-describe('a wrong CA passphrase at the DPS connection commands', () => {
-  it('is recorded for sync set-connection and sync now, with the command and who ran it', async () => {
+describe('a wrong CA passphrase at the DPS connection and group key commands', () => {
+  it('is recorded for sync set-connection, sync now and keys set-group, with the command and who ran it', async () => {
     expect((await stationCli(dataDir, ['ca', 'init'], withPassphrase(PASSPHRASE))).code).toBe(0);
     const connection = {
       LINE_STATION_DPS_CONNECTION:
@@ -193,8 +193,19 @@ describe('a wrong CA passphrase at the DPS connection commands', () => {
     expect(stored.code).toBe(0);
     const now = await stationCli(dataDir, ['sync', 'now'], withPassphrase(WRONG));
     expect(now.stderr).toContain('[CUSTODY_WRONG_PASSPHRASE]');
+    const groupKey = {
+      LINE_STATION_GROUP_KEY: Buffer.alloc(32, 7).toString('base64'),
+      ...withPassphrase(WRONG),
+    };
+    const setGroup = ['keys', 'set-group', '--group', 'gadgets', '--by', 'cy'];
+    const keyRefused = await stationCli(dataDir, setGroup, groupKey);
+    expect(keyRefused.stderr).toContain('[CUSTODY_WRONG_PASSPHRASE]');
 
     expect(await auditTrail(dataDir, 'ca.passphrase-refused')).toEqual([
+      expect.objectContaining({
+        actor: 'supervisor:cy',
+        detail: { command: 'keys set-group', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },
+      }),
       expect.objectContaining({
         actor: `supervisor:${ME}`,
         detail: { command: 'sync now', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },

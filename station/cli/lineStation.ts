@@ -1,6 +1,5 @@
 import type { StationFactory } from '../api/stationFactory.js';
-import { hasDpsConnection } from '../sync/dpsCredentials.js';
-import { markServing } from '../sync/servingStation.js';
+import { servingLineStation } from '../production/servingLineStation.js';
 import { lockedLineStation } from '../production/lockedLineStation.js';
 import { checkLineSetup, openProductionStation } from '../production/productionStation.js';
 import { readSavedLine, savedLineSelection, type SavedLine } from '../production/savedLine.js';
@@ -34,12 +33,12 @@ export async function lineStation(
     const { dataDir } = selection;
     if (start.locked) {
       const locked = await lockedLineStation(selection, mode);
-      return loggedToFile(markedServing(locked, dataDir, true), dataDir);
+      return loggedToFile(servingLineStation(locked, dataDir, true), dataDir);
     }
     await checkLineSetup(selection);
     const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
     return loggedToFile(
-      markedServing(
+      servingLineStation(
         (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log }),
         dataDir,
         false,
@@ -50,29 +49,6 @@ export async function lineStation(
     logStartRefusal(selection.dataDir, err);
     throw err;
   }
-}
-
-/**
- * `factory` with the line recorded as serving `dataDir` while it runs (servingStation.ts), so
- * that `sync set-connection` and `sync status` can tell a serving line that runs no sync worker
- * from none at all.
- */
-function markedServing(factory: StationFactory, dataDir: string, locked: boolean): StationFactory {
-  return async (context) => {
-    const connectionAtStart = hasDpsConnection(dataDir);
-    const running = await factory(context);
-    const unmark = markServing(dataDir, { connectionAtStart, locked });
-    return {
-      ...running,
-      stop: async () => {
-        try {
-          await running.stop();
-        } finally {
-          unmark();
-        }
-      },
-    };
-  };
 }
 
 /** The factory of a saved line (`station line save`); `mode` overrides the saved one. */

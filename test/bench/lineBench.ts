@@ -2,27 +2,40 @@
  * `npm run bench -- line`: the line engine's throughput at 1, 8, 32 and 64 slots against its
  * physical floor, with the station's CPU per device and its event-loop lag.
  *
- * Per row: one simulator child process with one device per slot (socat ptys, 115200 baud,
+ * One line for the whole bench, as a station runs one line all day: one simulator child process
+ * with a device on each of 64 ports (or the largest row's count; socat ptys, 115200 baud,
  * default device latencies; `--link tcp` for loopback TCP), the DEMO CA, the SQLite
- * ProvisioningStore on the CA's in-memory database, and a Line in manual mode on the
- * simulator's ports. Slots start spread over about one run time, as devices are plugged one after
+ * ProvisioningStore on the CA's in-memory database, and a Line in manual mode on the simulator's
+ * ports. A row of k slots keeps k of those ports busy, the others idle with their devices
+ * attached. Slots start spread over about one run time, as devices are plugged one after
  * another, and each slot starts its next run as soon as one ends (lineBenchRounds.ts), so every
  * slot re-provisions its simulated device again and again (duplicates: 'reprovision'). A re-run
  * is the same exchange as a fresh device: the same requests and bytes, a new key generation,
  * CSR, leaf and flash write, and the store supersedes the earlier enrollment.
  *
- * Before the first row, the process itself warms up: 1,024 runs on 64 slots, the first few seconds
- * of a line's day. V8 optimises a function only after many calls; the steps of a run are called a
- * few times per device, so without this the 1- and 8-slot rows (measured first, on few devices)
- * ran much of the station in the interpreter and baseline code, a cost a line that runs all day
- * pays once per process, not per device. Then the bench waits, idle, for V8's memory reducer:
- * some 30–50 s after the warm-up's allocation rate drops, V8 compacts the heap in two or three
- * major GCs, once (heapSettle.ts). Without the wait they fell in the 1-slot row's window every
- * time, and that row ran on the warm-up's scattered heap until they did.
+ * Before the first row the line warms up: 1,024 runs on 64 slots, the first few seconds of a
+ * line's day. V8 optimises a function only after many calls; the steps of a run are called a few
+ * times per device, so without this the 1- and 8-slot rows (measured first, on few devices) ran
+ * much of the station in the interpreter and baseline code, a cost a line that runs all day pays
+ * once per process, not per device. Then V8's memory reducer compacts the heap in one to three
+ * major GCs, once, some 30–90 s after the warm-up's allocation rate drops (heapSettle.ts): the
+ * first row waits for it with its slots at work, as a line that slows down keeps working.
+ * Why one line, and the settle with slots at work: optimised code depends weakly on the objects
+ * it was specialised for, and when those die in a GC (a line closed, an idle heap compacted) V8
+ * throws the code away. With a line per row and an idle settle, V8 --trace-deopt showed 67 of
+ * the station's functions deoptimised ("weak objects") in the settle's one GC, and perf put 73 %
+ * of the 1-slot row's JS samples in baseline code; with the settle on a running row, 53 %. The
+ * rest stays baseline because V8 optimises a function after hundreds of calls, more than a
+ * 1-slot row's 100 runs give. Two same-hour pairs of 1- and 8-slot runs on the bench VM, this
+ * layout against a line per row: 8.81 and 9.78 against 12.82 and 9.66 CPU ms per device at 1
+ * slot, 5.96 and 6.33 against 6.97 and 6.66 at 8 (one run to the next moves by a millisecond).
+ * The request timer (lineBenchRounds.ts) is installed once, for the same reason: V8 keeps code
+ * that relies on a prototype's method only while that method stays the one it saw, and a timer
+ * swapped in and out around each row would change it twice per row.
  *
- * Windows per row, all in the line's steady state: 32 runs (at least one per slot) of warm-up
- * (the row's own first-use setup: its CA, store and sessions), then K runs per slot (at least 64)
- * for throughput and CPU, from one run's end to the end of the last counted, then as many
+ * Windows per row, all in the line's steady state: 32 runs (at least one per slot) of warm-up,
+ * then K runs per slot (at least 64) for throughput and CPU, from one run's end to the end of
+ * the last counted, then as many
  * with the event-loop monitor on, for lag only (the monitor wakes every 1 ms and costs ~20 ms of
  * CPU per second itself).
  *
@@ -46,8 +59,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { uartMs } from '../../firmware-bridge/simulator/linkPacer.js';
 import type { RunEnded } from '../../station/line/line.js';
-import { openBenchLine } from './benchLine.js';
-import { LineDriver, timeInRequests } from './lineBenchRounds.js';
+import { openBenchLine, type BenchLine } from './benchLine.js';
+import { LineDriver, timeInRequests, type RequestTimer } from './lineBenchRounds.js';
 import { mainThreadCpuMs } from './processTreeCpu.js';
 import { startCpuProfile } from './cpuProfile.js';
 import { settleHeap } from './heapSettle.js';
@@ -122,29 +135,28 @@ export async function main(args: string[]): Promise<void> {
     `line bench: ${perSlot} devices per slot (at least ${MIN_MEASURED_DEVICES} per row) after ${WARM_UP_DEVICES} warm-up runs; simulator in a child process on ${link === 'pty' ? 'socat ptys' : 'loopback TCP'} at ${BAUD} baud; recorder: ProvisioningStore (SQLite, in memory)`,
   );
   const warmUpStarted = performance.now();
-  const warm = await openBenchLine(PROCESS_WARM_UP.slots, BAUD, link);
+  const lineSlots = Math.max(PROCESS_WARM_UP.slots, ...slotCounts);
+  // Installed once, for the whole process: swapping the method in and out around each row would
+  // throw away the optimised code of its callers each time (V8 depends on that property).
+  const inRequests = timeInRequests();
+  const bench = await openBenchLine(lineSlots, BAUD, link);
+  const rows: Row[] = [];
   try {
-    const driver = new LineDriver(warm.line, PROCESS_WARM_UP.slots, RUN_SPREAD_MS);
+    const driver = new LineDriver(bench.line, PROCESS_WARM_UP.slots, RUN_SPREAD_MS);
     await driver.next(PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot);
     await driver.stop();
+    console.log(
+      `process warm-up: ${PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot} runs on ${PROCESS_WARM_UP.slots} slots in ${((performance.now() - warmUpStarted) / 1000).toFixed(1)} s`,
+    );
+    for (const slots of slotCounts) {
+      const profile =
+        values.profile === undefined ? undefined : `${values.profile}-${slots}.cpuprofile`;
+      rows.push(await measureRow(bench, inRequests, slots, perSlot, profile, rows.length === 0));
+      if (profile) console.log(`CPU profile of the ${slots}-slot throughput window: ${profile}`);
+    }
   } finally {
-    await warm.close();
-  }
-  console.log(
-    `process warm-up: ${PROCESS_WARM_UP.slots * PROCESS_WARM_UP.perSlot} runs on ${PROCESS_WARM_UP.slots} slots in ${((performance.now() - warmUpStarted) / 1000).toFixed(1)} s`,
-  );
-  const settled = await settleHeap();
-  console.log(
-    settled.majorGcs > 0
-      ? `V8 settled: ${settled.majorGcs} major GCs (the memory reducer) within ${(settled.waitedMs / 1000).toFixed(1)} s of the warm-up`
-      : `V8 ran no major GC within ${(settled.waitedMs / 1000).toFixed(0)} s of the warm-up; the first row may include it`,
-  );
-  const rows: Row[] = [];
-  for (const slots of slotCounts) {
-    const profile =
-      values.profile === undefined ? undefined : `${values.profile}-${slots}.cpuprofile`;
-    rows.push(await measureRow(slots, perSlot, link, profile));
-    if (profile) console.log(`CPU profile of the ${slots}-slot throughput window: ${profile}`);
+    await bench.close();
+    inRequests.stop();
   }
 
   printTable(
@@ -212,23 +224,38 @@ export async function main(args: string[]): Promise<void> {
 }
 
 async function measureRow(
+  bench: BenchLine,
+  inRequests: RequestTimer,
   slots: number,
   perSlot: number,
-  link: 'pty' | 'tcp',
-  profileFile?: string,
+  profileFile: string | undefined,
+  settleFirst: boolean,
 ): Promise<Row> {
-  const { line, simulator, close } = await openBenchLine(slots, BAUD, link);
+  const { line, simulator } = bench;
+  const all: RunEnded[] = [];
+  const stationMs = new Map<RunEnded, number>();
+  inRequests.reset();
+  const deviceMsBefore = simulator.deviceMs();
+  const stopListening = line.onRunEnded.on((run) => {
+    all.push(run);
+    stationMs.set(run, run.durationMs - inRequests.take(run.port));
+  });
   try {
-    const all: RunEnded[] = [];
-    const stationMs = new Map<RunEnded, number>();
-    const inRequests = timeInRequests();
-    line.onRunEnded.on((run) => {
-      all.push(run);
-      stationMs.set(run, run.durationMs - inRequests.take(run.port));
-    });
     const driver = new LineDriver(line, slots, RUN_SPREAD_MS);
-    // Warm-up: the row's first-use setup, and every slot into its steady rhythm.
+    // Warm-up: every slot into its steady rhythm.
     await driver.next(Math.max(WARM_UP_DEVICES, slots));
+    if (settleFirst) {
+      // V8's memory reducer compacts the heap once, some 30-90 s after the warm-up's allocation
+      // rate drops; it runs here, with this row's slots at work as a line that slows down keeps
+      // working, and the window opens at a run's end after it (heapSettle.ts).
+      const settled = await settleHeap();
+      console.log(
+        settled.majorGcs > 0
+          ? `V8 settled: ${settled.majorGcs} major GCs (the memory reducer) within ${(settled.waitedMs / 1000).toFixed(1)} s, ${slots} slot(s) running`
+          : `V8 ran no major GC within ${(settled.waitedMs / 1000).toFixed(0)} s, ${slots} slot(s) running; the row may include it`,
+      );
+      await driver.next(slots);
+    }
 
     // Throughput and CPU over a window from one run's end to the end of the N-th after it, with
     // no instrument in this process but the request timer (a closure per request). The
@@ -254,7 +281,6 @@ async function measureRow(
     const lagRound = await driver.next(perSlot * slots);
     lag.disable();
     await driver.stop();
-    inRequests.stop();
     // With the line idle: the probe must not share the CPU with it.
     const wakeFloorMsPerDevice =
       slots === 1
@@ -269,7 +295,8 @@ async function measureRow(
       (n, r) => n + r.outcome.link.bytesWritten + r.outcome.link.bytesRead,
       0,
     );
-    const floorMsPerDevice = (uartMs(bytes, BAUD) + simulator.deviceMs()) / all.length;
+    const floorMsPerDevice =
+      (uartMs(bytes, BAUD) + simulator.deviceMs() - deviceMsBefore) / all.length;
     const devicesPerHour = (passes.length / wallMs) * 3_600_000;
     const floorDevicesPerHour = (slots * 3_600_000) / floorMsPerDevice;
     const row: Row = {
@@ -303,7 +330,7 @@ async function measureRow(
     }
     return row;
   } finally {
-    await close();
+    stopListening();
   }
 }
 

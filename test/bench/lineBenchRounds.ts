@@ -81,7 +81,16 @@ export class LineDriver {
  * overlap, so `take(port)` when a run ends returns that run's time in requests. A bench-only
  * instrument: it wraps DeviceSession.prototype.request and puts it back on stop().
  */
-export function timeInRequests(): { take(port: string): number; stop(): void } {
+export interface RequestTimer {
+  /** The time in requests on `port` since its last take, and a fresh count for it. */
+  take(port: string): number;
+  /** Forgets every port's count (a new measurement starts). */
+  reset(): void;
+  /** Puts DeviceSession.prototype.request back. */
+  stop(): void;
+}
+
+export function timeInRequests(): RequestTimer {
   const original = DeviceSession.prototype.request;
   const byPort = new Map<string, number>();
   DeviceSession.prototype.request = function (this: DeviceSession, ...args) {
@@ -99,6 +108,9 @@ export function timeInRequests(): { take(port: string): number; stop(): void } {
       const ms = byPort.get(port) ?? 0;
       byPort.delete(port);
       return ms;
+    },
+    reset() {
+      byPort.clear();
     },
     stop() {
       DeviceSession.prototype.request = original;

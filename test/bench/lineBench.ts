@@ -29,6 +29,9 @@
  * 1-slot row's 100 runs give. Two same-hour pairs of 1- and 8-slot runs on the bench VM, this
  * layout against a line per row: 8.81 and 9.78 against 12.82 and 9.66 CPU ms per device at 1
  * slot, 5.96 and 6.33 against 6.97 and 6.66 at 8 (one run to the next moves by a millisecond).
+ * Unlike a line per row, the rows share the one store (it grows by every run before them, as a
+ * day's store does) and a row of k slots runs beside 64 - k idle attached devices (an idle port
+ * costs nothing while no byte arrives).
  * The request timer (lineBenchRounds.ts) is installed once, for the same reason: V8 keeps code
  * that relies on a prototype's method only while that method stays the one it saw, and a timer
  * swapped in and out around each row would change it twice per row.

@@ -6,7 +6,7 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
-import { memberGroupId } from '../sync/enrollmentGroupCheck.js';
+import { memberGroupId, memberGroupKeyFingerprint } from '../sync/enrollmentGroupCheck.js';
 import type { GroupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
 import { SyncError } from '../sync/syncErrors.js';
 import { earlierMaybeInDps } from '../sync/outboxSyncStore.js';
@@ -198,8 +198,13 @@ function withHistory(db: Database.Database, rows: Row[]): { live: Row[]; history
 }
 
 /**
- * The fingerprints of the keys of the carried members' groups. A group whose key does not open
- * here goes without one: its members come back pending, and the code they carry says why.
+ * The fingerprints of the station's keys of the carried members' groups, for members whose rows
+ * recorded none (provisioned by an earlier version): the others travel with their own in their
+ * body, the fingerprint of the key their device key was derived from, and are checked by it
+ * alone. Not carried for them on purpose: an earlier version syncing the bundle would compare the
+ * group's one fingerprint and could confirm members given another key; without it they wait. A
+ * group whose key does not open here goes without one: its members come back pending, and the
+ * code they carry says why.
  */
 async function carriedGroupKeys(
   rows: Row[],
@@ -207,8 +212,11 @@ async function carriedGroupKeys(
 ): Promise<Pick<BundlePayload, 'groupKeys'>> {
   const ids = new Set<string>();
   for (const row of rows) {
-    const id = row.attestation === 'symmetric-key-group' ? memberGroupId(row.body) : undefined;
-    if (id !== undefined) ids.add(id.toLowerCase());
+    if (row.attestation !== 'symmetric-key-group') continue;
+    const id = memberGroupId(row.body);
+    if (id !== undefined && memberGroupKeyFingerprint(row.body).kind === 'none') {
+      ids.add(id.toLowerCase());
+    }
   }
   if (ids.size === 0 || open === undefined) return {};
   const fingerprints = await open();

@@ -70,9 +70,11 @@ export const bundlePayloadSchema = z.object({
   enrollments: z.array(bundleEnrollmentSchema).min(1).max(MAX_BUNDLE_ENROLLMENTS),
   history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
   /**
-   * For the symmetric-key group members carried: the fingerprint of the station's key of each
-   * of their groups (groupKeyFingerprint.ts, never the key), by lower-case group ID, so the
-   * syncing machine can confirm the group in DPS. Absent in bundles of earlier versions.
+   * For the symmetric-key group members carried whose body records no `groupKeyFingerprint`
+   * (provisioned by an earlier version): the fingerprint of the station's key of each of their
+   * groups (groupKeyFingerprint.ts, never the key), by lower-case group ID, so the syncing
+   * machine can confirm the group in DPS. Members whose body records one (the key their device
+   * key was derived from) are checked by it alone. Absent in bundles of earlier versions.
    */
   groupKeys: z
     .record(z.string().min(1).max(128), sha256Hex)

@@ -155,7 +155,9 @@ async function drain(
     db,
     dps: options.dps,
     openSecret: sealedText(options.wrapper).open,
-    // Members are synced only once DPS shows their group with the line's key (its fingerprint).
+    // Members are synced only once DPS shows their group with the key their device key was
+    // derived from: its fingerprint in each member's body, or for members of an earlier version
+    // (none in the body) the line's key the bundle carries per group.
     groupKeys: carriedGroupKeyFingerprints(options.payload.groupKeys),
     ...(options.backoff && { backoff: options.backoff }),
   });
@@ -208,8 +210,9 @@ async function drain(
 }
 
 /**
- * Why group members wait that no further run of this bundle settles: it carries no fingerprint
- * of their group's key (an earlier version exported it), so nothing can confirm their group.
+ * Why group members wait that no further run of this bundle settles: neither their body nor the
+ * bundle carries a fingerprint of their group's key (an earlier version provisioned and exported
+ * them), so nothing can confirm their group.
  */
 function unconfirmableMembers(db: Database.Database): CodedError | undefined {
   const detail = db

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import type { StationCa } from '../../certs/stationCa.js';
 import { opensslVerifyLeaf } from '../../test/e2e/opensslTools.js';
+import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
 import { symmetricKeySealContext } from './attestation/symmetricKey.js';
 import { RUN_STEPS } from './lineTypes.js';
 import {
@@ -192,10 +193,14 @@ describe('provisioning runs by attestation mode, on a simulated device over a re
     expect(Buffer.from(device.state.committed.symmetricKey!).equals(derived)).toBe(true);
     const record = recorder.passes[0]!;
     expect(record.attestation).toBe('symmetric-key-group');
+    // The fingerprint of the group key the device key came from, never the key itself.
     expect(record.enrollment).toEqual({
       registrationId: REGISTRATION_ID,
       enrollmentGroupId: 'line-a-group',
+      groupKeyFingerprint: groupKeyFingerprint(groupKey),
     });
+    expect(JSON.stringify(record)).not.toContain(groupKey.toString('base64'));
+    expect(JSON.stringify(record)).not.toContain(groupKey.toString('hex'));
     expect(record.sealedSecret).toBeUndefined();
   });
 

@@ -78,7 +78,7 @@ describe('the line log of group members the sync failed', () => {
     station.provisionGroupMember('G1', 'gadgets');
     const lines = await troubleLogged();
     expect(lines).toEqual([
-      `DPS sync: 1 of 1 enrollment(s) settled in a batch wait for a supervisor: 1 failed [SYNC_GROUP_MISMATCH]: reg-g1 (their enrollment group in DPS will not take them (station queue list --status failed ${dataDir()} says why: disabled, another attestation, or neither of its keys is the group key stored on this station): fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then station queue requeue --status failed --by NAME ${dataDir()}; if DPS's key is the right one, these devices hold keys derived from the wrong one: store DPS's key (station keys set-group --group ID --replace ${dataDir()}) and provision them again)`,
+      `DPS sync: 1 of 1 enrollment(s) settled in a batch wait for a supervisor: 1 failed [SYNC_GROUP_MISMATCH]: reg-g1 (their enrollment group in DPS will not take them (station queue list --status failed ${dataDir()} says why: disabled, another attestation, or neither of its keys is the group key their keys were derived from): fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then station queue requeue --status failed --by NAME ${dataDir()}; if DPS's key is the right one, these devices hold keys derived from the wrong one: store DPS's key (station keys set-group --group ID --replace ${dataDir()}) and provision them again)`,
     ]);
     expect(lines.join('\n')).not.toContain(GROUP_KEY);
   });

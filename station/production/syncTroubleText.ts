@@ -31,7 +31,7 @@ function whatToDo(code: string, dataDir: string | undefined): string {
     case 'SYNC_GROUP_MISSING':
       return `DPS holds no enrollment group of the name their profile gives (${listFailed} names it): create that enrollment group in DPS, with symmetric-key attestation and the group key stored on this station (by keys set-group) as its primary key, then ${requeue}`;
     case 'SYNC_GROUP_MISMATCH':
-      return `their enrollment group in DPS will not take them (${listFailed} says why: disabled, another attestation, or neither of its keys is the group key stored on this station): fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then ${requeue}; if DPS's key is the right one, these devices hold keys derived from the wrong one: store DPS's key (${station('keys set-group --group ID --replace')}) and provision them again`;
+      return `their enrollment group in DPS will not take them (${listFailed} says why: disabled, another attestation, or neither of its keys is the group key their keys were derived from): fix the group in DPS (enabled, symmetric-key attestation, the station's group key as its primary or secondary key), then ${requeue}; if DPS's key is the right one, these devices hold keys derived from the wrong one: store DPS's key (${station('keys set-group --group ID --replace')}) and provision them again`;
     // The worker keeps such members pending and tries again by itself (batchSync.ts); should
     // one ever settle as failed, the log says what brings its key back rather than "wait".
     case 'SYNC_GROUP_KEY_UNAVAILABLE':

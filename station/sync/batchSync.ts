@@ -8,7 +8,11 @@ import {
   outcomeUnknown,
 } from './dpsOutcome.js';
 import { reconcileWithDps, type BatchCalls, type ReconcileContext } from './dpsReconciler.js';
-import { memberGroupId, memberSettlement } from './enrollmentGroupCheck.js';
+import {
+  memberGroupId,
+  memberGroupKeyFingerprint,
+  memberSettlement,
+} from './enrollmentGroupCheck.js';
 import { prepareEnrollment, type OutboxRow, type PreparedEnrollment } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
 import { SyncError, type SyncErrorCode } from './syncErrors.js';
@@ -128,25 +132,36 @@ class BatchRun implements BatchCalls {
   }
 
   /**
-   * Each group asked once (the worker keeps its verdict a while): DPS unreachable or refusing the
+   * Each group asked once (the worker keeps its look a while), and its members compared by the
+   * group key each one's device key was derived from, as its row recorded it: rows provisioned
+   * before and after a key replacement get different verdicts. DPS unreachable or refusing the
    * station is thrown like any worker-level error, and the members stay pending.
    */
   private async settleGroupMembers(): Promise<void> {
-    const byGroup = new Map<string, OutboxRow[]>();
+    const byKey = new Map<string, { id: string; recorded?: string; members: OutboxRow[] }>();
     for (const row of this.rows) {
       if (row.attestation !== GROUP_MEMBER) continue;
       const id = memberGroupId(row.body);
-      if (id === undefined) {
-        const detail = `enrollment ${row.id}: a group member whose body names no enrollment group`;
+      const recorded = memberGroupKeyFingerprint(row.body);
+      if (id === undefined || recorded.kind === 'invalid') {
+        const detail = `enrollment ${row.id}: a group member whose body names no ${id === undefined ? 'enrollment group' : 'valid group key fingerprint'}`;
         this.settled.set(row.id, { kind: 'failed', code: 'SYNC_BODY_INVALID', detail });
         continue;
       }
-      byGroup.set(id, [...(byGroup.get(id) ?? []), row]);
+      const fingerprint = recorded.kind === 'recorded' ? recorded.fingerprint : undefined;
+      const key = `${id.toLowerCase()}\0${fingerprint ?? ''}`;
+      const entry = byKey.get(key) ?? {
+        id,
+        ...(fingerprint !== undefined && { recorded: fingerprint }),
+        members: [],
+      };
+      entry.members.push(row);
+      byKey.set(key, entry);
     }
-    for (const [id, members] of byGroup) {
+    for (const { id, recorded, members } of byKey.values()) {
       let settle: (row: OutboxRow) => void;
       try {
-        const verdict = await this.ctx.groups.verdict(id, (call) => this.ask(call));
+        const verdict = await this.ctx.groups.verdict(id, (call) => this.ask(call), recorded);
         settle = (row) => this.settled.set(row.id, memberSettlement(verdict, id));
       } catch (err) {
         if (err instanceof SyncError && err.code === 'SYNC_GROUP_KEY_UNAVAILABLE') {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CHALLENGE_KIND_SYMMETRIC } from '../../../firmware-bridge/codec/messages.js';
+import { groupKeyFingerprint } from '../../sync/groupKeyFingerprint.js';
 import { RunError } from '../runErrors.js';
 import type { AttestedIdentity, Attestor } from './attestor.js';
 
@@ -70,7 +71,9 @@ export const symmetricIndividualAttestor: Attestor = {
 /**
  * A member of a symmetric-key enrollment group: the device key derives from the group key, so
  * DPS needs no individual enrollment. The outbox still gets a row naming registration ID and
- * group, so the run shows up there and the sync worker knows to skip it.
+ * group, so the run shows up there, and the fingerprint of the group key the device key was
+ * derived from (never the key): the sync confirms the member only when DPS's group holds that
+ * very key, which may no longer be the one stored here once a supervisor replaced it.
  */
 export const symmetricGroupAttestor: Attestor = {
   mode: 'symmetric-key-group',
@@ -99,6 +102,7 @@ export const symmetricGroupAttestor: Attestor = {
       );
     }
     const key = deriveGroupDeviceKey(groupKey, registrationId);
+    const fingerprint = groupKeyFingerprint(groupKey);
     groupKey.fill(0);
     try {
       await session.request('PUT_SYMMETRIC_KEY', { key }, request);
@@ -108,7 +112,7 @@ export const symmetricGroupAttestor: Attestor = {
     }
     return {
       attestation: { type: 'symmetricKey', symmetricKey: {} },
-      enrollmentBody: { registrationId, enrollmentGroupId },
+      enrollmentBody: { registrationId, enrollmentGroupId, groupKeyFingerprint: fingerprint },
       ...symmetricIdentity(key),
     };
   },

@@ -181,6 +181,32 @@ describe('applyReceipt: answers', () => {
       },
     ]);
   });
+  it('lets go, for the next export, group members no run of this bundle can confirm', async () => {
+    const old = station.provision('G1');
+    const noKey = station.provision('G2');
+    const offline = station.provision('P1');
+    const bundle = await kit.exported();
+    const answers = receipt(bundle, [
+      // An earlier version's syncing machine: "synced", DPS never asked.
+      answer(bundle, old, 0, { outcome: 'synced', how: 'group', note: 'covered by it' }),
+      // This version, on a bundle carrying no fingerprint of the group's key.
+      answer(bundle, noKey, 0, { outcome: 'pending', code: 'SYNC_GROUP_KEY_UNAVAILABLE' }),
+      answer(bundle, offline, 1, stillPending),
+    ]);
+    const summary = kit.apply(answers);
+    expect(summary).toMatchObject(counts({ exportAgain: 2, stillPending: 1 }));
+    for (const id of [old, noKey, offline]) {
+      expect(station.row(id)).toMatchObject({ status: 'pending', syncNote: null });
+    }
+    // The next export takes them without --include-carried; the unanswered one still travels.
+    const next = await kit.exported();
+    expect(next.enrollments.map((e) => e.id)).toEqual([old, noKey]);
+    // The same receipt again frees nothing twice.
+    expect(kit.apply(answers, LATER)).toEqual({
+      bundleId: bundle.bundleId,
+      ...counts({ alreadySettled: 2, stillPending: 1 }),
+    });
+  });
 });
 
 describe('applyReceipt: applied again, or later', () => {

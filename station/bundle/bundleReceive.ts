@@ -22,6 +22,12 @@ export interface ReceiveSummary {
   conflict: number;
   /** The syncing machine got no answer for these: they stay pending, to be read from DPS first. */
   stillPending: number;
+  /**
+   * Group members no run of this bundle can confirm (it carries no fingerprint of their group's
+   * key, or an earlier version answered them without asking DPS): pending, and no longer carried
+   * by this bundle, so the next `bundle export` takes them.
+   */
+  exportAgain: number;
   /** Settled here already (by this station's own sync, or an earlier receipt): left as they are. */
   alreadySettled: number;
   /** Re-provisioned since the export, or held by a running sync: left to this station's worker. */
@@ -30,7 +36,10 @@ export interface ReceiveSummary {
 
 /** A summary of a receipt that applied nothing (yet). */
 export function nothingApplied(): Omit<ReceiveSummary, 'bundleId'> {
-  return { synced: 0, failed: 0, conflict: 0, stillPending: 0, alreadySettled: 0, leftAlone: 0 };
+  return {
+    ...{ synced: 0, failed: 0, conflict: 0, stillPending: 0, exportAgain: 0 },
+    ...{ alreadySettled: 0, leftAlone: 0 },
+  };
 }
 
 interface Target {
@@ -60,7 +69,8 @@ export function applyReceipt(
   now: () => Date = () => new Date(),
 ): ReceiveSummary {
   refuseUnknownBundle(db, receipt.bundleId);
-  const apply = new ReceiptApplier(db, unconfirmedAsPending(receipt), actor, now());
+  const again = answersOfNoUse(receipt);
+  const apply = new ReceiptApplier(db, unconfirmedAsPending(receipt), again, actor, now());
   return db.transaction(() => apply.all()).immediate();
 }
 
@@ -73,6 +83,8 @@ class ReceiptApplier {
   constructor(
     private readonly db: Database.Database,
     private readonly receipt: ReceiptPayload,
+    /** IDs of the rows whose answer no run of this bundle can better (answersOfNoUse). */
+    private readonly goAgain: ReadonlySet<number>,
     private readonly actor: AuditActor,
     private readonly now: Date,
   ) {
@@ -158,6 +170,10 @@ class ReceiptApplier {
     // itself, or re-provisioned the device): the bundle no longer carries it either way.
     if (result.outcome !== 'pending') {
       this.sql.answered.run(result.outcome, this.receipt.bundleId, target.id);
+    } else if (this.goAgain.has(result.id)) {
+      // Noted as a requeue is: the bundle no longer carries the row, which goes in the next
+      // export (without --include-carried, which would also carry again what still travels).
+      this.sql.answered.run('requeued', this.receipt.bundleId, target.id);
     }
     if (target.status !== 'pending') {
       if (newSends > 0 && target.status === 'superseded') {
@@ -222,7 +238,8 @@ class ReceiptApplier {
       }
       case 'pending':
         if (newSends > 0) this.sql.sent.run(newSends, this.at, result.id);
-        this.summary.stillPending++;
+        if (this.goAgain.has(result.id)) this.summary.exportAgain++;
+        else this.summary.stillPending++;
     }
   }
 
@@ -232,9 +249,26 @@ class ReceiptApplier {
 }
 
 /**
+ * The rows whose answer no run of this bundle can better, so the bundle lets them go: group
+ * members it carries no fingerprint of the group key for (SYNC_GROUP_KEY_UNAVAILABLE: a bundle an
+ * earlier version exported, or the key did not open at export), and an earlier version's
+ * `how: group` answers (that version's sync never asks DPS, and runs again the same way).
+ */
+function answersOfNoUse(receipt: ReceiptPayload): Set<number> {
+  const ids = receipt.results
+    .filter(
+      (result) =>
+        (result.outcome === 'synced' && result.how === 'group') ||
+        (result.outcome === 'pending' && result.code === 'SYNC_GROUP_KEY_UNAVAILABLE'),
+    )
+    .map((result) => result.id);
+  return new Set(ids);
+}
+
+/**
  * An earlier version's syncing machine answered group members `synced` (`how: group`) without
  * asking DPS anything: such an answer is no answer, and the row stays pending (to be checked by
- * this station's own sync, or by a bundle synced with this version).
+ * this station's own sync, or by the next bundle it exports, which this version syncs).
  */
 function unconfirmedAsPending(receipt: ReceiptPayload): ReceiptPayload {
   const results = receipt.results.map((result): ReceiptResult => {

@@ -176,7 +176,8 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     const s = applyReceipt(db, receipt, actor);
     console.log(
       `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${localTime(receipt.writtenAt)}${syncedOn(receipt)}): ` +
-        `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending.`,
+        `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending` +
+        `${s.exportAgain > 0 ? `, ${s.exportAgain} to export again` : ''}.`,
     );
     if (s.alreadySettled + s.leftAlone > 0) {
       console.log(
@@ -188,6 +189,13 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
         'The machine that synced got no answer for the pending ones: run `bundle sync` there again when DPS can be reached, and bring the new receipt.',
       );
     }
+    if (s.exportAgain > 0) {
+      // Another run of this bundle would answer them the same: the receive freed them instead.
+      console.log(
+        `${s.exportAgain} group member(s) came back unconfirmed: this bundle carries no fingerprint of their group's key (an earlier version exported it, or the key did not open here), or an earlier version synced it without asking DPS, so no run of it can confirm them. ` +
+          `They stay pending and go in the next bundle: export again (\`${stationCommand('bundle export', dataDir)}\`; store the group key first with \`station keys set-group --group ID\` if this line has none) and sync that bundle.`,
+      );
+    }
     for (const status of ['failed', 'conflict'] as const) {
       if (s[status] > 0) {
         console.log(
@@ -195,7 +203,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
         );
       }
     }
-    return s.failed + s.conflict + s.stillPending > 0 ? 1 : 0;
+    return s.failed + s.conflict + s.stillPending + s.exportAgain > 0 ? 1 : 0;
   } finally {
     db.close();
   }

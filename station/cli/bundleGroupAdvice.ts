@@ -59,4 +59,4 @@ export function groupFailureLines(failures: GroupFailures | undefined): string[]
  * the line at export), and no run of it can bring one.
  */
 export const EXPORT_AGAIN_STEP =
-  "On the line, export the pending enrollments again: `station bundle export --include-carried`. This bundle carries no fingerprint of its group members' group key (an earlier version exported it, or the key did not open there: store it first with `station keys set-group --group ID`), so no run of it here can confirm them; a bundle this version exports carries it.";
+  "On the line, once this receipt is received, export again: `station bundle export` (receiving lets these members go into the next bundle). This bundle carries no fingerprint of its group members' group key (an earlier version exported it, or the key did not open there: store it first with `station keys set-group --group ID`), so no run of it here can confirm them; a bundle this version exports carries it.";

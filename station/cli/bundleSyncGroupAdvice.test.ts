@@ -135,7 +135,7 @@ describe('station bundle sync, for group members', () => {
     expect(line.row(mismatched)).toMatchObject({ status: 'synced' });
   });
 
-  it('says to export again with --include-carried when the bundle carries no group key fingerprint, and that works', async () => {
+  it('says to export again once the receipt is received when the bundle carries no group key fingerprint, and that works', async () => {
     // The group's key was not stored on the line at export: the bundle carries no fingerprint.
     const member = line.provisionGroupMember('G1', 'gadgets');
     const x509 = provisionX509('X1');
@@ -151,7 +151,7 @@ describe('station bundle sync, for group members', () => {
       `Receipt: ${receipt}. It holds 1 final answer(s) (1 synced, 0 failed, 0 conflict) and 1 enrollment(s) still pending.`,
       'Next:',
       '  1. Take this receipt back to the station and run `station bundle receive`: it settles the 1 answered.',
-      "  2. On the line, export the pending enrollments again: `station bundle export --include-carried`. This bundle carries no fingerprint of its group members' group key (an earlier version exported it, or the key did not open there: store it first with `station keys set-group --group ID`), so no run of it here can confirm them; a bundle this version exports carries it.",
+      "  2. On the line, once this receipt is received, export again: `station bundle export` (receiving lets these members go into the next bundle). This bundle carries no fingerprint of its group members' group key (an earlier version exported it, or the key did not open there: store it first with `station keys set-group --group ID`), so no run of it here can confirm them; a bundle this version exports carries it.",
       `  3. Sync that new bundle here: \`station bundle sync FILE --data-dir ${office()}\`.`,
       '  4. Take that receipt back to the station and run `station bundle receive`.',
       'This receipt may be taken back now only for the 1 enrollment(s) already answered; the 1 pending stay pending on the line until a later receipt answers them.',
@@ -162,7 +162,29 @@ describe('station bundle sync, for group members', () => {
     expect(await receive('line7.bundle')).toBe(1);
     expect(line.row(x509)).toMatchObject({ status: 'synced' });
     expect(await setGroup('gadgets')).toBe(0);
-    expect(await exportTo('line7-again.bundle', '--include-carried')).toBe(0);
+    expect(await exportTo('line7-again.bundle')).toBe(0);
+    expect(await syncOnline('line7-again.bundle')).toBe(0);
+    expect(await receive('line7-again.bundle')).toBe(0);
+    expect(line.row(member)).toMatchObject({ status: 'synced' });
+  });
+
+  it('receive says the members go in the next bundle, and a plain export carries them', async () => {
+    const member = line.provisionGroupMember('G1', 'gadgets');
+    expect(await exportTo('line7.bundle')).toBe(0);
+    await groupInDps('gadgets', GROUP_KEY);
+    expect(await syncOnline('line7.bundle')).toBe(1);
+
+    output.length = 0;
+    expect(await receive('line7.bundle')).toBe(1);
+    const told = output.join('\n');
+    expect(told).toContain('0 still pending, 1 to export again.');
+    expect(told).toContain(
+      `They stay pending and go in the next bundle: export again (\`station bundle export --data-dir ${line.dir}\``,
+    );
+    expect(told).not.toContain('run `bundle sync` there again');
+
+    expect(await setGroup('gadgets')).toBe(0);
+    expect(await exportTo('line7-again.bundle')).toBe(0);
     expect(await syncOnline('line7-again.bundle')).toBe(0);
     expect(await receive('line7-again.bundle')).toBe(0);
     expect(line.row(member)).toMatchObject({ status: 'synced' });

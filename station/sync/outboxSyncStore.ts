@@ -67,8 +67,9 @@ const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsRe
  * its audit event; a settlement only applies to a row still `syncing`, so nothing the worker
  * learns late can overwrite what happened to the row meanwhile.
  *
- * Audited: synced, failed, conflict, interrupted (found `syncing` at start) and reopened (a
- * group member an earlier version marked synced without asking DPS). A retry is not: it changes nothing final, and a long outage would otherwise flood the
+ * Audited: synced, failed, conflict and interrupted (found `syncing` at start). (Group members
+ * an earlier version marked synced without asking DPS are reopened once, by migration 016.) A
+ * retry is not: it changes nothing final, and a long outage would otherwise flood the
  * append-only trail; `attempts`, `last_error_code` and `next_attempt_at` show it on the row.
  */
 export class OutboxSyncStore {
@@ -80,7 +81,6 @@ export class OutboxSyncStore {
     (settlements: [OutboxRow, Settlement][]) => number
   >;
   private readonly recoverTx: Database.Transaction<() => number>;
-  private readonly reopenTx: Database.Transaction<() => number>;
 
   constructor(
     db: Database.Database,
@@ -104,13 +104,6 @@ export class OutboxSyncStore {
       interrupted: db.prepare(`UPDATE enrollments SET status = 'pending', needs_reconcile = 1,
           next_attempt_at = NULL, updated_at = ? WHERE status = 'syncing'
         RETURNING id, registration_id AS registrationId, attempts`),
-      // Earlier versions marked group members synced without asking DPS (their note says
-      // "covered by enrollment group", also inside a receipt's "synced through bundle …" note).
-      unconfirmed: db.prepare(`SELECT id, registration_id AS registrationId, sync_note AS note
-        FROM enrollments WHERE status = 'synced' AND attestation = 'symmetric-key-group'
-          AND coalesce(sync_note, '') NOT LIKE '%confirmed by enrollment group%'`),
-      reopen: db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
-          next_attempt_at = NULL, sync_note = NULL, updated_at = ? WHERE id = ?`),
       synced: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?, updated_at = ?,
           etag = ?, next_attempt_at = NULL, needs_reconcile = 0, last_error = NULL,
           last_error_code = NULL, dps_error = NULL, dps_record = NULL, sync_note = ?
@@ -134,7 +127,6 @@ export class OutboxSyncStore {
       settlements.reduce((n, [row, s]) => n + this.settleRow(row, s), 0),
     );
     this.recoverTx = db.transaction(() => this.recoverRows());
-    this.reopenTx = db.transaction(() => this.reopenRows());
   }
 
   /**
@@ -143,14 +135,6 @@ export class OutboxSyncStore {
    */
   recoverInterrupted(): number {
     return this.recoverTx.immediate();
-  }
-
-  /**
-   * Group members an earlier version marked synced without asking DPS go back to `pending`, so
-   * their group is looked at like any member's. Call with recoverInterrupted. Returns how many.
-   */
-  reopenUnconfirmedGroupMembers(): number {
-    return this.reopenTx.immediate();
   }
 
   /** Up to `limit` due pending rows, oldest first, marked `syncing` (attempts + 1) before any send. */
@@ -214,24 +198,6 @@ export class OutboxSyncStore {
         enrollmentId: row.id,
         attempts: row.attempts,
         next: 'read DPS before sending again',
-      });
-    }
-    return rows.length;
-  }
-
-  private reopenRows(): number {
-    const now = this.iso();
-    const rows = this.sql.unconfirmed.all() as {
-      id: number;
-      registrationId: string;
-      note: string | null;
-    }[];
-    for (const row of rows) {
-      this.sql.reopen.run(now, row.id);
-      this.event('enrollment.sync-reopened', row.registrationId, {
-        enrollmentId: row.id,
-        earlierNote: row.note,
-        reason: 'marked synced without DPS confirming its enrollment group: checked again',
       });
     }
     return rows.length;

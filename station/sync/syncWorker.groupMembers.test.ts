@@ -220,29 +220,4 @@ describe('sync of symmetric-key group members, against the DPS emulator', () => 
       lastError: expect.stringMatching(/^the key of enrollment group no-key-here does not open/),
     });
   });
-
-  it('checks again a member an earlier version marked synced without asking DPS', async () => {
-    await storeGroupKeys('gadgets');
-    const member = station.provisionGroupMember('G1', 'gadgets');
-    station.db
-      .prepare(
-        `UPDATE enrollments SET status = 'synced', synced_at = '2026-01-01T00:00:00.000Z',
-           sync_note = 'covered by enrollment group gadgets' WHERE id = ?`,
-      )
-      .run(member);
-    const sync = worker();
-    sync.start();
-    await sync.syncNow();
-
-    expect(station.row(member)).toMatchObject({
-      status: 'failed',
-      lastErrorCode: 'SYNC_GROUP_MISSING',
-    });
-    expect(station.store.audit('enrollment.sync-reopened')).toEqual([
-      expect.objectContaining({
-        subject: 'reg-g1',
-        detail: expect.objectContaining({ earlierNote: 'covered by enrollment group gadgets' }),
-      }),
-    ]);
-  });
 });

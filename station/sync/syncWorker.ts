@@ -287,10 +287,7 @@ export class SyncWorker {
       this.refusedByLease(held.holder);
       return false;
     }
-    if (held.justTaken) {
-      this.store.recoverInterrupted();
-      this.store.reopenUnconfirmedGroupMembers();
-    }
+    if (held.justTaken) this.store.recoverInterrupted();
     return true;
   }
 

@@ -14,6 +14,7 @@ import { migration012AttestationEvidence } from './012_attestation_evidence.js';
 import { migration013RunsByState } from './013_runs_by_state.js';
 import { migration014RunDpsSettings } from './014_run_dps_settings.js';
 import { migration015RunOperatorNames } from './015_run_operator_names.js';
+import { migration016ReopenUnconfirmedGroupMembers } from './016_reopen_unconfirmed_group_members.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -39,4 +40,5 @@ export const migrations: readonly Migration[] = [
   migration013RunsByState,
   migration014RunDpsSettings,
   migration015RunOperatorNames,
+  migration016ReopenUnconfirmedGroupMembers,
 ];

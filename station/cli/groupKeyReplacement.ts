@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { groupKeyFile, loadGroupKeySource } from '../production/groupKeys.js';
-import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
+import { groupKeyFingerprint, shortFingerprint } from '../sync/groupKeyFingerprint.js';
 import { servingStation } from '../sync/servingStation.js';
 import { shellWord, stationCommand } from './stationCommand.js';
 
@@ -59,14 +59,6 @@ export async function storedGroupKey(
   } finally {
     key.fill(0);
   }
-}
-
-/**
- * A fingerprint as the station shows it: its first 12 hex digits, as the sync's
- * SYNC_GROUP_MISMATCH detail names DPS's keys, so the two can be compared by eye.
- */
-export function shortFingerprint(fingerprint: string): string {
-  return `${fingerprint.slice(0, 12)}…`;
 }
 
 /**

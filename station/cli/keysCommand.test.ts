@@ -12,7 +12,8 @@ import { groupKeyFile, loadGroupKeySource, saveGroupKey } from '../production/gr
 import { markServing } from '../sync/servingStation.js';
 import { AuditLog } from '../store/auditLog.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
-import { GROUP_KEY_FINGERPRINT_LABEL, keys } from './keysCommand.js';
+import { GROUP_KEY_FINGERPRINT_LABEL } from '../sync/groupKeyFingerprint.js';
+import { keys } from './keysCommand.js';
 
 const PASSPHRASE = 'the station passphrase';
 const KEY = randomBytes(32).toString('base64');

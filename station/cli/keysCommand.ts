@@ -93,8 +93,6 @@ export async function keys(args: string[]): Promise<number> {
   }
 }
 
-export { GROUP_KEY_FINGERPRINT_LABEL } from '../sync/groupKeyFingerprint.js';
-
 /**
  * The key's fingerprint (groupKeyFingerprint.ts): the one the sync compares DPS's group keys by
  * and a bundle carries, so the trail's record names the key those report on.

@@ -1,6 +1,10 @@
 import { DpsError } from '../../dps/dpsErrors.js';
 import type { AttestationMechanism, DpsServiceApi } from '../../dps/service/serviceTypes.js';
-import { groupKeyFingerprint, type GroupKeyFingerprints } from './groupKeyFingerprint.js';
+import {
+  groupKeyFingerprint,
+  shortFingerprint,
+  type GroupKeyFingerprints,
+} from './groupKeyFingerprint.js';
 import type { Settlement } from './outboxSyncStore.js';
 import { SyncError } from './syncErrors.js';
 
@@ -173,7 +177,7 @@ function keyDifference(
   basis: KeyBasis,
 ): string {
   const short = (fingerprint: string | undefined) =>
-    fingerprint === undefined ? 'none shown' : `${fingerprint.slice(0, 12)}…`;
+    fingerprint === undefined ? 'none shown' : shortFingerprint(fingerprint);
   const dps = `DPS's primary ${short(theirs.primary)}, secondary ${short(theirs.secondary)}`;
   if (basis === 'station') {
     return `neither its primary nor its secondary key is the group key stored on this station (key fingerprints: this station's ${short(ours)}, ${dps})`;

@@ -17,6 +17,14 @@ export function groupKeyFingerprint(key: Uint8Array): string {
 }
 
 /**
+ * A fingerprint as the station shows it: its first 12 hex digits. `keys set-group` and the
+ * sync's SYNC_GROUP_MISMATCH detail both print this form, so the two can be compared by eye.
+ */
+export function shortFingerprint(fingerprint: string): string {
+  return `${fingerprint.slice(0, 12)}…`;
+}
+
+/**
  * The fingerprint of the group key this station holds for an enrollment group (any letter
  * case). Throws SyncError SYNC_GROUP_KEY_UNAVAILABLE when it has none it can open: the group's
  * members then wait, as nothing can tell whether DPS's group is theirs.

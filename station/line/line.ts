@@ -4,6 +4,7 @@ import type { DeviceSession, SessionOptions } from '../../firmware-bridge/sessio
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfile } from '../profiles/productProfile.js';
 import { leafProfileOf } from './productLeafProfile.js';
+import { runDpsRecord } from './profileFingerprint.js';
 import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
 import type { LineController, StationStatus, SyncAction } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
@@ -21,7 +22,7 @@ import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
-import type { RunRecorder, RunStarter } from './runRecorder.js';
+import type { RunDpsRecord, RunRecorder, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
 import { openWatchedSession } from './watchedSession.js';
 
@@ -100,6 +101,8 @@ export class Line implements LineController {
   private readonly slotList: Slot[] = [];
   private readonly watcher: PortWatcher;
   private readonly services: AttestationServices;
+  /** The DPS settings every run of this line records: its profile is fixed for its life. */
+  private readonly runDps: RunDpsRecord;
   private readonly sessionOptions: SessionOptions;
   private readonly outbox = new OutboxCountsView(
     () => this.options.recorder.outboxCounts(),
@@ -126,6 +129,7 @@ export class Line implements LineController {
       ...(options.log && { log: options.log }),
     });
     this.today = new DayTally(options.recorder.runCountsSince?.bind(options.recorder));
+    this.runDps = runDpsRecord(options.profile);
     for (const path of options.ports.configured) {
       // Refuse a mistyped address now, not as a failed run on every poll.
       createTransport(path);
@@ -364,6 +368,7 @@ export class Line implements LineController {
         runProvisioning({
           port: slot.port,
           profile,
+          dps: this.runDps,
           recorder,
           services: this.services,
           session: () => slot.sessionOr(() => this.openSlotSession(slot)),

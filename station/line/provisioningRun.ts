@@ -24,6 +24,7 @@ import {
   issuedForRun,
   type FailedRunOutcome,
   type RefusedStart,
+  type RunDpsRecord,
   type RunRecorder,
   type RunStarter,
 } from './runRecorder.js';
@@ -42,6 +43,11 @@ export interface ProvisioningRunOptions {
   /** The port as the operator knows it; recorded with the run. */
   port: string;
   profile: ProductProfile;
+  /**
+   * What the run records of the DPS settings it writes: the line computes it once for its
+   * profile (a fingerprint hashes the whole profile); else it is computed per run.
+   */
+  dps?: RunDpsRecord;
   recorder: RunRecorder;
   services: AttestationServices;
   /**
@@ -114,7 +120,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     startedAt,
     startedBy: options.startedBy,
     device: facts.info && runDevice(facts.info),
-    dps: runDpsRecord(profile),
+    dps: options.dps ?? runDpsRecord(profile),
     ...(options.operatorName !== undefined && { operatorName: options.operatorName }),
   });
   // The recorder may wait to open the run (a running station's store waits out another

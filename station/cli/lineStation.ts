@@ -5,7 +5,10 @@ import { checkLineSetup, openProductionStation } from '../production/productionS
 import { readSavedLine, savedLineSelection, type SavedLine } from '../production/savedLine.js';
 import { loggedToFile, logStartRefusal } from '../production/stationLogFile.js';
 import type { LineSelection } from './lineOptions.js';
+import { stationPaths } from './dataDir.js';
 import { readPassphrase } from './passphrase.js';
+import { recordingPassphraseRefusal } from './passphraseRefusal.js';
+import { supervisorActor } from './supervisorName.js';
 
 export interface LineStart {
   /**
@@ -13,6 +16,11 @@ export interface LineStart {
    * workstation (a station started at boot, with no one at its terminal).
    */
   locked?: boolean;
+  /**
+   * The command that starts the line, as typed after `station` (`serve`, `start`): a wrong CA
+   * passphrase typed at it is recorded under that name (`ca.passphrase-refused`).
+   */
+  command?: 'serve' | 'start';
 }
 
 /** How to start without a passphrase at hand, for the text that says one is missing. */
@@ -37,9 +45,15 @@ export async function lineStation(
     }
     await checkLineSetup(selection);
     const passphrase = await readPassphrase('CA passphrase: ', { missingHint: LOCKED_HINT });
+    // A guess typed here goes into the trail as one typed at any other command does; a locked
+    // line's form records its own (`line.unlock-refused`).
+    const asker = { command: start.command ?? 'serve', actor: supervisorActor(undefined) };
     return loggedToFile(
       servingLineStation(
-        (context) => openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+        (context) =>
+          recordingPassphraseRefusal(stationPaths(dataDir).database, asker, () =>
+            openProductionStation({ ...selection, mode, passphrase, log: context.log }),
+          ),
         dataDir,
         false,
       ),

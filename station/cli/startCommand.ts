@@ -89,7 +89,10 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
   const what = saved ? `the line saved in ${savedLinePath(dataDir)} ` : '';
   await runHeadless({
     createStation: saved
-      ? await savedLineStation(dataDir, saved, saved.mode, { locked: values.locked })
+      ? await savedLineStation(dataDir, saved, saved.mode, {
+          locked: values.locked,
+          command: 'start',
+        })
       : (deps.createStation ?? demoStationFactory),
     host: values.host,
     port,

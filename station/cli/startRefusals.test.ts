@@ -7,11 +7,14 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeRealLineFolder, type RealLineFolder } from '../../test/e2e/realLineFolder.js';
 import { oneSimulatedDevicePerTest } from '../line/testing/lineTestKit.js';
 import { logFolder, LOG_FILE_NAME } from '../production/stationLogFile.js';
+import { AuditLog, type AuditEvent } from '../store/auditLog.js';
+import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { stationPaths } from './dataDir.js';
 import { line } from './lineCommand.js';
 import { serve } from './serveCommand.js';
@@ -40,6 +43,16 @@ async function takenPort(): Promise<number> {
   holder = server;
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   return (server.address() as AddressInfo).port;
+}
+
+/** The trail's `ca.passphrase-refused` events, newest first. */
+function passphraseRefusals(): AuditEvent[] {
+  const db = openStationDatabaseToRead(stationPaths(folder.dataDir).database);
+  try {
+    return new AuditLog(db).list('ca.passphrase-refused');
+  } finally {
+    db.close();
+  }
 }
 
 const logText = (): Promise<string> =>
@@ -118,6 +131,24 @@ describe('a start refused before the line runs', () => {
     );
   });
 
+  it('records a wrong passphrase typed at `start` in the audit trail, never the passphrase', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const device = await startDevice();
+    const flags = ['--profiles', folder.profilesFile, '--device', device.hostPath];
+    expect(await line(['save', ...flags, '--data-dir', folder.dataDir])).toBe(0);
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'a guess at line nine');
+    const err = await thrown(start(['--headless', '--data-dir', folder.dataDir]));
+    expect(err).toMatchObject({ code: 'CUSTODY_WRONG_PASSPHRASE' });
+    const refusals = passphraseRefusals();
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        subject: 'ca',
+        detail: { command: 'start', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },
+      }),
+    ]);
+    expect(JSON.stringify(refusals)).not.toContain('a guess at line nine');
+  });
+
   it('keeps a wrong passphrase in the log once, and writes nothing into a folder that is not there', async () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'not the passphrase at all');
     const flags = ['--profiles', folder.profilesFile, '--device', '/dev/ttyLS-none'];
@@ -132,6 +163,14 @@ describe('a start refused before the line runs', () => {
     expect(log.match(/did not start/g)).toHaveLength(1);
     expect(log).toMatch(/did not start: .* \(CUSTODY_WRONG_PASSPHRASE\)\n$/);
     expect(log).not.toContain('not the passphrase at all');
+    // And in the audit trail, as a guess typed at any other command is.
+    expect(passphraseRefusals()).toEqual([
+      expect.objectContaining({
+        kind: 'ca.passphrase-refused',
+        actor: `supervisor:${userInfo().username}`,
+        detail: { command: 'serve', passphraseFrom: 'LINE_STATION_CA_PASSPHRASE' },
+      }),
+    ]);
 
     // A mistyped folder: refused (no CA there), and not made into a data folder by its log.
     const mistyped = join(folder.dataDir, 'no-such-folder');

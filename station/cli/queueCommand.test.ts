@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ProvisioningStore } from '../store/provisioningStore.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { reportCliError } from './cliError.js';
@@ -90,6 +91,8 @@ describe('station queue export', () => {
 
   const exportTo = (...args: string[]) =>
     queue(['export', '--format', 'csv', '--data-dir', station.dir, ...args]);
+  const exportEvents = () =>
+    station.db.prepare(`SELECT detail FROM audit_events WHERE kind = 'outbox.exported'`).all();
 
   it('says what it wrote to --out, as an absolute path, and the count of rows', async () => {
     const file = join(root, 'enrollments.csv');
@@ -142,6 +145,44 @@ describe('station queue export', () => {
     expect(await exportTo('--out', file, '--force')).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('reg-sn1');
     expect(output).toEqual([`Wrote 2 enrollment(s) to ${file} (csv)`]);
+  });
+
+  it('hands nothing over when another program takes the database as the export is read', async () => {
+    const file = join(root, 'enrollments.csv');
+    // Another program's write transaction, begun after the command opened the database and
+    // while it read the outbox: the export's event cannot be written, so neither the file nor
+    // standard output gets the export (the trail would not show it).
+    const read = ProvisioningStore.prototype.exportOutboxCounted;
+    vi.spyOn(ProvisioningStore.prototype, 'exportOutboxCounted').mockImplementation(function (
+      this: ProvisioningStore,
+      ...args
+    ) {
+      const exported = read.apply(this, args);
+      if (!station.db.inTransaction) station.db.exec('BEGIN IMMEDIATE');
+      return exported;
+    });
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await expect(exportTo('--out', file)).rejects.toMatchObject({ code: 'STORE_BUSY' });
+      await expect(exportTo()).rejects.toMatchObject({ code: 'STORE_BUSY' });
+    } finally {
+      station.db.exec('ROLLBACK');
+    }
+    expect(existsSync(file)).toBe(false);
+    expect(written).toEqual([]);
+    expect(exportEvents()).toEqual([]);
+  }, 20_000);
+
+  it('records nothing for an export that could not be written', async () => {
+    const file = join(root, 'no-such-folder', 'enrollments.csv');
+    await expect(exportTo('--out', file)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(exportEvents()).toEqual([]);
+    expect(await exportTo('--out', join(root, 'enrollments.csv'))).toBe(0);
+    expect(exportEvents()).toHaveLength(1);
   });
 
   it('refuses a folder for --out, and --force without --out', async () => {

@@ -1,16 +1,13 @@
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
-import type Database from 'better-sqlite3';
-import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { asStoreError } from '../store/storeError.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { QueueError } from './queueError.js';
+import { exportRecorded, fileThereAlready, named, type ExportTarget } from './recordedExport.js';
 import { supervisorActor } from './supervisorName.js';
 import { countFlag, UsageError } from './usageError.js';
 
@@ -92,30 +89,24 @@ export async function queue(args: string[]): Promise<number> {
         return 2;
       }
       const { format, out, force } = values;
-      if (out === undefined) {
-        if (force) {
-          throw new UsageError('--force replaces the --out FILE: without --out there is no file');
-        }
-        const { text, enrollments } = store.exportOutboxCounted(format, filter);
-        process.stdout.write(text);
-        const to = 'standard output';
-        recordExport(db, exporter!, { format, enrollments, status: status ?? null, to });
-        // Standard output is the export itself: the line for the supervisor goes to stderr.
-        console.error(`Wrote ${enrollments} enrollment(s) to standard output (${format})`);
-        return 0;
+      if (out === undefined && force) {
+        throw new UsageError('--force replaces the --out FILE: without --out there is no file');
       }
       // Refused before the outbox is read: another name, or --force, and the command goes on.
-      const { file, replaces } = exportTarget(out, force);
+      const target = out === undefined ? 'stdout' : exportTarget(out, force);
       const { text, enrollments } = store.exportOutboxCounted(format, filter);
-      await writeExport(out, file, text, force);
-      recordExport(db, exporter!, {
+      const detail = {
         format,
         enrollments,
         status: status ?? null,
-        to: file,
-        replaced: replaces,
-      });
-      console.log(`Wrote ${enrollments} enrollment(s) to ${file} (${format})`);
+        to: target === 'stdout' ? 'standard output' : target.file,
+        ...(target !== 'stdout' && { replaced: target.replaces }),
+      };
+      exportRecorded(db, { actor: exporter!, detail }, target, text);
+      const wrote = `Wrote ${enrollments} enrollment(s) to ${detail.to} (${format})`;
+      // Standard output is the export itself: the line for the supervisor goes to stderr.
+      if (target === 'stdout') console.error(wrote);
+      else console.log(wrote);
       return 0;
     }
     console.error(`station queue: unknown subcommand "${sub ?? ''}"\n${QUEUE_USAGE}`);
@@ -192,54 +183,13 @@ function nothingListed(store: ProvisioningStore, status: EnrollmentStatus | unde
     : `No enrollment is ${state} (${total} in the outbox).`;
 }
 
-/**
- * Records an export once it is written (`outbox.exported`): which rows went where and in which
- * format, by whom. The rows themselves are in the export, not the trail. A write refused now
- * throws a StoreError naming the event; the export stays written, as auditedChange does it.
- */
-function recordExport(db: Database.Database, actor: AuditActor, detail: Record<string, unknown>) {
-  asStoreError('record outbox.exported', () =>
-    new AuditLog(db).append({
-      at: new Date(),
-      actor,
-      kind: 'outbox.exported',
-      subject: 'outbox',
-      detail,
-    }),
-  );
-}
-
-/**
- * The absolute path `--out` names, refused when it is a folder or, without --force, a file;
- * `replaces`: a file is there that --force replaces.
- */
-function exportTarget(out: string, force: boolean): { file: string; replaces: boolean } {
+/** The file `--out` names, refused when it is a folder or, without --force, a file. */
+function exportTarget(out: string, force: boolean): Exclude<ExportTarget, 'stdout'> {
   const file = resolve(out);
   const found = statSync(file, { throwIfNoEntry: false });
   if (found?.isDirectory()) {
     throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
   }
-  if (found !== undefined && !force) throw fileExists(out, file);
-  return { file, replaces: found !== undefined };
-}
-
-function fileExists(out: string, file: string): UsageError {
-  return new UsageError(
-    `--out ${named(out, file)}: a file of that name is there already. Choose another name, or add --force to replace it.`,
-  );
-}
-
-/** `--out` as typed, with the absolute path it stands for when that differs. */
-function named(out: string, file: string): string {
-  return out === file ? file : `${out} (${file})`;
-}
-
-/** Writes the export; without --force never over a file that appeared since the check. */
-async function writeExport(out: string, file: string, text: string, force: boolean): Promise<void> {
-  try {
-    await writeFile(file, text, { flag: force ? 'w' : 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(out, file);
-    throw err;
-  }
+  if (found !== undefined && !force) throw fileThereAlready(out, file);
+  return { file, typed: out, force, replaces: found !== undefined };
 }

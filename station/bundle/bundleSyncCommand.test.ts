@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { afterSyncLines, bundleSyncCommand, waitingLine } from '../cli/bundleSyncCommand.js';
-import { localTime } from '../cli/timeFlags.js';
+import { zonedLocalTime } from '../cli/timeFlags.js';
 import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
 import { sealPayload } from './bundleSeal.js';
 import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
@@ -130,19 +130,19 @@ describe('afterSyncLines', () => {
       now,
     );
     expect(lines).toContain(
-      `  1. Wait until after ${localTime(at.toISOString())}: DPS asked to retry then.`,
+      `  1. Wait until after ${zonedLocalTime(at.toISOString())}: DPS asked to retry then.`,
     );
   });
 
   it('says whose wait the sync sits out, with its date', () => {
     const until = new Date('2026-03-01T23:59:30Z');
     expect(waitingLine({ until, code: 'SYNC_DPS_RETRY', byDps: true })).toBe(
-      `  DPS asked to retry some enrollments: waiting until ${localTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
+      `  DPS asked to retry some enrollments: waiting until ${zonedLocalTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
     );
     expect(waitingLine({ until, code: 'SYNC_STORE_FAILED', byDps: false })).toBe(
-      `  Some enrollments wait out the station's retry delay after SYNC_STORE_FAILED: waiting until ${localTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
+      `  Some enrollments wait out the station's retry delay after SYNC_STORE_FAILED: waiting until ${zonedLocalTime(until.toISOString())} (Ctrl-C stops and writes the receipt)`,
     );
-    expect(localTime(until.toISOString())).toMatch(/^2026-03-0[12] /);
+    expect(zonedLocalTime(until.toISOString())).toMatch(/^2026-03-0[12] /);
   });
 });
 

@@ -23,7 +23,7 @@ import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { BUNDLE_PASSPHRASE_ENV, bundleWrapper, defaultBundleName } from './bundleCli.js';
 import { shellWord, stationCommand } from './stationCommand.js';
-import { localTime } from './timeFlags.js';
+import { zonedLocalTime } from './timeFlags.js';
 import { supervisorActor, supervisorName } from './supervisorName.js';
 import { UsageError } from './usageError.js';
 
@@ -175,7 +175,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     const receipt = await openReceipt(sealed, await bundleWrapper(false));
     const s = applyReceipt(db, receipt, actor);
     console.log(
-      `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${localTime(receipt.writtenAt)}${syncedOn(receipt)}): ` +
+      `Receipt of bundle ${s.bundleId} (DPS ${receipt.dpsHost}, written ${zonedLocalTime(receipt.writtenAt)}${syncedOn(receipt)}): ` +
         `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending` +
         `${s.exportAgain > 0 ? `, ${s.exportAgain} to export again` : ''}.`,
     );
@@ -263,15 +263,15 @@ function printExported(bundles: BundleListing[]): void {
   for (const b of bundles) {
     if (b.writtenAt === null) {
       console.log(
-        `${localTime(b.createdAt)}  ${b.id}  never written (the export stopped): carries nothing`,
+        `${zonedLocalTime(b.createdAt)}  ${b.id}  never written (the export stopped): carries nothing`,
       );
       continue;
     }
     const receipt = b.receivedAt
-      ? `receipt ${localTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
+      ? `receipt ${zonedLocalTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
       : 'no receipt yet';
     console.log(
-      `${localTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
+      `${zonedLocalTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
     );
     console.log(`  ${b.file}`);
   }
@@ -281,7 +281,8 @@ function printExported(bundles: BundleListing[]): void {
 function printSynced(folder: string, stores: BundleWorkListing[]): void {
   console.log(`\nBundles synced from this machine (work files under ${folder}):`);
   for (const w of stores) {
-    const when = w.modifiedAt === null ? '(time unknown)     ' : localTime(w.modifiedAt);
+    const when =
+      w.modifiedAt === null ? '(time unknown)'.padEnd(26) : zonedLocalTime(w.modifiedAt);
     if ('error' in w) {
       const detail = w.error.detail === undefined ? '' : `\n  detail: ${w.error.detail}`;
       console.log(`${when}  ${w.bundleId}  to ${w.dpsHost}: cannot be read [${w.error.code}]`);

@@ -27,7 +27,7 @@ import { shellWord, stationCommand } from './stationCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import type { DpsClientFactory } from './syncCommand.js';
-import { localTime } from './timeFlags.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 const DPS_CONNECTION_ENV = 'LINE_STATION_DPS_CONNECTION';
 
@@ -203,13 +203,13 @@ function firstStep(summary: BundleSyncSummary, source: string, now: number): str
   }
   const at = summary.dpsRetryAt ? Date.parse(summary.dpsRetryAt) : undefined;
   return at !== undefined && at > now
-    ? `Wait until after ${localTime(summary.dpsRetryAt!)}: DPS asked to retry then.`
+    ? `Wait until after ${zonedLocalTime(summary.dpsRetryAt!)}: DPS asked to retry then.`
     : undefined;
 }
 
 /** What the sync waits for, said before it waits. */
 export function waitingLine(wait: RetryWait): string {
-  const until = localTime(wait.until.toISOString());
+  const until = zonedLocalTime(wait.until.toISOString());
   const why = wait.byDps
     ? 'DPS asked to retry some enrollments'
     : `Some enrollments wait out the station's retry delay after ${wait.code}`;

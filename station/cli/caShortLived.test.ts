@@ -13,7 +13,7 @@ import { StationClient } from '../api/stationClient.js';
 import { saveLine } from '../production/savedLine.js';
 import { logFolder } from '../production/stationLogFile.js';
 import { lineStation } from './lineStation.js';
-import { localTime } from './timeFlags.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 /**
  * A CA that ends before the device certificates a profile asks for cuts every one of them to its
@@ -40,7 +40,7 @@ beforeAll(() => {
   pki.issue('short', 'P-256', 'root', 'intermediate', 'Pilot Issuing CA', 30);
   pki.issue('long', 'P-256', 'root', 'intermediate', 'Customer Issuing CA');
   const endDate = pki.run('x509', '-in', 'short.pem', '-noout', '-enddate').split('=')[1]!.trim();
-  shortEnds = localTime(new Date(endDate).toISOString());
+  shortEnds = zonedLocalTime(new Date(endDate).toISOString());
 });
 
 const profile = (name: string, validityDays?: number) => ({

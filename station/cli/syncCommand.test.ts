@@ -15,6 +15,7 @@ import { AuditLog } from '../store/auditLog.js';
 import { SyncLease } from '../sync/syncLease.js';
 import { InMemoryDps } from '../sync/testing/inMemoryDps.js';
 import { syncCommand } from './syncCommand.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 let dataDir: string;
 let output: string[];
@@ -282,7 +283,7 @@ describe('station sync now, against the DPS emulator over HTTPS', () => {
       ['reg-sn3', 'pending'],
     ]);
     expect(output).toContainEqual(
-      `Due later, not sent: 2 enrollment(s) wait for DPS (SYNC_DPS_RETRY: it throttled or failed them), the first not before ${first} (in 3 min), the last not before ${last}. Sync now honours DPS's waits: run it again after that, or let a serving station send them.`,
+      `Due later, not sent: 2 enrollment(s) wait for DPS (SYNC_DPS_RETRY: it throttled or failed them), the first not before ${zonedLocalTime(first)} (in 3 min), the last not before ${zonedLocalTime(last)}. Sync now honours DPS's waits: run it again after that, or let a serving station send them.`,
     );
     expect(output.filter((l) => l.startsWith('Not waited for'))).toEqual([]);
     expect(output.at(-1)).toMatch(/2 pending, 1 synced/);

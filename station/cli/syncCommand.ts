@@ -46,6 +46,7 @@ import { UsageError } from './usageError.js';
 import { stationCommand } from './stationCommand.js';
 import { storedWhileServingText, workerLine, type SyncWorkerFacts } from './syncWorkerText.js';
 import { loadGroupKeySource } from '../production/groupKeys.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 export const SYNC_USAGE = `  sync status                                    outbox counts, the DPS connection, whether a sync
                                                  worker runs, what waited longest and the latest
@@ -157,12 +158,12 @@ export function attentionLines(
   const { oldestWaiting: oldest, latestProblem: problem } = attention;
   if (oldest) {
     lines.push(
-      `Waiting longest: ${oldest.registrationId}, passed ${oldest.createdAt} (${ago(oldest.createdAt, now)})`,
+      `Waiting longest: ${oldest.registrationId}, passed ${zonedLocalTime(oldest.createdAt)} (${ago(oldest.createdAt, now)})`,
     );
   }
   if (problem) {
     lines.push(
-      `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${problem.at}${retryText(problem, now)}`,
+      `Latest sync problem: ${problem.code} on ${problem.registrationId} (${problem.status}) at ${zonedLocalTime(problem.at)}${retryText(problem, now)}`,
     );
     if (problem.message) lines.push(`  ${problem.message}`);
     // This process has only the row's text, not the DpsError, and the row keeps node's code
@@ -189,10 +190,10 @@ function retryText(problem: LatestSyncProblem, now: number): string {
   const next = problem.nextAttemptAt;
   if (next === null) return '; due at the next send';
   // Past its time, the row waits for a worker's next look (or for a worker at all).
-  if (Date.parse(next) <= now) return `; due again since ${next}`;
+  if (Date.parse(next) <= now) return `; due again since ${zonedLocalTime(next)}`;
   // The station's own delay (not DPS's) is no reason for a supervisor to wait: say so.
   const own = isStationOwnWait(problem.code) ? "; a supervisor's sync now sends it at once" : '';
-  return `; next try not before ${next} (${inTime(next, now)}${own})`;
+  return `; next try not before ${zonedLocalTime(next)} (${inTime(next, now)}${own})`;
 }
 
 /**
@@ -223,8 +224,8 @@ export function retryWaitLines(before: RetryWaits, after: RetryWaits, now: numbe
 }
 
 function until(rows: WaitingRows, now: number): string {
-  const first = `the first not before ${rows.first} (${inTime(rows.first, now)})`;
-  return rows.last === rows.first ? first : `${first}, the last not before ${rows.last}`;
+  const first = `the first not before ${zonedLocalTime(rows.first)} (${inTime(rows.first, now)})`;
+  return rows.last === rows.first ? first : `${first}, the last not before ${zonedLocalTime(rows.last)}`;
 }
 
 function inTime(iso: string, now: number): string {

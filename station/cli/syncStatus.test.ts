@@ -7,6 +7,7 @@ import { saveDpsConnectionString } from '../sync/dpsCredentials.js';
 import { ManualClock } from '../sync/testing/manualClock.js';
 import { stateReached, SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { attentionLines, retryWaitLines, syncCommand } from './syncCommand.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 let station: SyncTestStation;
 let output: string[];
@@ -58,10 +59,10 @@ describe('station sync status', () => {
     // This station stores no DPS connection (its worker ran on a stand-in): none will run.
     expect(text).toMatch(/^Sync worker: none, as no DPS connection is stored/m);
     expect(text).toMatch(/pending\s+2/);
-    expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\dT/m);
+    expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d /m);
     // The worker's clock stood at 2026-03-01: that next try has passed.
     expect(text).toMatch(
-      /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \S+; due again since \S+$/m,
+      /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d; due again since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$/m,
     );
     expect(text).toMatch(/^ {2}its batch stopped before DPS settled it: DPS_UNREACHABLE/m);
     expect(text).toMatch(/^ {2}DPS cannot be reached\. Enrollments stay queued/m);
@@ -141,8 +142,8 @@ describe('attentionLines', () => {
         now,
       ),
     ).toEqual([
-      'Waiting longest: a, passed 2026-12-05T09:00:00.000Z (3 h ago)',
-      'Latest sync problem: SYNC_DPS_REJECTED on b (failed) at 2026-12-05T11:59:30.000Z',
+      `Waiting longest: a, passed ${zonedLocalTime('2026-12-05T09:00:00.000Z')} (3 h ago)`,
+      `Latest sync problem: SYNC_DPS_REJECTED on b (failed) at ${zonedLocalTime('2026-12-05T11:59:30.000Z')}`,
       '  DPS refused the enrollment: 400004 Invalid certificate.',
       '  DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
       '  Failed and conflict rows wait for a supervisor: station queue list --status failed',
@@ -172,7 +173,7 @@ describe('attentionLines, for a DPS certificate the station does not trust', () 
       now,
     );
     expect(lines[0]).toBe(
-      "Latest sync problem: SYNC_DPS_UNTRUSTED on b (pending) at 2026-12-05T11:59:30.000Z; next try not before 2026-12-05T12:04:00.000Z (in 4 min; a supervisor's sync now sends it at once)",
+      `Latest sync problem: SYNC_DPS_UNTRUSTED on b (pending) at ${zonedLocalTime('2026-12-05T11:59:30.000Z')}; next try not before ${zonedLocalTime('2026-12-05T12:04:00.000Z')} (in 4 min; a supervisor's sync now sends it at once)`,
     );
     expect(lines[2]).toMatch(/^ {2}The station does not trust the issuer[^]*LINE_STATION_DPS_CA/);
   });
@@ -226,7 +227,7 @@ describe('retryWaitLines', () => {
       },
     };
     expect(retryWaitLines({}, waits, now)).toEqual([
-      "Due later, not sent: 1 enrollment(s) failed again here (SYNC_SECRET_LOCKED) and wait out the station's retry delay, the first not before 2026-12-05T12:00:30.000Z (in 30 s). Fix the cause, then run sync now again: it sends them at once.",
+      `Due later, not sent: 1 enrollment(s) failed again here (SYNC_SECRET_LOCKED) and wait out the station's retry delay, the first not before ${zonedLocalTime('2026-12-05T12:00:30.000Z')} (in 30 s). Fix the cause, then run sync now again: it sends them at once.`,
     ]);
     expect(retryWaitLines({}, {}, now)).toEqual([]);
   });
@@ -254,8 +255,10 @@ describe('station sync status, after the DPS emulator went down under a serving 
     await worker.stop();
     dps.close();
     const problem = output.find((l) => l.startsWith('Latest sync problem')) ?? '';
-    const at = /\) at (\S+);/.exec(problem)?.[1] ?? '';
-    expect(problem).toContain(`; next try not before ${next} (in `);
+    // Shown as local time with its offset: as ISO 8601, "2026-12-05T13:00:00+01:00".
+    const [, day, time, offset] = /\) at (\S+) (\S+) (\S+);/.exec(problem) ?? [];
+    const at = `${day}T${time}${offset}`;
+    expect(problem).toContain(`; next try not before ${zonedLocalTime(next)} (in `);
     expect(Date.parse(next)).toBeGreaterThan(Date.parse(at));
     const shown = output.join('\n');
     expect(shown).toMatch(

@@ -68,7 +68,7 @@ describe('sync commands while a line started without a DPS connection serves the
       expect(output[0]).toMatch(/is sealed in /);
       expect(output[1]).toMatch(
         new RegExp(
-          `^A station serves this data folder now \\(${process_}\\S+\\) and runs no sync worker: it started before a DPS connection was stored, so it runs no sync worker\\. It does not use this connection until it is restarted \\(Ctrl-C, then start it again\\)`,
+          `^A station serves this data folder now \\(${process_}\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\) and runs no sync worker: it started before a DPS connection was stored, so it runs no sync worker\\. It does not use this connection until it is restarted \\(Ctrl-C, then start it again\\)`,
         ),
       );
 
@@ -77,7 +77,7 @@ describe('sync commands while a line started without a DPS connection serves the
       const worker = output.find((line) => line.startsWith('Sync worker:'));
       expect(worker).toMatch(
         new RegExp(
-          `^Sync worker: not running in the station serving this data folder \\(${process_}\\S+\\): it started before a DPS connection was stored`,
+          `^Sync worker: not running in the station serving this data folder \\(${process_}\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\): it started before a DPS connection was stored`,
         ),
       );
       expect(worker).toContain('until it is restarted');
@@ -101,7 +101,7 @@ describe('sync commands while a line started without a DPS connection serves the
       expect(output).toContainEqual(
         expect.stringMatching(
           new RegExp(
-            `^Sync worker: running in the station serving this data folder \\(process ${process.pid} on ${hostname()}, serving since \\S+\\)$`,
+            `^Sync worker: running in the station serving this data folder \\(process ${process.pid} on ${hostname()}, serving since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\)$`,
           ),
         ),
       );

@@ -8,6 +8,7 @@
 import type { ServingStation } from '../sync/servingStation.js';
 import type { LeaseHolder } from '../sync/syncLease.js';
 import { stationCommand } from './stationCommand.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 /** What the commands read of the folder, none of it secret. */
 export interface SyncWorkerFacts {
@@ -22,7 +23,7 @@ export interface SyncWorkerFacts {
 
 function servingText(serving: ServingStation & { otherHost: boolean }): string {
   const unchecked = serving.otherHost ? '; on another machine, so not checked from here' : '';
-  return `process ${serving.pid} on ${serving.host}, serving since ${serving.since}${unchecked}`;
+  return `process ${serving.pid} on ${serving.host}, serving since ${zonedLocalTime(serving.since)}${unchecked}`;
 }
 
 const isServingWorker = (facts: SyncWorkerFacts): boolean =>
@@ -34,7 +35,10 @@ const isServingWorker = (facts: SyncWorkerFacts): boolean =>
 /** The `Sync worker:` line of `sync status`. */
 export function workerLine(facts: SyncWorkerFacts, dataDir: string | undefined): string {
   const { worker, serving, connected, lastSyncedAt } = facts;
-  const last = lastSyncedAt ? `; it last synced an enrollment at ${lastSyncedAt}` : '';
+  // Any path counts (a bundle's receipt too): it says when the outbox last moved, not who moved it.
+  const last = lastSyncedAt
+    ? `; an enrollment of this outbox was last marked synced at ${zonedLocalTime(lastSyncedAt)}`
+    : '';
   if (worker && serving && isServingWorker(facts)) {
     return `Sync worker: running in the station serving this data folder (${servingText(serving)})${last}`;
   }

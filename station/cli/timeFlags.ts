@@ -41,7 +41,7 @@ function realCalendarTime(typed: string): boolean {
 }
 
 /** An ISO 8601 time as the station's local `YYYY-MM-DD HH:MM:SS`. */
-export function localTime(iso: string): string {
+function localTime(iso: string): string {
   const at = new Date(iso);
   const two = (n: number): string => String(n).padStart(2, '0');
   return (

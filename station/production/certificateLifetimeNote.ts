@@ -6,7 +6,7 @@
  * never refuse: a short-lived CA may be intended (a pilot batch, a test line).
  */
 import { leafEndCutByCa } from '../../certs/leaf/leafValidity.js';
-import { localTime } from '../cli/timeFlags.js';
+import { zonedLocalTime } from '../cli/timeFlags.js';
 import { loadProfiles } from '../profiles/loadProfiles.js';
 import { DEFAULT_VALIDITY_DAYS } from '../profiles/productProfile.js';
 import { readSavedLine } from './savedLine.js';
@@ -64,7 +64,7 @@ export async function certificateAsksOf(dataDir: string): Promise<KnownAsks> {
 
 /** The station's local time, as every other command shows it: a supervisor plans by it. */
 function when(date: Date): string {
-  return localTime(date.toISOString());
+  return zonedLocalTime(date.toISOString());
 }
 
 function asksText(ask: CertificateAsk): string {

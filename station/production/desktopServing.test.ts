@@ -88,7 +88,7 @@ describe('a line in the desktop window, to the sync commands', () => {
       expect(await sync(['set-connection'])).toBe(0);
       expect(output[1]).toMatch(
         new RegExp(
-          `^A station serves this data folder now \\(${serving}\\S+\\) and runs no sync worker: it started locked, and runs no sync worker until a supervisor unlocks it with a DPS connection stored\\.`,
+          `^A station serves this data folder now \\(${serving}\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d [+-]\\d\\d:\\d\\d\\) and runs no sync worker: it started locked, and runs no sync worker until a supervisor unlocks it with a DPS connection stored\\.`,
         ),
       );
     } finally {

@@ -46,7 +46,7 @@ describe('OutboxPanel', () => {
     expect(textOf(html, 'sync-state')).toBe('DPS sync: nothing more to send');
     expect(html).not.toContain('up to date');
     expect(textOf(html, 'sync-attention')).toBe(
-      '7 enrollment(s) wait for a supervisor, on the workstation: 5 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict; 2 failed (DPS refused them, or they cannot be sent): station queue list --status failed.',
+      '7 enrollment(s) wait for a supervisor, on the workstation: 5 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict; 2 failed (DPS refused them, their enrollment group in DPS is missing or differs, or they cannot be sent): station queue list --status failed.',
     );
     // While it still sends, the supervisor's rows are said as well.
     const sending = panel({ ...stuck, pending: 4 }, { state: 'syncing', connection: 'online' });
@@ -86,7 +86,7 @@ describe('OutboxPanel', () => {
     const stuck = { ...outbox, pending: 0, conflict: 1, failed: 1 };
     const html = panel(stuck, { state: 'idle', connection: 'online' }, snapshot.dataDirFlag);
     expect(textOf(html, 'sync-attention')).toBe(
-      '2 enrollment(s) wait for a supervisor, on the workstation: 1 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict --data-dir &#x27;/srv/line 7&#x27;; 1 failed (DPS refused them, or they cannot be sent): station queue list --status failed --data-dir &#x27;/srv/line 7&#x27;.',
+      '2 enrollment(s) wait for a supervisor, on the workstation: 1 conflict (DPS holds their registration IDs with other credentials): station queue list --status conflict --data-dir &#x27;/srv/line 7&#x27;; 1 failed (DPS refused them, their enrollment group in DPS is missing or differs, or they cannot be sent): station queue list --status failed --data-dir &#x27;/srv/line 7&#x27;.',
     );
     expect(panel(outbox, undefined, flag)).toContain(
       '<code>station bundle export --data-dir &#x27;/srv/line 7&#x27;</code>',

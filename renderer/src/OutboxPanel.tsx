@@ -34,7 +34,10 @@ function syncText(sync: SyncStatus, outbox: OutboxCountsPayload, now: Date): str
   return `DPS sync: ${STATE_TEXT[sync.state]}${sync.state === 'backoff' ? held : ''}`;
 }
 
-/** Rows no sync moves again: DPS refused them, or holds their IDs with other credentials. */
+/**
+ * Rows no sync moves again: DPS refused them, their group in DPS is missing or differs (group
+ * members), or DPS holds their IDs with other credentials.
+ */
 function needSupervisor(outbox: OutboxCountsPayload): number {
   return outbox.failed + outbox.conflict;
 }
@@ -62,7 +65,7 @@ export function attentionText(
   }
   if (outbox.failed > 0) {
     parts.push(
-      `${outbox.failed} failed (DPS refused them, or they cannot be sent): ${stationCommand('queue list --status failed', dataDirFlag)}`,
+      `${outbox.failed} failed (DPS refused them, their enrollment group in DPS is missing or differs, or they cannot be sent): ${stationCommand('queue list --status failed', dataDirFlag)}`,
     );
   }
   return `${total} enrollment(s) wait for a supervisor, on the workstation: ${parts.join('; ')}.`;

@@ -61,9 +61,10 @@ function startedWithout(serving: ServingStation): string {
   if (serving.locked) {
     return 'started locked, and runs no sync worker until a supervisor unlocks it with a DPS connection stored';
   }
+  const began = serving.unlockedAt === undefined ? 'started' : 'was unlocked';
   return serving.connectionAtStart
-    ? 'runs no sync worker, though a DPS connection was stored when it started'
-    : 'started before a DPS connection was stored, so it runs no sync worker';
+    ? `runs no sync worker, though a DPS connection was stored when it ${began}`
+    : `${began} before a DPS connection was stored, so it runs no sync worker`;
 }
 
 /**

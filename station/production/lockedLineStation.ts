@@ -13,6 +13,7 @@ import { appendAuditEvent } from '../store/auditAppend.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { dataDirFlag } from '../cli/stationCommand.js';
+import { markUnlocked } from '../sync/servingStation.js';
 import { LockedLine, LOCKED_NOTE } from './lockedLine.js';
 import { checkLineSetup, openProductionStation, type LineSelection } from './productionStation.js';
 
@@ -36,12 +37,15 @@ export async function lockedLineStation(
       },
       outbox: outboxAtRest(stationPaths(selection.dataDir).database),
       open: async (passphrase, wrongTriesBefore) => {
+        // The line reads the connection as it opens: what `sync status` says of it from now on.
+        const connectionAtUnlock = hasDpsConnection(selection.dataDir);
         const station = await openProductionStation({
           ...selection,
           mode,
           passphrase,
           log: context.log,
         });
+        markUnlocked(selection.dataDir, connectionAtUnlock);
         try {
           station.store.recordLineUnlocked({ profile: profile.name, wrongTriesBefore });
         } catch (err) {

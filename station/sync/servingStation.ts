@@ -22,6 +22,11 @@ export interface ServingStation {
   connectionAtStart: boolean;
   /** Started locked: it reads the connection when a supervisor unlocks it. */
   locked: boolean;
+  /**
+   * When a line that started locked was unlocked (ISO 8601); `connectionAtStart` then says
+   * whether a connection was stored at that moment, as the line read it then.
+   */
+  unlockedAt?: string;
 }
 
 export function servingStationFile(dataDir: string): string {
@@ -47,14 +52,7 @@ export function markServing(
     ...start,
   };
   const file = servingStationFile(dataDir);
-  try {
-    // Renamed into place: a reader never sees half a record.
-    const temp = `${file}.${pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    renameSync(temp, file);
-  } catch {
-    return () => undefined;
-  }
+  if (!writeRecord(file, record)) return () => undefined;
   return () => {
     try {
       const current = readRecord(file);
@@ -63,6 +61,41 @@ export function markServing(
       // Left behind, it names a process that has ended: readers take it for stale.
     }
   };
+}
+
+/**
+ * Records that the locked line this process serves on `dataDir` was unlocked, and whether a DPS
+ * connection was stored when it was (it reads the connection then): `sync status` would
+ * otherwise go on saying that it waits locked. Only this process's record is changed; never
+ * throws, as markServing.
+ */
+export function markUnlocked(dataDir: string, connectionAtUnlock: boolean, now = new Date()): void {
+  const file = servingStationFile(dataDir);
+  const { host, pid } = thisProcess();
+  try {
+    const current = readRecord(file);
+    if (current?.host !== host || current.pid !== pid) return;
+    writeRecord(file, {
+      ...current,
+      locked: false,
+      connectionAtStart: connectionAtUnlock,
+      unlockedAt: now.toISOString(),
+    });
+  } catch {
+    // An unreadable record says nothing of a line already (servingStation).
+  }
+}
+
+/** Writes the record, renamed into place so a reader never sees half of it; false if refused. */
+function writeRecord(file: string, record: ServingStation): boolean {
+  try {
+    const temp = `${file}.${record.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -111,5 +144,6 @@ function readRecord(file: string): ServingStation | undefined {
     since: value.since,
     connectionAtStart: value.connectionAtStart === true,
     locked: value.locked === true,
+    ...(typeof value.unlockedAt === 'string' && { unlockedAt: value.unlockedAt }),
   };
 }

@@ -24,6 +24,8 @@ import { audit } from '../../station/cli/auditCommand.js';
 import { line } from '../../station/cli/lineCommand.js';
 import type { SlotView } from '../../station/line/lineTypes.js';
 import { saveDpsConnectionString } from '../../station/sync/dpsCredentials.js';
+import { servingStation } from '../../station/sync/servingStation.js';
+import { workerLine } from '../../station/cli/syncWorkerText.js';
 import { oneSimulatedDevicePerTest } from '../../station/line/testing/lineTestKit.js';
 import { desktopStationFactory } from '../../station/production/desktopStation.js';
 import type { LockedLine } from '../../station/production/lockedLine.js';
@@ -146,9 +148,18 @@ describe('a line started locked', () => {
         'CUSTODY_WRONG_PASSPHRASE',
       );
       expect((await client.call('snapshot')).status.awaitingPassphrase).toBe(true);
+      expect(servingStation(folder.dataDir)).toMatchObject({ locked: true });
 
       const pass = served.slotReaches('pass');
       expect(await client.call('unlock', { passphrase: PASSPHRASE })).toBeNull();
+      // What `sync status` reads of the serving line: no longer locked, and no connection was
+      // stored when it was unlocked (so it runs no sync worker).
+      const serving = servingStation(folder.dataDir);
+      expect(serving).toMatchObject({ locked: false, connectionAtStart: false });
+      expect(Date.parse(serving?.unlockedAt ?? '')).toBeGreaterThan(Date.parse(serving!.since));
+      expect(workerLine({ worker: undefined, serving, connected: true }, folder.dataDir)).toContain(
+        'it was unlocked before a DPS connection was stored, so it runs no sync worker',
+      );
       const passed = await pass;
       expect(passed.port).toBe(device.hostPath);
       const running = await client.call('snapshot');

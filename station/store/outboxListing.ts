@@ -51,6 +51,13 @@ export interface OutboxEntry {
   syncedAt: string | null;
   /** On conflict: what DPS holds for this registration ID (secrets removed), to compare. */
   dpsRecord: Record<string, unknown> | null;
+  /**
+   * A superseded row left in DPS under a registration ID its device no longer uses: `due` to
+   * be disabled there, or how that ended (migration 017); null when there is nothing to retire.
+   */
+  retirement: 'due' | 'disabled' | 'absent' | 'not-ours' | null;
+  /** When the retirement settled (ISO 8601). */
+  retiredAt: string | null;
 }
 
 type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment' | 'dpsRecord'> & {
@@ -79,15 +86,31 @@ const CSV_HEADER = [
   'next_attempt_at',
   'synced_at',
   'dps_record',
+  'retirement',
+  'retired_at',
 ] as const;
 
+/**
+ * The retirement columns (migration 017), or NULLs in a store of an older station, which
+ * `bundle` commands read as it is, without migrating it (bundleWorkList.ts).
+ */
+function retirementColumns(db: Database.Database): string {
+  const has = db
+    .prepare(`SELECT 1 FROM pragma_table_info('enrollments') WHERE name = 'retirement'`)
+    .get();
+  return has ? 'e.retirement, e.retired_at AS retiredAt' : 'NULL AS retirement, NULL AS retiredAt';
+}
+
 // sealed_secret is only tested for presence here; no listing query selects it.
-const SELECT = `SELECT e.id, e.registration_id AS registrationId, d.serial_number AS serialNumber,
+function selectSql(db: Database.Database): string {
+  return `SELECT e.id, e.registration_id AS registrationId, d.serial_number AS serialNumber,
     d.model, e.run_id AS runId, e.attestation, e.status, e.attempts, e.last_error AS lastError,
     e.etag, e.created_at AS createdAt, e.updated_at AS updatedAt, e.superseded_by AS supersededBy,
     e.sealed_secret IS NOT NULL AS hasSealedSecret, e.body, e.last_error_code AS lastErrorCode,
-    e.next_attempt_at AS nextAttemptAt, e.synced_at AS syncedAt, e.dps_record AS dpsRecord
+    e.next_attempt_at AS nextAttemptAt, e.synced_at AS syncedAt, e.dps_record AS dpsRecord,
+    ${retirementColumns(db)}
   FROM enrollments e JOIN devices d ON d.id = e.device_id`;
+}
 
 /** Read side of the enrollment outbox: counts, pages and exports. */
 export class OutboxListing {
@@ -100,6 +123,7 @@ export class OutboxListing {
     this.countByStatus = db.prepare(
       `SELECT status, n FROM outbox_counts WHERE status != 'superseded'`,
     );
+    const SELECT = selectSql(db);
     this.pageAll = db.prepare(`${SELECT} WHERE e.id > ? ORDER BY e.id LIMIT ?`);
     this.pageOfStatus = db.prepare(
       `${SELECT} WHERE e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
@@ -157,6 +181,8 @@ export class OutboxListing {
         e.nextAttemptAt,
         e.syncedAt,
         e.dpsRecord === null ? null : JSON.stringify(e.dpsRecord),
+        e.retirement,
+        e.retiredAt,
       ]),
     );
   }

@@ -13,6 +13,7 @@ import {
 import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
+import { SupersededRetirement } from './supersededRetirement.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import { settledTrouble, type SettledTrouble } from './settledTrouble.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
@@ -36,8 +37,9 @@ export type { SyncWorkerOptions } from './syncWorkerOptions.js';
  * `synced`, `failed`, `conflict` or back in `pending`; a row is never lost and never marked synced
  * unless DPS said so (for a group member: showed its enrollment group, enabled, with the
  * station's group key). Rows found `syncing` at start (a crash between send and mark) and rows whose
- * send ended without an answer are read back from DPS before they are sent again. One worker per
- * database.
+ * send ended without an answer are read back from DPS before they are sent again. After a pass's
+ * batches, superseded enrollments left in DPS under an old registration ID are disabled there
+ * (supersededRetirement.ts). One worker per database.
  */
 export class SyncWorker {
   readonly onProgress = new IsolatedEvent<SyncProgress>();
@@ -57,6 +59,7 @@ export class SyncWorker {
   private readonly context: ReconcileContext;
   /** What DPS showed of group members' enrollment groups, kept a minute (a pass's worth). */
   private readonly groups: EnrollmentGroupChecks;
+  private readonly retirement: SupersededRetirement;
   private readonly inFlight = new Set<Promise<void>>();
   private state: SyncState = 'stopped';
   private connection: DpsConnection = 'unknown';
@@ -114,6 +117,14 @@ export class SyncWorker {
         this.refreshState();
       },
     };
+    this.retirement = new SupersededRetirement({
+      db: options.db,
+      openSecret: options.openSecret,
+      now: () => this.clock.now(),
+      dps,
+      retryMs: this.pollIntervalMs,
+      onAnswered: () => this.context.onAnswered?.(),
+    });
   }
 
   /**
@@ -226,6 +237,7 @@ export class SyncWorker {
           if (rows.length === 0) break;
           this.launch(rows);
         }
+        if (this.inFlight.size === 0 && this.retirement.isDue()) this.retire();
       }
       if (this.inFlight.size === 0) {
         const now = this.clock.now();
@@ -250,18 +262,27 @@ export class SyncWorker {
   }
 
   private launch(rows: OutboxRow[]): void {
-    const batch = syncBatch(rows, this.context)
-      .then((outcome) => this.finish(outcome))
+    this.track(syncBatch(rows, this.context).then((outcome) => this.finish(outcome)));
+  }
+
+  /** Retires what is due once no batch runs; its failure counts and holds as a batch's does. */
+  private retire(): void {
+    const pass = this.retirement.run();
+    this.track(pass.then(({ failure }) => this.finish({ settled: [], unfinished: [], failure })));
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
       .catch((err: unknown) => {
         // Only recording can fail here (the database): the next look records it again.
         this.failed(err);
       })
       .finally(() => {
-        this.inFlight.delete(batch);
+        this.inFlight.delete(tracked);
         this.pump();
         this.emitProgress();
       });
-    this.inFlight.add(batch);
+    this.inFlight.add(tracked);
   }
 
   private finish(outcome: BatchOutcome): void {

@@ -15,6 +15,7 @@ import { migration013RunsByState } from './013_runs_by_state.js';
 import { migration014RunDpsSettings } from './014_run_dps_settings.js';
 import { migration015RunOperatorNames } from './015_run_operator_names.js';
 import { migration016ReopenUnconfirmedGroupMembers } from './016_reopen_unconfirmed_group_members.js';
+import { migration017SupersededRetirement } from './017_superseded_retirement.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -41,4 +42,5 @@ export const migrations: readonly Migration[] = [
   migration014RunDpsSettings,
   migration015RunOperatorNames,
   migration016ReopenUnconfirmedGroupMembers,
+  migration017SupersededRetirement,
 ];

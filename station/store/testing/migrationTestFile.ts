@@ -41,7 +41,7 @@ export function olderDatabaseWithOneFailedRun(file: string, applied: number): vo
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(16);
+  expect(db.pragma('user_version', { simple: true })).toBe(17);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -59,5 +59,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'run_dps_settings',
     'run_operator_names',
     'reopen_unconfirmed_group_members',
+    'superseded_retirement',
   ]);
 }

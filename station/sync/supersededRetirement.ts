@@ -1,0 +1,183 @@
+import type Database from 'better-sqlite3';
+import { DpsError } from '../../dps/dpsErrors.js';
+import type {
+  AttestationMechanism,
+  DpsServiceApi,
+  IndividualEnrollment,
+} from '../../dps/service/serviceTypes.js';
+import { fingerprintOf, sameCredential } from './credentialFingerprint.js';
+import { isWorkerLevel } from './dpsOutcome.js';
+import {
+  prepareEnrollment,
+  type OpenSecret,
+  type PreparedEnrollment,
+} from './enrollmentRequest.js';
+import { RetirementStore, type DueRetirement, type RetirementOutcome } from './retirementStore.js';
+import { SyncError } from './syncErrors.js';
+
+/** Rows retired per pass at most: each costs DPS two or three operations of the same budget. */
+export const RETIREMENTS_PER_PASS = 25;
+
+/** What a SupersededRetirement works with: the worker's rate-limited DPS and its clock. */
+export interface RetirementParts {
+  db: Database.Database;
+  now: () => number;
+  /** The worker's DPS: every call passes its rate limiter, as the batches' calls do. */
+  dps: DpsServiceApi;
+  openSecret: OpenSecret;
+  /** How long a row that could not settle now (a 412, a locked key) waits, ms. */
+  retryMs: number;
+  /** DPS answered a call (with a result or an HTTP error): it is reachable. */
+  onAnswered?(): void;
+}
+
+/** What one pass did; `failure` is the worker-level error that ended it early. */
+export interface RetirementPass {
+  settled: number;
+  failure?: unknown;
+}
+
+type Retired = { outcome: RetirementOutcome; detail: Record<string, unknown> };
+
+/** The station's own problems that waiting may cure: the row stays due. */
+const STATION_WAITS = new Set(['SYNC_SECRET_LOCKED']);
+
+/**
+ * Retires superseded enrollments that DPS may still hold under a registration ID their device
+ * no longer uses (migration 017): the ID changed at re-provisioning, so the successor's sync
+ * did not replace them, and they stayed enabled with credentials the device lost. Each is read
+ * from DPS and, when DPS holds it with this station's credentials, disabled by a PUT with
+ * If-Match on the etag read (dps-protocol.md §1.8), never deleted: the supervisor keeps seeing
+ * it. Another party's record under that ID is never touched (`not-ours`).
+ */
+export class SupersededRetirement {
+  private readonly store: RetirementStore;
+  /** Rows that could not settle wait until then, so a pass does not spin on them. */
+  private notBefore = 0;
+
+  constructor(private readonly parts: RetirementParts) {
+    this.store = new RetirementStore(parts.db, parts.now);
+  }
+
+  /** Whether a pass has work now. */
+  isDue(): boolean {
+    return this.parts.now() >= this.notBefore && this.store.hasDue();
+  }
+
+  /**
+   * Retires up to RETIREMENTS_PER_PASS due rows, oldest first, each settled as soon as DPS
+   * answered for it. Never throws: a worker-level error (DPS out of reach, throttled, refused
+   * credentials, a pause, the database) ends the pass as `failure`, the rows left stay `due`.
+   */
+  async run(): Promise<RetirementPass> {
+    let settled = 0;
+    let waiting = false;
+    try {
+      for (const due of this.store.dueRows(RETIREMENTS_PER_PASS)) {
+        const retired = await this.retire(due);
+        if (retired === 'wait') waiting = true;
+        else if (this.store.settle(due, retired.outcome, retired.detail)) settled++;
+      }
+    } catch (err) {
+      return { settled, failure: err };
+    }
+    if (waiting) this.notBefore = this.parts.now() + this.parts.retryMs;
+    return { settled };
+  }
+
+  private async retire(due: DueRetirement): Promise<Retired | 'wait'> {
+    let ours: PreparedEnrollment;
+    try {
+      ours = await prepareEnrollment(due.row, this.parts.openSecret);
+    } catch (err) {
+      if (!(err instanceof SyncError) || STATION_WAITS.has(err.code)) return 'wait';
+      // A row whose credential cannot be read cannot show that DPS's record is ours.
+      return { outcome: 'not-ours', detail: { reason: `${err.code}: ${err.message}` } };
+    }
+    try {
+      return await this.retireInDps(due.row.registrationId, ours);
+    } catch (err) {
+      if (isWorkerLevel(err)) throw err;
+      // Refused for this row alone (a 400, a 404 on the write): read again at a later pass.
+      return 'wait';
+    }
+  }
+
+  private async retireInDps(id: string, ours: PreparedEnrollment): Promise<Retired | 'wait'> {
+    const { dps } = this.parts;
+    const record = await this.ask(() => dps.getEnrollment(id));
+    if (record === undefined) return { outcome: 'absent', detail: {} };
+    let attestation = record.attestation;
+    let theirs = fingerprintOf(attestation);
+    if (theirs === undefined) {
+      // DPS withholds symmetric keys on GET; the attestation mechanism read returns them.
+      try {
+        attestation = await this.ask(() => dps.getEnrollmentAttestation(id));
+      } catch (err) {
+        if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
+          return { outcome: 'absent', detail: {} };
+        }
+        throw err;
+      }
+      theirs = fingerprintOf(attestation);
+    }
+    if (theirs === undefined || !sameCredential(theirs, ours.fingerprint)) {
+      return { outcome: 'not-ours', detail: { dpsAttestation: theirs?.kind ?? 'unreadable' } };
+    }
+    if (record.provisioningStatus === 'disabled') {
+      return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
+    }
+    if (!record.etag) return 'wait';
+    const etag = record.etag;
+    const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
+    const disabled = disabledCopy(record, full);
+    try {
+      const written = await this.ask(() => dps.createOrUpdateEnrollment(disabled, etag));
+      return { outcome: 'disabled', detail: { how: 'disabled in DPS', dpsEtag: written.etag } };
+    } catch (err) {
+      // Changed (or deleted) in DPS since our read: read it again at a later pass.
+      if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') {
+        return 'wait';
+      }
+      throw err;
+    }
+  }
+
+  private async ask<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.parts.onAnswered?.();
+      return result;
+    } catch (err) {
+      if (err instanceof DpsError && err.status !== undefined) this.parts.onAnswered?.();
+      throw err;
+    }
+  }
+}
+
+/**
+ * DPS's record as it stands (hubs, twin, policies someone may have set), disabled. Its
+ * attestation is sent in full: the one DPS gave when it carries the credential, or else ours
+ * (the same credential: compared above), since a PUT without it would make DPS generate keys.
+ */
+function disabledCopy(
+  record: IndividualEnrollment,
+  attestation: AttestationMechanism,
+): IndividualEnrollment {
+  // Read-only fields stay out of the write (DPS sets them).
+  const { etag: _e, createdDateTimeUtc: _c, lastUpdatedDateTimeUtc: _u, ...kept } = record;
+  const { registrationState: _r, ...writable } = kept;
+  return { ...writable, attestation, provisioningStatus: 'disabled' };
+}
+
+/** Whether an attestation holds the credential itself, not only thumbprints of it. */
+function carriesCredential(attestation: AttestationMechanism): boolean {
+  if (attestation.type === 'x509') {
+    return typeof attestation.x509?.clientCertificates?.primary?.certificate === 'string';
+  }
+  if (attestation.type === 'tpm') return typeof attestation.tpm?.endorsementKey === 'string';
+  if (attestation.type === 'symmetricKey') {
+    return typeof attestation.symmetricKey?.primaryKey === 'string';
+  }
+  return false;
+}

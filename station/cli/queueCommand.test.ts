@@ -76,6 +76,22 @@ describe('station queue list', () => {
       'No enrollment is in conflict (3 in the outbox).',
     ]);
   });
+
+  it('says what became of a superseded enrollment DPS held under an old registration ID', async () => {
+    const earlier = station.provision('SN1');
+    const later = station.provision('SN2');
+    // The outbox as a re-provisioning under a new ID leaves it (migration 017), then the sync.
+    const retire = station.db.prepare(`UPDATE enrollments SET status = 'superseded',
+      superseded_by = ?, retirement = ?, retired_at = ? WHERE id = ?`);
+    retire.run(later, 'due', null, earlier);
+    expect(await queue(['list', '--status', 'superseded', '--data-dir', station.dir])).toBe(0);
+    retire.run(later, 'disabled', '2026-12-06T10:00:00.000Z', earlier);
+    expect(await queue(['list', '--status', 'superseded', '--data-dir', station.dir])).toBe(0);
+    expect(output).toEqual([
+      expect.stringMatching(/ reg-sn1 {2}\(old ID in DPS: to be disabled at the next sync\)$/),
+      expect.stringMatching(/ reg-sn1 {2}\(old ID in DPS: disabled\)$/),
+    ]);
+  });
 });
 
 describe('station queue export', () => {

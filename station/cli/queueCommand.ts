@@ -1,7 +1,11 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
-import { ENROLLMENT_STATUSES, type EnrollmentStatus } from '../store/outboxListing.js';
+import {
+  ENROLLMENT_STATUSES,
+  type EnrollmentStatus,
+  type OutboxEntry,
+} from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
@@ -28,6 +32,14 @@ export const QUEUE_USAGE = `  queue stats                                    enr
                                                  after fixing the cause: back to pending; the
                                                  sync reads DPS again before sending anything
           statuses: pending, syncing, synced, failed, conflict, superseded; --data-dir DIR`;
+
+/** What `queue list` says of a superseded row's enrollment in DPS (migration 017). */
+const RETIREMENT_TEXT: Record<NonNullable<OutboxEntry['retirement']>, string> = {
+  due: 'to be disabled at the next sync',
+  disabled: 'disabled',
+  absent: 'not there',
+  'not-ours': 'held with other credentials, left alone',
+};
 
 /** `station queue …`: what the enrollment outbox holds. */
 export async function queue(args: string[]): Promise<number> {
@@ -76,8 +88,10 @@ export async function queue(args: string[]): Promise<number> {
       for (const r of rows) {
         // A row that needs a person says why: the station's code, and DPS's side on conflict.
         const why = r.lastErrorCode ? `  [${r.lastErrorCode}] ${r.lastError ?? ''}` : '';
+        // A superseded row DPS held under a registration ID its device no longer uses.
+        const retired = r.retirement ? `  (old ID in DPS: ${RETIREMENT_TEXT[r.retirement]})` : '';
         console.log(
-          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}`,
+          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}${retired}`,
         );
       }
       return 0;

@@ -281,8 +281,7 @@ function printExported(bundles: BundleListing[]): void {
 function printSynced(folder: string, stores: BundleWorkListing[]): void {
   console.log(`\nBundles synced from this machine (work files under ${folder}):`);
   for (const w of stores) {
-    const when =
-      w.modifiedAt === null ? '(time unknown)'.padEnd(26) : zonedLocalTime(w.modifiedAt);
+    const when = w.modifiedAt === null ? '(time unknown)'.padEnd(26) : zonedLocalTime(w.modifiedAt);
     if ('error' in w) {
       const detail = w.error.detail === undefined ? '' : `\n  detail: ${w.error.detail}`;
       console.log(`${when}  ${w.bundleId}  to ${w.dpsHost}: cannot be read [${w.error.code}]`);

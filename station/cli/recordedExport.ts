@@ -9,8 +9,7 @@ import { UsageError } from './usageError.js';
  * replace a file of that name; `replaces`: one was there when the command checked).
  */
 export type ExportTarget =
-  | { file: string; typed: string; force: boolean; replaces: boolean }
-  | 'stdout';
+  { file: string; typed: string; force: boolean; replaces: boolean } | 'stdout';
 
 const EVENT = 'outbox.exported';
 
@@ -82,7 +81,7 @@ function writeExportFile(target: Exclude<ExportTarget, 'stdout'>, text: string):
   }
   try {
     const bytes = Buffer.from(text, 'utf8');
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
     closeSync(fd);
   } catch (err) {
     closeSync(fd);

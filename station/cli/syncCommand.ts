@@ -225,7 +225,9 @@ export function retryWaitLines(before: RetryWaits, after: RetryWaits, now: numbe
 
 function until(rows: WaitingRows, now: number): string {
   const first = `the first not before ${zonedLocalTime(rows.first)} (${inTime(rows.first, now)})`;
-  return rows.last === rows.first ? first : `${first}, the last not before ${zonedLocalTime(rows.last)}`;
+  return rows.last === rows.first
+    ? first
+    : `${first}, the last not before ${zonedLocalTime(rows.last)}`;
 }
 
 function inTime(iso: string, now: number): string {

@@ -59,7 +59,9 @@ describe('station sync status', () => {
     // This station stores no DPS connection (its worker ran on a stand-in): none will run.
     expect(text).toMatch(/^Sync worker: none, as no DPS connection is stored/m);
     expect(text).toMatch(/pending\s+2/);
-    expect(text).toMatch(/^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d /m);
+    expect(text).toMatch(
+      /^Waiting longest: reg-sn1, passed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d /m,
+    );
     // The worker's clock stood at 2026-03-01: that next try has passed.
     expect(text).toMatch(
       /^Latest sync problem: SYNC_OFFLINE on reg-sn\d \(pending\) at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d; due again since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$/m,

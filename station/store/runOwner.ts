@@ -52,3 +52,23 @@ export function hostProcessRuns(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * When a process of this host started, in clock ticks since boot (field 22 of
+ * /proc/PID/stat, Linux), or undefined where that cannot be read (no such process, no /proc).
+ * A pid taken over by another process after the first ended (a SIGKILL, a crash) has another
+ * start: a record that kept the start tells the two apart, which the pid alone cannot.
+ */
+export function processStartTicks(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself:
+  // the fields after it follow its last closing one, state (field 3) first.
+  const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = after[22 - 3];
+  return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : undefined;
+}

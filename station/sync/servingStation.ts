@@ -8,7 +8,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostProcessRuns, thisProcess } from '../store/runOwner.js';
+import { hostProcessRuns, processStartTicks, thisProcess } from '../store/runOwner.js';
 
 /** A serving line, as it recorded itself. */
 export interface ServingStation {
@@ -16,6 +16,11 @@ export interface ServingStation {
   pid: number;
   /** The kernel's boot id when it started (Linux): a record of an earlier boot is stale. */
   boot?: string;
+  /**
+   * When its process started (Linux, processStartTicks): another process that took over the
+   * pid after a SIGKILL or a crash has another start, so the record is stale.
+   */
+  processStart?: string;
   /** When it started serving (ISO 8601). */
   since: string;
   /** Whether a DPS connection was stored when it started (it reads it then, or at unlock). */
@@ -44,10 +49,12 @@ export function markServing(
   now: Date = new Date(),
 ): () => void {
   const { host, pid, boot } = thisProcess();
+  const processStart = processStartTicks(pid);
   const record: ServingStation = {
     host,
     pid,
     ...(boot !== undefined && { boot }),
+    ...(processStart !== undefined && { processStart }),
     since: now.toISOString(),
     ...start,
   };
@@ -118,6 +125,10 @@ export function servingStation(
   const earlierBoot =
     record.boot !== undefined && self.boot !== undefined && record.boot !== self.boot;
   if (earlierBoot || !hostProcessRuns(record.pid)) return undefined;
+  if (record.processStart !== undefined) {
+    const start = processStartTicks(record.pid);
+    if (start !== undefined && start !== record.processStart) return undefined; // pid reused
+  }
   return { ...record, otherHost: false };
 }
 
@@ -141,6 +152,7 @@ function readRecord(file: string): ServingStation | undefined {
     host: value.host,
     pid: value.pid!,
     ...(typeof value.boot === 'string' && { boot: value.boot }),
+    ...(typeof value.processStart === 'string' && { processStart: value.processStart }),
     since: value.since,
     connectionAtStart: value.connectionAtStart === true,
     locked: value.locked === true,

@@ -5,6 +5,7 @@ import {
   describeDpsError,
   dpsErrorRecord,
   isWorkerLevel,
+  noticingAnswer,
   outcomeUnknown,
 } from './dpsOutcome.js';
 import { reconcileWithDps, type BatchCalls, type ReconcileContext } from './dpsReconciler.js';
@@ -88,15 +89,8 @@ class BatchRun implements BatchCalls {
     };
   }
 
-  async ask<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      const result = await call();
-      this.ctx.onAnswered?.();
-      return result;
-    } catch (err) {
-      if (err instanceof DpsError && err.status !== undefined) this.ctx.onAnswered?.();
-      throw err;
-    }
+  ask<T>(call: () => Promise<T>): Promise<T> {
+    return noticingAnswer(call, () => this.ctx.onAnswered?.());
   }
 
   async send<T>(items: PreparedEnrollment[], call: () => Promise<T>): Promise<T> {

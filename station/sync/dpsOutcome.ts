@@ -84,3 +84,21 @@ export function bulkItemStatus(errorCode: number): number {
   if (errorCode >= 100 && errorCode < 600) return errorCode;
   return 400;
 }
+
+/**
+ * Runs a DPS call and tells `onAnswered` when DPS answered it, with a result or an HTTP error:
+ * DPS is reachable then, whatever it said. A call that got no answer tells nothing.
+ */
+export async function noticingAnswer<T>(
+  call: () => Promise<T>,
+  onAnswered: () => void,
+): Promise<T> {
+  try {
+    const result = await call();
+    onAnswered();
+    return result;
+  } catch (err) {
+    if (err instanceof DpsError && err.status !== undefined) onAnswered();
+    throw err;
+  }
+}

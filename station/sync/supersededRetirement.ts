@@ -6,7 +6,7 @@ import type {
   IndividualEnrollment,
 } from '../../dps/service/serviceTypes.js';
 import { fingerprintOf, sameCredential } from './credentialFingerprint.js';
-import { isWorkerLevel } from './dpsOutcome.js';
+import { isWorkerLevel, noticingAnswer } from './dpsOutcome.js';
 import {
   prepareEnrollment,
   type OpenSecret,
@@ -143,15 +143,8 @@ export class SupersededRetirement {
     }
   }
 
-  private async ask<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      const result = await call();
-      this.parts.onAnswered?.();
-      return result;
-    } catch (err) {
-      if (err instanceof DpsError && err.status !== undefined) this.parts.onAnswered?.();
-      throw err;
-    }
+  private ask<T>(call: () => Promise<T>): Promise<T> {
+    return noticingAnswer(call, () => this.parts.onAnswered?.());
   }
 }
 

@@ -7,56 +7,28 @@
  * against the DPS emulator over HTTPS, `bundle receive`, real station databases and sealed files.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConnectionString } from '../../dps/auth/connectionString.js';
-import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
-import { DPS_CA_ENV, dpsClientFor } from '../production/dpsConnection.js';
+import { dpsClientFor } from '../production/dpsConnection.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
-import { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { airGapGroupLine } from '../bundle/testing/airGapGroupLine.js';
 import { bundleCommand } from './bundleCommand.js';
 import { keys } from './keysCommand.js';
 
-const PASSPHRASE = 'line seven ca passphrase';
 const GROUP_KEY = randomBytes(32).toString('base64');
+const gap = airGapGroupLine(GROUP_KEY);
 let line: SyncTestStation;
 let emulator: DpsEmulator;
 let dir: string;
 let output: string[];
+beforeEach(() => ({ line, emulator, dir, output } = gap));
+const office = () => gap.office;
+const provisionX509 = (serial: string) => gap.provisionX509(serial);
 const bundle = bundleCommand(dpsClientFor);
-
-beforeEach(async () => {
-  line = new SyncTestStation();
-  dir = mkdtempSync(join(tmpdir(), 'bundle-group-advice-'));
-  emulator = await startDpsEmulator({});
-  writeFileSync(join(dir, 'emulator-ca.pem'), emulator.caCertificatePem);
-  await initStationCa(join(line.dir, 'ca'), {
-    name: 'Line 7 TEST',
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
-  });
-  output = [];
-  vi.spyOn(console, 'log').mockImplementation((text: string) => void output.push(text));
-  vi.spyOn(console, 'error').mockImplementation((text: string) => void output.push(text));
-  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
-  vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', 'bundle test passphrase');
-  vi.stubEnv('LINE_STATION_GROUP_KEY', GROUP_KEY);
-  vi.stubEnv(DPS_CA_ENV, join(dir, 'emulator-ca.pem'));
-  vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-  await line.close();
-  await emulator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const office = () => join(dir, 'office');
 const exportTo = (name: string, ...flags: string[]) =>
   bundle(['export', '--out', join(dir, name), ...flags, '--data-dir', line.dir]);
 const syncOnline = (name: string) =>
@@ -64,21 +36,6 @@ const syncOnline = (name: string) =>
 const receive = (name: string) =>
   bundle(['receive', join(dir, name.replace(/\.bundle$/, '.receipt')), '--data-dir', line.dir]);
 const setGroup = (group: string) => keys(['set-group', '--group', group, '--data-dir', line.dir]);
-
-/** An X.509 PASS the emulator takes, beside the group members. */
-function provisionX509(serial: string): number {
-  const registrationId = `reg-${serial.toLowerCase()}`;
-  return line.provision(serial, {
-    registrationId,
-    enrollment: {
-      registrationId,
-      attestation: {
-        type: 'x509',
-        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
-      },
-    },
-  });
-}
 
 /** Creates enrollment group `id` in DPS with `primaryKey`, or gives the one there that key. */
 async function groupInDps(id: string, primaryKey: string): Promise<void> {

@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -108,7 +116,9 @@ describe('station queue export', () => {
   const exportTo = (...args: string[]) =>
     queue(['export', '--format', 'csv', '--data-dir', station.dir, ...args]);
   const exportEvents = () =>
-    station.db.prepare(`SELECT detail FROM audit_events WHERE kind = 'outbox.exported'`).all();
+    station.db.prepare(`SELECT detail FROM audit_events WHERE kind = 'outbox.exported'`).all() as {
+      detail: string;
+    }[];
 
   it('says what it wrote to --out, as an absolute path, and the count of rows', async () => {
     const file = join(root, 'enrollments.csv');
@@ -161,6 +171,11 @@ describe('station queue export', () => {
     expect(await exportTo('--out', file, '--force')).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('reg-sn1');
     expect(output).toEqual([`Wrote 2 enrollment(s) to ${file} (csv)`]);
+    // The export was written under a temporary name beside it, then renamed over the report.
+    expect(readdirSync(root)).toEqual(['enrollments.csv']);
+    expect(exportEvents().map((e) => JSON.parse(e.detail) as unknown)).toEqual([
+      expect.objectContaining({ to: file, replaced: true }),
+    ]);
   });
 
   it('hands nothing over when another program takes the database as the export is read', async () => {

@@ -114,7 +114,6 @@ export async function queue(args: string[]): Promise<number> {
         enrollments,
         status: status ?? null,
         to: target === 'stdout' ? 'standard output' : target.file,
-        ...(target !== 'stdout' && { replaced: target.replaces }),
       };
       exportRecorded(db, { actor: exporter!, detail }, target, text);
       const wrote = `Wrote ${enrollments} enrollment(s) to ${detail.to} (${format})`;
@@ -205,5 +204,5 @@ function exportTarget(out: string, force: boolean): Exclude<ExportTarget, 'stdou
     throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
   }
   if (found !== undefined && !force) throw fileThereAlready(out, file);
-  return { file, typed: out, force, replaces: found !== undefined };
+  return { file, typed: out, force };
 }

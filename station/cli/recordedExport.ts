@@ -1,94 +1,111 @@
 import type Database from 'better-sqlite3';
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { asStoreError, toStoreError } from '../store/storeError.js';
 import { UsageError } from './usageError.js';
 
 /**
  * Where an export goes: standard output, or a file (`typed`: as --out gave it; `force`: it may
- * replace a file of that name; `replaces`: one was there when the command checked).
+ * replace a file of that name).
  */
-export type ExportTarget =
-  { file: string; typed: string; force: boolean; replaces: boolean } | 'stdout';
+export type ExportTarget = { file: string; typed: string; force: boolean } | 'stdout';
 
 const EVENT = 'outbox.exported';
 
 /**
- * Hands an outbox export over inside the transaction that records it (`outbox.exported`: which
- * rows went where, in which format, by whom; the rows themselves are in the export), so the
- * trail shows every export that left and none that did not:
- * - the event is written before the export leaves, so a database another program holds locked
- *   refuses the export before any of it is written;
- * - an export that cannot be written (a file that appeared meanwhile, a full disk) leaves no
- *   event and no partial file;
- * - a commit that fails after the file was written (SQLite writes the event to disk only at
- *   commit: a full disk shows there) removes the file again. Standard output cannot be taken
- *   back: the command then says on stderr that the export printed is not in the trail.
+ * Hands an outbox export over with the event that records it (`outbox.exported`: which rows went
+ * where, in which format, by whom; the rows themselves are in the export), so the trail shows
+ * every export that left and none that did not.
+ *
+ * A file is first written beside its target under a temporary name, outside any transaction
+ * (a slow or stalled disk must not hold the station database's write lock, which the line waits
+ * for at every PASS). Then one transaction records the event and puts the file in place: linked
+ * under its name (refused if a file of that name appeared meanwhile), or renamed over the one
+ * --force replaces, atomically, so a failure at any point leaves the earlier file as it was and
+ * no partial export. A commit that fails after the file is in place takes a new file away again
+ * (a replaced one is gone by then: SQLite writes the event to disk at commit, so a disk that
+ * fills in that instant is the one case left). Standard output cannot be taken back: the event
+ * is recorded first, and the export printed once it is.
+ *
+ * Returns what the event recorded of the target: `replaced` is whether a file was replaced.
  */
 export function exportRecorded(
   db: Database.Database,
   event: { actor: AuditActor; detail: Record<string, unknown> },
   target: ExportTarget,
   text: string,
-): void {
-  let written: string | undefined;
-  const handOver = db.transaction(() => {
+): { replaced?: boolean } {
+  const record = (detail: Record<string, unknown>): number =>
     asStoreError(`record ${EVENT}`, () =>
       new AuditLog(db).append({
         at: new Date(),
         actor: event.actor,
         kind: EVENT,
         subject: 'outbox',
-        detail: event.detail,
+        detail,
       }),
     );
-    if (target === 'stdout') {
-      process.stdout.write(text);
-      written = 'standard output';
-      return;
-    }
-    written = writeExportFile(target, text);
-  });
-  try {
-    handOver();
-  } catch (err) {
-    if (written === undefined) throw err;
-    // The export was handed over; the commit of its event failed.
-    if (target === 'stdout') {
-      console.error(
-        `note: the export printed above is not recorded in the audit trail (${EVENT} could not be written)`,
-      );
-    } else {
-      unlinkSync(written);
-    }
-    throw toStoreError(err, `record ${EVENT}`);
+  if (target === 'stdout') {
+    record(event.detail);
+    process.stdout.write(text);
+    return {};
   }
+  const temp = join(dirname(target.file), `.${basename(target.file)}.${process.pid}.partial`);
+  try {
+    writeFileSync(temp, text, { flag: 'wx' });
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  let placed: 'new' | 'replaced' | undefined;
+  let replaced = false;
+  try {
+    db.transaction(() => {
+      replaced = target.force && existsSync(target.file);
+      record({ ...event.detail, replaced });
+      placed = place(temp, target);
+    })();
+  } catch (err) {
+    // Placed, then the commit failed: a file this export made goes again.
+    if (placed === 'new') rmSync(target.file, { force: true });
+    throw isSqliteError(err) ? toStoreError(err, `record ${EVENT}`) : err;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  return { replaced };
 }
 
+/** Link errors of file systems without hard links (FAT and exFAT memory sticks among them). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 /**
- * Writes the file (without --force never over one that appeared since the command checked);
- * a write that fails part-way leaves no partial export behind. Returns the file written.
+ * Puts the written export under its name, never over a file unless --force: `new` when the name
+ * was free, `replaced` when --force renamed it over a file.
  */
-function writeExportFile(target: Exclude<ExportTarget, 'stdout'>, text: string): string {
-  let fd: number;
-  try {
-    fd = openSync(target.file, target.force ? 'w' : 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw fileThereAlready(target.typed, target.file);
-    }
-    throw err;
+function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): 'new' | 'replaced' {
+  if (target.force) {
+    const there = existsSync(target.file);
+    renameSync(temp, target.file);
+    return there ? 'replaced' : 'new';
   }
   try {
-    const bytes = Buffer.from(text, 'utf8');
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
-    closeSync(fd);
+    linkSync(temp, target.file);
+    return 'new';
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(target.file);
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') throw fileThereAlready(target.typed, target.file);
+    if (!NO_HARD_LINKS.has(code)) throw err;
   }
-  return target.file;
+  // No hard links here: checked, then renamed (a file appearing in between is replaced).
+  if (existsSync(target.file)) throw fileThereAlready(target.typed, target.file);
+  renameSync(temp, target.file);
+  return 'new';
+}
+
+function isSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 /** The refusal of a file that is there already, without --force. */

@@ -51,6 +51,10 @@ export async function reconcileWithDps(
     const theirs = fingerprintOf(record.attestation) ?? (await readAttestation(id, ctx, calls));
     if (theirs === 'deleted') return 'absent';
     if (theirs !== undefined && sameCredential(theirs, item.fingerprint)) {
+      // Ours, but disabled (an earlier enrollment of this device retired under this ID, and the
+      // device came back to it with the same credential, as a TPM's endorsement key does):
+      // enabled again by our enrollment, which the device's registration needs.
+      if (record.provisioningStatus === 'disabled') return await replace(item, record, ctx, calls);
       return { kind: 'synced', how: 'found', ...(record.etag && { etag: record.etag }) };
     }
     if (theirs !== undefined && (await isOurEarlier(id, theirs, ctx))) {

@@ -76,6 +76,22 @@ describe('SyncWorker: what DPS already holds', () => {
     expect(station.dps.creations.get('reg-sn1')).toBe(1);
   });
 
+  it('enables its own enrollment that DPS holds disabled, rather than calling it synced', async () => {
+    // A device back under a registration ID whose earlier enrollment the station retired, with
+    // the same credential (a TPM's endorsement key stays the chip's): DPS holds it disabled.
+    const id = station.provision('SN1');
+    const ours = JSON.parse(station.row(id).body) as IndividualEnrollment;
+    const disabled = station.dps.seed({ ...ours, provisioningStatus: 'disabled' });
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+
+    const put = station.dps.callsOf('createOrUpdateEnrollment')[0];
+    expect(put?.ifMatch).toBe(disabled.etag);
+    expect(station.dps.held('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    expect(station.row(id)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
+  });
+
   it('recognises its earlier enrollment in DPS after the device was reworked many times offline', async () => {
     station.provision('SN1');
     const worker = station.worker();

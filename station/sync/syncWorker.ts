@@ -36,10 +36,9 @@ export type { SyncWorkerOptions } from './syncWorkerOptions.js';
  * batches of up to MAX_BULK_ITEMS, marked `syncing` before anything is sent, and each ends
  * `synced`, `failed`, `conflict` or back in `pending`; a row is never lost and never marked synced
  * unless DPS said so (for a group member: showed its enrollment group, enabled, with the
- * station's group key). Rows found `syncing` at start (a crash between send and mark) and rows whose
- * send ended without an answer are read back from DPS before they are sent again. After a pass's
- * batches, superseded enrollments left in DPS under an old registration ID are disabled there
- * (supersededRetirement.ts). One worker per database.
+ * station's group key). Rows found `syncing` at start or whose send got no answer are read back
+ * from DPS before they are sent again. When no batch is due, enrollments superseded under an old
+ * registration ID are disabled in DPS (supersededRetirement.ts). One worker per database.
  */
 export class SyncWorker {
   readonly onProgress = new IsolatedEvent<SyncProgress>();
@@ -265,10 +264,13 @@ export class SyncWorker {
     this.track(syncBatch(rows, this.context).then((outcome) => this.finish(outcome)));
   }
 
-  /** Retires what is due once no batch runs; its failure counts and holds as a batch's does. */
+  /** Retires what is due; a pass counts as a batch only if it failed or DPS settled a row. */
   private retire(): void {
     const pass = this.retirement.run();
-    this.track(pass.then(({ failure }) => this.finish({ settled: [], unfinished: [], failure })));
+    const ended = ({ failure, settled }: { failure?: unknown; settled: number }) =>
+      (failure !== undefined || settled > 0) &&
+      this.finish({ settled: [], unfinished: [], failure });
+    this.track(pass.then((outcome) => void ended(outcome)));
   }
 
   private track(work: Promise<void>): void {

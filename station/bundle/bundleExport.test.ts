@@ -87,6 +87,7 @@ describe('exportBundle: what it carries', () => {
       history: 0,
       byAttestation: { 'x509-device-key': 3 },
       left: 0,
+      retirements: 0,
     });
     const payload = await opened();
     expect(payload.enrollments.map((e) => e.id)).toEqual([first, reworked, last]);

@@ -3,7 +3,6 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
-import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { memberGroupId, memberGroupKeyFingerprint } from '../sync/enrollmentGroupCheck.js';
@@ -14,13 +13,18 @@ import { BundleError } from './bundleErrors.js';
 import {
   BUNDLE_PAYLOAD_FORMAT,
   MAX_BUNDLE_ENROLLMENTS,
-  bodySha256,
   bundlePayloadSchema,
   checkPayload,
-  type BundleEnrollment,
   type BundlePayload,
 } from './bundlePayload.js';
 import { writeDurably } from './bundleFiles.js';
+import {
+  COLUMNS,
+  carried,
+  carriedRetirements,
+  dueRetirementRows,
+  type Row,
+} from './carriedRows.js';
 import { exportableCount, exportableWhere } from './bundleList.js';
 import { sealPayload } from './bundleSeal.js';
 
@@ -70,26 +74,9 @@ export interface ExportSummary {
   byAttestation: Record<string, number>;
   /** Pending rows no bundle carries, left for the next one (above MAX_BUNDLE_ENROLLMENTS). */
   left: number;
+  /** Superseded enrollments carried to be disabled in DPS under their old registration ID. */
+  retirements: number;
 }
-
-interface Row {
-  id: number;
-  registrationId: string;
-  attestation: BundleEnrollment['attestation'];
-  body: string;
-  sealedSecret: string | null;
-  attempts: number;
-  needsReconcile: 0 | 1;
-  serialNumber: string;
-  model: string;
-  createdAt: string;
-  supersededBy: number | null;
-}
-
-const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.body,
-  e.sealed_secret AS sealedSecret, e.attempts, e.needs_reconcile AS needsReconcile,
-  d.serial_number AS serialNumber, d.model, e.created_at AS createdAt,
-  e.superseded_by AS supersededBy`;
 
 /** Seals the oldest pending enrollments into `file` and records the bundle. */
 export async function exportBundle(request: ExportRequest): Promise<ExportSummary> {
@@ -105,8 +92,11 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     .all(MAX_BUNDLE_ENROLLMENTS) as Row[];
   const { live, history } = withHistory(db, rows);
   const left = available - live.length;
+  const retiring = dueRetirementRows(db);
 
-  const opener = [...live, ...history].some((r) => r.attestation === 'symmetric-key-individual')
+  const opener = [...live, ...history, ...retiring].some(
+    (r) => r.attestation === 'symmetric-key-individual',
+  )
     ? await request.caSecrets()
     : undefined;
   const bundleId = randomUUID();
@@ -126,6 +116,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
           supersededBy: row.supersededBy!,
         })),
       ),
+      ...(retiring.length > 0 && { retirements: await carriedRetirements(retiring, opener) }),
     } satisfies BundlePayload,
     'the bundle being written',
   );
@@ -145,6 +136,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     history: history.length,
     byAttestation,
     left,
+    retirements: payload.retirements?.length ?? 0,
   };
 }
 
@@ -229,38 +221,6 @@ async function carriedGroupKeys(
     }
   }
   return { groupKeys };
-}
-
-async function carried(row: Row, opener: OpenSecret | undefined): Promise<BundleEnrollment> {
-  const entry: BundleEnrollment = {
-    id: row.id,
-    registrationId: row.registrationId,
-    attestation: row.attestation,
-    body: row.body,
-    bodySha256: bodySha256(row.body),
-    attempts: row.attempts,
-    needsReconcile: row.needsReconcile === 1,
-    serialNumber: row.serialNumber,
-    model: row.model,
-    createdAt: row.createdAt,
-  };
-  if (row.attestation !== 'symmetric-key-individual' || row.sealedSecret === null) return entry;
-  let key: Uint8Array;
-  try {
-    key = await opener!(row.sealedSecret, symmetricKeySealContext(row.registrationId));
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw new BundleError(
-      'BUNDLE_SECRET_LOCKED',
-      `enrollment ${row.id}: ${typeof code === 'string' ? code : 'open failed'}`,
-      { cause: err },
-    );
-  }
-  try {
-    return { ...entry, symmetricKey: Buffer.from(key).toString('base64') };
-  } finally {
-    key.fill(0);
-  }
 }
 
 /** The bundle, its rows and its audit event, and the rows flagged to be read from DPS first. */

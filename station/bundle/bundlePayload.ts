@@ -60,6 +60,24 @@ export const bundleHistorySchema = bundleEnrollmentSchema.extend({
   supersededBy: z.number().int().positive(),
 });
 
+/**
+ * Superseded enrollments one bundle carries at most for retirement in DPS (migration 017): each
+ * costs the syncing machine two or three DPS calls, and re-provisioning under a new ID is rare.
+ * More wait for the next bundle.
+ */
+export const MAX_BUNDLE_RETIREMENTS = 100;
+
+/**
+ * A superseded enrollment whose registration ID DPS may still hold enabled (its device was
+ * provisioned again under another ID): the syncing machine disables it there if DPS holds it
+ * with this credential (station/sync/supersededRetirement.ts). Its key travels as a pending
+ * row's does, protected by the bundle's seal.
+ */
+export const bundleRetirementSchema = bundleEnrollmentSchema.extend({
+  /** The registration ID that replaced it, for the audit trail. */
+  successorRegistrationId: z.string().min(1).max(128),
+});
+
 export const bundlePayloadSchema = z.object({
   format: z.literal(BUNDLE_PAYLOAD_FORMAT),
   version: z.literal(1),
@@ -80,6 +98,8 @@ export const bundlePayloadSchema = z.object({
     .record(z.string().min(1).max(128), sha256Hex)
     .refine((keys) => Object.keys(keys).length <= MAX_CARRIED_GROUPS, 'too many groups')
     .optional(),
+  /** Superseded rows due for retirement in DPS. Absent in bundles of earlier versions. */
+  retirements: z.array(bundleRetirementSchema).max(MAX_BUNDLE_RETIREMENTS).optional(),
 });
 
 /** JSON text one object DPS sent may take on the line (UTF-8), and how deep it may nest. */
@@ -160,6 +180,18 @@ export const receiptResultSchema = z.discriminatedUnion('outcome', [
   }),
 ]);
 
+/** How the retirement of one carried superseded enrollment ended in DPS. */
+export const receiptRetirementSchema = z.object({
+  enrollmentId: z.number().int().positive(),
+  registrationId: z.string().min(1).max(128),
+  outcome: z.enum(['disabled', 'absent', 'not-ours']),
+  /** What the syncing machine saw (how, DPS's etag or attestation kind); never a key. */
+  detail: z
+    .record(z.string().max(64), z.string().max(1024))
+    .refine((detail) => Object.keys(detail).length <= 8, 'too many entries')
+    .optional(),
+});
+
 export const receiptPayloadSchema = z.object({
   format: z.literal(RECEIPT_PAYLOAD_FORMAT),
   version: z.literal(1),
@@ -170,10 +202,17 @@ export const receiptPayloadSchema = z.object({
   /** Which machine synced it, and who ran the sync (for the line's audit trail). */
   syncedOn: z.object({ host: z.string().max(256), by: z.string().max(256) }).optional(),
   results: z.array(receiptResultSchema).max(2 * MAX_BUNDLE_ENROLLMENTS),
+  /**
+   * The carried retirements that settled in DPS; one left `due` (DPS out of reach, changed
+   * meanwhile) is not in it. Absent in receipts of earlier versions.
+   */
+  retirements: z.array(receiptRetirementSchema).max(MAX_BUNDLE_RETIREMENTS).optional(),
 });
 
 export type BundleEnrollment = z.infer<typeof bundleEnrollmentSchema>;
 export type BundleHistoryEntry = z.infer<typeof bundleHistorySchema>;
+export type BundleRetirement = z.infer<typeof bundleRetirementSchema>;
+export type ReceiptRetirement = z.infer<typeof receiptRetirementSchema>;
 export type BundlePayload = z.infer<typeof bundlePayloadSchema>;
 export type ReceiptResult = z.infer<typeof receiptResultSchema>;
 export type ReceiptPayload = z.infer<typeof receiptPayloadSchema>;

@@ -4,6 +4,7 @@ import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { withoutSecrets } from '../sync/dpsReconciler.js';
 import { BundleError } from './bundleErrors.js';
 import { receiptCounts, type ReceiptPayload, type ReceiptResult } from './bundlePayload.js';
+import { settleRetirements } from './bundleRetirementReceive.js';
 
 /**
  * `bundle receive`: what DPS answered for a bundle's enrollments, applied to this station's
@@ -32,13 +33,15 @@ export interface ReceiveSummary {
   alreadySettled: number;
   /** Re-provisioned since the export, or held by a running sync: left to this station's worker. */
   leftAlone: number;
+  /** Superseded enrollments this receipt settled as retired in DPS (disabled, absent, not ours). */
+  retired: number;
 }
 
 /** A summary of a receipt that applied nothing (yet). */
 export function nothingApplied(): Omit<ReceiveSummary, 'bundleId'> {
   return {
     ...{ synced: 0, failed: 0, conflict: 0, stillPending: 0, exportAgain: 0 },
-    ...{ alreadySettled: 0, leftAlone: 0 },
+    ...{ alreadySettled: 0, leftAlone: 0, retired: 0 },
   };
 }
 
@@ -124,6 +127,7 @@ class ReceiptApplier {
 
   all(): ReceiveSummary {
     for (const result of this.receipt.results) this.one(result);
+    this.summary.retired = settleRetirements(this.db, this.receipt, this.now);
     const { bundleId: _id, ...applied } = this.summary;
     // The bundle keeps what DPS answered as of this receipt, whatever this apply had left to do.
     const counts = { ...receiptCounts(this.receipt), writtenAt: this.receipt.writtenAt };

@@ -32,6 +32,11 @@ import {
   waitUnlessAborted,
   type RetryWait,
 } from './bundleSyncWait.js';
+import {
+  carriedRetirementsIn,
+  retirementCounts,
+  type RetirementCounts,
+} from './bundleRetirementSync.js';
 import { openBundleWorkStore } from './bundleWorkStore.js';
 
 /**
@@ -89,6 +94,8 @@ export interface BundleSyncSummary {
    * DPS. Rows waiting out the station's own delay are not counted: `lastError` names their cause.
    */
   dpsRetryAt?: string;
+  /** How the superseded enrollments the bundle carried for retirement ended (when it did). */
+  retirements?: RetirementCounts;
 }
 
 /**
@@ -103,7 +110,10 @@ export async function syncBundle(
   const deadline = retryDeadline(Date.now(), options.retryWithinMs);
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper, options.dpsHost);
   try {
-    const stopped = (await drain(db, options, deadline)) ?? unconfirmableMembers(db);
+    let stopped = (await drain(db, options, deadline)) ?? unconfirmableMembers(db);
+    // After the enrollments, as the online worker retires only once no batch runs.
+    const retired = await carriedRetirementsIn(options, stopped);
+    stopped ??= retired?.failure;
     // Prepared once: a bundle carries up to MAX_BUNDLE_ENROLLMENTS enrollments.
     const read = db.prepare(READ_ROW);
     const results = payload.enrollments.map((e) =>
@@ -119,8 +129,10 @@ export async function syncBundle(
         syncedOn: { host: hostname(), by: options.syncedBy },
       }),
       results,
+      ...(retired && { retirements: retired.retirements }),
     });
     const summary: BundleSyncSummary = receiptCounts(receipt);
+    if (retired) summary.retirements = retirementCounts(retired);
     if (stopped) summary.lastError = stopped;
     const retryAt = summary.pending > 0 ? nextDpsRetryAt(db) : undefined;
     if (retryAt !== undefined) summary.dpsRetryAt = new Date(retryAt).toISOString();

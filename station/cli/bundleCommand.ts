@@ -152,6 +152,11 @@ async function exportCommand(
     if (summary.left > 0) {
       console.log(`${summary.left} more wait in the outbox: export again for the next bundle.`);
     }
+    if (summary.retirements > 0) {
+      console.log(
+        `It also carries ${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID.`,
+      );
+    }
     // The sync runs on another machine, with a data folder of its own: only the receive, back
     // here, names this one.
     console.log(
@@ -179,6 +184,11 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
         `${s.synced} synced, ${s.failed} failed, ${s.conflict} conflict, ${s.stillPending} still pending` +
         `${s.exportAgain > 0 ? `, ${s.exportAgain} to export again` : ''}.`,
     );
+    if (s.retired > 0) {
+      console.log(
+        `${s.retired} earlier enrollment(s) of re-provisioned devices settled as retired in DPS under their old registration ID.`,
+      );
+    }
     if (s.alreadySettled + s.leftAlone > 0) {
       console.log(
         `${s.alreadySettled} were settled here already and ${s.leftAlone} changed since the export (re-provisioned, or being synced): left as they are.`,

@@ -91,12 +91,19 @@ export async function bundleSyncCommand(
   console.log(
     `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
   );
+  if (summary.retirements) console.log(retirementLine(summary.retirements));
   writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
   const said = { ...summary, groupFailures: groupFailuresOf(receipt) };
   for (const line of afterSyncLines(said, { bundle: file, receipt: out, source, dataDir })) {
     console.log(line);
   }
   return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
+}
+
+/** One line on the earlier enrollments of re-provisioned devices the bundle carried. */
+export function retirementLine(counts: NonNullable<BundleSyncSummary['retirements']>): string {
+  const due = counts.due > 0 ? `; ${counts.due} still due (they go in the line's next bundle)` : '';
+  return `Retired in DPS: ${counts.disabled} disabled, ${counts.absent} not there, ${counts.notOurs} held with other credentials${due}.`;
 }
 
 /** A sync's summary, with the group members that failed on their group (from its receipt). */

@@ -25,6 +25,7 @@ type RawDue = Omit<OutboxRow, 'needsReconcile'> & {
 export class RetirementStore {
   private readonly audit: AuditLog;
   private readonly due: Database.Statement;
+  private readonly dueOne: Database.Statement;
   private readonly anyDue: Database.Statement;
   private readonly settleTx: Database.Transaction<
     (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
@@ -41,6 +42,11 @@ export class RetirementStore {
         s.registration_id AS successorRegistrationId
       FROM enrollments e JOIN enrollments s ON s.id = e.superseded_by
       WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`);
+    this.dueOne = db.prepare(`SELECT e.id, e.registration_id AS registrationId, e.attestation,
+        e.body, e.sealed_secret AS sealedSecret, e.attempts, s.id AS successorId,
+        s.registration_id AS successorRegistrationId
+      FROM enrollments e JOIN enrollments s ON s.id = e.superseded_by
+      WHERE e.id = ? AND e.retirement = 'due'`);
     this.anyDue = db
       .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE retirement = 'due')`)
       .pluck();
@@ -71,13 +77,13 @@ export class RetirementStore {
 
   /** Up to `limit` rows due for retirement, oldest first. */
   dueRows(limit: number): DueRetirement[] {
-    return (this.due.all(limit) as RawDue[]).map(
-      ({ successorId, successorRegistrationId, ...row }) => ({
-        row: { ...row, needsReconcile: false },
-        successorId,
-        successorRegistrationId,
-      }),
-    );
+    return (this.due.all(limit) as RawDue[]).map(dueOf);
+  }
+
+  /** Row `id` if it is due for retirement (a bundle's receipt settles it by id). */
+  dueRow(id: number): DueRetirement | undefined {
+    const raw = this.dueOne.get(id) as RawDue | undefined;
+    return raw && dueOf(raw);
   }
 
   hasDue(): boolean {
@@ -88,4 +94,8 @@ export class RetirementStore {
   settle(due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>): boolean {
     return this.settleTx.immediate(due, outcome, detail);
   }
+}
+
+function dueOf({ successorId, successorRegistrationId, ...row }: RawDue): DueRetirement {
+  return { row: { ...row, needsReconcile: false }, successorId, successorRegistrationId };
 }

@@ -10,9 +10,10 @@ import { isWorkerLevel, noticingAnswer } from './dpsOutcome.js';
 import {
   prepareEnrollment,
   type OpenSecret,
+  type OutboxRow,
   type PreparedEnrollment,
 } from './enrollmentRequest.js';
-import { RetirementStore, type DueRetirement, type RetirementOutcome } from './retirementStore.js';
+import { RetirementStore, type RetirementOutcome } from './retirementStore.js';
 import { SyncError } from './syncErrors.js';
 
 /** Rows retired per pass at most: each costs DPS two or three operations of the same budget. */
@@ -36,8 +37,6 @@ export interface RetirementPass {
   settled: number;
   failure?: unknown;
 }
-
-type Retired = { outcome: RetirementOutcome; detail: Record<string, unknown> };
 
 /** The station's own problems that waiting may cure: the row stays due. */
 const STATION_WAITS = new Set(['SYNC_SECRET_LOCKED']);
@@ -74,7 +73,7 @@ export class SupersededRetirement {
     let waiting = false;
     try {
       for (const due of this.store.dueRows(RETIREMENTS_PER_PASS)) {
-        const retired = await this.retire(due);
+        const retired = await retireSuperseded(due.row, this.parts);
         if (retired === 'wait') waiting = true;
         else if (this.store.settle(due, retired.outcome, retired.detail)) settled++;
       }
@@ -84,67 +83,89 @@ export class SupersededRetirement {
     if (waiting) this.notBefore = this.parts.now() + this.parts.retryMs;
     return { settled };
   }
+}
 
-  private async retire(due: DueRetirement): Promise<Retired | 'wait'> {
-    let ours: PreparedEnrollment;
-    try {
-      ours = await prepareEnrollment(due.row, this.parts.openSecret);
-    } catch (err) {
-      if (!(err instanceof SyncError) || STATION_WAITS.has(err.code)) return 'wait';
-      // A row whose credential cannot be read cannot show that DPS's record is ours.
-      return { outcome: 'not-ours', detail: { reason: `${err.code}: ${err.message}` } };
-    }
-    try {
-      return await this.retireInDps(due.row.registrationId, ours);
-    } catch (err) {
-      if (isWorkerLevel(err)) throw err;
-      // Refused for this row alone (a 400, a 404 on the write): read again at a later pass.
-      return 'wait';
-    }
+/** What one retirement came to, and what its audit event says of it (no secret). */
+export type Retired = { outcome: RetirementOutcome; detail: Record<string, unknown> };
+
+/** What retiring one row needs: a DPS (the worker's rate-limited one), the credential opener. */
+export interface RetireParts {
+  dps: DpsServiceApi;
+  openSecret: OpenSecret;
+  /** DPS answered a call (with a result or an HTTP error): it is reachable. */
+  onAnswered?(): void;
+}
+
+/**
+ * Retires one superseded row in DPS: the per-row half of SupersededRetirement, shared with the
+ * office machine that retires the rows an outbox bundle carries (station/bundle). Resolves with
+ * the outcome, or `wait` when the row cannot settle now (a 412, a locked key, a row-level
+ * refusal); throws a worker-level error (DPS out of reach, throttled, refused credentials).
+ */
+export async function retireSuperseded(
+  row: OutboxRow,
+  parts: RetireParts,
+): Promise<Retired | 'wait'> {
+  let ours: PreparedEnrollment;
+  try {
+    ours = await prepareEnrollment(row, parts.openSecret);
+  } catch (err) {
+    if (!(err instanceof SyncError) || STATION_WAITS.has(err.code)) return 'wait';
+    // A row whose credential cannot be read cannot show that DPS's record is ours.
+    return { outcome: 'not-ours', detail: { reason: `${err.code}: ${err.message}` } };
   }
+  try {
+    return await retireInDps(row.registrationId, ours, parts);
+  } catch (err) {
+    if (isWorkerLevel(err)) throw err;
+    // Refused for this row alone (a 400, a 404 on the write): read again at a later pass.
+    return 'wait';
+  }
+}
 
-  private async retireInDps(id: string, ours: PreparedEnrollment): Promise<Retired | 'wait'> {
-    const { dps } = this.parts;
-    const record = await this.ask(() => dps.getEnrollment(id));
-    if (record === undefined) return { outcome: 'absent', detail: {} };
-    let attestation = record.attestation;
-    let theirs = fingerprintOf(attestation);
-    if (theirs === undefined) {
-      // DPS withholds symmetric keys on GET; the attestation mechanism read returns them.
-      try {
-        attestation = await this.ask(() => dps.getEnrollmentAttestation(id));
-      } catch (err) {
-        if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
-          return { outcome: 'absent', detail: {} };
-        }
-        throw err;
-      }
-      theirs = fingerprintOf(attestation);
-    }
-    if (theirs === undefined || !sameCredential(theirs, ours.fingerprint)) {
-      return { outcome: 'not-ours', detail: { dpsAttestation: theirs?.kind ?? 'unreadable' } };
-    }
-    if (record.provisioningStatus === 'disabled') {
-      return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
-    }
-    if (!record.etag) return 'wait';
-    const etag = record.etag;
-    const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
-    const disabled = disabledCopy(record, full);
+async function retireInDps(
+  id: string,
+  ours: PreparedEnrollment,
+  parts: RetireParts,
+): Promise<Retired | 'wait'> {
+  const { dps } = parts;
+  const ask = <T>(call: () => Promise<T>): Promise<T> =>
+    noticingAnswer(call, () => parts.onAnswered?.());
+  const record = await ask(() => dps.getEnrollment(id));
+  if (record === undefined) return { outcome: 'absent', detail: {} };
+  let attestation = record.attestation;
+  let theirs = fingerprintOf(attestation);
+  if (theirs === undefined) {
+    // DPS withholds symmetric keys on GET; the attestation mechanism read returns them.
     try {
-      const written = await this.ask(() => dps.createOrUpdateEnrollment(disabled, etag));
-      return { outcome: 'disabled', detail: { how: 'disabled in DPS', dpsEtag: written.etag } };
+      attestation = await ask(() => dps.getEnrollmentAttestation(id));
     } catch (err) {
-      // Changed (or deleted) in DPS since our read: read it again at a later pass.
-      if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') {
-        return 'wait';
+      if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
+        return { outcome: 'absent', detail: {} };
       }
       throw err;
     }
+    theirs = fingerprintOf(attestation);
   }
-
-  private ask<T>(call: () => Promise<T>): Promise<T> {
-    return noticingAnswer(call, () => this.parts.onAnswered?.());
+  if (theirs === undefined || !sameCredential(theirs, ours.fingerprint)) {
+    return { outcome: 'not-ours', detail: { dpsAttestation: theirs?.kind ?? 'unreadable' } };
+  }
+  if (record.provisioningStatus === 'disabled') {
+    return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
+  }
+  if (!record.etag) return 'wait';
+  const etag = record.etag;
+  const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
+  const disabled = disabledCopy(record, full);
+  try {
+    const written = await ask(() => dps.createOrUpdateEnrollment(disabled, etag));
+    return { outcome: 'disabled', detail: { how: 'disabled in DPS', dpsEtag: written.etag } };
+  } catch (err) {
+    // Changed (or deleted) in DPS since our read: read it again at a later pass.
+    if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') {
+      return 'wait';
+    }
+    throw err;
   }
 }
 

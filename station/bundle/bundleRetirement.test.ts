@@ -1,0 +1,206 @@
+/**
+ * A device provisioned again under a new registration ID on an air-gapped line: its earlier
+ * enrollment, which reached DPS through an earlier bundle, is disabled in DPS through the next
+ * bundle, as the online worker disables it (station/sync/supersededRetirement.ts). Real parts:
+ * the line's station database and CA, the real `bundle export` / `bundle sync` / `bundle
+ * receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { parseConnectionString } from '../../dps/auth/connectionString.js';
+import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
+import { bundleCommand } from '../cli/bundleCommand.js';
+import { dpsClientFor } from '../production/dpsConnection.js';
+import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
+import { openBundle, openReceipt, readSealedFile } from './bundleFiles.js';
+import type { BundlePayload, ReceiptPayload } from './bundlePayload.js';
+import { sealPayload } from './bundleSeal.js';
+import { airGapGroupLine } from './testing/airGapGroupLine.js';
+
+const gap = airGapGroupLine();
+let line: SyncTestStation;
+let emulator: DpsEmulator;
+let dir: string;
+let output: string[];
+beforeEach(() => ({ line, emulator, dir, output } = gap));
+const bundle = bundleCommand(dpsClientFor);
+// The passphrase airGapGroupLine puts in the environment for the commands.
+const stickWrapper = new PassphraseKeyWrapper('bundle test passphrase');
+
+const exportTo = (name: string) =>
+  bundle(['export', '--out', join(dir, name), '--by', 'sam', '--data-dir', line.dir]);
+const syncOnline = (name: string) =>
+  bundle(['sync', join(dir, name), '--by', 'sam', '--data-dir', gap.office]);
+const receive = (name: string) =>
+  bundle(['receive', join(dir, name.replace(/\.bundle$/, '.receipt')), '--data-dir', line.dir]);
+const openedBundle = (name: string) =>
+  openBundle(readSealedFile(join(dir, name), 'bundle'), stickWrapper);
+const openedReceipt = (name: string): Promise<ReceiptPayload> =>
+  openReceipt(
+    readSealedFile(join(dir, name.replace(/\.bundle$/, '.receipt')), 'receipt'),
+    stickWrapper,
+  );
+
+function retirementOf(id: number): { status: string; retirement: string | null } {
+  return line.db.prepare(`SELECT status, retirement FROM enrollments WHERE id = ?`).get(id) as {
+    status: string;
+    retirement: string | null;
+  };
+}
+
+async function inDps(registrationId: string) {
+  const dps = new DpsServiceClient({
+    connectionString: parseConnectionString(emulator.serviceConnectionString),
+    ca: emulator.caCertificatePem,
+  });
+  try {
+    return await dps.getEnrollment(registrationId);
+  } finally {
+    dps.close();
+  }
+}
+
+/**
+ * SN1's first enrollment (reg-sn1) taken to DPS by a first bundle, then SN1 provisioned again
+ * under reg-v2-sn1 (its profile's template changed): reg-sn1 is due for retirement.
+ */
+async function reprovisionedAfterFirstBundle(): Promise<{ first: number; second: number }> {
+  const first = gap.provisionX509('SN1');
+  expect(await exportTo('first.bundle')).toBe(0);
+  expect(await syncOnline('first.bundle')).toBe(0);
+  expect(await receive('first.bundle')).toBe(0);
+  expect(line.row(first).status).toBe('synced');
+  const second = line.provision('SN1', {
+    registrationId: 'reg-v2-sn1',
+    enrollment: {
+      registrationId: 'reg-v2-sn1',
+      attestation: {
+        type: 'x509',
+        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
+      },
+    },
+  });
+  expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'due' });
+  return { first, second };
+}
+
+const retiredEvents = () => line.store.audit('enrollment.retired');
+
+describe('retiring a re-provisioned device’s earlier enrollment through outbox bundles', () => {
+  it('disables the old registration ID in DPS and settles the row on receive', async () => {
+    const { first, second } = await reprovisionedAfterFirstBundle();
+
+    expect(await exportTo('second.bundle')).toBe(0);
+    const carried = await openedBundle('second.bundle');
+    expect(carried.retirements).toEqual([
+      expect.objectContaining({
+        id: first,
+        registrationId: 'reg-sn1',
+        successorRegistrationId: 'reg-v2-sn1',
+      }),
+    ]);
+    output.length = 0;
+    expect(await syncOnline('second.bundle')).toBe(0);
+    expect(output.join('\n')).toContain(
+      'Retired in DPS: 1 disabled, 0 not there, 0 held with other credentials.',
+    );
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
+    expect(await inDps('reg-v2-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    // DPS answered, but the line has not heard it yet.
+    expect(retirementOf(first).retirement).toBe('due');
+
+    expect(await receive('second.bundle')).toBe(0);
+    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'disabled' });
+    expect(line.row(second).status).toBe('synced');
+    const events = retiredEvents();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      subject: 'reg-sn1',
+      detail: {
+        enrollmentId: first,
+        outcome: 'disabled',
+        how: 'disabled in DPS',
+        successorRegistrationId: 'reg-v2-sn1',
+        bundleId: carried.bundleId,
+        through: 'bundle',
+      },
+    });
+
+    // The same receipt again settles nothing twice.
+    expect(await receive('second.bundle')).toBe(0);
+    expect(retiredEvents()).toHaveLength(1);
+  });
+
+  it('keeps the row due when the office cannot reach DPS, and retires it through the next bundle', async () => {
+    const { first } = await reprovisionedAfterFirstBundle();
+    expect(await exportTo('second.bundle')).toBe(0);
+
+    // The office machine's connection string carries a wrong key: DPS refuses every call.
+    const wrongKey = randomBytes(32).toString('base64');
+    vi.stubEnv(
+      'LINE_STATION_DPS_CONNECTION',
+      emulator.serviceConnectionString.replace(
+        /SharedAccessKey=[^;]+/,
+        `SharedAccessKey=${wrongKey}`,
+      ),
+    );
+    output.length = 0;
+    expect(await syncOnline('second.bundle')).toBe(1);
+    expect(output.join('\n')).toContain(
+      'Retired in DPS: 0 disabled, 0 not there, 0 held with other credentials; 1 still due',
+    );
+    expect((await openedReceipt('second.bundle')).retirements).toEqual([]);
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    await receive('second.bundle');
+    expect(retirementOf(first).retirement).toBe('due');
+    expect(retiredEvents()).toEqual([]);
+
+    // The line goes on; its next bundle carries the retirement again.
+    vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
+    gap.provisionX509('SN2');
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect((await openedBundle('third.bundle')).retirements?.map((r) => r.id)).toEqual([first]);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await receive('third.bundle')).toBe(0);
+    expect(retirementOf(first).retirement).toBe('disabled');
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
+    expect(retiredEvents()).toHaveLength(1);
+  });
+
+  it('syncs and receives a bundle of an earlier version (no retirements) as before', async () => {
+    const { first, second } = await reprovisionedAfterFirstBundle();
+    expect(await exportTo('second.bundle')).toBe(0);
+    // The same bundle as an earlier version writes it: no `retirements` field.
+    const { retirements: _r, ...earlier } = await openedBundle('second.bundle');
+    const file = join(dir, 'earlier.bundle');
+    const header = {
+      kind: 'bundle' as const,
+      bundleId: earlier.bundleId,
+      writtenAt: earlier.createdAt,
+    };
+    writeFileSync(file, await sealPayload(header, earlier satisfies BundlePayload, stickWrapper));
+
+    output.length = 0;
+    expect(await syncOnline('earlier.bundle')).toBe(0);
+    expect(output.join('\n')).not.toContain('Retired in DPS');
+    const receipt = await openedReceipt('earlier.bundle');
+    expect(receipt).not.toHaveProperty('retirements');
+    expect(receipt.results).toEqual([expect.objectContaining({ id: second, outcome: 'synced' })]);
+    expect(await receive('earlier.bundle')).toBe(0);
+    expect(line.row(second).status).toBe('synced');
+    expect(retirementOf(first).retirement).toBe('due');
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    expect(retiredEvents()).toEqual([]);
+
+    // This version's next bundle retires it.
+    gap.provisionX509('SN2');
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await receive('third.bundle')).toBe(0);
+    expect(retirementOf(first).retirement).toBe('disabled');
+  });
+});

@@ -1,0 +1,51 @@
+import type Database from 'better-sqlite3';
+import { RetirementStore } from '../sync/retirementStore.js';
+import { BundleError } from './bundleErrors.js';
+import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
+
+/**
+ * The line's half of retiring superseded enrollments across an air gap: each retirement a
+ * receipt reports settles its row, with its `enrollment.retired` audit event, as the online
+ * worker settles it (RetirementStore). Only a row still `due` takes it: one settled by this
+ * station's own worker, or by an earlier receipt, keeps what it has, so a receipt applied twice
+ * counts once.
+ */
+
+/** What the audit event keeps of the syncing machine's detail: the online worker's own keys. */
+const DETAIL_KEYS = ['how', 'dpsEtag', 'dpsAttestation', 'reason'] as const;
+
+/**
+ * Settles the receipt's retirements (inside the caller's transaction); returns how many rows
+ * took theirs. Throws BUNDLE_CORRUPT for an answer naming a due row under another registration
+ * ID: an answer for something else is never applied.
+ */
+export function settleRetirements(
+  db: Database.Database,
+  receipt: ReceiptPayload,
+  now: Date,
+): number {
+  const store = new RetirementStore(db, () => now.getTime());
+  let settled = 0;
+  for (const answer of receipt.retirements ?? []) {
+    const due = store.dueRow(answer.enrollmentId);
+    if (due === undefined) continue;
+    if (due.row.registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
+      throw new BundleError(
+        'BUNDLE_CORRUPT',
+        `the receipt retires enrollment ${answer.enrollmentId} under registration ID ${answer.registrationId}, which is not its own`,
+      );
+    }
+    const detail = { ...keptDetail(answer), bundleId: receipt.bundleId, through: 'bundle' };
+    if (store.settle(due, answer.outcome, detail)) settled++;
+  }
+  return settled;
+}
+
+function keptDetail(answer: ReceiptRetirement): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const key of DETAIL_KEYS) {
+    const value = answer.detail?.[key];
+    if (value !== undefined) kept[key] = value;
+  }
+  return kept;
+}

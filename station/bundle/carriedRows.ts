@@ -1,0 +1,111 @@
+import type Database from 'better-sqlite3';
+import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
+import type { OpenSecret } from '../sync/enrollmentRequest.js';
+import { BundleError } from './bundleErrors.js';
+import {
+  MAX_BUNDLE_RETIREMENTS,
+  bodySha256,
+  type BundleEnrollment,
+  type BundleRetirement,
+} from './bundlePayload.js';
+
+/**
+ * Outbox rows as `bundle export` reads them and as a bundle carries them: pending rows, their
+ * earlier enrollments, and superseded rows due for retirement in DPS (migration 017).
+ */
+
+/** An outbox row with its device, as the export reads it. */
+export interface Row {
+  id: number;
+  registrationId: string;
+  attestation: BundleEnrollment['attestation'];
+  body: string;
+  sealedSecret: string | null;
+  attempts: number;
+  needsReconcile: 0 | 1;
+  serialNumber: string;
+  model: string;
+  createdAt: string;
+  supersededBy: number | null;
+}
+
+/** The columns of a Row, from `enrollments e` joined with `devices d`. */
+export const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation, e.body,
+  e.sealed_secret AS sealedSecret, e.attempts, e.needs_reconcile AS needsReconcile,
+  d.serial_number AS serialNumber, d.model, e.created_at AS createdAt,
+  e.superseded_by AS supersededBy`;
+
+/** A superseded row due for retirement, with the registration ID that replaced its own. */
+export type RetirementRow = Row & { successorRegistrationId: string };
+
+/**
+ * The oldest superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS. Every bundle
+ * carries them, whether or not an earlier one did: retiring is read-compare-write in DPS, so a
+ * row retired twice ends the same, and the line settles only a row still due.
+ */
+export function dueRetirementRows(db: Database.Database): RetirementRow[] {
+  return db
+    .prepare(
+      `SELECT ${COLUMNS}, s.registration_id AS successorRegistrationId
+       FROM enrollments e JOIN devices d ON d.id = e.device_id
+         JOIN enrollments s ON s.id = e.superseded_by
+       WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`,
+    )
+    .all(MAX_BUNDLE_RETIREMENTS) as RetirementRow[];
+}
+
+/**
+ * The retirements a bundle carries. A row whose key does not open here is left out and stays
+ * due (the line's own worker, or a later bundle, retires it once it opens): retiring an old
+ * enrollment must never stop the new ones from travelling.
+ */
+export async function carriedRetirements(
+  rows: RetirementRow[],
+  opener: OpenSecret | undefined,
+): Promise<BundleRetirement[]> {
+  const out: BundleRetirement[] = [];
+  for (const row of rows) {
+    try {
+      out.push({
+        ...(await carried(row, opener)),
+        successorRegistrationId: row.successorRegistrationId,
+      });
+    } catch (err) {
+      if (!(err instanceof BundleError) || err.code !== 'BUNDLE_SECRET_LOCKED') throw err;
+    }
+  }
+  return out;
+}
+
+/** One row as the bundle carries it, a symmetric-key-individual row with its key opened. */
+export async function carried(row: Row, opener: OpenSecret | undefined): Promise<BundleEnrollment> {
+  const entry: BundleEnrollment = {
+    id: row.id,
+    registrationId: row.registrationId,
+    attestation: row.attestation,
+    body: row.body,
+    bodySha256: bodySha256(row.body),
+    attempts: row.attempts,
+    needsReconcile: row.needsReconcile === 1,
+    serialNumber: row.serialNumber,
+    model: row.model,
+    createdAt: row.createdAt,
+  };
+  if (row.attestation !== 'symmetric-key-individual' || row.sealedSecret === null) return entry;
+  let key: Uint8Array;
+  try {
+    key = await opener!(row.sealedSecret, symmetricKeySealContext(row.registrationId));
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new BundleError(
+      'BUNDLE_SECRET_LOCKED',
+      `enrollment ${row.id}: ${typeof code === 'string' ? code : 'open failed'}`,
+      { cause: err },
+    );
+  }
+  try {
+    return { ...entry, symmetricKey: Buffer.from(key).toString('base64') };
+  } finally {
+    key.fill(0);
+  }
+}

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { CLEAR_RETIREMENTS_SQL, MARK_RETIREMENTS_DUE_SQL } from './retirementRules.js';
 
 /**
  * The latest PASS of another device with a TPM EK (parameters: EK SHA-256, serial number,
@@ -74,15 +75,10 @@ export function prepareProvisioningStatements(db: Database.Database) {
       WHERE registration_id = ? AND status != 'superseded'`),
     markSuperseded: db.prepare(`UPDATE enrollments SET status = 'superseded', updated_at = ?
       WHERE id = ? AND status IN ('pending', 'failed', 'conflict', 'synced')`),
-    // An earlier row DPS may hold (sent, or carried in a bundle) under another registration ID
-    // than its successor's stays there, enabled, unless the sync worker retires it (migration
-    // 017); under the same ID (ignoring case, as DPS does) the successor's sync replaces it.
-    linkSuccessor: db.prepare(`UPDATE enrollments SET superseded_by = @successor,
-        retirement = CASE WHEN registration_id != (SELECT s.registration_id FROM enrollments s
-            WHERE s.id = @successor) COLLATE NOCASE
-          AND (attempts > 0 OR id IN (SELECT enrollment_id FROM bundle_enrollments))
-          THEN 'due' END
-      WHERE id = @earlier`),
+    linkSuccessor: db.prepare(`UPDATE enrollments SET superseded_by = ? WHERE id = ?`),
+    // Which superseded rows the sync retires in DPS (migration 017): retirementRules.ts.
+    markRetirementsDue: db.prepare(MARK_RETIREMENTS_DUE_SQL),
+    clearRetirements: db.prepare(CLEAR_RETIREMENTS_SQL),
     insertEnrollment: db.prepare(`INSERT INTO enrollments (registration_id, device_id, run_id,
         attestation, body, sealed_secret, status, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`),

@@ -313,8 +313,8 @@ export class ProvisioningStore implements RunRecorder {
     const earlier = supersedes && enrollmentToSupersede(this.sql, supersedes, record);
     const now = this.now().toISOString();
     // Superseded before the insert, or the partial unique index would see two live enrollments;
-    // linked to its successor after, once that has an id (and marked for retirement in DPS if
-    // the ID changed: provisioningStatements.ts). One transaction: nobody sees between.
+    // linked to its successor after, once that has an id (and retired in DPS if the ID changed:
+    // retirementRules.ts). One transaction: nobody sees between.
     if (earlier !== undefined) this.sql.markSuperseded.run(now, earlier);
     const written = this.sql.finishPass.get(
       deviceId,
@@ -326,7 +326,12 @@ export class ProvisioningStore implements RunRecorder {
       record.runId,
     ) as Record<keyof RunDpsRecord, string | null> & { operatorName: string | null };
     const enrollmentId = insertEnrollment(this.sql, record, deviceId, now);
-    if (earlier !== undefined) this.sql.linkSuccessor.run({ successor: enrollmentId, earlier });
+    // The ID is in use again: its own sync owns DPS's record; the one left behind is retired.
+    this.sql.clearRetirements.run(record.registrationId);
+    if (earlier !== undefined) {
+      this.sql.linkSuccessor.run(enrollmentId, earlier);
+      this.sql.markRetirementsDue.run(earlier);
+    }
     this.auditLog.append({
       at: new Date(now),
       ...provisionedEvent(record, written, {

@@ -137,7 +137,7 @@ describe('the sync worker retires a superseded enrollment left under an old regi
   it('leaves a re-provisioning under the same ID to the replace path: nothing is due', async () => {
     const sync = worker();
     const first = await firstSynced(sync);
-    const second = await provision('SN1', 'LINE7-SN1');
+    const second = await provision('SN1', 'line7-sn1');
     expect(retirement(first.id)).toEqual({ status: 'superseded', retirement: null, at: null });
 
     sync.notify();

@@ -9,10 +9,77 @@ const databaseFile = useMigrationTestFile('migration-017-');
 const T0 = '2026-03-01T10:00:00.000Z';
 
 /**
- * A version-16 file of devices each re-provisioned once, as the store commits it (the earlier
- * row superseded, then linked to its successor), by what set them apart: whether the ID
- * changed, and whether DPS may hold the earlier row (sent, or carried in a bundle).
+ * A version-16 file of devices provisioned again and again, as the store commits it (each
+ * earlier row superseded, then linked to its successor), by what sets them apart: whether the
+ * ID changed, whether DPS may hold the earlier row (sent, or carried in a bundle), whether a
+ * later row took the ID back, and group members. Each device: its runs' [registration ID,
+ * attempts] in order, the last one live.
  */
+const DEVICES: [serial: string, attestation: string, runs: [id: string, attempts: number][]][] = [
+  [
+    'changed-sent',
+    'tpm',
+    [
+      ['old-1', 1],
+      ['new-1', 0],
+    ],
+  ],
+  [
+    'changed-never-sent',
+    'tpm',
+    [
+      ['old-2', 0],
+      ['new-2', 0],
+    ],
+  ],
+  [
+    'changed-bundled',
+    'tpm',
+    [
+      ['old-3', 0],
+      ['new-3', 0],
+    ],
+  ],
+  [
+    'same-sent',
+    'tpm',
+    [
+      ['same-4', 2],
+      ['same-4', 0],
+    ],
+  ],
+  // Provisioned twice under one ID (the second never sent), then under another: the first one
+  // is still in DPS under the old ID.
+  [
+    'twice-then-changed',
+    'tpm',
+    [
+      ['old-5', 1],
+      ['old-5', 0],
+      ['new-5', 0],
+    ],
+  ],
+  // Back to its first ID: that ID is live again, its own sync owns DPS's record.
+  [
+    'back-to-old',
+    'tpm',
+    [
+      ['old-6', 1],
+      ['new-6', 0],
+      ['old-6', 0],
+    ],
+  ],
+  // A group member has no enrollment of its own in DPS: nothing to retire.
+  [
+    'group-member',
+    'symmetric-key-group',
+    [
+      ['old-7', 1],
+      ['new-7', 0],
+    ],
+  ],
+];
+
 function version16Database(): void {
   const db = new Database(databaseFile());
   db.pragma('foreign_keys = ON');
@@ -23,7 +90,7 @@ function version16Database(): void {
   const run = db.prepare(`INSERT INTO runs (port, profile, started_at, state, finished_at,
     device_id, registration_id) VALUES ('p', 'x', ?, 'pass', ?, ?, ?)`);
   const enroll = db.prepare(`INSERT INTO enrollments (registration_id, device_id, run_id,
-    attestation, body, attempts, created_at, updated_at) VALUES (?, ?, ?, 'tpm', '{}', ?, ?, ?)`);
+    attestation, body, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, '{}', ?, ?, ?)`);
   const supersede = db.prepare(`UPDATE enrollments SET status = 'superseded' WHERE id = ?`);
   const link = db.prepare(`UPDATE enrollments SET superseded_by = ? WHERE id = ?`);
   db.prepare(
@@ -32,23 +99,19 @@ function version16Database(): void {
   ).run(T0, T0);
   const carry = db.prepare(`INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256)
     VALUES ('b1', ?, ?)`);
-  const cases: [serial: string, earlierId: string, laterId: string, attempts: number][] = [
-    ['changed-sent', 'old-1', 'new-1', 1],
-    ['changed-never-sent', 'old-2', 'new-2', 0],
-    ['changed-bundled', 'old-3', 'new-3', 0],
-    ['same-sent', 'same-4', 'same-4', 2],
-    ['case-only', 'case-5', 'CASE-5', 1],
-  ];
-  for (const [serial, earlierId, laterId, attempts] of cases) {
+  for (const [serial, attestation, runs] of DEVICES) {
     const deviceId = Number(device.run(serial, T0).lastInsertRowid);
-    const first = Number(run.run(T0, T0, deviceId, earlierId).lastInsertRowid);
-    const earlier = Number(
-      enroll.run(earlierId, deviceId, first, attempts, T0, T0).lastInsertRowid,
-    );
-    if (serial === 'changed-bundled') carry.run(earlier, 'a'.repeat(64));
-    supersede.run(earlier);
-    const second = Number(run.run(T0, T0, deviceId, laterId).lastInsertRowid);
-    link.run(enroll.run(laterId, deviceId, second, 0, T0, T0).lastInsertRowid, earlier);
+    let earlier: number | undefined;
+    for (const [registrationId, attempts] of runs) {
+      const runId = Number(run.run(T0, T0, deviceId, registrationId).lastInsertRowid);
+      if (earlier !== undefined) supersede.run(earlier);
+      const id = Number(
+        enroll.run(registrationId, deviceId, runId, attestation, attempts, T0, T0).lastInsertRowid,
+      );
+      if (earlier !== undefined) link.run(id, earlier);
+      if (serial === 'changed-bundled' && earlier === undefined) carry.run(id, 'a'.repeat(64));
+      earlier = id;
+    }
   }
   db.close();
 }
@@ -73,7 +136,11 @@ describe('migration 017: superseded enrollments left in DPS under another regist
       { id: 'old-2', retirement: null, at: null },
       { id: 'old-3', retirement: 'due', at: null },
       { id: 'same-4', retirement: null, at: null },
-      { id: 'case-5', retirement: null, at: null },
+      { id: 'old-5', retirement: 'due', at: null },
+      { id: 'old-5', retirement: null, at: null },
+      { id: 'old-6', retirement: null, at: null },
+      { id: 'new-6', retirement: null, at: null },
+      { id: 'old-7', retirement: null, at: null },
     ]);
     // The worker's question is answered by the partial index, not by reading history.
     const plan = db
@@ -82,16 +149,18 @@ describe('migration 017: superseded enrollments left in DPS under another regist
     expect(plan.map((step) => step.detail).join()).toContain('enrollments_retirement_due');
     db.close();
 
-    // Opened again, the step is not run again: a settled row stays settled.
+    // Opened again, the step is not run again: a settled row stays settled, and a row that
+    // would qualify now (old-2, sent since) is left to the commits' rule.
     const settled = openStationDatabase(databaseFile());
     settled
       .prepare(`UPDATE enrollments SET retirement = 'disabled', retired_at = ? WHERE id = 1`)
       .run(T0);
+    settled.prepare(`UPDATE enrollments SET attempts = 1 WHERE registration_id = 'old-2'`).run();
     settled.close();
     const again = openStationDatabase(databaseFile());
-    expect(again.prepare(`SELECT retirement FROM enrollments WHERE id = 1`).pluck().get()).toBe(
-      'disabled',
-    );
+    const of = again.prepare(`SELECT retirement FROM enrollments WHERE registration_id = ?`);
+    expect(of.pluck().get('old-1')).toBe('disabled');
+    expect(of.pluck().get('old-2')).toBeNull();
     again.close();
   });
 

@@ -75,7 +75,7 @@ export async function retireCarried(
     } catch (err) {
       return { retirements, due: carried.length - retirements.length, failure: failureOf(err) };
     }
-    if (retired === 'wait') continue;
+    if ('wait' in retired) continue;
     retirements.push({
       enrollmentId: entry.id,
       registrationId: entry.registrationId,

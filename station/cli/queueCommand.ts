@@ -38,7 +38,7 @@ const RETIREMENT_TEXT: Record<NonNullable<OutboxEntry['retirement']>, string> = 
   due: 'to be disabled at the next sync',
   disabled: 'disabled',
   absent: 'not there',
-  'not-ours': 'held with other credentials, left alone',
+  'not-ours': 'not shown to be ours (other credentials, or ours unreadable here), left alone',
 };
 
 /** `station queue …`: what the enrollment outbox holds. */
@@ -89,7 +89,10 @@ export async function queue(args: string[]): Promise<number> {
         // A row that needs a person says why: the station's code, and DPS's side on conflict.
         const why = r.lastErrorCode ? `  [${r.lastErrorCode}] ${r.lastError ?? ''}` : '';
         // A superseded row DPS held under a registration ID its device no longer uses.
-        const retired = r.retirement ? `  (old ID in DPS: ${RETIREMENT_TEXT[r.retirement]})` : '';
+        const lastTry = r.retireNote === null ? '' : `; last try: ${r.retireNote}`;
+        const retired = r.retirement
+          ? `  (old ID in DPS: ${RETIREMENT_TEXT[r.retirement]}${lastTry})`
+          : '';
         console.log(
           `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}${retired}`,
         );

@@ -58,6 +58,8 @@ export interface OutboxEntry {
   retirement: 'due' | 'disabled' | 'absent' | 'not-ours' | null;
   /** When the retirement settled (ISO 8601). */
   retiredAt: string | null;
+  /** While due: why DPS did not settle it at its last try, if it was tried. */
+  retireNote: string | null;
 }
 
 type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment' | 'dpsRecord'> & {
@@ -88,6 +90,7 @@ const CSV_HEADER = [
   'dps_record',
   'retirement',
   'retired_at',
+  'retire_note',
 ] as const;
 
 /**
@@ -98,7 +101,9 @@ function retirementColumns(db: Database.Database): string {
   const has = db
     .prepare(`SELECT 1 FROM pragma_table_info('enrollments') WHERE name = 'retirement'`)
     .get();
-  return has ? 'e.retirement, e.retired_at AS retiredAt' : 'NULL AS retirement, NULL AS retiredAt';
+  return has
+    ? 'e.retirement, e.retired_at AS retiredAt, e.retire_note AS retireNote'
+    : 'NULL AS retirement, NULL AS retiredAt, NULL AS retireNote';
 }
 
 // sealed_secret is only tested for presence here; no listing query selects it.
@@ -183,6 +188,7 @@ export class OutboxListing {
         e.dpsRecord === null ? null : JSON.stringify(e.dpsRecord),
         e.retirement,
         e.retiredAt,
+        e.retireNote,
       ]),
     );
   }

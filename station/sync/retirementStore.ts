@@ -5,17 +5,25 @@ import type { OutboxRow } from './enrollmentRequest.js';
 /** How the retirement of a superseded enrollment in DPS ended (migration 017). */
 export type RetirementOutcome = 'disabled' | 'absent' | 'not-ours';
 
-/** A superseded row due for retirement, with the registration ID that replaced its own. */
+/**
+ * A superseded row due for retirement, with the enrollment that replaced it (none known for a
+ * row superseded before the station linked successors) and how often DPS did not settle it.
+ */
 export interface DueRetirement {
   row: OutboxRow;
-  successorId: number;
-  successorRegistrationId: string;
+  successorId: number | null;
+  successorRegistrationId: string | null;
+  tries: number;
 }
 
-type RawDue = Omit<OutboxRow, 'needsReconcile'> & {
-  successorId: number;
-  successorRegistrationId: string;
-};
+type RawDue = Omit<OutboxRow, 'needsReconcile'> & Omit<DueRetirement, 'row'>;
+
+const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestation, e.body,
+    e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
+    s.registration_id AS successorRegistrationId
+  FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
+/** Due, and not waiting out an earlier try's delay (`?`: now, ISO 8601). */
+const DUE_NOW = `e.retirement = 'due' AND (e.retire_after IS NULL OR e.retire_after <= ?)`;
 
 /**
  * The outbox side of retiring superseded enrollments: which are due, and how each ended. A
@@ -27,6 +35,7 @@ export class RetirementStore {
   private readonly due: Database.Statement;
   private readonly dueOne: Database.Statement;
   private readonly anyDue: Database.Statement;
+  private readonly postponeRow: Database.Statement;
   private readonly settleTx: Database.Transaction<
     (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
   >;
@@ -37,20 +46,16 @@ export class RetirementStore {
   ) {
     this.audit = new AuditLog(db);
     // Through the partial index of due rows (migration 017): never a walk through history.
-    this.due = db.prepare(`SELECT e.id, e.registration_id AS registrationId, e.attestation,
-        e.body, e.sealed_secret AS sealedSecret, e.attempts, s.id AS successorId,
-        s.registration_id AS successorRegistrationId
-      FROM enrollments e JOIN enrollments s ON s.id = e.superseded_by
-      WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`);
-    this.dueOne = db.prepare(`SELECT e.id, e.registration_id AS registrationId, e.attestation,
-        e.body, e.sealed_secret AS sealedSecret, e.attempts, s.id AS successorId,
-        s.registration_id AS successorRegistrationId
-      FROM enrollments e JOIN enrollments s ON s.id = e.superseded_by
-      WHERE e.id = ? AND e.retirement = 'due'`);
+    this.due = db.prepare(`${DUE_SELECT} WHERE ${DUE_NOW} ORDER BY e.id LIMIT ?`);
+    this.dueOne = db.prepare(`${DUE_SELECT} WHERE e.id = ? AND e.retirement = 'due'`);
     this.anyDue = db
-      .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE retirement = 'due')`)
+      .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments e WHERE ${DUE_NOW})`)
       .pluck();
-    const settle = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?
+    this.postponeRow = db.prepare(`UPDATE enrollments SET retire_tries = retire_tries + 1,
+        retire_after = ?, retire_note = ?
+      WHERE id = ? AND retirement = 'due'`);
+    const settle = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?,
+        retire_after = NULL, retire_note = NULL
       WHERE id = ? AND retirement = 'due'`);
     this.settleTx = db.transaction(
       (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => {
@@ -75,9 +80,9 @@ export class RetirementStore {
     );
   }
 
-  /** Up to `limit` rows due for retirement, oldest first. */
+  /** Up to `limit` rows due for retirement now, oldest first. */
   dueRows(limit: number): DueRetirement[] {
-    return (this.due.all(limit) as RawDue[]).map(dueOf);
+    return (this.due.all(this.nowIso(), limit) as RawDue[]).map(dueOf);
   }
 
   /** Row `id` if it is due for retirement (a bundle's receipt settles it by id). */
@@ -86,8 +91,22 @@ export class RetirementStore {
     return raw && dueOf(raw);
   }
 
+  /** Whether a row is due for retirement now. */
   hasDue(): boolean {
-    return this.anyDue.get() === 1;
+    return this.anyDue.get(this.nowIso()) === 1;
+  }
+
+  /**
+   * A due row DPS did not settle this time: not tried again before `afterMs` from now, with why
+   * (`queue list` shows it); false when the row was no longer due.
+   */
+  postpone(due: DueRetirement, why: string, afterMs: number): boolean {
+    const until = new Date(this.now() + afterMs).toISOString();
+    return this.postponeRow.run(until, why.slice(0, 1024), due.row.id).changes === 1;
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
   }
 
   /** Records how a retirement ended; false when the row was no longer due. */
@@ -96,6 +115,6 @@ export class RetirementStore {
   }
 }
 
-function dueOf({ successorId, successorRegistrationId, ...row }: RawDue): DueRetirement {
-  return { row: { ...row, needsReconcile: false }, successorId, successorRegistrationId };
+function dueOf({ successorId, successorRegistrationId, tries, ...row }: RawDue): DueRetirement {
+  return { row: { ...row, needsReconcile: false }, successorId, successorRegistrationId, tries };
 }

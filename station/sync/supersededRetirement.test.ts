@@ -48,4 +48,42 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
     });
     expect(station.store.audit('enrollment.retired')).toHaveLength(1);
   });
+
+  it('waits longer after each refusal of the row alone, saying why, and holds up no other', async () => {
+    const first = station.provision('SN1');
+    const other = station.provision('SN2');
+    const worker = station.worker({ pollIntervalMs: 5_000 });
+    worker.start();
+    await worker.syncNow();
+    station.provision('SN1', { registrationId: 'line7-v2-sn1' });
+    station.provision('SN2', { registrationId: 'line7-v2-sn2' });
+    // DPS refuses the first row's write (a 400 for this record alone), every time.
+    station.dps.failNext('createOrUpdateEnrollment', { kind: 'bad-request' });
+    worker.notify();
+    await progressReached(worker, (p) => p.state === 'idle' && p.counts.synced === 2);
+    await progressReached(worker, () => retirementOf(other) === 'disabled');
+    const row = () =>
+      station.db
+        .prepare(
+          `SELECT retire_tries AS tries, retire_after AS after, retire_note AS note
+          FROM enrollments WHERE id = ?`,
+        )
+        .get(first) as { tries: number; after: string; note: string };
+    expect(retirementOf(first)).toBe('due');
+    expect(row()).toMatchObject({ tries: 1, note: expect.stringMatching(/^DPS_/) });
+    const firstWait = Date.parse(row().after) - station.clock.now();
+    expect(firstWait).toBe(5_000);
+
+    // Refused again at its next try: twice as long before the one after.
+    station.dps.failNext('createOrUpdateEnrollment', { kind: 'bad-request' });
+    await station.clock.advance(5_000);
+    await progressReached(worker, () => row().tries === 2);
+    expect(Date.parse(row().after) - station.clock.now()).toBe(10_000);
+    const calls = station.dps.calls.length;
+    await station.clock.advance(5_000);
+    await progressReached(worker, (p) => p.state === 'idle');
+    expect(station.dps.calls.length).toBe(calls); // not tried before its time
+    await station.clock.advance(5_000);
+    await progressReached(worker, () => retirementOf(first) === 'disabled');
+  });
 });

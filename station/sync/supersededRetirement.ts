@@ -16,6 +16,9 @@ import {
 import { RetirementStore, type RetirementOutcome } from './retirementStore.js';
 import { SyncError } from './syncErrors.js';
 
+/** The longest a due row DPS did not settle waits before its next try. */
+const MAX_RETIRE_WAIT_MS = 60 * 60_000;
+
 /** Rows retired per pass at most: each costs DPS two or three operations of the same budget. */
 export const RETIREMENTS_PER_PASS = 25;
 
@@ -51,8 +54,6 @@ const STATION_WAITS = new Set(['SYNC_SECRET_LOCKED']);
  */
 export class SupersededRetirement {
   private readonly store: RetirementStore;
-  /** Rows that could not settle wait until then, so a pass does not spin on them. */
-  private notBefore = 0;
 
   constructor(private readonly parts: RetirementParts) {
     this.store = new RetirementStore(parts.db, parts.now);
@@ -60,7 +61,7 @@ export class SupersededRetirement {
 
   /** Whether a pass has work now. */
   isDue(): boolean {
-    return this.parts.now() >= this.notBefore && this.store.hasDue();
+    return this.store.hasDue();
   }
 
   /**
@@ -70,23 +71,30 @@ export class SupersededRetirement {
    */
   async run(): Promise<RetirementPass> {
     let settled = 0;
-    let waiting = false;
     try {
       for (const due of this.store.dueRows(RETIREMENTS_PER_PASS)) {
         const retired = await retireSuperseded(due.row, this.parts);
-        if (retired === 'wait') waiting = true;
-        else if (this.store.settle(due, retired.outcome, retired.detail)) settled++;
+        if ('wait' in retired) {
+          // Longer each time, up to an hour: a row DPS keeps refusing must not hold up the
+          // others, nor spend DPS's budget every few seconds.
+          const afterMs = Math.min(MAX_RETIRE_WAIT_MS, this.parts.retryMs * 2 ** due.tries);
+          this.store.postpone(due, retired.wait, afterMs);
+        } else if (this.store.settle(due, retired.outcome, retired.detail)) settled++;
       }
     } catch (err) {
       return { settled, failure: err };
     }
-    if (waiting) this.notBefore = this.parts.now() + this.parts.retryMs;
     return { settled };
   }
 }
 
 /** What one retirement came to, and what its audit event says of it (no secret). */
 export type Retired = { outcome: RetirementOutcome; detail: Record<string, unknown> };
+
+/** A row that cannot settle now, and why (a 412, a locked key, a refusal of this row alone). */
+export interface Waiting {
+  wait: string;
+}
 
 /** What retiring one row needs: a DPS (the worker's rate-limited one), the credential opener. */
 export interface RetireParts {
@@ -105,12 +113,12 @@ export interface RetireParts {
 export async function retireSuperseded(
   row: OutboxRow,
   parts: RetireParts,
-): Promise<Retired | 'wait'> {
+): Promise<Retired | Waiting> {
   let ours: PreparedEnrollment;
   try {
     ours = await prepareEnrollment(row, parts.openSecret);
   } catch (err) {
-    if (!(err instanceof SyncError) || STATION_WAITS.has(err.code)) return 'wait';
+    if (!(err instanceof SyncError) || STATION_WAITS.has(err.code)) return waiting(err);
     // A row whose credential cannot be read cannot show that DPS's record is ours.
     return { outcome: 'not-ours', detail: { reason: `${err.code}: ${err.message}` } };
   }
@@ -119,15 +127,22 @@ export async function retireSuperseded(
   } catch (err) {
     if (isWorkerLevel(err)) throw err;
     // Refused for this row alone (a 400, a 404 on the write): read again at a later pass.
-    return 'wait';
+    return waiting(err);
   }
+}
+
+/** Why a row could not settle now: the error's code and text (no key is ever in them). */
+function waiting(err: unknown): Waiting {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(err);
+  return { wait: typeof code === 'string' ? `${code}: ${text}` : text };
 }
 
 async function retireInDps(
   id: string,
   ours: PreparedEnrollment,
   parts: RetireParts,
-): Promise<Retired | 'wait'> {
+): Promise<Retired | Waiting> {
   const { dps } = parts;
   const ask = <T>(call: () => Promise<T>): Promise<T> =>
     noticingAnswer(call, () => parts.onAnswered?.());
@@ -140,9 +155,8 @@ async function retireInDps(
     try {
       attestation = await ask(() => dps.getEnrollmentAttestation(id));
     } catch (err) {
-      if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
-        return { outcome: 'absent', detail: {} };
-      }
+      // Gone between the two reads, or the read refused: the next pass reads it again.
+      if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') return waiting(err);
       throw err;
     }
     theirs = fingerprintOf(attestation);
@@ -153,7 +167,7 @@ async function retireInDps(
   if (record.provisioningStatus === 'disabled') {
     return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
   }
-  if (!record.etag) return 'wait';
+  if (!record.etag) return { wait: 'DPS gave no etag to disable it by' };
   const etag = record.etag;
   const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
   const disabled = disabledCopy(record, full);
@@ -162,9 +176,7 @@ async function retireInDps(
     return { outcome: 'disabled', detail: { how: 'disabled in DPS', dpsEtag: written.etag } };
   } catch (err) {
     // Changed (or deleted) in DPS since our read: read it again at a later pass.
-    if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') {
-      return 'wait';
-    }
+    if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') return waiting(err);
     throw err;
   }
 }

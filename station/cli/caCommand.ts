@@ -30,6 +30,7 @@ import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
 import { recordingPassphraseRefusal } from './passphraseRefusal.js';
 import { countFlag, UsageError } from './usageError.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [--by NAME]
                                                  create a root and a station issuing CA
@@ -289,7 +290,7 @@ async function withCa(
     if (values.out) await writeFile(values.out, pem);
     else process.stdout.write(pem);
     console.error(
-      `Issued ${issued.serialNumber} for ${issued.registrationId}, valid to ${issued.notAfter.toISOString()}.`,
+      `Issued ${issued.serialNumber} for ${issued.registrationId}, valid to ${zonedLocalTime(issued.notAfter.toISOString())}.`,
     );
     stationCa.lock();
     return 0;
@@ -353,8 +354,10 @@ function printStatus(status: CaStatus, caDir: string, known: KnownAsks): number 
   console.log(`subject       ${status.subject}`);
   console.log(`issuer        ${status.issuer}`);
   console.log(`key           ${status.keyAlgorithm}, sealed by ${status.unlockWith}`);
-  console.log(`valid until   ${status.notAfter.toISOString()} (${status.daysLeft} days left)`);
-  console.log(`created       ${status.createdAt.toISOString()}`);
+  console.log(
+    `valid until   ${zonedLocalTime(status.notAfter.toISOString())} (${status.daysLeft} days left)`,
+  );
+  console.log(`created       ${zonedLocalTime(status.createdAt.toISOString())}`);
   if (status.daysLeft < 60) console.log('note: the CA expires soon; plan its renewal now.');
   for (const ask of known.asks) {
     const cut = certificateCutNote(status, ask, new Date());
@@ -375,7 +378,7 @@ async function list(stationCa: StationCa, values: Values): Promise<number> {
   );
   for (const r of rows) {
     console.log(
-      `${r.serialNumber.padEnd(32)}  ${r.status.padEnd(9)}  ${r.registrationId.padEnd(31)}  ${r.notAfter}`,
+      `${r.serialNumber.padEnd(32)}  ${r.status.padEnd(9)}  ${r.registrationId.padEnd(31)}  ${zonedLocalTime(r.notAfter)}`,
     );
   }
   return 0;

@@ -144,6 +144,8 @@ describe('a CA that ends before the certificates a profile asks for', () => {
       );
     }
     expect(longStatus.stdout).not.toContain('warning');
+    // Its end in local time with the offset, as every time a command prints.
+    expect(unknownStatus.stdout).toContain(`valid until   ${shortEnds} (`);
     for (const result of [unknownStatus, savedStatus, longStatus]) expect(result.code).toBe(0);
   }, 90_000);
 

@@ -14,13 +14,21 @@ export interface DueRetirement {
   successorId: number | null;
   successorRegistrationId: string | null;
   tries: number;
+  /**
+   * Carried in an outbox bundle whose receipt is not back: DPS not holding it yet proves
+   * nothing, as the machine that syncs the bundle may still create it.
+   */
+  inUnansweredBundle: boolean;
 }
 
-type RawDue = Omit<OutboxRow, 'needsReconcile'> & Omit<DueRetirement, 'row'>;
+type RawDue = Omit<OutboxRow, 'needsReconcile'> &
+  Omit<DueRetirement, 'row' | 'inUnansweredBundle'> & { inUnansweredBundle: 0 | 1 };
 
 const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestation, e.body,
     e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
-    s.registration_id AS successorRegistrationId
+    s.registration_id AS successorRegistrationId,
+    EXISTS (SELECT 1 FROM bundle_enrollments b
+      WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL) AS inUnansweredBundle
   FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
 /** Due, and not waiting out an earlier try's delay (`?`: now, ISO 8601). */
 const DUE_NOW = `e.retirement = 'due' AND (e.retire_after IS NULL OR e.retire_after <= ?)`;
@@ -115,6 +123,13 @@ export class RetirementStore {
   }
 }
 
-function dueOf({ successorId, successorRegistrationId, tries, ...row }: RawDue): DueRetirement {
-  return { row: { ...row, needsReconcile: false }, successorId, successorRegistrationId, tries };
+function dueOf(raw: RawDue): DueRetirement {
+  const { successorId, successorRegistrationId, tries, inUnansweredBundle, ...row } = raw;
+  return {
+    row: { ...row, needsReconcile: false },
+    successorId,
+    successorRegistrationId,
+    tries,
+    inUnansweredBundle: inUnansweredBundle === 1,
+  };
 }

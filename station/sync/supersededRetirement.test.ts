@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { progressReached, SyncTestStation } from './testing/syncTestStation.js';
 
 /**
@@ -16,6 +17,8 @@ afterEach(() => station.close());
 
 const retirementOf = (id: number) =>
   station.db.prepare(`SELECT retirement FROM enrollments WHERE id = ?`).pluck().get(id);
+const noteOf = (id: number) =>
+  station.db.prepare(`SELECT retire_note FROM enrollments WHERE id = ?`).pluck().get(id);
 
 describe('retiring a superseded enrollment whose DPS record changed meanwhile', () => {
   it('keeps it due after a 412, and disables it with the new etag at a later pass', async () => {
@@ -85,5 +88,37 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
     expect(station.dps.calls.length).toBe(calls); // not tried before its time
     await station.clock.advance(5_000);
     await progressReached(worker, () => retirementOf(first) === 'disabled');
+  });
+
+  it('does not take a row an unanswered bundle carries for absent: the office may create it yet', async () => {
+    const first = station.provision('SN1');
+    // Carried in an outbox bundle whose receipt is not back (bundle export, as it records it).
+    station.db
+      .prepare(
+        `INSERT INTO bundles (id, created_at, file, enrollments, written_at)
+        VALUES ('b1', '2026-03-01T10:00:00.000Z', 'f', 1, '2026-03-01T10:00:00.000Z')`,
+      )
+      .run();
+    station.db
+      .prepare(
+        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256)
+        VALUES ('b1', ?, ?)`,
+      )
+      .run(first, 'a'.repeat(64));
+    station.provision('SN1', { registrationId: 'line7-v2-sn1' });
+    expect(retirementOf(first)).toBe('due');
+    const worker = station.worker({ pollIntervalMs: 5_000 });
+    worker.start();
+    await worker.syncNow();
+    await progressReached(worker, () => noteOf(first) !== null);
+    expect(retirementOf(first)).toBe('due');
+    expect(noteOf(first)).toMatch(/receipt is not back/);
+
+    // The office synced the bundle (DPS holds the old enrollment now) and the receipt is home.
+    station.dps.seed(JSON.parse(station.row(first).body) as IndividualEnrollment);
+    station.db.prepare(`UPDATE bundle_enrollments SET answer_applied = 'synced'`).run();
+    await station.clock.advance(5_000);
+    await progressReached(worker, () => retirementOf(first) === 'disabled');
+    expect(station.dps.held('reg-sn1')?.provisioningStatus).toBe('disabled');
   });
 });

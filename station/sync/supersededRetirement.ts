@@ -73,7 +73,8 @@ export class SupersededRetirement {
     let settled = 0;
     try {
       for (const due of this.store.dueRows(RETIREMENTS_PER_PASS)) {
-        const retired = await retireSuperseded(due.row, this.parts);
+        const parts = { ...this.parts, mayYetBeCreated: due.inUnansweredBundle };
+        const retired = await retireSuperseded(due.row, parts);
         if ('wait' in retired) {
           // Longer each time, up to an hour: a row DPS keeps refusing must not hold up the
           // others, nor spend DPS's budget every few seconds.
@@ -102,6 +103,11 @@ export interface RetireParts {
   openSecret: OpenSecret;
   /** DPS answered a call (with a result or an HTTP error): it is reachable. */
   onAnswered?(): void;
+  /**
+   * Another machine may still create the enrollment in DPS (it is carried in an outbox bundle
+   * whose receipt is not back): DPS not holding it then settles nothing.
+   */
+  mayYetBeCreated?: boolean;
 }
 
 /**
@@ -147,7 +153,12 @@ async function retireInDps(
   const ask = <T>(call: () => Promise<T>): Promise<T> =>
     noticingAnswer(call, () => parts.onAnswered?.());
   const record = await ask(() => dps.getEnrollment(id));
-  if (record === undefined) return { outcome: 'absent', detail: {} };
+  if (record === undefined) {
+    if (parts.mayYetBeCreated) {
+      return { wait: 'carried in an outbox bundle whose receipt is not back: DPS may get it yet' };
+    }
+    return { outcome: 'absent', detail: {} };
+  }
   let attestation = record.attestation;
   let theirs = fingerprintOf(attestation);
   if (theirs === undefined) {

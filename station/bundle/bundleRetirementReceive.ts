@@ -28,7 +28,16 @@ export function settleRetirements(
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
     const due = store.dueRow(answer.enrollmentId);
-    if (due === undefined) continue;
+    if (due === undefined) {
+      // No longer due: if the ID was taken back meanwhile and the other machine disabled it in
+      // DPS all the same, the live row of that ID is read from DPS again, and enables it.
+      if (answer.outcome === 'disabled' && answer.detail?.how === 'disabled in DPS') {
+        store.reopenLive(answer.registrationId.toLowerCase());
+      }
+      continue;
+    }
+    // Another bundle still out may yet create it in DPS: not settled as absent, carried again.
+    if (answer.outcome === 'absent' && due.inUnansweredBundle) continue;
     if (due.row.registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
       throw new BundleError(
         'BUNDLE_CORRUPT',

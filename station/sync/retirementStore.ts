@@ -27,8 +27,9 @@ type RawDue = Omit<OutboxRow, 'needsReconcile'> &
 const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestation, e.body,
     e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
     s.registration_id AS successorRegistrationId,
-    EXISTS (SELECT 1 FROM bundle_enrollments b
-      WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL) AS inUnansweredBundle
+    EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
+      WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL
+        AND b.written_at IS NOT NULL AND b.received_at IS NULL) AS inUnansweredBundle
   FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
 /** Due, and not waiting out an earlier try's delay (`?`: now, ISO 8601). */
 const DUE_NOW = `e.retirement = 'due' AND (e.retire_after IS NULL OR e.retire_after <= ?)`;
@@ -44,6 +45,7 @@ export class RetirementStore {
   private readonly dueOne: Database.Statement;
   private readonly anyDue: Database.Statement;
   private readonly postponeRow: Database.Statement;
+  private readonly reopenLiveTx: Database.Transaction<(registrationId: string) => number>;
   private readonly settleTx: Database.Transaction<
     (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
   >;
@@ -65,6 +67,27 @@ export class RetirementStore {
     const settle = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?,
         retire_after = NULL, retire_note = NULL
       WHERE id = ? AND retirement = 'due'`);
+    const reopen = db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
+        next_attempt_at = NULL, sync_note = NULL, needs_reconcile = 1, updated_at = ?
+      WHERE registration_id = ? AND status = 'synced' RETURNING id`);
+    this.reopenLiveTx = db.transaction((registrationId: string) => {
+      const at = new Date(this.now());
+      const reopened = reopen.all(at.toISOString(), registrationId) as { id: number }[];
+      for (const { id } of reopened) {
+        this.audit.append({
+          at,
+          actor: 'station',
+          kind: 'enrollment.sync-reopened',
+          subject: registrationId,
+          detail: {
+            enrollmentId: id,
+            reason:
+              'a retirement disabled this registration ID in DPS after the device took it back: read from DPS again, and enabled',
+          },
+        });
+      }
+      return reopened.length;
+    });
     this.settleTx = db.transaction(
       (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => {
         const at = new Date(this.now());
@@ -115,6 +138,16 @@ export class RetirementStore {
 
   private nowIso(): string {
     return new Date(this.now()).toISOString();
+  }
+
+  /**
+   * A retirement disabled `registrationId` in DPS after a commit took the ID back (the row was
+   * no longer due when its answer came): the live row of that ID, if marked synced, goes back
+   * to pending, to be read from DPS first, whose sync enables our own disabled enrollment
+   * again (dpsReconciler.ts). Returns how many rows were reopened.
+   */
+  reopenLive(registrationId: string): number {
+    return this.reopenLiveTx.immediate(registrationId);
   }
 
   /** Records how a retirement ended; false when the row was no longer due. */

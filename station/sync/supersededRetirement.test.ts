@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
-import { progressReached, SyncTestStation } from './testing/syncTestStation.js';
+import { fakeCertificatePem, progressReached, SyncTestStation } from './testing/syncTestStation.js';
 
 /**
  * What the retirement of a superseded enrollment does when DPS changes the record between its
@@ -120,5 +120,49 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
     await station.clock.advance(5_000);
     await progressReached(worker, () => retirementOf(first) === 'disabled');
     expect(station.dps.held('reg-sn1')?.provisioningStatus).toBe('disabled');
+  });
+
+  it('enables again an ID the device took back while its retirement was being written', async () => {
+    // The same credential under both of the device's enrollments of reg-sn1, as a TPM's
+    // endorsement key is: DPS cannot tell them apart.
+    const certificate = fakeCertificatePem();
+    const enrollment = (registrationId: string): IndividualEnrollment => ({
+      registrationId,
+      attestation: { type: 'x509', x509: { clientCertificates: { primary: { certificate } } } },
+      provisioningStatus: 'enabled',
+    });
+    const first = station.provision('SN1', { enrollment: enrollment('reg-sn1') });
+    const worker = station.worker({ pollIntervalMs: 5_000 });
+    worker.start();
+    await worker.syncNow();
+    station.provision('SN1', { registrationId: 'line7-v2-sn1' });
+    const put = station.dps.holdNext('createOrUpdateEnrollment');
+    worker.notify();
+    await put.reached;
+
+    // Back to its first ID while the write is out; its sync finds DPS's record its own.
+    const back = station.provision('SN1', {
+      registrationId: 'reg-sn1',
+      enrollment: enrollment('reg-sn1'),
+    });
+    expect(retirementOf(first)).toBeNull();
+    worker.notify();
+    await progressReached(worker, () => station.row(back).status === 'synced');
+    put.release();
+
+    // The write went through all the same: the live row is read again and enables it.
+    await progressReached(
+      worker,
+      (p) =>
+        p.state === 'idle' &&
+        station.store.audit('enrollment.sync-reopened').length === 1 &&
+        station.row(back).status === 'synced',
+    );
+    expect(station.dps.held('reg-sn1')?.provisioningStatus).toBe('enabled');
+    // The only retirement recorded is the ID it left on the way (line7-v2-sn1), not reg-sn1.
+    await progressReached(worker, () => station.store.audit('enrollment.retired').length === 1);
+    expect(station.store.audit('enrollment.retired').map((e) => e.subject)).toEqual([
+      'line7-v2-sn1',
+    ]);
   });
 });

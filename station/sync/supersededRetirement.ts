@@ -72,15 +72,25 @@ export class SupersededRetirement {
   async run(): Promise<RetirementPass> {
     let settled = 0;
     try {
-      for (const due of this.store.dueRows(RETIREMENTS_PER_PASS)) {
-        const parts = { ...this.parts, mayYetBeCreated: due.inUnansweredBundle };
+      for (const listed of this.store.dueRows(RETIREMENTS_PER_PASS)) {
+        // Asked again at each row, and before the write: a commit may have taken the ID back
+        // while the pass went on (retirementRules.ts).
+        const due = this.store.dueRow(listed.row.id);
+        if (due === undefined) continue;
+        const stillDue = () => this.store.dueRow(due.row.id) !== undefined;
+        const parts = { ...this.parts, mayYetBeCreated: due.inUnansweredBundle, stillDue };
         const retired = await retireSuperseded(due.row, parts);
         if ('wait' in retired) {
           // Longer each time, up to an hour: a row DPS keeps refusing must not hold up the
           // others, nor spend DPS's budget every few seconds.
           const afterMs = Math.min(MAX_RETIRE_WAIT_MS, this.parts.retryMs * 2 ** due.tries);
           this.store.postpone(due, retired.wait, afterMs);
-        } else if (this.store.settle(due, retired.outcome, retired.detail)) settled++;
+        } else if (this.store.settle(due, retired.outcome, retired.detail)) {
+          settled++;
+        } else if (wroteDisabled(retired)) {
+          // Disabled in DPS just as a commit took the ID back: its live row enables it again.
+          this.store.reopenLive(due.row.registrationId);
+        }
       }
     } catch (err) {
       return { settled, failure: err };
@@ -108,6 +118,13 @@ export interface RetireParts {
    * whose receipt is not back): DPS not holding it then settles nothing.
    */
   mayYetBeCreated?: boolean;
+  /** Whether the row is still due, asked right before the write that disables it. */
+  stillDue?: () => boolean;
+}
+
+/** Whether a retirement wrote to DPS (rather than finding the record already disabled). */
+export function wroteDisabled(retired: Retired): boolean {
+  return retired.outcome === 'disabled' && retired.detail.how === 'disabled in DPS';
 }
 
 /**
@@ -179,6 +196,7 @@ async function retireInDps(
     return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
   }
   if (!record.etag) return { wait: 'DPS gave no etag to disable it by' };
+  if (parts.stillDue?.() === false) return { wait: 'its registration ID is in use again' };
   const etag = record.etag;
   const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
   const disabled = disabledCopy(record, full);

@@ -74,8 +74,8 @@ export const MAX_BUNDLE_RETIREMENTS = 100;
  * row's does, protected by the bundle's seal.
  */
 export const bundleRetirementSchema = bundleEnrollmentSchema.extend({
-  /** The registration ID that replaced it, for the audit trail. */
-  successorRegistrationId: z.string().min(1).max(128),
+  /** The registration ID that replaced it, for the audit trail, when the line knows it. */
+  successorRegistrationId: z.string().min(1).max(128).optional(),
 });
 
 export const bundlePayloadSchema = z.object({

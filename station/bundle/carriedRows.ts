@@ -35,8 +35,11 @@ export const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation
   d.serial_number AS serialNumber, d.model, e.created_at AS createdAt,
   e.superseded_by AS supersededBy`;
 
-/** A superseded row due for retirement, with the registration ID that replaced its own. */
-export type RetirementRow = Row & { successorRegistrationId: string };
+/**
+ * A superseded row due for retirement, with the registration ID that replaced its own (none
+ * known for a row superseded before the station linked successors).
+ */
+export type RetirementRow = Row & { successorRegistrationId: string | null };
 
 /**
  * The oldest superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS. Every bundle
@@ -48,7 +51,7 @@ export function dueRetirementRows(db: Database.Database): RetirementRow[] {
     .prepare(
       `SELECT ${COLUMNS}, s.registration_id AS successorRegistrationId
        FROM enrollments e JOIN devices d ON d.id = e.device_id
-         JOIN enrollments s ON s.id = e.superseded_by
+         LEFT JOIN enrollments s ON s.id = e.superseded_by
        WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`,
     )
     .all(MAX_BUNDLE_RETIREMENTS) as RetirementRow[];
@@ -66,9 +69,10 @@ export async function carriedRetirements(
   const out: BundleRetirement[] = [];
   for (const row of rows) {
     try {
+      const successor = row.successorRegistrationId;
       out.push({
         ...(await carried(row, opener)),
-        successorRegistrationId: row.successorRegistrationId,
+        ...(successor !== null && { successorRegistrationId: successor }),
       });
     } catch (err) {
       if (!(err instanceof BundleError) || err.code !== 'BUNDLE_SECRET_LOCKED') throw err;

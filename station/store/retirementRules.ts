@@ -6,8 +6,9 @@
  * one, enabled, with credentials the device no longer has. While a live row has the ID, that
  * row's own sync owns DPS's record of it (it replaces ours, or finds it), and retiring would
  * disable a live device's enrollment: a device that comes back to an old ID takes it back out of
- * retirement. Registration IDs are lower case (registrationIdRules.ts), so the exact comparison
- * is DPS's and uses the one-live-per-ID index.
+ * retirement. Registration IDs are lower case (registrationIdRules.ts): the superseded rows of
+ * an ID are found through migration 007's index (NOCASE), the live one through the one-live-per-ID
+ * index (exact).
  */
 
 /**
@@ -26,7 +27,7 @@ export function maybeInDps(t: string): string {
  * enrollment of their own in DPS (their group's holds them).
  */
 export const MARK_RETIREMENTS_DUE_SQL = `UPDATE enrollments SET retirement = 'due'
-  WHERE registration_id = (SELECT registration_id FROM enrollments WHERE id = ?)
+  WHERE registration_id = (SELECT registration_id FROM enrollments WHERE id = ?) COLLATE NOCASE
     AND status = 'superseded' AND retirement IS NULL
     AND attestation != 'symmetric-key-group' AND ${maybeInDps('enrollments')}
     AND NOT EXISTS (SELECT 1 FROM enrollments live

@@ -106,7 +106,7 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     output.length = 0;
     expect(await syncOnline('second.bundle')).toBe(0);
     expect(output.join('\n')).toContain(
-      'Retired in DPS: 1 disabled, 0 not there, 0 held with other credentials.',
+      'Retired in DPS: 1 disabled, 0 not there, 0 not shown to be ours (left alone).',
     );
     expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
     expect(await inDps('reg-v2-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
@@ -151,7 +151,7 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     output.length = 0;
     expect(await syncOnline('second.bundle')).toBe(1);
     expect(output.join('\n')).toContain(
-      'Retired in DPS: 0 disabled, 0 not there, 0 held with other credentials; 1 still due',
+      'Retired in DPS: 0 disabled, 0 not there, 0 not shown to be ours (left alone); 1 still due',
     );
     expect((await openedReceipt('second.bundle')).retirements).toEqual([]);
     expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });

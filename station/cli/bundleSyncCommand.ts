@@ -103,7 +103,7 @@ export async function bundleSyncCommand(
 /** One line on the earlier enrollments of re-provisioned devices the bundle carried. */
 export function retirementLine(counts: NonNullable<BundleSyncSummary['retirements']>): string {
   const due = counts.due > 0 ? `; ${counts.due} still due (they go in the line's next bundle)` : '';
-  return `Retired in DPS: ${counts.disabled} disabled, ${counts.absent} not there, ${counts.notOurs} held with other credentials${due}.`;
+  return `Retired in DPS: ${counts.disabled} disabled, ${counts.absent} not there, ${counts.notOurs} not shown to be ours (left alone)${due}.`;
 }
 
 /** A sync's summary, with the group members that failed on their group (from its receipt). */

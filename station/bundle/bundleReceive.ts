@@ -127,7 +127,7 @@ class ReceiptApplier {
 
   all(): ReceiveSummary {
     for (const result of this.receipt.results) this.one(result);
-    this.summary.retired = settleRetirements(this.db, this.receipt, this.now);
+    this.summary.retired = settleRetirements(this.db, this.receipt, this.now, this.actor);
     const { bundleId: _id, ...applied } = this.summary;
     // The bundle keeps what DPS answered as of this receipt, whatever this apply had left to do.
     const counts = { ...receiptCounts(this.receipt), writtenAt: this.receipt.writtenAt };

@@ -120,6 +120,8 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       subject: 'reg-sn1',
+      // In the name of whoever received the receipt, as its other events.
+      actor: line.store.audit('outbox.bundle-received')[0]?.actor,
       detail: {
         enrollmentId: first,
         outcome: 'disabled',

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { AuditActor } from '../store/auditLog.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { BundleError } from './bundleErrors.js';
 import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
@@ -15,16 +16,17 @@ import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
 const DETAIL_KEYS = ['how', 'dpsEtag', 'dpsAttestation', 'reason'] as const;
 
 /**
- * Settles the receipt's retirements (inside the caller's transaction); returns how many rows
- * took theirs. Throws BUNDLE_CORRUPT for an answer naming a due row under another registration
+ * Settles the receipt's retirements (inside the caller's transaction), in the name of whoever
+ * received it; returns how many rows took theirs. Throws BUNDLE_CORRUPT for an answer naming a due row under another registration
  * ID: an answer for something else is never applied.
  */
 export function settleRetirements(
   db: Database.Database,
   receipt: ReceiptPayload,
   now: Date,
+  actor: AuditActor = 'station',
 ): number {
-  const store = new RetirementStore(db, () => now.getTime());
+  const store = new RetirementStore(db, () => now.getTime(), actor);
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
     const due = store.dueRow(answer.enrollmentId);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AuditLog } from '../store/auditLog.js';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 
 /** How the retirement of a superseded enrollment in DPS ended (migration 017). */
@@ -50,9 +50,11 @@ export class RetirementStore {
     (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
   >;
 
+  /** `actor`: in whose name settlements are recorded (a receipt's: who received it). */
   constructor(
     db: Database.Database,
     private readonly now: () => number,
+    private readonly actor: AuditActor = 'station',
   ) {
     this.audit = new AuditLog(db);
     // Through the partial index of due rows (migration 017): never a walk through history.
@@ -94,7 +96,7 @@ export class RetirementStore {
         if (settle.run(outcome, at.toISOString(), due.row.id).changes !== 1) return false;
         this.audit.append({
           at,
-          actor: 'station',
+          actor: this.actor,
           kind: 'enrollment.retired',
           subject: due.row.registrationId,
           detail: {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { CLEAR_RETIREMENTS_SQL } from '../retirementRules.js';
 import { migrate, openStationDatabase } from '../stationDatabase.js';
 import { expectLatestSchema, useMigrationTestFile } from '../testing/migrationTestFile.js';
 import { migrations } from './index.js';
@@ -147,6 +148,13 @@ describe('migration 017: superseded enrollments left in DPS under another regist
       .prepare(`EXPLAIN QUERY PLAN SELECT id FROM enrollments WHERE retirement = 'due'`)
       .all() as { detail: string }[];
     expect(plan.map((step) => step.detail).join()).toContain('enrollments_retirement_due');
+    // And a PASS takes its ID out of retirement by a seek, not by reading every due row.
+    const clear = db.prepare(`EXPLAIN QUERY PLAN ${CLEAR_RETIREMENTS_SQL}`).all('x') as {
+      detail: string;
+    }[];
+    expect(clear.map((step) => step.detail).join()).toContain(
+      'enrollments_retirement_due_by_registration_id (registration_id=?)',
+    );
     db.close();
 
     // Opened again, the step is not run again: a settled row stays settled, and a row that

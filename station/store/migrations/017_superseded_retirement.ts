@@ -37,6 +37,10 @@ export const migration017SupersededRetirement: Migration = {
       ALTER TABLE enrollments ADD COLUMN retire_note TEXT;
       -- The worker looks for due rows at every pass: a seek, not a walk through history.
       CREATE INDEX enrollments_retirement_due ON enrollments (id) WHERE retirement = 'due';
+      -- Every PASS takes its registration ID out of retirement: a seek by ID, however many
+      -- rows an air-gapped line has due.
+      CREATE INDEX enrollments_retirement_due_by_registration_id
+        ON enrollments (registration_id) WHERE retirement = 'due';
 
       UPDATE enrollments SET retirement = 'due'
       WHERE status = 'superseded' AND retirement IS NULL

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { existsSync, linkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
-import { asStoreError, toStoreError } from '../store/storeError.js';
+import { asStoreError, isSqliteError, toStoreError } from '../store/storeError.js';
 import { UsageError } from './usageError.js';
 
 /**
@@ -101,11 +101,6 @@ function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): 'new' | '
   if (existsSync(target.file)) throw fileThereAlready(target.typed, target.file);
   renameSync(temp, target.file);
   return 'new';
-}
-
-function isSqliteError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 /** The refusal of a file that is there already, without --force. */

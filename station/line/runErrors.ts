@@ -1,4 +1,4 @@
-import { recognisedStoreCode, toStoreError } from '../store/storeError.js';
+import { isSqliteError, recognisedStoreCode, toStoreError } from '../store/storeError.js';
 import type { CodedError } from './lineTypes.js';
 import { isPartErrorCode } from './partErrorCodes.js';
 
@@ -110,11 +110,6 @@ function isStationCode(code: string): boolean {
   return (
     Object.hasOwn(runErrorText, code) || Object.hasOwn(lineErrorText, code) || isPartErrorCode(code)
   );
-}
-
-function isSqliteError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 /** The error as its thrower wrote it, code included: what engineering looks up. */

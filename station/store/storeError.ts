@@ -137,3 +137,9 @@ export function asStoreRead<T>(what: string, read: () => T): T {
     throw toStoreError(err, what, 'STORE_READ_FAILED');
   }
 }
+
+/** Whether `err` is better-sqlite3's SqliteError (its code starts with SQLITE_). */
+export function isSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_');
+}

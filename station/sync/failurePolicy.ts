@@ -5,7 +5,7 @@ import type { BatchOutcome } from './batchSync.js';
 import { describeDpsError, describeDpsErrorForBatch } from './dpsOutcome.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import type { Settlement } from './outboxSyncStore.js';
-import { storeCodeOf, StoreError } from '../store/storeError.js';
+import { isSqliteError, storeCodeOf, StoreError } from '../store/storeError.js';
 import { SyncError, syncErrorText, type SyncErrorCode } from './syncErrors.js';
 import { untrustedDpsText } from './tlsRefusal.js';
 
@@ -109,9 +109,7 @@ export function needsAPerson(verdict: FailureVerdict): boolean {
 
 /** What the database refused: better-sqlite3's SqliteError (SQLITE_*) or the store's error. */
 function isStoreFailure(err: unknown): boolean {
-  if (err instanceof StoreError) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && code.startsWith('SQLITE_');
+  return err instanceof StoreError || isSqliteError(err);
 }
 
 /**

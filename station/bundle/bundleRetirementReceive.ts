@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
 import { RetirementStore } from '../sync/retirementStore.js';
+import { wroteDisabled } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
 import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
 
@@ -33,7 +34,7 @@ export function settleRetirements(
     if (due === undefined) {
       // No longer due: if the ID was taken back meanwhile and the other machine disabled it in
       // DPS all the same, the live row of that ID is read from DPS again, and enables it.
-      if (answer.outcome === 'disabled' && answer.detail?.how === 'disabled in DPS') {
+      if (wroteDisabled(answer)) {
         store.reopenLive(answer.registrationId.toLowerCase());
       }
       continue;

@@ -122,9 +122,18 @@ export interface RetireParts {
   stillDue?: () => boolean;
 }
 
-/** Whether a retirement wrote to DPS (rather than finding the record already disabled). */
-export function wroteDisabled(retired: Retired): boolean {
-  return retired.outcome === 'disabled' && retired.detail.how === 'disabled in DPS';
+/** How a retirement says it wrote to DPS, in its detail (and a receipt's). */
+const DISABLED_IN_DPS = 'disabled in DPS';
+
+/**
+ * Whether a retirement wrote to DPS rather than finding the record already disabled: one from
+ * this station, or a receipt's answer.
+ */
+export function wroteDisabled(retired: {
+  outcome: string;
+  detail?: Readonly<Record<string, unknown>>;
+}): boolean {
+  return retired.outcome === 'disabled' && retired.detail?.how === DISABLED_IN_DPS;
 }
 
 /**
@@ -202,7 +211,7 @@ async function retireInDps(
   const disabled = disabledCopy(record, full);
   try {
     const written = await ask(() => dps.createOrUpdateEnrollment(disabled, etag));
-    return { outcome: 'disabled', detail: { how: 'disabled in DPS', dpsEtag: written.etag } };
+    return { outcome: 'disabled', detail: { how: DISABLED_IN_DPS, dpsEtag: written.etag } };
   } catch (err) {
     // Changed (or deleted) in DPS since our read: read it again at a later pass.
     if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') return waiting(err);

@@ -49,14 +49,7 @@ describe('group members through an outbox bundle, against the DPS emulator', () 
     expect(await exportTo('line7.bundle')).toBe(0);
 
     // The office machine's connection string carries a wrong key: DPS refuses every call.
-    const wrongKey = randomBytes(32).toString('base64');
-    vi.stubEnv(
-      'LINE_STATION_DPS_CONNECTION',
-      emulator.serviceConnectionString.replace(
-        /SharedAccessKey=[^;]+/,
-        `SharedAccessKey=${wrongKey}`,
-      ),
-    );
+    gap.refuseOfficeKey();
     output.length = 0;
     expect(await syncOnline('line7.bundle')).toBe(1);
     const refused = output.join('\n');

@@ -5,7 +5,6 @@
  * the line's station database and CA, the real `bundle export` / `bundle sync` / `bundle
  * receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -19,7 +18,7 @@ import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { openBundle, openReceipt, readSealedFile } from './bundleFiles.js';
 import type { BundlePayload, ReceiptPayload } from './bundlePayload.js';
 import { sealPayload } from './bundleSeal.js';
-import { airGapGroupLine } from './testing/airGapGroupLine.js';
+import { airGapGroupLine, BUNDLE_PASSPHRASE } from './testing/airGapGroupLine.js';
 
 const gap = airGapGroupLine();
 let line: SyncTestStation;
@@ -28,8 +27,7 @@ let dir: string;
 let output: string[];
 beforeEach(() => ({ line, emulator, dir, output } = gap));
 const bundle = bundleCommand(dpsClientFor);
-// The passphrase airGapGroupLine puts in the environment for the commands.
-const stickWrapper = new PassphraseKeyWrapper('bundle test passphrase');
+const stickWrapper = new PassphraseKeyWrapper(BUNDLE_PASSPHRASE);
 
 const exportTo = (name: string) =>
   bundle(['export', '--out', join(dir, name), '--by', 'sam', '--data-dir', line.dir]);
@@ -142,14 +140,7 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     expect(await exportTo('second.bundle')).toBe(0);
 
     // The office machine's connection string carries a wrong key: DPS refuses every call.
-    const wrongKey = randomBytes(32).toString('base64');
-    vi.stubEnv(
-      'LINE_STATION_DPS_CONNECTION',
-      emulator.serviceConnectionString.replace(
-        /SharedAccessKey=[^;]+/,
-        `SharedAccessKey=${wrongKey}`,
-      ),
-    );
+    gap.refuseOfficeKey();
     output.length = 0;
     expect(await syncOnline('second.bundle')).toBe(1);
     expect(output.join('\n')).toContain(

@@ -19,6 +19,8 @@ import { SyncTestStation } from '../../sync/testing/syncTestStation.js';
 
 /** The line's CA passphrase. */
 export const LINE_PASSPHRASE = 'line seven ca passphrase';
+/** The passphrase bundles and receipts are sealed under (the commands read it from the environment). */
+export const BUNDLE_PASSPHRASE = 'bundle test passphrase';
 
 export interface AirGapGroupLine {
   /** The line's station database, with its CA. */
@@ -33,6 +35,8 @@ export interface AirGapGroupLine {
   office: string;
   /** An X.509 PASS the emulator takes (its CA as the device's certificate). */
   provisionX509(serial: string): number;
+  /** From now on the office machine's connection string carries a wrong key: DPS refuses it. */
+  refuseOfficeKey(): void;
 }
 
 /** The parts, fresh for each test; `groupKey` (base64) is the one `keys set-group` stores. */
@@ -51,7 +55,7 @@ export function airGapGroupLine(groupKey = randomBytes(32).toString('base64')): 
     vi.spyOn(console, 'log').mockImplementation((text: string) => void output.push(text));
     vi.spyOn(console, 'error').mockImplementation((text: string) => void output.push(text));
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', LINE_PASSPHRASE);
-    vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', 'bundle test passphrase');
+    vi.stubEnv('LINE_STATION_BUNDLE_PASSPHRASE', BUNDLE_PASSPHRASE);
     vi.stubEnv('LINE_STATION_GROUP_KEY', groupKey);
     vi.stubEnv(DPS_CA_ENV, join(dir, 'emulator-ca.pem'));
     vi.stubEnv('LINE_STATION_DPS_CONNECTION', emulator.serviceConnectionString);
@@ -62,6 +66,14 @@ export function airGapGroupLine(groupKey = randomBytes(32).toString('base64')): 
       output,
       office: join(dir, 'office'),
       provisionX509: (serial: string) => provisionX509(line, emulator, serial),
+      refuseOfficeKey: () =>
+        vi.stubEnv(
+          'LINE_STATION_DPS_CONNECTION',
+          emulator.serviceConnectionString.replace(
+            /SharedAccessKey=[^;]+/,
+            `SharedAccessKey=${randomBytes(32).toString('base64')}`,
+          ),
+        ),
     });
   });
   afterEach(async () => {

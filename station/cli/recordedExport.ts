@@ -27,15 +27,14 @@ const EVENT = 'outbox.exported';
  * (a replaced one is gone by then: SQLite writes the event to disk at commit, so a disk that
  * fills in that instant is the one case left). Standard output cannot be taken back: the event
  * is recorded first, and the export printed once it is.
- *
- * Returns what the event recorded of the target: `replaced` is whether a file was replaced.
+ * A file's event also says whether --force replaced one (`replaced`).
  */
 export function exportRecorded(
   db: Database.Database,
   event: { actor: AuditActor; detail: Record<string, unknown> },
   target: ExportTarget,
   text: string,
-): { replaced?: boolean } {
+): void {
   const record = (detail: Record<string, unknown>): number =>
     asStoreError(`record ${EVENT}`, () =>
       new AuditLog(db).append({
@@ -49,7 +48,7 @@ export function exportRecorded(
   if (target === 'stdout') {
     record(event.detail);
     process.stdout.write(text);
-    return {};
+    return;
   }
   const temp = join(dirname(target.file), `.${basename(target.file)}.${process.pid}.partial`);
   try {
@@ -58,40 +57,32 @@ export function exportRecorded(
     rmSync(temp, { force: true });
     throw err;
   }
-  let placed: 'new' | 'replaced' | undefined;
+  let placed = false;
   let replaced = false;
   try {
     db.transaction(() => {
       replaced = target.force && existsSync(target.file);
       record({ ...event.detail, replaced });
-      placed = place(temp, target);
+      place(temp, target);
+      placed = true;
     })();
   } catch (err) {
     // Placed, then the commit failed: a file this export made goes again.
-    if (placed === 'new') rmSync(target.file, { force: true });
+    if (placed && !replaced) rmSync(target.file, { force: true });
     throw isSqliteError(err) ? toStoreError(err, `record ${EVENT}`) : err;
   } finally {
     rmSync(temp, { force: true });
   }
-  return { replaced };
 }
 
 /** Link errors of file systems without hard links (FAT and exFAT memory sticks among them). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
-/**
- * Puts the written export under its name, never over a file unless --force: `new` when the name
- * was free, `replaced` when --force renamed it over a file.
- */
-function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): 'new' | 'replaced' {
-  if (target.force) {
-    const there = existsSync(target.file);
-    renameSync(temp, target.file);
-    return there ? 'replaced' : 'new';
-  }
+/** Puts the written export under its name, never over a file unless --force. */
+function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): void {
+  if (target.force) return renameSync(temp, target.file);
   try {
-    linkSync(temp, target.file);
-    return 'new';
+    return linkSync(temp, target.file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') throw fileThereAlready(target.typed, target.file);
@@ -100,7 +91,6 @@ function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): 'new' | '
   // No hard links here: checked, then renamed (a file appearing in between is replaced).
   if (existsSync(target.file)) throw fileThereAlready(target.typed, target.file);
   renameSync(temp, target.file);
-  return 'new';
 }
 
 /** The refusal of a file that is there already, without --force. */

@@ -16,6 +16,7 @@ import { migration014RunDpsSettings } from './014_run_dps_settings.js';
 import { migration015RunOperatorNames } from './015_run_operator_names.js';
 import { migration016ReopenUnconfirmedGroupMembers } from './016_reopen_unconfirmed_group_members.js';
 import { migration017SupersededRetirement } from './017_superseded_retirement.js';
+import { migration018BundleRetirements } from './018_bundle_retirements.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -43,4 +44,5 @@ export const migrations: readonly Migration[] = [
   migration015RunOperatorNames,
   migration016ReopenUnconfirmedGroupMembers,
   migration017SupersededRetirement,
+  migration018BundleRetirements,
 ];

@@ -41,7 +41,7 @@ export function olderDatabaseWithOneFailedRun(file: string, applied: number): vo
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(17);
+  expect(db.pragma('user_version', { simple: true })).toBe(18);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -60,5 +60,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'run_operator_names',
     'reopen_unconfirmed_group_members',
     'superseded_retirement',
+    'bundle_retirements',
   ]);
 }

@@ -7,11 +7,14 @@ export const bundleErrorText = {
     'The bundle passphrase is wrong. Use the passphrase typed when the bundle was exported.',
   BUNDLE_CORRUPT:
     'The file is damaged or was changed after it was written, so nothing in it is used. Copy it again from the station that wrote it, or export a new bundle.',
+  BUNDLE_NEWER_VERSION:
+    'This bundle was written by a newer Line Station than the one on this machine, so nothing in it is used. Update the station here, then sync the bundle again.',
   BUNDLE_WRONG_KIND:
     'This file is not the kind this command reads: `bundle sync` takes an exported bundle, `bundle receive` takes the receipt that `bundle sync` wrote.',
   BUNDLE_TOO_LARGE:
     'The file is larger than any bundle the station writes, so it is not read. Check that the right file was given.',
-  BUNDLE_NOTHING_PENDING: 'No enrollment is pending in the outbox, so no bundle was written.',
+  BUNDLE_NOTHING_PENDING:
+    'No enrollment is pending in the outbox and none is due to be disabled in DPS, so no bundle was written.',
   BUNDLE_UNKNOWN:
     'This receipt is for a bundle this station did not export (another station, or another data folder). Receive it on the station that exported the bundle.',
   BUNDLE_FILE_EXISTS:

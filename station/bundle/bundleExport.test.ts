@@ -128,6 +128,7 @@ describe('exportBundle: what it carries', () => {
         created_at: NOW.toISOString(),
         file,
         enrollments: 3,
+        retirements: 0,
         written_at: NOW.toISOString(),
         received_at: null,
         receipt: null,
@@ -321,7 +322,7 @@ describe('exportBundle: the file and the record', () => {
         actor: 'supervisor:ana',
         kind: 'outbox.bundle-exported',
         subject: summary.bundleId,
-        detail: { file, enrollments: 1, history: 0 },
+        detail: { file, enrollments: 1, history: 0, retirements: 0 },
       },
     ]);
   });

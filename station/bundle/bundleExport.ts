@@ -12,6 +12,7 @@ import { earlierMaybeInDps } from '../sync/outboxSyncStore.js';
 import { BundleError } from './bundleErrors.js';
 import {
   BUNDLE_PAYLOAD_FORMAT,
+  BUNDLE_PAYLOAD_VERSION,
   MAX_BUNDLE_ENROLLMENTS,
   bundlePayloadSchema,
   checkPayload,
@@ -22,6 +23,7 @@ import {
   COLUMNS,
   carried,
   carriedRetirements,
+  dueRetirementCount,
   dueRetirementRows,
   type Row,
 } from './carriedRows.js';
@@ -99,12 +101,23 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
   )
     ? await request.caSecrets()
     : undefined;
+  const retirements = await carriedRetirements(retiring, opener);
+  // Retirements alone go only when nothing is pending, and some key must have opened.
+  if (live.length === 0 && retirements.length === 0) {
+    throw new BundleError(
+      'BUNDLE_SECRET_LOCKED',
+      `none of the ${retiring.length} enrollment(s) due to be disabled in DPS opened`,
+    );
+  }
   const bundleId = randomUUID();
   const payload: BundlePayload = checkPayload(
     bundlePayloadSchema,
     {
       format: BUNDLE_PAYLOAD_FORMAT,
-      version: 1,
+      version:
+        live.length > 0
+          ? BUNDLE_PAYLOAD_VERSION.enrollments
+          : BUNDLE_PAYLOAD_VERSION.retirementsOnly,
       bundleId,
       createdAt: now.toISOString(),
       source: { host: hostname(), dataDir: request.dataDir },
@@ -116,7 +129,7 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
           supersededBy: row.supersededBy!,
         })),
       ),
-      ...(retiring.length > 0 && { retirements: await carriedRetirements(retiring, opener) }),
+      ...(retiring.length > 0 && { retirements }),
     } satisfies BundlePayload,
     'the bundle being written',
   );
@@ -142,7 +155,10 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
 
 /**
  * How many pending rows an export would carry; BUNDLE_NOTHING_PENDING or BUNDLE_ALL_CARRIED
- * (`detail` saying where) when none. The command asks it before any passphrase is typed.
+ * (`detail` saying where) when none. With no row pending at all, superseded rows due for
+ * retirement go alone (0): with some pending but all carried, the bundle that carries those
+ * carries the retirements too, and is the one to sync. The command asks it before any
+ * passphrase is typed.
  */
 export function refuseNothingToExport(
   db: Database.Database,
@@ -152,6 +168,7 @@ export function refuseNothingToExport(
   const available = exportableCount(db, includeCarried);
   if (available > 0) return available;
   const pending = includeCarried ? 0 : exportableCount(db, true);
+  if (pending === 0 && dueRetirementCount(db) > 0) return 0;
   throw new BundleError(pending === 0 ? 'BUNDLE_NOTHING_PENDING' : 'BUNDLE_ALL_CARRIED', detail);
 }
 
@@ -233,11 +250,14 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date): void
     `UPDATE enrollments SET needs_reconcile = 1, updated_at = ? WHERE id = ? AND status = 'pending'`,
   );
   db.transaction(() => {
-    db.prepare('INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, ?, ?, ?)').run(
+    db.prepare(
+      'INSERT INTO bundles (id, created_at, file, enrollments, retirements) VALUES (?, ?, ?, ?, ?)',
+    ).run(
       payload.bundleId,
       now.toISOString(),
       request.file,
       payload.enrollments.length,
+      payload.retirements?.length ?? 0,
     );
     for (const entry of [...payload.enrollments, ...payload.history]) {
       member.run(payload.bundleId, entry.id, entry.bodySha256);
@@ -252,6 +272,7 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date): void
         file: request.file,
         enrollments: payload.enrollments.length,
         history: payload.history.length,
+        retirements: payload.retirements?.length ?? 0,
       },
     });
   }).immediate();

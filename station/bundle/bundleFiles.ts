@@ -15,6 +15,7 @@ import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { BundleError } from './bundleErrors.js';
 import {
   bundlePayloadSchema,
+  refuseNewerBundle,
   checkPayload,
   receiptPayloadSchema,
   type BundlePayload,
@@ -58,6 +59,7 @@ export function readSealedFile(file: string, kind: SealedKind): ReadSealed {
 /** Opens a bundle file read by readSealedFile; its payload must name the header's bundle. */
 export async function openBundle(sealed: ReadSealed, wrapper: KeyWrapper): Promise<BundlePayload> {
   const { header, payload } = await openPayload(sealed, 'bundle', wrapper);
+  refuseNewerBundle(payload);
   const bundle = checkPayload(bundlePayloadSchema, payload, 'bundle');
   if (bundle.bundleId !== header.bundleId) {
     throw new BundleError('BUNDLE_CORRUPT', 'the bundle ID inside differs from the header');

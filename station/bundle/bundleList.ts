@@ -6,6 +6,8 @@ export interface BundleListing {
   createdAt: string;
   file: string;
   enrollments: number;
+  /** Superseded enrollments it carried to be disabled in DPS (0 when recorded before 018). */
+  retirements: number;
   /** Carried rows still pending here that no receipt of it answered (none came, or DPS did not). */
   stillPending: number;
   /** When its file was written and read back; null: recorded, never written (it carries nothing). */
@@ -19,7 +21,8 @@ export interface BundleListing {
 export function listBundles(db: Database.Database): BundleListing[] {
   const rows = db
     .prepare(
-      `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.received_at AS receivedAt,
+      `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.retirements,
+         b.received_at AS receivedAt,
          b.receipt,
          (SELECT count(*) FROM bundle_enrollments m JOIN enrollments e ON e.id = m.enrollment_id
           WHERE m.bundle_id = b.id AND e.status = 'pending' AND m.answer_applied IS NULL)

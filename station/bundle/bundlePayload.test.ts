@@ -157,6 +157,23 @@ describe('checkPayload with bundlePayloadSchema', () => {
     expect(err.detail).toMatch(namesField('bundle', path));
   });
 
+  it('accepts retirements alone as version 2, and only as that', () => {
+    const retiring = { ...bundle(), version: 2 as const, enrollments: [], history: [] };
+    const alone = { ...retiring, retirements: [enrollment(3)] };
+    expect(checkPayload(bundlePayloadSchema, alone, 'bundle')).toEqual(alone);
+    const refused: [BundlePayload, string][] = [
+      [{ ...alone, version: 1 }, 'enrollments'],
+      [{ ...alone, history: [{ ...enrollment(2), supersededBy: 3 }] }, 'history'],
+      [retiring, 'retirements'],
+      [{ ...retiring, retirements: [] }, 'retirements'],
+    ];
+    for (const [value, path] of refused) {
+      const err = refusal(bundlePayloadSchema, value, 'bundle');
+      expect(err.code).toBe('BUNDLE_CORRUPT');
+      expect(err.detail).toMatch(namesField('bundle', path));
+    }
+  });
+
   it('names (top) when the payload is not an object at all', () => {
     for (const value of [null, [], 'bundle', 42]) {
       const err = refusal(bundlePayloadSchema, value, 'bundle');

@@ -78,29 +78,72 @@ export const bundleRetirementSchema = bundleEnrollmentSchema.extend({
   successorRegistrationId: z.string().min(1).max(128).optional(),
 });
 
-export const bundlePayloadSchema = z.object({
-  format: z.literal(BUNDLE_PAYLOAD_FORMAT),
-  version: z.literal(1),
-  bundleId: bundleIdSchema,
-  createdAt: isoDate,
-  /** Which station wrote it, for the people carrying it (the station checks the bundle ID). */
-  source: z.object({ host: z.string().max(256), dataDir: z.string().max(4096) }),
-  enrollments: z.array(bundleEnrollmentSchema).min(1).max(MAX_BUNDLE_ENROLLMENTS),
-  history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
-  /**
-   * For the symmetric-key group members carried whose body records no `groupKeyFingerprint`
-   * (provisioned by an earlier version): the fingerprint of the station's key of each of their
-   * groups (groupKeyFingerprint.ts, never the key), by lower-case group ID, so the syncing
-   * machine can confirm the group in DPS. Members whose body records one (the key their device
-   * key was derived from) are checked by it alone. Absent in bundles of earlier versions.
-   */
-  groupKeys: z
-    .record(z.string().min(1).max(128), sha256Hex)
-    .refine((keys) => Object.keys(keys).length <= MAX_CARRIED_GROUPS, 'too many groups')
-    .optional(),
-  /** Superseded rows due for retirement in DPS. Absent in bundles of earlier versions. */
-  retirements: z.array(bundleRetirementSchema).max(MAX_BUNDLE_RETIREMENTS).optional(),
-});
+/**
+ * The bundle payload's versions. 1: pending enrollments, with what else goes along. 2:
+ * retirements alone, written only when nothing is pending (migration 018); a station of an
+ * earlier version refuses it by its version instead of reading a bundle without enrollments.
+ */
+export const BUNDLE_PAYLOAD_VERSION = { enrollments: 1, retirementsOnly: 2 } as const;
+const NEWEST_BUNDLE_PAYLOAD_VERSION = BUNDLE_PAYLOAD_VERSION.retirementsOnly;
+
+export const bundlePayloadSchema = z
+  .object({
+    format: z.literal(BUNDLE_PAYLOAD_FORMAT),
+    version: z.union([
+      z.literal(BUNDLE_PAYLOAD_VERSION.enrollments),
+      z.literal(BUNDLE_PAYLOAD_VERSION.retirementsOnly),
+    ]),
+    bundleId: bundleIdSchema,
+    createdAt: isoDate,
+    /** Which station wrote it, for the people carrying it (the station checks the bundle ID). */
+    source: z.object({ host: z.string().max(256), dataDir: z.string().max(4096) }),
+    enrollments: z.array(bundleEnrollmentSchema).max(MAX_BUNDLE_ENROLLMENTS),
+    history: z.array(bundleHistorySchema).max(MAX_BUNDLE_ENROLLMENTS),
+    /**
+     * For the symmetric-key group members carried whose body records no `groupKeyFingerprint`
+     * (provisioned by an earlier version): the fingerprint of the station's key of each of their
+     * groups (groupKeyFingerprint.ts, never the key), by lower-case group ID, so the syncing
+     * machine can confirm the group in DPS. Members whose body records one (the key their device
+     * key was derived from) are checked by it alone. Absent in bundles of earlier versions.
+     */
+    groupKeys: z
+      .record(z.string().min(1).max(128), sha256Hex)
+      .refine((keys) => Object.keys(keys).length <= MAX_CARRIED_GROUPS, 'too many groups')
+      .optional(),
+    /** Superseded rows due for retirement in DPS. Absent in bundles of earlier versions. */
+    retirements: z.array(bundleRetirementSchema).max(MAX_BUNDLE_RETIREMENTS).optional(),
+  })
+  .superRefine((bundle, ctx) => {
+    const problem = (path: string, message: string): void =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (bundle.version === BUNDLE_PAYLOAD_VERSION.enrollments) {
+      if (bundle.enrollments.length === 0)
+        problem('enrollments', 'no enrollment in a version-1 bundle');
+      return;
+    }
+    if (bundle.enrollments.length > 0) problem('version', 'version 2 carries no enrollment');
+    else if (bundle.history.length > 0) problem('history', 'history without enrollments');
+    else if ((bundle.retirements?.length ?? 0) === 0) problem('retirements', 'nothing to carry');
+  });
+
+/**
+ * BUNDLE_NEWER_VERSION for a bundle of a version above this station's, before its fields are
+ * checked: a newer station's bundle is not damaged, this station is out of date.
+ */
+export function refuseNewerBundle(payload: unknown): void {
+  const { format, version } = (payload ?? {}) as { format?: unknown; version?: unknown };
+  if (
+    format === BUNDLE_PAYLOAD_FORMAT &&
+    typeof version === 'number' &&
+    Number.isInteger(version) &&
+    version > NEWEST_BUNDLE_PAYLOAD_VERSION
+  ) {
+    throw new BundleError(
+      'BUNDLE_NEWER_VERSION',
+      `bundle version ${version}; this station reads up to ${NEWEST_BUNDLE_PAYLOAD_VERSION}`,
+    );
+  }
+}
 
 /** JSON text one object DPS sent may take on the line (UTF-8), and how deep it may nest. */
 export const MAX_DPS_JSON_BYTES = 64 * 1024;

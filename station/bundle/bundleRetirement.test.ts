@@ -88,6 +88,21 @@ async function reprovisionedAfterFirstBundle(): Promise<{ first: number; second:
 
 const retiredEvents = () => line.store.audit('enrollment.retired');
 
+/** Exports `name`, and writes it again as `as`, as an earlier version does: no `retirements`. */
+async function withoutRetirements(name: string, as: string): Promise<void> {
+  expect(await exportTo(name)).toBe(0);
+  const { retirements: _r, ...earlier } = await openedBundle(name);
+  const header = {
+    kind: 'bundle' as const,
+    bundleId: earlier.bundleId,
+    writtenAt: earlier.createdAt,
+  };
+  writeFileSync(
+    join(dir, as),
+    await sealPayload(header, earlier satisfies BundlePayload, stickWrapper),
+  );
+}
+
 describe('retiring a re-provisioned device’s earlier enrollment through outbox bundles', () => {
   it('disables the old registration ID in DPS and settles the row on receive', async () => {
     const { first, second } = await reprovisionedAfterFirstBundle();
@@ -164,18 +179,70 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     expect(retiredEvents()).toHaveLength(1);
   });
 
+  it('carries retirements alone once nothing is pending, as a bundle of version 2', async () => {
+    const { first, second } = await reprovisionedAfterFirstBundle();
+    // An office machine of an earlier version syncs the new enrollment and not the retirement.
+    await withoutRetirements('second.bundle', 'earlier.bundle');
+    expect(await syncOnline('earlier.bundle')).toBe(0);
+    expect(await receive('earlier.bundle')).toBe(0);
+    expect(line.row(second).status).toBe('synced');
+    expect(retirementOf(first).retirement).toBe('due');
+
+    // Nothing is pending: the retirement goes alone.
+    output.length = 0;
+    expect(await exportTo('retire.bundle')).toBe(0);
+    expect(output.join('\n')).toContain(
+      'no enrollment is pending; it carries 1 earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID',
+    );
+    const alone = await openedBundle('retire.bundle');
+    expect(alone).toMatchObject({ version: 2, enrollments: [], history: [] });
+    expect(alone.retirements?.map((r) => r.id)).toEqual([first]);
+    expect(
+      line.db
+        .prepare(`SELECT enrollments, retirements FROM bundles WHERE id = ?`)
+        .get(alone.bundleId),
+    ).toEqual({
+      enrollments: 0,
+      retirements: 1,
+    });
+
+    output.length = 0;
+    expect(await syncOnline('retire.bundle')).toBe(0);
+    expect(output.join('\n')).toContain('Retired in DPS: 1 disabled');
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
+    expect(await receive('retire.bundle')).toBe(0);
+    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'disabled' });
+    expect(retiredEvents()).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ bundleId: alone.bundleId }) }),
+    ]);
+
+    // Nothing pending, nothing due: no bundle.
+    await expect(exportTo('empty.bundle')).rejects.toMatchObject({
+      code: 'BUNDLE_NOTHING_PENDING',
+    });
+  });
+
+  it('refuses a bundle of a newer version by its version, not as damage', async () => {
+    await reprovisionedAfterFirstBundle();
+    expect(await exportTo('second.bundle')).toBe(0);
+    const newer = { ...(await openedBundle('second.bundle')), version: 3 };
+    writeFileSync(
+      join(dir, 'newer.bundle'),
+      await sealPayload(
+        { kind: 'bundle', bundleId: newer.bundleId, writtenAt: newer.createdAt },
+        newer,
+        stickWrapper,
+      ),
+    );
+    await expect(syncOnline('newer.bundle')).rejects.toMatchObject({
+      code: 'BUNDLE_NEWER_VERSION',
+      detail: 'bundle version 3; this station reads up to 2',
+    });
+  });
+
   it('syncs and receives a bundle of an earlier version (no retirements) as before', async () => {
     const { first, second } = await reprovisionedAfterFirstBundle();
-    expect(await exportTo('second.bundle')).toBe(0);
-    // The same bundle as an earlier version writes it: no `retirements` field.
-    const { retirements: _r, ...earlier } = await openedBundle('second.bundle');
-    const file = join(dir, 'earlier.bundle');
-    const header = {
-      kind: 'bundle' as const,
-      bundleId: earlier.bundleId,
-      writtenAt: earlier.createdAt,
-    };
-    writeFileSync(file, await sealPayload(header, earlier satisfies BundlePayload, stickWrapper));
+    await withoutRetirements('second.bundle', 'earlier.bundle');
 
     output.length = 0;
     expect(await syncOnline('earlier.bundle')).toBe(0);

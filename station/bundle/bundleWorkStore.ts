@@ -179,11 +179,14 @@ function fill(db: Database.Database, payload: BundlePayload, sealed: SealedKeys)
   // The bundle is recorded here as on the line, with every row it carried: a carried earlier
   // enrollment may be in DPS even if the line never sent it itself (it went in an earlier
   // bundle), and the worker's look for earlier enrollments counts bundle rows as maybe sent.
-  db.prepare('INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO bundles (id, created_at, file, enrollments, retirements) VALUES (?, ?, ?, ?, ?)',
+  ).run(
     payload.bundleId,
     payload.createdAt,
     `carried from ${payload.source.host} (${payload.source.dataDir})`,
     payload.enrollments.length,
+    payload.retirements?.length ?? 0,
   );
   // DPS compares registration IDs ignoring case, and so does the worker's look for earlier ones.
   const liveId = new Map<string, number>();

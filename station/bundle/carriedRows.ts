@@ -57,6 +57,14 @@ export function dueRetirementRows(db: Database.Database): RetirementRow[] {
     .all(MAX_BUNDLE_RETIREMENTS) as RetirementRow[];
 }
 
+/** How many superseded rows are due for retirement (migration 017's index of due rows). */
+export function dueRetirementCount(db: Database.Database): number {
+  return db
+    .prepare(`SELECT count(*) FROM enrollments WHERE retirement = 'due'`)
+    .pluck()
+    .get() as number;
+}
+
 /**
  * The retirements a bundle carries. A row whose key does not open here is left out and stays
  * due (the line's own worker, or a later bundle, retires it once it opens): retiring an old

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
-import { exportBundle, refuseNothingToExport } from '../bundle/bundleExport.js';
+import { exportBundle, refuseNothingToExport, type ExportSummary } from '../bundle/bundleExport.js';
 import { openReceipt, readSealedFile } from '../bundle/bundleFiles.js';
 import type { ReceiptPayload } from '../bundle/bundlePayload.js';
 import { listBundles, type BundleListing } from '../bundle/bundleList.js';
@@ -143,24 +143,11 @@ async function exportCommand(
       dataDir,
       includeCarried: options.includeCarried,
     });
-    const kinds = Object.entries(summary.byAttestation)
-      .map(([kind, n]) => `${n} ${kind}`)
-      .join(', ');
-    console.log(
-      `Bundle ${summary.bundleId}: ${summary.enrollments} enrollment(s) (${kinds}) in ${file}.`,
-    );
-    if (summary.left > 0) {
-      console.log(`${summary.left} more wait in the outbox: export again for the next bundle.`);
-    }
-    if (summary.retirements > 0) {
-      console.log(
-        `It also carries ${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID.`,
-      );
-    }
+    for (const line of exportedLines(summary, file)) console.log(line);
     // The sync runs on another machine, with a data folder of its own: only the receive, back
     // here, names this one.
     console.log(
-      'They stay pending here until the receipt comes back. On a machine that reaches DPS run\n' +
+      `They stay ${summary.enrollments > 0 ? 'pending' : 'due'} here until the receipt comes back. On a machine that reaches DPS run\n` +
         `  station bundle sync ${shellWord(file)}\n` +
         '(with the path where that machine sees the file), then bring the receipt it writes back\n' +
         `here and run \`${stationCommand('bundle receive RECEIPT', dataDir)}\`.`,
@@ -268,6 +255,27 @@ function exportedBundles(dataDir: string): BundleListing[] {
   }
 }
 
+/** What an export wrote: its enrollments, what waits for the next, and the retirements. */
+function exportedLines(summary: ExportSummary, file: string): string[] {
+  const retiring = `${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID`;
+  if (summary.enrollments === 0) {
+    return [
+      `Bundle ${summary.bundleId}: no enrollment is pending; it carries ${retiring}, in ${file}.`,
+    ];
+  }
+  const kinds = Object.entries(summary.byAttestation)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  const lines = [
+    `Bundle ${summary.bundleId}: ${summary.enrollments} enrollment(s) (${kinds}) in ${file}.`,
+  ];
+  if (summary.left > 0) {
+    lines.push(`${summary.left} more wait in the outbox: export again for the next bundle.`);
+  }
+  if (summary.retirements > 0) lines.push(`It also carries ${retiring}.`);
+  return lines;
+}
+
 function printExported(bundles: BundleListing[]): void {
   if (bundles.length === 0) console.log('No bundle was exported from this station.');
   for (const b of bundles) {
@@ -281,7 +289,7 @@ function printExported(bundles: BundleListing[]): void {
       ? `receipt ${zonedLocalTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
       : 'no receipt yet';
     console.log(
-      `${zonedLocalTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending; ${receipt}`,
+      `${zonedLocalTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending${b.retirements > 0 ? `, ${b.retirements} to disable in DPS` : ''}; ${receipt}`,
     );
     console.log(`  ${b.file}`);
   }

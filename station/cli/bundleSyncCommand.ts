@@ -53,8 +53,13 @@ export async function bundleSyncCommand(
   const { connection, source } = await dpsConnection(dataDir, options.by);
   const dps = openDps(connection);
   const total = payload.enrollments.length;
+  const retiring = payload.retirements?.length ?? 0;
+  const carries =
+    retiring > 0
+      ? `${total} enrollment(s) and ${retiring} earlier one(s) to disable`
+      : `${total} enrollment(s)`;
   console.log(
-    `Bundle ${payload.bundleId} from ${payload.source.host}: ${total} enrollment(s), to ${connection.hostName} (${source}).`,
+    `Bundle ${payload.bundleId} from ${payload.source.host}: ${carries}, to ${connection.hostName} (${source}).`,
   );
   console.log(
     `  work folder: ${bundleWorkStorePath(dataDir, payload.bundleId, connection.hostName)}`,
@@ -75,7 +80,8 @@ export async function bundleSyncCommand(
       dps,
       dpsHost: connection.hostName,
       syncedBy: options.by,
-      onProgress: progressPrinter(total),
+      // A bundle of retirements alone has no enrollment to count.
+      ...(total > 0 && { onProgress: progressPrinter(total) }),
       onWaiting: (wait) => console.log(waitingLine(wait)),
       signal: stop.signal,
     });
@@ -88,16 +94,21 @@ export async function bundleSyncCommand(
   if (summary.lastError?.code === 'SYNC_WORKER_ELSEWHERE') {
     throw new BundleError('BUNDLE_SYNC_BUSY', summary.lastError.detail);
   }
-  console.log(
-    `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
-  );
+  if (total > 0) {
+    console.log(
+      `DPS answered: ${summary.synced} synced, ${summary.failed} failed, ${summary.conflict} conflict; ${summary.pending} without an answer.`,
+    );
+  }
   if (summary.retirements) console.log(retirementLine(summary.retirements));
   writeReceiptFile(out, await sealReceipt(receipt, wrapper), payload.bundleId);
   const said = { ...summary, groupFailures: groupFailuresOf(receipt) };
   for (const line of afterSyncLines(said, { bundle: file, receipt: out, source, dataDir })) {
     console.log(line);
   }
-  return summary.failed + summary.conflict + summary.pending > 0 ? 1 : 0;
+  // A retirement left due is work undone too, and all there is in a bundle of retirements alone.
+  const undone =
+    summary.failed + summary.conflict + summary.pending + (summary.retirements?.due ?? 0);
+  return undone > 0 ? 1 : 0;
 }
 
 /** One line on the earlier enrollments of re-provisioned devices the bundle carried. */

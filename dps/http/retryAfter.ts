@@ -4,6 +4,10 @@ export const MAX_RETRY_AFTER_MS = 10 * 60 * 1000;
 /**
  * A `Retry-After` header in milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3),
  * capped at MAX_RETRY_AFTER_MS, never negative. Undefined when absent or unreadable.
+ *
+ * 0 ("0", or a date already past by this clock) is returned as such: it says DPS asks for no
+ * wait of its own, not that the caller may retry at once, so callers keep their own backoff as
+ * the floor (station/sync/failurePolicy.ts).
  */
 export function parseRetryAfterMs(
   value: string | string[] | undefined,

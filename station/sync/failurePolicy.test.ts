@@ -37,3 +37,23 @@ describe('judgeFailure, for a DPS certificate refused', () => {
     expect(needsAPerson(verdict)).toBe(false);
   });
 });
+
+describe('judgeFailure, for the Retry-After DPS sent', () => {
+  const backoffMs = judged(new DpsError('DPS_SERVER_ERROR', { status: 500 })).holdMs;
+  const answered = (code: 'DPS_THROTTLED' | 'DPS_SERVER_ERROR', retryAfterMs: number) =>
+    judged(new DpsError(code, { status: code === 'DPS_THROTTLED' ? 429 : 503, retryAfterMs }));
+
+  it('keeps the backoff when DPS asks for no wait (0, or a date already past)', () => {
+    expect(backoffMs).toBeGreaterThan(0);
+    expect(answered('DPS_THROTTLED', 0).holdMs).toBe(backoffMs);
+    expect(answered('DPS_SERVER_ERROR', 0).holdMs).toBe(backoffMs);
+  });
+
+  it('waits as long as DPS asked when that is longer than the backoff', () => {
+    expect(answered('DPS_THROTTLED', 60_000)).toMatchObject({
+      holdMs: 60_000,
+      rowCode: 'SYNC_DPS_RETRY',
+    });
+    expect(answered('DPS_SERVER_ERROR', backoffMs + 1).holdMs).toBe(backoffMs + 1);
+  });
+});

@@ -29,9 +29,9 @@ export interface FailureVerdict {
 }
 
 /**
- * Judges the error that stopped a batch. Retry-After is honoured as DPS sent it; otherwise the
- * hold grows with consecutive failures (full jitter), so a DPS that is down sees a probe now and
- * then, not a stream.
+ * Judges the error that stopped a batch. The hold grows with consecutive failures (full jitter),
+ * so a DPS that is down sees a probe now and then, not a stream; a longer Retry-After is honoured
+ * as DPS sent it (see `dpsHold`).
  *
  * @param failures consecutive failed batches, this one included.
  */
@@ -66,7 +66,7 @@ export function judgeFailure(
   };
   switch (err.code) {
     case 'DPS_THROTTLED':
-      return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
+      return verdict('SYNC_DPS_RETRY', dpsHold(err, delay), false, error);
     case 'DPS_UNREACHABLE':
     case 'DPS_TIMEOUT':
       return verdict('SYNC_OFFLINE', delay, true, error);
@@ -92,8 +92,17 @@ export function judgeFailure(
     case 'DPS_CLOCK_WRONG':
       return verdict('SYNC_CLOCK_WRONG', delay, false, error);
     default:
-      return verdict('SYNC_DPS_RETRY', err.retryAfterMs ?? delay, false, error);
+      return verdict('SYNC_DPS_RETRY', dpsHold(err, delay), false, error);
   }
+}
+
+/**
+ * DPS's Retry-After may lengthen the station's backoff, never shorten it: a DPS or proxy that
+ * answers 429/503 with `Retry-After: 0` (or a date already past by the station's clock) would
+ * otherwise get a call per round trip for as long as it keeps refusing.
+ */
+function dpsHold(err: DpsError, backoffMs: number): number {
+  return Math.max(err.retryAfterMs ?? 0, backoffMs);
 }
 
 /** Verdicts no waiting cures: the DPS connection, its trust or the station clock must be fixed. */

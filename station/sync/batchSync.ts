@@ -216,7 +216,20 @@ class BatchRun implements BatchCalls {
         detail: 'bulk create reported failure without item errors',
       });
     }
-    const errors = new Map(result.errors.map((e) => [e.registrationId?.toLowerCase(), e]));
+    const sent = new Set(items.map((item) => item.row.registrationId.toLowerCase()));
+    const stray = result.errors.find(
+      (e) => typeof e?.registrationId !== 'string' || !sent.has(e.registrationId.toLowerCase()),
+    );
+    if (stray !== undefined) {
+      // An error for an item the batch did not send means the answer cannot be matched to what
+      // was sent: the failure it reports may be one of ours under another name, and an item read
+      // as "no error" would be marked synced without DPS holding it. Thrown after the call, so
+      // the rows stay unfinished with DPS possibly holding them, and are read back first.
+      throw new DpsError('DPS_RESPONSE_INVALID', {
+        detail: `bulk create reported an error for a registration ID the batch did not send: ${JSON.stringify(stray?.registrationId ?? null).slice(0, 160)}`,
+      });
+    }
+    const errors = new Map(result.errors.map((e) => [e.registrationId.toLowerCase(), e]));
     const conflicts: PreparedEnrollment[] = [];
     for (const item of items) {
       const error = errors.get(item.row.registrationId.toLowerCase());

@@ -257,9 +257,11 @@ export class Line implements LineController {
       throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
       // The slot is asking its device who it is: the operator's start answers that. End the
-      // check (it can take a silent device's whole INFO timeout) and run once it let go.
+      // check (it can take a silent device's whole INFO timeout) and run once it let go. The
+      // device is the operator's to run now: the end of the check must not start it as auto.
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
+      slot.armed = false;
       void slot.settled().then(() => {
         if (!this.stopped && slot.present && !slot.isRunning) {
           this.startRun(slot, 'operator', operatorName);
@@ -337,7 +339,10 @@ export class Line implements LineController {
     if (this.stopped || !slot.present || !slot.armed || slot.isRunning) return;
     const open = (): Promise<DeviceSession> => this.openSlotSession(slot);
     const runIfStillDue = (mayRun: boolean): void => {
-      if (!mayRun || this.stopped || !slot.present || slot.isRunning) return;
+      if (this.stopped || !slot.present || slot.isRunning) return;
+      // No run for what the check met; but a port that went and came back meanwhile armed the
+      // slot again, and that device is due its own turn (autoStart does nothing otherwise).
+      if (!mayRun) return this.autoStart(slot);
       // Switched to manual during the check: the board waits for Provision, or for auto again.
       if (this.mode === 'auto') this.startRun(slot, 'auto');
       else slot.armed = true;
@@ -385,6 +390,10 @@ export class Line implements LineController {
         if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
         // The day's tally is in the status; a line no UI watches builds none.
         if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
+        // A device plugged while the run was finishing (its store record can wait out a lock for
+        // many seconds) armed the slot but could not start then: it starts now, as any arrival
+        // does. Only an arrival arms a slot, so a finished device is still never run in a loop.
+        this.autoStart(slot);
       });
   }
 }

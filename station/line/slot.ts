@@ -65,7 +65,10 @@ export interface SlotOptions {
 export class Slot {
   /** The port is there (plugged, or a configured server). */
   present = false;
-  /** A device appeared and has not been run since: auto mode starts it. */
+  /**
+   * A device appeared and has not been run since: auto mode starts it, at once, or as the run or
+   * check in progress ends when it appeared during one (the line starts it then).
+   */
   armed = false;
   /**
    * This port's last PASS, when the line started with it: auto mode first asks whether that

@@ -270,7 +270,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     const cancelled = signal?.aborted === true && !facts.commitSent;
     const error: CodedError = cancelled
       ? cancelError(signal, err, steps)
-      : facts.commitSent && !facts.deviceCommitted
+      : facts.commitSent && !facts.deviceCommitted && !deviceRefusedCommit(err)
         ? new RunError('RUN_COMMIT_UNCONFIRMED', unconfirmedDetail(err, signal)).toJSON()
         : toCodedError(err);
     const state = cancelled ? 'cancelled' : 'fail';
@@ -287,6 +287,23 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   } finally {
     identity?.dispose();
   }
+}
+
+/**
+ * COMMIT was answered with an error of the device's own (PROTOCOL.md §7): a definite answer, not
+ * a lost one. The device either did not execute it (BUSY, LOCKED, NOTHING_STAGED: a repeat of a
+ * COMMIT it did execute is answered with success, §4.10) or kept its committed bank whole (a
+ * failed flash write leaves the old state, §4), so it holds its previous identity and the run
+ * fails with the device's own code and advice. Only silence, a hang-up or an answer the station
+ * cannot read leaves the device's state unknown (RUN_COMMIT_UNCONFIRMED); an error code this
+ * station does not know says nothing it can rely on either.
+ */
+function deviceRefusedCommit(err: unknown): boolean {
+  return (
+    err instanceof WireError &&
+    err.code.startsWith('DEVICE_') &&
+    err.code !== 'DEVICE_ERROR_UNKNOWN'
+  );
 }
 
 function unconfirmedDetail(err: unknown, signal: AbortSignal | undefined): string {

@@ -276,6 +276,26 @@ describe('registerDevice', () => {
     expect(Date.now() - quick).toBeLessThan(5000);
   });
 
+  it('waits at least a second between polls when DPS answers Retry-After: 0', async () => {
+    // Retry-After: 0 asks for no wait of DPS's own; polling once per round trip would spend
+    // maxPolls in a moment. The default maxPollDelayMs (3000) leaves the floor in force.
+    const polledAt: number[] = [];
+    const dps = scriptedDps(X509_ID, [
+      { ...assigning, retryAfter: '0' },
+      { ...assigning, retryAfter: '0' },
+      assignedReply(X509_ID),
+    ]);
+    server.handle((req, res) => {
+      if (req.method === 'GET') polledAt.push(performance.now());
+      return dps(req, res);
+    });
+    const result = await registerDevice(options({ maxPollDelayMs: 3000 }));
+    expect(result.status).toBe('assigned');
+    expect(polledAt).toHaveLength(3);
+    const gaps = polledAt.slice(1).map((at, i) => at - polledAt[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(990);
+  });
+
   it('an assigned answer without hub or device id is DPS_RESPONSE_INVALID', async () => {
     server.handle(
       scriptedDps(X509_ID, [

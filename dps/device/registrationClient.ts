@@ -20,6 +20,16 @@ export type {
 const USER_AGENT = 'line-station-dps-device/1';
 /** The Node SDK's poll delay when DPS sends no Retry-After. */
 const DEFAULT_POLL_DELAY_MS = 2000;
+/**
+ * The shortest wait between polls whatever Retry-After says. A DPS answering `assigning` with
+ * Retry-After: 0 asks for no wait of its own, not for polls at once (retryAfter.ts): taken at
+ * its word, the client would poll once per round trip against a service that throttles per
+ * scope, and spend its maxPolls in a moment, failing with DPS_TIMEOUT an assignment that needed
+ * a few seconds. One second: the shortest wait a Retry-After in whole seconds can ask for, and
+ * what our emulator sends while assigning. `maxPollDelayMs` still caps it, so a caller that
+ * asked for shorter waits (tests, the demo) keeps them.
+ */
+const MIN_POLL_DELAY_MS = 1000;
 /** A token only needs to outlive one registration (at most maxPolls × maxPollDelayMs). */
 const DEVICE_SAS_LIFETIME_S = 60 * 60;
 
@@ -151,7 +161,8 @@ export async function registerDevice(
           detail: `${registerPath}: still assigning after ${maxPolls} polls`,
         });
       }
-      const waitMs = parseRetryAfterMs(response.headers['retry-after']) ?? DEFAULT_POLL_DELAY_MS;
+      const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
+      const waitMs = Math.max(retryAfterMs ?? DEFAULT_POLL_DELAY_MS, MIN_POLL_DELAY_MS);
       await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
       const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
       where = `GET ${pollPath}`;

@@ -76,6 +76,12 @@ export const MAX_BUNDLE_RETIREMENTS = 100;
 export const bundleRetirementSchema = bundleEnrollmentSchema.extend({
   /** The registration ID that replaced it, for the audit trail, when the line knows it. */
   successorRegistrationId: z.string().min(1).max(128).optional(),
+  /**
+   * A group member uses its registration ID on the line now: deleted from DPS, not disabled, as
+   * an individual enrollment would take precedence over the group. Absent from bundles of
+   * earlier versions (a station of an earlier version disables it).
+   */
+  heldByGroup: z.boolean().optional(),
 });
 
 /**

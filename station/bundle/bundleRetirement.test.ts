@@ -5,14 +5,18 @@
  * the line's station database and CA, the real `bundle export` / `bundle sync` / `bundle
  * receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { parseConnectionString } from '../../dps/auth/connectionString.js';
+import { deriveDeviceKey } from '../../dps/auth/sas.js';
+import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { bundleCommand } from '../cli/bundleCommand.js';
+import { keys } from '../cli/keysCommand.js';
 import { dpsClientFor } from '../production/dpsConnection.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { openBundle, openReceipt, readSealedFile } from './bundleFiles.js';
@@ -20,7 +24,8 @@ import type { BundlePayload, ReceiptPayload } from './bundlePayload.js';
 import { sealPayload } from './bundleSeal.js';
 import { airGapGroupLine, BUNDLE_PASSPHRASE } from './testing/airGapGroupLine.js';
 
-const gap = airGapGroupLine();
+const GROUP_KEY = randomBytes(64).toString('base64');
+const gap = airGapGroupLine(GROUP_KEY);
 let line: SyncTestStation;
 let emulator: DpsEmulator;
 let dir: string;
@@ -220,6 +225,45 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     await expect(exportTo('empty.bundle')).rejects.toMatchObject({
       code: 'BUNDLE_NOTHING_PENDING',
     });
+  });
+
+  it('deletes the earlier individual enrollment of a device moved to a group under the same ID', async () => {
+    expect(await keys(['set-group', '--group', 'gadgets', '--data-dir', line.dir])).toBe(0);
+    const dps = new DpsServiceClient({
+      connectionString: parseConnectionString(emulator.serviceConnectionString),
+      ca: emulator.caCertificatePem,
+    });
+    try {
+      await dps.createOrUpdateEnrollmentGroup({
+        enrollmentGroupId: 'gadgets',
+        attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
+        provisioningStatus: 'enabled',
+      });
+    } finally {
+      dps.close();
+    }
+    const first = gap.provisionX509('SN1');
+    expect(await exportTo('first.bundle')).toBe(0);
+    expect(await syncOnline('first.bundle')).toBe(0);
+    expect(await receive('first.bundle')).toBe(0);
+    const member = line.provisionGroupMember('SN1', 'gadgets');
+    expect(line.row(member).registrationId).toBe('reg-sn1');
+    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'due' });
+
+    expect(await exportTo('second.bundle')).toBe(0);
+    expect((await openedBundle('second.bundle')).retirements).toEqual([
+      expect.objectContaining({ id: first, heldByGroup: true }),
+    ]);
+    expect(await syncOnline('second.bundle')).toBe(0);
+    expect(await inDps('reg-sn1')).toBeUndefined();
+    expect(await receive('second.bundle')).toBe(0);
+    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'absent' });
+    expect(retiredEvents()).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ how: 'deleted in DPS' }) }),
+    ]);
+    expect(line.row(member).status).toBe('synced');
+    const key = deriveDeviceKey(GROUP_KEY, 'reg-sn1');
+    expect((await registerDevice(emulator, 'reg-sn1', { key })).final?.status).toBe(200);
   });
 
   it('refuses a bundle of a newer version by its version, not as damage', async () => {

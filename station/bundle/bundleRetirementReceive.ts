@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
 import { RetirementStore } from '../sync/retirementStore.js';
-import { wroteDisabled } from '../sync/supersededRetirement.js';
+import { wroteToDps } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
 import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
 
@@ -28,19 +28,35 @@ export function settleRetirements(
   actor: AuditActor = 'station',
 ): number {
   const store = new RetirementStore(db, () => now.getTime(), actor);
+  // This receipt's own bundle is answered now: only another one still out counts.
+  const inAnotherBundle = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
+        WHERE be.enrollment_id = ? AND b.id != ? AND be.answer_applied IS NULL
+          AND b.written_at IS NOT NULL AND b.received_at IS NULL)`,
+    )
+    .pluck();
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
     const due = store.dueRow(answer.enrollmentId);
     if (due === undefined) {
-      // No longer due: if the ID was taken back meanwhile and the other machine disabled it in
-      // DPS all the same, the live row of that ID is read from DPS again, and enables it.
-      if (wroteDisabled(answer)) {
+      // No longer due: if the ID was taken back meanwhile and the other machine disabled or
+      // deleted it in DPS all the same, the live row of that ID is read from DPS again, and
+      // enables or creates it.
+      if (wroteToDps(answer)) {
         store.reopenLive(answer.registrationId.toLowerCase());
       }
       continue;
     }
     // Another bundle still out may yet create it in DPS: not settled as absent, carried again.
-    if (answer.outcome === 'absent' && due.inUnansweredBundle) continue;
+    // (A group member's bundle carries the earlier row it deleted as history, too.)
+    if (
+      answer.outcome === 'absent' &&
+      due.inUnansweredBundle &&
+      inAnotherBundle.get(due.row.id, receipt.bundleId) === 1
+    ) {
+      continue;
+    }
     if (due.row.registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
       throw new BundleError(
         'BUNDLE_CORRUPT',

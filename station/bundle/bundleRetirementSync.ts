@@ -71,7 +71,11 @@ export async function retireCarried(
     if (signal?.aborted) break;
     let retired: Awaited<ReturnType<typeof retireSuperseded>>;
     try {
-      retired = await retireSuperseded(outboxRowOf(entry), { dps, openSecret: carriedKey(entry) });
+      retired = await retireSuperseded(outboxRowOf(entry), {
+        dps,
+        openSecret: carriedKey(entry),
+        heldByGroup: entry.heldByGroup === true,
+      });
     } catch (err) {
       return { retirements, due: carried.length - retirements.length, failure: failureOf(err) };
     }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
+import { heldByGroupMember } from '../store/retirementRules.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { BundleError } from './bundleErrors.js';
 import {
@@ -39,7 +40,7 @@ export const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation
  * A superseded row due for retirement, with the registration ID that replaced its own (none
  * known for a row superseded before the station linked successors).
  */
-export type RetirementRow = Row & { successorRegistrationId: string | null };
+export type RetirementRow = Row & { successorRegistrationId: string | null; heldByGroup: 0 | 1 };
 
 /**
  * The oldest superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS. Every bundle
@@ -49,7 +50,8 @@ export type RetirementRow = Row & { successorRegistrationId: string | null };
 export function dueRetirementRows(db: Database.Database): RetirementRow[] {
   return db
     .prepare(
-      `SELECT ${COLUMNS}, s.registration_id AS successorRegistrationId
+      `SELECT ${COLUMNS}, s.registration_id AS successorRegistrationId,
+         ${heldByGroupMember('e')} AS heldByGroup
        FROM enrollments e JOIN devices d ON d.id = e.device_id
          LEFT JOIN enrollments s ON s.id = e.superseded_by
        WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`,
@@ -81,6 +83,7 @@ export async function carriedRetirements(
       out.push({
         ...(await carried(row, opener)),
         ...(successor !== null && { successorRegistrationId: successor }),
+        ...(row.heldByGroup === 1 && { heldByGroup: true }),
       });
     } catch (err) {
       if (!(err instanceof BundleError) || err.code !== 'BUNDLE_SECRET_LOCKED') throw err;

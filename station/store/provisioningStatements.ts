@@ -1,5 +1,9 @@
 import type Database from 'better-sqlite3';
-import { CLEAR_RETIREMENTS_SQL, MARK_RETIREMENTS_DUE_SQL } from './retirementRules.js';
+import {
+  CLEAR_RETIREMENTS_SQL,
+  MARK_RETIREMENTS_DUE_SQL,
+  MARK_RETIREMENTS_FOR_MEMBER_SQL,
+} from './retirementRules.js';
 
 /**
  * The latest PASS of another device with a TPM EK (parameters: EK SHA-256, serial number,
@@ -79,6 +83,7 @@ export function prepareProvisioningStatements(db: Database.Database) {
     // Which superseded rows the sync retires in DPS (migration 017): retirementRules.ts.
     markRetirementsDue: db.prepare(MARK_RETIREMENTS_DUE_SQL),
     clearRetirements: db.prepare(CLEAR_RETIREMENTS_SQL),
+    markRetirementsForMember: db.prepare(MARK_RETIREMENTS_FOR_MEMBER_SQL),
     insertEnrollment: db.prepare(`INSERT INTO enrollments (registration_id, device_id, run_id,
         attestation, body, sealed_secret, status, created_at, updated_at)
       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`),

@@ -327,7 +327,10 @@ export class ProvisioningStore implements RunRecorder {
     ) as Record<keyof RunDpsRecord, string | null> & { operatorName: string | null };
     const enrollmentId = insertEnrollment(this.sql, record, deviceId, now);
     // The ID is in use again: its own sync owns DPS's record; the one left behind is retired.
-    this.sql.clearRetirements.run(record.registrationId);
+    // A group member owns no record there: an individual one under its ID must go.
+    if (record.attestation === 'symmetric-key-group') {
+      this.sql.markRetirementsForMember.run(record.registrationId);
+    } else this.sql.clearRetirements.run(record.registrationId);
     if (earlier !== undefined) {
       this.sql.linkSuccessor.run(enrollmentId, earlier);
       this.sql.markRetirementsDue.run(earlier);

@@ -52,6 +52,23 @@ describe('retirement of superseded enrollments, as a commit decides it', () => {
     expect(retirementOf(first)).toBeNull();
   });
 
+  it('retires an individual enrollment whose ID a group member took, as long as the member is live', () => {
+    // An individual enrollment under a member's ID takes precedence over the group in DPS.
+    const first = pass('reg-sn1', true);
+    const member = station.provisionGroupMember('SN1', 'gadgets');
+    expect(station.row(member).registrationId).toBe('reg-sn1');
+    expect(retirementOf(first)).toBe('due');
+    // Disabled meanwhile, then the member provisioned again: disabled blocks it all the same.
+    station.db
+      .prepare(`UPDATE enrollments SET retirement = 'disabled', retired_at = ? WHERE id = ?`)
+      .run(new Date().toISOString(), first);
+    station.provisionGroupMember('SN1', 'gadgets');
+    expect(retirementOf(first)).toBe('due');
+    // Back to an individual enrollment under the ID: its own sync owns DPS's record again.
+    pass('reg-sn1', false);
+    expect(retirementOf(first)).toBeNull();
+  });
+
   it('never retires a group member: its group holds it in DPS', () => {
     const member = station.provisionGroupMember('G1', 'gadgets');
     station.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(member);

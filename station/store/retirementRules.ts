@@ -9,7 +9,16 @@
  * retirement. Registration IDs are lower case (registrationIdRules.ts): the superseded rows of
  * an ID are found through migration 007's index (NOCASE), the live one through the one-live-per-ID
  * index (exact).
+ *
+ * A group member is the exception: it has no enrollment of its own in DPS, and an individual
+ * enrollment under its registration ID takes precedence over its group (dps-protocol.md), so a
+ * device moved from an individual enrollment to a group under the same ID could never register.
+ * Its earlier individual rows stay due while it is live, and are deleted from DPS rather than
+ * disabled (a disabled individual enrollment blocks the device all the same).
  */
+
+/** The attestation of outbox rows DPS knows through their enrollment group only. */
+const MEMBER = `'symmetric-key-group'`;
 
 /**
  * The condition on row `t` of enrollments that DPS may hold it: it was sent at least once, or
@@ -17,6 +26,16 @@
  */
 export function maybeInDps(t: string): string {
   return `(${t}.attempts > 0 OR ${t}.id IN (SELECT enrollment_id FROM bundle_enrollments))`;
+}
+
+/**
+ * The condition on row `t` that a live group member's row uses its registration ID: its
+ * retirement deletes it from DPS (supersededRetirement.ts). A seek through the one-live-per-ID
+ * index.
+ */
+export function heldByGroupMember(t: string): string {
+  return `EXISTS (SELECT 1 FROM enrollments live WHERE live.registration_id = ${t}.registration_id
+    AND live.status != 'superseded' AND live.attestation = ${MEMBER})`;
 }
 
 /**
@@ -29,13 +48,26 @@ export function maybeInDps(t: string): string {
 export const MARK_RETIREMENTS_DUE_SQL = `UPDATE enrollments SET retirement = 'due'
   WHERE registration_id = (SELECT registration_id FROM enrollments WHERE id = ?) COLLATE NOCASE
     AND status = 'superseded' AND retirement IS NULL
-    AND attestation != 'symmetric-key-group' AND ${maybeInDps('enrollments')}
+    AND attestation != ${MEMBER} AND ${maybeInDps('enrollments')}
     AND NOT EXISTS (SELECT 1 FROM enrollments live
-      WHERE live.registration_id = enrollments.registration_id AND live.status != 'superseded')`;
+      WHERE live.registration_id = enrollments.registration_id AND live.status != 'superseded'
+        AND live.attestation != ${MEMBER})`;
+
+/**
+ * Marks for retirement (deletion from DPS) the earlier individual rows of registration ID `?`,
+ * just committed as a group member's, that DPS may hold: those not retired yet, and those
+ * retired by disabling, which blocks the member as much.
+ */
+export const MARK_RETIREMENTS_FOR_MEMBER_SQL = `UPDATE enrollments SET retirement = 'due',
+    retired_at = NULL, retire_tries = 0, retire_after = NULL, retire_note = NULL
+  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
+    AND (retirement IS NULL OR retirement = 'disabled')
+    AND attestation != ${MEMBER} AND ${maybeInDps('enrollments')}`;
 
 /**
  * Takes registration ID `?` out of retirement: a row just committed uses it again, and its
- * sync owns DPS's record of it from now on. Reads the due rows only (their partial index).
+ * sync owns DPS's record of it from now on. Reads the due rows only (their partial index). Not
+ * for a group member's commit (MARK_RETIREMENTS_FOR_MEMBER_SQL).
  */
 export const CLEAR_RETIREMENTS_SQL = `UPDATE enrollments SET retirement = NULL,
     retire_tries = 0, retire_after = NULL, retire_note = NULL

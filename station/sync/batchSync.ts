@@ -8,7 +8,12 @@ import {
   noticingAnswer,
   outcomeUnknown,
 } from './dpsOutcome.js';
-import { reconcileWithDps, type BatchCalls, type ReconcileContext } from './dpsReconciler.js';
+import {
+  reconcileWithDps,
+  withoutSecrets,
+  type BatchCalls,
+  type ReconcileContext,
+} from './dpsReconciler.js';
 import {
   memberGroupId,
   memberGroupKeyFingerprint,
@@ -157,6 +162,10 @@ class BatchRun implements BatchCalls {
       try {
         const verdict = await this.ctx.groups.verdict(id, (call) => this.ask(call), recorded);
         settle = (row) => this.settled.set(row.id, memberSettlement(verdict, id));
+        if (verdict.kind === 'confirmed') {
+          const confirmed = settle;
+          settle = (row) => this.afterIndividualUnder(row, confirmed);
+        }
       } catch (err) {
         if (err instanceof SyncError && err.code === 'SYNC_GROUP_KEY_UNAVAILABLE') {
           const detail = err.detail ?? err.code;
@@ -173,8 +182,36 @@ class BatchRun implements BatchCalls {
             });
         } else throw err;
       }
-      members.forEach(settle);
+      for (const row of members) await settle(row);
     }
+  }
+
+  /**
+   * A member its group confirmed, unless an individual enrollment under its registration ID
+   * keeps its device out (DPS matches one before any group, enabled or disabled): one of ours
+   * still to be deleted (retirementRules.ts) makes it wait for that; another party's found
+   * there makes it a conflict, with DPS's record. Read from DPS only in that second case.
+   */
+  private async afterIndividualUnder(
+    row: OutboxRow,
+    confirmed: (row: OutboxRow) => void,
+  ): Promise<void> {
+    const individual = this.ctx.store.individualUnderMember(row.registrationId);
+    if (individual === 'due') {
+      const why = `waits until the earlier individual enrollment under ${row.registrationId} is deleted from DPS (the sync deletes it): DPS would take the device to it before its group`;
+      this.retry(row, why, false);
+      return;
+    }
+    const record =
+      individual === 'not-ours'
+        ? await this.ask(() => this.ctx.dps.getEnrollment(row.registrationId))
+        : undefined;
+    if (record === undefined) return confirmed(row);
+    this.settled.set(row.id, {
+      kind: 'conflict',
+      detail: `DPS holds an individual enrollment under ${row.registrationId} with other credentials, and DPS takes the device to it before its enrollment group: delete it in DPS if it is no longer wanted, then requeue`,
+      dpsRecord: withoutSecrets(record),
+    });
   }
 
   /** Settles the row from what DPS holds; true when DPS holds nothing (create it). */

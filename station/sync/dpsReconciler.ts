@@ -19,7 +19,7 @@ export interface BatchCalls {
 /** What reconciling needs besides the calls. */
 export interface ReconcileContext {
   dps: DpsServiceApi;
-  store: Pick<OutboxSyncStore, 'superseded'>;
+  store: Pick<OutboxSyncStore, 'superseded' | 'individualUnderMember'>;
   openSecret: OpenSecret;
   /** What DPS shows of the enrollment groups of symmetric-key group members. */
   groups: Pick<EnrollmentGroupChecks, 'verdict'>;

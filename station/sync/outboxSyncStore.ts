@@ -59,6 +59,16 @@ export function earlierMaybeInDps(table: string): string {
 export const SUPERSEDED_SQL = `SELECT ${ROW} FROM enrollments
   WHERE ${earlierMaybeInDps('enrollments')} ORDER BY id DESC`;
 
+/**
+ * How an earlier individual enrollment under registration ID `?` stands that keeps a group
+ * member under that ID out of DPS (retirementRules.ts): `due`, to be deleted from DPS, first;
+ * else `not-ours`, another party's record there. Through migration 007's index.
+ */
+const INDIVIDUAL_UNDER_MEMBER_SQL = `SELECT retirement FROM enrollments
+  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
+    AND attestation != 'symmetric-key-group' AND retirement IN ('due', 'not-ours')
+  ORDER BY retirement = 'due' DESC LIMIT 1`;
+
 type RawRow = Omit<OutboxRow, 'needsReconcile'> & { needsReconcile: 0 | 1 };
 const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsReconcile === 1 });
 
@@ -118,6 +128,7 @@ export class OutboxSyncStore {
           next_attempt_at = ?, needs_reconcile = ?, last_error_code = ?, last_error = ?
         WHERE id = ? AND status = 'syncing'`),
       superseded: db.prepare(SUPERSEDED_SQL),
+      individualUnderMember: db.prepare(INDIVIDUAL_UNDER_MEMBER_SQL).pluck(),
       // updated_at stays: the row's problem keeps its date (`sync status`) until it is sent.
       releaseOwnWaits: db.prepare(`UPDATE enrollments SET next_attempt_at = NULL
         WHERE status = 'pending' AND next_attempt_at > ? AND ${STATION_OWN_WAIT_SQL}`),
@@ -150,6 +161,15 @@ export class OutboxSyncStore {
   /** Our earlier, superseded enrollments for a registration ID, newest first. */
   superseded(registrationId: string): OutboxRow[] {
     return (this.sql.superseded.all(registrationId) as RawRow[]).map(toRow);
+  }
+
+  /**
+   * Whether an earlier individual enrollment of ours under a group member's registration ID is
+   * still to be deleted from DPS (`due`) or found to be another party's (`not-ours`): either
+   * keeps the member's device out, as DPS matches an individual enrollment before a group.
+   */
+  individualUnderMember(registrationId: string): 'due' | 'not-ours' | undefined {
+    return this.sql.individualUnderMember.get(registrationId) as 'due' | 'not-ours' | undefined;
   }
 
   /**

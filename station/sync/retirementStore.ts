@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { heldByGroupMember } from '../store/retirementRules.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 
 /** How the retirement of a superseded enrollment in DPS ended (migration 017). */
@@ -19,17 +20,26 @@ export interface DueRetirement {
    * nothing, as the machine that syncs the bundle may still create it.
    */
   inUnansweredBundle: boolean;
+  /**
+   * A group member's live row uses its registration ID (retirementRules.ts): the record goes
+   * from DPS (deleted), as an individual enrollment would keep the member's device out.
+   */
+  heldByGroup: boolean;
 }
 
 type RawDue = Omit<OutboxRow, 'needsReconcile'> &
-  Omit<DueRetirement, 'row' | 'inUnansweredBundle'> & { inUnansweredBundle: 0 | 1 };
+  Omit<DueRetirement, 'row' | 'inUnansweredBundle' | 'heldByGroup'> & {
+    inUnansweredBundle: 0 | 1;
+    heldByGroup: 0 | 1;
+  };
 
 const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestation, e.body,
     e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
     s.registration_id AS successorRegistrationId,
     EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
       WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL
-        AND b.written_at IS NOT NULL AND b.received_at IS NULL) AS inUnansweredBundle
+        AND b.written_at IS NOT NULL AND b.received_at IS NULL) AS inUnansweredBundle,
+    ${heldByGroupMember('e')} AS heldByGroup
   FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
 /** Due, and not waiting out an earlier try's delay (`?`: now, ISO 8601). */
 const DUE_NOW = `e.retirement = 'due' AND (e.retire_after IS NULL OR e.retire_after <= ?)`;
@@ -159,12 +169,14 @@ export class RetirementStore {
 }
 
 function dueOf(raw: RawDue): DueRetirement {
-  const { successorId, successorRegistrationId, tries, inUnansweredBundle, ...row } = raw;
+  const { successorId, successorRegistrationId, tries, inUnansweredBundle, heldByGroup, ...row } =
+    raw;
   return {
     row: { ...row, needsReconcile: false },
     successorId,
     successorRegistrationId,
     tries,
     inUnansweredBundle: inUnansweredBundle === 1,
+    heldByGroup: heldByGroup === 1,
   };
 }

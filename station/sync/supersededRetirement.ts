@@ -49,8 +49,10 @@ const STATION_WAITS = new Set(['SYNC_SECRET_LOCKED']);
  * no longer uses (migration 017): the ID changed at re-provisioning, so the successor's sync
  * did not replace them, and they stayed enabled with credentials the device lost. Each is read
  * from DPS and, when DPS holds it with this station's credentials, disabled by a PUT with
- * If-Match on the etag read (dps-protocol.md §1.8), never deleted: the supervisor keeps seeing
- * it. Another party's record under that ID is never touched (`not-ours`).
+ * If-Match on the etag read (dps-protocol.md §1.8), not deleted: the supervisor keeps seeing
+ * it. The one exception is a record under an ID a group member uses now, deleted (If-Match),
+ * since DPS would take the member's device to it before its group, disabled or not. Another
+ * party's record under that ID is never touched (`not-ours`).
  */
 export class SupersededRetirement {
   private readonly store: RetirementStore;
@@ -78,7 +80,12 @@ export class SupersededRetirement {
         const due = this.store.dueRow(listed.row.id);
         if (due === undefined) continue;
         const stillDue = () => this.store.dueRow(due.row.id) !== undefined;
-        const parts = { ...this.parts, mayYetBeCreated: due.inUnansweredBundle, stillDue };
+        const parts = {
+          ...this.parts,
+          mayYetBeCreated: due.inUnansweredBundle,
+          heldByGroup: due.heldByGroup,
+          stillDue,
+        };
         const retired = await retireSuperseded(due.row, parts);
         if ('wait' in retired) {
           // Longer each time, up to an hour: a row DPS keeps refusing must not hold up the
@@ -87,8 +94,9 @@ export class SupersededRetirement {
           this.store.postpone(due, retired.wait, afterMs);
         } else if (this.store.settle(due, retired.outcome, retired.detail)) {
           settled++;
-        } else if (wroteDisabled(retired)) {
-          // Disabled in DPS just as a commit took the ID back: its live row enables it again.
+        } else if (wroteToDps(retired)) {
+          // Disabled or deleted in DPS just as a commit took the ID back: its live row is read
+          // from DPS again, and enables or creates it again.
           this.store.reopenLive(due.row.registrationId);
         }
       }
@@ -120,20 +128,30 @@ export interface RetireParts {
   mayYetBeCreated?: boolean;
   /** Whether the row is still due, asked right before the write that disables it. */
   stillDue?: () => boolean;
+  /**
+   * A group member uses the registration ID now: our record is deleted, not disabled, as any
+   * individual enrollment under the ID takes precedence over the member's group.
+   */
+  heldByGroup?: boolean;
 }
 
 /** How a retirement says it wrote to DPS, in its detail (and a receipt's). */
 const DISABLED_IN_DPS = 'disabled in DPS';
+const DELETED_IN_DPS = 'deleted in DPS';
 
 /**
- * Whether a retirement wrote to DPS rather than finding the record already disabled: one from
- * this station, or a receipt's answer.
+ * Whether a retirement wrote to DPS (disabled or deleted the record) rather than finding it
+ * already disabled or gone: one from this station, or a receipt's answer.
  */
-export function wroteDisabled(retired: {
+export function wroteToDps(retired: {
   outcome: string;
   detail?: Readonly<Record<string, unknown>>;
 }): boolean {
-  return retired.outcome === 'disabled' && retired.detail?.how === DISABLED_IN_DPS;
+  const how = retired.detail?.how;
+  return (
+    (retired.outcome === 'disabled' && how === DISABLED_IN_DPS) ||
+    (retired.outcome === 'absent' && how === DELETED_IN_DPS)
+  );
 }
 
 /**
@@ -201,6 +219,7 @@ async function retireInDps(
   if (theirs === undefined || !sameCredential(theirs, ours.fingerprint)) {
     return { outcome: 'not-ours', detail: { dpsAttestation: theirs?.kind ?? 'unreadable' } };
   }
+  if (parts.heldByGroup) return deleteOurs(id, record, parts);
   if (record.provisioningStatus === 'disabled') {
     return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
   }
@@ -217,6 +236,42 @@ async function retireInDps(
     if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') return waiting(err);
     throw err;
   }
+}
+
+/**
+ * Deletes our own record (credentials compared by the caller) with If-Match on the etag read:
+ * a group member uses its registration ID now, and DPS would match the device to this
+ * individual enrollment, enabled or disabled, before its group. Settled as `absent`, which DPS
+ * now is, with how in the detail.
+ */
+async function deleteOurs(
+  id: string,
+  record: IndividualEnrollment,
+  parts: RetireParts,
+): Promise<Retired | Waiting> {
+  if (!record.etag) return { wait: 'DPS gave no etag to delete it by' };
+  if (parts.stillDue?.() === false) return { wait: 'its registration ID is in use again' };
+  const etag = record.etag;
+  try {
+    await noticingAnswer(
+      () => parts.dps.deleteEnrollment(id, etag),
+      () => parts.onAnswered?.(),
+    );
+  } catch (err) {
+    // Gone meanwhile: what the deletion was for. Changed since our read: read it again later.
+    if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
+      return { outcome: 'absent', detail: { how: 'gone from DPS before the delete' } };
+    }
+    if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') return waiting(err);
+    throw err;
+  }
+  return {
+    outcome: 'absent',
+    detail: {
+      how: DELETED_IN_DPS,
+      reason: 'an enrollment group member uses its registration ID',
+    },
+  };
 }
 
 /**

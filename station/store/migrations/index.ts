@@ -17,6 +17,7 @@ import { migration015RunOperatorNames } from './015_run_operator_names.js';
 import { migration016ReopenUnconfirmedGroupMembers } from './016_reopen_unconfirmed_group_members.js';
 import { migration017SupersededRetirement } from './017_superseded_retirement.js';
 import { migration018BundleRetirements } from './018_bundle_retirements.js';
+import { migration019RetireUnderGroupMembers } from './019_retire_under_group_members.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -45,4 +46,5 @@ export const migrations: readonly Migration[] = [
   migration016ReopenUnconfirmedGroupMembers,
   migration017SupersededRetirement,
   migration018BundleRetirements,
+  migration019RetireUnderGroupMembers,
 ];

@@ -74,8 +74,9 @@ const toRow = (raw: RawRow): OutboxRow => ({ ...raw, needsReconcile: raw.needsRe
 
 /**
  * The sync worker's side of the outbox. Every change of a row's status is one transaction with
- * its audit event; a settlement only applies to a row still `syncing`, so nothing the worker
- * learns late can overwrite what happened to the row meanwhile.
+ * its audit event; a settlement only applies to a row still `syncing` under the claim it
+ * belongs to (the attempt count its claim set), so nothing the worker learns late can overwrite
+ * what happened to the row meanwhile: a reopen, a recovery, or a later claim of the same row.
  *
  * Audited: synced, failed, conflict and interrupted (found `syncing` at start). (Group members
  * an earlier version marked synced without asking DPS are reopened once, by migration 016.) A
@@ -117,16 +118,16 @@ export class OutboxSyncStore {
       synced: db.prepare(`UPDATE enrollments SET status = 'synced', synced_at = ?, updated_at = ?,
           etag = ?, next_attempt_at = NULL, needs_reconcile = 0, last_error = NULL,
           last_error_code = NULL, dps_error = NULL, dps_record = NULL, sync_note = ?
-        WHERE id = ? AND status = 'syncing'`),
+        WHERE id = ? AND status = 'syncing' AND attempts = ?`),
       failed: db.prepare(`UPDATE enrollments SET status = 'failed', updated_at = ?,
           next_attempt_at = NULL, needs_reconcile = 0, last_error_code = ?, last_error = ?,
-          dps_error = ? WHERE id = ? AND status = 'syncing'`),
+          dps_error = ? WHERE id = ? AND status = 'syncing' AND attempts = ?`),
       conflict: db.prepare(`UPDATE enrollments SET status = 'conflict', updated_at = ?, etag = ?,
           next_attempt_at = NULL, needs_reconcile = 0, last_error_code = 'SYNC_CONFLICT',
-          last_error = ?, dps_record = ?, dps_error = NULL WHERE id = ? AND status = 'syncing'`),
+          last_error = ?, dps_record = ?, dps_error = NULL WHERE id = ? AND status = 'syncing' AND attempts = ?`),
       retry: db.prepare(`UPDATE enrollments SET status = 'pending', updated_at = ?,
           next_attempt_at = ?, needs_reconcile = ?, last_error_code = ?, last_error = ?
-        WHERE id = ? AND status = 'syncing'`),
+        WHERE id = ? AND status = 'syncing' AND attempts = ?`),
       superseded: db.prepare(SUPERSEDED_SQL),
       individualUnderMember: db.prepare(INDIVIDUAL_UNDER_MEMBER_SQL).pluck(),
       // updated_at stays: the row's problem keeps its date (`sync status`) until it is sent.
@@ -228,12 +229,20 @@ export class OutboxSyncStore {
     const base = { enrollmentId: row.id, attempts: row.attempts };
     if (s.kind === 'retry') {
       const at = this.iso(s.at);
-      return this.sql.retry.run(now, at, s.reconcile ? 1 : 0, s.code, s.detail, row.id).changes;
+      return this.sql.retry.run(
+        now,
+        at,
+        s.reconcile ? 1 : 0,
+        s.code,
+        s.detail,
+        row.id,
+        row.attempts,
+      ).changes;
     }
     let changes: number;
     if (s.kind === 'synced') {
       const note = s.note ?? (s.how === 'created' ? null : `${s.how} in DPS`);
-      changes = this.sql.synced.run(now, now, s.etag ?? null, note, row.id).changes;
+      changes = this.sql.synced.run(now, now, s.etag ?? null, note, row.id, row.attempts).changes;
       if (changes === 1) {
         this.event('enrollment.synced', row.registrationId, {
           ...base,
@@ -243,7 +252,7 @@ export class OutboxSyncStore {
       }
     } else if (s.kind === 'failed') {
       const dpsError = s.dpsError ? JSON.stringify(s.dpsError) : null;
-      changes = this.sql.failed.run(now, s.code, s.detail, dpsError, row.id).changes;
+      changes = this.sql.failed.run(now, s.code, s.detail, dpsError, row.id, row.attempts).changes;
       if (changes === 1) {
         this.event('enrollment.sync-failed', row.registrationId, {
           ...base,
@@ -255,7 +264,7 @@ export class OutboxSyncStore {
     } else {
       const record = JSON.stringify(s.dpsRecord);
       const etag = s.dpsRecord.etag ?? null;
-      changes = this.sql.conflict.run(now, etag, s.detail, record, row.id).changes;
+      changes = this.sql.conflict.run(now, etag, s.detail, record, row.id, row.attempts).changes;
       if (changes === 1) {
         this.event('enrollment.conflict', row.registrationId, {
           ...base,

@@ -79,9 +79,11 @@ export class RetirementStore {
     const settle = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?,
         retire_after = NULL, retire_note = NULL
       WHERE id = ? AND retirement = 'due'`);
+    // A row `syncing` is reopened too: its batch may have read DPS before the disable landed,
+    // and its settlement, under a claim no longer current, is then dropped (outboxSyncStore.ts).
     const reopen = db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
         next_attempt_at = NULL, sync_note = NULL, needs_reconcile = 1, updated_at = ?
-      WHERE registration_id = ? AND status = 'synced' RETURNING id`);
+      WHERE registration_id = ? AND status IN ('synced', 'syncing') RETURNING id`);
     this.reopenLiveTx = db.transaction((registrationId: string) => {
       const at = new Date(this.now());
       const reopened = reopen.all(at.toISOString(), registrationId) as { id: number }[];
@@ -154,8 +156,8 @@ export class RetirementStore {
 
   /**
    * A retirement disabled `registrationId` in DPS after a commit took the ID back (the row was
-   * no longer due when its answer came): the live row of that ID, if marked synced, goes back
-   * to pending, to be read from DPS first, whose sync enables our own disabled enrollment
+   * no longer due when its answer came): the live row of that ID, if marked synced or being
+   * synced, goes back to pending, to be read from DPS first, whose sync enables our own disabled enrollment
    * again (dpsReconciler.ts). Returns how many rows were reopened.
    */
   reopenLive(registrationId: string): number {

@@ -57,8 +57,10 @@ export class SyncLease {
    */
   hold(): { holder: LeaseHolder } | { justTaken: boolean } {
     if (this.held) {
-      this.renew();
-      return { justTaken: false };
+      if (this.renew()) return { justTaken: false };
+      // Another host took it while this worker did not renew (a long hold on a shared drive):
+      // it drains now, and has put this worker's rows in flight back to pending.
+      this.held = false;
     }
     const holder = this.takeTx.immediate();
     if (holder !== undefined) return { holder };
@@ -78,11 +80,13 @@ export class SyncLease {
     }
   }
 
-  private renew(): void {
+  /** Renews the lease when due; false when it is no longer this worker's. */
+  private renew(): boolean {
     const now = this.now();
-    if (now - this.renewedAt < STALE_MS / 4) return;
-    this.sql.renew.run(now, this.holder);
+    if (now - this.renewedAt < STALE_MS / 4) return true;
+    if (this.sql.renew.run(now, this.holder).changes === 0) return false;
     this.renewedAt = now;
+    return true;
   }
 
   private takeInTransaction(): LeaseHolder | undefined {

@@ -67,4 +67,24 @@ describe('SyncWorker: one worker per database (the sync lease)', () => {
     expect(station.statuses()).toEqual(['synced']);
     expect(leaseRow()).toEqual({ host: hostname(), pid: process.pid });
   });
+
+  it('stops draining once another host took the lease it held (not renewed in a long hold)', async () => {
+    station.provision('SN1');
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+    expect(leaseRow()).toEqual({ host: hostname(), pid: process.pid });
+
+    // Another host judged the lease stale and took it (this worker renewed nothing for a
+    // minute, in a long DPS hold): at its next renewal this worker must see that.
+    leaseHeldBy(process.ppid, 'line-7-other-host');
+    await station.clock.advance(16_000);
+    station.provision('SN2');
+    await expect(worker.syncNow()).rejects.toMatchObject({ code: 'SYNC_WORKER_ELSEWHERE' });
+    expect(station.statuses()).toEqual(['synced', 'pending']);
+    expect(leaseRow()).toEqual({ host: 'line-7-other-host', pid: process.ppid });
+    await worker.stop();
+    // Its stop gives back nothing that is not its own.
+    expect(leaseRow()).toEqual({ host: 'line-7-other-host', pid: process.ppid });
+  });
 });

@@ -65,14 +65,15 @@ export async function openBundleWorkStore(
     requireWritable: true,
   });
   try {
-    // A file with no enrollment is new, or its filling never committed (a crash between the
-    // migrations and the insert): either way there is nothing in it to keep, so fill it.
-    if (enrollmentCount(db) === 0) {
+    // A file that records no bundle is new, or its filling never committed (a crash between
+    // the migrations and the insert): either way there is nothing in it to keep, so fill it.
+    // (Not judged by its enrollments: a bundle of retirements alone carries none.)
+    if (!isFilled(db)) {
       const sealed = await sealCarriedKeys(payload, wrapper);
       const filled = db.transaction(() => {
         // Looked at again under the write lock: a second `bundle sync` of the same file
         // started at the same moment may have filled it meanwhile.
-        if (enrollmentCount(db) !== 0) return false;
+        if (isFilled(db)) return false;
         fill(db, payload, sealed);
         return true;
       });
@@ -86,8 +87,9 @@ export async function openBundleWorkStore(
   }
 }
 
-function enrollmentCount(db: Database.Database): number {
-  return db.prepare(`SELECT count(*) FROM enrollments`).pluck().get() as number;
+/** Whether the work store was filled: the fill records its bundle in the same transaction. */
+function isFilled(db: Database.Database): boolean {
+  return db.prepare(`SELECT EXISTS (SELECT 1 FROM bundles)`).pluck().get() === 1;
 }
 
 function checkCarried(payload: BundlePayload): void {

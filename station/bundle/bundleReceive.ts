@@ -4,7 +4,7 @@ import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { withoutSecrets } from '../sync/dpsReconciler.js';
 import { BundleError } from './bundleErrors.js';
 import { receiptCounts, type ReceiptPayload, type ReceiptResult } from './bundlePayload.js';
-import { settleRetirements } from './bundleRetirementReceive.js';
+import { membersBlockedHere, settleRetirements } from './bundleRetirementReceive.js';
 
 /**
  * `bundle receive`: what DPS answered for a bundle's enrollments, applied to this station's
@@ -72,9 +72,23 @@ export function applyReceipt(
   now: () => Date = () => new Date(),
 ): ReceiveSummary {
   refuseUnknownBundle(db, receipt.bundleId);
-  const again = answersOfNoUse(receipt);
-  const apply = new ReceiptApplier(db, unconfirmedAsPending(receipt), again, actor, now());
-  return db.transaction(() => apply.all()).immediate();
+  return db
+    .transaction(() => {
+      // Read in the transaction: a commit meanwhile may make a member's ID blocked.
+      const blocked = membersBlockedHere(db, receipt);
+      const again = new Set([...answersOfNoUse(receipt), ...blocked.keys()]);
+      const results = receipt.results.map((result) => blocked.get(result.id) ?? result);
+      const applied = unconfirmedAsPending({ ...receipt, results });
+      const summary = new ReceiptApplier(db, applied, again, actor, now()).all();
+      // Why they wait, as `queue list` shows a row's last error.
+      const why = db.prepare(`UPDATE enrollments SET last_error_code = ?, last_error = ?
+        WHERE id = ? AND status = 'pending'`);
+      for (const [id, result] of blocked) {
+        why.run('SYNC_INDIVIDUAL_ENROLLMENT_FIRST', 'detail' in result ? result.detail : '', id);
+      }
+      return summary;
+    })
+    .immediate();
 }
 
 class ReceiptApplier {

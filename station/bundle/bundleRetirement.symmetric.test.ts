@@ -93,7 +93,13 @@ describe('a superseded symmetric-key enrollment retired through a bundle', () =>
     expect(second.receipt.retirements).toEqual([
       expect.objectContaining({ enrollmentId: first, outcome: 'disabled' }),
     ]);
-    expect(second.summary.retirements).toEqual({ disabled: 1, absent: 0, notOurs: 0, due: 0 });
+    expect(second.summary.retirements).toEqual({
+      disabled: 1,
+      deleted: 0,
+      absent: 0,
+      notOurs: 0,
+      due: 0,
+    });
     expect(findNeedles('receipt', Buffer.from(JSON.stringify(second.receipt)), needles)).toEqual(
       [],
     );
@@ -120,7 +126,13 @@ describe('a superseded symmetric-key enrollment retired through a bundle', () =>
 
     const second = await trip('second.bundle');
 
-    expect(second.summary.retirements).toEqual({ disabled: 0, absent: 0, notOurs: 1, due: 0 });
+    expect(second.summary.retirements).toEqual({
+      disabled: 0,
+      deleted: 0,
+      absent: 0,
+      notOurs: 1,
+      due: 0,
+    });
     expect(await dps.getEnrollment('reg-sn1')).toMatchObject({
       provisioningStatus: 'enabled',
       etag: theirs.etag,

@@ -5,66 +5,31 @@
  * the line's station database and CA, the real `bundle export` / `bundle sync` / `bundle
  * receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { parseConnectionString } from '../../dps/auth/connectionString.js';
-import { deriveDeviceKey } from '../../dps/auth/sas.js';
-import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
-import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
-import { bundleCommand } from '../cli/bundleCommand.js';
-import { keys } from '../cli/keysCommand.js';
-import { dpsClientFor } from '../production/dpsConnection.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { openBundle, openReceipt, readSealedFile } from './bundleFiles.js';
-import type { BundlePayload, ReceiptPayload } from './bundlePayload.js';
+import type { BundlePayload } from './bundlePayload.js';
 import { sealPayload } from './bundleSeal.js';
 import { airGapGroupLine, BUNDLE_PASSPHRASE } from './testing/airGapGroupLine.js';
+import { bundleCommandsOn } from './testing/bundleCommands.js';
 
-const GROUP_KEY = randomBytes(64).toString('base64');
-const gap = airGapGroupLine(GROUP_KEY);
+const gap = airGapGroupLine();
 let line: SyncTestStation;
 let emulator: DpsEmulator;
 let dir: string;
 let output: string[];
 beforeEach(() => ({ line, emulator, dir, output } = gap));
-const bundle = bundleCommand(dpsClientFor);
 const stickWrapper = new PassphraseKeyWrapper(BUNDLE_PASSPHRASE);
-
-const exportTo = (name: string) =>
-  bundle(['export', '--out', join(dir, name), '--by', 'sam', '--data-dir', line.dir]);
-const syncOnline = (name: string) =>
-  bundle(['sync', join(dir, name), '--by', 'sam', '--data-dir', gap.office]);
-const receive = (name: string) =>
-  bundle(['receive', join(dir, name.replace(/\.bundle$/, '.receipt')), '--data-dir', line.dir]);
-const openedBundle = (name: string) =>
-  openBundle(readSealedFile(join(dir, name), 'bundle'), stickWrapper);
-const openedReceipt = (name: string): Promise<ReceiptPayload> =>
-  openReceipt(
-    readSealedFile(join(dir, name.replace(/\.bundle$/, '.receipt')), 'receipt'),
-    stickWrapper,
-  );
+const { exportTo, syncOnline, receive, openedBundle, openedReceipt, inDps } = bundleCommandsOn(gap);
 
 function retirementOf(id: number): { status: string; retirement: string | null } {
   return line.db.prepare(`SELECT status, retirement FROM enrollments WHERE id = ?`).get(id) as {
     status: string;
     retirement: string | null;
   };
-}
-
-async function inDps(registrationId: string) {
-  const dps = new DpsServiceClient({
-    connectionString: parseConnectionString(emulator.serviceConnectionString),
-    ca: emulator.caCertificatePem,
-  });
-  try {
-    return await dps.getEnrollment(registrationId);
-  } finally {
-    dps.close();
-  }
 }
 
 /**
@@ -227,45 +192,6 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     await expect(exportTo('empty.bundle')).rejects.toMatchObject({
       code: 'BUNDLE_NOTHING_PENDING',
     });
-  });
-
-  it('deletes the earlier individual enrollment of a device moved to a group under the same ID', async () => {
-    expect(await keys(['set-group', '--group', 'gadgets', '--data-dir', line.dir])).toBe(0);
-    const dps = new DpsServiceClient({
-      connectionString: parseConnectionString(emulator.serviceConnectionString),
-      ca: emulator.caCertificatePem,
-    });
-    try {
-      await dps.createOrUpdateEnrollmentGroup({
-        enrollmentGroupId: 'gadgets',
-        attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
-        provisioningStatus: 'enabled',
-      });
-    } finally {
-      dps.close();
-    }
-    const first = gap.provisionX509('SN1');
-    expect(await exportTo('first.bundle')).toBe(0);
-    expect(await syncOnline('first.bundle')).toBe(0);
-    expect(await receive('first.bundle')).toBe(0);
-    const member = line.provisionGroupMember('SN1', 'gadgets');
-    expect(line.row(member).registrationId).toBe('reg-sn1');
-    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'due' });
-
-    expect(await exportTo('second.bundle')).toBe(0);
-    expect((await openedBundle('second.bundle')).retirements).toEqual([
-      expect.objectContaining({ id: first, heldByGroup: true }),
-    ]);
-    expect(await syncOnline('second.bundle')).toBe(0);
-    expect(await inDps('reg-sn1')).toBeUndefined();
-    expect(await receive('second.bundle')).toBe(0);
-    expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'absent' });
-    expect(retiredEvents()).toEqual([
-      expect.objectContaining({ detail: expect.objectContaining({ how: 'deleted in DPS' }) }),
-    ]);
-    expect(line.row(member).status).toBe('synced');
-    const key = deriveDeviceKey(GROUP_KEY, 'reg-sn1');
-    expect((await registerDevice(emulator, 'reg-sn1', { key })).final?.status).toBe(200);
   });
 
   it('refuses a bundle of a newer version by its version, not as damage', async () => {

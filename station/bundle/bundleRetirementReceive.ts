@@ -3,7 +3,7 @@ import type { AuditActor } from '../store/auditLog.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
-import type { ReceiptPayload, ReceiptRetirement } from './bundlePayload.js';
+import type { ReceiptPayload, ReceiptResult, ReceiptRetirement } from './bundlePayload.js';
 
 /**
  * The line's half of retiring superseded enrollments across an air gap: each retirement a
@@ -48,6 +48,10 @@ export function settleRetirements(
       }
       continue;
     }
+    // Disabled by a machine that did not know a group member uses the ID now (an earlier
+    // version, or a bundle exported before the member): it blocks the member all the same, so
+    // the row stays due and the next bundle carries its deletion.
+    if (answer.outcome === 'disabled' && due.heldByGroup) continue;
     // Another bundle still out may yet create it in DPS: not settled as absent, carried again.
     // (A group member's bundle carries the earlier row it deleted as history, too.)
     if (
@@ -76,4 +80,37 @@ function keptDetail(answer: ReceiptRetirement): Record<string, string> {
     if (value !== undefined) kept[key] = value;
   }
   return kept;
+}
+
+/**
+ * The receipt's group members the line must not take as synced: an individual enrollment under
+ * the member's registration ID keeps its device out of DPS (retirementRules.ts), as this line
+ * knows and the syncing machine may not have (an earlier version, which disables instead of
+ * deleting and confirms the member all the same). Such a member goes back pending, its answer
+ * of no use, and travels in the next bundle with the deletion: returned as its answer to apply
+ * instead. A row this receipt settles as no longer in DPS blocks nothing.
+ */
+export function membersBlockedHere(
+  db: Database.Database,
+  receipt: ReceiptPayload,
+): Map<number, ReceiptResult> {
+  const individuals = db.prepare(`SELECT id, retirement FROM enrollments
+    WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
+      AND attestation != 'symmetric-key-group' AND retirement IN ('due', 'not-ours')`);
+  const gone = new Set(
+    (receipt.retirements ?? []).filter((r) => r.outcome === 'absent').map((r) => r.enrollmentId),
+  );
+  const blocked = new Map<number, ReceiptResult>();
+  for (const result of receipt.results) {
+    if (result.outcome !== 'synced' || result.how !== 'confirmed-by-group') continue;
+    const rows = individuals.all(result.registrationId) as { id: number; retirement: string }[];
+    const blocking = rows.find((r) => r.retirement === 'not-ours' || !gone.has(r.id));
+    if (blocking === undefined) continue;
+    const { id, registrationId, bodySha256, attempts } = result;
+    blocked.set(id, {
+      ...{ id, registrationId, bodySha256, attempts, outcome: 'pending' },
+      detail: `enrollment ${blocking.id}, an individual enrollment under ${registrationId}, is ${blocking.retirement === 'due' ? 'not deleted from DPS yet' : 'another party’s in DPS'}; the syncing machine confirmed the group without it`,
+    });
+  }
+  return blocked;
 }

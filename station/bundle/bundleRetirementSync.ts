@@ -1,9 +1,10 @@
+import type Database from 'better-sqlite3';
 import type { DpsServiceApi } from '../../dps/service/serviceTypes.js';
 import type { CodedError } from '../line/lineTypes.js';
 import { DEFAULT_BACKOFF } from '../sync/backoff.js';
 import type { OpenSecret, OutboxRow } from '../sync/enrollmentRequest.js';
 import { judgeFailure } from '../sync/failurePolicy.js';
-import { retireSuperseded } from '../sync/supersededRetirement.js';
+import { retireSuperseded, wroteToDps } from '../sync/supersededRetirement.js';
 import type { BundlePayload, BundleRetirement, ReceiptRetirement } from './bundlePayload.js';
 
 /**
@@ -29,6 +30,8 @@ export interface RetirementRun {
 /** How the carried retirements ended, per outcome, for `bundle sync`'s summary. */
 export interface RetirementCounts {
   disabled: number;
+  /** Deleted under a group member's ID (counted apart from `absent`, which they are now). */
+  deleted: number;
   absent: number;
   notOurs: number;
   /** Left due on the line: they go in its next bundle. */
@@ -36,15 +39,19 @@ export interface RetirementCounts {
 }
 
 /**
- * Retires the superseded enrollments `payload` carries, unless the sync was interrupted or
- * another process syncs this bundle (`stopped`); undefined when it carries none (a bundle of an
- * earlier version, or a line with nothing due).
+ * Retires the superseded enrollments `payload` carries that `which` picks (the deletions under a
+ * group member's ID, which go before the members, or the rest, after them), unless the sync was
+ * interrupted or another process syncs this bundle (`stopped`); undefined when it carries none
+ * (a bundle of an earlier version, or a line with nothing due).
  */
 export async function carriedRetirementsIn(
   options: { payload: BundlePayload; dps: DpsServiceApi; signal?: AbortSignal },
   stopped: CodedError | undefined,
+  which: 'deletions' | 'the rest',
 ): Promise<RetirementRun | undefined> {
-  const carried = options.payload.retirements ?? [];
+  const carried = (options.payload.retirements ?? []).filter(
+    (r) => (r.heldByGroup === true) === (which === 'deletions'),
+  );
   if (carried.length === 0) return undefined;
   if (options.signal?.aborted || stopped?.code === 'SYNC_WORKER_ELSEWHERE') {
     return { retirements: [], due: carried.length };
@@ -52,11 +59,51 @@ export async function carriedRetirementsIn(
   return retireCarried(carried, options.dps, options.signal);
 }
 
+/** Both runs of a sync as one, for the receipt and the summary. */
+export function bothRuns(
+  first: RetirementRun | undefined,
+  second: RetirementRun | undefined,
+): RetirementRun | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  const failure = first.failure ?? second.failure;
+  return {
+    retirements: [...first.retirements, ...second.retirements],
+    due: first.due + second.due,
+    ...(failure !== undefined && { failure }),
+  };
+}
+
+/**
+ * Records in the work store how the deletions under group members' IDs ended, on the earlier
+ * rows the bundle carried as those members' history, as the line records them: a row still
+ * `due` makes its member wait, `not-ours` makes it a conflict (batchSync.ts), so no member is
+ * answered synced while an individual enrollment under its ID keeps its device out of DPS.
+ */
+export function recordDeletions(
+  db: Database.Database,
+  carried: BundleRetirement[],
+  run: RetirementRun | undefined,
+  now: Date,
+): void {
+  const mark = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?
+    WHERE id = ? AND status = 'superseded'`);
+  db.transaction(() => {
+    for (const entry of carried) {
+      if (entry.heldByGroup !== true) continue;
+      const outcome = run?.retirements.find((r) => r.enrollmentId === entry.id)?.outcome;
+      if (outcome === 'not-ours') mark.run('not-ours', now.toISOString(), entry.id);
+      else if (outcome === undefined) mark.run('due', null, entry.id);
+      else mark.run(null, null, entry.id);
+    }
+  }).immediate();
+}
+
 export function retirementCounts(run: RetirementRun): RetirementCounts {
   const count = (outcome: string) => run.retirements.filter((r) => r.outcome === outcome).length;
+  const deleted = run.retirements.filter((r) => wroteToDps(r) && r.outcome === 'absent').length;
   return {
-    ...{ disabled: count('disabled'), absent: count('absent'), notOurs: count('not-ours') },
-    due: run.due,
+    ...{ disabled: count('disabled'), deleted, absent: count('absent') - deleted },
+    ...{ notOurs: count('not-ours'), due: run.due },
   };
 }
 

@@ -33,7 +33,9 @@ import {
   type RetryWait,
 } from './bundleSyncWait.js';
 import {
+  bothRuns,
   carriedRetirementsIn,
+  recordDeletions,
   retirementCounts,
   type RetirementCounts,
 } from './bundleRetirementSync.js';
@@ -110,9 +112,12 @@ export async function syncBundle(
   const deadline = retryDeadline(Date.now(), options.retryWithinMs);
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper, options.dpsHost);
   try {
+    // Deletions under group members' IDs first: a member waits on its (retirementRules.ts).
+    const deleted = await carriedRetirementsIn(options, undefined, 'deletions');
+    recordDeletions(db, options.payload.retirements ?? [], deleted, options.now?.() ?? new Date());
     let stopped = (await drain(db, options, deadline)) ?? unconfirmableMembers(db);
-    // After the enrollments, as the online worker retires only once no batch runs.
-    const retired = await carriedRetirementsIn(options, stopped);
+    // The others after the enrollments, as the online worker retires only once no batch runs.
+    const retired = bothRuns(deleted, await carriedRetirementsIn(options, stopped, 'the rest'));
     stopped ??= retired?.failure;
     // Prepared once: a bundle carries up to MAX_BUNDLE_ENROLLMENTS enrollments.
     const read = db.prepare(READ_ROW);

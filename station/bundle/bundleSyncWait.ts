@@ -38,9 +38,12 @@ export interface RetryWait {
 
 /**
  * Rows no wait here helps: the bundle carries no fingerprint of their group's key, and it will
- * not carry one later. They go back pending in the receipt at once, their code saying why.
+ * not carry one later; or a member waits on a deletion under its ID, which this run tried
+ * before the members and does not try again. They go back pending in the receipt at once,
+ * their code saying why.
  */
-const WAIT_HELPS = `coalesce(last_error_code, '') != 'SYNC_GROUP_KEY_UNAVAILABLE'`;
+const WAIT_HELPS = `coalesce(last_error_code, '') NOT IN ('SYNC_GROUP_KEY_UNAVAILABLE',
+  'SYNC_INDIVIDUAL_ENROLLMENT_FIRST')`;
 
 /**
  * When the earliest pending row of the work store may be sent again, if a pending row waits for

@@ -257,7 +257,7 @@ function exportedBundles(dataDir: string): BundleListing[] {
 
 /** What an export wrote: its enrollments, what waits for the next, and the retirements. */
 function exportedLines(summary: ExportSummary, file: string): string[] {
-  const retiring = `${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID`;
+  const retiring = `${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID (deleted, where a group member uses it now)`;
   if (summary.enrollments === 0) {
     return [
       `Bundle ${summary.bundleId}: no enrollment is pending; it carries ${retiring}, in ${file}.`,

@@ -56,7 +56,7 @@ export async function bundleSyncCommand(
   const retiring = payload.retirements?.length ?? 0;
   const carries =
     retiring > 0
-      ? `${total} enrollment(s) and ${retiring} earlier one(s) to disable`
+      ? `${total} enrollment(s) and ${retiring} earlier one(s) to retire`
       : `${total} enrollment(s)`;
   console.log(
     `Bundle ${payload.bundleId} from ${payload.source.host}: ${carries}, to ${connection.hostName} (${source}).`,
@@ -114,7 +114,9 @@ export async function bundleSyncCommand(
 /** One line on the earlier enrollments of re-provisioned devices the bundle carried. */
 export function retirementLine(counts: NonNullable<BundleSyncSummary['retirements']>): string {
   const due = counts.due > 0 ? `; ${counts.due} still due (they go in the line's next bundle)` : '';
-  return `Retired in DPS: ${counts.disabled} disabled, ${counts.absent} not there, ${counts.notOurs} not shown to be ours (left alone)${due}.`;
+  const deleted =
+    counts.deleted > 0 ? `, ${counts.deleted} deleted (a group member uses the ID)` : '';
+  return `Retired in DPS: ${counts.disabled} disabled${deleted}, ${counts.absent} not there, ${counts.notOurs} not shown to be ours (left alone)${due}.`;
 }
 
 /** A sync's summary, with the group members that failed on their group (from its receipt). */

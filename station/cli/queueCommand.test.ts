@@ -96,7 +96,9 @@ describe('station queue list', () => {
     retire.run(later, 'disabled', '2026-12-06T10:00:00.000Z', earlier);
     expect(await queue(['list', '--status', 'superseded', '--data-dir', station.dir])).toBe(0);
     expect(output).toEqual([
-      expect.stringMatching(/ reg-sn1 {2}\(old ID in DPS: to be disabled at the next sync\)$/),
+      expect.stringMatching(
+        / reg-sn1 {2}\(old ID in DPS: to be disabled \(deleted, under a group member's ID\) at the next sync\)$/,
+      ),
       expect.stringMatching(/ reg-sn1 {2}\(old ID in DPS: disabled\)$/),
     ]);
   });

@@ -35,7 +35,7 @@ export const QUEUE_USAGE = `  queue stats                                    enr
 
 /** What `queue list` says of a superseded row's enrollment in DPS (migration 017). */
 const RETIREMENT_TEXT: Record<NonNullable<OutboxEntry['retirement']>, string> = {
-  due: 'to be disabled at the next sync',
+  due: "to be disabled (deleted, under a group member's ID) at the next sync",
   disabled: 'disabled',
   absent: 'not there',
   'not-ours': 'not shown to be ours (other credentials, or ours unreadable here), left alone',

@@ -198,8 +198,8 @@ class BatchRun implements BatchCalls {
   ): Promise<void> {
     const individual = this.ctx.store.individualUnderMember(row.registrationId);
     if (individual === 'due') {
-      const why = `waits until the earlier individual enrollment under ${row.registrationId} is deleted from DPS (the sync deletes it): DPS would take the device to it before its group`;
-      this.retry(row, why, false);
+      const why = `the earlier individual enrollment under ${row.registrationId} is not deleted from DPS yet (queue list --status superseded says why)`;
+      this.retry(row, why, false, 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST');
       return;
     }
     const record =
@@ -297,7 +297,10 @@ class BatchRun implements BatchCalls {
     reconcile: boolean,
     code: Extract<
       SyncErrorCode,
-      'SYNC_DPS_RETRY' | 'SYNC_SECRET_LOCKED' | 'SYNC_GROUP_KEY_UNAVAILABLE'
+      | 'SYNC_DPS_RETRY'
+      | 'SYNC_SECRET_LOCKED'
+      | 'SYNC_GROUP_KEY_UNAVAILABLE'
+      | 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST'
     > = 'SYNC_DPS_RETRY',
   ): void {
     this.mayHold.set(row.id, reconcile);

@@ -79,7 +79,8 @@ export class SupersededRetirement {
         // while the pass went on (retirementRules.ts).
         const due = this.store.dueRow(listed.row.id);
         if (due === undefined) continue;
-        const stillDue = () => this.store.dueRow(due.row.id) !== undefined;
+        // Due as it was read: a group member's commit meanwhile turns a disable into a delete.
+        const stillDue = () => this.store.dueRow(due.row.id)?.heldByGroup === due.heldByGroup;
         const parts = {
           ...this.parts,
           mayYetBeCreated: due.inUnansweredBundle,

@@ -25,6 +25,8 @@ export const syncErrorText = {
     "DPS holds the enrollment group this device's profile names, but the device cannot register through it: the detail says what differs (disabled, another attestation, or neither of its keys is the group key the device's key was derived from). A supervisor must fix the group in DPS (enabled, symmetric-key attestation, that group key as its primary or secondary key), then requeue: `station queue requeue --status failed --by NAME`. If DPS's key is the right one, the devices hold keys derived from the wrong one: store DPS's key on the station (`station keys set-group --replace`) and provision them again.",
   SYNC_GROUP_KEY_UNAVAILABLE:
     "The station cannot compare this device's enrollment group with DPS: the group key stored on this station cannot be opened here (not stored, the station is locked, or the bundle carries no fingerprint of it). The enrollment waits; a supervisor must store the group key (`station keys set-group`). For a bundle, no run of it can confirm these members: receiving its receipt on the line (`station bundle receive`) lets them go, and they travel in the next `station bundle export` (this version's, which carries the fingerprint).",
+  SYNC_INDIVIDUAL_ENROLLMENT_FIRST:
+    'An earlier individual enrollment of this device, made by this station, is still in DPS under the same registration ID, and DPS would take the device to it before its enrollment group. The station deletes it (the detail says why it has not yet); the enrollment waits until then. For a bundle, sync the same bundle again.',
   SYNC_DPS_REJECTED:
     'DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
   SYNC_DPS_RETRY:

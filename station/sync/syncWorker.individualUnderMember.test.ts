@@ -105,6 +105,13 @@ describe('a device moved to an enrollment group under the same registration ID',
       401,
     );
 
+    // The first pass: the member waits, the retirement deletes the earlier enrollment.
+    sync.notify();
+    await sync.syncNow();
+    expect(station.row(member)).toMatchObject({
+      status: 'pending',
+      lastErrorCode: 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST',
+    });
     await syncUntilSettled(member);
 
     expect(await client().getEnrollment('reg-sn1')).toBeUndefined();

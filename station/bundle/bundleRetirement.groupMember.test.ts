@@ -17,6 +17,7 @@ import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { keys } from '../cli/keysCommand.js';
+import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import type { BundlePayload } from './bundlePayload.js';
 import { sealPayload } from './bundleSeal.js';
@@ -122,6 +123,25 @@ describe('a device moved to an enrollment group under the same ID, across the ai
     expect(retirementOf(first)).toBe('not-ours');
     expect(line.row(member)).toMatchObject({ status: 'conflict', lastErrorCode: 'SYNC_CONFLICT' });
     expect(line.row(member).lastError).toContain('before its enrollment group');
+
+    // As the conflict advises: that record removed from DPS, the member requeued. The line
+    // looks at the ID again through the next bundle, and the member goes.
+    const office = dpsClient();
+    try {
+      await office.deleteEnrollment('reg-sn1');
+    } finally {
+      office.close();
+    }
+    expect(requeueEnrollments(line.db, { status: 'conflict', supervisor: 'ana' })).toEqual([
+      'reg-sn1',
+    ]);
+    expect(retirementOf(first)).toBe('due');
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await receive('third.bundle')).toBe(0);
+    expect(retirementOf(first)).toBe('absent');
+    expect(line.row(member).status).toBe('synced');
+    expect(await memberRegisters()).toBe(true);
   });
 
   it('keeps the member pending when an earlier version disabled instead of deleting, and deletes through the next bundle', async () => {

@@ -48,10 +48,6 @@ export function settleRetirements(
       }
       continue;
     }
-    // Disabled by a machine that did not know a group member uses the ID now (an earlier
-    // version, or a bundle exported before the member): it blocks the member all the same, so
-    // the row stays due and the next bundle carries its deletion.
-    if (answer.outcome === 'disabled' && due.heldByGroup) continue;
     // Another bundle still out may yet create it in DPS: not settled as absent, carried again.
     // (A group member's bundle carries the earlier row it deleted as history, too.)
     if (
@@ -67,6 +63,10 @@ export function settleRetirements(
         `the receipt retires enrollment ${answer.enrollmentId} under registration ID ${answer.registrationId}, which is not its own`,
       );
     }
+    // Disabled by a machine that did not know a group member uses the ID now (an earlier
+    // version, or a bundle exported before the member): it blocks the member all the same, so
+    // the row stays due and the next bundle carries its deletion.
+    if (answer.outcome === 'disabled' && due.heldByGroup) continue;
     const detail = { ...keptDetail(answer), bundleId: receipt.bundleId, through: 'bundle' };
     if (store.settle(due, answer.outcome, detail)) settled++;
   }
@@ -94,22 +94,24 @@ export function membersBlockedHere(
   db: Database.Database,
   receipt: ReceiptPayload,
 ): Map<number, ReceiptResult> {
-  const individuals = db.prepare(`SELECT id, retirement FROM enrollments
+  // Only rows still to be deleted: one found another party's is the syncing machine's to judge
+  // (it reads DPS, and answers the member a conflict while that record is there).
+  const individuals = db.prepare(`SELECT id FROM enrollments
     WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-      AND attestation != 'symmetric-key-group' AND retirement IN ('due', 'not-ours')`);
+      AND attestation != 'symmetric-key-group' AND retirement = 'due'`);
   const gone = new Set(
     (receipt.retirements ?? []).filter((r) => r.outcome === 'absent').map((r) => r.enrollmentId),
   );
   const blocked = new Map<number, ReceiptResult>();
   for (const result of receipt.results) {
     if (result.outcome !== 'synced' || result.how !== 'confirmed-by-group') continue;
-    const rows = individuals.all(result.registrationId) as { id: number; retirement: string }[];
-    const blocking = rows.find((r) => r.retirement === 'not-ours' || !gone.has(r.id));
+    const rows = individuals.all(result.registrationId) as { id: number }[];
+    const blocking = rows.find((r) => !gone.has(r.id));
     if (blocking === undefined) continue;
     const { id, registrationId, bodySha256, attempts } = result;
     blocked.set(id, {
       ...{ id, registrationId, bodySha256, attempts, outcome: 'pending' },
-      detail: `enrollment ${blocking.id}, an individual enrollment under ${registrationId}, is ${blocking.retirement === 'due' ? 'not deleted from DPS yet' : 'another party’s in DPS'}; the syncing machine confirmed the group without it`,
+      detail: `enrollment ${blocking.id}, an individual enrollment under ${registrationId}, is not deleted from DPS yet; the syncing machine confirmed the group without it`,
     });
   }
   return blocked;

@@ -65,6 +65,18 @@ export const MARK_RETIREMENTS_FOR_MEMBER_SQL = `UPDATE enrollments SET retiremen
     AND attestation != ${MEMBER} AND ${maybeInDps('enrollments')}`;
 
 /**
+ * Looks again at the earlier individual rows found to be another party's in DPS under the
+ * registration ID of group member `?` (a row id), when a supervisor requeues the member: the
+ * conflict's advice is to remove that record from DPS, and the retirement reads DPS again
+ * (deleting the record if it turns out ours). Nothing for a row that is no group member.
+ */
+export const RECHECK_UNDER_MEMBER_SQL = `UPDATE enrollments SET retirement = 'due',
+    retired_at = NULL, retire_tries = 0, retire_after = NULL, retire_note = NULL
+  WHERE registration_id = (SELECT registration_id FROM enrollments
+      WHERE id = ? AND attestation = ${MEMBER}) COLLATE NOCASE
+    AND status = 'superseded' AND retirement = 'not-ours' AND attestation != ${MEMBER}`;
+
+/**
  * Takes registration ID `?` out of retirement: a row just committed uses it again, and its
  * sync owns DPS's record of it from now on. Reads the due rows only (their partial index). Not
  * for a group member's commit (MARK_RETIREMENTS_FOR_MEMBER_SQL).

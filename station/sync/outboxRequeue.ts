@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../store/auditLog.js';
+import { RECHECK_UNDER_MEMBER_SQL } from '../store/retirementRules.js';
 
 export interface RequeueRequest {
   /** Rows by outbox id; or every row of `status` when absent. */
@@ -34,6 +35,9 @@ export function requeueEnrollments(db: Database.Database, request: RequeueReques
   // late, puts back the answer the supervisor just acted on (station/bundle/bundleReceive.ts).
   const answered = db.prepare(`UPDATE bundle_enrollments SET answer_applied = 'requeued'
     WHERE enrollment_id = ? AND answer_applied IS NULL`);
+  // A group member in conflict with another party's individual enrollment under its ID: the
+  // station reads that record again (retirementRules.ts), on the line or in the next bundle.
+  const recheck = db.prepare(RECHECK_UNDER_MEMBER_SQL);
   type Row = { id: number; registrationId: string; code: string | null };
   return db.transaction(() => {
     const rows: Row[] = request.ids
@@ -42,6 +46,7 @@ export function requeueEnrollments(db: Database.Database, request: RequeueReques
     for (const row of rows) {
       update.run(at.toISOString(), row.id, request.status);
       answered.run(row.id);
+      recheck.run(row.id);
       audit.append({
         at,
         actor: `supervisor:${request.supervisor}`,

@@ -79,6 +79,10 @@ export class RetirementStore {
     const settle = db.prepare(`UPDATE enrollments SET retirement = ?, retired_at = ?,
         retire_after = NULL, retire_note = NULL
       WHERE id = ? AND retirement = 'due'`);
+    // A group member that waited on this row goes now, to be synced or found in conflict.
+    const releaseMember = db.prepare(`UPDATE enrollments SET next_attempt_at = NULL
+      WHERE registration_id = ? AND status = 'pending'
+        AND last_error_code = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST'`);
     // A row `syncing` is reopened too: its batch may have read DPS before the disable landed,
     // and its settlement, under a claim no longer current, is then dropped (outboxSyncStore.ts).
     const reopen = db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
@@ -106,6 +110,7 @@ export class RetirementStore {
       (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => {
         const at = new Date(this.now());
         if (settle.run(outcome, at.toISOString(), due.row.id).changes !== 1) return false;
+        if (due.heldByGroup) releaseMember.run(due.row.registrationId);
         this.audit.append({
           at,
           actor: this.actor,

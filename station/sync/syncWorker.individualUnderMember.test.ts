@@ -105,14 +105,20 @@ describe('a device moved to an enrollment group under the same registration ID',
       401,
     );
 
-    // The first pass: the member waits, the retirement deletes the earlier enrollment.
+    // One "sync now": the member waits, the retirement deletes the earlier enrollment and lets
+    // the member go at once, and it is synced only after that deletion.
     sync.notify();
     await sync.syncNow();
-    expect(station.row(member)).toMatchObject({
-      status: 'pending',
-      lastErrorCode: 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST',
-    });
-    await syncUntilSettled(member);
+    expect(station.row(member)).toMatchObject({ status: 'synced' });
+    const [retired] = station.store.audit('enrollment.retired');
+    const synced = station.store
+      .audit('enrollment.synced')
+      .find(
+        (e) =>
+          e.subject === 'reg-sn1' &&
+          (e.detail as { enrollmentId?: number }).enrollmentId === member,
+      );
+    expect(retired!.id).toBeLessThan(synced!.id);
 
     expect(await client().getEnrollment('reg-sn1')).toBeUndefined();
     expect(retirementOf(earlier.id)).toBe('absent');

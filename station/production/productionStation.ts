@@ -171,8 +171,14 @@ export async function openProductionStation(
     const steps = [
       () => taken.line?.stop(),
       () => clearInterval(taken.reminders),
-      () => taken.sync?.stop(),
-      () => taken.dps?.close(),
+      // A call in flight would hold the stop for up to its 30 s timeout (a network that drops
+      // packets): the connection goes at once, and its rows, their outcome unknown, are read
+      // back from DPS at the next start.
+      async () => {
+        const stopping = taken.sync?.stop();
+        taken.dps?.close();
+        await stopping;
+      },
       () => taken.ca?.lock(),
       () => wrapper.forget(),
     ];

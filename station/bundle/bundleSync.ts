@@ -112,7 +112,7 @@ export async function syncBundle(
   const deadline = retryDeadline(Date.now(), options.retryWithinMs);
   const db = await openBundleWorkStore(options.dataDir, payload, options.wrapper, options.dpsHost);
   try {
-    // Deletions under group members' IDs first: a member waits on its (retirementRules.ts).
+    // Deletions under group members' IDs first: each member waits for the one under its ID.
     const deleted = await carriedRetirementsIn(options, undefined, 'deletions');
     recordDeletions(db, options.payload.retirements ?? [], deleted, options.now?.() ?? new Date());
     let stopped = (await drain(db, options, deadline)) ?? unconfirmableMembers(db);

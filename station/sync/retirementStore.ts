@@ -162,8 +162,8 @@ export class RetirementStore {
   /**
    * A retirement disabled `registrationId` in DPS after a commit took the ID back (the row was
    * no longer due when its answer came): the live row of that ID, if marked synced or being
-   * synced, goes back to pending, to be read from DPS first, whose sync enables our own disabled enrollment
-   * again (dpsReconciler.ts). Returns how many rows were reopened.
+   * synced, goes back to pending, to be read from DPS first, whose sync enables our own
+   * disabled enrollment again, or creates it (dpsReconciler.ts). Returns how many were reopened.
    */
   reopenLive(registrationId: string): number {
     return this.reopenLiveTx.immediate(registrationId);

@@ -197,6 +197,27 @@ describe("a restarted line's check of a board left on its port", () => {
     expect(await within(5_000, identifies(device))).toBe(device.serialNumber);
   });
 
+  it('ends when the operator presses Cancel: no run, and the card offers Provision', async () => {
+    const { device, store, restart } = await boardPassedThenLineStopped();
+    const restarted = await restart('auto', { timeoutScale: 20 });
+    const { result } = await startWithCheckStalled(restarted, device, 'INFO');
+
+    const shown = slotReaches(restarted.onSlotChanged, 1, 'cancelled');
+    restarted.cancel(1);
+    expect(await within(5_000, result)).toBe(false);
+    device.faults.clearStall();
+    expect(await within(5_000, shown)).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'RUN_CANCELLED', detail: 'the operator cancelled the check of the device' },
+    });
+    expect(store.runs({})).toHaveLength(1);
+
+    // Provision then runs the board, as after a cancelled run.
+    const ended = nextRunEnd(restarted, 10_000);
+    restarted.provision(1);
+    expect(codeOf(await ended)).toBe('RUN_DUPLICATE_DEVICE');
+  });
+
   it('shows no PASS when the port went while the board answered', async () => {
     const { device, port, store, restart } = await boardPassedThenLineStopped('refuse', true);
     const restarted = await restart('auto');

@@ -256,9 +256,7 @@ export class Line implements LineController {
     if (!slot.present)
       throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
-      // The slot is asking its device who it is: the operator's start answers that. End the
-      // check (it can take a silent device's whole INFO timeout) and run once it let go. The
-      // device is the operator's to run now: the end of the check must not start it as auto.
+      // The operator's start ends the check; the run that follows is the operator's, not auto.
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
       slot.armed = false;
@@ -277,7 +275,12 @@ export class Line implements LineController {
   cancel(slotNumber: number): void {
     const slot = this.slotList[slotNumber - 1];
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
-    slot.cancel();
+    const checking = slot.isChecking;
+    // A check the operator ended starts nothing: the card says so (checkCancelledView).
+    if (!slot.cancel() || !checking) return;
+    void slot.settled().then(() => {
+      if (!this.stopped && slot.present && !slot.isRunning) slot.checkCancelled();
+    });
   }
 
   /**
@@ -340,8 +343,7 @@ export class Line implements LineController {
     const open = (): Promise<DeviceSession> => this.openSlotSession(slot);
     const runIfStillDue = (mayRun: boolean): void => {
       if (this.stopped || !slot.present || slot.isRunning) return;
-      // No run for what the check met; but a port that went and came back meanwhile armed the
-      // slot again, and that device is due its own turn (autoStart does nothing otherwise).
+      // No run for what the check met; a device that arrived meanwhile is due its own turn.
       if (!mayRun) return this.autoStart(slot);
       // Switched to manual during the check: the board waits for Provision, or for auto again.
       if (this.mode === 'auto') this.startRun(slot, 'auto');
@@ -390,9 +392,8 @@ export class Line implements LineController {
         if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
         // The day's tally is in the status; a line no UI watches builds none.
         if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
-        // A device plugged while the run was finishing (its store record can wait out a lock for
-        // many seconds) armed the slot but could not start then: it starts now, as any arrival
-        // does. Only an arrival arms a slot, so a finished device is still never run in a loop.
+        // A device plugged while the run was finishing (its record waiting out a lock) armed
+        // the slot: it starts now. Only an arrival arms a slot: no finished device runs again.
         this.autoStart(slot);
       });
   }

@@ -8,6 +8,7 @@ import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
 import type { PortHold, PortPass } from './runRecorder.js';
 import {
+  checkCancelledView,
   copyView,
   earlierPassView,
   endedRunView,
@@ -65,10 +66,7 @@ export interface SlotOptions {
 export class Slot {
   /** The port is there (plugged, or a configured server). */
   present = false;
-  /**
-   * A device appeared and has not been run since: auto mode starts it, at once, or as the run or
-   * check in progress ends when it appeared during one (the line starts it then).
-   */
+  /** A device appeared and has not been run since: auto mode starts it (when the busy ends). */
   armed = false;
   /**
    * This port's last PASS, when the line started with it: auto mode first asks whether that
@@ -346,6 +344,11 @@ export class Slot {
     if (!this.controller) return false;
     this.controller.abort(typeof reason === 'string' ? new Error(reason) : reason);
     return true;
+  }
+
+  /** The operator ended the check: no run follows, and the card offers Provision. */
+  checkCancelled(): void {
+    this.show(checkCancelledView(this.number, this.port));
   }
 
   /** Resolves once no run is in progress. */

@@ -1,5 +1,6 @@
 import type { CodedError, SlotView } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
+import { RunError } from './runErrors.js';
 import type { PortHold, PortPass } from './runRecorder.js';
 
 /** A slot's view as Slot.show takes it: the time of the change is added there. */
@@ -59,4 +60,13 @@ export function restoredHoldView(
   const view: ShownView = { slot, port, state: 'fail', progress: 0, runId, serialNumber, model };
   if (registrationId !== undefined) view.registrationId = registrationId;
   return { ...view, error };
+}
+
+/**
+ * The operator cancelled the slot's check of its device (a held board, an earlier PASS): no run
+ * follows, so the card says so and offers Provision, where it would wait for a re-plug.
+ */
+export function checkCancelledView(slot: number, port: string): ShownView {
+  const error = new RunError('RUN_CANCELLED', 'the operator cancelled the check of the device');
+  return { slot, port, state: 'cancelled', progress: 0, error: error.toJSON() };
 }

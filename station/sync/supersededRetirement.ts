@@ -220,17 +220,18 @@ async function retireInDps(
   if (theirs === undefined || !sameCredential(theirs, ours.fingerprint)) {
     return { outcome: 'not-ours', detail: { dpsAttestation: theirs?.kind ?? 'unreadable' } };
   }
-  if (parts.heldByGroup) return deleteOurs(id, record, parts);
-  if (record.provisioningStatus === 'disabled') {
+  if (!parts.heldByGroup && record.provisioningStatus === 'disabled') {
     return { outcome: 'disabled', detail: { how: 'already disabled in DPS' } };
   }
-  if (!record.etag) return { wait: 'DPS gave no etag to disable it by' };
-  if (parts.stillDue?.() === false) return { wait: 'its registration ID is in use again' };
   const etag = record.etag;
-  const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
-  const disabled = disabledCopy(record, full);
+  if (!etag) {
+    return { wait: `DPS gave no etag to ${parts.heldByGroup ? 'delete' : 'disable'} it by` };
+  }
+  if (parts.stillDue?.() === false) return { wait: 'its registration ID is in use again' };
   try {
-    const written = await ask(() => dps.createOrUpdateEnrollment(disabled, etag));
+    if (parts.heldByGroup) return await deleteOurs(dps, id, etag, ask);
+    const full = carriesCredential(attestation) ? attestation : ours.enrollment.attestation;
+    const written = await ask(() => dps.createOrUpdateEnrollment(disabledCopy(record, full), etag));
     return { outcome: 'disabled', detail: { how: DISABLED_IN_DPS, dpsEtag: written.etag } };
   } catch (err) {
     // Changed (or deleted) in DPS since our read: read it again at a later pass.
@@ -240,38 +241,29 @@ async function retireInDps(
 }
 
 /**
- * Deletes our own record (credentials compared by the caller) with If-Match on the etag read:
- * a group member uses its registration ID now, and DPS would match the device to this
- * individual enrollment, enabled or disabled, before its group. Settled as `absent`, which DPS
- * now is, with how in the detail.
+ * Deletes our own record (credentials compared, etag read by the caller) with If-Match: a group
+ * member uses its registration ID now, and DPS would match the device to this individual
+ * enrollment, enabled or disabled, before its group. Settled as `absent`, which DPS now is,
+ * with how in the detail.
  */
 async function deleteOurs(
+  dps: DpsServiceApi,
   id: string,
-  record: IndividualEnrollment,
-  parts: RetireParts,
-): Promise<Retired | Waiting> {
-  if (!record.etag) return { wait: 'DPS gave no etag to delete it by' };
-  if (parts.stillDue?.() === false) return { wait: 'its registration ID is in use again' };
-  const etag = record.etag;
+  etag: string,
+  ask: (call: () => Promise<void>) => Promise<void>,
+): Promise<Retired> {
   try {
-    await noticingAnswer(
-      () => parts.dps.deleteEnrollment(id, etag),
-      () => parts.onAnswered?.(),
-    );
+    await ask(() => dps.deleteEnrollment(id, etag));
   } catch (err) {
-    // Gone meanwhile: what the deletion was for. Changed since our read: read it again later.
+    // Gone meanwhile: what the deletion was for.
     if (err instanceof DpsError && err.code === 'DPS_NOT_FOUND') {
       return { outcome: 'absent', detail: { how: 'gone from DPS before the delete' } };
     }
-    if (err instanceof DpsError && err.code === 'DPS_PRECONDITION_FAILED') return waiting(err);
     throw err;
   }
   return {
     outcome: 'absent',
-    detail: {
-      how: DELETED_IN_DPS,
-      reason: 'an enrollment group member uses its registration ID',
-    },
+    detail: { how: DELETED_IN_DPS, reason: 'an enrollment group member uses its registration ID' },
   };
 }
 

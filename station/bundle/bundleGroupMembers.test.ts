@@ -7,19 +7,17 @@
  * showed its group with the line's key, and stays pending while DPS cannot be asked.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConnectionString } from '../../dps/auth/connectionString.js';
 import { deriveDeviceKey } from '../../dps/auth/sas.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
-import { bundleCommand } from '../cli/bundleCommand.js';
 import { keys } from '../cli/keysCommand.js';
-import { dpsClientFor } from '../production/dpsConnection.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { airGapGroupLine } from './testing/airGapGroupLine.js';
+import { bundleCommandsOn } from './testing/bundleCommands.js';
 import { syncBundle } from './bundleSync.js';
 import { bundle as groupBundle, groupRow, wrapper } from './testing/bundleSyncTestKit.js';
 
@@ -27,19 +25,11 @@ const GROUP_KEY = randomBytes(64).toString('base64');
 const gap = airGapGroupLine(GROUP_KEY);
 let line: SyncTestStation;
 let emulator: DpsEmulator;
-let dir: string;
 let output: string[];
-beforeEach(() => ({ line, emulator, dir, output } = gap));
+beforeEach(() => ({ line, emulator, output } = gap));
 const office = () => gap.office;
 const provisionX509 = (serial: string) => gap.provisionX509(serial);
-const bundle = bundleCommand(dpsClientFor);
-
-const exportTo = (name: string) =>
-  bundle(['export', '--out', join(dir, name), '--by', 'sam', '--data-dir', line.dir]);
-const syncOnline = (name: string) =>
-  bundle(['sync', join(dir, name), '--by', 'sam', '--data-dir', office()]);
-const receive = (name: string) =>
-  bundle(['receive', join(dir, name.replace(/\.bundle$/, '.receipt')), '--data-dir', line.dir]);
+const { exportTo, syncOnline, receive } = bundleCommandsOn(gap);
 
 describe('group members through an outbox bundle, against the DPS emulator', () => {
   it('stays pending on refused credentials, fails on a missing group, and is synced once DPS shows it', async () => {

@@ -7,18 +7,15 @@
  * sealed CA and a profiles file, the station database on disk, the lock held by a real `sqlite3`
  * process, a simulated board on a real pty.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { codeOf, nextEvent } from '../line/testing/lineTestKit.js';
 import { isStoreBusy } from '../store/storeError.js';
 import { endLockHolders, holdWriteLock } from '../store/testing/sqliteLockHolder.js';
 import { openProductionStation, type ProductionStation } from './productionStation.js';
+import { productionDataFolder } from './testing/productionDataFolder.js';
 
 const PASSPHRASE = 'lock wait line passphrase';
 
@@ -34,28 +31,9 @@ afterEach(async () => {
   dataDir = simulator = station = undefined;
 });
 
-/** A data folder as `ca init` and a supervisor's profiles file leave it. */
-async function dataFolder(): Promise<{ dataDir: string; profilesFile: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'ls-production-lock-'));
-  await initStationCa(stationPaths(dir).caDir, {
-    name: 'Lock Wait TEST',
-    // Cheap scrypt: this test is about the database lock, not the passphrase's cost.
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
-  });
-  const profilesFile = join(dir, 'profiles.json');
-  const profile = {
-    name: 'Sensor',
-    models: ['LS-DEMO-1'],
-    dps: { idScope: '0ne0012AB34' },
-    attestation: { mode: 'x509-device-key' },
-  };
-  await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
-  return { dataDir: dir, profilesFile };
-}
-
 describe('a production station while another program holds its database', () => {
   it('waits for the lock and passes the board once it goes, not STORE_BUSY', async () => {
-    const folder = await dataFolder();
+    const folder = await productionDataFolder('ls-production-lock-', PASSPHRASE, 'Lock Wait TEST');
     dataDir = folder.dataDir;
     simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0 });
     const [device] = simulator.devices;

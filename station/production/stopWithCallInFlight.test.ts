@@ -6,13 +6,10 @@
  * on disk, a loopback HTTPS server standing in for DPS, a simulated board on a real pty.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { startServiceFixture, type ServiceFixture } from '../../dps/testing/serviceFixture.js';
 import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
 import { stationPaths } from '../cli/dataDir.js';
@@ -20,6 +17,7 @@ import { codeOf, nextEvent } from '../line/testing/lineTestKit.js';
 import { saveDpsConnectionString } from '../sync/dpsCredentials.js';
 import { DPS_CA_ENV } from './dpsConnection.js';
 import { openProductionStation, type ProductionStation } from './productionStation.js';
+import { productionDataFolder } from './testing/productionDataFolder.js';
 
 const PASSPHRASE = 'stop with a call in flight';
 
@@ -38,17 +36,9 @@ afterEach(async () => {
 
 describe('stopping a station while a DPS call hangs', () => {
   it('cuts the call, stops at once, and leaves the row to be read back from DPS', async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'ls-stop-in-flight-'));
-    const wrapper = new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } });
-    await initStationCa(stationPaths(dataDir).caDir, { name: 'Stop TEST', wrapper });
-    const profilesFile = join(dataDir, 'profiles.json');
-    const profile = {
-      name: 'Sensor',
-      models: ['LS-DEMO-1'],
-      dps: { idScope: '0ne0012AB34' },
-      attestation: { mode: 'x509-device-key' },
-    };
-    await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+    const folder = await productionDataFolder('ls-stop-in-flight-', PASSPHRASE, 'Stop TEST');
+    const { profilesFile, wrapper } = folder;
+    dataDir = folder.dataDir;
     // DPS takes the connection and the request, and never answers.
     fx = await startServiceFixture();
     let arrived!: () => void;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
+import { earlierIndividualOf } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
@@ -96,9 +97,9 @@ export function membersBlockedHere(
 ): Map<number, ReceiptResult> {
   // Only rows still to be deleted: one found another party's is the syncing machine's to judge
   // (it reads DPS, and answers the member a conflict while that record is there).
-  const individuals = db.prepare(`SELECT id FROM enrollments
-    WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-      AND attestation != 'symmetric-key-group' AND retirement = 'due'`);
+  const individuals = db.prepare(
+    `SELECT id FROM enrollments e WHERE ${earlierIndividualOf('e')} AND retirement = 'due'`,
+  );
   const gone = new Set(
     (receipt.retirements ?? []).filter((r) => r.outcome === 'absent').map((r) => r.enrollmentId),
   );

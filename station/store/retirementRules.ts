@@ -29,6 +29,16 @@ export function maybeInDps(t: string): string {
 }
 
 /**
+ * The condition on row `t` that it is an earlier individual enrollment (superseded, no group
+ * member) of the registration ID bound to `?`: what keeps a group member under that ID out of
+ * DPS. Through migration 007's index (NOCASE).
+ */
+export function earlierIndividualOf(t: string): string {
+  return `${t}.registration_id = ? COLLATE NOCASE AND ${t}.status = 'superseded'
+    AND ${t}.attestation != ${MEMBER}`;
+}
+
+/**
  * The condition on row `t` that a live group member's row uses its registration ID: its
  * retirement deletes it from DPS (supersededRetirement.ts). A seek through the one-live-per-ID
  * index.
@@ -60,9 +70,8 @@ export const MARK_RETIREMENTS_DUE_SQL = `UPDATE enrollments SET retirement = 'du
  */
 export const MARK_RETIREMENTS_FOR_MEMBER_SQL = `UPDATE enrollments SET retirement = 'due',
     retired_at = NULL, retire_tries = 0, retire_after = NULL, retire_note = NULL
-  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-    AND (retirement IS NULL OR retirement = 'disabled')
-    AND attestation != ${MEMBER} AND ${maybeInDps('enrollments')}`;
+  WHERE ${earlierIndividualOf('enrollments')} AND (retirement IS NULL OR retirement = 'disabled')
+    AND ${maybeInDps('enrollments')}`;
 
 /**
  * Looks again at the earlier individual rows found to be another party's in DPS under the

@@ -3,6 +3,7 @@ import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import type { OutboxCounts } from '../line/lineTypes.js';
 import { AuditLog } from '../store/auditLog.js';
 import { OutboxListing } from '../store/outboxListing.js';
+import { earlierIndividualOf } from '../store/retirementRules.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import { STATION_OWN_WAIT_SQL } from './retryWaits.js';
 import type { SyncErrorCode } from './syncErrors.js';
@@ -64,9 +65,8 @@ export const SUPERSEDED_SQL = `SELECT ${ROW} FROM enrollments
  * member under that ID out of DPS (retirementRules.ts): `due`, to be deleted from DPS, first;
  * else `not-ours`, another party's record there. Through migration 007's index.
  */
-const INDIVIDUAL_UNDER_MEMBER_SQL = `SELECT retirement FROM enrollments
-  WHERE registration_id = ? COLLATE NOCASE AND status = 'superseded'
-    AND attestation != 'symmetric-key-group' AND retirement IN ('due', 'not-ours')
+const INDIVIDUAL_UNDER_MEMBER_SQL = `SELECT retirement FROM enrollments e
+  WHERE ${earlierIndividualOf('e')} AND retirement IN ('due', 'not-ours')
   ORDER BY retirement = 'due' DESC LIMIT 1`;
 
 type RawRow = Omit<OutboxRow, 'needsReconcile'> & { needsReconcile: 0 | 1 };

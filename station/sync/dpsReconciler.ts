@@ -7,6 +7,7 @@ import {
 } from './credentialFingerprint.js';
 import { dpsErrorRecord, describeDpsError, isWorkerLevel } from './dpsOutcome.js';
 import type { EnrollmentGroupChecks } from './enrollmentGroupCheck.js';
+import { settingsDiffering } from './enrollmentSettings.js';
 import { fingerprintOfRow, type OpenSecret, type PreparedEnrollment } from './enrollmentRequest.js';
 import type { OutboxSyncStore, Settlement } from './outboxSyncStore.js';
 
@@ -33,7 +34,8 @@ export interface ReconcileContext {
  * Reads what DPS holds for an enrollment and decides (the "GET, compare, then PUT with If-Match"
  * recipe of dps-protocol.md §1.8):
  * - nothing: `'absent'`, the caller creates it;
- * - our credentials: synced (`found`), with DPS's etag;
+ * - our credentials and settings: synced (`found`), with DPS's etag; our credentials under
+ *   other settings, or disabled: replaced by a PUT with If-Match;
  * - the credentials of an earlier, superseded enrollment of ours (a re-provisioned device):
  *   replaced by a PUT with If-Match, so a change made in DPS meanwhile is not overwritten;
  * - anything else: conflict, DPS's record kept without secrets for the supervisor.
@@ -53,8 +55,14 @@ export async function reconcileWithDps(
     if (theirs !== undefined && sameCredential(theirs, item.fingerprint)) {
       // Ours, but disabled (an earlier enrollment of this device retired under this ID, and the
       // device came back to it with the same credential, as a TPM's endorsement key does):
-      // enabled again by our enrollment, which the device's registration needs.
-      if (record.provisioningStatus === 'disabled') return await replace(item, record, ctx, calls);
+      // enabled again by our enrollment, which the device's registration needs. Ours under
+      // settings an earlier profile wrote (another hub, another twin): rewritten the same way.
+      if (
+        record.provisioningStatus === 'disabled' ||
+        settingsDiffering(item.enrollment, record).length > 0
+      ) {
+        return await replace(item, record, ctx, calls);
+      }
       return { kind: 'synced', how: 'found', ...(record.etag && { etag: record.etag }) };
     }
     if (theirs !== undefined && (await isOurEarlier(id, theirs, ctx))) {

@@ -159,4 +159,48 @@ describe('the sync worker against the DPS emulator', () => {
       });
     }
   });
+
+  // A TPM device re-provisioned after its product moved to another hub kept the first hub in DPS:
+  // the worker saw its own endorsement key there and called the enrollment found.
+  it('rewrites an enrollment of the same credential under a changed profile, and finds an unchanged one', async () => {
+    const registrationId = 'ls-demo-1-sim000001';
+    const enrollment = (line: string, hub: string) => ({
+      registrationId,
+      attestation: {
+        type: 'x509',
+        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
+      },
+      initialTwin: { tags: { line } },
+      iotHubs: [hub],
+      provisioningStatus: 'enabled',
+    });
+    const sync = worker(client());
+    sync.start();
+    station.provision('SIM000001', {
+      registrationId,
+      enrollment: enrollment('A', 'demo-hub-1.azure-devices.net'),
+    });
+    await sync.syncNow();
+
+    // The same device again, same profile: DPS's own spelling of the record is no change.
+    const again = station.provision('SIM000001', {
+      registrationId,
+      enrollment: enrollment('A', 'DEMO-HUB-1.azure-devices.net'),
+    });
+    sync.notify();
+    await sync.syncNow();
+    expect(station.row(again)).toMatchObject({ status: 'synced', syncNote: 'found in DPS' });
+
+    const moved = station.provision('SIM000001', {
+      registrationId,
+      enrollment: enrollment('B', 'demo-hub-2.azure-devices.net'),
+    });
+    sync.notify();
+    await sync.syncNow();
+    expect(station.row(moved)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
+    expect(await client().getEnrollment(registrationId)).toMatchObject({
+      initialTwin: { tags: { line: 'B' } },
+      iotHubs: ['demo-hub-2.azure-devices.net'],
+    });
+  });
 });

@@ -92,6 +92,65 @@ describe('SyncWorker: what DPS already holds', () => {
     expect(station.row(id)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
   });
 
+  it('rewrites its own enrollment that DPS holds under the settings of an earlier profile', async () => {
+    // A device that keeps its credential (a TPM's endorsement key) re-provisioned after a
+    // supervisor moved the product to another hub and twin: the credential alone is ours.
+    const same = x509('reg-sn1');
+    const first = station.provision('SN1', {
+      enrollment: { ...same, initialTwin: { tags: { line: 'A' } }, iotHubs: ['hub-a.example'] },
+    });
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+    expect(station.row(first).status).toBe('synced');
+    const before = station.dps.held('reg-sn1')!;
+
+    const newer = {
+      ...same,
+      initialTwin: { tags: { line: 'B' }, properties: { desired: { interval: 30 } } },
+      iotHubs: ['hub-b.example'],
+      capabilities: { iotEdge: true },
+    };
+    const second = station.provision('SN1', { enrollment: newer });
+    worker.notify();
+    await worker.syncNow();
+
+    const put = station.dps.callsOf('createOrUpdateEnrollment')[0];
+    expect(put?.ifMatch).toBe(before.etag);
+    expect(station.dps.held('reg-sn1')).toMatchObject({
+      initialTwin: newer.initialTwin,
+      iotHubs: ['hub-b.example'],
+      capabilities: { iotEdge: true },
+    });
+    expect(station.row(second)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
+  });
+
+  it('calls its own enrollment found when DPS holds it under the same settings, spelt its way', async () => {
+    const id = station.provision('SN1', {
+      enrollment: {
+        ...x509('reg-sn1'),
+        iotHubs: ['Hub-A.example'],
+        initialTwin: { tags: { a: 1, b: 2 } },
+      },
+    });
+    const ours = JSON.parse(station.row(id).body) as IndividualEnrollment;
+    // DPS's spelling: its defaults filled in, the hub in the linked hub's case, its twin metadata.
+    station.dps.seed({
+      ...ours,
+      allocationPolicy: 'hashed',
+      capabilities: { iotEdge: false },
+      reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: true },
+      iotHubs: ['hub-a.example'],
+      initialTwin: { tags: { b: 2, a: 1 }, properties: { desired: { $version: 1 } } },
+    });
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+
+    expect(station.dps.callsOf('createOrUpdateEnrollment')).toHaveLength(0);
+    expect(station.row(id)).toMatchObject({ status: 'synced', syncNote: 'found in DPS' });
+  });
+
   it('recognises its earlier enrollment in DPS after the device was reworked many times offline', async () => {
     station.provision('SN1');
     const worker = station.worker();

@@ -106,4 +106,30 @@ describe('the sync worker when another process holds the station database', () =
     expect(over).not.toMatch(/DPS answers again/);
     expect(worker.status().lastError).toBeUndefined();
   });
+
+  // DPS asked for a minute; the database refused the batch's record; the worker called DPS again
+  // after the database's own short backoff.
+  it('keeps DPS’s Retry-After when the database refuses to record the batch that received it', async () => {
+    station.provision('SN1');
+    const worker = station.worker();
+    const bulk = station.dps.holdNext('bulkEnrollments');
+    station.dps.failNext('bulkEnrollments', { kind: 'throttle', retryAfterMs: 60_000 });
+    const started = station.clock.now();
+    worker.start();
+    await bulk.reached;
+    const lock = await lockByAnotherProcess();
+    bulk.release();
+    await stateReached(worker, 'backoff');
+    expect(worker.status().lastError).toMatchObject({ code: 'SYNC_STORE_BUSY' });
+    expect(Date.parse(worker.status().heldUntil ?? '')).toBeGreaterThanOrEqual(started + 60_000);
+
+    await lock.release();
+    const calls = () => station.dps.callsOf('bulkEnrollments').length;
+    // The database's own backoff (seconds) passes inside the minute: no call before it ends.
+    await station.clock.advance(started + 59_000 - station.clock.now());
+    expect(calls()).toBe(1);
+    await station.clock.advance(2_000);
+    await progressReached(worker, (p) => p.counts.synced === 1 && p.state === 'idle');
+    expect(calls()).toBe(2);
+  });
 });

@@ -30,7 +30,6 @@ import {
 } from './syncTypes.js';
 
 export type { SyncWorkerOptions } from './syncWorkerOptions.js';
-
 /**
  * Drains the enrollment outbox to DPS (ARCHITECTURE step 8). Rows are claimed oldest first in
  * batches of up to MAX_BULK_ITEMS, marked `syncing` before anything is sent, and each ends
@@ -295,9 +294,10 @@ export class SyncWorker {
       ...outcome.settled,
       ...unfinishedSettlements(outcome.unfinished, verdict, now),
     );
-    this.recordSettlements();
+    // DPS's verdict (its Retry-After hold) first: a database that refuses the record throws.
     this.failures.batchEnded(verdict);
     if (verdict?.offline) this.connection = 'offline';
+    this.recordSettlements();
   }
 
   /**

@@ -132,6 +132,8 @@ describe('exportBundle: what it carries', () => {
         written_at: NOW.toISOString(),
         received_at: null,
         receipt: null,
+        lost_at: null,
+        lost_by: null,
       },
     ]);
   });

@@ -18,6 +18,7 @@ import { migration016ReopenUnconfirmedGroupMembers } from './016_reopen_unconfir
 import { migration017SupersededRetirement } from './017_superseded_retirement.js';
 import { migration018BundleRetirements } from './018_bundle_retirements.js';
 import { migration019RetireUnderGroupMembers } from './019_retire_under_group_members.js';
+import { migration020BundlesLost } from './020_bundles_lost.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -47,4 +48,5 @@ export const migrations: readonly Migration[] = [
   migration017SupersededRetirement,
   migration018BundleRetirements,
   migration019RetireUnderGroupMembers,
+  migration020BundlesLost,
 ];

@@ -41,7 +41,7 @@ export function olderDatabaseWithOneFailedRun(file: string, applied: number): vo
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(19);
+  expect(db.pragma('user_version', { simple: true })).toBe(20);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -62,5 +62,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'superseded_retirement',
     'bundle_retirements',
     'retire_under_group_members',
+    'bundles_lost',
   ]);
 }

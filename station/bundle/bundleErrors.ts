@@ -26,7 +26,11 @@ export const bundleErrorText = {
   BUNDLE_RECEIPT_WRITE_FAILED:
     'The receipt could not be written (full, read-only or missing drive). What DPS answered is kept on this machine: free the drive or use another, and run `bundle sync` again to write it.',
   BUNDLE_ALL_CARRIED:
-    'Every pending enrollment is in a bundle that no receipt has settled yet (none came back, or DPS gave no answer for them), so no new bundle was written. Sync that bundle again and receive its receipt (`bundle list` names it); if that bundle is lost, export again with --include-carried.',
+    'Every pending enrollment is in a bundle that no receipt has settled yet (none came back, or DPS gave no answer for them), so no new bundle was written. Sync that bundle again and receive its receipt (`bundle list` names it); if that bundle is lost, declare it so (`bundle lost ID --by NAME`) and export again.',
+  BUNDLE_ID_UNKNOWN:
+    'This station exported no bundle of that ID (another station, or another data folder). `bundle list` shows the bundles this station exported.',
+  BUNDLE_NOT_WRITTEN:
+    'The export of that bundle stopped before its file was written: it carries nothing and holds nothing back, so there is nothing to declare lost.',
   BUNDLE_SYNC_BUSY:
     'This bundle is being synced to this DPS by another process using the same data folder, so this one wrote no receipt. Wait for that one to finish and carry its receipt.',
   BUNDLE_NOT_A_BUNDLE:

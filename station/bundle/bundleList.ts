@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { bundleMayAnswer } from '../store/bundleRules.js';
 
 /** A bundle this station exported, as `bundle list` shows it. */
 export interface BundleListing {
@@ -13,6 +14,9 @@ export interface BundleListing {
   /** When its file was written and read back; null: recorded, never written (it carries nothing). */
   writtenAt: string | null;
   receivedAt: string | null;
+  /** When a supervisor declared it lost (`bundle lost`), and who; null: not declared lost. */
+  lostAt: string | null;
+  lostBy: string | null;
   /** What the latest receipt applied says DPS answered, per outcome. */
   receipt: { synced: number; failed: number; conflict: number; pending: number } | null;
 }
@@ -22,7 +26,7 @@ export function listBundles(db: Database.Database): BundleListing[] {
   const rows = db
     .prepare(
       `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.retirements,
-         b.received_at AS receivedAt,
+         b.received_at AS receivedAt, b.lost_at AS lostAt, b.lost_by AS lostBy,
          b.receipt,
          (SELECT count(*) FROM bundle_enrollments m JOIN enrollments e ON e.id = m.enrollment_id
           WHERE m.bundle_id = b.id AND e.status = 'pending' AND m.answer_applied IS NULL)
@@ -37,11 +41,11 @@ export function listBundles(db: Database.Database): BundleListing[] {
 }
 
 /**
- * A row (`e`) another bundle carries, its file written, that no receipt has answered finally
- * yet. A row a receipt answered, or a supervisor requeued, is free to go again.
+ * A row (`e`) another bundle carries, its file written and not declared lost, that no receipt has
+ * answered finally yet. A row a receipt answered, or a supervisor requeued, is free to go again.
  */
 const STILL_CARRIED = `EXISTS (SELECT 1 FROM bundle_enrollments b JOIN bundles w ON w.id = b.bundle_id
-  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND w.written_at IS NOT NULL)`;
+  WHERE b.enrollment_id = e.id AND b.answer_applied IS NULL AND ${bundleMayAnswer('w')})`;
 
 /** The condition on a pending row (`e`) that an export may carry it. */
 export function exportableWhere(includeCarried: boolean): string {

@@ -5,6 +5,7 @@ import { withoutSecrets } from '../sync/dpsReconciler.js';
 import { BundleError } from './bundleErrors.js';
 import { receiptCounts, type ReceiptPayload, type ReceiptResult } from './bundlePayload.js';
 import { membersBlockedHere, settleRetirements } from './bundleRetirementReceive.js';
+import { LateDpsAnswers } from './lateDpsAnswers.js';
 
 /**
  * `bundle receive`: what DPS answered for a bundle's enrollments, applied to this station's
@@ -35,13 +36,18 @@ export interface ReceiveSummary {
   leftAlone: number;
   /** Superseded enrollments this receipt settled as retired in DPS (disabled, absent, not ours). */
   retired: number;
+  /**
+   * Superseded enrollments retired already that the receipt says DPS got after all (a bundle
+   * synced late): due to be disabled or deleted again (lateDpsAnswers.ts).
+   */
+  retiredAgain: number;
 }
 
 /** A summary of a receipt that applied nothing (yet). */
 export function nothingApplied(): Omit<ReceiveSummary, 'bundleId'> {
   return {
     ...{ synced: 0, failed: 0, conflict: 0, stillPending: 0, exportAgain: 0 },
-    ...{ alreadySettled: 0, leftAlone: 0, retired: 0 },
+    ...{ alreadySettled: 0, leftAlone: 0, retired: 0, retiredAgain: 0 },
   };
 }
 
@@ -96,6 +102,7 @@ class ReceiptApplier {
   private readonly at: string;
   private readonly sql;
   private readonly summary: ReceiveSummary;
+  private readonly late: LateDpsAnswers;
 
   constructor(
     private readonly db: Database.Database,
@@ -108,6 +115,7 @@ class ReceiptApplier {
     this.audit = new AuditLog(db);
     this.at = now.toISOString();
     this.summary = { bundleId: receipt.bundleId, ...nothingApplied() };
+    this.late = new LateDpsAnswers(db, now, actor);
     const pending = `WHERE id = ? AND status = 'pending'`;
     this.sql = {
       target: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,
@@ -196,6 +204,12 @@ class ReceiptApplier {
     if (target.status !== 'pending') {
       if (newSends > 0 && target.status === 'superseded') {
         this.sql.sent.run(newSends, this.at, target.id);
+      }
+      if (
+        target.status === 'superseded' &&
+        this.late.superseded(target.id, result, this.receipt.bundleId)
+      ) {
+        this.summary.retiredAgain++;
       }
       if (target.status === 'superseded' || target.status === 'syncing') this.summary.leftAlone++;
       else this.summary.alreadySettled++;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
+import { bundleOut } from '../store/bundleRules.js';
 import { earlierIndividualOf } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
@@ -29,14 +30,7 @@ export function settleRetirements(
   actor: AuditActor = 'station',
 ): number {
   const store = new RetirementStore(db, () => now.getTime(), actor);
-  // This receipt's own bundle is answered now: only another one still out counts.
-  const inAnotherBundle = db
-    .prepare(
-      `SELECT EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
-        WHERE be.enrollment_id = ? AND b.id != ? AND be.answer_applied IS NULL
-          AND b.written_at IS NOT NULL AND b.received_at IS NULL)`,
-    )
-    .pluck();
+  const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
     const due = store.dueRow(answer.enrollmentId);
@@ -51,11 +45,7 @@ export function settleRetirements(
     }
     // Another bundle still out may yet create it in DPS: not settled as absent, carried again.
     // (A group member's bundle carries the earlier row it deleted as history, too.)
-    if (
-      answer.outcome === 'absent' &&
-      due.inUnansweredBundle &&
-      inAnotherBundle.get(due.row.id, receipt.bundleId) === 1
-    ) {
+    if (answer.outcome === 'absent' && due.inUnansweredBundle && inAnotherBundle(due.row.id)) {
       continue;
     }
     if (due.row.registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
@@ -74,6 +64,25 @@ export function settleRetirements(
   return settled;
 }
 
+/**
+ * Whether another bundle still out carries row `id`: the machine that syncs it may yet create the
+ * row in DPS, so this receipt's "not in DPS" settles nothing. This receipt's own bundle is
+ * answered now, and one declared lost counts for nothing.
+ */
+function carriedByAnotherBundleOut(
+  db: Database.Database,
+  receipt: ReceiptPayload,
+): (id: number) => boolean {
+  const query = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
+        WHERE be.enrollment_id = ? AND b.id != ? AND be.answer_applied IS NULL
+          AND ${bundleOut('b')})`,
+    )
+    .pluck();
+  return (id) => query.get(id, receipt.bundleId) === 1;
+}
+
 function keptDetail(answer: ReceiptRetirement): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of DETAIL_KEYS) {
@@ -89,7 +98,8 @@ function keptDetail(answer: ReceiptRetirement): Record<string, string> {
  * knows and the syncing machine may not have (an earlier version, which disables instead of
  * deleting and confirms the member all the same). Such a member goes back pending, its answer
  * of no use, and travels in the next bundle with the deletion: returned as its answer to apply
- * instead. A row this receipt settles as no longer in DPS blocks nothing.
+ * instead. A row this receipt settles as no longer in DPS blocks nothing; one it finds absent
+ * while another bundle still out carries it does block, as that bundle may yet create it.
  */
 export function membersBlockedHere(
   db: Database.Database,
@@ -100,8 +110,12 @@ export function membersBlockedHere(
   const individuals = db.prepare(
     `SELECT id FROM enrollments e WHERE ${earlierIndividualOf('e')} AND retirement = 'due'`,
   );
+  // Not in DPS, as this receipt says, and settled so: no other bundle out may yet create it.
+  const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
   const gone = new Set(
-    (receipt.retirements ?? []).filter((r) => r.outcome === 'absent').map((r) => r.enrollmentId),
+    (receipt.retirements ?? [])
+      .filter((r) => r.outcome === 'absent' && !inAnotherBundle(r.enrollmentId))
+      .map((r) => r.enrollmentId),
   );
   const blocked = new Map<number, ReceiptResult>();
   for (const result of receipt.results) {

@@ -16,6 +16,7 @@ import { applyReceipt, refuseUnknownBundle } from '../bundle/bundleReceive.js';
 import type { AuditActor } from '../store/auditLog.js';
 import { loadGroupKeySource } from '../production/groupKeys.js';
 import { groupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
+import { bundleLostCommand } from './bundleLostCommand.js';
 import { bundleSyncCommand } from './bundleSyncCommand.js';
 import type { DpsClientFactory } from './syncCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
@@ -32,11 +33,14 @@ export const BUNDLE_USAGE = `  bundle export [--out FILE] [--by NAME]        for
                                                  and the CA passphrase when symmetric keys or
                                                  group members go in);
                                                  rows another bundle carries stay out of it, unless
-                                                 --include-carried (that bundle was lost)
+                                                 --include-carried (or that bundle is declared lost)
   bundle sync FILE [--receipt FILE] [--by NAME] on a machine that reaches DPS: send the bundle's
                                                  enrollments and write the receipt; run it again
                                                  after an outage and it goes on where it stopped
   bundle receive FILE [--by NAME]               apply a receipt to this station's outbox
+  bundle lost ID [--by NAME]                    a bundle that will never be synced (its stick is
+                                                 gone): what it carried goes in the next export,
+                                                 and retirements stop waiting for its receipt
   bundle list [--json]                          the bundles this station exported, and their receipts;
                                                  then the bundles this data folder synced (its work
                                                  files under bundles/), with their outbox counts
@@ -49,6 +53,7 @@ const OPTIONS_OF: Record<string, readonly string[]> = {
   export: ['data-dir', 'out', 'by', 'include-carried'],
   sync: ['data-dir', 'receipt', 'by'],
   receive: ['data-dir', 'by'],
+  lost: ['data-dir', 'by'],
   list: ['data-dir', 'json'],
 };
 
@@ -100,6 +105,10 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
         );
       case 'receive':
         return receiveCommand(dataDir, file(), supervisorActor(values.by));
+      case 'lost':
+        if (positionals.length !== 1)
+          throw new UsageError('station bundle lost: give one bundle ID');
+        return bundleLostCommand(dataDir, positionals[0]!, supervisorName(values.by));
       case 'list':
         noFile();
         return listCommand(dataDir, values.json ?? false);
@@ -174,6 +183,11 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     if (s.retired > 0) {
       console.log(
         `${s.retired} earlier enrollment(s) of re-provisioned devices settled as retired in DPS under their old registration ID.`,
+      );
+    }
+    if (s.retiredAgain > 0) {
+      console.log(
+        `${s.retiredAgain} earlier enrollment(s) retired since the export are back in DPS (this bundle was synced late): they are disabled or deleted again at the next sync or bundle.`,
       );
     }
     if (s.alreadySettled + s.leftAlone > 0) {
@@ -285,9 +299,13 @@ function printExported(bundles: BundleListing[]): void {
       );
       continue;
     }
-    const receipt = b.receivedAt
+    const answered = b.receivedAt
       ? `receipt ${zonedLocalTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
       : 'no receipt yet';
+    const receipt =
+      b.lostAt === null
+        ? answered
+        : `declared lost ${zonedLocalTime(b.lostAt)} by ${b.lostBy}; ${answered}`;
     console.log(
       `${zonedLocalTime(b.createdAt)}  ${b.id}  ${b.enrollments} enrollment(s), ${b.stillPending} still pending${b.retirements > 0 ? `, ${b.retirements} to disable in DPS` : ''}; ${receipt}`,
     );

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { bundleOut } from '../store/bundleRules.js';
 import { heldByGroupMember } from '../store/retirementRules.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 
@@ -37,10 +38,14 @@ const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestat
     e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
     s.registration_id AS successorRegistrationId,
     EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
-      WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL
-        AND b.written_at IS NOT NULL AND b.received_at IS NULL) AS inUnansweredBundle,
+      WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL AND ${bundleOut('b')})
+      AS inUnansweredBundle,
     ${heldByGroupMember('e')} AS heldByGroup
   FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
+/** Why a live row is read from DPS again, unless the caller says otherwise. */
+const TOOK_BACK_AFTER_DISABLE =
+  'a retirement disabled this registration ID in DPS after the device took it back: read from DPS again, and enabled';
+
 /** Due, and not waiting out an earlier try's delay (`?`: now, ISO 8601). */
 const DUE_NOW = `e.retirement = 'due' AND (e.retire_after IS NULL OR e.retire_after <= ?)`;
 
@@ -55,7 +60,9 @@ export class RetirementStore {
   private readonly dueOne: Database.Statement;
   private readonly anyDue: Database.Statement;
   private readonly postponeRow: Database.Statement;
-  private readonly reopenLiveTx: Database.Transaction<(registrationId: string) => number>;
+  private readonly reopenLiveTx: Database.Transaction<
+    (registrationId: string, reason: string) => number
+  >;
   private readonly settleTx: Database.Transaction<
     (due: DueRetirement, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
   >;
@@ -88,7 +95,7 @@ export class RetirementStore {
     const reopen = db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
         next_attempt_at = NULL, sync_note = NULL, needs_reconcile = 1, updated_at = ?
       WHERE registration_id = ? AND status IN ('synced', 'syncing') RETURNING id`);
-    this.reopenLiveTx = db.transaction((registrationId: string) => {
+    this.reopenLiveTx = db.transaction((registrationId: string, reason: string) => {
       const at = new Date(this.now());
       const reopened = reopen.all(at.toISOString(), registrationId) as { id: number }[];
       for (const { id } of reopened) {
@@ -97,11 +104,7 @@ export class RetirementStore {
           actor: 'station',
           kind: 'enrollment.sync-reopened',
           subject: registrationId,
-          detail: {
-            enrollmentId: id,
-            reason:
-              'a retirement disabled this registration ID in DPS after the device took it back: read from DPS again, and enabled',
-          },
+          detail: { enrollmentId: id, reason },
         });
       }
       return reopened.length;
@@ -163,10 +166,11 @@ export class RetirementStore {
    * A retirement disabled `registrationId` in DPS after a commit took the ID back (the row was
    * no longer due when its answer came): the live row of that ID, if marked synced or being
    * synced, goes back to pending, to be read from DPS first, whose sync enables our own
-   * disabled enrollment again, or creates it (dpsReconciler.ts). Returns how many were reopened.
+   * disabled enrollment again, or creates it (dpsReconciler.ts). `reason` goes in each row's
+   * `enrollment.sync-reopened` audit event. Returns how many were reopened.
    */
-  reopenLive(registrationId: string): number {
-    return this.reopenLiveTx.immediate(registrationId);
+  reopenLive(registrationId: string, reason = TOOK_BACK_AFTER_DISABLE): number {
+    return this.reopenLiveTx.immediate(registrationId, reason);
   }
 
   /** Records how a retirement ended; false when the row was no longer due. */

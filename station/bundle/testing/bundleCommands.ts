@@ -19,6 +19,8 @@ export interface BundleCommands {
   syncOnline(name: string): Promise<number>;
   /** Receives the receipt `bundle sync` wrote beside bundle `name`. */
   receive(name: string): Promise<number>;
+  /** Declares the bundle of file `name` lost on the line (`bundle lost ID`). */
+  declareLost(name: string): Promise<number>;
   openedBundle(name: string): Promise<BundlePayload>;
   openedReceipt(name: string): Promise<ReceiptPayload>;
   /** What DPS holds under `registrationId`, read with the emulator's own connection. */
@@ -35,6 +37,10 @@ export function bundleCommandsOn(gap: AirGapGroupLine): BundleCommands {
       bundle(['export', '--out', file(name), '--by', 'sam', '--data-dir', gap.line.dir]),
     syncOnline: (name) => bundle(['sync', file(name), '--by', 'sam', '--data-dir', gap.office]),
     receive: (name) => bundle(['receive', receiptOf(name), '--data-dir', gap.line.dir]),
+    declareLost: async (name) => {
+      const { bundleId } = readSealedFile(file(name), 'bundle');
+      return bundle(['lost', bundleId, '--by', 'ana', '--data-dir', gap.line.dir]);
+    },
     openedBundle: (name) => openBundle(readSealedFile(file(name), 'bundle'), wrapper),
     openedReceipt: (name) => openReceipt(readSealedFile(receiptOf(name), 'receipt'), wrapper),
     inDps: async (registrationId) => {

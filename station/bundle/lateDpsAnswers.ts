@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { RETIRE_AGAIN_SQL } from '../store/retirementRules.js';
+import { RetirementStore } from '../sync/retirementStore.js';
+import type { ReceiptResult } from './bundlePayload.js';
+
+/**
+ * A receipt's answer that DPS holds an enrollment this station had superseded and retired since
+ * the bundle left: the bundle was synced late (declared lost and found again, or an old bundle
+ * run a second time). The row's retirement is due again, so the next sync (or bundle) disables or
+ * deletes it once more; a group member's synced row under its ID is read from DPS again, and
+ * waits for that deletion (batchSync.ts). Each is one audit event, in the receiver's name.
+ */
+export class LateDpsAnswers {
+  private readonly retireAgain: Database.Statement;
+  private readonly isDue: Database.Statement;
+  private readonly audit: AuditLog;
+  private readonly retirements: RetirementStore;
+
+  constructor(
+    db: Database.Database,
+    private readonly now: Date,
+    private readonly actor: AuditActor,
+  ) {
+    this.retireAgain = db.prepare(RETIRE_AGAIN_SQL);
+    this.isDue = db
+      .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE id = ? AND retirement = 'due')`)
+      .pluck();
+    this.audit = new AuditLog(db);
+    this.retirements = new RetirementStore(db, () => now.getTime(), actor);
+  }
+
+  /** Applies `result` for superseded row `id`; true when its retirement is due again. */
+  superseded(id: number, result: ReceiptResult, bundleId: string): boolean {
+    if (result.outcome !== 'synced' || !IN_DPS.has(result.how)) return false;
+    const again = this.retireAgain.run(id).changes === 1;
+    if (again) {
+      this.audit.append({
+        at: this.now,
+        actor: this.actor,
+        kind: 'enrollment.retirement-due-again',
+        subject: result.registrationId,
+        detail: { enrollmentId: id, bundleId, how: result.how },
+      });
+    }
+    // Due, again or still: a group member taken as synced under its ID is blocked by it.
+    if (this.isDue.get(id) === 1) {
+      this.retirements.reopenLive(
+        result.registrationId.toLowerCase(),
+        'a bundle synced late put an earlier individual enrollment under this ID in DPS: read from DPS again once that enrollment is deleted',
+      );
+    }
+    return again;
+  }
+}
+
+/** A receipt's ways of saying DPS holds the row's own enrollment, enabled. */
+const IN_DPS: ReadonlySet<string> = new Set(['created', 'found', 'replaced']);

@@ -1,0 +1,19 @@
+/**
+ * When an outbox bundle still stands for the rows it carried, as SQL conditions on a row of
+ * `bundles` (migrations 011, 018, 020). A bundle whose file was never written carries nothing;
+ * one a supervisor declared lost (`station bundle lost`) will not be synced, so nothing waits for
+ * it any more. Its receipt, should it come back all the same, is still applied.
+ */
+
+/** Bundle `b` may still bring answers: written, and not declared lost. */
+export function bundleMayAnswer(b: string): string {
+  return `${b}.written_at IS NOT NULL AND ${b}.lost_at IS NULL`;
+}
+
+/**
+ * Bundle `b` is out: it may still bring answers and no receipt of it came back yet, so the
+ * machine that syncs it may yet create what it carries in DPS.
+ */
+export function bundleOut(b: string): string {
+  return `${bundleMayAnswer(b)} AND ${b}.received_at IS NULL`;
+}

@@ -88,6 +88,8 @@ describe('exportBundle: what it carries', () => {
       byAttestation: { 'x509-device-key': 3 },
       left: 0,
       retirements: 0,
+      retirementsLeft: 0,
+      membersWaiting: 0,
     });
     const payload = await opened();
     expect(payload.enrollments.map((e) => e.id)).toEqual([first, reworked, last]);

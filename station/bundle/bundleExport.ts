@@ -29,6 +29,7 @@ import {
 } from './carriedRows.js';
 import { exportableCount, exportableWhere } from './bundleList.js';
 import { sealPayload } from './bundleSeal.js';
+import { askSecrets, withoutBlockedMembers } from './exportRetirements.js';
 
 /**
  * `bundle export`: the pending enrollments of an air-gapped station, sealed under a bundle
@@ -78,6 +79,15 @@ export interface ExportSummary {
   left: number;
   /** Superseded enrollments carried to be disabled in DPS under their old registration ID. */
   retirements: number;
+  /** Retirements due that this bundle does not carry (keys that did not open, or beyond its cap). */
+  retirementsLeft: number;
+  /**
+   * Pending group members left out: an earlier individual enrollment under their ID is due for
+   * deletion and not carried (exportRetirements.ts).
+   */
+  membersWaiting: number;
+  /** Why the retirements with symmetric keys stay out: the CA passphrase was refused. */
+  secretsRefused?: string;
 }
 
 /** Seals the oldest pending enrollments into `file` and records the bundle. */
@@ -92,17 +102,19 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
        WHERE e.status = 'pending' ${exportableWhere(includeCarried)} ORDER BY e.id LIMIT ?`,
     )
     .all(MAX_BUNDLE_ENROLLMENTS) as Row[];
-  const { live, history } = withHistory(db, rows);
-  const left = available - live.length;
+  const withEarlier = withHistory(db, rows);
   const retiring = dueRetirementRows(db);
-
-  const opener = [...live, ...history, ...retiring].some(
-    (r) => r.attestation === 'symmetric-key-individual',
-  )
-    ? await request.caSecrets()
-    : undefined;
+  const { opener, refused } = await askSecrets(request.caSecrets, withEarlier, retiring);
   const retirements = await carriedRetirements(retiring, opener);
+  const { live, history, blocked } = withoutBlockedMembers(
+    db,
+    withEarlier,
+    retirements,
+    opener !== undefined,
+  );
+  const left = available - withEarlier.live.length;
   // Retirements alone go only when nothing is pending, and some key must have opened.
+  if (live.length === 0 && refused !== undefined) throw refused;
   if (live.length === 0 && retirements.length === 0) {
     throw new BundleError(
       'BUNDLE_SECRET_LOCKED',
@@ -150,7 +162,17 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     byAttestation,
     left,
     retirements: payload.retirements?.length ?? 0,
+    retirementsLeft: dueRetirementCount(db) - (payload.retirements?.length ?? 0),
+    membersWaiting: blocked,
+    ...(refused !== undefined && { secretsRefused: describe(refused) }),
   };
+}
+
+/** A refusal's code and text, for the export's summary (never a secret: passphrases are not in errors). */
+function describe(err: unknown): string {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(err);
+  return typeof code === 'string' ? `${text} [${code}]` : text;
 }
 
 /**

@@ -43,7 +43,8 @@ export const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation
 export type RetirementRow = Row & { successorRegistrationId: string | null; heldByGroup: 0 | 1 };
 
 /**
- * The oldest superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS. Every bundle
+ * The superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS: first those under a group
+ * member's ID (a member waits for them), then the oldest. Every bundle
  * carries them, whether or not an earlier one did: retiring is read-compare-write in DPS, so a
  * row retired twice ends the same, and the line settles only a row still due.
  */
@@ -54,7 +55,7 @@ export function dueRetirementRows(db: Database.Database): RetirementRow[] {
          ${heldByGroupMember('e')} AS heldByGroup
        FROM enrollments e JOIN devices d ON d.id = e.device_id
          LEFT JOIN enrollments s ON s.id = e.superseded_by
-       WHERE e.retirement = 'due' ORDER BY e.id LIMIT ?`,
+       WHERE e.retirement = 'due' ORDER BY heldByGroup DESC, e.id LIMIT ?`,
     )
     .all(MAX_BUNDLE_RETIREMENTS) as RetirementRow[];
 }
@@ -107,9 +108,12 @@ export async function carried(row: Row, opener: OpenSecret | undefined): Promise
     createdAt: row.createdAt,
   };
   if (row.attestation !== 'symmetric-key-individual' || row.sealedSecret === null) return entry;
+  if (opener === undefined) {
+    throw new BundleError('BUNDLE_SECRET_LOCKED', `enrollment ${row.id}: no CA passphrase given`);
+  }
   let key: Uint8Array;
   try {
-    key = await opener!(row.sealedSecret, symmetricKeySealContext(row.registrationId));
+    key = await opener(row.sealedSecret, symmetricKeySealContext(row.registrationId));
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     throw new BundleError(

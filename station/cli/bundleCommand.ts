@@ -275,6 +275,7 @@ function exportedLines(summary: ExportSummary, file: string): string[] {
   if (summary.enrollments === 0) {
     return [
       `Bundle ${summary.bundleId}: no enrollment is pending; it carries ${retiring}, in ${file}.`,
+      ...leftOutLines(summary),
     ];
   }
   const kinds = Object.entries(summary.byAttestation)
@@ -287,6 +288,26 @@ function exportedLines(summary: ExportSummary, file: string): string[] {
     lines.push(`${summary.left} more wait in the outbox: export again for the next bundle.`);
   }
   if (summary.retirements > 0) lines.push(`It also carries ${retiring}.`);
+  return [...lines, ...leftOutLines(summary)];
+}
+
+/** What the export left out for a later bundle: retirements, and the members that wait on them. */
+function leftOutLines(summary: ExportSummary): string[] {
+  const lines: string[] = [];
+  if (summary.retirementsLeft > 0) {
+    const why =
+      summary.secretsRefused === undefined
+        ? 'a bundle carries at most 100, and one whose key does not open stays out'
+        : `their symmetric keys need the CA passphrase, which was refused: ${summary.secretsRefused}`;
+    lines.push(
+      `${summary.retirementsLeft} earlier enrollment(s) due to be disabled or deleted in DPS stay out of this bundle (${why}); a later bundle carries them.`,
+    );
+  }
+  if (summary.membersWaiting > 0) {
+    lines.push(
+      `${summary.membersWaiting} group member(s) stay pending here, out of this bundle: an earlier individual enrollment under their ID must be deleted from DPS first, and this bundle does not carry that deletion. ${summary.secretsRefused === undefined ? 'Export again once it is carried.' : 'Export again with the CA passphrase.'}`,
+    );
+  }
   return lines;
 }
 

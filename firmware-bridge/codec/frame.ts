@@ -89,9 +89,23 @@ export function encodeBody(frame: Frame): Uint8Array {
 
 /** Encodes a frame as it goes on the wire: COBS(body) followed by the 0x00 delimiter. */
 export function encodeFrame(frame: Frame): Uint8Array {
+  return encodeWire(frame, false);
+}
+
+/**
+ * encodeFrame for data that is a secret (a key): the intermediate body, a plain copy of the
+ * data, is zeroed before returning. The frame returned still holds the data (COBS-encoded);
+ * its owner zeroes it once it is no longer needed.
+ */
+export function encodeSecretFrame(frame: Frame): Uint8Array {
+  return encodeWire(frame, true);
+}
+
+function encodeWire(frame: Frame, secret: boolean): Uint8Array {
   const body = encodeBody(frame);
   const out = new Uint8Array(cobsMaxEncodedLength(body.length) + 1);
   const n = cobsEncodeInto(body, out, 0);
+  if (secret) body.fill(0);
   out[n] = FRAME_DELIMITER;
   return out.subarray(0, n + 1);
 }

@@ -169,6 +169,16 @@ export const idempotentMessages: ReadonlySet<MessageName> = new Set<MessageName>
   'COMMIT',
 ]);
 
+/**
+ * Requests that carry a secret (a private or symmetric key). The session zeroes every encoded
+ * copy it made of one (CBOR, frame bodies, the frames written and re-sent) once the request
+ * settles, whatever the outcome: a key must not linger in station memory after it was written.
+ */
+export const secretMessages: ReadonlySet<MessageName> = new Set<MessageName>([
+  'PUT_PRIVATE_KEY',
+  'PUT_SYMMETRIC_KEY',
+]);
+
 /** Device work time guidance per message, before link time (PROTOCOL.md §4). */
 export const messageTimeoutMs: Record<MessageName, number> = {
   INFO: 500,

@@ -7,6 +7,7 @@ import {
   idempotentMessages,
   messageTimeoutMs,
   MessageType,
+  secretMessages,
   type DeviceInfo,
   type MessageName,
   type Request,
@@ -140,8 +141,37 @@ export class DeviceSession {
     // answer the next run's first request with BUSY (PROTOCOL.md §6.2).
     throwIfAborted(options.signal);
     if (this.closedError) throw this.closedError;
-    const type = MessageType[name];
     const data = encodeRequest(name, req);
+    if (!secretMessages.has(name)) return this.transfer(name, data, options, this.link);
+    // The request carries a key: every copy the station made of it is zeroed once the request
+    // settles, whatever the outcome. That is the CBOR here and each frame written (chunks and
+    // re-sends alike; a re-send writes the same array again); frame bodies are zeroed as they are
+    // encoded (encodeFrame). A BUSY refusal runs exchange again, which encodes afresh from `req`.
+    const written = new Set<Uint8Array>();
+    const link: TransferLink = {
+      ...this.link,
+      secret: true,
+      write: (bytes) => {
+        written.add(bytes);
+        return this.write(bytes);
+      },
+    };
+    try {
+      return await this.transfer(name, data, options, link);
+    } finally {
+      data.fill(0);
+      for (const frame of written) frame.fill(0);
+    }
+  }
+
+  /** Sends the encoded request `data` over `link` and waits for its answer. */
+  private async transfer<N extends MessageName>(
+    name: N,
+    data: Uint8Array,
+    options: RequestOptions,
+    link: TransferLink,
+  ): Promise<Response<N>> {
+    const type = MessageType[name];
     if (data.length > Math.min(this.peerMaxMessage, MAX_MESSAGE)) {
       throw new WireError(
         'WIRE_MESSAGE_TOO_LARGE',
@@ -169,7 +199,7 @@ export class DeviceSession {
     let resendsNotForLoss = 0;
     let answered = false;
     try {
-      let lastFrame = await sendMessage(this.link, type, requestId, data, 0, options.signal);
+      let lastFrame = await sendMessage(link, type, requestId, data, 0, options.signal);
       silence.startWait(performance.now());
       let attempts = 0;
       for (;;) {
@@ -192,7 +222,7 @@ export class DeviceSession {
           } else attempts++;
           throwIfAborted(options.signal);
           this.stats.retransmissions++;
-          await this.write(lastFrame);
+          await link.write(lastFrame);
           if (step === 'expired') silence.startWait(performance.now());
           continue;
         }
@@ -205,7 +235,7 @@ export class DeviceSession {
           attempts++;
           resendsNotForLoss++;
           this.stats.retransmissions++;
-          await this.write(lastFrame);
+          await link.write(lastFrame);
           silence.startWait(performance.now());
           continue;
         }
@@ -220,7 +250,7 @@ export class DeviceSession {
           attempts++;
           this.stats.retransmissions++;
           lastFrame = await sendMessage(
-            this.link,
+            link,
             type,
             requestId,
             data,
@@ -229,7 +259,7 @@ export class DeviceSession {
           );
           continue;
         }
-        const body = await receiveMessage(this.link, frame, options.signal);
+        const body = await receiveMessage(link, frame, options.signal);
         answered = true;
         const response = this.decode(name, body);
         if (name === 'INFO') this.adoptInfo(response as DeviceInfo);

@@ -2,6 +2,7 @@ import {
   CHUNK_HEADER_LENGTH,
   CRC_LENGTH,
   encodeFrame,
+  encodeSecretFrame,
   HEADER_LENGTH,
   type Frame,
 } from '../codec/frame.js';
@@ -33,6 +34,11 @@ export interface TransferLink {
    * frame count when the transfer began (noAnswerError.ts).
    */
   noAnswer(what: string, damagedBefore: number): WireError;
+  /**
+   * The message carries a secret (messages.ts secretMessages): frame bodies are zeroed as soon
+   * as they are encoded; the frames themselves go through `write`, whose owner zeroes them.
+   */
+  readonly secret?: boolean;
 }
 
 /** The WireError a device error frame carries (PROTOCOL.md §7). */
@@ -55,8 +61,9 @@ export async function sendMessage(
   signal: AbortSignal | undefined,
 ): Promise<Uint8Array> {
   const base = { type, requestId, fromDevice: false, error: false };
+  const encode = link.secret ? encodeSecretFrame : encodeFrame;
   if (HEADER_LENGTH + data.length + CRC_LENGTH <= link.frameLimit()) {
-    const frame = encodeFrame({ ...base, data });
+    const frame = encode({ ...base, data });
     await link.write(frame);
     return frame;
   }
@@ -66,7 +73,7 @@ export async function sendMessage(
   let tries = 0;
   for (;;) {
     const end = Math.min(offset + slice, data.length);
-    const frame = encodeFrame({
+    const frame = encode({
       ...base,
       chunk: { offset, total: data.length },
       data: data.subarray(offset, end),

@@ -23,11 +23,13 @@ export const x509StationKeyAttestor: Attestor = {
       // A cancel or a stop ends the ledger's wait for a lock: nothing was written yet.
       signal: request.signal,
     });
-    input.onCertificateIssued(issued.serialNumber);
     try {
+      // Inside the try: whatever fails from here on, the key is zeroed.
+      input.onCertificateIssued(issued.serialNumber);
       await session.request('PUT_PRIVATE_KEY', { curve, pkcs8: issued.privateKeyPkcs8 }, request);
     } finally {
-      // Whatever happened on the wire, the station's copy of the key is gone now.
+      // Whatever happened on the wire, the station's copy of the key is gone now. The session
+      // zeroed its encoded copies (CBOR, frames, re-sends) as the request settled.
       issued.privateKeyPkcs8.fill(0);
     }
     await session.request('PUT_CERT_CHAIN', { chain: deviceChain(issued) }, request);

@@ -147,4 +147,52 @@ describe('bundle lost', () => {
     expect(line.row(member).status).toBe('synced');
     expect(await memberRegisters()).toBe(true);
   });
+
+  // A device that keeps its credential (a TPM) re-provisioned under the same ID and a changed
+  // profile while its first bundle was out: that bundle, synced late, wrote the first profile's
+  // settings over the newer enrollment in DPS.
+  it('reads the newer enrollment from DPS again when a late bundle wrote over it, and rewrites it', async () => {
+    const enrollment = (line: string) => ({
+      registrationId: 'reg-sn1',
+      attestation: {
+        type: 'x509' as const,
+        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
+      },
+      initialTwin: { tags: { line } },
+    });
+    line.provision('SN1', { registrationId: 'reg-sn1', enrollment: enrollment('A') });
+    expect(await exportTo('lost.bundle')).toBe(0);
+    const newer = line.provision('SN1', { registrationId: 'reg-sn1', enrollment: enrollment('B') });
+    expect(await exportTo('second.bundle')).toBe(0);
+    expect(await syncOnline('second.bundle')).toBe(0);
+    expect(await receive('second.bundle')).toBe(0);
+    expect(line.row(newer).status).toBe('synced');
+    expect(await inDps('reg-sn1')).toMatchObject({ initialTwin: { tags: { line: 'B' } } });
+
+    expect(await syncOnline('lost.bundle')).toBe(0);
+    expect(await inDps('reg-sn1')).toMatchObject({ initialTwin: { tags: { line: 'A' } } });
+    await receive('lost.bundle');
+    expect(line.row(newer)).toMatchObject({ status: 'pending', needsReconcile: 1 });
+
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await receive('third.bundle')).toBe(0);
+    expect(line.row(newer)).toMatchObject({
+      status: 'synced',
+      syncNote: expect.stringMatching(/replaced in DPS/),
+    });
+    expect(await inDps('reg-sn1')).toMatchObject({ initialTwin: { tags: { line: 'B' } } });
+  });
+
+  it('refuses a bundle whose export stopped before its file was written: it carries nothing', async () => {
+    // What a crash between recording a bundle and writing its file leaves (bundleExport.ts).
+    const id = '6d1f3c1e-2a4b-4c5d-8e9f-0a1b2c3d4e5f';
+    line.db
+      .prepare(`INSERT INTO bundles (id, created_at, file, enrollments) VALUES (?, ?, ?, 1)`)
+      .run(id, new Date().toISOString(), '/media/stick/cut.bundle');
+    await expect(bundle(['lost', id, '--data-dir', line.dir])).rejects.toMatchObject({
+      code: 'BUNDLE_NOT_WRITTEN',
+    });
+    expect(line.store.audit('outbox.bundle-lost')).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../store/auditLog.js';
-import { bundleOut } from '../store/bundleRules.js';
+import { carriedByBundleOut } from '../store/bundleRules.js';
 import { BundleError } from './bundleErrors.js';
 import { exportableCount } from './bundleList.js';
 
@@ -21,8 +21,7 @@ export interface LostSummary {
  * holds nothing", as that bundle's sync may yet create the row (supersededRetirement.ts).
  */
 const RETIREMENTS_WAITING = `SELECT count(*) FROM enrollments e WHERE e.retirement = 'due'
-  AND EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
-    WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL AND ${bundleOut('b')})`;
+  AND ${carriedByBundleOut('e.id')}`;
 
 /**
  * Declares bundle `bundleId` lost (`station bundle lost`): its stick went missing, or was wiped,

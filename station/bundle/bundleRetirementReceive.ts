@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
-import { bundleOut } from '../store/bundleRules.js';
+import { carriedByBundleOut } from '../store/bundleRules.js';
 import { earlierIndividualOf } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
@@ -73,13 +73,7 @@ function carriedByAnotherBundleOut(
   db: Database.Database,
   receipt: ReceiptPayload,
 ): (id: number) => boolean {
-  const query = db
-    .prepare(
-      `SELECT EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
-        WHERE be.enrollment_id = ? AND b.id != ? AND be.answer_applied IS NULL
-          AND ${bundleOut('b')})`,
-    )
-    .pluck();
+  const query = db.prepare(`SELECT ${carriedByBundleOut('?', { exceptBundle: true })}`).pluck();
   return (id) => query.get(id, receipt.bundleId) === 1;
 }
 

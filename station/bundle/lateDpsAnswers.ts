@@ -9,11 +9,14 @@ import type { ReceiptResult } from './bundlePayload.js';
  * the bundle left: the bundle was synced late (declared lost and found again, or an old bundle
  * run a second time). The row's retirement is due again, so the next sync (or bundle) disables or
  * deletes it once more; a group member's synced row under its ID is read from DPS again, and
- * waits for that deletion (batchSync.ts). Each is one audit event, in the receiver's name.
+ * waits for that deletion (batchSync.ts). A live individual row under the ID (the device
+ * re-provisioned under it, same credential) is read from DPS again too: the late write may have
+ * put the earlier settings over it. Each is one audit event, in the receiver's name.
  */
 export class LateDpsAnswers {
   private readonly retireAgain: Database.Statement;
   private readonly isDue: Database.Statement;
+  private readonly memberWaits: Database.Statement;
   private readonly audit: AuditLog;
   private readonly retirements: RetirementStore;
 
@@ -26,6 +29,10 @@ export class LateDpsAnswers {
     this.isDue = db
       .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE id = ? AND retirement = 'due')`)
       .pluck();
+    // As `queue list` shows a member the receive held back (bundleReceive.ts).
+    this.memberWaits = db.prepare(`UPDATE enrollments
+      SET last_error_code = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST', last_error = ?
+      WHERE registration_id = ? AND status = 'pending' AND attestation = 'symmetric-key-group'`);
     this.audit = new AuditLog(db);
     this.retirements = new RetirementStore(db, () => now.getTime(), actor);
   }
@@ -33,6 +40,7 @@ export class LateDpsAnswers {
   /** Applies `result` for superseded row `id`; true when its retirement is due again. */
   superseded(id: number, result: ReceiptResult, bundleId: string): boolean {
     if (result.outcome !== 'synced' || !IN_DPS.has(result.how)) return false;
+    const registrationId = result.registrationId.toLowerCase();
     const again = this.retireAgain.run(id).changes === 1;
     if (again) {
       this.audit.append({
@@ -43,12 +51,15 @@ export class LateDpsAnswers {
         detail: { enrollmentId: id, bundleId, how: result.how },
       });
     }
-    // Due, again or still: a group member taken as synced under its ID is blocked by it.
     if (this.isDue.get(id) === 1) {
-      this.retirements.reopenLive(
-        result.registrationId.toLowerCase(),
-        'a bundle synced late put an earlier individual enrollment under this ID in DPS: read from DPS again once that enrollment is deleted',
-      );
+      // Due, again or still: a group member taken as synced under its ID is blocked by it, and
+      // waits, saying why, until it is deleted.
+      this.retirements.reopenLive(registrationId, MEMBER_BLOCKED);
+      this.memberWaits.run(MEMBER_BLOCKED, registrationId);
+    } else {
+      // A live individual enrollment has the ID: the late write may have put the earlier one's
+      // settings (or credential) over it in DPS. Read from DPS again, it is rewritten if so.
+      this.retirements.reopenLive(registrationId, EARLIER_WRITTEN);
     }
     return again;
   }
@@ -56,3 +67,8 @@ export class LateDpsAnswers {
 
 /** A receipt's ways of saying DPS holds the row's own enrollment, enabled. */
 const IN_DPS: ReadonlySet<string> = new Set(['created', 'found', 'replaced']);
+
+const MEMBER_BLOCKED =
+  'a bundle synced late put an earlier individual enrollment under this ID in DPS: read from DPS again once that enrollment is deleted';
+const EARLIER_WRITTEN =
+  'a bundle synced late wrote an earlier enrollment of this device to DPS: read from DPS again, and rewritten if DPS holds that one';

@@ -29,7 +29,7 @@ export function bundleLostCommand(dataDir: string, bundleId: string, by: string)
       console.log(`${freed.join('; ')}: run \`${stationCommand('bundle export', dataDir)}\`.`);
     }
     console.log(
-      'Should the bundle turn up and be synced after all, receive its receipt here as usual: what DPS answered is applied, and what it undid is set right at the next sync.',
+      'Should the bundle turn up, sync it only if its receipt will come back here: received, it sets right what that late sync changed in DPS (earlier enrollments it put back are disabled or deleted again, later ones read from DPS again). A late sync whose receipt never comes back can leave an earlier enrollment enabled in DPS.',
     );
     return 0;
   } finally {

@@ -8,9 +8,10 @@ const FINGERPRINT_HEX_DIGITS = 16;
 /**
  * JSON with every object's keys in code-point order, so that the same profile gives the same
  * text however the file ordered its fields. Arrays keep their order: it is part of the meaning
- * (the models listed, the hubs an enrollment names).
+ * (the models listed, the hubs an enrollment names). Also how the sync compares DPS's record with
+ * ours (enrollmentSettings.ts).
  */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const fields = Object.entries(value)

@@ -17,3 +17,15 @@ export function bundleMayAnswer(b: string): string {
 export function bundleOut(b: string): string {
   return `${bundleMayAnswer(b)} AND ${b}.received_at IS NULL`;
 }
+
+/**
+ * Outbox row `id` (an SQL expression) is carried by a bundle still out that has not answered it:
+ * DPS not holding it yet proves nothing, as that bundle's sync may still create it. With
+ * `exceptBundle`, a bundle bound to the next `?` does not count (the one whose receipt is being
+ * applied, answered now).
+ */
+export function carriedByBundleOut(id: string, options: { exceptBundle?: boolean } = {}): string {
+  const except = options.exceptBundle ? 'AND b.id != ?' : '';
+  return `EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
+    WHERE be.enrollment_id = ${id} ${except} AND be.answer_applied IS NULL AND ${bundleOut('b')})`;
+}

@@ -89,13 +89,15 @@ export const RECHECK_UNDER_MEMBER_SQL = `UPDATE enrollments SET retirement = 'du
  * Marks superseded row `?` due for retirement again: a receipt reported that DPS got it (created
  * it, or found or enabled it) after its retirement had settled, as a bundle synced late does (one
  * declared lost that turned up, or an old one run again). DPS then holds it enabled once more,
- * under an ID the device left, or in front of a group member's enrollment group. Not while a
- * live individual row has the ID: that row's own sync owns DPS's record, and replaces ours.
+ * under an ID the device left, or in front of a group member's enrollment group; a row found
+ * another party's may be ours now (the late bundle replaced that record with it): the
+ * retirement compares credentials again. Not while a live individual row has the ID: that row's
+ * own sync owns DPS's record, and replaces ours.
  */
 export const RETIRE_AGAIN_SQL = `UPDATE enrollments SET retirement = 'due', retired_at = NULL,
     retire_tries = 0, retire_after = NULL, retire_note = NULL
   WHERE id = ? AND status = 'superseded' AND attestation != ${MEMBER}
-    AND retirement IN ('absent', 'disabled')
+    AND retirement IN ('absent', 'disabled', 'not-ours')
     AND NOT EXISTS (SELECT 1 FROM enrollments live
       WHERE live.registration_id = enrollments.registration_id AND live.status != 'superseded'
         AND live.attestation != ${MEMBER})`;

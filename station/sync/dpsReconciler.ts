@@ -7,7 +7,7 @@ import {
 } from './credentialFingerprint.js';
 import { dpsErrorRecord, describeDpsError, isWorkerLevel } from './dpsOutcome.js';
 import type { EnrollmentGroupChecks } from './enrollmentGroupCheck.js';
-import { settingsDiffering } from './enrollmentSettings.js';
+import { keepingTheirFields, settingsDiffering } from './enrollmentSettings.js';
 import { fingerprintOfRow, type OpenSecret, type PreparedEnrollment } from './enrollmentRequest.js';
 import type { OutboxSyncStore, Settlement } from './outboxSyncStore.js';
 
@@ -121,14 +121,15 @@ async function replace(
   if (!record.etag) {
     return {
       kind: 'conflict',
-      detail: 'DPS holds an earlier enrollment of this station but gave no etag to replace it by',
+      detail:
+        'DPS holds an enrollment of this station to rewrite (an earlier one, disabled, or under other settings) but gave no etag to do it by',
       dpsRecord: withoutSecrets(record),
     };
   }
   const etag = record.etag;
   try {
     const updated = await calls.send([item], () =>
-      ctx.dps.createOrUpdateEnrollment(item.enrollment, etag),
+      ctx.dps.createOrUpdateEnrollment(keepingTheirFields(item.enrollment, record), etag),
     );
     return { kind: 'synced', how: 'replaced', ...(updated.etag && { etag: updated.etag }) };
   } catch (err) {

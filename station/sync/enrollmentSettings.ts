@@ -1,4 +1,5 @@
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
+import { canonicalJson } from '../line/profileFingerprint.js';
 
 /**
  * The settings of an individual enrollment that the station writes (enrollmentBody.ts) and that
@@ -9,7 +10,8 @@ import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
  * and finding the credential alone would leave the device going to the old hub with the old twin.
  *
  * Fields the station never sends (reprovision policy, a custom allocation webhook, a device ID)
- * are not compared: they belong to whoever set them in DPS, and DPS keeps its own defaults.
+ * are not compared: they belong to whoever set them in DPS, and a rewrite keeps them
+ * (keepingTheirFields).
  * Returns the names of the settings that differ, empty when DPS holds what ours asks for.
  */
 export function settingsDiffering(
@@ -55,16 +57,31 @@ function withoutMetadata(collection: unknown): unknown {
 
 /** Deep equality of JSON values, whatever the order of object keys. */
 function sameJson(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+/**
+ * Our enrollment as the PUT that rewrites DPS's record of it sends it: with the fields the
+ * station never writes taken from that record (a device ID, a reprovision policy, optional
+ * device information someone set in DPS; a custom allocation webhook when ours asks for custom
+ * allocation and names none), since a PUT replaces the whole record.
+ */
+export function keepingTheirFields(
+  ours: IndividualEnrollment,
+  theirs: IndividualEnrollment,
+): IndividualEnrollment {
+  const kept: Partial<IndividualEnrollment> = {};
+  for (const field of ['deviceId', 'reprovisionPolicy', 'optionalDeviceInformation'] as const) {
+    if (theirs[field] !== undefined && ours[field] === undefined) {
+      Object.assign(kept, { [field]: theirs[field] });
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  if (
+    ours.allocationPolicy === 'custom' &&
+    ours.customAllocationDefinition === undefined &&
+    theirs.customAllocationDefinition !== undefined
+  ) {
+    kept.customAllocationDefinition = theirs.customAllocationDefinition;
+  }
+  return { ...kept, ...ours };
 }

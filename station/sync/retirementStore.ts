@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
-import { bundleOut } from '../store/bundleRules.js';
+import { carriedByBundleOut } from '../store/bundleRules.js';
 import { heldByGroupMember } from '../store/retirementRules.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 
@@ -37,9 +37,7 @@ type RawDue = Omit<OutboxRow, 'needsReconcile'> &
 const DUE_SELECT = `SELECT e.id, e.registration_id AS registrationId, e.attestation, e.body,
     e.sealed_secret AS sealedSecret, e.attempts, e.retire_tries AS tries, s.id AS successorId,
     s.registration_id AS successorRegistrationId,
-    EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
-      WHERE be.enrollment_id = e.id AND be.answer_applied IS NULL AND ${bundleOut('b')})
-      AS inUnansweredBundle,
+    ${carriedByBundleOut('e.id')} AS inUnansweredBundle,
     ${heldByGroupMember('e')} AS heldByGroup
   FROM enrollments e LEFT JOIN enrollments s ON s.id = e.superseded_by`;
 /** Why a live row is read from DPS again, unless the caller says otherwise. */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
+import { declareBundleLost } from '../bundle/bundleLost.js';
 import { fakeCertificatePem, progressReached, SyncTestStation } from './testing/syncTestStation.js';
 
 /**
@@ -120,6 +121,32 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
     await station.clock.advance(5_000);
     await progressReached(worker, () => retirementOf(first) === 'disabled');
     expect(station.dps.held('reg-sn1')?.provisioningStatus).toBe('disabled');
+  });
+
+  it('takes the row for absent once a supervisor declared the bundle carrying it lost', async () => {
+    const first = station.provision('SN1');
+    station.db
+      .prepare(
+        `INSERT INTO bundles (id, created_at, file, enrollments, written_at)
+        VALUES ('b1', '2026-03-01T10:00:00.000Z', 'f', 1, '2026-03-01T10:00:00.000Z')`,
+      )
+      .run();
+    station.db
+      .prepare(
+        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256)
+        VALUES ('b1', ?, ?)`,
+      )
+      .run(first, 'a'.repeat(64));
+    station.provision('SN1', { registrationId: 'line7-v2-sn1' });
+    const worker = station.worker({ pollIntervalMs: 5_000 });
+    worker.start();
+    await worker.syncNow();
+    await progressReached(worker, () => noteOf(first) !== null);
+    expect(noteOf(first)).toMatch(/receipt is not back/);
+
+    expect(declareBundleLost(station.db, 'b1', 'ana')).toMatchObject({ retirementsFreed: 1 });
+    await station.clock.advance(5_000);
+    await progressReached(worker, () => retirementOf(first) === 'absent');
   });
 
   it('enables again an ID the device took back while its retirement was being written', async () => {

@@ -103,7 +103,12 @@ describe('SyncWorker: what DPS already holds', () => {
     worker.start();
     await worker.syncNow();
     expect(station.row(first).status).toBe('synced');
-    const before = station.dps.held('reg-sn1')!;
+    // Set in DPS by someone else: the station never writes these, and a rewrite keeps them.
+    const before = station.dps.seed({
+      ...station.dps.held('reg-sn1')!,
+      deviceId: 'sensor-0001',
+      reprovisionPolicy: { updateHubAssignment: false, migrateDeviceData: true },
+    });
 
     const newer = {
       ...same,
@@ -121,6 +126,8 @@ describe('SyncWorker: what DPS already holds', () => {
       initialTwin: newer.initialTwin,
       iotHubs: ['hub-b.example'],
       capabilities: { iotEdge: true },
+      deviceId: 'sensor-0001',
+      reprovisionPolicy: { updateHubAssignment: false, migrateDeviceData: true },
     });
     expect(station.row(second)).toMatchObject({ status: 'synced', syncNote: 'replaced in DPS' });
   });

@@ -10,12 +10,13 @@ import {
   unfinishedSettlements,
   type FailureVerdict,
 } from './failurePolicy.js';
-import { OutboxSyncStore, type Settlement } from './outboxSyncStore.js';
+import { OutboxSyncStore } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
 import { SupersededRetirement } from './supersededRetirement.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
-import { settledTrouble, type SettledTrouble } from './settledTrouble.js';
+import type { SettledTrouble } from './settledTrouble.js';
+import { SettlementBook } from './settlementBook.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
 import { systemClock, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
@@ -30,6 +31,7 @@ import {
 } from './syncTypes.js';
 
 export type { SyncWorkerOptions } from './syncWorkerOptions.js';
+
 /**
  * Drains the enrollment outbox to DPS (ARCHITECTURE step 8). Rows are claimed oldest first in
  * batches of up to MAX_BULK_ITEMS, marked `syncing` before anything is sent, and each ends
@@ -66,11 +68,8 @@ export class SyncWorker {
   /** What went wrong: the error reported, consecutive failures, whose hold (syncFailures.ts). */
   private readonly failures: SyncFailures;
   private cancelWake: (() => void) | undefined;
-  /**
-   * What DPS answered for rows the database then refused to record (locked, disk full). Kept and
-   * recorded at the next look: the rows stay `syncing` meanwhile, so nothing claims them twice.
-   */
-  private unrecorded: [OutboxRow, Settlement][] = [];
+  /** What DPS answered, on its way into the outbox (kept while the database refuses). */
+  private readonly settlements: SettlementBook;
   private readonly syncNowRequests = new SyncNowRequests();
 
   constructor(options: SyncWorkerOptions) {
@@ -91,6 +90,12 @@ export class SyncWorker {
       random: this.random,
       limiter: this.limiter,
       syncNowRequests: this.syncNowRequests,
+    });
+    this.settlements = new SettlementBook({
+      store: this.store,
+      failures: this.failures,
+      now: () => this.clock.now(),
+      onTrouble: (trouble) => this.onTrouble.emit(trouble),
     });
     const gate = async (): Promise<CallEnded> => {
       const ended = await this.limiter.acquire(this.abort.signal);
@@ -149,10 +154,10 @@ export class SyncWorker {
     if (this.state !== 'stopped') this.halt('stopped', new SyncError('SYNC_STOPPED'));
     await this.drain();
     try {
-      this.recordSettlements();
+      this.settlements.record(this.session);
     } catch {
       // Still refused: the rows stay `syncing`, and the next start reads them back from DPS.
-      this.unrecorded = [];
+      this.settlements.drop();
     }
     this.lease.release();
   }
@@ -223,7 +228,7 @@ export class SyncWorker {
     this.cancelWake = undefined;
     try {
       if (!this.holdLease()) return;
-      this.recordSettlements();
+      this.settlements.record(this.session);
       if (this.syncNowRequests.takeRelease()) this.store.releaseStationOwnWaits();
       const held = this.limiter.heldUntil;
       if (held === 0) {
@@ -239,7 +244,7 @@ export class SyncWorker {
       }
       if (this.inFlight.size === 0) {
         const now = this.clock.now();
-        if (held === 0 && this.unrecorded.length === 0 && !this.store.hasDue()) {
+        if (held === 0 && !this.settlements.waiting && !this.store.hasDue()) {
           this.syncNowRequests.settle(() => this.status());
         }
         const wakeAt =
@@ -290,14 +295,14 @@ export class SyncWorker {
     const now = this.clock.now();
     const verdict =
       outcome.failure === undefined ? undefined : this.failures.judgeBatch(outcome.failure);
-    this.unrecorded.push(
+    this.settlements.add([
       ...outcome.settled,
       ...unfinishedSettlements(outcome.unfinished, verdict, now),
-    );
+    ]);
     // DPS's verdict (its Retry-After hold) first: a database that refuses the record throws.
     this.failures.batchEnded(verdict);
     if (verdict?.offline) this.connection = 'offline';
-    this.recordSettlements();
+    this.settlements.record(this.session);
   }
 
   /**
@@ -322,25 +327,6 @@ export class SyncWorker {
     this.failures.refusedByLease(error);
     this.cancelWake = this.clock.setTimer(() => this.pump(), this.pollIntervalMs);
     this.emitProgress();
-  }
-
-  /**
-   * Records what DPS answered; throws, keeping it for the next look, if the database refuses.
-   * Recorded, the database takes writes again: a refusal it reported is over.
-   */
-  private recordSettlements(): void {
-    if (this.unrecorded.length === 0) return;
-    this.store.settle(this.unrecorded);
-    this.failures.storeTookWrite('rows');
-    for (const [, s] of this.unrecorded) {
-      if (s.kind === 'synced') this.session.synced++;
-      if (s.kind === 'synced' && s.how === 'confirmed-by-group') this.session.groupConfirmed++;
-      else if (s.kind === 'failed') this.session.failed++;
-      else if (s.kind === 'conflict') this.session.conflicts++;
-    }
-    const trouble = settledTrouble(this.unrecorded, this.clock.now());
-    this.unrecorded = [];
-    if (trouble) this.onTrouble.emit(trouble);
   }
 
   /** A failure outside a batch's outcome: reported, and DPS offline if it could not be reached. */

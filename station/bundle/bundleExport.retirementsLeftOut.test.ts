@@ -7,8 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sealSecret } from '../../certs/custody/secretBox.js';
-import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { exportBundle } from './bundleExport.js';
 import { MAX_BUNDLE_RETIREMENTS } from './bundlePayload.js';
@@ -32,25 +30,8 @@ const exportWith = (caSecrets?: typeof refused) =>
     exportRequest(line, join(line.dir, `b${++files}.bundle`), caSecrets ? { caSecrets } : {}),
   );
 
-/** A symmetric-key PASS of SN1 under `registrationId`, its key sealed as the line seals it. */
-async function provisionSymmetric(registrationId: string): Promise<number> {
-  const sealed = await sealSecret(
-    randomBytes(32),
-    line.wrapper,
-    symmetricKeySealContext(registrationId),
-  );
-  return line.provision('SN1', {
-    registrationId,
-    attestation: 'symmetric-key-individual',
-    certificateSerial: undefined,
-    sealedSecret: JSON.stringify(sealed),
-    enrollment: {
-      registrationId,
-      attestation: { type: 'symmetricKey', symmetricKey: {} },
-      provisioningStatus: 'enabled',
-    },
-  });
-}
+const provisionSymmetric = (registrationId: string) =>
+  line.provisionSymmetric('SN1', randomBytes(32), registrationId);
 
 const retirementOf = (id: number): unknown =>
   line.db.prepare(`SELECT retirement FROM enrollments WHERE id = ?`).pluck().get(id);
@@ -66,6 +47,11 @@ describe('bundle export: retirements it cannot carry', () => {
       .prepare(`UPDATE enrollments SET status = 'synced' WHERE registration_id = 'reg-v2-sn1'`)
       .run();
     const sn2 = line.provision('SN2');
+
+    // A CA that cannot be read is no refusal: the export stops on it.
+    const unreadable = () =>
+      Promise.reject(Object.assign(new Error('no CA here'), { code: 'CA_NOT_INITIALISED' }));
+    await expect(exportWith(unreadable)).rejects.toMatchObject({ code: 'CA_NOT_INITIALISED' });
 
     const summary = await exportWith(refused);
     const bundle = await openBundle(summary.file);

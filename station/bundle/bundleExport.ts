@@ -134,7 +134,9 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
       createdAt: now.toISOString(),
       source: { host: hostname(), dataDir: request.dataDir },
       enrollments: await Promise.all(live.map((row) => carried(row, opener))),
-      ...(await carriedGroupKeys(live, request.groupKeys)),
+      // The CA passphrase refused already: asked again for the group keys, it would stop the
+      // export after all. Members that need one come back pending and go in a later bundle.
+      ...(await carriedGroupKeys(live, refused === undefined ? request.groupKeys : undefined)),
       history: await Promise.all(
         history.map(async (row) => ({
           ...(await carried(row, opener)),

@@ -103,6 +103,8 @@ class ReceiptApplier {
   private readonly sql;
   private readonly summary: ReceiveSummary;
   private readonly late: LateDpsAnswers;
+  /** This receipt was written after every receipt of its bundle applied before (or is the first). */
+  private readonly newerReceipt: boolean;
 
   constructor(
     private readonly db: Database.Database,
@@ -116,6 +118,11 @@ class ReceiptApplier {
     this.at = now.toISOString();
     this.summary = { bundleId: receipt.bundleId, ...nothingApplied() };
     this.late = new LateDpsAnswers(db, now, actor);
+    const applied = db
+      .prepare(`SELECT json_extract(receipt, '$.writtenAt') FROM bundles WHERE id = ?`)
+      .pluck()
+      .get(receipt.bundleId) as string | null | undefined;
+    this.newerReceipt = applied == null || receipt.writtenAt > applied;
     const pending = `WHERE id = ? AND status = 'pending'`;
     this.sql = {
       target: db.prepare(`SELECT e.id, e.status, e.registration_id AS registrationId,
@@ -184,6 +191,15 @@ class ReceiptApplier {
     // Receipts report running totals: only the sends no earlier receipt reported are added.
     const newSends = Math.max(0, result.attempts - target.sendsReceived);
     if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
+    // What DPS holds now of a row re-provisioned since: on its first answer, and on every receipt
+    // newer than the last applied (the bundle synced again, maybe elsewhere, after a retirement).
+    if (
+      target.status === 'superseded' &&
+      (target.answerApplied === null || this.newerReceipt) &&
+      this.late.superseded(target.id, result, this.receipt.bundleId)
+    ) {
+      this.summary.retiredAgain++;
+    }
     if (target.answerApplied !== null) {
       // This bundle answered it once, or a supervisor requeued it since: a later receipt, whose
       // machine still holds the old answer, must not undo that. Sends it reports still count.
@@ -204,12 +220,6 @@ class ReceiptApplier {
     if (target.status !== 'pending') {
       if (newSends > 0 && target.status === 'superseded') {
         this.sql.sent.run(newSends, this.at, target.id);
-      }
-      if (
-        target.status === 'superseded' &&
-        this.late.superseded(target.id, result, this.receipt.bundleId)
-      ) {
-        this.summary.retiredAgain++;
       }
       if (target.status === 'superseded' || target.status === 'syncing') this.summary.leftAlone++;
       else this.summary.alreadySettled++;

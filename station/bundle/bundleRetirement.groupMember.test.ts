@@ -144,6 +144,41 @@ describe('a device moved to an enrollment group under the same ID, across the ai
     expect(await memberRegisters()).toBe(true);
   });
 
+  it('has the office read again an earlier enrollment found another party’s before it confirms a pending member', async () => {
+    const { first, member } = await movedToGroup();
+    const dps = dpsClient();
+    try {
+      const held = await dps.getEnrollment('reg-sn1');
+      await dps.createOrUpdateEnrollment(
+        {
+          registrationId: 'reg-sn1',
+          attestation: {
+            type: 'symmetricKey',
+            symmetricKey: { primaryKey: randomBytes(32).toString('base64') },
+          },
+          provisioningStatus: 'enabled',
+        },
+        held!.etag,
+      );
+    } finally {
+      dps.close();
+    }
+    // As an earlier trip left it when DPS went away after the office's read of reg-sn1: the
+    // earlier row found another party's, the member still pending.
+    line.db
+      .prepare(`UPDATE enrollments SET retirement = 'not-ours', retired_at = ? WHERE id = ?`)
+      .run(new Date().toISOString(), first);
+
+    expect(await exportTo('second.bundle')).toBe(0);
+    expect((await openedBundle('second.bundle')).retirements).toMatchObject([
+      { id: first, heldByGroup: true },
+    ]);
+    expect(await syncOnline('second.bundle')).toBe(1);
+    await receive('second.bundle');
+    expect(line.row(member)).toMatchObject({ status: 'conflict', lastErrorCode: 'SYNC_CONFLICT' });
+    expect(await memberRegisters()).toBe(false);
+  });
+
   it('keeps the member pending when an earlier version disabled instead of deleting, and deletes through the next bundle', async () => {
     const { first, member } = await movedToGroup();
     expect(await exportTo('second.bundle')).toBe(0);

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { bundleCommand } from '../cli/bundleCommand.js';
+import { dpsClientFor } from '../production/dpsConnection.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import type { BundlePayload } from './bundlePayload.js';
 import { sealPayload } from './bundleSeal.js';
@@ -149,6 +151,33 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     expect(retiredEvents()).toHaveLength(1);
   });
 
+  it('disables the old ID again when its first bundle, synced a second time elsewhere, enabled it', async () => {
+    const { first } = await reprovisionedAfterFirstBundle();
+    expect(await exportTo('second.bundle')).toBe(0);
+    expect(await syncOnline('second.bundle')).toBe(0);
+    expect(await receive('second.bundle')).toBe(0);
+    expect(retirementOf(first).retirement).toBe('disabled');
+
+    // The first stick, synced once more from another machine's data folder: that machine does
+    // not know the enrollment was retired, finds it disabled in DPS and enables it.
+    const bundle = bundleCommand(dpsClientFor);
+    const elsewhere = join(dir, 'other-office');
+    expect(await bundle(['sync', join(dir, 'first.bundle'), '--data-dir', elsewhere])).toBe(0);
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    output.length = 0;
+    await receive('first.bundle');
+    expect(output.join('\n')).toMatch(
+      /1 earlier enrollment\(s\) retired since the export are back in DPS/,
+    );
+    expect(retirementOf(first).retirement).toBe('due');
+
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await receive('third.bundle')).toBe(0);
+    expect(retirementOf(first).retirement).toBe('disabled');
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
+  });
+
   it('carries retirements alone once nothing is pending, as a bundle of version 2', async () => {
     const { first, second } = await reprovisionedAfterFirstBundle();
     // An office machine of an earlier version syncs the new enrollment and not the retirement.
@@ -162,7 +191,7 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     output.length = 0;
     expect(await exportTo('retire.bundle')).toBe(0);
     expect(output.join('\n')).toContain(
-      'no enrollment is pending; it carries 1 earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID',
+      'no enrollment goes in it; it carries 1 earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID',
     );
     const alone = await openedBundle('retire.bundle');
     expect(alone).toMatchObject({ version: 2, enrollments: [], history: [] });

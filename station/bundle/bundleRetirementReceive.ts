@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
 import { carriedByBundleOut } from '../store/bundleRules.js';
-import { earlierIndividualOf } from '../store/retirementRules.js';
+import { earlierIndividualIds } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
@@ -101,9 +101,7 @@ export function membersBlockedHere(
 ): Map<number, ReceiptResult> {
   // Only rows still to be deleted: one found another party's is the syncing machine's to judge
   // (it reads DPS, and answers the member a conflict while that record is there).
-  const individuals = db.prepare(
-    `SELECT id FROM enrollments e WHERE ${earlierIndividualOf('e')} AND retirement = 'due'`,
-  );
+  const individuals = db.prepare(earlierIndividualIds(['due']));
   // Not in DPS, as this receipt says, and settled so: no other bundle out may yet create it.
   const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
   const gone = new Set(

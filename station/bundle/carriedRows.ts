@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
-import { heldByGroupMember } from '../store/retirementRules.js';
+import { heldByGroupMember, MEMBER_ATTESTATION } from '../store/retirementRules.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { BundleError } from './bundleErrors.js';
 import {
@@ -43,10 +43,23 @@ export const COLUMNS = `e.id, e.registration_id AS registrationId, e.attestation
 export type RetirementRow = Row & { successorRegistrationId: string | null; heldByGroup: 0 | 1 };
 
 /**
- * The superseded rows due for retirement, up to MAX_BUNDLE_RETIREMENTS: first those under a group
- * member's ID (a member waits for them), then the oldest. Every bundle
- * carries them, whether or not an earlier one did: retiring is read-compare-write in DPS, so a
- * row retired twice ends the same, and the line settles only a row still due.
+ * The ids of the superseded rows a bundle carries to be retired: those due (migration 017's index
+ * of due rows), and the earlier individual rows found another party's under the ID of a group
+ * member still pending. The syncing machine must read DPS for those again before it confirms
+ * the member (it answers a conflict while that record is there), as this station's own worker
+ * does (batchSync.ts); carried as history alone, they would not stop it.
+ */
+const RETIRING_IDS = `SELECT id FROM enrollments WHERE retirement = 'due'
+  UNION SELECT e.id FROM enrollments m JOIN enrollments e
+    ON e.registration_id = m.registration_id COLLATE NOCASE AND e.status = 'superseded'
+      AND e.attestation != ${MEMBER_ATTESTATION} AND e.retirement = 'not-ours'
+  WHERE m.status = 'pending' AND m.attestation = ${MEMBER_ATTESTATION}`;
+
+/**
+ * The superseded rows to retire (RETIRING_IDS), up to MAX_BUNDLE_RETIREMENTS: first those under a
+ * group member's ID (a member waits for them), then the oldest. Every bundle carries them,
+ * whether or not an earlier one did: retiring is read-compare-write in DPS, so a row retired
+ * twice ends the same, and the line settles only a row still due.
  */
 export function dueRetirementRows(db: Database.Database): RetirementRow[] {
   return db
@@ -55,17 +68,14 @@ export function dueRetirementRows(db: Database.Database): RetirementRow[] {
          ${heldByGroupMember('e')} AS heldByGroup
        FROM enrollments e JOIN devices d ON d.id = e.device_id
          LEFT JOIN enrollments s ON s.id = e.superseded_by
-       WHERE e.retirement = 'due' ORDER BY heldByGroup DESC, e.id LIMIT ?`,
+       WHERE e.id IN (${RETIRING_IDS}) ORDER BY heldByGroup DESC, e.id LIMIT ?`,
     )
     .all(MAX_BUNDLE_RETIREMENTS) as RetirementRow[];
 }
 
-/** How many superseded rows are due for retirement (migration 017's index of due rows). */
+/** How many superseded rows a bundle would carry to be retired, without the cap (RETIRING_IDS). */
 export function dueRetirementCount(db: Database.Database): number {
-  return db
-    .prepare(`SELECT count(*) FROM enrollments WHERE retirement = 'due'`)
-    .pluck()
-    .get() as number;
+  return db.prepare(`SELECT count(*) FROM (${RETIRING_IDS})`).pluck().get() as number;
 }
 
 /**

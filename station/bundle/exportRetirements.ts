@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { earlierIndividualOf } from '../store/retirementRules.js';
+import { earlierIndividualIds } from '../store/retirementRules.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import type { BundleRetirement } from './bundlePayload.js';
 import type { Row } from './carriedRows.js';
@@ -11,8 +11,14 @@ export interface SecretsAsked {
   refused?: unknown;
 }
 
+/** The codes of a CA passphrase refused: mistyped (the CA said so), or none given at all. */
+const PASSPHRASE_REFUSALS: ReadonlySet<string> = new Set([
+  'CUSTODY_WRONG_PASSPHRASE',
+  'PASSPHRASE_MISSING',
+]);
+
 const symmetric = (row: Row) => row.attestation === 'symmetric-key-individual';
-const MEMBER = 'symmetric-key-group';
+const MEMBER: Row['attestation'] = 'symmetric-key-group';
 
 /** The registration IDs (lower case) of the group members among `live`. */
 function memberIds(live: readonly Row[]): Set<string> {
@@ -44,19 +50,24 @@ export async function askSecrets(
   if (!optional.some(symmetric)) return {};
   try {
     return { opener: await ask() };
-  } catch (refused) {
-    return { refused };
+  } catch (err) {
+    // A wrong or missing passphrase is the supervisor's to give another time; a CA that cannot
+    // be read, or a failing disk, is no refusal: the export stops on it.
+    if (!PASSPHRASE_REFUSALS.has((err as { code?: unknown }).code as string)) throw err;
+    return { refused: err };
   }
 }
 
 /**
  * Takes out of the bundle the group members whose registration ID has an earlier individual
- * enrollment due for deletion that the bundle does not carry (its key did not open here, or more
- * were due than a bundle takes): the syncing machine would confirm such a member without deleting
- * what keeps its device out of DPS, and the receipt would bring it back pending, bundle after
- * bundle. They stay pending here, with their earlier rows, for a bundle that carries the deletion.
- * Without the keys (`opened` false), a member's earlier rows with a symmetric key stay out too:
- * none of them is due (else the member would be out), so the syncing machine does not need them.
+ * enrollment that the bundle does not carry as a retirement (its key did not open here, or more
+ * were due than a bundle takes): one due for deletion, or one found another party's, which the
+ * syncing machine must read again. Without it, that machine would confirm such a member while
+ * an individual enrollment keeps its device out of DPS, and the receipt would bring it back
+ * pending (or, for another party's, synced), bundle after bundle. They stay pending here, with
+ * their earlier rows, for a bundle that carries the retirement. Without the keys (`opened`
+ * false), a member's other earlier rows with a symmetric key stay out too: the syncing machine
+ * needs them only for the retirements.
  */
 export function withoutBlockedMembers(
   db: Database.Database,
@@ -65,16 +76,12 @@ export function withoutBlockedMembers(
   opened: boolean,
 ): { live: Row[]; history: Row[]; blocked: number } {
   const carried = new Set(retirements.map((r) => r.id));
-  const blocking = db
-    .prepare(
-      `SELECT id FROM enrollments e WHERE ${earlierIndividualOf('e')} AND retirement = 'due'`,
-    )
-    .pluck();
+  const blocking = db.prepare(earlierIndividualIds(['due', 'not-ours'])).pluck();
   const held = new Set<string>();
   for (const row of rows.live) {
     if (row.attestation !== MEMBER) continue;
-    const due = blocking.all(row.registrationId) as number[];
-    if (due.some((id) => !carried.has(id))) held.add(row.registrationId.toLowerCase());
+    const earlier = blocking.all(row.registrationId) as number[];
+    if (earlier.some((id) => !carried.has(id))) held.add(row.registrationId.toLowerCase());
   }
   const members = ofMember(memberIds(rows.live));
   const kept = (row: Row) => !held.has(row.registrationId.toLowerCase());

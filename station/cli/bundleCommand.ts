@@ -274,7 +274,7 @@ function exportedLines(summary: ExportSummary, file: string): string[] {
   const retiring = `${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID (deleted, where a group member uses it now)`;
   if (summary.enrollments === 0) {
     return [
-      `Bundle ${summary.bundleId}: no enrollment is pending; it carries ${retiring}, in ${file}.`,
+      `Bundle ${summary.bundleId}: no enrollment goes in it; it carries ${retiring}, in ${file}.`,
       ...leftOutLines(summary),
     ];
   }
@@ -305,7 +305,11 @@ function leftOutLines(summary: ExportSummary): string[] {
   }
   if (summary.membersWaiting > 0) {
     lines.push(
-      `${summary.membersWaiting} group member(s) stay pending here, out of this bundle: an earlier individual enrollment under their ID must be deleted from DPS first, and this bundle does not carry that deletion. ${summary.secretsRefused === undefined ? 'Export again once it is carried.' : 'Export again with the CA passphrase.'}`,
+      `${summary.membersWaiting} group member(s) stay pending here, out of this bundle: an earlier individual enrollment under their ID must be deleted from DPS first (or read again, if another party's), and this bundle does not carry that. ${
+        summary.secretsRefused === undefined
+          ? 'More than 100 are due, or its key does not open with this CA passphrase: receive the receipts of the bundles out and export again; if they stay out, the key does not open: call engineering.'
+          : 'Export again with the CA passphrase.'
+      }`,
     );
   }
   return lines;

@@ -44,6 +44,8 @@ describe('readPassphrase from a pipe', () => {
     await expect(missing).rejects.toThrow(/no CA passphrase on standard input/);
     await expect(missing).rejects.toThrow(/one line per secret/);
     await expect(missing).rejects.toThrow(/set LINE_STATION_CA_PASSPHRASE/);
+    // Coded, so that a command that can go on without it tells it from a wrong one.
+    await expect(missing).rejects.toMatchObject({ code: 'PASSPHRASE_MISSING' });
   });
 
   it('names the secret a new passphrase is too short for', async () => {

@@ -14,6 +14,15 @@ export const MIN_PASSPHRASE_LENGTH = 12;
  */
 export const PASSPHRASE_CREDENTIAL = 'line-station-ca-passphrase';
 
+/**
+ * No secret to read: none in its environment variable (or credential), and nothing on a standard
+ * input that is no terminal. A command that can go on without it (an export whose retirements
+ * alone need the CA passphrase) tells it from a wrong passphrase by its code.
+ */
+export class PassphraseMissingError extends Error {
+  readonly code = 'PASSPHRASE_MISSING';
+}
+
 /** Where systemd put the CA passphrase credential for this process, if it did. */
 export function passphraseCredentialPath(): string | undefined {
   const dir = process.env['CREDENTIALS_DIRECTORY'];
@@ -64,7 +73,9 @@ export async function readPassphrase(
   }
   if (!process.stdin.isTTY) {
     const line = await readLine();
-    if (line === undefined) throw new Error(missingText(prompt, env, options.missingHint));
+    if (line === undefined) {
+      throw new PassphraseMissingError(missingText(prompt, env, options.missingHint));
+    }
     return checked(line, options.confirm ?? false);
   }
   const first = await promptHidden(prompt);

@@ -17,8 +17,9 @@
  * disabled (a disabled individual enrollment blocks the device all the same).
  */
 
-/** The attestation of outbox rows DPS knows through their enrollment group only. */
-const MEMBER = `'symmetric-key-group'`;
+/** The attestation of outbox rows DPS knows through their enrollment group only, as SQL. */
+export const MEMBER_ATTESTATION = `'symmetric-key-group'`;
+const MEMBER = MEMBER_ATTESTATION;
 
 /**
  * The condition on row `t` of enrollments that DPS may hold it: it was sent at least once, or
@@ -36,6 +37,15 @@ export function maybeInDps(t: string): string {
 export function earlierIndividualOf(t: string): string {
   return `${t}.registration_id = ? COLLATE NOCASE AND ${t}.status = 'superseded'
     AND ${t}.attestation != ${MEMBER}`;
+}
+
+/**
+ * The ids of the earlier individual rows (earlierIndividualOf) of the registration ID bound to
+ * `?` whose retirement is one of `states`: what may keep a group member under that ID out of DPS.
+ */
+export function earlierIndividualIds(states: readonly ('due' | 'not-ours')[]): string {
+  return `SELECT id FROM enrollments e WHERE ${earlierIndividualOf('e')}
+    AND e.retirement IN (${states.map((state) => `'${state}'`).join(', ')})`;
 }
 
 /**

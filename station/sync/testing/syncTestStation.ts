@@ -95,8 +95,11 @@ export class SyncTestStation {
   }
 
   /** A symmetric-key-individual PASS whose key is sealed as the line seals it. */
-  async provisionSymmetric(serial: string, key: Uint8Array | null): Promise<number> {
-    const registrationId = `reg-${serial.toLowerCase()}`;
+  async provisionSymmetric(
+    serial: string,
+    key: Uint8Array | null,
+    registrationId = `reg-${serial.toLowerCase()}`,
+  ): Promise<number> {
     const sealed =
       key === null
         ? undefined
@@ -104,6 +107,7 @@ export class SyncTestStation {
             await sealSecret(key, this.wrapper, symmetricKeySealContext(registrationId)),
           );
     return this.provision(serial, {
+      registrationId,
       attestation: 'symmetric-key-individual',
       certificateSerial: undefined,
       ...(sealed !== undefined && { sealedSecret: sealed }),

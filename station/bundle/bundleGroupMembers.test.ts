@@ -61,18 +61,7 @@ describe('group members through an outbox bundle, against the DPS emulator', () 
     });
 
     // The supervisor creates the group with the line's key and requeues; the next bundle goes.
-    const dps = new DpsServiceClient({
-      connectionString: parseConnectionString(emulator.serviceConnectionString),
-      ca: emulator.caCertificatePem,
-    });
-    try {
-      await dps.createOrUpdateEnrollmentGroup({
-        enrollmentGroupId: 'gadgets',
-        attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
-      });
-    } finally {
-      dps.close();
-    }
+    await gap.createGroupInDps('gadgets');
     expect(requeueEnrollments(line.db, { status: 'failed', supervisor: 'sam' })).toEqual([
       'reg-g1',
     ]);

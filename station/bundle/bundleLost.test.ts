@@ -7,11 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConnectionString } from '../../dps/auth/connectionString.js';
 import { deriveDeviceKey } from '../../dps/auth/sas.js';
 import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
-import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { keys } from '../cli/keysCommand.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { bundleCommand } from '../cli/bundleCommand.js';
@@ -36,19 +34,7 @@ const memberRegisters = async () =>
 
 async function groupInDps(): Promise<void> {
   expect(await keys(['set-group', '--group', 'gadgets', '--data-dir', line.dir])).toBe(0);
-  const dps = new DpsServiceClient({
-    connectionString: parseConnectionString(emulator.serviceConnectionString),
-    ca: emulator.caCertificatePem,
-  });
-  try {
-    await dps.createOrUpdateEnrollmentGroup({
-      enrollmentGroupId: 'gadgets',
-      attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
-      provisioningStatus: 'enabled',
-    });
-  } finally {
-    dps.close();
-  }
+  await gap.createGroupInDps('gadgets');
 }
 
 describe('bundle lost', () => {

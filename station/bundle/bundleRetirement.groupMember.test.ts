@@ -53,16 +53,7 @@ const memberRegisters = async () =>
  */
 async function movedToGroup(): Promise<{ first: number; member: number }> {
   expect(await keys(['set-group', '--group', 'gadgets', '--data-dir', line.dir])).toBe(0);
-  const dps = dpsClient();
-  try {
-    await dps.createOrUpdateEnrollmentGroup({
-      enrollmentGroupId: 'gadgets',
-      attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: GROUP_KEY } },
-      provisioningStatus: 'enabled',
-    });
-  } finally {
-    dps.close();
-  }
+  await gap.createGroupInDps('gadgets');
   const first = gap.provisionX509('SN1');
   expect(await exportTo('first.bundle')).toBe(0);
   expect(await syncOnline('first.bundle')).toBe(0);

@@ -21,6 +21,21 @@ const retirementOf = (id: number) =>
 const noteOf = (id: number) =>
   station.db.prepare(`SELECT retire_note FROM enrollments WHERE id = ?`).pluck().get(id);
 
+/** Row `id` carried in outbox bundle `bundleId`, written, its receipt not back (as bundle export records it). */
+function carriedInBundle(id: number, bundleId: string): void {
+  station.db
+    .prepare(
+      `INSERT INTO bundles (id, created_at, file, enrollments, written_at)
+      VALUES (?, '2026-03-01T10:00:00.000Z', 'f', 1, '2026-03-01T10:00:00.000Z')`,
+    )
+    .run(bundleId);
+  station.db
+    .prepare(
+      `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES (?, ?, ?)`,
+    )
+    .run(bundleId, id, 'a'.repeat(64));
+}
+
 describe('retiring a superseded enrollment whose DPS record changed meanwhile', () => {
   it('keeps it due after a 412, and disables it with the new etag at a later pass', async () => {
     const first = station.provision('SN1');
@@ -94,18 +109,7 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
   it('does not take a row an unanswered bundle carries for absent: the office may create it yet', async () => {
     const first = station.provision('SN1');
     // Carried in an outbox bundle whose receipt is not back (bundle export, as it records it).
-    station.db
-      .prepare(
-        `INSERT INTO bundles (id, created_at, file, enrollments, written_at)
-        VALUES ('b1', '2026-03-01T10:00:00.000Z', 'f', 1, '2026-03-01T10:00:00.000Z')`,
-      )
-      .run();
-    station.db
-      .prepare(
-        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256)
-        VALUES ('b1', ?, ?)`,
-      )
-      .run(first, 'a'.repeat(64));
+    carriedInBundle(first, 'b1');
     station.provision('SN1', { registrationId: 'line7-v2-sn1' });
     expect(retirementOf(first)).toBe('due');
     const worker = station.worker({ pollIntervalMs: 5_000 });
@@ -125,18 +129,7 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
 
   it('takes the row for absent once a supervisor declared the bundle carrying it lost', async () => {
     const first = station.provision('SN1');
-    station.db
-      .prepare(
-        `INSERT INTO bundles (id, created_at, file, enrollments, written_at)
-        VALUES ('b1', '2026-03-01T10:00:00.000Z', 'f', 1, '2026-03-01T10:00:00.000Z')`,
-      )
-      .run();
-    station.db
-      .prepare(
-        `INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256)
-        VALUES ('b1', ?, ?)`,
-      )
-      .run(first, 'a'.repeat(64));
+    carriedInBundle(first, 'b1');
     station.provision('SN1', { registrationId: 'line7-v2-sn1' });
     const worker = station.worker({ pollIntervalMs: 5_000 });
     worker.start();

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { initStationCa } from '../../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
+import { parseConnectionString } from '../../../dps/auth/connectionString.js';
 import { startDpsEmulator, type DpsEmulator } from '../../../dps/emulator/dpsEmulator.js';
+import { DpsServiceClient } from '../../../dps/service/dpsServiceClient.js';
 import { DPS_CA_ENV } from '../../production/dpsConnection.js';
 import { SyncTestStation } from '../../sync/testing/syncTestStation.js';
 
@@ -37,6 +39,8 @@ export interface AirGapGroupLine {
   provisionX509(serial: string): number;
   /** From now on the office machine's connection string carries a wrong key: DPS refuses it. */
   refuseOfficeKey(): void;
+  /** Enrollment group `groupId` created in DPS, enabled, with the line's group key. */
+  createGroupInDps(groupId: string): Promise<void>;
 }
 
 /** The parts, fresh for each test; `groupKey` (base64) is the one `keys set-group` stores. */
@@ -66,6 +70,7 @@ export function airGapGroupLine(groupKey = randomBytes(32).toString('base64')): 
       output,
       office: join(dir, 'office'),
       provisionX509: (serial: string) => provisionX509(line, emulator, serial),
+      createGroupInDps: (groupId: string) => createGroupInDps(emulator, groupId, groupKey),
       refuseOfficeKey: () =>
         vi.stubEnv(
           'LINE_STATION_DPS_CONNECTION',
@@ -98,4 +103,24 @@ function provisionX509(line: SyncTestStation, emulator: DpsEmulator, serial: str
       },
     },
   });
+}
+
+async function createGroupInDps(
+  emulator: DpsEmulator,
+  enrollmentGroupId: string,
+  groupKey: string,
+): Promise<void> {
+  const dps = new DpsServiceClient({
+    connectionString: parseConnectionString(emulator.serviceConnectionString),
+    ca: emulator.caCertificatePem,
+  });
+  try {
+    await dps.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId,
+      attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: groupKey } },
+      provisioningStatus: 'enabled',
+    });
+  } finally {
+    dps.close();
+  }
 }

@@ -71,6 +71,15 @@ describe('bundle export: retirements it cannot carry', () => {
     // Given, the passphrase carries it.
     const carried = await exportWith();
     expect((await openBundle(carried.file)).retirements?.map((r) => r.id)).toEqual([earlier]);
+
+    // Beside an X.509 one due too, a bundle of retirements alone carries that one.
+    const x509 = line.provision('SN3', { registrationId: 'reg-sn3' });
+    line.db.prepare(`UPDATE enrollments SET attempts = 1 WHERE id = ?`).run(x509);
+    line.provision('SN3', { registrationId: 'reg-v2-sn3' });
+    line.db.prepare(`UPDATE enrollments SET status = 'synced' WHERE status = 'pending'`).run();
+    const alone = await exportWith(refused);
+    expect((await openBundle(alone.file)).retirements?.map((r) => r.id)).toEqual([x509]);
+    expect(alone).toMatchObject({ enrollments: 0, retirements: 1, retirementsLeft: 1 });
   });
 
   it('keeps a group member out of the bundle while the deletion it waits for stays out', async () => {

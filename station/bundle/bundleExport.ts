@@ -114,7 +114,8 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
   );
   const left = available - withEarlier.live.length;
   // Retirements alone go only when nothing is pending, and some key must have opened.
-  if (live.length === 0 && refused !== undefined) throw refused;
+  // With nothing at all to carry, the refusal is the answer (the supervisor gives it again).
+  if (live.length === 0 && retirements.length === 0 && refused !== undefined) throw refused;
   if (live.length === 0 && retirements.length === 0) {
     throw new BundleError(
       'BUNDLE_SECRET_LOCKED',

@@ -7,8 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { sealSecret } from '../../certs/custody/secretBox.js';
-import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { airGapGroupLine, LINE_PASSPHRASE } from './testing/airGapGroupLine.js';
 import { bundleCommandsOn } from './testing/bundleCommands.js';
@@ -23,21 +21,8 @@ describe('bundle export with the CA passphrase refused', () => {
   it('carries the pending enrollments and says which retirements and members wait, and why', async () => {
     // SN1's symmetric-key enrollment left in a bundle; SN1 is a group member under its ID now.
     // Its key sealed under the CA passphrase, as the line seals it.
-    const sealed = await sealSecret(
-      randomBytes(32),
-      new PassphraseKeyWrapper(LINE_PASSPHRASE, { scrypt: { N: 1024 } }),
-      symmetricKeySealContext('reg-sn1'),
-    );
-    const earlier = line.provision('SN1', {
-      attestation: 'symmetric-key-individual',
-      certificateSerial: undefined,
-      sealedSecret: JSON.stringify(sealed),
-      enrollment: {
-        registrationId: 'reg-sn1',
-        attestation: { type: 'symmetricKey', symmetricKey: {} },
-        provisioningStatus: 'enabled',
-      },
-    });
+    const caWrapper = new PassphraseKeyWrapper(LINE_PASSPHRASE, { scrypt: { N: 1024 } });
+    const earlier = await line.provisionSymmetric('SN1', randomBytes(32), 'reg-sn1', caWrapper);
     expect(await exportTo('first.bundle')).toBe(0);
     const member = line.provisionGroupMember('SN1', 'gadgets');
     const sn2 = gap.provisionX509('SN2');

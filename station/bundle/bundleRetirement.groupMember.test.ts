@@ -64,6 +64,27 @@ async function movedToGroup(): Promise<{ first: number; member: number }> {
   return { first, member };
 }
 
+/** Someone else puts another key on `registrationId`'s individual enrollment in DPS (If-Match). */
+async function rekeyedInDps(registrationId: string): Promise<void> {
+  const dps = dpsClient();
+  try {
+    const held = await dps.getEnrollment(registrationId);
+    await dps.createOrUpdateEnrollment(
+      {
+        registrationId,
+        attestation: {
+          type: 'symmetricKey',
+          symmetricKey: { primaryKey: randomBytes(32).toString('base64') },
+        },
+        provisioningStatus: 'enabled',
+      },
+      held!.etag,
+    );
+  } finally {
+    dps.close();
+  }
+}
+
 describe('a device moved to an enrollment group under the same ID, across the air gap', () => {
   it('deletes the earlier individual enrollment before the member is confirmed', async () => {
     const { first, member } = await movedToGroup();
@@ -91,21 +112,7 @@ describe('a device moved to an enrollment group under the same ID, across the ai
   it('answers the member as a conflict when the individual enrollment there is not ours', async () => {
     const { first, member } = await movedToGroup();
     // Someone re-keyed reg-sn1 in DPS: no longer the line's to delete.
-    const dps = dpsClient();
-    try {
-      const held = await dps.getEnrollment('reg-sn1');
-      const other = randomBytes(32).toString('base64');
-      await dps.createOrUpdateEnrollment(
-        {
-          registrationId: 'reg-sn1',
-          attestation: { type: 'symmetricKey', symmetricKey: { primaryKey: other } },
-          provisioningStatus: 'enabled',
-        },
-        held!.etag,
-      );
-    } finally {
-      dps.close();
-    }
+    await rekeyedInDps('reg-sn1');
 
     expect(await exportTo('second.bundle')).toBe(0);
     expect(await syncOnline('second.bundle')).toBe(1);
@@ -137,23 +144,7 @@ describe('a device moved to an enrollment group under the same ID, across the ai
 
   it('has the office read again an earlier enrollment found another party’s before it confirms a pending member', async () => {
     const { first, member } = await movedToGroup();
-    const dps = dpsClient();
-    try {
-      const held = await dps.getEnrollment('reg-sn1');
-      await dps.createOrUpdateEnrollment(
-        {
-          registrationId: 'reg-sn1',
-          attestation: {
-            type: 'symmetricKey',
-            symmetricKey: { primaryKey: randomBytes(32).toString('base64') },
-          },
-          provisioningStatus: 'enabled',
-        },
-        held!.etag,
-      );
-    } finally {
-      dps.close();
-    }
+    await rekeyedInDps('reg-sn1');
     // As an earlier trip left it when DPS went away after the office's read of reg-sn1: the
     // earlier row found another party's, the member still pending.
     line.db

@@ -9,13 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sealSecret } from '../../certs/custody/secretBox.js';
 import { parseConnectionString } from '../../dps/auth/connectionString.js';
 import { deriveDeviceKey } from '../../dps/auth/sas.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
-import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
 import { loadGroupKeySource, saveGroupKey } from '../production/groupKeys.js';
 import { groupKeyFingerprints } from './groupKeyFingerprint.js';
 import type { SyncWorker } from './syncWorker.js';
@@ -64,18 +62,7 @@ afterEach(async () => {
 /** SN1's individual symmetric-key enrollment under reg-sn1, synced to DPS. */
 async function individualSynced(): Promise<{ id: number; key: string }> {
   const key = randomBytes(32);
-  const sealed = await sealSecret(key, station.wrapper, symmetricKeySealContext('reg-sn1'));
-  const id = station.provision('SN1', {
-    registrationId: 'reg-sn1',
-    attestation: 'symmetric-key-individual',
-    certificateSerial: undefined,
-    sealedSecret: JSON.stringify(sealed),
-    enrollment: {
-      registrationId: 'reg-sn1',
-      attestation: { type: 'symmetricKey', symmetricKey: {} },
-      provisioningStatus: 'enabled',
-    },
-  });
+  const id = await station.provisionSymmetric('SN1', key);
   await sync.syncNow();
   expect(station.row(id).status).toBe('synced');
   return { id, key: key.toString('base64') };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { PassphraseKeyWrapper } from '../../../certs/custody/passphraseKeyWrapper.js';
-import { sealedText, sealSecret } from '../../../certs/custody/secretBox.js';
+import { sealedText, sealSecret, type KeyWrapper } from '../../../certs/custody/secretBox.js';
 import { symmetricKeySealContext } from '../../line/attestation/symmetricKey.js';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
 import { ProvisioningStore } from '../../store/provisioningStore.js';
@@ -94,18 +94,20 @@ export class SyncTestStation {
     return this.store.commitPass(record, earlier ? { supersedes: earlier } : {});
   }
 
-  /** A symmetric-key-individual PASS whose key is sealed as the line seals it. */
+  /**
+   * A symmetric-key-individual PASS whose key is sealed as the line seals it: under this
+   * station's wrapper, or `wrapper` (a real CA passphrase's, for the commands that open it).
+   */
   async provisionSymmetric(
     serial: string,
     key: Uint8Array | null,
     registrationId = `reg-${serial.toLowerCase()}`,
+    wrapper: KeyWrapper = this.wrapper,
   ): Promise<number> {
     const sealed =
       key === null
         ? undefined
-        : JSON.stringify(
-            await sealSecret(key, this.wrapper, symmetricKeySealContext(registrationId)),
-          );
+        : JSON.stringify(await sealSecret(key, wrapper, symmetricKeySealContext(registrationId)));
     return this.provision(serial, {
       registrationId,
       attestation: 'symmetric-key-individual',

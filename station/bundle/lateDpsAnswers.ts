@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
-import { RETIRE_AGAIN_SQL } from '../store/retirementRules.js';
+import { MEMBER_ATTESTATION, RETIRE_AGAIN_SQL } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import type { ReceiptResult } from './bundlePayload.js';
 
@@ -32,7 +32,7 @@ export class LateDpsAnswers {
     // As `queue list` shows a member the receive held back (bundleReceive.ts).
     this.memberWaits = db.prepare(`UPDATE enrollments
       SET last_error_code = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST', last_error = ?
-      WHERE registration_id = ? AND status = 'pending' AND attestation = 'symmetric-key-group'`);
+      WHERE registration_id = ? AND status = 'pending' AND attestation = ${MEMBER_ATTESTATION}`);
     this.audit = new AuditLog(db);
     this.retirements = new RetirementStore(db, () => now.getTime(), actor);
   }

@@ -17,31 +17,43 @@ export interface DemoCa {
    * same database: committing a PASS checks the certificate the CA recorded there.
    */
   db: Database.Database;
-  /** Removes the DEMO CA's directory and closes its database. */
+  /** Locks the DEMO CA and closes its database. */
   dispose(): Promise<void>;
 }
 
 /**
- * A DEMO CA: the real station CA (sealed key, CSR checks, template issuance, ledger) in a
- * throw-away directory, unlocked with a random passphrase that exists only in this process.
+ * A DEMO CA: the real station CA (sealed key, CSR checks, template issuance, ledger), made in a
+ * throw-away directory and held in memory, unlocked with a random passphrase that exists only in this process.
  * Nothing it issues is trusted anywhere; its name says DEMO.
  */
 export async function createDemoCa(name = 'Line Station DEMO'): Promise<DemoCa> {
+  // The CA's files are needed only to open and unlock it: the CA keeps its certificates and
+  // sealed key in memory from then on. Removed at once, they are not left behind by a station
+  // stopped without cleaning up (a kill, a crash, a closed terminal), one folder per start.
   const dir = await mkdtemp(join(tmpdir(), 'line-station-demo-ca-'));
-  const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'));
-  await initStationCa(join(dir, 'ca'), { name, wrapper });
   const db = openStationDatabase(':memory:');
-  const ledger = new CertificateLedger(db);
-  const ca = await StationCa.open(join(dir, 'ca'), ledger);
-  await ca.unlock(wrapper);
+  let ca: StationCa;
+  let ledger: CertificateLedger;
+  try {
+    const wrapper = new PassphraseKeyWrapper(randomBytes(24).toString('base64'));
+    await initStationCa(join(dir, 'ca'), { name, wrapper });
+    ledger = new CertificateLedger(db);
+    ca = await StationCa.open(join(dir, 'ca'), ledger);
+    await ca.unlock(wrapper);
+  } catch (err) {
+    db.close();
+    throw err;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   return {
     ca,
     ledger,
     db,
-    async dispose() {
+    dispose() {
       ca.lock();
       db.close();
-      await rm(dir, { recursive: true, force: true });
+      return Promise.resolve();
     },
   };
 }

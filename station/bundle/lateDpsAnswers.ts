@@ -29,10 +29,15 @@ export class LateDpsAnswers {
     this.isDue = db
       .prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE id = ? AND retirement = 'due')`)
       .pluck();
-    // As `queue list` shows a member the receive held back (bundleReceive.ts).
+    // As `queue list` shows a member the receive held back (bundleReceive.ts). A member held
+    // back for another reason keeps it: the deletion's settlement would otherwise cut that wait
+    // (retirementStore.ts releases this code), and the worker codes the member so itself when it
+    // next meets it with the deletion still due (batchSync.ts).
     this.memberWaits = db.prepare(`UPDATE enrollments
       SET last_error_code = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST', last_error = ?
-      WHERE registration_id = ? AND status = 'pending' AND attestation = ${MEMBER_ATTESTATION}`);
+      WHERE registration_id = ? AND status = 'pending' AND attestation = ${MEMBER_ATTESTATION}
+        AND coalesce(last_error_code, 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST')
+          = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST'`);
     this.audit = new AuditLog(db);
     this.retirements = new RetirementStore(db, () => now.getTime(), actor);
   }

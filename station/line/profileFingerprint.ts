@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ProductProfile } from '../profiles/productProfile.js';
+import type { z } from 'zod';
+import { productProfileSchema, type ProductProfile } from '../profiles/productProfile.js';
+import { withoutDefaults } from '../profiles/withoutDefaults.js';
 import type { RunDpsRecord } from './runRecorder.js';
 
 /** Hex digits of the SHA-256 kept: enough to tell two versions of one profile apart at a glance. */
@@ -24,13 +26,21 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The first 16 hex digits of the SHA-256 of the profile's canonical JSON, defaults applied: a
- * profile edited in its file (another ID scope, a field added) gets another fingerprint, one only
- * reformatted or reordered keeps it, and so does one that spells out a default.
+ * The first 16 hex digits of the SHA-256 of the profile's canonical JSON, every field that holds
+ * its schema's default left out (withoutDefaults.ts): a profile edited in its file (another ID
+ * scope, a field added with a value of its own, models reordered) gets another fingerprint; one
+ * only reformatted or reordered keeps it, and so does one that spells out a default or omits it.
+ * So does every profile when a station release adds a field with a default to the schema, which
+ * would otherwise be taken at the next start for a change the supervisor made.
+ *
+ * `schema` is the one `profile` was parsed with; tests pass a later release's schema.
  */
-export function profileFingerprint(profile: ProductProfile): string {
+export function profileFingerprint(
+  profile: ProductProfile,
+  schema: z.core.$ZodType = productProfileSchema,
+): string {
   return createHash('sha256')
-    .update(canonicalJson(profile))
+    .update(canonicalJson(withoutDefaults(schema, profile)))
     .digest('hex')
     .slice(0, FINGERPRINT_HEX_DIGITS);
 }

@@ -25,7 +25,7 @@ export type RunDevice = PassedRunRecord['device'];
 export interface RunDpsRecord {
   idScope: string;
   globalEndpoint: string;
-  /** First 16 hex digits of the SHA-256 of the profile, defaults left out (profileFingerprint.ts). */
+  /** 16 hex digits of a SHA-256 of the profile, defaults left out (profileFingerprint.ts). */
   profileFingerprint: string;
 }
 

@@ -44,11 +44,6 @@ interface Props {
 export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCancel }: Props) {
   if (unknownSince !== undefined) return <UnknownSlotCard slot={slot} since={unknownSince} />;
   const label = STATE_LABEL[slot.state];
-  // A retry after a failure is always offered; a fresh run only in manual mode (auto starts it).
-  const canProvision =
-    slot.state === 'fail' ||
-    slot.state === 'cancelled' ||
-    (mode === 'manual' && slot.state === 'waiting');
   const percent = Math.round(slot.progress * 100);
   return (
     <article
@@ -91,25 +86,52 @@ export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCan
           </div>
         )}
       </dl>
-      {slot.state === 'fail' && slot.error && (
+      {/* Why the run failed, or why it (or the check of the device) was cancelled. */}
+      {(slot.state === 'fail' || slot.state === 'cancelled') && slot.error && (
         <div className="slot-error" data-testid="slot-error">
           <p className="slot-error-message">{slot.error.message}</p>
           <p className="slot-error-code">{slot.error.code}</p>
         </div>
       )}
-      <div className="slot-actions">
-        {canProvision && (
-          <button type="button" className="provision" disabled={!enabled} onClick={onProvision}>
-            {slot.state === 'fail' || slot.state === 'cancelled' ? 'Provision again' : 'Provision'}
-          </button>
-        )}
-        {slot.state === 'running' && (
+      <SlotActions
+        slot={slot}
+        mode={mode}
+        enabled={enabled}
+        onProvision={onProvision}
+        onCancel={onCancel}
+      />
+    </article>
+  );
+}
+
+/**
+ * The card's commands. A retry after a failure is always offered; a fresh run on a waiting slot
+ * only in manual mode (auto starts it). A PASS card offers the next device, in either mode: a
+ * port that never goes away (a serial device server, a pogo-pin fixture) gives auto mode no
+ * re-plug to start it by. Once the run's commit went to the device it can no longer be cancelled.
+ */
+function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props, 'unknownSince'>) {
+  const { state } = slot;
+  const provision = (text: string, className = 'provision') => (
+    <button type="button" className={className} disabled={!enabled} onClick={onProvision}>
+      {text}
+    </button>
+  );
+  return (
+    <div className="slot-actions">
+      {(state === 'fail' || state === 'cancelled') && provision('Provision again')}
+      {state === 'waiting' && mode === 'manual' && provision('Provision')}
+      {/* Secondary, so it is not taken for part of the PASS result nor pressed by mistake. */}
+      {state === 'pass' && provision('Provision next', 'provision-next')}
+      {state === 'running' &&
+        (slot.step === 'commit' ? (
+          <p className="slot-finishing">Finishing: cannot be cancelled now</p>
+        ) : (
           <button type="button" className="cancel" disabled={!enabled} onClick={onCancel}>
             Cancel
           </button>
-        )}
-      </div>
-    </article>
+        ))}
+    </div>
   );
 }
 

@@ -17,10 +17,20 @@ function caText(ca: StationStatusPayload['ca']): { text: string; warn: boolean }
   // A symmetric-key line signs nothing: its CA stays locked while the line runs.
   if (ca.unused)
     return { text: 'CA not used: this profile gives devices symmetric keys', warn: false };
-  if (ca.locked) return { text: 'CA locked — unlock it to provision', warn: true };
   const days = Math.floor(ca.daysLeft);
-  const left = days === 1 ? '1 day left' : `${days} days left`;
-  return { text: `CA ready · ${ca.subject} · ${left}`, warn: days < 30 };
+  // Before "locked": unlocking an expired CA would not help, every X.509 run fails CA_EXPIRED.
+  if (days < 0) return { text: 'CA expired: import a renewed CA', warn: true };
+  if (ca.locked) return { text: 'CA locked — unlock it to provision', warn: true };
+  return { text: `CA ready · ${ca.subject} · ${daysLeftText(days)}`, warn: days < 30 };
+}
+
+/**
+ * Whole days the CA has left, floored: 0 is under 24 hours, which may end tomorrow by the clock,
+ * so it is not called "today".
+ */
+function daysLeftText(days: number): string {
+  if (days === 0) return 'less than a day left';
+  return days === 1 ? '1 day left' : `${days} days left`;
 }
 
 /**

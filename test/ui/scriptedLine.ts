@@ -21,6 +21,12 @@ export const FAIL_ERROR: CodedError = {
   detail: 'challenge signature did not verify against the issued certificate',
 };
 
+/** Why a cancelled run stopped, as the line reports it (runErrors' RUN_CANCELLED). */
+export const CANCEL_ERROR: CodedError = {
+  code: 'RUN_CANCELLED',
+  message: 'The run was cancelled. The device keeps its previous identity.',
+};
+
 export class ScriptedLine implements LineController {
   readonly onSlotChanged = new TypedEvent<SlotView>();
   readonly onOutboxChanged = new TypedEvent<OutboxCounts>();
@@ -90,7 +96,7 @@ export class ScriptedLine implements LineController {
   }
   cancel(slot: number): void {
     this.#record(`cancel ${slot}`);
-    this.#set(slot, { state: 'cancelled', step: undefined });
+    this.#set(slot, { state: 'cancelled', step: undefined, error: CANCEL_ERROR });
   }
   controlSync(action: SyncAction): void {
     this.#record(`sync ${action}`);
@@ -100,6 +106,17 @@ export class ScriptedLine implements LineController {
   reportToday(today: NonNullable<StationStatus['today']>): void {
     this.#status = { ...this.#status, today };
     this.onStatusChanged.emit(this.#status);
+  }
+
+  /** The CA as the line reports it, e.g. one that expired while the line runs. */
+  reportCa(ca: StationStatus['ca']): void {
+    this.#status = { ...this.#status, ca };
+    this.onStatusChanged.emit(this.#status);
+  }
+
+  /** A running slot's run sends its COMMIT to the device: the last step, past cancelling. */
+  reachCommit(slot: number): void {
+    this.#set(slot, { state: 'running', step: 'commit', progress: 0.95 });
   }
 
   /** Every slot starts its run and reaches the attest step, half way. */

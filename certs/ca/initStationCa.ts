@@ -77,13 +77,16 @@ async function makeKeyPair(
  * no key reaches the disk in clear. Refuses with CA_ALREADY_INITIALISED if a CA exists.
  * Returns the record written to `ca.json`.
  */
+/** Longest CA name, spaces around it aside: the CN stays readable in every certificate's issuer. */
+export const CA_NAME_MAX_LENGTH = 50;
+
 export async function initStationCa(
   caDir: string,
   options: InitStationCaOptions,
 ): Promise<CaRecord> {
   const name = options.name.trim();
-  if (name.length === 0 || name.length > 50)
-    throw new RangeError('CA name must be 1..50 characters');
+  if (name.length === 0 || name.length > CA_NAME_MAX_LENGTH)
+    throw new RangeError(`CA name must be 1..${CA_NAME_MAX_LENGTH} characters`);
   const rootYears = options.rootValidityYears ?? 20;
   const issuingYears = options.issuingValidityYears ?? 5;
   if (!(rootYears >= 1 && issuingYears >= 1 && issuingYears <= rootYears)) {

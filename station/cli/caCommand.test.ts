@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
@@ -11,6 +12,7 @@ import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
 import { audit } from './auditCommand.js';
 import { ca } from './caCommand.js';
+import { zonedLocalTime } from './timeFlags.js';
 
 const PASSPHRASE = 'the station passphrase';
 const work = mkdtempSync(join(tmpdir(), 'ca-command-'));
@@ -140,6 +142,70 @@ describe('station ca issue', () => {
       ca(['issue', '--csr', csrFile, '--id', 'dev-1', '--by', ' ', '--data-dir', dataDir]),
     ).rejects.toMatchObject({ code: 'CLI_USAGE' });
   });
+
+  /** What `ca list` says, for the certificates the ledger holds. */
+  async function listed(): Promise<string> {
+    const before = output.length;
+    expect(await ca(['list', '--data-dir', dataDir])).toBe(0);
+    return output.splice(before).join('\n');
+  }
+
+  // Issued and recorded, then EISDIR: `ca list` showed the serial issued, the PEM was nowhere.
+  it('refuses an --out it cannot write before the passphrase, issuing nothing', async () => {
+    const there = join(dataDir, 'there.pem');
+    writeFileSync(there, 'an earlier certificate\n');
+    const refusals = [
+      [dataDir, /that is a folder; give a file name/],
+      [there, /a file of that name is there already.* or add --force to replace it/],
+      [join(dataDir, 'no-such-folder', 'dev-1.pem'), /cannot be written there \(ENOENT\)/],
+    ] as const;
+    for (const [out, said] of refusals) {
+      const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', out];
+      await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: expect.stringMatching(said) as string,
+      });
+    }
+    expect(readFileSync(there, 'utf8')).toBe('an earlier certificate\n');
+    expect(await listed()).toContain('No certificates issued yet.');
+    expect(await auditEvents('certificate.issued-by-hand')).toEqual([]);
+  });
+
+  it('replaces a file with --force, and leaves it as it was when the passphrase is wrong', async () => {
+    const there = join(dataDir, 'dev-1.pem');
+    writeFileSync(there, 'an earlier certificate\n');
+    const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', there, '--force'];
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'not the station passphrase');
+    await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+      code: 'CUSTODY_WRONG_PASSPHRASE',
+    });
+    expect(readFileSync(there, 'utf8')).toBe('an earlier certificate\n');
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+    expect(await ca([...args, '--data-dir', dataDir])).toBe(0);
+    expect(readFileSync(there, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----\n$/);
+  });
+
+  // A write that fails once the certificate is in the ledger: /dev/full takes the open, not the data.
+  it.skipIf(!existsSync('/dev/full'))(
+    'prints the certificate and names its serial when --out fails after issuing',
+    async () => {
+      const printed: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+        printed.push(String(text));
+        return true;
+      });
+      const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', '/dev/full', '--force'];
+      const failed = (await ca([...args, '--data-dir', dataDir]).catch((err: unknown) => err)) as {
+        code?: string;
+        message: string;
+      };
+      expect(failed.code).toBe('CA_ISSUED_NOT_SAVED');
+      const serial = /^\S+ +issued/m.exec(await listed())![0].split(' ')[0]!;
+      expect(failed.message).toContain(`certificate ${serial} for dev-1 is issued`);
+      expect(failed.message).toContain(`station ca revoke ${serial} --reason`);
+      expect(printed.join('')).toMatch(/^(-----BEGIN CERTIFICATE-----\n[\s\S]+?\n){3}$/);
+    },
+  );
 });
 
 describe('station ca revoke', () => {
@@ -173,7 +239,11 @@ describe('station ca revoke', () => {
     // A second revoke changes nothing and records nothing.
     output = [];
     expect(await ca([...revoke, '--data-dir', dataDir])).toBe(1);
-    expect(output.join('\n')).toContain('was revoked already');
+    // In local time with its offset, as every other command prints a time: not raw UTC.
+    const [{ at }] = (await auditEvents('certificate.revoked')) as [AuditEvent];
+    expect(output.join('\n')).toContain(
+      `was revoked already, at ${zonedLocalTime(at)} (device stolen); nothing changed.`,
+    );
     expect(await auditEvents('certificate.revoked')).toHaveLength(1);
   });
 
@@ -239,6 +309,23 @@ describe('station ca init', () => {
       code: 'CA_ALREADY_INITIALISED',
     });
     expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+  });
+
+  // Refused by initStationCa only after the passphrase, typed twice, and a station.db with no CA.
+  it('refuses a --name outside 1 to 50 characters before any passphrase or store', async () => {
+    // No passphrase anywhere: one asked for would fail the command another way (PASSPHRASE_MISSING).
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    const noInput = new PassThrough().end();
+    vi.spyOn(process, 'stdin', 'get').mockReturnValue(noInput as unknown as typeof process.stdin);
+    const fresh = mkdtempSync(join(work, 'named-'));
+    for (const name of [' ', 'L'.repeat(51)]) {
+      await expect(ca(['init', '--name', name, '--data-dir', fresh])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: expect.stringMatching(/^--name must be 1 to 50 characters/) as string,
+      });
+    }
+    expect(existsSync(join(fresh, 'station.db'))).toBe(false);
+    expect(existsSync(join(fresh, 'ca'))).toBe(false);
   });
 });
 

@@ -1,15 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createHash, X509Certificate } from 'node:crypto';
 import { assertNoCa } from '../../certs/ca/caStore.js';
 import type { CaRecord } from '../../certs/ca/caRecord.js';
 import { readImportFiles } from '../../certs/ca/importFiles.js';
 import { prepareIssuingCa, writeImportedCa } from '../../certs/ca/importIssuingCa.js';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { CA_NAME_MAX_LENGTH, initStationCa } from '../../certs/ca/initStationCa.js';
 import { openCa, type CaStatus } from '../../certs/ca/openCa.js';
-import { certificatesFromPem, certificateToPem } from '../../certs/ca/pemCertificates.js';
+import { certificatesFromPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import { registrationIdProblem } from '../../certs/registrationIdRules.js';
 import { StationCa } from '../../certs/stationCa.js';
 import type { AuditActor } from '../store/auditLog.js';
 import { auditedChange } from '../store/auditedChange.js';
@@ -22,18 +20,20 @@ import {
   importCutWarning,
   type KnownAsks,
 } from '../production/certificateLifetimeNote.js';
+import { issue } from './caIssue.js';
 import { parseStationArgs } from './stationArgs.js';
 import { stationCommand } from './stationCommand.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { readPassphrase } from './passphrase.js';
-import { recordingPassphraseRefusal } from './passphraseRefusal.js';
 import { countFlag, UsageError } from './usageError.js';
 import { zonedLocalTime } from './timeFlags.js';
 
 export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [--by NAME]
-                                                 create a root and a station issuing CA
+                                                 create a root and a station issuing CA; NAME
+                                                 (1 to 50 characters, default Line Station)
+                                                 goes into their subjects
   ca import  --pkcs12 FILE [--chain FILE] | --cert FILE --key FILE [--chain FILE] [--by NAME]
                                                  use an issuing CA from the company PKI. The files
                                                  are checked first; then it asks, one line each on
@@ -43,8 +43,11 @@ export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [-
                                                  set; then the new CA passphrase (twice on a
                                                  terminal, once on a pipe)
   ca status                                      show the CA (no secrets)
-  ca issue   --csr FILE --id REGISTRATION_ID [--out FILE] [--by NAME]
+  ca issue   --csr FILE --id REGISTRATION_ID [--out FILE [--force]] [--by NAME]
                                                  issue a leaf for a CSR (PEM, leaf then chain)
+                                                 to standard output, or into FILE, which must
+                                                 not exist unless --force (then it is replaced);
+                                                 FILE is checked before the passphrase
   ca list    [--id REGISTRATION_ID] [--limit N]  list issued certificates
   ca revoke  SERIAL --reason TEXT [--by NAME]    mark an issued certificate revoked in the ledger
                                                  (no CRL is published and DPS is not changed:
@@ -66,6 +69,7 @@ const options = {
   csr: { type: 'string' },
   id: { type: 'string' },
   out: { type: 'string' },
+  force: { type: 'boolean', default: false },
   limit: { type: 'string', default: '50' },
   reason: { type: 'string' },
   by: { type: 'string' },
@@ -111,6 +115,12 @@ async function init(paths: StationPaths, values: Values): Promise<number> {
   if (values.algorithm !== 'P-256' && values.algorithm !== 'P-384') {
     console.error('station ca init: --algorithm must be P-256 or P-384');
     return 2;
+  }
+  const nameLength = values.name.trim().length;
+  if (nameLength === 0 || nameLength > CA_NAME_MAX_LENGTH) {
+    throw new UsageError(
+      `--name must be 1 to ${CA_NAME_MAX_LENGTH} characters, spaces around it aside (it has ${nameLength})`,
+    );
   }
   const keyAlgorithm = values.algorithm;
   const actor = supervisorActor(values.by);
@@ -255,45 +265,17 @@ async function withCa(
       db.close();
     }
   }
+  if (sub === 'issue') return issue(locked, paths, values);
   const serial = positionals[0];
-  if (sub === 'revoke' && (!serial || !values.reason)) {
+  if (!serial || !values.reason) {
     console.error('station ca revoke: give SERIAL and --reason TEXT');
     return 2;
   }
-  if (sub === 'issue' && (!values.csr || !values.id)) {
-    console.error('station ca issue: give --csr FILE and --id REGISTRATION_ID');
-    return 2;
-  }
-  // Said before the passphrase, and of the flag: no profile template is involved here.
-  const idProblem = sub === 'issue' && registrationIdProblem(values.id!, { x509: true });
-  if (idProblem) {
-    console.error(`station ca issue: --id "${values.id!}" ${idProblem} (a DPS registration ID).`);
-    return 2;
-  }
-  const actor = supervisorActor(values.by);
   const db = openStationDatabase(paths.database);
   try {
-    const ledger = new SupervisedLedger(db, actor, {
-      ...(values.csr !== undefined && { csrFile: resolve(values.csr) }),
-      ...(values.out !== undefined && { outFile: resolve(values.out) }),
-    });
+    const ledger = new SupervisedLedger(db, supervisorActor(values.by), {});
     const stationCa = new StationCa(locked, ledger);
-    if (sub === 'revoke') {
-      return await revoke(stationCa, ledger, serial!, values.reason!, paths.dataDir);
-    }
-    const csr = await readFile(values.csr!);
-    await recordingPassphraseRefusal(db, { command: 'ca issue', actor }, async () =>
-      stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '))),
-    );
-    const issued = await stationCa.issueFromCsr(derOrPem(csr), { registrationId: values.id! });
-    const pem = [issued.certificateDer, ...issued.chainDer].map(certificateToPem).join('');
-    if (values.out) await writeFile(values.out, pem);
-    else process.stdout.write(pem);
-    console.error(
-      `Issued ${issued.serialNumber} for ${issued.registrationId}, valid to ${zonedLocalTime(issued.notAfter.toISOString())}.`,
-    );
-    stationCa.lock();
-    return 0;
+    return await revoke(stationCa, ledger, serial, values.reason, paths.dataDir);
   } finally {
     db.close();
   }
@@ -309,7 +291,7 @@ async function revoke(
   const before = ledger.get(serial.toLowerCase());
   if (before?.status === 'revoked') {
     console.error(
-      `Certificate ${before.serialNumber} was revoked already, at ${before.revokedAt ?? '?'} (${before.revocationReason ?? ''}); nothing changed.`,
+      `Certificate ${before.serialNumber} was revoked already, at ${before.revokedAt ? zonedLocalTime(before.revokedAt) : '?'} (${before.revocationReason ?? ''}); nothing changed.`,
     );
     return 1;
   }
@@ -382,11 +364,4 @@ async function list(stationCa: StationCa, values: Values): Promise<number> {
     );
   }
   return 0;
-}
-
-/** Accepts a CSR file in DER or PEM. */
-function derOrPem(bytes: Buffer): Uint8Array {
-  const text = bytes.toString('latin1');
-  const match = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]+?)-----END/.exec(text);
-  return match ? Buffer.from(match[1]!.replace(/\s+/g, ''), 'base64') : bytes;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { emulatorCommand } from './emulatorCommand.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'ls-emulator-cli-'));
@@ -30,5 +30,28 @@ describe('station emulator', () => {
     expect(out).toMatch(/"globalEndpoint": "127\.0\.0\.1:\d+", "idScope": "0ne/);
     expect(out).toContain('station sync set-connection');
     expect(out).toContain('give --port N');
+  }, 30_000);
+
+  // The "dps" line it prints goes into a profile: a scope a profile refuses is refused here first.
+  it('takes only an --id-scope a profile takes, and says why in the words of a profile', async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((text: string) => void errors.push(text));
+    try {
+      for (const scope of ['LINE7', '0NE0000AB12']) {
+        // Stopped at once should it start after all: the refusal is what this asks for.
+        const deps = { print: () => undefined, until: Promise.resolve() };
+        const args = ['--memory', '--data-dir', dir, '--id-scope', scope];
+        expect(await emulatorCommand(args, deps)).toBe(2);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(errors).toEqual([
+      'station emulator: --id-scope "LINE7" expected 0ne followed by 8 hex digits, such as 0ne00AB12CD (the DPS overview page shows it)',
+      'station emulator: --id-scope "0NE0000AB12" expected "0ne" in lower case at the start: write "0ne0000AB12" (the hex digits may be in either case)',
+    ]);
+    expect(await emulatorOutput(['--id-scope', '0ne0000ab12'])).toContain(
+      '"idScope": "0ne0000ab12"',
+    );
   }, 30_000);
 });

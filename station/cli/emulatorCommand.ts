@@ -3,6 +3,7 @@ import { parseStationArgs } from './stationArgs.js';
 import { prepareCaDir, writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { DPS_CA_ENV } from '../production/dpsConnection.js';
+import { idScopeProblem } from '../profiles/dpsSettings.js';
 import { resolveDataDir } from './dataDir.js';
 import { untilSignal } from './headlessStation.js';
 
@@ -14,7 +15,8 @@ export const EMULATOR_USAGE = `  emulator   The local DPS emulator (DEMO, traini
           --data-dir DIR    keep enrollments, key and ID scope in DIR/dps-emulator/ (alias --data;
                             default $LINE_STATION_DATA or ~/.line-station)
           --memory          keep nothing: a fresh emulator every run
-          --id-scope SCOPE  ID scope (default: the stored one, else a new 0ne… scope)
+          --id-scope SCOPE  ID scope, 0ne and 8 hex digits as in a profile (default: the
+                            stored one, else a new 0ne… scope)
           --ops-per-minute N  DPS rate limit (default 1000; 0 for none)`;
 
 /** What tests may give instead of the defaults. */
@@ -53,8 +55,10 @@ export async function emulatorCommand(
     return 2;
   }
   const scope = values['id-scope'];
-  if (scope !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(scope)) {
-    console.error('station emulator: --id-scope must be letters and digits, such as 0ne00012345');
+  // The profiles' own rule: the "dps" line printed below must pass `station profiles validate`.
+  const scopeProblem = scope === undefined ? undefined : idScopeProblem(scope);
+  if (scope !== undefined && scopeProblem !== undefined) {
+    console.error(`station emulator: --id-scope "${scope}" ${scopeProblem}`);
     return 2;
   }
   // Listen for Ctrl-C from the start, so one pressed while the emulator starts is not lost.

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -55,15 +55,41 @@ describe('readPassphrase from a pipe', () => {
       readPassphrase('New bundle passphrase: ', { ...bundle, what: 'bundle passphrase' }),
     ).rejects.toThrow('a new bundle passphrase needs at least 12 characters');
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'short');
-    await expect(readPassphrase('CA passphrase: ', { confirm: true })).rejects.toThrow(
-      'a new CA passphrase needs at least 12 characters',
-    );
+    await expect(readPassphrase('CA passphrase: ', { confirm: true })).rejects.toMatchObject({
+      code: 'PASSPHRASE_TOO_SHORT',
+      message: 'a new CA passphrase needs at least 12 characters',
+    });
   });
 
   it('reads a last line without a newline', async () => {
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
     pipedStdin('only line');
     expect(await readPassphrase('CA passphrase: ')).toBe('only line');
+  });
+});
+
+describe('readPassphrase from a terminal', () => {
+  /** Standard input as a terminal on which the operator types `answers`, one per prompt. */
+  function typedAtTerminal(answers: string[]): void {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
+    vi.spyOn(process, 'stdin', 'get').mockReturnValue(stdin as unknown as typeof process.stdin);
+    // Each answer is typed once its prompt shows, as a person would: not ahead of it.
+    vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      if (typeof text === 'string' && text.endsWith(': ')) {
+        const answer = answers.shift();
+        if (answer !== undefined) setImmediate(() => stdin.write(`${answer}\r`));
+      }
+      return true;
+    });
+  }
+
+  it('refuses a new passphrase typed differently the second time, with its code', async () => {
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    typedAtTerminal(['the first passphrase', 'the other passphrase']);
+    await expect(readPassphrase('New CA passphrase: ', { confirm: true })).rejects.toMatchObject({
+      code: 'PASSPHRASE_MISMATCH',
+      message: 'the two passphrases differ',
+    });
   });
 });
 
@@ -98,8 +124,19 @@ describe('readPassphrase from a systemd credential', () => {
     pipedStdin('typed\n');
     expect(await readPassphrase('CA passphrase: ')).toBe('typed');
     await credential('\n');
-    await expect(readPassphrase('CA passphrase: ')).rejects.toThrow(
-      'the systemd credential line-station-ca-passphrase is empty',
-    );
+    await expect(readPassphrase('CA passphrase: ')).rejects.toMatchObject({
+      code: 'PASSPHRASE_CREDENTIAL_EMPTY',
+      message: 'the systemd credential line-station-ca-passphrase is empty',
+    });
+  });
+
+  it('is refused, with its code, when it is there but cannot be read', async () => {
+    // A folder in its place: unreadable as a file even to root, who reads any file's mode.
+    await mkdir(join(dir, 'line-station-ca-passphrase'));
+    pipedStdin('not this one\n');
+    await expect(readPassphrase('CA passphrase: ')).rejects.toMatchObject({
+      code: 'PASSPHRASE_CREDENTIAL_UNREADABLE',
+      message: 'the systemd credential line-station-ca-passphrase cannot be read (EISDIR)',
+    });
   });
 });

@@ -23,6 +23,27 @@ export class PassphraseMissingError extends Error {
   readonly code = 'PASSPHRASE_MISSING';
 }
 
+/**
+ * A secret refused before it reaches the CA: a new one too short or typed differently twice, or
+ * a systemd credential that is there but cannot be used. Coded, as every error the CLI prints
+ * (`[CODE]`), so a script or the service log tells these apart from a wrong passphrase.
+ */
+export type PassphraseErrorCode =
+  | 'PASSPHRASE_TOO_SHORT'
+  | 'PASSPHRASE_MISMATCH'
+  | 'PASSPHRASE_CREDENTIAL_UNREADABLE'
+  | 'PASSPHRASE_CREDENTIAL_EMPTY';
+
+export class PassphraseError extends Error {
+  constructor(
+    readonly code: PassphraseErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PassphraseError';
+  }
+}
+
 /** Where systemd put the CA passphrase credential for this process, if it did. */
 export function passphraseCredentialPath(): string | undefined {
   const dir = process.env['CREDENTIALS_DIRECTORY'];
@@ -82,7 +103,9 @@ export async function readPassphrase(
   if (options.confirm) {
     checked(first, true);
     const second = await promptHidden('Repeat the passphrase: ');
-    if (second !== first) throw new Error('the two passphrases differ');
+    if (second !== first) {
+      throw new PassphraseError('PASSPHRASE_MISMATCH', 'the two passphrases differ');
+    }
   }
   return first;
 }
@@ -101,12 +124,18 @@ function readCredential(): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new Error(`the systemd credential ${PASSPHRASE_CREDENTIAL} cannot be read (${code})`);
+    throw new PassphraseError(
+      'PASSPHRASE_CREDENTIAL_UNREADABLE',
+      `the systemd credential ${PASSPHRASE_CREDENTIAL} cannot be read (${code})`,
+    );
   }
   // `echo secret | systemd-creds encrypt …` keeps echo's newline; the passphrase has none.
   const passphrase = text.replace(/\r?\n$/, '');
   if (passphrase === '') {
-    throw new Error(`the systemd credential ${PASSPHRASE_CREDENTIAL} is empty`);
+    throw new PassphraseError(
+      'PASSPHRASE_CREDENTIAL_EMPTY',
+      `the systemd credential ${PASSPHRASE_CREDENTIAL} is empty`,
+    );
   }
   return passphrase;
 }
@@ -131,7 +160,10 @@ function missingText(prompt: string, env: string, hint: string | undefined): str
 
 function checkedLength(passphrase: string, isNew: boolean, what: string): string {
   if (isNew && passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw new Error(`a new ${what} needs at least ${MIN_PASSPHRASE_LENGTH} characters`);
+    throw new PassphraseError(
+      'PASSPHRASE_TOO_SHORT',
+      `a new ${what} needs at least ${MIN_PASSPHRASE_LENGTH} characters`,
+    );
   }
   return passphrase;
 }

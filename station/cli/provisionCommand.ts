@@ -15,12 +15,13 @@ import { supervisorName } from './supervisorName.js';
 
 export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
           exit 0 on PASS, 1 on FAIL, 2 on a usage error, 3 when the station cannot start
-          (profiles, CA, passphrase): for scripts and rework benches
+          or cannot try the device (profiles, CA, passphrase, no port at --device PATH): for
+          scripts and rework benches
 ${ONE_DEVICE_OPTIONS_USAGE}
           --by NAME         who runs it: the run and its audit event name them, as does a
                             wrong CA passphrase (default: this OS user's name)`;
 
-/** The exit code when the station could not start, so no device was tried. */
+/** The exit code when the station could not start, or start the run: no device was tried. */
 const STATION_DID_NOT_START = 3;
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
@@ -73,7 +74,13 @@ export async function provision(args: string[]): Promise<number> {
       }
     });
     await station.line.rescan();
-    station.line.provision(1, operatorName);
+    try {
+      station.line.provision(1, operatorName);
+    } catch (err) {
+      // No run began (LINE_PORT_ABSENT: nothing at --device PATH): not 1, which reads as a FAIL.
+      reportCliError(err);
+      return STATION_DID_NOT_START;
+    }
     const { outcome, durationMs } = await ended;
     const seconds = (durationMs / 1000).toFixed(2);
     if (outcome.state === 'pass') {

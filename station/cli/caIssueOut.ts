@@ -1,0 +1,97 @@
+import { constants } from 'node:fs';
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileThereAlready, named } from './recordedExport.js';
+import { stationCommand } from './stationCommand.js';
+import { UsageError } from './usageError.js';
+
+/**
+ * A certificate issued and recorded in the ledger whose --out FILE then could not be written. The
+ * PEM went to standard output instead; the serial is named so that it can be revoked, since the
+ * ledger (and `ca list`) shows it issued whether or not anyone kept it.
+ */
+export class CaIssuedNotSavedError extends Error {
+  readonly code = 'CA_ISSUED_NOT_SAVED';
+
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'CaIssuedNotSavedError';
+  }
+}
+
+/**
+ * The file `ca issue --out FILE` writes the certificate into, opened before the passphrase is
+ * asked and before anything is issued: a folder, a file there already (without --force, as for
+ * `queue export`) or a place that cannot be written is refused while nothing is in the ledger.
+ */
+export class IssueOutFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly typed: string,
+    readonly file: string,
+    /** This command made the file: it goes again if no certificate is written into it. */
+    private readonly made: boolean,
+    /** An earlier file --force replaces: emptied only once there is a certificate for it. */
+    private readonly replacing: boolean,
+  ) {}
+
+  static async open(typed: string, force: boolean): Promise<IssueOutFile> {
+    const file = resolve(typed);
+    const refused = (err: unknown): UsageError => {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      return new UsageError(`--out ${named(typed, file)}: cannot be written there (${code})`);
+    };
+    const found = await stat(file).catch(() => undefined);
+    if (found?.isDirectory()) {
+      throw new UsageError(`--out ${named(typed, file)}: that is a folder; give a file name`);
+    }
+    try {
+      return new IssueOutFile(await open(file, 'wx', 0o644), typed, file, true, false);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw refused(err);
+      if (!force) throw fileThereAlready(typed, file);
+    }
+    // Without O_TRUNC: a wrong passphrase or a refused CSR leaves the earlier file as it was.
+    const handle = await open(file, constants.O_WRONLY).catch((err: unknown) => {
+      throw refused(err);
+    });
+    const replacing = (await handle.stat()).isFile();
+    return new IssueOutFile(handle, typed, file, false, replacing);
+  }
+
+  /**
+   * Writes the issued certificate's PEM. If that fails, the certificate is in the ledger all the
+   * same: the PEM is printed on standard output so it is not lost, and the error names the
+   * serial to keep or revoke.
+   */
+  async write(
+    pem: string,
+    issued: { serialNumber: string; registrationId: string },
+    dataDir: string,
+  ): Promise<void> {
+    try {
+      if (this.replacing) await this.handle.truncate(0);
+      await this.handle.writeFile(pem);
+      await this.handle.close();
+    } catch (err) {
+      process.stdout.write(pem);
+      const revoke = stationCommand(
+        `ca revoke ${issued.serialNumber} --reason 'certificate not saved'`,
+        dataDir,
+      );
+      throw new CaIssuedNotSavedError(
+        `certificate ${issued.serialNumber} for ${issued.registrationId} is issued and in the ledger, but --out ${named(this.typed, this.file)} could not be written, so the PEM went to standard output instead. Keep it from there, or revoke it: ${revoke}`,
+        (err as Error).message,
+      );
+    }
+  }
+
+  /** No certificate went in: closes the file, and removes it if this command made it. */
+  async discard(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    if (this.made) await rm(this.file, { force: true });
+  }
+}

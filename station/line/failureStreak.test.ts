@@ -6,11 +6,11 @@ import { runErrorText } from './runErrors.js';
 const link = { bytesWritten: 0, bytesRead: 0 };
 const timeout = { code: 'WIRE_TIMEOUT', message: 'The device did not answer.', detail: 'CSR' };
 
-function failed(serialNumber: string | undefined, runId: number): RunOutcome {
+function failed(serialNumber: string | undefined, runId: number, error = timeout): RunOutcome {
   return {
     state: 'fail',
     runId,
-    error: timeout,
+    error,
     link,
     ...(serialNumber !== undefined && { device: { serialNumber, model: 'LS-DEMO-1' } }),
   };
@@ -70,6 +70,49 @@ describe('FailureStreak', () => {
       expect(streak.record(failed(A.serialNumber, 10))).toBeUndefined();
       expect(streak.holds).toBe(false);
     }
+  });
+
+  it("neither counts nor ends on the station's own faults: its disk, its CA, a missing key", () => {
+    const stationFaults = [
+      'STORE_WRITE_FAILED',
+      'STORE_READ_ONLY',
+      'STORE_BUSY',
+      'CA_LOCKED',
+      'CA_EXPIRED',
+      'CA_NOT_YET_VALID',
+      'RUN_GROUP_KEY_UNAVAILABLE',
+      'RUN_EK_TRUST_UNAVAILABLE',
+      'RUN_INTERNAL',
+    ];
+    for (const code of stationFaults) {
+      let asked = 0;
+      const streak = new FailureStreak(() => {
+        asked += 1;
+        return 0;
+      });
+      const fault = (runId: number) =>
+        failed(A.serialNumber, runId, { code, message: 'The station is at fault.', detail: '' });
+      // The board reseated while the station cannot provision anything: never held for it.
+      for (let runId = 1; runId <= REPEATED_FAILURE_LIMIT + 1; runId++) {
+        expect(streak.record(fault(runId)), code).toBeUndefined();
+      }
+      expect(streak.holds, code).toBe(false);
+      expect(asked, code).toBe(0);
+      // Nor do they end a streak of the board's own failures.
+      streak.record(failed(A.serialNumber, 10));
+      streak.record(fault(11));
+      streak.record(failed(A.serialNumber, 12));
+      expect(streak.record(failed(A.serialNumber, 13))?.code, code).toBe('RUN_REPEATED_FAILURE');
+    }
+  });
+
+  it("still counts the store's refusals that concern the board's own records", () => {
+    const streak = new FailureStreak();
+    for (let runId = 1; runId < REPEATED_FAILURE_LIMIT; runId++) {
+      const duplicate = { code: 'STORE_DUPLICATE_ENROLLMENT', message: 'Taken.', detail: '' };
+      streak.record(failed(A.serialNumber, runId, duplicate));
+    }
+    expect(streak.record(failed(A.serialNumber, 9))?.code).toBe('RUN_REPEATED_FAILURE');
   });
 
   it('counts, at its first failure, the failures the store recorded before a restart', () => {

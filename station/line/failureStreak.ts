@@ -2,6 +2,7 @@ import type { CodedError } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
 import { RunError, runErrorText } from './runErrors.js';
 import type { PortHold, RunRecorder } from './runRecorder.js';
+import { isStationFault } from './stationFaults.js';
 
 /**
  * How many failed runs in a row of one device on one slot make auto mode stop starting it. A
@@ -51,8 +52,10 @@ export function earlierFailuresIn(recorder: RunRecorder, port: string): EarlierF
 /**
  * The failed runs in a row of one device on one slot. Only a device that said who it is counts:
  * a run that failed before IDENTIFY answered neither adds to the streak nor ends it, since
- * nothing tells whether that was the same device. A PASS, a cancel (someone is at the slot), a
- * failure of another device and the operator's own start end it.
+ * nothing tells whether that was the same device. Nor does a failure that is the station's
+ * fault (isStationFault: its disk, its CA, a missing key): the board would fail the same way
+ * however often it is reseated, and must not be held as the one to set aside. A PASS, a cancel
+ * (someone is at the slot), a failure of another device and the operator's own start end it.
  */
 export class FailureStreak {
   private device: Device | undefined;
@@ -86,7 +89,7 @@ export class FailureStreak {
       this.reset();
       return undefined;
     }
-    if (!outcome.device) return undefined;
+    if (!outcome.device || isStationFault(outcome.error.code)) return undefined;
     const before = this.askEarlier(outcome.device, outcome.runId);
     if (!sameDevice(this.device, outcome.device)) {
       this.reset();

@@ -1,6 +1,7 @@
 import { holdError, REPEATED_FAILURE_LIMIT } from './failureStreak.js';
 import type { CodedError } from './lineTypes.js';
 import type { RunOutcome } from './provisioningRun.js';
+import { isStationFault } from './stationFaults.js';
 
 /**
  * How many times in a row the device on a slot may fail before it said who it is until auto
@@ -36,9 +37,9 @@ export class NoAnswerStreak {
       this.reset();
       return undefined;
     }
-    // The station's own store refused the run: nothing was asked of the device, and "check its
-    // cable" would send the technician the wrong way. The store's code says what is wrong.
-    if (outcome.error.code.startsWith('STORE_')) return undefined;
+    // The station's own fault (its store refused the run, say): nothing was asked of the device,
+    // and "check its cable" would send the technician the wrong way. The code says what is wrong.
+    if (isStationFault(outcome.error.code)) return undefined;
     return this.add(
       outcome.error,
       outcome.runId === undefined ? 'the last run' : `run ${outcome.runId}`,

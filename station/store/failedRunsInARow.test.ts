@@ -112,6 +112,25 @@ describe('ProvisioningStore.failedRunsInARow', () => {
     expect(inARow(run('fail', 1))).toBe(1);
   });
 
+  it("skips a board's failure that was the station's fault (disk full, CA locked), as the slot does", () => {
+    run('fail', 6);
+    for (const [minutesAgo, code] of [
+      [5, 'STORE_WRITE_FAILED'],
+      [4, 'CA_LOCKED'],
+    ] as const) {
+      const runId = store.beginRun('/dev/ttyUSB1', 'line7', NOW - minutesAgo * MINUTE);
+      store.recordFailure(runId, {
+        state: 'fail',
+        error: { code, message: 'x' },
+        device: { serialNumber: 'SN-1', model: 'LS-100' },
+        steps: [],
+        finishedAt: NOW - minutesAgo * MINUTE + 1_000,
+      });
+    }
+    // The failure at 6 minutes only: the station's faults between neither count nor end it.
+    expect(inARow(run('fail', 1))).toBe(1);
+  });
+
   it('skips a failure before the device said who it is, but not a cancel', () => {
     run('fail', 6);
     quiet('fail', 5, 'WIRE_TIMEOUT', 'auto');

@@ -1,4 +1,5 @@
 import type { FailedRunsQuery } from '../line/runRecorder.js';
+import { isStationFault } from '../line/stationFaults.js';
 
 /** An ended run as the failure count reads it (provisioningStatements' latestRunsOnPort). */
 export interface EndedRunOnPort {
@@ -22,11 +23,7 @@ export function countFailedRunsInARow(
   for (const run of runs) {
     // The operator's start began the slot's count again, whatever became of that run.
     const pressed = run.startedBy === 'operator';
-    // A run the station's own stop ended, or one that failed before the device said who it
-    // is, neither adds to the count nor ends it, as in the slot's own count.
-    const silent =
-      run.errorCode === 'RUN_INTERRUPTED' || (run.serialNumber === null && run.state === 'fail');
-    if (silent) {
+    if (saysNothingOfTheBoard(run)) {
       if (pressed) break;
       continue;
     }
@@ -37,4 +34,15 @@ export function countFailedRunsInARow(
     if (pressed || failed >= query.limit) break;
   }
   return failed;
+}
+
+/**
+ * Whether a run neither adds to a board's count nor ends it, as in the slot's own count
+ * (failureStreak.ts): the station's own stop ended it, it failed before the device said who it
+ * is, or it failed for the station's sake (isStationFault: its disk, its CA, a missing key).
+ */
+export function saysNothingOfTheBoard(run: EndedRunOnPort): boolean {
+  if (run.errorCode === 'RUN_INTERRUPTED') return true;
+  if (run.state !== 'fail') return false;
+  return run.serialNumber === null || (run.errorCode !== null && isStationFault(run.errorCode));
 }

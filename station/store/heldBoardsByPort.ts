@@ -1,7 +1,11 @@
 import type Database from 'better-sqlite3';
 import { EARLIER_FAILURES_WINDOW_MS } from '../line/failureStreak.js';
 import type { PortHold } from '../line/runRecorder.js';
-import { countFailedRunsInARow, type EndedRunOnPort } from './failedRunsInARow.js';
+import {
+  countFailedRunsInARow,
+  saysNothingOfTheBoard,
+  type EndedRunOnPort,
+} from './failedRunsInARow.js';
 import { LAST_RUNS_WINDOW } from './lastPassesByPort.js';
 
 /**
@@ -67,7 +71,7 @@ export function heldBoardsByPort(db: Database.Database, minFailures: number): Po
     const latest = runs.find(
       (run) =>
         run.state === 'fail' &&
-        run.errorCode !== 'RUN_INTERRUPTED' &&
+        !saysNothingOfTheBoard(run) &&
         run.serialNumber === serialNumber &&
         run.model === model,
     );
@@ -90,11 +94,6 @@ export function heldBoardsByPort(db: Database.Database, minFailures: number): Po
   return holds;
 }
 
-/** Whether a run neither adds to a count nor ends it (as countFailedRunsInARow reads it). */
-function silent(run: EndedRunOnPort): boolean {
-  return run.errorCode === 'RUN_INTERRUPTED' || (run.serialNumber === null && run.state === 'fail');
-}
-
 /**
  * The failures in a row of `board` on a port (its runs newest first) as its slot counted them
  * when the station that ran them stopped. The slot counted its own station's runs one by one;
@@ -115,7 +114,7 @@ export function failuresAtStop(
   for (; i < runs.length; i++) {
     const run = runs[i]!;
     const pressed = run.startedBy === 'operator';
-    if (silent(run)) {
+    if (saysNothingOfTheBoard(run)) {
       if (pressed) return failed;
       continue;
     }

@@ -1,20 +1,18 @@
-import type { StationCa } from '../../certs/stationCa.js';
-import type { EkTrustStore } from '../../certs/tpm/ekTrustStore.js';
 import type { DeviceSession, SessionOptions } from '../../firmware-bridge/session/deviceSession.js';
 import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
-import type { ProductProfile } from '../profiles/productProfile.js';
 import { leafProfileOf } from './productLeafProfile.js';
 import { runDpsRecord } from './profileFingerprint.js';
-import type { AttestationServices, GroupKeySource, SealSecret } from './attestation/attestor.js';
+import type { AttestationServices } from './attestation/attestor.js';
 import type { LineController, StationStatus, SyncAction } from './lineController.js';
 import type { OutboxCounts, SlotView } from './lineTypes.js';
 import { IsolatedEvent } from './isolatedEvent.js';
 import { lineNotes } from './lineNotes.js';
 import { syncView, type LineSync } from './lineSync.js';
 import { earlierFailuresIn } from './failureStreak.js';
-import { InterruptedPortsNote, type CutOffRun } from './interruptedPortsNote.js';
+import { InterruptedPortsNote } from './interruptedPortsNote.js';
+import type { LineOptions } from './lineOptions.js';
 import { MISSING_PORT_NOTE_MS, MissingPortsNote, portAbsentDetail } from './missingPortsNote.js';
-import { OutboxCountsView } from './outboxCountsView.js';
+import { OutboxFeed } from './outboxFeed.js';
 import { PortWatcher } from './portWatcher.js';
 import { earlierPassKeptText } from './passedBeforeStart.js';
 import { PortsAtStart } from './portsAtStart.js';
@@ -22,52 +20,11 @@ import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
 import { LineError, StationStopping } from './runErrors.js';
-import type { RunDpsRecord, RunRecorder, RunStarter } from './runRecorder.js';
+import type { RunDpsRecord, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
 import { openWatchedSession } from './watchedSession.js';
 
-export interface LineOptions {
-  profile: ProductProfile;
-  /** Unlocked for X.509 modes; a locked CA fails each X.509 run with CA_LOCKED. */
-  ca: StationCa;
-  recorder: RunRecorder;
-  ports: {
-    /** `/dev/ttyUSB3`, `COM7`, `tcp://10.0.0.5:4001`: get slots 1..n in this order. */
-    configured: string[];
-    /** Also give a slot to every serial port discovery finds (hot-plug). */
-    discover: boolean;
-    /** UART rate of the devices; 0 for links without a UART (ptys in tests). */
-    baudRate: number;
-    /** How often ports are polled for hot-plug; default 1000 ms. */
-    pollMs?: number;
-    /**
-     * How long after the start a configured local path never seen yet is named in the notes
-     * as missing (MissingPortsNote); default MISSING_PORT_NOTE_MS.
-     */
-    missingAfterMs?: number;
-  };
-  mode: 'auto' | 'manual';
-  /** The DEMO line: simulated devices, DEMO CA, DEMO DPS settings. */
-  demo: boolean;
-  sealSecret: SealSecret;
-  /** Required by symmetric-key-group profiles. */
-  groupKey?: GroupKeySource;
-  /** The TPM vendor CAs EK certificates must chain to; required by tpm profiles. */
-  ekTrust?: EkTrustStore;
-  /** Session tuning (timeouts, retries); `baudRate` comes from `ports`. */
-  sessionOptions?: SessionOptions;
-  /** DPS's clock minus this station's, as the sync's DPS client last saw it (clockNote.ts). */
-  dpsClockOffsetMs?: () => number | undefined;
-  /**
-   * Notes the host knows and the line cannot (the CA cutting certificates short,
-   * certificateLifetimeNote.ts): asked at each status, so they follow the clock.
-   */
-  hostNotes?: () => readonly string[];
-  /** Runs the last stop cut off (closed at this start): noted until a run on their port. */
-  interruptedRuns?: readonly CutOffRun[];
-  /** The station log (operator text, no secrets), for what the line finds by itself. */
-  log?: (line: string) => void;
-}
+export type { LineOptions };
 
 /** A run ended on a slot (for logs, the API's history view and the benchmark). */
 export interface RunEnded {
@@ -104,10 +61,7 @@ export class Line implements LineController {
   /** The DPS settings every run of this line records: its profile is fixed for its life. */
   private readonly runDps: RunDpsRecord;
   private readonly sessionOptions: SessionOptions;
-  private readonly outbox = new OutboxCountsView(
-    () => this.options.recorder.outboxCounts(),
-    () => this.onStatusChanged.emit(this.status()),
-  );
+  private readonly outbox: OutboxFeed;
   private readonly interrupted: InterruptedPortsNote;
   private readonly missing: MissingPortsNote;
   private readonly today: DayTally;
@@ -130,6 +84,12 @@ export class Line implements LineController {
     });
     this.today = new DayTally(options.recorder.runCountsSince?.bind(options.recorder));
     this.runDps = runDpsRecord(options.profile);
+    this.outbox = new OutboxFeed({
+      recorder: options.recorder,
+      emit: (counts) => this.onOutboxChanged.emit(counts),
+      noteChanged: () => this.onStatusChanged.emit(this.status()),
+      ...(options.outboxRefreshMs !== undefined && { everyMs: options.outboxRefreshMs }),
+    });
     for (const path of options.ports.configured) {
       // Refuse a mistyped address now, not as a failed run on every poll.
       createTransport(path);
@@ -170,6 +130,7 @@ export class Line implements LineController {
     this.stopMidnight?.();
     this.stopMidnight = this.today.everyMidnight(() => this.onStatusChanged.emit(this.status()));
     this.missing.start();
+    this.outbox.start();
   }
 
   /** Stops watching, cancels every run and waits for the runs to end (and record). */
@@ -178,6 +139,7 @@ export class Line implements LineController {
     this.stopMidnight?.();
     this.watcher.stop();
     this.missing.stop();
+    this.outbox.stop();
     for (const slot of this.slotList) slot.cancel(new StationStopping());
     await Promise.all(this.slotList.map((slot) => slot.settled()));
     await Promise.all(this.slotList.map((slot) => slot.dropSession()));
@@ -261,20 +223,22 @@ export class Line implements LineController {
       slot.forgetFailures();
       slot.armed = false;
       void slot.settled().then(() => {
-        if (!this.stopped && slot.present && !slot.isRunning) {
-          this.startRun(slot, 'operator', operatorName);
-        }
+        if (!this.stopped && slot.present && !slot.isRunning)
+          this.startOperatorRun(slot, operatorName);
       });
       return;
     }
     if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     slot.forgetFailures();
-    this.startRun(slot, 'operator', operatorName);
+    this.startOperatorRun(slot, operatorName);
   }
 
   cancel(slotNumber: number): void {
     const slot = this.slotList[slotNumber - 1];
     if (!slot) throw new LineError('LINE_SLOT_UNKNOWN', `slot ${slotNumber}`);
+    // Saying "cancelled" would be a lie: the run goes on and may well pass.
+    if (slot.isCommitting)
+      throw new LineError('LINE_RUN_COMMITTING', `slot ${slotNumber} ${slot.port}`);
     const checking = slot.isChecking;
     // A check the operator ended starts nothing: the card says so (checkCancelledView).
     if (!slot.cancel() || !checking) return;
@@ -293,7 +257,7 @@ export class Line implements LineController {
 
   /** The outbox changed outside a run (the sync worker): tell the UI the new counts. */
   refreshOutbox(): void {
-    this.onOutboxChanged.emit(this.outbox.current());
+    this.outbox.publish();
   }
 
   /** Polls the ports now (tests, or an operator's "rescan"). */
@@ -365,6 +329,15 @@ export class Line implements LineController {
     return openWatchedSession(this.watcher, slot.port, baudRate, this.sessionOptions);
   }
 
+  /**
+   * The operator's run starts on a fresh session of a local port: on one that never went (an
+   * adapter left plugged) the board behind the session a PASS kept may be another (renewSession).
+   */
+  private startOperatorRun(slot: Slot, operatorName: string | undefined): void {
+    slot.renewSession();
+    this.startRun(slot, 'operator', operatorName);
+  }
+
   private startRun(slot: Slot, startedBy: RunStarter, operatorName?: string): void {
     const started = performance.now();
     const startedAt = Date.now();
@@ -389,7 +362,7 @@ export class Line implements LineController {
         const durationMs = performance.now() - started;
         this.today.count(outcome.state, startedAt);
         this.onRunEnded.emit({ slot: slot.number, port: slot.port, outcome, durationMs });
-        if (outcome.state === 'pass') this.onOutboxChanged.emit(this.outbox.current());
+        if (outcome.state === 'pass') this.outbox.publish();
         // The day's tally is in the status; a line no UI watches builds none.
         if (this.onStatusChanged.listenerCount > 0) this.onStatusChanged.emit(this.status());
         // A device plugged while the run was finishing (its record waiting out a lock) armed

@@ -56,7 +56,10 @@ export interface LineController {
   setMode(mode: 'auto' | 'manual'): void;
   /** Starts a run on a slot that holds a device and is not running (manual mode, or a retry). */
   provision(slot: number): void;
-  /** Cancels the run on a slot; the device keeps its previous identity (nothing committed). */
+  /**
+   * Cancels the run on a slot; the device keeps its previous identity (nothing committed).
+   * Refused with LINE_RUN_COMMITTING once COMMIT went to the device: that run ends by itself.
+   */
   cancel(slot: number): void;
   /**
    * The latest runs that ended (pass, fail, cancelled; never one still running), newest first:

@@ -3,7 +3,7 @@
  * about the line as a whole. Composed afresh at each status, so a note is as true as the moment
  * it is shown, on a line that runs for days.
  */
-import type { LineOptions } from './line.js';
+import type { LineOptions } from './lineOptions.js';
 import { clockNote } from './clockNote.js';
 import { tpmTrustNote } from './tpmTrustNote.js';
 

@@ -139,6 +139,8 @@ export class CommitNotRecordedError extends Error {
 export const lineErrorText = {
   LINE_SLOT_UNKNOWN: 'There is no such slot on this line.',
   LINE_SLOT_BUSY: 'This slot is already provisioning a device. Wait for it, or cancel it first.',
+  LINE_RUN_COMMITTING:
+    'The device is already committing its new identity, so the run can no longer be cancelled. Wait for it to end.',
   LINE_PORT_ABSENT: 'No device port is connected on this slot. Connect the device, then start it.',
   LINE_STOPPED: 'The line is stopped.',
   LINE_LOCKED:

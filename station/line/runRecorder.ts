@@ -111,6 +111,12 @@ export interface RunRecorder {
   findEndorsementKeyElsewhere?(query: EndorsementKeyQuery): EarlierProvisioning | undefined;
   outboxCounts(): OutboxCounts;
   /**
+   * A number that changes when another process (a supervisor's `station bundle receive` or
+   * `queue requeue`) committed to the database since it was last asked. Optional: without it
+   * the line re-reads the outbox counts only after its own PASS and the sync's progress.
+   */
+  dataVersion?(): number;
+  /**
    * How many runs of the device on `port`, started at or after `sinceMs` and before run
    * `beforeRunId`, failed in a row (newest first, up to `limit`). Optional: without it a
    * restarted station counts a device's failures from zero.

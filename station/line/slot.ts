@@ -1,12 +1,13 @@
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import { FailureStreak, type EarlierFailures } from './failureStreak.js';
-import type { CodedError, SlotView } from './lineTypes.js';
+import type { SlotView } from './lineTypes.js';
 import { NoAnswerStreak } from './noAnswerStreak.js';
 import { holdsEarlierPass } from './passedBeforeStart.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
 import type { PortHold, PortPass } from './runRecorder.js';
+import { deviceOnPort, SlotSession } from './slotSession.js';
 import {
   checkCancelledView,
   copyView,
@@ -74,9 +75,7 @@ export class Slot {
    */
   passedBeforeStart: PortPass | undefined;
   private controller: AbortController | undefined;
-  private session: DeviceSession | undefined;
-  /** `session` is a failed run's, kept only to hear the port hang up (see the class comment). */
-  private sessionWatchOnly = false;
+  private readonly session: SlotSession;
   private readonly watchesAfterFailure: boolean;
   /** The run, or the check (recheck, confirmEarlierPass), in progress. */
   private running: Promise<unknown> | undefined;
@@ -97,6 +96,7 @@ export class Slot {
     this.streak = new FailureStreak(options.earlierFailures);
     this.current = { slot: number, port, state: 'empty', progress: 0, updatedAt: Date.now() };
     this.watchesAfterFailure = parseTcpPath(port) === undefined;
+    this.session = new SlotSession();
   }
 
   /** A copy of what the UI shows. */
@@ -106,6 +106,15 @@ export class Slot {
 
   get isRunning(): boolean {
     return this.running !== undefined;
+  }
+
+  /**
+   * The run is at its commit step: COMMIT is on the wire (or answered, and the store records the
+   * PASS), so a cancel can no longer keep the device's previous identity (provisioningRun.ts).
+   */
+  get isCommitting(): boolean {
+    const { state, step } = this.current;
+    return this.isRunning && !this.checking && state === 'running' && step === 'commit';
   }
 
   /** A check (who is on a held port, or on a port a PASS was left on) is in progress, not a run. */
@@ -167,20 +176,24 @@ export class Slot {
   }
 
   /** The open session of this port, or a new one from `open`. */
-  async sessionOr(open: () => Promise<DeviceSession>): Promise<DeviceSession> {
-    if (this.session && !this.session.isClosed && !this.sessionWatchOnly) return this.session;
-    await this.dropSession();
-    const session = await open();
-    this.session = session;
-    return session;
+  sessionOr(open: () => Promise<DeviceSession>): Promise<DeviceSession> {
+    return this.session.get(open);
   }
 
   /** Closes the port's session, if one is open (port gone, failed run, line stopping). */
-  async dropSession(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    this.sessionWatchOnly = false;
-    await session?.close().catch(() => undefined);
+  dropSession(): Promise<void> {
+    return this.session.drop();
+  }
+
+  /**
+   * The operator starts the slot: a local port that never went (a USB adapter left plugged while
+   * boards are swapped) may have a new board behind the session a PASS kept, so the run starts on
+   * a fresh open, not on the old board's link. A serial device server's connection is kept: the
+   * server serves one client and may not yet have noticed a closed one when the station connects
+   * again, and the run's INFO asks whichever board is behind it.
+   */
+  renewSession(): void {
+    if (this.watchesAfterFailure) this.session.retire();
   }
 
   /** Starts a run; resolves with its outcome. The caller checks that none is running. */
@@ -210,7 +223,7 @@ export class Slot {
       }))
       .then(async (outcome) => {
         if (!this.keepsSession(outcome.state === 'pass')) await this.dropSession();
-        else if (outcome.state !== 'pass') this.sessionWatchOnly = true;
+        else if (outcome.state !== 'pass') this.session.retire();
         this.running = undefined;
         this.controller = undefined;
         this.finish(outcome);
@@ -226,7 +239,7 @@ export class Slot {
    * that took no bytes. Either way the port is polled again, as it was before it was held.
    */
   private keepsSession(passed: boolean): boolean {
-    if (!this.present || !this.session || this.session.isClosed) return false;
+    if (!this.present || !this.session.isOpen) return false;
     return passed || this.watchesAfterFailure;
   }
 
@@ -240,7 +253,7 @@ export class Slot {
   recheck(open: () => Promise<DeviceSession>): Promise<boolean> {
     if (this.running) throw new Error(`slot ${this.number} is busy`);
     return this.check(
-      (signal) => this.deviceOn(open, signal),
+      (signal) => deviceOnPort(() => this.sessionOr(open), signal),
       (answer) => {
         const device = 'error' in answer ? undefined : answer;
         if (device) this.unanswered.reset();
@@ -316,7 +329,7 @@ export class Slot {
     const checking = ask(controller.signal).then(async (answer) => {
       this.checking = false;
       const verdict = judge(answer);
-      if (verdict.session === 'watch') this.sessionWatchOnly = true;
+      if (verdict.session === 'watch') this.session.retire();
       else if (verdict.session === 'drop') await this.dropSession();
       this.running = undefined;
       this.controller = undefined;
@@ -324,19 +337,6 @@ export class Slot {
     });
     this.running = checking;
     return checking;
-  }
-
-  /** Who is on the port, or why that is not known (the run that may follow reports it too). */
-  private async deviceOn(
-    open: () => Promise<DeviceSession>,
-    signal: AbortSignal,
-  ): Promise<{ serialNumber: string; model: string } | { error: CodedError }> {
-    try {
-      const info = await (await this.sessionOr(open)).identify({ signal });
-      return { serialNumber: info.serialNumber, model: info.model };
-    } catch (err) {
-      return { error: toCodedError(err) };
-    }
   }
 
   /** Cancels the run in progress; false when there is none. */

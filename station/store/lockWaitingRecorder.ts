@@ -26,6 +26,7 @@ export class LockWaitingRecorder implements RunRecorder {
   readonly lastPassesByPort?: RunRecorder['lastPassesByPort'];
   readonly heldBoardsByPort?: RunRecorder['heldBoardsByPort'];
   readonly recordRefusedStart?: RunRecorder['recordRefusedStart'];
+  readonly dataVersion?: RunRecorder['dataVersion'];
 
   constructor(
     private readonly recorder: RunRecorder,
@@ -39,6 +40,7 @@ export class LockWaitingRecorder implements RunRecorder {
     this.heldBoardsByPort = recorder.heldBoardsByPort?.bind(recorder);
     // Never throws and never waits: a start refused under the lock is held, written later.
     this.recordRefusedStart = recorder.recordRefusedStart?.bind(recorder);
+    this.dataVersion = recorder.dataVersion?.bind(recorder);
   }
 
   /** `options.signal` ends the wait: the run was cancelled or stopped, or its device went. */

@@ -220,6 +220,16 @@ export class ProvisioningStore implements RunRecorder {
     return asStoreRead('count outbox', () => this.outbox.counts());
   }
 
+  /**
+   * SQLite's data_version of this connection: it changes when another connection (another
+   * process) committed, never for this one's own writes. A pragma, no table read: cheap to poll.
+   */
+  dataVersion(): number {
+    return asStoreRead('read data version', () =>
+      Number(this.db.pragma('data_version', { simple: true })),
+    );
+  }
+
   /** A page of the outbox, oldest first; sealed secrets are never listed. */
   listOutbox(filter: OutboxFilter = {}): OutboxEntry[] {
     return asStoreRead('list outbox', () => this.outbox.list(filter));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -181,8 +181,12 @@ describe('station ca issue', () => {
     });
     expect(readFileSync(there, 'utf8')).toBe('an earlier certificate\n');
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+    const before = statSync(there).ino;
     expect(await ca([...args, '--data-dir', dataDir])).toBe(0);
     expect(readFileSync(there, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----\n$/);
+    // A new file renamed over the earlier one, not the earlier one emptied and written again: a
+    // full disk or a kill in between leaves that one whole.
+    expect(statSync(there).ino).not.toBe(before);
   });
 
   // A write that fails once the certificate is in the ledger: /dev/full takes the open, not the data.

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { fileThereAlready, named } from './recordedExport.js';
 import { stationCommand } from './stationCommand.js';
 import { UsageError } from './usageError.js';
@@ -73,9 +74,15 @@ export class IssueOutFile {
     dataDir: string,
   ): Promise<void> {
     try {
-      if (this.replacing) await this.handle.truncate(0);
-      await this.handle.writeFile(pem);
-      await this.handle.close();
+      if (this.replacing) {
+        // A new file beside it, renamed over it: a full disk or a kill leaves the earlier file
+        // whole, never emptied or cut short. The early open only proved the place writable.
+        await this.handle.close();
+        await writeFileAtomic(this.file, pem);
+      } else {
+        await this.handle.writeFile(pem);
+        await this.handle.close();
+      }
     } catch (err) {
       process.stdout.write(pem);
       const revoke = stationCommand(

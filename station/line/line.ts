@@ -224,13 +224,13 @@ export class Line implements LineController {
       slot.armed = false;
       void slot.settled().then(() => {
         if (!this.stopped && slot.present && !slot.isRunning)
-          this.startOperatorRun(slot, operatorName);
+          this.startRun(slot, 'operator', operatorName);
       });
       return;
     }
     if (slot.isRunning) throw new LineError('LINE_SLOT_BUSY', `slot ${slotNumber} ${slot.port}`);
     slot.forgetFailures();
-    this.startOperatorRun(slot, operatorName);
+    this.startRun(slot, 'operator', operatorName);
   }
 
   cancel(slotNumber: number): void {
@@ -327,15 +327,6 @@ export class Line implements LineController {
   private openSlotSession(slot: Slot): Promise<DeviceSession> {
     const baudRate = this.options.ports.baudRate || undefined;
     return openWatchedSession(this.watcher, slot.port, baudRate, this.sessionOptions);
-  }
-
-  /**
-   * The operator's run starts on a fresh session of a local port: on one that never went (an
-   * adapter left plugged) the board behind the session a PASS kept may be another (renewSession).
-   */
-  private startOperatorRun(slot: Slot, operatorName: string | undefined): void {
-    slot.renewSession();
-    this.startRun(slot, 'operator', operatorName);
   }
 
   private startRun(slot: Slot, startedBy: RunStarter, operatorName?: string): void {

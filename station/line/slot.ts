@@ -185,17 +185,6 @@ export class Slot {
     return this.session.drop();
   }
 
-  /**
-   * The operator starts the slot: a local port that never went (a USB adapter left plugged while
-   * boards are swapped) may have a new board behind the session a PASS kept, so the run starts on
-   * a fresh open, not on the old board's link. A serial device server's connection is kept: the
-   * server serves one client and may not yet have noticed a closed one when the station connects
-   * again, and the run's INFO asks whichever board is behind it.
-   */
-  renewSession(): void {
-    if (this.watchesAfterFailure) this.session.retire();
-  }
-
   /** Starts a run; resolves with its outcome. The caller checks that none is running. */
   run(runner: SlotRunner): Promise<RunOutcome> {
     if (this.running) throw new Error(`slot ${this.number} is already running`);

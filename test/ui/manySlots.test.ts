@@ -3,12 +3,10 @@
  * working at the bottom of it must still see, without scrolling, that the station is gone or that
  * a command was refused.
  */
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
-import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
-import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
-import { ScriptedLine } from './scriptedLine.js';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { scriptedUi, serveScripted } from './scriptedUi.js';
 
 const SLOTS = 64;
 const VIEWPORT = { width: 1600, height: 1000 };
@@ -24,33 +22,21 @@ async function onScreen(locator: Locator): Promise<boolean> {
 }
 
 describe.skipIf(chromiumMissing)('station UI with 64 slots in Chromium', () => {
-  let browser: Browser;
-  let server: RunningApiServer;
-  let line: ScriptedLine;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    line = new ScriptedLine(SLOTS);
-    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ui = scriptedUi({ slots: SLOTS });
 
   it('shows a refused command to a technician at the bottom of the grid', async () => {
-    const { page } = await openWatchedPage(browser, server.url, VIEWPORT);
+    const { page } = await openWatchedPage(ui.browser, ui.server.url, VIEWPORT);
     const last = card(page, SLOTS);
     await last.waitFor();
-    line.failAll();
+    ui.line.failAll();
     const retry = last.getByRole('button', { name: 'Provision again' });
     await retry.scrollIntoViewIfNeeded();
 
-    line.refuseProvision = { code: 'LINE_PORT_ABSENT', message: 'The device was unplugged.' };
+    ui.line.refuseProvision = { code: 'LINE_PORT_ABSENT', message: 'The device was unplugged.' };
     await retry.click();
     const refused = page.getByRole('alert').filter({ hasText: 'The device was unplugged.' });
     await refused.waitFor();
-    line.refuseProvision = undefined;
+    ui.line.refuseProvision = undefined;
     expect(await onScreen(refused)).toBe(true);
     // Kept in view, it must also go once read.
     await refused.getByRole('button', { name: 'Dismiss' }).click();
@@ -59,19 +45,19 @@ describe.skipIf(chromiumMissing)('station UI with 64 slots in Chromium', () => {
   });
 
   it('shows the disconnected banner to a technician at the bottom of the grid', async () => {
-    const { page } = await openWatchedPage(browser, server.url, VIEWPORT);
+    const { page } = await openWatchedPage(ui.browser, ui.server.url, VIEWPORT);
     const last = card(page, SLOTS);
     await last.waitFor();
     await last.scrollIntoViewIfNeeded();
 
-    const { port, token } = server;
-    await server.close();
+    const { port, token } = ui.server;
+    await ui.server.close();
     const banner = page.getByRole('alert').filter({ hasText: 'Disconnected from the station' });
     await banner.waitFor();
     expect(await onScreen(banner)).toBe(true);
     await saveScreenshot(page, 'ui-64-slots-disconnected.png');
 
-    server = await startApiServer({ line, port, token, rendererDir: RENDERER_DIST, log: () => {} });
+    ui.server = await serveScripted(ui.line, { port, token });
     await banner.waitFor({ state: 'detached' });
     expect(await page.getByTestId('slot-card').count()).toBe(SLOTS);
     await page.close();

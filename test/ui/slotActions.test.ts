@@ -4,12 +4,11 @@
  * re-plug to start it), in auto and in manual mode; a run past its COMMIT offers no Cancel; a
  * cancelled run says why. The header says plainly when the CA has expired.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
-import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
-import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
-import { CANCEL_ERROR, ScriptedLine } from './scriptedLine.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { CANCEL_ERROR } from './scriptedLine.js';
+import { scriptedUi } from './scriptedUi.js';
 
 const card = (page: Page, slot: number) =>
   page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
@@ -17,39 +16,27 @@ const cardIn = (page: Page, slot: number, state: string) =>
   page.locator(`[data-testid="slot-card"][data-slot="${slot}"][data-state="${state}"]`);
 
 describe.skipIf(chromiumMissing)('slot card actions in Chromium (headless server)', () => {
-  let browser: Browser;
-  let server: RunningApiServer;
-  let line: ScriptedLine;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    line = new ScriptedLine();
-    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ui = scriptedUi();
 
   it('offers Provision next on PASS, no Cancel at commit, the cancel reason, CA expired', async () => {
-    const { page, problems } = await openWatchedPage(browser, server.url);
+    const { page, problems } = await openWatchedPage(ui.browser, ui.server.url);
     // Within the test's own 30 s, so a missing element is named rather than a bare timeout.
     page.setDefaultTimeout(10_000);
     await cardIn(page, 4, 'waiting').waitFor();
-    line.startAll();
-    line.finishAll();
+    ui.line.startAll();
+    ui.line.finishAll();
     await cardIn(page, 1, 'pass').waitFor();
 
     // Auto mode: the PASS card offers the next device, and it sends the provision command.
     const next = card(page, 1).getByRole('button', { name: 'Provision next' });
     await next.waitFor();
-    let command = line.nextCommand();
+    let command = ui.line.nextCommand();
     await next.click();
     expect(await command).toBe('provision 1');
     await cardIn(page, 1, 'running').waitFor();
 
     // Manual mode too.
-    command = line.nextCommand();
+    command = ui.line.nextCommand();
     await page.getByRole('button', { name: 'Manual' }).click();
     expect(await command).toBe('setMode manual');
     await page.locator('button[aria-pressed="true"]', { hasText: 'Manual' }).waitFor();
@@ -57,14 +44,14 @@ describe.skipIf(chromiumMissing)('slot card actions in Chromium (headless server
 
     // Slot 1's run sends its COMMIT: no Cancel any more, a word on why instead.
     await card(page, 1).getByRole('button', { name: 'Cancel' }).waitFor();
-    line.reachCommit(1);
+    ui.line.reachCommit(1);
     await card(page, 1).getByText('Finishing: cannot be cancelled now').waitFor();
     expect(await card(page, 1).getByRole('button').count()).toBe(0);
 
     // Slot 4 is retried, then cancelled from its card: the card says why it stopped.
     await card(page, 4).getByRole('button', { name: 'Provision again' }).click();
     await cardIn(page, 4, 'running').waitFor();
-    command = line.nextCommand();
+    command = ui.line.nextCommand();
     await card(page, 4).getByRole('button', { name: 'Cancel' }).click();
     expect(await command).toBe('cancel 4');
     await cardIn(page, 4, 'cancelled').waitFor();
@@ -73,7 +60,7 @@ describe.skipIf(chromiumMissing)('slot card actions in Chromium (headless server
     await expect(reason.locator('.slot-error-code').textContent()).resolves.toBe(CANCEL_ERROR.code);
 
     // The CA expires while the line runs: a warning, never "CA ready · … · -1 days left".
-    line.reportCa({ locked: false, subject: 'CN=Line Station DEMO Issuing CA', daysLeft: -1 });
+    ui.line.reportCa({ locked: false, subject: 'CN=Line Station DEMO Issuing CA', daysLeft: -1 });
     const ca = page.locator('.ca.ca-warn', { hasText: 'CA expired: import a renewed CA' });
     await ca.waitFor();
     await expect(page.locator('.ca').textContent()).resolves.not.toContain('days left');

@@ -4,12 +4,11 @@
  * the recent runs), and Provision on the failed slot reaches the line. The page must run without
  * console errors or CSP violations.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
-import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
-import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
-import { FAIL_ERROR, ScriptedLine } from './scriptedLine.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { FAIL_ERROR } from './scriptedLine.js';
+import { scriptedUi, serveScripted } from './scriptedUi.js';
 
 const cards = (page: Page) => page.getByTestId('slot-card');
 const card = (page: Page, slot: number) =>
@@ -23,31 +22,19 @@ async function cardsInState(page: Page, state: string, count: number): Promise<v
 }
 
 describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () => {
-  let browser: Browser;
-  let server: RunningApiServer;
-  let line: ScriptedLine;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    line = new ScriptedLine();
-    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ui = scriptedUi();
 
   it('shows DEMO, four slots running, three PASS and one FAIL, and sends Provision', async () => {
-    const { page, problems } = await openWatchedPage(browser, server.url);
+    const { page, problems } = await openWatchedPage(ui.browser, ui.server.url);
     await cardsInState(page, 'waiting', 4);
     await expect(page.getByRole('status', { name: 'DEMO line' }).textContent()).resolves.toContain(
       'DEMO',
     );
-    await expect(page.locator('.profile').textContent()).resolves.toBe(line.status().profile);
+    await expect(page.locator('.profile').textContent()).resolves.toBe(ui.line.status().profile);
     await expect(page.locator('.notes').textContent()).resolves.toContain('scanning /dev');
     expect(await cards(page).count()).toBe(4);
 
-    line.startAll();
+    ui.line.startAll();
     await cardsInState(page, 'running', 4);
     await expect(card(page, 2).locator('.slot-step').textContent()).resolves.toBe('Issue identity');
     await expect(card(page, 2).locator('progress').getAttribute('value')).resolves.toBe('50');
@@ -55,7 +42,7 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
       true,
     );
 
-    line.finishAll();
+    ui.line.finishAll();
     await cardsInState(page, 'pass', 3);
     await cardsInState(page, 'fail', 1);
     for (const slot of [1, 2, 3]) {
@@ -109,12 +96,12 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
     const passButtons = card(page, 1).getByRole('button');
     expect(await passButtons.count()).toBe(1);
     await expect(passButtons.textContent()).resolves.toBe('Provision next');
-    const command = line.nextCommand();
+    const command = ui.line.nextCommand();
     await failed.getByRole('button', { name: /Provision/ }).click();
     expect(await command).toBe('provision 4');
     await cardsInState(page, 'running', 1);
 
-    const mode = line.nextCommand();
+    const mode = ui.line.nextCommand();
     await page.getByRole('button', { name: 'Manual' }).click();
     expect(await mode).toBe('setMode manual');
     await page.locator('button[aria-pressed="true"]', { hasText: 'Manual' }).waitFor();
@@ -124,16 +111,16 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
   });
 
   it('shows the disconnected banner and recovers when the station comes back', async () => {
-    const { page, problems } = await openWatchedPage(browser, server.url);
+    const { page, problems } = await openWatchedPage(ui.browser, ui.server.url);
     await cards(page).first().waitFor();
     const banner = page.getByRole('alert').filter({ hasText: 'Disconnected from the station' });
     expect(await banner.count()).toBe(0);
 
-    const { port, token } = server;
-    await server.close();
+    const { port, token } = ui.server;
+    await ui.server.close();
     await banner.waitFor();
     // Same port and token, as a restarted station that kept its session would have.
-    server = await startApiServer({ line, port, token, rendererDir: RENDERER_DIST, log: () => {} });
+    ui.server = await serveScripted(ui.line, { port, token });
     await banner.waitFor({ state: 'detached' });
     expect(await cards(page).count()).toBe(4);
     // The browser logs the failed reconnect attempts, and any load the outage refused (the page's
@@ -146,18 +133,18 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
   });
 
   it('says the link is stale when the station comes back with a new token', async () => {
-    const { page } = await openWatchedPage(browser, server.url);
+    const { page } = await openWatchedPage(ui.browser, ui.server.url);
     await cards(page).first().waitFor();
-    const { port } = server;
-    await server.close();
+    const { port } = ui.server;
+    await ui.server.close();
     // A restarted station makes a new token, so this page's link no longer opens the API.
-    server = await startApiServer({ line, port, rendererDir: RENDERER_DIST, log: () => {} });
+    ui.server = await serveScripted(ui.line, { port });
     await page.getByRole('alert').filter({ hasText: 'Open the new link it printed' }).waitFor();
     await page.close();
   });
 
   it('says to open the printed link when the page has no token', async () => {
-    const { page } = await openWatchedPage(browser, server.url.replace(/\?token=.*$/, ''));
+    const { page } = await openWatchedPage(ui.browser, ui.server.url.replace(/\?token=.*$/, ''));
     await page.getByRole('alert').filter({ hasText: 'not opened from the station link' }).waitFor();
     expect(await cards(page).count()).toBe(0);
     await page.close();

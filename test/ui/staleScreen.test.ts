@@ -7,11 +7,9 @@
  * counts are dimmed as not live. Real Chromium against the real headless server, a scripted line.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RENDERER_DIST } from '../../scripts/rendererBuild.js';
-import { startApiServer, type RunningApiServer } from '../../station/api/apiServer.js';
-import { chromiumMissing, launchChromium, openWatchedPage, saveScreenshot } from './browser.js';
-import { ScriptedLine } from './scriptedLine.js';
+import { describe, expect, it } from 'vitest';
+import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { scriptedUi, serveScripted } from './scriptedUi.js';
 
 const UNKNOWN_SINCE = /^\? UNKNOWN since \d\d:\d\d:\d\d$/;
 
@@ -46,28 +44,19 @@ async function expectUnknown(page: Page): Promise<void> {
 }
 
 describe.skipIf(chromiumMissing)('the station UI once the station is gone', () => {
-  let browser: Browser;
-  let server: RunningApiServer;
-  let line: ScriptedLine;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-    line = new ScriptedLine();
-    line.reportToday({ since: new Date().toISOString(), passed: 12, failed: 1, cancelled: 0 });
-    line.startAll();
-    server = await startApiServer({ line, rendererDir: RENDERER_DIST, log: () => {} });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+  const ui = scriptedUi({
+    prepare: (line) => {
+      line.reportToday({ since: new Date().toISOString(), passed: 12, failed: 1, cancelled: 0 });
+      line.startAll();
+    },
   });
 
   it('marks every slot and count unknown under "no longer accepts this page"', async () => {
-    const page = await pageWithRunningSlots(browser, server.url);
-    const { port } = server;
-    await server.close();
+    const page = await pageWithRunningSlots(ui.browser, ui.server.url);
+    const { port } = ui.server;
+    await ui.server.close();
     // A restarted station makes a new token: this page's link never opens the API again.
-    server = await startApiServer({ line, port, rendererDir: RENDERER_DIST, log: () => {} });
+    ui.server = await serveScripted(ui.line, { port });
     await page.getByRole('alert').filter({ hasText: 'Open the new link it printed' }).waitFor();
     await page.locator('[data-unknown-since]').nth(3).waitFor({ timeout: 10_000 });
     await expectUnknown(page);
@@ -76,16 +65,16 @@ describe.skipIf(chromiumMissing)('the station UI once the station is gone', () =
   });
 
   it('marks them unknown once a dropped link outlasts the reconnect grace, and live again after', async () => {
-    const page = await pageWithRunningSlots(browser, server.url);
-    const { port, token } = server;
-    await server.close();
+    const page = await pageWithRunningSlots(ui.browser, ui.server.url);
+    const { port, token } = ui.server;
+    await ui.server.close();
     await page.getByRole('alert').filter({ hasText: 'Disconnected from the station' }).waitFor();
     // Due RECONNECT_GRACE_MS (5 s) after the link dropped.
     await page.locator('[data-unknown-since]').nth(3).waitFor({ timeout: 15_000 });
     await expectUnknown(page);
 
     // Same port and token, as a restarted station that kept its session would have.
-    server = await startApiServer({ line, port, token, rendererDir: RENDERER_DIST, log: () => {} });
+    ui.server = await serveScripted(ui.line, { port, token });
     await page.locator('[data-unknown-since]').first().waitFor({ state: 'detached' });
     expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(4);
     expect(await page.getByTestId('today').getAttribute('class')).toBe('today');

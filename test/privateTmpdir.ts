@@ -8,7 +8,7 @@
  * os.tmpdir() reads TMPDIR at each call, and the workers and every process they start inherit
  * the environment set here.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +16,9 @@ export default function setup(): () => void {
   const previous = process.env.TMPDIR;
   // Short: Unix socket paths made under it must stay within 107 bytes.
   const dir = mkdtempSync(join(tmpdir(), 'lst-'));
+  // As /tmp is: suites run children as another user (nobody, for file-mode checks) who must
+  // reach, and may write, the folders under it.
+  chmodSync(dir, 0o1777);
   process.env.TMPDIR = dir;
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;

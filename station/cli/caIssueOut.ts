@@ -35,7 +35,10 @@ export class IssueOutFile {
     readonly file: string,
     /** This command made the file: it goes again if no certificate is written into it. */
     private readonly made: boolean,
-    /** An earlier file --force replaces: emptied only once there is a certificate for it. */
+    /**
+     * An earlier file --force replaces: only once there is a certificate for it, by a new file
+     * renamed over it (mode 0600, as every file the CA writes).
+     */
     private readonly replacing: boolean,
   ) {}
 

@@ -1,10 +1,12 @@
 /**
- * The station screen: header, connection banner, notes, slot grid (or, on a line that waits for
- * the CA passphrase, the form to unlock it), outbox counts and the recent runs.
+ * The station screen: header, connection banner, notes, the slots that need attention, slot grid
+ * (or, on a line that waits for the CA passphrase, the form to unlock it), outbox counts and the
+ * recent runs.
  */
 import { useState } from 'react';
 import type { CommandArgs } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
+import { AttentionStrip } from './AttentionStrip.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { OutboxPanel } from './OutboxPanel.js';
 import { RecentRuns } from './RecentRuns.js';
@@ -70,6 +72,7 @@ export function App() {
           ))}
         </ul>
       )}
+      <AttentionStrip slots={station.slots} unknownSince={unknownSince} />
       <main
         className={station.connection === 'connected' ? 'slot-grid' : 'slot-grid stale'}
         aria-label="Slots"

@@ -52,6 +52,8 @@ export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCan
       data-slot={slot.slot}
       data-state={slot.state}
       aria-label={`Slot ${slot.slot}: ${label.word}`}
+      // Focusable from the attention strip's buttons, but not a stop when tabbing through.
+      tabIndex={-1}
     >
       <div className="slot-top">
         <h2 className="slot-number">Slot {slot.slot}</h2>

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** The browser binary; LINE_STATION_CHROMIUM overrides it. */
 export const CHROMIUM_PATH = process.env.LINE_STATION_CHROMIUM ?? '/usr/bin/chromium';
@@ -68,4 +68,16 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   const path = join(ARTIFACTS_DIR, name);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** The card of slot `slot` on the station page. */
+export function slotCard(page: Page, slot: number): Locator {
+  return page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
+}
+
+/** Whether the whole of `locator` lies inside a viewport `height` high, as the page is scrolled. */
+export async function wholeOnScreen(locator: Locator, height: number): Promise<boolean> {
+  const box = await locator.boundingBox();
+  if (!box) return false;
+  return box.y >= 0 && box.y + box.height <= height;
 }

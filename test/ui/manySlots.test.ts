@@ -3,30 +3,28 @@
  * working at the bottom of it must still see, without scrolling, that the station is gone or that
  * a command was refused.
  */
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import {
+  chromiumMissing,
+  openWatchedPage,
+  saveScreenshot,
+  slotCard,
+  wholeOnScreen,
+} from './browser.js';
 import { scriptedUi, serveScripted } from './scriptedUi.js';
 
 const SLOTS = 64;
 const VIEWPORT = { width: 1600, height: 1000 };
 
-const card = (page: Page, slot: number) =>
-  page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
-
-/** Whether the whole of `locator` lies inside the viewport as the page is now scrolled. */
-async function onScreen(locator: Locator): Promise<boolean> {
-  const box = await locator.boundingBox();
-  if (!box) return false;
-  return box.y >= 0 && box.y + box.height <= VIEWPORT.height;
-}
+const onScreen = (locator: Locator) => wholeOnScreen(locator, VIEWPORT.height);
 
 describe.skipIf(chromiumMissing)('station UI with 64 slots in Chromium', () => {
   const ui = scriptedUi({ slots: SLOTS });
 
   it('shows a refused command to a technician at the bottom of the grid', async () => {
     const { page } = await openWatchedPage(ui.browser, ui.server.url, VIEWPORT);
-    const last = card(page, SLOTS);
+    const last = slotCard(page, SLOTS);
     await last.waitFor();
     ui.line.failAll();
     const retry = last.getByRole('button', { name: 'Provision again' });
@@ -46,7 +44,7 @@ describe.skipIf(chromiumMissing)('station UI with 64 slots in Chromium', () => {
 
   it('shows the disconnected banner to a technician at the bottom of the grid', async () => {
     const { page } = await openWatchedPage(ui.browser, ui.server.url, VIEWPORT);
-    const last = card(page, SLOTS);
+    const last = slotCard(page, SLOTS);
     await last.waitFor();
     await last.scrollIntoViewIfNeeded();
 

@@ -146,6 +146,11 @@ export class ScriptedLine implements LineController {
     }
   }
 
+  /** Slot `slot` fails with `error` (FAIL_ERROR unless given, e.g. a held board's). */
+  fail(slot: number, error: CodedError = FAIL_ERROR): void {
+    this.#set(slot, { state: 'fail', step: undefined, progress: 0, error });
+  }
+
   /** Slots 1–3 pass (outbox grows by three), slot 4 fails with FAIL_ERROR. */
   finishAll(): void {
     for (const slot of [1, 2, 3]) this.#set(slot, { state: 'pass', step: undefined, progress: 1 });

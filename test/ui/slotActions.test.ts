@@ -6,12 +6,10 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { chromiumMissing, openWatchedPage, saveScreenshot, slotCard } from './browser.js';
 import { CANCEL_ERROR } from './scriptedLine.js';
 import { scriptedUi } from './scriptedUi.js';
 
-const card = (page: Page, slot: number) =>
-  page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
 const cardIn = (page: Page, slot: number, state: string) =>
   page.locator(`[data-testid="slot-card"][data-slot="${slot}"][data-state="${state}"]`);
 
@@ -28,7 +26,7 @@ describe.skipIf(chromiumMissing)('slot card actions in Chromium (headless server
     await cardIn(page, 1, 'pass').waitFor();
 
     // Auto mode: the PASS card offers the next device, and it sends the provision command.
-    const next = card(page, 1).getByRole('button', { name: 'Provision next' });
+    const next = slotCard(page, 1).getByRole('button', { name: 'Provision next' });
     await next.waitFor();
     let command = ui.line.nextCommand();
     await next.click();
@@ -40,22 +38,22 @@ describe.skipIf(chromiumMissing)('slot card actions in Chromium (headless server
     await page.getByRole('button', { name: 'Manual' }).click();
     expect(await command).toBe('setMode manual');
     await page.locator('button[aria-pressed="true"]', { hasText: 'Manual' }).waitFor();
-    await card(page, 2).getByRole('button', { name: 'Provision next' }).waitFor();
+    await slotCard(page, 2).getByRole('button', { name: 'Provision next' }).waitFor();
 
     // Slot 1's run sends its COMMIT: no Cancel any more, a word on why instead.
-    await card(page, 1).getByRole('button', { name: 'Cancel' }).waitFor();
+    await slotCard(page, 1).getByRole('button', { name: 'Cancel' }).waitFor();
     ui.line.reachCommit(1);
-    await card(page, 1).getByText('Finishing: cannot be cancelled now').waitFor();
-    expect(await card(page, 1).getByRole('button').count()).toBe(0);
+    await slotCard(page, 1).getByText('Finishing: cannot be cancelled now').waitFor();
+    expect(await slotCard(page, 1).getByRole('button').count()).toBe(0);
 
     // Slot 4 is retried, then cancelled from its card: the card says why it stopped.
-    await card(page, 4).getByRole('button', { name: 'Provision again' }).click();
+    await slotCard(page, 4).getByRole('button', { name: 'Provision again' }).click();
     await cardIn(page, 4, 'running').waitFor();
     command = ui.line.nextCommand();
-    await card(page, 4).getByRole('button', { name: 'Cancel' }).click();
+    await slotCard(page, 4).getByRole('button', { name: 'Cancel' }).click();
     expect(await command).toBe('cancel 4');
     await cardIn(page, 4, 'cancelled').waitFor();
-    const reason = card(page, 4).getByTestId('slot-error');
+    const reason = slotCard(page, 4).getByTestId('slot-error');
     await expect(reason.textContent()).resolves.toContain(CANCEL_ERROR.message);
     await expect(reason.locator('.slot-error-code').textContent()).resolves.toBe(CANCEL_ERROR.code);
 

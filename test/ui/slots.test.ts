@@ -6,14 +6,11 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { chromiumMissing, openWatchedPage, saveScreenshot } from './browser.js';
+import { chromiumMissing, openWatchedPage, saveScreenshot, slotCard } from './browser.js';
 import { FAIL_ERROR } from './scriptedLine.js';
 import { scriptedUi, serveScripted } from './scriptedUi.js';
 
 const cards = (page: Page) => page.getByTestId('slot-card');
-const card = (page: Page, slot: number) =>
-  page.locator(`[data-testid="slot-card"][data-slot="${slot}"]`);
-
 /** Waits until exactly `count` cards are in `state` (locators only: nothing evaluated in the page). */
 async function cardsInState(page: Page, state: string, count: number): Promise<void> {
   const matching = page.locator(`[data-testid="slot-card"][data-state="${state}"]`);
@@ -36,24 +33,26 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
 
     ui.line.startAll();
     await cardsInState(page, 'running', 4);
-    await expect(card(page, 2).locator('.slot-step').textContent()).resolves.toBe('Issue identity');
-    await expect(card(page, 2).locator('progress').getAttribute('value')).resolves.toBe('50');
-    await expect(card(page, 1).getByRole('button', { name: 'Cancel' }).isVisible()).resolves.toBe(
-      true,
+    await expect(slotCard(page, 2).locator('.slot-step').textContent()).resolves.toBe(
+      'Issue identity',
     );
+    await expect(slotCard(page, 2).locator('progress').getAttribute('value')).resolves.toBe('50');
+    await expect(
+      slotCard(page, 1).getByRole('button', { name: 'Cancel' }).isVisible(),
+    ).resolves.toBe(true);
 
     ui.line.finishAll();
     await cardsInState(page, 'pass', 3);
     await cardsInState(page, 'fail', 1);
     for (const slot of [1, 2, 3]) {
-      await expect(card(page, slot).getByTestId('slot-state').textContent()).resolves.toContain(
+      await expect(slotCard(page, slot).getByTestId('slot-state').textContent()).resolves.toContain(
         'PASS',
       );
       await expect(
-        card(page, slot).getByTestId('slot-registration-id').textContent(),
+        slotCard(page, slot).getByTestId('slot-registration-id').textContent(),
       ).resolves.toBe(`demo-sensor-sn-00${slot}`);
     }
-    const failed = card(page, 4);
+    const failed = slotCard(page, 4);
     await expect(failed.getByTestId('slot-state').textContent()).resolves.toContain('FAIL');
     await expect(failed.getByTestId('slot-error').textContent()).resolves.toContain(
       FAIL_ERROR.message,
@@ -93,7 +92,7 @@ describe.skipIf(chromiumMissing)('station UI in Chromium (headless server)', () 
 
     // A passed slot offers only the next device (its port may never go away); the failed one a
     // retry.
-    const passButtons = card(page, 1).getByRole('button');
+    const passButtons = slotCard(page, 1).getByRole('button');
     expect(await passButtons.count()).toBe(1);
     await expect(passButtons.textContent()).resolves.toBe('Provision next');
     const command = ui.line.nextCommand();

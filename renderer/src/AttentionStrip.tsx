@@ -22,7 +22,7 @@ interface Props {
  * cancel is the operator's own act (the card's Cancel, or of the check of a device), so someone
  * is at the slot already, and the device keeps its previous identity: nothing failed.
  */
-export function slotsNeedingAttention(slots: readonly SlotViewPayload[]): number[] {
+function slotsNeedingAttention(slots: readonly SlotViewPayload[]): number[] {
   return slots
     .filter((slot) => slot.state === 'fail')
     .map((slot) => slot.slot)

@@ -28,7 +28,7 @@ export class PassphraseMissingError extends Error {
  * a systemd credential that is there but cannot be used. Coded, as every error the CLI prints
  * (`[CODE]`), so a script or the service log tells these apart from a wrong passphrase.
  */
-export type PassphraseErrorCode =
+type PassphraseErrorCode =
   | 'PASSPHRASE_TOO_SHORT'
   | 'PASSPHRASE_MISMATCH'
   | 'PASSPHRASE_CREDENTIAL_UNREADABLE'

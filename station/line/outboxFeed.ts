@@ -7,7 +7,7 @@ import type { RunRecorder } from './runRecorder.js';
  * is no race against the line: the counts only have to catch up before anyone wonders, and a
  * look costs one pragma, off every device's path.
  */
-export const OUTBOX_REFRESH_MS = 10_000;
+const OUTBOX_REFRESH_MS = 10_000;
 
 export interface OutboxFeedOptions {
   recorder: RunRecorder;

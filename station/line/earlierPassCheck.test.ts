@@ -262,6 +262,38 @@ describe("a restarted line's check of a board left on its port", () => {
     ]);
   });
 
+  it("takes the operator's Provision as the check lets the port go, not LINE_SLOT_BUSY", async () => {
+    const { device, store, restart } = await boardPassedThenLineStopped('reprovision');
+    await factoryReset(device.hostPath); // not the board that passed: the check lets its link go
+    const restarted = await restart('manual');
+    // Provision pressed in the moment the check has its answer and is closing the link.
+    let pressed: string | undefined;
+    const drop = Slot.prototype.dropSession;
+    vi.spyOn(Slot.prototype, 'dropSession').mockImplementation(function (this: Slot) {
+      if (pressed === undefined && this.isRunning) {
+        try {
+          restarted.provision(1);
+          pressed = 'taken';
+        } catch (err) {
+          pressed = (err as { code?: string }).code ?? String(err);
+        }
+      }
+      return drop.call(this);
+    });
+    const ended = nextRunEnd(restarted, 10_000);
+    await restarted.start();
+
+    const run = await ended;
+    expect(pressed).toBe('taken');
+    expect(codeOf(run)).toBe('PASS');
+    const runs = store.runs({ serialNumber: device.serialNumber });
+    // Newest first: the operator's run, then the PASS before the restart.
+    expect(runs.map((r) => [r.state, r.startedBy])).toEqual([
+      ['pass', 'operator'],
+      ['pass', 'auto'],
+    ]);
+  });
+
   it('started in manual mode: shows the PASS too, not a Provision button, and runs nothing', async () => {
     const { device, store, pass, restart } = await boardPassedThenLineStopped();
     const restarted = await restart('manual');

@@ -316,10 +316,11 @@ export class Slot {
     this.controller = controller;
     this.checking = true;
     const checking = ask(controller.signal).then(async (answer) => {
-      this.checking = false;
       const verdict = judge(answer);
       if (verdict.session === 'watch') this.session.retire();
       else if (verdict.session === 'drop') await this.dropSession();
+      // Still a check while its link closes: the operator's Provision ends it, not LINE_SLOT_BUSY.
+      this.checking = false;
       this.running = undefined;
       this.controller = undefined;
       return conclude(verdict, controller.signal);

@@ -16,7 +16,8 @@ export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the sta
                                              outbox.bundle-withdrawn, outbox.bundle-received,
                                              enrollment.synced, enrollment.sync-failed,
                                              enrollment.conflict, certificate.issued-by-hand,
-                                             certificate.revoked, group-key.stored, …), about
+                                             certificate.not-saved, certificate.revoked,
+                                             group-key.stored, …), about
                                              what, by whom, and its detail; times in local
                                              time with the UTC offset (--json: ISO 8601
                                              UTC); --data-dir DIR`;

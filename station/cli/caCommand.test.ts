@@ -208,6 +208,16 @@ describe('station ca issue', () => {
       expect(failed.message).toContain(`certificate ${serial} for dev-1 is issued`);
       expect(failed.message).toContain(`station ca revoke ${serial} --reason`);
       expect(printed.join('')).toMatch(/^(-----BEGIN CERTIFICATE-----\n[\s\S]+?\n){3}$/);
+      // The issue event names the --out file; the event after it says the file never got it.
+      const [issuedEvent] = await auditEvents('certificate.issued-by-hand');
+      expect(issuedEvent!.detail).toMatchObject({ serialNumber: serial, outFile: '/dev/full' });
+      const [notSavedEvent, ...more] = await auditEvents('certificate.not-saved');
+      expect(more).toEqual([]);
+      expect(notSavedEvent).toMatchObject({
+        subject: 'dev-1',
+        detail: { serialNumber: serial, outFile: '/dev/full', printedInstead: true },
+      });
+      expect(notSavedEvent!.id).toBeGreaterThan(issuedEvent!.id);
     },
   );
 });

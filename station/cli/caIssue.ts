@@ -7,7 +7,7 @@ import { registrationIdProblem } from '../../certs/registrationIdRules.js';
 import { StationCa } from '../../certs/stationCa.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
 import { SupervisedLedger } from '../store/supervisedLedger.js';
-import { IssueOutFile } from './caIssueOut.js';
+import { CaIssuedNotSavedError, IssueOutFile } from './caIssueOut.js';
 import type { stationPaths } from './dataDir.js';
 import { readPassphrase } from './passphrase.js';
 import { recordingPassphraseRefusal } from './passphraseRefusal.js';
@@ -68,7 +68,11 @@ export async function issue(
       stationCa.lock();
       const pem = [issued.certificateDer, ...issued.chainDer].map(certificateToPem).join('');
       if (outFile === undefined) process.stdout.write(pem);
-      else await outFile.write(pem, issued, paths.dataDir);
+      else
+        await outFile.write(pem, issued, paths.dataDir).catch((err: unknown) => {
+          if (err instanceof CaIssuedNotSavedError) notSaved(ledger, issued, err.detail);
+          throw err;
+        });
       written = true;
       console.error(
         `Issued ${issued.serialNumber} for ${issued.registrationId}, valid to ${zonedLocalTime(issued.notAfter.toISOString())}.`,
@@ -79,6 +83,22 @@ export async function issue(
     }
   } finally {
     if (!written) await outFile?.discard();
+  }
+}
+
+/**
+ * The audit trail's word that the certificate did not reach its --out file. A store that refuses
+ * it now does not hide the error the supervisor must act on: the PEM printed, and the serial.
+ */
+function notSaved(
+  ledger: SupervisedLedger,
+  issued: { serialNumber: string; registrationId: string },
+  reason: string,
+): void {
+  try {
+    ledger.notSaved(issued, reason);
+  } catch (err) {
+    console.error(`station ca issue: the audit trail does not say so: ${(err as Error).message}`);
   }
 }
 

@@ -48,6 +48,28 @@ export class SupervisedLedger extends CertificateLedger {
     );
   }
 
+  /**
+   * The certificate issued last was not saved where its issue event says (`ca issue --out` could
+   * not write the file; the PEM went to standard output): the trail says so after that event,
+   * since an audit event is never changed.
+   */
+  notSaved(issued: { serialNumber: string; registrationId: string }, reason: string): void {
+    asStoreError(`record that certificate ${issued.serialNumber} was not saved`, () =>
+      this.audit.append({
+        at: new Date(),
+        actor: this.actor,
+        kind: 'certificate.not-saved',
+        subject: issued.registrationId,
+        detail: {
+          serialNumber: issued.serialNumber,
+          reason,
+          printedInstead: true,
+          ...this.context,
+        },
+      }),
+    );
+  }
+
   private recordAudited(entry: IssuanceRecord): boolean {
     return this.database.transaction(() => {
       const fresh = super.record(entry);

@@ -41,6 +41,8 @@ export const certErrorText = {
     'The private key does not belong to the CA certificate. Import the matching pair.',
   CA_KEY_UNSUPPORTED: 'The CA key type is not supported (use ECDSA P-256/P-384 or RSA 2048+).',
   CA_IMPORT_UNREADABLE: 'The CA file could not be read. Check the file and its password.',
+  CA_CERTIFICATE_NOT_DER:
+    'The CA certificate is not strict DER (the log names the part), so the station cannot issue device certificates from it. Ask your PKI team to re-issue it in strict DER (fixing the encoding means signing it again), then import that.',
   CA_IMPORT_FILE_UNREADABLE:
     'The file cannot be read. Check its name, and that this user may read it.',
   CA_IMPORT_NOT_PKCS12:

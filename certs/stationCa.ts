@@ -210,8 +210,9 @@ export class StationCa {
         issuingCertificate: unlocked.issuingCertificateDer,
         profile,
         algorithm: unlocked.signer.algorithm,
-        // The status's notAfter is the soonest end of the whole chain.
+        // The status's dates are the latest start and the soonest end of the whole chain.
         chainNotAfter: this.ca.status().notAfter,
+        chainNotBefore: this.ca.status().notBefore,
       });
       byProfile.set(profile, template);
     }

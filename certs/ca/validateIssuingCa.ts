@@ -5,6 +5,7 @@ import * as x509 from '@peculiar/x509';
 
 import type { CaSignatureAlgorithm } from '../caSigner.js';
 import { CertError } from '../certErrors.js';
+import { readIssuerFacts } from '../leaf/issuerFacts.js';
 
 /** The CA key types the station signs with. */
 export type CaKeyAlgorithm = 'P-256' | 'P-384' | `RSA-${number}`;
@@ -148,13 +149,18 @@ const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
  * at `now`: a CA, allowed to sign certificates, within its validity, with a supported key that
  * matches, chained by valid signatures to a self-signed root, with no CA above it whose
  * pathLenConstraint forbids issuing end-entity certificates beneath it, and none whose extended
- * key usage leaves out client authentication. Pure (no I/O, no clock),
+ * key usage leaves out client authentication, and readable by the strict DER reader the leaf
+ * template uses (readIssuerFacts). Pure (no I/O, no clock),
  * so import runs it before writing anything and unlock runs it again on what was stored.
  * Throws CertError with the first failed check's code.
  */
 export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssuingCa {
   const { now } = candidate;
   const issuing = parse(candidate.certificateDer, 'the CA certificate');
+  // Every leaf template reads the CA with the strict DER reader, which refuses slips the two
+  // parsers above accept: refused here (CA_CERTIFICATE_NOT_DER), an import or an unlock says
+  // so once, instead of each device failing at the line.
+  readIssuerFacts(candidate.certificateDer);
   const pool = candidate.chainDer
     .map((der, i) => parse(der, `chain certificate ${i + 1}`))
     .filter((c) => !Buffer.from(c.der).equals(Buffer.from(issuing.der)));

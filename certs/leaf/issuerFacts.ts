@@ -23,20 +23,27 @@ export interface IssuerFacts {
 
 /**
  * Reads what a template needs from the issuing CA certificate, with the strict DER reader. A
- * certificate it cannot read is refused as CA_IMPORT_UNREADABLE: the CA store checks the chain;
- * this only extracts bytes, and copies them so the template keeps no view of the caller's buffer.
+ * certificate it cannot read is refused as CA_CERTIFICATE_NOT_DER, naming the part: node:crypto
+ * and @peculiar/x509 accept slips this reader refuses (an explicit `critical FALSE`, a
+ * GeneralizedTime before 2050...), so validateIssuingCa runs this too, at import and at unlock,
+ * rather than let every device fail. The CA store checks the chain; this only extracts bytes,
+ * and copies them so the template keeps no view of the caller's buffer.
+ *
+ * The slips stay refused, though the leaf copies only the subject and SKI: the CA certificate
+ * also goes to every device and to DPS in the chain, where a stricter parser may reject it
+ * after the device has left the line.
  */
 export function readIssuerFacts(certificateDer: Uint8Array): IssuerFacts {
   const cert = readCertificate(certificateDer);
   if (isProblem(cert)) {
-    throw new CertError('CA_IMPORT_UNREADABLE', `issuing CA certificate: ${cert.toString()}`);
+    throw new CertError('CA_CERTIFICATE_NOT_DER', `issuing CA certificate: ${cert.toString()}`);
   }
   const ski = cert.extensions.find((e) => e.oid === OID.subjectKeyIdentifier);
   let keyId: Uint8Array | undefined;
   if (ski) {
     const inner = readWhole(ski.value, TAG.OCTET_STRING);
     if (isProblem(inner)) {
-      throw new CertError('CA_IMPORT_UNREADABLE', `issuing CA SKI: ${inner.toString()}`);
+      throw new CertError('CA_CERTIFICATE_NOT_DER', `issuing CA SKI: ${inner.toString()}`);
     }
     keyId = valueOf(ski.value, inner);
   }

@@ -39,6 +39,20 @@ describe('leaf validity', () => {
     });
     expect(short.ours.notAfter.toISOString()).toBe('2025-07-01T11:59:30.000Z');
   });
+
+  it('never starts before the issuing CA: one issued in its first minute starts with it', async () => {
+    // testCa starts 2024-01-01T00:00:00Z; now − 60 s would be 23:59:30 the day before.
+    const ca = await testCa('test-ca-p256');
+    const { ours, reference } = await issueBothWays(ca, 'test-device-p256', {
+      now: '2024-01-01T00:00:30.500Z',
+    });
+    expect(ours.notBefore.getTime()).toBe(readCert(ca.der).notBefore.getTime());
+    expect(ours.notAfter.toISOString()).toBe('2026-12-31T00:00:00.000Z');
+    expect(Buffer.from(ours.tbs)).toEqual(Buffer.from(reference.tbs));
+    // Past the CA's first minute the skew applies unchanged.
+    const later = await issueBothWays(ca, 'test-device-p256', { now: '2024-01-01T00:01:30.500Z' });
+    expect(later.ours.notBefore.toISOString()).toBe('2024-01-01T00:00:30.000Z');
+  });
 });
 
 describe('leaf validity under a chain that ends first', () => {
@@ -56,6 +70,22 @@ describe('leaf validity under a chain that ends first', () => {
       now: new Date('2025-06-01T12:00:00Z'),
     });
     expect(readCert(leaf.certificateDer).notAfter.toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  });
+
+  it('never starts before a CA above the issuing one that starts later', async () => {
+    const ca = await testCa('test-ca-p256');
+    const template = LeafTemplate.create({
+      issuingCertificate: ca.der,
+      profile: DEFAULT_LEAF_PROFILE,
+      algorithm: ca.algorithm,
+      chainNotBefore: new Date('2025-06-01T12:00:00Z'),
+    });
+    const leaf = await issueLeafFast(template, new SoftwareCaSigner(ca.key), {
+      registrationId: 'dev-1',
+      spki: testSpki('test-device-p256'),
+      now: new Date('2025-06-01T12:00:10Z'),
+    });
+    expect(readCert(leaf.certificateDer).notBefore.toISOString()).toBe('2025-06-01T12:00:00.000Z');
   });
 });
 

@@ -115,10 +115,15 @@ export class LeafTemplate {
      * may not outlive any certificate of its path, or it stops verifying before its notAfter.
      */
     chainNotAfter?: Date;
+    /** When the chain above starts, if later than the issuing CA: a leaf may not start before. */
+    chainNotBefore?: Date;
   }): LeafTemplate {
     const issuer = readIssuerFacts(options.issuingCertificate);
     if (options.chainNotAfter && options.chainNotAfter < issuer.notAfter) {
       issuer.notAfter = options.chainNotAfter;
+    }
+    if (options.chainNotBefore && options.chainNotBefore > issuer.notBefore) {
+      issuer.notBefore = options.chainNotBefore;
     }
     const kty = options.algorithm === 'sha256WithRSAEncryption' ? 'RSA' : 'EC';
     if (issuer.key.kty !== kty) {

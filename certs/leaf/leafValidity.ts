@@ -13,8 +13,9 @@ export interface LeafValidity {
 }
 
 /**
- * notBefore = now − 60 s, truncated to the second; notAfter = notBefore + validityDays, but
- * never after the issuing CA's notAfter (a leaf outliving its CA would fail path validation).
+ * notBefore = now − 60 s, truncated to the second, but never before the issuing CA's notBefore;
+ * notAfter = notBefore + validityDays, but never after the issuing CA's notAfter. Either way a
+ * leaf's validity stays inside its CA's: verifiers that check time nesting refuse it otherwise.
  * Refuses when the issuing CA is expired or not yet valid at `nowMs`.
  */
 export function leafValidity(
@@ -28,7 +29,11 @@ export function leafValidity(
   if (nowMs < ca.notBefore.getTime()) {
     throw new CertError('CA_NOT_YET_VALID', `issuing CA valid from ${ca.notBefore.toISOString()}`);
   }
-  const notBefore = Math.floor((nowMs - CLOCK_SKEW_MS) / 1000) * 1000;
+  // The CA's notBefore is whole seconds in its certificate; ceil keeps a Date with ms inside too.
+  const notBefore = Math.max(
+    Math.floor((nowMs - CLOCK_SKEW_MS) / 1000) * 1000,
+    Math.ceil(ca.notBefore.getTime() / 1000) * 1000,
+  );
   const notAfter = Math.min(
     notBefore + validityDays * DAY_MS,
     Math.floor(ca.notAfter.getTime() / 1000) * 1000,

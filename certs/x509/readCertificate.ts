@@ -1,5 +1,5 @@
-import { DerCursor, type DerProblem, isProblem, readWhole } from '../der/derReader.js';
-import { contextConstructed, TAG } from '../der/derTags.js';
+import { DerCursor, DerProblem, isProblem, readWhole } from '../der/derReader.js';
+import { contextConstructed, contextPrimitive, TAG } from '../der/derTags.js';
 import { decodeTime } from '../der/derTime.js';
 import { integerBytes, octetAlignedBits, oidValue, rawOf, smallInteger } from '../der/derValues.js';
 import { readCommonName, type CommonNameReading } from './readName.js';
@@ -94,7 +94,13 @@ export function readCertificate(der: Uint8Array): CertificateReading | DerProble
   const spki = readSpki(der, spkiTlv);
   if (isProblem(spki)) return spki;
   let extensions: ExtensionReading[] = [];
-  // issuerUniqueID [1] and subjectUniqueID [2] are never written by a sane CA; they are refused.
+  // issuerUniqueID [1] and subjectUniqueID [2] are never written by a sane CA; they are refused,
+  // by name, so the refusal of an imported CA says what to have re-issued.
+  const uniqueId = tbs.peekTag();
+  if (uniqueId === contextPrimitive(1) || uniqueId === contextPrimitive(2)) {
+    const which = uniqueId === contextPrimitive(1) ? 'issuerUniqueID' : 'subjectUniqueID';
+    return new DerProblem(`${which} is not allowed (RFC 5280 4.1.2.8)`, spkiTlv.end);
+  }
   if (tbs.peekTag() === contextConstructed(3)) {
     const wrapper = tbs.next(contextConstructed(3));
     if (isProblem(wrapper)) return wrapper;

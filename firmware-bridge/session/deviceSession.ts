@@ -14,7 +14,7 @@ import {
   type Response,
 } from '../codec/messages.js';
 import { WireError } from '../codec/wireErrors.js';
-import type { Transport } from '../transports/transport.js';
+import { STALL_MS, type Transport } from '../transports/transport.js';
 import { TypedEvent } from '../typedEvent.js';
 import { whenDeviceFree } from './busyRetry.js';
 import { abortedError, DAMAGED, FrameInbox } from './frameInbox.js';
@@ -28,6 +28,7 @@ import {
   type SessionStats,
 } from './sessionOptions.js';
 import { SilenceResends } from './silenceResends.js';
+import { writeWithin } from './writeDeadline.js';
 
 export type { RequestOptions, SessionOptions, SessionStats } from './sessionOptions.js';
 
@@ -54,7 +55,7 @@ export class DeviceSession {
   private readonly trouble: LinkTrouble;
   /** What the chunked transfer needs of this session (messageTransfer.ts). */
   private readonly link: TransferLink = {
-    write: (bytes) => this.write(bytes),
+    write: (bytes, signal) => this.write(bytes, signal),
     next: (timeoutMs, signal) => this.inbox.next(timeoutMs, signal),
     chunkTimeoutMs: () => this.chunkTimeoutMs(),
     frameLimit: () => this.peerMaxFrame,
@@ -151,9 +152,9 @@ export class DeviceSession {
     const link: TransferLink = {
       ...this.link,
       secret: true,
-      write: (bytes) => {
+      write: (bytes, signal) => {
         written.add(bytes);
-        return this.write(bytes);
+        return this.write(bytes, signal);
       },
     };
     try {
@@ -222,7 +223,7 @@ export class DeviceSession {
           } else attempts++;
           throwIfAborted(options.signal);
           this.stats.retransmissions++;
-          await link.write(lastFrame);
+          await link.write(lastFrame, options.signal);
           if (step === 'expired') silence.startWait(performance.now());
           continue;
         }
@@ -235,7 +236,7 @@ export class DeviceSession {
           attempts++;
           resendsNotForLoss++;
           this.stats.retransmissions++;
-          await link.write(lastFrame);
+          await link.write(lastFrame, options.signal);
           silence.startWait(performance.now());
           continue;
         }
@@ -326,13 +327,27 @@ export class DeviceSession {
     this.onClosed.emit(error);
   }
 
-  private async write(bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes to the transport within the stall bound (writeDeadline.ts). A write that fails,
+   * stalls, or that `signal` cancels while it is pending, ends the session and closes the
+   * transport: bytes still queued would reach the device after any later frame's, and only a
+   * close drops them. The close is not awaited: a tty may hold its last close until its output
+   * drains.
+   */
+  private async write(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (this.closedError) throw this.closedError;
+    const deadlineMs = STALL_MS * this.options.timeoutScale + this.linkMs(bytes.length);
     try {
-      await this.transport.write(bytes);
+      const stalled = (): WireError =>
+        new WireError(
+          'WIRE_TIMEOUT',
+          `${this.transport.path}: the device stopped taking bytes (a write still waited after ${deadlineMs} ms)`,
+        );
+      await writeWithin(this.transport.write(bytes), deadlineMs, signal, stalled);
     } catch (err) {
       const error = linkLost(err as Error);
       this.markClosed(error);
+      void this.transport.close().catch(() => undefined);
       throw error;
     }
     this.stats.bytesWritten += bytes.length;

@@ -19,7 +19,8 @@ import type { SessionStats } from './deviceSession.js';
 
 /** What a transfer needs from the session that owns the link. */
 export interface TransferLink {
-  write(bytes: Uint8Array): Promise<void>;
+  /** Writes a frame; a write that stalls or that `signal` cancels ends the link. */
+  write(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void>;
   /** The next frame of the exchange in flight, or null after `timeoutMs`. */
   next(timeoutMs: number, signal: AbortSignal | undefined): Promise<Frame | null>;
   chunkTimeoutMs(): number;
@@ -64,7 +65,7 @@ export async function sendMessage(
   const encode = link.secret ? encodeSecretFrame : encodeFrame;
   if (HEADER_LENGTH + data.length + CRC_LENGTH <= link.frameLimit()) {
     const frame = encode({ ...base, data });
-    await link.write(frame);
+    await link.write(frame, signal);
     return frame;
   }
   const slice = link.frameLimit() - HEADER_LENGTH - CHUNK_HEADER_LENGTH - CRC_LENGTH;
@@ -78,7 +79,7 @@ export async function sendMessage(
       chunk: { offset, total: data.length },
       data: data.subarray(offset, end),
     });
-    await link.write(frame);
+    await link.write(frame, signal);
     if (end === data.length) return frame;
     const reply = await link.next(link.chunkTimeoutMs(), signal);
     if (reply === null || (reply.ackNextOffset !== undefined && reply.ackNextOffset <= offset)) {
@@ -151,14 +152,14 @@ export async function receiveMessage(
       ackNextOffset: received,
       data: new Uint8Array(0),
     });
-    await link.write(ack);
+    await link.write(ack, signal);
     let next = await link.next(link.chunkTimeoutMs(), signal);
     while (next === null) {
       if (++tries > link.chunkRetries()) {
         throw link.noAnswer(`response chunk at ${received} of ${total} lost`, damagedBefore);
       }
       link.stats().retransmissions++;
-      await link.write(ack);
+      await link.write(ack, signal);
       next = await link.next(link.chunkTimeoutMs(), signal);
     }
     frame = next;

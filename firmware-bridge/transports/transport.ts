@@ -1,6 +1,15 @@
 import type { Disposer } from '../typedEvent.js';
 
 /**
+ * How long a write may wait without the device taking any of its bytes. A device at 9600 baud
+ * takes about 2 KB in that time; one whose firmware stopped reading takes nothing, ever, and its
+ * link is reported lost (WIRE_TIMEOUT) rather than leaving its run waiting on the write. The tty
+ * transport watches progress against it; the session bounds every write with it
+ * (session/writeDeadline.ts).
+ */
+export const STALL_MS = 2_000;
+
+/**
  * A byte pipe to one device: a local serial port, a serial device server over TCP, or an
  * in-process mock. The session above it knows nothing of which.
  */

@@ -5,15 +5,8 @@ import { ReadStream, WriteStream } from 'node:tty';
 import { WireError } from '../codec/wireErrors.js';
 import type { Disposer } from '../typedEvent.js';
 import { LINE_8N1, type BindingPort } from './bindingTypes.js';
-import type { Transport } from './transport.js';
+import { STALL_MS, type Transport } from './transport.js';
 import { TransportEvents } from './transportEvents.js';
-
-/**
- * How long queued bytes may wait without the tty taking any of them. A device at 9600 baud
- * takes about 2 KB in that time; one whose firmware stopped reading takes nothing, ever, and
- * its link is reported lost rather than leaving its run waiting on the write.
- */
-const STALL_MS = 2_000;
 
 /** What this transport uses of libuv's tty handle behind a tty.WriteStream (Node internals). */
 interface TtyHandle {

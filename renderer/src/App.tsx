@@ -3,10 +3,10 @@
  * (or, on a line that waits for the CA passphrase, the form to unlock it), outbox counts and the
  * recent runs.
  */
-import { useState } from 'react';
-import type { CommandArgs } from '../../station/api/contract.js';
-import { StationApiError } from '../../station/api/stationClient.js';
+import { useCallback, useState } from 'react';
 import { AttentionStrip } from './AttentionStrip.js';
+import { CommandRefusals } from './CommandRefusals.js';
+import { refusalText, withRefusal, withoutRefusal, type Refusal } from './refusalList.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { OutboxPanel } from './OutboxPanel.js';
 import { RecentRuns } from './RecentRuns.js';
@@ -21,7 +21,7 @@ export function App() {
   const station = useStation();
   // Past the reconnect grace, or for good (a restart refused this page): no state shown holds.
   const unknownSince = useUnknownSince(station.connection);
-  const [commandError, setCommandError] = useState<string>();
+  const [refusals, setRefusals] = useState<Refusal[]>([]);
   const { client, status } = station;
   // Not while the station does not answer: a command pressed then would run whenever it
   // recovers, seconds or minutes later, when the technician no longer expects it.
@@ -29,19 +29,50 @@ export function App() {
   // A locked line has no line to switch yet: the station would only refuse (LINE_LOCKED).
   const locked = status?.awaitingPassphrase === true;
 
-  /** Runs a command; a refusal is shown in words, never swallowed. */
-  const run = (what: string, action: () => Promise<unknown>): void => {
-    setCommandError(undefined);
-    action().catch((err: unknown) => {
-      const text = err instanceof StationApiError ? `${err.message} (${err.code})` : String(err);
-      setCommandError(`${what}: ${text}`);
-    });
-  };
-  const slotCommand = (command: 'provision' | 'cancel', args: CommandArgs<'provision'>) =>
-    client &&
-    run(`${command === 'provision' ? 'Provision' : 'Cancel'} slot ${args.slot}`, () =>
-      client.call(command, args),
-    );
+  /**
+   * Runs a command; a refusal is shown in words, never swallowed. It is kept under `key` (the
+   * command and its slot) until dismissed or refused again: another command leaves it alone.
+   * Settles once the station answered either way, so a card can hold its button until then.
+   */
+  const run = useCallback(
+    (key: string, what: string, action: () => Promise<unknown>, check?: string) =>
+      action().then(
+        () => undefined,
+        (err: unknown) => {
+          setRefusals((list) => withRefusal(list, { key, text: refusalText(what, err, check) }));
+        },
+      ),
+    [],
+  );
+  // Stable while the connection lasts, so a slot event re-renders that slot's card alone.
+  const onProvision = useCallback(
+    (slot: number) =>
+      client
+        ? run(
+            `provision ${slot}`,
+            `Provision slot ${slot}`,
+            () => client.call('provision', { slot }),
+            `slot ${slot}`,
+          )
+        : Promise.resolve(),
+    [client, run],
+  );
+  const onCancel = useCallback(
+    (slot: number) =>
+      client
+        ? run(
+            `cancel ${slot}`,
+            `Cancel slot ${slot}`,
+            () => client.call('cancel', { slot }),
+            `slot ${slot}`,
+          )
+        : Promise.resolve(),
+    [client, run],
+  );
+  const dismiss = useCallback(
+    (key: string) => setRefusals((list) => withoutRefusal(list, key)),
+    [],
+  );
 
   return (
     <div className="station">
@@ -49,21 +80,15 @@ export function App() {
         status={status}
         canChangeMode={canCommand && !locked}
         unknownSince={unknownSince}
-        onMode={(mode) => client && run('Change mode', () => client.call('setMode', { mode }))}
+        onMode={(mode) =>
+          client && void run('setMode', 'Change mode', () => client.call('setMode', { mode }))
+        }
       />
       {/* Kept in view: with a full line the grid runs far below the fold, and a technician at
           its bottom must still see that the station is gone or that a command was refused. */}
       <div className="station-alerts">
         <ConnectionBanner connection={station.connection} />
-        {commandError && (
-          <div className="command-error" role="alert">
-            <p>{commandError}</p>
-            {/* It stays in view until read: the next command would otherwise be the only way. */}
-            <button type="button" onClick={() => setCommandError(undefined)}>
-              Dismiss
-            </button>
-          </div>
-        )}
+        <CommandRefusals refusals={refusals} onDismiss={dismiss} />
       </div>
       {status && status.notes.length > 0 && (
         <ul className="notes" aria-label="Station notes">
@@ -84,8 +109,8 @@ export function App() {
             mode={status?.mode ?? 'auto'}
             enabled={canCommand}
             unknownSince={unknownSince}
-            onProvision={() => slotCommand('provision', { slot: slot.slot })}
-            onCancel={() => slotCommand('cancel', { slot: slot.slot })}
+            onProvision={onProvision}
+            onCancel={onCancel}
           />
         ))}
         {locked ? (
@@ -113,7 +138,8 @@ export function App() {
         stale={unknownSince !== undefined}
         onSync={(action) =>
           client &&
-          run(
+          void run(
+            'sync',
             action === 'now' ? 'Sync now' : `${action === 'pause' ? 'Pause' : 'Resume'} sync`,
             () => client.call('sync', { action }),
           )

@@ -18,8 +18,8 @@ function render(slot: Partial<SlotViewPayload>, mode: 'auto' | 'manual' = 'auto'
       mode={mode}
       enabled
       unknownSince={undefined}
-      onProvision={() => undefined}
-      onCancel={() => undefined}
+      onProvision={() => Promise.resolve()}
+      onCancel={() => Promise.resolve()}
     />,
   );
 }

@@ -2,6 +2,7 @@
  * One slot (one port). State is shown as a word and a symbol as well as a colour, so it reads
  * the same to a colour-blind technician and on a washed-out screen.
  */
+import { memo, useRef, useState } from 'react';
 import type { SlotViewPayload } from '../../station/api/contract.js';
 import { clockTime } from './clockTime.js';
 import './SlotCard.css';
@@ -37,11 +38,23 @@ interface Props {
    * says so instead of its last state, and offers no command a technician might act on.
    */
   unknownSince: number | undefined;
-  onProvision: () => void;
-  onCancel: () => void;
+  /**
+   * Send the command for slot number `slot`; settle once the station answered (either way). The
+   * same function for every card, so one slot's event re-renders that card alone.
+   */
+  onProvision: (slot: number) => Promise<unknown>;
+  onCancel: (slot: number) => Promise<unknown>;
 }
 
-export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCancel }: Props) {
+/** Memoised: a slot event changes one slot's props, and only that card is drawn again. */
+export const SlotCard = memo(function SlotCard({
+  slot,
+  mode,
+  enabled,
+  unknownSince,
+  onProvision,
+  onCancel,
+}: Props) {
   if (unknownSince !== undefined) return <UnknownSlotCard slot={slot} since={unknownSince} />;
   const label = STATE_LABEL[slot.state];
   const percent = Math.round(slot.progress * 100);
@@ -104,7 +117,7 @@ export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCan
       />
     </article>
   );
-}
+});
 
 /**
  * The card's commands. A retry after a failure is always offered; a fresh run on a waiting slot
@@ -114,8 +127,32 @@ export function SlotCard({ slot, mode, enabled, unknownSince, onProvision, onCan
  */
 function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props, 'unknownSince'>) {
   const { state } = slot;
+  // The slot as it was when a command was pressed, until the station answers it. Its buttons
+  // stay off meanwhile: a double-click would otherwise send the command twice, and the second
+  // one's refusal (LINE_SLOT_BUSY) would show as an alert on a run that is fine. The slot's next
+  // event (a new `slot` object) ends the wait too: the station has acted on it. The ref stops a
+  // second click that comes before the disabled button is drawn.
+  const [pressedAt, setPressedAt] = useState<SlotViewPayload>();
+  const pressed = useRef<SlotViewPayload>(undefined);
+  const pending = pressedAt === slot;
+  const send = (command: (slot: number) => Promise<unknown>) => () => {
+    if (pressed.current === slot) return;
+    const at = slot;
+    pressed.current = at;
+    setPressedAt(at);
+    // Only this press's wait ends here, not one pressed since on the slot's newer state.
+    void command(at.slot).finally(() => {
+      if (pressed.current === at) pressed.current = undefined;
+      setPressedAt((current) => (current === at ? undefined : current));
+    });
+  };
   const provision = (text: string, className = 'provision') => (
-    <button type="button" className={className} disabled={!enabled} onClick={onProvision}>
+    <button
+      type="button"
+      className={className}
+      disabled={!enabled || pending}
+      onClick={send(onProvision)}
+    >
       {text}
     </button>
   );
@@ -129,7 +166,12 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
         (slot.step === 'commit' ? (
           <p className="slot-finishing">Finishing: cannot be cancelled now</p>
         ) : (
-          <button type="button" className="cancel" disabled={!enabled} onClick={onCancel}>
+          <button
+            type="button"
+            className="cancel"
+            disabled={!enabled || pending}
+            onClick={send(onCancel)}
+          >
             Cancel
           </button>
         ))}

@@ -1,6 +1,8 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { UnlockPanel } from './UnlockPanel.js';
+import { API_ERROR_CODES } from '../../station/api/contract.js';
+import { StationApiError } from '../../station/api/stationClient.js';
+import { UnlockPanel, unlockRefusal } from './UnlockPanel.js';
 
 const unlock = () => Promise.resolve(null);
 
@@ -16,5 +18,22 @@ describe('UnlockPanel', () => {
     expect(html).not.toContain('<input');
     expect(html).not.toContain('<form');
     expect(html).toContain('at the workstation itself');
+  });
+
+  it('says an unanswered unlock may still start the line, not that it was refused', () => {
+    for (const code of [API_ERROR_CODES.timeout, API_ERROR_CODES.disconnected]) {
+      const said = unlockRefusal(new StationApiError({ code, message: 'no answer' }));
+      expect(said.code).toBe(code);
+      expect(said.message).toContain('may still be starting');
+      expect(said.message).toContain('Wait for the screen to change');
+    }
+    const wrong = new StationApiError({
+      code: 'CUSTODY_WRONG_PASSPHRASE',
+      message: 'Wrong passphrase.',
+    });
+    expect(unlockRefusal(wrong)).toEqual({
+      message: 'Wrong passphrase.',
+      code: 'CUSTODY_WRONG_PASSPHRASE',
+    });
   });
 });

@@ -4,6 +4,7 @@
  * so it lives no longer than the one call that carries it.
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
+import { API_ERROR_CODES } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
 import './UnlockPanel.css';
 
@@ -24,10 +25,21 @@ interface Props {
   onUnlock: (passphrase: string) => Promise<unknown>;
 }
 
-function refusalOf(err: unknown): Refusal {
-  return err instanceof StationApiError
-    ? { message: err.message, code: err.code }
-    : { message: String(err) };
+/**
+ * What the panel says of a failed unlock. An answer that never came (a timeout, a connection
+ * lost meanwhile) is no refusal: opening the line may take a while, and it may well start with
+ * the passphrase sent, so the supervisor is told to wait for the screen rather than type again.
+ */
+export function unlockRefusal(err: unknown): Refusal {
+  if (!(err instanceof StationApiError)) return { message: String(err) };
+  if (err.code === API_ERROR_CODES.timeout || err.code === API_ERROR_CODES.disconnected) {
+    return {
+      message:
+        'No answer from the station yet: the line may still be starting with this passphrase. Wait for the screen to change before typing it again.',
+      code: err.code,
+    };
+  }
+  return { message: err.message, code: err.code };
 }
 
 export function UnlockPanel({ here, enabled, onUnlock }: Props) {
@@ -53,7 +65,7 @@ export function UnlockPanel({ here, enabled, onUnlock }: Props) {
       () => setPending(false),
       (err: unknown) => {
         setPending(false);
-        setRefusal(refusalOf(err));
+        setRefusal(unlockRefusal(err));
         // The supervisor types again without reaching for the mouse.
         field.current?.focus();
       },

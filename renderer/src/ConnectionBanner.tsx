@@ -4,6 +4,9 @@ import type { Connection } from './useStation.js';
 const TEXT: Record<Exclude<Connection, 'connected'>, string> = {
   connecting: 'Connecting to the station…',
   reconnecting: 'Disconnected from the station — reconnecting',
+  'reconnecting-long':
+    'Disconnected from the station — still reconnecting. If the station was restarted, open ' +
+    'the new link it printed. If you cannot find it, ask a supervisor.',
   'not-answering':
     'The station is not answering: the slots below may be out of date. If this lasts more ' +
     'than a minute, ask a supervisor to restart the station.',

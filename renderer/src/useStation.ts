@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import {
   CLOSE_CODES,
+  type Disposer,
   type OutboxCountsPayload,
   type SlotViewPayload,
   type Snapshot,
@@ -22,6 +23,11 @@ export type Connection =
   /** Connected, but the station has not answered for a while: what the screen shows may be old. */
   | 'not-answering'
   | 'reconnecting'
+  /**
+   * Still reconnecting after LOST_LONG_MS: a station restarted without `--port` listens on a new
+   * port, so this page may never reach it again. The retries go on all the same.
+   */
+  | 'reconnecting-long'
   /** The page has no token: it was not opened from the link the station printed. */
   | 'no-token'
   /** The station refused the token: it restarted and printed a new link. */
@@ -42,6 +48,18 @@ export interface StationState {
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
+/**
+ * How long the link may stay down before the banner says what to do. A station that comes back
+ * on the same port is reached well within it; one restarted on a new port refuses the old one
+ * before the socket opens (close code 1006, never the token refusal), so time is the only sign.
+ */
+const LOST_LONG_MS = 30_000;
+/**
+ * How long the station may go on not answering before the link is dropped and made again. A
+ * half-open socket (a network blip, a UI on another machine) never closes by itself, and a new
+ * link with a fresh snapshot cures it; a slow station that answers before then keeps its link.
+ */
+const NOT_ANSWERING_RECONNECT_MS = 25_000;
 
 function withSlot(slots: SlotViewPayload[], slot: SlotViewPayload): SlotViewPayload[] {
   const others = slots.filter((s) => s.slot !== slot.slot);
@@ -74,16 +92,43 @@ export function useStation(): StationState {
     let attempt = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let client: StationClient | undefined;
+    // The live link's heartbeat watch, and its timer that drops a link gone silent.
+    let stopWatch: Disposer | undefined;
+    let silentTimer: ReturnType<typeof setTimeout> | undefined;
+    // Runs while the link is down; once it fired, the banner says what to do until a reconnect.
+    let lostTimer: ReturnType<typeof setTimeout> | undefined;
+    let lostLong = false;
+
+    /** Stops what belongs to the live link, so nothing of it outlives it. */
+    const endLink = (): void => {
+      stopWatch?.();
+      stopWatch = undefined;
+      clearTimeout(silentTimer);
+      silentTimer = undefined;
+      client = undefined;
+    };
 
     const retry = (pipe?: StationPipe): void => {
       if (stopped) return;
-      client = undefined;
+      endLink();
       if (pipe?.closeCode() === CLOSE_CODES.unauthorized) {
         // Retrying with a token the station no longer knows cannot work; say what to do instead.
+        clearTimeout(lostTimer);
+        lostTimer = undefined;
         setState((s) => ({ ...s, connection: 'token-refused', client: undefined }));
         return;
       }
-      setState((s) => ({ ...s, connection: 'reconnecting', client: undefined }));
+      if (!lostLong && lostTimer === undefined) {
+        lostTimer = setTimeout(() => {
+          lostTimer = undefined;
+          lostLong = true;
+          setState((s) =>
+            s.connection === 'reconnecting' ? { ...s, connection: 'reconnecting-long' } : s,
+          );
+        }, LOST_LONG_MS);
+      }
+      const connection = lostLong ? 'reconnecting-long' : 'reconnecting';
+      setState((s) => ({ ...s, connection, client: undefined }));
       const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt++);
       timer = setTimeout(() => void connect(), delay);
     };
@@ -109,13 +154,25 @@ export function useStation(): StationState {
       try {
         const snapshot = await live.call('snapshot');
         attempt = 0;
+        clearTimeout(lostTimer);
+        lostTimer = undefined;
+        lostLong = false;
         setState({ connection: 'connected', ...fromSnapshot(snapshot), client: live });
-        // The watch ends by itself when this client closes; a reconnect starts a new one.
-        watchStationHeartbeat(live, (answering) =>
+        // A reconnect (or the end of this client) stops the watch; the next link starts its own.
+        stopWatch = watchStationHeartbeat(live, (answering) => {
           setState((s) =>
             s.client === live ? { ...s, connection: answering ? 'connected' : 'not-answering' } : s,
-          ),
-        );
+          );
+          clearTimeout(silentTimer);
+          silentTimer = undefined;
+          if (answering) return;
+          silentTimer = setTimeout(() => {
+            if (client !== live) return;
+            // close() does not call the disconnect listener: the retry is made here.
+            live.close();
+            retry(pipe);
+          }, NOT_ANSWERING_RECONNECT_MS);
+        });
       } catch {
         // The disconnect listener schedules the retry; a snapshot that failed otherwise is
         // retried the same way so the screen never sits on a half-drawn station.
@@ -130,7 +187,10 @@ export function useStation(): StationState {
     return () => {
       stopped = true;
       clearTimeout(timer);
-      client?.close();
+      clearTimeout(lostTimer);
+      const live = client;
+      endLink();
+      live?.close();
     };
   }, []);
 

@@ -50,5 +50,7 @@ describe.skipIf(chromiumMissing)('a station that stops answering', () => {
       served.signal('SIGCONT');
       await served.stop();
     }
-  });
+    // A real serve process, its 8 runs and a freeze of about 8 s: some 25 s alone, more beside
+    // other suites on two cores.
+  }, 60_000);
 });

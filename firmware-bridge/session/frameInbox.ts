@@ -88,7 +88,7 @@ export class FrameInbox {
     hearsDamage: boolean,
   ): Promise<Frame | null | typeof DAMAGED> {
     if (this.closedError) return Promise.reject(this.closedError);
-    if (signal?.aborted) return Promise.reject(new WireError('WIRE_ABORTED'));
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     this.waiterHearsDamage = hearsDamage;

@@ -19,6 +19,7 @@ import { PortsAtStart } from './portsAtStart.js';
 import { recentRunsIn } from './recentRuns.js';
 import { DayTally } from './dayTally.js';
 import { runProvisioning, type RunOutcome } from './provisioningRun.js';
+import { RunClaims } from './runClaims.js';
 import { LineError, StationStopping } from './runErrors.js';
 import type { RunDpsRecord, RunStarter } from './runRecorder.js';
 import { Slot } from './slot.js';
@@ -65,6 +66,8 @@ export class Line implements LineController {
   private readonly interrupted: InterruptedPortsNote;
   private readonly missing: MissingPortsNote;
   private readonly today: DayTally;
+  /** The registration IDs and TPM EKs the slots' runs in flight hold (runClaims.ts). */
+  private readonly claims = new RunClaims();
   /** Stops telling the UIs at midnight that the day turned. */
   private stopMidnight: (() => void) | undefined;
   private mode: 'auto' | 'manual';
@@ -345,6 +348,7 @@ export class Line implements LineController {
           session: () => slot.sessionOr(() => this.openSlotSession(slot)),
           startedBy,
           operatorName,
+          claim: (identity) => this.claims.claim(slot.number, identity),
           signal,
           onProgress,
         }),

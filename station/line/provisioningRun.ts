@@ -29,6 +29,7 @@ import {
   type RunStarter,
 } from './runRecorder.js';
 import { openWaitEnds } from './openRunWait.js';
+import type { ClaimIdentity } from './runClaims.js';
 import { runDpsRecord } from './profileFingerprint.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
@@ -60,6 +61,12 @@ export interface ProvisioningRunOptions {
   startedBy?: RunStarter;
   /** The operator's name, when the command that started the run knows one (RunOpening). */
   operatorName?: string;
+  /**
+   * Claims the registration ID (and the TPM's EK) line-wide as soon as validate derives it, so
+   * a board with the same ID on another slot at once fails before anything is written to it
+   * (RunClaims). Released when the run ends, however it ends.
+   */
+  claim?: ClaimIdentity;
   /** Cancels the run up to COMMIT; once COMMIT is on the wire the run finishes. */
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -166,6 +173,7 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
   let session: DeviceSession | undefined;
   let linkBefore: LinkCounters | undefined;
   let identity: AttestedIdentity | undefined;
+  let release: (() => void) | undefined;
   try {
     const request = signal ? { signal } : {};
     enter('identify');
@@ -192,6 +200,9 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
         })
       : registrationIdFromTemplate(profile, info, attestor.x509);
     facts.registrationId = registrationId;
+    // Before the duplicate policy: the store knows only what passed, not what is in flight.
+    const ekSha256 = facts.evidence?.endorsement?.ekSha256;
+    release = options.claim?.({ registrationId, ...(ekSha256 !== undefined && { ekSha256 }) });
     const earlier = checkDuplicate(recorder, profile, info, registrationId);
 
     enter('attest');
@@ -285,6 +296,9 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     });
     return { state, runId, error, ...failure, link: linkSince(session, linkBefore) };
   } finally {
+    // After the store recorded the run: a board with this ID that starts next is then judged
+    // by the duplicate policy against this run's PASS.
+    release?.();
     identity?.dispose();
   }
 }

@@ -17,6 +17,9 @@ export const runErrorText = {
     'The registration ID made from this device is not valid for DPS. Check the profile template and the device serial number.',
   RUN_DUPLICATE_DEVICE:
     'This device was provisioned before and the product does not allow re-provisioning. Set it aside, or ask a supervisor.',
+  // Starts "Another slot": the run's message names the slot instead (runClaims.ts).
+  RUN_REGISTRATION_ID_ON_ANOTHER_SLOT:
+    'Another slot is provisioning a device with this registration ID: two boards with the same serial? Set this one aside and check its label.',
   RUN_GROUP_KEY_UNAVAILABLE:
     'The enrollment group key is not available on this station. A supervisor must import it before this product can run.',
   RUN_EK_CERTIFICATE_MISSING:
@@ -25,6 +28,8 @@ export const runErrorText = {
     "The device's TPM offered an ECC endorsement key; DPS enrolls a TPM by its RSA endorsement key. Check that the firmware reads the RSA EK, then retry.",
   RUN_EK_ON_ANOTHER_DEVICE:
     "This TPM's endorsement key passed before on another device. A TPM belongs to one board: set the device aside and call engineering.",
+  RUN_EK_ON_ANOTHER_SLOT:
+    "Another slot is provisioning a device with this TPM's endorsement key: a TPM belongs to one board. Set this one aside and call engineering.",
   RUN_EK_TRUST_UNAVAILABLE:
     'This station has no TPM vendor certificates to check endorsement keys against. A supervisor must add them before this product can run.',
   RUN_VERIFY_CONFIG_MISMATCH:

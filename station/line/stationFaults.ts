@@ -20,7 +20,9 @@ const BOARD_RECORD_REFUSALS: ReadonlySet<string> = new Set<StoreErrorCode>([
 /**
  * What the station lacks whatever board is on the port: a CA that may issue now (and one that
  * did not repeat a serial), the group key or the TPM vendor certificates a supervisor must add.
- * Its other bugs (RUN_INTERNAL) count as the board's, for the reason above.
+ * Its other bugs (RUN_INTERNAL) count as the board's, for the reason above; so does a board
+ * whose registration ID or TPM another slot's run holds (runClaims.ts), as the store's refusal of
+ * it at commit did: its firmware or its TPM gives it that identity, and reseating changes nothing.
  */
 const STATION_SIDE: ReadonlySet<string> = new Set<CertErrorCode | RunErrorCode>([
   'CA_LOCKED',

@@ -275,6 +275,12 @@ class BatchRun implements BatchCalls {
         continue;
       }
       const status = bulkItemStatus(error.errorCode);
+      // The SDKs document an answer that lists every item, the created ones as 200 "Succeeded"
+      // (dps-protocol.md §1.5 shows only the failed ones): either way, a 2xx item is created.
+      if (status >= 200 && status < 300) {
+        this.settled.set(item.row.id, { kind: 'synced', how: 'created' });
+        continue;
+      }
       const detail = `bulk item ${error.errorCode}: ${error.errorStatus}`;
       if (status === 409) conflicts.push(item);
       else if (status === 429) this.retry(item.row, detail, false);

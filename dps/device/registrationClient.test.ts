@@ -229,6 +229,21 @@ describe('registerDevice', () => {
     },
   );
 
+  it('disabled with no errorMessage (DPS attested a device whose enrollment is disabled) says so', async () => {
+    const state = { registrationId: X509_ID, status: 'disabled' };
+    server.handle(
+      scriptedDps(X509_ID, [
+        {
+          status: 200,
+          body: { operationId: 'op 1', status: 'disabled', registrationState: state },
+        },
+      ]),
+    );
+    const err = await failure(registerDevice(options({})));
+    expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', status: 200 });
+    expect(err.detail).toMatch(/registration disabled: .*enrollment .* is disabled/);
+  });
+
   it('a failed state that echoes the token, its signature or the key keeps none in the error', async () => {
     let sig = '';
     server.handle((req, res) => {

@@ -63,7 +63,9 @@ export function readRegistrationStep(
       detail:
         typeof state?.errorMessage === 'string'
           ? `${where}: ${status}: ${withoutSecrets(state.errorMessage, secrets).slice(0, 300)}`
-          : `${where}: registration ${status}`,
+          : status === 'disabled'
+            ? `${where}: registration disabled: DPS knows the device, but its enrollment (or enrollment group) is disabled`
+            : `${where}: registration ${status}`,
     });
   }
   throw invalidResponse(

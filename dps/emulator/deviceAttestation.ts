@@ -22,7 +22,8 @@ import { buildPath, pathReaches, verifiedCaNamed } from './x509Chains.js';
  * registering device belongs to, proven by its TLS client certificate or its SAS token (signed
  * with a symmetric key, or by a TPM after its challenge, tpmIdentities.ts). An
  * individual enrollment for the registration ID decides alone; otherwise the first matching
- * enrollment group does. A disabled match is refused. Every failure is a 401 (401002).
+ * enrollment group does. Every failure is a 401 (401002). A disabled match still attests, as in
+ * DPS: the registration then ends `disabled` (deviceRoutes.ts), not in a 401.
  */
 export interface AttestationContext {
   store: EmulatorStore;
@@ -179,9 +180,10 @@ function accepted(
   match: { individual?: IndividualEnrollment; group?: EnrollmentGroup },
   deviceId: string,
 ): AttestedDevice {
-  const enrollment = match.individual ?? match.group;
-  if (enrollment?.provisioningStatus === 'disabled') {
-    throw unauthorized('the enrollment is disabled.');
-  }
   return { registrationId, type, ...match, deviceId };
+}
+
+/** The device's enrollment (individual, or the group it matched) is disabled in DPS. */
+export function enrollmentDisabled(device: AttestedDevice): boolean {
+  return (device.individual ?? device.group)?.provisioningStatus === 'disabled';
 }

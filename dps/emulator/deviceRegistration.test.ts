@@ -159,7 +159,7 @@ describe('X.509 registration', () => {
     expect(result.register.status).toBe(401);
   });
 
-  it('assigns through a verified CA named by caReferences, and refuses a disabled group', async () => {
+  it('assigns through a verified CA named by caReferences; a disabled group ends it disabled', async () => {
     await putGroup({
       enrollmentGroupId: 'vendor',
       attestation: { type: 'x509', x509: { caReferences: { primary: 'Verified Vendor CA' } } },
@@ -174,7 +174,25 @@ describe('X.509 registration', () => {
       provisioningStatus: 'disabled',
       attestation: { type: 'x509', x509: { caReferences: { primary: 'Verified Vendor CA' } } },
     });
-    expect((await registerDevice(emulator, 'dev-vendor-1', client(leaf))).register.status).toBe(
+    // DPS attests the member, then ends its registration `disabled`, with no hub.
+    const disabled = await registerDevice(emulator, 'dev-vendor-1', client(leaf));
+    expect(disabled.register.status).toBe(202);
+    expect(disabled.final?.status).toBe(200);
+    expect(disabled.final?.body).toMatchObject({
+      status: 'disabled',
+      registrationState: {
+        x509: { enrollmentGroupId: 'vendor' },
+        registrationId: 'dev-vendor-1',
+        status: 'disabled',
+      },
+    });
+    expect(
+      (disabled.final?.body as { registrationState: Json }).registrationState,
+    ).not.toHaveProperty('assignedHub');
+    // A certificate that does not chain to the group is still refused: 401.
+    const impostor = await createCertificateAuthority('Verified Vendor CA');
+    const stranger = await issueCertificate(impostor, { commonName: 'dev-vendor-1' });
+    expect((await registerDevice(emulator, 'dev-vendor-1', client(stranger))).register.status).toBe(
       401,
     );
   });
@@ -269,7 +287,7 @@ describe('symmetric-key registration', () => {
     expect(mismatch.status).toBe(400);
   });
 
-  it('refuses a disabled individual enrollment', async () => {
+  it('attests a device of a disabled individual enrollment and ends its registration disabled, as DPS does', async () => {
     const created = await putEnrollment({
       registrationId: 'dev-off',
       provisioningStatus: 'disabled',
@@ -277,6 +295,61 @@ describe('symmetric-key registration', () => {
     });
     const key = (created.attestation as { symmetricKey: { primaryKey: string } }).symmetricKey
       .primaryKey;
-    expect((await registerDevice(emulator, 'dev-off', { key })).register.status).toBe(401);
+    const result = await registerDevice(emulator, 'dev-off', { key });
+    expect(result.register.status).toBe(202);
+    expect(result.register.body).toMatchObject({ status: 'assigning' });
+    expect(result.final?.status).toBe(200);
+    expect(result.final?.body).toMatchObject({
+      status: 'disabled',
+      registrationState: { symmetricKey: {}, registrationId: 'dev-off', status: 'disabled' },
+    });
+    const state = (result.final?.body as { registrationState: Json }).registrationState;
+    expect(state).not.toHaveProperty('assignedHub');
+    expect(state).not.toHaveProperty('errorCode');
+    // The registration state records it: the device's status look-up and the service API.
+    const status = await call(emulator, 'POST', `/${emulator.idScope}/registrations/dev-off`, {
+      auth: deviceToken(emulator, 'dev-off', key),
+    });
+    expect(status.body).toMatchObject({ registrationId: 'dev-off', status: 'disabled' });
+    const service = await call(emulator, 'GET', '/registrations/dev-off');
+    expect(service.status).toBe(200);
+    expect(service.body).toMatchObject({ registrationId: 'dev-off', status: 'disabled' });
+    expect(service.body).not.toHaveProperty('assignedHub');
+    // A device that fails attestation is still refused with 401.
+    const wrong = await registerDevice(emulator, 'dev-off', {
+      key: deriveDeviceKey(key, 'other'),
+    });
+    expect(wrong.register.status).toBe(401);
+    // Enabled again, the same device is assigned a hub.
+    await putEnrollment({ ...created, provisioningStatus: 'enabled' });
+    const again = await registerDevice(emulator, 'dev-off', { key });
+    expect(again.final?.body).toMatchObject({
+      status: 'assigned',
+      registrationState: { assignedHub: expect.any(String), status: 'assigned' },
+    });
+  });
+
+  it('ends a group member disabled, with no hub, when its symmetric-key group is disabled', async () => {
+    const group = await putGroup({
+      enrollmentGroupId: 'sym-off',
+      provisioningStatus: 'disabled',
+      attestation: { type: 'symmetricKey' },
+    });
+    const groupKey = (group.attestation as { symmetricKey: { primaryKey: string } }).symmetricKey
+      .primaryKey;
+    const result = await registerDevice(emulator, 'dev-off-g1', {
+      key: deriveDeviceKey(groupKey, 'dev-off-g1'),
+    });
+    expect(result.register.status).toBe(202);
+    expect(result.final?.body).toMatchObject({
+      status: 'disabled',
+      registrationState: {
+        symmetricKey: { enrollmentGroupId: 'sym-off' },
+        status: 'disabled',
+      },
+    });
+    expect(
+      (result.final?.body as { registrationState: Json }).registrationState,
+    ).not.toHaveProperty('assignedHub');
   });
 });

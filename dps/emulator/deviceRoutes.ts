@@ -1,6 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { allocate, AllocationError } from './allocation.js';
-import { type AttestationContext, type AttestedDevice, attestDevice } from './deviceAttestation.js';
+import {
+  type AttestationContext,
+  type AttestedDevice,
+  attestDevice,
+  enrollmentDisabled,
+} from './deviceAttestation.js';
 import { badRequest, ErrorCodes, DpsHttpError, unauthorized } from './errorBodies.js';
 import {
   type EmulatorRequest,
@@ -23,7 +28,8 @@ import { presentedChain } from './x509Chains.js';
  * The device registration API (dps-protocol.md §2.1): `PUT …/register` attests the device and
  * answers 202 `assigning` at once; allocation (maybe a webhook call) runs behind it, and
  * `GET …/operations/{id}` answers 202 until it is done, then 200 with the registration state.
- * Polls and status look-ups attest again, as DPS does.
+ * A device whose enrollment (or group) is disabled attests and registers `disabled`, with no
+ * hub, as in DPS. Polls and status look-ups attest again, as DPS does.
  */
 export interface DeviceRouteContext extends AttestationContext {
   linkedHubs: readonly string[];
@@ -179,6 +185,12 @@ export class DeviceRegistrations {
       deviceId: device.deviceId,
       ...(device.group ? { enrollmentGroupId: device.group.enrollmentGroupId } : {}),
     };
+    if (enrollmentDisabled(device)) {
+      // DPS attests the device, then ends the registration `disabled`: no hub, no allocation.
+      outcome.disabled = true;
+      log(`registration of ${device.registrationId} is disabled: its enrollment is disabled`);
+      return saveRegistration(store, outcome);
+    }
     try {
       const allocation = await allocate({
         device,

@@ -22,8 +22,10 @@ export interface RegistrationOutcome {
   attestationType: 'x509' | 'symmetricKey' | 'tpm';
   enrollmentGroupId?: string;
   deviceId: string;
-  /** Assigned hub; absent when allocation failed. */
+  /** Assigned hub; absent when allocation failed or the enrollment is disabled. */
   assignedHub?: string;
+  /** The enrollment (or its group) is disabled: status `disabled`, no hub (nothing allocated). */
+  disabled?: boolean;
   substatus?: string;
   error?: { errorCode: number; errorMessage: string };
   payload?: unknown;
@@ -42,14 +44,16 @@ export function saveRegistration(
     const state: DeviceRegistrationState = {
       registrationId: outcome.registrationId,
       createdDateTimeUtc: previous?.record.state.createdDateTimeUtc ?? now,
-      ...(outcome.assignedHub !== undefined
-        ? {
-            assignedHub: outcome.assignedHub,
-            deviceId: outcome.deviceId,
-            status: 'assigned' as const,
-            substatus: outcome.substatus ?? 'initialAssignment',
-          }
-        : { status: 'failed' as const, ...outcome.error }),
+      ...(outcome.disabled === true
+        ? { status: 'disabled' as const }
+        : outcome.assignedHub !== undefined
+          ? {
+              assignedHub: outcome.assignedHub,
+              deviceId: outcome.deviceId,
+              status: 'assigned' as const,
+              substatus: outcome.substatus ?? 'initialAssignment',
+            }
+          : { status: 'failed' as const, ...outcome.error }),
       lastUpdatedDateTimeUtc: now,
       etag,
       ...(outcome.payload !== undefined ? { payload: outcome.payload } : {}),

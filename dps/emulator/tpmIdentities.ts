@@ -9,7 +9,7 @@ import { sealIdentityKey, TpmKeyError } from './tpm/identityKeyBlob.js';
 
 /**
  * TPM attestation as DPS runs it (dps-protocol.md §2.5). A device's first PUT sends its EK and
- * SRK and no credential; if the enabled TPM enrollment of that registration ID holds that EK, DPS
+ * SRK and no credential; if the TPM enrollment of that registration ID holds that EK, DPS
  * answers 401 with a fresh HMAC identity key sealed so that only that TPM can import it
  * (tpm/identityKeyBlob.ts). The device signs its SAS token with the key inside the TPM: a valid
  * signature proves it holds the enrolled EK. The assignment repeats the sealed key, which the
@@ -63,9 +63,9 @@ export class TpmIdentities {
   ) {}
 
   /**
-   * The 401 challenge for a device's unauthenticated PUT, after checking that the enabled TPM
-   * enrollment of this registration ID holds the EK it presents. Anything else is the usual 401
-   * refusal; keys that are no RSA storage keys are a 400.
+   * The 401 challenge for a device's unauthenticated PUT, after checking that the TPM enrollment
+   * of this registration ID (enabled or disabled) holds the EK it presents. Anything else is the
+   * usual 401 refusal; keys that are no RSA storage keys are a 400.
    */
   challenge(registrationId: string, presented: PresentedTpm): EmulatorResponse {
     const enrollment = this.tpmEnrollment(registrationId);
@@ -174,9 +174,8 @@ export class TpmIdentities {
     if (enrollment?.attestation.type !== 'tpm' || enrollment.attestation.tpm === undefined) {
       throw unauthorized('no TPM enrollment matches this registration ID.');
     }
-    if (enrollment.provisioningStatus === 'disabled') {
-      throw unauthorized('the enrollment is disabled.');
-    }
+    // A disabled enrollment is challenged too: its device attests, and its registration ends
+    // `disabled` (deviceRoutes.ts), as in DPS.
     return enrollment;
   }
 }

@@ -145,7 +145,7 @@ describe('TPM registration with the emulator', () => {
     expect((await put('TPM-SW-CASE', tpm, token)).status).toBe(202);
   });
 
-  it('refuses a token after the enrollment changed its EK, was disabled or deleted', async () => {
+  it('refuses a token after the enrollment changed its EK or was deleted; disabled, it registers disabled', async () => {
     const tpm = softwareTpm();
     await enroll('tpm-sw-3', tpm.ekPublic);
     const { token } = await challengeAndSign('tpm-sw-3', tpm);
@@ -154,10 +154,26 @@ describe('TPM registration with the emulator', () => {
     expect(changed.status).toBe(401);
     expect(message(changed)).toMatch(/enrollment changed since the challenge/);
 
+    // Disabled: DPS still challenges and attests the TPM, then ends the registration disabled.
     await enroll('tpm-sw-3', tpm.ekPublic, { provisioningStatus: 'disabled' });
-    const disabled = await put('tpm-sw-3', tpm, token);
-    expect(disabled.status).toBe(401);
-    expect(message(disabled)).toMatch(/disabled/);
+    const { token: disabledToken } = await challengeAndSign('tpm-sw-3', tpm);
+    const disabled = await put('tpm-sw-3', tpm, disabledToken);
+    expect(disabled.status).toBe(202);
+    const { operationId } = disabled.body as { operationId: string };
+    const poll = await call(
+      emulator,
+      'GET',
+      `/${emulator.idScope}/registrations/tpm-sw-3/operations/${operationId}`,
+      { auth: disabledToken },
+    );
+    expect(poll.status).toBe(200);
+    expect(poll.body).toMatchObject({
+      status: 'disabled',
+      registrationState: { registrationId: 'tpm-sw-3', status: 'disabled' },
+    });
+    expect((poll.body as { registrationState: Json }).registrationState).not.toHaveProperty(
+      'assignedHub',
+    );
 
     const deleted = await call(emulator, 'DELETE', '/enrollments/tpm-sw-3', {
       headers: { 'if-match': '*' },

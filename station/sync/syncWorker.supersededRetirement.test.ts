@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sealSecret } from '../../certs/custody/secretBox.js';
 import { parseConnectionString } from '../../dps/auth/connectionString.js';
 import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
+import { registerDevice as registerWithClient } from '../../dps/device/registrationClient.js';
 import { registerDevice } from '../../dps/emulator/emulatorTestKit.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import { symmetricKeySealContext } from '../line/attestation/symmetricKey.js';
@@ -105,9 +106,31 @@ describe('the sync worker retires a superseded enrollment left under an old regi
     expect((await dps.getEnrollmentAttestation('line7-sn1')).symmetricKey?.primaryKey).toBe(
       first.key,
     );
-    expect((await registerDevice(emulator, 'line7-sn1', { key: first.key })).register.status).toBe(
-      401,
+    // Its device still attests (the key is kept), but DPS ends its registration disabled, with
+    // no hub: the device stays out.
+    const retired = await registerDevice(emulator, 'line7-sn1', { key: first.key });
+    expect(retired.register.status).toBe(202);
+    expect(retired.final?.body).toMatchObject({
+      status: 'disabled',
+      registrationState: { registrationId: 'line7-sn1', status: 'disabled' },
+    });
+    expect(
+      (retired.final?.body as { registrationState: Record<string, unknown> }).registrationState,
+    ).not.toHaveProperty('assignedHub');
+    // The station's own device client calls that a failure that names the disabled enrollment.
+    const failure = await registerWithClient({
+      globalEndpoint: emulator.hostName,
+      idScope: emulator.idScope,
+      registrationId: 'line7-sn1',
+      auth: { kind: 'symmetricKey', deviceKeyBase64: first.key },
+      ca: emulator.caCertificatePem,
+      maxPollDelayMs: 50,
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
     );
+    expect(failure).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', status: 200 });
+    expect((failure as { detail?: string }).detail).toMatch(/registration disabled/);
     expect(retirement(first.id)).toEqual({
       status: 'superseded',
       retirement: 'disabled',

@@ -1,4 +1,5 @@
 import type { EnrollmentGroup, IndividualEnrollment } from '../service/serviceTypes.js';
+import { twinPath, twinSectionProblems } from '../service/twinRules.js';
 import {
   type EnrollmentKind,
   normalizeAttestation,
@@ -107,7 +108,35 @@ export function normalizeEnrollment(
   for (const name of ['initialTwin', 'optionalDeviceInformation'] as const) {
     if (record[name] !== undefined && record[name] !== null) objectOrFail(record[name], name);
   }
+  checkInitialTwin(record.initialTwin);
   return record as unknown as EnrollmentRecord;
+}
+
+/**
+ * The twin DPS writes into the hub at registration must keep IoT Hub's twin rules (key names,
+ * nesting, sizes: dps/service/twinRules.ts), or real DPS may refuse the enrollment. `$metadata`
+ * and `$version` in desired properties are what DPS itself returns, so a record read and written
+ * back keeps them.
+ */
+function checkInitialTwin(twin: unknown): void {
+  if (twin === undefined || twin === null) return;
+  const sections: { name: 'tags' | 'desired'; path: string[]; value: unknown }[] = [];
+  const source = twin as Record<string, unknown>;
+  sections.push({ name: 'tags', path: ['tags'], value: source.tags });
+  if (source.properties !== undefined && source.properties !== null) {
+    const properties = objectOrFail(source.properties, 'initialTwin.properties');
+    sections.push({ name: 'desired', path: ['properties', 'desired'], value: properties.desired });
+  }
+  for (const { name, path, value } of sections) {
+    if (value === undefined || value === null) continue;
+    const where = twinPath('initialTwin', path);
+    const problem = twinSectionProblems(name, objectOrFail(value, where), {
+      allowReadOnly: true,
+    })[0];
+    if (problem !== undefined) {
+      throw badRequest(`${twinPath(where, problem.path)}: ${problem.message}.`);
+    }
+  }
 }
 
 /** `iotHubs` must name linked hubs (kept in the linked hub's spelling); static needs exactly one. */

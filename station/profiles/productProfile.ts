@@ -13,6 +13,7 @@ import {
   templateIssues,
   type CrossCheckIssue,
 } from './profileCrossChecks.js';
+import { twinSectionProblems, type TwinSection } from '../../dps/service/twinRules.js';
 
 /**
  * A product profile: what the line checks on a device, which DPS settings and identity it gives
@@ -30,7 +31,15 @@ const FIRMWARE_PATTERN = /^(?:[0-9A-Za-z][0-9A-Za-z.+_-]*|(?:[0-9A-Za-z][0-9A-Za
 /** DPS group IDs follow the registration ID rules. */
 const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
 
-const twinCollection = z.record(z.string(), z.unknown(), { error: 'expected a JSON object' });
+/**
+ * Tags or desired properties: a JSON object that keeps IoT Hub's twin rules (dps/service/
+ * twinRules.ts). DPS writes it into the hub's twin at registration, where a broken rule would
+ * fail the device's provisioning long after the enrollment was written.
+ */
+const twinCollection = (section: TwinSection) =>
+  z
+    .record(z.string(), z.unknown(), { error: 'expected a JSON object' })
+    .superRefine((value, ctx) => addIssues(ctx, twinSectionProblems(section, value)));
 
 export { attestationModes, templateOptions, type AttestationMode } from './attestationModes.js';
 
@@ -105,8 +114,8 @@ export const productProfileSchema = z
       .optional(),
     initialTwin: z
       .strictObject({
-        tags: twinCollection.optional(),
-        desiredProperties: twinCollection.optional(),
+        tags: twinCollection('tags').optional(),
+        desiredProperties: twinCollection('desired').optional(),
       })
       .optional(),
     iotEdge: z.boolean({ error: 'expected true or false' }).default(false),

@@ -5,10 +5,11 @@
  * and keep a module loader thread whose esbuild service tsx pings every second for as long as the
  * station runs. Run directly (`tsx scripts/buildStation.ts`) it builds if needed and says so.
  */
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBuild } from './buildFailure.js';
 import { isStale } from './buildFreshness.js';
+import { buildAsideThenSwap } from './buildSwap.js';
 import { nodeBundleConfig, repoRoot } from './nodeBundle.js';
 
 /** Where `npm start` runs the station from. */
@@ -34,18 +35,19 @@ export async function buildStation(outDir: string = STATION_DIST): Promise<void>
  */
 export async function ensureStationBuilt(dist: string = STATION_DIST): Promise<boolean> {
   if (!(await isStale(repoRoot, join(dist, 'cli.js'), SOURCES))) return false;
-  const next = `${dist}.next-${process.pid}`;
-  const old = `${dist}.old-${process.pid}`;
-  await buildStation(next);
-  await rename(dist, old).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
-  await rename(next, dist);
-  await rm(old, { recursive: true, force: true });
+  await buildAsideThenSwap(dist, buildStation);
   return true;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // On stderr, and only when it built: `npm run station -- queue export` writes data to stdout.
-  if (await ensureStationBuilt()) console.error(`station: built ${STATION_DIST}`);
+  process.exitCode = await runBuild(
+    'station',
+    'station',
+    STATION_DIST,
+    ensureStationBuilt,
+    (built) => {
+      if (built) console.error(`station: built ${STATION_DIST}`);
+    },
+  );
 }

@@ -6,6 +6,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBuild } from './buildFailure.js';
 import { isStale } from './buildFreshness.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -74,6 +75,14 @@ export async function ensureRendererBuilt(dist: string = RENDERER_DIST): Promise
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const built = await ensureRendererBuilt();
-  console.log(built ? `renderer: built ${RENDERER_DIST}` : 'renderer: renderer/dist is up to date');
+  process.exitCode = await runBuild(
+    'renderer',
+    'station UI',
+    RENDERER_DIST,
+    ensureRendererBuilt,
+    (built) =>
+      console.log(
+        built ? `renderer: built ${RENDERER_DIST}` : 'renderer: renderer/dist is up to date',
+      ),
+  );
 }

@@ -12,7 +12,27 @@ export interface PtyPair {
   close(): Promise<void>;
 }
 
-export const SOCAT_MISSING = 'socat not found — run scripts/install-test-deps.sh';
+/** The stable code of the refusal below; `station start` prints it after the sentence. */
+export const SIM_SOCAT_MISSING = 'SIM_SOCAT_MISSING';
+
+/**
+ * What a simulator start (the DEMO line of `npm start`, `station demo`, `station simulate`)
+ * says when socat is missing: `npm start` only warns when it cannot install socat, since a saved
+ * real line needs none, so the DEMO must name the fix itself.
+ */
+export const SOCAT_MISSING =
+  'socat is not installed, so the simulated devices of the DEMO line cannot get their ttys: ' +
+  'install it (`sudo apt-get install socat`, or `bash scripts/install-test-deps.sh --runtime-only`) ' +
+  'and start again';
+
+/** Refuses a pty pair when socat is not on PATH: operator text, with a stable code. */
+export class SocatMissingError extends Error {
+  readonly code = SIM_SOCAT_MISSING;
+  constructor() {
+    super(SOCAT_MISSING);
+    this.name = 'SocatMissingError';
+  }
+}
 const START_TIMEOUT_MS = 5000;
 
 /**
@@ -52,7 +72,7 @@ export function socatOnPath(): boolean {
 /** Starts `socat -d -d pty,raw,echo=0 pty,raw,echo=0` and resolves once both ttys exist. */
 export function openPtyPair(): Promise<PtyPair> {
   if (!socatChecked) {
-    if (!socatOnPath()) return Promise.reject(new Error(SOCAT_MISSING));
+    if (!socatOnPath()) return Promise.reject(new SocatMissingError());
     socatChecked = true;
   }
   const child = spawn('/bin/sh', ['-c', WATCHDOG], {

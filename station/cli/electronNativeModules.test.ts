@@ -44,7 +44,7 @@ describe('nativeModulesFailure', () => {
       from: join(app, 'main.js'),
     });
     expect(clause).toMatch(
-      /^better-sqlite3 from node_modules does not load in Electron 45\.4\.1 \("ERR_DLOPEN_FAILED: .*addon\.node.*"\) \(for the window, run `npx electron-rebuild -f -o better-sqlite3`, or `npm run make` for an installer\)$/,
+      /^better-sqlite3 from node_modules does not load in Electron 45\.4\.1 \("ERR_DLOPEN_FAILED: .*addon\.node.*"\) \(for the window, install the packaged app: `npm run make` .* until `npm rebuild better-sqlite3` undoes it\)$/,
     );
     expectNoStack(clause);
   });
@@ -63,7 +63,9 @@ describe('nativeModulesFailure', () => {
     expect(clause).toBe(
       `the native modules in node_modules are built for ${node} (ABI 115), not for Electron 45.4.1 (ABI 140), ` +
         `and loading better-sqlite3 there fails with "Error: The module '/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node'" ` +
-        '(for the window, run `npx electron-rebuild -f -o better-sqlite3`, or `npm run make` for an installer)',
+        '(for the window, install the packaged app: `npm run make` builds it with its own copy of the modules; ' +
+        '`npx electron-rebuild -f -o better-sqlite3` would give the window here, but rebuilds node_modules for Electron, ' +
+        'so the Node tests and every headless `npm run station` command fail until `npm rebuild better-sqlite3` undoes it)',
     );
     expectNoStack(clause);
   });
@@ -83,7 +85,7 @@ describe('nativeModulesFailure', () => {
     const binary = await standIn('reports', `cat ${JSON.stringify(output)}`);
     const clause = await nativeModulesFailure(electron(binary), { env });
     expect(clause).toMatch(
-      /^the native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "ERR_DLOPEN_FAILED: The module '[^'\n]+better_sqlite3\.node'" \(for the window, run/,
+      /^the native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "ERR_DLOPEN_FAILED: The module '[^'\n]+better_sqlite3\.node'" \(for the window, install the packaged app: `npm run make`/,
     );
     expectNoStack(clause);
   });

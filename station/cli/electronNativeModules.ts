@@ -54,9 +54,16 @@ function errorLine(output: string): string | undefined {
 
 const clip = (text: string): string => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
 
-/** In parentheses, so the clause still reads as one sentence when the caller adds "so …". */
+/**
+ * In parentheses, so the clause still reads as one sentence when the caller adds "so …". The
+ * packaged app comes first: `npm run make` rebuilds the addons for Electron in the package's own
+ * copy of node_modules (forge.config.js), while electron-rebuild rebuilds the repository's copy,
+ * which then no longer loads under Node (electron/README.md): the hint says so, and how to undo it.
+ */
 const REBUILD_HINT =
-  '(for the window, run `npx electron-rebuild -f -o better-sqlite3`, or `npm run make` for an installer)';
+  '(for the window, install the packaged app: `npm run make` builds it with its own copy of the modules; ' +
+  '`npx electron-rebuild -f -o better-sqlite3` would give the window here, but rebuilds node_modules for Electron, ' +
+  'so the Node tests and every headless `npm run station` command fail until `npm rebuild better-sqlite3` undoes it)';
 
 /** The clause for a load that failed with `firstLine`; `text` is all the error said. */
 function loadFailure(

@@ -93,7 +93,10 @@ export async function readPassphrase(
     if (fromCredential !== undefined) return checked(fromCredential, options.confirm ?? false);
   }
   if (!process.stdin.isTTY) {
-    const line = await readLine();
+    const line = await noticeWhileWaiting(
+      readLine(),
+      pipedNotice(prompt, env, options.missingHint),
+    );
     if (line === undefined) {
       throw new PassphraseMissingError(missingText(prompt, env, options.missingHint));
     }
@@ -146,9 +149,7 @@ function readCredential(): string | undefined {
  * learn which secret is missing and the other ways to give it.
  */
 function missingText(prompt: string, env: string, hint: string | undefined): string {
-  const label = prompt.replace(/:\s*$/, '');
-  // "New CA passphrase" reads "new CA passphrase" mid-sentence; "DPS …" and "CA …" stay.
-  const what = /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
+  const what = promptWhat(prompt);
   const ways = [
     'pipe it as a line of its own (one line per secret, in the order the command asks for them)',
     `set ${env}`,
@@ -156,6 +157,48 @@ function missingText(prompt: string, env: string, hint: string | undefined): str
     ...(hint === undefined ? [] : [hint]),
   ];
   return `no ${what} on standard input: ${ways.slice(0, -1).join(', ')}, or ${ways.at(-1)!}`;
+}
+
+/**
+ * How long a piped read waits before it says what it waits for. A secret piped in (`echo … |`,
+ * a script) is there at once and the command stays silent, as scripts that check its standard
+ * error expect; a pipe left open with nothing in it (ssh without -t, an IDE, `docker run -i`)
+ * would otherwise wait in silence, and the workstation look hung.
+ */
+export const PIPED_NOTICE_AFTER_MS = 1_000;
+
+/** `read`, with `notice` written to standard error (one line) if it has not settled in time. */
+async function noticeWhileWaiting<T>(read: Promise<T>, notice: string): Promise<T> {
+  const timer = setTimeout(() => process.stderr.write(`${notice}\n`), PIPED_NOTICE_AFTER_MS);
+  timer.unref();
+  try {
+    return await read;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What a command waiting on piped standard input says, and the other places the secret can
+ * come from. It names the secret only: nothing read from the pipe is ever written back.
+ */
+function pipedNotice(prompt: string, env: string, hint: string | undefined): string {
+  // Set in the environment, it would have been read already: these are the other ways.
+  const ways = [
+    `set ${env}`,
+    ...(env === PASSPHRASE_ENV ? [`give the systemd credential ${PASSPHRASE_CREDENTIAL}`] : []),
+    'run the command in a terminal (ssh -t)',
+    ...(hint === undefined ? [] : [hint]),
+  ];
+  const instead = `${ways.slice(0, -1).join(', ')}, or ${ways.at(-1)!}`;
+  return `Waiting for the ${promptWhat(prompt)} on standard input, which is no terminal: one line, ended by Enter, never echoed by Line Station. Or ${instead}.`;
+}
+
+/** The secret a prompt asks for, as it reads mid-sentence ("CA passphrase: " → "CA passphrase"). */
+function promptWhat(prompt: string): string {
+  const label = prompt.replace(/:\s*$/, '');
+  // "New CA passphrase" reads "new CA passphrase" mid-sentence; "DPS …" and "CA …" stay.
+  return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
 }
 
 function checkedLength(passphrase: string, isNew: boolean, what: string): string {

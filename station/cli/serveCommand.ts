@@ -6,6 +6,7 @@ import { runHeadless } from './headlessStation.js';
 import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptions.js';
 import { savedLinePath } from '../production/savedLine.js';
 import { resolveDataDir } from './dataDir.js';
+import { claimDataFolder } from './servingClaim.js';
 import {
   lineStation,
   readSavedLineToStart,
@@ -107,33 +108,44 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       );
       return 2;
     }
-    createStation = await savedLineStation(dataDir, saved, values.manual ? 'manual' : saved.mode, {
-      locked: values.locked,
-    });
   }
-  if (!createStation) {
-    if (values.profiles === undefined) {
-      console.error(
-        'station serve: give the line (--profiles FILE and --device PATH or --discover), ' +
-          'save one with `station line save`, or run `station serve --demo` for the DEMO line.',
+  if (realLine && !saved && values.profiles === undefined) {
+    console.error(
+      'station serve: give the line (--profiles FILE and --device PATH or --discover), ' +
+        'save one with `station line save`, or run `station serve --demo` for the DEMO line.',
+    );
+    return 2;
+  }
+  const selection = realLine && !saved ? lineSelection(values) : undefined;
+  if (typeof selection === 'string') {
+    console.error(`station serve: ${selection}`);
+    return 2;
+  }
+  // A real line claims its data folder before the passphrase is asked or any port opens: a
+  // second line on it would fail on the ports the first holds and take over its record.
+  const release = realLine ? claimDataFolder(dataDir) : () => undefined;
+  try {
+    if (saved) {
+      createStation = await savedLineStation(
+        dataDir,
+        saved,
+        values.manual ? 'manual' : saved.mode,
+        { locked: values.locked },
       );
-      return 2;
+    } else if (selection !== undefined) {
+      createStation = await lineStation(selection, mode, { locked: values.locked });
     }
-    const selection = lineSelection(values);
-    if (typeof selection === 'string') {
-      console.error(`station serve: ${selection}`);
-      return 2;
-    }
-    createStation = await lineStation(selection, mode, { locked: values.locked });
+    await runHeadless({
+      createStation: createStation!,
+      host: values.host,
+      port,
+      print: deps.print,
+      until: deps.until,
+      ...(realLine && { onRefused: refusalsLoggedIn(dataDir) }),
+      announce: (url) => `Line Station is serving its UI: open ${url} in a browser.`,
+    });
+    return 0;
+  } finally {
+    release();
   }
-  await runHeadless({
-    createStation,
-    host: values.host,
-    port,
-    print: deps.print,
-    until: deps.until,
-    ...(realLine && { onRefused: refusalsLoggedIn(dataDir) }),
-    announce: (url) => `Line Station is serving its UI: open ${url} in a browser.`,
-  });
-  return 0;
 }

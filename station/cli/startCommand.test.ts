@@ -139,7 +139,7 @@ describe('station start', () => {
     );
     const sentence = printed.find((l) => l.includes('runs headless')) ?? '';
     expect(sentence).toMatch(
-      /^The native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "Error: The module '\/app\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node'" \(for the window, run `npx electron-rebuild -f -o better-sqlite3`, or `npm run make` for an installer\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
+      /^The native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "Error: The module '\/app\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node'" \(for the window, install the packaged app: `npm run make` [^)]* until `npm rebuild better-sqlite3` undoes it\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
     );
     expect(status).toBe(200);
     expect(launched).toBe(false);

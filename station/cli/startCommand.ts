@@ -9,10 +9,12 @@ import { parseStationArgs } from './stationArgs.js';
 import { demoStationFactory } from '../api/stationFactory.js';
 import { nativeModulesFailure } from './electronNativeModules.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
-import { savedLinePath } from '../production/savedLine.js';
+import { savedLinePath, type SavedLine } from '../production/savedLine.js';
 import { DATA_DIR_ENV, resolveDataDir } from './dataDir.js';
 import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
+import { LINE_NOT_SAVED, lineNotSavedText } from './lineNotSaved.js';
+import { claimDataFolder } from './servingClaim.js';
 import { readSavedLineToStart, refusalsLoggedIn, savedLineStation } from './lineStation.js';
 import {
   headlessOptions,
@@ -24,8 +26,10 @@ import {
 export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs): the desktop window when the Electron
           runtime is installed, loads the native modules and there is a display, otherwise the
           headless station with its UI for a browser. Runs the line saved with \`station line
-          save\`, else the DEMO line. The window starts a saved line locked: a supervisor types
-          the CA passphrase into it.
+          save\`, else the DEMO line; a folder named by --data-dir or $LINE_STATION_DATA with no
+          line saved is refused (STATION_LINE_NOT_SAVED), and so is a folder another station
+          serves (STATION_ALREADY_SERVING). The window starts a saved line locked: a supervisor
+          types the CA passphrase into it.
           --demo        the DEMO line even when a line is saved
           --locked      headless too, wait for the CA passphrase in the UI instead of asking here
           --headless    do not try the window
@@ -68,6 +72,23 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     console.error(`station start: ${refusal}`);
     return 2;
   }
+  // A saved line's folder is claimed before the passphrase is asked or any port opens; the DEMO
+  // keeps nothing in it. Held until the window or the headless line ends.
+  const release = saved ? claimDataFolder(dataDir) : () => undefined;
+  try {
+    return await startClaimed(values, dataDir, port, saved, deps);
+  } finally {
+    release();
+  }
+}
+
+async function startClaimed(
+  values: { headless: boolean; demo: boolean; locked: boolean; host: string },
+  dataDir: string,
+  port: number,
+  saved: SavedLine | undefined,
+  deps: StartDeps,
+): Promise<number> {
   let why = 'you asked for --headless';
   if (!values.headless) {
     const runtime = await (deps.locateElectron ?? (() => locateElectron()))();
@@ -78,15 +99,24 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     if (noWindow === undefined && runtime.available) {
       // The window's core finds the same line: the saved one (locked until a supervisor
       // unlocks it in the window, which has no terminal to ask in), or the DEMO.
+      // With no saved line it is told to run the DEMO: a window given only the folder refuses
+      // a folder with no line, as this command does when the folder comes from the variable.
+      const demo = values.demo || (!saved && !deps.createStation);
       return (deps.launchElectron ?? launchElectron)(runtime.binary, {
         [DATA_DIR_ENV]: dataDir,
-        ...(values.demo && { [DEMO_ENV]: '1' }),
+        ...(demo && { [DEMO_ENV]: '1' }),
       });
     }
     why = noWindow ?? why;
   }
   const reason = why.charAt(0).toUpperCase() + why.slice(1);
-  const what = saved ? `the line saved in ${savedLinePath(dataDir)} ` : '';
+  // The DEMO says so: a workstation that should run its real line must not pass it off as that.
+  // A test's double stands for whatever line would run, and is named as neither.
+  const what = saved
+    ? `the line saved in ${savedLinePath(dataDir)} `
+    : deps.createStation
+      ? ''
+      : 'the DEMO line ';
   await runHeadless({
     createStation: saved
       ? await savedLineStation(dataDir, saved, saved.mode, {
@@ -117,12 +147,16 @@ function flagsRefusal(
     // The folder names the line to run; the DEMO in its place would pass for it.
     return values.demo
       ? '--demo runs the DEMO line and takes no --data-dir.'
-      : `no line is saved in ${dataDir} (\`station line save\`); leave out --data-dir for the DEMO line.`;
+      : `${lineNotSavedText(dataDir, 'flag')} [${LINE_NOT_SAVED}]`;
   }
   if (values.locked && !line.saved) {
     return values.demo
       ? '--demo runs the DEMO line and takes no --locked.'
       : '--locked applies to a saved line (`station line save`); the DEMO line has no passphrase.';
+  }
+  // So does LINE_STATION_DATA (a systemd unit's Environment=); --demo asks for the DEMO anyway.
+  if (process.env[DATA_DIR_ENV] && !values.demo && !line.saved && !line.double) {
+    return `${lineNotSavedText(dataDir, 'env')} [${LINE_NOT_SAVED}]`;
   }
   return values.locked ? lockedHostProblem(values.host) : undefined;
 }

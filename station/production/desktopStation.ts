@@ -1,10 +1,14 @@
 /**
  * What the desktop window's core runs: the line saved for this station (`station line save`),
  * started locked, since the window has no terminal to ask for the CA passphrase in; a supervisor
- * types it into the window. With no saved line, or with `station start --demo`, the DEMO line.
+ * types it into the window. The DEMO line when `station start` says so (--demo, or no line saved
+ * in its folder), or with no saved line in the default folder. A folder named by
+ * LINE_STATION_DATA with no line saved is refused (STATION_LINE_NOT_SAVED), as `station start`
+ * refuses it: a workstation set up for its real line must not open the DEMO in its place.
  */
 import { demoStationFactory, type StationFactory } from '../api/stationFactory.js';
-import { resolveDataDir } from '../cli/dataDir.js';
+import { DATA_DIR_ENV, resolveDataDir } from '../cli/dataDir.js';
+import { LineNotSavedError } from '../cli/lineNotSaved.js';
 import { lockedLineStation } from './lockedLineStation.js';
 import { readSavedLine, savedLineSelection } from './savedLine.js';
 import { servingLineStation } from './servingLineStation.js';
@@ -15,8 +19,13 @@ export const DEMO_ENV = 'LINE_STATION_DEMO';
 
 export const desktopStationFactory: StationFactory = async (context) => {
   const dataDir = resolveDataDir();
-  const saved = process.env[DEMO_ENV] === '1' ? undefined : readSavedLine(dataDir);
-  if (!saved) return demoStationFactory(context);
+  const demo = process.env[DEMO_ENV] === '1';
+  // A line.json that cannot be read is refused (STATION_LINE_INVALID), never the DEMO.
+  const saved = demo ? undefined : readSavedLine(dataDir);
+  if (!saved) {
+    if (!demo && process.env[DATA_DIR_ENV]) throw new LineNotSavedError(dataDir, 'env');
+    return demoStationFactory(context);
+  }
   const line: StationFactory = async (logged) => {
     const open = await lockedLineStation(savedLineSelection(dataDir, saved), saved.mode);
     return open(logged);

@@ -4,12 +4,19 @@
  * start).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processStartTicks, thisProcess } from '../store/runOwner.js';
-import { markServing, markUnlocked, servingStation, servingStationFile } from './servingStation.js';
+import {
+  claimServing,
+  markServing,
+  markUnlocked,
+  servingClaimFile,
+  servingStation,
+  servingStationFile,
+} from './servingStation.js';
 
 let dataDir: string;
 beforeEach(() => {
@@ -37,6 +44,16 @@ async function endedPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
   await new Promise((ended) => child.once('exit', ended));
   return child.pid!;
+}
+
+/** A process of this host that runs until the test ends it. */
+async function runningProcess(): Promise<{ pid: number; end: () => Promise<unknown> }> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)']);
+  await new Promise((spawned) => child.once('spawn', spawned));
+  return {
+    pid: child.pid!,
+    end: () => new Promise((ended) => (child.once('exit', ended), child.kill('SIGKILL'))),
+  };
 }
 
 describe('the serving station record', () => {
@@ -84,5 +101,62 @@ describe('the serving station record', () => {
       unlockedAt: '2026-12-06T09:30:00.000Z',
     });
     unmark();
+  });
+});
+
+describe('one line per data folder', () => {
+  it("neither writes over a live line's record nor takes it back", async () => {
+    const other = await runningProcess();
+    try {
+      writeRecord({ pid: other.pid, processStart: processStartTicks(other.pid) });
+      const unmark = markServing(dataDir, { connectionAtStart: false, locked: false });
+      expect(servingStation(dataDir)).toMatchObject({ pid: other.pid });
+      unmark();
+      expect(servingStation(dataDir)).toMatchObject({ pid: other.pid });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('is claimed once: a live claim or serving line of another process refuses, a stale one does not', async () => {
+    const other = await runningProcess();
+    try {
+      const claim = JSON.stringify({
+        host: thisProcess().host,
+        pid: other.pid,
+        processStart: processStartTicks(other.pid),
+        since: '2026-12-06T08:00:00.000Z',
+      });
+      writeFileSync(servingClaimFile(dataDir), claim);
+      expect(claimServing(dataDir)).toEqual({
+        holder: {
+          host: thisProcess().host,
+          pid: other.pid,
+          since: '2026-12-06T08:00:00.000Z',
+          serving: false,
+        },
+      });
+      rmSync(servingClaimFile(dataDir));
+      writeRecord({ pid: other.pid, processStart: processStartTicks(other.pid), locked: true });
+      expect(claimServing(dataDir)).toMatchObject({
+        holder: { pid: other.pid, serving: true, locked: true },
+      });
+    } finally {
+      await other.end();
+    }
+    // Its process ended: both are stale, and the folder is claimed by this process.
+    const claimed = claimServing(dataDir);
+    expect(claimed).toHaveProperty('release');
+    expect(JSON.parse(readFileSync(servingClaimFile(dataDir), 'utf8'))).toMatchObject({
+      pid: process.pid,
+    });
+    if ('release' in claimed) claimed.release();
+    expect(existsSync(servingClaimFile(dataDir))).toBe(false);
+  });
+
+  it('gets no claim, and no refusal, in a folder that is not there', () => {
+    const missing = join(dataDir, 'no-such-folder');
+    expect(claimServing(missing)).toHaveProperty('release');
+    expect(existsSync(missing)).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
  * line records itself in `<data folder>/serving.json` (no secret: host, process, start time)
  * while it runs, and the commands read it.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostProcessRuns, processStartTicks, thisProcess } from '../store/runOwner.js';
 
@@ -59,6 +59,10 @@ export function markServing(
     ...start,
   };
   const file = servingStationFile(dataDir);
+  // Another live line's record stays: written over, `sync status` would name the wrong process,
+  // and this one's end would take back a record of a line that still runs.
+  const other = servingStation(dataDir);
+  if (other !== undefined && !other.otherHost && other.pid !== pid) return () => undefined;
   if (!writeRecord(file, record)) return () => undefined;
   return () => {
     try {
@@ -120,16 +124,150 @@ export function servingStation(
     return undefined; // unreadable: it says nothing of a line
   }
   if (record === undefined) return undefined;
+  const live = liveness(record);
+  return live === 'stale' ? undefined : { ...record, otherHost: live === 'other-host' };
+}
+
+/**
+ * Whether the process a record names still runs: `stale` when it ended, ran in an earlier boot,
+ * or its pid went to another process (a start time other than the record's); a record of
+ * another host cannot be checked from here.
+ */
+function liveness(
+  record: Pick<ServingStation, 'host' | 'pid' | 'boot' | 'processStart'>,
+): 'runs' | 'stale' | 'other-host' {
   const self = thisProcess();
-  if (record.host !== self.host) return { ...record, otherHost: true };
+  if (record.host !== self.host) return 'other-host';
   const earlierBoot =
     record.boot !== undefined && self.boot !== undefined && record.boot !== self.boot;
-  if (earlierBoot || !hostProcessRuns(record.pid)) return undefined;
+  if (earlierBoot || !hostProcessRuns(record.pid)) return 'stale';
   if (record.processStart !== undefined) {
     const start = processStartTicks(record.pid);
-    if (start !== undefined && start !== record.processStart) return undefined; // pid reused
+    if (start !== undefined && start !== record.processStart) return 'stale'; // pid reused
   }
-  return { ...record, otherHost: false };
+  return 'runs';
+}
+
+/** The claim of a start on a data folder (claimServing), in `<data folder>/serving.lock`. */
+export function servingClaimFile(dataDir: string): string {
+  return join(dataDir, 'serving.lock');
+}
+
+/** What stops a start: the line serving the folder, or another start that claimed it first. */
+export type ServingHolder = Pick<ServingStation, 'host' | 'pid' | 'since'> & {
+  /** Its line runs (serving.json), rather than only starting (serving.lock). */
+  serving: boolean;
+  locked?: boolean;
+};
+
+/**
+ * Claims `dataDir` for a line this process is about to start, before it asks for the CA
+ * passphrase or opens any port. Refused (`holder`) when a live line of this host serves it
+ * (serving.json), or another live process claimed it first: the claim is serving.lock, created
+ * with O_EXCL, so of two starts at once only one gets it. A claim or record whose process ended
+ * is stale and taken over. `release` takes back this process's claim only (also at its exit).
+ * A folder where no file can be created (missing, read-only) gets no claim and is not refused:
+ * the start itself then says what is wrong with the folder.
+ */
+export function claimServing(
+  dataDir: string,
+  now: Date = new Date(),
+): { release: () => void } | { holder: ServingHolder } {
+  const serving = servingStation(dataDir);
+  if (serving !== undefined && !serving.otherHost && serving.pid !== process.pid) {
+    const { host, pid, since, locked } = serving;
+    return { holder: { host, pid, since, locked, serving: true } };
+  }
+  const { host, pid, boot } = thisProcess();
+  const processStart = processStartTicks(pid);
+  const claim = {
+    host,
+    pid,
+    ...(boot !== undefined && { boot }),
+    ...(processStart !== undefined && { processStart }),
+    since: now.toISOString(),
+  };
+  const file = servingClaimFile(dataDir);
+  // Written whole beside it, then linked into place: link fails when the claim exists, and a
+  // reader never meets half of one (an empty claim would read as stale).
+  const temp = `${file}.${pid}.tmp`;
+  try {
+    writeFileSync(temp, `${JSON.stringify(claim)}\n`, { mode: 0o600 });
+  } catch {
+    return { release: () => undefined };
+  }
+  try {
+    // Twice at most: a stale claim is moved aside once, then the folder is claimed again.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        linkSync(temp, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return { release: () => undefined };
+        const holder = liveClaim(readClaim(file), pid);
+        if (holder !== undefined) return { holder };
+        // Stale: renamed aside under a name of this process, so one start takes it over. If
+        // what was moved is a live claim another start made meanwhile, it goes back.
+        const aside = `${file}.${pid}.stale`;
+        try {
+          renameSync(file, aside);
+          const moved = liveClaim(readClaim(aside), pid);
+          if (moved !== undefined) {
+            linkSync(aside, file);
+            return { holder: moved };
+          }
+        } catch {
+          // Another start moved it first: claiming again decides.
+        } finally {
+          rmSync(aside, { force: true });
+        }
+        continue;
+      }
+      const release = (): void => {
+        process.off('exit', release);
+        try {
+          if (readClaim(file)?.pid === pid) rmSync(file, { force: true });
+        } catch {
+          // Left behind, it names a process that has ended: the next start takes it for stale.
+        }
+      };
+      process.on('exit', release);
+      return { release };
+    }
+    return { release: () => undefined };
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** The holder a claim names, if it is another process that still runs. */
+function liveClaim(claim: ReturnType<typeof readClaim>, pid: number): ServingHolder | undefined {
+  if (claim === undefined || claim.pid === pid || liveness(claim) === 'stale') return undefined;
+  return { host: claim.host, pid: claim.pid, since: claim.since, serving: false };
+}
+
+/** A claim (serving.lock), or undefined when there is none or it cannot be read. */
+function readClaim(
+  file: string,
+): Pick<ServingStation, 'host' | 'pid' | 'boot' | 'processStart' | 'since'> | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServingStation> | null;
+    if (
+      typeof value?.host !== 'string' ||
+      !Number.isSafeInteger(value.pid) ||
+      typeof value.since !== 'string'
+    ) {
+      return undefined;
+    }
+    return {
+      host: value.host,
+      pid: value.pid!,
+      ...(typeof value.boot === 'string' && { boot: value.boot }),
+      ...(typeof value.processStart === 'string' && { processStart: value.processStart }),
+      since: value.since,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function readRecord(file: string): ServingStation | undefined {

@@ -246,39 +246,18 @@ function liveClaim(claim: ReturnType<typeof readClaim>, pid: number): ServingHol
 }
 
 /** A claim (serving.lock), or undefined when there is none or it cannot be read. */
-function readClaim(
-  file: string,
-): Pick<ServingStation, 'host' | 'pid' | 'boot' | 'processStart' | 'since'> | undefined {
+function readClaim(file: string): HolderFields | undefined {
   try {
-    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<ServingStation> | null;
-    if (
-      typeof value?.host !== 'string' ||
-      !Number.isSafeInteger(value.pid) ||
-      typeof value.since !== 'string'
-    ) {
-      return undefined;
-    }
-    return {
-      host: value.host,
-      pid: value.pid!,
-      ...(typeof value.boot === 'string' && { boot: value.boot }),
-      ...(typeof value.processStart === 'string' && { processStart: value.processStart }),
-      since: value.since,
-    };
+    return holderFields(JSON.parse(readFileSync(file, 'utf8')) as Partial<ServingStation> | null);
   } catch {
     return undefined;
   }
 }
 
-function readRecord(file: string): ServingStation | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const value = JSON.parse(text) as Partial<ServingStation> | null;
+type HolderFields = Pick<ServingStation, 'host' | 'pid' | 'boot' | 'processStart' | 'since'>;
+
+/** Who a claim or a record names, or undefined when it names no one a check can rely on. */
+function holderFields(value: Partial<ServingStation> | null): HolderFields | undefined {
   if (
     typeof value?.host !== 'string' ||
     !Number.isSafeInteger(value.pid) ||
@@ -292,6 +271,22 @@ function readRecord(file: string): ServingStation | undefined {
     ...(typeof value.boot === 'string' && { boot: value.boot }),
     ...(typeof value.processStart === 'string' && { processStart: value.processStart }),
     since: value.since,
+  };
+}
+
+function readRecord(file: string): ServingStation | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const value = JSON.parse(text) as Partial<ServingStation> | null;
+  const holder = holderFields(value);
+  if (holder === undefined || value === null) return undefined;
+  return {
+    ...holder,
     connectionAtStart: value.connectionAtStart === true,
     locked: value.locked === true,
     ...(typeof value.unlockedAt === 'string' && { unlockedAt: value.unlockedAt }),

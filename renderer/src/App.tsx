@@ -3,7 +3,7 @@
  * (or, on a line that waits for the CA passphrase, the form to unlock it), outbox counts and the
  * recent runs.
  */
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { AttentionStrip } from './AttentionStrip.js';
 import { CommandRefusals } from './CommandRefusals.js';
 import { refusalText, withRefusal, withoutRefusal, type Refusal } from './refusalList.js';
@@ -45,30 +45,18 @@ export function App() {
     [],
   );
   // Stable while the connection lasts, so a slot event re-renders that slot's card alone.
-  const onProvision = useCallback(
-    (slot: number) =>
+  const slotCommands = useMemo(() => {
+    const send = (command: 'provision' | 'cancel', word: string) => (slot: number) =>
       client
         ? run(
-            `provision ${slot}`,
-            `Provision slot ${slot}`,
-            () => client.call('provision', { slot }),
+            `${command} ${slot}`,
+            `${word} slot ${slot}`,
+            () => client.call(command, { slot }),
             `slot ${slot}`,
           )
-        : Promise.resolve(),
-    [client, run],
-  );
-  const onCancel = useCallback(
-    (slot: number) =>
-      client
-        ? run(
-            `cancel ${slot}`,
-            `Cancel slot ${slot}`,
-            () => client.call('cancel', { slot }),
-            `slot ${slot}`,
-          )
-        : Promise.resolve(),
-    [client, run],
-  );
+        : Promise.resolve();
+    return { provision: send('provision', 'Provision'), cancel: send('cancel', 'Cancel') };
+  }, [client, run]);
   const dismiss = useCallback(
     (key: string) => setRefusals((list) => withoutRefusal(list, key)),
     [],
@@ -109,8 +97,8 @@ export function App() {
             mode={status?.mode ?? 'auto'}
             enabled={canCommand}
             unknownSince={unknownSince}
-            onProvision={onProvision}
-            onCancel={onCancel}
+            onProvision={slotCommands.provision}
+            onCancel={slotCommands.cancel}
           />
         ))}
         {locked ? (

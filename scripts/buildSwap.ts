@@ -1,7 +1,9 @@
 /**
  * Builds a bundle beside the folder it replaces and swaps it in, so a program loading that
  * folder meanwhile (a supervisor's `npm run station -- queue stats` while the line runs, a
- * window whose preload is read at each page load) never meets a half-written or empty folder.
+ * window whose preload is read at each page load) never meets a half-written one: between the
+ * two renames there is briefly no folder at all, which a reader meets as "not found" and not as
+ * a bundle cut short.
  */
 import { rename, rm } from 'node:fs/promises';
 

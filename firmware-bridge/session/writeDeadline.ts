@@ -8,6 +8,11 @@ import { abortedError } from './frameInbox.js';
  * around its waits for frames, not around its writes. So the write is raced here, for every
  * transport, against `deadlineMs` and the request's `signal`.
  *
+ * The bound is on the whole write, not on its progress as the tty transport watches: a device
+ * that holds flow control (RTS/CTS, a serial server's window) for longer than that is taken for
+ * stalled, on purpose. The wire protocol's device keeps reading while it works (a flash erase
+ * included) and answers BUSY, so a frame that waits seconds to be taken means a hung device.
+ *
  * The normal write costs one Immediate, cleared when the write completes first: the OS takes a
  * frame at once, and the write resolves a tick later. A write still pending when the Immediate
  * runs (the loop turned, so the OS did not take the bytes at once) gets the timer and the abort

@@ -43,6 +43,8 @@ export type StationFactory = (context: StationContext) => Promise<RunningStation
  * PROFILE_NOT_CHOSEN: the profiles file holds several products and none was named;
  * PROFILE_NOT_FOUND: the product named is none of the file's. Both are the supervisor's choice of
  * product, not a wrong data folder, which is what STATION_NOT_CONFIGURED tells them to check.
+ * STATION_LINE_NOT_SAVED: the data folder named for the real line has no line saved in it (the
+ * DEMO must not run in its place); STATION_ALREADY_SERVING: another station serves the folder.
  */
 export type StationStartCode =
   | 'STATION_NOT_CONFIGURED'
@@ -52,7 +54,9 @@ export type StationStartCode =
   | 'STATION_GROUP_KEY_MISSING'
   | 'STATION_PORT_IN_USE'
   | 'STATION_PORT_DENIED'
-  | 'STATION_HOST_UNAVAILABLE';
+  | 'STATION_HOST_UNAVAILABLE'
+  | 'STATION_LINE_NOT_SAVED'
+  | 'STATION_ALREADY_SERVING';
 
 /** A factory that could not be loaded or started, with operator text. */
 export class StationStartError extends Error {

@@ -64,7 +64,7 @@ describe('a second start of a data folder a line serves', () => {
       const text = refused.stderr().replace(/\s+/g, ' ');
       expect(text).toMatch(
         new RegExp(
-          `^station: Line Station already serves the data folder ${folder.dataDir}: process ${pid}, since \\d{4}-\\d\\d-\\d\\dT\\S+Z\\. This one did not start, asked for no passphrase and opened no port: .*kill ${pid}.* \\[STATION_ALREADY_SERVING\\] $`,
+          `^station: Line Station already serves the data folder ${folder.dataDir}: process ${pid}, since \\d{4}-\\d\\d-\\d\\dT\\S+Z\\. This one did not start, asked for no passphrase and opened no port: .*kill ${pid}\\) and start again\\. If no station runs on this folder, delete ${servingStationFile(folder.dataDir)} and start again\\. \\[STATION_ALREADY_SERVING\\] $`,
         ),
       );
       expect(refused.stdout()).not.toMatch(SERVING);

@@ -5,13 +5,18 @@
  * line claims its folder (claimServing) before it asks for the CA passphrase or opens any port,
  * and a folder that is taken is refused with a code.
  */
+import { StationStartError } from '../api/stationFactory.js';
 import { logStartRefusal } from '../production/stationLogFile.js';
-import { claimServing, type ServingHolder } from '../sync/servingStation.js';
+import {
+  claimServing,
+  servingClaimFile,
+  servingStationFile,
+  type ServingHolder,
+} from '../sync/servingStation.js';
 
-export class StationAlreadyServingError extends Error {
-  readonly code = 'STATION_ALREADY_SERVING';
+export class StationAlreadyServingError extends StationStartError {
   constructor(message: string) {
-    super(message);
+    super('STATION_ALREADY_SERVING', message);
     this.name = 'StationAlreadyServingError';
   }
 }
@@ -22,7 +27,11 @@ export class StationAlreadyServingError extends Error {
  */
 export function claimDataFolder(dataDir: string): () => void {
   const claim = claimServing(dataDir);
-  if ('release' in claim) return claim.release;
+  if ('release' in claim) {
+    // A folder on a filesystem that refuses the claim file: not refused, but not silent either.
+    if (claim.unclaimed !== undefined) console.error(claim.unclaimed);
+    return claim.release;
+  }
   const err = new StationAlreadyServingError(alreadyServingText(dataDir, claim.holder));
   logStartRefusal(dataDir, err);
   throw err;
@@ -33,9 +42,13 @@ function alreadyServingText(dataDir: string, holder: ServingHolder): string {
   const what = holder.serving
     ? `Line Station already serves the data folder ${dataDir}${holder.locked ? ' (locked, waiting for the CA passphrase in its UI)' : ''}`
     : `Another Line Station is starting on the data folder ${dataDir}`;
+  // The file too: a check of the process can be wrong (its pid taken by another program), and
+  // deleting the file is then the way on.
+  const file = holder.serving ? servingStationFile(dataDir) : servingClaimFile(dataDir);
   return (
     `${what}: process ${holder.pid}, since ${holder.since}. This one did not start, asked for ` +
     `no passphrase and opened no port: use that station (its UI's address was printed where it ` +
-    `was started), or stop it (kill ${holder.pid}) and start again.`
+    `was started), or stop it (kill ${holder.pid}) and start again. If no station runs on this ` +
+    `folder, delete ${file} and start again.`
   );
 }

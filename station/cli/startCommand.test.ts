@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RecordingLine } from '../api/recordingLine.test-double.js';
 import type { StationFactory } from '../api/stationFactory.js';
 import { locateElectron, missingDisplay, type ElectronRuntime } from './electronRuntime.js';
@@ -74,6 +74,18 @@ async function withDisplay<T>(body: () => Promise<T>): Promise<T> {
 
 describe('station start', () => {
   const standIns = useElectronStandIns('electron-stand-in-');
+  // A home with no line saved, so the DEMO line runs (the double in its place), whatever this
+  // machine's own ~/.line-station or LINE_STATION_DATA holds.
+  let home: string;
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'start-home-'));
+    vi.stubEnv('HOME', home);
+    vi.stubEnv('LINE_STATION_DATA', '');
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await rm(home, { recursive: true, force: true });
+  });
 
   it('runs headless when Electron is missing, saying why in one sentence with the URL', async () => {
     let launched = false;
@@ -89,9 +101,9 @@ describe('station start', () => {
         launchElectron: async () => ((launched = true), 0),
       }),
     );
-    const sentence = printed.find((l) => l.includes('runs headless')) ?? '';
+    const sentence = printed.find((l) => l.includes('runs the DEMO line headless')) ?? '';
     expect(sentence).toMatch(
-      /^The Electron runtime is not installed on this machine \(\/x\/dist was never downloaded\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
+      /^The Electron runtime is not installed on this machine \(\/x\/dist was never downloaded\), so Line Station runs the DEMO line headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
     );
     expect(status).toBe(200);
     expect(launched).toBe(false);
@@ -117,9 +129,10 @@ describe('station start', () => {
       );
     expect(await launch([])).toBe(7);
     expect(await launch(['--demo'])).toBe(7);
-    // The window's core finds the same data folder, and runs the DEMO when asked to.
+    // The window's core finds the same data folder, and is told to run the DEMO: no line is
+    // saved there, and --demo asks for it.
     expect(launchedWith).toEqual([
-      [binary, { LINE_STATION_DATA: resolveDataDir() }],
+      [binary, { LINE_STATION_DATA: resolveDataDir(), LINE_STATION_DEMO: '1' }],
       [binary, { LINE_STATION_DATA: resolveDataDir(), LINE_STATION_DEMO: '1' }],
     ]);
     expect(state.started).toBe(false);
@@ -137,9 +150,9 @@ describe('station start', () => {
         }),
       ),
     );
-    const sentence = printed.find((l) => l.includes('runs headless')) ?? '';
+    const sentence = printed.find((l) => l.includes('runs the DEMO line headless')) ?? '';
     expect(sentence).toMatch(
-      /^The native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "Error: The module '\/app\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node'" \(for the window, install the packaged app: `npm run make` [^)]* until `npm rebuild better-sqlite3` undoes it\), so Line Station runs headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
+      /^The native modules in node_modules are built for Node[^(]* \(ABI 115\), not for Electron 45\.4\.1 \(ABI 140\), and loading better-sqlite3 there fails with "Error: The module '\/app\/node_modules\/better-sqlite3\/build\/Release\/better_sqlite3\.node'" \(for the window, install the packaged app: `npm run make` [^)]* until `npm rebuild better-sqlite3` undoes it\), so Line Station runs the DEMO line headless: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43} in a browser\.$/,
     );
     expect(status).toBe(200);
     expect(launched).toBe(false);
@@ -154,7 +167,9 @@ describe('station start', () => {
       }),
     );
     expect(
-      printed.some((l) => l.startsWith('You asked for --headless, so Line Station runs headless')),
+      printed.some((l) =>
+        l.startsWith('You asked for --headless, so Line Station runs the DEMO line headless'),
+      ),
     ).toBe(true);
   });
 

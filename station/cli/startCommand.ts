@@ -36,6 +36,10 @@ export const START_USAGE = `  start   Open Line Station (what \`npm start\` runs
           --host HOST, --port PORT   as for serve (headless only)
           --data-dir DIR   where the saved line is (default $LINE_STATION_DATA or ~/.line-station)`;
 
+/**
+ * `createStation`, when given, is the DEMO line's factory (a test's double in its place): a saved
+ * line, or its absence, decides what runs, never whether a factory was given.
+ */
 export interface StartDeps extends HeadlessDeps {
   locateElectron?: () => Promise<ElectronRuntime>;
   /** Runs the desktop app with these variables added, and resolves with its exit code. */
@@ -61,13 +65,9 @@ export async function start(args: string[], deps: StartDeps = {}): Promise<numbe
     console.error('station start: --port must be a whole number from 0 to 65535');
     return 2;
   }
-  // A double given by a test stands for whatever line would run: it never reads a saved one.
   const dataDir = resolveDataDir(values['data-dir']);
-  const saved = values.demo || deps.createStation ? undefined : readSavedLineToStart(dataDir);
-  const refusal = flagsRefusal(values, dataDir, {
-    saved: saved !== undefined,
-    double: deps.createStation !== undefined,
-  });
+  const saved = values.demo ? undefined : readSavedLineToStart(dataDir);
+  const refusal = flagsRefusal(values, dataDir, saved !== undefined);
   if (refusal !== undefined) {
     console.error(`station start: ${refusal}`);
     return 2;
@@ -101,7 +101,7 @@ async function startClaimed(
       // unlocks it in the window, which has no terminal to ask in), or the DEMO.
       // With no saved line it is told to run the DEMO: a window given only the folder refuses
       // a folder with no line, as this command does when the folder comes from the variable.
-      const demo = values.demo || (!saved && !deps.createStation);
+      const demo = values.demo || !saved;
       return (deps.launchElectron ?? launchElectron)(runtime.binary, {
         [DATA_DIR_ENV]: dataDir,
         ...(demo && { [DEMO_ENV]: '1' }),
@@ -111,12 +111,7 @@ async function startClaimed(
   }
   const reason = why.charAt(0).toUpperCase() + why.slice(1);
   // The DEMO says so: a workstation that should run its real line must not pass it off as that.
-  // A test's double stands for whatever line would run, and is named as neither.
-  const what = saved
-    ? `the line saved in ${savedLinePath(dataDir)} `
-    : deps.createStation
-      ? ''
-      : 'the DEMO line ';
+  const what = saved ? `the line saved in ${savedLinePath(dataDir)} ` : 'the DEMO line ';
   await runHeadless({
     createStation: saved
       ? await savedLineStation(dataDir, saved, saved.mode, {
@@ -134,28 +129,25 @@ async function startClaimed(
   return 0;
 }
 
-/**
- * Why these flags cannot start anything, or undefined. `saved`: a saved line will run; `double`:
- * a test's station stands in for whatever line would run.
- */
+/** Why these flags cannot start anything, or undefined. `saved`: a saved line will run. */
 function flagsRefusal(
   values: { demo: boolean; locked: boolean; host: string; 'data-dir'?: string | undefined },
   dataDir: string,
-  line: { saved: boolean; double: boolean },
+  saved: boolean,
 ): string | undefined {
-  if (values['data-dir'] !== undefined && !line.saved && !line.double) {
+  if (values['data-dir'] !== undefined && !saved) {
     // The folder names the line to run; the DEMO in its place would pass for it.
     return values.demo
       ? '--demo runs the DEMO line and takes no --data-dir.'
       : `${lineNotSavedText(dataDir, 'flag')} [${LINE_NOT_SAVED}]`;
   }
-  if (values.locked && !line.saved) {
+  if (values.locked && !saved) {
     return values.demo
       ? '--demo runs the DEMO line and takes no --locked.'
       : '--locked applies to a saved line (`station line save`); the DEMO line has no passphrase.';
   }
   // So does LINE_STATION_DATA (a systemd unit's Environment=); --demo asks for the DEMO anyway.
-  if (process.env[DATA_DIR_ENV] && !values.demo && !line.saved && !line.double) {
+  if (process.env[DATA_DIR_ENV] && !values.demo && !saved) {
     return `${lineNotSavedText(dataDir, 'env')} [${LINE_NOT_SAVED}]`;
   }
   return values.locked ? lockedHostProblem(values.host) : undefined;

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StationStartError } from '../api/stationFactory.js';
 import { DEMO_ENV, desktopStationFactory } from '../production/desktopStation.js';
 import { savedLinePath } from '../production/savedLine.js';
 import { start } from './startCommand.js';
@@ -72,10 +73,25 @@ describe('a folder from LINE_STATION_DATA with no line saved', () => {
   it('is refused by the desktop window too, which runs the DEMO only when start says so', async () => {
     vi.stubEnv('LINE_STATION_DATA', dataDir);
     vi.stubEnv(DEMO_ENV, '');
-    await expect(desktopStationFactory({ log: () => undefined })).rejects.toMatchObject({
+    const refused = desktopStationFactory({ log: () => undefined });
+    await expect(refused).rejects.toBeInstanceOf(StationStartError);
+    // The window's operator may have no terminal, and the packaged app no `station` command.
+    await expect(refused).rejects.toMatchObject({
       code: 'STATION_LINE_NOT_SAVED',
-      message: expect.stringContaining(`no line is saved in ${dataDir}`),
+      message: `No line is saved in ${dataDir}, the data folder this computer's LINE_STATION_DATA setting names (there is no ${savedLinePath(dataDir)}), so Line Station did not start. Save the line into that folder with this station's setup, or, to open the DEMO line instead, remove the LINE_STATION_DATA setting and open Line Station again.`,
     });
+  });
+
+  it('makes --data-dir to a folder with no line advise --demo, not leaving out --data-dir', async () => {
+    // Without --data-dir the variable's folder would be refused all the same.
+    vi.stubEnv('LINE_STATION_DATA', dataDir);
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const other = join(dataDir, 'other');
+    expect(await start(['--headless', '--data-dir', other])).toBe(2);
+    expect(errors).toEqual([
+      `station start: no line is saved in ${other} (the data folder given by --data-dir ${other}; no ${savedLinePath(other)}): save one there with \`station line save --data-dir ${other}\`, or run the DEMO line explicitly with \`station start --demo\`. [STATION_LINE_NOT_SAVED]`,
+    ]);
   });
 });
 

@@ -23,7 +23,7 @@ export const desktopStationFactory: StationFactory = async (context) => {
   // A line.json that cannot be read is refused (STATION_LINE_INVALID), never the DEMO.
   const saved = demo ? undefined : readSavedLine(dataDir);
   if (!saved) {
-    if (!demo && process.env[DATA_DIR_ENV]) throw new LineNotSavedError(dataDir, 'env');
+    if (!demo && process.env[DATA_DIR_ENV]) throw new LineNotSavedError(dataDir);
     return demoStationFactory(context);
   }
   const line: StationFactory = async (logged) => {
@@ -33,6 +33,8 @@ export const desktopStationFactory: StationFactory = async (context) => {
   // The window has no terminal: the data folder's log is where the line's lines are kept, a
   // refused setup (profiles file, CA) included. Recorded as serving the folder like a line
   // `serve` or `start` runs, so the sync commands see it: it is started locked, as those are
-  // with --locked.
+  // with --locked. It takes no claim of the folder (serving.lock): a `station start` that opened
+  // the window holds that claim while the window runs, and this core, another process, would
+  // find it taken; a second line on the folder is said in the log instead (markServing).
   return loggedToFile(servingLineStation(line, dataDir, true), dataDir)(context);
 };

@@ -16,7 +16,7 @@ export function servingLineStation(
   return async (context) => {
     const connectionAtStart = hasDpsConnection(dataDir);
     const running = await factory(context);
-    const unmark = markServing(dataDir, { connectionAtStart, locked });
+    const unmark = markServing(dataDir, { connectionAtStart, locked }, new Date(), context.log);
     return {
       ...running,
       stop: async () => {

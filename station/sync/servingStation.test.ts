@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processStartTicks, thisProcess } from '../store/runOwner.js';
 import {
   claimServing,
@@ -18,11 +18,54 @@ import {
   servingStationFile,
 } from './servingStation.js';
 
+/**
+ * What another start does at a given moment of this one's claim (a link or rename about to be
+ * made), or a filesystem without hard links: the real calls otherwise.
+ */
+const fsHooks = vi.hoisted(() => ({
+  link: undefined as ((existing: string, target: string) => void) | undefined,
+  rename: undefined as ((from: string, to: string) => void) | undefined,
+  exclusive: undefined as ((file: string) => void) | undefined,
+}));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    linkSync: (existing: string, target: string) => {
+      fsHooks.link?.(existing, target);
+      fs.linkSync(existing, target);
+    },
+    renameSync: (from: string, to: string) => {
+      fsHooks.rename?.(from, to);
+      fs.renameSync(from, to);
+    },
+    writeFileSync: (...args: Parameters<typeof fs.writeFileSync>) => {
+      const options = args[2];
+      if (typeof options === 'object' && options?.flag === 'wx')
+        fsHooks.exclusive?.(String(args[0]));
+      fs.writeFileSync(...args);
+    },
+  };
+});
+
 let dataDir: string;
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'serving-station-'));
 });
-afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+afterEach(() => {
+  Object.assign(fsHooks, { link: undefined, rename: undefined, exclusive: undefined });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** An error as the filesystem gives it. */
+function fsError(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: refused`), { code });
+}
+
+/** A claim (serving.lock) as a start of this host would write it, with `change` applied. */
+function claimText(change: Record<string, unknown>): string {
+  return JSON.stringify({ host: thisProcess().host, since: '2026-12-06T08:00:00.000Z', ...change });
+}
 
 /** A serving.json as a line of this host would write it, with `change` applied. */
 function writeRecord(change: Record<string, unknown>): void {
@@ -158,5 +201,130 @@ describe('one line per data folder', () => {
     const missing = join(dataDir, 'no-such-folder');
     expect(claimServing(missing)).toHaveProperty('release');
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it('is not refused by a claim of another host, which a killed station left on its folder', () => {
+    // A container re-created on the same volume, a renamed PC: no process of that name runs.
+    writeFileSync(
+      servingClaimFile(dataDir),
+      claimText({ host: 'line-7-old-container', pid: 1, processStart: '1' }),
+    );
+    const claimed = claimServing(dataDir);
+    expect(claimed).toHaveProperty('release');
+    expect(JSON.parse(readFileSync(servingClaimFile(dataDir), 'utf8'))).toMatchObject({
+      host: thisProcess().host,
+      pid: process.pid,
+    });
+    if ('release' in claimed) claimed.release();
+  });
+
+  it('refuses, and keeps the live claim it moved aside, when a third start claimed the folder meanwhile', async () => {
+    const [a, c] = [await runningProcess(), await runningProcess()];
+    try {
+      const file = servingClaimFile(dataDir);
+      const aside = `${file}.${process.pid}.stale`;
+      const aClaim = claimText({ pid: a.pid, processStart: processStartTicks(a.pid) });
+      const cClaim = claimText({ pid: c.pid, processStart: processStartTicks(c.pid) });
+      writeFileSync(file, claimText({ pid: await endedPid() }));
+      // A takes the stale claim over just before this start moves it aside...
+      fsHooks.rename = (from) => {
+        if (from === file) writeFileSync(file, aClaim);
+      };
+      // ...and C claims the emptied folder before A's claim is linked back.
+      fsHooks.link = (existing) => {
+        if (existing === aside) writeFileSync(file, cClaim);
+      };
+      expect(claimServing(dataDir)).toMatchObject({ holder: { pid: a.pid, serving: false } });
+      expect(readFileSync(aside, 'utf8')).toBe(aClaim);
+      expect(readFileSync(file, 'utf8')).toBe(cClaim);
+    } finally {
+      await Promise.all([a.end(), c.end()]);
+    }
+  });
+
+  it('is claimed by an exclusive create on a filesystem without hard links', async () => {
+    fsHooks.link = () => {
+      throw fsError('EPERM'); // exFAT, FAT, some CIFS and FUSE mounts
+    };
+    const claimed = claimServing(dataDir);
+    expect(claimed).toEqual({ release: expect.any(Function) });
+    expect(JSON.parse(readFileSync(servingClaimFile(dataDir), 'utf8'))).toMatchObject({
+      pid: process.pid,
+    });
+    if ('release' in claimed) claimed.release();
+    expect(existsSync(servingClaimFile(dataDir))).toBe(false);
+
+    const other = await runningProcess();
+    try {
+      writeFileSync(
+        servingClaimFile(dataDir),
+        claimText({ pid: other.pid, processStart: processStartTicks(other.pid) }),
+      );
+      expect(claimServing(dataDir)).toMatchObject({ holder: { pid: other.pid } });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('puts back a live claim it moved aside on a filesystem without hard links', async () => {
+    const a = await runningProcess();
+    try {
+      const file = servingClaimFile(dataDir);
+      const aClaim = claimText({ pid: a.pid, processStart: processStartTicks(a.pid) });
+      writeFileSync(file, claimText({ pid: await endedPid() }));
+      fsHooks.link = () => {
+        throw fsError('EPERM');
+      };
+      fsHooks.rename = (from) => {
+        if (from === file) writeFileSync(file, aClaim); // A took the stale claim over first
+      };
+      expect(claimServing(dataDir)).toMatchObject({ holder: { pid: a.pid } });
+      expect(readFileSync(file, 'utf8')).toBe(aClaim);
+      expect(existsSync(`${file}.${process.pid}.stale`)).toBe(false);
+    } finally {
+      await a.end();
+    }
+  });
+
+  it('says in one line that a folder where the claim cannot be created is not claimed', () => {
+    fsHooks.link = () => {
+      throw fsError('ENOTSUP');
+    };
+    fsHooks.exclusive = () => {
+      throw fsError('EPERM');
+    };
+    expect(claimServing(dataDir)).toEqual({
+      release: expect.any(Function),
+      unclaimed: expect.stringMatching(
+        new RegExp(
+          `^Line Station: the data folder ${dataDir} cannot be claimed .*start only one\\.$`,
+        ),
+      ),
+    });
+  });
+
+  it('says so when it leaves a live line its record', async () => {
+    const other = await runningProcess();
+    try {
+      writeRecord({ pid: other.pid, processStart: processStartTicks(other.pid) });
+      const logged: string[] = [];
+      const unmark = markServing(
+        dataDir,
+        { connectionAtStart: false, locked: true },
+        new Date(),
+        (line) => void logged.push(line),
+      );
+      unmark();
+      expect(logged).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^Line Station: process ${other.pid} already serves the data folder ${dataDir} `,
+          ),
+        ),
+      ]);
+      expect(servingStation(dataDir)).toMatchObject({ pid: other.pid });
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -47,6 +47,7 @@ export function markServing(
   dataDir: string,
   start: Pick<ServingStation, 'connectionAtStart' | 'locked'>,
   now: Date = new Date(),
+  log: (line: string) => void = (line) => console.error(line),
 ): () => void {
   const { host, pid, boot } = thisProcess();
   const processStart = processStartTicks(pid);
@@ -62,7 +63,14 @@ export function markServing(
   // Another live line's record stays: written over, `sync status` would name the wrong process,
   // and this one's end would take back a record of a line that still runs.
   const other = servingStation(dataDir);
-  if (other !== undefined && !other.otherHost && other.pid !== pid) return () => undefined;
+  if (other !== undefined && !other.otherHost && other.pid !== pid) {
+    // Said, not only skipped: the desktop window takes no claim of its folder (a `station
+    // start` that opened it holds that claim), so a second line there shows only here.
+    log(
+      `Line Station: process ${other.pid} already serves the data folder ${dataDir} (since ${other.since}); ${file} stays that line's, so the sync commands do not name this one.`,
+    );
+    return () => undefined;
+  }
   if (!writeRecord(file, record)) return () => undefined;
   return () => {
     try {
@@ -167,12 +175,14 @@ export type ServingHolder = Pick<ServingStation, 'host' | 'pid' | 'since'> & {
  * with O_EXCL, so of two starts at once only one gets it. A claim or record whose process ended
  * is stale and taken over. `release` takes back this process's claim only (also at its exit).
  * A folder where no file can be created (missing, read-only) gets no claim and is not refused:
- * the start itself then says what is wrong with the folder.
+ * the start itself then says what is wrong with the folder. One where the claim alone cannot be
+ * created gets none either, with `unclaimed` saying so in one line. A claim of another host
+ * does not refuse (liveClaim).
  */
 export function claimServing(
   dataDir: string,
   now: Date = new Date(),
-): { release: () => void } | { holder: ServingHolder } {
+): { release: () => void; unclaimed?: string } | { holder: ServingHolder } {
   const serving = servingStation(dataDir);
   if (serving !== undefined && !serving.otherHost && serving.pid !== process.pid) {
     const { host, pid, since, locked } = serving;
@@ -188,38 +198,27 @@ export function claimServing(
     since: now.toISOString(),
   };
   const file = servingClaimFile(dataDir);
+  const content = `${JSON.stringify(claim)}\n`;
   // Written whole beside it, then linked into place: link fails when the claim exists, and a
   // reader never meets half of one (an empty claim would read as stale).
   const temp = `${file}.${pid}.tmp`;
   try {
-    writeFileSync(temp, `${JSON.stringify(claim)}\n`, { mode: 0o600 });
+    writeFileSync(temp, content, { mode: 0o600 });
   } catch {
     return { release: () => undefined };
   }
   try {
     // Twice at most: a stale claim is moved aside once, then the folder is claimed again.
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        linkSync(temp, file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return { release: () => undefined };
+      const made = createClaim(temp, file, content);
+      if (made === 'unclaimed') {
+        return { release: () => undefined, unclaimed: unclaimedText(dataDir, file) };
+      }
+      if (made === 'exists') {
         const holder = liveClaim(readClaim(file), pid);
         if (holder !== undefined) return { holder };
-        // Stale: renamed aside under a name of this process, so one start takes it over. If
-        // what was moved is a live claim another start made meanwhile, it goes back.
-        const aside = `${file}.${pid}.stale`;
-        try {
-          renameSync(file, aside);
-          const moved = liveClaim(readClaim(aside), pid);
-          if (moved !== undefined) {
-            linkSync(aside, file);
-            return { holder: moved };
-          }
-        } catch {
-          // Another start moved it first: claiming again decides.
-        } finally {
-          rmSync(aside, { force: true });
-        }
+        const taken = takeOverStale(file, pid);
+        if (taken !== undefined) return { holder: taken };
         continue;
       }
       const release = (): void => {
@@ -239,9 +238,70 @@ export function claimServing(
   }
 }
 
-/** The holder a claim names, if it is another process that still runs. */
+/**
+ * Creates the claim, failing when one exists: linked into place, or, on a filesystem without
+ * hard links (exFAT, FAT, some CIFS and FUSE mounts), created exclusively ('wx'), which a reader
+ * may meet half written (read as stale) but which still keeps a second start out. `unclaimed`:
+ * neither works, and the folder cannot be claimed at all.
+ */
+function createClaim(temp: string, file: string, content: string): 'made' | 'exists' | 'unclaimed' {
+  try {
+    linkSync(temp, file);
+    return 'made';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+  }
+  try {
+    writeFileSync(file, content, { flag: 'wx', mode: 0o600 });
+    return 'made';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists' : 'unclaimed';
+  }
+}
+
+function unclaimedText(dataDir: string, file: string): string {
+  return `Line Station: the data folder ${dataDir} cannot be claimed (${file} cannot be created there), so nothing stops a second station from serving it too: start only one.`;
+}
+
+/**
+ * Moves a stale claim aside under a name of this process, so one start takes it over; then the
+ * folder is claimed again. Returns the holder when what was moved is a live claim another start
+ * made meanwhile: it is linked back, and when that fails (a third start claimed the folder in
+ * the gap) it stays aside rather than being deleted, and this start is refused all the same.
+ */
+function takeOverStale(file: string, pid: number): ServingHolder | undefined {
+  const aside = `${file}.${pid}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return undefined; // Another start moved it first: claiming again decides.
+  }
+  const moved = liveClaim(readClaim(aside), pid);
+  if (moved === undefined) {
+    rmSync(aside, { force: true }); // confirmed stale
+    return undefined;
+  }
+  // Put back as a claim is made (a copy where there are no hard links); otherwise kept aside:
+  // it is a live process's claim, not this start's to delete.
+  let back: ReturnType<typeof createClaim> = 'unclaimed';
+  try {
+    back = createClaim(aside, file, readFileSync(aside, 'utf8'));
+  } catch {
+    // Unreadable now: kept aside.
+  }
+  if (back === 'made') rmSync(aside, { force: true });
+  return moved;
+}
+
+/**
+ * The holder a claim names, if it is another process that still runs. A claim of another host
+ * does not hold: a station's data folder is one workstation's (as serving.json of another host
+ * is not a line serving it), and such a claim is one a station left behind when it was killed
+ * and the host was renamed or re-created (a Docker container on the same volume, DHCP host
+ * names), which no process here could ever take back.
+ */
 function liveClaim(claim: ReturnType<typeof readClaim>, pid: number): ServingHolder | undefined {
-  if (claim === undefined || claim.pid === pid || liveness(claim) === 'stale') return undefined;
+  if (claim === undefined || claim.pid === pid || liveness(claim) !== 'runs') return undefined;
   return { host: claim.host, pid: claim.pid, since: claim.since, serving: false };
 }
 

@@ -117,11 +117,14 @@ describe('the built core', () => {
       // Its own temp folder: the DEMO keeps its simulated flash and CA there and must clear it.
       const temp = join(app, 'tmp');
       mkdirSync(temp);
-      // An empty data folder: a line saved on this machine would take the DEMO's place.
+      // An empty data folder: a line saved on this machine would take the DEMO's place. The
+      // DEMO is asked for as `station start` asks the window for it when no line is saved: a
+      // folder named by LINE_STATION_DATA alone, with no line, is refused.
       core = new CoreChild(join(electronDir, 'coreEntry.js'), {
         ...process.env,
         TMPDIR: temp,
         LINE_STATION_DATA: join(app, 'data'),
+        LINE_STATION_DEMO: '1',
       });
 
       core.post({ type: 'start', secretBackend: null });

@@ -119,6 +119,9 @@ export const SlotCard = memo(function SlotCard({
   );
 });
 
+/** How long after a Provision a Cancel on the same card is taken for its double-click's second. */
+const DOUBLE_CLICK_MS = 500;
+
 /**
  * The card's commands. A retry after a failure is always offered; a fresh run on a waiting slot
  * only in manual mode (auto starts it). A PASS card offers the next device, in either mode: a
@@ -134,9 +137,16 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
   // second click that comes before the disabled button is drawn.
   const [pressedAt, setPressedAt] = useState<SlotViewPayload>();
   const pressed = useRef<SlotViewPayload>(undefined);
+  // A Cancel within a double-click's time of a Provision is that double-click's second click: a
+  // local station answers the first within milliseconds, and Cancel takes the place of the
+  // Provision it pressed, so the second click would cancel the run it just started.
+  const provisionedMs = useRef(-Infinity);
   const pending = pressedAt === slot;
   const send = (command: (slot: number) => Promise<unknown>) => () => {
     if (pressed.current === slot) return;
+    const now = performance.now();
+    if (command === onProvision) provisionedMs.current = now;
+    else if (now - provisionedMs.current < DOUBLE_CLICK_MS) return;
     const at = slot;
     pressed.current = at;
     setPressedAt(at);

@@ -167,6 +167,31 @@ describe.skipIf(chromiumMissing)('slot commands in Chromium (headless server)', 
     await page.close();
   });
 
+  it('takes no Cancel from the second click of a double-click that started the run', async () => {
+    const { page, problems } = await openWatchedPage(ui.browser, ui.server.url);
+    page.setDefaultTimeout(10_000);
+    ui.line.fail(10);
+    await slotCard(page, 10).getByRole('button', { name: 'Provision again' }).waitFor();
+    // The page's time stands still from the first click to the second, as in a double-click
+    // (the station's answer and events still arrive: they are messages, not timers).
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 1_000);
+    const before = ui.line.commands.length;
+    await slotCard(page, 10).getByRole('button', { name: 'Provision again' }).click();
+    // The run started and its Cancel took the place of the button the first click pressed.
+    const cancel = cardIn(page, 10, 'running').getByRole('button', { name: 'Cancel' });
+    await cancel.waitFor();
+    await cancel.click(); // the second click of the double-click
+    await expect.poll(() => ui.line.commands.slice(before)).toEqual(['provision 10']);
+    // Past the double-click time, Cancel is a press of its own.
+    await page.clock.runFor(600);
+    await cancel.click();
+    await expect.poll(() => ui.line.commands.slice(before)).toEqual(['provision 10', 'cancel 10']);
+    await page.clock.resume();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("draws one card again for a slot's event, not all of them", async () => {
     const page = await ui.browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.setDefaultTimeout(10_000);

@@ -6,7 +6,12 @@ import type {
   SlotViewPayload,
 } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
-import { MAX_RETRY_MS, RecentRunsFeed, type RecentRunsUpdate } from './recentRunsFeed.js';
+import {
+  MAX_COVERED_RUNS,
+  MAX_RETRY_MS,
+  RecentRunsFeed,
+  type RecentRunsUpdate,
+} from './recentRunsFeed.js';
 
 const run = (runId: number, state: RunViewPayload['state'] = 'pass'): RunViewPayload => ({
   runId,
@@ -235,5 +240,33 @@ describe('RecentRunsFeed', () => {
     feed.dispose();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(asks).toHaveLength(1);
+  });
+
+  it('remembers a bounded number of runs over a long shift, the newest kept', async () => {
+    const { feed, answer, asks } = feedOn();
+    feed.start([]);
+    await answer([]);
+    const ended = MAX_COVERED_RUNS * 3;
+    for (let runId = 1; runId <= ended; runId++) {
+      feed.slotChanged(slot(1 + (runId % 64), 'fail', runId));
+      await vi.advanceTimersByTimeAsync(1_000);
+      await answer([run(runId, 'fail')]);
+    }
+    expect(feed.coveredRuns).toBeLessThanOrEqual(MAX_COVERED_RUNS);
+    // The newest are still known: a slot showing one again asks nothing.
+    const asked = asks.length;
+    feed.slotChanged(slot(2, 'fail', ended));
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(asks).toHaveLength(asked);
+  });
+
+  it('lists only failures: the passes it skips are bounded too', async () => {
+    const { feed, answer } = feedOn(true);
+    feed.start([]);
+    await answer([]);
+    for (let runId = 1; runId <= MAX_COVERED_RUNS * 2; runId++) {
+      feed.slotChanged(slot(1, 'pass', runId));
+    }
+    expect(feed.coveredRuns).toBeLessThanOrEqual(MAX_COVERED_RUNS);
   });
 });

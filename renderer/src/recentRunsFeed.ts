@@ -38,6 +38,13 @@ const ENDED = new Set<SlotViewPayload['state']>(['pass', 'fail', 'cancelled']);
 /** The longest pause before an ask that failed is made again. */
 export const MAX_RETRY_MS = 10_000;
 
+/**
+ * The most run ids the feed remembers as covered. A kiosk page stays connected for days, and a
+ * busy line ends tens of thousands of runs a day: the oldest ids go first. A slot that still
+ * shows a run forgotten this way costs one more ask if it is shown again, nothing else.
+ */
+export const MAX_COVERED_RUNS = 4_096;
+
 export class RecentRunsFeed {
   readonly #options: RecentRunsFeedOptions;
   readonly #gapMs: number;
@@ -80,16 +87,30 @@ export class RecentRunsFeed {
     // A pass is no row of a list of the runs that did not pass: nothing to ask for.
     if (this.#options.failedOnly && slot.state === 'pass') {
       this.#known.add(runId);
+      this.#forgetOldest();
       return;
     }
     this.#waiting.add(runId);
     this.#askSoon();
   }
 
+  /** How many run ids the feed remembers as covered (at most MAX_COVERED_RUNS, and some). */
+  get coveredRuns(): number {
+    return this.#known.size;
+  }
+
   dispose(): void {
     this.#disposed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Down to MAX_COVERED_RUNS, the first remembered first (the oldest runs, as they came). */
+  #forgetOldest(): void {
+    for (const runId of this.#known) {
+      if (this.#known.size <= MAX_COVERED_RUNS) return;
+      this.#known.delete(runId);
+    }
   }
 
   #askSoon(): void {
@@ -122,6 +143,7 @@ export class RecentRunsFeed {
           // This ask started after they ended: its answer covers them, whatever it says.
           for (const runId of asked) this.#known.add(runId);
           for (const run of runs) this.#known.add(run.runId);
+          this.#forgetOldest();
           this.#options.show({ runs });
         },
         (err: unknown) => {

@@ -202,6 +202,15 @@ describe.skipIf(chromiumMissing)('slot commands in Chromium (headless server)', 
     // Every card was drawn at least once: the counting works on this build of React.
     expect(Object.keys(await renders())).toHaveLength(SLOTS);
 
+    // The page settles first (the connection going live enables every card's buttons once): a
+    // quarter second with no card drawn.
+    await expect
+      .poll(async () => {
+        await page.evaluate('window.__resetCardRenders()');
+        await page.waitForTimeout(250);
+        return renders();
+      })
+      .toEqual({});
     await page.evaluate('window.__resetCardRenders()');
     ui.line.fail(12);
     await cardIn(page, 12, 'fail').waitFor();

@@ -31,13 +31,15 @@ export function App() {
 
   /**
    * Runs a command; a refusal is shown in words, never swallowed. It is kept under `key` (the
-   * command and its slot) until dismissed or refused again: another command leaves it alone.
+   * command and its slot) until dismissed, refused again or taken: another command leaves it
+   * alone.
    * Settles once the station answered either way, so a card can hold its button until then.
    */
   const run = useCallback(
     (key: string, what: string, action: () => Promise<unknown>, check?: string) =>
       action().then(
-        () => undefined,
+        // Taken at last: an earlier refusal of the same command no longer stands.
+        () => setRefusals((list) => withoutRefusal(list, key)),
         (err: unknown) => {
           setRefusals((list) => withRefusal(list, { key, text: refusalText(what, err, check) }));
         },

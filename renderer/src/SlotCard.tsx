@@ -2,7 +2,7 @@
  * One slot (one port). State is shown as a word and a symbol as well as a colour, so it reads
  * the same to a colour-blind technician and on a washed-out screen.
  */
-import { memo, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { SlotViewPayload } from '../../station/api/contract.js';
 import { clockTime } from './clockTime.js';
 import './SlotCard.css';
@@ -119,7 +119,7 @@ export const SlotCard = memo(function SlotCard({
   );
 });
 
-/** How long after a Provision a Cancel on the same card is taken for its double-click's second. */
+/** How long a card's Cancel stays off after its Provision: an OS's double-click time. */
 const DOUBLE_CLICK_MS = 500;
 
 /**
@@ -137,16 +137,20 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
   // second click that comes before the disabled button is drawn.
   const [pressedAt, setPressedAt] = useState<SlotViewPayload>();
   const pressed = useRef<SlotViewPayload>(undefined);
-  // A Cancel within a double-click's time of a Provision is that double-click's second click: a
-  // local station answers the first within milliseconds, and Cancel takes the place of the
-  // Provision it pressed, so the second click would cancel the run it just started.
-  const provisionedMs = useRef(-Infinity);
+  // Cancel stays off for a double-click's time after a Provision: a local station answers the
+  // first click within milliseconds, Cancel takes the place of the Provision it pressed, and the
+  // second click would cancel the run it just started. Off, not ignored: it shows.
+  const [cancelHeld, setCancelHeld] = useState(false);
+  const holdTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(holdTimer.current), []);
   const pending = pressedAt === slot;
   const send = (command: (slot: number) => Promise<unknown>) => () => {
     if (pressed.current === slot) return;
-    const now = performance.now();
-    if (command === onProvision) provisionedMs.current = now;
-    else if (now - provisionedMs.current < DOUBLE_CLICK_MS) return;
+    if (command === onProvision) {
+      clearTimeout(holdTimer.current);
+      setCancelHeld(true);
+      holdTimer.current = setTimeout(() => setCancelHeld(false), DOUBLE_CLICK_MS);
+    }
     const at = slot;
     pressed.current = at;
     setPressedAt(at);
@@ -179,7 +183,7 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
           <button
             type="button"
             className="cancel"
-            disabled={!enabled || pending}
+            disabled={!enabled || pending || cancelHeld}
             onClick={send(onCancel)}
           >
             Cancel

@@ -187,7 +187,8 @@ describe.skipIf(chromiumMissing)('slot commands in Chromium (headless server)', 
     // The run started and its Cancel took the place of the button the first click pressed.
     const cancel = cardIn(page, 10, 'running').getByRole('button', { name: 'Cancel' });
     await cancel.waitFor();
-    await cancel.click(); // the second click of the double-click
+    expect(await cancel.isDisabled()).toBe(true);
+    await cancel.click({ force: true }); // the second click of the double-click lands on it
     await expect.poll(() => ui.line.commands.slice(before)).toEqual(['provision 10']);
     // Past the double-click time, Cancel is a press of its own.
     await page.clock.runFor(600);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import { hostProcessRuns } from '../store/runOwner.js';
+import { hostProcessRuns, processStartTicks, thisProcess } from '../store/runOwner.js';
 
 /** Who holds the sync lease, as the operator is told. */
 export interface LeaseHolder {
@@ -14,7 +14,17 @@ interface StoredLease extends LeaseHolder {
   holder: string;
   /** When the holder last renewed it, ms since the epoch. */
   renewedAt: number;
+  /**
+   * The holder's kernel boot id and start in clock ticks since boot (migration 021); null for a
+   * lease written by an older station, or where they could not be read (no /proc).
+   */
+  boot: string | null;
+  started: string | null;
 }
+
+/** The lease with who holds it beyond the pid (migration 021), as every judge reads it. */
+const READ_LEASE = `SELECT l.holder, l.host, l.pid, l.renewed_at AS renewedAt, p.boot, p.started
+  FROM sync_lease l LEFT JOIN sync_lease_process p ON p.holder = l.holder`;
 
 /** A lease of another host that was not renewed for this long is free. */
 const STALE_MS = 60_000;
@@ -25,30 +35,46 @@ const STALE_MS = 60_000;
  * is free when its holder is
  * - this process: a worker of it that never stopped, which the process answers for itself;
  * - a process of this host that no longer runs: it crashed or was killed, so its rows are
- *   read back from DPS like any crash's;
+ *   read back from DPS like any crash's. After a crash and a reboot the holder's pid is often
+ *   taken by an unrelated process, which a pid alone reads as the holder: the lease keeps the
+ *   holder's boot id and process start too (migration 021), and a holder of another boot, or
+ *   whose pid now belongs to a process that started at another time, no longer runs;
  * - a process of another host (a database on a shared drive) that has not renewed it within
  *   STALE_MS.
  */
 export class SyncLease {
   private readonly holder = randomUUID();
   private readonly host = hostname();
+  /** Written with the lease, for others to tell this process from a later one with its pid. */
+  private readonly boot = thisProcess().boot ?? null;
+  private readonly started = processStartTicks(process.pid) ?? null;
   private renewedAt = 0;
   private held = false;
   private readonly sql;
   private readonly takeTx: Database.Transaction<() => LeaseHolder | undefined>;
+  private readonly releaseTx: Database.Transaction<() => void>;
 
   constructor(
     db: Database.Database,
     private readonly now: () => number,
   ) {
     this.sql = {
-      read: db.prepare(`SELECT holder, host, pid, renewed_at AS renewedAt FROM sync_lease`),
+      read: db.prepare(READ_LEASE),
       take: db.prepare(`INSERT OR REPLACE INTO sync_lease (id, holder, host, pid, renewed_at)
         VALUES (1, ?, ?, ?, ?)`),
+      // One lease, so one holder's process at most: an earlier holder's row goes with its lease.
+      forgetProcesses: db.prepare(`DELETE FROM sync_lease_process`),
+      takeProcess: db.prepare(`INSERT INTO sync_lease_process (holder, boot, started)
+        VALUES (?, ?, ?)`),
       renew: db.prepare(`UPDATE sync_lease SET renewed_at = ? WHERE holder = ?`),
       release: db.prepare(`DELETE FROM sync_lease WHERE holder = ?`),
+      releaseProcess: db.prepare(`DELETE FROM sync_lease_process WHERE holder = ?`),
     };
     this.takeTx = db.transaction(() => this.takeInTransaction());
+    this.releaseTx = db.transaction(() => {
+      this.sql.release.run(this.holder);
+      this.sql.releaseProcess.run(this.holder);
+    });
   }
 
   /**
@@ -73,7 +99,7 @@ export class SyncLease {
     if (!this.held) return;
     this.held = false;
     try {
-      this.sql.release.run(this.holder);
+      this.releaseTx();
     } catch {
       // The database refused: the lease names this process, which other processes on this host
       // see end, and other hosts see go stale.
@@ -96,6 +122,8 @@ export class SyncLease {
     }
     const now = this.now();
     this.sql.take.run(this.holder, this.host, process.pid, now);
+    this.sql.forgetProcesses.run();
+    this.sql.takeProcess.run(this.holder, this.boot, this.started);
     this.renewedAt = now;
     return undefined;
   }
@@ -112,9 +140,7 @@ export class SyncLease {
  * status`); undefined when no worker holds a live lease.
  */
 export function activeSyncHolder(db: Database.Database, now = Date.now()): LeaseHolder | undefined {
-  const lease = db
-    .prepare(`SELECT holder, host, pid, renewed_at AS renewedAt FROM sync_lease`)
-    .get() as StoredLease | undefined;
+  const lease = db.prepare(READ_LEASE).get() as StoredLease | undefined;
   if (!lease || isStale(lease, now)) return undefined;
   return { host: lease.host, pid: lease.pid };
 }
@@ -122,5 +148,15 @@ export function activeSyncHolder(db: Database.Database, now = Date.now()): Lease
 /** A lease whose holder is gone: a process of this host that no longer runs, or a silent host. */
 function isStale(lease: StoredLease, now: number): boolean {
   if (lease.host !== hostname()) return now - lease.renewedAt > STALE_MS;
-  return !hostProcessRuns(lease.pid);
+  if (!hostProcessRuns(lease.pid)) return true;
+  // A process runs with the holder's pid, but it may be another one: after a reboot (a crash,
+  // a power cut) pids are handed out again, so every process of an earlier boot is gone.
+  const boot = thisProcess().boot;
+  if (lease.boot !== null && boot !== undefined && lease.boot !== boot) return true;
+  // Within this boot, a pid taken over after its holder ended (killed) has another start. A
+  // lease written by an older station, or where /proc cannot be read, has the pid alone to
+  // tell, and errs on the side of a holder that still runs.
+  if (lease.started === null) return false;
+  const started = processStartTicks(lease.pid);
+  return started !== undefined && started !== lease.started;
 }

@@ -12,6 +12,7 @@ import { openStationDatabase } from '../store/stationDatabase.js';
 import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
 import { audit } from './auditCommand.js';
 import { ca } from './caCommand.js';
+import { queue } from './queueCommand.js';
 import { zonedLocalTime } from './timeFlags.js';
 
 const PASSPHRASE = 'the station passphrase';
@@ -223,17 +224,18 @@ describe('station ca issue', () => {
 });
 
 describe('station ca revoke', () => {
-  it('records the revocation, and says plainly that DPS still lets the device register', async () => {
+  it('records the revocation, and says plainly what it did not change outside the station', async () => {
     const { serial } = await issueByHand();
     output = [];
     const revoke = ['revoke', serial, '--reason', 'device stolen', '--by', 'kim'];
     expect(await ca([...revoke, '--data-dir', dataDir])).toBe(0);
     const said = output.join('\n');
     expect(said).toContain(`Certificate ${serial} (dev-1) marked revoked`);
-    expect(said).toContain('the station publishes no CRL and changed nothing in DPS');
-    expect(said).toContain('can still register');
+    expect(said).toContain(
+      'The station made no enrollment for this certificate (issued by hand, or its run failed), so it changed nothing in DPS.',
+    );
     expect(said).toContain('disable or delete the DPS individual enrollment "dev-1"');
-    expect(said).toContain('The station made no enrollment for this certificate');
+    expect(said).toContain('The station publishes no CRL and changes nothing in an IoT hub');
 
     const [event, ...more] = await auditEvents('certificate.revoked');
     expect(more).toEqual([]);
@@ -246,7 +248,6 @@ describe('station ca revoke', () => {
         statusBefore: 'issued',
         enrollment: null,
         crlPublished: false,
-        dpsChanged: false,
       },
     });
 
@@ -261,7 +262,7 @@ describe('station ca revoke', () => {
     expect(await auditEvents('certificate.revoked')).toHaveLength(1);
   });
 
-  it('says that an enrollment still pending in the outbox will reach DPS all the same', async () => {
+  it('withholds an enrollment still pending in the outbox, for good', async () => {
     const db = openStationDatabase(join(dataDir, 'station.db'));
     const store = new ProvisioningStore(db);
     const runId = store.beginRun('/dev/ttyUSB1', 'line7', Date.now(), 'auto');
@@ -271,12 +272,27 @@ describe('station ca revoke', () => {
 
     expect(await ca(['revoke', `c-${runId}`, '--reason', 'rework', '--data-dir', dataDir])).toBe(0);
     expect(output.join('\n')).toMatch(
-      /Its enrollment \(outbox row \d+\) is pending: the station will still send it to DPS/,
+      /Its enrollment \(outbox row \d+\) was pending and never sent: it is now withheld \(failed, SYNC_CERTIFICATE_REVOKED\), and the station never sends it to DPS\./,
     );
     const [event] = await auditEvents('certificate.revoked');
     expect(event).toMatchObject({
       subject: `reg-${runId}`,
-      detail: { statusBefore: 'committed', enrollment: { status: 'pending' } },
+      detail: {
+        statusBefore: 'committed',
+        enrollment: { status: 'pending', action: 'withheld' },
+      },
+    });
+    // Requeue names it and sends nothing back.
+    const reader = openStationDatabase(join(dataDir, 'station.db'));
+    const [row] = new ProvisioningStore(reader).listOutbox({ limit: 1 });
+    reader.close();
+    expect(row).toMatchObject({ status: 'failed', lastErrorCode: 'SYNC_CERTIFICATE_REVOKED' });
+    const requeue = ['requeue', '--status', 'failed', '--id', String(row!.id), '--by', 'kim'];
+    await expect(queue([...requeue, '--data-dir', dataDir])).rejects.toMatchObject({
+      code: 'QUEUE_REQUEUE_NO_MATCH',
+      message: expect.stringContaining(
+        `enrollment ${row!.id} carries a revoked certificate and is never sent`,
+      ) as string,
     });
   });
 

@@ -13,7 +13,7 @@ import type { AuditActor } from '../store/auditLog.js';
 import { auditedChange } from '../store/auditedChange.js';
 import { CertificateLedger } from '../store/certificateLedger.js';
 import { openStationDatabase } from '../store/stationDatabase.js';
-import { SupervisedLedger, type OutboxRow } from '../store/supervisedLedger.js';
+import { SupervisedLedger } from '../store/supervisedLedger.js';
 import {
   certificateAsksOf,
   certificateCutNote,
@@ -21,8 +21,8 @@ import {
   type KnownAsks,
 } from '../production/certificateLifetimeNote.js';
 import { issue } from './caIssue.js';
+import { revocationLines } from './caRevokeText.js';
 import { parseStationArgs } from './stationArgs.js';
-import { stationCommand } from './stationCommand.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -49,9 +49,10 @@ export const CA_USAGE = `  ca init    [--name NAME] [--algorithm P-256|P-384] [-
                                                  not exist unless --force (then it is replaced);
                                                  FILE is checked before the passphrase
   ca list    [--id REGISTRATION_ID] [--limit N]  list issued certificates
-  ca revoke  SERIAL --reason TEXT [--by NAME]    mark an issued certificate revoked in the ledger
-                                                 (no CRL is published and DPS is not changed:
-                                                 disable the device's enrollment in DPS yourself)
+  ca revoke  SERIAL --reason TEXT [--by NAME]    mark an issued certificate revoked: its
+                                                 enrollment is never sent to DPS, or the sync
+                                                 disables it there (no CRL is published, no
+                                                 IoT hub is changed)
           every ca command takes --data-dir DIR (default $LINE_STATION_DATA or ~/.line-station);
           the CA passphrase comes from LINE_STATION_CA_PASSPHRASE, the terminal, or stdin;
           init, import, issue and revoke go into the audit trail by --by NAME, else this OS
@@ -298,36 +299,8 @@ async function revoke(
   await stationCa.revoke(serial, reason);
   const id = before?.registrationId ?? '?';
   console.log(`Certificate ${serial} (${id}) marked revoked in this station's ledger.`);
-  // The ledger is the station's own record: nothing outside it learns of the revocation, and a
-  // supervisor must not leave believing the device is shut out.
-  console.log(
-    'This does not stop the device: the station publishes no CRL and changed nothing in DPS, so a device holding this certificate can still register.',
-  );
-  console.log(
-    `To stop it, disable or delete the DPS individual enrollment "${id}" (Azure portal: the DPS, Manage enrollments; or \`az iot dps enrollment update --enrollment-id ${id} --provisioning-status disabled\`), and disable the device in its IoT hub if it registered already. The station has no command that changes an enrollment in DPS.`,
-  );
-  console.log(outboxNote(ledger.revokedEnrollment, dataDir));
+  for (const line of revocationLines(ledger.revokedEnrollment, id, dataDir)) console.log(line);
   return 0;
-}
-
-/** What the outbox did with the enrollment that carries the revoked certificate. */
-function outboxNote(row: OutboxRow | undefined, dataDir: string): string {
-  if (row === undefined) {
-    return 'The station made no enrollment for this certificate (issued by hand, or its run failed): if it was enrolled in DPS some other way, disable that enrollment.';
-  }
-  const ofRow = `Its enrollment (outbox row ${row.id}) is ${row.status}`;
-  switch (row.status) {
-    case 'pending':
-    case 'syncing':
-      return `${ofRow}: the station will still send it to DPS, and cannot withdraw it. Once \`${stationCommand('queue list', dataDir)}\` shows it synced, disable it in DPS.`;
-    case 'synced':
-      return `${ofRow}: it is in DPS.`;
-    case 'failed':
-    case 'conflict':
-      return `${ofRow}: do not requeue it (\`${stationCommand('queue requeue', dataDir)}\`); check in DPS that no enrollment of that ID holds this certificate.`;
-    default:
-      return `${ofRow}: the device was provisioned again since; its later enrollment is not affected.`;
-  }
 }
 
 function printStatus(status: CaStatus, caDir: string, known: KnownAsks): number {

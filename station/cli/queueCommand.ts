@@ -7,6 +7,7 @@ import {
   type OutboxEntry,
 } from '../store/outboxListing.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
+import { REVOKED_CODE } from '../store/revokedEnrollment.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
 import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -173,6 +174,9 @@ function checkRequeueIds(
     // The first row from `id` on: the row itself when there is one.
     const [row] = store.listOutbox({ afterId: id - 1, limit: 1 });
     if (row?.id !== id) return [`there is no enrollment ${id}`];
+    if (row.lastErrorCode === REVOKED_CODE) {
+      return [`enrollment ${id} carries a revoked certificate and is never sent`];
+    }
     return row.status === status ? [] : [`enrollment ${id} is ${row.status}, not ${status}`];
   });
   if (problems.length > 0) {

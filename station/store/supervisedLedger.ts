@@ -2,13 +2,8 @@ import type Database from 'better-sqlite3';
 import type { IssuanceRecord } from '../../certs/caSigner.js';
 import { AuditLog, type AuditActor } from './auditLog.js';
 import { CertificateLedger } from './certificateLedger.js';
+import { RevokedEnrollments, type RevokedEnrollment } from './revokedEnrollment.js';
 import { asStoreError } from './storeError.js';
-
-/** The outbox row that carries a certificate. */
-export interface OutboxRow {
-  id: number;
-  status: string;
-}
 
 /**
  * The ledger of a supervisor's `ca issue` or `ca revoke`: each certificate issued or revoked
@@ -18,9 +13,9 @@ export interface OutboxRow {
  */
 export class SupervisedLedger extends CertificateLedger {
   private readonly audit: AuditLog;
-  private readonly enrollmentOf: Database.Statement;
-  /** The outbox row that carries the certificate revoked last, if any. */
-  revokedEnrollment: OutboxRow | undefined;
+  private readonly revokedEnrollments: RevokedEnrollments;
+  /** The outbox row that carries the certificate revoked last, if any, and what became of it. */
+  revokedEnrollment: RevokedEnrollment | undefined;
 
   constructor(
     private readonly database: Database.Database,
@@ -29,10 +24,7 @@ export class SupervisedLedger extends CertificateLedger {
   ) {
     super(database);
     this.audit = new AuditLog(database);
-    // The run that installed the certificate made the enrollment: found by the run, not by the
-    // registration ID, whose live enrollment may carry a later certificate.
-    this.enrollmentOf = database.prepare(`SELECT e.id, e.status FROM enrollments e
-      JOIN runs r ON r.id = e.run_id WHERE r.certificate_serial = ? ORDER BY e.id DESC LIMIT 1`);
+    this.revokedEnrollments = new RevokedEnrollments(database);
   }
 
   override record(entry: IssuanceRecord): boolean {
@@ -96,7 +88,8 @@ export class SupervisedLedger extends CertificateLedger {
     return this.database.transaction(() => {
       const before = this.get(serialNumber);
       if (before === undefined || !super.revoke(serialNumber, reason, at)) return false;
-      this.revokedEnrollment = this.enrollmentOf.get(serialNumber) as OutboxRow | undefined;
+      // In the same transaction: no sync may send the enrollment between the two.
+      this.revokedEnrollment = this.revokedEnrollments.apply(serialNumber, reason, at);
       this.audit.append({
         at,
         actor: this.actor,
@@ -109,7 +102,6 @@ export class SupervisedLedger extends CertificateLedger {
           statusBefore: before.status,
           enrollment: this.revokedEnrollment ?? null,
           crlPublished: false,
-          dpsChanged: false,
         },
       });
       return true;

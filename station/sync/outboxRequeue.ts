@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../store/auditLog.js';
+import { REVOKED_CODE } from '../store/revokedEnrollment.js';
 import { RECHECK_UNDER_MEMBER_SQL } from '../store/retirementRules.js';
 
 export interface RequeueRequest {
@@ -18,13 +19,17 @@ export interface RequeueRequest {
   now?: () => Date;
 }
 
-/** Puts matching rows back to `pending` in one transaction; returns their registration IDs. */
+/**
+ * Puts matching rows back to `pending` in one transaction; returns their registration IDs. A row
+ * withheld because its certificate was revoked (revokedEnrollment.ts) never goes back.
+ */
 export function requeueEnrollments(db: Database.Database, request: RequeueRequest): string[] {
   const audit = new AuditLog(db);
   const at = (request.now ?? (() => new Date()))();
   const select = db.prepare(
     `SELECT id, registration_id AS registrationId, last_error_code AS code FROM enrollments
-     WHERE status = ? ${request.ids ? 'AND id = ?' : ''} ORDER BY id`,
+     WHERE status = ? AND coalesce(last_error_code, '') != '${REVOKED_CODE}'
+       ${request.ids ? 'AND id = ?' : ''} ORDER BY id`,
   );
   const update = db.prepare(
     `UPDATE enrollments SET status = 'pending', needs_reconcile = 1, next_attempt_at = NULL,

@@ -27,6 +27,9 @@ export const syncErrorText = {
     "The station cannot compare this device's enrollment group with DPS: the group key stored on this station cannot be opened here (not stored, the station is locked, or the bundle carries no fingerprint of it). The enrollment waits; a supervisor must store the group key (`station keys set-group`). For a bundle, no run of it can confirm these members: receiving its receipt on the line (`station bundle receive`) lets them go, and they travel in the next `station bundle export` (this version's, which carries the fingerprint).",
   SYNC_INDIVIDUAL_ENROLLMENT_FIRST:
     "An earlier individual enrollment of this device, made by this station, is still in DPS under the same registration ID, and DPS would take the device to it before its enrollment group. The station deletes it (the detail says why it has not yet); the enrollment waits until then. Across an air gap it goes again with the deletion: in the same bundle synced again, or in the line's next bundle.",
+  // Set by `station ca revoke` (station/store/revokedEnrollment.ts), never by a sync.
+  SYNC_CERTIFICATE_REVOKED:
+    "A supervisor revoked this enrollment's certificate (`station ca revoke`), so the station never sends it to DPS, and requeue refuses it. If DPS may hold it already, the sync disables it there. To give the device an identity again, provision it again.",
   SYNC_DPS_REJECTED:
     'DPS refused this enrollment. Check the DPS error shown with it and the product profile.',
   SYNC_DPS_RETRY:

@@ -13,7 +13,8 @@ import {
 import { OutboxSyncStore } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
-import { SupersededRetirement } from './supersededRetirement.js';
+import { RevocationDisables } from './revocationDisables.js';
+import { SupersededRetirement, type RetirementPass } from './supersededRetirement.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import type { SettledTrouble } from './settledTrouble.js';
 import { SettlementBook } from './settlementBook.js';
@@ -60,6 +61,7 @@ export class SyncWorker {
   /** What DPS showed of group members' enrollment groups, kept a minute (a pass's worth). */
   private readonly groups: EnrollmentGroupChecks;
   private readonly retirement: SupersededRetirement;
+  private readonly revocations: RevocationDisables;
   private readonly inFlight = new Set<Promise<void>>();
   private state: SyncState = 'stopped';
   private connection: DpsConnection = 'unknown';
@@ -120,14 +122,16 @@ export class SyncWorker {
         this.refreshState();
       },
     };
-    this.retirement = new SupersededRetirement({
+    const retirementParts = {
       db: options.db,
       openSecret: options.openSecret,
       now: () => this.clock.now(),
       dps,
       retryMs: this.pollIntervalMs,
       onAnswered: () => this.context.onAnswered?.(),
-    });
+    };
+    this.retirement = new SupersededRetirement(retirementParts);
+    this.revocations = new RevocationDisables(retirementParts);
   }
 
   /**
@@ -240,7 +244,10 @@ export class SyncWorker {
           if (rows.length === 0) break;
           this.launch(rows);
         }
-        if (this.inFlight.size === 0 && this.retirement.isDue()) this.retire();
+        if (this.inFlight.size === 0) {
+          if (this.retirement.isDue()) this.retire(this.retirement);
+          else if (this.revocations.isDue()) this.retire(this.revocations);
+        }
       }
       if (this.inFlight.size === 0) {
         const now = this.clock.now();
@@ -268,9 +275,12 @@ export class SyncWorker {
     this.track(syncBatch(rows, this.context).then((outcome) => this.finish(outcome)));
   }
 
-  /** Retires what is due; a pass counts as a batch only if it failed or DPS settled a row. */
-  private retire(): void {
-    const pass = this.retirement.run();
+  /**
+   * Retires what is due (superseded rows, or revoked certificates' rows); a pass counts as a
+   * batch only if it failed or DPS settled a row.
+   */
+  private retire(passes: { run(): Promise<RetirementPass> }): void {
+    const pass = passes.run();
     const ended = ({ failure, settled }: { failure?: unknown; settled: number }) =>
       (failure !== undefined || settled > 0) &&
       this.finish({ settled: [], unfinished: [], failure });

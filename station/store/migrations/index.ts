@@ -20,6 +20,7 @@ import { migration018BundleRetirements } from './018_bundle_retirements.js';
 import { migration019RetireUnderGroupMembers } from './019_retire_under_group_members.js';
 import { migration020BundlesLost } from './020_bundles_lost.js';
 import { migration021SyncLeaseProcess } from './021_sync_lease_process.js';
+import { migration022RevocationDisables } from './022_revocation_disables.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -51,4 +52,5 @@ export const migrations: readonly Migration[] = [
   migration019RetireUnderGroupMembers,
   migration020BundlesLost,
   migration021SyncLeaseProcess,
+  migration022RevocationDisables,
 ];

@@ -11,7 +11,7 @@ export function revocationLines(
   registrationId: string,
   dataDir: string,
 ): string[] {
-  const list = `\`${stationCommand('queue list', dataDir)}\``;
+  const trail = `\`${stationCommand('audit --kind enrollment.revocation-disabled', dataDir)}\``;
   const byHand = `disable or delete the DPS individual enrollment "${registrationId}" (Azure portal: the DPS, Manage enrollments; or \`az iot dps enrollment update --enrollment-id ${registrationId} --provisioning-status disabled\`)`;
   const hub = `The station publishes no CRL and changes nothing in an IoT hub: if the device registered already, disable it in its hub.`;
   if (row === undefined) {
@@ -30,12 +30,12 @@ export function revocationLines(
     case 'withheld-disabling':
       return [
         `${ofRow}: it is now withheld (failed, SYNC_CERTIFICATE_REVOKED), and the station never sends it again.`,
-        `It may be in DPS already (sent before, or carried in a bundle): the sync disables DPS's record of "${registrationId}" once DPS can be reached, if that record holds this certificate; ${list} shows when. Across an air gap, the next \`station bundle export\` carries the disable.`,
+        `It may be in DPS already (sent before, or carried in a bundle): the sync disables DPS's record of "${registrationId}" once DPS can be reached, if that record holds this certificate; ${trail} shows when. A line that never reaches DPS (bundles across an air gap) cannot do this: there, ${byHand}.`,
         hub,
       ];
     case 'disabling':
       return [
-        `${ofRow}: the sync disables it in DPS once DPS can be reached, if DPS still holds this certificate for "${registrationId}"; ${list} shows when. Until then the device can still register. Across an air gap, the next \`station bundle export\` carries the disable.`,
+        `${ofRow}: the sync disables it in DPS once DPS can be reached, if DPS still holds this certificate for "${registrationId}"; ${trail} shows when. Until then the device can still register. A line that never reaches DPS (bundles across an air gap) cannot do this: there, ${byHand}.`,
         hub,
       ];
     case 'superseded':

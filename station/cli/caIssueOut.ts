@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { fileThereAlready, named } from './recordedExport.js';
 import { stationCommand } from './stationCommand.js';
@@ -24,17 +24,19 @@ export class CaIssuedNotSavedError extends Error {
 }
 
 /**
- * The file `ca issue --out FILE` writes the certificate into, opened before the passphrase is
+ * The file `ca issue --out FILE` writes the certificate into, checked before the passphrase is
  * asked and before anything is issued: a folder, a file there already (without --force, as for
  * `queue export`) or a place that cannot be written is refused while nothing is in the ledger.
+ * A new file is made only when there is a certificate for it: made at the check, it stayed
+ * behind empty when the command was killed at the passphrase prompt, and the next `--out` of
+ * that name was then refused as a file there already.
  */
 export class IssueOutFile {
   private constructor(
-    private readonly handle: FileHandle,
+    /** The earlier file --force writes over, opened at the check; none for a new file. */
+    private readonly handle: FileHandle | undefined,
     readonly typed: string,
     readonly file: string,
-    /** This command made the file: it goes again if no certificate is written into it. */
-    private readonly made: boolean,
     /**
      * An earlier file --force replaces: only once there is a certificate for it, by a new file
      * renamed over it (mode 0600, as every file the CA writes).
@@ -52,18 +54,22 @@ export class IssueOutFile {
     if (found?.isDirectory()) {
       throw new UsageError(`--out ${named(typed, file)}: that is a folder; give a file name`);
     }
-    try {
-      return new IssueOutFile(await open(file, 'wx', 0o644), typed, file, true, false);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw refused(err);
-      if (!force) throw fileThereAlready(typed, file);
+    if (found === undefined) {
+      // A new file: its folder must take one (it exists, is a folder, and is writable).
+      await access(dirname(file), constants.W_OK | constants.X_OK).catch((err: unknown) => {
+        throw refused(err);
+      });
+      const folder = await stat(dirname(file));
+      if (!folder.isDirectory()) throw refused(Object.assign(new Error(), { code: 'ENOTDIR' }));
+      return new IssueOutFile(undefined, typed, file, false);
     }
+    if (!force) throw fileThereAlready(typed, file);
     // Without O_TRUNC: a wrong passphrase or a refused CSR leaves the earlier file as it was.
     const handle = await open(file, constants.O_WRONLY).catch((err: unknown) => {
       throw refused(err);
     });
     const replacing = (await handle.stat()).isFile();
-    return new IssueOutFile(handle, typed, file, false, replacing);
+    return new IssueOutFile(handle, typed, file, replacing);
   }
 
   /**
@@ -77,7 +83,10 @@ export class IssueOutFile {
     dataDir: string,
   ): Promise<void> {
     try {
-      if (this.replacing) {
+      if (this.handle === undefined) {
+        // Exclusive: a file made there since the check is not overwritten.
+        await writeFile(this.file, pem, { flag: 'wx', mode: 0o644 });
+      } else if (this.replacing) {
         // A new file beside it, renamed over it: a full disk or a kill leaves the earlier file
         // whole, never emptied or cut short. The early open only proved the place writable.
         await this.handle.close();
@@ -99,9 +108,8 @@ export class IssueOutFile {
     }
   }
 
-  /** No certificate went in: closes the file, and removes it if this command made it. */
+  /** No certificate went in: closes the earlier file, which stays as it was. */
   async discard(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
-    if (this.made) await rm(this.file, { force: true });
+    await this.handle?.close().catch(() => undefined);
   }
 }

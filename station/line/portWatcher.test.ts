@@ -19,6 +19,8 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
     generation: new Map<string, number>(),
     /** Symbolic links: path → the file they point at. */
     links: new Map<string, string>(),
+    /** When set, a list is read (a snapshot) and then waits for it, as udevadm takes its time. */
+    listing: undefined as Promise<void> | undefined,
   };
   const watcher = new PortWatcher({
     configured,
@@ -29,13 +31,16 @@ function fakeWatcher(configured: string[], discover: boolean, pollMs?: number) {
         ports: world.listed.map((path) => ({ path, source: 'scan' })),
         method: 'scan',
       };
+      await world.listing;
       if (world.warning) result.warning = world.warning;
       return result;
     },
+    // A port the OS lists has its node (until the test changes the list).
     nodeOf: (path) => {
       world.stats++;
       const target = world.links.get(path) ?? path;
-      return world.files.has(target) ? `${target}#${world.generation.get(target) ?? 0}` : undefined;
+      const there = world.files.has(target) || world.listed.includes(target);
+      return there ? `${target}#${world.generation.get(target) ?? 0}` : undefined;
     },
     ...(pollMs !== undefined && { pollMs }),
   });
@@ -241,6 +246,64 @@ describe('PortWatcher', () => {
         { path: '/dev/ttyA', present: false },
         { path: '/dev/ttyA', present: true },
       ]);
+    });
+
+    // A board unplugged while the OS list was read was still on that list: its port was
+    // reported present again, and auto mode started a run on a port that was gone.
+    it('does not report present a port unplugged while the list was being read', async () => {
+      const { watcher, world, changes } = fakeWatcher([], true);
+      world.files.add('/dev/ttyUSB0');
+      world.listed = ['/dev/ttyUSB0'];
+      await watcher.scan();
+      watcher.hold('/dev/ttyUSB0');
+
+      let listRead!: () => void;
+      world.listing = new Promise((resolve) => (listRead = resolve));
+      const polling = watcher.scan();
+      await new Promise((resolve) => setImmediate(resolve));
+      // The board is pulled: its node goes and the open tty hangs up, mid-list.
+      world.files.delete('/dev/ttyUSB0');
+      world.listed = [];
+      watcher.lost('/dev/ttyUSB0');
+      listRead();
+      await polling;
+      world.listing = undefined;
+      await watcher.scan();
+      expect(changes).toEqual([
+        { path: '/dev/ttyUSB0', present: true },
+        { path: '/dev/ttyUSB0', present: false },
+      ]);
+    });
+
+    // The same race with the port configured by a stable link: the listed tty name became a
+    // second slot for a device that was gone, and that slot never went away.
+    it('makes no slot of the tty name of a linked port unplugged while the list was read', async () => {
+      const byId = '/dev/serial/by-id/usb-LS_DEMO_SIM1-if00';
+      for (const nodeLingers of [false, true]) {
+        const { watcher, world, changes } = fakeWatcher([byId], true);
+        world.files.add('/dev/ttyUSB0');
+        world.links.set(byId, '/dev/ttyUSB0');
+        world.listed = ['/dev/ttyUSB0'];
+        await watcher.scan();
+        watcher.hold(byId);
+
+        let listRead!: () => void;
+        world.listing = new Promise((resolve) => (listRead = resolve));
+        const polling = watcher.scan();
+        await new Promise((resolve) => setImmediate(resolve));
+        // udev removes the link; the tty node itself may outlast it for a moment.
+        world.links.delete(byId);
+        world.listed = [];
+        if (!nodeLingers) world.files.delete('/dev/ttyUSB0');
+        watcher.lost(byId);
+        listRead();
+        await polling;
+        expect(changes).toEqual([
+          { path: byId, present: true },
+          { path: byId, present: false },
+        ]);
+        watcher.stop();
+      }
     });
 
     it('still checks a held port on an explicit scan', async () => {

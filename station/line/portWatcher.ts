@@ -59,6 +59,16 @@ export class PortWatcher {
   private readonly nodeOf: NonNullable<PortWatcherOptions['nodeOf']>;
   /** Paths that hung up while their node was still there: that node, and how long to doubt it. */
   private readonly leftovers = new Map<string, { node: string; until: number }>();
+  /**
+   * The node each configured local path last led to: a stable link (/dev/serial/by-id/…) goes
+   * with its device, before the tty node it pointed at, which its hang-up must still know.
+   */
+  private readonly lastNodes = new Map<string, string>();
+  /**
+   * The nodes hung-up ports left, until LEFTOVER_NODE_MS: listed under another name (the tty a
+   * gone stable link pointed at, which udev removes a moment later), such a node is no new port.
+   */
+  private readonly goneNodes = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private warning: string | undefined;
@@ -109,9 +119,11 @@ export class PortWatcher {
   lost(path: string): void {
     this.release(path);
     if (this.stopped || parseTcpPath(path) || !this.present.delete(path)) return;
-    const node = path.startsWith('/') ? this.nodeOf(path) : undefined;
-    if (node !== undefined)
+    const node = path.startsWith('/') ? (this.nodeOf(path) ?? this.lastNodes.get(path)) : undefined;
+    if (node !== undefined) {
       this.leftovers.set(path, { node, until: Date.now() + LEFTOVER_NODE_MS });
+      this.goneNodes.set(node, Date.now() + LEFTOVER_NODE_MS);
+    }
     this.onChange.emit({ path, present: false });
   }
 
@@ -155,7 +167,20 @@ export class PortWatcher {
     for (const path of this.options.configured) {
       if (this.configuredPresent(path, listed, configuredNodes)) found.add(path);
     }
+    // Each listed local path is looked at again, after the list's wait: a board unplugged
+    // while the OS list was read (udevadm takes tens of milliseconds) is still on that list,
+    // and reporting it present would start a run, in auto mode, on a port that is gone. A node
+    // a hung-up port left behind (udev not done yet) counts as that port's, not as a new port.
+    for (const [node, until] of this.goneNodes) {
+      if (Date.now() >= until) this.goneNodes.delete(node);
+    }
     for (const path of listed) {
+      if (path.startsWith('/') && !this.options.configured.includes(path)) {
+        const node = this.nodeOf(path);
+        if (node === undefined) continue;
+        // Its own path's leftover is dropLeftovers' to judge.
+        if (this.goneNodes.has(node) && !this.leftovers.has(path)) continue;
+      }
       if (!this.isConfiguredElsewhere(path, configuredNodes)) found.add(path);
     }
     if (this.stopped) return;
@@ -219,7 +244,10 @@ export class PortWatcher {
     if (parseTcpPath(path)) return true;
     if (!path.startsWith('/')) return this.options.discover ? listed.has(path) : true;
     const node = this.nodeOf(path);
-    if (node !== undefined) nodes.add(node);
+    if (node !== undefined) {
+      nodes.add(node);
+      this.lastNodes.set(path, node);
+    }
     return node !== undefined;
   }
 

@@ -3,6 +3,7 @@
  * at `/api`, on 127.0.0.1 unless told otherwise. The same contract and handlers serve the
  * Electron MessagePort, so a browser on `station serve` sees exactly what the desktop app sees.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,9 +23,16 @@ import {
   tokenMatches,
 } from './sessionAccess.js';
 import { resolveStaticFile, securityHeaders } from './staticFiles.js';
-import { webSocketPipe } from './webSocketPipe.js';
+import { MAX_BUFFERED_BYTES, webSocketPipe } from './webSocketPipe.js';
 
-const HEARTBEAT_MS = 30_000;
+/** How often every WebSocket is pinged; one that did not answer the last ping is dropped. */
+export const HEARTBEAT_MS = 30_000;
+
+/**
+ * WebSockets (past the token check) served at once; more are refused at upgrade with 429. A
+ * station has a window or two open and maybe a supervisor's browser: far below this.
+ */
+export const MAX_API_CONNECTIONS = 32;
 
 export interface ApiListenOptions {
   /** Default 127.0.0.1. Anything else is reachable from the network and is warned about. */
@@ -40,6 +48,10 @@ export interface ApiListenOptions {
    * restart of the server, e.g. in tests. Default: a fresh token per start.
    */
   token?: string;
+  /** Default HEARTBEAT_MS; tests shorten it. */
+  heartbeatMs?: number;
+  /** Default MAX_API_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 export interface ApiServerOptions extends ApiListenOptions {
@@ -112,11 +124,18 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
       refusedOrigin(origin);
       return refuseUpgrade(socket, 403, 'Forbidden');
     }
+    const authorized = tokenMatches(url.searchParams.get('token'), token);
+    // Only sockets with the token count (and are capped): one without it could otherwise keep
+    // the station's own window out. Those are closed at once below.
+    if (authorized && connected.size >= maxConnections) {
+      refusedCap();
+      return refuseUpgrade(socket, 429, 'Too Many Requests');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Before the token check: a refused socket still reads until it closes, and a bad frame
       // on a WebSocket with no error listener would throw out of the station.
       ws.on('error', () => ws.terminate());
-      if (!tokenMatches(url.searchParams.get('token'), token)) {
+      if (!authorized) {
         ws.close(CLOSE_CODES.unauthorized, 'A valid session token is required.');
         return;
       }
@@ -124,25 +143,34 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
     });
   });
 
-  const alive = new WeakSet<WebSocket>();
+  const maxConnections = options.maxConnections ?? MAX_API_CONNECTIONS;
+  const connected = new Set<WebSocket>();
+  // Throttled like the origin refusals: a client retrying in a loop must not flood the log.
+  let capLoggedAt = -Infinity;
+  let capUnlogged = 0;
+  const refusedCap = (): void => {
+    const at = Date.now();
+    if (at - capLoggedAt < 60_000) return void (capUnlogged += 1);
+    const more = capUnlogged > 0 ? ` (and ${capUnlogged} more since the last line)` : '';
+    log(`station serve: refused a WebSocket: ${maxConnections} are connected already${more}`);
+    capLoggedAt = at;
+    capUnlogged = 0;
+  };
+  const beats = new WeakMap<WebSocket, HeartbeatState>();
   const connect = (ws: WebSocket, local: boolean): void => {
     if (served === undefined) return void ws.terminate();
-    alive.add(ws);
-    ws.on('pong', () => alive.add(ws));
+    connected.add(ws);
+    ws.once('close', () => connected.delete(ws));
+    watchHeartbeat(ws, beats);
     // A browser elsewhere on the network may run the line, but never send the CA passphrase.
     const handlers = commandHandlers(served.line, { local }, served.dataDirFlag);
     serveStationApi(webSocketPipe(ws), { handlers, events: served.events, log });
   };
   // A browser that vanished without closing (sleeping laptop, pulled cable) is found by ping.
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.has(ws)) ws.terminate();
-      else {
-        alive.delete(ws);
-        ws.ping();
-      }
-    }
-  }, HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () => heartbeatTick(wss.clients, beats),
+    options.heartbeatMs ?? HEARTBEAT_MS,
+  );
   heartbeat.unref();
 
   try {
@@ -184,6 +212,66 @@ export async function listenApiServer(options: ApiListenOptions): Promise<Listen
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/** What the heartbeat knows of one WebSocket. */
+export interface HeartbeatState {
+  /** The payload of the last ping; only a pong that echoes it counts. */
+  payload?: Buffer;
+  /** Whether the last ping was answered (true until the first ping). */
+  answered: boolean;
+  /** Whether the socket's send buffer was over MAX_BUFFERED_BYTES at the last tick. */
+  backedUp: boolean;
+}
+
+/** The part of a `ws` WebSocket the heartbeat uses. */
+export interface HeartbeatSocket {
+  readonly bufferedAmount: number;
+  ping(data: Buffer): void;
+  terminate(): void;
+  on(event: 'pong', listener: (data: Buffer) => void): unknown;
+}
+
+/** Starts counting `ws`'s pongs: only one echoing the latest ping's payload says it is alive. */
+export function watchHeartbeat<S extends HeartbeatSocket>(
+  ws: S,
+  beats: WeakMap<S, HeartbeatState>,
+): void {
+  const beat: HeartbeatState = { answered: true, backedUp: false };
+  beats.set(ws, beat);
+  // A client can write pongs without reading a byte: an empty or stale one proves nothing.
+  ws.on('pong', (data) => {
+    if (beat.payload !== undefined && data.equals(beat.payload)) beat.answered = true;
+  });
+}
+
+/**
+ * One heartbeat: drops every socket that did not echo the last ping (or was never let in),
+ * and every socket whose send buffer stayed over the slow-client limit for a whole period (the
+ * pipe only checks it when it sends, and a line with nothing to say sends nothing); pings the
+ * rest with a fresh random payload.
+ */
+export function heartbeatTick<S extends HeartbeatSocket>(
+  sockets: Iterable<S>,
+  beats: WeakMap<S, HeartbeatState>,
+  maxBufferedBytes = MAX_BUFFERED_BYTES,
+): void {
+  for (const ws of sockets) {
+    const beat = beats.get(ws);
+    if (beat === undefined || !beat.answered) {
+      ws.terminate();
+      continue;
+    }
+    const backedUp = ws.bufferedAmount > maxBufferedBytes;
+    if (backedUp && beat.backedUp) {
+      ws.terminate();
+      continue;
+    }
+    beat.backedUp = backedUp;
+    beat.answered = false;
+    beat.payload = randomBytes(16);
+    ws.ping(beat.payload);
+  }
 }
 
 async function serveStatic(

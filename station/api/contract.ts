@@ -27,6 +27,12 @@ export const MAX_TEXT_CHARS = 4096;
 export const MAX_CODE_CHARS = 128;
 export const MAX_NOTES = 64;
 
+/**
+ * Commands one connection may have unanswered at once; past it the station refuses new ones
+ * (API_TOO_MANY_COMMANDS) rather than queue them, so one client cannot starve the line.
+ */
+export const MAX_COMMANDS_IN_FLIGHT = 8;
+
 /** How many ended runs `recentRuns` lists when not told, and at most. */
 export const DEFAULT_RECENT_RUNS = 20;
 export const MAX_RECENT_RUNS = 100;
@@ -283,6 +289,12 @@ export const API_ERROR_CODES = {
   tooLarge: 'API_MESSAGE_TOO_LARGE',
   /** The command threw something that was not a coded error. */
   commandFailed: 'API_COMMAND_FAILED',
+  /**
+   * The connection already has MAX_COMMANDS_IN_FLIGHT commands the station has not answered
+   * yet; the command was not run. A UI never comes near it (a snapshot at connect, one ping at a
+   * time, a command per click).
+   */
+  tooManyCommands: 'API_TOO_MANY_COMMANDS',
   /** Client side: the pipe closed before the answer came. */
   disconnected: 'API_DISCONNECTED',
   /** Client side: no answer in time. */

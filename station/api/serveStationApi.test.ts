@@ -161,6 +161,37 @@ describe('serveStationApi', () => {
     expect(answer.error.detail).toBe('cannot read x of undefined');
   });
 
+  it('logs the first refusal, then one line a minute with the count, and closes at the limit', async () => {
+    const line = new RecordingLine();
+    const [stationEnd, clientEnd] = createPipePair();
+    const lines: string[] = [];
+    let clock = 0;
+    stops.push(
+      serveStationApi(stationEnd, {
+        handlers: commandHandlers(line, { local: true }),
+        events: lineEvents(line),
+        log: (l) => lines.push(l),
+        now: () => clock,
+      }),
+    );
+    const client = rawClient(clientEnd);
+    const closed = new Promise<void>((resolve) => clientEnd.onClose?.(resolve));
+    for (let i = 0; i < 50; i++) client.send('x');
+    for (let i = 0; i < 50; i++) expect((await client.next()).error.code).toBe('API_BAD_MESSAGE');
+    expect(lines).toEqual(['station api: refused a message: API_BAD_MESSAGE']);
+    clock = 60_000;
+    client.send({ id: 1, type: 'command', command: 'nope', args: {} });
+    await client.next();
+    expect(lines[1]).toBe(
+      'station api: refused a message: API_UNKNOWN_COMMAND (and 49 more since the last line)',
+    );
+    for (let i = 0; i < 60; i++) client.send('x');
+    await closed;
+    expect(lines.slice(2)).toEqual([
+      'station api: closed a connection after 100 refused messages (49 of them not logged one by one)',
+    ]);
+  });
+
   it('stops forwarding events once the pipe closes', async () => {
     const { line, stationEnd } = setup();
     expect(line.onSlotChanged.listenerCount).toBe(1);

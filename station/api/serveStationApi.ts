@@ -5,6 +5,7 @@
  */
 import {
   API_ERROR_CODES,
+  MAX_COMMANDS_IN_FLIGHT,
   MAX_MESSAGE_BYTES,
   commandArgsSchemas,
   commandEnvelopeSchema,
@@ -25,9 +26,27 @@ export interface ServeOptions {
   handlers: CommandHandlers;
   events: EventSource;
   maxMessageBytes?: number;
-  /** Where refused messages are noted (never with their content). */
+  /**
+   * Where refused messages are noted (never with their content): the first one at once, then at
+   * most one line per `refusalLogWindowMs` with how many were refused since.
+   */
   log?: (line: string) => void;
+  /** Commands this connection may have unanswered at once (default MAX_COMMANDS_IN_FLIGHT). */
+  maxCommandsInFlight?: number;
+  /** Refused messages after which the station closes the pipe (default MAX_REFUSED_MESSAGES). */
+  maxRefusedMessages?: number;
+  /** Default one minute. */
+  refusalLogWindowMs?: number;
+  /** The clock of the refusal log, for tests. */
+  now?: () => number;
 }
+
+/**
+ * Refused messages one connection may send before the station closes it. A UI refuses none (it
+ * sends what the contract allows); a client sending garbage in a loop would otherwise cost the
+ * station a parse and an answer per frame for as long as it likes.
+ */
+export const MAX_REFUSED_MESSAGES = 100;
 
 /** Coded errors (the line's, the CA's) pass through; anything else becomes API_COMMAND_FAILED. */
 export function toApiError(err: unknown): ApiError {
@@ -44,22 +63,57 @@ export function toApiError(err: unknown): ApiError {
   };
 }
 
-/** Starts serving `pipe`; the disposer stops the events (the pipe's owner closes the pipe). */
+/**
+ * Starts serving `pipe`; the disposer stops the events (the pipe's owner closes the pipe, except
+ * after `maxRefusedMessages` refused messages, when the station closes it itself).
+ */
 export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Disposer {
   const limit = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   const log = options.log ?? (() => {});
+  const maxInFlight = options.maxCommandsInFlight ?? MAX_COMMANDS_IN_FLIGHT;
+  const maxRefused = options.maxRefusedMessages ?? MAX_REFUSED_MESSAGES;
+  const windowMs = options.refusalLogWindowMs ?? 60_000;
+  const now = options.now ?? Date.now;
   let open = true;
+  let inFlight = 0;
+  // The refusal log, throttled per connection: a flood of garbage frames must not rotate the
+  // station log's real history (runs, unlocks) away.
+  let refused = 0;
+  let unlogged = 0;
+  let loggedAt = 0;
 
   const reply = (message: ResultMessage | EventMessage): void => {
     if (open) pipe.send(message);
   };
-  const fail = (id: number | null, error: ApiError): void => {
+  const noteRefusal = (code: string): void => {
+    refused += 1;
+    const at = now();
+    if (refused > 1 && at - loggedAt < windowMs) {
+      unlogged += 1;
+      return;
+    }
+    const more = unlogged > 0 ? ` (and ${unlogged} more since the last line)` : '';
     // The code only: the detail quotes what the client sent, which could forge log lines.
-    log(`station api: refused a message: ${error.code}`);
+    log(`station api: refused a message: ${code}${more}`);
+    loggedAt = at;
+    unlogged = 0;
+  };
+  const fail = (id: number | null, error: ApiError): void => {
+    if (!open) return;
+    noteRefusal(error.code);
     reply({ type: 'result', id, ok: false, error });
+    if (refused >= maxRefused) {
+      const more = unlogged > 0 ? ` (${unlogged} of them not logged one by one)` : '';
+      log(`station api: closed a connection after ${refused} refused messages${more}`);
+      unlogged = 0;
+      stop();
+      pipe.close();
+    }
   };
 
   const handle = async (data: unknown): Promise<void> => {
+    // A pipe that is closing (refused too often, a slow client dropped) runs nothing more.
+    if (!open) return;
     const read = readWireMessage(data, limit);
     if (!read.ok) return fail(null, read.error);
     const envelope = commandEnvelopeSchema.safeParse(read.value);
@@ -75,6 +129,14 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
       });
     }
     const { id, command, args } = envelope.data;
+    if (inFlight >= maxInFlight) {
+      return fail(id, {
+        code: API_ERROR_CODES.tooManyCommands,
+        message:
+          'The station is still working on earlier commands from this connection. ' +
+          'Wait for their answers, then try again.',
+      });
+    }
     if (!isCommandName(command)) {
       return fail(id, {
         code: API_ERROR_CODES.unknownCommand,
@@ -89,11 +151,14 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
         detail: parsed.error.issues.map(describeIssue).join('; '),
       });
     }
+    inFlight += 1;
     try {
       const value = await run(options.handlers, command, parsed.data);
       reply({ type: 'result', id, ok: true, value });
     } catch (err) {
       reply({ type: 'result', id, ok: false, error: toApiError(err) });
+    } finally {
+      inFlight -= 1;
     }
   };
 
@@ -102,11 +167,15 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
     reply({ type: 'event', event, payload } as EventMessage);
   });
   const disposers: Disposer[] = [stopMessages, stopEvents];
-  const stop = (): void => {
+  function stop(): void {
     if (!open) return;
     open = false;
     for (const dispose of disposers) dispose();
-  };
+    if (unlogged > 0) {
+      log(`station api: refused ${unlogged} more messages before the connection closed`);
+      unlogged = 0;
+    }
+  }
   const stopClose = pipe.onClose?.(stop);
   if (stopClose) disposers.push(stopClose);
   return stop;

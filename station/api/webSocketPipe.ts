@@ -21,8 +21,12 @@ export function webSocketPipe(socket: WebSocket): MessagePipe {
     },
     onMessage(listener): Disposer {
       // Text frames arrive as UTF-8 buffers; binary frames are handed on as they are and refused.
-      const handler = (raw: RawData, isBinary: boolean): void =>
+      // ws still reads frames while a socket closes (a slow client dropped, a flood cut off):
+      // those are dropped here, so nothing more runs for a connection on its way out.
+      const handler = (raw: RawData, isBinary: boolean): void => {
+        if (socket.readyState !== socket.OPEN) return;
         listener(isBinary || !Buffer.isBuffer(raw) ? raw : raw.toString('utf8'));
+      };
       socket.on('message', handler);
       return () => socket.off('message', handler);
     },

@@ -275,6 +275,41 @@ describe('registerDevice', () => {
     expect(server.requests.length - before).toBe(1 + 3);
   });
 
+  // DPS took the registration (202 and an operation id): a throttled or failing poll says
+  // nothing of it. It failed the registration at once, as not retryable.
+  it('polls again after a 429, 503 or 408, within maxPolls', async () => {
+    const throttled = { status: 429, body: { errorCode: 429001, message: 'throttled' } };
+    const busy = { status: 503, body: { errorCode: 503000, message: 'busy' } };
+    const late = { status: 408, body: { errorCode: 408000, message: 'timeout' } };
+    const before = server.requests.length;
+    server.handle(
+      scriptedDps(X509_ID, [
+        { ...throttled, retryAfter: '1' },
+        busy,
+        late,
+        assigning,
+        assignedReply(X509_ID),
+      ]),
+    );
+    const result = await registerDevice(options({ maxPolls: 8 }));
+    expect(result).toMatchObject({ status: 'assigned' });
+    expect(server.requests.length - before).toBe(1 + 5);
+
+    // Throttled for good: the polls run out, and the error says the registration was left
+    // unanswered, not refused.
+    server.handle(scriptedDps(X509_ID, [throttled]));
+    const err = await failure(registerDevice(options({ maxPolls: 3 })));
+    expect(err).toMatchObject({ code: 'DPS_TIMEOUT', status: 429 });
+  });
+
+  it('still fails at once on a poll DPS refuses for good (a 401)', async () => {
+    server.handle(
+      scriptedDps(X509_ID, [{ status: 401, body: { errorCode: 401002, message: 'no' } }]),
+    );
+    const err = await failure(registerDevice(options({ maxPolls: 8 })));
+    expect(err).toMatchObject({ code: 'DPS_REGISTRATION_FAILED', status: 401 });
+  });
+
   it('waits as long as Retry-After says, up to maxPollDelayMs', async () => {
     const before = server.requests.length;
     server.handle(scriptedDps(X509_ID, [assignedReply(X509_ID)]));

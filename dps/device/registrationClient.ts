@@ -166,7 +166,17 @@ export async function registerDevice(
       await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
       const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
       where = `GET ${pollPath}`;
-      response = await send('GET', pollPath);
+      const polled = await exchange('GET', pollPath);
+      // DPS took the registration already: a throttled or failing poll (429, 408, 5xx) says
+      // nothing of it, and is asked again after its Retry-After, within maxPolls.
+      if (isTransientPollStatus(polled.status)) {
+        response = polled;
+        continue;
+      }
+      if (!isSuccess(polled.status)) {
+        throw dpsErrorFromResponse('DPS_REGISTRATION_FAILED', where, polled, secrets);
+      }
+      response = polled;
       step = readRegistrationStep(where, response, secrets);
     }
     // The C SDK fails an assignment whose state lacks the key; a device keeps it for re-activation.
@@ -177,6 +187,11 @@ export async function registerDevice(
   } finally {
     agent.destroy();
   }
+}
+
+/** Statuses of a poll worth asking again: throttled, timed out, or a failure on DPS's side. */
+function isTransientPollStatus(status: number): boolean {
+  return status === 429 || status === 408 || status >= 500;
 }
 
 /** A token and its signature alone, in both spellings: a server may echo any of them. */

@@ -90,9 +90,12 @@ export class RetirementStore {
         AND last_error_code = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST'`);
     // A row `syncing` is reopened too: its batch may have read DPS before the disable landed,
     // and its settlement, under a claim no longer current, is then dropped (outboxSyncStore.ts).
+    // Never a row whose certificate was revoked (migration 022): its sync would enable in DPS
+    // the record the revocation disables there.
     const reopen = db.prepare(`UPDATE enrollments SET status = 'pending', synced_at = NULL,
         next_attempt_at = NULL, sync_note = NULL, needs_reconcile = 1, updated_at = ?
-      WHERE registration_id = ? AND status IN ('synced', 'syncing') RETURNING id`);
+      WHERE registration_id = ? AND status IN ('synced', 'syncing')
+        AND id NOT IN (SELECT enrollment_id FROM revocation_disables) RETURNING id`);
     this.reopenLiveTx = db.transaction((registrationId: string, reason: string) => {
       const at = new Date(this.now());
       const reopened = reopen.all(at.toISOString(), registrationId) as { id: number }[];

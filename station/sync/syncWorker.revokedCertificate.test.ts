@@ -9,6 +9,7 @@ import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { SupervisedLedger } from '../store/supervisedLedger.js';
 import { requeueEnrollments } from './outboxRequeue.js';
+import { RetirementStore } from './retirementStore.js';
 import { ManualClock } from './testing/manualClock.js';
 import { SyncTestStation } from './testing/syncTestStation.js';
 import type { SyncWorker } from './syncWorker.js';
@@ -173,6 +174,20 @@ describe('a revoked certificate in the outbox', () => {
     // Nothing more to do at the next pass.
     await sync.syncNow();
     expect(station.store.audit('enrollment.revocation-disabled')).toHaveLength(1);
+  });
+
+  // A retirement of the same ID that lands after a take-back reads the live row from DPS
+  // again; a revoked one would then enable in DPS what its revocation disables there.
+  it('is never reopened for another sync by a late retirement of its ID', async () => {
+    const revokedRow = await provision('SN1');
+    const sync = worker();
+    sync.start();
+    await sync.syncNow();
+    revoke(revokedRow);
+    await sync.stop();
+    const store = new RetirementStore(station.db, () => Date.now());
+    expect(store.reopenLive('reg-sn1')).toBe(0);
+    expect(station.row(revokedRow).status).toBe('synced');
   });
 
   // The batch that claimed it created it in DPS, and its answer never came back (the station

@@ -89,6 +89,7 @@ describe('exportBundle: what it carries', () => {
       left: 0,
       retirements: 0,
       retirementsLeft: 0,
+      revocations: 0,
       membersWaiting: 0,
     });
     const payload = await opened();

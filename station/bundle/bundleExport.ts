@@ -77,8 +77,12 @@ export interface ExportSummary {
   byAttestation: Record<string, number>;
   /** Pending rows no bundle carries, left for the next one (above MAX_BUNDLE_ENROLLMENTS). */
   left: number;
-  /** Superseded enrollments carried to be disabled in DPS under their old registration ID. */
+  /**
+   * Enrollments carried to be disabled in DPS: superseded ones under their old registration ID,
+   * and `revocations` of them, whose certificate was revoked (migration 022).
+   */
   retirements: number;
+  revocations: number;
   /** Retirements due that this bundle does not carry (keys that did not open, or beyond its cap). */
   retirementsLeft: number;
   /**
@@ -165,10 +169,19 @@ export async function exportBundle(request: ExportRequest): Promise<ExportSummar
     byAttestation,
     left,
     retirements: payload.retirements?.length ?? 0,
+    revocations: revokedAmong(db, payload.retirements ?? []),
     retirementsLeft: dueRetirementCount(db) - (payload.retirements?.length ?? 0),
     membersWaiting: blocked,
     ...(refused !== undefined && { secretsRefused: describe(refused) }),
   };
+}
+
+/** How many of the carried retirements are rows of revoked certificates. */
+function revokedAmong(db: Database.Database, carried: readonly { id: number }[]): number {
+  const revoked = db
+    .prepare(`SELECT 1 FROM revocation_disables WHERE enrollment_id = ? AND state = 'due'`)
+    .pluck();
+  return carried.filter(({ id }) => revoked.get(id) === 1).length;
 }
 
 /** A refusal's code and text, for the export's summary (never a secret: passphrases are not in errors). */

@@ -3,6 +3,7 @@ import type { AuditActor } from '../store/auditLog.js';
 import { carriedByBundleOut } from '../store/bundleRules.js';
 import { earlierIndividualIds } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
+import { RevocationDisableStore } from '../sync/revocationDisableStore.js';
 import { wroteToDps } from '../sync/supersededRetirement.js';
 import { BundleError } from './bundleErrors.js';
 import type { ReceiptPayload, ReceiptResult, ReceiptRetirement } from './bundlePayload.js';
@@ -30,9 +31,19 @@ export function settleRetirements(
   actor: AuditActor = 'station',
 ): number {
   const store = new RetirementStore(db, () => now.getTime(), actor);
+  const revocations = new RevocationDisableStore(db, () => now.getTime(), actor);
   const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
+    // A revoked certificate's row, carried as a retirement is: settled in its own table.
+    const revoked = revocations.dueRow(answer.enrollmentId);
+    if (revoked !== undefined) {
+      checkSameId(revoked.row.registrationId, answer);
+      if (answer.outcome === 'absent' && inAnotherBundle(revoked.row.id)) continue;
+      const detail = { ...keptDetail(answer), bundleId: receipt.bundleId, through: 'bundle' };
+      if (revocations.settle(revoked, answer.outcome, detail)) settled++;
+      continue;
+    }
     const due = store.dueRow(answer.enrollmentId);
     if (due === undefined) {
       // No longer due: if the ID was taken back meanwhile and the other machine disabled or
@@ -48,12 +59,7 @@ export function settleRetirements(
     if (answer.outcome === 'absent' && due.inUnansweredBundle && inAnotherBundle(due.row.id)) {
       continue;
     }
-    if (due.row.registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
-      throw new BundleError(
-        'BUNDLE_CORRUPT',
-        `the receipt retires enrollment ${answer.enrollmentId} under registration ID ${answer.registrationId}, which is not its own`,
-      );
-    }
+    checkSameId(due.row.registrationId, answer);
     // Disabled by a machine that did not know a group member uses the ID now (an earlier
     // version, or a bundle exported before the member): it blocks the member all the same, so
     // the row stays due and the next bundle carries its deletion.
@@ -62,6 +68,16 @@ export function settleRetirements(
     if (store.settle(due, answer.outcome, detail)) settled++;
   }
   return settled;
+}
+
+/** BUNDLE_CORRUPT for an answer under a registration ID that is not its row's own. */
+function checkSameId(registrationId: string, answer: ReceiptRetirement): void {
+  if (registrationId.toLowerCase() !== answer.registrationId.toLowerCase()) {
+    throw new BundleError(
+      'BUNDLE_CORRUPT',
+      `the receipt retires enrollment ${answer.enrollmentId} under registration ID ${answer.registrationId}, which is not its own`,
+    );
+  }
 }
 
 /**

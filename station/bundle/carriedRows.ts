@@ -47,9 +47,12 @@ export type RetirementRow = Row & { successorRegistrationId: string | null; held
  * of due rows), and the earlier individual rows found another party's under the ID of a group
  * member still pending. The syncing machine must read DPS for those again before it confirms
  * the member (it answers a conflict while that record is there), as this station's own worker
- * does (batchSync.ts); carried as history alone, they would not stop it.
+ * does (batchSync.ts); carried as history alone, they would not stop it. The rows to disable
+ * for a revoked certificate (migration 022) go the same way: the syncing machine disables
+ * DPS's record only when it holds that row's credential, as it retires a superseded row.
  */
 const RETIRING_IDS = `SELECT id FROM enrollments WHERE retirement = 'due'
+  UNION SELECT enrollment_id FROM revocation_disables WHERE state = 'due'
   UNION SELECT e.id FROM enrollments m JOIN enrollments e
     ON e.registration_id = m.registration_id COLLATE NOCASE AND e.status = 'superseded'
       AND e.attestation != ${MEMBER_ATTESTATION} AND e.retirement = 'not-ours'

@@ -182,7 +182,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     );
     if (s.retired > 0) {
       console.log(
-        `${s.retired} earlier enrollment(s) of re-provisioned devices settled as retired in DPS under their old registration ID.`,
+        `${s.retired} enrollment(s) to disable in DPS settled (earlier ones of re-provisioned devices, under their old registration ID, or of revoked certificates).`,
       );
     }
     if (s.retiredAgain > 0) {
@@ -271,7 +271,19 @@ function exportedBundles(dataDir: string): BundleListing[] {
 
 /** What an export wrote: its enrollments, what waits for the next, and the retirements. */
 function exportedLines(summary: ExportSummary, file: string): string[] {
-  const retiring = `${summary.retirements} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID (deleted, where a group member uses it now)`;
+  const earlier = summary.retirements - summary.revocations;
+  const retiring = [
+    ...(earlier > 0
+      ? [
+          `${earlier} earlier enrollment(s) of re-provisioned devices, to be disabled in DPS under their old registration ID (deleted, where a group member uses it now)`,
+        ]
+      : []),
+    ...(summary.revocations > 0
+      ? [
+          `${summary.revocations} enrollment(s) whose certificate was revoked, to be disabled in DPS`,
+        ]
+      : []),
+  ].join(', and ');
   if (summary.enrollments === 0) {
     return [
       `Bundle ${summary.bundleId}: no enrollment goes in it; it carries ${retiring}, in ${file}.`,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { revocationLines } from './caRevokeText.js';
 
 describe('what ca revoke says it did with the enrollment', () => {
-  it('says a synced one is disabled by the sync, where to watch for it, and what an air gap needs', () => {
+  it('says a synced one is disabled by the sync or a bundle, and where to watch for it', () => {
     const said = revocationLines(
       { id: 7, status: 'synced', action: 'disabling' },
       'line7-sn1',
@@ -13,7 +13,7 @@ describe('what ca revoke says it did with the enrollment', () => {
       '`station audit --kind enrollment.revocation-disabled --data-dir /srv/line7` shows when',
     );
     expect(said).toContain('Until then the device can still register.');
-    expect(said).toContain('az iot dps enrollment update --enrollment-id line7-sn1');
+    expect(said).toContain('the next `station bundle export` carries the disable');
     expect(said).toContain('changes nothing in an IoT hub');
   });
 

@@ -30,12 +30,12 @@ export function revocationLines(
     case 'withheld-disabling':
       return [
         `${ofRow}: it is now withheld (failed, SYNC_CERTIFICATE_REVOKED), and the station never sends it again.`,
-        `It may be in DPS already (sent before, or carried in a bundle): the sync disables DPS's record of "${registrationId}" once DPS can be reached, if that record holds this certificate; ${trail} shows when. A line that never reaches DPS (bundles across an air gap) cannot do this: there, ${byHand}.`,
+        `It may be in DPS already (sent before, or carried in a bundle): the sync disables DPS's record of "${registrationId}" once DPS can be reached, if that record holds this certificate; ${trail} shows when. Across an air gap, the next \`station bundle export\` carries the disable to the machine that syncs it.`,
         hub,
       ];
     case 'disabling':
       return [
-        `${ofRow}: the sync disables it in DPS once DPS can be reached, if DPS still holds this certificate for "${registrationId}"; ${trail} shows when. Until then the device can still register. A line that never reaches DPS (bundles across an air gap) cannot do this: there, ${byHand}.`,
+        `${ofRow}: the sync disables it in DPS once DPS can be reached, if DPS still holds this certificate for "${registrationId}"; ${trail} shows when. Until then the device can still register. Across an air gap, the next \`station bundle export\` carries the disable to the machine that syncs it.`,
         hub,
       ];
     case 'superseded':

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { AuditLog } from '../store/auditLog.js';
+import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { carriedByBundleOut } from '../store/bundleRules.js';
 import type { OutboxRow } from './enrollmentRequest.js';
 import type { RetirementOutcome } from './retirementStore.js';
@@ -41,9 +41,11 @@ export class RevocationDisableStore {
     (due: DueDisable, outcome: RetirementOutcome, detail: Record<string, unknown>) => boolean
   >;
 
+  /** `actor`: in whose name settlements are recorded (a receipt's: who received it). */
   constructor(
     db: Database.Database,
     private readonly now: () => number,
+    private readonly actor: AuditActor = 'station',
   ) {
     this.audit = new AuditLog(db);
     this.due = db.prepare(`${DUE_SELECT} WHERE ${DUE_NOW} ORDER BY d.enrollment_id LIMIT ?`);
@@ -61,7 +63,7 @@ export class RevocationDisableStore {
         if (settle.run(outcome, at.toISOString(), due.row.id).changes !== 1) return false;
         this.audit.append({
           at,
-          actor: 'station',
+          actor: this.actor,
           kind: 'enrollment.revocation-disabled',
           subject: due.row.registrationId,
           detail: {

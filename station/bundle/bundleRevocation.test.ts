@@ -6,7 +6,7 @@
  * sync` / `bundle receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SupervisedLedger } from '../store/supervisedLedger.js';
+import { revokeCertificateOf } from '../store/testing/provisioningFixtures.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { airGapGroupLine } from './testing/airGapGroupLine.js';
 import { bundleCommandsOn } from './testing/bundleCommands.js';
@@ -18,15 +18,7 @@ beforeEach(() => ({ line, output } = gap));
 const { exportTo, syncOnline, receive, openedBundle, inDps } = bundleCommandsOn(gap);
 
 function revoke(id: number): void {
-  const { serial } = line.db
-    .prepare(
-      `SELECT r.certificate_serial AS serial FROM enrollments e JOIN runs r ON r.id = e.run_id
-       WHERE e.id = ?`,
-    )
-    .get(id) as { serial: string };
-  const ledger = new SupervisedLedger(line.db, 'supervisor:kim', {});
-  expect(ledger.revoke(serial, 'board stolen from the line')).toBe(true);
-  expect(ledger.revokedEnrollment).toMatchObject({ id, action: 'disabling' });
+  expect(revokeCertificateOf(line.db, id).outbox).toMatchObject({ id, action: 'disabling' });
 }
 
 const disableOf = (id: number) =>

@@ -1,13 +1,10 @@
 import {
-  RETIREMENTS_PER_PASS,
   retireSuperseded,
+  settleDueRows,
   type RetirementParts,
   type RetirementPass,
 } from './supersededRetirement.js';
 import { RevocationDisableStore } from './revocationDisableStore.js';
-
-/** The longest a due row DPS did not settle waits before its next try. */
-const MAX_WAIT_MS = 60 * 60_000;
 
 /**
  * Disables in DPS the enrollments whose certificate a supervisor revoked (`station ca revoke`)
@@ -27,32 +24,18 @@ export class RevocationDisables {
     return this.store.hasDue();
   }
 
-  /**
-   * Disables up to RETIREMENTS_PER_PASS due rows, oldest first. Never throws: a worker-level
-   * error (DPS out of reach, throttled, refused credentials, the database) ends the pass as
-   * `failure`, and the rows left stay due.
-   */
+  /** Disables what is due, as settleDueRows passes over it. */
   async run(): Promise<RetirementPass> {
-    let settled = 0;
-    try {
-      for (const listed of this.store.dueRows(RETIREMENTS_PER_PASS)) {
-        const due = this.store.dueRow(listed.row.id);
-        if (due === undefined) continue;
-        const result = await retireSuperseded(due.row, {
-          ...this.parts,
-          mayYetBeCreated: due.inUnansweredBundle,
-          stillDue: () => this.store.dueRow(due.row.id) !== undefined,
-        });
-        if ('wait' in result) {
-          const afterMs = Math.min(MAX_WAIT_MS, this.parts.retryMs * 2 ** due.tries);
-          this.store.postpone(due, result.wait, afterMs);
-        } else if (this.store.settle(due, result.outcome, result.detail)) {
-          settled++;
-        }
+    return settleDueRows(this.store, this.parts.retryMs, async (due) => {
+      const retired = await retireSuperseded(due.row, {
+        ...this.parts,
+        mayYetBeCreated: due.inUnansweredBundle,
+        stillDue: () => this.store.dueRow(due.row.id) !== undefined,
+      });
+      if ('wait' in retired || this.store.settle(due, retired.outcome, retired.detail)) {
+        return retired;
       }
-    } catch (err) {
-      return { settled, failure: err };
-    }
-    return { settled };
+      return undefined;
+    });
   }
 }

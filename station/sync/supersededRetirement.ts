@@ -72,40 +72,64 @@ export class SupersededRetirement {
    * credentials, a pause, the database) ends the pass as `failure`, the rows left stay `due`.
    */
   async run(): Promise<RetirementPass> {
-    let settled = 0;
-    try {
-      for (const listed of this.store.dueRows(RETIREMENTS_PER_PASS)) {
-        // Asked again at each row, and before the write: a commit may have taken the ID back
-        // while the pass went on (retirementRules.ts).
-        const due = this.store.dueRow(listed.row.id);
-        if (due === undefined) continue;
-        // Due as it was read: a group member's commit meanwhile turns a disable into a delete.
-        const stillDue = () => this.store.dueRow(due.row.id)?.heldByGroup === due.heldByGroup;
-        const parts = {
-          ...this.parts,
-          mayYetBeCreated: due.inUnansweredBundle,
-          heldByGroup: due.heldByGroup,
-          stillDue,
-        };
-        const retired = await retireSuperseded(due.row, parts);
-        if ('wait' in retired) {
-          // Longer each time, up to an hour: a row DPS keeps refusing must not hold up the
-          // others, nor spend DPS's budget every few seconds.
-          const afterMs = Math.min(MAX_RETIRE_WAIT_MS, this.parts.retryMs * 2 ** due.tries);
-          this.store.postpone(due, retired.wait, afterMs);
-        } else if (this.store.settle(due, retired.outcome, retired.detail)) {
-          settled++;
-        } else if (wroteToDps(retired)) {
-          // Disabled or deleted in DPS just as a commit took the ID back: its live row is read
-          // from DPS again, and enables or creates it again.
-          this.store.reopenLive(due.row.registrationId);
-        }
+    return settleDueRows(this.store, this.parts.retryMs, async (due) => {
+      // Due as it was read: a group member's commit meanwhile turns a disable into a delete.
+      const stillDue = () => this.store.dueRow(due.row.id)?.heldByGroup === due.heldByGroup;
+      const retired = await retireSuperseded(due.row, {
+        ...this.parts,
+        mayYetBeCreated: due.inUnansweredBundle,
+        heldByGroup: due.heldByGroup,
+        stillDue,
+      });
+      if ('wait' in retired || this.store.settle(due, retired.outcome, retired.detail)) {
+        return retired;
       }
-    } catch (err) {
-      return { settled, failure: err };
-    }
-    return { settled };
+      // Disabled or deleted in DPS just as a commit took the ID back: its live row is read
+      // from DPS again, and enables or creates it again.
+      if (wroteToDps(retired)) this.store.reopenLive(due.row.registrationId);
+      return undefined;
+    });
   }
+}
+
+/** The store side of a pass over rows due to be disabled (or deleted) in DPS. */
+export interface DueRowStore<D> {
+  dueRows(limit: number): D[];
+  dueRow(id: number): D | undefined;
+  postpone(due: D, why: string, afterMs: number): boolean;
+}
+
+/**
+ * One pass over up to RETIREMENTS_PER_PASS due rows, oldest first: each is asked for again
+ * before its turn (a commit, or a receipt, may have settled it while the pass went on), then
+ * `retire`d, which settles it and returns how it ended, or `wait`, or undefined when it was no
+ * longer due. A row that has to wait is postponed, longer each time up to an hour: a row DPS
+ * keeps refusing must not hold up the others, nor spend DPS's budget every few seconds. Never
+ * throws: a worker-level error (DPS out of reach, throttled, refused credentials, a pause, the
+ * database) ends the pass as `failure`, the rows left stay due.
+ */
+export async function settleDueRows<D extends { row: OutboxRow; tries: number }>(
+  store: DueRowStore<D>,
+  retryMs: number,
+  retire: (due: D) => Promise<Retired | Waiting | undefined>,
+): Promise<RetirementPass> {
+  let settled = 0;
+  try {
+    for (const listed of store.dueRows(RETIREMENTS_PER_PASS)) {
+      const due = store.dueRow(listed.row.id);
+      if (due === undefined) continue;
+      const retired = await retire(due);
+      if (retired === undefined) continue;
+      if ('wait' in retired) {
+        store.postpone(due, retired.wait, Math.min(MAX_RETIRE_WAIT_MS, retryMs * 2 ** due.tries));
+      } else {
+        settled++;
+      }
+    }
+  } catch (err) {
+    return { settled, failure: err };
+  }
+  return { settled };
 }
 
 /** What one retirement came to, and what its audit event says of it (no secret). */

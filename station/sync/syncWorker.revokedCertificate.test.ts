@@ -7,7 +7,7 @@ import { startDpsEmulator, type DpsEmulator } from '../../dps/emulator/dpsEmulat
 import { createCertificateAuthority } from '../../dps/emulator/emulatorTls.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
-import { SupervisedLedger } from '../store/supervisedLedger.js';
+import { revokeCertificateOf } from '../store/testing/provisioningFixtures.js';
 import { requeueEnrollments } from './outboxRequeue.js';
 import { RetirementStore } from './retirementStore.js';
 import { ManualClock } from './testing/manualClock.js';
@@ -66,17 +66,7 @@ async function provision(serial: string): Promise<number> {
 }
 
 /** Revokes the certificate of the run behind outbox row `id`, as `station ca revoke` does. */
-function revoke(id: number) {
-  const { serial } = station.db
-    .prepare(
-      `SELECT r.certificate_serial AS serial FROM enrollments e JOIN runs r ON r.id = e.run_id
-       WHERE e.id = ?`,
-    )
-    .get(id) as { serial: string };
-  const ledger = new SupervisedLedger(station.db, 'supervisor:kim', {});
-  expect(ledger.revoke(serial, 'board stolen from the line')).toBe(true);
-  return { serial, outbox: ledger.revokedEnrollment };
-}
+const revoke = (id: number) => revokeCertificateOf(station.db, id);
 
 function outboxRow(id: number) {
   return station.db

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PassedRunRecord } from '../../line/lineTypes.js';
 import { CertificateLedger } from '../certificateLedger.js';
+import { SupervisedLedger } from '../supervisedLedger.js';
 
 /**
  * Records shaped like the line engine's, for the store's tests and the durability child process.
@@ -65,4 +66,22 @@ export function passedRun(
     finishedAt: 2_000,
     ...overrides,
   };
+}
+
+/**
+ * Revokes the certificate of the run behind outbox row `enrollmentId`, as `station ca revoke`
+ * does (its ledger and its transaction); returns the serial and what became of the row.
+ */
+export function revokeCertificateOf(db: Database.Database, enrollmentId: number) {
+  const { serial } = db
+    .prepare(
+      `SELECT r.certificate_serial AS serial FROM enrollments e JOIN runs r ON r.id = e.run_id
+       WHERE e.id = ?`,
+    )
+    .get(enrollmentId) as { serial: string };
+  const ledger = new SupervisedLedger(db, 'supervisor:kim', {});
+  if (!ledger.revoke(serial, 'board stolen from the line')) {
+    throw new Error(`certificate ${serial} was not revoked`);
+  }
+  return { serial, outbox: ledger.revokedEnrollment };
 }

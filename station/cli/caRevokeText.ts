@@ -40,7 +40,7 @@ export function revocationLines(
       ];
     case 'superseded':
       return [
-        `${ofRow}: the device was provisioned again since, and its later enrollment replaces this one in DPS. If the device should not register at all, revoke its later certificate too.`,
+        `${ofRow}: the device was provisioned again since. Should DPS still hold this certificate for "${registrationId}" (the later enrollment not synced yet, or under another ID), the sync disables it there (across an air gap, the next \`station bundle export\` carries the disable); ${trail} shows when. If the device should not register at all, revoke its later certificate too.`,
         hub,
       ];
   }

@@ -7,7 +7,8 @@ import { maybeInDps } from './retirementRules.js';
  * - `withheld-disabling`: withheld, but an earlier send or bundle may have put it in DPS: the
  *   sync disables DPS's record if it holds this certificate;
  * - `disabling`: in DPS (synced): the sync disables DPS's record if it holds this certificate;
- * - `superseded`: the device was provisioned again since; its later enrollment owns the ID.
+ * - `superseded`: the device was provisioned again since; if DPS may hold this one, it is
+ *   disabled there as well (its later enrollment, once synced, replaces it under the same ID).
  */
 export type RevocationAction = 'withheld' | 'withheld-disabling' | 'disabling' | 'superseded';
 
@@ -34,9 +35,10 @@ const UNSENT = new Set(['pending', 'syncing', 'failed', 'conflict']);
  * `pending` rows, requeue refuses it, and a batch in flight that claimed it (`syncing`) has its
  * settlement dropped, since a settlement applies only to a row still syncing under its claim
  * (outboxSyncStore.ts). A row DPS may hold (synced, sent before, or carried in a bundle) is
- * due to be disabled there (migration 022): the worker reads DPS's record and disables it with
- * If-Match only when it holds this certificate (revocationDisables.ts), never another party's
- * record, nor the device's later one after it was provisioned again under the same ID.
+ * due to be disabled there (migration 022), superseded or not: the worker reads DPS's record
+ * and disables it with If-Match only when it holds this certificate (revocationDisables.ts),
+ * never another party's record, nor the device's later one after it was provisioned again under
+ * the same ID.
  */
 export class RevokedEnrollments {
   private readonly find: Database.Statement;
@@ -75,6 +77,9 @@ export class RevokedEnrollments {
       this.disable.run(row.id, serialNumber, iso);
       return { id: row.id, status: row.status, action: 'disabling' };
     }
+    // Provisioned again since: the later enrollment replaces this one in DPS once it is synced,
+    // or never (withheld, failed, or under another ID): until then DPS may hold this one.
+    if (row.maybeInDps === 1) this.disable.run(row.id, serialNumber, iso);
     return { id: row.id, status: row.status, action: 'superseded' };
   }
 }

@@ -228,5 +228,31 @@ describe('a revoked certificate in the outbox', () => {
     expect(await client().getEnrollment('reg-sn1')).toMatchObject({
       provisioningStatus: 'enabled',
     });
+    // Never sent: nothing to disable, and the successor's record was left alone.
+    expect(disable(revokedRow)).toBeUndefined();
+  });
+
+  // In DPS, then provisioned again under the same ID, and both certificates revoked (as the
+  // text advises): the later one is withheld and replaces nothing, so the first stayed enabled.
+  it('disables a superseded one DPS still holds, once no later enrollment replaced it', async () => {
+    const first = await provision('SN1');
+    const sync = worker();
+    sync.start();
+    await sync.syncNow();
+    expect(station.row(first).status).toBe('synced');
+    await sync.stop();
+    const second = await provision('SN1');
+
+    expect(revoke(first).outbox).toEqual({ id: first, status: 'superseded', action: 'superseded' });
+    expect(disable(first)?.state).toBe('due');
+    expect(revoke(second).outbox).toMatchObject({ id: second, action: 'withheld' });
+
+    const again = worker();
+    again.start();
+    await again.syncNow();
+    expect(await client().getEnrollment('reg-sn1')).toMatchObject({
+      provisioningStatus: 'disabled',
+    });
+    expect(disable(first)?.state).toBe('disabled');
   });
 });

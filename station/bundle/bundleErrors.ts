@@ -38,6 +38,8 @@ export const bundleErrorText = {
   BUNDLE_READ_FAILED: 'The file cannot be read. Check the path and the drive.',
   BUNDLE_SECRET_LOCKED:
     'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',
+  BUNDLE_OUTBOX_CHANGED:
+    'A supervisor revoked the certificate of an enrollment while the bundle was being written, so no bundle was written: the revoked one must not go to DPS. Export again.',
   BUNDLE_WORK_MISMATCH:
     'This machine already holds a different bundle under the same name in its bundle folder. Call engineering; do not delete anything.',
 } as const;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
+import { REVOKED_CODE } from '../store/revokedEnrollment.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { memberGroupId, memberGroupKeyFingerprint } from '../sync/enrollmentGroupCheck.js';
 import type { GroupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
@@ -287,7 +288,22 @@ function record(request: ExportRequest, payload: BundlePayload, now: Date): void
   const flag = db.prepare(
     `UPDATE enrollments SET needs_reconcile = 1, updated_at = ? WHERE id = ? AND status = 'pending'`,
   );
+  // Withheld for good (revokedEnrollment.ts): a sync that settled a row meanwhile is harmless,
+  // its receipt finds it settled, but a revoked certificate must not go out in a file.
+  const withheld = db
+    .prepare(`SELECT last_error_code = '${REVOKED_CODE}' FROM enrollments WHERE id = ?`)
+    .pluck();
   db.transaction(() => {
+    // Read before the secrets were asked and the payload sealed (seconds): a row revoked
+    // meanwhile (`ca revoke` in another terminal) was withheld as never sent, and must not go
+    // out in a file all the same.
+    const revoked = payload.enrollments.filter((entry) => withheld.get(entry.id) === 1);
+    if (revoked.length > 0) {
+      throw new BundleError(
+        'BUNDLE_OUTBOX_CHANGED',
+        `the certificate of enrollment(s) ${revoked.map((entry) => entry.id).join(', ')} was revoked while the bundle was written`,
+      );
+    }
     db.prepare(
       'INSERT INTO bundles (id, created_at, file, enrollments, retirements) VALUES (?, ?, ?, ?, ?)',
     ).run(

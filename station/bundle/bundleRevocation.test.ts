@@ -5,16 +5,21 @@
  * line's station database and CA, the supervisor's ledger, the real `bundle export` / `bundle
  * sync` / `bundle receive` commands and sealed files, the DPS emulator over HTTPS on 127.0.0.1.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
 import { revokeCertificateOf } from '../store/testing/provisioningFixtures.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
-import { airGapGroupLine } from './testing/airGapGroupLine.js';
+import { exportBundle } from './bundleExport.js';
+import { airGapGroupLine, BUNDLE_PASSPHRASE } from './testing/airGapGroupLine.js';
 import { bundleCommandsOn } from './testing/bundleCommands.js';
 
 const gap = airGapGroupLine();
 let line: SyncTestStation;
 let output: string[];
-beforeEach(() => ({ line, output } = gap));
+let dir: string;
+beforeEach(() => ({ line, output, dir } = gap));
 const { exportTo, syncOnline, receive, openedBundle, inDps } = bundleCommandsOn(gap);
 
 function revoke(id: number): void {
@@ -74,5 +79,33 @@ describe('a revoked certificate on an air-gapped line', () => {
     // Settled: the next bundle carries it no more, and the receipt again settles nothing.
     expect(await receive('second.bundle')).toBe(0);
     expect(line.store.audit('enrollment.revocation-disabled')).toHaveLength(1);
+  });
+
+  // Read as pending, then revoked in another terminal while the export sealed its file: the
+  // revocation withheld it as never sent, and the bundle took it to DPS all the same.
+  it('writes no bundle that carries a row revoked while the export ran', async () => {
+    const revoked = gap.provisionX509('SN1');
+    const real = new PassphraseKeyWrapper(BUNDLE_PASSPHRASE);
+    const wrapper = Object.assign(Object.create(real) as PassphraseKeyWrapper, {
+      wrap: async (key: Buffer) => {
+        expect(revokeCertificateOf(line.db, revoked).outbox).toMatchObject({ action: 'withheld' });
+        return real.wrap(key);
+      },
+    });
+    const file = join(dir, 'raced.bundle');
+    await expect(
+      exportBundle({
+        db: line.db,
+        file,
+        wrapper,
+        caSecrets: () => Promise.reject(new Error('no symmetric key here')),
+        actor: 'supervisor:sam',
+        dataDir: line.dir,
+      }),
+    ).rejects.toMatchObject({ code: 'BUNDLE_OUTBOX_CHANGED' });
+    expect(existsSync(file)).toBe(false);
+    expect(line.db.prepare(`SELECT count(*) FROM bundles`).pluck().get()).toBe(0);
+    // Nothing else to carry: the next export says so.
+    await expect(exportTo('next.bundle')).rejects.toMatchObject({ code: 'BUNDLE_NOTHING_PENDING' });
   });
 });

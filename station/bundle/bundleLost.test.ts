@@ -116,7 +116,7 @@ describe('bundle lost', () => {
     output.length = 0;
     await receive('lost.bundle');
     expect(output.join('\n')).toMatch(
-      /1 earlier enrollment\(s\) retired since the export are back in DPS/,
+      /1 enrollment\(s\) this station retired or revoked are back in DPS/,
     );
     expect(retirementOf(earlier)).toBe('due');
     expect(line.row(member)).toMatchObject({ status: 'pending', needsReconcile: 1 });

@@ -193,11 +193,16 @@ class ReceiptApplier {
     if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
     // What DPS holds now of a row re-provisioned since: on its first answer, and on every receipt
     // newer than the last applied (the bundle synced again, maybe elsewhere, after a retirement).
+    const firstOrNewer = target.answerApplied === null || this.newerReceipt;
     if (
       target.status === 'superseded' &&
-      (target.answerApplied === null || this.newerReceipt) &&
+      firstOrNewer &&
       this.late.superseded(target.id, result, this.receipt.bundleId)
     ) {
+      this.summary.retiredAgain++;
+    }
+    // A revoked certificate the late bundle put in DPS all the same is disabled there again.
+    if (firstOrNewer && this.late.revoked(target.id, result, this.receipt.bundleId)) {
       this.summary.retiredAgain++;
     }
     if (target.answerApplied !== null) {

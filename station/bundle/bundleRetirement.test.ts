@@ -167,7 +167,7 @@ describe('retiring a re-provisioned device’s earlier enrollment through outbox
     output.length = 0;
     await receive('first.bundle');
     expect(output.join('\n')).toMatch(
-      /1 earlier enrollment\(s\) retired since the export are back in DPS/,
+      /1 enrollment\(s\) this station retired or revoked are back in DPS/,
     );
     expect(retirementOf(first).retirement).toBe('due');
 

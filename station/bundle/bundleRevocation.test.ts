@@ -20,7 +20,7 @@ let line: SyncTestStation;
 let output: string[];
 let dir: string;
 beforeEach(() => ({ line, output, dir } = gap));
-const { exportTo, syncOnline, receive, openedBundle, inDps } = bundleCommandsOn(gap);
+const { exportTo, syncOnline, receive, openedBundle, inDps, declareLost } = bundleCommandsOn(gap);
 
 function revoke(id: number): void {
   expect(revokeCertificateOf(line.db, id).outbox).toMatchObject({ id, action: 'disabling' });
@@ -107,5 +107,41 @@ describe('a revoked certificate on an air-gapped line', () => {
     expect(line.db.prepare(`SELECT count(*) FROM bundles`).pluck().get()).toBe(0);
     // Nothing else to carry: the next export says so.
     await expect(exportTo('next.bundle')).rejects.toMatchObject({ code: 'BUNDLE_NOTHING_PENDING' });
+  });
+
+  // A bundle declared lost, then found and synced after the revocation's disable had settled
+  // (DPS held nothing then): it created the revoked certificate's enrollment, enabled, and
+  // nothing was left to disable it.
+  it('disables it again when a late bundle put it back in DPS', async () => {
+    const revoked = gap.provisionX509('SN1');
+    expect(await exportTo('first.bundle')).toBe(0);
+    expect(await declareLost('first.bundle')).toBe(0);
+    expect(revokeCertificateOf(line.db, revoked).outbox).toMatchObject({
+      action: 'withheld-disabling',
+    });
+    expect(await exportTo('second.bundle')).toBe(0);
+    expect(await syncOnline('second.bundle')).toBe(0);
+    expect(await receive('second.bundle')).toBe(0);
+    expect(disableOf(revoked)).toBe('absent');
+
+    // The lost stick turns up, and is synced.
+    expect(await syncOnline('first.bundle')).toBe(0);
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'enabled' });
+    output.length = 0;
+    expect(await receive('first.bundle')).toBe(0);
+    expect(output.join('\n')).toContain(
+      '1 enrollment(s) this station retired or revoked are back in DPS',
+    );
+    expect(disableOf(revoked)).toBe('due');
+    expect(line.store.audit('enrollment.revocation-disable-due-again')).toMatchObject([
+      { subject: 'reg-sn1', detail: { enrollmentId: revoked, how: 'created' } },
+    ]);
+    expect(line.row(revoked).status).toBe('failed');
+
+    expect(await exportTo('third.bundle')).toBe(0);
+    expect(await syncOnline('third.bundle')).toBe(0);
+    expect(await inDps('reg-sn1')).toMatchObject({ provisioningStatus: 'disabled' });
+    expect(await receive('third.bundle')).toBe(0);
+    expect(disableOf(revoked)).toBe('disabled');
   });
 });

@@ -19,6 +19,7 @@ export class LateDpsAnswers {
   private readonly memberWaits: Database.Statement;
   private readonly audit: AuditLog;
   private readonly retirements: RetirementStore;
+  private readonly disableAgain: Database.Statement;
 
   constructor(
     db: Database.Database,
@@ -40,6 +41,33 @@ export class LateDpsAnswers {
           = 'SYNC_INDIVIDUAL_ENROLLMENT_FIRST'`);
     this.audit = new AuditLog(db);
     this.retirements = new RetirementStore(db, () => now.getTime(), actor);
+    // A row of a revoked certificate (any status: withheld, synced, superseded): its disable in
+    // DPS is due again, or due at last for one withheld as never sent (migration 022).
+    this.disableAgain = db.prepare(`INSERT INTO revocation_disables
+        (enrollment_id, certificate_serial, created_at)
+      SELECT e.id, r.certificate_serial, ? FROM enrollments e JOIN runs r ON r.id = e.run_id
+        JOIN certificates c ON c.serial_number = r.certificate_serial
+      WHERE e.id = ? AND c.status = 'revoked'
+      ON CONFLICT (enrollment_id) DO UPDATE SET state = 'due', settled_at = NULL,
+        retry_after = NULL, note = NULL WHERE state != 'due'`);
+  }
+
+  /**
+   * Applies `result` for row `id` if its certificate was revoked: DPS holds it again (the bundle
+   * was synced late: declared lost and found, or run a second time), so its disable is due
+   * again. True when it was not due already.
+   */
+  revoked(id: number, result: ReceiptResult, bundleId: string): boolean {
+    if (result.outcome !== 'synced' || !IN_DPS.has(result.how)) return false;
+    if (this.disableAgain.run(this.now.toISOString(), id).changes !== 1) return false;
+    this.audit.append({
+      at: this.now,
+      actor: this.actor,
+      kind: 'enrollment.revocation-disable-due-again',
+      subject: result.registrationId,
+      detail: { enrollmentId: id, bundleId, how: result.how },
+    });
+    return true;
   }
 
   /** Applies `result` for superseded row `id`; true when its retirement is due again. */

@@ -187,7 +187,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     }
     if (s.retiredAgain > 0) {
       console.log(
-        `${s.retiredAgain} earlier enrollment(s) retired since the export are back in DPS (this bundle was synced late): they are disabled or deleted again at the next sync or bundle.`,
+        `${s.retiredAgain} enrollment(s) this station retired or revoked are back in DPS (this bundle was synced late): they are disabled or deleted again at the next sync or bundle.`,
       );
     }
     if (s.alreadySettled + s.leftAlone > 0) {

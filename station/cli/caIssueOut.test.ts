@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -54,6 +54,19 @@ describe('ca issue --out, a new file', () => {
     await expect(IssueOutFile.open(join(notAFolder, 'dev-1.pem'), false)).rejects.toMatchObject({
       code: 'CLI_USAGE',
       message: expect.stringMatching(/cannot be written there \(E[A-Z]+\)/) as string,
+    });
+  });
+
+  it('refuses a link whose target is gone before anything is issued, as a name in use', async () => {
+    const link = join(folder, 'dev-1.pem');
+    symlinkSync(join(folder, 'gone.pem'), link);
+    await expect(IssueOutFile.open(link, false)).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringMatching(/a file of that name is there already/) as string,
+    });
+    await expect(IssueOutFile.open(link, true)).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringMatching(/cannot be written there \(ENOENT\)/) as string,
     });
   });
 });

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, lstat, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { fileThereAlready, named } from './recordedExport.js';
@@ -50,7 +50,9 @@ export class IssueOutFile {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
       return new UsageError(`--out ${named(typed, file)}: cannot be written there (${code})`);
     };
-    const found = await stat(file).catch(() => undefined);
+    // lstat: a link whose target is gone is a name in use all the same (the exclusive write
+    // would refuse it after the certificate was issued).
+    const found = await stat(file).catch(() => lstat(file).catch(() => undefined));
     if (found?.isDirectory()) {
       throw new UsageError(`--out ${named(typed, file)}: that is a folder; give a file name`);
     }

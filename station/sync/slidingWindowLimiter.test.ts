@@ -75,6 +75,24 @@ describe('SlidingWindowLimiter', () => {
     expect(limiter.heldUntil).toBe(0);
   });
 
+  // NTP setting back a clock that ran an hour ahead: the hold (a Retry-After of five minutes)
+  // and the window's slots were wall times, and no call started for an hour and five minutes.
+  it('keeps a hold and the window as long as they were when the wall clock is set back', async () => {
+    const clock = new ManualClock();
+    const limiter = new SlidingWindowLimiter({ operations: 2, windowMs: 60_000 }, clock);
+    await limiter.acquire();
+    await limiter.acquire();
+    limiter.holdUntil(clock.now() + 5 * 60_000);
+    let startedAfter: number | undefined;
+    const t0 = clock.now();
+    void limiter.acquire().then(() => (startedAfter = clock.now() - t0));
+    await clock.advance(60_000);
+    clock.step(-60 * 60_000);
+    expect(limiter.heldUntil).toBe(clock.now() + 4 * 60_000);
+    await clock.advance(4 * 60_000 + 1);
+    expect(startedAfter).toBe(5 * 60_000 - 60 * 60_000);
+  });
+
   it('ends a hold early on clearHold', async () => {
     const clock = new ManualClock();
     const limiter = new SlidingWindowLimiter({ operations: 2, windowMs: 100 }, clock);

@@ -1,5 +1,8 @@
 import type { SyncClock } from './syncClock.js';
 
+/** Wall-clock moves below this are timer jitter, not a clock set back. */
+const STEP_TOLERANCE_MS = 1_000;
+
 /** At most `operations` calls may start in any `windowMs` span. */
 export interface RateLimit {
   operations: number;
@@ -48,6 +51,8 @@ export class SlidingWindowLimiter {
   private readonly waiters: Waiter[] = [];
   private cancelTimer: (() => void) | undefined;
   private hold = 0;
+  /** The clock's wall and monotonic time at the last look, to see the wall clock set back. */
+  private last: { now: number; monotonic: number } | undefined;
 
   constructor(
     readonly limit: RateLimit,
@@ -85,6 +90,7 @@ export class SlidingWindowLimiter {
 
   /** No call starts before `time` (ms since epoch). A later hold replaces an earlier one. */
   holdUntil(time: number): void {
+    this.now();
     this.hold = Math.max(this.hold, time);
     this.pump();
   }
@@ -100,7 +106,27 @@ export class SlidingWindowLimiter {
 
   /** The time calls are held until, or 0 when they are not. */
   get heldUntil(): number {
-    return this.hold > this.clock.now() ? this.hold : 0;
+    return this.hold > this.now() ? this.hold : 0;
+  }
+
+  /**
+   * The clock's time. A wall clock set back (NTP correcting one that ran ahead) would stretch
+   * every hold and window slot by the step, an hour's step an hour without a call: they move
+   * back with it, keeping what they had left. The step is the wall clock's move less the time
+   * that passed (the clock's monotonic time); a step forward only shortens them, and is left.
+   */
+  private now(): number {
+    const now = this.clock.now();
+    const monotonic = this.clock.monotonic?.();
+    if (monotonic !== undefined && this.last !== undefined) {
+      const step = now - this.last.now - (monotonic - this.last.monotonic);
+      if (step < -STEP_TOLERANCE_MS) {
+        if (this.hold > 0) this.hold += step;
+        for (const slot of this.slots) slot.at += step;
+      }
+    }
+    if (monotonic !== undefined) this.last = { now, monotonic };
+    return now;
   }
 
   /** Callers waiting for a slot. */
@@ -114,7 +140,7 @@ export class SlidingWindowLimiter {
     const { operations, windowMs } = this.limit;
     // Bounded: each turn either serves a waiter or leaves the loop.
     while (this.waiters.length > 0) {
-      const now = this.clock.now();
+      const now = this.now();
       // A slot at `now - windowMs` no longer shares any window of that length with `now`.
       // Ended calls move their slot later, so the slots are not in time order: look at all.
       this.slots = this.slots.filter((slot) => slot.at > now - windowMs);
@@ -132,7 +158,7 @@ export class SlidingWindowLimiter {
       const slot = { at: now };
       this.slots.push(slot);
       waiter.resolve(() => {
-        slot.at = Math.max(slot.at, this.clock.now());
+        slot.at = Math.max(slot.at, this.now());
       });
     }
   }

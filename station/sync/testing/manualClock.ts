@@ -13,6 +13,8 @@ interface Timer {
  */
 export class ManualClock implements SyncClock {
   private time: number;
+  /** What step() moved the wall clock by, in all. */
+  private stepped = 0;
   private seq = 0;
   private readonly timers = new Set<Timer>();
 
@@ -24,10 +26,25 @@ export class ManualClock implements SyncClock {
     return this.time;
   }
 
+  /** Time moved by advance() only, never by step(). */
+  monotonic(): number {
+    return this.time - this.stepped;
+  }
+
   setTimer(fire: () => void, ms: number): () => void {
     const timer: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, fire };
     this.timers.add(timer);
     return () => this.timers.delete(timer);
+  }
+
+  /**
+   * The wall clock is set back (negative) or forward by `ms`, as NTP steps a clock that ran
+   * wrong: timers keep the time they have left, as setTimeout's do.
+   */
+  step(ms: number): void {
+    this.time += ms;
+    this.stepped += ms;
+    for (const timer of this.timers) timer.at += ms;
   }
 
   /** When the next timer is due, or undefined when none is set. */

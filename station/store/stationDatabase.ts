@@ -8,8 +8,8 @@ import { unwritableStoreError } from './unwritableFolder.js';
 
 /**
  * Opens (creating if needed) the station's SQLite database and brings its schema up to date.
- * WAL with synchronous=FULL: every committed transaction is on disk before the call returns,
- * which is what lets a slot show PASS only after its commit.
+ * WAL with synchronous=FULL (and F_FULLFSYNC on macOS): every committed transaction is on disk
+ * before the call returns, which is what lets a slot show PASS only after its commit.
  *
  * Whatever stops it throws a StoreError naming the file: STORE_DATABASE_CORRUPT (damaged, not a
  * database, a WAL that does not fit it), STORE_OPEN_FAILED, STORE_READ_ONLY, STORE_IO_FAILED,
@@ -39,6 +39,10 @@ export function openStationDatabase(
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // macOS: fsync() there leaves the data in the drive's write cache, and a power cut loses a
+    // commit a slot already showed as PASS. F_FULLFSYNC flushes it; elsewhere these do nothing.
+    db.pragma('fullfsync = ON');
+    db.pragma('checkpoint_fullfsync = ON');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // A REPLACE conflict resolution deletes the row it displaces; with recursive triggers on,

@@ -359,6 +359,48 @@ describe('station ca init', () => {
   });
 });
 
+describe('station ca, an option its subcommand does not take', () => {
+  // `ca init --cert F --key K` (meant: import) made a new self-rooted CA, after which the import
+  // meant was refused as "a CA is there already".
+  it('refuses the import files given to init, pointing to ca import, before any passphrase or store', async () => {
+    // No passphrase anywhere: one asked for would fail the command another way (PASSPHRASE_MISSING).
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    const noInput = new PassThrough().end();
+    vi.spyOn(process, 'stdin', 'get').mockReturnValue(noInput as unknown as typeof process.stdin);
+    const fresh = mkdtempSync(join(work, 'meant-import-'));
+    for (const [flags, stray] of [
+      [['--cert', join(work, 'issuing.pem'), '--key', join(work, 'dev.key')], 'cert'],
+      [['--pkcs12', join(work, 'issuing.p12')], 'pkcs12'],
+      [['--name', 'Line 7', '--chain', join(work, 'chain.pem')], 'chain'],
+    ] as const) {
+      await expect(ca(['init', ...flags, '--data-dir', fresh])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: `station ca init: --${stray} is not one of its options (init makes a new CA of this station's own; to use an issuing CA from the company PKI run \`station ca import\`)`,
+      });
+    }
+    expect(existsSync(join(fresh, 'ca'))).toBe(false);
+    expect(existsSync(join(fresh, 'station.db'))).toBe(false);
+    expect(noInput.readableEnded).toBe(false);
+  });
+
+  it("refuses another subcommand's option on every subcommand", async () => {
+    for (const [args, stray] of [
+      [['list', '--reason', 'typo'], 'reason'],
+      [['status', '--id', 'dev-1'], 'id'],
+      [['revoke', 'abcdef', '--reason', 'typo', '--limit', '1'], 'limit'],
+      [['import', '--cert', 'c.pem', '--key', 'k.pem', '--name', 'Line 7'], 'name'],
+      [['issue', '--csr', csrFile, '--id', 'dev-1', '--algorithm', 'P-384'], 'algorithm'],
+    ] as const) {
+      await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: `station ca ${args[0]}: --${stray} is not one of its options`,
+      });
+    }
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+    expect(output).toEqual([]);
+  });
+});
+
 describe('station ca list', () => {
   it('refuses a negative --limit in its own words, not as an ambiguous option', async () => {
     // node:util parseArgs reads "-1" as an option of its own: the flag's check must still answer.

@@ -23,6 +23,7 @@ import {
 import { issue } from './caIssue.js';
 import { revocationLines } from './caRevokeText.js';
 import { parseStationArgs } from './stationArgs.js';
+import { refuseOtherOptions } from './subcommandOptions.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
@@ -80,11 +81,34 @@ type Values = ReturnType<
   typeof parseStationArgs<{ options: typeof options; allowPositionals: true }>
 >['values'];
 
+/**
+ * Each subcommand's options: one given to another is refused, not ignored. `ca init --cert F
+ * --key K` (meant: import) made a new self-rooted CA, after which the import was refused.
+ */
+const OPTIONS_OF: Record<string, readonly string[]> = {
+  init: ['data-dir', 'name', 'algorithm', 'by'],
+  import: ['data-dir', 'pkcs12', 'cert', 'key', 'chain', 'by'],
+  status: ['data-dir'],
+  issue: ['data-dir', 'csr', 'id', 'out', 'force', 'by'],
+  list: ['data-dir', 'id', 'limit'],
+  revoke: ['data-dir', 'reason', 'by'],
+};
+
+/** What a refused option of `sub` was most likely meant for. */
+function optionHint(sub: string | undefined): (option: string) => string {
+  return (option) =>
+    sub === 'init' && OPTIONS_OF['import']!.includes(option)
+      ? ` (init makes a new CA of this station's own; to use an issuing CA from the company PKI run \`station ca import\`)`
+      : '';
+}
+
 /** `station ca …`: the supervisor's CA commands. */
 export async function ca(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   // parseStationArgs: `--limit -1` reaches the flag's own check, not Node's "ambiguous".
-  const parsed = parseStationArgs({ args: rest, options, allowPositionals: true });
+  const parsed = parseStationArgs({ args: rest, options, allowPositionals: true, tokens: true });
+  // Before anything else, a passphrase above all: the supervisor corrects the command and goes on.
+  refuseOtherOptions('station ca', sub, OPTIONS_OF, parsed.tokens, optionHint(sub));
   // Only `revoke` takes a word of its own (the serial): anywhere else a stray word is an
   // unquoted value (`--name Line 7` would name the CA "Line" and drop the 7).
   const extra = sub === 'revoke' ? parsed.positionals.slice(1) : parsed.positionals;

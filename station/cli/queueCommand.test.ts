@@ -284,3 +284,62 @@ describe('station queue requeue --id', () => {
     ]);
   });
 });
+
+describe('station queue, an option its subcommand does not take', () => {
+  let station: SyncTestStation;
+  beforeEach(() => {
+    station = new SyncTestStation();
+  });
+  afterEach(() => station.close());
+
+  // One option set for every subcommand: `requeue --limit 1` requeued every failed row, and
+  // `export --id 7` exported the whole outbox, each exiting 0.
+  it('refuses it as a usage error, and acts on nothing', async () => {
+    const failed = [station.provision('SN1'), station.provision('SN2')];
+    for (const id of failed) {
+      station.db.prepare(`UPDATE enrollments SET status = 'failed' WHERE id = ?`).run(id);
+    }
+    const out = join(root, 'outbox.csv');
+    for (const [args, stray] of [
+      [['requeue', '--status', 'failed', '--by', 'sam', '--limit', '1'], 'limit'],
+      [['export', '--format', 'csv', '--out', out, '--id', '7'], 'id'],
+      [['list', '--id', '5'], 'id'],
+      [['stats', '--status', 'failed'], 'status'],
+    ] as const) {
+      const refused = await queue([...args, '--data-dir', station.dir]).catch(
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({
+        code: 'CLI_USAGE',
+        message: `station queue ${args[0]}: --${stray} is not one of its options`,
+      });
+      vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      expect(reportCliError(refused)).toBe(2);
+    }
+    for (const id of failed) expect(station.row(id).status).toBe('failed');
+    expect(existsSync(out)).toBe(false);
+    expect(output).toEqual([]);
+  });
+
+  it('holds requeue --by to the name rule: a blank name is refused and nothing goes back', async () => {
+    const failed = station.provision('SN1');
+    station.db.prepare(`UPDATE enrollments SET status = 'failed' WHERE id = ?`).run(failed);
+    const requeue = (...by: string[]) =>
+      queue(['requeue', '--status', 'failed', ...by, '--data-dir', station.dir]);
+    await expect(requeue('--by', '   ')).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: '--by is empty: give a name',
+    });
+    expect(station.row(failed).status).toBe('failed');
+    // Still required: no operating-system name stands in for it here.
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    expect(await requeue()).toBe(2);
+    expect(errors).toEqual([
+      'station queue requeue: --by NAME is required (it goes into the audit trail)',
+    ]);
+    expect(station.row(failed).status).toBe('failed');
+    expect(await requeue('--by', 'sam')).toBe(0);
+    expect(station.row(failed).status).toBe('pending');
+  });
+});

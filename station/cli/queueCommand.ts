@@ -13,7 +13,8 @@ import { resolveDataDir } from './dataDir.js';
 import { openExistingStationDatabase } from './existingDatabase.js';
 import { QueueError } from './queueError.js';
 import { exportRecorded, fileThereAlready, named, type ExportTarget } from './recordedExport.js';
-import { supervisorActor } from './supervisorName.js';
+import { refuseOtherOptions } from './subcommandOptions.js';
+import { supervisorActor, supervisorName } from './supervisorName.js';
 import { countFlag, UsageError } from './usageError.js';
 
 export const QUEUE_USAGE = `  queue stats                                    enrollment outbox counts by status; superseded
@@ -42,11 +43,23 @@ const RETIREMENT_TEXT: Record<NonNullable<OutboxEntry['retirement']>, string> = 
   'not-ours': 'not shown to be ours (other credentials, or ours unreadable here), left alone',
 };
 
+/**
+ * Each subcommand's options: one given to another is refused, not ignored (`requeue --limit 1`
+ * requeued every failed row, `export --id 7` exported the whole outbox).
+ */
+const OPTIONS_OF: Record<string, readonly string[]> = {
+  stats: ['data-dir'],
+  list: ['data-dir', 'status', 'limit'],
+  export: ['data-dir', 'format', 'status', 'out', 'force', 'by'],
+  requeue: ['data-dir', 'status', 'by', 'id'],
+};
+
 /** `station queue …`: what the enrollment outbox holds. */
 export async function queue(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const { values } = parseStationArgs({
+  const { values, tokens } = parseStationArgs({
     args: rest,
+    tokens: true,
     options: {
       'data-dir': { type: 'string' },
       status: { type: 'string' },
@@ -58,6 +71,7 @@ export async function queue(args: string[]): Promise<number> {
       force: { type: 'boolean', default: false },
     },
   });
+  refuseOtherOptions('station queue', sub, OPTIONS_OF, tokens);
   const status = values.status as EnrollmentStatus | undefined;
   if (status !== undefined && !ENROLLMENT_STATUSES.includes(status)) {
     console.error(`station queue: --status must be one of ${ENROLLMENT_STATUSES.join(', ')}`);
@@ -70,6 +84,9 @@ export async function queue(args: string[]): Promise<number> {
   // An export hands the outbox over, so it goes into the audit trail: an empty --by is refused,
   // and so is a database that cannot take the event, before anything is written.
   const exporter = sub === 'export' ? supervisorActor(values.by) : undefined;
+  // A requeue's --by is required (checked in requeue), and held to the same rule: not blank.
+  const requeuer =
+    sub === 'requeue' && values.by !== undefined ? supervisorName(values.by) : undefined;
   const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), {
     toRead: sub !== 'requeue' && sub !== 'export',
     requireWritable: sub === 'export',
@@ -100,7 +117,7 @@ export async function queue(args: string[]): Promise<number> {
       }
       return 0;
     }
-    if (sub === 'requeue') return requeue(db, store, status, ids, values.by);
+    if (sub === 'requeue') return requeue(db, store, status, ids, requeuer);
     if (sub === 'export') {
       if (values.format !== 'csv' && values.format !== 'json') {
         console.error('station queue export: --format must be csv or json');
@@ -138,13 +155,14 @@ function requeue(
   store: ProvisioningStore,
   status: EnrollmentStatus | undefined,
   ids: number[] | undefined,
+  /** supervisorName's, checked before the database opened; undefined without --by. */
   by: string | undefined,
 ): number {
   if (status !== 'failed' && status !== 'conflict') {
     console.error('station queue requeue: --status must be failed or conflict');
     return 2;
   }
-  if (!by) {
+  if (by === undefined) {
     console.error('station queue requeue: --by NAME is required (it goes into the audit trail)');
     return 2;
   }

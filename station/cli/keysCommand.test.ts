@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initStationCa } from '../../certs/ca/initStationCa.js';
@@ -13,6 +14,7 @@ import { markServing } from '../sync/servingStation.js';
 import { AuditLog } from '../store/auditLog.js';
 import { openStationDatabaseToRead } from '../store/stationDatabase.js';
 import { GROUP_KEY_FINGERPRINT_LABEL } from '../sync/groupKeyFingerprint.js';
+import { reportCliError } from './cliError.js';
 import { keys } from './keysCommand.js';
 
 const PASSPHRASE = 'the station passphrase';
@@ -90,6 +92,62 @@ describe('station keys set-group', () => {
     expect(trail).not.toContain(plain);
     expect(trail).not.toContain(Buffer.from(KEY, 'base64').toString('hex'));
     expect(trail).not.toContain(PASSPHRASE);
+  });
+});
+
+describe('station keys set-group, refused before any secret is asked for', () => {
+  /** No key and no CA passphrase anywhere: a prompt would fail the command another way. */
+  function nothingToRead(): PassThrough {
+    vi.stubEnv('LINE_STATION_GROUP_KEY', '');
+    vi.stubEnv('LINE_STATION_CA_PASSPHRASE', '');
+    const noInput = new PassThrough().end();
+    vi.spyOn(process, 'stdin', 'get').mockReturnValue(noInput as unknown as typeof process.stdin);
+    return noInput;
+  }
+
+  // Checked by saveGroupKey only after the key and the CA passphrase were typed: exit 1, uncoded.
+  it('refuses a --group DPS would refuse, and an empty --data-dir, as usage errors', async () => {
+    const noInput = nothingToRead();
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    for (const group of ['line 3', 'line3-', 'line3.', 'línea']) {
+      const refused = await keys(['set-group', '--group', group, '--data-dir', dataDir]).catch(
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({
+        code: 'CLI_USAGE',
+        message: `--group "${group}" is not a DPS enrollment group ID: letters, digits and - . _ :, starting and ending with a letter or digit`,
+      });
+      expect(reportCliError(refused)).toBe(2);
+    }
+    await expect(keys(['set-group', '--group', 'line3', '--data-dir', ' '])).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringMatching(/^--data-dir/),
+    });
+    expect(noInput.readableEnded).toBe(false);
+    expect(existsSync(join(dataDir, 'keys'))).toBe(false);
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+  });
+
+  it('refuses a key that is not base64 of 16 to 64 bytes, coded, before the CA passphrase', async () => {
+    nothingToRead();
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    for (const key of ['not a key', randomBytes(8).toString('base64'), `${KEY}x`]) {
+      vi.stubEnv('LINE_STATION_GROUP_KEY', key);
+      const refused = await keys(['set-group', '--group', 'line3', '--data-dir', dataDir]).catch(
+        (err: unknown) => err,
+      );
+      expect(refused).toMatchObject({
+        code: 'KEYS_GROUP_KEY_INVALID',
+        message: expect.stringContaining(
+          'the group key must be base64 of 16 to 64 bytes',
+        ) as string,
+      });
+      expect(JSON.stringify([(refused as Error).message, refused])).not.toContain(key);
+      expect(reportCliError(refused)).toBe(1);
+    }
+    // No CA passphrase was asked for: none recorded as refused, no store made for it.
+    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+    expect(existsSync(groupKeyFile(dataDir, 'line3'))).toBe(false);
   });
 });
 

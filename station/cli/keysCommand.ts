@@ -1,3 +1,4 @@
+import { REGISTRATION_ID_PATTERN } from '../../certs/registrationIdRules.js';
 import { parseStationArgs } from './stationArgs.js';
 import { saveGroupKey } from '../production/groupKeys.js';
 import { AuditLog } from '../store/auditLog.js';
@@ -9,6 +10,7 @@ import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
 import { groupKeyFingerprint } from '../sync/groupKeyFingerprint.js';
 import { refuseUnaskedReplacement, storedGroupKey, storedLines } from './groupKeyReplacement.js';
+import { UsageError } from './usageError.js';
 
 export const KEYS_USAGE = `  keys set-group --group ID [--replace] [--by NAME]
                                                  store a symmetric-key enrollment group's primary key,
@@ -20,6 +22,21 @@ export const KEYS_USAGE = `  keys set-group --group ID [--replace] [--by NAME]
                                                  one); the audit trail records who (--by, else this
                                                  OS user) and a fingerprint of the key, never the
                                                  key; --data-dir DIR`;
+
+/**
+ * A group key saveGroupKey (groupKeys.ts) would refuse, refused as soon as it is read: before
+ * the CA passphrase is asked for. Coded, as every error the CLI prints; the key is never in it.
+ */
+export class GroupKeyFormatError extends Error {
+  readonly code = 'KEYS_GROUP_KEY_INVALID';
+
+  constructor() {
+    super(
+      'the group key must be base64 of 16 to 64 bytes, as DPS shows it (the primary key of the enrollment group); nothing was stored',
+    );
+    this.name = 'GroupKeyFormatError';
+  }
+}
 
 /** `station keys …`: secrets a supervisor hands to the station. */
 export async function keys(args: string[]): Promise<number> {
@@ -42,11 +59,20 @@ export async function keys(args: string[]): Promise<number> {
     console.error('station keys set-group: give --group ID (the DPS enrollment group ID)');
     return 2;
   }
+  // saveGroupKey's rule (groupKeys.ts), checked before the key and the CA passphrase are asked
+  // for: a group ID no profile can name is a typo, refused as one.
+  if (!REGISTRATION_ID_PATTERN.test(group.toLowerCase())) {
+    throw new UsageError(
+      `--group "${group}" is not a DPS enrollment group ID: letters, digits and - . _ :, starting and ending with a letter or digit`,
+    );
+  }
+  const dataDir = resolveDataDir(values['data-dir']);
   const actor = supervisorActor(values.by);
   const key = await readPassphrase('Group primary key (base64): ', {
     env: 'LINE_STATION_GROUP_KEY',
   });
-  const dataDir = resolveDataDir(values['data-dir']);
+  // Refused before the CA passphrase: a key pasted short or with a stray character costs no more.
+  if (!isDpsGroupKey(key)) throw new GroupKeyFormatError();
   const wrapper = await checkedCaPassphrase(dataDir, {
     refusal: { command: 'keys set-group', actor },
   });
@@ -56,14 +82,11 @@ export async function keys(args: string[]): Promise<number> {
   try {
     const stored = await storedGroupKey(dataDir, group, wrapper);
     const keyFingerprint = fingerprint(key);
-    // A key saveGroupKey refuses is refused for what it is, not as "a different key".
-    if (isDpsGroupKey(key)) {
-      refuseUnaskedReplacement(stored, keyFingerprint, {
-        group,
-        dataDir,
-        replace: values.replace ?? false,
-      });
-    }
+    refuseUnaskedReplacement(stored, keyFingerprint, {
+      group,
+      dataDir,
+      replace: values.replace ?? false,
+    });
     const file = await saveGroupKey(dataDir, group, key, wrapper);
     asStoreError('record group-key.stored', () =>
       new AuditLog(db).append({

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,5 +54,24 @@ describe('station emulator', () => {
     expect(await emulatorOutput(['--id-scope', '0ne0000ab12'])).toContain(
       '"idScope": "0ne0000ab12"',
     );
+  }, 30_000);
+
+  // `--data-dir A --data B` (--data is its other name) silently kept A.
+  it('refuses --data-dir and --data naming different folders, starting nothing', async () => {
+    const print = vi.fn();
+    const first = join(dir, 'first');
+    const other = join(dir, 'other');
+    await expect(
+      emulatorCommand(['--data-dir', first, '--data', other], { print, until: Promise.resolve() }),
+    ).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: `station emulator: --data-dir "${first}" and --data "${other}" name different folders (--data is another name of --data-dir): give one`,
+    });
+    expect(print).not.toHaveBeenCalled();
+    expect(existsSync(join(first, 'dps-emulator'))).toBe(false);
+    expect(existsSync(join(other, 'dps-emulator'))).toBe(false);
+    // The same folder twice is no conflict.
+    const out = await emulatorOutput(['--data', dir]);
+    expect(out).toContain('connection string');
   }, 30_000);
 });

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import { prepareCaDir, writeFileAtomic } from '../../certs/ca/caFiles.js';
 import { type DpsEmulatorOptions, startDpsEmulator } from '../../dps/emulator/dpsEmulator.js';
@@ -6,6 +6,7 @@ import { DPS_CA_ENV } from '../production/dpsConnection.js';
 import { idScopeProblem } from '../profiles/dpsSettings.js';
 import { resolveDataDir } from './dataDir.js';
 import { untilSignal } from './headlessStation.js';
+import { UsageError } from './usageError.js';
 
 export const EMULATOR_USAGE = `  emulator   The local DPS emulator (DEMO, training, tests) until Ctrl-C: prints its
              connection string, ID scope, global endpoint and CA certificate file
@@ -43,6 +44,15 @@ export async function emulatorCommand(
       'ops-per-minute': { type: 'string', default: '1000' },
     },
   });
+  // --data is an alias of --data-dir: two different folders given leave which one was meant
+  // unknown (the first silently won), so neither is taken.
+  const fromDataDir = values['data-dir'];
+  const alias = values.data;
+  if (fromDataDir !== undefined && alias !== undefined && resolve(fromDataDir) !== resolve(alias)) {
+    throw new UsageError(
+      `station emulator: --data-dir "${fromDataDir}" and --data "${alias}" name different folders (--data is another name of --data-dir): give one`,
+    );
+  }
   const print = deps.print ?? ((line: string) => console.log(line));
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65_535) {

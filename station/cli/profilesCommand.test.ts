@@ -91,3 +91,61 @@ describe('station profiles validate', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('station profiles validate, several files', () => {
+  async function profilesFile(name: string, idScope: string): Promise<string> {
+    const file = join(dir, name);
+    const profile = {
+      name: 'Sensor',
+      models: ['S-1'],
+      dps: { globalEndpoint: '127.0.0.1:8443', idScope },
+      attestation: { mode: 'tpm' },
+    };
+    await writeFile(file, JSON.stringify({ profiles: [profile] }));
+    return file;
+  }
+
+  function captured(): string[] {
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void out.push(line));
+    return out;
+  }
+
+  // `const [sub, file] = args`: every file after the first went unchecked, and passed as valid.
+  it('checks every file given, prints each result, and exits 1 when any fails', async () => {
+    const good = await profilesFile('good.json', '0ne0012AB34');
+    const bad = await profilesFile('bad.json', 'LINE7');
+    const out = captured();
+    expect(await profiles(['validate', good, bad])).toBe(1);
+    expect(out).toContain(`1 profile valid in ${good}`);
+    expect(out).toContain(`${bad}: 1 problem [PROFILE_INVALID]`);
+    expect(out.at(-1)).toBe('1 of 2 files valid');
+
+    out.length = 0;
+    expect(await profiles(['validate', bad, good])).toBe(1);
+    expect(out).toContain(`1 profile valid in ${good}`);
+
+    out.length = 0;
+    expect(await profiles(['validate', good, '--', good])).toBe(0);
+    expect(out.filter((line) => line === `1 profile valid in ${good}`)).toHaveLength(2);
+  });
+
+  it('refuses an option (it takes none) as a usage error, checking nothing', async () => {
+    const good = await profilesFile('good.json', '0ne0012AB34');
+    const out = captured();
+    for (const args of [
+      [good, '--strict'],
+      ['--json', good],
+      [good, '-q'],
+    ]) {
+      await expect(profiles(['validate', ...args])).rejects.toMatchObject({
+        code: 'CLI_USAGE',
+        message: expect.stringContaining(
+          `unknown option "${args.find((a) => a.startsWith('-'))!}"`,
+        ) as string,
+      });
+    }
+    expect(out).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@ import { runErrorText } from '../line/runErrors.js';
 import { issuedForRun } from '../line/runRecorder.js';
 import { AuditLog } from './auditLog.js';
 import { OPENED_BEFORE_OWNERS } from './migrations/008_run_owners.js';
-import { hostProcessRuns, type RunOwner } from './runOwner.js';
+import { hostProcessRuns, processStartTicks, type RunOwner } from './runOwner.js';
 
 /** A run that its station never ended, closed at a later start. */
 export interface InterruptedRun {
@@ -39,6 +39,8 @@ interface OpenRun {
   pid: number | null;
   token: string | null;
   boot: string | null;
+  /** When its process started (migration 023); NULL where it could not be read, or before. */
+  start: string | null;
   serialNumber: string | null;
   model: string | null;
 }
@@ -50,7 +52,7 @@ interface OpenRun {
  */
 export const OPEN_RUNS_SQL = `SELECT r.id, r.port, r.started_at AS startedAt, r.owner_host AS host,
   r.owner_pid AS pid, r.owner_token AS token, r.owner_boot AS boot,
-  d.serial_number AS serialNumber, d.model
+  r.owner_start AS start, d.serial_number AS serialNumber, d.model
   FROM runs r LEFT JOIN devices d ON d.id = r.device_id WHERE r.state = 'running'
   ORDER BY r.id`;
 
@@ -62,18 +64,28 @@ export const OPEN_RUNS_SQL = `SELECT r.id, r.port, r.started_at AS startedAt, r.
 function whyInterrupted(run: OpenRun, self: RunOwner, now: Date): string | undefined {
   if (run.token === self.token) return undefined;
   if (run.token === OPENED_BEFORE_OWNERS) return 'open when the station began to record owners';
-  if (run.host === null || run.pid === null || run.host !== self.host) {
-    // Another host, or an older version: nothing to ask, but no run lasts a day. (A run of this
-    // host is judged by its process alone: a clock set forward must not close a live one.)
-    const age = now.getTime() - Date.parse(run.startedAt);
-    return age > OLDEST_LIVE_RUN_MS ? 'open for over a day' : undefined;
-  }
+  const age = now.getTime() - Date.parse(run.startedAt);
+  const overADay = age > OLDEST_LIVE_RUN_MS ? 'open for over a day' : undefined;
+  // Another host, or an older version: nothing to ask, but no run lasts a day.
+  if (run.host === null || run.pid === null || run.host !== self.host) return overADay;
   if (run.boot !== null && self.boot !== undefined && run.boot !== self.boot) {
     return 'the host restarted since it ran';
   }
   if (run.pid === self.pid) return `process ${run.pid} ran it before this station took that pid`;
-  if (hostProcessRuns(run.pid)) return undefined;
-  return `process ${run.pid} that ran it is gone`;
+  if (!hostProcessRuns(run.pid)) return `process ${run.pid} that ran it is gone`;
+  // A process has its pid, but maybe not the one that ran it: after a kill, within one boot, the
+  // pid may go to an unrelated process, which started at another time.
+  if (run.start !== null) {
+    const start = processStartTicks(run.pid);
+    if (start !== undefined && start !== run.start) {
+      return `process ${run.pid} that ran it is gone; another took its pid`;
+    }
+  }
+  // A run of this host is judged by its process alone (a clock set forward must not close a
+  // live one), unless neither a boot id nor a start could be recorded (no /proc: Windows): a
+  // power cut there hands its pid out again, and only the age can tell.
+  if (run.boot === null && run.start === null) return overADay;
+  return undefined;
 }
 
 /**

@@ -27,11 +27,13 @@ export interface ProfileChange {
 }
 
 /**
- * Walks down the primary key from the newest run and stops at the first of this profile that
- * recorded its settings. Of this profile only: a profiles file holds one entry per product and a
- * line may switch products any day, which is not a change of either. Names are unique ignoring
- * letter case (profileCrossChecks.ts). Read once, at a start: a product not run for a long time
- * costs one walk over the runs.
+ * The newest run of this profile that recorded its settings, one seek down `runs_by_profile`
+ * (migration 024: profile without letter case, then id, of the runs with a fingerprint), which
+ * this WHERE matches as its partial index asks. Of this profile only: a profiles file holds one
+ * entry per product and a line may switch products any day, which is not a change of either.
+ * Names are unique ignoring letter case (profileCrossChecks.ts). Read at every start, inside its
+ * IMMEDIATE transaction: without the index, a product not run for a long time (or never) cost a
+ * walk over every run while holding the write lock.
  */
 export const LAST_RECORDED_PROFILE_SQL = `SELECT id AS runId, profile, started_at AS startedAt,
     dps_id_scope AS idScope, dps_global_endpoint AS globalEndpoint,

@@ -25,8 +25,9 @@ export const PASS_OF_ENDORSEMENT_KEY_ELSEWHERE_SQL = `SELECT r.id AS runId,
 export function prepareProvisioningStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`INSERT INTO runs (port, profile, started_at, owner_host, owner_pid,
-      owner_token, owner_boot, started_by, device_id, dps_id_scope, dps_global_endpoint,
-      profile_fingerprint, operator_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      owner_token, owner_boot, owner_start, started_by, device_id, dps_id_scope,
+      dps_global_endpoint, profile_fingerprint, operator_name)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     runState: db.prepare(`SELECT state FROM runs WHERE id = ?`).pluck(),
     // The port's latest ended runs, newest first, with the device each named (if any): the
     // failure count walks them as the slot's own count saw them (failedRunsInARow). Ordered by

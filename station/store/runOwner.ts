@@ -72,3 +72,15 @@ export function processStartTicks(pid: number): string | undefined {
   const ticks = after[22 - 3];
   return ticks !== undefined && /^\d+$/.test(ticks) ? ticks : undefined;
 }
+
+/** This process's start, read once: every run it opens records it. */
+const THIS_PROCESS_START = processStartTicks(process.pid);
+
+/**
+ * When the process of `owner` started (processStartTicks), as a run it opens records it
+ * (migration 023), or undefined where that cannot be read. The owner opening a run is running:
+ * its pid names it now, as it may not after it ends.
+ */
+export function ownerStartTicks(owner: RunOwner): string | undefined {
+  return owner.pid === process.pid ? THIS_PROCESS_START : processStartTicks(owner.pid);
+}

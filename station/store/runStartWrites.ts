@@ -1,6 +1,6 @@
 import type { RunDevice, RunDpsRecord, RunStarter } from '../line/runRecorder.js';
 import type { ProvisioningStatements } from './provisioningStatements.js';
-import type { RunOwner } from './runOwner.js';
+import { ownerStartTicks, type RunOwner } from './runOwner.js';
 
 /** What opening a run records (RunRecorder.beginRun). */
 export interface RunStart {
@@ -36,8 +36,9 @@ export function upsertDevice(
 }
 
 /**
- * Inserts a `running` run with its owner and, once identify read it, its device: a run a crash
- * cuts off then names the board it was on. Call inside a transaction (two writes).
+ * Inserts a `running` run with its owner (and when its process started: another process that
+ * takes the pid after a crash has another start) and, once identify read it, its device: a run a
+ * crash cuts off then names the board it was on. Call inside a transaction (two writes).
  */
 export function insertRun(
   sql: ProvisioningStatements,
@@ -54,6 +55,7 @@ export function insertRun(
     owner.pid,
     owner.token,
     owner.boot ?? null,
+    ownerStartTicks(owner) ?? null,
     run.startedBy ?? null,
     deviceId,
     run.dps?.idScope ?? null,

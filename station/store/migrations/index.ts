@@ -21,6 +21,8 @@ import { migration019RetireUnderGroupMembers } from './019_retire_under_group_me
 import { migration020BundlesLost } from './020_bundles_lost.js';
 import { migration021SyncLeaseProcess } from './021_sync_lease_process.js';
 import { migration022RevocationDisables } from './022_revocation_disables.js';
+import { migration023RunOwnerStart } from './023_run_owner_start.js';
+import { migration024RunsByProfile } from './024_runs_by_profile.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -53,4 +55,6 @@ export const migrations: readonly Migration[] = [
   migration020BundlesLost,
   migration021SyncLeaseProcess,
   migration022RevocationDisables,
+  migration023RunOwnerStart,
+  migration024RunsByProfile,
 ];

@@ -41,7 +41,7 @@ export function olderDatabaseWithOneFailedRun(file: string, applied: number): vo
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(22);
+  expect(db.pragma('user_version', { simple: true })).toBe(24);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -65,5 +65,7 @@ export function expectLatestSchema(db: Database.Database): void {
     'bundles_lost',
     'sync_lease_process',
     'revocation_disables',
+    'run_owner_start',
+    'runs_by_profile',
   ]);
 }

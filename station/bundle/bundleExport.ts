@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
-import { AuditLog, type AuditActor } from '../store/auditLog.js';
-import { REVOKED_CODE } from '../store/revokedEnrollment.js';
+import type { AuditActor } from '../store/auditLog.js';
 import type { OpenSecret } from '../sync/enrollmentRequest.js';
 import { memberGroupId, memberGroupKeyFingerprint } from '../sync/enrollmentGroupCheck.js';
 import type { GroupKeyFingerprints } from '../sync/groupKeyFingerprint.js';
@@ -19,7 +17,6 @@ import {
   checkPayload,
   type BundlePayload,
 } from './bundlePayload.js';
-import { writeDurably } from './bundleFiles.js';
 import {
   COLUMNS,
   carried,
@@ -29,6 +26,7 @@ import {
   type Row,
 } from './carriedRows.js';
 import { exportableCount, exportableWhere } from './bundleList.js';
+import { writeRecorded } from './bundleRecord.js';
 import { sealPayload } from './bundleSeal.js';
 import { askSecrets, withoutBlockedMembers } from './exportRetirements.js';
 
@@ -277,136 +275,4 @@ async function carriedGroupKeys(
     }
   }
   return { groupKeys };
-}
-
-/** The bundle, its rows and its audit event, and the rows flagged to be read from DPS first. */
-function record(request: ExportRequest, payload: BundlePayload, now: Date): void {
-  const { db } = request;
-  const member = db.prepare(
-    'INSERT INTO bundle_enrollments (bundle_id, enrollment_id, body_sha256) VALUES (?, ?, ?)',
-  );
-  const flag = db.prepare(
-    `UPDATE enrollments SET needs_reconcile = 1, updated_at = ? WHERE id = ? AND status = 'pending'`,
-  );
-  // Withheld for good (revokedEnrollment.ts): a sync that settled a row meanwhile is harmless,
-  // its receipt finds it settled, but a revoked certificate must not go out in a file.
-  const withheld = db
-    .prepare(`SELECT last_error_code = '${REVOKED_CODE}' FROM enrollments WHERE id = ?`)
-    .pluck();
-  db.transaction(() => {
-    // Read before the secrets were asked and the payload sealed (seconds): a row revoked
-    // meanwhile (`ca revoke` in another terminal) was withheld as never sent, and must not go
-    // out in a file all the same.
-    const revoked = payload.enrollments.filter((entry) => withheld.get(entry.id) === 1);
-    if (revoked.length > 0) {
-      throw new BundleError(
-        'BUNDLE_OUTBOX_CHANGED',
-        `the certificate of enrollment(s) ${revoked.map((entry) => entry.id).join(', ')} was revoked while the bundle was written`,
-      );
-    }
-    db.prepare(
-      'INSERT INTO bundles (id, created_at, file, enrollments, retirements) VALUES (?, ?, ?, ?, ?)',
-    ).run(
-      payload.bundleId,
-      now.toISOString(),
-      request.file,
-      payload.enrollments.length,
-      payload.retirements?.length ?? 0,
-    );
-    for (const entry of [...payload.enrollments, ...payload.history]) {
-      member.run(payload.bundleId, entry.id, entry.bodySha256);
-    }
-    for (const entry of payload.enrollments) flag.run(now.toISOString(), entry.id);
-    new AuditLog(db).append({
-      at: now,
-      actor: request.actor,
-      kind: 'outbox.bundle-exported',
-      subject: payload.bundleId,
-      detail: {
-        file: request.file,
-        enrollments: payload.enrollments.length,
-        history: payload.history.length,
-        retirements: payload.retirements?.length ?? 0,
-      },
-    });
-  }).immediate();
-}
-
-/**
- * Records the bundle, then writes its file, then marks it written, so that no file names a
- * bundle this station does not know: a crash in between leaves a recorded bundle never marked
- * written, which carries nothing (its rows go in the next bundle, read from DPS first). The file
- * is claimed first (`wx`), so a name in use is refused before anything is recorded. Written in
- * place, not renamed into place: a failed write removes it and withdraws the record, and the
- * rows are free for another bundle. Every time recorded is the export's own.
- */
-function writeRecorded(
-  request: ExportRequest,
-  payload: BundlePayload,
-  now: Date,
-  text: string,
-): void {
-  const { file } = request;
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (err) {
-    throw writeFailed(file, err);
-  }
-  try {
-    try {
-      record(request, payload, now);
-    } catch (err) {
-      removeQuietly(file);
-      throw err;
-    }
-    try {
-      writeDurably(fd, file, text, 'BUNDLE_WRITE_FAILED');
-    } catch (err) {
-      try {
-        withdraw(request, payload.bundleId, now, err);
-      } catch {
-        // The record stays, never marked written: it carries nothing, and its rows go in the
-        // next bundle. The write's own error is the one to report.
-      }
-      removeQuietly(file);
-      throw err instanceof BundleError ? err : writeFailed(file, err);
-    }
-    request.db
-      .prepare('UPDATE bundles SET written_at = ? WHERE id = ?')
-      .run(now.toISOString(), payload.bundleId);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A half-written file goes; a stick that refuses even that keeps it, and it fails to open. */
-function removeQuietly(file: string): void {
-  try {
-    rmSync(file, { force: true });
-  } catch {
-    // Read-only or gone: the file cannot open as a bundle (cut short), and nothing knows it.
-  }
-}
-
-/** Takes back the record of a bundle whose file could not be written. */
-function withdraw(request: ExportRequest, bundleId: string, now: Date, cause: unknown): void {
-  const { db } = request;
-  db.transaction(() => {
-    db.prepare('DELETE FROM bundles WHERE id = ?').run(bundleId);
-    new AuditLog(db).append({
-      at: now,
-      actor: request.actor,
-      kind: 'outbox.bundle-withdrawn',
-      subject: bundleId,
-      detail: { file: request.file, reason: (cause as { code?: string }).code ?? String(cause) },
-    });
-  }).immediate();
-}
-
-function writeFailed(file: string, err: unknown): BundleError {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'EEXIST'
-    ? new BundleError('BUNDLE_FILE_EXISTS', file, { cause: err })
-    : new BundleError('BUNDLE_WRITE_FAILED', `${file}: ${code ?? String(err)}`, { cause: err });
 }

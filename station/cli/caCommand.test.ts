@@ -1,92 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { userInfo, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
-import type { AuditEvent } from '../store/auditLog.js';
-import { ProvisioningStore } from '../store/provisioningStore.js';
-import { openStationDatabase } from '../store/stationDatabase.js';
-import { passedRun, recordIssuedCertificate } from '../store/testing/provisioningFixtures.js';
-import { audit } from './auditCommand.js';
+import { describe, expect, it, vi } from 'vitest';
 import { ca } from './caCommand.js';
-import { queue } from './queueCommand.js';
-import { zonedLocalTime } from './timeFlags.js';
-
-const PASSPHRASE = 'the station passphrase';
-const work = mkdtempSync(join(tmpdir(), 'ca-command-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** A device key and its CSR, made by openssl as a device's tooling would. */
-const csrFile = join(work, 'dev.csr');
-execFileSync('openssl', [
-  'req',
-  '-new',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  join(work, 'dev.key'),
-  '-subj',
-  '/CN=dev-1',
-  '-out',
+import {
+  auditEvents,
   csrFile,
-]);
+  issueByHand,
+  opensslFingerprint,
+  PASSPHRASE,
+  useCaStation,
+  work,
+} from './testing/caStation.js';
 
-let dataDir: string;
-let output: string[];
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(join(work, 'station-'));
-  // Cheap scrypt: these tests are about the audit trail and the text, not the passphrase's cost.
-  await initStationCa(join(dataDir, 'ca'), {
-    name: 'CA command test',
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE, { scrypt: { N: 1024 } }),
-  });
-  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
-  output = [];
-  const keep = (line: string): void => void output.push(line);
-  vi.spyOn(console, 'log').mockImplementation(keep);
-  vi.spyOn(console, 'error').mockImplementation(keep);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
-
-/** The audit events of one kind, read back through `station audit --json`. */
-async function auditEvents(kind: string): Promise<AuditEvent[]> {
-  const before = output.length;
-  expect(await audit(['--kind', kind, '--json', '--data-dir', dataDir])).toBe(0);
-  const printed = output.splice(before).join('\n');
-  return printed.startsWith('[') ? (JSON.parse(printed) as AuditEvent[]) : [];
-}
-
-/** The SHA-256 fingerprint openssl computes, in the ledger's form (lower-case hex). */
-function opensslFingerprint(pemFile: string): string {
-  const line = execFileSync(
-    'openssl',
-    ['x509', '-in', pemFile, '-noout', '-fingerprint', '-sha256'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return line.split('=')[1]!.trim().replaceAll(':', '').toLowerCase();
-}
-
-async function issueByHand(
-  by: string[] = ['--by', 'sam'],
-): Promise<{ out: string; serial: string }> {
-  const out = join(dataDir, 'dev-1.pem');
-  const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', out, ...by];
-  expect(await ca([...args, '--data-dir', dataDir])).toBe(0);
-  const serial = /Issued ([0-9a-f]+) for dev-1/.exec(output.join('\n'))![1]!;
-  return { out, serial };
-}
+const station = useCaStation();
 
 describe('station ca issue', () => {
   it('records the certificate issued by hand in the audit trail: who, which, never a secret', async () => {
@@ -95,13 +24,13 @@ describe('station ca issue', () => {
     const blocks = readFileSync(out, 'utf8').match(
       /-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n/g,
     )!;
-    writeFileSync(join(dataDir, 'leaf.pem'), blocks[0]!);
-    writeFileSync(join(dataDir, 'issuing.pem'), blocks[1]!);
-    writeFileSync(join(dataDir, 'root.pem'), blocks[2]!);
+    writeFileSync(join(station.dataDir, 'leaf.pem'), blocks[0]!);
+    writeFileSync(join(station.dataDir, 'issuing.pem'), blocks[1]!);
+    writeFileSync(join(station.dataDir, 'root.pem'), blocks[2]!);
     const verified = execFileSync(
       'openssl',
       ['verify', '-CAfile', 'root.pem', '-untrusted', 'issuing.pem', 'leaf.pem'],
-      { cwd: dataDir, encoding: 'utf8' },
+      { cwd: station.dataDir, encoding: 'utf8' },
     );
     expect(verified.trim()).toBe('leaf.pem: OK');
 
@@ -112,7 +41,7 @@ describe('station ca issue', () => {
       subject: 'dev-1',
       detail: {
         serialNumber: serial,
-        fingerprintSha256: opensslFingerprint(join(dataDir, 'leaf.pem')),
+        fingerprintSha256: opensslFingerprint(join(station.dataDir, 'leaf.pem')),
         csrFile,
         outFile: out,
       },
@@ -125,13 +54,13 @@ describe('station ca issue', () => {
 
   it('refuses an --id DPS would refuse, naming the flag, before the passphrase and the ledger', async () => {
     vi.unstubAllEnvs(); // a passphrase asked for would fail the command another way
-    expect(await ca(['issue', '--csr', csrFile, '--id', 'Rework_002', '--data-dir', dataDir])).toBe(
-      2,
-    );
-    expect(output.join('\n')).toMatch(
+    expect(
+      await ca(['issue', '--csr', csrFile, '--id', 'Rework_002', '--data-dir', station.dataDir]),
+    ).toBe(2);
+    expect(station.output.join('\n')).toMatch(
       /^station ca issue: --id "Rework_002" may hold only lower-case/m,
     );
-    expect(output.join('\n')).not.toMatch(/profile template/);
+    expect(station.output.join('\n')).not.toMatch(/profile template/);
     expect(await auditEvents('certificate.issued-by-hand')).toEqual([]);
   });
 
@@ -140,29 +69,29 @@ describe('station ca issue', () => {
     const [event] = await auditEvents('certificate.issued-by-hand');
     expect(event?.actor).toBe(`supervisor:${userInfo().username}`);
     await expect(
-      ca(['issue', '--csr', csrFile, '--id', 'dev-1', '--by', ' ', '--data-dir', dataDir]),
+      ca(['issue', '--csr', csrFile, '--id', 'dev-1', '--by', ' ', '--data-dir', station.dataDir]),
     ).rejects.toMatchObject({ code: 'CLI_USAGE' });
   });
 
   /** What `ca list` says, for the certificates the ledger holds. */
   async function listed(): Promise<string> {
-    const before = output.length;
-    expect(await ca(['list', '--data-dir', dataDir])).toBe(0);
-    return output.splice(before).join('\n');
+    const before = station.output.length;
+    expect(await ca(['list', '--data-dir', station.dataDir])).toBe(0);
+    return station.output.splice(before).join('\n');
   }
 
   // Issued and recorded, then EISDIR: `ca list` showed the serial issued, the PEM was nowhere.
   it('refuses an --out it cannot write before the passphrase, issuing nothing', async () => {
-    const there = join(dataDir, 'there.pem');
+    const there = join(station.dataDir, 'there.pem');
     writeFileSync(there, 'an earlier certificate\n');
     const refusals = [
-      [dataDir, /that is a folder; give a file name/],
+      [station.dataDir, /that is a folder; give a file name/],
       [there, /a file of that name is there already.* or add --force to replace it/],
-      [join(dataDir, 'no-such-folder', 'dev-1.pem'), /cannot be written there \(ENOENT\)/],
+      [join(station.dataDir, 'no-such-folder', 'dev-1.pem'), /cannot be written there \(ENOENT\)/],
     ] as const;
     for (const [out, said] of refusals) {
       const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', out];
-      await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+      await expect(ca([...args, '--data-dir', station.dataDir])).rejects.toMatchObject({
         code: 'CLI_USAGE',
         message: expect.stringMatching(said) as string,
       });
@@ -173,17 +102,17 @@ describe('station ca issue', () => {
   });
 
   it('replaces a file with --force, and leaves it as it was when the passphrase is wrong', async () => {
-    const there = join(dataDir, 'dev-1.pem');
+    const there = join(station.dataDir, 'dev-1.pem');
     writeFileSync(there, 'an earlier certificate\n');
     const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', there, '--force'];
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', 'not the station passphrase');
-    await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+    await expect(ca([...args, '--data-dir', station.dataDir])).rejects.toMatchObject({
       code: 'CUSTODY_WRONG_PASSPHRASE',
     });
     expect(readFileSync(there, 'utf8')).toBe('an earlier certificate\n');
     vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
     const before = statSync(there).ino;
-    expect(await ca([...args, '--data-dir', dataDir])).toBe(0);
+    expect(await ca([...args, '--data-dir', station.dataDir])).toBe(0);
     expect(readFileSync(there, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----\n$/);
     // A new file renamed over the earlier one, not the earlier one emptied and written again: a
     // full disk or a kill in between leaves that one whole.
@@ -200,7 +129,9 @@ describe('station ca issue', () => {
         return true;
       });
       const args = ['issue', '--csr', csrFile, '--id', 'dev-1', '--out', '/dev/full', '--force'];
-      const failed = (await ca([...args, '--data-dir', dataDir]).catch((err: unknown) => err)) as {
+      const failed = (await ca([...args, '--data-dir', station.dataDir]).catch(
+        (err: unknown) => err,
+      )) as {
         code?: string;
         message: string;
       };
@@ -223,87 +154,6 @@ describe('station ca issue', () => {
   );
 });
 
-describe('station ca revoke', () => {
-  it('records the revocation, and says plainly what it did not change outside the station', async () => {
-    const { serial } = await issueByHand();
-    output = [];
-    const revoke = ['revoke', serial, '--reason', 'device stolen', '--by', 'kim'];
-    expect(await ca([...revoke, '--data-dir', dataDir])).toBe(0);
-    const said = output.join('\n');
-    expect(said).toContain(`Certificate ${serial} (dev-1) marked revoked`);
-    expect(said).toContain(
-      'The station made no enrollment for this certificate (issued by hand, or its run failed), so it changed nothing in DPS.',
-    );
-    expect(said).toContain('disable or delete the DPS individual enrollment "dev-1"');
-    expect(said).toContain('The station publishes no CRL and changes nothing in an IoT hub');
-
-    const [event, ...more] = await auditEvents('certificate.revoked');
-    expect(more).toEqual([]);
-    expect(event).toMatchObject({
-      actor: 'supervisor:kim',
-      subject: 'dev-1',
-      detail: {
-        serialNumber: serial,
-        reason: 'device stolen',
-        statusBefore: 'issued',
-        enrollment: null,
-        crlPublished: false,
-      },
-    });
-
-    // A second revoke changes nothing and records nothing.
-    output = [];
-    expect(await ca([...revoke, '--data-dir', dataDir])).toBe(1);
-    // In local time with its offset, as every other command prints a time: not raw UTC.
-    const [{ at }] = (await auditEvents('certificate.revoked')) as [AuditEvent];
-    expect(output.join('\n')).toContain(
-      `was revoked already, at ${zonedLocalTime(at)} (device stolen); nothing changed.`,
-    );
-    expect(await auditEvents('certificate.revoked')).toHaveLength(1);
-  });
-
-  it('withholds an enrollment still pending in the outbox, for good', async () => {
-    const db = openStationDatabase(join(dataDir, 'station.db'));
-    const store = new ProvisioningStore(db);
-    const runId = store.beginRun('/dev/ttyUSB1', 'line7', Date.now(), 'auto');
-    recordIssuedCertificate(db, `c-${runId}`, `reg-${runId}`);
-    store.commitPass(passedRun(runId, 'SN-1', { registrationId: `reg-${runId}` }));
-    db.close();
-
-    expect(await ca(['revoke', `c-${runId}`, '--reason', 'rework', '--data-dir', dataDir])).toBe(0);
-    expect(output.join('\n')).toMatch(
-      /Its enrollment \(outbox row \d+\) was pending and never sent: it is now withheld \(failed, SYNC_CERTIFICATE_REVOKED\), and the station never sends it to DPS\./,
-    );
-    const [event] = await auditEvents('certificate.revoked');
-    expect(event).toMatchObject({
-      subject: `reg-${runId}`,
-      detail: {
-        statusBefore: 'committed',
-        enrollment: { status: 'pending', action: 'withheld' },
-      },
-    });
-    // Requeue names it and sends nothing back.
-    const reader = openStationDatabase(join(dataDir, 'station.db'));
-    const [row] = new ProvisioningStore(reader).listOutbox({ limit: 1 });
-    reader.close();
-    expect(row).toMatchObject({ status: 'failed', lastErrorCode: 'SYNC_CERTIFICATE_REVOKED' });
-    const requeue = ['requeue', '--status', 'failed', '--id', String(row!.id), '--by', 'kim'];
-    await expect(queue([...requeue, '--data-dir', dataDir])).rejects.toMatchObject({
-      code: 'QUEUE_REQUEUE_NO_MATCH',
-      message: expect.stringContaining(
-        `enrollment ${row!.id} carries a revoked certificate and is never sent`,
-      ) as string,
-    });
-  });
-
-  it('records nothing for a serial the CA never issued', async () => {
-    await expect(
-      ca(['revoke', 'abcdef', '--reason', 'typo', '--by', 'kim', '--data-dir', dataDir]),
-    ).rejects.toMatchObject({ code: 'CA_UNKNOWN_CERTIFICATE' });
-    expect(await auditEvents('certificate.revoked')).toEqual([]);
-  });
-});
-
 describe('station ca init', () => {
   // `ca init` wrote no audit event: the trail could not say who made the station's CA.
   it('records who made which CA (subject, fingerprints), making the store it goes in', async () => {
@@ -315,7 +165,7 @@ describe('station ca init', () => {
     };
     writeFileSync(join(fresh, 'issuing.pem'), record.issuingCertificatePem);
     writeFileSync(join(fresh, 'root.pem'), record.chainPems.at(-1)!);
-    dataDir = fresh;
+    station.dataDir = fresh;
     const [event, ...more] = await auditEvents('ca.initialised');
     expect(more).toEqual([]);
     expect(event).toMatchObject({
@@ -335,10 +185,10 @@ describe('station ca init', () => {
   });
 
   it('refuses a second CA before any passphrase, recording nothing and making no store', async () => {
-    await expect(ca(['init', '--data-dir', dataDir])).rejects.toMatchObject({
+    await expect(ca(['init', '--data-dir', station.dataDir])).rejects.toMatchObject({
       code: 'CA_ALREADY_INITIALISED',
     });
-    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
+    expect(existsSync(join(station.dataDir, 'station.db'))).toBe(false);
   });
 
   // Refused by initStationCa only after the passphrase, typed twice, and a station.db with no CA.
@@ -391,13 +241,13 @@ describe('station ca, an option its subcommand does not take', () => {
       [['import', '--cert', 'c.pem', '--key', 'k.pem', '--name', 'Line 7'], 'name'],
       [['issue', '--csr', csrFile, '--id', 'dev-1', '--algorithm', 'P-384'], 'algorithm'],
     ] as const) {
-      await expect(ca([...args, '--data-dir', dataDir])).rejects.toMatchObject({
+      await expect(ca([...args, '--data-dir', station.dataDir])).rejects.toMatchObject({
         code: 'CLI_USAGE',
         message: `station ca ${args[0]}: --${stray} is not one of its options`,
       });
     }
-    expect(existsSync(join(dataDir, 'station.db'))).toBe(false);
-    expect(output).toEqual([]);
+    expect(existsSync(join(station.dataDir, 'station.db'))).toBe(false);
+    expect(station.output).toEqual([]);
   });
 });
 
@@ -405,7 +255,7 @@ describe('station ca list', () => {
   it('refuses a negative --limit in its own words, not as an ambiguous option', async () => {
     // node:util parseArgs reads "-1" as an option of its own: the flag's check must still answer.
     for (const args of [['--limit', '-1'], ['--limit=-1']]) {
-      await expect(ca(['list', ...args, '--data-dir', dataDir])).rejects.toMatchObject({
+      await expect(ca(['list', ...args, '--data-dir', station.dataDir])).rejects.toMatchObject({
         code: 'CLI_USAGE',
         message: '--limit must be a whole number of at least 1, not "-1"',
       });

@@ -180,8 +180,12 @@ export class PortWatcher {
         if (node === undefined) continue;
         // Its own path's leftover is dropLeftovers' to judge.
         if (this.goneNodes.has(node) && !this.leftovers.has(path)) continue;
+        // A configured port under another name: a line configured by stable links
+        // (/dev/serial/by-id/…) finds the same devices in the OS list as /dev/ttyUSB0 and so
+        // on, and one device must have one slot, not two that both run on it.
+        if (configuredNodes.has(node)) continue;
       }
-      if (!this.isConfiguredElsewhere(path, configuredNodes)) found.add(path);
+      found.add(path);
     }
     if (this.stopped) return;
     this.dropLeftovers(found);
@@ -249,18 +253,6 @@ export class PortWatcher {
       this.lastNodes.set(path, node);
     }
     return node !== undefined;
-  }
-
-  /**
-   * Whether a listed port is a configured port under another name: a line configured by stable
-   * links (/dev/serial/by-id/…) finds the same devices in the OS list as /dev/ttyUSB0 and so
-   * on, and one device must have one slot, not two that both run on it.
-   */
-  private isConfiguredElsewhere(path: string, configuredNodes: ReadonlySet<string>): boolean {
-    if (configuredNodes.size === 0 || !path.startsWith('/')) return false;
-    if (this.options.configured.includes(path)) return false;
-    const node = this.nodeOf(path);
-    return node !== undefined && configuredNodes.has(node);
   }
 
   private setWarning(warning: string | undefined): void {

@@ -166,17 +166,13 @@ export async function registerDevice(
       await abortableDelay(Math.min(waitMs, maxPollDelayMs), signal);
       const pollPath = `${base}/operations/${encodeURIComponent(step.operationId)}`;
       where = `GET ${pollPath}`;
-      const polled = await exchange('GET', pollPath);
+      response = await exchange('GET', pollPath);
       // DPS took the registration already: a throttled or failing poll (429, 408, 5xx) says
       // nothing of it, and is asked again after its Retry-After, within maxPolls.
-      if (isTransientPollStatus(polled.status)) {
-        response = polled;
-        continue;
+      if (isTransientPollStatus(response.status)) continue;
+      if (!isSuccess(response.status)) {
+        throw dpsErrorFromResponse('DPS_REGISTRATION_FAILED', where, response, secrets);
       }
-      if (!isSuccess(polled.status)) {
-        throw dpsErrorFromResponse('DPS_REGISTRATION_FAILED', where, polled, secrets);
-      }
-      response = polled;
       step = readRegistrationStep(where, response, secrets);
     }
     // The C SDK fails an assignment whose state lacks the key; a device keeps it for re-activation.

@@ -43,6 +43,14 @@ const RETIREMENT_TEXT: Record<NonNullable<OutboxEntry['retirement']>, string> = 
   'not-ours': 'not shown to be ours (other credentials, or ours unreadable here), left alone',
 };
 
+/** What `queue list` says of a revoked certificate's enrollment in DPS (migration 022). */
+const REVOCATION_TEXT: Record<NonNullable<OutboxEntry['revocation']>, string> = {
+  due: 'to be disabled at the next sync or bundle',
+  disabled: 'disabled',
+  absent: 'not there',
+  'not-ours': 'DPS holds other credentials under the ID, left alone',
+};
+
 /**
  * Each subcommand's options: one given to another is refused, not ignored (`requeue --limit 1`
  * requeued every failed row, `export --id 7` exported the whole outbox).
@@ -112,7 +120,7 @@ export async function queue(args: string[]): Promise<number> {
           ? `  (old ID in DPS: ${RETIREMENT_TEXT[r.retirement]}${lastTry})`
           : '';
         console.log(
-          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}${retired}`,
+          `${String(r.id).padStart(6)}  ${r.status.padEnd(10)}  ${r.attestation.padEnd(24)}  ${r.registrationId}${why}${retired}${revokedText(r)}`,
         );
       }
       return 0;
@@ -203,6 +211,16 @@ function checkRequeueIds(
       `Nothing was requeued: ${problems.join('; ')}. \`station queue list --status ${status}\` shows the ids that can be requeued.`,
     );
   }
+}
+
+/**
+ * A row whose certificate was revoked, as `queue list` shows it: its status stays what DPS was
+ * told (a synced row stays `synced`), so the list says what became of it in DPS.
+ */
+function revokedText(r: OutboxEntry): string {
+  if (r.revocation === null) return '';
+  const lastTry = r.revocationNote === null ? '' : `; last try: ${r.revocationNote}`;
+  return `  (certificate revoked; in DPS: ${REVOCATION_TEXT[r.revocation]}${lastTry})`;
 }
 
 /**

@@ -93,16 +93,17 @@ describe('outbox listing', () => {
     expect(csv).toBe(
       'id,registration_id,serial_number,model,run_id,attestation,status,attempts,last_error,' +
         'etag,created_at,updated_at,superseded_by,has_sealed_secret,enrollment,' +
-        'last_error_code,next_attempt_at,synced_at,dps_record,retirement,retired_at,retire_note\r\n' +
+        'last_error_code,next_attempt_at,synced_at,dps_record,retirement,retired_at,retire_note,' +
+        'revocation,revocation_settled_at,revocation_note\r\n' +
         '2,reg-2,"SN-2, rev ""B""\nlot 4",LS-100,2,x509-device-key,failed,3,' +
         '"DPS said ""no"", retry\r\nlater",,2026-03-01T10:00:00.000Z,2026-03-01T10:00:00.000Z,,' +
-        `false,"${body.replaceAll('"', '""')}",,,,,,,\r\n`,
+        `false,"${body.replaceAll('"', '""')}",,,,,,,,,,\r\n`,
     );
     expect(store.exportOutboxCounted('csv', { status: 'conflict' }).text).toMatch(
-      /^id,[^\n]*dps_record,retirement,retired_at,retire_note\r\n$/,
+      /^id,[^\n]*dps_record,retirement,retired_at,retire_note,revocation,[^\n]*\r\n$/,
     );
     const [header, ...rows] = parseCsv(store.exportOutboxCounted('csv').text);
-    expect(rows.map((r) => r.length)).toEqual([22, 22, 22, 22]);
+    expect(rows.map((r) => r.length)).toEqual([25, 25, 25, 25]);
     expect(rows.map((r) => [r[2], r[8], JSON.parse(r[14]!)])).toEqual(
       store.listOutbox().map((e) => [e.serialNumber, e.lastError ?? '', e.enrollment]),
     );

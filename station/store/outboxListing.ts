@@ -60,6 +60,16 @@ export interface OutboxEntry {
   retiredAt: string | null;
   /** While due: why DPS did not settle it at its last try, if it was tried. */
   retireNote: string | null;
+  /**
+   * A row DPS may hold whose certificate a supervisor revoked (`station ca revoke`, migration
+   * 022): `due` to be disabled there, or how that ended; null when nothing was revoked. Its
+   * status stays what it was (a synced row stays `synced`): this says what became of it in DPS.
+   */
+  revocation: 'due' | 'disabled' | 'absent' | 'not-ours' | null;
+  /** When the revocation's disable settled (ISO 8601). */
+  revocationSettledAt: string | null;
+  /** While due: why DPS did not settle it at its last try, if it was tried. */
+  revocationNote: string | null;
 }
 
 type OutboxRow = Omit<OutboxEntry, 'hasSealedSecret' | 'enrollment' | 'dpsRecord'> & {
@@ -91,6 +101,9 @@ const CSV_HEADER = [
   'retirement',
   'retired_at',
   'retire_note',
+  'revocation',
+  'revocation_settled_at',
+  'revocation_note',
 ] as const;
 
 /**
@@ -106,15 +119,33 @@ function retirementColumns(db: Database.Database): string {
     : 'NULL AS retirement, NULL AS retiredAt, NULL AS retireNote';
 }
 
+/** The revocation's disable (migration 022), or NULLs in a store of an older station. */
+function revocationColumns(db: Database.Database): { columns: string; join: string } {
+  const has = db
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'revocation_disables'`)
+    .get();
+  return has
+    ? {
+        columns: `r.state AS revocation, r.settled_at AS revocationSettledAt,
+          r.note AS revocationNote`,
+        join: 'LEFT JOIN revocation_disables r ON r.enrollment_id = e.id',
+      }
+    : {
+        columns: 'NULL AS revocation, NULL AS revocationSettledAt, NULL AS revocationNote',
+        join: '',
+      };
+}
+
 // sealed_secret is only tested for presence here; no listing query selects it.
 function selectSql(db: Database.Database): string {
+  const revocation = revocationColumns(db);
   return `SELECT e.id, e.registration_id AS registrationId, d.serial_number AS serialNumber,
     d.model, e.run_id AS runId, e.attestation, e.status, e.attempts, e.last_error AS lastError,
     e.etag, e.created_at AS createdAt, e.updated_at AS updatedAt, e.superseded_by AS supersededBy,
     e.sealed_secret IS NOT NULL AS hasSealedSecret, e.body, e.last_error_code AS lastErrorCode,
     e.next_attempt_at AS nextAttemptAt, e.synced_at AS syncedAt, e.dps_record AS dpsRecord,
-    ${retirementColumns(db)}
-  FROM enrollments e JOIN devices d ON d.id = e.device_id`;
+    ${retirementColumns(db)}, ${revocation.columns}
+  FROM enrollments e JOIN devices d ON d.id = e.device_id ${revocation.join}`;
 }
 
 /** Read side of the enrollment outbox: counts, pages and exports. */
@@ -189,6 +220,9 @@ export class OutboxListing {
         e.retirement,
         e.retiredAt,
         e.retireNote,
+        e.revocation,
+        e.revocationSettledAt,
+        e.revocationNote,
       ]),
     );
   }

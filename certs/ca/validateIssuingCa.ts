@@ -6,6 +6,7 @@ import * as x509 from '@peculiar/x509';
 import type { CaSignatureAlgorithm } from '../caSigner.js';
 import { CertError } from '../certErrors.js';
 import { readIssuerFacts } from '../leaf/issuerFacts.js';
+import { OID } from '../x509/oids.js';
 
 /** The CA key types the station signs with. */
 export type CaKeyAlgorithm = 'P-256' | 'P-384' | `RSA-${number}`;
@@ -140,10 +141,6 @@ function buildPath(issuing: Cert, pool: Cert[]): Cert[] {
   return path;
 }
 
-/** The extended key usages a CA's own extension must name for it to certify devices. */
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
-
 /**
  * Decides whether a certificate (with its key, when given) may act as this station's issuing CA
  * at `now`: a CA, allowed to sign certificates, within its validity, with a supported key that
@@ -219,7 +216,7 @@ export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssui
   for (const cert of path) {
     const eku = cert.parsed.getExtension(x509.ExtendedKeyUsageExtension);
     const usages = eku?.usages.map(String);
-    if (usages && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
+    if (usages && !usages.includes(OID.clientAuth) && !usages.includes(OID.anyExtendedKeyUsage)) {
       throw fail(
         'CA_EKU_EXCLUDES_CLIENT_AUTH',
         `"${cert.parsed.subject}" allows only ${usages.join(', ')}`,

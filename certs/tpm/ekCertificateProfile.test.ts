@@ -114,6 +114,21 @@ describe('the extended key usage marker', () => {
     const both = withExtensions(extendedKeyUsage('1.3.6.1.5.5.7.3.2', VENDOR_OID.ekCertificate));
     expect(notAnEkCertificate(both, 'rsa')).toBeUndefined();
   });
+
+  it('refuses a TPM-named certificate whose extended key usage leaves out EK use', () => {
+    const tpm = subjectAltName(
+      directoryName(set(attribute(VENDOR_OID.tpmManufacturer, utf8String('id:49465800')))),
+    );
+    // A vendor CA limited this key to TLS: naming a TPM does not make it an EK certificate.
+    const tlsOnly = withExtensions(tpm, extendedKeyUsage('1.3.6.1.5.5.7.3.1'));
+    expect(notAnEkCertificate(tlsOnly, 'rsa')).toBe(
+      `its extended key usage (1.3.6.1.5.5.7.3.1) leaves out the TCG EK certificate usage (${VENDOR_OID.ekCertificate}): the issuer limited this key to other uses`,
+    );
+    // No extended key usage, or one that allows any: the subjectAltName marker suffices.
+    expect(notAnEkCertificate(withExtensions(tpm), 'rsa')).toBeUndefined();
+    const any = withExtensions(tpm, extendedKeyUsage(OID.anyExtendedKeyUsage));
+    expect(notAnEkCertificate(any, 'rsa')).toBeUndefined();
+  });
 });
 
 describe('keyUsage as the EK checks read it', () => {

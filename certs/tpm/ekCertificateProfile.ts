@@ -36,6 +36,9 @@ const EK_KEY_USAGE = { rsa: 'keyEncipherment', ecc: 'keyAgreement' } as const;
  *   the SAN, many the EKU as well (swtpm's both); either suffices. A marker extension that
  *   cannot be read counts as absent (and the reason says so), so an odd encoding of one marker
  *   does not refuse a certificate that carries the other.
+ * - When it has an extended key usage that can be read, that must allow tcg-kp-EKCertificate
+ *   (or any usage): a vendor CA that limited the key to other uses (TLS, code signing) did not
+ *   vouch for it as an EK, whatever TPM its subjectAltName names.
  * - When it has a keyUsage, that must allow keyEncipherment (RSA) or keyAgreement (ECC).
  *   Signing uses alone mark a signing key, which an EK never is.
  */
@@ -63,6 +66,17 @@ export function notAnEkCertificate(
       `it carries neither the TCG EK certificate extended key usage ` +
       `(${VENDOR_OID.ekCertificate}) nor a subjectAltName naming the TPM manufacturer ` +
       `(${VENDOR_OID.tpmManufacturer}): ${eku}; ${san}`
+    );
+  }
+  if (
+    Array.isArray(usages) &&
+    usages.length > 0 &&
+    !ekUsage &&
+    !usages.includes(OID.anyExtendedKeyUsage)
+  ) {
+    return (
+      `its extended key usage (${usages.join(', ')}) leaves out the TCG EK certificate usage ` +
+      `(${VENDOR_OID.ekCertificate}): the issuer limited this key to other uses`
     );
   }
   const needed = EK_KEY_USAGE[ekType];

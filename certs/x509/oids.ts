@@ -25,4 +25,6 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
   // Extended key usages
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  /** Allows every usage (RFC 5280, 4.2.1.12). */
+  anyExtendedKeyUsage: '2.5.29.37.0',
 } as const;

@@ -23,7 +23,11 @@ import { LockWaitingLedger } from '../store/lockWaitingLedger.js';
 import { LockWaitingRecorder } from '../store/lockWaitingRecorder.js';
 import { interruptedRunsText } from '../store/interruptedRuns.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
-import { closeStationDatabase, openStationDatabase } from '../store/stationDatabase.js';
+import {
+  closeStationDatabase,
+  openStationDatabase,
+  walLeftText,
+} from '../store/stationDatabase.js';
 import { stopBlockingOnLocks } from '../store/storeLockWait.js';
 import { stationPaths } from '../cli/dataDir.js';
 import { dataDirFlag } from '../cli/stationCommand.js';
@@ -309,11 +313,8 @@ export async function openProductionStation(
       stop: () =>
         (stopped ??= (async () => {
           await release();
-          if (!closeStationDatabase(db).walFolded) {
-            options.log(
-              `Another command was reading ${paths.database} as the station stopped, so its -wal file keeps the latest devices until the next start: a backup now must copy station.db-wal with it.`,
-            );
-          }
+          const fold = closeStationDatabase(db);
+          if (!fold.walFolded) options.log(walLeftText(paths.database, fold.failure));
         })()),
     };
   } catch (err) {

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrations } from './migrations/index.js';
-import { migrate, openStationDatabase } from './stationDatabase.js';
+import {
+  closeStationDatabase,
+  migrate,
+  openStationDatabase,
+  walLeftText,
+} from './stationDatabase.js';
 
 async function dbPath(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'ls-db-')), 'station.db');
@@ -83,5 +88,33 @@ describe('station database', () => {
     expect(read('user_version', { simple: true })).toBe(migrations.length);
     first.close();
     second.close();
+  });
+});
+
+describe('closing the station database', () => {
+  it('folds the WAL into the file, and says why when it could not', async () => {
+    const path = await dbPath();
+    const writer = openStationDatabase(path);
+    writer
+      .prepare(
+        `INSERT INTO audit_events (at, actor, kind, subject) VALUES ('t', 'station', 'k', 's')`,
+      )
+      .run();
+    // A connection that may not write cannot checkpoint: SQLite fails it as an I/O error, as a
+    // full disk would fail a writer's.
+    const reader = new Database(path, { readonly: true });
+    const failed = closeStationDatabase(reader);
+    expect(failed).toEqual({
+      walFolded: false,
+      failure: expect.stringMatching(/I\/O error/) as string,
+    });
+    expect(reader.open).toBe(false);
+    expect(walLeftText('/data/station.db', failed.failure)).toBe(
+      'The station could not fold its -wal file into /data/station.db as it stopped (disk I/O error; check the disk that holds the data folder), so its -wal file keeps the latest devices until the next start: a backup now must copy station.db-wal with it.',
+    );
+    expect(walLeftText('/data/station.db', undefined)).toMatch(
+      /^Another command was reading \/data\/station\.db as the station stopped, so/,
+    );
+    expect(closeStationDatabase(writer)).toEqual({ walFolded: true });
   });
 });

@@ -69,21 +69,32 @@ export function openStationDatabase(
 }
 
 /**
+ * Whether closing folded the WAL into `station.db`; when not, `failure` is SQLite's reason if the
+ * checkpoint failed (a full disk, an I/O error), and absent if a reader held the WAL.
+ */
+export interface WalFold {
+  walFolded: boolean;
+  failure?: string;
+}
+
+/**
  * Closes a station's database after folding its WAL into the file, and says whether that was
  * done. SQLite folds it only when the last connection closes, and a report open at that moment
  * reads through a read-only connection, which cannot: `station.db` alone would then lack every
  * device since the last checkpoint, and a backup of it would too. A report in the middle of a
  * read is waited for (busy_timeout); one that reads longer leaves the WAL for the next start.
  */
-export function closeStationDatabase(db: Database.Database): { walFolded: boolean } {
+export function closeStationDatabase(db: Database.Database): WalFold {
   try {
     // A running station stops waiting for locks inside SQLite (storeLockWait.ts); its last
     // checkpoint, with nothing else left to serve, may wait for a report again.
     db.pragma('busy_timeout = 5000');
     const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
     return { walFolded: result?.busy === 0 };
-  } catch {
-    return { walFolded: false }; // the close below still runs; the next start folds the WAL
+  } catch (err) {
+    // The close below still runs; the next start folds the WAL. The reason goes to the
+    // supervisor: a full disk is not another command reading.
+    return { walFolded: false, failure: (err as Error).message };
   } finally {
     db.close();
   }
@@ -197,4 +208,13 @@ export function migrate(db: Database.Database, list: readonly Migration[]): numb
 function fromSqliteOrFiles(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_') || /^E[A-Z]+$/.test(code));
+}
+
+/** What a supervisor reads when the station stopped without folding the WAL (closeStationDatabase). */
+export function walLeftText(database: string, failure: string | undefined): string {
+  const why =
+    failure === undefined
+      ? `Another command was reading ${database} as the station stopped`
+      : `The station could not fold its -wal file into ${database} as it stopped (${failure}; check the disk that holds the data folder)`;
+  return `${why}, so its -wal file keeps the latest devices until the next start: a backup now must copy station.db-wal with it.`;
 }

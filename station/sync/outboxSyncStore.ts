@@ -37,7 +37,35 @@ export type Settlement =
 
 const ROW = `id, registration_id AS registrationId, attestation, body,
   sealed_secret AS sealedSecret, attempts, needs_reconcile AS needsReconcile`;
-const DUE = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`;
+
+/*
+ * The claim takes the due pending rows (next_attempt_at NULL or past) oldest first by id. Read
+ * in id order, a backlog that all waits out DPS (throttled, unreachable) is walked row by row on
+ * every claim, 11 ms at 100,000 rows on the line's event loop; read through the pending-due
+ * index (migration 003), never-tried rows (NULL) come in id order but past retry times come in
+ * time order, to be sorted: 5 ms when 100,000 are due. So the claim first reads a short window
+ * of the oldest pending rows, where due rows usually are (0.2 ms when it all waits); only when
+ * it holds too few does it ask the index, taking the oldest NULL rows and the oldest past ones
+ * and merging them by id, which reads every past retry time only in that rarer case.
+ */
+const DUE_WINDOW = 1024;
+// Joined row by row in the window's order, so it stops at the `limit`th due row.
+const DUE_IN_WINDOW_SQL = `SELECT ${ROW} FROM (SELECT id AS oldest, next_attempt_at AS at
+      FROM enrollments INDEXED BY enrollments_by_status WHERE status = 'pending'
+      ORDER BY id LIMIT @window)
+    JOIN enrollments ON id = oldest WHERE at IS NULL OR at <= @now ORDER BY oldest LIMIT @limit`;
+const DUE_BY_INDEX_SQL = `SELECT ${ROW} FROM enrollments WHERE id IN (
+    SELECT id FROM (SELECT id FROM enrollments INDEXED BY enrollments_pending_due
+      WHERE status = 'pending' AND next_attempt_at IS NULL ORDER BY id LIMIT @limit)
+    UNION ALL
+    SELECT id FROM (SELECT id FROM enrollments INDEXED BY enrollments_pending_due
+      WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY id LIMIT @limit))
+  ORDER BY id LIMIT @limit`;
+/** Two seeks into the pending-due index: one never-tried row, or the earliest retry time. */
+const ANY_DUE_SQL = `SELECT EXISTS (SELECT 1 FROM enrollments INDEXED BY enrollments_pending_due
+    WHERE status = 'pending' AND next_attempt_at IS NULL)
+  OR EXISTS (SELECT 1 FROM enrollments INDEXED BY enrollments_pending_due
+    WHERE status = 'pending' AND next_attempt_at <= ?)`;
 
 /**
  * The condition on a row of `table` (an enrollments table or its alias) that it is an earlier
@@ -100,10 +128,11 @@ export class OutboxSyncStore {
     this.audit = new AuditLog(db);
     this.listing = new OutboxListing(db);
     this.sql = {
-      due: db.prepare(`SELECT ${ROW} FROM enrollments WHERE ${DUE} ORDER BY id LIMIT ?`),
+      dueInWindow: db.prepare(DUE_IN_WINDOW_SQL),
+      dueByIndex: db.prepare(DUE_BY_INDEX_SQL),
       markSyncing: db.prepare(`UPDATE enrollments SET status = 'syncing',
         attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'pending'`),
-      anyDue: db.prepare(`SELECT EXISTS (SELECT 1 FROM enrollments WHERE ${DUE})`).pluck(),
+      anyDue: db.prepare(ANY_DUE_SQL).pluck(),
       // Named, or SQLite picks enrollments_by_status and scans every pending row (8 ms at
       // 20,000); the partial index answers with one seek.
       nextDue: db
@@ -200,9 +229,16 @@ export class OutboxSyncStore {
     return new Date(ms).toISOString();
   }
 
+  /** The oldest `limit` due rows: from the window of oldest pending rows when it holds enough. */
+  private dueRows(now: string, limit: number): RawRow[] {
+    const window = Math.max(limit, DUE_WINDOW);
+    const rows = this.sql.dueInWindow.all({ now, limit, window }) as RawRow[];
+    return rows.length === limit ? rows : (this.sql.dueByIndex.all({ now, limit }) as RawRow[]);
+  }
+
   private claimRows(limit: number): OutboxRow[] {
     const now = this.iso();
-    const rows = (this.sql.due.all(now, limit) as RawRow[]).map(toRow);
+    const rows = this.dueRows(now, limit).map(toRow);
     for (const row of rows) this.sql.markSyncing.run(now, row.id);
     return rows.map((row) => ({ ...row, attempts: row.attempts + 1 }));
   }

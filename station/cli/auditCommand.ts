@@ -15,7 +15,9 @@ export const AUDIT_USAGE = `  audit [--kind KIND] [--limit N] [--json]   the sta
                                              outbox.bundle-exported,
                                              outbox.bundle-withdrawn, outbox.bundle-received,
                                              enrollment.synced, enrollment.sync-failed,
-                                             enrollment.conflict, certificate.issued-by-hand,
+                                             enrollment.conflict,
+                                             outbox.retry-waits-shifted,
+                                             certificate.issued-by-hand,
                                              certificate.not-saved, certificate.revoked,
                                              group-key.stored, …), about
                                              what, by whom, and its detail; times in local

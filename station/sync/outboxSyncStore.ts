@@ -67,6 +67,11 @@ const ANY_DUE_SQL = `SELECT EXISTS (SELECT 1 FROM enrollments INDEXED BY enrollm
   OR EXISTS (SELECT 1 FROM enrollments INDEXED BY enrollments_pending_due
     WHERE status = 'pending' AND next_attempt_at <= ?)`;
 
+/** Reports how far the wall clock was set back since it was last asked (ms, 0 or less). */
+export interface ClockSetBack {
+  setBack(): number;
+}
+
 /**
  * The condition on a row of `table` (an enrollments table or its alias) that it is an earlier
  * enrollment of the registration ID bound to `?` that DPS may hold: superseded, and sent or
@@ -120,10 +125,18 @@ export class OutboxSyncStore {
     (settlements: [OutboxRow, Settlement][]) => number
   >;
   private readonly recoverTx: Database.Transaction<() => number>;
+  private readonly shiftTx: Database.Transaction<(ms: number) => number>;
+  /** A step back of the wall clock not yet taken off the waiting rows' retry times (ms). */
+  private owedSetBack = 0;
 
+  /**
+   * `clockSteps` makes the retry times follow a wall clock set back (followClock); without it,
+   * they stay as written.
+   */
   constructor(
     db: Database.Database,
     private readonly now: () => number,
+    private readonly clockSteps?: ClockSetBack,
   ) {
     this.audit = new AuditLog(db);
     this.listing = new OutboxListing(db);
@@ -162,12 +175,17 @@ export class OutboxSyncStore {
       // updated_at stays: the row's problem keeps its date (`sync status`) until it is sent.
       releaseOwnWaits: db.prepare(`UPDATE enrollments SET next_attempt_at = NULL
         WHERE status = 'pending' AND next_attempt_at > ? AND ${STATION_OWN_WAIT_SQL}`),
+      // ISO text in, the same ISO form out (milliseconds, Z), so the text order stays time order.
+      shiftWaits: db.prepare(`UPDATE enrollments INDEXED BY enrollments_pending_due
+        SET next_attempt_at = strftime('%Y-%m-%dT%H:%M:%fZ', next_attempt_at, ?)
+        WHERE status = 'pending' AND next_attempt_at > ?`),
     };
     this.claimTx = db.transaction((limit: number) => this.claimRows(limit));
     this.settleTx = db.transaction((settlements: [OutboxRow, Settlement][]) =>
       settlements.reduce((n, [row, s]) => n + this.settleRow(row, s), 0),
     );
     this.recoverTx = db.transaction(() => this.recoverRows());
+    this.shiftTx = db.transaction((ms: number) => this.shiftRows(ms));
   }
 
   /**
@@ -175,17 +193,21 @@ export class OutboxSyncStore {
    * flagged so the worker reads DPS before sending them again. Call once, before the first claim.
    */
   recoverInterrupted(): number {
+    this.followClock();
     return this.recoverTx.immediate();
   }
 
   /** Up to `limit` due pending rows, oldest first, marked `syncing` (attempts + 1) before any send. */
   claim(limit: number): OutboxRow[] {
+    this.followClock();
     return this.claimTx.immediate(limit);
   }
 
   /** Applies settlements in one transaction; returns how many rows were still `syncing`. */
   settle(settlements: [OutboxRow, Settlement][]): number {
-    return settlements.length === 0 ? 0 : this.settleTx.immediate(settlements);
+    if (settlements.length === 0) return 0;
+    this.followClock();
+    return this.settleTx.immediate(settlements);
   }
 
   /** Our earlier, superseded enrollments for a registration ID, newest first. */
@@ -208,21 +230,55 @@ export class OutboxSyncStore {
    * time. Returns how many.
    */
   releaseStationOwnWaits(): number {
+    this.followClock();
     return this.sql.releaseOwnWaits.run(this.iso()).changes;
   }
 
   hasDue(): boolean {
+    this.followClock();
     return this.sql.anyDue.get(this.iso()) === 1;
   }
 
   /** When the earliest waiting pending row falls due (ms), if one waits. */
   nextDueAt(): number | undefined {
+    this.followClock();
     const at = this.sql.nextDue.get(this.iso()) as string | null;
     return at === null ? undefined : Date.parse(at);
   }
 
   counts(): OutboxCounts {
     return this.listing.counts();
+  }
+
+  /**
+   * A retry time is a wall-clock time: a clock set back an hour (NTP correcting one that ran
+   * ahead) would make every waiting row wait an hour more, and the worker's wake with them. The
+   * rows still waiting move back by the step, each keeping the wait it had left; rows written
+   * after are already on the corrected clock, hence the move before every read and write. A
+   * refused move stays owed and is tried again at the next one.
+   */
+  private followClock(): void {
+    if (this.clockSteps === undefined) return;
+    this.owedSetBack += this.clockSteps.setBack();
+    if (this.owedSetBack === 0) return;
+    this.shiftTx.immediate(this.owedSetBack);
+    this.owedSetBack = 0;
+  }
+
+  /** Moves the waiting rows' retry times by `ms` (negative); audited when any moved. */
+  private shiftRows(ms: number): number {
+    const shifted = this.sql.shiftWaits.run(
+      `${(ms / 1000).toFixed(3)} seconds`,
+      this.iso(),
+    ).changes;
+    if (shifted > 0) {
+      this.event('outbox.retry-waits-shifted', 'outbox', {
+        clockSetBackMs: -ms,
+        rowsShifted: shifted,
+        why: 'the wall clock was set back; each waiting row keeps the wait it had left',
+      });
+    }
+    return shifted;
   }
 
   private iso(ms = this.now()): string {

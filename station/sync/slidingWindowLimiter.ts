@@ -1,7 +1,4 @@
-import type { SyncClock } from './syncClock.js';
-
-/** Wall-clock moves below this are timer jitter, not a clock set back. */
-const STEP_TOLERANCE_MS = 1_000;
+import { WallClockSteps, type SyncClock } from './syncClock.js';
 
 /** At most `operations` calls may start in any `windowMs` span. */
 export interface RateLimit {
@@ -51,8 +48,8 @@ export class SlidingWindowLimiter {
   private readonly waiters: Waiter[] = [];
   private cancelTimer: (() => void) | undefined;
   private hold = 0;
-  /** The clock's wall and monotonic time at the last look, to see the wall clock set back. */
-  private last: { now: number; monotonic: number } | undefined;
+  /** Sees the wall clock set back between two looks. */
+  private readonly steps: WallClockSteps;
 
   constructor(
     readonly limit: RateLimit,
@@ -62,6 +59,7 @@ export class SlidingWindowLimiter {
       throw new RangeError('limit.operations must be a positive integer');
     }
     if (!(limit.windowMs > 0)) throw new RangeError('limit.windowMs must be positive');
+    this.steps = new WallClockSteps(clock);
   }
 
   /**
@@ -116,16 +114,11 @@ export class SlidingWindowLimiter {
    * that passed (the clock's monotonic time); a step forward only shortens them, and is left.
    */
   private now(): number {
-    const now = this.clock.now();
-    const monotonic = this.clock.monotonic?.();
-    if (monotonic !== undefined && this.last !== undefined) {
-      const step = now - this.last.now - (monotonic - this.last.monotonic);
-      if (step < -STEP_TOLERANCE_MS) {
-        if (this.hold > 0) this.hold += step;
-        for (const slot of this.slots) slot.at += step;
-      }
+    const { now, setBack } = this.steps.look();
+    if (setBack < 0) {
+      if (this.hold > 0) this.hold += setBack;
+      for (const slot of this.slots) slot.at += setBack;
     }
-    if (monotonic !== undefined) this.last = { now, monotonic };
     return now;
   }
 

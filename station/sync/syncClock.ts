@@ -21,3 +21,35 @@ export const systemClock: SyncClock = {
     return () => clearTimeout(timer);
   },
 };
+
+/** Wall-clock moves below this are timer jitter, not a clock set back. */
+const STEP_TOLERANCE_MS = 1_000;
+
+/**
+ * Sees the wall clock set back (NTP correcting one that ran ahead), which would stretch every
+ * wait kept as a wall-clock time by the step. The step is the wall clock's move between two
+ * looks less the time that passed (the monotonic clock's move); a step forward only shortens
+ * waits and is not reported. A clock without monotonic time shows no step.
+ */
+export class WallClockSteps {
+  private last: { now: number; monotonic: number } | undefined;
+
+  constructor(private readonly clock: SyncClock) {}
+
+  /** The wall clock's time, and how far it was set back since the last look (ms, 0 or less). */
+  look(): { now: number; setBack: number } {
+    const now = this.clock.now();
+    const monotonic = this.clock.monotonic?.();
+    if (monotonic === undefined) return { now, setBack: 0 };
+    const last = this.last;
+    this.last = { now, monotonic };
+    if (last === undefined) return { now, setBack: 0 };
+    const step = now - last.now - (monotonic - last.monotonic);
+    return { now, setBack: step < -STEP_TOLERANCE_MS ? step : 0 };
+  }
+
+  /** How far the wall clock was set back since the last look (ms, 0 or less). */
+  setBack(): number {
+    return this.look().setBack;
+  }
+}

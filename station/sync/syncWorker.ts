@@ -19,7 +19,7 @@ import { rateLimitedDps } from './rateLimitedDps.js';
 import type { SettledTrouble } from './settledTrouble.js';
 import { SettlementBook } from './settlementBook.js';
 import { DPS_RATE_LIMIT, SlidingWindowLimiter, type CallEnded } from './slidingWindowLimiter.js';
-import { systemClock, type SyncClock } from './syncClock.js';
+import { systemClock, WallClockSteps, type SyncClock } from './syncClock.js';
 import { SyncError } from './syncErrors.js';
 import { SyncFailures } from './syncFailures.js';
 import type { SyncWorkerOptions } from './syncWorkerOptions.js';
@@ -83,7 +83,8 @@ export class SyncWorker {
       throw new RangeError('concurrency must be a positive integer');
     }
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
-    this.store = new OutboxSyncStore(options.db, () => this.clock.now());
+    const steps = new WallClockSteps(this.clock);
+    this.store = new OutboxSyncStore(options.db, () => this.clock.now(), steps);
     this.lease = new SyncLease(options.db, () => this.clock.now());
     this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
     this.failures = new SyncFailures({

@@ -8,6 +8,7 @@
  * station/line/registrationId.ts re-exports them next to the template renderer.
  */
 export const REGISTRATION_ID_PATTERN = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
+export const REGISTRATION_ID_MAX = 128;
 export const X509_REGISTRATION_ID_MAX = 64;
 
 /** Says what is wrong with a registration ID, or returns undefined when DPS will accept it. */
@@ -16,7 +17,7 @@ export function registrationIdProblem(
   options: { x509?: boolean } = {},
 ): string | undefined {
   if (id.length === 0) return 'is empty';
-  const max = options.x509 ? X509_REGISTRATION_ID_MAX : 128;
+  const max = options.x509 ? X509_REGISTRATION_ID_MAX : REGISTRATION_ID_MAX;
   if (id.length > max)
     return `is ${id.length} characters; at most ${max}${options.x509 ? ' for X.509 (certificate CN)' : ''}`;
   if (!REGISTRATION_ID_PATTERN.test(id)) {

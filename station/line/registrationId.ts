@@ -6,6 +6,7 @@ import { registrationIdProblem } from '../../certs/registrationIdRules.js';
  * product's template and re-exports the rules for the station.
  */
 export {
+  REGISTRATION_ID_MAX,
   REGISTRATION_ID_PATTERN,
   X509_REGISTRATION_ID_MAX,
   registrationIdProblem,

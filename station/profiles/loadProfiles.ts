@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { findJsonSyntaxError, lineAndColumn } from './jsonSyntaxError.js';
+import { templateOptions } from './attestationModes.js';
 import { profilesFileSchema, type ProductProfile } from './productProfile.js';
+import { SERIAL_ROOM_NOTE, serialRoom } from './registrationIdTemplate.js';
 
 export type ProfileErrorCode = 'PROFILE_UNREADABLE' | 'PROFILE_INVALID';
 
@@ -59,9 +61,22 @@ export async function loadProfiles(path: string): Promise<ProductProfile[]> {
 export async function loadProfilesWithNotes(path: string): Promise<LoadedProfiles> {
   let text: string;
   try {
+    const bytes = await readFile(path);
+    // Windows Notepad's "Unicode" and PowerShell's `>` save UTF-16: JSON.parse would only say
+    // it met a NUL character.
+    if (bytes.includes(0)) {
+      throw new ProfileError('PROFILE_UNREADABLE', path, [
+        {
+          path: '',
+          message:
+            'the file is saved as UTF-16 (or holds NUL bytes); save it as UTF-8 (in Notepad: Save As, Encoding UTF-8)',
+        },
+      ]);
+    }
     // Windows PowerShell and older Notepad save UTF-8 with a byte order mark; JSON.parse refuses it.
-    text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+    text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   } catch (err) {
+    if (err instanceof ProfileError) throw err;
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new ProfileError(
       'PROFILE_UNREADABLE',
@@ -92,6 +107,17 @@ export function parseProfilesWithNotes(text: string, source: string): LoadedProf
       message,
     );
   }
+  // The schema walks nested values recursively: a value thousands of levels deep would end in
+  // a stack overflow instead of an answer. No field of a profile is near this deep.
+  const deep = pathDeeperThan(value, MAX_DEPTH);
+  if (deep !== undefined) {
+    throw new ProfileError('PROFILE_INVALID', source, [
+      {
+        path: formatPath(deep),
+        message: `nested more than ${MAX_DEPTH} levels deep (a twin may nest at most 10 levels of objects)`,
+      },
+    ]);
+  }
   // One pass reports every problem: the cross-field checks (profileCrossChecks.ts), duplicate
   // names included, run even where other fields failed.
   const parsed = profilesFileSchema.safeParse(value, { reportInput: true });
@@ -99,7 +125,31 @@ export function parseProfilesWithNotes(text: string, source: string): LoadedProf
     throw new ProfileError('PROFILE_INVALID', source, parsed.error.issues.map(toIssue));
   }
   const profiles = parsed.data.profiles;
-  return { profiles, notes: normalisedEndpoints(value, profiles) };
+  return {
+    profiles,
+    notes: [...normalisedEndpoints(value, profiles), ...serialRoomNotes(profiles)],
+  };
+}
+
+/**
+ * Templates that leave little room for the serial number: the sample ID fits, but a device
+ * with a longer serial than the sample's would fail every run (RUN_REGISTRATION_ID_INVALID).
+ */
+function serialRoomNotes(profiles: ProductProfile[]): ProfileIssue[] {
+  const notes: ProfileIssue[] = [];
+  profiles.forEach((profile, index) => {
+    const { template } = profile.registrationId;
+    const options = templateOptions(profile.attestation.mode);
+    for (const model of profile.models) {
+      const room = serialRoom(template, model, options);
+      if (room === undefined || room >= SERIAL_ROOM_NOTE) continue;
+      notes.push({
+        path: `profiles[${index}].registrationId.template`,
+        message: `with model "${model}" the ID has room for serial numbers of at most ${room} characters; a device with a longer one fails its run (RUN_REGISTRATION_ID_INVALID): shorten the template or the model name`,
+      });
+    }
+  });
+  return notes;
 }
 
 /**
@@ -120,6 +170,22 @@ function normalisedEndpoints(value: unknown, profiles: ProductProfile[]): Profil
     }
   });
   return notes;
+}
+
+/** Deeper than any profile field goes, twins included. */
+const MAX_DEPTH = 32;
+
+/** The path to the first value nested deeper than `limit`, walked without recursion. */
+function pathDeeperThan(value: unknown, limit: number): PropertyKey[] | undefined {
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: next, path } = stack.pop()!;
+    if (typeof next !== 'object' || next === null) continue;
+    if (path.length >= limit) return path;
+    const entries = Array.isArray(next) ? next.entries() : Object.entries(next);
+    for (const [key, child] of entries) stack.push({ value: child, path: [...path, key] });
+  }
+  return undefined;
 }
 
 /** `['profiles', 0, 'dps', 'idScope']` → `profiles[0].dps.idScope`. */

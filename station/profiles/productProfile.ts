@@ -47,6 +47,25 @@ export { attestationModes, templateOptions, type AttestationMode } from './attes
 const notBlank = (text: string): boolean => text.trim() !== '';
 const NOT_BLANK = 'must not be empty or only spaces';
 
+/**
+ * A model is compared with what the device reports, character for character: a space at either
+ * end, a control character or a byte that was not UTF-8 (read as U+FFFD) cannot be seen in the
+ * file or in the run's error text, and every device of the model would fail RUN_MODEL_NOT_ALLOWED.
+ * A blank model gets the blank's message alone.
+ */
+const modelName = z
+  .string({ error: 'expected a string' })
+  .refine(notBlank, NOT_BLANK)
+  .refine(
+    (text) => !notBlank(text) || text.trim() === text,
+    'has a space at the start or end, which no device reports: remove it',
+  )
+  .refine(
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused
+    (text) => !notBlank(text) || !/[\u0000-\u001f\u007f\ufffd]/.test(text),
+    'holds a control character or a byte that is not UTF-8: retype the model name',
+  );
+
 /** Adds the issues of a cross-field check (profileCrossChecks.ts) to zod's. */
 function addIssues(ctx: z.RefinementCtx, issues: CrossCheckIssue[]): void {
   for (const { path, message } of issues) ctx.addIssue({ code: 'custom', path, message });
@@ -75,9 +94,12 @@ const attestationSchema = z
 
 export const productProfileSchema = z
   .strictObject({
-    name: z.string({ error: 'expected a string' }).refine(notBlank, NOT_BLANK).max(64),
+    name: z
+      .string({ error: 'expected a string' })
+      .refine(notBlank, NOT_BLANK)
+      .max(64, 'must be at most 64 characters'),
     models: z
-      .array(z.string({ error: 'expected a string' }).refine(notBlank, NOT_BLANK), {
+      .array(modelName, {
         error: 'expected a list of model names',
       })
       .min(1, 'expected at least one model'),
@@ -101,7 +123,7 @@ export const productProfileSchema = z
       .strictObject({
         template: z
           .string({ error: 'expected a string' })
-          .min(1)
+          .min(1, `must not be empty (leave the field out for ${DEFAULT_REGISTRATION_ID_TEMPLATE})`)
           .default(DEFAULT_REGISTRATION_ID_TEMPLATE),
       })
       .default({ template: DEFAULT_REGISTRATION_ID_TEMPLATE }),

@@ -1,6 +1,6 @@
 import { isAttestationMode, templateOptions, type AttestationMode } from './attestationModes.js';
 import { foldProductName } from './productChoice.js';
-import { templateProblem, TEMPLATE_SAMPLE } from './registrationIdTemplate.js';
+import { modelCollision, templateProblem, TEMPLATE_SAMPLE } from './registrationIdTemplate.js';
 
 /**
  * The checks of a profiles file that look at more than one field: the attestation's fields
@@ -62,16 +62,28 @@ export function templateIssues(value: unknown): CrossCheckIssue[] {
   const profile = record(value);
   const template = record(profile?.registrationId)?.template;
   const mode = knownMode(record(profile?.attestation)?.mode);
-  if (typeof template !== 'string' || mode === undefined) return [];
+  // An empty template has its own issue (the schema's).
+  if (typeof template !== 'string' || template === '' || mode === undefined) return [];
   const models = Array.isArray(profile?.models)
     ? profile.models.filter((m): m is string => typeof m === 'string' && m.trim() !== '')
     : [];
+  const options = templateOptions(mode);
   const problem = templateProblem(
     template,
-    templateOptions(mode),
+    options,
     models.length > 0 ? models : [TEMPLATE_SAMPLE.model],
   );
-  return problem === undefined ? [] : [{ path: ['registrationId', 'template'], message: problem }];
+  if (problem !== undefined) return [{ path: ['registrationId', 'template'], message: problem }];
+  // Only the models as written take part: a blank one has its own issue, and its index must
+  // stay the one in the file.
+  if (!Array.isArray(profile?.models)) return [];
+  const written = profile.models.map((m: unknown) =>
+    typeof m === 'string' && m.trim() !== '' ? m : undefined,
+  );
+  const collision = modelCollision(template, written, options);
+  return collision === undefined
+    ? []
+    : [{ path: ['models', collision.index], message: collision.message }];
 }
 
 /**

@@ -2,7 +2,9 @@ import {
   REGISTRATION_ID_STEPS,
   refusedCharacters,
   renderRegistrationId,
+  REGISTRATION_ID_MAX,
   TEMPLATE_FIELD,
+  X509_REGISTRATION_ID_MAX,
   type RegistrationIdFields,
 } from '../line/registrationId.js';
 
@@ -83,6 +85,85 @@ export function templateProblem(
       : 'must name {serial}: without it every device of the model gets the same registration ID';
   }
   return undefined;
+}
+
+/**
+ * Serials shorter than this are common enough (8 to 20 characters; some add a date or a MAC
+ * address) that a template leaving less room for `{serial}` deserves a note at validation.
+ */
+export const SERIAL_ROOM_NOTE = 24;
+
+/**
+ * How many characters of serial number the ID of a device of `model` has room for: the sample
+ * serial renders in `profiles validate`, a real one may be longer, and each device whose ID
+ * would pass DPS's limit fails its run. Undefined when the template has no `{serial}` or cannot
+ * render (its problem is reported elsewhere).
+ */
+export function serialRoom(
+  template: string,
+  model: string,
+  options: TemplateOptions,
+): number | undefined {
+  const serials = [...template.matchAll(TEMPLATE_FIELD)].filter(([, name]) => name === 'serial');
+  if (serials.length === 0) return undefined;
+  let id: string;
+  try {
+    id = renderRegistrationId(template, sampleFields(model, options), options);
+  } catch {
+    return undefined;
+  }
+  const fixed = id.length - serials.length * SAMPLE_SERIAL.length;
+  return Math.floor((registrationIdMax(options) - fixed) / serials.length);
+}
+
+/**
+ * Two models of one profile whose devices would share registration IDs (same serial), or a
+ * model that adds nothing to the ID: normalisation turns what DPS refuses into separators and
+ * drops them at the ends, so models that differ only there (`LS 100`, `ls-100`), or written in
+ * another script (`传感器`), collapse. The earlier-PASS check and DPS both key on the ID: one
+ * device would be refused as a duplicate of the other, or replace its enrollment.
+ */
+export function modelCollision(
+  template: string,
+  models: readonly (string | undefined)[],
+  options: TemplateOptions,
+): { index: number; message: string } | undefined {
+  if (!template.includes('{model}')) return undefined;
+  const seen = new Map<string, number>();
+  let none: string;
+  try {
+    none = renderRegistrationId(template, sampleFields('', options), options);
+  } catch {
+    none = '';
+  }
+  for (const [index, model] of models.entries()) {
+    if (model === undefined) continue; // a model unusable as written has its own issue
+    let id: string;
+    try {
+      id = renderRegistrationId(template, sampleFields(model, options), options);
+    } catch {
+      continue; // templateProblem reports it
+    }
+    if (id === none) {
+      return {
+        index,
+        message: `has no character a registration ID may hold (a-z, 0-9, . _ : -), so {model} adds nothing to its devices' IDs: ${id}`,
+      };
+    }
+    const earlier = seen.get(id);
+    if (earlier !== undefined) {
+      return {
+        index,
+        message: `gives its devices the same registration IDs as models[${earlier}] "${models[earlier]!}" (${id} for serial ${SAMPLE_SERIAL}): two devices with one serial would share an ID in DPS`,
+      };
+    }
+    seen.set(id, index);
+  }
+  return undefined;
+}
+
+function registrationIdMax(options: TemplateOptions): number {
+  return options.x509 ? X509_REGISTRATION_ID_MAX : REGISTRATION_ID_MAX;
 }
 
 /** A registration ID rendered from sample values, and what DPS's rules changed in the text. */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyWrapper } from '../../certs/custody/secretBox.js';
 import type { DpsConnectionString } from '../../dps/auth/connectionString.js';
 import { DpsServiceClient } from '../../dps/service/dpsServiceClient.js';
+import { StationStartError } from '../api/stationFactory.js';
 import { hasDpsConnection, loadDpsConnectionString } from '../sync/dpsCredentials.js';
 import { DPS_CA_ENV } from '../sync/tlsRefusal.js';
 
@@ -20,7 +21,11 @@ export function extraDpsTrust(): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`${DPS_CA_ENV} names ${file}, which cannot be read: ${(err as Error).message}`);
+    throw new StationStartError(
+      'STATION_NOT_CONFIGURED',
+      `${DPS_CA_ENV} names ${file}, which cannot be read: point it at the PEM file of the CA that DPS's TLS certificate chains to, or unset it`,
+      (err as Error).message,
+    );
   }
 }
 

@@ -46,6 +46,16 @@ describe('the DPS global endpoint', () => {
     });
   });
 
+  it.each(['localhost:0', 'localhost:65536'])(
+    'refuses %s: no device can reach that port',
+    (text) => {
+      expect(readGlobalEndpoint(text)).toEqual({
+        problem:
+          'expected a host name for the DPS global endpoint, optionally with :port (such as global.azure-devices-provisioning.net)',
+      });
+    },
+  );
+
   it('says what a host name is when the text is none', () => {
     expect(readGlobalEndpoint('not a host!')).toEqual({
       problem:

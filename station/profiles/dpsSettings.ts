@@ -14,10 +14,11 @@ const ID_SCOPE_EXAMPLE = '0ne00AB12CD';
 const HOST_AND_PORT = /^(.+?)(?::(\d{1,5}))?$/;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** `host` or `host:port` as the device firmware takes it. */
+/** `host` or `host:port` (1 to 65535; 0 names no port a device can reach) as firmware takes it. */
 function isHostAndPort(text: string): boolean {
   const match = HOST_AND_PORT.exec(text);
-  if (!match || (match[2] !== undefined && Number(match[2]) > 65_535)) return false;
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && (port < 1 || port > 65_535))) return false;
   return z.hostname().safeParse(match[1]).success;
 }
 

@@ -15,7 +15,7 @@ import {
 import type { EmulatorStore } from './emulatorStore.js';
 import { unauthorized } from './errorBodies.js';
 import type { TpmIdentities } from './tpmIdentities.js';
-import { buildPath, pathReaches, verifiedCaNamed } from './x509Chains.js';
+import { buildPath, pathReaches, reachesVerifiedCa, verifiedCaNamed } from './x509Chains.js';
 
 /**
  * Device attestation for the registration API (dps-protocol.md §2.3–§2.5): which enrollment a
@@ -121,12 +121,19 @@ function attestX509(
   const individual = store.get<IndividualEnrollment>('enrollments', registrationId)?.record;
   if (individual !== undefined) {
     const anchors = x509Anchors(individual.attestation, 'clientCertificates', verifiedCas);
-    const matches = anchors.some(
-      (anchor) =>
-        sameCertificate(leaf, anchor) || (anchor.ca && pathReaches(leaf, presented, anchor)),
+    const device = accepted(registrationId, 'x509', { individual }, individual.deviceId ?? cn);
+    // The enrollment holding the leaf itself is proof enough; no CA is involved.
+    if (anchors.some((anchor) => sameCertificate(leaf, anchor))) return device;
+    const cas = anchors.filter((anchor) => anchor.ca && pathReaches(leaf, presented, anchor));
+    if (cas.length === 0) {
+      throw unauthorized('the certificate does not match the individual enrollment.');
+    }
+    // Matched by chain: DPS also wants that chain to reach a CA uploaded and verified there.
+    const verified = cas.some((ca) =>
+      reachesVerifiedCa(buildPath(leaf, [...presented.slice(1), ca, ...verifiedCas]), verifiedCas),
     );
-    if (!matches) throw unauthorized('the certificate does not match the individual enrollment.');
-    return accepted(registrationId, 'x509', { individual }, individual.deviceId ?? cn);
+    if (!verified) throw unverifiedChain();
+    return device;
   }
   const groups = store
     .all<EnrollmentGroup>('enrollment_groups')
@@ -136,14 +143,22 @@ function attestX509(
     }))
     .filter(({ anchors }) => anchors.length > 0);
   const pool = [...presented.slice(1), ...groups.flatMap(({ anchors }) => anchors), ...verifiedCas];
+  const path = buildPath(leaf, pool);
   // Walk up from the leaf: the group for the nearest certificate wins (§2.3).
-  for (const certificate of buildPath(leaf, pool).slice(1)) {
+  for (const certificate of path.slice(1)) {
     const match = groups.find(({ anchors }) =>
       anchors.some((anchor) => sameCertificate(anchor, certificate)),
     );
-    if (match !== undefined) return accepted(registrationId, 'x509', { group: match.group }, cn);
+    if (match === undefined) continue;
+    // A CA inlined in a group is not trusted for being there: DPS wants a verified one (§2.3).
+    if (!reachesVerifiedCa(path, verifiedCas)) throw unverifiedChain();
+    return accepted(registrationId, 'x509', { group: match.group }, cn);
   }
   throw unauthorized('no enrollment matches this certificate chain.');
+}
+
+function unverifiedChain(): Error {
+  return unauthorized('the certificate chain does not reach a verified CA certificate.');
 }
 
 /** The certificates an X.509 attestation trusts: its own, and verified CAs it references. */

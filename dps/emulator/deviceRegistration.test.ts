@@ -21,7 +21,11 @@ beforeAll(async () => {
   root = await createCertificateAuthority('Factory Root CA');
   intermediate = await issueCertificate(root, { commonName: 'Factory Line CA', ca: true });
   verifiedRoot = await createCertificateAuthority('Verified Vendor CA');
-  emulator = await startDpsEmulator({ rateLimit: false, verifiedCas: [verifiedRoot.certPem] });
+  // The factory root is verified too: DPS wants every chain-matched device to reach one (§2.3).
+  emulator = await startDpsEmulator({
+    rateLimit: false,
+    verifiedCas: [verifiedRoot.certPem, root.certPem],
+  });
 });
 afterAll(() => emulator.close());
 

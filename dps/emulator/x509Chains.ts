@@ -72,6 +72,17 @@ export function pathReaches(
   return buildPath(leaf, [...presented, anchor]).some((cert) => sameCertificate(cert, anchor));
 }
 
+/**
+ * True when a built path holds one of the CAs the emulator treats as uploaded and verified: what
+ * DPS asks of every device matched by its chain rather than by its own certificate (§2.3).
+ */
+export function reachesVerifiedCa(
+  path: readonly X509Certificate[],
+  verifiedCas: readonly X509Certificate[],
+): boolean {
+  return path.some((cert) => verifiedCas.some((ca) => sameCertificate(cert, ca)));
+}
+
 /** The verified CA a `caReferences` name stands for: the emulator matches the subject CN. */
 export function verifiedCaNamed(
   name: string,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { findJsonSyntaxError, lineAndColumn } from './jsonSyntaxError.js';
 import { templateOptions } from './attestationModes.js';
 import { profilesFileSchema, type ProductProfile } from './productProfile.js';
-import { SERIAL_ROOM_NOTE, serialRoom } from './registrationIdTemplate.js';
+import { modelAddsNothing, SERIAL_ROOM_NOTE, serialRoom } from './registrationIdTemplate.js';
 
 export type ProfileErrorCode = 'PROFILE_UNREADABLE' | 'PROFILE_INVALID';
 
@@ -127,26 +127,36 @@ export function parseProfilesWithNotes(text: string, source: string): LoadedProf
   const profiles = parsed.data.profiles;
   return {
     profiles,
-    notes: [...normalisedEndpoints(value, profiles), ...serialRoomNotes(profiles)],
+    notes: [...normalisedEndpoints(value, profiles), ...templateNotes(profiles)],
   };
 }
 
 /**
- * Templates that leave little room for the serial number: the sample ID fits, but a device
- * with a longer serial than the sample's would fail every run (RUN_REGISTRATION_ID_INVALID).
+ * What a valid template will do to some devices: leave little room for the serial (the sample
+ * ID fits, but a device with a longer serial fails every run, RUN_REGISTRATION_ID_INVALID), or
+ * take nothing from a model written in characters DPS does not allow.
  */
-function serialRoomNotes(profiles: ProductProfile[]): ProfileIssue[] {
+function templateNotes(profiles: ProductProfile[]): ProfileIssue[] {
   const notes: ProfileIssue[] = [];
   profiles.forEach((profile, index) => {
     const { template } = profile.registrationId;
     const options = templateOptions(profile.attestation.mode);
+    const path = `profiles[${index}].registrationId.template`;
     for (const model of profile.models) {
       const room = serialRoom(template, model, options);
-      if (room === undefined || room >= SERIAL_ROOM_NOTE) continue;
-      notes.push({
-        path: `profiles[${index}].registrationId.template`,
-        message: `with model "${model}" the ID has room for serial numbers of at most ${room} characters; a device with a longer one fails its run (RUN_REGISTRATION_ID_INVALID): shorten the template or the model name`,
-      });
+      if (room !== undefined && room < SERIAL_ROOM_NOTE) {
+        notes.push({
+          path,
+          message: `with model "${model}" the ID has room for serial numbers of at most ${room} characters; a device with a longer one fails its run (RUN_REGISTRATION_ID_INVALID): shorten the template or the model name`,
+        });
+      }
+      const bare = modelAddsNothing(template, model, options);
+      if (bare !== undefined) {
+        notes.push({
+          path,
+          message: `model "${model}" has no character a registration ID may hold (a-z, 0-9, . _ : -), so {model} adds nothing to its devices' IDs (${bare}): their serial numbers alone must tell them from every other device in this DPS`,
+        });
+      }
     }
   });
   return notes;

@@ -73,12 +73,23 @@ describe('model names', () => {
     ).toHaveLength(1);
   });
 
-  it('refuses a model that adds nothing to the ID', () => {
-    expect(issuesOf(valid({ models: ['传感器'] }))).toEqual([
+  it('notes a model that adds nothing to the ID, and refuses two such models', () => {
+    const { notes } = parseProfilesWithNotes(
+      JSON.stringify({ profiles: [valid({ models: ['传感器'] })] }),
+      'f',
+    );
+    expect(notes).toEqual([
       {
-        path: 'profiles[0].models[0]',
+        path: 'profiles[0].registrationId.template',
         message:
-          "has no character a registration ID may hold (a-z, 0-9, . _ : -), so {model} adds nothing to its devices' IDs: sn00000001",
+          'model "传感器" has no character a registration ID may hold (a-z, 0-9, . _ : -), so {model} adds nothing to its devices\' IDs (sn00000001): their serial numbers alone must tell them from every other device in this DPS',
+      },
+    ]);
+    expect(issuesOf(valid({ models: ['传感器', '网关'] }))).toEqual([
+      {
+        path: 'profiles[0].models[1]',
+        message:
+          'gives its devices the same registration IDs as models[0] "传感器" (sn00000001 for serial SN00000001): two devices with one serial would share an ID in DPS',
       },
     ]);
   });

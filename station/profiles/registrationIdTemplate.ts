@@ -117,11 +117,12 @@ export function serialRoom(
 }
 
 /**
- * Two models of one profile whose devices would share registration IDs (same serial), or a
- * model that adds nothing to the ID: normalisation turns what DPS refuses into separators and
- * drops them at the ends, so models that differ only there (`LS 100`, `ls-100`), or written in
- * another script (`传感器`), collapse. The earlier-PASS check and DPS both key on the ID: one
- * device would be refused as a duplicate of the other, or replace its enrollment.
+ * Two models of one profile whose devices would share registration IDs (same serial):
+ * normalisation turns what DPS refuses into separators and drops them at the ends, so models
+ * that differ only there (`LS 100`, `ls-100`), or are written in another script (`传感器`,
+ * `网关`), collapse. The earlier-PASS check and DPS both key on the ID: one device would be
+ * refused as a duplicate of the other, or replace its enrollment. Undefined models (unusable as
+ * written, with their own issue) take no part.
  */
 export function modelCollision(
   template: string,
@@ -130,26 +131,9 @@ export function modelCollision(
 ): { index: number; message: string } | undefined {
   if (!template.includes('{model}')) return undefined;
   const seen = new Map<string, number>();
-  let none: string;
-  try {
-    none = renderRegistrationId(template, sampleFields('', options), options);
-  } catch {
-    none = '';
-  }
   for (const [index, model] of models.entries()) {
-    if (model === undefined) continue; // a model unusable as written has its own issue
-    let id: string;
-    try {
-      id = renderRegistrationId(template, sampleFields(model, options), options);
-    } catch {
-      continue; // templateProblem reports it
-    }
-    if (id === none) {
-      return {
-        index,
-        message: `has no character a registration ID may hold (a-z, 0-9, . _ : -), so {model} adds nothing to its devices' IDs: ${id}`,
-      };
-    }
+    const id = model === undefined ? undefined : sampleId(template, model, options);
+    if (id === undefined) continue; // templateProblem reports a template that cannot render
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       return {
@@ -160,6 +144,28 @@ export function modelCollision(
     seen.set(id, index);
   }
   return undefined;
+}
+
+/**
+ * The sample ID of a model that adds nothing to it (no character DPS allows: `传感器`), or
+ * undefined. Its devices' serials alone must then tell them from every other device in DPS.
+ */
+export function modelAddsNothing(
+  template: string,
+  model: string,
+  options: TemplateOptions,
+): string | undefined {
+  if (!template.includes('{model}')) return undefined;
+  const id = sampleId(template, model, options);
+  return id !== undefined && id === sampleId(template, '', options) ? id : undefined;
+}
+
+function sampleId(template: string, model: string, options: TemplateOptions): string | undefined {
+  try {
+    return renderRegistrationId(template, sampleFields(model, options), options);
+  } catch {
+    return undefined;
+  }
 }
 
 function registrationIdMax(options: TemplateOptions): number {

@@ -106,12 +106,8 @@ export function serialRoom(
 ): number | undefined {
   const serials = [...template.matchAll(TEMPLATE_FIELD)].filter(([, name]) => name === 'serial');
   if (serials.length === 0) return undefined;
-  let id: string;
-  try {
-    id = renderRegistrationId(template, sampleFields(model, options), options);
-  } catch {
-    return undefined;
-  }
+  const id = sampleId(template, model, options);
+  if (id === undefined) return undefined;
   const fixed = id.length - serials.length * SAMPLE_SERIAL.length;
   return Math.floor((registrationIdMax(options) - fixed) / serials.length);
 }

@@ -8,6 +8,8 @@ export interface PtyPair {
   readonly hostPath: string;
   /** Resolves when socat has exited, for whatever reason. */
   readonly exited: Promise<void>;
+  /** socat's process id (tests pause it to hold bytes between the two ends). */
+  readonly socatPid: number;
   /** Kills socat: both ttys hang up at once, as when a cable is pulled. Idempotent. */
   close(): Promise<void>;
 }
@@ -111,11 +113,17 @@ export function openPtyPair(): Promise<PtyPair> {
       if (done) return;
       stderr += text;
       // "2026/01/01 00:00:00 socat[123] N PTY is /dev/pts/7", once per side, in address order.
-      const paths = [...stderr.matchAll(/PTY is (\S+)/g)].map((m) => m[1]!);
+      const paths = [...stderr.matchAll(/socat\[(\d+)\] \S+ PTY is (\S+)/g)];
       if (paths.length < 2) return;
       done = true;
       clearTimeout(timer);
-      resolve({ devicePath: paths[0]!, hostPath: paths[1]!, exited, close });
+      resolve({
+        devicePath: paths[0]![2]!,
+        hostPath: paths[1]![2]!,
+        socatPid: Number(paths[0]![1]),
+        exited,
+        close,
+      });
     });
   });
 }

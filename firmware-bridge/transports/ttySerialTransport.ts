@@ -226,6 +226,12 @@ export class TtySerialTransport implements Transport {
       output?.destroy();
       this.port = undefined;
       this.fd = -1;
+      // Bytes the device has not taken (a hung firmware, a stalled adapter) would make the
+      // kernel's last close of the tty wait for them: up to closing_wait, 30 s by default on
+      // USB serial and UART drivers, on a libuv pool thread. A few such ports and that pool,
+      // which also opens every port and resolves DPS's host name, stops. Nothing written to a
+      // port that is closing is still wanted, so it is dropped first.
+      await port?.flush().catch(() => undefined);
       try {
         await port?.close();
       } catch {

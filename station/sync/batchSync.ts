@@ -1,4 +1,4 @@
-import { DpsError } from '../../dps/dpsErrors.js';
+import { DpsError, dpsErrorCodeForStatus } from '../../dps/dpsErrors.js';
 import type { BulkResult } from '../../dps/service/serviceTypes.js';
 import {
   bulkItemStatus,
@@ -41,7 +41,8 @@ export interface BatchOutcome {
  * 2. reads DPS first for rows it may already hold (an earlier send whose answer was lost);
  * 3. creates the rest in ONE bulk call, then settles each item by its result: success is synced
  *    (bulk returns no etag, and a GET only for it would cost an operation; the etag is read when
- *    an update needs it), 409 is reconciled by reading DPS, 429/5xx retry, other 4xx fail;
+ *    an update needs it), 409 is reconciled by reading DPS, 429/5xx retry, other 4xx fail; when
+ *    DPS throttled or failed every item, the batch ends as for a whole-call 429/5xx;
  * 4. a whole-call 400 of several items is retried item by item, so one bad enrollment does not
  *    fail its neighbours;
  * 5. settles symmetric-key group members by what DPS shows of their enrollment group
@@ -51,6 +52,13 @@ export interface BatchOutcome {
  */
 export async function syncBatch(rows: OutboxRow[], ctx: ReconcileContext): Promise<BatchOutcome> {
   return new BatchRun(rows, ctx).run();
+}
+
+/** A bulk item DPS throttled (429) or failed (5xx): retried, alone or with the whole batch. */
+interface RefusedItem {
+  item: PreparedEnrollment;
+  status: number;
+  detail: string;
 }
 
 class BatchRun implements BatchCalls {
@@ -268,6 +276,7 @@ class BatchRun implements BatchCalls {
     }
     const errors = new Map(result.errors.map((e) => [e.registrationId.toLowerCase(), e]));
     const conflicts: PreparedEnrollment[] = [];
+    const refused: RefusedItem[] = [];
     for (const item of items) {
       const error = errors.get(item.row.registrationId.toLowerCase());
       if (error === undefined) {
@@ -283,8 +292,8 @@ class BatchRun implements BatchCalls {
       }
       const detail = `bulk item ${error.errorCode}: ${error.errorStatus}`;
       if (status === 409) conflicts.push(item);
-      else if (status === 429) this.retry(item.row, detail, false);
-      else if (status >= 500 || status === 408) this.retry(item.row, detail, true);
+      else if (status === 429 || status >= 500) refused.push({ item, status, detail });
+      else if (status === 408) this.retry(item.row, detail, true);
       else {
         this.settled.set(item.row.id, {
           kind: 'failed',
@@ -294,7 +303,25 @@ class BatchRun implements BatchCalls {
         });
       }
     }
+    if (refused.length === items.length) throw this.refusedEvery(refused);
+    for (const { item, status, detail } of refused) this.retry(item.row, detail, status !== 429);
     return conflicts;
+  }
+
+  /**
+   * DPS throttled or failed every item of a bulk call: for the worker, the same as a whole-call
+   * 429 or 5xx (a hold that grows with its backoff, the error reported), not a batch that went
+   * well and lets the next one start at once. The rows stay unfinished and wait out that hold; a
+   * 5xx item, as a whole-call 5xx, may have been applied. A bulk answer carries no Retry-After for
+   * its items, so the hold is the backoff's.
+   */
+  private refusedEvery(refused: RefusedItem[]): DpsError {
+    for (const { item, status } of refused) this.mayHold.set(item.row.id, status !== 429);
+    const worst = refused.find((r) => r.status !== 429) ?? refused[0]!;
+    return new DpsError(dpsErrorCodeForStatus(worst.status), {
+      status: worst.status,
+      detail: `DPS refused every item of a bulk create (${refused.length}), as ${worst.detail}`,
+    });
   }
 
   private retry(

@@ -38,8 +38,16 @@ export class SettlementBook {
   record(session: SyncSession): void {
     if (this.unrecorded.length === 0) return;
     const { store, failures, now, onTrouble } = this.parts;
-    store.settle(this.unrecorded);
+    const applied = store.settle(this.unrecorded);
     failures.storeTookWrite('rows');
+    if (applied === 0) {
+      // The store dropped every answer: no row was `syncing` under this claim any more (another
+      // process recovered them after the lease was lost, or they were revoked or reopened), so
+      // DPS settled nothing the station counts or reports. The store returns only how many it
+      // applied: when it drops some of a batch, which ones cannot be told here.
+      this.unrecorded = [];
+      return;
+    }
     for (const [, s] of this.unrecorded) {
       if (s.kind === 'synced') session.synced++;
       if (s.kind === 'synced' && s.how === 'confirmed-by-group') session.groupConfirmed++;

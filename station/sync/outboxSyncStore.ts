@@ -190,7 +190,8 @@ export class OutboxSyncStore {
 
   /**
    * Rows left `syncing` by a crash (or a kill) between sending and marking: back to `pending`,
-   * flagged so the worker reads DPS before sending them again. Call once, before the first claim.
+   * flagged so the worker reads DPS before sending them again. Called before the first claim of
+   * each lease taken, and again until the database has taken it; a second call finds nothing.
    */
   recoverInterrupted(): number {
     this.followClock();

@@ -73,6 +73,12 @@ export class SyncWorker {
   /** What DPS answered, on its way into the outbox (kept while the database refuses). */
   private readonly settlements: SettlementBook;
   private readonly syncNowRequests = new SyncNowRequests();
+  /**
+   * Whether the rows an earlier holder left `syncing` were put back since the lease was last
+   * taken. Set only once the database took that recovery: one it refused is asked again at the
+   * next look, or those rows would stay `syncing` for good while newer rows sync.
+   */
+  private recovered = false;
 
   constructor(options: SyncWorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -318,7 +324,9 @@ export class SyncWorker {
 
   /**
    * Takes the lease on the first look, then keeps it fresh. When another process holds it, says
-   * so, fails "sync now" and looks again after a poll interval; false until it is taken.
+   * so, fails "sync now" and looks again after a poll interval; false until it is taken. Until
+   * the rows an earlier holder left `syncing` are recovered, no row is claimed: a refusal of the
+   * database throws, and pump() reports it and looks again after a backoff.
    */
   private holdLease(): boolean {
     const held = this.lease.hold();
@@ -326,7 +334,12 @@ export class SyncWorker {
       this.refusedByLease(held.holder);
       return false;
     }
-    if (held.justTaken) this.store.recoverInterrupted();
+    // Taken (again): whoever held it before may have left rows in flight.
+    if (held.justTaken) this.recovered = false;
+    if (!this.recovered) {
+      this.store.recoverInterrupted();
+      this.recovered = true;
+    }
     return true;
   }
 

@@ -33,6 +33,8 @@ export const dpsErrorText = {
   DPS_RESPONSE_INVALID:
     'DPS sent an answer the station cannot read. The station tries again later.',
   DPS_REGISTRATION_FAILED: 'The device could not register with DPS.',
+  DPS_UNEXPECTED_STATUS:
+    "Something between the station and DPS answered instead of DPS, with an HTTP status DPS does not send (the log names it: 407 is a proxy asking for a sign-in, 3xx a redirect to another address), so the enrollments were not looked at. A supervisor must check the network's proxy settings and the host name in the DPS connection string (`station sync set-connection`). The station keeps the queue and retries.",
 } as const;
 
 export type DpsErrorCode = keyof typeof dpsErrorText;
@@ -69,6 +71,8 @@ const RETRYABLE: ReadonlySet<DpsErrorCode> = new Set([
   'DPS_CONNECTION_REFUSED',
   'DPS_TIMEOUT',
   'DPS_RESPONSE_INVALID',
+  // A proxy asking for a sign-in, or a redirect, is the network's: fixed there, then it passes.
+  'DPS_UNEXPECTED_STATUS',
 ]);
 
 export interface DpsErrorOptions {
@@ -112,9 +116,22 @@ export class DpsError extends Error {
   }
 }
 
-/** The error code for an HTTP status DPS answered with (dps-protocol.md §1.9). */
+/**
+ * Statuses that refuse the request itself (its body, its media type, its method on that path):
+ * the sync reads them as a verdict on the enrollments it sent, splits the batch and fails the
+ * rows DPS still refuses alone. 400, 405 and 415 are DPS's own (dps-protocol.md §1.9); 413 and
+ * 422 say the same of a body in plain HTTP, and a smaller batch may pass a 413.
+ */
+const REQUEST_REFUSED: ReadonlySet<number> = new Set([400, 405, 413, 415, 422]);
+
+/**
+ * The error code for an HTTP status DPS answered with (dps-protocol.md §1.9). A status that is
+ * not DPS's (a redirect, a proxy's 407, 421, 431…) says nothing about the enrollments, so it is
+ * DPS_UNEXPECTED_STATUS, which holds the sync worker, rather than DPS_BAD_REQUEST, which would
+ * fail every row at once.
+ */
 export function dpsErrorCodeForStatus(status: number): DpsErrorCode {
-  if (status === 400 || status === 405 || status === 415) return 'DPS_BAD_REQUEST';
+  if (REQUEST_REFUSED.has(status)) return 'DPS_BAD_REQUEST';
   if (status === 401) return 'DPS_UNAUTHORIZED';
   if (status === 403) return 'DPS_FORBIDDEN';
   if (status === 404) return 'DPS_NOT_FOUND';
@@ -123,5 +140,5 @@ export function dpsErrorCodeForStatus(status: number): DpsErrorCode {
   if (status === 429) return 'DPS_THROTTLED';
   if (status === 408) return 'DPS_TIMEOUT';
   if (status >= 500) return 'DPS_SERVER_ERROR';
-  return 'DPS_BAD_REQUEST';
+  return 'DPS_UNEXPECTED_STATUS';
 }

@@ -51,4 +51,17 @@ describe('dpsErrorFromResponse', () => {
     );
     expect(err.detail).not.toContain(KEY.slice(0, 16));
   });
+
+  it('names where a redirect points, without the signature it may carry', () => {
+    const location = 'https://portal.example/login?next=%2F&sig=abcdef1234';
+    const err = dpsErrorFromResponse(
+      'DPS_UNEXPECTED_STATUS',
+      'POST /enrollments',
+      { status: 302, headers: { location }, body: Buffer.from('<html>moved</html>') },
+      [],
+    );
+    expect(err.detail).toBe(
+      'POST /enrollments: HTTP 302, redirected to https://portal.example/login?next=%2F&sig=[redacted]',
+    );
+  });
 });

@@ -38,8 +38,21 @@ export function dpsErrorFromResponse(
     dpsErrorCode: body.errorCode,
     trackingId: body.trackingId,
     retryAfterMs: parseRetryAfterMs(response.headers['retry-after']),
-    detail: withoutSecrets(`${where}: HTTP ${response.status}${message}`, secrets),
+    detail: withoutSecrets(
+      `${where}: HTTP ${response.status}${redirectedTo(response, secrets)}${message}`,
+      secrets,
+    ),
   });
+}
+
+/**
+ * Where a redirect points, for the log: DPS never redirects, so a supervisor looking for what
+ * answered instead (a captive portal, a proxy, a wrong host name) needs the address.
+ */
+function redirectedTo(response: HttpsExchangeResponse, secrets: readonly string[]): string {
+  const location = response.headers['location'];
+  if (response.status < 300 || response.status >= 400 || typeof location !== 'string') return '';
+  return `, redirected to ${withoutSecrets(location, secrets).slice(0, MAX_MESSAGE_CHARS)}`;
 }
 
 function readErrorBody(response: HttpsExchangeResponse): DpsErrorBody {

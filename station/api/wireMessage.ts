@@ -5,7 +5,8 @@
  */
 import { API_ERROR_CODES, MAX_MESSAGE_BYTES, type ApiError } from './contract.js';
 
-export type WireRead = { ok: true; value: unknown } | { ok: false; error: ApiError };
+type WireRefusal = { ok: false; error: ApiError };
+export type WireRead = { ok: true; value: unknown } | WireRefusal;
 
 const utf8 = new TextEncoder();
 
@@ -23,7 +24,7 @@ function isPlainObject(value: unknown): value is object {
   return proto === Object.prototype || proto === null;
 }
 
-function tooLarge(limit: number): WireRead {
+function tooLarge(limit: number): WireRefusal {
   return {
     ok: false,
     error: {
@@ -33,7 +34,7 @@ function tooLarge(limit: number): WireRead {
   };
 }
 
-function bad(detail: string): WireRead {
+function bad(detail: string): WireRefusal {
   return {
     ok: false,
     error: {
@@ -52,12 +53,9 @@ export function readWireMessage(data: unknown, limit = MAX_MESSAGE_BYTES): WireR
   let textForm: string;
   if (typeof data === 'string') textForm = data;
   else if (isPlainObject(data)) {
-    // A cloned object has no byte size of its own; its JSON text is what the limit means.
-    try {
-      textForm = JSON.stringify(data);
-    } catch (err) {
-      return bad(`not serialisable: ${(err as Error).message}`);
-    }
+    const measured = boundedJson(data, limit);
+    if (!measured.ok) return measured;
+    textForm = measured.text;
   } else return bad(`expected JSON text or a plain object, got ${describe(data)}`);
 
   if (exceedsBytes(textForm, limit)) return tooLarge(limit);
@@ -66,6 +64,53 @@ export function readWireMessage(data: unknown, limit = MAX_MESSAGE_BYTES): WireR
     return { ok: true, value: JSON.parse(textForm) as unknown };
   } catch (err) {
     return bad(`not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Thrown from the replacer to stop serialising at once; carries the answer. */
+class Refusal {
+  constructor(readonly read: WireRefusal) {}
+}
+
+/**
+ * The JSON text of a cloned object, stopping as soon as it is sure to pass `limit`. A cloned
+ * object has no byte size of its own, and serialising it whole first would let one message hold
+ * the core's event loop for seconds (a typed array's text is ~10× its bytes). The replacer keeps a
+ * running count that never exceeds the text written so far, so what fits is never refused and the
+ * exact check follows. (Keys of properties JSON omits, `undefined` ones, count too, so that the
+ * work stays bounded as well.)
+ * Values JSON has no form for (typed arrays, buffers, Map, Date, ...) are refused outright:
+ * JSON.stringify would quietly turn them into something else.
+ */
+function boundedJson(data: object, limit: number): { ok: true; text: string } | WireRefusal {
+  let count = 0;
+  let root = true;
+  const replacer = function (this: unknown, key: string, value: unknown): unknown {
+    // `this[key]` is the value before any toJSON(), which is what was actually sent.
+    const sent = (this as Record<string, unknown>)[key];
+    if (root) root = false;
+    else count += Array.isArray(this) ? 1 : key.length + 4; // "key": and a comma
+    if (typeof sent === 'object' && sent !== null) {
+      if (ArrayBuffer.isView(sent) || sent instanceof ArrayBuffer) {
+        const bytes = sent.byteLength;
+        throw new Refusal(bytes > limit ? tooLarge(limit) : bad(`binary data is not JSON`));
+      }
+      if (!Array.isArray(sent) && !isPlainObject(sent)) {
+        throw new Refusal(bad(`${describe(sent)} at "${key.slice(0, 64)}" is not JSON`));
+      }
+      count += 2;
+    } else if (typeof sent === 'string') count += sent.length + 2;
+    else if (typeof sent === 'bigint')
+      throw new Refusal(bad(`a bigint at "${key.slice(0, 64)}" is not JSON`));
+    else count += 1;
+    if (count > limit) throw new Refusal(tooLarge(limit));
+    return value;
+  };
+  try {
+    return { ok: true, text: JSON.stringify(data, replacer) };
+  } catch (err) {
+    if (err instanceof Refusal) return err.read;
+    return bad(`not serialisable: ${(err as Error).message}`);
   }
 }
 

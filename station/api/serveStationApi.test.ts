@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { commandHandlers, lineEvents } from './commandHandlers.js';
-import { MAX_MESSAGE_BYTES, type MessagePipe } from './contract.js';
+import { MAX_MESSAGE_BYTES, stationMessageSchema, type MessagePipe } from './contract.js';
 import { createPipePair } from './pipePair.js';
 import { RecordingLine } from './recordingLine.test-double.js';
 import { serveStationApi } from './serveStationApi.js';
+import { StationApiError, StationClient } from './stationClient.js';
 
 /** What the station sends, loosely typed for assertions. */
 interface Answer {
@@ -200,5 +201,65 @@ describe('serveStationApi', () => {
     await closed;
     expect(line.onSlotChanged.listenerCount).toBe(0);
     expect(line.onStatusChanged.listenerCount).toBe(0);
+  });
+});
+
+describe('serveStationApi refusal details', () => {
+  /** `count` extra keys, which zod 4 names one by one in a single "Unrecognized keys" issue. */
+  function extraKeys(prefix: string, count: number): Record<string, number> {
+    const keys: Record<string, number> = {};
+    for (let i = 0; i < count; i++) keys[`${prefix}${i}`] = 1;
+    return keys;
+  }
+
+  function serve(): MessagePipe {
+    const [station, ui] = createPipePair();
+    const line = new RecordingLine();
+    stops.push(
+      serveStationApi(station, {
+        handlers: commandHandlers(line, { local: true }),
+        events: lineEvents(line),
+      }),
+    );
+    return ui;
+  }
+
+  it('keeps a refusal naming thousands of unknown keys within the contract', async () => {
+    const client = rawClient(serve());
+    client.send(
+      JSON.stringify({ id: 7, type: 'command', command: 'ping', args: extraKeys('k', 3000) }),
+    );
+    client.send({ id: 9, type: 'command', command: 'ping', args: {}, ...extraKeys('e', 3000) });
+    for (const id of [7, 9]) {
+      const answer = await client.next();
+      expect(answer).toMatchObject({ id, ok: false, error: { code: 'API_BAD_MESSAGE' } });
+      expect(stationMessageSchema.safeParse(answer).success).toBe(true);
+    }
+  });
+
+  it('reaches a client as a rejected call, not a timeout', async () => {
+    const pipe = serve();
+    const errors: string[] = [];
+    const client = new StationClient(pipe, {
+      timeoutMs: 2_000,
+      onProtocolError: (e) => errors.push(e.code),
+    });
+    // The client checks args itself; a UI bug or another client bypasses that, so the raw
+    // message goes out under the id the client will use next.
+    const sent = pipe.send.bind(pipe);
+    pipe.send = (data) => {
+      const message = (typeof data === 'string' ? JSON.parse(data) : data) as { args: object };
+      sent({ ...message, args: { ...message.args, ...extraKeys('k', 3000) } });
+    };
+    const started = Date.now();
+    const refusal = await client.call('ping').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refusal).toBeInstanceOf(StationApiError);
+    expect(refusal).toMatchObject({ code: 'API_BAD_MESSAGE' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(errors).toEqual([]);
+    client.close();
   });
 });

@@ -101,7 +101,9 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
   const fail = (id: number | null, error: ApiError): void => {
     if (!open) return;
     noteRefusal(error.code);
-    reply({ type: 'result', id, ok: false, error });
+    // A refusal's detail quotes the message (zod names every unknown key): fitted to the
+    // contract, or the client would drop the answer and its caller wait out the timeout.
+    reply({ type: 'result', id, ok: false, error: fitError(error) });
     if (refused >= maxRefused) {
       const more = unlogged > 0 ? ` (${unlogged} of them not logged one by one)` : '';
       log(`station api: closed a connection after ${refused} refused messages${more}`);

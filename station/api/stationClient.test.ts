@@ -117,3 +117,43 @@ describe('StationClient', () => {
     expect(error.code).toBe('API_BAD_MESSAGE');
   });
 });
+
+describe('StationClient on a pipe that outlives it (Electron bridge)', () => {
+  it('is not settled by a late answer meant for an earlier client on the same pipe', async () => {
+    const line = new RecordingLine();
+    const [stationEnd, port] = createPipePair();
+    const handlers = commandHandlers(line, { local: true });
+    // The station is slow (a stalled event loop) and then refuses `cancel`.
+    let release!: () => void;
+    const stall = new Promise<void>((resolve) => (release = resolve));
+    const provision = handlers.provision;
+    handlers.provision = async (args) => {
+      await stall;
+      return provision(args);
+    };
+    handlers.cancel = async () => {
+      await stall;
+      throw Object.assign(new Error('committing'), {
+        code: 'LINE_RUN_COMMITTING',
+        message: 'The run is committing; it cannot be cancelled.',
+      });
+    };
+    serveStationApi(stationEnd, { handlers, events: lineEvents(line) });
+    // renderer/src/stationPipe.ts: one bridge for the window's life; close() does nothing.
+    const bridgePipe = () => ({
+      send: (data: string | object) => port.send(data),
+      onMessage: (listener: (data: unknown) => void) => port.onMessage(listener),
+      close: () => {},
+    });
+
+    const first = new StationClient(bridgePipe(), { timeoutMs: 20, onProtocolError: () => {} });
+    expect((await rejection(first.call('cancel', { slot: 1 }))).code).toBe('API_TIMEOUT');
+    first.close(); // useStation gives up on it and builds a new client on the same bridge
+    const second = new StationClient(bridgePipe(), { onProtocolError: () => {} });
+    const provisioned = second.call('provision', { slot: 2 });
+    release();
+    await expect(provisioned).resolves.toBeNull();
+    expect(line.calls).toEqual(['provision 2']);
+    second.close();
+  });
+});

@@ -56,6 +56,18 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * Request ids, shared by every client in this page or process. Under Electron the pipe outlives a
+ * client (a new one is built on the same bridge after a stall), so a late answer to an old
+ * client's request must not carry an id a newer client is waiting on. The contract allows ids up
+ * to Number.MAX_SAFE_INTEGER; wrapping there is a formality.
+ */
+let lastRequestId = 0;
+function nextRequestId(): number {
+  lastRequestId = lastRequestId >= Number.MAX_SAFE_INTEGER ? 1 : lastRequestId + 1;
+  return lastRequestId;
+}
+
 type Listeners = { [E in EventName]: Set<(payload: EventPayload<E>) => void> };
 
 /** Talks to one station over one pipe. After the pipe closes, make a new client on a new pipe. */
@@ -66,7 +78,6 @@ export class StationClient {
   readonly #listeners: Listeners = { slot: new Set(), outbox: new Set(), status: new Set() };
   readonly #closeListeners = new Set<() => void>();
   readonly #disposers: Disposer[] = [];
-  #nextId = 1;
   #closed = false;
 
   constructor(pipe: MessagePipe, options: StationClientOptions = {}) {
@@ -103,7 +114,7 @@ export class StationClient {
         }),
       );
     }
-    const id = this.#nextId++;
+    const id = nextRequestId();
     return new Promise<CommandResult<C>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);

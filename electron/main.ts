@@ -50,7 +50,13 @@ function runApp(): void {
     if (notice) void dialog.showMessageBox({ type: 'warning', ...notice });
   });
   core.onFatal.on((error) => {
-    dialog.showErrorBox('Line Station cannot start', `${error.message}\n\n(${error.code})`);
+    // The detail names the cause (a corrupt config file, a mismatched native module); the core
+    // logged it too, but an operator facing this box may have no log to read.
+    const detail = error.detail ? `\n\n${error.detail}` : '';
+    dialog.showErrorBox(
+      'Line Station cannot start',
+      `${error.message}${detail}\n\n(${error.code})`,
+    );
   });
 
   app.on('second-instance', () => {

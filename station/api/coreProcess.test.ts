@@ -116,6 +116,22 @@ describe('runCore', () => {
     });
   });
 
+  it('logs a start failure without a code and shows its detail as fatal', async () => {
+    const { main, logs } = startCore(async () => {
+      throw new SyntaxError('line.json: Unexpected token');
+    });
+    main.send({ type: 'start', secretBackend: null });
+    const fatal = (await main.next()) as {
+      type: string;
+      error: { code: string; message: string; detail?: string };
+    };
+    expect(fatal.type).toBe('fatal');
+    expect(fatal.error.code).toBe('STATION_START_FAILED');
+    expect(fatal.error.message).toMatch(/could not start/);
+    expect(fatal.error.detail).toBe('SyntaxError: line.json: Unexpected token');
+    expect(logs.join('\n')).toContain('SyntaxError: line.json: Unexpected token');
+  });
+
   it('stops the station when main says stop, and ignores messages it cannot read', async () => {
     const { state, factory } = lineFactory();
     const { main, logs } = startCore(factory);

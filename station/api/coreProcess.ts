@@ -5,7 +5,8 @@
  */
 import { OsKeystoreKeyWrapper } from '../../certs/custody/osKeystoreKeyWrapper.js';
 import { commandHandlers, lineEvents } from './commandHandlers.js';
-import type { MessagePipe } from './contract.js';
+import type { ApiError, MessagePipe } from './contract.js';
+import { clipText } from './contractFit.js';
 import { mainToCoreSchema, type CorePort, type CoreToMain, type UiPort } from './coreProtocol.js';
 import { RemoteSecretStorage } from './remoteSecretStorage.js';
 import { serveStationApi, toApiError } from './serveStationApi.js';
@@ -27,6 +28,26 @@ export function messagePortPipe(port: UiPort): MessagePipe {
     close: () => port.close(),
   };
 }
+
+/**
+ * What main shows when the station cannot start. A coded error keeps its code and text; any
+ * other (a corrupt config file, a native module built for another Node) gets start wording and
+ * its own name and message as the detail, never its stack or properties, which may hold
+ * configuration values.
+ */
+export function startError(err: unknown): ApiError {
+  const coded = err as { code?: unknown; message?: unknown } | null;
+  if (typeof coded?.code === 'string' && typeof coded.message === 'string') return toApiError(err);
+  const name = err instanceof Error ? err.name : typeof err;
+  return {
+    code: START_FAILED,
+    message: 'The station could not start. See the station log.',
+    detail: clipText(`${name}: ${err instanceof Error ? err.message : String(err)}`),
+  };
+}
+
+/** The code of a start failure whose error had no code of its own. */
+export const START_FAILED = 'STATION_START_FAILED';
 
 export interface CoreOptions {
   parentPort: CorePort;
@@ -53,7 +74,12 @@ export function runCore(options: CoreOptions): void {
     station = options.createStation({ osKeyWrapper: new OsKeystoreKeyWrapper(secrets), log });
     station.then(
       () => post({ type: 'ready' }),
-      (err: unknown) => post({ type: 'fatal', error: toApiError(err) }),
+      (err: unknown) => {
+        const error = startError(err);
+        const detail = error.detail === undefined ? '' : ` (${error.detail})`;
+        log(`station core: the station could not start: ${error.code}: ${error.message}${detail}`);
+        post({ type: 'fatal', error });
+      },
     );
   };
 

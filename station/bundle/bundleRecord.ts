@@ -111,20 +111,38 @@ export function writeRecorded(
       removeQuietly(file);
       throw err instanceof BundleError ? err : writeFailed(file, err);
     }
-    request.db
-      .prepare('UPDATE bundles SET written_at = ? WHERE id = ?')
-      .run(now.toISOString(), payload.bundleId);
+    try {
+      request.db
+        .prepare('UPDATE bundles SET written_at = ? WHERE id = ?')
+        .run(now.toISOString(), payload.bundleId);
+    } catch (err) {
+      // A whole bundle the station does not count as written (a running station holding the
+      // write lock past the busy timeout, a full disk) would be synced and its rows exported
+      // again: the file goes first, then the record, as for a failed write.
+      const removed = removeQuietly(file);
+      try {
+        withdraw(request, payload.bundleId, now, err);
+      } catch {
+        // The record stays, never marked written: it carries nothing (as after a crash here).
+      }
+      throw notMarked(file, removed, err);
+    }
   } finally {
     closeSync(fd);
   }
 }
 
-/** A half-written file goes; a stick that refuses even that keeps it, and it fails to open. */
-function removeQuietly(file: string): void {
+/**
+ * A half-written file goes; a stick that refuses even that keeps it, and it fails to open.
+ * False when the file could not be removed.
+ */
+function removeQuietly(file: string): boolean {
   try {
     rmSync(file, { force: true });
+    return true;
   } catch {
     // Read-only or gone: the file cannot open as a bundle (cut short), and nothing knows it.
+    return false;
   }
 }
 
@@ -141,6 +159,19 @@ function withdraw(request: RecordRequest, bundleId: string, now: Date, cause: un
       detail: { file: request.file, reason: (cause as { code?: string }).code ?? String(cause) },
     });
   }).immediate();
+}
+
+/** The database could not mark the written bundle so: nothing was carried, export again. */
+function notMarked(file: string, removed: boolean, err: unknown): BundleError {
+  const code = (err as { code?: string }).code ?? String(err);
+  const left = removed
+    ? 'the file was removed'
+    : 'the file could not be removed: delete it, it must not be synced';
+  return new BundleError(
+    'BUNDLE_WRITE_FAILED',
+    `${file}: the station database could not record the bundle as written (${code}), so it carries nothing and ${left}; export again`,
+    { cause: err },
+  );
 }
 
 function writeFailed(file: string, err: unknown): BundleError {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxSyncStore } from '../sync/outboxSyncStore.js';
 import { requeueEnrollments } from '../sync/outboxRequeue.js';
-import { exportableCount } from './bundleList.js';
+import { exportableCount, listBundles } from './bundleList.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import {
   LATER,
@@ -19,6 +19,16 @@ import {
 let kit: ReceiptTestKit;
 // The tests read as the station they check; the kit only adds the bundle side.
 let station: SyncTestStation;
+
+/** What the bundle notes as answered for row `id`: NULL while it still carries the row. */
+function answerApplied(bundleId: string, id: number): string | null {
+  return station.db
+    .prepare(
+      'SELECT answer_applied FROM bundle_enrollments WHERE bundle_id = ? AND enrollment_id = ?',
+    )
+    .pluck()
+    .get(bundleId, id) as string | null;
+}
 
 beforeEach(() => {
   kit = new ReceiptTestKit();
@@ -81,8 +91,12 @@ describe('applyReceipt: rows that moved on since the export', () => {
       ]),
     );
 
-    expect(summary).toMatchObject(counts({ leftAlone: 1, alreadySettled: 1 }));
+    expect(summary).toMatchObject(counts({ heldBySync: 1, alreadySettled: 1 }));
     expect(station.row(held)).toMatchObject({ status: 'syncing', etag: null });
+    // Not noted as answered, nor its send: the bundle still carries the row.
+    expect(answerApplied(bundle.bundleId, held)).toBeNull();
+    expect(answerApplied(bundle.bundleId, settled)).toBe('failed');
+    expect(kit.sendsReceived(bundle.bundleId)).toEqual([0, 1]);
     expect(station.row(settled)).toMatchObject({
       status: 'synced',
       etag: '"own"',
@@ -90,6 +104,29 @@ describe('applyReceipt: rows that moved on since the export', () => {
       syncNote: 'found in DPS',
     });
     expect(station.store.outboxCounts()).toMatchObject({ syncing: 1, synced: 1, failed: 0 });
+  });
+
+  it('applies the answer for a row the worker held once the worker hands it back pending', async () => {
+    const x = station.provision('X1');
+    const bundle = await kit.exported();
+    // The offline line's worker tries its periodic send while the receipt is received.
+    const worker = new OutboxSyncStore(station.db, () => station.clock.now());
+    const [claimed] = worker.claim(1);
+    const answered = [answer(bundle, x, 1, { ...synced, etag: '"b"' })];
+    expect(kit.apply(receipt(bundle, answered))).toMatchObject(counts({ heldBySync: 1 }));
+    expect(answerApplied(bundle.bundleId, x)).toBeNull();
+
+    const offline = { kind: 'retry', code: 'SYNC_OFFLINE', detail: 'offline' } as const;
+    worker.settle([[claimed!, { ...offline, at: station.clock.now() + 60_000, reconcile: true }]]);
+    expect(station.row(x)).toMatchObject({ status: 'pending' });
+    // Still carried by the bundle, so not due for another trip across the gap.
+    expect(exportableCount(station.db, false)).toBe(0);
+    expect(listBundles(station.db)).toMatchObject([{ stillPending: 1 }]);
+
+    const again = receipt(bundle, answered, '2026-03-03T20:00:00.000Z');
+    expect(kit.apply(again, LATER)).toMatchObject(counts({ synced: 1 }));
+    expect(station.row(x)).toMatchObject({ status: 'synced', etag: '"b"', attempts: 2 });
+    expect(answerApplied(bundle.bundleId, x)).toBe('synced');
   });
 });
 

@@ -15,6 +15,8 @@ import { LateDpsAnswers } from './lateDpsAnswers.js';
  * while the row is `pending`: a row this station synced itself meanwhile, or re-provisioned, or
  * that its own worker holds right now, keeps what it has. So a receipt can be applied twice, or
  * a later receipt of the same bundle after an earlier partial one, and each answer counts once.
+ * A row the worker holds is not answered at all (its sends neither): the worker may hand it back
+ * pending (offline), and the same receipt received again then applies it.
  */
 
 export interface ReceiveSummary {
@@ -32,8 +34,13 @@ export interface ReceiveSummary {
   exportAgain: number;
   /** Settled here already (by this station's own sync, or an earlier receipt): left as they are. */
   alreadySettled: number;
-  /** Re-provisioned since the export, or held by a running sync: left to this station's worker. */
+  /** Re-provisioned since the export: left to this station's worker. */
   leftAlone: number;
+  /**
+   * Being sent by this station's own sync right now: nothing of their answer applied, and the
+   * bundle still carries them. Receive this receipt again once that sync has finished.
+   */
+  heldBySync: number;
   /** Superseded enrollments this receipt settled as retired in DPS (disabled, absent, not ours). */
   retired: number;
   /**
@@ -47,7 +54,7 @@ export interface ReceiveSummary {
 export function nothingApplied(): Omit<ReceiveSummary, 'bundleId'> {
   return {
     ...{ synced: 0, failed: 0, conflict: 0, stillPending: 0, exportAgain: 0 },
-    ...{ alreadySettled: 0, leftAlone: 0, retired: 0, retiredAgain: 0 },
+    ...{ alreadySettled: 0, leftAlone: 0, heldBySync: 0, retired: 0, retiredAgain: 0 },
   };
 }
 
@@ -190,7 +197,6 @@ class ReceiptApplier {
     }
     // Receipts report running totals: only the sends no earlier receipt reported are added.
     const newSends = Math.max(0, result.attempts - target.sendsReceived);
-    if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
     // What DPS holds now of a row re-provisioned since: on its first answer, and on every receipt
     // newer than the last applied (the bundle synced again, maybe elsewhere, after a retirement).
     const firstOrNewer = target.answerApplied === null || this.newerReceipt;
@@ -205,6 +211,14 @@ class ReceiptApplier {
     if (firstOrNewer && this.late.revoked(target.id, result, this.receipt.bundleId)) {
       this.summary.retiredAgain++;
     }
+    if (target.answerApplied === null && target.status === 'syncing') {
+      // Its worker may yet hand it back pending (offline): noted as answered, the answer would
+      // then never land, and DPS would hold an enrollment the line sends again. Nothing is noted,
+      // not even the sends, so receiving this receipt again applies all of it.
+      this.summary.heldBySync++;
+      return;
+    }
+    if (newSends > 0) this.sql.sends.run(result.attempts, this.receipt.bundleId, target.id);
     if (target.answerApplied !== null) {
       // This bundle answered it once, or a supervisor requeued it since: a later receipt, whose
       // machine still holds the old answer, must not undo that. Sends it reports still count.
@@ -226,7 +240,7 @@ class ReceiptApplier {
       if (newSends > 0 && target.status === 'superseded') {
         this.sql.sent.run(newSends, this.at, target.id);
       }
-      if (target.status === 'superseded' || target.status === 'syncing') this.summary.leftAlone++;
+      if (target.status === 'superseded') this.summary.leftAlone++;
       else this.summary.alreadySettled++;
       return;
     }

@@ -192,7 +192,12 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
     }
     if (s.alreadySettled + s.leftAlone > 0) {
       console.log(
-        `${s.alreadySettled} were settled here already and ${s.leftAlone} changed since the export (re-provisioned, or being synced): left as they are.`,
+        `${s.alreadySettled} were settled here already and ${s.leftAlone} changed since the export (re-provisioned): left as they are.`,
+      );
+    }
+    if (s.heldBySync > 0) {
+      console.log(
+        `${s.heldBySync} row(s) were being sent by this station's own sync right now, so nothing of their answer was applied: receive this receipt again once that sync has finished (\`${stationCommand(`bundle receive ${shellWord(file)}`, dataDir)}\`).`,
       );
     }
     if (s.stillPending > 0) {
@@ -214,7 +219,7 @@ async function receiveCommand(dataDir: string, file: string, actor: AuditActor):
         );
       }
     }
-    return s.failed + s.conflict + s.stillPending + s.exportAgain > 0 ? 1 : 0;
+    return s.failed + s.conflict + s.stillPending + s.exportAgain + s.heldBySync > 0 ? 1 : 0;
   } finally {
     db.close();
   }

@@ -134,6 +134,26 @@ function outboxCounts(): Record<string, number> {
   }
 }
 
+/**
+ * Moves one enrollment of the line from `from` to `to` (the line's sync worker taking a row, or
+ * handing it back), as that worker's own statement does; returns its id.
+ */
+function setOneStatus(from: string, to: string, id?: number): number {
+  const db = openStationDatabase(join(lineDir, 'station.db'));
+  try {
+    const row =
+      id ??
+      (db.prepare('SELECT min(id) FROM enrollments WHERE status = ?').pluck().get(from) as number);
+    expect(
+      db.prepare('UPDATE enrollments SET status = ? WHERE id = ? AND status = ?').run(to, row, from)
+        .changes,
+    ).toBe(1);
+    return row;
+  } finally {
+    db.close();
+  }
+}
+
 describe('station bundle: an air-gapped line syncs through a carried file', () => {
   it('X.509 device keys: export, sync elsewhere, receive; the devices then register', async () => {
     const emulator = await startDps();
@@ -152,9 +172,18 @@ describe('station bundle: an air-gapped line syncs through a carried file', () =
       const receipt = join(stick, 'line.receipt');
 
       expect(outboxCounts()).toMatchObject({ pending: 3, synced: 0 });
+      // The line's own sync holds one row as the receipt comes in (the line went online
+      // meanwhile): its answer is left for the next receive, and the command says so.
+      const held = setOneStatus('pending', 'syncing');
+      expect(await bundle(['receive', receipt, '--data-dir', lineDir, '--by', 'sam'])).toBe(1);
+      expect(outboxCounts()).toMatchObject({ syncing: 1, synced: 2 });
+      expect(output.join('\n')).toMatch(/2 synced, 0 failed, 0 conflict, 0 still pending/);
+      expect(output.at(-1)).toMatch(/^1 row\(s\) were being sent by this station's own sync/);
+      // That sync gave up (DPS out of reach again): the row is pending, and the receipt settles it.
+      setOneStatus('syncing', 'pending', held);
       expect(await bundle(['receive', receipt, '--data-dir', lineDir, '--by', 'sam'])).toBe(0);
       expect(outboxCounts()).toMatchObject({ pending: 0, synced: 3 });
-      expect(output.join('\n')).toMatch(/3 synced, 0 failed, 0 conflict, 0 still pending/);
+      expect(output.join('\n')).toMatch(/1 synced, 0 failed, 0 conflict, 0 still pending/);
 
       // The same receipt again settles nothing twice.
       expect(await bundle(['receive', receipt, '--data-dir', lineDir])).toBe(0);

@@ -15,14 +15,25 @@ import { supervisorName } from './supervisorName.js';
 
 export const PROVISION_USAGE = `  provision  Provision the one device on --device PATH, headless, and print each step;
           exit 0 on PASS, 1 on FAIL, 2 on a usage error, 3 when the station cannot start
-          or cannot try the device (profiles, CA, passphrase, no port at --device PATH): for
-          scripts and rework benches
+          or cannot try the device (profiles, CA, passphrase, no port at --device PATH, a
+          port it cannot open, a serial server refusing the connection): for scripts and
+          rework benches
 ${ONE_DEVICE_OPTIONS_USAGE}
           --by NAME         who runs it: the run and its audit event name them, as does a
                             wrong CA passphrase (default: this OS user's name)`;
 
 /** The exit code when the station could not start, or start the run: no device was tried. */
 const STATION_DID_NOT_START = 3;
+
+/**
+ * Run endings that mean the station never reached the device: its port could not be opened
+ * (held by another program, no permission, not a tty) or its serial server refused the
+ * connection. The run is recorded as a FAIL, but the device itself was not tried.
+ */
+const DEVICE_NOT_REACHED: ReadonlySet<string> = new Set([
+  'WIRE_PORT_OPEN_FAILED',
+  'WIRE_SERVER_UNREACHABLE',
+]);
 
 /** `station provision --device PATH --profiles FILE`: one device, one run, no UI. */
 export async function provision(args: string[]): Promise<number> {
@@ -90,6 +101,11 @@ export async function provision(args: string[]): Promise<number> {
     }
     console.log(`${outcome.state.toUpperCase()} [${outcome.error.code}] ${outcome.error.message}`);
     if (outcome.error.detail) console.log(`  detail: ${outcome.error.detail}`);
+    // Not 1 either: the device was never reached, so nothing says it is bad.
+    if (DEVICE_NOT_REACHED.has(outcome.error.code)) {
+      console.log(`The station could not reach ${port}: the device was not tried.`);
+      return STATION_DID_NOT_START;
+    }
     return 1;
   } finally {
     await station.stop();

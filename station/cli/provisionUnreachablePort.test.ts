@@ -1,0 +1,77 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { initStationCa } from '../../certs/ca/initStationCa.js';
+import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { provision } from './provisionCommand.js';
+
+const PASSPHRASE = 'rework bench passphrase';
+let dataDir: string;
+let profilesFile: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'provision-unreachable-'));
+  await initStationCa(join(dataDir, 'ca'), {
+    name: 'Rework TEST',
+    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
+  });
+  profilesFile = join(dataDir, 'profiles.json');
+  const profile = {
+    name: 'Sensor v2',
+    models: ['LS-DEMO-1'],
+    dps: { idScope: '0ne0000AB12' },
+    attestation: { mode: 'x509-device-key' },
+  };
+  await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+}, 30_000);
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Runs `station provision` on `device`; returns its exit code and what it printed. */
+async function provisionOn(device: string): Promise<{ code: number; said: string }> {
+  vi.stubEnv('LINE_STATION_CA_PASSPHRASE', PASSPHRASE);
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((text: string) => void lines.push(text));
+  vi.spyOn(console, 'error').mockImplementation((text: string) => void lines.push(text));
+  const args = ['--profiles', profilesFile, '--data-dir', dataDir, '--device', device];
+  const code = await provision(args);
+  return { code, said: lines.join('\n') };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on: bound by us, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) =>
+    server.close((err) => (err ? reject(err) : resolve())),
+  );
+  return port;
+}
+
+// Not 1: a rework bench's script reads 1 as "this board failed" and sets a good board aside.
+describe('station provision on a device it cannot reach', () => {
+  it('exits 3 when --device is a path it cannot open (a folder): no device was tried', async () => {
+    const folder = join(dataDir, 'not-a-tty');
+    await mkdir(folder);
+    const { code, said } = await provisionOn(folder);
+    expect(code).toBe(3);
+    expect(said).toContain('[WIRE_PORT_OPEN_FAILED]');
+    expect(said).toContain(`The station could not reach ${folder}: the device was not tried.`);
+  }, 30_000);
+
+  it('exits 3 when the serial server at tcp://HOST:PORT refuses the connection', async () => {
+    const device = `tcp://127.0.0.1:${await closedPort()}`;
+    const { code, said } = await provisionOn(device);
+    expect(code).toBe(3);
+    expect(said).toContain('[WIRE_SERVER_UNREACHABLE]');
+    expect(said).toContain(`The station could not reach ${device}: the device was not tried.`);
+  }, 30_000);
+});

@@ -55,6 +55,10 @@ export function lineSelection(flags: LineFlags): LineSelection | string {
     return '--baud must be a whole number from 300 to 10000000';
   }
   const ports = flags.device ?? [];
+  // A blank path would be tried as a port all the same, and recorded as a FAIL run.
+  if (ports.some((port) => port.trim() === '')) {
+    return '--device needs a port path such as /dev/ttyUSB0 or tcp://10.0.0.5:4001, not an empty one';
+  }
   if (ports.length === 0 && !flags.discover) {
     return 'give at least one --device PATH, or --discover';
   }

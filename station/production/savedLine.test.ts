@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,19 @@ describe('the saved line', () => {
       expectInvalid(content, `cannot be used: ${says}`);
       expect(() => readSavedLine(dataDir)).not.toThrow(/Invalid (input|option)/);
     }
+  });
+
+  it('refuses to save a blank device with its coded error, in its own words, writing nothing', async () => {
+    for (const blank of ['', '  ']) {
+      const saving = saveLine(dataDir, { ...LINE, devices: ['/dev/ttyUSB0', blank] });
+      await expect(saving).rejects.toMatchObject({ code: 'STATION_LINE_INVALID' });
+      await expect(saving).rejects.toThrow(
+        `The line cannot be saved in ${savedLinePath(dataDir)}: devices[1]: expected a port path`,
+      );
+      expect(existsSync(savedLinePath(dataDir))).toBe(false);
+    }
+    // Nor is one that was written by hand read back as a port.
+    expectInvalid(JSON.stringify({ ...LINE, devices: [' '] }), 'devices[0]: expected a port path');
   });
 
   it('reads a file saved by an editor with a byte order mark', async () => {

@@ -45,7 +45,8 @@ const savedLineSchema = z
     version: z.literal(1),
     profiles: z.string().refine(isAbsolute, FIELD_WORDS.profiles),
     product: z.string().min(1).optional(),
-    devices: z.array(z.string().min(1)).refine((d) => new Set(d).size === d.length, {
+    // A blank entry is no port: it would only ever be tried and fail.
+    devices: z.array(z.string().regex(/\S/)).refine((d) => new Set(d).size === d.length, {
       error: 'a device is listed twice',
     }),
     discover: z.boolean(),
@@ -123,7 +124,11 @@ export function savedLineSelection(dataDir: string, saved: SavedLine): LineSelec
 
 /** Writes the saved line (atomically, owner-only like the rest of the data folder). */
 export async function saveLine(dataDir: string, line: SavedLine): Promise<void> {
-  const checked = savedLineSchema.parse(line);
+  const parsed = savedLineSchema.safeParse(line, { reportInput: true });
+  if (!parsed.success) {
+    throw unsavable(savedLinePath(dataDir), parsed.error.issues.map(problemText).join('; '));
+  }
+  const checked = parsed.data;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(savedLinePath(dataDir), `${JSON.stringify(checked, null, 2)}\n`);
 }
@@ -144,5 +149,13 @@ function invalid(path: string, why: string): StationStartError {
   return new StationStartError(
     'STATION_LINE_INVALID',
     `The saved line in ${path} cannot be used: ${why}. Save it again with \`station line save\`, or remove it with \`station line forget\`.`,
+  );
+}
+
+/** The same refusal for a line that was never written: nothing is there to save again. */
+function unsavable(path: string, why: string): StationStartError {
+  return new StationStartError(
+    'STATION_LINE_INVALID',
+    `The line cannot be saved in ${path}: ${why}. Nothing was written; correct it and save again.`,
   );
 }

@@ -49,6 +49,26 @@ describe('reading the outbox of a data directory', () => {
     expect(existsSync(typo)).toBe(false);
   });
 
+  it('refuses a mistyped subcommand or --format as usage (2) before it looks for a station', async () => {
+    const typo = join(root, 'no-station-here');
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    expect(await queue(['stat', '--data-dir', typo])).toBe(2);
+    expect(errors.join('\n')).toContain('station queue: unknown subcommand "stat"');
+    expect(await queue([])).toBe(2);
+    expect(await queue(['export', '--format', 'xml', '--data-dir', typo])).toBe(2);
+    expect(await queue(['export', '--data-dir', typo])).toBe(2);
+    expect(errors.join('\n')).toContain('station queue export: --format must be csv or json');
+    await expect(
+      queue(['export', '--format', 'csv', '--force', '--data-dir', typo]),
+    ).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringContaining('without --out'),
+    });
+    expect(errors.join('\n')).not.toContain('no station');
+    expect(existsSync(typo)).toBe(false);
+  });
+
   it('reads the outbox of a station that has a database', async () => {
     openStationDatabase(join(root, 'station.db')).close();
     expect(await queue(['stats', '--data-dir', root])).toBe(0);
@@ -210,9 +230,28 @@ describe('station queue export', () => {
     expect(exportEvents()).toEqual([]);
   }, 20_000);
 
-  it('records nothing for an export that could not be written', async () => {
-    const file = join(root, 'no-such-folder', 'enrollments.csv');
-    await expect(exportTo('--out', file)).rejects.toMatchObject({ code: 'ENOENT' });
+  it('refuses an --out in a missing folder as a usage error naming --out, recording nothing', async () => {
+    const folder = join(root, 'no-such-folder');
+    const file = join(folder, 'enrollments.csv');
+    // Not a raw ENOENT naming the hidden .enrollments.csv.<pid>.partial beside it.
+    const refused = await exportTo('--out', file).catch((err: unknown) => err);
+    expect(refused).toMatchObject({
+      code: 'CLI_USAGE',
+      message: `--out ${file}: there is no folder ${folder}; create it, or give a path in a folder that exists`,
+    });
+    expect(reportCliError(refused)).toBe(2);
+    expect(exportEvents()).toEqual([]);
+    // A file where the folder should be is no folder either.
+    writeFileSync(folder, '');
+    await expect(exportTo('--out', file)).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: `--out ${file}: ${folder} is not a folder; give a path in one`,
+    });
+    const deeper = join(folder, 'sub', 'enrollments.csv');
+    await expect(exportTo('--out', deeper)).rejects.toMatchObject({
+      code: 'CLI_USAGE',
+      message: expect.stringContaining(`--out ${deeper}: there is no folder`),
+    });
     expect(exportEvents()).toEqual([]);
     expect(await exportTo('--out', join(root, 'enrollments.csv'))).toBe(0);
     expect(exportEvents()).toHaveLength(1);

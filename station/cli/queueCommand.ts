@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import {
   ENROLLMENT_STATUSES,
@@ -80,6 +80,18 @@ export async function queue(args: string[]): Promise<number> {
     },
   });
   refuseOtherOptions('station queue', sub, OPTIONS_OF, tokens);
+  // Usage first: a mistyped subcommand or format must not read as "there is no station here".
+  if (sub === undefined || !Object.hasOwn(OPTIONS_OF, sub)) {
+    console.error(`station queue: unknown subcommand "${sub ?? ''}"\n${QUEUE_USAGE}`);
+    return 2;
+  }
+  if (sub === 'export' && values.format !== 'csv' && values.format !== 'json') {
+    console.error('station queue export: --format must be csv or json');
+    return 2;
+  }
+  if (sub === 'export' && values.out === undefined && values.force) {
+    throw new UsageError('--force replaces the --out FILE: without --out there is no file');
+  }
   const status = values.status as EnrollmentStatus | undefined;
   if (status !== undefined && !ENROLLMENT_STATUSES.includes(status)) {
     console.error(`station queue: --status must be one of ${ENROLLMENT_STATUSES.join(', ')}`);
@@ -126,33 +138,24 @@ export async function queue(args: string[]): Promise<number> {
       return 0;
     }
     if (sub === 'requeue') return requeue(db, store, status, ids, requeuer);
-    if (sub === 'export') {
-      if (values.format !== 'csv' && values.format !== 'json') {
-        console.error('station queue export: --format must be csv or json');
-        return 2;
-      }
-      const { format, out, force } = values;
-      if (out === undefined && force) {
-        throw new UsageError('--force replaces the --out FILE: without --out there is no file');
-      }
-      // Refused before the outbox is read: another name, or --force, and the command goes on.
-      const target = out === undefined ? 'stdout' : exportTarget(out, force);
-      const { text, enrollments } = store.exportOutboxCounted(format, filter);
-      const detail = {
-        format,
-        enrollments,
-        status: status ?? null,
-        to: target === 'stdout' ? 'standard output' : target.file,
-      };
-      exportRecorded(db, { actor: exporter!, detail }, target, text);
-      const wrote = `Wrote ${enrollments} enrollment(s) to ${detail.to} (${format})`;
-      // Standard output is the export itself: the line for the supervisor goes to stderr.
-      if (target === 'stdout') console.error(wrote);
-      else console.log(wrote);
-      return 0;
-    }
-    console.error(`station queue: unknown subcommand "${sub ?? ''}"\n${QUEUE_USAGE}`);
-    return 2;
+    // The one subcommand left: export (an unknown one was refused before the database opened).
+    const { out, force } = values;
+    const format = values.format as 'csv' | 'json'; // checked before the database opened
+    // Refused before the outbox is read: another name, or --force, and the command goes on.
+    const target = out === undefined ? 'stdout' : exportTarget(out, force);
+    const { text, enrollments } = store.exportOutboxCounted(format, filter);
+    const detail = {
+      format,
+      enrollments,
+      status: status ?? null,
+      to: target === 'stdout' ? 'standard output' : target.file,
+    };
+    exportRecorded(db, { actor: exporter!, detail }, target, text);
+    const wrote = `Wrote ${enrollments} enrollment(s) to ${detail.to} (${format})`;
+    // Standard output is the export itself: the line for the supervisor goes to stderr.
+    if (target === 'stdout') console.error(wrote);
+    else console.log(wrote);
+    return 0;
   } finally {
     db.close();
   }
@@ -242,10 +245,43 @@ function nothingListed(store: ProvisioningStore, status: EnrollmentStatus | unde
 /** The file `--out` names, refused when it is a folder or, without --force, a file. */
 function exportTarget(out: string, force: boolean): Exclude<ExportTarget, 'stdout'> {
   const file = resolve(out);
+  // Its folder must take a file: else the write fails later, naming only the hidden temporary.
+  refuseUnwritableFolder(out, file);
   const found = statSync(file, { throwIfNoEntry: false });
   if (found?.isDirectory()) {
     throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
   }
   if (found !== undefined && !force) throw fileThereAlready(out, file);
   return { file, typed: out, force };
+}
+
+/** Refuses, as a usage error naming --out, a folder that is not there or cannot be written. */
+function refuseUnwritableFolder(out: string, file: string): void {
+  const folder = dirname(file);
+  const cannot = (err: unknown): UsageError =>
+    new UsageError(
+      `--out ${named(out, file)}: the folder ${folder} cannot be written to (${(err as NodeJS.ErrnoException).code ?? String(err)}); choose another folder`,
+    );
+  let found;
+  try {
+    found = statSync(folder, { throwIfNoEntry: false });
+  } catch (err) {
+    // A file on the way (/tmp/report.csv/x.csv) means there is no such folder, as ENOENT does.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw cannot(err);
+  }
+  if (found === undefined) {
+    throw new UsageError(
+      `--out ${named(out, file)}: there is no folder ${folder}; create it, or give a path in a folder that exists`,
+    );
+  }
+  if (!found.isDirectory()) {
+    throw new UsageError(
+      `--out ${named(out, file)}: ${folder} is not a folder; give a path in one`,
+    );
+  }
+  try {
+    accessSync(folder, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw cannot(err);
+  }
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LockedCa } from '../../certs/ca/openCa.js';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
@@ -50,6 +50,8 @@ export async function issue(
     throw new UsageError('--force replaces the --out FILE: without --out there is no file');
   }
   const actor = supervisorActor(flags.by);
+  // Read first: a CSR that is not there must not leave an --out file open or a database made.
+  const csr = await readCsr(csrFile);
   const outFile = out === undefined ? undefined : await IssueOutFile.open(out, flags.force);
   let written = false;
   try {
@@ -60,7 +62,6 @@ export async function issue(
         ...(outFile !== undefined && { outFile: outFile.file }),
       });
       const stationCa = new StationCa(locked, ledger);
-      const csr = await readFile(csrFile);
       await recordingPassphraseRefusal(db, { command: 'ca issue', actor }, async () =>
         stationCa.unlock(new PassphraseKeyWrapper(await readPassphrase('CA passphrase: '))),
       );
@@ -99,6 +100,46 @@ function notSaved(
     ledger.notSaved(issued, reason);
   } catch (err) {
     console.error(`station ca issue: the audit trail does not say so: ${(err as Error).message}`);
+  }
+}
+
+/** A CSR is a few kilobytes: anything far larger is not one (and /dev/zero never ends). */
+const MAX_CSR_BYTES = 1024 * 1024;
+
+/** The --csr FILE that cannot be read: a stable code, and the flag and file named. */
+export class CaIssueCsrError extends Error {
+  readonly code = 'CA_ISSUE_CSR_UNREADABLE';
+
+  constructor(
+    readonly file: string,
+    finding: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `--csr ${file}: ${finding}. Check the path of the certificate signing request (PEM or DER), then issue again; nothing was issued.`,
+      options,
+    );
+    this.name = 'CaIssueCsrError';
+  }
+}
+
+/** The bytes of --csr FILE, or CA_ISSUE_CSR_UNREADABLE saying why not (as `ca import` does). */
+async function readCsr(typed: string): Promise<Buffer> {
+  const file = resolve(typed);
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new CaIssueCsrError(file, 'a folder, not a file');
+    if (!info.isFile()) throw new CaIssueCsrError(file, 'not a regular file');
+    if (info.size > MAX_CSR_BYTES) {
+      throw new CaIssueCsrError(file, `${info.size} bytes, far larger than a CSR`);
+    }
+    return await readFile(file);
+  } catch (err) {
+    if (err instanceof CaIssueCsrError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
+    throw new CaIssueCsrError(file, why, { cause: err });
   }
 }
 

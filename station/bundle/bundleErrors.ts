@@ -40,20 +40,34 @@ export const bundleErrorText = {
     'A symmetric key in the outbox cannot be opened with the CA passphrase, so no bundle was written. Check the CA passphrase.',
   BUNDLE_OUTBOX_CHANGED:
     'A supervisor revoked the certificate of an enrollment while the bundle was being written, so no bundle was written: the revoked one must not go to DPS. Export again.',
+  BUNDLE_OTHER_DPS:
+    "This receipt names another DPS than the first receipt this station applied for the bundle, so nothing in it was applied. Bring the receipt of the bundle's sync to that first DPS; if the first receipt was the wrong one, that is a supervisor's matter: the rows it settled are in `queue list`.",
   BUNDLE_WORK_MISMATCH:
     'This machine already holds a different bundle under the same name in its bundle folder. Call engineering; do not delete anything.',
 } as const;
 
 export type BundleErrorCode = keyof typeof bundleErrorText;
 
+/**
+ * BUNDLE_OTHER_DPS as the supervisor reads it: the hosts named, and the first one to sync to.
+ * The hosts come from this station's own record and the opened (authenticated) receipt.
+ */
+export function otherDpsText(firstHost: string, receiptHost: string): string {
+  return (
+    `This receipt is of a sync to DPS ${receiptHost}, but the first receipt this station applied for the bundle came from DPS ${firstHost}, so nothing in it was applied. ` +
+    `Bring the receipt of the bundle's sync to ${firstHost}. If that first receipt was the wrong one (an emulator or a staging DPS), that is a supervisor's matter: the rows it settled are in \`queue list\`.`
+  );
+}
+
 /** An error of a bundle command: `{ code, message, detail }` like every error leaving the core. */
 export class BundleError extends Error {
   constructor(
     readonly code: BundleErrorCode,
     readonly detail?: string,
-    options?: { cause?: unknown },
+    /** `message`: the code's text with this case's particulars (otherDpsText), else the table's. */
+    { message, ...options }: { cause?: unknown; message?: string } = {},
   ) {
-    super(bundleErrorText[code], options);
+    super(message ?? bundleErrorText[code], options);
     this.name = 'BundleError';
   }
 

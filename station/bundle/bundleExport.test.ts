@@ -137,6 +137,7 @@ describe('exportBundle: what it carries', () => {
         receipt: null,
         lost_at: null,
         lost_by: null,
+        dps_host: null,
       },
     ]);
   });

@@ -14,6 +14,8 @@ export interface BundleListing {
   /** When its file was written and read back; null: recorded, never written (it carries nothing). */
   writtenAt: string | null;
   receivedAt: string | null;
+  /** The DPS its first applied receipt was synced to (every later one must name it); null: none. */
+  dpsHost: string | null;
   /** When a supervisor declared it lost (`bundle lost`), and who; null: not declared lost. */
   lostAt: string | null;
   lostBy: string | null;
@@ -27,7 +29,7 @@ export function listBundles(db: Database.Database): BundleListing[] {
     .prepare(
       `SELECT b.id, b.created_at AS createdAt, b.file, b.enrollments, b.retirements,
          b.received_at AS receivedAt, b.lost_at AS lostAt, b.lost_by AS lostBy,
-         b.receipt,
+         b.receipt, b.dps_host AS dpsHost,
          (SELECT count(*) FROM bundle_enrollments m JOIN enrollments e ON e.id = m.enrollment_id
           WHERE m.bundle_id = b.id AND e.status = 'pending' AND m.answer_applied IS NULL)
            AS stillPending, b.written_at AS writtenAt

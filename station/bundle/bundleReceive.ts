@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { withoutSecrets } from '../sync/dpsReconciler.js';
-import { BundleError } from './bundleErrors.js';
+import { BundleError, otherDpsText } from './bundleErrors.js';
 import { receiptCounts, type ReceiptPayload, type ReceiptResult } from './bundlePayload.js';
 import { membersBlockedHere, settleRetirements } from './bundleRetirementReceive.js';
 import { LateDpsAnswers } from './lateDpsAnswers.js';
@@ -16,7 +16,9 @@ import { LateDpsAnswers } from './lateDpsAnswers.js';
  * that its own worker holds right now, keeps what it has. So a receipt can be applied twice, or
  * a later receipt of the same bundle after an earlier partial one, and each answer counts once.
  * A row the worker holds is not answered at all (its sends neither): the worker may hand it back
- * pending (offline), and the same receipt received again then applies it.
+ * pending (offline), and the same receipt received again then applies it. Every receipt of a
+ * bundle must name the DPS its first applied receipt with an answer of DPS named (BUNDLE_OTHER_DPS
+ * otherwise).
  */
 
 export interface ReceiveSummary {
@@ -87,6 +89,7 @@ export function applyReceipt(
   refuseUnknownBundle(db, receipt.bundleId);
   return db
     .transaction(() => {
+      refuseOtherDps(db, receipt);
       // Read in the transaction: a commit meanwhile may make a member's ID blocked.
       const blocked = membersBlockedHere(db, receipt);
       const again = new Set([...answersOfNoUse(receipt), ...blocked.keys()]);
@@ -102,6 +105,38 @@ export function applyReceipt(
       return summary;
     })
     .immediate();
+}
+
+/**
+ * BUNDLE_OTHER_DPS when an earlier receipt of this bundle applied here came from another DPS:
+ * the bundle was synced to two (an emulator, a staging DPS), and its rows settled already by the
+ * first must not count as settled again, nor rows the first left open be settled by the second.
+ * Hosts are DNS names, compared without letter case. Read in the caller's transaction.
+ */
+function refuseOtherDps(db: Database.Database, receipt: ReceiptPayload): void {
+  const first = db
+    .prepare('SELECT dps_host FROM bundles WHERE id = ?')
+    .pluck()
+    .get(receipt.bundleId) as string | null | undefined;
+  if (first == null || first.toLowerCase() === receipt.dpsHost.toLowerCase()) return;
+  // A receipt of a sync that reached no DPS (a mistyped host, the network down) settles nothing.
+  if (!dpsAnswered(receipt)) return;
+  throw new BundleError(
+    'BUNDLE_OTHER_DPS',
+    `bundle ${receipt.bundleId}: first receipt from ${first}, this one (written ${receipt.writtenAt}) from ${receipt.dpsHost}`,
+    { message: otherDpsText(first, receipt.dpsHost) },
+  );
+}
+
+/**
+ * Whether DPS answered anything in `receipt`. Only such a receipt names the bundle's DPS: one of
+ * a sync that reached none (a mistyped host, DPS out of reach) must not bar the receipt of the
+ * sync that then did.
+ */
+function dpsAnswered(receipt: ReceiptPayload): boolean {
+  return (
+    receipt.results.some((r) => r.outcome !== 'pending') || (receipt.retirements?.length ?? 0) > 0
+  );
 }
 
 class ReceiptApplier {
@@ -158,6 +193,8 @@ class ReceiptApplier {
       // An older receipt applied after a newer one (two sticks) does not roll the counts back.
       received: db.prepare(`UPDATE bundles SET received_at = ?, receipt = ? WHERE id = ?
         AND (receipt IS NULL OR coalesce(json_extract(receipt, '$.writtenAt'), '') <= ?)`),
+      // The first answering receipt's DPS only (refuseOtherDps): later ones name the same host.
+      host: db.prepare(`UPDATE bundles SET dps_host = ? WHERE id = ? AND dps_host IS NULL`),
     };
   }
 
@@ -173,6 +210,7 @@ class ReceiptApplier {
       this.receipt.bundleId,
       this.receipt.writtenAt,
     );
+    if (dpsAnswered(this.receipt)) this.sql.host.run(this.receipt.dpsHost, this.receipt.bundleId);
     this.event('outbox.bundle-received', this.receipt.bundleId, {
       ...applied,
       dpsHost: this.receipt.dpsHost,

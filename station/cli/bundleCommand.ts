@@ -342,7 +342,7 @@ function printExported(bundles: BundleListing[]): void {
       continue;
     }
     const answered = b.receivedAt
-      ? `receipt ${zonedLocalTime(b.receivedAt)}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
+      ? `receipt ${zonedLocalTime(b.receivedAt)}${b.dpsHost === null ? '' : ` from ${b.dpsHost}`}: ${b.receipt!.synced} synced, ${b.receipt!.failed} failed, ${b.receipt!.conflict} conflict`
       : 'no receipt yet';
     const receipt =
       b.lostAt === null

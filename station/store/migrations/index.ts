@@ -23,6 +23,7 @@ import { migration021SyncLeaseProcess } from './021_sync_lease_process.js';
 import { migration022RevocationDisables } from './022_revocation_disables.js';
 import { migration023RunOwnerStart } from './023_run_owner_start.js';
 import { migration024RunsByProfile } from './024_runs_by_profile.js';
+import { migration025BundleDpsHost } from './025_bundle_dps_host.js';
 
 /** One schema step. `up` runs inside a transaction together with the version bump. */
 export interface Migration {
@@ -57,4 +58,5 @@ export const migrations: readonly Migration[] = [
   migration022RevocationDisables,
   migration023RunOwnerStart,
   migration024RunsByProfile,
+  migration025BundleDpsHost,
 ];

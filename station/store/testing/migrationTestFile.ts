@@ -41,7 +41,7 @@ export function olderDatabaseWithOneFailedRun(file: string, applied: number): vo
 
 /** The database is at the latest version, reached through every migration in order. */
 export function expectLatestSchema(db: Database.Database): void {
-  expect(db.pragma('user_version', { simple: true })).toBe(24);
+  expect(db.pragma('user_version', { simple: true })).toBe(25);
   expect(migrations.map((m) => m.name)).toEqual([
     'certificates',
     'provisioning',
@@ -67,5 +67,6 @@ export function expectLatestSchema(db: Database.Database): void {
     'revocation_disables',
     'run_owner_start',
     'runs_by_profile',
+    'bundle_dps_host',
   ]);
 }

@@ -49,7 +49,7 @@ describe('reading the outbox of a data directory', () => {
     expect(existsSync(typo)).toBe(false);
   });
 
-  it('refuses a mistyped subcommand or --format as usage (2) before it looks for a station', async () => {
+  it('refuses a mistyped subcommand, --format, or requeue --status and --by as usage (2) before it looks for a station', async () => {
     const typo = join(root, 'no-station-here');
     const errors: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
@@ -65,6 +65,12 @@ describe('reading the outbox of a data directory', () => {
       code: 'CLI_USAGE',
       message: expect.stringContaining('without --out'),
     });
+    expect(await queue(['requeue', '--status', 'pending', '--by', 'sam', '--data-dir', typo])).toBe(
+      2,
+    );
+    expect(errors.join('\n')).toContain('--status must be failed or conflict');
+    expect(await queue(['requeue', '--status', 'failed', '--data-dir', typo])).toBe(2);
+    expect(errors.join('\n')).toContain('--by NAME is required');
     expect(errors.join('\n')).not.toContain('no station');
     expect(existsSync(typo)).toBe(false);
   });

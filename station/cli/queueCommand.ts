@@ -107,6 +107,14 @@ export async function queue(args: string[]): Promise<number> {
   // A requeue's --by is required (checked in requeue), and held to the same rule: not blank.
   const requeuer =
     sub === 'requeue' && values.by !== undefined ? supervisorName(values.by) : undefined;
+  if (sub === 'requeue' && status !== 'failed' && status !== 'conflict') {
+    console.error('station queue requeue: --status must be failed or conflict');
+    return 2;
+  }
+  if (sub === 'requeue' && requeuer === undefined) {
+    console.error('station queue requeue: --by NAME is required (it goes into the audit trail)');
+    return 2;
+  }
   const db = openExistingStationDatabase(resolveDataDir(values['data-dir']), {
     toRead: sub !== 'requeue' && sub !== 'export',
     requireWritable: sub === 'export',
@@ -137,7 +145,9 @@ export async function queue(args: string[]): Promise<number> {
       }
       return 0;
     }
-    if (sub === 'requeue') return requeue(db, store, status, ids, requeuer);
+    if (sub === 'requeue') {
+      return requeue(db, store, status as 'failed' | 'conflict', ids, requeuer!);
+    }
     // The one subcommand left: export (an unknown one was refused before the database opened).
     const { out, force } = values;
     const format = values.format as 'csv' | 'json'; // checked before the database opened
@@ -164,19 +174,12 @@ export async function queue(args: string[]): Promise<number> {
 function requeue(
   db: Parameters<typeof requeueEnrollments>[0],
   store: ProvisioningStore,
-  status: EnrollmentStatus | undefined,
+  /** Checked, as --by, before the database opened. */
+  status: 'failed' | 'conflict',
   ids: number[] | undefined,
-  /** supervisorName's, checked before the database opened; undefined without --by. */
-  by: string | undefined,
+  /** supervisorName's. */
+  by: string,
 ): number {
-  if (status !== 'failed' && status !== 'conflict') {
-    console.error('station queue requeue: --status must be failed or conflict');
-    return 2;
-  }
-  if (by === undefined) {
-    console.error('station queue requeue: --by NAME is required (it goes into the audit trail)');
-    return 2;
-  }
   // Every named row must match before any is requeued: a mistyped id must not pass as done,
   // nor leave the supervisor to work out which of several went back.
   if (ids !== undefined) checkRequeueIds(store, status, ids);

@@ -8,17 +8,19 @@
 # Safe to run again: when the tools are present it only says so.
 # `npm test` runs it first through the "pretest" script; `npm start` runs it with
 # --runtime-only, which skips the test-only tools (the DEMO line needs socat, not a browser or a
-# TPM). With --runtime-only a failed install is only a warning and the script exits 0: a saved
-# real line needs neither tool, and a production workstation may have no apt-get and no sudo,
+# TPM, nor openssl, which only the tests run). With --runtime-only a failed install is only a
+# warning and the script exits 0: a saved real line needs no socat, and a production workstation may have no apt-get and no sudo,
 # so the start goes on; the DEMO then refuses with SIM_SOCAT_MISSING when socat is absent.
 set -euo pipefail
 
 runtime_only=false
 [ "${1:-}" = "--runtime-only" ] && runtime_only=true
 
-# Each entry is "command:Debian package"; most packages are named after their command.
-required_tools=(socat:socat openssl:openssl)
+# Each entry is "command:Debian package"; most packages are named after their command. The
+# station itself needs none of them but socat, for the DEMO's simulated devices.
+required_tools=(socat:socat)
 if [ "$runtime_only" = false ]; then
+  required_tools+=(openssl:openssl)
   required_tools+=(chromium:chromium swtpm:swtpm swtpm_setup:swtpm-tools tpm2_nvread:tpm2-tools)
   required_tools+=(sqlite3:sqlite3)
 fi
@@ -55,7 +57,6 @@ give_up() {
   for tool in "${still[@]}"; do
     case "$tool" in
       socat) echo "install-test-deps: warning: the DEMO line needs socat for its simulated devices and will not start without it (a saved line does not need it)." >&2 ;;
-      openssl) echo "install-test-deps: warning: openssl is used only by the tests (npm test); the station does not need it." >&2 ;;
     esac
   done
   exit 0

@@ -2,10 +2,16 @@
 // reader of CI output (human or tool) sees the count without parsing vitest's styled summary.
 // A test file that failed before any of its tests ran (an error in its setup) counts no test, so
 // it is named on a line of its own: otherwise the line would read "0 failed" over a red run.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
-const report = JSON.parse(readFileSync('test-artifacts/vitest-results.json', 'utf8'));
+const REPORT = 'test-artifacts/vitest-results.json';
+if (!existsSync(REPORT)) {
+  // npm test stopped before vitest wrote its report (an install failed, a build broke).
+  console.log('no test results: npm test stopped before the tests reported');
+  process.exit(1);
+}
+const report = JSON.parse(readFileSync(REPORT, 'utf8'));
 const skipped = report.numPendingTests + report.numTodoTests;
 console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
 const brokenFiles = report.testResults.filter(

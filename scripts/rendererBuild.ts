@@ -14,12 +14,19 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Where the built UI lands; the headless server and the Electron shell serve it. */
 export const RENDERER_DIST = join(repoRoot, 'renderer', 'dist');
 
+/**
+ * The UI bundles react, react-dom and zod into renderer/dist, so an upgrade of them (package.json,
+ * package-lock.json) makes it stale as much as an edit of its own sources does.
+ */
 const SOURCES = [
   'renderer/index.html',
   'renderer/vite.config.ts',
+  'renderer/tsconfig.json',
   'renderer/src',
   'renderer/public',
   'station/api',
+  'package.json',
+  'package-lock.json',
 ];
 
 /** True when `dist` (renderer/dist) is missing or older than any of the UI's sources. */

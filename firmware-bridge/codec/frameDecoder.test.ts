@@ -113,6 +113,24 @@ describe('FrameDecoder', () => {
     expect(decoder.stats.bytesDiscarded).toBe(big.length);
   });
 
+  // The buffer holds the worst-case stuffing of the limit; zeros stuff cheaper, so a body a
+  // few bytes over the limit fits in it and must be refused after unstuffing.
+  it('refuses a body over the limit even when its stuffing fits the buffer', () => {
+    const frameOf = (bodyLength: number, requestId: number) => {
+      const data = new Uint8Array(bodyLength - 7).fill(0x41);
+      for (let i = 0; i < data.length; i += 100) data[i] = 0;
+      return encodeFrame({ type: 1, requestId, fromDevice: false, error: false, data });
+    };
+    const over = frameOf(515, 1);
+    const { frames, decoder } = decodeAll([concat([over, frameOf(512, 2)])], 512);
+    expect(frames.map((f) => f.requestId)).toEqual([2]);
+    expect(decoder.stats.rejected.oversize).toBe(1);
+    expect(decoder.stats.bytesDiscarded).toBe(over.length);
+    for (const length of [513, 514]) {
+      expect(decodeAll([frameOf(length, 3)], 512).frames).toEqual([]);
+    }
+  });
+
   it('treats back-to-back delimiters as idle line, not as errors', () => {
     const { frames, decoder } = decodeAll([new Uint8Array([0, 0, 0, 0])]);
     expect(frames).toEqual([]);

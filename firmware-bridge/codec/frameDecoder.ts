@@ -36,7 +36,7 @@ export class FrameDecoder {
   };
 
   /** @param maxBody largest body (before COBS) this side accepts. */
-  constructor(maxBody: number) {
+  constructor(private readonly maxBody: number) {
     this.buffer = new Uint8Array(cobsMaxEncodedLength(maxBody));
   }
 
@@ -97,6 +97,13 @@ export class FrameDecoder {
     const body = cobsDecode(this.buffer, encodedLength);
     if (body === null) {
       this.stats.rejected.cobs++;
+      this.stats.bytesDiscarded += encodedLength + 1;
+      return null;
+    }
+    // The buffer fits the worst-case stuffing of maxBody; a body with zeros stuffs cheaper, so
+    // up to maxBody/254 bytes more of it fit too. The limit is on the body (PROTOCOL.md §2.2).
+    if (body.length > this.maxBody) {
+      this.stats.rejected.oversize++;
       this.stats.bytesDiscarded += encodedLength + 1;
       return null;
     }

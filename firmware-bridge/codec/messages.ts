@@ -1,5 +1,13 @@
 import { decodeWithSchema, encodeWithSchema, type Schema } from './cborSchema.js';
 
+export {
+  decodeErrorBody,
+  encodeErrorBody,
+  ERROR_DETAIL_MAX,
+  errorSchema,
+  type ErrorBody,
+} from './errorBody.js';
+
 /** Message types (PROTOCOL.md §4). */
 export const MessageType = {
   INFO: 0x01,
@@ -147,16 +155,6 @@ export const messageSchemas: Record<MessageName, { req: Schema; res: Schema }> =
   FACTORY_RESET: { req: { confirm: { key: 1, kind: 'tstr', max: 16 } }, res: empty },
 };
 
-/** Error response body (PROTOCOL.md §7). */
-export const errorSchema: Schema = {
-  code: { key: 1, kind: 'uint' },
-  detail: { key: 2, kind: 'tstr', optional: true, max: 64 },
-};
-export interface ErrorBody {
-  code: number;
-  detail?: string;
-}
-
 /** Requests the host may repeat after a timeout (PROTOCOL.md §4). */
 export const idempotentMessages: ReadonlySet<MessageName> = new Set<MessageName>([
   'INFO',
@@ -205,10 +203,4 @@ export function encodeResponse<N extends MessageName>(name: N, res: Response<N>)
 }
 export function decodeResponse<N extends MessageName>(name: N, bytes: Uint8Array): Response<N> {
   return decodeWithSchema<Response<N>>(messageSchemas[name].res, bytes);
-}
-export function encodeErrorBody(body: ErrorBody): Uint8Array {
-  return encodeWithSchema(errorSchema, body);
-}
-export function decodeErrorBody(bytes: Uint8Array): ErrorBody {
-  return decodeWithSchema<ErrorBody>(errorSchema, bytes);
 }

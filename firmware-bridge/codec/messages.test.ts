@@ -101,6 +101,83 @@ describe('messages', () => {
     expect(decodeRequest('INFO', withExtra)).toEqual({ hostMaxFrame: 4096 });
   });
 
+  // Every limit of PROTOCOL.md §4.1, at its maximum: a device built from the document alone
+  // is accepted, one byte more is refused.
+  it('accepts an INFO answer at the documented maximum lengths, and not a byte more', () => {
+    const max = {
+      ...info,
+      serialNumber: 'S'.repeat(64),
+      model: 'M'.repeat(64),
+      hardwareRevision: 'H'.repeat(64),
+      firmwareVersion: `2.14.0-rc.3+build.20261207.abcdef12${'.'.repeat(29)}`,
+      features: { ...info.features, keygenCurves: Array.from({ length: 8 }, () => 'C'.repeat(16)) },
+    };
+    // A cborg encoding, as a device's own CBOR library would write it.
+    const wire = encode(
+      new Map<number, unknown>([
+        [1, max.protocolVersion],
+        [2, max.maxFrame],
+        [3, max.serialNumber],
+        [4, max.model],
+        [5, max.hardwareRevision],
+        [6, max.firmwareVersion],
+        [
+          7,
+          new Map<number, unknown>([
+            [1, max.features.keygenCurves],
+            [2, false],
+            [3, true],
+            [4, false],
+          ]),
+        ],
+        [8, max.identityState],
+        [9, max.maxMessage],
+      ]),
+    );
+    expect(decodeResponse('INFO', wire)).toEqual(max);
+    const over: [string, unknown][] = [
+      ['serialNumber', { ...max, serialNumber: 'S'.repeat(65) }],
+      ['model', { ...max, model: 'M'.repeat(65) }],
+      ['hardwareRevision', { ...max, hardwareRevision: 'H'.repeat(65) }],
+      ['firmwareVersion', { ...max, firmwareVersion: 'F'.repeat(65) }],
+      [
+        'features.keygenCurves',
+        { ...max, features: { ...max.features, keygenCurves: Array(9).fill('P-256') } },
+      ],
+      [
+        'features.keygenCurves[0]',
+        { ...max, features: { ...max.features, keygenCurves: ['C'.repeat(17)] } },
+      ],
+    ];
+    for (const [field, value] of over) {
+      expectFormatError(() => encodeResponse('INFO', value as typeof max), field);
+    }
+  });
+
+  // Assigned to a plain object, `__proto__` sets the prototype and makes no entry: the key would
+  // vanish between the wire and the caller. It is refused both ways instead (PROTOCOL.md §4.3).
+  it('refuses the extra key __proto__ on both sides instead of dropping it', () => {
+    const extra = JSON.parse('{"__proto__":"evil","a":"b"}') as Record<string, string>;
+    expect(Object.keys(extra)).toEqual(['__proto__', 'a']);
+    expectFormatError(() => encodeRequest('SET_CONFIG', { extra }), 'extra.__proto__');
+    const text = (s: string) => [0x60 + s.length, ...new TextEncoder().encode(s)];
+    // {4: {"__proto__": "evil", "a": "b"}} written by hand, as a device could send it.
+    const wire = Uint8Array.from([
+      0xa1,
+      0x04,
+      0xa2,
+      ...text('__proto__'),
+      ...text('evil'),
+      ...text('a'),
+      ...text('b'),
+    ]);
+    expectFormatError(() => decodeRequest('SET_CONFIG', wire), 'extra.__proto__');
+    expectFormatError(() => decodeResponse('GET_CONFIG', wire), 'extra.__proto__');
+    // Any other key, even one named after an Object.prototype member, still round-trips.
+    const plain = { extra: { constructor: 'c', toString: 't', a: 'b' } };
+    expect(decodeRequest('SET_CONFIG', encodeRequest('SET_CONFIG', plain))).toEqual(plain);
+  });
+
   it('round-trips error bodies', () => {
     expect(decodeErrorBody(encodeErrorBody({ code: 8, detail: 'leaf key differs' }))).toEqual({
       code: 8,

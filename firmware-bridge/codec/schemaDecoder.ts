@@ -14,6 +14,7 @@ import {
   checkBounds,
   fieldPath,
   MessageFormatError,
+  RESERVED_TEXT_MAP_KEY,
   TEXT_MAP_KEY_MAX,
   type FieldPlan,
   type SchemaPlan,
@@ -139,8 +140,6 @@ function decodeTextMap(reader: CborReader, field: FieldPlan, path: string): Reco
   const count = reader.arg;
   const itemMax = field.spec.itemMax;
   const out: Record<string, string> = {};
-  // Assigning `__proto__` creates no own property (as before), so its repeat is tracked apart.
-  let sawProto = false;
   for (let i = 0; i < count; i++) {
     reader.readHead();
     if (reader.major !== MAJOR_TSTR) {
@@ -148,10 +147,9 @@ function decodeTextMap(reader: CborReader, field: FieldPlan, path: string): Reco
     }
     const keyLength = reader.arg;
     const key = reader.text();
-    if (Object.hasOwn(out, key) || (key === '__proto__' && sawProto)) {
-      throw new CborSyntaxError(`duplicate map key ${key}`);
-    }
-    if (key === '__proto__') sawProto = true;
+    if (key === RESERVED_TEXT_MAP_KEY)
+      throw new MessageFormatError(`${path}.${key}`, 'reserved key');
+    if (Object.hasOwn(out, key)) throw new CborSyntaxError(`duplicate map key ${key}`);
     reader.readHead();
     if (reader.major !== MAJOR_TSTR) {
       throw new MessageFormatError(path, 'expected text keys and values');

@@ -4,6 +4,7 @@ import {
   checkBounds,
   fieldPath,
   MessageFormatError,
+  RESERVED_TEXT_MAP_KEY,
   TEXT_MAP_KEY_MAX,
   type FieldPlan,
   type FieldSpec,
@@ -113,6 +114,9 @@ function measureTextMap(spec: FieldSpec, map: Value, prefix: string, name: strin
     const s = map[k];
     if (typeof s !== 'string') {
       throw new MessageFormatError(prefix + name, 'expected text keys and values');
+    }
+    if (k === RESERVED_TEXT_MAP_KEY) {
+      throw new MessageFormatError(`${prefix}${name}.${k}`, 'reserved key');
     }
     const keyLength = utf8Length(k);
     const valueLength = utf8Length(s);

@@ -34,6 +34,12 @@ export class MessageFormatError extends Error {
 /** Longest key of a `map<tstr,tstr>` entry, in bytes (PROTOCOL.md §4.3); checked with itemMax. */
 export const TEXT_MAP_KEY_MAX = 64;
 
+/**
+ * The one `map<tstr,tstr>` key refused both ways (PROTOCOL.md §4.3): assigned to a plain object,
+ * `__proto__` sets the prototype instead of making an entry, so it would vanish without a word.
+ */
+export const RESERVED_TEXT_MAP_KEY = '__proto__';
+
 /** `features.keygenCurves[1]`: the name a MessageFormatError gives, built only on error. */
 export function fieldPath(prefix: string, name: string, index?: number): string {
   return index === undefined ? prefix + name : `${prefix}${name}[${index}]`;

@@ -12,7 +12,7 @@ let dataDir: string;
 let profilesFile: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'provision-unreachable-'));
+  dataDir = await mkdtemp(join(tmpdir(), 'provision-absent-'));
   await initStationCa(join(dataDir, 'ca'), {
     name: 'Rework TEST',
     wrapper: new PassphraseKeyWrapper(PASSPHRASE),
@@ -57,8 +57,18 @@ async function closedPort(): Promise<number> {
 }
 
 // Not 1: a rework bench's script reads 1 as "this board failed" and sets a good board aside.
-describe('station provision on a device it cannot reach', () => {
-  it('exits 3 when --device is a path it cannot open (a folder): no device was tried', async () => {
+describe('station provision on a device it cannot reach exits 3: no device was tried', () => {
+  it('says that a path that does not exist is not there', async () => {
+    const port = join(dataDir, 'ttyUSB9');
+    const { code, said } = await provisionOn(port);
+    expect(code).toBe(3);
+    expect(said).toMatch(/^station: .+ \[LINE_PORT_ABSENT\]$/m);
+    expect(said).toContain(
+      `detail: slot 1 ${port}: there is no ${port} on this machine; check the path (station ports lists the ports this machine has), the cable or the adapter`,
+    );
+  }, 30_000);
+
+  it('says so for a path it cannot open (a folder)', async () => {
     const folder = join(dataDir, 'not-a-tty');
     await mkdir(folder);
     const { code, said } = await provisionOn(folder);
@@ -67,7 +77,7 @@ describe('station provision on a device it cannot reach', () => {
     expect(said).toContain(`The station could not reach ${folder}: the device was not tried.`);
   }, 30_000);
 
-  it('exits 3 when the serial server at tcp://HOST:PORT refuses the connection', async () => {
+  it('says so for a serial server at tcp://HOST:PORT that refuses the connection', async () => {
     const device = `tcp://127.0.0.1:${await closedPort()}`;
     const { code, said } = await provisionOn(device);
     expect(code).toBe(3);

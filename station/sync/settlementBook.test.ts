@@ -206,3 +206,22 @@ describe('SettlementBook', () => {
     expect(session).toEqual(emptySession());
   });
 });
+
+describe('SettlementBook, for answers the store dropped', () => {
+  it('counts and reports nothing when no row is syncing under its claim any more', () => {
+    const [s, f] = claimed('S1', 'F1');
+    // Another process took the lease and put the rows back (recoverInterrupted), mid-batch.
+    expect(store.recoverInterrupted()).toBe(2);
+
+    book.add([
+      [s!, created],
+      [f!, rejected],
+    ]);
+    book.record(session);
+
+    expect(station.statuses()).toEqual(['pending', 'pending']);
+    expect(session).toEqual(emptySession());
+    expect(troubles).toEqual([]);
+    expect(book.waiting).toBe(false);
+  });
+});

@@ -221,12 +221,15 @@ export class Line implements LineController {
     if (!slot.present)
       throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
+      // A second press while the first waits for the check starts no second run.
+      if (!slot.deferOperatorStart()) return;
       // The operator's start ends the check; the run that follows is the operator's, not auto.
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
       slot.armed = false;
       void slot.settled().then(() => {
-        if (!this.stopped && slot.present && !slot.isRunning)
+        // A Cancel pressed before the check ended withdrew this start (see cancel).
+        if (slot.takeOperatorStart() && !this.stopped && slot.present && !slot.isRunning)
           this.startRun(slot, 'operator', operatorName);
       });
       return;
@@ -243,6 +246,8 @@ export class Line implements LineController {
     if (slot.isCommitting)
       throw new LineError('LINE_RUN_COMMITTING', `slot ${slotNumber} ${slot.port}`);
     const checking = slot.isChecking;
+    // A Provision pressed during the check waits for it to end: this Cancel withdraws it too.
+    if (checking) slot.withdrawOperatorStart();
     // A check the operator ended starts nothing: the card says so (checkCancelledView).
     if (!slot.cancel() || !checking) return;
     void slot.settled().then(() => {

@@ -81,6 +81,11 @@ export class Slot {
   private running: Promise<unknown> | undefined;
   /** `running` is a check, not a run: the operator's start may end it. */
   private checking = false;
+  /**
+   * The operator pressed Provision during the check: their run starts once the check has let
+   * the port go, unless they press Cancel before then (the line's provision and cancel).
+   */
+  private operatorStartPending = false;
   private current: SlotView;
   private readonly streak: FailureStreak;
   private readonly unanswered = new NoAnswerStreak();
@@ -334,6 +339,28 @@ export class Slot {
     if (!this.controller) return false;
     this.controller.abort(typeof reason === 'string' ? new Error(reason) : reason);
     return true;
+  }
+
+  /**
+   * Provision during a check: the operator's run is due once the check ends (`takeOperatorStart`).
+   * False when it already was (a double click): one start is pending, not two.
+   */
+  deferOperatorStart(): boolean {
+    if (this.operatorStartPending) return false;
+    this.operatorStartPending = true;
+    return true;
+  }
+
+  /** Cancel before the check ended: the Provision pressed during it starts nothing. */
+  withdrawOperatorStart(): void {
+    this.operatorStartPending = false;
+  }
+
+  /** The check ended: whether the operator's start is still due. It is taken once. */
+  takeOperatorStart(): boolean {
+    const due = this.operatorStartPending;
+    this.operatorStartPending = false;
+    return due;
   }
 
   /** The operator ended the check: no run follows, and the card offers Provision. */

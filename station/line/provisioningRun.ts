@@ -33,7 +33,7 @@ import type { ClaimIdentity } from './runClaims.js';
 import { runDpsRecord } from './profileFingerprint.js';
 import { commitDevice } from './steps/commitDevice.js';
 import { configureDevice, type DpsSettings } from './steps/configureDevice.js';
-import { verifyChallenge, verifyStagedConfig } from './steps/verifyDevice.js';
+import { verifyChallenge, verifySameDevice, verifyStagedConfig } from './steps/verifyDevice.js';
 import {
   checkDuplicate,
   registrationIdFromTemplate,
@@ -228,7 +228,11 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
 
     enter('verify');
     await verifyStagedConfig(session, settings, request);
+    // A signed challenge also proves the board is the one attest staged; without one (a TPM's
+    // EK) the run asks the board who it is again. Only then: the other modes need no extra
+    // request per device.
     if (identity.challenge !== null) await verifyChallenge(session, identity.challenge, request);
+    else await verifySameDevice(session, info, request);
 
     enter('commit');
     facts.commitSent = true;

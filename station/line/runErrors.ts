@@ -36,6 +36,8 @@ export const runErrorText = {
     'The device did not keep the DPS settings written to it. Retry; if it repeats, set the device aside.',
   RUN_VERIFY_CHALLENGE_FAILED:
     'The device could not prove it holds its new identity key. Set the device aside.',
+  RUN_DEVICE_CHANGED:
+    'Another board answered than the one this run started on, so nothing was committed to it. Provision the board on this port again.',
   RUN_COMMIT_NOT_RECORDED:
     'The device committed its new identity, but the station could not record it. Set the device aside and call engineering: it must be re-provisioned before it ships.',
   RUN_COMMIT_UNCONFIRMED:

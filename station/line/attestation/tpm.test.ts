@@ -3,9 +3,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTpmVendor, type TpmVendor } from '../../../certs/testing/tpmVendorKit.js';
 import { registrationIdFromEk } from '../../../certs/tpm/ekRegistrationId.js';
 import type { TpmContents } from '../../../firmware-bridge/simulator/deviceFirmware.js';
+import { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
+import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfileInput } from '../../profiles/productProfile.js';
-import type { RunOutcome } from '../provisioningRun.js';
+import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
 import { InMemoryRunRecorder, runOn, testProfile, testServices } from '../testing/lineTestKit.js';
 
 let vendor: TpmVendor;
@@ -167,5 +169,77 @@ describe('tpm attestation on a simulated device', () => {
       ekCertificate: another.ekCertificate!,
     });
     expect(codeOf(outcome)).toBe('EK_CERT_KEY_MISMATCH');
+  });
+
+  it('fails RUN_DEVICE_CHANGED before COMMIT when another board answers on the port after GET_EK', async () => {
+    const tpms = [await vendor.makeEk(), await vendor.makeEk()];
+    simulator = await Simulator.start({
+      devices: 2,
+      link: 'pty',
+      baudRate: 0,
+      tpm: (device) => tpms[device.index]!,
+    });
+    const [first, second] = simulator.devices;
+    let commits = 0;
+    const disposers = [first!, second!].map((device) =>
+      device.onRequest.on(({ name }) => {
+        if (name === 'COMMIT') commits++;
+      }),
+    );
+    const sessions = [
+      await DeviceSession.open(createTransport(first!.hostPath)),
+      await DeviceSession.open(createTransport(second!.hostPath)),
+    ] as const;
+    // The fixture's USB-serial adapter stays while the board behind it is swapped: the port
+    // never hangs up, the first board answers up to GET_EK and the second everything after.
+    let onPort: DeviceSession = sessions[0];
+    const request = sessions[0].request.bind(sessions[0]);
+    sessions[0].request = (async (name: never, req: never, options: never) => {
+      const response = await request(name, req, options);
+      if (name === 'GET_EK') onPort = sessions[1];
+      return response;
+    }) as DeviceSession['request'];
+    const port = new Proxy(sessions[0], {
+      get(_, prop) {
+        const value: unknown = Reflect.get(onPort, prop, onPort);
+        return typeof value === 'function' ? (value as () => unknown).bind(onPort) : value;
+      },
+    });
+    const profile = testProfile({ attestation: { mode: 'tpm' } });
+    const recorder = new InMemoryRunRecorder();
+    try {
+      const outcome = await runProvisioning({
+        port: 'fixture',
+        profile,
+        recorder,
+        services: await testServices(profile, { ekTrust: vendor.trust() }),
+        session: () => Promise.resolve(port),
+      });
+      expect(codeOf(outcome)).toBe('RUN_DEVICE_CHANGED');
+      expect(outcome.state === 'fail' && outcome.error.message).toMatch(
+        /Another board answered.*nothing was committed.*Provision the board on this port again/,
+      );
+      expect(outcome.state === 'fail' && outcome.error.detail).toBe(
+        'identify read LS-DEMO-1 SIM000001; before COMMIT LS-DEMO-1 SIM000002 answered',
+      );
+      // The second board took the first one's settings: the swap happened where it should.
+      expect(second!.state.staged.config).toMatchObject({ registrationId: 'ls-demo-1-sim000001' });
+      expect(commits).toBe(0);
+      expect(second!.state.identityState).toBe(0);
+      expect(second!.state.committed.config).toEqual({});
+      expect(first!.state.identityState).toBe(0);
+      expect(recorder.passes).toHaveLength(0);
+      expect(recorder.failures).toMatchObject([
+        {
+          state: 'fail',
+          error: { code: 'RUN_DEVICE_CHANGED' },
+          registrationId: 'ls-demo-1-sim000001',
+        },
+      ]);
+      expect(recorder.failures[0]!.steps.at(-1)?.step).toBe('verify');
+    } finally {
+      for (const dispose of disposers) dispose();
+      await Promise.all(sessions.map((session) => session.close()));
+    }
   });
 });

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { BANK_STAGED, CHALLENGE_PREFIX } from '../../../firmware-bridge/codec/messages.js';
+import {
+  BANK_STAGED,
+  CHALLENGE_PREFIX,
+  type DeviceInfo,
+} from '../../../firmware-bridge/codec/messages.js';
 import type {
   DeviceSession,
   RequestOptions,
@@ -55,6 +59,27 @@ export async function verifyChallenge(
     throw new RunError(
       'RUN_VERIFY_CHALLENGE_FAILED',
       `kind ${challenge.kind} challenge answer does not verify`,
+    );
+  }
+}
+
+/**
+ * Asks the device who it is again (INFO) and compares it with what identify read. For an identity
+ * the device cannot sign with (a TPM's EK) nothing else in verify ties the board on the port to
+ * the one the run started on: a board swapped on a port that did not hang up (a USB-serial adapter
+ * that stays in the fixture, a serial device server) took the staged settings just as well, and
+ * would be committed under the first board's registration ID.
+ */
+export async function verifySameDevice(
+  session: DeviceSession,
+  identified: DeviceInfo,
+  options: RequestOptions = {},
+): Promise<void> {
+  const now = await session.identify(options);
+  if (now.serialNumber !== identified.serialNumber || now.model !== identified.model) {
+    throw new RunError(
+      'RUN_DEVICE_CHANGED',
+      `identify read ${identified.model} ${identified.serialNumber}; before COMMIT ${now.model} ${now.serialNumber} answered`,
     );
   }
 }

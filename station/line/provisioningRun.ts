@@ -235,8 +235,16 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     else await verifySameDevice(session, info, request);
 
     enter('commit');
-    facts.commitSent = true;
-    await commitDevice(session);
+    // COMMIT counts as sent once the session took it for the wire (it counts a request's payload
+    // before its first write; a write that failed or stalled may still have reached the device).
+    // A link closed before that refuses COMMIT without writing a byte: the device keeps its
+    // previous identity, and the run fails with the link's error, as for any unplug.
+    const payloadBefore = session.stats.payloadBytesSent;
+    try {
+      await commitDevice(session);
+    } finally {
+      facts.commitSent = session.stats.payloadBytesSent !== payloadBefore;
+    }
     facts.deviceCommitted = true;
     closeSteps();
     const record = passedRecord(

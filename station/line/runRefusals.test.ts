@@ -182,6 +182,55 @@ describe('cancel and store failures', () => {
     ]);
   });
 
+  it('a link that closed before COMMIT left fails with the unplug code, not as unconfirmed', async () => {
+    const device = await oneDevice();
+    const recorder = new InMemoryRunRecorder();
+    const profile = testProfile();
+    const session = await DeviceSession.open(createTransport(device.hostPath));
+    let commitsSeen = 0;
+    const disposeSeen = device.onRequest.on(({ name }) => {
+      if (name === 'COMMIT') commitsSeen++;
+    });
+    try {
+      const outcome = await runProvisioning({
+        port: device.hostPath,
+        profile,
+        recorder,
+        services: await testServices(profile),
+        session: async () => {
+          const request = session.request.bind(session);
+          // The board is pulled between verify and COMMIT: the session knows the link is gone
+          // before COMMIT is asked for, so not a byte of it is written.
+          session.request = (async (name: never, req: never, options: never) => {
+            if (name === 'COMMIT') {
+              const closed = new Promise<void>((resolve) => {
+                const dispose = session.onClosed.on(() => {
+                  dispose();
+                  resolve();
+                });
+              });
+              await device.faults.unplug();
+              await closed;
+            }
+            return request(name, req, options);
+          }) as DeviceSession['request'];
+          return session;
+        },
+      });
+      expect(codeOf(outcome)).toBe('WIRE_DISCONNECTED');
+      expect(commitsSeen).toBe(0);
+      expect(device.state.identityState).toBe(0);
+      expect(recorder.passes).toHaveLength(0);
+      expect(recorder.failures).toMatchObject([
+        { state: 'fail', error: { code: 'WIRE_DISCONNECTED' } },
+      ]);
+      expect(recorder.failures[0]?.steps.at(-1)?.step).toBe('commit');
+    } finally {
+      disposeSeen();
+      await session.close();
+    }
+  });
+
   it('a store that fails after the device committed fails the run with the store code and says so', async () => {
     const device = await oneDevice();
     const recorder = new InMemoryRunRecorder();

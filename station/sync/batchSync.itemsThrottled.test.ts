@@ -95,4 +95,24 @@ describe('syncBatch, for a bulk create whose items DPS throttles or fails', () =
       needsReconcile: 0,
     });
   });
+
+  it('retries alone an item refused 5xx when it was resent by itself after a whole-call 400', async () => {
+    provisionMany(3);
+    station.dps.failNext('bulkEnrollments', { kind: 'bad-request' });
+    refuseItems(503000, (id) => id === 'reg-sn0');
+    const worker = station.worker();
+    worker.start();
+    await worker.syncNow();
+
+    // Its neighbours went on one by one, and the worker holds nothing for that one row.
+    expect(station.dps.callsOf('bulkEnrollments').map((c) => c.registrationIds)).toEqual([
+      ['reg-sn0', 'reg-sn1', 'reg-sn2'],
+      ['reg-sn0'],
+      ['reg-sn1'],
+      ['reg-sn2'],
+    ]);
+    expect(station.statuses()).toEqual(['pending', 'synced', 'synced']);
+    expect(station.rows()[0]).toMatchObject({ lastErrorCode: 'SYNC_DPS_RETRY' });
+    expect(worker.status().lastError).toBeUndefined();
+  });
 });

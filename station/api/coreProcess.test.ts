@@ -132,6 +132,26 @@ describe('runCore', () => {
     expect(logs.join('\n')).toContain('SyntaxError: line.json: Unexpected token');
   });
 
+  it("gives Node's own errors (ENOENT, ERR_DLOPEN_FAILED) start wording, their code in the detail", async () => {
+    for (const [code, text] of [
+      ['ENOENT', "ENOENT: no such file or directory, open '/srv/line/profiles.json'"],
+      ['ERR_DLOPEN_FAILED', 'better_sqlite3.node was compiled against another Node.js version'],
+    ]) {
+      const { main } = startCore(async () => {
+        throw Object.assign(new Error(text), { code });
+      });
+      main.send({ type: 'start', secretBackend: null });
+      expect(await main.next()).toEqual({
+        type: 'fatal',
+        error: {
+          code: 'STATION_START_FAILED',
+          message: 'The station could not start. See the station log.',
+          detail: `Error ${code}: ${text}`,
+        },
+      });
+    }
+  });
+
   it('stops the station when main says stop, and ignores messages it cannot read', async () => {
     const { state, factory } = lineFactory();
     const { main, logs } = startCore(factory);

@@ -30,20 +30,32 @@ export function messagePortPipe(port: UiPort): MessagePipe {
 }
 
 /**
- * What main shows when the station cannot start. A coded error keeps its code and text; any
- * other (a corrupt config file, a native module built for another Node) gets start wording and
- * its own name and message as the detail, never its stack or properties, which may hold
- * configuration values.
+ * What main shows when the station cannot start. An error with a station code keeps its code
+ * and text; any other (a corrupt config file, Node's ENOENT or EACCES, a native module built
+ * for another Node: ERR_DLOPEN_FAILED) gets start wording and its own name, code and message as
+ * the detail, never its stack or properties, which may hold configuration values.
  */
 export function startError(err: unknown): ApiError {
   const coded = err as { code?: unknown; message?: unknown } | null;
-  if (typeof coded?.code === 'string' && typeof coded.message === 'string') return toApiError(err);
+  const code = typeof coded?.code === 'string' ? coded.code : undefined;
+  if (code !== undefined && isStationCode(code) && typeof coded?.message === 'string') {
+    return toApiError(err);
+  }
   const name = err instanceof Error ? err.name : typeof err;
+  const message = err instanceof Error ? err.message : String(err);
   return {
     code: START_FAILED,
     message: 'The station could not start. See the station log.',
-    detail: clipText(`${name}: ${err instanceof Error ? err.message : String(err)}`),
+    detail: clipText(`${name}${code === undefined ? '' : ` ${code}`}: ${message}`),
   };
+}
+
+/**
+ * The station's codes are PART_WHAT (STORE_LOCKED, PROFILE_INVALID); Node's are ENOENT-like or
+ * ERR_-prefixed, and say nothing an operator can act on without the message and path.
+ */
+function isStationCode(code: string): boolean {
+  return /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_');
 }
 
 /** The code of a start failure whose error had no code of its own. */

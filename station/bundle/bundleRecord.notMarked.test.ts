@@ -58,6 +58,7 @@ describe('writeRecorded: a bundle written but not marked so', () => {
 
     await expect(failed).rejects.toMatchObject({
       code: 'BUNDLE_WRITE_FAILED',
+      message: expect.stringMatching(/could not record it .* the file was removed .* Export again/),
       detail: expect.stringMatching(/SQLITE_BUSY.*carries nothing and the file was removed/),
     });
     expect(existsSync(file)).toBe(false);

@@ -167,10 +167,15 @@ function notMarked(file: string, removed: boolean, err: unknown): BundleError {
   const left = removed
     ? 'the file was removed'
     : 'the file could not be removed: delete it, it must not be synced';
+  // The code's usual text blames the drive; here the drive took the file and the database did
+  // not, so the operator reads this case's own sentence, with what to do about a file left.
+  const message = removed
+    ? 'The bundle was written, but the station database could not record it (another program held it, or the disk is full), so the file was removed and no bundle was recorded. Export again.'
+    : 'The bundle was written, but the station database could not record it (another program held it, or the disk is full), and the file could not be removed: delete it, it must not be synced. Then export again.';
   return new BundleError(
     'BUNDLE_WRITE_FAILED',
     `${file}: the station database could not record the bundle as written (${code}), so it carries nothing and ${left}; export again`,
-    { cause: err },
+    { cause: err, message },
   );
 }
 

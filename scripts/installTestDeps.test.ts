@@ -75,7 +75,7 @@ describe('install-test-deps.sh --runtime-only (npm start)', () => {
     expect(result.calls.trim().split('\n')).toHaveLength(1);
   });
 
-  it('warns and exits 0 when apt-get install fails, naming only what is still missing', () => {
+  it('warns and exits 0 when apt-get install fails, naming what is still missing', () => {
     const bin = binWith({
       id: 'echo 0',
       'apt-get': logged('apt-get', '[ "$1" = update ] || exit 100'),

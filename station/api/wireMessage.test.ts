@@ -18,10 +18,10 @@ function codeOf(read: ReturnType<typeof readWireMessage>): string | undefined {
 describe('readWireMessage on a cloned object (MessagePort)', () => {
   it('refuses a large typed array at once, without turning it into text', () => {
     const message = structuredClone({ ...ping, pad: new Uint8Array(1_000_000) });
-    // Serialising it whole took ~500 ms on a developer machine; the bound is loose for slow CI.
+    // Serialising it whole took ~500 ms here; the bound leaves a loaded CI a wide margin.
     const { result, ms } = timed(() => readWireMessage(message));
     expect(codeOf(result)).toBe(API_ERROR_CODES.tooLarge);
-    expect(ms).toBeLessThan(100);
+    expect(ms).toBeLessThan(250);
   });
 
   it('refuses binary data of any size, which JSON has no form for', () => {

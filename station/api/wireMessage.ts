@@ -76,9 +76,10 @@ class Refusal {
  * The JSON text of a cloned object, stopping as soon as it is sure to pass `limit`. A cloned
  * object has no byte size of its own, and serialising it whole first would let one message hold
  * the core's event loop for seconds (a typed array's text is ~10× its bytes). The replacer keeps a
- * running count that never exceeds the text written so far, so what fits is never refused and the
- * exact check follows. (Keys of properties JSON omits, `undefined` ones, count too, so that the
- * work stays bounded as well.)
+ * running estimate of the text; the exact byte check follows for what passes. The estimate may
+ * run ahead of the text by a few bytes per entry (a comma counted for each first entry, keys of
+ * `undefined` values that JSON omits, counted so the work stays bounded too), so a message
+ * within a few bytes per entry of the limit may be refused.
  * Values JSON has no form for (typed arrays, buffers, Map, Date, ...) are refused outright:
  * JSON.stringify would quietly turn them into something else.
  */

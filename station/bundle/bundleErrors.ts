@@ -41,7 +41,7 @@ export const bundleErrorText = {
   BUNDLE_OUTBOX_CHANGED:
     'A supervisor revoked the certificate of an enrollment while the bundle was being written, so no bundle was written: the revoked one must not go to DPS. Export again.',
   BUNDLE_OTHER_DPS:
-    "This receipt names another DPS than the first receipt this station applied for the bundle, so nothing in it was applied. Bring the receipt of the bundle's sync to that first DPS; if the first receipt was the wrong one, that is a supervisor's matter: the rows it settled are in `queue list`.",
+    "This receipt names another DPS than the first receipt with DPS's answers this station applied for the bundle, so nothing in it was applied. Bring the receipt of the bundle's sync to that first DPS; if the first receipt was the wrong one, that is a supervisor's matter: the rows it settled are in `queue list`.",
   BUNDLE_WORK_MISMATCH:
     'This machine already holds a different bundle under the same name in its bundle folder. Call engineering; do not delete anything.',
 } as const;
@@ -54,7 +54,7 @@ export type BundleErrorCode = keyof typeof bundleErrorText;
  */
 export function otherDpsText(firstHost: string, receiptHost: string): string {
   return (
-    `This receipt is of a sync to DPS ${receiptHost}, but the first receipt this station applied for the bundle came from DPS ${firstHost}, so nothing in it was applied. ` +
+    `This receipt is of a sync to DPS ${receiptHost}, but the first receipt with DPS's answers this station applied for the bundle came from DPS ${firstHost}, so nothing in it was applied. ` +
     `Bring the receipt of the bundle's sync to ${firstHost}. If that first receipt was the wrong one (an emulator or a staging DPS), that is a supervisor's matter: the rows it settled are in \`queue list\`.`
   );
 }

@@ -16,9 +16,9 @@ import { LateDpsAnswers } from './lateDpsAnswers.js';
  * that its own worker holds right now, keeps what it has. So a receipt can be applied twice, or
  * a later receipt of the same bundle after an earlier partial one, and each answer counts once.
  * A row the worker holds is not answered at all (its sends neither): the worker may hand it back
- * pending (offline), and the same receipt received again then applies it. Every receipt of a
- * bundle must name the DPS its first applied receipt with an answer of DPS named (BUNDLE_OTHER_DPS
- * otherwise).
+ * pending (offline), and the same receipt received again then applies it. The first receipt of
+ * a bundle that carries DPS's answers names the bundle's DPS: a later one with answers from
+ * another DPS is refused (BUNDLE_OTHER_DPS); one with no answer at all (DPS out of reach) is not.
  */
 
 export interface ReceiveSummary {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,7 +6,6 @@ import { savedLinePath } from '../production/savedLine.js';
 import { stationPaths } from './dataDir.js';
 import { line } from './lineCommand.js';
 import { provision } from './provisionCommand.js';
-import { existsSync } from 'node:fs';
 
 let root: string;
 let dataDir: string;

@@ -37,7 +37,7 @@ export const runErrorText = {
   RUN_VERIFY_CHALLENGE_FAILED:
     'The device could not prove it holds its new identity key. Set the device aside.',
   RUN_DEVICE_CHANGED:
-    'Another board answered than the one this run started on, so nothing was committed to it. Provision the board on this port again.',
+    'A different board answered than the one this run started on, so nothing was committed to it. Provision the board on this port again.',
   RUN_COMMIT_NOT_RECORDED:
     'The device committed its new identity, but the station could not record it. Set the device aside and call engineering: it must be re-provisioned before it ships.',
   RUN_COMMIT_UNCONFIRMED:

@@ -191,7 +191,8 @@ export class OutboxSyncStore {
   /**
    * Rows left `syncing` by a crash (or a kill) between sending and marking: back to `pending`,
    * flagged so the worker reads DPS before sending them again. Called before the first claim of
-   * each lease taken, and again until the database has taken it; a second call finds nothing.
+   * each lease taken, and again until the database has taken it; a call after one it took finds
+   * nothing.
    */
   recoverInterrupted(): number {
     this.followClock();

@@ -217,7 +217,7 @@ describe('tpm attestation on a simulated device', () => {
       });
       expect(codeOf(outcome)).toBe('RUN_DEVICE_CHANGED');
       expect(outcome.state === 'fail' && outcome.error.message).toMatch(
-        /Another board answered.*nothing was committed.*Provision the board on this port again/,
+        /A different board answered.*nothing was committed.*Provision the board on this port again/,
       );
       expect(outcome.state === 'fail' && outcome.error.detail).toBe(
         'identify read LS-DEMO-1 SIM000001; before COMMIT LS-DEMO-1 SIM000002 answered',

@@ -10,6 +10,7 @@ import {
   unfinishedSettlements,
   type FailureVerdict,
 } from './failurePolicy.js';
+import { LeaseRecovery } from './leaseRecovery.js';
 import { OutboxSyncStore } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
@@ -56,6 +57,8 @@ export class SyncWorker {
   private readonly store: OutboxSyncStore;
   /** Held, this worker alone may claim and settle rows of this database. */
   private readonly lease: SyncLease;
+  /** Holds the lease, then puts back the rows an earlier holder left `syncing`. */
+  private readonly leaseRecovery: LeaseRecovery;
   private readonly limiter: SlidingWindowLimiter;
   private readonly context: ReconcileContext;
   /** What DPS showed of group members' enrollment groups, kept a minute (a pass's worth). */
@@ -73,12 +76,6 @@ export class SyncWorker {
   /** What DPS answered, on its way into the outbox (kept while the database refuses). */
   private readonly settlements: SettlementBook;
   private readonly syncNowRequests = new SyncNowRequests();
-  /**
-   * Whether the rows an earlier holder left `syncing` were put back since the lease was last
-   * taken. Set only once the database took that recovery: one it refused is asked again at the
-   * next look, or those rows would stay `syncing` for good while newer rows sync.
-   */
-  private recovered = false;
 
   constructor(options: SyncWorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -92,6 +89,7 @@ export class SyncWorker {
     const steps = new WallClockSteps(this.clock);
     this.store = new OutboxSyncStore(options.db, () => this.clock.now(), steps);
     this.lease = new SyncLease(options.db, () => this.clock.now());
+    this.leaseRecovery = new LeaseRecovery(this.lease, this.store);
     this.limiter = new SlidingWindowLimiter(options.limit ?? DPS_RATE_LIMIT, this.clock);
     this.failures = new SyncFailures({
       clock: this.clock,
@@ -329,18 +327,9 @@ export class SyncWorker {
    * database throws, and pump() reports it and looks again after a backoff.
    */
   private holdLease(): boolean {
-    const held = this.lease.hold();
-    if ('holder' in held) {
-      this.refusedByLease(held.holder);
-      return false;
-    }
-    // Taken (again): whoever held it before may have left rows in flight.
-    if (held.justTaken) this.recovered = false;
-    if (!this.recovered) {
-      this.store.recoverInterrupted();
-      this.recovered = true;
-    }
-    return true;
+    const holder = this.leaseRecovery.hold();
+    if (holder) this.refusedByLease(holder);
+    return holder === undefined;
   }
 
   private refusedByLease(holder: LeaseHolder): void {

@@ -222,14 +222,14 @@ export class Line implements LineController {
       throw new LineError('LINE_PORT_ABSENT', portAbsentDetail(slotNumber, slot.port));
     if (slot.isChecking) {
       // A second press while the first waits for the check starts no second run.
-      if (!slot.deferOperatorStart()) return;
+      if (!slot.operatorStart.defer()) return;
       // The operator's start ends the check; the run that follows is the operator's, not auto.
       slot.cancel('the operator started the slot');
       slot.forgetFailures();
       slot.armed = false;
       void slot.settled().then(() => {
         // A Cancel pressed before the check ended withdrew this start (see cancel).
-        if (slot.takeOperatorStart() && !this.stopped && slot.present && !slot.isRunning)
+        if (slot.operatorStart.take() && !this.stopped && slot.present && !slot.isRunning)
           this.startRun(slot, 'operator', operatorName);
       });
       return;
@@ -247,7 +247,7 @@ export class Line implements LineController {
       throw new LineError('LINE_RUN_COMMITTING', `slot ${slotNumber} ${slot.port}`);
     const checking = slot.isChecking;
     // A Provision pressed during the check waits for it to end: this Cancel withdraws it too.
-    if (checking) slot.withdrawOperatorStart();
+    if (checking) slot.operatorStart.withdraw();
     // A check the operator ended starts nothing: the card says so (checkCancelledView).
     if (!slot.cancel() || !checking) return;
     void slot.settled().then(() => {

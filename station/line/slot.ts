@@ -3,6 +3,7 @@ import { parseTcpPath } from '../../firmware-bridge/transports/tcpTransport.js';
 import { FailureStreak, type EarlierFailures } from './failureStreak.js';
 import type { SlotView } from './lineTypes.js';
 import { NoAnswerStreak } from './noAnswerStreak.js';
+import { OperatorStart } from './operatorStart.js';
 import { holdsEarlierPass } from './passedBeforeStart.js';
 import type { RunOutcome, RunProgress } from './provisioningRun.js';
 import { toCodedError } from './runErrors.js';
@@ -81,11 +82,8 @@ export class Slot {
   private running: Promise<unknown> | undefined;
   /** `running` is a check, not a run: the operator's start may end it. */
   private checking = false;
-  /**
-   * The operator pressed Provision during the check: their run starts once the check has let
-   * the port go, unless they press Cancel before then (the line's provision and cancel).
-   */
-  private operatorStartPending = false;
+  /** Provision pressed during the check, due once it ends (operatorStart.ts). */
+  readonly operatorStart = new OperatorStart();
   private current: SlotView;
   private readonly streak: FailureStreak;
   private readonly unanswered = new NoAnswerStreak();
@@ -339,28 +337,6 @@ export class Slot {
     if (!this.controller) return false;
     this.controller.abort(typeof reason === 'string' ? new Error(reason) : reason);
     return true;
-  }
-
-  /**
-   * Provision during a check: the operator's run is due once the check ends (`takeOperatorStart`).
-   * False when it already was (a double click): one start is pending, not two.
-   */
-  deferOperatorStart(): boolean {
-    if (this.operatorStartPending) return false;
-    this.operatorStartPending = true;
-    return true;
-  }
-
-  /** Cancel before the check ended: the Provision pressed during it starts nothing. */
-  withdrawOperatorStart(): void {
-    this.operatorStartPending = false;
-  }
-
-  /** The check ended: whether the operator's start is still due. It is taken once. */
-  takeOperatorStart(): boolean {
-    const due = this.operatorStartPending;
-    this.operatorStartPending = false;
-    return due;
   }
 
   /** The operator ended the check: no run follows, and the card offers Provision. */

@@ -42,7 +42,8 @@ export interface BatchOutcome {
  * 3. creates the rest in ONE bulk call, then settles each item by its result: success is synced
  *    (bulk returns no etag, and a GET only for it would cost an operation; the etag is read when
  *    an update needs it), 409 is reconciled by reading DPS, 408/429/5xx retry, other 4xx fail;
- *    when DPS answered every item 429 or 5xx, the batch ends as for a whole-call 429/5xx;
+ *    when DPS answered every item of a call of several 429 or 5xx, the batch ends as for a
+ *    whole-call 429/5xx;
  * 4. a whole-call 400 of several items is retried item by item, so one bad enrollment does not
  *    fail its neighbours;
  * 5. settles symmetric-key group members by what DPS shows of their enrollment group
@@ -233,14 +234,8 @@ class BatchRun implements BatchCalls {
     return false;
   }
 
-  /**
-   * Bulk-creates `items`; returns those DPS answered 409 for. `resentAlone`: one item of a batch
-   * DPS refused whole (400), sent again by itself.
-   */
-  private async create(
-    items: PreparedEnrollment[],
-    resentAlone = false,
-  ): Promise<PreparedEnrollment[]> {
+  /** Bulk-creates `items`; returns those DPS answered 409 for. */
+  private async create(items: PreparedEnrollment[]): Promise<PreparedEnrollment[]> {
     if (items.length === 0) return [];
     let result: BulkResult;
     try {
@@ -258,7 +253,7 @@ class BatchRun implements BatchCalls {
         return [];
       }
       const conflicts: PreparedEnrollment[] = [];
-      for (const item of items) conflicts.push(...(await this.create([item], true)));
+      for (const item of items) conflicts.push(...(await this.create([item])));
       return conflicts;
     }
     if (!Array.isArray(result?.errors) || (!result.isSuccessful && result.errors.length === 0)) {
@@ -309,9 +304,10 @@ class BatchRun implements BatchCalls {
         });
       }
     }
-    // An item resent alone after a 400 retries on its own: one row DPS keeps failing must not
-    // hold its batch's other rows, which follow it one by one.
-    if (!resentAlone && refused.length === items.length) throw this.refusedEvery(refused);
+    // One item refused is that row's own retry, as it always was: a row resent alone after a
+    // 400 must not hold its batch's other rows, which follow it one by one, nor a batch of one
+    // row wait for the worker's hold rather than its own backoff.
+    if (items.length > 1 && refused.length === items.length) throw this.refusedEvery(refused);
     for (const { item, status, detail } of refused) this.retry(item.row, detail, status !== 429);
     return conflicts;
   }

@@ -1,8 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 
 import { CertError, certErrorText, type CertErrorCode } from '../certErrors.js';
+import { readBoundedInputFile } from './boundedInputFile.js';
 import { certificatesFromPem } from './pemCertificates.js';
 
 /**
@@ -107,31 +106,14 @@ export async function readImportFiles(paths: ImportFilePaths): Promise<CheckedIm
 }
 
 async function readImportFile(path: string): Promise<{ file: string; bytes: Uint8Array }> {
-  const file = resolve(path);
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) {
-      throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', file, 'a folder, not a file');
-    }
-    // A pipe or a device (/dev/zero) has no size to check and could be read for ever.
-    if (!info.isFile()) {
-      throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', file, 'not a regular file');
-    }
-    if (info.size > MAX_FILE_BYTES) {
-      throw new CaImportFileError(
-        'CA_IMPORT_FILE_UNREADABLE',
-        file,
-        `${info.size} bytes, far larger than a certificate, key or PKCS#12 file`,
-      );
-    }
-    return { file, bytes: new Uint8Array(await readFile(file)) };
-  } catch (err) {
-    if (err instanceof CaImportFileError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', file, why, { cause: err });
-  }
+  const read = await readBoundedInputFile(
+    path,
+    MAX_FILE_BYTES,
+    'a certificate, key or PKCS#12 file',
+  );
+  if ('bytes' in read) return read;
+  const options = read.cause === undefined ? {} : { cause: read.cause };
+  throw new CaImportFileError('CA_IMPORT_FILE_UNREADABLE', read.file, read.finding, options);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { readBoundedInputFile } from '../../certs/ca/boundedInputFile.js';
 import type { LockedCa } from '../../certs/ca/openCa.js';
 import { certificateToPem } from '../../certs/ca/pemCertificates.js';
 import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
@@ -125,22 +125,13 @@ export class CaIssueCsrError extends Error {
 
 /** The bytes of --csr FILE, or CA_ISSUE_CSR_UNREADABLE saying why not (as `ca import` does). */
 async function readCsr(typed: string): Promise<Buffer> {
-  const file = resolve(typed);
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw new CaIssueCsrError(file, 'a folder, not a file');
-    if (!info.isFile()) throw new CaIssueCsrError(file, 'not a regular file');
-    if (info.size > MAX_CSR_BYTES) {
-      throw new CaIssueCsrError(file, `${info.size} bytes, far larger than a CSR`);
-    }
-    return await readFile(file);
-  } catch (err) {
-    if (err instanceof CaIssueCsrError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new CaIssueCsrError(file, why, { cause: err });
-  }
+  const read = await readBoundedInputFile(typed, MAX_CSR_BYTES, 'a CSR');
+  if ('bytes' in read) return Buffer.from(read.bytes);
+  throw new CaIssueCsrError(
+    read.file,
+    read.finding,
+    read.cause === undefined ? {} : { cause: read.cause },
+  );
 }
 
 /** Accepts a CSR file in DER or PEM. */

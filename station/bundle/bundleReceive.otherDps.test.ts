@@ -1,6 +1,7 @@
-// applyReceipt and the DPS a receipt names: every receipt of a bundle must come from the DPS its
-// first applied receipt came from. A bundle synced to the wrong DPS (the emulator, a staging
-// instance) must not settle its rows, nor have them counted settled when the right receipt comes.
+// applyReceipt and the DPS a receipt names: every receipt of a bundle with DPS's answers must
+// come from the DPS its first such receipt came from. A bundle synced to the wrong DPS (the
+// emulator, a staging instance) must not settle its rows, nor have them counted settled when the
+// right receipt comes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ReceiptPayload } from './bundlePayload.js';
 import { listBundles } from './bundleList.js';
@@ -32,6 +33,21 @@ function from(dpsHost: string, payload: ReceiptPayload): ReceiptPayload {
   return { ...payload, dpsHost };
 }
 
+/**
+ * Two rows exported in one bundle, and the receipt of its sync to the line's DPS: S1 synced, P1
+ * still pending.
+ */
+async function lineReceipt() {
+  const s = station.provision('S1');
+  const p = station.provision('P1');
+  const bundle = await kit.exported();
+  const first = from(
+    LINE_DPS,
+    receipt(bundle, [answer(bundle, s, 1, synced), answer(bundle, p, 1, stillPending)]),
+  );
+  return { s, p, bundle, first };
+}
+
 /** Everything a receipt may change: the outbox rows, what the bundle noted, and the audit. */
 function everything(): unknown {
   return {
@@ -44,13 +60,7 @@ function everything(): unknown {
 
 describe('applyReceipt: the DPS each receipt names', () => {
   it('refuses, changing nothing, a receipt of the bundle from another DPS than its first', async () => {
-    const s = station.provision('S1');
-    const p = station.provision('P1');
-    const bundle = await kit.exported();
-    const first = from(
-      LINE_DPS,
-      receipt(bundle, [answer(bundle, s, 1, synced), answer(bundle, p, 1, stillPending)]),
-    );
+    const { s, p, bundle, first } = await lineReceipt();
     expect(kit.apply(first)).toMatchObject(counts({ synced: 1, stillPending: 1 }));
     expect(listBundles(station.db)).toMatchObject([{ id: bundle.bundleId, dpsHost: LINE_DPS }]);
     const before = everything();
@@ -87,13 +97,7 @@ describe('applyReceipt: the DPS each receipt names', () => {
   });
 
   it('applies later receipts from the first DPS as before, its name in any letter case', async () => {
-    const s = station.provision('S1');
-    const p = station.provision('P1');
-    const bundle = await kit.exported();
-    const first = from(
-      LINE_DPS,
-      receipt(bundle, [answer(bundle, s, 1, synced), answer(bundle, p, 1, stillPending)]),
-    );
+    const { s, p, bundle, first } = await lineReceipt();
     kit.apply(first);
     expect(() => kit.apply(from(STAGING_DPS, first), LATER)).toThrow(
       expect.objectContaining({ code: 'BUNDLE_OTHER_DPS' }),

@@ -10,6 +10,7 @@ import { clipText } from './contractFit.js';
 import { mainToCoreSchema, type CorePort, type CoreToMain, type UiPort } from './coreProtocol.js';
 import { RemoteSecretStorage } from './remoteSecretStorage.js';
 import { serveStationApi, toApiError } from './serveStationApi.js';
+import { codeOf, isStationCode } from './stationCode.js';
 import type { RunningStation, StationFactory } from './stationFactory.js';
 
 /** A station-side MessagePipe over an Electron MessagePortMain. */
@@ -36,26 +37,18 @@ export function messagePortPipe(port: UiPort): MessagePipe {
  * the detail, never its stack or properties, which may hold configuration values.
  */
 export function startError(err: unknown): ApiError {
-  const coded = err as { code?: unknown; message?: unknown } | null;
-  const code = typeof coded?.code === 'string' ? coded.code : undefined;
-  if (code !== undefined && isStationCode(code) && typeof coded?.message === 'string') {
+  const code = codeOf(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  if (code !== undefined && isStationCode(code) && typeof message === 'string') {
     return toApiError(err);
   }
   const name = err instanceof Error ? err.name : typeof err;
-  const message = err instanceof Error ? err.message : String(err);
+  const text = err instanceof Error ? err.message : String(err);
   return {
     code: START_FAILED,
     message: 'The station could not start. See the station log.',
-    detail: clipText(`${name}${code === undefined ? '' : ` ${code}`}: ${message}`),
+    detail: clipText(`${name}${code === undefined ? '' : ` ${code}`}: ${text}`),
   };
-}
-
-/**
- * The station's codes are PART_WHAT (STORE_LOCKED, PROFILE_INVALID); Node's are ENOENT-like or
- * ERR_-prefixed, and say nothing an operator can act on without the message and path.
- */
-function isStationCode(code: string): boolean {
-  return /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_');
 }
 
 /** The code of a start failure whose error had no code of its own. */

@@ -162,6 +162,29 @@ describe('serveStationApi', () => {
     expect(answer.error.detail).toBe('cannot read x of undefined');
   });
 
+  it('never hands a client a Node code: ENOENT or ERR_… travel in the detail of API_COMMAND_FAILED', async () => {
+    const { client, line } = setup();
+    line.throwNext = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), {
+      code: 'ENOENT',
+      errno: -2,
+      syscall: 'open',
+    });
+    client.send({ id: 15, type: 'command', command: 'provision', args: { slot: 1 } });
+    expect((await client.next()).error).toEqual({
+      code: 'API_COMMAND_FAILED',
+      message: 'The station could not carry out the command. See the station log.',
+      detail: "ENOENT: no such file or directory, open '/x'",
+    });
+    line.throwNext = Object.assign(new TypeError('The "path" argument must be of type string'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    client.send({ id: 16, type: 'command', command: 'provision', args: { slot: 1 } });
+    expect((await client.next()).error).toMatchObject({
+      code: 'API_COMMAND_FAILED',
+      detail: 'ERR_INVALID_ARG_TYPE: The "path" argument must be of type string',
+    });
+  });
+
   it('logs the first refusal, then one line a minute with the count, and closes at the limit', async () => {
     const line = new RecordingLine();
     const [stationEnd, clientEnd] = createPipePair();

@@ -20,6 +20,7 @@ import {
 } from './contract.js';
 import type { CommandHandlers, EventSource } from './commandHandlers.js';
 import { clipText, fitError } from './contractFit.js';
+import { codeOf, isStationCode } from './stationCode.js';
 import { readWireMessage } from './wireMessage.js';
 
 export interface ServeOptions {
@@ -48,18 +49,27 @@ export interface ServeOptions {
  */
 export const MAX_REFUSED_MESSAGES = 100;
 
-/** Coded errors (the line's, the CA's) pass through; anything else becomes API_COMMAND_FAILED. */
+/**
+ * Coded errors (the line's, the CA's) pass through; anything else becomes API_COMMAND_FAILED,
+ * with Node's own code (ENOENT, EACCES, ERR_…) kept in the detail: a client must never be handed
+ * a code the contract does not define.
+ */
 export function toApiError(err: unknown): ApiError {
-  const coded = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
-  if (coded && typeof coded.code === 'string' && typeof coded.message === 'string') {
-    const error: ApiError = { code: coded.code, message: coded.message };
+  const coded = err as { message?: unknown; detail?: unknown } | null;
+  const code = codeOf(err);
+  if (code !== undefined && isStationCode(code) && typeof coded?.message === 'string') {
+    const error: ApiError = { code, message: coded.message };
     if (typeof coded.detail === 'string') error.detail = coded.detail;
     return fitError(error);
   }
+  const message = err instanceof Error ? err.message : String(err);
   return {
     code: API_ERROR_CODES.commandFailed,
     message: 'The station could not carry out the command. See the station log.',
-    detail: clipText(err instanceof Error ? err.message : String(err)),
+    // Node's system errors start their message with the code already.
+    detail: clipText(
+      code === undefined || message.startsWith(code) ? message : `${code}: ${message}`,
+    ),
   };
 }
 

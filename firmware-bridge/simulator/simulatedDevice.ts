@@ -8,6 +8,8 @@ import type { DeviceState, DeviceStateView } from './deviceState.js';
 import { DeviceFaults, type FaultTarget } from './faults.js';
 import { LinkPacer } from './linkPacer.js';
 
+const BANNER_ENCODER = new TextEncoder();
+
 export interface SimulatedDeviceOptions {
   index: number;
   state: DeviceState;
@@ -17,6 +19,19 @@ export interface SimulatedDeviceOptions {
   /** Line rate the pacers model; 0 or undefined for an unpaced link. */
   baudRate?: number;
   seed: number;
+  /**
+   * Text the firmware prints on the port each time it boots after a reboot or replug, before it
+   * listens (PROTOCOL.md §2.3); default bootBanner(identity). Empty: a silent boot.
+   */
+  bootBanner?: string;
+}
+
+/**
+ * What a real MCU prints at reset (ROM bootloader, RTOS log) on the port it then speaks the
+ * protocol on: plain text, no 0x00, so it reaches the host glued to the device's next frame.
+ */
+export function bootBanner(identity: { model: string; firmwareVersion: string }): string {
+  return `\r\nLS-SIM ${identity.model} boot: rst=poweron\r\nfirmware ${identity.firmwareVersion}\r\nready\r\n`;
 }
 
 /**
@@ -153,9 +168,16 @@ export class SimulatedDevice {
       };
       this.bootTimer = setTimeout(() => {
         this.powered = true;
+        this.printBanner();
         this.finishBoot?.();
       }, this.options.latencies.bootMs);
     });
+  }
+
+  private printBanner(): void {
+    const banner = this.options.bootBanner ?? bootBanner(this.options.state.identity);
+    if (banner === '' || !this.options.link.isPlugged || this.faults.isStalled) return;
+    this.txPacer.push(this.faults.tx.apply(BANNER_ENCODER.encode(banner)));
   }
 
   private deliver(bytes: Uint8Array, arrivedAt: number): void {

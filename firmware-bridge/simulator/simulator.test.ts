@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { afterEach, describe, expect, it } from 'vitest';
+import { damagedFrames } from '../codec/frameDecoder.js';
 import { WireError } from '../codec/wireErrors.js';
 import { DeviceSession } from '../session/deviceSession.js';
 import { SerialTransport } from '../transports/serialTransport.js';
 import type { RequestEvent } from './deviceEndpoint.js';
 import { socatOnPath } from './ptyPair.js';
+import { bootBanner } from './simulatedDevice.js';
 import { Simulator, type SimulatorOptions } from './simulator.js';
 import { makeTestCa, verifyEcdsa } from './testKit.js';
 
@@ -178,6 +180,35 @@ describe.skipIf(!socatOnPath())(
       // What was staged before the reboot is gone: a host reads the staged bank back before
       // COMMIT, which is where such a run fails.
       expect((await session.request('GET_CONFIG', { bank: 1 })).idScope).toBeUndefined();
+    });
+
+    it('a rebooted device prints its boot banner; the host drops it with the next frame and the re-send is answered', async () => {
+      const sim = await start({ devices: 1, latencies: { bootMs: 10 } });
+      const device = sim.devices[0]!;
+      const session = await openSession(device.hostPath);
+      await session.identify();
+      const { bytesRead, retransmissions } = session.stats;
+      await device.reboot();
+      const banner = bootBanner(device.state.identity);
+      // The banner crosses the paced UART while no request waits; the host only buffers it.
+      await new Promise((resolve) => setTimeout(resolve, (banner.length * 10_000) / BAUD + 50));
+      expect(session.stats.bytesRead - bytesRead).toBe(banner.length);
+      expect(session.stats.decoder.framesAccepted).toBe(1);
+      // INFO's answer arrives glued to the banner (no 0x00 between them, PROTOCOL.md §2.3): a
+      // damaged frame, so the host sends INFO again at once and takes the replayed answer.
+      expect((await session.identify()).serialNumber).toBe('SIM000001');
+      expect(session.stats.retransmissions - retransmissions).toBe(1);
+      expect(damagedFrames(session.stats.decoder)).toBe(1);
+    });
+
+    it('a boot banner of "" boots silently', async () => {
+      const sim = await start({ devices: 1, latencies: { bootMs: 10 }, bootBanner: '' });
+      const device = sim.devices[0]!;
+      const session = await openSession(device.hostPath);
+      await session.identify();
+      await device.reboot();
+      expect((await session.identify()).serialNumber).toBe('SIM000001');
+      expect(damagedFrames(session.stats.decoder)).toBe(0);
     });
 
     it('a stalled device answers nothing until the stall is cleared', async () => {

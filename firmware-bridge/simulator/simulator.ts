@@ -56,6 +56,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** Address the TCP listeners bind; default loopback, never other interfaces by default. */
   tcpHost?: string;
+  /** What each device prints when it boots after a reboot or replug; '' for silence. */
+  bootBanner?: string;
   /** Device i listens on tcpBasePort + i; 0 (default) = an ephemeral port each. */
   tcpBasePort?: number;
 }
@@ -129,6 +131,7 @@ export class Simulator {
             baudRate,
             // Distinct, repeatable streams per device.
             seed: ((options.seed ?? 1) * 0x9e3779b1 + index) >>> 0,
+            ...(options.bootBanner !== undefined && { bootBanner: options.bootBanner }),
           }),
         );
       }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { registrationIdProblem, renderRegistrationId } from './registrationId.js';
+import {
+  fieldAddingNothing,
+  normaliseRegistrationId,
+  quotedFieldValue,
+  registrationIdProblem,
+  renderRegistrationId,
+} from './registrationId.js';
 
 describe('registration IDs', () => {
   it('renders and normalises a template', () => {
@@ -28,5 +34,59 @@ describe('registration IDs', () => {
     expect(registrationIdProblem('Dev-01')).toMatch(/lower-case/);
     expect(registrationIdProblem('dev-')).toMatch(/start and end/);
     expect(registrationIdProblem('a'.repeat(129))).toMatch(/at most 128/);
+  });
+
+  describe('a field that adds nothing to the ID', () => {
+    const line = { identifying: ['serial', 'ek'] };
+
+    it.each(['ＳＮ００１', 'ß', '!!!', '-', '', ' ../ '])(
+      'refuses serial %j instead of giving the bare model',
+      (serial) => {
+        expect(normaliseRegistrationId(serial)).toBe('');
+        // Without `identifying` (as profile samples render) it is the model's ID alone.
+        expect(renderRegistrationId('{model}-{serial}', { model: 'M', serial })).toBe('m');
+        expect(() =>
+          renderRegistrationId('{model}-{serial}', { model: 'M', serial }, line),
+        ).toThrow(
+          `registration ID template "{model}-{serial}": serial ${JSON.stringify(serial)} has no character a registration ID may hold (a-z, 0-9, . _ : -), so {serial} adds nothing to the ID ("m")`,
+        );
+      },
+    );
+
+    it('names any identifying field the template uses, and only those', () => {
+      const fields = { model: 'M', serial: 'SN1', ek: '···' };
+      expect(() => renderRegistrationId('{serial}-{ek}', fields, line)).toThrow(/ek "···"/);
+      // A template without {ek} does not care what the EK field holds.
+      expect(renderRegistrationId('{model}-{serial}', fields, line)).toBe('m-sn1');
+      // The profile's model is not identifying: a model in another script is a noted setup.
+      const model = { model: '传感器', serial: 'SN1' };
+      expect(renderRegistrationId('{model}-{serial}', model, line)).toBe('sn1');
+      expect(fieldAddingNothing('{model}{serial}', { model: 'x', serial: '?' }, ['serial'])).toBe(
+        'serial',
+      );
+      expect(
+        fieldAddingNothing('{model}', { model: 'x', serial: '?' }, ['serial']),
+      ).toBeUndefined();
+    });
+
+    it('keeps serials with one allowed character, even those that normalise together', () => {
+      expect(renderRegistrationId('{model}-{serial}', { model: 'M', serial: 'Ｓ1' }, line)).toBe(
+        'm-1',
+      );
+      // Documented DPS-compatible normalisation, unchanged: these three are one ID.
+      for (const serial of ['SN 001', 'SN-001', 'SN/001']) {
+        expect(renderRegistrationId('{serial}', { model: 'M', serial }, line)).toBe('sn-001');
+      }
+    });
+
+    it('quotes the raw value clipped, escaping control characters', () => {
+      const long = '！'.repeat(60);
+      expect(() => renderRegistrationId('{serial}', { model: 'M', serial: long }, line)).toThrow(
+        `serial "${'！'.repeat(40)}"… has no character`,
+      );
+      expect(quotedFieldValue('a\nb')).toBe('"a\\nb"');
+      // Clipped by code points: no half surrogate pair at the cut.
+      expect(quotedFieldValue('😀'.repeat(41))).toBe(`"${'😀'.repeat(40)}"…`);
+    });
   });
 });

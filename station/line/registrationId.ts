@@ -46,15 +46,39 @@ export function normaliseRegistrationId(text: string): string {
   return REGISTRATION_ID_STEPS.reduce((out, step) => step.apply(out), text);
 }
 
+/** How much of a field's raw value an error quotes: enough to find the label, not a flood. */
+export const QUOTED_VALUE_MAX = 40;
+
+/**
+ * A field's raw value for an error: clipped by code points (never half a surrogate pair) and
+ * JSON-quoted, so control characters a device sent show as escapes instead of breaking the log.
+ */
+export function quotedFieldValue(value: string): string {
+  const points = [...value];
+  return points.length > QUOTED_VALUE_MAX
+    ? `${JSON.stringify(points.slice(0, QUOTED_VALUE_MAX).join(''))}…`
+    : JSON.stringify(value);
+}
+
 /**
  * Renders a template such as `{model}-{serial}` and normalises the result: lower case, every
  * other character becomes `-`, repeated separators collapse, separators at the ends go.
- * Throws when the template names an unknown field or the result is not a valid ID.
+ * Throws when the template names an unknown field, when a field listed in `identifying` adds
+ * nothing to the ID, or when the result is not a valid ID.
+ *
+ * `identifying` names the fields that tell one device from another (the line passes every field
+ * but `{model}`). Normalisation turns a value without a character DPS allows (`ＳＮ００１`, `ß`,
+ * `!!!`) into separators that then collapse away, so `{model}-{serial}` would give every such
+ * device the same ID: the duplicate policy would then refuse a different device as a duplicate,
+ * or let it replace the first one's enrollment. Such a device gets no ID rather than a shared
+ * one. `{model}` is left out there because the profile chose it: a model written in another
+ * script is a documented, noted configuration (loadProfiles.ts) whose serials alone tell its
+ * devices apart, and the profile checks already refuse two models that collapse together.
  */
 export function renderRegistrationId(
   template: string,
   fields: RegistrationIdFields,
-  options: { x509?: boolean } = {},
+  options: { x509?: boolean; identifying?: readonly string[] } = {},
 ): string {
   const rendered = template.replace(TEMPLATE_FIELD, (_, name: string) => {
     const value = fields[name];
@@ -63,7 +87,30 @@ export function renderRegistrationId(
     return value;
   });
   const id = normaliseRegistrationId(rendered);
+  const bare = fieldAddingNothing(template, fields, options.identifying ?? []);
+  if (bare !== undefined) {
+    throw new Error(
+      `registration ID template "${template}": ${bare} ${quotedFieldValue(fields[bare]!)} has no character a registration ID may hold (a-z, 0-9, . _ : -), so {${bare}} adds nothing to the ID ("${id}") and devices like this one would share it`,
+    );
+  }
   const problem = registrationIdProblem(id, options);
   if (problem) throw new Error(`registration ID "${id}" from template "${template}": ${problem}`);
   return id;
+}
+
+/**
+ * The first of `names` that the template uses and whose value normalises to nothing on its own:
+ * whatever surrounds it, such a value only ever becomes separators, which collapse or drop.
+ */
+export function fieldAddingNothing(
+  template: string,
+  fields: RegistrationIdFields,
+  names: readonly string[],
+): string | undefined {
+  for (const [, name] of template.matchAll(TEMPLATE_FIELD)) {
+    const value = fields[name!];
+    if (names.includes(name!) && value !== undefined && normaliseRegistrationId(value) === '')
+      return name;
+  }
+  return undefined;
 }

@@ -33,8 +33,9 @@ export function validateDevice(
 }
 
 /**
- * The registration ID from the profile's template; RUN_REGISTRATION_ID_INVALID when it cannot be.
- * `extra` adds a mode's own fields (tpm: `{ek}`).
+ * The registration ID from the profile's template; RUN_REGISTRATION_ID_INVALID when it cannot be,
+ * including when the serial (or `extra`'s field) adds nothing to it: it runs before anything is
+ * written to the device or issued. `extra` adds a mode's own fields (tpm: `{ek}`).
  */
 export function registrationIdFromTemplate(
   profile: ProductProfile,
@@ -42,12 +43,11 @@ export function registrationIdFromTemplate(
   x509: boolean,
   extra: Record<string, string> = {},
 ): string {
+  const fields = { ...extra, model: info.model, serial: info.serialNumber };
+  // Every field but the profile's own {model} comes from the device and must tell it apart.
+  const identifying = Object.keys(fields).filter((name) => name !== 'model');
   try {
-    return renderRegistrationId(
-      profile.registrationId.template,
-      { ...extra, model: info.model, serial: info.serialNumber },
-      { x509 },
-    );
+    return renderRegistrationId(profile.registrationId.template, fields, { x509, identifying });
   } catch (err) {
     throw new RunError('RUN_REGISTRATION_ID_INVALID', (err as Error).message, { cause: err });
   }

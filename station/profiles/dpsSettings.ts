@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -106,19 +107,39 @@ export const idScopeSchema = z.string({ error: 'expected a string' }).superRefin
  */
 export function iotHubProblem(text: string): string | undefined {
   const example = 'such as myhub.azure-devices.net';
+  // DPS names linked hubs by host name: an address never matches one.
+  const address = `expected the IoT hub's host name, not an IP address: write the host name on the hub's overview page, ${example}`;
   if (URL_SCHEME.test(text) || text.includes('/')) {
     const url = hostOfUrlLike(text);
+    if (url !== undefined && isAddress(url.hostname)) return address;
     if (url !== undefined && url.hostname.includes('.')) {
-      return `expected the IoT hub's host name only, not a URL: write "${url.hostname}"`;
+      return `expected the IoT hub's host name only, not a URL: write "${url.hostname.replace(/\.$/, '')}"`;
     }
   }
+  if (isAddress(text)) return address;
   if (!z.hostname().safeParse(text).success) {
     return `expected a host name for the IoT hub, ${example}`;
+  }
+  // A DNS name may end in a dot, but DPS compares the text with its linked hubs' host names.
+  if (text.endsWith('.')) {
+    const bare = text.replace(/\.+$/, '');
+    return bare.includes('.')
+      ? `has a dot at the end, which no linked hub's host name has: write "${bare}"`
+      : `expected the IoT hub's host name, ${example}`;
   }
   if (!text.includes('.')) {
     return `expected the IoT hub's host name, not its name alone: write "${text}.azure-devices.net" (the host name on the hub's overview page)`;
   }
   return undefined;
+}
+
+/**
+ * An IP address (IPv4 or IPv6, bracketed or not), or a name whose last label is all digits,
+ * which no top-level domain is (`10.0.0.1`, and `10.0.1` that resolvers read as one too).
+ */
+function isAddress(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return isIP(bare) !== 0 || /\.\d+\.?$/.test(bare);
 }
 
 export const iotHubSchema = z.string({ error: 'expected a string' }).superRefine((text, ctx) => {

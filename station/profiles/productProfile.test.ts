@@ -182,7 +182,7 @@ describe('product profiles', () => {
     ],
     [
       { allocationPolicy: 'random' },
-      'profiles[0].allocationPolicy: expected hashed, geoLatency, static or custom',
+      'profiles[0].allocationPolicy: expected hashed, geoLatency or static',
     ],
     [{ initialTwin: { tags: 'line-a' } }, 'profiles[0].initialTwin.tags: expected a JSON object'],
     [{ initialTwin: { desired: {} } }, 'profiles[0].initialTwin.desired: unknown field'],

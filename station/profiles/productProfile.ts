@@ -9,6 +9,8 @@ import { attestationModes } from './attestationModes.js';
 import {
   attestationIssues,
   duplicateNameIssues,
+  groupMemberIssues,
+  hubIssues,
   RUN_ALWAYS,
   templateIssues,
   type CrossCheckIssue,
@@ -28,6 +30,9 @@ export const DEFAULT_VALIDITY_DAYS = 1095;
 
 /** `1.4.2` exactly, or a prefix pattern `1.4.*` (the `*` only at the end, after a dot). */
 const FIRMWARE_PATTERN = /^(?:[0-9A-Za-z][0-9A-Za-z.+_-]*|(?:[0-9A-Za-z][0-9A-Za-z+_-]*\.)+\*)$/;
+/** The DPS allocation policies a profile may name (custom is refused: see allocationPolicy). */
+const ALLOCATION_POLICIES = ['hashed', 'geoLatency', 'static'] as const;
+const ALLOCATION_POLICY_LIST = 'hashed, geoLatency or static';
 /** DPS group IDs follow the registration ID rules. */
 const GROUP_ID = /^[a-z0-9](?:[a-z0-9._:-]{0,126}[a-z0-9])?$/;
 
@@ -129,9 +134,18 @@ export const productProfileSchema = z
       .default({ template: DEFAULT_REGISTRATION_ID_TEMPLATE }),
     attestation: attestationSchema,
     iotHubs: z.array(iotHubSchema).min(1).optional(),
+    /**
+     * No default: left out, the enrollment names no policy and DPS uses its own. DPS's fourth
+     * policy, custom, needs a webhook definition in every enrollment, and the webhook URL of an
+     * Azure Function carries its function key: a secret that a profile, a plain file on disk,
+     * must not hold. Without it DPS refuses every enrollment at sync, after every device passed.
+     */
     allocationPolicy: z
-      .enum(['hashed', 'geoLatency', 'static', 'custom'], {
-        error: 'expected hashed, geoLatency, static or custom',
+      .enum(ALLOCATION_POLICIES, {
+        error: (issue) =>
+          issue.input === 'custom'
+            ? `custom allocation is not supported by the station (its webhook URL holds a secret key, which a profile must not): use ${ALLOCATION_POLICY_LIST}`
+            : `expected ${ALLOCATION_POLICY_LIST}`,
       })
       .optional(),
     initialTwin: z
@@ -155,7 +169,11 @@ export const productProfileSchema = z
       .enum(['refuse', 'reprovision'], { error: 'expected refuse or reprovision' })
       .default('refuse'),
   })
-  .superRefine((value: unknown, ctx) => addIssues(ctx, templateIssues(value)), RUN_ALWAYS);
+  .superRefine(
+    (value: unknown, ctx) =>
+      addIssues(ctx, [...templateIssues(value), ...hubIssues(value), ...groupMemberIssues(value)]),
+    RUN_ALWAYS,
+  );
 
 /** One product profile, defaults applied. */
 export type ProductProfile = z.output<typeof productProfileSchema>;

@@ -1,13 +1,15 @@
 import { isAttestationMode, templateOptions, type AttestationMode } from './attestationModes.js';
+import { iotHubProblem } from './dpsSettings.js';
 import { foldProductName } from './productChoice.js';
 import { modelCollision, templateProblem, TEMPLATE_SAMPLE } from './registrationIdTemplate.js';
 
 /**
  * The checks of a profiles file that look at more than one field: the attestation's fields
- * against its mode, the registration ID template against the mode and models, and the names of
- * all profiles against each other. Zod skips a refinement once any field of the object failed,
- * so a supervisor met these in waves (a misspelt `{serail}` only after an unrelated type error
- * was fixed). They run regardless (productProfile.ts attaches them with RUN_ALWAYS), so they get
+ * against its mode, the registration ID template against the mode and models, the IoT hubs
+ * against each other and the allocation policy, the enrollment settings against the mode, and
+ * the names of all profiles against each other. Zod skips a refinement once any field of the
+ * object failed, so a supervisor met these in waves (a misspelt `{serail}` only after an
+ * unrelated type error was fixed). They run regardless (productProfile.ts attaches them with RUN_ALWAYS), so they get
  * the value as parsed so far, which may be anything: each reads only the fields it needs, and
  * skips a check whose input field is itself unusable (that field's own issue says what to fix).
  */
@@ -42,6 +44,13 @@ export function attestationIssues(value: unknown): CrossCheckIssue[] {
     issues.push({
       path: ['enrollmentGroupId'],
       message: 'required when mode is symmetric-key-group',
+    });
+  }
+  // Only a group member's enrollment names a group; any other mode would ignore the field.
+  if (attestation.enrollmentGroupId !== undefined && mode !== 'symmetric-key-group') {
+    issues.push({
+      path: ['enrollmentGroupId'],
+      message: `applies only to symmetric-key-group, not ${mode}: remove it`,
     });
   }
   if (attestation.ekCertificate !== undefined && mode !== 'tpm') {
@@ -84,6 +93,67 @@ export function templateIssues(value: unknown): CrossCheckIssue[] {
   return collision === undefined
     ? []
     : [{ path: ['models', collision.index], message: collision.message }];
+}
+
+/**
+ * The IoT hubs of one profile. DPS compares hub names ignoring letter case, so a hub listed twice
+ * (in any case) is refused for every policy, and static allocation, which places every device on
+ * one hub, needs exactly one: DPS refuses each enrollment otherwise, at sync, after every device
+ * showed PASS. A hub whose own entry is unusable has its own issue and is left out here.
+ */
+export function hubIssues(value: unknown): CrossCheckIssue[] {
+  const profile = record(value);
+  const hubs = profile?.iotHubs;
+  const issues: CrossCheckIssue[] = [];
+  const usable = Array.isArray(hubs)
+    ? hubs.every((hub: unknown) => typeof hub === 'string' && iotHubProblem(hub) === undefined)
+    : hubs === undefined;
+  const first = new Map<string, number>();
+  if (Array.isArray(hubs)) {
+    hubs.forEach((hub: unknown, index) => {
+      if (typeof hub !== 'string' || iotHubProblem(hub) !== undefined) return;
+      const earlier = first.get(hub.toLowerCase());
+      if (earlier === undefined) {
+        first.set(hub.toLowerCase(), index);
+        return;
+      }
+      issues.push({
+        path: ['iotHubs'],
+        message: `iotHubs[${index}] "${hub}" is iotHubs[${earlier}] "${String(hubs[earlier])}" again (DPS ignores letter case in hub names): list each hub once`,
+      });
+    });
+  }
+  // With an unusable entry the number of hubs is unknown: that entry's issue comes first.
+  if (profile?.allocationPolicy === 'static' && usable && first.size !== 1) {
+    issues.push({
+      path: ['iotHubs'],
+      message:
+        first.size === 0
+          ? 'static allocation needs exactly one hub: list it in iotHubs, such as ["myhub.azure-devices.net"]'
+          : `static allocation needs exactly one hub, and iotHubs lists ${first.size}: keep one, or use hashed or geoLatency to spread devices over several`,
+    });
+  }
+  return issues;
+}
+
+/** The enrollment settings a symmetric-key-group member cannot carry, as written in a profile. */
+const GROUP_SETTINGS = ['initialTwin', 'iotHubs', 'allocationPolicy', 'iotEdge'] as const;
+
+/**
+ * A symmetric-key-group member's enrollment carries only its group ID: DPS applies the group's
+ * own settings, so these in the profile would be silently dropped. `iotEdge` counts only when
+ * true (false is its default, and the parsed value holds the default even when the file left
+ * it out); the others have no default, so they are here only when the file wrote them.
+ */
+export function groupMemberIssues(value: unknown): CrossCheckIssue[] {
+  const profile = record(value);
+  if (knownMode(record(profile?.attestation)?.mode) !== 'symmetric-key-group') return [];
+  return GROUP_SETTINGS.filter((field) =>
+    field === 'iotEdge' ? profile?.iotEdge === true : profile?.[field] !== undefined,
+  ).map((field) => ({
+    path: [field],
+    message: `a symmetric-key-group member's enrollment names only its group, whose settings DPS applies: set it on the DPS enrollment group and remove it here`,
+  }));
 }
 
 /**

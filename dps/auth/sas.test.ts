@@ -49,11 +49,16 @@ describe('SAS tokens', () => {
     expect(sasSignatureMatches(fields, KEY)).toBe(true);
   });
 
-  it('service token for a host with a port encodes the colon and signs that form', () => {
-    const fields = parsed(serviceSasToken('127.0.0.1:8443', 'owner', KEY, SE));
-    expect(fields.sr).toBe('127.0.0.1%3A8443');
-    expect(sasResource(fields)).toBe('127.0.0.1:8443');
-    expect(fields.sig).toBe(opensslHmac(KEY, `127.0.0.1%3A8443\n${SE}`));
+  it('service token for a host with a port names and signs the host without it', () => {
+    // DPS refuses `…net%3A443` as another resource: the port only says where to connect.
+    const fields = parsed(
+      serviceSasToken('MyDps.azure-devices-provisioning.net:443', 'owner', KEY, SE),
+    );
+    expect(fields.sr).toBe('mydps.azure-devices-provisioning.net');
+    expect(fields.sig).toBe(opensslHmac(KEY, `mydps.azure-devices-provisioning.net\n${SE}`));
+    expect(sasResource(parsed(serviceSasToken('127.0.0.1:8443', 'owner', KEY, SE)))).toBe(
+      '127.0.0.1',
+    );
   });
 
   it('device token: encoded sr, skn=registration, verifies', () => {

@@ -53,7 +53,11 @@ export function sasTokenText(
   );
 }
 
-/** The service API token: `sr` is the lower-cased, URL-encoded host (with port if any). */
+/**
+ * The service API token: `sr` is the lower-cased, URL-encoded host name. A port in the connection
+ * string's HostName (`…azure-devices-provisioning.net:443`) says where to connect, not what the
+ * token is for: DPS refuses `…net%3A443` as another resource, so the port is left out.
+ */
 export function serviceSasToken(
   hostName: string,
   policyName: string,
@@ -61,7 +65,7 @@ export function serviceSasToken(
   expiresAt: number,
 ): string {
   return createSasToken({
-    resource: encodeURIComponent(hostName.toLowerCase()),
+    resource: encodeURIComponent(hostName.replace(/:\d+$/, '').toLowerCase()),
     keyBase64,
     policyName,
     expiresAt,

@@ -68,6 +68,17 @@ export interface DpsEmulatorOptions {
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** Operator lines, never secrets. */
   log?: (line: string) => void;
+  /**
+   * The emulator's clock: it judges service SAS expiry and fills the Date header (default
+   * Date.now). Tests move it to let a token's life pass without waiting an hour.
+   */
+  nowMs?: () => number;
+  /**
+   * Refuse a service token whose `sr` carries the port, as real DPS does (its host name has none).
+   * Default false: the Java and C# SDKs sign the HostName they were given, and only the
+   * emulator's has a port.
+   */
+  refusePortInServiceToken?: boolean;
 }
 
 export interface EmulatorStats {
@@ -165,6 +176,7 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
         faults,
         limiter,
         credentials: () => auth.credentials!,
+        nowMs: options.nowMs ?? Date.now,
         counters,
         log,
       }),
@@ -182,7 +194,7 @@ export async function startDpsEmulator(options: DpsEmulatorOptions = {}): Promis
       keyBase64: identity.serviceKey,
       hostNames: serviceHostNames(
         [host, 'localhost', '127.0.0.1', `${serviceName}.azure-devices-provisioning.net`],
-        port,
+        options.refusePortInServiceToken ? undefined : port,
       ),
     };
     const hostName = `${host}:${port}`;

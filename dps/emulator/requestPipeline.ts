@@ -38,6 +38,8 @@ export interface PipelineContext {
   limiter: FixedWindowRateLimiter;
   /** Set once the server listens (the accepted host names include the port). */
   credentials: () => ServiceCredentials;
+  /** The emulator's clock: service SAS expiry and the Date header. */
+  nowMs: () => number;
   counters: PipelineCounters;
   log: (line: string) => void;
 }
@@ -75,6 +77,8 @@ async function handle(
     req.socket.destroy();
     return;
   }
+  // Clients learn DPS's time from this header: it must be the clock that judged the token.
+  res.setHeader('date', new Date(context.nowMs()).toUTCString());
   writeResponse(res, response);
 }
 
@@ -166,7 +170,12 @@ async function dispatch(
     socket: req.socket as TLSSocket,
   };
   if (match.route.kind === 'service') {
-    authenticateService(header(request, 'authorization'), context.credentials(), segments);
+    authenticateService(
+      header(request, 'authorization'),
+      context.credentials(),
+      segments,
+      Math.floor(context.nowMs() / 1000),
+    );
   }
   return match.route.handle(request, match.params);
 }

@@ -49,13 +49,16 @@ export function authenticateService(
   }
 }
 
-/** The host names a token may name: each bare name in `names`, lower-case, and with `:port`. */
-export function serviceHostNames(names: readonly string[], port: number): Set<string> {
+/**
+ * The host names a token may name: each bare name in `names`, lower-case, and with `:port` unless
+ * no port is given (as real DPS, whose resource is the bare host name).
+ */
+export function serviceHostNames(names: readonly string[], port: number | undefined): Set<string> {
   const result = new Set<string>();
   for (const name of names) {
     const bare = name.toLowerCase();
     result.add(bare);
-    result.add(`${bare}:${port}`);
+    if (port !== undefined) result.add(`${bare}:${port}`);
   }
   return result;
 }

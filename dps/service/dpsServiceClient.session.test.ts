@@ -130,7 +130,7 @@ describe('DpsServiceClient: session', () => {
     await closed;
   });
 
-  it('sends SNI for a DNS host name with a port, and signs host:port', async () => {
+  it('sends SNI for a DNS host name with a port, and signs the host without it', async () => {
     const port = fx.server.port;
     const own = fx.newClient({
       connectionString: {

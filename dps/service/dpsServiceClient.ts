@@ -39,7 +39,10 @@ export interface DpsServiceClientOptions {
   apiVersion?: string;
   /** Keep-alive sockets to DPS. Default 8. */
   maxSockets?: number;
-  /** This station's clock, which signs the SAS tokens (default Date.now). */
+  /**
+   * This station's clock (default Date.now). SAS tokens are signed by it until DPS's first
+   * answer, then by DPS's clock as its Date header tells it (clockOffsetMs).
+   */
   nowMs?: () => number;
 }
 
@@ -84,7 +87,9 @@ export class DpsServiceClient implements DpsServiceApi {
         : options.connectionString;
     this.#endpoint = parseDpsEndpoint(connection.hostName);
     this.#nowMs = options.nowMs ?? Date.now;
-    this.#sas = new ServiceSasCache(connection, this.#nowMs);
+    // DPS judges a token's expiry by its own clock: a station clock behind DPS's would otherwise
+    // send tokens that DPS sees lapse early, and 401s that stop the sync for a person.
+    this.#sas = new ServiceSasCache(connection, () => this.#nowMs() + (this.clockOffsetMs() ?? 0));
     this.#sharedAccessKey = connection.sharedAccessKey;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#apiVersion = options.apiVersion ?? '2021-10-01';
@@ -228,8 +233,11 @@ export class DpsServiceClient implements DpsServiceApi {
   #call(call: ServiceCall & { notFoundIsAnswer: true }): Promise<HttpsExchangeResponse | undefined>;
   #call(call: ServiceCall): Promise<HttpsExchangeResponse>;
   async #call(call: ServiceCall): Promise<HttpsExchangeResponse | undefined> {
+    const authorization = this.#sas.token();
+    // This request's token: a concurrent call may renew the cache before this one is answered.
+    const tokenExpiresAtMs = this.#sas.expiresAtMs;
     const headers: Record<string, string> = {
-      authorization: this.#sas.token(),
+      authorization,
       'request-id': randomUUID(),
       'user-agent': USER_AGENT,
       ...call.headers,
@@ -267,7 +275,9 @@ export class DpsServiceClient implements DpsServiceApi {
       response,
       this.#secrets(),
     );
-    throw response.status === 401 ? this.#clockOrCredentials(error, response) : error;
+    throw response.status === 401
+      ? this.#clockOrCredentials(error, response, tokenExpiresAtMs)
+      : error;
   }
 
   /**
@@ -283,9 +293,13 @@ export class DpsServiceClient implements DpsServiceApi {
   }
 
   /** A 401 for a token DPS's own clock had already expired is the station clock's fault. */
-  #clockOrCredentials(error: DpsError, response: HttpsExchangeResponse): DpsError {
+  #clockOrCredentials(
+    error: DpsError,
+    response: HttpsExchangeResponse,
+    tokenExpiresAtMs: number,
+  ): DpsError {
     const server = serverTimeMs(response.headers);
-    if (server === undefined || !expiredByServerClock(this.#sas.expiresAtMs, server)) return error;
+    if (server === undefined || !expiredByServerClock(tokenExpiresAtMs, server)) return error;
     const station = this.#nowMs();
     return new DpsError('DPS_CLOCK_WRONG', {
       status: error.status,

@@ -10,30 +10,36 @@ const connection = {
 };
 
 describe('ServiceSasCache', () => {
-  it('signs for an hour and reuses the token until five minutes before expiry', () => {
+  it('signs for an hour and reuses the token for five minutes only', () => {
     let now = Date.parse('2026-11-22T10:00:00Z');
     const cache = new ServiceSasCache(connection, () => now);
     expect(cache.current).toBeUndefined();
     const first = cache.token();
     const fields = parseSasToken(first);
     expect(fields?.se).toBe(now / 1000 + 3600);
+    expect(cache.expiresAtMs).toBe(now + 3600_000);
     expect(fields && sasSignatureMatches(fields, connection.sharedAccessKey)).toBe(true);
     expect(cache.current).toBe(first);
 
-    now += 54 * 60 * 1000 + 59_000; // 5 min 1 s before expiry: still good
+    now += 4 * 60 * 1000 + 59_000; // 4 min 59 s of use: still good
     expect(cache.token()).toBe(first);
 
-    now += 1000; // exactly 5 min before expiry: renewed
+    now += 1000; // 5 min of use: renewed, though 55 min of its life remain
     const second = cache.token();
     expect(second).not.toBe(first);
     expect(parseSasToken(second)?.se).toBe(now / 1000 + 3600);
   });
 
-  it('renews after a clock jump past expiry', () => {
+  it('renews after its clock jumps past expiry, or back before it signed', () => {
     let now = Date.parse('2026-11-22T10:00:00Z');
     const cache = new ServiceSasCache(connection, () => now);
     const first = cache.token();
     now += 3 * 3600 * 1000;
-    expect(cache.token()).not.toBe(first);
+    const second = cache.token();
+    expect(second).not.toBe(first);
+    now -= 2 * 3600 * 1000; // signed by a clock that ran ahead: it would live three hours
+    expect(cache.token()).not.toBe(second);
+    now -= 30_000; // the Date header's whole seconds: no churn
+    expect(cache.token()).toBe(cache.current);
   });
 });

@@ -78,8 +78,8 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
 }
 
 /**
- * Checks a service API Authorization header as DPS would: a SAS token for `hostName` under
- * `policyName`, signed with `key`, not expired and at most an hour (plus a minute) ahead.
+ * Checks a service API Authorization header as DPS would: a SAS token for `hostName` (without
+ * any port: real DPS refuses `host%3A443` as another resource) under `policyName`, signed with `key`, not expired and at most an hour (plus a minute) ahead.
  * Returns what is wrong, or undefined when the token is good.
  */
 export function serviceSasProblem(
@@ -92,7 +92,8 @@ export function serviceSasProblem(
   const fields = header === undefined ? undefined : parseSasToken(header);
   if (fields === undefined) return 'no SAS token';
   if (fields.skn !== policyName) return `policy ${fields.skn}`;
-  if (sasResource(fields) !== hostName.toLowerCase()) return `resource ${fields.sr}`;
+  const host = hostName.replace(/:\d+$/, '').toLowerCase();
+  if (sasResource(fields) !== host) return `resource ${fields.sr}`;
   if (!sasSignatureMatches(fields, key)) return 'signature does not verify';
   const now = Math.floor(nowMs / 1000);
   if (fields.se <= now) return 'expired';

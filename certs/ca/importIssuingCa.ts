@@ -6,6 +6,7 @@ import { CA_KEY_CONTEXT, assertNoCa, writeNewCa } from './caStore.js';
 import type { CaRecord } from './caRecord.js';
 import { certificateToPem, certificatesFromPem } from './pemCertificates.js';
 import { readPkcs12 } from './pkcs12Bundle.js';
+import { provesKeyPair } from './provesKeyPair.js';
 import { validateIssuingCa } from './validateIssuingCa.js';
 
 /**
@@ -78,9 +79,10 @@ function fromPkcs12(file: Uint8Array, password: string): ImportedMaterial {
   }
   if (contents.certificatesDer.length === 0) throw unreadable('PKCS#12 holds no certificate');
   // The issuing CA is the certificate of the key; friendlyName and localKeyId are not trusted.
+  // A certificate counts only if a signature by the key verifies with it (provesKeyPair).
   const index = contents.certificatesDer.findIndex((der) => {
     try {
-      return new X509Certificate(Buffer.from(der)).checkPrivateKey(privateKey);
+      return provesKeyPair(new X509Certificate(Buffer.from(der)), privateKey);
     } catch {
       return false;
     }

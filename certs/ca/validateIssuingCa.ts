@@ -7,6 +7,7 @@ import type { CaSignatureAlgorithm } from '../caSigner.js';
 import { CertError } from '../certErrors.js';
 import { readIssuerFacts } from '../leaf/issuerFacts.js';
 import { OID } from '../x509/oids.js';
+import { provesKeyPair } from './provesKeyPair.js';
 
 /** The CA key types the station signs with. */
 export type CaKeyAlgorithm = 'P-256' | 'P-384' | `RSA-${number}`;
@@ -180,13 +181,10 @@ export function validateIssuingCa(candidate: IssuingCaCandidate): ValidatedIssui
     if (caKeyAlgorithmOf(candidate.privateKey) === undefined) {
       throw fail('CA_KEY_UNSUPPORTED', `private key is ${keyName(candidate.privateKey)}`);
     }
-    let matches = false;
-    try {
-      matches = issuing.node.checkPrivateKey(candidate.privateKey);
-    } catch {
-      matches = false;
+    // A signature round trip, not only the public key the key file carries (provesKeyPair).
+    if (!provesKeyPair(issuing.node, candidate.privateKey)) {
+      throw fail('CA_KEY_MISMATCH', `the key is not the key of "${subject}"`);
     }
-    if (!matches) throw fail('CA_KEY_MISMATCH', `the key is not the key of "${subject}"`);
   }
 
   const path = buildPath(issuing, pool);

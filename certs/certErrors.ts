@@ -19,6 +19,8 @@ export const certErrorText = {
     'The registration ID is not valid for DPS (characters or length). Check the profile template.',
   CSR_EXTENSION_NOT_ALLOWED:
     'The device asked for certificate extensions this product does not grant. Check firmware and profile.',
+  CSR_ATTRIBUTE_NOT_ALLOWED:
+    'The device put attributes in its certificate request (such as a challenge password) that the station does not accept. Check the firmware.',
   // The CA itself
   CA_NOT_INITIALISED: 'This station has no CA yet. A supervisor must create or import one.',
   CA_ALREADY_INITIALISED:

@@ -1,8 +1,10 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertError, type CertErrorCode } from '../certErrors.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../leafProfile.js';
-import { opensslCsr, opensslMissing, tempDir } from '../fixtures/openssl.js';
+import { openssl, opensslCsr, opensslMissing, tempDir } from '../fixtures/openssl.js';
 import { OID } from '../x509/oids.js';
 import { buildCsr } from './buildCsr.js';
 import { checkCsr } from './checkCsr.js';
@@ -178,6 +180,65 @@ describe.skipIf(opensslMissing !== undefined)(suiteName, () => {
       allowedRequestedExtensions: [OID.basicConstraints],
     };
     expect(await outcome(ca, ID, allowing)).toBe('accepted');
+  });
+
+  it('CSR_ATTRIBUTE_NOT_ALLOWED: challengePassword or unstructuredName, named by OID', async () => {
+    /**
+     * A CSR whose openssl config adds `attributes` ([attr]). The subject comes from the config
+     * too: openssl req leaves the attributes out when -subj is given.
+     */
+    const withAttributes = async (name: string, attributes: string, extra: string[] = []) => {
+      await writeFile(
+        join(dir, `${name}.cnf`),
+        `[req]\nprompt=no\ndistinguished_name=dn\nattributes=attr\n[dn]\nCN=${ID}\n[attr]\n${attributes}\n`,
+      );
+      await openssl(
+        [
+          'req',
+          '-new',
+          ...P256,
+          '-nodes',
+          '-config',
+          `${name}.cnf`,
+          '-keyout',
+          `${name}.key`,
+          '-outform',
+          'DER',
+          '-out',
+          `${name}.der`,
+          ...extra,
+        ],
+        dir,
+      );
+      return readFile(join(dir, `${name}.der`));
+    };
+    const refusal = async (der: Uint8Array) =>
+      checkCsr(der, { expectedRegistrationId: ID, profile: DEFAULT_LEAF_PROFILE }).then(
+        () => undefined,
+        (err: unknown) => (err instanceof CertError ? err : Promise.reject(err)),
+      );
+
+    const both = await withAttributes(
+      'both',
+      'challengePassword=hunter2secret\nunstructuredName=x',
+    );
+    const refused = await refusal(both);
+    expect(refused?.code).toBe('CSR_ATTRIBUTE_NOT_ALLOWED');
+    expect(refused?.detail).toMatch(/^attribute 1\.2\.840\.113549\.1\.9\.(7|2) \(/);
+    // The password is a secret: the refusal names the attribute, never its value.
+    expect(JSON.stringify(refused?.toJSON())).not.toContain('hunter2secret');
+
+    const password = await refusal(await withAttributes('pw', 'challengePassword=hunter2secret'));
+    expect(password?.detail).toBe('attribute 1.2.840.113549.1.9.7 (challengePassword)');
+    const unstructured = await refusal(await withAttributes('un', 'unstructuredName=line 3'));
+    expect(unstructured?.detail).toBe('attribute 1.2.840.113549.1.9.2 (unstructuredName)');
+    // Beside an extensionRequest the profile allows, too; that request alone is accepted.
+    const allowing = { ...DEFAULT_LEAF_PROFILE, allowedRequestedExtensions: [OID.subjectAltName] };
+    const san = ['-addext', 'subjectAltName=DNS:device.example'];
+    const withSan = await withAttributes('san', 'challengePassword=hunter2secret', san);
+    expect(await outcome(withSan, ID, allowing)).toBe('CSR_ATTRIBUTE_NOT_ALLOWED');
+    const sanOnly = await opensslCsr(dir, `/CN=${ID}`, P256, san);
+    expect(await outcome(sanOnly, ID, allowing)).toBe('accepted');
   });
 });
 

@@ -37,7 +37,10 @@ export interface CheckedCsr {
  *    does not verify with the request's own key).
  * 7. `CSR_SUBJECT_MISMATCH`: the subject does not hold exactly one CN equal to the expected ID
  *    (case-sensitive). Other subject attributes are ignored and never copied.
- * 8. `CSR_EXTENSION_NOT_ALLOWED`: an extensionRequest names an OID outside
+ * 8. `CSR_ATTRIBUTE_NOT_ALLOWED`: an attribute other than extensionRequest (challengePassword,
+ *    unstructuredName, ...), named by OID. Nothing reads them, so a device sending one runs
+ *    firmware that expects something the station would silently drop.
+ * 9. `CSR_EXTENSION_NOT_ALLOWED`: an extensionRequest names an OID outside
  *    `profile.allowedRequestedExtensions` (requested extensions are never copied either).
  *
  * Cheap structural checks come before the signature so a bad request costs no verify; the
@@ -97,6 +100,14 @@ export async function checkCsr(der: Uint8Array, options: CsrCheckOptions): Promi
     throw new CertError('CSR_SUBJECT_MISMATCH', `${found}; expected CN="${expected}"`);
   }
 
+  const attribute = parsed.attributeOids.find((oid) => oid !== OID.extensionRequest);
+  if (attribute !== undefined) {
+    // Only the OID: a challengePassword's value is a secret and never goes to the log.
+    const known = ATTRIBUTE_NAMES[attribute];
+    const name = known === undefined ? attribute : `${attribute} (${known})`;
+    throw new CertError('CSR_ATTRIBUTE_NOT_ALLOWED', `attribute ${name}`);
+  }
+
   const refused = parsed.requestedExtensions.filter(
     (oid) => !profile.allowedRequestedExtensions.includes(oid),
   );
@@ -105,6 +116,13 @@ export async function checkCsr(der: Uint8Array, options: CsrCheckOptions): Promi
   }
   return { parsed, publicKey };
 }
+
+/** PKCS#9 attributes a CSR tool may add, named in the refusal's detail. */
+const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.9.2': 'unstructuredName',
+  '1.2.840.113549.1.9.7': 'challengePassword',
+  '1.2.840.113549.1.9.8': 'unstructuredAddress',
+};
 
 /** Why the profile refuses this key, or undefined when it is allowed. */
 function keyNotAllowed(key: PublicKeyDescription, profile: LeafProfile): string | undefined {

@@ -25,6 +25,7 @@ import {
   keyUsageDigitalSignature,
   subjectAltName,
 } from './leafExtensions.js';
+import { leafSpki } from './leafSpki.js';
 import { leafValidity, ValidityEncoder, type LeafValidity } from './leafValidity.js';
 import { newSerialNumber } from './serialNumber.js';
 
@@ -32,7 +33,10 @@ import { newSerialNumber } from './serialNumber.js';
 export interface LeafRequest {
   /** Becomes `CN=<registrationId>` (UTF8String); checked against the DPS rules again here. */
   registrationId: string;
-  /** The device's SubjectPublicKeyInfo DER, copied into the certificate as-is. */
+  /**
+   * The device's SubjectPublicKeyInfo DER, copied into the certificate as-is, but for a
+   * compressed EC point, which is written uncompressed (leafSpki).
+   */
   spki: Uint8Array;
   /** Magnitude bytes; default `newSerialNumber()`. Fixed only in tests. */
   serialNumber?: Uint8Array;
@@ -143,7 +147,7 @@ export class LeafTemplate {
     const nowMs = req.now === undefined ? Date.now() : +req.now;
     const validity = leafValidity(nowMs, this.validityDays, this.issuer);
     const serialNumber = req.serialNumber ?? newSerialNumber();
-    const spki = req.spki;
+    const spki = leafSpki(req.spki);
 
     const extensions: DerPart[] = [
       this.leadingExtensions,

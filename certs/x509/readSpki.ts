@@ -29,7 +29,10 @@ export type PublicKeyDescription =
 
 /** A SubjectPublicKeyInfo read in place. */
 export interface SpkiReading {
-  /** The whole SubjectPublicKeyInfo element, as given (copied into certificates as-is). */
+  /**
+   * The whole SubjectPublicKeyInfo element, as given. Leaves copy it as-is unless its EC point is
+   * compressed (leaf/leafSpki.ts writes that one uncompressed).
+   */
   raw: Uint8Array;
   /** Contents of the subjectPublicKey BIT STRING (the key bits, hashed for key identifiers). */
   subjectPublicKey: Uint8Array;
@@ -73,7 +76,8 @@ export function readSpki(buf: Uint8Array, spki: Tlv): SpkiReading | DerProblem {
       curveOid = named;
     }
     // RFC 5480 §2.2: uncompressed (04) or compressed (02, 03) points only; OpenSSL would also
-    // take the hybrid forms (06, 07) and a leaf would carry them to stricter verifiers.
+    // take the hybrid forms (06, 07). A compressed point is accepted in a CSR but never copied:
+    // the leaf gets the key uncompressed (leaf/leafSpki.ts).
     const form = subjectPublicKey[0];
     if (form !== 0x04 && form !== 0x02 && form !== 0x03) {
       return new DerProblem(`EC point form 0x${(form ?? 0).toString(16)} is not allowed`, 0);

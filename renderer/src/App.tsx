@@ -126,13 +126,16 @@ export function App() {
         dataDirFlag={station.dataDirFlag}
         enabled={canCommand && !locked}
         stale={unknownSince !== undefined}
+        // Keyed by action: a Sync now that went through does not answer a refused Pause sync,
+        // whose refusal would otherwise go unread. Settles once answered, for the buttons' hold.
         onSync={(action) =>
-          client &&
-          void run(
-            'sync',
-            action === 'now' ? 'Sync now' : `${action === 'pause' ? 'Pause' : 'Resume'} sync`,
-            () => client.call('sync', { action }),
-          )
+          client
+            ? run(
+                `sync ${action}`,
+                action === 'now' ? 'Sync now' : `${action === 'pause' ? 'Pause' : 'Resume'} sync`,
+                () => client.call('sync', { action }),
+              )
+            : Promise.resolve()
         }
       />
       {/* A locked line has no runs to list yet; the list asks once it runs. A station that does

@@ -15,7 +15,7 @@ const panel = (counts: typeof outbox, sync: Sync, dataDirFlag?: string) =>
       dataDirFlag={dataDirFlag}
       enabled
       stale={false}
-      onSync={() => undefined}
+      onSync={() => Promise.resolve()}
     />,
   );
 
@@ -90,6 +90,18 @@ describe('OutboxPanel', () => {
     );
     expect(panel(outbox, undefined, flag)).toContain(
       '<code>station bundle export --data-dir &#x27;/srv/line 7&#x27;</code>',
+    );
+  });
+
+  // Only the message showed, so a supervisor had no code to quote to support.
+  it('shows the code of the sync’s last error beside its words, in small type', () => {
+    const html = panel(outbox, {
+      state: 'offline',
+      connection: 'offline',
+      lastError: { code: 'DPS_UNREACHABLE', message: 'DPS did not answer.' },
+    });
+    expect(html).toContain(
+      '<span class="sync-error" role="status">DPS did not answer. <span class="sync-error-code">DPS_UNREACHABLE</span></span>',
     );
   });
 });

@@ -5,6 +5,7 @@
  * nothing were left to do.
  */
 import type { OutboxCountsPayload, StationStatusPayload } from '../../station/api/contract.js';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { clockTime } from './clockTime.js';
 
 const ORDER = [
@@ -86,7 +87,8 @@ export function OutboxPanel({
   enabled: boolean;
   /** The station's word is unknown (useUnknownSince): the counts are what it last said. */
   stale: boolean;
-  onSync: (action: SyncAction) => void;
+  /** Sends the action; settles once the station answered (either way). */
+  onSync: (action: SyncAction) => Promise<unknown>;
 }) {
   if (!outbox) return null;
   const attention = attentionText(outbox, dataDirFlag);
@@ -117,25 +119,12 @@ export function OutboxPanel({
             )}
             {sync.lastError && sync.state !== 'idle' && (
               <span className="sync-error" role="status">
-                {sync.lastError.message}
+                {sync.lastError.message}{' '}
+                {/* The code is what a supervisor quotes to support, as a card's error shows it. */}
+                <span className="sync-error-code">{sync.lastError.code}</span>
               </span>
             )}
-            {sync.state === 'paused' ? (
-              <button type="button" disabled={!enabled} onClick={() => onSync('resume')}>
-                Resume sync
-              </button>
-            ) : (
-              <button type="button" disabled={!enabled} onClick={() => onSync('pause')}>
-                Pause sync
-              </button>
-            )}
-            <button
-              type="button"
-              disabled={!enabled || sync.state === 'paused'}
-              onClick={() => onSync('now')}
-            >
-              Sync now
-            </button>
+            <SyncButtons paused={sync.state === 'paused'} enabled={enabled} onSync={onSync} />
           </>
         ) : (
           <span data-testid="sync-state" data-state="none">
@@ -146,5 +135,75 @@ export function OutboxPanel({
         )}
       </div>
     </footer>
+  );
+}
+
+/** How long the sync buttons stay off after a press or a flip of Pause / Resume. */
+const DOUBLE_CLICK_MS = 500;
+
+/**
+ * Pause or Resume (one spot, as the sync is paused or not) and Sync now. All stay off while a
+ * press waits for the station's answer, and for a double-click's time after a press and after
+ * Pause and Resume swap: the station's status event can swap them between the two clicks of a
+ * double-click, which then paused the sync the supervisor had just resumed, or the second click
+ * sent the same command again.
+ */
+function SyncButtons({
+  paused,
+  enabled,
+  onSync,
+}: {
+  paused: boolean;
+  enabled: boolean;
+  onSync: (action: SyncAction) => Promise<unknown>;
+}) {
+  const [pending, setPending] = useState(false);
+  const [held, setHeld] = useState(false);
+  // Refs as well as state: a second click may come before the disabled buttons are drawn.
+  const busy = useRef({ pending: false, held: false });
+  const holdTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(holdTimer.current), []);
+  const hold = () => {
+    clearTimeout(holdTimer.current);
+    busy.current.held = true;
+    setHeld(true);
+    holdTimer.current = setTimeout(() => {
+      busy.current.held = false;
+      setHeld(false);
+    }, DOUBLE_CLICK_MS);
+  };
+  // Before the swapped button is painted, so no click reaches it enabled.
+  const shown = useRef(paused);
+  useLayoutEffect(() => {
+    if (shown.current === paused) return;
+    shown.current = paused;
+    hold();
+  }, [paused]);
+  const press = (action: SyncAction) => () => {
+    if (busy.current.pending || busy.current.held) return;
+    hold();
+    busy.current.pending = true;
+    setPending(true);
+    void onSync(action).finally(() => {
+      busy.current.pending = false;
+      setPending(false);
+    });
+  };
+  const off = !enabled || pending || held;
+  return (
+    <>
+      {paused ? (
+        <button type="button" disabled={off} onClick={press('resume')}>
+          Resume sync
+        </button>
+      ) : (
+        <button type="button" disabled={off} onClick={press('pause')}>
+          Pause sync
+        </button>
+      )}
+      <button type="button" disabled={off || paused} onClick={press('now')}>
+        Sync now
+      </button>
+    </>
   );
 }

@@ -2,7 +2,7 @@
  * One slot (one port). State is shown as a word and a symbol as well as a colour, so it reads
  * the same to a colour-blind technician and on a washed-out screen.
  */
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef, useState, type FocusEvent } from 'react';
 import type { SlotViewPayload } from '../../station/api/contract.js';
 import { clockTime } from './clockTime.js';
 import './SlotCard.css';
@@ -119,7 +119,7 @@ export const SlotCard = memo(function SlotCard({
   );
 });
 
-/** How long a card's Cancel stays off after its Provision: an OS's double-click time. */
+/** How long a card's buttons stay off after any press of one of them: an OS's double-click time. */
 const DOUBLE_CLICK_MS = 500;
 
 /**
@@ -137,20 +137,25 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
   // second click that comes before the disabled button is drawn.
   const [pressedAt, setPressedAt] = useState<SlotViewPayload>();
   const pressed = useRef<SlotViewPayload>(undefined);
-  // Cancel stays off for a double-click's time after a Provision: a local station answers the
-  // first click within milliseconds, Cancel takes the place of the Provision it pressed, and the
-  // second click would cancel the run it just started. Off, not ignored: it shows.
-  const [cancelHeld, setCancelHeld] = useState(false);
+  // Every button of the card stays off for a double-click's time after any press: a local
+  // station answers the first click within milliseconds, another button (Cancel for Provision,
+  // "Provision again" for Cancel) takes the place of the one pressed, and the second click
+  // would undo what the first asked for. Off, not ignored: it shows.
+  const [held, setHeld] = useState(false);
+  const holding = useRef(false);
   const holdTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(holdTimer.current), []);
+  const refocus = useFocusKeeper();
   const pending = pressedAt === slot;
   const send = (command: (slot: number) => Promise<unknown>) => () => {
-    if (pressed.current === slot) return;
-    if (command === onProvision) {
-      clearTimeout(holdTimer.current);
-      setCancelHeld(true);
-      holdTimer.current = setTimeout(() => setCancelHeld(false), DOUBLE_CLICK_MS);
-    }
+    if (pressed.current === slot || holding.current) return;
+    clearTimeout(holdTimer.current);
+    holding.current = true;
+    setHeld(true);
+    holdTimer.current = setTimeout(() => {
+      holding.current = false;
+      setHeld(false);
+    }, DOUBLE_CLICK_MS);
     const at = slot;
     pressed.current = at;
     setPressedAt(at);
@@ -160,18 +165,19 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
       setPressedAt((current) => (current === at ? undefined : current));
     });
   };
+  const off = !enabled || pending || held;
   const provision = (text: string, className = 'provision') => (
-    <button
-      type="button"
-      className={className}
-      disabled={!enabled || pending}
-      onClick={send(onProvision)}
-    >
+    <button type="button" className={className} disabled={off} onClick={send(onProvision)}>
       {text}
     </button>
   );
   return (
-    <div className="slot-actions">
+    <div
+      className="slot-actions"
+      ref={refocus.box}
+      onFocus={refocus.onFocus}
+      onBlur={refocus.onBlur}
+    >
       {(state === 'fail' || state === 'cancelled') && provision('Provision again')}
       {state === 'waiting' && mode === 'manual' && provision('Provision')}
       {/* Secondary, so it is not taken for part of the PASS result nor pressed by mistake. */}
@@ -180,17 +186,48 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
         (slot.step === 'commit' ? (
           <p className="slot-finishing">Finishing: cannot be cancelled now</p>
         ) : (
-          <button
-            type="button"
-            className="cancel"
-            disabled={!enabled || pending || cancelHeld}
-            onClick={send(onCancel)}
-          >
+          <button type="button" className="cancel" disabled={off} onClick={send(onCancel)}>
             Cancel
           </button>
         ))}
     </div>
   );
+}
+
+/**
+ * Keeps a keyboard technician's place on the card: a pressed button is replaced (Provision by
+ * Cancel) or turned off, the browser then drops the focus to the page's body, and the next Tab
+ * would start again at the top of a long grid. When the button that had the focus is gone or off
+ * and the focus went nowhere else, the card (tabIndex -1) takes it.
+ */
+function useFocusKeeper() {
+  const box = useRef<HTMLDivElement>(null);
+  const focused = useRef<HTMLButtonElement>(undefined);
+  const onFocus = (event: FocusEvent<HTMLDivElement>) => {
+    if (event.target instanceof HTMLButtonElement) focused.current = event.target;
+  };
+  // A blur with the button still there and on is the technician's own move (Tab, a click on
+  // the page): a later change of this card must not pull the focus back.
+  const onBlur = (event: FocusEvent<HTMLDivElement>) => {
+    const button = event.target;
+    const stays = button.isConnected && !(button instanceof HTMLButtonElement && button.disabled);
+    if (event.relatedTarget !== null || stays) focused.current = undefined;
+  };
+  // After every commit: that is when a button goes away or turns off.
+  useLayoutEffect(() => {
+    const button = focused.current;
+    if (!button || (button.isConnected && !button.disabled)) return;
+    const active = document.activeElement;
+    // Focus the technician moved elsewhere stays where they put it.
+    if (active !== null && active !== document.body && active !== button) {
+      focused.current = undefined;
+      return;
+    }
+    const card = box.current?.closest<HTMLElement>('[data-testid="slot-card"]');
+    focused.current = undefined;
+    card?.focus({ preventScroll: true });
+  });
+  return { box, onFocus, onBlur };
 }
 
 /**

@@ -2,7 +2,12 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { API_ERROR_CODES } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
-import { UnlockPanel, unlockRefusal } from './UnlockPanel.js';
+import {
+  MAX_PASSPHRASE_CHARS,
+  passphraseProblem,
+  UnlockPanel,
+  unlockRefusal,
+} from './UnlockPanel.js';
 
 const unlock = () => Promise.resolve(null);
 
@@ -35,5 +40,14 @@ describe('UnlockPanel', () => {
       message: 'Wrong passphrase.',
       code: 'CUSTODY_WRONG_PASSPHRASE',
     });
+  });
+
+  // A longer paste went to the station, which refused it only as API_BAD_MESSAGE.
+  it('says in words that a passphrase is longer than the station takes, and sends none', () => {
+    expect(MAX_PASSPHRASE_CHARS).toBe(1024);
+    expect(passphraseProblem('x'.repeat(1024))).toBeUndefined();
+    expect(passphraseProblem('x'.repeat(1025))?.message).toBe(
+      'This passphrase is 1025 characters long; the station takes at most 1024. Check that only the CA passphrase was pasted, and type it again.',
+    );
   });
 });

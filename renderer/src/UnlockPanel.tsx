@@ -4,7 +4,7 @@
  * so it lives no longer than the one call that carries it.
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
-import { API_ERROR_CODES } from '../../station/api/contract.js';
+import { API_ERROR_CODES, commandArgsSchemas } from '../../station/api/contract.js';
 import { StationApiError } from '../../station/api/stationClient.js';
 import './UnlockPanel.css';
 
@@ -42,6 +42,21 @@ export function unlockRefusal(err: unknown): Refusal {
   return { message: err.message, code: err.code };
 }
 
+/** The longest passphrase the station takes (the contract's `unlock`); 1024 characters. */
+export const MAX_PASSPHRASE_CHARS = commandArgsSchemas.unlock.shape.passphrase.maxLength ?? 1024;
+
+/**
+ * Why `passphrase` is not sent, in words, or undefined when it may go. Said here because the
+ * station would refuse a longer one only as a malformed message (API_BAD_MESSAGE), which tells a
+ * supervisor nothing; not cut to length by the field either, which would send another passphrase.
+ */
+export function passphraseProblem(passphrase: string): Refusal | undefined {
+  if (passphrase.length <= MAX_PASSPHRASE_CHARS) return undefined;
+  return {
+    message: `This passphrase is ${passphrase.length} characters long; the station takes at most ${MAX_PASSPHRASE_CHARS}. Check that only the CA passphrase was pasted, and type it again.`,
+  };
+}
+
 export function UnlockPanel({ here, enabled, onUnlock }: Props) {
   const field = useRef<HTMLInputElement>(null);
   // Whether the field holds anything, not what: enough to enable the button.
@@ -56,10 +71,15 @@ export function UnlockPanel({ here, enabled, onUnlock }: Props) {
     const input = field.current;
     if (!input || input.value === '' || pending || !enabled) return;
     const passphrase = input.value;
+    const problem = passphraseProblem(passphrase);
     // Out of the page at once: a wrong one is typed again anyway, a right one is never needed again.
     input.value = '';
     setFilled(false);
-    setRefusal(undefined);
+    setRefusal(problem);
+    if (problem) {
+      input.focus();
+      return;
+    }
     setPending(true);
     onUnlock(passphrase).then(
       () => setPending(false),

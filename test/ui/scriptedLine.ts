@@ -46,6 +46,8 @@ export class ScriptedLine implements LineController {
   #slots: Map<number, SlotView>;
   /** When set, `provision` refuses with this error, as the line does for a busy or absent slot. */
   refuseProvision: CodedError | undefined;
+  /** The sync actions `controlSync` refuses, each with its error. */
+  readonly refuseSync = new Map<SyncAction, CodedError>();
   /** The runs that ended, newest first, as `recentRuns` lists them. */
   #runs: RunView[] = [];
   /** When each run in progress started (ms), by run id. */
@@ -100,6 +102,18 @@ export class ScriptedLine implements LineController {
   }
   controlSync(action: SyncAction): void {
     this.#record(`sync ${action}`);
+    const refused = this.refuseSync.get(action);
+    if (refused) throw Object.assign(new Error(), refused);
+    // A line with a DPS sync reports the pause or resume as its status, as the real one does.
+    const sync = this.#status.sync;
+    if (!sync || action === 'now') return;
+    this.reportSync({ ...sync, state: action === 'pause' ? 'paused' : 'idle' });
+  }
+
+  /** The line's DPS sync as it reports it (absent: a line without a DPS connection). */
+  reportSync(sync: StationStatus['sync']): void {
+    this.#status = { ...this.#status, sync };
+    this.onStatusChanged.emit(this.#status);
   }
 
   /** The header's counts of the day's runs, as the line reports them at each run's end. */

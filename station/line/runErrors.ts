@@ -17,6 +17,8 @@ export const runErrorText = {
     'The registration ID made from this device is not valid for DPS. Check the profile template and the device serial number.',
   RUN_DUPLICATE_DEVICE:
     'This device was provisioned before and the product does not allow re-provisioning. Set it aside, or ask a supervisor.',
+  RUN_REGISTRATION_ID_TAKEN:
+    "Another device, with another serial number or model, was provisioned with this device's registration ID. Set this one aside and check both labels and the profile's template.",
   // Starts "Another slot": the run's message names the slot instead (runClaims.ts).
   RUN_REGISTRATION_ID_ON_ANOTHER_SLOT:
     'Another slot is provisioning a device with this registration ID: two boards with the same serial? Set this one aside and check its label.',

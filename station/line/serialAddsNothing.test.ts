@@ -5,7 +5,8 @@
  * under "reprovision" it replaced the first one's enrollment. Now each fails at validate with
  * RUN_REGISTRATION_ID_INVALID before anything is written to it or issued for it. Real parts:
  * simulated boards on real ptys (their serials set in their flash, as a factory would), the
- * store and the CA's ledger on real files.
+ * store and the CA's ledger on real files. Two serials that normalise to one ID (`SN 001`,
+ * `SN-001`) are two boards: under "refuse" the second is told another board holds its ID.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -121,4 +122,35 @@ describe('a serial that adds nothing to the registration ID', () => {
       expect(station.store.listOutbox()).toMatchObject([{ registrationId: 'ls-demo-1-sim000004' }]);
     },
   );
+});
+
+describe('two serials that make one registration ID', () => {
+  it('under refuse: the second board fails RUN_REGISTRATION_ID_TAKEN naming the first, not as a duplicate of itself', async () => {
+    const boards = await boardsWithSerials(['SN 001', 'SN-001']);
+    station = await stationOnDisk();
+    line = await testLine({
+      profile: testProfile({ duplicates: 'refuse' }),
+      ca: station.ca,
+      recorder: station.recorder,
+      ports: {
+        configured: boards.map((b) => b.hostPath),
+        discover: false,
+        baudRate: 0,
+        pollMs: 60_000,
+      },
+    });
+    await line.start();
+    expect(codeOf(await runOnSlot(1))).toBe('PASS');
+    const second = await runOnSlot(2);
+    expect(codeOf(second)).toBe('RUN_REGISTRATION_ID_TAKEN');
+    if (second?.outcome.state !== 'fail') return;
+    expect(second.outcome.error.message).toBe(runErrorText.RUN_REGISTRATION_ID_TAKEN);
+    expect(second.outcome.error.detail).toMatch(
+      /^ls-demo-1-sn-001 belongs to SN 001 \(LS-DEMO-1\), passed in run \d+ at .+; this device is SN-001 \(LS-DEMO-1\)$/,
+    );
+    expect(boards[1]!.state.identityState).toBe(0);
+    expect(station.store.listOutbox()).toHaveLength(1);
+    // The same board again is still the duplicate it always was.
+    expect(codeOf(await runOnSlot(1))).toBe('RUN_DUPLICATE_DEVICE');
+  });
 });

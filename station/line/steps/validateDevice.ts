@@ -55,7 +55,8 @@ export function registrationIdFromTemplate(
 
 /**
  * Applies the duplicate policy. Returns the earlier PASS a re-provisioning supersedes, or
- * undefined for a device never seen; throws RUN_DUPLICATE_DEVICE when the policy refuses.
+ * undefined for a device never seen. When the policy refuses: RUN_DUPLICATE_DEVICE for the same
+ * board again, RUN_REGISTRATION_ID_TAKEN for another board whose serial makes the same ID.
  */
 export function checkDuplicate(
   recorder: RunRecorder,
@@ -70,6 +71,14 @@ export function checkDuplicate(
   });
   if (earlier === undefined) return undefined;
   if (profile.duplicates === 'refuse') {
+    // The ID matched, the board did not: two serials that make one ID (`SN 001`, `SN-001`), or a
+    // label printed twice. "Provisioned before" would send the technician after the wrong board.
+    if (earlier.serialNumber !== info.serialNumber || earlier.model !== info.model) {
+      throw new RunError(
+        'RUN_REGISTRATION_ID_TAKEN',
+        `${registrationId} belongs to ${earlier.serialNumber} (${earlier.model}), passed in run ${earlier.runId} at ${earlier.passedAt}; this device is ${info.serialNumber} (${info.model})`,
+      );
+    }
     throw new RunError(
       'RUN_DUPLICATE_DEVICE',
       `${earlier.serialNumber} (${earlier.model}) passed as ${earlier.registrationId} in run ${earlier.runId} at ${earlier.passedAt}`,

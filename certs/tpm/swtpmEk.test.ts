@@ -69,6 +69,23 @@ describe('EKs of a software TPM (swtpm)', () => {
     expect(id).toBe(python);
   });
 
+  it('finds the RSA EK at 0x81010001 to be template L-1, and a high-range RSA EK not', async () => {
+    const ek = parseEkPublic(await tpm!.readPublic(SWTPM_EK.rsa.handle));
+    expect(ek.templateL1Differences).toEqual([]);
+    // createEk passes its argument to tpm2_createek -G, which also makes the high-range RSA 3072
+    // EK: a real EK, so it reads, but not the one the DPS device SDKs enroll by.
+    const highRange = parseEkPublic(await tpm!.createEk('rsa3072' as 'rsa'));
+    expect(highRange).toMatchObject({ type: 'rsa', keyBits: 3072, nameAlg: 'sha384' });
+    expect(highRange.templateL1Differences.map((d) => d.split(' ')[0])).toEqual([
+      'nameAlg',
+      'objectAttributes',
+      'authPolicy',
+      'symmetric',
+      'keyBits',
+      'unique',
+    ]);
+  });
+
   it('accepts the ECC EK (NIST P-384) and its certificate', async () => {
     const ekPublic = await tpm!.readPublic(SWTPM_EK.ecc.handle);
     const ek = parseEkPublic(ekPublic);

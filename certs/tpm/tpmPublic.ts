@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { CertError } from '../certErrors.js';
+import { templateL1Differences } from './ekTemplateL1.js';
 import { DEFAULT_RSA_EXPONENT, eccSpki, rsaSpki } from './ekSpki.js';
 import {
   algName,
@@ -30,6 +31,12 @@ export interface EkPublic {
   nameAlg: 'sha256' | 'sha384' | 'sha512' | 'sha1';
   /** The same public key as a DER SubjectPublicKeyInfo, to compare with a certificate's. */
   spkiDer: Uint8Array;
+  /**
+   * How the key differs from template L-1, the RSA EK at 0x81010001 the DPS device SDKs enroll
+   * by (ekTemplateL1.ts); empty when it is that EK. Other EKs are real EKs, so reading them
+   * succeeds: whether one may be enrolled is the caller's decision.
+   */
+  templateL1Differences: string[];
 }
 
 // The largest TPMT_PUBLIC an RSA-4096 key can have is about 600 bytes; nothing larger is an EK.
@@ -93,6 +100,8 @@ interface EccArea {
  *   scheme no restricted decryption key has, an RSA size other than 2048/3072/4096 or an
  *   exponent other than 65537, a curve other than NIST P-256/384/521.
  *
+ * It refuses no EK for not being template L-1: `templateL1Differences` says how it differs.
+ *
  * Reading comes first, so a refusal for what the key is only concerns a key that was read whole;
  * only the key's own soundness (coordinate sizes, a point on its curve) is judged after the
  * curve is known to be one an EK may use.
@@ -115,7 +124,7 @@ export function parseEkPublic(tpm2bPublic: Uint8Array): EkPublic {
     malformed(`unknown nameAlg ${hex(nameAlg)}`);
   }
   const attributes = r.u32('objectAttributes');
-  r.sized('authPolicy', MAX_DIGEST);
+  const authPolicy = r.sized('authPolicy', MAX_DIGEST);
   const symmetric = readSymDefObject(r);
   const area = type === TPM_ALG.RSA ? readRsaArea(r) : readEccArea(r);
   r.finish('the public area');
@@ -129,7 +138,22 @@ export function parseEkPublic(tpm2bPublic: Uint8Array): EkPublic {
   if (symmetric.mode !== TPM_ALG.CFB) notAnEk(`symmetric mode ${algName(symmetric.mode)}, not CFB`);
   if (area.scheme !== TPM_ALG.NULL) notAnEk(`scheme ${algName(area.scheme)}; an EK has none`);
 
-  const common = { bytes: Uint8Array.from(buf), nameAlg: ekNameAlg };
+  const differences = templateL1Differences({
+    type,
+    nameAlg,
+    attributes,
+    authPolicy,
+    symmetric,
+    scheme: area.scheme,
+    ...(area.kind === 'rsa' && {
+      rsa: { keyBits: area.keyBits, exponent: area.exponent, uniqueBytes: area.modulus.length },
+    }),
+  });
+  const common = {
+    bytes: Uint8Array.from(buf),
+    nameAlg: ekNameAlg,
+    templateL1Differences: differences,
+  };
   if (area.kind === 'rsa') {
     if (!RSA_EK_BITS.includes(area.keyBits)) notAnEk(`RSA key of ${area.keyBits} bits`);
     if (area.exponent !== 0 && area.exponent !== RSA_EXPONENT_65537) {
@@ -147,16 +171,16 @@ export function parseEkPublic(tpm2bPublic: Uint8Array): EkPublic {
 }
 
 /** TPMT_SYM_DEF_OBJECT: an algorithm, then key bits and mode unless it is NULL. */
-function readSymDefObject(r: TpmReader): { algorithm: number; mode: number } {
+function readSymDefObject(r: TpmReader): { algorithm: number; keyBits: number; mode: number } {
   const algorithm = r.u16('symmetric.algorithm');
-  if (algorithm === TPM_ALG.NULL) return { algorithm, mode: TPM_ALG.NULL };
+  if (algorithm === TPM_ALG.NULL) return { algorithm, keyBits: 0, mode: TPM_ALG.NULL };
   if (!TPM_SYM_OBJECT_ALGS.has(algorithm)) {
     malformed(`unknown symmetric algorithm ${hex(algorithm)}`);
   }
-  r.u16('symmetric.keyBits');
+  const keyBits = r.u16('symmetric.keyBits');
   const mode = r.u16('symmetric.mode');
   if (!TPM_SYM_MODES.has(mode)) malformed(`unknown symmetric mode ${hex(mode)}`);
-  return { algorithm, mode };
+  return { algorithm, keyBits, mode };
 }
 
 /** A TPMT_*_SCHEME or TPMT_KDF_SCHEME: the scheme, then the details its type carries. */

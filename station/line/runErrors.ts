@@ -28,6 +28,8 @@ export const runErrorText = {
     "The device's TPM holds no endorsement key certificate, and this product needs one to prove the TPM is genuine. Set the device aside, or ask a supervisor.",
   RUN_EK_NOT_RSA:
     "The device's TPM offered an ECC endorsement key; DPS enrolls a TPM by its RSA endorsement key. Check that the firmware reads the RSA EK, then retry.",
+  RUN_EK_NOT_L1:
+    "The device's TPM offered an RSA endorsement key that is not the standard one (template L-1, at 0x81010001) the DPS device SDK uses, so the device could never register. Check that the firmware reads the EK at 0x81010001, then retry.",
   RUN_EK_ON_ANOTHER_DEVICE:
     "This TPM's endorsement key passed before on another device. A TPM belongs to one board: set the device aside and call engineering.",
   RUN_EK_ON_ANOTHER_SLOT:

@@ -66,7 +66,8 @@ export const tpmAttestor: Attestor = {
 /**
  * Reads the EK and checks it. Only an RSA EK is enrolled: DPS proves a TPM's possession of its EK
  * with TPM2 MakeCredential to an RSA EK (RSA-OAEP, the EK the device SDKs use at handle
- * 0x81010001), so a TPM enrolled by an ECC EK would pass here and never register.
+ * 0x81010001), so a TPM enrolled by an ECC EK would pass here and never register. That EK is
+ * template L-1's, and the SDKs hash its public area: any other RSA EK is refused too.
  */
 async function readEndorsement(
   input: Pick<AttestInput, 'session' | 'profile' | 'info' | 'request' | 'services' | 'onEvidence'>,
@@ -85,6 +86,13 @@ async function readEndorsement(
     throw new RunError(
       'RUN_EK_NOT_RSA',
       `GET_EK answered an ${ek.type.toUpperCase()} ${ek.curve ?? ''} endorsement key`,
+    );
+  }
+  // The SDK enrolls by the L-1 EK only: any other RSA EK would pass here and never register.
+  if (ek.templateL1Differences.length > 0) {
+    throw new RunError(
+      'RUN_EK_NOT_L1',
+      `GET_EK answered an RSA endorsement key that is not template L-1: ${ek.templateL1Differences.join('; ')}`,
     );
   }
   const elsewhere = services.endorsementKeyElsewhere?.({

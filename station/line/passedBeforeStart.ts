@@ -3,7 +3,7 @@ import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.
 import type { PortPass, RunRecorder } from './runRecorder.js';
 
 /** INFO's identity state of a device that holds a committed identity (PROTOCOL.md §4.1). */
-const IDENTITY_COMMITTED = 1;
+export const IDENTITY_COMMITTED = 1;
 
 /**
  * The last PASS of each port, read once as a line starts. A line stopped and started again (a

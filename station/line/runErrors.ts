@@ -22,6 +22,8 @@ export const runErrorText = {
   // Starts "Another slot": the run's message names the slot instead (runClaims.ts).
   RUN_REGISTRATION_ID_ON_ANOTHER_SLOT:
     'Another slot is provisioning a device with this registration ID: two boards with the same serial? Set this one aside and check its label.',
+  RUN_IDENTITY_OF_OTHER_MODE:
+    'This board holds an X.509 identity from an earlier product, and this product gives it a symmetric key or a TPM enrollment instead; the device would keep presenting the old certificate. Set it aside for engineering: it needs a factory reset.',
   RUN_GROUP_KEY_UNAVAILABLE:
     'The enrollment group key is not available on this station. A supervisor must import it before this product can run.',
   RUN_EK_CERTIFICATE_MISSING:

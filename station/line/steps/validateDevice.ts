@@ -1,13 +1,15 @@
 import type { DeviceInfo } from '../../../firmware-bridge/codec/messages.js';
 import { firmwareAllowed, type ProductProfile } from '../../profiles/productProfile.js';
 import type { Attestor } from '../attestation/attestor.js';
+import { IDENTITY_COMMITTED } from '../passedBeforeStart.js';
 import { renderRegistrationId } from '../registrationId.js';
 import { RunError } from '../runErrors.js';
 import type { EarlierProvisioning, RunRecorder } from '../runRecorder.js';
 
 /**
  * Checks what INFO reported against the product: model, firmware, the capabilities the
- * attestation mode needs; throws RunError.
+ * attestation mode needs, no committed X.509 identity the mode would leave in place; throws
+ * RunError.
  */
 export function validateDevice(
   info: DeviceInfo,
@@ -29,6 +31,17 @@ export function validateDevice(
   const missing = attestor.missingCapability(info, profile);
   if (missing !== undefined) {
     throw new RunError('RUN_CAPABILITY_MISSING', `${attestor.mode} needs ${missing}`);
+  }
+  // COMMIT replaces the identity key and its certificate only when a new key is staged, and
+  // only the X.509 modes stage one: a symmetric key lands beside the old pair, a TPM mode writes
+  // no key. The board would keep its old certificate and present it first in the field, where
+  // DPS refuses it (this enrollment replaced the X.509 one under the same ID), after a PASS.
+  // No automatic FACTORY_RESET: a run that failed after it would leave no identity at all.
+  if (!attestor.x509 && info.identityState === IDENTITY_COMMITTED) {
+    throw new RunError(
+      'RUN_IDENTITY_OF_OTHER_MODE',
+      `INFO reports a committed X.509 identity; ${attestor.mode} would leave it in place`,
+    );
   }
 }
 

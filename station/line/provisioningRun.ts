@@ -230,9 +230,10 @@ export async function runProvisioning(options: ProvisioningRunOptions): Promise<
     await verifyStagedConfig(session, settings, request);
     // A signed challenge also proves the board is the one attest staged; without one (a TPM's
     // EK) the run asks the board who it is again. Only then: the other modes need no extra
-    // request per device.
+    // request per device. The EK validate read is asked for again: boards of one cloned image
+    // answer INFO alike, their TPMs do not.
     if (identity.challenge !== null) await verifyChallenge(session, identity.challenge, request);
-    else await verifySameDevice(session, info, request);
+    else await verifySameDevice(session, info, request, ekSha256);
 
     enter('commit');
     // COMMIT counts as sent once the session took it for the wire (it counts a request's payload

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ekSha256 } from '../../../certs/tpm/ekRegistrationId.js';
 import {
   BANK_STAGED,
   CHALLENGE_PREFIX,
@@ -69,17 +70,32 @@ export async function verifyChallenge(
  * the one the run started on: a board swapped on a port that did not hang up (a USB-serial adapter
  * that stays in the fixture, a serial device server) took the staged settings just as well, and
  * would be committed under the first board's registration ID.
+ *
+ * With `ekSha256Read` (the EK's hash as validate read it) it reads the EK again too: boards
+ * flashed from one cloned image answer INFO alike, so only the TPM soldered to the board tells
+ * them apart, and the swapped one would be committed under the first TPM's enrollment, which it
+ * can never register with.
  */
 export async function verifySameDevice(
   session: DeviceSession,
   identified: DeviceInfo,
   options: RequestOptions = {},
+  ekSha256Read?: string,
 ): Promise<void> {
   const now = await session.identify(options);
   if (now.serialNumber !== identified.serialNumber || now.model !== identified.model) {
     throw new RunError(
       'RUN_DEVICE_CHANGED',
       `identify read ${identified.model} ${identified.serialNumber}; before COMMIT ${now.model} ${now.serialNumber} answered`,
+    );
+  }
+  if (ekSha256Read === undefined) return;
+  const { ekPublic } = await session.request('GET_EK', {}, options);
+  const ekNow = ekSha256(ekPublic);
+  if (ekNow !== ekSha256Read) {
+    throw new RunError(
+      'RUN_DEVICE_CHANGED',
+      `validate read the EK with SHA-256 ${ekSha256Read}; before COMMIT ${now.model} ${now.serialNumber} answered with EK SHA-256 ${ekNow}`,
     );
   }
 }

@@ -1,0 +1,84 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTpmVendor, type TpmVendor } from '../../../certs/testing/tpmVendorKit.js';
+import { ekSha256 } from '../../../certs/tpm/ekRegistrationId.js';
+import { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
+import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
+import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
+import { runProvisioning } from '../provisioningRun.js';
+import { InMemoryRunRecorder, testProfile, testServices } from '../testing/lineTestKit.js';
+
+let vendor: TpmVendor;
+const simulators: Simulator[] = [];
+
+beforeAll(async () => {
+  vendor = await createTpmVendor({ name: 'TEST TPM Vendor' });
+});
+
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((simulator) => simulator.stop()));
+});
+
+describe('tpm: a board swapped before COMMIT for one flashed from the same image', () => {
+  it('fails RUN_DEVICE_CHANGED on the other EK, though serial and model match, and commits nothing', async () => {
+    // Two benches of one device each: both boards answer INFO as SIM000001 (LS-DEMO-1), as
+    // boards flashed from one cloned image would; only their TPMs differ.
+    const tpms = [await vendor.makeEk(), await vendor.makeEk()];
+    for (const tpm of tpms) {
+      simulators.push(
+        await Simulator.start({ devices: 1, link: 'pty', baudRate: 0, tpm: () => tpm }),
+      );
+    }
+    const [first, second] = simulators.map((simulator) => simulator.devices[0]!);
+    expect(second!.serialNumber).toBe(first!.serialNumber);
+    const requests: string[][] = [[], []];
+    const disposers = [first!, second!].map((device, i) =>
+      device.onRequest.on(({ name }) => requests[i]!.push(name)),
+    );
+    const sessions = [
+      await DeviceSession.open(createTransport(first!.hostPath)),
+      await DeviceSession.open(createTransport(second!.hostPath)),
+    ] as const;
+    // The fixture's adapter stays while the board behind it is swapped: the first board answers
+    // up to GET_EK (validate), the clone everything after.
+    let onPort: DeviceSession = sessions[0];
+    const request = sessions[0].request.bind(sessions[0]);
+    sessions[0].request = (async (name: never, req: never, options: never) => {
+      const response = await request(name, req, options);
+      if (name === 'GET_EK') onPort = sessions[1];
+      return response;
+    }) as DeviceSession['request'];
+    const port = new Proxy(sessions[0], {
+      get(_, prop) {
+        const value: unknown = Reflect.get(onPort, prop, onPort);
+        return typeof value === 'function' ? (value as () => unknown).bind(onPort) : value;
+      },
+    });
+    const profile = testProfile({ attestation: { mode: 'tpm' } });
+    const recorder = new InMemoryRunRecorder();
+    try {
+      const outcome = await runProvisioning({
+        port: 'fixture',
+        profile,
+        recorder,
+        services: await testServices(profile, { ekTrust: vendor.trust() }),
+        session: () => Promise.resolve(port),
+      });
+      expect(outcome.state === 'fail' && outcome.error.code).toBe('RUN_DEVICE_CHANGED');
+      expect(outcome.state === 'fail' && outcome.error.detail).toBe(
+        `validate read the EK with SHA-256 ${ekSha256(tpms[0]!.ekPublic)}; before COMMIT LS-DEMO-1 SIM000001 answered with EK SHA-256 ${ekSha256(tpms[1]!.ekPublic)}`,
+      );
+      // The clone took the staged settings and was asked for its EK; nothing was committed.
+      expect(second!.state.staged.config).toMatchObject({ registrationId: 'ls-demo-1-sim000001' });
+      expect(requests[1]).toContain('GET_EK');
+      expect(requests.flat()).not.toContain('COMMIT');
+      expect(second!.state.committed.config).toEqual({});
+      expect(first!.state.committed.config).toEqual({});
+      expect(recorder.passes).toHaveLength(0);
+      expect(recorder.failures).toMatchObject([{ error: { code: 'RUN_DEVICE_CHANGED' } }]);
+      expect(recorder.failures[0]!.steps.at(-1)?.step).toBe('verify');
+    } finally {
+      for (const dispose of disposers) dispose();
+      await Promise.all(sessions.map((session) => session.close()));
+    }
+  });
+});

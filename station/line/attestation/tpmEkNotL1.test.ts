@@ -47,15 +47,23 @@ async function runWithEk(change: (fields: TpmPublicFields) => void, bits = 2048)
 
 describe('TPM mode: an RSA endorsement key that is not template L-1', () => {
   it.each([
-    ['3072-bit', () => undefined, 3072],
-    ['SHA-384 name algorithm', (f: TpmPublicFields) => (f.nameAlg = TPM_ALG.SHA384), 2048],
-    ['AES-256', (f: TpmPublicFields) => (f.symmetric.keyBits = 256), 2048],
+    ['3072-bit', (): void => undefined, 3072],
     [
-      'userWithAuth',
-      (f: TpmPublicFields) => (f.objectAttributes |= TPMA_OBJECT.userWithAuth),
+      'SHA-384 name algorithm',
+      (f: TpmPublicFields): void => void (f.nameAlg = TPM_ALG.SHA384),
       2048,
     ],
-    ['another policy', (f: TpmPublicFields) => (f.authPolicy = Buffer.alloc(32, 1)), 2048],
+    ['AES-256', (f: TpmPublicFields): void => void (f.symmetric.keyBits = 256), 2048],
+    [
+      'userWithAuth',
+      (f: TpmPublicFields): void => void (f.objectAttributes |= TPMA_OBJECT.userWithAuth),
+      2048,
+    ],
+    [
+      'another policy',
+      (f: TpmPublicFields): void => void (f.authPolicy = Buffer.alloc(32, 1)),
+      2048,
+    ],
   ] as const)('%s: fails RUN_EK_NOT_L1 with nothing written', async (_, change, bits) => {
     const { outcome, writes } = await runWithEk(change, bits);
     expect(outcome.state).toBe('fail');

@@ -96,3 +96,15 @@ describe('a wrong CA passphrase', () => {
     expect(code).toBe(1);
   }, 60_000);
 });
+
+describe('a word where a command takes none', () => {
+  it('is refused without repeating it: a secret typed as a word stays out of stderr', async () => {
+    const secret = Buffer.from('the group key typed as a word').toString('base64');
+    const { code, stdout, stderr } = await station(['keys', 'set-group', '--group', 'g1', secret]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('this command takes no positional argument');
+    expect(stderr).toContain('the word given is not shown');
+    expect(`${stdout}${stderr}`).not.toContain(secret);
+    expect(`${stdout}${stderr}`).not.toContain(secret.slice(0, 8));
+  }, 20_000);
+});

@@ -46,9 +46,20 @@ function joinNegativeNumbers(config: ParseArgsConfig): string[] {
   return joined;
 }
 
-/** Node's "argument is ambiguous" and "argument missing" as the station says them. */
+/**
+ * Node's "argument is ambiguous", "argument missing" and "unexpected argument" as the station
+ * says them. Node quotes the unexpected word, and a word a supervisor typed where no word goes is
+ * often a secret (`keys set-group --group g1 <key>`): it would land on standard error, which a
+ * service or a CI job keeps in its log. So that refusal never repeats it.
+ */
 function usageErrorOf(err: unknown): UsageError | undefined {
   const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return new UsageError(
+      'this command takes no positional argument (the word given is not shown: it may be a ' +
+        'secret); secrets are read from the terminal, stdin or their environment variable',
+    );
+  }
   if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || typeof message !== 'string') {
     return undefined;
   }

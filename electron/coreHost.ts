@@ -13,6 +13,7 @@ import {
 import { TypedEvent } from '../firmware-bridge/typedEvent.js';
 import type { ApiError } from '../station/api/contract.js';
 import { coreToMainSchema, type MainToCore } from '../station/api/coreProtocol.js';
+import { childEnvironment } from '../station/cli/secretEnv.js';
 import { answerSecretRequest, secretBackend } from './secretStorageHost.js';
 
 /** How a core process ended. */
@@ -74,6 +75,8 @@ export class CoreHost {
     const child = utilityProcess.fork(this.#options.entry, [], {
       serviceName: 'Line Station core',
       stdio: 'inherit',
+      // The core asks for its passphrase in the window: no secret variable of main's goes with it.
+      env: childEnvironment(),
     });
     this.#child = child;
     this.#startedAt = Date.now();

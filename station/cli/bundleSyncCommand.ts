@@ -26,6 +26,7 @@ import {
 import { shellWord, stationCommand } from './stationCommand.js';
 import { checkedCaPassphrase } from './caPassphrase.js';
 import { readPassphrase } from './passphrase.js';
+import { secretFromEnv } from './secretEnv.js';
 import type { DpsClientFactory } from './syncCommand.js';
 import { zonedLocalTime } from './timeFlags.js';
 
@@ -242,7 +243,7 @@ async function dpsConnection(
   by: string,
 ): Promise<{ connection: DpsConnectionString; source: string }> {
   if (hasDpsConnection(dataDir)) {
-    const ignored = process.env[DPS_CONNECTION_ENV] ? `; ${DPS_CONNECTION_ENV} is not used` : '';
+    const ignored = secretFromEnv(DPS_CONNECTION_ENV) ? `; ${DPS_CONNECTION_ENV} is not used` : '';
     return {
       connection: await loadDpsConnectionString(
         dataDir,
@@ -254,7 +255,8 @@ async function dpsConnection(
     };
   }
   const text = await readPassphrase('DPS service connection string: ', { env: DPS_CONNECTION_ENV });
-  const source = process.env[DPS_CONNECTION_ENV]
+  // The read took the variable out of process.env: ask where it came from.
+  const source = secretFromEnv(DPS_CONNECTION_ENV)
     ? DPS_CONNECTION_ENV
     : 'the connection string typed';
   return { connection: parseConnectionString(text), source };

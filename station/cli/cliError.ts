@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DATA_DIR_RULE, dataDirOrigin } from './dataDir.js';
 import { PASSPHRASE_CREDENTIAL, PASSPHRASE_ENV, passphraseCredentialPath } from './passphrase.js';
+import { secretFromEnv } from './secretEnv.js';
 
 /**
  * Prints an error that ended a command, as the operator reads it, and returns the exit code for
@@ -17,7 +18,7 @@ export function reportCliError(err: unknown): number {
   // "Try again" is no help when nobody typed it: the passphrase came from the environment.
   if (coded.code === 'CUSTODY_WRONG_PASSPHRASE') {
     const credential = passphraseCredentialPath();
-    if (process.env[PASSPHRASE_ENV]) {
+    if (secretFromEnv(PASSPHRASE_ENV)) {
       console.error(
         `The passphrase came from ${PASSPHRASE_ENV}: correct it, or unset it to type it.`,
       );

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { secretFromEnv, takeSecretEnv } from './secretEnv.js';
 
 /** Environment variable a headless station may use to pass the CA passphrase (never logged). */
 export const PASSPHRASE_ENV = 'LINE_STATION_CA_PASSPHRASE';
@@ -57,8 +58,8 @@ export function passphraseCredentialPath(): string | undefined {
  * is what fails then.
  */
 export function caPassphraseSource(): string {
-  const fromEnv = process.env[PASSPHRASE_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return PASSPHRASE_ENV;
+  // Asked after the read too (a wrong passphrase), when the variable is out of process.env.
+  if (secretFromEnv(PASSPHRASE_ENV)) return PASSPHRASE_ENV;
   const credential = passphraseCredentialPath();
   if (credential !== undefined && existsSync(credential)) {
     return `the systemd credential ${PASSPHRASE_CREDENTIAL}`;
@@ -86,8 +87,9 @@ export async function readPassphrase(
   const env = options.env ?? PASSPHRASE_ENV;
   const checked = (passphrase: string, isNew: boolean): string =>
     checkedLength(passphrase, isNew, options.what ?? 'CA passphrase');
-  const fromEnv = process.env[env];
-  if (fromEnv !== undefined && fromEnv !== '') return checked(fromEnv, options.confirm ?? false);
+  // Taken out of process.env, so no child this process starts inherits it.
+  const fromEnv = takeSecretEnv(env);
+  if (fromEnv !== undefined) return checked(fromEnv, options.confirm ?? false);
   if (env === PASSPHRASE_ENV) {
     const fromCredential = readCredential();
     if (fromCredential !== undefined) return checked(fromCredential, options.confirm ?? false);

@@ -15,6 +15,8 @@ import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_NOT_SAVED, lineNotSavedText } from './lineNotSaved.js';
 import { claimDataFolder } from './servingClaim.js';
+import { serveUrlFile } from './serveUrlFile.js';
+import { childEnvironment } from './secretEnv.js';
 import { readSavedLineToStart, refusalsLoggedIn, savedLineStation } from './lineStation.js';
 import {
   headlessOptions,
@@ -123,6 +125,8 @@ async function startClaimed(
     port,
     print: deps.print,
     until: deps.until,
+    ...(saved && { urlFile: serveUrlFile(dataDir) }),
+    terminal: deps.terminal,
     ...(saved && { onRefused: refusalsLoggedIn(dataDir) }),
     announce: (url) => `${reason}, so Line Station runs ${what}headless: open ${url} in a browser.`,
   });
@@ -163,7 +167,8 @@ async function launchElectron(binary: string, env: Record<string, string>): Prom
       return 1;
     }
   }
-  const child = spawn(binary, [APP_DIR], { stdio: 'inherit', env: { ...process.env, ...env } });
+  // No secret variable: the window types its passphrase, and a child's environ is readable.
+  const child = spawn(binary, [APP_DIR], { stdio: 'inherit', env: childEnvironment(env) });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -189,6 +194,7 @@ function runBuildScript(script: string): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(APP_DIR, script)], {
     cwd: APP_DIR,
     stdio: 'inherit',
+    env: childEnvironment(),
   });
   return new Promise((resolve) => {
     child.once('error', () => resolve(1));

@@ -14,6 +14,7 @@ import {
   type RunningStation,
   type StationFactory,
 } from '../api/stationFactory.js';
+import { removeServeUrl, urlWithoutToken, writeServeUrl } from './serveUrlFile.js';
 
 /** The built UI (npm run build:renderer). */
 export const RENDERER_DIR = fileURLToPath(new URL('../../renderer/dist', import.meta.url));
@@ -34,6 +35,13 @@ export interface HeadlessOptions {
    * error is thrown: a real line keeps it in its data folder's log.
    */
   onRefused?: (err: unknown) => void;
+  /**
+   * A real line's `serve-url` file (serveUrlFile): given, and the output no terminal, the URL is
+   * printed without its token and kept in full in this file while the station runs.
+   */
+  urlFile?: string;
+  /** Whether what `print` writes reaches a person's terminal (default: stdout is a TTY). */
+  terminal?: boolean;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -54,6 +62,9 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
   const print = options.print ?? ((line: string) => console.log(line));
   const rendererDir = options.rendererDir ?? RENDERER_DIR;
   const refused = (err: unknown): unknown => (options.onRefused?.(err), err);
+  // One left by a station that was killed holds a dead token; the folder is this station's now.
+  if (options.urlFile !== undefined) await removeServeUrl(options.urlFile);
+  const urlFile = (options.terminal ?? process.stdout.isTTY === true) ? undefined : options.urlFile;
   // Listen for Ctrl-C from the start, so one pressed while the line starts is not lost.
   const until = options.until ?? untilSignal();
   let server: ListeningApiServer;
@@ -76,17 +87,26 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
   }
   try {
     try {
-      // Its refusals belong in the station's log; the URL (with its token) is printed only.
+      // Its refusals belong in the station's log; the URL (with its token) is printed only, and
+      // on a real line whose output is no terminal (journald) kept in its file instead.
       server.serve(station.line, station.log ?? print, station.dataDirFlag);
       if (!existsSync(join(rendererDir, 'index.html'))) {
         print('note: the UI is not built (renderer/dist): run `npm run build:renderer`.');
       }
-      print(options.announce(server.url));
+      if (urlFile === undefined) print(options.announce(server.url));
+      else {
+        await writeServeUrl(urlFile, server.url);
+        print(options.announce(urlWithoutToken(server.url)));
+        print(
+          `Its session token is not printed here, where a log may keep it: the full address is in ${urlFile} (readable by this user only, removed when the station stops).`,
+        );
+      }
       print('Press Ctrl-C to stop the station.');
       await until;
       print('Stopping the station…');
     } finally {
       await server.close();
+      if (urlFile !== undefined) await removeServeUrl(urlFile);
     }
   } finally {
     await station.stop();

@@ -7,6 +7,7 @@ import { LINE_OPTIONS_USAGE, lineParseOptions, lineSelection } from './lineOptio
 import { savedLinePath } from '../production/savedLine.js';
 import { resolveDataDir } from './dataDir.js';
 import { claimDataFolder } from './servingClaim.js';
+import { serveUrlFile } from './serveUrlFile.js';
 import {
   lineStation,
   readSavedLineToStart,
@@ -30,6 +31,8 @@ export interface HeadlessDeps {
   createStation?: StationFactory;
   print?: (line: string) => void;
   until?: Promise<unknown>;
+  /** Whether `print` reaches a terminal (default: stdout is a TTY); see HeadlessOptions. */
+  terminal?: boolean;
 }
 
 export const headlessOptions = {
@@ -141,6 +144,8 @@ export async function serve(args: string[], deps: HeadlessDeps = {}): Promise<nu
       port,
       print: deps.print,
       until: deps.until,
+      ...(realLine && { urlFile: serveUrlFile(dataDir) }),
+      terminal: deps.terminal,
       ...(realLine && { onRefused: refusalsLoggedIn(dataDir) }),
       announce: (url) => `Line Station is serving its UI: open ${url} in a browser.`,
     });

@@ -19,6 +19,7 @@ import {
 } from '../../station/api/testing/fakeElectronMain.js';
 import { webSocketPipe } from '../../station/api/webSocketPipe.js';
 import { serve } from '../../station/cli/serveCommand.js';
+import { serveUrlFile } from '../../station/cli/serveUrlFile.js';
 import { start } from '../../station/cli/startCommand.js';
 import { audit } from '../../station/cli/auditCommand.js';
 import { line } from '../../station/cli/lineCommand.js';
@@ -66,7 +67,10 @@ const lineOn = (port: string): string[] => [
   folder.dataDir,
 ];
 
-/** A headless command running until `stop`, with a client connected to the URL it printed. */
+/**
+ * A headless command running until `stop`, with a client connected to the URL it announced (the
+ * full one from its serve-url file, since this output is no terminal).
+ */
 async function runLocked(
   run: (deps: { print: (text: string) => void; until: Promise<unknown> }) => Promise<number>,
 ): Promise<{
@@ -87,7 +91,10 @@ async function runLocked(
     if (found) announced(found);
   };
   const exit = run({ print, until });
-  const page = new URL(await Promise.race([url, exit.then((code) => `exit ${code}`)]));
+  const printedUrl = await Promise.race([url, exit.then((code) => `exit ${code}`)]);
+  // A real line whose output is no terminal (as here) prints no token: its URL is in serve-url.
+  expect(printedUrl).not.toMatch(/token=[\w-]/);
+  const page = new URL((await readFile(serveUrlFile(folder.dataDir), 'utf8')).trim());
   const ws = new WebSocket(`ws://${page.host}/api${page.search}`, { origin: page.origin });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const client = new StationClient(webSocketPipe(ws));

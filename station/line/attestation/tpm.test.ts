@@ -8,6 +8,7 @@ import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
 import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfileInput } from '../../profiles/productProfile.js';
 import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
+import { boardSwappedAfter } from '../testing/swappedBoard.js';
 import { InMemoryRunRecorder, runOn, testProfile, testServices } from '../testing/lineTestKit.js';
 
 let vendor: TpmVendor;
@@ -190,21 +191,8 @@ describe('tpm attestation on a simulated device', () => {
       await DeviceSession.open(createTransport(first!.hostPath)),
       await DeviceSession.open(createTransport(second!.hostPath)),
     ] as const;
-    // The fixture's USB-serial adapter stays while the board behind it is swapped: the port
-    // never hangs up, the first board answers up to GET_EK and the second everything after.
-    let onPort: DeviceSession = sessions[0];
-    const request = sessions[0].request.bind(sessions[0]);
-    sessions[0].request = (async (name: never, req: never, options: never) => {
-      const response = await request(name, req, options);
-      if (name === 'GET_EK') onPort = sessions[1];
-      return response;
-    }) as DeviceSession['request'];
-    const port = new Proxy(sessions[0], {
-      get(_, prop) {
-        const value: unknown = Reflect.get(onPort, prop, onPort);
-        return typeof value === 'function' ? (value as () => unknown).bind(onPort) : value;
-      },
-    });
+    // The fixture's adapter stays while the board behind it is swapped after GET_EK.
+    const port = boardSwappedAfter(sessions[0], sessions[1], 'GET_EK');
     const profile = testProfile({ attestation: { mode: 'tpm' } });
     const recorder = new InMemoryRunRecorder();
     try {

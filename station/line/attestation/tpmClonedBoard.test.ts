@@ -5,6 +5,7 @@ import { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js
 import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
 import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
 import { runProvisioning } from '../provisioningRun.js';
+import { boardSwappedAfter } from '../testing/swappedBoard.js';
 import { InMemoryRunRecorder, testProfile, testServices } from '../testing/lineTestKit.js';
 
 let vendor: TpmVendor;
@@ -38,21 +39,8 @@ describe('tpm: a board swapped before COMMIT for one flashed from the same image
       await DeviceSession.open(createTransport(first!.hostPath)),
       await DeviceSession.open(createTransport(second!.hostPath)),
     ] as const;
-    // The fixture's adapter stays while the board behind it is swapped: the first board answers
-    // up to GET_EK (validate), the clone everything after.
-    let onPort: DeviceSession = sessions[0];
-    const request = sessions[0].request.bind(sessions[0]);
-    sessions[0].request = (async (name: never, req: never, options: never) => {
-      const response = await request(name, req, options);
-      if (name === 'GET_EK') onPort = sessions[1];
-      return response;
-    }) as DeviceSession['request'];
-    const port = new Proxy(sessions[0], {
-      get(_, prop) {
-        const value: unknown = Reflect.get(onPort, prop, onPort);
-        return typeof value === 'function' ? (value as () => unknown).bind(onPort) : value;
-      },
-    });
+    // The fixture's adapter stays while the board behind it is swapped after GET_EK.
+    const port = boardSwappedAfter(sessions[0], sessions[1], 'GET_EK');
     const profile = testProfile({ attestation: { mode: 'tpm' } });
     const recorder = new InMemoryRunRecorder();
     try {

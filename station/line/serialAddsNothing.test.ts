@@ -60,6 +60,28 @@ async function boardsWithSerials(serials: string[]): Promise<SimulatedDevice[]> 
   return [...simulator.devices];
 }
 
+/** A started line on `boards`, one slot each, its store and the CA's ledger on real files. */
+async function startLine(
+  boards: SimulatedDevice[],
+  duplicates: 'refuse' | 'reprovision',
+): Promise<StationOnDisk> {
+  const onDisk = await stationOnDisk();
+  station = onDisk;
+  line = await testLine({
+    profile: testProfile({ duplicates }),
+    ca: onDisk.ca,
+    recorder: onDisk.recorder,
+    ports: {
+      configured: boards.map((b) => b.hostPath),
+      discover: false,
+      baudRate: 0,
+      pollMs: 60_000,
+    },
+  });
+  await line.start();
+  return onDisk;
+}
+
 async function runOnSlot(slot: number): Promise<RunEnded | undefined> {
   const ended = within(
     20_000,
@@ -81,19 +103,7 @@ describe('a serial that adds nothing to the registration ID', () => {
         board.onRequest.on(({ name }) => WRITES.has(name) && names.push(name));
         return names;
       });
-      station = await stationOnDisk();
-      line = await testLine({
-        profile: testProfile({ duplicates }),
-        ca: station.ca,
-        recorder: station.recorder,
-        ports: {
-          configured: boards.map((b) => b.hostPath),
-          discover: false,
-          baudRate: 0,
-          pollMs: 60_000,
-        },
-      });
-      await line.start();
+      const disk = await startLine(boards, duplicates);
 
       for (const [index, serial] of serials.slice(0, 3).entries()) {
         const run = await runOnSlot(index + 1);
@@ -103,7 +113,7 @@ describe('a serial that adds nothing to the registration ID', () => {
         expect(run.outcome.error.detail).toContain(
           `serial ${JSON.stringify(serial)} has no character a registration ID may hold`,
         );
-        expect(station.store.run(run.outcome.runId!)).toMatchObject({
+        expect(disk.store.run(run.outcome.runId!)).toMatchObject({
           state: 'fail',
           error: { code: 'RUN_REGISTRATION_ID_INVALID' },
         });
@@ -113,13 +123,13 @@ describe('a serial that adds nothing to the registration ID', () => {
         expect(boards[index]!.state.committed.config).toEqual({});
       }
       // Nothing was issued or queued: no board holds or is enrolled as the bare `ls-demo-1`.
-      expect(station.ledger.list()).toEqual([]);
-      expect(station.store.listOutbox()).toEqual([]);
+      expect(disk.ledger.list()).toEqual([]);
+      expect(disk.store.listOutbox()).toEqual([]);
 
       // The line itself is fine: a board with a usable serial passes as before.
       expect(codeOf(await runOnSlot(4))).toBe('PASS');
       expect(boards[3]!.state.identityState).toBe(1);
-      expect(station.store.listOutbox()).toMatchObject([{ registrationId: 'ls-demo-1-sim000004' }]);
+      expect(disk.store.listOutbox()).toMatchObject([{ registrationId: 'ls-demo-1-sim000004' }]);
     },
   );
 });
@@ -127,19 +137,7 @@ describe('a serial that adds nothing to the registration ID', () => {
 describe('two serials that make one registration ID', () => {
   it('under refuse: the second board fails RUN_REGISTRATION_ID_TAKEN naming the first, not as a duplicate of itself', async () => {
     const boards = await boardsWithSerials(['SN 001', 'SN-001']);
-    station = await stationOnDisk();
-    line = await testLine({
-      profile: testProfile({ duplicates: 'refuse' }),
-      ca: station.ca,
-      recorder: station.recorder,
-      ports: {
-        configured: boards.map((b) => b.hostPath),
-        discover: false,
-        baudRate: 0,
-        pollMs: 60_000,
-      },
-    });
-    await line.start();
+    const disk = await startLine(boards, 'refuse');
     expect(codeOf(await runOnSlot(1))).toBe('PASS');
     const second = await runOnSlot(2);
     expect(codeOf(second)).toBe('RUN_REGISTRATION_ID_TAKEN');
@@ -149,7 +147,7 @@ describe('two serials that make one registration ID', () => {
       /^ls-demo-1-sn-001 belongs to SN 001 \(LS-DEMO-1\), passed in run \d+ at .+; this device is SN-001 \(LS-DEMO-1\)$/,
     );
     expect(boards[1]!.state.identityState).toBe(0);
-    expect(station.store.listOutbox()).toHaveLength(1);
+    expect(disk.store.listOutbox()).toHaveLength(1);
     // The same board again is still the duplicate it always was.
     expect(codeOf(await runOnSlot(1))).toBe('RUN_DUPLICATE_DEVICE');
   });

@@ -1,10 +1,10 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertError, type CertErrorCode } from '../certErrors.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from '../leafProfile.js';
-import { openssl, opensslCsr, opensslMissing, tempDir } from '../fixtures/openssl.js';
+import { opensslCsr, opensslMissing, tempDir } from '../fixtures/openssl.js';
 import { OID } from '../x509/oids.js';
 import { buildCsr } from './buildCsr.js';
 import { checkCsr } from './checkCsr.js';
@@ -192,25 +192,7 @@ describe.skipIf(opensslMissing !== undefined)(suiteName, () => {
         join(dir, `${name}.cnf`),
         `[req]\nprompt=no\ndistinguished_name=dn\nattributes=attr\n[dn]\nCN=${ID}\n[attr]\n${attributes}\n`,
       );
-      await openssl(
-        [
-          'req',
-          '-new',
-          ...P256,
-          '-nodes',
-          '-config',
-          `${name}.cnf`,
-          '-keyout',
-          `${name}.key`,
-          '-outform',
-          'DER',
-          '-out',
-          `${name}.der`,
-          ...extra,
-        ],
-        dir,
-      );
-      return readFile(join(dir, `${name}.der`));
+      return opensslCsr(dir, { config: `${name}.cnf` }, P256, extra);
     };
     const refusal = async (der: Uint8Array) =>
       checkCsr(der, { expectedRegistrationId: ID, profile: DEFAULT_LEAF_PROFILE }).then(

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseStationArgs } from './stationArgs.js';
+import { parseStationArgs, strayWordsText } from './stationArgs.js';
 import { sealedText, type KeyWrapper } from '../../certs/custody/secretBox.js';
 import { BundleError } from '../bundle/bundleErrors.js';
 import { exportBundle, refuseNothingToExport, type ExportSummary } from '../bundle/bundleExport.js';
@@ -84,7 +84,7 @@ export function bundleCommand(openDps: DpsClientFactory): (args: string[]) => Pr
     const noFile = (): void => {
       if (positionals.length > 0) {
         const hint = sub === 'export' ? ' (the bundle goes where --out FILE says)' : '';
-        throw new UsageError(`station bundle ${sub}: unexpected "${positionals[0]}"${hint}`);
+        throw new UsageError(`station bundle ${sub}: ${strayWordsText(positionals.length)}${hint}`);
       }
     };
     switch (sub) {

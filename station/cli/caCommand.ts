@@ -22,7 +22,7 @@ import {
 } from '../production/certificateLifetimeNote.js';
 import { issue } from './caIssue.js';
 import { revocationLines } from './caRevokeText.js';
-import { parseStationArgs } from './stationArgs.js';
+import { parseStationArgs, strayWordsText } from './stationArgs.js';
 import { refuseOtherOptions } from './subcommandOptions.js';
 import { supervisorActor } from './supervisorName.js';
 import { resolveDataDir, stationPaths } from './dataDir.js';
@@ -114,7 +114,7 @@ export async function ca(args: string[]): Promise<number> {
   const extra = sub === 'revoke' ? parsed.positionals.slice(1) : parsed.positionals;
   if (extra.length > 0) {
     throw new UsageError(
-      `station ca ${sub ?? ''}: unexpected "${extra.join(' ')}" (quote a value that has spaces)`,
+      `station ca ${sub ?? ''}: ${strayWordsText(extra.length)}; quote a value that has spaces`,
     );
   }
   if (sub === 'list') countFlag('--limit', parsed.values.limit);

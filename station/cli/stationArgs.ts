@@ -74,3 +74,12 @@ function usageErrorOf(err: unknown): UsageError | undefined {
       : `${flag!} needs a value, and what follows it starts with "-": give the value after it, or write ${flag!}=VALUE for a value that starts with "-"`,
   );
 }
+
+/**
+ * How a command names words it did not expect, without their text: a command that reads a
+ * passphrase or a password meets one typed as a word (`ca init MyPass`), and standard error lands
+ * in service and CI logs.
+ */
+export function strayWordsText(count: number): string {
+  return `${count === 1 ? 'a word' : `${count} words`} it does not take (not shown: one may be a secret)`;
+}

@@ -23,6 +23,7 @@ import { simulateCommand } from '../firmware-bridge/simulator/simulateCommand.js
 import { dpsClientFor } from './production/dpsConnection.js';
 import { reportCliError } from './cli/cliError.js';
 import { enterInvocationFolder } from './cli/invocationFolder.js';
+import { takeAllSecretEnv } from './cli/secretEnv.js';
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   start,
@@ -75,6 +76,8 @@ const commandUsage = new Map(usages.filter(([command]) => command !== 'simulate'
 
 // `npm run station -- …` runs in the install folder: relative paths are the typed-in folder's.
 enterInvocationFolder();
+// Before any command starts a child (socat, the Electron probes): none inherits a secret.
+takeAllSecretEnv();
 const [command = 'demo', ...rest] = process.argv.slice(2);
 let exitCode: number;
 try {

@@ -8,7 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PASSPHRASE_ENV, readPassphrase } from './passphrase.js';
 import { BUNDLE_PASSPHRASE_ENV } from './bundleCli.js';
-import { childEnvironment, SECRET_ENV_NAMES, secretFromEnv } from './secretEnv.js';
+import {
+  childEnvironment,
+  SECRET_ENV_NAMES,
+  secretFromEnv,
+  takeAllSecretEnv,
+  takeSecretEnv,
+} from './secretEnv.js';
 
 afterEach(() => vi.unstubAllEnvs());
 
@@ -47,5 +53,19 @@ describe('the environment the station builds for a child', () => {
     expect(seen).not.toContain('the secret of');
     expect(childEnv['LINE_STATION_DATA']).toBe('/var/lib/line-station');
     expect(childEnv['LINE_STATION_DEMO']).toBe('1');
+  });
+});
+
+describe('the CLI taking every secret variable as it starts (takeAllSecretEnv)', () => {
+  it('leaves none for a child started with the inherited environment; each is still found once', () => {
+    for (const name of SECRET_ENV_NAMES) vi.stubEnv(name, secretOf(name));
+    takeAllSecretEnv();
+    // A child that inherits process.env as it stands (socat, the Electron probes).
+    const seen = execFileSync(process.execPath, [
+      '-e',
+      'process.stdout.write(JSON.stringify(process.env))',
+    ]).toString();
+    expect(seen).not.toContain('the secret of');
+    for (const name of SECRET_ENV_NAMES) expect(takeSecretEnv(name)).toBe(secretOf(name));
   });
 });

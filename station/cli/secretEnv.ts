@@ -1,9 +1,11 @@
 /**
  * The environment variables that may carry a secret into the station (services, CI). A variable
- * left in process.env stays readable in /proc/<pid>/environ of this process and of every child it
- * starts (the Electron window, its core, the build scripts) for as long as they run: so each is
- * taken out of process.env as it is read, and left out of any environment the station builds for
- * a child.
+ * left in process.env is copied into every child the station starts (the Electron window and its
+ * core, the build scripts, socat, the Electron probes) and stays readable in their
+ * /proc/<pid>/environ for as long as they run: so the CLI takes them all out of process.env as it
+ * starts (takeAllSecretEnv), and any environment the station builds for a child leaves them out.
+ * The station's own /proc/<pid>/environ keeps what it was started with: deleting from process.env
+ * does not change that, so a service gives the CA passphrase as a systemd credential instead.
  */
 
 /** Every variable the station reads a secret from: one list, for readers and children alike. */
@@ -36,6 +38,14 @@ export function takeSecretEnv(name: string): string | undefined {
   }
   taken.set(name, value);
   return value;
+}
+
+/**
+ * Takes every secret variable out of process.env at once (the CLI's first step), so that no
+ * child started before a command reads its secret inherits it; takeSecretEnv still finds each.
+ */
+export function takeAllSecretEnv(): void {
+  for (const name of SECRET_ENV_NAMES) takeSecretEnv(name);
 }
 
 /** Whether the secret of `name` is, or was, given in this process's environment. */

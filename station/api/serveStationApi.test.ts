@@ -43,13 +43,15 @@ afterEach(() => {
 function setup() {
   const line = new RecordingLine();
   const [stationEnd, clientEnd] = createPipePair();
+  const logged: string[] = [];
   stops.push(
     serveStationApi(stationEnd, {
       handlers: commandHandlers(line, { local: true }),
       events: lineEvents(line),
+      log: (text) => logged.push(text),
     }),
   );
-  return { line, client: rawClient(clientEnd), stationEnd };
+  return { line, client: rawClient(clientEnd), stationEnd, logged };
 }
 
 describe('serveStationApi', () => {
@@ -183,6 +185,26 @@ describe('serveStationApi', () => {
       code: 'API_COMMAND_FAILED',
       detail: 'ERR_INVALID_ARG_TYPE: The "path" argument must be of type string',
     });
+    for (const code of ['ABORT_ERR', 'UND_ERR_SOCKET', 'SQLITE_IOERR_WRITE']) {
+      line.throwNext = Object.assign(new Error(`${code} from below`), { code });
+      client.send({ id: 17, type: 'command', command: 'provision', args: { slot: 1 } });
+      expect((await client.next()).error.code).toBe('API_COMMAND_FAILED');
+    }
+  });
+
+  it('logs the cause of API_COMMAND_FAILED, which its answer sends the user to the log for', async () => {
+    const { client, line, logged } = setup();
+    line.throwNext = Object.assign(new Error('EACCES: permission denied, open /data/x'), {
+      code: 'EACCES',
+    });
+    client.send({ id: 18, type: 'command', command: 'cancel', args: { slot: 1 } });
+    expect((await client.next()).error.code).toBe('API_COMMAND_FAILED');
+    expect(logged).toEqual(['station api: cancel failed: EACCES: permission denied, open /data/x']);
+    // A coded refusal is the user's to read, not the log's.
+    line.throwNext = Object.assign(new Error('Slot 2 has no device.'), { code: 'SLOT_EMPTY' });
+    client.send({ id: 19, type: 'command', command: 'cancel', args: { slot: 2 } });
+    expect((await client.next()).error.code).toBe('SLOT_EMPTY');
+    expect(logged).toHaveLength(1);
   });
 
   it('logs the first refusal, then one line a minute with the count, and closes at the limit', async () => {

@@ -168,7 +168,12 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
       const value = await run(options.handlers, command, parsed.data);
       reply({ type: 'result', id, ok: true, value });
     } catch (err) {
-      reply({ type: 'result', id, ok: false, error: toApiError(err) });
+      const error = toApiError(err);
+      // The answer tells the user to see the station log: the cause is there, not in the UI.
+      if (error.code === API_ERROR_CODES.commandFailed) {
+        log(`station api: ${command} failed: ${error.detail ?? error.message}`);
+      }
+      reply({ type: 'result', id, ok: false, error });
     } finally {
       inFlight -= 1;
     }

@@ -105,8 +105,9 @@ export async function runHeadless(options: HeadlessOptions): Promise<void> {
       await until;
       print('Stopping the station…');
     } finally {
-      await server.close();
+      // First: its token dies with the server, whether or not the server closes cleanly.
       if (urlFile !== undefined) await removeServeUrl(urlFile);
+      await server.close();
     }
   } finally {
     await station.stop();

@@ -15,7 +15,7 @@ import { DEMO_ENV } from '../production/desktopStation.js';
 import { runHeadless } from './headlessStation.js';
 import { LINE_NOT_SAVED, lineNotSavedText } from './lineNotSaved.js';
 import { claimDataFolder } from './servingClaim.js';
-import { serveUrlFile } from './serveUrlFile.js';
+import { removeServeUrl, serveUrlFile } from './serveUrlFile.js';
 import { childEnvironment } from './secretEnv.js';
 import { readSavedLineToStart, refusalsLoggedIn, savedLineStation } from './lineStation.js';
 import {
@@ -104,6 +104,8 @@ async function startClaimed(
       // With no saved line it is told to run the DEMO: a window given only the folder refuses
       // a folder with no line, as this command does when the folder comes from the variable.
       const demo = values.demo || !saved;
+      // A headless run killed earlier left its address, with a dead token, in the folder.
+      if (saved) await removeServeUrl(serveUrlFile(dataDir));
       return (deps.launchElectron ?? launchElectron)(runtime.binary, {
         [DATA_DIR_ENV]: dataDir,
         ...(demo && { [DEMO_ENV]: '1' }),

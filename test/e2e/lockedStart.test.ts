@@ -133,7 +133,7 @@ describe('a line started locked', () => {
   it('serve --locked shows the line, refuses a wrong passphrase, and runs once unlocked', async () => {
     const device = await startDevice();
     const served = await runLocked(({ print, until }) =>
-      serve(['--locked', ...lineOn(device.hostPath)], { print, until }),
+      serve(['--locked', ...lineOn(device.hostPath)], { print, until, terminal: false }),
     );
     try {
       const { client } = served;
@@ -212,7 +212,7 @@ describe('a line started locked', () => {
   it('keeps wrong passphrases in the audit trail even when the line is never unlocked', async () => {
     // No station database yet: the first wrong passphrase is what creates it.
     const served = await runLocked(({ print, until }) =>
-      serve(['--locked', ...lineOn('/dev/ttyLS-none')], { print, until }),
+      serve(['--locked', ...lineOn('/dev/ttyLS-none')], { print, until, terminal: false }),
     );
     try {
       for (let i = 0; i < 3; i++) {
@@ -275,7 +275,11 @@ describe('a line started locked', () => {
     expect(await serve(['--locked', '--host', '10.1.2.3', ...lineOn('/dev/ttyLS-none')])).toBe(2);
     expect(errors.at(-1)).toContain("--locked needs the UI on this workstation's loopback");
     const started = await runLocked(({ print, until }) =>
-      start(['--locked', '--headless', '--data-dir', folder.dataDir], { print, until }),
+      start(['--locked', '--headless', '--data-dir', folder.dataDir], {
+        print,
+        until,
+        terminal: false,
+      }),
     );
     try {
       const snapshot = await started.client.call('snapshot');

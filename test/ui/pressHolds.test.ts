@@ -149,7 +149,7 @@ describe.skipIf(chromiumMissing)('presses that swap their button, in Chromium', 
       await expect.poll(() => now.isEnabled()).toBe(true);
       const before = ui.line.commands.length;
       await now.click();
-      // Sync now's answer comes back before this one's.
+      // The refusal of Pause sync stays when Sync now goes through.
       const trip = await roundTrip(page);
       expect(ui.line.commands.slice(before)).toEqual(['sync now', trip]);
       expect(await alerts.allTextContents()).toEqual([

@@ -5,8 +5,9 @@
  * nothing were left to do.
  */
 import type { OutboxCountsPayload, StationStatusPayload } from '../../station/api/contract.js';
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { clockTime } from './clockTime.js';
+import { useDoubleClickHold } from './useDoubleClickHold.js';
 
 const ORDER = [
   ['pending', 'Pending'],
@@ -138,9 +139,6 @@ export function OutboxPanel({
   );
 }
 
-/** How long the sync buttons stay off after a press or a flip of Pause / Resume. */
-const DOUBLE_CLICK_MS = 500;
-
 /**
  * Pause or Resume (one spot, as the sync is paused or not) and Sync now. All stay off while a
  * press waits for the station's answer, and for a double-click's time after a press and after
@@ -158,20 +156,9 @@ function SyncButtons({
   onSync: (action: SyncAction) => Promise<unknown>;
 }) {
   const [pending, setPending] = useState(false);
-  const [held, setHeld] = useState(false);
-  // Refs as well as state: a second click may come before the disabled buttons are drawn.
-  const busy = useRef({ pending: false, held: false });
-  const holdTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(holdTimer.current), []);
-  const hold = () => {
-    clearTimeout(holdTimer.current);
-    busy.current.held = true;
-    setHeld(true);
-    holdTimer.current = setTimeout(() => {
-      busy.current.held = false;
-      setHeld(false);
-    }, DOUBLE_CLICK_MS);
-  };
+  // A ref as well as state: a second click may come before the disabled buttons are drawn.
+  const busy = useRef(false);
+  const { held, hold, isHeld } = useDoubleClickHold();
   // Before the swapped button is painted, so no click reaches it enabled.
   const shown = useRef(paused);
   useLayoutEffect(() => {
@@ -180,12 +167,12 @@ function SyncButtons({
     hold();
   }, [paused]);
   const press = (action: SyncAction) => () => {
-    if (busy.current.pending || busy.current.held) return;
+    if (busy.current || isHeld()) return;
     hold();
-    busy.current.pending = true;
+    busy.current = true;
     setPending(true);
     void onSync(action).finally(() => {
-      busy.current.pending = false;
+      busy.current = false;
       setPending(false);
     });
   };

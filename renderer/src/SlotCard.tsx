@@ -2,9 +2,10 @@
  * One slot (one port). State is shown as a word and a symbol as well as a colour, so it reads
  * the same to a colour-blind technician and on a washed-out screen.
  */
-import { memo, useEffect, useLayoutEffect, useRef, useState, type FocusEvent } from 'react';
+import { memo, useLayoutEffect, useRef, useState, type FocusEvent } from 'react';
 import type { SlotViewPayload } from '../../station/api/contract.js';
 import { clockTime } from './clockTime.js';
+import { useDoubleClickHold } from './useDoubleClickHold.js';
 import './SlotCard.css';
 
 type SlotState = SlotViewPayload['state'];
@@ -119,9 +120,6 @@ export const SlotCard = memo(function SlotCard({
   );
 });
 
-/** How long a card's buttons stay off after any press of one of them: an OS's double-click time. */
-const DOUBLE_CLICK_MS = 500;
-
 /**
  * The card's commands. A retry after a failure is always offered; a fresh run on a waiting slot
  * only in manual mode (auto starts it). A PASS card offers the next device, in either mode: a
@@ -137,25 +135,14 @@ function SlotActions({ slot, mode, enabled, onProvision, onCancel }: Omit<Props,
   // second click that comes before the disabled button is drawn.
   const [pressedAt, setPressedAt] = useState<SlotViewPayload>();
   const pressed = useRef<SlotViewPayload>(undefined);
-  // Every button of the card stays off for a double-click's time after any press: a local
-  // station answers the first click within milliseconds, another button (Cancel for Provision,
-  // "Provision again" for Cancel) takes the place of the one pressed, and the second click
-  // would undo what the first asked for. Off, not ignored: it shows.
-  const [held, setHeld] = useState(false);
-  const holding = useRef(false);
-  const holdTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(holdTimer.current), []);
+  // Every button of the card stays off for a double-click's time after any press ("Provision
+  // again" takes Cancel's place, Cancel Provision's).
+  const { held, hold, isHeld } = useDoubleClickHold();
   const refocus = useFocusKeeper();
   const pending = pressedAt === slot;
   const send = (command: (slot: number) => Promise<unknown>) => () => {
-    if (pressed.current === slot || holding.current) return;
-    clearTimeout(holdTimer.current);
-    holding.current = true;
-    setHeld(true);
-    holdTimer.current = setTimeout(() => {
-      holding.current = false;
-      setHeld(false);
-    }, DOUBLE_CLICK_MS);
+    if (pressed.current === slot || isHeld()) return;
+    hold();
     const at = slot;
     pressed.current = at;
     setPressedAt(at);

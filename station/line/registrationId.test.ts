@@ -53,9 +53,18 @@ describe('registration IDs', () => {
       },
     );
 
+    it('refuses only when every identifying field the template uses adds nothing', () => {
+      const fields = { model: 'M', serial: '!!', ek: '···' };
+      expect(() => renderRegistrationId('{serial}-{ek}', fields, line)).toThrow(/serial "!!"/);
+      // One field that tells devices apart is enough: the EK's hash, with a serial of no use.
+      const tpm = { model: 'M', serial: 'ＳＮ００１', ek: 'mfrggzdfmztwq2lk' };
+      expect(renderRegistrationId('{serial}-{ek}', tpm, line)).toBe('mfrggzdfmztwq2lk');
+      expect(renderRegistrationId('{serial}-{ek}', { ...fields, serial: 'SN1' }, line)).toBe('sn1');
+    });
+
     it('names any identifying field the template uses, and only those', () => {
       const fields = { model: 'M', serial: 'SN1', ek: '···' };
-      expect(() => renderRegistrationId('{serial}-{ek}', fields, line)).toThrow(/ek "···"/);
+      expect(() => renderRegistrationId('{ek}', fields, line)).toThrow(/ek "···"/);
       // A template without {ek} does not care what the EK field holds.
       expect(renderRegistrationId('{model}-{serial}', fields, line)).toBe('m-sn1');
       // The profile's model is not identifying: a model in another script is a noted setup.

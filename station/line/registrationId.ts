@@ -63,8 +63,8 @@ export function quotedFieldValue(value: string): string {
 /**
  * Renders a template such as `{model}-{serial}` and normalises the result: lower case, every
  * other character becomes `-`, repeated separators collapse, separators at the ends go.
- * Throws when the template names an unknown field, when a field listed in `identifying` adds
- * nothing to the ID, or when the result is not a valid ID.
+ * Throws when the template names an unknown field, when the fields listed in `identifying` that
+ * it uses all add nothing to the ID, or when the result is not a valid ID.
  *
  * `identifying` names the fields that tell one device from another (the line passes every field
  * but `{model}`). Normalisation turns a value without a character DPS allows (`ＳＮ００１`, `ß`,
@@ -99,18 +99,22 @@ export function renderRegistrationId(
 }
 
 /**
- * The first of `names` that the template uses and whose value normalises to nothing on its own:
- * whatever surrounds it, such a value only ever becomes separators, which collapse or drop.
+ * The first of `names` that the template uses, when every one of them it uses normalises to
+ * nothing on its own (whatever surrounds such a value, it only becomes separators, which collapse
+ * or drop); undefined as soon as one adds something: `{serial}-{ek}` still tells two TPMs apart
+ * when the serial adds nothing.
  */
 export function fieldAddingNothing(
   template: string,
   fields: RegistrationIdFields,
   names: readonly string[],
 ): string | undefined {
+  let first: string | undefined;
   for (const [, name] of template.matchAll(TEMPLATE_FIELD)) {
     const value = fields[name!];
-    if (names.includes(name!) && value !== undefined && normaliseRegistrationId(value) === '')
-      return name;
+    if (!names.includes(name!) || value === undefined) continue;
+    if (normaliseRegistrationId(value) !== '') return undefined;
+    first ??= name;
   }
-  return undefined;
+  return first;
 }

@@ -2,7 +2,7 @@ import { BANK_COMMITTED } from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import type { PortPass, RunRecorder } from './runRecorder.js';
 
-/** INFO's identity state of a device that holds a committed identity (PROTOCOL.md §4.1). */
+/** INFO's identity state of a device with a committed X.509 identity key (PROTOCOL.md §4.1). */
 export const IDENTITY_COMMITTED = 1;
 
 /**

@@ -46,6 +46,7 @@ beforeAll(() => {
   pki.issue('nocertsign', 'P-256', 'root', 'ca_without_cert_sign', 'Signs CRLs only');
   pki.key('other', 'P-256');
   pki.selfSigned('ed', 'Ed25519', 'root', 'Ed25519 Root');
+  pki.pkcs12('ed-default', 'ed', [], 'p12 pass');
   pki.selfSigned('rsa1024', 'RSA-1024', 'root', 'Weak Root');
   pki.selfSigned('impostor', 'P-256', 'root', 'Customer Root');
   pki.selfSigned('root0', 'P-256', 'root_pathlen0', 'Root Allowing No Intermediates');
@@ -156,6 +157,11 @@ describe('importIssuingCa', () => {
     ['CA_NOT_YET_VALID', 'a CA before notBefore', () => pem('int'), new Date(Date.now() - 2 * DAY)],
     ['CA_KEY_MISMATCH', 'another key', () => pem('int', ['root'], 'other.key')],
     ['CA_KEY_UNSUPPORTED', 'an Ed25519 CA', () => pem('ed', [])],
+    [
+      'CA_KEY_UNSUPPORTED',
+      'an Ed25519 CA in a PKCS#12 file',
+      () => ({ pkcs12: pki.bytes('ed-default.p12'), pkcs12Password: 'p12 pass', wrapper }),
+    ],
     ['CA_KEY_UNSUPPORTED', 'an RSA-1024 CA', () => pem('rsa1024', [])],
     ['CA_CHAIN_BROKEN', 'no chain', () => pem('int', [])],
     ['CA_CHAIN_BROKEN', 'a same-named root with another key', () => pem('int', ['impostor'])],

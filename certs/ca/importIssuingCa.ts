@@ -6,7 +6,6 @@ import { CA_KEY_CONTEXT, assertNoCa, writeNewCa } from './caStore.js';
 import type { CaRecord } from './caRecord.js';
 import { certificateToPem, certificatesFromPem } from './pemCertificates.js';
 import { readPkcs12 } from './pkcs12Bundle.js';
-import { provesKeyPair } from './provesKeyPair.js';
 import { validateIssuingCa } from './validateIssuingCa.js';
 
 /**
@@ -79,10 +78,12 @@ function fromPkcs12(file: Uint8Array, password: string): ImportedMaterial {
   }
   if (contents.certificatesDer.length === 0) throw unreadable('PKCS#12 holds no certificate');
   // The issuing CA is the certificate of the key; friendlyName and localKeyId are not trusted.
-  // A certificate counts only if a signature by the key verifies with it (provesKeyPair).
+  // Picked by its public key only: validateIssuingCa then refuses a key it cannot use
+  // (CA_KEY_UNSUPPORTED: an Ed25519 key cannot sign the challenge) before it proves the pair
+  // with a signature (provesKeyPair, CA_KEY_MISMATCH).
   const index = contents.certificatesDer.findIndex((der) => {
     try {
-      return provesKeyPair(new X509Certificate(Buffer.from(der)), privateKey);
+      return new X509Certificate(Buffer.from(der)).checkPrivateKey(privateKey);
     } catch {
       return false;
     }

@@ -41,15 +41,37 @@ async function refusal(promise: Promise<unknown>): Promise<DpsError> {
 const HOUR = 3600_000;
 
 describe('DpsServiceClient: the station clock', () => {
-  it('says the clock is behind when DPS refuses a token its own clock saw expire', async () => {
-    const error = await refusal(
-      clientWith({ offsetMs: -2 * HOUR - 5 * 60_000 }).getEnrollment('x'),
-    );
-    expect(error.code).toBe('DPS_CLOCK_WRONG');
-    expect(error.status).toBe(401);
-    expect(error.retryable).toBe(false);
-    expect(error.message).toMatch(/clock is behind/);
-    expect(error.detail).toMatch(/the station's clock \(\S+\) is 2 h 5 min behind DPS's \(\S+\)/);
+  it('answers the first call of a station hours behind: the refusal tells DPS time, signed again by it', async () => {
+    const client = clientWith({ offsetMs: -2 * HOUR - 5 * 60_000 });
+    const before = emulator.stats().requests;
+    expect(await client.getEnrollment('x')).toBeUndefined(); // answered: no such enrollment
+    expect(emulator.stats().requests - before).toBe(2);
+  });
+
+  it('says the clock is behind when DPS refuses the token signed by its own time too', async () => {
+    // A DPS whose clock leaps 3 h between the station's two tries: the second token, signed by
+    // what the first answer said, is expired by then as well (each request reads the clock
+    // twice: its Date header, then the token check).
+    let reads = 0;
+    const leaping = await startDpsEmulator({
+      nowMs: () => Date.now() + (reads++ >= 2 ? 3 * HOUR : 0),
+    });
+    try {
+      const client = new DpsServiceClient({
+        connectionString: leaping.serviceConnectionString,
+        ca: leaping.caCertificatePem,
+        nowMs: () => Date.now() - 2 * HOUR - 5 * 60_000,
+      });
+      clients.push(client);
+      const error = await refusal(client.getEnrollment('x'));
+      expect(error.code).toBe('DPS_CLOCK_WRONG');
+      expect(error.status).toBe(401);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toMatch(/clock is behind/);
+      expect(error.detail).toMatch(/the station's clock \(\S+\) is 5 h 5 min behind DPS's \(\S+\)/);
+    } finally {
+      await leaping.close();
+    }
   });
 
   it('keeps a wrong key a credentials problem, whatever the clock', async () => {

@@ -233,6 +233,19 @@ export class DpsServiceClient implements DpsServiceApi {
   #call(call: ServiceCall & { notFoundIsAnswer: true }): Promise<HttpsExchangeResponse | undefined>;
   #call(call: ServiceCall): Promise<HttpsExchangeResponse>;
   async #call(call: ServiceCall): Promise<HttpsExchangeResponse | undefined> {
+    // Signed before DPS's time was known: a clock an hour or more behind gets the first token
+    // refused, and that very answer's Date header tells DPS's time. One call again, signed by
+    // it, instead of a "set the clock" alarm for a sync that works from then on.
+    const blind = this.#dpsTime === undefined;
+    try {
+      return await this.#send(call);
+    } catch (err) {
+      if (!blind || !(err instanceof DpsError) || err.code !== 'DPS_CLOCK_WRONG') throw err;
+      return this.#send(call);
+    }
+  }
+
+  async #send(call: ServiceCall): Promise<HttpsExchangeResponse | undefined> {
     const authorization = this.#sas.token();
     // This request's token: a concurrent call may renew the cache before this one is answered.
     const tokenExpiresAtMs = this.#sas.expiresAtMs;

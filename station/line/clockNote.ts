@@ -6,9 +6,8 @@
  *   clock ahead by more than that issues certificates that are not valid yet, and a device that
  *   registers with DPS right after provisioning (an end-of-line test) is refused until then;
  * - behind: the DPS client signs its SAS tokens (an hour's life) by DPS's clock once an answer
- *   told it DPS's time, so the sync keeps working however far behind; only the first sign-in after
- *   the client starts is signed by the station's clock alone, and from an hour behind DPS refuses
- *   it (DPS_CLOCK_WRONG), which stops the sync until a supervisor acts.
+ *   told it DPS's time, and signs its first call again by it when DPS refused it, so the sync
+ *   keeps working however far behind; what remains wrong is every time the station records.
  */
 
 /** Beyond this the difference is the clock's, not the Date header's whole seconds or latency. */
@@ -22,6 +21,6 @@ export function clockNote(offsetMs: number | undefined): string | undefined {
   const effect =
     offsetMs < 0
       ? 'Certificates it issues are not valid until DPS reaches that time, so devices may fail to register with DPS until then.'
-      : "Sync keeps working while it is less than an hour behind; from an hour behind, DPS refuses the station's first sign-in after it starts, and sync stops until a supervisor acts.";
+      : "Sync keeps working (it signs by DPS's clock), but every time this station records (runs, audit, certificates issued) is off by as much.";
   return `This station's clock is ${amount} ${offsetMs < 0 ? 'ahead of' : 'behind'} DPS's. ${effect} A supervisor must set the station's date and time.`;
 }

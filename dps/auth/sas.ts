@@ -53,6 +53,11 @@ export function sasTokenText(
   );
 }
 
+/** The host a service token names: the HostName without its port, lower case. */
+export function serviceSasHost(hostName: string): string {
+  return hostName.replace(/:\d+$/, '').toLowerCase();
+}
+
 /**
  * The service API token: `sr` is the lower-cased, URL-encoded host name. A port in the connection
  * string's HostName (`…azure-devices-provisioning.net:443`) says where to connect, not what the
@@ -65,7 +70,7 @@ export function serviceSasToken(
   expiresAt: number,
 ): string {
   return createSasToken({
-    resource: encodeURIComponent(hostName.replace(/:\d+$/, '').toLowerCase()),
+    resource: encodeURIComponent(serviceSasHost(hostName)),
     keyBase64,
     policyName,
     expiresAt,

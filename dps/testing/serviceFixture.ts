@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseSasToken, sasResource, sasSignatureMatches } from '../auth/sas.js';
+import { parseSasToken, sasResource, sasSignatureMatches, serviceSasHost } from '../auth/sas.js';
 import { DpsServiceClient, type DpsServiceClientOptions } from '../service/dpsServiceClient.js';
 import {
   sendJson,
@@ -92,8 +92,7 @@ export function serviceSasProblem(
   const fields = header === undefined ? undefined : parseSasToken(header);
   if (fields === undefined) return 'no SAS token';
   if (fields.skn !== policyName) return `policy ${fields.skn}`;
-  const host = hostName.replace(/:\d+$/, '').toLowerCase();
-  if (sasResource(fields) !== host) return `resource ${fields.sr}`;
+  if (sasResource(fields) !== serviceSasHost(hostName)) return `resource ${fields.sr}`;
   if (!sasSignatureMatches(fields, key)) return 'signature does not verify';
   const now = Math.floor(nowMs / 1000);
   if (fields.se <= now) return 'expired';

@@ -3,12 +3,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTpmVendor, type TpmVendor } from '../../../certs/testing/tpmVendorKit.js';
 import { registrationIdFromEk } from '../../../certs/tpm/ekRegistrationId.js';
 import type { TpmContents } from '../../../firmware-bridge/simulator/deviceFirmware.js';
-import { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
-import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
 import type { ProductProfileInput } from '../../profiles/productProfile.js';
-import { runProvisioning, type RunOutcome } from '../provisioningRun.js';
-import { boardSwappedAfter } from '../testing/swappedBoard.js';
+import type { RunOutcome } from '../provisioningRun.js';
+import { tpmRunOnSwappedBoard } from '../testing/swappedBoard.js';
 import { InMemoryRunRecorder, runOn, testProfile, testServices } from '../testing/lineTestKit.js';
 
 let vendor: TpmVendor;
@@ -187,21 +185,9 @@ describe('tpm attestation on a simulated device', () => {
         if (name === 'COMMIT') commits++;
       }),
     );
-    const sessions = [
-      await DeviceSession.open(createTransport(first!.hostPath)),
-      await DeviceSession.open(createTransport(second!.hostPath)),
-    ] as const;
-    // The fixture's adapter stays while the board behind it is swapped after GET_EK.
-    const port = boardSwappedAfter(sessions[0], sessions[1], 'GET_EK');
-    const profile = testProfile({ attestation: { mode: 'tpm' } });
-    const recorder = new InMemoryRunRecorder();
     try {
-      const outcome = await runProvisioning({
-        port: 'fixture',
-        profile,
-        recorder,
-        services: await testServices(profile, { ekTrust: vendor.trust() }),
-        session: () => Promise.resolve(port),
+      const { outcome, recorder } = await tpmRunOnSwappedBoard(first!, second!, {
+        ekTrust: vendor.trust(),
       });
       expect(codeOf(outcome)).toBe('RUN_DEVICE_CHANGED');
       expect(outcome.state === 'fail' && outcome.error.message).toMatch(
@@ -227,7 +213,6 @@ describe('tpm attestation on a simulated device', () => {
       expect(recorder.failures[0]!.steps.at(-1)?.step).toBe('verify');
     } finally {
       for (const dispose of disposers) dispose();
-      await Promise.all(sessions.map((session) => session.close()));
     }
   });
 });

@@ -1,12 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTpmVendor, type TpmVendor } from '../../../certs/testing/tpmVendorKit.js';
 import { ekSha256 } from '../../../certs/tpm/ekRegistrationId.js';
-import { DeviceSession } from '../../../firmware-bridge/session/deviceSession.js';
 import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
-import { createTransport } from '../../../firmware-bridge/transports/openTransport.js';
-import { runProvisioning } from '../provisioningRun.js';
-import { boardSwappedAfter } from '../testing/swappedBoard.js';
-import { InMemoryRunRecorder, testProfile, testServices } from '../testing/lineTestKit.js';
+import { tpmRunOnSwappedBoard } from '../testing/swappedBoard.js';
 
 let vendor: TpmVendor;
 const simulators: Simulator[] = [];
@@ -35,21 +31,9 @@ describe('tpm: a board swapped before COMMIT for one flashed from the same image
     const disposers = [first!, second!].map((device, i) =>
       device.onRequest.on(({ name }) => requests[i]!.push(name)),
     );
-    const sessions = [
-      await DeviceSession.open(createTransport(first!.hostPath)),
-      await DeviceSession.open(createTransport(second!.hostPath)),
-    ] as const;
-    // The fixture's adapter stays while the board behind it is swapped after GET_EK.
-    const port = boardSwappedAfter(sessions[0], sessions[1], 'GET_EK');
-    const profile = testProfile({ attestation: { mode: 'tpm' } });
-    const recorder = new InMemoryRunRecorder();
     try {
-      const outcome = await runProvisioning({
-        port: 'fixture',
-        profile,
-        recorder,
-        services: await testServices(profile, { ekTrust: vendor.trust() }),
-        session: () => Promise.resolve(port),
+      const { outcome, recorder } = await tpmRunOnSwappedBoard(first!, second!, {
+        ekTrust: vendor.trust(),
       });
       expect(outcome.state === 'fail' && outcome.error.code).toBe('RUN_DEVICE_CHANGED');
       expect(outcome.state === 'fail' && outcome.error.detail).toBe(
@@ -66,7 +50,6 @@ describe('tpm: a board swapped before COMMIT for one flashed from the same image
       expect(recorder.failures[0]!.steps.at(-1)?.step).toBe('verify');
     } finally {
       for (const dispose of disposers) dispose();
-      await Promise.all(sessions.map((session) => session.close()));
     }
   });
 });

@@ -3,7 +3,7 @@ import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { CertError } from './certErrors.js';
-import { leafSpki } from './leaf/leafSpki.js';
+import { leafSpkiOfDer } from './leaf/leafSpki.js';
 
 import type { Crypto } from '@peculiar/webcrypto';
 
@@ -119,9 +119,9 @@ export async function issueLeafFromCsr(
   const serial = new Uint8Array(9);
   ca.crypto.getRandomValues(serial);
   serial[0] = (serial[0]! & 0x7f) | 0x01; // positive, and never a leading zero byte
-  // A compressed EC point is written uncompressed, as the fast path writes it (leafSpki).
+  // A compressed EC point is written uncompressed, as the station writes it (leafSpki).
   const publicKey = await new x509.PublicKey(
-    leafSpki(new Uint8Array(csr.publicKey.rawData)),
+    leafSpkiOfDer(new Uint8Array(csr.publicKey.rawData)),
   ).export(ca.crypto);
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(

@@ -5,6 +5,7 @@ import { CertError } from './certErrors.js';
 import { checkCsr } from './csr/checkCsr.js';
 import type { KeyWrapper } from './custody/secretBox.js';
 import { issueLeafFast } from './leaf/issueLeafFast.js';
+import { leafSpki } from './leaf/leafSpki.js';
 import { LeafTemplate } from './leaf/leafTemplate.js';
 import { DEFAULT_LEAF_PROFILE, type LeafProfile } from './leafProfile.js';
 import { registrationIdProblem } from './registrationIdRules.js';
@@ -103,7 +104,7 @@ export class StationCa {
     });
     return this.issue(
       unlocked,
-      { spki: parsed.spki.raw, publicKey },
+      { spki: leafSpki(parsed.spki), publicKey },
       options.registrationId,
       profile,
       'device',

@@ -25,7 +25,6 @@ import {
   keyUsageDigitalSignature,
   subjectAltName,
 } from './leafExtensions.js';
-import { leafSpki } from './leafSpki.js';
 import { leafValidity, ValidityEncoder, type LeafValidity } from './leafValidity.js';
 import { newSerialNumber } from './serialNumber.js';
 
@@ -34,8 +33,8 @@ export interface LeafRequest {
   /** Becomes `CN=<registrationId>` (UTF8String); checked against the DPS rules again here. */
   registrationId: string;
   /**
-   * The device's SubjectPublicKeyInfo DER, copied into the certificate as-is, but for a
-   * compressed EC point, which is written uncompressed (leafSpki).
+   * The device's SubjectPublicKeyInfo DER, copied into the certificate as-is (a CSR's compressed
+   * EC point is made uncompressed before, where the CSR's key is taken: leafSpki).
    */
   spki: Uint8Array;
   /** Magnitude bytes; default `newSerialNumber()`. Fixed only in tests. */
@@ -147,7 +146,7 @@ export class LeafTemplate {
     const nowMs = req.now === undefined ? Date.now() : +req.now;
     const validity = leafValidity(nowMs, this.validityDays, this.issuer);
     const serialNumber = req.serialNumber ?? newSerialNumber();
-    const spki = leafSpki(req.spki);
+    const spki = req.spki;
 
     const extensions: DerPart[] = [
       this.leadingExtensions,

@@ -10,8 +10,6 @@ export const SERVICE_SAS_LIFETIME_S = 60 * 60;
  * and the header stable for a few minutes of calls and nothing more.
  */
 export const SERVICE_SAS_REUSE_S = 5 * 60;
-/** A token is replaced this long before it expires, so no request carries one about to lapse. */
-export const SERVICE_SAS_RENEW_MARGIN_S = 5 * 60;
 /**
  * The signing clock may step back a little when DPS's time is learned afresh (its Date header has
  * whole seconds); a token signed more than this "in the future" was signed by a clock that ran
@@ -40,8 +38,8 @@ export class ServiceSasCache {
     const now = Math.floor(this.nowMs() / 1000);
     if (
       this.#token === undefined ||
+      // Replaced long before it lapses: the reuse is a small part of the lifetime.
       now >= this.#issuedAt + SERVICE_SAS_REUSE_S ||
-      now >= this.#expiresAt - SERVICE_SAS_RENEW_MARGIN_S ||
       now < this.#issuedAt - BACKWARD_SLACK_S
     ) {
       this.#issuedAt = now;

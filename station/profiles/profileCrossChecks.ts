@@ -105,13 +105,14 @@ export function hubIssues(value: unknown): CrossCheckIssue[] {
   const profile = record(value);
   const hubs = profile?.iotHubs;
   const issues: CrossCheckIssue[] = [];
-  const usable = Array.isArray(hubs)
-    ? hubs.every((hub: unknown) => typeof hub === 'string' && iotHubProblem(hub) === undefined)
-    : hubs === undefined;
+  let usable = Array.isArray(hubs) || hubs === undefined;
   const first = new Map<string, number>();
   if (Array.isArray(hubs)) {
     hubs.forEach((hub: unknown, index) => {
-      if (typeof hub !== 'string' || iotHubProblem(hub) !== undefined) return;
+      if (typeof hub !== 'string' || iotHubProblem(hub) !== undefined) {
+        usable = false;
+        return;
+      }
       const earlier = first.get(hub.toLowerCase());
       if (earlier === undefined) {
         first.set(hub.toLowerCase(), index);

@@ -9,8 +9,8 @@ import type { ApiError, MessagePipe } from './contract.js';
 import { clipText } from './contractFit.js';
 import { mainToCoreSchema, type CorePort, type CoreToMain, type UiPort } from './coreProtocol.js';
 import { RemoteSecretStorage } from './remoteSecretStorage.js';
-import { serveStationApi, toApiError } from './serveStationApi.js';
-import { codeOf, isStationCode } from './stationCode.js';
+import { serveStationApi, stationCodedError } from './serveStationApi.js';
+import { codeOf } from './stationCode.js';
 import type { RunningStation, StationFactory } from './stationFactory.js';
 
 /** A station-side MessagePipe over an Electron MessagePortMain. */
@@ -37,11 +37,9 @@ export function messagePortPipe(port: UiPort): MessagePipe {
  * the detail, never its stack or properties, which may hold configuration values.
  */
 export function startError(err: unknown): ApiError {
+  const coded = stationCodedError(err);
+  if (coded !== undefined) return coded;
   const code = codeOf(err);
-  const message = (err as { message?: unknown } | null)?.message;
-  if (code !== undefined && isStationCode(code) && typeof message === 'string') {
-    return toApiError(err);
-  }
   const name = err instanceof Error ? err.name : typeof err;
   const text = err instanceof Error ? err.message : String(err);
   return {

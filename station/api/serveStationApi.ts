@@ -55,13 +55,9 @@ export const MAX_REFUSED_MESSAGES = 100;
  * a code the contract does not define.
  */
 export function toApiError(err: unknown): ApiError {
-  const coded = err as { message?: unknown; detail?: unknown } | null;
+  const coded = stationCodedError(err);
+  if (coded !== undefined) return coded;
   const code = codeOf(err);
-  if (code !== undefined && isStationCode(code) && typeof coded?.message === 'string') {
-    const error: ApiError = { code, message: coded.message };
-    if (typeof coded.detail === 'string') error.detail = coded.detail;
-    return fitError(error);
-  }
   const message = err instanceof Error ? err.message : String(err);
   return {
     code: API_ERROR_CODES.commandFailed,
@@ -71,6 +67,18 @@ export function toApiError(err: unknown): ApiError {
       code === undefined || message.startsWith(code) ? message : `${code}: ${message}`,
     ),
   };
+}
+
+/** `err` as it crosses to a client when it carries a station code and text; else undefined. */
+export function stationCodedError(err: unknown): ApiError | undefined {
+  const coded = err as { message?: unknown; detail?: unknown } | null;
+  const code = codeOf(err);
+  if (code === undefined || !isStationCode(code) || typeof coded?.message !== 'string') {
+    return undefined;
+  }
+  const error: ApiError = { code, message: coded.message };
+  if (typeof coded.detail === 'string') error.detail = coded.detail;
+  return fitError(error);
 }
 
 /**

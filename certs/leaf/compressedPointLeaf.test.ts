@@ -8,7 +8,7 @@ import type { IssuanceLedger, IssuanceRecord } from '../caSigner.js';
 import { PassphraseKeyWrapper } from '../custody/passphraseKeyWrapper.js';
 import { isProblem } from '../der/derReader.js';
 import { parseCsr } from '../csr/parseCsr.js';
-import { openssl, opensslMissing, tempDir } from '../fixtures/openssl.js';
+import { openssl, opensslCsr, opensslMissing, tempDir } from '../fixtures/openssl.js';
 import { createInMemoryCa, issueLeafFromCsr } from '../referenceIssuer.js';
 import { StationCa } from '../stationCa.js';
 import { readCertificate } from '../x509/readCertificate.js';
@@ -78,22 +78,7 @@ describe.skipIf(opensslMissing !== undefined)(suiteName, () => {
       ['ec', '-in', `${name}.key`, '-conv_form', 'compressed', '-out', `${name}.c.key`],
       dir,
     );
-    await openssl(
-      [
-        'req',
-        '-new',
-        '-key',
-        `${name}.c.key`,
-        '-subj',
-        `/CN=${ID}`,
-        '-outform',
-        'DER',
-        '-out',
-        `${name}.csr`,
-      ],
-      dir,
-    );
-    const csr = await readFile(join(dir, `${name}.csr`));
+    const csr = await opensslCsr(dir, `/CN=${ID}`, ['-key', `${name}.c.key`]);
     const form = parseCsr(csr).spki.subjectPublicKey[0];
     expect(form === 0x02 || form === 0x03).toBe(true);
     return { csr, key: await readFile(join(dir, `${name}.key`), 'utf8') };

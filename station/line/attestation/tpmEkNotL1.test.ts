@@ -5,7 +5,7 @@
  * EK passes. Real parts: simulated boards on ptys carrying EKs with a TPM maker's certificate.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTpmVendor, type TpmVendor } from '../../../certs/testing/tpmVendorKit.js';
 import {
   ekTemplateFields,
@@ -13,17 +13,18 @@ import {
   type TpmPublicFields,
 } from '../../../certs/testing/tpmPublicWriter.js';
 import { TPM_ALG, TPMA_OBJECT } from '../../../certs/tpm/tpmAlgorithms.js';
-import { Simulator } from '../../../firmware-bridge/simulator/simulator.js';
-import { InMemoryRunRecorder, runOn, testProfile, testServices } from '../testing/lineTestKit.js';
+import {
+  InMemoryRunRecorder,
+  oneSimulatedDevicePerTest,
+  runOn,
+  testProfile,
+  testServices,
+} from '../testing/lineTestKit.js';
 
 let vendor: TpmVendor;
-let simulator: Simulator | undefined;
+const startBoard = oneSimulatedDevicePerTest();
 beforeAll(async () => {
   vendor = await createTpmVendor({ name: 'TEST TPM Vendor' });
-});
-afterEach(async () => {
-  await simulator?.stop();
-  simulator = undefined;
 });
 
 /** A run on a board whose TPM holds the EK `change` makes of the L-1 template. */
@@ -35,14 +36,13 @@ async function runWithEk(change: (fields: TpmPublicFields) => void, bits = 2048)
     ekPublic: marshalTpm2bPublic(fields),
     ekCertificate: vendor.issueEkCertificate(publicKey.export({ format: 'der', type: 'spki' })),
   };
-  simulator = await Simulator.start({ devices: 1, link: 'pty', baudRate: 0, tpm: () => tpm });
-  const board = simulator.devices[0]!;
+  const board = await startBoard({ tpm: () => tpm });
   const writes: string[] = [];
   board.onRequest.on(({ name }) => name !== 'INFO' && name !== 'GET_EK' && writes.push(name));
   const profile = testProfile({ attestation: { mode: 'tpm' } });
   const services = await testServices(profile, { ekTrust: vendor.trust() });
   const outcome = await runOn(board, { profile, recorder: new InMemoryRunRecorder(), services });
-  return { outcome, writes, committed: board.state.identityState };
+  return { outcome, writes };
 }
 
 describe('TPM mode: an RSA endorsement key that is not template L-1', () => {
@@ -67,7 +67,7 @@ describe('TPM mode: an RSA endorsement key that is not template L-1', () => {
   ] as const)('%s: fails RUN_EK_NOT_L1 with nothing written', async (_, change, bits) => {
     const { outcome, writes } = await runWithEk(change, bits);
     expect(outcome.state).toBe('fail');
-    if (outcome.state !== 'fail') return;
+    if (outcome.state !== 'fail') throw new Error(`expected a failed run, got ${outcome.state}`);
     expect(outcome.error.code).toBe('RUN_EK_NOT_L1');
     expect(writes).toEqual([]);
   });

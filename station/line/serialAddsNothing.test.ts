@@ -108,7 +108,7 @@ describe('a serial that adds nothing to the registration ID', () => {
       for (const [index, serial] of serials.slice(0, 3).entries()) {
         const run = await runOnSlot(index + 1);
         expect(codeOf(run)).toBe('RUN_REGISTRATION_ID_INVALID');
-        if (run?.outcome.state !== 'fail') return;
+        if (run?.outcome.state !== 'fail') throw new Error('expected a failed run');
         expect(run.outcome.error.message).toBe(runErrorText.RUN_REGISTRATION_ID_INVALID);
         expect(run.outcome.error.detail).toContain(
           `serial ${JSON.stringify(serial)} has no character a registration ID may hold`,
@@ -141,7 +141,7 @@ describe('two serials that make one registration ID', () => {
     expect(codeOf(await runOnSlot(1))).toBe('PASS');
     const second = await runOnSlot(2);
     expect(codeOf(second)).toBe('RUN_REGISTRATION_ID_TAKEN');
-    if (second?.outcome.state !== 'fail') return;
+    if (second?.outcome.state !== 'fail') throw new Error('expected a failed run');
     expect(second.outcome.error.message).toBe(runErrorText.RUN_REGISTRATION_ID_TAKEN);
     expect(second.outcome.error.detail).toMatch(
       /^ls-demo-1-sn-001 belongs to SN 001 \(LS-DEMO-1\), passed in run \d+ at .+; this device is SN-001 \(LS-DEMO-1\)$/,

@@ -43,7 +43,7 @@ describe('UnlockPanel', () => {
   });
 
   // A longer paste went to the station, which refused it only as API_BAD_MESSAGE.
-  it('says in words that a passphrase is longer than the station takes, and sends none', () => {
+  it('says in words that a passphrase is longer than the station takes', () => {
     expect(MAX_PASSPHRASE_CHARS).toBe(1024);
     expect(passphraseProblem('x'.repeat(1024))).toBeUndefined();
     expect(passphraseProblem('x'.repeat(1025))?.message).toBe(

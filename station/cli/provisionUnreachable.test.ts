@@ -1,10 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initStationCa } from '../../certs/ca/initStationCa.js';
-import { PassphraseKeyWrapper } from '../../certs/custody/passphraseKeyWrapper.js';
+import { makeRealLineFolder } from '../../test/e2e/realLineFolder.js';
 import { provision } from './provisionCommand.js';
 
 const PASSPHRASE = 'rework bench passphrase';
@@ -12,19 +10,7 @@ let dataDir: string;
 let profilesFile: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'provision-absent-'));
-  await initStationCa(join(dataDir, 'ca'), {
-    name: 'Rework TEST',
-    wrapper: new PassphraseKeyWrapper(PASSPHRASE),
-  });
-  profilesFile = join(dataDir, 'profiles.json');
-  const profile = {
-    name: 'Sensor v2',
-    models: ['LS-DEMO-1'],
-    dps: { idScope: '0ne0000AB12' },
-    attestation: { mode: 'x509-device-key' },
-  };
-  await writeFile(profilesFile, JSON.stringify({ profiles: [profile] }));
+  ({ dataDir, profilesFile } = await makeRealLineFolder(4, PASSPHRASE));
 }, 30_000);
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseStationArgs } from './stationArgs.js';
 import {
@@ -248,24 +248,21 @@ function nothingListed(store: ProvisioningStore, status: EnrollmentStatus | unde
 /** The file `--out` names, refused when it is a folder or, without --force, a file. */
 function exportTarget(out: string, force: boolean): Exclude<ExportTarget, 'stdout'> {
   const file = resolve(out);
+  // One look at the path; one that cannot be reached is left to the folder check below.
+  let found: Stats | undefined;
+  try {
+    found = statSync(file, { throwIfNoEntry: false });
+  } catch {
+    found = undefined;
+  }
   // A folder given as --out (a stick's mount point) is named as such first, whatever its parent.
-  if (isFolder(file)) {
+  if (found?.isDirectory()) {
     throw new UsageError(`--out ${named(out, file)}: that is a folder; give a file name`);
   }
   // Its folder must take a file: else the write fails later, naming only the hidden temporary.
   refuseUnwritableFolder(out, file);
-  const found = statSync(file, { throwIfNoEntry: false });
   if (found !== undefined && !force) throw fileThereAlready(out, file);
   return { file, typed: out, force };
-}
-
-/** Whether `path` is a folder; false when it is anything else, or not there, or not reachable. */
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    return false;
-  }
 }
 
 /** Refuses, as a usage error naming --out, a folder that is not there or cannot be written. */

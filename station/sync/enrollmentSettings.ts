@@ -9,9 +9,8 @@ import { canonicalJson } from '../line/profileFingerprint.js';
  * supervisor may have changed meanwhile; DPS then holds our credential with the old settings,
  * and finding the credential alone would leave the device going to the old hub with the old twin.
  *
- * Fields the station never sends (reprovision policy, a custom allocation webhook, a device ID)
- * are not compared: they belong to whoever set them in DPS, and a rewrite keeps them
- * (keepingTheirFields).
+ * Fields the station never sends (reprovision policy, a device ID) are not compared: they belong
+ * to whoever set them in DPS, and a rewrite keeps them (keepingTheirFields).
  * Returns the names of the settings that differ, empty when DPS holds what ours asks for.
  */
 export function settingsDiffering(
@@ -63,8 +62,8 @@ function sameJson(a: unknown, b: unknown): boolean {
 /**
  * Our enrollment as the PUT that rewrites DPS's record of it sends it: with the fields the
  * station never writes taken from that record (a device ID, a reprovision policy, optional
- * device information someone set in DPS; a custom allocation webhook when ours asks for custom
- * allocation and names none), since a PUT replaces the whole record.
+ * device information someone set in DPS), since a PUT replaces the whole record. Profiles never
+ * ask for custom allocation (productProfile.ts refuses it), so no webhook is carried over.
  */
 export function keepingTheirFields(
   ours: IndividualEnrollment,
@@ -75,13 +74,6 @@ export function keepingTheirFields(
     if (theirs[field] !== undefined && ours[field] === undefined) {
       Object.assign(kept, { [field]: theirs[field] });
     }
-  }
-  if (
-    ours.allocationPolicy === 'custom' &&
-    ours.customAllocationDefinition === undefined &&
-    theirs.customAllocationDefinition !== undefined
-  ) {
-    kept.customAllocationDefinition = theirs.customAllocationDefinition;
   }
   return { ...kept, ...ours };
 }

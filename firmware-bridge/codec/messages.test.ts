@@ -113,27 +113,29 @@ describe('messages', () => {
       features: { ...info.features, keygenCurves: Array.from({ length: 8 }, () => 'C'.repeat(16)) },
     };
     // A cborg encoding, as a device's own CBOR library would write it.
-    const wire = encode(
-      new Map<number, unknown>([
-        [1, max.protocolVersion],
-        [2, max.maxFrame],
-        [3, max.serialNumber],
-        [4, max.model],
-        [5, max.hardwareRevision],
-        [6, max.firmwareVersion],
-        [
-          7,
-          new Map<number, unknown>([
-            [1, max.features.keygenCurves],
-            [2, false],
-            [3, true],
-            [4, false],
-          ]),
-        ],
-        [8, max.identityState],
-        [9, max.maxMessage],
-      ]),
-    );
+    const wireOf = (v: typeof max) =>
+      encode(
+        new Map<number, unknown>([
+          [1, v.protocolVersion],
+          [2, v.maxFrame],
+          [3, v.serialNumber],
+          [4, v.model],
+          [5, v.hardwareRevision],
+          [6, v.firmwareVersion],
+          [
+            7,
+            new Map<number, unknown>([
+              [1, v.features.keygenCurves],
+              [2, v.features.tpm],
+              [3, v.features.symmetricKeySlot],
+              [4, v.features.keyInjection],
+            ]),
+          ],
+          [8, v.identityState],
+          [9, v.maxMessage],
+        ]),
+      );
+    const wire = wireOf(max);
     expect(decodeResponse('INFO', wire)).toEqual(max);
     const over: [string, unknown][] = [
       ['serialNumber', { ...max, serialNumber: 'S'.repeat(65) }],
@@ -151,6 +153,8 @@ describe('messages', () => {
     ];
     for (const [field, value] of over) {
       expectFormatError(() => encodeResponse('INFO', value as typeof max), field);
+      // The host refuses the same answer from a device that wrote it anyway.
+      expectFormatError(() => decodeResponse('INFO', wireOf(value as typeof max)), field);
     }
   });
 

@@ -4,11 +4,17 @@
  * PASS is shown with it and left alone; one that lost its identity meanwhile gets its run. Real
  * ptys, real SQLite store, the real FACTORY_RESET of the simulated firmware.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Simulator } from '../../firmware-bridge/simulator/simulator.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTpmVendor, type TpmVendor } from '../../certs/testing/tpmVendorKit.js';
+import { ekSha256 } from '../../certs/tpm/ekRegistrationId.js';
+import { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { createTransport } from '../../firmware-bridge/transports/openTransport.js';
+import { Simulator, type SimulatedDevice } from '../../firmware-bridge/simulator/simulator.js';
+import type { AttestationMode } from '../profiles/attestationModes.js';
 import { ProvisioningStore } from '../store/provisioningStore.js';
 import { createDemoCa, type DemoCa } from '../demo/demoCa.js';
 import type { Line, RunEnded } from './line.js';
+import { holdsEarlierPass } from './passedBeforeStart.js';
 import {
   events,
   factoryReset,
@@ -22,6 +28,10 @@ import {
 let simulator: Simulator | undefined;
 let line: Line | undefined;
 let demoCa: DemoCa | undefined;
+let vendor: TpmVendor;
+beforeAll(async () => {
+  vendor = await createTpmVendor({ name: 'TEST TPM Vendor' });
+});
 afterEach(async () => {
   await line?.stop();
   await simulator?.stop();
@@ -119,5 +129,93 @@ describe('a line started again with the boards it passed still on their ports', 
     await line.rescan();
     expect(logged).toHaveLength(2);
     expect(store.runs({})).toHaveLength(2);
+  });
+
+  // A symmetric key or a TPM leaves identity state 0 (PROTOCOL.md §4.1): the board holds its PASS
+  // by its committed settings and its credential, not by a committed X.509 key.
+  it.each<AttestationMode>(['symmetric-key-individual', 'tpm'])(
+    'keeps a %s board that still holds its PASS and runs a wiped one',
+    async (mode) => {
+      simulator = await Simulator.start({
+        devices: 2,
+        link: 'pty',
+        baudRate: 0,
+        ...(mode === 'tpm' && { tpm: () => vendor.makeEk() }),
+      });
+      const [a, b] = simulator.devices as [SimulatedDevice, SimulatedDevice];
+      demoCa = await createDemoCa('Line Station RESTART TEST');
+      const store = new ProvisioningStore(demoCa.db);
+      const options = {
+        ca: demoCa.ca,
+        profile: testProfile({ duplicates: 'reprovision', attestation: { mode } }),
+        recorder: store,
+        ports: {
+          configured: [a.hostPath, b.hostPath],
+          discover: false,
+          baudRate: 0,
+          pollMs: 60_000,
+        },
+        mode: 'auto' as const,
+        ekTrust: vendor.trust(),
+      };
+      line = await testLine(options);
+      const firstRuns = within<RunEnded[]>(20_000, events(line.onRunEnded, 2));
+      await line.start();
+      const first = (await firstRuns)!;
+      expect(first.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
+      expect(a.state.identityState).toBe(0);
+      const passOfA = first.find((ended) => ended.slot === 1)!.outcome;
+      await line.stop();
+      await factoryReset(b.hostPath);
+
+      line = await testLine(options);
+      const aShown = within(10_000, slotReaches(line.onSlotChanged, 1, 'pass'));
+      const rerun = nextRunEnd(line, 20_000);
+      await line.start();
+      expect(await aShown).toMatchObject({ state: 'pass', runId: passOfA.runId });
+      expect(await rerun).toMatchObject({ slot: 2, outcome: { state: 'pass' } });
+      const runs = store.runs({});
+      expect(runs.filter((run) => run.serialNumber === a.serialNumber)).toHaveLength(1);
+      expect(runs.filter((run) => run.serialNumber === b.serialNumber)).toHaveLength(2);
+    },
+  );
+
+  it('takes a TPM board for the one it passed only with the EK that run enrolled', async () => {
+    simulator = await Simulator.start({
+      devices: 1,
+      link: 'pty',
+      baudRate: 0,
+      tpm: () => vendor.makeEk(),
+    });
+    const [board] = simulator.devices as [SimulatedDevice];
+    demoCa = await createDemoCa('Line Station RESTART TEST');
+    const store = new ProvisioningStore(demoCa.db);
+    line = await testLine({
+      ca: demoCa.ca,
+      profile: testProfile({ attestation: { mode: 'tpm' } }),
+      recorder: store,
+      ports: { configured: [board.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
+      mode: 'auto',
+      ekTrust: vendor.trust(),
+    });
+    const ran = nextRunEnd(line, 20_000);
+    await line.start();
+    expect(await ran).toMatchObject({ outcome: { state: 'pass' } });
+    await line.stop();
+    const [pass] = store.lastPassesByPort();
+    expect(pass).toMatchObject({ attestation: 'tpm', ekSha256: expect.any(String) as string });
+
+    const session = await DeviceSession.open(createTransport(board.hostPath), {});
+    try {
+      const { ekPublic } = await session.request('GET_EK', {});
+      expect(pass!.ekSha256).toBe(ekSha256(ekPublic));
+      const signal = new AbortController().signal;
+      expect(await holdsEarlierPass(session, pass!, signal)).toBe(true);
+      // Another TPM behind the same serial and settings: a board flashed from a cloned image.
+      const otherEk = { ...pass!, ekSha256: ekSha256(Buffer.from('another TPM')) };
+      expect(await holdsEarlierPass(session, otherEk, signal)).toBe(false);
+    } finally {
+      await session.close();
+    }
   });
 });

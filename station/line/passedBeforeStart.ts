@@ -1,4 +1,6 @@
-import { BANK_COMMITTED } from '../../firmware-bridge/codec/messages.js';
+import { randomBytes } from 'node:crypto';
+import { ekSha256 } from '../../certs/tpm/ekRegistrationId.js';
+import { BANK_COMMITTED, CHALLENGE_KIND_SYMMETRIC } from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
 import type { PortPass, RunRecorder } from './runRecorder.js';
 
@@ -32,9 +34,16 @@ export function earlierPassKeptText(slot: number, port: string, pass: PortPass):
 
 /**
  * Whether the device on the port is the board its last run passed, still holding what that run
- * gave it: the same serial number and model, a committed identity, and that run's registration
- * ID in its committed DPS settings. INFO and GET_CONFIG only read: nothing is written to a board
- * this decides to leave alone.
+ * gave it: the same serial number and model, that run's registration ID in its committed DPS
+ * settings, and the credential of that run's attestation:
+ * - X.509: identity state 1, a committed identity key (PROTOCOL.md §4.1);
+ * - symmetric key: identity state 0 and a committed symmetric key, which answers an HMAC
+ *   challenge on the committed bank (the answer is not checked: the group key or the sealed
+ *   individual key is not at hand here, as the X.509 check does not check the key either);
+ * - TPM: identity state 0 and the EK that run enrolled.
+ * INFO, GET_CONFIG, SIGN_CHALLENGE and GET_EK only read: nothing is written to a board this
+ * decides to leave alone. A device error (BAD_STATE: no symmetric key) rejects, and the caller
+ * runs the board.
  */
 export async function holdsEarlierPass(
   session: DeviceSession,
@@ -43,7 +52,22 @@ export async function holdsEarlierPass(
 ): Promise<boolean> {
   const info = await session.identify({ signal });
   const sameBoard = info.serialNumber === pass.serialNumber && info.model === pass.model;
-  if (!sameBoard || info.identityState !== IDENTITY_COMMITTED) return false;
+  const x509 = pass.attestation === 'x509-device-key' || pass.attestation === 'x509-station-key';
+  if (!sameBoard || info.identityState !== (x509 ? IDENTITY_COMMITTED : 0)) return false;
   const committed = await session.request('GET_CONFIG', { bank: BANK_COMMITTED }, { signal });
-  return committed.registrationId === pass.registrationId;
+  if (committed.registrationId !== pass.registrationId) return false;
+  if (pass.attestation === 'tpm') {
+    if (pass.ekSha256 === undefined || !info.features.tpm) return false;
+    const { ekPublic } = await session.request('GET_EK', {}, { signal });
+    return ekSha256(ekPublic) === pass.ekSha256;
+  }
+  if (!x509) {
+    const nonce = randomBytes(32);
+    await session.request(
+      'SIGN_CHALLENGE',
+      { nonce, bank: BANK_COMMITTED, kind: CHALLENGE_KIND_SYMMETRIC },
+      { signal },
+    );
+  }
+  return true;
 }

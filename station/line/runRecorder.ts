@@ -7,6 +7,7 @@ import type {
   RunView,
 } from './lineTypes.js';
 import type { RunCounts } from './dayTally.js';
+import type { AttestationMode } from '../profiles/attestationModes.js';
 
 /**
  * Who started a run: `operator` (a Provision press; every run of a manual line) or `auto` (auto
@@ -209,6 +210,10 @@ export interface PortPass {
   registrationId: string;
   /** ISO 8601. */
   passedAt: string;
+  /** How that run enrolled the board: what the board must still hold (holdsEarlierPass). */
+  attestation: AttestationMode;
+  /** A TPM run: the SHA-256 (hex) of the EK it checked and enrolled. */
+  ekSha256?: string;
 }
 
 /** A port whose board was held (RUN_REPEATED_FAILURE) when the station stopped. */

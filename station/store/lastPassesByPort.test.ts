@@ -35,7 +35,7 @@ function fail(port: string) {
 }
 
 describe("the ports' last passes", () => {
-  it('names a port whose latest ended run passed, with its board and run', () => {
+  it('names a port whose latest ended run passed, with its board, run and attestation', () => {
     const a = pass('/dev/ttyUSB0', 'SN-A');
     pass('/dev/ttyUSB1', 'SN-B');
     fail('/dev/ttyUSB1'); // a later failure: the board there now is not known to hold a PASS
@@ -49,6 +49,7 @@ describe("the ports' last passes", () => {
         model: 'LS-100',
         registrationId: 'reg-sn-a',
         passedAt: expect.any(String) as string,
+        attestation: 'x509-device-key',
       },
     ]);
   });

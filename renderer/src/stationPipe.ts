@@ -53,18 +53,32 @@ export function openStationPipe(): Promise<StationPipe> {
   return openWebSocketPipe(`ws://${window.location.host}/api?token=${encodeURIComponent(token)}`);
 }
 
+/**
+ * How long a link may take to open. The browser gives a connection that gets no answer (a page on
+ * another machine behind a network that drops packets, a station host that went away without a
+ * reset) minutes before it fails it, and the page would say "Connecting" all that time without
+ * trying again. A station on a live network answers within a second or two.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 function openWebSocketPipe(url: string): Promise<StationPipe> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     const closeListeners = new Set<() => void>();
     let code: number | undefined;
+    // close() on a socket still connecting fails the attempt: its close event rejects below.
+    const connecting = setTimeout(() => {
+      if (socket.readyState === WebSocket.CONNECTING) socket.close();
+    }, CONNECT_TIMEOUT_MS);
     socket.addEventListener('close', (event) => {
+      clearTimeout(connecting);
       code = event.code;
       // Before `open` this settles the attempt as failed; after it, it is a disconnect.
       reject(new NoPipeError('unreachable'));
       for (const listener of [...closeListeners]) listener();
     });
-    socket.addEventListener('open', () =>
+    socket.addEventListener('open', () => {
+      clearTimeout(connecting);
       resolve({
         send(data) {
           if (socket.readyState !== WebSocket.OPEN) return;
@@ -81,7 +95,7 @@ function openWebSocketPipe(url: string): Promise<StationPipe> {
         },
         close: () => socket.close(1000),
         closeCode: () => code,
-      }),
-    );
+      });
+    });
   });
 }

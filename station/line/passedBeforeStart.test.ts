@@ -180,7 +180,7 @@ describe('a line started again with the boards it passed still on their ports', 
     },
   );
 
-  it('takes a TPM board for the one it passed only with the EK that run enrolled', async () => {
+  it('takes a board for the one it passed only with the credential that run gave it', async () => {
     simulator = await Simulator.start({
       devices: 1,
       link: 'pty',
@@ -214,6 +214,12 @@ describe('a line started again with the boards it passed still on their ports', 
       // Another TPM behind the same serial and settings: a board flashed from a cloned image.
       const otherEk = { ...pass!, ekSha256: ekSha256(Buffer.from('another TPM')) };
       expect(await holdsEarlierPass(session, otherEk, signal)).toBe(false);
+      // Taken for a symmetric-key pass, the board holds no symmetric key: the device refuses the
+      // challenge (BAD_STATE) and the slot runs the board.
+      const symmetric = { ...pass!, attestation: 'symmetric-key-individual' as const };
+      await expect(holdsEarlierPass(session, symmetric, signal)).rejects.toMatchObject({
+        code: expect.stringContaining('BAD_STATE') as string,
+      });
     } finally {
       await session.close();
     }

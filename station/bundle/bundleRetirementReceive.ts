@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditActor } from '../store/auditLog.js';
-import { carriedByBundleOut } from '../store/bundleRules.js';
+import { carriedByBundleOut, reportedInDpsAfterWritten } from '../store/bundleRules.js';
 import { earlierIndividualIds } from '../store/retirementRules.js';
 import { RetirementStore } from '../sync/retirementStore.js';
 import { RevocationDisableStore } from '../sync/revocationDisableStore.js';
@@ -33,13 +33,19 @@ export function settleRetirements(
   const store = new RetirementStore(db, () => now.getTime(), actor);
   const revocations = new RevocationDisableStore(db, () => now.getTime(), actor);
   const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
+  const staleAbsent = absentMayBeStale(db, receipt);
   let settled = 0;
   for (const answer of receipt.retirements ?? []) {
     // A revoked certificate's row, carried as a retirement is: settled in its own table.
     const revoked = revocations.dueRow(answer.enrollmentId);
     if (revoked !== undefined) {
       checkSameId(revoked.row.registrationId, answer);
-      if (answer.outcome === 'absent' && inAnotherBundle(revoked.row.id)) continue;
+      if (
+        answer.outcome === 'absent' &&
+        (inAnotherBundle(revoked.row.id) || staleAbsent(revoked.row.id))
+      ) {
+        continue;
+      }
       const detail = { ...keptDetail(answer), bundleId: receipt.bundleId, through: 'bundle' };
       if (revocations.settle(revoked, answer.outcome, detail)) settled++;
       continue;
@@ -59,6 +65,8 @@ export function settleRetirements(
     if (answer.outcome === 'absent' && due.inUnansweredBundle && inAnotherBundle(due.row.id)) {
       continue;
     }
+    // Another bundle's receipt, back since this bundle was written, put it in DPS: read again.
+    if (answer.outcome === 'absent' && staleAbsent(due.row.id)) continue;
     checkSameId(due.row.registrationId, answer);
     // Disabled by a machine that did not know a group member uses the ID now (an earlier
     // version, or a bundle exported before the member): it blocks the member all the same, so
@@ -93,6 +101,17 @@ function carriedByAnotherBundleOut(
   return (id) => query.get(id, receipt.bundleId) === 1;
 }
 
+/**
+ * Whether this receipt's "not in DPS" for row `id` may predate a write of it: another bundle's
+ * receipt, back since this bundle was written, reported DPS holding it (reportedInDpsAfterWritten).
+ * Such a row stays due. Without this, a receipt applied while the row was due (it changes
+ * nothing then) followed by an older "absent" would settle a row that DPS holds enabled.
+ */
+function absentMayBeStale(db: Database.Database, receipt: ReceiptPayload): (id: number) => boolean {
+  const query = db.prepare(`SELECT ${reportedInDpsAfterWritten('?')}`).pluck();
+  return (id) => query.get(id, receipt.bundleId, receipt.bundleId) === 1;
+}
+
 function keptDetail(answer: ReceiptRetirement): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const key of DETAIL_KEYS) {
@@ -120,9 +139,15 @@ export function membersBlockedHere(
   const individuals = db.prepare(earlierIndividualIds(['due']));
   // Not in DPS, as this receipt says, and settled so: no other bundle out may yet create it.
   const inAnotherBundle = carriedByAnotherBundleOut(db, receipt);
+  const staleAbsent = absentMayBeStale(db, receipt);
   const gone = new Set(
     (receipt.retirements ?? [])
-      .filter((r) => r.outcome === 'absent' && !inAnotherBundle(r.enrollmentId))
+      .filter(
+        (r) =>
+          r.outcome === 'absent' &&
+          !inAnotherBundle(r.enrollmentId) &&
+          !staleAbsent(r.enrollmentId),
+      )
       .map((r) => r.enrollmentId),
   );
   const blocked = new Map<number, ReceiptResult>();

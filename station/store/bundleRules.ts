@@ -29,3 +29,16 @@ export function carriedByBundleOut(id: string, options: { exceptBundle?: boolean
   return `EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles b ON b.id = be.bundle_id
     WHERE be.enrollment_id = ${id} ${except} AND be.answer_applied IS NULL AND ${bundleOut('b')})`;
 }
+
+/**
+ * Outbox row `id` (an SQL expression) was reported in DPS (answered synced) by a receipt of
+ * another bundle that came back after the bundle bound to the second `?` was written; the first
+ * `?` binds that bundle too. That bundle's sync may have read DPS before the other bundle's wrote
+ * the row: its "not in DPS" may be stale. Which sync ran first, at the syncing machine, the line
+ * cannot tell; the row is read from DPS again, by the next bundle, which costs one read at most.
+ */
+export function reportedInDpsAfterWritten(id: string): string {
+  return `EXISTS (SELECT 1 FROM bundle_enrollments be JOIN bundles a ON a.id = be.bundle_id
+    WHERE be.enrollment_id = ${id} AND a.id != ? AND be.answer_applied = 'synced'
+      AND a.received_at >= (SELECT w.written_at FROM bundles w WHERE w.id = ?))`;
+}

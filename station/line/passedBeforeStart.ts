@@ -34,8 +34,9 @@ export function earlierPassKeptText(slot: number, port: string, pass: PortPass):
 
 /**
  * Whether the device on the port is the board its last run passed, still holding what that run
- * gave it: the same serial number and model, that run's registration ID in its committed DPS
- * settings, and the credential of that run's attestation:
+ * gave it, as far as reads can tell: the same serial number and model, that run's registration
+ * ID in its committed DPS settings, and a credential of that run's kind (not compared with the
+ * one the run gave: a board re-keyed by a later run whose record the store refused passes too):
  * - X.509: identity state 1, a committed identity key (PROTOCOL.md §4.1);
  * - symmetric key: identity state 0 and a committed symmetric key, which answers an HMAC
  *   challenge on the committed bank (the answer is not checked: the group key or the sealed

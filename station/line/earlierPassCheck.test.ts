@@ -304,7 +304,7 @@ describe("a restarted line's check of a board left on its port", () => {
     await restarted.start();
     expect(await shown).toMatchObject({ runId: pass.runId, serialNumber: device.serialNumber });
     expect(checked).toHaveBeenCalledTimes(1);
-    expect(requests).toBe(2); // INFO and GET_CONFIG, by the check
+    expect(requests).toBe(3); // INFO, GET_CONFIG and SIGN_CHALLENGE, by the check: reads only
 
     // Auto mode then starts nothing on it: the board is done.
     restarted.setMode('auto');

@@ -180,6 +180,38 @@ describe('a line started again with the boards it passed still on their ports', 
     },
   );
 
+  it('takes an X.509 board for the one it passed only while its key signs for that leaf', async () => {
+    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
+    const [a, b] = simulator.devices as [SimulatedDevice, SimulatedDevice];
+    demoCa = await createDemoCa('Line Station RESTART TEST');
+    const store = new ProvisioningStore(demoCa.db);
+    line = await testLine({
+      ca: demoCa.ca,
+      recorder: store,
+      ports: { configured: [a.hostPath, b.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
+      mode: 'auto',
+    });
+    const ran = within<RunEnded[]>(20_000, events(line.onRunEnded, 2));
+    await line.start();
+    expect((await ran)!.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
+    await line.stop();
+    const passes = store.lastPassesByPort();
+    const passOfA = passes.find((p) => p.port === a.hostPath)!;
+    const passOfB = passes.find((p) => p.port === b.hostPath)!;
+    expect(passOfA.certificateDer).toBeInstanceOf(Uint8Array);
+
+    const session = await DeviceSession.open(createTransport(a.hostPath), {});
+    try {
+      const signal = new AbortController().signal;
+      expect(await holdsEarlierPass(session, passOfA, signal)).toBe(true);
+      // The leaf of another board: board a's committed key does not sign for it.
+      const otherLeaf = { ...passOfA, certificateDer: passOfB.certificateDer! };
+      expect(await holdsEarlierPass(session, otherLeaf, signal)).toBe(false);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('takes a board for the one it passed only with the credential that run gave it', async () => {
     simulator = await Simulator.start({
       devices: 1,

@@ -1,7 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { ekSha256 } from '../../certs/tpm/ekRegistrationId.js';
-import { BANK_COMMITTED, CHALLENGE_KIND_SYMMETRIC } from '../../firmware-bridge/codec/messages.js';
+import {
+  BANK_COMMITTED,
+  CHALLENGE_KIND_SYMMETRIC,
+  CHALLENGE_PREFIX,
+} from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { leafKeyChallenge } from './attestation/x509Identity.js';
 import type { PortPass, RunRecorder } from './runRecorder.js';
 
 /** INFO's identity state of a device with a committed X.509 identity key (PROTOCOL.md §4.1). */
@@ -34,13 +39,14 @@ export function earlierPassKeptText(slot: number, port: string, pass: PortPass):
 
 /**
  * Whether the device on the port is the board its last run passed, still holding what that run
- * gave it, as far as reads can tell: the same serial number and model, that run's registration
- * ID in its committed DPS settings, and a credential of that run's kind (not compared with the
- * one the run gave: a board re-keyed by a later run whose record the store refused passes too):
- * - X.509: identity state 1, a committed identity key (PROTOCOL.md §4.1);
+ * gave it: the same serial number and model, that run's registration ID in its committed DPS
+ * settings, and that run's credential:
+ * - X.509: identity state 1 (PROTOCOL.md §4.1), and the committed identity key signs a fresh
+ *   challenge that the leaf the run issued verifies;
  * - symmetric key: identity state 0 and a committed symmetric key, which answers an HMAC
- *   challenge on the committed bank (the answer is not checked: the group key or the sealed
- *   individual key is not at hand here, as the X.509 check does not check the key either);
+ *   challenge on the committed bank. The answer is not checked (the group key or the sealed
+ *   individual key is not at hand here): a board re-keyed since by a run whose record the store
+ *   refused is taken for it too;
  * - TPM: identity state 0 and the EK that run enrolled.
  * INFO, GET_CONFIG, SIGN_CHALLENGE and GET_EK only read: nothing is written to a board this
  * decides to leave alone. A device error (BAD_STATE: no symmetric key) rejects, and the caller
@@ -62,13 +68,24 @@ export async function holdsEarlierPass(
     const { ekPublic } = await session.request('GET_EK', {}, { signal });
     return ekSha256(ekPublic) === pass.ekSha256;
   }
-  if (!x509) {
+  if (x509) {
+    if (pass.certificateDer === undefined) return false;
+    const key = new X509Certificate(pass.certificateDer).publicKey;
+    const curve = key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256';
+    const challenge = leafKeyChallenge(key, curve);
     const nonce = randomBytes(32);
-    await session.request(
+    const { signature } = await session.request(
       'SIGN_CHALLENGE',
-      { nonce, bank: BANK_COMMITTED, kind: CHALLENGE_KIND_SYMMETRIC },
+      { nonce, bank: BANK_COMMITTED, kind: challenge.kind },
       { signal },
     );
+    return challenge.check(Buffer.concat([CHALLENGE_PREFIX, nonce]), signature);
   }
+  const nonce = randomBytes(32);
+  await session.request(
+    'SIGN_CHALLENGE',
+    { nonce, bank: BANK_COMMITTED, kind: CHALLENGE_KIND_SYMMETRIC },
+    { signal },
+  );
   return true;
 }

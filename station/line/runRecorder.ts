@@ -214,6 +214,8 @@ export interface PortPass {
   attestation: AttestationMode;
   /** A TPM run: the SHA-256 (hex) of the EK it checked and enrolled. */
   ekSha256?: string;
+  /** An X.509 run: the leaf it issued (DER), whose key the board must still hold. */
+  certificateDer?: Uint8Array;
 }
 
 /** A port whose board was held (RUN_REPEATED_FAILURE) when the station stopped. */

@@ -50,6 +50,7 @@ describe("the ports' last passes", () => {
         registrationId: 'reg-sn-a',
         passedAt: expect.any(String) as string,
         attestation: 'x509-device-key',
+        certificateDer: expect.any(Uint8Array) as Uint8Array,
       },
     ]);
   });

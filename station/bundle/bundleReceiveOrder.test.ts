@@ -8,7 +8,6 @@
  * `bundle export` / `bundle sync` / `bundle receive` commands, the DPS emulator on 127.0.0.1.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DpsEmulator } from '../../dps/emulator/dpsEmulator.js';
 import { revokeCertificateOf } from '../store/testing/provisioningFixtures.js';
 import type { SyncTestStation } from '../sync/testing/syncTestStation.js';
 import { airGapGroupLine } from './testing/airGapGroupLine.js';
@@ -16,8 +15,7 @@ import { bundleCommandsOn } from './testing/bundleCommands.js';
 
 const gap = airGapGroupLine();
 let line: SyncTestStation;
-let emulator: DpsEmulator;
-beforeEach(() => ({ line, emulator } = gap));
+beforeEach(() => ({ line } = gap));
 const { exportTo, syncOnline, receive, inDps } = bundleCommandsOn(gap);
 
 const disableOf = (id: number) =>
@@ -65,16 +63,7 @@ describe('receipts received in another order than their bundles were synced', ()
     const first = gap.provisionX509('SN1');
     expect(await exportTo('a.bundle')).toBe(0);
     // The device provisioned again under another ID: the first enrollment is to be retired.
-    line.provision('SN1', {
-      registrationId: 'reg-v2-sn1',
-      enrollment: {
-        registrationId: 'reg-v2-sn1',
-        attestation: {
-          type: 'x509',
-          x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
-        },
-      },
-    });
+    gap.provisionX509('SN1', 'reg-v2-sn1');
     expect(retirementOf(first)).toBe('due');
     expect(await exportTo('b.bundle')).toBe(0);
     await crossedBundles('A first');

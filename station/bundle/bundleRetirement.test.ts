@@ -44,16 +44,7 @@ async function reprovisionedAfterFirstBundle(): Promise<{ first: number; second:
   expect(await syncOnline('first.bundle')).toBe(0);
   expect(await receive('first.bundle')).toBe(0);
   expect(line.row(first).status).toBe('synced');
-  const second = line.provision('SN1', {
-    registrationId: 'reg-v2-sn1',
-    enrollment: {
-      registrationId: 'reg-v2-sn1',
-      attestation: {
-        type: 'x509',
-        x509: { clientCertificates: { primary: { certificate: emulator.caCertificatePem } } },
-      },
-    },
-  });
+  const second = gap.provisionX509('SN1', 'reg-v2-sn1');
   expect(retirementOf(first)).toEqual({ status: 'superseded', retirement: 'due' });
   return { first, second };
 }

@@ -40,51 +40,6 @@ afterEach(async () => {
 });
 
 describe('a line started again with the boards it passed still on their ports', () => {
-  it('shows the PASS of a board that still holds it and runs nothing on it; a wiped board runs', async () => {
-    simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
-    const [a, b] = simulator.devices as [
-      (typeof simulator.devices)[0],
-      (typeof simulator.devices)[0],
-    ];
-    // The store on the CA's database, as a station keeps them: a PASS checks the CA's record.
-    demoCa = await createDemoCa('Line Station RESTART TEST');
-    const store = new ProvisioningStore(demoCa.db);
-    const options = {
-      ca: demoCa.ca,
-      profile: testProfile({ duplicates: 'reprovision' }),
-      recorder: store,
-      ports: { configured: [a.hostPath, b.hostPath], discover: false, baudRate: 0, pollMs: 60_000 },
-      mode: 'auto' as const,
-    };
-    line = await testLine(options);
-    const firstRuns = within<RunEnded[]>(20_000, events(line.onRunEnded, 2));
-    await line.start();
-    const first = (await firstRuns)!;
-    expect(first.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
-    const passOfA = first.find((ended) => ended.slot === 1)!.outcome;
-    await line.stop();
-    // While the station is down, board b is wiped at the bench; board a stays as it passed.
-    await factoryReset(b.hostPath);
-
-    line = await testLine(options);
-    const aShown = within(10_000, slotReaches(line.onSlotChanged, 1, 'pass'));
-    const rerun = nextRunEnd(line, 20_000);
-    await line.start();
-    expect(await aShown).toMatchObject({
-      state: 'pass',
-      runId: passOfA.runId,
-      serialNumber: a.serialNumber,
-      registrationId: passOfA.state === 'pass' ? passOfA.record.registrationId : undefined,
-    });
-    const ended = await rerun;
-    expect(ended).toMatchObject({ slot: 2, outcome: { state: 'pass' } });
-    // a has its one run, b its two; nothing else ran.
-    const runs = store.runs({});
-    expect(runs.filter((run) => run.serialNumber === a.serialNumber)).toHaveLength(1);
-    expect(runs.filter((run) => run.serialNumber === b.serialNumber)).toHaveLength(2);
-    expect(line.slots()[0]).toMatchObject({ state: 'pass', runId: passOfA.runId });
-  });
-
   it('logs one line per board it leaves alone: port, board, registration ID, run, how to run it again', async () => {
     simulator = await Simulator.start({ devices: 2, link: 'pty', baudRate: 0 });
     const boards = simulator.devices;
@@ -131,10 +86,10 @@ describe('a line started again with the boards it passed still on their ports', 
     expect(store.runs({})).toHaveLength(2);
   });
 
-  // A symmetric key or a TPM leaves identity state 0 (PROTOCOL.md §4.1): the board holds its PASS
-  // by its committed settings and its credential, not by a committed X.509 key.
-  it.each<AttestationMode>(['symmetric-key-individual', 'tpm'])(
-    'keeps a %s board that still holds its PASS and runs a wiped one',
+  // An X.509 identity leaves identity state 1, a symmetric key or a TPM state 0 (PROTOCOL.md
+  // §4.1): each board holds its PASS by its committed settings and its own kind of credential.
+  it.each<AttestationMode>(['x509-device-key', 'symmetric-key-individual', 'tpm'])(
+    'shows the PASS of a %s board that still holds it and runs nothing on it; a wiped board runs',
     async (mode) => {
       simulator = await Simulator.start({
         devices: 2,
@@ -143,6 +98,7 @@ describe('a line started again with the boards it passed still on their ports', 
         ...(mode === 'tpm' && { tpm: () => vendor.makeEk() }),
       });
       const [a, b] = simulator.devices as [SimulatedDevice, SimulatedDevice];
+      // The store on the CA's database, as a station keeps them: a PASS checks the CA's record.
       demoCa = await createDemoCa('Line Station RESTART TEST');
       const store = new ProvisioningStore(demoCa.db);
       const options = {
@@ -163,20 +119,28 @@ describe('a line started again with the boards it passed still on their ports', 
       await line.start();
       const first = (await firstRuns)!;
       expect(first.map((ended) => ended.outcome.state)).toEqual(['pass', 'pass']);
-      expect(a.state.identityState).toBe(0);
+      expect(a.state.identityState).toBe(mode === 'x509-device-key' ? 1 : 0);
       const passOfA = first.find((ended) => ended.slot === 1)!.outcome;
       await line.stop();
+      // While the station is down, board b is wiped at the bench; board a stays as it passed.
       await factoryReset(b.hostPath);
 
       line = await testLine(options);
       const aShown = within(10_000, slotReaches(line.onSlotChanged, 1, 'pass'));
       const rerun = nextRunEnd(line, 20_000);
       await line.start();
-      expect(await aShown).toMatchObject({ state: 'pass', runId: passOfA.runId });
+      expect(await aShown).toMatchObject({
+        state: 'pass',
+        runId: passOfA.runId,
+        serialNumber: a.serialNumber,
+        registrationId: passOfA.state === 'pass' ? passOfA.record.registrationId : undefined,
+      });
       expect(await rerun).toMatchObject({ slot: 2, outcome: { state: 'pass' } });
+      // a has its one run, b its two; nothing else ran.
       const runs = store.runs({});
       expect(runs.filter((run) => run.serialNumber === a.serialNumber)).toHaveLength(1);
       expect(runs.filter((run) => run.serialNumber === b.serialNumber)).toHaveLength(2);
+      expect(line.slots()[0]).toMatchObject({ state: 'pass', runId: passOfA.runId });
     },
   );
 

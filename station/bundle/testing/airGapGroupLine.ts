@@ -35,8 +35,11 @@ export interface AirGapGroupLine {
   output: string[];
   /** The office machine's data folder. */
   office: string;
-  /** An X.509 PASS the emulator takes (its CA as the device's certificate). */
-  provisionX509(serial: string): number;
+  /**
+   * An X.509 PASS the emulator takes (its CA as the device's certificate), under `reg-{serial}`
+   * or `registrationId` (the device provisioned again under another ID).
+   */
+  provisionX509(serial: string, registrationId?: string): number;
   /** From now on the office machine's connection string carries a wrong key: DPS refuses it. */
   refuseOfficeKey(): void;
   /** Enrollment group `groupId` created in DPS, enabled, with the line's group key. */
@@ -69,7 +72,8 @@ export function airGapGroupLine(groupKey = randomBytes(32).toString('base64')): 
       dir,
       output,
       office: join(dir, 'office'),
-      provisionX509: (serial: string) => provisionX509(line, emulator, serial),
+      provisionX509: (serial: string, registrationId?: string) =>
+        provisionX509(line, emulator, serial, registrationId),
       createGroupInDps: (groupId: string) => createGroupInDps(emulator, groupId, groupKey),
       refuseOfficeKey: () =>
         vi.stubEnv(
@@ -91,8 +95,12 @@ export function airGapGroupLine(groupKey = randomBytes(32).toString('base64')): 
   return parts;
 }
 
-function provisionX509(line: SyncTestStation, emulator: DpsEmulator, serial: string): number {
-  const registrationId = `reg-${serial.toLowerCase()}`;
+function provisionX509(
+  line: SyncTestStation,
+  emulator: DpsEmulator,
+  serial: string,
+  registrationId = `reg-${serial.toLowerCase()}`,
+): number {
   return line.provision(serial, {
     registrationId,
     enrollment: {

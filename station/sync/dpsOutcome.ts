@@ -40,6 +40,18 @@ export function outcomeUnknown(err: unknown): boolean {
   return true;
 }
 
+/**
+ * A worker-level error that may yet be about the one record asked for: DPS failing on it (a 5xx)
+ * or answering it with something unreadable. A pass that keeps meeting it on the same record
+ * must step past that record, or it would never reach the rows behind it.
+ */
+export function mayBeAboutTheRecord(err: unknown): err is DpsError {
+  return (
+    err instanceof DpsError &&
+    (err.code === 'DPS_SERVER_ERROR' || err.code === 'DPS_RESPONSE_INVALID')
+  );
+}
+
 /** What the row keeps of a DPS error (never a token: DpsError details hold none). */
 export function dpsErrorRecord(err: DpsError): DpsErrorRecord {
   return {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IndividualEnrollment } from '../../dps/service/serviceTypes.js';
 import { declareBundleLost } from '../bundle/bundleLost.js';
+import { revokeCertificateOf } from '../store/testing/provisioningFixtures.js';
 import { fakeCertificatePem, progressReached, SyncTestStation } from './testing/syncTestStation.js';
 
 /**
@@ -184,5 +185,39 @@ describe('retiring a superseded enrollment whose DPS record changed meanwhile', 
     expect(station.store.audit('enrollment.retired').map((e) => e.subject)).toEqual([
       'line7-v2-sn1',
     ]);
+  });
+});
+
+describe('a retirement DPS keeps failing on (a 5xx for that record)', () => {
+  it('waits its turn, saying why, and the revocation disable behind it is done meanwhile', async () => {
+    const first = station.provision('SN1');
+    const stolen = station.provision('SN2');
+    const worker = station.worker({ pollIntervalMs: 5_000 });
+    worker.start();
+    await worker.syncNow();
+    station.provision('SN1', { registrationId: 'line7-v2-sn1' });
+    expect(retirementOf(first)).toBe('due');
+    revokeCertificateOf(station.db, stolen);
+    const disable = () =>
+      station.db
+        .prepare(`SELECT state FROM revocation_disables WHERE enrollment_id = ?`)
+        .pluck()
+        .get(stolen);
+    expect(disable()).toBe('due');
+
+    // DPS fails its read of the superseded record, whichever pass comes to it, three times over.
+    station.dps.failNext('getEnrollment', { kind: 'server-error' }, 3);
+    worker.notify();
+    await progressReached(worker, () => noteOf(first) !== null);
+    expect(retirementOf(first)).toBe('due');
+    expect(noteOf(first)).toMatch(/^DPS_SERVER_ERROR/);
+    // The worker backs off after each failed pass; the passes take turns once it resumes.
+    for (let i = 0; i < 40 && (disable() !== 'disabled' || retirementOf(first) === 'due'); i++) {
+      await station.clock.advance(15_000);
+      await progressReached(worker, (p) => p.state !== 'syncing');
+    }
+    expect(disable()).toBe('disabled');
+    expect(retirementOf(first)).toBe('disabled');
+    expect(station.dps.held('reg-sn2')?.provisioningStatus).toBe('disabled');
   });
 });

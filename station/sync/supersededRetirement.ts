@@ -6,7 +6,7 @@ import type {
   IndividualEnrollment,
 } from '../../dps/service/serviceTypes.js';
 import { fingerprintOf, sameCredential } from './credentialFingerprint.js';
-import { isWorkerLevel, noticingAnswer } from './dpsOutcome.js';
+import { isWorkerLevel, mayBeAboutTheRecord, noticingAnswer } from './dpsOutcome.js';
 import {
   prepareEnrollment,
   type OpenSecret,
@@ -114,19 +114,28 @@ export async function settleDueRows<D extends { row: OutboxRow; tries: number }>
   retire: (due: D) => Promise<Retired | Waiting | undefined>,
 ): Promise<RetirementPass> {
   let settled = 0;
+  let current: D | undefined;
+  const waitOf = (due: D) => Math.min(MAX_RETIRE_WAIT_MS, retryMs * 2 ** due.tries);
   try {
     for (const listed of store.dueRows(RETIREMENTS_PER_PASS)) {
-      const due = store.dueRow(listed.row.id);
-      if (due === undefined) continue;
-      const retired = await retire(due);
+      current = store.dueRow(listed.row.id);
+      if (current === undefined) continue;
+      const retired = await retire(current);
       if (retired === undefined) continue;
-      if ('wait' in retired) {
-        store.postpone(due, retired.wait, Math.min(MAX_RETIRE_WAIT_MS, retryMs * 2 ** due.tries));
-      } else {
-        settled++;
-      }
+      if ('wait' in retired) store.postpone(current, retired.wait, waitOf(current));
+      else settled++;
     }
   } catch (err) {
+    // DPS failing on this record (a 5xx, an unreadable answer) ends the pass as any worker-level
+    // error does, and the row waits its turn as a refused one does: else every pass would start
+    // with it, and a revoked certificate behind it would stay enabled in DPS.
+    if (current !== undefined && mayBeAboutTheRecord(err)) {
+      try {
+        store.postpone(current, `${err.code}: ${err.detail ?? err.message}`, waitOf(current));
+      } catch {
+        // The database refused: the pass's own failure is the one to report.
+      }
+    }
     return { settled, failure: err };
   }
   return { settled };

@@ -14,8 +14,8 @@ import { LeaseRecovery } from './leaseRecovery.js';
 import { OutboxSyncStore } from './outboxSyncStore.js';
 import { SyncLease, type LeaseHolder } from './syncLease.js';
 import { SyncNowRequests } from './syncNowRequests.js';
-import { RevocationDisables } from './revocationDisables.js';
-import { SupersededRetirement, type RetirementPass } from './supersededRetirement.js';
+import { retirementTurns } from './retirementTurns.js';
+import type { RetirementPass } from './supersededRetirement.js';
 import { rateLimitedDps } from './rateLimitedDps.js';
 import type { SettledTrouble } from './settledTrouble.js';
 import { SettlementBook } from './settlementBook.js';
@@ -63,8 +63,7 @@ export class SyncWorker {
   private readonly context: ReconcileContext;
   /** What DPS showed of group members' enrollment groups, kept a minute (a pass's worth). */
   private readonly groups: EnrollmentGroupChecks;
-  private readonly retirement: SupersededRetirement;
-  private readonly revocations: RevocationDisables;
+  private readonly retirements: ReturnType<typeof retirementTurns>;
   private readonly inFlight = new Set<Promise<void>>();
   private state: SyncState = 'stopped';
   private connection: DpsConnection = 'unknown';
@@ -135,8 +134,7 @@ export class SyncWorker {
       retryMs: this.pollIntervalMs,
       onAnswered: () => this.context.onAnswered?.(),
     };
-    this.retirement = new SupersededRetirement(retirementParts);
-    this.revocations = new RevocationDisables(retirementParts);
+    this.retirements = retirementTurns(retirementParts);
   }
 
   /**
@@ -250,8 +248,8 @@ export class SyncWorker {
           this.launch(rows);
         }
         if (this.inFlight.size === 0) {
-          if (this.retirement.isDue()) this.retire(this.retirement);
-          else if (this.revocations.isDue()) this.retire(this.revocations);
+          const pass = this.retirements.due();
+          if (pass) this.retire(pass);
         }
       }
       if (this.inFlight.size === 0) {

@@ -171,6 +171,32 @@ describe('PortWatcher', () => {
     expect(changes.slice(2)).toEqual([{ path: byId, present: false }]);
   });
 
+  it('gives a device plugged in no slot of its own in the moment before udev makes its stable link', async () => {
+    const byId = '/dev/serial/by-id/usb-LS_DEMO_SIM1-if00';
+    const { watcher, world, changes } = fakeWatcher([byId], true);
+    await watcher.scan();
+    // Plugged in: the kernel's tty node is there and listed; udev has not made the link yet.
+    world.files.add('/dev/ttyUSB0');
+    world.listed = ['/dev/ttyUSB0'];
+    await watcher.scan();
+    expect(changes).toEqual([]);
+    // udev made the link: one slot, the configured one.
+    world.links.set(byId, '/dev/ttyUSB0');
+    await watcher.scan();
+    expect(changes).toEqual([{ path: byId, present: true }]);
+    // A device no configured link leads to is reported, one poll later.
+    world.files.add('/dev/ttyUSB1');
+    world.listed = ['/dev/ttyUSB0', '/dev/ttyUSB1'];
+    world.links.delete(byId);
+    await watcher.scan();
+    await watcher.scan();
+    expect(changes.slice(1)).toEqual([
+      { path: byId, present: false },
+      { path: '/dev/ttyUSB0', present: true },
+      { path: '/dev/ttyUSB1', present: true },
+    ]);
+  });
+
   describe('ports the line holds open', () => {
     afterEach(() => {
       vi.useRealTimers();

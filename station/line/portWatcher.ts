@@ -6,6 +6,8 @@ import {
 } from '../../firmware-bridge/transports/portDiscovery.js';
 import { TypedEvent } from '../../firmware-bridge/typedEvent.js';
 
+/** Names the kernel gives serial nodes itself; any other configured path is a link udev makes. */
+const KERNEL_NODE = /^\/dev\/(tty|pts\/|cu\.)/;
 /** A port came or went. */
 export interface PortChange {
   path: string;
@@ -69,6 +71,8 @@ export class PortWatcher {
    * gone stable link pointed at, which udev removes a moment later), such a node is no new port.
    */
   private readonly goneNodes = new Map<string, number>();
+  /** New listed paths the last poll held back while a configured link was missing (see poll). */
+  private settling = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private warning: string | undefined;
@@ -174,6 +178,14 @@ export class PortWatcher {
     for (const [node, until] of this.goneNodes) {
       if (Date.now() >= until) this.goneNodes.delete(node);
     }
+    // A device plugged in shows its tty node (and the OS lists it) a moment before udev makes its
+    // stable link: while a configured link is missing, a new listed tty may be that link's
+    // device, and a slot of its own would start a second run on it. It is reported from the next
+    // poll on, once udev had its time, if no configured link leads to it by then.
+    const linkMayFollow = this.options.configured.some(
+      (p) => p.startsWith('/') && !KERNEL_NODE.test(p) && !found.has(p),
+    );
+    const settling = new Set<string>();
     for (const path of listed) {
       if (path.startsWith('/') && !this.options.configured.includes(path)) {
         const node = this.nodeOf(path);
@@ -184,9 +196,14 @@ export class PortWatcher {
         // (/dev/serial/by-id/…) finds the same devices in the OS list as /dev/ttyUSB0 and so
         // on, and one device must have one slot, not two that both run on it.
         if (configuredNodes.has(node)) continue;
+        if (linkMayFollow && !this.present.has(path) && !this.settling.has(path)) {
+          settling.add(path);
+          continue;
+        }
       }
       found.add(path);
     }
+    this.settling = settling;
     if (this.stopped) return;
     this.dropLeftovers(found);
     for (const path of [...this.present]) {

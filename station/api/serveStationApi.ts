@@ -34,18 +34,22 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** Commands this connection may have unanswered at once (default MAX_COMMANDS_IN_FLIGHT). */
   maxCommandsInFlight?: number;
-  /** Refused messages after which the station closes the pipe (default MAX_REFUSED_MESSAGES). */
+  /**
+   * Refused messages within one `refusalLogWindowMs` after which the station closes the pipe
+   * (default MAX_REFUSED_MESSAGES).
+   */
   maxRefusedMessages?: number;
-  /** Default one minute. */
+  /** The window of the refusal log and of the refusals that close the pipe; default one minute. */
   refusalLogWindowMs?: number;
   /** The clock of the refusal log, for tests. */
   now?: () => number;
 }
 
 /**
- * Refused messages one connection may send before the station closes it. A UI refuses none (it
- * sends what the contract allows); a client sending garbage in a loop would otherwise cost the
- * station a parse and an answer per frame for as long as it likes.
+ * Refused messages one connection may send within a minute before the station closes it. A UI
+ * gets few (it sends what the contract allows; a burst of clicks after a stall may meet "still
+ * working" now and then); a client sending garbage in a loop would otherwise cost the station a
+ * parse and an answer per frame for as long as it likes.
  */
 export const MAX_REFUSED_MESSAGES = 100;
 
@@ -83,7 +87,7 @@ export function stationCodedError(err: unknown): ApiError | undefined {
 
 /**
  * Starts serving `pipe`; the disposer stops the events (the pipe's owner closes the pipe, except
- * after `maxRefusedMessages` refused messages, when the station closes it itself).
+ * after `maxRefusedMessages` refused messages within a window, when the station closes it).
  */
 export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Disposer {
   const limit = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
@@ -97,6 +101,10 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
   // The refusal log, throttled per connection: a flood of garbage frames must not rotate the
   // station log's real history (runs, unlocks) away.
   let refused = 0;
+  // Refusals within the current window (windowMs): a flood closes the pipe, while the odd burst
+  // an operator's clicks make after a stall, over a shift of eight hours, does not add up to it.
+  let refusedInWindow = 0;
+  let windowStart = now();
   let unlogged = 0;
   let loggedAt = 0;
 
@@ -122,9 +130,15 @@ export function serveStationApi(pipe: MessagePipe, options: ServeOptions): Dispo
     // A refusal's detail quotes the message (zod names every unknown key): fitted to the
     // contract, or the client would drop the answer and its caller wait out the timeout.
     reply({ type: 'result', id, ok: false, error: fitError(error) });
-    if (refused >= maxRefused) {
+    const at = now();
+    if (at - windowStart >= windowMs) {
+      windowStart = at;
+      refusedInWindow = 0;
+    }
+    refusedInWindow += 1;
+    if (refusedInWindow >= maxRefused) {
       const more = unlogged > 0 ? ` (${unlogged} of them not logged one by one)` : '';
-      log(`station api: closed a connection after ${refused} refused messages${more}`);
+      log(`station api: closed a connection after ${refusedInWindow} refused messages${more}`);
       unlogged = 0;
       stop();
       pipe.close();

@@ -99,4 +99,12 @@ try {
   // that 1 means the device failed.
   exitCode = reportCliError(err);
 }
+// Written to a pipe (`queue export | gzip`, `runs --json | jq`), standard output is sent a chunk
+// at a time; exiting at once would cut an export off after 64 KiB, with "Wrote N" already said.
+await Promise.all([process.stdout, process.stderr].map(flushed));
 process.exit(exitCode);
+
+/** Resolves once everything written to `stream` so far has gone, or it failed (a closed pipe). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

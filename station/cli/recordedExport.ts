@@ -1,5 +1,14 @@
 import type Database from 'better-sqlite3';
-import { existsSync, linkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AuditLog, type AuditActor } from '../store/auditLog.js';
 import { asStoreError, isSqliteError, toStoreError } from '../store/storeError.js';
@@ -52,7 +61,7 @@ export function exportRecorded(
   }
   const temp = join(dirname(target.file), `.${basename(target.file)}.${process.pid}.partial`);
   try {
-    writeFileSync(temp, text, { flag: 'wx' });
+    writeFlushed(temp, text);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
@@ -66,6 +75,8 @@ export function exportRecorded(
       place(temp, target);
       placed = true;
     })();
+    // After the commit: the write lock is not held while a slow stick flushes.
+    flushFolder(dirname(target.file));
   } catch (err) {
     // Placed, then the commit failed: a file this export made goes again.
     if (placed && !replaced) rmSync(target.file, { force: true });
@@ -77,6 +88,34 @@ export function exportRecorded(
 
 /** Link errors of file systems without hard links (FAT and exFAT memory sticks among them). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Writes a new file and flushes it to the device before the event that records it commits: a
+ * memory stick pulled right after "Wrote N enrollment(s)" must not hold a file cut short.
+ */
+function writeFlushed(file: string, text: string): void {
+  const fd = openSync(file, 'wx');
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Flushes the folder's entry of a file just placed in it; a file system that cannot is left be. */
+function flushFolder(folder: string): void {
+  try {
+    const fd = openSync(folder, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // FAT and exFAT sticks refuse fsync on a folder: their entry is written with the file's.
+  }
+}
 
 /** Puts the written export under its name, never over a file unless --force. */
 function place(temp: string, target: Exclude<ExportTarget, 'stdout'>): void {

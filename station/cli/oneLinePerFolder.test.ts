@@ -5,48 +5,32 @@
  * CA and saved line, the real serving.json and serving.lock; a SIGKILL for the stale case.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { makeRealLineFolder, type RealLineFolder } from '../../test/e2e/realLineFolder.js';
+import { describe, expect, it } from 'vitest';
 import { logFolder, LOG_FILE_NAME } from '../production/stationLogFile.js';
 import { servingClaimFile, servingStationFile } from '../sync/servingStation.js';
-import { line } from './lineCommand.js';
+import { savedLineEachTest } from './testing/savedLineEachTest.js';
 import { stationProcess, type StationProcess } from './testing/stationProcess.js';
 
 const PASSPHRASE = 'line seven passphrase';
 const SERVING = /Line Station is serving its UI|so Line Station runs the line saved in/;
-let folder: RealLineFolder;
-const started: StationProcess[] = [];
-
-beforeEach(async () => {
-  folder = await makeRealLineFolder(7, PASSPHRASE);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  const flags = ['--profiles', folder.profilesFile, '--device', '/dev/ttyLS-none'];
-  expect(await line(['save', ...flags, '--data-dir', folder.dataDir])).toBe(0);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const station of started.splice(0)) {
-    station.child.kill('SIGKILL');
-    await station.exited;
-  }
-  await rm(folder.dataDir, { recursive: true, force: true });
-});
+const saved = savedLineEachTest(7, PASSPHRASE);
 
 /** `station <command>` of the saved line; `passphrase` false gives it none (stdin then ends). */
 function station(command: string[], passphrase = true): StationProcess {
-  const run = stationProcess([...command, '--data-dir', folder.dataDir], {
+  const run = stationProcess([...command, '--data-dir', saved.folder.dataDir], {
     LINE_STATION_DATA: undefined,
     ...(passphrase && { LINE_STATION_CA_PASSPHRASE: PASSPHRASE }),
   });
   if (!passphrase) run.child.stdin.end();
-  started.push(run);
+  saved.started.push(run);
   return run;
 }
 
 const servingPid = (): number =>
-  (JSON.parse(readFileSync(servingStationFile(folder.dataDir), 'utf8')) as { pid: number }).pid;
+  (JSON.parse(readFileSync(servingStationFile(saved.folder.dataDir), 'utf8')) as { pid: number })
+    .pid;
 
 describe('a second start of a data folder a line serves', () => {
   it('is refused with its code, naming the line that serves, before the passphrase and any port', async () => {
@@ -64,20 +48,20 @@ describe('a second start of a data folder a line serves', () => {
       const text = refused.stderr().replace(/\s+/g, ' ');
       expect(text).toMatch(
         new RegExp(
-          `^station: Line Station already serves the data folder ${folder.dataDir}: process ${pid}, since \\d{4}-\\d\\d-\\d\\dT\\S+Z\\. This one did not start, asked for no passphrase and opened no port: .*kill ${pid}\\) and start again\\. If no station runs on this folder, delete ${servingStationFile(folder.dataDir)} and start again\\. \\[STATION_ALREADY_SERVING\\] $`,
+          `^station: Line Station already serves the data folder ${saved.folder.dataDir}: process ${pid}, since \\d{4}-\\d\\d-\\d\\dT\\S+Z\\. This one did not start, asked for no passphrase and opened no port: .*kill ${pid}\\) and start again\\. If no station runs on this folder, delete ${servingStationFile(saved.folder.dataDir)} and start again\\. \\[STATION_ALREADY_SERVING\\] $`,
         ),
       );
       expect(refused.stdout()).not.toMatch(SERVING);
     }
     // The first's record is still its own, and the refusals are in the folder's log.
     expect(servingPid()).toBe(pid);
-    const log = await readFile(join(logFolder(folder.dataDir), LOG_FILE_NAME), 'utf8');
+    const log = await readFile(join(logFolder(saved.folder.dataDir), LOG_FILE_NAME), 'utf8');
     expect(log.match(/did not start .*\(STATION_ALREADY_SERVING\)/g)).toHaveLength(2);
 
     // Stopped, the first takes back its record and its claim; the folder starts again.
     expect(await first.stop()).toBe(0);
-    expect(existsSync(servingStationFile(folder.dataDir))).toBe(false);
-    expect(existsSync(servingClaimFile(folder.dataDir))).toBe(false);
+    expect(existsSync(servingStationFile(saved.folder.dataDir))).toBe(false);
+    expect(existsSync(servingClaimFile(saved.folder.dataDir))).toBe(false);
     const again = station(['start', '--headless']);
     await again.waitFor(SERVING, 'stdout');
     expect(await again.stop()).toBe(0);
@@ -90,7 +74,7 @@ describe('a second start of a data folder a line serves', () => {
     await killed.exited;
     // SIGKILL leaves both behind, naming a process that no longer runs.
     expect(servingPid()).toBe(killed.child.pid);
-    expect(existsSync(servingClaimFile(folder.dataDir))).toBe(true);
+    expect(existsSync(servingClaimFile(saved.folder.dataDir))).toBe(true);
 
     const next = station(['serve']);
     await next.waitFor(SERVING, 'stdout');

@@ -6,35 +6,18 @@
  * real CA and saved line, the real API server over a WebSocket.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { makeRealLineFolder, type RealLineFolder } from '../../test/e2e/realLineFolder.js';
-import { line } from './lineCommand.js';
 import { serveUrlFile } from './serveUrlFile.js';
 import { start } from './startCommand.js';
-import { stationProcess, type StationProcess } from './testing/stationProcess.js';
+import { savedLineEachTest } from './testing/savedLineEachTest.js';
+import { stationProcess } from './testing/stationProcess.js';
 
 const PASSPHRASE = 'line nine passphrase';
 /** A session token as the server makes them (32 random bytes, base64url). */
 const TOKEN = /token=[\w-]{43}/;
-let folder: RealLineFolder;
-const started: StationProcess[] = [];
-
-beforeEach(async () => {
-  folder = await makeRealLineFolder(9, PASSPHRASE);
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  const flags = ['--profiles', folder.profilesFile, '--device', '/dev/ttyLS-none'];
-  expect(await line(['save', ...flags, '--data-dir', folder.dataDir])).toBe(0);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const station of started.splice(0)) {
-    station.child.kill('SIGKILL');
-    await station.exited;
-  }
-  await rm(folder.dataDir, { recursive: true, force: true });
-});
+const saved = savedLineEachTest(9, PASSPHRASE);
 
 /** Resolves when a WebSocket to the API with this page's token opens; rejects if refused. */
 function apiOpens(pageUrl: string): Promise<void> {
@@ -53,14 +36,14 @@ describe('a real line whose output is no terminal', () => {
     '`station %s` prints no token; serve-url holds the URL, 0600, until the station stops',
     async (...command) => {
       // Locked: no passphrase asked and no device port opened, as the documented systemd unit.
-      const run = stationProcess([...command, '--locked', '--data-dir', folder.dataDir], {
+      const run = stationProcess([...command, '--locked', '--data-dir', saved.folder.dataDir], {
         LINE_STATION_DATA: undefined,
       });
-      started.push(run);
+      saved.started.push(run);
       await run.waitFor(/^Press Ctrl-C to stop the station\.$/m, 'stdout');
       const printed = `${run.stdout()}\n${run.stderr()}`;
       expect(printed).not.toMatch(TOKEN);
-      const file = serveUrlFile(folder.dataDir);
+      const file = serveUrlFile(saved.folder.dataDir);
       expect(printed).toContain(`the full address is in ${file}`);
       const [, port] = /open http:\/\/127\.0\.0\.1:(\d+)\/\?token=… in a browser/.exec(printed)!;
 
@@ -84,10 +67,10 @@ describe('a real line whose output is no terminal', () => {
       const url = /open (http:\S+) in a browser/.exec(text)?.[1];
       if (url) void apiOpens(url).finally(stop);
     };
-    const flags = ['--headless', '--locked', '--data-dir', folder.dataDir];
+    const flags = ['--headless', '--locked', '--data-dir', saved.folder.dataDir];
     expect(await start(flags, { print, until, terminal: true })).toBe(0);
     expect(printed.join('\n')).toMatch(TOKEN);
     expect(printed.join('\n')).not.toContain('serve-url');
-    expect(existsSync(serveUrlFile(folder.dataDir))).toBe(false);
+    expect(existsSync(serveUrlFile(saved.folder.dataDir))).toBe(false);
   }, 60_000);
 });

@@ -6,7 +6,9 @@ import {
   CHALLENGE_PREFIX,
 } from '../../firmware-bridge/codec/messages.js';
 import type { DeviceSession } from '../../firmware-bridge/session/deviceSession.js';
+import { templateOptions } from '../profiles/attestationModes.js';
 import { leafKeyChallenge } from './attestation/x509Identity.js';
+import type { ChallengeCheck } from './steps/verifyDevice.js';
 import type { PortPass, RunRecorder } from './runRecorder.js';
 
 /** INFO's identity state of a device with a committed X.509 identity key (PROTOCOL.md §4.1). */
@@ -59,7 +61,7 @@ export async function holdsEarlierPass(
 ): Promise<boolean> {
   const info = await session.identify({ signal });
   const sameBoard = info.serialNumber === pass.serialNumber && info.model === pass.model;
-  const x509 = pass.attestation === 'x509-device-key' || pass.attestation === 'x509-station-key';
+  const x509 = templateOptions(pass.attestation).x509;
   if (!sameBoard || info.identityState !== (x509 ? IDENTITY_COMMITTED : 0)) return false;
   const committed = await session.request('GET_CONFIG', { bank: BANK_COMMITTED }, { signal });
   if (committed.registrationId !== pass.registrationId) return false;
@@ -68,24 +70,21 @@ export async function holdsEarlierPass(
     const { ekPublic } = await session.request('GET_EK', {}, { signal });
     return ekSha256(ekPublic) === pass.ekSha256;
   }
-  if (x509) {
-    if (pass.certificateDer === undefined) return false;
-    const key = new X509Certificate(pass.certificateDer).publicKey;
-    const curve = key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256';
-    const challenge = leafKeyChallenge(key, curve);
-    const nonce = randomBytes(32);
-    const { signature } = await session.request(
-      'SIGN_CHALLENGE',
-      { nonce, bank: BANK_COMMITTED, kind: challenge.kind },
-      { signal },
-    );
-    return challenge.check(Buffer.concat([CHALLENGE_PREFIX, nonce]), signature);
-  }
+  if (x509 && pass.certificateDer === undefined) return false;
+  const leaf = x509 ? leafChallengeOf(pass.certificateDer!) : undefined;
   const nonce = randomBytes(32);
-  await session.request(
+  const { signature } = await session.request(
     'SIGN_CHALLENGE',
-    { nonce, bank: BANK_COMMITTED, kind: CHALLENGE_KIND_SYMMETRIC },
+    { nonce, bank: BANK_COMMITTED, kind: leaf?.kind ?? CHALLENGE_KIND_SYMMETRIC },
     { signal },
   );
-  return true;
+  // A symmetric key's answer is not checked (above): that the committed bank has one is asked.
+  return leaf === undefined || leaf.check(Buffer.concat([CHALLENGE_PREFIX, nonce]), signature);
+}
+
+/** The check of a challenge answered by the key of leaf `certificateDer` (P-256 or P-384). */
+function leafChallengeOf(certificateDer: Uint8Array): ChallengeCheck {
+  const key = new X509Certificate(certificateDer).publicKey;
+  const curve = key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256';
+  return leafKeyChallenge(key, curve);
 }

@@ -12,9 +12,10 @@ export const LAST_RUNS_WINDOW = 10_000;
 /**
  * Each port whose latest ended run among the newest LAST_RUNS_WINDOW runs passed, with its
  * device, and whose enrollment is still live (not superseded), with that enrollment's attestation
- * and the run's credential: for X.509 its certificate, for a TPM the hash of the EK it checked. One read of those rows, grouped by port,
- * then one lookup per port by id; the enrollment through its unique run_id. CROSS JOIN keeps
- * that order: left to itself, SQLite walked every PASS ever made (runs_by_state) instead.
+ * and the run's credential: for X.509 its certificate, for a TPM the hash of the EK it checked.
+ * One read of those rows, grouped by port, then one lookup per port by id; the enrollment
+ * through its unique run_id. CROSS JOIN keeps that order: left to itself, SQLite walked every
+ * PASS ever made (runs_by_state) instead.
  */
 export const LAST_PASSES_BY_PORT_SQL = `WITH latest AS (
     SELECT port, max(id) AS id FROM runs
